@@ -1,0 +1,33 @@
+"""Project URLs. Each app owns its pages (``<app>/urls.py``) and its API (``<app>/api/urls.py``)."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView
+
+from participants import views as participant_views
+
+admin.site.site_header = "Fallkonferenz – Administration"
+admin.site.site_title = "Fallkonferenz"
+
+api_patterns = [
+    path("", include("participants.api.urls")),
+    path("", include("conferences.api.urls")),
+    path("", include("protocols.api.urls")),
+    path("", include("permissions.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
+urlpatterns = [
+    path("", participant_views.dashboard, name="dashboard"),
+    path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("participants.urls")),
+    path("", include("conferences.urls")),
+    path("", include("protocols.urls")),
+    path("", include("permissions.urls")),
+]

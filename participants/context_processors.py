@@ -1,0 +1,36 @@
+"""Navigation for the base layout, by role. Entries whose page does not exist are left out."""
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from participants.roles import roles_of
+
+# (url name, label, which role flag shows it)
+NAV = [
+    ("conferences:case_list", _("Cases"), "is_professional"),
+    ("protocols:my_actions", _("My actions"), "is_professional"),
+    ("conferences:calendar", _("Calendar"), None),
+    ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
+    ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
+    ("permissions:audit_log", _("Audit log"), "is_dpo"),
+    ("permissions:my_data", _("Who read my data"), "is_parent"),
+]
+
+
+def roles(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"roles": roles_of(None), "nav_items": []}
+    user_roles = roles_of(user)
+    items, seen = [], set()
+    for url_name, label, flag in NAV:
+        if url_name in seen or (flag and not getattr(user_roles, flag)):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        seen.add(url_name)
+        items.append({"url": url, "label": label, "current": request.path.startswith(url) and url != "/"})
+    return {"roles": user_roles, "nav_items": items}

@@ -1,0 +1,70 @@
+"""The audit trail: append-only, hash-chained per chain key (one chain per case, one per day
+for events without a case) so that auditing every read never serialises the whole service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Web page")
+        API = "api", _("API")
+        WEBSOCKET = "websocket", _("Live channel")
+        FEED = "feed", _("Calendar feed")
+        EMAIL = "email", _("E-mail")
+        ADMIN = "admin", _("Admin")
+        COMMAND = "command", _("Command")
+        TASK = "task", _("Background task")
+
+    chain_key = models.CharField(max_length=40, db_index=True)
+    position = models.PositiveBigIntegerField()
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object"), max_length=40, blank=True)
+    case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case"))
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=80, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain_key", "position"], name="auditevent_chain_position_unique"),
+        ]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["actor", "at"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last position and hash of one chain; locked row-wise while appending to that chain."""
+
+    chain_key = models.CharField(max_length=40, primary_key=True)
+    position = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,261 @@
+"""The access policy of ARCHITECTURE.md ("Who may see what"), as queryset filters.
+
+Every selector, view, viewset, consumer and feed asks this module; none decides on its own.
+Each function returns a lazy queryset (or a boolean built from one) so that lists are filtered
+in a single SQL statement whose cost does not grow with the number of rows in Python.
+
+Rules, in order:
+1. Board members see summaries of their network, no case data.
+2. A professional sees a case while she (or her organisation) is on its active case team.
+3. A parent sees her own case: her invitations, items for everyone, actions that concern her.
+4. A restricted item is visible to a member of another organisation only while a valid,
+   unrevoked consent by the person who entrusted it, or a recorded legal basis, covers it.
+6. Staff and superusers get nothing from being staff (§ 203 StGB: no need to know).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from conferences.models import Case
+    from participants.models import User
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _is_real_user(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def organisation_ids(user: "User") -> QuerySet:
+    """Ids of the organisations the user actively works for (a subquery, not a list)."""
+    from participants.models import Membership
+
+    return Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).values("organisation_id")
+
+
+def professional_case_ids(user: "User") -> QuerySet:
+    """Case ids on whose active team the user is, personally or through her organisation."""
+    from conferences.models import CaseTeamMember
+
+    if not _is_real_user(user):
+        return CaseTeamMember.objects.none().values("case_id")
+    return (
+        CaseTeamMember.objects.filter(removed_at__isnull=True, organisation_id__in=organisation_ids(user))
+        .filter(Q(user=user) | Q(user__isnull=True))
+        .values("case_id")
+    )
+
+
+def parent_case_ids(user: "User") -> QuerySet:
+    from participants.models import FamilyMember
+
+    if not _is_real_user(user):
+        return FamilyMember.objects.none().values("case_id")
+    return FamilyMember.objects.filter(user=user, relation__in=FamilyMember.PARENT_RELATIONS).values("case_id")
+
+
+def cases_for_user(user: "User") -> QuerySet["Case"]:
+    """Cases the user may open: professional on the team, or parent of the family."""
+    from conferences.models import Case
+
+    if not _is_real_user(user):
+        return Case.objects.none()
+    return Case.objects.filter(Q(pk__in=professional_case_ids(user)) | Q(pk__in=parent_case_ids(user)))
+
+
+def is_professional_on_case(user: "User", case: "Case") -> bool:
+    return _is_real_user(user) and professional_case_ids(user).filter(case_id=case.pk).exists()
+
+
+def is_parent_of_case(user: "User", case: "Case") -> bool:
+    return _is_real_user(user) and parent_case_ids(user).filter(case_id=case.pk).exists()
+
+
+def can_convene(user: "User", case: "Case") -> bool:
+    """The lead caseworker, or a caseworker of the lead organisation on the team, convenes."""
+    from participants.models import Membership, ProfessionalRole
+
+    if not _is_real_user(user) or case.status == case.Status.CLOSED:
+        return False
+    if not is_professional_on_case(user, case):
+        return False
+    if case.lead_caseworker_id == user.pk:
+        return True
+    return Membership.objects.filter(
+        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
+    ).exists()
+
+
+def conferences_for_user(user: "User") -> QuerySet:
+    """Conferences of cases the professional is on; for a parent, those she is invited to."""
+    from conferences.models import Conference
+
+    if not _is_real_user(user):
+        return Conference.objects.none()
+    return Conference.objects.filter(
+        Q(case_id__in=professional_case_ids(user))
+        | Q(invitations__family_member__user=user, invitations__removed_at__isnull=True)
+    ).distinct()
+
+
+def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+    """Q on a ProtocolItem: a valid consent covers its disclosure to one of the viewer's orgs.
+
+    § 65 SGB VIII: the consent must come from the person who entrusted the information; where
+    no single person entrusted it, a consent by a parent of the case covers it.
+    """
+    from participants.models import Consent, FamilyMember
+
+    valid = Consent.objects.filter(
+        case_id=OuterRef("protocol__conference__case_id"),
+        from_organisation_id=OuterRef("holding_organisation_id"),
+        to_organisations__in=viewer_org_ids,
+        scopes__category=OuterRef("category"),
+        valid_from__lte=on,
+        valid_until__gte=on,
+        revoked_at__isnull=True,
+    )
+    by_entruster = Exists(valid.filter(given_by_id=OuterRef("entrusted_by_id")))
+    by_parent = Exists(valid.filter(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
+    return (Q(entrusted_by__isnull=False) & Q(by_entruster)) | (Q(entrusted_by__isnull=True) & Q(by_parent))
+
+
+def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+    """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure."""
+    from participants.models import DisclosureBasis
+
+    return Q(Exists(
+        DisclosureBasis.objects.filter(
+            case_id=OuterRef("protocol__conference__case_id"),
+            from_organisation_id=OuterRef("holding_organisation_id"),
+            to_organisations__in=viewer_org_ids,
+            invoked_on__lte=on,
+            valid_until__gte=on,
+            ended_at__isnull=True,
+        )
+    ))
+
+
+def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+    """Protocol items the user may read, across all cases, in one query."""
+    from protocols.models import Audience, ProtocolItem
+
+    if not _is_real_user(user):
+        return ProtocolItem.objects.none()
+    on = on or _today()
+    orgs = organisation_ids(user)
+    restricted_to_viewer = Exists(
+        ProtocolItem.restricted_to.through.objects.filter(protocolitem_id=OuterRef("pk"), organisation_id__in=orgs)
+    )
+    professional = Q(protocol__conference__case_id__in=professional_case_ids(user)) & (
+        Q(audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
+        | Q(audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
+        | (Q(audience=Audience.RESTRICTED) & restricted_to_viewer & (_consent_covers(orgs, on) | _basis_covers(orgs, on)))
+    )
+    parent = Q(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
+    return ProtocolItem.objects.filter(professional | parent)
+
+
+def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
+    """Name the legal basis under which ``item`` is disclosed to ``user`` (for the audit trail)."""
+    from participants.models import Consent, DisclosureBasis
+    from protocols.models import Audience
+
+    on = on or _today()
+    if item.audience != Audience.RESTRICTED:
+        return "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
+    orgs = organisation_ids(user)
+    if item.holding_organisation_id and orgs.filter(organisation_id=item.holding_organisation_id).exists():
+        return "holding-organisation"
+    case_id = item.protocol.conference.case_id
+    consent = (
+        Consent.objects.filter(
+            case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
+            scopes__category=item.category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+        )
+        .filter(Q(given_by_id=item.entrusted_by_id) if item.entrusted_by_id else Q(given_by__relation__in=["mother", "father", "guardian"]))
+        .order_by("pk")
+        .first()
+    )
+    if consent:
+        return f"consent:{consent.pk}"
+    basis = DisclosureBasis.objects.filter(
+        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
+        invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+    ).order_by("pk").first()
+    return f"{basis.basis}:{basis.pk}" if basis else "none"
+
+
+def actions_for_user(user: "User") -> QuerySet:
+    """Agreed actions the user may see: those in items she may read, and those that fall to her."""
+    from protocols.models import AgreedAction
+
+    if not _is_real_user(user):
+        return AgreedAction.objects.none()
+    orgs = organisation_ids(user)
+    visible_items = protocol_items_for_user(user).values("pk")
+    mine = Q(case_id__in=professional_case_ids(user)) & (Q(responsible_user=user) | Q(responsible_organisation_id__in=orgs))
+    parent_own = Q(responsible_family_member__user=user)
+    return AgreedAction.objects.filter(Q(item_id__in=visible_items) | mine | parent_own)
+
+
+def responsible_actions_for_user(user: "User") -> QuerySet:
+    """Actions that fall to the user or to one of her organisations (the "my actions" list)."""
+    from protocols.models import AgreedAction
+
+    if not _is_real_user(user):
+        return AgreedAction.objects.none()
+    orgs = organisation_ids(user)
+    return AgreedAction.objects.filter(
+        (Q(case_id__in=professional_case_ids(user)) & (Q(responsible_user=user) | Q(responsible_organisation_id__in=orgs)))
+        | Q(responsible_family_member__user=user)
+    )
+
+
+def can_update_action(user: "User", action) -> bool:
+    """The responsible person, a colleague of the responsible organisation, or the convenor."""
+    return responsible_actions_for_user(user).filter(pk=action.pk).exists() or can_convene(user, action.case)
+
+
+def board_network_ids(user: "User") -> QuerySet:
+    from participants.models import NetworkRole
+
+    if not _is_real_user(user):
+        return NetworkRole.objects.none().values("network_id")
+    return NetworkRole.objects.filter(user=user, role__in=[NetworkRole.Role.BOARD_MEMBER, NetworkRole.Role.COORDINATOR]).values("network_id")
+
+
+def coordinator_network_ids(user: "User") -> QuerySet:
+    from participants.models import NetworkRole
+
+    if not _is_real_user(user):
+        return NetworkRole.objects.none().values("network_id")
+    return NetworkRole.objects.filter(user=user, role=NetworkRole.Role.COORDINATOR).values("network_id")
+
+
+def dpo_network_ids(user: "User") -> QuerySet:
+    from participants.models import NetworkRole
+
+    if not _is_real_user(user):
+        return NetworkRole.objects.none().values("network_id")
+    return NetworkRole.objects.filter(user=user, role=NetworkRole.Role.DATA_PROTECTION_OFFICER).values("network_id")
+
+
+def summaries_for_user(user: "User") -> QuerySet:
+    """Published summaries for board members and coordinators; coordinators also see drafts."""
+    from protocols.models import HalfYearSummary
+
+    if not _is_real_user(user):
+        return HalfYearSummary.objects.none()
+    return HalfYearSummary.objects.filter(
+        Q(network_id__in=board_network_ids(user), status=HalfYearSummary.Status.PUBLISHED)
+        | Q(network_id__in=coordinator_network_ids(user))
+    )

@@ -1,0 +1,256 @@
+"""Protocols, items, amendments, agreed actions, half-year summaries and board meetings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from conferences.models import Case, Conference
+from participants.models import FamilyMember, InformationCategory, Network, Organisation
+
+
+class Protocol(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RELEASED = "released", _("Draft released for corrections")
+        FINAL = "final", _("Final")
+
+    conference = models.OneToOneField(Conference, on_delete=models.PROTECT, related_name="protocol", verbose_name=_("conference"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    minute_taker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("minute-taker"))
+    parent_summary = models.TextField(_("summary for the parents"), blank=True)
+    next_review_on = models.DateField(_("next review"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    corrections_until = models.DateField(_("corrections until"), null=True, blank=True)
+    finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
+    finalised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("protocol")
+        verbose_name_plural = _("protocols")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="final") | Q(finalised_at__isnull=False),
+                name="protocol_final_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Protocol')} {self.conference}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.FINAL
+
+
+class Audience(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone, including the parents")
+    PROFESSIONALS = "professionals", _("Professionals on the case team")
+    RESTRICTED = "restricted", _("Restricted to named organisations")
+
+
+class ProtocolItem(models.Model):
+    class Kind(models.TextChoices):
+        CARRY_OVER = "carry_over", _("Review of an earlier action")
+        GUIDELINE = "guideline", _("Standard item")
+        FREE = "free", _("Item")
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="items", verbose_name=_("protocol"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.FREE)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"), blank=True)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.PROFESSIONALS)
+    restricted_to = models.ManyToManyField(Organisation, blank=True, related_name="restricted_items", verbose_name=_("restricted to"))
+    holding_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="held_items", verbose_name=_("organisation holding the information")
+    )
+    entrusted_by = models.ForeignKey(
+        FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="entrusted_items", verbose_name=_("entrusted by")
+    )
+    category = models.CharField(_("information category"), max_length=32, choices=InformationCategory.choices, blank=True)
+    reviewed_action = models.ForeignKey(
+        "AgreedAction", on_delete=models.PROTECT, null=True, blank=True, related_name="review_items", verbose_name=_("action under review")
+    )
+    review_outcome = models.CharField(
+        _("review outcome"), max_length=12, blank=True,
+        choices=[("done", _("Done")), ("continued", _("Continued")), ("dropped", _("Dropped"))],
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("protocol item")
+        verbose_name_plural = _("protocol items")
+        ordering = ["protocol", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(audience="restricted") | (Q(holding_organisation__isnull=False) & ~Q(category="")),
+                name="protocolitem_restricted_has_holder_and_category",
+                violation_error_message=_("A restricted item needs the organisation holding the information and its category."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Amendment(models.Model):
+    """A correction to a final protocol: appended beside the item, never an edit."""
+
+    item = models.ForeignKey(ProtocolItem, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("amendment"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["created_at"]
+
+
+class CorrectionProposal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    item = models.ForeignKey(ProtocolItem, on_delete=models.PROTECT, related_name="corrections")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_text = models.TextField(_("proposed text"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("correction proposal")
+        verbose_name_plural = _("correction proposals")
+
+
+class Acknowledgement(models.Model):
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["protocol", "user"], name="acknowledgement_unique")]
+
+
+class AgreedAction(models.Model):
+    """Who does what by when. A professional's action also names her organisation, so that
+    colleagues of that organisation see and update it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions", verbose_name=_("case"))
+    item = models.ForeignKey(ProtocolItem, on_delete=models.PROTECT, related_name="actions", verbose_name=_("protocol item"))
+    title = models.CharField(_("what"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    responsible_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name=_("responsible professional"))
+    responsible_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name=_("responsible organisation"))
+    responsible_family_member = models.ForeignKey(FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name=_("responsible parent"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("agreed action")
+        verbose_name_plural = _("agreed actions")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(responsible_family_member__isnull=False, responsible_organisation__isnull=True, responsible_user__isnull=True))
+                | Q(responsible_family_member__isnull=True, responsible_organisation__isnull=False),
+                name="agreedaction_one_responsible",
+                violation_error_message=_("An action falls to a parent, or to an organisation (and optionally one of its professionals)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", completed_on__isnull=False) | (~Q(status="done") & Q(completed_on__isnull=True)),
+                name="agreedaction_done_has_completion_date",
+                violation_error_message=_("A done action needs its completion date, and only a done action has one."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActionNote(models.Model):
+    """Progress note with the status it set; the history is kept."""
+
+    action = models.ForeignKey(AgreedAction, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=12, choices=AgreedAction.Status.choices)
+    note = models.CharField(_("progress note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class HalfYearSummary(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="summaries", verbose_name=_("network"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    half = models.PositiveSmallIntegerField(_("half year"), choices=[(1, _("H1 (January–June)")), (2, _("H2 (July–December)"))])
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    figures = models.JSONField(_("figures"), default=dict)
+    definitions_version = models.CharField(max_length=20)
+    commentary = models.TextField(_("commentary"), blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("half-year summary")
+        verbose_name_plural = _("half-year summaries")
+        ordering = ["-year", "-half", "-computed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year", "half"], condition=Q(status="published"), name="summary_one_published_per_half"),
+            models.CheckConstraint(condition=Q(half__in=[1, 2]), name="summary_half_1_or_2"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.year} H{self.half}"
+
+
+class BoardMeeting(models.Model):
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="board_meetings", verbose_name=_("network"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    location = models.CharField(_("place"), max_length=200, blank=True)
+    summary = models.ForeignKey(HalfYearSummary, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings", verbose_name=_("summary to discuss"))
+    minutes = models.TextField(_("minutes and decisions"), blank=True)
+    sequence = models.PositiveIntegerField(default=0)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("board meeting")
+        verbose_name_plural = _("board meetings")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="boardmeeting_ends_after_start",
+                                   violation_error_message=_("A meeting must end after it starts.")),
+        ]
