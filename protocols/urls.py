@@ -1,5 +1,8 @@
-"""Web pages of the protocols app."""
-from django.urls import path  # noqa: F401
+"""Web pages of the protocols app: protocols, agreed actions, and (from protocols.board) the
+cooperation board's summaries and meetings."""
+from django.urls import include, path
 
 app_name = "protocols"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("protocols.board.urls")),
+]

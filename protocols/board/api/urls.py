@@ -1,0 +1,7 @@
+"""API routes for the board (mounted under /api/ through protocols/api/urls.py)."""
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+
+urlpatterns = router.urls
