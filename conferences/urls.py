@@ -1,5 +1,8 @@
-"""Web pages of the conferences app."""
-from django.urls import path  # noqa: F401
+"""Web pages of the conferences app: cases (case_urls) and scheduling, RSVP, feeds (scheduling_urls)."""
+from django.urls import include, path
 
 app_name = "conferences"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("conferences.case_urls")),
+    path("", include("conferences.scheduling_urls")),
+]

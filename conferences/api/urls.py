@@ -1,7 +1,7 @@
 """API routes of the conferences app (mounted under /api/)."""
-from rest_framework.routers import DefaultRouter
+from django.urls import include, path
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
-
-urlpatterns = router.urls
+urlpatterns = [
+    path("", include("conferences.api.case_urls")),
+    path("", include("conferences.api.scheduling_urls")),
+]
