@@ -166,6 +166,7 @@ class AgreedAction(models.Model):
     due_on = models.DateField(_("due on"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    last_reminded_on = models.DateField(_("last reminder sent on"), null=True, blank=True)
     sequence = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
