@@ -322,3 +322,30 @@ class FeedToken(models.Model):
                 name="feedtoken_scope_matches_kind",
             ),
         ]
+
+
+class ReminderLog(models.Model):
+    """One reminder that was queued, so that ``send_reminders`` enqueues each reminder only once
+    however often cron or a worker runs it."""
+
+    class Kind(models.TextChoices):
+        CONFERENCE = "conference", _("Reminder before a conference")
+        REVIEW = "review", _("Next review approaching without a conference")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    # What the reminder is about (the conference's start, or the review date), so a moved
+    # conference or a new review date gets its own reminder.
+    about = models.CharField(max_length=40)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "conference", "about"], condition=Q(conference__isnull=False),
+                                    name="reminderlog_unique_conference"),
+            models.UniqueConstraint(fields=["kind", "case", "about"], condition=Q(conference__isnull=True),
+                                    name="reminderlog_unique_case"),
+        ]
