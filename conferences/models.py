@@ -310,6 +310,10 @@ class FeedToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The ETag last served and when it last changed: Last-Modified must move when an item
+    # leaves the feed too, which no row's updated_at shows.
+    served_etag = models.CharField(max_length=80, blank=True)
+    content_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("feed token")
