@@ -1,0 +1,490 @@
+"""The half-year figures of one network, computed by database aggregation.
+
+Every figure is one aggregate over a period; no loop runs over cases, conferences or actions
+in Python. Medians use a window function (row number and row count per group) so that the
+database hands back only the one or two middle rows of each group. The number of queries is
+fixed (about ten per half year) whatever the number of cases.
+
+``compute_figures`` returns the figures *as they may be shown*: suppressed by
+``protocols.board.suppression`` before they leave this module, so that raw small counts are
+never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests only.
+
+Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one changes):
+
+- period: 1 January–30 June (H1) or 1 July–31 December (H2), in the network's time zone;
+- active case: opened on or before the last day and not closed before the first day;
+  new: opened in the period; closed: closed in the period; expected child: active cases with an
+  expected child at opening (share of active cases);
+- conference dates: start time, or last change for a conference never scheduled; held: status
+  held or protocol final; rescheduled: rescheduled at least once; parent present: a parent's
+  (mother, father, guardian) invitation is marked attended; days to first conference: for
+  cases whose first held conference falls in the period, days from opening to that conference;
+  organisations present: distinct organisations with an attended invitation, per held conference;
+- agreed: action created in the period; done: completed in the period; dropped: dropped and last
+  changed in the period; open at period end: created before the end and neither done nor
+  dropped by then; overdue: open at period end and due on or before the last day; days to done:
+  from creation to completion, for actions done in the period; grouped by the kind of the
+  responsible organisation, or "parents" for actions that fall to a parent;
+- consents: cases with a consent valid for at least one day of the period and not revoked
+  before it; revocations: consents revoked in the period; disclosures without consent: legal
+  bases (§ 8a SGB VIII / § 4 KKG, Danish duties) invoked in the period, by basis;
+- Danish municipality report (networks in Denmark): from 1 January to the end of the period,
+  by the municipality of the case's lead organisation: pregnant women in the effort (active
+  cases with an expected child at opening), residential treatment placements (residential
+  treatment organisations added to a case team), counselling tracks started and completed
+  (counselling team memberships added and removed).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case as CaseWhen, CharField, Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet,
+    Subquery, Sum, Value, When, Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.utils.translation import gettext_noop
+
+from protocols.board import suppression as sup
+
+DEFINITIONS_VERSION = "2026.1"
+PARENTS = "parents"
+NO_MUNICIPALITY = "–"
+TOTAL = "__all__"  # the key of a table's total row (never a municipality's name)
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    half: int
+
+    def __post_init__(self) -> None:
+        if self.half not in (1, 2):
+            raise ValueError("half must be 1 or 2")
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 1 if self.half == 1 else 7, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date(self.year, 6, 30) if self.half == 1 else dt.date(self.year, 12, 31)
+
+    @property
+    def previous(self) -> "Period":
+        return Period(self.year - 1, 2) if self.half == 1 else Period(self.year, 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} H{self.half}"
+
+    def bounds(self, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+        """First instant of the period and first instant after it, in the network's zone."""
+        start = dt.datetime.combine(self.start, dt.time.min, tz)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tz)
+        return start, end
+
+
+def period_containing(day: dt.date) -> Period:
+    return Period(day.year, 1 if day.month <= 6 else 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Medians in SQL
+# ---------------------------------------------------------------------------------------------
+
+def _days(value) -> float:
+    return value.total_seconds() / 86400 if isinstance(value, dt.timedelta) else float(value)
+
+
+def grouped_medians(qs: QuerySet, value, group: str | None = None) -> dict[Any, tuple[int, float]]:
+    """``{group: (number of values, median)}`` in one query.
+
+    Each row is numbered within its group by ``value``; only the middle one or two rows
+    (numbers ⌊(n+1)/2⌋ and ⌊(n+2)/2⌋) come back from the database.
+    """
+    partition = [F(group)] if group else None
+    qs = qs.order_by().annotate(_v=value).filter(_v__isnull=False)
+    qs = qs.annotate(
+        _rn=Window(RowNumber(), partition_by=partition, order_by=[F("_v").asc(), F("pk").asc()]),
+        _n=Window(Count("pk"), partition_by=partition),
+    ).filter(_rn__gte=(F("_n") + 1) / 2, _rn__lte=(F("_n") + 2) / 2)
+    middles: dict[Any, list] = {}
+    counts: dict[Any, int] = {}
+    rows = qs.values_list(group, "_v", "_n") if group else ((None, v, n) for v, n in qs.values_list("_v", "_n"))
+    for key, v, n in rows:
+        middles.setdefault(key, []).append(_days(v))
+        counts[key] = n
+    return {key: (counts[key], sum(vals) / len(vals)) for key, vals in middles.items()}
+
+
+def _median_of(qs: QuerySet, value) -> tuple[int, float | None]:
+    result = grouped_medians(qs, value).get(None)
+    return result if result else (0, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw figures (never shown as they are)
+# ---------------------------------------------------------------------------------------------
+
+def _case_figures(network, period: Period) -> dict:
+    from conferences.models import Case
+
+    start, end = period.start, period.end
+    active = Q(opened_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+    return Case.objects.filter(network=network).aggregate(
+        active=Count("pk", filter=active),
+        active_expected_child=Count("pk", filter=active & Q(expected_child_at_opening=True)),
+        new=Count("pk", filter=Q(opened_on__gte=start, opened_on__lte=end)),
+        closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
+    )
+
+
+HELD_STATES = ("held", "protocol_final")
+
+
+def _conference_figures(network, period: Period, tz) -> dict:
+    from conferences.models import Case, Conference, Invitation
+    from participants.models import FamilyMember
+
+    start_dt, end_dt = period.bounds(tz)
+    in_period = Q(_when__gte=start_dt, _when__lt=end_dt)
+    held = in_period & Q(status__in=HELD_STATES)
+    parent_present = Exists(Invitation.objects.filter(
+        conference=OuterRef("pk"), family_member__relation__in=FamilyMember.PARENT_RELATIONS,
+        attended=True, removed_at__isnull=True,
+    ))
+    conferences = Conference.objects.filter(case__network=network).annotate(
+        _when=Coalesce("starts_at", "updated_at"), _parent=parent_present,
+    )
+    figures = conferences.aggregate(
+        held=Count("pk", filter=held),
+        held_with_parent=Count("pk", filter=held & Q(_parent=True)),
+        cancelled=Count("pk", filter=in_period & Q(status=Conference.Status.CANCELLED)),
+        rescheduled=Count("pk", filter=in_period & Q(reschedule_count__gt=0)),
+    )
+
+    first_held = Subquery(
+        Conference.objects.filter(case=OuterRef("pk"), status__in=HELD_STATES).order_by("starts_at").values("starts_at")[:1]
+    )
+    first_cases = Case.objects.filter(network=network).annotate(_first=first_held).filter(_first__gte=start_dt, _first__lt=end_dt)
+    days = ExpressionWrapper(TruncDate("_first", tzinfo=tz) - F("opened_on"), output_field=DurationField())
+    figures["days_to_first_conference"] = _median_of(first_cases, days)
+
+    organisations = (
+        Invitation.objects.filter(conference=OuterRef("pk"), attended=True, organisation__isnull=False, removed_at__isnull=True)
+        .order_by().values("conference").annotate(c=Count("organisation", distinct=True)).values("c")
+    )
+    present = Coalesce(Subquery(organisations, output_field=IntegerField()), Value(0))
+    figures["organisations_present"] = _median_of(conferences.filter(held), present)
+    return figures
+
+
+ACTION_MEASURES = ("agreed", "done", "dropped", "open", "overdue")
+
+
+def _action_group():
+    return CaseWhen(
+        When(responsible_family_member__isnull=False, then=Value(PARENTS)),
+        default=F("responsible_organisation__kind"),
+        output_field=CharField(),
+    )
+
+
+def _action_figures(network, period: Period, tz) -> dict:
+    from protocols.models import AgreedAction
+
+    start_dt, end_dt = period.bounds(tz)
+    Status = AgreedAction.Status
+    done_by_end = Q(status=Status.DONE, completed_on__lte=period.end)
+    dropped_by_end = Q(status=Status.DROPPED, updated_at__lt=end_dt)
+    open_at_end = Q(created_at__lt=end_dt) & ~done_by_end & ~dropped_by_end
+    actions = AgreedAction.objects.filter(case__network=network).order_by().annotate(_group=_action_group())
+    rows = actions.values("_group").annotate(
+        agreed=Count("pk", filter=Q(created_at__gte=start_dt, created_at__lt=end_dt)),
+        done=Count("pk", filter=Q(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)),
+        dropped=Count("pk", filter=Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt)),
+        open=Count("pk", filter=open_at_end),
+        overdue=Count("pk", filter=open_at_end & Q(due_on__lte=period.end)),
+    )
+    by_group = {row.pop("_group"): row for row in rows}
+    done_in_period = actions.filter(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)
+    days = ExpressionWrapper(F("completed_on") - TruncDate("created_at", tzinfo=tz), output_field=DurationField())
+    return {"by_group": by_group, "days_to_done": grouped_medians(done_in_period, days, "_group"),
+            "days_to_done_all": _median_of(done_in_period, days)}
+
+
+def _consent_figures(network, period: Period, tz) -> dict:
+    from participants.models import BASES_BY_COUNTRY, Consent, DisclosureBasis
+
+    start_dt, end_dt = period.bounds(tz)
+    valid = Q(valid_from__lte=period.end, valid_until__gte=period.start) & (Q(revoked_at__isnull=True) | Q(revoked_at__gte=start_dt))
+    figures = Consent.objects.filter(case__network=network).aggregate(
+        cases_with_consent=Count("case", distinct=True, filter=valid),
+        revocations=Count("pk", filter=Q(revoked_at__gte=start_dt, revoked_at__lt=end_dt)),
+    )
+    disclosures = dict(
+        DisclosureBasis.objects.filter(case__network=network, invoked_on__gte=period.start, invoked_on__lte=period.end)
+        .order_by().values("basis").annotate(n=Count("pk")).values_list("basis", "n")
+    )
+    figures["disclosures"] = {str(basis): disclosures.get(basis, 0) for basis in BASES_BY_COUNTRY.get(network.country, [])}
+    return figures
+
+
+def _municipality_figures(network, period: Period, tz) -> dict[str, dict[str, int]]:
+    from conferences.models import Case, CaseTeamMember
+    from participants.models import OrganisationKind
+
+    year_start = dt.date(period.year, 1, 1)
+    start_dt, _ = Period(period.year, 1).bounds(tz)
+    _, end_dt = period.bounds(tz)
+    active = Q(opened_on__lte=period.end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=year_start))
+    municipality = Coalesce(F("lead_organisation__municipality"), Value(""))
+    rows: dict[str, dict[str, int]] = {}
+    pregnant = (
+        Case.objects.filter(network=network).order_by().annotate(_m=municipality).values("_m")
+        .annotate(n=Count("pk", filter=active & Q(expected_child_at_opening=True))).values_list("_m", "n")
+    )
+    for name, n in pregnant:
+        rows.setdefault(name, {})["pregnant_women"] = n
+    added = Q(added_at__gte=start_dt, added_at__lt=end_dt)
+    team = (
+        CaseTeamMember.objects.filter(case__network=network).order_by()
+        .annotate(_m=Coalesce(F("case__lead_organisation__municipality"), Value(""))).values("_m")
+        .annotate(
+            residential_placements=Count("pk", filter=added & Q(organisation__kind=OrganisationKind.RESIDENTIAL_TREATMENT)),
+            counselling_started=Count("pk", filter=added & Q(case_role=CaseTeamMember.CaseRole.COUNSELLING)),
+            counselling_completed=Count("pk", filter=Q(removed_at__gte=start_dt, removed_at__lt=end_dt,
+                                                       case_role=CaseTeamMember.CaseRole.COUNSELLING)),
+        )
+    )
+    for row in team:
+        rows.setdefault(row.pop("_m"), {}).update(row)
+    return {name: {key: values.get(key, 0) for key in MUNICIPALITY_MEASURES} for name, values in rows.items()
+            if any(values.values())}
+
+
+MUNICIPALITY_MEASURES = ("pregnant_women", "residential_placements", "counselling_started", "counselling_completed")
+
+
+def raw_figures(network, period: Period) -> dict:
+    """Unsuppressed figures of one period. Never store or show these."""
+    from participants.models import Country
+
+    tz = zoneinfo.ZoneInfo(network.time_zone)
+    raw = {
+        "cases": _case_figures(network, period),
+        "conferences": _conference_figures(network, period, tz),
+        "actions": _action_figures(network, period, tz),
+        "consents": _consent_figures(network, period, tz),
+    }
+    if network.country == Country.DENMARK:
+        raw["municipalities"] = _municipality_figures(network, period, tz)
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures as shown
+# ---------------------------------------------------------------------------------------------
+
+# Labels are English msgids, stored with the figures and translated when shown.
+LABELS = {
+    "cases": gettext_noop("Cases"),
+    "cases.active": gettext_noop("Active cases"),
+    "cases.new": gettext_noop("Newly opened cases"),
+    "cases.closed": gettext_noop("Closed cases"),
+    "cases.active_expected_child": gettext_noop("Active cases with an expected child at opening"),
+    "cases.share_expected_child": gettext_noop("Share with an expected child at opening (%)"),
+    "conferences": gettext_noop("Conferences"),
+    "conferences.held": gettext_noop("Conferences held"),
+    "conferences.cancelled": gettext_noop("Conferences cancelled"),
+    "conferences.rescheduled": gettext_noop("Conferences rescheduled"),
+    "conferences.held_with_parent": gettext_noop("Held with at least one parent present"),
+    "conferences.share_with_parent": gettext_noop("Share held with a parent present (%)"),
+    "conferences.days_to_first_conference": gettext_noop("Median days from opening to first conference"),
+    "conferences.organisations_present": gettext_noop("Median number of organisations present"),
+    "consents": gettext_noop("Consent and disclosures"),
+    "consents.cases_with_consent": gettext_noop("Cases with a valid consent"),
+    "consents.revocations": gettext_noop("Consents revoked"),
+    "consents.disclosures_total": gettext_noop("Disclosures without consent (legal basis)"),
+    "actions": gettext_noop("Agreed actions by who is responsible"),
+    "actions.agreed": gettext_noop("Agreed"),
+    "actions.done": gettext_noop("Done"),
+    "actions.dropped": gettext_noop("Dropped"),
+    "actions.open": gettext_noop("Open at period end"),
+    "actions.overdue": gettext_noop("Overdue at period end"),
+    "actions.median_days_to_done": gettext_noop("Median days to done"),
+    "actions.total": gettext_noop("All"),
+    "group.parents": gettext_noop("Parents"),
+    "municipalities": gettext_noop("Yearly report per municipality (Danish reporting duty)"),
+    "municipalities.pregnant_women": gettext_noop("Vulnerable pregnant women with harmful substance use in the effort"),
+    "municipalities.residential_placements": gettext_noop("Residential treatment placements"),
+    "municipalities.counselling_started": gettext_noop("Counselling tracks started"),
+    "municipalities.counselling_completed": gettext_noop("Counselling tracks completed"),
+    "municipalities.total": gettext_noop("All municipalities"),
+}
+
+
+def _group_label(group: str) -> str:
+    from participants.models import OrganisationKind
+
+    if group == PARENTS:
+        return LABELS["group.parents"]
+    try:
+        return str(OrganisationKind(group).label)
+    except ValueError:
+        return group
+
+
+def _basis_label(basis: str) -> str:
+    from participants.models import LegalBasis
+
+    try:
+        return str(LegalBasis(basis).label)
+    except ValueError:
+        return basis
+
+
+def _shown_period(raw: dict) -> dict:
+    """Suppress one period's raw figures; the keys mirror ``raw_figures``."""
+    cases = raw["cases"]
+    c = sup.suppress_groups(
+        {"with": cases["active_expected_child"], "without": cases["active"] - cases["active_expected_child"],
+         "total": cases["active"]},
+        [(["with", "without"], "total")],
+    )
+    shown_cases = {
+        "active": c["total"], "new": sup.count(cases["new"]), "closed": sup.count(cases["closed"]),
+        "active_expected_child": c["with"], "share_expected_child": sup.share(c["with"], c["total"]),
+    }
+    conf = raw["conferences"]
+    p = sup.suppress_groups(
+        {"with": conf["held_with_parent"], "without": conf["held"] - conf["held_with_parent"], "total": conf["held"]},
+        [(["with", "without"], "total")],
+    )
+    shown_conferences = {
+        "held": p["total"], "cancelled": sup.count(conf["cancelled"]), "rescheduled": sup.count(conf["rescheduled"]),
+        "held_with_parent": p["with"], "share_with_parent": sup.share(p["with"], p["total"]),
+        "days_to_first_conference": sup.median(*conf["days_to_first_conference"]),
+        "organisations_present": sup.median(*conf["organisations_present"]),
+    }
+    consents = raw["consents"]
+    disclosures = dict(consents["disclosures"])
+    d = sup.suppress_groups({**disclosures, "total": sum(disclosures.values())}, [(list(disclosures), "total")])
+    shown_consents = {
+        "cases_with_consent": sup.count(consents["cases_with_consent"]),
+        "revocations": sup.count(consents["revocations"]),
+        "disclosures_total": d["total"],
+        "disclosures": {basis: d[basis] for basis in disclosures},
+    }
+    shown = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents,
+             "actions": _shown_actions(raw["actions"])}
+    if "municipalities" in raw:
+        shown["municipalities"] = _shown_municipalities(raw["municipalities"])
+    return shown
+
+
+def _shown_actions(actions: dict) -> dict:
+    from participants.models import OrganisationKind
+
+    by_group = actions["by_group"]
+    groups = [kind.value for kind in OrganisationKind if kind.value in by_group] + ([PARENTS] if PARENTS in by_group else [])
+    values, column_groups = {}, []
+    for measure in ACTION_MEASURES:
+        members = [(group, measure) for group in groups]
+        for group in groups:
+            values[(group, measure)] = by_group[group][measure]
+        values[("total", measure)] = sum(by_group[group][measure] for group in groups)
+        column_groups.append((members, ("total", measure)))
+    shown = sup.suppress_groups(values, column_groups)
+    medians = actions["days_to_done"]
+    rows = {}
+    for group in [*groups, "total"]:
+        row = {measure: shown[(group, measure)] for measure in ACTION_MEASURES}
+        n, median = actions["days_to_done_all"] if group == "total" else medians.get(group, (0, None))
+        row["median_days_to_done"] = sup.median(n, median)
+        rows[group] = row
+    return rows
+
+
+def _shown_municipalities(municipalities: dict) -> dict:
+    names = sorted(municipalities)
+    values, column_groups = {}, []
+    for measure in MUNICIPALITY_MEASURES:
+        for name in names:
+            values[(name, measure)] = municipalities[name][measure]
+        values[(TOTAL, measure)] = sum(municipalities[name][measure] for name in names)
+        column_groups.append(([(name, measure) for name in names], (TOTAL, measure)))
+    shown = sup.suppress_groups(values, column_groups)
+    return {name: {measure: shown[(name, measure)] for measure in MUNICIPALITY_MEASURES} for name in [*names, TOTAL]}
+
+
+def _rows(section: str, keys, current: dict, previous: dict) -> list[dict]:
+    return [
+        {"key": key, "label": LABELS[f"{section}.{key}"], "current": current.get(key), "previous": previous.get(key),
+         "change": sup.change(current.get(key), previous.get(key))}
+        for key in keys
+    ]
+
+
+def compute_figures(network, year: int, half: int) -> dict:
+    """The summary of one network and half year, with the previous half year beside it,
+    suppressed and ready to store (JSON) and to show."""
+    period = Period(year, half)
+    current = _shown_period(raw_figures(network, period))
+    previous = _shown_period(raw_figures(network, period.previous))
+
+    disclosure_rows = [
+        {"key": basis, "label": _basis_label(basis), "current": current["consents"]["disclosures"].get(basis),
+         "previous": previous["consents"]["disclosures"].get(basis),
+         "change": sup.change(current["consents"]["disclosures"].get(basis), previous["consents"]["disclosures"].get(basis))}
+        for basis in current["consents"]["disclosures"]
+    ]
+    action_columns = [*ACTION_MEASURES, "median_days_to_done"]
+    action_groups = [g for g in current["actions"] if g != "total"]
+    action_groups += [g for g in previous["actions"] if g != "total" and g not in action_groups]
+    action_groups.append("total")
+    empty = {measure: 0 for measure in ACTION_MEASURES}
+    figures = {
+        "definitions_version": DEFINITIONS_VERSION,
+        "network": network.name,
+        "period": {"year": year, "half": half, "label": period.label, "start": period.start.isoformat(),
+                   "end": period.end.isoformat(), "previous": period.previous.label},
+        "sections": [
+            {"key": "cases", "title": LABELS["cases"], "rows": _rows(
+                "cases", ["active", "new", "closed", "active_expected_child", "share_expected_child"],
+                current["cases"], previous["cases"])},
+            {"key": "conferences", "title": LABELS["conferences"], "rows": _rows(
+                "conferences", ["held", "cancelled", "rescheduled", "held_with_parent", "share_with_parent",
+                                "days_to_first_conference", "organisations_present"],
+                current["conferences"], previous["conferences"])},
+            {"key": "consents", "title": LABELS["consents"], "rows": _rows(
+                "consents", ["cases_with_consent", "revocations", "disclosures_total"],
+                current["consents"], previous["consents"]) + disclosure_rows},
+        ],
+        "actions": {
+            "title": LABELS["actions"],
+            "columns": [{"key": key, "label": LABELS[f"actions.{key}"]} for key in action_columns],
+            "rows": [
+                {"key": group, "label": LABELS["actions.total"] if group == "total" else _group_label(group),
+                 "current": current["actions"].get(group, {**empty, "median_days_to_done": None}),
+                 "previous": previous["actions"].get(group, {**empty, "median_days_to_done": None})}
+                for group in action_groups
+            ],
+        },
+    }
+    if "municipalities" in current:
+        figures["municipalities"] = {
+            "title": LABELS["municipalities"],
+            "from": dt.date(year, 1, 1).isoformat(), "to": period.end.isoformat(),
+            "columns": [{"key": key, "label": LABELS[f"municipalities.{key}"]} for key in MUNICIPALITY_MEASURES],
+            "rows": [
+                {"key": name, "label": LABELS["municipalities.total"] if name == TOTAL else (name or NO_MUNICIPALITY),
+                 "values": values}
+                for name, values in current["municipalities"].items()
+            ],
+        }
+    return figures

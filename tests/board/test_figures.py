@@ -1,0 +1,138 @@
+"""The half-year figures on a crafted network whose true values are known by construction."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from protocols.board.figures import Period, compute_figures, raw_figures
+from protocols.board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
+from tests.board.crafted import build_crafted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crafted(db):
+    return build_crafted()
+
+
+def test_case_figures_count_active_new_closed_and_expected_children(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 2))["cases"]
+    assert raw == {"active": 12, "new": 8, "closed": 4, "active_expected_child": 6}
+    previous = raw_figures(crafted.network, Period(2025, 1))["cases"]
+    assert previous == {"active": 6, "new": 4, "closed": 2, "active_expected_child": 0}
+
+
+def test_conference_figures_count_held_cancelled_rescheduled_and_parents_present(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 2))["conferences"]
+    assert raw["held"] == 7
+    assert raw["held_with_parent"] == 5
+    assert raw["cancelled"] == 2
+    assert raw["rescheduled"] == 2
+    assert raw["days_to_first_conference"] == (6, 35.0)
+
+
+def test_median_organisations_present_counts_distinct_attending_organisations(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 2))["conferences"]
+    # six first conferences (1, 2, 2, 3, 3, 4) and a later one nobody was marked present at (0)
+    assert raw["organisations_present"] == (7, 2.0)
+
+
+def test_action_figures_by_kind_of_responsible_organisation_and_for_parents(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 2))["actions"]
+    by_group = raw["by_group"]
+    assert by_group["youth_welfare"] == {"agreed": 10, "done": 6, "dropped": 1, "open": 3, "overdue": 3}
+    assert by_group["addiction_counselling"] == {"agreed": 7, "done": 2, "dropped": 0, "open": 5, "overdue": 0}
+    assert by_group["parents"] == {"agreed": 3, "done": 0, "dropped": 0, "open": 3, "overdue": 2}
+    assert by_group["clinic"] == {"agreed": 0, "done": 1, "dropped": 0, "open": 0, "overdue": 0}
+    assert raw["days_to_done"]["youth_welfare"] == (6, 17.5)
+    assert raw["days_to_done"]["addiction_counselling"] == (2, 5.0)
+    assert raw["days_to_done"]["clinic"] == (1, 70.0)
+    assert raw["days_to_done_all"] == (9, 15.0)
+
+
+def test_actions_open_at_the_end_of_the_previous_half_year(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 1))["actions"]["by_group"]
+    assert raw.pop("clinic") == {"agreed": 1, "done": 0, "dropped": 0, "open": 1, "overdue": 1}
+    assert all(not any(row.values()) for row in raw.values())
+
+
+def test_consent_and_disclosure_figures(crafted):
+    raw = raw_figures(crafted.network, Period(2025, 2))["consents"]
+    assert raw["cases_with_consent"] == 7
+    assert raw["revocations"] == 1
+    assert raw["disclosures"]["de_kkg_4"] == 3
+    assert raw["disclosures"]["de_65_1_4_specialist"] == 6
+    assert sum(raw["disclosures"].values()) == 9
+
+
+def _row(figures, section, key):
+    rows = next(s for s in figures["sections"] if s["key"] == section)["rows"]
+    return next(r for r in rows if r["key"] == key)
+
+
+def test_shown_figures_hide_small_counts_and_their_complements(crafted):
+    figures = compute_figures(crafted.network, 2025, 2)
+    assert _row(figures, "cases", "active")["current"] == 12
+    assert _row(figures, "cases", "closed")["current"] == SMALL
+    assert _row(figures, "cases", "share_expected_child")["current"] == 50.0
+    # 5 of 7 held conferences had a parent: the 2 without are "< 5", so the 5 are hidden too
+    assert _row(figures, "conferences", "held")["current"] == 7
+    assert _row(figures, "conferences", "held_with_parent")["current"] == HIDDEN
+    assert _row(figures, "conferences", "share_with_parent")["current"] == HIDDEN
+    assert _row(figures, "conferences", "days_to_first_conference")["current"] == 35.0
+    # § 4 KKG 3 is "< 5"; the 6 under § 8a would give it away from the total of 9
+    assert _row(figures, "consents", "de_kkg_4")["current"] == SMALL
+    assert _row(figures, "consents", "de_65_1_4_specialist")["current"] == HIDDEN
+    assert _row(figures, "consents", "disclosures_total")["current"] == 9
+
+
+def test_shown_action_table_suppresses_per_column_with_its_total(crafted):
+    figures = compute_figures(crafted.network, 2025, 2)
+    rows = {row["key"]: row["current"] for row in figures["actions"]["rows"]}
+    assert rows["parents"]["agreed"] == SMALL
+    assert rows["addiction_counselling"]["agreed"] == HIDDEN   # the next-smallest cell of the column
+    assert rows["youth_welfare"]["agreed"] == 10
+    assert rows["total"]["agreed"] == 20
+    assert rows["youth_welfare"]["done"] == 6
+    assert rows["youth_welfare"]["median_days_to_done"] == 17.5
+    assert rows["addiction_counselling"]["median_days_to_done"] == MEDIAN_TOO_FEW
+    assert rows["total"]["median_days_to_done"] == 15.0
+    assert rows["total"]["dropped"] == SMALL
+
+
+def test_previous_half_year_stands_beside_with_the_change(crafted):
+    figures = compute_figures(crafted.network, 2025, 2)
+    active = _row(figures, "cases", "active")
+    assert (active["current"], active["previous"], active["change"]) == (12, 6, 6)
+    new = _row(figures, "cases", "new")
+    assert (new["previous"], new["change"]) == (SMALL, None)
+    # four first conferences in H1: a median over fewer than five values is not shown
+    assert _row(figures, "conferences", "days_to_first_conference")["previous"] == MEDIAN_TOO_FEW
+
+
+def test_shown_figures_contain_no_case_reference(crafted):
+    text = str(compute_figures(crafted.network, 2025, 2))
+    assert "CR-2025" not in text and "EL-2025" not in text
+    assert "2025-08-01" not in text  # no date of a single event
+
+
+def test_query_count_does_not_depend_on_the_number_of_cases(crafted):
+    with CaptureQueriesContext(connection) as small:
+        compute_figures(crafted.network, 2025, 2)
+    build_crafted_more(crafted)
+    with CaptureQueriesContext(connection) as large:
+        compute_figures(crafted.network, 2025, 2)
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def build_crafted_more(crafted) -> None:
+    from conferences.models import Case
+
+    first = crafted.first_case
+    Case.objects.bulk_create([
+        Case(network=crafted.network, reference=f"CR-2025-{500 + i}", lead_organisation=first.lead_organisation,
+             lead_caseworker=first.lead_caseworker, status=Case.Status.ACTIVE, opened_on=first.opened_on)
+        for i in range(40)
+    ])
