@@ -1,0 +1,241 @@
+"""The live protocol channel: ``ws/protocols/<protocol_id>/``.
+
+Authenticates in ``connect`` (4401 anonymous; 4404 missing or invisible protocol), joins the
+protocol's group, keeps a presence list, validates every incoming message against a small
+schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
+every outgoing item through ``permissions.policy`` for THIS socket's user: group events carry
+only ids, and the item is re-read for her before anything is sent. An item she can no longer
+read is announced as ``item_removed`` (only if she had it), never sent.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from permissions.audit import Channel
+from protocols import selectors, services
+from protocols.models import Audience
+
+CLOSE_BAD_MESSAGE = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+MAX_TEXT = 20000
+MAX_TITLE = 200
+
+# type -> {field: (python type(s), required)}
+SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
+    "ping": {},
+    "sync": {"versions": ((dict,), False)},
+    "item_create": {"title": ((str,), True), "text": ((str,), False), "audience": ((str,), False)},
+    "item_update": {"item": ((int,), True), "version": ((int,), True), "title": ((str,), False), "text": ((str,), False)},
+}
+
+
+def validate_message(message: Any) -> str | None:
+    """Return an error description, or None when the message fits the schema."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message is an object with a 'type'"
+    fields = SCHEMA.get(message["type"])
+    if fields is None:
+        return f"unknown message type {message['type']!r}"
+    unknown = set(message) - set(fields) - {"type", "ref"}
+    if unknown:
+        return f"unknown fields: {', '.join(sorted(unknown))}"
+    for name, (types, required) in fields.items():
+        if name not in message:
+            if required:
+                return f"'{name}' is required"
+            continue
+        value = message[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            return f"'{name}' has the wrong type"
+        if isinstance(value, str) and len(value) > (MAX_TITLE if name == "title" else MAX_TEXT):
+            return f"'{name}' is too long"
+    versions = message.get("versions")
+    if versions is not None and (len(versions) > 2000 or not all(
+        str(k).isdigit() and isinstance(v, int) and not isinstance(v, bool) for k, v in versions.items()
+    )):
+        return "'versions' maps item ids to version numbers"
+    if message.get("audience") is not None and message["audience"] not in (Audience.EVERYONE, Audience.PROFESSIONALS):
+        return "'audience' is 'everyone' or 'professionals' over the live channel"
+    return None
+
+
+def _display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class ProtocolConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        await self.accept()
+        self.user = self.scope.get("user")
+        self.group = None
+        self.seen: set[int] = set()
+        self.presence: dict[str, dict] = {}
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.protocol_id = int(self.scope["url_route"]["kwargs"]["protocol_id"])
+            hello = await self._hello()
+        except (Http404, ValueError, KeyError):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = services.group_name(self.protocol_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.presence[self.channel_name] = {"user_id": self.user.pk, "name": _display_name(self.user)}
+        await self.send_json(hello)
+        await self.channel_layer.group_send(self.group, {
+            "type": "presence.join", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
+        })
+
+    async def disconnect(self, code) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_send(self.group, {"type": "presence.leave", "channel": self.channel_name})
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- incoming ---------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if self.group is None:
+            return
+        try:
+            message = json.loads(text_data or "")
+        except (TypeError, ValueError):
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
+        error = validate_message(message)
+        if error:
+            await self.send_json({"type": "error", "error": "bad_message", "detail": error, "ref": message.get("ref") if isinstance(message, dict) else None})
+            return
+        handler = getattr(self, f"on_{message['type']}")
+        reply = await handler(message)
+        if reply is not None:
+            if "ref" in message:
+                reply["ref"] = message["ref"]
+            await self.send_json(reply)
+
+    async def on_ping(self, message: dict) -> dict:
+        return {"type": "pong"}
+
+    async def on_sync(self, message: dict) -> dict:
+        return await self._catch_up({int(k): v for k, v in (message.get("versions") or {}).items()})
+
+    async def on_item_create(self, message: dict) -> dict | None:
+        return await self._write(lambda protocol: services.item_create(
+            self.user, protocol=protocol, title=message["title"], text=message.get("text", ""),
+            audience=message.get("audience") or Audience.PROFESSIONALS, channel=Channel.WEBSOCKET,
+        ), ok_type="item_created")
+
+    async def on_item_update(self, message: dict) -> dict | None:
+        def _update(protocol):
+            item = selectors.items_for_user(self.user, protocol=protocol).get(pk=message["item"])
+            return services.item_update(self.user, item=item, version=message["version"], title=message.get("title"),
+                                        text=message.get("text"), channel=Channel.WEBSOCKET)
+
+        return await self._write(_update, ok_type="item_saved")
+
+    # --- group events (each re-checked for this socket's user) ------------------------------
+
+    async def item_changed(self, event: dict) -> None:
+        item_id = event["item_id"]
+        payload = await self._visible_item(item_id)
+        if payload is None:
+            if item_id in self.seen:
+                self.seen.discard(item_id)
+                await self.send_json({"type": "item_removed", "item": item_id})
+            return
+        self.seen.add(item_id)
+        await self.send_json({"type": "item", "item": payload})
+
+    async def protocol_changed(self, event: dict) -> None:
+        payload = await self._protocol_state()
+        if payload is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.send_json({"type": "protocol", "protocol": payload})
+
+    async def presence_join(self, event: dict) -> None:
+        if event["channel"] != self.channel_name:
+            self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
+            await self.channel_layer.send(event["channel"], {
+                "type": "presence.here", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
+            })
+        await self._send_presence()
+
+    async def presence_here(self, event: dict) -> None:
+        self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
+        await self._send_presence()
+
+    async def presence_leave(self, event: dict) -> None:
+        if self.presence.pop(event["channel"], None) is not None:
+            await self._send_presence()
+
+    async def _send_presence(self) -> None:
+        people = {}
+        for entry in self.presence.values():
+            people[entry["user_id"]] = entry["name"]
+        await self.send_json({"type": "presence", "people": sorted(people.values(), key=str.lower)})
+
+    # --- database work ----------------------------------------------------------------------
+
+    @database_sync_to_async
+    def _hello(self) -> dict:
+        protocol = selectors.get_protocol_for_user(self.user, self.protocol_id, channel=Channel.WEBSOCKET)
+        items = [selectors.item_payload(i) for i in selectors.items_for_user(self.user, protocol=protocol)]
+        self.seen = {i["id"] for i in items}
+        return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
+                "can_write": services.can_write_items(self.user, protocol)}
+
+    @database_sync_to_async
+    def _protocol_state(self) -> dict | None:
+        protocol = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id).first()
+        return selectors.protocol_payload(protocol) if protocol else None
+
+    @database_sync_to_async
+    def _visible_item(self, item_id: int) -> dict | None:
+        item = selectors.items_for_user(self.user).filter(pk=item_id, protocol_id=self.protocol_id).first()
+        return selectors.item_payload(item) if item else None
+
+    @database_sync_to_async
+    def _catch_up(self, versions: dict[int, int]) -> dict:
+        protocol = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id).first()
+        if protocol is None:
+            return {"type": "error", "error": "not_found"}
+        items = list(selectors.items_for_user(self.user, protocol=protocol))
+        visible = {i.pk for i in items}
+        changed = [selectors.item_payload(i) for i in items if versions.get(i.pk) != i.version]
+        removed = sorted((set(versions) | self.seen) - visible)
+        self.seen = visible
+        return {"type": "sync", "protocol": selectors.protocol_payload(protocol), "items": changed, "removed": removed}
+
+    @database_sync_to_async
+    def _run_write(self, write) -> dict:
+        protocol = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id).first()
+        if protocol is None:
+            return {"type": "error", "error": "not_found"}
+        try:
+            item = write(protocol)
+        except services.VersionConflict as conflict:
+            current = selectors.items_for_user(self.user).filter(pk=conflict.current.pk).first()
+            return {"type": "conflict", "message": str(conflict.messages[0]),
+                    "item": selectors.item_payload(current) if current else None}
+        except PermissionDenied as exc:
+            return {"type": "error", "error": "forbidden", "detail": str(exc)}
+        except selectors.ProtocolItem.DoesNotExist:
+            return {"type": "error", "error": "not_found"}
+        except ValidationError as exc:
+            return {"type": "error", "error": getattr(exc, "code", None) or "invalid", "detail": exc.messages}
+        return {"type": "ok", "item": item.pk, "version": item.version}
+
+    async def _write(self, write, *, ok_type: str) -> dict:
+        reply = await self._run_write(write)
+        if reply["type"] == "ok":
+            reply["type"] = ok_type
+        return reply

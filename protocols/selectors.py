@@ -1,0 +1,235 @@
+"""Every read of protocols, items and agreed actions, filtered by ``permissions.policy``.
+
+Lists cost a fixed number of queries whatever their length (prefetching, no per-row checks).
+``get_<entity>_for_user`` raises ``Http404`` for a missing and for an invisible object alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from permissions import policy
+from permissions.audit import Channel, record
+from protocols import sanitize
+from protocols.models import (
+    Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
+)
+
+OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
+
+
+def protocols_for_user(user) -> QuerySet[Protocol]:
+    """Protocols of the conferences the user may see (team professionals; invited parents)."""
+    return Protocol.objects.filter(conference_id__in=policy.conferences_for_user(user).values("pk"))
+
+
+def get_protocol_for_user(user, pk, *, channel: str = Channel.PAGE, audit: bool = True) -> Protocol:
+    try:
+        protocol = protocols_for_user(user).select_related("conference__case__network", "minute_taker").get(pk=pk)
+    except (Protocol.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such protocol")
+    if audit:
+        record(user, action="protocol.read", obj=protocol, case_id=protocol.conference.case_id, channel=channel)
+    return protocol
+
+
+def items_for_user(user, *, protocol: Protocol | None = None) -> QuerySet[ProtocolItem]:
+    """The items the user may read, with what a page shows beside them, in a fixed number of queries."""
+    qs = policy.protocol_items_for_user(user)
+    if protocol is not None:
+        qs = qs.filter(protocol=protocol)
+    return (
+        qs.select_related("holding_organisation", "reviewed_action", "protocol")
+        .prefetch_related(
+            "restricted_to",
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk")),
+            Prefetch("actions", queryset=AgreedAction.objects.select_related(
+                "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
+        )
+        .order_by("position", "pk")
+    )
+
+
+def get_item_for_user(user, pk) -> ProtocolItem:
+    try:
+        return items_for_user(user).get(pk=pk)
+    except (ProtocolItem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such item")
+
+
+def responsible_label(action: AgreedAction) -> str:
+    if action.responsible_family_member_id:
+        return str(action.responsible_family_member)
+    if action.responsible_user_id:
+        return f"{action.responsible_user} ({action.responsible_organisation})"
+    return str(action.responsible_organisation)
+
+
+def action_payload(action: AgreedAction) -> dict:
+    return {
+        "id": action.pk, "title": action.title, "description_html": sanitize.render(action.description),
+        "responsible": responsible_label(action), "due_on": action.due_on.isoformat(), "status": action.status,
+        "status_label": str(action.get_status_display()), "version": action.version,
+    }
+
+
+def item_payload(item: ProtocolItem) -> dict:
+    """What a socket or the API sends for one item (the item must come from ``items_for_user``)."""
+    return {
+        "id": item.pk, "protocol": item.protocol_id, "position": item.position, "kind": item.kind,
+        "title": item.title, "text": item.text, "html": sanitize.render(item.text), "audience": item.audience,
+        "audience_label": str(item.get_audience_display()), "version": item.version,
+        "review_outcome": item.review_outcome,
+        "actions": [action_payload(a) for a in item.actions.all()],
+        "amendments": [
+            {"id": a.pk, "author": str(a.author), "at": a.created_at.isoformat(), "reason": a.reason,
+             "html": sanitize.render(a.text)}
+            for a in item.amendments.all()
+        ],
+    }
+
+
+def protocol_payload(protocol: Protocol) -> dict:
+    return {
+        "id": protocol.pk, "status": protocol.status, "status_label": str(protocol.get_status_display()),
+        "version": protocol.version, "next_review_on": protocol.next_review_on.isoformat() if protocol.next_review_on else None,
+        "is_final": protocol.is_final,
+    }
+
+
+# --- parents --------------------------------------------------------------------------------
+
+def derived_parent_summary(protocol: Protocol, items) -> list[str]:
+    """Plain lines built from the items visible to parents, when the convenor wrote no summary."""
+    lines = []
+    for item in items:
+        if item.audience != Audience.EVERYONE:
+            continue
+        for action in item.actions.all():
+            lines.append(f"{action.title} – {responsible_label(action)} – {action.due_on:%d.%m.%Y}")
+    return lines
+
+
+def reports_for_user(user, protocol: Protocol) -> QuerySet:
+    """Written reports of the conference: all submitted ones for team professionals, the shareable
+    ones for parents."""
+    from conferences.models import WrittenReport
+
+    qs = WrittenReport.objects.filter(conference_id=protocol.conference_id, submitted_at__isnull=False).select_related("organisation")
+    case = protocol.conference.case
+    if policy.is_professional_on_case(user, case):
+        return qs.order_by("organisation__name")
+    if policy.is_parent_of_case(user, case):
+        return qs.filter(shareable_with_parents=True).order_by("organisation__name")
+    return qs.none()
+
+
+# --- minutes workflow -----------------------------------------------------------------------
+
+@dataclass
+class AcknowledgementStatus:
+    acknowledged: list
+    pending: list
+
+
+def acknowledgement_status(protocol: Protocol) -> AcknowledgementStatus:
+    """Who among the invited participants with an account has, and has not, acknowledged."""
+    from conferences.models import Invitation
+    from participants.models import User
+
+    invited = User.objects.filter(
+        pk__in=Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True, user__isnull=False).values("user_id")
+    ) | User.objects.filter(
+        pk__in=Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True,
+                                         family_member__user__isnull=False).values("family_member__user_id")
+    )
+    acks = {a.user_id: a for a in Acknowledgement.objects.filter(protocol=protocol)}
+    people = list(invited.distinct().order_by("last_name", "first_name", "username"))
+    return AcknowledgementStatus(
+        acknowledged=[(p, acks[p.pk].at) for p in people if p.pk in acks],
+        pending=[p for p in people if p.pk not in acks],
+    )
+
+
+def pending_corrections(protocol: Protocol) -> QuerySet:
+    return (CorrectionProposal.objects.filter(item__protocol=protocol).select_related("item", "author")
+            .order_by("status", "created_at"))
+
+
+def overdue_minutes_steps_for_user(user) -> list[dict]:
+    """Protocols of cases the user convenes whose draft release or finalisation is overdue."""
+    from protocols.services import draft_release_due_on
+
+    today = timezone.localdate()
+    candidates = (
+        protocols_for_user(user).exclude(status=Protocol.Status.FINAL)
+        .filter(conference__case__lead_caseworker=user)
+        .select_related("conference__case__network")
+    )
+    steps = []
+    for protocol in candidates:
+        if protocol.status == Protocol.Status.DRAFT and draft_release_due_on(protocol) < today:
+            steps.append({"protocol": protocol, "step": "release", "due_on": draft_release_due_on(protocol)})
+        elif protocol.status == Protocol.Status.RELEASED and protocol.corrections_until and protocol.corrections_until < today:
+            steps.append({"protocol": protocol, "step": "finalise", "due_on": protocol.corrections_until})
+    return steps
+
+
+# --- agreed actions -------------------------------------------------------------------------
+
+def my_actions(user, *, status: str | None = None, due: str | None = None, case_id: int | None = None,
+               scope: str = "mine") -> QuerySet[AgreedAction]:
+    """Actions that fall to the user or her organisation (``scope="convened"``: all actions of the
+    cases she leads), filtered; overdue first, then by due date. Constant queries in rows."""
+    today = timezone.localdate()
+    if scope == "convened":
+        from conferences.models import Case
+
+        led = Case.objects.filter(lead_caseworker=user).values("pk")
+        qs = policy.actions_for_user(user).filter(case_id__in=led)
+    else:
+        qs = policy.responsible_actions_for_user(user)
+    if status in AgreedAction.Status.values:
+        qs = qs.filter(status=status)
+    elif status == "open_any":
+        qs = qs.filter(status__in=OPEN_STATES)
+    if due == "overdue":
+        qs = qs.filter(status__in=OPEN_STATES, due_on__lt=today)
+    elif due == "week":
+        qs = qs.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7))
+    elif due == "month":
+        qs = qs.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=31))
+    if case_id:
+        qs = qs.filter(case_id=case_id)
+    return (
+        qs.annotate(is_overdue=When_(When(status__in=OPEN_STATES, due_on__lt=today, then=Value(1)), default=Value(0),
+                                     output_field=IntegerField()))
+        .select_related("case", "item__protocol", "responsible_user", "responsible_organisation", "responsible_family_member")
+        .order_by("-is_overdue", "due_on", "pk")
+    )
+
+
+def get_action_for_user(user, pk, *, channel: str = Channel.PAGE) -> AgreedAction:
+    try:
+        action = (
+            policy.actions_for_user(user)
+            .select_related("case", "item__protocol", "responsible_user", "responsible_organisation", "responsible_family_member")
+            .prefetch_related(Prefetch("notes", queryset=ActionNote.objects.select_related("author").order_by("created_at", "pk")))
+            .get(pk=pk)
+        )
+    except (AgreedAction.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such action")
+    record(user, action="protocol.action.read", obj=action, case_id=action.case_id, channel=channel)
+    return action
+
+
+def item_visible_to(user, item_id: int) -> bool:
+    return policy.protocol_items_for_user(user).filter(pk=item_id).exists()
+
+
+def user_can_read_item_subquery(user):
+    return Exists(policy.protocol_items_for_user(user).filter(pk=OuterRef("item_id")))

@@ -1,0 +1,563 @@
+"""Every write to protocols, items, agreed actions and their workflow.
+
+Each service takes the acting user first, checks permission through ``permissions.policy``,
+refuses any write to a final protocol (so page, API, websocket and admin all refuse alike),
+writes its audit event with the channel it came through, and queues the live event for the
+protocol's channel-layer group with ``transaction.on_commit``. The live event carries only ids:
+each socket re-reads the item through the policy for its own user before it sends anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conferences.models import Case, CaseTeamMember, Conference
+from participants.models import FamilyMember, Membership, Organisation
+from permissions import policy
+from permissions.audit import Channel, record
+from protocols import sanitize
+from protocols.models import (
+    Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
+REVIEW_OUTCOMES = ("done", "continued", "dropped")
+
+
+class VersionConflict(ValidationError):
+    """A save based on an outdated version. ``current`` is the item as it now stands."""
+
+    def __init__(self, current: ProtocolItem | AgreedAction):
+        self.current = current
+        super().__init__(_("Someone else changed this in the meantime. Your text was not saved; the current text is shown."), code="conflict")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def group_name(protocol_id: int) -> str:
+    return f"protocol.{protocol_id}"
+
+
+def send_event_on_commit(protocol_id: int, event: dict) -> None:
+    """Queue a live event for everyone connected to the protocol, after the transaction commits."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group_name(protocol_id), event)
+        except Exception:  # a lost live event must never undo a saved change
+            logger.exception("Could not send live event for protocol %s", protocol_id)
+
+    transaction.on_commit(_send)
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    day, left = start, days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def conference_day(protocol: Protocol) -> dt.date:
+    starts = protocol.conference.starts_at
+    return timezone.localdate(starts) if starts else timezone.localdate(protocol.created_at)
+
+
+def draft_release_due_on(protocol: Protocol) -> dt.date:
+    return add_working_days(conference_day(protocol), protocol.conference.case.network.draft_release_working_days)
+
+
+def is_convenor(user, protocol: Protocol) -> bool:
+    return policy.can_convene(user, protocol.conference.case)
+
+
+def can_write_items(user, protocol: Protocol) -> bool:
+    """The convenor, or the delegated minute-taker while she is on the case team."""
+    case = protocol.conference.case
+    if is_convenor(user, protocol):
+        return True
+    return bool(protocol.minute_taker_id and protocol.minute_taker_id == getattr(user, "pk", None)
+                and policy.is_professional_on_case(user, case))
+
+
+def _locked_protocol(protocol_id: int) -> Protocol:
+    return Protocol.objects.select_for_update().select_related("conference__case__network").get(pk=protocol_id)
+
+
+def _refuse_final(protocol: Protocol) -> None:
+    if protocol.is_final:
+        raise ValidationError(_("This protocol is final and locked. Add an amendment instead."), code="final")
+
+
+def _refuse_unless_draft(protocol: Protocol) -> None:
+    _refuse_final(protocol)
+    if protocol.status != Protocol.Status.DRAFT:
+        raise ValidationError(_("The draft has been released. Propose a correction instead."), code="released")
+
+
+def _require_item_writer(actor, protocol: Protocol) -> None:
+    if not can_write_items(actor, protocol):
+        raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
+
+
+def _require_convenor(actor, protocol: Protocol) -> None:
+    if not is_convenor(actor, protocol):
+        raise PermissionDenied(_("Only the convenor may do this."))
+
+
+def _audit(actor, action: str, obj, protocol: Protocol, channel: str, **detail) -> None:
+    record(actor, action=action, obj=obj, case_id=protocol.conference.case_id, channel=channel, detail=detail)
+
+
+def _validate_audience(protocol: Protocol, audience: str, restricted_to: Iterable[Organisation],
+                       holding_organisation: Organisation | None, category: str,
+                       entrusted_by: FamilyMember | None) -> list[Organisation]:
+    if audience not in Audience.values:
+        raise ValidationError({"audience": _("Choose an audience.")})
+    orgs = list(restricted_to or [])
+    if audience != Audience.RESTRICTED:
+        return []
+    errors = {}
+    if holding_organisation is None:
+        errors["holding_organisation"] = _("Name the organisation holding the information.")
+    if not category:
+        errors["category"] = _("Choose the information category.")
+    if not orgs:
+        errors["restricted_to"] = _("Name at least one organisation that may read the item.")
+    case_id = protocol.conference.case_id
+    team_orgs = set(CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).values_list("organisation_id", flat=True))
+    if any(o.pk not in team_orgs for o in orgs) or (holding_organisation and holding_organisation.pk not in team_orgs):
+        errors["restricted_to"] = _("Only organisations on the case team can be named.")
+    if entrusted_by is not None and entrusted_by.case_id != case_id:
+        errors["entrusted_by"] = _("The person who entrusted the information must belong to this case.")
+    if errors:
+        raise ValidationError(errors)
+    return orgs
+
+
+def _next_position(protocol: Protocol) -> int:
+    return (protocol.items.aggregate(m=Max("position"))["m"] or 0) + 1
+
+
+# --- opening the protocol ------------------------------------------------------------------
+
+def previous_open_actions(conference: Conference):
+    """Open actions of the case agreed in earlier conferences (carried over for review)."""
+    return (
+        AgreedAction.objects.filter(case_id=conference.case_id, status__in=OPEN_STATES)
+        .exclude(item__protocol__conference_id=conference.pk)
+        .select_related("item")
+        .prefetch_related("item__restricted_to")
+        .order_by("due_on", "pk")
+    )
+
+
+@transaction.atomic
+def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: str = Channel.PAGE) -> Protocol:
+    """Open the one protocol of a conference. Checks: the actor convenes the case; the conference
+    is scheduled or held; no protocol exists yet. The agenda is the open actions of earlier
+    conferences (for review, each with its original item's audience) and the network's standard
+    items. Sends nothing live (nobody can be connected before it exists)."""
+    conference = Conference.objects.select_for_update().select_related("case__network").get(pk=conference.pk)
+    if not policy.can_convene(actor, conference.case):
+        raise PermissionDenied(_("Only the convenor opens the protocol."))
+    if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD):
+        raise ValidationError(_("A protocol can only be opened for a scheduled or held conference."))
+    if Protocol.objects.filter(conference=conference).exists():
+        raise ValidationError(_("This conference already has its protocol."))
+    if minute_taker is not None and not policy.is_professional_on_case(minute_taker, conference.case):
+        raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
+    protocol = Protocol.objects.create(conference=conference, minute_taker=minute_taker or actor)
+    position = 0
+    for action in previous_open_actions(conference):
+        position += 1
+        source = action.item
+        item = ProtocolItem.objects.create(
+            protocol=protocol, position=position, kind=ProtocolItem.Kind.CARRY_OVER,
+            title=(_("Review: %(title)s") % {"title": action.title})[:200],
+            text=sanitize.clean_input(action.description), audience=source.audience,
+            holding_organisation=source.holding_organisation, entrusted_by=source.entrusted_by,
+            category=source.category, reviewed_action=action, created_by=actor,
+        )
+        if source.audience == Audience.RESTRICTED:
+            item.restricted_to.set(source.restricted_to.all())
+    for title in conference.case.network.guideline_items or []:
+        position += 1
+        ProtocolItem.objects.create(
+            protocol=protocol, position=position, kind=ProtocolItem.Kind.GUIDELINE, title=str(title)[:200],
+            audience=Audience.PROFESSIONALS, created_by=actor,
+        )
+    record(actor, action="protocol.open", obj=protocol, case_id=conference.case_id, channel=channel,
+           detail={"conference": conference.pk, "carried_over": position - len(conference.case.network.guideline_items or [])})
+    return protocol
+
+
+# --- items ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def item_create(actor, *, protocol: Protocol, title: str, text: str = "", audience: str = Audience.PROFESSIONALS,
+                restricted_to: Iterable[Organisation] = (), holding_organisation: Organisation | None = None,
+                category: str = "", entrusted_by: FamilyMember | None = None,
+                channel: str = Channel.PAGE) -> ProtocolItem:
+    """Add an item. Checks: convenor or minute-taker; protocol still a draft; audience valid.
+    Sends ``item.changed`` to the protocol group."""
+    protocol = _locked_protocol(protocol.pk)
+    _require_item_writer(actor, protocol)
+    _refuse_unless_draft(protocol)
+    title = sanitize.clean_input(title)[:200]
+    if not title:
+        raise ValidationError({"title": _("Give the item a title.")})
+    orgs = _validate_audience(protocol, audience, restricted_to, holding_organisation, category, entrusted_by)
+    restricted = audience == Audience.RESTRICTED
+    item = ProtocolItem.objects.create(
+        protocol=protocol, position=_next_position(protocol), kind=ProtocolItem.Kind.FREE, title=title,
+        text=sanitize.clean_input(text), audience=audience,
+        holding_organisation=holding_organisation if restricted else None,
+        category=category if restricted else "", entrusted_by=entrusted_by if restricted else None, created_by=actor,
+    )
+    item.restricted_to.set(orgs)
+    _audit(actor, "protocol.item.create", item, protocol, channel, audience=audience)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    return item
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = None, text: str | None = None,
+                audience: str | None = None, restricted_to: Iterable[Organisation] | None = None,
+                holding_organisation=_UNSET, category: str | None = None, entrusted_by=_UNSET,
+                channel: str = Channel.PAGE) -> ProtocolItem:
+    """Change an item's title, text and/or audience, based on ``version``.
+
+    Checks: convenor or minute-taker; protocol still a draft; ``version`` is the current one —
+    otherwise ``VersionConflict`` carrying the item as it stands, and nothing changes.
+    Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
+    """
+    protocol = _locked_protocol(item.protocol_id)
+    _require_item_writer(actor, protocol)
+    _refuse_unless_draft(protocol)
+    current = ProtocolItem.objects.select_for_update().get(pk=item.pk)
+    if int(version) != current.version:
+        raise VersionConflict(current)
+    changes: dict = {}
+    if title is not None:
+        cleaned = sanitize.clean_input(title)[:200]
+        if not cleaned:
+            raise ValidationError({"title": _("Give the item a title.")})
+        changes["title"] = cleaned
+    if text is not None:
+        changes["text"] = sanitize.clean_input(text)
+    orgs = None
+    if audience is not None:
+        holder = current.holding_organisation if holding_organisation is _UNSET else holding_organisation
+        entruster = current.entrusted_by if entrusted_by is _UNSET else entrusted_by
+        cat = current.category if category is None else category
+        orgs_in = list(current.restricted_to.all()) if restricted_to is None else list(restricted_to)
+        orgs = _validate_audience(protocol, audience, orgs_in, holder, cat, entruster)
+        restricted = audience == Audience.RESTRICTED
+        changes.update(audience=audience, holding_organisation=holder if restricted else None,
+                       category=cat if restricted else "", entrusted_by=entruster if restricted else None)
+    updated = ProtocolItem.objects.filter(pk=current.pk, version=current.version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes
+    )
+    if not updated:  # defensive: the row lock makes this unreachable on databases that honour it
+        raise VersionConflict(ProtocolItem.objects.get(pk=current.pk))
+    if orgs is not None:
+        current.restricted_to.set(orgs)
+    current.refresh_from_db()
+    _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": current.pk})
+    return current
+
+
+def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to=(),
+                         holding_organisation=None, category: str = "", entrusted_by=None,
+                         channel: str = Channel.PAGE) -> ProtocolItem:
+    """Narrow or widen who may read an item (see ``item_update``)."""
+    return item_update(actor, item=item, version=version, audience=audience, restricted_to=restricted_to,
+                       holding_organisation=holding_organisation, category=category, entrusted_by=entrusted_by,
+                       channel=channel)
+
+
+# --- agreed actions inside an item ---------------------------------------------------------
+
+def _validate_responsible(case: Case, user, organisation, family_member) -> None:
+    if family_member is not None:
+        if user is not None or organisation is not None:
+            raise ValidationError({"responsible": _("An action falls to a parent, or to an organisation – not both.")})
+        if family_member.case_id != case.pk or not family_member.is_parent:
+            raise ValidationError({"responsible": _("Choose a parent of this case.")})
+        return
+    if organisation is None:
+        raise ValidationError({"responsible": _("Choose who is responsible.")})
+    team = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True, organisation=organisation)
+    if not team.exists():
+        raise ValidationError({"responsible": _("The organisation must be on the case team.")})
+    if user is not None:
+        on_team = team.filter(user=user).exists() or (
+            team.filter(user__isnull=True).exists()
+            and Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
+        )
+        if not on_team:
+            raise ValidationError({"responsible": _("The professional must be on the case team for this organisation.")})
+
+
+@transaction.atomic
+def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, description: str = "",
+                  responsible_user=None, responsible_organisation: Organisation | None = None,
+                  responsible_family_member: FamilyMember | None = None, channel: str = Channel.PAGE) -> AgreedAction:
+    """Agree an action inside an item. Checks: convenor or minute-taker; draft; responsible is a
+    team professional with her organisation, a team organisation, or a parent of the case.
+    Sends ``item.changed`` for the item that holds it."""
+    protocol = _locked_protocol(item.protocol_id)
+    _require_item_writer(actor, protocol)
+    _refuse_unless_draft(protocol)
+    title = sanitize.clean_input(title)[:200]
+    if not title:
+        raise ValidationError({"title": _("Say what is to be done.")})
+    if due_on is None:
+        raise ValidationError({"due_on": _("Enter a due date.")})
+    case = protocol.conference.case
+    _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
+    action = AgreedAction.objects.create(
+        case=case, item=item, title=title, description=sanitize.clean_input(description), due_on=due_on,
+        responsible_user=responsible_user, responsible_organisation=responsible_organisation,
+        responsible_family_member=responsible_family_member,
+    )
+    ActionNote.objects.create(action=action, author=actor, status=action.status, note=_("Agreed in the conference."))
+    ProtocolItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
+    _audit(actor, "protocol.action.create", action, protocol, channel, item=item.pk)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    return action
+
+
+@transaction.atomic
+def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", channel: str = Channel.PAGE) -> ProtocolItem:
+    """Record the review of a carried-over action (done / continued / dropped) and apply it to the
+    action. Checks: convenor or minute-taker; draft; the item is a carry-over item."""
+    protocol = _locked_protocol(item.protocol_id)
+    _require_item_writer(actor, protocol)
+    _refuse_unless_draft(protocol)
+    item = ProtocolItem.objects.select_for_update().get(pk=item.pk)
+    if item.kind != ProtocolItem.Kind.CARRY_OVER or item.reviewed_action_id is None:
+        raise ValidationError(_("Only a carried-over action can be reviewed."))
+    if outcome not in REVIEW_OUTCOMES:
+        raise ValidationError({"outcome": _("Choose done, continued or dropped.")})
+    action = AgreedAction.objects.select_for_update().get(pk=item.reviewed_action_id)
+    status = {"done": AgreedAction.Status.DONE, "dropped": AgreedAction.Status.DROPPED}.get(
+        outcome, AgreedAction.Status.IN_PROGRESS if action.status == AgreedAction.Status.IN_PROGRESS else AgreedAction.Status.OPEN
+    )
+    _apply_action_status(actor, action, status, sanitize.clean_input(note) or _("Reviewed in the conference: %(outcome)s") % {"outcome": outcome})
+    ProtocolItem.objects.filter(pk=item.pk).update(review_outcome=outcome, version=F("version") + 1, updated_at=timezone.now())
+    item.refresh_from_db()
+    _audit(actor, "protocol.action.review", item, protocol, channel, action=action.pk, outcome=outcome)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    return item
+
+
+@transaction.atomic
+def protocol_set_next_review(actor, *, protocol: Protocol, next_review_on: dt.date | None, channel: str = Channel.PAGE) -> Protocol:
+    """Set the next review date; it becomes the case's next review. Checks: item writer; not final."""
+    protocol = _locked_protocol(protocol.pk)
+    _require_item_writer(actor, protocol)
+    _refuse_final(protocol)
+    if next_review_on is not None and next_review_on < conference_day(protocol):
+        raise ValidationError({"next_review_on": _("The next review must come after the conference.")})
+    Protocol.objects.filter(pk=protocol.pk).update(next_review_on=next_review_on, version=F("version") + 1)
+    # The case's next review is derived from its latest protocol; the case service owns the rest of Case.
+    Case.objects.filter(pk=protocol.conference.case_id).update(next_review_on=next_review_on, updated_at=timezone.now())
+    protocol.refresh_from_db()
+    _audit(actor, "protocol.next_review", protocol, protocol, channel, next_review_on=str(next_review_on or ""))
+    send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
+    return protocol
+
+
+# --- minutes workflow ----------------------------------------------------------------------
+
+@transaction.atomic
+def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Protocol:
+    """Release the draft to the participants; opens the correction window of the network's
+    working days. Checks: convenor; draft. Sends ``protocol.changed``."""
+    protocol = _locked_protocol(protocol.pk)
+    _require_convenor(actor, protocol)
+    _refuse_final(protocol)
+    if protocol.status != Protocol.Status.DRAFT:
+        raise ValidationError(_("The draft has already been released."))
+    today = timezone.localdate()
+    window = protocol.conference.case.network.correction_window_working_days
+    Protocol.objects.filter(pk=protocol.pk).update(
+        status=Protocol.Status.RELEASED, released_at=timezone.now(), corrections_until=add_working_days(today, window),
+        version=F("version") + 1,
+    )
+    protocol.refresh_from_db()
+    _audit(actor, "protocol.release", protocol, protocol, channel, late=today > draft_release_due_on(protocol))
+    send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
+    return protocol
+
+
+@transaction.atomic
+def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel: str = Channel.PAGE) -> CorrectionProposal:
+    """A participant proposes a correction to an item she can read, within the correction window."""
+    protocol = _locked_protocol(item.protocol_id)
+    _refuse_final(protocol)
+    if protocol.status != Protocol.Status.RELEASED:
+        raise ValidationError(_("Corrections can be proposed once the draft is released."))
+    if protocol.corrections_until and timezone.localdate() > protocol.corrections_until:
+        raise ValidationError(_("The correction window has closed."))
+    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not policy.is_professional_on_case(actor, protocol.conference.case):
+        raise PermissionDenied(_("You cannot propose a correction to this item."))
+    text = sanitize.clean_input(proposed_text)
+    if not text:
+        raise ValidationError({"proposed_text": _("Enter the corrected text.")})
+    proposal = CorrectionProposal.objects.create(item=item, author=actor, proposed_text=text)
+    _audit(actor, "protocol.correction.propose", proposal, protocol, channel, item=item.pk)
+    return proposal
+
+
+@transaction.atomic
+def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reason: str, channel: str = Channel.PAGE) -> CorrectionProposal:
+    """The convenor accepts (the item takes the proposed text) or rejects a proposal, with a reason."""
+    proposal = CorrectionProposal.objects.select_for_update().select_related("item").get(pk=proposal.pk)
+    protocol = _locked_protocol(proposal.item.protocol_id)
+    _require_convenor(actor, protocol)
+    _refuse_final(protocol)
+    if proposal.status != CorrectionProposal.Status.PENDING:
+        raise ValidationError(_("This proposal has already been decided."))
+    reason = sanitize.clean_input(reason)[:300]
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the decision.")})
+    proposal.status = CorrectionProposal.Status.ACCEPTED if accept else CorrectionProposal.Status.REJECTED
+    proposal.decision_reason = reason
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decision_reason", "decided_at"])
+    if accept:
+        ProtocolItem.objects.filter(pk=proposal.item_id).update(
+            text=proposal.proposed_text, version=F("version") + 1, updated_at=timezone.now()
+        )
+        send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": proposal.item_id})
+    _audit(actor, "protocol.correction.decide", proposal, protocol, channel, accepted=accept)
+    return proposal
+
+
+@transaction.atomic
+def protocol_finalise(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Protocol:
+    """Lock the protocol for good. Checks: convenor; released; no proposal still pending.
+    Marks the conference "protocol final". Sends ``protocol.changed``."""
+    protocol = _locked_protocol(protocol.pk)
+    _require_convenor(actor, protocol)
+    _refuse_final(protocol)
+    if protocol.status != Protocol.Status.RELEASED:
+        raise ValidationError(_("Release the draft to the participants before finalising."))
+    if CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING).exists():
+        raise ValidationError(_("Decide every correction proposal before finalising."))
+    now = timezone.now()
+    Protocol.objects.filter(pk=protocol.pk).update(status=Protocol.Status.FINAL, finalised_at=now, finalised_by=actor,
+                                                   version=F("version") + 1)
+    # The conference's lifecycle ends with its protocol; the scheduling service owns the rest.
+    Conference.objects.filter(pk=protocol.conference_id).update(status=Conference.Status.PROTOCOL_FINAL, updated_at=now)
+    protocol.refresh_from_db()
+    _audit(actor, "protocol.finalise", protocol, protocol, channel)
+    send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
+    return protocol
+
+
+@transaction.atomic
+def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, channel: str = Channel.PAGE) -> Amendment:
+    """Append an amendment to an item of a final protocol (author, date, reason). Checks: the
+    convenor or minute-taker, who can read the item."""
+    protocol = _locked_protocol(item.protocol_id)
+    _require_item_writer(actor, protocol)
+    if not protocol.is_final:
+        raise ValidationError(_("Amendments are added to a final protocol; edit the draft instead."))
+    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied(_("You cannot amend this item."))
+    text, reason = sanitize.clean_input(text), sanitize.clean_input(reason)[:300]
+    errors = {}
+    if not text:
+        errors["text"] = _("Enter the amendment.")
+    if not reason:
+        errors["reason"] = _("Give the reason for the amendment.")
+    if errors:
+        raise ValidationError(errors)
+    amendment = Amendment.objects.create(item=item, author=actor, text=text, reason=reason)
+    _audit(actor, "protocol.amendment.create", amendment, protocol, channel, item=item.pk)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    return amendment
+
+
+@transaction.atomic
+def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Acknowledgement:
+    """Record that the actor has read the released or final protocol (idempotent)."""
+    from protocols.selectors import protocols_for_user
+
+    if not protocols_for_user(actor).filter(pk=protocol.pk).exists():
+        raise PermissionDenied(_("You cannot acknowledge this protocol."))
+    if protocol.status == Protocol.Status.DRAFT:
+        raise ValidationError(_("The protocol has not been released yet."))
+    ack, created = Acknowledgement.objects.get_or_create(protocol=protocol, user=actor)
+    if created:
+        _audit(actor, "protocol.acknowledge", ack, protocol, channel)
+    return ack
+
+
+@transaction.atomic
+def parent_summary_set(actor, *, protocol: Protocol, text: str, channel: str = Channel.PAGE) -> Protocol:
+    """The convenor writes the plain-language summary the parents see first. Not on a final protocol."""
+    protocol = _locked_protocol(protocol.pk)
+    _require_convenor(actor, protocol)
+    _refuse_final(protocol)
+    Protocol.objects.filter(pk=protocol.pk).update(parent_summary=sanitize.clean_input(text), version=F("version") + 1)
+    protocol.refresh_from_db()
+    _audit(actor, "protocol.parent_summary", protocol, protocol, channel)
+    send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
+    return protocol
+
+
+# --- action status after the conference ----------------------------------------------------
+
+def _apply_action_status(actor, action: AgreedAction, status: str, note: str) -> None:
+    action.status = status
+    action.completed_on = timezone.localdate() if status == AgreedAction.Status.DONE else None
+    action.version += 1
+    action.save(update_fields=["status", "completed_on", "version", "updated_at"])
+    ActionNote.objects.create(action=action, author=actor, status=status, note=note[:500])
+
+
+@transaction.atomic
+def action_update_status(actor, *, action: AgreedAction, status: str, note: str = "", version: int | None = None,
+                         channel: str = Channel.PAGE) -> AgreedAction:
+    """The responsible person, a colleague of the responsible organisation, or the convenor sets
+    the status with a progress note (history kept). ``version`` guards against lost updates.
+    Sends ``item.changed`` for the item that holds the action."""
+    action = AgreedAction.objects.select_for_update().select_related("case", "item").get(pk=action.pk)
+    if not policy.actions_for_user(actor).filter(pk=action.pk).exists():
+        raise PermissionDenied(_("You cannot see this action."))
+    if not policy.can_update_action(actor, action):
+        raise PermissionDenied(_("Only the responsible person, her organisation or the convenor may update this action."))
+    if status not in AgreedAction.Status.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    if version is not None and int(version) != action.version:
+        raise VersionConflict(action)
+    _apply_action_status(actor, action, status, sanitize.clean_input(note))
+    record(actor, action="protocol.action.status", obj=action, case_id=action.case_id, channel=channel,
+           detail={"status": status})
+    send_event_on_commit(action.item.protocol_id, {"type": "item.changed", "item_id": action.item_id})
+    return action

@@ -1,0 +1,197 @@
+"""The live protocol channel: what each participant's socket receives, and what it refuses."""
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from config.routing import websocket_urlpatterns
+from protocols import services
+from protocols.models import Audience, Protocol, ProtocolItem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+app = URLRouter(websocket_urlpatterns)
+
+
+async def open_socket(user, protocol_id):
+    communicator = WebsocketCommunicator(app, f"/ws/protocols/{protocol_id}/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def receive_until(communicator, kind, *, timeout=2.0):
+    """Next message of ``kind``, skipping presence updates and other noise."""
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == kind:
+            return message
+
+
+async def assert_no_item_message(communicator):
+    # receive_nothing() waits without cancelling the consumer (a receive timeout would).
+    while not await communicator.receive_nothing(timeout=0.3):
+        message = await communicator.receive_json_from()
+        assert message["type"] not in {"item", "item_removed"}, message
+
+
+async def test_two_participants_with_different_access_get_exactly_their_items(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    midwife = await open_socket(world.midwife, world.protocol.pk)
+    parent = await open_socket(world.parent, world.protocol.pk)
+
+    titles = lambda hello: sorted(i["title"] for i in hello["items"])  # noqa: E731
+    assert titles(await receive_until(counsellor, "hello")) == sorted(
+        [world.item_everyone.title, world.item_professionals.title, world.item_restricted.title])
+    assert titles(await receive_until(midwife, "hello")) == sorted([world.item_everyone.title, world.item_professionals.title])
+    assert titles(await receive_until(parent, "hello")) == [world.item_everyone.title]
+
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_restricted, version=world.item_restricted.version, text="Neuer vertraulicher Text",
+    )
+    changed = await receive_until(counsellor, "item")
+    assert changed["item"]["text"] == "Neuer vertraulicher Text"
+    await assert_no_item_message(midwife)
+    await assert_no_item_message(parent)
+    for communicator in (counsellor, midwife, parent):
+        await communicator.disconnect()
+
+
+async def test_a_narrowed_audience_disappears_from_the_screens_that_lose_access(world):
+    parent = await open_socket(world.parent, world.protocol.pk)
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(parent, "hello")
+    await receive_until(counsellor, "hello")
+
+    await database_sync_to_async(services.item_change_audience)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, audience=Audience.PROFESSIONALS,
+    )
+    removed = await receive_until(parent, "item_removed")
+    assert removed == {"type": "item_removed", "item": world.item_everyone.pk}
+    still_there = await receive_until(counsellor, "item")
+    assert still_there["item"]["audience"] == Audience.PROFESSIONALS
+    await parent.disconnect()
+    await counsellor.disconnect()
+
+
+async def test_an_edit_over_the_socket_reaches_the_others_and_a_stale_version_is_refused(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    colleague = await open_socket(world.lead_colleague, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    await receive_until(colleague, "hello")
+    item = world.item_professionals
+
+    await convenor.send_json_to({"type": "item_update", "item": item.pk, "version": item.version, "text": "Erste Fassung"})
+    assert (await receive_until(convenor, "item_saved"))["version"] == item.version + 1
+    assert (await receive_until(colleague, "item"))["item"]["text"] == "Erste Fassung"
+
+    await colleague.send_json_to({"type": "item_update", "item": item.pk, "version": item.version, "text": "Überschreibt nichts"})
+    conflict = await receive_until(colleague, "conflict")
+    assert conflict["item"]["text"] == "Erste Fassung"
+    assert conflict["item"]["version"] == item.version + 1
+    assert (await database_sync_to_async(ProtocolItem.objects.get)(pk=item.pk)).text == "Erste Fassung"
+    await convenor.disconnect()
+    await colleague.disconnect()
+
+
+async def test_script_typed_into_the_socket_is_not_stored(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    await convenor.send_json_to({"type": "item_create", "title": "<b>Neu</b>", "text": "<script>alert(1)</script>**fett**"})
+    created = await receive_until(convenor, "item")
+    assert created["item"]["title"] == "Neu"
+    assert "script" not in created["item"]["text"] and "script" not in created["item"]["html"]
+    assert "<strong>fett</strong>" in created["item"]["html"]
+    await convenor.disconnect()
+
+
+async def test_a_participant_who_may_only_read_cannot_write_over_the_socket(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    hello = await receive_until(counsellor, "hello")
+    assert hello["can_write"] is False
+    await counsellor.send_json_to({"type": "item_update", "item": world.item_everyone.pk, "version": 1, "text": "x"})
+    assert (await receive_until(counsellor, "error"))["error"] == "forbidden"
+    await counsellor.disconnect()
+
+
+async def test_a_bad_message_gets_an_error_and_a_non_json_frame_closes(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    await convenor.send_json_to({"type": "item_update", "item": "1; drop table", "version": 1})
+    assert (await receive_until(convenor, "error"))["error"] == "bad_message"
+    await convenor.send_json_to({"type": "shout"})
+    assert (await receive_until(convenor, "error"))["error"] == "bad_message"
+    await convenor.send_to(text_data="not json")
+    while (message := await convenor.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 4400
+
+
+async def test_presence_lists_who_is_connected(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    presence = await receive_until(convenor, "presence")
+    while len(presence["people"]) < 2:
+        presence = await receive_until(convenor, "presence")
+    assert presence["people"] == sorted(["Convenor", "Counsellor"])
+    await counsellor.disconnect()
+    presence = await receive_until(convenor, "presence")
+    assert presence["people"] == ["Convenor"]
+    await convenor.disconnect()
+
+
+async def test_reconnect_catches_up_with_what_changed(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    hello = await receive_until(counsellor, "hello")
+    versions = {str(i["id"]): i["version"] for i in hello["items"]}
+    await counsellor.disconnect()
+
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_professionals, version=world.item_professionals.version, text="Während der Pause",
+    )
+    await database_sync_to_async(services.item_change_audience)(
+        world.convenor, item=world.item_restricted, version=world.item_restricted.version, audience=Audience.RESTRICTED,
+        restricted_to=[world.midwifery], holding_organisation=world.youth_welfare, category=world.item_restricted.category,
+        entrusted_by=world.mother,
+    )
+    again = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(again, "hello")
+    await again.send_json_to({"type": "sync", "versions": versions})
+    sync = await receive_until(again, "sync")
+    assert [i["text"] for i in sync["items"]] == ["Während der Pause"]
+    assert sync["removed"] == [world.item_restricted.pk]
+    await again.disconnect()
+
+
+async def test_an_anonymous_socket_is_closed_with_4401(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+    communicator.scope["user"] = AnonymousUser()
+    await communicator.connect()
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.parametrize("role", ["outsider", "foreign_professional", "other_parent", "board_member", "admin"])
+async def test_a_foreign_socket_is_closed_with_4404(world, role):
+    communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+    communicator.scope["user"] = getattr(world, role)
+    await communicator.connect()
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_final_protocol_refuses_changes_over_the_socket(world):
+    await database_sync_to_async(services.protocol_release)(world.convenor, protocol=world.protocol)
+    protocol = await database_sync_to_async(Protocol.objects.get)(pk=world.protocol.pk)
+    await database_sync_to_async(services.protocol_finalise)(world.convenor, protocol=protocol)
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    hello = await receive_until(convenor, "hello")
+    assert hello["protocol"]["is_final"] is True
+    await convenor.send_json_to({"type": "item_update", "item": world.item_everyone.pk, "version": world.item_everyone.version, "text": "Zu spät"})
+    assert (await receive_until(convenor, "error"))["error"] == "final"
+    assert (await database_sync_to_async(ProtocolItem.objects.get)(pk=world.item_everyone.pk)).text != "Zu spät"
+    await convenor.disconnect()
