@@ -68,3 +68,43 @@ class AuditChainHead(models.Model):
     chain_key = models.CharField(max_length=40, primary_key=True)
     position = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+
+# --- Object permissions (django-guardian), derived state -------------------------------------
+# Direct foreign-key permission tables for the hot models: joins stay on integer keys, and rows
+# grow with teams (organisation groups) rather than with users x objects. Rows here are written
+# only by ``permissions.grants``; never edit them by hand (``recompute_grants --check`` notices).
+
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase  # noqa: E402
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("conferences.Case", on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("conferences.Case", on_delete=models.CASCADE)
+
+
+class ProtocolItemUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("protocols.ProtocolItem", on_delete=models.CASCADE)
+
+
+class ProtocolItemGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("protocols.ProtocolItem", on_delete=models.CASCADE)
+
+
+class AgreedActionUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("protocols.AgreedAction", on_delete=models.CASCADE)
+
+
+class AgreedActionGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("protocols.AgreedAction", on_delete=models.CASCADE)
+
+
+class OrganisationGroup(models.Model):
+    """The auth group that stands for one organisation; its members are the organisation's
+    active members (kept in sync by ``permissions.grants.sync_user_groups``)."""
+
+    organisation = models.OneToOneField("participants.Organisation", on_delete=models.CASCADE, related_name="+")
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="organisation_link")

@@ -13,7 +13,10 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 
 @pytest.fixture
 def world(db) -> World:
-    return build_world()
+    from permissions import grants
+
+    with grants.batch():  # one grant recompute per case instead of one per saved object
+        return build_world()
 
 
 @pytest.fixture
