@@ -1,4 +1,30 @@
-"""Pages included into the `conferences` namespace by conferences/urls.py."""
-from django.urls import path  # noqa: F401
+"""Scheduling pages, poll links, calendar downloads and feeds (in the `conferences` namespace).
 
-urlpatterns: list = []
+Poll links (``p/<token>/``) and feeds (``feeds/<token>.ics``) carry secrets in the path;
+``permissions.logging.RedactFeedTokens`` keeps them out of the logs.
+"""
+from django.urls import path
+
+from . import views
+
+urlpatterns: list = [
+    path("cases/<int:case_pk>/conferences/new/", views.conference_create, name="conference_create"),
+    path("conferences/<int:pk>/", views.conference_detail, name="conference_detail"),
+    path("conferences/<int:pk>/poll/", views.conference_poll, name="conference_poll"),
+    path("conferences/<int:pk>/poll/grid/", views.poll_grid, name="poll_grid"),
+    path("conferences/<int:pk>/poll/pick/", views.poll_pick, name="poll_pick"),
+    path("conferences/<int:pk>/invitations/<int:invitation_pk>/poll-link/", views.poll_link_create, name="poll_link_create"),
+    path("conferences/<int:pk>/invitations/<int:invitation_pk>/remove/", views.invitation_remove, name="invitation_remove"),
+    path("conferences/<int:pk>/rsvp/", views.conference_rsvp, name="conference_rsvp"),
+    path("conferences/<int:pk>/move/", views.conference_move, name="conference_move"),
+    path("conferences/<int:pk>/cancel/", views.conference_cancel, name="conference_cancel"),
+    path("conferences/<int:pk>/reports/<int:report_pk>/", views.report_submit, name="report_submit"),
+    path("conferences/<int:pk>/conference.ics", views.conference_ics, name="conference_ics"),
+    path("board-meetings/<int:pk>/meeting.ics", views.board_meeting_ics, name="board_meeting_ics"),
+    path("p/<str:token>/", views.poll_link_vote, name="poll_link_vote"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/links/", views.feed_token_create, name="feed_token_create"),
+    path("calendar/links/<int:token_pk>/revoke/", views.feed_token_revoke, name="feed_token_revoke"),
+    path("feeds/<str:token>.ics", views.feed, name="feed"),
+    path("feeds/<str:token>/tasks.ics", views.feed_tasks, name="feed_tasks"),
+]

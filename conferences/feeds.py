@@ -1,0 +1,140 @@
+"""Calendar subscription feeds behind a secret token: personal, case and board.
+
+A fetch costs a fixed number of queries. The ETag comes from cheap aggregate queries (count,
+latest change, sum of keys and sequences per component, the networks' detail level), so a
+conditional request is answered 304 without loading or rendering a single event. The same
+policy querysets as the pages decide what is in a feed, so a removed team member or a
+withdrawn invitation disappears from the next fetch. Every fetch is audited (channel feed).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.utils import timezone, translation
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from django.utils.translation import gettext as _
+
+from permissions import audit, policy
+
+from . import ical, selectors
+from .models import FeedToken
+from .services import hash_token, tokens_match
+
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{40,100}$")
+
+
+def resolve_token(raw: str) -> FeedToken | None:
+    """The active token behind ``raw``; None when unknown, revoked, expired or out of scope."""
+    if not raw or not TOKEN_SHAPE.match(raw):
+        return None
+    token = selectors.feed_token_by_hash(hash_token(raw))
+    if token is None or not tokens_match(token.token_hash, raw):
+        return None
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= timezone.now()):
+        return None
+    if not token.user.is_active:
+        return None
+    if token.kind == FeedToken.Kind.CASE and not policy.is_professional_on_case(token.user, token.case):
+        return None
+    if token.kind == FeedToken.Kind.BOARD and not policy.board_network_ids(token.user).filter(network_id=token.network_id).exists():
+        return None
+    return token
+
+
+@dataclass
+class FeedParts:
+    conferences: object = None      # queryset or None
+    actions: object = None
+    meetings: object = None
+    name: str = ""
+
+
+def _parts(token: FeedToken) -> FeedParts:
+    user = token.user
+    if token.kind == FeedToken.Kind.PERSONAL:
+        return FeedParts(conferences=selectors.personal_conferences(user), actions=selectors.personal_actions(user),
+                         name=_("Fallkonferenz – my conferences and actions"))
+    if token.kind == FeedToken.Kind.CASE:
+        return FeedParts(conferences=selectors.case_conferences(user, token.case), actions=selectors.case_actions(user, token.case),
+                         name=f"Fallkonferenz – {token.case.reference}")
+    return FeedParts(meetings=selectors.board_meetings(user, token.network), name=_("Fallkonferenz – cooperation board"))
+
+
+def _language(token: FeedToken) -> str:
+    return token.user.preferred_language or settings.LANGUAGE_CODE
+
+
+def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
+    state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user)]
+    for qs in (parts.conferences, parts.actions, parts.meetings):
+        state.append(selectors.aggregate_state(qs) if qs is not None else None)
+    return quote_etag(hashlib.sha256(repr(state).encode()).hexdigest()[:40])
+
+
+def _not_modified(request, etag: str, last_modified) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+        return etag in candidates or "*" in candidates
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+
+
+def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
+    terse = {pk: detail == "terse" for pk, detail in selectors.feed_networks(token.user)}
+    cal = ical.new_calendar(name=parts.name, refresh_minutes=settings.FEED_REFRESH_MINUTES)
+    if tasks:
+        for action in parts.actions.select_related("case").order_by("due_on", "pk"):
+            cal.add_component(ical.action_todo(action, terse=terse.get(action.case.network_id, False)))
+        return ical.finish(cal)
+    if parts.conferences is not None:
+        for conference in parts.conferences.select_related("case__network").order_by("starts_at", "pk"):
+            cal.add_component(ical.conference_event(conference, stamp=conference.updated_at,
+                                                    terse=terse.get(conference.case.network_id, False)))
+    if parts.actions is not None:
+        for action in parts.actions.select_related("case").order_by("due_on", "pk"):
+            cal.add_component(ical.action_event(action, terse=terse.get(action.case.network_id, False)))
+    if parts.meetings is not None:
+        for meeting in parts.meetings.select_related("network").order_by("starts_at", "pk"):
+            cal.add_component(ical.board_meeting_event(meeting, terse=terse.get(meeting.network_id, False)))
+    return ical.finish(cal)
+
+
+def _headers(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
+    token = resolve_token(raw_token)
+    if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
+        raise Http404
+    parts = _parts(token)
+    now = timezone.now()
+    with translation.override(_language(token)):
+        etag = _etag(token, parts, tasks=tasks)
+    changed = etag != token.served_etag or token.content_changed_at is None
+    last_modified = now if changed else token.content_changed_at
+    updates = {"last_used_at": now}
+    if changed:
+        updates.update(served_etag=etag, content_changed_at=now)
+    FeedToken.objects.filter(pk=token.pk).update(**updates)
+    not_modified = _not_modified(request, etag, last_modified)
+    audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
+                 detail={"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200})
+    if not_modified:
+        return _headers(HttpResponse(status=304), etag, last_modified)
+    with translation.override(_language(token)):
+        body = render(token, parts, tasks=tasks)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="fallkonferenz.ics"'
+    return _headers(response, etag, last_modified)

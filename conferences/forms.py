@@ -1,0 +1,175 @@
+"""Forms of the scheduling pages. They validate input; services decide and write."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from participants.models import FamilyMember
+
+from .models import Conference, FeedToken, Invitation, SlotVote
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+SLOT_FIELDS = 6
+INVITE_CHOICES = [("required", _("Required")), ("optional", _("Optional")), ("no", _("Not invited"))]
+
+
+class ConferenceCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of conference"), choices=Conference.Kind.choices)
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=15, max_value=480, initial=90)
+    location = forms.CharField(label=_("Place"), max_length=200, required=False)
+    video_link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    interpreter_language = forms.CharField(label=_("Interpreter needed for (language)"), max_length=40, required=False)
+    access_needs = forms.CharField(label=_("Other access needs"), max_length=200, required=False)
+
+    def __init__(self, *args, case, team, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case, self.team, self.family = case, team, family
+        for i in range(1, SLOT_FIELDS + 1):
+            self.fields[f"slot_{i}"] = forms.DateTimeField(
+                label=_("Candidate time %(n)s") % {"n": i}, required=(i == 1), widget=DATETIME_WIDGET,
+            )
+        for member in team:
+            self.fields[f"team_{member.pk}"] = forms.ChoiceField(
+                label=str(member.user or member.organisation) + (f" ({member.organisation})" if member.user_id else ""),
+                choices=INVITE_CHOICES, initial="required", widget=forms.RadioSelect,
+            )
+        for person in family:
+            self.fields[f"family_{person.pk}"] = forms.ChoiceField(
+                label=str(person), choices=INVITE_CHOICES,
+                initial="required" if person.relation in FamilyMember.PARENT_RELATIONS else "no", widget=forms.RadioSelect,
+            )
+        organisations = {m.organisation_id: m.organisation for m in team}
+        self.fields["report_organisations"] = forms.MultipleChoiceField(
+            label=_("Ask for a written report before the conference"), required=False, widget=forms.CheckboxSelectMultiple,
+            choices=[(str(pk), str(org)) for pk, org in organisations.items()],
+            initial=[str(pk) for pk in organisations if pk != case.lead_organisation_id],
+        )
+        if not self.is_bound:
+            interpreter = next((p.interpreter_language for p in family if p.interpreter_language), "")
+            self.fields["interpreter_language"].initial = interpreter
+            self.fields["access_needs"].initial = "; ".join(p.access_needs for p in family if p.access_needs)[:200]
+
+    def slot_fields(self):
+        return [self[f"slot_{i}"] for i in range(1, SLOT_FIELDS + 1)]
+
+    def team_fields(self):
+        return [self[f"team_{m.pk}"] for m in self.team]
+
+    def family_fields(self):
+        return [self[f"family_{p.pk}"] for p in self.family]
+
+    def clean(self):
+        data = super().clean()
+        starts = [data.get(f"slot_{i}") for i in range(1, SLOT_FIELDS + 1)]
+        starts = [s for s in starts if s]
+        now = timezone.now()
+        for i in range(1, SLOT_FIELDS + 1):
+            value = data.get(f"slot_{i}")
+            if value and value <= now:
+                self.add_error(f"slot_{i}", _("Candidate times must lie in the future."))
+        if len(set(starts)) != len(starts):
+            self.add_error("slot_1", _("Each candidate time may appear only once."))
+        if not any(data.get(f"team_{m.pk}") in ("required", "optional") for m in self.team) and not any(
+            data.get(f"family_{p.pk}") in ("required", "optional") for p in self.family
+        ):
+            raise forms.ValidationError(_("Invite at least one person."))
+        data["slots"] = starts
+        return data
+
+    def invitees(self):
+        from .services import Invitee
+
+        result = []
+        for member in self.team:
+            choice = self.cleaned_data.get(f"team_{member.pk}")
+            if choice in ("required", "optional"):
+                result.append(Invitee(team_member=member, required=choice == "required"))
+        for person in self.family:
+            choice = self.cleaned_data.get(f"family_{person.pk}")
+            if choice in ("required", "optional"):
+                result.append(Invitee(family_member=person, required=choice == "required"))
+        return result
+
+
+class VoteForm(forms.Form):
+    """One radio group per candidate time: yes / if need be / no."""
+
+    def __init__(self, *args, slots, initial_answers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = list(slots)
+        initial_answers = initial_answers or {}
+        for slot in self.slots:
+            local = timezone.localtime(slot.starts_at)
+            self.fields[f"slot_{slot.pk}"] = forms.ChoiceField(
+                label=local.strftime("%d.%m.%Y %H:%M"), choices=SlotVote.Answer.choices, widget=forms.RadioSelect,
+                initial=initial_answers.get(slot.pk),
+                error_messages={"required": _("Answer this candidate time.")},
+            )
+
+    def answers(self) -> dict[int, str]:
+        return {slot.pk: self.cleaned_data[f"slot_{slot.pk}"] for slot in self.slots}
+
+    def rows(self):
+        return [(slot, self[f"slot_{slot.pk}"]) for slot in self.slots]
+
+
+class PickForm(forms.Form):
+    slot = forms.ModelChoiceField(label=_("Candidate time"), queryset=None, widget=forms.RadioSelect, empty_label=None)
+
+    def __init__(self, *args, poll, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = poll.slots.all()
+        self.fields["slot"].label_from_instance = lambda s: timezone.localtime(s.starts_at).strftime("%d.%m.%Y %H:%M")
+
+
+class RsvpForm(forms.Form):
+    rsvp = forms.ChoiceField(
+        label=_("Your answer"), widget=forms.RadioSelect,
+        choices=[(Invitation.Rsvp.ACCEPTED, _("Accept")), (Invitation.Rsvp.TENTATIVE, _("Tentative")),
+                 (Invitation.Rsvp.DECLINED, _("Decline"))],
+    )
+    comment = forms.CharField(label=_("Comment (optional)"), max_length=300, required=False)
+
+
+class MoveForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("New start"), widget=DATETIME_WIDGET)
+    location = forms.CharField(label=_("Place"), max_length=200, required=False)
+
+    def clean_starts_at(self):
+        value = self.cleaned_data["starts_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError(_("The new time must lie in the future."))
+        return value
+
+
+class ReportForm(forms.Form):
+    text = forms.CharField(label=_("Written report"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10000)
+    shareable_with_parents = forms.BooleanField(label=_("The parents may read this report"), required=False)
+
+
+class FeedTokenForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Calendar"), choices=FeedToken.Kind.choices)
+    case = forms.ChoiceField(label=_("Case"), required=False)
+    network = forms.ChoiceField(label=_("Network"), required=False)
+    expires_in_days = forms.IntegerField(label=_("Expires after (days, optional)"), min_value=1, max_value=730, required=False)
+
+    def __init__(self, *args, cases, networks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_objects = {str(c.pk): c for c in cases}
+        self.network_objects = {str(n.pk): n for n in networks}
+        self.fields["case"].choices = [("", "—")] + [(k, c.reference) for k, c in self.case_objects.items()]
+        self.fields["network"].choices = [("", "—")] + [(k, n.name) for k, n in self.network_objects.items()]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == FeedToken.Kind.CASE and data.get("case") not in self.case_objects:
+            self.add_error("case", _("Choose one of your cases."))
+        if kind == FeedToken.Kind.BOARD and data.get("network") not in self.network_objects:
+            self.add_error("network", _("Choose one of your board networks."))
+        days = data.get("expires_in_days")
+        data["expires_at"] = timezone.now() + dt.timedelta(days=days) if days else None
+        return data

@@ -1,0 +1,205 @@
+"""Building iCalendar objects (RFC 5545) for invitations, downloads and subscription feeds.
+
+Everything here is deterministic: UIDs come from database keys, DTSTAMP is passed in (the
+record's last change in a feed, the sending time in an iMIP message), and VTIMEZONE blocks
+cover a fixed range of years, so identical data gives byte-identical output.
+
+Only pseudonymous text leaves the product: the case reference, the conference kind, a neutral
+action label. Never a family name, a diagnosis or text from the protocol.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event, Timezone, Todo, vCalAddress, vDuration
+
+PRODID = "-//Fallkonferenz//Fallkonferenz 1.0//EN"
+# VTIMEZONE blocks describe this range of years (fixed, so that output is reproducible).
+TZ_FIRST = dt.date(2000, 1, 1)
+TZ_LAST = dt.date(2040, 1, 1)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def one_line(value: str, *, limit: int = 200) -> str:
+    """User text for a single-line property: no CR/LF or other control characters (the
+    library escapes commas, semicolons and backslashes; this removes what it would fold in)."""
+    return _CONTROL.sub(" ", value or "").strip()[:limit]
+
+
+def site_host() -> str:
+    return urlparse(settings.SITE_URL).hostname or "localhost"
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def reverse_or_root(name: str, *args) -> str:
+    try:
+        return absolute_url(reverse(name, args=args))
+    except NoReverseMatch:
+        return absolute_url("/")
+
+
+def conference_uid(pk: int) -> str:
+    return f"conference-{pk}@{site_host()}"
+
+
+def action_uid(pk: int) -> str:
+    return f"action-{pk}@{site_host()}"
+
+
+def board_meeting_uid(pk: int) -> str:
+    return f"board-meeting-{pk}@{site_host()}"
+
+
+def zone_of(network) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(network.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+def new_calendar(*, method: str | None = None, name: str | None = None, refresh_minutes: int | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("name", one_line(name))
+        cal.add("x-wr-calname", one_line(name))
+    if refresh_minutes:
+        cal.add("refresh-interval", dt.timedelta(minutes=refresh_minutes))
+        # icalendar writes the value without the VALUE=DURATION that RFC 7986 requires.
+        cal["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
+        cal.add("x-published-ttl", vDuration(dt.timedelta(minutes=refresh_minutes)))
+    return cal
+
+
+def finish(cal: Calendar, *, default_zone: str | None = None) -> bytes:
+    """Add the VTIMEZONE blocks the events use; an otherwise empty calendar gets the default
+    zone's block so that it still holds one component and validates."""
+    cal.add_missing_timezones(first_date=TZ_FIRST, last_date=TZ_LAST)
+    if not cal.subcomponents:
+        cal.add_component(Timezone.from_tzid(default_zone or settings.TIME_ZONE, first_date=TZ_FIRST, last_date=TZ_LAST))
+    return cal.to_ical()
+
+
+def conference_title(conference, *, terse: bool = False) -> str:
+    if terse:
+        return _("Case conference")
+    return f"{conference.case.reference} – {conference.get_kind_display()}"
+
+
+def conference_event(
+    conference,
+    *,
+    stamp: dt.datetime,
+    terse: bool = False,
+    cancelled: bool | None = None,
+    organizer: vCalAddress | None = None,
+    attendees: list[vCalAddress] = (),
+    sequence: int | None = None,
+) -> Event:
+    """One VEVENT for a scheduled (or cancelled) conference, in the network's time zone."""
+    zone = zone_of(conference.case.network)
+    event = Event()
+    event.add("uid", conference_uid(conference.pk))
+    event.add("dtstamp", utc(stamp))
+    event.add("sequence", conference.sequence if sequence is None else sequence)
+    event.add("summary", conference_title(conference, terse=terse))
+    event.add("dtstart", conference.starts_at.astimezone(zone))
+    event.add("dtend", conference.ends_at.astimezone(zone))
+    is_cancelled = conference.status == conference.Status.CANCELLED if cancelled is None else cancelled
+    event.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("class", "CONFIDENTIAL")
+    if not terse:
+        if conference.location:
+            event.add("location", one_line(conference.location))
+        event.add("last-modified", utc(conference.updated_at))
+    event.add("url", reverse_or_root("conferences:conference_detail", conference.pk))
+    if organizer is not None:
+        event.add("organizer", organizer)
+    for attendee in attendees:
+        event.add("attendee", attendee)
+    return event
+
+
+def action_title(action, *, terse: bool = False) -> str:
+    if terse:
+        return _("Action due")
+    return f"{action.case.reference} – {_('Agreed action due')}"
+
+
+def action_event(action, *, terse: bool = False) -> Event:
+    """An agreed action as an all-day, transparent VEVENT on its due date (subscriptions in
+    Google and iOS ignore VTODO). Only a neutral label: action titles may hold health terms."""
+    event = Event()
+    event.add("uid", action_uid(action.pk))
+    event.add("dtstamp", utc(action.updated_at))
+    event.add("sequence", action.sequence)
+    event.add("summary", action_title(action, terse=terse))
+    event.add("dtstart", action.due_on)
+    event.add("dtend", action.due_on + dt.timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    event.add("class", "CONFIDENTIAL")
+    event.add("status", "CANCELLED" if action.status == "dropped" else "CONFIRMED")
+    event.add("url", reverse_or_root("conferences:case_detail", action.case_id))
+    return event
+
+
+def action_todo(action, *, terse: bool = False) -> Todo:
+    todo = Todo()
+    todo.add("uid", f"todo-{action_uid(action.pk)}")
+    todo.add("dtstamp", utc(action.updated_at))
+    todo.add("sequence", action.sequence)
+    todo.add("summary", action_title(action, terse=terse))
+    todo.add("due", action.due_on)
+    todo.add("status", {"done": "COMPLETED", "dropped": "CANCELLED", "in_progress": "IN-PROCESS"}.get(action.status, "NEEDS-ACTION"))
+    if action.completed_on:
+        todo.add("completed", utc(dt.datetime.combine(action.completed_on, dt.time(12), tzinfo=dt.timezone.utc)))
+    todo.add("url", reverse_or_root("conferences:case_detail", action.case_id))
+    return todo
+
+
+def board_meeting_event(meeting, *, terse: bool = False) -> Event:
+    zone = zone_of(meeting.network)
+    event = Event()
+    event.add("uid", board_meeting_uid(meeting.pk))
+    event.add("dtstamp", utc(meeting.updated_at))
+    event.add("sequence", meeting.sequence)
+    event.add("summary", _("Cooperation board meeting") if terse else f"{_('Cooperation board meeting')} – {one_line(meeting.network.name)}")
+    event.add("dtstart", meeting.starts_at.astimezone(zone))
+    event.add("dtend", meeting.ends_at.astimezone(zone))
+    event.add("status", "CANCELLED" if meeting.cancelled_at else "CONFIRMED")
+    if meeting.location and not terse:
+        event.add("location", one_line(meeting.location))
+    return event
+
+
+def conference_download(conference) -> bytes:
+    """The per-conference .ics download (no METHOD: a plain calendar object to import)."""
+    cal = new_calendar()
+    terse = conference.case.network.feed_detail == "terse"
+    cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse))
+    return finish(cal, default_zone=conference.case.network.time_zone)
+
+
+def board_meeting_download(meeting) -> bytes:
+    cal = new_calendar()
+    cal.add_component(board_meeting_event(meeting))
+    return finish(cal, default_zone=meeting.network.time_zone)

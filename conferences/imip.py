@@ -1,0 +1,148 @@
+"""Invitation e-mails that calendar clients show with accept/decline buttons (iMIP, RFC 6047).
+
+A message is multipart/alternative with a plain-text part, an HTML part and a
+``text/calendar; method=REQUEST|CANCEL; charset=utf-8`` part; the calendar object carries the
+same METHOD. The recipient is the only ATTENDEE (invitees do not learn each other's addresses
+from the invitation). Body and event carry the pseudonymous case reference and the conference
+kind only — never a family name, a diagnosis or protocol text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from icalendar import vCalAddress
+
+from . import ical
+from .models import Conference, Invitation
+
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+METHODS = (REQUEST, CANCEL)
+
+
+class CalendarMessage(EmailMultiAlternatives):
+    """Adds the ``method`` parameter to the text/calendar part (Outlook shows no buttons and
+    Gmail keeps cancelled events without it)."""
+
+    calendar_method: str = REQUEST
+
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                part.set_param("method", self.calendar_method)
+        return msg
+
+
+def recipient_address(invitation: Invitation) -> str:
+    if invitation.family_member_id:
+        return invitation.family_member.email or (invitation.family_member.user.email if invitation.family_member.user else "")
+    if invitation.user_id and invitation.user.email:
+        return invitation.user.email
+    return invitation.organisation.email if invitation.organisation_id else ""
+
+
+def recipient_language(invitation: Invitation) -> str:
+    user = invitation.user if invitation.user_id else (invitation.family_member.user if invitation.family_member_id else None)
+    return (getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE)
+
+
+def _organizer(conference: Conference) -> vCalAddress:
+    convenor = conference.convenor
+    address = vCalAddress(f"mailto:{convenor.email or 'no-reply@' + ical.site_host()}")
+    address.params["CN"] = ical.one_line(convenor.get_full_name() or convenor.get_username(), limit=80).replace('"', "'")
+    return address
+
+
+def _attendee(invitation: Invitation, email: str, *, method: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CUTYPE"] = "INDIVIDUAL" if (invitation.user_id or invitation.family_member_id) else "GROUP"
+    address.params["ROLE"] = "REQ-PARTICIPANT" if invitation.required else "OPT-PARTICIPANT"
+    if method == REQUEST:
+        address.params["PARTSTAT"] = "NEEDS-ACTION"
+        address.params["RSVP"] = "TRUE"
+    return address
+
+
+def build_calendar(conference: Conference, invitation: Invitation, email: str, *, method: str, now: dt.datetime) -> bytes:
+    if method not in METHODS:
+        raise ValueError(method)
+    cal = ical.new_calendar(method=method)
+    event = ical.conference_event(
+        conference, stamp=now, cancelled=(method == CANCEL),
+        organizer=_organizer(conference), attendees=[_attendee(invitation, email, method=method)],
+    )
+    cal.add_component(event)
+    return ical.finish(cal, default_zone=conference.case.network.time_zone)
+
+
+def build_message(conference: Conference, invitation: Invitation, *, method: str, now: dt.datetime | None = None) -> CalendarMessage | None:
+    """The iMIP message for one invitee, or None when she has no e-mail address."""
+    email = recipient_address(invitation)
+    if not email or "\n" in email or "\r" in email:
+        return None
+    now = now or timezone.now()
+    zone = ical.zone_of(conference.case.network)
+    with translation.override(recipient_language(invitation)), timezone.override(zone):
+        title = ical.conference_title(conference)
+        subject = (_("Cancelled: %(title)s") if method == CANCEL else
+                   (_("Updated invitation: %(title)s") if conference.sequence else _("Invitation: %(title)s"))) % {"title": title}
+        context = {
+            "conference": conference,
+            "invitation": invitation,
+            "title": title,
+            "method": method,
+            "starts": formats.date_format(timezone.localtime(conference.starts_at), "DATETIME_FORMAT"),
+            "ends": formats.time_format(timezone.localtime(conference.ends_at), "TIME_FORMAT"),
+            "zone": zone.key,
+            "location": ical.one_line(conference.location),
+            "video_link": conference.video_link,
+            "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),
+            "access_needs": ical.one_line(conference.access_needs),
+            "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
+            "is_parent": bool(invitation.family_member_id),
+        }
+        text = render_to_string("conferences/email/invitation.txt", context)
+        html = render_to_string("conferences/email/invitation.html", context)
+    message = CalendarMessage(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
+    message.calendar_method = method
+    message.attach_alternative(html, "text/html")
+    message.attach_alternative(build_calendar(conference, invitation, email, method=method, now=now).decode("utf-8"), "text/calendar")
+    return message
+
+
+def build_reminder(conference: Conference, invitation: Invitation) -> EmailMultiAlternatives | None:
+    email = recipient_address(invitation)
+    if not email:
+        return None
+    zone = ical.zone_of(conference.case.network)
+    with translation.override(recipient_language(invitation)), timezone.override(zone):
+        title = ical.conference_title(conference)
+        context = {
+            "title": title,
+            "starts": formats.date_format(timezone.localtime(conference.starts_at), "DATETIME_FORMAT"),
+            "location": ical.one_line(conference.location),
+            "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
+        }
+        subject = _("Reminder: %(title)s") % {"title": title}
+        text = render_to_string("conferences/email/reminder.txt", context)
+    return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
+
+
+def build_review_reminder(case, user) -> EmailMultiAlternatives | None:
+    if not user.email:
+        return None
+    with translation.override(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE):
+        context = {
+            "reference": case.reference,
+            "review_on": formats.date_format(case.next_review_on, "DATE_FORMAT"),
+            "link": ical.reverse_or_root("conferences:conference_create", case.pk),
+        }
+        subject = _("Review due for %(reference)s: no conference scheduled") % {"reference": case.reference}
+        text = render_to_string("conferences/email/review_reminder.txt", context)
+    return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])

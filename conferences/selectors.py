@@ -1,0 +1,245 @@
+"""Reads of the scheduling journey, built on ``permissions.policy`` querysets.
+
+``get_<entity>_for_user`` answers 404 for missing and invisible objects alike. Every list costs
+a fixed number of queries, whatever the number of rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from participants.models import FamilyMember, Network
+from permissions import policy
+
+from .models import Case, Conference, FeedToken, Invitation, PollSlot, SlotVote, WrittenReport
+
+
+# --- single objects -----------------------------------------------------------------------------
+
+def get_case_for_user(user, pk: int) -> Case:
+    case = policy.cases_for_user(user).filter(pk=pk).select_related("network", "lead_organisation").first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def get_conference_for_user(user, pk: int) -> Conference:
+    conference = (
+        policy.conferences_for_user(user).filter(pk=pk)
+        .select_related("case__network", "case__lead_organisation", "convenor").first()
+    )
+    if conference is None:
+        raise Http404
+    return conference
+
+
+def get_invitation_for_user(user, conference: Conference, invitation_pk: int) -> Invitation:
+    invitation = conference.invitations.filter(pk=invitation_pk).select_related("user", "organisation", "family_member").first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def get_board_meeting_for_user(user, pk: int):
+    from protocols.models import BoardMeeting
+
+    meeting = BoardMeeting.objects.filter(pk=pk, network_id__in=policy.board_network_ids(user)).select_related("network").first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def my_invitation(user, conference: Conference) -> Invitation | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        conference.invitations.filter(removed_at__isnull=True)
+        .filter(Q(user=user) | Q(family_member__user=user))
+        .select_related("organisation", "family_member").first()
+    )
+
+
+def is_team_professional(user, conference: Conference) -> bool:
+    return policy.is_professional_on_case(user, conference.case)
+
+
+# --- conference page ----------------------------------------------------------------------------
+
+def invitee_label(invitation: Invitation) -> str:
+    if invitation.family_member_id:
+        return str(invitation.family_member)
+    if invitation.user_id:
+        return f"{invitation.user} ({invitation.organisation})"
+    return str(invitation.organisation)
+
+
+@dataclass
+class Quorum:
+    organisations: int
+    minimum: int
+
+    @property
+    def met(self) -> bool:
+        return self.organisations >= self.minimum
+
+
+def quorum_for(conference: Conference) -> Quorum:
+    count = (conference.invitations.filter(removed_at__isnull=True, required=True, organisation__isnull=False)
+             .values("organisation_id").distinct().count())
+    return Quorum(organisations=count, minimum=conference.case.network.quorum_min_organisations)
+
+
+def invitations_of(conference: Conference) -> list[Invitation]:
+    return list(
+        conference.invitations.filter(removed_at__isnull=True)
+        .select_related("user", "organisation", "family_member").order_by("family_member_id", "organisation__name", "pk")
+    )
+
+
+def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
+    """Professionals on the team see every report; parents only submitted, shareable ones."""
+    qs = conference.reports.select_related("organisation", "submitted_by").order_by("organisation__name")
+    if is_team_professional(user, conference):
+        return list(qs)
+    return list(qs.filter(submitted_at__isnull=False, shareable_with_parents=True))
+
+
+# --- the poll grid ------------------------------------------------------------------------------
+
+@dataclass
+class SlotRow:
+    slot: PollSlot
+    cells: list[str] = field(default_factory=list)
+    yes: int = 0
+    if_need_be: int = 0
+    no: int = 0
+    all_required_can: bool = True
+    rank: int = 0
+
+
+@dataclass
+class PollGrid:
+    invitations: list[Invitation]
+    rows: list[SlotRow]            # in time order
+    ranking: list[SlotRow]         # best first
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for i, inv in enumerate(self.invitations) if any(r.cells[i] for r in self.rows))
+
+
+def rank_key(row: SlotRow):
+    """All required invitees can come first, then most "yes", then fewest "if need be"."""
+    return (not row.all_required_can, -row.yes, row.if_need_be, row.slot.starts_at)
+
+
+def poll_grid(conference: Conference, *, only_invitation: Invitation | None = None) -> PollGrid:
+    """Slots × invitees with answers and the ranking. Three queries, whatever the size."""
+    invitations = invitations_of(conference) if only_invitation is None else [only_invitation]
+    all_invitations = invitations if only_invitation is None else invitations_of(conference)
+    slots = list(PollSlot.objects.filter(poll__conference=conference).order_by("starts_at"))
+    votes = {(v.slot_id, v.invitation_id): v.answer for v in SlotVote.objects.filter(
+        slot__poll__conference=conference, invitation__removed_at__isnull=True)}
+    rows = []
+    for slot in slots:
+        row = SlotRow(slot=slot)
+        for inv in all_invitations:
+            answer = votes.get((slot.pk, inv.pk), "")
+            if answer == SlotVote.Answer.YES:
+                row.yes += 1
+            elif answer == SlotVote.Answer.IF_NEED_BE:
+                row.if_need_be += 1
+            elif answer == SlotVote.Answer.NO:
+                row.no += 1
+            if inv.required and answer not in (SlotVote.Answer.YES, SlotVote.Answer.IF_NEED_BE):
+                row.all_required_can = False
+        row.cells = [votes.get((slot.pk, inv.pk), "") for inv in invitations]
+        rows.append(row)
+    ranking = sorted(rows, key=rank_key)
+    for position, row in enumerate(ranking, start=1):
+        row.rank = position
+    return PollGrid(invitations=invitations, rows=rows, ranking=ranking)
+
+
+def my_answers(invitation: Invitation) -> dict[int, str]:
+    return dict(SlotVote.objects.filter(invitation=invitation).values_list("slot_id", "answer"))
+
+
+# --- calendar feeds -----------------------------------------------------------------------------
+
+FEED_CONFERENCE_STATES = [
+    Conference.Status.SCHEDULED, Conference.Status.HELD, Conference.Status.PROTOCOL_FINAL, Conference.Status.CANCELLED,
+]
+
+
+def feed_token_by_hash(digest: str) -> FeedToken | None:
+    return FeedToken.objects.select_related("user", "case__network", "network").filter(token_hash=digest).first()
+
+
+def feed_tokens_of(user) -> QuerySet[FeedToken]:
+    return FeedToken.objects.filter(user=user, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    ).select_related("case", "network").order_by("kind", "pk")
+
+
+def personal_conferences(user) -> QuerySet[Conference]:
+    """Conferences she is (still) invited to, among those the policy lets her see."""
+    invited = Invitation.objects.filter(removed_at__isnull=True).filter(Q(user=user) | Q(family_member__user=user))
+    return Conference.objects.filter(
+        pk__in=policy.conferences_for_user(user).values("pk"), status__in=FEED_CONFERENCE_STATES,
+    ).filter(pk__in=invited.values("conference_id"))
+
+
+def personal_actions(user) -> QuerySet:
+    """Open actions that fall to her or her organisation (or, for a parent, to her)."""
+    from protocols.models import AgreedAction
+
+    return policy.responsible_actions_for_user(user).filter(
+        status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
+    )
+
+
+def case_conferences(user, case: Case) -> QuerySet[Conference]:
+    return policy.conferences_for_user(user).filter(case=case, status__in=FEED_CONFERENCE_STATES)
+
+
+def case_actions(user, case: Case) -> QuerySet:
+    from protocols.models import AgreedAction
+
+    return policy.actions_for_user(user).filter(
+        case=case, status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
+    )
+
+
+def board_meetings(user, network: Network) -> QuerySet:
+    from protocols.models import BoardMeeting
+
+    return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
+
+
+def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence") -> tuple:
+    """One cheap query summarising a feed component: when it last changed and which rows it
+    holds (count, sum of keys, sum of sequences), so that a row leaving the set changes it."""
+    row = qs.order_by().aggregate(n=Count("pk"), latest=Max("updated_at"), keys=Sum("pk"), seq=Sum(sequence_field))
+    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0)
+
+
+def feed_networks(user) -> list[tuple[int, str]]:
+    """The detail level chosen by each network of her cases (part of the feed's ETag)."""
+    return list(
+        Network.objects.filter(Q(cases__in=policy.cases_for_user(user)) | Q(pk__in=policy.board_network_ids(user)))
+        .distinct().order_by("pk").values_list("pk", "feed_detail")
+    )
+
+
+def parent_case_family(user) -> QuerySet[FamilyMember]:
+    return FamilyMember.objects.filter(user=user)
+
+
+def latest(*values: dt.datetime | None) -> dt.datetime | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None

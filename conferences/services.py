@@ -1,0 +1,487 @@
+"""Writes of the scheduling journey: convene, poll, vote, pick, RSVP, move, cancel, reports,
+poll links and feed tokens.
+
+Every function takes the acting user first, checks permission through ``permissions.policy``,
+changes state atomically, writes an audit event with the caller's channel, and queues e-mails
+and live events with ``transaction.on_commit``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from participants.models import FamilyMember
+from permissions import audit, policy
+
+from .models import (
+    Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
+)
+from .tasks import enqueue_on_commit, send_conference_mail
+
+Channel = audit.Channel
+REPORT_DAYS_BEFORE = 3
+POLL_LINK_DAYS = 21
+OPEN_STATES = (Conference.Status.DRAFT, Conference.Status.POLLING, Conference.Status.SCHEDULED)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A URL-safe secret of 32 random bytes and its SHA-256 hex digest (only the digest is stored)."""
+    raw = secrets.token_urlsafe(32)
+    return raw, hash_token(raw)
+
+
+def tokens_match(stored_hash: str, raw: str) -> bool:
+    return hmac.compare_digest(stored_hash.encode(), hash_token(raw).encode())
+
+
+def _require_convenor(actor, case: Case) -> None:
+    if not policy.can_convene(actor, case):
+        raise PermissionDenied(_("Only the convenor of this case may do this."))
+
+
+def _notify_poll_changed(conference: Conference) -> None:
+    from .consumers import notify_poll_changed
+
+    transaction.on_commit(lambda: notify_poll_changed(conference.pk))
+
+
+def _mail(conference: Conference, invitations, method: str) -> None:
+    for invitation in invitations:
+        enqueue_on_commit(send_conference_mail, conference.pk, invitation.pk, method)
+
+
+def _active_invitations(conference: Conference):
+    return conference.invitations.filter(removed_at__isnull=True)
+
+
+def _locked(conference: Conference) -> Conference:
+    return Conference.objects.select_for_update().select_related("case__network").get(pk=conference.pk)
+
+
+# --- convening ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Invitee:
+    """Someone to invite: an active case-team row, or a family member of the case."""
+
+    team_member: CaseTeamMember | None = None
+    family_member: FamilyMember | None = None
+    required: bool = True
+
+
+@transaction.atomic
+def conference_create(
+    actor,
+    *,
+    case: Case,
+    kind: str,
+    invitees: list[Invitee],
+    slots: list[dt.datetime],
+    duration_minutes: int = 90,
+    location: str = "",
+    video_link: str = "",
+    interpreter_language: str = "",
+    access_needs: str = "",
+    report_organisation_ids: list[int] | None = None,
+    channel: str = Channel.PAGE,
+) -> Conference:
+    """Create a conference in the polling state with its candidate slots and invitations.
+
+    Checks: the actor may convene this case; every invitee belongs to this case (active team
+    row, or an adult family member); slots lie in the future and are distinct. Parents of the
+    case not in ``invitees`` are not added silently — the form proposes them as required.
+    Written-report requests go to ``report_organisation_ids`` (default: every invited
+    organisation other than the lead organisation), due a few days before the first slot.
+    Sends nothing: invitations go out when a slot is picked.
+    """
+    _require_convenor(actor, case)
+    if kind not in Conference.Kind.values:
+        raise ValidationError({"kind": _("Choose a kind of conference.")})
+    if not 15 <= duration_minutes <= 480:
+        raise ValidationError({"duration_minutes": _("A conference lasts between 15 minutes and 8 hours.")})
+    now = timezone.now()
+    starts = sorted(set(slots))
+    if not starts:
+        raise ValidationError({"slots": _("Propose at least one candidate time.")})
+    if any(s <= now for s in starts):
+        raise ValidationError({"slots": _("Candidate times must lie in the future.")})
+    if not invitees:
+        raise ValidationError({"invitees": _("Invite at least one person.")})
+    team_ids = {i.team_member.pk for i in invitees if i.team_member}
+    family_ids = {i.family_member.pk for i in invitees if i.family_member}
+    active_team = {m.pk: m for m in CaseTeamMember.objects.filter(case=case, removed_at__isnull=True, pk__in=team_ids)
+                   .select_related("organisation", "user")}
+    family = {f.pk: f for f in FamilyMember.objects.filter(case=case, pk__in=family_ids)
+              .exclude(relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD])}
+    if set(active_team) != team_ids or set(family) != family_ids:
+        raise ValidationError({"invitees": _("Invite only members of this case's team and adults of the family.")})
+
+    if not interpreter_language:
+        interpreter_language = next((f.interpreter_language for f in family.values() if f.interpreter_language), "")
+    if not access_needs:
+        access_needs = "; ".join(f.access_needs for f in family.values() if f.access_needs)[:200]
+    conference = Conference(
+        case=case, kind=kind, status=Conference.Status.POLLING, convenor=actor, duration_minutes=duration_minutes,
+        location=location.strip(), video_link=video_link.strip(), interpreter_language=interpreter_language.strip(),
+        access_needs=access_needs.strip(),
+    )
+    conference.full_clean(exclude=["case", "convenor"])
+    conference.save()
+    poll = SlotPoll.objects.create(conference=conference)
+    PollSlot.objects.bulk_create(
+        [PollSlot(poll=poll, starts_at=s, ends_at=s + dt.timedelta(minutes=duration_minutes)) for s in starts]
+    )
+    seen_users: set[int] = set()
+    rows = []
+    for invitee in invitees:
+        if invitee.team_member:
+            member = active_team[invitee.team_member.pk]
+            if member.user_id in seen_users and member.user_id:
+                continue
+            seen_users.add(member.user_id)
+            rows.append(Invitation(conference=conference, user=member.user, organisation=member.organisation,
+                                   required=invitee.required))
+        else:
+            rows.append(Invitation(conference=conference, family_member=family[invitee.family_member.pk],
+                                   required=invitee.required))
+    Invitation.objects.bulk_create(rows)
+
+    invited_orgs = {m.organisation_id for m in active_team.values()}
+    if report_organisation_ids is None:
+        report_organisation_ids = sorted(invited_orgs - {case.lead_organisation_id})
+    elif not set(report_organisation_ids) <= invited_orgs:
+        raise ValidationError({"report_organisations": _("Ask only invited organisations for a written report.")})
+    due = max(timezone.localdate(), (starts[0] - dt.timedelta(days=REPORT_DAYS_BEFORE)).date())
+    WrittenReport.objects.bulk_create(
+        [WrittenReport(conference=conference, organisation_id=org_id, due_on=due) for org_id in report_organisation_ids]
+    )
+    audit.record(actor, action="conference.create", obj=conference, case_id=case.pk, channel=channel,
+                 detail={"slots": len(starts), "invitations": len(rows), "reports": len(report_organisation_ids)})
+    return conference
+
+
+def poll_is_open(poll: SlotPoll) -> bool:
+    return (poll.closed_at is None and poll.conference.status == Conference.Status.POLLING
+            and (poll.closes_at is None or poll.closes_at > timezone.now()))
+
+
+def _save_votes(invitation: Invitation, answers: dict[int, str]) -> int:
+    poll = invitation.conference.poll
+    if not poll_is_open(poll):
+        raise ValidationError(_("This poll is closed; answers can no longer be changed."))
+    slot_ids = set(poll.slots.values_list("pk", flat=True))
+    if set(answers) != slot_ids:
+        raise ValidationError({"answers": _("Answer every candidate time of this poll.")})
+    if any(a not in SlotVote.Answer.values for a in answers.values()):
+        raise ValidationError({"answers": _("Answer yes, if need be, or no.")})
+    existing = {v.slot_id: v for v in SlotVote.objects.filter(invitation=invitation, slot_id__in=slot_ids)}
+    for slot_id, answer in answers.items():
+        vote = existing.get(slot_id)
+        if vote is None:
+            SlotVote.objects.create(slot_id=slot_id, invitation=invitation, answer=answer)
+        elif vote.answer != answer:
+            vote.answer = answer
+            vote.save(update_fields=["answer", "updated_at"])
+    return len(answers)
+
+
+@transaction.atomic
+def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel: str = Channel.PAGE) -> int:
+    """Record the actor's answers (yes / if need be / no) for every slot of an open poll.
+
+    Refused (nothing changes) when the poll is closed, the invitation was withdrawn, or the
+    actor is not the invited person herself.
+    """
+    invitation = Invitation.objects.select_for_update().select_related("conference__poll", "family_member").get(pk=invitation.pk)
+    own = (invitation.user_id == getattr(actor, "pk", None) and invitation.user_id is not None) or (
+        invitation.family_member_id and invitation.family_member.user_id == getattr(actor, "pk", None)
+        and invitation.family_member.user_id is not None
+    )
+    if not own or invitation.removed_at is not None or not policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
+        raise PermissionDenied(_("You are not invited to this conference."))
+    count = _save_votes(invitation, answers)
+    audit.record(actor, action="poll.vote", obj=invitation, case_id=invitation.conference.case_id, channel=channel)
+    _notify_poll_changed(invitation.conference)
+    return count
+
+
+def poll_link_resolve(raw: str) -> PollLink | None:
+    """The active link behind a raw token, or None (unknown, revoked, expired, withdrawn)."""
+    if not raw or len(raw) > 100:
+        return None
+    link = (PollLink.objects.select_related("invitation__conference__poll", "invitation__conference__case__network",
+                                            "invitation__family_member")
+            .filter(token_hash=hash_token(raw)).first())
+    if link is None or not tokens_match(link.token_hash, raw):
+        return None
+    if link.revoked_at is not None or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
+        return None
+    return link
+
+
+@transaction.atomic
+def poll_vote_by_link(*, raw_token: str, answers: dict[int, str]) -> int:
+    """A parent without an account answers through her personal link (scoped to one poll)."""
+    link = poll_link_resolve(raw_token)
+    if link is None:
+        raise PermissionDenied(_("This link is not valid any more. Ask the convenor for a new one."))
+    invitation = Invitation.objects.select_for_update().select_related("conference__poll").get(pk=link.invitation_id)
+    count = _save_votes(invitation, answers)
+    audit.record(f"poll-link:{link.pk}", action="poll.vote", obj=invitation, case_id=invitation.conference.case_id,
+                 channel=Channel.PAGE, detail={"via": "poll-link"})
+    _notify_poll_changed(invitation.conference)
+    return count
+
+
+@transaction.atomic
+def poll_link_create(actor, *, invitation: Invitation, days: int = POLL_LINK_DAYS, channel: str = Channel.PAGE) -> tuple[PollLink, str]:
+    """Issue a personal link for a family member's invitation; earlier links stop working.
+    The raw token is returned once and never stored."""
+    conference = invitation.conference
+    _require_convenor(actor, conference.case)
+    if not invitation.family_member_id or invitation.removed_at is not None:
+        raise ValidationError(_("Poll links are for invited family members."))
+    if conference.status != Conference.Status.POLLING:
+        raise ValidationError(_("This conference has no open poll."))
+    now = timezone.now()
+    PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+    raw, digest = new_token()
+    link = PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days))
+    audit.record(actor, action="poll_link.create", obj=link, case_id=conference.case_id, channel=channel)
+    return link, raw
+
+
+@transaction.atomic
+def poll_link_revoke(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> int:
+    _require_convenor(actor, invitation.conference.case)
+    count = PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit.record(actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id, channel=channel)
+    return count
+
+
+@transaction.atomic
+def poll_close(actor, *, conference: Conference, channel: str = Channel.PAGE) -> SlotPoll:
+    conference = _locked(conference)
+    _require_convenor(actor, conference.case)
+    poll = conference.poll
+    if conference.status != Conference.Status.POLLING or poll.closed_at is not None:
+        raise ValidationError(_("This poll is already closed."))
+    poll.closed_at = timezone.now()
+    poll.save(update_fields=["closed_at"])
+    audit.record(actor, action="poll.close", obj=conference, case_id=conference.case_id, channel=channel)
+    _notify_poll_changed(conference)
+    return poll
+
+
+@transaction.atomic
+def poll_pick(actor, *, conference: Conference, slot: PollSlot, channel: str = Channel.PAGE) -> Conference:
+    """Close the poll (if still open), schedule the conference at ``slot`` (any slot, not
+    necessarily the top-ranked one) and send every invitee an iMIP REQUEST."""
+    conference = _locked(conference)
+    _require_convenor(actor, conference.case)
+    if conference.status != Conference.Status.POLLING:
+        raise ValidationError(_("This conference is not looking for a date."))
+    poll = conference.poll
+    if slot.poll_id != poll.pk:
+        raise ValidationError({"slot": _("Pick one of this poll's candidate times.")})
+    if slot.starts_at <= timezone.now():
+        raise ValidationError({"slot": _("This candidate time has passed.")})
+    now = timezone.now()
+    poll.closed_at = poll.closed_at or now
+    poll.chosen_slot = slot
+    poll.save(update_fields=["closed_at", "chosen_slot"])
+    conference.starts_at, conference.ends_at = slot.starts_at, slot.ends_at
+    conference.status = Conference.Status.SCHEDULED
+    conference.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
+    due = max(timezone.localdate(), (slot.starts_at - dt.timedelta(days=REPORT_DAYS_BEFORE)).date())
+    conference.reports.filter(submitted_at__isnull=True).update(due_on=due)
+    audit.record(actor, action="conference.schedule", obj=conference, case_id=conference.case_id, channel=channel,
+                 detail={"slot": slot.pk})
+    _mail(conference, _active_invitations(conference), "REQUEST")
+    _notify_poll_changed(conference)
+    return conference
+
+
+# --- after scheduling ---------------------------------------------------------------------------
+
+@transaction.atomic
+def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = "", channel: str = Channel.PAGE) -> Invitation:
+    """The invited person accepts, tentatively accepts or declines, with an optional comment."""
+    invitation = Invitation.objects.select_for_update().select_related("conference", "family_member").get(pk=invitation.pk)
+    is_own = (invitation.user_id is not None and invitation.user_id == getattr(actor, "pk", None)) or (
+        invitation.family_member_id is not None and invitation.family_member.user_id is not None
+        and invitation.family_member.user_id == getattr(actor, "pk", None)
+    )
+    if not is_own or invitation.removed_at is not None or not policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
+        raise PermissionDenied(_("You are not invited to this conference."))
+    if invitation.conference.status != Conference.Status.SCHEDULED:
+        raise ValidationError(_("Answers are possible once the conference is scheduled and until it is held or cancelled."))
+    if rsvp not in (Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.TENTATIVE, Invitation.Rsvp.DECLINED):
+        raise ValidationError({"rsvp": _("Choose accept, tentative or decline.")})
+    comment = (comment or "").strip()
+    if len(comment) > 300:
+        raise ValidationError({"comment": _("Keep the comment under 300 characters.")})
+    invitation.rsvp, invitation.rsvp_comment, invitation.rsvp_at = rsvp, comment, timezone.now()
+    invitation.save(update_fields=["rsvp", "rsvp_comment", "rsvp_at"])
+    audit.record(actor, action="invitation.rsvp", obj=invitation, case_id=invitation.conference.case_id, channel=channel,
+                 detail={"rsvp": rsvp})
+    return invitation
+
+
+@transaction.atomic
+def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, location: str | None = None,
+                    channel: str = Channel.PAGE) -> Conference:
+    """Move a scheduled, future conference: SEQUENCE+1, answers reset, updated REQUEST to all."""
+    conference = _locked(conference)
+    _require_convenor(actor, conference.case)
+    now = timezone.now()
+    if conference.status != Conference.Status.SCHEDULED:
+        raise ValidationError(_("Only a scheduled conference can be moved."))
+    if conference.starts_at <= now:
+        raise ValidationError(_("A conference that has begun or is past cannot be moved."))
+    if starts_at <= now:
+        raise ValidationError({"starts_at": _("The new time must lie in the future.")})
+    conference.starts_at = starts_at
+    conference.ends_at = starts_at + dt.timedelta(minutes=conference.duration_minutes)
+    if location is not None:
+        conference.location = location.strip()[:200]
+    conference.sequence = F("sequence") + 1
+    conference.reschedule_count = F("reschedule_count") + 1
+    conference.save(update_fields=["starts_at", "ends_at", "location", "sequence", "reschedule_count", "updated_at"])
+    conference.refresh_from_db()
+    _active_invitations(conference).update(rsvp=Invitation.Rsvp.NEEDS_ACTION, rsvp_at=None)
+    audit.record(actor, action="conference.move", obj=conference, case_id=conference.case_id, channel=channel,
+                 detail={"sequence": conference.sequence})
+    _mail(conference, _active_invitations(conference), "REQUEST")
+    return conference
+
+
+@transaction.atomic
+def conference_cancel(actor, *, conference: Conference, channel: str = Channel.PAGE) -> Conference:
+    """Cancel a conference that has not begun: STATUS:CANCELLED, SEQUENCE+1, and a METHOD:CANCEL
+    with the same UID to every invitee who received a REQUEST."""
+    conference = _locked(conference)
+    _require_convenor(actor, conference.case)
+    if conference.status not in OPEN_STATES:
+        raise ValidationError(_("This conference can no longer be cancelled."))
+    if conference.starts_at and conference.starts_at <= timezone.now():
+        raise ValidationError(_("A conference that has begun or is past cannot be cancelled."))
+    was_scheduled = conference.status == Conference.Status.SCHEDULED
+    conference.status = Conference.Status.CANCELLED
+    conference.sequence = F("sequence") + 1
+    conference.save(update_fields=["status", "sequence", "updated_at"])
+    conference.refresh_from_db()
+    if hasattr(conference, "poll") and conference.poll.closed_at is None:
+        conference.poll.closed_at = timezone.now()
+        conference.poll.save(update_fields=["closed_at"])
+    audit.record(actor, action="conference.cancel", obj=conference, case_id=conference.case_id, channel=channel)
+    if was_scheduled:
+        _mail(conference, _active_invitations(conference), "CANCEL")
+    return conference
+
+
+@transaction.atomic
+def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> Invitation:
+    """Withdraw one invitation; if the conference is scheduled she receives a CANCEL."""
+    conference = _locked(invitation.conference)
+    _require_convenor(actor, conference.case)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, conference=conference)
+    if invitation.removed_at is not None:
+        raise ValidationError(_("This invitation was already withdrawn."))
+    if conference.status not in OPEN_STATES:
+        raise ValidationError(_("Invitations of this conference can no longer be changed."))
+    invitation.removed_at = timezone.now()
+    invitation.save(update_fields=["removed_at"])
+    PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=invitation.removed_at)
+    if conference.status == Conference.Status.SCHEDULED:
+        conference.sequence = F("sequence") + 1
+        conference.save(update_fields=["sequence", "updated_at"])
+        conference.refresh_from_db()
+        _mail(conference, [invitation], "CANCEL")
+    audit.record(actor, action="invitation.remove", obj=invitation, case_id=conference.case_id, channel=channel)
+    _notify_poll_changed(conference)
+    return invitation
+
+
+@transaction.atomic
+def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
+                  channel: str = Channel.PAGE) -> WrittenReport:
+    """A member of the asked organisation on the case team submits (or revises) the written report."""
+    report = WrittenReport.objects.select_for_update().select_related("conference__case").get(pk=report.pk)
+    case = report.conference.case
+    if not policy.is_professional_on_case(actor, case) or not policy.organisation_ids(actor).filter(
+        organisation_id=report.organisation_id
+    ).exists():
+        raise PermissionDenied(_("Only the organisation asked for this report can submit it."))
+    if report.conference.status not in OPEN_STATES:
+        raise ValidationError(_("Reports for this conference can no longer be changed."))
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the report.")})
+    if len(text) > 10000:
+        raise ValidationError({"text": _("Keep the report under 10,000 characters.")})
+    report.text, report.shareable_with_parents = text, bool(shareable_with_parents)
+    report.submitted_by, report.submitted_at = actor, timezone.now()
+    report.save(update_fields=["text", "shareable_with_parents", "submitted_by", "submitted_at"])
+    audit.record(actor, action="report.submit", obj=report, case_id=case.pk, channel=channel,
+                 detail={"shareable_with_parents": report.shareable_with_parents})
+    return report
+
+
+# --- feed tokens --------------------------------------------------------------------------------
+
+@transaction.atomic
+def feed_token_create(actor, *, kind: str = FeedToken.Kind.PERSONAL, case: Case | None = None, network=None,
+                      expires_at: dt.datetime | None = None, channel: str = Channel.PAGE) -> tuple[FeedToken, str]:
+    """Issue a subscription token; the raw value is returned once and only its hash is kept.
+    An earlier active token of the same scope is revoked (regenerate)."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied
+    if kind == FeedToken.Kind.PERSONAL:
+        case = network = None
+    elif kind == FeedToken.Kind.CASE:
+        network = None
+        if case is None or not policy.is_professional_on_case(actor, case):
+            raise PermissionDenied(_("Only the case team can subscribe to a case calendar."))
+    elif kind == FeedToken.Kind.BOARD:
+        case = None
+        if network is None or not policy.board_network_ids(actor).filter(network_id=network.pk).exists():
+            raise PermissionDenied(_("Only board members can subscribe to the board calendar."))
+    else:
+        raise ValidationError({"kind": _("Unknown calendar.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must lie in the future.")})
+    FeedToken.objects.filter(user=actor, kind=kind, case=case, network=network, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    raw, digest = new_token()
+    token = FeedToken.objects.create(user=actor, kind=kind, case=case, network=network, token_hash=digest, expires_at=expires_at)
+    audit.record(actor, action="feed_token.create", obj=token, case_id=case.pk if case else None, channel=channel,
+                 detail={"kind": kind})
+    return token, raw
+
+
+@transaction.atomic
+def feed_token_revoke(actor, *, token: FeedToken, channel: str = Channel.PAGE) -> FeedToken:
+    if token.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    audit.record(actor, action="feed_token.revoke", obj=token, case_id=token.case_id, channel=channel)
+    return token

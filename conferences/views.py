@@ -1,0 +1,442 @@
+"""Pages of the scheduling journey. Thin: selectors read, services write, forms validate.
+
+Times on these pages are entered and shown in the network's time zone (``_network_zone``), so
+10:00 stays 10:00 on both sides of a daylight-saving change.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from participants.models import FamilyMember
+from permissions import audit, policy
+
+from . import feeds, ical, selectors, services
+from .forms import ConferenceCreateForm, FeedTokenForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm
+from .models import CaseTeamMember, Conference, FeedToken, Invitation
+
+Channel = audit.Channel
+
+
+@contextmanager
+def _network_zone(network):
+    with timezone.override(ical.zone_of(network)):
+        yield
+
+
+def _errors_into(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _message_errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _require_convenor(user, conference: Conference) -> None:
+    if not policy.can_convene(user, conference.case):
+        raise PermissionDenied
+
+
+# --- convening ----------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_create(request, case_pk: int):
+    case = selectors.get_case_for_user(request.user, case_pk)
+    if not policy.can_convene(request.user, case):
+        raise PermissionDenied
+    team = list(CaseTeamMember.objects.filter(case=case, removed_at__isnull=True).select_related("user", "organisation")
+                .order_by("organisation__name", "pk"))
+    family = list(FamilyMember.objects.filter(case=case).exclude(
+        relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
+    with _network_zone(case.network):
+        form = ConferenceCreateForm(request.POST or None, case=case, team=team, family=family)
+        if request.method == "POST" and form.is_valid():
+            try:
+                conference = services.conference_create(
+                    request.user, case=case, kind=form.cleaned_data["kind"], invitees=form.invitees(),
+                    slots=form.cleaned_data["slots"], duration_minutes=form.cleaned_data["duration_minutes"],
+                    location=form.cleaned_data["location"], video_link=form.cleaned_data["video_link"],
+                    interpreter_language=form.cleaned_data["interpreter_language"],
+                    access_needs=form.cleaned_data["access_needs"],
+                    report_organisation_ids=[int(pk) for pk in form.cleaned_data["report_organisations"]],
+                    channel=Channel.PAGE,
+                )
+            except ValidationError as exc:
+                _errors_into(form, exc)
+            else:
+                quorum = selectors.quorum_for(conference)
+                if not quorum.met:
+                    messages.warning(request, _("Quorum not met: %(n)s of at least %(min)s organisations are required invitees.")
+                                     % {"n": quorum.organisations, "min": quorum.minimum})
+                messages.success(request, _("The date poll is open. Invitees can now answer."))
+                return redirect("conferences:conference_poll", conference.pk)
+        return render(request, "conferences/conference_form.html", {
+            "case": case, "form": form, "quorum_min": case.network.quorum_min_organisations,
+            "zone": case.network.time_zone,
+        }, status=400 if form.is_bound and form.errors else 200)
+
+
+# --- conference page ----------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def conference_detail(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    is_convenor = policy.can_convene(request.user, conference.case)
+    is_professional = selectors.is_team_professional(request.user, conference)
+    invitation = selectors.my_invitation(request.user, conference)
+    invitations = selectors.invitations_of(conference) if is_professional else ([invitation] if invitation else [])
+    audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/conference_detail.html", {
+            "conference": conference, "case": conference.case, "is_convenor": is_convenor,
+            "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
+            "quorum": selectors.quorum_for(conference),
+            "reports": selectors.reports_for_user(request.user, conference),
+            "rsvp_form": RsvpForm(initial={"rsvp": invitation.rsvp, "comment": invitation.rsvp_comment}) if invitation else None,
+            "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
+            "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),
+            "zone": conference.case.network.time_zone,
+        })
+
+
+@login_required
+@require_POST
+def conference_rsvp(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    invitation = selectors.my_invitation(request.user, conference)
+    if invitation is None:
+        raise PermissionDenied
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("conferences:conference_detail", pk)
+    try:
+        services.invitation_rsvp(request.user, invitation=invitation, rsvp=form.cleaned_data["rsvp"],
+                                 comment=form.cleaned_data["comment"], channel=Channel.PAGE)
+    except ValidationError as exc:
+        _message_errors(request, exc)
+    else:
+        messages.success(request, _("Thank you, your answer was saved."))
+    return redirect("conferences:conference_detail", pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_move(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    with _network_zone(conference.case.network):
+        initial = {"starts_at": timezone.localtime(conference.starts_at) if conference.starts_at else None,
+                   "location": conference.location}
+        form = MoveForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.conference_move(request.user, conference=conference, starts_at=form.cleaned_data["starts_at"],
+                                         location=form.cleaned_data["location"], channel=Channel.PAGE)
+            except ValidationError as exc:
+                _errors_into(form, exc)
+            else:
+                messages.success(request, _("The conference was moved; everyone received an updated invitation."))
+                return redirect("conferences:conference_detail", pk)
+        return render(request, "conferences/conference_move.html", {
+            "conference": conference, "form": form, "zone": conference.case.network.time_zone,
+        }, status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_cancel(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    if request.method == "POST":
+        try:
+            services.conference_cancel(request.user, conference=conference, channel=Channel.PAGE)
+        except ValidationError as exc:
+            _message_errors(request, exc)
+        else:
+            messages.success(request, _("The conference was cancelled; invitees received a cancellation."))
+        return redirect("conferences:conference_detail", pk)
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/conference_cancel.html", {"conference": conference})
+
+
+@login_required
+@require_POST
+def invitation_remove(request, pk: int, invitation_pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
+    try:
+        services.invitation_remove(request.user, invitation=invitation, channel=Channel.PAGE)
+    except ValidationError as exc:
+        _message_errors(request, exc)
+    else:
+        messages.success(request, _("The invitation was withdrawn."))
+    return redirect("conferences:conference_detail", pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_submit(request, pk: int, report_pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    report = conference.reports.filter(pk=report_pk).select_related("organisation").first()
+    if report is None or not selectors.is_team_professional(request.user, conference):
+        raise Http404
+    form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
+                                   shareable_with_parents=form.cleaned_data["shareable_with_parents"], channel=Channel.PAGE)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, _("The report was submitted."))
+            return redirect("conferences:conference_detail", pk)
+    return render(request, "conferences/report_form.html", {"conference": conference, "report": report, "form": form},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+# --- the date poll ------------------------------------------------------------------------------
+
+def _poll_context(request, conference: Conference, *, vote_form=None):
+    invitation = selectors.my_invitation(request.user, conference)
+    is_professional = selectors.is_team_professional(request.user, conference)
+    poll = getattr(conference, "poll", None)
+    if poll is None:
+        raise Http404
+    slots = list(poll.slots.all())
+    if vote_form is None and invitation is not None:
+        vote_form = VoteForm(slots=slots, initial_answers=selectors.my_answers(invitation))
+    return {
+        "conference": conference, "poll": poll, "is_open": services.poll_is_open(poll), "invitation": invitation,
+        "vote_form": vote_form, "is_convenor": policy.can_convene(request.user, conference.case),
+        "grid": selectors.poll_grid(conference) if is_professional else None,
+        "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
+        "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone,
+        "family_invitations": [i for i in selectors.invitations_of(conference) if i.family_member_id] if is_professional else [],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_poll(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    with _network_zone(conference.case.network):
+        vote_form = None
+        if request.method == "POST":
+            invitation = selectors.my_invitation(request.user, conference)
+            if invitation is None:
+                raise PermissionDenied
+            vote_form = VoteForm(request.POST, slots=conference.poll.slots.all())
+            if vote_form.is_valid():
+                try:
+                    services.poll_vote(request.user, invitation=invitation, answers=vote_form.answers(), channel=Channel.PAGE)
+                except ValidationError as exc:
+                    _errors_into(vote_form, exc)
+                else:
+                    messages.success(request, _("Your answers were saved. You can change them until the poll closes."))
+                    return redirect("conferences:conference_poll", pk)
+        context = _poll_context(request, conference, vote_form=vote_form)
+        return render(request, "conferences/poll.html", context, status=400 if vote_form is not None else 200)
+
+
+@login_required
+@require_GET
+def poll_grid(request, pk: int):
+    """The grid and ranking as an HTML fragment, reloaded by the live page on each change."""
+    conference = selectors.get_conference_for_user(request.user, pk)
+    if not selectors.is_team_professional(request.user, conference):
+        raise Http404
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/_poll_grid.html", _poll_context(request, conference))
+
+
+@login_required
+@require_POST
+def poll_pick(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    if request.POST.get("close_only"):
+        try:
+            services.poll_close(request.user, conference=conference, channel=Channel.PAGE)
+        except ValidationError as exc:
+            _message_errors(request, exc)
+        else:
+            messages.success(request, _("The poll is closed. Pick a time to send the invitations."))
+        return redirect("conferences:conference_poll", pk)
+    form = PickForm(request.POST, poll=conference.poll)
+    if not form.is_valid():
+        messages.error(request, _("Pick one of the candidate times."))
+        return redirect("conferences:conference_poll", pk)
+    try:
+        services.poll_pick(request.user, conference=conference, slot=form.cleaned_data["slot"], channel=Channel.PAGE)
+    except ValidationError as exc:
+        _message_errors(request, exc)
+        return redirect("conferences:conference_poll", pk)
+    messages.success(request, _("The conference is scheduled; invitations were sent."))
+    return redirect("conferences:conference_detail", pk)
+
+
+@login_required
+@require_POST
+def poll_link_create(request, pk: int, invitation_pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
+    try:
+        link, raw = services.poll_link_create(request.user, invitation=invitation, channel=Channel.PAGE)
+    except ValidationError as exc:
+        _message_errors(request, exc)
+        return redirect("conferences:conference_poll", pk)
+    url = ical.absolute_url(_reverse("conferences:poll_link_vote", raw))
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/poll_link_created.html",
+                      {"conference": conference, "invitation": invitation, "link": link, "url": url})
+
+
+def _reverse(name: str, *args) -> str:
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+@require_http_methods(["GET", "POST"])
+def poll_link_vote(request, token: str):
+    """A parent answers through her personal link, without an account."""
+    link = services.poll_link_resolve(token)
+    if link is None:
+        return render(request, "conferences/poll_link_invalid.html", status=404)
+    invitation = link.invitation
+    conference = invitation.conference
+    poll = conference.poll
+    with _network_zone(conference.case.network):
+        slots = list(poll.slots.all())
+        form = VoteForm(request.POST or None, slots=slots, initial_answers=selectors.my_answers(invitation))
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                try:
+                    services.poll_vote_by_link(raw_token=token, answers=form.answers())
+                except (ValidationError, PermissionDenied) as exc:
+                    form.add_error(None, getattr(exc, "messages", None) or [str(exc)])
+                else:
+                    messages.success(request, _("Thank you, your answers were saved. You can change them until the poll closes."))
+                    return redirect(request.path)
+        response = render(request, "conferences/poll_link.html", {
+            "conference": conference, "form": form, "is_open": services.poll_is_open(poll), "zone": conference.case.network.time_zone,
+        }, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- calendar downloads and feeds ---------------------------------------------------------------
+
+def _ics_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def conference_ics(request, pk: int):
+    conference = selectors.get_conference_for_user(request.user, pk)
+    if conference.starts_at is None:
+        raise Http404
+    audit.record(request.user, action="conference.download", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
+    return _ics_response(ical.conference_download(conference), f"conference-{conference.pk}.ics")
+
+
+@login_required
+@require_GET
+def board_meeting_ics(request, pk: int):
+    meeting = selectors.get_board_meeting_for_user(request.user, pk)
+    audit.record(request.user, action="board_meeting.download", obj=meeting, channel=Channel.PAGE)
+    return _ics_response(ical.board_meeting_download(meeting), f"board-meeting-{meeting.pk}.ics")
+
+
+def _calendar_context(request, *, form=None, new_token=None, new_url=None):
+    user = request.user
+    cases = list(policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)).order_by("reference"))
+    from participants.models import Network
+
+    networks = list(Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name"))
+    tokens = []
+    for token in selectors.feed_tokens_of(user):
+        tokens.append(token)
+    return {
+        "form": form or FeedTokenForm(cases=cases, networks=networks, initial={"kind": FeedToken.Kind.PERSONAL}),
+        "tokens": tokens, "new_token": new_token, "new_url": new_url,
+        "new_webcal": new_url.replace("https://", "webcal://").replace("http://", "webcal://") if new_url else None,
+        "new_tasks_url": new_url.removesuffix(".ics") + "/tasks.ics" if new_url and new_token and new_token.kind == FeedToken.Kind.PERSONAL else None,
+        "cases": cases, "networks": networks,
+    }
+
+
+@login_required
+@require_GET
+def calendar(request):
+    return render(request, "conferences/calendar.html", _calendar_context(request))
+
+
+@login_required
+@require_POST
+def feed_token_create(request):
+    context = _calendar_context(request)
+    form = FeedTokenForm(request.POST, cases=context["cases"], networks=context["networks"])
+    if not form.is_valid():
+        return render(request, "conferences/calendar.html", _calendar_context(request, form=form), status=400)
+    data = form.cleaned_data
+    try:
+        token, raw = services.feed_token_create(
+            request.user, kind=data["kind"], case=form.case_objects.get(data.get("case") or ""),
+            network=form.network_objects.get(data.get("network") or ""), expires_at=data["expires_at"], channel=Channel.PAGE,
+        )
+    except ValidationError as exc:
+        _errors_into(form, exc)
+        return render(request, "conferences/calendar.html", _calendar_context(request, form=form), status=400)
+    url = ical.absolute_url(_reverse("conferences:feed", raw))
+    response = render(request, "conferences/calendar.html", _calendar_context(request, new_token=token, new_url=url))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def feed_token_revoke(request, token_pk: int):
+    token = FeedToken.objects.filter(pk=token_pk, user=request.user).first()
+    if token is None:
+        raise Http404
+    services.feed_token_revoke(request.user, token=token, channel=Channel.PAGE)
+    messages.success(request, _("The calendar link was revoked; calendars using it stop updating."))
+    return redirect("conferences:calendar")
+
+
+@require_GET
+def feed(request, token: str):
+    return feeds.serve(request, token)
+
+
+@require_GET
+def feed_tasks(request, token: str):
+    return feeds.serve(request, token, tasks=True)
+

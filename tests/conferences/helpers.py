@@ -1,0 +1,31 @@
+"""Shared helpers for the scheduling tests: convene a conference over the world's case."""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.utils import timezone
+
+from conferences import services
+from conferences.models import CaseTeamMember, Conference
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def local(days: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN)
+
+
+def convene(world, *, slots=None, **extra) -> Conference:
+    team = CaseTeamMember.objects.filter(case=world.case, removed_at__isnull=True).order_by("pk")
+    invitees = [services.Invitee(team_member=m, required=m.user_id != world.midwife.pk) for m in team]
+    invitees.append(services.Invitee(family_member=world.mother, required=True))
+    return services.conference_create(
+        world.convenor, case=world.case, kind=Conference.Kind.FOLLOW_UP, invitees=invitees,
+        slots=slots or [local(10), local(11, 14), local(12, 9)], location="Rathaus, Raum 2", **extra,
+    )
+
+
+def answer_all(conference, answer: str) -> dict[int, str]:
+    return {slot.pk: answer for slot in conference.poll.slots.all()}
