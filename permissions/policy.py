@@ -259,3 +259,65 @@ def summaries_for_user(user: "User") -> QuerySet:
         Q(network_id__in=board_network_ids(user), status=HalfYearSummary.Status.PUBLISHED)
         | Q(network_id__in=coordinator_network_ids(user))
     )
+
+
+# --- Consent, legal bases and the audit trail (issue 3) ---------------------------------------
+
+def consents_for_user(user: "User") -> QuerySet:
+    """Consents of cases the professional is on, and the consents a parent gave herself."""
+    from participants.models import Consent
+
+    if not _is_real_user(user):
+        return Consent.objects.none()
+    return Consent.objects.filter(Q(case_id__in=professional_case_ids(user)) | Q(given_by__user=user))
+
+
+def can_record_consent(user: "User", case: "Case") -> bool:
+    """A professional on the case team documents a consent (or a non-consent legal basis)."""
+    return case.status != case.Status.CLOSED and is_professional_on_case(user, case)
+
+
+def can_revoke_consent(user: "User", consent) -> bool:
+    """The person who gave it, or a professional on the team recording a revocation she received."""
+    if not _is_real_user(user) or consent.revoked_at is not None:
+        return False
+    return consent.given_by.user_id == user.pk or is_professional_on_case(user, consent.case)
+
+
+def disclosure_bases_for_user(user: "User") -> QuerySet:
+    """Recorded non-consent legal bases: the case team only."""
+    from participants.models import DisclosureBasis
+
+    if not _is_real_user(user):
+        return DisclosureBasis.objects.none()
+    return DisclosureBasis.objects.filter(case_id__in=professional_case_ids(user))
+
+
+def audit_events_for_user(user: "User") -> QuerySet:
+    """The audit log for a data-protection officer: events of her networks' cases, and events
+    without a case by people who work in (or hold a role in) her networks."""
+    from permissions.models import AuditEvent
+
+    if not _is_real_user(user):
+        return AuditEvent.objects.none()
+    networks = dpo_network_ids(user)
+    return AuditEvent.objects.filter(
+        Q(case__network_id__in=networks) | Q(case__isnull=True, actor_id__in=_network_people(networks))
+    )
+
+
+def _network_people(networks: QuerySet) -> QuerySet:
+    from participants.models import User
+
+    return User.objects.filter(
+        Q(memberships__organisation__network_id__in=networks) | Q(network_roles__network_id__in=networks)
+    ).values("pk")
+
+
+def family_audit_events_for_user(user: "User") -> QuerySet:
+    """GDPR Art. 15 for a parent: who read or changed the data of her family's case."""
+    from permissions.models import AuditEvent
+
+    if not _is_real_user(user):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(case_id__in=parent_case_ids(user))
