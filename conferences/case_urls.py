@@ -1,4 +1,13 @@
 """Pages included into the `conferences` namespace by conferences/urls.py."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from conferences import case_views
+
+urlpatterns: list = [
+    path("cases/", case_views.case_list, name="case_list"),
+    path("cases/new/", case_views.case_create, name="case_create"),
+    path("cases/<int:pk>/", case_views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/team/add/", case_views.case_team_add, name="case_team_add"),
+    path("cases/<int:pk>/team/<int:member_pk>/remove/", case_views.case_team_remove, name="case_team_remove"),
+    path("cases/<int:pk>/family/add/", case_views.case_family_add, name="case_family_add"),
+]

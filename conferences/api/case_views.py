@@ -1,0 +1,31 @@
+"""Read-only case API: lists only what ``permissions.policy`` lets the user see; a case she may
+not see answers 404, exactly like one that does not exist."""
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from rest_framework import viewsets
+
+from conferences import case_selectors
+from conferences.api.case_serializers import CaseDetailSerializer, CaseSerializer
+from conferences.models import CaseTeamMember
+from permissions import audit
+
+
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CaseSerializer
+
+    def get_queryset(self):
+        return case_selectors.cases_for_list(self.request.user)
+
+    def get_object(self):
+        case = case_selectors.get_case_for_user(self.request.user, self.kwargs["pk"], channel=audit.Channel.API)
+        team = CaseTeamMember.objects.select_related("organisation", "user")
+        return (
+            type(case).objects.filter(pk=case.pk)
+            .select_related("network", "lead_organisation")
+            .prefetch_related(Prefetch("team", queryset=team), "family_members")
+            .get()
+        )
+
+    def get_serializer_class(self):
+        return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer

@@ -1,0 +1,99 @@
+"""Reads for the case pages and the case API, built on ``permissions.policy``.
+
+Every list costs a fixed number of queries whatever its length; one object is fetched with
+``get_case_for_user`` which answers 404 for a case that does not exist *and* for one the user
+may not see, and records the read in the audit trail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from conferences.models import Case, CaseTeamMember, Conference
+from participants.models import FamilyMember, Membership, Organisation, ProfessionalRole
+from permissions import audit, policy
+
+
+def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
+    """The cases the user may open, newest first, with what the list shows in the same query."""
+    cases = (
+        policy.cases_for_user(user)
+        .select_related("network", "lead_organisation", "lead_caseworker")
+        .annotate(team_size=Count("team", filter=Q(team__removed_at__isnull=True), distinct=True))
+        .order_by("-opened_on", "reference")
+    )
+    if status:
+        cases = cases.filter(status=status)
+    return cases
+
+
+def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit_read: bool = True) -> Case:
+    """One visible case, or 404 (missing and invisible look the same). The read is audited."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such case.") from None
+    case = policy.cases_for_user(user).select_related("network", "lead_organisation", "lead_caseworker").filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case.")
+    if audit_read:
+        basis = "family" if policy.is_parent_of_case(user, case) else "team"
+        audit.record(user, action="case.read", obj=case, case_id=case.pk, channel=channel, legal_basis=basis)
+    return case
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    team: list[CaseTeamMember]
+    family: list[FamilyMember]
+    conferences: list[Conference]
+    can_convene: bool
+    is_parent: bool
+
+
+def case_detail(user, case: Case) -> CaseDetail:
+    """What the case page shows. A parent sees the team and her family, and only conferences she is
+    invited to; professionals see every conference of the case."""
+    team = list(
+        case.team.filter(removed_at__isnull=True)
+        .select_related("organisation", "user")
+        .order_by("organisation__name", "user__last_name", "pk")
+    )
+    family = list(case.family_members.order_by("pk"))
+    conferences = list(
+        policy.conferences_for_user(user).filter(case=case).order_by("-starts_at", "-pk")
+    )
+    return CaseDetail(
+        case=case, team=team, family=family, conferences=conferences,
+        can_convene=policy.can_convene(user, case), is_parent=policy.is_parent_of_case(user, case),
+    )
+
+
+def caseworker_organisations(user) -> QuerySet[Organisation]:
+    """Organisations in which the user works as a caseworker: where she may open a case."""
+    if not getattr(user, "is_authenticated", False):
+        return Organisation.objects.none()
+    return (
+        Organisation.objects.filter(
+            is_active=True,
+            memberships__user=user, memberships__is_active=True, memberships__role=ProfessionalRole.CASEWORKER,
+        )
+        .select_related("network")
+        .order_by("network__name", "name")
+        .distinct()
+    )
+
+
+def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
+    """Active organisations and professionals of the case's network (who may join its team)."""
+    organisations = Organisation.objects.filter(network_id=case.network_id, is_active=True).order_by("name")
+    memberships = (
+        Membership.objects.filter(organisation__network_id=case.network_id, organisation__is_active=True, is_active=True,
+                                  user__is_active=True)
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__last_name", "user__first_name")
+    )
+    return organisations, memberships

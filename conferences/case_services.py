@@ -1,0 +1,125 @@
+"""Writes on cases: open a case, assemble its team, record its family members.
+
+Each function takes the acting user first, checks permission through ``permissions.policy``,
+validates with the model's own invariants, changes state atomically and writes an audit event
+on the channel it was called from. Grants derived from team membership are recomputed by the
+access policy's signals in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conferences.models import Case, CaseTeamMember
+from participants.models import FamilyMember, Membership, Organisation, ProfessionalRole, User
+from permissions import audit, policy
+
+
+def _require_convenor(actor: User, case: Case) -> None:
+    if not policy.can_convene(actor, case):
+        raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
+
+
+@transaction.atomic
+def case_open(
+    actor: User, *, lead_organisation: Organisation, reference: str, expected_child: bool = False,
+    channel: str = audit.Channel.PAGE,
+) -> Case:
+    """Open a new case led by ``actor`` for ``lead_organisation``.
+
+    Checks: ``actor`` is an active caseworker of that (active) organisation; the reference is
+    pseudonymous (pattern), carries the network's prefix and is unused in the network. The actor
+    joins the case team as lead caseworker.
+    """
+    is_caseworker = Membership.objects.filter(
+        user=actor, organisation=lead_organisation, role=ProfessionalRole.CASEWORKER, is_active=True,
+        organisation__is_active=True,
+    ).exists()
+    if not getattr(actor, "is_active", False) or not is_caseworker:
+        raise PermissionDenied(_("Only a caseworker of the organisation may open a case for it."))
+    reference = (reference or "").strip().upper()
+    network = lead_organisation.network
+    prefix = f"{network.case_reference_prefix}-"
+    if reference and not reference.startswith(prefix):
+        raise ValidationError({"reference": _("References in this network start with %(prefix)s.") % {"prefix": prefix}})
+    if Case.objects.filter(network=network, reference=reference).exists():
+        raise ValidationError({"reference": _("This reference is already used in this network.")})
+    case = Case(
+        network=network, reference=reference, lead_organisation=lead_organisation, lead_caseworker=actor,
+        status=Case.Status.NEW, opened_on=timezone.localdate(), expected_child_at_opening=expected_child,
+    )
+    case.full_clean()
+    case.save()
+    CaseTeamMember.objects.create(case=case, organisation=lead_organisation, user=actor, case_role=CaseTeamMember.CaseRole.LEAD)
+    audit.record(actor, action="case.open", obj=case, case_id=case.pk, channel=channel, detail={"reference": reference})
+    return case
+
+
+@transaction.atomic
+def case_team_member_add(
+    actor: User, *, case: Case, organisation: Organisation, user: User | None = None,
+    case_role: str = CaseTeamMember.CaseRole.OTHER, channel: str = audit.Channel.PAGE,
+) -> CaseTeamMember:
+    """Put a professional (with her organisation) or a whole organisation on the case team.
+
+    Checks: ``actor`` may convene the case; the organisation is active and in the case's network;
+    a named professional actively works for that organisation; she is not already on the team.
+    """
+    _require_convenor(actor, case)
+    if organisation.network_id != case.network_id or not organisation.is_active:
+        raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    if user is not None and not Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists():
+        raise ValidationError({"user": _("This professional does not work for the chosen organisation.")})
+    member = CaseTeamMember(case=case, organisation=organisation, user=user, case_role=case_role)
+    member.full_clean()
+    active = case.team.filter(removed_at__isnull=True, organisation=organisation)
+    if (user is None and active.filter(user__isnull=True).exists()) or (user is not None and active.filter(user=user).exists()):
+        raise ValidationError({"user": _("This member is already on the case team.")})
+    member.save()
+    audit.record(
+        actor, action="case_team.add", obj=member, case_id=case.pk, channel=channel,
+        detail={"organisation": organisation.pk, "user": user.pk if user else None, "case_role": case_role},
+    )
+    return member
+
+
+@transaction.atomic
+def case_team_member_remove(actor: User, *, member: CaseTeamMember, channel: str = audit.Channel.PAGE) -> CaseTeamMember:
+    """Take a member off the team. The row stays (``removed_at``) so that who was on it when is
+    traceable. Checks: ``actor`` may convene; the lead caseworker cannot be removed."""
+    case = member.case
+    _require_convenor(actor, case)
+    if member.removed_at is not None:
+        raise ValidationError(_("This member has already left the case team."))
+    if member.user_id is not None and member.user_id == case.lead_caseworker_id and member.organisation_id == case.lead_organisation_id:
+        raise ValidationError(_("The lead caseworker cannot be removed from the team."))
+    member.removed_at = timezone.now()
+    member.save(update_fields=["removed_at"])
+    audit.record(actor, action="case_team.remove", obj=member, case_id=case.pk, channel=channel)
+    return member
+
+
+@transaction.atomic
+def family_member_add(
+    actor: User, *, case: Case, relation: str, display_name: str, due_date: dt.date | None = None,
+    birth_year: int | None = None, email: str = "", interpreter_language: str = "", access_needs: str = "",
+    channel: str = audit.Channel.PAGE,
+) -> FamilyMember:
+    """Record a parent, guardian, child or expected child: a first name or initials only.
+
+    Checks: ``actor`` may convene; the model's invariants (an expected child has a due date,
+    nobody else has one)."""
+    _require_convenor(actor, case)
+    member = FamilyMember(
+        case=case, relation=relation, display_name=(display_name or "").strip(), due_date=due_date,
+        birth_year=birth_year, email=email, interpreter_language=interpreter_language, access_needs=access_needs,
+    )
+    member.full_clean()
+    member.save()
+    audit.record(actor, action="family_member.add", obj=member, case_id=case.pk, channel=channel,
+                 detail={"relation": relation})
+    return member

@@ -1,0 +1,127 @@
+"""Case pages: list, detail, open a case, assemble the team, record the family. Thin views: the
+selectors read (already filtered by the access policy), the services check and write."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from conferences import case_selectors as selectors
+from conferences import case_services as services
+from conferences.case_forms import CaseOpenForm, FamilyMemberAddForm, TeamMemberAddForm
+from conferences.models import Case
+from permissions import policy
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the form: to its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or None
+    if status not in {None, *Case.Status.values}:
+        status = None
+    return render(request, "conferences/case_list.html", {
+        "cases": selectors.cases_for_list(request.user, status=status),
+        "status": status,
+        "statuses": Case.Status.choices,
+        "may_open": selectors.caseworker_organisations(request.user).exists(),
+    })
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.get_case_for_user(request.user, pk)
+    return render(request, "conferences/case_detail.html", {"detail": selectors.case_detail(request.user, case), "case": case})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.caseworker_organisations(request.user)
+    if not organisations.exists():
+        raise PermissionDenied(_("Only caseworkers open cases."))
+    form = CaseOpenForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(
+                request.user, lead_organisation=form.cleaned_data["lead_organisation"],
+                reference=form.cleaned_data["reference"], expected_child=form.cleaned_data["expected_child"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Case %(reference)s opened. Now assemble its team.") % {"reference": case.reference})
+            return redirect("conferences:case_detail", pk=case.pk)
+    return render(request, "conferences/case_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _case_for_convenor(request: HttpRequest, pk: int) -> Case:
+    case = selectors.get_case_for_user(request.user, pk)
+    if not policy.can_convene(request.user, case):
+        raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
+    return case
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    organisations, memberships = selectors.team_candidates(case)
+    form = TeamMemberAddForm(request.POST or None, organisations=organisations, memberships=memberships)
+    if request.method == "POST" and form.is_valid():
+        organisation, user = form.cleaned_data["member"]
+        try:
+            services.case_team_member_add(
+                request.user, case=case, organisation=organisation, user=user, case_role=form.cleaned_data["case_role"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+            if "user" in getattr(error, "error_dict", {}):
+                form.add_error("member", error.error_dict["user"])
+        else:
+            messages.success(request, _("%(member)s joined the case team.") % {"member": user or organisation})
+            return redirect("conferences:case_detail", pk=case.pk)
+    return render(request, "conferences/case_team_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def case_team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.team.filter(pk=member_pk, removed_at__isnull=True).select_related("case", "user", "organisation").first()
+    if member is None:
+        raise Http404("No such team member.")
+    try:
+        services.case_team_member_remove(request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(member)s left the case team.") % {"member": member.user or member.organisation})
+    return redirect("conferences:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    form = FamilyMemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.family_member_add(request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(member)s was added to the family.") % {"member": member})
+            return redirect("conferences:case_detail", pk=case.pk)
+    return render(request, "conferences/case_family_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)

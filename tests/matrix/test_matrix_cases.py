@@ -1,0 +1,148 @@
+"""Permission matrix for the case pages and the case API, every role against world.case."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from conferences.models import Case, CaseTeamMember
+from participants.models import FamilyMember
+from tests.matrix.roles import ROLES, client_for
+
+URL_NAMES = {
+    "conferences:case_list",
+    "conferences:case_create",
+    "conferences:case_detail",
+    "conferences:case_team_add",
+    "conferences:case_team_remove",
+    "conferences:case_family_add",
+    "case-list",
+    "case-detail",
+}
+
+pytestmark = pytest.mark.django_db
+
+ON_TEAM_OR_FAMILY = {"convenor", "lead_colleague", "counsellor", "midwife", "parent"}
+CONVENORS = {"convenor", "lead_colleague"}  # caseworkers of the lead organisation on the team
+CASEWORKERS = {"convenor", "lead_colleague", "foreign_professional"}
+
+
+def expected_for_case_page(role: str, *, allowed: set[str]) -> int:
+    """Anonymous → login redirect; invisible case → 404; visible but not allowed → 403."""
+    if role == "anonymous":
+        return 302
+    if role not in ON_TEAM_OR_FAMILY:
+        return 404
+    return 200 if role in allowed else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_list_shows_the_case_only_to_its_team_and_family(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:case_list"))
+    if role == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        return
+    assert response.status_code == 200
+    assert (world.case.reference in response.content.decode()) == (role in ON_TEAM_OR_FAMILY)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_detail(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:case_detail", args=[world.case.pk]))
+    assert response.status_code == expected_for_case_page(role, allowed=ON_TEAM_OR_FAMILY)
+    if response.status_code == 200:
+        assert world.case.reference in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_create_page_is_for_caseworkers(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:case_create"))
+    if role == "anonymous":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == (200 if role in CASEWORKERS else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_create_post(client, world, role):
+    before = Case.objects.count()
+    data = {"lead_organisation": world.youth_welfare.pk, "reference": "KT-2026-099"}
+    response = client_for(client, world, role).post(reverse("conferences:case_create"), data)
+    if role in {"convenor", "lead_colleague"}:
+        assert response.status_code == 302
+        assert Case.objects.count() == before + 1
+        return
+    if role == "anonymous":
+        assert response.status_code == 302
+    elif role == "foreign_professional":
+        assert response.status_code == 400  # not a caseworker of that organisation: not a valid choice
+    else:
+        assert response.status_code == 403
+    assert Case.objects.count() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_team_add_page(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:case_team_add", args=[world.case.pk]))
+    assert response.status_code == expected_for_case_page(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_team_add_post(client, world, role):
+    data = {"member": f"o{world.early_help.pk}", "case_role": CaseTeamMember.CaseRole.EARLY_HELP}
+    response = client_for(client, world, role).post(reverse("conferences:case_team_add", args=[world.case.pk]), data)
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    joined = world.case.team.filter(organisation=world.early_help, removed_at__isnull=True).exists()
+    assert joined == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_team_remove(client, world, role):
+    member = world.case.team.get(user=world.midwife)
+    url = reverse("conferences:case_team_remove", args=[world.case.pk, member.pk])
+    response = client_for(client, world, role).post(url)
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    member.refresh_from_db()
+    assert (member.removed_at is not None) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_family_add(client, world, role):
+    url = reverse("conferences:case_family_add", args=[world.case.pk])
+    c = client_for(client, world, role)
+    assert c.get(url).status_code == expected_for_case_page(role, allowed=CONVENORS)
+    response = c.post(url, {"relation": FamilyMember.Relation.FATHER, "display_name": "P."})
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    assert world.case.family_members.filter(display_name="P.").exists() == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_case_list(client, world, role):
+    response = client_for(client, world, role).get("/api/cases/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+        return
+    assert response.status_code == 200
+    references = {row["reference"] for row in response.json()["results"]}
+    assert (world.case.reference in references) == (role in ON_TEAM_OR_FAMILY)
+    assert world.other_case.reference in references if role in {"lead_colleague", "outsider", "other_parent"} else True
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_case_detail(client, world, role):
+    response = client_for(client, world, role).get(f"/api/cases/{world.case.pk}/")
+    if role == "anonymous":
+        assert response.status_code in (401, 403)
+    elif role in ON_TEAM_OR_FAMILY:
+        assert response.status_code == 200
+        assert response.json()["reference"] == world.case.reference
+    else:
+        assert response.status_code == 404
+
+
+def test_api_is_read_only(client, world):
+    client.force_login(world.convenor)
+    assert client.post("/api/cases/", {"reference": "KT-2026-050"}).status_code == 405
+    assert client.delete(f"/api/cases/{world.case.pk}/").status_code == 405
