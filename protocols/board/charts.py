@@ -1,0 +1,98 @@
+"""Server-rendered SVG bar charts for the summaries (no JavaScript, no inline styles: CSP-safe).
+
+Each chart is drawn from the figures *as shown*: a hidden value ("< 5", "x") gets no bar, only
+its label, so a chart never reveals more than the table. Every chart comes with the same values
+as a data table for screen readers (the template renders ``chart.rows``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+# Colour-blind-safe pair (Okabe–Ito blue and orange) with a contrast of at least 3:1 on white.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, GAP = 260, 380, 16, 10
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    series: list[str]
+    rows: list[tuple[str, list]] = field(default_factory=list)  # (category label, value per series)
+    svg: SafeString = SafeString("")
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def render(chart: Chart) -> Chart:
+    """Draw horizontal grouped bars: one group per row, one bar per series."""
+    numbers = [_number(v) for _, values in chart.rows for v in values]
+    peak = max([n for n in numbers if n is not None] + [1.0])
+    group_height = len(chart.series) * BAR_HEIGHT + GAP
+    legend_height = 24
+    height = legend_height + len(chart.rows) * group_height + GAP
+    width = LABEL_WIDTH + BAR_AREA + 60
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="chart-{chart.key}-title" focusable="false">',
+        f'<title id="chart-{chart.key}-title">{escape(chart.title)}</title>',
+    ]
+    x = LABEL_WIDTH
+    for index, name in enumerate(chart.series):
+        colour = COLOURS[index % len(COLOURS)]
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 16}" y="14" font-size="12" fill="#1a1a1a">{escape(name)}</text>')
+        x += 16 + 8 * len(name) + 16
+    y = legend_height
+    for label, values in chart.rows:
+        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + group_height / 2}" font-size="12" text-anchor="end" '
+                     f'fill="#1a1a1a">{escape(label)}</text>')
+        for index, value in enumerate(values):
+            bar_y = y + index * BAR_HEIGHT
+            number = _number(value)
+            bar = 0 if number is None else max(BAR_AREA * number / peak, 0)
+            if bar:
+                parts.append(f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{bar:.1f}" height="{BAR_HEIGHT - 3}" '
+                             f'fill="{COLOURS[index % len(COLOURS)]}"/>')
+            parts.append(f'<text x="{LABEL_WIDTH + bar + 4:.1f}" y="{bar_y + BAR_HEIGHT - 5}" font-size="11" '
+                         f'fill="#1a1a1a">{escape(_text(value))}</text>')
+        y += group_height
+    parts.append("</svg>")
+    chart.svg = mark_safe("".join(parts))  # every interpolated text is escaped above
+    return chart
+
+
+def summary_charts(figures: dict) -> list[Chart]:
+    """The charts of one summary: conferences and cases against the previous half year, and the
+    agreed actions per kind of responsible organisation."""
+    period = figures.get("period", {})
+    current, previous = period.get("label", _("This half year")), period.get("previous", _("Previous half year"))
+    charts = []
+    for section in figures.get("sections", []):
+        if section["key"] not in ("cases", "conferences"):
+            continue
+        rows = [(_(row["label"]), [row["current"], row["previous"]]) for row in section["rows"]
+                if not row["key"].startswith(("share", "days", "organisations"))]
+        charts.append(render(Chart(key=section["key"], title=_(section["title"]), series=[current, previous], rows=rows)))
+    actions = figures.get("actions")
+    if actions:
+        measures = ["agreed", "done", "overdue"]
+        labels = {c["key"]: _(c["label"]) for c in actions["columns"]}
+        rows = [(_(row["label"]), [row["current"].get(m) for m in measures]) for row in actions["rows"] if row["key"] != "total"]
+        charts.append(render(Chart(key="actions", title=_(actions["title"]) + f" ({current})",
+                                   series=[labels[m] for m in measures], rows=rows)))
+    return charts

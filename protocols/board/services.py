@@ -1,0 +1,243 @@
+"""Writes of the cooperation board: summary drafts and publication, board meetings and minutes.
+
+Only the network's coordinator writes. Every write is audited; e-mails leave after commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from permissions import policy
+from permissions.audit import Channel, record
+from protocols.board.figures import DEFINITIONS_VERSION, compute_figures
+from protocols.models import BoardMeeting, HalfYearSummary
+
+MAX_SERIES = 10
+
+
+def is_coordinator(user, network_id: int) -> bool:
+    return policy.coordinator_network_ids(user).filter(network_id=network_id).exists()
+
+
+def _require_coordinator(actor, network_id: int) -> None:
+    if not is_coordinator(actor, network_id):
+        raise PermissionDenied(_("Only the network's coordinator may do this."))
+
+
+# --- Summaries -------------------------------------------------------------------------------
+
+@transaction.atomic
+def summary_compute(actor, *, network, year: int, half: int, channel: str = Channel.PAGE) -> HalfYearSummary:
+    """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network.
+    A draft never replaces a published summary; each computation is a new draft."""
+    _require_coordinator(actor, network.pk)
+    if half not in (1, 2):
+        raise ValidationError({"half": _("Choose the first or the second half year.")})
+    if year < 2000 or dt.date(year, 1 if half == 1 else 7, 1) > timezone.localdate():
+        raise ValidationError({"year": _("Choose a half year that has begun.")})
+    summary = HalfYearSummary.objects.create(
+        network=network, year=year, half=half, status=HalfYearSummary.Status.DRAFT,
+        figures=compute_figures(network, year, half), definitions_version=DEFINITIONS_VERSION,
+        computed_at=timezone.now(), computed_by=actor,
+    )
+    record(actor, action="summary.compute", obj=summary, channel=channel,
+           detail={"network": network.pk, "year": year, "half": half})
+    return summary
+
+
+def _require_draft(summary: HalfYearSummary) -> None:
+    if summary.status != HalfYearSummary.Status.DRAFT:
+        raise ValidationError(_("A published summary is frozen. Compute a new draft instead."))
+
+
+@transaction.atomic
+def summary_set_commentary(actor, *, summary: HalfYearSummary, commentary: str, channel: str = Channel.PAGE) -> HalfYearSummary:
+    """Set the coordinator's commentary on a draft. Checks: coordinator; draft only."""
+    _require_coordinator(actor, summary.network_id)
+    summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
+    _require_draft(summary)
+    commentary = commentary.strip()
+    if len(commentary) > 4000:
+        raise ValidationError({"commentary": _("Keep the commentary under 4,000 characters.")})
+    summary.commentary = commentary
+    summary.save(update_fields=["commentary"])
+    record(actor, action="summary.commentary", obj=summary, channel=channel)
+    return summary
+
+
+@transaction.atomic
+def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> HalfYearSummary:
+    """Publish a draft exactly as computed. Checks: coordinator; draft; no other published
+    summary of the same half year. From now on the stored figures never change."""
+    _require_coordinator(actor, summary.network_id)
+    summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
+    _require_draft(summary)
+    if HalfYearSummary.objects.filter(network_id=summary.network_id, year=summary.year, half=summary.half,
+                                      status=HalfYearSummary.Status.PUBLISHED).exists():
+        raise ValidationError(_("A summary of this half year has already been published."))
+    summary.status = HalfYearSummary.Status.PUBLISHED
+    summary.published_at = timezone.now()
+    summary.published_by = actor
+    summary.save(update_fields=["status", "published_at", "published_by"])
+    record(actor, action="summary.publish", obj=summary, channel=channel,
+           detail={"definitions_version": summary.definitions_version})
+    return summary
+
+
+@transaction.atomic
+def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> None:
+    """Delete a draft nobody else has seen. Checks: coordinator; draft; not on a meeting's agenda."""
+    _require_coordinator(actor, summary.network_id)
+    _require_draft(summary)
+    if summary.meetings.exists():
+        raise ValidationError(_("This draft is attached to a board meeting."))
+    record(actor, action="summary.discard", obj=summary, channel=channel)
+    summary.delete()
+
+
+# --- Board meetings --------------------------------------------------------------------------
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same local wall-clock time ``months`` later (day clamped to the month's end)."""
+    import calendar
+
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _board_recipients(network_id: int) -> list[str]:
+    from participants.models import NetworkRole
+
+    return sorted(set(
+        NetworkRole.objects.filter(network_id=network_id, role=NetworkRole.Role.BOARD_MEMBER, user__is_active=True)
+        .exclude(user__email="").values_list("user__email", flat=True)
+    ))
+
+
+def _notify(meetings: list[BoardMeeting], subject: str) -> None:
+    """Tell the board by e-mail (after commit): when and where, never any case data."""
+    if not meetings:
+        return
+    recipients = _board_recipients(meetings[0].network_id)
+    if not recipients:
+        return
+    tz = zoneinfo.ZoneInfo(meetings[0].network.time_zone)
+    lines = [
+        f"- {timezone.localtime(m.starts_at, tz):%Y-%m-%d %H:%M}–{timezone.localtime(m.ends_at, tz):%H:%M}"
+        + (f", {m.location}" if m.location else "") + (f" ({_('cancelled')})" if m.cancelled_at else "")
+        for m in meetings
+    ]
+    body = "\n".join([_("Meetings of the cooperation board of %(network)s:") % {"network": meetings[0].network.name}, "", *lines, "",
+                      _("The meetings are in your board calendar.")])
+    transaction.on_commit(lambda: send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients], fail_silently=True
+    ))
+
+
+def _clean_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("A meeting must end after it starts.")})
+
+
+def _check_summary(summary: HalfYearSummary | None, network_id: int) -> None:
+    if summary is not None and (summary.network_id != network_id or summary.status != HalfYearSummary.Status.PUBLISHED):
+        raise ValidationError({"summary": _("Attach a published summary of this network.")})
+
+
+@transaction.atomic
+def board_meeting_schedule_series(
+    actor, *, network, starts_at: dt.datetime, ends_at: dt.datetime, location: str = "", count: int = 2,
+    summary: HalfYearSummary | None = None, channel: str = Channel.PAGE,
+) -> list[BoardMeeting]:
+    """Schedule ``count`` half-yearly meetings from ``starts_at`` (every six months, same local
+    time) and invite every board member of the network by e-mail. Checks: coordinator."""
+    _require_coordinator(actor, network.pk)
+    _clean_times(starts_at, ends_at)
+    if not 1 <= count <= MAX_SERIES:
+        raise ValidationError({"count": _("Schedule between 1 and %(max)s meetings.") % {"max": MAX_SERIES}})
+    _check_summary(summary, network.pk)
+    tz = zoneinfo.ZoneInfo(network.time_zone)
+    local_start, duration = timezone.localtime(starts_at, tz), ends_at - starts_at
+    now = timezone.now()
+    meetings = []
+    for n in range(count):
+        start = add_months(local_start.replace(tzinfo=None), 6 * n).replace(tzinfo=tz)
+        meetings.append(BoardMeeting.objects.create(
+            network=network, starts_at=start, ends_at=start + duration, location=location,
+            summary=summary if n == 0 else None, created_by=actor, invitations_sent_at=now,
+        ))
+    key = f"series-{meetings[0].pk}"
+    BoardMeeting.objects.filter(pk__in=[m.pk for m in meetings]).update(series_key=key)
+    for meeting in meetings:
+        meeting.series_key = key
+        record(actor, action="board_meeting.schedule", obj=meeting, channel=channel, detail={"series": key})
+    _notify(meetings, _("Invitation: cooperation board meetings"))
+    return meetings
+
+
+@transaction.atomic
+def board_meeting_update(
+    actor, *, meeting: BoardMeeting, starts_at: dt.datetime, ends_at: dt.datetime, location: str,
+    summary: HalfYearSummary | None, channel: str = Channel.PAGE,
+) -> BoardMeeting:
+    """Change time, place or the summary to discuss. Checks: coordinator; not cancelled.
+    A new time raises the iCalendar sequence and tells the board."""
+    _require_coordinator(actor, meeting.network_id)
+    meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.cancelled_at:
+        raise ValidationError(_("This meeting has been cancelled."))
+    _clean_times(starts_at, ends_at)
+    _check_summary(summary, meeting.network_id)
+    moved = (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at)
+    meeting.starts_at, meeting.ends_at, meeting.location, meeting.summary = starts_at, ends_at, location, summary
+    if moved:
+        meeting.sequence += 1
+    meeting.save(update_fields=["starts_at", "ends_at", "location", "summary", "sequence", "updated_at"])
+    record(actor, action="board_meeting.update", obj=meeting, channel=channel, detail={"moved": moved})
+    if moved:
+        _notify([meeting], _("Changed: cooperation board meeting"))
+    return meeting
+
+
+@transaction.atomic
+def board_meeting_cancel(actor, *, meeting: BoardMeeting, channel: str = Channel.PAGE) -> BoardMeeting:
+    """Cancel a meeting (kept on record; its calendar entry turns CANCELLED). Checks: coordinator."""
+    _require_coordinator(actor, meeting.network_id)
+    meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.cancelled_at:
+        raise ValidationError(_("This meeting has already been cancelled."))
+    meeting.cancelled_at = timezone.now()
+    meeting.sequence += 1
+    meeting.save(update_fields=["cancelled_at", "sequence", "updated_at"])
+    record(actor, action="board_meeting.cancel", obj=meeting, channel=channel)
+    _notify([meeting], _("Cancelled: cooperation board meeting"))
+    return meeting
+
+
+@transaction.atomic
+def board_meeting_record_minutes(
+    actor, *, meeting: BoardMeeting, minutes: str, decisions: str, channel: str = Channel.PAGE,
+) -> BoardMeeting:
+    """Record the board's minutes and decisions. Checks: coordinator; the meeting has begun."""
+    _require_coordinator(actor, meeting.network_id)
+    meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.cancelled_at:
+        raise ValidationError(_("This meeting has been cancelled."))
+    if meeting.starts_at > timezone.now():
+        raise ValidationError(_("Minutes can be recorded once the meeting has begun."))
+    if not (minutes.strip() or decisions.strip()):
+        raise ValidationError({"minutes": _("Write the minutes or the decisions.")})
+    meeting.minutes, meeting.decisions = minutes.strip(), decisions.strip()
+    meeting.minutes_recorded_at, meeting.minutes_recorded_by = timezone.now(), actor
+    meeting.save(update_fields=["minutes", "decisions", "minutes_recorded_at", "minutes_recorded_by", "updated_at"])
+    record(actor, action="board_meeting.minutes", obj=meeting, channel=channel)
+    return meeting

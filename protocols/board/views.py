@@ -1,0 +1,315 @@
+"""Pages of the cooperation board. Thin: selectors read, services write, templates show."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from protocols.board import charts, forms, selectors, services
+from protocols.board.figures import TOTAL
+from protocols.models import HalfYearSummary
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _coordinator_page(user, network_id: int) -> bool:
+    return services.is_coordinator(user, network_id)
+
+
+# --- Summaries -------------------------------------------------------------------------------
+
+def _summary_list(request: HttpRequest, compute_form=None, status: int = 200) -> HttpResponse:
+    networks = selectors.coordinated_networks(request.user)
+    if compute_form is None and networks.exists():
+        compute_form = forms.SummaryComputeForm(networks=networks)
+    summaries = selectors.summaries_for_user(request.user).order_by("network__name", "-year", "-half", "-computed_at")
+    return render(request, "protocols/board/summary_list.html",
+                  {"summaries": summaries, "compute_form": compute_form}, status=status)
+
+
+@login_required
+@require_GET
+def summary_list(request: HttpRequest) -> HttpResponse:
+    return _summary_list(request)
+
+
+@login_required
+@require_POST
+def summary_compute(request: HttpRequest) -> HttpResponse:
+    networks = selectors.coordinated_networks(request.user)
+    if not networks.exists():
+        raise PermissionDenied
+    form = forms.SummaryComputeForm(request.POST, networks=networks)
+    if form.is_valid():
+        try:
+            summary = services.summary_compute(request.user, network=form.cleaned_data["network"],
+                                               year=form.cleaned_data["year"], half=form.cleaned_data["half"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("A new draft has been computed. Check it, add a commentary and publish it."))
+            return redirect("protocols:summary_detail", pk=summary.pk)
+    return _summary_list(request, form, status=400)
+
+
+def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_form=None, status: int = 200) -> HttpResponse:
+    is_coordinator = _coordinator_page(request.user, summary.network_id)
+    if commentary_form is None and is_coordinator and summary.status == HalfYearSummary.Status.DRAFT:
+        commentary_form = forms.CommentaryForm(initial={"commentary": summary.commentary})
+    return render(request, "protocols/board/summary_detail.html", {
+        "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures),
+        "is_coordinator": is_coordinator, "commentary_form": commentary_form, "total_key": TOTAL,
+        "meetings": selectors.board_meetings_for_user(request.user).filter(summary=summary, cancelled_at__isnull=True),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def summary_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _summary_page(request, selectors.get_summary_for_user(request.user, pk))
+
+
+@login_required
+@require_GET
+def summary_print(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    return render(request, "protocols/board/summary_print.html", {
+        "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures), "total_key": TOTAL,
+    })
+
+
+@login_required
+@require_POST
+def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    form = forms.CommentaryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.summary_set_commentary(request.user, summary=summary, commentary=form.cleaned_data["commentary"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The commentary has been saved."))
+            return redirect("protocols:summary_detail", pk=summary.pk)
+    return _summary_page(request, summary, form, status=400)
+
+
+@login_required
+@require_POST
+def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    try:
+        services.summary_publish(request.user, summary=summary)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The summary has been published to the board."))
+    return redirect("protocols:summary_detail", pk=summary.pk)
+
+
+@login_required
+@require_POST
+def summary_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    try:
+        services.summary_discard(request.user, summary=summary)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("protocols:summary_detail", pk=summary.pk)
+    messages.success(request, _("The draft has been discarded."))
+    return redirect("protocols:summary_list")
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # spreadsheet programs read UTF-8 only with a byte-order mark
+    return response, csv.writer(response)
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+@login_required
+@require_GET
+def summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    figures = summary.figures
+    period = figures.get("period", {})
+    response, writer = _csv_response(f"summary-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
+    writer.writerow([_("Section"), _("Figure"), _("Breakdown"), period.get("label", ""), period.get("previous", ""), _("Change")])
+    for section in figures.get("sections", []):
+        for row in section["rows"]:
+            writer.writerow([_(section["title"]), _(row["label"]), "", _cell(row["current"]), _cell(row["previous"]), _cell(row["change"])])
+    actions = figures.get("actions")
+    if actions:
+        for row in actions["rows"]:
+            for column in actions["columns"]:
+                writer.writerow([_(actions["title"]), _(column["label"]), _(row["label"]),
+                                 _cell(row["current"].get(column["key"])), _cell(row["previous"].get(column["key"])), ""])
+    writer.writerow([])
+    writer.writerow([_("Definitions version"), figures.get("definitions_version", summary.definitions_version)])
+    writer.writerow([_("Status"), summary.get_status_display()])
+    return response
+
+
+@login_required
+@require_GET
+def summary_municipality_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    summary = selectors.get_summary_for_user(request.user, pk)
+    report = summary.figures.get("municipalities")
+    if not report:
+        raise Http404
+    response, writer = _csv_response(f"municipalities-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
+    writer.writerow([_("Municipality"), *[_(column["label"]) for column in report["columns"]]])
+    for row in report["rows"]:
+        writer.writerow([_(row["label"]), *[_cell(row["values"].get(column["key"])) for column in report["columns"]]])
+    writer.writerow([])
+    writer.writerow([_("From"), report["from"], _("To"), report["to"]])
+    return response
+
+
+# --- Board meetings --------------------------------------------------------------------------
+
+def _published_of_coordinated(user):
+    return selectors.published_summaries_for_user(user).filter(network__in=selectors.coordinated_networks(user))
+
+
+def _meeting_list(request: HttpRequest, schedule_form=None, status: int = 200) -> HttpResponse:
+    networks = selectors.coordinated_networks(request.user)
+    if schedule_form is None and networks.exists():
+        schedule_form = forms.MeetingScheduleForm(networks=networks, summaries=_published_of_coordinated(request.user))
+    meetings = selectors.board_meetings_for_user(request.user).order_by("starts_at")
+    now = timezone.now()
+    return render(request, "protocols/board/meeting_list.html", {
+        "upcoming": [m for m in meetings if m.ends_at >= now], "past": [m for m in meetings if m.ends_at < now][::-1],
+        "schedule_form": schedule_form,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def board_meeting_list(request: HttpRequest) -> HttpResponse:
+    return _meeting_list(request)
+
+
+@login_required
+@require_POST
+def board_meeting_schedule(request: HttpRequest) -> HttpResponse:
+    networks = selectors.coordinated_networks(request.user)
+    if not networks.exists():
+        raise PermissionDenied
+    form = forms.MeetingScheduleForm(request.POST, networks=networks, summaries=_published_of_coordinated(request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        network = data["network"]
+        starts_at = forms.wall_clock(data["starts_at"], network.time_zone)
+        try:
+            meetings = services.board_meeting_schedule_series(
+                request.user, network=network, starts_at=starts_at,
+                ends_at=starts_at + dt.timedelta(minutes=data["duration_minutes"]),
+                location=data["location"], count=data["count"], summary=data["summary"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(count)s meetings have been scheduled and the board has been invited.") % {"count": len(meetings)})
+            return redirect("protocols:board_meeting_detail", pk=meetings[0].pk)
+    return _meeting_list(request, form, status=400)
+
+
+def _meeting_page(request: HttpRequest, meeting, update_form=None, minutes_form=None, status: int = 200) -> HttpResponse:
+    is_coordinator = _coordinator_page(request.user, meeting.network_id)
+    if is_coordinator and not meeting.cancelled_at:
+        zone = zoneinfo.ZoneInfo(meeting.network.time_zone)
+        summaries = _published_of_coordinated(request.user).filter(network_id=meeting.network_id)
+        update_form = update_form or forms.MeetingUpdateForm(summaries=summaries, initial={
+            "starts_at": timezone.localtime(meeting.starts_at, zone).replace(tzinfo=None),
+            "ends_at": timezone.localtime(meeting.ends_at, zone).replace(tzinfo=None),
+            "location": meeting.location, "summary": meeting.summary_id,
+        })
+        minutes_form = minutes_form or forms.MinutesForm(initial={"minutes": meeting.minutes, "decisions": meeting.decisions})
+    return render(request, "protocols/board/meeting_detail.html", {
+        "meeting": meeting, "is_coordinator": is_coordinator, "update_form": update_form, "minutes_form": minutes_form,
+        "has_begun": meeting.starts_at <= timezone.now(),
+        "series": selectors.board_meetings_for_user(request.user).filter(series_key=meeting.series_key).exclude(pk=meeting.pk)
+        .order_by("starts_at") if meeting.series_key else [],
+    }, status=status)
+
+
+@login_required
+@require_GET
+def board_meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_page(request, selectors.get_board_meeting_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.get_board_meeting_for_user(request.user, pk)
+    if not _coordinator_page(request.user, meeting.network_id):
+        raise PermissionDenied
+    summaries = _published_of_coordinated(request.user).filter(network_id=meeting.network_id)
+    form = forms.MeetingUpdateForm(request.POST, summaries=summaries)
+    if form.is_valid():
+        data, tz = form.cleaned_data, meeting.network.time_zone
+        try:
+            services.board_meeting_update(
+                request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
+                ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The meeting has been updated."))
+            return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, update_form=form, status=400)
+
+
+@login_required
+@require_POST
+def board_meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.get_board_meeting_for_user(request.user, pk)
+    try:
+        services.board_meeting_cancel(request.user, meeting=meeting)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The meeting has been cancelled and the board has been told."))
+    return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+
+
+@login_required
+@require_POST
+def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.get_board_meeting_for_user(request.user, pk)
+    if not _coordinator_page(request.user, meeting.network_id):
+        raise PermissionDenied
+    form = forms.MinutesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=form.cleaned_data["minutes"],
+                                                  decisions=form.cleaned_data["decisions"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The minutes have been saved."))
+            return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, minutes_form=form, status=400)

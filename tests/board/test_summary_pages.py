@@ -1,0 +1,105 @@
+"""Drafts, publication and the summary pages, as the coordinator and the board see them."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from conferences.models import Case
+from permissions.models import AuditEvent
+from protocols.board import services
+from protocols.models import HalfYearSummary
+from tests.board.crafted import build_crafted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crafted(db):
+    return build_crafted()
+
+
+def test_coordinator_computes_comments_and_publishes_a_frozen_summary(crafted):
+    draft = services.summary_compute(crafted.coordinator, network=crafted.network, year=2025, half=2)
+    services.summary_set_commentary(crafted.coordinator, summary=draft, commentary="Mehr Eltern einbeziehen.")
+    published = services.summary_publish(crafted.coordinator, summary=draft)
+    assert published.status == HalfYearSummary.Status.PUBLISHED and published.published_at
+    assert published.definitions_version == published.figures["definitions_version"]
+    assert set(AuditEvent.objects.filter(object_id=str(draft.pk)).values_list("action", flat=True)) >= {
+        "summary.compute", "summary.commentary", "summary.publish"}
+    with pytest.raises(ValidationError):
+        services.summary_set_commentary(crafted.coordinator, summary=published, commentary="changed")
+
+
+def test_published_summary_stays_identical_after_case_data_changes(crafted):
+    summary = services.summary_publish(crafted.coordinator, summary=services.summary_compute(
+        crafted.coordinator, network=crafted.network, year=2025, half=2))
+    before = HalfYearSummary.objects.get(pk=summary.pk).figures
+    Case.objects.filter(network=crafted.network, closed_on__isnull=True).update(opened_on=dt.date(2025, 7, 2), expected_child_at_opening=True)
+    assert HalfYearSummary.objects.get(pk=summary.pk).figures == before
+    redraft = services.summary_compute(crafted.coordinator, network=crafted.network, year=2025, half=2)
+    assert redraft.pk != summary.pk and redraft.status == HalfYearSummary.Status.DRAFT
+    assert redraft.figures != before
+    with pytest.raises(ValidationError):
+        services.summary_publish(crafted.coordinator, summary=redraft)
+
+
+def test_board_member_may_not_compute_or_publish(crafted):
+    with pytest.raises(PermissionDenied):
+        services.summary_compute(crafted.board_member, network=crafted.network, year=2025, half=2)
+    draft = services.summary_compute(crafted.coordinator, network=crafted.network, year=2025, half=2)
+    with pytest.raises(PermissionDenied):
+        services.summary_publish(crafted.board_member, summary=draft)
+
+
+def test_board_member_sees_published_summary_with_charts_and_tables_but_not_drafts(crafted, client):
+    draft = services.summary_compute(crafted.coordinator, network=crafted.network, year=2025, half=1)
+    published = services.summary_publish(crafted.coordinator, summary=services.summary_compute(
+        crafted.coordinator, network=crafted.network, year=2025, half=2))
+    client.force_login(crafted.board_member)
+    listing = client.get(reverse("protocols:summary_list")).content.decode()
+    assert reverse("protocols:summary_detail", args=[published.pk]) in listing
+    assert reverse("protocols:summary_detail", args=[draft.pk]) not in listing
+    assert client.get(reverse("protocols:summary_detail", args=[draft.pk])).status_code == 404
+    page = client.get(reverse("protocols:summary_detail", args=[published.pk])).content.decode()
+    assert page.count("<svg") == 3 and "chart-actions-title" in page
+    assert "CR-2025" not in page and "Publish to the board" not in page
+    csv = client.get(reverse("protocols:summary_csv", args=[published.pk]))
+    assert csv["Content-Type"].startswith("text/csv") and "Conferences held" in csv.content.decode("utf-8-sig")
+    assert client.get(reverse("protocols:summary_print", args=[published.pk])).status_code == 200
+
+
+def test_compute_form_rejects_a_half_year_that_has_not_begun_and_changes_nothing(crafted, client):
+    client.force_login(crafted.coordinator)
+    response = client.post(reverse("protocols:summary_compute"), {"network": crafted.network.pk, "year": 2099, "half": 1})
+    assert response.status_code == 400 and "Choose a half year that has begun." in response.content.decode()
+    assert not HalfYearSummary.objects.filter(network=crafted.network).exists()
+
+
+def test_danish_network_gets_a_municipality_report_as_csv(db, client):
+    from conferences.models import CaseTeamMember
+    from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
+    from tests.board.crafted import at
+
+    network = Network.objects.create(name="Region", slug="region", country="DK", time_zone="Europe/Copenhagen",
+                                     case_reference_prefix="RG")
+    aarhus = Organisation.objects.create(network=network, name="Aarhus Kommune", kind=OrganisationKind.YOUTH_WELFARE,
+                                         municipality="Aarhus")
+    treatment = Organisation.objects.create(network=network, name="Behandling", kind=OrganisationKind.RESIDENTIAL_TREATMENT)
+    counselling = Organisation.objects.create(network=network, name="Rådgivning", kind=OrganisationKind.ADDICTION_COUNSELLING)
+    user = User.objects.create(username="dk-coordinator", email="c@example.org")
+    NetworkRole.objects.create(user=user, network=network, role=NetworkRole.Role.COORDINATOR)
+    for i in range(7):
+        case = Case.objects.create(network=network, reference=f"RG-2025-{i:03d}", lead_organisation=aarhus, lead_caseworker=user,
+                                   status=Case.Status.ACTIVE, opened_on=dt.date(2025, 2, 1), expected_child_at_opening=i < 6)
+        CaseTeamMember.objects.create(case=case, organisation=treatment, added_at=at(2025, 3, 1))
+        CaseTeamMember.objects.create(case=case, organisation=counselling, case_role="counselling", added_at=at(2025, 3, 1),
+                                      removed_at=at(2025, 9, 1) if i < 5 else None)
+    summary = services.summary_compute(user, network=network, year=2025, half=2)
+    rows = {row["key"]: row["values"] for row in summary.figures["municipalities"]["rows"]}
+    assert rows["Aarhus"] == {"pregnant_women": 6, "residential_placements": 7, "counselling_started": 7, "counselling_completed": 5}
+    client.force_login(user)
+    body = client.get(reverse("protocols:summary_municipality_csv", args=[summary.pk])).content.decode("utf-8-sig")
+    assert "Aarhus,6,7,7,5" in body
