@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from permissions import policy
 from participants.roles import Roles, roles_of
+from permissions import policy
+
+DASHBOARD_LIMIT = 20
 
 
 @dataclass
@@ -18,10 +20,22 @@ class Dashboard:
     upcoming_conferences: list = field(default_factory=list)
     open_actions: list = field(default_factory=list)
     overdue_actions: list = field(default_factory=list)
+    case_overdue_actions: list = field(default_factory=list)
     parent_case: object | None = None
     parent_next_conference: object | None = None
     parent_actions: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
+
+    @property
+    def has_role(self) -> bool:
+        r = self.roles
+        return r.is_professional or r.is_parent or r.is_board_member or r.is_coordinator or r.is_dpo
+
+
+def _open_states() -> list[str]:
+    from protocols.models import AgreedAction
+
+    return [AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
 
 
 def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
@@ -31,27 +45,39 @@ def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
         policy.conferences_for_user(user)
         .filter(status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now())
         .select_related("case")
-        .order_by("starts_at")[:limit]
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def open_actions_for_professional(user, *, limit: int = DASHBOARD_LIMIT) -> list:
+    """Open actions that fall to the professional or her organisation, soonest due first."""
+    return list(
+        policy.responsible_actions_for_user(user)
+        .filter(status__in=_open_states(), responsible_family_member__isnull=True)
+        .select_related("case", "responsible_organisation", "item")
+        .order_by("due_on", "pk")[:limit]
+    )
+
+
+def overdue_actions_of_led_cases(user, *, limit: int = DASHBOARD_LIMIT) -> list:
+    """Overdue actions on the cases the caseworker leads, whoever they fall to (she follows them up)."""
+    return list(
+        policy.actions_for_user(user)
+        .filter(case__lead_caseworker=user, status__in=_open_states(), due_on__lt=timezone.localdate())
+        .select_related("case", "responsible_organisation", "responsible_user", "responsible_family_member", "item")
+        .order_by("due_on", "pk")[:limit]
     )
 
 
 def dashboard_for_user(user) -> Dashboard:
     from conferences.models import Case
-    from protocols.models import AgreedAction
 
     roles = roles_of(user)
     board = Dashboard(roles=roles)
     today = timezone.localdate()
-    open_states = [AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
     if roles.is_professional:
         board.upcoming_conferences = list(upcoming_conferences_for_user(user))
-        mine = (
-            policy.responsible_actions_for_user(user)
-            .filter(status__in=open_states, responsible_family_member__isnull=True)
-            .select_related("case", "responsible_organisation")
-            .order_by("due_on", "pk")
-        )
-        board.open_actions = list(mine[:20])
+        board.open_actions = open_actions_for_professional(user)
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
     if roles.is_caseworker:
         board.led_cases = list(
@@ -61,12 +87,17 @@ def dashboard_for_user(user) -> Dashboard:
             .select_related("lead_organisation")
             .order_by("reference")
         )
+        board.case_overdue_actions = overdue_actions_of_led_cases(user)
     if roles.is_parent:
-        board.parent_case = policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user)).first()
+        board.parent_case = (
+            policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
+        )
         if board.parent_case is not None:
             board.parent_next_conference = next(iter(upcoming_conferences_for_user(user, limit=1)), None)
             board.parent_actions = list(
-                policy.responsible_actions_for_user(user).filter(status__in=open_states).order_by("due_on", "pk")
+                policy.responsible_actions_for_user(user)
+                .filter(status__in=_open_states(), responsible_family_member__user=user)
+                .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
             )
     if roles.is_board_member or roles.is_coordinator:
         board.summaries = list(policy.summaries_for_user(user).select_related("network")[:12])

@@ -1,0 +1,142 @@
+"""Each role's landing dashboard shows its own data from the database, and nothing of other roles."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from conferences.models import Case, CaseTeamMember, Conference
+from protocols.models import AgreedAction, Protocol, ProtocolItem
+
+pytestmark = pytest.mark.django_db
+
+
+def dashboard(client, user) -> str:
+    client.force_login(user)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_caseworker_sees_her_cases_and_upcoming_conference_linked(client, world):
+    page = dashboard(client, world.convenor)
+    assert "My cases" in page
+    assert reverse("conferences:case_detail", args=[world.case.pk]) in page
+    assert world.other_case.reference not in page  # led by her colleague
+    assert reverse("conferences:conference_detail", args=[world.conference.pk]) in page
+    assert "Half-year summaries" not in page
+    assert world.action_parent.title not in page
+
+
+def test_caseworker_sees_overdue_actions_of_her_cases_whoever_they_fall_to(client, world):
+    AgreedAction.objects.filter(pk=world.action_counselling.pk).update(due_on=timezone.localdate() - dt.timedelta(days=3))
+    page = dashboard(client, world.convenor)
+    assert "Overdue actions in my cases" in page
+    assert world.action_counselling.title in page
+    assert world.counsellor.get_full_name() in page
+
+
+def test_caseworker_sees_no_overdue_action_when_all_are_on_time(client, world):
+    page = dashboard(client, world.convenor)
+    assert "No action in your cases is overdue." in page
+
+
+def test_professional_sees_her_open_actions_and_upcoming_conference(client, world):
+    page = dashboard(client, world.counsellor)
+    assert world.action_counselling.title in page
+    assert world.case.reference in page
+    assert "My cases" not in page  # not a caseworker
+    assert world.action_parent.title not in page  # the mother's action
+    assert world.summary.get_half_display() not in page and "Half-year summaries" not in page
+
+
+def test_professional_is_warned_about_her_overdue_actions(client, world):
+    AgreedAction.objects.filter(pk=world.action_counselling.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    page = dashboard(client, world.counsellor)
+    assert "1 action is overdue." in page
+
+
+def test_done_actions_leave_the_professionals_list(client, world):
+    AgreedAction.objects.filter(pk=world.action_counselling.pk).update(status="done", completed_on=timezone.localdate())
+    page = dashboard(client, world.counsellor)
+    assert world.action_counselling.title not in page
+    assert "No open action falls to you." in page
+
+
+def test_parent_sees_her_case_next_conference_and_her_actions(client, world):
+    page = dashboard(client, world.parent)
+    assert "Your family's case" in page
+    assert world.case.reference in page
+    assert world.conference.location in page
+    assert world.action_parent.title in page
+    assert world.action_counselling.title not in page
+    assert "My open actions" not in page and "My cases" not in page
+
+
+def test_parent_of_another_case_sees_nothing_of_this_case(client, world):
+    page = dashboard(client, world.other_parent)
+    assert world.other_case.reference in page
+    assert world.case.reference not in page
+    assert world.action_parent.title not in page
+    assert "No conference is scheduled yet." in page
+
+
+def test_board_member_sees_the_summaries_and_no_case_data(client, world):
+    page = dashboard(client, world.board_member)
+    assert "Half-year summaries" in page
+    assert f"{world.summary.year} H{world.summary.half}" in page
+    assert reverse("protocols:summary_detail", args=[world.summary.pk]) in page
+    for secret in (world.case.reference, world.other_case.reference, world.action_counselling.title, world.action_parent.title):
+        assert secret not in page
+
+
+def test_data_protection_officer_gets_the_audit_log_link_and_no_case_data(client, world):
+    page = dashboard(client, world.dpo)
+    assert reverse("permissions:audit_log") in page
+    assert world.case.reference not in page
+    assert "Half-year summaries" not in page
+
+
+def test_technical_admin_sees_no_case_content(client, world):
+    page = dashboard(client, world.admin)
+    assert "no role in a network" in page
+    assert world.case.reference not in page
+
+
+def _add_case_with_actions(world, number: int) -> None:
+    case = Case.objects.create(network=world.network, reference=f"KT-2026-{100 + number}", lead_organisation=world.youth_welfare,
+                               lead_caseworker=world.convenor, status=Case.Status.ACTIVE)
+    CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor)
+    CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
+    start = timezone.now() + dt.timedelta(days=3 + number)
+    conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                           starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    protocol = Protocol.objects.create(conference=conference)
+    item = ProtocolItem.objects.create(protocol=protocol, title="Vereinbarungen", created_by=world.convenor)
+    for days in (-5, 5):
+        AgreedAction.objects.create(case=case, item=item, title=f"Aufgabe {number} {days}", responsible_organisation=world.counselling,
+                                    responsible_user=world.counsellor, due_on=timezone.localdate() + dt.timedelta(days=days))
+
+
+@pytest.mark.parametrize("role", ["convenor", "counsellor", "parent", "board_member"])
+def test_dashboard_query_count_does_not_grow_with_rows(client, world, role):
+    user = getattr(world, role)
+    client.force_login(user)
+    _add_case_with_actions(world, 1)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("dashboard")).status_code == 200
+    for number in range(2, 7):
+        _add_case_with_actions(world, number)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("dashboard")).status_code == 200
+    assert len(many) == len(few)
