@@ -10,6 +10,7 @@ action label. Never a family name, a diagnosis or text from the protocol.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zoneinfo
 from urllib.parse import urlparse
@@ -17,7 +18,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, Timezone, Todo, vCalAddress, vDuration
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, Todo, vCalAddress, vDuration
 
 PRODID = "-//Fallkonferenz//Fallkonferenz 1.0//EN"
 # VTIMEZONE blocks describe this range of years (fixed, so that output is reproducible).
@@ -89,12 +90,110 @@ def new_calendar(*, method: str | None = None, name: str | None = None, refresh_
     return cal
 
 
+def _transitions(zone: zoneinfo.ZoneInfo, year: int) -> list[dt.datetime]:
+    """UTC instants in ``year`` at which the zone's offset changes (hourly scan, then exact)."""
+    found = []
+    day = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=dt.timezone.utc)
+    offset = day.astimezone(zone).utcoffset()
+    while day < end:
+        next_day = day + dt.timedelta(days=1)
+        if next_day.astimezone(zone).utcoffset() != offset:
+            moment = day
+            while moment.astimezone(zone).utcoffset() == offset:
+                moment += dt.timedelta(hours=1)
+            found.append(moment)
+            offset = next_day.astimezone(zone).utcoffset()
+        day = next_day
+    return found
+
+
+_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _byday(local: dt.datetime) -> str:
+    next_month = (local.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    nth = -1 if local.day + 7 > last_day else (local.day - 1) // 7 + 1
+    return f"{nth}{_WEEKDAYS[local.weekday()]}"
+
+
+def _rule_timezone(tzid: str) -> Timezone | None:
+    """A VTIMEZONE with yearly RRULEs (what Outlook writes and every parser understands), or
+    None when the zone's rules changed within TZ_FIRST..TZ_LAST and RDATEs are needed."""
+    zone = zoneinfo.ZoneInfo(tzid)
+    first = _transitions(zone, TZ_FIRST.year)
+    tz = Timezone()
+    tz.add("tzid", tzid)
+    if not first:
+        for year in range(TZ_FIRST.year, TZ_LAST.year):
+            if _transitions(zone, year):
+                return None
+        offset = dt.datetime(TZ_FIRST.year, 1, 1, tzinfo=zone).utcoffset()
+        standard = TimezoneStandard()
+        standard.add("dtstart", dt.datetime(TZ_FIRST.year, 1, 1))
+        standard.add("tzoffsetfrom", offset)
+        standard.add("tzoffsetto", offset)
+        standard.add("tzname", dt.datetime(TZ_FIRST.year, 1, 1, tzinfo=zone).tzname())
+        tz.add_component(standard)
+        return tz
+    if len(first) != 2:
+        return None
+    rules = []
+    for instant in first:
+        before = (instant - dt.timedelta(hours=1)).astimezone(zone).utcoffset()
+        after = instant.astimezone(zone)
+        local = (instant + before).replace(tzinfo=None)
+        rules.append((after.dst() != dt.timedelta(0), local, before, after.utcoffset(), after.tzname()))
+    for year in range(TZ_FIRST.year + 1, TZ_LAST.year):
+        actual = _transitions(zone, year)
+        if len(actual) != 2:
+            return None
+        for (_, local, before, _, _), instant in zip(rules, actual):
+            real_local = (instant + before).replace(tzinfo=None)
+            if (real_local.month, real_local.time(), _byday(real_local)) != (local.month, local.time(), _byday(local)):
+                return None
+    for is_daylight, local, before, after, name in rules:
+        part = TimezoneDaylight() if is_daylight else TimezoneStandard()
+        part.add("dtstart", local)
+        part.add("tzoffsetfrom", before)
+        part.add("tzoffsetto", after)
+        part.add("tzname", name)
+        part.add("rrule", {"FREQ": "YEARLY", "BYMONTH": local.month, "BYDAY": _byday(local)})
+        tz.add_component(part)
+    return tz
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone_ical(tzid: str) -> bytes:
+    try:
+        rule_based = _rule_timezone(tzid)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        rule_based = None
+    return (rule_based or Timezone.from_tzid(tzid, first_date=TZ_FIRST, last_date=TZ_LAST)).to_ical()
+
+
+def vtimezone(tzid: str) -> Timezone:
+    """The VTIMEZONE for ``tzid`` (computed once per process, then parsed from a cache)."""
+    return Timezone.from_ical(_vtimezone_ical(tzid))
+
+
+def _used_tzids(cal: Calendar) -> list[str]:
+    found = set()
+    for component in cal.walk():
+        for key in ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID"):
+            prop = component.get(key)
+            if prop is not None and "TZID" in getattr(prop, "params", {}):
+                found.add(str(prop.params["TZID"]))
+    return sorted(found)
+
+
 def finish(cal: Calendar, *, default_zone: str | None = None) -> bytes:
     """Add the VTIMEZONE blocks the events use; an otherwise empty calendar gets the default
     zone's block so that it still holds one component and validates."""
-    cal.add_missing_timezones(first_date=TZ_FIRST, last_date=TZ_LAST)
-    if not cal.subcomponents:
-        cal.add_component(Timezone.from_tzid(default_zone or settings.TIME_ZONE, first_date=TZ_FIRST, last_date=TZ_LAST))
+    tzids = _used_tzids(cal) or ([] if cal.subcomponents else [default_zone or settings.TIME_ZONE])
+    for tzid in reversed(tzids):
+        cal.subcomponents.insert(0, vtimezone(tzid))
     return cal.to_ical()
 
 
