@@ -1,5 +1,13 @@
-"""Web pages of the participants app."""
-from django.urls import path  # noqa: F401
+"""Web pages of the participants app: consents and legal bases for disclosure."""
+from django.urls import path
+
+from participants import consent_views
 
 app_name = "participants"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("cases/<int:case_pk>/consents/", consent_views.case_consents, name="case_consents"),
+    path("cases/<int:case_pk>/consents/new/", consent_views.consent_create, name="consent_create"),
+    path("cases/<int:case_pk>/legal-bases/new/", consent_views.disclosure_basis_create, name="disclosure_basis_create"),
+    path("consents/<int:pk>/revoke/", consent_views.consent_revoke, name="consent_revoke"),
+    path("my-consents/", consent_views.my_consents, name="my_consents"),
+]

@@ -62,3 +62,46 @@ def record(
         event.save()
         AuditChainHead.objects.filter(chain_key=key).update(position=event.position, hash=event.hash)
     return event
+
+
+# --- verification ------------------------------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    chain_key: str
+    position: int
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"chain {self.chain_key}, position {self.position} (event id {self.event_id}): {self.reason}"
+
+
+def verify_chain(chain_key: str) -> BrokenLink | None:
+    """Walk one chain from its start; return its first broken link, or None when it is intact."""
+    prev_hash, expected_position, last = "0" * 64, 1, None
+    events = AuditEvent.objects.filter(chain_key=chain_key).order_by("position").iterator(chunk_size=2000)
+    for event in events:
+        if event.position != expected_position:
+            return BrokenLink(chain_key, expected_position, event.pk, f"position {expected_position} is missing (next is {event.position})")
+        if event.prev_hash != prev_hash:
+            return BrokenLink(chain_key, event.position, event.pk, "does not point to its predecessor's hash")
+        if event_hash(event) != event.hash:
+            return BrokenLink(chain_key, event.position, event.pk, "content does not match its hash (altered)")
+        prev_hash, expected_position, last = event.hash, expected_position + 1, event
+    head = AuditChainHead.objects.filter(chain_key=chain_key).first()
+    if head is not None and last is not None and (head.position != last.position or head.hash != last.hash):
+        return BrokenLink(chain_key, head.position, None, f"chain ends at position {last.position} but its head says {head.position} (events removed at the end)")
+    if head is not None and last is None and head.position:
+        return BrokenLink(chain_key, 1, None, "every event of the chain is gone")
+    return None
+
+
+def verify_all() -> list[BrokenLink]:
+    """The first broken link of every broken chain (an empty list means the trail is intact)."""
+    keys = set(AuditEvent.objects.order_by().values_list("chain_key", flat=True).distinct())
+    keys |= set(AuditChainHead.objects.values_list("chain_key", flat=True))
+    return [broken for key in sorted(keys) if (broken := verify_chain(key)) is not None]

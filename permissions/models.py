@@ -108,3 +108,12 @@ class OrganisationGroup(models.Model):
 
     organisation = models.OneToOneField("participants.Organisation", on_delete=models.CASCADE, related_name="+")
     group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="organisation_link")
+
+
+class LoginSession(models.Model):
+    """Which session keys belong to whom, so that disabling an account ends its sessions at once
+    without decoding every session in the store."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,5 +1,10 @@
 """Web pages of the permissions app."""
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from permissions import views
 
 app_name = "permissions"
-urlpatterns: list = []
+urlpatterns = [
+    path("audit/", views.audit_log, name="audit_log"),
+    path("my-data/", views.my_data, name="my_data"),
+]

@@ -1,0 +1,63 @@
+"""Serializers for consents and legal bases. No side effects: the viewsets call services."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from participants.models import (
+    Consent, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis, Organisation,
+)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    to_organisations = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    categories = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = ["id", "case", "given_by", "from_organisation", "to_organisations", "categories", "valid_from", "valid_until",
+                  "form_reference", "recorded_at", "revoked_at", "state"]
+        read_only_fields = fields
+
+    def get_categories(self, obj) -> list[str]:
+        return sorted(s.category for s in obj.scopes.all())
+
+    def get_state(self, obj) -> str:
+        from django.utils import timezone
+
+        if obj.revoked_at:
+            return "revoked"
+        return "expired" if obj.valid_until < timezone.localdate() else "in_force"
+
+
+class ConsentCreateSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    given_by = serializers.PrimaryKeyRelatedField(queryset=FamilyMember.objects.all())
+    from_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    to_organisations = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, allow_empty=False)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=InformationCategory.choices), allow_empty=False)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    form_reference = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+
+class DisclosureBasisSerializer(serializers.ModelSerializer):
+    to_organisations = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = DisclosureBasis
+        fields = ["id", "case", "basis", "from_organisation", "to_organisations", "invoked_by", "justification", "invoked_on",
+                  "valid_until", "parents_informed", "not_informed_reason", "ended_at"]
+        read_only_fields = fields
+
+
+class DisclosureBasisCreateSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    basis = serializers.ChoiceField(choices=LegalBasis.choices)
+    from_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    to_organisations = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, allow_empty=False)
+    justification = serializers.CharField()
+    invoked_on = serializers.DateField()
+    valid_until = serializers.DateField()
+    parents_informed = serializers.BooleanField()
+    not_informed_reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,44 @@
+"""Reads of consents and legal bases, built on ``permissions.policy`` (constant query count)."""
+from __future__ import annotations
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.http import Http404
+
+from participants.models import Consent, ConsentScope, DisclosureBasis, Organisation
+from permissions import policy
+
+
+def consents_for_user(user, *, case=None) -> QuerySet:
+    qs = policy.consents_for_user(user)
+    if case is not None:
+        qs = qs.filter(case=case)
+    return qs.select_related("case", "given_by", "from_organisation", "recorded_by", "revoked_by").prefetch_related(
+        Prefetch("to_organisations", queryset=Organisation.objects.order_by("name")),
+        Prefetch("scopes", queryset=ConsentScope.objects.order_by("category")),
+    ).annotate(
+        is_expired=ExpressionWrapper(Q(valid_until__lt=timezone.localdate()), output_field=BooleanField())
+    ).order_by("-valid_from", "-pk")
+
+
+def get_consent_for_user(user, pk: int) -> Consent:
+    consent = consents_for_user(user).filter(pk=pk).first()
+    if consent is None:
+        raise Http404
+    return consent
+
+
+def disclosure_bases_for_user(user, *, case=None) -> QuerySet:
+    qs = policy.disclosure_bases_for_user(user)
+    if case is not None:
+        qs = qs.filter(case=case)
+    return qs.select_related("case", "from_organisation", "invoked_by").prefetch_related(
+        Prefetch("to_organisations", queryset=Organisation.objects.order_by("name"))
+    ).order_by("-invoked_on", "-pk")
+
+
+def get_case_for_user(user, pk: int):
+    case = policy.cases_for_user(user).select_related("network").filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case

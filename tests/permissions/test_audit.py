@@ -1,0 +1,111 @@
+"""The audit trail: append-only, hash-chained, verifiable; the DPO's log and a parent's export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.urls import reverse
+
+from permissions import audit
+from permissions.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def make_events(world, n=3):
+    return [audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk) for _ in range(n)]
+
+
+def test_events_chain_to_their_predecessor(world):
+    first, second, third = make_events(world)
+    assert (second.prev_hash, third.prev_hash) == (first.hash, second.hash)
+    assert audit.verify_all() == []
+
+
+def test_the_orm_refuses_to_change_or_delete_events(world):
+    event = make_events(world, 1)[0]
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+def test_the_admin_does_not_offer_audit_events():
+    assert AuditEvent not in admin.site._registry
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE permissions_auditevent DISABLE TRIGGER permissions_auditevent_append_only")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE permissions_auditevent ENABLE TRIGGER permissions_auditevent_append_only")
+
+
+def test_verify_audit_names_the_first_altered_row(world, capsys):
+    events = make_events(world, 4)
+    call_command("verify_audit")
+    assert "intact" in capsys.readouterr().out
+    _raw("UPDATE permissions_auditevent SET actor_label = %s WHERE id = %s", ["someone-else", events[1].pk])
+    with pytest.raises(SystemExit):
+        call_command("verify_audit")
+    out = capsys.readouterr().out
+    assert f"chain case:{world.case.pk}, position 2 (event id {events[1].pk})" in out and "altered" in out
+
+
+def test_verify_audit_notices_a_deleted_row_and_a_cut_tail(world):
+    events = make_events(world, 4)
+    _raw("DELETE FROM permissions_auditevent WHERE id = %s", [events[3].pk])
+    assert "head says 4" in audit.verify_all()[0].reason
+    _raw("DELETE FROM permissions_auditevent WHERE id = %s", [events[1].pk])
+    assert audit.verify_all()[0].position == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL only")
+def test_postgresql_refuses_raw_updates(world):
+    event = make_events(world, 1)[0]
+    with pytest.raises(Exception), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE permissions_auditevent SET action='x' WHERE id=%s", [event.pk])
+
+
+def test_the_dpo_filters_the_log_and_sees_only_her_network(world, client):
+    make_events(world, 2)
+    audit.record(world.foreign_professional, action="case.read", object_type="conferences.case", object_id=999)
+    client.force_login(world.dpo)
+    page = client.get(reverse("permissions:audit_log"), {"case": world.case.reference, "person": "convenor"})
+    assert page.status_code == 200
+    events = list(page.context["page"])
+    assert len(events) == 2 and all(e.case_id == world.case.pk for e in events)
+    everything = list(client.get(reverse("permissions:audit_log")).context["page"])
+    assert all(e.actor_label != "foreigner" for e in everything)
+    bad = client.get(reverse("permissions:audit_log"), {"date_from": "2026-05-02", "date_until": "2026-05-01"})
+    assert "date_until" in bad.context["form"].errors
+
+
+def test_non_dpos_get_no_audit_log(world, client):
+    for user in (world.convenor, world.admin, world.board_member, world.parent):
+        client.force_login(user)
+        assert client.get(reverse("permissions:audit_log")).status_code == 404
+
+
+def test_a_parent_downloads_who_read_her_familys_data(world, client):
+    make_events(world, 2)
+    audit.record(world.convenor, action="case.read", obj=world.other_case, case_id=world.other_case.pk)
+    client.force_login(world.parent)
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("permissions:my_data"), {"format": "csv"}).content.decode())))
+    assert len(rows) == 2 and {r["actor"] for r in rows} == {"convenor"} and {r["case"] for r in rows} == {world.case.reference}
+    data = json.loads(client.get(reverse("permissions:my_data"), {"format": "json"}).content)
+    assert len(data["events"]) == 2
+    assert client.get(reverse("permissions:my_data")).status_code == 200
+    client.force_login(world.convenor)
+    assert client.get(reverse("permissions:my_data")).status_code == 404
