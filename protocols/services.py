@@ -121,8 +121,8 @@ def _require_convenor(actor, protocol: Protocol) -> None:
         raise PermissionDenied(_("Only the convenor may do this."))
 
 
-def _audit(actor, action: str, obj, protocol: Protocol, channel: str, **detail) -> None:
-    record(actor, action=action, obj=obj, case_id=protocol.conference.case_id, channel=channel, detail=detail)
+def _audit(actor, event: str, obj, protocol: Protocol, channel: str, **detail) -> None:
+    record(actor, action=event, obj=obj, case_id=protocol.conference.case_id, channel=channel, detail=detail)
 
 
 def _validate_audience(protocol: Protocol, audience: str, restricted_to: Iterable[Organisation],
@@ -368,7 +368,7 @@ def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", ch
     _apply_action_status(actor, action, status, sanitize.clean_input(note) or _("Reviewed in the conference: %(outcome)s") % {"outcome": outcome})
     ProtocolItem.objects.filter(pk=item.pk).update(review_outcome=outcome, version=F("version") + 1, updated_at=timezone.now())
     item.refresh_from_db()
-    _audit(actor, "protocol.action.review", item, protocol, channel, action=action.pk, outcome=outcome)
+    _audit(actor, "protocol.action.review", item, protocol, channel, reviewed_action=action.pk, outcome=outcome)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
     return item
 
@@ -508,7 +508,8 @@ def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PA
     """Record that the actor has read the released or final protocol (idempotent)."""
     from protocols.selectors import protocols_for_user
 
-    if not protocols_for_user(actor).filter(pk=protocol.pk).exists():
+    protocol = protocols_for_user(actor).filter(pk=protocol.pk).first()
+    if protocol is None:
         raise PermissionDenied(_("You cannot acknowledge this protocol."))
     if protocol.status == Protocol.Status.DRAFT:
         raise ValidationError(_("The protocol has not been released yet."))

@@ -1,0 +1,125 @@
+"""Forms of the protocol pages. They only parse input; services decide and change state."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from conferences.models import CaseTeamMember
+from participants.models import FamilyMember, InformationCategory, Organisation, User
+from protocols.models import AgreedAction, Audience
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def team_organisations(protocol):
+    return Organisation.objects.filter(
+        pk__in=CaseTeamMember.objects.filter(case_id=protocol.conference.case_id, removed_at__isnull=True).values("organisation_id")
+    ).order_by("name")
+
+
+class ItemForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                           help_text=_("Plain text; *emphasis*, **bold** and lists with - are shown formatted."))
+    audience = forms.ChoiceField(label=_("Who may read this item"), choices=Audience.choices, initial=Audience.PROFESSIONALS)
+    restricted_to = forms.ModelMultipleChoiceField(label=_("Organisations that may read it (restricted items)"),
+                                                   queryset=Organisation.objects.none(), required=False,
+                                                   widget=forms.CheckboxSelectMultiple)
+    holding_organisation = forms.ModelChoiceField(label=_("Organisation holding the information"),
+                                                  queryset=Organisation.objects.none(), required=False)
+    category = forms.ChoiceField(label=_("Information category"), choices=[("", "–")] + list(InformationCategory.choices), required=False)
+    entrusted_by = forms.ModelChoiceField(label=_("Entrusted by"), queryset=FamilyMember.objects.none(), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, protocol, **kwargs):
+        super().__init__(*args, **kwargs)
+        orgs = team_organisations(protocol)
+        self.fields["restricted_to"].queryset = orgs
+        self.fields["holding_organisation"].queryset = orgs
+        self.fields["entrusted_by"].queryset = FamilyMember.objects.filter(
+            case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(label=_("What is to be done"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    responsible = forms.ChoiceField(label=_("Responsible"))
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput)
+
+    def __init__(self, *args, protocol, **kwargs):
+        super().__init__(*args, **kwargs)
+        case_id = protocol.conference.case_id
+        choices = []
+        members = CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).select_related("organisation", "user")
+        for member in members.order_by("organisation__name", "user__last_name"):
+            if member.user_id:
+                choices.append((f"user:{member.user_id}:{member.organisation_id}", f"{member.user} ({member.organisation})"))
+        seen = set()
+        for member in members:
+            if member.organisation_id not in seen:
+                seen.add(member.organisation_id)
+                choices.append((f"org:{member.organisation_id}", str(member.organisation)))
+        for parent in FamilyMember.objects.filter(case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS):
+            choices.append((f"parent:{parent.pk}", str(parent)))
+        self.fields["responsible"].choices = [("", "–")] + choices
+
+    def responsible_kwargs(self) -> dict:
+        kind, *ids = self.cleaned_data["responsible"].split(":")
+        if kind == "user":
+            return {"responsible_user": User.objects.get(pk=ids[0]), "responsible_organisation": Organisation.objects.get(pk=ids[1])}
+        if kind == "org":
+            return {"responsible_organisation": Organisation.objects.get(pk=ids[0])}
+        return {"responsible_family_member": FamilyMember.objects.get(pk=ids[0])}
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome of the review"),
+                                choices=[("done", _("Done")), ("continued", _("Continued")), ("dropped", _("Dropped"))],
+                                widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class NextReviewForm(forms.Form):
+    next_review_on = forms.DateField(label=_("Next review"), widget=DateInput, required=False)
+
+
+class ParentSummaryForm(forms.Form):
+    parent_summary = forms.CharField(label=_("Summary for the parents (plain language)"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class CorrectionForm(forms.Form):
+    proposed_text = forms.CharField(label=_("Proposed text"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("accept", _("Accept")), ("reject", _("Reject"))],
+                                 widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class AmendmentForm(forms.Form):
+    text = forms.CharField(label=_("Amendment"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ActionStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=AgreedAction.Status.choices)
+    note = forms.CharField(label=_("Progress note"), max_length=500, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class MyActionsFilter(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("All")), ("open_any", _("Open or in progress"))] + list(AgreedAction.Status.choices))
+    due = forms.ChoiceField(label=_("Due"), required=False,
+                            choices=[("", _("Any time")), ("overdue", _("Overdue")), ("week", _("Within 7 days")), ("month", _("Within 31 days"))])
+    case = forms.TypedChoiceField(label=_("Case"), required=False, coerce=int, empty_value=None)
+    scope = forms.ChoiceField(label=_("Show"), required=False,
+                              choices=[("mine", _("Actions for me or my organisation")), ("convened", _("All actions of the cases I lead"))])
+
+    def __init__(self, *args, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].choices = [("", _("All cases"))] + [(c.pk, c.reference) for c in cases]

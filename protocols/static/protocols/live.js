@@ -1,0 +1,160 @@
+/* Live protocol: progressive enhancement of the protocol page.
+ *
+ * Without this script the page works (forms post, the page reloads). With it, items appear and
+ * change as they are written, items the reader loses access to disappear, a presence list shows
+ * who is connected, and a dropped connection reconnects with backoff and catches up by sending
+ * the versions it knows. The server filters everything for this reader; item HTML arrives
+ * already sanitised (nh3 allow-list) and is the only markup inserted.
+ */
+(function () {
+  "use strict";
+  var root = document.getElementById("live-protocol");
+  if (!root || !("WebSocket" in window)) { return; }
+  var list = document.getElementById("items");
+  var statusEl = document.getElementById("live-status");
+  var presenceBox = document.getElementById("presence-box");
+  var presenceList = document.getElementById("presence");
+  var FINAL_CODES = [4400, 4401, 4403, 4404];
+  var attempt = 0;
+  var everConnected = false;
+  var canWrite = false;
+  var socket = null;
+
+  function label(name) { return root.getAttribute("data-label-" + name) || ""; }
+  function say(text) { if (statusEl && text) { statusEl.textContent = text; } }
+
+  function knownVersions() {
+    var versions = {};
+    list.querySelectorAll("li[data-item-id]").forEach(function (li) {
+      versions[li.getAttribute("data-item-id")] = parseInt(li.getAttribute("data-version"), 10) || 0;
+    });
+    return versions;
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function actionsTable(actions) {
+    var table = el("table", "item-actions");
+    table.appendChild(el("caption", null, label("actions")));
+    var body = el("tbody");
+    actions.forEach(function (a) {
+      var row = el("tr");
+      [a.title, a.responsible, a.due_on, a.status_label].forEach(function (value) { row.appendChild(el("td", null, value)); });
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    return table;
+  }
+
+  function upsert(item) {
+    var empty = list.querySelector(".empty-note");
+    if (empty) { empty.remove(); }
+    var li = document.getElementById("item-" + item.id);
+    if (!li) {
+      li = el("li", "protocol-item card");
+      li.id = "item-" + item.id;
+      li.setAttribute("data-item-id", item.id);
+      li.appendChild(el("h3", "item-title"));
+      var meta = el("p", "muted item-meta");
+      meta.appendChild(el("span", "badge"));
+      li.appendChild(meta);
+      li.appendChild(el("div", "item-text"));
+      if (canWrite && root.getAttribute("data-edit-url")) {
+        var controls = el("div", "item-controls");
+        var link = el("a", "button", label("edit"));
+        link.href = root.getAttribute("data-edit-url").replace("/0/", "/" + item.id + "/");
+        controls.appendChild(link);
+        li.appendChild(controls);
+      }
+      var after = null;
+      list.querySelectorAll("li[data-item-id]").forEach(function (other) {
+        if (!after && parseInt(other.getAttribute("data-position") || "0", 10) > item.position) { after = other; }
+      });
+      list.insertBefore(li, after);
+    }
+    li.setAttribute("data-version", item.version);
+    li.setAttribute("data-position", item.position);
+    li.querySelector(".item-title").textContent = item.title;
+    var badge = li.querySelector(".item-meta .badge");
+    if (badge) { badge.textContent = item.audience_label; }
+    li.querySelector(".item-text").innerHTML = item.html;  // sanitised on the server
+    var oldTable = li.querySelector("table.item-actions");
+    if (item.actions && item.actions.length) {
+      var table = actionsTable(item.actions);
+      if (oldTable) { oldTable.replaceWith(table); } else { li.querySelector(".item-text").after(table); }
+    } else if (oldTable) { oldTable.remove(); }
+  }
+
+  function remove(id) {
+    var li = document.getElementById("item-" + id);
+    if (li) { li.remove(); }
+  }
+
+  function showPresence(people) {
+    if (!presenceList) { return; }
+    presenceList.textContent = "";
+    people.forEach(function (name) { presenceList.appendChild(el("li", null, name)); });
+    if (presenceBox) { presenceBox.hidden = people.length === 0; }
+  }
+
+  function applyAll(items, removed) {
+    (items || []).forEach(upsert);
+    (removed || []).forEach(remove);
+  }
+
+  function onMessage(event) {
+    var message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    switch (message.type) {
+      case "hello":
+        canWrite = !!message.can_write;
+        var visible = {};
+        message.items.forEach(function (item) { visible[item.id] = true; });
+        Object.keys(knownVersions()).forEach(function (id) { if (!visible[id]) { remove(id); } });
+        applyAll(message.items, []);
+        break;
+      case "sync": applyAll(message.items, message.removed); break;
+      case "item": upsert(message.item); break;
+      case "item_removed": remove(message.item); break;
+      case "presence": showPresence(message.people); break;
+      case "protocol":
+        var status = document.getElementById("protocol-status");
+        if (status) { status.textContent = message.protocol.status_label; }
+        if (message.protocol.is_final) { say(label("final")); }
+        break;
+      case "conflict":
+        say(label("conflict"));
+        if (message.item) { upsert(message.item); }
+        break;
+      default: break;
+    }
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      root.setAttribute("data-live", "connected");
+      say(label("connected"));
+      if (everConnected) { socket.send(JSON.stringify({ type: "sync", versions: knownVersions() })); }
+      everConnected = true;
+    });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", function (event) {
+      root.setAttribute("data-live", "closed");
+      if (FINAL_CODES.indexOf(event.code) !== -1) { return; }
+      say(label("offline"));
+      attempt += 1;
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
+      window.setTimeout(connect, delay);
+    });
+  }
+
+  connect();
+}());

@@ -1,0 +1,351 @@
+"""Pages of the live protocol and of agreed actions. Thin: selectors read, services write.
+
+Every form works without JavaScript; ``static/protocols/live.js`` only adds the live channel.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from permissions import policy
+from protocols import forms, selectors, services
+from protocols.models import CorrectionProposal, Protocol
+
+STATUS_SEQUENCE = [Protocol.Status.DRAFT, Protocol.Status.RELEASED, Protocol.Status.FINAL]
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _back(protocol_id: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("protocols:protocol_detail", args=[protocol_id]) + (f"#{anchor}" if anchor else ""))
+
+
+def case_url(case) -> str | None:
+    try:
+        return reverse("conferences:case_detail", args=[case.pk])
+    except NoReverseMatch:
+        return None
+
+
+def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
+    user = request.user
+    items = list(selectors.items_for_user(user, protocol=protocol))
+    convenor = services.is_convenor(user, protocol)
+    writer = services.can_write_items(user, protocol)
+    case = protocol.conference.case
+    is_parent = policy.is_parent_of_case(user, case) and not policy.is_professional_on_case(user, case)
+    context = {
+        "protocol": protocol, "conference": protocol.conference, "case": case, "case_url": case_url(case),
+        "items": items, "is_convenor": convenor, "can_write": writer and protocol.status == Protocol.Status.DRAFT,
+        "can_amend": writer and protocol.is_final, "is_parent": is_parent,
+        "can_propose": protocol.status == Protocol.Status.RELEASED and policy.is_professional_on_case(user, case)
+        and (protocol.corrections_until is None or timezone.localdate() <= protocol.corrections_until),
+        "reports": list(selectors.reports_for_user(user, protocol)),
+        "derived_summary": selectors.derived_parent_summary(protocol, items) if not protocol.parent_summary else [],
+        "acknowledged": protocol.acknowledgements.filter(user=user).exists(),
+        "release_due_on": services.draft_release_due_on(protocol),
+        "today": timezone.localdate(),
+    }
+    if context["can_write"]:
+        context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
+        context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
+    if convenor:
+        context["ack_status"] = selectors.acknowledgement_status(protocol)
+        context["corrections"] = list(selectors.pending_corrections(protocol))
+        context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary})
+    return context
+
+
+@login_required
+def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk)
+    context = _protocol_context(request, protocol)
+    template = "protocols/protocol_parent.html" if context["is_parent"] else "protocols/protocol_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+def protocol_print(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk)
+    return render(request, "protocols/protocol_print.html", _protocol_context(request, protocol))
+
+
+@login_required
+@require_POST
+def protocol_open(request: HttpRequest, conference_pk: int) -> HttpResponse:
+    conference = policy.conferences_for_user(request.user).select_related("case").filter(pk=conference_pk).first()
+    if conference is None:
+        raise Http404("No such conference")
+    existing = Protocol.objects.filter(conference=conference).first()
+    if existing is not None:
+        return _back(existing.pk)
+    try:
+        protocol = services.protocol_open(request.user, conference=conference)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(case_url(conference.case) or "dashboard")
+    messages.success(request, _("The protocol is open."))
+    return _back(protocol.pk)
+
+
+@login_required
+@require_POST
+def item_create(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    form = forms.ItemForm(request.POST, protocol=protocol, auto_id="new_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.item_create(
+                request.user, protocol=protocol, title=data["title"], text=data["text"], audience=data["audience"],
+                restricted_to=data["restricted_to"], holding_organisation=data["holding_organisation"],
+                category=data["category"], entrusted_by=data["entrusted_by"],
+            )
+            return _back(protocol.pk, f"item-{item.pk}")
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    context = _protocol_context(request, protocol)
+    context["new_item_form"] = form
+    return render(request, "protocols/protocol_detail.html", context, status=400)
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk)
+    protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
+    if not services.can_write_items(request.user, protocol):
+        raise PermissionDenied
+    initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,
+               "restricted_to": list(item.restricted_to.all()), "holding_organisation": item.holding_organisation,
+               "category": item.category, "entrusted_by": item.entrusted_by_id}
+    form = forms.ItemForm(request.POST or None, protocol=protocol, initial=initial)
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.item_update(
+                    request.user, item=item, version=data["version"] or 0, title=data["title"], text=data["text"],
+                    audience=data["audience"], restricted_to=data["restricted_to"],
+                    holding_organisation=data["holding_organisation"], category=data["category"],
+                    entrusted_by=data["entrusted_by"],
+                )
+                messages.success(request, _("The item is saved."))
+                return _back(protocol.pk, f"item-{item.pk}")
+            except services.VersionConflict as exc:
+                conflict = exc.current
+                status = 409
+                # Keep her text in the form, based on the current version, so she can merge and resave.
+                retry = request.POST.copy()
+                retry["version"] = str(exc.current.version)
+                form = forms.ItemForm(retry, protocol=protocol)
+                form.is_valid()
+                form.add_error(None, exc.messages)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+    return render(request, "protocols/item_edit.html",
+                  {"item": item, "protocol": protocol, "form": form, "conflict": conflict}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_create(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk)
+    protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
+    if not services.can_write_items(request.user, protocol):
+        raise PermissionDenied
+    form = forms.ActionForm(request.POST or None, protocol=protocol)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.action_create(request.user, item=item, title=data["title"], description=data["description"],
+                                       due_on=data["due_on"], **form.responsible_kwargs())
+                messages.success(request, _("The action is recorded."))
+                return _back(protocol.pk, f"item-{item.pk}")
+            except ValidationError as exc:
+                _add_errors(form, exc)
+    return render(request, "protocols/action_form.html", {"item": item, "protocol": protocol, "form": form}, status=status)
+
+
+def _post_service(request, protocol_id: int, call, *, success: str, anchor: str = "") -> HttpResponse:
+    try:
+        call()
+        messages.success(request, success)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return _back(protocol_id, anchor)
+
+
+@login_required
+@require_POST
+def item_review(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk)
+    form = forms.ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose done, continued or dropped."))
+        return _back(item.protocol_id, f"item-{item.pk}")
+    return _post_service(request, item.protocol_id, lambda: services.review_record(
+        request.user, item=item, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]),
+        success=_("The review is recorded."), anchor=f"item-{item.pk}")
+
+
+@login_required
+@require_POST
+def next_review(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    form = forms.NextReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid date."))
+        return _back(protocol.pk)
+    return _post_service(request, protocol.pk, lambda: services.protocol_set_next_review(
+        request.user, protocol=protocol, next_review_on=form.cleaned_data["next_review_on"]),
+        success=_("The next review date is set."))
+
+
+@login_required
+@require_POST
+def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    form = forms.ParentSummaryForm(request.POST)
+    form.is_valid()
+    return _post_service(request, protocol.pk, lambda: services.parent_summary_set(
+        request.user, protocol=protocol, text=form.cleaned_data.get("parent_summary", "")),
+        success=_("The summary for the parents is saved."))
+
+
+@login_required
+@require_POST
+def protocol_release(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    return _post_service(request, protocol.pk, lambda: services.protocol_release(request.user, protocol=protocol),
+                         success=_("The draft is released to the participants."))
+
+
+@login_required
+@require_POST
+def protocol_finalise(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    return _post_service(request, protocol.pk, lambda: services.protocol_finalise(request.user, protocol=protocol),
+                         success=_("The protocol is final."))
+
+
+@login_required
+@require_POST
+def protocol_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    return _post_service(request, protocol.pk, lambda: services.protocol_acknowledge(request.user, protocol=protocol),
+                         success=_("Thank you – you confirmed that you have read the protocol."))
+
+
+@login_required
+@require_POST
+def correction_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk)
+    form = forms.CorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the corrected text."))
+        return _back(item.protocol_id, f"item-{item.pk}")
+    return _post_service(request, item.protocol_id, lambda: services.correction_propose(
+        request.user, item=item, proposed_text=form.cleaned_data["proposed_text"]),
+        success=_("Your correction is proposed to the convenor."), anchor=f"item-{item.pk}")
+
+
+@login_required
+@require_POST
+def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = CorrectionProposal.objects.filter(
+        pk=pk, item__in=selectors.items_for_user(request.user).values("pk")).select_related("item").first()
+    if proposal is None:
+        raise Http404("No such proposal")
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose accept or reject and give a reason."))
+        return _back(proposal.item.protocol_id, "corrections")
+    return _post_service(request, proposal.item.protocol_id, lambda: services.correction_decide(
+        request.user, proposal=proposal, accept=form.cleaned_data["decision"] == "accept", reason=form.cleaned_data["reason"]),
+        success=_("The decision is recorded."), anchor="corrections")
+
+
+@login_required
+@require_POST
+def amendment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk)
+    form = forms.AmendmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the amendment and its reason."))
+        return _back(item.protocol_id, f"item-{item.pk}")
+    return _post_service(request, item.protocol_id, lambda: services.amendment_create(
+        request.user, item=item, text=form.cleaned_data["text"], reason=form.cleaned_data["reason"]),
+        success=_("The amendment is added."), anchor=f"item-{item.pk}")
+
+
+# --- agreed actions -------------------------------------------------------------------------
+
+@login_required
+def my_actions(request: HttpRequest) -> HttpResponse:
+    cases = list(policy.cases_for_user(request.user).order_by("reference").only("pk", "reference"))
+    filters = forms.MyActionsFilter(request.GET or None, cases=cases)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    actions = list(selectors.my_actions(request.user, status=data.get("status") or None, due=data.get("due") or None,
+                                        case_id=data.get("case"), scope=data.get("scope") or "mine"))
+    links = {c.pk: case_url(c) for c in cases}
+    for action in actions:
+        action.case_link = links.get(action.case_id)
+    return render(request, "protocols/my_actions.html", {
+        "filters": filters, "actions": actions, "today": timezone.localdate(),
+        "overdue_steps": selectors.overdue_minutes_steps_for_user(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    action = selectors.get_action_for_user(request.user, pk)
+    can_update = policy.can_update_action(request.user, action)
+    form = forms.ActionStatusForm(request.POST or None, initial={"status": action.status, "version": action.version})
+    status = 200
+    if request.method == "POST":
+        if not can_update:
+            raise PermissionDenied
+        status = 400
+        if form.is_valid():
+            try:
+                services.action_update_status(request.user, action=action, status=form.cleaned_data["status"],
+                                              note=form.cleaned_data["note"], version=form.cleaned_data["version"])
+                messages.success(request, _("The action is updated."))
+                return redirect("protocols:action_detail", pk=action.pk)
+            except services.VersionConflict:
+                status = 409
+                form.add_error(None, _("Someone else updated this action in the meantime. Check its current state and try again."))
+                action = selectors.get_action_for_user(request.user, pk)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+    item_readable = selectors.item_visible_to(request.user, action.item_id)
+    return render(request, "protocols/action_detail.html", {
+        "action": action, "form": form, "can_update": can_update, "item_readable": item_readable,
+        "case_url": case_url(action.case), "today": timezone.localdate(),
+        "responsible": selectors.responsible_label(action),
+    }, status=status)
