@@ -1,0 +1,22 @@
+"""Read-only API for published half-year summaries (board members and the network coordinator)."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from protocols.board import selectors
+from protocols.board.api.serializers import HalfYearSummarySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Published half-year summaries of your networks",
+                       description="Board members and coordinators see the published summaries of their networks; "
+                                   "everyone else gets an empty list. Figures are anonymised as published."),
+    retrieve=extend_schema(summary="One published half-year summary",
+                           description="404 when the summary does not exist, is a draft, or belongs to another network."),
+)
+class HalfYearSummaryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = HalfYearSummarySerializer
+
+    def get_queryset(self):
+        return selectors.published_summaries_for_user(self.request.user).order_by("-year", "-half", "pk")
