@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "permissions.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -202,7 +203,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Fallkonferenz"
 # Second factor is mandatory for professionals and admins (see participants.adapters).
-MFA_REQUIRED_FOR_PROFESSIONALS = env_bool("MFA_REQUIRED_FOR_PROFESSIONALS", not DEBUG)
+# Off by default in tests (they log in with force_login); tests/browser/test_mfa.py and
+# tests/permissions/test_authentication.py switch it on.
+MFA_REQUIRED_FOR_PROFESSIONALS = env_bool("MFA_REQUIRED_FOR_PROFESSIONALS", not DEBUG and not TESTING)
 
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_SECONDS", 8 * 3600, minimum=60)
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
@@ -269,6 +272,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+# Protocol enums share field names ("status", "kind") with other models' enums: name them explicitly.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "ProtocolStatusEnum": "protocols.models.Protocol.Status",
+    "AgreedActionStatusEnum": "protocols.models.AgreedAction.Status",
+    "ProtocolItemKindEnum": "protocols.models.ProtocolItem.Kind",
+    "ConferenceKindEnum": "conferences.models.Conference.Kind",
+    "CaseStatusEnum": "conferences.models.Case.Status",
+})
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEBUG) else None

@@ -10,3 +10,4 @@ class PermissionsConfig(AppConfig):
         from permissions import signals
 
         signals.connect()
+        signals.connect_sessions()

@@ -16,3 +16,102 @@ class PrivacyHeadersMiddleware:
         if (user is not None and user.is_authenticated) or getattr(response, "carries_case_data", False):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# --- Sessions and the second factor (OWASP ASVS level 2) -------------------------------------
+
+import time  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import logout  # noqa: E402
+from django.http import JsonResponse  # noqa: E402
+from django.shortcuts import redirect  # noqa: E402
+from django.urls import resolve, reverse  # noqa: E402
+from django.urls.exceptions import Resolver404  # noqa: E402
+
+SESSION_STARTED = "_fk_started"
+SESSION_SEEN = "_fk_seen"
+# Pages a professional without a second factor may still reach: setting one up, and leaving.
+MFA_SETUP_ALLOWED = {
+    "mfa_index", "mfa_activate_totp", "mfa_add_webauthn", "mfa_reauthenticate", "mfa_reauthenticate_webauthn",
+    "mfa_generate_recovery_codes", "mfa_view_recovery_codes", "mfa_download_recovery_codes", "mfa_authenticate",
+    "account_logout", "account_login", "account_reauthenticate", "set_language", "accessibility",
+}
+
+
+def needs_second_factor(user) -> bool:
+    """Professionals and technical admins always (when the setting is on); parents and board
+    members only where their network requires it."""
+    from participants.models import FamilyMember, Membership, NetworkRole
+
+    if not getattr(settings, "MFA_REQUIRED_FOR_PROFESSIONALS", False):
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    if Membership.objects.filter(user=user, is_active=True).exists():
+        return True
+    return (
+        NetworkRole.objects.filter(user=user, network__parents_require_mfa=True).exists()
+        or FamilyMember.objects.filter(user=user, case__network__parents_require_mfa=True).exists()
+    )
+
+
+def has_second_factor(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists()
+
+
+class SessionSecurityMiddleware:
+    """Ends sessions after ``SESSION_IDLE_SECONDS`` of inactivity and after ``SESSION_COOKIE_AGE``
+    in total, and keeps a user who must have a second factor on its setup pages until she has one.
+    Place it after AuthenticationMiddleware and allauth's AccountMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            expired = self._expired(request)
+            if expired:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "Session expired."}, status=401)
+                return redirect(f"{reverse('account_login')}?next={request.path}")
+            if self._must_set_up_mfa(request, user):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "Set up a second factor first."}, status=403)
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request) -> bool:
+        now = int(time.time())
+        session = request.session
+        started = session.get(SESSION_STARTED)
+        seen = session.get(SESSION_SEEN)
+        if started is None:
+            session[SESSION_STARTED] = started = now
+        if now - started > settings.SESSION_COOKIE_AGE:
+            return True
+        if seen is not None and now - seen > settings.SESSION_IDLE_SECONDS:
+            return True
+        if seen is None or now - seen >= 30:  # write at most every 30 s
+            session[SESSION_SEEN] = now
+        return False
+
+    @staticmethod
+    def _must_set_up_mfa(request, user) -> bool:
+        if request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL):
+            return False
+        try:
+            name = resolve(request.path_info).url_name
+        except Resolver404:
+            return False
+        if name in MFA_SETUP_ALLOWED:
+            return False
+        cached = getattr(request, "_fk_mfa_ok", None)
+        if cached is None:
+            cached = request._fk_mfa_ok = (not needs_second_factor(user)) or has_second_factor(user)
+        return not cached
