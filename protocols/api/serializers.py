@@ -1,0 +1,119 @@
+"""Serializers of the protocols API. No side effects: viewsets call services."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from protocols import sanitize, selectors
+from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience, Protocol, ProtocolItem
+
+
+class ProtocolSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="conference.case.reference", read_only=True)
+
+    class Meta:
+        model = Protocol
+        fields = ["id", "conference", "case", "status", "next_review_on", "released_at", "corrections_until",
+                  "finalised_at", "version", "parent_summary"]
+        read_only_fields = fields
+
+
+class AmendmentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Amendment
+        fields = ["id", "item", "author", "created_at", "text", "reason", "html"]
+        read_only_fields = ["id", "author", "created_at", "html"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_html(self, obj) -> str:
+        return sanitize.render(obj.text)
+
+
+class AgreedActionSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.reference", read_only=True)
+    responsible = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreedAction
+        fields = ["id", "case", "item", "title", "description", "responsible", "due_on", "status", "completed_on", "version"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_responsible(self, obj) -> str:
+        return selectors.responsible_label(obj)
+
+
+class ProtocolItemSerializer(serializers.ModelSerializer):
+    html = serializers.SerializerMethodField()
+    actions = AgreedActionSerializer(many=True, read_only=True)
+    amendments = AmendmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProtocolItem
+        fields = ["id", "protocol", "position", "kind", "title", "text", "html", "audience", "version", "review_outcome",
+                  "actions", "amendments"]
+        read_only_fields = ["id", "protocol", "position", "kind", "html", "audience", "version", "review_outcome",
+                            "actions", "amendments"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_html(self, obj) -> str:
+        return sanitize.render(obj.text)
+
+
+class ItemCreateSerializer(serializers.Serializer):
+    protocol = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PROFESSIONALS,
+                                       help_text="Restricted items need holder, category and organisations: use the page.")
+
+    def validate_audience(self, value: str) -> str:
+        if value == Audience.RESTRICTED:
+            raise serializers.ValidationError("Restricted items are written on the protocol page.")
+        return value
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200, required=False)
+    text = serializers.CharField(required=False, allow_blank=True)
+    audience = serializers.ChoiceField(choices=Audience.choices, required=False)
+
+    def validate_audience(self, value: str) -> str:
+        if value == Audience.RESTRICTED:
+            raise serializers.ValidationError("Restricted items are written on the protocol page.")
+        return value
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ProtocolItemSerializer()
+
+
+class ActionConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = AgreedActionSerializer()
+
+
+class AmendmentCreateSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    text = serializers.CharField()
+    reason = serializers.CharField(max_length=300)
+
+
+class AcknowledgementSerializer(serializers.ModelSerializer):
+    user = serializers.StringRelatedField()
+
+    class Meta:
+        model = Acknowledgement
+        fields = ["id", "protocol", "user", "at"]
+        read_only_fields = ["id", "user", "at"]
+
+
+class ActionStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AgreedAction.Status.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, min_value=1)

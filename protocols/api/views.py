@@ -1,0 +1,189 @@
+"""Protocols API: thin viewsets over selectors (reads) and services (writes).
+
+Lists are filtered by the policy; a foreign object is a 404. A save based on an outdated
+version answers 409 with the current item; a final protocol refuses every write (400).
+"""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from permissions import policy
+from permissions.audit import Channel
+from protocols import selectors, services
+from protocols.api import serializers as s
+from protocols.models import Acknowledgement, Amendment
+
+
+def _drf_error(exc: DjangoValidationError) -> ValidationError:
+    if hasattr(exc, "error_dict"):
+        return ValidationError(exc.message_dict)
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+def _conflict(user, exc: services.VersionConflict) -> Response:
+    current = selectors.items_for_user(user).filter(pk=exc.current.pk).first()
+    return Response({"detail": exc.messages[0], "current": s.ProtocolItemSerializer(current).data if current else None},
+                    status=status.HTTP_409_CONFLICT)
+
+
+@extend_schema_view(list=extend_schema(summary="Protocols the user may read"), retrieve=extend_schema(summary="One protocol"))
+class ProtocolViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ProtocolSerializer
+
+    def get_queryset(self):
+        return selectors.protocols_for_user(self.request.user).select_related("conference__case").order_by("pk")
+
+    def get_object(self):
+        return selectors.get_protocol_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API)
+
+    def _workflow(self, call) -> Response:
+        protocol = selectors.get_protocol_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API, audit=False)
+        try:
+            result = call(protocol)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.ProtocolSerializer(result).data)
+
+    @extend_schema(request=None, responses=s.ProtocolSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        return self._workflow(lambda p: services.protocol_release(request.user, protocol=p, channel=Channel.API))
+
+    @extend_schema(request=None, responses=s.ProtocolSerializer)
+    @action(detail=True, methods=["post"])
+    def finalise(self, request, pk=None):
+        return self._workflow(lambda p: services.protocol_finalise(request.user, protocol=p, channel=Channel.API))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("protocol", int, description="Only items of this protocol")]),
+)
+class ProtocolItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ProtocolItemSerializer
+
+    def get_queryset(self):
+        qs = selectors.items_for_user(self.request.user)
+        protocol = self.request.query_params.get("protocol")
+        if protocol and protocol.isdigit():
+            qs = qs.filter(protocol_id=int(protocol))
+        return qs.order_by("protocol_id", "position", "pk")
+
+    @extend_schema(request=s.ItemCreateSerializer, responses={201: s.ProtocolItemSerializer})
+    def create(self, request):
+        data = s.ItemCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        protocol = selectors.get_protocol_for_user(request.user, data.validated_data["protocol"], channel=Channel.API, audit=False)
+        try:
+            item = services.item_create(request.user, protocol=protocol, title=data.validated_data["title"],
+                                        text=data.validated_data["text"], audience=data.validated_data["audience"],
+                                        channel=Channel.API)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.ProtocolItemSerializer(selectors.get_item_for_user(request.user, item.pk)).data, status=201)
+
+    @extend_schema(request=s.ItemUpdateSerializer,
+                   responses={200: s.ProtocolItemSerializer, 409: OpenApiResponse(s.ConflictSerializer, description="Outdated version")})
+    def partial_update(self, request, pk=None):
+        item = selectors.get_item_for_user(request.user, pk)
+        data = s.ItemUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            updated = services.item_update(request.user, item=item, version=values["version"], title=values.get("title"),
+                                           text=values.get("text"), audience=values.get("audience"), channel=Channel.API)
+        except services.VersionConflict as exc:
+            return _conflict(request.user, exc)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        current = selectors.items_for_user(request.user).filter(pk=updated.pk).first()
+        if current is None:  # she narrowed the audience past herself
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.ProtocolItemSerializer(current).data)
+
+
+class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.AmendmentSerializer
+
+    def get_queryset(self):
+        visible = policy.protocol_items_for_user(self.request.user).values("pk")
+        return Amendment.objects.filter(item_id__in=visible).select_related("author").order_by("pk")
+
+    @extend_schema(request=s.AmendmentCreateSerializer, responses={201: s.AmendmentSerializer})
+    def create(self, request):
+        data = s.AmendmentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = selectors.get_item_for_user(request.user, data.validated_data["item"])
+        try:
+            amendment = services.amendment_create(request.user, item=item, text=data.validated_data["text"],
+                                                  reason=data.validated_data["reason"], channel=Channel.API)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.AmendmentSerializer(amendment).data, status=201)
+
+
+class AcknowledgementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Own acknowledgements, and all acknowledgements of protocols of cases the user convenes."""
+
+    serializer_class = s.AcknowledgementSerializer
+
+    def get_queryset(self):
+        from conferences.models import Case
+        from django.db.models import Q
+
+        user = self.request.user
+        led = Case.objects.filter(lead_caseworker=user).values("pk")
+        visible = selectors.protocols_for_user(user).values("pk")
+        return (Acknowledgement.objects.filter(protocol_id__in=visible)
+                .filter(Q(user=user) | Q(protocol__conference__case_id__in=led)).select_related("user").order_by("pk"))
+
+    @extend_schema(request=s.AcknowledgementSerializer, responses={201: s.AcknowledgementSerializer})
+    def create(self, request):
+        protocol_id = request.data.get("protocol")
+        if not str(protocol_id or "").isdigit():
+            raise ValidationError({"protocol": ["Give the protocol's id."]})
+        protocol = selectors.get_protocol_for_user(request.user, int(protocol_id), channel=Channel.API, audit=False)
+        try:
+            ack = services.protocol_acknowledge(request.user, protocol=protocol, channel=Channel.API)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.AcknowledgementSerializer(ack).data, status=201)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("mine", bool, description="Only actions that fall to me or my organisation")]),
+)
+class AgreedActionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AgreedActionSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = policy.responsible_actions_for_user(user) if self.request.query_params.get("mine") in ("1", "true") \
+            else policy.actions_for_user(user)
+        return qs.select_related("case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")
+
+    def get_object(self):
+        return selectors.get_action_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API)
+
+    @extend_schema(request=s.ActionStatusSerializer,
+                   responses={200: s.AgreedActionSerializer, 409: OpenApiResponse(s.ActionConflictSerializer, description="Outdated version")})
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, pk=None):
+        act = self.get_object()
+        data = s.ActionStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            act = services.action_update_status(request.user, action=act, status=data.validated_data["status"],
+                                                note=data.validated_data["note"], version=data.validated_data.get("version"),
+                                                channel=Channel.API)
+        except services.VersionConflict as exc:
+            return Response({"detail": exc.messages[0], "current": s.AgreedActionSerializer(exc.current).data},
+                            status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.AgreedActionSerializer(act).data)
+
