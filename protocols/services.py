@@ -562,3 +562,75 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
            detail={"status": status})
     send_event_on_commit(action.item.protocol_id, {"type": "item.changed", "item_id": action.item_id})
     return action
+
+
+# --- reminders for overdue actions ---------------------------------------------------------
+
+REMIND_EVERY_DAYS = 7
+
+
+def actions_due_for_reminder(today: dt.date):
+    """Open actions past their due date that were not reminded in the last week."""
+    from django.db.models import Q
+
+    return AgreedAction.objects.filter(status__in=OPEN_STATES, due_on__lt=today).filter(
+        Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lte=today - dt.timedelta(days=REMIND_EVERY_DAYS))
+    )
+
+
+@transaction.atomic
+def action_reminders_queue(*, today: dt.date | None = None) -> int:
+    """Queue one reminder task per overdue action, after the transaction commits."""
+    import functools
+
+    from protocols.tasks import send_action_reminder
+
+    today = today or timezone.localdate()
+    ids = list(actions_due_for_reminder(today).order_by("pk").values_list("pk", flat=True))
+    for action_id in ids:
+        transaction.on_commit(functools.partial(send_action_reminder.enqueue, action_id))
+    return len(ids)
+
+
+def reminder_recipients(action: AgreedAction) -> list[str]:
+    """The responsible professional; else the responsible organisation's people on the case team
+    (or the whole organisation when it is on the team as such); else the responsible parent."""
+    if action.responsible_family_member_id:
+        parent = action.responsible_family_member
+        return [e for e in [parent.user.email if parent.user_id else parent.email] if e]
+    if action.responsible_user_id:
+        return [action.responsible_user.email] if action.responsible_user.email else []
+    team = CaseTeamMember.objects.filter(case_id=action.case_id, organisation_id=action.responsible_organisation_id,
+                                         removed_at__isnull=True)
+    if team.filter(user__isnull=True).exists():
+        users = Membership.objects.filter(organisation_id=action.responsible_organisation_id, is_active=True).values_list("user__email", flat=True)
+    else:
+        users = team.filter(user__isnull=False).values_list("user__email", flat=True)
+    return sorted({e for e in users if e})
+
+
+@transaction.atomic
+def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> bool:
+    """Send one overdue reminder (without case content beyond the action's title) and note the day.
+    Idempotent per week: a second run the same day sends nothing."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    today = today or timezone.localdate()
+    action = actions_due_for_reminder(today).select_for_update().filter(pk=action_id).first()
+    if action is None:
+        return False
+    recipients = reminder_recipients(action)
+    if recipients:
+        link = settings.SITE_URL + reverse("protocols:action_detail", args=[action.pk])
+        send_mail(
+            subject=_("Reminder: an agreed action is overdue"),
+            message=_("The action “%(title)s” was due on %(due)s and is not marked done yet.\n\nPlease update it: %(link)s")
+            % {"title": action.title, "due": action.due_on.strftime("%d.%m.%Y"), "link": link},
+            from_email=None, recipient_list=recipients,
+        )
+    AgreedAction.objects.filter(pk=action.pk).update(last_reminded_on=today)
+    record(None, action="protocol.action.reminder", obj=action, case_id=action.case_id, channel=Channel.TASK,
+           detail={"recipients": len(recipients)})
+    return bool(recipients)
