@@ -1,0 +1,87 @@
+"""Matrix cells for the consent, legal-basis and audit pages and API, every role.
+
+Page cells: 200 allowed, 404 invisible object, 403 visible but not allowed, 302 to login for
+anonymous. API cells: 200/201 allowed, 404 invisible, 403 anonymous (session authentication).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from participants.models import DisclosureBasis
+from tests.matrix.roles import ROLES, client_for
+
+pytestmark = pytest.mark.django_db
+
+URL_NAMES = {
+    "participants:case_consents", "participants:consent_create", "participants:disclosure_basis_create",
+    "participants:consent_revoke", "participants:my_consents", "permissions:audit_log", "permissions:my_data",
+    "consent-list", "consent-detail", "consent-revoke", "disclosure-basis-list", "disclosure-basis-detail",
+}
+
+TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
+SEES_CASE = TEAM | {"parent"}
+PARENTS = {"parent", "other_parent"}
+
+
+def page_expect(role: str, allowed: set[str], visible: set[str] | None = None) -> int:
+    if role == "anonymous":
+        return 302
+    if role in allowed:
+        return 200
+    return 403 if visible and role in visible else 404
+
+
+def api_expect(role: str, allowed: set[str]) -> int:
+    if role == "anonymous":
+        return 403
+    return 200 if role in allowed else 404
+
+
+@pytest.fixture
+def basis(world):
+    record = DisclosureBasis.objects.create(
+        case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare, invoked_by=world.convenor,
+        justification="Gewichtige Anhaltspunkte", valid_until=timezone.localdate() + dt.timedelta(days=7), parents_informed=True)
+    record.to_organisations.set([world.midwifery])
+    return record
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_consent_pages(world, client, role):
+    c = client_for(client, world, role)
+    case = world.case.pk
+    assert c.get(reverse("participants:case_consents", args=[case])).status_code == page_expect(role, SEES_CASE)
+    assert c.get(reverse("participants:consent_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
+    assert c.get(reverse("participants:disclosure_basis_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
+    assert c.get(reverse("participants:consent_revoke", args=[world.consent.pk])).status_code == page_expect(role, SEES_CASE)
+    assert c.get(reverse("participants:my_consents")).status_code == page_expect(role, PARENTS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_pages(world, client, role):
+    c = client_for(client, world, role)
+    assert c.get(reverse("permissions:audit_log")).status_code == page_expect(role, {"dpo"})
+    assert c.get(reverse("permissions:my_data")).status_code == page_expect(role, PARENTS)
+    assert c.get(reverse("permissions:my_data"), {"format": "json"}).status_code == page_expect(role, PARENTS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_consent_api(world, client, basis, role):
+    c = client_for(client, world, role)
+    listing = c.get(reverse("consent-list"))
+    if role == "anonymous":
+        assert listing.status_code == 403
+    else:
+        assert listing.status_code == 200
+        assert [row["id"] for row in listing.json()["results"]] == ([world.consent.pk] if role in SEES_CASE else [])
+    assert c.get(reverse("consent-detail", args=[world.consent.pk])).status_code == api_expect(role, SEES_CASE)
+    bases = c.get(reverse("disclosure-basis-list"))
+    if role != "anonymous":
+        assert [row["id"] for row in bases.json()["results"]] == ([basis.pk] if role in TEAM else [])
+    assert c.get(reverse("disclosure-basis-detail", args=[basis.pk])).status_code == api_expect(role, TEAM)
+    # revoking last: it changes the world
+    assert c.post(reverse("consent-revoke", args=[world.consent.pk])).status_code == api_expect(role, SEES_CASE)

@@ -1,0 +1,108 @@
+"""The policy matrix: every role x every kind of object of the world, through the selector/policy
+layer and through guardian (where guardian grants exist), against a written-out table.
+
+Y = may see, . = may not. Columns without guardian grants (family member, conference,
+invitation, protocol, consent, audit event, summary) are decided by the policy alone; that is
+listed here, not skipped: GUARDIAN_KINDS names the columns checked through guardian too.
+"""
+from __future__ import annotations
+
+import pytest
+
+from permissions import audit, grants, policy
+from tests.matrix.roles import ROLES, user_for
+
+URL_NAMES = {"dashboard", "accessibility"}
+
+KINDS = ["case", "family_member", "conference", "invitation", "protocol", "item_everyone", "item_professionals",
+         "item_restricted", "action_counselling", "action_parent", "consent", "audit_event", "family_audit_event", "summary"]
+
+#                         case fm conf inv prot i_ev i_pro i_res a_co a_pa cons audit faud summ
+EXPECTED_TABLE = """
+convenor                   Y   Y   Y    Y   Y    Y    Y     Y     Y    Y    Y    .     .    .
+lead_colleague             Y   Y   Y    Y   Y    Y    Y     Y     Y    Y    Y    .     .    .
+counsellor                 Y   Y   Y    Y   Y    Y    Y     Y     Y    Y    Y    .     .    .
+midwife                    Y   Y   Y    Y   Y    Y    Y     .     Y    Y    Y    .     .    .
+outsider                   .   .   .    .   .    .    .     .     .    .    .    .     .    .
+foreign_professional       .   .   .    .   .    .    .     .     .    .    .    .     .    .
+parent                     Y   Y   Y    Y   Y    Y    .     .     .    Y    Y    .     Y    .
+other_parent               .   .   .    .   .    .    .     .     .    .    .    .     .    .
+board_member               .   .   .    .   .    .    .     .     .    .    .    .     .    Y
+coordinator                .   .   .    .   .    .    .     .     .    .    .    .     .    Y
+dpo                        .   .   .    .   .    .    .     .     .    .    .    Y     .    .
+admin                      .   .   .    .   .    .    .     .     .    .    .    .     .    .
+anonymous                  .   .   .    .   .    .    .     .     .    .    .    .     .    .
+"""
+
+
+def expected() -> dict[tuple[str, str], bool]:
+    table = {}
+    for line in EXPECTED_TABLE.strip().splitlines():
+        role, *cells = line.split()
+        assert len(cells) == len(KINDS), role
+        table.update({(role, kind): cell == "Y" for kind, cell in zip(KINDS, cells)})
+    assert {r for r, _ in table} == set(ROLES)
+    return table
+
+
+EXPECTED = expected()
+
+# object kind -> (world attribute or callable, policy selector, guardian codename or None)
+GUARDIAN_KINDS = {
+    "case": "view_case", "item_everyone": "view_protocolitem", "item_professionals": "view_protocolitem",
+    "item_restricted": "view_protocolitem", "action_counselling": "view_agreedaction", "action_parent": "view_agreedaction",
+}
+
+
+def visible_by_policy(world, user, kind: str) -> bool:
+    w = world
+    checks = {
+        "case": lambda: policy.cases_for_user(user).filter(pk=w.case.pk),
+        "family_member": lambda: policy.cases_for_user(user).filter(pk=w.mother.case_id),
+        "conference": lambda: policy.conferences_for_user(user).filter(pk=w.conference.pk),
+        "invitation": lambda: policy.conferences_for_user(user).filter(pk=w.invitation_counsellor.conference_id),
+        "protocol": lambda: policy.conferences_for_user(user).filter(pk=w.protocol.conference_id),
+        "item_everyone": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_everyone.pk),
+        "item_professionals": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_professionals.pk),
+        "item_restricted": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_restricted.pk),
+        "action_counselling": lambda: policy.actions_for_user(user).filter(pk=w.action_counselling.pk),
+        "action_parent": lambda: policy.actions_for_user(user).filter(pk=w.action_parent.pk),
+        "consent": lambda: policy.consents_for_user(user).filter(pk=w.consent.pk),
+        "audit_event": lambda: policy.audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
+        "family_audit_event": lambda: policy.family_audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
+        "summary": lambda: policy.summaries_for_user(user).filter(pk=w.summary.pk),
+    }
+    return checks[kind]().exists()
+
+
+@pytest.fixture
+def matrix_world(world):
+    world.matrix_audit_event = audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
+    return world
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_policy_and_guardian_cells(matrix_world, role):
+    user = user_for(matrix_world, role)
+    wrong = []
+    for kind in KINDS:
+        want = EXPECTED[(role, kind)]
+        if visible_by_policy(matrix_world, user, kind) != want:
+            wrong.append(f"policy {kind}: expected {'allowed' if want else 'denied'}")
+        if kind in GUARDIAN_KINDS:
+            obj = getattr(matrix_world, "case" if kind == "case" else kind)
+            if grants.has_object_perm(user, GUARDIAN_KINDS[kind], obj) != want:
+                wrong.append(f"guardian {kind}: expected {'allowed' if want else 'denied'}")
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_dashboard_and_accessibility_pages(world, client, role):
+    from tests.matrix.roles import client_for
+
+    c = client_for(client, world, role)
+    assert c.get("/accessibility/").status_code == 200
+    response = c.get("/")
+    assert response.status_code == (302 if role == "anonymous" else 200)
