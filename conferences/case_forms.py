@@ -16,7 +16,7 @@ class CaseOpenForm(forms.Form):
         help_text=_("The youth-welfare office in which you work as a caseworker."),
     )
     reference = forms.CharField(
-        label=_("Pseudonymous reference"), max_length=24, validators=[CASE_REFERENCE_VALIDATOR],
+        label=_("Pseudonymous reference"), max_length=24,
         help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."),
     )
     expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
@@ -26,7 +26,9 @@ class CaseOpenForm(forms.Form):
         self.fields["lead_organisation"].queryset = organisations
 
     def clean_reference(self) -> str:
-        return self.cleaned_data["reference"].strip().upper()
+        reference = self.cleaned_data["reference"].strip().upper()
+        CASE_REFERENCE_VALIDATOR(reference)
+        return reference
 
 
 class TeamMemberAddForm(forms.Form):

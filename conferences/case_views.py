@@ -86,9 +86,7 @@ def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user, case=case, organisation=organisation, user=user, case_role=form.cleaned_data["case_role"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
-            if "user" in getattr(error, "error_dict", {}):
-                form.add_error("member", error.error_dict["user"])
+            form.add_error("member", error.messages)  # every reason concerns who was chosen
         else:
             messages.success(request, _("%(member)s joined the case team.") % {"member": user or organisation})
             return redirect("conferences:case_detail", pk=case.pk)

@@ -1,0 +1,187 @@
+"""The caseworker's first steps: open a case, assemble the team, record the family."""
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from conferences import case_services
+from conferences.models import Case, CaseTeamMember
+from participants.models import FamilyMember
+from permissions.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_caseworker_opens_a_case_and_leads_its_team(client, world):
+    client.force_login(world.convenor)
+    response = client.post(reverse("conferences:case_create"),
+                           {"lead_organisation": world.youth_welfare.pk, "reference": "kt-2026-050", "expected_child": "on"})
+    case = Case.objects.get(reference="KT-2026-050")
+    assert response["Location"] == reverse("conferences:case_detail", args=[case.pk])
+    assert case.status == Case.Status.NEW and case.lead_caseworker == world.convenor and case.expected_child_at_opening
+    assert case.team.filter(user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD, removed_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(action="case.open", case=case, actor=world.convenor, channel="page").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "KT-2026-050" in page and world.convenor.get_full_name() in page
+
+
+@pytest.mark.parametrize(("reference", "message"), [
+    ("Müller 2026", "pseudonymous reference"),
+    ("RA-2026-050", "start with KT-"),
+    ("KT-2026-001", "already used in this network"),
+])
+def test_a_bad_reference_is_refused_at_the_field_and_nothing_is_created(client, world, reference, message):
+    client.force_login(world.convenor)
+    before = Case.objects.count()
+    response = client.post(reverse("conferences:case_create"), {"lead_organisation": world.youth_welfare.pk, "reference": reference})
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors["reference"])
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert Case.objects.count() == before
+
+
+def test_a_caseworker_of_another_network_opens_cases_with_her_network_prefix(world):
+    case = case_services.case_open(world.foreign_professional, lead_organisation=world.foreign_org, reference="RA-2026-001")
+    assert case.network == world.other_network
+
+
+def test_a_closed_case_can_no_longer_be_changed(client, world):
+    import datetime as dt
+
+    Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=world.case.opened_on + dt.timedelta(days=1))
+    client.force_login(world.convenor)
+    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("conferences:case_team_add", args=[world.case.pk])).status_code == 403
+
+
+def test_a_professional_who_is_no_caseworker_cannot_open_a_case(world):
+    with pytest.raises(PermissionDenied):
+        case_services.case_open(world.counsellor, lead_organisation=world.counselling, reference="KT-2026-060")
+    with pytest.raises(PermissionDenied):
+        case_services.case_open(world.counsellor, lead_organisation=world.youth_welfare, reference="KT-2026-060")
+
+
+def test_convenor_adds_a_professional_of_another_organisation(client, world):
+    client.force_login(world.convenor)
+    membership = world.outsider.memberships.get()
+    response = client.post(reverse("conferences:case_team_add", args=[world.case.pk]),
+                           {"member": f"m{membership.pk}", "case_role": CaseTeamMember.CaseRole.EARLY_HELP})
+    assert response.status_code == 302
+    assert world.case.team.filter(user=world.outsider, organisation=world.early_help, removed_at__isnull=True).exists()
+    # Now on the team, the professional sees the case.
+    client.force_login(world.outsider)
+    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
+
+
+def test_adding_someone_already_on_the_team_is_refused(client, world):
+    client.force_login(world.convenor)
+    membership = world.counsellor.memberships.get()
+    response = client.post(reverse("conferences:case_team_add", args=[world.case.pk]),
+                           {"member": f"m{membership.pk}", "case_role": CaseTeamMember.CaseRole.COUNSELLING})
+    assert response.status_code == 400
+    assert "already on the case team" in " ".join(response.context["form"].errors["member"])
+    assert world.case.team.filter(user=world.counsellor, removed_at__isnull=True).count() == 1
+
+
+def test_organisations_of_another_network_cannot_join(world):
+    with pytest.raises(ValidationError):
+        case_services.case_team_member_add(world.convenor, case=world.case, organisation=world.foreign_org)
+
+
+def test_a_professional_must_work_for_the_organisation_she_joins_with(world):
+    with pytest.raises(ValidationError):
+        case_services.case_team_member_add(world.convenor, case=world.case, organisation=world.early_help, user=world.counsellor)
+
+
+def test_the_team_select_offers_only_the_case_network(client, world):
+    client.force_login(world.convenor)
+    page = client.get(reverse("conferences:case_team_add", args=[world.case.pk])).content.decode()
+    assert world.early_help.name in page
+    assert world.foreign_org.name not in page
+    assert world.foreign_professional.first_name not in page
+
+
+def test_removing_a_member_keeps_the_row_and_ends_her_access(client, world):
+    member = world.case.team.get(user=world.midwife)
+    client.force_login(world.convenor)
+    client.post(reverse("conferences:case_team_remove", args=[world.case.pk, member.pk]))
+    member.refresh_from_db()
+    assert member.removed_at is not None
+    assert AuditEvent.objects.filter(action="case_team.remove", case=world.case).exists()
+    client.force_login(world.midwife)
+    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+
+
+def test_the_lead_caseworker_cannot_be_removed(world):
+    lead = world.case.team.get(user=world.convenor)
+    with pytest.raises(ValidationError):
+        case_services.case_team_member_remove(world.lead_colleague, member=lead)
+    lead.refresh_from_db()
+    assert lead.removed_at is None
+
+
+def test_convenor_records_an_expected_child_with_its_due_date(client, world):
+    client.force_login(world.convenor)
+    response = client.post(reverse("conferences:case_family_add", args=[world.case.pk]),
+                           {"relation": "expected_child", "display_name": "Zwilling", "due_date": "2026-12-24"})
+    assert response.status_code == 302
+    child = world.case.family_members.get(display_name="Zwilling")
+    assert child.due_date.isoformat() == "2026-12-24"
+
+
+def test_an_expected_child_without_due_date_is_refused_at_the_field(client, world):
+    client.force_login(world.convenor)
+    before = FamilyMember.objects.count()
+    response = client.post(reverse("conferences:case_family_add", args=[world.case.pk]),
+                           {"relation": "expected_child", "display_name": "Zwilling"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["due_date"]
+    assert FamilyMember.objects.count() == before
+
+
+def test_case_detail_is_audited_with_the_basis_of_access(client, world):
+    client.force_login(world.parent)
+    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    client.force_login(world.counsellor)
+    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    events = AuditEvent.objects.filter(action="case.read", case=world.case, channel="page")
+    assert {(e.actor_id, e.legal_basis) for e in events} == {(world.parent.pk, "family"), (world.counsellor.pk, "team")}
+
+
+def test_parent_sees_the_team_but_no_team_controls(client, world):
+    client.force_login(world.parent)
+    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    assert world.counselling.name in page
+    assert reverse("conferences:case_team_add", args=[world.case.pk]) not in page
+
+
+def test_case_list_query_count_does_not_grow_with_cases(client, world):
+    client.force_login(world.lead_colleague)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("conferences:case_list"))
+    for number in range(10, 20):
+        case = Case.objects.create(network=world.network, reference=f"KT-2026-{number:03d}", lead_organisation=world.youth_welfare,
+                                   lead_caseworker=world.lead_colleague)
+        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.lead_colleague)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("conferences:case_list")).content.decode()
+    assert "KT-2026-019" in page
+    assert len(many) == len(few)
+
+
+def test_api_case_detail_lists_active_team_and_family(client, world):
+    member = world.case.team.get(user=world.midwife)
+    case_services.case_team_member_remove(world.convenor, member=member)
+    client.force_login(world.convenor)
+    data = client.get(f"/api/cases/{world.case.pk}/").json()
+    assert world.midwifery.name not in {m["organisation"] for m in data["team"]}
+    assert {f["display_name"] for f in data["family"]} == {"M.", "Baby"}
+    assert AuditEvent.objects.filter(action="case.read", case=world.case, channel="api").exists()
+
+
+def test_api_detail_of_a_non_number_is_404(client, world):
+    client.force_login(world.convenor)
+    assert client.get("/api/cases/abc/").status_code == 404
