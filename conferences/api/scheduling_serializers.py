@@ -1,0 +1,87 @@
+"""Serializers of the scheduling API. No side effects: views call the services."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from conferences.models import Conference, Invitation, SlotVote
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invitation
+        fields = ["id", "user", "organisation", "family_member", "required", "rsvp", "rsvp_comment", "rsvp_at"]
+        read_only_fields = fields
+
+
+class ConferenceSerializer(serializers.ModelSerializer):
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+    my_invitation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conference
+        fields = ["id", "case", "case_reference", "kind", "status", "starts_at", "ends_at", "duration_minutes", "location",
+                  "video_link", "interpreter_language", "access_needs", "sequence", "my_invitation"]
+        read_only_fields = fields
+
+    def get_my_invitation(self, conference) -> dict | None:
+        mine = self.context.get("my_invitations", {}).get(conference.pk)
+        return InvitationSerializer(mine).data if mine else None
+
+
+class InviteeSerializer(serializers.Serializer):
+    team_member = serializers.IntegerField(required=False)
+    family_member = serializers.IntegerField(required=False)
+    required = serializers.BooleanField(default=True)
+
+    def validate(self, data):
+        if bool(data.get("team_member")) == bool(data.get("family_member")):
+            raise serializers.ValidationError("Give either team_member or family_member.")
+        return data
+
+
+class ConferenceCreateSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Conference.Kind.choices)
+    duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=90)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    video_link = serializers.URLField(required=False, allow_blank=True, default="")
+    interpreter_language = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    access_needs = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    slots = serializers.ListField(child=serializers.DateTimeField(), min_length=1, max_length=20)
+    invitees = InviteeSerializer(many=True)
+    report_organisations = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class VoteSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.ChoiceField(choices=SlotVote.Answer.choices))
+
+    def validate_answers(self, value):
+        try:
+            return {int(k): v for k, v in value.items()}
+        except (TypeError, ValueError):
+            raise serializers.ValidationError("Keys are candidate-time ids.")
+
+
+class PickSerializer(serializers.Serializer):
+    slot = serializers.IntegerField()
+
+
+class RsvpSerializer(serializers.Serializer):
+    rsvp = serializers.ChoiceField(choices=[Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.TENTATIVE, Invitation.Rsvp.DECLINED])
+    comment = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class MoveSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default=None)
+
+
+class SlotRankSerializer(serializers.Serializer):
+    slot = serializers.IntegerField(source="slot.pk")
+    starts_at = serializers.DateTimeField(source="slot.starts_at")
+    ends_at = serializers.DateTimeField(source="slot.ends_at")
+    yes = serializers.IntegerField()
+    if_need_be = serializers.IntegerField()
+    no = serializers.IntegerField()
+    all_required_can = serializers.BooleanField()
+    rank = serializers.IntegerField()

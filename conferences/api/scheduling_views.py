@@ -1,0 +1,154 @@
+"""Scheduling API: conferences, poll votes and ranking, pick, RSVP, move, cancel.
+
+Thin: the queryset comes from ``permissions.policy``, the domain operations are ``@action``s
+that validate with a serializer and call the same services as the pages (channel "api").
+"""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from conferences import selectors, services
+from conferences.models import CaseTeamMember, Invitation, PollSlot
+from participants.models import FamilyMember
+from permissions import audit, policy
+
+from .scheduling_serializers import (
+    ConferenceCreateSerializer, ConferenceSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
+    VoteSerializer,
+)
+
+API = audit.Channel.API
+
+
+def _as_drf(exc: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return serializers.ValidationError({k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})
+    return serializers.ValidationError({"non_field_errors": exc.messages})
+
+
+class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = ConferenceSerializer
+
+    def get_queryset(self):
+        return policy.conferences_for_user(self.request.user).select_related("case").order_by("-pk")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if getattr(user, "is_authenticated", False):
+            context["my_invitations"] = {
+                i.conference_id: i for i in Invitation.objects.filter(removed_at__isnull=True)
+                .filter(Q(user=user) | Q(family_member__user=user))
+            }
+        return context
+
+    def _mine(self, conference) -> Invitation:
+        invitation = selectors.my_invitation(self.request.user, conference)
+        if invitation is None:
+            raise Http404
+        return invitation
+
+    @extend_schema(request=ConferenceCreateSerializer, responses=ConferenceSerializer)
+    def create(self, request, *args, **kwargs):
+        data = ConferenceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        case = selectors.get_case_for_user(request.user, values["case"])
+        team = {m.pk: m for m in CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)}
+        family = {f.pk: f for f in FamilyMember.objects.filter(case=case)}
+        invitees = []
+        for spec in values["invitees"]:
+            member = team.get(spec.get("team_member")) if spec.get("team_member") else None
+            person = family.get(spec.get("family_member")) if spec.get("family_member") else None
+            if member is None and person is None:
+                raise serializers.ValidationError({"invitees": ["Invite only members of this case's team and its family."]})
+            invitees.append(services.Invitee(team_member=member, family_member=person, required=spec["required"]))
+        try:
+            conference = services.conference_create(
+                request.user, case=case, kind=values["kind"], invitees=invitees, slots=values["slots"],
+                duration_minutes=values["duration_minutes"], location=values["location"], video_link=values["video_link"],
+                interpreter_language=values["interpreter_language"], access_needs=values["access_needs"],
+                report_organisation_ids=values.get("report_organisations"), channel=API,
+            )
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=SlotRankSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def poll(self, request, pk=None):
+        conference = self.get_object()
+        if not selectors.is_team_professional(request.user, conference) or not hasattr(conference, "poll"):
+            raise Http404
+        return Response(SlotRankSerializer(selectors.poll_grid(conference).ranking, many=True).data)
+
+    @extend_schema(request=VoteSerializer, responses=None)
+    @action(detail=True, methods=["post"])
+    def vote(self, request, pk=None):
+        conference = self.get_object()
+        invitation = self._mine(conference)
+        data = VoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.poll_vote(request.user, invitation=invitation, answers=data.validated_data["answers"], channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PickSerializer, responses=ConferenceSerializer)
+    @action(detail=True, methods=["post"])
+    def pick(self, request, pk=None):
+        conference = self.get_object()
+        data = PickSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slot = PollSlot.objects.filter(pk=data.validated_data["slot"]).first()
+        if slot is None:
+            raise serializers.ValidationError({"slot": ["Unknown candidate time."]})
+        try:
+            conference = services.poll_pick(request.user, conference=conference, slot=slot, channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=RsvpSerializer, responses=None)
+    @action(detail=True, methods=["post"])
+    def rsvp(self, request, pk=None):
+        conference = self.get_object()
+        invitation = self._mine(conference)
+        data = RsvpSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.invitation_rsvp(request.user, invitation=invitation, rsvp=data.validated_data["rsvp"],
+                                     comment=data.validated_data["comment"], channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MoveSerializer, responses=ConferenceSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        conference = self.get_object()
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            conference = services.conference_move(request.user, conference=conference, starts_at=data.validated_data["starts_at"],
+                                                  location=data.validated_data["location"], channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=ConferenceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        conference = self.get_object()
+        try:
+            conference = services.conference_cancel(request.user, conference=conference, channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data)

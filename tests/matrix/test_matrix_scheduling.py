@@ -1,0 +1,279 @@
+"""Permission matrix for the scheduling pages, the scheduling API and the live poll grid."""
+from __future__ import annotations
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.urls import reverse
+
+from conferences import services
+from conferences.models import Conference, Invitation, SlotVote
+from tests.conferences.helpers import answer_all, convene, local
+from tests.matrix.roles import ROLES, client_for, user_for
+
+URL_NAMES = {
+    "conferences:conference_create",
+    "conferences:conference_detail",
+    "conferences:conference_poll",
+    "conferences:poll_grid",
+    "conferences:poll_pick",
+    "conferences:poll_link_create",
+    "conferences:poll_link_vote",
+    "conferences:invitation_remove",
+    "conferences:conference_rsvp",
+    "conferences:conference_move",
+    "conferences:conference_cancel",
+    "conferences:report_submit",
+    "conference-list",
+    "conference-detail",
+    "conference-poll",
+    "conference-vote",
+    "conference-pick",
+    "conference-rsvp",
+    "conference-move",
+    "conference-cancel",
+}
+
+pytestmark = pytest.mark.django_db
+
+TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
+SEES_CONFERENCE = TEAM | {"parent"}
+CONVENORS = {"convenor", "lead_colleague"}
+INVITED = {"convenor", "lead_colleague", "counsellor", "midwife", "parent"}  # in the polling conference
+INVITED_TO_WORLD_CONFERENCE = {"convenor", "counsellor", "midwife", "parent"}
+
+
+@pytest.fixture
+def polling(world) -> Conference:
+    return convene(world)
+
+
+def page_status(role: str, *, allowed: set[str], ok: int = 200) -> int:
+    if role == "anonymous":
+        return 302
+    if role not in SEES_CONFERENCE:
+        return 404
+    return ok if role in allowed else 403
+
+
+def api_status(role: str, *, allowed: set[str], ok: int = 200, visible: set[str] = SEES_CONFERENCE, forbidden: int = 403) -> int:
+    if role == "anonymous":
+        return 403
+    if role not in visible:
+        return 404
+    return ok if role in allowed else forbidden
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_convene_page(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:conference_create", args=[world.case.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_conference_page(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    assert response.status_code == page_status(role, allowed=SEES_CONFERENCE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_poll_page(client, world, polling, role):
+    response = client_for(client, world, role).get(reverse("conferences:conference_poll", args=[polling.pk]))
+    assert response.status_code == page_status(role, allowed=SEES_CONFERENCE)
+    if response.status_code == 200:
+        # Only the team sees everyone's answers; a parent sees her own form.
+        assert ("poll-grid" in response.content.decode()) == (role in TEAM)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_poll_vote_on_the_page(client, world, polling, role):
+    data = {f"slot_{s.pk}": "yes" for s in polling.poll.slots.all()}
+    response = client_for(client, world, role).post(reverse("conferences:conference_poll", args=[polling.pk]), data)
+    expected = page_status(role, allowed=INVITED, ok=302)
+    assert response.status_code == expected
+    assert SlotVote.objects.exists() == (expected == 302 and role != "anonymous")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_poll_grid_fragment(client, world, polling, role):
+    response = client_for(client, world, role).get(reverse("conferences:poll_grid", args=[polling.pk]))
+    expected = 302 if role == "anonymous" else (200 if role in TEAM else 404)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pick(client, world, polling, role):
+    slot = polling.poll.slots.first()
+    response = client_for(client, world, role).post(reverse("conferences:poll_pick", args=[polling.pk]), {"slot": slot.pk})
+    assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
+    polling.refresh_from_db()
+    assert (polling.status == Conference.Status.SCHEDULED) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_poll_link_create(client, world, polling, role):
+    invitation = polling.invitations.get(family_member=world.mother)
+    response = client_for(client, world, role).post(reverse("conferences:poll_link_create", args=[polling.pk, invitation.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
+    assert invitation.poll_links.exists() == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_poll_link_vote_needs_only_the_link(client, world, polling, role):
+    _, raw = services.poll_link_create(world.convenor, invitation=polling.invitations.get(family_member=world.mother))
+    c = client_for(client, world, role)
+    assert c.get(reverse("conferences:poll_link_vote", args=[raw])).status_code == 200
+    assert c.get(reverse("conferences:poll_link_vote", args=["A" * 43])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_invitation_remove(client, world, role):
+    response = client_for(client, world, role).post(
+        reverse("conferences:invitation_remove", args=[world.conference.pk, world.invitation_counsellor.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
+    world.invitation_counsellor.refresh_from_db()
+    assert (world.invitation_counsellor.removed_at is not None) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_rsvp(client, world, role):
+    response = client_for(client, world, role).post(reverse("conferences:conference_rsvp", args=[world.conference.pk]),
+                                                    {"rsvp": "accepted"})
+    assert response.status_code == page_status(role, allowed=INVITED_TO_WORLD_CONFERENCE, ok=302)
+    accepted = Invitation.objects.filter(conference=world.conference, rsvp="accepted").count()
+    assert accepted == (1 if role in INVITED_TO_WORLD_CONFERENCE else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ["conferences:conference_move", "conferences:conference_cancel"])
+def test_move_and_cancel_pages(client, world, role, name):
+    response = client_for(client, world, role).get(reverse(name, args=[world.conference.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cancel_post(client, world, role):
+    response = client_for(client, world, role).post(reverse("conferences:conference_cancel", args=[world.conference.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
+    world.conference.refresh_from_db()
+    assert (world.conference.status == Conference.Status.CANCELLED) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_report_page(client, world, polling, role):
+    report = polling.reports.get(organisation=world.counselling)
+    response = client_for(client, world, role).get(reverse("conferences:report_submit", args=[polling.pk, report.pk]))
+    expected = 302 if role == "anonymous" else (200 if role in TEAM else 404)
+    assert response.status_code == expected
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_list_and_detail(client, world, role):
+    c = client_for(client, world, role)
+    listing = c.get(reverse("conference-list"))
+    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
+    if role == "anonymous":
+        assert listing.status_code == 403 and detail.status_code == 403
+        return
+    ids = [row["id"] for row in listing.json()["results"]]
+    assert (world.conference.pk in ids) == (role in SEES_CONFERENCE)
+    assert detail.status_code == (200 if role in SEES_CONFERENCE else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_create(client, world, role):
+    member = world.case.team.get(user=world.counsellor)
+    data = {"case": world.case.pk, "kind": "participant", "slots": [local(10).isoformat()],
+            "invitees": [{"team_member": member.pk, "required": True}, {"family_member": world.mother.pk}]}
+    response = client_for(client, world, role).post(reverse("conference-list"), data, content_type="application/json")
+    assert response.status_code == api_status(role, allowed=CONVENORS, ok=201)
+    assert Conference.objects.count() == (2 if role in CONVENORS else 1)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_poll_ranking(client, world, polling, role):
+    response = client_for(client, world, role).get(reverse("conference-poll", args=[polling.pk]))
+    assert response.status_code == api_status(role, allowed=TEAM, forbidden=404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_vote(client, world, polling, role):
+    data = {"answers": {str(k): v for k, v in answer_all(polling, "if_need_be").items()}}
+    response = client_for(client, world, role).post(reverse("conference-vote", args=[polling.pk]), data,
+                                                    content_type="application/json")
+    assert response.status_code == api_status(role, allowed=INVITED, ok=204, forbidden=404)
+    assert SlotVote.objects.exists() == (role in INVITED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_pick(client, world, polling, role):
+    response = client_for(client, world, role).post(reverse("conference-pick", args=[polling.pk]),
+                                                    {"slot": polling.poll.slots.first().pk}, content_type="application/json")
+    assert response.status_code == api_status(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_rsvp(client, world, role):
+    response = client_for(client, world, role).post(reverse("conference-rsvp", args=[world.conference.pk]),
+                                                    {"rsvp": "tentative"}, content_type="application/json")
+    assert response.status_code == api_status(role, allowed=INVITED_TO_WORLD_CONFERENCE, ok=204, forbidden=404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_move(client, world, role):
+    response = client_for(client, world, role).post(reverse("conference-move", args=[world.conference.pk]),
+                                                    {"starts_at": local(12).isoformat()}, content_type="application/json")
+    assert response.status_code == api_status(role, allowed=CONVENORS)
+    world.conference.refresh_from_db()
+    assert world.conference.sequence == (1 if role in CONVENORS else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_cancel(client, world, role):
+    response = client_for(client, world, role).post(reverse("conference-cancel", args=[world.conference.pk]))
+    assert response.status_code == api_status(role, allowed=CONVENORS)
+
+
+def test_api_bad_input_answers_400_with_field_reasons(client, world, polling):
+    client.force_login(world.counsellor)
+    response = client.post(reverse("conference-vote", args=[polling.pk]), {"answers": {"1": "maybe"}},
+                           content_type="application/json")
+    assert response.status_code == 400 and "answers" in response.json()
+    response = client.post(reverse("conference-vote", args=[polling.pk]),
+                           {"answers": {str(polling.poll.slots.first().pk): "yes"}}, content_type="application/json")
+    assert response.status_code == 400 and "answers" in response.json()
+    assert not SlotVote.objects.exists()
+
+
+# --- websocket ----------------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_live_poll_grid_socket(role):
+    from asgiref.sync import sync_to_async
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import URLRouter
+
+    from config.routing import websocket_urlpatterns
+    from tests.world import build_world
+
+    world = await sync_to_async(build_world)()
+    conference = await sync_to_async(convene)(world)
+    user = user_for(world, role)
+    application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    communicator = WebsocketCommunicator(application, f"/ws/conferences/{conference.pk}/poll/")
+    if user is not None:
+        from django.contrib.auth.models import AnonymousUser  # noqa: F401
+        communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    if role in TEAM:
+        assert connected
+        invitation = await sync_to_async(lambda: conference.invitations.get(user=world.counsellor))()
+        await sync_to_async(services.poll_vote)(world.counsellor, invitation=invitation,
+                                                answers=await sync_to_async(answer_all)(conference, "yes"))
+        assert await communicator.receive_json_from(timeout=3) == {"type": "poll.changed"}
+        await communicator.disconnect()
+    else:
+        assert not connected
+        assert code == (4401 if role == "anonymous" else 4403)
