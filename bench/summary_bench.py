@@ -5,7 +5,7 @@ conferences and 100,000 agreed actions (bulk_create), computes the summary (curr
 previous half year), and prints time and query count; then does the same for a network of
 1,000 cases to show that the query count does not depend on the number of cases.
 
-Run: .venv/bin/python bench/summary_bench.py [--cases 10000]
+Run: .venv/bin/python bench/summary_bench.py [--cases 10000]   (SUMMARY_BENCH_DB=/tmp/other.sqlite3 to move the file)
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-DB_PATH = Path("/tmp/fallkonferenz-summary-bench.sqlite3")
+DB_PATH = Path(os.environ.get("SUMMARY_BENCH_DB", "/tmp/fallkonferenz-summary-bench.sqlite3"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["DATABASE_URL"] = f"sqlite:///{DB_PATH}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
