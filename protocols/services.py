@@ -417,13 +417,13 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
 def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel: str = Channel.PAGE) -> CorrectionProposal:
     """A participant proposes a correction to an item she can read, within the correction window."""
     protocol = _locked_protocol(item.protocol_id)
+    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not policy.is_professional_on_case(actor, protocol.conference.case):
+        raise PermissionDenied(_("You cannot propose a correction to this item."))
     _refuse_final(protocol)
     if protocol.status != Protocol.Status.RELEASED:
         raise ValidationError(_("Corrections can be proposed once the draft is released."))
     if protocol.corrections_until and timezone.localdate() > protocol.corrections_until:
         raise ValidationError(_("The correction window has closed."))
-    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not policy.is_professional_on_case(actor, protocol.conference.case):
-        raise PermissionDenied(_("You cannot propose a correction to this item."))
     text = sanitize.clean_input(proposed_text)
     if not text:
         raise ValidationError({"proposed_text": _("Enter the corrected text.")})

@@ -1,0 +1,179 @@
+"""Permission matrix for protocols, items, agreed actions, their API and the live channel.
+
+Readers of ``world.protocol`` are the case team and the invited parent. The convenor and the
+lead organisation's caseworker (``lead_colleague``) write; everyone else on the team reads.
+Everyone off the case gets 404 (pages, API) or a socket closed with 4404; the anonymous visitor
+the login page (pages), 401/403 (API) or 4401 (socket).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import reverse
+from django.utils import timezone
+
+from conferences.models import Conference
+from protocols.models import Amendment, CorrectionProposal
+from tests.matrix.roles import ROLES, client_for, user_for
+
+URL_NAMES = {
+    "protocols:protocol_open", "protocols:protocol_detail", "protocols:protocol_print", "protocols:item_create",
+    "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
+    "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
+    "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide",
+    "protocols:my_actions", "protocols:action_detail",
+    "protocol-list", "protocol-detail", "protocol-release", "protocol-finalise",
+    "protocol-item-list", "protocol-item-detail",
+    "protocol-amendment-list", "protocol-amendment-detail", "protocol-acknowledgement-list",
+    "agreed-action-list", "agreed-action-detail", "agreed-action-set-status",
+}
+
+WRITERS = {"convenor", "lead_colleague"}
+TEAM = WRITERS | {"counsellor", "midwife"}
+READERS = TEAM | {"parent"}
+# who can read world.item_professionals (and so world.action_counselling): the team
+ACTION_READERS = TEAM
+ACTION_UPDATERS = WRITERS | {"counsellor"}
+
+
+@pytest.fixture
+def extras(world):
+    start = timezone.now() + dt.timedelta(days=100)
+    second = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                       starts_at=start, ends_at=start + dt.timedelta(minutes=60))
+    proposal = CorrectionProposal.objects.create(item=world.item_everyone, author=world.counsellor, proposed_text="Korrektur")
+    amendment = Amendment.objects.create(item=world.item_everyone, author=world.convenor, text="Nachtrag", reason="Test")
+    return {"second": second, "proposal": proposal, "amendment": amendment}
+
+
+def expected(role: str, *, ok_roles: set[str], visible: set[str], ok: int, anonymous: int = 302) -> int:
+    if role == "anonymous":
+        return anonymous
+    if role not in visible:
+        return 404
+    return ok if role in ok_roles else 403
+
+
+def page_cells(world, extras):
+    p, item, action = world.protocol.pk, world.item_everyone.pk, world.action_counselling.pk
+    item_form = {"title": "Neuer Punkt", "text": "x", "audience": "professionals"}
+    return {
+        # name: (method, url, data, ok roles, visible roles, ok status)
+        "protocols:protocol_detail": ("get", reverse("protocols:protocol_detail", args=[p]), None, READERS, READERS, 200),
+        "protocols:protocol_print": ("get", reverse("protocols:protocol_print", args=[p]), None, READERS, READERS, 200),
+        "protocols:protocol_open": ("post", reverse("protocols:protocol_open", args=[extras["second"].pk]), None, WRITERS, TEAM, 302),
+        "protocols:item_create": ("post", reverse("protocols:item_create", args=[p]), item_form, WRITERS, READERS, 302),
+        "protocols:next_review": ("post", reverse("protocols:next_review", args=[p]), {"next_review_on": ""}, WRITERS, READERS, 302),
+        "protocols:parent_summary": ("post", reverse("protocols:parent_summary", args=[p]), {"parent_summary": "Kurz"}, WRITERS, READERS, 302),
+        "protocols:protocol_release": ("post", reverse("protocols:protocol_release", args=[p]), None, WRITERS, READERS, 302),
+        "protocols:protocol_finalise": ("post", reverse("protocols:protocol_finalise", args=[p]), None, WRITERS, READERS, 302),
+        "protocols:protocol_acknowledge": ("post", reverse("protocols:protocol_acknowledge", args=[p]), None, READERS, READERS, 302),
+        "protocols:item_edit": ("get", reverse("protocols:item_edit", args=[item]), None, WRITERS, READERS, 200),
+        "protocols:action_create": ("get", reverse("protocols:action_create", args=[item]), None, WRITERS, READERS, 200),
+        "protocols:item_review": ("post", reverse("protocols:item_review", args=[item]), {"outcome": "done"}, WRITERS, READERS, 302),
+        "protocols:correction_propose": ("post", reverse("protocols:correction_propose", args=[item]), {"proposed_text": "x"}, TEAM, READERS, 302),
+        "protocols:amendment_create": ("post", reverse("protocols:amendment_create", args=[item]), {"text": "x", "reason": "y"}, WRITERS, READERS, 302),
+        "protocols:correction_decide": ("post", reverse("protocols:correction_decide", args=[extras["proposal"].pk]),
+                                        {"decision": "reject", "reason": "nein"}, WRITERS, READERS, 302),
+        "protocols:action_detail": ("get", reverse("protocols:action_detail", args=[action]), None, ACTION_READERS, ACTION_READERS, 200),
+    }
+
+
+PAGE_CELLS = [
+    "protocols:protocol_detail", "protocols:protocol_print", "protocols:protocol_open", "protocols:item_create",
+    "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
+    "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
+    "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide", "protocols:action_detail",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", PAGE_CELLS)
+@pytest.mark.parametrize("role", ROLES)
+def test_protocol_pages(client, world, extras, role, name):
+    method, url, data, ok_roles, visible, ok = page_cells(world, extras)[name]
+    client = client_for(client, world, role)
+    response = getattr(client, method)(url, data or {})
+    assert response.status_code == expected(role, ok_roles=ok_roles, visible=visible, ok=ok), (role, name)
+    if role == "anonymous":
+        assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_action_status_update_page(client, world, role):
+    url = reverse("protocols:action_detail", args=[world.action_counselling.pk])
+    response = client_for(client, world, role).post(url, {"status": "in_progress", "note": "n", "version": 1})
+    assert response.status_code == expected(role, ok_roles=ACTION_UPDATERS, visible=ACTION_READERS, ok=302)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_my_actions_lists_only_what_falls_to_the_user(client, world, role):
+    response = client_for(client, world, role).get(reverse("protocols:my_actions"))
+    if role == "anonymous":
+        assert response.status_code == 302
+        return
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (world.action_counselling.title in body) == (role == "counsellor")
+    assert (world.action_parent.title in body) == (role == "parent")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_protocol_api(client, world, extras, role):
+    client = client_for(client, world, role)
+    p, item, action = world.protocol.pk, world.item_everyone.pk, world.action_counselling.pk
+    api_anonymous = {401, 403}
+
+    def check(response, *, ok_roles, visible, ok):
+        want = expected(role, ok_roles=ok_roles, visible=visible, ok=ok, anonymous=-1)
+        if want == -1:
+            assert response.status_code in api_anonymous
+        else:
+            assert response.status_code == want, (role, response.request["PATH_INFO"], response.content[:200])
+
+    for name in ("protocol-list", "protocol-item-list", "protocol-amendment-list", "protocol-acknowledgement-list", "agreed-action-list"):
+        response = client.get(reverse(name))
+        if role == "anonymous":
+            assert response.status_code in api_anonymous
+        else:
+            assert response.status_code == 200
+    if role != "anonymous":
+        ids = {r["id"] for r in client.get(reverse("protocol-list")).json()["results"]}
+        assert (p in ids) == (role in READERS)
+    check(client.get(reverse("protocol-detail", args=[p])), ok_roles=READERS, visible=READERS, ok=200)
+    check(client.get(reverse("protocol-item-detail", args=[item])), ok_roles=READERS, visible=READERS, ok=200)
+    check(client.get(reverse("protocol-amendment-detail", args=[extras["amendment"].pk])), ok_roles=READERS, visible=READERS, ok=200)
+    check(client.get(reverse("agreed-action-detail", args=[action])), ok_roles=ACTION_READERS, visible=ACTION_READERS, ok=200)
+    check(client.patch(reverse("protocol-item-detail", args=[item]), {"version": world.item_everyone.version, "text": "neu"},
+                       content_type="application/json"), ok_roles=WRITERS, visible=READERS, ok=200)
+    check(client.post(reverse("agreed-action-set-status", args=[action]), {"status": "in_progress"}, content_type="application/json"),
+          ok_roles=ACTION_UPDATERS, visible=ACTION_READERS, ok=200)
+    check(client.post(reverse("protocol-finalise", args=[p])), ok_roles=WRITERS, visible=READERS, ok=400)
+    check(client.post(reverse("protocol-release", args=[p])), ok_roles=WRITERS, visible=READERS, ok=200)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_live_channel(world, role):
+    from django.contrib.auth.models import AnonymousUser
+
+    from config.routing import websocket_urlpatterns
+
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
+    communicator.scope["user"] = user_for(world, role) or AnonymousUser()
+    connected, _ = await communicator.connect()
+    assert connected
+    if role in READERS:
+        hello = await communicator.receive_json_from(timeout=3)
+        assert hello["type"] == "hello"
+        assert hello["can_write"] == (role in WRITERS)
+        await communicator.disconnect()
+    else:
+        closed = await communicator.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": 4401 if role == "anonymous" else 4404}
