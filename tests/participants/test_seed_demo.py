@@ -1,0 +1,136 @@
+"""``manage.py seed_demo``: the demo networks, in every state, created once and only once."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from conferences.models import CASE_REFERENCE_VALIDATOR, Case, Conference, SlotVote
+from participants.models import FamilyMember, Network, NetworkRole, Organisation, OrganisationKind, User
+from permissions.models import AuditEvent
+from protocols.models import AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()
+            if model._meta.label not in {"sessions.Session"}}
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """Seed once for the module inside a transaction that is rolled back at its end; each test
+    runs in its own savepoint within it."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            yield seed()
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(seeded_once, db) -> str:
+    return seeded_once
+
+
+def test_second_run_changes_nothing_and_duplicates_nothing(seeded):
+    before = row_counts()
+    snapshot = {
+        "cases": list(Case.objects.order_by("pk").values()),
+        "actions": list(AgreedAction.objects.order_by("pk").values()),
+        "users": list(User.objects.order_by("pk").values("username", "password", "last_login")),
+    }
+    output = seed()
+    assert row_counts() == before
+    assert list(Case.objects.order_by("pk").values()) == snapshot["cases"]
+    assert list(AgreedAction.objects.order_by("pk").values()) == snapshot["actions"]
+    assert list(User.objects.order_by("pk").values("username", "password", "last_login")) == snapshot["users"]
+    assert "nothing changed" in output
+
+
+def test_it_prints_the_demo_logins_with_their_password(seeded, settings):
+    assert settings.DEMO_PASSWORD in seeded
+    for username in ("anna.becker", "sabine.krueger", "sarah.hs014", "board.mueller", "datenschutz.hs", "admin"):
+        assert re.search(rf"^\s+{re.escape(username)}\s+\S", seeded, re.MULTILINE), username
+        assert User.objects.get(username=username).check_password(settings.DEMO_PASSWORD)
+
+
+def test_the_german_network_is_modelled_on_kreis_heinsberg(seeded):
+    network = Network.objects.get(slug="kreis-heinsberg")
+    names = set(network.organisations.values_list("name", flat=True))
+    for town in ("Erkelenz", "Geilenkirchen", "Heinsberg", "Hückelhoven"):
+        assert f"Jugendamt der Stadt {town}" in names
+    kinds = set(network.organisations.values_list("kind", flat=True))
+    assert {OrganisationKind.YOUTH_WELFARE, OrganisationKind.ADDICTION_COUNSELLING, OrganisationKind.CLINIC,
+            OrganisationKind.GYNAECOLOGY, OrganisationKind.MIDWIFERY, OrganisationKind.PAEDIATRICS,
+            OrganisationKind.EARLY_HELP} <= kinds
+    assert network.organisations.filter(kind=OrganisationKind.ADDICTION_COUNSELLING).count() == 3
+    assert NetworkRole.objects.filter(network=network, role=NetworkRole.Role.BOARD_MEMBER).count() == 2
+    danish = Network.objects.get(slug="region-syddanmark")
+    assert danish.country == "DK" and Organisation.objects.filter(network=danish, name__contains="Mødrehjælpen").exists()
+    for net in (network, danish):
+        assert NetworkRole.objects.filter(network=net, role=NetworkRole.Role.COORDINATOR).exists()
+        assert NetworkRole.objects.filter(network=net, role=NetworkRole.Role.DATA_PROTECTION_OFFICER).exists()
+
+
+def test_cases_exist_in_every_state(seeded):
+    today = timezone.localdate()
+    assert Case.objects.count() >= 12
+    assert Case.objects.filter(status=Case.Status.NEW, conferences__isnull=True).exists()
+    assert Case.objects.filter(status=Case.Status.CLOSED, closed_on__isnull=False).exists()
+    polling = Conference.objects.filter(status=Conference.Status.POLLING)
+    assert polling.exists() and all(c.poll.slots.count() >= 2 for c in polling)
+    assert SlotVote.objects.filter(slot__poll__conference__in=polling).exists()
+    final = Protocol.objects.filter(status=Protocol.Status.FINAL, conference__status=Conference.Status.PROTOCOL_FINAL)
+    assert final.exists()
+    assert set(ProtocolItem.objects.filter(protocol__in=final).values_list("audience", flat=True)) == set(Audience.values)
+    actions = AgreedAction.objects.filter(case__status=Case.Status.ACTIVE)
+    assert actions.filter(status=AgreedAction.Status.DONE).exists()
+    assert actions.filter(status__in=["open", "in_progress"], due_on__lt=today).exists()
+    assert Conference.objects.filter(status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now()).exists()
+
+
+def test_families_are_pseudonymous(seeded):
+    for reference in Case.objects.values_list("reference", flat=True):
+        CASE_REFERENCE_VALIDATOR(reference)
+    for name in FamilyMember.objects.values_list("display_name", flat=True):
+        assert len(name.split()) <= 2 and len(name) <= 12, name  # a first name or initials, no surname
+    parents = User.objects.filter(family_member__isnull=False)
+    assert parents.count() == 2
+    assert all(not p.last_name for p in parents)
+
+
+def test_a_half_year_summary_is_published_for_the_board(seeded):
+    summary = HalfYearSummary.objects.get(network__slug="kreis-heinsberg", status=HalfYearSummary.Status.PUBLISHED)
+    assert summary.figures
+
+
+def test_seeding_is_recorded_in_the_audit_trail_on_the_command_channel(seeded):
+    events = AuditEvent.objects.filter(action="case.create")
+    assert events.count() == Case.objects.count()
+    assert set(events.values_list("channel", flat=True)) == {"command"}
+
+
+@pytest.mark.parametrize(("username", "expected"), [
+    ("anna.becker", "HS-2026-014"),
+    ("sabine.krueger", "Wöchentliche Beratungsgespräche fortführen"),
+    ("sarah.hs014", "Anmeldung in der Krabbelgruppe der Frühen Hilfen"),
+])
+def test_demo_logins_land_on_a_dashboard_with_seeded_data(client, seeded, settings, username, expected):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(User.objects.get(username=username))
+    page = client.get(reverse("dashboard")).content.decode()
+    assert expected in page
