@@ -1,0 +1,103 @@
+"""Settings come from the environment, and production refuses unsafe ones.
+
+Each check runs ``manage.py`` in a fresh subprocess: the settings module treats an imported
+pytest as "testing", a subprocess is as clean as a production start."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_KEY = "p8Zr2-vQx7Lk4nWm9Td3Ys6Hb1Jc5Fg0Ae8Ru2Io7Pu4Ky9Tt3Rr6Ee1Ww5Qq0Zz8Xx2Cc"  # 68 characters
+
+
+def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+                          "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
+    clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'settings-check.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"})
+    clean.update(env)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def production(**extra: str) -> dict[str, str]:
+    return {"DEBUG": "false", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "fallkonferenz.example.org", **extra}
+
+
+def show(tmp_path: Path, expression: str, **env: str):
+    code = f"import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({expression}, default=str))"
+    result = run(["-c", code], tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, **production())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = production()
+    del env["SECRET_KEY"]
+    result = run(["manage.py", "check"], tmp_path, **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key(tmp_path):
+    result = run(["manage.py", "check"], tmp_path, **production(SECRET_KEY="too-short"))
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_development_runs_without_a_secret_key(tmp_path):
+    result = run(["manage.py", "check"], tmp_path, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_malformed_boolean_fails_loudly(tmp_path):
+    result = run(["manage.py", "check"], tmp_path, **production(DEBUG="maybe"))
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_embedded_defaults_are_sqlite_in_memory_layer_console_mail_and_german(tmp_path):
+    env = {"DEBUG": "true"}
+    values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.CHANNEL_LAYERS["default"]["BACKEND"], s.EMAIL_BACKEND, '
+                            's.TIME_ZONE, s.LANGUAGE_CODE, [c for c, _ in s.LANGUAGES], s.TASKS["default"]["BACKEND"]]', **env)
+    assert values == [
+        "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "django.core.mail.backends.console.EmailBackend",
+        "Europe/Berlin", "de", ["de", "da", "en"], "django_tasks.backends.immediate.ImmediateBackend",
+    ]
+
+
+def test_production_services_are_chosen_by_environment_variables(tmp_path):
+    env = production(
+        DATABASE_URL="postgres://fk:secret@db.internal:5432/fallkonferenz",
+        REDIS_URL="redis://cache.internal:6379/1",
+        EMAIL_URL="submission://mailer:pa%24s@smtp.example.org",
+        TASK_BACKEND="database",
+    )
+    values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.DATABASES["default"]["HOST"], '
+                            's.CHANNEL_LAYERS["default"]["BACKEND"], s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], '
+                            's.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.TASKS["default"]["BACKEND"]]', **env)
+    assert values == [
+        "django.db.backends.postgresql", "db.internal", "channels_redis.core.RedisChannelLayer", ["redis://cache.internal:6379/1"],
+        "smtp.example.org", 587, "pa$s", True, "django_tasks_db.DatabaseBackend",
+    ]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("EMAIL_URL", "pigeon://coop", "EMAIL_URL must be"),
+    ("TASK_BACKEND", "celery", "TASK_BACKEND must be"),
+    ("SESSION_IDLE_SECONDS", "ten", "SESSION_IDLE_SECONDS must be an integer"),
+])
+def test_unknown_configuration_values_fail_loudly(tmp_path, name, value, message):
+    result = run(["manage.py", "check"], tmp_path, DEBUG="true", **{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
