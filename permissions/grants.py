@@ -382,3 +382,68 @@ def objects_with_perm(user, codename: str, klass):
     if not policy._is_real_user(user):
         return klass._default_manager.none() if isinstance(klass, type) else klass.none()
     return get_objects_for_user(user, codename, klass=klass, with_superuser=False, accept_global_perms=False)
+
+
+# --- date boundaries (daily) -------------------------------------------------------------------
+
+EXPIRY_STATE_KEY = "consent-windows"
+
+
+def cases_crossing_windows(since, today) -> set[int]:
+    """Cases with an unrevoked consent or an unended legal basis whose validity window opened or
+    closed after ``since`` and on or before ``today``: a window opens on its first day and closes
+    on the day after its last, so ``valid_from``/``invoked_on`` in (since, today] or
+    ``valid_until`` in [since, today - 1]."""
+    import datetime as dt
+
+    from participants.models import Consent, DisclosureBasis
+
+    if since >= today:
+        return set()
+    last_valid = today - dt.timedelta(days=1)
+    ids = set(
+        Consent.objects.filter(revoked_at__isnull=True)
+        .filter(Q(valid_from__gt=since, valid_from__lte=today) | Q(valid_until__gte=since, valid_until__lte=last_valid))
+        .values_list("case_id", flat=True)
+    )
+    ids |= set(
+        DisclosureBasis.objects.filter(ended_at__isnull=True)
+        .filter(Q(invoked_on__gt=since, invoked_on__lte=today) | Q(valid_until__gte=since, valid_until__lte=last_valid))
+        .values_list("case_id", flat=True)
+    )
+    return ids
+
+
+@dataclass
+class ExpiryRun:
+    since: object
+    today: object
+    case_ids: list[int]
+    drift: Drift
+
+
+@transaction.atomic
+def expire_grants(*, today=None, since=None) -> ExpiryRun:
+    """Recompute the grants of exactly the cases whose consent or legal-basis windows crossed a
+    boundary since the last run (yesterday when it never ran, or ``since`` when given), then
+    remember today. Idempotent: a second run on the same day recomputes nothing."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from conferences.models import Case
+    from permissions.models import GrantRefreshState
+
+    today = today or policy._today()
+    state = GrantRefreshState.objects.select_for_update().filter(key=EXPIRY_STATE_KEY).first()
+    if since is None:
+        since = state.last_run_on if state is not None else today - dt.timedelta(days=1)
+    case_ids = sorted(cases_crossing_windows(since, today))
+    drift = Drift()
+    for case in Case.objects.filter(pk__in=case_ids).order_by("pk"):
+        drift.merge(recompute_case(case))
+    if state is None or state.last_run_on < today:
+        GrantRefreshState.objects.update_or_create(
+            key=EXPIRY_STATE_KEY, defaults={"last_run_on": today, "last_run_at": timezone.now()}
+        )
+    return ExpiryRun(since=since, today=today, case_ids=case_ids, drift=drift)

@@ -117,3 +117,13 @@ class LoginSession(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class GrantRefreshState(models.Model):
+    """When the daily refresh of date-bound grants (``manage.py expire_grants``) last ran, so the
+    next run recomputes exactly the cases whose consents or legal bases crossed a window boundary
+    since then, even after missed days."""
+
+    key = models.CharField(max_length=40, primary_key=True)
+    last_run_on = models.DateField()
+    last_run_at = models.DateTimeField()
