@@ -1,0 +1,43 @@
+"""Browser: a parent signs in through the real login form (parents have no second factor) and out again."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB"}
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def test_parent_signs_in_with_the_form_and_signs_out(live_server, page, world, password):
+    page.goto(live_server.url + reverse("dashboard"))
+    page.wait_for_url("**/accounts/login/**")
+    page.get_by_label("Username or e-mail").fill(world.parent.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + reverse("dashboard"))
+    assert page.get_by_role("heading", name="Your family's case").is_visible()
+    assert page.get_by_text(world.case.reference).first.is_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    page.goto(live_server.url + reverse("dashboard"))
+    page.wait_for_url("**/accounts/login/**")
+
+
+def test_a_wrong_password_is_reported_next_to_the_form(live_server, page, world):
+    page.goto(live_server.url + reverse("account_login"))
+    page.get_by_label("Username or e-mail").fill(world.parent.username)
+    page.get_by_label("Password").fill("falsch-falsch-falsch")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
+    assert "/accounts/login/" in page.url
