@@ -6,6 +6,7 @@ nothing leaves through this channel that the page's own policy check did not let
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -31,8 +32,14 @@ def notify_poll_changed(conference_id: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "poll.changed"}
     try:
-        async_to_sync(layer.group_send)(group_name(conference_id), {"type": "poll.changed"})
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(layer.group_send)(group_name(conference_id), message)
+        else:  # called from code that runs inside an event loop's thread
+            loop.create_task(layer.group_send(group_name(conference_id), message))
     except Exception:  # a live update must never undo a committed vote
         logger.warning("Could not notify poll grid of conference %s", conference_id, exc_info=True)
 
