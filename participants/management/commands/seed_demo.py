@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
@@ -476,6 +476,7 @@ def _grants_batch():
 class Command(BaseCommand):
     help = "Create the demo networks (Kreis Heinsberg, Region Syddanmark). Safe to run again: creates only what is missing."
 
+    @no_translations
     def handle(self, *args, **options) -> None:
         seeder = Seeder(timezone.localdate())
         with transaction.atomic(), _grants_batch():
