@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -164,9 +165,12 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
     async def presence_join(self, event: dict) -> None:
         if event["channel"] != self.channel_name:
             self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
-            await self.channel_layer.send(event["channel"], {
-                "type": "presence.here", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
-            })
+            try:
+                await self.channel_layer.send(event["channel"], {
+                    "type": "presence.here", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
+                })
+            except ChannelFull:  # presence is best effort; a crowded newcomer still gets the later joins
+                pass
         await self._send_presence()
 
     async def presence_here(self, event: dict) -> None:
