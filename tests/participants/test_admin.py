@@ -1,0 +1,47 @@
+"""The technical admin configures networks, organisations, users and roles, and reads no case content."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_index_offers_configuration_only(client, world):
+    client.force_login(world.admin)
+    page = client.get("/admin/").content.decode()
+    for path in ("/admin/participants/network/", "/admin/participants/organisation/", "/admin/participants/user/",
+                 "/admin/participants/membership/", "/admin/participants/networkrole/"):
+        assert path in page
+    for forbidden in ("/admin/conferences/", "/admin/protocols/", "/admin/participants/consent/",
+                      "/admin/participants/familymember/", "/admin/permissions/"):
+        assert forbidden not in page
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/conferences/case/", "/admin/participants/familymember/", "/admin/participants/consent/",
+    "/admin/protocols/protocolitem/", "/admin/protocols/agreedaction/",
+])
+def test_case_content_is_not_reachable_in_the_admin(client, world, path):
+    client.force_login(world.admin)
+    assert client.get(path).status_code == 404
+
+
+def test_organisations_are_searchable_and_filtered_by_network(client, world):
+    client.force_login(world.admin)
+    page = client.get("/admin/participants/organisation/", {"q": "Sucht"}).content.decode()
+    assert world.counselling.name in page and world.youth_welfare.name not in page
+    page = client.get("/admin/participants/organisation/", {"network__id__exact": world.other_network.pk}).content.decode()
+    assert world.foreign_org.name in page and world.counselling.name not in page
+
+
+def test_memberships_are_filtered_by_role(client, world):
+    client.force_login(world.admin)
+    response = client.get("/admin/participants/membership/", {"role__exact": "counsellor"})
+    shown = {m.user.username for m in response.context["cl"].result_list}
+    assert shown == {world.counsellor.username}
+
+
+def test_professionals_cannot_enter_the_admin(client, world):
+    client.force_login(world.convenor)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
