@@ -123,3 +123,65 @@ def family_member_add(
     audit.record(actor, action="family_member.add", obj=member, case_id=case.pk, channel=channel,
                  detail={"relation": relation})
     return member
+
+
+def _free_username(base: str) -> str:
+    base = (base or "parent")[:140]
+    candidate, number = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+def _send_account_link(user: User, reference: str) -> None:
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+
+    path = reverse("account_reset_password_from_key",
+                   kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        subject = _("Your access to Fallkonferenz")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "your caseworker has set up an account for you, so that you can see your invitations, the parts of the "
+            "protocol meant for you and what was agreed (case %(reference)s).\n\n"
+            "Your user name: %(username)s\n"
+            "Choose your password here (the link works once):\n%(url)s\n\n"
+            "If you did not expect this message, please tell your caseworker."
+        ) % {"name": user.first_name or user.username, "reference": reference, "username": user.username,
+             "url": settings.SITE_URL + path}
+    send_mail(subject, body, None, [user.email])
+
+
+@transaction.atomic
+def family_member_account_create(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE) -> User:
+    """Give a parent an account linked to her family member record and e-mail her a one-time
+    link to choose her password (no password is ever chosen or seen by the caseworker).
+
+    Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
+    and has an e-mail address. The e-mail is sent after commit."""
+    case = member.case
+    _require_convenor(actor, case)
+    if member.relation not in FamilyMember.PARENT_RELATIONS:
+        raise ValidationError(_("Only a parent or guardian can get an account."))
+    if member.user_id is not None:
+        raise ValidationError(_("This person already has an account."))
+    if not member.email:
+        raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
+    from django.utils.text import slugify
+
+    user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{case.reference.lower()}"),
+                email=member.email, first_name=member.display_name[:150])
+    user.set_unusable_password()
+    user.save()
+    member.user = user
+    member.save(update_fields=["user"])
+    audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
+                 detail={"user": user.pk})
+    transaction.on_commit(lambda: _send_account_link(user, case.reference))
+    return user

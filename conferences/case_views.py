@@ -123,3 +123,20 @@ def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(member)s was added to the family.") % {"member": member})
             return redirect("conferences:case_detail", pk=case.pk)
     return render(request, "conferences/case_family_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    try:
+        user = services.family_member_account_create(request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("An account %(username)s was created; the sign-in link was sent to %(email)s.")
+                         % {"username": user.username, "email": user.email})
+    return redirect("conferences:case_detail", pk=case.pk)

@@ -185,3 +185,40 @@ def test_api_case_detail_lists_active_team_and_family(client, world):
 def test_api_detail_of_a_non_number_is_404(client, world):
     client.force_login(world.convenor)
     assert client.get("/api/cases/abc/").status_code == 404
+
+
+def test_convenor_gives_a_parent_an_account_and_she_sets_her_own_password(client, world, django_capture_on_commit_callbacks, settings):
+    import re
+
+    from django.core import mail
+
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="Jan",
+                                         email="jan@example.org")
+    client.force_login(world.convenor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("conferences:case_family_account", args=[world.case.pk, father.pk]))
+    assert response.status_code == 302
+    father.refresh_from_db()
+    assert father.user is not None and not father.user.has_usable_password()
+    assert AuditEvent.objects.filter(action="family_member.account_create", case=world.case).exists()
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["jan@example.org"]
+    body = mail.outbox[0].body
+    assert world.case.reference in body and father.user.username in body
+    link = re.search(re.escape(settings.SITE_URL) + r"(/accounts/password/reset/key/\S+/)", body).group(1)
+
+    client.logout()
+    form_page = client.get(link, follow=True)
+    action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else link
+    client.post(action, {"password1": "vater-passwort-2026", "password2": "vater-passwort-2026"})
+    assert client.login(username=father.user.username, password="vater-passwort-2026")
+    assert world.case.reference in client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_child_or_a_parent_without_e_mail_gets_no_account(world):
+    with pytest.raises(ValidationError):
+        case_services.family_member_account_create(world.convenor, member=world.expected_child)
+    no_mail = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="O.")
+    with pytest.raises(ValidationError):
+        case_services.family_member_account_create(world.convenor, member=no_mail)
+    with pytest.raises(ValidationError):
+        case_services.family_member_account_create(world.convenor, member=world.mother)  # has one already

@@ -15,6 +15,7 @@ URL_NAMES = {
     "conferences:case_team_add",
     "conferences:case_team_remove",
     "conferences:case_family_add",
+    "conferences:case_family_account",
     "case-list",
     "case-detail",
 }
@@ -116,6 +117,18 @@ def test_case_family_add(client, world, role):
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
     assert world.case.family_members.filter(display_name="P.").exists() == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_family_account(client, world, role):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="J.",
+                                         email="father@example.org")
+    url = reverse("conferences:case_family_account", args=[world.case.pk, father.pk])
+    response = client_for(client, world, role).post(url)
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    father.refresh_from_db()
+    assert (father.user_id is not None) == (role in CONVENORS)
 
 
 @pytest.mark.parametrize("role", ROLES)
