@@ -12,6 +12,12 @@ pytestmark = pytest.mark.django_db
 WITHHELD = "may be withheld"
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Assertions read English msgids; the German catalogue is the default language."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def test_each_reader_sees_exactly_her_items_and_the_withheld_note(world, login):
     url = reverse("protocols:protocol_detail", args=[world.protocol.pk])
     page = login(world.midwife).get(url).content.decode()
