@@ -69,6 +69,14 @@ def _attendee(invitation: Invitation, email: str, *, method: str) -> vCalAddress
     return address
 
 
+def _report_due(conference: Conference, invitation: Invitation, method: str) -> str:
+    """The due date of the written report asked from the invitee's organisation, if any."""
+    if method != REQUEST or not invitation.organisation_id or invitation.family_member_id:
+        return ""
+    report = conference.reports.filter(organisation_id=invitation.organisation_id, submitted_at__isnull=True).first()
+    return formats.date_format(report.due_on, "DATE_FORMAT") if report else ""
+
+
 def build_calendar(conference: Conference, invitation: Invitation, email: str, *, method: str, now: dt.datetime) -> bytes:
     if method not in METHODS:
         raise ValueError(method)
@@ -106,6 +114,7 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "access_needs": ical.one_line(conference.access_needs),
             "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
             "is_parent": bool(invitation.family_member_id),
+            "report_due": _report_due(conference, invitation, method),
         }
         text = render_to_string("conferences/email/invitation.txt", context)
         html = render_to_string("conferences/email/invitation.html", context)

@@ -6,6 +6,8 @@ import pytest
 @pytest.fixture(autouse=True)
 def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Assertions read English msgids; pages and mails follow LANGUAGE_CODE (German by default).
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

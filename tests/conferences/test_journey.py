@@ -130,3 +130,13 @@ def test_the_invitation_names_no_family_member_and_no_diagnosis(world, committed
         assert "Jacqueline" not in raw
         assert "Sucht" not in raw.replace("Suchtberatung", "")
         assert world.case.reference in message.subject
+
+
+def test_an_asked_organisation_reads_the_report_due_date_in_its_invitation(world, committed):
+    conference = convene(world)
+    with committed():
+        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.first())
+    counsellor_mail = next(m for m in mail.outbox if m.to == [world.counsellor.email])
+    convenor_mail = next(m for m in mail.outbox if m.to == [world.convenor.email])
+    assert "written report" in counsellor_mail.body
+    assert "written report" not in convenor_mail.body  # the lead organisation is not asked
