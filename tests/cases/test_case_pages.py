@@ -222,3 +222,14 @@ def test_a_child_or_a_parent_without_e_mail_gets_no_account(world):
         case_services.family_member_account_create(world.convenor, member=no_mail)
     with pytest.raises(ValidationError):
         case_services.family_member_account_create(world.convenor, member=world.mother)  # has one already
+
+
+def test_case_page_links_conferences_consents_and_planning(client, world):
+    client.force_login(world.convenor)
+    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    assert reverse("conferences:conference_detail", args=[world.conference.pk]) in page
+    assert reverse("participants:case_consents", args=[world.case.pk]) in page
+    assert reverse("conferences:conference_create", args=[world.case.pk]) in page
+    client.force_login(world.counsellor)
+    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    assert reverse("conferences:conference_create", args=[world.case.pk]) not in page
