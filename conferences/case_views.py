@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +16,9 @@ from conferences import case_services as services
 from conferences.case_forms import CaseOpenForm, FamilyMemberAddForm, TeamMemberAddForm
 from conferences.models import Case
 from permissions import policy
+
+
+CASES_PER_PAGE = 50
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -31,8 +35,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in {None, *Case.Status.values}:
         status = None
+    page = Paginator(selectors.cases_for_list(request.user, status=status), CASES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "conferences/case_list.html", {
-        "cases": selectors.cases_for_list(request.user, status=status),
+        "cases": page.object_list,
+        "page": page,
         "status": status,
         "statuses": Case.Status.choices,
         "may_open": selectors.caseworker_organisations(request.user).exists(),

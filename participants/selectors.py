@@ -17,6 +17,7 @@ DASHBOARD_LIMIT = 20
 class Dashboard:
     roles: Roles
     led_cases: list = field(default_factory=list)
+    led_cases_more: bool = False
     upcoming_conferences: list = field(default_factory=list)
     open_actions: list = field(default_factory=list)
     overdue_actions: list = field(default_factory=list)
@@ -80,13 +81,14 @@ def dashboard_for_user(user) -> Dashboard:
         board.open_actions = open_actions_for_professional(user)
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
     if roles.is_caseworker:
-        board.led_cases = list(
+        led = list(
             policy.cases_for_user(user)
             .filter(lead_caseworker=user)
             .exclude(status=Case.Status.CLOSED)
             .select_related("lead_organisation")
-            .order_by("reference")
+            .order_by("next_review_on", "reference")[: DASHBOARD_LIMIT + 1]
         )
+        board.led_cases, board.led_cases_more = led[:DASHBOARD_LIMIT], len(led) > DASHBOARD_LIMIT
         board.case_overdue_actions = overdue_actions_of_led_cases(user)
     if roles.is_parent:
         board.parent_case = (

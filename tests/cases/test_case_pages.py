@@ -233,3 +233,16 @@ def test_case_page_links_conferences_consents_and_planning(client, world):
     client.force_login(world.counsellor)
     page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
     assert reverse("conferences:conference_create", args=[world.case.pk]) not in page
+
+
+def test_a_long_case_list_is_paginated(client, world):
+    for number in range(60):
+        case = Case.objects.create(network=world.network, reference=f"KT-2025-{number:03d}", lead_organisation=world.youth_welfare,
+                                   lead_caseworker=world.lead_colleague)
+        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.lead_colleague)
+    client.force_login(world.lead_colleague)
+    first = client.get(reverse("conferences:case_list"))
+    assert len(first.context["cases"]) == 50
+    assert "62 cases you may open" in first.content.decode()
+    second = client.get(reverse("conferences:case_list"), {"page": 2})
+    assert len(second.context["cases"]) == 12
