@@ -19,6 +19,17 @@ def world(db) -> World:
         return build_world()
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks(settings):
+    """The product speaks German by default; tests assert English msgids unless they switch
+    language themselves (tests/test_translations.py does)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
