@@ -4,6 +4,7 @@ Each check runs ``manage.py`` in a fresh subprocess: the settings module treats 
 pytest as "testing", a subprocess is as clean as a production start."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,8 @@ PRODUCTION_KEY = "p8Zr2-vQx7Lk4nWm9Td3Ys6Hb1Jc5Fg0Ae8Ru2Io7Pu4Ky9Tt3Rr6Ee1Ww5Qq0
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-                          "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
+                          "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # the browser tests' conftest sets it in this process
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'settings-check.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"})
     clean.update(env)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
