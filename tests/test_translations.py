@@ -278,6 +278,23 @@ def test_every_string_wrapped_in_the_source_has_a_translation(language):
 
 # --- at run time --------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def _product_default_language(_english_unless_a_test_asks, settings):
+    """tests/conftest.py makes other tests speak English; here the product's own default holds."""
+    import config.settings as project_settings
+
+    settings.LANGUAGE_CODE = project_settings.LANGUAGE_CODE
+    with translation.override(None):
+        yield
+
+
+def test_the_product_speaks_german_by_default():
+    import config.settings as project_settings
+
+    assert project_settings.LANGUAGE_CODE == "de"
+    assert [code for code, _name in project_settings.LANGUAGES] == ["de", "da", "en"]
+
+
 @pytest.mark.parametrize(("language", "expected"), [
     ("de", ["Anmelden", "Fall", "Schweigepflichtentbindungen", "Vereinbarungen", "Halbjahresberichte"]),
     ("da", ["Log ind", "Sag", "Samtykker", "Aftaler", "Halvårsrapporter"]),
