@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ProtocolsConfig(AppConfig):
     name = "protocols"
     verbose_name = _("Protocols")
+
+    def ready(self) -> None:
+        from protocols import signals
+
+        signals.connect()

@@ -3,9 +3,16 @@
 Authenticates in ``connect`` (4401 anonymous; 4404 missing or invisible protocol), joins the
 protocol's group, keeps a presence list, validates every incoming message against a small
 schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
-every outgoing item through ``permissions.policy`` for THIS socket's user: group events carry
-only ids, and the item is re-read for her before anything is sent. An item she can no longer
-read is announced as ``item_removed`` (only if she had it), never sent.
+every outgoing item through ``permissions.policy`` for THIS socket's user.
+
+Group events (``protocols.live``) carry the item with its audience; the socket decides from
+what it cached at connect (her organisations, whether she is a professional on the case or a
+parent) and asks the policy — one query — only for a restricted item she might read through a
+consent or a legal basis. An item she can no longer read is announced as ``item_removed``
+(only if she had it), never sent. ``access.changed`` (consent revoked or recorded, legal basis,
+team, membership) makes her socket re-read her visible items in one query: ``item_removed`` for
+those she lost, ``item_added`` for those she gained; a socket whose user may no longer open the
+protocol is closed with 4403.
 """
 from __future__ import annotations
 
@@ -16,11 +23,13 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
+from permissions import policy
 from permissions.audit import Channel
 from protocols import selectors, services
-from protocols.models import Audience
+from protocols.models import Audience, ProtocolItem
 
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -79,6 +88,9 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         self.group = None
         self.seen: set[int] = set()
         self.presence: dict[str, dict] = {}
+        self.org_ids: set[int] = set()
+        self.is_professional = self.is_parent = self.allowed = False
+        self.case_id = None
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -142,11 +154,35 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
 
         return await self._write(_update, ok_type="item_saved")
 
-    # --- group events (each re-checked for this socket's user) ------------------------------
+    # --- group events (each decided for this socket's user) ----------------------------------
+
+    def _may_read(self, event: dict) -> bool | None:
+        """Decide from the event and this socket's cached access; None when only the policy can
+        tell (a restricted item she might read through a consent or a legal basis)."""
+        if not (self.is_professional or self.is_parent):
+            return False
+        audience = event["audience"]
+        if audience == Audience.EVERYONE:
+            return True
+        if not self.is_professional:
+            return False
+        if audience == Audience.PROFESSIONALS:
+            return True
+        if event.get("holding_organisation") in self.org_ids:
+            return True
+        if not self.org_ids.intersection(event.get("restricted_to") or ()):
+            return False
+        return None
 
     async def item_changed(self, event: dict) -> None:
         item_id = event["item_id"]
-        payload = await self._visible_item(item_id)
+        if "item" in event:
+            visible = self._may_read(event)
+            if visible is None:
+                visible = await self._item_visible(item_id)
+            payload = event["item"] if visible else None
+        else:  # an event without payload (older sender): read it for this user
+            payload = await self._visible_item(item_id)
         if payload is None:
             if item_id in self.seen:
                 self.seen.discard(item_id)
@@ -155,12 +191,41 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         self.seen.add(item_id)
         await self.send_json({"type": "item", "item": payload})
 
+    async def action_changed(self, event: dict) -> None:
+        """An agreed action changed: forwarded if she may see it (``policy.actions_for_user``:
+        in an item she may read, or it falls to her or her organisation, or to her as a parent)."""
+        visible = (
+            event["item_id"] in self.seen
+            or (self.is_parent and event.get("responsible_parent_user") == self.user.pk)
+            or (self.is_professional and (event.get("responsible_user") == self.user.pk
+                                          or event.get("responsible_organisation") in self.org_ids))
+        )
+        if not visible and event["protocol_id"] != self.protocol_id:  # agreed in another conference's item
+            visible = await self._action_visible(event["action_id"])
+        if visible:
+            await self.send_json({"type": "action", "item": event["item_id"], "protocol": event["protocol_id"],
+                                  "action": event["action"]})
+
     async def protocol_changed(self, event: dict) -> None:
-        payload = await self._protocol_state()
+        payload = event.get("protocol") if self.allowed else None
+        if payload is None:
+            payload = await self._protocol_state()
         if payload is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.send_json({"type": "protocol", "protocol": payload})
+
+    async def access_changed(self, event: dict) -> None:
+        """Consent, legal basis, team or membership changed: re-read what she may see now."""
+        result = await self._reread_access()
+        if result is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        removed, added = result
+        for item_id in removed:
+            await self.send_json({"type": "item_removed", "item": item_id})
+        for payload in added:
+            await self.send_json({"type": "item_added", "item": payload})
 
     async def presence_join(self, event: dict) -> None:
         if event["channel"] != self.channel_name:
@@ -194,8 +259,48 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         protocol = selectors.get_protocol_for_user(self.user, self.protocol_id, channel=Channel.WEBSOCKET)
         items = [selectors.item_payload(i) for i in selectors.items_for_user(self.user, protocol=protocol)]
         self.seen = {i["id"] for i in items}
+        self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
                 "can_write": services.can_write_items(self.user, protocol)}
+
+    def _cache_access(self, case_id: int) -> None:
+        """Remember who this socket's user is for the case, so that most events need no query.
+        Refreshed on every ``access.changed`` (the only way these can change)."""
+        self.case_id = case_id
+        self.org_ids = set(policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
+        self.is_professional = policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
+        self.is_parent = policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
+        self.allowed = True
+
+    @database_sync_to_async
+    def _reread_access(self) -> tuple[list[int], list[dict]] | None:
+        """One query for the item ids she may read now and whether she may still open the
+        protocol; the payloads of gained items only when there are some."""
+        allowed = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id)
+        rows = list(
+            ProtocolItem.objects.filter(protocol_id=self.protocol_id)
+            .annotate(visible=Exists(policy.protocol_items_for_user(self.user).filter(pk=OuterRef("pk"))),
+                      allowed=Exists(allowed))
+            .values_list("pk", "visible", "allowed")
+        )
+        if not (rows[0][2] if rows else allowed.exists()):
+            self.allowed = False
+            return None
+        self._cache_access(self.case_id)
+        visible = {pk for pk, is_visible, _ in rows if is_visible}
+        removed = sorted(self.seen - visible)
+        gained = visible - self.seen
+        added = [selectors.item_payload(i) for i in selectors.items_for_user(self.user).filter(pk__in=gained)] if gained else []
+        self.seen = visible
+        return removed, added
+
+    @database_sync_to_async
+    def _action_visible(self, action_id: int) -> bool:
+        return policy.actions_for_user(self.user).filter(pk=action_id).exists()
+
+    @database_sync_to_async
+    def _item_visible(self, item_id: int) -> bool:
+        return policy.protocol_items_for_user(self.user).filter(pk=item_id).exists()
 
     @database_sync_to_async
     def _protocol_state(self) -> dict | None:

@@ -12,8 +12,6 @@ import datetime as dt
 import logging
 from typing import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
@@ -24,7 +22,7 @@ from conferences.models import Case, CaseTeamMember, Conference
 from participants.models import FamilyMember, Membership, Organisation
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols import sanitize
+from protocols import live, sanitize
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -46,20 +44,27 @@ class VersionConflict(ValidationError):
 # --- helpers --------------------------------------------------------------------------------
 
 def group_name(protocol_id: int) -> str:
-    return f"protocol.{protocol_id}"
+    return live.group_name(protocol_id)
 
 
 def send_event_on_commit(protocol_id: int, event: dict) -> None:
-    """Queue a live event for everyone connected to the protocol, after the transaction commits."""
+    """Queue a live event for everyone connected to the protocol, after the transaction commits.
+    ``item.changed`` and ``protocol.changed`` are completed with what the sockets need to decide
+    for their users without asking the database again (see ``protocols.live``)."""
+    if event["type"] == "item.changed":
+        live.item_changed_on_commit(protocol_id, event["item_id"])
+        return
 
     def _send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group_name(protocol_id), event)
-        except Exception:  # a lost live event must never undo a saved change
-            logger.exception("Could not send live event for protocol %s", protocol_id)
+        payload = dict(event)
+        if event["type"] == "protocol.changed":
+            from protocols.selectors import protocol_payload
+
+            protocol = Protocol.objects.filter(pk=protocol_id).first()
+            if protocol is None:
+                return
+            payload["protocol"] = protocol_payload(protocol)
+        live.send_to_protocols([protocol_id], payload)
 
     transaction.on_commit(_send)
 
@@ -346,6 +351,7 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
     ProtocolItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
     _audit(actor, "protocol.action.create", action, protocol, channel, item=item.pk)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    live.action_changed_on_commit(action.pk)
     return action
 
 
@@ -370,6 +376,7 @@ def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", ch
     item.refresh_from_db()
     _audit(actor, "protocol.action.review", item, protocol, channel, reviewed_action=action.pk, outcome=outcome)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
+    live.action_changed_on_commit(action.pk)
     return item
 
 
@@ -561,6 +568,7 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     record(actor, action="protocol.action.status", obj=action, case_id=action.case_id, channel=channel,
            detail={"status": status})
     send_event_on_commit(action.item.protocol_id, {"type": "item.changed", "item_id": action.item_id})
+    live.action_changed_on_commit(action.pk)
     return action
 
 

@@ -44,7 +44,9 @@
     var body = el("tbody");
     actions.forEach(function (a) {
       var row = el("tr");
-      [a.title, a.responsible, a.due_on, a.status_label].forEach(function (value) { row.appendChild(el("td", null, value)); });
+      row.setAttribute("data-action-id", a.id);
+      [a.title, a.responsible, a.due_on].forEach(function (value) { row.appendChild(el("td", null, value)); });
+      row.appendChild(el("td", "action-status", a.status_label));
       body.appendChild(row);
     });
     table.appendChild(body);
@@ -90,6 +92,13 @@
     } else if (oldTable) { oldTable.remove(); }
   }
 
+  function updateAction(action) {
+    document.querySelectorAll('tr[data-action-id="' + action.id + '"] .action-status').forEach(function (cell) {
+      cell.textContent = action.status_label;
+    });
+    say(action.title + ": " + action.status_label);
+  }
+
   function remove(id) {
     var li = document.getElementById("item-" + id);
     if (li) { li.remove(); }
@@ -120,7 +129,9 @@
         break;
       case "sync": applyAll(message.items, message.removed); break;
       case "item": upsert(message.item); break;
+      case "item_added": upsert(message.item); break;
       case "item_removed": remove(message.item); break;
+      case "action": updateAction(message.action); break;
       case "presence": showPresence(message.people); break;
       case "protocol":
         var status = document.getElementById("protocol-status");

@@ -1,0 +1,135 @@
+"""Events for the live protocol channel, sent after the transaction commits.
+
+Three kinds leave this module:
+
+* ``item.changed`` carries the item's payload and what decides who may read it (audience,
+  holding organisation, restricted-to organisations), computed ONCE by the sender; each socket
+  decides for its own user in memory for the cheap cases and asks the policy (one query) only
+  for a restricted item she might read through a consent or a legal basis.
+* ``action.changed`` carries an agreed action and who it falls to; it goes to every protocol of
+  the case (the action may be reviewed in a later conference), and each socket forwards it only
+  if ``permissions.policy.actions_for_user`` lets her see it.
+* ``access.changed`` carries nothing: consent, legal basis, team or membership changed, so every
+  socket of the case re-reads what its user may see (ARCHITECTURE rule 4: revocation takes
+  effect at once in the live channel too).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def group_name(protocol_id: int) -> str:
+    return f"protocol.{protocol_id}"
+
+
+def send_to_protocols(protocol_ids, event: dict) -> None:
+    """Send now (callers run this after commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    for protocol_id in protocol_ids:
+        try:
+            if loop is None:
+                async_to_sync(layer.group_send)(group_name(protocol_id), event)
+            else:  # called from code that runs inside an event loop's thread
+                loop.create_task(layer.group_send(group_name(protocol_id), event))
+        except Exception:  # a lost live event must never undo a saved change
+            logger.exception("Could not send live event %s for protocol %s", event.get("type"), protocol_id)
+
+
+def _case_protocol_ids(case_id: int) -> list[int]:
+    from protocols.models import Protocol
+
+    return list(Protocol.objects.filter(conference__case_id=case_id).values_list("pk", flat=True))
+
+
+def item_event(item_id: int) -> dict | None:
+    """The ``item.changed`` event for one item, read without a user filter: the receiving socket
+    filters. Four queries, whatever the number of sockets."""
+    from protocols import selectors
+    from protocols.models import ProtocolItem
+
+    item = (
+        ProtocolItem.objects.filter(pk=item_id)
+        .select_related("protocol")
+        .prefetch_related("restricted_to", "amendments__author", "actions__responsible_user",
+                          "actions__responsible_organisation", "actions__responsible_family_member")
+        .first()
+    )
+    if item is None:
+        return None
+    return {
+        "type": "item.changed", "item_id": item.pk, "audience": item.audience,
+        "holding_organisation": item.holding_organisation_id,
+        "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
+        "item": selectors.item_payload(item),
+    }
+
+
+def action_event(action_id: int) -> tuple[int, dict] | None:
+    """(case id, ``action.changed`` event) for one action."""
+    from protocols import selectors
+    from protocols.models import AgreedAction
+
+    action = (
+        AgreedAction.objects.filter(pk=action_id)
+        .select_related("item", "responsible_user", "responsible_organisation", "responsible_family_member")
+        .first()
+    )
+    if action is None:
+        return None
+    return action.case_id, {
+        "type": "action.changed", "action_id": action.pk, "item_id": action.item_id,
+        "protocol_id": action.item.protocol_id,
+        "responsible_user": action.responsible_user_id,
+        "responsible_organisation": action.responsible_organisation_id,
+        "responsible_parent_user": action.responsible_family_member.user_id if action.responsible_family_member_id else None,
+        "action": selectors.action_payload(action),
+    }
+
+
+def item_changed_on_commit(protocol_id: int, item_id: int) -> None:
+    def _send() -> None:
+        event = item_event(item_id)
+        if event is not None:
+            send_to_protocols([protocol_id], event)
+
+    transaction.on_commit(_send)
+
+
+def action_changed_on_commit(action_id: int) -> None:
+    """Tell every protocol of the action's case (the one it was agreed in, later reviews)."""
+
+    def _send() -> None:
+        found = action_event(action_id)
+        if found is not None:
+            case_id, event = found
+            send_to_protocols(_case_protocol_ids(case_id), event)
+
+    transaction.on_commit(_send)
+
+
+def access_changed_on_commit(*case_ids: int | None) -> None:
+    """After commit, every socket on a protocol of these cases re-reads what its user may see."""
+    ids = sorted({c for c in case_ids if c})
+    if not ids:
+        return
+
+    def _send() -> None:
+        from protocols.models import Protocol
+
+        protocol_ids = Protocol.objects.filter(conference__case_id__in=ids).values_list("pk", flat=True)
+        send_to_protocols(list(protocol_ids), {"type": "access.changed"})
+
+    transaction.on_commit(_send)

@@ -1,0 +1,45 @@
+"""Tell the live protocol channel when what someone may see has changed.
+
+Consent, legal bases, the case team, memberships, invitations and parents' accounts decide
+what a socket may show (``permissions.policy``). Whatever writes them — the participants' and
+cases' services, the admin, an expiry run — the sockets of the affected cases get an
+``access.changed`` event after the commit and re-read their user's items. Receivers live here
+(like the grants' in ``permissions.signals``) so that no writer can forget the live channel.
+"""
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from protocols.live import access_changed_on_commit
+
+
+def connect() -> None:
+    """Called from ``ProtocolsConfig.ready``."""
+    from conferences.models import CaseTeamMember, Invitation
+    from participants.models import Consent, DisclosureBasis, FamilyMember, Membership
+
+    def by_case_id(sender, instance, **kwargs):
+        access_changed_on_commit(instance.case_id)
+
+    def by_orgs(sender, instance, action, **kwargs):
+        if action in {"post_add", "post_remove", "post_clear"} and not kwargs.get("reverse"):
+            access_changed_on_commit(instance.case_id)
+
+    def invitation_changed(sender, instance, **kwargs):
+        from conferences.models import Conference
+
+        access_changed_on_commit(Conference.objects.filter(pk=instance.conference_id).values_list("case_id", flat=True).first())
+
+    def membership_changed(sender, instance, **kwargs):
+        from permissions import grants
+
+        access_changed_on_commit(*grants.cases_touching(user_ids=[instance.user_id], org_ids=[instance.organisation_id]))
+
+    uid = "protocols.live"
+    for signal in (post_save, post_delete):
+        for model in (Consent, DisclosureBasis, CaseTeamMember, FamilyMember):
+            signal.connect(by_case_id, sender=model, dispatch_uid=f"{uid}.{model.__name__}.{id(signal)}", weak=False)
+        signal.connect(membership_changed, sender=Membership, dispatch_uid=f"{uid}.membership.{id(signal)}", weak=False)
+    post_save.connect(invitation_changed, sender=Invitation, dispatch_uid=f"{uid}.invitation", weak=False)
+    for model in (Consent, DisclosureBasis):
+        m2m_changed.connect(by_orgs, sender=model.to_organisations.through, dispatch_uid=f"{uid}.{model.__name__}.orgs", weak=False)

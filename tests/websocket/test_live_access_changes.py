@@ -1,0 +1,105 @@
+"""The live channel follows access at once: revoked or new consent, removed team members, and
+agreed actions that change while the protocol is open."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from conferences import case_services
+from conferences.models import CaseTeamMember
+from participants import services as participant_services
+from participants.models import InformationCategory
+from protocols import services
+from tests.websocket.test_live_protocol import assert_no_item_message, open_socket, receive_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def assert_no_message_of(communicator, kinds):
+    while not await communicator.receive_nothing(timeout=0.3):
+        message = await communicator.receive_json_from()
+        assert message["type"] not in kinds, message
+
+
+async def test_a_revoked_consent_removes_the_restricted_item_from_the_counsellors_screen(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    hello = await receive_until(counsellor, "hello")
+    assert world.item_restricted.pk in [i["id"] for i in hello["items"]]
+
+    await database_sync_to_async(participant_services.consent_revoke)(world.parent, consent=world.consent)
+
+    assert await receive_until(counsellor, "item_removed") == {"type": "item_removed", "item": world.item_restricted.pk}
+    await assert_no_message_of(counsellor, {"item_removed", "item_added"})  # the other items stay
+    await counsellor.disconnect()
+
+
+async def test_a_new_consent_brings_the_restricted_item_to_the_midwife_at_once(world):
+    midwife = await open_socket(world.midwife, world.protocol.pk)
+    parent = await open_socket(world.parent, world.protocol.pk)
+    assert world.item_restricted.pk not in [i["id"] for i in (await receive_until(midwife, "hello"))["items"]]
+    await receive_until(parent, "hello")
+    today = timezone.localdate()
+
+    await database_sync_to_async(participant_services.consent_record)(
+        world.convenor, case=world.case, given_by=world.mother, from_organisation=world.youth_welfare,
+        to_organisations=[world.midwifery], categories=[InformationCategory.PARENTING_CHILD_WELFARE],
+        valid_from=today, valid_until=today + dt.timedelta(days=30),
+    )
+
+    added = await receive_until(midwife, "item_added")
+    assert added["item"]["id"] == world.item_restricted.pk
+    assert added["item"]["title"] == world.item_restricted.title
+    await assert_no_message_of(parent, {"item_added", "item"})
+    await midwife.disconnect()
+    await parent.disconnect()
+
+
+async def test_a_removed_team_member_is_disconnected_with_4403(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    member = await database_sync_to_async(CaseTeamMember.objects.get)(case=world.case, user=world.counsellor)
+
+    await database_sync_to_async(case_services.case_team_member_remove)(world.convenor, member=member)
+
+    while (message := await counsellor.receive_output(timeout=2))["type"] != "websocket.close":
+        assert "Vertraulich" not in str(message)
+    assert message["code"] == 4403
+
+
+async def test_an_action_status_change_reaches_whoever_may_see_it_and_nobody_else(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    parent = await open_socket(world.parent, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    await receive_until(parent, "hello")
+
+    await database_sync_to_async(services.action_update_status)(
+        world.counsellor, action=world.action_counselling, status="in_progress", note="Erstgespräch vereinbart",
+    )
+
+    update = await receive_until(convenor, "action")
+    assert update["action"]["id"] == world.action_counselling.pk
+    assert update["action"]["status"] == "in_progress"
+    await assert_no_message_of(parent, {"action", "item"})  # a professionals-only action
+    await convenor.disconnect()
+    await parent.disconnect()
+
+
+async def test_a_new_action_in_a_restricted_item_reaches_the_counsellor_but_not_the_midwife(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    midwife = await open_socket(world.midwife, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    await receive_until(midwife, "hello")
+
+    await database_sync_to_async(services.action_create)(
+        world.convenor, item=world.item_restricted, title="Vertrauliche Absprache", due_on=timezone.localdate() + dt.timedelta(days=7),
+        responsible_organisation=world.youth_welfare,
+    )
+
+    assert (await receive_until(counsellor, "action"))["action"]["title"] == "Vertrauliche Absprache"
+    await assert_no_message_of(midwife, {"action", "item"})
+    await assert_no_item_message(midwife)
+    await counsellor.disconnect()
+    await midwife.disconnect()
