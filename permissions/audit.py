@@ -48,9 +48,16 @@ def record(
         object_id = object_id or obj.pk
     at = timezone.now()
     key = _chain_key(case_id, at)
-    with transaction.atomic():
-        AuditChainHead.objects.get_or_create(chain_key=key)
-        head = AuditChainHead.objects.select_for_update().get(chain_key=key)
+    # Statements per event: lock the chain head, insert the event, advance the head (plus the
+    # head's creation once per chain). No savepoint inside a caller's transaction: a failed audit
+    # write must fail the caller's whole change anyway. Locking one head row serialises writers of
+    # that chain only, so per-chain order holds and other chains (cases, days) run in parallel.
+    with transaction.atomic(savepoint=False):
+        heads = AuditChainHead.objects.select_for_update()
+        head = heads.filter(chain_key=key).first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(chain_key=key)  # savepoint-protected against a racing creator
+            head = heads.get(chain_key=key)
         user = actor if getattr(actor, "is_authenticated", False) else None
         event = AuditEvent(
             chain_key=key, position=head.position + 1, at=at,

@@ -27,7 +27,7 @@ class AuditEvent(models.Model):
         COMMAND = "command", _("Command")
         TASK = "task", _("Background task")
 
-    chain_key = models.CharField(max_length=40, db_index=True)
+    chain_key = models.CharField(max_length=40)  # indexed by the (chain_key, position) constraint
     position = models.PositiveBigIntegerField()
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))

@@ -28,13 +28,13 @@ DROP = [
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for sql in CREATE:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # no parameters: the "%" in RAISE is literal
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for sql in DROP:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # no parameters: the "%" in RAISE is literal
 
 
 class Migration(migrations.Migration):
