@@ -97,3 +97,13 @@ def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Member
         .order_by("organisation__name", "user__last_name", "user__first_name")
     )
     return organisations, memberships
+
+
+def suggest_reference(network) -> str:
+    """The next free reference of this year in the network, e.g. HS-2026-023 (a suggestion only)."""
+    from django.utils import timezone
+
+    prefix = f"{network.case_reference_prefix}-{timezone.localdate().year}-"
+    tails = Case.objects.filter(network=network, reference__startswith=prefix).values_list("reference", flat=True)
+    numbers = [int(tail) for tail in (r[len(prefix):] for r in tails) if tail.isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"

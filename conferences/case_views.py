@@ -57,7 +57,8 @@ def case_create(request: HttpRequest) -> HttpResponse:
     organisations = selectors.caseworker_organisations(request.user)
     if not organisations.exists():
         raise PermissionDenied(_("Only caseworkers open cases."))
-    form = CaseOpenForm(request.POST or None, organisations=organisations)
+    initial = {"reference": selectors.suggest_reference(organisations.first().network)}
+    form = CaseOpenForm(request.POST or None, organisations=organisations, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_open(

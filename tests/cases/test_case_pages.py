@@ -246,3 +246,14 @@ def test_a_long_case_list_is_paginated(client, world):
     assert "62 cases you may open" in first.content.decode()
     second = client.get(reverse("conferences:case_list"), {"page": 2})
     assert len(second.context["cases"]) == 12
+
+
+def test_the_open_form_suggests_the_next_free_reference_of_the_year(client, world):
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    Case.objects.create(network=world.network, reference=f"KT-{year}-041", lead_organisation=world.youth_welfare,
+                        lead_caseworker=world.convenor)
+    client.force_login(world.convenor)
+    page = client.get(reverse("conferences:case_create")).content.decode()
+    assert f'value="KT-{year}-042"' in page
