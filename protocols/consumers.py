@@ -43,8 +43,16 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "ping": {},
     "sync": {"versions": ((dict,), False)},
     "item_create": {"title": ((str,), True), "text": ((str,), False), "audience": ((str,), False)},
-    "item_update": {"item": ((int,), True), "version": ((int,), True), "title": ((str,), False), "text": ((str,), False)},
+    "item_update": {"item": ((int,), True), "version": ((int,), True), "title": ((str,), False), "text": ((str,), False),
+                    "audience": ((str,), False)},
 }
+# Who may read a restricted item (both writes): checked against the case by the same service as the page.
+AUDIENCE_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "restricted_to": ((list,), False), "holding_organisation": ((int,), False), "category": ((str,), False),
+    "entrusted_by": ((int,), False),
+}
+for _fields in (SCHEMA["item_create"], SCHEMA["item_update"]):
+    _fields.update(AUDIENCE_FIELDS)
 
 
 def validate_message(message: Any) -> str | None:
@@ -72,9 +80,18 @@ def validate_message(message: Any) -> str | None:
         str(k).isdigit() and isinstance(v, int) and not isinstance(v, bool) for k, v in versions.items()
     )):
         return "'versions' maps item ids to version numbers"
-    if message.get("audience") is not None and message["audience"] not in (Audience.EVERYONE, Audience.PROFESSIONALS):
-        return "'audience' is 'everyone' or 'professionals' over the live channel"
+    if message.get("audience") is not None and message["audience"] not in Audience.values:
+        return "'audience' is one of: " + ", ".join(Audience.values)
+    orgs = message.get("restricted_to")
+    if orgs is not None and (len(orgs) > 50 or not all(isinstance(o, int) and not isinstance(o, bool) for o in orgs)):
+        return "'restricted_to' is a list of organisation ids"
     return None
+
+
+def _audience_objects(protocol, message: dict) -> dict:
+    return services.audience_from_ids(protocol, restricted_to=message.get("restricted_to"),
+                                      holding_organisation=message.get("holding_organisation"),
+                                      entrusted_by=message.get("entrusted_by"))
 
 
 def _display_name(user) -> str:
@@ -143,14 +160,19 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
     async def on_item_create(self, message: dict) -> dict | None:
         return await self._write(lambda protocol: services.item_create(
             self.user, protocol=protocol, title=message["title"], text=message.get("text", ""),
-            audience=message.get("audience") or Audience.PROFESSIONALS, channel=Channel.WEBSOCKET,
+            audience=message.get("audience") or Audience.PROFESSIONALS, category=message.get("category", ""),
+            **_audience_objects(protocol, message), channel=Channel.WEBSOCKET,
         ), ok_type="item_created")
 
     async def on_item_update(self, message: dict) -> dict | None:
         def _update(protocol):
             item = selectors.items_for_user(self.user, protocol=protocol).get(pk=message["item"])
+            audience = message.get("audience")
+            if audience is None and set(message) & set(AUDIENCE_FIELDS):
+                audience = item.audience
             return services.item_update(self.user, item=item, version=message["version"], title=message.get("title"),
-                                        text=message.get("text"), channel=Channel.WEBSOCKET)
+                                        text=message.get("text"), audience=audience, category=message.get("category"),
+                                        **_audience_objects(protocol, message), channel=Channel.WEBSOCKET)
 
         return await self._write(_update, ok_type="item_saved")
 
@@ -340,7 +362,10 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         except selectors.ProtocolItem.DoesNotExist:
             return {"type": "error", "error": "not_found"}
         except ValidationError as exc:
-            return {"type": "error", "error": getattr(exc, "code", None) or "invalid", "detail": exc.messages}
+            reply = {"type": "error", "error": getattr(exc, "code", None) or "invalid", "detail": exc.messages}
+            if hasattr(exc, "error_dict"):
+                reply["fields"] = exc.message_dict
+            return reply
         return {"type": "ok", "item": item.pk, "version": item.version}
 
     async def _write(self, write, *, ok_type: str) -> dict:

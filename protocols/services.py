@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conferences.models import Case, CaseTeamMember, Conference
-from participants.models import FamilyMember, Membership, Organisation
+from participants.models import FamilyMember, InformationCategory, Membership, Organisation
 from permissions import policy
 from permissions.audit import Channel, record
 from protocols import live, sanitize
@@ -133,27 +133,59 @@ def _audit(actor, event: str, obj, protocol: Protocol, channel: str, **detail) -
 def _validate_audience(protocol: Protocol, audience: str, restricted_to: Iterable[Organisation],
                        holding_organisation: Organisation | None, category: str,
                        entrusted_by: FamilyMember | None) -> list[Organisation]:
+    """Field-level errors for a restricted audience: organisations and holder on the case team, a
+    category of the fixed list, the person who entrusted it a member of this family."""
     if audience not in Audience.values:
         raise ValidationError({"audience": _("Choose an audience.")})
     orgs = list(restricted_to or [])
     if audience != Audience.RESTRICTED:
         return []
     errors = {}
-    if holding_organisation is None:
-        errors["holding_organisation"] = _("Name the organisation holding the information.")
-    if not category:
-        errors["category"] = _("Choose the information category.")
-    if not orgs:
-        errors["restricted_to"] = _("Name at least one organisation that may read the item.")
     case_id = protocol.conference.case_id
     team_orgs = set(CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).values_list("organisation_id", flat=True))
-    if any(o.pk not in team_orgs for o in orgs) or (holding_organisation and holding_organisation.pk not in team_orgs):
+    if holding_organisation is None:
+        errors["holding_organisation"] = _("Name the organisation holding the information.")
+    elif holding_organisation.pk not in team_orgs:
+        errors["holding_organisation"] = _("The organisation holding the information must be on the case team.")
+    if not category:
+        errors["category"] = _("Choose the information category.")
+    elif category not in InformationCategory.values:
+        errors["category"] = _("Choose one of the information categories.")
+    if not orgs:
+        errors["restricted_to"] = _("Name at least one organisation that may read the item.")
+    elif any(o.pk not in team_orgs for o in orgs):
         errors["restricted_to"] = _("Only organisations on the case team can be named.")
     if entrusted_by is not None and entrusted_by.case_id != case_id:
         errors["entrusted_by"] = _("The person who entrusted the information must belong to this case.")
     if errors:
         raise ValidationError(errors)
     return orgs
+
+
+def audience_from_ids(protocol: Protocol, *, restricted_to: list[int] | None = None,
+                      holding_organisation: int | None = None, entrusted_by: int | None = None) -> dict:
+    """Turn the ids that the API or the socket sent into the objects ``item_create`` and
+    ``item_update`` take; only the keys given come back. An id that does not exist gets the same
+    field error as one outside the case (nothing is learnt about other cases)."""
+    case_id = protocol.conference.case_id
+    errors, values = {}, {}
+    if restricted_to is not None:
+        wanted = set(restricted_to)
+        orgs = list(Organisation.objects.filter(pk__in=wanted).order_by("pk"))
+        values["restricted_to"] = orgs
+        if len(orgs) != len(wanted):
+            errors["restricted_to"] = _("Only organisations on the case team can be named.")
+    if holding_organisation is not None:
+        values["holding_organisation"] = Organisation.objects.filter(pk=holding_organisation).first()
+        if values["holding_organisation"] is None:
+            errors["holding_organisation"] = _("The organisation holding the information must be on the case team.")
+    if entrusted_by is not None:
+        values["entrusted_by"] = FamilyMember.objects.filter(pk=entrusted_by, case_id=case_id).first()
+        if values["entrusted_by"] is None:
+            errors["entrusted_by"] = _("The person who entrusted the information must belong to this case.")
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def _next_position(protocol: Protocol) -> int:

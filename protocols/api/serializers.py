@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from protocols import sanitize, selectors
+from participants.models import InformationCategory
 from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience, Protocol, ProtocolItem
 
 
@@ -53,39 +54,40 @@ class ProtocolItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProtocolItem
-        fields = ["id", "protocol", "position", "kind", "title", "text", "html", "audience", "version", "review_outcome",
-                  "actions", "amendments"]
-        read_only_fields = ["id", "protocol", "position", "kind", "html", "audience", "version", "review_outcome",
-                            "actions", "amendments"]
+        fields = ["id", "protocol", "position", "kind", "title", "text", "html", "audience", "restricted_to",
+                  "holding_organisation", "category", "entrusted_by", "version", "review_outcome", "actions", "amendments"]
+        read_only_fields = ["id", "protocol", "position", "kind", "html", "audience", "restricted_to", "holding_organisation",
+                            "category", "entrusted_by", "version", "review_outcome", "actions", "amendments"]
 
     @extend_schema_field(serializers.CharField())
     def get_html(self, obj) -> str:
         return sanitize.render(obj.text)
 
 
-class ItemCreateSerializer(serializers.Serializer):
+class RestrictedAudienceFields(serializers.Serializer):
+    """Who may read a restricted item; validated against the case by the service (same as the page)."""
+
+    restricted_to = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50,
+                                          help_text="Ids of the case team's organisations that may read a restricted item")
+    holding_organisation = serializers.IntegerField(required=False, allow_null=True,
+                                                    help_text="Id of the team organisation that holds the information")
+    category = serializers.ChoiceField(choices=InformationCategory.choices, required=False, allow_blank=True)
+    entrusted_by = serializers.IntegerField(required=False, allow_null=True,
+                                            help_text="Id of the family member who entrusted the information")
+
+
+class ItemCreateSerializer(RestrictedAudienceFields):
     protocol = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     text = serializers.CharField(required=False, allow_blank=True, default="")
-    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PROFESSIONALS,
-                                       help_text="Restricted items need holder, category and organisations: use the page.")
-
-    def validate_audience(self, value: str) -> str:
-        if value == Audience.RESTRICTED:
-            raise serializers.ValidationError("Restricted items are written on the protocol page.")
-        return value
+    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PROFESSIONALS)
 
 
-class ItemUpdateSerializer(serializers.Serializer):
+class ItemUpdateSerializer(RestrictedAudienceFields):
     version = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200, required=False)
     text = serializers.CharField(required=False, allow_blank=True)
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
-
-    def validate_audience(self, value: str) -> str:
-        if value == Audience.RESTRICTED:
-            raise serializers.ValidationError("Restricted items are written on the protocol page.")
-        return value
 
 
 class ConflictSerializer(serializers.Serializer):

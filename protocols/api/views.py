@@ -25,6 +25,19 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": exc.messages})
 
 
+AUDIENCE_FIELDS = {"restricted_to", "holding_organisation", "category", "entrusted_by"}
+
+
+def _audience_objects(protocol, values: dict) -> dict:
+    """The organisations and family member named by id, as the service takes them (400 per field)."""
+    try:
+        return services.audience_from_ids(protocol, restricted_to=values.get("restricted_to"),
+                                          holding_organisation=values.get("holding_organisation"),
+                                          entrusted_by=values.get("entrusted_by"))
+    except DjangoValidationError as exc:
+        raise _drf_error(exc)
+
+
 def _conflict(user, exc: services.VersionConflict) -> Response:
     current = selectors.items_for_user(user).filter(pk=exc.current.pk).first()
     return Response({"detail": exc.messages[0], "current": s.ProtocolItemSerializer(current).data if current else None},
@@ -77,11 +90,12 @@ class ProtocolItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def create(self, request):
         data = s.ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        protocol = selectors.get_protocol_for_user(request.user, data.validated_data["protocol"], channel=Channel.API, audit=False)
+        values = data.validated_data
+        protocol = selectors.get_protocol_for_user(request.user, values["protocol"], channel=Channel.API, audit=False)
         try:
-            item = services.item_create(request.user, protocol=protocol, title=data.validated_data["title"],
-                                        text=data.validated_data["text"], audience=data.validated_data["audience"],
-                                        channel=Channel.API)
+            item = services.item_create(request.user, protocol=protocol, title=values["title"], text=values["text"],
+                                        audience=values["audience"], category=values.get("category") or "",
+                                        **_audience_objects(protocol, values), channel=Channel.API)
         except DjangoValidationError as exc:
             raise _drf_error(exc)
         return Response(s.ProtocolItemSerializer(selectors.get_item_for_user(request.user, item.pk)).data, status=201)
@@ -93,9 +107,13 @@ class ProtocolItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data = s.ItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        audience = values.get("audience")
+        if audience is None and set(values) & AUDIENCE_FIELDS:
+            audience = item.audience  # holder, category, organisations or entruster alone: same audience, new details
         try:
             updated = services.item_update(request.user, item=item, version=values["version"], title=values.get("title"),
-                                           text=values.get("text"), audience=values.get("audience"), channel=Channel.API)
+                                           text=values.get("text"), audience=audience, category=values.get("category"),
+                                           **_audience_objects(item.protocol, values), channel=Channel.API)
         except services.VersionConflict as exc:
             return _conflict(request.user, exc)
         except DjangoValidationError as exc:

@@ -103,3 +103,38 @@ async def test_a_new_action_in_a_restricted_item_reaches_the_counsellor_but_not_
     await assert_no_item_message(midwife)
     await counsellor.disconnect()
     await midwife.disconnect()
+
+
+async def test_a_restricted_item_written_over_the_socket_reaches_only_the_consented_organisation(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    midwife = await open_socket(world.midwife, world.protocol.pk)
+    for communicator in (convenor, counsellor, midwife):
+        await receive_until(communicator, "hello")
+
+    await convenor.send_json_to({
+        "type": "item_create", "title": "Über den Socket anvertraut", "audience": "restricted",
+        "restricted_to": [world.counselling.pk], "holding_organisation": world.youth_welfare.pk,
+        "category": InformationCategory.PARENTING_CHILD_WELFARE, "entrusted_by": world.mother.pk,
+    })
+    assert (await receive_until(convenor, "item_created"))["type"] == "item_created"
+    assert (await receive_until(counsellor, "item"))["item"]["title"] == "Über den Socket anvertraut"
+    await assert_no_item_message(midwife)
+    for communicator in (convenor, counsellor, midwife):
+        await communicator.disconnect()
+
+
+async def test_a_restriction_to_an_organisation_off_the_team_gets_a_field_error_over_the_socket(world):
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    await convenor.send_json_to({
+        "type": "item_create", "title": "Falsch adressiert", "audience": "restricted", "ref": 7,
+        "restricted_to": [world.early_help.pk], "holding_organisation": world.foreign_org.pk,
+        "category": InformationCategory.PARENTING_CHILD_WELFARE,
+    })
+    error = await receive_until(convenor, "error")
+    assert error["ref"] == 7
+    assert set(error["fields"]) == {"restricted_to", "holding_organisation"}
+    await convenor.send_json_to({"type": "item_create", "title": "x", "audience": "restricted", "restricted_to": ["1"]})
+    assert (await receive_until(convenor, "error"))["error"] == "bad_message"
+    await convenor.disconnect()
