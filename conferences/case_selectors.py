@@ -88,11 +88,19 @@ def caseworker_organisations(user) -> QuerySet[Organisation]:
 
 
 def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
-    """Active organisations and professionals of the case's network (who may join its team)."""
-    organisations = Organisation.objects.filter(network_id=case.network_id, is_active=True).order_by("name")
+    """Active organisations and professionals of the case's network who are not on its team yet."""
+    from django.db.models import Exists, OuterRef
+
+    active = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
+    organisations = (
+        Organisation.objects.filter(network_id=case.network_id, is_active=True)
+        .exclude(Exists(active.filter(organisation_id=OuterRef("pk"), user__isnull=True)))
+        .order_by("name")
+    )
     memberships = (
         Membership.objects.filter(organisation__network_id=case.network_id, organisation__is_active=True, is_active=True,
                                   user__is_active=True)
+        .exclude(Exists(active.filter(organisation_id=OuterRef("organisation_id"), user_id=OuterRef("user_id"))))
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__last_name", "user__first_name")
     )
