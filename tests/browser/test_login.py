@@ -41,3 +41,16 @@ def test_a_wrong_password_is_reported_next_to_the_form(live_server, page, world)
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").is_visible()
     assert "/accounts/login/" in page.url
+
+
+def test_sign_in_and_password_reset_pages_have_no_serious_accessibility_violations(live_server, page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    problems = {}
+    for url in (reverse("account_login"), reverse("account_reset_password"), reverse("accessibility")):
+        page.goto(live_server.url + url)
+        serious = [v["id"] for v in axe.run(page).response["violations"] if v.get("impact") in {"serious", "critical"}]
+        if serious:
+            problems[url] = serious
+    assert problems == {}
