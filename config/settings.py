@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ConferenceKindEnum": "conferences.models.Conference.Kind",
     "CaseStatusEnum": "conferences.models.Case.Status",
 })
+# Consent scopes and protocol items share the information categories: one enum name (keeps check --deploy clean).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["InformationCategoryEnum"] = "participants.models.InformationCategory"
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEBUG) else None
