@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -160,23 +160,71 @@ def pending_corrections(protocol: Protocol) -> QuerySet:
             .order_by("status", "created_at"))
 
 
-def overdue_minutes_steps_for_user(user) -> list[dict]:
-    """Protocols of cases the user convenes whose draft release or finalisation is overdue."""
+def convened_case_ids(user) -> QuerySet:
+    """Ids of the open cases the user convenes (``policy.can_convene`` as a subquery): she is on
+    the team and is the lead caseworker or a caseworker of the lead organisation."""
+    from conferences.models import Case
+    from participants.models import Membership, ProfessionalRole
+
+    caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
+    return (
+        Case.objects.filter(pk__in=policy.professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
+        .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
+        .values("pk")
+    )
+
+
+def _overdue_minutes_steps(protocols, today: dt.date) -> list[dict]:
     from protocols.services import draft_release_due_on
 
-    today = timezone.localdate()
-    candidates = (
-        protocols_for_user(user).exclude(status=Protocol.Status.FINAL)
-        .filter(conference__case__lead_caseworker=user)
-        .select_related("conference__case__network")
-    )
     steps = []
-    for protocol in candidates:
-        if protocol.status == Protocol.Status.DRAFT and draft_release_due_on(protocol) < today:
-            steps.append({"protocol": protocol, "step": "release", "due_on": draft_release_due_on(protocol)})
+    for protocol in protocols:
+        if protocol.status == Protocol.Status.DRAFT:
+            due = draft_release_due_on(protocol)
+            if due < today:
+                steps.append({"protocol": protocol, "step": "release", "due_on": due})
         elif protocol.status == Protocol.Status.RELEASED and protocol.corrections_until and protocol.corrections_until < today:
             steps.append({"protocol": protocol, "step": "finalise", "due_on": protocol.corrections_until})
-    return steps
+    return sorted(steps, key=lambda step: (step["due_on"], step["protocol"].pk))
+
+
+@dataclass
+class ConvenorOverdue:
+    actions: list          # open or in-progress actions past their due date, oldest first
+    minutes_steps: list    # {"protocol", "step": "release" | "finalise", "due_on"}, oldest first
+
+    def __bool__(self) -> bool:
+        return bool(self.actions or self.minutes_steps)
+
+
+def convenor_overdue_for_user(user, *, today: dt.date | None = None) -> ConvenorOverdue:
+    """What is overdue in the cases the user convenes, for her dashboard: (a) agreed actions still
+    open after their due date; (b) minutes steps — a draft not released within the network's
+    ``draft_release_working_days`` after the conference, a correction window that has passed
+    without finalisation. Two queries, whatever the number of cases, actions and protocols."""
+    today = today or timezone.localdate()
+    convened = convened_case_ids(user)
+    actions = list(
+        policy.actions_for_user(user)
+        .filter(case_id__in=convened, status__in=OPEN_STATES, due_on__lt=today)
+        .select_related("case", "item__protocol", "responsible_user", "responsible_organisation", "responsible_family_member")
+        .order_by("due_on", "pk")
+    )
+    return ConvenorOverdue(actions=actions, minutes_steps=_convened_overdue_steps(user, convened, today))
+
+
+def _convened_overdue_steps(user, convened: QuerySet, today: dt.date) -> list[dict]:
+    protocols = (
+        protocols_for_user(user).filter(conference__case_id__in=convened)
+        .filter(Q(status=Protocol.Status.DRAFT) | Q(status=Protocol.Status.RELEASED, corrections_until__lt=today))
+        .select_related("conference__case__network")
+    )
+    return _overdue_minutes_steps(protocols, today)
+
+
+def overdue_minutes_steps_for_user(user) -> list[dict]:
+    """Protocols of cases the user convenes whose draft release or finalisation is overdue (one query)."""
+    return _convened_overdue_steps(user, convened_case_ids(user), timezone.localdate())
 
 
 # --- agreed actions -------------------------------------------------------------------------
