@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Callable, Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -120,16 +121,20 @@ def action_changed_on_commit(action_id: int) -> None:
     transaction.on_commit(_send)
 
 
-def access_changed_on_commit(*case_ids: int | None) -> None:
-    """After commit, every socket on a protocol of these cases re-reads what its user may see."""
-    ids = sorted({c for c in case_ids if c})
-    if not ids:
+def access_changed_on_commit(*case_ids: int | None, resolve: Callable[[], Iterable[int]] | None = None) -> None:
+    """After commit, every socket on a protocol of these cases re-reads what its user may see.
+    ``resolve`` names the cases lazily (run after commit, so a writer's query count is unchanged)."""
+    ids = {c for c in case_ids if c}
+    if not ids and resolve is None:
         return
 
     def _send() -> None:
         from protocols.models import Protocol
 
-        protocol_ids = Protocol.objects.filter(conference__case_id__in=ids).values_list("pk", flat=True)
+        wanted = ids | set(resolve() if resolve else ())
+        if not wanted:
+            return
+        protocol_ids = Protocol.objects.filter(conference__case_id__in=wanted).values_list("pk", flat=True)
         send_to_protocols(list(protocol_ids), {"type": "access.changed"})
 
     transaction.on_commit(_send)

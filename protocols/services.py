@@ -3,8 +3,9 @@
 Each service takes the acting user first, checks permission through ``permissions.policy``,
 refuses any write to a final protocol (so page, API, websocket and admin all refuse alike),
 writes its audit event with the channel it came through, and queues the live event for the
-protocol's channel-layer group with ``transaction.on_commit``. The live event carries only ids:
-each socket re-reads the item through the policy for its own user before it sends anything.
+protocol's channel-layer group with ``transaction.on_commit`` (``protocols.live``). The event
+carries the item and who may read it; each socket decides for its own user before it sends
+anything (in memory where the audience decides, through the policy for consent-bound items).
 """
 from __future__ import annotations
 

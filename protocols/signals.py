@@ -4,7 +4,8 @@ Consent, legal bases, the case team, memberships, invitations and parents' accou
 what a socket may show (``permissions.policy``). Whatever writes them — the participants' and
 cases' services, the admin, an expiry run — the sockets of the affected cases get an
 ``access.changed`` event after the commit and re-read their user's items. Receivers live here
-(like the grants' in ``permissions.signals``) so that no writer can forget the live channel.
+(like the grants' in ``permissions.signals``) so that no writer can forget the live channel;
+they run no query themselves (the cases are looked up after commit).
 """
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ def connect() -> None:
     def invitation_changed(sender, instance, **kwargs):
         from conferences.models import Conference
 
-        access_changed_on_commit(Conference.objects.filter(pk=instance.conference_id).values_list("case_id", flat=True).first())
+        conference_id = instance.conference_id
+        access_changed_on_commit(resolve=lambda: Conference.objects.filter(pk=conference_id).values_list("case_id", flat=True))
 
     def membership_changed(sender, instance, **kwargs):
         from permissions import grants
 
-        access_changed_on_commit(*grants.cases_touching(user_ids=[instance.user_id], org_ids=[instance.organisation_id]))
+        user_id, org_id = instance.user_id, instance.organisation_id
+        access_changed_on_commit(resolve=lambda: grants.cases_touching(user_ids=[user_id], org_ids=[org_id]))
 
     uid = "protocols.live"
     for signal in (post_save, post_delete):
