@@ -297,7 +297,9 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _reread_access(self) -> tuple[list[int], list[dict]] | None:
         """One query for the item ids she may read now and whether she may still open the
-        protocol; the payloads of gained items only when there are some."""
+        protocol; the payloads of gained items only when there are some. Her account is re-read
+        first: the scope holds the user as she was at connect, and a disabled account sees nothing."""
+        self.user.refresh_from_db(fields=["is_active"])
         allowed = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id)
         rows = list(
             ProtocolItem.objects.filter(protocol_id=self.protocol_id)

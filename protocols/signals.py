@@ -14,10 +14,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from protocols.live import access_changed_on_commit
 
 
+def grants_cases(**kwargs) -> set[int]:
+    from permissions import grants
+
+    return grants.cases_touching(**kwargs)
+
+
 def connect() -> None:
     """Called from ``ProtocolsConfig.ready``."""
     from conferences.models import CaseTeamMember, Invitation
-    from participants.models import Consent, DisclosureBasis, FamilyMember, Membership
+    from participants.models import Consent, DisclosureBasis, FamilyMember, Membership, Organisation, User
 
     def by_case_id(sender, instance, **kwargs):
         access_changed_on_commit(instance.case_id)
@@ -33,10 +39,18 @@ def connect() -> None:
         access_changed_on_commit(resolve=lambda: Conference.objects.filter(pk=conference_id).values_list("case_id", flat=True))
 
     def membership_changed(sender, instance, **kwargs):
-        from permissions import grants
-
         user_id, org_id = instance.user_id, instance.organisation_id
-        access_changed_on_commit(resolve=lambda: grants.cases_touching(user_ids=[user_id], org_ids=[org_id]))
+        access_changed_on_commit(resolve=lambda: grants_cases(user_ids=[user_id], org_ids=[org_id]))
+
+    def organisation_changed(sender, instance, created, **kwargs):
+        if not created:  # deactivating an organisation takes its items from its people's screens
+            org_id = instance.pk
+            access_changed_on_commit(resolve=lambda: grants_cases(org_ids=[org_id]))
+
+    def user_changed(sender, instance, created, **kwargs):
+        if not created and not instance.is_active:  # a disabled account keeps no open protocol
+            user_id = instance.pk
+            access_changed_on_commit(resolve=lambda: grants_cases(user_ids=[user_id]))
 
     uid = "protocols.live"
     for signal in (post_save, post_delete):
@@ -44,5 +58,7 @@ def connect() -> None:
             signal.connect(by_case_id, sender=model, dispatch_uid=f"{uid}.{model.__name__}.{id(signal)}", weak=False)
         signal.connect(membership_changed, sender=Membership, dispatch_uid=f"{uid}.membership.{id(signal)}", weak=False)
     post_save.connect(invitation_changed, sender=Invitation, dispatch_uid=f"{uid}.invitation", weak=False)
+    post_save.connect(organisation_changed, sender=Organisation, dispatch_uid=f"{uid}.organisation", weak=False)
+    post_save.connect(user_changed, sender=User, dispatch_uid=f"{uid}.user", weak=False)
     for model in (Consent, DisclosureBasis):
         m2m_changed.connect(by_orgs, sender=model.to_organisations.through, dispatch_uid=f"{uid}.{model.__name__}.orgs", weak=False)

@@ -138,3 +138,26 @@ async def test_a_restriction_to_an_organisation_off_the_team_gets_a_field_error_
     await convenor.send_json_to({"type": "item_create", "title": "x", "audience": "restricted", "restricted_to": ["1"]})
     assert (await receive_until(convenor, "error"))["error"] == "bad_message"
     await convenor.disconnect()
+
+
+async def test_taking_an_organisation_off_a_restricted_item_removes_it_from_its_screen(world):
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    await database_sync_to_async(services.item_change_audience)(
+        world.convenor, item=world.item_restricted, version=world.item_restricted.version, audience="restricted",
+        restricted_to=[world.midwifery], holding_organisation=world.youth_welfare,
+        category=InformationCategory.PARENTING_CHILD_WELFARE, entrusted_by=world.mother,
+    )
+    assert await receive_until(counsellor, "item_removed") == {"type": "item_removed", "item": world.item_restricted.pk}
+    await counsellor.disconnect()
+
+
+async def test_a_disabled_account_loses_its_open_protocol(world):
+    as_connected = await database_sync_to_async(type(world.counsellor).objects.get)(pk=world.counsellor.pk)
+    counsellor = await open_socket(as_connected, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    world.counsellor.is_active = False
+    await database_sync_to_async(world.counsellor.save)(update_fields=["is_active"])
+    while (message := await counsellor.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 4403
