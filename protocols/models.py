@@ -264,3 +264,54 @@ class BoardMeeting(models.Model):
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="boardmeeting_ends_after_start",
                                    violation_error_message=_("A meeting must end after it starts.")),
         ]
+
+
+class YearlyReport(models.Model):
+    """The Danish yearly report of a network per municipality and calendar year. Like the
+    half-year summary: the coordinator computes drafts and publishes one, frozen as shown."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="yearly_reports", verbose_name=_("network"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    figures = models.JSONField(_("figures"), default=dict)
+    definitions_version = models.CharField(max_length=20)
+    computed_at = models.DateTimeField(default=timezone.now)
+    computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("yearly report")
+        verbose_name_plural = _("yearly reports")
+        ordering = ["-year", "-computed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year"], condition=Q(status="published"), name="yearly_report_one_published_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.year}"
+
+
+class BoardMeetingInvitation(models.Model):
+    """One invited board member of one board meeting, with her answer (like an RSVP)."""
+
+    class Response(models.TextChoices):
+        PENDING = "pending", _("No answer yet")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("board meeting"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="board_invitations", verbose_name=_("board member"))
+    response = models.CharField(_("answer"), max_length=10, choices=Response.choices, default=Response.PENDING)
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    invited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("board meeting invitation")
+        verbose_name_plural = _("board meeting invitations")
+        ordering = ["meeting", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="board_invitation_unique")]
