@@ -173,3 +173,26 @@ class FeedTokenForm(forms.Form):
         days = data.get("expires_in_days")
         data["expires_at"] = timezone.now() + dt.timedelta(days=days) if days else None
         return data
+
+
+class InvitationAddForm(forms.Form):
+    """Invite one more person: a team member or an adult of the family not yet invited."""
+
+    invitee = forms.ChoiceField(label=_("Person to invite"), widget=forms.RadioSelect,
+                                error_messages={"required": _("Choose one person to invite."),
+                                                "invalid_choice": _("Choose one person to invite.")})
+    required = forms.ChoiceField(label=_("Attendance"), widget=forms.RadioSelect, initial="required",
+                                 choices=[("required", _("Required")), ("optional", _("Optional"))])
+
+    def __init__(self, *args, team, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = {f"team_{m.pk}": m for m in team}
+        self.family = {f"family_{p.pk}": p for p in family}
+        choices = [(k, str(m.user or m.organisation) + (f" ({m.organisation})" if m.user_id else "")) for k, m in self.team.items()]
+        choices += [(k, f"{p} ({p.get_relation_display()})") for k, p in self.family.items()]
+        self.fields["invitee"].choices = choices
+
+    def chosen(self) -> dict:
+        key = self.cleaned_data["invitee"]
+        return {"team_member": self.team.get(key), "family_member": self.family.get(key),
+                "required": self.cleaned_data["required"] == "required"}

@@ -155,3 +155,25 @@ def build_review_reminder(case, user) -> EmailMultiAlternatives | None:
         subject = _("Review due for %(reference)s: no conference scheduled") % {"reference": case.reference}
         text = render_to_string("conferences/email/review_reminder.txt", context)
     return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
+
+
+def build_poll_invitation(conference: Conference, invitation: Invitation, *, url: str,
+                          personal_link: bool) -> EmailMultiAlternatives | None:
+    """"Please answer the date poll" for someone invited while the poll is open (no calendar
+    part: there is no time yet). ``url`` is the poll page or her personal poll link."""
+    email = recipient_address(invitation)
+    if not email or "\n" in email or "\r" in email:
+        return None
+    zone = ical.zone_of(conference.case.network)
+    with translation.override(recipient_language(invitation)), timezone.override(zone):
+        title = ical.conference_title(conference)
+        poll = getattr(conference, "poll", None)
+        context = {
+            "title": title, "url": url, "personal_link": personal_link, "invitation": invitation,
+            "closes_at": formats.date_format(timezone.localtime(poll.closes_at), "DATETIME_FORMAT")
+            if poll is not None and poll.closes_at else "",
+            "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),
+        }
+        subject = _("Please choose a date: %(title)s") % {"title": title}
+        text = render_to_string("conferences/email/poll_invitation.txt", context)
+    return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])

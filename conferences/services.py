@@ -485,3 +485,63 @@ def feed_token_revoke(actor, *, token: FeedToken, channel: str = Channel.PAGE) -
         token.save(update_fields=["revoked_at"])
     audit.record(actor, action="feed_token.revoke", obj=token, case_id=token.case_id, channel=channel)
     return token
+
+
+# --- adding an invitee after convening ----------------------------------------------------------
+
+def invitee_candidates(conference: Conference) -> tuple[list[CaseTeamMember], list[FamilyMember]]:
+    """Active team rows and adult family members of the case not (or no longer) invited."""
+    active = Invitation.objects.filter(conference=conference, removed_at__isnull=True)
+    invited_users = set(active.filter(user__isnull=False).values_list("user_id", flat=True))
+    invited_orgs = set(active.filter(user__isnull=True, family_member__isnull=True).values_list("organisation_id", flat=True))
+    invited_family = set(active.filter(family_member__isnull=False).values_list("family_member_id", flat=True))
+    team = [m for m in CaseTeamMember.objects.filter(case_id=conference.case_id, removed_at__isnull=True)
+            .select_related("user", "organisation").order_by("organisation__name", "pk")
+            if (m.user_id and m.user_id not in invited_users) or (not m.user_id and m.organisation_id not in invited_orgs)]
+    family = list(FamilyMember.objects.filter(case_id=conference.case_id).exclude(pk__in=invited_family)
+                  .exclude(relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
+    return team, family
+
+
+@transaction.atomic
+def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember | None = None,
+                   family_member: FamilyMember | None = None, required: bool = True,
+                   channel: str = Channel.PAGE) -> Invitation:
+    """Invite one more person to a conference that is polling or scheduled and has not begun.
+
+    Checks: the actor may convene the case; exactly one invitee, an active team row or an adult
+    family member of this case, not already invited. Sends: while polling, her poll access (the
+    poll page, or for a parent without an account a personal poll link, made in the task so the
+    secret never sits in the task queue); once scheduled, an iMIP REQUEST with the same UID and
+    the current SEQUENCE (the others' copies do not change, so SEQUENCE stays).
+    """
+    conference = _locked(conference)
+    _require_convenor(actor, conference.case)
+    if conference.status not in (Conference.Status.POLLING, Conference.Status.SCHEDULED):
+        raise ValidationError(_("Invitations of this conference can no longer be changed."))
+    if conference.starts_at and conference.starts_at <= timezone.now():
+        raise ValidationError(_("A conference that has begun or is past cannot be changed."))
+    if (team_member is None) == (family_member is None):
+        raise ValidationError({"invitee": _("Choose one person to invite.")})
+    team, family = invitee_candidates(conference)
+    if team_member is not None:
+        member = next((m for m in team if m.pk == team_member.pk), None)
+        if member is None:
+            raise ValidationError({"invitee": _("Invite a member of this case's team who is not invited yet.")})
+        invitation = Invitation.objects.create(conference=conference, user=member.user, organisation=member.organisation,
+                                               required=bool(required))
+    else:
+        person = next((f for f in family if f.pk == family_member.pk), None)
+        if person is None:
+            raise ValidationError({"invitee": _("Invite an adult of this case's family who is not invited yet.")})
+        invitation = Invitation.objects.create(conference=conference, family_member=person, required=bool(required))
+    if conference.status == Conference.Status.SCHEDULED:
+        _mail(conference, [invitation], "REQUEST")
+    else:
+        from .tasks import send_poll_invitation
+
+        enqueue_on_commit(send_poll_invitation, invitation.pk)
+        _notify_poll_changed(conference)
+    audit.record(actor, action="invitation.add", obj=invitation, case_id=conference.case_id, channel=channel,
+                 detail={"required": invitation.required, "status": conference.status})
+    return invitation

@@ -6,6 +6,8 @@ when it runs. With ``TASK_BACKEND=database`` they run in ``manage.py db_worker``
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django_tasks import task
 
@@ -67,3 +69,48 @@ def send_review_reminder(case_id: int) -> bool:
 
 def enqueue_on_commit(task_obj, *args) -> None:
     transaction.on_commit(lambda: task_obj.enqueue(*args))
+
+
+@task()
+def send_poll_invitation(invitation_id: int) -> bool:
+    """Tell someone invited while the poll is open how to answer it. A parent without an account
+    gets a personal poll link, made here (not in the service) so that the raw secret exists only
+    in this process and in her e-mail."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from . import ical, imip
+    from .models import Conference, Invitation
+    from .services import POLL_LINK_DAYS, new_token
+
+    invitation = Invitation.objects.select_related("conference__case__network", "user", "organisation",
+                                                   "family_member__user").get(pk=invitation_id)
+    conference = invitation.conference
+    if invitation.removed_at is not None or conference.status != Conference.Status.POLLING:
+        return False
+    link = None
+    if invitation.family_member_id and invitation.family_member.user_id is None:
+        if not imip.recipient_address(invitation):
+            audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
+                         channel=audit.Channel.EMAIL, detail={"reason": "no address"})
+            return False
+        from .models import PollLink
+
+        now = timezone.now()
+        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+        raw, digest = new_token()
+        link = PollLink.objects.create(invitation=invitation, token_hash=digest,
+                                       expires_at=now + dt.timedelta(days=POLL_LINK_DAYS))
+        url = ical.absolute_url(reverse("conferences:poll_link_vote", args=[raw]))
+        audit.record("task", action="poll_link.create", obj=link, case_id=conference.case_id, channel=audit.Channel.EMAIL)
+    else:
+        url = ical.reverse_or_root("conferences:conference_poll", conference.pk)
+    message = imip.build_poll_invitation(conference, invitation, url=url, personal_link=link is not None)
+    if message is None:
+        audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"reason": "no address"})
+        return False
+    message.send()
+    audit.record("task", action="poll.invitation_sent", obj=invitation, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL, detail={"personal_link": link is not None})
+    return True

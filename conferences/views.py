@@ -20,7 +20,9 @@ from participants.models import FamilyMember
 from permissions import audit, policy
 
 from . import feeds, ical, selectors, services
-from .forms import ConferenceCreateForm, FeedTokenForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm
+from .forms import (
+    ConferenceCreateForm, FeedTokenForm, InvitationAddForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm,
+)
 from .models import CaseTeamMember, Conference, FeedToken, Invitation
 
 Channel = audit.Channel
@@ -190,6 +192,30 @@ def invitation_remove(request, pk: int, invitation_pk: int):
     else:
         messages.success(request, _("The invitation was withdrawn."))
     return redirect("conferences:conference_detail", pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_add(request, pk: int):
+    """Invite one more person after convening (convenor only)."""
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    team, family = services.invitee_candidates(conference)
+    form = InvitationAddForm(request.POST or None, team=team, family=family)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_add(request.user, conference=conference, channel=Channel.PAGE, **form.chosen())
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, _("The invitation was sent.") if conference.status == Conference.Status.SCHEDULED
+                             else _("The person was invited and asked to answer the date poll."))
+            return redirect("conferences:conference_detail", pk)
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/invitation_add.html", {
+            "conference": conference, "case": conference.case, "form": form,
+            "open": conference.status in (Conference.Status.POLLING, Conference.Status.SCHEDULED),
+        }, status=400 if form.is_bound and form.errors else 200)
 
 
 @login_required

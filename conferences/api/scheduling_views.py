@@ -5,6 +5,7 @@ that validate with a serializer and call the same services as the pages (channel
 """
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import Http404
@@ -19,7 +20,7 @@ from participants.models import FamilyMember
 from permissions import audit, policy
 
 from .scheduling_serializers import (
-    ConferenceCreateSerializer, ConferenceSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
+    ConferenceCreateSerializer, ConferenceSerializer, InvitationSerializer, InviteeSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
     VoteSerializer,
 )
 
@@ -87,6 +88,27 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         if not selectors.is_team_professional(request.user, conference) or not hasattr(conference, "poll"):
             raise Http404
         return Response(SlotRankSerializer(selectors.poll_grid(conference).ranking, many=True).data)
+
+    @extend_schema(request=InviteeSerializer, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        """Invite one more team member or adult of the family (convenor only)."""
+        conference = self.get_object()
+        if not policy.can_convene(request.user, conference.case):
+            raise PermissionDenied
+        data = InviteeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member = CaseTeamMember.objects.filter(case=conference.case, pk=values.get("team_member") or 0).first()
+        person = FamilyMember.objects.filter(case=conference.case, pk=values.get("family_member") or 0).first()
+        if member is None and person is None:
+            raise serializers.ValidationError({"invitee": ["Invite a member of this case's team or an adult of its family."]})
+        try:
+            invitation = services.invitation_add(request.user, conference=conference, team_member=member,
+                                                 family_member=person, required=values["required"], channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=VoteSerializer, responses=None)
     @action(detail=True, methods=["post"])

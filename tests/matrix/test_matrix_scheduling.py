@@ -19,6 +19,7 @@ URL_NAMES = {
     "conferences:poll_link_create",
     "conferences:poll_link_vote",
     "conferences:invitation_remove",
+    "conferences:invitation_add",
     "conferences:conference_rsvp",
     "conferences:conference_move",
     "conferences:conference_cancel",
@@ -31,6 +32,7 @@ URL_NAMES = {
     "conference-rsvp",
     "conference-move",
     "conference-cancel",
+    "conference-invite",
 }
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +137,22 @@ def test_invitation_remove(client, world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_invitation_add_page(client, world, role):
+    response = client_for(client, world, role).get(reverse("conferences:invitation_add", args=[world.conference.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_invitation_add_post(client, world, role):
+    member = world.case.team.get(user=world.lead_colleague)
+    response = client_for(client, world, role).post(reverse("conferences:invitation_add", args=[world.conference.pk]),
+                                                    {"invitee": f"team_{member.pk}", "required": "optional"})
+    assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
+    added = Invitation.objects.filter(conference=world.conference, user=world.lead_colleague).exists()
+    assert added == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_rsvp(client, world, role):
     response = client_for(client, world, role).post(reverse("conferences:conference_rsvp", args=[world.conference.pk]),
                                                     {"rsvp": "accepted"})
@@ -211,6 +229,16 @@ def test_api_pick(client, world, polling, role):
     response = client_for(client, world, role).post(reverse("conference-pick", args=[polling.pk]),
                                                     {"slot": polling.poll.slots.first().pk}, content_type="application/json")
     assert response.status_code == api_status(role, allowed=CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_invite(client, world, role):
+    member = world.case.team.get(user=world.lead_colleague)
+    response = client_for(client, world, role).post(reverse("conference-invite", args=[world.conference.pk]),
+                                                    {"team_member": member.pk}, content_type="application/json")
+    assert response.status_code == api_status(role, allowed=CONVENORS, ok=201)
+    added = Invitation.objects.filter(conference=world.conference, user=world.lead_colleague).exists()
+    assert added == (role in CONVENORS)
 
 
 @pytest.mark.parametrize("role", ROLES)
