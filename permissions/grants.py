@@ -442,6 +442,12 @@ def expire_grants(*, today=None, since=None) -> ExpiryRun:
     drift = Drift()
     for case in Case.objects.filter(pk__in=case_ids).order_by("pk"):
         drift.merge(recompute_case(case))
+    if case_ids:
+        # Open protocol pages re-read what their user may see: an item whose consent ran out
+        # leaves the screen with this run, not at the next edit or reconnect.
+        from protocols.live import access_changed_on_commit
+
+        access_changed_on_commit(*case_ids)
     if state is None or state.last_run_on < today:
         GrantRefreshState.objects.update_or_create(
             key=EXPIRY_STATE_KEY, defaults={"last_run_on": today, "last_run_at": timezone.now()}

@@ -161,3 +161,19 @@ async def test_a_disabled_account_loses_its_open_protocol(world):
     while (message := await counsellor.receive_output(timeout=2))["type"] != "websocket.close":
         pass
     assert message["code"] == 4403
+
+
+async def test_a_consent_running_out_leaves_the_open_screen_with_the_daily_expiry_run(world):
+    from participants.models import Consent
+    from permissions import grants
+
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    today = timezone.localdate()
+    # Time passes: the consent's last day was yesterday (a queryset update, as no writer is involved).
+    await database_sync_to_async(lambda: Consent.objects.filter(pk=world.consent.pk).update(valid_until=today - dt.timedelta(days=1)))()
+
+    await database_sync_to_async(grants.expire_grants)(today=today, since=today - dt.timedelta(days=2))
+
+    assert await receive_until(counsellor, "item_removed") == {"type": "item_removed", "item": world.item_restricted.pk}
+    await counsellor.disconnect()
