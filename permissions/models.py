@@ -127,3 +127,59 @@ class GrantRefreshState(models.Model):
     key = models.CharField(max_length=40, primary_key=True)
     last_run_on = models.DateField()
     last_run_at = models.DateTimeField()
+
+
+# --- Data retention ------------------------------------------------------------------------------
+
+class AuditCheckpointQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit checkpoints are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit checkpoints are append-only.")
+
+
+class AuditCheckpoint(models.Model):
+    """Where a pruned audit chain now starts: the position and hash of the last event that
+    ``permissions.retention`` deleted from the chain's beginning. ``verify_audit`` walks the chain
+    from the newest checkpoint instead of from the genesis hash. Insert-only (on PostgreSQL a
+    trigger refuses UPDATE and DELETE), and the audit table's trigger allows a DELETE only of
+    events that a checkpoint covers, inside the retention run's transaction."""
+
+    chain_key = models.CharField(max_length=40)
+    position = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    last_at = models.DateTimeField()
+    events_deleted = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["chain_key", "position"], name="auditcheckpoint_chain_position_unique"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit checkpoints are append-only.")
+
+
+class CaseErasure(models.Model):
+    """That (and when) the content of a closed case was erased after its retention period; the
+    retention run skips erased cases, so a second run changes nothing."""
+
+    case = models.OneToOneField("conferences.Case", on_delete=models.PROTECT, related_name="erasure", verbose_name=_("case"))
+    erased_at = models.DateTimeField(_("erased at"))
+    closed_on = models.DateField(_("closed on"))
+    rows = models.JSONField(_("rows erased, by kind"), default=dict)
+
+    class Meta:
+        verbose_name = _("case erasure")
+        verbose_name_plural = _("case erasures")
