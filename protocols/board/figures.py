@@ -488,3 +488,28 @@ def compute_figures(network, year: int, half: int) -> dict:
             ],
         }
     return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# The Danish yearly report (its own page, per calendar year)
+# ---------------------------------------------------------------------------------------------
+
+def compute_yearly_report(network, year: int) -> dict:
+    """The yearly report of a Danish network per municipality for one calendar year (1 January
+    to 31 December; for the running year, up to today), suppressed like the summary and ready
+    to store. Four queries whatever the number of cases."""
+    tz = zoneinfo.ZoneInfo(network.time_zone)
+    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz))
+    return {
+        "definitions_version": DEFINITIONS_VERSION,
+        "network": network.name,
+        "year": year,
+        "title": LABELS["municipalities"],
+        "from": dt.date(year, 1, 1).isoformat(), "to": dt.date(year, 12, 31).isoformat(),
+        "columns": [{"key": key, "label": LABELS[f"municipalities.{key}"]} for key in MUNICIPALITY_MEASURES],
+        "rows": [
+            {"key": name, "label": LABELS["municipalities.total"] if name == TOTAL else (name or NO_MUNICIPALITY),
+             "values": values}
+            for name, values in shown.items()
+        ],
+    }

@@ -39,6 +39,16 @@ class SummaryComputeForm(forms.Form):
         self.fields["year"].initial, self.fields["half"].initial = last
 
 
+class YearlyReportComputeForm(forms.Form):
+    network = forms.ModelChoiceField(label=_("Network"), queryset=None, empty_label=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args, networks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].queryset = networks
+        self.fields["year"].initial = timezone.localdate().year - 1
+
+
 class CommentaryForm(forms.Form):
     commentary = forms.CharField(label=_("Commentary for the board"), widget=forms.Textarea(attrs={"rows": 5}),
                                  max_length=4000, required=False)

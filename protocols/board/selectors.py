@@ -5,11 +5,12 @@ coordinator also sees drafts. Nothing here ever touches a case.
 """
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from permissions import policy
-from protocols.models import BoardMeeting, HalfYearSummary
+from permissions.audit import Channel, record
+from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
 
 
 def summaries_for_user(user) -> QuerySet[HalfYearSummary]:
@@ -44,3 +45,35 @@ def coordinated_networks(user) -> QuerySet:
     from participants.models import Network
 
     return Network.objects.filter(pk__in=policy.coordinator_network_ids(user)).order_by("name")
+
+
+def yearly_reports_for_user(user) -> QuerySet[YearlyReport]:
+    """Danish yearly reports: published ones for the network's board, drafts too for its coordinator."""
+    from participants.models import Country
+
+    if not getattr(user, "is_authenticated", False):
+        return YearlyReport.objects.none()
+    return YearlyReport.objects.filter(
+        Q(network_id__in=policy.board_network_ids(user), status=YearlyReport.Status.PUBLISHED)
+        | Q(network_id__in=policy.coordinator_network_ids(user)),
+        network__country=Country.DENMARK,
+    ).select_related("network")
+
+
+def get_yearly_report_for_user(user, pk: int) -> YearlyReport:
+    try:
+        return yearly_reports_for_user(user).get(pk=pk)
+    except YearlyReport.DoesNotExist:
+        raise Http404
+
+
+def coordinated_danish_networks(user) -> QuerySet:
+    from participants.models import Country
+
+    return coordinated_networks(user).filter(country=Country.DENMARK)
+
+
+def record_read(user, obj, *, action: str, channel: str = Channel.PAGE) -> None:
+    """Audit that ``user`` opened a board document (summary, its CSV, a yearly report). No case
+    is involved, so the event joins the day's chain."""
+    record(user, action=action, obj=obj, channel=channel, detail={"network": obj.network_id})

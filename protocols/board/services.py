@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols.board.figures import DEFINITIONS_VERSION, compute_figures
-from protocols.models import BoardMeeting, HalfYearSummary
+from protocols.board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
+from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
 
 MAX_SERIES = 10
 
@@ -100,6 +100,44 @@ def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.P
         raise ValidationError(_("This draft is attached to a board meeting."))
     record(actor, action="summary.discard", obj=summary, channel=channel)
     summary.delete()
+
+
+# --- Danish yearly reports -------------------------------------------------------------------
+
+@transaction.atomic
+def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.PAGE) -> YearlyReport:
+    """Compute a new draft of the Danish yearly report. Checks: coordinator of the network; the
+    network is Danish; the year has begun. Each computation is a new draft."""
+    from participants.models import Country
+
+    _require_coordinator(actor, network.pk)
+    if network.country != Country.DENMARK:
+        raise ValidationError({"network": _("The yearly report per municipality is for Danish networks.")})
+    if year < 2000 or year > timezone.localdate().year:
+        raise ValidationError({"year": _("Choose a year that has begun.")})
+    report = YearlyReport.objects.create(
+        network=network, year=year, status=YearlyReport.Status.DRAFT, figures=compute_yearly_report(network, year),
+        definitions_version=DEFINITIONS_VERSION, computed_at=timezone.now(), computed_by=actor,
+    )
+    record(actor, action="yearly_report.compute", obj=report, channel=channel, detail={"network": network.pk, "year": year})
+    return report
+
+
+@transaction.atomic
+def yearly_report_publish(actor, *, report: YearlyReport, channel: str = Channel.PAGE) -> YearlyReport:
+    """Publish a draft exactly as computed; from now on it never changes. Checks: coordinator;
+    draft; no other published report of the same year."""
+    _require_coordinator(actor, report.network_id)
+    report = YearlyReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != YearlyReport.Status.DRAFT:
+        raise ValidationError(_("A published report is frozen. Compute a new draft instead."))
+    if YearlyReport.objects.filter(network_id=report.network_id, year=report.year, status=YearlyReport.Status.PUBLISHED).exists():
+        raise ValidationError(_("A report of this year has already been published."))
+    report.status, report.published_at, report.published_by = YearlyReport.Status.PUBLISHED, timezone.now(), actor
+    report.save(update_fields=["status", "published_at", "published_by"])
+    record(actor, action="yearly_report.publish", obj=report, channel=channel,
+           detail={"definitions_version": report.definitions_version})
+    return report
 
 
 # --- Board meetings --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from protocols.board import charts, forms, selectors, services
 from protocols.board.figures import TOTAL
-from protocols.models import HalfYearSummary
+from protocols.models import HalfYearSummary, YearlyReport
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -184,6 +184,83 @@ def summary_municipality_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer.writerow([])
     writer.writerow([_("From"), report["from"], _("To"), report["to"]])
     return response
+
+
+# --- Danish yearly reports -------------------------------------------------------------------
+
+def _yearly_list(request: HttpRequest, compute_form=None, status: int = 200) -> HttpResponse:
+    networks = selectors.coordinated_danish_networks(request.user)
+    if compute_form is None and networks.exists():
+        compute_form = forms.YearlyReportComputeForm(networks=networks)
+    reports = selectors.yearly_reports_for_user(request.user).order_by("network__name", "-year", "-computed_at")
+    return render(request, "protocols/board/yearly_report_list.html",
+                  {"reports": reports, "compute_form": compute_form}, status=status)
+
+
+@login_required
+@require_GET
+def yearly_report_list(request: HttpRequest) -> HttpResponse:
+    return _yearly_list(request)
+
+
+@login_required
+@require_POST
+def yearly_report_compute(request: HttpRequest) -> HttpResponse:
+    networks = selectors.coordinated_danish_networks(request.user)
+    if not networks.exists():
+        raise PermissionDenied
+    form = forms.YearlyReportComputeForm(request.POST, networks=networks)
+    if form.is_valid():
+        try:
+            report = services.yearly_report_compute(request.user, network=form.cleaned_data["network"],
+                                                    year=form.cleaned_data["year"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("A new draft of the yearly report has been computed. Check it and publish it."))
+            return redirect("protocols:yearly_report_detail", pk=report.pk)
+    return _yearly_list(request, form, status=400)
+
+
+@login_required
+@require_GET
+def yearly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.get_yearly_report_for_user(request.user, pk)
+    selectors.record_read(request.user, report, action="yearly_report.view")
+    return render(request, "protocols/board/yearly_report_detail.html", {
+        "report": report, "figures": report.figures, "total_key": TOTAL,
+        "is_coordinator": _coordinator_page(request.user, report.network_id),
+    })
+
+
+@login_required
+@require_GET
+def yearly_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.get_yearly_report_for_user(request.user, pk)
+    selectors.record_read(request.user, report, action="yearly_report.csv")
+    figures = report.figures
+    response, writer = _csv_response(f"yearly-report-{slugify(report.network.slug)}-{report.year}.csv")
+    writer.writerow([_("Municipality"), *[_(column["label"]) for column in figures["columns"]]])
+    for row in figures["rows"]:
+        writer.writerow([_(row["label"]), *[_cell(row["values"].get(column["key"])) for column in figures["columns"]]])
+    writer.writerow([])
+    writer.writerow([_("From"), figures["from"], _("To"), figures["to"]])
+    writer.writerow([_("Definitions version"), figures.get("definitions_version", report.definitions_version)])
+    writer.writerow([_("Status"), report.get_status_display()])
+    return response
+
+
+@login_required
+@require_POST
+def yearly_report_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.get_yearly_report_for_user(request.user, pk)
+    try:
+        services.yearly_report_publish(request.user, report=report)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The yearly report has been published to the board."))
+    return redirect("protocols:yearly_report_detail", pk=report.pk)
 
 
 # --- Board meetings --------------------------------------------------------------------------

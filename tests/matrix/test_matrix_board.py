@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from protocols.models import BoardMeeting, HalfYearSummary
+from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
 from tests.matrix.roles import ROLES, client_for
 
 URL_NAMES = {
@@ -31,6 +31,11 @@ URL_NAMES = {
     "protocols:board_meeting_update",
     "protocols:board_meeting_cancel",
     "protocols:board_meeting_minutes",
+    "protocols:yearly_report_list",
+    "protocols:yearly_report_compute",
+    "protocols:yearly_report_detail",
+    "protocols:yearly_report_csv",
+    "protocols:yearly_report_publish",
     "board-summary-list",
     "board-summary-detail",
 }
@@ -210,3 +215,66 @@ def test_summary_api_detail(client, world, board, role):
 def test_summary_api_is_read_only(client, world, board, role):
     response = client_for(client, world, role).post(reverse("board-summary-list"), {"year": 2020}, content_type="application/json")
     assert response.status_code in ((401, 403) if role == "anonymous" else (405,))
+
+
+# --- Danish yearly reports --------------------------------------------------------------------
+
+@pytest.fixture
+def yearly(world):
+    """world.network turned Danish, with a published and a draft yearly report; a published
+    report of the other (Danish) network."""
+    world.network.country = "DK"
+    world.network.save(update_fields=["country"])
+    figures = {"definitions_version": "2026.1", "title": "T", "from": "2025-01-01", "to": "2025-12-31",
+               "columns": [{"key": "pregnant_women", "label": "P"}],
+               "rows": [{"key": "Aarhus", "label": "Aarhus", "values": {"pregnant_women": "< 5"}}]}
+    published = YearlyReport.objects.create(network=world.network, year=2025, status=YearlyReport.Status.PUBLISHED,
+                                            figures=figures, definitions_version="2026.1", published_at=timezone.now())
+    draft = YearlyReport.objects.create(network=world.network, year=2024, figures=figures, definitions_version="2026.1")
+    foreign = YearlyReport.objects.create(network=world.other_network, year=2025, status=YearlyReport.Status.PUBLISHED,
+                                          figures=figures, definitions_version="2026.1", published_at=timezone.now())
+    return {"published": published, "draft": draft, "foreign": foreign}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_yearly_report_list_shows_published_years_to_the_board_and_drafts_to_the_coordinator(client, world, yearly, role):
+    response = client_for(client, world, role).get(reverse("protocols:yearly_report_list"))
+    if role == "anonymous":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        return
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (reverse("protocols:yearly_report_detail", args=[yearly["published"].pk]) in body) == (role in BOARD)
+    assert (reverse("protocols:yearly_report_detail", args=[yearly["draft"].pk]) in body) == (role == "coordinator")
+    assert reverse("protocols:yearly_report_detail", args=[yearly["foreign"].pk]) not in body
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ["protocols:yearly_report_detail", "protocols:yearly_report_csv"])
+def test_published_yearly_report_pages(client, world, yearly, role, name):
+    response = client_for(client, world, role).get(reverse(name, args=[yearly["published"].pk]))
+    assert response.status_code == page_status(role, BOARD)
+    if response.status_code == 200 and name.endswith("csv"):
+        assert "Aarhus,< 5" in response.content.decode("utf-8-sig")
+    assert client.get(reverse(name, args=[yearly["foreign"].pk])).status_code == (302 if role == "anonymous" else 404)
+    draft = client.get(reverse(name, args=[yearly["draft"].pk]))
+    assert draft.status_code == page_status(role, {"coordinator"}, visible={"coordinator"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_yearly_report_compute_is_for_the_coordinator(client, world, yearly, role):
+    before = YearlyReport.objects.count()
+    response = client_for(client, world, role).post(reverse("protocols:yearly_report_compute"),
+                                                     {"network": world.network.pk, "year": 2025})
+    assert response.status_code == {"anonymous": 302, "coordinator": 302}.get(role, 403)
+    assert YearlyReport.objects.count() == before + (1 if role == "coordinator" else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_yearly_report_publish_is_for_the_coordinator(client, world, yearly, role):
+    response = client_for(client, world, role).post(reverse("protocols:yearly_report_publish", args=[yearly["draft"].pk]))
+    assert response.status_code == page_status(role, {"coordinator"}, visible={"coordinator"}, ok=302)
+    published = YearlyReport.objects.filter(pk=yearly["draft"].pk, status=YearlyReport.Status.PUBLISHED).exists()
+    assert published == (role == "coordinator")
+    # the foreign network's report is out of reach for everyone here
+    assert client.post(reverse("protocols:yearly_report_publish", args=[yearly["foreign"].pk])).status_code in (302, 404)

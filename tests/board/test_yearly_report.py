@@ -1,0 +1,184 @@
+"""The Danish yearly report per municipality: its own pages, drafts and frozen publication, CSV.
+
+A crafted Danish network whose true 2025 figures are known by construction:
+
+- Aarhus (lead organisation's municipality): 7 vulnerable pregnant women in the effort in 2025,
+  6 residential treatment placements, 8 counselling tracks started and 5 completed;
+- Odense: 2 pregnant women, no placement, 6 counselling tracks started, none completed;
+- outside 2025 (not counted): an Aarhus case closed in 2024, one opened in 2026, a placement
+  and a counselling track of 2024.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from conferences.models import Case, CaseTeamMember
+from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
+from permissions.models import AuditEvent
+from protocols.board import services
+from protocols.board.figures import compute_yearly_report
+from protocols.models import YearlyReport
+
+pytestmark = pytest.mark.django_db
+
+CPH = zoneinfo.ZoneInfo("Europe/Copenhagen")
+
+
+def at(year, month, day):
+    return dt.datetime(year, month, day, 10, tzinfo=CPH)
+
+
+@pytest.fixture
+def danish():
+    network = Network.objects.create(name="Syddanmark", slug="syd", country="DK", time_zone="Europe/Copenhagen",
+                                     case_reference_prefix="SD")
+    aarhus = Organisation.objects.create(network=network, name="Aarhus Kommune", kind=OrganisationKind.YOUTH_WELFARE,
+                                         municipality="Aarhus")
+    odense = Organisation.objects.create(network=network, name="Odense Kommune", kind=OrganisationKind.YOUTH_WELFARE,
+                                         municipality="Odense")
+    residential = Organisation.objects.create(network=network, name="Behandlingshjem", municipality="Vejle",
+                                              kind=OrganisationKind.RESIDENTIAL_TREATMENT)
+    counselling = Organisation.objects.create(network=network, name="Rusmiddelcenter",
+                                              kind=OrganisationKind.ADDICTION_COUNSELLING, municipality="Vejle")
+    caseworker = User.objects.create(username="dk-caseworker")
+    coordinator = User.objects.create(username="dk-coordinator")
+    board_member = User.objects.create(username="dk-board")
+    NetworkRole.objects.create(user=coordinator, network=network, role=NetworkRole.Role.COORDINATOR)
+    NetworkRole.objects.create(user=board_member, network=network, role=NetworkRole.Role.BOARD_MEMBER)
+    counter = iter(range(1, 1000))
+
+    def case(org, opened, closed=None, expected=True):
+        return Case.objects.create(network=network, reference=f"SD-{next(counter):04d}", lead_organisation=org,
+                                   lead_caseworker=caseworker, opened_on=opened, closed_on=closed,
+                                   status=Case.Status.CLOSED if closed else Case.Status.ACTIVE,
+                                   expected_child_at_opening=expected)
+
+    def member(case_, org, role, added, removed=None):
+        return CaseTeamMember.objects.create(case=case_, organisation=org, case_role=role, added_at=added, removed_at=removed)
+
+    aarhus_cases = [case(aarhus, dt.date(2025, 2, 1)) for _ in range(7)]
+    case(aarhus, dt.date(2025, 3, 1), expected=False)
+    old = case(aarhus, dt.date(2024, 1, 1), closed=dt.date(2024, 12, 1))
+    case(aarhus, dt.date(2026, 1, 5))
+    odense_cases = [case(odense, dt.date(2025, 4, 1)) for _ in range(2)] + [case(odense, dt.date(2025, 4, 1), expected=False)]
+    other = CaseTeamMember.CaseRole.OTHER
+    counsel = CaseTeamMember.CaseRole.COUNSELLING
+    for c in aarhus_cases[:6]:
+        member(c, residential, other, at(2025, 5, 1))
+    member(old, residential, other, at(2024, 5, 1))
+    for i, c in enumerate(aarhus_cases + [aarhus_cases[0]]):  # 8 tracks started, 5 of them completed in 2025
+        member(c, counselling, counsel, at(2025, 3, 1), removed=at(2025, 10, 1) if i < 5 else None)
+    member(old, counselling, counsel, at(2024, 3, 1), removed=at(2024, 9, 1))
+    second = Organisation.objects.create(network=network, name="Rusmiddelcenter 2", kind=OrganisationKind.ADDICTION_COUNSELLING)
+    for c in odense_cases:  # 6 tracks started, with two counselling services
+        member(c, counselling, counsel, at(2025, 6, 1))
+        member(c, second, counsel, at(2025, 6, 1))
+    return {"network": network, "coordinator": coordinator, "board_member": board_member, "caseworker": caseworker,
+            "aarhus_cases": aarhus_cases}
+
+
+def _table(figures):
+    return {row["label"]: row["values"] for row in figures["rows"]}
+
+
+def test_yearly_report_counts_each_municipality_of_the_calendar_year_with_suppression(danish):
+    table = _table(compute_yearly_report(danish["network"], 2025))
+    # pregnant women: Odense 2 is "< 5"; Aarhus 7 hidden too, or 9 − 7 would reveal Odense's 2
+    assert table["Aarhus"] == {"pregnant_women": "x", "residential_placements": 6, "counselling_started": 8,
+                               "counselling_completed": 5}
+    assert table["Odense"] == {"pregnant_women": "< 5", "residential_placements": 0, "counselling_started": 6,
+                               "counselling_completed": 0}
+    assert table["All municipalities"] == {"pregnant_women": 9, "residential_placements": 6, "counselling_started": 14,
+                                           "counselling_completed": 5}
+    assert "Vejle" not in table  # the placing organisation's municipality does not count, the case's does
+
+
+def test_yearly_report_of_another_year_counts_only_that_year(danish):
+    table = _table(compute_yearly_report(danish["network"], 2024))
+    # 2024: one pregnant woman in Aarhus, one placement, one counselling track started and completed
+    assert table["Aarhus"] == {"pregnant_women": "< 5", "residential_placements": "< 5", "counselling_started": "< 5",
+                               "counselling_completed": "< 5"}
+    assert set(table) == {"Aarhus", "All municipalities"}  # Odense had nothing in 2024
+    assert set(table["All municipalities"].values()) == {"< 5"}
+
+
+def test_yearly_report_query_count_does_not_depend_on_the_number_of_cases(danish):
+    with CaptureQueriesContext(connection) as few:
+        compute_yearly_report(danish["network"], 2025)
+    org = Organisation.objects.get(name="Aarhus Kommune")
+    for i in range(30):
+        Case.objects.create(network=danish["network"], reference=f"SD-X{i}", lead_organisation=org,
+                            lead_caseworker=danish["caseworker"], opened_on=dt.date(2025, 5, 1), expected_child_at_opening=True)
+    with CaptureQueriesContext(connection) as many:
+        compute_yearly_report(danish["network"], 2025)
+    assert len(many) == len(few) <= 4
+
+
+def test_coordinator_publishes_a_frozen_report_that_later_case_changes_leave_alone(danish):
+    draft = services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025)
+    published = services.yearly_report_publish(danish["coordinator"], report=draft)
+    shown = YearlyReport.objects.get(pk=published.pk).figures
+    Case.objects.filter(network=danish["network"]).update(expected_child_at_opening=False)
+    CaseTeamMember.objects.filter(case__network=danish["network"]).delete()
+    assert YearlyReport.objects.get(pk=published.pk).figures == shown
+    with pytest.raises(ValidationError):
+        services.yearly_report_publish(danish["coordinator"], report=published)
+    again = services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025)
+    assert again.pk != published.pk and again.status == YearlyReport.Status.DRAFT
+    assert _table(again.figures)["All municipalities"]["pregnant_women"] == 0
+    with pytest.raises(ValidationError):  # one published report per year
+        services.yearly_report_publish(danish["coordinator"], report=again)
+
+
+def test_only_the_coordinator_of_a_danish_network_computes(danish, world):
+    with pytest.raises(PermissionDenied):
+        services.yearly_report_compute(danish["board_member"], network=danish["network"], year=2025)
+    with pytest.raises(ValidationError) as error:  # world.network is German
+        services.yearly_report_compute(world.coordinator, network=world.network, year=2025)
+    assert "network" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=dt.date.today().year + 1)
+
+
+def test_board_member_sees_published_years_opens_one_and_downloads_the_csv(client, danish):
+    draft = services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2024)
+    published = services.yearly_report_publish(
+        danish["coordinator"], report=services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025))
+    client.force_login(danish["board_member"])
+    listing = client.get(reverse("protocols:yearly_report_list")).content.decode()
+    assert reverse("protocols:yearly_report_detail", args=[published.pk]) in listing
+    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) not in listing
+    page = client.get(reverse("protocols:yearly_report_detail", args=[published.pk]))
+    assert page.status_code == 200
+    assert "Residential treatment placements" in page.content.decode()
+    assert client.get(reverse("protocols:yearly_report_detail", args=[draft.pk])).status_code == 404
+    csv = client.get(reverse("protocols:yearly_report_csv", args=[published.pk]))
+    assert csv["Content-Type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Municipality,Vulnerable pregnant women")
+    assert "Odense,< 5,0,6,0" in lines
+    assert "All municipalities,9,6,14,5" in lines
+    assert not any("SD-" in line for line in lines)
+    reads = AuditEvent.objects.filter(action__in=["yearly_report.view", "yearly_report.csv"], actor=danish["board_member"])
+    assert reads.count() == 2 and all(event.case_id is None for event in reads)
+
+
+def test_coordinator_computes_and_publishes_through_the_pages(client, danish):
+    client.force_login(danish["coordinator"])
+    listing = client.get(reverse("protocols:yearly_report_list")).content.decode()
+    assert "Compute a new draft" in listing
+    bad = client.post(reverse("protocols:yearly_report_compute"), {"network": danish["network"].pk, "year": "x"})
+    assert bad.status_code == 400 and not YearlyReport.objects.exists()
+    response = client.post(reverse("protocols:yearly_report_compute"), {"network": danish["network"].pk, "year": 2025})
+    report = YearlyReport.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("protocols:yearly_report_detail", args=[report.pk])
+    client.post(reverse("protocols:yearly_report_publish", args=[report.pk]))
+    report.refresh_from_db()
+    assert report.status == YearlyReport.Status.PUBLISHED and report.published_by == danish["coordinator"]
