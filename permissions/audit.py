@@ -87,11 +87,24 @@ class BrokenLink:
         return f"chain {self.chain_key}, position {self.position} (event id {self.event_id}): {self.reason}"
 
 
-def verify_chain(chain_key: str) -> BrokenLink | None:
-    """Walk one chain from its start; return its first broken link, or None when it is intact."""
-    prev_hash, expected_position, last = "0" * 64, 1, None
-    events = AuditEvent.objects.filter(chain_key=chain_key).order_by("position").iterator(chunk_size=2000)
-    for event in events:
+def chain_start(chain_key: str) -> tuple[int, str]:
+    """Position and hash the chain's first stored event must follow: the genesis (0, zeros), or
+    the newest retention checkpoint when older events were pruned (``permissions.retention``)."""
+    from .models import AuditCheckpoint
+
+    checkpoint = AuditCheckpoint.objects.filter(chain_key=chain_key).order_by("-position").first()
+    return (checkpoint.position, checkpoint.hash) if checkpoint else (0, "0" * 64)
+
+
+def verify_chain(chain_key: str, *, upto: int | None = None) -> BrokenLink | None:
+    """Walk one chain from its start (or its retention checkpoint); return its first broken link,
+    or None when it is intact. ``upto``: check only the events up to that position."""
+    start, prev_hash = chain_start(chain_key)
+    expected_position, last = start + 1, None
+    events = AuditEvent.objects.filter(chain_key=chain_key, position__gt=start)
+    if upto is not None:
+        events = events.filter(position__lte=upto)
+    for event in events.order_by("position").iterator(chunk_size=2000):
         if event.position != expected_position:
             return BrokenLink(chain_key, expected_position, event.pk, f"position {expected_position} is missing (next is {event.position})")
         if event.prev_hash != prev_hash:
@@ -99,16 +112,23 @@ def verify_chain(chain_key: str) -> BrokenLink | None:
         if event_hash(event) != event.hash:
             return BrokenLink(chain_key, event.position, event.pk, "content does not match its hash (altered)")
         prev_hash, expected_position, last = event.hash, expected_position + 1, event
+    if upto is not None:
+        if last is None or last.position != upto:
+            return BrokenLink(chain_key, expected_position, None, f"position {expected_position} is missing")
+        return None
     head = AuditChainHead.objects.filter(chain_key=chain_key).first()
     if head is not None and last is not None and (head.position != last.position or head.hash != last.hash):
         return BrokenLink(chain_key, head.position, None, f"chain ends at position {last.position} but its head says {head.position} (events removed at the end)")
-    if head is not None and last is None and head.position:
-        return BrokenLink(chain_key, 1, None, "every event of the chain is gone")
+    if head is not None and last is None and (head.position, head.hash) != (start, prev_hash):
+        return BrokenLink(chain_key, start + 1, None, "every event of the chain is gone" if not start else "every event after the retention checkpoint is gone")
     return None
 
 
 def verify_all() -> list[BrokenLink]:
     """The first broken link of every broken chain (an empty list means the trail is intact)."""
+    from .models import AuditCheckpoint
+
     keys = set(AuditEvent.objects.order_by().values_list("chain_key", flat=True).distinct())
     keys |= set(AuditChainHead.objects.values_list("chain_key", flat=True))
+    keys |= set(AuditCheckpoint.objects.order_by().values_list("chain_key", flat=True).distinct())
     return [broken for key in sorted(keys) if (broken := verify_chain(key)) is not None]
