@@ -23,6 +23,10 @@ class ConferenceCreateForm(forms.Form):
     video_link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
     interpreter_language = forms.CharField(label=_("Interpreter needed for (language)"), max_length=40, required=False)
     access_needs = forms.CharField(label=_("Other access needs"), max_length=200, required=False)
+    closes_at = forms.DateTimeField(
+        label=_("Answers until (optional)"), required=False, widget=DATETIME_WIDGET,
+        help_text=_("After this time the poll takes no more answers; you are reminded if no date has been picked."),
+    )
 
     def __init__(self, *args, case, team, family, **kwargs):
         super().__init__(*args, **kwargs)

@@ -177,3 +177,21 @@ def build_poll_invitation(conference: Conference, invitation: Invitation, *, url
         subject = _("Please choose a date: %(title)s") % {"title": title}
         text = render_to_string("conferences/email/poll_invitation.txt", context)
     return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
+
+
+def build_poll_deadline_reminder(conference: Conference) -> EmailMultiAlternatives | None:
+    """To the convenor: the deadline for answers passed and no date has been picked yet."""
+    user = conference.convenor
+    if not user.email:
+        return None
+    zone = ical.zone_of(conference.case.network)
+    with translation.override(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE), timezone.override(zone):
+        title = ical.conference_title(conference)
+        context = {
+            "title": title,
+            "closes_at": formats.date_format(timezone.localtime(conference.poll.closes_at), "DATETIME_FORMAT"),
+            "link": ical.reverse_or_root("conferences:conference_poll", conference.pk),
+        }
+        subject = _("Pick a date: the poll for %(title)s has closed") % {"title": title}
+        text = render_to_string("conferences/email/poll_deadline_reminder.txt", context)
+    return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])

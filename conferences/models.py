@@ -335,6 +335,7 @@ class ReminderLog(models.Model):
     class Kind(models.TextChoices):
         CONFERENCE = "conference", _("Reminder before a conference")
         REVIEW = "review", _("Next review approaching without a conference")
+        POLL_DEADLINE = "deadline", _("Poll deadline passed without a date")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     conference = models.ForeignKey(Conference, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")

@@ -98,6 +98,7 @@ def conference_create(
     interpreter_language: str = "",
     access_needs: str = "",
     report_organisation_ids: list[int] | None = None,
+    closes_at: dt.datetime | None = None,
     channel: str = Channel.PAGE,
 ) -> Conference:
     """Create a conference in the polling state with its candidate slots and invitations.
@@ -107,6 +108,9 @@ def conference_create(
     case not in ``invitees`` are not added silently — the form proposes them as required.
     Written-report requests go to ``report_organisation_ids`` (default: every invited
     organisation other than the lead organisation), due a few days before the first slot.
+    ``closes_at`` (optional) is the deadline for answers: it must lie in the future and before
+    the first candidate time; later answers are refused, and the convenor is reminded
+    (``send_reminders``) when it passes without a pick.
     Sends nothing: invitations go out when a slot is picked.
     """
     _require_convenor(actor, case)
@@ -120,6 +124,10 @@ def conference_create(
         raise ValidationError({"slots": _("Propose at least one candidate time.")})
     if any(s <= now for s in starts):
         raise ValidationError({"slots": _("Candidate times must lie in the future.")})
+    if closes_at is not None and closes_at <= now:
+        raise ValidationError({"closes_at": _("The deadline for answers must lie in the future.")})
+    if closes_at is not None and closes_at > starts[0]:
+        raise ValidationError({"closes_at": _("The deadline for answers must come before the first candidate time.")})
     if not invitees:
         raise ValidationError({"invitees": _("Invite at least one person.")})
     team_ids = {i.team_member.pk for i in invitees if i.team_member}
@@ -142,7 +150,7 @@ def conference_create(
     )
     conference.full_clean(exclude=["case", "convenor"])
     conference.save()
-    poll = SlotPoll.objects.create(conference=conference)
+    poll = SlotPoll.objects.create(conference=conference, closes_at=closes_at)
     PollSlot.objects.bulk_create(
         [PollSlot(poll=poll, starts_at=s, ends_at=s + dt.timedelta(minutes=duration_minutes)) for s in starts]
     )
@@ -180,8 +188,21 @@ def poll_is_open(poll: SlotPoll) -> bool:
             and (poll.closes_at is None or poll.closes_at > timezone.now()))
 
 
+def poll_deadline_passed(poll: SlotPoll) -> bool:
+    """The poll's deadline for answers has passed while it was still open (no pick yet)."""
+    return (poll.closed_at is None and poll.closes_at is not None and poll.closes_at <= timezone.now()
+            and poll.conference.status == Conference.Status.POLLING)
+
+
 def _save_votes(invitation: Invitation, answers: dict[int, str]) -> int:
     poll = invitation.conference.poll
+    if poll_deadline_passed(poll):
+        from django.utils import formats
+
+        with timezone.override(poll.conference.case.network.time_zone):
+            when = formats.date_format(timezone.localtime(poll.closes_at), "DATETIME_FORMAT")
+        raise ValidationError(_("The deadline for answers passed on %(when)s; answers can no longer be changed.")
+                              % {"when": when})
     if not poll_is_open(poll):
         raise ValidationError(_("This poll is closed; answers can no longer be changed."))
     slot_ids = set(poll.slots.values_list("pk", flat=True))

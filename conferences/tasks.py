@@ -114,3 +114,21 @@ def send_poll_invitation(invitation_id: int) -> bool:
     audit.record("task", action="poll.invitation_sent", obj=invitation, case_id=conference.case_id,
                  channel=audit.Channel.EMAIL, detail={"personal_link": link is not None})
     return True
+
+
+@task()
+def send_poll_deadline_reminder(conference_id: int) -> bool:
+    """Remind the convenor that the poll's deadline passed and no date has been picked."""
+    from . import imip
+    from .models import Conference
+
+    conference = Conference.objects.select_related("case__network", "convenor", "poll").get(pk=conference_id)
+    if conference.status != Conference.Status.POLLING or conference.poll.chosen_slot_id is not None:
+        return False
+    message = imip.build_poll_deadline_reminder(conference)
+    if message is None:
+        return False
+    message.send()
+    audit.record("task", action="poll.deadline_reminder_sent", obj=conference, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL)
+    return True

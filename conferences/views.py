@@ -75,7 +75,7 @@ def conference_create(request, case_pk: int):
                     interpreter_language=form.cleaned_data["interpreter_language"],
                     access_needs=form.cleaned_data["access_needs"],
                     report_organisation_ids=[int(pk) for pk in form.cleaned_data["report_organisations"]],
-                    channel=Channel.PAGE,
+                    closes_at=form.cleaned_data.get("closes_at"), channel=Channel.PAGE,
                 )
             except ValidationError as exc:
                 _errors_into(form, exc)
@@ -252,6 +252,7 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         vote_form = VoteForm(slots=slots, initial_answers=selectors.my_answers(invitation))
     return {
         "conference": conference, "poll": poll, "is_open": services.poll_is_open(poll), "invitation": invitation,
+        "deadline_passed": services.poll_deadline_passed(poll),
         "vote_form": vote_form, "is_convenor": policy.can_convene(request.user, conference.case),
         "grid": selectors.poll_grid(conference) if is_professional else None,
         "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
@@ -368,6 +369,7 @@ def poll_link_vote(request, token: str):
                     return redirect(request.path)
         response = render(request, "conferences/poll_link.html", {
             "conference": conference, "form": form, "is_open": services.poll_is_open(poll), "zone": conference.case.network.time_zone,
+            "poll": poll, "deadline_passed": services.poll_deadline_passed(poll),
         }, status=status)
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"

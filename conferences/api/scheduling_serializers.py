@@ -50,6 +50,7 @@ class ConferenceCreateSerializer(serializers.Serializer):
     slots = serializers.ListField(child=serializers.DateTimeField(), min_length=1, max_length=20)
     invitees = InviteeSerializer(many=True)
     report_organisations = serializers.ListField(child=serializers.IntegerField(), required=False)
+    closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class VoteSerializer(serializers.Serializer):
@@ -64,6 +65,7 @@ class VoteSerializer(serializers.Serializer):
 
 class PickSerializer(serializers.Serializer):
     slot = serializers.IntegerField()
+    confirm_without_quorum = serializers.BooleanField(default=False)
 
 
 class RsvpSerializer(serializers.Serializer):

@@ -75,7 +75,7 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 request.user, case=case, kind=values["kind"], invitees=invitees, slots=values["slots"],
                 duration_minutes=values["duration_minutes"], location=values["location"], video_link=values["video_link"],
                 interpreter_language=values["interpreter_language"], access_needs=values["access_needs"],
-                report_organisation_ids=values.get("report_organisations"), channel=API,
+                report_organisation_ids=values.get("report_organisations"), closes_at=values.get("closes_at"), channel=API,
             )
         except DjangoValidationError as exc:
             raise _as_drf(exc)

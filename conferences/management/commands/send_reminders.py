@@ -1,6 +1,7 @@
 """Queue due reminders once each (safe to run from cron every few minutes, or before db_worker).
 
 - Invitees of a scheduled conference, ``network.reminder_days_before`` days before it starts.
+- The convenor, when a poll's deadline for answers has passed and no date was picked.
 - The lead caseworker, when a case's next review date is within ``--review-days`` days and
   no conference is scheduled or being polled for it.
 
@@ -17,7 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from conferences.models import Case, Conference, ReminderLog
-from conferences.tasks import enqueue_on_commit, send_conference_reminder, send_review_reminder
+from conferences.tasks import enqueue_on_commit, send_conference_reminder, send_poll_deadline_reminder, send_review_reminder
 from permissions import audit
 
 
@@ -44,6 +45,20 @@ def queue_conference_reminders(now: dt.datetime) -> int:
             continue
         log = ReminderLog(kind=ReminderLog.Kind.CONFERENCE, conference=conference, case_id=conference.case_id, about=about)
         queued += _queue(log, send_conference_reminder, conference.pk)
+    return queued
+
+
+def queue_poll_deadline_reminders(now: dt.datetime) -> int:
+    queued = 0
+    overdue = Conference.objects.filter(
+        status=Conference.Status.POLLING, poll__closes_at__lte=now, poll__chosen_slot__isnull=True,
+    ).select_related("poll")
+    for conference in overdue:
+        about = conference.poll.closes_at.isoformat()
+        if ReminderLog.objects.filter(kind=ReminderLog.Kind.POLL_DEADLINE, conference=conference, about=about).exists():
+            continue
+        log = ReminderLog(kind=ReminderLog.Kind.POLL_DEADLINE, conference=conference, case_id=conference.case_id, about=about)
+        queued += _queue(log, send_poll_deadline_reminder, conference.pk)
     return queued
 
 
@@ -75,6 +90,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             conferences = queue_conference_reminders(now)
             reviews = queue_review_reminders(timezone.localdate(), review_days)
+            deadlines = queue_poll_deadline_reminders(now)
             audit.record("send_reminders", action="reminders.queue", object_type="conferences.reminderlog",
-                         channel=audit.Channel.COMMAND, detail={"conferences": conferences, "reviews": reviews})
-        self.stdout.write(f"Queued {conferences} conference reminder(s) and {reviews} review reminder(s).")
+                         channel=audit.Channel.COMMAND,
+                         detail={"conferences": conferences, "reviews": reviews, "poll_deadlines": deadlines})
+        self.stdout.write(f"Queued {conferences} conference reminder(s), {reviews} review reminder(s) "
+                          f"and {deadlines} poll-deadline reminder(s).")
