@@ -26,3 +26,12 @@ def refresh_date_bound_grants(since: str | None = None, channel: str = audit.Cha
     audit.record(channel, action="grants.windows_refreshed", object_type="permissions.grants",
                  channel=channel, detail=result)
     return result
+
+
+@task()
+def apply_retention(dry_run: bool = False) -> dict:
+    """Scheduled retention run (``permissions.retention.retention_apply``): erase cases past their
+    retention, purge old tokens and sessions, prune the audit trail behind checkpoints."""
+    from permissions.retention import retention_apply
+
+    return retention_apply(dry_run=dry_run, channel=audit.Channel.TASK).as_dict()

@@ -1,0 +1,322 @@
+"""Data retention: nothing is deleted that must be kept, and nothing is kept past its time.
+
+``retention_apply`` runs daily (``manage.py apply_retention`` from cron, or the
+``permissions.tasks.apply_retention`` task) and does four things, each idempotent:
+
+1. **Closed cases** — ``CASE_RETENTION_YEARS`` after a case was closed, its content is erased:
+   family members' names, e-mail addresses, interpreter languages, access needs, years of birth
+   and account links; protocol item titles and texts, the parents' summary, amendments and
+   correction proposals; action titles, descriptions and progress notes; written reports; RSVP
+   comments; consent form references; legal-basis justifications; conference places, video
+   links, interpreter languages and access needs. Text becomes ``[erased]`` (an empty field stays
+   empty). Rows, dates, kinds, statuses, organisations and counts stay, so the half-year figures
+   of past periods do not move (published summaries are frozen anyway); every write is a
+   queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
+   reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
+   other purpose (no membership, no network role, not staff), is anonymised and disabled; the
+   case's calendar-feed tokens and poll links are deleted. One ``retention.erase`` audit event
+   per case; a ``CaseErasure`` row makes a second run skip it.
+2. **Tokens** — feed tokens and poll links revoked or expired more than ``TOKEN_RETENTION_DAYS``
+   ago are deleted.
+3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
+   ``LoginSession`` rows whose session is gone are deleted.
+4. **Audit trail** — per hash chain, the prefix of events older than ``AUDIT_RETENTION_YEARS`` is
+   deleted, but only after the prefix verified intact and an ``AuditCheckpoint`` (position and
+   hash of its last event) was stored; ``verify_audit`` walks the chain from that checkpoint.
+   On PostgreSQL the append-only trigger lets exactly that delete through (checkpoint present,
+   ``SET LOCAL fallkonferenz.audit_retention = 'on'`` in the transaction). A chain that does not
+   verify is not pruned — that would destroy the evidence — and is reported instead.
+
+``dry_run`` runs everything inside one transaction and rolls it back, so the report shows exactly
+what a real run would do; nothing outside the database (session caches) is touched.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Max, Min, Q, Value, When
+from django.db.models import Case as SqlCase
+from django.utils import timezone
+
+from permissions import audit
+
+ERASED = "[erased]"
+ACTOR = "retention"
+DB_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
+
+
+@dataclass
+class Report:
+    today: dt.date
+    dry_run: bool
+    case_cutoff: dt.date | None = None          # cases closed before this day are erased
+    audit_cutoff: dt.datetime | None = None     # audit events before this moment are pruned
+    token_cutoff: dt.datetime | None = None
+    erased_cases: list[str] = field(default_factory=list)      # case references
+    erased_rows: dict[str, int] = field(default_factory=dict)  # by kind, over all erased cases
+    accounts_anonymised: int = 0
+    feed_tokens_deleted: int = 0
+    poll_links_deleted: int = 0
+    sessions_deleted: int = 0
+    login_sessions_deleted: int = 0
+    audit_chains_pruned: int = 0
+    audit_events_deleted: int = 0
+    audit_chains_refused: list[str] = field(default_factory=list)  # broken chains left alone
+
+    def lines(self) -> list[str]:
+        mode = "DRY RUN (nothing changed)" if self.dry_run else "applied"
+        out = [f"Retention {mode} on {self.today.isoformat()}"]
+        if self.case_cutoff is None:
+            out.append("cases: erasure switched off (CASE_RETENTION_YEARS=0)")
+        else:
+            out.append(f"cases closed before {self.case_cutoff.isoformat()}: {len(self.erased_cases)} erased"
+                       + (f" ({', '.join(self.erased_cases)})" if self.erased_cases else ""))
+            for kind, n in sorted(self.erased_rows.items()):
+                out.append(f"  {kind}: {n}")
+            out.append(f"  parent accounts anonymised: {self.accounts_anonymised}")
+        out.append(f"feed tokens deleted: {self.feed_tokens_deleted}; poll links deleted: {self.poll_links_deleted}")
+        out.append(f"sessions cleared: {self.sessions_deleted}; login-session records deleted: {self.login_sessions_deleted}")
+        if self.audit_cutoff is None:
+            out.append("audit trail: pruning switched off (AUDIT_RETENTION_YEARS=0)")
+        else:
+            out.append(f"audit events before {self.audit_cutoff.isoformat()}: {self.audit_events_deleted} deleted "
+                       f"from {self.audit_chains_pruned} chain(s)")
+        for key in self.audit_chains_refused:
+            out.append(f"  NOT pruned, chain does not verify: {key}")
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "today": self.today.isoformat(), "dry_run": self.dry_run, "erased_cases": self.erased_cases,
+            "erased_rows": self.erased_rows, "accounts_anonymised": self.accounts_anonymised,
+            "feed_tokens_deleted": self.feed_tokens_deleted, "poll_links_deleted": self.poll_links_deleted,
+            "sessions_deleted": self.sessions_deleted, "login_sessions_deleted": self.login_sessions_deleted,
+            "audit_chains_pruned": self.audit_chains_pruned, "audit_events_deleted": self.audit_events_deleted,
+            "audit_chains_refused": self.audit_chains_refused,
+        }
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def retention_apply(*, today: dt.date | None = None, dry_run: bool = False, channel: str = audit.Channel.COMMAND) -> Report:
+    """Apply every retention rule as of ``today`` (default: the local date). Idempotent. With
+    ``dry_run`` the same work runs in a transaction that is rolled back."""
+    today = today or timezone.localdate()
+    report = Report(today=today, dry_run=dry_run)
+    # The moment "today" begins: a fixed ``today`` gives the same result at any time of day.
+    now = timezone.now() if today == timezone.localdate() else timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    outer = transaction.atomic() if dry_run else contextlib.nullcontext()
+    with outer:
+        if settings.CASE_RETENTION_YEARS:
+            report.case_cutoff = years_before(today, settings.CASE_RETENTION_YEARS)
+            _erase_closed_cases(report, now=now, channel=channel)
+        _purge_tokens(report, now=now)
+        _purge_sessions(report, dry_run=dry_run)
+        if settings.AUDIT_RETENTION_YEARS:
+            cutoff_day = years_before(today, settings.AUDIT_RETENTION_YEARS)
+            report.audit_cutoff = timezone.make_aware(dt.datetime.combine(cutoff_day, dt.time()))
+            _prune_audit(report, channel=channel)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+# --- 1. closed cases ---------------------------------------------------------------------------
+
+def _marker(name: str) -> SqlCase:
+    """``[erased]`` where the field holds text, empty where it was empty."""
+    return SqlCase(When(**{name: ""}, then=Value("")), default=Value(ERASED), output_field=CharField())
+
+
+def _erase(queryset, *, text: tuple[str, ...] = (), empty: tuple[str, ...] = (), **fixed) -> int:
+    changes = {name: _marker(name) for name in text}
+    changes.update({name: "" for name in empty})
+    changes.update(fixed)
+    return queryset.update(**changes)
+
+
+def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:
+    from conferences.models import Case
+
+    due = (Case.objects.filter(status=Case.Status.CLOSED, closed_on__lt=report.case_cutoff, erasure__isnull=True)
+           .order_by("closed_on", "pk"))
+    for case in due.iterator(chunk_size=200):
+        with transaction.atomic():
+            rows, accounts = erase_case(case, now=now, channel=channel)
+        report.erased_cases.append(case.reference)
+        report.accounts_anonymised += accounts
+        for kind, n in rows.items():
+            report.erased_rows[kind] = report.erased_rows.get(kind, 0) + n
+
+
+def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> tuple[dict[str, int], int]:
+    """Erase one closed case's content (see the module docstring); returns rows by kind and the
+    number of parent accounts anonymised. Call inside a transaction."""
+    from conferences.models import Conference, FeedToken, Invitation, PollLink, WrittenReport
+    from participants.models import Consent, DisclosureBasis, FamilyMember
+    from permissions import grants
+    from permissions.models import CaseErasure
+    from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
+
+    Case = type(case)
+    Case.objects.select_for_update().filter(pk=case.pk).first()  # one erasure at a time per case
+    if CaseErasure.objects.filter(case=case).exists():
+        return {}, 0
+    members = FamilyMember.objects.filter(case=case)
+    account_ids = [pk for pk in members.exclude(user=None).values_list("user_id", flat=True)]
+    invitations = Invitation.objects.filter(conference__case=case)
+    items = ProtocolItem.objects.filter(protocol__conference__case=case)
+    rows = {
+        "family members": _erase(members, text=("display_name", "interpreter_language", "access_needs"), empty=("email",),
+                                 birth_year=None, user=None),
+        "conferences": _erase(Conference.objects.filter(case=case), text=("location", "interpreter_language", "access_needs"),
+                              empty=("video_link",)),
+        "invitations": _erase(invitations, text=("rsvp_comment",)),
+        "written reports": _erase(WrittenReport.objects.filter(conference__case=case), text=("text",)),
+        "protocols": _erase(Protocol.objects.filter(conference__case=case), text=("parent_summary",)),
+        "protocol items": _erase(items, text=("title", "text")),
+        "amendments": _erase(Amendment.objects.filter(item__in=items), text=("text", "reason")),
+        "correction proposals": _erase(CorrectionProposal.objects.filter(item__in=items), text=("proposed_text", "decision_reason")),
+        "agreed actions": _erase(AgreedAction.objects.filter(case=case), text=("title", "description")),
+        "action notes": _erase(ActionNote.objects.filter(action__case=case), text=("note",)),
+        "consents": _erase(Consent.objects.filter(case=case), text=("form_reference",)),
+        "legal bases": _erase(DisclosureBasis.objects.filter(case=case), text=("justification", "not_informed_reason")),
+        "feed tokens deleted": FeedToken.objects.filter(case=case).delete()[0],
+        "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
+    }
+    accounts = _anonymise_parent_accounts(account_ids)
+    grants.recompute_case(case)  # the unlinked parent loses her grants on the case
+    CaseErasure.objects.create(case=case, erased_at=now, closed_on=case.closed_on, rows=rows)
+    audit.record(ACTOR, action="retention.erase", obj=case, case_id=case.pk, channel=channel,
+                 detail={"closed_on": case.closed_on.isoformat(), "rows": rows, "accounts_anonymised": accounts})
+    return rows, accounts
+
+
+def _anonymise_parent_accounts(user_ids: list[int]) -> int:
+    """Disable and strip a former parent's account unless it has another purpose. The row stays:
+    audit events refer to it."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.hashers import make_password
+
+    from conferences.models import FeedToken
+    from participants.models import User
+    from permissions.signals import end_sessions_of
+
+    retire = list(
+        User.objects.filter(pk__in=user_ids, is_staff=False, is_superuser=False, memberships=None, network_roles=None)
+        .values_list("pk", flat=True)
+    )
+    for pk in retire:
+        User.objects.filter(pk=pk).update(
+            username=f"erased-{pk}", first_name="", last_name="", email="", is_active=False,
+            password=make_password(None), preferred_language="",
+        )
+        # After commit: a cache session store is outside the transaction (a dry run rolls back).
+        transaction.on_commit(lambda pk=pk: end_sessions_of(pk))
+    EmailAddress.objects.filter(user_id__in=retire).delete()
+    Authenticator.objects.filter(user_id__in=retire).delete()
+    FeedToken.objects.filter(user_id__in=retire).delete()
+    return len(retire)
+
+
+# --- 2. tokens ----------------------------------------------------------------------------------
+
+def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
+    from conferences.models import FeedToken, PollLink
+
+    cutoff = report.token_cutoff = now - dt.timedelta(days=settings.TOKEN_RETENTION_DAYS)
+    stale = Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    with transaction.atomic():
+        report.feed_tokens_deleted += FeedToken.objects.filter(stale).delete()[0]
+        report.poll_links_deleted += PollLink.objects.filter(stale).delete()[0]
+
+
+# --- 3. sessions --------------------------------------------------------------------------------
+
+def _purge_sessions(report: Report, *, dry_run: bool) -> None:
+    from permissions.models import LoginSession
+
+    if settings.SESSION_ENGINE in DB_SESSION_ENGINES:
+        from django.contrib.sessions.models import Session
+
+        with transaction.atomic():
+            # Same as ``clearsessions`` for the database store, but counted.
+            report.sessions_deleted = Session.objects.filter(expire_date__lt=timezone.now()).delete()[0]
+            gone = LoginSession.objects.exclude(session_key__in=Session.objects.values("session_key"))
+            report.login_sessions_deleted = gone.delete()[0]
+        return
+    if dry_run:
+        return  # a cache or file store is outside the transaction that a dry run rolls back
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    try:
+        store.clear_expired()
+    except NotImplementedError:
+        pass
+    gone = [key for key in LoginSession.objects.values_list("session_key", flat=True) if not store().exists(key)]
+    report.login_sessions_deleted = LoginSession.objects.filter(session_key__in=gone).delete()[0]
+
+
+# --- 4. audit trail -----------------------------------------------------------------------------
+
+def _prune_audit(report: Report, *, channel: str) -> None:
+    from permissions.models import AuditEvent
+
+    old = AuditEvent.objects.filter(at__lt=report.audit_cutoff).order_by()
+    keys = sorted(set(old.values_list("chain_key", flat=True).distinct()))
+    digest = hashlib.sha256()
+    for key in keys:
+        pruned = _prune_chain(key, cutoff=report.audit_cutoff)
+        if pruned is None:
+            report.audit_chains_refused.append(key)
+            continue
+        position, hash_, deleted = pruned
+        if deleted:
+            report.audit_chains_pruned += 1
+            report.audit_events_deleted += deleted
+            digest.update(f"{key}:{position}:{hash_}\n".encode())
+    if report.audit_chains_pruned or report.audit_chains_refused:
+        # The run itself goes on the record, with a digest of the checkpoints it stored.
+        audit.record(ACTOR, action="retention.audit_pruned", object_type="permissions.auditevent", channel=channel,
+                     detail={"before": report.audit_cutoff.isoformat(), "chains": report.audit_chains_pruned,
+                             "events": report.audit_events_deleted, "checkpoints_sha256": digest.hexdigest(),
+                             "refused": report.audit_chains_refused})
+
+
+def _prune_chain(key: str, *, cutoff: dt.datetime) -> tuple[int, str, int] | None:
+    """Delete the chain's prefix of events older than ``cutoff`` behind a new checkpoint. Returns
+    (checkpoint position, hash, events deleted), or None when the chain does not verify."""
+    from permissions.models import AuditChainHead, AuditCheckpoint, AuditEvent
+
+    with transaction.atomic():
+        AuditChainHead.objects.select_for_update().filter(chain_key=key).first()  # writers of this chain wait
+        events = AuditEvent.objects.filter(chain_key=key).order_by()
+        first_young = events.filter(at__gte=cutoff).aggregate(p=Min("position"))["p"]
+        upto = first_young - 1 if first_young is not None else events.aggregate(p=Max("position"))["p"]
+        start, start_hash = audit.chain_start(key)
+        if upto is None or upto <= start:
+            return start, start_hash, 0
+        if audit.verify_chain(key, upto=upto) is not None:
+            return None
+        last = events.get(position=upto)
+        AuditCheckpoint.objects.create(chain_key=key, position=upto, hash=last.hash, last_at=last.at, events_deleted=upto - start)
+        table = AuditEvent._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL fallkonferenz.audit_retention = 'on'")
+            cursor.execute(f"DELETE FROM {table} WHERE chain_key = %s AND position <= %s", [key, upto])
+            deleted = cursor.rowcount
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL fallkonferenz.audit_retention = 'off'")
+    return upto, last.hash, deleted
