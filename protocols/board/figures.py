@@ -20,11 +20,19 @@ Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one ch
   (mother, father, guardian) invitation is marked attended; days to first conference: for
   cases whose first held conference falls in the period, days from opening to that conference;
   organisations present: distinct organisations with an attended invitation, per held conference;
-- agreed: action created in the period; done: completed in the period; dropped: dropped and last
-  changed in the period; open at period end: created before the end and neither done nor
-  dropped by then; overdue: open at period end and due on or before the last day; days to done:
-  from creation to completion, for actions done in the period; grouped by the kind of the
-  responsible organisation, or "parents" for actions that fall to a parent;
+- agreed: action created in the period; done: completed in the period (its completion date);
+  days to done: from creation to completion, for actions done in the period; grouped by the kind
+  of the responsible organisation, or "parents" for actions that fall to a parent;
+- status history (since 2026.2): an action's status at an instant is the status set by its last
+  progress note (``ActionNote``) before that instant, or "open" when all its notes came later.
+  dropped: a note set "dropped" in the period (counted once per action, even if it was reopened
+  and dropped again); open at period end: created before the end and neither done nor dropped
+  by its status at the end (an action dropped or done and reopened before the end is open);
+  overdue: open at period end and due on or before the last day. Actions without any note
+  (recorded before notes existed, or never updated) fall back to their current state: dropped
+  when now dropped and last changed in the period; open at period end unless completed by then
+  or now dropped and last changed before the end. (2026.1 used the current state for every
+  action.)
 - consents: cases with a consent valid for at least one day of the period and not revoked
   before it; revocations: consents revoked in the period; disclosures without consent: legal
   bases (§ 8a SGB VIII / § 4 KKG, Danish duties) invoked in the period, by basis;
@@ -50,7 +58,7 @@ from django.utils.translation import gettext_noop
 
 from protocols.board import suppression as sup
 
-DEFINITIONS_VERSION = "2026.1"
+DEFINITIONS_VERSION = "2026.2"
 PARENTS = "parents"
 NO_MUNICIPALITY = "–"
 TOTAL = "__all__"  # the key of a table's total row (never a municipality's name)
@@ -195,23 +203,42 @@ def _action_group():
 
 
 def _action_figures(network, period: Period, tz) -> dict:
-    from protocols.models import AgreedAction
+    """Agreed actions of the period. "Dropped" and "open/overdue at period end" come from the
+    action's status history (its notes) where it has one; an action without any note falls back
+    to its current state (status, completion date, last change)."""
+    from protocols.models import ActionNote, AgreedAction
 
     start_dt, end_dt = period.bounds(tz)
     Status = AgreedAction.Status
+    notes = ActionNote.objects.filter(action=OuterRef("pk")).order_by()
+    status_at_end = Subquery(notes.filter(created_at__lt=end_dt).order_by("-created_at", "-pk").values("status")[:1])
+    actions = AgreedAction.objects.filter(case__network=network).order_by().annotate(
+        _group=_action_group(),
+        _has_history=Exists(notes),
+        # the status the history gives at the end of the period: the last note before it, or
+        # "open" (as created) when every note came later
+        _status_at_end=Coalesce(status_at_end, Value(Status.OPEN.value), output_field=CharField()),
+        _dropped_in_period=Exists(notes.filter(status=Status.DROPPED, created_at__gte=start_dt, created_at__lt=end_dt)),
+    )
+    with_history, without_history = Q(_has_history=True), Q(_has_history=False)
     done_by_end = Q(status=Status.DONE, completed_on__lte=period.end)
     dropped_by_end = Q(status=Status.DROPPED, updated_at__lt=end_dt)
-    open_at_end = Q(created_at__lt=end_dt) & ~done_by_end & ~dropped_by_end
-    actions = AgreedAction.objects.filter(case__network=network).order_by().annotate(_group=_action_group())
+    closed_at_end = (with_history & Q(_status_at_end__in=[Status.DONE, Status.DROPPED])) | (
+        without_history & (done_by_end | dropped_by_end))
+    open_at_end = Q(created_at__lt=end_dt) & ~closed_at_end
+    dropped = (with_history & Q(_dropped_in_period=True)) | (
+        without_history & Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt))
     rows = actions.values("_group").annotate(
         agreed=Count("pk", filter=Q(created_at__gte=start_dt, created_at__lt=end_dt)),
         done=Count("pk", filter=Q(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)),
-        dropped=Count("pk", filter=Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt)),
+        dropped=Count("pk", filter=dropped),
         open=Count("pk", filter=open_at_end),
         overdue=Count("pk", filter=open_at_end & Q(due_on__lte=period.end)),
     )
     by_group = {row.pop("_group"): row for row in rows}
-    done_in_period = actions.filter(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)
+    done_in_period = AgreedAction.objects.filter(
+        case__network=network, status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end,
+    ).order_by().annotate(_group=_action_group())
     days = ExpressionWrapper(F("completed_on") - TruncDate("created_at", tzinfo=tz), output_field=DurationField())
     return {"by_group": by_group, "days_to_done": grouped_medians(done_in_period, days, "_group"),
             "days_to_done_all": _median_of(done_in_period, days)}
