@@ -82,13 +82,16 @@ def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_for
 @login_required
 @require_GET
 def summary_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _summary_page(request, selectors.get_summary_for_user(request.user, pk))
+    summary = selectors.get_summary_for_user(request.user, pk)
+    selectors.record_read(request.user, summary, action="summary.view")
+    return _summary_page(request, summary)
 
 
 @login_required
 @require_GET
 def summary_print(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
+    selectors.record_read(request.user, summary, action="summary.print")
     return render(request, "protocols/board/summary_print.html", {
         "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures), "total_key": TOTAL,
     })
@@ -151,6 +154,7 @@ def _cell(value) -> str:
 @require_GET
 def summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
+    selectors.record_read(request.user, summary, action="summary.csv")
     figures = summary.figures
     period = figures.get("period", {})
     response, writer = _csv_response(f"summary-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
@@ -177,6 +181,7 @@ def summary_municipality_csv(request: HttpRequest, pk: int) -> HttpResponse:
     report = summary.figures.get("municipalities")
     if not report:
         raise Http404
+    selectors.record_read(request.user, summary, action="summary.municipality_csv")
     response, writer = _csv_response(f"municipalities-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
     writer.writerow([_("Municipality"), *[_(column["label"]) for column in report["columns"]]])
     for row in report["rows"]:

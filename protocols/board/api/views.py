@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.response import Response
 
+from permissions.audit import Channel
 from protocols.board import selectors
 from protocols.board.api.serializers import HalfYearSummarySerializer
 
@@ -17,6 +19,12 @@ from protocols.board.api.serializers import HalfYearSummarySerializer
 )
 class HalfYearSummaryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = HalfYearSummarySerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        """Answer one summary and audit the read (API channel, the day's chain: no case)."""
+        summary = self.get_object()
+        selectors.record_read(request.user, summary, action="summary.view", channel=Channel.API)
+        return Response(self.get_serializer(summary).data)
 
     def get_queryset(self):
         return selectors.published_summaries_for_user(self.request.user).order_by("-year", "-half", "pk")
