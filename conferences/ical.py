@@ -212,8 +212,13 @@ def conference_event(
     organizer: vCalAddress | None = None,
     attendees: list[vCalAddress] = (),
     sequence: int | None = None,
+    with_arrangements: bool = False,
 ) -> Event:
-    """One VEVENT for a scheduled (or cancelled) conference, in the network's time zone."""
+    """One VEVENT for a scheduled (or cancelled) conference, in the network's time zone.
+
+    ``with_arrangements`` (invitations and downloads, never feeds) adds a DESCRIPTION naming
+    the interpreter's language and that access arrangements exist — never the free text of
+    the access needs, which may hold health information."""
     zone = zone_of(conference.case.network)
     event = Event()
     event.add("uid", conference_uid(conference.pk))
@@ -231,11 +236,25 @@ def conference_event(
             event.add("location", one_line(conference.location))
         event.add("last-modified", utc(conference.updated_at))
     event.add("url", reverse_or_root("conferences:conference_detail", conference.pk))
+    if with_arrangements and not terse:
+        description = arrangements_text(conference)
+        if description:
+            event.add("description", description)
     if organizer is not None:
         event.add("organizer", organizer)
     for attendee in attendees:
         event.add("attendee", attendee)
     return event
+
+
+def arrangements_text(conference) -> str:
+    """"Interpreter: Arabic" and a note that access arrangements exist, as plain lines."""
+    lines = []
+    if conference.interpreter_language:
+        lines.append(_("Interpreter: %(language)s") % {"language": one_line(conference.interpreter_language, limit=40)})
+    if conference.access_needs:
+        lines.append(_("Access arrangements have been noted; details on the conference page (sign-in required)."))
+    return "\n".join(lines)
 
 
 def action_title(action, *, terse: bool = False) -> str:
@@ -294,7 +313,7 @@ def conference_download(conference) -> bytes:
     """The per-conference .ics download (no METHOD: a plain calendar object to import)."""
     cal = new_calendar()
     terse = conference.case.network.feed_detail == "terse"
-    cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse))
+    cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse, with_arrangements=True))
     return finish(cal, default_zone=conference.case.network.time_zone)
 
 

@@ -84,6 +84,7 @@ def build_calendar(conference: Conference, invitation: Invitation, email: str, *
     event = ical.conference_event(
         conference, stamp=now, cancelled=(method == CANCEL),
         organizer=_organizer(conference), attendees=[_attendee(invitation, email, method=method)],
+        with_arrangements=(method == REQUEST),
     )
     cal.add_component(event)
     return ical.finish(cal, default_zone=conference.case.network.time_zone)
@@ -121,7 +122,9 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
     message = CalendarMessage(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
     message.calendar_method = method
     message.attach_alternative(html, "text/html")
-    message.attach_alternative(build_calendar(conference, invitation, email, method=method, now=now).decode("utf-8"), "text/calendar")
+    with translation.override(recipient_language(invitation)):
+        calendar = build_calendar(conference, invitation, email, method=method, now=now)
+    message.attach_alternative(calendar.decode("utf-8"), "text/calendar")
     return message
 
 

@@ -243,3 +243,13 @@ def parent_case_family(user) -> QuerySet[FamilyMember]:
 def latest(*values: dt.datetime | None) -> dt.datetime | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
+
+
+def quorum_for_slot(conference: Conference, slot: PollSlot) -> Quorum:
+    """Organisations among the required invitees that answered yes or "if need be" for ``slot``
+    (one query): the quorum re-checked when the convenor picks a time."""
+    count = (SlotVote.objects.filter(
+        slot=slot, invitation__conference=conference, invitation__removed_at__isnull=True, invitation__required=True,
+        invitation__organisation__isnull=False, answer__in=[SlotVote.Answer.YES, SlotVote.Answer.IF_NEED_BE],
+    ).values("invitation__organisation_id").distinct().count())
+    return Quorum(organisations=count, minimum=conference.case.network.quorum_min_organisations)

@@ -312,6 +312,14 @@ def poll_pick(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Pick one of the candidate times."))
         return redirect("conferences:conference_poll", pk)
+    quorum = selectors.quorum_for_slot(conference, form.cleaned_data["slot"])
+    if not quorum.met and not request.POST.get("confirm_without_quorum"):
+        # Warn before confirming: the invitations go out with the pick and cannot be recalled.
+        with _network_zone(conference.case.network):
+            return render(request, "conferences/poll_pick_confirm.html", {
+                "conference": conference, "slot": form.cleaned_data["slot"], "quorum": quorum,
+                "zone": conference.case.network.time_zone,
+            })
     try:
         services.poll_pick(request.user, conference=conference, slot=form.cleaned_data["slot"], channel=Channel.PAGE)
     except ValidationError as exc:

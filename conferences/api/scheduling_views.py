@@ -129,9 +129,15 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         conference = self.get_object()
         data = PickSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        slot = PollSlot.objects.filter(pk=data.validated_data["slot"]).first()
+        slot = PollSlot.objects.filter(pk=data.validated_data["slot"]).select_related("poll").first()
         if slot is None:
             raise serializers.ValidationError({"slot": ["Unknown candidate time."]})
+        if slot.poll.conference_id == conference.pk and not data.validated_data["confirm_without_quorum"]:
+            quorum = selectors.quorum_for_slot(conference, slot)
+            if not quorum.met:
+                raise serializers.ValidationError({"slot": [
+                    f"Quorum not met at this time: {quorum.organisations} of at least {quorum.minimum} organisations among "
+                    "the required invitees can come. Send confirm_without_quorum=true to schedule anyway."]})
         try:
             conference = services.poll_pick(request.user, conference=conference, slot=slot, channel=API)
         except DjangoValidationError as exc:

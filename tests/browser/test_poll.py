@@ -44,6 +44,11 @@ def test_parent_answers_on_a_phone_convenor_picks_and_counsellor_accepts(live_se
     assert grid.locator("td.answer-no").count() == 1
     page.get_by_role("group", name="Candidate time").get_by_role("radio").nth(2).check()
     page.get_by_role("button", name="Schedule and send invitations").click()
+    # Only the counselling organisation among the required invitees said yes: a warning first.
+    page.wait_for_selector("text=Quorum not met at this time")
+    conference.refresh_from_db()
+    assert conference.status == Conference.Status.POLLING
+    page.get_by_role("button", name="Schedule anyway and send invitations").click()
     page.wait_for_selector("text=The conference is scheduled; invitations were sent.")
     conference.refresh_from_db()
     assert conference.status == Conference.Status.SCHEDULED and conference.starts_at == slots[2].starts_at

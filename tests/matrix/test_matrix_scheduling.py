@@ -105,7 +105,8 @@ def test_poll_grid_fragment(client, world, polling, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_pick(client, world, polling, role):
     slot = polling.poll.slots.first()
-    response = client_for(client, world, role).post(reverse("conferences:poll_pick", args=[polling.pk]), {"slot": slot.pk})
+    response = client_for(client, world, role).post(reverse("conferences:poll_pick", args=[polling.pk]),
+                                                    {"slot": slot.pk, "confirm_without_quorum": "1"})
     assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
     polling.refresh_from_db()
     assert (polling.status == Conference.Status.SCHEDULED) == (role in CONVENORS)
@@ -227,7 +228,8 @@ def test_api_vote(client, world, polling, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_api_pick(client, world, polling, role):
     response = client_for(client, world, role).post(reverse("conference-pick", args=[polling.pk]),
-                                                    {"slot": polling.poll.slots.first().pk}, content_type="application/json")
+                                                    {"slot": polling.poll.slots.first().pk, "confirm_without_quorum": True},
+                                                    content_type="application/json")
     assert response.status_code == api_status(role, allowed=CONVENORS)
 
 
