@@ -57,7 +57,11 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    # Browser tests last: Playwright's session-wide event loop stays running after the first
+    # browser test, and pytest-asyncio (websocket tests) cannot start its own loop inside it.
+    items.sort(key=lambda item: "browser" in item.keywords)
     if CHROMIUM is not None:
         return
     skip = pytest.mark.skip(reason="No Chromium found (install Debian's 'chromium' to run browser tests)")

@@ -5,10 +5,22 @@ import os
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_in_playwrights_loop():
+    """Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls
+    there, including in pytest-django's database set-up and flush around each browser test.
+    Browser tests run last (tests/conftest.py), so Django's async-safety check stays on for
+    every other test; the variable is removed again when the session ends."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
