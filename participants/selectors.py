@@ -22,6 +22,7 @@ class Dashboard:
     open_actions: list = field(default_factory=list)
     overdue_actions: list = field(default_factory=list)
     case_overdue_actions: list = field(default_factory=list)
+    overdue_minutes_steps: list = field(default_factory=list)
     parent_case: object | None = None
     parent_next_conference: object | None = None
     parent_actions: list = field(default_factory=list)
@@ -90,6 +91,9 @@ def dashboard_for_user(user) -> Dashboard:
         )
         board.led_cases, board.led_cases_more = led[:DASHBOARD_LIMIT], len(led) > DASHBOARD_LIMIT
         board.case_overdue_actions = overdue_actions_of_led_cases(user)
+        from protocols.selectors import overdue_minutes_steps_for_user
+
+        board.overdue_minutes_steps = overdue_minutes_steps_for_user(user)
     if roles.is_parent:
         board.parent_case = (
             policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()

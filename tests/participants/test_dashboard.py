@@ -140,3 +140,19 @@ def test_dashboard_query_count_does_not_grow_with_rows(client, world, role):
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("dashboard")).status_code == 200
     assert len(many) == len(few)
+
+
+def test_caseworker_sees_minutes_whose_release_is_overdue(client, world):
+    held = timezone.now() - dt.timedelta(days=20)
+    Conference.objects.filter(pk=world.conference.pk).update(
+        status=Conference.Status.HELD, starts_at=held, ends_at=held + dt.timedelta(minutes=90))
+    page = dashboard(client, world.convenor)
+    assert "Overdue minutes steps" in page
+    assert "release the draft minutes" in page
+    assert reverse("protocols:protocol_detail", args=[world.protocol.pk]) in page
+
+
+def test_caseworker_with_minutes_on_time_sees_no_overdue_step(client, world):
+    page = dashboard(client, world.convenor)
+    assert "All minutes are on time." in page
+    assert "release the draft minutes" not in page
