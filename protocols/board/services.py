@@ -9,15 +9,16 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from permissions import policy
+from conferences.imip import CANCEL, REQUEST
 from permissions.audit import Channel, record
 from protocols.board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
-from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
+from protocols.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 
 MAX_SERIES = 10
 
@@ -152,33 +153,44 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _board_recipients(network_id: int) -> list[str]:
-    from participants.models import NetworkRole
+def _board_members(network_id: int):
+    from participants.models import NetworkRole, User
 
-    return sorted(set(
-        NetworkRole.objects.filter(network_id=network_id, role=NetworkRole.Role.BOARD_MEMBER, user__is_active=True)
-        .exclude(user__email="").values_list("user__email", flat=True)
-    ))
+    return User.objects.filter(
+        pk__in=NetworkRole.objects.filter(network_id=network_id, role=NetworkRole.Role.BOARD_MEMBER).values("user_id"),
+        is_active=True,
+    ).order_by("pk")
 
 
-def _notify(meetings: list[BoardMeeting], subject: str) -> None:
-    """Tell the board by e-mail (after commit): when and where, never any case data."""
+def _invite_board(meetings: list[BoardMeeting]) -> None:
+    """One invitation per board member of the network and meeting (two queries)."""
     if not meetings:
         return
-    recipients = _board_recipients(meetings[0].network_id)
-    if not recipients:
+    members = list(_board_members(meetings[0].network_id))
+    BoardMeetingInvitation.objects.bulk_create(
+        [BoardMeetingInvitation(meeting=meeting, user=user) for meeting in meetings for user in members],
+        ignore_conflicts=True,
+    )
+
+
+def _notify(meetings: list[BoardMeeting], method: str) -> None:
+    """After commit, send each invited board member one iMIP message per meeting (REQUEST when
+    scheduled or changed, CANCEL when cancelled): when and where, never any case data."""
+    from protocols.board import imip
+
+    if not meetings:
         return
-    tz = zoneinfo.ZoneInfo(meetings[0].network.time_zone)
-    lines = [
-        f"- {timezone.localtime(m.starts_at, tz):%Y-%m-%d %H:%M}–{timezone.localtime(m.ends_at, tz):%H:%M}"
-        + (f", {m.location}" if m.location else "") + (f" ({_('cancelled')})" if m.cancelled_at else "")
-        for m in meetings
-    ]
-    body = "\n".join([_("Meetings of the cooperation board of %(network)s:") % {"network": meetings[0].network.name}, "", *lines, "",
-                      _("The meetings are in your board calendar.")])
-    transaction.on_commit(lambda: send_mass_mail(
-        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients], fail_silently=True
-    ))
+    ids = [meeting.pk for meeting in meetings]
+
+    def send() -> None:
+        invitations = (BoardMeetingInvitation.objects.filter(meeting_id__in=ids)
+                       .select_related("meeting__network", "meeting__created_by", "user").order_by("meeting__starts_at", "pk"))
+        now = timezone.now()
+        messages = [m for m in (imip.build_message(i.meeting, i, method=method, now=now) for i in invitations) if m]
+        if messages:
+            get_connection(fail_silently=True).send_messages(messages)
+
+    transaction.on_commit(send)
 
 
 def _clean_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
@@ -218,7 +230,8 @@ def board_meeting_schedule_series(
     for meeting in meetings:
         meeting.series_key = key
         record(actor, action="board_meeting.schedule", obj=meeting, channel=channel, detail={"series": key})
-    _notify(meetings, _("Invitation: cooperation board meetings"))
+    _invite_board(meetings)
+    _notify(meetings, REQUEST)
     return meetings
 
 
@@ -242,7 +255,7 @@ def board_meeting_update(
     meeting.save(update_fields=["starts_at", "ends_at", "location", "summary", "sequence", "updated_at"])
     record(actor, action="board_meeting.update", obj=meeting, channel=channel, detail={"moved": moved})
     if moved:
-        _notify([meeting], _("Changed: cooperation board meeting"))
+        _notify([meeting], REQUEST)
     return meeting
 
 
@@ -257,7 +270,7 @@ def board_meeting_cancel(actor, *, meeting: BoardMeeting, channel: str = Channel
     meeting.sequence += 1
     meeting.save(update_fields=["cancelled_at", "sequence", "updated_at"])
     record(actor, action="board_meeting.cancel", obj=meeting, channel=channel)
-    _notify([meeting], _("Cancelled: cooperation board meeting"))
+    _notify([meeting], CANCEL)
     return meeting
 
 
@@ -279,3 +292,23 @@ def board_meeting_record_minutes(
     meeting.save(update_fields=["minutes", "decisions", "minutes_recorded_at", "minutes_recorded_by", "updated_at"])
     record(actor, action="board_meeting.minutes", obj=meeting, channel=channel)
     return meeting
+
+
+@transaction.atomic
+def board_meeting_respond(actor, *, meeting: BoardMeeting, response: str, channel: str = Channel.PAGE) -> BoardMeetingInvitation:
+    """The invited board member accepts or declines (and may change her mind until the meeting
+    begins). Checks: she holds an invitation to the meeting; not cancelled; not begun."""
+    invitation = BoardMeetingInvitation.objects.select_for_update().filter(meeting=meeting, user=actor).first()
+    if invitation is None:
+        raise PermissionDenied(_("Only invited board members answer an invitation."))
+    if response not in (BoardMeetingInvitation.Response.ACCEPTED, BoardMeetingInvitation.Response.DECLINED):
+        raise ValidationError({"response": _("Accept or decline the invitation.")})
+    if meeting.cancelled_at:
+        raise ValidationError(_("This meeting has been cancelled."))
+    if meeting.starts_at <= timezone.now():
+        raise ValidationError(_("This meeting has already begun."))
+    invitation.response, invitation.responded_at = response, timezone.now()
+    invitation.save(update_fields=["response", "responded_at"])
+    record(actor, action="board_meeting.respond", obj=invitation, channel=channel,
+           detail={"meeting": meeting.pk, "response": response})
+    return invitation

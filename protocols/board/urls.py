@@ -24,5 +24,6 @@ urlpatterns: list = [
     path("board/meetings/<int:pk>/", views.board_meeting_detail, name="board_meeting_detail"),
     path("board/meetings/<int:pk>/update/", views.board_meeting_update, name="board_meeting_update"),
     path("board/meetings/<int:pk>/cancel/", views.board_meeting_cancel, name="board_meeting_cancel"),
+    path("board/meetings/<int:pk>/respond/", views.board_meeting_respond, name="board_meeting_respond"),
     path("board/meetings/<int:pk>/minutes/", views.board_meeting_minutes, name="board_meeting_minutes"),
 ]

@@ -328,7 +328,10 @@ def _meeting_page(request: HttpRequest, meeting, update_form=None, minutes_form=
             "location": meeting.location, "summary": meeting.summary_id,
         })
         minutes_form = minutes_form or forms.MinutesForm(initial={"minutes": meeting.minutes, "decisions": meeting.decisions})
+    invitations = list(meeting.invitations.select_related("user").order_by("user__last_name", "user__username"))
     return render(request, "protocols/board/meeting_detail.html", {
+        "invitations": invitations if is_coordinator else [],
+        "my_invitation": next((i for i in invitations if i.user_id == request.user.pk), None),
         "meeting": meeting, "is_coordinator": is_coordinator, "update_form": update_form, "minutes_form": minutes_form,
         "has_begun": meeting.starts_at <= timezone.now(),
         "series": selectors.board_meetings_for_user(request.user).filter(series_key=meeting.series_key).exclude(pk=meeting.pk)
@@ -395,3 +398,19 @@ def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The minutes have been saved."))
             return redirect("protocols:board_meeting_detail", pk=meeting.pk)
     return _meeting_page(request, meeting, minutes_form=form, status=400)
+
+
+@login_required
+@require_POST
+def board_meeting_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.get_board_meeting_for_user(request.user, pk)
+    try:
+        invitation = services.board_meeting_respond(request.user, meeting=meeting, response=request.POST.get("response", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+    if invitation.response == invitation.Response.ACCEPTED:
+        messages.success(request, _("You have accepted the invitation."))
+    else:
+        messages.success(request, _("You have declined the invitation."))
+    return redirect("protocols:board_meeting_detail", pk=meeting.pk)

@@ -31,8 +31,8 @@ def test_series_repeats_every_six_months_at_the_same_local_time(world, django_ca
     assert [(s.year, s.month, s.day, s.hour) for s in starts] == [(2031, 3, 31, 16), (2031, 9, 30, 16), (2032, 3, 31, 16)]
     assert len({m.series_key for m in meetings}) == 1 and meetings[0].series_key
     assert meetings[0].summary == world.summary and meetings[1].summary is None
-    # every board member of the network is invited by e-mail; nobody else
-    assert [m.to for m in mail.outbox] == [[world.board_member.email]]
+    # every board member of the network is invited by e-mail, one invitation per meeting; nobody else
+    assert [m.to for m in mail.outbox] == [[world.board_member.email]] * 3
     assert "Kreishaus" in mail.outbox[0].body and world.case.reference not in mail.outbox[0].body
 
 

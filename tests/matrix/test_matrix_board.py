@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
+from protocols.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from tests.matrix.roles import ROLES, client_for
 
 URL_NAMES = {
@@ -31,6 +31,7 @@ URL_NAMES = {
     "protocols:board_meeting_update",
     "protocols:board_meeting_cancel",
     "protocols:board_meeting_minutes",
+    "protocols:board_meeting_respond",
     "protocols:yearly_report_list",
     "protocols:yearly_report_compute",
     "protocols:yearly_report_detail",
@@ -278,3 +279,16 @@ def test_yearly_report_publish_is_for_the_coordinator(client, world, yearly, rol
     assert published == (role == "coordinator")
     # the foreign network's report is out of reach for everyone here
     assert client.post(reverse("protocols:yearly_report_publish", args=[yearly["foreign"].pk])).status_code in (302, 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_invited_board_member_answers_an_invitation(client, world, role):
+    start = timezone.now() + dt.timedelta(days=30)
+    meeting = BoardMeeting.objects.create(network=world.network, starts_at=start, ends_at=start + dt.timedelta(hours=2))
+    invitation = BoardMeetingInvitation.objects.create(meeting=meeting, user=world.board_member)
+    response = client_for(client, world, role).post(reverse("protocols:board_meeting_respond", args=[meeting.pk]),
+                                                     {"response": "accepted"})
+    # the coordinator sees the meeting but holds no invitation: 403
+    assert response.status_code == page_status(role, {"board_member"}, ok=302)
+    invitation.refresh_from_db()
+    assert (invitation.response == "accepted") == (role == "board_member")
