@@ -85,3 +85,7 @@ class FamilyMemberAddForm(forms.Form):
         if year and year > timezone.localdate().year:
             self.add_error("birth_year", _("The year of birth cannot lie in the future."))
         return data
+
+
+class CaseCloseForm(forms.Form):
+    closed_on = forms.DateField(label=_("Closed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

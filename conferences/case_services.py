@@ -185,3 +185,31 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
                  detail={"user": user.pk})
     transaction.on_commit(lambda: _send_account_link(user, case.reference))
     return user
+
+
+@transaction.atomic
+def case_close(actor: User, *, case: Case, closed_on: dt.date | None = None, channel: str = audit.Channel.PAGE) -> Case:
+    """Close a case (its caseworkers only).
+
+    Checks: ``actor`` may convene the case; the closing day is not before the case was opened
+    nor in the future; no conference is still being scheduled or scheduled (cancel or hold it
+    first, so nobody keeps a meeting in the calendar for a closed case). Nothing is deleted:
+    protocols, actions and consents stay on record until the retention period ends.
+    """
+    from conferences.models import Conference
+
+    _require_convenor(actor, case)
+    today = timezone.localdate()
+    closed_on = closed_on or today
+    if closed_on > today:
+        raise ValidationError({"closed_on": _("A case cannot be closed in the future.")})
+    if closed_on < case.opened_on:
+        raise ValidationError({"closed_on": _("A case cannot be closed before it was opened.")})
+    if case.conferences.filter(status__in=[Conference.Status.POLLING, Conference.Status.SCHEDULED]).exists():
+        raise ValidationError(_("A conference of this case is still being scheduled or scheduled: cancel or hold it first."))
+    case.status, case.closed_on = Case.Status.CLOSED, closed_on
+    case.full_clean()
+    case.save(update_fields=["status", "closed_on", "updated_at"])
+    audit.record(actor, action="case.close", obj=case, case_id=case.pk, channel=channel,
+                 detail={"closed_on": closed_on.isoformat()})
+    return case

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from conferences import case_selectors as selectors
 from conferences import case_services as services
-from conferences.case_forms import CaseOpenForm, FamilyMemberAddForm, TeamMemberAddForm
+from conferences.case_forms import CaseCloseForm, CaseOpenForm, FamilyMemberAddForm, TeamMemberAddForm
 from conferences.models import Case
 from permissions import policy
 
@@ -146,4 +146,21 @@ def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpRe
     else:
         messages.success(request, _("An account %(username)s was created; the sign-in link was sent to %(email)s.")
                          % {"username": user.username, "email": user.email})
+    return redirect("conferences:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    form = CaseCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_close(request.user, case=case, closed_on=form.cleaned_data["closed_on"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The case is closed."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("conferences:case_detail", pk=case.pk)

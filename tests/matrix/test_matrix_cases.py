@@ -16,6 +16,7 @@ URL_NAMES = {
     "conferences:case_team_remove",
     "conferences:case_family_add",
     "conferences:case_family_account",
+    "conferences:case_close",
     "case-list",
     "case-detail",
 }
@@ -159,3 +160,16 @@ def test_api_is_read_only(client, world):
     client.force_login(world.convenor)
     assert client.post("/api/cases/", {"reference": "KT-2026-050"}).status_code == 405
     assert client.delete(f"/api/cases/{world.case.pk}/").status_code == 405
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_close(client, world, role):
+    from conferences.models import Conference
+
+    Conference.objects.filter(pk=world.conference.pk).update(status=Conference.Status.CANCELLED)
+    url = reverse("conferences:case_close", args=[world.case.pk])
+    response = client_for(client, world, role).post(url, {"closed_on": ""})
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    world.case.refresh_from_db()
+    assert (world.case.status == Case.Status.CLOSED) == (role in CONVENORS)
