@@ -5,6 +5,14 @@ latest change, sum of keys and sequences per component, the networks' detail lev
 conditional request is answered 304 without loading or rendering a single event. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
 withdrawn invitation disappears from the next fetch. Every fetch is audited (channel feed).
+
+Done and dropped actions: dropping an event from a subscription leaves many clients with the
+stale "due" entry they already hold (or deletes it silently), so a closed action stays in the
+feed for ``selectors.FEED_KEEP_CLOSED_DAYS`` days after its last change, titled "(done)" or
+"(dropped)" (dropped: STATUS:CANCELLED; the task feed: COMPLETED / CANCELLED), with SEQUENCE
+raised by the status change (``ical.action_sequence``) and DTSTAMP at that change. After that
+it leaves the feed; the ETag covers count, keys, sequences and versions, so both steps answer
+200 with the new calendar and identical data keeps answering 304.
 """
 from __future__ import annotations
 
@@ -70,8 +78,8 @@ def _language(token: FeedToken) -> str:
 
 def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
     state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user)]
-    for qs in (parts.conferences, parts.actions, parts.meetings):
-        state.append(selectors.aggregate_state(qs) if qs is not None else None)
+    for qs, version in ((parts.conferences, None), (parts.actions, "version"), (parts.meetings, None)):
+        state.append(selectors.aggregate_state(qs, version_field=version) if qs is not None else None)
     return quote_etag(hashlib.sha256(repr(state).encode()).hexdigest()[:40])
 
 

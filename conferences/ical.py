@@ -258,9 +258,17 @@ def arrangements_text(conference) -> str:
 
 
 def action_title(action, *, terse: bool = False) -> str:
-    if terse:
-        return _("Action due")
-    return f"{action.case.reference} – {_('Agreed action due')}"
+    """A neutral label; a done or dropped action (kept in feeds for a while) says so, so that
+    the calendar that holds the event shows the change."""
+    title = _("Action due") if terse else f"{action.case.reference} – {_('Agreed action due')}"
+    marker = {"done": _("done"), "dropped": _("dropped")}.get(action.status)
+    return f"{title} ({marker})" if marker else title
+
+
+def action_sequence(action) -> int:
+    """SEQUENCE of an action's event: its own sequence (due-date changes) plus its version, which
+    rises with every status change, so a client replaces the event it holds."""
+    return action.sequence + max(action.version - 1, 0)
 
 
 def action_event(action, *, terse: bool = False) -> Event:
@@ -269,7 +277,7 @@ def action_event(action, *, terse: bool = False) -> Event:
     event = Event()
     event.add("uid", action_uid(action.pk))
     event.add("dtstamp", utc(action.updated_at))
-    event.add("sequence", action.sequence)
+    event.add("sequence", action_sequence(action))
     event.add("summary", action_title(action, terse=terse))
     event.add("dtstart", action.due_on)
     event.add("dtend", action.due_on + dt.timedelta(days=1))
@@ -284,7 +292,7 @@ def action_todo(action, *, terse: bool = False) -> Todo:
     todo = Todo()
     todo.add("uid", f"todo-{action_uid(action.pk)}")
     todo.add("dtstamp", utc(action.updated_at))
-    todo.add("sequence", action.sequence)
+    todo.add("sequence", action_sequence(action))
     todo.add("summary", action_title(action, terse=terse))
     todo.add("due", action.due_on)
     todo.add("status", {"done": "COMPLETED", "dropped": "CANCELLED", "in_progress": "IN-PROCESS"}.get(action.status, "NEEDS-ACTION"))

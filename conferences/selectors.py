@@ -194,13 +194,29 @@ def personal_conferences(user) -> QuerySet[Conference]:
     ).filter(pk__in=invited.values("conference_id"))
 
 
-def personal_actions(user) -> QuerySet:
-    """Open actions that fall to her or her organisation (or, for a parent, to her)."""
+# Done and dropped actions stay in feeds this many days after their last change, marked in the
+# title (and dropped ones STATUS:CANCELLED), so that subscribed calendars update the event they
+# already hold instead of keeping a stale "due" entry; then they leave the feed.
+FEED_KEEP_CLOSED_DAYS = 14
+
+
+def _feed_action_filter() -> Q:
+    """Open and in-progress actions, and done/dropped ones changed within FEED_KEEP_CLOSED_DAYS.
+    The cutoff is the start of a local day, so the set (and the feed's bytes) changes at most
+    once a day by itself."""
     from protocols.models import AgreedAction
 
-    return policy.responsible_actions_for_user(user).filter(
-        status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
+    today = timezone.localdate()
+    cutoff = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=FEED_KEEP_CLOSED_DAYS), dt.time()))
+    return Q(status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]) | Q(
+        status__in=[AgreedAction.Status.DONE, AgreedAction.Status.DROPPED], updated_at__gte=cutoff,
     )
+
+
+def personal_actions(user) -> QuerySet:
+    """Actions that fall to her or her organisation (or, for a parent, to her): open ones, and
+    recently done or dropped ones (see FEED_KEEP_CLOSED_DAYS)."""
+    return policy.responsible_actions_for_user(user).filter(_feed_action_filter())
 
 
 def case_conferences(user, case: Case) -> QuerySet[Conference]:
@@ -208,11 +224,7 @@ def case_conferences(user, case: Case) -> QuerySet[Conference]:
 
 
 def case_actions(user, case: Case) -> QuerySet:
-    from protocols.models import AgreedAction
-
-    return policy.actions_for_user(user).filter(
-        case=case, status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
-    )
+    return policy.actions_for_user(user).filter(case=case).filter(_feed_action_filter())
 
 
 def board_meetings(user, network: Network) -> QuerySet:
@@ -221,11 +233,15 @@ def board_meetings(user, network: Network) -> QuerySet:
     return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
 
 
-def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence") -> tuple:
+def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence", version_field: str | None = None) -> tuple:
     """One cheap query summarising a feed component: when it last changed and which rows it
-    holds (count, sum of keys, sum of sequences), so that a row leaving the set changes it."""
-    row = qs.order_by().aggregate(n=Count("pk"), latest=Max("updated_at"), keys=Sum("pk"), seq=Sum(sequence_field))
-    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0)
+    holds (count, sum of keys, sum of sequences and versions), so that a row leaving the set or
+    changing its status changes it."""
+    sums = {"seq": Sum(sequence_field)}
+    if version_field:
+        sums["ver"] = Sum(version_field)
+    row = qs.order_by().aggregate(n=Count("pk"), latest=Max("updated_at"), keys=Sum("pk"), **sums)
+    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0, row.get("ver") or 0)
 
 
 def feed_networks(user) -> list[tuple[int, str]]:
