@@ -1,4 +1,5 @@
-"""The personal calendar feed with 10, 100 and 1,000 actions: SQL query count (must be
+"""The personal calendar feed with 10, 100 and 1,000 actions (every tenth done, kept in the
+feed with a "(done)" marker): SQL query count (must be
 constant), time per full render, and a conditional GET (If-None-Match → 304) against it.
 
 Run: ``.venv/bin/python bench/feed_bench.py`` (throwaway SQLite file under /tmp).
@@ -42,7 +43,9 @@ def add_actions(world, total: int) -> None:
     existing = AgreedAction.objects.filter(responsible_organisation=world.counselling).count()
     AgreedAction.objects.bulk_create([
         AgreedAction(case=world.case, item=world.item_professionals, title=f"Aktion {n}", responsible_organisation=world.counselling,
-                     responsible_user=world.counsellor if n % 2 else None, due_on=today + dt.timedelta(days=n % 200))
+                     responsible_user=world.counsellor if n % 2 else None, due_on=today + dt.timedelta(days=n % 200),
+                     # every tenth action is done (kept in the feed with a marker), as in real use
+                     status="done" if n % 10 == 5 else "open", completed_on=today if n % 10 == 5 else None, version=2 if n % 10 == 5 else 1)
         for n in range(existing, total)
     ])
 
