@@ -5,7 +5,15 @@ conferences and 100,000 agreed actions (bulk_create), computes the summary (curr
 previous half year), and prints time and query count; then does the same for a network of
 1,000 cases to show that the query count does not depend on the number of cases.
 
+Actions carry a status history (progress notes: about 60 % of the actions have one to three)
+which the figures read for "dropped" and "open/overdue at period end"; each case has a
+counselling team membership, and the Danish yearly report per municipality is measured too.
+
 Run: .venv/bin/python bench/summary_bench.py [--cases 10000]   (SUMMARY_BENCH_DB=/tmp/other.sqlite3 to move the file)
+
+PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:5432/fk_bench_summary — the database name
+must start with ``fk_bench``; the bench creates it when missing, and drops it at the end only
+when it created it.
 """
 from __future__ import annotations
 
@@ -17,9 +25,20 @@ import sys
 import time
 from pathlib import Path
 
+from urllib.parse import urlparse
+
 DB_PATH = Path(os.environ.get("SUMMARY_BENCH_DB", "/tmp/fallkonferenz-summary-bench.sqlite3"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ["DATABASE_URL"] = f"sqlite:///{DB_PATH}"
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
+if PG_URL:
+    if not (urlparse(PG_URL).scheme.startswith("postgres") and urlparse(PG_URL).path.lstrip("/").startswith("fk_bench")):
+        sys.exit("BENCH_DATABASE_URL must be a postgres:// URL of a database named fk_bench*")
+    PG_NAME = urlparse(PG_URL).path.lstrip("/")
+    os.environ["DATABASE_URL"] = PG_URL
+    DB_LABEL = f"PostgreSQL database {PG_NAME}"
+else:
+    os.environ["DATABASE_URL"] = f"sqlite:///{DB_PATH}"
+    DB_LABEL = f"SQLite file {DB_PATH}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 
@@ -100,6 +119,38 @@ def build_network(name: str, cases: int, seed: int):
             ))
     AgreedAction.objects.bulk_create(actions, batch_size=BATCH)
 
+    from conferences.models import CaseTeamMember
+    from protocols.models import ActionNote
+
+    notes = []
+    for action_id, status, created, completed in AgreedAction.objects.filter(case__network=network).values_list(
+            "pk", "status", "created_at", "completed_on").iterator(chunk_size=BATCH):
+        if rnd.random() >= 0.6:
+            continue  # no history: the figures fall back to the current state
+        when = created + dt.timedelta(days=rnd.randrange(1, 20))
+        if rnd.random() < 0.3:
+            notes.append(ActionNote(action_id=action_id, author=user, status="in_progress", created_at=when))
+            when += dt.timedelta(days=rnd.randrange(1, 20))
+        if status in ("done", "dropped"):
+            final = dt.datetime.combine(completed, dt.time(12), tz) if completed else when
+            notes.append(ActionNote(action_id=action_id, author=user, status=status, created_at=final))
+            if rnd.random() < 0.1:  # reopened later
+                notes.append(ActionNote(action_id=action_id, author=user, status="open", created_at=final + dt.timedelta(days=30)))
+    ActionNote.objects.bulk_create(notes, batch_size=BATCH)
+    counselling = next(o for o in orgs if o.kind == "addiction_counselling")
+    residential = next(o for o in orgs if o.kind == "residential_treatment")
+    team = []
+    for case in case_list:
+        added = dt.datetime.combine(case.opened_on, dt.time(9), tz)
+        team.append(CaseTeamMember(case=case, organisation=counselling, case_role="counselling", added_at=added,
+                                   removed_at=added + dt.timedelta(days=rnd.randrange(60, 400)) if rnd.random() < 0.5 else None))
+        if rnd.random() < 0.1:
+            team.append(CaseTeamMember(case=case, organisation=residential, added_at=added + dt.timedelta(days=10)))
+    CaseTeamMember.objects.bulk_create(team, batch_size=BATCH)
+    municipalities = ["Aarhus", "Odense", "Aalborg", "Vejle", "Esbjerg"]
+    for i, org in enumerate(orgs):
+        Organisation.objects.filter(pk=org.pk).update(municipality=municipalities[i % len(municipalities)])
+
     Consent.objects.bulk_create([
         Consent(case=case, given_by_id=mothers[case.pk], from_organisation=orgs[0], valid_from=case.opened_on,
                 valid_until=case.opened_on + dt.timedelta(days=365), recorded_by=user,
@@ -109,20 +160,75 @@ def build_network(name: str, cases: int, seed: int):
     return network
 
 
+SLOWEST: list[tuple[float, str]] = []
+
+
+def _timed(execute, sql, params, many, context):
+    start = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        SLOWEST.append((time.perf_counter() - start, sql[:90]))
+
+
 def measure(network, year: int, half: int) -> tuple[float, int]:
     from protocols.board.figures import compute_figures
 
+    SLOWEST.clear()
     start = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(_timed):
         compute_figures(network, year, half)
     return time.perf_counter() - start, len(queries.captured_queries)
+
+
+def measure_yearly(network, year: int) -> tuple[float, int]:
+    from protocols.board.figures import compute_yearly_report
+
+    start = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        compute_yearly_report(network, year)
+    return time.perf_counter() - start, len(queries.captured_queries)
+
+
+def _maintenance(sql: str) -> None:
+    import psycopg
+
+    url = urlparse(PG_URL)
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_database_exists() -> bool:
+    import psycopg
+
+    url = urlparse(PG_URL)
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME]).fetchone() is not None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
     args = parser.parse_args()
-    DB_PATH.unlink(missing_ok=True)
+    created_pg = False
+    if PG_URL:
+        if not _pg_database_exists():
+            _maintenance(f'CREATE DATABASE "{PG_NAME}"')
+            created_pg = True
+    else:
+        DB_PATH.unlink(missing_ok=True)
+    print(DB_LABEL)
+    try:
+        run(args)
+    finally:
+        connection.close()
+        if created_pg:
+            _maintenance(f'DROP DATABASE "{PG_NAME}"')
+        elif not PG_URL:
+            DB_PATH.unlink(missing_ok=True)
+
+
+def run(args) -> None:
     call_command("migrate", verbosity=0)
 
     from conferences.models import Case, Conference
@@ -132,14 +238,24 @@ def main() -> None:
         started = time.perf_counter()
         network = build_network(name, cases, seed=len(name))
         built = time.perf_counter() - started
+        from protocols.models import ActionNote
+
         counts = (Case.objects.filter(network=network).count(), Conference.objects.filter(case__network=network).count(),
                   AgreedAction.objects.filter(case__network=network).count())
+        notes = ActionNote.objects.filter(action__case__network=network).count()
+        if PG_URL:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         seconds, queries = measure(network, 2025, 1)
         warm, warm_queries = measure(network, 2025, 1)
-        print(f"{name}: {counts[0]:,} cases, {counts[1]:,} conferences, {counts[2]:,} actions (built in {built:.1f} s)")
+        print(f"{name}: {counts[0]:,} cases, {counts[1]:,} conferences, {counts[2]:,} actions, {notes:,} action notes "
+              f"(built in {built:.1f} s)")
         print(f"  summary 2025 H1 (+ previous half year): {seconds * 1000:.0f} ms cold, {warm * 1000:.0f} ms warm, "
               f"{queries} queries ({warm_queries} warm)")
-    DB_PATH.unlink(missing_ok=True)
+        for seconds_, sql in sorted(SLOWEST, reverse=True)[:3]:
+            print(f"    slowest: {seconds_ * 1000:.0f} ms  {sql}")
+        yearly, yearly_queries = measure_yearly(network, 2025)
+        print(f"  Danish yearly report 2025 per municipality: {yearly * 1000:.0f} ms, {yearly_queries} queries")
 
 
 if __name__ == "__main__":
