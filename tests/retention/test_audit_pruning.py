@@ -28,10 +28,12 @@ def raw(sql: str, params) -> None:
     """Change the table behind the ORM's back, as an attacker with database access could."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses while deferred checks are pending
             cursor.execute("ALTER TABLE permissions_auditevent DISABLE TRIGGER permissions_auditevent_append_only")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE permissions_auditevent ENABLE TRIGGER permissions_auditevent_append_only")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @pytest.fixture
