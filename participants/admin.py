@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext
+
 
 from participants.models import Membership, Network, NetworkRole, Organisation, User
+
+
+class NoCaseContentOnDeleteMixin:
+    """Django's delete confirmation lists every related object by its ``str()``: guardian grants
+    ("<item title> | <user> | view_protocolitem"), protocol items, actions, invitations, case
+    references. A technical admin must not read case content that way (rule 6), so the pages
+    show only the configuration objects; anything else is counted under one neutral line."""
+
+    def get_deleted_objects(self, objs, request):
+        from participants.models import Membership, Network, NetworkRole, Organisation, User
+
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        shown = {str(m._meta.verbose_name_plural) for m in (Network, Organisation, User, Membership, NetworkRole)}
+        model_count = {name: n for name, n in model_count.items() if str(name) in shown}
+        deleted = [str(obj) for obj in objs]
+        if protected:
+            protected = [gettext("Records of case work refer to this object; deactivate it instead of deleting it.")]
+        return deleted, model_count, perms_needed, protected
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,7 +41,7 @@ class NetworkRoleInline(admin.TabularInline):
 
 
 @admin.register(Network)
-class NetworkAdmin(admin.ModelAdmin):
+class NetworkAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "country", "time_zone", "quorum_min_organisations"]
     list_filter = ["country"]
     search_fields = ["name", "slug"]
@@ -29,14 +49,14 @@ class NetworkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "network", "municipality", "is_active"]
     list_filter = ["network", "kind", "is_active"]
     search_fields = ["name", "municipality"]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NoCaseContentOnDeleteMixin, BaseUserAdmin):
     inlines = [MembershipInline, NetworkRoleInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "memberships__organisation__network", "memberships__role"]
@@ -45,7 +65,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "organisation", "role", "is_active"]
     list_filter = ["role", "is_active", "organisation__network", "organisation__kind"]
     search_fields = ["user__username", "user__last_name", "organisation__name"]
@@ -53,7 +73,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(NetworkRole)
-class NetworkRoleAdmin(admin.ModelAdmin):
+class NetworkRoleAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "network", "role", "organisation"]
     list_filter = ["role", "network"]
     search_fields = ["user__username", "user__last_name", "network__name"]
