@@ -652,7 +652,7 @@ def reminder_recipients(action: AgreedAction) -> list[str]:
 
 @transaction.atomic
 def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> bool:
-    """Send one overdue reminder (without case content beyond the action's title) and note the day.
+    """Send one overdue reminder (without case content: no title, no case reference) and note the day.
     Idempotent per week: a second run the same day sends nothing."""
     from django.conf import settings
     from django.core.mail import send_mail
@@ -667,8 +667,9 @@ def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> boo
         link = settings.SITE_URL + reverse("protocols:action_detail", args=[action.pk])
         send_mail(
             subject=_("Reminder: an agreed action is overdue"),
-            message=_("The action “%(title)s” was due on %(due)s and is not marked done yet.\n\nPlease update it: %(link)s")
-            % {"title": action.title, "due": action.due_on.strftime("%d.%m.%Y"), "link": link},
+            # No title: action titles may hold health terms (as in the feeds); the link is behind sign-in.
+            message=_("An agreed action was due on %(due)s and is not marked done yet.\n\nPlease update it (sign-in required): %(link)s")
+            % {"due": action.due_on.strftime("%d.%m.%Y"), "link": link},
             from_email=None, recipient_list=recipients,
         )
     AgreedAction.objects.filter(pk=action.pk).update(last_reminded_on=today)
