@@ -323,4 +323,17 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
 
     if not _is_real_user(user):
         return AuditEvent.objects.none()
-    return AuditEvent.objects.filter(case_id__in=parent_case_ids(user))
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    from participants.models import DisclosureBasis
+
+    # A legal basis the parents were deliberately not told about (informing them would endanger
+    # the child) stays out of their log: its record, its end, and the reads made under it.
+    uninformed = DisclosureBasis.objects.filter(case_id__in=parent_case_ids(user), parents_informed=False)
+    return AuditEvent.objects.filter(case_id__in=parent_case_ids(user)).exclude(
+        Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(
+            key=Cast("pk", CharField())).values("key"))
+        | Q(legal_basis__in=uninformed.annotate(
+            key=Concat("basis", Value(":"), Cast("pk", CharField()), output_field=CharField())).values("key"))
+    )
