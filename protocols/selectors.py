@@ -155,8 +155,11 @@ def acknowledgement_status(protocol: Protocol) -> AcknowledgementStatus:
     )
 
 
-def pending_corrections(protocol: Protocol) -> QuerySet:
-    return (CorrectionProposal.objects.filter(item__protocol=protocol).select_related("item", "author")
+def pending_corrections(user, protocol: Protocol) -> QuerySet:
+    """Proposals on the items of ``protocol`` that ``user`` may read (a restricted item she cannot
+    read shows neither its title nor the proposed text)."""
+    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    return (CorrectionProposal.objects.filter(item__protocol=protocol, item_id__in=visible).select_related("item", "author")
             .order_by("status", "created_at"))
 
 

@@ -60,7 +60,7 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
         context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
     if convenor:
         context["ack_status"] = selectors.acknowledgement_status(protocol)
-        context["corrections"] = list(selectors.pending_corrections(protocol))
+        context["corrections"] = list(selectors.pending_corrections(user, protocol))
         context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary})
     return context
 
