@@ -46,9 +46,11 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import (
     Case as CaseWhen, CharField, Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet,
     Subquery, Sum, Value, When, Window,
@@ -205,37 +207,63 @@ def _action_group():
 def _action_figures(network, period: Period, tz) -> dict:
     """Agreed actions of the period. "Dropped" and "open/overdue at period end" come from the
     action's status history (its notes) where it has one; an action without any note falls back
-    to its current state (status, completion date, last change)."""
+    to its current state (status, completion date, last change).
+
+    One grouped query. The history is read through three EXISTS tests on the notes of the
+    network's actions (has a note; its last note before the end set done or dropped; a note
+    dropped it in the period), which PostgreSQL runs as hashed subplans: one pass over the
+    network's notes each, not one index probe per action. The rows are grouped by those three
+    values as well as by the responsible group (GROUP BY select positions, so each test is
+    evaluated once per action), and the few rows per group are combined below."""
     from protocols.models import ActionNote, AgreedAction
 
     start_dt, end_dt = period.bounds(tz)
     Status = AgreedAction.Status
-    notes = ActionNote.objects.filter(action=OuterRef("pk")).order_by()
-    status_at_end = Subquery(notes.filter(created_at__lt=end_dt).order_by("-created_at", "-pk").values("status")[:1])
+    network_notes = ActionNote.objects.filter(action__case__network=network).order_by()
+    notes = network_notes.filter(action=OuterRef("pk"))
+    # a later note of the same action, still before the end (ties broken by pk)
+    later_before_end = ActionNote.objects.filter(action=OuterRef("action"), created_at__lt=end_dt).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")))
+    # the last note before the end set done or dropped (no note before the end: open, as created)
+    closed_by_history = notes.filter(created_at__lt=end_dt, status__in=[Status.DONE, Status.DROPPED]).filter(
+        ~Exists(later_before_end))
     actions = AgreedAction.objects.filter(case__network=network).order_by().annotate(
         _group=_action_group(),
         _has_history=Exists(notes),
-        # the status the history gives at the end of the period: the last note before it, or
-        # "open" (as created) when every note came later
-        _status_at_end=Coalesce(status_at_end, Value(Status.OPEN.value), output_field=CharField()),
+        _closed_at_end=Exists(closed_by_history),
         _dropped_in_period=Exists(notes.filter(status=Status.DROPPED, created_at__gte=start_dt, created_at__lt=end_dt)),
     )
-    with_history, without_history = Q(_has_history=True), Q(_has_history=False)
+    created_before_end = Q(created_at__lt=end_dt)
+    due_by_end = Q(due_on__lte=period.end)
+    # without history: the current state
     done_by_end = Q(status=Status.DONE, completed_on__lte=period.end)
     dropped_by_end = Q(status=Status.DROPPED, updated_at__lt=end_dt)
-    closed_at_end = (with_history & Q(_status_at_end__in=[Status.DONE, Status.DROPPED])) | (
-        without_history & (done_by_end | dropped_by_end))
-    open_at_end = Q(created_at__lt=end_dt) & ~closed_at_end
-    dropped = (with_history & Q(_dropped_in_period=True)) | (
-        without_history & Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt))
-    rows = actions.values("_group").annotate(
+    fallback_open = created_before_end & ~(done_by_end | dropped_by_end)
+    rows = actions.values("_group", "_has_history", "_closed_at_end", "_dropped_in_period").annotate(
+        n=Count("pk"),
         agreed=Count("pk", filter=Q(created_at__gte=start_dt, created_at__lt=end_dt)),
         done=Count("pk", filter=Q(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)),
-        dropped=Count("pk", filter=dropped),
-        open=Count("pk", filter=open_at_end),
-        overdue=Count("pk", filter=open_at_end & Q(due_on__lte=period.end)),
+        created_before_end=Count("pk", filter=created_before_end),
+        due_before_end=Count("pk", filter=created_before_end & due_by_end),
+        fallback_dropped=Count("pk", filter=Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt)),
+        fallback_open=Count("pk", filter=fallback_open),
+        fallback_overdue=Count("pk", filter=fallback_open & due_by_end),
     )
-    by_group = {row.pop("_group"): row for row in rows}
+    by_group: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = by_group.setdefault(row["_group"], {measure: 0 for measure in ACTION_MEASURES})
+        counts["agreed"] += row["agreed"]
+        counts["done"] += row["done"]
+        if not row["_has_history"]:
+            counts["dropped"] += row["fallback_dropped"]
+            counts["open"] += row["fallback_open"]
+            counts["overdue"] += row["fallback_overdue"]
+            continue
+        if row["_dropped_in_period"]:
+            counts["dropped"] += row["n"]
+        if not row["_closed_at_end"]:
+            counts["open"] += row["created_before_end"]
+            counts["overdue"] += row["due_before_end"]
     done_in_period = AgreedAction.objects.filter(
         case__network=network, status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end,
     ).order_by().annotate(_group=_action_group())
@@ -457,12 +485,26 @@ def _rows(section: str, keys, current: dict, previous: dict) -> list[dict]:
     ]
 
 
+@contextmanager
+def _without_jit():
+    """On PostgreSQL, switch JIT compilation off for the figures' queries (one ``SET LOCAL`` in
+    a transaction). Their cost estimates (one hashed subplan per action and period) exceed the
+    JIT thresholds, and compiling took 2–4 s of each grouped action query while executing it
+    takes well under one (bench/summary_bench.py, 100,000 actions)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def compute_figures(network, year: int, half: int) -> dict:
     """The summary of one network and half year, with the previous half year beside it,
     suppressed and ready to store (JSON) and to show."""
     period = Period(year, half)
-    current = _shown_period(raw_figures(network, period))
-    previous = _shown_period(raw_figures(network, period.previous))
+    with _without_jit():
+        current = _shown_period(raw_figures(network, period))
+        previous = _shown_period(raw_figures(network, period.previous))
 
     disclosure_rows = [
         {"key": basis, "label": _basis_label(basis), "current": current["consents"]["disclosures"].get(basis),
