@@ -266,9 +266,10 @@ def action_title(action, *, terse: bool = False) -> str:
 
 
 def action_sequence(action) -> int:
-    """SEQUENCE of an action's event: its own sequence (due-date changes) plus its version, which
-    rises with every status change, so a client replaces the event it holds."""
-    return action.sequence + max(action.version - 1, 0)
+    """SEQUENCE of an action's event: ``AgreedAction.sequence``, which the protocols services
+    raise whenever the action's status or due date changes, so a client replaces the event it
+    holds."""
+    return action.sequence
 
 
 def action_event(action, *, terse: bool = False) -> Event:

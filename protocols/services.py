@@ -575,10 +575,14 @@ def parent_summary_set(actor, *, protocol: Protocol, text: str, channel: str = C
 # --- action status after the conference ----------------------------------------------------
 
 def _apply_action_status(actor, action: AgreedAction, status: str, note: str) -> None:
+    """Set the status with a progress note. A changed status raises ``sequence`` (the SEQUENCE
+    of the action's calendar event), so that calendars replace the event they hold."""
+    if status != action.status:
+        action.sequence += 1
     action.status = status
     action.completed_on = timezone.localdate() if status == AgreedAction.Status.DONE else None
     action.version += 1
-    action.save(update_fields=["status", "completed_on", "version", "updated_at"])
+    action.save(update_fields=["status", "completed_on", "version", "sequence", "updated_at"])
     ActionNote.objects.create(action=action, author=actor, status=status, note=note[:500])
 
 
