@@ -77,3 +77,13 @@ def record_read(user, obj, *, action: str, channel: str = Channel.PAGE) -> None:
     """Audit that ``user`` opened a board document (summary, its CSV, a yearly report). No case
     is involved, so the event joins the day's chain."""
     record(user, action=action, obj=obj, channel=channel, detail={"network": obj.network_id})
+
+
+def record_list_read(user, summaries, *, channel: str = Channel.API) -> None:
+    """Audit one listing of summaries with their figures (one event per request, not per row):
+    the ids and networks of the summaries handed out, in the day's chain (no case)."""
+    summaries = list(summaries)
+    record(user, action="summary.list", object_type="protocols.halfyearsummary.list", channel=channel, detail={
+        "summaries": [summary.pk for summary in summaries],
+        "networks": sorted({summary.network_id for summary in summaries}),
+    })

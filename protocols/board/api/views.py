@@ -26,5 +26,14 @@ class HalfYearSummaryViewSet(viewsets.ReadOnlyModelViewSet):
         selectors.record_read(request.user, summary, action="summary.view", channel=Channel.API)
         return Response(self.get_serializer(summary).data)
 
+    def list(self, request, *args, **kwargs):
+        """Answer the (paginated) list and audit it once: the list carries full figures."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        summaries = page if page is not None else list(queryset)
+        selectors.record_list_read(request.user, summaries, channel=Channel.API)
+        data = self.get_serializer(summaries, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
     def get_queryset(self):
         return selectors.published_summaries_for_user(self.request.user).order_by("-year", "-half", "pk")
