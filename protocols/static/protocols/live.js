@@ -39,8 +39,20 @@
   }
 
   function actionsTable(actions) {
+    // Same structure as the server-rendered table: a scroll wrapper (reflow at 320px), a caption
+    // and column headers, so that screen readers read each cell with its column.
+    var wrapper = el("div", "table-scroll");
     var table = el("table", "item-actions");
     table.appendChild(el("caption", null, label("actions")));
+    var head = el("thead");
+    var headRow = el("tr");
+    ["what", "responsible", "due", "status"].forEach(function (name) {
+      var th = el("th", null, label("col-" + name));
+      th.setAttribute("scope", "col");
+      headRow.appendChild(th);
+    });
+    head.appendChild(headRow);
+    table.appendChild(head);
     var body = el("tbody");
     actions.forEach(function (a) {
       var row = el("tr");
@@ -50,7 +62,8 @@
       body.appendChild(row);
     });
     table.appendChild(body);
-    return table;
+    wrapper.appendChild(table);
+    return wrapper;
   }
 
   function upsert(item) {
@@ -69,6 +82,7 @@
       if (canWrite && root.getAttribute("data-edit-url")) {
         var controls = el("div", "item-controls");
         var link = el("a", "button", label("edit"));
+        link.appendChild(el("span", "visually-hidden", " " + item.title));
         link.href = root.getAttribute("data-edit-url").replace("/0/", "/" + item.id + "/");
         controls.appendChild(link);
         li.appendChild(controls);
@@ -86,10 +100,16 @@
     if (badge) { badge.textContent = item.audience_label; }
     li.querySelector(".item-text").innerHTML = item.html;  // sanitised on the server
     var oldTable = li.querySelector("table.item-actions");
+    var oldBlock = oldTable && oldTable.parentNode.classList.contains("table-scroll") ? oldTable.parentNode : oldTable;
     if (item.actions && item.actions.length) {
       var table = actionsTable(item.actions);
-      if (oldTable) { oldTable.replaceWith(table); } else { li.querySelector(".item-text").after(table); }
-    } else if (oldTable) { oldTable.remove(); }
+      if (oldBlock) { oldBlock.replaceWith(table); } else { li.querySelector(".item-text").after(table); }
+    } else if (oldBlock) { oldBlock.remove(); }
+  }
+
+  // Announce a change someone else made (polite live region), not the initial load or a catch-up.
+  function announce(kind, item) {
+    if (item && item.title) { say(label(kind) + ": " + item.title); }
   }
 
   function updateAction(action) {
@@ -128,9 +148,13 @@
         applyAll(message.items, []);
         break;
       case "sync": applyAll(message.items, message.removed); break;
-      case "item": upsert(message.item); break;
-      case "item_added": upsert(message.item); break;
-      case "item_removed": remove(message.item); break;
+      case "item":
+        var known = !!document.getElementById("item-" + message.item.id);
+        upsert(message.item);
+        announce(known ? "changed" : "added", message.item);
+        break;
+      case "item_added": upsert(message.item); announce("added", message.item); break;
+      case "item_removed": remove(message.item); say(label("removed")); break;
       case "action": updateAction(message.action); break;
       case "presence": showPresence(message.people); break;
       case "protocol":

@@ -1,0 +1,241 @@
+"""Browser: the main page of every journey passes axe-core's WCAG 2.0/2.1 A and AA rules, logged in
+as the role that uses it; the pages people use on a phone reflow at 320 CSS pixels (WCAG 1.4.10).
+
+Each case names the page, the user (an attribute of the ``world``, or None for an anonymous
+visitor) and a function that creates what the page needs and returns its path. Serious and
+critical violations fail the test; moderate and minor ones are printed so that they are seen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from django.urls import reverse
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+NARROW = {"width": 320, "height": 640}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB"}
+
+
+# --- what each page needs --------------------------------------------------------------------
+
+def _convened(world):
+    from tests.conferences.helpers import convene
+
+    return convene(world)
+
+
+def _poll(world) -> str:
+    return reverse("conferences:conference_poll", args=[_convened(world).pk])
+
+
+def _poll_link(world) -> str:
+    from conferences import services
+
+    conference = _convened(world)
+    invitation = conference.invitations.get(family_member=world.mother)
+    _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
+    return reverse("conferences:poll_link_vote", args=[raw])
+
+
+def _parent_protocol(world) -> str:
+    from protocols import services
+
+    services.parent_summary_set(world.convenor, protocol=world.protocol, text="We meet again in May.")
+    return reverse("protocols:protocol_detail", args=[world.protocol.pk])
+
+
+def _summary_detail(world) -> str:
+    from protocols.board import services
+
+    summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
+        world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
+    return reverse("protocols:summary_detail", args=[summary.pk])
+
+
+def _board_meeting(world) -> str:
+    import zoneinfo
+
+    from protocols.board import services
+
+    start = dt.datetime(2031, 3, 31, 16, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    meetings = services.board_meeting_schedule_series(world.coordinator, network=world.network, starts_at=start,
+                                                      ends_at=start + dt.timedelta(hours=2), location="Kreishaus",
+                                                      count=1, summary=world.summary)
+    return reverse("protocols:board_meeting_detail", args=[meetings[0].pk])
+
+
+def _submit_empty(button_name: str) -> Callable:
+    """Send the form as it stands (the page marks fields ``novalidate``) so that axe checks the
+    error summary and the messages tied to their fields."""
+
+    def act(page):
+        with page.expect_navigation():
+            page.get_by_role("button", name=button_name).click()
+        assert page.locator(".error-summary").count() == 1
+
+    return act
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    user: str | None
+    path: Callable
+    reflow: bool = False       # also checked at 320 CSS pixels (WCAG 1.4.10)
+    keyboard: bool = False     # tab through every control and check that focus is visible
+    act: Callable | None = None
+
+
+PAGES = [
+    Page("dashboard-caseworker", "convenor", lambda w: reverse("dashboard"), reflow=True, keyboard=True),
+    Page("dashboard-counsellor", "counsellor", lambda w: reverse("dashboard"), reflow=True),
+    Page("dashboard-parent", "parent", lambda w: reverse("dashboard"), reflow=True),
+    Page("dashboard-board-member", "board_member", lambda w: reverse("dashboard")),
+    Page("dashboard-dpo", "dpo", lambda w: reverse("dashboard")),
+    Page("case-list", "convenor", lambda w: reverse("conferences:case_list")),
+    Page("case-detail", "convenor", lambda w: reverse("conferences:case_detail", args=[w.case.pk])),
+    Page("conference-detail", "convenor", lambda w: reverse("conferences:conference_detail", args=[w.conference.pk])),
+    Page("convene-form", "convenor", lambda w: reverse("conferences:conference_create", args=[w.case.pk]), keyboard=True),
+    Page("convene-form-errors", "convenor", lambda w: reverse("conferences:conference_create", args=[w.case.pk]),
+         act=_submit_empty("Open the date poll")),
+    Page("poll", "counsellor", _poll),
+    Page("poll-link-parent", None, _poll_link, reflow=True, keyboard=True),
+    Page("calendar", "counsellor", lambda w: reverse("conferences:calendar")),
+    Page("protocol-convenor", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
+         keyboard=True),
+    Page("protocol-parent", "parent", _parent_protocol, reflow=True),
+    Page("protocol-print", "convenor", lambda w: reverse("protocols:protocol_print", args=[w.protocol.pk])),
+    Page("my-actions", "counsellor", lambda w: reverse("protocols:my_actions"), reflow=True, keyboard=True),
+    Page("action-detail", "counsellor", lambda w: reverse("protocols:action_detail", args=[w.action_counselling.pk])),
+    Page("consent-list", "convenor", lambda w: reverse("participants:case_consents", args=[w.case.pk])),
+    Page("consent-form", "convenor", lambda w: reverse("participants:consent_create", args=[w.case.pk])),
+    Page("consent-form-errors", "convenor", lambda w: reverse("participants:consent_create", args=[w.case.pk]),
+         act=_submit_empty("Record consent")),
+    Page("audit-log", "dpo", lambda w: reverse("permissions:audit_log")),
+    Page("summary-list", "board_member", lambda w: reverse("protocols:summary_list")),
+    Page("summary-detail", "board_member", _summary_detail),
+    Page("board-meeting", "board_member", _board_meeting),
+    Page("login", None, lambda w: reverse("account_login"), reflow=True),
+    Page("accessibility-statement", None, lambda w: reverse("accessibility")),
+]
+
+
+DUPLICATE_IDS = """() => {
+  const seen = {}, twice = [];
+  for (const el of document.querySelectorAll('[id]')) { if (seen[el.id]) { twice.push(el.id); } seen[el.id] = true; }
+  return twice;
+}"""
+
+BROKEN_REFERENCES = """() => {
+  const broken = [];
+  for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls']) {
+    for (const el of document.querySelectorAll('[' + attr + ']')) {
+      for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+        if (!document.getElementById(id)) { broken.push(attr + '=' + id); }
+      }
+    }
+  }
+  for (const label of document.querySelectorAll('label[for]')) {
+    if (!document.getElementById(label.htmlFor)) { broken.push('label for=' + label.htmlFor); }
+  }
+  return broken;
+}"""
+
+MARK_TABBABLE = """() => {
+  const groups = new Set(), expected = [];
+  const all = document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])');
+  all.forEach((el, i) => {
+    if (el.disabled || el.getClientRects().length === 0 || el.closest('[inert]')) { return; }
+    const key = el.type === 'radio' ? 'radio:' + el.name : 'el:' + i;
+    el.dataset.a11yStop = key;
+    if (!groups.has(key)) { groups.add(key); expected.push(key); }
+  });
+  return expected;
+}"""
+
+# The last Tab stop of a date or time field is its own picker button inside the browser's shadow
+# tree: the input then no longer matches :focus, and Chromium draws its own ring round the button
+# (checked by screenshot), so that stop counts as visibly focused.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+  const pickerButton = !el.matches(':focus') && /^(date|time|datetime-local|month|week)$/.test(el.type);
+  const outline = pickerButton || (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2);
+  return {key: el.dataset.a11yStop || null, tag: el.tagName, text: (el.innerText || el.name || '').trim().slice(0, 40),
+          outline: outline, visible: box.width > 0 && box.height > 0};
+}"""
+
+
+def _describe(violation) -> str:
+    targets = ", ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                        for node in violation["nodes"][:5])
+    return f"{violation['impact']}: {violation['id']} ({violation['help']}) at {targets}"
+
+
+def _serious_violations(page, label: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    for violation in violations:
+        print(f"[{label}] {_describe(violation)}")
+    return [_describe(v) for v in violations if v.get("impact") in {"serious", "critical"}]
+
+
+def _tab_through(page) -> list[str]:
+    """Press Tab until focus leaves the page or comes round again; every control (one stop per
+    radio group) must be reached, and every stop must show a focus indicator."""
+    problems = []
+    expected = page.evaluate(MARK_TABBABLE)
+    page.locator("body").focus()
+    visited, first = set(), None
+    for _ in range(4 * len(expected) + 10):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or (first is not None and focused["key"] == first):
+            break
+        first = first or focused["key"]
+        visited.add(focused["key"])
+        if not (focused["outline"] and focused["visible"]):
+            problems.append(f"{focused['tag']} '{focused['text']}' has no visible focus")
+    missed = [key for key in expected if key not in visited]
+    if missed:
+        problems.append(f"{len(missed)} of {len(expected)} controls not reached with Tab")
+    return problems
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.id for p in PAGES])
+def test_the_page_has_no_serious_wcag_violations_and_reflows(spec, live_server, browser_login, context, world):
+    path = spec.path(world)
+    page = browser_login(getattr(world, spec.user)) if spec.user else context.new_page()
+    response = page.goto(live_server.url + path)
+    assert response is not None and response.status == 200, f"{path} answered {response and response.status}"
+    if spec.act:
+        spec.act(page)
+
+    serious = _serious_violations(page, spec.id)
+    assert serious == [], f"{spec.id}: " + "; ".join(serious)
+    assert page.evaluate(DUPLICATE_IDS) == [], f"{spec.id}: duplicate ids"
+    assert page.evaluate(BROKEN_REFERENCES) == [], f"{spec.id}: references to missing ids"
+
+    if spec.keyboard:
+        assert _tab_through(page) == [], f"{spec.id}: keyboard"
+
+    if spec.reflow:
+        page.set_viewport_size(NARROW)
+        page.wait_for_timeout(100)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{spec.id} scrolls sideways by {overflow}px at 320px width"
+        narrow = _serious_violations(page, f"{spec.id}@320px")
+        assert narrow == [], f"{spec.id} at 320px: " + "; ".join(narrow)
