@@ -32,6 +32,18 @@ def _coordinator_page(user, network_id: int) -> bool:
     return services.is_coordinator(user, network_id)
 
 
+def _attempt(request: HttpRequest, call, success_message: str) -> bool:
+    """Run a form-less service ``call``; its refusal (ValidationError) or ``success_message``
+    becomes a message on the next page. True when it succeeded."""
+    try:
+        call()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, success_message)
+    return True
+
+
 # --- Summaries -------------------------------------------------------------------------------
 
 def _summary_list(request: HttpRequest, compute_form=None, status: int = 200) -> HttpResponse:
@@ -117,12 +129,8 @@ def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
-    try:
-        services.summary_publish(request.user, summary=summary)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The summary has been published to the board."))
+    _attempt(request, lambda: services.summary_publish(request.user, summary=summary),
+             _("The summary has been published to the board."))
     return redirect("protocols:summary_detail", pk=summary.pk)
 
 
@@ -130,12 +138,8 @@ def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def summary_discard(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
-    try:
-        services.summary_discard(request.user, summary=summary)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    if not _attempt(request, lambda: services.summary_discard(request.user, summary=summary), _("The draft has been discarded.")):
         return redirect("protocols:summary_detail", pk=summary.pk)
-    messages.success(request, _("The draft has been discarded."))
     return redirect("protocols:summary_list")
 
 
@@ -148,6 +152,15 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 
 def _cell(value) -> str:
     return "" if value is None else str(value)
+
+
+def _write_municipality_table(writer, report: dict) -> None:
+    """The per-municipality table (of a summary or a yearly report) and its date range."""
+    writer.writerow([_("Municipality"), *[_(column["label"]) for column in report["columns"]]])
+    for row in report["rows"]:
+        writer.writerow([_(row["label"]), *[_cell(row["values"].get(column["key"])) for column in report["columns"]]])
+    writer.writerow([])
+    writer.writerow([_("From"), report["from"], _("To"), report["to"]])
 
 
 @login_required
@@ -183,11 +196,7 @@ def summary_municipality_csv(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     selectors.record_read(request.user, summary, action="summary.municipality_csv")
     response, writer = _csv_response(f"municipalities-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
-    writer.writerow([_("Municipality"), *[_(column["label"]) for column in report["columns"]]])
-    for row in report["rows"]:
-        writer.writerow([_(row["label"]), *[_cell(row["values"].get(column["key"])) for column in report["columns"]]])
-    writer.writerow([])
-    writer.writerow([_("From"), report["from"], _("To"), report["to"]])
+    _write_municipality_table(writer, report)
     return response
 
 
@@ -245,11 +254,7 @@ def yearly_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.record_read(request.user, report, action="yearly_report.csv")
     figures = report.figures
     response, writer = _csv_response(f"yearly-report-{slugify(report.network.slug)}-{report.year}.csv")
-    writer.writerow([_("Municipality"), *[_(column["label"]) for column in figures["columns"]]])
-    for row in figures["rows"]:
-        writer.writerow([_(row["label"]), *[_cell(row["values"].get(column["key"])) for column in figures["columns"]]])
-    writer.writerow([])
-    writer.writerow([_("From"), figures["from"], _("To"), figures["to"]])
+    _write_municipality_table(writer, figures)
     writer.writerow([_("Definitions version"), figures.get("definitions_version", report.definitions_version)])
     writer.writerow([_("Status"), report.get_status_display()])
     return response
@@ -259,12 +264,8 @@ def yearly_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def yearly_report_publish(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.get_yearly_report_for_user(request.user, pk)
-    try:
-        services.yearly_report_publish(request.user, report=report)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The yearly report has been published to the board."))
+    _attempt(request, lambda: services.yearly_report_publish(request.user, report=report),
+             _("The yearly report has been published to the board."))
     return redirect("protocols:yearly_report_detail", pk=report.pk)
 
 
@@ -372,12 +373,8 @@ def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def board_meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_board_meeting_for_user(request.user, pk)
-    try:
-        services.board_meeting_cancel(request.user, meeting=meeting)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The meeting has been cancelled and the board has been told."))
+    _attempt(request, lambda: services.board_meeting_cancel(request.user, meeting=meeting),
+             _("The meeting has been cancelled and the board has been told."))
     return redirect("protocols:board_meeting_detail", pk=meeting.pk)
 
 
