@@ -70,7 +70,7 @@ def _active_invitations(conference: Conference):
 
 
 def _locked(conference: Conference) -> Conference:
-    return Conference.objects.select_for_update().select_related("case__network").get(pk=conference.pk)
+    return Conference.objects.select_for_update(of=("self",)).select_related("case__network").get(pk=conference.pk)
 
 
 # --- convening ----------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel
     Refused (nothing changes) when the poll is closed, the invitation was withdrawn, or the
     actor is not the invited person herself.
     """
-    invitation = Invitation.objects.select_for_update().select_related("conference__poll", "family_member").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("conference__poll", "family_member").get(pk=invitation.pk)
     own = (invitation.user_id == getattr(actor, "pk", None) and invitation.user_id is not None) or (
         invitation.family_member_id and invitation.family_member.user_id == getattr(actor, "pk", None)
         and invitation.family_member.user_id is not None
@@ -261,7 +261,7 @@ def poll_vote_by_link(*, raw_token: str, answers: dict[int, str]) -> int:
     link = poll_link_resolve(raw_token)
     if link is None:
         raise PermissionDenied(_("This link is not valid any more. Ask the convenor for a new one."))
-    invitation = Invitation.objects.select_for_update().select_related("conference__poll").get(pk=link.invitation_id)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("conference__poll").get(pk=link.invitation_id)
     count = _save_votes(invitation, answers)
     audit.record(f"poll-link:{link.pk}", action="poll.vote", obj=invitation, case_id=invitation.conference.case_id,
                  channel=Channel.PAGE, detail={"via": "poll-link"})
@@ -343,7 +343,7 @@ def poll_pick(actor, *, conference: Conference, slot: PollSlot, channel: str = C
 @transaction.atomic
 def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = "", channel: str = Channel.PAGE) -> Invitation:
     """The invited person accepts, tentatively accepts or declines, with an optional comment."""
-    invitation = Invitation.objects.select_for_update().select_related("conference", "family_member").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("conference", "family_member").get(pk=invitation.pk)
     is_own = (invitation.user_id is not None and invitation.user_id == getattr(actor, "pk", None)) or (
         invitation.family_member_id is not None and invitation.family_member.user_id is not None
         and invitation.family_member.user_id == getattr(actor, "pk", None)
@@ -443,7 +443,7 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
 def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
                   channel: str = Channel.PAGE) -> WrittenReport:
     """A member of the asked organisation on the case team submits (or revises) the written report."""
-    report = WrittenReport.objects.select_for_update().select_related("conference__case").get(pk=report.pk)
+    report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case").get(pk=report.pk)
     case = report.conference.case
     if not policy.is_professional_on_case(actor, case) or not policy.organisation_ids(actor).filter(
         organisation_id=report.organisation_id

@@ -103,7 +103,7 @@ def can_write_items(user, protocol: Protocol) -> bool:
 
 
 def _locked_protocol(protocol_id: int) -> Protocol:
-    return Protocol.objects.select_for_update().select_related("conference__case__network").get(pk=protocol_id)
+    return Protocol.objects.select_for_update(of=("self",)).select_related("conference__case__network").get(pk=protocol_id)
 
 
 def _refuse_final(protocol: Protocol) -> None:
@@ -212,7 +212,7 @@ def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: 
     is scheduled or held; no protocol exists yet. The agenda is the open actions of earlier
     conferences (for review, each with its original item's audience) and the network's standard
     items. Sends nothing live (nobody can be connected before it exists)."""
-    conference = Conference.objects.select_for_update().select_related("case__network").get(pk=conference.pk)
+    conference = Conference.objects.select_for_update(of=("self",)).select_related("case__network").get(pk=conference.pk)
     if not policy.can_convene(actor, conference.case):
         raise PermissionDenied(_("Only the convenor opens the protocol."))
     if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD):
@@ -475,7 +475,7 @@ def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel
 @transaction.atomic
 def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reason: str, channel: str = Channel.PAGE) -> CorrectionProposal:
     """The convenor accepts (the item takes the proposed text) or rejects a proposal, with a reason."""
-    proposal = CorrectionProposal.objects.select_for_update().select_related("item").get(pk=proposal.pk)
+    proposal = CorrectionProposal.objects.select_for_update(of=("self",)).select_related("item").get(pk=proposal.pk)
     protocol = _locked_protocol(proposal.item.protocol_id)
     _require_convenor(actor, protocol)
     _refuse_final(protocol)
@@ -592,7 +592,7 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     """The responsible person, a colleague of the responsible organisation, or the convenor sets
     the status with a progress note (history kept). ``version`` guards against lost updates.
     Sends ``item.changed`` for the item that holds the action."""
-    action = AgreedAction.objects.select_for_update().select_related("case", "item").get(pk=action.pk)
+    action = AgreedAction.objects.select_for_update(of=("self",)).select_related("case", "item").get(pk=action.pk)
     if not policy.actions_for_user(actor).filter(pk=action.pk).exists():
         raise PermissionDenied(_("You cannot see this action."))
     if not policy.can_update_action(actor, action):
