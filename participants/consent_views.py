@@ -24,6 +24,20 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def _record_on_case(request: HttpRequest, case, form, record, success_message: str, template: str) -> HttpResponse:
+    """Show ``form`` for ``case``; on a valid POST, ``record(**cleaned_data)`` and go back to the
+    case's consents. Refusals land on the fields (400), nothing is recorded."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            record(**form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, success_message)
+            return redirect("participants:case_consents", case_pk=case.pk)
+    return render(request, template, {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
 @login_required
 def case_consents(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
@@ -45,15 +59,9 @@ def consent_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     if not policy.can_record_consent(request.user, case):
         raise PermissionDenied
     form = ConsentForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(request.user, case=case, channel=audit.Channel.PAGE, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The consent has been recorded."))
-            return redirect("participants:case_consents", case_pk=case.pk)
-    return render(request, "participants/consent_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+    return _record_on_case(
+        request, case, form, lambda **data: services.consent_record(request.user, case=case, channel=audit.Channel.PAGE, **data),
+        _("The consent has been recorded."), "participants/consent_form.html")
 
 
 @login_required
@@ -82,15 +90,10 @@ def disclosure_basis_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     if not policy.can_record_consent(request.user, case):
         raise PermissionDenied
     form = DisclosureBasisForm(request.POST or None, case=case, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.disclosure_basis_record(request.user, case=case, channel=audit.Channel.PAGE, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The legal basis has been recorded."))
-            return redirect("participants:case_consents", case_pk=case.pk)
-    return render(request, "participants/consent_basis_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+    return _record_on_case(
+        request, case, form,
+        lambda **data: services.disclosure_basis_record(request.user, case=case, channel=audit.Channel.PAGE, **data),
+        _("The legal basis has been recorded."), "participants/consent_basis_form.html")
 
 
 @login_required
