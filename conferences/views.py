@@ -47,6 +47,18 @@ def _message_errors(request, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _attempt(request, call, success_message: str) -> bool:
+    """Run a service ``call`` without a form to fill; its refusal (ValidationError) or
+    ``success_message`` becomes a message on the next page. True when it succeeded."""
+    try:
+        call()
+    except ValidationError as exc:
+        _message_errors(request, exc)
+        return False
+    messages.success(request, success_message)
+    return True
+
+
 def _require_convenor(user, conference: Conference) -> None:
     if not policy.can_convene(user, conference.case):
         raise PermissionDenied
@@ -129,13 +141,9 @@ def conference_rsvp(request, pk: int):
             for error in errors:
                 messages.error(request, error)
         return redirect("conferences:conference_detail", pk)
-    try:
-        services.invitation_rsvp(request.user, invitation=invitation, rsvp=form.cleaned_data["rsvp"],
-                                 comment=form.cleaned_data["comment"], channel=Channel.PAGE)
-    except ValidationError as exc:
-        _message_errors(request, exc)
-    else:
-        messages.success(request, _("Thank you, your answer was saved."))
+    _attempt(request, lambda: services.invitation_rsvp(
+        request.user, invitation=invitation, rsvp=form.cleaned_data["rsvp"], comment=form.cleaned_data["comment"],
+        channel=Channel.PAGE), _("Thank you, your answer was saved."))
     return redirect("conferences:conference_detail", pk)
 
 
@@ -168,12 +176,8 @@ def conference_cancel(request, pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
     _require_convenor(request.user, conference)
     if request.method == "POST":
-        try:
-            services.conference_cancel(request.user, conference=conference, channel=Channel.PAGE)
-        except ValidationError as exc:
-            _message_errors(request, exc)
-        else:
-            messages.success(request, _("The conference was cancelled; invitees received a cancellation."))
+        _attempt(request, lambda: services.conference_cancel(request.user, conference=conference, channel=Channel.PAGE),
+                 _("The conference was cancelled; invitees received a cancellation."))
         return redirect("conferences:conference_detail", pk)
     with _network_zone(conference.case.network):
         return render(request, "conferences/conference_cancel.html", {"conference": conference})
@@ -185,12 +189,8 @@ def invitation_remove(request, pk: int, invitation_pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
     _require_convenor(request.user, conference)
     invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
-    try:
-        services.invitation_remove(request.user, invitation=invitation, channel=Channel.PAGE)
-    except ValidationError as exc:
-        _message_errors(request, exc)
-    else:
-        messages.success(request, _("The invitation was withdrawn."))
+    _attempt(request, lambda: services.invitation_remove(request.user, invitation=invitation, channel=Channel.PAGE),
+             _("The invitation was withdrawn."))
     return redirect("conferences:conference_detail", pk)
 
 
@@ -301,12 +301,8 @@ def poll_pick(request, pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
     _require_convenor(request.user, conference)
     if request.POST.get("close_only"):
-        try:
-            services.poll_close(request.user, conference=conference, channel=Channel.PAGE)
-        except ValidationError as exc:
-            _message_errors(request, exc)
-        else:
-            messages.success(request, _("The poll is closed. Pick a time to send the invitations."))
+        _attempt(request, lambda: services.poll_close(request.user, conference=conference, channel=Channel.PAGE),
+                 _("The poll is closed. Pick a time to send the invitations."))
         return redirect("conferences:conference_poll", pk)
     form = PickForm(request.POST, poll=conference.poll)
     if not form.is_valid():
@@ -320,12 +316,10 @@ def poll_pick(request, pk: int):
                 "conference": conference, "slot": form.cleaned_data["slot"], "quorum": quorum,
                 "zone": conference.case.network.time_zone,
             })
-    try:
-        services.poll_pick(request.user, conference=conference, slot=form.cleaned_data["slot"], channel=Channel.PAGE)
-    except ValidationError as exc:
-        _message_errors(request, exc)
+    if not _attempt(request, lambda: services.poll_pick(
+            request.user, conference=conference, slot=form.cleaned_data["slot"], channel=Channel.PAGE),
+            _("The conference is scheduled; invitations were sent.")):
         return redirect("conferences:conference_poll", pk)
-    messages.success(request, _("The conference is scheduled; invitations were sent."))
     return redirect("conferences:conference_detail", pk)
 
 
