@@ -32,6 +32,21 @@ def _coordinator_page(user, network_id: int) -> bool:
     return services.is_coordinator(user, network_id)
 
 
+def _submit(request: HttpRequest, form, call, success_message: str, next_page) -> HttpResponse | None:
+    """A posted ``form``: when valid, ``call(cleaned_data)``; its refusal (ValidationError) lands
+    on the form's fields. On success the message and ``next_page(result)`` (a redirect); None
+    when the form is to be shown again (400)."""
+    if form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, success_message)
+            return next_page(result)
+    return None
+
+
 def _attempt(request: HttpRequest, call, success_message: str) -> bool:
     """Run a form-less service ``call``; its refusal (ValidationError) or ``success_message``
     becomes a message on the next page. True when it succeeded."""
@@ -68,16 +83,12 @@ def summary_compute(request: HttpRequest) -> HttpResponse:
     if not networks.exists():
         raise PermissionDenied
     form = forms.SummaryComputeForm(request.POST, networks=networks)
-    if form.is_valid():
-        try:
-            summary = services.summary_compute(request.user, network=form.cleaned_data["network"],
-                                               year=form.cleaned_data["year"], half=form.cleaned_data["half"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("A new draft has been computed. Check it, add a commentary and publish it."))
-            return redirect("protocols:summary_detail", pk=summary.pk)
-    return _summary_list(request, form, status=400)
+    return _submit(
+        request, form,
+        lambda data: services.summary_compute(request.user, network=data["network"], year=data["year"], half=data["half"]),
+        _("A new draft has been computed. Check it, add a commentary and publish it."),
+        lambda summary: redirect("protocols:summary_detail", pk=summary.pk),
+    ) or _summary_list(request, form, status=400)
 
 
 def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_form=None, status: int = 200) -> HttpResponse:
@@ -114,15 +125,11 @@ def summary_print(request: HttpRequest, pk: int) -> HttpResponse:
 def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
     form = forms.CommentaryForm(request.POST)
-    if form.is_valid():
-        try:
-            services.summary_set_commentary(request.user, summary=summary, commentary=form.cleaned_data["commentary"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The commentary has been saved."))
-            return redirect("protocols:summary_detail", pk=summary.pk)
-    return _summary_page(request, summary, form, status=400)
+    return _submit(
+        request, form,
+        lambda data: services.summary_set_commentary(request.user, summary=summary, commentary=data["commentary"]),
+        _("The commentary has been saved."), lambda _result: redirect("protocols:summary_detail", pk=summary.pk),
+    ) or _summary_page(request, summary, form, status=400)
 
 
 @login_required
@@ -224,16 +231,11 @@ def yearly_report_compute(request: HttpRequest) -> HttpResponse:
     if not networks.exists():
         raise PermissionDenied
     form = forms.YearlyReportComputeForm(request.POST, networks=networks)
-    if form.is_valid():
-        try:
-            report = services.yearly_report_compute(request.user, network=form.cleaned_data["network"],
-                                                    year=form.cleaned_data["year"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("A new draft of the yearly report has been computed. Check it and publish it."))
-            return redirect("protocols:yearly_report_detail", pk=report.pk)
-    return _yearly_list(request, form, status=400)
+    return _submit(
+        request, form, lambda data: services.yearly_report_compute(request.user, network=data["network"], year=data["year"]),
+        _("A new draft of the yearly report has been computed. Check it and publish it."),
+        lambda report: redirect("protocols:yearly_report_detail", pk=report.pk),
+    ) or _yearly_list(request, form, status=400)
 
 
 @login_required
@@ -354,19 +356,14 @@ def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     summaries = _published_of_coordinated(request.user).filter(network_id=meeting.network_id)
     form = forms.MeetingUpdateForm(request.POST, summaries=summaries)
-    if form.is_valid():
-        data, tz = form.cleaned_data, meeting.network.time_zone
-        try:
-            services.board_meeting_update(
-                request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
-                ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"],
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The meeting has been updated."))
-            return redirect("protocols:board_meeting_detail", pk=meeting.pk)
-    return _meeting_page(request, meeting, update_form=form, status=400)
+    tz = meeting.network.time_zone
+    return _submit(
+        request, form,
+        lambda data: services.board_meeting_update(
+            request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
+            ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"]),
+        _("The meeting has been updated."), lambda _result: redirect("protocols:board_meeting_detail", pk=meeting.pk),
+    ) or _meeting_page(request, meeting, update_form=form, status=400)
 
 
 @login_required
@@ -385,16 +382,12 @@ def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if not _coordinator_page(request.user, meeting.network_id):
         raise PermissionDenied
     form = forms.MinutesForm(request.POST)
-    if form.is_valid():
-        try:
-            services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=form.cleaned_data["minutes"],
-                                                  decisions=form.cleaned_data["decisions"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The minutes have been saved."))
-            return redirect("protocols:board_meeting_detail", pk=meeting.pk)
-    return _meeting_page(request, meeting, minutes_form=form, status=400)
+    return _submit(
+        request, form,
+        lambda data: services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=data["minutes"],
+                                                           decisions=data["decisions"]),
+        _("The minutes have been saved."), lambda _result: redirect("protocols:board_meeting_detail", pk=meeting.pk),
+    ) or _meeting_page(request, meeting, minutes_form=form, status=400)
 
 
 @login_required
