@@ -48,8 +48,10 @@ def render(chart: Chart) -> Chart:
     width = LABEL_WIDTH + BAR_AREA + 60
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="chart-{chart.key}-title" focusable="false">',
+        f'width="100%" role="img" aria-labelledby="chart-{chart.key}-title" aria-describedby="chart-{chart.key}-desc" '
+        f'focusable="false">',
         f'<title id="chart-{chart.key}-title">{escape(chart.title)}</title>',
+        f'<desc id="chart-{chart.key}-desc">{escape(_("Bar chart. The same figures follow in a table."))}</desc>',
     ]
     x = LABEL_WIDTH
     for index, name in enumerate(chart.series):

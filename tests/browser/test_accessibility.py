@@ -91,7 +91,7 @@ class Page:
     id: str
     user: str | None
     path: Callable
-    reflow: bool = False       # also checked at 320 CSS pixels (WCAG 1.4.10)
+    reflow: bool = True        # also checked at 320 CSS pixels (WCAG 1.4.10)
     keyboard: bool = False     # tab through every control and check that focus is visible
     act: Callable | None = None
 
@@ -109,6 +109,7 @@ PAGES = [
     Page("convene-form-errors", "convenor", lambda w: reverse("conferences:conference_create", args=[w.case.pk]),
          act=_submit_empty("Open the date poll")),
     Page("poll", "counsellor", _poll),
+    Page("poll-convenor", "convenor", _poll),
     Page("poll-link-parent", None, _poll_link, reflow=True, keyboard=True),
     Page("calendar", "counsellor", lambda w: reverse("conferences:calendar")),
     Page("protocol-convenor", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
