@@ -75,13 +75,18 @@ def _board_meeting(world) -> str:
 
 
 def _submit_empty(button_name: str) -> Callable:
-    """Send the form as it stands (the page marks fields ``novalidate``) so that axe checks the
-    error summary and the messages tied to their fields."""
+    """Empty the text fields of the button's form and send it past the browser's own checks, so
+    that axe sees the server's error summary and the messages tied to their fields."""
 
     def act(page):
+        button = page.get_by_role("button", name=button_name, exact=True)
+        button.evaluate("""b => { b.form.noValidate = true;
+          b.form.querySelectorAll('input[type=text], input[type=date], input[type=datetime-local], textarea')
+            .forEach(f => { f.value = ''; }); }""")
         with page.expect_navigation():
-            page.get_by_role("button", name=button_name).click()
-        assert page.locator(".error-summary").count() == 1
+            button.click()
+        assert page.locator(".errorlist, .field-error").count() >= 1, "no field error shown"
+        assert page.locator("[aria-invalid=true]").count() >= 1, "no field marked invalid"
 
     return act
 
@@ -126,6 +131,12 @@ PAGES = [
     Page("summary-list", "board_member", lambda w: reverse("protocols:summary_list")),
     Page("summary-detail", "board_member", _summary_detail),
     Page("board-meeting", "board_member", _board_meeting),
+    Page("board-meeting-schedule-errors", "coordinator", lambda w: reverse("protocols:board_meeting_list"),
+         act=_submit_empty("Schedule and invite")),
+    Page("protocol-new-item-errors", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
+         act=_submit_empty("Add item")),
+    Page("action-form-errors", "convenor", lambda w: reverse("protocols:action_create", args=[w.item_everyone.pk]),
+         act=_submit_empty("Record action")),
     Page("login", None, lambda w: reverse("account_login"), reflow=True),
     Page("accessibility-statement", None, lambda w: reverse("accessibility")),
 ]
