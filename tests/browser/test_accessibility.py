@@ -14,6 +14,8 @@ from typing import Callable
 import pytest
 from django.urls import reverse
 
+from tests.browser.test_live_protocol import asgi_server  # noqa: F401  (Daphne serving pages and websockets)
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -251,3 +253,31 @@ def test_the_page_has_no_serious_wcag_violations_and_reflows(spec, live_server, 
         assert overflow <= 0, f"{spec.id} scrolls sideways by {overflow}px at 320px width"
         narrow = _serious_violations(page, f"{spec.id}@320px")
         assert narrow == [], f"{spec.id} at 320px: " + "; ".join(narrow)
+
+
+def test_a_live_protocol_update_is_announced_politely_and_the_updated_page_stays_accessible(browser, asgi_server, world):
+    """The websocket channel: an item the convenor adds is read out to the counsellor through the
+    polite live region, and the markup the script builds passes axe as well."""
+    from tests.browser.test_live_protocol import open_as
+
+    base = asgi_server
+    url = f"{base}/protocols/{world.protocol.pk}/"
+    writer_context, writer = open_as(browser, base, world.convenor)
+    reader_context, reader = open_as(browser, base, world.counsellor)
+    try:
+        writer.goto(url)
+        reader.goto(url)
+        reader.wait_for_selector("#live-protocol[data-live='connected']", state="attached", timeout=10000)
+        assert reader.get_attribute("#live-status", "aria-live") == "polite"
+        writer.fill("#new_title", "Live announced")
+        writer.fill("#new_text", "Text")
+        writer.select_option("#new_audience", "professionals")
+        writer.click("#new-item-form button[type=submit]")
+        reader.wait_for_function("() => document.getElementById('live-status').textContent.includes('Live announced')",
+                                 timeout=10000)
+        assert reader.text_content("#live-status") == "New item: Live announced"
+        serious = _serious_violations(reader, "live-protocol-after-update")
+        assert serious == []
+    finally:
+        writer_context.close()
+        reader_context.close()

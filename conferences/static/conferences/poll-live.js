@@ -19,7 +19,10 @@
         holder.innerHTML = html;
         var fresh = holder.querySelector("#poll-grid");
         if (current && fresh) { current.replaceWith(fresh); }
-        if (status) { status.textContent = status.getAttribute("data-updated") || "Updated"; }
+        if (status) {  // polite live region: emptied first so that each update is announced again
+          status.textContent = "";
+          window.setTimeout(function () { status.textContent = status.getAttribute("data-updated") || "Updated"; }, 50);
+        }
       });
   }
 

@@ -21,7 +21,12 @@
   var socket = null;
 
   function label(name) { return root.getAttribute("data-label-" + name) || ""; }
-  function say(text) { if (statusEl && text) { statusEl.textContent = text; } }
+  // Polite live region: empty it first so that a message equal to the last one is announced again.
+  function say(text) {
+    if (!statusEl || !text) { return; }
+    statusEl.textContent = "";
+    window.setTimeout(function () { statusEl.textContent = text; }, 50);
+  }
 
   function knownVersions() {
     var versions = {};
