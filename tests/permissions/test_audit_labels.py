@@ -1,0 +1,38 @@
+"""The parent's access log speaks plain language; the export keeps the precise codes."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from permissions import audit
+from permissions.audit_labels import action_label
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("code, label", [
+    ("protocol.read", "Protocol – read"),
+    ("protocol.action.read", "Protocol – read"),
+    ("consent.revoke", "Consent – changed"),
+    ("case.open", "Case – changed"),
+    ("feed.read", "Calendar subscription – read"),
+    ("something.new", "Other record – changed"),
+])
+def test_audit_codes_read_as_plain_language(code, label):
+    assert action_label(code) == label
+
+
+def test_labels_are_german_for_a_german_reader():
+    with translation.override("de"):
+        assert action_label("protocol.read") == "Protokoll – gelesen"
+
+
+def test_the_parents_page_shows_labels_and_the_export_keeps_codes(client, world):
+    audit.record(world.convenor, action="protocol.read", obj=world.protocol, case_id=world.case.pk, legal_basis="team")
+    client.force_login(world.parent)
+    page = client.get(reverse("permissions:my_data")).content.decode()
+    assert "Protocol – read" in page
+    assert ">protocol.read<" not in page
+    export = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
+    assert "protocol.read" in export
