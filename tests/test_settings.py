@@ -51,6 +51,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_any_command_names_the_configuration_error_instead_of_a_django_internal_one(tmp_path):
+    # Django's command runner swallows settings errors for most commands and then fails with
+    # "Models aren't loaded yet"; manage.py reports the real cause.
+    env = production()
+    del env["SECRET_KEY"]
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"], tmp_path, **env)
+    assert result.returncode == 2
+    assert "Configuration error: SECRET_KEY is not set" in result.stderr
+    assert "AppRegistryNotReady" not in result.stderr
+
+
 def test_production_refuses_a_short_secret_key(tmp_path):
     result = run(["manage.py", "check"], tmp_path, **production(SECRET_KEY="too-short"))
     assert result.returncode != 0
