@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("conferences.urls")),
     path("", include("protocols.urls")),
     path("", include("permissions.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -198,6 +199,10 @@ class FamilyMember(models.Model):
     )
     email = models.EmailField(_("e-mail for invitations"), blank=True)
     interpreter_language = models.CharField(_("interpreter language"), max_length=40, blank=True)
+    # The language letters and e-mails to her are written in, when she has no account of her own
+    # (or has chosen none); blank: the network's language.
+    language = models.CharField(_("language for letters and e-mails"), max_length=5, blank=True,
+                                choices=settings.LANGUAGES)
     access_needs = models.CharField(_("access needs"), max_length=200, blank=True)
 
     class Meta:

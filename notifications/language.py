@@ -1,0 +1,50 @@
+"""Which language a message to a person is written in.
+
+A user's own choice first; for a parent, the language recorded for her on the case; else the
+network's language (a Danish network writes Danish); else the installation's default.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+
+from participants.models import Country, FamilyMember, Network
+
+SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+# Free-text interpreter languages that name a language the product speaks.
+_NAMED = {
+    "de": "de", "deutsch": "de", "german": "de", "tysk": "de",
+    "da": "da", "dänisch": "da", "danish": "da", "dansk": "da",
+    "en": "en", "englisch": "en", "english": "en", "engelsk": "en",
+}
+
+
+def network_language(network: Network | None) -> str:
+    if network is None:
+        return settings.LANGUAGE_CODE
+    return "da" if network.country == Country.DENMARK else "de"
+
+
+def family_member_language(member: FamilyMember, *, network: Network | None = None) -> str:
+    """The language of letters and e-mails to a parent without an account (or without a choice)."""
+    if member.language in SUPPORTED:
+        return member.language
+    named = _NAMED.get((member.interpreter_language or "").strip().lower())
+    if named:
+        return named
+    return network_language(network)
+
+
+def user_language(user, *, network: Network | None = None) -> str:
+    chosen = (getattr(user, "preferred_language", "") or "").split("-")[0]
+    if chosen in SUPPORTED:
+        return chosen
+    member = FamilyMember.objects.filter(user=user).select_related("case__network").first()
+    if member is not None:
+        return family_member_language(member, network=network or member.case.network)
+    if network is None:
+        from participants.models import Membership
+
+        membership = Membership.objects.filter(user=user, is_active=True).select_related("organisation__network").first()
+        network = membership.organisation.network if membership else None
+    return network_language(network)

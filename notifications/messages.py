@@ -1,0 +1,48 @@
+"""The sentence each kind of notification shows — the case reference and a date, nothing else."""
+from __future__ import annotations
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from .models import Kind, Notification
+
+
+def _texts() -> dict[str, tuple[str, str]]:
+    # (without a date, with a date); evaluated in the active language.
+    return {
+        Kind.POLL_OPENED: (_("Please choose a date for the conference on case %(reference)s."),
+                           _("Please choose a date for the conference on case %(reference)s (answers until %(date)s).")),
+        Kind.REPORT_REQUESTED: (_("A written report is requested for the conference on case %(reference)s."),
+                                _("A written report is requested for the conference on case %(reference)s (due %(date)s).")),
+        Kind.INVITED: (_("You are invited to a conference on case %(reference)s."),
+                       _("You are invited to a conference on case %(reference)s on %(date)s.")),
+        Kind.CONFERENCE_CHANGED: (_("The conference on case %(reference)s has changed."),
+                                  _("The conference on case %(reference)s has changed: it now takes place on %(date)s.")),
+        Kind.CONFERENCE_CANCELLED: (_("The conference on case %(reference)s has been cancelled."),
+                                    _("The conference on case %(reference)s on %(date)s has been cancelled.")),
+        Kind.DRAFT_RELEASED: (_("The draft minutes of case %(reference)s are ready for your corrections."),
+                              _("The draft minutes of case %(reference)s are ready for your corrections (until %(date)s).")),
+        Kind.CORRECTION_PROPOSED: (_("A correction to the minutes of case %(reference)s awaits a decision."),
+                                   _("A correction to the minutes of case %(reference)s awaits a decision (by %(date)s).")),
+        Kind.CORRECTION_DECIDED: (_("Your correction to the minutes of case %(reference)s has been decided."),
+                                  _("Your correction to the minutes of case %(reference)s has been decided.")),
+        Kind.PROTOCOL_FINALISED: (_("The minutes of case %(reference)s are final. Please confirm that you have read them."),
+                                  _("The minutes of case %(reference)s are final. Please confirm that you have read them.")),
+        Kind.ACTION_ASSIGNED: (_("An agreed action in case %(reference)s falls to you."),
+                               _("An agreed action in case %(reference)s falls to you (due %(date)s).")),
+        Kind.ACTION_OVERDUE: (_("An agreed action in case %(reference)s is overdue."),
+                              _("An agreed action in case %(reference)s is overdue (it was due %(date)s).")),
+        Kind.CONSENT_ENDING: (_("A consent in case %(reference)s is about to end."),
+                              _("A consent in case %(reference)s ends on %(date)s.")),
+        Kind.BASIS_ENDING: (_("A recorded legal basis for disclosure in case %(reference)s is about to end."),
+                            _("A recorded legal basis for disclosure in case %(reference)s ends on %(date)s.")),
+    }
+
+
+def text_of(notification: Notification) -> str:
+    """The notification's sentence in the active language (the case must be select_related)."""
+    without_date, with_date = _texts()[notification.kind]
+    reference = notification.case.reference if notification.case_id else "–"
+    if notification.due_on:
+        return with_date % {"reference": reference, "date": formats.date_format(notification.due_on, "DATE_FORMAT")}
+    return without_date % {"reference": reference}
