@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "conferences",
     "protocols",
     "permissions",
+    "offers",
 ]
 
 MIDDLEWARE = [

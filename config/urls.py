@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("protocols.urls")),
     path("", include("permissions.urls")),
     path("", include("notifications.urls")),
+    path("", include("offers.urls")),
 ]

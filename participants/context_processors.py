@@ -11,6 +11,8 @@ NAV = [
     ("conferences:case_list", _("Cases"), "is_professional"),
     ("protocols:my_actions", _("My actions"), "is_professional"),
     ("conferences:calendar", _("Calendar"), None),
+    ("offers:directory", _("Find help"), "is_professional"),
+    ("offers:manage_list", _("Our offers"), "is_professional"),
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),

@@ -1,0 +1,96 @@
+"""Forms of the offers app. Validation of the domain lives in the services; forms only parse."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
+
+
+class DirectorySearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    place = forms.CharField(label=_("Municipality or postcode"), required=False, max_length=60)
+    target_group = forms.ChoiceField(label=_("For whom"), required=False, choices=[("", _("Anyone"))] + list(TargetGroup.choices))
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any language"))] + LANGUAGES)
+    anonymous = forms.BooleanField(label=_("Anonymous first contact possible"), required=False)
+
+
+class OfferForm(forms.ModelForm):
+    target_groups = forms.MultipleChoiceField(label=_("Target groups"), choices=TargetGroup.choices, required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    languages = forms.MultipleChoiceField(label=_("Languages"), choices=LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple)
+    postcodes = forms.CharField(label=_("Postcodes covered"), required=False, max_length=500,
+                                help_text=_("Separate several postcodes with commas."))
+
+    class Meta:
+        model = Offer
+        fields = [
+            "kind", "name", "description", "target_groups", "eligibility", "languages", "address", "municipalities",
+            "postcodes", "directions", "accessibility", "opening_hours", "contact_phone", "contact_email", "cost", "is_free",
+            "anonymous_contact", "accepts_contact_requests", "capacity", "capacity_unit", "visibility", "planned_sessions",
+            "is_residential_treatment", "is_active",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}), "eligibility": forms.Textarea(attrs={"rows": 2}),
+            "directions": forms.Textarea(attrs={"rows": 2}), "accessibility": forms.Textarea(attrs={"rows": 2}),
+            "opening_hours": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["target_groups"] = unpack_codes(self.instance.target_groups)
+            self.initial["languages"] = unpack_codes(self.instance.languages)
+            self.initial["postcodes"] = ", ".join(unpack_codes(self.instance.postcodes))
+        if organisations is not None:
+            self.fields["organisation"] = forms.ModelChoiceField(label=_("Organisation"), queryset=organisations,
+                                                                 empty_label=None)
+            self.order_fields(["organisation"])
+
+    def clean_target_groups(self) -> str:
+        return pack_codes(self.cleaned_data["target_groups"])
+
+    def clean_languages(self) -> str:
+        return pack_codes(self.cleaned_data["languages"])
+
+    def _post_clean(self):
+        # The service validates the model (it checks permission first); skip ModelForm's instance validation.
+        pass
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class AvailabilityForm(forms.Form):
+    availability = forms.ChoiceField(label=_("Availability"), choices=Offer.Availability.choices)
+    expected_wait_weeks = forms.IntegerField(label=_("Expected wait (weeks)"), required=False, min_value=0, max_value=104)
+
+
+class HsdsImportForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    file = forms.FileField(label=_("HSDS file (JSON)"), required=False)
+    text = forms.CharField(label=_("or paste the JSON here"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    dry_run = forms.BooleanField(label=_("Dry run: only check and show what would change"), required=False, initial=True)
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean(self):
+        import json
+
+        data = super().clean()
+        raw = ""
+        if data.get("file"):
+            if data["file"].size > 5 * 1024 * 1024:
+                raise forms.ValidationError(_("The file is larger than 5 MB."))
+            raw = data["file"].read().decode("utf-8", errors="replace")
+        elif data.get("text"):
+            raw = data["text"]
+        if not raw.strip():
+            raise forms.ValidationError(_("Choose a file or paste the JSON."))
+        try:
+            data["payload"] = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(_("This is not valid JSON (line %(line)s).") % {"line": error.lineno})
+        return data

@@ -1,0 +1,105 @@
+"""Reads of the directory and of the organisation's own offers, filtered by ``offers.access``.
+Every list is one SQL statement (offers with their organisation and network joined)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from participants.models import Network, Organisation
+from permissions import policy
+
+from . import access
+from .models import LANGUAGE_CODES, Offer, TargetGroup
+
+
+@dataclass(frozen=True)
+class DirectoryFilter:
+    text: str = ""
+    place: str = ""          # municipality or postcode
+    target_group: str = ""
+    language: str = ""
+    anonymous: bool = False
+    network: str = ""        # network slug
+
+    @classmethod
+    def from_query(cls, params) -> "DirectoryFilter":
+        target = params.get("target_group", "")
+        language = params.get("language", "")
+        return cls(
+            text=(params.get("q") or "").strip()[:100],
+            place=(params.get("place") or "").strip()[:60],
+            target_group=target if target in TargetGroup.values else "",
+            language=language if language in LANGUAGE_CODES else "",
+            anonymous=params.get("anonymous") in {"1", "on", "true"},
+            network=(params.get("network") or "").strip()[:60],
+        )
+
+
+def directory(user, filters: DirectoryFilter) -> QuerySet[Offer]:
+    """Offers the user may find (public ones for anyone; network-only ones for its professionals)."""
+    offers = access.offers_visible_to(user).select_related("organisation", "organisation__network")
+    if filters.network:
+        offers = offers.filter(organisation__network__slug=filters.network)
+    if filters.text:
+        offers = offers.filter(Q(name__icontains=filters.text) | Q(description__icontains=filters.text)
+                               | Q(organisation__name__icontains=filters.text))
+    if filters.place:
+        offers = offers.filter(Q(municipalities__icontains=filters.place) | Q(postcodes__contains=f",{filters.place},")
+                               | Q(address__icontains=filters.place) | Q(organisation__municipality__iexact=filters.place))
+    if filters.target_group:
+        offers = offers.filter(target_groups__contains=f",{filters.target_group},")
+    if filters.language:
+        offers = offers.filter(languages__contains=f",{filters.language},")
+    if filters.anonymous:
+        offers = offers.filter(anonymous_contact=True)
+    return offers.order_by("name", "pk")
+
+
+def networks_with_public_offers() -> QuerySet[Network]:
+    return Network.objects.filter(organisations__offers__in=access.public_offers()).distinct().order_by("name")
+
+
+def get_offer_for_user(user, pk) -> Offer:
+    """One offer the user may see in the directory, or 404 (missing and hidden look the same)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such offer.") from None
+    offer = access.offers_visible_to(user).select_related("organisation", "organisation__network").filter(pk=pk).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    return offer
+
+
+def get_managed_offer(user, pk) -> Offer:
+    """One offer of the user's organisations, or 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such offer.") from None
+    offer = access.offers_managed_by(user).select_related("organisation", "organisation__network").filter(pk=pk).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    return offer
+
+
+def managed_offers(user) -> QuerySet[Offer]:
+    return access.offers_managed_by(user).select_related("organisation").order_by("organisation__name", "name")
+
+
+def staff_organisations(user) -> QuerySet[Organisation]:
+    """Organisations the user works for (she may publish offers for them)."""
+    return Organisation.objects.filter(pk__in=policy.organisation_ids(user), is_active=True).order_by("name")
+
+
+def public_offers_of_network(network: Network) -> QuerySet[Offer]:
+    return access.public_offers().filter(organisation__network=network).select_related("organisation").order_by("name", "pk")
+
+
+def get_network(slug: str) -> Network:
+    network = Network.objects.filter(slug=slug).first()
+    if network is None:
+        raise Http404("No such network.")
+    return network

@@ -1,0 +1,137 @@
+"""Writes on the directory of offers: create and edit an offer, keep its availability up to
+date, import HSDS records. Each function takes the acting user first, checks that she works for
+the organisation that offers it, validates, writes atomically and records an audit event."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from participants.models import Organisation
+from permissions import audit, policy
+
+from . import access, hsds
+from .models import Offer
+
+EDITABLE_FIELDS = (
+    "kind", "name", "description", "target_groups", "eligibility", "languages", "address", "municipalities",
+    "postcodes", "directions", "accessibility", "opening_hours", "contact_phone", "contact_email", "cost", "is_free",
+    "anonymous_contact", "accepts_contact_requests", "capacity", "capacity_unit", "visibility", "planned_sessions",
+    "is_residential_treatment", "is_active",
+)
+
+
+def _require_member(actor, organisation: Organisation) -> None:
+    if not (getattr(actor, "is_active", False) and policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()):
+        raise PermissionDenied(_("Only staff of the organisation may change its offers."))
+
+
+def _normalise_postcodes(value: str) -> str:
+    codes = [code.strip() for code in (value or "").replace(";", ",").split(",") if code.strip()]
+    return f",{','.join(codes)}," if codes else ""
+
+
+@transaction.atomic
+def offer_save(actor, *, organisation: Organisation, offer: Offer | None = None, channel: str = audit.Channel.PAGE, **values) -> Offer:
+    """Create an offer for ``organisation`` or change ``offer``.
+
+    Checks: ``actor`` works for the organisation (and, when changing, for the offer's own);
+    the model's invariants (unique name per organisation, a track has its number of sessions)."""
+    _require_member(actor, organisation)
+    created = offer is None
+    if offer is None:
+        offer = Offer(organisation=organisation)
+    elif offer.organisation_id != organisation.pk:
+        raise PermissionDenied(_("Only staff of the organisation may change its offers."))
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    if "postcodes" in values:
+        values["postcodes"] = _normalise_postcodes(values["postcodes"])
+    for name, value in values.items():
+        setattr(offer, name, value)
+    if offer.kind == Offer.Kind.SERVICE:
+        offer.planned_sessions = None
+    offer.full_clean()
+    offer.save()
+    audit.record(actor, action="offer.create" if created else "offer.update", obj=offer, channel=channel,
+                 detail={"organisation": organisation.pk, "fields": sorted(values)})
+    return offer
+
+
+@transaction.atomic
+def offer_availability_set(
+    actor, *, offer: Offer, availability: str, expected_wait_weeks: int | None = None, channel: str = audit.Channel.PAGE,
+) -> Offer:
+    """Say whether the offer takes new clients now. Checks: ``actor`` works for the offer's
+    organisation; a waiting list states the expected wait in weeks."""
+    _require_member(actor, offer.organisation)
+    if availability not in Offer.Availability.values:
+        raise ValidationError({"availability": _("Choose one of the listed states.")})
+    if availability == Offer.Availability.WAITLIST and expected_wait_weeks is None:
+        raise ValidationError({"expected_wait_weeks": _("Say how many weeks the expected wait is.")})
+    offer.availability = availability
+    offer.expected_wait_weeks = expected_wait_weeks if availability == Offer.Availability.WAITLIST else None
+    offer.availability_updated_at = timezone.now()
+    offer.save(update_fields=["availability", "expected_wait_weeks", "availability_updated_at", "updated_at"])
+    audit.record(actor, action="offer.availability", obj=offer, channel=channel,
+                 detail={"availability": availability, "expected_wait_weeks": offer.expected_wait_weeks})
+    return offer
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    errors: list[hsds.RecordError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def offers_import_hsds(actor, *, organisation: Organisation, payload, dry_run: bool = True,
+                       channel: str = audit.Channel.PAGE) -> ImportReport:
+    """Import HSDS 3.0 service records as offers of ``organisation`` (matched by their id).
+
+    Checks: ``actor`` works for the organisation; every record is valid against the HSDS 3.0
+    service schema and our own rules; an id already used by another organisation's offer is
+    refused. All or nothing: with any invalid record nothing is written, and a dry run writes
+    nothing either, but reports exactly what a real run would do. New offers start network-only,
+    so nothing becomes public by being imported."""
+    _require_member(actor, organisation)
+    parsed = hsds.parse(payload)
+    report = ImportReport(dry_run=dry_run, errors=list(parsed.errors))
+    existing = {o.uuid: o for o in Offer.objects.filter(uuid__in=[r.uuid for r in parsed.records])}
+    taken_names = dict(Offer.objects.filter(organisation=organisation).values_list("name", "uuid"))
+    plans: list[tuple[hsds.ParsedRecord, Offer | None]] = []
+    for record in parsed.records:
+        offer = existing.get(record.uuid)
+        if offer is not None and offer.organisation_id != organisation.pk:
+            report.errors.append(hsds.RecordError(record.index, str(record.uuid), record.fields["name"],
+                                                  _("This id belongs to an offer of another organisation.")))
+            continue
+        other = taken_names.get(record.fields["name"])
+        if other is not None and other != record.uuid:
+            report.errors.append(hsds.RecordError(record.index, str(record.uuid), record.fields["name"],
+                                                  _("Another offer of this organisation already has this name.")))
+            continue
+        plans.append((record, offer))
+        (report.updated if offer else report.created).append(record.fields["name"])
+    if dry_run or report.errors:
+        return report
+    with transaction.atomic():
+        for record, offer in plans:
+            if offer is None:
+                offer = Offer(organisation=organisation, uuid=record.uuid, visibility=Offer.Visibility.NETWORK)
+            for name, value in record.fields.items():
+                setattr(offer, name, value)
+            offer.full_clean()
+            offer.save()
+        audit.record(actor, action="offer.import", object_type="offers.offer", channel=channel,
+                     detail={"organisation": organisation.pk, "created": len(report.created), "updated": len(report.updated)})
+    return report

@@ -1,0 +1,116 @@
+"""The directory of offers: public search without sign-in, network-only offers, availability."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from offers import services
+from offers.models import Offer, pack_codes
+from permissions.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitor_finds_public_offers_but_not_network_only_ones(client, offers):
+    page = client.get(reverse("offers:directory")).content.decode()
+    assert offers.public_offer.name in page
+    assert offers.foreign_offer.name in page
+    assert offers.network_offer.name not in page
+
+
+def test_a_professional_of_the_network_also_finds_its_network_only_offers(client, world, offers):
+    client.force_login(world.outsider)
+    assert offers.network_offer.name in client.get(reverse("offers:directory")).content.decode()
+
+
+def test_a_professional_of_another_network_does_not_find_them(client, world, offers):
+    client.force_login(world.foreign_professional)
+    assert offers.network_offer.name not in client.get(reverse("offers:directory")).content.decode()
+    assert client.get(reverse("offers:offer_public", args=[offers.network_offer.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("query, found", [
+    ({"place": "12345"}, True), ({"place": "Nachbarort"}, True), ({"place": "99999"}, False),
+    ({"language": "tr"}, True), ({"language": "da"}, False), ({"target_group": "pregnant"}, True),
+    ({"target_group": "relatives"}, False), ({"anonymous": "on"}, True), ({"q": "Schwangere"}, True),
+])
+def test_filters_narrow_the_public_search(client, offers, query, found):
+    page = client.get(reverse("offers:directory"), query).content.decode()
+    assert (offers.public_offer.name in page) is found
+
+
+def test_the_public_offer_page_shows_details_and_no_case_data(client, world, offers):
+    page = client.get(reverse("offers:offer_public", args=[offers.public_offer.pk])).content.decode()
+    assert "Hauptstraße 1" in page and "+49 123 4567" in page and "Turkish" in page
+    assert world.case.reference not in page and offers.referral.client_label + "." not in page
+    assert "Bitte um Erstgespräch" not in page
+
+
+def test_the_public_search_costs_the_same_queries_for_many_offers(client, world, offers):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("offers:directory"), {"language": "de"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    Offer.objects.bulk_create([
+        Offer(organisation=world.counselling, name=f"Angebot {n}", description="x", languages=pack_codes(["de"]),
+              visibility=Offer.Visibility.PUBLIC) for n in range(30)
+    ])
+    assert queries() == few
+
+
+def test_staff_put_an_offer_on_the_waiting_list_with_the_expected_wait(client, world, offers):
+    client.force_login(world.counsellor)
+    prefix = f"offer{offers.public_offer.pk}"
+    response = client.post(reverse("offers:offer_availability", args=[offers.public_offer.pk]),
+                           {f"{prefix}-availability": "waitlist", f"{prefix}-expected_wait_weeks": "6"})
+    assert response.status_code == 302
+    offers.public_offer.refresh_from_db()
+    assert offers.public_offer.availability == "waitlist" and offers.public_offer.expected_wait_weeks == 6
+    assert AuditEvent.objects.filter(action="offer.availability", actor=world.counsellor).exists()
+    assert "about 6 weeks" in client.get(reverse("offers:offer_public", args=[offers.public_offer.pk])).content.decode()
+
+
+def test_a_waiting_list_without_an_expected_wait_is_refused(world, offers):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.offer_availability_set(world.counsellor, offer=offers.public_offer, availability="waitlist")
+
+
+def test_staff_of_another_organisation_cannot_change_an_offer(client, world, offers):
+    client.force_login(world.midwife)
+    prefix = f"offer{offers.public_offer.pk}"
+    response = client.post(reverse("offers:offer_availability", args=[offers.public_offer.pk]),
+                           {f"{prefix}-availability": "not_accepting"})
+    assert response.status_code == 404
+    offers.public_offer.refresh_from_db()
+    assert offers.public_offer.availability == "accepting"
+
+
+def test_staff_publish_a_new_offer_that_the_public_then_finds(client, world, offers):
+    client.force_login(world.outsider)
+    response = client.post(reverse("offers:offer_create"), {
+        "organisation": world.early_help.pk, "kind": "service", "name": "Elterncafé", "description": "Offenes Café.",
+        "target_groups": ["young_parents"], "languages": ["de", "ar"], "municipalities": "Teststadt", "postcodes": "12345, 12346",
+        "capacity_unit": "concurrent", "visibility": "public", "is_free": "on", "is_active": "on", "anonymous_contact": "on",
+    })
+    assert response.status_code == 302, response.content.decode()
+    offer = Offer.objects.get(name="Elterncafé")
+    assert offer.postcodes == ",12345,12346," and offer.languages == ",ar,de,"
+    client.logout()
+    assert "Elterncafé" in client.get(reverse("offers:directory"), {"place": "12346", "language": "ar"}).content.decode()
+    assert AuditEvent.objects.filter(action="offer.create", actor=world.outsider).exists()
+
+
+def test_a_track_without_its_number_of_sessions_is_refused_with_a_field_message(client, world, offers):
+    client.force_login(world.outsider)
+    response = client.post(reverse("offers:offer_create"), {
+        "organisation": world.early_help.pk, "kind": "track", "name": "Kurs", "description": "Kurs.",
+        "capacity_unit": "concurrent", "visibility": "network", "is_active": "on",
+    })
+    assert response.status_code == 400
+    assert "number of sessions" in response.content.decode()
