@@ -42,3 +42,20 @@ def get_case_for_user(user, pk: int):
     if case is None:
         raise Http404
     return case
+
+
+def own_family_member(user, case):
+    """The parent's own family-member record in ``case`` (404 for anyone else)."""
+    from participants.models import FamilyMember
+
+    member = FamilyMember.objects.filter(case=case, user=user, relation__in=FamilyMember.PARENT_RELATIONS).first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def own_cases(user) -> QuerySet:
+    """Open cases in which the user is a parent (where she may give a consent herself)."""
+    from conferences.models import Case
+
+    return Case.objects.filter(pk__in=policy.parent_case_ids(user)).exclude(status=Case.Status.CLOSED).order_by("pk")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from participants import consent_selectors as selectors
 from participants import services
-from participants.forms import ConsentForm, DisclosureBasisForm
+from participants.forms import ConsentForm, DisclosureBasisForm, ParentConsentForm
 from permissions import audit, policy
 
 
@@ -58,7 +58,7 @@ def consent_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
     if not policy.can_record_consent(request.user, case):
         raise PermissionDenied
-    form = ConsentForm(request.POST or None, case=case)
+    form = ConsentForm(request.POST or None, case=case, user=request.user)
     return _record_on_case(
         request, case, form, lambda **data: services.consent_record(request.user, case=case, channel=audit.Channel.PAGE, **data),
         _("The consent has been recorded."), "participants/consent_form.html")
@@ -85,6 +85,38 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def consent_give(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """A parent gives a release herself, in the service."""
+    case = selectors.get_case_for_user(request.user, case_pk)
+    member = selectors.own_family_member(request.user, case)
+    form = ParentConsentForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(request.user, case=case, given_by=member, channel=audit.Channel.PAGE, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your consent has been recorded. You can revoke it at any time."))
+            return redirect("participants:my_consents")
+    return render(request, "participants/consent_give.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def consent_object(request: HttpRequest, pk: int) -> HttpResponse:
+    """The parent objects to a consent recorded in her name: it stops at once."""
+    consent = selectors.get_consent_for_user(request.user, pk)
+    try:
+        services.consent_object(request.user, consent=consent, channel=audit.Channel.PAGE)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your objection has been recorded. The consent no longer allows any disclosure."))
+    return redirect("participants:my_consents")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def disclosure_basis_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
     if not policy.can_record_consent(request.user, case):
@@ -104,6 +136,7 @@ def my_consents(request: HttpRequest) -> HttpResponse:
     for case_id in sorted({c.case_id for c in consents}):
         audit.record(request.user, action="consent.list.own", object_type="participants.consent", case_id=case_id,
                      channel=audit.Channel.PAGE, legal_basis="data-subject")
-    response = render(request, "participants/consent_mine.html", {"consents": consents})
+    cases = list(selectors.own_cases(request.user))
+    response = render(request, "participants/consent_mine.html", {"consents": consents, "cases": cases})
     response.carries_case_data = True
     return response

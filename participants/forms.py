@@ -9,6 +9,9 @@ from participants.models import BASES_BY_COUNTRY, FamilyMember, InformationCateg
 
 
 class ConsentForm(forms.Form):
+    """A professional records a signed release for her own organisation (§ 65: only the
+    disclosing organisation documents its release), with the form's reference."""
+
     given_by = forms.ModelChoiceField(label=_("Given by (the person who entrusted the information)"), queryset=FamilyMember.objects.none())
     from_organisation = forms.ModelChoiceField(label=_("Disclosing organisation"), queryset=Organisation.objects.none())
     to_organisations = forms.ModelMultipleChoiceField(label=_("Receiving organisations"), queryset=Organisation.objects.none(),
@@ -17,13 +20,35 @@ class ConsentForm(forms.Form):
                                            widget=forms.CheckboxSelectMultiple)
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
-    form_reference = forms.CharField(label=_("Signed form reference"), max_length=80, required=False)
+    form_reference = forms.CharField(label=_("Signed form reference"), max_length=80)
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["given_by"].queryset = FamilyMember.objects.filter(case=case).exclude(
             relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD])
         orgs = Organisation.objects.filter(network_id=case.network_id, is_active=True).order_by("name")
+        self.fields["from_organisation"].queryset = (
+            orgs.filter(memberships__user=user, memberships__is_active=True) if user is not None else orgs)
+        self.fields["to_organisations"].queryset = orgs
+        if not self.is_bound:
+            self.initial.setdefault("valid_from", timezone.localdate())
+
+
+class ParentConsentForm(forms.Form):
+    """A parent gives a release herself, in the service: no signed form, she is the one giving it."""
+
+    from_organisation = forms.ModelChoiceField(label=_("Which service may pass on what you told it"), queryset=Organisation.objects.none())
+    to_organisations = forms.ModelMultipleChoiceField(label=_("To which services"), queryset=Organisation.objects.none(),
+                                                      widget=forms.CheckboxSelectMultiple)
+    categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
+                                           widget=forms.CheckboxSelectMultiple)
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        team = case.team.filter(removed_at__isnull=True).values("organisation_id")
+        orgs = Organisation.objects.filter(network_id=case.network_id, is_active=True, pk__in=team).order_by("name")
         self.fields["from_organisation"].queryset = orgs
         self.fields["to_organisations"].queryset = orgs
         if not self.is_bound:
@@ -52,4 +77,4 @@ class DisclosureBasisForm(forms.Form):
             self.initial.setdefault("invoked_on", timezone.localdate())
 
 
-__all__ = ["ConsentForm", "DisclosureBasisForm", "LegalBasis"]
+__all__ = ["ConsentForm", "DisclosureBasisForm", "LegalBasis", "ParentConsentForm"]

@@ -239,8 +239,15 @@ class InformationCategory(models.TextChoices):
 class Consent(models.Model):
     """A parent's release from confidentiality (Schweigepflichtentbindung / samtykke).
 
-    Revoking never deletes: ``revoked_at`` is set and the consent stays on record.
+    Recorded either by a member of the disclosing organisation from the signed form (its
+    reference kept), or given by the parent herself in the service. Revoking never deletes:
+    ``revoked_at`` is set and the consent stays on record; a parent who says she never gave it
+    objects, which revokes it and marks ``objected_at``.
     """
+
+    class RecordedAs(models.TextChoices):
+        SIGNED_FORM = "signed_form", _("From the signed form, by the disclosing organisation")
+        IN_SERVICE = "in_service", _("Given by the parent in the service")
 
     case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, related_name="consents", verbose_name=_("case"))
     given_by = models.ForeignKey(FamilyMember, on_delete=models.PROTECT, related_name="consents_given", verbose_name=_("given by"))
@@ -252,9 +259,11 @@ class Consent(models.Model):
     valid_until = models.DateField(_("valid until"))
     form_reference = models.CharField(_("signed form reference"), max_length=80, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_as = models.CharField(_("recorded as"), max_length=12, choices=RecordedAs.choices, default=RecordedAs.SIGNED_FORM)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revoked by"))
+    objected_at = models.DateTimeField(_("objected to at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("consent")

@@ -33,16 +33,58 @@ def _check_organisations(case, from_organisation: Organisation, to_organisations
     return receivers
 
 
+def _works_for(actor, organisation: Organisation) -> bool:
+    return policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()
+
+
+def _notify_parent_of_consent(consent: Consent) -> None:
+    """Tell the parent that a consent was recorded in her name, by e-mail after commit: a
+    reference only (no organisation, no category), and where to check it and object."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+
+    member = consent.given_by
+    user = member.user
+    address = (user.email if user is not None else "") or member.email
+    if not address:
+        return
+    language = (user.preferred_language if user is not None else "") or settings.LANGUAGE_CODE
+
+    def _send() -> None:
+        with translation.override(language):
+            if user is not None:
+                where = _("You can see it, revoke it or object to it here (sign-in required):\n%(url)s") % {
+                    "url": settings.SITE_URL + reverse("participants:my_consents")}
+            else:
+                where = _("If you did not give it, please tell your caseworker or the service that recorded it.")
+            send_mail(_("A release from confidentiality was recorded in your name"),
+                      _("A release from confidentiality (consent to share information) has been recorded in your name "
+                        "in Fallkonferenz.") + "\n\n" + where, None, [address])
+
+    transaction.on_commit(_send)
+
+
 @transaction.atomic
 def consent_record(
     actor, *, case, given_by: FamilyMember, from_organisation: Organisation, to_organisations: Iterable[Organisation],
     categories: Iterable[str], valid_from: dt.date, valid_until: dt.date, form_reference: str = "",
     channel: str = audit.Channel.PAGE,
 ) -> Consent:
-    """Record a signed release from confidentiality. Checks: the actor is a professional on the
-    case team; the person who gave it belongs to the family (the one who entrusted the data);
-    organisations are of the case's network; at least one category; a sound window."""
-    if not policy.can_record_consent(actor, case):
+    """Record a release from confidentiality (§ 65 SGB VIII).
+
+    Two ways, and only these: a member of the disclosing organisation on the case team records
+    the signed form (its reference is required), or the parent gives it herself in the service.
+    Checks also: the person who gave it belongs to the family (she entrusted the data);
+    organisations are of the case's network; at least one category; a sound window. A consent
+    recorded by a professional is announced to the parent (e-mail after commit) so that she can
+    object."""
+    in_service = given_by.user_id is not None and given_by.user_id == getattr(actor, "pk", None)
+    if in_service:
+        if case.status == case.Status.CLOSED or not policy.is_parent_of_case(actor, case):
+            raise PermissionDenied
+    elif not policy.can_record_consent(actor, case):
         raise PermissionDenied
     errors = {}
     if given_by.case_id != case.pk or given_by.relation in (FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD):
@@ -52,12 +94,19 @@ def consent_record(
         errors["categories"] = _("Choose at least one information category.")
     if valid_until < valid_from:
         errors["valid_until"] = _("A consent must end on or after the day it starts.")
+    form_reference = form_reference.strip()
+    if not in_service:
+        if not _works_for(actor, from_organisation):
+            errors["from_organisation"] = _("Only a member of the disclosing organisation can record its consent.")
+        if not form_reference:
+            errors["form_reference"] = _("Give the reference of the signed form.")
     if errors:
         raise ValidationError(errors)
     receivers = _check_organisations(case, from_organisation, to_organisations)
     consent = Consent.objects.create(
         case=case, given_by=given_by, from_organisation=from_organisation, valid_from=valid_from, valid_until=valid_until,
-        form_reference=form_reference.strip(), recorded_by=actor,
+        form_reference=form_reference, recorded_by=actor,
+        recorded_as=Consent.RecordedAs.IN_SERVICE if in_service else Consent.RecordedAs.SIGNED_FORM,
     )
     consent.to_organisations.set(receivers)
     ConsentScope.objects.bulk_create([ConsentScope(consent=consent, category=c) for c in categories])
@@ -67,7 +116,10 @@ def consent_record(
     audit.record(actor, action="consent.record", obj=consent, case_id=case.pk, channel=channel,
                  legal_basis=f"consent:{consent.pk}",
                  detail={"from": from_organisation.pk, "to": [o.pk for o in receivers], "categories": categories,
-                         "valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()})
+                         "valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat(),
+                         "recorded_as": consent.recorded_as, "given_by": given_by.pk})
+    if not in_service:
+        _notify_parent_of_consent(consent)
     return consent
 
 
@@ -85,6 +137,28 @@ def consent_revoke(actor, *, consent: Consent, channel: str = audit.Channel.PAGE
     consent.save(update_fields=["revoked_at", "revoked_by"])
     audit.record(actor, action="consent.revoke", obj=consent, case_id=consent.case_id, channel=channel,
                  legal_basis=f"consent:{consent.pk}")
+    return consent
+
+
+@transaction.atomic
+def consent_object(actor, *, consent: Consent, channel: str = audit.Channel.PAGE) -> Consent:
+    """The parent says she did not give a consent recorded in her name. Checks: she is the person
+    it names. It stops allowing any disclosure at once (revoked), stays on record marked as
+    objected to, and the audit trail shows the objection for the data-protection officer."""
+    consent = Consent.objects.select_for_update().select_related("case", "given_by").get(pk=consent.pk)
+    if consent.given_by.user_id is None or consent.given_by.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    if consent.objected_at is not None:
+        raise ValidationError(_("You have already objected to this consent."))
+    now = timezone.now()
+    fields = ["objected_at"]
+    consent.objected_at = now
+    if consent.revoked_at is None:
+        consent.revoked_at, consent.revoked_by = now, actor
+        fields += ["revoked_at", "revoked_by"]
+    consent.save(update_fields=fields)
+    audit.record(actor, action="consent.object", obj=consent, case_id=consent.case_id, channel=channel,
+                 legal_basis=f"consent:{consent.pk}", detail={"recorded_by": consent.recorded_by_id})
     return consent
 
 

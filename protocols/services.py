@@ -290,9 +290,11 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
     """
     protocol = _locked_protocol(item.protocol_id)
-    _require_item_writer(actor, protocol)
+    current = ProtocolItem.objects.select_for_update().select_related("holding_organisation").get(pk=item.pk)
+    audience_only = title is None and text is None and audience is not None
+    if not (can_write_items(actor, protocol) or (audience_only and _holder_on_team(actor, current, protocol))):
+        raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
-    current = ProtocolItem.objects.select_for_update().get(pk=item.pk)
     if int(version) != current.version:
         raise VersionConflict(current)
     changes: dict = {}
@@ -304,6 +306,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     if text is not None:
         changes["text"] = sanitize.clean_input(text)
     orgs = None
+    disclosure = None
     if audience is not None:
         holder = current.holding_organisation if holding_organisation is _UNSET else holding_organisation
         entruster = current.entrusted_by if entrusted_by is _UNSET else entrusted_by
@@ -313,6 +316,8 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         restricted = audience == Audience.RESTRICTED
         changes.update(audience=audience, holding_organisation=holder if restricted else None,
                        category=cat if restricted else "", entrusted_by=entruster if restricted else None)
+        disclosure = _check_disclosure(actor, current, protocol, audience=audience, orgs=orgs, holder=holder,
+                                       category=cat, entruster=entruster)
     updated = ProtocolItem.objects.filter(pk=current.pk, version=current.version).update(
         version=F("version") + 1, updated_at=timezone.now(), **changes
     )
@@ -322,8 +327,64 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         current.restricted_to.set(orgs)
     current.refresh_from_db()
     _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
+    if disclosure is not None:
+        record(actor, action="protocol.item.disclose", obj=current, case_id=protocol.conference.case_id, channel=channel,
+               legal_basis=",".join(sorted(set(disclosure["bases"].values()))), detail=disclosure["detail"])
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": current.pk})
     return current
+
+
+def _holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
+    """A professional on the case team who works for the organisation holding a restricted item."""
+    return bool(item.audience == Audience.RESTRICTED and item.holding_organisation_id
+                and policy.is_professional_on_case(actor, protocol.conference.case)
+                and policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
+
+
+def _reader_orgs(protocol: Protocol, audience: str, holder_id: int | None, orgs: Iterable[int]) -> set[int]:
+    if audience == Audience.RESTRICTED:
+        return {holder_id, *orgs} - {None}
+    return set(CaseTeamMember.objects.filter(case_id=protocol.conference.case_id, removed_at__isnull=True)
+               .values_list("organisation_id", flat=True))
+
+
+def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audience: str, orgs: list[Organisation],
+                      holder: Organisation | None, category: str, entruster: FamilyMember | None) -> dict | None:
+    """§ 65 SGB VIII for a restricted item: naming another holder, another person who entrusted
+    it, another category, or letting more organisations (or the parents) read it is a disclosure.
+    Only the holding organisation may make it, and only where a valid consent of the person who
+    actually entrusted it (or a recorded legal basis) from the holder covers every organisation
+    that would newly read it. Narrowing is always allowed. Returns what the audit event records,
+    or None when nothing is disclosed."""
+    if current.audience != Audience.RESTRICTED:
+        return None  # from everyone/professionals to anything narrower or equal: no § 65 holder yet
+    relabel = audience == Audience.RESTRICTED and (
+        (holder.pk if holder else None) != current.holding_organisation_id
+        or (entruster.pk if entruster else None) != current.entrusted_by_id or category != current.category)
+    if audience == Audience.RESTRICTED and not relabel:
+        return None  # naming organisations is not disclosing: each still needs a consent or basis to read
+    if not _holder_on_team(actor, current, protocol):
+        raise PermissionDenied(_("Only the organisation holding the information may pass it on or relabel it."))
+    if audience == Audience.EVERYONE and FamilyMember.objects.filter(
+        case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS,
+    ).exclude(pk=current.entrusted_by_id).exists():
+        raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
+    readers = _reader_orgs(protocol, audience, holder.pk if holder else None, [o.pk for o in orgs])
+    readers.discard(current.holding_organisation_id)
+    covered = policy.disclosures_covering(current, organisation_ids=readers)
+    uncovered = readers - set(covered)
+    if uncovered:
+        names = ", ".join(Organisation.objects.filter(pk__in=uncovered).order_by("name").values_list("name", flat=True))
+        raise ValidationError({"audience": _("No valid consent of the person who entrusted it, nor a legal basis, covers "
+                                             "passing it on to: %(names)s.") % {"names": names}})
+    old_orgs = sorted(current.restricted_to.values_list("pk", flat=True))
+    return {"bases": covered,
+            "detail": {"from": {"audience": current.audience, "holder": current.holding_organisation_id,
+                                "entrusted_by": current.entrusted_by_id, "category": current.category, "orgs": old_orgs},
+                       "to": {"audience": audience, "holder": holder.pk if holder else None,
+                              "entrusted_by": entruster.pk if entruster else None, "category": category,
+                              "orgs": sorted(o.pk for o in orgs)},
+                       "bases": {str(org): basis for org, basis in sorted(covered.items())}}}
 
 
 def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to=(),

@@ -16,7 +16,7 @@ class ConsentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Consent
         fields = ["id", "case", "given_by", "from_organisation", "to_organisations", "categories", "valid_from", "valid_until",
-                  "form_reference", "recorded_at", "revoked_at", "state"]
+                  "form_reference", "recorded_by", "recorded_as", "recorded_at", "revoked_at", "objected_at", "state"]
         read_only_fields = fields
 
     def get_categories(self, obj) -> list[str]:
@@ -25,6 +25,8 @@ class ConsentSerializer(serializers.ModelSerializer):
     def get_state(self, obj) -> str:
         from django.utils import timezone
 
+        if obj.objected_at:
+            return "objected"
         if obj.revoked_at:
             return "revoked"
         return "expired" if obj.valid_until < timezone.localdate() else "in_force"
@@ -38,7 +40,8 @@ class ConsentCreateSerializer(serializers.Serializer):
     categories = serializers.ListField(child=serializers.ChoiceField(choices=InformationCategory.choices), allow_empty=False)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
-    form_reference = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    form_reference = serializers.CharField(max_length=80, required=False, allow_blank=True, default="",
+                                           help_text="Required unless the parent records her own consent.")
 
 
 class DisclosureBasisSerializer(serializers.ModelSerializer):

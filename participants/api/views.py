@@ -42,7 +42,8 @@ class ConsentViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     serializer_class = ConsentSerializer
     visible_to = staticmethod(policy.consents_for_user)
     # an already revoked consent passes here so that the service answers 400 with its reason
-    may_change = staticmethod(lambda user, consent: consent.revoked_at is not None or policy.can_revoke_consent(user, consent))
+    may_change = staticmethod(lambda user, consent: consent.revoked_at is not None or policy.can_revoke_consent(user, consent)
+                              or consent.given_by.user_id == user.pk)
 
     def get_serializer_class(self):
         return ConsentCreateSerializer if self.action == "create" else ConsentSerializer
@@ -78,6 +79,13 @@ class ConsentViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def revoke(self, request, pk=None):
         consent = self.get_object()
         consent = _call(services.consent_revoke, actor=request.user, consent=consent, channel=audit.Channel.API)
+        return Response(ConsentSerializer(Consent.objects.prefetch_related("to_organisations", "scopes").get(pk=consent.pk)).data)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def object(self, request, pk=None):
+        """The parent named in the consent says she did not give it: it stops at once."""
+        consent = self.get_object()
+        consent = _call(services.consent_object, actor=request.user, consent=consent, channel=audit.Channel.API)
         return Response(ConsentSerializer(Consent.objects.prefetch_related("to_organisations", "scopes").get(pk=consent.pk)).data)
 
 

@@ -41,7 +41,7 @@ def test_bad_consent_input_changes_nothing_and_names_the_field(world, client):
     before = Consent.objects.count()
     response = client.post(reverse("participants:consent_create", args=[world.case.pk]), {
         "given_by": world.mother.pk, "from_organisation": world.youth_welfare.pk, "to_organisations": [world.youth_welfare.pk],
-        "categories": ["finances_housing"], "valid_from": "2026-05-01", "valid_until": "2026-04-01",
+        "categories": ["finances_housing"], "valid_from": "2026-05-01", "valid_until": "2026-04-01", "form_reference": "SE-2",
     })
     assert response.status_code == 400
     assert Consent.objects.count() == before
@@ -128,7 +128,7 @@ def test_api_records_a_consent(world, client):
     response = client.post("/api/consents/", {
         "case": world.case.pk, "given_by": world.mother.pk, "from_organisation": world.counselling.pk,
         "to_organisations": [world.youth_welfare.pk], "categories": ["addiction_treatment"],
-        "valid_from": today.isoformat(), "valid_until": (today + dt.timedelta(days=90)).isoformat(),
+        "valid_from": today.isoformat(), "valid_until": (today + dt.timedelta(days=90)).isoformat(), "form_reference": "SB-7",
     }, content_type="application/json")
     assert response.status_code == 201, response.content
     assert response.json()["categories"] == ["addiction_treatment"]

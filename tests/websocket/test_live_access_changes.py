@@ -46,7 +46,7 @@ async def test_a_new_consent_brings_the_restricted_item_to_the_midwife_at_once(w
     await database_sync_to_async(participant_services.consent_record)(
         world.convenor, case=world.case, given_by=world.mother, from_organisation=world.youth_welfare,
         to_organisations=[world.midwifery], categories=[InformationCategory.PARENTING_CHILD_WELFARE],
-        valid_from=today, valid_until=today + dt.timedelta(days=30),
+        valid_from=today, valid_until=today + dt.timedelta(days=30), form_reference="SE-9",
     )
 
     added = await receive_until(midwife, "item_added")
