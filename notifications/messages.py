@@ -36,6 +36,10 @@ def _texts() -> dict[str, tuple[str, str]]:
                               _("A consent in case %(reference)s ends on %(date)s.")),
         Kind.BASIS_ENDING: (_("A recorded legal basis for disclosure in case %(reference)s is about to end."),
                             _("A recorded legal basis for disclosure in case %(reference)s ends on %(date)s.")),
+        Kind.CONSENT_RECORDED: (_("A consent has been recorded in your name in case %(reference)s. Please check it; you can object."),
+                                _("A consent has been recorded in your name in case %(reference)s. Please check it; you can object.")),
+        Kind.MEMBERSHIP_CHANGED: (_("An administrator changed who works for your organisation. Please check its members."),
+                                  _("An administrator changed who works for your organisation. Please check its members.")),
     }
 
 

@@ -24,6 +24,8 @@ class Kind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("Action overdue")
     CONSENT_ENDING = "consent_ending", _("Consent about to end")
     BASIS_ENDING = "basis_ending", _("Legal basis about to end")
+    CONSENT_RECORDED = "consent_recorded", _("Consent recorded in your name")
+    MEMBERSHIP_CHANGED = "membership_changed", _("Membership of your organisation changed")
 
 
 class Notification(models.Model):

@@ -6,14 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import (
     BASES_BY_COUNTRY, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, Organisation,
 )
+from notifications.models import Kind
+from notifications.services import notify
 from permissions import audit, policy
 
 
@@ -38,30 +44,25 @@ def _works_for(actor, organisation: Organisation) -> bool:
 
 
 def _notify_parent_of_consent(consent: Consent) -> None:
-    """Tell the parent that a consent was recorded in her name, by e-mail after commit: a
-    reference only (no organisation, no category), and where to check it and object."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-    from django.utils import translation
-
+    """Tell the parent that a consent was recorded in her name, after commit, by reference only
+    (no organisation, no category): in the service when she has an account (her notification
+    list and its e-mail), otherwise by a letter to her invitation address."""
     member = consent.given_by
-    user = member.user
-    address = (user.email if user is not None else "") or member.email
-    if not address:
+    if member.user_id is not None:
+        notify(recipients=[member.user], kind=Kind.CONSENT_RECORDED, case=consent.case,
+               url=reverse("participants:my_consents"), event_key=f"consent:{consent.pk}:recorded")
         return
-    language = (user.preferred_language if user is not None else "") or settings.LANGUAGE_CODE
+    if not member.email:
+        return
+    language = getattr(member, "language", "") or settings.LANGUAGE_CODE
 
     def _send() -> None:
         with translation.override(language):
-            if user is not None:
-                where = _("You can see it, revoke it or object to it here (sign-in required):\n%(url)s") % {
-                    "url": settings.SITE_URL + reverse("participants:my_consents")}
-            else:
-                where = _("If you did not give it, please tell your caseworker or the service that recorded it.")
             send_mail(_("A release from confidentiality was recorded in your name"),
                       _("A release from confidentiality (consent to share information) has been recorded in your name "
-                        "in Fallkonferenz.") + "\n\n" + where, None, [address])
+                        "in Fallkonferenz.") + "\n\n"
+                      + _("If you did not give it, please tell your caseworker or the service that recorded it."),
+                      None, [member.email])
 
     transaction.on_commit(_send)
 

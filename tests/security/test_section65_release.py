@@ -15,6 +15,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Kind, Notification
 from participants.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
 from permissions import policy
 from permissions.models import AuditEvent
@@ -77,19 +78,32 @@ def test_the_page_offers_only_the_users_own_organisations_as_the_disclosing_one(
     assert choices == [world.midwifery]
 
 
-def test_a_recorded_consent_names_its_recorder_and_the_parent_is_told_by_mail_without_content(
+def test_a_recorded_consent_names_its_recorder_and_the_parent_is_notified_by_reference_only(
         world, client, django_capture_on_commit_callbacks):
     client.force_login(world.convenor)
-    with_form = consent_payload(world, form_reference="SE-31")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/consents/", with_form, content_type="application/json")
+        response = client.post("/api/consents/", consent_payload(world, form_reference="SE-31"), content_type="application/json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["recorded_by"] == world.convenor.pk and body["recorded_as"] == "signed_form"
+    notification = Notification.objects.get(recipient=world.parent)
+    assert notification.kind == Kind.CONSENT_RECORDED and notification.url == reverse("participants:my_consents")
+    client.force_login(world.parent)
+    listed = client.get(reverse("notifications:list")).content.decode()
+    assert "A consent has been recorded in your name" in listed and world.midwifery.name not in listed
+
+
+def test_a_parent_without_an_account_is_told_by_a_letter_without_content(world, client, django_capture_on_commit_callbacks):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         email="vater@example.org")
+    client.force_login(world.convenor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/consents/", consent_payload(world, given_by=father.pk, form_reference="SE-32"),
+                               content_type="application/json")
+    assert response.status_code == 201
     message, = mail.outbox
-    assert message.to == ["parent@example.org"]
+    assert message.to == ["vater@example.org"]
     assert world.midwifery.name not in message.body and world.case.reference not in message.body
-    assert reverse("participants:my_consents") in message.body
 
 
 def test_the_parent_sees_who_recorded_a_consent_and_her_objection_stops_it_at_once(world, client):
