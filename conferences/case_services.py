@@ -11,11 +11,15 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conferences.models import Case, CaseTeamMember
-from participants.models import FamilyMember, Membership, Organisation, ProfessionalRole, User
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import Consent, DisclosureBasis, FamilyMember, Membership, Organisation, ProfessionalRole, User
 from permissions import audit, policy
 
 
@@ -213,3 +217,28 @@ def case_close(actor: User, *, case: Case, closed_on: dt.date | None = None, cha
     audit.record(actor, action="case.close", obj=case, case_id=case.pk, channel=channel,
                  detail={"closed_on": closed_on.isoformat()})
     return case
+
+
+CONSENT_NOTICE_DAYS = 14
+
+
+@transaction.atomic
+def consent_endings_notify(*, today: dt.date | None = None, days: int = CONSENT_NOTICE_DAYS) -> int:
+    """Tell each open case's lead caseworker, once per end date, that a consent or a recorded
+    legal basis ends within ``days`` days (run daily from ``send_reminders``). Returns how many
+    were announced."""
+    today = today or timezone.localdate()
+    until = today + dt.timedelta(days=days)
+    open_cases = ~Q(case__status=Case.Status.CLOSED)
+    consents = (Consent.objects.filter(open_cases, revoked_at__isnull=True, valid_until__gte=today, valid_until__lte=until)
+                .select_related("case__lead_caseworker"))
+    bases = (DisclosureBasis.objects.filter(open_cases, ended_at__isnull=True, valid_until__gte=today, valid_until__lte=until)
+             .select_related("case__lead_caseworker"))
+    count = 0
+    for kind, records, label in ((Kind.CONSENT_ENDING, consents, "consent"), (Kind.BASIS_ENDING, bases, "basis")):
+        for record in records:
+            notify(recipients=[record.case.lead_caseworker], kind=kind, case=record.case,
+                   url=reverse("participants:case_consents", args=[record.case_id]), due_on=record.valid_until,
+                   event_key=f"{label}:{record.pk}:ends:{record.valid_until.isoformat()}")
+            count += 1
+    return count

@@ -17,6 +17,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import vCalAddress
 
+from notifications import language
+
 from . import ical
 from .models import Conference, Invitation
 
@@ -48,8 +50,17 @@ def recipient_address(invitation: Invitation) -> str:
 
 
 def recipient_language(invitation: Invitation) -> str:
-    user = invitation.user if invitation.user_id else (invitation.family_member.user if invitation.family_member_id else None)
-    return (getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE)
+    """Her own choice; for a parent without one, the language recorded for her; else the
+    network's language (a Danish network writes Danish)."""
+    network = invitation.conference.case.network
+    if invitation.family_member_id:
+        member = invitation.family_member
+        if member.user_id and (member.user.preferred_language or "") in language.SUPPORTED:
+            return member.user.preferred_language
+        return language.family_member_language(member, network=network)
+    if invitation.user_id:
+        return language.user_language(invitation.user, network=network)
+    return language.network_language(network)
 
 
 def _organizer(conference: Conference) -> vCalAddress:
@@ -115,6 +126,7 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "access_needs": ical.one_line(conference.access_needs),
             "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
             "is_parent": bool(invitation.family_member_id),
+            "without_account": bool(invitation.family_member_id and not invitation.family_member.user_id),
             "report_due": _report_due(conference, invitation, method),
         }
         text = render_to_string("conferences/email/invitation.txt", context)

@@ -12,20 +12,24 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from participants.models import FamilyMember
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import FamilyMember, User
 from permissions import audit, policy
 
 from .models import (
     Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
 )
-from .tasks import enqueue_on_commit, send_conference_mail
+from .tasks import enqueue_on_commit, send_conference_mail, send_poll_invitation
 
 Channel = audit.Channel
 REPORT_DAYS_BEFORE = 3
@@ -67,6 +71,47 @@ def _mail(conference: Conference, invitations, method: str) -> None:
 
 def _active_invitations(conference: Conference):
     return conference.invitations.filter(removed_at__isnull=True)
+
+
+def _invitee_users(invitations) -> list[User]:
+    """The accounts behind invitations: the professional, or the parent's own account."""
+    ids = set()
+    for invitation in invitations:
+        if invitation.user_id:
+            ids.add(invitation.user_id)
+        elif invitation.family_member_id and invitation.family_member.user_id:
+            ids.add(invitation.family_member.user_id)
+    return list(User.objects.filter(pk__in=ids))
+
+
+def _conference_day(conference: Conference) -> dt.date | None:
+    if conference.starts_at is None:
+        return None
+    return timezone.localtime(conference.starts_at, ZoneInfo(conference.case.network.time_zone)).date()
+
+
+def _announce(actor, conference: Conference, invitations, kind: str) -> None:
+    """In-app notification for the invitees (their e-mail is the iMIP/poll message itself)."""
+    invitations = [i for i in invitations if i.removed_at is None]
+    if kind == Kind.POLL_OPENED:
+        url = reverse("conferences:conference_poll", args=[conference.pk])
+        poll = getattr(conference, "poll", None)
+        due = timezone.localdate(poll.closes_at) if poll is not None and poll.closes_at else None
+    else:
+        url = reverse("conferences:conference_detail", args=[conference.pk])
+        due = _conference_day(conference)
+    notify(recipients=_invitee_users(invitations), kind=kind, case=conference.case, url=url, due_on=due,
+           exclude=actor, email=False)
+
+
+def _announce_reports(actor, conference: Conference, reports) -> None:
+    """Tell the invited people of each organisation asked for a written report (e-mail by preference)."""
+    by_org: dict[int, dt.date] = {r.organisation_id: r.due_on for r in reports}
+    invitations = _active_invitations(conference).filter(organisation_id__in=by_org, user__isnull=False)
+    for org_id, due in by_org.items():
+        users = [i.user for i in invitations if i.organisation_id == org_id]
+        notify(recipients=users, kind=Kind.REPORT_REQUESTED, case=conference.case,
+               url=reverse("conferences:conference_detail", args=[conference.pk]), due_on=due, exclude=actor)
 
 
 def _locked(conference: Conference) -> Conference:
@@ -111,7 +156,9 @@ def conference_create(
     ``closes_at`` (optional) is the deadline for answers: it must lie in the future and before
     the first candidate time; later answers are refused, and the convenor is reminded
     (``send_reminders``) when it passes without a pick.
-    Sends nothing: invitations go out when a slot is picked.
+    Sends, after commit: every invitee the poll (a parent without an account her personal poll
+    link, by e-mail in her language) with an in-app notification, and each organisation asked
+    for a report a notification; calendar invitations go out when a slot is picked.
     """
     _require_convenor(actor, case)
     if kind not in Conference.Kind.values:
@@ -180,6 +227,11 @@ def conference_create(
     )
     audit.record(actor, action="conference.create", obj=conference, case_id=case.pk, channel=channel,
                  detail={"slots": len(starts), "invitations": len(rows), "reports": len(report_organisation_ids)})
+    invitations = list(conference.invitations.select_related("user", "family_member__user"))
+    for invitation in invitations:
+        enqueue_on_commit(send_poll_invitation, invitation.pk)
+    _announce(actor, conference, invitations, Kind.POLL_OPENED)
+    _announce_reports(actor, conference, conference.reports.all())
     return conference
 
 
@@ -333,7 +385,9 @@ def poll_pick(actor, *, conference: Conference, slot: PollSlot, channel: str = C
     conference.reports.filter(submitted_at__isnull=True).update(due_on=due)
     audit.record(actor, action="conference.schedule", obj=conference, case_id=conference.case_id, channel=channel,
                  detail={"slot": slot.pk})
-    _mail(conference, _active_invitations(conference), "REQUEST")
+    invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
+    _mail(conference, invitations, "REQUEST")
+    _announce(actor, conference, invitations, Kind.INVITED)
     _notify_poll_changed(conference)
     return conference
 
@@ -388,7 +442,9 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
     _active_invitations(conference).update(rsvp=Invitation.Rsvp.NEEDS_ACTION, rsvp_at=None)
     audit.record(actor, action="conference.move", obj=conference, case_id=conference.case_id, channel=channel,
                  detail={"sequence": conference.sequence})
-    _mail(conference, _active_invitations(conference), "REQUEST")
+    invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
+    _mail(conference, invitations, "REQUEST")
+    _announce(actor, conference, invitations, Kind.CONFERENCE_CHANGED)
     return conference
 
 
@@ -411,8 +467,10 @@ def conference_cancel(actor, *, conference: Conference, channel: str = Channel.P
         conference.poll.closed_at = timezone.now()
         conference.poll.save(update_fields=["closed_at"])
     audit.record(actor, action="conference.cancel", obj=conference, case_id=conference.case_id, channel=channel)
+    invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
     if was_scheduled:
-        _mail(conference, _active_invitations(conference), "CANCEL")
+        _mail(conference, invitations, "CANCEL")
+    _announce(actor, conference, invitations, Kind.CONFERENCE_CANCELLED)
     return conference
 
 
@@ -558,10 +616,10 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
         invitation = Invitation.objects.create(conference=conference, family_member=person, required=bool(required))
     if conference.status == Conference.Status.SCHEDULED:
         _mail(conference, [invitation], "REQUEST")
+        _announce(actor, conference, [invitation], Kind.INVITED)
     else:
-        from .tasks import send_poll_invitation
-
         enqueue_on_commit(send_poll_invitation, invitation.pk)
+        _announce(actor, conference, [invitation], Kind.POLL_OPENED)
         _notify_poll_changed(conference)
     audit.record(actor, action="invitation.add", obj=invitation, case_id=conference.case_id, channel=channel,
                  detail={"required": invitation.required, "status": conference.status})

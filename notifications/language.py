@@ -20,9 +20,10 @@ _NAMED = {
 
 
 def network_language(network: Network | None) -> str:
-    if network is None:
-        return settings.LANGUAGE_CODE
-    return "da" if network.country == Country.DENMARK else "de"
+    """A Danish network writes Danish; others the installation's language (German by default)."""
+    if network is not None and network.country == Country.DENMARK:
+        return "da"
+    return settings.LANGUAGE_CODE
 
 
 def family_member_language(member: FamilyMember, *, network: Network | None = None) -> str:

@@ -40,6 +40,7 @@ def notify(
     due_on: dt.date | None = None,
     event_key: str = "",
     exclude: User | None = None,
+    email: bool = True,
 ) -> None:
     """Notify ``recipients`` (users with an account) of an event, after the current transaction
     commits.
@@ -56,6 +57,11 @@ def notify(
       event_key  -- optional; the same (recipient, event_key) is notified only once, e.g.
                     ``"action:17:overdue"`` for the daily overdue check.
 
+      exclude    -- a user who is never notified (the acting user: she knows what she did).
+      email      -- False when the announcing app already sends its own e-mail for this event
+                    (iMIP invitations and cancellations, poll invitations with a personal link):
+                    the notification is then in-app only.
+
     E-mail follows each recipient's preference (immediately — queued as a task after commit —,
     as a daily digest, or never) in the recipient's language, and carries the same sentence
     and link only. People without an account are reached by the announcing app's own letters.
@@ -70,21 +76,23 @@ def notify(
     if not ids:
         return
     case_id = case.pk if case is not None else None
-    transaction.on_commit(lambda: _create(ids, kind=kind, case_id=case_id, url=url, due_on=due_on, event_key=event_key))
+    transaction.on_commit(lambda: _create(ids, kind=kind, case_id=case_id, url=url, due_on=due_on, event_key=event_key,
+                                          email=email))
 
 
 def _may_see(user: User, case_id: int | None) -> bool:
     return case_id is None or policy.cases_for_user(user).filter(pk=case_id).exists()
 
 
-def _create(ids: set[int], *, kind: str, case_id: int | None, url: str, due_on, event_key: str) -> list[int]:
+def _create(ids: set[int], *, kind: str, case_id: int | None, url: str, due_on, event_key: str,
+            email: bool = True) -> list[int]:
     immediate: list[int] = []
     users = User.objects.filter(pk__in=ids, is_active=True).select_related("notification_preference")
     for user in users:
         if not _may_see(user, case_id):
             continue
         preference = preference_of(user)
-        skip_mail = preference == NotificationPreference.Email.NEVER or not user.email
+        skip_mail = not email or preference == NotificationPreference.Email.NEVER or not user.email
         try:
             with transaction.atomic():
                 note = Notification.objects.create(

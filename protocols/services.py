@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conferences.models import Case, CaseTeamMember, Conference
+from notifications.language import family_member_language
 from participants.models import FamilyMember, InformationCategory, Membership, Organisation
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols import live, sanitize
+from protocols import announce, live, sanitize
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -444,6 +445,7 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
     ActionNote.objects.create(action=action, author=actor, status=action.status, note=_("Agreed in the conference."))
     ProtocolItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
     _audit(actor, "protocol.action.create", action, protocol, channel, item=item.pk)
+    announce.action_assigned(actor, action)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
     live.action_changed_on_commit(action.pk)
     return action
@@ -510,6 +512,7 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
     )
     protocol.refresh_from_db()
     _audit(actor, "protocol.release", protocol, protocol, channel, late=today > draft_release_due_on(protocol))
+    announce.draft_released(actor, protocol)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
     return protocol
 
@@ -576,6 +579,7 @@ def protocol_finalise(actor, *, protocol: Protocol, channel: str = Channel.PAGE)
     Conference.objects.filter(pk=protocol.conference_id).update(status=Conference.Status.PROTOCOL_FINAL, updated_at=now)
     protocol.refresh_from_db()
     _audit(actor, "protocol.finalise", protocol, protocol, channel)
+    announce.finalised(actor, protocol)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
     return protocol
 
@@ -699,45 +703,41 @@ def action_reminders_queue(*, today: dt.date | None = None) -> int:
 
 
 def reminder_recipients(action: AgreedAction) -> list[str]:
-    """The responsible professional; else the responsible organisation's people on the case team
-    (or the whole organisation when it is on the team as such); else the responsible parent."""
-    if action.responsible_family_member_id:
-        parent = action.responsible_family_member
-        return [e for e in [parent.user.email if parent.user_id else parent.email] if e]
-    if action.responsible_user_id:
-        return [action.responsible_user.email] if action.responsible_user.email else []
-    team = CaseTeamMember.objects.filter(case_id=action.case_id, organisation_id=action.responsible_organisation_id,
-                                         removed_at__isnull=True)
-    if team.filter(user__isnull=True).exists():
-        users = Membership.objects.filter(organisation_id=action.responsible_organisation_id, is_active=True).values_list("user__email", flat=True)
-    else:
-        users = team.filter(user__isnull=False).values_list("user__email", flat=True)
-    return sorted({e for e in users if e})
+    """The addresses reminded by plain e-mail: a responsible parent without an account (everyone
+    with an account is told through a notification, by e-mail as she chose)."""
+    member = action.responsible_family_member if action.responsible_family_member_id else None
+    if member is not None and not member.user_id and member.email:
+        return [member.email]
+    return []
 
 
 @transaction.atomic
 def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> bool:
-    """Send one overdue reminder (without case content: no title, no case reference) and note the day.
-    Idempotent per week: a second run the same day sends nothing."""
+    """Remind the people an overdue action falls to: a notification (case reference and due
+    date, never the title) for those with an account, a plain e-mail in her language for a
+    parent without one. Idempotent per week: a second run the same day sends nothing."""
     from django.conf import settings
     from django.core.mail import send_mail
     from django.urls import reverse
+    from django.utils import formats, translation
 
     today = today or timezone.localdate()
     action = actions_due_for_reminder(today).select_for_update().filter(pk=action_id).first()
     if action is None:
         return False
-    recipients = reminder_recipients(action)
-    if recipients:
-        link = settings.SITE_URL + reverse("protocols:action_detail", args=[action.pk])
-        send_mail(
-            subject=_("Reminder: an agreed action is overdue"),
-            # No title: action titles may hold health terms (as in the feeds); the link is behind sign-in.
-            message=_("An agreed action was due on %(due)s and is not marked done yet.\n\nPlease update it (sign-in required): %(link)s")
-            % {"due": action.due_on.strftime("%d.%m.%Y"), "link": link},
-            from_email=None, recipient_list=recipients,
-        )
+    users = announce.action_overdue(action, today=today)
+    addresses = reminder_recipients(action)
+    if addresses:
+        member = action.responsible_family_member
+        with translation.override(family_member_language(member, network=action.case.network)):
+            send_mail(
+                subject=_("Reminder: an agreed action is overdue"),
+                # No title and no link: she has no account; her caseworker tells her the details.
+                message=_("An agreed action was due on %(due)s and is not marked done yet.\n\nIf you have questions, please ask your caseworker.")
+                % {"due": formats.date_format(action.due_on, "DATE_FORMAT")},
+                from_email=None, recipient_list=addresses,
+            )
     AgreedAction.objects.filter(pk=action.pk).update(last_reminded_on=today)
     record(None, action="protocol.action.reminder", obj=action, case_id=action.case_id, channel=Channel.TASK,
-           detail={"recipients": len(recipients)})
-    return bool(recipients)
+           detail={"recipients": len(addresses) + len(users)})
+    return bool(addresses or users)

@@ -4,6 +4,8 @@
 - The convenor, when a poll's deadline for answers has passed and no date was picked.
 - The lead caseworker, when a case's next review date is within ``--review-days`` days and
   no conference is scheduled or being polled for it.
+- The lead caseworker, once per end date, when a consent or a recorded legal basis of her case
+  ends within two weeks (a notification).
 
 Each reminder is recorded in ``ReminderLog`` (unique per conference start / review date) in the
 same transaction that queues it, so a second run queues nothing new.
@@ -17,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from conferences.case_services import consent_endings_notify
 from conferences.models import Case, Conference, ReminderLog
 from conferences.tasks import enqueue_on_commit, send_conference_reminder, send_poll_deadline_reminder, send_review_reminder
 from permissions import audit
@@ -91,8 +94,10 @@ class Command(BaseCommand):
             conferences = queue_conference_reminders(now)
             reviews = queue_review_reminders(timezone.localdate(), review_days)
             deadlines = queue_poll_deadline_reminders(now)
+            endings = consent_endings_notify(today=timezone.localdate())
             audit.record("send_reminders", action="reminders.queue", object_type="conferences.reminderlog",
                          channel=audit.Channel.COMMAND,
-                         detail={"conferences": conferences, "reviews": reviews, "poll_deadlines": deadlines})
+                         detail={"conferences": conferences, "reviews": reviews, "poll_deadlines": deadlines,
+                                 "consent_endings": endings})
         self.stdout.write(f"Queued {conferences} conference reminder(s), {reviews} review reminder(s) "
-                          f"and {deadlines} poll-deadline reminder(s).")
+                          f"and {deadlines} poll-deadline reminder(s); {endings} consent/legal-basis ending(s) announced.")

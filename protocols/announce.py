@@ -1,0 +1,69 @@
+"""Who is told about a protocol's steps and agreed actions (through ``notifications.notify``).
+
+Notifications name the case reference only; never an item's text or an action's title.
+"""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from conferences.models import CaseTeamMember, Invitation
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import Membership, User
+from protocols.models import AgreedAction, Protocol
+
+
+def _invited(protocol: Protocol, *, professionals_only: bool) -> list[User]:
+    invitations = Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True)
+    ids = set(invitations.filter(user__isnull=False).values_list("user_id", flat=True))
+    if protocol.minute_taker_id:
+        ids.add(protocol.minute_taker_id)
+    if not professionals_only:
+        ids |= set(invitations.filter(family_member__user__isnull=False).values_list("family_member__user_id", flat=True))
+    return list(User.objects.filter(pk__in=ids))
+
+
+def draft_released(actor, protocol: Protocol) -> None:
+    """The professionals who took part may now propose corrections (parents read the final text)."""
+    notify(recipients=_invited(protocol, professionals_only=True), kind=Kind.DRAFT_RELEASED,
+           case=protocol.conference.case, url=reverse("protocols:protocol_detail", args=[protocol.pk]),
+           due_on=protocol.corrections_until, exclude=actor)
+
+
+def finalised(actor, protocol: Protocol) -> None:
+    """Everyone invited, parents included: please read and acknowledge."""
+    notify(recipients=_invited(protocol, professionals_only=False), kind=Kind.PROTOCOL_FINALISED,
+           case=protocol.conference.case, url=reverse("protocols:protocol_detail", args=[protocol.pk]), exclude=actor)
+
+
+def responsible_users(action: AgreedAction) -> list[User]:
+    """The accounts an action falls to: the responsible professional; else the responsible
+    organisation's people on the case team (the whole organisation when it is on the team as
+    such); else the responsible parent's own account."""
+    if action.responsible_family_member_id:
+        member = action.responsible_family_member
+        return [member.user] if member.user_id else []
+    if action.responsible_user_id:
+        return [action.responsible_user]
+    team = CaseTeamMember.objects.filter(case_id=action.case_id, organisation_id=action.responsible_organisation_id,
+                                         removed_at__isnull=True)
+    if team.filter(user__isnull=True).exists():
+        ids = Membership.objects.filter(organisation_id=action.responsible_organisation_id, is_active=True).values("user_id")
+    else:
+        ids = team.filter(user__isnull=False).values("user_id")
+    return list(User.objects.filter(pk__in=ids))
+
+
+def action_assigned(actor, action: AgreedAction) -> None:
+    notify(recipients=responsible_users(action), kind=Kind.ACTION_ASSIGNED, case=action.case,
+           url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,
+           event_key=f"action:{action.pk}:assigned", exclude=actor)
+
+
+def action_overdue(action: AgreedAction, *, today) -> list[User]:
+    """Tell the people the action falls to (once per reminder day); returns them."""
+    users = responsible_users(action)
+    notify(recipients=users, kind=Kind.ACTION_OVERDUE, case=action.case,
+           url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,
+           event_key=f"action:{action.pk}:overdue:{today.isoformat()}")
+    return users
