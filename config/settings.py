@@ -100,9 +100,11 @@ INSTALLED_APPS = [
     "protocols",
     "permissions",
     "offers",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "permissions.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -143,6 +145,23 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'fallkonferenz.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# ASGI serving: Django runs sync views in one thread per worker process, consumers' database calls
+# in a small thread pool. Persistent per-thread connections (DB_CONN_MAX_AGE) grow without bound
+# there, so PostgreSQL gets a bounded psycopg pool per process instead: at most
+# WEB_WORKERS x DB_POOL_MAX_SIZE connections for the web service (see README, "Running at scale").
+WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("DB_CONN_MAX_AGE must be 0 when DB_POOL is on (the pool keeps the connections)")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": DB_POOL_MAX_SIZE,
+        # A request waits this long for a free connection, then gets 503 with Retry-After.
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    }
+    if DATABASES["default"]["OPTIONS"]["pool"]["min_size"] > DB_POOL_MAX_SIZE:
+        raise ImproperlyConfigured("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -163,6 +182,22 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every process: rate limits (allauth, health endpoints) must count across workers.
+# Redis in production; when Redis is down the cache answers "miss" instead of failing the page
+# (permissions.cache.ResilientRedisCache). The embedded default runs one process: local memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "permissions.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "fallkonferenz") + ":cache",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks -----------------------------------------------------------------------
 TASK_BACKEND = env_str("TASK_BACKEND", "immediate")
@@ -328,17 +363,66 @@ CASE_RETENTION_YEARS = env_int("CASE_RETENTION_YEARS", 10, minimum=0)
 AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 10, minimum=0)
 TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 30, minimum=1)
 
+# --- Logs and error reporting ---------------------------------------------------------------
+# Every line has a timestamp, level, logger and the request id; LOG_FORMAT=json writes one JSON
+# object per line (with method, path, status, duration and user id on access lines). Paths are
+# logged without query strings and with feed and poll-link tokens redacted; no names.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "permissions.logging.RedactFeedTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "filters": {
+        "redact_tokens": {"()": "permissions.logging.RedactFeedTokens"},
+        "request_context": {"()": "permissions.logging.RequestContext"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"},
+        "json": {"()": "permissions.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens", "request_context"],
+            "formatter": LOG_FORMAT,
+        },
+        # Optional: ADMINS get a mail for every unhandled error (Django's AdminEmailHandler sends
+        # no request details unless DEBUG; it stays off while ADMINS is empty).
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["redact_tokens"], "include_html": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default "django" handler would print request paths (feed and poll-link tokens)
         # unfiltered; every logger that can see a path goes through the redacting handler.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console", "mail_admins"], "level": "WARNING", "propagate": False},
         "django.channels.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The web server's own access log would show query strings and client addresses: off
+        # (gunicorn --access-logfile is not set); our access lines come from RequestIdMiddleware.
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Access lines in tests would only be noise.
+        "fallkonferenz.access": {"handlers": ["console"], "level": "WARNING" if TESTING else "INFO", "propagate": False},
     },
 }
+ADMINS = [("", address) for address in env_list("ADMINS", [])]
+
+# Error reporting to a Sentry-compatible service: off unless SENTRY_DSN is set. Sends no personal
+# data: no user names or addresses, no request bodies, cookies, headers or query strings, tokens
+# in paths redacted, no local variables (see permissions.error_reporting).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN and not TESTING:
+    from permissions.error_reporting import init_error_reporting
+
+    init_error_reporting(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
+
+# --- Serving and health ---------------------------------------------------------------------
+# Health endpoints answer plain HTTP from the proxy or systemd on loopback: no HTTPS redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+HEALTH_RATE_LIMIT_PER_MINUTE = env_int("HEALTH_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+# /health/ready fails when a queued background task has waited longer than this (no worker).
+TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300, minimum=10)

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
+from operations import views as operations_views
 from participants import views as participant_views
 
 admin.site.site_header = "Fallkonferenz – Administration"
@@ -20,6 +21,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("health/live", operations_views.live, name="health_live"),
+    path("health/ready", operations_views.ready, name="health_ready"),
     path("", participant_views.dashboard, name="dashboard"),
     path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
     path("i18n/setlang/", set_language, name="set_language"),
@@ -33,3 +36,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("offers.urls")),
 ]
+
+# A database that is restarting answers 503 with Retry-After, anything else a plain 500.
+handler500 = "operations.views.server_error"

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
+from .requests import current_request_id
 
 Channel = AuditEvent.Channel
 
@@ -48,6 +49,9 @@ def record(
         object_id = object_id or obj.pk
     at = timezone.now()
     key = _chain_key(case_id, at)
+    request_id = current_request_id()
+    if request_id:  # the same id as in the response header and the log lines of this request
+        detail = {**(detail or {}), "request_id": request_id}
     # Statements per event: lock the chain head, insert the event, advance the head (plus the
     # head's creation once per chain). No savepoint inside a caller's transaction: a failed audit
     # write must fail the caller's whole change anyway. Locking one head row serialises writers of

@@ -1,11 +1,25 @@
-"""Keep calendar feed tokens and poll-link tokens out of the product's own logs."""
+"""Log records an operator can use, and that leak nothing.
+
+* ``RedactFeedTokens`` keeps calendar feed tokens and poll-link tokens out of every message.
+* ``RequestContext`` stamps each record with the id of the request being served.
+* ``JsonFormatter`` writes one JSON object per line (``LOG_FORMAT=json``): time, level, logger,
+  message, request id and the access fields (method, path, status, duration, user id).
+"""
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import re
 
 TOKEN_IN_PATH = re.compile(r"(/(?:feeds|poll-link|p)/)[A-Za-z0-9_\-]{16,}")
+# Fields the access log adds through ``extra=``; copied into JSON lines when present.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
+
+
+def redact_path(path: str) -> str:
+    return TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 class RedactFeedTokens(logging.Filter):
@@ -14,7 +28,33 @@ class RedactFeedTokens(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string is not ours to fix here
             return True
-        redacted = TOKEN_IN_PATH.sub(r"\1[redacted]", message)
+        redacted = redact_path(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
+
+
+class RequestContext(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from permissions.requests import current_request_id
+
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for field in ACCESS_FIELDS:
+            if hasattr(record, field):
+                entry[field] = getattr(record, field)
+        if record.exc_info:
+            entry["exception"] = redact_path(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
