@@ -1,0 +1,59 @@
+"""The shipped deploy/ files are valid: systemd units and timers pass ``systemd-analyze verify``,
+the nginx site passes ``nginx -t``."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.operations.deployment import DEPLOY, NGINX, free_port, render_nginx, render_units
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+JOBS = {"send-reminders", "send-action-reminders", "expire-grants", "apply-retention", "recompute-grants",
+        "verify-audit", "backup"}
+
+
+def test_every_scheduled_job_has_a_timer_and_a_oneshot_service():
+    names = {p.name for p in (DEPLOY / "systemd").iterdir()}
+    for job in JOBS:
+        assert f"fallkonferenz-{job}.timer" in names and f"fallkonferenz-{job}.service" in names
+        assert "Type=oneshot" in (DEPLOY / "systemd" / f"fallkonferenz-{job}.service").read_text()
+    assert {"fallkonferenz-web.service", "fallkonferenz-worker.service"} <= names
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_systemd_units_and_timers_verify(tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("DEBUG=false\n")
+    units = render_units(tmp_path, env_file)
+    result = subprocess.run([SYSTEMD_ANALYZE, "verify", *map(str, units)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    problems = [line for line in result.stderr.splitlines() if "fallkonferenz" in line]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_systemd_verify_would_catch_a_broken_unit(tmp_path):
+    broken = tmp_path / "fallkonferenz-broken.service"
+    broken.write_text("[Service]\nExecStart=/nonexistent/gunicorn\n")
+    result = subprocess.run([SYSTEMD_ANALYZE, "verify", str(broken)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs Debian's nginx)")
+def test_nginx_site_passes_nginx_t(tmp_path):
+    conf = render_nginx(tmp_path, https_port=free_port(), http_port=free_port(), upstream_port=free_port(),
+                        static_root=tmp_path)
+    result = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+def test_nginx_forwards_websockets_and_replaces_forwarded_headers():
+    site = (DEPLOY / "nginx" / "fallkonferenz.conf").read_text()
+    ws = site[site.index("location /ws/"):site.index("location / {")]
+    assert "proxy_set_header Upgrade $http_upgrade;" in ws and "proxy_http_version 1.1;" in ws
+    assert "$proxy_add_x_forwarded_for" not in site  # appending would pass on what a client claims
+    assert site.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
