@@ -424,5 +424,8 @@ if SENTRY_DSN and not TESTING:
 # Health endpoints answer plain HTTP from the proxy or systemd on loopback: no HTTPS redirect.
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 HEALTH_RATE_LIMIT_PER_MINUTE = env_int("HEALTH_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+# manage.py backup: where backups go and how many stay there.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=0)
 # /health/ready fails when a queued background task has waited longer than this (no worker).
 TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300, minimum=10)
