@@ -40,6 +40,13 @@ def _texts() -> dict[str, tuple[str, str]]:
                                 _("A consent has been recorded in your name in case %(reference)s. Please check it; you can object.")),
         Kind.MEMBERSHIP_CHANGED: (_("An administrator changed who works for your organisation. Please check its members."),
                                   _("An administrator changed who works for your organisation. Please check its members.")),
+        Kind.SUPPORT_REQUEST: (_("A professional of your network has sent you a request."),) * 2,
+        Kind.SUPPORT_REPLY: (_("There is a new reply to your request."),) * 2,
+        Kind.REFERRAL_RECEIVED: (_("A new referral to one of your offers waits for an answer."),) * 2,
+        Kind.REFERRAL_STATUS: (_("The status of a referral has changed."),) * 2,
+        Kind.REFERRAL_UNANSWERED: (_("A referral has not been answered in time."),) * 2,
+        Kind.PLACE_FREED: (_("A place has become free for the next person on a waiting list."),) * 2,
+        Kind.CONTACT_REQUEST: (_("Someone asked to be contacted about one of your offers."),) * 2,
     }
 
 

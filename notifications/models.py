@@ -26,6 +26,14 @@ class Kind(models.TextChoices):
     BASIS_ENDING = "basis_ending", _("Legal basis about to end")
     CONSENT_RECORDED = "consent_recorded", _("Consent recorded in your name")
     MEMBERSHIP_CHANGED = "membership_changed", _("Membership of your organisation changed")
+    # Offers and referrals (no case: the sentence names no person, only that something waits).
+    SUPPORT_REQUEST = "support_request", _("Request to the case manager")
+    SUPPORT_REPLY = "support_reply", _("Reply to a request")
+    REFERRAL_RECEIVED = "referral_received", _("New referral to an offer")
+    REFERRAL_STATUS = "referral_status", _("Referral status changed")
+    REFERRAL_UNANSWERED = "referral_unanswered", _("Referral unanswered")
+    PLACE_FREED = "place_freed", _("A place became free")
+    CONTACT_REQUEST = "contact_request", _("Contact request from the public page")
 
 
 class Notification(models.Model):

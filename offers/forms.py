@@ -94,3 +94,49 @@ class HsdsImportForm(forms.Form):
         except json.JSONDecodeError as error:
             raise forms.ValidationError(_("This is not valid JSON (line %(line)s).") % {"line": error.lineno})
         return data
+
+
+class SupportRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What do you need?"), widget=forms.RadioSelect, choices=[
+        ("consultation", _("Anonymous consultation: advice without any personal data")),
+        ("referral", _("Referral of a client: with her documented consent")),
+    ])
+    case_manager = forms.ModelChoiceField(label=_("Central case manager"), queryset=None, empty_label=None)
+    sender_organisation = forms.ModelChoiceField(label=_("On behalf of"), queryset=None, empty_label=None)
+    situation = forms.CharField(label=_("Situation"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000,
+                                help_text=_("For a consultation: no names, no dates of birth, nothing that identifies the family."))
+    asked_for = forms.CharField(label=_("What are you asking for?"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    client_label = forms.CharField(label=_("Client (first name or initials)"), required=False, max_length=60)
+    consent_reference = forms.CharField(label=_("Reference of the signed consent form"), required=False, max_length=80)
+    consent_given_on = forms.DateField(label=_("Consent given on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    consent_sender_sees_content = forms.BooleanField(label=_("The consent allows me to see what the offers answer"), required=False)
+    consent_sender_on_team = forms.BooleanField(label=_("The consent allows me to join the case team"), required=False)
+
+    def __init__(self, *args, case_managers=None, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = case_managers
+        self.fields["case_manager"].label_from_instance = lambda cm: f"{cm.user.get_full_name() or cm.user} – {cm.organisation}"
+        self.fields["sender_organisation"].queryset = organisations
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class ReferralCreateForm(forms.Form):
+    offer = forms.ModelChoiceField(label=_("Offer"), queryset=None, empty_label=None)
+    note = forms.CharField(label=_("What is asked of the offer"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    municipality = forms.CharField(label=_("Municipality"), required=False, max_length=120)
+
+    def __init__(self, *args, offers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = offers
+        self.fields["offer"].label_from_instance = lambda o: f"{o.name} ({o.organisation}) – {o.get_availability_display()}"
+
+
+class ReferralDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[
+        ("receive", _("Confirm receipt")), ("accept", _("Accept")), ("waitlist", _("Put on the waiting list")),
+        ("decline", _("Decline")), ("start", _("Help has begun")), ("complete", _("Completed")), ("cancel", _("Cancel")),
+    ])
+    text = forms.CharField(label=_("Answer or reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

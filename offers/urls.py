@@ -1,7 +1,7 @@
 """Pages of the offers app: the public directory and the organisation's offers."""
 from django.urls import path
 
-from . import views
+from . import referral_views, views
 
 app_name = "offers"
 urlpatterns: list = [
@@ -13,4 +13,13 @@ urlpatterns: list = [
     path("offers/import/", views.offer_import, name="offer_import"),
     path("offers/<int:pk>/edit/", views.offer_edit, name="offer_edit"),
     path("offers/<int:pk>/availability/", views.offer_availability, name="offer_availability"),
+    path("offers/<int:pk>/waiting-list/", referral_views.waiting_list, name="waiting_list"),
+    path("requests/", referral_views.request_list, name="request_list"),
+    path("requests/new/", referral_views.request_create, name="request_create"),
+    path("requests/<int:pk>/", referral_views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/close/", referral_views.request_close, name="request_close"),
+    path("requests/<int:pk>/refer/", referral_views.request_refer, name="request_refer"),
+    path("referrals/", referral_views.referral_list, name="referral_list"),
+    path("referrals/<int:pk>/", referral_views.referral_detail, name="referral_detail"),
+    path("referrals/<int:pk>/decide/", referral_views.referral_decide, name="referral_decide"),
 ]

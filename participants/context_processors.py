@@ -13,6 +13,8 @@ NAV = [
     ("conferences:calendar", _("Calendar"), None),
     ("offers:directory", _("Find help"), "is_professional"),
     ("offers:manage_list", _("Our offers"), "is_professional"),
+    ("offers:request_list", _("Central case manager"), "is_professional"),
+    ("offers:referral_list", _("Referrals"), "is_professional"),
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),

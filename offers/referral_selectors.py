@@ -1,0 +1,83 @@
+"""Reads of requests and referrals, filtered by ``offers.access``; one object is 404 when
+missing or invisible, and its read is audited."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from permissions import audit
+
+from . import access, capacity
+from .models import CentralCaseManager, Offer, Referral, SupportRequest
+
+
+def _pk(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("Not found.") from None
+
+
+def case_managers_for(user) -> QuerySet[CentralCaseManager]:
+    """The central case managers the user may write to: those of her networks."""
+    return (CentralCaseManager.objects.filter(is_active=True, network_id__in=access.network_ids(user))
+            .exclude(user=user).select_related("user", "organisation", "network").order_by("network__name", "user__last_name"))
+
+
+def requests_for_list(user) -> QuerySet[SupportRequest]:
+    return access.support_requests_for(user).select_related("sender", "sender_organisation", "case_manager").order_by("-created_at", "-pk")
+
+
+def get_request_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> SupportRequest:
+    request = (access.support_requests_for(user).select_related("sender", "sender_organisation", "case_manager", "network")
+               .filter(pk=_pk(pk)).first())
+    if request is None:
+        raise Http404("No such request.")
+    audit.record(user, action="support_request.read", obj=request, case_id=request.case_id, channel=channel)
+    return request
+
+
+def referrals_for_list(user) -> QuerySet[Referral]:
+    return (access.referrals_for(user).select_related("offer", "offer__organisation", "referred_by", "support_request")
+            .order_by("-created_at", "-pk"))
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    content_visible: bool
+    is_staff: bool
+    position: int | None
+    waiting: int
+
+
+def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> ReferralView:
+    referral = (access.referrals_for(user).select_related("offer", "offer__organisation", "referred_by",
+                                                          "referred_by_organisation", "support_request")
+                .filter(pk=_pk(pk)).first())
+    if referral is None:
+        raise Http404("No such referral.")
+    content = access.referral_content_visible(user, referral)
+    audit.record(user, action="referral.read" if content else "referral.read_status", obj=referral,
+                 case_id=referral.case_id, channel=channel)
+    return ReferralView(
+        referral=referral, content_visible=content, is_staff=access.may_manage_offer(user, referral.offer),
+        position=capacity.position_on_waiting_list(referral), waiting=capacity.waiting_list(referral.offer).count(),
+    )
+
+
+def referable_offers(user) -> QuerySet[Offer]:
+    """Offers a case manager may refer to: active offers of her networks."""
+    networks = access.case_manager_roles(user).values("network_id")
+    return (access.offers_visible_to(user).filter(organisation__network_id__in=networks)
+            .select_related("organisation").order_by("name"))
+
+
+def waiting_list_for_user(user, offer_pk) -> tuple[Offer, QuerySet[Referral]]:
+    offer = access.offers_managed_by(user).filter(pk=_pk(offer_pk)).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    audit.record(user, action="offer.waiting_list.read", obj=offer)
+    return offer, capacity.waiting_list(offer).select_related("referred_by")

@@ -1,0 +1,351 @@
+"""Writes on requests to the central case manager and on referrals to offers.
+
+Each function takes the acting user first, checks permission through ``offers.access``, changes
+state atomically, writes an audit event (no case data in its detail) and announces the change
+through ``notifications.notify`` after commit. Notifications name no person and no content.
+
+Capacity is real: every decision that takes or frees a place locks the offer's row first
+(``select_for_update``), so two people accepting the last place at the same moment are
+serialised and the second one finds the offer full and lands on the waiting list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import Membership, Organisation, User
+from permissions import audit
+
+from . import access, capacity
+from .models import CentralCaseManager, NetworkOfferSettings, Offer, Referral, SupportMessage, SupportRequest
+
+S = Referral.Status
+
+
+def _offer_staff(offer: Offer):
+    return User.objects.filter(memberships__organisation_id=offer.organisation_id, memberships__is_active=True, is_active=True)
+
+
+def _referral_url(referral: Referral) -> str:
+    return reverse("offers:referral_detail", args=[referral.pk])
+
+
+def _request_url(request: SupportRequest) -> str:
+    return reverse("offers:request_detail", args=[request.pk])
+
+
+def _referrers(referral: Referral) -> list[User]:
+    people = [referral.referred_by]
+    if referral.support_request_id:
+        people.append(referral.support_request.sender)
+    return people
+
+
+# --- requests to the central case manager --------------------------------------------------------
+
+
+@transaction.atomic
+def support_request_send(
+    actor: User, *, case_manager: CentralCaseManager, sender_organisation: Organisation, kind: str, situation: str,
+    asked_for: str = "", client_label: str = "", consent_reference: str = "", consent_given_on: dt.date | None = None,
+    consent_sender_sees_content: bool = False, consent_sender_on_team: bool = False, channel: str = audit.Channel.PAGE,
+) -> SupportRequest:
+    """A professional asks a central case manager of her network.
+
+    Checks: ``actor`` actively works for ``sender_organisation``; the case manager is active and
+    belongs to the same network. An anonymous consultation carries no client, consent or case;
+    a referral names the client (first name or initials) and the documented consent.
+    Sends: a notification to the case manager."""
+    if not Membership.objects.filter(user=actor, organisation=sender_organisation, is_active=True,
+                                     organisation__is_active=True).exists():
+        raise PermissionDenied(_("Only professionals of the network may send requests."))
+    if not case_manager.is_active or case_manager.network_id != sender_organisation.network_id:
+        raise ValidationError({"case_manager": _("Choose a case manager of your network.")})
+    if kind == SupportRequest.Kind.CONSULTATION:
+        client_label, consent_reference, consent_given_on = "", "", None
+        consent_sender_sees_content = consent_sender_on_team = False
+    elif kind == SupportRequest.Kind.REFERRAL:
+        errors = {}
+        if not (client_label or "").strip():
+            errors["client_label"] = _("Name the client by first name or initials.")
+        if not (consent_reference or "").strip() or consent_given_on is None:
+            errors["consent_reference"] = _("A referral needs the client's documented consent.")
+        elif consent_given_on > timezone.localdate():
+            errors["consent_given_on"] = _("The consent cannot be dated in the future.")
+        if errors:
+            raise ValidationError(errors)
+    else:
+        raise ValidationError({"kind": _("Choose a consultation or a referral.")})
+    if not (situation or "").strip():
+        raise ValidationError({"situation": _("Describe the situation.")})
+    request = SupportRequest(
+        network_id=sender_organisation.network_id, kind=kind, sender=actor, sender_organisation=sender_organisation,
+        case_manager=case_manager.user, situation=situation.strip(), asked_for=(asked_for or "").strip(),
+        client_label=(client_label or "").strip(), consent_reference=(consent_reference or "").strip(),
+        consent_given_on=consent_given_on, consent_sender_sees_content=consent_sender_sees_content,
+        consent_sender_on_team=consent_sender_on_team,
+    )
+    request.full_clean()
+    request.save()
+    SupportMessage.objects.create(request=request, author=actor, text=request.situation)
+    audit.record(actor, action="support_request.send", obj=request, channel=channel, detail={"kind": kind})
+    notify(recipients=[case_manager.user], kind=Kind.SUPPORT_REQUEST, url=_request_url(request), exclude=actor)
+    return request
+
+
+@transaction.atomic
+def support_message_add(actor: User, *, request: SupportRequest, text: str, channel: str = audit.Channel.PAGE) -> SupportMessage:
+    """A reply in the conversation. Checks: ``actor`` is its sender or its case manager; the
+    request is not closed. Sends: a notification to the other one."""
+    if actor.pk not in {request.sender_id, request.case_manager_id}:
+        raise PermissionDenied(_("Only the two people of this conversation may write in it."))
+    if request.status == SupportRequest.Status.CLOSED:
+        raise ValidationError(_("This request is closed."))
+    if not (text or "").strip():
+        raise ValidationError({"text": _("Write a message.")})
+    message = SupportMessage.objects.create(request=request, author=actor, text=text.strip())
+    if actor.pk == request.case_manager_id and request.status == SupportRequest.Status.OPEN:
+        request.status = SupportRequest.Status.ANSWERED
+        request.save(update_fields=["status", "updated_at"])
+    audit.record(actor, action="support_request.message", obj=request, channel=channel)
+    other = request.sender if actor.pk == request.case_manager_id else request.case_manager
+    notify(recipients=[other], kind=Kind.SUPPORT_REPLY, url=_request_url(request), exclude=actor)
+    return message
+
+
+@transaction.atomic
+def support_request_close(actor: User, *, request: SupportRequest, channel: str = audit.Channel.PAGE) -> SupportRequest:
+    """Either of the two closes the conversation (its referrals go on)."""
+    if actor.pk not in {request.sender_id, request.case_manager_id}:
+        raise PermissionDenied(_("Only the two people of this conversation may close it."))
+    request.status = SupportRequest.Status.CLOSED
+    request.save(update_fields=["status", "updated_at"])
+    audit.record(actor, action="support_request.close", obj=request, channel=channel)
+    return request
+
+
+# --- referrals -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_create(
+    actor: User, *, offer: Offer, support_request: SupportRequest | None = None, client_label: str = "", note: str = "",
+    municipality: str = "", channel: str = audit.Channel.PAGE,
+) -> Referral:
+    """Refer a client to an offer.
+
+    Checks: ``actor`` is an active central case manager of the offer's network; the offer is
+    active and visible to her. From a request: she is its case manager and it is a referral with
+    consent (an anonymous consultation cannot become a referral). Sends: a notification to the
+    offer's staff."""
+    roles = access.case_manager_roles(actor).filter(network_id=offer.organisation.network_id)
+    role = roles.select_related("organisation").first()
+    if role is None:
+        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    if not access.offers_visible_to(actor).filter(pk=offer.pk).exists():
+        raise ValidationError({"offer": _("Choose an active offer of your network.")})
+    if support_request is not None:
+        if support_request.case_manager_id != actor.pk:
+            raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+        if support_request.kind != SupportRequest.Kind.REFERRAL:
+            raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
+        client_label = client_label or support_request.client_label
+        note = note or support_request.asked_for
+    if not (client_label or "").strip():
+        raise ValidationError({"client_label": _("Name the client by first name or initials.")})
+    referral = Referral(
+        offer=offer, support_request=support_request, referred_by=actor, referred_by_organisation=role.organisation,
+        client_label=client_label.strip(), note=(note or "").strip(), municipality=(municipality or "").strip(),
+        case=support_request.case if support_request else None,
+    )
+    referral.full_clean()
+    referral.save()
+    audit.record(actor, action="referral.create", obj=referral, case_id=referral.case_id, channel=channel,
+                 detail={"offer": offer.pk})
+    notify(recipients=_offer_staff(offer), kind=Kind.REFERRAL_RECEIVED, url=_referral_url(referral), exclude=actor)
+    return referral
+
+
+def _require_offer_staff(actor: User, referral: Referral) -> None:
+    if not access.may_manage_offer(actor, referral.offer):
+        raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
+
+
+def _locked(referral: Referral) -> tuple[Referral, Offer]:
+    """Lock the offer row (serialises every place decision of this offer), then reload the referral."""
+    offer = Offer.objects.select_for_update().get(pk=referral.offer_id)
+    referral = Referral.objects.select_related("offer", "support_request").get(pk=referral.pk)
+    return referral, offer
+
+
+def _changed(actor: User, referral: Referral, *, action: str, channel: str, fields: list[str], detail: dict | None = None) -> None:
+    referral.save(update_fields=[*fields, "updated_at"])
+    audit.record(actor, action=action, obj=referral, case_id=referral.case_id, channel=channel,
+                 detail={"status": referral.status, **(detail or {})})
+    notify(recipients=_referrers(referral), kind=Kind.REFERRAL_STATUS, url=_referral_url(referral), exclude=actor)
+
+
+@transaction.atomic
+def referral_receive(actor: User, *, referral: Referral, channel: str = audit.Channel.PAGE) -> Referral:
+    """The receiving organisation confirms it has the referral (requested → received)."""
+    _require_offer_staff(actor, referral)
+    referral, _offer = _locked(referral)
+    if referral.status != S.REQUESTED:
+        raise ValidationError(_("This referral has already been received."))
+    referral.status, referral.received_at = S.RECEIVED, timezone.now()
+    _changed(actor, referral, action="referral.receive", channel=channel, fields=["status", "received_at"])
+    return referral
+
+
+@transaction.atomic
+def referral_accept(actor: User, *, referral: Referral, answer: str = "", channel: str = audit.Channel.PAGE) -> Referral:
+    """Accept: the client takes a place. When the offer is full she goes onto its waiting list
+    instead (in order of arrival) and the referrer sees the expected wait. A place offered to her
+    from the waiting list is hers to take. Checks: receiving staff; the referral is still open."""
+    _require_offer_staff(actor, referral)
+    referral, offer = _locked(referral)
+    if referral.status not in Referral.OPEN_STATUSES:
+        raise ValidationError(_("Only an open referral can be accepted."))
+    now = timezone.now()
+    referral.answer = (answer or referral.answer).strip()
+    if referral.place_offered_at is not None or capacity.has_free_place(offer):
+        referral.status, referral.accepted_at, referral.place_offered_at = S.ACCEPTED, now, None
+        referral.answered_at = referral.answered_at or now
+        referral.received_at = referral.received_at or now
+        _changed(actor, referral, action="referral.accept", channel=channel,
+                 fields=["status", "accepted_at", "place_offered_at", "answered_at", "received_at", "answer"])
+        return referral
+    if referral.status == S.WAITLISTED:
+        raise ValidationError(_("No place is free yet: she stays on the waiting list."))
+    return _waitlist(actor, referral, now=now, channel=channel, detail={"reason": "full"})
+
+
+def _waitlist(actor: User, referral: Referral, *, now, channel: str, detail: dict | None = None) -> Referral:
+    referral.status, referral.waitlisted_at = S.WAITLISTED, now
+    referral.answered_at = referral.answered_at or now
+    referral.received_at = referral.received_at or now
+    _changed(actor, referral, action="referral.waitlist", channel=channel,
+             fields=["status", "waitlisted_at", "answered_at", "received_at", "answer"], detail=detail)
+    return referral
+
+
+@transaction.atomic
+def referral_waitlist(actor: User, *, referral: Referral, answer: str = "", channel: str = audit.Channel.PAGE) -> Referral:
+    """Put the client onto the waiting list (at its end)."""
+    _require_offer_staff(actor, referral)
+    referral, _offer = _locked(referral)
+    if referral.status not in (S.REQUESTED, S.RECEIVED):
+        raise ValidationError(_("Only a new referral can be put on the waiting list."))
+    referral.answer = (answer or referral.answer).strip()
+    return _waitlist(actor, referral, now=timezone.now(), channel=channel)
+
+
+@transaction.atomic
+def referral_decline(actor: User, *, referral: Referral, reason: str, channel: str = audit.Channel.PAGE) -> Referral:
+    """Decline with a reason (the referrer sees that it was declined). Frees an offered place."""
+    _require_offer_staff(actor, referral)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason for declining.")})
+    referral, offer = _locked(referral)
+    if referral.status not in Referral.OPEN_STATUSES:
+        raise ValidationError(_("Only an open referral can be declined."))
+    had_place = referral.place_offered_at is not None
+    now = timezone.now()
+    referral.status, referral.decline_reason, referral.closed_at, referral.place_offered_at = S.DECLINED, reason.strip(), now, None
+    referral.answered_at = referral.answered_at or now
+    _changed(actor, referral, action="referral.decline", channel=channel,
+             fields=["status", "decline_reason", "closed_at", "place_offered_at", "answered_at"])
+    if had_place:
+        _offer_next_place(actor, offer, channel=channel)
+    return referral
+
+
+@transaction.atomic
+def referral_start(actor: User, *, referral: Referral, channel: str = audit.Channel.PAGE) -> Referral:
+    """The help has begun (accepted → in progress)."""
+    _require_offer_staff(actor, referral)
+    referral, _offer = _locked(referral)
+    if referral.status != S.ACCEPTED:
+        raise ValidationError(_("Only an accepted referral can start."))
+    referral.status = S.IN_PROGRESS
+    _changed(actor, referral, action="referral.start", channel=channel, fields=["status"])
+    return referral
+
+
+@transaction.atomic
+def referral_close(actor: User, *, referral: Referral, outcome: str, reason: str = "", channel: str = audit.Channel.PAGE) -> Referral:
+    """Complete or cancel. Staff of the offer complete or cancel; the referring case manager may
+    cancel. A place that is freed is offered to the next person on the waiting list at once."""
+    if outcome not in (S.COMPLETED, S.CANCELLED):
+        raise ValidationError({"outcome": _("Choose completed or cancelled.")})
+    is_staff = access.may_manage_offer(actor, referral.offer)
+    if not is_staff and not (outcome == S.CANCELLED and referral.referred_by_id == actor.pk):
+        raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
+    referral, offer = _locked(referral)
+    allowed = (S.ACCEPTED, S.IN_PROGRESS) if outcome == S.COMPLETED else (*Referral.OPEN_STATUSES, *Referral.HOLDS_PLACE)
+    if referral.status not in allowed:
+        raise ValidationError(_("This referral cannot be closed that way in its current state."))
+    frees = referral.status in Referral.HOLDS_PLACE or referral.place_offered_at is not None
+    referral.status, referral.closed_at, referral.place_offered_at = outcome, timezone.now(), None
+    if reason:
+        referral.decline_reason = reason.strip()
+    _changed(actor, referral, action=f"referral.{outcome}", channel=channel,
+             fields=["status", "closed_at", "place_offered_at", "decline_reason"])
+    if frees and offer.capacity_unit == Offer.CapacityUnit.CONCURRENT:
+        _offer_next_place(actor, offer, channel=channel)
+    return referral
+
+
+def _offer_next_place(actor: User, offer: Offer, *, channel: str) -> Referral | None:
+    """Offer a freed place to the first person waiting (the caller holds the offer's lock)."""
+    if not capacity.has_free_place(offer):
+        return None
+    nxt = capacity.waiting_list(offer).filter(place_offered_at__isnull=True).select_related("support_request").first()
+    if nxt is None:
+        return None
+    nxt.place_offered_at = timezone.now()
+    nxt.save(update_fields=["place_offered_at", "updated_at"])
+    audit.record(actor, action="referral.place_offered", obj=nxt, case_id=nxt.case_id, channel=channel)
+    notify(recipients=[*_offer_staff(offer), *_referrers(nxt)], kind=Kind.PLACE_FREED, url=_referral_url(nxt))
+    return nxt
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
+    days, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def referrals_flag_unanswered(*, now: dt.datetime | None = None) -> int:
+    """Flag referrals still unanswered after the network's number of working days and notify
+    their senders (each referral once). Run daily (``manage.py flag_unanswered_referrals``)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    settings_by_network = dict(NetworkOfferSettings.objects.values_list("network_id", "referral_answer_working_days"))
+    flagged = 0
+    candidates = Referral.objects.filter(status__in=[S.REQUESTED, S.RECEIVED], overdue_flagged_at__isnull=True,
+                                         ).select_related("offer__organisation", "support_request")
+    for referral in candidates.iterator(chunk_size=500):
+        limit = settings_by_network.get(referral.offer.organisation.network_id, 5)
+        if working_days_between(timezone.localdate(referral.created_at), today) <= limit:
+            continue
+        with transaction.atomic():
+            referral.overdue_flagged_at = now
+            referral.save(update_fields=["overdue_flagged_at", "updated_at"])
+            audit.record(None, action="referral.flag_unanswered", obj=referral, case_id=referral.case_id,
+                         channel=audit.Channel.TASK)
+            notify(recipients=_referrers(referral), kind=Kind.REFERRAL_UNANSWERED, url=_referral_url(referral),
+                   event_key=f"referral:{referral.pk}:unanswered")
+        flagged += 1
+    return flagged

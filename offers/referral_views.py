@@ -1,0 +1,163 @@
+"""Pages for requests to the central case manager and for referrals. Thin: selectors read
+(filtered and audited), services check and write."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import access, capacity, selectors
+from . import referral_selectors as rsel
+from . import referral_services as rsvc
+from .forms import MessageForm, ReferralCreateForm, ReferralDecisionForm, SupportRequestForm
+from .models import Referral
+from .views import apply_errors
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    if not selectors.staff_organisations(request.user).exists():
+        raise PermissionDenied(_("Only professionals of a network send requests."))
+    return render(request, "offers/request_list.html", {
+        "requests": rsel.requests_for_list(request.user),
+        "may_send": rsel.case_managers_for(request.user).exists(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_create(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.staff_organisations(request.user)
+    case_managers = rsel.case_managers_for(request.user)
+    if not organisations.exists() or not case_managers.exists():
+        raise PermissionDenied(_("Your network has no central case manager to ask."))
+    form = SupportRequestForm(request.POST or None, case_managers=case_managers, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sent = rsvc.support_request_send(
+                request.user, case_manager=data["case_manager"], sender_organisation=data["sender_organisation"],
+                kind=data["kind"], situation=data["situation"], asked_for=data["asked_for"], client_label=data["client_label"],
+                consent_reference=data["consent_reference"], consent_given_on=data["consent_given_on"],
+                consent_sender_sees_content=data["consent_sender_sees_content"], consent_sender_on_team=data["consent_sender_on_team"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Your request has been sent. Only you and the case manager can read it."))
+            return redirect("offers:request_detail", pk=sent.pk)
+    return render(request, "offers/request_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rsvc.support_message_add(request.user, request=support, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return redirect("offers:request_detail", pk=support.pk)
+    is_case_manager = support.case_manager_id == request.user.pk
+    refer_form = None
+    if is_case_manager and support.kind == support.Kind.REFERRAL:
+        refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user))
+    return render(request, "offers/request_detail.html", {
+        "support": support, "messages_list": support.messages.select_related("author"), "form": form,
+        "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
+        "is_case_manager": is_case_manager,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def request_close(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    rsvc.support_request_close(request.user, request=support)
+    messages.success(request, _("The request is closed."))
+    return redirect("offers:request_detail", pk=support.pk)
+
+
+@login_required
+@require_POST
+def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    if support.case_manager_id != request.user.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    form = ReferralCreateForm(request.POST, offers=rsel.referable_offers(request.user))
+    if form.is_valid():
+        try:
+            referral = rsvc.referral_create(request.user, offer=form.cleaned_data["offer"], support_request=support,
+                                            note=form.cleaned_data["note"], municipality=form.cleaned_data["municipality"])
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Referred to “%(offer)s”.") % {"offer": referral.offer.name})
+    else:
+        messages.error(request, _("Choose an active offer of your network."))
+    return redirect("offers:request_detail", pk=support.pk)
+
+
+@login_required
+def referral_list(request: HttpRequest) -> HttpResponse:
+    if not selectors.staff_organisations(request.user).exists():
+        raise PermissionDenied(_("Only professionals of a network see referrals."))
+    referrals = list(rsel.referrals_for_list(request.user))
+    managed = set(access.offers_managed_by(request.user).values_list("pk", flat=True))
+    return render(request, "offers/referral_list.html", {
+        "incoming": [r for r in referrals if r.offer_id in managed],
+        "sent": [r for r in referrals if r.offer_id not in managed],
+    })
+
+
+@login_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    view = rsel.get_referral_for_user(request.user, pk)
+    return render(request, "offers/referral_detail.html", {
+        "view": view, "referral": view.referral, "form": ReferralDecisionForm() if view.is_staff else None,
+        "may_cancel": view.referral.referred_by_id == request.user.pk and view.referral.status not in Referral.CLOSED_STATUSES,
+    })
+
+
+DECISIONS = {
+    "receive": lambda actor, r, text: rsvc.referral_receive(actor, referral=r),
+    "accept": lambda actor, r, text: rsvc.referral_accept(actor, referral=r, answer=text),
+    "waitlist": lambda actor, r, text: rsvc.referral_waitlist(actor, referral=r, answer=text),
+    "decline": lambda actor, r, text: rsvc.referral_decline(actor, referral=r, reason=text),
+    "start": lambda actor, r, text: rsvc.referral_start(actor, referral=r),
+    "complete": lambda actor, r, text: rsvc.referral_close(actor, referral=r, outcome=Referral.Status.COMPLETED),
+    "cancel": lambda actor, r, text: rsvc.referral_close(actor, referral=r, outcome=Referral.Status.CANCELLED, reason=text),
+}
+
+
+@login_required
+@require_POST
+def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    view = rsel.get_referral_for_user(request.user, pk)
+    form = ReferralDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the listed decisions."))
+        return redirect("offers:referral_detail", pk=pk)
+    try:
+        referral = DECISIONS[form.cleaned_data["decision"]](request.user, view.referral, form.cleaned_data["text"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Status now: %(status)s.") % {"status": referral.get_status_display()})
+    return redirect("offers:referral_detail", pk=pk)
+
+
+@login_required
+def waiting_list(request: HttpRequest, pk: int) -> HttpResponse:
+    offer, waiting = rsel.waiting_list_for_user(request.user, pk)
+    return render(request, "offers/waiting_list.html", {"offer": offer, "waiting": waiting,
+                                                        "taken": capacity.places_taken(offer)})

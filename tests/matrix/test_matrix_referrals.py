@@ -1,0 +1,136 @@
+"""Permission matrix for requests to the central case manager, referrals and waiting lists.
+
+Roles: the standing ones plus the network's central case manager. The request of
+``offer_world`` is the midwife's to the case manager; its referral goes to the counselling
+organisation's public offer (the counsellor is its staff)."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from offers.models import Referral, SupportMessage
+from tests.matrix.roles import ROLES, client_for
+from tests.offers.offer_world import build_offer_world
+
+URL_NAMES = {
+    "offers:request_list",
+    "offers:request_create",
+    "offers:request_detail",
+    "offers:request_close",
+    "offers:request_refer",
+    "offers:referral_list",
+    "offers:referral_detail",
+    "offers:referral_decide",
+    "offers:waiting_list",
+}
+
+pytestmark = pytest.mark.django_db
+
+ALL_ROLES = [*ROLES, "case_manager"]
+NETWORK_PROFESSIONALS = {"convenor", "lead_colleague", "counsellor", "midwife", "outsider", "case_manager"}
+PROFESSIONALS = NETWORK_PROFESSIONALS | {"foreign_professional"}
+CONVERSATION = {"midwife", "case_manager"}
+OFFER_STAFF = {"counsellor"}
+
+
+@pytest.fixture
+def offers(world):
+    return build_offer_world(world)
+
+
+def login(client, world, offers, role):
+    if role == "case_manager":
+        client.force_login(offers.case_manager)
+        return client
+    return client_for(client, world, role)
+
+
+def expected(role, allowed, *, hidden=404):
+    if role == "anonymous":
+        return 302
+    return 200 if role in allowed else hidden
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_list(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:request_list"))
+    assert response.status_code == expected(role, PROFESSIONALS, hidden=403)
+    if response.status_code == 200:
+        assert (f"#{offers.consultation.pk}" in response.content.decode()) == (role in CONVERSATION)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_create_page_needs_a_case_manager_in_the_network(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:request_create"))
+    # the case manager herself has nobody else to ask; another network has no case manager
+    assert response.status_code == expected(role, NETWORK_PROFESSIONALS - {"case_manager"}, hidden=403)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_detail(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:request_detail", args=[offers.consultation.pk]))
+    assert response.status_code == expected(role, CONVERSATION)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_reply(client, world, offers, role):
+    before = SupportMessage.objects.filter(request=offers.consultation).count()
+    response = login(client, world, offers, role).post(reverse("offers:request_detail", args=[offers.consultation.pk]), {"text": "Hallo"})
+    after = SupportMessage.objects.filter(request=offers.consultation).count()
+    if role in CONVERSATION:
+        assert response.status_code == 302 and after == before + 1
+    else:
+        assert response.status_code in {302, 404} and after == before
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_close(client, world, offers, role):
+    response = login(client, world, offers, role).post(reverse("offers:request_close", args=[offers.consultation.pk]))
+    offers.consultation.refresh_from_db()
+    assert (offers.consultation.status == "closed") == (role in CONVERSATION)
+    assert response.status_code == (302 if role in CONVERSATION | {"anonymous"} else 404)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_refer(client, world, offers, role):
+    before = Referral.objects.count()
+    response = login(client, world, offers, role).post(reverse("offers:request_refer", args=[offers.support_request.pk]),
+                                                      {"offer": offers.network_offer.pk})
+    created = Referral.objects.count() - before
+    assert created == (1 if role == "case_manager" else 0)
+    assert response.status_code == {"case_manager": 302, "midwife": 403, "anonymous": 302}.get(role, 404)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_list(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:referral_list"))
+    assert response.status_code == expected(role, PROFESSIONALS, hidden=403)
+    if response.status_code == 200:
+        shown = reverse("offers:referral_detail", args=[offers.referral.pk]) in response.content.decode()
+        assert shown == (role in OFFER_STAFF | CONVERSATION)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_detail(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:referral_detail", args=[offers.referral.pk]))
+    assert response.status_code == expected(role, OFFER_STAFF | CONVERSATION)
+    if response.status_code == 200:
+        assert ("vertraulicher Hinweis" in response.content.decode()) == (role in OFFER_STAFF | {"case_manager"})
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_decide(client, world, offers, role):
+    response = login(client, world, offers, role).post(reverse("offers:referral_decide", args=[offers.referral.pk]),
+                                                      {"decision": "accept"})
+    offers.referral.refresh_from_db()
+    assert (offers.referral.status == "accepted") == (role in OFFER_STAFF)
+    if role in OFFER_STAFF | CONVERSATION:
+        assert response.status_code in {302, 403}
+    else:
+        assert response.status_code == (302 if role == "anonymous" else 404)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_waiting_list(client, world, offers, role):
+    response = login(client, world, offers, role).get(reverse("offers:waiting_list", args=[offers.public_offer.pk]))
+    assert response.status_code == expected(role, OFFER_STAFF)
