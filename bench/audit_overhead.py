@@ -65,38 +65,36 @@ def fill(world, count: int) -> list[int]:
 
     from conferences.models import Case, CaseTeamMember, Conference
     from participants.models import Consent, ConsentScope, FamilyMember, InformationCategory
-    from permissions import grants
     from protocols.models import Audience, Protocol, ProtocolItem
 
     today = timezone.localdate()
     ids = []
-    with grants.batch():
-        for n in range(count):
-            case = Case.objects.create(network=world.network, reference=f"KT-2025-{n:04d}", lead_organisation=world.youth_welfare,
-                                       lead_caseworker=world.convenor, status=Case.Status.ACTIVE, opened_on=today - dt.timedelta(days=n % 300))
-            CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD)
-            CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
-            CaseTeamMember.objects.create(case=case, organisation=world.midwifery, user=world.midwife)
-            mother = FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.MOTHER, display_name="M.")
-            start = timezone.now() - dt.timedelta(days=n % 200)
-            conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
-                                                   starts_at=start, ends_at=start + dt.timedelta(minutes=90))
-            protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor)
-            for position, audience in enumerate([Audience.EVERYONE, Audience.PROFESSIONALS, Audience.RESTRICTED, Audience.RESTRICTED], 1):
-                item = ProtocolItem.objects.create(
-                    protocol=protocol, position=position, title=f"Punkt {position}", text="…", audience=audience, created_by=world.convenor,
-                    holding_organisation=world.youth_welfare if audience == Audience.RESTRICTED else None,
-                    entrusted_by=mother if audience == Audience.RESTRICTED else None,
-                    category=InformationCategory.PARENTING_CHILD_WELFARE if audience == Audience.RESTRICTED else "",
-                )
-                if audience == Audience.RESTRICTED:
-                    item.restricted_to.set([world.counselling, world.midwifery])
-            consent = Consent.objects.create(case=case, given_by=mother, from_organisation=world.youth_welfare,
-                                             valid_from=today - dt.timedelta(days=400), valid_until=today - dt.timedelta(days=1 + n % 50)
-                                             if n % 3 == 0 else today + dt.timedelta(days=200), recorded_by=world.convenor)
-            consent.to_organisations.set([world.counselling])
-            ConsentScope.objects.create(consent=consent, category=InformationCategory.PARENTING_CHILD_WELFARE)
-            ids.append(case.pk)
+    for n in range(count):
+        case = Case.objects.create(network=world.network, reference=f"KT-2025-{n:04d}", lead_organisation=world.youth_welfare,
+                                   lead_caseworker=world.convenor, status=Case.Status.ACTIVE, opened_on=today - dt.timedelta(days=n % 300))
+        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD)
+        CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
+        CaseTeamMember.objects.create(case=case, organisation=world.midwifery, user=world.midwife)
+        mother = FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.MOTHER, display_name="M.")
+        start = timezone.now() - dt.timedelta(days=n % 200)
+        conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                               starts_at=start, ends_at=start + dt.timedelta(minutes=90))
+        protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor)
+        for position, audience in enumerate([Audience.EVERYONE, Audience.PROFESSIONALS, Audience.RESTRICTED, Audience.RESTRICTED], 1):
+            item = ProtocolItem.objects.create(
+                protocol=protocol, position=position, title=f"Punkt {position}", text="…", audience=audience, created_by=world.convenor,
+                holding_organisation=world.youth_welfare if audience == Audience.RESTRICTED else None,
+                entrusted_by=mother if audience == Audience.RESTRICTED else None,
+                category=InformationCategory.PARENTING_CHILD_WELFARE if audience == Audience.RESTRICTED else "",
+            )
+            if audience == Audience.RESTRICTED:
+                item.restricted_to.set([world.counselling, world.midwifery])
+        consent = Consent.objects.create(case=case, given_by=mother, from_organisation=world.youth_welfare,
+                                         valid_from=today - dt.timedelta(days=400), valid_until=today - dt.timedelta(days=1 + n % 50)
+                                         if n % 3 == 0 else today + dt.timedelta(days=200), recorded_by=world.convenor)
+        consent.to_organisations.set([world.counselling])
+        ConsentScope.objects.create(consent=consent, category=InformationCategory.PARENTING_CHILD_WELFARE)
+        ids.append(case.pk)
     return ids
 
 

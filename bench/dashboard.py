@@ -66,19 +66,17 @@ def table(title: str) -> None:
 def add_cases(count: int) -> None:
     from conferences.models import Case, CaseTeamMember
     from participants.models import Organisation, User
-    from permissions import grants
 
     anna = User.objects.get(username="anna.becker")
     kja = Organisation.objects.get(name="Kreisjugendamt Heinsberg")
     sb = Organisation.objects.get(name="Suchtberatung im Gesundheitsamt")
     sabine = User.objects.get(username="sabine.krueger")
-    with grants.batch():
-        for number in range(count):
-            case = Case.objects.create(network=kja.network, reference=f"HS-2024-{1000 + number}", lead_organisation=kja,
-                                       lead_caseworker=anna, status=Case.Status.ACTIVE,
-                                       opened_on=timezone.localdate() - dt.timedelta(days=number % 300))
-            CaseTeamMember.objects.create(case=case, organisation=kja, user=anna, case_role="lead")
-            CaseTeamMember.objects.create(case=case, organisation=sb, user=sabine, case_role="counselling")
+    for number in range(count):
+        case = Case.objects.create(network=kja.network, reference=f"HS-2024-{1000 + number}", lead_organisation=kja,
+                                   lead_caseworker=anna, status=Case.Status.ACTIVE,
+                                   opened_on=timezone.localdate() - dt.timedelta(days=number % 300))
+        CaseTeamMember.objects.create(case=case, organisation=kja, user=anna, case_role="lead")
+        CaseTeamMember.objects.create(case=case, organisation=sb, user=sabine, case_role="counselling")
 
 
 def main() -> None:

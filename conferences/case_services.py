@@ -2,8 +2,7 @@
 
 Each function takes the acting user first, checks permission through ``permissions.policy``,
 validates with the model's own invariants, changes state atomically and writes an audit event
-on the channel it was called from. Grants derived from team membership are recomputed by the
-access policy's signals in the same transaction.
+on the channel it was called from. Access follows from the team at read time (``permissions.policy``).
 """
 from __future__ import annotations
 

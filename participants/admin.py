@@ -11,8 +11,8 @@ from participants.models import Membership, Network, NetworkRole, Organisation, 
 
 
 class NoCaseContentOnDeleteMixin:
-    """Django's delete confirmation lists every related object by its ``str()``: guardian grants
-    ("<item title> | <user> | view_protocolitem"), protocol items, actions, invitations, case
+    """Django's delete confirmation lists every related object by its ``str()``: explicit grants
+    ("<conference> | <user> | attend_conference"), protocol items, actions, invitations, case
     references. A technical admin must not read case content that way (rule 6), so the pages
     show only the configuration objects; anything else is counted under one neutral line."""
 

@@ -1,6 +1,5 @@
 """Writes about consent and legal bases for disclosure. Each service checks the policy, changes
-state, writes the audit event; the guardian grants follow through ``permissions.signals`` in the
-same transaction."""
+state, writes the audit event. The policy reads consents at query time, so a change acts at once."""
 from __future__ import annotations
 
 import datetime as dt
@@ -111,9 +110,6 @@ def consent_record(
     )
     consent.to_organisations.set(receivers)
     ConsentScope.objects.bulk_create([ConsentScope(consent=consent, category=c) for c in categories])
-    from permissions import grants
-
-    grants.recompute_case_id(case.pk)  # bulk_create sends no signal
     audit.record(actor, action="consent.record", obj=consent, case_id=case.pk, channel=channel,
                  legal_basis=f"consent:{consent.pk}",
                  detail={"from": from_organisation.pk, "to": [o.pk for o in receivers], "categories": categories,

@@ -9,5 +9,4 @@ class PermissionsConfig(AppConfig):
     def ready(self) -> None:
         from permissions import signals
 
-        signals.connect()
         signals.connect_sessions()

@@ -70,44 +70,60 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64, default="0" * 64)
 
 
-# --- Object permissions (django-guardian), derived state -------------------------------------
-# Direct foreign-key permission tables for the hot models: joins stay on integer keys, and rows
-# grow with teams (organisation groups) rather than with users x objects. Rows here are written
-# only by ``permissions.grants``; never edit them by hand (``recompute_grants --check`` notices).
+# --- Explicit per-object grants (django-guardian) --------------------------------------------
+# What one person grants another on one object, for a period: nothing derived from the policy is
+# stored here (the policy decides team, parent and consent access at read time). Guardian's
+# direct foreign-key tables keep the joins on integer keys; the policy reads them in the same
+# SQL statement as everything else, bounded by ``valid_from``/``valid_until``. Rows are written
+# and deleted only by ``permissions.grant_services``, which audits every change.
 
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase  # noqa: E402
-
-
-class CaseUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey("conferences.Case", on_delete=models.CASCADE)
+from guardian.models import UserObjectPermissionBase  # noqa: E402
 
 
-class CaseGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey("conferences.Case", on_delete=models.CASCADE)
+class ExplicitGrant(UserObjectPermissionBase):
+    """``user`` holds ``permission`` on ``content_object`` from ``valid_from`` to ``valid_until``
+    (both inclusive), because ``granted_by`` said so."""
+
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by"))
+    granted_at = models.DateTimeField(_("granted at"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = True
 
 
-class ProtocolItemUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey("protocols.ProtocolItem", on_delete=models.CASCADE)
+class SubstituteGrant(ExplicitGrant):
+    """Vertretung: ``user`` stands in for the colleague ``content_object`` on the cases the colleague
+    is personally on, within the organisations both work for, during her absence."""
+
+    content_object = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="substitutes", verbose_name=_("colleague"))
+
+    class Meta(ExplicitGrant.Meta):
+        verbose_name = _("substitute")
+        verbose_name_plural = _("substitutes")
 
 
-class ProtocolItemGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey("protocols.ProtocolItem", on_delete=models.CASCADE)
+class ConferenceGuestGrant(ExplicitGrant):
+    """A guest (an interpreter, a school social worker) invited to one conference: she sees that
+    conference and the protocol items for everyone, nothing else of the case."""
+
+    content_object = models.ForeignKey("conferences.Conference", on_delete=models.CASCADE, related_name="guest_grants", verbose_name=_("conference"))
+
+    class Meta(ExplicitGrant.Meta):
+        verbose_name = _("conference guest")
+        verbose_name_plural = _("conference guests")
 
 
-class AgreedActionUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey("protocols.AgreedAction", on_delete=models.CASCADE)
+class MinuteTakerGrant(ExplicitGrant):
+    """A professional on the team to whom the convenor delegated the minutes of one protocol."""
 
+    content_object = models.ForeignKey("protocols.Protocol", on_delete=models.CASCADE, related_name="minute_taker_grants", verbose_name=_("protocol"))
 
-class AgreedActionGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey("protocols.AgreedAction", on_delete=models.CASCADE)
-
-
-class OrganisationGroup(models.Model):
-    """The auth group that stands for one organisation; its members are the organisation's
-    active members (kept in sync by ``permissions.grants.sync_user_groups``)."""
-
-    organisation = models.OneToOneField("participants.Organisation", on_delete=models.CASCADE, related_name="+")
-    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="organisation_link")
+    class Meta(ExplicitGrant.Meta):
+        verbose_name = _("delegated minute-taker")
+        verbose_name_plural = _("delegated minute-takers")
 
 
 class LoginSession(models.Model):
@@ -120,9 +136,9 @@ class LoginSession(models.Model):
 
 
 class GrantRefreshState(models.Model):
-    """When the daily refresh of date-bound grants (``manage.py expire_grants``) last ran, so the
-    next run recomputes exactly the cases whose consents or legal bases crossed a window boundary
-    since then, even after missed days."""
+    """When the daily run over date-bound access (``manage.py expire_grants``) last ran, so the
+    next run tells exactly the cases whose consents, legal bases or grants crossed a window
+    boundary since then, even after missed days."""
 
     key = models.CharField(max_length=40, primary_key=True)
     last_run_on = models.DateField()

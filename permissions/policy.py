@@ -41,15 +41,45 @@ def organisation_ids(user: "User") -> QuerySet:
     return Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).values("organisation_id")
 
 
+# --- Explicit grants (django-guardian tables, see permissions.models) -------------------------
+
+def _granted(model, user: "User", on: dt.date | None = None) -> QuerySet:
+    """Ids of the objects on which ``user`` holds a grant of ``model`` today (a subquery)."""
+    on = on or _today()
+    return model.objects.filter(user=user, valid_from__lte=on, valid_until__gte=on).values("content_object_id")
+
+
+def substituted_user_ids(user: "User") -> QuerySet:
+    """Colleagues for whom the user stands in today (Vertretung)."""
+    from permissions.models import SubstituteGrant
+
+    return _granted(SubstituteGrant, user)
+
+
+def guest_conference_ids(user: "User") -> QuerySet:
+    """Conferences to which the user is invited as a guest today."""
+    from permissions.models import ConferenceGuestGrant
+
+    return _granted(ConferenceGuestGrant, user)
+
+
+def minute_taker_protocol_ids(user: "User") -> QuerySet:
+    """Protocols whose minutes were delegated to the user, valid today."""
+    from permissions.models import MinuteTakerGrant
+
+    return _granted(MinuteTakerGrant, user)
+
+
 def professional_case_ids(user: "User") -> QuerySet:
-    """Case ids on whose active team the user is, personally or through her organisation."""
+    """Case ids on whose active team the user is: personally, through her organisation, or as
+    the substitute of a colleague who is on it personally for an organisation both work for."""
     from conferences.models import CaseTeamMember
 
     if not _is_real_user(user):
         return CaseTeamMember.objects.none().values("case_id")
     return (
         CaseTeamMember.objects.filter(removed_at__isnull=True, organisation_id__in=organisation_ids(user))
-        .filter(Q(user=user) | Q(user__isnull=True))
+        .filter(Q(user=user) | Q(user__isnull=True) | Q(user_id__in=substituted_user_ids(user)))
         .values("case_id")
     )
 
@@ -79,6 +109,13 @@ def is_parent_of_case(user: "User", case: "Case") -> bool:
     return _is_real_user(user) and parent_case_ids(user).filter(case_id=case.pk).exists()
 
 
+def takes_minutes(user: "User", protocol) -> bool:
+    """The minute-taker named when the protocol was opened, or one delegated through a grant."""
+    if not _is_real_user(user):
+        return False
+    return protocol.minute_taker_id == user.pk or minute_taker_protocol_ids(user).filter(content_object_id=protocol.pk).exists()
+
+
 def can_convene(user: "User", case: "Case") -> bool:
     """The lead caseworker, or a caseworker of the lead organisation on the team, convenes."""
     from participants.models import Membership, ProfessionalRole
@@ -95,7 +132,8 @@ def can_convene(user: "User", case: "Case") -> bool:
 
 
 def conferences_for_user(user: "User") -> QuerySet:
-    """Conferences of cases the professional is on; for a parent, those she is invited to."""
+    """Conferences of cases the professional is on; for a parent, those she is invited to; for a
+    guest, the one conference she is invited to."""
     from conferences.models import Conference
 
     if not _is_real_user(user):
@@ -103,6 +141,7 @@ def conferences_for_user(user: "User") -> QuerySet:
     return Conference.objects.filter(
         Q(case_id__in=professional_case_ids(user))
         | Q(invitations__family_member__user=user, invitations__removed_at__isnull=True)
+        | Q(pk__in=guest_conference_ids(user))
     ).distinct()
 
 
@@ -144,8 +183,9 @@ def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     ))
 
 
-def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
-    """Protocol items the user may read, across all cases, in one query."""
+def protocol_items_for_user(user: "User", *, on: dt.date | None = None, as_guest: bool = True) -> QuerySet:
+    """Protocol items the user may read, across all cases, in one query. A conference guest
+    reads the items for everyone of her conference (``as_guest=False`` leaves those out)."""
     from protocols.models import Audience, ProtocolItem
 
     if not _is_real_user(user):
@@ -161,6 +201,8 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> Query
         | (Q(audience=Audience.RESTRICTED) & restricted_to_viewer & (_consent_covers(orgs, on) | _basis_covers(orgs, on)))
     )
     parent = Q(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
+    if as_guest:
+        parent |= Q(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
     return ProtocolItem.objects.filter(professional | parent)
 
 
@@ -232,8 +274,10 @@ def actions_for_user(user: "User") -> QuerySet:
     # Correlated on the action's item: "item_id IN (every item she may read)" made PostgreSQL
     # build the whole visible-item set of all her cases for each query, so one case's action
     # list grew with her caseload (25 ms at 300 cases); probing per action stays flat.
-    visible_item = Exists(protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
-    mine = Q(case_id__in=professional_case_ids(user)) & (Q(responsible_user=user) | Q(responsible_organisation_id__in=orgs))
+    visible_item = Exists(protocol_items_for_user(user, as_guest=False).filter(pk=OuterRef("item_id")))
+    mine = Q(case_id__in=professional_case_ids(user)) & (
+        Q(responsible_user=user) | Q(responsible_user_id__in=substituted_user_ids(user)) | Q(responsible_organisation_id__in=orgs)
+    )
     parent_own = Q(responsible_family_member__user=user)
     return AgreedAction.objects.filter(Q(visible_item) | mine | parent_own)
 
@@ -246,7 +290,9 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
         return AgreedAction.objects.none()
     orgs = organisation_ids(user)
     return AgreedAction.objects.filter(
-        (Q(case_id__in=professional_case_ids(user)) & (Q(responsible_user=user) | Q(responsible_organisation_id__in=orgs)))
+        (Q(case_id__in=professional_case_ids(user)) & (
+            Q(responsible_user=user) | Q(responsible_user_id__in=substituted_user_ids(user)) | Q(responsible_organisation_id__in=orgs)
+        ))
         | Q(responsible_family_member__user=user)
     )
 

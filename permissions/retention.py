@@ -165,7 +165,6 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     number of parent accounts anonymised. Call inside a transaction."""
     from conferences.models import Conference, FeedToken, Invitation, PollLink, WrittenReport
     from participants.models import Consent, DisclosureBasis, FamilyMember
-    from permissions import grants
     from permissions.models import CaseErasure
     from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
 
@@ -196,7 +195,6 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
     }
     accounts = _anonymise_parent_accounts(account_ids)
-    grants.recompute_case(case)  # the unlinked parent loses her grants on the case
     CaseErasure.objects.create(case=case, erased_at=now, closed_on=case.closed_on, rows=rows)
     audit.record(ACTOR, action="retention.erase", obj=case, case_id=case.pk, channel=channel,
                  detail={"closed_on": case.closed_on.isoformat(), "rows": rows, "accounts_anonymised": accounts})

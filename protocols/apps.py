@@ -7,6 +7,11 @@ class ProtocolsConfig(AppConfig):
     verbose_name = _("Protocols")
 
     def ready(self) -> None:
+        from permissions.events import subscribe_access_changed
         from protocols import signals
+        from protocols.live import access_changed_on_commit
 
         signals.connect()
+        # Grant services (permissions, below us) announce access changes after commit; we are
+        # already after commit there, so send at once.
+        subscribe_access_changed(lambda case_ids: access_changed_on_commit(*case_ids))

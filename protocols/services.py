@@ -99,8 +99,7 @@ def can_write_items(user, protocol: Protocol) -> bool:
     case = protocol.conference.case
     if is_convenor(user, protocol):
         return True
-    return bool(protocol.minute_taker_id and protocol.minute_taker_id == getattr(user, "pk", None)
-                and policy.is_professional_on_case(user, case))
+    return policy.takes_minutes(user, protocol) and policy.is_professional_on_case(user, case)
 
 
 def _locked_protocol(protocol_id: int) -> Protocol:

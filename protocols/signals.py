@@ -4,20 +4,38 @@ Consent, legal bases, the case team, memberships, invitations and parents' accou
 what a socket may show (``permissions.policy``). Whatever writes them — the participants' and
 cases' services, the admin, an expiry run — the sockets of the affected cases get an
 ``access.changed`` event after the commit and re-read their user's items. Receivers live here
-(like the grants' in ``permissions.signals``) so that no writer can forget the live channel;
+so that no writer can forget the live channel;
 they run no query themselves (the cases are looked up after commit).
 """
 from __future__ import annotations
 
+from typing import Iterable
+
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from protocols.live import access_changed_on_commit
 
 
-def grants_cases(**kwargs) -> set[int]:
-    from permissions import grants
+def grants_cases(*, user_ids: Iterable[int] = (), org_ids: Iterable[int] = ()) -> set[int]:
+    """Cases whose visible content may change when these users or organisations change."""
+    from conferences.models import CaseTeamMember
+    from participants.models import FamilyMember, Membership
 
-    return grants.cases_touching(**kwargs)
+    user_ids, org_ids = list(user_ids), list(org_ids)
+    ids = set(
+        CaseTeamMember.objects.filter(removed_at__isnull=True)
+        .filter(Q(user_id__in=user_ids) | Q(organisation_id__in=org_ids))
+        .values_list("case_id", flat=True)
+    )
+    ids |= set(FamilyMember.objects.filter(user_id__in=user_ids).values_list("case_id", flat=True))
+    if user_ids:
+        member_orgs = Membership.objects.filter(user_id__in=user_ids).values("organisation_id")
+        ids |= set(
+            CaseTeamMember.objects.filter(removed_at__isnull=True, user__isnull=True, organisation_id__in=member_orgs)
+            .values_list("case_id", flat=True)
+        )
+    return ids
 
 
 def connect() -> None:

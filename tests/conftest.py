@@ -13,10 +13,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 
 @pytest.fixture
 def world(db) -> World:
-    from permissions import grants
-
-    with grants.batch():  # one grant recompute per case instead of one per saved object
-        return build_world()
+    return build_world()
 
 
 @pytest.fixture(autouse=True)

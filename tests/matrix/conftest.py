@@ -27,13 +27,10 @@ _OPEN: list["SharedWorld"] = []
 
 class SharedWorld:
     def __init__(self) -> None:
-        from permissions import grants
-
         self._outer = transaction.atomic()
         self._outer.__enter__()
         _OPEN.append(self)
-        with grants.batch():
-            self.world: World | None = build_world()
+        self.world: World | None = build_world()
 
     def close(self) -> None:
         if self._outer is not None:
@@ -66,12 +63,9 @@ def _transactional_cells_see_no_shared_world(request, django_db_blocker):
 
 @pytest.fixture
 def world(_module_world, db, request) -> World:
-    from permissions import grants
-
     if _is_transactional(request):
         _module_world.close()
-        with grants.batch():
-            return build_world()
+        return build_world()
     if _module_world.world is None:
         raise RuntimeError("The module's shared world was rolled back before a non-transactional cell ran.")
     shared = _module_world.world

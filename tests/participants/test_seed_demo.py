@@ -134,10 +134,3 @@ def test_demo_logins_land_on_a_dashboard_with_seeded_data(client, seeded, settin
     client.force_login(User.objects.get(username=username))
     page = client.get(reverse("dashboard")).content.decode()
     assert expected in page
-
-
-def test_seeded_permission_grants_agree_with_the_access_policy(seeded):
-    from permissions import grants
-
-    drift = grants.all_drift()
-    assert not drift, "\n".join(drift.lines())

@@ -1,5 +1,6 @@
-"""Consents and legal bases run out (or begin) at midnight; the daily ``expire_grants`` run makes the
-guardian grants follow, recomputing only the cases whose windows crossed a boundary."""
+"""Consents, legal bases and explicit grants run out (or begin) at midnight. The policy filters by
+date at query time; the daily ``expire_grants`` run tells the open protocol screens of exactly
+the cases whose windows crossed a boundary, so that an item leaves a screen that is already open."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from participants.models import DisclosureBasis
-from permissions import grants, policy
+from permissions import grant_services, policy
 from permissions.models import AuditEvent, GrantRefreshState
+from protocols import access_windows
 
 pytestmark = pytest.mark.django_db
 
@@ -32,67 +34,87 @@ def clock(monkeypatch):
     return Clock()
 
 
+@pytest.fixture
+def told(monkeypatch):
+    """The case ids whose open screens were told that access changed."""
+    sent: list[int] = []
+    monkeypatch.setattr(access_windows, "access_changed_on_commit", lambda *ids: sent.extend(ids))
+    return sent
+
+
 def expire(*args) -> str:
     out = StringIO()
     call_command("expire_grants", *args, stdout=out)
     return out.getvalue()
 
 
-def test_after_a_consent_expires_the_daily_run_removes_the_grant_and_leaves_no_drift(world, clock):
+def test_after_a_consent_expires_the_item_is_hidden_and_the_daily_run_tells_the_case(world, clock, told):
     world.consent.valid_until = clock.today
     world.consent.save()
-    assert grants.has_object_perm(world.counsellor, "view_protocolitem", world.item_restricted)
+    assert policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
     assert not policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
-    assert grants.all_drift(), "before the run the guardian grant lingers"
 
     output = expire()
 
-    assert "1 case(s) recomputed" in output
-    assert not grants.has_object_perm(world.counsellor, "view_protocolitem", world.item_restricted)
-    grants.assert_no_drift()
+    assert "1 case(s) told" in output
+    assert told == [world.case.pk]
 
 
-def test_a_consent_that_starts_tomorrow_is_granted_by_tomorrows_run(world, clock):
+def test_a_consent_that_starts_tomorrow_discloses_tomorrow(world, clock, told):
     world.consent.valid_from = clock.today + dt.timedelta(days=1)
     world.consent.save()
-    assert not grants.has_object_perm(world.counsellor, "view_protocolitem", world.item_restricted)
+    assert not policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
     expire()
 
-    assert grants.has_object_perm(world.counsellor, "view_protocolitem", world.item_restricted)
-    grants.assert_no_drift()
+    assert policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
+    assert told == [world.case.pk]
 
 
-def test_an_expired_legal_basis_loses_its_grant_at_the_next_run(world, clock):
+def test_an_expired_legal_basis_is_announced_at_the_next_run(world, clock, told):
     basis = DisclosureBasis.objects.create(
         case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare, invoked_by=world.convenor,
         justification="Akute Gefährdung", valid_until=clock.today, parents_informed=True,
     )
     basis.to_organisations.add(world.midwifery)
-    assert grants.has_object_perm(world.midwife, "view_protocolitem", world.item_restricted)
+    assert policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
     expire()
 
-    assert not grants.has_object_perm(world.midwife, "view_protocolitem", world.item_restricted)
-    grants.assert_no_drift()
+    assert not policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
+    assert told == [world.case.pk]
 
 
-def test_the_run_recomputes_only_cases_whose_windows_crossed_a_boundary(world, clock):
+def test_an_ending_guest_grant_is_announced_to_its_case(world, clock, told):
+    from tests.world import make_user
+
+    guest = make_user("interpreter")
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, valid_until=clock.today)
+    told.clear()
+    clock.advance(1)
+
+    run = access_windows.expire_windows()
+
+    assert run.case_ids == [world.case.pk]
+    assert not policy.conferences_for_user(guest).exists()
+
+
+def test_the_run_tells_only_cases_whose_windows_crossed_a_boundary(world, clock, told):
     world.consent.valid_until = clock.today
     world.consent.save()
     clock.advance(1)
 
-    run = grants.expire_grants()
+    run = access_windows.expire_windows()
 
     assert run.case_ids == [world.case.pk]
     assert world.other_case.pk not in run.case_ids
 
 
-def test_a_second_run_on_the_same_day_changes_nothing(world, clock):
+def test_a_second_run_on_the_same_day_tells_nobody(world, clock, told):
     world.consent.valid_until = clock.today
     world.consent.save()
     clock.advance(1)
@@ -100,12 +122,11 @@ def test_a_second_run_on_the_same_day_changes_nothing(world, clock):
 
     second = expire()
 
-    assert "0 case(s) recomputed, 0 grant(s) removed, 0 added" in second
-    grants.assert_no_drift()
+    assert "0 case(s) told" in second
 
 
-def test_missed_days_are_caught_up_from_the_last_recorded_run(world, clock):
-    GrantRefreshState.objects.create(key=grants.EXPIRY_STATE_KEY, last_run_on=clock.today - dt.timedelta(days=1),
+def test_missed_days_are_caught_up_from_the_last_recorded_run(world, clock, told):
+    GrantRefreshState.objects.create(key=access_windows.EXPIRY_STATE_KEY, last_run_on=clock.today - dt.timedelta(days=1),
                                      last_run_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
     world.consent.valid_until = clock.today + dt.timedelta(days=1)
     world.consent.save()
@@ -113,12 +134,11 @@ def test_missed_days_are_caught_up_from_the_last_recorded_run(world, clock):
 
     expire()
 
-    assert not grants.has_object_perm(world.counsellor, "view_protocolitem", world.item_restricted)
-    assert GrantRefreshState.objects.get(key=grants.EXPIRY_STATE_KEY).last_run_on == now
-    grants.assert_no_drift()
+    assert told == [world.case.pk]
+    assert GrantRefreshState.objects.get(key=access_windows.EXPIRY_STATE_KEY).last_run_on == now
 
 
-def test_the_run_is_audited_and_can_be_queued_for_the_task_worker(world, clock):
+def test_the_run_is_audited_and_can_be_queued_for_the_task_worker(world, clock, told):
     world.consent.valid_until = clock.today
     world.consent.save()
     clock.advance(1)
@@ -126,7 +146,6 @@ def test_the_run_is_audited_and_can_be_queued_for_the_task_worker(world, clock):
     output = expire("--enqueue")  # the immediate backend in tests runs it at once
 
     assert "queued task" in output
-    event = AuditEvent.objects.filter(action="grants.windows_refreshed").get()
+    event = AuditEvent.objects.filter(action="access.windows_passed").get()
     assert event.channel == AuditEvent.Channel.TASK
     assert event.detail["cases"] == [world.case.pk]
-    grants.assert_no_drift()

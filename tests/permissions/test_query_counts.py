@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from participants.consent_selectors import consents_for_user
 from participants.models import Consent, ConsentScope
-from permissions import audit, grants, policy, selectors
+from permissions import audit, policy, selectors
 from protocols.models import AgreedAction, Audience, ProtocolItem
 
 pytestmark = pytest.mark.django_db
@@ -23,26 +23,24 @@ SELECTORS = {
     "responsible actions": lambda w: policy.responsible_actions_for_user(w.counsellor),
     "consents": lambda w: consents_for_user(w.convenor),
     "audit log": lambda w: selectors.audit_log_for_user(w.dpo),
-    "guardian items": lambda w: grants.objects_with_perm(w.counsellor, "view_protocolitem", ProtocolItem),
 }
 
 
 def grow(world, n: int) -> None:
     today = timezone.localdate()
-    with grants.batch():
-        for i in range(n):
-            item = ProtocolItem.objects.create(
-                protocol=world.protocol, position=100 + i, title=f"P{i}", audience=Audience.RESTRICTED,
-                holding_organisation=world.youth_welfare, entrusted_by=world.mother,
-                category=world.item_restricted.category, created_by=world.convenor)
-            item.restricted_to.set([world.counselling])
-            AgreedAction.objects.create(case=world.case, item=item, title=f"A{i}", responsible_organisation=world.counselling,
-                                        due_on=today + dt.timedelta(days=i))
-            consent = Consent.objects.create(case=world.case, given_by=world.mother, from_organisation=world.youth_welfare,
-                                             valid_from=today, valid_until=today + dt.timedelta(days=30), recorded_by=world.convenor)
-            consent.to_organisations.set([world.counselling])
-            ConsentScope.objects.create(consent=consent, category="finances_housing")
-            audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
+    for i in range(n):
+        item = ProtocolItem.objects.create(
+            protocol=world.protocol, position=100 + i, title=f"P{i}", audience=Audience.RESTRICTED,
+            holding_organisation=world.youth_welfare, entrusted_by=world.mother,
+            category=world.item_restricted.category, created_by=world.convenor)
+        item.restricted_to.set([world.counselling])
+        AgreedAction.objects.create(case=world.case, item=item, title=f"A{i}", responsible_organisation=world.counselling,
+                                    due_on=today + dt.timedelta(days=i))
+        consent = Consent.objects.create(case=world.case, given_by=world.mother, from_organisation=world.youth_welfare,
+                                         valid_from=today, valid_until=today + dt.timedelta(days=30), recorded_by=world.convenor)
+        consent.to_organisations.set([world.counselling])
+        ConsentScope.objects.create(consent=consent, category="finances_housing")
+        audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
 
 
 def queries(world, name: str) -> tuple[int, int]:

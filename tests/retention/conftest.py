@@ -37,67 +37,64 @@ class OldCase:
 def make_closed_case(world, *, reference: str, closed_on: dt.date, tag: str) -> OldCase:
     """A case closed on ``closed_on`` with one held conference, a final protocol and actions,
     every text field filled with a string containing ``tag``."""
-    from permissions import grants
-
     s = lambda what: f"{what}-{tag}"  # noqa: E731
     opened = closed_on - dt.timedelta(days=400)
     held = closed_on - dt.timedelta(days=200)
-    with grants.batch():
-        parent = make_user(f"old-parent-{tag.lower()}", first_name=s("Vorname"), last_name=s("Nachname"))
-        case = Case.objects.create(network=world.network, reference=reference, lead_organisation=world.youth_welfare,
-                                   lead_caseworker=world.convenor, status=Case.Status.CLOSED, opened_on=opened,
-                                   closed_on=closed_on, expected_child_at_opening=True)
-        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor,
-                                      case_role=CaseTeamMember.CaseRole.LEAD, added_at=at(opened))
-        CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor,
-                                      case_role=CaseTeamMember.CaseRole.COUNSELLING, added_at=at(opened))
-        mother = FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.MOTHER, display_name=s("Mutter"),
-                                             user=parent, email=f"mutter-{tag.lower()}@example.org", birth_year=1990,
-                                             interpreter_language=s("Sprache"), access_needs=s("Rollstuhl"))
-        FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.EXPECTED_CHILD, display_name=s("Kind"),
-                                    due_date=opened + dt.timedelta(days=100))
-        conference = Conference.objects.create(
-            case=case, convenor=world.convenor, status=Conference.Status.PROTOCOL_FINAL, starts_at=at(held),
-            ends_at=at(held, 12), location=s("Ort"), video_link=f"https://video.example.org/{tag.lower()}",
-            interpreter_language=s("Dolmetsch"), access_needs=s("Zugang"), reschedule_count=1,
-        )
-        Invitation.objects.create(conference=conference, user=world.convenor, organisation=world.youth_welfare, attended=True)
-        counsellor_invitation = Invitation.objects.create(conference=conference, user=world.counsellor, organisation=world.counselling,
-                                                          attended=True, rsvp_comment=s("Antwort"))
-        parent_invitation = Invitation.objects.create(conference=conference, family_member=mother, attended=True,
-                                                      rsvp_comment=s("Elternantwort"))
-        WrittenReport.objects.create(conference=conference, organisation=world.counselling, due_on=held, text=s("Bericht"))
-        protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor, status=Protocol.Status.FINAL,
-                                           parent_summary=s("Elternzusammenfassung"), finalised_at=at(held, 14))
-        item = ProtocolItem.objects.create(protocol=protocol, position=1, title=s("Titel"), text=s("Methadon"),
-                                           audience=Audience.RESTRICTED, holding_organisation=world.counselling,
-                                           entrusted_by=mother, category=InformationCategory.ADDICTION_TREATMENT,
-                                           created_by=world.convenor)
-        item.restricted_to.set([world.youth_welfare])
-        Amendment.objects.create(item=item, author=world.convenor, text=s("Nachtrag"), reason=s("Grund"), created_at=at(held, 15))
-        CorrectionProposal.objects.create(item=item, author=world.counsellor, proposed_text=s("Korrektur"),
-                                          decision_reason=s("Entscheidung"), created_at=at(held, 15))
-        done = AgreedAction.objects.create(case=case, item=item, title=s("Aufgabe"), description=s("Beschreibung"),
-                                           responsible_organisation=world.counselling, due_on=held + dt.timedelta(days=30),
-                                           status=AgreedAction.Status.DONE, completed_on=held + dt.timedelta(days=20),
-                                           created_at=at(held, 13))
-        dropped = AgreedAction.objects.create(case=case, item=item, title=s("Elternaufgabe"), responsible_family_member=mother,
-                                              due_on=held + dt.timedelta(days=10), status=AgreedAction.Status.DROPPED,
-                                              created_at=at(held, 13))
-        AgreedAction.objects.create(case=case, item=item, title=s("Offen"), responsible_organisation=world.youth_welfare,
-                                    due_on=held + dt.timedelta(days=5), created_at=at(held, 13))
-        ActionNote.objects.create(action=done, author=world.counsellor, status=AgreedAction.Status.DONE, note=s("Notiz"),
-                                  created_at=at(held + dt.timedelta(days=20)))
-        consent = Consent.objects.create(case=case, given_by=mother, from_organisation=world.counselling, valid_from=opened,
-                                         valid_until=closed_on, form_reference=s("Formular"), recorded_by=world.convenor,
-                                         recorded_at=at(opened))
-        consent.to_organisations.set([world.youth_welfare])
-        ConsentScope.objects.create(consent=consent, category=InformationCategory.ADDICTION_TREATMENT)
-        basis = DisclosureBasis.objects.create(case=case, basis=LegalBasis.DE_KKG_4, from_organisation=world.counselling,
-                                               invoked_by=world.counsellor, justification=s("Begruendung"), invoked_on=held,
-                                               valid_until=held + dt.timedelta(days=30), parents_informed=False,
-                                               not_informed_reason=s("Nichtinformiert"))
-        basis.to_organisations.set([world.youth_welfare])
+    parent = make_user(f"old-parent-{tag.lower()}", first_name=s("Vorname"), last_name=s("Nachname"))
+    case = Case.objects.create(network=world.network, reference=reference, lead_organisation=world.youth_welfare,
+                               lead_caseworker=world.convenor, status=Case.Status.CLOSED, opened_on=opened,
+                               closed_on=closed_on, expected_child_at_opening=True)
+    CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor,
+                                  case_role=CaseTeamMember.CaseRole.LEAD, added_at=at(opened))
+    CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor,
+                                  case_role=CaseTeamMember.CaseRole.COUNSELLING, added_at=at(opened))
+    mother = FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.MOTHER, display_name=s("Mutter"),
+                                         user=parent, email=f"mutter-{tag.lower()}@example.org", birth_year=1990,
+                                         interpreter_language=s("Sprache"), access_needs=s("Rollstuhl"))
+    FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.EXPECTED_CHILD, display_name=s("Kind"),
+                                due_date=opened + dt.timedelta(days=100))
+    conference = Conference.objects.create(
+        case=case, convenor=world.convenor, status=Conference.Status.PROTOCOL_FINAL, starts_at=at(held),
+        ends_at=at(held, 12), location=s("Ort"), video_link=f"https://video.example.org/{tag.lower()}",
+        interpreter_language=s("Dolmetsch"), access_needs=s("Zugang"), reschedule_count=1,
+    )
+    Invitation.objects.create(conference=conference, user=world.convenor, organisation=world.youth_welfare, attended=True)
+    counsellor_invitation = Invitation.objects.create(conference=conference, user=world.counsellor, organisation=world.counselling,
+                                                      attended=True, rsvp_comment=s("Antwort"))
+    parent_invitation = Invitation.objects.create(conference=conference, family_member=mother, attended=True,
+                                                  rsvp_comment=s("Elternantwort"))
+    WrittenReport.objects.create(conference=conference, organisation=world.counselling, due_on=held, text=s("Bericht"))
+    protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor, status=Protocol.Status.FINAL,
+                                       parent_summary=s("Elternzusammenfassung"), finalised_at=at(held, 14))
+    item = ProtocolItem.objects.create(protocol=protocol, position=1, title=s("Titel"), text=s("Methadon"),
+                                       audience=Audience.RESTRICTED, holding_organisation=world.counselling,
+                                       entrusted_by=mother, category=InformationCategory.ADDICTION_TREATMENT,
+                                       created_by=world.convenor)
+    item.restricted_to.set([world.youth_welfare])
+    Amendment.objects.create(item=item, author=world.convenor, text=s("Nachtrag"), reason=s("Grund"), created_at=at(held, 15))
+    CorrectionProposal.objects.create(item=item, author=world.counsellor, proposed_text=s("Korrektur"),
+                                      decision_reason=s("Entscheidung"), created_at=at(held, 15))
+    done = AgreedAction.objects.create(case=case, item=item, title=s("Aufgabe"), description=s("Beschreibung"),
+                                       responsible_organisation=world.counselling, due_on=held + dt.timedelta(days=30),
+                                       status=AgreedAction.Status.DONE, completed_on=held + dt.timedelta(days=20),
+                                       created_at=at(held, 13))
+    dropped = AgreedAction.objects.create(case=case, item=item, title=s("Elternaufgabe"), responsible_family_member=mother,
+                                          due_on=held + dt.timedelta(days=10), status=AgreedAction.Status.DROPPED,
+                                          created_at=at(held, 13))
+    AgreedAction.objects.create(case=case, item=item, title=s("Offen"), responsible_organisation=world.youth_welfare,
+                                due_on=held + dt.timedelta(days=5), created_at=at(held, 13))
+    ActionNote.objects.create(action=done, author=world.counsellor, status=AgreedAction.Status.DONE, note=s("Notiz"),
+                              created_at=at(held + dt.timedelta(days=20)))
+    consent = Consent.objects.create(case=case, given_by=mother, from_organisation=world.counselling, valid_from=opened,
+                                     valid_until=closed_on, form_reference=s("Formular"), recorded_by=world.convenor,
+                                     recorded_at=at(opened))
+    consent.to_organisations.set([world.youth_welfare])
+    ConsentScope.objects.create(consent=consent, category=InformationCategory.ADDICTION_TREATMENT)
+    basis = DisclosureBasis.objects.create(case=case, basis=LegalBasis.DE_KKG_4, from_organisation=world.counselling,
+                                           invoked_by=world.counsellor, justification=s("Begruendung"), invoked_on=held,
+                                           valid_until=held + dt.timedelta(days=30), parents_informed=False,
+                                           not_informed_reason=s("Nichtinformiert"))
+    basis.to_organisations.set([world.youth_welfare])
     FeedToken.objects.create(user=world.convenor, kind=FeedToken.Kind.CASE, case=case, token_hash=f"case-{tag}".ljust(64, "0"))
     PollLink.objects.create(invitation=parent_invitation, token_hash=f"poll-{tag}".ljust(64, "0"), expires_at=timezone.now() + dt.timedelta(days=5))
     # Dates the figures read that the ORM would otherwise set to "now".

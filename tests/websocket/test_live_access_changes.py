@@ -165,7 +165,7 @@ async def test_a_disabled_account_loses_its_open_protocol(world):
 
 async def test_a_consent_running_out_leaves_the_open_screen_with_the_daily_expiry_run(world):
     from participants.models import Consent
-    from permissions import grants
+    from protocols import access_windows
 
     counsellor = await open_socket(world.counsellor, world.protocol.pk)
     await receive_until(counsellor, "hello")
@@ -173,7 +173,7 @@ async def test_a_consent_running_out_leaves_the_open_screen_with_the_daily_expir
     # Time passes: the consent's last day was yesterday (a queryset update, as no writer is involved).
     await database_sync_to_async(lambda: Consent.objects.filter(pk=world.consent.pk).update(valid_until=today - dt.timedelta(days=1)))()
 
-    await database_sync_to_async(grants.expire_grants)(today=today, since=today - dt.timedelta(days=2))
+    await database_sync_to_async(access_windows.expire_windows)(today=today, since=today - dt.timedelta(days=2))
 
     assert await receive_until(counsellor, "item_removed") == {"type": "item_removed", "item": world.item_restricted.pk}
     await counsellor.disconnect()

@@ -7,7 +7,6 @@ such as HS-2026-014 and invented first names or initials only.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib
 import zoneinfo
@@ -464,22 +463,13 @@ def parent_summary_text(network: Network) -> str:
     return "Wir haben besprochen, wie es Ihnen und dem Kind geht, und vereinbart, wer bis zum nächsten Treffen was tut."
 
 
-def _grants_batch():
-    """Let the access policy recompute each case's grants once at the end, not after every row."""
-    try:
-        from permissions import grants
-    except ImportError:
-        return contextlib.nullcontext()
-    return getattr(grants, "batch", contextlib.nullcontext)()
-
-
 class Command(BaseCommand):
     help = "Create the demo networks (Kreis Heinsberg, Region Syddanmark). Safe to run again: creates only what is missing."
 
     @no_translations
     def handle(self, *args, **options) -> None:
         seeder = Seeder(timezone.localdate())
-        with transaction.atomic(), _grants_batch():
+        with transaction.atomic():
             seeder.seed_structure()
             for spec in CASES:
                 seeder.seed_case(spec)

@@ -1,4 +1,5 @@
-"""Daily: recompute the grants of cases whose consents or legal bases crossed a validity boundary.
+"""Daily: tell open protocol screens of the cases whose consents, legal bases or explicit grants
+began or ended since the last run.
 
 Cron (shortly after midnight, in the project's TIME_ZONE):
     15 0 * * *  cd /srv/fallkonferenz && .venv/bin/python manage.py expire_grants
@@ -9,13 +10,14 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from permissions import audit, tasks
+from permissions import audit
+from protocols import access_windows
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute the object permissions of exactly the cases whose consents or legal bases opened or "
-        "expired since the last run (run daily). Idempotent."
+        "Push an access change to the open protocol screens of exactly the cases whose consents, legal bases "
+        "or explicit grants opened or expired since the last run (run daily). Idempotent."
     )
 
     def add_arguments(self, parser):
@@ -29,11 +31,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--since must be a date like 2026-01-31: {exc}") from exc
         if enqueue:
-            result = tasks.refresh_date_bound_grants.enqueue(since=since)
+            result = access_windows.announce_passed_windows.enqueue(since=since)
             self.stdout.write(f"queued task {result.id}")
             return
-        result = tasks.refresh_date_bound_grants.call(since=since, channel=audit.Channel.COMMAND)
-        self.stdout.write(
-            f"windows {result['since']} .. {result['today']}: {len(result['cases'])} case(s) recomputed, "
-            f"{result['removed']} grant(s) removed, {result['added']} added"
-        )
+        result = access_windows.announce_passed_windows.call(since=since, channel=audit.Channel.COMMAND)
+        self.stdout.write(f"windows {result['since']} .. {result['today']}: {len(result['cases'])} case(s) told")
