@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from permissions import policy
 
 
 class AuditFilterForm(forms.Form):
@@ -16,3 +20,95 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_until") and data["date_until"] < data["date_from"]:
             raise ValidationError({"date_until": _("The end date must not be before the start date.")})
         return data
+
+
+def _conference_label(conference) -> str:
+    when = conference.starts_at and formats.date_format(timezone.localtime(conference.starts_at), "SHORT_DATE_FORMAT")
+    return f"{conference.case.reference} – {when}" if when else f"{conference.case.reference} – {_('date not fixed')}"
+
+
+class ConferenceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _conference_label(obj)
+
+
+class ProtocolChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _conference_label(obj.conference)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class SubstituteForm(forms.Form):
+    """Appoint a substitute for one's own cases during an absence."""
+
+    substitute = PersonChoiceField(label=_("Substitute (a colleague of your organisation)"), queryset=None)
+    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note (e.g. holiday, parental leave)"), required=False, max_length=200)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+
+        self.fields["substitute"].queryset = (
+            User.objects.filter(is_active=True, memberships__is_active=True,
+                                memberships__organisation_id__in=policy.organisation_ids(user))
+            .exclude(pk=user.pk).distinct().order_by("last_name", "first_name", "username")
+        )
+
+
+class _UsernameMixin:
+    def _user_by_name(self, field: str):
+        User = get_user_model()
+
+        name = (self.cleaned_data.get(field) or "").strip()
+        user = User.objects.filter(is_active=True).filter(username__iexact=name).first() if name else None
+        if user is None:
+            raise ValidationError(_("No active account has this user name."))
+        return user
+
+
+class GuestForm(_UsernameMixin, forms.Form):
+    """Invite a guest (an interpreter, a school social worker) to one conference."""
+
+    conference = ConferenceChoiceField(label=_("Conference"), queryset=None)
+    guest = forms.CharField(label=_("Guest's user name"), max_length=150)
+    valid_until = forms.DateField(label=_("Access until (at most four weeks after the conference)"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Role (e.g. interpreter)"), required=False, max_length=200)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conference"].queryset = (
+            policy.conferences_for_user(user).filter(case_id__in=policy.convened_case_ids(user))
+            .exclude(status="cancelled").select_related("case").order_by("-starts_at", "-pk")
+        )
+
+    def clean_guest(self):
+        return self._user_by_name("guest")
+
+
+class MinuteTakerForm(_UsernameMixin, forms.Form):
+    """Delegate the minutes of one protocol to a professional on the case team."""
+
+    protocol = ProtocolChoiceField(label=_("Protocol"), queryset=None)
+    delegate = forms.CharField(label=_("Minute-taker's user name"), max_length=150)
+    valid_until = forms.DateField(label=_("Until (at most four weeks after the conference)"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from permissions.models import MinuteTakerGrant
+
+        protocols = MinuteTakerGrant._meta.get_field("content_object").related_model.objects
+        self.fields["protocol"].queryset = (
+            protocols.filter(conference__case_id__in=policy.convened_case_ids(user)).exclude(status="final")
+            .select_related("conference__case").order_by("-conference__starts_at", "-pk")
+        )
+
+    def clean_delegate(self):
+        return self._user_by_name("delegate")

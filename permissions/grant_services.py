@@ -165,13 +165,3 @@ def grant_withdraw(actor, *, grant: ExplicitGrant, channel: str = audit.Channel.
                  channel=channel, detail={"kind": KINDS[model], "user": grant.user_id, "object": grant.content_object_id})
     model.objects.filter(pk=grant.pk).delete()
     access_changed_on_commit(case_ids)
-
-
-def grants_given_or_held(user) -> dict[str, models.QuerySet]:
-    """The grants a user gave, holds, or that concern her (for her own overview page)."""
-    mine = Q(user=user) | Q(granted_by=user)
-    return {
-        "substitute": SubstituteGrant.objects.filter(mine | Q(content_object=user)).select_related("user", "content_object", "granted_by"),
-        "guest": ConferenceGuestGrant.objects.filter(mine).select_related("user", "content_object__case", "granted_by"),
-        "minute_taker": MinuteTakerGrant.objects.filter(mine).select_related("user", "content_object__conference__case", "granted_by"),
-    }

@@ -131,6 +131,21 @@ def can_convene(user: "User", case: "Case") -> bool:
     ).exists()
 
 
+def convened_case_ids(user: "User") -> QuerySet:
+    """Ids of the open cases the user convenes (``can_convene`` as a subquery)."""
+    from conferences.models import Case
+    from participants.models import Membership, ProfessionalRole
+
+    if not _is_real_user(user):
+        return Case.objects.none().values("pk")
+    caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
+    return (
+        Case.objects.filter(pk__in=professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
+        .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
+        .values("pk")
+    )
+
+
 def conferences_for_user(user: "User") -> QuerySet:
     """Conferences of cases the professional is on; for a parent, those she is invited to; for a
     guest, the one conference she is invited to."""
@@ -183,9 +198,9 @@ def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     ))
 
 
-def protocol_items_for_user(user: "User", *, on: dt.date | None = None, as_guest: bool = True) -> QuerySet:
+def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
     """Protocol items the user may read, across all cases, in one query. A conference guest
-    reads the items for everyone of her conference (``as_guest=False`` leaves those out)."""
+    reads the items for everyone of her conference, as a parent does."""
     from protocols.models import Audience, ProtocolItem
 
     if not _is_real_user(user):
@@ -201,9 +216,8 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, as_guest
         | (Q(audience=Audience.RESTRICTED) & restricted_to_viewer & (_consent_covers(orgs, on) | _basis_covers(orgs, on)))
     )
     parent = Q(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
-    if as_guest:
-        parent |= Q(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
-    return ProtocolItem.objects.filter(professional | parent)
+    guest = Q(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
+    return ProtocolItem.objects.filter(professional | parent | guest)
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -274,7 +288,7 @@ def actions_for_user(user: "User") -> QuerySet:
     # Correlated on the action's item: "item_id IN (every item she may read)" made PostgreSQL
     # build the whole visible-item set of all her cases for each query, so one case's action
     # list grew with her caseload (25 ms at 300 cases); probing per action stays flat.
-    visible_item = Exists(protocol_items_for_user(user, as_guest=False).filter(pk=OuterRef("item_id")))
+    visible_item = Exists(protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
     mine = Q(case_id__in=professional_case_ids(user)) & (
         Q(responsible_user=user) | Q(responsible_user_id__in=substituted_user_ids(user)) | Q(responsible_organisation_id__in=orgs)
     )

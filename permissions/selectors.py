@@ -40,3 +40,49 @@ def export_rows(events: QuerySet) -> list[dict]:
         }
         for e in events
     ]
+
+
+# --- explicit grants ---------------------------------------------------------------------------
+
+def _grant_models():
+    from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
+
+    return SubstituteGrant, ConferenceGuestGrant, MinuteTakerGrant
+
+
+def grant_model(kind: str):
+    """The grant table for a URL's ``kind``, or None."""
+    substitute, guest, minute_taker = _grant_models()
+    return {"substitute": substitute, "guest": guest, "minute_taker": minute_taker}.get(kind)
+
+
+def grants_for_dpo(user) -> dict[str, QuerySet]:
+    """Every explicit grant in the DPO's networks, newest first: substitutes of the networks'
+    people, guests of and minute-takers on the networks' conferences. Three queries in all."""
+    substitute, guest, minute_taker = _grant_models()
+    networks = policy.dpo_network_ids(user)
+    order = ("-valid_until", "-pk")
+    return {
+        "substitute": substitute.objects.filter(
+            content_object__memberships__organisation__network_id__in=networks).distinct()
+        .select_related("user", "content_object", "granted_by").order_by(*order),
+        "guest": guest.objects.filter(content_object__case__network_id__in=networks)
+        .select_related("user", "content_object__case", "granted_by").order_by(*order),
+        "minute_taker": minute_taker.objects.filter(content_object__conference__case__network_id__in=networks)
+        .select_related("user", "content_object__conference__case", "granted_by").order_by(*order),
+    }
+
+
+def grants_concerning(user) -> dict[str, QuerySet]:
+    """The grants a user gave, holds, or (for a substitute) that stand in for her."""
+    from django.db.models import Q
+
+    substitute, guest, minute_taker = _grant_models()
+    mine = Q(user=user) | Q(granted_by=user)
+    return {
+        "substitute": substitute.objects.filter(mine | Q(content_object=user))
+        .select_related("user", "content_object", "granted_by").order_by("-valid_until", "-pk"),
+        "guest": guest.objects.filter(mine).select_related("user", "content_object__case", "granted_by").order_by("-valid_until", "-pk"),
+        "minute_taker": minute_taker.objects.filter(mine)
+        .select_related("user", "content_object__conference__case", "granted_by").order_by("-valid_until", "-pk"),
+    }

@@ -1,16 +1,21 @@
-"""The data-protection officer's audit log and a parent's "who read my family's data" export."""
+"""The data-protection officer's audit log and grant overview, a parent's "who read my family's data"
+export, and the page on which people appoint substitutes, invite guests and delegate minutes."""
 from __future__ import annotations
 
 import csv
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from permissions import audit, policy, selectors
+from permissions import audit, forms, grant_services, policy, selectors
 from permissions.forms import AuditFilterForm
 
 
@@ -59,3 +64,87 @@ def my_data(request: HttpRequest) -> HttpResponse:
         return response
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "permissions/my_data.html", {"page": page})
+
+
+# --- explicit grants: substitutes, conference guests, delegated minute-takers ----------------
+
+def _grant_forms(user, *, bound: dict | None = None) -> dict:
+    bound = bound or {}
+    return {
+        "substitute_form": bound.get("substitute") or forms.SubstituteForm(user=user, auto_id="substitute_%s"),
+        "guest_form": bound.get("guest") or forms.GuestForm(user=user, auto_id="guest_%s"),
+        "minute_taker_form": bound.get("minute_taker") or forms.MinuteTakerForm(user=user, auto_id="minutes_%s"),
+    }
+
+
+def _grants_page(request: HttpRequest, *, bound: dict | None = None, status: int = 200) -> HttpResponse:
+    context = {"grants": selectors.grants_concerning(request.user), "today": timezone.localdate(),
+               **_grant_forms(request.user, bound=bound)}
+    context["convenes"] = context["guest_form"].fields["conference"].queryset.exists()
+    return render(request, "permissions/grants.html", context, status=status)
+
+
+def _apply_form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def grants(request: HttpRequest) -> HttpResponse:
+    """What the user granted, holds, or what stands in for her; and the forms to grant."""
+    return _grants_page(request)
+
+
+@login_required
+@require_POST
+def grant_create(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    form_class = {"substitute": forms.SubstituteForm, "guest": forms.GuestForm, "minute_taker": forms.MinuteTakerForm}.get(kind)
+    if form_class is None:
+        raise Http404
+    prefix = {"substitute": "substitute", "guest": "guest", "minute_taker": "minutes"}[kind]
+    form = form_class(request.POST, user=user, auto_id=f"{prefix}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if kind == "substitute":
+                grant_services.substitute_appoint(user, colleague=user, substitute=data["substitute"], valid_from=data["valid_from"],
+                                                  valid_until=data["valid_until"], note=data["note"])
+                messages.success(request, _("Your substitute is appointed."))
+            elif kind == "guest":
+                grant_services.guest_invite(user, conference=data["conference"], guest=data["guest"],
+                                            valid_until=data["valid_until"], note=data["note"])
+                messages.success(request, _("The guest is invited to the conference."))
+            else:
+                grant_services.minute_taker_delegate(user, protocol=data["protocol"], delegate=data["delegate"],
+                                                     valid_until=data["valid_until"])
+                messages.success(request, _("The minutes are delegated."))
+            return redirect("permissions:grants")
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+    return _grants_page(request, bound={kind: form}, status=400)
+
+
+@login_required
+@require_POST
+def grant_withdraw(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = selectors.grant_model(kind)
+    grant = model.objects.filter(pk=pk).first() if model else None
+    if grant is None or not grant_services.can_withdraw(request.user, grant):
+        raise Http404
+    grant_services.grant_withdraw(request.user, grant=grant)
+    messages.success(request, _("The grant is withdrawn."))
+    return redirect("permissions:dpo_grants" if request.POST.get("next") == "dpo" else "permissions:grants")
+
+
+@login_required
+def dpo_grants(request: HttpRequest) -> HttpResponse:
+    """The data-protection officer's view of every explicit grant in her networks."""
+    if not policy.dpo_network_ids(request.user).exists():
+        raise Http404
+    audit.record(request.user, action="grants.view", object_type="permissions.grants", channel=audit.Channel.PAGE, legal_basis="dpo")
+    return render(request, "permissions/dpo_grants.html", {"grants": selectors.grants_for_dpo(request.user),
+                                                            "today": timezone.localdate()})

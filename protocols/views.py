@@ -42,7 +42,8 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     convenor = services.is_convenor(user, protocol)
     writer = services.can_write_items(user, protocol)
     case = protocol.conference.case
-    is_parent = policy.is_parent_of_case(user, case) and not policy.is_professional_on_case(user, case)
+    # Parents and conference guests read the page for non-professionals (items for everyone).
+    is_parent = not policy.is_professional_on_case(user, case)
     context = {
         "protocol": protocol, "conference": protocol.conference, "case": case, "case_url": case_url(case),
         "items": items, "is_convenor": convenor, "can_write": writer and protocol.status == Protocol.Status.DRAFT,

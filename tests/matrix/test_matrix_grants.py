@@ -1,0 +1,133 @@
+"""Matrix cells for explicit grants: people who see something only because someone granted it
+(a substitute, a conference guest), with the grant in force, ended or misapplied; and the grant
+pages for every role.
+
+Y = may see, . = may not (columns as in test_matrix_policy). Page cells: 200 allowed, 404
+invisible, 302 to login for anonymous.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from participants.models import ProfessionalRole
+from permissions import audit, grant_services, policy
+from permissions.models import ConferenceGuestGrant, SubstituteGrant
+from tests.matrix.roles import ROLES, client_for, user_for
+from tests.matrix.test_matrix_policy import KINDS, visible_by_policy
+from tests.world import make_professional, make_user
+
+pytestmark = pytest.mark.django_db
+
+URL_NAMES = {"permissions:grants", "permissions:grant_create", "permissions:grant_withdraw", "permissions:dpo_grants"}
+
+#                          case fm conf inv prot i_ev i_pro i_res a_co a_pa cons audit faud summ
+GRANT_TABLE = """
+substitute                  Y   Y   Y    Y   Y    Y    Y     Y     Y    Y    Y    .     .    .
+substitute_ended            .   .   .    .   .    .    .     .     .    .    .    .     .    .
+substitute_not_yet          .   .   .    .   .    .    .     .     .    .    .    .     .    .
+substitute_other_org        .   .   .    .   .    .    .     .     .    .    .    .     .    .
+guest                       .   .   Y    Y   Y    Y    .     .     .    Y    .    .     .    .
+guest_ended                 .   .   .    .   .    .    .     .     .    .    .    .     .    .
+guest_of_other_conference   .   .   .    .   .    .    .     .     .    .    .    .     .    .
+"""
+GRANT_ROLES = [line.split()[0] for line in GRANT_TABLE.strip().splitlines()]
+EXPECTED = {
+    (role, kind): cell == "Y"
+    for role, *cells in (line.split() for line in GRANT_TABLE.strip().splitlines())
+    for kind, cell in zip(KINDS, cells, strict=True)
+}
+
+
+def _grant(model, *, user, obj, granted_by, start: dt.date, end: dt.date):
+    return model.objects.create(user=user, content_object=obj, valid_from=start, valid_until=end, granted_by=granted_by,
+                                granted_at=timezone.now(), permission=grant_services._permission(model))
+
+
+def grant_holder(world, role: str):
+    """A fresh account holding the grant that ``role`` names (rows written directly, so that ended
+    and misapplied grants, which the services refuse to create, can be tested too)."""
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    if role.startswith("substitute"):
+        org = world.midwifery if role == "substitute_other_org" else world.counselling
+        user = make_professional(f"m-{role}", org, ProfessionalRole.COUNSELLOR)
+        start, end = {"substitute_ended": (today - 9 * day, today - day),
+                      "substitute_not_yet": (today + day, today + 9 * day)}.get(role, (today, today + 9 * day))
+        _grant(SubstituteGrant, user=user, obj=world.counsellor, granted_by=world.counsellor, start=start, end=end)
+        return user
+    user = make_user(f"m-{role}")
+    if role == "guest_of_other_conference":
+        from conferences.models import Conference
+
+        other = Conference.objects.create(case=world.other_case, convenor=world.lead_colleague, status=Conference.Status.DRAFT)
+        _grant(ConferenceGuestGrant, user=user, obj=other, granted_by=world.lead_colleague, start=today, end=today + day)
+        return user
+    start, end = (today - 9 * day, today - day) if role == "guest_ended" else (today, today + 9 * day)
+    _grant(ConferenceGuestGrant, user=user, obj=world.conference, granted_by=world.convenor, start=start, end=end)
+    return user
+
+
+@pytest.mark.parametrize("role", GRANT_ROLES)
+def test_grant_holder_cells(world, role):
+    world.matrix_audit_event = audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
+    user = grant_holder(world, role)
+    wrong = [f"{kind}: expected {'allowed' if EXPECTED[(role, kind)] else 'denied'}"
+             for kind in KINDS if visible_by_policy(world, user, kind) != EXPECTED[(role, kind)]]
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("role", GRANT_ROLES)
+def test_grant_holder_pages(world, client, role):
+    user = grant_holder(world, role)
+    client.force_login(user)
+    sees_case, sees_conference = EXPECTED[(role, "case")], EXPECTED[(role, "conference")]
+    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == (200 if sees_case else 404)
+    assert client.get(reverse("conferences:conference_detail", args=[world.conference.pk])).status_code == (200 if sees_conference else 404)
+    protocol = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk]))
+    assert protocol.status_code == (200 if sees_conference else 404)
+    items = client.get("/api/protocol-items/").json()["results"]
+    expected = [getattr(world, k).pk for k in ("item_everyone", "item_professionals", "item_restricted") if EXPECTED[(role, k)]]
+    assert sorted(row["id"] for row in items) == sorted(expected)
+
+
+def expect(role: str, allowed: set[str], *, ok: int = 200) -> int:
+    if role == "anonymous":
+        return 302
+    return ok if role in allowed else 404
+
+
+LOGGED_IN = set(ROLES) - {"anonymous"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_grant_pages(world, client, role):
+    c = client_for(client, world, role)
+    assert c.get(reverse("permissions:grants")).status_code == expect(role, LOGGED_IN)
+    assert c.get(reverse("permissions:dpo_grants")).status_code == expect(role, {"dpo"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_inviting_a_guest(world, client, role):
+    guest = make_user("m-invitee")
+    c = client_for(client, world, role)
+    response = c.post(reverse("permissions:grant_create", args=["guest"]), {"conference": world.conference.pk, "guest": guest.username})
+    # Only the convenor's form offers the conference; for anyone else the choice is invalid (400).
+    assert response.status_code == (302 if role in {"convenor", "lead_colleague", "anonymous"} else 400)
+    invited = policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
+    assert invited == (role in {"convenor", "lead_colleague"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_withdrawing_a_guest(world, client, role):
+    guest = make_user("m-withdrawn")
+    grant = grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    c = client_for(client, world, role)
+    response = c.post(reverse("permissions:grant_withdraw", args=["guest", grant.pk]))
+    may = {"convenor", "lead_colleague"}  # the one who gave it, and whoever convenes the case
+    assert response.status_code == (302 if role in may | {"anonymous"} else 404)
+    assert ConferenceGuestGrant.objects.filter(pk=grant.pk).exists() == (role not in may)
+    assert user_for(world, role) is None or policy.conferences_for_user(guest).exists() == (role not in may)
