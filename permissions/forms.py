@@ -24,7 +24,8 @@ class AuditFilterForm(forms.Form):
 
 def _conference_label(conference) -> str:
     when = conference.starts_at and formats.date_format(timezone.localtime(conference.starts_at), "SHORT_DATE_FORMAT")
-    return f"{conference.case.reference} – {when}" if when else f"{conference.case.reference} – {_('date not fixed')}"
+    not_fixed = _("date not fixed yet")
+    return f"{conference.case.reference} – {when or not_fixed}"
 
 
 class ConferenceChoiceField(forms.ModelChoiceField):
