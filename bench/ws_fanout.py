@@ -54,6 +54,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from protocols import selectors, services  # noqa: E402
 from protocols.models import ProtocolItem  # noqa: E402
+from tests.websocket.sessions import live_scope  # noqa: E402
 from tests.world import build_world  # noqa: E402
 
 
@@ -121,7 +122,7 @@ async def in_memory(world, readers, item_id: int) -> dict:
     sockets = []
     for n in range(SOCKETS):
         communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
-        communicator.scope["user"] = readers[n % len(readers)]
+        await live_scope(communicator, readers[n % len(readers)])
         connected, _ = await communicator.connect(timeout=10)
         assert connected
         sockets.append(communicator)

@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from permissions import audit, policy
+from permissions.live_sessions import LiveSessionMixin
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,16 @@ def _may_watch(user, conference_id: int) -> bool:
     return True
 
 
-class PollConsumer(AsyncJsonWebsocketConsumer):
+class PollConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.group = None
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        refusal = await self.start_live_session()
+        if refusal is not None:
+            await self.close(code=refusal)
             return
         conference_id = int(self.scope["url_route"]["kwargs"]["conference_id"])
         if not await _may_watch(user, conference_id):
@@ -73,6 +78,7 @@ class PollConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code) -> None:
+        await self.stop_live_session()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

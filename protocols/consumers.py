@@ -1,6 +1,9 @@
 """The live protocol channel: ``ws/protocols/<protocol_id>/``.
 
-Authenticates in ``connect`` (4401 anonymous; 4404 missing or invisible protocol), joins the
+Authenticates in ``connect`` (4401 anonymous or no live session; 4403 second factor not set up
+where required; 4404 missing or invisible protocol), lives only as long as its session
+(``permissions.live_sessions``: re-checked on every message, closed at logout, expiry,
+deactivation and second-factor reset), joins the
 protocol's group, keeps a presence list, validates every incoming message against a small
 schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
 every outgoing item through ``permissions.policy`` for THIS socket's user.
@@ -28,6 +31,7 @@ from django.http import Http404
 
 from permissions import policy
 from permissions.audit import Channel
+from permissions.live_sessions import LiveSessionMixin
 from protocols import selectors, services
 from protocols.models import Audience, ProtocolItem
 
@@ -35,6 +39,7 @@ CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+WRITES = ("item_create", "item_update")
 MAX_TEXT = 20000
 MAX_TITLE = 200
 
@@ -98,7 +103,7 @@ def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-class ProtocolConsumer(AsyncJsonWebsocketConsumer):
+class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         self.user = self.scope.get("user")
@@ -110,6 +115,10 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         self.case_id = None
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        refusal = await self.start_live_session()
+        if refusal is not None:
+            await self.close(code=refusal)
             return
         try:
             self.protocol_id = int(self.scope["url_route"]["kwargs"]["protocol_id"])
@@ -126,6 +135,7 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
         })
 
     async def disconnect(self, code) -> None:
+        await self.stop_live_session()
         if getattr(self, "group", None):
             await self.channel_layer.group_send(self.group, {"type": "presence.leave", "channel": self.channel_name})
             await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -139,6 +149,10 @@ class ProtocolConsumer(AsyncJsonWebsocketConsumer):
             message = json.loads(text_data or "")
         except (TypeError, ValueError):
             await self.close(code=CLOSE_BAD_MESSAGE)
+            return
+        refusal = await self.live_session_refusal(activity=isinstance(message, dict) and message.get("type") in WRITES)
+        if refusal is not None:
+            await self.close(code=refusal)
             return
         error = validate_message(message)
         if error:

@@ -165,8 +165,14 @@ async def test_live_channel(world, role):
 
     from config.routing import websocket_urlpatterns
 
+    from tests.websocket.sessions import live_scope
+
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
-    communicator.scope["user"] = user_for(world, role) or AnonymousUser()
+    user = user_for(world, role)
+    if user is None:
+        communicator.scope["user"] = AnonymousUser()
+    else:
+        await live_scope(communicator, user)
     connected, _ = await communicator.connect()
     assert connected
     if role in READERS:
@@ -177,3 +183,57 @@ async def test_live_channel(world, role):
     else:
         closed = await communicator.receive_output(timeout=3)
         assert closed == {"type": "websocket.close", "code": 4401 if role == "anonymous" else 4404}
+
+
+# Who must have completed a second factor when MFA is required (professionals and technical admins).
+NEEDS_SECOND_FACTOR = {"convenor", "lead_colleague", "counsellor", "midwife", "outsider", "foreign_professional", "admin"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+async def test_live_channel_without_second_factor(world, role, settings):
+    """With MFA required, the live channel refuses exactly whom the pages refuse (4403), before
+    anything of the case is sent; the others get what they get without MFA."""
+    from config.routing import websocket_urlpatterns
+    from tests.websocket.sessions import live_scope
+
+    settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
+    await live_scope(communicator, user_for(world, role))
+    connected, _ = await communicator.connect()
+    assert connected
+    first = await communicator.receive_output(timeout=3)
+    if role in NEEDS_SECOND_FACTOR:
+        assert first == {"type": "websocket.close", "code": 4403}
+    elif role in READERS:
+        assert first["type"] == "websocket.send" and '"hello"' in first["text"]
+        await communicator.disconnect()
+    else:
+        assert first == {"type": "websocket.close", "code": 4404}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+async def test_live_channel_after_logout(world, role):
+    """A socket opened on a session that has since been signed out is refused (4401), and an
+    open one is closed at the logout."""
+    from channels.db import database_sync_to_async
+
+    from config.routing import websocket_urlpatterns
+    from tests.websocket.sessions import live_scope
+
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
+    client = await live_scope(communicator, user_for(world, role))
+    assert (await communicator.connect())[0]
+    if role in READERS:
+        assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
+    await database_sync_to_async(client.logout)()
+    while True:
+        output = await communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == (4401 if role in READERS else 4404)
+    again = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
+    again.scope.update(communicator.scope)
+    assert (await again.connect())[0]
+    assert await again.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}

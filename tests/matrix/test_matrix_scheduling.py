@@ -292,10 +292,15 @@ async def test_live_poll_grid_socket(role):
     conference = await sync_to_async(convene)(world)
     user = user_for(world, role)
     application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-    communicator = WebsocketCommunicator(application, f"/ws/conferences/{conference.pk}/poll/")
-    if user is not None:
-        from django.contrib.auth.models import AnonymousUser  # noqa: F401
-        communicator.scope["user"] = user
+    headers = []
+    if user is not None:  # the browser's session cookie, read by the stack's session middleware
+        from django.conf import settings
+
+        from tests.websocket.sessions import sign_in
+
+        client = await sync_to_async(sign_in)(user)
+        headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}".encode())]
+    communicator = WebsocketCommunicator(application, f"/ws/conferences/{conference.pk}/poll/", headers=headers)
     connected, code = await communicator.connect()
     if role in TEAM:
         assert connected

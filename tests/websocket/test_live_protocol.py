@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from config.routing import websocket_urlpatterns
 from protocols import services
 from protocols.models import Audience, Protocol, ProtocolItem
+from tests.websocket.sessions import live_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +18,7 @@ app = URLRouter(websocket_urlpatterns)
 
 async def open_socket(user, protocol_id):
     communicator = WebsocketCommunicator(app, f"/ws/protocols/{protocol_id}/")
-    communicator.scope["user"] = user
+    await live_scope(communicator, user)
     connected, _ = await communicator.connect()
     assert connected
     return communicator
@@ -179,7 +180,7 @@ async def test_an_anonymous_socket_is_closed_with_4401(world):
 @pytest.mark.parametrize("role", ["outsider", "foreign_professional", "other_parent", "board_member", "admin"])
 async def test_a_foreign_socket_is_closed_with_4404(world, role):
     communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
-    communicator.scope["user"] = getattr(world, role)
+    await live_scope(communicator, getattr(world, role))
     await communicator.connect()
     assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4404}
 

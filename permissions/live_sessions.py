@@ -1,0 +1,173 @@
+"""The live channel is as strict as HTTP: a socket lives only as long as the session it was
+opened with.
+
+A socket may open only on a live session (in the store, within its idle and absolute limits,
+of the same active user, with an unchanged password hash) of a user who has completed the
+second factor where it is required. While it is open, the socket re-checks on every message it
+receives, wakes by itself when the session would reach its idle or absolute limit, and is
+closed at once from the paths that end a session: logout, deactivation, a reset second factor
+(``close_session_sockets`` / ``close_user_sockets``, called after commit).
+
+Close codes: 4401 the session has ended (sign in again); 4403 a second factor must be set up.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from importlib import import_module
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.utils.crypto import constant_time_compare
+
+from permissions.middleware import SESSION_SEEN, SESSION_STARTED, has_second_factor, needs_second_factor
+
+logger = logging.getLogger(__name__)
+
+CLOSE_SESSION_ENDED = 4401
+CLOSE_MFA_REQUIRED = 4403
+MESSAGE_TYPE = "session.end"
+
+
+def session_group(session_key: str) -> str:
+    # Group names travel through the channel layer (Redis): never the session key itself.
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def _store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def session_limits(data: dict, now: int) -> int | None:
+    """Seconds the session has left (idle and absolute limits), or None when it has ended."""
+    started, seen = data.get(SESSION_STARTED), data.get(SESSION_SEEN)
+    if started is None or seen is None:
+        return None
+    left = min(int(started) + settings.SESSION_COOKIE_AGE - now, int(seen) + settings.SESSION_IDLE_SECONDS - now)
+    return left if left > 0 else None
+
+
+def check_live_session(user, session_key: str | None) -> tuple[int | None, int]:
+    """(close code or None, seconds left). Reads the session afresh from the store and the user
+    afresh from the database, so a logout, an expiry, a deactivation, a changed password or a
+    removed second factor elsewhere is seen here."""
+    from django.contrib.auth import get_user_model
+
+    if user is None or not getattr(user, "is_authenticated", False) or not session_key:
+        return CLOSE_SESSION_ENDED, 0
+    store = _store()(session_key=session_key)
+    if not store.exists(session_key):
+        return CLOSE_SESSION_ENDED, 0
+    data = store.load()
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None or str(data.get(SESSION_KEY)) != str(user.pk) or BACKEND_SESSION_KEY not in data:
+        return CLOSE_SESSION_ENDED, 0
+    if not constant_time_compare(data.get(HASH_SESSION_KEY) or "", fresh.get_session_auth_hash()):
+        return CLOSE_SESSION_ENDED, 0
+    left = session_limits(data, int(time.time()))
+    if left is None:
+        return CLOSE_SESSION_ENDED, 0
+    if needs_second_factor(fresh) and not has_second_factor(fresh):
+        return CLOSE_MFA_REQUIRED, 0
+    return None, left
+
+
+def touch_session(session_key: str) -> None:
+    """A write over the socket is activity, as a request would be (at most every 30 s)."""
+    store = _store()(session_key=session_key)
+    if not store.exists(session_key):
+        return
+    now = int(time.time())
+    if now - int(store.get(SESSION_SEEN) or 0) >= 30:
+        store[SESSION_SEEN] = now
+        store.save()
+
+
+def _send(group: str, code: int) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": MESSAGE_TYPE, "code": code}
+    try:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(layer.group_send)(group, message)
+        else:
+            loop.create_task(layer.group_send(group, message))
+    except Exception:  # ending the session has happened; a lost close must not undo it
+        logger.warning("Could not close the sockets of %s", group, exc_info=True)
+
+
+def close_session_sockets(session_key: str | None, code: int = CLOSE_SESSION_ENDED) -> None:
+    if session_key:
+        _send(session_group(session_key), code)
+
+
+def close_user_sockets(user_id: int, code: int = CLOSE_SESSION_ENDED) -> None:
+    _send(user_group(user_id), code)
+
+
+class LiveSessionMixin:
+    """For an ``AsyncJsonWebsocketConsumer``: ``await self.start_live_session()`` in ``connect``
+    (returns a close code to refuse with), ``await self.live_session_refusal()`` before handling
+    each message, ``await self.stop_live_session()`` in ``disconnect``. The layer event
+    ``session.end`` closes the socket with its code."""
+
+    _live_groups: tuple[str, ...] = ()
+    _watchdog: asyncio.Task | None = None
+
+    def _session_key(self) -> str | None:
+        session = self.scope.get("session")
+        try:
+            return session.session_key if session is not None else None
+        except Exception:
+            return None
+
+    async def start_live_session(self) -> int | None:
+        key = self._session_key()
+        code, left = await database_sync_to_async(check_live_session)(self.scope.get("user"), key)
+        if code is not None:
+            return code
+        self._live_groups = (session_group(key), user_group(self.scope["user"].pk))
+        for group in self._live_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self._watchdog = asyncio.ensure_future(self._watch(left))
+        return None
+
+    async def stop_live_session(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        for group in self._live_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self._live_groups = ()
+
+    async def live_session_refusal(self, *, activity: bool = False) -> int | None:
+        key = self._session_key()
+        code, _left = await database_sync_to_async(check_live_session)(self.scope.get("user"), key)
+        if code is None and activity:
+            await database_sync_to_async(touch_session)(key)
+        return code
+
+    async def _watch(self, left: int) -> None:
+        """Wake when the session would reach a limit; close if it has (HTTP use may have moved it)."""
+        while True:
+            await asyncio.sleep(left + 1)
+            code, left = await database_sync_to_async(check_live_session)(self.scope.get("user"), self._session_key())
+            if code is not None:
+                self._watchdog = None
+                await self.close(code=code)
+                return
+
+    async def session_end(self, event: dict) -> None:
+        await self.close(code=int(event.get("code") or CLOSE_SESSION_ENDED))

@@ -1,0 +1,157 @@
+"""Issue 15, finding 5: the live channel is as strict as HTTP.
+
+A socket opens only on a live session of a user who has completed her second factor where it
+is required, re-checks on every message, and is closed at once by logout, idle and absolute
+expiry, deactivation and a reset second factor.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from config.routing import websocket_urlpatterns
+from protocols.consumers import CLOSE_FORBIDDEN
+from permissions.live_sessions import CLOSE_MFA_REQUIRED, CLOSE_SESSION_ENDED
+from permissions.middleware import SESSION_SEEN, SESSION_STARTED
+from tests.websocket.sessions import live_scope, session_of
+from tests.websocket.test_live_protocol import receive_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+app = URLRouter(websocket_urlpatterns)
+
+
+async def socket_for(user, path):
+    communicator = WebsocketCommunicator(app, path)
+    client = await live_scope(communicator, user)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator, client
+
+
+async def closed_with(communicator, *codes, timeout=3.0) -> bool:
+    """Skip what was sent before; True when the socket was closed with one of ``codes``."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output.get("code") in codes
+
+
+def give_second_factor(user) -> Authenticator:
+    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+
+
+def age_session(client, **seconds_ago) -> None:
+    session = session_of(client)
+    now = int(time.time())
+    for key, ago in seconds_ago.items():
+        session[{"seen": SESSION_SEEN, "started": SESSION_STARTED}[key]] = now - ago
+    session.save()
+
+
+async def test_a_professional_without_her_second_factor_gets_no_items_over_the_socket(world, settings):
+    settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    output = await socket.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
+
+
+async def test_with_her_second_factor_set_up_the_socket_says_hello(world, settings):
+    settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
+    await database_sync_to_async(give_second_factor)(world.counsellor)
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    assert (await receive_until(socket, "hello"))["items"]
+    await socket.disconnect()
+
+
+async def test_the_poll_grid_also_asks_for_the_second_factor(world, settings):
+    settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
+    communicator = WebsocketCommunicator(app, f"/ws/conferences/{world.conference.pk}/poll/")
+    await live_scope(communicator, world.convenor)
+    connected, code = await communicator.connect()
+    assert not connected and code == CLOSE_MFA_REQUIRED
+
+
+async def test_a_socket_without_a_session_is_refused(world):
+    communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+    communicator.scope["user"] = world.counsellor  # a user, but no session behind her
+    connected, _ = await communicator.connect()
+    assert connected and await closed_with(communicator, CLOSE_SESSION_ENDED)
+
+
+async def test_logging_out_closes_the_open_socket_at_once(world):
+    socket, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(client.logout)()
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+
+
+async def test_a_socket_of_another_session_of_the_same_user_stays_open_at_logout(world):
+    kept, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    ended, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(kept, "hello")
+    await receive_until(ended, "hello")
+    await database_sync_to_async(client.logout)()
+    assert await closed_with(ended, CLOSE_SESSION_ENDED)
+    await kept.send_json_to({"type": "ping"})
+    assert (await receive_until(kept, "pong"))["type"] == "pong"
+    await kept.disconnect()
+
+
+async def test_after_the_idle_limit_the_next_message_closes_the_socket_instead_of_answering(world, settings):
+    socket, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(age_session)(client, seen=settings.SESSION_IDLE_SECONDS + 5)
+    await socket.send_json_to({"type": "sync", "versions": {}})
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+
+
+async def test_after_the_absolute_limit_the_next_message_closes_the_socket(world, settings):
+    socket, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(age_session)(client, started=settings.SESSION_COOKIE_AGE + 5)
+    await socket.send_json_to({"type": "ping"})
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+
+
+async def test_an_idle_socket_closes_by_itself_when_the_session_times_out(world, settings):
+    settings.SESSION_IDLE_SECONDS = 1
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    assert await closed_with(socket, CLOSE_SESSION_ENDED, timeout=6)
+
+
+async def test_a_session_deleted_elsewhere_closes_the_socket_at_its_next_message(world):
+    socket, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(lambda: session_of(client).delete())()
+    await socket.send_json_to({"type": "ping"})
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+
+
+async def test_deactivating_the_user_closes_her_sockets_at_once(world):
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+
+    def deactivate():
+        world.counsellor.is_active = False
+        world.counsellor.save()
+
+    await database_sync_to_async(deactivate)()
+    # the session's end (4401) and the lost access to the case (4403) race; either closes it
+    assert await closed_with(socket, CLOSE_SESSION_ENDED, CLOSE_FORBIDDEN)
+
+
+async def test_resetting_the_second_factor_closes_her_sockets_at_once(world, settings):
+    settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
+    factor = await database_sync_to_async(give_second_factor)(world.counsellor)
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(factor.delete)()
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+    again, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    assert await closed_with(again, CLOSE_MFA_REQUIRED)
