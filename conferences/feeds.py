@@ -53,6 +53,28 @@ def resolve_token(raw: str) -> FeedToken | None:
     return token
 
 
+class PersonalSource:
+    """Appointments an app above this one adds to every personal feed (e.g. the sessions of
+    programme tracks, from ``offers``). Registered in that app's ``AppConfig.ready`` so that
+    this module never imports upward. ``state(user)`` must be cheap and change whenever the
+    events change (it goes into the ETag); ``events(user)`` returns VEVENTs, already filtered
+    by that app's access policy."""
+
+    def state(self, user) -> object:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def events(self, user) -> list:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+PERSONAL_SOURCES: list[PersonalSource] = []
+
+
+def register_personal_source(source: PersonalSource) -> None:
+    if not any(type(existing) is type(source) for existing in PERSONAL_SOURCES):
+        PERSONAL_SOURCES.append(source)
+
+
 @dataclass
 class FeedParts:
     conferences: object = None      # queryset or None
@@ -80,6 +102,8 @@ def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
     state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user)]
     for qs, version in ((parts.conferences, None), (parts.actions, "version"), (parts.meetings, None)):
         state.append(selectors.aggregate_state(qs, version_field=version) if qs is not None else None)
+    if token.kind == FeedToken.Kind.PERSONAL and not tasks:
+        state.extend(source.state(token.user) for source in PERSONAL_SOURCES)
     return quote_etag(hashlib.sha256(repr(state).encode()).hexdigest()[:40])
 
 
@@ -109,6 +133,10 @@ def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
     if parts.meetings is not None:
         for meeting in parts.meetings.select_related("network").order_by("starts_at", "pk"):
             cal.add_component(ical.board_meeting_event(meeting, terse=terse.get(meeting.network_id, False)))
+    if token.kind == FeedToken.Kind.PERSONAL:
+        for source in PERSONAL_SOURCES:
+            for event in source.events(token.user):
+                cal.add_component(event)
     return ical.finish(cal)
 
 

@@ -140,3 +140,37 @@ class ReferralDecisionForm(forms.Form):
         ("decline", _("Decline")), ("start", _("Help has begun")), ("complete", _("Completed")), ("cancel", _("Cancel")),
     ])
     text = forms.CharField(label=_("Answer or reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class EnrolmentForm(forms.Form):
+    referral = forms.ModelChoiceField(label=_("From the referral"), queryset=None, required=False,
+                                      empty_label=_("– directly, without a referral –"))
+    family_label = forms.CharField(label=_("Family (first name or initials)"), required=False, max_length=60)
+    family_email = forms.EmailField(label=_("E-mail for reminders (optional)"), required=False)
+    municipality = forms.CharField(label=_("Municipality"), required=False, max_length=120)
+    birth_site = forms.CharField(label=_("Birth site"), required=False, max_length=120)
+
+    def __init__(self, *args, referrals=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referral"].queryset = referrals
+        self.fields["referral"].label_from_instance = lambda r: f"{r.client_label} (#{r.pk}, {r.get_status_display()})"
+
+
+class SessionForm(forms.Form):
+    staff = forms.ModelChoiceField(label=_("Staff member"), queryset=None, empty_label=None)
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=60, min_value=15, max_value=480)
+    topic = forms.CharField(label=_("Topic"), required=False, max_length=200)
+    location = forms.CharField(label=_("Place"), required=False, max_length=200)
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff
+        self.fields["staff"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class EnrolmentEndForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect, choices=[
+        ("completed", _("Completed")), ("ended_early", _("Ended early"))])
+    reason = forms.CharField(label=_("Reason for ending early"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

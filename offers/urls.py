@@ -1,7 +1,7 @@
 """Pages of the offers app: the public directory and the organisation's offers."""
 from django.urls import path
 
-from . import referral_views, views
+from . import referral_views, track_views, views
 
 app_name = "offers"
 urlpatterns: list = [
@@ -22,4 +22,8 @@ urlpatterns: list = [
     path("referrals/", referral_views.referral_list, name="referral_list"),
     path("referrals/<int:pk>/", referral_views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/decide/", referral_views.referral_decide, name="referral_decide"),
+    path("offers/<int:pk>/enrolments/", track_views.track_enrolments, name="track_enrolments"),
+    path("enrolments/<int:pk>/", track_views.enrolment_detail, name="enrolment_detail"),
+    path("enrolments/<int:pk>/end/", track_views.enrolment_end, name="enrolment_end"),
+    path("sessions/<int:pk>/attendance/", track_views.session_attendance, name="session_attendance"),
 ]

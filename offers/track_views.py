@@ -1,0 +1,123 @@
+"""Pages of programme tracks: enrolments, sessions, attendance. Thin views."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from participants.models import User
+from permissions import audit
+
+from . import access, capacity, selectors
+from . import track_services as ts
+from .calendar import _numbered
+from .forms import EnrolmentEndForm, EnrolmentForm, SessionForm
+from .models import Enrolment, Referral, Session
+from .views import apply_errors
+
+
+def _enrolment_for_user(user, pk) -> Enrolment:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    enrolment = access.enrolments_for(user).select_related("offer", "offer__organisation", "referral").filter(pk=pk).first()
+    if enrolment is None:
+        raise Http404("No such enrolment.")
+    audit.record(user, action="enrolment.read", obj=enrolment)
+    return enrolment
+
+
+def _enrolable_referrals(offer):
+    return Referral.objects.filter(offer=offer, status__in=[Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS],
+                                   enrolment__isnull=True).order_by("accepted_at", "pk")
+
+
+def _staff_of(offer):
+    return User.objects.filter(memberships__organisation_id=offer.organisation_id, memberships__is_active=True,
+                               is_active=True).order_by("last_name", "username")
+
+
+@login_required
+def track_enrolments(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.get_managed_offer(request.user, pk)
+    if offer.kind != offer.Kind.TRACK:
+        raise Http404("Not a track.")
+    form = EnrolmentForm(request.POST or None, referrals=_enrolable_referrals(offer))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            enrolment = ts.enrolment_create(request.user, offer=offer, referral=data["referral"], family_label=data["family_label"],
+                                            family_email=data["family_email"], municipality=data["municipality"],
+                                            birth_site=data["birth_site"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Enrolled. Now schedule the sessions."))
+            return redirect("offers:enrolment_detail", pk=enrolment.pk)
+    audit.record(request.user, action="enrolment.list", obj=offer)
+    return render(request, "offers/track_enrolments.html", {
+        "offer": offer, "form": form, "taken": capacity.places_taken(offer),
+        "enrolments": offer.enrolments.order_by("-enrolled_on", "-pk"),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = _enrolment_for_user(request.user, pk)
+    form = SessionForm(request.POST or None, staff=_staff_of(enrolment.offer), initial={"staff": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ts.session_schedule(request.user, enrolment=enrolment, staff=data["staff"], starts_at=data["starts_at"],
+                                minutes=data["minutes"], topic=data["topic"], location=data["location"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Session scheduled: it is in the staff member's calendar."))
+            return redirect("offers:enrolment_detail", pk=enrolment.pk)
+    sessions = _numbered(enrolment.sessions.select_related("staff").order_by("starts_at", "pk"))
+    return render(request, "offers/enrolment_detail.html", {
+        "enrolment": enrolment, "sessions": sessions, "form": form, "end_form": EnrolmentEndForm(),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    session = Session.objects.filter(pk=pk, enrolment__in=access.enrolments_for(request.user)).select_related("enrolment__offer").first()
+    if session is None:
+        raise Http404("No such session.")
+    action = request.POST.get("attended")
+    try:
+        if action == "cancel":
+            ts.session_cancel(request.user, session=session)
+        else:
+            ts.session_attendance(request.user, session=session, attended=action == "yes")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("offers:enrolment_detail", pk=session.enrolment_id)
+
+
+@login_required
+@require_POST
+def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = _enrolment_for_user(request.user, pk)
+    form = EnrolmentEndForm(request.POST)
+    if form.is_valid():
+        try:
+            ts.enrolment_end(request.user, enrolment=enrolment, completed=form.cleaned_data["outcome"] == "completed",
+                             reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The enrolment has ended."))
+    else:
+        messages.error(request, _("Choose completed or ended early."))
+    return redirect("offers:enrolment_detail", pk=enrolment.pk)
