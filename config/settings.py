@@ -160,6 +160,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         # A request waits this long for a free connection, then gets 503 with Retry-After.
         "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
     }
+    # A connection that died with a PostgreSQL restart is noticed (one round trip) and replaced
+    # when it is taken from the pool, instead of failing the next request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["OPTIONS"]["pool"]["min_size"] > DB_POOL_MAX_SIZE:
         raise ImproperlyConfigured("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

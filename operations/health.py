@@ -13,11 +13,19 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 
 
+_migrations_seen_applied = False
+
+
 @dataclasses.dataclass
 class MigrationsApplied(HealthCheck):
-    """A process started before ``migrate`` ran (or against the wrong database) is not ready."""
+    """A process started before ``migrate`` ran (or against the wrong database) is not ready.
+    Loading the migration graph is costly: once a process has seen them applied it stops asking
+    (a new release restarts the processes)."""
 
     def run(self) -> None:
+        global _migrations_seen_applied
+        if _migrations_seen_applied:
+            return
         try:
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -25,6 +33,7 @@ class MigrationsApplied(HealthCheck):
             connection.close()  # this runs in an executor thread: hand the connection back
         if plan:
             raise ServiceUnavailable(f"{len(plan)} migrations not applied")
+        _migrations_seen_applied = True
 
 
 @dataclasses.dataclass

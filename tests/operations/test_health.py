@@ -56,6 +56,9 @@ def test_ready_says_unavailable_when_redis_cannot_be_reached(client, settings):
 def test_ready_says_unavailable_while_a_migration_is_missing(client, monkeypatch):
     from django.db.migrations.executor import MigrationExecutor
 
+    from operations import health
+
+    monkeypatch.setattr(health, "_migrations_seen_applied", False)
     monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("participants", "9999_pending")])
     assert client.get("/health/ready").status_code == 503
 
