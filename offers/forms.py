@@ -174,3 +174,10 @@ class EnrolmentEndForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect, choices=[
         ("completed", _("Completed")), ("ended_early", _("Ended early"))])
     reason = forms.CharField(label=_("Reason for ending early"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ContactRequestForm(forms.Form):
+    name = forms.CharField(label=_("Your name (optional – you may stay anonymous)"), required=False, max_length=60)
+    reach_by = forms.CharField(label=_("How can we reach you? (phone number or e-mail)"), max_length=120)
+    preferred_time = forms.CharField(label=_("When is a good time? (optional)"), required=False, max_length=120)
+    pow = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,7 +1,7 @@
 """Pages of the offers app: the public directory and the organisation's offers."""
 from django.urls import path
 
-from . import referral_views, track_views, views
+from . import contact_views, referral_views, track_views, views
 
 app_name = "offers"
 urlpatterns: list = [
@@ -26,4 +26,7 @@ urlpatterns: list = [
     path("enrolments/<int:pk>/", track_views.enrolment_detail, name="enrolment_detail"),
     path("enrolments/<int:pk>/end/", track_views.enrolment_end, name="enrolment_end"),
     path("sessions/<int:pk>/attendance/", track_views.session_attendance, name="session_attendance"),
+    path("directory/<int:pk>/contact/", contact_views.contact_request_create, name="contact_request_create"),
+    path("offers/<int:pk>/contact-requests/", contact_views.contact_requests, name="contact_requests"),
+    path("contact-requests/<int:pk>/handle/", contact_views.contact_request_handle, name="contact_request_handle"),
 ]

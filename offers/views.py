@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import hsds, selectors, services
+from .contact_views import contact_context
 from .forms import AvailabilityForm, DirectorySearchForm, HsdsImportForm, OfferForm
 
 OFFERS_PER_PAGE = 25
@@ -41,7 +42,8 @@ def directory(request: HttpRequest) -> HttpResponse:
 @require_GET
 def offer_public(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_offer_for_user(request.user, pk)
-    return render(request, "offers/offer_public.html", {"offer": offer})
+    return render(request, "offers/offer_public.html", {"offer": offer, "sent": request.GET.get("sent") == "1",
+                                                        **contact_context(offer)})
 
 
 @require_GET

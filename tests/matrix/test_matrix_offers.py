@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from offers import contact, contact_services
+from offers.models import ContactRequest
 from tests.matrix.roles import ROLES, client_for
 from tests.offers.offer_world import build_offer_world
 
@@ -17,6 +19,9 @@ URL_NAMES = {
     "offers:offer_import",
     "offers:offer_edit",
     "offers:offer_availability",
+    "offers:contact_request_create",
+    "offers:contact_requests",
+    "offers:contact_request_handle",
 }
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +97,33 @@ def test_offer_availability(client, world, offers, role):
         assert response.status_code in {302, 404} and offers.public_offer.availability == "accepting"
         if role == "anonymous":
             assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_contact_request_create_is_open_to_anyone_with_a_solved_challenge(client, world, offers, role):
+    from django.core.cache import cache
+
+    cache.clear()
+    payload = contact.solve(contact.new_challenge(max_number=100))
+    response = client_for(client, world, role).post(reverse("offers:contact_request_create", args=[offers.public_offer.pk]),
+                                                    {"reach_by": "0170 1", "pow": payload})
+    assert response.status_code == 302 and ContactRequest.objects.filter(offer=offers.public_offer).count() == 1
+    network_only = client.post(reverse("offers:contact_request_create", args=[offers.network_offer.pk]), {"reach_by": "x"})
+    assert network_only.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_contact_requests_list(client, world, offers, role):
+    contact_services.contact_request_create(offer=offers.public_offer, reach_by="0170 999")
+    response = client_for(client, world, role).get(reverse("offers:contact_requests", args=[offers.public_offer.pk]))
+    assert response.status_code == (302 if role == "anonymous" else (200 if role in OFFER_STAFF else 404))
+    assert ("0170 999" in response.content.decode()) == (role in OFFER_STAFF)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_contact_request_handle(client, world, offers, role):
+    item = contact_services.contact_request_create(offer=offers.public_offer, reach_by="0170 999")
+    response = client_for(client, world, role).post(reverse("offers:contact_request_handle", args=[item.pk]))
+    item.refresh_from_db()
+    assert (item.handled_at is not None) == (role in OFFER_STAFF)
+    assert response.status_code == (302 if role in OFFER_STAFF | {"anonymous"} else 404)
