@@ -213,6 +213,7 @@ def conference_event(
     attendees: list[vCalAddress] = (),
     sequence: int | None = None,
     with_arrangements: bool = False,
+    with_status: bool = True,
 ) -> Event:
     """One VEVENT for a scheduled (or cancelled) conference, in the network's time zone.
 
@@ -228,7 +229,8 @@ def conference_event(
     event.add("dtstart", conference.starts_at.astimezone(zone))
     event.add("dtend", conference.ends_at.astimezone(zone))
     is_cancelled = conference.status == conference.Status.CANCELLED if cancelled is None else cancelled
-    event.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
+    if with_status:
+        event.add("status", "CANCELLED" if is_cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("class", "CONFIDENTIAL")
     if not terse:

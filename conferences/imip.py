@@ -9,10 +9,13 @@ kind only — never a family name, a diagnosis or protocol text.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import vCalAddress
@@ -63,11 +66,55 @@ def recipient_language(invitation: Invitation) -> str:
     return language.network_language(network)
 
 
-def _organizer(conference: Conference) -> vCalAddress:
+_REPLY_SALT = "conferences.imip.reply-address"
+_TAG = re.compile(r"^i(?P<pk>[0-9]{1,12})-(?P<sig>[0-9a-f]{20})$")
+
+
+def _tag_signature(invitation_id: int) -> str:
+    return salted_hmac(_REPLY_SALT, str(invitation_id), algorithm="sha256").hexdigest()[:20]
+
+
+def reply_address(invitation_id: int) -> str:
+    """The service's address that a calendar answers to for this one invitation:
+    ``<local>+i<pk>-<signature>@<domain>`` of ``EMAIL_REPLY_ADDRESS``. The signature (HMAC with
+    the secret key, lower-case hex because some mail servers fold the case of the local part)
+    makes the tag unguessable, so a reply can only ever reach the invitation it was sent for."""
+    local, _at, domain = settings.EMAIL_REPLY_ADDRESS.rpartition("@")
+    return f"{local}+i{invitation_id}-{_tag_signature(invitation_id)}@{domain}"
+
+
+def invitation_id_from_address(address: str) -> int | None:
+    """The invitation a reply address stands for, or None when it is not one of ours or its
+    signature does not match."""
+    address = (address or "").strip().lower()
+    if address.startswith("mailto:"):
+        address = address[len("mailto:"):]
+    local, _at, domain = address.rpartition("@")
+    base_local, _at, base_domain = settings.EMAIL_REPLY_ADDRESS.lower().rpartition("@")
+    if domain != base_domain or not local.startswith(base_local + "+"):
+        return None
+    match = _TAG.match(local[len(base_local) + 1:])
+    if match is None:
+        return None
+    pk = int(match["pk"])
+    return pk if hmac.compare_digest(match["sig"], _tag_signature(pk)) else None
+
+
+def _organizer(conference: Conference, invitation: Invitation) -> vCalAddress:
+    """The service's reply address for this invitation, in the convenor's name; the convenor's
+    own address (if any) as SENT-BY, so calendars show who convened while answers come back to
+    the service (which records them) instead of lying unread in her mailbox."""
     convenor = conference.convenor
-    address = vCalAddress(f"mailto:{convenor.email or 'no-reply@' + ical.site_host()}")
+    address = vCalAddress(f"mailto:{reply_address(invitation.pk)}")
     address.params["CN"] = ical.one_line(convenor.get_full_name() or convenor.get_username(), limit=80).replace('"', "'")
+    if convenor.email and "\n" not in convenor.email and "\r" not in convenor.email:
+        address.params["SENT-BY"] = f"mailto:{convenor.email}"
     return address
+
+
+def is_convenor_invitation(conference: Conference, invitation: Invitation) -> bool:
+    """The convenor is ORGANIZER in spirit: she is not sent her own conference as an attendee."""
+    return invitation.user_id is not None and invitation.user_id == conference.convenor_id
 
 
 def _attendee(invitation: Invitation, email: str, *, method: str) -> vCalAddress:
@@ -88,20 +135,25 @@ def _report_due(conference: Conference, invitation: Invitation, method: str) -> 
     return formats.date_format(report.due_on, "DATE_FORMAT") if report else ""
 
 
-def build_calendar(conference: Conference, invitation: Invitation, email: str, *, method: str, now: dt.datetime) -> bytes:
+def build_calendar(conference: Conference, invitation: Invitation, email: str, *, method: str, now: dt.datetime,
+                   sequence: int | None = None) -> bytes:
     if method not in METHODS:
         raise ValueError(method)
     cal = ical.new_calendar(method=method)
     event = ical.conference_event(
-        conference, stamp=now, cancelled=(method == CANCEL),
-        organizer=_organizer(conference), attendees=[_attendee(invitation, email, method=method)],
+        conference, stamp=now, cancelled=(method == CANCEL), sequence=sequence,
+        organizer=_organizer(conference, invitation), attendees=[_attendee(invitation, email, method=method)],
         with_arrangements=(method == REQUEST),
+        # Uninviting one attendee of a conference that still takes place: RFC 5546 §3.2.5 says
+        # STATUS must not be included (it would tell her calendar the whole meeting is off).
+        with_status=not (method == CANCEL and conference.status != Conference.Status.CANCELLED),
     )
     cal.add_component(event)
     return ical.finish(cal, default_zone=conference.case.network.time_zone)
 
 
-def build_message(conference: Conference, invitation: Invitation, *, method: str, now: dt.datetime | None = None) -> CalendarMessage | None:
+def build_message(conference: Conference, invitation: Invitation, *, method: str, now: dt.datetime | None = None,
+                  sequence: int | None = None) -> CalendarMessage | None:
     """The iMIP message for one invitee, or None when she has no e-mail address."""
     email = recipient_address(invitation)
     if not email or "\n" in email or "\r" in email:
@@ -128,6 +180,7 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "is_parent": bool(invitation.family_member_id),
             "without_account": bool(invitation.family_member_id and not invitation.family_member.user_id),
             "report_due": _report_due(conference, invitation, method),
+            "convenor_name": ical.one_line(conference.convenor.get_full_name(), limit=80),
         }
         text = render_to_string("conferences/email/invitation.txt", context)
         html = render_to_string("conferences/email/invitation.html", context)
@@ -135,7 +188,7 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
     message.calendar_method = method
     message.attach_alternative(html, "text/html")
     with translation.override(recipient_language(invitation)):
-        calendar = build_calendar(conference, invitation, email, method=method, now=now)
+        calendar = build_calendar(conference, invitation, email, method=method, now=now, sequence=sequence)
     message.attach_alternative(calendar.decode("utf-8"), "text/calendar")
     return message
 

@@ -190,6 +190,11 @@ class Invitation(models.Model):
     rsvp_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # SEQUENCE of the last REQUEST or CANCEL sent to her: a calendar answer to an older one is stale.
+    sequence_sent = models.PositiveIntegerField(null=True, blank=True)
+    # SEQUENCE of the last REQUEST or CANCEL queued for her: a queued message older than that is
+    # superseded and dropped by the worker.
+    sequence_queued = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -354,3 +359,33 @@ class ReminderLog(models.Model):
             models.UniqueConstraint(fields=["kind", "case", "about"], condition=Q(conference__isnull=True),
                                     name="reminderlog_unique_case"),
         ]
+
+
+class CalendarReply(models.Model):
+    """One incoming e-mail to the reply address (iMIP REPLY or COUNTER, or anything else),
+    kept so that a message is handled once however often the mailbox is read, and so that a
+    counter-proposal can be shown to the convenor. Holds no message text: a digest of the
+    Message-ID, what was read from the calendar part, and why it was applied or refused."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Answer recorded")
+        COUNTER = "counter", _("Other time proposed")
+        REFUSED = "refused", _("Refused")
+
+    message_digest = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    source = models.CharField(max_length=8)  # "pipe" or "imap"
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_replies")
+    partstat = models.CharField(max_length=16, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    stamp = models.DateTimeField(null=True, blank=True)
+    proposed_starts_at = models.DateTimeField(_("proposed start"), null=True, blank=True)
+    proposed_ends_at = models.DateTimeField(_("proposed end"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar reply")
+        verbose_name_plural = _("calendar replies")
+        indexes = [models.Index(fields=["invitation", "outcome"], name="calreply_invitation_outcome")]

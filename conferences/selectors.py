@@ -15,7 +15,7 @@ from django.utils import timezone
 from participants.models import FamilyMember, Network
 from permissions import policy
 
-from .models import Case, Conference, FeedToken, Invitation, PollSlot, SlotVote, WrittenReport
+from .models import CalendarReply, Case, Conference, FeedToken, Invitation, PollSlot, SlotVote, WrittenReport
 
 
 # --- single objects -----------------------------------------------------------------------------
@@ -97,6 +97,19 @@ def invitations_of(conference: Conference) -> list[Invitation]:
     return list(
         conference.invitations.filter(removed_at__isnull=True)
         .select_related("user", "organisation", "family_member").order_by("family_member_id", "organisation__name", "pk")
+    )
+
+
+def counter_proposals(user, conference: Conference) -> list[CalendarReply]:
+    """Other times invitees proposed from their calendars (iMIP COUNTER), for the convenor
+    only: still in the future, from active invitations, about the conference's current time."""
+    if conference.status != Conference.Status.SCHEDULED or not policy.can_convene(user, conference.case):
+        return []
+    return list(
+        CalendarReply.objects.filter(
+            invitation__conference=conference, invitation__removed_at__isnull=True, outcome=CalendarReply.Outcome.COUNTER,
+            proposed_starts_at__gt=timezone.now(), sequence__gte=conference.sequence, dismissed_at__isnull=True,
+        ).select_related("invitation__user", "invitation__organisation", "invitation__family_member").order_by("received_at")
     )
 
 

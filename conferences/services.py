@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,8 +65,12 @@ def _notify_poll_changed(conference: Conference) -> None:
 
 
 def _mail(conference: Conference, invitations, method: str) -> None:
+    """Queue one iMIP message per invitee, tagged with the SEQUENCE it announces (the task drops
+    a REQUEST that a later change superseded before the worker ran)."""
+    invitations = list(invitations)
+    Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(sequence_queued=conference.sequence)
     for invitation in invitations:
-        enqueue_on_commit(send_conference_mail, conference.pk, invitation.pk, method)
+        enqueue_on_commit(send_conference_mail, conference.pk, invitation.pk, method, conference.sequence)
 
 
 def _active_invitations(conference: Conference):
@@ -394,6 +398,25 @@ def poll_pick(actor, *, conference: Conference, slot: PollSlot, channel: str = C
 
 # --- after scheduling ---------------------------------------------------------------------------
 
+def _rsvp_apply(actor, *, invitation: Invitation, rsvp: str, comment: str, channel: str, via: str = "") -> Invitation:
+    """The one place an answer is written, for the web page, the API and calendar replies alike:
+    same checks, same audit event, same live update."""
+    if invitation.conference.status != Conference.Status.SCHEDULED:
+        raise ValidationError(_("Answers are possible once the conference is scheduled and until it is held or cancelled."))
+    if rsvp not in (Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.TENTATIVE, Invitation.Rsvp.DECLINED):
+        raise ValidationError({"rsvp": _("Choose accept, tentative or decline.")})
+    comment = (comment or "").strip()
+    if len(comment) > 300:
+        raise ValidationError({"comment": _("Keep the comment under 300 characters.")})
+    invitation.rsvp, invitation.rsvp_comment, invitation.rsvp_at = rsvp, comment, timezone.now()
+    invitation.save(update_fields=["rsvp", "rsvp_comment", "rsvp_at"])
+    detail = {"rsvp": rsvp, **({"via": via} if via else {})}
+    audit.record(actor, action="invitation.rsvp", obj=invitation, case_id=invitation.conference.case_id, channel=channel,
+                 detail=detail)
+    _notify_poll_changed(invitation.conference)
+    return invitation
+
+
 @transaction.atomic
 def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = "", channel: str = Channel.PAGE) -> Invitation:
     """The invited person accepts, tentatively accepts or declines, with an optional comment."""
@@ -404,18 +427,7 @@ def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = 
     )
     if not is_own or invitation.removed_at is not None or not policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
         raise PermissionDenied(_("You are not invited to this conference."))
-    if invitation.conference.status != Conference.Status.SCHEDULED:
-        raise ValidationError(_("Answers are possible once the conference is scheduled and until it is held or cancelled."))
-    if rsvp not in (Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.TENTATIVE, Invitation.Rsvp.DECLINED):
-        raise ValidationError({"rsvp": _("Choose accept, tentative or decline.")})
-    comment = (comment or "").strip()
-    if len(comment) > 300:
-        raise ValidationError({"comment": _("Keep the comment under 300 characters.")})
-    invitation.rsvp, invitation.rsvp_comment, invitation.rsvp_at = rsvp, comment, timezone.now()
-    invitation.save(update_fields=["rsvp", "rsvp_comment", "rsvp_at"])
-    audit.record(actor, action="invitation.rsvp", obj=invitation, case_id=invitation.conference.case_id, channel=channel,
-                 detail={"rsvp": rsvp})
-    return invitation
+    return _rsvp_apply(actor, invitation=invitation, rsvp=rsvp, comment=comment, channel=channel)
 
 
 @transaction.atomic
@@ -615,6 +627,17 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
             raise ValidationError({"invitee": _("Invite an adult of this case's family who is not invited yet.")})
         invitation = Invitation.objects.create(conference=conference, family_member=person, required=bool(required))
     if conference.status == Conference.Status.SCHEDULED:
+        withdrawn_before = Invitation.objects.filter(conference=conference, removed_at__isnull=False).filter(
+            Q(user_id=invitation.user_id) if invitation.user_id else
+            (Q(family_member_id=invitation.family_member_id) if invitation.family_member_id
+             else Q(user__isnull=True, family_member__isnull=True, organisation_id=invitation.organisation_id))
+        ).exists()
+        if withdrawn_before:
+            # She holds a CANCEL with the current SEQUENCE: a REQUEST with the same one would be
+            # ignored (or lose against the CANCEL), so the re-invitation gets a higher one.
+            conference.sequence = F("sequence") + 1
+            conference.save(update_fields=["sequence", "updated_at"])
+            conference.refresh_from_db()
         _mail(conference, [invitation], "REQUEST")
         _announce(actor, conference, [invitation], Kind.INVITED)
     else:

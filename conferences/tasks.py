@@ -14,21 +14,56 @@ from django_tasks import task
 from permissions import audit
 
 
+def _superseded(conference, invitation, method: str, sequence: int | None) -> str:
+    """Why a queued invitation e-mail must not go out any more ("" when it still should).
+
+    The task runs later than the change that queued it (``TASK_BACKEND=database``): a REQUEST
+    announces "scheduled, at this time, you are invited" and is dropped when that is no longer
+    true — a later REQUEST or CANCEL, queued by the later change, announces the state that
+    replaced it. A CANCEL always goes out once its cause (cancelled conference, withdrawn
+    invitation) still holds."""
+    from .models import Conference
+
+    if method == "REQUEST":
+        if conference.status != Conference.Status.SCHEDULED:
+            return "conference no longer scheduled"
+        if invitation.removed_at is not None:
+            return "invitation withdrawn"
+        if sequence is not None and invitation.sequence_queued is not None and invitation.sequence_queued != sequence:
+            return "superseded by a later update"
+    elif conference.status != Conference.Status.CANCELLED and invitation.removed_at is None:
+        return "nothing to cancel"
+    return ""
+
+
 @task()
-def send_conference_mail(conference_id: int, invitation_id: int, method: str) -> bool:
+def send_conference_mail(conference_id: int, invitation_id: int, method: str, sequence: int | None = None) -> bool:
+    """Send one iMIP REQUEST or CANCEL, built from the state as it is now. ``sequence`` is the
+    conference's SEQUENCE when the message was queued; a REQUEST for an older one is dropped."""
     from . import imip
     from .models import Conference, Invitation
 
     conference = Conference.objects.select_related("case__network", "convenor").get(pk=conference_id)
     invitation = Invitation.objects.select_related("user", "organisation", "family_member__user").get(pk=invitation_id)
-    message = imip.build_message(conference, invitation, method=method)
+    reason = _superseded(conference, invitation, method, sequence)
+    if not reason and imip.is_convenor_invitation(conference, invitation):
+        reason = "convenor"
+    if reason:
+        audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"method": method, "reason": reason})
+        return False
+    # A CANCEL carries the SEQUENCE it was queued with: a re-invitation queued after it has a
+    # higher one, so her calendar applies them in order whenever the worker runs.
+    announced = sequence if method == "CANCEL" and sequence is not None else conference.sequence
+    message = imip.build_message(conference, invitation, method=method, sequence=announced)
     if message is None:
         audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
                      channel=audit.Channel.EMAIL, detail={"method": method, "reason": "no address"})
         return False
     message.send()
+    Invitation.objects.filter(pk=invitation.pk).update(sequence_sent=announced)
     audit.record("task", action="conference.mail_sent", obj=invitation, case_id=conference.case_id,
-                 channel=audit.Channel.EMAIL, detail={"method": method, "sequence": conference.sequence})
+                 channel=audit.Channel.EMAIL, detail={"method": method, "sequence": announced})
     return True
 
 

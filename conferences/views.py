@@ -121,6 +121,7 @@ def conference_detail(request, pk: int):
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
             "quorum": selectors.quorum_for(conference),
             "reports": selectors.reports_for_user(request.user, conference),
+            "counter_proposals": selectors.counter_proposals(request.user, conference),
             "rsvp_form": RsvpForm(initial={"rsvp": invitation.rsvp, "comment": invitation.rsvp_comment}) if invitation else None,
             "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
             "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),

@@ -274,6 +274,28 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Fallkonferenz <no-reply@fall
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 
+def _reply_address(raw: str) -> str:
+    from email.utils import parseaddr
+
+    address = parseaddr(raw)[1] if raw else parseaddr(DEFAULT_FROM_EMAIL)[1]
+    local, _at, domain = address.rpartition("@")
+    if not local or not domain or "+" in local or any(c.isspace() for c in address):
+        raise ImproperlyConfigured(
+            "EMAIL_REPLY_ADDRESS must be a plain address such as antwort@fallkonferenz.example.org "
+            f"(no '+': the service adds a per-invitation tag), got {raw or DEFAULT_FROM_EMAIL!r}"
+        )
+    return address
+
+
+# Calendar answers (iMIP REPLY) go to <local>+<signed invitation tag>@<domain>; this mailbox is read
+# by `manage.py receive_mail` (MTA pipe) or `manage.py fetch_mail` (IMAP_URL).
+EMAIL_REPLY_ADDRESS = _reply_address(env_str("EMAIL_REPLY_ADDRESS"))
+IMAP_URL = env_str("IMAP_URL")
+if IMAP_URL and not IMAP_URL.startswith(("imap://", "imaps://")):
+    raise ImproperlyConfigured("IMAP_URL must start with imap:// or imaps://")
+INBOUND_MAIL_MAX_BYTES = env_int("INBOUND_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=64 * 1024)
+
+
 def _email_settings(url: str) -> dict:
     from urllib.parse import parse_qs, unquote, urlparse
 

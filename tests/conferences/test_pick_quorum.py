@@ -58,7 +58,7 @@ def test_confirming_schedules_anyway(world, client, committed):
                                {"slot": slot.pk, "confirm_without_quorum": "1"})
     assert response.status_code == 302
     conference.refresh_from_db()
-    assert conference.status == Conference.Status.SCHEDULED and len(mail.outbox) == 5
+    assert conference.status == Conference.Status.SCHEDULED and len(mail.outbox) == 4
 
 
 def test_a_time_with_quorum_is_picked_without_a_warning(world, client):

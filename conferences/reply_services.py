@@ -1,0 +1,138 @@
+"""Writes for calendar answers that arrive by e-mail (iMIP REPLY / COUNTER).
+
+``calendar_reply_receive`` is the one entry point for both mail commands (``receive_mail`` for
+an MTA pipe, ``fetch_mail`` for an IMAP mailbox). A REPLY changes an invitation's answer only
+through ``services._rsvp_apply`` — the function behind the web and API answer, with the same
+audit event and live update — and only when every one of these holds:
+
+- the address it was sent to carries a valid signed tag for exactly this invitation,
+- the event's UID is that invitation's conference,
+- the invitee's own address is an ATTENDEE of the answer and is its From: address,
+- the invitation is active, the conference scheduled, and the answer is not older than the
+  last version she was sent (SEQUENCE) nor than her last answer (DTSTAMP).
+
+Anything else is refused: logged and audited with a reason code, nothing changed, no e-mail
+sent back (a bounce would quote the message, and a forged sender would receive it). A
+COUNTER is kept as a suggestion for the convenor and never applied.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from permissions import audit
+
+from . import imip, mailgate
+from .models import CalendarReply, Conference, Invitation
+from .services import _rsvp_apply
+
+logger = logging.getLogger(__name__)
+GATEWAY = "mail-gateway"
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    outcome: str          # CalendarReply.Outcome value, or "duplicate"
+    reason: str = ""
+    invitation_id: int | None = None
+
+
+def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
+    """A refusal reason ("" when the answer may be applied) and the invitation it concerns."""
+    invitation = (Invitation.objects.select_for_update(of=("self",))
+                  .select_related("conference__case", "user", "organisation", "family_member__user")
+                  .filter(pk=answer.invitation_id).first())
+    if invitation is None or invitation.conference_id != answer.conference_id:
+        return "token_mismatch", None
+    address = (imip.recipient_address(invitation) or "").strip().lower()
+    if not address or address not in answer.attendees:
+        return "attendee_mismatch", invitation
+    if answer.sender != address:
+        return "sender_mismatch", invitation
+    if invitation.removed_at is not None:
+        return "withdrawn", invitation
+    conference = invitation.conference
+    if conference.status != Conference.Status.SCHEDULED:
+        return "not_scheduled", invitation
+    last_sent = invitation.sequence_sent if invitation.sequence_sent is not None else conference.sequence
+    if answer.sequence < last_sent:
+        return "stale_sequence", invitation
+    if answer.method == "COUNTER":
+        if answer.proposed_start is None or answer.proposed_start <= timezone.now():
+            return "malformed_counter", invitation
+        return "", invitation
+    if answer.partstat not in mailgate.PARTSTATS:
+        return "unsupported_partstat", invitation
+    if answer.stamp is not None:
+        newest = (CalendarReply.objects.filter(invitation=invitation, outcome=CalendarReply.Outcome.APPLIED)
+                  .aggregate(newest=Max("stamp"))["newest"])
+        if (invitation.rsvp_at and answer.stamp < invitation.rsvp_at.replace(microsecond=0)) or (newest and answer.stamp <= newest):
+            return "stale_reply", invitation
+    return "", invitation
+
+
+def _refuse(row: CalendarReply, reason: str, *, invitation: Invitation | None, source: str) -> ReplyOutcome:
+    row.outcome, row.reason, row.invitation = CalendarReply.Outcome.REFUSED, reason, invitation
+    row.save(update_fields=["outcome", "reason", "invitation"])
+    audit.record(GATEWAY, action="calendar_reply.refused", obj=invitation, case_id=invitation.conference.case_id if invitation else None,
+                 channel=audit.Channel.EMAIL, detail={"reason": reason, "source": source})
+    logger.info("Calendar reply %s refused: %s", row.message_digest[:12], reason)
+    return ReplyOutcome(CalendarReply.Outcome.REFUSED, reason, invitation.pk if invitation else None)
+
+
+def _invitee(invitation: Invitation):
+    """Who answered, for the audit trail: her account, or the invitation when she has none."""
+    if invitation.user_id:
+        return invitation.user
+    if invitation.family_member_id and invitation.family_member.user_id:
+        return invitation.family_member.user
+    return f"calendar-reply:{invitation.pk}"
+
+
+@transaction.atomic
+def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None) -> ReplyOutcome:
+    """Handle one e-mail sent to the reply address. Never raises for anything in the message;
+    database errors propagate (the caller leaves the message for the next run)."""
+    answer = mailgate.read_message(raw, max_bytes=settings.INBOUND_MAIL_MAX_BYTES, size=size)
+    try:
+        with transaction.atomic():
+            row = CalendarReply.objects.create(message_digest=answer.digest, source=source[:8],
+                                               outcome=CalendarReply.Outcome.REFUSED, reason="pending")
+    except IntegrityError:
+        audit.record(GATEWAY, action="calendar_reply.refused", channel=audit.Channel.EMAIL,
+                     detail={"reason": "duplicate", "source": source})
+        logger.info("Calendar reply %s refused: duplicate", answer.digest[:12])
+        return ReplyOutcome("duplicate", "duplicate")
+    if isinstance(answer, mailgate.Refusal):
+        invitation = None
+        if answer.invitation_id is not None:
+            invitation = (Invitation.objects.select_related("conference")
+                          .filter(pk=answer.invitation_id, conference_id=answer.conference_id).first())
+        return _refuse(row, answer.reason, invitation=invitation, source=source)
+    reason, invitation = _judge(answer)
+    if reason:
+        return _refuse(row, reason, invitation=invitation, source=source)
+    row.invitation, row.partstat, row.sequence, row.stamp = invitation, answer.partstat[:16], answer.sequence, answer.stamp
+    if answer.method == "COUNTER":
+        row.outcome, row.reason = CalendarReply.Outcome.COUNTER, ""
+        row.proposed_starts_at = answer.proposed_start
+        row.proposed_ends_at = answer.proposed_end if answer.proposed_end and answer.proposed_end > answer.proposed_start else None
+        row.save()
+        audit.record(_invitee(invitation), action="invitation.counter", obj=invitation,
+                     case_id=invitation.conference.case_id, channel=audit.Channel.EMAIL, detail={"source": source})
+        return ReplyOutcome(CalendarReply.Outcome.COUNTER, "", invitation.pk)
+    try:
+        with transaction.atomic():
+            _rsvp_apply(_invitee(invitation), invitation=invitation, rsvp=mailgate.PARTSTATS[answer.partstat],
+                        comment=answer.comment, channel=audit.Channel.EMAIL, via="calendar-reply")
+    except ValidationError:
+        return _refuse(row, "invalid_answer", invitation=invitation, source=source)
+    row.outcome, row.reason = CalendarReply.Outcome.APPLIED, ""
+    row.save()
+    return ReplyOutcome(CalendarReply.Outcome.APPLIED, "", invitation.pk)
