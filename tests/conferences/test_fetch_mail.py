@@ -1,0 +1,112 @@
+"""``manage.py fetch_mail`` against a real IMAP server (Debian's dovecot, started by the test)."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from conferences import services
+from conferences.management.commands.fetch_mail import parse_imap_url
+from conferences.models import CalendarReply, Invitation
+from tests import imap_server
+from tests.conferences.helpers import convene
+from tests.conferences.mailfixtures import answer_to
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def imap():
+    try:
+        server = imap_server.start()
+    except RuntimeError as exc:
+        pytest.skip(f"no IMAP server for fetch_mail tests: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(imap, settings):
+    """An empty INBOX and an empty Processed folder for each test."""
+    conn = imap.client()
+    for folder in ("INBOX", "Processed"):
+        typ, data = conn.select(f'"{folder}"')
+        if typ == "OK" and int(data[0]):
+            conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            conn.expunge()
+    conn.logout()
+    settings.IMAP_URL = imap.url()
+    return imap
+
+
+@pytest.fixture
+def scheduled(world, committed):
+    conference = convene(world)
+    with committed():
+        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.first())
+    return conference
+
+
+def fetch() -> str:
+    out = io.StringIO()
+    call_command("fetch_mail", stdout=out)
+    return out.getvalue().strip()
+
+
+def request_for(address: str):
+    return next(m for m in mail.outbox if m.to == [address])
+
+
+def test_answers_in_the_mailbox_are_recorded_and_every_handled_message_is_moved(world, scheduled, mailbox):
+    mailbox.append(
+        answer_to(request_for(world.counsellor.email), client="outlook", partstat="ACCEPTED"),
+        answer_to(request_for(world.midwife.email), client="gmail", partstat="DECLINED"),
+        answer_to(request_for(world.parent.email), client="apple", partstat="TENTATIVE"),
+        b"From: someone@example.org\r\nSubject: Frage\r\nMessage-ID: <frage-1@example.org>\r\n\r\nWann?\r\n",
+    )
+    assert fetch() == "applied=3 refused=1"
+    rsvps = dict(scheduled.invitations.filter(user__isnull=False).values_list("user__username", "rsvp"))
+    assert rsvps[world.counsellor.username] == Invitation.Rsvp.ACCEPTED
+    assert rsvps[world.midwife.username] == Invitation.Rsvp.DECLINED
+    assert scheduled.invitations.get(family_member=world.mother).rsvp == Invitation.Rsvp.TENTATIVE
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 4
+    assert fetch() == "no messages"  # every minute from cron: nothing twice
+
+
+def test_a_message_seen_again_after_an_interrupted_run_changes_nothing(world, scheduled, mailbox):
+    raw = answer_to(request_for(world.counsellor.email), partstat="ACCEPTED")
+    mailbox.append(raw)
+    assert fetch() == "applied=1"
+    invitation = scheduled.invitations.get(user=world.counsellor)
+    services.invitation_rsvp(world.counsellor, invitation=invitation, rsvp=Invitation.Rsvp.DECLINED)
+    mailbox.append(raw)  # as if the move had not happened
+    assert fetch() == "duplicate=1"
+    invitation.refresh_from_db()
+    assert invitation.rsvp == Invitation.Rsvp.DECLINED and mailbox.count("INBOX") == 0
+
+
+def test_an_oversized_message_is_refused_from_its_size_and_moved(world, scheduled, mailbox, settings):
+    settings.INBOUND_MAIL_MAX_BYTES = 64 * 1024
+    raw = answer_to(request_for(world.counsellor.email))
+    mailbox.append(raw.replace(b"\r\n\r\n", b"\r\nX-Padding: " + b"A" * 200_000 + b"\r\n\r\n", 1))
+    assert fetch() == "refused=1"
+    assert CalendarReply.objects.get().reason == "too_large"
+    assert scheduled.invitations.get(user=world.counsellor).rsvp == Invitation.Rsvp.NEEDS_ACTION
+    assert mailbox.count("Processed") == 1
+
+
+def test_a_second_run_while_one_is_busy_does_nothing(world, scheduled, mailbox):
+    mailbox.append(answer_to(request_for(world.counsellor.email)))
+    target = parse_imap_url(mailbox.url())
+    key = hashlib.sha256(f"{target.host}:{target.port}:{target.user}:{target.folder}".encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"fallkonferenz-fetch-mail-{key}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert fetch() == "another fetch_mail run is busy; nothing done"
+    assert mailbox.count("INBOX") == 1
+    assert fetch() == "applied=1"
