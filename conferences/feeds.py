@@ -165,8 +165,15 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         updates.update(served_etag=etag, content_changed_at=now)
     FeedToken.objects.filter(pk=token.pk).update(**updates)
     not_modified = _not_modified(request, etag, last_modified)
+    detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
+    if not not_modified:  # what the body discloses: one query per kind, whatever the number of rows
+        for kind in ("conferences", "actions", "meetings"):
+            rows = getattr(parts, kind)
+            if rows is not None:
+                detail[kind] = sorted(rows.values_list("pk", flat=True))
+    basis = ("family" if token.user_id and policy.is_parent_of_case(token.user, token.case) else "team") if token.case_id else ""
     audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
-                 detail={"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200})
+                 legal_basis=basis, detail=detail)
     if not_modified:
         return _headers(HttpResponse(status=304), etag, last_modified)
     with translation.override(_language(token)):

@@ -262,6 +262,12 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
     }
 
 
+def _audit_poll_read(actor, conference: Conference, *, basis: str = "") -> None:
+    case_id = conference.case_id
+    audit.record(actor, action="poll.read", obj=conference, case_id=case_id, channel=Channel.PAGE,
+                 legal_basis=basis or policy.case_bases(actor, [case_id])[case_id])
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def conference_poll(request, pk: int):
@@ -282,6 +288,7 @@ def conference_poll(request, pk: int):
                     messages.success(request, _("Your answers were saved. You can change them until the poll closes."))
                     return redirect("conferences:conference_poll", pk)
         context = _poll_context(request, conference, vote_form=vote_form)
+        _audit_poll_read(request.user, conference)
         return render(request, "conferences/poll.html", context, status=400 if vote_form is not None else 200)
 
 
@@ -293,7 +300,9 @@ def poll_grid(request, pk: int):
     if not selectors.is_team_professional(request.user, conference):
         raise Http404
     with _network_zone(conference.case.network):
-        return render(request, "conferences/_poll_grid.html", _poll_context(request, conference))
+        context = _poll_context(request, conference)
+        _audit_poll_read(request.user, conference)
+        return render(request, "conferences/_poll_grid.html", context)
 
 
 @login_required
@@ -370,6 +379,7 @@ def poll_link_vote(request, token: str):
                 else:
                     messages.success(request, _("Thank you, your answers were saved. You can change them until the poll closes."))
                     return redirect(request.path)
+        _audit_poll_read(f"poll-link:{link.pk}", conference, basis="poll-link")
         response = render(request, "conferences/poll_link.html", {
             "conference": conference, "form": form, "is_open": services.poll_is_open(poll), "zone": conference.case.network.time_zone,
             "poll": poll, "deadline_passed": services.poll_deadline_passed(poll),

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from participants.roles import Roles, roles_of
-from permissions import policy
+from permissions import audit, policy
 
 DASHBOARD_LIMIT = 20
 
@@ -107,4 +107,26 @@ def dashboard_for_user(user) -> Dashboard:
             )
     if roles.is_board_member or roles.is_coordinator:
         board.summaries = list(policy.summaries_for_user(user).select_related("network")[:12])
+    _audit_dashboard(user, board)
     return board
+
+
+def _audit_dashboard(user, board: Dashboard) -> None:
+    """The dashboard shows case content from several lists: one audit event naming, per kind, the
+    ids it showed (summaries are anonymised figures and audited by the board's own pages)."""
+    shown = {
+        "shown_cases": [(c.pk, c.pk) for c in board.led_cases + ([board.parent_case] if board.parent_case else [])],
+        "conferences": [(c.pk, c.case_id) for c in board.upcoming_conferences
+                        + ([board.parent_next_conference] if board.parent_next_conference else [])],
+        "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],
+        "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps],
+    }
+    rows = [row for kind_rows in shown.values() for row in kind_rows]
+    if not rows:
+        return
+    bases = policy.case_bases(user, {case for _, case in rows})
+    audit.record_read(
+        user, action="dashboard.read", object_type="dashboard", rows=[(case, case) for case in sorted(bases)],
+        bases=bases, channel=audit.Channel.PAGE,
+        detail={kind: sorted({pk for pk, _ in kind_rows}) for kind, kind_rows in shown.items() if kind_rows},
+    )

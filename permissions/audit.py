@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Iterable
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -13,6 +13,7 @@ from .models import AuditChainHead, AuditEvent
 from .requests import current_request_id
 
 Channel = AuditEvent.Channel
+LEGAL_BASIS_MAX = 255
 
 
 def _chain_key(case_id: int | None, at) -> str:
@@ -67,12 +68,56 @@ def record(
             chain_key=key, position=head.position + 1, at=at,
             actor=user, actor_label=(user.get_username() if user else str(actor or "anonymous"))[:150],
             action=action, object_type=object_type, object_id=str(object_id), case_id=case_id,
-            channel=channel, legal_basis=legal_basis[:80], detail=detail or {}, prev_hash=head.hash,
+            channel=channel, legal_basis=legal_basis[:LEGAL_BASIS_MAX], detail=detail or {}, prev_hash=head.hash,
         )
         event.hash = event_hash(event)
         event.save()
         AuditChainHead.objects.filter(chain_key=key).update(position=event.position, hash=event.hash)
     return event
+
+
+def record_read(
+    actor,
+    *,
+    action: str,
+    object_type: str,
+    rows: Iterable[tuple[int, int | None]],
+    bases: dict[int, str] | None = None,
+    many: bool = True,
+    channel: str,
+    legal_basis: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Record one read of case content: ``rows`` are the (id, case id) pairs the reader received,
+    ``bases`` the legal basis each was released under (``policy.disclosure_bases_for_items`` /
+    ``policy.case_bases``). A list is ONE event naming the ids it returned, never one per row, so
+    a read costs the same few statements however long the list is. An empty list discloses
+    nothing and is not recorded.
+
+    The event's ``legal_basis`` holds every distinct basis, separated by single spaces
+    (e.g. ``"team consent:4"``), so the data-protection officer can filter by basis; when a list
+    was released under more than one basis, ``detail["bases"]`` says which ids under which."""
+    rows = list(rows)
+    if not rows:
+        return None
+    ids = [pk for pk, _ in rows]
+    cases = sorted({case for _, case in rows if case})
+    by_basis: dict[str, list[int]] = {}
+    for pk in ids:
+        if bases and bases.get(pk):
+            by_basis.setdefault(bases[pk], []).append(pk)
+    info = dict(detail or {})
+    if many:
+        info["ids"] = ids
+    if len(cases) > 1:
+        info["cases"] = cases
+    if len(by_basis) > 1:
+        info["bases"] = by_basis
+    return record(
+        actor, action=action, object_type=object_type, object_id="" if many else ids[0],
+        case_id=cases[0] if len(cases) == 1 else None, channel=channel,
+        legal_basis=legal_basis or " ".join(sorted(by_basis)), detail=info,
+    )
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
@@ -9,11 +10,24 @@ from django.utils.translation import gettext_lazy as _
 from permissions import policy
 
 
+def basis_choices() -> list[tuple[str, str]]:
+    """What a read or change can rest on, as the audit trail records it: membership of the case
+    team, the family itself, holding the information, a consent, or one of the fixed legal bases
+    (read from the model through the app registry: the list is code, kept beside the consents)."""
+    legal = apps.get_model("participants", "DisclosureBasis")._meta.get_field("basis").choices
+    return [
+        ("", _("Any")), ("team", _("Case team")), ("family", _("Own family (parent)")),
+        ("holding-organisation", _("Holding organisation")), ("consent", _("Consent")),
+        *[(value, label) for value, label in legal],
+    ]
+
+
 class AuditFilterForm(forms.Form):
     case = forms.CharField(label=_("Case reference"), required=False, max_length=24)
     person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    basis = forms.ChoiceField(label=_("Legal basis"), required=False, choices=basis_choices)
 
     def clean(self):
         data = super().clean()

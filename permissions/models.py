@@ -37,7 +37,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object"), max_length=40, blank=True)
     case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case"))
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
-    legal_basis = models.CharField(_("legal basis"), max_length=80, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

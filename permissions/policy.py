@@ -278,6 +278,70 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     return found
 
 
+def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None) -> dict[int, str]:
+    """The legal basis under which each of ``items`` (already filtered by
+    ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
+
+    Same answers as ``disclosure_basis_for`` but for a whole list in at most four queries, whatever
+    its length: "audience:everyone", "team", "holding-organisation", "consent:<pk>" or
+    "<legal basis>:<pk>" (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
+    """
+    from participants.models import Consent, DisclosureBasis, FamilyMember
+    from protocols.models import Audience, ProtocolItem
+
+    on = on or _today()
+    items = list(items)
+    bases: dict[int, str] = {}
+    restricted = [i for i in items if i.audience == Audience.RESTRICTED]
+    for item in items:
+        if item.audience != Audience.RESTRICTED:
+            bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
+    if not restricted:
+        return bases
+    orgs = set(organisation_ids(user).values_list("organisation_id", flat=True))
+    foreign = []
+    for item in restricted:
+        if item.holding_organisation_id in orgs:
+            bases[item.pk] = "holding-organisation"
+        else:
+            foreign.append(item)
+    if not foreign:
+        return bases
+    case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in foreign]).values_list("pk", "protocol__conference__case_id"))
+    cases = set(case_of.values())
+    consents = sorted(set(
+        Consent.objects.filter(case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on,
+                               revoked_at__isnull=True)
+        .values_list("pk", "case_id", "from_organisation_id", "given_by_id", "given_by__relation", "scopes__category")
+    ))
+    recorded = sorted(set(
+        DisclosureBasis.objects.filter(case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on,
+                                       ended_at__isnull=True)
+        .values_list("pk", "case_id", "from_organisation_id", "basis")
+    ))
+    for item in foreign:
+        case_id = case_of.get(item.pk)
+        consent = next((
+            pk for pk, c_case, c_from, given_by, relation, category in consents
+            if c_case == case_id and c_from == item.holding_organisation_id and category == item.category
+            and (given_by == item.entrusted_by_id if item.entrusted_by_id else relation in FamilyMember.PARENT_RELATIONS)
+        ), None)
+        if consent is not None:
+            bases[item.pk] = f"consent:{consent}"
+            continue
+        basis = next((f"{kind}:{pk}" for pk, b_case, b_from, kind in recorded
+                      if b_case == case_id and b_from == item.holding_organisation_id), None)
+        bases[item.pk] = basis or "none"
+    return bases
+
+
+def case_bases(user: "User", case_ids) -> dict[int, str]:
+    """Why the user may read content of each of these (visible) cases: "family" for her own
+    family's case, "team" for a case whose team she is on. One query."""
+    own = set(parent_case_ids(user).filter(case_id__in=set(case_ids)).values_list("case_id", flat=True))
+    return {case_id: "family" if case_id in own else "team" for case_id in case_ids}
+
+
 def actions_for_user(user: "User") -> QuerySet:
     """Agreed actions the user may see: those in items she may read, and those that fall to her."""
     from protocols.models import AgreedAction
@@ -384,6 +448,13 @@ def disclosure_bases_for_user(user: "User") -> QuerySet:
     return DisclosureBasis.objects.filter(case_id__in=professional_case_ids(user))
 
 
+def legal_basis_codes() -> list[str]:
+    """The codes of the fixed legal bases for disclosure without consent (participants.LegalBasis)."""
+    from participants.models import LegalBasis
+
+    return list(LegalBasis.values)
+
+
 def audit_events_for_user(user: "User") -> QuerySet:
     """The audit log for a data-protection officer: events of her networks' cases, and events
     without a case by people who work in (or hold a role in) her networks."""
@@ -406,22 +477,40 @@ def _network_people(networks: QuerySet) -> QuerySet:
 
 
 def family_audit_events_for_user(user: "User") -> QuerySet:
-    """GDPR Art. 15 for a parent: who read or changed the data of her family's case."""
+    """GDPR Art. 15 for a parent: who read or changed the data of her family's case.
+
+    Two kinds of events stay out. A legal basis the parents were deliberately not told about
+    (informing them would endanger the child): its record, its end, and the reads made under it.
+    And another person's consent (the father's, for the mother): it is his data, so neither its
+    record, its revocation nor the reads it released are hers to see. A read released under
+    several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
+    them is hidden."""
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Cast, Concat
+    from django.db.models.lookups import Contains
+
+    from participants.models import Consent, DisclosureBasis
     from permissions.models import AuditEvent
 
     if not _is_real_user(user):
         return AuditEvent.objects.none()
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat
+    cases = parent_case_ids(user)
+    uninformed = DisclosureBasis.objects.filter(case_id__in=cases, parents_informed=False)
+    others_consents = Consent.objects.filter(case_id__in=cases).exclude(given_by__user=user)
 
-    from participants.models import DisclosureBasis
+    def token(prefix):
+        return Concat(Value(" "), prefix, Value(":"), Cast("pk", CharField()), Value(" "), output_field=CharField())
 
-    # A legal basis the parents were deliberately not told about (informing them would endanger
-    # the child) stays out of their log: its record, its end, and the reads made under it.
-    uninformed = DisclosureBasis.objects.filter(case_id__in=parent_case_ids(user), parents_informed=False)
-    return AuditEvent.objects.filter(case_id__in=parent_case_ids(user)).exclude(
-        Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(
-            key=Cast("pk", CharField())).values("key"))
-        | Q(legal_basis__in=uninformed.annotate(
-            key=Concat("basis", Value(":"), Cast("pk", CharField()), output_field=CharField())).values("key"))
+    hidden_basis = (
+        Exists(uninformed.annotate(token=token(F("basis"))).filter(Contains(OuterRef("basis_tokens"), F("token"))))
+        | Exists(others_consents.annotate(token=token(Value("consent"))).filter(Contains(OuterRef("basis_tokens"), F("token"))))
+    )
+    return (
+        AuditEvent.objects.filter(case_id__in=cases)
+        .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
+        .exclude(
+            Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))
+            | Q(object_type="participants.consent", object_id__in=others_consents.annotate(key=Cast("pk", CharField())).values("key"))
+            | hidden_basis
+        )
     )

@@ -3,15 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Concat
 
 from permissions import policy
 
 
 def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date_from: dt.date | None = None,
-                       date_until: dt.date | None = None) -> QuerySet:
-    """The DPO's audit log, filtered; only events of her networks."""
+                       date_until: dt.date | None = None, basis: str = "") -> QuerySet:
+    """The DPO's audit log, filtered; only events of her networks. ``basis`` keeps the events
+    made under that basis: "team", "family", "holding-organisation", "consent" (any consent) or
+    a legal basis' code (any recorded basis of that kind); a list read under several bases
+    matches each of them."""
     events = policy.audit_events_for_user(user).select_related("case")
+    if basis:
+        events = events.annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
+        kinds_with_id = {"consent"} | set(policy.legal_basis_codes())
+        events = events.filter(basis_tokens__contains=f" {basis}:" if basis in kinds_with_id else f" {basis} ")
     if case_reference:
         events = events.filter(case__reference__iexact=case_reference.strip())
     if person:

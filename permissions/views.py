@@ -29,6 +29,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         filters = {
             "case_reference": form.cleaned_data["case"], "person": form.cleaned_data["person"],
             "date_from": form.cleaned_data["date_from"], "date_until": form.cleaned_data["date_until"],
+            "basis": form.cleaned_data["basis"],
         }
     events = selectors.audit_log_for_user(request.user, **filters) if not form.errors else policy.audit_events_for_user(request.user).none()
     page = Paginator(events, 50).get_page(request.GET.get("page"))

@@ -225,6 +225,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "item_removed", "item": item_id})
             return
         self.seen.add(item_id)
+        await self._audit_delivery(item_id)
         await self.send_json({"type": "item", "item": payload})
 
     async def action_changed(self, event: dict) -> None:
@@ -293,7 +294,9 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _hello(self) -> dict:
         protocol = selectors.get_protocol_for_user(self.user, self.protocol_id, channel=Channel.WEBSOCKET)
-        items = [selectors.item_payload(i) for i in selectors.items_for_user(self.user, protocol=protocol)]
+        rows = list(selectors.items_for_user(self.user, protocol=protocol))
+        selectors.audit_items_read(self.user, rows, channel=Channel.WEBSOCKET)
+        items = [selectors.item_payload(i) for i in rows]
         self.seen = {i["id"] for i in items}
         self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
@@ -328,9 +331,18 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         visible = {pk for pk, is_visible, _ in rows if is_visible}
         removed = sorted(self.seen - visible)
         gained = visible - self.seen
-        added = [selectors.item_payload(i) for i in selectors.items_for_user(self.user).filter(pk__in=gained)] if gained else []
+        gained_items = list(selectors.items_for_user(self.user).filter(pk__in=gained)) if gained else []
+        selectors.audit_items_read(self.user, gained_items, channel=Channel.WEBSOCKET)
+        added = [selectors.item_payload(i) for i in gained_items]
         self.seen = visible
         return removed, added
+
+    @database_sync_to_async
+    def _audit_delivery(self, item_id: int) -> None:
+        """A changed item pushed to this socket is a read like any other: one event, with its basis."""
+        item = ProtocolItem.objects.filter(pk=item_id).first()
+        if item is not None:
+            selectors.audit_items_read(self.user, [item], channel=Channel.WEBSOCKET, action="protocol.item.read", many=False)
 
     @database_sync_to_async
     def _action_visible(self, action_id: int) -> bool:
@@ -357,7 +369,9 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             return {"type": "error", "error": "not_found"}
         items = list(selectors.items_for_user(self.user, protocol=protocol))
         visible = {i.pk for i in items}
-        changed = [selectors.item_payload(i) for i in items if versions.get(i.pk) != i.version]
+        changed_items = [i for i in items if versions.get(i.pk) != i.version]
+        selectors.audit_items_read(self.user, changed_items, channel=Channel.WEBSOCKET)
+        changed = [selectors.item_payload(i) for i in changed_items]
         removed = sorted((set(versions) | self.seen) - visible)
         self.seen = visible
         return {"type": "sync", "protocol": selectors.protocol_payload(protocol), "items": changed, "removed": removed}

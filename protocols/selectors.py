@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from permissions import policy
-from permissions.audit import Channel, record
+from permissions.audit import Channel, record, record_read
 from protocols import sanitize
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
@@ -33,8 +33,37 @@ def get_protocol_for_user(user, pk, *, channel: str = Channel.PAGE, audit: bool 
     except (Protocol.DoesNotExist, ValueError, TypeError):
         raise Http404("No such protocol")
     if audit:
-        record(user, action="protocol.read", obj=protocol, case_id=protocol.conference.case_id, channel=channel)
+        case_id = protocol.conference.case_id
+        record(user, action="protocol.read", obj=protocol, case_id=case_id, channel=channel,
+               legal_basis=policy.case_bases(user, [case_id])[case_id])
     return protocol
+
+
+def audit_items_read(user, items, *, channel: str, action: str = "protocol.item.list", many: bool = True) -> None:
+    """One audit event for the items ``user`` just received (a page, a socket's hello or sync, a
+    print), naming their ids and the legal basis each was released under. Constant queries."""
+    items = list(items)
+    if not items:
+        return
+    case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "protocol__conference__case_id"))
+    record_read(user, action=action, object_type="protocols.protocolitem", rows=[(i.pk, case_of.get(i.pk)) for i in items],
+                bases=policy.disclosure_bases_for_items(user, items), many=many, channel=channel)
+
+
+def audit_actions_read(user, actions, *, channel: str, action: str = "protocol.action.list") -> None:
+    """One audit event for a list of agreed actions shown to ``user`` (ids, cases, bases)."""
+    actions = list(actions)
+    record_read(user, action=action, object_type="protocols.agreedaction", rows=[(a.pk, a.case_id) for a in actions],
+                bases=action_bases(user, actions), channel=channel)
+
+
+def action_bases(user, actions) -> dict[int, str]:
+    """Legal basis of each agreed action's disclosure: its item's basis, or "responsible" for an
+    action that falls to her (or her organisation) in an item she may not read. Constant queries."""
+    actions = list(actions)
+    by_item = policy.disclosure_bases_for_items(user, {a.item_id: a.item for a in actions if a.item_id}.values())
+    readable = set(policy.protocol_items_for_user(user).filter(pk__in=list(by_item)).values_list("pk", flat=True))
+    return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
 
 
 def items_for_user(user, *, protocol: Protocol | None = None) -> QuerySet[ProtocolItem]:
@@ -274,7 +303,8 @@ def get_action_for_user(user, pk, *, channel: str = Channel.PAGE) -> AgreedActio
         )
     except (AgreedAction.DoesNotExist, ValueError, TypeError):
         raise Http404("No such action")
-    record(user, action="protocol.action.read", obj=action, case_id=action.case_id, channel=channel)
+    record(user, action="protocol.action.read", obj=action, case_id=action.case_id, channel=channel,
+           legal_basis=action_bases(user, [action])[action.pk])
     return action
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from permissions import policy
+from permissions.audit import Channel
 from protocols import forms, selectors, services
 from protocols.models import CorrectionProposal, Protocol
 
@@ -39,6 +40,7 @@ def case_url(case) -> str | None:
 def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     user = request.user
     items = list(selectors.items_for_user(user, protocol=protocol))
+    selectors.audit_items_read(user, items, channel=Channel.PAGE)
     convenor = services.is_convenor(user, protocol)
     writer = services.can_write_items(user, protocol)
     case = protocol.conference.case
@@ -315,6 +317,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     links = {c.pk: case_url(c) for c in cases}
     for action in actions:
         action.case_link = links.get(action.case_id)
+    selectors.audit_actions_read(request.user, actions, channel=Channel.PAGE)
     return render(request, "protocols/my_actions.html", {
         "filters": filters, "actions": actions, "today": timezone.localdate(),
         "overdue_steps": selectors.overdue_minutes_steps_for_user(request.user),

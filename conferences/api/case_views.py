@@ -9,10 +9,15 @@ from conferences import case_selectors
 from conferences.api.case_serializers import CaseDetailSerializer, CaseSerializer
 from conferences.models import CaseTeamMember
 from permissions import audit
+from permissions.drf import AuditedReadMixin
 
 
-class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CaseSerializer
+    audit_object_type, audit_action, audit_retrieve = "conferences.case", "case", False  # get_object records
+
+    def audit_rows(self, objects):
+        return [(case.pk, case.pk) for case in objects]
 
     def get_queryset(self):
         return case_selectors.cases_for_list(self.request.user)

@@ -18,6 +18,7 @@ from conferences import selectors, services
 from conferences.models import CaseTeamMember, Invitation, PollSlot
 from participants.models import FamilyMember
 from permissions import audit, policy
+from permissions.drf import AuditedReadMixin
 
 from .scheduling_serializers import (
     ConferenceCreateSerializer, ConferenceSerializer, InvitationSerializer, InviteeSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
@@ -33,8 +34,10 @@ def _as_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError({"non_field_errors": exc.messages})
 
 
-class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        viewsets.GenericViewSet):
     serializer_class = ConferenceSerializer
+    audit_object_type, audit_action = "conferences.conference", "conference"
 
     def get_queryset(self):
         return policy.conferences_for_user(self.request.user).select_related("case").order_by("-pk")

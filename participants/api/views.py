@@ -15,7 +15,7 @@ from participants.api.serializers import (
 )
 from participants.models import Consent, ConsentScope, DisclosureBasis
 from permissions import audit, policy
-from permissions.drf import PolicyViewSetMixin
+from permissions.drf import AuditedReadMixin, PolicyViewSetMixin
 
 
 def _call(service, **kwargs):
@@ -34,7 +34,7 @@ def _case(user, pk):
         raise ValidationError({"case": ["Unknown case."]})
 
 
-class ConsentViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ConsentViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      viewsets.GenericViewSet):
     """Consents of the cases you are on (or that you gave). POST records one; POST …/revoke/ revokes it."""
 
@@ -44,28 +44,15 @@ class ConsentViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     # an already revoked consent passes here so that the service answers 400 with its reason
     may_change = staticmethod(lambda user, consent: consent.revoked_at is not None or policy.can_revoke_consent(user, consent)
                               or consent.given_by.user_id == user.pk)
+    audit_object_type, audit_action = "participants.consent", "consent"
 
     def get_serializer_class(self):
         return ConsentCreateSerializer if self.action == "create" else ConsentSerializer
-
-    def list(self, request, *args, **kwargs):
-        case = request.query_params.get("case")
-        response = super().list(request, *args, **kwargs)
-        if case and case.isdigit():
-            audit.record(request.user, action="consent.list", object_type="participants.consent", case_id=None
-                         if not policy.cases_for_user(request.user).filter(pk=int(case)).exists() else int(case),
-                         channel=audit.Channel.API)
-        return response
 
     def get_queryset(self):
         qs = super().get_queryset()
         case = self.request.query_params.get("case")
         return qs.filter(case_id=int(case)) if case and case.isdigit() else qs
-
-    def retrieve(self, request, *args, **kwargs):
-        consent = self.get_object()
-        audit.record(request.user, action="consent.read", obj=consent, case_id=consent.case_id, channel=audit.Channel.API)
-        return Response(ConsentSerializer(consent).data)
 
     def create(self, request, *args, **kwargs):
         data = ConsentCreateSerializer(data=request.data)
@@ -89,13 +76,14 @@ class ConsentViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response(ConsentSerializer(Consent.objects.prefetch_related("to_organisations", "scopes").get(pk=consent.pk)).data)
 
 
-class DisclosureBasisViewSet(PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class DisclosureBasisViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                              viewsets.GenericViewSet):
     """Recorded legal bases for disclosure without consent, for the case team."""
 
     queryset = DisclosureBasis.objects.prefetch_related("to_organisations").order_by("-invoked_on", "-pk")
     serializer_class = DisclosureBasisSerializer
     visible_to = staticmethod(policy.disclosure_bases_for_user)
+    audit_object_type, audit_action = "participants.disclosurebasis", "disclosure_basis"
 
     def get_serializer_class(self):
         return DisclosureBasisCreateSerializer if self.action == "create" else DisclosureBasisSerializer

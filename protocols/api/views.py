@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from permissions import policy
 from permissions.audit import Channel
+from permissions.drf import AuditedListMixin, AuditedReadMixin
 from protocols import selectors, services
 from protocols.api import serializers as s
 from protocols.models import Acknowledgement, Amendment
@@ -45,8 +46,12 @@ def _conflict(user, exc: services.VersionConflict) -> Response:
 
 
 @extend_schema_view(list=extend_schema(summary="Protocols the user may read"), retrieve=extend_schema(summary="One protocol"))
-class ProtocolViewSet(viewsets.ReadOnlyModelViewSet):
+class ProtocolViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ProtocolSerializer
+    audit_object_type, audit_action, audit_retrieve = "protocols.protocol", "protocol", False  # get_object records
+
+    def audit_rows(self, objects):
+        return [(p.pk, p.conference.case_id) for p in objects]
 
     def get_queryset(self):
         return selectors.protocols_for_user(self.request.user).select_related("conference__case").order_by("pk")
@@ -76,11 +81,18 @@ class ProtocolViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("protocol", int, description="Only items of this protocol")]),
 )
-class ProtocolItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ProtocolItemSerializer
+    audit_object_type, audit_action = "protocols.protocolitem", "protocol.item"
+
+    def audit_rows(self, objects):
+        return [(i.pk, i.protocol.conference.case_id) for i in objects]
+
+    def audit_bases(self, objects, rows):
+        return policy.disclosure_bases_for_items(self.request.user, objects)
 
     def get_queryset(self):
-        qs = selectors.items_for_user(self.request.user)
+        qs = selectors.items_for_user(self.request.user).select_related("protocol__conference")
         protocol = self.request.query_params.get("protocol")
         if protocol and protocol.isdigit():
             qs = qs.filter(protocol_id=int(protocol))
@@ -124,12 +136,21 @@ class ProtocolItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(s.ProtocolItemSerializer(current).data)
 
 
-class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.AmendmentSerializer
+    audit_object_type, audit_action = "protocols.amendment", "protocol.amendment"
 
     def get_queryset(self):
         visible = policy.protocol_items_for_user(self.request.user).values("pk")
-        return Amendment.objects.filter(item_id__in=visible).select_related("author").order_by("pk")
+        return (Amendment.objects.filter(item_id__in=visible)
+                .select_related("author", "item__protocol__conference").order_by("pk"))
+
+    def audit_rows(self, objects):
+        return [(a.pk, a.item.protocol.conference.case_id) for a in objects]
+
+    def audit_bases(self, objects, rows):
+        by_item = policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values())
+        return {a.pk: by_item.get(a.item_id, "") for a in objects}
 
     @extend_schema(request=s.AmendmentCreateSerializer, responses={201: s.AmendmentSerializer})
     def create(self, request):
@@ -144,10 +165,14 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(s.AmendmentSerializer(amendment).data, status=201)
 
 
-class AcknowledgementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Own acknowledgements, and all acknowledgements of protocols of cases the user convenes."""
 
     serializer_class = s.AcknowledgementSerializer
+    audit_object_type, audit_action = "protocols.acknowledgement", "protocol.acknowledgement"
+
+    def audit_rows(self, objects):
+        return [(a.pk, a.protocol.conference.case_id) for a in objects]
 
     def get_queryset(self):
         from conferences.models import Case
@@ -157,7 +182,8 @@ class AcknowledgementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         led = Case.objects.filter(lead_caseworker=user).values("pk")
         visible = selectors.protocols_for_user(user).values("pk")
         return (Acknowledgement.objects.filter(protocol_id__in=visible)
-                .filter(Q(user=user) | Q(protocol__conference__case_id__in=led)).select_related("user").order_by("pk"))
+                .filter(Q(user=user) | Q(protocol__conference__case_id__in=led))
+                .select_related("user", "protocol__conference").order_by("pk"))
 
     @extend_schema(request=s.AcknowledgementSerializer, responses={201: s.AcknowledgementSerializer})
     def create(self, request):
@@ -175,14 +201,19 @@ class AcknowledgementViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("mine", bool, description="Only actions that fall to me or my organisation")]),
 )
-class AgreedActionViewSet(viewsets.ReadOnlyModelViewSet):
+class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AgreedActionSerializer
+    audit_object_type, audit_action, audit_retrieve = "protocols.agreedaction", "protocol.action", False  # get_object records
+
+    def audit_bases(self, objects, rows):
+        return selectors.action_bases(self.request.user, objects)
 
     def get_queryset(self):
         user = self.request.user
         qs = policy.responsible_actions_for_user(user) if self.request.query_params.get("mine") in ("1", "true") \
             else policy.actions_for_user(user)
-        return qs.select_related("case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")
+        return qs.select_related("case", "item", "responsible_user", "responsible_organisation",
+                                 "responsible_family_member").order_by("due_on", "pk")
 
     def get_object(self):
         return selectors.get_action_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API)

@@ -133,10 +133,12 @@ def test_dashboard_query_count_does_not_grow_with_rows(client, world, role):
     user = getattr(world, role)
     client.force_login(user)
     _add_case_with_actions(world, 1)
+    client.get(reverse("dashboard"))  # the audit chain's head exists from the first read on
     with CaptureQueriesContext(connection) as few:
         assert client.get(reverse("dashboard")).status_code == 200
     for number in range(2, 7):
         _add_case_with_actions(world, number)
+    client.get(reverse("dashboard"))
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("dashboard")).status_code == 200
     assert len(many) == len(few)
