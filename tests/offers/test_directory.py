@@ -1,6 +1,8 @@
 """The directory of offers: public search without sign-in, network-only offers, availability."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -114,3 +116,19 @@ def test_a_track_without_its_number_of_sessions_is_refused_with_a_field_message(
     })
     assert response.status_code == 400
     assert "number of sessions" in response.content.decode()
+
+
+def test_the_demo_seeds_the_directory_tracks_and_residential_offer_once(db):
+    from django.core.management import call_command
+
+    from offers.models import CentralCaseManager, Enrolment
+
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (Offer.objects.count(), Enrolment.objects.count(), CentralCaseManager.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Offer.objects.count(), Enrolment.objects.count(), CentralCaseManager.objects.count()) == counts
+    two = Offer.objects.get(name="To rådgivningssamtaler")
+    assert 500 <= two.enrolments.count() <= 600
+    residential = Offer.objects.get(is_residential_treatment=True, organisation__network__slug="region-syddanmark")
+    assert residential.referrals.filter(status="waitlisted").count() == 3
+    assert Offer.objects.filter(name__startswith="Kontaktcafé", visibility="public", accepts_contact_requests=True).exists()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
@@ -91,6 +92,14 @@ PEOPLE = {
     "mette.sd003": ("Mette", "", "parent (mother in SD-2026-003)", [], []),
 }
 ADMIN_USERNAME = "admin"
+# Added by ``manage.py seed_offers_demo`` (offers app), listed here for the printed logins.
+OFFERS_PEOPLE = {
+    "katrin.vogt": "central case manager, Perinatalzentrum Jena",
+    "hebamme.jena": "midwife, Jena",
+    "sucht.jena": "addiction counsellor, Jena",
+    "fh.jena": "early help, Jena (contact café)",
+    "socialraadgiver.kolding": "social worker at the birth site and central case manager, Syddanmark",
+}
 
 # --- Cases ---------------------------------------------------------------------------------------
 
@@ -474,6 +483,9 @@ class Command(BaseCommand):
             for spec in CASES:
                 seeder.seed_case(spec)
         summary_note = seeder.seed_summary()
+        # The offers app (above this one) adds its directory, referrals and tracks: called by name,
+        # so that this lower app imports nothing from it.
+        call_command("seed_offers_demo", stdout=self.stdout)
 
         if seeder.created:
             created = ", ".join(f"{count} {label}" for label, count in sorted(seeder.created.items()))
@@ -485,5 +497,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {settings.DEMO_PASSWORD}):")
         width = max(len(u) for u in [*PEOPLE, ADMIN_USERNAME])
         for username, (_f, _l, label, _m, _r) in PEOPLE.items():
+            self.stdout.write(f"  {username.ljust(width)}  {label}")
+        for username, label in OFFERS_PEOPLE.items():
             self.stdout.write(f"  {username.ljust(width)}  {label}")
         self.stdout.write(f"  {ADMIN_USERNAME.ljust(width)}  technical admin (/admin/)")

@@ -1,0 +1,196 @@
+"""``manage.py seed_offers_demo`` (called by ``seed_demo``): the directory, the central case
+managers, referrals, tracks and a residential treatment offer for the demo networks.
+
+Idempotent like ``seed_demo``: rows are found by natural keys and only created when missing; the
+year of Syddanmark enrolments is created only while its tracks have none. Families are
+pseudonymous (initials only)."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, no_translations
+from django.db import transaction
+from django.utils import timezone
+
+from offers.models import CentralCaseManager, Enrolment, Offer, Referral, Session, SupportMessage, SupportRequest, pack_codes
+from participants.models import Country, Membership, Network, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User
+
+JENA = dict(slug="jena", name="Netzwerk Jena (clean4us)", country=Country.GERMANY, time_zone="Europe/Berlin", case_reference_prefix="JE")
+JENA_ORGS = {
+    "perinatal": ("Perinatalzentrum Universitätsklinikum Jena", Kind.CLINIC),
+    "gyn": ("Frauenarztpraxis Jena-Nord", Kind.GYNAECOLOGY),
+    "midwife": ("Hebammenpraxis Saaletal", Kind.MIDWIFERY),
+    "sucht": ("Suchtberatung Jena", Kind.ADDICTION_COUNSELLING),
+    "reha": ("Rehabilitationsklinik für Mutter und Kind", Kind.RESIDENTIAL_TREATMENT),
+    "ja": ("Jugendamt Jena", Kind.YOUTH_WELFARE),
+    "fh": ("Frühe Hilfen Jena", Kind.EARLY_HELP),
+}
+JENA_PEOPLE = {  # username: (first, last, org key, role)
+    "katrin.vogt": ("Katrin", "Vogt", "perinatal", PR.CASE_MANAGER),
+    "hebamme.jena": ("Maria", "Keller", "midwife", PR.MIDWIFE),
+    "sucht.jena": ("Jana", "Roth", "sucht", PR.COUNSELLOR),
+    "fh.jena": ("Lisa", "Brandt", "fh", PR.SOCIAL_WORKER),
+}
+DK_MUNICIPALITIES = ["Kolding", "Vejle", "Odense", "Esbjerg", "Svendborg", "Sønderborg", "Aabenraa", "Haderslev", "Fredericia", "Middelfart"]
+DK_BIRTH_SITES = ["Kolding Sygehus", "Odense Universitetshospital", "Sydvestjysk Sygehus Esbjerg", "Sygehus Sønderjylland Aabenraa"]
+
+
+class Command(BaseCommand):
+    help = "Create the demo directory of offers, referrals and programme tracks (safe to run again)."
+
+    @no_translations
+    def handle(self, *args, **options) -> None:
+        self.created: dict[str, int] = {}
+        self.today = timezone.localdate()
+        self._hash = make_password(settings.DEMO_PASSWORD)
+        with transaction.atomic():
+            self.seed_jena()
+            self.seed_heinsberg()
+            self.seed_syddanmark()
+        if self.created:
+            self.stdout.write("Offers demo created: " + ", ".join(f"{n} {label}" for label, n in sorted(self.created.items())) + ".")
+        else:
+            self.stdout.write("Offers demo already complete: nothing changed.")
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _get(self, model, defaults=None, **lookup):
+        obj, created = model.objects.get_or_create(defaults=defaults or {}, **lookup)
+        if created:
+            label = str(model._meta.verbose_name_plural)
+            self.created[label] = self.created.get(label, 0) + 1
+        return obj
+
+    def _person(self, username: str, first: str, last: str, organisation: Organisation, role: str) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create(username=username, first_name=first, last_name=last, email=f"{username}@demo.invalid",
+                                       password=self._hash)
+            self.created["users"] = self.created.get("users", 0) + 1
+        self._get(Membership, user=user, organisation=organisation, defaults={"role": role})
+        return user
+
+    def _offer(self, organisation: Organisation, name: str, **values) -> Offer:
+        for key in ("languages", "target_groups"):
+            if isinstance(values.get(key), list):
+                values[key] = pack_codes(values[key])
+        return self._get(Offer, organisation=organisation, name=name, defaults=values)
+
+    # -- Jena -----------------------------------------------------------------------------------
+    def seed_jena(self) -> None:
+        values = dict(JENA)
+        network = self._get(Network, slug=values.pop("slug"), defaults=values)
+        orgs = {key: self._get(Organisation, network=network, name=name, defaults={"kind": kind, "municipality": "Jena"})
+                for key, (name, kind) in JENA_ORGS.items()}
+        people = {u: self._person(u, first, last, orgs[org], role) for u, (first, last, org, role) in JENA_PEOPLE.items()}
+        self._get(CentralCaseManager, network=network, user=people["katrin.vogt"], defaults={"organisation": orgs["perinatal"]})
+        self._offer(orgs["fh"], "Kontaktcafé für Schwangere und junge Mütter", visibility="public", anonymous_contact=True,
+                    accepts_contact_requests=True, description="Offenes Café ohne Anmeldung: ankommen, Kaffee trinken, Fragen stellen – "
+                    "auch anonym. Eine Sozialpädagogin und eine Hebamme sind da.", target_groups=["pregnant", "young_parents"],
+                    languages=["de", "en", "ar"], address="Familienzentrum, Löbdergraben 12, 07743 Jena", municipalities="Jena, Saale-Holzland-Kreis",
+                    postcodes=",07743,07745,07747,", opening_hours="Di und Do 9:30–12:00 Uhr", directions="Straßenbahn 1, 4, 5: Haltestelle Holzmarkt",
+                    accessibility="Ebenerdig, Kinderwagen-Stellplatz, barrierefreies WC", contact_phone="03641 123450")
+        self._offer(orgs["sucht"], "Suchtberatung für Schwangere und Eltern", visibility="public", anonymous_contact=True,
+                    accepts_contact_requests=True, description="Vertrauliche Beratung bei Alkohol, Drogen oder Medikamenten in der Schwangerschaft "
+                    "und mit kleinen Kindern – auf Wunsch anonym, kostenlos, mit Schweigepflicht.", target_groups=["pregnant", "substance_use", "relatives"],
+                    languages=["de", "ru", "uk"], address="Lutherstraße 5, 07743 Jena", municipalities="Jena", postcodes=",07743,07745,",
+                    opening_hours="Mo–Fr 9–16 Uhr, Do bis 18 Uhr", contact_phone="03641 123460", capacity=12, capacity_unit="concurrent")
+        self._offer(orgs["reha"], "Stationäre Entwöhnung für Mutter und Kind", visibility="network", description="Stationäre Behandlung mit "
+                    "Aufnahme des Kindes; Schwangere werden vorrangig aufgenommen.", target_groups=["pregnant", "substance_use"], languages=["de"],
+                    municipalities="Thüringen", capacity=8, capacity_unit="concurrent", availability="waitlist", expected_wait_weeks=6,
+                    is_residential_treatment=True)
+        request = SupportRequest.objects.filter(network=network, sender=people["hebamme.jena"], kind="consultation").first()
+        if request is None:
+            request = self._get(SupportRequest, network=network, kind="consultation", sender=people["hebamme.jena"],
+                                sender_organisation=orgs["midwife"], case_manager=people["katrin.vogt"],
+                                situation="Eine Schwangere (24. SSW) erzählt von Cannabis am Abend. Wie spreche ich das an, ohne sie zu verlieren?")
+            SupportMessage.objects.create(request=request, author=people["hebamme.jena"], text=request.situation)
+
+    # -- Heinsberg: the case manager of the perinatal centre and a few offers --------------------
+    def seed_heinsberg(self) -> None:
+        network = Network.objects.filter(slug="kreis-heinsberg").first()
+        lena = User.objects.filter(username="lena.schmitz").first()
+        perinatal = Organisation.objects.filter(network=network, name="Perinatalzentrum am Kreiskrankenhaus").first()
+        if not (network and lena and perinatal):
+            return
+        self._get(CentralCaseManager, network=network, user=lena, defaults={"organisation": perinatal})
+        for org_name, name, values in [
+            ("Suchtberatung im Gesundheitsamt", "Beratung für schwangere Frauen mit Suchtfragen", dict(
+                visibility="public", anonymous_contact=True, accepts_contact_requests=True, capacity=2, capacity_unit="concurrent",
+                description="Einzelgespräche in der Schwangerschaft, vertraulich und kostenlos.", target_groups=["pregnant", "substance_use"],
+                languages=["de", "tr"], municipalities="Heinsberg, Erkelenz, Geilenkirchen, Hückelhoven", postcodes=",52525,52511,52499,",
+                address="Valkenburger Straße 45, 52525 Heinsberg", contact_phone="02452 13-0", opening_hours="Mo–Fr 8–16 Uhr")),
+            ("Frühe Hilfen Kreis Heinsberg", "Familienpatenschaft", dict(
+                visibility="network", kind="track", planned_sessions=10, capacity=20, capacity_unit="per_year",
+                description="Eine ehrenamtliche Patin begleitet die Familie im ersten Lebensjahr.", target_groups=["young_parents", "families"],
+                languages=["de"], municipalities="Kreis Heinsberg")),
+        ]:
+            organisation = Organisation.objects.filter(network=network, name=org_name).first()
+            if organisation:
+                self._offer(organisation, name, **values)
+
+    # -- Syddanmark: three tracks, a year of enrolments, residential treatment with a waiting list
+    def seed_syddanmark(self) -> None:
+        network = Network.objects.filter(slug="region-syddanmark").first()
+        if network is None:
+            return
+        mh = Organisation.objects.filter(network=network, name="Mødrehjælpen Kolding").first()
+        region = Organisation.objects.filter(network=network, name="Region Syddanmark – Familieambulatoriet").first()
+        birth = Organisation.objects.filter(network=network, name="Fødeafdelingen Kolding Sygehus").first()
+        if not (mh and region and birth):
+            return
+        social = self._person("socialraadgiver.kolding", "Anne", "Poulsen", birth, PR.SOCIAL_WORKER)
+        self._get(CentralCaseManager, network=network, user=social, defaults={"organisation": birth})
+        staff = User.objects.filter(username="sofie.larsen").first() or social
+        common = dict(visibility="public", languages=["da", "en", "ar"], municipalities=", ".join(DK_MUNICIPALITIES),
+                      target_groups=["pregnant", "young_parents", "families"], contact_phone="70 10 12 12")
+        two = self._offer(mh, "To rådgivningssamtaler", kind="track", planned_sessions=2, capacity=600, capacity_unit="per_year",
+                          description="To samtaler om økonomi, juridisk rådgivning, samvær, parforhold og barnets trivsel.", **common)
+        course = self._offer(mh, "Individuelt forløb", kind="track", planned_sessions=12, capacity=100, capacity_unit="per_year",
+                             description="Et individuelt forløb gennem graviditet, fødsel og de første måneder.", **common)
+        self._offer(mh, "Frivillige tilbud", kind="track", planned_sessions=1, description="Fællesspisning, en familieven og aktiviteter "
+                    "for børn i 10 kommuner.", **common)
+        residential = self._offer(region, "Døgnbehandling for gravide med skadeligt rusmiddelbrug", visibility="network",
+                                  description="Regionens samlede døgnbehandlingstilbud for gravide.", languages=["da"],
+                                  target_groups=["pregnant", "substance_use"], municipalities="Region Syddanmark", capacity=6,
+                                  capacity_unit="concurrent", availability="waitlist", expected_wait_weeks=4, is_residential_treatment=True)
+        if not residential.referrals.exists():
+            now = timezone.now()
+            for n in range(9):
+                status = "in_progress" if n < 6 else "waitlisted"
+                Referral.objects.create(offer=residential, referred_by=social, referred_by_organisation=birth, client_label=f"R{n + 1}",
+                                        municipality=DK_MUNICIPALITIES[n % 10], status=status, created_at=now - dt.timedelta(days=60 - n * 5),
+                                        accepted_at=now - dt.timedelta(days=50 - n * 5) if status != "waitlisted" else None,
+                                        waitlisted_at=now - dt.timedelta(days=20 - n) if status == "waitlisted" else None)
+            self.created["referrals"] = self.created.get("referrals", 0) + 9
+        for track, volume in ((two, 560), (course, 92)):
+            if not track.enrolments.exists():
+                self._year_of_enrolments(track, volume, staff)
+
+    def _year_of_enrolments(self, track: Offer, volume: int, staff: User) -> None:
+        rng = random.Random(f"{track.pk}-{track.name}")
+        zone = zoneinfo.ZoneInfo(track.organisation.network.time_zone)
+        enrolments = []
+        for n in range(volume):
+            enrolled = self.today - dt.timedelta(days=rng.randrange(1, 365))
+            finished = (self.today - enrolled).days > 60
+            ended_early = finished and rng.random() < 0.12
+            status = "ended_early" if ended_early else ("completed" if finished else "active")
+            enrolments.append(Enrolment(
+                offer=track, family_label=f"F{n + 1}", municipality=DK_MUNICIPALITIES[rng.randrange(10)],
+                birth_site=DK_BIRTH_SITES[rng.randrange(len(DK_BIRTH_SITES))], status=status, enrolled_on=enrolled,
+                ended_on=enrolled + dt.timedelta(days=rng.randrange(20, 60)) if finished else None,
+                end_reason="Flyttet fra regionen" if ended_early else "", waited_days=rng.randrange(0, 30), enrolled_by=staff,
+            ))
+        Enrolment.objects.bulk_create(enrolments, batch_size=500)
+        sessions = []
+        for enrolment in Enrolment.objects.filter(offer=track):
+            for s in range(min(track.planned_sessions or 1, 2)):
+                start = dt.datetime.combine(enrolment.enrolled_on + dt.timedelta(days=7 + 14 * s), dt.time(10), tzinfo=zone)
+                sessions.append(Session(enrolment=enrolment, staff=staff, starts_at=start, ends_at=start + dt.timedelta(hours=1),
+                                        attended=True if start < timezone.now() else None))
+        Session.objects.bulk_create(sessions, batch_size=1000)
+        self.created["enrolments"] = self.created.get("enrolments", 0) + volume
