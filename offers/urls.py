@@ -1,7 +1,7 @@
 """Pages of the offers app: the public directory and the organisation's offers."""
 from django.urls import path
 
-from . import contact_views, referral_views, track_views, views
+from . import contact_views, figure_views, referral_views, track_views, views
 
 app_name = "offers"
 urlpatterns: list = [
@@ -29,4 +29,6 @@ urlpatterns: list = [
     path("directory/<int:pk>/contact/", contact_views.contact_request_create, name="contact_request_create"),
     path("offers/<int:pk>/contact-requests/", contact_views.contact_requests, name="contact_requests"),
     path("contact-requests/<int:pk>/handle/", contact_views.contact_request_handle, name="contact_request_handle"),
+    path("board/partnership/", figure_views.partnership_figures, name="partnership_figures"),
+    path("board/partnership/<slug:slug>/<int:year>/municipal-report.csv", figure_views.municipal_report_csv, name="municipal_report_csv"),
 ]

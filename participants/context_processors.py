@@ -15,6 +15,8 @@ NAV = [
     ("offers:manage_list", _("Our offers"), "is_professional"),
     ("offers:request_list", _("Central case manager"), "is_professional"),
     ("offers:referral_list", _("Referrals"), "is_professional"),
+    ("offers:partnership_figures", _("Partnership figures"), "is_board_member"),
+    ("offers:partnership_figures", _("Partnership figures"), "is_coordinator"),
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),
