@@ -52,6 +52,7 @@ class CaseDetail:
     conferences: list[Conference]
     can_convene: bool
     is_parent: bool
+    is_professional: bool = False
 
 
 def case_detail(user, case: Case) -> CaseDetail:
@@ -64,11 +65,12 @@ def case_detail(user, case: Case) -> CaseDetail:
     )
     family = list(case.family_members.order_by("pk"))
     conferences = list(
-        policy.conferences_for_user(user).filter(case=case).order_by("-starts_at", "-pk")
+        policy.conferences_for_user(user).filter(case=case).select_related("protocol").order_by("-starts_at", "-pk")
     )
     return CaseDetail(
         case=case, team=team, family=family, conferences=conferences,
         can_convene=policy.can_convene(user, case), is_parent=policy.is_parent_of_case(user, case),
+        is_professional=policy.is_professional_on_case(user, case),
     )
 
 

@@ -48,7 +48,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, pk)
-    return render(request, "conferences/case_detail.html", {"detail": selectors.case_detail(request.user, case), "case": case})
+    detail = selectors.case_detail(request.user, case)
+    # A parent gets her own page in plain words, not the professionals' one.
+    template = "conferences/case_parent.html" if detail.is_parent and not detail.is_professional else "conferences/case_detail.html"
+    return render(request, template, {"detail": detail, "case": case})
 
 
 @login_required

@@ -16,6 +16,7 @@ urlpatterns: list = [
     path("conferences/<int:pk>/invitations/<int:invitation_pk>/poll-link/", views.poll_link_create, name="poll_link_create"),
     path("conferences/<int:pk>/invitations/<int:invitation_pk>/remove/", views.invitation_remove, name="invitation_remove"),
     path("conferences/<int:pk>/invitations/add/", views.invitation_add, name="invitation_add"),
+    path("conferences/<int:pk>/invitations/<int:invitation_pk>/letter/", views.invitation_letter, name="invitation_letter"),
     path("conferences/<int:pk>/rsvp/", views.conference_rsvp, name="conference_rsvp"),
     path("conferences/<int:pk>/move/", views.conference_move, name="conference_move"),
     path("conferences/<int:pk>/cancel/", views.conference_cancel, name="conference_cancel"),

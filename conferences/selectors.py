@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -94,10 +94,26 @@ def quorum_for(conference: Conference) -> Quorum:
 
 
 def invitations_of(conference: Conference) -> list[Invitation]:
-    return list(
+    """Active invitations, each marked whether the invitee answered the poll (``voted``) and
+    whether she can be reached at all (``reachable``: an account or an e-mail address)."""
+    invitations = list(
         conference.invitations.filter(removed_at__isnull=True)
-        .select_related("user", "organisation", "family_member").order_by("family_member_id", "organisation__name", "pk")
+        .annotate(voted=Exists(SlotVote.objects.filter(invitation_id=OuterRef("pk"))))
+        .select_related("user", "organisation", "family_member__user").order_by("family_member_id", "organisation__name", "pk")
     )
+    for invitation in invitations:
+        invitation.reachable = is_reachable(invitation)
+    return invitations
+
+
+def is_reachable(invitation: Invitation) -> bool:
+    """Whether anything we send reaches her: an account (notifications) or an e-mail address."""
+    if invitation.family_member_id:
+        member = invitation.family_member
+        return bool(member.user_id or member.email)
+    if invitation.user_id:
+        return True
+    return bool(invitation.organisation_id and invitation.organisation.email)
 
 
 def counter_proposals(user, conference: Conference) -> list[CalendarReply]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from participants.models import FamilyMember
 from permissions import audit, policy
 
-from . import feeds, ical, selectors, services
+from . import feeds, ical, letters, selectors, services
 from .forms import (
     ConferenceCreateForm, FeedTokenForm, InvitationAddForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm,
 )
@@ -126,6 +126,7 @@ def conference_detail(request, pk: int):
             "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
             "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),
             "zone": conference.case.network.time_zone,
+            "unreachable": [i for i in invitations if is_professional and not getattr(i, "reachable", True)],
         })
 
 
@@ -346,8 +347,29 @@ def poll_link_create(request, pk: int, invitation_pk: int):
         return redirect("conferences:conference_poll", pk)
     url = ical.absolute_url(_reverse("conferences:poll_link_vote", raw))
     with _network_zone(conference.case.network):
-        return render(request, "conferences/poll_link_created.html",
-                      {"conference": conference, "invitation": invitation, "link": link, "url": url})
+        return render(request, "conferences/poll_link_created.html", {
+            "conference": conference, "invitation": invitation, "link": link, "url": url, "qr": letters.qr_svg(url),
+            "letter_language": letters.letter_language(invitation), "slots": list(conference.poll.slots.order_by("starts_at")),
+        })
+
+
+@login_required
+@require_GET
+def invitation_letter(request, pk: int, invitation_pk: int):
+    """A printable letter for a parent invitee, in her language: date and place, or the proposed
+    times (a personal poll link with QR code is made with "Create a personal poll link")."""
+    conference = selectors.get_conference_for_user(request.user, pk)
+    _require_convenor(request.user, conference)
+    invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
+    if not invitation.family_member_id:
+        raise Http404
+    audit.record(request.user, action="invitation.letter", obj=invitation, case_id=conference.case_id, channel=Channel.PAGE)
+    poll = getattr(conference, "poll", None)
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/invitation_letter.html", {
+            "conference": conference, "invitation": invitation, "letter_language": letters.letter_language(invitation),
+            "slots": list(poll.slots.order_by("starts_at")) if poll is not None else [],
+        })
 
 
 def _reverse(name: str, *args) -> str:

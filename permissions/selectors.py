@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Concat
 
-from permissions import policy
+from permissions import audit_labels, policy
 
 
 def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date_from: dt.date | None = None,
@@ -33,7 +33,20 @@ def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date
 
 def family_access_log_for_user(user) -> QuerySet:
     """GDPR Art. 15: who read or changed the data of the parent's family case, newest first."""
-    return policy.family_audit_events_for_user(user).select_related("case").order_by("-at", "-pk")
+    return (policy.family_audit_events_for_user(user).select_related("case", "actor__family_member")
+            .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
+
+
+def family_access_rows(user, events) -> list[dict]:
+    """The parent's log in plain words: who (name and organisation, never a user name), what,
+    how and on which basis (never a raw code)."""
+    return [
+        {
+            "at": e.at, "who": audit_labels.actor_label(e, viewer=user), "what": audit_labels.action_label(e.action),
+            "channel": e.get_channel_display(), "basis": audit_labels.basis_label(e.legal_basis),
+        }
+        for e in events
+    ]
 
 
 EXPORT_FIELDS = ["at", "actor", "action", "object_type", "object_id", "case", "channel", "legal_basis"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from permissions import policy
 from permissions.audit import Channel, record, record_read
@@ -314,3 +315,50 @@ def item_visible_to(user, item_id: int) -> bool:
 
 def user_can_read_item_subquery(user):
     return Exists(policy.protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
+
+
+# --- a parent's own pages ----------------------------------------------------------------------
+
+PLAIN_STATUS = {
+    AgreedAction.Status.OPEN: _("still to do"),
+    AgreedAction.Status.IN_PROGRESS: _("started"),
+    AgreedAction.Status.DONE: _("done"),
+    AgreedAction.Status.DROPPED: _("no longer needed"),
+}
+
+
+@dataclass
+class FamilyAgreements:
+    own_actions: list
+    other_actions: list
+    protocols: list
+
+
+def family_agreements(user) -> FamilyAgreements:
+    """For a parent: what she agreed to do (open first), what others do for her family (in items
+    shared with her), and the protocols of her conferences with their state. Constant queries."""
+    visible = (policy.actions_for_user(user).filter(case_id__in=policy.parent_case_ids(user))
+               .select_related("responsible_organisation", "responsible_family_member", "item__protocol__conference"))
+    order = When_(When(status__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    own, other = [], []
+    for action in visible.annotate(closed=order).order_by("closed", "due_on", "pk"):
+        action.plain_status = PLAIN_STATUS.get(action.status, action.get_status_display())
+        action.overdue = action.status in OPEN_STATES and action.due_on < timezone.localdate()
+        (own if action.responsible_family_member_id and action.responsible_family_member.user_id == user.pk else other).append(action)
+    protocols = list(
+        protocols_for_user(user).filter(conference__case_id__in=policy.parent_case_ids(user))
+        .select_related("conference__case").order_by("-conference__starts_at", "-pk")
+    )
+    acknowledged = set(Acknowledgement.objects.filter(user=user, protocol__in=protocols).values_list("protocol_id", flat=True))
+    for protocol in protocols:
+        protocol.acknowledged_by_me = protocol.pk in acknowledged
+    return FamilyAgreements(own_actions=own, other_actions=other, protocols=protocols)
+
+
+def parent_actions_in(user, protocol: Protocol) -> list:
+    """The actions of one protocol that fall to the parent herself, with plain status words."""
+    actions = list(policy.actions_for_user(user).filter(item__protocol=protocol, responsible_family_member__user=user)
+                   .order_by("due_on", "pk"))
+    for action in actions:
+        action.plain_status = PLAIN_STATUS.get(action.status, action.get_status_display())
+    return actions

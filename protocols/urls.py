@@ -22,6 +22,7 @@ urlpatterns: list = [
     path("protocols/items/<int:pk>/amendments/new/", views.amendment_create, name="amendment_create"),
     path("protocols/corrections/<int:pk>/decide/", views.correction_decide, name="correction_decide"),
     path("actions/", views.my_actions, name="my_actions"),
+    path("my-agreements/", views.my_agreements, name="my_agreements"),
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("", include("protocols.board.urls")),
 ]

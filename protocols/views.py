@@ -58,6 +58,8 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
         "release_due_on": services.draft_release_due_on(protocol),
         "today": timezone.localdate(),
     }
+    if is_parent:
+        context["my_actions"] = selectors.parent_actions_in(user, protocol)
     if context["can_write"]:
         context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
         context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
@@ -353,3 +355,13 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "case_url": case_url(action.case), "today": timezone.localdate(),
         "responsible": selectors.responsible_label(action),
     }, status=status)
+
+
+@login_required
+def my_agreements(request: HttpRequest) -> HttpResponse:
+    """A parent's own page: what she agreed to do, what others do for her family, and the
+    protocols of her conferences (draft or final), in plain words."""
+    if not policy.parent_case_ids(request.user).exists():
+        raise Http404
+    agreements = selectors.family_agreements(request.user)
+    return render(request, "protocols/my_agreements.html", {"agreements": agreements, "today": timezone.localdate()})

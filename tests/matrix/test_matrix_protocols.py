@@ -20,6 +20,7 @@ from protocols.models import Amendment, CorrectionProposal
 from tests.matrix.roles import ROLES, client_for, user_for
 
 URL_NAMES = {
+    "protocols:my_agreements",
     "protocols:protocol_open", "protocols:protocol_detail", "protocols:protocol_print", "protocols:item_create",
     "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
     "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
@@ -237,3 +238,14 @@ async def test_live_channel_after_logout(world, role):
     again.scope.update(communicator.scope)
     assert (await again.connect())[0]
     assert await again.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_my_agreements_is_a_page_for_parents_only(client, world, role):
+    response = client_for(client, world, role).get(reverse("protocols:my_agreements"))
+    assert response.status_code == expected(role, ok_roles={"parent", "other_parent"}, visible={"parent", "other_parent"}, ok=200)
+    if role == "parent":
+        assert world.action_parent.title in response.content.decode()
+        assert world.action_counselling.title not in response.content.decode()  # in a professionals-only item
+    if role == "other_parent":
+        assert world.action_parent.title not in response.content.decode()

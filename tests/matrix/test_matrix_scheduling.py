@@ -17,6 +17,7 @@ URL_NAMES = {
     "conferences:poll_grid",
     "conferences:poll_pick",
     "conferences:poll_link_create",
+    "conferences:invitation_letter",
     "conferences:poll_link_vote",
     "conferences:invitation_remove",
     "conferences:invitation_add",
@@ -118,6 +119,13 @@ def test_poll_link_create(client, world, polling, role):
     response = client_for(client, world, role).post(reverse("conferences:poll_link_create", args=[polling.pk, invitation.pk]))
     assert response.status_code == page_status(role, allowed=CONVENORS)
     assert invitation.poll_links.exists() == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_invitation_letter(client, world, role):
+    invitation = world.conference.invitations.get(family_member=world.mother)
+    response = client_for(client, world, role).get(reverse("conferences:invitation_letter", args=[world.conference.pk, invitation.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -105,7 +105,8 @@ def test_a_parent_downloads_who_read_her_familys_data(world, client):
     audit.record(world.convenor, action="case.read", obj=world.other_case, case_id=world.other_case.pk)
     client.force_login(world.parent)
     rows = list(csv.DictReader(io.StringIO(client.get(reverse("permissions:my_data"), {"format": "csv"}).content.decode())))
-    assert len(rows) == 2 and {r["actor"] for r in rows} == {"convenor"} and {r["case"] for r in rows} == {world.case.reference}
+    # Plain words for the parent: the person's name and organisation, never a user name or a code.
+    assert len(rows) == 2 and {r["Who"] for r in rows} == {"Convenor (Jugendamt Test)"}
     data = json.loads(client.get(reverse("permissions:my_data"), {"format": "json"}).content)
     assert len(data["events"]) == 2
     assert client.get(reverse("permissions:my_data")).status_code == 200

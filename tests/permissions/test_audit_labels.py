@@ -28,11 +28,13 @@ def test_labels_are_german_for_a_german_reader():
         assert action_label("protocol.read") == "Protokoll – gelesen"
 
 
-def test_the_parents_page_shows_labels_and_the_export_keeps_codes(client, world):
+def test_the_parents_page_and_its_export_show_plain_words_not_codes(client, world):
     audit.record(world.convenor, action="protocol.read", obj=world.protocol, case_id=world.case.pk, legal_basis="team")
     client.force_login(world.parent)
     page = client.get(reverse("permissions:my_data")).content.decode()
     assert "Protocol – read" in page
     assert ">protocol.read<" not in page
+    assert "Member of your case team" in page and "convenor<" not in page
     export = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
-    assert "protocol.read" in export
+    assert export.lstrip("\ufeff").startswith("Time,Who,What,How,Why it was allowed")
+    assert "Protocol – read" in export and "protocol.read" not in export and ",team" not in export

@@ -43,4 +43,4 @@ def test_a_parent_still_sees_a_legal_basis_she_was_told_about(world, client):
     )
     client.force_login(world.parent)
     page = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
-    assert "disclosure_basis.record" in page
+    assert "Legal basis for disclosure – changed" in page

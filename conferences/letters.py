@@ -1,0 +1,27 @@
+"""Printable letters for invitees who cannot be reached by e-mail: QR codes and the letter's language."""
+from __future__ import annotations
+
+import qrcode
+import qrcode.image.svg
+from django.utils.safestring import SafeString, mark_safe
+
+from notifications.language import family_member_language
+
+from .models import Invitation
+
+
+def qr_svg(url: str) -> SafeString:
+    """An inline SVG QR code of ``url`` (no image file, no external service)."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20, border=2)
+    svg = image.to_string(encoding="unicode")
+    # The XML declaration is not allowed inside HTML.
+    if svg.startswith("<?xml"):
+        svg = svg.split("?>", 1)[1]
+    return mark_safe(svg.replace("<svg ", '<svg role="img" aria-hidden="true" focusable="false" ', 1))
+
+
+def letter_language(invitation: Invitation) -> str:
+    member = invitation.family_member
+    if member.user_id and member.user.preferred_language:
+        return member.user.preferred_language
+    return family_member_language(member, network=invitation.conference.case.network)

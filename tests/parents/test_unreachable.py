@@ -1,0 +1,52 @@
+"""A parent without e-mail or account is not silently forgotten: the page says so, and a letter can be printed."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from participants.models import FamilyMember
+from tests.conferences.helpers import convene
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def locmem_mail(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def test_the_conference_page_names_a_parent_who_cannot_be_reached(world, login):
+    FamilyMember.objects.filter(pk=world.mother.pk).update(user=None, email="")
+    page = login(world.convenor).get(reverse("conferences:conference_detail", args=[world.conference.pk])).content.decode()
+    assert 'id="unreachable"' in page
+    invitation = world.conference.invitations.get(family_member=world.mother)
+    assert reverse("conferences:invitation_letter", args=[world.conference.pk, invitation.pk]) in page
+
+
+def test_a_reachable_parent_is_not_listed(world, login):
+    page = login(world.convenor).get(reverse("conferences:conference_detail", args=[world.conference.pk])).content.decode()
+    assert 'id="unreachable"' not in page
+
+
+def test_the_letter_for_a_polling_conference_carries_her_personal_link_and_a_qr_code_in_her_language(world, login):
+    FamilyMember.objects.filter(pk=world.mother.pk).update(user=None, email="", language="da")
+    conference = convene(world)
+    client = login(world.convenor)
+    page = client.get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    invitation = conference.invitations.get(family_member=world.mother)
+    create = reverse("conferences:poll_link_create", args=[conference.pk, invitation.pk])
+    assert create in page
+    letter = client.post(create).content.decode()
+    assert "/p/" in letter and "<svg" in letter
+    assert 'lang="da"' in letter and "Invitation til et netværksmøde" in letter
+
+
+def test_the_invitation_table_shows_who_answered_the_poll(world, login):
+    from conferences import services
+
+    conference = convene(world)
+    invitation = conference.invitations.get(user=world.counsellor)
+    services.poll_vote(world.counsellor, invitation=invitation,
+                       answers={s.pk: "yes" for s in conference.poll.slots.all()})
+    page = login(world.convenor).get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert "answered the date poll" in page and "has not answered the date poll yet" in page
