@@ -388,6 +388,21 @@ CASE_RETENTION_YEARS = env_int("CASE_RETENTION_YEARS", 10, minimum=0)
 AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 10, minimum=0)
 TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 30, minimum=1)
 
+# The audit trail's integrity. AUDIT_HMAC_KEY keys every chain hash (HMAC-SHA256): it lives in
+# the environment, never in the database, so whoever can write the database cannot recompute a
+# chain after editing it. AUDIT_ANCHOR_DIR receives signed checkpoints of every chain head
+# (``manage.py anchor_audit``): a place the database user cannot change (another OS user's
+# directory, an append-only mount, a synced folder of the data-protection officer).
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
+if not AUDIT_HMAC_KEY:
+    if DEBUG or TESTING:
+        AUDIT_HMAC_KEY = "dev-only-audit-key-never-used-in-production-0123456789"
+    else:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set. Set it in the environment (at least 32 characters).")
+if len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters.")
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+
 # --- Logs and error reporting ---------------------------------------------------------------
 # Every line has a timestamp, level, logger and the request id; LOG_FORMAT=json writes one JSON
 # object per line (with method, path, status, duration and user id on access lines). Paths are

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any, Iterable
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditEvent
+from .models import AuditChain, AuditChainHead, AuditEvent
 from .requests import current_request_id
 
 Channel = AuditEvent.Channel
@@ -20,16 +22,39 @@ def _chain_key(case_id: int | None, at) -> str:
     return f"case:{case_id}" if case_id else f"day:{at.date().isoformat()}"
 
 
-def event_hash(event: AuditEvent) -> str:
-    payload = json.dumps(
+def _key() -> bytes:
+    return settings.AUDIT_HMAC_KEY.encode()
+
+
+def mac(*parts: object) -> str:
+    """HMAC-SHA256 under the audit key (``AUDIT_HMAC_KEY``, from the environment, never stored in
+    the database): whoever can write the database but not read the key cannot forge it."""
+    message = json.dumps([str(p) for p in parts], separators=(",", ":"))
+    return hmac.new(_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def chain_mac(chain_key: str, legacy_until: int = 0, legacy_hash: str = "") -> str:
+    return mac("chain", chain_key, legacy_until, legacy_hash)
+
+
+def _payload(event: AuditEvent) -> bytes:
+    return json.dumps(
         [
             event.chain_key, event.position, event.at.isoformat(), event.actor_id, event.actor_label,
             event.action, event.object_type, event.object_id, event.case_id, event.channel,
             event.legal_basis, event.detail, event.prev_hash,
         ],
         sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    ).encode()
+
+
+def event_hash(event: AuditEvent, *, legacy: bool = False) -> str:
+    """The event's link in its chain: HMAC-SHA256 of its content and its predecessor's hash under
+    the audit key. ``legacy``: plain SHA-256, as events were hashed before keying (only for the
+    sealed beginning of chains that existed then, see ``AuditChain``)."""
+    if legacy:
+        return hashlib.sha256(_payload(event)).hexdigest()
+    return hmac.new(_key(), _payload(event), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -62,6 +87,7 @@ def record(
         head = heads.filter(chain_key=key).first()
         if head is None:
             AuditChainHead.objects.get_or_create(chain_key=key)  # savepoint-protected against a racing creator
+            AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key)})
             head = heads.get(chain_key=key)
         user = actor if getattr(actor, "is_authenticated", False) else None
         event = AuditEvent(
@@ -147,7 +173,17 @@ def chain_start(chain_key: str) -> tuple[int, str]:
 
 def verify_chain(chain_key: str, *, upto: int | None = None) -> BrokenLink | None:
     """Walk one chain from its start (or its retention checkpoint); return its first broken link,
-    or None when it is intact. ``upto``: check only the events up to that position."""
+    or None when it is intact. ``upto``: check only the events up to that position.
+
+    Checks: the chain is in the registry and its entry is genuine; positions have no gap; each
+    event points to its predecessor's hash; each hash is the keyed hash of the event's content
+    (plain SHA-256 only for a chain's sealed pre-keying beginning, whose last hash the registry
+    seals under the key); the head matches the last event."""
+    registry = AuditChain.objects.filter(chain_key=chain_key).first()
+    if registry is None:
+        return BrokenLink(chain_key, 0, None, "the chain is not in the registry of chains")
+    if not hmac.compare_digest(registry.mac, chain_mac(chain_key, registry.legacy_until, registry.legacy_hash)):
+        return BrokenLink(chain_key, 0, None, "its registry entry was altered")
     start, prev_hash = chain_start(chain_key)
     expected_position, last = start + 1, None
     events = AuditEvent.objects.filter(chain_key=chain_key, position__gt=start)
@@ -158,18 +194,26 @@ def verify_chain(chain_key: str, *, upto: int | None = None) -> BrokenLink | Non
             return BrokenLink(chain_key, expected_position, event.pk, f"position {expected_position} is missing (next is {event.position})")
         if event.prev_hash != prev_hash:
             return BrokenLink(chain_key, event.position, event.pk, "does not point to its predecessor's hash")
-        if event_hash(event) != event.hash:
+        legacy = event.position <= registry.legacy_until
+        if event_hash(event, legacy=legacy) != event.hash:
             return BrokenLink(chain_key, event.position, event.pk, "content does not match its hash (altered)")
+        if legacy and event.position == registry.legacy_until and event.hash != registry.legacy_hash:
+            return BrokenLink(chain_key, event.position, event.pk, "the sealed beginning of the chain was rewritten")
         prev_hash, expected_position, last = event.hash, expected_position + 1, event
     if upto is not None:
         if last is None or last.position != upto:
             return BrokenLink(chain_key, expected_position, None, f"position {expected_position} is missing")
         return None
     head = AuditChainHead.objects.filter(chain_key=chain_key).first()
-    if head is not None and last is not None and (head.position != last.position or head.hash != last.hash):
+    if head is None:
+        gone = "the chain's head and all its events are gone (deleted)" if last is None else "the chain's head is gone"
+        return BrokenLink(chain_key, expected_position, None, gone)
+    if last is not None and (head.position != last.position or head.hash != last.hash):
         return BrokenLink(chain_key, head.position, None, f"chain ends at position {last.position} but its head says {head.position} (events removed at the end)")
-    if head is not None and last is None and (head.position, head.hash) != (start, prev_hash):
+    if last is None and (head.position, head.hash) != (start, prev_hash):
         return BrokenLink(chain_key, start + 1, None, "every event of the chain is gone" if not start else "every event after the retention checkpoint is gone")
+    if last is None and not start:
+        return BrokenLink(chain_key, 1, None, "the chain is registered but has no events (deleted)")
     return None
 
 
@@ -180,4 +224,5 @@ def verify_all() -> list[BrokenLink]:
     keys = set(AuditEvent.objects.order_by().values_list("chain_key", flat=True).distinct())
     keys |= set(AuditChainHead.objects.values_list("chain_key", flat=True))
     keys |= set(AuditCheckpoint.objects.order_by().values_list("chain_key", flat=True).distinct())
+    keys |= set(AuditChain.objects.values_list("chain_key", flat=True))
     return [broken for key in sorted(keys) if (broken := verify_chain(key)) is not None]

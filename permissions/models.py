@@ -62,6 +62,44 @@ class AuditEvent(models.Model):
         raise PermissionError("Audit events are append-only.")
 
 
+class AuditChainQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The registry of audit chains is append-only.")
+
+    def delete(self):
+        raise PermissionError("The registry of audit chains is append-only.")
+
+
+class AuditChain(models.Model):
+    """The registry of audit chains: one row per chain ever started, written with the chain's first
+    event and never changed (on PostgreSQL a trigger refuses UPDATE and DELETE), so a chain whose
+    events and head were deleted together is still missed by ``verify_audit``.
+
+    ``legacy_until``/``legacy_hash``: chains started before the hashes were keyed keep their first
+    ``legacy_until`` events under plain SHA-256; the migration that introduced keying sealed the
+    hash of the last of them here, under the key (``mac``), so none of them can be rewritten either."""
+
+    chain_key = models.CharField(max_length=40, primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    legacy_until = models.PositiveBigIntegerField(default=0)
+    legacy_hash = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64)
+
+    objects = AuditChainQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The registry of audit chains is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The registry of audit chains is append-only.")
+
+
 class AuditChainHead(models.Model):
     """The last position and hash of one chain; locked row-wise while appending to that chain."""
 

@@ -18,7 +18,7 @@ PRODUCTION_KEY = "p8Zr2-vQx7Lk4nWm9Td3Ys6Hb1Jc5Fg0Ae8Ru2Io7Pu4Ky9Tt3Rr6Ee1Ww5Qq0
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+             if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "ALLOWED_HOSTS",
                           "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST",
                           "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # the browser tests' conftest sets it in this process
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'settings-check.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"})
@@ -27,7 +27,8 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
 
 
 def production(**extra: str) -> dict[str, str]:
-    return {"DEBUG": "false", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "fallkonferenz.example.org", **extra}
+    return {"DEBUG": "false", "SECRET_KEY": PRODUCTION_KEY, "AUDIT_HMAC_KEY": PRODUCTION_KEY[::-1],
+            "ALLOWED_HOSTS": "fallkonferenz.example.org", **extra}
 
 
 def show(tmp_path: Path, expression: str, **env: str):
