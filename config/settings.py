@@ -177,10 +177,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    from redis.asyncio.retry import Retry as RedisRetry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "fallkonferenz")},
+            "CONFIG": {
+                # After a Redis restart the pooled connections are dead: each is checked (PING)
+                # when idle for a second and a command that meets a closed connection is retried
+                # on a fresh one, so sockets can join again at once instead of failing once more.
+                "hosts": [{"address": REDIS_URL, "health_check_interval": 1,
+                           "retry": RedisRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                           "retry_on_error": [RedisConnectionError]}],
+                "prefix": env_str("CHANNELS_PREFIX", "fallkonferenz"),
+            },
         }
     }
 else:

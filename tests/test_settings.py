@@ -98,7 +98,7 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
         TASK_BACKEND="database",
     )
     values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.DATABASES["default"]["HOST"], '
-                            's.CHANNEL_LAYERS["default"]["BACKEND"], s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], '
+                            's.CHANNEL_LAYERS["default"]["BACKEND"], [h["address"] for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]], '
                             's.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.TASKS["default"]["BACKEND"]]', **env)
     assert values == [
         "django.db.backends.postgresql", "db.internal", "channels_redis.core.RedisChannelLayer", ["redis://cache.internal:6379/1"],
