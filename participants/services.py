@@ -124,7 +124,7 @@ def consent_record(
 def consent_revoke(actor, *, consent: Consent, channel: str = audit.Channel.PAGE) -> Consent:
     """Revoke a consent, effective at once. Checks: the person who gave it, or a professional on the
     team recording a revocation she received. The consent stays on record."""
-    consent = Consent.objects.select_for_update().select_related("case", "given_by").get(pk=consent.pk)
+    consent = Consent.objects.select_for_update(of=("self",)).select_related("case", "given_by").get(pk=consent.pk)
     if consent.revoked_at is not None:
         raise ValidationError(_("This consent has already been revoked."))
     if not policy.can_revoke_consent(actor, consent):
@@ -142,7 +142,7 @@ def consent_object(actor, *, consent: Consent, channel: str = audit.Channel.PAGE
     """The parent says she did not give a consent recorded in her name. Checks: she is the person
     it names. It stops allowing any disclosure at once (revoked), stays on record marked as
     objected to, and the audit trail shows the objection for the data-protection officer."""
-    consent = Consent.objects.select_for_update().select_related("case", "given_by").get(pk=consent.pk)
+    consent = Consent.objects.select_for_update(of=("self",)).select_related("case", "given_by").get(pk=consent.pk)
     if consent.given_by.user_id is None or consent.given_by.user_id != getattr(actor, "pk", None):
         raise PermissionDenied
     if consent.objected_at is not None:
@@ -201,7 +201,7 @@ def disclosure_basis_record(
 @transaction.atomic
 def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit.Channel.PAGE) -> DisclosureBasis:
     """End a legal basis before its time limit. Checks: a member of the disclosing organisation on the team."""
-    record = DisclosureBasis.objects.select_for_update().select_related("case").get(pk=record.pk)
+    record = DisclosureBasis.objects.select_for_update(of=("self",)).select_related("case").get(pk=record.pk)
     if record.ended_at is not None:
         raise ValidationError(_("This legal basis has already ended."))
     if not (policy.can_record_consent(actor, record.case)

@@ -290,7 +290,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
     """
     protocol = _locked_protocol(item.protocol_id)
-    current = ProtocolItem.objects.select_for_update().select_related("holding_organisation").get(pk=item.pk)
+    current = ProtocolItem.objects.select_for_update(of=("self",)).select_related("holding_organisation").get(pk=item.pk)
     audience_only = title is None and text is None and audience is not None
     if not (can_write_items(actor, protocol) or (audience_only and _holder_on_team(actor, current, protocol))):
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))

@@ -1,0 +1,167 @@
+"""The documented production command under load: gunicorn with 2 uvicorn workers
+(``gunicorn -c deploy/gunicorn.conf.py config.asgi:application``), PostgreSQL with the bounded
+pool, Redis, on this machine.
+
+Builds a throwaway PostgreSQL database ``fk_bench_serving`` (dropped at the end) with the demo
+network, starts the web command on a loopback port, and sends CLIENTS concurrent clients (keep-alive
+HTTP/1.1, each logged in as the demo caseworker) for SECONDS seconds at one URL at a time: the
+case page, then the personal iCal feed. Prints requests per second, latency p50/p95/p99, the
+status codes (errors = anything but 200) and the most PostgreSQL connections the service held
+(sampled from pg_stat_activity every 0.2 s).
+
+The server's log goes to ``/tmp/fk-bench-serving.log`` (``BENCH_SERVER_LOG``).
+Run: ``.venv/bin/python bench/serving.py [--clients 50] [--seconds 60]`` — needs PostgreSQL on
+127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = "fk_bench_serving"
+PG = "postgres://postgres@127.0.0.1:5432"
+APP = "fk-bench-serving"
+SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
+
+sys.path.insert(0, str(ROOT))
+os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "DATABASE_URL": f"{PG}/{DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
+                   "ALLOWED_HOSTS": "localhost", "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING",
+                   "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                   "CHANNELS_PREFIX": f"fk-bench-serving-{os.getpid()}", "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate"})
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAqc", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def prepare() -> tuple[str, str, int]:
+    psql(f'DROP DATABASE IF EXISTS "{DB}"')
+    psql(f'CREATE DATABASE "{DB}"')
+    import django
+
+    django.setup()
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from conferences.models import Case
+    from conferences.services import feed_token_create
+    from participants.models import User
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", stdout=io.StringIO())
+    user = User.objects.get(username="anna.becker")
+    case = Case.objects.filter(lead_caseworker=user).order_by("pk").first()
+    _token, raw = feed_token_create(user)
+    client = Client()
+    client.force_login(user)
+    from django.db import connections
+
+    connections.close_all()
+    return client.cookies["sessionid"].value, raw, case.pk
+
+
+def run_load(port: int, path: str, cookie: str, clients: int, seconds: float) -> tuple[list[float], Counter]:
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, codes = [], Counter()
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Host": "localhost", "Cookie": f"sessionid={cookie}"})
+                response = conn.getresponse()
+                response.read()
+                codes[response.status] += 1
+            except (OSError, http.client.HTTPException) as exc:
+                codes[type(exc).__name__] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            statuses.update(codes)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    cookie, feed, case_pk = prepare()
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(os.environ.get("BENCH_SERVER_LOG", "/tmp/fk-bench-serving.log"), "w")
+    env = dict(os.environ, WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS=str(args.workers),
+               DATABASE_URL=f"{PG}/{DB}?application_name={APP}")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+                               "config.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    peak = [0]
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            peak[0] = max(peak[0], int(psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{APP}'")))
+            time.sleep(0.2)
+
+    try:
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/health/live", headers={"Host": "localhost"})
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        print(f"gunicorn, {args.workers} uvicorn workers, DB_POOL_MAX_SIZE={os.environ.get('DB_POOL_MAX_SIZE', '4')} "
+              f"per worker; {args.clients} clients x {args.seconds:.0f} s per URL; load average before: {os.getloadavg()[0]:.1f}")
+        for name, path in (("case page", f"/cases/{case_pk}/"), ("iCal feed", f"/feeds/{feed}.ics")):
+            latencies, statuses = run_load(port, path, cookie, args.clients, args.seconds)
+            q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+            errors = sum(n for code, n in statuses.items() if code != 200)
+            print(f"{name:10}: {len(latencies) / args.seconds:6.1f} req/s  p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  "
+                  f"p99 {q[98] * 1000:6.0f} ms  requests {sum(statuses.values())}  errors {errors}  {dict(statuses)}")
+        sampling.set()
+        print(f"PostgreSQL connections held by the service, at most: {peak[0]} (bound: workers x pool = {args.workers * 4})")
+    finally:
+        sampling.set()
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+        psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Two people doing the same thing at the same moment, on PostgreSQL with real concurrent
+transactions (threads released together by a barrier): one wins, the other gets a clear
+refusal, and nothing is half-written. Skipped on SQLite (its in-memory test database is not
+shared between threads)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from permissions.models import AuditEvent
+from tests.conferences.helpers import convene
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (.ci/run's second run does)")
+
+
+def at_once(*calls):
+    """Run each call in its own thread and transaction, released together; return what each
+    returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # the refusal is the result under test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_convenors_picking_the_same_poll_at_once_one_wins_the_other_is_refused(world):
+    require_postgres()
+    from django.db import transaction
+
+    from conferences import services
+    from conferences.models import Conference
+
+    conference = convene(world)
+    first, second = list(conference.poll.slots.order_by("starts_at"))[:2]
+
+    def pick(actor, slot):
+        def call():
+            with transaction.atomic():
+                return services.poll_pick(actor, conference=Conference.objects.get(pk=conference.pk), slot=slot)
+        return call
+
+    results = at_once(pick(world.convenor, first), pick(world.lead_colleague, second))
+    won = [r for r in results if isinstance(r, Conference)]
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(won) == 1 and len(refused) == 1, results
+    assert "not looking for a date" in str(refused[0])
+    conference.refresh_from_db()
+    conference.poll.refresh_from_db()
+    assert conference.status == Conference.Status.SCHEDULED
+    assert conference.starts_at == conference.poll.chosen_slot.starts_at
+    assert AuditEvent.objects.filter(action="conference.schedule", object_id=str(conference.pk)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_of_the_same_item_one_wins_the_other_gets_a_conflict(world):
+    require_postgres()
+    from django.db import transaction
+
+    from protocols import services
+    from protocols.models import ProtocolItem
+
+    item = world.item_everyone
+    version = item.version
+
+    def save(actor, title):
+        def call():
+            with transaction.atomic():
+                return services.item_update(actor, item=ProtocolItem.objects.get(pk=item.pk), version=version, title=title)
+        return call
+
+    results = at_once(save(world.convenor, "Version A"), save(world.convenor, "Version B"))
+    saved = [r for r in results if isinstance(r, ProtocolItem)]
+    conflicts = [r for r in results if isinstance(r, services.VersionConflict)]
+    assert len(saved) == 1 and len(conflicts) == 1, results
+    item.refresh_from_db()
+    assert item.version == version + 1
+    assert item.title == saved[0].title
+    assert conflicts[0].current.title == saved[0].title  # the refusal shows what now stands
