@@ -145,9 +145,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'fallkonferenz.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
-# ASGI serving: Django runs sync views in one thread per worker process, consumers' database calls
-# in a small thread pool. Persistent per-thread connections (DB_CONN_MAX_AGE) grow without bound
-# there, so PostgreSQL gets a bounded psycopg pool per process instead: at most
+# ASGI serving: Django runs each request's sync view in a thread of its own, consumers' database
+# calls in a thread pool. Per-thread connections grow with the load until PostgreSQL refuses
+# more, so PostgreSQL gets a bounded psycopg pool per process instead: at most
 # WEB_WORKERS x DB_POOL_MAX_SIZE connections for the web service (see README, "Running at scale").
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=1)
@@ -158,7 +158,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
         "max_size": DB_POOL_MAX_SIZE,
         # A request waits this long for a free connection, then gets 503 with Retry-After.
-        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
     }
     # A connection that died with a PostgreSQL restart is noticed (one round trip) and replaced
     # when it is taken from the pool, instead of failing the next request.
