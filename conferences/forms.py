@@ -166,6 +166,17 @@ class FeedTokenForm(forms.Form):
         self.network_objects = {str(n.pk): n for n in networks}
         self.fields["case"].choices = [("", "—")] + [(k, c.reference) for k, c in self.case_objects.items()]
         self.fields["network"].choices = [("", "—")] + [(k, n.name) for k, n in self.network_objects.items()]
+        # Offer only the calendars she can subscribe to: no case calendar without cases, no
+        # board calendar for someone who sits on no board.
+        self.fields["kind"].choices = [
+            (value, label) for value, label in FeedToken.Kind.choices
+            if not (value == FeedToken.Kind.CASE and not self.case_objects)
+            and not (value == FeedToken.Kind.BOARD and not self.network_objects)
+        ]
+        if not self.case_objects:
+            del self.fields["case"]
+        if not self.network_objects:
+            del self.fields["network"]
 
     def clean(self):
         data = super().clean()

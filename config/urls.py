@@ -25,6 +25,8 @@ urlpatterns = [
     path("health/ready", operations_views.ready, name="health_ready"),
     path("", participant_views.dashboard, name="dashboard"),
     path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
+    path("account/", participant_views.account, name="account"),
+    path("favicon.ico", participant_views.favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

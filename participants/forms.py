@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +79,7 @@ class DisclosureBasisForm(forms.Form):
 
 
 __all__ = ["ConsentForm", "DisclosureBasisForm", "LegalBasis", "ParentConsentForm"]
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language of pages, e-mails and notifications"), choices=settings.LANGUAGES)

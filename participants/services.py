@@ -212,3 +212,12 @@ def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit
     audit.record(actor, action="disclosure_basis.end", obj=record, case_id=record.case_id, channel=channel,
                  legal_basis=f"{record.basis}:{record.pk}")
     return record
+
+
+def user_language_set(actor, *, language: str) -> None:
+    """The actor chooses the language of her pages and of the e-mails and notifications she gets."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    actor.preferred_language = language
+    actor.save(update_fields=["preferred_language"])
+    audit.record(actor, action="account.language_set", obj=actor, detail={"language": language})

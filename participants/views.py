@@ -1,11 +1,23 @@
 """Landing dashboard and the accessibility statement."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from participants import services
+from participants.forms import LanguageForm
+from participants.roles import roles_of
 
 from participants.selectors import dashboard_for_user
+from permissions.middleware import has_second_factor, needs_second_factor
 
 
 @login_required
@@ -13,5 +25,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "participants/dashboard.html", {"board": dashboard_for_user(request.user)})
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static icon."""
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     return render(request, "participants/accessibility.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """Her account: password, second factor (and why), language, calendar subscriptions, notifications."""
+    current = request.user.preferred_language or translation.get_language()
+    form = LanguageForm(request.POST or None, initial={"language": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_language_set(request.user, language=form.cleaned_data["language"])
+        except ValidationError as exc:
+            form.add_error("language", exc.messages)
+        else:
+            translation.activate(form.cleaned_data["language"])
+            messages.success(request, _("Your language has been saved."))
+            response = redirect("account")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"],
+                                samesite="Lax", secure=settings.SESSION_COOKIE_SECURE, httponly=True)
+            return response
+    return render(request, "participants/account.html", {
+        "form": form, "roles": roles_of(request.user),
+        "mfa_required": needs_second_factor(request.user), "mfa_active": has_second_factor(request.user)},
+                  status=400 if form.errors else 200)

@@ -33,6 +33,7 @@ SESSION_STARTED = "_fk_started"
 SESSION_SEEN = "_fk_seen"
 # Pages a professional without a second factor may still reach: setting one up, and leaving.
 MFA_SETUP_ALLOWED = {
+    "favicon",
     "mfa_index", "mfa_activate_totp", "mfa_add_webauthn", "mfa_reauthenticate", "mfa_reauthenticate_webauthn",
     "mfa_generate_recovery_codes", "mfa_view_recovery_codes", "mfa_download_recovery_codes", "mfa_authenticate",
     "account_logout", "account_login", "account_reauthenticate", "set_language", "accessibility",

@@ -120,6 +120,8 @@ class MyActionsFilter(forms.Form):
     scope = forms.ChoiceField(label=_("Show"), required=False,
                               choices=[("mine", _("Actions for me or my organisation")), ("convened", _("All actions of the cases I lead"))])
 
-    def __init__(self, *args, cases, **kwargs):
+    def __init__(self, *args, cases, leads_cases: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].choices = [("", _("All cases"))] + [(c.pk, c.reference) for c in cases]
+        if not leads_cases:  # nothing to show under "cases I lead"
+            del self.fields["scope"]

@@ -312,7 +312,8 @@ def amendment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_actions(request: HttpRequest) -> HttpResponse:
     cases = list(policy.cases_for_user(request.user).order_by("reference").only("pk", "reference"))
-    filters = forms.MyActionsFilter(request.GET or None, cases=cases)
+    filters = forms.MyActionsFilter(request.GET or None, cases=cases,
+                                    leads_cases=selectors.convened_case_ids(request.user).exists())
     data = filters.cleaned_data if filters.is_valid() else {}
     actions = list(selectors.my_actions(request.user, status=data.get("status") or None, due=data.get("due") or None,
                                         case_id=data.get("case"), scope=data.get("scope") or "mine"))
