@@ -7,6 +7,7 @@ on the channel it was called from. Access follows from the team at read time (``
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -178,7 +179,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
     from django.utils.text import slugify
 
-    user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{case.reference.lower()}"),
+    # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
+    user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
                 email=member.email, first_name=member.display_name[:150])
     user.set_unusable_password()
     user.save()

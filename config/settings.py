@@ -256,6 +256,18 @@ ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "5/5m/
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Fallkonferenz"
+MFA_ADAPTER = "permissions.mfa.EncryptingMFAAdapter"
+# Fernet keys that encrypt the second-factor secrets at rest, newest first (README: rotation).
+# Only the first encrypts; all decrypt. Outside development the variable is required.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [])
+if not MFA_ENCRYPTION_KEYS:
+    if DEBUG or TESTING:
+        import base64 as _base64
+        import hashlib as _hashlib
+
+        MFA_ENCRYPTION_KEYS = [_base64.urlsafe_b64encode(_hashlib.sha256(("mfa:" + SECRET_KEY).encode()).digest()).decode()]
+    else:
+        raise ImproperlyConfigured("MFA_ENCRYPTION_KEYS is not set: one or more Fernet keys, comma-separated, newest first.")
 # Second factor is mandatory for professionals and admins (see participants.adapters).
 # Off by default in tests (they log in with force_login); tests/browser/test_mfa.py and
 # tests/permissions/test_authentication.py switch it on.

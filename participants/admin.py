@@ -1,24 +1,37 @@
 """Admin for what a technical admin configures: networks, organisations, users, memberships and
-network roles. Case content is deliberately not registered (§ 203 StGB: no need to know)."""
+network roles. Case content is deliberately not registered (§ 203 StGB: no need to know).
+
+Administrators administer, nothing more:
+- no password is ever set here: the admin sends a one-time password-reset link instead;
+- second-factor secrets are encrypted at rest (``permissions.mfa``) and never shown; an
+  authenticator can only be listed and removed (a reset, which closes the user's sockets);
+- a staff account holds no membership or network role (``Membership.clean``), and parents'
+  accounts are not listed at all;
+- every change is an AuditEvent per affected network, which that network's data-protection
+  officer sees; the leads of an organisation are told when its memberships change.
+"""
 from __future__ import annotations
 
-from django.contrib import admin
+from allauth.mfa import admin as _allauth_mfa_admin  # noqa: F401  (registered first, replaced below)
+from allauth.mfa.models import Authenticator
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils.translation import gettext
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy as _
 
-
+from participants import admin_services
 from participants.models import Membership, Network, NetworkRole, Organisation, User
 
 
 class NoCaseContentOnDeleteMixin:
-    """Django's delete confirmation lists every related object by its ``str()``: explicit grants
-    ("<conference> | <user> | attend_conference"), protocol items, actions, invitations, case
+    """Django's delete confirmation lists every related object by its ``str()``: guardian grants
+    ("<item title> | <user> | view_protocolitem"), protocol items, actions, invitations, case
     references. A technical admin must not read case content that way (rule 6), so the pages
     show only the configuration objects; anything else is counted under one neutral line."""
 
     def get_deleted_objects(self, objs, request):
-        from participants.models import Membership, Network, NetworkRole, Organisation, User
-
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         shown = {str(m._meta.verbose_name_plural) for m in (Network, Organisation, User, Membership, NetworkRole)}
         model_count = {name: n for name, n in model_count.items() if str(name) in shown}
@@ -28,20 +41,33 @@ class NoCaseContentOnDeleteMixin:
         return deleted, model_count, perms_needed, protected
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["organisation"]
+class AuditedAdminMixin:
+    """Every addition, change and deletion made in the admin is an AuditEvent (one per affected
+    network, so that its data-protection officer sees it); membership changes tell the leads of
+    the organisation (``participants.admin_services``)."""
 
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        admin_services.admin_change_record(request.user, obj=obj, verb="add", message=message)
+        return entry
 
-class NetworkRoleInline(admin.TabularInline):
-    model = NetworkRole
-    extra = 0
-    autocomplete_fields = ["network", "organisation"]
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        admin_services.admin_change_record(request.user, obj=obj, verb="change", message=message)
+        return entry
+
+    def delete_model(self, request, obj):
+        admin_services.admin_change_record(request.user, obj=obj, verb="delete", message="")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            admin_services.admin_change_record(request.user, obj=obj, verb="delete", message="")
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Network)
-class NetworkAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
+class NetworkAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "country", "time_zone", "quorum_min_organisations"]
     list_filter = ["country"]
     search_fields = ["name", "slug"]
@@ -49,32 +75,131 @@ class NetworkAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "network", "municipality", "is_active"]
     list_filter = ["network", "kind", "is_active"]
     search_fields = ["name", "municipality"]
 
 
+class UserCreationForm(forms.ModelForm):
+    """A new account without a password: the person chooses it through the link she is sent."""
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "first_name", "last_name", "preferred_language"]
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "").strip()
+        if not email:
+            raise ValidationError(_("An e-mail address is needed: the link to choose a password is sent there."))
+        return email
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+class UserChangeForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["username", "email", "first_name", "last_name", "preferred_language", "is_active", "is_staff", "is_superuser"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("is_staff") or cleaned.get("is_superuser")) and self.instance.pk:
+            if admin_services.holds_roles(self.instance):
+                raise ValidationError(_("A technical admin holds no membership, network role or family role. "
+                                        "A person who needs both has two accounts."))
+        return cleaned
+
+
 @admin.register(User)
-class UserAdmin(NoCaseContentOnDeleteMixin, BaseUserAdmin):
-    inlines = [MembershipInline, NetworkRoleInline]
+class UserAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "memberships__organisation__network", "memberships__role"]
     search_fields = ["username", "first_name", "last_name", "email"]
-    fieldsets = BaseUserAdmin.fieldsets + (("Fallkonferenz", {"fields": ["preferred_language"]}),)
+    fieldsets = (
+        (None, {"fields": ["username"]}),
+        (_("Personal information"), {"fields": ["first_name", "last_name", "email", "preferred_language"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    )
+    add_fieldsets = ((None, {"fields": ["username", "email", "first_name", "last_name", "preferred_language"]}),)
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = []
+    actions = ["send_password_reset_link"]
+
+    def get_queryset(self, request):
+        # Parents' accounts belong to their case, not to the administration (no need to know).
+        return super().get_queryset(request).filter(family_member__isnull=True)
+
+    def user_change_password(self, request, id, form_url=""):
+        raise Http404  # nobody sets another person's password; send the reset link instead
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            admin_services.password_reset_link_send(request.user, user=obj)
+
+    @admin.action(description=_("Send a link to choose a new password"))
+    def send_password_reset_link(self, request, queryset):
+        sent = 0
+        for user in queryset:
+            if user.email and user.is_active:
+                admin_services.password_reset_link_send(request.user, user=user)
+                sent += 1
+        self.message_user(request, gettext("Links sent: %(count)d.") % {"count": sent}, messages.SUCCESS)
 
 
 @admin.register(Membership)
-class MembershipAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
-    list_display = ["user", "organisation", "role", "is_active"]
-    list_filter = ["role", "is_active", "organisation__network", "organisation__kind"]
+class MembershipAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.ModelAdmin):
+    list_display = ["user", "organisation", "role", "is_lead", "is_active"]
+    list_filter = ["role", "is_lead", "is_active", "organisation__network", "organisation__kind"]
     search_fields = ["user__username", "user__last_name", "organisation__name"]
     autocomplete_fields = ["user", "organisation"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(is_staff=False, is_superuser=False, family_member__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(NetworkRole)
-class NetworkRoleAdmin(NoCaseContentOnDeleteMixin, admin.ModelAdmin):
+class NetworkRoleAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "network", "role", "organisation"]
     list_filter = ["role", "network"]
     search_fields = ["user__username", "user__last_name", "network__name"]
     autocomplete_fields = ["user", "network", "organisation"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(is_staff=False, is_superuser=False, family_member__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Second factors can be listed and removed (a reset); their secrets are never shown."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+    search_fields = ["user__username"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__family_member__isnull=True).select_related("user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

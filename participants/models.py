@@ -119,6 +119,14 @@ class User(AbstractUser):
         return full or self.username
 
 
+def refuse_staff_in_role(user) -> None:
+    """Separation of duties: a technical admin's account holds no membership, network role or
+    family role (a person who needs both has two accounts)."""
+    if user is not None and (user.is_staff or user.is_superuser):
+        raise ValidationError({"user": _("A technical admin's account cannot hold a membership or a role. "
+                                         "A person who needs both has two accounts.")})
+
+
 class ProfessionalRole(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker (youth welfare)")
     COUNSELLOR = "counsellor", _("Addiction counsellor")
@@ -135,6 +143,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organisation"))
     role = models.CharField(_("professional role"), max_length=32, choices=ProfessionalRole.choices)
+    is_lead = models.BooleanField(_("leads the organisation"), default=False,
+                                  help_text=_("Told when an administrator changes the organisation's memberships."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -147,6 +157,9 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        refuse_staff_in_role(self.user if self.user_id else None)
 
 
 class NetworkRole(models.Model):
@@ -174,6 +187,9 @@ class NetworkRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.network} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        refuse_staff_in_role(self.user if self.user_id else None)
 
 
 class FamilyMember(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from participants.models import Membership
 from participants.roles import Roles, roles_of
 from permissions import audit, policy
 
@@ -130,3 +131,10 @@ def _audit_dashboard(user, board: Dashboard) -> None:
         bases=bases, channel=audit.Channel.PAGE,
         detail={kind: sorted({pk for pk, _ in kind_rows}) for kind, kind_rows in shown.items() if kind_rows},
     )
+
+
+def organisation_members_for_lead(user) -> QuerySet:
+    """Memberships of the organisations the user leads (the page the leads' notification opens)."""
+    led = Membership.objects.filter(user=user, is_lead=True, is_active=True, user__is_active=True).values("organisation_id")
+    return (Membership.objects.filter(organisation_id__in=led).select_related("user", "organisation")
+            .order_by("organisation__name", "user__last_name", "user__username"))

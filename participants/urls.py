@@ -1,7 +1,7 @@
 """Web pages of the participants app: consents and legal bases for disclosure."""
 from django.urls import path
 
-from participants import consent_views
+from participants import consent_views, views
 
 app_name = "participants"
 urlpatterns: list = [
@@ -12,4 +12,5 @@ urlpatterns: list = [
     path("consents/<int:pk>/revoke/", consent_views.consent_revoke, name="consent_revoke"),
     path("consents/<int:pk>/object/", consent_views.consent_object, name="consent_object"),
     path("my-consents/", consent_views.my_consents, name="my_consents"),
+    path("organisation/members/", views.organisation_members, name="organisation_members"),
 ]

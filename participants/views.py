@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
@@ -16,7 +16,7 @@ from participants import services
 from participants.forms import LanguageForm
 from participants.roles import roles_of
 
-from participants.selectors import dashboard_for_user
+from participants.selectors import dashboard_for_user, organisation_members_for_lead
 from permissions.middleware import has_second_factor, needs_second_factor
 
 
@@ -28,6 +28,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says; send them to the static icon."""
     return redirect(static("favicon.svg"), permanent=True)
+
+
+@login_required
+def organisation_members(request: HttpRequest) -> HttpResponse:
+    """Who works for the organisations she leads: where a lead checks an administrator's change."""
+    members = list(organisation_members_for_lead(request.user))
+    if not members:
+        raise Http404
+    return render(request, "participants/organisation_members.html", {"members": members})
 
 
 def accessibility_statement(request: HttpRequest) -> HttpResponse:

@@ -14,11 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_KEY = "p8Zr2-vQx7Lk4nWm9Td3Ys6Hb1Jc5Fg0Ae8Ru2Io7Pu4Ky9Tt3Rr6Ee1Ww5Qq0Zz8Xx2Cc"  # 68 characters
+MFA_KEY = "Z3Vlc3MtdGhpcy1pcy1hLXRlc3Qta2V5LTMyYnl0ZXM="  # a Fernet key (32 bytes, base64), for these checks only
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "ALLOWED_HOSTS",
+                          "MFA_ENCRYPTION_KEYS",
                           "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST",
                           "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # the browser tests' conftest sets it in this process
     clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'settings-check.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"})
@@ -28,7 +30,15 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
 
 def production(**extra: str) -> dict[str, str]:
     return {"DEBUG": "false", "SECRET_KEY": PRODUCTION_KEY, "AUDIT_HMAC_KEY": PRODUCTION_KEY[::-1],
-            "ALLOWED_HOSTS": "fallkonferenz.example.org", **extra}
+            "ALLOWED_HOSTS": "fallkonferenz.example.org", "MFA_ENCRYPTION_KEYS": MFA_KEY, **extra}
+
+
+def test_production_refuses_to_start_without_a_key_for_second_factor_secrets(tmp_path):
+    env = production()
+    del env["MFA_ENCRYPTION_KEYS"]
+    result = run(["manage.py", "check"], tmp_path, **env)
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEYS is not set" in result.stderr
 
 
 def show(tmp_path: Path, expression: str, **env: str):

@@ -20,6 +20,7 @@ URL_NAMES = {
     "participants:case_consents", "participants:consent_create", "participants:disclosure_basis_create",
     "participants:consent_revoke", "participants:my_consents", "permissions:audit_log", "permissions:my_data",
     "consent-list", "consent-detail", "consent-revoke", "disclosure-basis-list", "disclosure-basis-detail",
+    "participants:consent_give", "participants:consent_object", "consent-object", "participants:organisation_members",
 }
 
 TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
@@ -85,3 +86,30 @@ def test_consent_api(world, client, basis, role):
     assert c.get(reverse("disclosure-basis-detail", args=[basis.pk])).status_code == api_expect(role, TEAM)
     # revoking last: it changes the world
     assert c.post(reverse("consent-revoke", args=[world.consent.pk])).status_code == api_expect(role, SEES_CASE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_giving_and_objecting_to_consent(world, client, role):
+    """Only the parent gives a consent herself or objects to one in her name; the team sees the
+    consent but may not object for her (403); everyone else learns nothing (404)."""
+    c = client_for(client, world, role)
+    assert c.get(reverse("participants:consent_give", args=[world.case.pk])).status_code == page_expect(role, {"parent"})
+    api = c.post(reverse("consent-object", args=[world.consent.pk]))
+    assert api.status_code == (403 if role == "anonymous" else 200 if role == "parent" else 403 if role in SEES_CASE else 404)
+    page = c.post(reverse("participants:consent_object", args=[world.consent.pk]))
+    if role == "anonymous":
+        assert page.status_code == 302 and "login" in page["Location"]
+    elif role == "parent":
+        assert page.status_code == 302 and page["Location"] == reverse("participants:my_consents")
+    else:
+        assert page.status_code == (403 if role in SEES_CASE else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_organisation_members_page(world, client, role):
+    """The page a lead's notification opens: only leads of an organisation (here the counsellor)."""
+    from participants.models import Membership
+
+    Membership.objects.filter(user=world.counsellor).update(is_lead=True)
+    c = client_for(client, world, role)
+    assert c.get(reverse("participants:organisation_members")).status_code == page_expect(role, {"counsellor"})

@@ -1,0 +1,99 @@
+"""What the technical admin's changes do besides the change itself: the audit event per affected
+network (so that its data-protection officer sees it), the leads' notification of membership
+changes, and the password-reset link that replaces setting passwords."""
+from __future__ import annotations
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import FamilyMember, Membership, Network, NetworkRole, Organisation, User
+from permissions import audit
+
+
+def holds_roles(user: User) -> bool:
+    """A membership, a network role or a family role (separation of duties for staff)."""
+    return (Membership.objects.filter(user=user).exists() or NetworkRole.objects.filter(user=user).exists()
+            or FamilyMember.objects.filter(user=user).exists())
+
+
+def networks_of(obj) -> list[int]:
+    """The networks an administered object belongs to (a user: those she works or holds a role in)."""
+    if isinstance(obj, Network):
+        return [obj.pk]
+    if isinstance(obj, Organisation):
+        return [obj.network_id]
+    if isinstance(obj, Membership):
+        return [obj.organisation.network_id]
+    if isinstance(obj, NetworkRole):
+        return [obj.network_id]
+    if isinstance(obj, Authenticator):
+        obj = obj.user
+    if isinstance(obj, User):
+        ids = set(Membership.objects.filter(user=obj).values_list("organisation__network_id", flat=True))
+        ids |= set(NetworkRole.objects.filter(user=obj).values_list("network_id", flat=True))
+        return sorted(ids)
+    return []
+
+
+def admin_change_record(actor: User, *, obj, verb: str, message) -> None:
+    """Audit one admin change (``verb``: add, change, delete) once per affected network, with the
+    admin's change message (field names, never values); tell the organisation's leads of a
+    membership change."""
+    action = f"admin.{obj._meta.model_name}.{verb}"
+    detail = {"changed": message if isinstance(message, (list, str)) else str(message)}
+    if isinstance(obj, Membership):
+        detail.update(user=obj.user_id, organisation=obj.organisation_id, role=obj.role, active=obj.is_active)
+    for network in networks_of(obj) or [None]:
+        audit.record(actor, action=action, obj=obj, case_id=None, channel=audit.Channel.ADMIN,
+                     detail={**detail, "network": network})
+    if isinstance(obj, Membership):
+        _tell_leads(actor, obj.organisation)
+
+
+def _tell_leads(actor: User, organisation: Organisation) -> None:
+    """The organisation's leads get a notification; without a lead, its contact address a letter
+    (reference only: that memberships changed, not whose)."""
+    leads = list(User.objects.filter(memberships__organisation=organisation, memberships__is_lead=True,
+                                      memberships__is_active=True, is_active=True))
+    if leads:
+        notify(recipients=leads, kind=Kind.MEMBERSHIP_CHANGED, url=reverse("participants:organisation_members"))
+        return
+    if organisation.email:
+        address = organisation.email
+        transaction.on_commit(lambda: send_mail(
+            _("Memberships of your organisation were changed"),
+            _("An administrator changed who works for your organisation in Fallkonferenz. If you did not expect this, "
+              "please tell the network's data-protection officer."), None, [address]))
+
+
+def password_reset_link_send(actor: User, *, user: User) -> None:
+    """E-mail the user a one-time link to choose her password (after commit); audited. Nobody
+    but the account holder ever learns the password."""
+    path = reverse("account_reset_password_from_key",
+                   kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+    url, address = settings.SITE_URL + path, user.email
+    language = user.preferred_language or settings.LANGUAGE_CODE
+
+    def _send() -> None:
+        with translation.override(language):
+            send_mail(_("Choose your password for Fallkonferenz"),
+                      _("Hello %(name)s,\n\nplease choose your password here (the link works once):\n%(url)s\n\n"
+                        "Your user name: %(username)s\n\nIf you did not expect this message, please tell your "
+                        "organisation.") % {"name": user.first_name or user.username, "url": url, "username": user.username},
+                      None, [address])
+
+    if address:
+        transaction.on_commit(_send)
+    for network in networks_of(user) or [None]:
+        audit.record(actor, action="admin.user.password_link", obj=user, case_id=None, channel=audit.Channel.ADMIN,
+                     detail={"network": network})
+

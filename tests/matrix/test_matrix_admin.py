@@ -1,0 +1,47 @@
+"""Matrix cells of the Django admin (issue 15): only the technical admin reaches it; he reaches
+configuration, never a password form, a second-factor secret or a parent's account."""
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from tests.matrix.roles import ROLES, client_for
+
+pytestmark = pytest.mark.django_db
+
+URL_NAMES: set[str] = set()  # the admin's own URLs are exempt by prefix; its cells are here
+
+
+def expect(role: str, for_admin: int) -> int:
+    return for_admin if role == "admin" else 302  # everyone else is sent to the admin's login
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_cells(world, client, role):
+    factor = Authenticator.objects.create(user=world.counsellor, type=Authenticator.Type.TOTP, data={"secret": "fernet:x"})
+    c = client_for(client, world, role)
+    cells = {
+        reverse("admin:participants_user_changelist"): 200,
+        reverse("admin:participants_membership_add"): 200,
+        reverse("admin:mfa_authenticator_changelist"): 200,
+        reverse("admin:mfa_authenticator_change", args=[factor.pk]): 200,  # read-only, no secret
+        reverse("admin:mfa_authenticator_add"): 403,
+        reverse("admin:auth_user_password_change", args=[world.convenor.pk]): 404,
+        reverse("admin:participants_user_change", args=[world.parent.pk]): 302,  # parents are not listed
+        reverse("admin:participants_user_change", args=[world.convenor.pk]): 200,
+    }
+    for url, for_admin in cells.items():
+        response = c.get(url)
+        assert response.status_code == expect(role, for_admin), (url, response.status_code)
+        if role != "admin":
+            assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_opens_no_case_content_even_with_a_membership(world, client):
+    from participants.models import Membership
+
+    Membership.objects.create(user=world.admin, organisation=world.youth_welfare, role="caseworker")
+    c = client_for(client, world, "admin")
+    assert c.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert c.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
