@@ -93,6 +93,26 @@ def _submit_empty(button_name: str) -> Callable:
     return act
 
 
+
+def _offers(world):
+    from tests.offers.offer_world import build_offer_world
+
+    return build_offer_world(world)
+
+
+def _offer_public(world) -> str:
+    return reverse("offers:offer_public", args=[_offers(world).public_offer.pk])
+
+
+def _referral_detail(world) -> str:
+    return reverse("offers:referral_detail", args=[_offers(world).referral.pk])
+
+
+def _request_form(world) -> str:
+    _offers(world)
+    return reverse("offers:request_create")
+
+
 @dataclass(frozen=True)
 class Page:
     id: str
@@ -138,6 +158,11 @@ PAGES = [
          act=_submit_empty("Schedule and invite")),
     Page("protocol-new-item-errors", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
          act=_submit_empty("Add item")),
+    Page("directory-public", None, lambda w: (_offers(w), reverse("offers:directory"))[1], reflow=True, keyboard=True),
+    Page("offer-public-contact", None, _offer_public, reflow=True, keyboard=True),
+    Page("offer-public-contact-da", None, _offer_public, reflow=True, language="da"),
+    Page("request-form-midwife", "midwife", _request_form, reflow=True),
+    Page("referral-detail-staff", "counsellor", _referral_detail, reflow=True),
     Page("action-form-errors", "convenor", lambda w: reverse("protocols:action_create", args=[w.item_everyone.pk]),
          act=_submit_empty("Record action")),
     Page("login", None, lambda w: reverse("account_login"), reflow=True),
