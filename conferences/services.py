@@ -251,7 +251,9 @@ def poll_deadline_passed(poll: SlotPoll) -> bool:
 
 
 def _save_votes(invitation: Invitation, answers: dict[int, str]) -> int:
-    poll = invitation.conference.poll
+    poll = getattr(invitation.conference, "poll", None)
+    if poll is None:
+        raise ValidationError({"answers": _("This conference has no date poll to answer.")})
     if poll_deadline_passed(poll):
         from django.utils import formats
 

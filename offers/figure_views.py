@@ -1,7 +1,6 @@
 """The board's page of yearly partnership figures and the municipal report (CSV)."""
 from __future__ import annotations
 
-import csv
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from permissions import audit
+from permissions import audit, csv_export
 
 from . import figures
 
@@ -51,7 +50,7 @@ def municipal_report_csv(request: HttpRequest, slug: str, year: int) -> HttpResp
     audit.record(request.user, action="offers.figures.export", obj=network, detail={"year": year})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{network.slug}-{year}-municipal-report.csv"'
-    writer = csv.writer(response)
+    writer = csv_export.writer(response)
     writer.writerow([_("Track"), _("Municipality"), _("Families served"), _("Agreed capacity per year")])
     for track in figures.track_figures(network, year):
         writer.writerow([track.offer.name, _("all"), track.served, track.capacity or ""])

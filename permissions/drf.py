@@ -16,9 +16,12 @@ backends first, an object the user may not see answers 404, never 403.
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from permissions import audit, policy
 
@@ -112,3 +115,38 @@ class AuditedReadMixin(AuditedListMixin):
         if self.audit_retrieve:
             self.audit_read([obj], many=False)
         return Response(data)
+
+
+MAX_DB_INT = 2**63 - 1
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """``?limit=`` is capped at ``max_limit``; an ``?offset=`` beyond what a database integer holds
+    is a 400 with the field's reason (it was a 500: the database could not bind the number)."""
+
+    max_limit = 500
+
+    def get_offset(self, request) -> int:
+        offset = super().get_offset(request)
+        if offset > MAX_DB_INT:
+            raise ValidationError({self.offset_query_param: ["Give a smaller offset."]})
+        return offset
+
+
+def query_id(request, name: str) -> int | None:
+    """An optional id filter from the query string: None when absent, a 400 naming the parameter
+    when it is not an id."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_DB_INT:
+        raise ValidationError({name: ["Give a valid id."]})
+    return int(raw)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, and a 400 instead of a 500 for a number too large for the database (an id
+    in a related field that no serializer bound: SQLite cannot even bind it)."""
+    if isinstance(exc, OverflowError):
+        exc = ValidationError({"non_field_errors": ["A number in the request is too large."]})
+    return drf_exception_handler(exc, context)

@@ -2,7 +2,6 @@
 export, and the page on which people appoint substitutes, invite guests and delegate minutes."""
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permissions import audit, forms, grant_services, policy, selectors
+from permissions import audit, csv_export, forms, grant_services, policy, selectors
 from permissions.forms import AuditFilterForm
 
 
@@ -64,7 +63,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="who-read-my-data-{stamp}.csv"'
         response.write("\ufeff")  # so that spreadsheet programs read the umlauts as UTF-8
-        writer = csv.writer(response)
+        writer = csv_export.writer(response)
         writer.writerow([_("Time"), _("Who"), _("What"), _("How"), _("Why it was allowed")])
         writer.writerows([[r["at"], r["who"], r["what"], r["channel"], r["basis"]] for r in export])
         return response

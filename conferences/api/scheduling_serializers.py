@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from permissions.drf import MAX_DB_INT as MAX_ID
+
 from conferences.models import Conference, Invitation, SlotVote
 
 
@@ -29,8 +31,8 @@ class ConferenceSerializer(serializers.ModelSerializer):
 
 
 class InviteeSerializer(serializers.Serializer):
-    team_member = serializers.IntegerField(required=False)
-    family_member = serializers.IntegerField(required=False)
+    team_member = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    family_member = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     required = serializers.BooleanField(default=True)
 
     def validate(self, data):
@@ -40,7 +42,7 @@ class InviteeSerializer(serializers.Serializer):
 
 
 class ConferenceCreateSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     kind = serializers.ChoiceField(choices=Conference.Kind.choices)
     duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=90)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -49,7 +51,7 @@ class ConferenceCreateSerializer(serializers.Serializer):
     access_needs = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     slots = serializers.ListField(child=serializers.DateTimeField(), min_length=1, max_length=20)
     invitees = InviteeSerializer(many=True)
-    report_organisations = serializers.ListField(child=serializers.IntegerField(), required=False)
+    report_organisations = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
     closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
@@ -64,7 +66,7 @@ class VoteSerializer(serializers.Serializer):
 
 
 class PickSerializer(serializers.Serializer):
-    slot = serializers.IntegerField()
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     confirm_without_quorum = serializers.BooleanField(default=False)
 
 

@@ -132,7 +132,8 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         conference = self.get_object()
         data = PickSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        slot = PollSlot.objects.filter(pk=data.validated_data["slot"]).select_related("poll").first()
+        # another poll's candidate time answers exactly like one that does not exist
+        slot = PollSlot.objects.filter(pk=data.validated_data["slot"], poll__conference=conference).select_related("poll").first()
         if slot is None:
             raise serializers.ValidationError({"slot": ["Unknown candidate time."]})
         if slot.poll.conference_id == conference.pk and not data.validated_data["confirm_without_quorum"]:

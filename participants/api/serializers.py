@@ -1,7 +1,10 @@
 """Serializers for consents and legal bases. No side effects: the viewsets call services."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from permissions.drf import MAX_DB_INT as MAX_ID
 
 from participants.models import (
     Consent, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis, Organisation,
@@ -32,11 +35,22 @@ class ConsentSerializer(serializers.ModelSerializer):
         return "expired" if obj.valid_until < timezone.localdate() else "in_force"
 
 
+# A missing id answers exactly like an id of another case or network (the services' wording), so
+# that the answer does not tell whether a family member or organisation exists elsewhere.
+UNKNOWN_MEMBER = {"does_not_exist": _("Choose a parent or relative of this family."),
+                  "incorrect_type": _("Choose a parent or relative of this family.")}
+UNKNOWN_ORGANISATION = {"does_not_exist": _("Choose an active organisation of this case's network."),
+                        "incorrect_type": _("Choose an active organisation of this case's network.")}
+UNKNOWN_ORGANISATIONS = {"does_not_exist": _("Choose active organisations of this case's network."),
+                         "incorrect_type": _("Choose active organisations of this case's network.")}
+
+
 class ConsentCreateSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
-    given_by = serializers.PrimaryKeyRelatedField(queryset=FamilyMember.objects.all())
-    from_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
-    to_organisations = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, allow_empty=False)
+    case = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    given_by = serializers.PrimaryKeyRelatedField(queryset=FamilyMember.objects.all(), error_messages=UNKNOWN_MEMBER)
+    from_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), error_messages=UNKNOWN_ORGANISATION)
+    to_organisations = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, allow_empty=False,
+                                                          error_messages=UNKNOWN_ORGANISATIONS)
     categories = serializers.ListField(child=serializers.ChoiceField(choices=InformationCategory.choices), allow_empty=False)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
@@ -55,7 +69,7 @@ class DisclosureBasisSerializer(serializers.ModelSerializer):
 
 
 class DisclosureBasisCreateSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     basis = serializers.ChoiceField(choices=LegalBasis.choices)
     from_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
     to_organisations = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, allow_empty=False)

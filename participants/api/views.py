@@ -15,7 +15,7 @@ from participants.api.serializers import (
 )
 from participants.models import Consent, ConsentScope, DisclosureBasis
 from permissions import audit, policy
-from permissions.drf import AuditedReadMixin, PolicyViewSetMixin
+from permissions.drf import AuditedReadMixin, PolicyViewSetMixin, query_id
 
 
 def _call(service, **kwargs):
@@ -51,8 +51,8 @@ class ConsentViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListModelMixin
 
     def get_queryset(self):
         qs = super().get_queryset()
-        case = self.request.query_params.get("case")
-        return qs.filter(case_id=int(case)) if case and case.isdigit() else qs
+        case = query_id(self.request, "case")
+        return qs.filter(case_id=case) if case is not None else qs
 
     def create(self, request, *args, **kwargs):
         data = ConsentCreateSerializer(data=request.data)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from permissions.drf import MAX_DB_INT as MAX_ID
+
 from protocols import sanitize, selectors
 from participants.models import InformationCategory
 from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience, Protocol, ProtocolItem
@@ -67,17 +69,17 @@ class ProtocolItemSerializer(serializers.ModelSerializer):
 class RestrictedAudienceFields(serializers.Serializer):
     """Who may read a restricted item; validated against the case by the service (same as the page)."""
 
-    restricted_to = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50,
+    restricted_to = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=50,
                                           help_text="Ids of the case team's organisations that may read a restricted item")
-    holding_organisation = serializers.IntegerField(required=False, allow_null=True,
+    holding_organisation = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
                                                     help_text="Id of the team organisation that holds the information")
     category = serializers.ChoiceField(choices=InformationCategory.choices, required=False, allow_blank=True)
-    entrusted_by = serializers.IntegerField(required=False, allow_null=True,
+    entrusted_by = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
                                             help_text="Id of the family member who entrusted the information")
 
 
 class ItemCreateSerializer(RestrictedAudienceFields):
-    protocol = serializers.IntegerField()
+    protocol = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     title = serializers.CharField(max_length=200)
     text = serializers.CharField(required=False, allow_blank=True, default="")
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.PROFESSIONALS)
@@ -101,7 +103,7 @@ class ActionConflictSerializer(serializers.Serializer):
 
 
 class AmendmentCreateSerializer(serializers.Serializer):
-    item = serializers.IntegerField()
+    item = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     text = serializers.CharField()
     reason = serializers.CharField(max_length=300)
 
@@ -119,3 +121,7 @@ class ActionStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AgreedAction.Status.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False, min_value=1)
+
+
+class AcknowledgementCreateSerializer(serializers.Serializer):
+    protocol = serializers.IntegerField(min_value=1, max_value=MAX_ID)

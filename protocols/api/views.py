@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from permissions import policy
 from permissions.audit import Channel
-from permissions.drf import AuditedListMixin, AuditedReadMixin
+from permissions.drf import AuditedListMixin, AuditedReadMixin, query_id
 from protocols import selectors, services
 from protocols.api import serializers as s
 from protocols.models import Acknowledgement, Amendment
@@ -93,9 +93,9 @@ class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrie
 
     def get_queryset(self):
         qs = selectors.items_for_user(self.request.user).select_related("protocol__conference")
-        protocol = self.request.query_params.get("protocol")
-        if protocol and protocol.isdigit():
-            qs = qs.filter(protocol_id=int(protocol))
+        protocol = query_id(self.request, "protocol")
+        if protocol is not None:
+            qs = qs.filter(protocol_id=protocol)
         return qs.order_by("protocol_id", "position", "pk")
 
     @extend_schema(request=s.ItemCreateSerializer, responses={201: s.ProtocolItemSerializer})
@@ -185,12 +185,11 @@ class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.G
                 .filter(Q(user=user) | Q(protocol__conference__case_id__in=led))
                 .select_related("user", "protocol__conference").order_by("pk"))
 
-    @extend_schema(request=s.AcknowledgementSerializer, responses={201: s.AcknowledgementSerializer})
+    @extend_schema(request=s.AcknowledgementCreateSerializer, responses={201: s.AcknowledgementSerializer})
     def create(self, request):
-        protocol_id = request.data.get("protocol")
-        if not str(protocol_id or "").isdigit():
-            raise ValidationError({"protocol": ["Give the protocol's id."]})
-        protocol = selectors.get_protocol_for_user(request.user, int(protocol_id), channel=Channel.API, audit=False)
+        data = s.AcknowledgementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        protocol = selectors.get_protocol_for_user(request.user, data.validated_data["protocol"], channel=Channel.API, audit=False)
         try:
             ack = services.protocol_acknowledge(request.user, protocol=protocol, channel=Channel.API)
         except DjangoValidationError as exc:

@@ -1,7 +1,6 @@
 """Pages of the cooperation board. Thin: selectors read, services write, templates show."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import zoneinfo
 
@@ -15,6 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from permissions import csv_export
 from protocols.board import charts, forms, selectors, services
 from protocols.board.figures import TOTAL
 from protocols.models import HalfYearSummary, YearlyReport
@@ -150,11 +150,11 @@ def summary_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("protocols:summary_list")
 
 
-def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+def _csv_response(filename: str) -> tuple[HttpResponse, csv_export.SafeWriter]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # spreadsheet programs read UTF-8 only with a byte-order mark
-    return response, csv.writer(response)
+    return response, csv_export.writer(response)
 
 
 def _cell(value) -> str:
