@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Max, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
@@ -99,9 +100,13 @@ def _language(token: FeedToken) -> str:
 
 
 def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
-    state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user)]
-    for qs, version in ((parts.conferences, None), (parts.actions, "version"), (parts.meetings, None)):
-        state.append(selectors.aggregate_state(qs, version_field=version) if qs is not None else None)
+    # Everything that goes into the body: rows, their cases (references in titles), the networks
+    # (detail level, names in board titles), language, refresh interval and the feed's name.
+    state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user),
+             settings.FEED_REFRESH_MINUTES, parts.name, ical.PRODID]
+    for qs, version, related in ((parts.conferences, None, "case__updated_at"), (parts.actions, "version", "case__updated_at"),
+                                 (parts.meetings, None, None)):
+        state.append(selectors.aggregate_state(qs, version_field=version, related_updated=related) if qs is not None else None)
     if token.kind == FeedToken.Kind.PERSONAL and not tasks:
         state.extend(source.state(token.user) for source in PERSONAL_SOURCES)
     return quote_etag(hashlib.sha256(repr(state).encode()).hexdigest()[:40])
@@ -117,10 +122,13 @@ def _not_modified(request, etag: str, last_modified) -> bool:
 
 
 def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
-    terse = {pk: detail == "terse" for pk, detail in selectors.feed_networks(token.user)}
+    terse = {pk: detail == "terse" for pk, detail, _name in selectors.feed_networks(token.user)}
     cal = ical.new_calendar(name=parts.name, refresh_minutes=settings.FEED_REFRESH_MINUTES)
     if tasks:
-        for action in parts.actions.select_related("case").order_by("due_on", "pk"):
+        # COMPLETED is the instant the action was last set done (its progress note), not a
+        # made-up time on that day.
+        done_at = Max("notes__created_at", filter=Q(notes__status="done"))
+        for action in parts.actions.select_related("case").annotate(completed_at=done_at).order_by("due_on", "pk"):
             cal.add_component(ical.action_todo(action, terse=terse.get(action.case.network_id, False)))
         return ical.finish(cal)
     if parts.conferences is not None:
@@ -178,6 +186,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         return _headers(HttpResponse(status=304), etag, last_modified)
     with translation.override(_language(token)):
         body = render(token, parts, tasks=tasks)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(b"" if request.method == "HEAD" else body, content_type="text/calendar; charset=utf-8")
+    response["Content-Length"] = str(len(body))  # what GET would send, also on HEAD
     response["Content-Disposition"] = 'inline; filename="fallkonferenz.ics"'
     return _headers(response, etag, last_modified)

@@ -300,7 +300,7 @@ def action_todo(action, *, terse: bool = False) -> Todo:
     todo.add("due", action.due_on)
     todo.add("status", {"done": "COMPLETED", "dropped": "CANCELLED", "in_progress": "IN-PROCESS"}.get(action.status, "NEEDS-ACTION"))
     if action.completed_on:
-        todo.add("completed", utc(dt.datetime.combine(action.completed_on, dt.time(12), tzinfo=dt.timezone.utc)))
+        todo.add("completed", utc(getattr(action, "completed_at", None) or action.updated_at))
     todo.add("url", reverse_or_root("conferences:case_detail", action.case_id))
     return todo
 

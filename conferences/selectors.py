@@ -262,22 +262,26 @@ def board_meetings(user, network: Network) -> QuerySet:
     return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
 
 
-def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence", version_field: str | None = None) -> tuple:
+def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence", version_field: str | None = None,
+                    related_updated: str | None = None) -> tuple:
     """One cheap query summarising a feed component: when it last changed and which rows it
     holds (count, sum of keys, sum of sequences and versions), so that a row leaving the set or
     changing its status changes it."""
     sums = {"seq": Sum(sequence_field)}
     if version_field:
         sums["ver"] = Sum(version_field)
+    if related_updated:  # e.g. the case whose reference is in every title
+        sums["related"] = Max(related_updated)
     row = qs.order_by().aggregate(n=Count("pk"), latest=Max("updated_at"), keys=Sum("pk"), **sums)
-    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0, row.get("ver") or 0)
+    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0, row.get("ver") or 0, row.get("related"))
 
 
-def feed_networks(user) -> list[tuple[int, str]]:
-    """The detail level chosen by each network of her cases (part of the feed's ETag)."""
+def feed_networks(user) -> list[tuple[int, str, str]]:
+    """The detail level and name of each network of her cases and board seats (part of the
+    feed's ETag: board meeting titles carry the network's name)."""
     return list(
         Network.objects.filter(Q(cases__in=policy.cases_for_user(user)) | Q(pk__in=policy.board_network_ids(user)))
-        .distinct().order_by("pk").values_list("pk", "feed_detail")
+        .distinct().order_by("pk").values_list("pk", "feed_detail", "name")
     )
 
 

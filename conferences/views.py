@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from participants.models import FamilyMember
 from permissions import audit, policy
@@ -494,12 +494,12 @@ def feed_token_revoke(request, token_pk: int):
     return redirect("conferences:calendar")
 
 
-@require_GET
+@require_safe  # HEAD answers as GET without a body (RFC 9110 §9.3.2); clients probe feeds with it
 def feed(request, token: str):
     return feeds.serve(request, token)
 
 
-@require_GET
+@require_safe
 def feed_tasks(request, token: str):
     return feeds.serve(request, token, tasks=True)
 

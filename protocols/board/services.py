@@ -241,14 +241,16 @@ def board_meeting_update(
     summary: HalfYearSummary | None, channel: str = Channel.PAGE,
 ) -> BoardMeeting:
     """Change time, place or the summary to discuss. Checks: coordinator; not cancelled.
-    A new time raises the iCalendar sequence and tells the board."""
+    A change members' calendars show (time or place) raises the iCalendar sequence and tells
+    the board; the summary to discuss is not in the calendar entry."""
     _require_coordinator(actor, meeting.network_id)
     meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at:
         raise ValidationError(_("This meeting has been cancelled."))
     _clean_times(starts_at, ends_at)
     _check_summary(summary, meeting.network_id)
-    moved = (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at)
+    moved = (starts_at, ends_at, (location or "").strip()) != (meeting.starts_at, meeting.ends_at, meeting.location)
+    location = (location or "").strip()
     meeting.starts_at, meeting.ends_at, meeting.location, meeting.summary = starts_at, ends_at, location, summary
     if moved:
         meeting.sequence += 1

@@ -78,14 +78,6 @@ def test_invitation_mail_carries_an_imip_request_and_the_cancel_a_higher_sequenc
     assert next(p for p in mime.walk() if p.get_content_type() == "text/calendar").get_param("method") == "CANCEL"
 
 
-def test_a_change_of_place_only_sends_nothing(world, django_capture_on_commit_callbacks):
-    meeting = schedule(world)[0]
-    with django_capture_on_commit_callbacks(execute=True):
-        services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
-                                      ends_at=meeting.ends_at, location="Raum 2", summary=None)
-    assert mail.outbox == []
-
-
 def test_board_member_accepts_and_then_declines_from_her_meeting_page(client, world, django_capture_on_commit_callbacks):
     meeting = schedule(world)[0]
     client.force_login(world.board_member)
@@ -127,3 +119,27 @@ def test_no_answer_after_cancellation_or_once_the_meeting_has_begun(world):
     begun.starts_at = dt.datetime(2020, 1, 1, tzinfo=BERLIN)
     with pytest.raises(ValidationError):
         services.board_meeting_respond(world.board_member, meeting=begun, response="accepted")
+
+
+def test_changing_only_the_place_sends_an_update_with_a_higher_sequence(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = schedule(world)[0]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
+                                                ends_at=meeting.ends_at, location="Rathaus, Saal 3", summary=None)
+    update, = mail.outbox
+    cal, _ = _calendar(update)
+    event = _event(cal)
+    assert int(event["SEQUENCE"]) == 1 and str(event["LOCATION"]) == "Rathaus, Saal 3"
+    assert meeting.sequence == 1
+
+
+def test_changing_only_the_summary_to_discuss_sends_nothing(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = schedule(world)[0]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
+                                                ends_at=meeting.ends_at, location="Kreishaus", summary=None)
+    assert mail.outbox == [] and meeting.sequence == 0

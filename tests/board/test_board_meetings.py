@@ -39,13 +39,16 @@ def test_series_repeats_every_six_months_at_the_same_local_time(world, django_ca
 def test_moving_or_cancelling_a_meeting_raises_its_sequence(world, django_capture_on_commit_callbacks):
     meeting = schedule(world, count=1)[0]
     same = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
-                                         ends_at=meeting.ends_at, location="Raum 2", summary=None)
+                                         ends_at=meeting.ends_at, location=meeting.location, summary=None)
     assert same.sequence == 0
+    new_place = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
+                                              ends_at=meeting.ends_at, location="Raum 2", summary=None)
+    assert new_place.sequence == 1  # members' calendars show the place too
     moved = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at + dt.timedelta(hours=1),
                                           ends_at=meeting.ends_at + dt.timedelta(hours=1), location="Raum 2", summary=None)
-    assert moved.sequence == 1
+    assert moved.sequence == 2
     cancelled = services.board_meeting_cancel(world.coordinator, meeting=moved)
-    assert cancelled.sequence == 2 and cancelled.cancelled_at
+    assert cancelled.sequence == 3 and cancelled.cancelled_at
 
 
 def test_only_a_published_summary_of_the_network_can_be_attached(world):
