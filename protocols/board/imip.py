@@ -18,6 +18,7 @@ from icalendar import vCalAddress
 
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST, CalendarMessage
+from notifications import language
 
 PARTSTAT = {"pending": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "DECLINED"}
 
@@ -51,8 +52,8 @@ def build_message(meeting, invitation, *, method: str, now: dt.datetime | None =
         return None
     now = now or timezone.now()
     zone = ical.zone_of(meeting.network)
-    with translation.override(getattr(invitation.user, "preferred_language", "") or settings.LANGUAGE_CODE), \
-            timezone.override(zone):
+    lang = language.user_language(invitation.user, network=meeting.network)  # a Danish network writes Danish
+    with translation.override(lang), timezone.override(zone):
         values = {
             "network": ical.one_line(meeting.network.name),
             "starts": formats.date_format(timezone.localtime(meeting.starts_at), "DATETIME_FORMAT"),
@@ -72,5 +73,7 @@ def build_message(meeting, invitation, *, method: str, now: dt.datetime | None =
         body = "\n\n".join(lines) + "\n"
     message = CalendarMessage(subject=ical.one_line(subject), body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
     message.calendar_method = method
-    message.attach_alternative(build_calendar(meeting, invitation, method=method, now=now).decode("utf-8"), "text/calendar")
+    with translation.override(lang):  # the event's SUMMARY in her language too
+        calendar = build_calendar(meeting, invitation, method=method, now=now)
+    message.attach_alternative(calendar.decode("utf-8"), "text/calendar")
     return message

@@ -143,3 +143,19 @@ def test_changing_only_the_summary_to_discuss_sends_nothing(world, django_captur
         meeting = services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at,
                                                 ends_at=meeting.ends_at, location="Kreishaus", summary=None)
     assert mail.outbox == [] and meeting.sequence == 0
+
+
+def test_a_danish_networks_board_is_invited_in_danish(world, django_capture_on_commit_callbacks):
+    from tests.world import make_user
+
+    coordinator, member = make_user("dk-coordinator"), make_user("dk-board")
+    NetworkRole.objects.create(user=coordinator, network=world.other_network, role=NetworkRole.Role.COORDINATOR)
+    NetworkRole.objects.create(user=member, network=world.other_network, role=NetworkRole.Role.BOARD_MEMBER)
+    start = dt.datetime(2031, 3, 31, 16, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Copenhagen"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.board_meeting_schedule_series(coordinator, network=world.other_network, starts_at=start,
+                                               ends_at=start + dt.timedelta(hours=2), location="Rådhuset", count=1)
+    invitation, = [m for m in mail.outbox if m.to == [member.email]]
+    assert invitation.subject.startswith("Invitation: møde i samarbejdsforum")
+    cal, _ = _calendar(invitation)
+    assert str(_event(cal)["SUMMARY"]).startswith("Møde i samarbejdsforum")
