@@ -16,7 +16,9 @@ import zoneinfo
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, Todo, vCalAddress, vDuration
 
@@ -66,6 +68,26 @@ def zone_of(network) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(network.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def is_ambiguous_local(naive: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
+    """The wall-clock time occurs twice (clocks go back) or not at all (clocks go forward)."""
+    naive = naive.replace(tzinfo=None)
+    return naive.replace(tzinfo=zone, fold=0).utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+def check_unambiguous(value: dt.datetime | None, zone: zoneinfo.ZoneInfo, *, field: str) -> None:
+    """Refuse an instant whose local time in ``zone`` lies in the hour that occurs twice when
+    the clocks go back: an invitation says ``DTSTART;TZID=…:…T023000``, which calendar clients
+    resolve to different instants (RFC 5545 picks the first, several clients the second)."""
+    if value is None:
+        return
+    local = value.astimezone(zone)
+    if is_ambiguous_local(local, zone):
+        raise ValidationError({field: _(
+            "%(time)s happens twice in the time zone %(zone)s on that night (the clocks go back an hour), "
+            "so calendars would show different times. Choose a time outside that hour."
+        ) % {"time": formats.date_format(local.replace(tzinfo=None), "DATETIME_FORMAT"), "zone": zone.key}})
 
 
 def utc(value: dt.datetime) -> dt.datetime:

@@ -26,6 +26,7 @@ from notifications.services import notify
 from participants.models import FamilyMember, User
 from permissions import audit, policy
 
+from . import ical
 from .models import (
     Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
 )
@@ -170,7 +171,9 @@ def conference_create(
     if not 15 <= duration_minutes <= 480:
         raise ValidationError({"duration_minutes": _("A conference lasts between 15 minutes and 8 hours.")})
     now = timezone.now()
-    starts = sorted(set(slots))
+    # In UTC: adding a duration to a zone-aware time adds wall-clock time, which is an hour off
+    # across a daylight-saving change.
+    starts = sorted({s.astimezone(dt.timezone.utc) for s in slots})
     if not starts:
         raise ValidationError({"slots": _("Propose at least one candidate time.")})
     if any(s <= now for s in starts):
@@ -179,6 +182,10 @@ def conference_create(
         raise ValidationError({"closes_at": _("The deadline for answers must lie in the future.")})
     if closes_at is not None and closes_at > starts[0]:
         raise ValidationError({"closes_at": _("The deadline for answers must come before the first candidate time.")})
+    zone = ical.zone_of(case.network)
+    for start in starts:
+        ical.check_unambiguous(start, zone, field="slots")
+        ical.check_unambiguous(start + dt.timedelta(minutes=duration_minutes), zone, field="slots")
     if not invitees:
         raise ValidationError({"invitees": _("Invite at least one person.")})
     team_ids = {i.team_member.pk for i in invitees if i.team_member}
@@ -445,6 +452,10 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
         raise ValidationError(_("A conference that has begun or is past cannot be moved."))
     if starts_at <= now:
         raise ValidationError({"starts_at": _("The new time must lie in the future.")})
+    zone = ical.zone_of(conference.case.network)
+    starts_at = starts_at.astimezone(dt.timezone.utc)
+    ical.check_unambiguous(starts_at, zone, field="starts_at")
+    ical.check_unambiguous(starts_at + dt.timedelta(minutes=conference.duration_minutes), zone, field="starts_at")
     conference.starts_at = starts_at
     conference.ends_at = starts_at + dt.timedelta(minutes=conference.duration_minutes)
     if location is not None:

@@ -1,11 +1,29 @@
 """Serializers of the scheduling API. No side effects: views call the services."""
 from __future__ import annotations
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from conferences import ical
 from permissions.drf import MAX_DB_INT as MAX_ID
 
 from conferences.models import Conference, Invitation, SlotVote
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """A time without an offset is read in the server's zone; one that does not exist there
+    (clocks go forward) or occurs twice (clocks go back) is refused instead of guessed."""
+
+    default_error_messages = {
+        "wall_clock": _("This local time does not exist or occurs twice on that night (daylight saving time change). "
+                        "Give the time with its UTC offset, or choose a time outside that hour."),
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value) and ical.is_ambiguous_local(value, self.default_timezone()):
+            self.fail("wall_clock")
+        return super().enforce_timezone(value)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -49,10 +67,10 @@ class ConferenceCreateSerializer(serializers.Serializer):
     video_link = serializers.URLField(required=False, allow_blank=True, default="")
     interpreter_language = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     access_needs = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    slots = serializers.ListField(child=serializers.DateTimeField(), min_length=1, max_length=20)
+    slots = serializers.ListField(child=WallClockDateTimeField(), min_length=1, max_length=20)
     invitees = InviteeSerializer(many=True)
     report_organisations = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
-    closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    closes_at = WallClockDateTimeField(required=False, allow_null=True, default=None)
 
 
 class VoteSerializer(serializers.Serializer):
@@ -76,7 +94,7 @@ class RsvpSerializer(serializers.Serializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = WallClockDateTimeField()
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default=None)
 
 

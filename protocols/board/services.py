@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from permissions import policy
+from conferences import ical
 from conferences.imip import CANCEL, REQUEST
 from permissions.audit import Channel, record
 from protocols.board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
@@ -193,9 +194,13 @@ def _notify(meetings: list[BoardMeeting], method: str) -> None:
     transaction.on_commit(send)
 
 
-def _clean_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+def _clean_times(starts_at: dt.datetime, ends_at: dt.datetime, network=None) -> None:
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("A meeting must end after it starts.")})
+    if network is not None:
+        zone = ical.zone_of(network)
+        ical.check_unambiguous(starts_at, zone, field="starts_at")
+        ical.check_unambiguous(ends_at, zone, field="ends_at")
 
 
 def _check_summary(summary: HalfYearSummary | None, network_id: int) -> None:
@@ -211,7 +216,7 @@ def board_meeting_schedule_series(
     """Schedule ``count`` half-yearly meetings from ``starts_at`` (every six months, same local
     time) and invite every board member of the network by e-mail. Checks: coordinator."""
     _require_coordinator(actor, network.pk)
-    _clean_times(starts_at, ends_at)
+    _clean_times(starts_at, ends_at, network)
     if not 1 <= count <= MAX_SERIES:
         raise ValidationError({"count": _("Schedule between 1 and %(max)s meetings.") % {"max": MAX_SERIES}})
     _check_summary(summary, network.pk)
@@ -220,7 +225,9 @@ def board_meeting_schedule_series(
     now = timezone.now()
     meetings = []
     for n in range(count):
-        start = add_months(local_start.replace(tzinfo=None), 6 * n).replace(tzinfo=tz)
+        # Duration added in UTC: zone-aware arithmetic is wall-clock time, an hour off across DST.
+        start = add_months(local_start.replace(tzinfo=None), 6 * n).replace(tzinfo=tz).astimezone(dt.timezone.utc)
+        _clean_times(start, start + duration, network)  # the first, and each later one of the series
         meetings.append(BoardMeeting.objects.create(
             network=network, starts_at=start, ends_at=start + duration, location=location,
             summary=summary if n == 0 else None, created_by=actor, invitations_sent_at=now,
@@ -247,7 +254,7 @@ def board_meeting_update(
     meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at:
         raise ValidationError(_("This meeting has been cancelled."))
-    _clean_times(starts_at, ends_at)
+    _clean_times(starts_at, ends_at, meeting.network)
     _check_summary(summary, meeting.network_id)
     moved = (starts_at, ends_at, (location or "").strip()) != (meeting.starts_at, meeting.ends_at, meeting.location)
     location = (location or "").strip()
