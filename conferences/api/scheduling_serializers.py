@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from conferences import ical
-from permissions.drf import MAX_DB_INT as MAX_ID
-
 from conferences.models import Conference, Invitation, SlotVote
+from permissions.drf import MAX_DB_INT as MAX_ID
 
 
 class WallClockDateTimeField(serializers.DateTimeField):
