@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("conferences.api.urls")),
     path("", include("protocols.api.urls")),
     path("", include("permissions.api.urls")),
+    path("", include("offers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
