@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from conferences.models import CASE_REFERENCE_VALIDATOR, CaseTeamMember
 from participants.models import FamilyMember
+from permissions.widgets import IsoDateInput
 
 
 class CaseOpenForm(forms.Form):
@@ -36,8 +37,9 @@ class TeamMemberAddForm(forms.Form):
     organisation (``o<organisation id>``)."""
 
     member = forms.ChoiceField(label=_("Who joins the team"))
-    case_role = forms.ChoiceField(label=_("Role on the case"), choices=CaseTeamMember.CaseRole.choices,
-                                  initial=CaseTeamMember.CaseRole.OTHER)
+    case_role = forms.ChoiceField(label=_("Role on the case"), required=False, initial="",
+                                  choices=[("", _("From the organisation's kind (e.g. counselling for an addiction counselling service)"))]
+                                  + list(CaseTeamMember.CaseRole.choices))
 
     def __init__(self, *args, organisations, memberships, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,6 +63,13 @@ class TeamMemberAddForm(forms.Form):
             return self._organisations[key], None
         raise ValidationError(_("Choose a professional or an organisation of this network."))
 
+    def clean(self):
+        data = super().clean()
+        member = data.get("member")
+        if member and not data.get("case_role"):
+            data["case_role"] = CaseTeamMember.role_for_kind(member[0].kind)
+        return data
+
 
 class FamilyMemberAddForm(forms.Form):
     relation = forms.ChoiceField(label=_("Relation"), choices=FamilyMember.Relation.choices)
@@ -69,7 +78,7 @@ class FamilyMemberAddForm(forms.Form):
         help_text=_("Only what the team needs to address the person: no surname, no date of birth."),
     )
     due_date = forms.DateField(label=_("Expected due date"), required=False,
-                               help_text=_("Only for an expected child."), widget=forms.DateInput(attrs={"type": "date"}))
+                               help_text=_("Only for an expected child."), widget=IsoDateInput())
     birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900, max_value=2100)
     email = forms.EmailField(label=_("E-mail for invitations"), required=False,
                              help_text=_("For a parent who takes part without an account."))
@@ -88,4 +97,9 @@ class FamilyMemberAddForm(forms.Form):
 
 
 class CaseCloseForm(forms.Form):
-    closed_on = forms.DateField(label=_("Closed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_on = forms.DateField(label=_("Closed on"), required=False, widget=IsoDateInput())
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class CaseReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the case reopened?"), max_length=300)

@@ -53,6 +53,7 @@ class CaseDetail:
     can_convene: bool
     is_parent: bool
     is_professional: bool = False
+    can_reopen: bool = False
 
 
 def case_detail(user, case: Case) -> CaseDetail:
@@ -65,12 +66,13 @@ def case_detail(user, case: Case) -> CaseDetail:
     )
     family = list(case.family_members.order_by("pk"))
     conferences = list(
-        policy.conferences_for_user(user).filter(case=case).select_related("protocol").order_by("-starts_at", "-pk")
+        policy.conferences_for_user(user).filter(case=case).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
     )
     return CaseDetail(
         case=case, team=team, family=family, conferences=conferences,
         can_convene=policy.can_convene(user, case), is_parent=policy.is_parent_of_case(user, case),
         is_professional=policy.is_professional_on_case(user, case),
+        can_reopen=policy.can_reopen_case(user, case),
     )
 
 

@@ -243,3 +243,54 @@ def consent_endings_notify(*, today: dt.date | None = None, days: int = CONSENT_
                    event_key=f"{label}:{record.pk}:ends:{record.valid_until.isoformat()}")
             count += 1
     return count
+
+
+@transaction.atomic
+def case_reopen(actor: User, *, case: Case, reason: str, channel: str = audit.Channel.PAGE) -> Case:
+    """Reopen a closed case (closed by mistake, or the family needs help again).
+
+    Checks: ``actor`` is its lead caseworker or a caseworker of its lead organisation on the
+    team (``policy.can_reopen_case``), and retention has not erased it yet; a reason is given.
+    The reason and the former closing day go into the audit trail."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not policy.can_reopen_case(actor, case):
+        raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for reopening the case.")})
+    closed_on = case.closed_on
+    case.status, case.closed_on = Case.Status.ACTIVE, None
+    case.full_clean()
+    case.save(update_fields=["status", "closed_on", "updated_at"])
+    audit.record(actor, action="case.reopen", obj=case, case_id=case.pk, channel=channel,
+                 detail={"closed_on": closed_on.isoformat() if closed_on else "", "reason": reason})
+    return case
+
+
+FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "interpreter_language", "access_needs")
+
+
+@transaction.atomic
+def family_member_update(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE, **values) -> FamilyMember:
+    """Correct a family member's record. Checks: ``actor`` may convene the case; the model's
+    invariants; a parent with an account keeps being a parent (her access hangs on it). The
+    audit event names the fields changed (not their values: they are personal data)."""
+    case = member.case
+    _require_convenor(actor, case)
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    unknown = set(values) - set(FAMILY_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {sorted(unknown)}")
+    if "display_name" in values:
+        values["display_name"] = (values["display_name"] or "").strip()
+    changed = sorted(name for name, value in values.items() if getattr(member, name) != value)
+    if member.user_id and values.get("relation", member.relation) not in FamilyMember.PARENT_RELATIONS:
+        raise ValidationError({"relation": _("This person has an account as a parent; she stays a parent or guardian.")})
+    for name in changed:
+        setattr(member, name, values[name])
+    member.full_clean()
+    if changed:
+        member.save(update_fields=changed)
+        audit.record(actor, action="family_member.update", obj=member, case_id=case.pk, channel=channel,
+                     detail={"fields": changed})
+    return member

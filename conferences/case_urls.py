@@ -11,5 +11,7 @@ urlpatterns: list = [
     path("cases/<int:pk>/team/<int:member_pk>/remove/", case_views.case_team_remove, name="case_team_remove"),
     path("cases/<int:pk>/close/", case_views.case_close, name="case_close"),
     path("cases/<int:pk>/family/add/", case_views.case_family_add, name="case_family_add"),
+    path("cases/<int:pk>/reopen/", case_views.case_reopen, name="case_reopen"),
+    path("cases/<int:pk>/family/<int:member_pk>/edit/", case_views.case_family_edit, name="case_family_edit"),
     path("cases/<int:pk>/family/<int:member_pk>/account/", case_views.case_family_account, name="case_family_account"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from conferences import case_selectors as selectors
 from conferences import case_services as services
-from conferences.case_forms import CaseCloseForm, CaseOpenForm, FamilyMemberAddForm, TeamMemberAddForm
+from conferences.case_forms import CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, TeamMemberAddForm
 from conferences.models import Case
 from permissions import policy
 
@@ -155,15 +155,55 @@ def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpRe
 @login_required
 @require_POST
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """First POST: a page that asks to confirm (what closing means, how to undo it); the
+    confirmed POST closes."""
     case = _case_for_convenor(request, pk)
     form = CaseCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_close(request.user, case=case, closed_on=form.cleaned_data["closed_on"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The case is closed."))
-    else:
+    if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("conferences:case_detail", pk=case.pk)
+    if not form.cleaned_data["confirm"]:
+        return render(request, "conferences/case_close_confirm.html", {"case": case, "closed_on": form.cleaned_data["closed_on"]})
+    try:
+        services.case_close(request.user, case=case, closed_on=form.cleaned_data["closed_on"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The case is closed. Its lead organisation can reopen it from this page."))
     return redirect("conferences:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.get_case_for_user(request.user, pk, audit_read=False)
+    if not policy.can_reopen_case(request.user, case):
+        raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
+    form = CaseReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for reopening the case."))
+        return redirect("conferences:case_detail", pk=case.pk)
+    services.case_reopen(request.user, case=case, reason=form.cleaned_data["reason"])
+    messages.success(request, _("The case is open again."))
+    return redirect("conferences:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    initial = {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email")}
+    form = FamilyMemberAddForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.family_member_update(request.user, member=member, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The record of %(member)s is corrected.") % {"member": member})
+            return redirect("conferences:case_detail", pk=case.pk)
+    return render(request, "conferences/case_family_form.html", {"case": case, "form": form, "member": member},
+                  status=400 if form.errors else 200)

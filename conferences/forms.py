@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import FamilyMember
@@ -108,7 +108,7 @@ class VoteForm(forms.Form):
         for slot in self.slots:
             local = timezone.localtime(slot.starts_at)
             self.fields[f"slot_{slot.pk}"] = forms.ChoiceField(
-                label=local.strftime("%d.%m.%Y %H:%M"), choices=SlotVote.Answer.choices, widget=forms.RadioSelect,
+                label=formats.date_format(local, "SHORT_DATETIME_FORMAT"), choices=SlotVote.Answer.choices, widget=forms.RadioSelect,
                 initial=initial_answers.get(slot.pk),
                 error_messages={"required": _("Answer this candidate time.")},
             )
@@ -126,7 +126,7 @@ class PickForm(forms.Form):
     def __init__(self, *args, poll, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = poll.slots.all()
-        self.fields["slot"].label_from_instance = lambda s: timezone.localtime(s.starts_at).strftime("%d.%m.%Y %H:%M")
+        self.fields["slot"].label_from_instance = lambda s: formats.date_format(timezone.localtime(s.starts_at), "SHORT_DATETIME_FORMAT")
 
 
 class RsvpForm(forms.Form):

@@ -114,6 +114,16 @@ class CaseTeamMember(models.Model):
     def __str__(self) -> str:
         return f"{self.case} – {self.user or self.organisation}"
 
+    @classmethod
+    def role_for_kind(cls, kind: str) -> str:
+        """The case role a member of an organisation of ``kind`` usually has (the form's default)."""
+        return {
+            "addiction_counselling": cls.CaseRole.COUNSELLING, "residential_treatment": cls.CaseRole.COUNSELLING,
+            "substitution": cls.CaseRole.MEDICAL, "clinic": cls.CaseRole.MEDICAL, "gynaecology": cls.CaseRole.MEDICAL,
+            "paediatrics": cls.CaseRole.MEDICAL, "midwifery": cls.CaseRole.MIDWIFERY, "early_help": cls.CaseRole.EARLY_HELP,
+            "family_help": cls.CaseRole.FAMILY_HELP,
+        }.get(kind, cls.CaseRole.OTHER)
+
 
 class Conference(models.Model):
     class Kind(models.TextChoices):
@@ -189,6 +199,8 @@ class Invitation(models.Model):
     rsvp_comment = models.CharField(_("comment"), max_length=300, blank=True)
     rsvp_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     attended = models.BooleanField(_("attended"), null=True, blank=True)
+    # Only meaningful when ``attended`` is False: absent with an excuse given beforehand.
+    excused = models.BooleanField(_("excused"), default=False)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     # SEQUENCE of the last REQUEST or CANCEL sent to her: a calendar answer to an older one is stale.
     sequence_sent = models.PositiveIntegerField(null=True, blank=True)
@@ -219,6 +231,17 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conference} – {self.family_member or self.user or self.organisation}"
+
+    @property
+    def attendance(self) -> str:
+        """"present", "excused", "absent", or "" while not recorded."""
+        if self.attended is None:
+            return ""
+        return "present" if self.attended else ("excused" if self.excused else "absent")
+
+    def get_attendance_display(self) -> str:
+        labels = {"present": _("present"), "excused": _("excused"), "absent": _("absent"), "": _("not recorded")}
+        return str(labels[self.attendance])
 
 
 class SlotPoll(models.Model):

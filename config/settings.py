@@ -282,7 +282,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "de")
 LANGUAGES = [("de", _("German")), ("da", _("Danish")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_formal: formal German ("Sie") for texts of allauth and DRF whose catalogues say "du".
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_formal"]
+# English shows dates and times the British way (day first, 24-hour clock): config/formats/en.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

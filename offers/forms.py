@@ -4,6 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from permissions.widgets import IsoDateInput
+
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
 
 
@@ -108,7 +110,7 @@ class SupportRequestForm(forms.Form):
     asked_for = forms.CharField(label=_("What are you asking for?"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     client_label = forms.CharField(label=_("Client (first name or initials)"), required=False, max_length=60)
     consent_reference = forms.CharField(label=_("Reference of the signed consent form"), required=False, max_length=80)
-    consent_given_on = forms.DateField(label=_("Consent given on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    consent_given_on = forms.DateField(label=_("Consent given on"), required=False, widget=IsoDateInput())
     consent_sender_sees_content = forms.BooleanField(label=_("The consent allows me to see what the offers answer"), required=False)
     consent_sender_on_team = forms.BooleanField(label=_("The consent allows me to join the case team"), required=False)
 

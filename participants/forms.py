@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import BASES_BY_COUNTRY, FamilyMember, InformationCategory, LegalBasis, Organisation
+from permissions.widgets import IsoDateInput
 
 
 class ConsentForm(forms.Form):
@@ -19,8 +20,8 @@ class ConsentForm(forms.Form):
                                                       widget=forms.CheckboxSelectMultiple)
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
                                            widget=forms.CheckboxSelectMultiple)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
     form_reference = forms.CharField(label=_("Signed form reference"), max_length=80)
 
     def __init__(self, *args, case, user=None, **kwargs):
@@ -43,8 +44,8 @@ class ParentConsentForm(forms.Form):
                                                       widget=forms.CheckboxSelectMultiple)
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
                                            widget=forms.CheckboxSelectMultiple)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,8 +63,8 @@ class DisclosureBasisForm(forms.Form):
     to_organisations = forms.ModelMultipleChoiceField(label=_("Receiving organisations"), queryset=Organisation.objects.none(),
                                                       widget=forms.CheckboxSelectMultiple)
     justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 4}))
-    invoked_on = forms.DateField(label=_("Invoked on"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Time limit"), widget=forms.DateInput(attrs={"type": "date"}))
+    invoked_on = forms.DateField(label=_("Invoked on"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Time limit"), widget=IsoDateInput())
     parents_informed = forms.BooleanField(label=_("The parents were informed"), required=False)
     not_informed_reason = forms.CharField(label=_("If not: why the parents were not informed"), required=False,
                                           widget=forms.Textarea(attrs={"rows": 3}))

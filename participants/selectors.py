@@ -24,6 +24,7 @@ class Dashboard:
     overdue_actions: list = field(default_factory=list)
     case_overdue_actions: list = field(default_factory=list)
     overdue_minutes_steps: list = field(default_factory=list)
+    protocol_tasks: list = field(default_factory=list)
     parent_case: object | None = None
     parent_next_conference: object | None = None
     parent_actions: list = field(default_factory=list)
@@ -79,6 +80,9 @@ def dashboard_for_user(user) -> Dashboard:
     board = Dashboard(roles=roles)
     today = timezone.localdate()
     if roles.is_professional:
+        from protocols.selectors import protocol_tasks_for_user
+
+        board.protocol_tasks = protocol_tasks_for_user(user)
         board.upcoming_conferences = list(upcoming_conferences_for_user(user))
         board.open_actions = open_actions_for_professional(user)
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]

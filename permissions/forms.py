@@ -8,6 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from permissions import policy
+from permissions.widgets import IsoDateInput
 
 
 def basis_choices() -> list[tuple[str, str]]:
@@ -25,8 +26,8 @@ def basis_choices() -> list[tuple[str, str]]:
 class AuditFilterForm(forms.Form):
     case = forms.CharField(label=_("Case reference"), required=False, max_length=24)
     person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    date_until = forms.DateField(label=_("Until"), required=False, widget=IsoDateInput())
     basis = forms.ChoiceField(label=_("Legal basis"), required=False, choices=basis_choices)
 
     def clean(self):
@@ -61,8 +62,8 @@ class SubstituteForm(forms.Form):
     """Appoint a substitute for one's own cases during an absence."""
 
     substitute = PersonChoiceField(label=_("Substitute (a colleague of your organisation)"), queryset=None)
-    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("From"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Until"), widget=IsoDateInput())
     note = forms.CharField(label=_("Note (e.g. holiday, parental leave)"), required=False, max_length=200)
 
     def __init__(self, *args, user, **kwargs):
@@ -93,7 +94,7 @@ class GuestForm(_UsernameMixin, forms.Form):
     conference = ConferenceChoiceField(label=_("Conference"), queryset=None)
     guest = forms.CharField(label=_("Guest's user name"), max_length=150)
     valid_until = forms.DateField(label=_("Access until (at most four weeks after the conference)"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=IsoDateInput())
     note = forms.CharField(label=_("Role (e.g. interpreter)"), required=False, max_length=200)
 
     def __init__(self, *args, user, **kwargs):
@@ -113,7 +114,7 @@ class MinuteTakerForm(_UsernameMixin, forms.Form):
     protocol = ProtocolChoiceField(label=_("Protocol"), queryset=None)
     delegate = forms.CharField(label=_("Minute-taker's user name"), max_length=150)
     valid_until = forms.DateField(label=_("Until (at most four weeks after the conference)"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=IsoDateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -149,6 +149,22 @@ def convened_case_ids(user: "User") -> QuerySet:
     )
 
 
+def can_reopen_case(user: "User", case: "Case") -> bool:
+    """A closed case may be reopened by its lead caseworker or a caseworker of its lead
+    organisation on the team, until the retention period erased its content."""
+    from participants.models import Membership, ProfessionalRole
+
+    if not _is_real_user(user) or case.status != case.Status.CLOSED or not is_professional_on_case(user, case):
+        return False
+    if hasattr(case, "erasure"):
+        return False
+    if case.lead_caseworker_id == user.pk:
+        return True
+    return Membership.objects.filter(
+        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
+    ).exists()
+
+
 def conferences_for_user(user: "User") -> QuerySet:
     """Conferences of cases the professional is on; for a parent, those she is invited to; for a
     guest, the one conference she is invited to."""

@@ -10,7 +10,7 @@ from conferences.models import CaseTeamMember, Invitation
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, User
-from protocols.models import AgreedAction, Protocol
+from protocols.models import AgreedAction, CorrectionProposal, Protocol
 
 
 def _invited(protocol: Protocol, *, professionals_only: bool) -> list[User]:
@@ -34,6 +34,23 @@ def finalised(actor, protocol: Protocol) -> None:
     """Everyone invited, parents included: please read and acknowledge."""
     notify(recipients=_invited(protocol, professionals_only=False), kind=Kind.PROTOCOL_FINALISED,
            case=protocol.conference.case, url=reverse("protocols:protocol_detail", args=[protocol.pk]), exclude=actor)
+
+
+def correction_proposed(actor, proposal: CorrectionProposal, *, deciders: list[User]) -> None:
+    """Whoever decides the proposal (``protocols.rules.correction_deciders``: the organisation
+    holding a restricted item, else the convenor)."""
+    protocol = proposal.item.protocol
+    notify(recipients=deciders, kind=Kind.CORRECTION_PROPOSED, case=protocol.conference.case,
+           url=reverse("protocols:protocol_detail", args=[protocol.pk]) + "#corrections",
+           due_on=protocol.corrections_until, event_key=f"correction:{proposal.pk}:proposed", exclude=actor)
+
+
+def correction_decided(actor, proposal: CorrectionProposal) -> None:
+    """The proposer learns that her proposal was decided (the page says how and why)."""
+    protocol = proposal.item.protocol
+    notify(recipients=[proposal.author], kind=Kind.CORRECTION_DECIDED, case=protocol.conference.case,
+           url=reverse("protocols:protocol_detail", args=[protocol.pk]) + "#my-proposals-heading",
+           event_key=f"correction:{proposal.pk}:decided", exclude=actor)
 
 
 def responsible_users(action: AgreedAction) -> list[User]:

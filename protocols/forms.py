@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from conferences.models import CaseTeamMember
 from participants.models import FamilyMember, InformationCategory, Organisation, User
+from permissions.widgets import IsoDateInput
 from protocols.models import AgreedAction, Audience
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+DateInput = IsoDateInput
 
 
 def team_organisations(protocol):
@@ -32,6 +32,13 @@ class ItemForm(forms.Form):
     category = forms.ChoiceField(label=_("Information category"), choices=[("", "–")] + list(InformationCategory.choices), required=False)
     entrusted_by = forms.ModelChoiceField(label=_("Entrusted by"), queryset=FamilyMember.objects.none(), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Shown (as a checkbox) only after the service warned that the writer could not read the item.
+    confirm_hidden = forms.BooleanField(
+        label=_("Yes, save it anyway: I know that I cannot read or change this item afterwards."),
+        required=False, widget=forms.HiddenInput)
+
+    def ask_to_confirm_hidden(self) -> None:
+        self.fields["confirm_hidden"].widget = forms.CheckboxInput()
 
     def __init__(self, *args, protocol, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +110,39 @@ class DecisionForm(forms.Form):
 class AmendmentForm(forms.Form):
     text = forms.CharField(label=_("Amendment"), widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class FinaliseForm(forms.Form):
+    confirm_early = forms.BooleanField(label=_("Yes, finalise now"), required=False)
+
+
+ATTENDANCE_CHOICES = [("", _("not recorded")), ("present", _("present")), ("excused", _("excused")), ("absent", _("absent"))]
+
+
+class AttendanceForm(forms.Form):
+    """One choice per invitation (``inv-<id>``) and who took the minutes."""
+
+    minute_taker = forms.ModelChoiceField(label=_("Who took the minutes"), queryset=User.objects.none())
+
+    def __init__(self, *args, protocol, invitations, **kwargs):
+        super().__init__(*args, **kwargs)
+        case_id = protocol.conference.case_id
+        team = CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True)
+        self.fields["minute_taker"].queryset = User.objects.filter(
+            pk__in=team.filter(user__isnull=False).values("user_id")).order_by("last_name", "first_name", "username")
+        self.fields["minute_taker"].initial = protocol.minute_taker_id
+        self.rows = []
+        for invitation in invitations:
+            name = f"inv-{invitation.pk}"
+            self.fields[name] = forms.ChoiceField(label=invitation.label, choices=ATTENDANCE_CHOICES, required=False,
+                                                  widget=forms.RadioSelect, initial=invitation.attendance)
+            self.rows.append((invitation, name))
+
+    def attendance(self) -> dict[int, str]:
+        return {invitation.pk: self.cleaned_data.get(name) or "" for invitation, name in self.rows}
+
+    def bound_rows(self):
+        return [(invitation, self[name]) for invitation, name in self.rows]
 
 
 class ActionStatusForm(forms.Form):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case as When_, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from permissions import policy
@@ -102,7 +102,8 @@ def responsible_label(action: AgreedAction) -> str:
 def action_payload(action: AgreedAction) -> dict:
     return {
         "id": action.pk, "title": action.title, "description_html": sanitize.render(action.description),
-        "responsible": responsible_label(action), "due_on": action.due_on.isoformat(), "status": action.status,
+        "responsible": responsible_label(action), "due_on": action.due_on.isoformat(),
+        "due_on_display": formats.date_format(action.due_on, "SHORT_DATE_FORMAT"), "status": action.status,
         "status_label": str(action.get_status_display()), "version": action.version,
     }
 
@@ -140,7 +141,7 @@ def derived_parent_summary(protocol: Protocol, items) -> list[str]:
         if item.audience != Audience.EVERYONE:
             continue
         for action in item.actions.all():
-            lines.append(f"{action.title} – {responsible_label(action)} – {action.due_on:%d.%m.%Y}")
+            lines.append(f"{action.title} – {responsible_label(action)} – {formats.date_format(action.due_on, 'DATE_FORMAT')}")
     return lines
 
 
@@ -191,6 +192,36 @@ def pending_corrections(user, protocol: Protocol) -> QuerySet:
     visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     return (CorrectionProposal.objects.filter(item__protocol=protocol, item_id__in=visible).select_related("item", "author")
             .order_by("status", "created_at"))
+
+
+def corrections_for_decider(user, protocol: Protocol) -> QuerySet:
+    """Proposals the user decides or decided on ``protocol`` (pending ones she decides, and every
+    decided one on items she can read and would decide), oldest first."""
+    from protocols import rules
+
+    decidable = rules.decidable_pending(user, protocol).values("pk")
+    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    decided_here = Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
+    if not policy.can_convene(user, protocol.conference.case):
+        decided_here &= Q(item__audience=Audience.RESTRICTED, item__holding_organisation_id__in=policy.organisation_ids(user))
+    return (CorrectionProposal.objects.filter(item__protocol=protocol).filter(Q(pk__in=decidable) | decided_here)
+            .select_related("item", "author", "decided_by").order_by("status", "created_at", "pk"))
+
+
+def my_correction_proposals(user, protocol: Protocol) -> QuerySet:
+    """What the user proposed on ``protocol`` and what became of it (on items she can still read)."""
+    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    return (CorrectionProposal.objects.filter(item__protocol=protocol, author=user, item_id__in=visible)
+            .select_related("item", "decided_by").order_by("created_at", "pk"))
+
+
+def invitations_for_attendance(protocol: Protocol) -> list:
+    """The conference's invitations (not withdrawn), family first, for the attendance list."""
+    from conferences.models import Invitation
+
+    return list(Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True)
+                .select_related("user", "organisation", "family_member")
+                .order_by(F("family_member_id").asc(nulls_last=True), "organisation__name", "user__last_name", "pk"))
 
 
 def convened_case_ids(user) -> QuerySet:
@@ -362,3 +393,82 @@ def parent_actions_in(user, protocol: Protocol) -> list:
     for action in actions:
         action.plain_status = PLAIN_STATUS.get(action.status, action.get_status_display())
     return actions
+
+
+# --- next steps on case and conference pages ------------------------------------------------
+
+@dataclass
+class ProtocolStep:
+    """One conference's protocol as a case or conference page lists it, with the user's next step.
+
+    ``step``: "open" (a form opens it), "not_yet" (``note`` says from when), "continue",
+    "release", "decide", "finalise", "read" or "" (nothing for her); ``note`` explains a step that
+    cannot be taken yet, in the same words as the service's refusal."""
+
+    conference: object
+    protocol: Protocol | None
+    step: str
+    note: str = ""
+    pending: int = 0
+
+
+def protocol_steps(user, conferences) -> list[ProtocolStep]:
+    """The protocol and next step per conference the user sees. A few queries per conference
+    that has a protocol (a case has one or two conferences a year)."""
+    from conferences.models import Conference
+    from protocols import rules, services
+
+    conferences = list(conferences)
+    protocols = {p.conference_id: p for p in protocols_for_user(user).filter(
+        conference_id__in=[c.pk for c in conferences]).select_related("conference__case__network")}
+    rows = []
+    for conference in conferences:
+        protocol = protocols.get(conference.pk)
+        case = conference.case
+        if protocol is None:
+            if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD) or not policy.can_convene(user, case):
+                continue
+            refusal = rules.open_refusal(conference)
+            rows.append(ProtocolStep(conference, None, "not_yet" if refusal else "open", refusal or ""))
+            continue
+        convenor = services.is_convenor(user, protocol)
+        pending = rules.decidable_pending(user, protocol).count() if protocol.status == Protocol.Status.RELEASED else 0
+        step, note = "read", ""
+        if protocol.status == Protocol.Status.DRAFT and services.can_write_items(user, protocol):
+            refusal = rules.release_refusal(protocol) if convenor else "x"
+            step = "continue" if refusal else "release"
+        elif pending:
+            step = "decide"
+        elif protocol.status == Protocol.Status.RELEASED and convenor:
+            refusal = rules.finalise_refusal(user, protocol, confirm_early=False)
+            step = "finalise" if refusal is None or refusal[0] == "confirm" else "read"
+            note = refusal[1] if refusal else ""
+        rows.append(ProtocolStep(conference, protocol, step, note, pending))
+    return rows
+
+
+def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
+    """The protocols waiting for the user, for her dashboard: for the cases she convenes, every
+    scheduled or held conference whose protocol is to be opened, continued, released or
+    finalised; in any case, protocols with corrections she decides. Steps that cannot be taken
+    yet ("not_yet", a protocol whose conference lies weeks ahead) are left out."""
+    from conferences.models import Conference
+    from protocols import rules
+
+    convened = convened_case_ids(user)
+    conferences = list(
+        policy.conferences_for_user(user).filter(case_id__in=convened)
+        .filter(Q(status__in=[Conference.Status.SCHEDULED, Conference.Status.HELD])
+                | Q(protocol__status=Protocol.Status.RELEASED))
+        .filter(starts_at__lte=timezone.now() + rules.OPEN_BEFORE_START)
+        .select_related("case__network").order_by("starts_at", "pk")[:limit]
+    )
+    deciding = list(
+        policy.conferences_for_user(user)
+        .filter(protocol__status=Protocol.Status.RELEASED,
+                protocol__items__corrections__status=CorrectionProposal.Status.PENDING)
+        .exclude(pk__in=[c.pk for c in conferences]).distinct()
+        .select_related("case__network").order_by("starts_at", "pk")[:limit]
+    )
+    steps = protocol_steps(user, conferences + deciding)
+    return [s for s in steps if s.step in ("open", "continue", "release", "decide", "finalise")][:limit]

@@ -16,7 +16,8 @@ from typing import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from conferences.models import Case, CaseTeamMember, Conference
@@ -24,7 +25,7 @@ from notifications.language import family_member_language
 from participants.models import FamilyMember, InformationCategory, Membership, Organisation
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols import announce, live, sanitize
+from protocols import announce, live, rules, sanitize
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -209,14 +210,16 @@ def previous_open_actions(conference: Conference):
 @transaction.atomic
 def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: str = Channel.PAGE) -> Protocol:
     """Open the one protocol of a conference. Checks: the actor convenes the case; the conference
-    is scheduled or held; no protocol exists yet. The agenda is the open actions of earlier
+    is scheduled or held and starts within the hour or has started (``rules.open_refusal``); no
+    protocol exists yet. The agenda is the open actions of earlier
     conferences (for review, each with its original item's audience) and the network's standard
     items. Sends nothing live (nobody can be connected before it exists)."""
     conference = Conference.objects.select_for_update(of=("self",)).select_related("case__network").get(pk=conference.pk)
     if not policy.can_convene(actor, conference.case):
         raise PermissionDenied(_("Only the convenor opens the protocol."))
-    if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD):
-        raise ValidationError(_("A protocol can only be opened for a scheduled or held conference."))
+    refusal = rules.open_refusal(conference)
+    if refusal:
+        raise ValidationError(refusal, code="not_yet")
     if Protocol.objects.filter(conference=conference).exists():
         raise ValidationError(_("This conference already has its protocol."))
     if minute_taker is not None and not policy.is_professional_on_case(minute_taker, conference.case):
@@ -252,9 +255,10 @@ def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: 
 def item_create(actor, *, protocol: Protocol, title: str, text: str = "", audience: str = Audience.PROFESSIONALS,
                 restricted_to: Iterable[Organisation] = (), holding_organisation: Organisation | None = None,
                 category: str = "", entrusted_by: FamilyMember | None = None,
-                channel: str = Channel.PAGE) -> ProtocolItem:
-    """Add an item. Checks: convenor or minute-taker; protocol still a draft; audience valid.
-    Sends ``item.changed`` to the protocol group."""
+                confirm_hidden: bool | None = None, channel: str = Channel.PAGE) -> ProtocolItem:
+    """Add an item. Checks: convenor or minute-taker; protocol still a draft; audience valid;
+    with ``confirm_hidden=False`` (the page), an item its writer could not read afterwards is
+    refused with code ``would_hide`` until she confirms. Sends ``item.changed``."""
     protocol = _locked_protocol(protocol.pk)
     _require_item_writer(actor, protocol)
     _refuse_unless_draft(protocol)
@@ -270,6 +274,7 @@ def item_create(actor, *, protocol: Protocol, title: str, text: str = "", audien
         category=category if restricted else "", entrusted_by=entrusted_by if restricted else None, created_by=actor,
     )
     item.restricted_to.set(orgs)
+    _refuse_hiding_from_writer(actor, item, confirm_hidden)
     _audit(actor, "protocol.item.create", item, protocol, channel, audience=audience)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
     return item
@@ -278,11 +283,27 @@ def item_create(actor, *, protocol: Protocol, title: str, text: str = "", audien
 _UNSET = object()
 
 
+class WouldHideFromWriter(ValidationError):
+    """The item, as it would be saved, is one its writer may not read."""
+
+    def __init__(self):
+        super().__init__(_(
+            "After saving you will no longer be able to read or change this item: it is restricted to "
+            "organisations that do not include yours, and no consent covers you. Check the audience, or "
+            "confirm that you want to save it like this."), code="would_hide")
+
+
+def _refuse_hiding_from_writer(actor, item: ProtocolItem, confirm_hidden: bool | None) -> None:
+    """Raised inside the service's transaction, so nothing is saved until she confirms."""
+    if confirm_hidden is False and not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
+        raise WouldHideFromWriter()
+
+
 @transaction.atomic
 def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = None, text: str | None = None,
                 audience: str | None = None, restricted_to: Iterable[Organisation] | None = None,
                 holding_organisation=_UNSET, category: str | None = None, entrusted_by=_UNSET,
-                channel: str = Channel.PAGE) -> ProtocolItem:
+                confirm_hidden: bool | None = None, channel: str = Channel.PAGE) -> ProtocolItem:
     """Change an item's title, text and/or audience, based on ``version``.
 
     Checks: convenor or minute-taker; protocol still a draft; ``version`` is the current one —
@@ -325,6 +346,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         raise VersionConflict(ProtocolItem.objects.get(pk=current.pk))
     if orgs is not None:
         current.restricted_to.set(orgs)
+    _refuse_hiding_from_writer(actor, current, confirm_hidden)
     current.refresh_from_db()
     _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
     if disclosure is not None:
@@ -434,6 +456,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"title": _("Say what is to be done.")})
     if due_on is None:
         raise ValidationError({"due_on": _("Enter a due date.")})
+    if due_on < timezone.localdate():
+        raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
     case = protocol.conference.case
     _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
     action = AgreedAction.objects.create(
@@ -448,6 +472,29 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item.pk})
     live.action_changed_on_commit(action.pk)
     return action
+
+
+@transaction.atomic
+def action_remove(actor, *, action: AgreedAction, channel: str = Channel.PAGE) -> None:
+    """Remove an action entered by mistake. Checks: convenor or minute-taker; the draft is not
+    released yet (afterwards an action is dropped with a reason, so the history stays).
+    Its progress notes go with it; the audit trail keeps what was removed (ids only)."""
+    action = AgreedAction.objects.select_for_update(of=("self",)).select_related("item").get(pk=action.pk)
+    protocol = _locked_protocol(action.item.protocol_id)
+    _require_item_writer(actor, protocol)
+    _refuse_final(protocol)
+    if protocol.status != Protocol.Status.DRAFT:
+        raise ValidationError(_("The draft has been released: the action can no longer be removed. "
+                                "Set its status to “Dropped” with a reason instead."), code="released")
+    if action.review_items.exists():
+        raise ValidationError(_("A later conference reviewed this action; it can only be dropped."))
+    item_id, action_id = action.item_id, action.pk
+    ActionNote.objects.filter(action=action).delete()
+    action.delete()
+    ProtocolItem.objects.filter(pk=item_id).update(version=F("version") + 1)
+    record(actor, action="protocol.action.remove", obj=None, case_id=protocol.conference.case_id, channel=channel,
+           detail={"action": action_id, "item": item_id, "protocol": protocol.pk})
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": item_id})
 
 
 @transaction.atomic
@@ -477,19 +524,30 @@ def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", ch
 
 @transaction.atomic
 def protocol_set_next_review(actor, *, protocol: Protocol, next_review_on: dt.date | None, channel: str = Channel.PAGE) -> Protocol:
-    """Set the next review date; it becomes the case's next review. Checks: item writer; not final."""
+    """Set the next review date the protocol proposes. Once the protocol is released it is the
+    case's next review (``case_next_review_sync``). Checks: item writer; not final; not before
+    the conference nor in the past."""
     protocol = _locked_protocol(protocol.pk)
     _require_item_writer(actor, protocol)
     _refuse_final(protocol)
-    if next_review_on is not None and next_review_on < conference_day(protocol):
-        raise ValidationError({"next_review_on": _("The next review must come after the conference.")})
+    if next_review_on is not None and next_review_on < max(conference_day(protocol), timezone.localdate()):
+        raise ValidationError({"next_review_on": _("The next review must come after the conference and cannot lie in the past.")})
     Protocol.objects.filter(pk=protocol.pk).update(next_review_on=next_review_on, version=F("version") + 1)
-    # The case's next review is derived from its latest protocol; the case service owns the rest of Case.
-    Case.objects.filter(pk=protocol.conference.case_id).update(next_review_on=next_review_on, updated_at=timezone.now())
+    case_next_review_sync(protocol.conference.case_id)
     protocol.refresh_from_db()
     _audit(actor, "protocol.next_review", protocol, protocol, channel, next_review_on=str(next_review_on or ""))
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
     return protocol
+
+
+def case_next_review_sync(case_id: int) -> None:
+    """One next-review date per case: the one set by its latest released (or final) protocol,
+    by conference time. A draft's date is only a proposal. The case service owns the rest of Case."""
+    latest = (Protocol.objects.filter(conference__case_id=case_id, status__in=[Protocol.Status.RELEASED, Protocol.Status.FINAL])
+              .order_by("-conference__starts_at", "-pk").values("next_review_on").first())
+    if latest is not None:
+        Case.objects.filter(pk=case_id).exclude(next_review_on=latest["next_review_on"]).update(
+            next_review_on=latest["next_review_on"], updated_at=timezone.now())
 
 
 # --- minutes workflow ----------------------------------------------------------------------
@@ -497,12 +555,14 @@ def protocol_set_next_review(actor, *, protocol: Protocol, next_review_on: dt.da
 @transaction.atomic
 def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Protocol:
     """Release the draft to the participants; opens the correction window of the network's
-    working days. Checks: convenor; draft. Sends ``protocol.changed``."""
+    working days and makes its next-review date the case's. Checks: convenor; draft; the
+    conference is over (``rules.release_refusal``). Sends ``protocol.changed``."""
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)
     _refuse_final(protocol)
-    if protocol.status != Protocol.Status.DRAFT:
-        raise ValidationError(_("The draft has already been released."))
+    refusal = rules.release_refusal(protocol)
+    if refusal:
+        raise ValidationError(refusal, code="not_yet")
     today = timezone.localdate()
     window = protocol.conference.case.network.correction_window_working_days
     Protocol.objects.filter(pk=protocol.pk).update(
@@ -510,6 +570,7 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
         version=F("version") + 1,
     )
     protocol.refresh_from_db()
+    case_next_review_sync(protocol.conference.case_id)
     _audit(actor, "protocol.release", protocol, protocol, channel, late=today > draft_release_due_on(protocol))
     announce.draft_released(actor, protocol)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
@@ -532,15 +593,20 @@ def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel
         raise ValidationError({"proposed_text": _("Enter the corrected text.")})
     proposal = CorrectionProposal.objects.create(item=item, author=actor, proposed_text=text)
     _audit(actor, "protocol.correction.propose", proposal, protocol, channel, item=item.pk)
+    announce.correction_proposed(actor, proposal, deciders=rules.correction_deciders(proposal))
     return proposal
 
 
 @transaction.atomic
 def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reason: str, channel: str = Channel.PAGE) -> CorrectionProposal:
-    """The convenor accepts (the item takes the proposed text) or rejects a proposal, with a reason."""
-    proposal = CorrectionProposal.objects.select_for_update(of=("self",)).select_related("item").get(pk=proposal.pk)
+    """Accept (the item takes the proposed text) or reject a proposal, with a reason. Checks: the
+    actor decides it (``rules.can_decide_correction``: the organisation holding a restricted
+    item, the convenor for every other item); not final."""
+    proposal = CorrectionProposal.objects.select_for_update(of=("self",)).select_related(
+        "item__protocol__conference__case").get(pk=proposal.pk)
     protocol = _locked_protocol(proposal.item.protocol_id)
-    _require_convenor(actor, protocol)
+    if not rules.can_decide_correction(actor, proposal):
+        raise PermissionDenied(_("This correction is decided by the organisation holding the information, or by the convenor."))
     _refuse_final(protocol)
     if proposal.status != CorrectionProposal.Status.PENDING:
         raise ValidationError(_("This proposal has already been decided."))
@@ -550,35 +616,92 @@ def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reas
     proposal.status = CorrectionProposal.Status.ACCEPTED if accept else CorrectionProposal.Status.REJECTED
     proposal.decision_reason = reason
     proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "decision_reason", "decided_at"])
+    proposal.decided_by = actor
+    proposal.save(update_fields=["status", "decision_reason", "decided_at", "decided_by"])
     if accept:
         ProtocolItem.objects.filter(pk=proposal.item_id).update(
             text=proposal.proposed_text, version=F("version") + 1, updated_at=timezone.now()
         )
         send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": proposal.item_id})
     _audit(actor, "protocol.correction.decide", proposal, protocol, channel, accepted=accept)
+    announce.correction_decided(actor, proposal)
     return proposal
 
 
 @transaction.atomic
-def protocol_finalise(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Protocol:
-    """Lock the protocol for good. Checks: convenor; released; no proposal still pending.
-    Marks the conference "protocol final". Sends ``protocol.changed``."""
+def protocol_finalise(actor, *, protocol: Protocol, confirm_early: bool = False, channel: str = Channel.PAGE) -> Protocol:
+    """Lock the protocol for good. Checks (``rules.finalise_refusal``): convenor; released; no
+    proposal pending that she decides; proposals others decide are decided, or the correction
+    window has ended; before the window ends, or with others' proposals undecided after it,
+    only with ``confirm_early`` – recorded in the audit event, and those proposals close as
+    "lapsed". Marks the conference "protocol final". Sends ``protocol.changed``."""
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)
     _refuse_final(protocol)
-    if protocol.status != Protocol.Status.RELEASED:
-        raise ValidationError(_("Release the draft to the participants before finalising."))
-    if CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING).exists():
-        raise ValidationError(_("Decide every correction proposal before finalising."))
+    early = rules.finalising_early(protocol)
+    refusal = rules.finalise_refusal(actor, protocol, confirm_early=confirm_early)
+    if refusal:
+        code, message = refusal
+        raise ValidationError(message, code=code)
     now = timezone.now()
+    lapsed = CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING).update(
+        status=CorrectionProposal.Status.LAPSED, decided_at=now)
     Protocol.objects.filter(pk=protocol.pk).update(status=Protocol.Status.FINAL, finalised_at=now, finalised_by=actor,
                                                    version=F("version") + 1)
     # The conference's lifecycle ends with its protocol; the scheduling service owns the rest.
     Conference.objects.filter(pk=protocol.conference_id).update(status=Conference.Status.PROTOCOL_FINAL, updated_at=now)
     protocol.refresh_from_db()
-    _audit(actor, "protocol.finalise", protocol, protocol, channel)
+    case_next_review_sync(protocol.conference.case_id)
+    _audit(actor, "protocol.finalise", protocol, protocol, channel, confirmed_early=bool(confirm_early and early),
+           lapsed_corrections=lapsed)
     announce.finalised(actor, protocol)
+    send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
+    return protocol
+
+
+ATTENDANCE_VALUES = {"present": (True, False), "excused": (False, True), "absent": (False, False), "": (None, False)}
+
+
+@transaction.atomic
+def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], minute_taker=_UNSET,
+                      channel: str = Channel.PAGE) -> Protocol:
+    """Record per invitation present / excused / absent ("" = not recorded) and who took the
+    minutes. Checks: convenor; not final; the conference has started; every invitation belongs
+    to it; the minute-taker is a professional on the case team. A scheduled conference becomes
+    "held" (the scheduling service owns the rest of Conference). The board's figure "held with
+    a parent present" reads ``Invitation.attended``."""
+    from conferences.models import Invitation
+
+    protocol = _locked_protocol(protocol.pk)
+    _require_convenor(actor, protocol)
+    _refuse_final(protocol)
+    conference = protocol.conference
+    now = timezone.now()
+    if conference.starts_at is None or conference.starts_at > now:
+        raise ValidationError(_("Attendance can be recorded once the conference has begun."), code="not_yet")
+    unknown = [v for v in attendance.values() if v not in ATTENDANCE_VALUES]
+    if unknown:
+        raise ValidationError({"attendance": _("Choose present, excused or absent.")})
+    invitations = {i.pk: i for i in Invitation.objects.select_for_update().filter(
+        conference=conference, removed_at__isnull=True, pk__in=list(attendance))}
+    if len(invitations) != len(attendance):
+        raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
+    changes: dict[str, str] = {}
+    if minute_taker is not _UNSET and minute_taker is not None and minute_taker.pk != protocol.minute_taker_id:
+        if not policy.is_professional_on_case(minute_taker, conference.case):
+            raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
+        Protocol.objects.filter(pk=protocol.pk).update(minute_taker=minute_taker, version=F("version") + 1)
+        changes["minute_taker"] = str(minute_taker.pk)
+    for pk, value in attendance.items():
+        attended, excused = ATTENDANCE_VALUES[value]
+        invitation = invitations[pk]
+        if (invitation.attended, invitation.excused) != (attended, excused):
+            Invitation.objects.filter(pk=pk).update(attended=attended, excused=excused)
+            changes[str(pk)] = value
+    if conference.status == Conference.Status.SCHEDULED:
+        Conference.objects.filter(pk=conference.pk).update(status=Conference.Status.HELD, updated_at=now)
+    protocol.refresh_from_db()
+    _audit(actor, "protocol.attendance", protocol, protocol, channel, changes=changes)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
     return protocol
 
@@ -586,9 +709,13 @@ def protocol_finalise(actor, *, protocol: Protocol, channel: str = Channel.PAGE)
 @transaction.atomic
 def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, channel: str = Channel.PAGE) -> Amendment:
     """Append an amendment to an item of a final protocol (author, date, reason). Checks: the
-    convenor or minute-taker, who can read the item."""
+    convenor or minute-taker, or (on a restricted item) a professional of the organisation holding
+    the information; who can read the item."""
     protocol = _locked_protocol(item.protocol_id)
-    _require_item_writer(actor, protocol)
+    holder = (rules.holder_decides(item) and policy.is_professional_on_case(actor, protocol.conference.case)
+              and policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
+    if not holder:
+        _require_item_writer(actor, protocol)
     if not protocol.is_final:
         raise ValidationError(_("Amendments are added to a final protocol; edit the draft instead."))
     if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
@@ -665,7 +792,10 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
         raise ValidationError({"status": _("Choose a status.")})
     if version is not None and int(version) != action.version:
         raise VersionConflict(action)
-    _apply_action_status(actor, action, status, sanitize.clean_input(note))
+    note = sanitize.clean_input(note)
+    if status == AgreedAction.Status.DROPPED and status != action.status and not note:
+        raise ValidationError({"note": _("Give the reason why the action is dropped.")})
+    _apply_action_status(actor, action, status, note)
     record(actor, action="protocol.action.status", obj=action, case_id=action.case_id, channel=channel,
            detail={"status": status})
     send_event_on_commit(action.item.protocol_id, {"type": "item.changed", "item_id": action.item_id})

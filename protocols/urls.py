@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("protocols/<int:pk>/parent-summary/", views.parent_summary, name="parent_summary"),
     path("protocols/<int:pk>/release/", views.protocol_release, name="protocol_release"),
     path("protocols/<int:pk>/finalise/", views.protocol_finalise, name="protocol_finalise"),
+    path("protocols/<int:pk>/attendance/", views.attendance, name="attendance"),
     path("protocols/<int:pk>/acknowledge/", views.protocol_acknowledge, name="protocol_acknowledge"),
     path("protocols/items/<int:pk>/edit/", views.item_edit, name="item_edit"),
     path("protocols/items/<int:pk>/actions/new/", views.action_create, name="action_create"),
@@ -24,5 +25,6 @@ urlpatterns: list = [
     path("actions/", views.my_actions, name="my_actions"),
     path("my-agreements/", views.my_agreements, name="my_agreements"),
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
+    path("actions/<int:pk>/remove/", views.action_remove, name="action_remove"),
     path("", include("protocols.board.urls")),
 ]

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from permissions import policy
 from permissions.audit import Channel
-from protocols import forms, selectors, services
-from protocols.models import CorrectionProposal, Protocol
+from protocols import forms, rules, selectors, services
+from protocols.models import AgreedAction, CorrectionProposal, Protocol
 
 STATUS_SEQUENCE = [Protocol.Status.DRAFT, Protocol.Status.RELEASED, Protocol.Status.FINAL]
 
@@ -63,10 +63,20 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     if context["can_write"]:
         context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
         context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
+    context["corrections"] = list(selectors.corrections_for_decider(user, protocol))
+    context["decidable_ids"] = set(rules.decidable_pending(user, protocol).values_list("pk", flat=True))
+    context["my_proposals"] = list(selectors.my_correction_proposals(user, protocol))
     if convenor:
         context["ack_status"] = selectors.acknowledgement_status(protocol)
-        context["corrections"] = list(selectors.pending_corrections(user, protocol))
+        context["pending_elsewhere"] = rules.pending_for_others(user, protocol)
         context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary})
+        context["release_refusal"] = rules.release_refusal(protocol) if protocol.status == Protocol.Status.DRAFT else None
+        if protocol.status == Protocol.Status.RELEASED:
+            context["finalise_refusal"] = rules.finalise_refusal(user, protocol, confirm_early=False)
+            context["finalise_form"] = forms.FinaliseForm()
+        context["conference_over"] = rules.conference_is_over(protocol.conference)
+        context["attendance_open"] = (protocol.conference.starts_at is not None
+                                      and protocol.conference.starts_at <= timezone.now() and not protocol.is_final)
     return context
 
 
@@ -97,7 +107,7 @@ def protocol_open(request: HttpRequest, conference_pk: int) -> HttpResponse:
         protocol = services.protocol_open(request.user, conference=conference)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
-        return redirect(case_url(conference.case) or "dashboard")
+        return redirect("conferences:conference_detail", conference.pk)
     messages.success(request, _("The protocol is open."))
     return _back(protocol.pk)
 
@@ -113,14 +123,29 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
             item = services.item_create(
                 request.user, protocol=protocol, title=data["title"], text=data["text"], audience=data["audience"],
                 restricted_to=data["restricted_to"], holding_organisation=data["holding_organisation"],
-                category=data["category"], entrusted_by=data["entrusted_by"],
+                category=data["category"], entrusted_by=data["entrusted_by"], confirm_hidden=data["confirm_hidden"],
             )
-            return _back(protocol.pk, f"item-{item.pk}")
+            return _saved_item(request, protocol, item, _("The item “%(title)s” is added."))
+        except services.WouldHideFromWriter as exc:
+            form.ask_to_confirm_hidden()
+            form.add_error("confirm_hidden", exc.messages)
         except ValidationError as exc:
             _add_errors(form, exc)
     context = _protocol_context(request, protocol)
     context["new_item_form"] = form
     return render(request, "protocols/protocol_detail.html", context, status=400)
+
+
+def _saved_item(request: HttpRequest, protocol: Protocol, item, success: str) -> HttpResponse:
+    """Back to the protocol at the item – or, when its writer can no longer read it, at the list
+    with a message that says so (never a jump to an anchor that is not there)."""
+    if selectors.item_visible_to(request.user, item.pk):
+        messages.success(request, success % {"title": item.title})
+        return _back(protocol.pk, f"item-{item.pk}")
+    messages.success(request, _("The item “%(title)s” is saved. It is restricted to other organisations, so it is "
+                                "no longer shown to you; the organisation holding the information and the organisations named can read it.")
+                     % {"title": item.title})
+    return _back(protocol.pk, "items-heading")
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -149,14 +174,16 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.item_update(
+                saved = services.item_update(
                     request.user, item=item, version=data["version"] or 0, title=data["title"], text=data["text"],
                     audience=data["audience"], restricted_to=data["restricted_to"],
                     holding_organisation=data["holding_organisation"], category=data["category"],
-                    entrusted_by=data["entrusted_by"],
+                    entrusted_by=data["entrusted_by"], confirm_hidden=data["confirm_hidden"],
                 )
-                messages.success(request, _("The item is saved."))
-                return _back(protocol.pk, f"item-{item.pk}")
+                return _saved_item(request, protocol, saved, _("The item “%(title)s” is saved."))
+            except services.WouldHideFromWriter as exc:
+                form.ask_to_confirm_hidden()
+                form.add_error("confirm_hidden", exc.messages)
             except services.VersionConflict as exc:
                 conflict = exc.current
                 status = 409
@@ -253,8 +280,61 @@ def protocol_release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def protocol_finalise(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
-    return _post_service(request, protocol.pk, lambda: services.protocol_finalise(request.user, protocol=protocol),
-                         success=_("The protocol is final."))
+    form = forms.FinaliseForm(request.POST)
+    confirm = form.is_valid() and form.cleaned_data["confirm_early"]
+    return _post_service(request, protocol.pk, lambda: services.protocol_finalise(
+        request.user, protocol=protocol, confirm_early=confirm), success=_("The protocol is final."), anchor="minutes-heading")
+
+
+def _invitation_label(invitation) -> str:
+    if invitation.family_member_id:
+        return str(invitation.family_member)
+    if invitation.user_id:
+        return f"{invitation.user} ({invitation.organisation})"
+    return str(invitation.organisation)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    if not services.is_convenor(request.user, protocol):
+        raise PermissionDenied
+    invitations = selectors.invitations_for_attendance(protocol)
+    for invitation in invitations:
+        invitation.label = _invitation_label(invitation)
+    form = forms.AttendanceForm(request.POST or None, protocol=protocol, invitations=invitations)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
+                                           minute_taker=form.cleaned_data["minute_taker"])
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The attendance is recorded."))
+                return _back(protocol.pk, "minutes-heading")
+    return render(request, "protocols/attendance.html", {
+        "protocol": protocol, "conference": protocol.conference, "case": protocol.conference.case, "form": form,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def action_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    action = selectors.get_action_for_user(request.user, pk)
+    protocol = selectors.get_protocol_for_user(request.user, action.item.protocol_id, audit=False)
+    if not services.can_write_items(request.user, protocol):
+        raise PermissionDenied
+    try:
+        services.action_remove(request.user, action=action)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("protocols:action_detail", pk=action.pk)
+    messages.success(request, _("The action “%(title)s” is removed.") % {"title": action.title})
+    return _back(protocol.pk, f"item-{action.item_id}")
 
 
 @login_required
@@ -275,14 +355,16 @@ def correction_propose(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(item.protocol_id, f"item-{item.pk}")
     return _post_service(request, item.protocol_id, lambda: services.correction_propose(
         request.user, item=item, proposed_text=form.cleaned_data["proposed_text"]),
-        success=_("Your correction is proposed to the convenor."), anchor=f"item-{item.pk}")
+        success=(_("Your correction is proposed to the organisation holding the information, which decides on it.")
+                 if rules.holder_decides(item) else _("Your correction is proposed to the convenor.")),
+        anchor=f"item-{item.pk}")
 
 
 @login_required
 @require_POST
 def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = CorrectionProposal.objects.filter(
-        pk=pk, item__in=selectors.items_for_user(request.user).values("pk")).select_related("item").first()
+        pk=pk, item__in=selectors.items_for_user(request.user).values("pk")).select_related("item__protocol__conference__case").first()
     if proposal is None:
         raise Http404("No such proposal")
     form = forms.DecisionForm(request.POST)
@@ -351,7 +433,11 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 _add_errors(form, exc)
     item_readable = selectors.item_visible_to(request.user, action.item_id)
+    protocol = action.item.protocol
+    removable = (protocol.status == Protocol.Status.DRAFT and services.can_write_items(request.user, protocol)
+                 and not action.review_items.exists())
     return render(request, "protocols/action_detail.html", {
+        "removable": removable, "dropped": AgreedAction.Status.DROPPED,
         "action": action, "form": form, "can_update": can_update, "item_readable": item_readable,
         "case_url": case_url(action.case), "today": timezone.localdate(),
         "responsible": selectors.responsible_label(action),

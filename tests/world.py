@@ -162,3 +162,12 @@ def build_world() -> World:
         item_professionals=item_professionals, item_restricted=item_restricted, consent=consent,
         action_counselling=action_counselling, action_parent=action_parent, summary=summary,
     )
+
+
+def hold_conference(conference) -> None:
+    """Move ``conference`` into the past (started two hours ago, ended half an hour ago), so that
+    its protocol may be opened and released (``protocols.rules``)."""
+    now = timezone.now()
+    Conference.objects.filter(pk=conference.pk).update(starts_at=now - dt.timedelta(hours=2),
+                                                      ends_at=now - dt.timedelta(minutes=30))
+    conference.refresh_from_db()

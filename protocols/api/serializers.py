@@ -125,3 +125,10 @@ class ActionStatusSerializer(serializers.Serializer):
 
 class AcknowledgementCreateSerializer(serializers.Serializer):
     protocol = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class FinaliseSerializer(serializers.Serializer):
+    confirm_early = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Finalise although the correction window still runs (or others' corrections stay undecided "
+                  "after it); recorded in the audit trail.")

@@ -72,10 +72,14 @@ class ProtocolViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     def release(self, request, pk=None):
         return self._workflow(lambda p: services.protocol_release(request.user, protocol=p, channel=Channel.API))
 
-    @extend_schema(request=None, responses=s.ProtocolSerializer)
+    @extend_schema(request=s.FinaliseSerializer, responses=s.ProtocolSerializer)
     @action(detail=True, methods=["post"])
     def finalise(self, request, pk=None):
-        return self._workflow(lambda p: services.protocol_finalise(request.user, protocol=p, channel=Channel.API))
+        data = s.FinaliseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        confirm = data.validated_data.get("confirm_early", False)
+        return self._workflow(lambda p: services.protocol_finalise(request.user, protocol=p, confirm_early=confirm,
+                                                                   channel=Channel.API))
 
 
 @extend_schema_view(

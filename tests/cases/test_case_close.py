@@ -53,18 +53,53 @@ def test_a_team_professional_of_another_organisation_cannot_close_the_case(world
         case_services.case_close(world.counsellor, case=world.case)
 
 
-def test_the_case_page_closes_the_case_and_then_offers_no_more_changes(client, world):
+def test_the_case_page_asks_to_confirm_closes_the_case_and_then_offers_no_more_changes(client, world):
     cancel_the_conference(world)
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": ""}, follow=True)
+    asked = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": ""}).content.decode()
+    assert "Yes, close the case" in asked and "can reopen it" in asked
+    world.case.refresh_from_db()
+    assert world.case.status == Case.Status.ACTIVE
+    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
     assert "The case is closed." in response.content.decode()
     page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
-    assert "Close the case" not in page and "Add to the team" not in page
+    assert "Close the case" not in page.replace("Reopen the case", "") and "Add to the team" not in page
+    assert "Reopen the case" in page
+
+
+def test_the_lead_organisation_reopens_a_closed_case_with_a_reason_and_it_is_audited(client, world):
+    from permissions.models import AuditEvent
+
+    cancel_the_conference(world)
+    case_services.case_close(world.convenor, case=world.case)
+    with pytest.raises(PermissionDenied):
+        case_services.case_reopen(world.counsellor, case=world.case, reason="x")
+    with pytest.raises(ValidationError):
+        case_services.case_reopen(world.lead_colleague, case=world.case, reason=" ")
+    case_services.case_reopen(world.lead_colleague, case=world.case, reason="Versehentlich geschlossen")
+    world.case.refresh_from_db()
+    assert world.case.status == Case.Status.ACTIVE and world.case.closed_on is None
+    event = AuditEvent.objects.filter(action="case.reopen").get()
+    assert event.actor == world.lead_colleague and event.detail["reason"] == "Versehentlich geschlossen"
+
+
+def test_an_erased_case_cannot_be_reopened(world):
+    from django.utils import timezone
+
+    from permissions.models import CaseErasure
+
+    cancel_the_conference(world)
+    case_services.case_close(world.convenor, case=world.case)
+    world.case.refresh_from_db()
+    CaseErasure.objects.create(case=world.case, erased_at=timezone.now(), closed_on=world.case.closed_on, rows={})
+    world.case = Case.objects.get(pk=world.case.pk)
+    with pytest.raises(PermissionDenied):
+        case_services.case_reopen(world.convenor, case=world.case, reason="zu spät")
 
 
 def test_the_case_page_explains_why_a_case_with_a_planned_conference_stays_open(client, world):
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": ""}, follow=True)
+    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
     assert "cancel or hold it first" in response.content.decode()
     world.case.refresh_from_db()
     assert world.case.status == Case.Status.ACTIVE

@@ -17,6 +17,8 @@ URL_NAMES = {
     "conferences:case_family_add",
     "conferences:case_family_account",
     "conferences:case_close",
+    "conferences:case_reopen",
+    "conferences:case_family_edit",
     "case-list",
     "case-detail",
 }
@@ -168,8 +170,36 @@ def test_case_close(client, world, role):
 
     Conference.objects.filter(pk=world.conference.pk).update(status=Conference.Status.CANCELLED)
     url = reverse("conferences:case_close", args=[world.case.pk])
-    response = client_for(client, world, role).post(url, {"closed_on": ""})
+    client = client_for(client, world, role)
     expected = expected_for_case_page(role, allowed=CONVENORS)
+    asked = client.post(url, {"closed_on": ""})  # the first step only asks to confirm
+    assert asked.status_code == expected
+    world.case.refresh_from_db()
+    assert world.case.status != Case.Status.CLOSED
+    response = client.post(url, {"closed_on": "", "confirm": "True"})
     assert response.status_code == (302 if expected == 200 else expected)
     world.case.refresh_from_db()
     assert (world.case.status == Case.Status.CLOSED) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_reopen(client, world, role):
+    Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=world.case.opened_on)
+    response = client_for(client, world, role).post(reverse("conferences:case_reopen", args=[world.case.pk]),
+                                                    {"reason": "Familie meldet sich wieder"})
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    world.case.refresh_from_db()
+    assert (world.case.status == Case.Status.ACTIVE) == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_family_edit(client, world, role):
+    url = reverse("conferences:case_family_edit", args=[world.case.pk, world.expected_child.pk])
+    client = client_for(client, world, role)
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert client.get(url).status_code == expected
+    response = client.post(url, {"relation": "expected_child", "display_name": "Kind", "due_date": world.expected_child.due_date.isoformat()})
+    assert response.status_code == (302 if expected == 200 else expected)
+    world.expected_child.refresh_from_db()
+    assert (world.expected_child.display_name == "Kind") == (role in CONVENORS)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from conferences.models import Conference
 from protocols.models import Amendment, CorrectionProposal
 from tests.matrix.roles import ROLES, client_for, user_for
+from tests.world import hold_conference
 
 URL_NAMES = {
     "protocols:my_agreements",
@@ -25,7 +26,7 @@ URL_NAMES = {
     "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
     "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
     "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide",
-    "protocols:my_actions", "protocols:action_detail",
+    "protocols:my_actions", "protocols:action_detail", "protocols:attendance", "protocols:action_remove",
     "protocol-list", "protocol-detail", "protocol-release", "protocol-finalise",
     "protocol-item-list", "protocol-item-detail",
     "protocol-amendment-list", "protocol-amendment-detail", "protocol-acknowledgement-list",
@@ -42,7 +43,7 @@ ACTION_UPDATERS = WRITERS | {"counsellor"}
 
 @pytest.fixture
 def extras(world):
-    start = timezone.now() + dt.timedelta(days=100)
+    start = timezone.now() + dt.timedelta(minutes=30)  # within the hour before it: the protocol may be opened
     second = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
                                        starts_at=start, ends_at=start + dt.timedelta(minutes=60))
     proposal = CorrectionProposal.objects.create(item=world.item_everyone, author=world.counsellor, proposed_text="Korrektur")
@@ -79,6 +80,12 @@ def page_cells(world, extras):
         "protocols:amendment_create": ("post", reverse("protocols:amendment_create", args=[item]), {"text": "x", "reason": "y"}, WRITERS, READERS, 302),
         "protocols:correction_decide": ("post", reverse("protocols:correction_decide", args=[extras["proposal"].pk]),
                                         {"decision": "reject", "reason": "nein"}, WRITERS, READERS, 302),
+        # attendance: only the convenor records it (the world's conference lies ahead: the form
+        # is shown, and saving it is refused with a reason)
+        "protocols:attendance": ("get", reverse("protocols:attendance", args=[p]), None, WRITERS, READERS, 200),
+        # removing an action: the protocol's writers while it is a draft; the responsible
+        # counsellor sees the action but may not remove it; others do not see it
+        "protocols:action_remove": ("post", reverse("protocols:action_remove", args=[action]), None, WRITERS, ACTION_READERS, 302),
         "protocols:action_detail": ("get", reverse("protocols:action_detail", args=[action]), None, ACTION_READERS, ACTION_READERS, 200),
     }
 
@@ -88,6 +95,7 @@ PAGE_CELLS = [
     "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
     "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
     "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide", "protocols:action_detail",
+    "protocols:attendance", "protocols:action_remove",
 ]
 
 
@@ -130,6 +138,7 @@ def test_protocol_api(client, world, extras, role):
     client = client_for(client, world, role)
     p, item, action = world.protocol.pk, world.item_everyone.pk, world.action_counselling.pk
     api_anonymous = {401, 403}
+    hold_conference(world.conference)  # a draft is released after the conference
 
     def check(response, *, ok_roles, visible, ok):
         want = expected(role, ok_roles=ok_roles, visible=visible, ok=ok, anonymous=-1)

@@ -134,3 +134,14 @@ def test_demo_logins_land_on_a_dashboard_with_seeded_data(client, seeded, settin
     client.force_login(User.objects.get(username=username))
     page = client.get(reverse("dashboard")).content.decode()
     assert expected in page
+
+
+def test_every_demo_case_shows_the_next_review_date_of_its_latest_released_protocol(seeded):
+    from conferences.models import Case
+    from protocols.models import Protocol
+
+    for case in Case.objects.all():
+        latest = (Protocol.objects.filter(conference__case=case, status__in=[Protocol.Status.RELEASED, Protocol.Status.FINAL])
+                  .order_by("-conference__starts_at", "-pk").first())
+        if latest is not None:
+            assert case.next_review_on == latest.next_review_on, case.reference

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from protocols import services
 from protocols.models import Acknowledgement, Protocol, ProtocolItem
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,13 @@ def test_a_reader_cannot_write_items(world):
 
 def test_a_final_protocol_refuses_change_through_the_api_and_takes_an_amendment(world):
     client = api(world.convenor)
+    assert client.post(f"/api/protocols/{world.protocol.pk}/release/").status_code == 400  # the conference lies ahead
+    hold_conference(world.conference)
     assert client.post(f"/api/protocols/{world.protocol.pk}/release/").status_code == 200
-    assert client.post(f"/api/protocols/{world.protocol.pk}/finalise/").json()["status"] == "final"
+    early = client.post(f"/api/protocols/{world.protocol.pk}/finalise/")
+    assert early.status_code == 400 and "correction window" in str(early.json())
+    assert client.post(f"/api/protocols/{world.protocol.pk}/finalise/", {"confirm_early": True},
+                       format="json").json()["status"] == "final"
     response = client.patch(f"/api/protocol-items/{world.item_everyone.pk}/",
                             {"version": world.item_everyone.version, "text": "Zu spät"}, format="json")
     assert response.status_code == 400
@@ -65,6 +71,7 @@ def test_a_final_protocol_refuses_change_through_the_api_and_takes_an_amendment(
 
 
 def test_acknowledgements_through_the_api(world):
+    hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
     assert api(world.counsellor).post("/api/acknowledgements/", {"protocol": world.protocol.pk}, format="json").status_code == 201
     assert Acknowledgement.objects.filter(protocol=world.protocol, user=world.counsellor).exists()

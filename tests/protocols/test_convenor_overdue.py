@@ -12,6 +12,7 @@ from conferences.models import Case, CaseTeamMember, Conference
 from protocols import services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from protocols.selectors import convenor_overdue_for_user
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +49,12 @@ def test_a_draft_not_released_in_time_is_an_overdue_release_step(world):
 
 
 def test_a_passed_correction_window_without_finalisation_is_an_overdue_finalise_step(world):
+    hold_conference(world.conference)
     protocol = services.protocol_release(world.convenor, protocol=world.protocol)
     steps = convenor_overdue_for_user(world.convenor, today=protocol.corrections_until + dt.timedelta(days=1)).minutes_steps
     assert [(s["step"], s["due_on"]) for s in steps] == [("finalise", protocol.corrections_until)]
     assert convenor_overdue_for_user(world.convenor, today=protocol.corrections_until).minutes_steps == []
-    services.protocol_finalise(world.convenor, protocol=protocol)
+    services.protocol_finalise(world.convenor, protocol=protocol, confirm_early=True)
     assert convenor_overdue_for_user(world.convenor, today=protocol.corrections_until + dt.timedelta(days=1)).minutes_steps == []
 
 

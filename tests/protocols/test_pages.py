@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from protocols import services
 from protocols.models import AgreedAction, Protocol, ProtocolItem
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,9 @@ def test_a_bad_item_form_shows_field_errors_and_changes_nothing(world, login):
 
 
 def test_a_final_protocol_refuses_a_change_through_the_page(world, login):
+    hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
-    services.protocol_finalise(world.convenor, protocol=Protocol.objects.get(pk=world.protocol.pk))
+    services.protocol_finalise(world.convenor, protocol=Protocol.objects.get(pk=world.protocol.pk), confirm_early=True)
     client = login(world.convenor)
     client.post(reverse("protocols:item_edit", args=[world.item_everyone.pk]),
                 {"title": "x", "text": "Zu spät", "audience": "everyone", "version": world.item_everyone.version})
@@ -105,6 +107,7 @@ def test_a_colleague_updates_an_action_and_the_history_is_kept(world, login):
 
 
 def test_the_convenor_releases_sees_acknowledgements_and_finalises(world, login):
+    hold_conference(world.conference)
     client = login(world.convenor)
     client.post(reverse("protocols:protocol_release", args=[world.protocol.pk]))
     login(world.counsellor).post(reverse("protocols:protocol_acknowledge", args=[world.protocol.pk]))
@@ -112,4 +115,8 @@ def test_the_convenor_releases_sees_acknowledgements_and_finalises(world, login)
     page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
     assert "Not yet" in page and "Counsellor" in page
     client.post(reverse("protocols:protocol_finalise", args=[world.protocol.pk]))
+    assert not Protocol.objects.get(pk=world.protocol.pk).is_final  # the correction window still runs
+    assert "Confirm that you end the correction window early" in client.get(
+        reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    client.post(reverse("protocols:protocol_finalise", args=[world.protocol.pk]), {"confirm_early": "on"})
     assert Protocol.objects.get(pk=world.protocol.pk).is_final

@@ -12,19 +12,22 @@ from permissions.models import AuditEvent
 from protocols import selectors, services
 from protocols.models import AgreedAction, Audience, CorrectionProposal, Protocol, ProtocolItem
 
+from tests.world import hold_conference
+
 pytestmark = pytest.mark.django_db
 
 
 def second_conference(world) -> Conference:
-    start = timezone.now() + dt.timedelta(days=120)
+    start = timezone.now() + dt.timedelta(minutes=30)  # the protocol opens an hour before the start
     return Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
                                      starts_at=start, ends_at=start + dt.timedelta(minutes=90))
 
 
 def finalise(world, protocol=None):
     protocol = protocol or world.protocol
+    hold_conference(protocol.conference)
     services.protocol_release(world.convenor, protocol=protocol)
-    return services.protocol_finalise(world.convenor, protocol=Protocol.objects.get(pk=protocol.pk))
+    return services.protocol_finalise(world.convenor, protocol=Protocol.objects.get(pk=protocol.pk), confirm_early=True)
 
 
 def test_open_actions_of_conference_one_appear_for_review_in_conference_two(world):
@@ -91,14 +94,20 @@ def test_an_action_falls_to_a_team_professional_an_organisation_or_a_parent(worl
                                responsible_user=world.outsider, responsible_organisation=world.counselling)
 
 
-def test_next_review_date_becomes_the_cases_next_review(world):
+def test_next_review_date_becomes_the_cases_next_review_when_the_protocol_is_released(world):
+    before = world.case.next_review_on
     day = timezone.localdate() + dt.timedelta(days=180)
     services.protocol_set_next_review(world.convenor, protocol=world.protocol, next_review_on=day)
+    world.case.refresh_from_db()
+    assert world.case.next_review_on == before  # a draft only proposes it
+    hold_conference(world.conference)
+    services.protocol_release(world.convenor, protocol=world.protocol)
     world.case.refresh_from_db()
     assert world.case.next_review_on == day
 
 
 def test_release_opens_a_correction_window_of_working_days(world):
+    hold_conference(world.conference)
     protocol = services.protocol_release(world.convenor, protocol=world.protocol)
     assert protocol.status == Protocol.Status.RELEASED
     assert protocol.corrections_until == services.add_working_days(timezone.localdate(), 10)
@@ -106,6 +115,7 @@ def test_release_opens_a_correction_window_of_working_days(world):
 
 
 def test_a_correction_is_accepted_or_rejected_with_a_reason(world):
+    hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
     proposal = services.correction_propose(world.counsellor, item=world.item_everyone, proposed_text="Richtiger Text")
     with pytest.raises(ValidationError):
@@ -120,6 +130,7 @@ def test_a_correction_is_accepted_or_rejected_with_a_reason(world):
 def test_finalising_needs_a_released_draft_and_no_pending_proposal(world):
     with pytest.raises(ValidationError):
         services.protocol_finalise(world.convenor, protocol=world.protocol)
+    hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
     services.correction_propose(world.counsellor, item=world.item_everyone, proposed_text="x")
     with pytest.raises(ValidationError):
@@ -152,6 +163,7 @@ def test_a_final_protocol_refuses_every_write_and_takes_amendments(world):
 
 
 def test_acknowledgements_show_who_has_and_has_not_read(world):
+    hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
     services.protocol_acknowledge(world.counsellor, protocol=world.protocol)
     services.protocol_acknowledge(world.counsellor, protocol=world.protocol)

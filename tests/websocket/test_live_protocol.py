@@ -10,6 +10,7 @@ from config.routing import websocket_urlpatterns
 from protocols import services
 from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,9 +187,10 @@ async def test_a_foreign_socket_is_closed_with_4404(world, role):
 
 
 async def test_a_final_protocol_refuses_changes_over_the_socket(world):
+    await database_sync_to_async(hold_conference)(world.conference)
     await database_sync_to_async(services.protocol_release)(world.convenor, protocol=world.protocol)
     protocol = await database_sync_to_async(Protocol.objects.get)(pk=world.protocol.pk)
-    await database_sync_to_async(services.protocol_finalise)(world.convenor, protocol=protocol)
+    await database_sync_to_async(services.protocol_finalise)(world.convenor, protocol=protocol, confirm_early=True)
     convenor = await open_socket(world.convenor, world.protocol.pk)
     hello = await receive_until(convenor, "hello")
     assert hello["protocol"]["is_final"] is True

@@ -27,6 +27,7 @@ from participants.models import (
 )
 from permissions import audit
 from protocols.models import AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem
+from protocols.services import case_next_review_sync
 
 # --- Networks and organisations --------------------------------------------------------------
 
@@ -356,6 +357,8 @@ class Seeder:
             ),
         )
         self.seed_protocol_items(case, spec, protocol, parent, held_days=days)
+        # One next-review date: the case shows the one its latest released protocol set.
+        case_next_review_sync(case.pk)
 
     def seed_protocol_items(self, case: Case, spec: CaseSpec, protocol: Protocol, parent, *, held_days: int) -> None:
         network = self.networks[spec.network]

@@ -62,7 +62,7 @@
     actions.forEach(function (a) {
       var row = el("tr");
       row.setAttribute("data-action-id", a.id);
-      [a.title, a.responsible, a.due_on].forEach(function (value) { row.appendChild(el("td", null, value)); });
+      [a.title, a.responsible, a.due_on_display || a.due_on].forEach(function (value) { row.appendChild(el("td", null, value)); });
       row.appendChild(el("td", "action-status", a.status_label));
       body.appendChild(row);
     });

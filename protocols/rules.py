@@ -1,0 +1,207 @@
+"""When a protocol may be opened, released and finalised, and who decides a correction.
+
+Pure reads: the services enforce these rules and the pages show them beforehand, so that a
+button is only offered when it will work and every refusal names why and what to do next.
+
+- **Open**: from one hour before the conference starts (the convenor sets up the agenda while
+  people arrive), for a scheduled or held conference; never for one weeks ahead.
+- **Release**: once the conference is over (its end time has passed, or the convenor recorded
+  the attendance, which marks it held).
+- **Finalise**: after the correction window (``corrections_until``, working days after the
+  release). Earlier only with an explicit confirmation, which the audit trail records.
+- **Corrections**: on an item restricted to named organisations, the organisation holding the
+  information decides (it knows what was entrusted, and the convenor may not be allowed to read
+  it); every other correction is decided by the convenor. Undecided corrections on items the
+  convenor cannot read never block her for good: once the window has ended she may finalise
+  with an explicit confirmation, and those proposals are closed as "not decided in time".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from conferences.models import Conference
+from permissions import policy
+from protocols.models import Audience, CorrectionProposal, Protocol
+
+OPEN_BEFORE_START = dt.timedelta(hours=1)
+
+
+def _zone(conference: Conference):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(conference.case.network.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def _when(conference: Conference, value: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(value, _zone(conference)), "DATETIME_FORMAT")
+
+
+def _day(value: dt.date) -> str:
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def protocol_opens_at(conference: Conference) -> dt.datetime | None:
+    return conference.starts_at - OPEN_BEFORE_START if conference.starts_at else None
+
+
+def open_refusal(conference: Conference, *, now: dt.datetime | None = None) -> str | None:
+    """Why the protocol of ``conference`` cannot be opened now (None: it can)."""
+    now = now or timezone.now()
+    if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD):
+        return _("A protocol can only be opened for a scheduled or held conference. Fix the date first (date poll or move).")
+    opens = protocol_opens_at(conference)
+    if opens is not None and now < opens:
+        return _("The protocol opens one hour before the conference, from %(when)s. Come back then; "
+                 "until then you can prepare the conference on its page.") % {"when": _when(conference, opens)}
+    return None
+
+
+def conference_is_over(conference: Conference, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if conference.status in (Conference.Status.HELD, Conference.Status.PROTOCOL_FINAL):
+        return True
+    return conference.ends_at is not None and conference.ends_at <= now
+
+
+def release_refusal(protocol: Protocol, *, now: dt.datetime | None = None) -> str | None:
+    """Why the draft cannot be released now (None: it can)."""
+    if protocol.status != Protocol.Status.DRAFT:
+        return _("The draft has already been released.")
+    conference = protocol.conference
+    if not conference_is_over(conference, now=now):
+        return _("The conference is not over yet (it ends %(when)s). Release the draft after the conference – "
+                 "or, if it ended early, record the attendance first.") % {"when": _when(conference, conference.ends_at)}
+    return None
+
+
+def finalising_early(protocol: Protocol, *, today: dt.date | None = None) -> bool:
+    """True while participants may still propose corrections."""
+    today = today or timezone.localdate()
+    return bool(protocol.corrections_until and today <= protocol.corrections_until)
+
+
+def holder_decides(item) -> bool:
+    return item.audience == Audience.RESTRICTED and item.holding_organisation_id is not None
+
+
+def can_decide_correction(user, proposal: CorrectionProposal) -> bool:
+    """The organisation holding a restricted item decides on it (its professionals on the case
+    team); the convenor decides every other correction. Either way only someone who can read the
+    item."""
+    item = proposal.item
+    case = item.protocol.conference.case
+    if not policy.protocol_items_for_user(user).filter(pk=item.pk).exists():
+        return False
+    if holder_decides(item):
+        return (policy.is_professional_on_case(user, case)
+                and policy.organisation_ids(user).filter(organisation_id=item.holding_organisation_id).exists())
+    return policy.can_convene(user, case)
+
+
+@dataclass
+class PendingElsewhere:
+    organisation: str
+    count: int
+
+
+def pending_for_others(user, protocol: Protocol) -> list[PendingElsewhere]:
+    """Pending proposals on ``protocol`` that ``user`` does not decide, per deciding organisation –
+    counts only, never the item or the text (one query)."""
+    from django.db.models import Count
+
+    mine = decidable_pending(user, protocol).values("pk")
+    rows = (
+        CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING)
+        .exclude(pk__in=mine)
+        .values("item__audience", "item__holding_organisation__name")
+        .annotate(n=Count("pk"))
+        .order_by("item__holding_organisation__name")
+    )
+    result = []
+    for row in rows:
+        restricted = row["item__audience"] == Audience.RESTRICTED and row["item__holding_organisation__name"]
+        name = row["item__holding_organisation__name"] if restricted else _("the convenor")
+        result.append(PendingElsewhere(organisation=name, count=row["n"]))
+    return result
+
+
+def decidable_pending(user, protocol: Protocol):
+    """Pending proposals on ``protocol`` that ``user`` decides (a queryset; one query)."""
+    from django.db.models import Q
+
+    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    qs = CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING, item_id__in=visible)
+    case = protocol.conference.case
+    if not policy.is_professional_on_case(user, case):
+        return qs.none()
+    holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
+    mine = Q(holder & Q(item__holding_organisation_id__in=policy.organisation_ids(user)))
+    if policy.can_convene(user, case):
+        mine |= ~holder
+    return qs.filter(mine)
+
+
+def finalise_refusal(user, protocol: Protocol, *, confirm_early: bool, today: dt.date | None = None) -> tuple[str, str] | None:
+    """Why ``user`` cannot finalise now, as (code, message); None when she can.
+
+    Codes: ``not_released``, ``decide`` (she must decide pending corrections herself),
+    ``others_pending`` (others must decide, the window still runs), ``confirm`` (an explicit
+    confirmation is needed: the window still runs, or undecided corrections of others will lapse).
+    """
+    today = today or timezone.localdate()
+    if protocol.status != Protocol.Status.RELEASED:
+        return "not_released", _("Release the draft to the participants before finalising.")
+    own = decidable_pending(user, protocol).count()
+    if own:
+        return "decide", _("Decide the %(n)s correction proposal(s) listed under “Correction proposals” first.") % {"n": own}
+    others = pending_for_others(user, protocol)
+    early = finalising_early(protocol, today=today)
+    if others and early:
+        where = ", ".join(f"{p.organisation} ({p.count})" for p in others)
+        return "others_pending", _(
+            "Corrections on items you cannot read await a decision by: %(where)s. They have been told. "
+            "Finalise once they have decided – or after the correction window ends on %(until)s."
+        ) % {"where": where, "until": _day(protocol.corrections_until)}
+    if confirm_early:
+        return None
+    if others:
+        return "confirm", _(
+            "The correction window has ended, but %(n)s correction(s) on items you cannot read are still undecided. "
+            "Confirm to finalise anyway: they are then closed as not decided in time, and the organisation "
+            "holding the information can add an amendment."
+        ) % {"n": sum(p.count for p in others)}
+    if early:
+        return "confirm", _(
+            "The correction window runs until %(until)s: participants may still propose corrections. "
+            "Confirm that you end the correction window early and finalise now."
+        ) % {"until": _day(protocol.corrections_until)}
+    return None
+
+
+def correction_deciders(proposal: CorrectionProposal) -> list:
+    """The people who decide ``proposal`` (for the notification): professionals of the holding
+    organisation on the case team for a restricted item, else the convenors (lead caseworker and
+    the conference's convenor). Each is checked against ``can_decide_correction``."""
+    from conferences.models import CaseTeamMember
+    from participants.models import Membership, User
+
+    item = proposal.item
+    case = item.protocol.conference.case
+    if holder_decides(item):
+        team = CaseTeamMember.objects.filter(case=case, organisation_id=item.holding_organisation_id, removed_at__isnull=True)
+        if team.filter(user__isnull=True).exists():
+            candidates = User.objects.filter(pk__in=Membership.objects.filter(
+                organisation_id=item.holding_organisation_id, is_active=True).values("user_id"))
+        else:
+            candidates = User.objects.filter(pk__in=team.values("user_id"))
+    else:
+        candidates = User.objects.filter(pk__in=[case.lead_caseworker_id, item.protocol.conference.convenor_id])
+    return [user for user in candidates.order_by("pk")[:50] if can_decide_correction(user, proposal)]
+
