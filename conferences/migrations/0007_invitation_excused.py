@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conferences', '0005_alter_reminderlog_kind'),
+        ('conferences', '0006_calendar_replies'),
     ]
 
     operations = [
