@@ -113,9 +113,30 @@ def test_families_are_pseudonymous(seeded):
     assert all(not p.last_name for p in parents)
 
 
-def test_a_half_year_summary_is_published_for_the_board(seeded):
-    summary = HalfYearSummary.objects.get(network__slug="kreis-heinsberg", status=HalfYearSummary.Status.PUBLISHED)
-    assert summary.figures
+def test_the_board_gets_several_half_years_with_real_unsuppressed_figures(seeded):
+    summaries = HalfYearSummary.objects.filter(network__slug="kreis-heinsberg", status=HalfYearSummary.Status.PUBLISHED)
+    assert summaries.count() >= 3
+    latest = summaries.order_by("-year", "-half").first()
+    rows = {row["key"]: row["current"] for section in latest.figures["sections"] for row in section["rows"]}
+    assert isinstance(rows["held"], int) and rows["held"] >= 20
+    assert isinstance(rows["held_with_parent"], int) and isinstance(rows["active"], int) and rows["active"] >= 50
+
+
+def test_the_danish_network_gets_a_published_yearly_report_with_real_figures(seeded):
+    from protocols.models import YearlyReport
+
+    report = YearlyReport.objects.get(network__slug="region-syddanmark", status=YearlyReport.Status.PUBLISHED)
+    total = next(row for row in report.figures["rows"] if row["key"] == "__all__")
+    assert isinstance(total["values"]["pregnant_women"], int) and total["values"]["pregnant_women"] >= 5
+
+
+def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
+    from permissions import policy
+
+    for username in ("anna.becker", "sabine.krueger", "sarah.hs014"):
+        assert policy.cases_for_user(User.objects.get(username=username)).count() < 15, username
+    assert Case.objects.filter(network__slug="kreis-heinsberg").count() >= 150
+
 
 
 def test_seeding_is_recorded_in_the_audit_trail_on_the_command_channel(seeded):

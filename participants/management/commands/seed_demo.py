@@ -485,6 +485,8 @@ class Command(BaseCommand):
             seeder.seed_structure()
             for spec in CASES:
                 seeder.seed_case(spec)
+        # Two years of history for the board's figures (the protocols app, above this one: by name).
+        call_command("seed_demo_history", stdout=self.stdout)
         summary_note = seeder.seed_summary()
         # The offers app (above this one) adds its directory, referrals and tracks: called by name,
         # so that this lower app imports nothing from it.
