@@ -38,14 +38,32 @@ def _text(value) -> str:
     return str(value)
 
 
+def _lines(label: str, width: int = 38) -> list[str]:
+    """Break a long category label into lines that fit left of the bars (never clipped)."""
+    lines, line = [], ""
+    for word in label.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines or [""]
+
+
 def render(chart: Chart) -> Chart:
-    """Draw horizontal grouped bars: one group per row, one bar per series."""
+    """Draw horizontal grouped bars: one group per row, one bar per series. A value hidden to
+    protect families ("< 5") gets a dashed outline marked "hidden" instead of a bar, so the
+    chart says that something is there without showing how much."""
     numbers = [_number(v) for _, values in chart.rows for v in values]
     peak = max([n for n in numbers if n is not None] + [1.0])
-    group_height = len(chart.series) * BAR_HEIGHT + GAP
+    label_lines = [_lines(label) for label, _values in chart.rows]
+    group_heights = [max(len(chart.series) * BAR_HEIGHT, len(lines) * 14) + GAP for lines in label_lines]
     legend_height = 24
-    height = legend_height + len(chart.rows) * group_height + GAP
-    width = LABEL_WIDTH + BAR_AREA + 60
+    has_hidden = any(_number(v) is None and v is not None for _label, values in chart.rows for v in values)
+    note_height = 20 if has_hidden else 0
+    height = legend_height + sum(group_heights) + GAP + note_height
+    width = LABEL_WIDTH + BAR_AREA + 90
+    hidden_word = _("hidden")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="chart-{chart.key}-title" aria-describedby="chart-{chart.key}-desc" '
@@ -60,19 +78,30 @@ def render(chart: Chart) -> Chart:
         parts.append(f'<text x="{x + 16}" y="14" font-size="12" fill="#1a1a1a">{escape(name)}</text>')
         x += 16 + 8 * len(name) + 16
     y = legend_height
-    for label, values in chart.rows:
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + group_height / 2}" font-size="12" text-anchor="end" '
-                     f'fill="#1a1a1a">{escape(label)}</text>')
+    for (label, values), lines, group_height in zip(chart.rows, label_lines, group_heights):
+        first = y + group_height / 2 - (len(lines) - 1) * 7
+        spans = "".join(f'<tspan x="{LABEL_WIDTH - 8}" y="{first + i * 14:.1f}">{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
+        parts.append(f'<text font-size="12" text-anchor="end" fill="#1a1a1a">{spans}</text>')
         for index, value in enumerate(values):
             bar_y = y + index * BAR_HEIGHT
             number = _number(value)
+            colour = COLOURS[index % len(COLOURS)]
             bar = 0 if number is None else max(BAR_AREA * number / peak, 0)
             if bar:
-                parts.append(f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{bar:.1f}" height="{BAR_HEIGHT - 3}" '
-                             f'fill="{COLOURS[index % len(COLOURS)]}"/>')
+                parts.append(f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{bar:.1f}" height="{BAR_HEIGHT - 3}" fill="{colour}"/>')
+            text = _text(value)
+            if number is None and value is not None:  # suppressed: mark it, show no size
+                bar = 24
+                parts.append(f'<rect x="{LABEL_WIDTH + 0.5}" y="{bar_y + 0.5}" width="23" height="{BAR_HEIGHT - 4}" fill="none" '
+                             f'stroke="{colour}" stroke-dasharray="3 2"/>')
+                text = f"{text} ({hidden_word})"
             parts.append(f'<text x="{LABEL_WIDTH + bar + 4:.1f}" y="{bar_y + BAR_HEIGHT - 5}" font-size="11" '
-                         f'fill="#1a1a1a">{escape(_text(value))}</text>')
+                         f'fill="#1a1a1a">{escape(text)}</text>')
         y += group_height
+    if has_hidden:
+        note = _("Dashed: fewer than 5, hidden to protect the families.")
+        parts.append(f'<text x="{LABEL_WIDTH}" y="{y + GAP + 8}" font-size="11" fill="#1a1a1a">{escape(note)}</text>')
     parts.append("</svg>")
     chart.svg = mark_safe("".join(parts))  # every interpolated text is escaped above
     return chart
