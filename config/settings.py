@@ -211,8 +211,11 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-else:
+elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:  # embedded: a file cache, shared by the server, the task worker and commands on this machine
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache")}}
 
 # --- Background tasks -----------------------------------------------------------------------
 TASK_BACKEND = env_str("TASK_BACKEND", "immediate")
@@ -252,7 +255,18 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "5/5m/ip,5/5m/key")}
+# Failed sign-ins are counted per account *and address* (the "key"; participants.adapters), so an
+# attacker who mistypes someone's password locks out only herself, never a colleague behind the
+# same address; a generous per-address cap stops password spraying, and a per-account cap over
+# all addresses (LOGIN_FAILED_ACCOUNT_RATE_LIMIT) stops a brute force spread over addresses.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "100/15m/ip,5/5m/key"),
+    "login_failed_account": env_str("LOGIN_FAILED_ACCOUNT_RATE_LIMIT", "20/15m/key"),
+    "login": env_str("LOGIN_RATE_LIMIT", "120/m/ip"),  # allauth's 30/m per address is too low behind one NAT
+}
+# Client addresses for rate limits come from X-Forwarded-For only as far as this many proxies of
+# our own set it (deploy/nginx replaces the header with $remote_addr: one proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", not DEBUG) else 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Fallkonferenz"
