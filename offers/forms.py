@@ -183,3 +183,11 @@ class ContactRequestForm(forms.Form):
     reach_by = forms.CharField(label=_("How can we reach you? (phone number or e-mail)"), max_length=120)
     preferred_time = forms.CharField(label=_("When is a good time? (optional)"), required=False, max_length=120)
     pow = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class AttachCaseForm(forms.Form):
+    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, cases=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases

@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from conferences import case_services
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, User
-from permissions import audit
+from permissions import audit, policy
 
 from . import access, capacity
 from .models import CentralCaseManager, NetworkOfferSettings, Offer, Referral, SupportMessage, SupportRequest
@@ -349,3 +350,30 @@ def referrals_flag_unanswered(*, now: dt.datetime | None = None) -> int:
                    event_key=f"referral:{referral.pk}:unanswered")
         flagged += 1
     return flagged
+
+
+@transaction.atomic
+def support_request_attach_case(actor: User, *, request: SupportRequest, case, channel: str = audit.Channel.PAGE) -> bool:
+    """Attach a referral request (and its referrals) to an existing case of the network.
+
+    Checks: ``actor`` is the request's case manager and on the case's team; the request is a
+    referral with consent; the case belongs to the request's network. Where the consent allows
+    the referring professional on the case team and the actor may convene the case, she is
+    added to the team (returns True); otherwise the team is left as it is (returns False)."""
+    if request.case_manager_id != actor.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    if request.kind != SupportRequest.Kind.REFERRAL:
+        raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
+    if case.network_id != request.network_id or not policy.is_professional_on_case(actor, case):
+        raise ValidationError({"case": _("Choose a case of your network on whose team you are.")})
+    request.case = case
+    request.save(update_fields=["case", "updated_at"])
+    request.referrals.update(case=case)
+    audit.record(actor, action="support_request.attach_case", obj=request, case_id=case.pk, channel=channel)
+    if not (request.consent_sender_on_team and policy.can_convene(actor, case)):
+        return False
+    if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
+        return False
+    case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
+                                       channel=channel)
+    return True

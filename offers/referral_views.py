@@ -13,8 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import access, capacity, selectors
 from . import referral_selectors as rsel
 from . import referral_services as rsvc
-from .forms import MessageForm, ReferralCreateForm, ReferralDecisionForm, SupportRequestForm
+from .forms import AttachCaseForm, MessageForm, ReferralCreateForm, ReferralDecisionForm, SupportRequestForm
 from .models import Referral
+from conferences.models import Case
+from permissions import policy
 from .views import apply_errors
 
 
@@ -66,13 +68,14 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("offers:request_detail", pk=support.pk)
     is_case_manager = support.case_manager_id == request.user.pk
-    refer_form = None
+    refer_form = attach_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
         refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user))
+        attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,
         "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
-        "is_case_manager": is_case_manager,
+        "is_case_manager": is_case_manager, "attach_form": attach_form,
     }, status=400 if form.errors else 200)
 
 
@@ -161,3 +164,28 @@ def waiting_list(request: HttpRequest, pk: int) -> HttpResponse:
     offer, waiting = rsel.waiting_list_for_user(request.user, pk)
     return render(request, "offers/waiting_list.html", {"offer": offer, "waiting": waiting,
                                                         "taken": capacity.places_taken(offer)})
+
+
+def _attachable_cases(user, support):
+    return Case.objects.filter(pk__in=policy.professional_case_ids(user), network_id=support.network_id).order_by("reference")
+
+
+@login_required
+@require_POST
+def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    if support.case_manager_id != request.user.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    form = AttachCaseForm(request.POST, cases=_attachable_cases(request.user, support))
+    if not form.is_valid():
+        messages.error(request, _("Choose a case of your network on whose team you are."))
+        return redirect("offers:request_detail", pk=support.pk)
+    try:
+        added = rsvc.support_request_attach_case(request.user, request=support, case=form.cleaned_data["case"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Attached to case %(reference)s.") % {"reference": form.cleaned_data["case"].reference}
+                         + (" " + _("The referring professional is now on the case team.") if added else ""))
+    return redirect("offers:request_detail", pk=support.pk)

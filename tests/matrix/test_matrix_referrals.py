@@ -18,6 +18,7 @@ URL_NAMES = {
     "offers:request_detail",
     "offers:request_close",
     "offers:request_refer",
+    "offers:request_attach_case",
     "offers:referral_list",
     "offers:referral_detail",
     "offers:referral_decide",
@@ -134,3 +135,15 @@ def test_referral_decide(client, world, offers, role):
 def test_waiting_list(client, world, offers, role):
     response = login(client, world, offers, role).get(reverse("offers:waiting_list", args=[offers.public_offer.pk]))
     assert response.status_code == expected(role, OFFER_STAFF)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_attach_case(client, world, offers, role):
+    from conferences.models import CaseTeamMember
+
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    response = login(client, world, offers, role).post(reverse("offers:request_attach_case", args=[offers.support_request.pk]),
+                                                      {"case": world.case.pk})
+    offers.support_request.refresh_from_db()
+    assert (offers.support_request.case_id == world.case.pk) == (role == "case_manager")
+    assert response.status_code == {"case_manager": 302, "midwife": 403, "anonymous": 302}.get(role, 404)

@@ -180,3 +180,28 @@ def test_a_midwife_sends_a_referral_request_through_the_page(client, world, offe
     assert response.status_code == 302
     request = SupportRequest.objects.get(client_label="S.")
     assert request.sender == world.midwife and request.case_manager == offers.case_manager
+
+
+def test_the_case_manager_attaches_a_referral_request_to_a_case_she_is_on(world, offers):
+    from conferences.models import CaseTeamMember
+
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    added = rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    offers.referral.refresh_from_db()
+    assert offers.referral.case_id == world.case.pk and added is False  # no consent to join the team, and she does not convene
+    assert AuditEvent.objects.filter(action="support_request.attach_case", case=world.case).exists()
+
+
+def test_a_case_she_is_not_on_cannot_be_attached(world, offers):
+    with pytest.raises(ValidationError):
+        rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+
+
+def test_with_consent_a_convening_case_manager_puts_the_midwife_on_the_team(world, offers):
+    from conferences.models import CaseTeamMember
+
+    SupportRequest.objects.filter(pk=offers.support_request.pk).update(consent_sender_on_team=True, case_manager=world.convenor)
+    offers.support_request.refresh_from_db()
+    CaseTeamMember.objects.filter(case=world.case, user=world.midwife).update(removed_at=timezone.now())
+    assert rs.support_request_attach_case(world.convenor, request=offers.support_request, case=world.case) is True
+    assert world.case.team.filter(user=world.midwife, removed_at__isnull=True).exists()
