@@ -3,11 +3,13 @@ database. Neither says anything about the installation: a status code and one wo
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -73,22 +75,47 @@ class ReadyView(HealthCheckView):
 ready = ReadyView.as_view()
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
+# PostgreSQL says "No space left on device"; SQLite "database or disk is full", or "disk I/O
+# error" when the WAL index cannot grow — then the free space of its folder decides.
+DISK_FULL = ("database or disk is full", "No space left on device")
+SQLITE_IO = "disk I/O error"
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    if not isinstance(exc, DatabaseError):
+        return False
+    message = str(exc)
+    if any(sign in message for sign in DISK_FULL):
+        return True
+    if SQLITE_IO in message and connection.vendor == "sqlite":
+        folder = Path(str(connection.settings_dict["NAME"])).parent
+        try:
+            return shutil.disk_usage(folder).free < MIN_FREE_BYTES
+        except OSError:
+            return False
+    return False
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: a database that is restarting or a pool with no free connection is a
-    temporary condition, answered with 503 and a retry hint; everything else is a plain 500.
+    temporary condition, answered with 503 and a retry hint; a full disk with 507 and a page
+    that says so (the transaction was rolled back: nothing half-written); everything else is a
+    plain 500.
     The traceback goes to the log (and the error reporter), never to the client."""
     exc = sys.exc_info()[1]
-    temporary = isinstance(exc, DATABASE_DOWN) or _is_pool_timeout(exc)
-    status = 503 if temporary else 500
+    disk_full = _disk_full(exc)
+    temporary = not disk_full and (isinstance(exc, DATABASE_DOWN) or _is_pool_timeout(exc))
+    status = 507 if disk_full else 503 if temporary else 500
     context = {"request_id": getattr(request, "request_id", "")}
     if request.path.startswith("/api/"):
-        detail = "Temporarily unavailable, please retry." if temporary else "Server error."
+        detail = ("The server's disk is full: nothing was saved." if disk_full
+                  else "Temporarily unavailable, please retry." if temporary else "Server error.")
         response = JsonResponse({"detail": detail, "request_id": context["request_id"]}, status=status)
     else:
         try:
-            body = loader.get_template(f"operations/{status}.html").render(context, request)
+            # No request context: its processors would read the session from the failing database.
+            body = loader.get_template(f"operations/{status}.html").render(context)
         except Exception:  # the error page must never fail itself
             body = "Service temporarily unavailable" if temporary else "Server error"
         response = HttpResponse(body, status=status)
