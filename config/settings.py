@@ -201,7 +201,7 @@ else:
 # --- Cache ----------------------------------------------------------------------------------
 # Shared by every process: rate limits (allauth, health endpoints) must count across workers.
 # Redis in production; when Redis is down the cache answers "miss" instead of failing the page
-# (permissions.cache.ResilientRedisCache). The embedded default runs one process: local memory.
+# (permissions.cache.ResilientRedisCache). Tests: local memory. Embedded default: a file cache.
 if REDIS_URL:
     CACHES = {
         "default": {
