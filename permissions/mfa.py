@@ -37,7 +37,7 @@ def encrypt(text: str) -> str:
 def decrypt(value: str) -> str:
     if not is_encrypted(value):
         # Written before encryption was switched on and not yet migrated: never expected after
-        # participants' data migration, kept so that a half-migrated restore still signs in.
+        # permissions' data migration 0011, kept so that a half-migrated restore still signs in.
         return value
     try:
         return _fernet().decrypt(value[len(PREFIX):].encode()).decode()
