@@ -34,6 +34,8 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class ConferenceSerializer(serializers.ModelSerializer):
     case_reference = serializers.CharField(source="case.reference", read_only=True)
+    # a conference without a video link has "": a URI or empty, not a URI the schema promised
+    video_link = serializers.CharField(read_only=True, help_text="https:// link of the video meeting, or empty")
     my_invitation = serializers.SerializerMethodField()
 
     class Meta:

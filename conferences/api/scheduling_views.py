@@ -85,7 +85,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=SlotRankSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole ranking, as a list (so says the schema)
     def poll(self, request, pk=None):
         conference = self.get_object()
         if not selectors.is_team_professional(request.user, conference) or not hasattr(conference, "poll"):

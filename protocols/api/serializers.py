@@ -51,6 +51,10 @@ class AgreedActionSerializer(serializers.ModelSerializer):
 
 class ProtocolItemSerializer(serializers.ModelSerializer):
     html = serializers.SerializerMethodField()
+    # "" where an item has no category / no review outcome: the schema says so (it listed only the values)
+    category = serializers.ChoiceField(choices=InformationCategory.choices, allow_blank=True, read_only=True)
+    review_outcome = serializers.ChoiceField(choices=ProtocolItem._meta.get_field("review_outcome").choices,
+                                             allow_blank=True, read_only=True)
     actions = AgreedActionSerializer(many=True, read_only=True)
     amendments = AmendmentSerializer(many=True, read_only=True)
 
