@@ -78,7 +78,7 @@ def items_for_user(user, *, protocol: Protocol | None = None) -> QuerySet[Protoc
             "restricted_to",
             Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk")),
             Prefetch("actions", queryset=AgreedAction.objects.select_related(
-                "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
+                "case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
         )
         .order_by("position", "pk")
     )
