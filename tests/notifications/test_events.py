@@ -68,16 +68,18 @@ def test_a_parent_without_an_account_in_a_danish_network_is_written_to_in_danish
 
 
 def test_releasing_the_draft_tells_the_professionals_and_finalising_tells_everyone(world, committed):
-    conference = world.conference
-    for invitation in conference.invitations.all():
-        invitation.save()
+    from conferences.models import Conference
+
+    # The conference took place yesterday (release and finalise follow it in time).
+    start = timezone.now() - dt.timedelta(days=1)
+    Conference.objects.filter(pk=world.conference.pk).update(starts_at=start, ends_at=start + dt.timedelta(minutes=90))
+    world.protocol.refresh_from_db()
     with committed():
         protocol = protocol_services.protocol_release(world.convenor, protocol=world.protocol)
     assert kinds_of(world.counsellor) == [Kind.DRAFT_RELEASED]
     assert kinds_of(world.parent) == []
     with committed():
-        Protocol.objects.filter(pk=protocol.pk).update(corrections_until=timezone.localdate())
-        protocol_services.protocol_finalise(world.convenor, protocol=protocol)
+        protocol_services.protocol_finalise(world.convenor, protocol=protocol, confirm_early=True)
     assert Kind.PROTOCOL_FINALISED in kinds_of(world.parent)
     assert Kind.PROTOCOL_FINALISED in kinds_of(world.counsellor)
 
