@@ -176,6 +176,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Parallel test workers (pytest-xdist sets PYTEST_XDIST_WORKER) share one Redis: each gets its
+# own channel-layer and cache prefix, so no worker reads another's groups or rate limits.
+CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "fallkonferenz")
+if TESTING and env_str("PYTEST_XDIST_WORKER"):
+    CHANNELS_PREFIX = f"{CHANNELS_PREFIX}-{env_str('PYTEST_XDIST_WORKER')}"
 if REDIS_URL:
     from redis.asyncio.retry import Retry as RedisRetry
     from redis.backoff import ExponentialBackoff
@@ -191,7 +196,7 @@ if REDIS_URL:
                 "hosts": [{"address": REDIS_URL, "health_check_interval": 1,
                            "retry": RedisRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
                            "retry_on_error": [RedisConnectionError]}],
-                "prefix": env_str("CHANNELS_PREFIX", "fallkonferenz"),
+                "prefix": CHANNELS_PREFIX,
             },
         }
     }
@@ -207,7 +212,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "permissions.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "fallkonferenz") + ":cache",
+            "KEY_PREFIX": CHANNELS_PREFIX + ":cache",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }

@@ -1,19 +1,101 @@
-"""Shared fixtures: the standing world of users per role, and the browser launch settings."""
+"""Shared fixtures: the standing world of users per role, and the browser launch settings.
+
+The world is built once per test module inside an outer transaction; every test runs in a
+savepoint (pytest-django's ``db``) that is rolled back, and gets a fresh ``World`` whose model
+objects are reloaded from the database, so no test sees another test's writes. Transactional
+tests (websocket consumers and the live server read from other threads and need committed data)
+roll the shared world back and build their own; pytest-django runs them after every
+non-transactional test. A module that needs a world of its own per test sets
+``pytestmark = pytest.mark.fresh_world``.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 
 import pytest
+from django.db import models, transaction
 
 from tests.world import PASSWORD, World, build_world
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames))
+
+
+_OPEN: list["SharedWorld"] = []
+
+
+class SharedWorld:
+    def __init__(self) -> None:
+        self._outer = transaction.atomic()
+        self._outer.__enter__()
+        _OPEN.append(self)
+        self.world: World | None = build_world()
+
+    def fresh(self) -> World:
+        """A new ``World`` over the shared rows, each object reloaded (a test may have changed or
+        replaced them before its savepoint was rolled back)."""
+        if self.world is None:
+            raise RuntimeError("The module's shared world was rolled back before a non-transactional test ran.")
+        copy = dataclasses.replace(self.world)
+        for field in dataclasses.fields(copy):
+            value = getattr(copy, field.name)
+            if isinstance(value, models.Model):
+                value.refresh_from_db()
+                value._state.fields_cache.clear()
+                value.__dict__.pop("_prefetched_objects_cache", None)
+        return copy
+
+    def close(self) -> None:
+        if self._outer is not None:
+            transaction.set_rollback(True)
+            self._outer.__exit__(None, None, None)
+            self._outer, self.world = None, None
+            _OPEN.remove(self)
+
+
+def _wants_own_world(request) -> bool:
+    return _is_transactional(request) or request.node.get_closest_marker("fresh_world") is not None
+
+
+@pytest.fixture(scope="module")
+def _module_world(request, django_db_setup, django_db_blocker):
+    # Module scope: set up before any function-scoped fixture, so the outer transaction opens
+    # before pytest-django's per-test savepoint. Built only when the module's first world test
+    # can share it (pytest-django runs transactional tests after the others).
+    first = getattr(request, "_pyfuncitem", None)
+    shared = None
+    if first is not None and not _wants_own_world(first._request):
+        with django_db_blocker.unblock():
+            shared = SharedWorld()
+    yield shared
+    if shared is not None:
+        with django_db_blocker.unblock():
+            shared.close()
+
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_see_no_shared_world(request, django_db_blocker):
+    """A transactional test reads from other threads: roll back any shared world first, or its
+    open transaction would lock the tables they read."""
+    if _OPEN and _is_transactional(request):
+        with django_db_blocker.unblock():
+            for shared in list(_OPEN):
+                shared.close()
+
+
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(request, _module_world, db) -> World:
+    if _wants_own_world(request) or _module_world is None or _module_world.world is None:
+        return build_world()
+    return _module_world.fresh()
 
 
 @pytest.fixture(autouse=True)
