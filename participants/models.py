@@ -47,6 +47,10 @@ class Network(models.Model):
     reminder_days_before = models.PositiveSmallIntegerField(_("reminder days before a conference"), default=2)
     draft_release_working_days = models.PositiveSmallIntegerField(_("working days to release draft minutes"), default=5)
     correction_window_working_days = models.PositiveSmallIntegerField(_("correction window (working days)"), default=10)
+    holiday_region = models.CharField(
+        _("public holidays of"), max_length=3, blank=True,
+        help_text=_("State whose public holidays count as non-working days, e.g. NW or TH; empty: the country's nationwide holidays only."),
+    )
     feed_detail = models.CharField(_("calendar feed detail"), max_length=10, choices=FeedDetail.choices, default=FeedDetail.STANDARD)
     parents_require_mfa = models.BooleanField(_("parents and board members need a second factor"), default=False)
     guideline_items = models.JSONField(_("standard agenda items"), default=default_guideline_items)
@@ -69,6 +73,11 @@ class Network(models.Model):
             raise ValidationError({"time_zone": _("Unknown time zone.")})
         if not isinstance(self.guideline_items, list) or not all(isinstance(i, str) for i in self.guideline_items):
             raise ValidationError({"guideline_items": _("Enter a list of agenda item titles.")})
+        from participants.working_days import regions_of
+
+        if self.holiday_region and self.holiday_region not in regions_of(self.country):
+            raise ValidationError({"holiday_region": _("Not a state or region of this country: %(regions)s.")
+                                   % {"regions": ", ".join(regions_of(self.country))}})
 
 
 class OrganisationKind(models.TextChoices):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from conferences.models import Case, CaseTeamMember, Conference
 from notifications.language import family_member_language
 from participants.models import FamilyMember, InformationCategory, Membership, Organisation
+from participants import working_days
 from permissions import policy
 from permissions.audit import Channel, record
 from protocols import announce, live, rules, sanitize
@@ -72,14 +73,9 @@ def send_event_on_commit(protocol_id: int, event: dict) -> None:
     transaction.on_commit(_send)
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """``days`` working days (Monday to Friday) after ``start``."""
-    day, left = start, days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
+def add_working_days(start: dt.date, days: int, network=None) -> dt.date:
+    """``days`` working days after ``start``: without the network's public holidays when given."""
+    return working_days.add_working_days(start, days, network=network)
 
 
 def conference_day(protocol: Protocol) -> dt.date:
@@ -88,7 +84,8 @@ def conference_day(protocol: Protocol) -> dt.date:
 
 
 def draft_release_due_on(protocol: Protocol) -> dt.date:
-    return add_working_days(conference_day(protocol), protocol.conference.case.network.draft_release_working_days)
+    network = protocol.conference.case.network
+    return add_working_days(conference_day(protocol), network.draft_release_working_days, network)
 
 
 def is_convenor(user, protocol: Protocol) -> bool:
@@ -566,7 +563,7 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
     today = timezone.localdate()
     window = protocol.conference.case.network.correction_window_working_days
     Protocol.objects.filter(pk=protocol.pk).update(
-        status=Protocol.Status.RELEASED, released_at=timezone.now(), corrections_until=add_working_days(today, window),
+        status=Protocol.Status.RELEASED, released_at=timezone.now(), corrections_until=add_working_days(today, window, protocol.conference.case.network),
         version=F("version") + 1,
     )
     protocol.refresh_from_db()

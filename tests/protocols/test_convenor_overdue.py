@@ -42,7 +42,7 @@ def test_a_caseworker_of_the_lead_organisation_convenes_too(world):
 
 def test_a_draft_not_released_in_time_is_an_overdue_release_step(world):
     conference_day = timezone.localdate(world.conference.starts_at)
-    due = services.add_working_days(conference_day, world.network.draft_release_working_days)
+    due = services.add_working_days(conference_day, world.network.draft_release_working_days, world.network)
     assert convenor_overdue_for_user(world.convenor, today=due).minutes_steps == []
     steps = convenor_overdue_for_user(world.convenor, today=due + dt.timedelta(days=1)).minutes_steps
     assert [(s["protocol"].pk, s["step"], s["due_on"]) for s in steps] == [(world.protocol.pk, "release", due)]

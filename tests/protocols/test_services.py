@@ -110,7 +110,7 @@ def test_release_opens_a_correction_window_of_working_days(world):
     hold_conference(world.conference)
     protocol = services.protocol_release(world.convenor, protocol=world.protocol)
     assert protocol.status == Protocol.Status.RELEASED
-    assert protocol.corrections_until == services.add_working_days(timezone.localdate(), 10)
+    assert protocol.corrections_until == services.add_working_days(timezone.localdate(), 10, world.network)
     assert services.add_working_days(dt.date(2026, 11, 27), 1) == dt.date(2026, 11, 30)  # Friday -> Monday
 
 

@@ -33,7 +33,7 @@ from protocols.services import case_next_review_sync
 
 NETWORKS = {
     "kreis-heinsberg": dict(
-        name="Kooperationsverbund Kreis Heinsberg", country=Country.GERMANY, time_zone="Europe/Berlin",
+        name="Kooperationsverbund Kreis Heinsberg", country=Country.GERMANY, time_zone="Europe/Berlin", holiday_region="NW",
         case_reference_prefix="HS",
     ),
     "region-syddanmark": dict(
