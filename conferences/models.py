@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import FamilyMember, Network, Organisation
+from permissions.querysets import VisibleToManager
 
 CASE_REFERENCE_VALIDATOR = RegexValidator(
     r"^[A-Z]{2,6}-\d{4}-\d{3,5}$",
@@ -19,6 +20,8 @@ CASE_REFERENCE_VALIDATOR = RegexValidator(
 
 class Case(models.Model):
     """One family. Only a pseudonymous reference, never a name, identifies it."""
+
+    objects = VisibleToManager()
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -126,6 +129,8 @@ class CaseTeamMember(models.Model):
 
 
 class Conference(models.Model):
+    objects = VisibleToManager()
+
     class Kind(models.TextChoices):
         PARTICIPANT = "participant", _("Participant conference")
         FOLLOW_UP = "follow_up", _("Follow-up conference")

@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from permissions.querysets import VisibleToManager
+
 
 class Country(models.TextChoices):
     GERMANY = "DE", _("Germany")
@@ -270,6 +272,8 @@ class Consent(models.Model):
     objects, which revokes it and marks ``objected_at``.
     """
 
+    objects = VisibleToManager()
+
     class RecordedAs(models.TextChoices):
         SIGNED_FORM = "signed_form", _("From the signed form, by the disclosing organisation")
         IN_SERVICE = "in_service", _("Given by the parent in the service")
@@ -350,6 +354,8 @@ BASES_BY_COUNTRY = {
 
 class DisclosureBasis(models.Model):
     """A recorded legal basis that allows disclosure without (or despite withdrawn) consent."""
+
+    objects = VisibleToManager()
 
     case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, related_name="disclosure_bases", verbose_name=_("case"))
     basis = models.CharField(_("legal basis"), max_length=32, choices=LegalBasis.choices)

@@ -179,6 +179,13 @@ def conferences_for_user(user: "User") -> QuerySet:
     ).distinct()
 
 
+def protocols_for_user(user: "User") -> QuerySet:
+    """Protocols of the conferences the user may see."""
+    from protocols.models import Protocol
+
+    return Protocol.objects.filter(conference_id__in=conferences_for_user(user).values("pk"))
+
+
 def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     """Q on a ProtocolItem: a valid consent covers its disclosure to one of the viewer's orgs.
 

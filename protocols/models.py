@@ -10,9 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Case, Conference
 from participants.models import FamilyMember, InformationCategory, Network, Organisation
+from permissions.querysets import VisibleToManager
 
 
 class Protocol(models.Model):
+    objects = VisibleToManager()
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         RELEASED = "released", _("Draft released for corrections")
@@ -56,6 +59,8 @@ class Audience(models.TextChoices):
 
 
 class ProtocolItem(models.Model):
+    objects = VisibleToManager()
+
     class Kind(models.TextChoices):
         CARRY_OVER = "carry_over", _("Review of an earlier action")
         GUIDELINE = "guideline", _("Standard item")
@@ -152,6 +157,8 @@ class AgreedAction(models.Model):
     """Who does what by when. A professional's action also names her organisation, so that
     colleagues of that organisation see and update it."""
 
+    objects = VisibleToManager()
+
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -210,6 +217,8 @@ class ActionNote(models.Model):
 
 
 class HalfYearSummary(models.Model):
+    objects = VisibleToManager()
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")

@@ -1,0 +1,37 @@
+"""``Model.objects.visible_to(user)``: the policy beside the models it filters.
+
+In the manner of NetBox's ``RestrictedQuerySet.restrict(user, action)``: every model that holds
+case data gets a manager whose ``visible_to(user)`` narrows any queryset to what ``user`` may
+see, decided by ``permissions.policy`` in the same SQL statement. A selector that starts from
+``Case.objects.visible_to(user)`` cannot forget the rules.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from django.db import models
+
+from permissions import policy
+
+# model label -> the policy filter that decides what a user may see of it
+RULES: dict[str, Callable] = {
+    "conferences.case": policy.cases_for_user,
+    "conferences.conference": policy.conferences_for_user,
+    "protocols.protocol": policy.protocols_for_user,
+    "protocols.protocolitem": policy.protocol_items_for_user,
+    "protocols.agreedaction": policy.actions_for_user,
+    "protocols.halfyearsummary": policy.summaries_for_user,
+    "participants.consent": policy.consents_for_user,
+    "participants.disclosurebasis": policy.disclosure_bases_for_user,
+}
+
+
+class VisibleToQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "VisibleToQuerySet":
+        """The rows of this queryset that ``user`` may see (none for anonymous or inactive users)."""
+        rule = RULES[self.model._meta.label_lower]
+        return self.filter(pk__in=rule(user).values("pk"))
+
+
+class VisibleToManager(models.Manager.from_queryset(VisibleToQuerySet)):
+    pass
