@@ -22,8 +22,6 @@ NAV = [
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),
-    ("permissions:dpo_grants", _("Grants in your network"), "is_dpo"),
-    ("permissions:grants", _("Substitutes and guests"), None),
     ("permissions:my_data", _("Who read my data"), "is_parent"),
 ]
 
