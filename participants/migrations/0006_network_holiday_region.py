@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('participants', '0003_consent_recorded_as_objection'),
+        ('participants', '0005_usernames_without_case_reference'),
     ]
 
     operations = [
