@@ -33,7 +33,8 @@ APP = "fk-bench-serving"
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
 
 sys.path.insert(0, str(ROOT))
-os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "AUDIT_HMAC_KEY": SECRET, "DATABASE_URL": f"{PG}/{DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
+os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "AUDIT_HMAC_KEY": SECRET,
+                   "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1iZW5jaC1zZXJ2aW5nLWtleTA=", "DATABASE_URL": f"{PG}/{DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
                    "ALLOWED_HOSTS": "localhost", "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING",
                    "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "REDIS_URL": "redis://127.0.0.1:6379/0",
                    "CHANNELS_PREFIX": f"fk-bench-serving-{os.getpid()}", "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate"})

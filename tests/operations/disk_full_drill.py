@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 db_path = Path(sys.argv[1])
 os.environ.update({"DEBUG": "false", "FALLKONFERENZ_TESTING": "false", "SECRET_KEY": "d" * 64, "AUDIT_HMAC_KEY": "a" * 40,
+                   "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1kaXNrLWRyaWxsLWtleS0wMDA=",
                    "ALLOWED_HOSTS": "testserver", "DATABASE_URL": f"sqlite:///{db_path}", "SECURE_SSL_REDIRECT": "false",
                    "SECURE_COOKIES": "false", "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": os.environ.get("DRILL_LOG_LEVEL", "CRITICAL"),
                    "DJANGO_SETTINGS_MODULE": "config.settings", "EMAIL_URL": "locmem:"})

@@ -37,6 +37,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": settings.SECRET_KEY,  # sessions made by the test process must verify
+        "MFA_ENCRYPTION_KEYS": ",".join(settings.MFA_ENCRYPTION_KEYS),
         "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,  # its audit chains too
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
