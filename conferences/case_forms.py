@@ -103,3 +103,39 @@ class CaseCloseForm(forms.Form):
 
 class CaseReopenForm(forms.Form):
     reason = forms.CharField(label=_("Why is the case reopened?"), max_length=300)
+
+
+class LegalHoldForm(forms.Form):
+    """Set a legal hold. ``reference`` only on the officer's list page (the case page knows its
+    case); ``instructed_by`` only for the lead caseworker, who acts on the officer's instruction."""
+
+    reference = forms.CharField(label=_("Case reference"), max_length=24, help_text=_("For example HS-2026-014."))
+    ground = forms.ChoiceField(label=_("Ground"), choices=[])
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("File number of the court or the procedure; no names."))
+    review_on = forms.DateField(label=_("Review on"), widget=IsoDateInput)
+    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None,
+                                           help_text=_("The data-protection officer who instructed you."))
+
+    def __init__(self, *args, with_reference: bool, officers=None, **kwargs):
+        from conferences.models import LegalHold
+
+        super().__init__(*args, **kwargs)
+        self.fields["ground"].choices = LegalHold.Ground.choices
+        if not with_reference:
+            del self.fields["reference"]
+        if officers is None:
+            del self.fields["instructed_by"]
+        else:
+            self.fields["instructed_by"].queryset = officers
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip().upper()
+
+
+class LegalHoldLiftForm(forms.Form):
+    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None, required=False)
+
+    def __init__(self, *args, officers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instructed_by"].queryset = officers

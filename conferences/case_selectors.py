@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from conferences.models import Case, CaseTeamMember, Conference
@@ -119,3 +119,38 @@ def suggest_reference(network) -> str:
     tails = Case.objects.filter(network=network, reference__startswith=prefix).values_list("reference", flat=True)
     numbers = [int(tail) for tail in (r[len(prefix):] for r in tails) if tail.isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
+# --- legal holds (issue 17) -------------------------------------------------------------------
+
+def legal_holds_for_dpo(user) -> QuerySet:
+    """Every hold of the officer's networks, in force first, then by review date."""
+    return (policy.legal_holds_for_user(user)
+            .select_related("case", "set_by", "set_on_instruction_of", "lifted_by", "lifted_on_instruction_of")
+            .order_by(F("lifted_at").asc(nulls_first=True), "review_on", "pk"))
+
+
+def holds_in_force_on(case: Case) -> QuerySet:
+    """For the case's hold page: grounds and review dates (the page shows no reasons)."""
+    from conferences.models import LegalHold
+
+    return LegalHold.objects.filter(case=case, lifted_at__isnull=True).order_by("review_on", "pk")
+
+
+def officers_of(network_id: int) -> QuerySet:
+    """The network's data-protection officers, for "on the instruction of"."""
+    from participants.models import NetworkRole, User
+
+    return User.objects.filter(is_active=True, network_roles__network_id=network_id,
+                               network_roles__role=NetworkRole.Role.DATA_PROTECTION_OFFICER).distinct().order_by("last_name", "username")
+
+
+def case_for_hold(user, *, pk: int | None = None, reference: str | None = None) -> Case:
+    """The case a hold is set on: the officer finds any case of her networks (she is on no team);
+    the lead caseworker only her own. 404 otherwise."""
+    cases = policy.legal_hold_cases(user)
+    cases = cases.filter(pk=pk) if pk is not None else cases.filter(reference=reference)
+    found = list(cases.select_related("network")[:2])
+    if len(found) != 1:
+        raise Http404("No such case.")
+    return found[0]

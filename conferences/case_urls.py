@@ -1,7 +1,7 @@
 """Pages included into the `conferences` namespace by conferences/urls.py."""
 from django.urls import path
 
-from conferences import case_views
+from conferences import case_views, hold_views
 
 urlpatterns: list = [
     path("cases/", case_views.case_list, name="case_list"),
@@ -14,4 +14,8 @@ urlpatterns: list = [
     path("cases/<int:pk>/reopen/", case_views.case_reopen, name="case_reopen"),
     path("cases/<int:pk>/family/<int:member_pk>/edit/", case_views.case_family_edit, name="case_family_edit"),
     path("cases/<int:pk>/family/<int:member_pk>/account/", case_views.case_family_account, name="case_family_account"),
+    path("cases/<int:pk>/hold/", hold_views.case_legal_hold, name="case_legal_hold"),
+    path("holds/", hold_views.legal_holds, name="legal_holds"),
+    path("holds/new/", hold_views.legal_hold_create, name="legal_hold_create"),
+    path("holds/<int:pk>/lift/", hold_views.legal_hold_lift, name="legal_hold_lift"),
 ]

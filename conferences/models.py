@@ -417,3 +417,49 @@ class CalendarReply(models.Model):
         verbose_name = _("calendar reply")
         verbose_name_plural = _("calendar replies")
         indexes = [models.Index(fields=["invitation", "outcome"], name="calreply_invitation_outcome")]
+
+
+class LegalHold(models.Model):
+    """A case whose erasure must wait: court proceedings, a § 8a procedure or a pending complaint.
+
+    While a hold is in force (not lifted) the retention run skips the case; after it is lifted the
+    next run erases the case as usual. Who set and lifted it, and on whose instruction when a lead
+    caseworker acted for the data-protection officer, stays on the row and in the audit trail.
+    """
+
+    class Ground(models.TextChoices):
+        COURT = "court", _("Court proceedings")
+        CHILD_PROTECTION = "section_8a", _("Child-protection procedure (§ 8a SGB VIII)")
+        COMPLAINT = "complaint", _("Pending complaint")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("case"))
+    ground = models.CharField(_("ground"), max_length=20, choices=Ground.choices)
+    reason = models.TextField(_("reason"), max_length=2000)
+    review_on = models.DateField(_("review on"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("set by"))
+    set_at = models.DateTimeField(_("set at"), default=timezone.now)
+    set_on_instruction_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("set on the instruction of"),
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lifted by"),
+    )
+    lifted_on_instruction_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("lifted on the instruction of"),
+    )
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["review_on", "pk"]
+        indexes = [models.Index(fields=["case", "lifted_at"], name="legalhold_case_lifted")]
+
+    def __str__(self) -> str:
+        return f"{self.case} – {self.get_ground_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None

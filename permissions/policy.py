@@ -544,3 +544,39 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
             | hidden_basis
         )
     )
+
+
+# --- Legal holds (issue 17) -------------------------------------------------------------------
+
+def is_dpo_of(user: "User", network_id: int) -> bool:
+    return dpo_network_ids(user).filter(network_id=network_id).exists()
+
+
+def can_manage_legal_hold(user: "User", case: "Case", *, instructed_by: "User | None" = None) -> bool:
+    """The network's data-protection officer sets and lifts holds; the case's lead caseworker may
+    do so only on the instruction of that officer, who is then named on the record."""
+    if not _is_real_user(user):
+        return False
+    if is_dpo_of(user, case.network_id):
+        return True
+    return (case.lead_caseworker_id == user.pk and instructed_by is not None and instructed_by.pk != user.pk
+            and instructed_by.is_active and is_dpo_of(instructed_by, case.network_id))
+
+
+def legal_holds_for_user(user: "User") -> QuerySet:
+    """Holds with their reasons: only for the data-protection officer of the case's network."""
+    from conferences.models import LegalHold
+
+    if not _is_real_user(user):
+        return LegalHold.objects.none()
+    return LegalHold.objects.filter(case__network_id__in=dpo_network_ids(user))
+
+
+def legal_hold_cases(user: "User") -> QuerySet:
+    """The cases whose hold page the user may open: any case of the officer's networks (she is on
+    no team), and the cases the user leads as caseworker."""
+    from conferences.models import Case
+
+    if not _is_real_user(user):
+        return Case.objects.none()
+    return Case.objects.filter(Q(network_id__in=dpo_network_ids(user)) | Q(lead_caseworker_id=user.pk))

@@ -40,7 +40,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Max, Min, Q, Value, When
+from django.db.models import CharField, Exists, Max, Min, OuterRef, Q, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
@@ -59,6 +59,7 @@ class Report:
     audit_cutoff: dt.datetime | None = None     # audit events before this moment are pruned
     token_cutoff: dt.datetime | None = None
     erased_cases: list[str] = field(default_factory=list)      # case references
+    held_cases: list[str] = field(default_factory=list)        # due, but under a legal hold
     erased_rows: dict[str, int] = field(default_factory=dict)  # by kind, over all erased cases
     accounts_anonymised: int = 0
     feed_tokens_deleted: int = 0
@@ -77,6 +78,8 @@ class Report:
         else:
             out.append(f"cases closed before {self.case_cutoff.isoformat()}: {len(self.erased_cases)} erased"
                        + (f" ({', '.join(self.erased_cases)})" if self.erased_cases else ""))
+            if self.held_cases:
+                out.append(f"  kept under legal hold: {len(self.held_cases)} ({', '.join(self.held_cases)})")
             for kind, n in sorted(self.erased_rows.items()):
                 out.append(f"  {kind}: {n}")
             out.append(f"  parent accounts anonymised: {self.accounts_anonymised}")
@@ -94,6 +97,7 @@ class Report:
     def as_dict(self) -> dict:
         return {
             "today": self.today.isoformat(), "dry_run": self.dry_run, "erased_cases": self.erased_cases,
+            "held_cases": self.held_cases,
             "erased_rows": self.erased_rows, "accounts_anonymised": self.accounts_anonymised,
             "feed_tokens_deleted": self.feed_tokens_deleted, "poll_links_deleted": self.poll_links_deleted,
             "sessions_deleted": self.sessions_deleted, "login_sessions_deleted": self.login_sessions_deleted,
@@ -147,23 +151,31 @@ def _erase(queryset, *, text: tuple[str, ...] = (), empty: tuple[str, ...] = (),
 
 
 def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:
-    from conferences.models import Case
+    from conferences.models import Case, LegalHold
 
     due = (Case.objects.filter(status=Case.Status.CLOSED, closed_on__lt=report.case_cutoff, erasure__isnull=True)
+           .annotate(held=Exists(LegalHold.objects.filter(case=OuterRef("pk"), lifted_at__isnull=True)))
            .order_by("closed_on", "pk"))
     for case in due.iterator(chunk_size=200):
+        if case.held:
+            report.held_cases.append(case.reference)
+            continue
         with transaction.atomic():
             rows, accounts = erase_case(case, now=now, channel=channel)
+        if rows is None:  # a hold was set between the query and the lock
+            report.held_cases.append(case.reference)
+            continue
         report.erased_cases.append(case.reference)
         report.accounts_anonymised += accounts
         for kind, n in rows.items():
             report.erased_rows[kind] = report.erased_rows.get(kind, 0) + n
 
 
-def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> tuple[dict[str, int], int]:
+def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> tuple[dict[str, int] | None, int]:
     """Erase one closed case's content (see the module docstring); returns rows by kind and the
-    number of parent accounts anonymised. Call inside a transaction."""
-    from conferences.models import Conference, FeedToken, Invitation, PollLink, WrittenReport
+    number of parent accounts anonymised, or (None, 0) when a legal hold is in force. Call inside
+    a transaction."""
+    from conferences.models import Conference, FeedToken, Invitation, LegalHold, PollLink, WrittenReport
     from participants.models import Consent, DisclosureBasis, FamilyMember
     from permissions.models import CaseErasure
     from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
@@ -172,6 +184,8 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     Case.objects.select_for_update().filter(pk=case.pk).first()  # one erasure at a time per case
     if CaseErasure.objects.filter(case=case).exists():
         return {}, 0
+    if LegalHold.objects.filter(case=case, lifted_at__isnull=True).exists():
+        return None, 0
     members = FamilyMember.objects.filter(case=case)
     account_ids = [pk for pk in members.exclude(user=None).values_list("user_id", flat=True)]
     invitations = Invitation.objects.filter(conference__case=case)
