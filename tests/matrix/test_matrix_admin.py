@@ -10,7 +10,7 @@ from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
 
-URL_NAMES: set[str] = set()  # the admin's own URLs are exempt by prefix; its cells are here
+URL_NAMES: set[str] = {"admin_login_redirect"}  # the admin's own URLs are exempt by prefix; its cells are here
 
 
 def expect(role: str, for_admin: int) -> int:
@@ -45,3 +45,10 @@ def test_the_admin_opens_no_case_content_even_with_a_membership(world, client):
     c = client_for(client, world, "admin")
     assert c.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
     assert c.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admins_login_page_sends_everyone_to_the_one_login(world, client, role):
+    response = client_for(client, world, role).get(reverse("admin_login_redirect") + "?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login") + "?next=/admin/"
