@@ -1,7 +1,7 @@
 """Plain-language labels for audit actions, for the parent's "who read my data" page.
 
 Audit actions are codes (``protocol.read``, ``consent.revoke``); a parent reads "Protocol –
-read". The code stays in the CSV/JSON export, where precision matters more than prose.
+read", in the page and in its CSV/JSON export alike; the codes stay in the DPO's audit log.
 """
 from __future__ import annotations
 
