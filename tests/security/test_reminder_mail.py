@@ -18,11 +18,22 @@ def locmem_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def test_an_overdue_reminder_does_not_carry_the_action_title_or_the_case_reference(world):
+def _text(message) -> str:
+    return "\n".join([message.subject, message.body, *(content for content, _mime in getattr(message, "alternatives", []))])
+
+
+def test_an_overdue_reminder_names_the_case_by_its_pseudonymous_reference_only_never_the_action_title(world):
+    # Notification e-mails name the case by its pseudonymous reference and link behind sign-in, never
+    # content (ARCHITECTURE: Notification): no action title (it may hold health terms), no family names.
     AgreedAction.objects.filter(pk=world.action_counselling.pk).update(
         title="Substitution mit Methadon prüfen", due_on=timezone.localdate() - dt.timedelta(days=2))
     assert services.action_send_reminder(action_id=world.action_counselling.pk)
-    message = mail.outbox[0]
-    for secret in ("Methadon", world.case.reference, world.mother.display_name):
-        assert secret not in message.subject and secret not in message.body
+    assert mail.outbox
+    for message in mail.outbox:
+        text = _text(message)
+        for secret in ("Methadon", "Substitution", world.mother.display_name, world.expected_child.display_name,
+                       world.item_restricted.title, world.protocol.conference.case.lead_organisation.name):
+            assert secret not in text, (message.to, secret)
+    (message,) = [m for m in mail.outbox if m.to == [world.counsellor.email]]
+    assert world.case.reference in message.subject
     assert f"/actions/{world.action_counselling.pk}/" in message.body
