@@ -2,6 +2,8 @@
 configuration, never a password form, a second-factor secret or a parent's account."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
@@ -10,7 +12,7 @@ from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
 
-URL_NAMES: set[str] = {"admin_login_redirect"}  # the admin's own URLs are exempt by prefix; its cells are here
+URL_NAMES = {"admin_login_redirect"}  # the admin's own URLs are exempt by prefix; their cells are here too
 
 
 def expect(role: str, for_admin: int) -> int:
@@ -48,7 +50,13 @@ def test_the_admin_opens_no_case_content_even_with_a_membership(world, client):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_admins_login_page_sends_everyone_to_the_one_login(world, client, role):
-    response = client_for(client, world, role).get(reverse("admin_login_redirect") + "?next=/admin/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("account_login") + "?next=/admin/"
+def test_the_admin_login_sends_every_role_to_the_one_sign_in(world, client, role):
+    """Django's own admin login form is never served: /admin/login/ hands everyone, signed in or not,
+    to the project's sign-in (its second factor and rate limits), keeping where to go next."""
+    c = client_for(client, world, role)
+    url = reverse("admin_login_redirect")
+    assert url == "/admin/login/"
+    for response in (c.get(url, {"next": "/admin/"}), c.post(url + "?next=/admin/", {"username": "admin", "password": "x"})):
+        assert response.status_code == 302, (role, response.status_code)
+        location = urlsplit(response["Location"])
+        assert (location.path, parse_qs(location.query)) == (reverse("account_login"), {"next": ["/admin/"]}), response["Location"]
