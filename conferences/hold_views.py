@@ -69,6 +69,8 @@ def case_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
     the officer, and for the lead caseworker who names the officer who instructed her."""
     case = selectors.case_for_hold(request.user, pk=pk)
     is_officer = policy.is_dpo_of(request.user, case.network_id)
+    audit.record(request.user, action="legal_hold.case_view", obj=case, case_id=case.pk, channel=audit.Channel.PAGE,
+                 legal_basis="dpo" if is_officer else "team")
     officers = None if is_officer else selectors.officers_of(case.network_id)
     form = LegalHoldForm(request.POST or None, with_reference=False, officers=officers)
     status = 200

@@ -511,6 +511,7 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
 
     Two kinds of events stay out. A legal basis the parents were deliberately not told about
     (informing them would endanger the child): its record, its end, and the reads made under it.
+    Legal-hold events stay out too (a hold may stand for such a procedure).
     And another person's consent (the father's, for the mother): it is his data, so neither its
     record, its revocation nor the reads it released are hers to see. A read released under
     several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
@@ -536,7 +537,9 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
         | Exists(others_consents.annotate(token=token(Value("consent"))).filter(Contains(OuterRef("basis_tokens"), F("token"))))
     )
     return (
-        AuditEvent.objects.filter(case_id__in=cases)
+        # A legal hold can stand for a § 8a procedure the parents were not told about: its events
+        # stay out of their log like an uninformed legal basis does.
+        AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.")
         .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
         .exclude(
             Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from conferences import hold_services
 from conferences.models import LegalHold
+from permissions import policy
+from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 IN_30 = timezone.localdate() + dt.timedelta(days=30)
@@ -84,3 +86,14 @@ def test_the_list_costs_the_same_queries_for_one_hold_or_many(world, client, dja
                                  set_on_instruction_of=world.dpo)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(reverse("conferences:legal_holds"))
+
+
+def test_a_hold_stays_out_of_the_parents_who_read_my_data_log(world, client):
+    hold_services.legal_hold_set(world.dpo, case=world.case, ground="section_8a", reason="8a-17", review_on=IN_30)
+    client.force_login(world.convenor)
+    client.get(reverse("conferences:case_legal_hold", args=[world.case.pk]))
+    assert AuditEvent.objects.filter(case=world.case, action__startswith="legal_hold.").count() == 2
+    client.force_login(world.parent)
+    events = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    assert all(e["what"] != "Other record – changed" and e["what"] != "Other record – read" for e in events)
+    assert not policy.family_audit_events_for_user(world.parent).filter(action__startswith="legal_hold.").exists()
