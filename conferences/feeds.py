@@ -4,7 +4,8 @@ A fetch costs a fixed number of queries. The ETag comes from cheap aggregate que
 latest change, sum of keys and sequences per component, the networks' detail level), so a
 conditional request is answered 304 without loading or rendering a single event. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
-withdrawn invitation disappears from the next fetch. Every fetch is audited (channel feed).
+withdrawn invitation disappears from the next fetch. Every fetch that sends a body is audited
+(channel feed); unchanged polls (304) once per token and day, without a write per poll.
 
 Done and dropped actions: dropping an event from a subscription leaves many clients with the
 stale "due" entry they already hold (or deletes it silently), so a closed action stays in the
@@ -168,20 +169,25 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         etag = _etag(token, parts, tasks=tasks)
     changed = etag != token.served_etag or token.content_changed_at is None
     last_modified = now if changed else token.content_changed_at
-    updates = {"last_used_at": now}
-    if changed:
-        updates.update(served_etag=etag, content_changed_at=now)
-    FeedToken.objects.filter(pk=token.pk).update(**updates)
     not_modified = _not_modified(request, etag, last_modified)
-    detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
-    if not not_modified:  # what the body discloses: one query per kind, whatever the number of rows
-        for kind in ("conferences", "actions", "meetings"):
-            rows = getattr(parts, kind)
-            if rows is not None:
-                detail[kind] = sorted(rows.values_list("pk", flat=True))
-    basis = ("family" if token.user_id and policy.is_parent_of_case(token.user, token.case) else "team") if token.case_id else ""
-    audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
-                 legal_basis=basis, detail=detail)
+    # A poll that discloses nothing new (304 on unchanged content) writes nothing when the token
+    # was already used today: the audit keeps one "feed.read" per token and day for such polls,
+    # and every answer that sends a body is recorded with what it disclosed.
+    used_today = token.last_used_at is not None and timezone.localdate(token.last_used_at) == timezone.localdate(now)
+    if not (not_modified and not changed and used_today):
+        updates = {"last_used_at": now}
+        if changed:
+            updates.update(served_etag=etag, content_changed_at=now)
+        FeedToken.objects.filter(pk=token.pk).update(**updates)
+        detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
+        if not not_modified:  # what the body discloses: one query per kind, whatever the number of rows
+            for kind in ("conferences", "actions", "meetings"):
+                rows = getattr(parts, kind)
+                if rows is not None:
+                    detail[kind] = sorted(rows.values_list("pk", flat=True))
+        basis = ("family" if token.user_id and policy.is_parent_of_case(token.user, token.case) else "team") if token.case_id else ""
+        audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
+                     legal_basis=basis, detail=detail)
     if not_modified:
         return _headers(HttpResponse(status=304), etag, last_modified)
     with translation.override(_language(token)):

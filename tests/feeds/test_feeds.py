@@ -145,12 +145,29 @@ def test_leaving_the_case_team_removes_its_items_on_the_next_fetch(world, client
     assert parse(again.content).walk("VEVENT") == []
 
 
-def test_every_fetch_is_audited_on_the_feed_channel(world, client):
+def test_every_fetch_with_a_body_is_audited_and_unchanged_polls_once_a_day(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     token, raw = services.feed_token_create(world.counsellor)
-    first = fetch(client, raw)
-    fetch(client, raw, if_none_match=first["ETag"])
     events = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk), channel="feed")
-    assert events.count() == 2
+    first = fetch(client, raw)
+    assert events.count() == 1 and events.get().detail["status"] == 200
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(3):
+            assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 304
+    assert events.count() == 1  # polls the same day disclose nothing new and write nothing
+    assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
+    assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 304
+    assert events.count() == 2 and events.latest("pk").detail["status"] == 304  # the next day's poll is recorded
+    world.action_counselling.title = "Neuer Titel"
+    world.action_counselling.version += 1
+    world.action_counselling.save()
+    assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 200
+    assert events.count() == 3 and events.latest("pk").detail["status"] == 200  # a changed body is always recorded
+    token.refresh_from_db()
+    assert timezone.localdate(token.last_used_at) == timezone.localdate()
 
 
 def test_the_case_feed_serves_the_team_and_stops_when_she_leaves(world, client):
