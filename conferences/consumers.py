@@ -1,8 +1,15 @@
-"""Live poll grid: the convenor's page reloads its grid fragment when an answer arrives.
+"""Live poll grid and live invitation table.
 
-Only professionals on the case team may join a conference's poll group (the grid names
-invitees and their answers). Events carry no data — just "something changed" — so that
-nothing leaves through this channel that the page's own policy check did not let through.
+``ws/conferences/<id>/poll/``: the convenor's page reloads its grid fragment when an answer
+arrives. ``ws/conferences/<id>/``: the conference page's invitation table shows an RSVP (given
+on the page, through the API or as a calendar reply) as soon as it is committed.
+
+Only professionals on the case team may join either group (the grid and the table name
+invitees and their answers; a parent's page shows neither). Group events carry no personal
+data — "something changed", or the id of the invitation that was answered — so nothing personal
+travels through the channel layer; each socket reads the answer itself through
+``selectors.live_answer_for_viewer`` for ITS user (policy re-checked at that moment) and sends
+only what the page would show her.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied
 
 from permissions import audit, policy
 from permissions.live_sessions import LiveSessionMixin
@@ -28,25 +36,38 @@ def group_name(conference_id: int) -> str:
     return f"poll-{conference_id}"
 
 
-def notify_poll_changed(conference_id: int) -> None:
-    """Tell every open grid of this conference to reload. Called after commit."""
+def conference_group_name(conference_id: int) -> str:
+    return f"conference-{conference_id}"
+
+
+def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "poll.changed"}
     try:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            async_to_sync(layer.group_send)(group_name(conference_id), message)
+            async_to_sync(layer.group_send)(group, message)
         else:  # called from code that runs inside an event loop's thread
-            loop.create_task(layer.group_send(group_name(conference_id), message))
-    except Exception:  # a live update must never undo a committed vote
-        logger.warning("Could not notify poll grid of conference %s", conference_id, exc_info=True)
+            loop.create_task(layer.group_send(group, message))
+    except Exception:  # a live update must never undo a committed vote or answer
+        logger.warning("Could not send %s to %s", message.get("type"), group, exc_info=True)
+
+
+def notify_poll_changed(conference_id: int) -> None:
+    """Tell every open grid of this conference to reload. Called after commit."""
+    _group_send(group_name(conference_id), {"type": "poll.changed"})
+
+
+def notify_invitation_answered(conference_id: int, invitation_id: int) -> None:
+    """Tell every open conference page that this invitation's answer changed. Called after commit;
+    carries only the id: each socket reads what its own user may see."""
+    _group_send(conference_group_name(conference_id), {"type": "invitation.answered", "invitation": invitation_id})
 
 
 @database_sync_to_async
-def _may_watch(user, conference_id: int) -> bool:
+def _may_watch(user, conference_id: int, action: str = "poll.watch") -> bool:
     from .models import Conference
 
     conference = Conference.objects.filter(pk=conference_id).select_related("case").first()
@@ -54,11 +75,24 @@ def _may_watch(user, conference_id: int) -> bool:
         return False
     if not policy.is_professional_on_case(user, conference.case):
         return False
-    audit.record(user, action="poll.watch", obj=conference, case_id=conference.case_id, channel=audit.Channel.WEBSOCKET)
+    audit.record(user, action=action, obj=conference, case_id=conference.case_id, channel=audit.Channel.WEBSOCKET)
     return True
 
 
+@database_sync_to_async
+def _live_answer(user, conference_id: int, invitation_id: int):
+    from . import selectors
+
+    return selectors.live_answer_for_viewer(user, conference_id=conference_id, invitation_id=invitation_id)
+
+
 class PollConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
+    watch_action = "poll.watch"
+
+    @staticmethod
+    def group_for(conference_id: int) -> str:
+        return group_name(conference_id)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.group = None
@@ -70,10 +104,11 @@ class PollConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=refusal)
             return
         conference_id = int(self.scope["url_route"]["kwargs"]["conference_id"])
-        if not await _may_watch(user, conference_id):
+        if not await _may_watch(user, conference_id, self.watch_action):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = group_name(conference_id)
+        self.conference_id = conference_id
+        self.group = self.group_for(conference_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -88,3 +123,30 @@ class PollConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     async def poll_changed(self, event) -> None:
         await self.send_json({"type": "poll.changed"})
+
+
+class ConferenceConsumer(PollConsumer):
+    """The conference page's invitation table: one ``invitation.answered`` message per committed
+    answer, with what the page shows this socket's user (answer state and comment)."""
+
+    watch_action = "conference.watch"
+
+    @staticmethod
+    def group_for(conference_id: int) -> str:
+        return conference_group_name(conference_id)
+
+    async def poll_changed(self, event) -> None:  # not this page's business
+        return
+
+    async def invitation_answered(self, event) -> None:
+        refusal = await self.live_session_refusal()
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
+        try:
+            answer = await _live_answer(self.scope["user"], self.conference_id, int(event["invitation"]))
+        except PermissionDenied:  # she lost the case team (or the conference) since she connected
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if answer is not None:
+            await self.send_json({"type": "invitation.answered", **answer})

@@ -106,6 +106,23 @@ def invitations_of(conference: Conference) -> list[Invitation]:
     return invitations
 
 
+def live_answer_for_viewer(user, *, conference_id: int, invitation_id: int) -> dict | None:
+    """What the conference page's invitation table shows ``user`` of one invitation's answer, for
+    the live channel: the same gate as the table (a professional on the case team of a conference
+    she may see), re-checked now. Raises PermissionDenied when she may not see the table (any
+    more); None when the invitation is not (or no longer) in the table."""
+    from django.core.exceptions import PermissionDenied
+
+    conference = policy.conferences_for_user(user).filter(pk=conference_id).select_related("case").first()
+    if conference is None or not policy.is_professional_on_case(user, conference.case):
+        raise PermissionDenied
+    row = (conference.invitations.filter(pk=invitation_id, removed_at__isnull=True)
+           .values("pk", "rsvp", "rsvp_comment", "required").first())
+    if row is None:
+        return None
+    return {"invitation": row["pk"], "rsvp": row["rsvp"], "comment": row["rsvp_comment"], "required": row["required"]}
+
+
 def is_reachable(invitation: Invitation) -> bool:
     """Whether anything we send reaches her: an account (notifications) or an e-mail address."""
     if invitation.family_member_id:

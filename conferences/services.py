@@ -423,6 +423,10 @@ def _rsvp_apply(actor, *, invitation: Invitation, rsvp: str, comment: str, chann
     audit.record(actor, action="invitation.rsvp", obj=invitation, case_id=invitation.conference.case_id, channel=channel,
                  detail=detail)
     _notify_poll_changed(invitation.conference)
+    from .consumers import notify_invitation_answered
+
+    conference_id, invitation_id = invitation.conference_id, invitation.pk
+    transaction.on_commit(lambda: notify_invitation_answered(conference_id, invitation_id))
     return invitation
 
 

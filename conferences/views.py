@@ -127,6 +127,7 @@ def conference_detail(request, pk: int):
             "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),
             "zone": conference.case.network.time_zone,
             "unreachable": [i for i in invitations if is_professional and not getattr(i, "reachable", True)],
+            "rsvp_labels": {value: str(label) for value, label in Invitation.Rsvp.choices},
         })
 
 

@@ -1,4 +1,5 @@
-"""Permission matrix for the scheduling pages, the scheduling API and the live poll grid."""
+"""Permission matrix for the scheduling pages, the scheduling API, the live poll grid and the live
+conference page."""
 from __future__ import annotations
 
 import pytest
@@ -316,6 +317,45 @@ async def test_live_poll_grid_socket(role):
         await sync_to_async(services.poll_vote)(world.counsellor, invitation=invitation,
                                                 answers=await sync_to_async(answer_all)(conference, "yes"))
         assert await communicator.receive_json_from(timeout=3) == {"type": "poll.changed"}
+        await communicator.disconnect()
+    else:
+        assert not connected
+        assert code == (4401 if role == "anonymous" else 4403)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_live_conference_page_socket(role):
+    """``ws/conferences/<id>/``: the case team hears each answer (state and comment, as its page
+    shows them); everyone else — the parent too, whose page has no invitation table — is refused."""
+    from asgiref.sync import sync_to_async
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import URLRouter
+
+    from config.routing import websocket_urlpatterns
+    from tests.world import build_world
+
+    world = await sync_to_async(build_world)()
+    user = user_for(world, role)
+    application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    headers = []
+    if user is not None:
+        from django.conf import settings
+
+        from tests.websocket.sessions import sign_in
+
+        client = await sync_to_async(sign_in)(user)
+        headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}".encode())]
+    communicator = WebsocketCommunicator(application, f"/ws/conferences/{world.conference.pk}/", headers=headers)
+    connected, code = await communicator.connect()
+    if role in TEAM:
+        assert connected
+        await sync_to_async(services.invitation_rsvp)(world.counsellor, invitation=world.invitation_counsellor,
+                                                      rsvp="tentative", comment="Etwas später")
+        assert await communicator.receive_json_from(timeout=3) == {
+            "type": "invitation.answered", "invitation": world.invitation_counsellor.pk, "rsvp": "tentative",
+            "comment": "Etwas später", "required": True,
+        }
         await communicator.disconnect()
     else:
         assert not connected
