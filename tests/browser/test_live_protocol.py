@@ -1,4 +1,5 @@
-"""Two browsers on the same protocol: one writes an item, the other sees it appear live.
+"""Two browsers on the same protocol: one writes an item, the other sees it appear live. Two
+browsers on the same conference page: one answers, the other's invitation table shows it live.
 
 Django's ``live_server`` speaks WSGI only, so this test serves the project's ASGI application
 (pages, static files and the websocket) with Daphne in a thread of the test process; the
@@ -90,4 +91,33 @@ def test_an_item_typed_by_the_convenor_appears_for_the_counsellor_without_reload
         assert "Live eingetragen" not in parent.content()
     finally:
         for context in (writer_context, reader_context, parent_context):
+            context.close()
+
+
+def test_an_answer_given_by_the_counsellor_appears_in_the_convenors_invitation_table_without_reload(
+        browser, asgi_server, world):
+    url = f"{asgi_server}/conferences/{world.conference.pk}/"
+    convenor_context, convenor = open_as(browser, asgi_server, world.convenor)
+    counsellor_context, counsellor = open_as(browser, asgi_server, world.counsellor)
+    try:
+        convenor.goto(url)
+        convenor.wait_for_selector("#invitation-table[data-live='connected']", state="attached", timeout=10000)
+        convenor.evaluate("window.__notReloaded = true")
+        row = f"#invitation-table tr[data-invitation='{world.invitation_counsellor.pk}']"
+
+        counsellor.goto(url)
+        counsellor.check("input[name=rsvp][value=declined]")
+        counsellor.fill("input[name=comment]", "Leider krank")
+        counsellor.click("form[action$='/rsvp/'] button[type=submit]")
+
+        convenor.wait_for_selector(f"{row} td[data-rsvp-comment]:has-text('Leider krank')", timeout=10000)
+        assert convenor.evaluate("window.__notReloaded") is True
+        assert convenor.get_attribute(row, "class") == "declined-required"
+        assert convenor.locator(f"{row} .overdue").count() == 1
+        status = convenor.locator("#invitation-live-status")
+        status.wait_for(state="attached")
+        convenor.wait_for_function("document.getElementById('invitation-live-status').textContent.length > 0")
+        assert str(world.counsellor) in status.text_content()
+    finally:
+        for context in (convenor_context, counsellor_context):
             context.close()

@@ -53,13 +53,14 @@
 
   function connect() {
     var socket = new WebSocket(socketUrl);
-    socket.addEventListener("open", function () { retries = 0; });
+    socket.addEventListener("open", function () { retries = 0; table.setAttribute("data-live", "connected"); });
     socket.addEventListener("message", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }  // ignore malformed messages
       if (message && message.type === "invitation.answered") { update(message); }
     });
     socket.addEventListener("close", function (event) {
+      table.removeAttribute("data-live");
       if (event.code >= 4400 || retries > 5) { return; }
       retries += 1;
       window.setTimeout(connect, 1000 * retries);
