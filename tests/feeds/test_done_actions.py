@@ -50,8 +50,11 @@ def test_a_done_action_stays_marked_done_with_a_higher_sequence_and_dtstamp_at_t
 
 def test_a_dropped_action_is_cancelled_in_the_calendar(world, client):
     _, raw = services.feed_token_create(world.counsellor)
-    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="dropped")
-    event = action_event(fetch(client, raw).content, world.action_counselling)
+    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="dropped",
+                                           note="Vater lehnt die Beratung ab")  # dropping needs its reason
+    content = fetch(client, raw).content
+    assert b"Vater lehnt" not in content  # the reason is case content: it stays out of the calendar
+    event = action_event(content, world.action_counselling)
     assert str(event["STATUS"]) == "CANCELLED"
     assert str(event["SUMMARY"]).endswith("(dropped)")
 

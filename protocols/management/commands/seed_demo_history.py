@@ -160,6 +160,14 @@ class History:
             held.append((conference, case, team, mother))
         Invitation.objects.bulk_create(invitations)
         Protocol.objects.bulk_create(protocols)
+        # One next-review date (as case_next_review_sync keeps it): the case shows the one its latest
+        # final protocol set. Conferences run in time order per case, so the last one wins.
+        latest_review = {}
+        for protocol, (conference, case, _team, _mother) in zip(protocols, held):
+            latest_review[case.pk] = (case, protocol.next_review_on)
+        for case, review_on in latest_review.values():
+            case.next_review_on = review_on
+        Case.objects.bulk_update([case for case, _review_on in latest_review.values()], ["next_review_on"], batch_size=500)
 
         items = [ProtocolItem(protocol=protocol, position=1, title=item_title, text=item_text, audience=Audience.EVERYONE,
                               created_by=protocol.minute_taker) for protocol in protocols]
