@@ -32,7 +32,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-ROLES = {"caseworker": "anna.becker", "counsellor": "sabine.krueger", "parent": "sarah.hs014",
+ROLES = {"caseworker": "anna.becker", "counsellor": "sabine.krueger", "parent": "sarah.mutter",
          "board member": "board.mueller", "dpo": "datenschutz.hs"}
 
 

@@ -63,7 +63,7 @@ def test_second_run_changes_nothing_and_duplicates_nothing(seeded):
 
 def test_it_prints_the_demo_logins_with_their_password(seeded, settings):
     assert settings.DEMO_PASSWORD in seeded
-    for username in ("anna.becker", "sabine.krueger", "sarah.hs014", "board.mueller", "datenschutz.hs", "admin"):
+    for username in ("anna.becker", "sabine.krueger", "sarah.mutter", "board.mueller", "datenschutz.hs", "admin"):
         assert re.search(rf"^\s+{re.escape(username)}\s+\S", seeded, re.MULTILINE), username
         assert User.objects.get(username=username).check_password(settings.DEMO_PASSWORD)
 
@@ -133,7 +133,7 @@ def test_the_danish_network_gets_a_published_yearly_report_with_real_figures(see
 def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
     from permissions import policy
 
-    for username in ("anna.becker", "sabine.krueger", "sarah.hs014"):
+    for username in ("anna.becker", "sabine.krueger", "sarah.mutter"):
         assert policy.cases_for_user(User.objects.get(username=username)).count() < 15, username
     assert Case.objects.filter(network__slug="kreis-heinsberg").count() >= 150
 
@@ -148,7 +148,7 @@ def test_seeding_is_recorded_in_the_audit_trail_on_the_command_channel(seeded):
 @pytest.mark.parametrize(("username", "expected"), [
     ("anna.becker", "HS-2026-014"),
     ("sabine.krueger", "Wöchentliche Beratungsgespräche fortführen"),
-    ("sarah.hs014", "Anmeldung in der Krabbelgruppe der Frühen Hilfen"),
+    ("sarah.mutter", "Anmeldung in der Krabbelgruppe der Frühen Hilfen"),
 ])
 def test_demo_logins_land_on_a_dashboard_with_seeded_data(client, seeded, settings, username, expected):
     settings.LANGUAGE_CODE = "en"
@@ -166,3 +166,24 @@ def test_every_demo_case_shows_the_next_review_date_of_its_latest_released_proto
                   .order_by("-conference__starts_at", "-pk").first())
         if latest is not None:
             assert case.next_review_on == latest.next_review_on, case.reference
+
+
+def test_no_demo_user_name_or_address_names_a_case(seeded):
+    """A user name is shown in lists, logs and the admin: it must not point to a family's case."""
+    compact = {re.sub(r"[^a-z0-9]", "", ref.lower()) for ref in Case.objects.values_list("reference", flat=True)}
+    tails = {ref[-5:] for ref in compact} | {ref[:2] + ref[-3:] for ref in compact}  # e.g. "hs014"
+    for username, email in User.objects.values_list("username", "email"):
+        flat = re.sub(r"[^a-z0-9]", "", f"{username} {email}".lower())
+        assert not any(ref in flat for ref in compact), username
+        assert not any(tail in flat for tail in tails), username
+
+
+def test_a_demo_database_seeded_with_the_old_parent_login_keeps_her_account_under_the_new_name(db):
+    seed()
+    mother = User.objects.get(username="sarah.mutter")
+    User.objects.filter(pk=mother.pk).update(username="sarah.hs014", email="sarah.hs014@demo.invalid")
+    seed()
+    assert not User.objects.filter(username="sarah.hs014").exists()
+    renamed = User.objects.get(username="sarah.mutter")
+    assert renamed.pk == mother.pk and renamed.email == "sarah.mutter@demo.invalid"
+    assert FamilyMember.objects.filter(user=renamed).exists()

@@ -65,6 +65,10 @@ ORGANISATIONS = {
 }
 
 # --- People ------------------------------------------------------------------------------------
+# Demo user names that named a case reference (never again: a user name is shown widely);
+# seed_demo renames them in place in an existing demo database.
+LEGACY_USERNAMES = {"sarah.mutter": "sarah.hs014", "mette.mor": "mette.sd003"}
+
 # username: (first name, last name, label for the printed list, [(organisation key, role)],
 #            [(network slug, network role, represented organisation key or None)])
 PEOPLE = {
@@ -89,8 +93,8 @@ PEOPLE = {
     "koordinator.sd": ("Birgitte", "Andersen", "network coordinator, Syddanmark", [], [("region-syddanmark", NetworkRole.Role.COORDINATOR, None)]),
     "dpo.sd": ("Mads", "Kristensen", "data-protection officer, Syddanmark", [], [("region-syddanmark", NetworkRole.Role.DATA_PROTECTION_OFFICER, None)]),
     # Parents: their accounts are linked to their family member record below.
-    "sarah.hs014": ("Sarah", "", "parent (mother in HS-2026-014)", [], []),
-    "mette.sd003": ("Mette", "", "parent (mother in SD-2026-003)", [], []),
+    "sarah.mutter": ("Sarah", "", "parent (mother in HS-2026-014)", [], []),
+    "mette.mor": ("Mette", "", "parent (mother in SD-2026-003)", [], []),
 }
 ADMIN_USERNAME = "admin"
 # Added by ``manage.py seed_offers_demo`` (offers app), listed here for the printed logins.
@@ -137,7 +141,7 @@ CASES = [
              [("kja", "anna.becker", R.LEAD), ("sb_ga", "sabine.krueger", R.COUNSELLING),
               ("perinatal", "lena.schmitz", R.CASE_MANAGEMENT), ("gyn", "dr.weber", R.MEDICAL),
               ("midwife", "petra.lang", R.MIDWIFERY), ("fh", "tim.jansen", R.EARLY_HELP)],
-             [(M.MOTHER, "Sarah", "sarah.hs014"), (M.FATHER, "D.", None), (M.EXPECTED_CHILD, "Baby S.", None)]),
+             [(M.MOTHER, "Sarah", "sarah.mutter"), (M.FATHER, "D.", None), (M.EXPECTED_CHILD, "Baby S.", None)]),
     CaseSpec("kreis-heinsberg", "HS-2026-009", "ja_hk", "anna.becker", "scheduled", 40,
              [("ja_hk", "", R.OTHER), ("kja", "anna.becker", R.LEAD), ("sb_diakonie", "eva.schulz", R.COUNSELLING),
               ("paed", "dr.yilmaz", R.MEDICAL)],
@@ -163,7 +167,7 @@ CASES = [
     CaseSpec("region-syddanmark", "SD-2026-003", "dk_kommune", "karen.nielsen", "held", 60,
              [("dk_kommune", "karen.nielsen", R.LEAD), ("dk_birth", "line.holm", R.MIDWIFERY),
               ("dk_mh", "sofie.larsen", R.FAMILY_HELP), ("dk_region", "jens.madsen", R.MEDICAL)],
-             [(M.MOTHER, "Mette", "mette.sd003"), (M.EXPECTED_CHILD, "Baby M.", None)]),
+             [(M.MOTHER, "Mette", "mette.mor"), (M.EXPECTED_CHILD, "Baby M.", None)]),
     CaseSpec("region-syddanmark", "SD-2026-005", "dk_kommune", "karen.nielsen", "polling", 10,
              [("dk_kommune", "karen.nielsen", R.LEAD), ("dk_mh", "sofie.larsen", R.FAMILY_HELP), ("dk_birth", "line.holm", R.MIDWIFERY)],
              [(M.MOTHER, "F.", None)]),
@@ -220,6 +224,12 @@ class Seeder:
     def _user(self, username: str, **fields) -> User:
         user = User.objects.filter(username=username).first()
         if user is not None:
+            return user
+        legacy = LEGACY_USERNAMES.get(username)
+        if legacy and (user := User.objects.filter(username=legacy).first()) is not None:
+            # A demo database seeded before user names stopped naming the case keeps its account.
+            user.username, user.email = username, f"{username}@demo.invalid"
+            user.save(update_fields=["username", "email"])
             return user
         # One hash for the shared demo password: hashing it 23 times would take most of the run.
         if self._password_hash is None:
