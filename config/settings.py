@@ -171,7 +171,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"} if not env_bool("SQLITE_TEST_FILE") else {}
+    # In memory by default (fast). A file when asked: SQLite's busy timeout then makes a second
+    # thread wait for a lock, where the shared-cache memory database fails at once with "table is
+    # locked" -- the browser tests serve pages and websockets from other threads of the process.
+    DATABASES["default"]["TEST"] = (
+        {"NAME": str(DATA_DIR / "test_fallkonferenz.sqlite3")} if env_bool("SQLITE_TEST_FILE") else {"NAME": ":memory:"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------

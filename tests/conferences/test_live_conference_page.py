@@ -30,7 +30,7 @@ app = URLRouter(websocket_urlpatterns)
 async def open_page_socket(user, conference_id):
     communicator = WebsocketCommunicator(app, f"/ws/conferences/{conference_id}/")
     await live_scope(communicator, user)
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     assert connected, code
     return communicator
 
@@ -43,7 +43,7 @@ async def test_the_convenor_sees_an_answer_given_on_the_web_without_reloading():
     response = await database_sync_to_async(counsellor.post)(
         reverse("conferences:conference_rsvp", args=[conference.pk]), {"rsvp": "declined", "comment": "Bin krank"})
     assert response.status_code == 302
-    assert await socket.receive_json_from(timeout=3) == {
+    assert await socket.receive_json_from(timeout=10) == {
         "type": "invitation.answered", "invitation": world.invitation_counsellor.pk, "rsvp": "declined",
         "comment": "Bin krank", "required": True,
     }
@@ -65,7 +65,7 @@ async def test_the_convenor_sees_an_answer_given_in_a_calendar_through_receive_m
     await database_sync_to_async(call_command)("receive_mail", stdout=out)
     assert out.getvalue().strip() == "applied"
     invitation = await database_sync_to_async(lambda: conference.invitations.get(user=world.counsellor))()
-    assert await socket.receive_json_from(timeout=3) == {
+    assert await socket.receive_json_from(timeout=10) == {
         "type": "invitation.answered", "invitation": invitation.pk, "rsvp": "tentative",
         "comment": "Komme später, ca. 10:15", "required": True,
     }
@@ -80,7 +80,7 @@ async def test_a_professional_taken_off_the_team_gets_no_answer_and_her_socket_i
     await database_sync_to_async(case_services.case_team_member_remove)(world.convenor, member=member)
     await database_sync_to_async(services.invitation_rsvp)(
         world.counsellor, invitation=world.invitation_counsellor, rsvp="accepted", comment="Gern")
-    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": 4403}
 
 
 async def test_an_answer_in_one_conference_reaches_no_page_of_another_conference():
@@ -109,7 +109,7 @@ async def test_the_conference_page_socket_asks_for_the_second_factor(settings):
     world = await database_sync_to_async(build_world)()
     communicator = WebsocketCommunicator(app, f"/ws/conferences/{world.conference.pk}/")
     await live_scope(communicator, world.convenor)
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     assert not connected and code == 4403
 
 
@@ -117,7 +117,7 @@ async def test_logging_out_closes_the_conference_page_socket_at_once():
     world = await database_sync_to_async(build_world)()
     communicator = WebsocketCommunicator(app, f"/ws/conferences/{world.conference.pk}/")
     client = await live_scope(communicator, world.convenor)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     await database_sync_to_async(client.logout)()
-    assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+    assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}

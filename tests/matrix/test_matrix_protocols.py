@@ -183,15 +183,15 @@ async def test_live_channel(world, role):
         communicator.scope["user"] = AnonymousUser()
     else:
         await live_scope(communicator, user)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     if role in READERS:
-        hello = await communicator.receive_json_from(timeout=3)
+        hello = await communicator.receive_json_from(timeout=10)
         assert hello["type"] == "hello"
         assert hello["can_write"] == (role in WRITERS)
         await communicator.disconnect()
     else:
-        closed = await communicator.receive_output(timeout=3)
+        closed = await communicator.receive_output(timeout=10)
         assert closed == {"type": "websocket.close", "code": 4401 if role == "anonymous" else 4404}
 
 
@@ -210,9 +210,9 @@ async def test_live_channel_without_second_factor(world, role, settings):
     settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
     await live_scope(communicator, user_for(world, role))
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
-    first = await communicator.receive_output(timeout=3)
+    first = await communicator.receive_output(timeout=10)
     if role in NEEDS_SECOND_FACTOR:
         assert first == {"type": "websocket.close", "code": 4403}
     elif role in READERS:
@@ -234,19 +234,19 @@ async def test_live_channel_after_logout(world, role):
 
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
     client = await live_scope(communicator, user_for(world, role))
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     if role in READERS:
-        assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
+        assert (await communicator.receive_json_from(timeout=10))["type"] == "hello"
     await database_sync_to_async(client.logout)()
     while True:
-        output = await communicator.receive_output(timeout=3)
+        output = await communicator.receive_output(timeout=10)
         if output["type"] == "websocket.close":
             break
     assert output["code"] == (4401 if role in READERS else 4404)
     again = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
     again.scope.update(communicator.scope)
-    assert (await again.connect())[0]
-    assert await again.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+    assert (await again.connect(timeout=10))[0]
+    assert await again.receive_output(timeout=10) == {"type": "websocket.close", "code": 4401}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -310,13 +310,13 @@ async def test_live_poll_grid_socket(role):
         client = await sync_to_async(sign_in)(user)
         headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}".encode())]
     communicator = WebsocketCommunicator(application, f"/ws/conferences/{conference.pk}/poll/", headers=headers)
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     if role in TEAM:
         assert connected
         invitation = await sync_to_async(lambda: conference.invitations.get(user=world.counsellor))()
         await sync_to_async(services.poll_vote)(world.counsellor, invitation=invitation,
                                                 answers=await sync_to_async(answer_all)(conference, "yes"))
-        assert await communicator.receive_json_from(timeout=3) == {"type": "poll.changed"}
+        assert await communicator.receive_json_from(timeout=10) == {"type": "poll.changed"}
         await communicator.disconnect()
     else:
         assert not connected
@@ -347,12 +347,12 @@ async def test_live_conference_page_socket(role):
         client = await sync_to_async(sign_in)(user)
         headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}".encode())]
     communicator = WebsocketCommunicator(application, f"/ws/conferences/{world.conference.pk}/", headers=headers)
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     if role in TEAM:
         assert connected
         await sync_to_async(services.invitation_rsvp)(world.counsellor, invitation=world.invitation_counsellor,
                                                       rsvp="tentative", comment="Etwas später")
-        assert await communicator.receive_json_from(timeout=3) == {
+        assert await communicator.receive_json_from(timeout=10) == {
             "type": "invitation.answered", "invitation": world.invitation_counsellor.pk, "rsvp": "tentative",
             "comment": "Etwas später", "required": True,
         }

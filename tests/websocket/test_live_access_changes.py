@@ -64,7 +64,7 @@ async def test_a_removed_team_member_is_disconnected_with_4403(world):
 
     await database_sync_to_async(case_services.case_team_member_remove)(world.convenor, member=member)
 
-    while (message := await counsellor.receive_output(timeout=2))["type"] != "websocket.close":
+    while (message := await counsellor.receive_output(timeout=10))["type"] != "websocket.close":
         assert "Vertraulich" not in str(message)
     assert message["code"] == 4403
 
@@ -158,7 +158,7 @@ async def test_a_disabled_account_loses_its_open_protocol(world):
     await receive_until(counsellor, "hello")
     world.counsellor.is_active = False
     await database_sync_to_async(world.counsellor.save)(update_fields=["is_active"])
-    while (message := await counsellor.receive_output(timeout=2))["type"] != "websocket.close":
+    while (message := await counsellor.receive_output(timeout=10))["type"] != "websocket.close":
         pass
     assert message["code"] == 4403
 

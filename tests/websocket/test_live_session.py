@@ -29,12 +29,12 @@ app = URLRouter(websocket_urlpatterns)
 async def socket_for(user, path):
     communicator = WebsocketCommunicator(app, path)
     client = await live_scope(communicator, user)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     return communicator, client
 
 
-async def closed_with(communicator, *codes, timeout=3.0) -> bool:
+async def closed_with(communicator, *codes, timeout=10.0) -> bool:
     """Skip what was sent before; True when the socket was closed with one of ``codes``."""
     while True:
         output = await communicator.receive_output(timeout=timeout)
@@ -57,7 +57,7 @@ def age_session(client, **seconds_ago) -> None:
 async def test_a_professional_without_her_second_factor_gets_no_items_over_the_socket(world, settings):
     settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
     socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
-    output = await socket.receive_output(timeout=3)
+    output = await socket.receive_output(timeout=10)
     assert output == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
 
 
@@ -73,14 +73,14 @@ async def test_the_poll_grid_also_asks_for_the_second_factor(world, settings):
     settings.MFA_REQUIRED_FOR_PROFESSIONALS = True
     communicator = WebsocketCommunicator(app, f"/ws/conferences/{world.conference.pk}/poll/")
     await live_scope(communicator, world.convenor)
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     assert not connected and code == CLOSE_MFA_REQUIRED
 
 
 async def test_a_socket_without_a_session_is_refused(world):
     communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
     communicator.scope["user"] = world.counsellor  # a user, but no session behind her
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected and await closed_with(communicator, CLOSE_SESSION_ENDED)
 
 
@@ -122,7 +122,7 @@ async def test_after_the_absolute_limit_the_next_message_closes_the_socket(world
 async def test_an_idle_socket_closes_by_itself_when_the_session_times_out(world, settings):
     settings.SESSION_IDLE_SECONDS = 1
     socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
-    assert await closed_with(socket, CLOSE_SESSION_ENDED, timeout=6)
+    assert await closed_with(socket, CLOSE_SESSION_ENDED, timeout=12)
 
 
 async def test_a_session_deleted_elsewhere_closes_the_socket_at_its_next_message(world):
