@@ -38,6 +38,25 @@ def _delta(key, delta=1, version=None):
     return delta
 
 
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def _clear_own_keys(self) -> bool:
+    """Delete this cache's keys only. Django's ``clear()`` flushes the whole Redis database, which
+    would also wipe the channel layer's groups and any other installation sharing the server."""
+    client = self._cache.get_client(None, write=True)
+    batch: list = []
+    for key in client.scan_iter(match=f"{_glob_escape(self.key_prefix)}:*", count=500):
+        batch.append(key)
+        if len(batch) >= 500:
+            client.delete(*batch)
+            batch.clear()
+    if batch:
+        client.delete(*batch)
+    return True
+
+
 class ResilientRedisCache(RedisCache):
     add = _degrade(False)(RedisCache.add)
     get = _degrade(_default)(RedisCache.get)
@@ -49,4 +68,4 @@ class ResilientRedisCache(RedisCache):
     incr = _degrade(_delta)(RedisCache.incr)
     set_many = _degrade([])(RedisCache.set_many)
     delete_many = _degrade(None)(RedisCache.delete_many)
-    clear = _degrade(False)(RedisCache.clear)
+    clear = _degrade(False)(_clear_own_keys)
