@@ -2,6 +2,7 @@
 missing or invisible, and its read is audited."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -9,7 +10,7 @@ from django.http import Http404
 
 from permissions import audit
 
-from . import access, capacity
+from . import access, capacity, deadlines
 from .models import CentralCaseManager, Offer, Referral, SupportRequest
 
 
@@ -51,10 +52,12 @@ class ReferralView:
     is_staff: bool
     position: int | None
     waiting: int
+    answer_due_on: dt.date | None = None     # while unanswered: the network's working days, holidays skipped
+    expected_place_on: dt.date | None = None  # while waiting: the expected wait in working weeks
 
 
 def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> ReferralView:
-    referral = (access.referrals_for(user).select_related("offer", "offer__organisation", "referred_by",
+    referral = (access.referrals_for(user).select_related("offer", "offer__organisation__network", "referred_by",
                                                           "referred_by_organisation", "support_request")
                 .filter(pk=_pk(pk)).first())
     if referral is None:
@@ -62,9 +65,14 @@ def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Ref
     content = access.referral_content_visible(user, referral)
     audit.record(user, action="referral.read" if content else "referral.read_status", obj=referral,
                  case_id=referral.case_id, channel=channel)
+    network = referral.offer.organisation.network
+    due = None
+    if referral.status in (Referral.Status.REQUESTED, Referral.Status.RECEIVED):
+        due = deadlines.answer_due_on(referral, network=network, working_days=deadlines.answer_working_days(network.pk))
     return ReferralView(
         referral=referral, content_visible=content, is_staff=access.may_manage_offer(user, referral.offer),
         position=capacity.position_on_waiting_list(referral), waiting=capacity.waiting_list(referral.offer).count(),
+        answer_due_on=due, expected_place_on=deadlines.expected_place_on(referral),
     )
 
 

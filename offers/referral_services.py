@@ -24,7 +24,7 @@ from notifications.services import notify
 from participants.models import Membership, Organisation, User
 from permissions import audit, policy
 
-from . import access, capacity
+from . import access, capacity, deadlines
 from .models import CentralCaseManager, NetworkOfferSettings, Offer, Referral, SupportMessage, SupportRequest
 
 S = Referral.Status
@@ -318,28 +318,20 @@ def _offer_next_place(actor: User, offer: Offer, *, channel: str) -> Referral | 
     return nxt
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
-    days, day = 0, start
-    while day < end:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
-
-
 def referrals_flag_unanswered(*, now: dt.datetime | None = None) -> int:
-    """Flag referrals still unanswered after the network's number of working days and notify
-    their senders (each referral once). Run daily (``manage.py flag_unanswered_referrals``)."""
+    """Flag referrals still unanswered after the network's number of working days (its public
+    holidays do not count) and notify their senders (each referral once). Run daily
+    (``manage.py flag_unanswered_referrals``)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     settings_by_network = dict(NetworkOfferSettings.objects.values_list("network_id", "referral_answer_working_days"))
     flagged = 0
     candidates = Referral.objects.filter(status__in=[S.REQUESTED, S.RECEIVED], overdue_flagged_at__isnull=True,
-                                         ).select_related("offer__organisation", "support_request")
+                                         ).select_related("offer__organisation__network", "support_request")
     for referral in candidates.iterator(chunk_size=500):
-        limit = settings_by_network.get(referral.offer.organisation.network_id, 5)
-        if working_days_between(timezone.localdate(referral.created_at), today) <= limit:
+        network = referral.offer.organisation.network
+        limit = settings_by_network.get(network.pk, deadlines.DEFAULT_ANSWER_WORKING_DAYS)
+        if today <= deadlines.answer_due_on(referral, network=network, working_days=limit):
             continue
         with transaction.atomic():
             referral.overdue_flagged_at = now

@@ -165,11 +165,6 @@ def test_a_fresh_referral_is_not_flagged(world, offers):
     assert rs.referrals_flag_unanswered() == 0
 
 
-def test_the_working_days_skip_weekends():
-    friday = dt.date(2026, 11, 27)
-    assert rs.working_days_between(friday, friday + dt.timedelta(days=3)) == 1
-
-
 def test_a_midwife_sends_a_referral_request_through_the_page(client, world, offers):
     client.force_login(world.midwife)
     response = client.post(reverse("offers:request_create"), {
