@@ -24,17 +24,19 @@ from django.utils.translation import gettext as _
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import FamilyMember, User
-from permissions import audit, policy
+from permissions import audit, jobs, policy
 
 from . import ical
 from .models import (
     Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
 )
-from .tasks import enqueue_on_commit, send_conference_mail, send_poll_invitation
 
 Channel = audit.Channel
 REPORT_DAYS_BEFORE = 3
 POLL_LINK_DAYS = 21
+# Tasks (conferences/tasks.py) import this module; it names them instead of importing them.
+SEND_CONFERENCE_MAIL = "conferences.tasks.send_conference_mail"
+SEND_POLL_INVITATION = "conferences.tasks.send_poll_invitation"
 OPEN_STATES = (Conference.Status.DRAFT, Conference.Status.POLLING, Conference.Status.SCHEDULED)
 
 
@@ -71,7 +73,7 @@ def _mail(conference: Conference, invitations, method: str) -> None:
     invitations = list(invitations)
     Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(sequence_queued=conference.sequence)
     for invitation in invitations:
-        enqueue_on_commit(send_conference_mail, conference.pk, invitation.pk, method, conference.sequence)
+        jobs.enqueue_on_commit(SEND_CONFERENCE_MAIL, conference.pk, invitation.pk, method, conference.sequence)
 
 
 def _active_invitations(conference: Conference):
@@ -240,7 +242,7 @@ def conference_create(
                  detail={"slots": len(starts), "invitations": len(rows), "reports": len(report_organisation_ids)})
     invitations = list(conference.invitations.select_related("user", "family_member__user"))
     for invitation in invitations:
-        enqueue_on_commit(send_poll_invitation, invitation.pk)
+        jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)
     _announce(actor, conference, invitations, Kind.POLL_OPENED)
     _announce_reports(actor, conference, conference.reports.all())
     return conference
@@ -658,7 +660,7 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
         _mail(conference, [invitation], "REQUEST")
         _announce(actor, conference, [invitation], Kind.INVITED)
     else:
-        enqueue_on_commit(send_poll_invitation, invitation.pk)
+        jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)
         _announce(actor, conference, [invitation], Kind.POLL_OPENED)
         _notify_poll_changed(conference)
     audit.record(actor, action="invitation.add", obj=invitation, case_id=conference.case_id, channel=channel,

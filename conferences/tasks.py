@@ -1,169 +1,45 @@
 """Background work of the scheduling journey: invitation e-mails and reminders.
 
-Services enqueue these inside ``transaction.on_commit`` (django-tasks has no enqueue-on-commit),
-so a rolled-back change never sends mail. Arguments are ids: the task reads the state as it is
-when it runs. With ``TASK_BACKEND=database`` they run in ``manage.py db_worker``.
+Each task calls one service of ``conferences.mail_services``; services queue them after commit by
+name through ``permissions.jobs`` (this module imports the services, never the reverse). Arguments
+are ids: the service reads the state as it is when the task runs. With ``TASK_BACKEND=database``
+they run in ``manage.py db_worker``.
 """
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db import transaction
 from django_tasks import task
 
-from permissions import audit
+from permissions import jobs
+
+from . import mail_services
 
 
-def _superseded(conference, invitation, method: str, sequence: int | None) -> str:
-    """Why a queued invitation e-mail must not go out any more ("" when it still should).
-
-    The task runs later than the change that queued it (``TASK_BACKEND=database``): a REQUEST
-    announces "scheduled, at this time, you are invited" and is dropped when that is no longer
-    true — a later REQUEST or CANCEL, queued by the later change, announces the state that
-    replaced it. A CANCEL always goes out once its cause (cancelled conference, withdrawn
-    invitation) still holds."""
-    from .models import Conference
-
-    if method == "REQUEST":
-        if conference.status != Conference.Status.SCHEDULED:
-            return "conference no longer scheduled"
-        if invitation.removed_at is not None:
-            return "invitation withdrawn"
-        if sequence is not None and invitation.sequence_queued is not None and invitation.sequence_queued != sequence:
-            return "superseded by a later update"
-    elif conference.status != Conference.Status.CANCELLED and invitation.removed_at is None:
-        return "nothing to cancel"
-    return ""
-
-
+@jobs.register
 @task()
 def send_conference_mail(conference_id: int, invitation_id: int, method: str, sequence: int | None = None) -> bool:
-    """Send one iMIP REQUEST or CANCEL, built from the state as it is now. ``sequence`` is the
-    conference's SEQUENCE when the message was queued; a REQUEST for an older one is dropped."""
-    from . import imip
-    from .models import Conference, Invitation
-
-    conference = Conference.objects.select_related("case__network", "convenor").get(pk=conference_id)
-    invitation = Invitation.objects.select_related("user", "organisation", "family_member__user").get(pk=invitation_id)
-    reason = _superseded(conference, invitation, method, sequence)
-    if not reason and imip.is_convenor_invitation(conference, invitation):
-        reason = "convenor"
-    if reason:
-        audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
-                     channel=audit.Channel.EMAIL, detail={"method": method, "reason": reason})
-        return False
-    # A CANCEL carries the SEQUENCE it was queued with: a re-invitation queued after it has a
-    # higher one, so her calendar applies them in order whenever the worker runs.
-    announced = sequence if method == "CANCEL" and sequence is not None else conference.sequence
-    message = imip.build_message(conference, invitation, method=method, sequence=announced)
-    if message is None:
-        audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
-                     channel=audit.Channel.EMAIL, detail={"method": method, "reason": "no address"})
-        return False
-    message.send()
-    Invitation.objects.filter(pk=invitation.pk).update(sequence_sent=announced)
-    audit.record("task", action="conference.mail_sent", obj=invitation, case_id=conference.case_id,
-                 channel=audit.Channel.EMAIL, detail={"method": method, "sequence": announced})
-    return True
+    return mail_services.conference_mail_send(conference_id=conference_id, invitation_id=invitation_id,
+                                              method=method, sequence=sequence)
 
 
+@jobs.register
 @task()
 def send_conference_reminder(conference_id: int) -> int:
-    from . import imip
-    from .models import Conference, Invitation
-
-    conference = Conference.objects.select_related("case__network").get(pk=conference_id)
-    if conference.status != Conference.Status.SCHEDULED:
-        return 0
-    sent = 0
-    invitations = (conference.invitations.filter(removed_at__isnull=True).exclude(rsvp=Invitation.Rsvp.DECLINED)
-                   .select_related("user", "organisation", "family_member__user"))
-    for invitation in invitations:
-        message = imip.build_reminder(conference, invitation)
-        if message is not None:
-            message.send()
-            sent += 1
-    audit.record("task", action="conference.reminder_sent", obj=conference, case_id=conference.case_id,
-                 channel=audit.Channel.EMAIL, detail={"recipients": sent})
-    return sent
+    return mail_services.conference_reminder_send(conference_id=conference_id)
 
 
+@jobs.register
 @task()
 def send_review_reminder(case_id: int) -> bool:
-    from . import imip
-    from .models import Case
-
-    case = Case.objects.select_related("lead_caseworker").get(pk=case_id)
-    message = imip.build_review_reminder(case, case.lead_caseworker)
-    if message is None:
-        return False
-    message.send()
-    audit.record("task", action="case.review_reminder_sent", obj=case, case_id=case.pk, channel=audit.Channel.EMAIL)
-    return True
+    return mail_services.review_reminder_send(case_id=case_id)
 
 
-def enqueue_on_commit(task_obj, *args) -> None:
-    transaction.on_commit(lambda: task_obj.enqueue(*args))
-
-
+@jobs.register
 @task()
 def send_poll_invitation(invitation_id: int) -> bool:
-    """Tell someone invited while the poll is open how to answer it. A parent without an account
-    gets a personal poll link, made here (not in the service) so that the raw secret exists only
-    in this process and in her e-mail."""
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from . import ical, imip
-    from .models import Conference, Invitation
-    from .services import POLL_LINK_DAYS, new_token
-
-    invitation = Invitation.objects.select_related("conference__case__network", "user", "organisation",
-                                                   "family_member__user").get(pk=invitation_id)
-    conference = invitation.conference
-    if invitation.removed_at is not None or conference.status != Conference.Status.POLLING:
-        return False
-    link = None
-    if invitation.family_member_id and invitation.family_member.user_id is None:
-        if not imip.recipient_address(invitation):
-            audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
-                         channel=audit.Channel.EMAIL, detail={"reason": "no address"})
-            return False
-        from .models import PollLink
-
-        now = timezone.now()
-        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
-        raw, digest = new_token()
-        link = PollLink.objects.create(invitation=invitation, token_hash=digest,
-                                       expires_at=now + dt.timedelta(days=POLL_LINK_DAYS))
-        url = ical.absolute_url(reverse("conferences:poll_link_vote", args=[raw]))
-        audit.record("task", action="poll_link.create", obj=link, case_id=conference.case_id, channel=audit.Channel.EMAIL)
-    else:
-        url = ical.reverse_or_root("conferences:conference_poll", conference.pk)
-    message = imip.build_poll_invitation(conference, invitation, url=url, personal_link=link is not None)
-    if message is None:
-        audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
-                     channel=audit.Channel.EMAIL, detail={"reason": "no address"})
-        return False
-    message.send()
-    audit.record("task", action="poll.invitation_sent", obj=invitation, case_id=conference.case_id,
-                 channel=audit.Channel.EMAIL, detail={"personal_link": link is not None})
-    return True
+    return mail_services.poll_invitation_send(invitation_id=invitation_id)
 
 
+@jobs.register
 @task()
 def send_poll_deadline_reminder(conference_id: int) -> bool:
-    """Remind the convenor that the poll's deadline passed and no date has been picked."""
-    from . import imip
-    from .models import Conference
-
-    conference = Conference.objects.select_related("case__network", "convenor", "poll").get(pk=conference_id)
-    if conference.status != Conference.Status.POLLING or conference.poll.chosen_slot_id is not None:
-        return False
-    message = imip.build_poll_deadline_reminder(conference)
-    if message is None:
-        return False
-    message.send()
-    audit.record("task", action="poll.deadline_reminder_sent", obj=conference, case_id=conference.case_id,
-                 channel=audit.Channel.EMAIL)
-    return True
+    return mail_services.poll_deadline_reminder_send(conference_id=conference_id)

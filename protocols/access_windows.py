@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tasks import task
 
 from conferences.models import Case
 from participants.models import Consent, DisclosureBasis
@@ -74,9 +73,9 @@ def expire_windows(*, today: dt.date | None = None, since: dt.date | None = None
     return ExpiryRun(since=since, today=today, case_ids=case_ids)
 
 
-@task()
-def announce_passed_windows(since: str | None = None, channel: str = audit.Channel.TASK) -> dict:
-    """``since``: ISO date to treat as the last run (default: the stored last run, else yesterday)."""
+def passed_windows_announce(*, since: str | None = None, channel: str = audit.Channel.TASK) -> dict:
+    """Tell open screens of the cases whose windows passed, and audit the run. ``since``: ISO
+    date to treat as the last run (default: the stored last run, else yesterday)."""
     run = expire_windows(since=dt.date.fromisoformat(since) if since else None)
     result = {"since": run.since.isoformat(), "today": run.today.isoformat(), "cases": run.case_ids}
     audit.record(channel, action="access.windows_passed", object_type="permissions.grants", channel=channel, detail=result)

@@ -8,7 +8,7 @@ class ProtocolsConfig(AppConfig):
 
     def ready(self) -> None:
         from permissions.events import subscribe_access_changed
-        from protocols import signals
+        from protocols import signals, tasks  # noqa: F401  tasks register with permissions.jobs
         from protocols.live import access_changed_on_commit
 
         signals.connect()

@@ -24,7 +24,7 @@ from conferences.models import Case, CaseTeamMember, Conference
 from notifications.language import family_member_language
 from participants.models import FamilyMember, InformationCategory, Membership, Organisation
 from participants import working_days
-from permissions import policy
+from permissions import jobs, policy
 from permissions.audit import Channel, record
 from protocols import announce, live, rules, sanitize
 from protocols.models import (
@@ -803,6 +803,8 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
 # --- reminders for overdue actions ---------------------------------------------------------
 
 REMIND_EVERY_DAYS = 7
+# protocols/tasks.py imports this module; it names the task instead of importing it.
+SEND_ACTION_REMINDER = "protocols.tasks.send_action_reminder"
 
 
 def actions_due_for_reminder(today: dt.date):
@@ -817,14 +819,10 @@ def actions_due_for_reminder(today: dt.date):
 @transaction.atomic
 def action_reminders_queue(*, today: dt.date | None = None) -> int:
     """Queue one reminder task per overdue action, after the transaction commits."""
-    import functools
-
-    from protocols.tasks import send_action_reminder
-
     today = today or timezone.localdate()
     ids = list(actions_due_for_reminder(today).order_by("pk").values_list("pk", flat=True))
     for action_id in ids:
-        transaction.on_commit(functools.partial(send_action_reminder.enqueue, action_id))
+        jobs.enqueue_on_commit(SEND_ACTION_REMINDER, action_id)
     return len(ids)
 
 

@@ -1,12 +1,23 @@
-"""Background work of the protocols app (django-tasks; enqueued on commit by services)."""
+"""Background work of the protocols app: each task calls one service. Services queue them after
+commit by name through ``permissions.jobs`` (this module imports the services, never the reverse)."""
 from __future__ import annotations
 
 from django_tasks import task
 
-from protocols import services
+from permissions import jobs
+from permissions.audit import Channel
+from protocols import access_windows, services
 
 
+@jobs.register
 @task()
 def send_action_reminder(action_id: int) -> bool:
     """Remind the responsible person of one overdue action (see ``services.action_send_reminder``)."""
     return services.action_send_reminder(action_id=action_id)
+
+
+@jobs.register
+@task()
+def announce_passed_windows(since: str | None = None, channel: str = Channel.TASK) -> dict:
+    """Daily: tell open protocol screens of cases whose access windows passed (``manage.py expire_grants``)."""
+    return access_windows.passed_windows_announce(since=since, channel=channel)

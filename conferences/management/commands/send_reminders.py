@@ -13,6 +13,7 @@ same transaction that queues it, so a second run queues nothing new.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from conferences.case_services import consent_endings_notify
 from conferences.models import Case, Conference, ReminderLog
-from conferences.tasks import enqueue_on_commit, send_conference_reminder, send_poll_deadline_reminder, send_review_reminder
+from conferences.tasks import send_conference_reminder, send_poll_deadline_reminder, send_review_reminder
 from permissions import audit
 
 
@@ -29,7 +30,7 @@ def _queue(log: ReminderLog, task_obj, arg: int) -> bool:
     try:
         with transaction.atomic():
             log.save()
-            enqueue_on_commit(task_obj, arg)
+            transaction.on_commit(functools.partial(task_obj.enqueue, arg))
     except IntegrityError:
         return False
     return True

@@ -11,7 +11,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from permissions import audit
-from protocols import access_windows
+from protocols import tasks
 
 
 class Command(BaseCommand):
@@ -31,8 +31,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--since must be a date like 2026-01-31: {exc}") from exc
         if enqueue:
-            result = access_windows.announce_passed_windows.enqueue(since=since)
+            result = tasks.announce_passed_windows.enqueue(since=since)
             self.stdout.write(f"queued task {result.id}")
             return
-        result = access_windows.announce_passed_windows.call(since=since, channel=audit.Channel.COMMAND)
+        result = tasks.announce_passed_windows.call(since=since, channel=audit.Channel.COMMAND)
         self.stdout.write(f"windows {result['since']} .. {result['today']}: {len(result['cases'])} case(s) told")

@@ -1,0 +1,145 @@
+"""Background mail of the scheduling journey: invitation e-mails, poll invitations and reminders.
+
+``conferences.tasks`` runs these in the worker; services queue the tasks after commit through
+``permissions.jobs``. Each reads the state as it is when it runs (arguments are ids) and audits
+what it sent or why it sent nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from permissions import audit
+
+from . import ical, imip
+from .models import Case, Conference, Invitation, PollLink
+from .services import POLL_LINK_DAYS, new_token
+
+
+def _superseded(conference, invitation, method: str, sequence: int | None) -> str:
+    """Why a queued invitation e-mail must not go out any more ("" when it still should).
+
+    The task runs later than the change that queued it (``TASK_BACKEND=database``): a REQUEST
+    announces "scheduled, at this time, you are invited" and is dropped when that is no longer
+    true — a later REQUEST or CANCEL, queued by the later change, announces the state that
+    replaced it. A CANCEL always goes out once its cause (cancelled conference, withdrawn
+    invitation) still holds."""
+    if method == "REQUEST":
+        if conference.status != Conference.Status.SCHEDULED:
+            return "conference no longer scheduled"
+        if invitation.removed_at is not None:
+            return "invitation withdrawn"
+        if sequence is not None and invitation.sequence_queued is not None and invitation.sequence_queued != sequence:
+            return "superseded by a later update"
+    elif conference.status != Conference.Status.CANCELLED and invitation.removed_at is None:
+        return "nothing to cancel"
+    return ""
+
+
+def conference_mail_send(*, conference_id: int, invitation_id: int, method: str, sequence: int | None = None) -> bool:
+    """Send one iMIP REQUEST or CANCEL, built from the state as it is now. ``sequence`` is the
+    conference's SEQUENCE when the message was queued; a REQUEST for an older one is dropped."""
+    conference = Conference.objects.select_related("case__network", "convenor").get(pk=conference_id)
+    invitation = Invitation.objects.select_related("user", "organisation", "family_member__user").get(pk=invitation_id)
+    reason = _superseded(conference, invitation, method, sequence)
+    if not reason and imip.is_convenor_invitation(conference, invitation):
+        reason = "convenor"
+    if reason:
+        audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"method": method, "reason": reason})
+        return False
+    # A CANCEL carries the SEQUENCE it was queued with: a re-invitation queued after it has a
+    # higher one, so her calendar applies them in order whenever the worker runs.
+    announced = sequence if method == "CANCEL" and sequence is not None else conference.sequence
+    message = imip.build_message(conference, invitation, method=method, sequence=announced)
+    if message is None:
+        audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"method": method, "reason": "no address"})
+        return False
+    message.send()
+    Invitation.objects.filter(pk=invitation.pk).update(sequence_sent=announced)
+    audit.record("task", action="conference.mail_sent", obj=invitation, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL, detail={"method": method, "sequence": announced})
+    return True
+
+
+def conference_reminder_send(*, conference_id: int) -> int:
+    """Remind everyone still invited (and not declined) of a scheduled conference; returns how many."""
+    conference = Conference.objects.select_related("case__network").get(pk=conference_id)
+    if conference.status != Conference.Status.SCHEDULED:
+        return 0
+    sent = 0
+    invitations = (conference.invitations.filter(removed_at__isnull=True).exclude(rsvp=Invitation.Rsvp.DECLINED)
+                   .select_related("user", "organisation", "family_member__user"))
+    for invitation in invitations:
+        message = imip.build_reminder(conference, invitation)
+        if message is not None:
+            message.send()
+            sent += 1
+    audit.record("task", action="conference.reminder_sent", obj=conference, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL, detail={"recipients": sent})
+    return sent
+
+
+def review_reminder_send(*, case_id: int) -> bool:
+    """Remind the lead caseworker that the case's review is due."""
+    case = Case.objects.select_related("lead_caseworker").get(pk=case_id)
+    message = imip.build_review_reminder(case, case.lead_caseworker)
+    if message is None:
+        return False
+    message.send()
+    audit.record("task", action="case.review_reminder_sent", obj=case, case_id=case.pk, channel=audit.Channel.EMAIL)
+    return True
+
+
+def poll_invitation_send(*, invitation_id: int) -> bool:
+    """Tell someone invited while the poll is open how to answer it. A parent without an account
+    gets a personal poll link, made here (not in the service) so that the raw secret exists only
+    in this process and in her e-mail."""
+
+    invitation = Invitation.objects.select_related("conference__case__network", "user", "organisation",
+                                                   "family_member__user").get(pk=invitation_id)
+    conference = invitation.conference
+    if invitation.removed_at is not None or conference.status != Conference.Status.POLLING:
+        return False
+    link = None
+    if invitation.family_member_id and invitation.family_member.user_id is None:
+        if not imip.recipient_address(invitation):
+            audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
+                         channel=audit.Channel.EMAIL, detail={"reason": "no address"})
+            return False
+
+        now = timezone.now()
+        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+        raw, digest = new_token()
+        link = PollLink.objects.create(invitation=invitation, token_hash=digest,
+                                       expires_at=now + dt.timedelta(days=POLL_LINK_DAYS))
+        url = ical.absolute_url(reverse("conferences:poll_link_vote", args=[raw]))
+        audit.record("task", action="poll_link.create", obj=link, case_id=conference.case_id, channel=audit.Channel.EMAIL)
+    else:
+        url = ical.reverse_or_root("conferences:conference_poll", conference.pk)
+    message = imip.build_poll_invitation(conference, invitation, url=url, personal_link=link is not None)
+    if message is None:
+        audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"reason": "no address"})
+        return False
+    message.send()
+    audit.record("task", action="poll.invitation_sent", obj=invitation, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL, detail={"personal_link": link is not None})
+    return True
+
+
+def poll_deadline_reminder_send(*, conference_id: int) -> bool:
+    """Remind the convenor that the poll's deadline passed and no date has been picked."""
+    conference = Conference.objects.select_related("case__network", "convenor", "poll").get(pk=conference_id)
+    if conference.status != Conference.Status.POLLING or conference.poll.chosen_slot_id is not None:
+        return False
+    message = imip.build_poll_deadline_reminder(conference)
+    if message is None:
+        return False
+    message.send()
+    audit.record("task", action="poll.deadline_reminder_sent", obj=conference, case_id=conference.case_id,
+                 channel=audit.Channel.EMAIL)
+    return True
