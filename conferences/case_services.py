@@ -92,6 +92,40 @@ def case_team_member_add(
 
 
 @transaction.atomic
+def case_team_member_admit(
+    actor: User, *, case: Case, organisation: Organisation, basis: str, case_role: str | None = None,
+    channel: str = audit.Channel.PAGE,
+) -> CaseTeamMember:
+    """``actor`` joins the case team herself, for her organisation, on a ground an upper layer has
+    decided and recorded (``basis``, e.g. an accepted referral with the family's documented
+    consent, ``"referral:17"``). The caller checks that ground; this checks what the case itself
+    requires: the case is open, ``actor`` actively works for the organisation, the organisation is
+    active and in the case's network, and she is not on the team for it already. Audited as
+    ``case_team.admit`` under the family's consent, with the ground; the lead caseworker sees the
+    new member on the case page.
+    """
+    if case.status == Case.Status.CLOSED:
+        raise ValidationError(_("This case is closed."))
+    if organisation.network_id != case.network_id or not organisation.is_active:
+        raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    if not Membership.objects.filter(user=actor, organisation=organisation, is_active=True).exists():
+        raise PermissionDenied(_("This professional does not work for the chosen organisation."))
+    if not (basis or "").strip():
+        raise ValidationError(_("Say on which ground the professional joins the case team."))
+    if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
+        raise ValidationError({"user": _("This member is already on the case team.")})
+    member = CaseTeamMember(case=case, organisation=organisation, user=actor,
+                            case_role=case_role or CaseTeamMember.role_for_kind(organisation.kind))
+    member.full_clean()
+    member.save()
+    audit.record(
+        actor, action="case_team.admit", obj=member, case_id=case.pk, channel=channel, legal_basis="consent",
+        detail={"organisation": organisation.pk, "user": actor.pk, "case_role": member.case_role, "ground": basis},
+    )
+    return member
+
+
+@transaction.atomic
 def case_team_member_remove(actor: User, *, member: CaseTeamMember, channel: str = audit.Channel.PAGE) -> CaseTeamMember:
     """Take a member off the team. The row stays (``removed_at``) so that who was on it when is
     traceable. Checks: ``actor`` may convene; the lead caseworker cannot be removed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from conferences.models import CASE_REFERENCE_VALIDATOR
 from permissions.widgets import IsoDateInput
 
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
@@ -187,6 +188,39 @@ class ContactRequestForm(forms.Form):
 
 class AttachCaseForm(forms.Form):
     case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, cases=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases
+
+
+class TeamConsentForm(forms.Form):
+    """The family's documented consent that the receiving organisation joins the case team."""
+
+    consent_reference = forms.CharField(label=_("Reference of the family's signed consent form"), max_length=80)
+    consent_given_on = forms.DateField(label=_("Consent given on"), widget=IsoDateInput())
+    consent_confirmed = forms.BooleanField(
+        label=_("The family has agreed in writing that our organisation joins the case team."),
+    )
+
+
+class ReferralOpenCaseForm(TeamConsentForm):
+    reference = forms.CharField(label=_("Pseudonymous reference"), max_length=24,
+                                help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."))
+    expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+
+    field_order = ["reference", "expected_child", "consent_reference", "consent_given_on", "consent_confirmed"]
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data["reference"].strip().upper()
+        CASE_REFERENCE_VALIDATOR(reference)
+        return reference
+
+
+class ReferralAttachCaseForm(TeamConsentForm):
+    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None)
+
+    field_order = ["case", "consent_reference", "consent_given_on", "consent_confirmed"]
 
     def __init__(self, *args, cases=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -272,6 +272,10 @@ class Referral(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     overdue_flagged_at = models.DateTimeField(_("flagged as unanswered at"), null=True, blank=True)
+    # The family's documented consent that the receiving organisation joins the case team (a case
+    # opened from the referral, or the case it was attached to); recorded by the receiving staff.
+    team_consent_reference = models.CharField(_("signed consent form reference (case team)"), max_length=80, blank=True)
+    team_consent_given_on = models.DateField(_("consent to join the case team given on"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -283,6 +287,12 @@ class Referral(models.Model):
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="referral_declined_has_reason",
                 violation_error_message=_("Give a reason for declining."),
+            ),
+            models.CheckConstraint(
+                condition=Q(team_consent_reference="", team_consent_given_on__isnull=True)
+                | (~Q(team_consent_reference="") & Q(team_consent_given_on__isnull=False)),
+                name="referral_team_consent_complete",
+                violation_error_message=_("Record the consent form's reference and the day it was given."),
             ),
         ]
         indexes = [models.Index(fields=["offer", "status", "waitlisted_at"])]

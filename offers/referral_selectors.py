@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from permissions import audit
+from conferences.models import CaseTeamMember
+from participants.models import Membership, ProfessionalRole
+from permissions import audit, policy
 
 from . import access, capacity, deadlines
 from .models import CentralCaseManager, Offer, Referral, SupportRequest
@@ -54,11 +56,14 @@ class ReferralView:
     waiting: int
     answer_due_on: dt.date | None = None     # while unanswered: the network's working days, holidays skipped
     expected_place_on: dt.date | None = None  # while waiting: the expected wait in working weeks
+    case_visible: bool = False                # the referral's case, named only to those who may see it
+    joined_case_team: bool = False            # the viewer is on that case's team for the receiving organisation
+    may_open_case: bool = False               # receiving staff who is a caseworker there
 
 
 def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> ReferralView:
     referral = (access.referrals_for(user).select_related("offer", "offer__organisation__network", "referred_by",
-                                                          "referred_by_organisation", "support_request")
+                                                          "referred_by_organisation", "support_request", "case")
                 .filter(pk=_pk(pk)).first())
     if referral is None:
         raise Http404("No such referral.")
@@ -69,10 +74,16 @@ def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Ref
     due = None
     if referral.status in (Referral.Status.REQUESTED, Referral.Status.RECEIVED):
         due = deadlines.answer_due_on(referral, network=network, working_days=deadlines.answer_working_days(network.pk))
+    is_staff = access.may_manage_offer(user, referral.offer)
+    case_visible = referral.case_id is not None and policy.cases_for_user(user).filter(pk=referral.case_id).exists()
     return ReferralView(
-        referral=referral, content_visible=content, is_staff=access.may_manage_offer(user, referral.offer),
+        referral=referral, content_visible=content, is_staff=is_staff,
         position=capacity.position_on_waiting_list(referral), waiting=capacity.waiting_list(referral.offer).count(),
-        answer_due_on=due, expected_place_on=deadlines.expected_place_on(referral),
+        answer_due_on=due, expected_place_on=deadlines.expected_place_on(referral), case_visible=case_visible,
+        joined_case_team=case_visible and CaseTeamMember.objects.filter(
+            case_id=referral.case_id, organisation_id=referral.offer.organisation_id, user=user, removed_at__isnull=True).exists(),
+        may_open_case=is_staff and Membership.objects.filter(
+            user=user, organisation_id=referral.offer.organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True).exists(),
     )
 
 

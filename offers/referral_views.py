@@ -8,13 +8,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, capacity, selectors
 from . import referral_selectors as rsel
 from . import referral_services as rsvc
-from .forms import AttachCaseForm, MessageForm, ReferralCreateForm, ReferralDecisionForm, SupportRequestForm
+from . import referral_case_services as rcs
+from .forms import (
+    AttachCaseForm, MessageForm, ReferralAttachCaseForm, ReferralCreateForm, ReferralDecisionForm, ReferralOpenCaseForm,
+    SupportRequestForm, TeamConsentForm,
+)
 from .models import Referral
+from conferences import case_selectors
 from conferences.models import Case
 from permissions import policy
 from .views import apply_errors
@@ -121,13 +127,92 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    view = rsel.get_referral_for_user(request.user, pk)
+def _case_forms(user, view, *, data=None, which: str = "") -> dict:
+    """The forms that make an accepted referral part of a case, for receiving staff only: open a
+    case or attach it to one she is on (no case yet), or join the case it belongs to."""
+    referral = view.referral
+    if not view.is_staff or referral.status not in Referral.HOLDS_PLACE:
+        return {}
+    bound = lambda name: data if which == name else None  # noqa: E731 - only the submitted form is bound
+    if referral.case_id is None:
+        cases = rcs.attachable_cases(user, referral)
+        return {
+            "open_case_form": ReferralOpenCaseForm(bound("open"), prefix="open", initial={
+                "reference": case_selectors.suggest_reference(referral.offer.organisation.network)}) if view.may_open_case else None,
+            "attach_case_form": ReferralAttachCaseForm(bound("attach"), prefix="attach", cases=cases) if cases.exists() else None,
+            "case_forms_shown": True,
+        }
+    if not view.joined_case_team:
+        return {"join_case_form": TeamConsentForm(bound("join"), prefix="join"), "case_forms_shown": True}
+    return {}
+
+
+def _render_detail(request: HttpRequest, view, *, status: int = 200, **forms) -> HttpResponse:
     return render(request, "offers/referral_detail.html", {
         "view": view, "referral": view.referral, "form": ReferralDecisionForm() if view.is_staff else None,
         "may_cancel": view.referral.referred_by_id == request.user.pk and view.referral.status not in Referral.CLOSED_STATUSES,
-    })
+        **_case_forms(request.user, view), **forms,
+    }, status=status)
+
+
+@login_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, rsel.get_referral_for_user(request.user, pk))
+
+
+CASE_STEPS = {
+    "open": lambda actor, r, form, data: rcs.referral_open_case(
+        actor, referral=r, reference=data["reference"], expected_child=data["expected_child"],
+        consent_reference=data["consent_reference"], consent_given_on=data["consent_given_on"]),
+    "attach": lambda actor, r, form, data: rcs.referral_attach_case(
+        actor, referral=r, case=data["case"], consent_reference=data["consent_reference"],
+        consent_given_on=data["consent_given_on"]),
+    "join": lambda actor, r, form, data: rcs.referral_join_case_team(
+        actor, referral=r, consent_reference=data["consent_reference"], consent_given_on=data["consent_given_on"]),
+}
+CASE_STEP_DONE = {
+    "open": gettext_lazy("Case opened from the referral. Your organisation leads it; assemble its team."),
+    "attach": gettext_lazy("The referral is now part of the case, and your organisation is on its team."),
+    "join": gettext_lazy("Your organisation is now on the case team."),
+}
+
+
+def _referral_case_step(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    view = rsel.get_referral_for_user(request.user, pk)
+    if not view.is_staff:
+        raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
+    forms = _case_forms(request.user, view, data=request.POST, which=which)
+    form = forms.get(f"{which}_case_form")
+    if form is None:
+        messages.error(request, _("This referral cannot become part of a case that way in its current state."))
+        return redirect("offers:referral_detail", pk=pk)
+    if form.is_valid():
+        try:
+            CASE_STEPS[which](request.user, view.referral, form, form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, CASE_STEP_DONE[which])
+            return redirect("offers:referral_detail", pk=pk)
+    return _render_detail(request, view, status=400, **forms)
+
+
+@login_required
+@require_POST
+def referral_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    return _referral_case_step(request, pk, "open")
+
+
+@login_required
+@require_POST
+def referral_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
+    return _referral_case_step(request, pk, "attach")
+
+
+@login_required
+@require_POST
+def referral_join_case_team(request: HttpRequest, pk: int) -> HttpResponse:
+    return _referral_case_step(request, pk, "join")
 
 
 DECISIONS = {

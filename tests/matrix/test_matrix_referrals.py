@@ -22,6 +22,9 @@ URL_NAMES = {
     "offers:referral_list",
     "offers:referral_detail",
     "offers:referral_decide",
+    "offers:referral_open_case",
+    "offers:referral_attach_case",
+    "offers:referral_join_case_team",
     "offers:waiting_list",
 }
 
@@ -147,3 +150,73 @@ def test_request_attach_case(client, world, offers, role):
     offers.support_request.refresh_from_db()
     assert (offers.support_request.case_id == world.case.pk) == (role == "case_manager")
     assert response.status_code == {"case_manager": 302, "midwife": 403, "anonymous": 302}.get(role, 404)
+
+
+# --- an accepted referral becomes part of a case ----------------------------------------------------
+# The referral goes to an offer of the youth-welfare office, so its caseworkers (convenor, colleague)
+# are the receiving staff; the case manager referred it from the midwife's request.
+YOUTH_STAFF = {"convenor", "lead_colleague"}
+REFERRERS = {"case_manager", "midwife"}
+CONSENT = {"consent_reference": "TEAM-1", "consent_given_on": "2026-01-05", "consent_confirmed": "on"}
+
+
+@pytest.fixture
+def youth_referral(world, offers):
+    from offers import referral_services as rs
+    from offers.models import Offer
+
+    offer = Offer.objects.create(organisation=world.youth_welfare, name="Familienhilfe im Jugendamt", description="Hilfe.",
+                                 visibility=Offer.Visibility.NETWORK, capacity=5)
+    referral = rs.referral_create(offers.case_manager, offer=offer, support_request=offers.support_request)
+    return rs.referral_accept(world.convenor, referral=referral)
+
+
+def case_step_status(role, allowed):
+    if role == "anonymous":
+        return 302
+    if role in allowed:
+        return 302
+    return 403 if role in REFERRERS else 404
+
+
+def prefixed(prefix, data):
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_open_case(client, world, offers, youth_referral, role):
+    from conferences.models import Case
+
+    response = login(client, world, offers, role).post(reverse("offers:referral_open_case", args=[youth_referral.pk]),
+                                                      prefixed("open", {"reference": "KT-2026-090", **CONSENT}))
+    youth_referral.refresh_from_db()
+    opened = Case.objects.filter(reference="KT-2026-090").first()
+    assert (opened is not None) == (role in YOUTH_STAFF)
+    assert (youth_referral.case_id is not None) == (role in YOUTH_STAFF)
+    assert response.status_code == case_step_status(role, YOUTH_STAFF)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_attach_case(client, world, offers, youth_referral, role):
+    response = login(client, world, offers, role).post(reverse("offers:referral_attach_case", args=[youth_referral.pk]),
+                                                      prefixed("attach", {"case": world.case.pk, **CONSENT}))
+    youth_referral.refresh_from_db()
+    assert (youth_referral.case_id == world.case.pk) == (role in YOUTH_STAFF)
+    assert response.status_code == case_step_status(role, YOUTH_STAFF)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_referral_join_case_team(client, world, offers, youth_referral, role):
+    from conferences.models import CaseTeamMember
+    from offers.models import Referral
+
+    # the referral belongs to other_case, on which of the youth-welfare staff only the colleague is
+    Referral.objects.filter(pk=youth_referral.pk).update(case=world.other_case)
+    before = set(CaseTeamMember.objects.filter(case=world.other_case, removed_at__isnull=True).values_list("pk", flat=True))
+    response = login(client, world, offers, role).post(reverse("offers:referral_join_case_team", args=[youth_referral.pk]),
+                                                      prefixed("join", CONSENT))
+    after = CaseTeamMember.objects.filter(case=world.other_case, removed_at__isnull=True).exclude(pk__in=before)
+    assert [(m.user_id, m.organisation_id) for m in after] == (
+        [(world.convenor.pk, world.youth_welfare.pk)] if role == "convenor" else [])
+    # the colleague is on the case already: nothing to join, she is sent back to the page
+    assert response.status_code == case_step_status(role, YOUTH_STAFF)

@@ -1,0 +1,221 @@
+"""An accepted referral becomes part of a case: the receiving organisation opens a case from it,
+attaches it to a case it is on, or joins the case the central case manager attached it to —
+always with the family's documented consent, audited, and without showing the case to anyone
+who is not on its team."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from conferences.models import Case, CaseTeamMember
+from offers import referral_case_services as rcs
+from offers import referral_services as rs
+from offers.models import Offer, Referral
+from permissions import policy
+from permissions.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = {"consent_reference": "TEAM-4711", "consent_given_on": dt.date(2026, 1, 5)}
+
+
+@pytest.fixture
+def youth_offer(world, offers) -> Offer:
+    """An offer of the youth-welfare office, whose caseworkers (convenor, colleague) open cases."""
+    return Offer.objects.create(organisation=world.youth_welfare, name="Familienhilfe im Jugendamt",
+                                description="Ambulante Hilfe.", visibility=Offer.Visibility.NETWORK, capacity=5)
+
+
+def accepted(offers, offer, actor, *, from_request=True) -> Referral:
+    referral = rs.referral_create(offers.case_manager, offer=offer, support_request=offers.support_request if from_request else None,
+                                  client_label="" if from_request else "R.")
+    return rs.referral_accept(actor, referral=referral)
+
+
+def test_a_caseworker_of_the_receiving_organisation_opens_a_case_from_an_accepted_referral(world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    case = rcs.referral_open_case(world.lead_colleague, referral=referral, reference="KT-2026-050", **CONSENT)
+    referral.refresh_from_db()
+    assert referral.case == case and referral.team_consent_reference == "TEAM-4711"
+    assert case.lead_organisation == world.youth_welfare and case.lead_caseworker == world.lead_colleague
+    assert policy.is_professional_on_case(world.lead_colleague, case)
+    # the midwife who asked had no consent to join the team; the case manager is not put on it either
+    assert not policy.is_professional_on_case(world.midwife, case)
+    assert not policy.is_professional_on_case(offers.case_manager, case)
+    event = AuditEvent.objects.get(action="referral.open_case")
+    assert event.case_id == case.pk and event.legal_basis == "consent"
+    assert AuditEvent.objects.filter(action="case.open", case=case).exists()
+
+
+def test_where_the_consent_allows_it_the_professional_who_asked_joins_the_new_case(world, offers, youth_offer):
+    offers.support_request.consent_sender_on_team = True
+    offers.support_request.save(update_fields=["consent_sender_on_team"])
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    case = rcs.referral_open_case(world.lead_colleague, referral=referral, reference="KT-2026-051", **CONSENT)
+    assert case.team.filter(user=world.midwife, organisation=world.midwifery, removed_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("missing", ["consent_reference", "consent_given_on"])
+def test_without_the_familys_documented_consent_no_case_is_opened(world, offers, youth_offer, missing):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    with pytest.raises(ValidationError) as error:
+        rcs.referral_open_case(world.lead_colleague, referral=referral, reference="KT-2026-052", **{**CONSENT, missing: None})
+    assert missing in error.value.message_dict
+    assert not Case.objects.filter(reference="KT-2026-052").exists()
+    referral.refresh_from_db()
+    assert referral.case_id is None and referral.team_consent_reference == ""
+
+
+def test_a_consent_dated_in_the_future_is_refused(world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    with pytest.raises(ValidationError):
+        rcs.referral_open_case(world.lead_colleague, referral=referral, reference="KT-2026-053",
+                               consent_reference="X", consent_given_on=timezone.localdate() + dt.timedelta(days=1))
+
+
+def test_a_referral_that_is_not_accepted_cannot_become_a_case(world, offers, youth_offer):
+    referral = rs.referral_create(offers.case_manager, offer=youth_offer, support_request=offers.support_request)
+    with pytest.raises(ValidationError):
+        rcs.referral_open_case(world.lead_colleague, referral=referral, reference="KT-2026-054", **CONSENT)
+    assert not Case.objects.filter(reference="KT-2026-054").exists()
+
+
+def test_receiving_staff_who_are_not_caseworkers_do_not_open_cases(world, offers):
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    with pytest.raises(PermissionDenied):
+        rcs.referral_open_case(world.counsellor, referral=referral, reference="KT-2026-055", **CONSENT)
+    assert not Case.objects.filter(reference="KT-2026-055").exists()
+
+
+@pytest.mark.parametrize("who", ["convenor", "outsider", "midwife", "foreign_professional", "parent"])
+def test_nobody_outside_the_receiving_organisation_makes_the_referral_a_case(world, offers, who):
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    actor = getattr(world, who)
+    with pytest.raises(PermissionDenied):
+        rcs.referral_open_case(actor, referral=referral, reference="KT-2026-056", **CONSENT)
+    with pytest.raises(PermissionDenied):
+        rcs.referral_attach_case(actor, referral=referral, case=world.case, **CONSENT)
+    referral.refresh_from_db()
+    assert referral.case_id is None
+
+
+def test_the_receiving_organisation_joins_the_case_the_case_manager_attached_the_referral_to(world, offers):
+    # the case manager is on the case, attaches the request; the referral to early help inherits the case
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    referral = accepted(offers, offers.network_offer, world.outsider)
+    assert referral.case_id == world.case.pk and not policy.is_professional_on_case(world.outsider, world.case)
+    member = rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
+    assert (member.user, member.organisation, member.case_role) == (world.outsider, world.early_help, "early_help")
+    assert policy.is_professional_on_case(world.outsider, world.case)
+    admit = AuditEvent.objects.get(action="case_team.admit")
+    assert admit.case_id == world.case.pk and admit.legal_basis == "consent" and admit.detail["ground"] == f"referral:{referral.pk}"
+    with pytest.raises(ValidationError):  # once is enough
+        rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
+
+
+def test_joining_needs_consent_and_an_open_case(world, offers):
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    referral = accepted(offers, offers.network_offer, world.outsider)
+    with pytest.raises(ValidationError):
+        rcs.referral_join_case_team(world.outsider, referral=referral, consent_reference="", consent_given_on=None)
+    Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=timezone.localdate())
+    with pytest.raises(ValidationError):
+        rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
+    assert not policy.is_professional_on_case(world.outsider, world.case)
+
+
+def test_a_referral_without_a_case_cannot_be_joined(world, offers):
+    referral = accepted(offers, offers.network_offer, world.outsider)
+    with pytest.raises(ValidationError):
+        rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
+
+
+def test_staff_attach_an_accepted_referral_to_a_case_they_are_on(world, offers):
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    added = rcs.referral_attach_case(world.counsellor, referral=referral, case=world.case, **CONSENT)
+    referral.refresh_from_db()
+    assert referral.case_id == world.case.pk and added is None  # counselling is on the team through her already
+    assert AuditEvent.objects.filter(action="referral.attach_case", case=world.case).exists()
+
+
+def test_a_case_the_staff_member_is_not_on_cannot_be_attached(world, offers):
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    with pytest.raises(ValidationError):
+        rcs.referral_attach_case(world.counsellor, referral=referral, case=world.other_case, **CONSENT)
+    referral.refresh_from_db()
+    assert referral.case_id is None
+
+
+def test_attaching_puts_the_receiving_organisation_on_the_team_through_the_staff_member(world, offers, youth_offer):
+    # the outsider works for early help and is on other_case for it; she also works at youth welfare
+    from participants.models import Membership, ProfessionalRole
+
+    Membership.objects.create(user=world.outsider, organisation=world.youth_welfare, role=ProfessionalRole.SOCIAL_WORKER)
+    referral = accepted(offers, youth_offer, world.outsider)
+    member = rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
+    assert member is not None and (member.organisation, member.user) == (world.youth_welfare, world.outsider)
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_the_referral_page_offers_the_case_steps_to_receiving_staff_only(client, world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    client.force_login(world.lead_colleague)
+    page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert reverse("offers:referral_open_case", args=[referral.pk]) in page
+    assert reverse("offers:referral_attach_case", args=[referral.pk]) in page  # she is on other_case
+    client.force_login(offers.case_manager)
+    page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert "open-case" not in page and "attach-case" not in page
+
+
+def test_opening_a_case_by_clicking_through_the_referral_page(client, world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    client.force_login(world.lead_colleague)
+    url = reverse("offers:referral_open_case", args=[referral.pk])
+    refused = client.post(url, {"open-reference": "KT-2026-060", "open-consent_reference": "T-1",
+                                "open-consent_given_on": "2026-01-05"})
+    assert refused.status_code == 400 and not Case.objects.filter(reference="KT-2026-060").exists()
+    assert "open-consent_confirmed" in refused.content.decode()
+    response = client.post(url, {"open-reference": "KT-2026-060", "open-consent_reference": "T-1",
+                                 "open-consent_given_on": "2026-01-05", "open-consent_confirmed": "on"})
+    assert response.status_code == 302
+    case = Case.objects.get(reference="KT-2026-060")
+    page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert reverse("conferences:case_detail", args=[case.pk]) in page
+    # the case manager who referred sees the referral, but not the case she is not on
+    client.force_login(offers.case_manager)
+    assert "KT-2026-060" not in client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+
+
+def test_a_taken_reference_comes_back_as_a_field_error(client, world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    client.force_login(world.lead_colleague)
+    response = client.post(reverse("offers:referral_open_case", args=[referral.pk]), {
+        "open-reference": world.case.reference, "open-consent_reference": "T-1", "open-consent_given_on": "2026-01-05",
+        "open-consent_confirmed": "on"})
+    assert response.status_code == 400
+    referral.refresh_from_db()
+    assert referral.case_id is None
+
+
+def test_joining_by_clicking_shows_the_case_only_afterwards(client, world, offers):
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    referral = accepted(offers, offers.network_offer, world.outsider)
+    client.force_login(world.outsider)
+    before = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert world.case.reference not in before and reverse("offers:referral_join_case_team", args=[referral.pk]) in before
+    response = client.post(reverse("offers:referral_join_case_team", args=[referral.pk]), {
+        "join-consent_reference": "T-2", "join-consent_given_on": "2026-01-05", "join-consent_confirmed": "on"})
+    assert response.status_code == 302
+    after = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert world.case.reference in after
+    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
