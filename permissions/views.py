@@ -30,10 +30,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "date_from": form.cleaned_data["date_from"], "date_until": form.cleaned_data["date_until"],
             "basis": form.cleaned_data["basis"],
         }
-    events = selectors.audit_log_for_user(request.user, **filters) if not form.errors else policy.audit_events_for_user(request.user).none()
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Recorded before the log is read: the paginator counts the rows and slices them in two
+    # statements, and an event written between them would push the page's oldest row out of sight.
     audit.record(request.user, action="audit_log.view", object_type="permissions.auditevent", channel=audit.Channel.PAGE,
                  legal_basis="dpo", detail={k: str(v) for k, v in filters.items() if v})
+    events = selectors.audit_log_for_user(request.user, **filters) if not form.errors else policy.audit_events_for_user(request.user).none()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "permissions/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})

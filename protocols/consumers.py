@@ -27,7 +27,8 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.utils import translation
 
 from permissions import policy
 from permissions.audit import Channel
@@ -103,8 +104,26 @@ def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def reader_language(scope) -> str:
+    """The language the reader's pages are in: what ``LocaleMiddleware`` decides from the same
+    cookie and Accept-Language header the websocket handshake carries."""
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
+
+
 class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
+    async def send_json(self, content, close=False) -> None:
+        """Every message leaves in the reader's language (dates, status and audience labels)."""
+        with translation.override(getattr(self, "language", None) or reader_language(self.scope)):
+            content = selectors.localise_live_message(content)
+        await super().send_json(content, close=close)
+
     async def connect(self) -> None:
+        self.language = reader_language(self.scope)
         await self.accept()
         self.user = self.scope.get("user")
         self.group = None

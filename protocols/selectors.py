@@ -132,6 +132,30 @@ def protocol_payload(protocol: Protocol) -> dict:
     }
 
 
+def localise_live_message(message):
+    """A live message with its display fields (due dates, status and audience labels) rendered
+    again in the active language. Payloads are built once by the sender, in the sender's
+    language; each socket calls this under its own reader's language before sending, so the
+    live part of a page reads like its server-rendered part. Returns a new structure."""
+    if isinstance(message, list):
+        return [localise_live_message(value) for value in message]
+    if not isinstance(message, dict):
+        return message
+    out = {key: localise_live_message(value) for key, value in message.items()}
+    if out.get("due_on") and "due_on_display" in out:  # an agreed action
+        try:
+            out["due_on_display"] = formats.date_format(dt.date.fromisoformat(out["due_on"]), "SHORT_DATE_FORMAT")
+        except (TypeError, ValueError):
+            pass
+        if out.get("status") in AgreedAction.Status.values:
+            out["status_label"] = str(AgreedAction.Status(out["status"]).label)
+    elif "is_final" in out and out.get("status") in Protocol.Status.values:  # the protocol
+        out["status_label"] = str(Protocol.Status(out["status"]).label)
+    if "audience_label" in out and out.get("audience") in Audience.values:  # an item
+        out["audience_label"] = str(Audience(out["audience"]).label)
+    return out
+
+
 # --- parents --------------------------------------------------------------------------------
 
 def derived_parent_summary(protocol: Protocol, items) -> list[str]:

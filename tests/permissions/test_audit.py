@@ -94,6 +94,21 @@ def test_the_dpo_filters_the_log_and_sees_only_her_network(world, client):
     assert "date_until" in bad.context["form"].errors
 
 
+def test_the_audit_log_page_shows_every_event_including_the_oldest_and_her_own_view(world, client):
+    """Her own view is recorded before the log is read: recorded between the paginator's count and
+    its slice, it pushed the page's oldest event (here the counsellor's read) out of sight."""
+    from permissions import selectors
+
+    audit.record(world.counsellor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
+    client.force_login(world.dpo)
+    page = client.get(reverse("permissions:audit_log")).context["page"]
+    shown = [e.pk for e in page]
+    assert len(shown) == page.paginator.count
+    assert set(shown) == set(selectors.audit_log_for_user(world.dpo).values_list("pk", flat=True))
+    assert [e.action for e in page][0] == "audit_log.view"
+    assert any(e.actor_id == world.counsellor.pk and e.action == "case.read" for e in page)
+
+
 def test_non_dpos_get_no_audit_log(world, client):
     for user in (world.convenor, world.admin, world.board_member, world.parent):
         client.force_login(user)

@@ -200,3 +200,41 @@ async def test_a_final_protocol_refuses_changes_over_the_socket(world):
     assert (await receive_until(convenor, "error"))["error"] == "final"
     assert (await database_sync_to_async(ProtocolItem.objects.get)(pk=world.item_everyone.pk)).text != "Zu spät"
     await convenor.disconnect()
+
+
+async def open_socket_in(user, protocol_id, *, cookie_language: str = "", accept_language: str = ""):
+    """A socket whose handshake carries the language cookie or Accept-Language header of the page."""
+    communicator = WebsocketCommunicator(app, f"/ws/protocols/{protocol_id}/",
+                                         headers=[(b"accept-language", accept_language.encode())] if accept_language else None)
+    await live_scope(communicator, user)
+    communicator.scope["cookies"] = {"django_language": cookie_language} if cookie_language else {}
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    return communicator
+
+
+async def test_live_due_dates_and_labels_follow_each_readers_language_not_the_writers(world):
+    """Payloads are built once, in the writer's language; each socket renders the display fields
+    again in its reader's language, as the server-rendered part of the page does."""
+    from django.utils import formats, translation
+
+    parent = await open_socket_in(world.parent, world.protocol.pk, cookie_language="da")
+    counsellor = await open_socket_in(world.counsellor, world.protocol.pk, accept_language="en-GB,en;q=0.8")
+    hello = await receive_until(parent, "hello")
+    action = next(i for i in hello["items"] if i["id"] == world.item_everyone.pk)["actions"][0]
+    with translation.override("da"):
+        assert action["due_on_display"] == formats.date_format(world.action_parent.due_on, "SHORT_DATE_FORMAT")
+        assert action["status_label"] == "Åben"
+    assert action["due_on_display"] != world.action_parent.due_on.isoformat()
+    await receive_until(counsellor, "hello")
+
+    def write_in_german():
+        with translation.override("de"):
+            services.action_update_status(world.convenor, action=world.action_counselling, status="in_progress", note="Termin steht")
+
+    await database_sync_to_async(write_in_german)()
+    changed = (await receive_until(counsellor, "action"))["action"]
+    assert changed["status_label"] == "In progress"
+    assert changed["due_on_display"] == world.action_counselling.due_on.strftime("%d/%m/%Y")  # en-GB, not German
+    await parent.disconnect()
+    await counsellor.disconnect()
