@@ -155,13 +155,22 @@ def finalise_refusal(user, protocol: Protocol, *, confirm_early: bool, today: dt
     ``others_pending`` (others must decide, the window still runs), ``confirm`` (an explicit
     confirmation is needed: the window still runs, or undecided corrections of others will lapse).
     """
+    if protocol.status != Protocol.Status.RELEASED:
+        return finalise_refusal_from(protocol, own=0, others=[], confirm_early=confirm_early, today=today)
+    own = decidable_pending(user, protocol).count()
+    others = pending_for_others(user, protocol) if not own else []
+    return finalise_refusal_from(protocol, own=own, others=others, confirm_early=confirm_early, today=today)
+
+
+def finalise_refusal_from(protocol: Protocol, *, own: int, others: list[PendingElsewhere], confirm_early: bool,
+                          today: dt.date | None = None) -> tuple[str, str] | None:
+    """``finalise_refusal`` from counts already read: ``own`` pending proposals she decides,
+    ``others`` those that others decide (``pending_for_others``). No query."""
     today = today or timezone.localdate()
     if protocol.status != Protocol.Status.RELEASED:
         return "not_released", _("Release the draft to the participants before finalising.")
-    own = decidable_pending(user, protocol).count()
     if own:
         return "decide", _("Decide the %(n)s correction proposal(s) listed under “Correction proposals” first.") % {"n": own}
-    others = pending_for_others(user, protocol)
     early = finalising_early(protocol, today=today)
     if others and early:
         where = ", ".join(f"{p.organisation} ({p.count})" for p in others)
@@ -183,6 +192,42 @@ def finalise_refusal(user, protocol: Protocol, *, confirm_early: bool, today: dt
             "Confirm that you end the correction window early and finalise now."
         ) % {"until": _day(protocol.corrections_until)}
     return None
+
+
+def _decidable_filter(user, *, convened_case_ids) -> "Q":
+    """Pending proposals ``user`` decides: on items held by her organisation, or, in the cases she
+    convenes, on every item that no organisation holds (``decidable_pending``'s rule)."""
+    from django.db.models import Q
+
+    holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
+    return (Q(holder & Q(item__holding_organisation_id__in=policy.organisation_ids(user)))
+            | Q(~holder & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
+
+
+def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tuple[dict[int, int], dict[int, list[PendingElsewhere]]]:
+    """For many released protocols at once: per protocol, how many pending proposals ``user``
+    decides, and those others decide per deciding organisation (counts only, never content).
+    ``team_case_ids`` / ``convened_case_ids``: the cases she is on the team of / convenes, already
+    read. Two queries, whatever the number of protocols."""
+    from django.db.models import Count
+
+    ids = [p.pk for p in protocols]
+    if not ids:
+        return {}, {}
+    pending = CorrectionProposal.objects.filter(item__protocol_id__in=ids, status=CorrectionProposal.Status.PENDING)
+    visible = policy.protocol_items_for_user(user).filter(protocol_id__in=ids).values("pk")
+    mine = (pending.filter(item_id__in=visible, item__protocol__conference__case_id__in=list(team_case_ids))
+            .filter(_decidable_filter(user, convened_case_ids=convened_case_ids)))
+    own = {row["item__protocol_id"]: row["n"] for row in mine.values("item__protocol_id").annotate(n=Count("pk")).order_by()}
+    others: dict[int, list[PendingElsewhere]] = {}
+    rows = (pending.exclude(pk__in=mine.values("pk"))
+            .values("item__protocol_id", "item__audience", "item__holding_organisation__name")
+            .annotate(n=Count("pk")).order_by("item__protocol_id", "item__holding_organisation__name"))
+    for row in rows:
+        restricted = row["item__audience"] == Audience.RESTRICTED and row["item__holding_organisation__name"]
+        name = row["item__holding_organisation__name"] if restricted else _("the convenor")
+        others.setdefault(row["item__protocol_id"], []).append(PendingElsewhere(organisation=name, count=row["n"]))
+    return own, others
 
 
 def correction_deciders(proposal: CorrectionProposal) -> list:

@@ -437,34 +437,47 @@ class ProtocolStep:
 
 
 def protocol_steps(user, conferences) -> list[ProtocolStep]:
-    """The protocol and next step per conference the user sees. A few queries per conference
-    that has a protocol (a case has one or two conferences a year)."""
-    from conferences.models import Conference
-    from protocols import rules, services
+    """The protocol and next step per conference the user sees. A fixed number of queries,
+    whatever the number of conferences: who convenes, who is on the team, who takes the minutes
+    and the pending corrections are each read once for all of them."""
+    from conferences.models import Case, Conference
+    from protocols import rules
 
     conferences = list(conferences)
+    if not conferences:
+        return []
+    case_ids = {c.case_id for c in conferences}
     protocols = {p.conference_id: p for p in protocols_for_user(user).filter(
         conference_id__in=[c.pk for c in conferences]).select_related("conference__case__network")}
+    convened = set(Case.objects.filter(pk__in=policy.convened_case_ids(user), id__in=case_ids).values_list("pk", flat=True))
+    on_team = set(policy.professional_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    delegated = set()
+    if any(p.minute_taker_id != user.pk and p.status == Protocol.Status.DRAFT for p in protocols.values()):
+        delegated = set(policy.minute_taker_protocol_ids(user).filter(content_object_id__in=[p.pk for p in protocols.values()])
+                        .values_list("content_object_id", flat=True))
+    released = [p for p in protocols.values() if p.status == Protocol.Status.RELEASED]
+    own_pending, others_pending = rules.pending_counts(user, released, team_case_ids=on_team, convened_case_ids=convened)
     rows = []
     for conference in conferences:
         protocol = protocols.get(conference.pk)
-        case = conference.case
         if protocol is None:
-            if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD) or not policy.can_convene(user, case):
+            if conference.status not in (Conference.Status.SCHEDULED, Conference.Status.HELD) or conference.case_id not in convened:
                 continue
             refusal = rules.open_refusal(conference)
             rows.append(ProtocolStep(conference, None, "not_yet" if refusal else "open", refusal or ""))
             continue
-        convenor = services.is_convenor(user, protocol)
-        pending = rules.decidable_pending(user, protocol).count() if protocol.status == Protocol.Status.RELEASED else 0
+        convenor = conference.case_id in convened
+        # services.can_write_items, from the sets read above
+        writes = convenor or (conference.case_id in on_team and (protocol.minute_taker_id == user.pk or protocol.pk in delegated))
+        pending = own_pending.get(protocol.pk, 0)
         step, note = "read", ""
-        if protocol.status == Protocol.Status.DRAFT and services.can_write_items(user, protocol):
+        if protocol.status == Protocol.Status.DRAFT and writes:
             refusal = rules.release_refusal(protocol) if convenor else "x"
             step = "continue" if refusal else "release"
         elif pending:
             step = "decide"
         elif protocol.status == Protocol.Status.RELEASED and convenor:
-            refusal = rules.finalise_refusal(user, protocol, confirm_early=False)
+            refusal = rules.finalise_refusal_from(protocol, own=0, others=others_pending.get(protocol.pk, []), confirm_early=False)
             step = "finalise" if refusal is None or refusal[0] == "confirm" else "read"
             note = refusal[1] if refusal else ""
         rows.append(ProtocolStep(conference, protocol, step, note, pending))

@@ -158,3 +158,49 @@ def test_caseworker_with_minutes_on_time_sees_no_overdue_step(client, world):
     page = dashboard(client, world.convenor)
     assert "All minutes are on time." in page
     assert "release the draft minutes" not in page
+
+
+def _add_conferences_in_every_protocol_step(world, number: int) -> None:
+    """Three cases the convenor leads whose conferences lie in the protocol window: one whose
+    protocol is still to be opened, one with a draft, one released with a correction pending on
+    an item the counselling organisation holds (the counsellor decides it, the convenor waits)."""
+    from participants.models import InformationCategory
+    from protocols.models import Audience, CorrectionProposal
+
+    now = timezone.now()
+    for index, step in enumerate(("open", "draft", "released")):
+        case = Case.objects.create(network=world.network, reference=f"KT-2026-{300 + number * 3 + index}",
+                                   lead_organisation=world.youth_welfare, lead_caseworker=world.convenor, status=Case.Status.ACTIVE)
+        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor)
+        CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
+        conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                               starts_at=now - dt.timedelta(hours=3), ends_at=now - dt.timedelta(hours=2))
+        if step == "open":
+            continue
+        protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor)
+        item = ProtocolItem.objects.create(protocol=protocol, title="Beratung", text="Vertraulich", created_by=world.convenor,
+                                           audience=Audience.RESTRICTED, holding_organisation=world.counselling,
+                                           category=InformationCategory.ADDICTION_TREATMENT)
+        item.restricted_to.set([world.counselling])
+        if step == "released":
+            Protocol.objects.filter(pk=protocol.pk).update(status=Protocol.Status.RELEASED, released_at=now,
+                                                           corrections_until=timezone.localdate() + dt.timedelta(days=5))
+            CorrectionProposal.objects.create(item=item, author=world.counsellor, proposed_text="Korrektur")
+
+
+@pytest.mark.parametrize("role", ["convenor", "counsellor"])
+def test_dashboard_protocol_list_costs_the_same_queries_for_one_and_for_many_conferences(client, world, role):
+    """The protocols waiting for her (open, continue, release, decide, finalise) are read in a fixed
+    number of queries, not a few per conference."""
+    user = getattr(world, role)
+    client.force_login(user)
+    _add_conferences_in_every_protocol_step(world, 1)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as few:
+        shown = len(client.get(reverse("dashboard")).context["board"].protocol_tasks)
+    for number in range(2, 6):
+        _add_conferences_in_every_protocol_step(world, number)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(reverse("dashboard")).context["board"].protocol_tasks) > shown > 0
+    assert len(many) == len(few), "\n".join(q["sql"][:200] for q in many.captured_queries)
