@@ -49,6 +49,16 @@ class ItemForm(forms.Form):
             case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
 
 
+class AudienceForm(ItemForm):
+    """Who may read an item, for a professional of the organisation holding it who does not write
+    the protocol: she decides on passing it on, never on its wording."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["title"]
+        del self.fields["text"]
+
+
 class ActionForm(forms.Form):
     title = forms.CharField(label=_("What is to be done"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

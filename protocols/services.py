@@ -310,7 +310,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     protocol = _locked_protocol(item.protocol_id)
     current = ProtocolItem.objects.select_for_update(of=("self",)).select_related("holding_organisation").get(pk=item.pk)
     audience_only = title is None and text is None and audience is not None
-    if not (can_write_items(actor, protocol) or (audience_only and _holder_on_team(actor, current, protocol))):
+    if not (can_write_items(actor, protocol) or (audience_only and holder_on_team(actor, current, protocol))):
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
     if int(version) != current.version:
@@ -331,9 +331,22 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         cat = current.category if category is None else category
         orgs_in = list(current.restricted_to.all()) if restricted_to is None else list(restricted_to)
         orgs = _validate_audience(protocol, audience, orgs_in, holder, cat, entruster)
-        restricted = audience == Audience.RESTRICTED
-        changes.update(audience=audience, holding_organisation=holder if restricted else None,
-                       category=cat if restricted else "", entrusted_by=entruster if restricted else None)
+        if audience == Audience.RESTRICTED:
+            changes.update(audience=audience, holding_organisation=holder, category=cat, entrusted_by=entruster)
+        else:
+            # Leaving "restricted" keeps who holds and who entrusted it: widening further (to the
+            # parents) stays the holder's decision and still knows whose information it is. A
+            # non-restricted item's holder is never changed by naming another one here.
+            errors = {}
+            if holding_organisation not in (_UNSET, None) and holding_organisation.pk != current.holding_organisation_id:
+                errors["holding_organisation"] = _("Only a restricted item names the organisation holding it; "
+                                                   "restrict the item to name another one.")
+            if entrusted_by not in (_UNSET, None) and entrusted_by.pk != current.entrusted_by_id:
+                errors["entrusted_by"] = _("Only a restricted item names who entrusted it; restrict the item to name someone.")
+            if errors:
+                raise ValidationError(errors)
+            holder, entruster, cat = current.holding_organisation, current.entrusted_by, current.category
+            changes.update(audience=audience)
         disclosure = _check_disclosure(actor, current, protocol, audience=audience, orgs=orgs, holder=holder,
                                        category=cat, entruster=entruster)
     updated = ProtocolItem.objects.filter(pk=current.pk, version=current.version).update(
@@ -348,16 +361,66 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
     if disclosure is not None:
         record(actor, action="protocol.item.disclose", obj=current, case_id=protocol.conference.case_id, channel=channel,
-               legal_basis=",".join(sorted(set(disclosure["bases"].values()))), detail=disclosure["detail"])
+               legal_basis=disclosure.get("legal_basis") or ",".join(sorted(set(disclosure["bases"].values()))),
+               detail=disclosure["detail"])
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": current.pk})
     return current
 
 
-def _holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
-    """A professional on the case team who works for the organisation holding a restricted item."""
-    return bool(item.audience == Audience.RESTRICTED and item.holding_organisation_id
-                and policy.is_professional_on_case(actor, protocol.conference.case)
-                and policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
+def holding_organisation_ids(item: ProtocolItem, protocol: Protocol) -> set[int]:
+    """Who holds an item, that is, who decides whether more people may read it.
+
+    A restricted item names its holder; an item that was restricted keeps it after it was
+    widened. An item written for all professionals without one is held by the organisation(s)
+    through which its author sits on the case team – the one that put it in front of the team –
+    and, when the author has left the team, by the case's lead organisation."""
+    if item.holding_organisation_id:
+        return {item.holding_organisation_id}
+    case = protocol.conference.case
+    team = CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True)
+    authors = set(team.filter(organisation_id__in=policy.organisation_ids(item.created_by).values("organisation_id"))
+                  .values_list("organisation_id", flat=True))
+    return authors or {case.lead_organisation_id}
+
+
+def holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
+    """A professional on the case team who works for the organisation holding the item (see
+    ``holding_organisation_ids``). An item open to everyone has nothing left to disclose."""
+    if item.audience == Audience.EVERYONE:
+        return False
+    return bool(policy.is_professional_on_case(actor, protocol.conference.case)
+                and policy.organisation_ids(actor).filter(organisation_id__in=holding_organisation_ids(item, protocol)).exists())
+
+
+def items_held_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
+    """Ids of ``items`` (not open to everyone) whose holding organisation ``actor`` works for on the
+    case team – the same answer as ``holder_on_team`` per item, in four queries for the page."""
+    case = protocol.conference.case
+    if not policy.is_professional_on_case(actor, case):
+        return set()
+    items = [i for i in items if i.audience != Audience.EVERYONE]
+    mine = set(policy.organisation_ids(actor).values_list("organisation_id", flat=True))
+    team = set(CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values_list("organisation_id", flat=True))
+    author_orgs: dict[int, set[int]] = {}
+    authors = {i.created_by_id for i in items if not i.holding_organisation_id}
+    for user_id, org_id in Membership.objects.filter(user_id__in=authors, is_active=True, organisation__is_active=True,
+                                                     organisation_id__in=team).values_list("user_id", "organisation_id"):
+        author_orgs.setdefault(user_id, set()).add(org_id)
+    held = set()
+    for item in items:
+        holders = {item.holding_organisation_id} if item.holding_organisation_id else (
+            author_orgs.get(item.created_by_id) or {case.lead_organisation_id})
+        if holders & mine:
+            held.add(item.pk)
+    return held
+
+
+def may_change_audience(actor, item: ProtocolItem) -> bool:
+    """Whether ``actor`` may change who reads ``item`` on a draft: its writers (narrowing always,
+    widening only as the holder) and the holding organisation's professionals on the case team,
+    who may do nothing else with it. The same rule on the page, the API and the live channel."""
+    protocol = item.protocol
+    return can_write_items(actor, protocol) or holder_on_team(actor, item, protocol)
 
 
 def _reader_orgs(protocol: Protocol, audience: str, holder_id: int | None, orgs: Iterable[int]) -> set[int]:
@@ -375,19 +438,21 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
     actually entrusted it (or a recorded legal basis) from the holder covers every organisation
     that would newly read it. Narrowing is always allowed. Returns what the audit event records,
     or None when nothing is disclosed."""
-    if current.audience != Audience.RESTRICTED:
-        return None  # from everyone/professionals to anything narrower or equal: no § 65 holder yet
+    if current.audience == Audience.EVERYONE:
+        return None  # everyone reads it already: any change narrows it
+    if current.audience == Audience.PROFESSIONALS:
+        if audience != Audience.EVERYONE:
+            return None  # restricting is narrowing: the named organisations each need a consent or basis
+        return _check_parents_widening(actor, current, protocol)
     relabel = audience == Audience.RESTRICTED and (
         (holder.pk if holder else None) != current.holding_organisation_id
         or (entruster.pk if entruster else None) != current.entrusted_by_id or category != current.category)
     if audience == Audience.RESTRICTED and not relabel:
         return None  # naming organisations is not disclosing: each still needs a consent or basis to read
-    if not _holder_on_team(actor, current, protocol):
+    if not holder_on_team(actor, current, protocol):
         raise PermissionDenied(_("Only the organisation holding the information may pass it on or relabel it."))
-    if audience == Audience.EVERYONE and FamilyMember.objects.filter(
-        case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS,
-    ).exclude(pk=current.entrusted_by_id).exists():
-        raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
+    if audience == Audience.EVERYONE:
+        _refuse_other_parents(current, protocol)
     readers = _reader_orgs(protocol, audience, holder.pk if holder else None, [o.pk for o in orgs])
     readers.discard(current.holding_organisation_id)
     covered = policy.disclosures_covering(current, organisation_ids=readers)
@@ -404,6 +469,32 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
                               "entrusted_by": entruster.pk if entruster else None, "category": category,
                               "orgs": sorted(o.pk for o in orgs)},
                        "bases": {str(org): basis for org, basis in sorted(covered.items())}}}
+
+
+def _refuse_other_parents(item: ProtocolItem, protocol: Protocol) -> None:
+    """Information one parent entrusted never goes to everyone while another parent is on the case;
+    a restricted item with nobody named as entrusting it was entrusted by someone, so it never does."""
+    others = FamilyMember.objects.filter(case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
+    if item.entrusted_by_id:
+        others = others.exclude(pk=item.entrusted_by_id)
+    if others.exists():
+        raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
+
+
+def _check_parents_widening(actor, current: ProtocolItem, protocol: Protocol) -> dict:
+    """From professionals only to everyone: the parents (and guests of the conference) would read
+    what the team kept among professionals. Only the holding organisation decides that; no consent
+    is needed to tell the family what the professionals recorded about it, except that what one
+    parent entrusted (an item that was restricted) never goes to another parent."""
+    if not holder_on_team(actor, current, protocol):
+        raise PermissionDenied(_("Only the organisation holding the information may open it to the parents."))
+    if current.entrusted_by_id:
+        _refuse_other_parents(current, protocol)
+    holders = sorted(holding_organisation_ids(current, protocol) & set(
+        policy.organisation_ids(actor).values_list("organisation_id", flat=True)))
+    return {"bases": {}, "legal_basis": "holding-organisation",
+            "detail": {"from": {"audience": current.audience}, "to": {"audience": Audience.EVERYONE},
+                       "decided_by_holder": holders, "entrusted_by": current.entrusted_by_id}}
 
 
 def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to=(),

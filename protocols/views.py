@@ -60,6 +60,10 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     }
     if is_parent:
         context["my_actions"] = selectors.parent_actions_in(user, protocol)
+    # Items whose holding organisation she works for, though she does not write the protocol: she
+    # may change who reads them (services.may_change_audience), so the page offers it.
+    context["held_ids"] = (services.items_held_by(user, protocol, items)
+                           if not writer and protocol.status == Protocol.Status.DRAFT else set())
     if context["can_write"]:
         context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
         context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
@@ -161,12 +165,16 @@ def _add_errors(form, exc: ValidationError) -> None:
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk)
     protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
-    if not services.can_write_items(request.user, protocol):
+    writer = services.can_write_items(request.user, protocol)
+    # The holding organisation's professionals change who may read it (as on the API and the live
+    # channel), never its wording; everyone else is refused.
+    if not (writer or services.may_change_audience(request.user, item)):
         raise PermissionDenied
+    form_class = forms.ItemForm if writer else forms.AudienceForm
     initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,
                "restricted_to": list(item.restricted_to.all()), "holding_organisation": item.holding_organisation,
                "category": item.category, "entrusted_by": item.entrusted_by_id}
-    form = forms.ItemForm(request.POST or None, protocol=protocol, initial=initial)
+    form = form_class(request.POST or None, protocol=protocol, initial=initial)
     conflict = None
     status = 200
     if request.method == "POST":
@@ -175,7 +183,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 saved = services.item_update(
-                    request.user, item=item, version=data["version"] or 0, title=data["title"], text=data["text"],
+                    request.user, item=item, version=data["version"] or 0, title=data.get("title"), text=data.get("text"),
                     audience=data["audience"], restricted_to=data["restricted_to"],
                     holding_organisation=data["holding_organisation"], category=data["category"],
                     entrusted_by=data["entrusted_by"], confirm_hidden=data["confirm_hidden"],
@@ -190,13 +198,14 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 # Keep her text in the form, based on the current version, so she can merge and resave.
                 retry = request.POST.copy()
                 retry["version"] = str(exc.current.version)
-                form = forms.ItemForm(retry, protocol=protocol)
+                form = form_class(retry, protocol=protocol)
                 form.is_valid()
                 form.add_error(None, exc.messages)
             except ValidationError as exc:
                 _add_errors(form, exc)
     return render(request, "protocols/item_edit.html",
-                  {"item": item, "protocol": protocol, "form": form, "conflict": conflict}, status=status)
+                  {"item": item, "protocol": protocol, "form": form, "conflict": conflict, "audience_only": not writer},
+                  status=status)
 
 
 @login_required

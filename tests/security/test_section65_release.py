@@ -253,3 +253,97 @@ async def test_the_live_channel_refuses_a_widening_like_the_api(world):
     await socket.disconnect()
     item = await database_sync_to_async(lambda: type(world.item_restricted).objects.get(pk=world.item_restricted.pk))()
     assert item.audience == Audience.RESTRICTED
+
+
+# --- widening in every direction (professionals → everyone too), on every channel -----------------
+
+def make_counsellor_minute_taker(world) -> None:
+    Protocol.objects.filter(pk=world.protocol.pk).update(minute_taker=world.counsellor)
+
+
+def test_a_writer_outside_the_holder_cannot_open_a_professionals_item_to_the_parents(world, client):
+    make_counsellor_minute_taker(world)  # she writes the protocol; the Jugendamt's convenor wrote the item
+    client.force_login(world.counsellor)
+    assert patch(client, world.item_professionals, audience="everyone").status_code == 403
+    item = world.item_professionals
+    item.refresh_from_db()
+    page = client.post(reverse("protocols:item_edit", args=[item.pk]), {
+        "title": item.title, "text": item.text, "audience": "everyone", "version": item.version})
+    assert page.status_code == 403
+    item.refresh_from_db()
+    assert item.audience == Audience.PROFESSIONALS and not sees(world.parent, item)
+    # narrowing stays hers to do
+    assert patch(client, item, audience="restricted", restricted_to=[world.counselling.pk],
+                 holding_organisation=world.youth_welfare.pk, category="addiction_treatment").status_code in {200, 204}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_live_channel_refuses_opening_a_professionals_item_to_a_writer_outside_the_holder(world):
+    from tests.websocket.test_live_protocol import open_socket, receive_until
+
+    await database_sync_to_async(make_counsellor_minute_taker)(world)
+    socket = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(socket, "hello")
+    await socket.send_json_to({"type": "item_update", "item": world.item_professionals.pk,
+                               "version": world.item_professionals.version, "audience": "everyone"})
+    reply = await receive_until(socket, "error")
+    assert reply["error"] == "forbidden"
+    await socket.disconnect()
+    item = await database_sync_to_async(lambda: type(world.item_professionals).objects.get(pk=world.item_professionals.pk))()
+    assert item.audience == Audience.PROFESSIONALS
+
+
+def test_the_holder_opens_a_professionals_item_to_the_parents_audited_as_a_disclosure(world, client):
+    client.force_login(world.convenor)
+    response = patch(client, world.item_professionals, audience="everyone")
+    assert response.status_code == 200, response.content
+    event = AuditEvent.objects.get(action="protocol.item.disclose")
+    assert event.legal_basis == "holding-organisation" and event.detail["decided_by_holder"] == [world.youth_welfare.pk]
+    assert event.detail["to"] == {"audience": "everyone"}
+    assert sees(world.parent, world.item_professionals)
+
+
+def test_an_item_widened_by_its_holder_stays_the_holders_to_open_to_the_parents(world, client):
+    """Suchtberatung widens its restricted item to all professionals under the mother's consent; the
+    Jugendamt's convenor, who writes the protocol, still cannot pass it on to the parents."""
+    from tests.matrix.test_matrix_audience import held_by_counselling
+
+    item = held_by_counselling(world)
+    client.force_login(world.counsellor)
+    response = patch(client, item, audience="professionals")
+    assert response.status_code == 200, response.content
+    item.refresh_from_db()
+    assert item.holding_organisation == world.counselling and item.entrusted_by == world.mother
+    client.force_login(world.convenor)
+    assert patch(client, item, audience="everyone").status_code == 403
+    # naming another holder while keeping it for professionals does not move the decision either
+    response = patch(client, item, holding_organisation=world.youth_welfare.pk)
+    assert response.status_code == 400 and list(response.json()) == ["holding_organisation"]
+    item.refresh_from_db()
+    assert item.holding_organisation == world.counselling
+    assert patch(client, item, audience="everyone").status_code == 403
+    item.refresh_from_db()
+    assert item.audience == Audience.PROFESSIONALS and not sees(world.parent, item)
+
+
+def test_the_holder_who_does_not_write_changes_who_reads_on_the_page_but_not_the_text(world, client):
+    from tests.matrix.test_matrix_audience import held_by_counselling
+
+    item = held_by_counselling(world)
+    client.force_login(world.counsellor)
+    detail = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert reverse("protocols:item_edit", args=[item.pk]) in detail and "Change who may read it" in detail
+    # the world's item for professionals is the Jugendamt's: no such link for her
+    assert reverse("protocols:item_edit", args=[world.item_professionals.pk]) not in detail
+    page = client.get(reverse("protocols:item_edit", args=[item.pk]))
+    assert page.status_code == 200 and "title" not in page.context["form"].fields
+    response = client.post(reverse("protocols:item_edit", args=[item.pk]), {
+        "title": "Umbenannt", "text": "Anderer Text", "audience": "restricted", "version": item.version,
+        "restricted_to": [world.counselling.pk], "holding_organisation": world.counselling.pk,
+        "category": item.category, "entrusted_by": world.mother.pk})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.title == "In der Suchtberatung anvertraut" and item.text == "Rückfall im Mai."
+    assert list(item.restricted_to.all()) == [world.counselling]
+    # the API agrees: the audience yes, the text no
+    assert patch(client, item, text="Anderer Text").status_code == 403
