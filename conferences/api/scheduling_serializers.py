@@ -65,7 +65,10 @@ class ConferenceCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Conference.Kind.choices)
     duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=90)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    video_link = serializers.URLField(required=False, allow_blank=True, default="")
+    # Strict: a link or no field at all. "" is not a URI, so it is a 400 on this field (the schema
+    # says format uri and nothing else); a conference without a video meeting leaves it out.
+    video_link = serializers.URLField(required=False, max_length=200,
+                                      help_text="https:// link of the video meeting; leave the field out when there is none")
     interpreter_language = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     access_needs = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     slots = serializers.ListField(child=WallClockDateTimeField(), min_length=1, max_length=20)

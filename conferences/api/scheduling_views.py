@@ -76,7 +76,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         try:
             conference = services.conference_create(
                 request.user, case=case, kind=values["kind"], invitees=invitees, slots=values["slots"],
-                duration_minutes=values["duration_minutes"], location=values["location"], video_link=values["video_link"],
+                duration_minutes=values["duration_minutes"], location=values["location"], video_link=values.get("video_link", ""),
                 interpreter_language=values["interpreter_language"], access_needs=values["access_needs"],
                 report_organisation_ids=values.get("report_organisations"), closes_at=values.get("closes_at"), channel=API,
             )

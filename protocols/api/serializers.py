@@ -77,7 +77,9 @@ class RestrictedAudienceFields(serializers.Serializer):
                                           help_text="Ids of the case team's organisations that may read a restricted item")
     holding_organisation = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
                                                     help_text="Id of the team organisation that holds the information")
-    category = serializers.ChoiceField(choices=InformationCategory.choices, required=False, allow_blank=True)
+    # Strict: one of the categories, or no field at all ("" is a 400 naming this field).
+    category = serializers.ChoiceField(choices=InformationCategory.choices, required=False,
+                                       help_text="Category of a restricted item's information; leave it out otherwise")
     entrusted_by = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
                                             help_text="Id of the family member who entrusted the information")
 
