@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "protocols",
     "permissions",
     "offers",
+    "records",
     "operations",
 ]
 
@@ -454,6 +455,32 @@ if not AUDIT_HMAC_KEY:
 if len(AUDIT_HMAC_KEY) < 32:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters.")
 AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+
+
+# Processors (GDPR Art. 28) named in every network's record of processing activities (Art. 30,
+# the records app): who hosts the service, delivers its e-mail, keeps its backups. Entries are
+# separated by ";", each "<kind>=<name and place>", kind one of hosting, email, backup, other,
+# e.g. "hosting=Stadtwerke IT GmbH, Aachen (DE); email=Kommunales Rechenzentrum, Köln (DE)".
+PROCESSOR_KINDS = ("hosting", "email", "backup", "other")
+
+
+def _processors(raw: str) -> list[dict[str, str]]:
+    entries = []
+    for part in raw.split(";"):
+        if not part.strip():
+            continue
+        kind, _sep, name = part.partition("=")
+        kind, name = kind.strip().lower(), name.strip()
+        if kind not in PROCESSOR_KINDS or not name or len(name) > 200:
+            raise ImproperlyConfigured(
+                "PROCESSORS must be entries separated by ';', each '<kind>=<name>' with kind one of "
+                f"{', '.join(PROCESSOR_KINDS)} and a name of at most 200 characters, got {part.strip()!r}"
+            )
+        entries.append({"kind": kind, "name": name})
+    return entries
+
+
+PROCESSORS = _processors(env_str("PROCESSORS"))
 
 # --- Logs and error reporting ---------------------------------------------------------------
 # Every line has a timestamp, level, logger and the request id; LOG_FORMAT=json writes one JSON

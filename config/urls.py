@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("permissions.urls")),
     path("", include("notifications.urls")),
     path("", include("offers.urls")),
+    path("", include("records.urls")),
 ]
 
 # A database that is restarting answers 503 with Retry-After, anything else a plain 500.

@@ -22,6 +22,7 @@ NAV = [
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),
+    ("records:index", _("Records of processing"), "is_dpo"),
     ("permissions:my_data", _("Who read my data"), "is_parent"),
 ]
 

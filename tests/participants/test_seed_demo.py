@@ -187,3 +187,18 @@ def test_a_demo_database_seeded_with_the_old_parent_login_keeps_her_account_unde
     renamed = User.objects.get(username="sarah.mutter")
     assert renamed.pk == mother.pk and renamed.email == "sarah.mutter@demo.invalid"
     assert FamilyMember.objects.filter(user=renamed).exists()
+
+
+def test_the_demo_officer_finds_the_first_record_of_processing_activities(seeded, client):
+    from records.models import ProcessingRecord
+
+    heinsberg = Network.objects.get(slug="kreis-heinsberg")
+    first = ProcessingRecord.objects.get(network=heinsberg)
+    assert first.version == 1 and first.created_by is None
+    assert AuditEvent.objects.filter(action="records.generate", actor_label="seed_demo").count() == Network.objects.count()
+    client.force_login(User.objects.get(username="datenschutz.hs"))
+    response = client.get(reverse("records:record", args=["kreis-heinsberg"]))
+    assert response.status_code == 200
+    # Opening it finds nothing changed since the seed: still the first version.
+    assert ProcessingRecord.objects.filter(network=heinsberg).count() == 1
+    assert "Version 1" in response.content.decode()

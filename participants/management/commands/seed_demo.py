@@ -501,6 +501,8 @@ class Command(BaseCommand):
         # The offers app (above this one) adds its directory, referrals and tracks: called by name,
         # so that this lower app imports nothing from it.
         call_command("seed_offers_demo", stdout=self.stdout)
+        # The first record of processing activities, so the demo officer finds it (records app, by name).
+        call_command("generate_processing_records", actor="seed_demo", stdout=self.stdout)
 
         if seeder.created:
             created = ", ".join(f"{count} {label}" for label, count in sorted(seeder.created.items()))
