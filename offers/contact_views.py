@@ -1,6 +1,8 @@
 """The public contact form of an offer and the staff's list of contact requests."""
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,9 +22,27 @@ from .forms import ContactRequestForm
 def contact_context(offer, form=None) -> dict:
     if not (offer.accepts_contact_requests and offer.visibility == offer.Visibility.PUBLIC):
         return {}
-    import json
+    form = form or ContactRequestForm(initial={"started": contact.new_form_token()})
+    return {"contact_form": form, "pow_challenge": json.dumps(contact.new_challenge())}
 
-    return {"contact_form": form or ContactRequestForm(), "pow_challenge": json.dumps(contact.new_challenge())}
+
+def _spam_check(request: HttpRequest, form: ContactRequestForm) -> tuple[str | None, int]:
+    """The reason to refuse (shown to the person) and the status, or (None, 200). Runs only on a
+    form that is otherwise valid; see ``offers.contact`` for the checks."""
+    data = form.cleaned_data
+    if data["website"]:
+        return _("Your request could not be sent. Please call or write to us directly."), 400
+    check = contact.check_form_token(data["started"])
+    if check == contact.FormCheck.INVALID:
+        return _("Your request could not be sent. Please call or write to us directly."), 400
+    if check != contact.FormCheck.OK:
+        return _("Please check your entries and send the form again."), 400
+    if data["pow"]:
+        if not contact.verify(data["pow"]):
+            return _("The automatic spam check did not finish. Please send the form again, or call us."), 400
+    elif contact.rate_limited_without_pow(request):
+        return _("Too many requests from your connection. Please try again in an hour, or call us."), 429
+    return None, 200
 
 
 @require_POST
@@ -31,13 +51,11 @@ def contact_request_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not offer.accepts_contact_requests:
         raise Http404("No contact form.")
     form = ContactRequestForm(request.POST)
-    error = None
+    error, status = None, 400
     if contact.rate_limited(request):
-        error = _("Too many requests from your connection. Please try again in an hour, or call us.")
-    elif not form.is_valid():
-        error = None
-    elif not contact.verify(form.cleaned_data["pow"]):
-        error = _("The automatic spam check did not finish. Please allow JavaScript for this page and send again, or call us.")
+        error, status = _("Too many requests from your connection. Please try again in an hour, or call us."), 429
+    elif form.is_valid():
+        error, status = _spam_check(request, form)
     if error:
         form.add_error(None, error)
     if form.is_valid() and not error:
@@ -49,8 +67,11 @@ def contact_request_create(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, message)
         else:
             return redirect(reverse("offers:offer_public", args=[offer.pk]) + "?sent=1#contact")
-    return render(request, "offers/offer_public.html", {"offer": offer, **contact_context(offer, form)},
-                  status=429 if error and "Too many" in str(error) else 400)
+    # Sent back to be checked: what she typed stays, with a fresh form token and an empty honeypot.
+    data = request.POST.copy()
+    data["started"], data["website"], data["pow"] = contact.new_form_token(), "", ""
+    form.data = data
+    return render(request, "offers/offer_public.html", {"offer": offer, **contact_context(offer, form)}, status=status)
 
 
 @login_required

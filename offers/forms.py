@@ -184,6 +184,14 @@ class ContactRequestForm(forms.Form):
     reach_by = forms.CharField(label=_("How can we reach you? (phone number or e-mail)"), max_length=120)
     preferred_time = forms.CharField(label=_("When is a good time? (optional)"), required=False, max_length=120)
     pow = forms.CharField(required=False, widget=forms.HiddenInput)
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The honeypot: rendered inside a ``hidden`` container (not shown, not read out, not in the tab
+    # order), so only programs that fill every field fill it.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200,
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def visible_fields(self):
+        return [field for field in super().visible_fields() if field.name != "website"]
 
 
 class AttachCaseForm(forms.Form):

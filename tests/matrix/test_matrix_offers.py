@@ -2,6 +2,8 @@
 own offers. Every role, including a professional of another network and the anonymous visitor."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -105,9 +107,14 @@ def test_contact_request_create_is_open_to_anyone_with_a_solved_challenge(client
 
     cache.clear()
     payload = contact.solve(contact.new_challenge(max_number=100))
+    started = contact.new_form_token(now=time.time() - 30)
     response = client_for(client, world, role).post(reverse("offers:contact_request_create", args=[offers.public_offer.pk]),
-                                                    {"reach_by": "0170 1", "pow": payload})
+                                                    {"reach_by": "0170 1", "pow": payload, "started": started})
     assert response.status_code == 302 and ContactRequest.objects.filter(offer=offers.public_offer).count() == 1
+    # without JavaScript (no proof of work): the form token and the honeypot suffice
+    without_js = client.post(reverse("offers:contact_request_create", args=[offers.public_offer.pk]),
+                             {"reach_by": "0170 2", "started": contact.new_form_token(now=time.time() - 30)})
+    assert without_js.status_code == 302 and ContactRequest.objects.filter(offer=offers.public_offer).count() == 2
     network_only = client.post(reverse("offers:contact_request_create", args=[offers.network_offer.pk]), {"reach_by": "x"})
     assert network_only.status_code == 404
 

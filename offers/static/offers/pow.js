@@ -5,6 +5,7 @@
   var form = document.querySelector("form[data-pow-challenge]");
   if (!form || !window.crypto || !window.crypto.subtle) { return; }
   var status = document.getElementById("pow-status");
+  if (status) { status.hidden = false; }
   var field = form.querySelector("input[name=pow]");
   var challenge = JSON.parse(form.getAttribute("data-pow-challenge"));
   var encoder = new TextEncoder();
