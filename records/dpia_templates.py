@@ -115,6 +115,10 @@ def _bullets(lines) -> str:
 
 def _table_lines(content: dict[str, Any], key: str) -> list[str]:
     for section in present.record_sections(content):
+        if section.key == key and key == "recipients":
+            # Counts mean nothing without their column: "Consents: 2; Other legal bases: 0".
+            return ["; ".join([row[0]] + [f"{column}: {cell}" for column, cell in zip(section.columns[1:], row[1:]) if cell not in ("", "–")])
+                    for row in section.rows]
         if section.key == key:
             return ["; ".join(cell for cell in row if cell) for row in section.rows]
     return []

@@ -164,13 +164,13 @@ def record_sections(content: dict[str, Any]) -> list[Section]:
              ", ".join(basis(b) for b in r["bases"]), str(r["consents"]), str(r["legal_bases"]),
              ", ".join(org_kind(k) for k in r["from_kinds"])]
             for r in content["recipients"]
-        ] + ([[_("Cooperation board"), "–", _("anonymised figures only, no personal data"), "–", "0", "0", "–"]]
+        ] + ([[_("Cooperation board"), "–", _("anonymised figures only, no personal data"), "–", "–", "–", "–"]]
              if content["board_receives_anonymised_figures"] else []),
             [_("Receiving organisation"), _("Kind"), _("Information categories"), _("Legal bases"), _("Consents"),
              _("Other legal bases"), _("From organisations of the kind")]),
         Section("processors", _("Processors"), [
             [_label(PROCESSOR_LABELS, p["kind"]), p["name"]] for p in content["processors"]
-        ], [_("Service"), _("Processor")]),
+        ], [_("Processing task"), _("Processor")]),
         Section("transfers", _("Transfers to third countries"), [[_("None: the service transfers no data outside the EU/EEA by itself.")]],
                 [_("Transfers")]),
         Section("retention", _("Retention periods"), [

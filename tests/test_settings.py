@@ -120,8 +120,17 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
     ("EMAIL_URL", "pigeon://coop", "EMAIL_URL must be"),
     ("TASK_BACKEND", "celery", "TASK_BACKEND must be"),
     ("SESSION_IDLE_SECONDS", "ten", "SESSION_IDLE_SECONDS must be an integer"),
+    ("PROCESSORS", "cloud=Someone Inc.", "PROCESSORS must be entries"),
+    ("PROCESSORS", "hosting=", "PROCESSORS must be entries"),
 ])
 def test_unknown_configuration_values_fail_loudly(tmp_path, name, value, message):
     result = run(["manage.py", "check"], tmp_path, DEBUG="true", **{name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_processors_for_the_record_of_processing_come_from_the_environment(tmp_path):
+    values = show(tmp_path, "s.PROCESSORS", DEBUG="true",
+                  PROCESSORS="hosting=Kommunales Rechenzentrum, Minden (DE); EMAIL=Mailversand GmbH, Köln (DE);")
+    assert values == [{"kind": "hosting", "name": "Kommunales Rechenzentrum, Minden (DE)"},
+                      {"kind": "email", "name": "Mailversand GmbH, Köln (DE)"}]

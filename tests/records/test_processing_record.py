@@ -161,3 +161,25 @@ def test_only_the_officer_or_a_system_command_may_generate(world):
         with pytest.raises(PermissionDenied):
             services.processing_record_refresh(actor, network=world.network)
     assert not ProcessingRecord.objects.exists()
+
+
+def test_the_record_names_the_audit_anchors_once_one_is_written(world):
+    from permissions import anchors
+
+    first, _ = refresh(world)
+    assert {"code": "audit_anchors", "value": False} in first.content["measures"]
+    anchors.write_anchor()
+    second, created = refresh(world)
+    assert created and {"code": "audit_anchors", "value": True} in second.content["measures"]
+
+
+def test_a_legal_hold_in_force_is_counted_among_the_measures(world):
+    from conferences.models import LegalHold
+
+    first, _ = refresh(world)
+    assert {"code": "legal_holds", "value": 0} in first.content["measures"]
+    LegalHold.objects.create(case=world.case, ground=LegalHold.Ground.COURT, reason="Az. 1 F 2/26",
+                             review_on=timezone.localdate() + dt.timedelta(days=30), set_by=world.dpo)
+    second, _ = refresh(world)
+    assert {"code": "legal_holds", "value": 1} in second.content["measures"]
+    assert "Az. 1 F 2/26" not in json.dumps(second.content)
