@@ -158,6 +158,9 @@ def test_board_member_sees_published_years_opens_one_and_downloads_the_csv(clien
     page = client.get(reverse("protocols:yearly_report_detail", args=[published.pk]))
     assert page.status_code == 200
     assert "Residential treatment placements" in page.content.decode()
+    text = page.content.decode()
+    assert "1 January 2025 – 31 December 2025" in text and "2025-01-01" not in text  # the period in the page's language
+    assert text.count("Published") == 1  # the sentence says it; no badge repeating it
     assert client.get(reverse("protocols:yearly_report_detail", args=[draft.pk])).status_code == 404
     csv = client.get(reverse("protocols:yearly_report_csv", args=[published.pk]))
     assert csv["Content-Type"].startswith("text/csv")

@@ -128,6 +128,20 @@ def test_the_danish_network_gets_a_published_yearly_report_with_real_figures(see
     report = YearlyReport.objects.get(network__slug="region-syddanmark", status=YearlyReport.Status.PUBLISHED)
     total = next(row for row in report.figures["rows"] if row["key"] == "__all__")
     assert isinstance(total["values"]["pregnant_women"], int) and total["values"]["pregnant_women"] >= 5
+    # several municipalities, and the counselling courses and placements have figures too
+    municipalities = [row for row in report.figures["rows"] if row["key"] != "__all__"]
+    assert len(municipalities) >= 4
+    assert sum(isinstance(row["values"]["pregnant_women"], int) for row in municipalities) >= 4
+    for measure, at_least in (("counselling_started", 20), ("counselling_completed", 5), ("residential_placements", 5)):
+        assert isinstance(total["values"][measure], int) and total["values"][measure] >= at_least, measure
+
+
+def test_every_danish_programme_track_has_families_in_its_figures(seeded):
+    from offers.models import Offer
+
+    tracks = Offer.objects.filter(organisation__network__slug="region-syddanmark", kind="track")
+    assert tracks.count() >= 3
+    assert all(track.enrolments.count() >= 50 for track in tracks)
 
 
 def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):

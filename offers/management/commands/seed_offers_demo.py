@@ -151,7 +151,7 @@ class Command(BaseCommand):
                           description="To samtaler om økonomi, juridisk rådgivning, samvær, parforhold og barnets trivsel.", **common)
         course = self._offer(mh, "Individuelt forløb", kind="track", planned_sessions=12, capacity=100, capacity_unit="per_year",
                              description="Et individuelt forløb gennem graviditet, fødsel og de første måneder.", **common)
-        self._offer(mh, "Frivillige tilbud", kind="track", planned_sessions=1, description="Fællesspisning, en familieven og aktiviteter "
+        volunteers = self._offer(mh, "Frivillige tilbud", kind="track", planned_sessions=1, description="Fællesspisning, en familieven og aktiviteter "
                     "for børn i 10 kommuner.", **common)
         residential = self._offer(region, "Døgnbehandling for gravide med skadeligt rusmiddelbrug", visibility="network",
                                   description="Regionens samlede døgnbehandlingstilbud for gravide.", languages=["da"],
@@ -166,7 +166,7 @@ class Command(BaseCommand):
                                         accepted_at=now - dt.timedelta(days=50 - n * 5) if status != "waitlisted" else None,
                                         waitlisted_at=now - dt.timedelta(days=20 - n) if status == "waitlisted" else None)
             self.created["referrals"] = self.created.get("referrals", 0) + 9
-        for track, volume in ((two, 560), (course, 92)):
+        for track, volume in ((two, 560), (course, 92), (volunteers, 140)):
             if not track.enrolments.exists():
                 self._year_of_enrolments(track, volume, staff)
 

@@ -62,6 +62,14 @@ ORGANISATIONS = {
     "dk_kommune": ("region-syddanmark", "Kolding Kommune – Børn og Familie", Kind.YOUTH_WELFARE, "Kolding"),
     "dk_birth": ("region-syddanmark", "Fødeafdelingen Kolding Sygehus", Kind.CLINIC, "Kolding"),
     "dk_mh": ("region-syddanmark", "Mødrehjælpen Kolding", Kind.FAMILY_HELP, "Kolding"),
+    # The other municipalities of the Danish network, and the region's addiction treatment and
+    # residential treatment for pregnant women: their history fills the yearly report's rows.
+    "dk_vejle": ("region-syddanmark", "Vejle Kommune – Familie og Forebyggelse", Kind.YOUTH_WELFARE, "Vejle"),
+    "dk_fredericia": ("region-syddanmark", "Fredericia Kommune – Børn og Familie", Kind.YOUTH_WELFARE, "Fredericia"),
+    "dk_haderslev": ("region-syddanmark", "Haderslev Kommune – Familierådgivningen", Kind.YOUTH_WELFARE, "Haderslev"),
+    "dk_middelfart": ("region-syddanmark", "Middelfart Kommune – Børn og Unge", Kind.YOUTH_WELFARE, "Middelfart"),
+    "dk_rusmiddel": ("region-syddanmark", "Rusmiddelcenter Kolding", Kind.ADDICTION_COUNSELLING, "Kolding"),
+    "dk_doegn": ("region-syddanmark", "Region Syddanmark – Døgnbehandling for gravide", Kind.RESIDENTIAL_TREATMENT, "Vejle"),
 }
 
 # --- People ------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ M = FamilyMember.Relation
 # network slug -> (number of cases, history account prefix, coordinator username)
 HISTORY = {
     "kreis-heinsberg": (150, "verlauf", "koordination.hs"),
-    "region-syddanmark": (60, "historik", "koordinator.sd"),
+    "region-syddanmark": (120, "historik", "koordinator.sd"),
 }
 DAYS = 730  # two years
 CASE_ROLE_BY_KIND = {
@@ -69,20 +69,31 @@ class History:
         return user
 
     def seed_network(self, network: Network) -> bool:
+        """History for every youth-welfare office of the network that has none yet (so that an
+        office added to the demo later gets its share: each office is one municipality's row in
+        the Danish yearly report)."""
         n_cases, prefix, _coordinator = HISTORY[network.slug]
-        if Case.objects.filter(network=network, lead_caseworker__username__startswith=f"{prefix}.").exists():
-            return False
+        history_cases = Case.objects.filter(network=network, lead_caseworker__username__startswith=f"{prefix}.")
+        done = set(history_cases.values_list("lead_organisation_id", flat=True).distinct())
         orgs = list(Organisation.objects.filter(network=network, is_active=True).order_by("pk"))
-        offices = [o for o in orgs if o.kind == Kind.YOUTH_WELFARE]
+        all_offices = [o for o in orgs if o.kind == Kind.YOUTH_WELFARE]
+        offices = [o for o in all_offices if o.pk not in done]
         partners = [o for o in orgs if o.kind != Kind.YOUTH_WELFARE and o.kind in CASE_ROLE_BY_KIND]
         counselling = [o for o in partners if o.kind in (Kind.ADDICTION_COUNSELLING, Kind.FAMILY_HELP)] or partners
+        residential = [o for o in orgs if o.kind == Kind.RESIDENTIAL_TREATMENT]
         if not offices or not partners:
             return False
+        offset = history_cases.count()
+        n_cases = round(n_cases * len(offices) / len(all_offices))
         accounts = {o.pk: self._account(prefix, o, PR.CASEWORKER if o.kind == Kind.YOUTH_WELFARE else PR.OTHER) for o in orgs}
         zone = zoneinfo.ZoneInfo(network.time_zone)
         country = "DK" if network.country == "DK" else "DE"
         item_title, item_text, action_titles = TEXTS[country]
-        rng = random.Random(f"{network.slug}-history")
+        rng = random.Random(f"{network.slug}-history" + (f"-{offset}" if offset else ""))
+        # Courses that end, and placements in residential treatment, drawn from a generator of their
+        # own so that the main sequence (and the German history) stays as it was.
+        extra = random.Random(f"{network.slug}-history-courses-{offset}")
+        danish = network.country == "DK"
 
         cases, plans = [], []
         for i in range(n_cases):
@@ -95,7 +106,7 @@ class History:
             team = list(dict.fromkeys(team))
             expected = rng.random() < 0.6
             cases.append(Case(
-                network=network, reference=f"{network.case_reference_prefix}-{opened.year}-{300 + i}",
+                network=network, reference=f"{network.case_reference_prefix}-{opened.year}-{300 + offset + i}",
                 lead_organisation=office, lead_caseworker=accounts[office.pk],
                 status=Case.Status.CLOSED if closed_on else Case.Status.ACTIVE, opened_on=opened, closed_on=closed_on,
                 next_review_on=None, expected_child_at_opening=expected,
@@ -110,12 +121,25 @@ class History:
         for case, (team, expected, closed_on) in zip(cases, plans):
             added = timezone.make_aware(dt.datetime.combine(case.opened_on, dt.time(9)), zone)
             end = closed_on or self.today
-            for org in team:
-                role = R.LEAD if org == team[0] else CASE_ROLE_BY_KIND.get(org.kind, R.OTHER)
+            for position, org in enumerate(team):
+                # The first partner is the family's counselling (a course that starts with the case).
+                role = R.LEAD if position == 0 else R.COUNSELLING if position == 1 else CASE_ROLE_BY_KIND.get(org.kind, R.OTHER)
                 removed = (timezone.make_aware(dt.datetime.combine(closed_on, dt.time(12)), zone)
                            if closed_on and role == R.COUNSELLING else None)
+                if danish and role == R.COUNSELLING and removed is None and extra.random() < 0.75:
+                    course_end = case.opened_on + dt.timedelta(days=extra.randint(60, 240))
+                    if course_end < self.today - dt.timedelta(days=7):
+                        removed = timezone.make_aware(dt.datetime.combine(course_end, dt.time(12)), zone)
                 members.append(CaseTeamMember(case=case, organisation=org, user=accounts[org.pk], case_role=role,
                                               added_at=added, removed_at=removed))
+            if residential and extra.random() < 0.35:
+                placed = case.opened_on + dt.timedelta(days=extra.randint(20, 120))
+                if placed < end:
+                    left = placed + dt.timedelta(days=extra.randint(60, 150))
+                    members.append(CaseTeamMember(
+                        case=case, organisation=residential[0], user=accounts[residential[0].pk], case_role=R.OTHER,
+                        added_at=timezone.make_aware(dt.datetime.combine(placed, dt.time(9)), zone),
+                        removed_at=timezone.make_aware(dt.datetime.combine(left, dt.time(12)), zone) if left < self.today else None))
             mother = FamilyMember(case=case, relation=M.MOTHER, display_name=f"{chr(65 + rng.randint(0, 25))}.")
             family.append(mother)
             if expected:
