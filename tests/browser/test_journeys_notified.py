@@ -3,6 +3,7 @@ click visible links and buttons (the start page is the only address typed), so a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -32,31 +33,50 @@ def test_counsellor_follows_her_notification_to_the_action_updates_it_and_subscr
     assert "/feeds/" in page.locator("#feed-https").input_value()
 
 
-def test_parent_in_danish_follows_her_notification_to_what_was_agreed_confirms_and_sees_who_read_her_data(live_server, browser_login, world):
-    from protocols.models import Protocol
+def test_caseworker_releases_and_finalises_by_clicking_and_the_danish_parent_confirms_the_final_protocol(live_server, browser, world):
+    """The whole chain by clicking: the convenor releases the draft and finalises it; the parent
+    sees the released draft marked as a draft (nothing to confirm yet), then follows the
+    notification to the final protocol, confirms she has read it and sees who read her data."""
+    from protocols.models import Acknowledgement, Protocol
+    from tests.browser.test_caseworker_journey import signed_in
+    from tests.world import hold_conference
 
+    hold_conference(world.conference)  # time passes: the conference took place (the only change not made by clicking)
     world.parent.preferred_language = "da"
     world.parent.save(update_fields=["preferred_language"])
-    # The protocol became final (its steps have their own tests); announcing it notifies her.
-    from django.db import transaction
 
-    from protocols import announce
+    convenor = signed_in(browser, live_server, world.convenor)
+    convenor.get_by_role("link", name="Protocol: release the draft").click()
+    convenor.get_by_role("button", name="Release draft to participants").click()
+    convenor.get_by_text("The draft is released").first.wait_for()
 
-    with transaction.atomic():
-        Protocol.objects.filter(pk=world.protocol.pk).update(status=Protocol.Status.FINAL, finalised_at=timezone.now())
-        announce.finalised(world.convenor, world.protocol)
-    page = browser_login(world.parent)
-    page.goto(live_server.url + "/")
-    page.locator("#language-select").select_option("da")
-    page.locator("form.language button").click()
-    page.get_by_role("link", name="Beskeder").click()
-    page.get_by_role("link", name="Referatet i sag KT-2026-001 er endeligt").click()
-    assert page.get_by_text(world.action_parent.title).first.is_visible()  # her own action, first, not hidden
-    page.get_by_role("button", name="Jeg har læst det").click()
-    page.get_by_role("link", name="Mine aftaler").first.click()
-    assert page.get_by_text("du har bekræftet, at du har læst det").is_visible()
-    page.get_by_role("link", name="Hvem har læst mine data").first.click()
-    body = page.locator("main").inner_text()
+    parent = signed_in(browser, live_server, world.parent)
+    parent.locator("#language-select").select_option("da")
+    parent.locator("form.language button").click()
+    parent.get_by_role("link", name="Mine aftaler").first.click()
+    parent.get_by_role("link", name=re.compile("^Netværksmøde den")).first.click()
+    assert parent.locator("#draft-note").is_visible()  # a released draft is marked as such ...
+    assert parent.get_by_role("button", name="Jeg har læst det").count() == 0  # ... and not to be confirmed
+
+    convenor.get_by_role("link", name="Overview").click()
+    convenor.get_by_role("link", name="Protocol: finalise").click()
+    convenor.get_by_label("Yes, finalise now").check()
+    convenor.get_by_role("button", name="Finalise protocol").click()
+    convenor.get_by_text("The protocol is final").first.wait_for()
+    assert Protocol.objects.get(pk=world.protocol.pk).is_final
+
+    parent.get_by_role("link", name="Oversigt").first.click()
+    parent.get_by_role("link", name="Beskeder").click()
+    parent.get_by_role("link", name="Referatet i sag KT-2026-001 er endeligt").click()
+    assert parent.locator("#draft-note").count() == 0
+    assert parent.get_by_text(world.action_parent.title).first.is_visible()  # her own action, first, not hidden
+    parent.get_by_role("button", name="Jeg har læst det").click()
+    parent.get_by_text("Du har bekræftet, at du har læst dette referat.").first.wait_for()
+    assert Acknowledgement.objects.filter(protocol=world.protocol, user=world.parent).exists()
+    parent.get_by_role("link", name="Mine aftaler").first.click()
+    assert parent.get_by_text("du har bekræftet, at du har læst det").is_visible()
+    parent.get_by_role("link", name="Hvem har læst mine data").first.click()
+    body = parent.locator("main").inner_text()
     # her own reading, in words: "You" ("Dig"), never her user name or a code
     assert "\tDig\t" in body and "\tparent\t" not in body and "protocol.read" not in body
 
@@ -77,13 +97,25 @@ def test_board_member_opens_a_summary_with_real_figures_and_downloads_the_csv(li
         assert "Conferences held" in handle.read()
 
 
-def test_data_protection_officer_opens_the_audit_log(live_server, browser_login, world):
-    from permissions import audit
+def test_data_protection_officer_finds_the_counsellors_read_in_the_audit_log(live_server, browser, world):
+    """The counsellor opens a case by clicking; the DPO finds that read in her audit log, on its
+    first page and by filtering for the counsellor."""
+    from tests.browser.test_caseworker_journey import signed_in
 
-    audit.record(world.counsellor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
-    page = browser_login(world.dpo)
-    page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Audit log").first.click()
-    table = page.get_by_role("table").first
-    assert table.is_visible()
+    counsellor = signed_in(browser, live_server, world.counsellor)
+    counsellor.get_by_role("link", name="Cases").click()
+    counsellor.get_by_role("link", name=world.case.reference).click()
+    counsellor.get_by_role("heading", name="Case team").wait_for()
+
+    dpo = signed_in(browser, live_server, world.dpo)
+    dpo.get_by_role("link", name="Audit log").first.click()
+    table = dpo.get_by_role("table").first
+    reads = table.get_by_role("row").filter(has_text="case.read").filter(has_text="counsellor")
+    assert reads.count() >= 1 and world.case.reference in reads.first.inner_text()
     assert "audit_log.view" in table.inner_text()
+    dpo.get_by_label("Person (user name)").fill("counsellor")
+    dpo.get_by_role("button", name="Filter").click()
+    rows = dpo.get_by_role("table").first.locator("tbody tr")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert any("case.read" in text and world.case.reference in text for text in texts)
+    assert all("\tcounsellor\t" in text for text in texts)
