@@ -8,6 +8,7 @@ in-process tasks, e-mail to the console. Production refuses to start without a s
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -446,15 +447,34 @@ TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 30, minimum=1)
 # chain after editing it. AUDIT_ANCHOR_DIR receives signed checkpoints of every chain head
 # (``manage.py anchor_audit``): a place the database user cannot change (another OS user's
 # directory, an append-only mount, a synced folder of the data-protection officer).
+#
+# Rotation: AUDIT_HMAC_KEYS lists named keys, newest first, as "<id>:<key>,<id>:<key>" (ids of
+# letters, digits, "-" and "_", at most 16 characters). The first one keys new events, chains and
+# anchors; every listed key (and AUDIT_HMAC_KEY, the unnamed key of everything written before
+# keys had names) still verifies what was written under it. Each event, chain entry and anchor
+# stores the id of its key. See README, "The audit trail".
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
-if not AUDIT_HMAC_KEY:
+AUDIT_HMAC_KEYS: dict[str, str] = {}
+for _entry in env_list("AUDIT_HMAC_KEYS", []):
+    _key_id, _sep, _secret = _entry.partition(":")
+    if not _sep or not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", _key_id) or _key_id in AUDIT_HMAC_KEYS:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEYS holds '<id>:<key>' entries, newest first, each id unique "
+                                   "(letters, digits, - and _, at most 16 characters).")
+    if len(_secret) < 32:
+        raise ImproperlyConfigured(f"AUDIT_HMAC_KEYS: the key '{_key_id}' must be at least 32 characters.")
+    AUDIT_HMAC_KEYS[_key_id] = _secret
+if not AUDIT_HMAC_KEY and not AUDIT_HMAC_KEYS:
     if DEBUG or TESTING:
         AUDIT_HMAC_KEY = "dev-only-audit-key-never-used-in-production-0123456789"
     else:
         raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set. Set it in the environment (at least 32 characters).")
-if len(AUDIT_HMAC_KEY) < 32:
+if AUDIT_HMAC_KEY and len(AUDIT_HMAC_KEY) < 32:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters.")
 AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+# AUDIT_HEAD_JOURNAL: after each committed audit event, append its chain's new head (position,
+# hash, keyed) as one line to an hourly journal in AUDIT_ANCHOR_DIR, so cutting the newest events
+# is detected at once rather than after the next anchor. Off by default only in tests.
+AUDIT_HEAD_JOURNAL = env_bool("AUDIT_HEAD_JOURNAL", not TESTING)
 
 
 # Processors (GDPR Art. 28) named in every network's record of processing activities (Art. 30,

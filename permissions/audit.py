@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
 from django.conf import settings
@@ -16,25 +20,50 @@ from .requests import current_request_id
 
 Channel = AuditEvent.Channel
 LEGAL_BASIS_MAX = 255
+JOURNAL_PREFIX = "audit-journal-"
+logger = logging.getLogger(__name__)
 
 
 def _chain_key(case_id: int | None, at) -> str:
     return f"case:{case_id}" if case_id else f"day:{at.date().isoformat()}"
 
 
-def _key() -> bytes:
-    return settings.AUDIT_HMAC_KEY.encode()
+class UnknownKey(Exception):
+    """Something was keyed under a key id that is not configured (any more)."""
 
 
-def mac(*parts: object) -> str:
-    """HMAC-SHA256 under the audit key (``AUDIT_HMAC_KEY``, from the environment, never stored in
-    the database): whoever can write the database but not read the key cannot forge it."""
+def audit_keys() -> dict[str, bytes]:
+    """The configured audit keys by id, newest first: ``AUDIT_HMAC_KEYS`` (named, for rotation),
+    then ``AUDIT_HMAC_KEY`` under the empty id (everything written before keys had names)."""
+    keys = {key_id: secret.encode() for key_id, secret in settings.AUDIT_HMAC_KEYS.items()}
+    if settings.AUDIT_HMAC_KEY:
+        keys.setdefault("", settings.AUDIT_HMAC_KEY.encode())
+    return keys
+
+
+def current_key_id() -> str:
+    """The id of the key that keys new events, chains and anchors: the first one configured."""
+    return next(iter(audit_keys()))
+
+
+def _key(key_id: str | None = None) -> bytes:
+    keys = audit_keys()
+    key_id = current_key_id() if key_id is None else key_id
+    if key_id not in keys:
+        raise UnknownKey(key_id)
+    return keys[key_id]
+
+
+def mac(*parts: object, key_id: str | None = None) -> str:
+    """HMAC-SHA256 under an audit key (``key_id``; default the current one). The keys come from the
+    environment and are never stored in the database: whoever can write the database but not read
+    the key cannot forge it."""
     message = json.dumps([str(p) for p in parts], separators=(",", ":"))
-    return hmac.new(_key(), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(key_id), message.encode(), hashlib.sha256).hexdigest()
 
 
-def chain_mac(chain_key: str, legacy_until: int = 0, legacy_hash: str = "") -> str:
-    return mac("chain", chain_key, legacy_until, legacy_hash)
+def chain_mac(chain_key: str, legacy_until: int = 0, legacy_hash: str = "", *, key_id: str | None = None) -> str:
+    return mac("chain", chain_key, legacy_until, legacy_hash, key_id=key_id)
 
 
 def _payload(event: AuditEvent) -> bytes:
@@ -54,7 +83,7 @@ def event_hash(event: AuditEvent, *, legacy: bool = False) -> str:
     sealed beginning of chains that existed then, see ``AuditChain``)."""
     if legacy:
         return hashlib.sha256(_payload(event)).hexdigest()
-    return hmac.new(_key(), _payload(event), hashlib.sha256).hexdigest()
+    return hmac.new(_key(event.key_id), _payload(event), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -87,7 +116,8 @@ def record(
         head = heads.filter(chain_key=key).first()
         if head is None:
             AuditChainHead.objects.get_or_create(chain_key=key)  # savepoint-protected against a racing creator
-            AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key)})
+            key_id = current_key_id()
+            AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key, key_id=key_id), "key_id": key_id})
             head = heads.get(chain_key=key)
         user = actor if getattr(actor, "is_authenticated", False) else None
         event = AuditEvent(
@@ -95,11 +125,40 @@ def record(
             actor=user, actor_label=(user.get_username() if user else str(actor or "anonymous"))[:150],
             action=action, object_type=object_type, object_id=str(object_id), case_id=case_id,
             channel=channel, legal_basis=legal_basis[:LEGAL_BASIS_MAX], detail=detail or {}, prev_hash=head.hash,
+            key_id=current_key_id(),
         )
         event.hash = event_hash(event)
         event.save()
         AuditChainHead.objects.filter(chain_key=key).update(position=event.position, hash=event.hash)
+    if settings.AUDIT_HEAD_JOURNAL:
+        transaction.on_commit(lambda: journal_head(key, event.position, event.hash, at))
     return event
+
+
+def journal_line(chain_key: str, position: int, digest: str, key_id: str | None = None) -> str:
+    key_id = current_key_id() if key_id is None else key_id
+    return json.dumps({"c": chain_key, "p": position, "h": digest, "k": key_id,
+                       "m": mac("head", chain_key, position, digest, key_id=key_id)}, separators=(",", ":"))
+
+
+def journal_head(chain_key: str, position: int, digest: str, at) -> None:
+    """Append a committed chain head to the hour's journal outside the database (see
+    ``permissions.anchors``). One O_APPEND write per event; a failure is logged loudly, never
+    raised: the event is committed, and the next anchor still covers it."""
+    path = Path(settings.AUDIT_ANCHOR_DIR) / f"{JOURNAL_PREFIX}{at.astimezone(dt.timezone.utc):%Y%m%dT%H}.log"
+    try:
+        line = (journal_line(chain_key, position, digest) + "\n").encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError:
+        logger.exception("audit head journal not written: %s", path)
 
 
 def record_read(
@@ -182,7 +241,12 @@ def verify_chain(chain_key: str, *, upto: int | None = None) -> BrokenLink | Non
     registry = AuditChain.objects.filter(chain_key=chain_key).first()
     if registry is None:
         return BrokenLink(chain_key, 0, None, "the chain is not in the registry of chains")
-    if not hmac.compare_digest(registry.mac, chain_mac(chain_key, registry.legacy_until, registry.legacy_hash)):
+    try:
+        genuine = hmac.compare_digest(registry.mac, chain_mac(chain_key, registry.legacy_until, registry.legacy_hash,
+                                                              key_id=registry.key_id))
+    except UnknownKey:
+        return BrokenLink(chain_key, 0, None, f"its registry entry is keyed under '{registry.key_id}', a key that is not configured")
+    if not genuine:
         return BrokenLink(chain_key, 0, None, "its registry entry was altered")
     start, prev_hash = chain_start(chain_key)
     expected_position, last = start + 1, None
@@ -195,7 +259,12 @@ def verify_chain(chain_key: str, *, upto: int | None = None) -> BrokenLink | Non
         if event.prev_hash != prev_hash:
             return BrokenLink(chain_key, event.position, event.pk, "does not point to its predecessor's hash")
         legacy = event.position <= registry.legacy_until
-        if event_hash(event, legacy=legacy) != event.hash:
+        try:
+            digest = event_hash(event, legacy=legacy)
+        except UnknownKey:
+            return BrokenLink(chain_key, event.position, event.pk,
+                              f"keyed under '{event.key_id}', a key that is not configured: keep retired keys in AUDIT_HMAC_KEYS")
+        if not hmac.compare_digest(digest, event.hash):
             return BrokenLink(chain_key, event.position, event.pk, "content does not match its hash (altered)")
         if legacy and event.position == registry.legacy_until and event.hash != registry.legacy_hash:
             return BrokenLink(chain_key, event.position, event.pk, "the sealed beginning of the chain was rewritten")

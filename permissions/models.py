@@ -41,6 +41,10 @@ class AuditEvent(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which audit key ``hash`` is keyed under (settings.AUDIT_HMAC_KEYS; "" = AUDIT_HMAC_KEY, the key
+    # of everything written before keys had names). Outside the hashed content: naming another key
+    # gains nothing without that key.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -84,6 +88,7 @@ class AuditChain(models.Model):
     legacy_until = models.PositiveBigIntegerField(default=0)
     legacy_hash = models.CharField(max_length=64, blank=True)
     mac = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16, blank=True, default="")  # the audit key ``mac`` is keyed under
 
     objects = AuditChainQuerySet.as_manager()
 
