@@ -8,7 +8,10 @@ class OffersConfig(AppConfig):
 
     def ready(self) -> None:
         from conferences.feeds import register_personal_source
+        from protocols.board.figures import register_contributor
 
         from .calendar import SessionSource
+        from .figures import board_tables
 
         register_personal_source(SessionSource())
+        register_contributor(board_tables)

@@ -1,5 +1,14 @@
 """Yearly partnership figures per programme track, and the residential treatment offer's places,
-for the board and the Danish municipal report.
+for the board and the Danish municipal report; the same figures as tables in the board's
+half-year summary and the Danish yearly report (``board_tables``, registered with
+``protocols.board.figures`` from ``OffersConfig.ready``).
+
+Definitions: a family is served by a track in a period when its enrolment began in the period
+(``enrolled_on``); completed / ended early / still active is the enrolment's status when the
+figures are computed; sessions attended are sessions of the track's enrolments that started in
+the period and were marked attended; the wait is the days the family spent on the waiting list
+before its enrolment. Residential treatment: places are the offer's capacity; occupied and
+waiting are counted when the figures are computed; referred counts referrals made in the period.
 
 Counted in SQL with a fixed number of statements whatever the number of enrolments (grouped by
 track, status, municipality and birth site), and shown with the board's anonymity rules
@@ -7,17 +16,20 @@ track, status, municipality and birth site), and shown with the board's anonymit
 additive group, medians only over at least five values)."""
 from __future__ import annotations
 
+import datetime as dt
 import statistics
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from participants.models import Network
 from permissions import policy
 from protocols.board import suppression
 
-from .models import Enrolment, Offer, Referral
+from .models import Enrolment, Offer, Referral, Session
 
 
 @dataclass
@@ -57,8 +69,12 @@ def _suppressed_breakdown(counts: dict[str, int], total: int) -> list[tuple[str,
 
 
 def track_figures(network: Network, year: int) -> list[TrackFigures]:
+    return track_figures_between(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def track_figures_between(network: Network, start: dt.date, end: dt.date) -> list[TrackFigures]:
     tracks = list(Offer.objects.filter(organisation__network=network, kind=Offer.Kind.TRACK).select_related("organisation").order_by("name"))
-    enrolments = Enrolment.objects.filter(offer__in=tracks, enrolled_on__year=year)
+    enrolments = Enrolment.objects.filter(offer__in=tracks, enrolled_on__gte=start, enrolled_on__lte=end)
     status_rows = enrolments.values("offer_id").annotate(
         n=Count("pk"), completed=Count("pk", filter=Q(status="completed")), ended=Count("pk", filter=Q(status="ended_early")),
         active=Count("pk", filter=Q(status="active")),
@@ -88,13 +104,95 @@ def track_figures(network: Network, year: int) -> list[TrackFigures]:
 
 
 def residential_figures(network: Network, year: int) -> list[ResidentialFigures]:
+    return residential_figures_between(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def _bounds(network: Network, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = zoneinfo.ZoneInfo(network.time_zone)
+    return (dt.datetime.combine(start, dt.time.min, zone), dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, zone))
+
+
+def residential_figures_between(network: Network, start: dt.date, end: dt.date) -> list[ResidentialFigures]:
+    since, until = _bounds(network, start, end)
     offers = Offer.objects.filter(organisation__network=network, is_residential_treatment=True).annotate(
         occupied=Count("referrals", filter=Q(referrals__status__in=Referral.HOLDS_PLACE)),
         waiting=Count("referrals", filter=Q(referrals__status="waitlisted")),
-        referred=Count("referrals", filter=Q(referrals__created_at__year=year)),
+        referred=Count("referrals", filter=Q(referrals__created_at__gte=since, referrals__created_at__lt=until)),
     ).order_by("name")
     return [ResidentialFigures(offer=o, places=o.capacity, occupied=suppression.count(o.occupied), waiting=suppression.count(o.waiting),
                                referred_in_year=suppression.count(o.referred)) for o in offers]
+
+
+TRACK_COLUMNS = [
+    ("served", gettext_noop("Families enrolled")),
+    ("capacity", gettext_noop("Agreed capacity per year")),
+    ("completed", gettext_noop("Completed")),
+    ("ended_early", gettext_noop("Ended early")),
+    ("active", gettext_noop("Still active")),
+    ("sessions_attended", gettext_noop("Sessions attended")),
+    ("median_wait_days", gettext_noop("Median days on the waiting list")),
+]
+RESIDENTIAL_COLUMNS = [
+    ("places", gettext_noop("Places")),
+    ("occupied", gettext_noop("Occupied when computed")),
+    ("waiting", gettext_noop("On the waiting list when computed")),
+    ("referred", gettext_noop("Referred in the period")),
+]
+
+
+def _columns(columns) -> list[dict]:
+    return [{"key": key, "label": label} for key, label in columns]
+
+
+def _sessions_attended(network: Network, tracks: list[Offer], start: dt.date, end: dt.date) -> dict[int, int]:
+    since, until = _bounds(network, start, end)
+    rows = (Session.objects.filter(enrolment__offer__in=tracks, attended=True, starts_at__gte=since, starts_at__lt=until)
+            .order_by().values("enrolment__offer_id").annotate(n=Count("pk")))
+    return {row["enrolment__offer_id"]: row["n"] for row in rows}
+
+
+def board_tables(network: Network, start: dt.date, end: dt.date) -> list[dict]:
+    """The partnership figures of one period as tables for the board's summary and the Danish
+    yearly report, suppressed like every board figure; none when the network has neither tracks
+    nor a residential treatment offer. A fixed number of queries whatever the number of families."""
+    tracks = track_figures_between(network, start, end)
+    residential = residential_figures_between(network, start, end)
+    tables: list[dict] = []
+    period = {"from": start.isoformat(), "to": end.isoformat()}
+    if tracks:
+        attended = _sessions_attended(network, [t.offer for t in tracks], start, end)
+        tables.append({
+            "key": "tracks", "title": gettext_noop("Programme tracks of the partnership"), "head": gettext_noop("Track"),
+            **period, "columns": _columns(TRACK_COLUMNS),
+            "rows": [{"key": str(t.offer.pk), "label": t.offer.name, "values": {
+                "served": t.served, "capacity": t.capacity, "completed": t.completed, "ended_early": t.ended_early,
+                "active": t.active, "sessions_attended": suppression.count(attended.get(t.offer.pk, 0)),
+                "median_wait_days": t.median_wait_days,
+            }} for t in tracks],
+        })
+        tables.append({
+            "key": "tracks_by_municipality", "title": gettext_noop("Families enrolled per municipality and track"),
+            "head": gettext_noop("Track – municipality"), **period,
+            "columns": _columns([("served", gettext_noop("Families enrolled"))]),
+            "rows": [{"key": f"{t.offer.pk}:{name}", "label": f"{t.offer.name} – {name}", "values": {"served": value}}
+                     for t in tracks for name, value in t.by_municipality],
+        })
+        tables.append({
+            "key": "tracks_by_birth_site", "title": gettext_noop("Families enrolled per birth site and track"),
+            "head": gettext_noop("Track – birth site"), **period,
+            "columns": _columns([("served", gettext_noop("Families enrolled"))]),
+            "rows": [{"key": f"{t.offer.pk}:{name}", "label": f"{t.offer.name} – {name}", "values": {"served": value}}
+                     for t in tracks for name, value in t.by_birth_site],
+        })
+    if residential:
+        tables.append({
+            "key": "residential", "title": gettext_noop("Residential treatment for pregnant women"),
+            "head": gettext_noop("Offer"), **period, "columns": _columns(RESIDENTIAL_COLUMNS),
+            "rows": [{"key": str(r.offer.pk), "label": r.offer.name, "values": {
+                "places": r.places, "occupied": r.occupied, "waiting": r.waiting, "referred": r.referred_in_year,
+            }} for r in residential],
+        })
+    return tables
 
 
 def board_networks(user) -> QuerySet[Network]:

@@ -41,6 +41,9 @@ Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one ch
   cases with an expected child at opening), residential treatment placements (residential
   treatment organisations added to a case team), counselling tracks started and completed
   (counselling team memberships added and removed).
+- contributed tables: apps above this layer add tables of their own to a summary (for its half
+  year) and to the yearly report (for its calendar year), with their definitions beside their
+  code: the offers app's programme tracks and residential treatment offers (``offers/figures.py``).
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ import datetime as dt
 import zoneinfo
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -477,6 +480,27 @@ def _shown_municipalities(municipalities: dict) -> dict:
     return {name: {measure: shown[(name, measure)] for measure in MUNICIPALITY_MEASURES} for name in [*names, TOTAL]}
 
 
+# Tables contributed by apps above this layer (the offers app's programme tracks and residential
+# treatment), registered from their ``AppConfig.ready``. A contributor is called with the network
+# and the first and last day of the period; it returns tables already suppressed by
+# ``protocols.board.suppression``, in the stored form: ``{"key", "title", "head", "from", "to",
+# "columns": [{"key", "label"}], "rows": [{"key", "label", "values": {column key: value}}]}``
+# (titles and column labels are English msgids, translated when shown).
+_CONTRIBUTORS: list[Callable[[Any, dt.date, dt.date], list[dict]]] = []
+
+
+def register_contributor(contributor: Callable[[Any, dt.date, dt.date], list[dict]]) -> None:
+    if contributor not in _CONTRIBUTORS:
+        _CONTRIBUTORS.append(contributor)
+
+
+def contributed_tables(network, start: dt.date, end: dt.date) -> list[dict]:
+    tables: list[dict] = []
+    for contributor in _CONTRIBUTORS:
+        tables.extend(contributor(network, start, end) or [])
+    return tables
+
+
 def _rows(section: str, keys, current: dict, previous: dict) -> list[dict]:
     return [
         {"key": key, "label": LABELS[f"{section}.{key}"], "current": current.get(key), "previous": previous.get(key),
@@ -558,6 +582,10 @@ def compute_figures(network, year: int, half: int) -> dict:
                 for name, values in current["municipalities"].items()
             ],
         }
+    with _without_jit():
+        extras = contributed_tables(network, period.start, period.end)
+    if extras:
+        figures["extras"] = extras
     return figures
 
 
@@ -568,10 +596,13 @@ def compute_figures(network, year: int, half: int) -> dict:
 def compute_yearly_report(network, year: int) -> dict:
     """The yearly report of a Danish network per municipality for one calendar year (1 January
     to 31 December; for the running year, up to today), suppressed like the summary and ready
-    to store. Four queries whatever the number of cases."""
+    to store. Four queries whatever the number of cases, plus the contributed tables (the
+programme tracks' and residential treatment figures of the offers app, constant SQL too)."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
     shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz))
+    extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return {
+        **({"extras": extras} if extras else {}),
         "definitions_version": DEFINITIONS_VERSION,
         "network": network.name,
         "year": year,

@@ -161,6 +161,16 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
+def _write_contributed_tables(writer, figures: dict) -> None:
+    """Tables other apps contributed (e.g. the programme tracks), each with its date range."""
+    for table in figures.get("extras", []):
+        writer.writerow([])
+        writer.writerow([_(table["title"]), _("From"), table["from"], _("To"), table["to"]])
+        writer.writerow([_(table["head"]), *[_(column["label"]) for column in table["columns"]]])
+        for row in table["rows"]:
+            writer.writerow([row["label"], *[_cell(row["values"].get(column["key"])) for column in table["columns"]]])
+
+
 def _write_municipality_table(writer, report: dict) -> None:
     """The per-municipality table (of a summary or a yearly report) and its date range."""
     writer.writerow([_("Municipality"), *[_(column["label"]) for column in report["columns"]]])
@@ -188,6 +198,7 @@ def summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
             for column in actions["columns"]:
                 writer.writerow([_(actions["title"]), _(column["label"]), _(row["label"]),
                                  _cell(row["current"].get(column["key"])), _cell(row["previous"].get(column["key"])), ""])
+    _write_contributed_tables(writer, figures)
     writer.writerow([])
     writer.writerow([_("Definitions version"), figures.get("definitions_version", summary.definitions_version)])
     writer.writerow([_("Status"), summary.get_status_display()])
@@ -257,6 +268,8 @@ def yearly_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
     figures = report.figures
     response, writer = _csv_response(f"yearly-report-{slugify(report.network.slug)}-{report.year}.csv")
     _write_municipality_table(writer, figures)
+    _write_contributed_tables(writer, figures)
+    writer.writerow([])
     writer.writerow([_("Definitions version"), figures.get("definitions_version", report.definitions_version)])
     writer.writerow([_("Status"), report.get_status_display()])
     return response
