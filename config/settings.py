@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "offers",
     "records",
     "operations",
+    "privacy",
 ]
 
 MIDDLEWARE = [

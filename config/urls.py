@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("protocols.api.urls")),
     path("", include("permissions.api.urls")),
     path("", include("offers.api.urls")),
+    path("", include("privacy.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -42,6 +43,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("offers.urls")),
     path("", include("records.urls")),
+    path("", include("privacy.urls")),
 ]
 
 # A database that is restarting answers 503 with Retry-After, anything else a plain 500.

@@ -21,6 +21,7 @@ NAV = [
     ("offers:partnership_figures", _("Partnership figures"), "is_coordinator"),
     ("protocols:summary_list", _("Half-year summaries"), "is_board_member"),
     ("protocols:summary_list", _("Half-year summaries"), "is_coordinator"),
+    ("privacy:dashboard", _("Data protection"), "is_dpo"),
     ("permissions:audit_log", _("Audit log"), "is_dpo"),
     ("records:index", _("Records of processing"), "is_dpo"),
     ("permissions:my_data", _("Who read my data"), "is_parent"),

@@ -163,3 +163,22 @@ def verify_trail(directory: Path | None = None) -> list[audit.BrokenLink]:
     broken += problems
     broken += [link for link in _check_heads(heads, "journaled") if link.chain_key not in seen]
     return broken
+
+
+def anchor_created_at(path: Path):
+    """When the anchor in ``path`` was written (its ``created_at``), or None when unreadable."""
+    try:
+        return dt.datetime.fromisoformat(str(json.loads(path.read_text())["body"]["created_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def verify_and_record(actor, *, channel: str, directory: Path | None = None) -> list[audit.BrokenLink]:
+    """``verify_trail`` on request (the data-protection officer's dashboard), its result written as
+    an ``audit.verify`` event so the dashboard shows when the trail was last verified and how."""
+    broken = verify_trail(directory)
+    anchor = newest_anchor(directory)
+    audit.record(actor, action="audit.verify", object_type="permissions.auditchain", channel=channel, legal_basis="dpo",
+                 detail={"intact": not broken, "broken": [str(link) for link in broken[:20]],
+                         "broken_count": len(broken), "anchor": anchor.name if anchor else ""})
+    return broken

@@ -224,9 +224,23 @@ def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     ))
 
 
-def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+def restricted_member_ids(user: "User") -> QuerySet:
+    """Family members whose processing is restricted (GDPR Art. 18, ``privacy.ProcessingRestriction``
+    in force), other than the user herself: normal reads of their data are refused; a read for the
+    restricting reason goes through ``privacy.services.restricted_read`` with a recorded reason."""
+    from participants.models import FamilyMember
+
+    # Both conditions in one filter() so they hold for the same restriction row: lifted_at IS NULL
+    # alone would also match the LEFT JOIN's empty row of every person without any restriction.
+    return (FamilyMember.objects.filter(processing_restrictions__pk__isnull=False, processing_restrictions__lifted_at__isnull=True)
+            .exclude(user=user).values("pk"))
+
+
+def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
     """Protocol items the user may read, across all cases, in one query. A conference guest
-    reads the items for everyone of her conference, as a parent does."""
+    reads the items for everyone of her conference, as a parent does. Items entrusted by a person
+    whose processing is restricted (Art. 18) are left out unless ``include_restricted`` (only
+    for the audited read with a reason)."""
     from protocols.models import Audience, ProtocolItem
 
     if not _is_real_user(user):
@@ -243,7 +257,8 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None) -> Query
     )
     parent = Q(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
     guest = Q(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
-    return ProtocolItem.objects.filter(professional | parent | guest)
+    items = ProtocolItem.objects.filter(professional | parent | guest)
+    return items if include_restricted else items.exclude(entrusted_by_id__in=restricted_member_ids(user))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -444,13 +459,16 @@ def summaries_for_user(user: "User") -> QuerySet:
 
 # --- Consent, legal bases and the audit trail (issue 3) ---------------------------------------
 
-def consents_for_user(user: "User") -> QuerySet:
-    """Consents of cases the professional is on, and the consents a parent gave herself."""
+def consents_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:
+    """Consents of cases the professional is on, and the consents a parent gave herself. Consents
+    given by a person whose processing is restricted (Art. 18) are left out unless
+    ``include_restricted`` (only for the audited read with a reason); she still sees her own."""
     from participants.models import Consent
 
     if not _is_real_user(user):
         return Consent.objects.none()
-    return Consent.objects.filter(Q(case_id__in=professional_case_ids(user)) | Q(given_by__user=user))
+    consents = Consent.objects.filter(Q(case_id__in=professional_case_ids(user)) | Q(given_by__user=user))
+    return consents if include_restricted else consents.exclude(given_by_id__in=restricted_member_ids(user))
 
 
 def can_record_consent(user: "User", case: "Case") -> bool:
@@ -515,7 +533,25 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
     And another person's consent (the father's, for the mother): it is his data, so neither its
     record, its revocation nor the reads it released are hers to see. A read released under
     several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
-    them is hidden."""
+    them is hidden. Data-subject requests (``dsr.*``) stay out as well: a request is the
+    requesting person's, not her family's."""
+    from permissions.models import AuditEvent
+
+    if not _is_real_user(user):
+        return AuditEvent.objects.none()
+    return _family_audit_events(parent_case_ids(user), own_consents=Q(given_by__user=user))
+
+
+def family_audit_events_for_member(member) -> QuerySet:
+    """The same log as ``family_audit_events_for_user`` for one family member, with or without an
+    account: the data-protection officer's answer to her access request (Art. 15)."""
+    from participants.models import FamilyMember
+
+    return _family_audit_events(FamilyMember.objects.filter(pk=member.pk).values("case_id"),
+                                own_consents=Q(given_by_id=member.pk))
+
+
+def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
     from django.db.models import CharField, F, Value
     from django.db.models.functions import Cast, Concat
     from django.db.models.lookups import Contains
@@ -523,11 +559,8 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
     from participants.models import Consent, DisclosureBasis
     from permissions.models import AuditEvent
 
-    if not _is_real_user(user):
-        return AuditEvent.objects.none()
-    cases = parent_case_ids(user)
     uninformed = DisclosureBasis.objects.filter(case_id__in=cases, parents_informed=False)
-    others_consents = Consent.objects.filter(case_id__in=cases).exclude(given_by__user=user)
+    others_consents = Consent.objects.filter(case_id__in=cases).exclude(own_consents)
 
     def token(prefix):
         return Concat(Value(" "), prefix, Value(":"), Cast("pk", CharField()), Value(" "), output_field=CharField())
@@ -539,7 +572,7 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
     return (
         # A legal hold can stand for a § 8a procedure the parents were not told about: its events
         # stay out of their log like an uninformed legal basis does.
-        AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.")
+        AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.").exclude(action__startswith="dsr.")
         .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
         .exclude(
             Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))

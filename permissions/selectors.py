@@ -37,6 +37,13 @@ def family_access_log_for_user(user) -> QuerySet:
             .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
 
 
+def family_access_log_for_member(member) -> QuerySet:
+    """The same log for one family member, with or without an account (``privacy``: the officer's
+    answer to her access request)."""
+    return (policy.family_audit_events_for_member(member).select_related("case", "actor__family_member")
+            .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
+
+
 def family_access_rows(user, events) -> list[dict]:
     """The parent's log in plain words: who (name and organisation, never a user name), what,
     how and on which basis (never a raw code)."""

@@ -2,19 +2,17 @@
 export, and the page on which people appoint substitutes, invite guests and delegate minutes."""
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permissions import audit, csv_export, forms, grant_services, policy, selectors
+from permissions import access_log_export, audit, forms, grant_services, policy, selectors
 from permissions.forms import AuditFilterForm
 
 
@@ -51,24 +49,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
         raise Http404
     audit.record(request.user, action="my_data.export" if fmt else "my_data.view", object_type="permissions.auditevent",
                  channel=audit.Channel.PAGE, legal_basis="gdpr-art-15", detail={"format": fmt or "html"})
-    stamp = timezone.localdate().isoformat()
     if fmt:
-        rows = selectors.family_access_rows(request.user, events)
-        export = [{"at": formats.date_format(timezone.localtime(r["at"]), "SHORT_DATETIME_FORMAT"), "who": r["who"], "what": str(r["what"]), "channel": str(r["channel"]),
-                   "basis": r["basis"]} for r in rows]
-    if fmt == "json":
-        response = HttpResponse(json.dumps({"generated_at": timezone.now().isoformat(), "events": export},
-                                           ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="who-read-my-data-{stamp}.json"'
-        return response
-    if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="who-read-my-data-{stamp}.csv"'
-        response.write("\ufeff")  # so that spreadsheet programs read the umlauts as UTF-8
-        writer = csv_export.writer(response)
-        writer.writerow([_("Time"), _("Who"), _("What"), _("How"), _("Why it was allowed")])
-        writer.writerows([[r["at"], r["who"], r["what"], r["channel"], r["basis"]] for r in export])
-        return response
+        return access_log_export.access_log_response(selectors.family_access_rows(request.user, events), fmt)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     page.rows = selectors.family_access_rows(request.user, page.object_list)
     return render(request, "permissions/my_data.html", {"page": page})

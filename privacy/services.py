@@ -1,0 +1,238 @@
+"""Every write about data-subject requests and restrictions of processing; each checks permission
+(``privacy.access``), changes state and writes the audit event. Reasons and descriptions are not
+copied into the audit trail (it is read more widely than the request), except the reason of a
+read under restriction, which is the point of that event."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conferences.models import Case, LegalHold
+from participants.models import FamilyMember, User
+from permissions import audit, policy
+from permissions import selectors as audit_selectors
+from permissions.events import access_changed_on_commit
+from privacy import access, deadlines
+from privacy.models import DataSubjectRequest, ProcessingRestriction
+
+Kind, Outcome = DataSubjectRequest.Kind, DataSubjectRequest.Outcome
+ERASED = "[erased]"
+
+
+def _refuse() -> None:
+    raise PermissionDenied(_("Only the data-protection officer, or the caseworker on her instruction, may do this."))
+
+
+def _record(actor: User, action: str, request: DataSubjectRequest, channel: str, **detail) -> None:
+    audit.record(actor, action=action, obj=request, case_id=request.case_id, channel=channel, legal_basis="dpo",
+                 detail={"kind": request.kind, "family_member": request.family_member_id, **detail})
+
+
+@transaction.atomic
+def request_record(
+    actor: User, *, case: Case, family_member: FamilyMember, kind: str, received_on: dt.date, identity_check: str,
+    identity_note: str = "", description: str = "", instructed_by: User | None = None, channel: str = audit.Channel.PAGE,
+) -> DataSubjectRequest:
+    """Record a request of ``family_member`` of ``case``. Checks: the officer of the case's network,
+    or its lead caseworker naming the officer who instructed her; the person belongs to the case;
+    a known kind and identity check; received not in the future. The deadline is one month,
+    rolled to the network's next working day. Audits ``dsr.record``."""
+    officer = access.is_officer(actor, case.network_id)
+    if not officer and not access.can_record_request(actor, case, instructed_by=instructed_by):
+        _refuse()
+    errors = {}
+    if family_member.case_id != case.pk:
+        errors["family_member"] = _("This person does not belong to the case.")
+    if kind not in Kind.values:
+        errors["kind"] = _("Choose the kind of request.")
+    if identity_check not in DataSubjectRequest.IdentityCheck.values:
+        errors["identity_check"] = _("Say how her identity was checked.")
+    if identity_check == DataSubjectRequest.IdentityCheck.ACCOUNT and family_member.user_id is None:
+        errors["identity_check"] = _("This person has no account of her own.")
+    if received_on is None or received_on > timezone.localdate():
+        errors["received_on"] = _("The day of receipt cannot lie in the future.")
+    if errors:
+        raise ValidationError(errors)
+    request = DataSubjectRequest.objects.create(
+        case=case, family_member=family_member, kind=kind, received_on=received_on, identity_check=identity_check,
+        identity_note=(identity_note or "").strip(), description=(description or "").strip(),
+        due_on=deadlines.answer_due(received_on, network=case.network), recorded_by=actor,
+        caseworker=None if officer else actor, instructed_by=None if officer else instructed_by,
+    )
+    _record(actor, "dsr.record", request, channel, due_on=request.due_on.isoformat(), identity_check=identity_check,
+            instructed_by=request.instructed_by_id)
+    return request
+
+
+def _locked(request: DataSubjectRequest, actor: User) -> DataSubjectRequest:
+    request = DataSubjectRequest.objects.select_for_update().select_related("case__network", "family_member").get(pk=request.pk)
+    if not access.can_handle_request(actor, request):
+        _refuse()
+    if not request.is_open:
+        raise ValidationError(_("This request is already closed."))
+    return request
+
+
+@transaction.atomic
+def request_extend(actor: User, *, request: DataSubjectRequest, reason: str,
+                   channel: str = audit.Channel.PAGE) -> DataSubjectRequest:
+    """Extend the deadline by two further months (Art. 12(3)), once, with a reason, before the
+    first deadline has passed (the person must be told within the first month). Audits ``dsr.extend``."""
+    request = _locked(request, actor)
+    reason = (reason or "").strip()
+    if request.extended_due_on is not None:
+        raise ValidationError(_("The deadline has already been extended once."))
+    if not reason:
+        raise ValidationError({"reason": _("Say why the request needs more time.")})
+    if timezone.localdate() > request.due_on:
+        raise ValidationError(_("The deadline has passed; it can no longer be extended."))
+    request.extended_due_on = deadlines.extended_due(request.received_on, network=request.case.network)
+    request.extension_reason = reason
+    request.save(update_fields=["extended_due_on", "extension_reason"])
+    _record(actor, "dsr.extend", request, channel, extended_due_on=request.extended_due_on.isoformat())
+    return request
+
+
+def hold_in_force(case_id: int) -> bool:
+    return LegalHold.objects.filter(case_id=case_id, lifted_at__isnull=True).exists()
+
+
+def _erase_person(member: FamilyMember) -> None:
+    """Art. 17 granted: the person's own record (name, years, contact, needs) is erased, as the
+    retention run erases it for the whole case. Protocol items she entrusted stay with the case's
+    record until its retention period ends (the office keeps its file, Art. 17(3)(b))."""
+    fields = {"display_name": ERASED, "birth_year": None, "email": "",
+              "interpreter_language": ERASED if member.interpreter_language else "",
+              "access_needs": ERASED if member.access_needs else ""}
+    FamilyMember.objects.filter(pk=member.pk).update(**fields)
+
+
+@transaction.atomic
+def request_close(actor: User, *, request: DataSubjectRequest, outcome: str, note: str = "",
+                  channel: str = audit.Channel.PAGE) -> DataSubjectRequest:
+    """Close a request with its outcome. An erasure is not granted while a legal hold is in force
+    on the case (Art. 17(3)(e)): refuse it with the hold as the reason, or wait until it is
+    lifted. A granted erasure erases the person's record (``_erase_person``). A granted
+    restriction needs the restriction set first. Audits ``dsr.close``."""
+    request = _locked(request, actor)
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")})
+    note = (note or "").strip()
+    if outcome in (Outcome.REFUSED, Outcome.PARTLY) and not note:
+        raise ValidationError({"note": _("Say why the request was not (fully) granted.")})
+    granted = outcome in (Outcome.GRANTED, Outcome.PARTLY)
+    if request.kind == Kind.ERASURE and granted and hold_in_force(request.case_id):
+        raise ValidationError({"outcome": _("The case is under a legal hold: nothing of it may be erased until the hold is lifted.")})
+    if (request.kind == Kind.RESTRICTION and granted
+            and not request.family_member.processing_restrictions.filter(lifted_at__isnull=True).exists()):
+        raise ValidationError({"outcome": _("Restrict the processing of her data first.")})
+    if request.kind == Kind.ERASURE and granted:
+        _erase_person(request.family_member)
+    request.outcome, request.outcome_note = outcome, note
+    request.closed_at, request.closed_by = timezone.now(), actor
+    request.save(update_fields=["outcome", "outcome_note", "closed_at", "closed_by"])
+    _record(actor, "dsr.close", request, channel, outcome=outcome,
+            overdue=request.closed_at.date() > request.deadline)
+    return request
+
+
+def access_export_rows(actor: User, *, request: DataSubjectRequest, fmt: str,
+                       channel: str = audit.Channel.PAGE) -> list[dict]:
+    """The access log of the requesting person, as she would download it herself ("Who read my
+    data"), for the officer to hand over, also to a person without an account. Only the officer,
+    only for an access request. Audits ``dsr.access_export`` (an audited read)."""
+    if not access.is_officer(actor, request.case.network_id):
+        _refuse()
+    if request.kind != Kind.ACCESS:
+        raise ValidationError(_("Only an access request is answered with the access log."))
+    member = request.family_member
+    events = audit_selectors.family_access_log_for_member(member)
+    viewer = member.user or _NoAccount()
+    rows = audit_selectors.family_access_rows(viewer, events)
+    _record(actor, "dsr.access_export", request, channel, format=fmt, events=len(rows))
+    return rows
+
+
+class _NoAccount:
+    """The reader of an export made for a person without an account: nobody's actions are "You"."""
+
+    pk = None
+
+
+# --- Art. 18: restriction of processing ---------------------------------------------------------
+
+@transaction.atomic
+def restriction_set(actor: User, *, request: DataSubjectRequest, grounds: str,
+                    channel: str = audit.Channel.PAGE) -> ProcessingRestriction:
+    """Restrict the processing of the request's person (from a request for restriction, or while
+    a rectification or objection is examined, Art. 18(1)(a)/(d)). Checks: ``can_handle_request``;
+    the request is open; no restriction of her already in force; the grounds say for what her
+    data may still be read. Audits ``restriction.set``; her items and consents leave every
+    normal read at once (page, API, live channel, feeds)."""
+    request = _locked(request, actor)
+    grounds = (grounds or "").strip()
+    if not grounds:
+        raise ValidationError({"grounds": _("Say for what her data may still be used.")})
+    if request.kind not in (Kind.RESTRICTION, Kind.RECTIFICATION, Kind.OBJECTION):
+        raise ValidationError(_("Processing is restricted on a request for restriction, rectification or objection."))
+    FamilyMember.objects.select_for_update().filter(pk=request.family_member_id).first()
+    if ProcessingRestriction.objects.filter(family_member_id=request.family_member_id, lifted_at__isnull=True).exists():
+        raise ValidationError(_("The processing of her data is already restricted."))
+    restriction = ProcessingRestriction.objects.create(family_member=request.family_member, request=request,
+                                                       grounds=grounds, set_by=actor)
+    audit.record(actor, action="restriction.set", obj=restriction, case_id=request.case_id, channel=channel,
+                 legal_basis="dpo", detail={"family_member": request.family_member_id, "request": request.pk})
+    _announce(request.case_id)
+    return restriction
+
+
+@transaction.atomic
+def restriction_lift(actor: User, *, restriction: ProcessingRestriction,
+                     channel: str = audit.Channel.PAGE) -> ProcessingRestriction:
+    """Lift a restriction in force (the person is to be told before, Art. 18(3)). Only the officer
+    of the case's network. Audits ``restriction.lift``."""
+    restriction = (ProcessingRestriction.objects.select_for_update().select_related("family_member__case")
+                   .get(pk=restriction.pk))
+    case = restriction.family_member.case
+    if not access.is_officer(actor, case.network_id):
+        _refuse()
+    if restriction.lifted_at is not None:
+        raise ValidationError(_("This restriction has already been lifted."))
+    restriction.lifted_at, restriction.lifted_by = timezone.now(), actor
+    restriction.save(update_fields=["lifted_at", "lifted_by"])
+    audit.record(actor, action="restriction.lift", obj=restriction, case_id=case.pk, channel=channel,
+                 legal_basis="dpo", detail={"family_member": restriction.family_member_id})
+    _announce(case.pk)
+    return restriction
+
+
+def _announce(case_id: int) -> None:
+    access_changed_on_commit([case_id])
+
+
+def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: str,
+                    channel: str = audit.Channel.PAGE) -> dict:
+    """Read a restricted person's data for the restricting reason: the protocol items she entrusted
+    and her consents, as far as ``actor`` could read them without the restriction. Checks: the
+    restriction is in force and ``actor`` is on the case's team; a reason. Audits ONE
+    ``restriction.read`` event naming the ids read, its legal basis ``restriction:<id>``, and the
+    reason in its detail."""
+    reason = (reason or "").strip()
+    if not access.restrictions_visible_to(actor).filter(pk=restriction.pk).exists():
+        raise PermissionDenied
+    if not reason:
+        raise ValidationError({"reason": _("Say why you need to read this data despite the restriction.")})
+    member = restriction.family_member
+    items = list(policy.protocol_items_for_user(actor, include_restricted=True).filter(entrusted_by=member)
+                 .select_related("protocol__conference").order_by("protocol__conference__starts_at", "position", "pk"))
+    consents = list(policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
+                    .select_related("from_organisation").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "pk"))
+    audit.record(actor, action="restriction.read", obj=restriction, case_id=member.case_id, channel=channel,
+                 legal_basis=f"restriction:{restriction.pk}",
+                 detail={"reason": reason, "family_member": member.pk, "items": [i.pk for i in items],
+                         "consents": [c.pk for c in consents]})
+    return {"member": member, "items": items, "consents": consents}

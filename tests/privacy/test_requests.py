@@ -1,0 +1,147 @@
+"""Data-subject requests: recorded with deadline and identity check, extended with a reason,
+closed with an outcome; erasure waits for a legal hold; access gives the parent's own export."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from conferences.models import LegalHold
+from participants.models import FamilyMember
+from permissions import audit
+from permissions.models import AuditEvent
+from privacy import deadlines, services
+from privacy.models import DataSubjectRequest
+
+pytestmark = pytest.mark.django_db
+Kind = DataSubjectRequest.Kind
+
+
+def _record(world, kind=Kind.ACCESS, member=None, actor=None, **extra):
+    return services.request_record(actor or world.dpo, case=world.case, family_member=member or world.mother, kind=kind,
+                                   received_on=extra.pop("received_on", timezone.localdate()),
+                                   identity_check=extra.pop("identity_check", "document"), **extra)
+
+
+def test_the_officer_records_a_request_with_its_working_day_deadline_and_it_is_audited(world):
+    received = timezone.localdate() - dt.timedelta(days=3)
+    request = _record(world, received_on=received)
+    assert request.due_on == deadlines.answer_due(received, network=world.network)
+    assert request.due_on.weekday() < 5
+    event = AuditEvent.objects.get(action="dsr.record")
+    assert event.case_id == world.case.pk and event.actor == world.dpo and event.detail["kind"] == "access"
+
+
+def test_a_caseworker_records_only_on_the_officers_instruction(world):
+    with pytest.raises(PermissionDenied):
+        _record(world, actor=world.convenor)
+    request = _record(world, actor=world.convenor, instructed_by=world.dpo)
+    assert request.caseworker == world.convenor and request.instructed_by == world.dpo
+    with pytest.raises(PermissionDenied):
+        _record(world, actor=world.counsellor, instructed_by=world.dpo)
+
+
+def test_an_account_check_needs_an_account(world):
+    with pytest.raises(ValidationError) as error:
+        _record(world, member=world.expected_child, identity_check="account")
+    assert "identity_check" in error.value.message_dict
+
+
+def test_the_extension_needs_a_reason_adds_two_months_and_happens_once(world):
+    request = _record(world)
+    with pytest.raises(ValidationError):
+        services.request_extend(world.dpo, request=request, reason="  ")
+    request = services.request_extend(world.dpo, request=request, reason="Umfangreiche Akte")
+    assert request.extended_due_on == deadlines.extended_due(request.received_on, network=world.network)
+    with pytest.raises(ValidationError):
+        services.request_extend(world.dpo, request=request, reason="noch einmal")
+    assert AuditEvent.objects.filter(action="dsr.extend").count() == 1
+
+
+def test_erasure_is_not_granted_under_a_legal_hold_and_is_after_it_is_lifted(world):
+    hold = LegalHold.objects.create(case=world.case, ground=LegalHold.Ground.COURT, reason="12 F 34/26",
+                                    review_on=timezone.localdate() + dt.timedelta(days=30), set_by=world.dpo)
+    request = _record(world, kind=Kind.ERASURE, member=world.expected_child)
+    with pytest.raises(ValidationError) as error:
+        services.request_close(world.dpo, request=request, outcome="granted")
+    assert "legal hold" in str(error.value)
+    world.expected_child.refresh_from_db()
+    assert world.expected_child.display_name == "Baby"
+    LegalHold.objects.filter(pk=hold.pk).update(lifted_at=timezone.now(), lifted_by=world.dpo)
+    services.request_close(world.dpo, request=request, outcome="granted")
+    world.expected_child.refresh_from_db()
+    assert world.expected_child.display_name == "[erased]"
+    assert AuditEvent.objects.get(action="dsr.close").detail["outcome"] == "granted"
+
+
+def test_refusing_needs_a_reason(world):
+    request = _record(world, kind=Kind.OBJECTION)
+    with pytest.raises(ValidationError):
+        services.request_close(world.dpo, request=request, outcome="refused")
+    services.request_close(world.dpo, request=request, outcome="refused", note="§ 8a-Verfahren läuft")
+    with pytest.raises(ValidationError):
+        services.request_close(world.dpo, request=request, outcome="granted")
+
+
+def test_access_gives_the_officer_the_export_the_parent_downloads_herself(world, client):
+    client.force_login(world.parent)
+    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    own = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    request = _record(world)
+    client.force_login(world.dpo)
+    response = client.get(reverse("privacy:request_export", args=[request.pk]) + "?format=json")
+    assert response.status_code == 200
+    exported = json.loads(response.content)["events"]
+    # The same rows in the same words (the officer's request events stay out of the family log).
+    assert exported == own and any(e["what"] == "Case – read" for e in exported)
+    assert AuditEvent.objects.filter(action="dsr.access_export", actor=world.dpo, case=world.case).exists()
+
+
+def test_access_for_a_person_without_an_account(world, client):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.")
+    audit.record(world.convenor, action="consent.record", obj=world.consent, case_id=world.case.pk)
+    audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
+    request = _record(world, member=father)
+    client.force_login(world.dpo)
+    response = client.get(reverse("privacy:request_export", args=[request.pk]) + "?format=csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Time,Who,What")
+    assert any("Case – read" in line for line in lines)
+    # the mother's consent is hers: its record is not in the father's log (it is in hers)
+    assert not any("Consent – changed" in line for line in lines)
+    mother_request = _record(world)
+    mothers = client.get(reverse("privacy:request_export", args=[mother_request.pk]) + "?format=csv").content.decode("utf-8-sig")
+    assert "Consent – changed" in mothers
+
+
+def test_the_dashboard_shows_requests_by_deadline_with_the_overdue_one_marked(world, client):
+    late = _record(world, received_on=timezone.localdate() - dt.timedelta(days=70))
+    _record(world, kind=Kind.RECTIFICATION)
+    client.force_login(world.dpo)
+    response = client.get(reverse("privacy:dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "overdue since" in page
+    assert page.index("Access (Art. 15)") < page.index("Rectification (Art. 16)")
+    assert reverse("privacy:request_detail", args=[late.pk]) in page
+    assert "Not yet generated." in page or "Art. 30" in page
+
+
+def test_verifying_the_trail_from_the_dashboard_records_its_result(world, client, settings, tmp_path):
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path)
+    client.force_login(world.dpo)
+    page = client.get(reverse("privacy:dashboard")).content.decode()
+    assert "No external anchor has been written yet." in page
+    from permissions import anchors
+
+    anchors.write_anchor(tmp_path)
+    response = client.post(reverse("privacy:verify_trail"), follow=True)
+    page = response.content.decode()
+    assert "The audit trail is intact." in page and "Intact when last verified" in page
+    assert "Last external anchor" in page
+    assert AuditEvent.objects.filter(action="audit.verify").get().detail["intact"] is True

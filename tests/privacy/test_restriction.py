@@ -1,0 +1,95 @@
+"""Art. 18: a restricted person's data (items she entrusted, her consents) is refused to every
+normal read, on the page and in the API, and read only with a reason, which the audit event keeps."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from permissions.models import AuditEvent
+from privacy import services
+from privacy.models import DataSubjectRequest
+
+pytestmark = pytest.mark.django_db
+SECRET = "Nur mit Schweigepflichtentbindung."
+
+
+@pytest.fixture
+def restriction(world):
+    request = services.request_record(world.dpo, case=world.case, family_member=world.mother,
+                                      kind=DataSubjectRequest.Kind.RESTRICTION, received_on=timezone.localdate(),
+                                      identity_check="account")
+    return services.restriction_set(world.dpo, request=request, grounds="Bis die Richtigkeit geprüft ist")
+
+
+def _pages(client, world) -> str:
+    client.force_login(world.convenor)
+    protocol = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    client.force_login(world.counsellor)
+    return protocol + client.get(reverse("participants:case_consents", args=[world.case.pk])).content.decode()
+
+
+def test_before_the_restriction_the_team_reads_what_she_entrusted_and_her_consent(world, client):
+    page = _pages(client, world)
+    assert SECRET in page and "SE-2026-17" in page
+    assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 200
+    assert client.get(f"/api/consents/{world.consent.pk}/").status_code == 200
+
+
+def test_a_restricted_persons_data_is_refused_to_normal_reads_on_page_and_api(world, client, restriction):
+    page = _pages(client, world)
+    assert SECRET not in page and "SE-2026-17" not in page
+    assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 404
+    assert world.item_restricted.pk not in [i["id"] for i in client.get("/api/protocol-items/").json()["results"]]
+    assert client.get(f"/api/consents/{world.consent.pk}/").status_code == 404
+    client.force_login(world.convenor)  # the holding organisation too
+    assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 404
+
+
+def test_she_herself_still_sees_her_consents(world, client, restriction):
+    client.force_login(world.parent)
+    assert client.get(f"/api/consents/{world.consent.pk}/").status_code == 200
+
+
+def test_a_read_with_a_reason_on_the_page_is_allowed_and_audited_with_the_reason(world, client, restriction):
+    client.force_login(world.counsellor)
+    url = reverse("privacy:restricted_read", args=[restriction.pk])
+    assert SECRET not in client.get(url).content.decode()
+    refused = client.post(url, {"reason": ""})
+    assert refused.status_code == 400 and SECRET not in refused.content.decode()
+    assert not AuditEvent.objects.filter(action="restriction.read").exists()
+    response = client.post(url, {"reason": "Gefährdungseinschätzung nach § 8a"})
+    assert response.status_code == 200 and SECRET in response.content.decode()
+    event = AuditEvent.objects.get(action="restriction.read")
+    assert event.actor == world.counsellor and event.channel == "page" and event.case_id == world.case.pk
+    assert event.detail["reason"] == "Gefährdungseinschätzung nach § 8a"
+    assert event.legal_basis == f"restriction:{restriction.pk}"
+    assert event.detail["items"] == [world.item_restricted.pk] and event.detail["consents"] == [world.consent.pk]
+
+
+def test_a_read_with_a_reason_in_the_api_is_allowed_and_audited_with_the_reason(world, client, restriction):
+    client.force_login(world.counsellor)
+    refused = client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": ""}, content_type="application/json")
+    assert refused.status_code == 400 and "reason" in refused.json()
+    response = client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "Schutz des Kindes"},
+                           content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert [i["text"] for i in body["items"]] == [SECRET] and [c["id"] for c in body["consents"]] == [world.consent.pk]
+    event = AuditEvent.objects.get(action="restriction.read")
+    assert event.channel == "api" and event.detail["reason"] == "Schutz des Kindes"
+
+
+def test_the_midwife_without_consent_reads_nothing_more_under_restriction(world, client, restriction):
+    client.force_login(world.midwife)
+    body = client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "Neugier"},
+                       content_type="application/json").json()
+    assert body["items"] == []
+
+
+def test_lifting_the_restriction_restores_normal_reads(world, client, restriction):
+    services.restriction_lift(world.dpo, restriction=restriction)
+    client.force_login(world.counsellor)
+    assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 200
+    assert client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "x"},
+                       content_type="application/json").status_code == 404
