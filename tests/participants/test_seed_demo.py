@@ -216,3 +216,12 @@ def test_the_demo_officer_finds_the_first_record_of_processing_activities(seeded
     # Opening it finds nothing changed since the seed: still the first version.
     assert ProcessingRecord.objects.filter(network=heinsberg).count() == 1
     assert "Version 1" in response.content.decode()
+
+
+def test_the_demo_data_protection_officer_sees_requests_on_her_dashboard_one_overdue(client, seeded, settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(User.objects.get(username="datenschutz.hs"))
+    page = client.get(reverse("privacy:dashboard")).content.decode()
+    assert "Access (Art. 15)" in page and "Rectification (Art. 16)" in page
+    assert page.count("overdue since") == 1
+    assert "Data-subject requests: 0 created." in seed()  # a second run adds none

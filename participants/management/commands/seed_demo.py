@@ -511,6 +511,8 @@ class Command(BaseCommand):
         call_command("seed_offers_demo", stdout=self.stdout)
         # The first record of processing activities, so the demo officer finds it (records app, by name).
         call_command("generate_processing_records", actor="seed_demo", stdout=self.stdout)
+        # The data-protection officer's demo requests (privacy app, above this one: by name).
+        call_command("seed_privacy_demo", stdout=self.stdout)
 
         if seeder.created:
             created = ", ".join(f"{count} {label}" for label, count in sorted(seeder.created.items()))
