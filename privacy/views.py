@@ -14,11 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from permissions import access_log_export, anchors, audit, policy
 from privacy import access, selectors, services
 from privacy.forms import CaseLookupForm, CloseForm, ExtendForm, RequestForm, RestrictedReadForm, RestrictForm
+from records import selectors as records_selectors
 
-try:  # the Art. 30 record (issue 17, parts 1-2) is built in its own app
-    from records.selectors import latest_record_summary
-except ImportError:  # pragma: no cover - until that app is merged
-    latest_record_summary = None
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -43,10 +40,11 @@ def _require_request_pages(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_officer(request)
     board = selectors.dashboard_for_officer(request.user)
-    record = latest_record_summary(request.user, None) if latest_record_summary else None
+    records = [records_selectors.latest_record_summary(request.user, network)
+               for network in records_selectors.officer_networks(request.user)]
     audit.record(request.user, action="dpo.dashboard", object_type="privacy.datasubjectrequest", channel=audit.Channel.PAGE,
                  legal_basis="dpo", detail={"requests": [r.pk for r in board.requests]})
-    return render(request, "privacy/dashboard.html", {"board": board, "record": record})
+    return render(request, "privacy/dashboard.html", {"board": board, "records": records})
 
 
 @login_required

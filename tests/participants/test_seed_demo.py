@@ -224,4 +224,5 @@ def test_the_demo_data_protection_officer_sees_requests_on_her_dashboard_one_ove
     page = client.get(reverse("privacy:dashboard")).content.decode()
     assert "Access (Art. 15)" in page and "Rectification (Art. 16)" in page
     assert page.count("overdue since") == 1
+    assert "version 1 of" in page and "Not yet generated." not in page  # the seeded Art. 30 record
     assert "Data-subject requests: 0 created." in seed()  # a second run adds none
