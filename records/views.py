@@ -154,7 +154,7 @@ def dpia_edit(request: HttpRequest, network: str, template: str, section: str) -
     network, template, current = _dpia_context(request, network, template)
     standing = selectors.dpia_section(request.user, network, template, section, current.content)
     context = {"network": network, "template": template, "section": standing,
-               "language": dpia_templates.LANGUAGE[template], "conflict": None}
+               "language": dpia_templates.LANGUAGE[template], "conflict": None, "stale": False}
     if request.method == "GET":
         context["form"] = DpiaSectionForm(initial={"text": standing.text, "base_number": standing.number})
         return render(request, "records/dpia_edit.html", context)
@@ -166,7 +166,7 @@ def dpia_edit(request: HttpRequest, network: str, template: str, section: str) -
                                                text=form.cleaned_data["text"], base_number=form.cleaned_data["base_number"])
         except services.StaleEdit as stale:
             # Refuse, never overwrite: show what now stands, and keep her text in the form to merge by hand.
-            context["conflict"] = stale.current
+            context["conflict"], context["stale"] = stale.current, True
             form = DpiaSectionForm(initial={"text": form.cleaned_data["text"],
                                             "base_number": stale.current.number if stale.current else 0})
             status = 409

@@ -114,3 +114,43 @@ def test_the_printable_assessment_is_a_download_in_the_documents_language(world,
     assert response["Content-Disposition"].startswith('attachment; filename="dpia-kreis-test-datatilsynet-')
     html = response.content.decode()
     assert '<html lang="da">' in html and "Konsekvensanalyse vedrørende databeskyttelse" in html
+
+
+def test_a_save_that_loses_the_race_at_the_database_is_refused_too(world, monkeypatch):
+    """Two saves that both passed the revision check: the unique revision number lets one in and
+    turns the other into the same refusal, with the winner's text."""
+    from django.utils import timezone
+
+    from records.models import ProcessingRecord
+
+    original = ProcessingRecord.objects.filter
+
+    def competitor_saves_meanwhile(*args, **kwargs):
+        # Runs after the service's revision check and before its insert: the other save commits now.
+        if not DpiaRevision.objects.filter(section="team").exists():
+            DpiaRevision.objects.create(network=world.network, template="dsk", section="team", number=1,
+                                        text="Zuerst gespeichert", edited_by=world.dpo, edited_at=timezone.now())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ProcessingRecord.objects, "filter", competitor_saves_meanwhile)
+    with pytest.raises(services.StaleEdit) as refused:
+        services.dpia_section_save(world.dpo, network=world.network, template="dsk", section="team", text="Später", base_number=0)
+    assert refused.value.current.text == "Zuerst gespeichert"
+    assert list(DpiaRevision.objects.filter(section="team").values_list("text", flat=True)) == ["Zuerst gespeichert"]
+    assert not AuditEvent.objects.filter(action="dpia.edit").exists()
+
+
+def test_the_officer_finds_the_file_from_her_dashboard_and_navigation(world, client):
+    client.force_login(world.dpo)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert html.count(f'href="{reverse("records:index")}"') == 2      # the main navigation and the data-protection section
+    client.force_login(world.convenor)
+    assert reverse("records:index") not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_an_edit_claiming_a_revision_that_does_not_exist_is_refused(world, client):
+    client.force_login(world.dpo)
+    response = client.post(url(world, "dpia_edit", "dsk", "legal"), {"text": "Neu", "base_number": 3})
+    assert response.status_code == 409
+    assert "the section was changed after you opened it" in response.content.decode()
+    assert not DpiaRevision.objects.exists()
