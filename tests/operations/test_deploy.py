@@ -11,7 +11,7 @@ from tests.operations.deployment import DEPLOY, NGINX, free_port, render_nginx, 
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 JOBS = {"send-reminders", "send-action-reminders", "expire-grants", "apply-retention", "recompute-grants",
-        "verify-audit", "anchor-audit", "backup", "fetch-mail"}
+        "verify-audit", "anchor-audit", "backup", "fetch-mail", "generate-processing-records"}
 
 
 def test_every_scheduled_job_has_a_timer_and_a_oneshot_service():

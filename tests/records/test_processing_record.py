@@ -183,3 +183,19 @@ def test_a_legal_hold_in_force_is_counted_among_the_measures(world):
     second, _ = refresh(world)
     assert {"code": "legal_holds", "value": 1} in second.content["measures"]
     assert "Az. 1 F 2/26" not in json.dumps(second.content)
+
+
+def test_the_daily_command_stores_a_version_only_where_the_configuration_changed(world):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("generate_processing_records", stdout=out)
+    assert "kreis-test: version 1 (stored)" in out.getvalue() and "region-anders: version 1 (stored)" in out.getvalue()
+    Organisation.objects.create(network=world.network, name="Kinderklinik Neu", kind=OrganisationKind.PAEDIATRICS)
+    out = io.StringIO()
+    call_command("generate_processing_records", stdout=out)
+    assert "kreis-test: version 2 (stored)" in out.getvalue() and "region-anders: version 1 (unchanged)" in out.getvalue()
+    events = AuditEvent.objects.filter(action="records.generate")
+    assert events.count() == 3 and {e.actor_label for e in events} == {"generate_processing_records"}
