@@ -5,8 +5,8 @@ A socket may open only on a live session (in the store, within its idle and abso
 of the same active user, with an unchanged password hash) of a user who has completed the
 second factor where it is required. While it is open, the socket re-checks on every message it
 receives, wakes by itself when the session would reach its idle or absolute limit, and is
-closed at once from the paths that end a session: logout, deactivation, a reset second factor
-(``close_session_sockets`` / ``close_user_sockets``, called after commit).
+closed at once from the paths that end a session: logout, deactivation, a changed password, a
+reset second factor (``close_session_sockets`` / ``close_user_sockets``, called after commit).
 
 Close codes: 4401 the session has ended (sign in again); 4403 a second factor must be set up.
 """

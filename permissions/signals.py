@@ -1,4 +1,5 @@
-"""Session bookkeeping: remember whose session is whose, and end them when an account is disabled."""
+"""Session bookkeeping: remember whose session is whose, end them when an account is disabled, and
+close open sockets at once at logout, deactivation, a password change and a second-factor reset."""
 from __future__ import annotations
 
 
@@ -11,6 +12,7 @@ def connect_sessions() -> None:
     from django.db import transaction
     from django.db.models.signals import post_delete as _post_delete
     from django.db.models.signals import post_save as _post_save
+    from django.db.models.signals import pre_save as _pre_save
 
     from permissions import live_sessions
 
@@ -39,6 +41,23 @@ def connect_sessions() -> None:
         end_sessions_of(instance.pk)
         transaction.on_commit(lambda: live_sessions.close_user_sockets(instance.pk))
 
+    def remember_password_change(sender, instance, update_fields=None, **kwargs):
+        # Whatever changed the password (her account page, a reset link, the admin's "send a reset
+        # link" making it unusable, manage.py changepassword): compare with the stored hash.
+        instance._password_changed = False
+        if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+            return
+        stored = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+        instance._password_changed = stored is not None and stored != instance.password
+
+    def password_changed(sender, instance, created, **kwargs):
+        # Like logout and deactivation: every open socket of hers closes at once. Her other
+        # sessions have ended with the old password hash; the session she changed it in keeps
+        # its updated hash, so its pages reconnect at once.
+        if not created and getattr(instance, "_password_changed", False):
+            instance._password_changed = False
+            transaction.on_commit(lambda: live_sessions.close_user_sockets(instance.pk))
+
     def second_factor_removed(sender, instance, **kwargs):
         # A reset second factor (by the user or an admin) ends her live sockets at once; on
         # reconnecting, the socket asks for the factor again where it is required.
@@ -47,6 +66,8 @@ def connect_sessions() -> None:
     user_logged_in.connect(logged_in, dispatch_uid="permissions.sessions.login", weak=False)
     user_logged_out.connect(logged_out, dispatch_uid="permissions.sessions.logout", weak=False)
     _post_save.connect(user_disabled, sender=User, dispatch_uid="permissions.sessions.disabled", weak=False)
+    _pre_save.connect(remember_password_change, sender=User, dispatch_uid="permissions.sessions.password_seen", weak=False)
+    _post_save.connect(password_changed, sender=User, dispatch_uid="permissions.sessions.password_changed", weak=False)
     _post_delete.connect(second_factor_removed, sender=Authenticator, dispatch_uid="permissions.sessions.mfa_reset", weak=False)
 
 

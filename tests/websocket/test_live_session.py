@@ -2,7 +2,7 @@
 
 A socket opens only on a live session of a user who has completed her second factor where it
 is required, re-checks on every message, and is closed at once by logout, idle and absolute
-expiry, deactivation and a reset second factor.
+expiry, deactivation, a changed password and a reset second factor.
 """
 from __future__ import annotations
 
@@ -155,3 +155,65 @@ async def test_resetting_the_second_factor_closes_her_sockets_at_once(world, set
     assert await closed_with(socket, CLOSE_SESSION_ENDED)
     again, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
     assert await closed_with(again, CLOSE_MFA_REQUIRED)
+
+
+def change_password(user, raw="ein-neues-Passwort-2026") -> None:
+    user.set_password(raw)
+    user.save()
+
+
+async def test_changing_the_password_elsewhere_closes_her_sockets_at_once(world):
+    """A reset link, the admin's reset or another session: no message needed, the socket closes."""
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(change_password)(world.counsellor)
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+    # the old session is over: a new socket on it is refused
+    again = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+    again.scope["user"], again.scope["session"] = world.counsellor, socket.scope["session"]
+    connected, _ = await again.connect(timeout=10)
+    assert connected and await closed_with(again, CLOSE_SESSION_ENDED)
+
+
+async def test_changing_the_password_on_her_account_page_closes_her_sockets_and_this_session_reconnects(world):
+    from django.urls import reverse
+
+    def set_known_password():
+        world.counsellor.set_password("das-alte-Passwort-2026")
+        world.counsellor.save()
+
+    await database_sync_to_async(set_known_password)()
+    socket, client = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    other, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await receive_until(other, "hello")
+    response = await database_sync_to_async(client.post)(reverse("account_change_password"), {
+        "oldpassword": "das-alte-Passwort-2026", "password1": "ein-neues-Passwort-2026", "password2": "ein-neues-Passwort-2026"})
+    assert response.status_code == 302
+    assert await closed_with(socket, CLOSE_SESSION_ENDED)
+    assert await closed_with(other, CLOSE_SESSION_ENDED)
+    # the session she changed it in carries the new hash: its page reconnects and reads on
+    again = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+    again.scope["user"] = world.counsellor
+    again.scope["session"] = await database_sync_to_async(session_of)(client)
+    connected, _ = await again.connect(timeout=10)
+    assert connected
+    assert (await receive_until(again, "hello"))["type"] == "hello"
+    await again.disconnect()
+
+
+async def test_signing_in_again_does_not_close_her_sockets(world):
+    socket, _ = await socket_for(world.counsellor, f"/ws/protocols/{world.protocol.pk}/")
+    await receive_until(socket, "hello")
+    await database_sync_to_async(lambda: sign_in_again(world.counsellor))()
+    await socket.send_json_to({"type": "ping"})
+    assert (await receive_until(socket, "pong"))["type"] == "pong"
+    await socket.disconnect()
+
+
+def sign_in_again(user) -> None:
+    from tests.websocket.sessions import sign_in
+
+    sign_in(user)  # saves last_login only
+    user.first_name = "Neu"
+    user.save()  # a save without a new password
