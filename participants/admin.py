@@ -8,15 +8,21 @@ Administrators administer, nothing more:
 - a staff account holds no membership or network role (``Membership.clean``), and parents'
   accounts are not listed at all;
 - every change is an AuditEvent per affected network, which that network's data-protection
-  officer sees; the leads of an organisation are told when its memberships change.
+  officer sees (installation-wide ones, such as groups and their permissions, every one); the
+  leads of an organisation are told when its memberships change. Every registered admin either
+  audits its changes this way or changes nothing (tests/security/test_admin_audit.py).
 """
 from __future__ import annotations
 
+from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
+from allauth.account.models import EmailAddress
 from allauth.mfa import admin as _allauth_mfa_admin  # noqa: F401  (registered first, replaced below)
 from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy as _
@@ -180,6 +186,47 @@ class NetworkRoleAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.Mode
         if db_field.name == "user":
             kwargs["queryset"] = User.objects.filter(is_staff=False, is_superuser=False, family_member__isnull=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _permission_names(group: Group) -> set[str]:
+    return {f"{app}.{codename}" for app, codename in group.permissions.values_list("content_type__app_label", "codename")}
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
+    """Groups and their permissions (what staff accounts may do in this admin): every change is
+    an AuditEvent every data-protection officer sees, naming the permissions added and removed."""
+
+    def save_related(self, request, form, formsets, change):
+        before = _permission_names(form.instance) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = _permission_names(form.instance)
+        form.instance._permission_changes = {"permissions_added": sorted(after - before),
+                                             "permissions_removed": sorted(before - after)}
+
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
+    """Changing an account's e-mail address decides where its password-reset links go: audited
+    like every other change to the account. Parents' addresses are not listed (as their accounts)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__family_member__isnull=True)
+
+    def make_verified(self, request, queryset) -> None:
+        unverified = list(queryset.filter(verified=False))
+        super().make_verified(request, queryset)
+        for address in unverified:
+            address.refresh_from_db()
+            if address.verified:
+                admin_services.admin_change_record(request.user, obj=address, verb="change", message="verified")
+
 
 
 admin.site.unregister(Authenticator)

@@ -4,9 +4,11 @@ changes, and the password-reset link that replaces setting passwords."""
 from __future__ import annotations
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -25,8 +27,12 @@ def holds_roles(user: User) -> bool:
             or FamilyMember.objects.filter(user=user).exists())
 
 
+ALL_NETWORKS = "all"  # an installation-wide change (groups, permissions, staff accounts): every DPO sees it
+
+
 def networks_of(obj) -> list[int]:
-    """The networks an administered object belongs to (a user: those she works or holds a role in)."""
+    """The networks an administered object belongs to (a user: those she works or holds a role in;
+    an e-mail address: its user's). Empty for installation-wide objects."""
     if isinstance(obj, Network):
         return [obj.pk]
     if isinstance(obj, Organisation):
@@ -35,7 +41,7 @@ def networks_of(obj) -> list[int]:
         return [obj.organisation.network_id]
     if isinstance(obj, NetworkRole):
         return [obj.network_id]
-    if isinstance(obj, Authenticator):
+    if isinstance(obj, (Authenticator, EmailAddress)):
         obj = obj.user
     if isinstance(obj, User):
         ids = set(Membership.objects.filter(user=obj).values_list("organisation__network_id", flat=True))
@@ -52,7 +58,15 @@ def admin_change_record(actor: User, *, obj, verb: str, message) -> None:
     detail = {"changed": message if isinstance(message, (list, str)) else str(message)}
     if isinstance(obj, Membership):
         detail.update(user=obj.user_id, organisation=obj.organisation_id, role=obj.role, active=obj.is_active)
-    for network in networks_of(obj) or [None]:
+    if isinstance(obj, User):
+        detail.update(staff=obj.is_staff, superuser=obj.is_superuser, active=obj.is_active)
+    if isinstance(obj, Group):
+        detail.update(name=obj.name, members=sorted(obj.user_set.values_list("pk", flat=True)))
+    if getattr(obj, "_permission_changes", None):
+        detail.update(obj._permission_changes)
+    # Installation-wide objects (groups, staff accounts, an account without a network yet) are
+    # shown to every data-protection officer: an admin's powers reach every network.
+    for network in networks_of(obj) or [ALL_NETWORKS]:
         audit.record(actor, action=action, obj=obj, case_id=None, channel=audit.Channel.ADMIN,
                      detail={**detail, "network": network})
     if isinstance(obj, Membership):

@@ -509,8 +509,12 @@ def audit_events_for_user(user: "User") -> QuerySet:
     networks = dpo_network_ids(user)
     # Admin changes name each network they affect (participants.admin_services): a JSON key
     # compared with a short list, because the admin is, by design, nobody of the network.
-    admin_changes = Q(case__isnull=True, action__startswith="admin.",
-                      detail__network__in=list(networks.values_list("network_id", flat=True)))
+    # Installation-wide changes (groups, permissions, staff accounts) say "all": every DPO sees them.
+    network_ids = list(networks.values_list("network_id", flat=True))
+    if not network_ids:
+        return AuditEvent.objects.none()
+    admin_changes = Q(case__isnull=True, action__startswith="admin.") & (
+        Q(detail__network__in=network_ids) | Q(detail__network="all"))
     return AuditEvent.objects.filter(
         Q(case__network_id__in=networks) | Q(case__isnull=True, actor_id__in=_network_people(networks)) | admin_changes
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
@@ -22,6 +23,8 @@ def expect(role: str, for_admin: int) -> int:
 @pytest.mark.parametrize("role", ROLES)
 def test_admin_cells(world, client, role):
     factor = Authenticator.objects.create(user=world.counsellor, type=Authenticator.Type.TOTP, data={"secret": "fernet:x"})
+    parent_address = EmailAddress.objects.create(user=world.parent, email=world.parent.email, primary=True, verified=True)
+    own_address = EmailAddress.objects.create(user=world.counsellor, email=world.counsellor.email, primary=True, verified=True)
     c = client_for(client, world, role)
     cells = {
         reverse("admin:participants_user_changelist"): 200,
@@ -32,6 +35,12 @@ def test_admin_cells(world, client, role):
         reverse("admin:auth_user_password_change", args=[world.convenor.pk]): 404,
         reverse("admin:participants_user_change", args=[world.parent.pk]): 302,  # parents are not listed
         reverse("admin:participants_user_change", args=[world.convenor.pk]): 200,
+        # groups and their permissions, e-mail addresses: audited (tests/security/test_admin_audit.py)
+        reverse("admin:auth_group_changelist"): 200,
+        reverse("admin:auth_group_add"): 200,
+        reverse("admin:account_emailaddress_changelist"): 200,
+        reverse("admin:account_emailaddress_change", args=[own_address.pk]): 200,
+        reverse("admin:account_emailaddress_change", args=[parent_address.pk]): 302,  # parents' addresses are not listed
     }
     for url, for_admin in cells.items():
         response = c.get(url)
