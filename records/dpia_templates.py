@@ -9,11 +9,14 @@ Sources of the structures (looked up, not invented):
   Akteure und betroffene Personen, Notwendigkeit und Verhältnismäßigkeit, Rechtsgrundlagen),
   Durchführung (Risikoquellen, Risikobeurteilung, Abhilfemaßnahmen, DSFA-Bericht), Umsetzung
   (Umsetzung und Test der Abhilfemaßnahmen, Nachweis, Freigabe) and Überprüfung (Audit,
-  Fortschreibung; Art. 36 consultation when a high residual risk remains) — as summarised e.g.
-  at https://www.neucon.de/datenschutz/die-datenschutz-folgenabschaetzung ("Hinweise der
-  Datenschutzkonferenz").
+  Fortschreibung; Art. 36 consultation when a high residual risk remains). The phases and steps
+  were taken from the summary of the DSK's recommendation at
+  https://www.neucon.de/datenschutz/die-datenschutz-folgenabschaetzung ("Hinweise der
+  Datenschutzkonferenz"); the DSK PDF itself was not reachable from here — check the section
+  titles against it before relying on them.
 * Denmark — Datatilsynet / Justitsministeriet, vejledning "Konsekvensanalyse" (marts 2018),
-  chapter 6.1 "Minimumskrav" (Art. 35(7)(a)–(d): systematisk beskrivelse, nødvendighed og
+  chapter 6.1 "Minimumskrav" (table of contents read from a copy of the guidance at
+  https://vdocuments.mx/konsekvensanalyse-datatilsynet-2018-04-10-…; Art. 35(7)(a)–(d): systematisk beskrivelse, nødvendighed og
   proportionalitet, risici for de registrerede, foranstaltninger), and Datatilsynet's page
   https://www.datatilsynet.dk/hvad-siger-reglerne/vejledning/sikkerhed/konsekvensanalyse/konsekvensanalyser
   (the process includes the data subjects' views, the DPO's advice and prior consultation of
