@@ -31,18 +31,19 @@ def _require_convenor(actor: User, case: Case) -> None:
 @transaction.atomic
 def case_open(
     actor: User, *, lead_organisation: Organisation, reference: str, expected_child: bool = False,
-    channel: str = audit.Channel.PAGE,
+    any_role: bool = False, channel: str = audit.Channel.PAGE,
 ) -> Case:
     """Open a new case led by ``actor`` for ``lead_organisation``.
 
-    Checks: ``actor`` is an active caseworker of that (active) organisation; the reference is
+    Checks: ``actor`` is an active caseworker of that (active) organisation — or, with
+    ``any_role``, an active member in any role, for a caller above this layer that has checked
+    an authority of its own (a central case manager named by her network); the reference is
     pseudonymous (pattern), carries the network's prefix and is unused in the network. The actor
     joins the case team as lead caseworker.
     """
-    is_caseworker = Membership.objects.filter(
-        user=actor, organisation=lead_organisation, role=ProfessionalRole.CASEWORKER, is_active=True,
-        organisation__is_active=True,
-    ).exists()
+    memberships = Membership.objects.filter(user=actor, organisation=lead_organisation, is_active=True,
+                                            organisation__is_active=True)
+    is_caseworker = (memberships if any_role else memberships.filter(role=ProfessionalRole.CASEWORKER)).exists()
     if not getattr(actor, "is_active", False) or not is_caseworker:
         raise PermissionDenied(_("Only a caseworker of the organisation may open a case for it."))
     reference = (reference or "").strip().upper()

@@ -233,3 +233,14 @@ class ReferralAttachCaseForm(TeamConsentForm):
     def __init__(self, *args, cases=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].queryset = cases
+
+
+class RequestOpenCaseForm(forms.Form):
+    reference = forms.CharField(label=_("Pseudonymous reference"), max_length=24,
+                                help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."))
+    expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data["reference"].strip().upper()
+        CASE_REFERENCE_VALIDATOR(reference)
+        return reference

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conferences import case_services
+from conferences.models import CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, User
@@ -369,3 +370,35 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
     case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
                                        channel=channel)
     return True
+
+
+@transaction.atomic
+def support_request_open_case(actor: User, *, request: SupportRequest, reference: str, expected_child: bool = False,
+                              channel: str = audit.Channel.PAGE):
+    """The central case manager turns a referral request into a new case, led by her for the
+    organisation her network named her at; the request and its referrals belong to it.
+
+    Checks: ``actor`` is the request's case manager and still holds that role in its network;
+    the request is a referral with the client's documented consent and belongs to no case yet;
+    ``case_open`` checks the reference. The referring professional joins the team only where the
+    consent allows it."""
+    if request.case_manager_id != actor.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    role = access.case_manager_roles(actor).filter(network_id=request.network_id).select_related("organisation").first()
+    if role is None:
+        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    if request.kind != SupportRequest.Kind.REFERRAL:
+        raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
+    if request.case_id is not None:
+        raise ValidationError(_("This request already belongs to a case."))
+    case = case_services.case_open(actor, lead_organisation=role.organisation, reference=reference,
+                                   expected_child=expected_child, any_role=True, channel=channel)
+    request.case = case
+    request.save(update_fields=["case", "updated_at"])
+    request.referrals.update(case=case)
+    audit.record(actor, action="support_request.open_case", obj=request, case_id=case.pk, channel=channel)
+    if request.consent_sender_on_team:
+        case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
+                                           case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind),
+                                           channel=channel)
+    return case

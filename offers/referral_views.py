@@ -17,7 +17,7 @@ from . import referral_services as rsvc
 from . import referral_case_services as rcs
 from .forms import (
     AttachCaseForm, MessageForm, ReferralAttachCaseForm, ReferralCreateForm, ReferralDecisionForm, ReferralOpenCaseForm,
-    SupportRequestForm, TeamConsentForm,
+    RequestOpenCaseForm, SupportRequestForm, TeamConsentForm,
 )
 from .models import Referral
 from conferences import case_selectors
@@ -74,14 +74,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("offers:request_detail", pk=support.pk)
     is_case_manager = support.case_manager_id == request.user.pk
-    refer_form = attach_form = None
+    refer_form = attach_form = open_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
         refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user))
         attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
+        if support.case_id is None:
+            open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,
         "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
-        "is_case_manager": is_case_manager, "attach_form": attach_form,
+        "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
+        "case_visible": support.case_id is not None and policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
     }, status=400 if form.errors else 200)
 
 
@@ -274,3 +277,27 @@ def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Attached to case %(reference)s.") % {"reference": form.cleaned_data["case"].reference}
                          + (" " + _("The referring professional is now on the case team.") if added else ""))
     return redirect("offers:request_detail", pk=support.pk)
+
+
+@login_required
+@require_POST
+def request_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    if support.case_manager_id != request.user.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    form = RequestOpenCaseForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("offers:request_detail", pk=support.pk)
+    try:
+        case = rsvc.support_request_open_case(request.user, request=support, reference=form.cleaned_data["reference"],
+                                              expected_child=form.cleaned_data["expected_child"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("offers:request_detail", pk=support.pk)
+    messages.success(request, _("Case %(reference)s opened from the request. You lead it; assemble its team.")
+                     % {"reference": case.reference})
+    return redirect("conferences:case_detail", pk=case.pk)

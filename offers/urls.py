@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("requests/<int:pk>/close/", referral_views.request_close, name="request_close"),
     path("requests/<int:pk>/refer/", referral_views.request_refer, name="request_refer"),
     path("requests/<int:pk>/attach-case/", referral_views.request_attach_case, name="request_attach_case"),
+    path("requests/<int:pk>/open-case/", referral_views.request_open_case, name="request_open_case"),
     path("referrals/", referral_views.referral_list, name="referral_list"),
     path("referrals/<int:pk>/", referral_views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/decide/", referral_views.referral_decide, name="referral_decide"),

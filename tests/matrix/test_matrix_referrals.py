@@ -19,6 +19,7 @@ URL_NAMES = {
     "offers:request_close",
     "offers:request_refer",
     "offers:request_attach_case",
+    "offers:request_open_case",
     "offers:referral_list",
     "offers:referral_detail",
     "offers:referral_decide",
@@ -220,3 +221,15 @@ def test_referral_join_case_team(client, world, offers, youth_referral, role):
         [(world.convenor.pk, world.youth_welfare.pk)] if role == "convenor" else [])
     # the colleague is on the case already: nothing to join, she is sent back to the page
     assert response.status_code == case_step_status(role, YOUTH_STAFF)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_open_case(client, world, offers, role):
+    from conferences.models import Case
+
+    response = login(client, world, offers, role).post(reverse("offers:request_open_case", args=[offers.support_request.pk]),
+                                                      {"reference": "KT-2026-091"})
+    offers.support_request.refresh_from_db()
+    assert Case.objects.filter(reference="KT-2026-091").exists() == (role == "case_manager")
+    assert (offers.support_request.case_id is not None) == (role == "case_manager")
+    assert response.status_code == {"case_manager": 302, "midwife": 403, "anonymous": 302}.get(role, 404)

@@ -219,3 +219,57 @@ def test_joining_by_clicking_shows_the_case_only_afterwards(client, world, offer
     after = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
     assert world.case.reference in after
     assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
+
+
+# --- the central case manager turns a referral request into a case --------------------------------
+
+
+def test_the_case_manager_turns_a_referral_request_into_a_case(world, offers):
+    case = rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-070")
+    offers.support_request.refresh_from_db()
+    offers.referral.refresh_from_db()
+    assert offers.support_request.case == case and offers.referral.case == case
+    assert (case.lead_organisation, case.lead_caseworker) == (offers.perinatal, offers.case_manager)
+    assert policy.can_convene(offers.case_manager, case)
+    assert not policy.is_professional_on_case(world.midwife, case)  # her client's consent does not put her on the team
+    assert AuditEvent.objects.filter(action="support_request.open_case", case=case).exists()
+
+
+def test_where_the_consent_allows_it_the_midwife_joins_the_case_manager_s_case(world, offers):
+    offers.support_request.consent_sender_on_team = True
+    offers.support_request.save(update_fields=["consent_sender_on_team"])
+    case = rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-071")
+    member = case.team.get(user=world.midwife)
+    assert (member.organisation, member.case_role) == (world.midwifery, "midwifery")
+
+
+def test_only_the_acting_case_manager_opens_a_case_from_a_referral_request(world, offers):
+    with pytest.raises(PermissionDenied):
+        rs.support_request_open_case(world.midwife, request=offers.support_request, reference="KT-2026-072")
+    with pytest.raises(ValidationError):
+        rs.support_request_open_case(offers.case_manager, request=offers.consultation, reference="KT-2026-072")
+    offers.case_manager.central_case_manager_roles.update(is_active=False)
+    with pytest.raises(PermissionDenied):
+        rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-072")
+    assert not Case.objects.filter(reference="KT-2026-072").exists()
+
+
+def test_a_request_that_belongs_to_a_case_is_not_opened_twice(world, offers):
+    rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-073")
+    with pytest.raises(ValidationError):
+        rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-074")
+
+
+def test_the_case_manager_opens_the_case_by_clicking_on_the_request_page(client, world, offers):
+    client.force_login(offers.case_manager)
+    page = client.get(reverse("offers:request_detail", args=[offers.support_request.pk])).content.decode()
+    assert reverse("offers:request_open_case", args=[offers.support_request.pk]) in page
+    bad = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "Anna Müller"})
+    assert bad.status_code == 302 and not Case.objects.filter(lead_organisation=offers.perinatal).exists()
+    response = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "KT-2026-075"})
+    case = Case.objects.get(reference="KT-2026-075")
+    assert response.status_code == 302 and response["Location"] == reverse("conferences:case_detail", args=[case.pk])
+    assert client.get(response["Location"]).status_code == 200
+    # the midwife's view of her request does not name the case
+    client.force_login(world.midwife)
+    assert "KT-2026-075" not in client.get(reverse("offers:request_detail", args=[offers.support_request.pk])).content.decode()
