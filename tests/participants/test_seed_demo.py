@@ -152,6 +152,18 @@ def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
     assert Case.objects.filter(network__slug="kreis-heinsberg").count() >= 150
 
 
+def test_history_accounts_are_never_offered_for_a_team(seeded):
+    """The accounts behind the history stand for people of the past: inactive, so the team form
+    of a new case offers the demo people only (no "Caritas (Verlauf)")."""
+    from conferences.case_selectors import team_candidates
+
+    assert not User.objects.filter(username__regex=r"^(verlauf|historik)\.", is_active=True).exists()
+    case = Case.objects.get(reference="HS-2026-014")
+    _organisations, memberships = team_candidates(case)
+    names = {str(m.user) for m in memberships}
+    assert names and not any("Verlauf" in name or "historik" in name for name in names)
+
+
 
 def test_seeding_is_recorded_in_the_audit_trail_on_the_command_channel(seeded):
     events = AuditEvent.objects.filter(action="case.create")

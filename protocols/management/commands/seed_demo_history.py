@@ -60,8 +60,10 @@ class History:
         username = f"{prefix}.{org.pk}"
         user = User.objects.filter(username=username).first()
         if user is None:
+            # Inactive: they stand for the people of the past two years, not for anyone a demo user
+            # could put on a team, invite or appoint today (pickers offer active accounts only).
             user = User(username=username, first_name=org.name.split()[0], last_name="(Verlauf)" if prefix == "verlauf" else "(historik)",
-                        email="", is_active=True)
+                        email="", is_active=False)
             user.set_unusable_password()
             user.save()
             Membership.objects.create(user=user, organisation=org, role=role)
@@ -73,6 +75,8 @@ class History:
         office added to the demo later gets its share: each office is one municipality's row in
         the Danish yearly report)."""
         n_cases, prefix, _coordinator = HISTORY[network.slug]
+        # A demo database seeded before history accounts were made inactive.
+        User.objects.filter(username__startswith=f"{prefix}.", last_name__startswith="(", is_active=True).update(is_active=False)
         history_cases = Case.objects.filter(network=network, lead_caseworker__username__startswith=f"{prefix}.")
         done = set(history_cases.values_list("lead_organisation_id", flat=True).distinct())
         orgs = list(Organisation.objects.filter(network=network, is_active=True).order_by("pk"))
