@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from participants.models import FamilyMember, Network
 from permissions import policy
 
-from .models import CalendarReply, Case, Conference, FeedToken, Invitation, PollSlot, SlotVote, WrittenReport
+from .models import CalendarReply, Case, Conference, FeedToken, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
 
 # --- single objects -----------------------------------------------------------------------------
@@ -96,13 +96,20 @@ def quorum_for(conference: Conference) -> Quorum:
 def invitations_of(conference: Conference) -> list[Invitation]:
     """Active invitations, each marked whether the invitee answered the poll (``voted``) and
     whether she can be reached at all (``reachable``: an account or an e-mail address)."""
+    chosen_slot_id = SlotPoll.objects.filter(conference=conference).values("chosen_slot_id")[:1]
     invitations = list(
         conference.invitations.filter(removed_at__isnull=True)
-        .annotate(voted=Exists(SlotVote.objects.filter(invitation_id=OuterRef("pk"))))
+        .annotate(voted=Exists(SlotVote.objects.filter(invitation_id=OuterRef("pk"))),
+                  chosen_slot_answer=Subquery(SlotVote.objects.filter(invitation_id=OuterRef("pk"), slot_id=Subquery(chosen_slot_id))
+                                              .values("answer")[:1]))
         .select_related("user", "organisation", "family_member__user").order_by("family_member_id", "organisation__name", "pk")
     )
     for invitation in invitations:
         invitation.reachable = is_reachable(invitation)
+        # What she said in the date poll about the time that was chosen, for an invitee who has
+        # not answered the invitation itself yet (her "yes" in the poll is not "no answer").
+        answer = invitation.chosen_slot_answer
+        invitation.poll_answer_label = SlotVote.Answer(answer).label if answer in SlotVote.Answer.values else ""
     return invitations
 
 

@@ -50,3 +50,28 @@ def test_the_invitation_table_shows_who_answered_the_poll(world, login):
                        answers={s.pk: "yes" for s in conference.poll.slots.all()})
     page = login(world.convenor).get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
     assert "answered the date poll" in page and "has not answered the date poll yet" in page
+
+
+def test_after_scheduling_the_table_shows_what_an_unanswered_invitee_said_in_the_poll(world, login):
+    """Her "yes" in the poll is not "no answer": until she answers the invitation itself, the
+    table says what she said about the chosen time; once she answers, only her answer shows."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from conferences import services
+
+    conference = convene(world)
+    slot = conference.poll.slots.order_by("starts_at").first()
+    if slot.starts_at <= timezone.now():
+        slot.starts_at, slot.ends_at = timezone.now() + dt.timedelta(days=3), timezone.now() + dt.timedelta(days=3, hours=1)
+        slot.save(update_fields=["starts_at", "ends_at"])
+    invitation = conference.invitations.get(user=world.counsellor)
+    services.poll_vote(world.counsellor, invitation=invitation, answers={s.pk: "yes" for s in conference.poll.slots.all()})
+    services.poll_pick(world.convenor, conference=conference, slot=slot)
+    client = login(world.convenor)
+    page = client.get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert page.count("in the date poll: Yes") == 1  # the counsellor's row; the others did not vote
+    services.invitation_rsvp(world.counsellor, invitation=invitation, rsvp="accepted")
+    page = client.get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert "in the date poll" not in page

@@ -31,6 +31,8 @@
     if (state) {
       state.textContent = label;  // text only: nothing from the socket is parsed as HTML
       var cell = state.parentNode;
+      var pollNote = cell.querySelector("[data-poll-answer]");  // only shown while the invitation is unanswered
+      if (pollNote && message.rsvp !== "needs_action") { cell.removeChild(pollNote); }
       var flag = cell.querySelector(".overdue");
       var requiredDecline = message.required === true && message.rsvp === "declined";
       if (flag && !requiredDecline) {
