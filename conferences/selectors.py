@@ -326,3 +326,33 @@ def quorum_for_slot(conference: Conference, slot: PollSlot) -> Quorum:
         invitation__organisation__isnull=False, answer__in=[SlotVote.Answer.YES, SlotVote.Answer.IF_NEED_BE],
     ).values("invitation__organisation_id").distinct().count())
     return Quorum(organisations=count, minimum=conference.case.network.quorum_min_organisations)
+
+
+def answers_waiting_for(user, *, limit: int = 20) -> tuple[list[Conference], list[WrittenReport]]:
+    """For a professional's dashboard: the open date polls she is invited to and has not answered,
+    and the written reports asked of her organisation that are not submitted yet (conference
+    still ahead). Two queries."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    mine = Invitation.objects.filter(conference_id=OuterRef("pk"), user=user, removed_at__isnull=True)
+    voted = SlotVote.objects.filter(invitation__conference_id=OuterRef("pk"), invitation__user=user,
+                                    invitation__removed_at__isnull=True)
+    polls = list(
+        policy.conferences_for_user(user).filter(status=Conference.Status.POLLING, poll__closed_at__isnull=True)
+        .filter(Q(poll__closes_at__isnull=True) | Q(poll__closes_at__gt=now))
+        .filter(Exists(mine)).exclude(Exists(voted))
+        .select_related("case", "poll").order_by("poll__closes_at", "pk")[:limit]
+    )
+    reports = list(
+        WrittenReport.objects.filter(
+            submitted_at__isnull=True, organisation_id__in=policy.organisation_ids(user),
+            conference_id__in=policy.conferences_for_user(user).filter(
+                status__in=[Conference.Status.POLLING, Conference.Status.SCHEDULED]).values("pk"),
+        ).select_related("conference__case", "organisation").order_by("due_on", "pk")[:limit]
+    )
+    today = timezone.localdate()
+    for report in reports:
+        report.overdue = report.due_on < today
+    return polls, reports
+

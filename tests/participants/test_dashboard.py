@@ -204,3 +204,23 @@ def test_dashboard_protocol_list_costs_the_same_queries_for_one_and_for_many_con
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(reverse("dashboard")).context["board"].protocol_tasks) > shown > 0
     assert len(many) == len(few), "\n".join(q["sql"][:200] for q in many.captured_queries)
+
+
+def test_counsellor_sees_the_open_poll_and_the_report_asked_of_her_until_she_answers(client, world):
+    """What waits for her answer is one click from her dashboard: the date poll she has not
+    answered, and the written report asked of her organisation; both leave once done."""
+    from conferences import services
+    from tests.conferences.helpers import answer_all, convene
+
+    conference = convene(world, report_organisation_ids=[world.counselling.pk])
+    report = conference.reports.get(organisation=world.counselling)
+    page = dashboard(client, world.counsellor)
+    assert "Waiting for your answer" in page
+    assert reverse("conferences:conference_poll", args=[conference.pk]) in page
+    assert reverse("conferences:report_submit", args=[conference.pk, report.pk]) in page
+    assert "Waiting for your answer" not in dashboard(client, world.parent)  # professionals only
+
+    invitation = conference.invitations.get(user=world.counsellor)
+    services.poll_vote(world.counsellor, invitation=invitation, answers=answer_all(conference, "yes"))
+    services.report_submit(world.counsellor, report=report, text="Bericht der Suchtberatung", shareable_with_parents=False)
+    assert "Waiting for your answer" not in dashboard(client, world.counsellor)
