@@ -108,6 +108,13 @@ def _referral_detail(world) -> str:
     return reverse("offers:referral_detail", args=[_offers(world).referral.pk])
 
 
+def _accepted_referral(world) -> str:
+    from offers import referral_services as rs
+
+    referral = rs.referral_accept(world.counsellor, referral=_offers(world).referral)
+    return reverse("offers:referral_detail", args=[referral.pk])
+
+
 def _request_form(world) -> str:
     _offers(world)
     return reverse("offers:request_create")
@@ -167,6 +174,8 @@ PAGES = [
     Page("offer-public-contact-da", None, _offer_public, reflow=True, language="da"),
     Page("request-form-midwife", "midwife", _request_form, reflow=True),
     Page("referral-detail-staff", "counsellor", _referral_detail, reflow=True),
+    Page("referral-detail-case-steps", "counsellor", _accepted_referral, reflow=True, keyboard=True),
+    Page("referral-detail-case-steps-errors", "counsellor", _accepted_referral, act=_submit_empty("Attach")),
     Page("action-form-errors", "convenor", lambda w: reverse("protocols:action_create", args=[w.item_everyone.pk]),
          act=_submit_empty("Record action")),
     Page("login", None, lambda w: reverse("account_login"), reflow=True),
