@@ -441,9 +441,20 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
     if current.audience == Audience.EVERYONE:
         return None  # everyone reads it already: any change narrows it
     if current.audience == Audience.PROFESSIONALS:
-        if audience != Audience.EVERYONE:
-            return None  # restricting is narrowing: the named organisations each need a consent or basis
-        return _check_parents_widening(actor, current, protocol)
+        if audience == Audience.EVERYONE:
+            return _check_parents_widening(actor, current, protocol)
+        # Restricting is narrowing: the named organisations each need a consent or basis. But the
+        # holder stays who it is unless the holder itself hands it on: otherwise a writer could
+        # make her own organisation the holder and then widen the item as such.
+        if (audience == Audience.RESTRICTED and holder is not None
+                and holder.pk not in holding_organisation_ids(current, protocol)
+                and not holder_on_team(actor, current, protocol)):
+            names = ", ".join(Organisation.objects.filter(pk__in=holding_organisation_ids(current, protocol))
+                              .order_by("name").values_list("name", flat=True))
+            raise ValidationError({"holding_organisation": _(
+                "The information is held by %(names)s; only they may name another organisation as its holder.")
+                % {"names": names}})
+        return None
     relabel = audience == Audience.RESTRICTED and (
         (holder.pk if holder else None) != current.holding_organisation_id
         or (entruster.pk if entruster else None) != current.entrusted_by_id or category != current.category)

@@ -90,7 +90,11 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         conference = self.get_object()
         if not selectors.is_team_professional(request.user, conference) or not hasattr(conference, "poll"):
             raise Http404
-        return Response(SlotRankSerializer(selectors.poll_grid(conference).ranking, many=True).data)
+        ranking = SlotRankSerializer(selectors.poll_grid(conference).ranking, many=True).data
+        # The same read as the poll page (who can come when, per case): audited on this channel too.
+        audit.record(request.user, action="poll.read", obj=conference, case_id=conference.case_id, channel=audit.Channel.API,
+                     legal_basis=policy.case_bases(request.user, [conference.case_id])[conference.case_id])
+        return Response(ranking)
 
     @extend_schema(request=InviteeSerializer, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])

@@ -193,3 +193,18 @@ def test_a_mothers_access_log_leaves_out_the_fathers_consent(client, world):
         assert "consent:" not in export, fmt
     rows = client.get(reverse("permissions:my_data"), {"format": "json"}).json()["events"]
     assert [(r["who"], r["basis"]) for r in rows] == [(counsellor, audit_labels.basis_label(f"consent:{world.consent.pk}"))]
+
+
+def test_the_poll_ranking_api_is_audited_like_the_poll_page(client, world):
+    from conferences.models import PollSlot, SlotPoll
+
+    poll = SlotPoll.objects.create(conference=world.conference)
+    start = timezone.now() + dt.timedelta(days=9)
+    PollSlot.objects.create(poll=poll, starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    client.force_login(world.counsellor)
+    assert client.get(reverse("conference-poll", args=[world.conference.pk])).status_code == 200
+    [event] = _events(action="poll.read")
+    assert event.case_id == world.case.pk and event.channel == "api" and event.legal_basis == "team"
+    client.force_login(world.outsider)
+    assert client.get(reverse("conference-poll", args=[world.conference.pk])).status_code == 404
+    assert len(_events(action="poll.read")) == 1

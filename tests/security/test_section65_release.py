@@ -220,10 +220,28 @@ def test_narrowing_is_always_allowed_even_to_a_writer_outside_the_holder(world, 
     client.force_login(world.counsellor)
     response = patch(client, world.item_restricted, restricted_to=[world.counselling.pk])
     assert response.status_code == 200, response.content
+    # restricting the Jugendamt's item keeps the Jugendamt as its holder...
+    response = patch(client, world.item_professionals, audience="restricted", restricted_to=[world.counselling.pk],
+                     holding_organisation=world.youth_welfare.pk, category="addiction_treatment")
+    assert response.status_code in {200, 204}, response.content
+    assert not AuditEvent.objects.filter(action="protocol.item.disclose").exists()
+
+
+def test_a_writer_outside_the_holder_cannot_make_her_organisation_the_holder_by_restricting(world, client):
+    """Otherwise she could restrict the Jugendamt's item with the Suchtberatung as holder and then,
+    as its holder, widen it again."""
+    Protocol.objects.filter(pk=world.protocol.pk).update(minute_taker=world.counsellor)
+    client.force_login(world.counsellor)
     response = patch(client, world.item_professionals, audience="restricted", restricted_to=[world.counselling.pk],
                      holding_organisation=world.counselling.pk, category="addiction_treatment")
-    assert response.status_code == 200, response.content
-    assert not AuditEvent.objects.filter(action="protocol.item.disclose").exists()
+    assert response.status_code == 400 and "Jugendamt Test" in response.json()["holding_organisation"][0]
+    world.item_professionals.refresh_from_db()
+    assert world.item_professionals.audience == Audience.PROFESSIONALS
+    # the holder itself may hand it on
+    client.force_login(world.convenor)
+    response = patch(client, world.item_professionals, audience="restricted", restricted_to=[world.counselling.pk],
+                     holding_organisation=world.counselling.pk, category="addiction_treatment")
+    assert response.status_code in {200, 204}, response.content
 
 
 def test_the_item_page_refuses_a_relabel_like_the_api(world, client):
