@@ -22,6 +22,7 @@ SUBJECTS = {
     "report": _("Written report"),
     "retention": _("Erasure after the retention period"),
     "my_data": _("Your access log"),
+    "restriction": _("Restricted data"),
 }
 READING_VERBS = {"read", "view", "download", "list", "own", "csv", "print", "export", "watch"}
 
@@ -45,6 +46,7 @@ BASIS_LABELS = {
     "holding-organisation": _("The organisation you told it to"),
     "consent": _("Your consent (release from confidentiality)"),
     "dpo": _("Data-protection check"),
+    "restriction": _("Read despite a restriction of processing, with a recorded reason"),
     "de_65_1_1_consent": _("Consent of the person who told it"),
     "de_65_1_2_family_court": _("A law allows it: family court (§ 65 SGB VIII)"),
     "de_65_1_3_change": _("A law allows it: another office takes over (§ 65 SGB VIII)"),

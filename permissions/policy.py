@@ -537,8 +537,9 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
     And another person's consent (the father's, for the mother): it is his data, so neither its
     record, its revocation nor the reads it released are hers to see. A read released under
     several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
-    them is hidden. Data-subject requests (``dsr.*``) stay out as well: a request is the
-    requesting person's, not her family's."""
+    them is hidden. Data-subject requests (``dsr.*``) and the setting and lifting of a restriction
+    of processing stay out as well: a request is the requesting person's, not her family's (reads
+    of restricted data, ``restriction.read``, are reads of the case and stay in)."""
     from permissions.models import AuditEvent
 
     if not _is_real_user(user):
@@ -577,6 +578,7 @@ def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
         # A legal hold can stand for a § 8a procedure the parents were not told about: its events
         # stay out of their log like an uninformed legal basis does.
         AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.").exclude(action__startswith="dsr.")
+        .exclude(action__in=["restriction.set", "restriction.lift"])
         .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
         .exclude(
             Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))

@@ -93,3 +93,14 @@ def test_lifting_the_restriction_restores_normal_reads(world, client, restrictio
     assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 200
     assert client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "x"},
                        content_type="application/json").status_code == 404
+
+
+def test_her_access_log_names_the_read_under_restriction_in_plain_words_but_not_the_request(world, client, restriction):
+    client.force_login(world.counsellor)
+    client.post(reverse("privacy:restricted_read", args=[restriction.pk]), {"reason": "Schutz des Kindes"})
+    client.force_login(world.parent)
+    rows = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    read = [r for r in rows if r["what"] == "Restricted data – read"]
+    assert len(read) == 1 and read[0]["basis"] == "Read despite a restriction of processing, with a recorded reason"
+    assert "Counsellor" in read[0]["who"]
+    assert not any(r["what"] == "Restricted data – changed" for r in rows)  # setting it was the request's step
