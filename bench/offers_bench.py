@@ -1,7 +1,8 @@
 """Benchmark for the offers app (issue 12):
 
 1. the public directory search over 5,000 offers: latency and SQL statements (constant);
-2. the yearly track figures at 600 + 100 enrolments a year over 5 years: latency and statements;
+2. the yearly track figures at 600 + 100 enrolments a year over 5 years: latency and statements
+   (also as the tables of the board's yearly report and half-year summary);
 3. (PostgreSQL only, set BENCH_DATABASE_URL) 50 concurrent accepts of one offer with 10 places:
    no place is given twice, everyone else is waitlisted in a strict order.
 
@@ -102,7 +103,7 @@ def bench_figures(network, orgs, staff) -> None:
     rng = random.Random(2)
     this_year = timezone.localdate().year
     print("\nYearly track figures (600 + 100 enrolments per year)")
-    print(f"  {'years':>5} {'enrolments':>10} {'median ms':>10} {'SQL':>5}")
+    print(f"  {'years':>5} {'enrolments':>10} {'median ms':>10} {'SQL':>5} {'board tables ms':>16} {'SQL':>5}")
     for years in (1, 5):
         have = Enrolment.objects.filter(offer__in=[two, course]).count()
         rows = []
@@ -122,7 +123,10 @@ def bench_figures(network, orgs, staff) -> None:
         Enrolment.objects.bulk_create(rows, batch_size=2000)
         total = Enrolment.objects.filter(offer__in=[two, course]).count()
         ms, n = timed(lambda: (figures.track_figures(network, this_year), figures.residential_figures(network, this_year)), runs=9)
-        print(f"  {years:>5} {total:>10} {ms:>10.1f} {n:>5}")
+        # the same figures as the tables of the board's yearly report / half-year summary
+        tables_ms, tables_n = timed(lambda: figures.board_tables(network, dt.date(this_year, 1, 1), dt.date(this_year, 12, 31)),
+                                    runs=9)
+        print(f"  {years:>5} {total:>10} {ms:>10.1f} {n:>5} {tables_ms:>16.1f} {tables_n:>5}")
 
 
 def bench_concurrent_accepts(orgs, staff, manager) -> None:
