@@ -151,6 +151,9 @@ class UserAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, BaseUserAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             admin_services.password_reset_link_send(request.user, user=obj)
+        elif "email" in form.changed_data:
+            admin_services.email_change_notice(request.user, user=obj, old_address=form.initial.get("email") or "",
+                                               new_address=obj.email)
 
     @admin.action(description=_("Send a link to choose a new password"))
     def send_password_reset_link(self, request, queryset):
@@ -218,6 +221,12 @@ class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(user__family_member__isnull=True)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            admin_services.email_change_notice(request.user, user=obj.user, old_address=form.initial.get("email") or "",
+                                               new_address=obj.email)
 
     def make_verified(self, request, queryset) -> None:
         unverified = list(queryset.filter(verified=False))

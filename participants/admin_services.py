@@ -107,7 +107,26 @@ def password_reset_link_send(actor: User, *, user: User) -> None:
 
     if address:
         transaction.on_commit(_send)
-    for network in networks_of(user) or [None]:
+    for network in networks_of(user) or [ALL_NETWORKS]:
         audit.record(actor, action="admin.user.password_link", obj=user, case_id=None, channel=audit.Channel.ADMIN,
                      detail={"network": network})
 
+
+
+def email_change_notice(actor: User, *, user: User, old_address: str, new_address: str) -> None:
+    """An administrator changed where the account's mail (and so its password-reset links) goes:
+    the old address hears of it at once (after commit), so that a takeover through a changed
+    address and a reset link does not go unnoticed. The change itself is audited by the admin."""
+    if not old_address or old_address.lower() == (new_address or "").lower():
+        return
+    language = user.preferred_language or settings.LANGUAGE_CODE
+
+    def _send() -> None:
+        with translation.override(language):
+            send_mail(_("Your e-mail address in Fallkonferenz was changed"),
+                      _("Hello %(name)s,\n\nan administrator changed the e-mail address of your Fallkonferenz account. "
+                        "Messages and links to choose a new password now go to the new address.\n\nIf you did not ask "
+                        "for this, please tell your organisation and the network's data-protection officer at once.")
+                      % {"name": user.first_name or user.username}, None, [old_address])
+
+    transaction.on_commit(_send)

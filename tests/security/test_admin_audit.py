@@ -118,3 +118,24 @@ def test_every_admin_either_audits_its_changes_or_changes_nothing(world):
              or model_admin.has_delete_permission(request))
     ]
     assert unaudited == []
+
+
+def test_the_old_address_hears_when_an_admin_changes_an_accounts_e_mail(world, client, django_capture_on_commit_callbacks):
+    """Changing the address, then sending a reset link, would hand the account over unnoticed."""
+    from django.core import mail
+
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:participants_user_change", args=[world.counsellor.pk]), {
+            "username": world.counsellor.username, "email": "attacker@example.org", "first_name": "Counsellor",
+            "last_name": "", "preferred_language": "de", "is_active": "on"})
+    assert response.status_code == 302, response.content.decode()[:800]
+    [notice] = mail.outbox
+    assert notice.to == ["counsellor@example.org"] and "attacker@example.org" not in notice.body
+    assert AuditEvent.objects.filter(action="admin.user.change", object_id=str(world.counsellor.pk)).exists()
+    address = EmailAddress.objects.create(user=world.midwife, email="midwife@example.org", primary=True, verified=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:account_emailaddress_change", args=[address.pk]), {
+            "user": world.midwife.pk, "email": "attacker2@example.org", "primary": "on", "verified": "on"})
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["midwife@example.org"]
