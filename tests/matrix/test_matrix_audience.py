@@ -118,3 +118,16 @@ async def test_widening_through_the_live_channel(world, role, cell):
         assert reply["error"] == ("forbidden" if role in visible else "not_found"), reply
     await socket.disconnect()
     await database_sync_to_async(assert_outcome)(item, target, role in ok_roles)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["convenor", "counsellor", "midwife", "parent"])
+def test_put_is_not_a_way_around_the_rule(client, world, role):
+    """Only PATCH changes an item through the API; PUT is refused for everyone and changes nothing."""
+    item = world.item_professionals
+    response = client_for(client, world, role).put(reverse("protocol-item-detail", args=[item.pk]), {
+        "version": item.version, "title": item.title, "text": item.text, "audience": Audience.EVERYONE},
+        content_type="application/json")
+    assert response.status_code in {404, 405}
+    item.refresh_from_db()
+    assert item.audience == Audience.PROFESSIONALS
