@@ -14,7 +14,9 @@
    queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
    reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
    other purpose (no membership, no network role, not staff), is anonymised and disabled; the
-   case's calendar-feed tokens and poll links are deleted. One ``retention.erase`` audit event
+   case's calendar-feed tokens and poll links are deleted. Apps above this layer erase what they
+   keep about the case through ``register_case_eraser`` (the offers app: referrals, requests to
+   the central case manager and their messages, enrolments and sessions). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
 2. **Tokens** — feed tokens and poll links revoked or expired more than ``TOKEN_RETENTION_DAYS``
    ago are deleted.
@@ -37,6 +39,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any, Callable
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -150,6 +153,19 @@ def _erase(queryset, *, text: tuple[str, ...] = (), empty: tuple[str, ...] = (),
     return queryset.update(**changes)
 
 
+erase_fields = _erase  # for the erasers of apps above this layer
+
+# What apps above this layer keep about a case (the offers app's referrals and requests),
+# registered from their ``AppConfig.ready``: ``eraser(case) -> {kind: rows}``, erasing with
+# ``erase_fields`` so that the same marker and the same no-``auto_now`` rule apply.
+_CASE_ERASERS: list[Callable[[Any], dict[str, int]]] = []
+
+
+def register_case_eraser(eraser: Callable[[Any], dict[str, int]]) -> None:
+    if eraser not in _CASE_ERASERS:
+        _CASE_ERASERS.append(eraser)
+
+
 def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:
     from conferences.models import Case, LegalHold
 
@@ -208,6 +224,8 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "feed tokens deleted": FeedToken.objects.filter(case=case).delete()[0],
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
     }
+    for eraser in _CASE_ERASERS:
+        rows.update(eraser(case))
     accounts = _anonymise_parent_accounts(account_ids)
     CaseErasure.objects.create(case=case, erased_at=now, closed_on=case.closed_on, rows=rows)
     audit.record(ACTOR, action="retention.erase", obj=case, case_id=case.pk, channel=channel,
