@@ -114,7 +114,9 @@ def conference_detail(request, pk: int):
     is_professional = selectors.is_team_professional(request.user, conference)
     invitation = selectors.my_invitation(request.user, conference)
     invitations = selectors.invitations_of(conference) if is_professional else ([invitation] if invitation else [])
-    audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
+    basis = "team" if is_professional else ("family" if policy.is_parent_of_case(request.user, conference.case) else "guest")
+    audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE,
+                 legal_basis=basis)
     with _network_zone(conference.case.network):
         return render(request, "conferences/conference_detail.html", {
             "conference": conference, "case": conference.case, "is_convenor": is_convenor,

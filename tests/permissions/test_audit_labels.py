@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
     ("case.open", "Case – changed"),
     ("feed.read", "Calendar subscription – read"),
     ("something.new", "Other record – changed"),
+    ("dashboard.read", "Overview – read"),
 ])
 def test_audit_codes_read_as_plain_language(code, label):
     assert action_label(code) == label
@@ -38,3 +39,15 @@ def test_the_parents_page_and_its_export_show_plain_words_not_codes(client, worl
     export = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
     assert export.lstrip("\ufeff").startswith("Time,Who,What,How,Why it was allowed")
     assert "Protocol – read" in export and "protocol.read" not in export and ",team" not in export
+
+
+def test_her_own_pages_read_in_words_with_their_basis(client, world):
+    """Her overview and her conference page are named (not "Other record") and say why."""
+    client.force_login(world.parent)
+    client.get(reverse("dashboard"))
+    client.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    page = client.get(reverse("permissions:my_data")).content.decode()
+    assert "Overview – read" in page and "Conference – read" in page and "Other record" not in page
+    from permissions.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="conference.read", actor=world.parent).legal_basis == "family"
