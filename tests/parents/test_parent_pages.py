@@ -60,3 +60,16 @@ def test_who_read_her_data_names_people_and_reasons_not_user_names_or_codes(worl
     export = client.get(reverse("permissions:my_data"), {"format": "csv"}).content.decode()
     assert export.lstrip("\ufeff").startswith("Zeitpunkt,Wer,Was,Wie,Warum es erlaubt war")
     assert "seed_demo" not in export and "case.read" not in export
+
+
+def test_her_conference_page_says_when_there_will_be_a_protocol_instead_of_an_empty_heading(world, login):
+    import datetime as dt
+
+    from conferences.models import Conference, Invitation
+
+    start = timezone.now() + dt.timedelta(days=30)
+    later = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                      starts_at=start, ends_at=start + dt.timedelta(hours=1), location="Rathaus")
+    Invitation.objects.create(conference=later, family_member=world.mother)
+    page = login(world.parent).get(reverse("conferences:conference_detail", args=[later.pk])).content.decode()
+    assert "There is no protocol yet. It is written at the conference" in page
