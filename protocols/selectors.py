@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from participants.models import FamilyMember
 from permissions import policy
 from permissions.audit import Channel, record, record_read
 from protocols import sanitize
@@ -103,6 +104,10 @@ def action_payload(action: AgreedAction) -> dict:
     return {
         "id": action.pk, "title": action.title, "description_html": sanitize.render(action.description),
         "responsible": responsible_label(action), "due_on": action.due_on.isoformat(),
+        # so that each reader's socket names the relation ("Mutter", "mor") in her own language
+        "responsible_family": ({"name": action.responsible_family_member.display_name,
+                                "relation": action.responsible_family_member.relation}
+                               if action.responsible_family_member_id else None),
         "due_on_display": formats.date_format(action.due_on, "SHORT_DATE_FORMAT"), "status": action.status,
         "status_label": str(action.get_status_display()), "version": action.version,
     }
@@ -149,6 +154,9 @@ def localise_live_message(message):
             pass
         if out.get("status") in AgreedAction.Status.values:
             out["status_label"] = str(AgreedAction.Status(out["status"]).label)
+        family = out.get("responsible_family")
+        if isinstance(family, dict) and family.get("relation") in FamilyMember.Relation.values:
+            out["responsible"] = f"{family.get('name', '')} ({FamilyMember.Relation(family['relation']).label})"
     elif "is_final" in out and out.get("status") in Protocol.Status.values:  # the protocol
         out["status_label"] = str(Protocol.Status(out["status"]).label)
     if "audience_label" in out and out.get("audience") in Audience.values:  # an item

@@ -225,6 +225,7 @@ async def test_live_due_dates_and_labels_follow_each_readers_language_not_the_wr
     with translation.override("da"):
         assert action["due_on_display"] == formats.date_format(world.action_parent.due_on, "SHORT_DATE_FORMAT")
         assert action["status_label"] == "Åben"
+        assert action["responsible"] == f"{world.mother.display_name} (Mor)"  # the relation in her language
     assert action["due_on_display"] != world.action_parent.due_on.isoformat()
     await receive_until(counsellor, "hello")
 
