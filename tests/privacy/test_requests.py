@@ -146,3 +146,23 @@ def test_verifying_the_trail_from_the_dashboard_records_its_result(world, client
     assert "The audit trail is intact." in page and "Intact when last verified" in page
     assert "Last external anchor" in page
     assert AuditEvent.objects.filter(action="audit.verify").get().detail["intact"] is True
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("de", ["Offene Anträge nach Frist", "Auskunft (Art. 15)", "überfällig seit", "Zugriffsprotokoll jetzt prüfen",
+            "Zugriffsprotokoll der Person", "Frist um zwei Monate verlängern"]),
+    ("da", ["Åbne anmodninger efter frist", "Indsigt (art. 15)", "overskredet siden", "Kontrollér logningen nu",
+            "Hendes adgangslog", "Forlæng fristen med to måneder"]),
+])
+def test_the_officers_pages_speak_german_and_danish(world, client, language, texts):
+    late = _record(world, received_on=timezone.localdate() - dt.timedelta(days=70))
+    request = _record(world)
+    client.force_login(world.dpo)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("privacy:dashboard")).content.decode() + \
+        client.get(reverse("privacy:request_detail", args=[request.pk])).content.decode()
+    late_page = client.get(reverse("privacy:request_detail", args=[late.pk])).content.decode()
+    assert reverse("privacy:request_extend", args=[late.pk]) not in late_page  # past its deadline: no extension
+    for text in texts:
+        assert text in page, text
+    assert "Open requests by deadline" not in page and request.received_on.isoformat() not in page
