@@ -7,4 +7,9 @@ class ConferencesConfig(AppConfig):
     verbose_name = _("Conferences")
 
     def ready(self) -> None:
+        from outbox.signals import mail_failed
+
         from . import tasks  # noqa: F401  registers the background tasks with permissions.jobs
+        from .mail_outbox import tell_convenor_of_failed_mail
+
+        mail_failed.connect(tell_convenor_of_failed_mail, dispatch_uid="conferences.mail_failed")

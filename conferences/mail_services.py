@@ -3,19 +3,38 @@
 ``conferences.tasks`` runs these in the worker; services queue the tasks after commit through
 ``permissions.jobs``. Each reads the state as it is when it runs (arguments are ids) and audits
 what it sent or why it sent nothing.
+
+The e-mails go to the outbox (``outbox.services.mail_queue``), which sends them with retries, in
+one transaction with each service's other effects. ``run_key`` names the task run that called the
+service (``task:<result id>``): a task run again after its worker died (``operations.reaper``)
+finds its mail queued under that key and does nothing twice.
 """
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox import services as outbox
+from outbox.models import Kind
 from permissions import audit
 
 from . import ical, imip
 from .models import Case, Conference, Invitation, PollLink
 from .services import POLL_LINK_DAYS, new_token
+
+
+def _run(run_key: str | None) -> str:
+    return run_key or f"run:{uuid.uuid4().hex}"
+
+
+def _ran_before(run_key: str) -> bool:
+    """This run already queued its mail and committed its other effects with it (each service
+    is one transaction)."""
+    return outbox.queued_under(f"{run_key}:")
 
 
 def _superseded(conference, invitation, method: str, sequence: int | None) -> str:
@@ -38,9 +57,14 @@ def _superseded(conference, invitation, method: str, sequence: int | None) -> st
     return ""
 
 
-def conference_mail_send(*, conference_id: int, invitation_id: int, method: str, sequence: int | None = None) -> bool:
+@transaction.atomic
+def conference_mail_send(*, conference_id: int, invitation_id: int, method: str, sequence: int | None = None,
+                         run_key: str | None = None) -> bool:
     """Send one iMIP REQUEST or CANCEL, built from the state as it is now. ``sequence`` is the
     conference's SEQUENCE when the message was queued; a REQUEST for an older one is dropped."""
+    run_key = _run(run_key)
+    if _ran_before(run_key):
+        return True
     conference = Conference.objects.select_related("case__network", "convenor").get(pk=conference_id)
     invitation = Invitation.objects.select_related("user", "organisation", "family_member__user").get(pk=invitation_id)
     reason = _superseded(conference, invitation, method, sequence)
@@ -58,15 +82,20 @@ def conference_mail_send(*, conference_id: int, invitation_id: int, method: str,
         audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
                      channel=audit.Channel.EMAIL, detail={"method": method, "reason": "no address"})
         return False
-    message.send()
+    outbox.mail_queue(message, key=f"{run_key}:", kind=Kind.CANCELLATION if method == "CANCEL" else Kind.INVITATION,
+                      case_id=conference.case_id, conference_id=conference.pk)
     Invitation.objects.filter(pk=invitation.pk).update(sequence_sent=announced)
     audit.record("task", action="conference.mail_sent", obj=invitation, case_id=conference.case_id,
                  channel=audit.Channel.EMAIL, detail={"method": method, "sequence": announced})
     return True
 
 
-def conference_reminder_send(*, conference_id: int) -> int:
+@transaction.atomic
+def conference_reminder_send(*, conference_id: int, run_key: str | None = None) -> int:
     """Remind everyone still invited (and not declined) of a scheduled conference; returns how many."""
+    run_key = _run(run_key)
+    if _ran_before(run_key):
+        return 0
     conference = Conference.objects.select_related("case__network").get(pk=conference_id)
     if conference.status != Conference.Status.SCHEDULED:
         return 0
@@ -76,29 +105,37 @@ def conference_reminder_send(*, conference_id: int) -> int:
     for invitation in invitations:
         message = imip.build_reminder(conference, invitation)
         if message is not None:
-            message.send()
+            outbox.mail_queue(message, key=f"{run_key}:{invitation.pk}", kind=Kind.REMINDER,
+                              case_id=conference.case_id, conference_id=conference.pk)
             sent += 1
     audit.record("task", action="conference.reminder_sent", obj=conference, case_id=conference.case_id,
                  channel=audit.Channel.EMAIL, detail={"recipients": sent})
     return sent
 
 
-def review_reminder_send(*, case_id: int) -> bool:
+@transaction.atomic
+def review_reminder_send(*, case_id: int, run_key: str | None = None) -> bool:
     """Remind the lead caseworker that the case's review is due."""
+    run_key = _run(run_key)
+    if _ran_before(run_key):
+        return True
     case = Case.objects.select_related("lead_caseworker").get(pk=case_id)
     message = imip.build_review_reminder(case, case.lead_caseworker)
     if message is None:
         return False
-    message.send()
+    outbox.mail_queue(message, key=f"{run_key}:", kind=Kind.REVIEW_REMINDER, case_id=case.pk)
     audit.record("task", action="case.review_reminder_sent", obj=case, case_id=case.pk, channel=audit.Channel.EMAIL)
     return True
 
 
-def poll_invitation_send(*, invitation_id: int) -> bool:
+@transaction.atomic
+def poll_invitation_send(*, invitation_id: int, run_key: str | None = None) -> bool:
     """Tell someone invited while the poll is open how to answer it. A parent without an account
     gets a personal poll link, made here (not in the service) so that the raw secret exists only
     in this process and in her e-mail."""
-
+    run_key = _run(run_key)
+    if _ran_before(run_key):
+        return True  # a second run would revoke the link the queued e-mail carries
     invitation = Invitation.objects.select_related("conference__case__network", "user", "organisation",
                                                    "family_member__user").get(pk=invitation_id)
     conference = invitation.conference
@@ -125,21 +162,27 @@ def poll_invitation_send(*, invitation_id: int) -> bool:
         audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
                      channel=audit.Channel.EMAIL, detail={"reason": "no address"})
         return False
-    message.send()
+    outbox.mail_queue(message, key=f"{run_key}:", kind=Kind.POLL_INVITATION, case_id=conference.case_id,
+                      conference_id=conference.pk)
     audit.record("task", action="poll.invitation_sent", obj=invitation, case_id=conference.case_id,
                  channel=audit.Channel.EMAIL, detail={"personal_link": link is not None})
     return True
 
 
-def poll_deadline_reminder_send(*, conference_id: int) -> bool:
+@transaction.atomic
+def poll_deadline_reminder_send(*, conference_id: int, run_key: str | None = None) -> bool:
     """Remind the convenor that the poll's deadline passed and no date has been picked."""
+    run_key = _run(run_key)
+    if _ran_before(run_key):
+        return True
     conference = Conference.objects.select_related("case__network", "convenor", "poll").get(pk=conference_id)
     if conference.status != Conference.Status.POLLING or conference.poll.chosen_slot_id is not None:
         return False
     message = imip.build_poll_deadline_reminder(conference)
     if message is None:
         return False
-    message.send()
+    outbox.mail_queue(message, key=f"{run_key}:", kind=Kind.POLL_DEADLINE, case_id=conference.case_id,
+                      conference_id=conference.pk)
     audit.record("task", action="poll.deadline_reminder_sent", obj=conference, case_id=conference.case_id,
                  channel=audit.Channel.EMAIL)
     return True

@@ -5,7 +5,7 @@ Poll links (``p/<token>/``) and feeds (``feeds/<token>.ics``) carry secrets in t
 """
 from django.urls import path
 
-from . import views
+from . import outbox_views, views
 
 urlpatterns: list = [
     path("cases/<int:case_pk>/conferences/new/", views.conference_create, name="conference_create"),
@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("conferences/<int:pk>/invitations/<int:invitation_pk>/remove/", views.invitation_remove, name="invitation_remove"),
     path("conferences/<int:pk>/invitations/add/", views.invitation_add, name="invitation_add"),
     path("conferences/<int:pk>/invitations/<int:invitation_pk>/letter/", views.invitation_letter, name="invitation_letter"),
+    path("conferences/<int:pk>/outbox/", outbox_views.conference_outbox, name="conference_outbox"),
     path("conferences/<int:pk>/rsvp/", views.conference_rsvp, name="conference_rsvp"),
     path("conferences/<int:pk>/move/", views.conference_move, name="conference_move"),
     path("conferences/<int:pk>/cancel/", views.conference_cancel, name="conference_cancel"),

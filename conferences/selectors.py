@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from outbox.models import OutboxMessage
 from participants.models import FamilyMember, Network
 from permissions import policy
 
@@ -356,3 +357,19 @@ def answers_waiting_for(user, *, limit: int = 20) -> tuple[list[Conference], lis
         report.overdue = report.due_on < today
     return polls, reports
 
+
+# --- outgoing e-mail ----------------------------------------------------------------------------
+
+def outbox_of(conference: Conference) -> list:
+    """The e-mails of this conference still waiting or failed, then the latest sent ones (the
+    caller checked that the user convenes it). Addresses only; the message itself is not shown."""
+    rows = OutboxMessage.objects.filter(conference=conference).defer("raw")
+    open_rows = list(rows.exclude(status=OutboxMessage.Status.SENT).order_by("created_at", "pk"))
+    sent = list(rows.filter(status=OutboxMessage.Status.SENT).order_by("-sent_at", "-pk")[:50])
+    return open_rows + sent
+
+
+def outbox_open_count(conference: Conference) -> dict[str, int]:
+    counts = (OutboxMessage.objects.filter(conference=conference).exclude(status=OutboxMessage.Status.SENT)
+              .values("status").annotate(n=Count("pk")))
+    return {row["status"]: row["n"] for row in counts}

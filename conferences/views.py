@@ -130,6 +130,7 @@ def conference_detail(request, pk: int):
             "zone": conference.case.network.time_zone,
             "unreachable": [i for i in invitations if is_professional and not getattr(i, "reachable", True)],
             "rsvp_labels": {value: str(label) for value, label in Invitation.Rsvp.choices},
+            "outbox": selectors.outbox_open_count(conference) if is_convenor else None,
         })
 
 

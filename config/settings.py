@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "outbox",
     "participants",
     "notifications",
     "conferences",
@@ -569,3 +570,18 @@ BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14, minimum=0)
 # /health/ready fails when a queued background task has waited longer than this (no worker).
 TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300, minimum=10)
+# manage.py task_worker writes a heartbeat this often; a task still "running" under a worker not
+# heard from for TASK_WORKER_STALE_SECONDS is queued again (at most TASK_MAX_ATTEMPTS runs).
+TASK_WORKER_HEARTBEAT_SECONDS = env_int("TASK_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+TASK_WORKER_STALE_SECONDS = env_int("TASK_WORKER_STALE_SECONDS", 60, minimum=2)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3, minimum=1)
+if TASK_WORKER_STALE_SECONDS <= TASK_WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("TASK_WORKER_STALE_SECONDS must exceed TASK_WORKER_HEARTBEAT_SECONDS")
+
+# Outgoing e-mail waits in the outbox until the mail server took it: a failed attempt is retried
+# after OUTBOX_RETRY_BASE_SECONDS, then twice as long each time; after OUTBOX_MAX_ATTEMPTS it is
+# marked failed and the convenor is told. Sent and failed entries are forgotten after
+# OUTBOX_KEEP_DAYS.
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 60, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)

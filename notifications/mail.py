@@ -1,11 +1,14 @@
 """E-mail about notifications: one per notification, or a daily digest, in the reader's language.
 
 An e-mail carries the notification's sentence (case reference, a date) and its link, nothing else.
-Before anything is sent, the policy is asked again (``visible_notifications``).
+Before anything is sent, the policy is asked again (``visible_notifications``). E-mails go to the
+outbox (sent with retries) in the same transaction that marks the notifications e-mailed, so each
+notification is e-mailed once even when a task runs twice.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -15,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from outbox.models import Kind as MailKind
+from outbox.services import mail_queue
 from participants.models import User
 from permissions import audit
 
@@ -54,13 +59,21 @@ def build_email(user: User, notifications: list[Notification], *, digest: bool) 
                                   from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email])
 
 
+def _mail_key(user: User, notifications: list[Notification]) -> str:
+    ids = ",".join(str(n.pk) for n in sorted(notifications, key=lambda n: n.pk))
+    return f"notification:{user.pk}:{hashlib.sha256(ids.encode()).hexdigest()[:32]}"
+
+
+@transaction.atomic
 def _send(user: User, notifications: list[Notification], *, digest: bool) -> bool:
     message = build_email(user, notifications, digest=digest)
     now = timezone.now()
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=now)
     if message is None:
         return False
-    message.send()
+    case_ids = {n.case_id for n in notifications if n.case_id}
+    mail_queue(message, key=_mail_key(user, notifications), kind=MailKind.NOTIFICATION,
+               case_id=next(iter(case_ids)) if len(case_ids) == 1 else None)
     for case_id in sorted({n.case_id for n in notifications if n.case_id}):
         audit.record("task", action="notification.mail_sent", object_type="notifications.notification",
                      object_id=user.pk, case_id=case_id, channel=audit.Channel.EMAIL,
@@ -75,11 +88,15 @@ def notification_emails_send(*, notification_ids: list[int]) -> int:
                .select_related("recipient", "case__network"))
     sent = 0
     for note in pending:
-        visible = visible_notifications(note.recipient).filter(pk=note.pk).exists()
-        if not visible:
-            Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
-            continue
-        sent += _send(note.recipient, [note], digest=False)
+        with transaction.atomic():
+            # Taken by this run (a run of the same task after a crash finds it e-mailed).
+            if not Notification.objects.select_for_update().filter(pk=note.pk, emailed_at__isnull=True).exists():
+                continue
+            visible = visible_notifications(note.recipient).filter(pk=note.pk).exists()
+            if not visible:
+                Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+                continue
+            sent += _send(note.recipient, [note], digest=False)
     return sent
 
 

@@ -40,6 +40,7 @@ def _texts() -> dict[str, tuple[str, str]]:
                                 _("A consent has been recorded in your name in case %(reference)s. Please check it; you can object.")),
         Kind.MEMBERSHIP_CHANGED: (_("An administrator changed who works for your organisation. Please check its members."),
                                   _("An administrator changed who works for your organisation. Please check its members.")),
+        Kind.MAIL_FAILED: (_("An e-mail about the conference on case %(reference)s could not be delivered. Please check the outbox."),) * 2,
         Kind.SUPPORT_REQUEST: (_("A professional of your network has sent you a request."),) * 2,
         Kind.SUPPORT_REPLY: (_("There is a new reply to your request."),) * 2,
         Kind.REFERRAL_RECEIVED: (_("A new referral to one of your offers waits for an answer."),) * 2,

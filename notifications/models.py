@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     BASIS_ENDING = "basis_ending", _("Legal basis about to end")
     CONSENT_RECORDED = "consent_recorded", _("Consent recorded in your name")
     MEMBERSHIP_CHANGED = "membership_changed", _("Membership of your organisation changed")
+    MAIL_FAILED = "mail_failed", _("E-mail could not be delivered")
     # Offers and referrals (no case: the sentence names no person, only that something waits).
     SUPPORT_REQUEST = "support_request", _("Request to the case manager")
     SUPPORT_REPLY = "support_reply", _("Reply to a request")

@@ -10,7 +10,7 @@ import pytest
 from tests.operations.deployment import DEPLOY, NGINX, free_port, render_nginx, render_units
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-JOBS = {"send-reminders", "send-action-reminders", "expire-grants", "apply-retention", "recompute-grants",
+JOBS = {"send-reminders", "send-outbox", "send-action-reminders", "expire-grants", "apply-retention", "recompute-grants",
         "verify-audit", "anchor-audit", "backup", "fetch-mail", "generate-processing-records"}
 
 

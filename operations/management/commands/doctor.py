@@ -119,7 +119,7 @@ class Command(BaseCommand):
         oldest = DBTaskResult.objects.ready().order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
         limit = datetime.timedelta(seconds=settings.TASK_QUEUE_MAX_AGE_SECONDS)
         if oldest is not None and timezone.now() - oldest > limit:
-            return [f"tasks: a task has waited since {oldest:%Y-%m-%d %H:%M} UTC; is manage.py db_worker running?"]
+            return [f"tasks: a task has waited since {oldest:%Y-%m-%d %H:%M} UTC; is manage.py task_worker running?"]
         return []
 
 
