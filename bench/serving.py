@@ -9,6 +9,12 @@ case page, then the personal iCal feed. Prints requests per second, latency p50/
 status codes (errors = anything but 200) and the most PostgreSQL connections the service held
 (sampled from pg_stat_activity every 0.2 s).
 
+Baseline in the same run: ``/health/live`` through the same server (no database, no session), so
+each URL's p50/p95 is also printed as a multiple of what the stack costs by itself. The SQL
+statements one request of each URL runs are counted in-process (Django test client) before the
+load. The last lines are ``name: figure (goal) PASS|FAIL`` for the goals of issue 16: zero errors
+per URL, and the service's connections within ``WEB_WORKERS x DB_POOL_MAX_SIZE``.
+
 The server's log goes to ``/tmp/fk-bench-serving.log`` (``BENCH_SERVER_LOG``).
 Run: ``.venv/bin/python bench/serving.py [--clients 50] [--seconds 60]`` — needs PostgreSQL on
 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379.
@@ -67,10 +73,17 @@ def prepare() -> tuple[str, str, int]:
     _token, raw = feed_token_create(user)
     client = Client()
     client.force_login(user)
-    from django.db import connections
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
 
+    queries = {}
+    for name, path in (("case page", f"/cases/{case.pk}/"), ("iCal feed", f"/feeds/{raw}.ics")):
+        client.get(path, HTTP_HOST="localhost")  # warm caches (content types, sessions) as under load
+        with CaptureQueriesContext(connection) as captured:
+            status = client.get(path, HTTP_HOST="localhost").status_code
+        queries[name] = (len(captured), status)
     connections.close_all()
-    return client.cookies["sessionid"].value, raw, case.pk
+    return client.cookies["sessionid"].value, raw, case.pk, queries
 
 
 def run_load(port: int, path: str, cookie: str, clients: int, seconds: float) -> tuple[list[float], Counter]:
@@ -113,7 +126,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    cookie, feed, case_pk = prepare()
+    cookie, feed, case_pk, queries = prepare()
+    pool = int(os.environ.get("DB_POOL_MAX_SIZE", "4"))
     import socket
 
     with socket.socket() as s:
@@ -146,14 +160,29 @@ def main() -> None:
         sampler.start()
         print(f"gunicorn, {args.workers} uvicorn workers, DB_POOL_MAX_SIZE={os.environ.get('DB_POOL_MAX_SIZE', '4')} "
               f"per worker; {args.clients} clients x {args.seconds:.0f} s per URL; load average before: {os.getloadavg()[0]:.1f}")
-        for name, path in (("case page", f"/cases/{case_pk}/"), ("iCal feed", f"/feeds/{feed}.ics")):
+        verdicts: list[tuple[str, str, str, bool]] = []
+        baseline = None
+        for name, path in (("baseline", "/health/live"), ("case page", f"/cases/{case_pk}/"), ("iCal feed", f"/feeds/{feed}.ics")):
             latencies, statuses = run_load(port, path, cookie, args.clients, args.seconds)
             q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
             errors = sum(n for code, n in statuses.items() if code != 200)
-            print(f"{name:10}: {len(latencies) / args.seconds:6.1f} req/s  p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  "
-                  f"p99 {q[98] * 1000:6.0f} ms  requests {sum(statuses.values())}  errors {errors}  {dict(statuses)}")
+            rps = len(latencies) / args.seconds
+            line = (f"{name:10}: {rps:6.1f} req/s  p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  "
+                    f"p99 {q[98] * 1000:6.0f} ms  requests {sum(statuses.values())}  errors {errors}  {dict(statuses)}")
+            if baseline is None:
+                baseline = (rps, q[49], q[94])
+            else:
+                sql, status = queries[name]
+                line += (f"\n{'':12}vs baseline: p50 x{q[49] / max(baseline[1], 1e-6):.1f}  p95 x{q[94] / max(baseline[2], 1e-6):.1f}  "
+                         f"req/s x{rps / max(baseline[0], 1e-6):.2f};  SQL statements per request: {sql} (status {status})")
+                verdicts.append((f"serving_{name.replace(' ', '_')}_errors", str(errors), "0", errors == 0))
+            print(line)
         sampling.set()
-        print(f"PostgreSQL connections held by the service, at most: {peak[0]} (bound: workers x pool = {args.workers * 4})")
+        bound = args.workers * pool
+        print(f"PostgreSQL connections held by the service, at most: {peak[0]} (bound: workers x pool = {bound})")
+        verdicts.append(("serving_postgres_connections_peak", str(peak[0]), f"<= {bound}", 0 < peak[0] <= bound))
+        for name, figure, goal, ok in verdicts:
+            print(f"{name}: {figure} ({goal}) {'PASS' if ok else 'FAIL'}")
     finally:
         sampling.set()
         server.terminate()

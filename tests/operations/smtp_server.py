@@ -1,6 +1,6 @@
 """A small SMTP server on loopback for fault tests (standard library only): it can be stopped and
-started on the same port, and can hold a message after DATA without answering (a send in
-flight). Every accepted message is kept with its envelope."""
+started on the same port, can hold a message after DATA without answering (a send in flight),
+and refuses every recipient whose address starts with "unknown" (550). Every accepted message is kept with its envelope."""
 from __future__ import annotations
 
 import email
@@ -44,7 +44,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 sender, recipients = line.decode().split(":", 1)[1].strip().strip("<>"), []
                 self._reply("250 OK")
             elif verb == "RCPT":
-                recipients.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                address = line.decode().split(":", 1)[1].strip().strip("<>")
+                if address.startswith("unknown"):
+                    self._reply("550 5.1.1 No such user")  # refused for good
+                    continue
+                recipients.append(address)
                 self._reply("250 OK")
             elif verb == "DATA":
                 self._reply("354 End data with <CR><LF>.<CR><LF>")

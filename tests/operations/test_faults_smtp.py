@@ -17,7 +17,7 @@ from django_tasks import TaskContext
 from conferences import services, tasks
 from notifications.models import Kind, Notification
 from outbox.models import OutboxMessage
-from outbox.services import mail_deliver, mail_flush
+from outbox.services import mail_deliver, mail_flush, mail_queue
 from tests.conferences.helpers import convene
 from tests.operations.deployment import free_port
 from tests.operations.smtp_server import SMTPServer
@@ -144,3 +144,38 @@ def test_a_task_run_again_after_a_crash_queues_its_mail_once(world, committed, s
     assert OutboxMessage.objects.filter(key__startswith=f"task:{result.id}:").get() == first
     if links is not None:
         assert invitation.poll_links.count() == links
+
+
+def test_an_address_the_server_refuses_fails_at_once_without_retries(world, smtp, committed):
+    from django.core.mail import EmailMessage
+
+    smtp.start()
+    with committed():
+        row = mail_queue(EmailMessage("Einladung", "Text", to=["unknown@example.org"]), key="test:refused",
+                         kind="invitation", case_id=world.case.pk, conference_id=world.conference.pk)
+    row.refresh_from_db()
+    assert row.status == "failed" and row.attempts == 1 and row.last_error == "SMTPRecipientsRefused 550"
+    assert Notification.objects.filter(recipient=world.conference.convenor, kind=Kind.MAIL_FAILED).exists()
+    # the only message that went out: the convenor's notification e-mail about it
+    assert [m.recipients for m in smtp.received] == [[world.conference.convenor.email]]
+
+
+def test_send_outbox_sends_what_is_due_and_forgets_old_sent_and_failed_messages(world, smtp, committed, settings):
+    from django.core.mail import EmailMessage
+    from django.core.management import call_command
+    from io import StringIO
+
+    with committed():  # down: the message waits
+        waiting = mail_queue(EmailMessage("Erinnerung", "Text", to=[world.counsellor.email]), key="test:waiting", kind="reminder")
+    old = OutboxMessage.objects.create(key="test:old", kind="reminder", recipient="alt@example.org", from_email="x@example.org",
+                                       recipients=["alt@example.org"], status="sent", next_attempt_at=timezone.now())
+    OutboxMessage.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=settings.OUTBOX_KEEP_DAYS + 1))
+    OutboxMessage.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
+    smtp.start()
+    out = StringIO()
+    with committed():
+        call_command("send_outbox", stdout=out)
+    assert "sent: 1" in out.getvalue() and "purged 1" in out.getvalue()
+    waiting.refresh_from_db()
+    assert waiting.status == "sent" and not OutboxMessage.objects.filter(pk=old.pk).exists()
+    assert [m.recipients for m in smtp.received] == [[world.counsellor.email]]
