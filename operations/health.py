@@ -38,20 +38,27 @@ class MigrationsApplied(HealthCheck):
 
 @dataclasses.dataclass
 class TaskQueueAge(HealthCheck):
-    """The task worker is seen through its work: a task that waits longer than
-    ``TASK_QUEUE_MAX_AGE_SECONDS`` means no worker is taking tasks. In-process tasks need none."""
+    """The task worker is seen recently: some ``manage.py task_worker`` beat within
+    ``TASK_QUEUE_MAX_AGE_SECONDS``, and no task has waited longer than that (a worker that beats
+    but takes no tasks is stuck). In-process tasks need no worker."""
 
     def run(self) -> None:
         if settings.TASK_BACKEND != "database":
             return
         from django_tasks_db.models import DBTaskResult
 
+        from .reaper import last_beat
+
         try:
             oldest = DBTaskResult.objects.ready().order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+            beaten = last_beat()
         finally:
             connection.close()
         limit = datetime.timedelta(seconds=settings.TASK_QUEUE_MAX_AGE_SECONDS)
-        if oldest is not None and timezone.now() - oldest > limit:
+        now = timezone.now()
+        if beaten is None or now - beaten > limit:
+            raise ServiceUnavailable("no task worker heartbeat within TASK_QUEUE_MAX_AGE_SECONDS")
+        if oldest is not None and now - oldest > limit:
             raise ServiceUnavailable("oldest waiting task exceeds TASK_QUEUE_MAX_AGE_SECONDS")
 
 

@@ -116,10 +116,20 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
     ]
 
 
+def test_the_cache_is_redis_in_production_and_a_file_cache_on_the_embedded_default(tmp_path):
+    production_cache = show(tmp_path, '[s.CACHES["default"]["BACKEND"], s.CACHES["default"]["LOCATION"]]',
+                            **production(REDIS_URL="redis://cache.internal:6379/1"))
+    assert production_cache == ["permissions.cache.ResilientRedisCache", "redis://cache.internal:6379/1"]
+    embedded = show(tmp_path, 's.CACHES["default"]["BACKEND"]', DEBUG="true")
+    assert embedded == "django.core.cache.backends.filebased.FileBasedCache"
+
+
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("EMAIL_URL", "pigeon://coop", "EMAIL_URL must be"),
     ("TASK_BACKEND", "celery", "TASK_BACKEND must be"),
     ("SESSION_IDLE_SECONDS", "ten", "SESSION_IDLE_SECONDS must be an integer"),
+    ("OUTBOX_MAX_ATTEMPTS", "many", "OUTBOX_MAX_ATTEMPTS must be an integer"),
+    ("TASK_WORKER_STALE_SECONDS", "5", "TASK_WORKER_STALE_SECONDS must exceed TASK_WORKER_HEARTBEAT_SECONDS"),
     ("PROCESSORS", "cloud=Someone Inc.", "PROCESSORS must be entries"),
     ("PROCESSORS", "hosting=", "PROCESSORS must be entries"),
 ])

@@ -35,15 +35,31 @@ def test_ready_answers_ok_when_database_and_migrations_are_fine(client):
 def test_ready_says_unavailable_when_a_queued_task_waits_too_long(client, settings):
     from django_tasks_db.models import DBTaskResult
 
+    from operations.reaper import beat
+
     settings.TASK_BACKEND = "database"
     settings.TASK_QUEUE_MAX_AGE_SECONDS = 60
     task = DBTaskResult.objects.create(args_kwargs={"args": [], "kwargs": {}}, task_path="conferences.tasks.x",
                                        backend_name="default", run_after=timezone.now())
     DBTaskResult.objects.filter(pk=task.pk).update(enqueued_at=timezone.now() - datetime.timedelta(minutes=5))
+    beat("worker-1")  # a worker that reports but takes no task is no help either
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.content == b"unavailable\n"
     assert response["Retry-After"] == "5"
+
+
+def test_ready_needs_a_task_worker_seen_recently(client, settings):
+    from operations.reaper import beat
+
+    settings.TASK_BACKEND = "database"
+    settings.TASK_QUEUE_MAX_AGE_SECONDS = 60
+    assert client.get("/health/ready").status_code == 503  # no worker ever beat
+    beat("worker-1", now=timezone.now() - datetime.timedelta(minutes=5))
+    assert client.get("/health/ready").status_code == 503  # it stopped beating
+    beat("worker-1")
+    response = client.get("/health/ready")
+    assert response.status_code == 200 and response.content == b"ok\n"
 
 
 def test_ready_says_unavailable_when_redis_cannot_be_reached(client, settings):

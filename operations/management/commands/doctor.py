@@ -118,6 +118,11 @@ class Command(BaseCommand):
 
         oldest = DBTaskResult.objects.ready().order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
         limit = datetime.timedelta(seconds=settings.TASK_QUEUE_MAX_AGE_SECONDS)
+        from operations.reaper import last_beat
+
+        beaten = last_beat()
+        if beaten is None or timezone.now() - beaten > limit:
+            return ["tasks: no task worker has reported within TASK_QUEUE_MAX_AGE_SECONDS; is manage.py task_worker running?"]
         if oldest is not None and timezone.now() - oldest > limit:
             return [f"tasks: a task has waited since {oldest:%Y-%m-%d %H:%M} UTC; is manage.py task_worker running?"]
         return []
