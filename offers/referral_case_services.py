@@ -33,7 +33,8 @@ def _ground(referral: Referral) -> str:
 def _require_receiving_staff(actor: User, referral: Referral) -> Referral:
     if not access.may_manage_offer(actor, referral.offer):
         raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
-    referral = Referral.objects.select_for_update().select_related("offer__organisation", "support_request").get(pk=referral.pk)
+    referral = (Referral.objects.select_for_update(of=("self",)).select_related("offer__organisation", "support_request")
+                .get(pk=referral.pk))
     if referral.status not in Referral.HOLDS_PLACE:
         raise ValidationError(_("Only an accepted referral can become part of a case."))
     return referral
