@@ -166,3 +166,14 @@ def test_the_officers_pages_speak_german_and_danish(world, client, language, tex
     for text in texts:
         assert text in page, text
     assert "Open requests by deadline" not in page and request.received_on.isoformat() not in page
+
+
+def test_the_caseworker_finds_the_requests_she_handles_from_her_dashboard(world, client):
+    request = _record(world, actor=world.convenor, instructed_by=world.dpo)
+    client.force_login(world.convenor)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert reverse("privacy:request_list") in page
+    listing = client.get(reverse("privacy:request_list")).content.decode()
+    assert reverse("privacy:request_detail", args=[request.pk]) in listing
+    client.force_login(world.counsellor)
+    assert reverse("privacy:request_list") not in client.get(reverse("dashboard")).content.decode()
