@@ -39,6 +39,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,  # sessions made by the test process must verify
         "MFA_ENCRYPTION_KEYS": ",".join(settings.MFA_ENCRYPTION_KEYS),
         "AUDIT_HMAC_KEY": settings.AUDIT_HMAC_KEY,  # its audit chains too
+        "AUDIT_HEAD_JOURNAL": "false",  # no journal of the test database's chains in the checkout's data/
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CHANNELS_PREFIX": f"fk-serving-{os.getpid()}",
