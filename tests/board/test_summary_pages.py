@@ -103,3 +103,14 @@ def test_danish_network_gets_a_municipality_report_as_csv(db, client):
     client.force_login(user)
     body = client.get(reverse("protocols:summary_municipality_csv", args=[summary.pk])).content.decode("utf-8-sig")
     assert "Aarhus,6,7,7,5" in body
+
+
+def test_the_german_summary_page_translates_every_figure_label_including_the_shares(crafted, client, settings):
+    """Labels with "(%)" stayed English on the German page ({% translate var %} doubles "%")."""
+    published = services.summary_publish(crafted.coordinator, summary=services.summary_compute(
+        crafted.coordinator, network=crafted.network, year=2025, half=2))
+    client.force_login(crafted.board_member)
+    settings.LANGUAGE_CODE = "de"
+    page = client.get(reverse("protocols:summary_detail", args=[published.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Anteil mit anwesendem Elternteil (%)" in page and "Anteil mit erwartetem Kind bei Fallbeginn (%)" in page
+    assert "Share held with a parent present" not in page and "Share with an expected child" not in page
