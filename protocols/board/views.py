@@ -157,8 +157,12 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv_export.SafeWriter]:
     return response, csv_export.writer(response)
 
 
-def _cell(value) -> str:
-    return "" if value is None else str(value)
+def _cell(value):
+    """A figure for the CSV: numbers stay numbers (a negative change is "-1", never the text
+    "'-1" the formula guard makes of a string), "< 5" and the like stay text."""
+    if value is None:
+        return ""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def _write_contributed_tables(writer, figures: dict) -> None:

@@ -114,3 +114,14 @@ def test_the_german_summary_page_translates_every_figure_label_including_the_sha
     page = client.get(reverse("protocols:summary_detail", args=[published.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Anteil mit anwesendem Elternteil (%)" in page and "Anteil mit erwartetem Kind bei Fallbeginn (%)" in page
     assert "Share held with a parent present" not in page and "Share with an expected child" not in page
+
+
+def test_the_csv_writes_a_negative_change_as_a_number_not_as_guarded_text():
+    import io
+
+    from permissions import csv_export
+    from protocols.board.views import _cell
+
+    out = io.StringIO()
+    csv_export.writer(out).writerow([_cell(-1), _cell(-2.6), _cell("< 5"), _cell(None), _cell("=HYPERLINK(1)")])
+    assert out.getvalue().strip() == "-1,-2.6,< 5,,'=HYPERLINK(1)"
