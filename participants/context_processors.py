@@ -43,4 +43,7 @@ def roles(request) -> dict:
             continue
         seen.add(url_name)
         items.append({"url": url, "label": label, "current": request.path.startswith(url) and url != "/"})
+    if user.is_staff:  # technical admins: the admin site is their whole journey
+        url = reverse("admin:index")
+        items.append({"url": url, "label": _("Administration"), "current": request.path.startswith(url)})
     return {"roles": user_roles, "nav_items": items}

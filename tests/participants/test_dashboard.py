@@ -107,10 +107,12 @@ def test_data_protection_officer_gets_the_audit_log_link_and_no_case_data(client
     assert "Half-year summaries" not in page
 
 
-def test_technical_admin_sees_no_case_content(client, world):
+def test_technical_admin_sees_no_case_content_and_is_led_to_the_administration(client, world):
     page = dashboard(client, world.admin)
-    assert "no role in a network" in page
+    assert "no role in a network" not in page  # she is the administration: no dead end telling her to ask one
+    assert page.count(f'href="{reverse("admin:index")}"') == 2  # the navigation and the dashboard
     assert world.case.reference not in page
+    assert f'href="{reverse("admin:index")}"' not in dashboard(client, world.convenor)
 
 
 def _add_case_with_actions(world, number: int) -> None:
