@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from conferences.models import Case, CaseTeamMember, Conference
 from notifications.language import family_member_language
+from outbox.models import Kind as MailKind
+from outbox.services import mail_queue
 from participants.models import FamilyMember, InformationCategory, Membership, Organisation
 from participants import working_days
 from permissions import jobs, policy
@@ -943,7 +945,7 @@ def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> boo
     date, never the title) for those with an account, a plain e-mail in her language for a
     parent without one. Idempotent per week: a second run the same day sends nothing."""
     from django.conf import settings
-    from django.core.mail import send_mail
+    from django.core.mail import EmailMessage
     from django.urls import reverse
     from django.utils import formats, translation
 
@@ -956,13 +958,16 @@ def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> boo
     if addresses:
         member = action.responsible_family_member
         with translation.override(family_member_language(member, network=action.case.network)):
-            send_mail(
+            message = EmailMessage(
                 subject=_("Reminder: an agreed action is overdue"),
                 # No title and no link: she has no account; her caseworker tells her the details.
-                message=_("An agreed action was due on %(due)s and is not marked done yet.\n\nIf you have questions, please ask your caseworker.")
+                body=_("An agreed action was due on %(due)s and is not marked done yet.\n\nIf you have questions, please ask your caseworker.")
                 % {"due": formats.date_format(action.due_on, "DATE_FORMAT")},
-                from_email=None, recipient_list=addresses,
+                from_email=settings.DEFAULT_FROM_EMAIL, to=addresses,
             )
+        # Sent from the outbox after commit, with retries; queued once per action and day.
+        mail_queue(message, key=f"action-reminder:{action.pk}:{today.isoformat()}", kind=MailKind.REMINDER,
+                   case_id=action.case_id)
     AgreedAction.objects.filter(pk=action.pk).update(last_reminded_on=today)
     record(None, action="protocol.action.reminder", obj=action, case_id=action.case_id, channel=Channel.TASK,
            detail={"recipients": len(addresses) + len(users)})
