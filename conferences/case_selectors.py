@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from conferences.models import Case, CaseTeamMember, Conference
@@ -21,7 +22,11 @@ def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
     cases = (
         policy.cases_for_user(user)
         .select_related("network", "lead_organisation", "lead_caseworker")
-        .annotate(team_size=Count("team", filter=Q(team__removed_at__isnull=True), distinct=True))
+        # A correlated count, not a JOIN + GROUP BY: the list stays groupless, so the API's count
+        # and page come in one statement (permissions.drf.BoundedLimitOffsetPagination).
+        .annotate(team_size=Coalesce(Subquery(
+            CaseTeamMember.objects.filter(case_id=OuterRef("pk"), removed_at__isnull=True).order_by()
+            .values("case_id").annotate(n=Count("pk")).values("n")), 0))
         .order_by("-opened_on", "reference")
     )
     if status:

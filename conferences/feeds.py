@@ -2,7 +2,11 @@
 
 A fetch costs a fixed number of queries. The ETag comes from cheap aggregate queries (count,
 latest change, sum of keys and sequences per component, the networks' detail level), so a
-conditional request is answered 304 without loading or rendering a single event. The same
+conditional request is answered 304 without loading or rendering a single event. ETag and body
+are cached under the database's content version (``permissions.content_version``, raised by a
+trigger in the same transaction as every change of content) and the day: a poll of an unchanged
+feed reads only its token (one statement), a fetch of an unchanged body renders nothing, and no
+cached answer is ever used after a change. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
 withdrawn invitation disappears from the next fetch. Every fetch that sends a body is audited
 (channel feed); unchanged polls (304) once per token and day, without a write per poll.
@@ -22,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
@@ -48,7 +53,7 @@ def resolve_token(raw: str) -> FeedToken | None:
         return None
     if not token.user.is_active:
         return None
-    if token.kind == FeedToken.Kind.CASE and not policy.is_professional_on_case(token.user, token.case):
+    if token.kind == FeedToken.Kind.CASE and not policy.professional_case_ids(token.user).filter(case_id=token.case_id).exists():
         return None
     if token.kind == FeedToken.Kind.BOARD and not policy.board_network_ids(token.user).filter(network_id=token.network_id).exists():
         return None
@@ -159,17 +164,66 @@ def _headers(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
     return response
 
 
+# A rendered answer is kept this long at most; the key changes with every content change anyway,
+# the limit only frees memory and bounds what a deploy with a changed calendar format reuses.
+FEED_CACHE_SECONDS = 6 * 3600
+
+
+def _cache_key(token: FeedToken, *, tasks: bool) -> str | None:
+    """Where this token's answer at the current content version is cached: None when the
+    version is unknown (never cached then). The version rises with every committed change of
+    content (``permissions.content_version``); the local date covers what changes by the
+    calendar alone (closed actions leaving after FEED_KEEP_CLOSED_DAYS, consent and grant
+    windows). The token's hash (not its id) names the entry, so a revoked token's entry is never
+    reached again and a new token never meets an old entry."""
+    version = getattr(token, "content_version", None)
+    if version is None:
+        return None
+    parts = (token.token_hash, "tasks" if tasks else "events", str(version), timezone.localdate().isoformat(),
+             _language(token), str(settings.FEED_REFRESH_MINUTES), ical.PRODID)
+    return "feed:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
+    """What a body discloses, for the audit: one query per kind, whatever the number of rows."""
+    found = {}
+    for kind in ("conferences", "actions", "meetings"):
+        rows = getattr(parts, kind)
+        if rows is not None:
+            found[kind] = sorted(rows.values_list("pk", flat=True))
+    return found
+
+
 def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
+    """Answer a feed fetch. A poll of an unchanged personal feed costs one statement (the token
+    with the content version); an unchanged body is served from the cache, the calendar is built
+    only after a change."""
     token = resolve_token(raw_token)
     if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
         raise Http404
-    parts = _parts(token)
+    key = _cache_key(token, tasks=tasks)
+    # Two entries per key: the ETag (all a poll needs) and the body with what it discloses.
+    etag = cache.get(key + ":etag") if key else None
+    parts = None
+    if etag is None:
+        parts = _parts(token)
+        with translation.override(_language(token)):
+            etag = _etag(token, parts, tasks=tasks)
+        if key:
+            cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
     now = timezone.now()
-    with translation.override(_language(token)):
-        etag = _etag(token, parts, tasks=tasks)
     changed = etag != token.served_etag or token.content_changed_at is None
     last_modified = now if changed else token.content_changed_at
     not_modified = _not_modified(request, etag, last_modified)
+    entry = None
+    if not not_modified:
+        entry = cache.get(key + ":body") if key else None
+        if entry is None:
+            parts = parts or _parts(token)
+            with translation.override(_language(token)):
+                entry = {"body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
+            if key:
+                cache.set(key + ":body", entry, FEED_CACHE_SECONDS)
     # A poll that discloses nothing new (304 on unchanged content) writes nothing when the token
     # was already used today: the audit keeps one "feed.read" per token and day for such polls,
     # and every answer that sends a body is recorded with what it disclosed.
@@ -180,18 +234,14 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             updates.update(served_etag=etag, content_changed_at=now)
         FeedToken.objects.filter(pk=token.pk).update(**updates)
         detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
-        if not not_modified:  # what the body discloses: one query per kind, whatever the number of rows
-            for kind in ("conferences", "actions", "meetings"):
-                rows = getattr(parts, kind)
-                if rows is not None:
-                    detail[kind] = sorted(rows.values_list("pk", flat=True))
-        basis = ("family" if token.user_id and policy.is_parent_of_case(token.user, token.case) else "team") if token.case_id else ""
+        if not not_modified:
+            detail.update(entry["disclosed"])
+        basis = ("family" if policy.parent_case_ids(token.user).filter(case_id=token.case_id).exists() else "team") if token.case_id else ""
         audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
                      legal_basis=basis, detail=detail)
     if not_modified:
         return _headers(HttpResponse(status=304), etag, last_modified)
-    with translation.override(_language(token)):
-        body = render(token, parts, tasks=tasks)
+    body = entry["body"]
     response = HttpResponse(b"" if request.method == "HEAD" else body, content_type="text/calendar; charset=utf-8")
     response["Content-Length"] = str(len(body))  # what GET would send, also on HEAD
     response["Content-Disposition"] = 'inline; filename="fallkonferenz.ics"'

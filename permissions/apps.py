@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +11,13 @@ class PermissionsConfig(AppConfig):
         from permissions import signals
 
         signals.connect_sessions()
+        post_migrate.connect(_install_content_version, dispatch_uid="permissions.content_version")
+
+
+def _install_content_version(sender, using="default", apps=None, **kwargs) -> None:
+    """Once per migrate (sent for each app: act on ours only): the content-version triggers."""
+    if sender.name != "permissions":
+        return
+    from permissions import content_version
+
+    content_version.install(using)

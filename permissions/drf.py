@@ -16,6 +16,7 @@ backends first, an object the user may not see answers 404, never 403.
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, Window
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import LimitOffsetPagination
@@ -125,6 +126,25 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
     is a 400 with the field's reason (it was a 500: the database could not bind the number)."""
 
     max_limit = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """The page and the total in ONE statement (``COUNT(*) OVER ()`` on each row of the page)
+        instead of a count and then the page: the policy filter runs once per list, not twice.
+        An empty page past the end still asks for the count. Querysets whose rows a window would
+        count wrongly (DISTINCT, aggregates) or that are not querysets take DRF's two statements."""
+        query = getattr(queryset, "query", None)
+        if query is None or query.distinct or query.group_by is not None or query.combinator:
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        rows = list(queryset.annotate(_page_total=Window(Count("*")))[self.offset:self.offset + self.limit])
+        self.count = rows[0]._page_total if rows else (0 if self.offset == 0 else queryset.count())
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
     def get_offset(self, request) -> int:
         offset = super().get_offset(request)

@@ -242,3 +242,16 @@ class CaseErasure(models.Model):
     class Meta:
         verbose_name = _("case erasure")
         verbose_name_plural = _("case erasures")
+
+
+# --- Content version (issue 13) -------------------------------------------------------------------
+
+class ContentVersion(models.Model):
+    """A counter that every committed change of case or network content raises, maintained by
+    database triggers (``permissions.content_version``), so that a cached answer keyed by it (the
+    iCal feeds' ETag and body) can never outlive a change, whichever code path wrote it: a service,
+    a bulk update, the admin or a migration. Split in shards chosen by database connection, so that
+    concurrent writers do not queue on one row; the version is the sum of the shards."""
+
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)

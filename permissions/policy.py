@@ -4,6 +4,13 @@ Every selector, view, viewset, consumer and feed asks this module; none decides 
 Each function returns a lazy queryset (or a boolean built from one) so that lists are filtered
 in a single SQL statement whose cost does not grow with the number of rows in Python.
 
+Query shape: where a user reaches rows by several routes (team, family, guest grant), the routes
+are ids combined with UNION inside one ``pk IN (...)``, never ``pk IN (a) OR pk IN (b)``. PostgreSQL
+cannot start an OR of subqueries from the user's own rows: it scans the whole table (grows with
+the network) and probes each branch per row. A UNION of per-route ids is computed from the
+user's memberships, team rows and grants through their indexes, and then joined by primary key,
+so the cost follows the user's own caseload, not the network (issue 13, bench/grants_scale.py).
+
 Rules, in order:
 1. Board members see summaries of their network, no case data.
 2. A professional sees a case while she (or her organisation) is on its active case team.
@@ -24,6 +31,12 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from conferences.models import Case
     from participants.models import User
+
+
+def union_ids(first: QuerySet, *rest: QuerySet) -> QuerySet:
+    """``first UNION rest...`` of single-column id querysets, for use inside ``pk__in``. Ordering is
+    dropped (meaningless in a set, and not allowed inside a compound statement)."""
+    return first.order_by().union(*(qs.order_by() for qs in rest))
 
 
 def _today() -> dt.date:
@@ -101,7 +114,7 @@ def cases_for_user(user: "User") -> QuerySet["Case"]:
 
     if not _is_real_user(user):
         return Case.objects.none()
-    return Case.objects.filter(Q(pk__in=professional_case_ids(user)) | Q(pk__in=parent_case_ids(user)))
+    return Case.objects.filter(pk__in=union_ids(professional_case_ids(user), parent_case_ids(user)))
 
 
 def is_professional_on_case(user: "User", case: "Case") -> bool:
@@ -172,18 +185,26 @@ def conferences_for_user(user: "User") -> QuerySet:
 
     if not _is_real_user(user):
         return Conference.objects.none()
-    return Conference.objects.filter(
-        Q(case_id__in=professional_case_ids(user))
-        | Q(invitations__family_member__user=user, invitations__removed_at__isnull=True)
-        | Q(pk__in=guest_conference_ids(user))
-    ).distinct()
+    return Conference.objects.filter(pk__in=conference_ids_for_user(user))
+
+
+def conference_ids_for_user(user: "User") -> QuerySet:
+    """Ids of the conferences of ``conferences_for_user``: one UNION of the routes (team, own
+    invitation as a parent, guest grant), each starting from the user's own rows."""
+    from conferences.models import Conference, Invitation
+
+    if not _is_real_user(user):
+        return Conference.objects.none().values("pk")
+    team = Conference.objects.filter(case_id__in=professional_case_ids(user)).values("pk")
+    invited = Invitation.objects.filter(family_member__user=user, removed_at__isnull=True).values("conference_id")
+    return union_ids(team, invited, guest_conference_ids(user))
 
 
 def protocols_for_user(user: "User") -> QuerySet:
     """Protocols of the conferences the user may see."""
     from protocols.models import Protocol
 
-    return Protocol.objects.filter(conference_id__in=conferences_for_user(user).values("pk"))
+    return Protocol.objects.filter(conference_id__in=conference_ids_for_user(user))
 
 
 def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
@@ -245,20 +266,35 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
 
     if not _is_real_user(user):
         return ProtocolItem.objects.none()
+    return ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))
+
+
+def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
+    """Ids of the items of ``protocol_items_for_user``: a UNION of the professional, parent and
+    guest routes, each starting from the user's own team rows, family rows or grants."""
+    from protocols.models import Audience, Protocol, ProtocolItem
+
+    if not _is_real_user(user):
+        return ProtocolItem.objects.none().values("pk")
     on = on or _today()
     orgs = organisation_ids(user)
-    restricted_to_viewer = Exists(
-        ProtocolItem.restricted_to.through.objects.filter(protocolitem_id=OuterRef("pk"), organisation_id__in=orgs)
+    # Three routes for a professional, each a separate member of the UNION so that each starts
+    # from an index: items for the team (or held by her organisation) on her cases' protocols,
+    # and restricted items naming her organisation, then checked against consent / legal basis.
+    team_protocols = Protocol.objects.filter(conference__case_id__in=professional_case_ids(user)).values("pk")
+    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols).filter(
+        Q(audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]) | Q(audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
     )
-    professional = Q(protocol__conference__case_id__in=professional_case_ids(user)) & (
-        Q(audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
-        | Q(audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
-        | (Q(audience=Audience.RESTRICTED) & restricted_to_viewer & (_consent_covers(orgs, on) | _basis_covers(orgs, on)))
+    named = ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id")
+    disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
+        _consent_covers(orgs, on) | _basis_covers(orgs, on)
     )
-    parent = Q(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
-    guest = Q(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
-    items = ProtocolItem.objects.filter(professional | parent | guest)
-    return items if include_restricted else items.exclude(entrusted_by_id__in=restricted_member_ids(user))
+    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=parent_case_ids(user), audience=Audience.EVERYONE)
+    guest = ProtocolItem.objects.filter(protocol__conference_id__in=guest_conference_ids(user), audience=Audience.EVERYONE)
+    routes = [open_to_team, disclosed, parent, guest]
+    if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
+        routes = [route.exclude(entrusted_by_id__in=restricted_member_ids(user)) for route in routes]
+    return union_ids(*(route.values("pk") for route in routes))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -319,12 +355,13 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     return found
 
 
-def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None) -> dict[int, str]:
+def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None,
+                               case_of: dict[int, int] | None = None) -> dict[int, str]:
     """The legal basis under which each of ``items`` (already filtered by
     ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
 
-    Same answers as ``disclosure_basis_for`` but for a whole list in at most four queries, whatever
-    its length: "audience:everyone", "team", "holding-organisation", "consent:<pk>" or
+    Same answers as ``disclosure_basis_for`` but for a whole list in at most four queries (three
+    when ``case_of`` names each item's case), whatever its length: "audience:everyone", "team", "holding-organisation", "consent:<pk>" or
     "<legal basis>:<pk>" (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
     """
     from participants.models import Consent, DisclosureBasis, FamilyMember
@@ -348,7 +385,8 @@ def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None
             foreign.append(item)
     if not foreign:
         return bases
-    case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in foreign]).values_list("pk", "protocol__conference__case_id"))
+    if case_of is None or any(i.pk not in case_of for i in foreign):  # the caller knows them when it loaded the cases
+        case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in foreign]).values_list("pk", "protocol__conference__case_id"))
     cases = set(case_of.values())
     consents = sorted(set(
         Consent.objects.filter(case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on,
@@ -389,16 +427,36 @@ def actions_for_user(user: "User") -> QuerySet:
 
     if not _is_real_user(user):
         return AgreedAction.objects.none()
+    return AgreedAction.objects.filter(pk__in=action_ids_for_user(user))
+
+
+def _responsible_action_ids(user: "User") -> tuple[QuerySet, QuerySet]:
+    """Ids of the actions that fall to the professional (or her organisation, or a colleague she
+    stands in for) on her cases, and of those that fall to her as a parent."""
+    from participants.models import FamilyMember
+    from protocols.models import AgreedAction
+
     orgs = organisation_ids(user)
-    # Correlated on the action's item: "item_id IN (every item she may read)" made PostgreSQL
-    # build the whole visible-item set of all her cases for each query, so one case's action
-    # list grew with her caseload (25 ms at 300 cases); probing per action stays flat.
-    visible_item = Exists(protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
-    mine = Q(case_id__in=professional_case_ids(user)) & (
-        Q(responsible_user=user) | Q(responsible_user_id__in=substituted_user_ids(user)) | Q(responsible_organisation_id__in=orgs)
-    )
-    parent_own = Q(responsible_family_member__user=user)
-    return AgreedAction.objects.filter(Q(visible_item) | mine | parent_own)
+    on_team = AgreedAction.objects.filter(case_id__in=professional_case_ids(user))
+    # One UNION member per way an action falls to her (an OR of them defeats the indexes)
+    mine = union_ids(on_team.filter(responsible_user=user).values("pk"),
+                     on_team.filter(responsible_user_id__in=substituted_user_ids(user)).values("pk"),
+                     on_team.filter(responsible_organisation_id__in=orgs).values("pk"))
+    own_family = FamilyMember.objects.filter(user=user).values("pk")
+    parent_own = AgreedAction.objects.filter(responsible_family_member_id__in=own_family).values("pk")
+    return mine, parent_own
+
+
+def action_ids_for_user(user: "User") -> QuerySet:
+    """Ids of ``actions_for_user``: actions of the items she may read, UNION those that fall to
+    her. Each branch starts from her own rows (see the module docstring)."""
+    from protocols.models import AgreedAction
+
+    if not _is_real_user(user):
+        return AgreedAction.objects.none().values("pk")
+    of_items = AgreedAction.objects.filter(item_id__in=protocol_item_ids_for_user(user)).values("pk")
+    mine, parent_own = _responsible_action_ids(user)
+    return union_ids(of_items, mine, parent_own)
 
 
 def responsible_actions_for_user(user: "User") -> QuerySet:
@@ -407,13 +465,8 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
 
     if not _is_real_user(user):
         return AgreedAction.objects.none()
-    orgs = organisation_ids(user)
-    return AgreedAction.objects.filter(
-        (Q(case_id__in=professional_case_ids(user)) & (
-            Q(responsible_user=user) | Q(responsible_user_id__in=substituted_user_ids(user)) | Q(responsible_organisation_id__in=orgs)
-        ))
-        | Q(responsible_family_member__user=user)
-    )
+    mine, parent_own = _responsible_action_ids(user)
+    return AgreedAction.objects.filter(pk__in=union_ids(mine, parent_own))
 
 
 def can_update_action(user: "User", action) -> bool:
@@ -467,7 +520,9 @@ def consents_for_user(user: "User", *, include_restricted: bool = False) -> Quer
 
     if not _is_real_user(user):
         return Consent.objects.none()
-    consents = Consent.objects.filter(Q(case_id__in=professional_case_ids(user)) | Q(given_by__user=user))
+    team = Consent.objects.filter(case_id__in=professional_case_ids(user)).values("pk")
+    own = Consent.objects.filter(given_by__user=user).values("pk")
+    consents = Consent.objects.filter(pk__in=union_ids(team, own))
     return consents if include_restricted else consents.exclude(given_by_id__in=restricted_member_ids(user))
 
 

@@ -63,7 +63,9 @@ def action_bases(user, actions) -> dict[int, str]:
     """Legal basis of each agreed action's disclosure: its item's basis, or "responsible" for an
     action that falls to her (or her organisation) in an item she may not read. Constant queries."""
     actions = list(actions)
-    by_item = policy.disclosure_bases_for_items(user, {a.item_id: a.item for a in actions if a.item_id}.values())
+    # An action belongs to its item's case, so the actions already name each item's case.
+    by_item = policy.disclosure_bases_for_items(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
+                                                case_of={a.item_id: a.case_id for a in actions if a.item_id})
     readable = set(policy.protocol_items_for_user(user).filter(pk__in=list(by_item)).values_list("pk", flat=True))
     return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
 

@@ -93,7 +93,7 @@ class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrie
         return [(i.pk, i.protocol.conference.case_id) for i in objects]
 
     def audit_bases(self, objects, rows):
-        return policy.disclosure_bases_for_items(self.request.user, objects)
+        return policy.disclosure_bases_for_items(self.request.user, objects, case_of=dict(rows))
 
     def get_queryset(self):
         qs = selectors.items_for_user(self.request.user).select_related("protocol__conference")
@@ -153,7 +153,8 @@ class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveM
         return [(a.pk, a.item.protocol.conference.case_id) for a in objects]
 
     def audit_bases(self, objects, rows):
-        by_item = policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values())
+        by_item = policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values(),
+                                                    case_of={a.item_id: a.item.protocol.conference.case_id for a in objects})
         return {a.pk: by_item.get(a.item_id, "") for a in objects}
 
     @extend_schema(request=s.AmendmentCreateSerializer, responses={201: s.AmendmentSerializer})
