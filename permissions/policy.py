@@ -269,9 +269,11 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
     return ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))
 
 
-def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
+def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False,
+                               among: list[int] | None = None) -> QuerySet:
     """Ids of the items of ``protocol_items_for_user``: a UNION of the professional, parent and
-    guest routes, each starting from the user's own team rows, family rows or grants."""
+    guest routes, each starting from the user's own team rows, family rows or grants.
+    ``among``: only which of these item ids she may read (each route probes just those rows)."""
     from protocols.models import Audience, Protocol, ProtocolItem
 
     if not _is_real_user(user):
@@ -294,6 +296,8 @@ def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, inclu
     routes = [open_to_team, disclosed, parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         routes = [route.exclude(entrusted_by_id__in=restricted_member_ids(user)) for route in routes]
+    if among is not None:
+        routes = [route.filter(pk__in=among) for route in routes]
     return union_ids(*(route.values("pk") for route in routes))
 
 

@@ -66,7 +66,7 @@ def action_bases(user, actions) -> dict[int, str]:
     # An action belongs to its item's case, so the actions already name each item's case.
     by_item = policy.disclosure_bases_for_items(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
                                                 case_of={a.item_id: a.case_id for a in actions if a.item_id})
-    readable = set(policy.protocol_items_for_user(user).filter(pk__in=list(by_item)).values_list("pk", flat=True))
+    readable = set(policy.protocol_item_ids_for_user(user, among=list(by_item)).values_list("pk", flat=True)) if by_item else set()
     return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
 
 
