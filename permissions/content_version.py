@@ -2,7 +2,8 @@
 any other cache of case data) could show, kept by the database itself.
 
 After every ``migrate``, a trigger is (re)installed on each table of the content apps (cases,
-conferences, protocols, participants, grants, offers), except the tables that record reads or
+conferences, protocols, participants, grants, offers, restrictions of
+processing), except the tables that record reads or
 bookkeeping (audit trail, feed tokens, login sessions, reminder logs). The trigger raises the
 connection's shard of ``permissions_contentversion`` in the writer's own transaction, so the
 new number becomes visible exactly when the change does; a cache entry keyed by the version
@@ -19,7 +20,7 @@ from django.apps import apps as global_apps
 from django.db import connections
 from django.db.models.expressions import RawSQL
 
-CONTENT_APPS = ("participants", "conferences", "protocols", "permissions", "offers")
+CONTENT_APPS = ("participants", "conferences", "protocols", "permissions", "offers", "privacy")
 # Tables written by reads and bookkeeping: raising the version for them would only empty caches.
 NOT_CONTENT = {
     "permissions.auditevent", "permissions.auditchain", "permissions.auditchainhead", "permissions.auditcheckpoint",

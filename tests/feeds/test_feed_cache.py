@@ -109,6 +109,6 @@ def test_every_content_table_carries_the_version_trigger():
     """A table whose changes could reach a feed but raise no version would serve stale calendars."""
     expected = set(content_version.content_tables())
     assert {"protocols_agreedaction", "conferences_conference", "participants_consent", "conferences_caseteammember",
-            "participants_membership", "protocols_protocolitem_restricted_to"} <= expected
+            "participants_membership", "protocols_protocolitem_restricted_to", "privacy_processingrestriction"} <= expected
     assert "permissions_auditevent" not in expected and "conferences_feedtoken" not in expected
     assert expected <= content_version.installed_tables()
