@@ -45,7 +45,10 @@ os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "AUDIT_HMAC_KEY": SEC
                    "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "REDIS_URL": "redis://127.0.0.1:6379/0",
                    "CHANNELS_PREFIX": f"fk-bench-serving-{os.getpid()}", "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate",
                    # the baseline URL must not be cut short by the health endpoints' rate limit
-                   "HEALTH_RATE_LIMIT_PER_MINUTE": "100000000"})
+                   "HEALTH_RATE_LIMIT_PER_MINUTE": "100000000",
+                   # no journal of the throwaway database's audit chains in the checkout's data/
+                   # (verify_audit would later read it as a forged journal)
+                   "AUDIT_HEAD_JOURNAL": "false"})
 
 
 def psql(sql: str, db: str = "postgres") -> str:
