@@ -31,6 +31,7 @@ class Dashboard:
     parent_next_conference: object | None = None
     parent_actions: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
+    yearly_reports: list = field(default_factory=list)
 
     @property
     def has_role(self) -> bool:
@@ -117,6 +118,10 @@ def dashboard_for_user(user) -> Dashboard:
             )
     if roles.is_board_member or roles.is_coordinator:
         board.summaries = list(policy.summaries_for_user(user).select_related("network")[:12])
+        # A Danish network's board reads its yearly report per municipality (the board app, above: lazily)
+        from protocols.board.selectors import yearly_reports_for_user
+
+        board.yearly_reports = list(yearly_reports_for_user(user).order_by("-year", "-pk")[:6])
     _audit_dashboard(user, board)
     return board
 

@@ -185,3 +185,15 @@ def test_coordinator_computes_and_publishes_through_the_pages(client, danish):
     client.post(reverse("protocols:yearly_report_publish", args=[report.pk]))
     report.refresh_from_db()
     assert report.status == YearlyReport.Status.PUBLISHED and report.published_by == danish["coordinator"]
+
+
+def test_the_danish_board_finds_its_yearly_report_on_its_dashboard(client, danish):
+    draft = services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2024)
+    published = services.yearly_report_publish(
+        danish["coordinator"], report=services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025))
+    client.force_login(danish["board_member"])
+    page = client.get(reverse("dashboard")).content.decode()
+    assert reverse("protocols:yearly_report_detail", args=[published.pk]) in page
+    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) not in page
+    client.force_login(danish["coordinator"])
+    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) in client.get(reverse("dashboard")).content.decode()
