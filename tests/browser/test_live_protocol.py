@@ -121,3 +121,33 @@ def test_an_answer_given_by_the_counsellor_appears_in_the_convenors_invitation_t
     finally:
         for context in (convenor_context, counsellor_context):
             context.close()
+
+
+def test_the_live_action_table_keeps_its_links_and_shows_dates_and_labels_in_the_readers_language(browser, asgi_server, world):
+    """After the socket's hello the items are drawn again: action titles still open the action,
+    and the Danish parent's table says "15.12.2026", "Åben" and "(Mor)" like the server-rendered one."""
+    world.mother.display_name = "Mette"
+    world.mother.save(update_fields=["display_name"])
+    context, page = open_as(browser, asgi_server, world.parent)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "da", "url": asgi_server}])
+    try:
+        page.goto(f"{asgi_server}/protocols/{world.protocol.pk}/")
+        page.wait_for_selector("#live-protocol[data-live='connected']", state="attached", timeout=10000)
+        page.locator("#full-items summary").click()
+        # The convenor, writing in German, changes the item: the parent's page draws it again live.
+        from django.utils import translation
+
+        from protocols import services
+
+        with translation.override("de"):
+            services.item_update(world.convenor, item=world.item_everyone, version=world.item_everyone.version,
+                                 text="Neu geschrieben im Gespräch.")
+        page.wait_for_selector("text=Neu geschrieben im Gespräch.", timeout=10000)
+        row = page.locator(f"tr[data-action-id='{world.action_parent.pk}']")
+        assert row.get_by_role("link", name=world.action_parent.title).get_attribute("href") == f"/actions/{world.action_parent.pk}/"
+        cells = row.locator("td").all_inner_texts()
+        assert cells[1] == "Mette (Mor)" and cells[2] == world.action_parent.due_on.strftime("%d.%m.%Y") and cells[3] == "Åben"
+        row.get_by_role("link", name=world.action_parent.title).click()
+        page.get_by_role("heading", name=world.action_parent.title).wait_for()
+    finally:
+        context.close()

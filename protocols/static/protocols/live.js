@@ -62,7 +62,16 @@
     actions.forEach(function (a) {
       var row = el("tr");
       row.setAttribute("data-action-id", a.id);
-      [a.title, a.responsible, a.due_on_display || a.due_on].forEach(function (value) { row.appendChild(el("td", null, value)); });
+      // The title links to the action's page, as in the server-rendered table.
+      var titleCell = el("td");
+      var actionUrl = root.getAttribute("data-action-url");
+      if (actionUrl) {
+        var link = el("a", null, a.title);
+        link.href = actionUrl.replace("/0/", "/" + parseInt(a.id, 10) + "/");
+        titleCell.appendChild(link);
+      } else { titleCell.textContent = a.title; }
+      row.appendChild(titleCell);
+      [a.responsible, a.due_on_display || a.due_on].forEach(function (value) { row.appendChild(el("td", null, value)); });
       row.appendChild(el("td", "action-status", a.status_label));
       body.appendChild(row);
     });
