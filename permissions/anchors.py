@@ -174,11 +174,16 @@ def anchor_created_at(path: Path):
 
 
 def verify_and_record(actor, *, channel: str, directory: Path | None = None) -> list[audit.BrokenLink]:
-    """``verify_trail`` on request (the data-protection officer's dashboard), its result written as
-    an ``audit.verify`` event so the dashboard shows when the trail was last verified and how."""
+    """``verify_trail``, its result written as an ``audit.verify`` event, so the data-protection
+    officer's dashboard shows when the trail was last verified, how, and whether it held: on her
+    request (the dashboard's button) and by the scheduled ``verify_audit`` command alike."""
     broken = verify_trail(directory)
-    anchor = newest_anchor(directory)
-    audit.record(actor, action="audit.verify", object_type="permissions.auditchain", channel=channel, legal_basis="dpo",
-                 detail={"intact": not broken, "broken": [str(link) for link in broken[:20]],
-                         "broken_count": len(broken), "anchor": anchor.name if anchor else ""})
+    record_verification(actor, broken=broken, channel=channel, directory=directory)
     return broken
+
+
+def record_verification(actor, *, broken: list[audit.BrokenLink], channel: str, directory: Path | None = None):
+    anchor = newest_anchor(directory)
+    return audit.record(actor, action="audit.verify", object_type="permissions.auditchain", channel=channel, legal_basis="dpo",
+                        detail={"intact": not broken, "broken": [str(link) for link in broken[:20]],
+                                "broken_count": len(broken), "anchor": anchor.name if anchor else ""})

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from permissions import access_log_export, anchors, audit, policy
@@ -174,7 +175,7 @@ def request_extend(request: HttpRequest, pk: int) -> HttpResponse:
 def request_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, CloseForm, "close",
                  lambda dsr, data: services.request_close(request.user, request=dsr, outcome=data["outcome"], note=data["note"]),
-                 _("The request is closed."))
+                 pgettext("data-subject request", "The request is closed."))
 
 
 @login_required

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,6 +148,54 @@ def test_verifying_the_trail_from_the_dashboard_records_its_result(world, client
     assert "The audit trail is intact." in page and "Intact when last verified" in page
     assert "Last external anchor" in page
     assert AuditEvent.objects.filter(action="audit.verify").get().detail["intact"] is True
+
+
+def test_the_scheduled_verification_is_shown_on_the_dashboard(world, client, settings, tmp_path, capsys):
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path)
+    audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
+    call_command("verify_audit")
+    assert "intact" in capsys.readouterr().out
+    event = AuditEvent.objects.get(action="audit.verify")
+    assert event.channel == "command" and event.detail["intact"] is True
+    client.force_login(world.dpo)
+    page = client.get(reverse("privacy:dashboard")).content.decode()
+    assert "Intact when last verified" in page and "(by the scheduled check)" in page
+    assert 'id="audit-broken"' not in page
+
+
+def test_a_broken_trail_found_by_the_scheduled_check_is_recorded_as_failed_and_shown_at_the_top(world, client, settings,
+                                                                                                    tmp_path, capsys):
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path)
+    events = [audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk) for _ in range(3)]
+    call_command("anchor_audit")
+    key = events[0].chain_key
+    with connection.cursor() as cursor:  # an attacker deletes the case's whole chain
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM permissions_auditevent WHERE chain_key = %s", [key])
+        cursor.execute("DELETE FROM permissions_auditchainhead WHERE chain_key = %s", [key])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = origin")
+    with pytest.raises(SystemExit):
+        call_command("verify_audit")
+    assert f"BROKEN chain {key}" in capsys.readouterr().out
+    event = AuditEvent.objects.filter(action="audit.verify").latest("pk")
+    assert event.channel == "command" and event.detail["intact"] is False and event.detail["broken_count"] >= 1
+    client.force_login(world.dpo)
+    page = client.get(reverse("privacy:dashboard")).content.decode()
+    assert 'id="audit-broken"' in page and 'role="alert"' in page
+    assert page.index('id="audit-broken"') < page.index('id="dpo-requests"')  # above everything else
+    assert "broken link" in page and key in page
+    # the next (intact) page-side verification does not hide that: it is still broken
+    client.post(reverse("privacy:verify_trail"))
+    assert AuditEvent.objects.filter(action="audit.verify").latest("pk").detail["intact"] is False
+
+
+def test_verifying_a_restored_copy_with_no_record_writes_nothing(world, settings, tmp_path, capsys):
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path)
+    before = AuditEvent.objects.count()
+    call_command("verify_audit", "--no-record")
+    assert "intact" in capsys.readouterr().out and AuditEvent.objects.count() == before
 
 
 @pytest.mark.parametrize("language, texts", [
