@@ -403,6 +403,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ConferenceKindEnum": "conferences.models.Conference.Kind",
     "CaseStatusEnum": "conferences.models.Case.Status",
 })
+# Offers: requests to the case manager and enrolments share "kind"/"status" with other models.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "SupportRequestKindEnum": "offers.models.SupportRequest.Kind",
+    "SupportRequestStatusEnum": "offers.models.SupportRequest.Status",
+    "EnrolmentStatusEnum": "offers.models.Enrolment.Status",
+})
 # Consent scopes and protocol items share the information categories: one enum name (keeps check --deploy clean).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["InformationCategoryEnum"] = "participants.models.InformationCategory"
 

@@ -103,6 +103,13 @@ def sessions_for_staff(user) -> QuerySet[Session]:
     return Session.objects.filter(staff=user, enrolment__offer__organisation_id__in=policy.organisation_ids(user))
 
 
+def sessions_for(user) -> QuerySet[Session]:
+    """Sessions of the enrolments the user may see (staff of the track's organisation)."""
+    if not _real(user):
+        return Session.objects.none()
+    return Session.objects.filter(enrolment__offer__organisation_id__in=policy.organisation_ids(user))
+
+
 def contact_requests_for(user) -> QuerySet[ContactRequest]:
     if not _real(user):
         return ContactRequest.objects.none()

@@ -32,8 +32,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from conferences.models import Conference, Invitation
+from offers.models import ContactRequest, Enrolment, Session
 from participants.models import Consent, ConsentScope, InformationCategory
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
+from tests.offers.offer_world import build_offer_world
 from tests.world import World
 
 EXAMPLES_PER_OPERATION = 2
@@ -107,6 +109,19 @@ def _populate_other_case(world: World) -> None:
                                      form_reference="NEBENFALL-SE-9", recorded_by=world.lead_colleague)
     consent.to_organisations.set([world.early_help])
     ConsentScope.objects.create(consent=consent, category=InformationCategory.PARENTING_CHILD_WELFARE)
+
+
+def _populate_offers(world: World) -> dict[str, list[int]]:
+    """Requests to the central case manager, an enrolment with a session and a contact request
+    (``tests.offers.offer_world``): calls on one of them try the real object, by path prefix."""
+    offers = build_offer_world(world)
+    enrolment = Enrolment.objects.create(offer=offers.network_offer, family_label="Familie Z.", enrolled_by=world.outsider)
+    start = timezone.now() + dt.timedelta(days=3)
+    session = Session.objects.create(enrolment=enrolment, staff=world.outsider, starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    contact = ContactRequest.objects.create(offer=offers.public_offer, reach_by="0171 555")
+    return {"/api/support-requests/": [offers.consultation.pk, offers.support_request.pk],
+            "/api/referrals/": [offers.referral.pk], "/api/enrolments/": [enrolment.pk],
+            "/api/sessions/": [session.pk], "/api/contact-requests/": [contact.pk]}
 
 
 def _forbidden_footprints(world: World, role: str | None) -> list[CaseFootprint]:
@@ -190,6 +205,7 @@ def _session_cookies(world: World, role: str | None) -> dict[str, str]:
 @pytest.mark.parametrize("role", ROLES, ids=[role or "anonymous" for role in ROLES])
 def test_generated_api_calls_never_fail_break_the_schema_or_show_another_cases_objects(world, role):
     _populate_other_case(world)
+    offer_ids = _populate_offers(world)
     forbidden = _forbidden_footprints(world, role)
     cookies = _session_cookies(world, role)
     headers = {"X-CSRFToken": CSRF_SECRET}
@@ -219,8 +235,14 @@ def test_generated_api_calls_never_fail_break_the_schema_or_show_another_cases_o
                 continue
 
             kind = _kind_of(operation.path.split("{id}")[0]) if "{id}" in operation.path else None
-            strategies = ([operation.as_strategy(path_parameters={"id": pk}) for pk in ids_by_kind[kind]] if kind
-                          else [operation.as_strategy()])
+            offer_pks = next((pks for prefix, pks in offer_ids.items()
+                              if "{id}" in operation.path and operation.path.startswith(prefix)), None)
+            if kind:
+                strategies = [operation.as_strategy(path_parameters={"id": pk}) for pk in ids_by_kind[kind]]
+            elif offer_pks:
+                strategies = [operation.as_strategy(path_parameters={"id": pk}) for pk in offer_pks]
+            else:
+                strategies = [operation.as_strategy()]
 
             for strategy in strategies:
                 # One example per object when both cases' objects are tried, else a few.
