@@ -92,6 +92,15 @@ def test_the_caseworker_runs_a_conference_from_a_new_case_to_the_final_protocol(
     parent.get_by_role("button", name="Save my answers").click()
     parent.get_by_text("your answers were saved").wait_for()
 
+    # The counsellor finds the poll under "Waiting for your answer" on her dashboard and answers it.
+    counsellor = signed_in(browser, live_server, world.counsellor)
+    counsellor.get_by_role("link", name=re.compile("^Date poll for the conference in case")).click()
+    counsellor.locator("fieldset.vote-slot").nth(0).get_by_label("Yes", exact=True).check()
+    counsellor.locator("fieldset.vote-slot").nth(1).get_by_label("If need be", exact=True).check()
+    counsellor.get_by_role("button", name="Save my answers").click()
+    counsellor.get_by_role("link", name="Overview").click()
+    assert counsellor.get_by_role("link", name=re.compile("^Date poll for the conference in case")).count() == 0
+
     page.get_by_role("link", name="Back to the poll").click()
     page.get_by_role("group", name="Candidate time").get_by_role("radio").first.check()
     page.get_by_role("button", name="Schedule and send invitations").click()
@@ -160,8 +169,7 @@ def test_the_caseworker_runs_a_conference_from_a_new_case_to_the_final_protocol(
     flash(page, "The draft is released")
 
     # --- the counsellor proposes a correction on the restricted item and decides it -----------
-    counsellor = signed_in(browser, live_server, world.counsellor)
-    counsellor.get_by_role("link", name="Cases").click()
+    counsellor.get_by_role("link", name="Cases", exact=True).click()
     counsellor.get_by_role("link", name=case.reference).click()
     counsellor.get_by_role("link", name="Read the protocol").click()
     item = counsellor.locator(f"#item-{restricted.pk}")
@@ -173,7 +181,7 @@ def test_the_caseworker_runs_a_conference_from_a_new_case_to_the_final_protocol(
     # The convenor may not read the item: she sees where a decision is pending, without content,
     # and finalising is not offered yet.
     page.get_by_role("link", name="Overview").click()
-    page.get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name="Cases", exact=True).click()
     page.get_by_role("link", name=case.reference).click()
     page.get_by_role("link", name="Read the protocol").click()
     assert page.locator("#pending-elsewhere").inner_text().startswith("1 correction awaits a decision by Suchtberatung Test")

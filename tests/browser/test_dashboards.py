@@ -39,7 +39,7 @@ def test_professional_sees_her_open_actions_and_conferences(live_server, browser
     assert actions.is_visible()
     assert page.get_by_role("heading", name="Upcoming conferences").is_visible()
     assert page.get_by_text(world.action_parent.title).count() == 0
-    assert page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Cases").is_visible()
+    assert page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Cases", exact=True).is_visible()
 
 
 def test_parent_sees_her_next_conference_and_her_actions(live_server, browser_login, world):

@@ -103,7 +103,7 @@ def test_data_protection_officer_finds_the_counsellors_read_in_the_audit_log(liv
     from tests.browser.test_caseworker_journey import signed_in
 
     counsellor = signed_in(browser, live_server, world.counsellor)
-    counsellor.get_by_role("link", name="Cases").click()
+    counsellor.get_by_role("link", name="Cases", exact=True).click()
     counsellor.get_by_role("link", name=world.case.reference).click()
     counsellor.get_by_role("heading", name="Case team").wait_for()
 
@@ -119,3 +119,13 @@ def test_data_protection_officer_finds_the_counsellors_read_in_the_audit_log(liv
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert any("case.read" in text and world.case.reference in text for text in texts)
     assert all("\tcounsellor\t" in text for text in texts)
+
+
+def test_technical_admin_reaches_the_administration_from_her_dashboard(live_server, browser, world):
+    from tests.browser.test_caseworker_journey import signed_in
+
+    admin = signed_in(browser, live_server, world.admin)
+    assert admin.get_by_text("no role in a network").count() == 0
+    admin.get_by_role("link", name="Open the administration").click()
+    admin.get_by_role("heading", name=re.compile("administration", re.I)).first.wait_for()
+    assert "/admin/" in admin.url
