@@ -1,11 +1,25 @@
-"""What the offers app keeps about a case, erased with the case's content after the retention
-period (registered with ``permissions.retention`` from ``OffersConfig.ready``): the referrals that
-belong to the case, the requests to the central case manager attached to it and their messages,
-and the enrolments and sessions that came from those referrals. Rows, dates and statuses stay
-(the yearly figures count them); names, notes, answers and addresses go."""
+"""What the offers app keeps, erased after its retention period (both registered with
+``permissions.retention`` from ``OffersConfig.ready``). Rows, dates, statuses and municipalities
+stay (the yearly figures count them); names, notes, answers, messages and addresses go.
+
+- ``erase_case_content``: with a closed case's content, the referrals that belong to the case,
+  the requests to the central case manager attached to it and their messages, and the
+  enrolments and sessions that came from those referrals.
+- ``erase_unattached``: referrals and requests that never became part of a case,
+  ``REFERRAL_RETENTION_DAYS`` after their last change, once finished: a referral when it is
+  closed (declined, completed, cancelled) and its enrolment has ended; a request when every
+  referral made from it is such a referral (or it has none). With them go the request's
+  messages and the enrolment and sessions of the referral.
+"""
 from __future__ import annotations
 
-from permissions.retention import erase_fields
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Q
+
+from permissions import audit
+from permissions.retention import ACTOR, ERASED, erase_fields
 
 from .models import Enrolment, Referral, Session, SupportMessage, SupportRequest
 
@@ -22,3 +36,47 @@ def erase_case_content(case) -> dict[str, int]:
         "enrolments": erase_fields(enrolments, text=("family_label", "end_reason"), empty=("family_email",)),
         "sessions": erase_fields(Session.objects.filter(enrolment__referral__case=case), text=("topic", "location")),
     }
+
+
+REFERRAL_TEXT = ("client_label", "note", "answer", "decline_reason", "team_consent_reference")
+REQUEST_TEXT = ("situation", "asked_for", "client_label", "consent_reference")
+
+
+def erase_unattached(*, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> dict[str, int]:
+    """Erase finished referrals and requests of no case whose last change is older than
+    ``REFERRAL_RETENTION_DAYS`` (see the module docstring). Idempotent: erased rows carry the
+    marker and are not counted again. One ``retention.erase_unattached`` audit event when
+    anything was erased (counts and ids, no content)."""
+    days = settings.REFERRAL_RETENTION_DAYS
+    if not days:
+        return {}
+    cutoff = now - dt.timedelta(days=days)
+    recent_enrolment = Enrolment.objects.filter(referral=OuterRef("pk")).filter(
+        Q(status=Enrolment.Status.ACTIVE) | Q(updated_at__gte=cutoff))
+    referrals = (Referral.objects.filter(case__isnull=True, status__in=Referral.CLOSED_STATUSES, updated_at__lt=cutoff)
+                 .filter(Q(support_request__isnull=True) | Q(support_request__case__isnull=True))
+                 .exclude(client_label=ERASED).exclude(Exists(recent_enrolment)))
+    referral_ids = list(referrals.values_list("pk", flat=True))
+    # A request goes when nothing of it is alive: no referral of it belongs to a case, is still
+    # open or was changed within the period.
+    alive = Referral.objects.filter(support_request=OuterRef("pk")).filter(
+        Q(case__isnull=False) | ~Q(status__in=Referral.CLOSED_STATUSES) | Q(updated_at__gte=cutoff))
+    requests = (SupportRequest.objects.filter(case__isnull=True, updated_at__lt=cutoff).exclude(situation=ERASED)
+                .annotate(last_message=Max("messages__created_at"))
+                .filter(Q(last_message__isnull=True) | Q(last_message__lt=cutoff)).exclude(Exists(alive)))
+    request_ids = list(requests.values_list("pk", flat=True))
+    enrolments = Enrolment.objects.filter(referral_id__in=referral_ids)
+    rows = {
+        "unattached referrals": erase_fields(Referral.objects.filter(pk__in=referral_ids), text=REFERRAL_TEXT),
+        "unattached support requests": erase_fields(SupportRequest.objects.filter(pk__in=request_ids), text=REQUEST_TEXT),
+        "unattached support messages": erase_fields(
+            SupportMessage.objects.filter(request_id__in=request_ids).exclude(text=ERASED), text=("text",)),
+        "unattached enrolments": erase_fields(enrolments.exclude(family_label=ERASED), text=("family_label", "end_reason"),
+                                              empty=("family_email",)),
+        "unattached sessions": erase_fields(Session.objects.filter(enrolment__in=enrolments), text=("topic", "location")),
+    }
+    if referral_ids or request_ids:
+        audit.record(ACTOR, action="retention.erase_unattached", object_type="offers.referral", channel=channel,
+                     detail={"before": cutoff.isoformat(), "referrals": referral_ids, "support_requests": request_ids,
+                             "rows": rows})
+    return rows

@@ -18,6 +18,9 @@
    keep about the case through ``register_case_eraser`` (the offers app: referrals, requests to
    the central case manager and their messages, enrolments and sessions). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
+   Apps keep records outside any case too; their rules (``register_rule``) run after the
+   tokens (the offers app: referrals and requests never attached to a case,
+   ``REFERRAL_RETENTION_DAYS`` after their last change).
 2. **Tokens** — feed tokens and poll links revoked or expired more than ``TOKEN_RETENTION_DAYS``
    ago are deleted.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
@@ -72,6 +75,7 @@ class Report:
     audit_chains_pruned: int = 0
     audit_events_deleted: int = 0
     audit_chains_refused: list[str] = field(default_factory=list)  # broken chains left alone
+    other_rows: dict[str, int] = field(default_factory=dict)   # by kind, from the rules of apps above this layer
 
     def lines(self) -> list[str]:
         mode = "DRY RUN (nothing changed)" if self.dry_run else "applied"
@@ -88,6 +92,8 @@ class Report:
             out.append(f"  parent accounts anonymised: {self.accounts_anonymised}")
         out.append(f"feed tokens deleted: {self.feed_tokens_deleted}; poll links deleted: {self.poll_links_deleted}")
         out.append(f"sessions cleared: {self.sessions_deleted}; login-session records deleted: {self.login_sessions_deleted}")
+        for kind, n in sorted(self.other_rows.items()):
+            out.append(f"{kind}: {n}")
         if self.audit_cutoff is None:
             out.append("audit trail: pruning switched off (AUDIT_RETENTION_YEARS=0)")
         else:
@@ -105,7 +111,7 @@ class Report:
             "feed_tokens_deleted": self.feed_tokens_deleted, "poll_links_deleted": self.poll_links_deleted,
             "sessions_deleted": self.sessions_deleted, "login_sessions_deleted": self.login_sessions_deleted,
             "audit_chains_pruned": self.audit_chains_pruned, "audit_events_deleted": self.audit_events_deleted,
-            "audit_chains_refused": self.audit_chains_refused,
+            "audit_chains_refused": self.audit_chains_refused, "other_rows": self.other_rows,
         }
 
 
@@ -129,6 +135,10 @@ def retention_apply(*, today: dt.date | None = None, dry_run: bool = False, chan
             report.case_cutoff = years_before(today, settings.CASE_RETENTION_YEARS)
             _erase_closed_cases(report, now=now, channel=channel)
         _purge_tokens(report, now=now)
+        for rule in _RULES:
+            with transaction.atomic():
+                for kind, n in rule(now=now, channel=channel).items():
+                    report.other_rows[kind] = report.other_rows.get(kind, 0) + n
         _purge_sessions(report, dry_run=dry_run)
         if settings.AUDIT_RETENTION_YEARS:
             cutoff_day = years_before(today, settings.AUDIT_RETENTION_YEARS)
@@ -164,6 +174,17 @@ _CASE_ERASERS: list[Callable[[Any], dict[str, int]]] = []
 def register_case_eraser(eraser: Callable[[Any], dict[str, int]]) -> None:
     if eraser not in _CASE_ERASERS:
         _CASE_ERASERS.append(eraser)
+
+
+# Rules of apps above this layer for what they keep outside any case (the offers app: referrals
+# and requests never attached to a case), registered from their ``AppConfig.ready``:
+# ``rule(*, now, channel) -> {kind: rows}``, idempotent, erasing with ``erase_fields``.
+_RULES: list[Callable[..., dict[str, int]]] = []
+
+
+def register_rule(rule: Callable[..., dict[str, int]]) -> None:
+    if rule not in _RULES:
+        _RULES.append(rule)
 
 
 def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:

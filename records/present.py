@@ -56,6 +56,7 @@ RETENTION_LABELS = {
     "audit_events": gettext_lazy("Audit events"),
     "feed_tokens_and_poll_links": gettext_lazy("Calendar feed tokens and poll links"),
     "contact_requests": gettext_lazy("Contact requests"),
+    "unattached_referrals": gettext_lazy("Referrals and requests to the case manager that never became part of a case"),
     "sessions": gettext_lazy("Sign-in sessions"),
     "backups": gettext_lazy("Database backups"),
 }
@@ -107,7 +108,7 @@ def _yes(value: bool) -> str:
 
 def _retention_value(row: dict[str, Any]) -> str:
     value, unit = row["value"], row["unit"]
-    if unit in {"years_after_closing", "years"} and value == 0:
+    if unit in {"years_after_closing", "years", "days_after_last_change"} and value == 0:
         return _("kept without limit (erasure switched off)")
     if unit == "years_after_closing":
         return ngettext("%(n)d year after the case was closed", "%(n)d years after the case was closed", value) % {"n": value}
@@ -117,6 +118,9 @@ def _retention_value(row: dict[str, Any]) -> str:
         return ngettext("%(n)d day after revocation or expiry", "%(n)d days after revocation or expiry", value) % {"n": value}
     if unit == "days_after_handling":
         return ngettext("%(n)d day after it was handled", "%(n)d days after it was handled", value) % {"n": value}
+    if unit == "days_after_last_change":
+        return ngettext("%(n)d day after the last change, once finished", "%(n)d days after the last change, once finished",
+                        value) % {"n": value}
     if unit == "minutes":
         return ngettext("at most %(n)d minute", "at most %(n)d minutes", value) % {"n": value}
     if unit == "copies":
