@@ -374,7 +374,14 @@ def _email_settings(url: str) -> dict:
     }
 
 
-globals().update(_email_settings(EMAIL_URL))
+_email = _email_settings(EMAIL_URL)
+# Every e-mail goes through the outbox (pending row in the caller's transaction, sent by the
+# worker with retries: none lost while the mail server is down, none sent twice). EMAIL_URL names
+# the transport the outbox sends through. Tests read what was sent from django.core.mail.outbox.
+OUTBOX_TRANSPORT_BACKEND = "django.core.mail.backends.locmem.EmailBackend" if TESTING else _email.pop("EMAIL_BACKEND")
+_email.pop("EMAIL_BACKEND", None)
+globals().update(_email)
+EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

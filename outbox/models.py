@@ -18,6 +18,9 @@ class Kind(models.TextChoices):
     REVIEW_REMINDER = "review_reminder", _("Reminder of the review date")
     POLL_DEADLINE = "poll_deadline", _("Reminder: poll deadline passed")
     NOTIFICATION = "notification", _("Notification")
+    # Everything else sent through Django's mail API (outbox.backends.OutboxEmailBackend): board
+    # invitations, account mails (password reset, address confirmation), the admin's letters.
+    MAIL = "mail", _("E-mail")
 
 
 class OutboxMessage(models.Model):
@@ -37,7 +40,7 @@ class OutboxMessage(models.Model):
     from_email = models.CharField(max_length=254)
     recipients = models.JSONField(default=list)
     # The whole MIME message as it was made (Date and Message-ID included, so every attempt sends
-    # the same message); emptied once the mail server took it.
+    # the same message); emptied once the mail server took it or the last attempt failed.
     raw = models.BinaryField(default=b"")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

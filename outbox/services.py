@@ -4,7 +4,7 @@
 task worker after commit. ``mail_deliver`` sends one row while holding its row lock, and marks it
 sent in the same transaction: two workers never send the same row, a row whose attempt failed
 waits with exponential back-off, and after ``OUTBOX_MAX_ATTEMPTS`` it is marked failed and
-``signals.mail_failed`` tells the upper apps. A worker killed before the mail server accepted the
+``signals.mail_failed`` tells the upper apps (and the audit trail gets ``mail.failed``). A worker killed before the mail server accepted the
 message leaves the row pending (the lock and the transaction end with its connection), so the
 next attempt sends it once.
 """
@@ -15,11 +15,12 @@ import logging
 import smtplib
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from permissions import jobs
+from permissions import audit, jobs
 
 from .mail import StoredMessage, serialise
 from .models import OutboxMessage
@@ -67,6 +68,15 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, 86400))
 
 
+def transport():
+    """The connection that really sends (``OUTBOX_TRANSPORT_BACKEND``: SMTP in production).
+    ``EMAIL_BACKEND`` is the outbox itself; sending through it would only queue the message again."""
+    backend = settings.OUTBOX_TRANSPORT_BACKEND
+    if backend == "outbox.backends.OutboxEmailBackend":
+        raise ImproperlyConfigured("OUTBOX_TRANSPORT_BACKEND must be a real mail transport, not the outbox")
+    return get_connection(backend, fail_silently=False)
+
+
 def _reason(exc: BaseException) -> str:
     code = getattr(exc, "smtp_code", None)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -96,7 +106,7 @@ def mail_deliver(*, message_id: int, now: dt.datetime | None = None) -> str:
         message = StoredMessage(bytes(row.raw), from_email=row.from_email, recipients=row.recipients)
         row.attempts += 1
         try:
-            get_connection(fail_silently=False).send_messages([message])
+            transport().send_messages([message])
         except (smtplib.SMTPException, OSError) as exc:
             return _attempt_failed(row, exc, now=now)
         row.status = OutboxMessage.Status.SENT
@@ -111,8 +121,14 @@ def _attempt_failed(row: OutboxMessage, exc: BaseException, *, now: dt.datetime)
     row.last_error = _reason(exc)
     if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _permanent(exc):
         row.status = OutboxMessage.Status.FAILED
-        row.save(update_fields=["status", "attempts", "last_error"])
-        logger.error("outbox: message %s failed for good after %s attempts (%s)", row.pk, row.attempts, row.last_error)
+        row.raw = b""  # never sent again: no copy of the text (a reset link, a case detail) is kept
+        row.save(update_fields=["status", "attempts", "last_error", "raw"])
+        logger.error("outbox: message %s (%s) failed for good after %s attempts (%s)", row.pk, row.kind, row.attempts,
+                     row.last_error)
+        # No address, subject or text: which message, what kind, why.
+        audit.record("task", action="mail.failed", obj=row, case_id=row.case_id, channel=audit.Channel.TASK,
+                     detail={"kind": row.kind, "attempts": row.attempts, "reason": row.last_error,
+                             "conference": row.conference_id})
         transaction.on_commit(lambda: mail_failed.send(sender=OutboxMessage, message=row))
         return "failed"
     row.next_attempt_at = now + retry_delay(row.attempts)

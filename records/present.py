@@ -57,6 +57,7 @@ RETENTION_LABELS = {
     "feed_tokens_and_poll_links": gettext_lazy("Calendar feed tokens and poll links"),
     "contact_requests": gettext_lazy("Contact requests"),
     "unattached_referrals": gettext_lazy("Referrals and requests to the case manager that never became part of a case"),
+    "outgoing_mail": gettext_lazy("Outgoing e-mail (recipient addresses; the text only until it was sent or finally failed)"),
     "sessions": gettext_lazy("Sign-in sessions"),
     "backups": gettext_lazy("Database backups"),
 }
@@ -121,6 +122,8 @@ def _retention_value(row: dict[str, Any]) -> str:
     if unit == "days_after_last_change":
         return ngettext("%(n)d day after the last change, once finished", "%(n)d days after the last change, once finished",
                         value) % {"n": value}
+    if unit == "days_after_queuing":
+        return ngettext("%(n)d day after it was queued", "%(n)d days after it was queued", value) % {"n": value}
     if unit == "minutes":
         return ngettext("at most %(n)d minute", "at most %(n)d minutes", value) % {"n": value}
     if unit == "copies":

@@ -93,9 +93,10 @@ def test_a_malformed_boolean_fails_loudly(tmp_path):
 def test_embedded_defaults_are_sqlite_in_memory_layer_console_mail_and_german(tmp_path):
     env = {"DEBUG": "true"}
     values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.CHANNEL_LAYERS["default"]["BACKEND"], s.EMAIL_BACKEND, '
-                            's.TIME_ZONE, s.LANGUAGE_CODE, [c for c, _ in s.LANGUAGES], s.TASKS["default"]["BACKEND"]]', **env)
+                            's.OUTBOX_TRANSPORT_BACKEND, s.TIME_ZONE, s.LANGUAGE_CODE, [c for c, _ in s.LANGUAGES], s.TASKS["default"]["BACKEND"]]', **env)
     assert values == [
-        "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "django.core.mail.backends.console.EmailBackend",
+        "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "outbox.backends.OutboxEmailBackend",
+        "django.core.mail.backends.console.EmailBackend",
         "Europe/Berlin", "de", ["de", "da", "en"], "django_tasks.backends.immediate.ImmediateBackend",
     ]
 
@@ -109,9 +110,11 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
     )
     values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.DATABASES["default"]["HOST"], '
                             's.CHANNEL_LAYERS["default"]["BACKEND"], [h["address"] for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]], '
+                            's.EMAIL_BACKEND, s.OUTBOX_TRANSPORT_BACKEND, '
                             's.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.TASKS["default"]["BACKEND"]]', **env)
     assert values == [
         "django.db.backends.postgresql", "db.internal", "channels_redis.core.RedisChannelLayer", ["redis://cache.internal:6379/1"],
+        "outbox.backends.OutboxEmailBackend", "django.core.mail.backends.smtp.EmailBackend",
         "smtp.example.org", 587, "pa$s", True, "django_tasks_db.DatabaseBackend",
     ]
 

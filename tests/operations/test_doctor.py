@@ -30,7 +30,8 @@ def test_a_healthy_development_setup_has_no_problems(settings):
 def test_unreachable_redis_and_smtp_are_named(settings):
     settings.DEBUG = True
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"  # as in production: every mail via the outbox
+    settings.OUTBOX_TRANSPORT_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_USE_SSL = settings.EMAIL_USE_TLS = False
     code, out = doctor()

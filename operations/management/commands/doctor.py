@@ -1,6 +1,7 @@
 """``manage.py doctor``: what is misconfigured or unreachable, one line per finding, in words an
 operator can act on. Exit 1 when anything is wrong. Complements ``check --deploy`` (settings)
-with the services: database, migrations, pool size, Redis, SMTP, static files, task queue."""
+with the services: database, migrations, pool size, Redis, SMTP, static files, task queue, and
+e-mail the outbox could not deliver (messages without a conference have no convenor to see them)."""
 from __future__ import annotations
 
 import datetime
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         problems: list[str] = []
         checks = [self.check_settings, self.check_database, self.check_pool, self.check_redis, self.check_static,
-                  self.check_tasks]
+                  self.check_tasks, self.check_outbox]
         if not options["skip_smtp"]:
             checks.append(self.check_smtp)
         for check in checks:
@@ -90,8 +91,9 @@ class Command(BaseCommand):
         return []
 
     def check_smtp(self) -> list[str]:
-        if settings.EMAIL_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
-            return [] if settings.DEBUG else [f"mail: EMAIL_URL sends no real e-mail ({settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})"]
+        backend = settings.OUTBOX_TRANSPORT_BACKEND  # EMAIL_BACKEND is the outbox; this one really sends
+        if backend != "django.core.mail.backends.smtp.EmailBackend":
+            return [] if settings.DEBUG else [f"mail: EMAIL_URL sends no real e-mail ({backend.rsplit('.', 2)[-2]})"]
         try:
             cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
             with cls(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=5) as smtp:
@@ -103,6 +105,23 @@ class Command(BaseCommand):
         except (OSError, smtplib.SMTPException, socket.timeout) as exc:
             return [f"mail: cannot use the SMTP server {settings.EMAIL_HOST}:{settings.EMAIL_PORT} ({exc.__class__.__name__})"]
         return []
+
+    def check_outbox(self) -> list[str]:
+        from outbox.models import OutboxMessage
+
+        found = []
+        failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
+        if failed.exists():
+            kinds = sorted(set(failed.values_list("kind", flat=True)))
+            found.append(f"mail: {failed.count()} e-mail(s) could not be delivered after the last attempt "
+                         f"(kinds: {', '.join(kinds)}; log lines 'outbox: message … failed for good', audit action mail.failed)")
+        limit = timezone.now() - datetime.timedelta(seconds=max(settings.OUTBOX_RETRY_BASE_SECONDS * 2, 3600))
+        waiting = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, created_at__lt=limit)
+        if waiting.exists():
+            oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+            found.append(f"mail: {waiting.count()} e-mail(s) waiting since {oldest:%Y-%m-%d %H:%M} UTC; "
+                         "is the mail server reachable and manage.py send_outbox running?")
+        return found
 
     def check_static(self) -> list[str]:
         if settings.DEBUG:
