@@ -176,7 +176,8 @@ def _invite_board(meetings: list[BoardMeeting]) -> None:
 
 def _notify(meetings: list[BoardMeeting], method: str) -> None:
     """After commit, send each invited board member one iMIP message per meeting (REQUEST when
-    scheduled or changed, CANCEL when cancelled): when and where, never any case data."""
+    scheduled or changed, CANCEL when cancelled): when and where, never any case data. The
+    messages go to the outbox (EMAIL_BACKEND), which retries them while the mail server is down."""
     from protocols.board import imip
 
     if not meetings:
