@@ -547,9 +547,11 @@ LOGGING = {
             "formatter": LOG_FORMAT,
         },
         # Optional: ADMINS get a mail for every unhandled error (Django's AdminEmailHandler sends
-        # no request details unless DEBUG; it stays off while ADMINS is empty).
+        # no request details unless DEBUG; it stays off while ADMINS is empty). Straight through the
+        # transport, not the outbox: an error report must not need the database (it may be the error),
+        # and the same error is in the log anyway.
         "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
-                        "filters": ["redact_tokens"], "include_html": False},
+                        "filters": ["redact_tokens"], "include_html": False, "email_backend": OUTBOX_TRANSPORT_BACKEND},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
