@@ -20,7 +20,7 @@ from conferences.models import Case, CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Consent, DisclosureBasis, FamilyMember, Membership, Organisation, ProfessionalRole, User
-from permissions import audit, policy
+from permissions import audit, events, policy
 
 
 def _require_convenor(actor: User, case: Case) -> None:
@@ -89,6 +89,7 @@ def case_team_member_add(
         actor, action="case_team.add", obj=member, case_id=case.pk, channel=channel,
         detail={"organisation": organisation.pk, "user": user.pk if user else None, "case_role": case_role},
     )
+    events.access_changed_on_commit([case.pk])
     return member
 
 
@@ -139,6 +140,7 @@ def case_team_member_remove(actor: User, *, member: CaseTeamMember, channel: str
     member.removed_at = timezone.now()
     member.save(update_fields=["removed_at"])
     audit.record(actor, action="case_team.remove", obj=member, case_id=case.pk, channel=channel)
+    events.access_changed_on_commit([case.pk])
     return member
 
 
@@ -223,6 +225,7 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     member.save(update_fields=["user"])
     audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
                  detail={"user": user.pk})
+    events.access_changed_on_commit([case.pk])
     transaction.on_commit(lambda: _send_account_link(user, case.reference))
     return user
 
@@ -328,4 +331,5 @@ def family_member_update(actor: User, *, member: FamilyMember, channel: str = au
         member.save(update_fields=changed)
         audit.record(actor, action="family_member.update", obj=member, case_id=case.pk, channel=channel,
                      detail={"fields": changed})
+        events.access_changed_on_commit([case.pk])
     return member

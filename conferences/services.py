@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import FamilyMember, User
-from permissions import audit, jobs, policy
+from permissions import audit, events, jobs, policy
 
 from . import ical
 from .models import (
@@ -525,6 +525,7 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
         _mail(conference, [invitation], "CANCEL")
     audit.record(actor, action="invitation.remove", obj=invitation, case_id=conference.case_id, channel=channel)
     _notify_poll_changed(conference)
+    events.access_changed_on_commit([conference.case_id])  # a parent's view hangs on her invitation
     return invitation
 
 
@@ -665,4 +666,5 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
         _notify_poll_changed(conference)
     audit.record(actor, action="invitation.add", obj=invitation, case_id=conference.case_id, channel=channel,
                  detail={"required": invitation.required, "status": conference.status})
+    events.access_changed_on_commit([conference.case_id])
     return invitation

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import FamilyMember, Membership, Network, NetworkRole, Organisation, User
-from permissions import audit
+from permissions import audit, events
 
 
 def holds_roles(user: User) -> bool:
@@ -71,6 +71,17 @@ def admin_change_record(actor: User, *, obj, verb: str, message) -> None:
                      detail={**detail, "network": network})
     if isinstance(obj, Membership):
         _tell_leads(actor, obj.organisation)
+    _announce_access_change(obj)
+
+
+def _announce_access_change(obj) -> None:
+    """Open protocol screens re-read what their user may see once a membership or an organisation
+    (e.g. deactivated) changes; the live channel finds the cases after commit. A disabled account
+    is announced by the session bookkeeping (``permissions.signals``), whoever disables it."""
+    if isinstance(obj, Membership):
+        events.people_changed_on_commit(user_ids=[obj.user_id], organisation_ids=[obj.organisation_id])
+    elif isinstance(obj, Organisation):
+        events.people_changed_on_commit(organisation_ids=[obj.pk])
 
 
 def _tell_leads(actor: User, organisation: Organisation) -> None:

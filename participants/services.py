@@ -19,7 +19,7 @@ from participants.models import (
 )
 from notifications.models import Kind
 from notifications.services import notify
-from permissions import audit, policy
+from permissions import audit, events, policy
 
 
 def _check_organisations(case, from_organisation: Organisation, to_organisations: Iterable[Organisation]) -> list[Organisation]:
@@ -115,6 +115,7 @@ def consent_record(
                  detail={"from": from_organisation.pk, "to": [o.pk for o in receivers], "categories": categories,
                          "valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat(),
                          "recorded_as": consent.recorded_as, "given_by": given_by.pk})
+    events.access_changed_on_commit([case.pk])
     if not in_service:
         _notify_parent_of_consent(consent)
     return consent
@@ -134,6 +135,7 @@ def consent_revoke(actor, *, consent: Consent, channel: str = audit.Channel.PAGE
     consent.save(update_fields=["revoked_at", "revoked_by"])
     audit.record(actor, action="consent.revoke", obj=consent, case_id=consent.case_id, channel=channel,
                  legal_basis=f"consent:{consent.pk}")
+    events.access_changed_on_commit([consent.case_id])
     return consent
 
 
@@ -156,6 +158,7 @@ def consent_object(actor, *, consent: Consent, channel: str = audit.Channel.PAGE
     consent.save(update_fields=fields)
     audit.record(actor, action="consent.object", obj=consent, case_id=consent.case_id, channel=channel,
                  legal_basis=f"consent:{consent.pk}", detail={"recorded_by": consent.recorded_by_id})
+    events.access_changed_on_commit([consent.case_id])
     return consent
 
 
@@ -195,6 +198,7 @@ def disclosure_basis_record(
                  legal_basis=f"{basis}:{record.pk}",
                  detail={"from": from_organisation.pk, "to": [o.pk for o in receivers], "valid_until": valid_until.isoformat(),
                          "parents_informed": parents_informed})
+    events.access_changed_on_commit([case.pk])
     return record
 
 
@@ -211,6 +215,7 @@ def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit
     record.save(update_fields=["ended_at"])
     audit.record(actor, action="disclosure_basis.end", obj=record, case_id=record.case_id, channel=channel,
                  legal_basis=f"{record.basis}:{record.pk}")
+    events.access_changed_on_commit([record.case_id])
     return record
 
 

@@ -14,7 +14,7 @@ def connect_sessions() -> None:
     from django.db.models.signals import post_save as _post_save
     from django.db.models.signals import pre_save as _pre_save
 
-    from permissions import live_sessions
+    from permissions import events, live_sessions
 
     from participants.models import User
     from permissions.middleware import SESSION_SEEN, SESSION_STARTED
@@ -39,6 +39,9 @@ def connect_sessions() -> None:
         if created or instance.is_active:
             return
         end_sessions_of(instance.pk)
+        # First the access change (her protocol screens close with 4403, "no longer yours"), then
+        # the end of her sessions (4401) for every other socket she has open.
+        events.people_changed_on_commit(user_ids=[instance.pk])
         transaction.on_commit(lambda: live_sessions.close_user_sockets(instance.pk))
 
     def remember_password_change(sender, instance, update_fields=None, **kwargs):

@@ -6,12 +6,14 @@ import datetime as dt
 
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from conferences import case_services
 from conferences.models import CaseTeamMember
 from participants import services as participant_services
-from participants.models import InformationCategory
+from participants.models import InformationCategory, Membership
 from protocols import services
 from tests.websocket.test_live_protocol import assert_no_item_message, open_socket, receive_until
 
@@ -177,3 +179,24 @@ async def test_a_consent_running_out_leaves_the_open_screen_with_the_daily_expir
 
     assert await receive_until(counsellor, "item_removed") == {"type": "item_removed", "item": world.item_restricted.pk}
     await counsellor.disconnect()
+
+
+async def test_a_membership_ended_in_the_admin_closes_her_open_protocol(world):
+    """No signal: the admin's change announces itself after commit (``permissions.events``)."""
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    membership = await database_sync_to_async(Membership.objects.get)(user=world.counsellor, organisation=world.counselling)
+
+    def end_membership_in_the_admin():
+        client = Client()
+        client.force_login(world.admin)
+        return client.post(reverse("admin:participants_membership_change", args=[membership.pk]), {
+            "user": world.counsellor.pk, "organisation": world.counselling.pk, "role": membership.role,
+        })
+
+    response = await database_sync_to_async(end_membership_in_the_admin)()
+    assert response.status_code == 302
+    while (message := await counsellor.receive_output(timeout=10))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 4403
+
