@@ -53,6 +53,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from protocols import selectors, services  # noqa: E402
+from protocols.api.serializers import item_payload  # noqa: E402
 from protocols.models import ProtocolItem  # noqa: E402
 from tests.websocket.sessions import live_scope  # noqa: E402
 from tests.world import build_world  # noqa: E402
@@ -71,7 +72,7 @@ def queries_of_old_design(user, item_id: int) -> int:
     """What a socket spent per event before events carried the item: a policy re-read with prefetches."""
     with CaptureQueriesContext(connection) as ctx:
         item = selectors.items_for_user(user).filter(pk=item_id).first()
-        selectors.item_payload(item)
+        item_payload(item)
     return len(ctx.captured_queries)
 
 

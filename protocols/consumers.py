@@ -34,6 +34,7 @@ from permissions import policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
 from protocols import selectors, services
+from protocols.api.serializers import item_payload
 from protocols.models import Audience, ProtocolItem
 
 CLOSE_BAD_MESSAGE = 4400
@@ -315,7 +316,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         protocol = selectors.get_protocol_for_user(self.user, self.protocol_id, channel=Channel.WEBSOCKET)
         rows = list(selectors.items_for_user(self.user, protocol=protocol))
         selectors.audit_items_read(self.user, rows, channel=Channel.WEBSOCKET)
-        items = [selectors.item_payload(i) for i in rows]
+        items = [item_payload(i) for i in rows]
         self.seen = {i["id"] for i in items}
         self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
@@ -352,7 +353,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         gained = visible - self.seen
         gained_items = list(selectors.items_for_user(self.user).filter(pk__in=gained)) if gained else []
         selectors.audit_items_read(self.user, gained_items, channel=Channel.WEBSOCKET)
-        added = [selectors.item_payload(i) for i in gained_items]
+        added = [item_payload(i) for i in gained_items]
         self.seen = visible
         return removed, added
 
@@ -379,7 +380,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _visible_item(self, item_id: int) -> dict | None:
         item = selectors.items_for_user(self.user).filter(pk=item_id, protocol_id=self.protocol_id).first()
-        return selectors.item_payload(item) if item else None
+        return item_payload(item) if item else None
 
     @database_sync_to_async
     def _catch_up(self, versions: dict[int, int]) -> dict:
@@ -390,7 +391,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         visible = {i.pk for i in items}
         changed_items = [i for i in items if versions.get(i.pk) != i.version]
         selectors.audit_items_read(self.user, changed_items, channel=Channel.WEBSOCKET)
-        changed = [selectors.item_payload(i) for i in changed_items]
+        changed = [item_payload(i) for i in changed_items]
         removed = sorted((set(versions) | self.seen) - visible)
         self.seen = visible
         return {"type": "sync", "protocol": selectors.protocol_payload(protocol), "items": changed, "removed": removed}
@@ -405,7 +406,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         except services.VersionConflict as conflict:
             current = selectors.items_for_user(self.user).filter(pk=conflict.current.pk).first()
             return {"type": "conflict", "message": str(conflict.messages[0]),
-                    "item": selectors.item_payload(current) if current else None}
+                    "item": item_payload(current) if current else None}
         except PermissionDenied as exc:
             return {"type": "error", "error": "forbidden", "detail": str(exc)}
         except selectors.ProtocolItem.DoesNotExist:

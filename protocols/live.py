@@ -22,6 +22,10 @@ from typing import Callable, Iterable
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Prefetch
+
+from protocols.api.serializers import action_payload, item_payload
+from protocols.models import AgreedAction, Amendment, Protocol, ProtocolItem
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +54,21 @@ def send_to_protocols(protocol_ids, event: dict) -> None:
 
 
 def _case_protocol_ids(case_id: int) -> list[int]:
-    from protocols.models import Protocol
-
     return list(Protocol.objects.filter(conference__case_id=case_id).values_list("pk", flat=True))
 
 
 def item_event(item_id: int) -> dict | None:
     """The ``item.changed`` event for one item, read without a user filter: the receiving socket
     filters. Four queries, whatever the number of sockets."""
-    from protocols import selectors
-    from protocols.models import ProtocolItem
-
     item = (
         ProtocolItem.objects.filter(pk=item_id)
         .select_related("protocol")
-        .prefetch_related("restricted_to", "amendments__author", "actions__responsible_user",
-                          "actions__responsible_organisation", "actions__responsible_family_member")
+        .prefetch_related(
+            "restricted_to",
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk")),
+            Prefetch("actions", queryset=AgreedAction.objects.select_related(
+                "case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
+        )
         .first()
     )
     if item is None:
@@ -74,18 +77,15 @@ def item_event(item_id: int) -> dict | None:
         "type": "item.changed", "item_id": item.pk, "audience": item.audience,
         "holding_organisation": item.holding_organisation_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
-        "item": selectors.item_payload(item),
+        "item": item_payload(item),
     }
 
 
 def action_event(action_id: int) -> tuple[int, dict] | None:
     """(case id, ``action.changed`` event) for one action."""
-    from protocols import selectors
-    from protocols.models import AgreedAction
-
     action = (
         AgreedAction.objects.filter(pk=action_id)
-        .select_related("item", "responsible_user", "responsible_organisation", "responsible_family_member")
+        .select_related("case", "item", "responsible_user", "responsible_organisation", "responsible_family_member")
         .first()
     )
     if action is None:
@@ -96,7 +96,7 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
         "responsible_user": action.responsible_user_id,
         "responsible_organisation": action.responsible_organisation_id,
         "responsible_parent_user": action.responsible_family_member.user_id if action.responsible_family_member_id else None,
-        "action": selectors.action_payload(action),
+        "action": action_payload(action),
     }
 
 
@@ -129,8 +129,6 @@ def access_changed_on_commit(*case_ids: int | None, resolve: Callable[[], Iterab
         return
 
     def _send() -> None:
-        from protocols.models import Protocol
-
         wanted = ids | set(resolve() if resolve else ())
         if not wanted:
             return

@@ -13,10 +13,10 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import FamilyMember
+from conferences.models import Case, Conference, Invitation, WrittenReport
+from participants.models import FamilyMember, Membership, ProfessionalRole, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
-from protocols import sanitize
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -102,35 +102,6 @@ def responsible_label(action: AgreedAction) -> str:
     return str(action.responsible_organisation)
 
 
-def action_payload(action: AgreedAction) -> dict:
-    return {
-        "id": action.pk, "title": action.title, "description_html": sanitize.render(action.description),
-        "responsible": responsible_label(action), "due_on": action.due_on.isoformat(),
-        # so that each reader's socket names the relation ("Mutter", "mor") in her own language
-        "responsible_family": ({"name": action.responsible_family_member.display_name,
-                                "relation": action.responsible_family_member.relation}
-                               if action.responsible_family_member_id else None),
-        "due_on_display": formats.date_format(action.due_on, "SHORT_DATE_FORMAT"), "status": action.status,
-        "status_label": str(action.get_status_display()), "version": action.version,
-    }
-
-
-def item_payload(item: ProtocolItem) -> dict:
-    """What a socket or the API sends for one item (the item must come from ``items_for_user``)."""
-    return {
-        "id": item.pk, "protocol": item.protocol_id, "position": item.position, "kind": item.kind,
-        "title": item.title, "text": item.text, "html": sanitize.render(item.text), "audience": item.audience,
-        "audience_label": str(item.get_audience_display()), "version": item.version,
-        "review_outcome": item.review_outcome,
-        "actions": [action_payload(a) for a in item.actions.all()],
-        "amendments": [
-            {"id": a.pk, "author": str(a.author), "at": a.created_at.isoformat(), "reason": a.reason,
-             "html": sanitize.render(a.text)}
-            for a in item.amendments.all()
-        ],
-    }
-
-
 def protocol_payload(protocol: Protocol) -> dict:
     return {
         "id": protocol.pk, "status": protocol.status, "status_label": str(protocol.get_status_display()),
@@ -182,7 +153,6 @@ def derived_parent_summary(protocol: Protocol, items) -> list[str]:
 def reports_for_user(user, protocol: Protocol) -> QuerySet:
     """Written reports of the conference: all submitted ones for team professionals, the shareable
     ones for parents."""
-    from conferences.models import WrittenReport
 
     qs = WrittenReport.objects.filter(conference_id=protocol.conference_id, submitted_at__isnull=False).select_related("organisation")
     case = protocol.conference.case
@@ -203,9 +173,6 @@ class AcknowledgementStatus:
 
 def acknowledgement_status(protocol: Protocol) -> AcknowledgementStatus:
     """Who among the invited participants with an account has, and has not, acknowledged."""
-    from conferences.models import Invitation
-    from participants.models import User
-
     invited = User.objects.filter(
         pk__in=Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True, user__isnull=False).values("user_id")
     ) | User.objects.filter(
@@ -251,8 +218,6 @@ def my_correction_proposals(user, protocol: Protocol) -> QuerySet:
 
 def invitations_for_attendance(protocol: Protocol) -> list:
     """The conference's invitations (not withdrawn), family first, for the attendance list."""
-    from conferences.models import Invitation
-
     return list(Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True)
                 .select_related("user", "organisation", "family_member")
                 .order_by(F("family_member_id").asc(nulls_last=True), "organisation__name", "user__last_name", "pk"))
@@ -261,9 +226,6 @@ def invitations_for_attendance(protocol: Protocol) -> list:
 def convened_case_ids(user) -> QuerySet:
     """Ids of the open cases the user convenes (``policy.can_convene`` as a subquery): she is on
     the team and is the lead caseworker or a caseworker of the lead organisation."""
-    from conferences.models import Case
-    from participants.models import Membership, ProfessionalRole
-
     caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
     return (
         Case.objects.filter(pk__in=policy.professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
@@ -333,8 +295,6 @@ def my_actions(user, *, status: str | None = None, due: str | None = None, case_
     cases she leads), filtered; overdue first, then by due date. Constant queries in rows."""
     today = timezone.localdate()
     if scope == "convened":
-        from conferences.models import Case
-
         led = Case.objects.filter(lead_caseworker=user).values("pk")
         qs = policy.actions_for_user(user).filter(case_id__in=led)
     else:
@@ -450,7 +410,6 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
     """The protocol and next step per conference the user sees. A fixed number of queries,
     whatever the number of conferences: who convenes, who is on the team, who takes the minutes
     and the pending corrections are each read once for all of them."""
-    from conferences.models import Case, Conference
     from protocols import rules
 
     conferences = list(conferences)
@@ -499,7 +458,6 @@ def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
     scheduled or held conference whose protocol is to be opened, continued, released or
     finalised; in any case, protocols with corrections she decides. Steps that cannot be taken
     yet ("not_yet", a protocol whose conference lies weeks ahead) are left out."""
-    from conferences.models import Conference
     from protocols import rules
 
     convened = convened_case_ids(user)

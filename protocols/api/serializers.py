@@ -1,6 +1,7 @@
 """Serializers of the protocols API. No side effects: viewsets call services."""
 from __future__ import annotations
 
+from django.utils import formats
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -68,6 +69,71 @@ class ProtocolItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_html(self, obj) -> str:
         return sanitize.render(obj.text)
+
+
+# --- the live channel's payloads: the API's serializers plus what the page shows at once -------
+
+class LiveAgreedActionSerializer(AgreedActionSerializer):
+    """An action as the API gives it, plus the display strings the live page shows."""
+    description_html = serializers.SerializerMethodField()
+    due_on_display = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
+    responsible_family = serializers.SerializerMethodField()
+
+    class Meta(AgreedActionSerializer.Meta):
+        fields = AgreedActionSerializer.Meta.fields + ["description_html", "due_on_display", "status_label",
+                                                       "responsible_family"]
+        read_only_fields = fields
+
+    def get_responsible_family(self, obj) -> dict | None:
+        """So that each reader's socket names the relation ("Mutter", "mor") in her own language."""
+        member = obj.responsible_family_member if obj.responsible_family_member_id else None
+        return {"name": member.display_name, "relation": member.relation} if member else None
+
+    def get_description_html(self, obj) -> str:
+        return str(sanitize.render(obj.description))
+
+    def get_due_on_display(self, obj) -> str:
+        return formats.date_format(obj.due_on, "SHORT_DATE_FORMAT")
+
+    def get_status_label(self, obj) -> str:
+        return str(obj.get_status_display())
+
+
+class LiveProtocolItemSerializer(ProtocolItemSerializer):
+    """An item as the API gives it to the same user, plus its audience's label; its actions as
+    ``LiveAgreedActionSerializer``. The socket sends it only to a user who may read the item."""
+    audience_label = serializers.SerializerMethodField()
+    actions = LiveAgreedActionSerializer(many=True, read_only=True)
+
+    class Meta(ProtocolItemSerializer.Meta):
+        fields = ProtocolItemSerializer.Meta.fields + ["audience_label"]
+        read_only_fields = fields
+
+    def get_audience_label(self, obj) -> str:
+        return str(obj.get_audience_display())
+
+
+def _plain(value):
+    """DRF's ReturnDict/ReturnList and lazy strings as plain dicts, lists and str (the channel
+    layer serialises with msgpack)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def item_payload(item: ProtocolItem) -> dict:
+    """What a socket sends for one item (from ``selectors.items_for_user`` or ``live.item_event``,
+    which prefetch what it reads)."""
+    return _plain(LiveProtocolItemSerializer(item).data)
+
+
+def action_payload(action: AgreedAction) -> dict:
+    return _plain(LiveAgreedActionSerializer(action).data)
 
 
 class RestrictedAudienceFields(serializers.Serializer):
