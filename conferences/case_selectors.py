@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from conferences.models import Case, CaseTeamMember, Conference
-from participants.models import FamilyMember, Membership, Organisation, ProfessionalRole
+from participants.models import FamilyMember, Membership, NetworkRole, Organisation, ProfessionalRole, User
 from permissions import audit, policy
 
 
@@ -144,8 +144,6 @@ def holds_in_force_on(case: Case) -> QuerySet:
 
 def officers_of(network_id: int) -> QuerySet:
     """The network's data-protection officers, for "on the instruction of"."""
-    from participants.models import NetworkRole, User
-
     return User.objects.filter(is_active=True, network_roles__network_id=network_id,
                                network_roles__role=NetworkRole.Role.DATA_PROTECTION_OFFICER).distinct().order_by("last_name", "username")
 

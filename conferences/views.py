@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from participants.models import FamilyMember
+from participants.models import FamilyMember, Network
 from permissions import audit, policy
 
 from . import feeds, ical, letters, selectors, services
@@ -444,7 +444,6 @@ def board_meeting_ics(request, pk: int):
 def _calendar_context(request, *, form=None, new_token=None, new_url=None):
     user = request.user
     cases = list(policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)).order_by("reference"))
-    from participants.models import Network
 
     networks = list(Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name"))
     tokens = []

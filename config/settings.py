@@ -16,6 +16,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# Imports nothing of Django's app registry (the Sentry SDK itself loads only when SENTRY_DSN is set).
+from permissions.error_reporting import init_error_reporting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -577,8 +580,6 @@ ADMINS = [("", address) for address in env_list("ADMINS", [])]
 # in paths redacted, no local variables (see permissions.error_reporting).
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN and not TESTING:
-    from permissions.error_reporting import init_error_reporting
-
     init_error_reporting(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
 
 # --- Serving and health ---------------------------------------------------------------------

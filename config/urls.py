@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
+from config import dashboard
 from operations import views as operations_views
 from participants import views as participant_views
 
@@ -26,7 +27,7 @@ api_patterns = [
 urlpatterns = [
     path("health/live", operations_views.live, name="health_live"),
     path("health/ready", operations_views.ready, name="health_ready"),
-    path("", participant_views.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
     path("account/", participant_views.account, name="account"),
     path("favicon.ico", participant_views.favicon, name="favicon"),

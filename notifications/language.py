@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from participants.models import Country, FamilyMember, Network
+from participants.models import Country, FamilyMember, Membership, Network
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -44,8 +44,6 @@ def user_language(user, *, network: Network | None = None) -> str:
     if member is not None:
         return family_member_language(member, network=network or member.case.network)
     if network is None:
-        from participants.models import Membership
-
         membership = Membership.objects.filter(user=user, is_active=True).select_related("organisation__network").first()
         network = membership.organisation.network if membership else None
     return network_language(network)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from icalendar import Event, vCalAddress
 
 from conferences import ical
-from conferences.feeds import PersonalSource
+from conferences.feeds import PersonalSource, register_personal_source
 from conferences.imip import CalendarMessage
 from notifications import language
 
@@ -115,3 +115,8 @@ def send_family_reminder(session: Session) -> bool:
         subject = _("Reminder of your appointment")
     EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email]).send()
     return True
+
+
+def register() -> None:
+    """Called from ``OffersConfig.ready``: staff members' personal feeds carry their sessions."""
+    register_personal_source(SessionSource())

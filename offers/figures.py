@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from participants.models import Network
 from permissions import policy
 from protocols.board import suppression
+from protocols.board.figures import register_contributor
 
 from .models import Enrolment, Offer, Referral, Session
 
@@ -197,3 +198,8 @@ def board_tables(network: Network, start: dt.date, end: dt.date) -> list[dict]:
 
 def board_networks(user) -> QuerySet[Network]:
     return Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name")
+
+
+def register() -> None:
+    """Called from ``OffersConfig.ready``: the board's summaries and reports carry these tables."""
+    register_contributor(board_tables)

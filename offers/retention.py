@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q
 
 from permissions import audit
-from permissions.retention import ACTOR, ERASED, erase_fields
+from permissions.retention import ACTOR, ERASED, erase_fields, register_case_eraser, register_rule
 
 from .models import Enrolment, Referral, Session, SupportMessage, SupportRequest
 
@@ -80,3 +80,10 @@ def erase_unattached(*, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
                      detail={"before": cutoff.isoformat(), "referrals": referral_ids, "support_requests": request_ids,
                              "rows": rows})
     return rows
+
+
+def register() -> None:
+    """Called from ``OffersConfig.ready``: erasing a closed case also erases what offers keep of
+    it, and unattached referrals and requests have their own rule."""
+    register_case_eraser(erase_case_content)
+    register_rule(erase_unattached)

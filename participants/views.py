@@ -1,4 +1,5 @@
-"""Landing dashboard and the accessibility statement."""
+"""The accessibility statement, the account page and the organisation lead's member list (the
+landing dashboard is in ``config/dashboard.py``)."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -15,14 +16,8 @@ from django.views.decorators.http import require_http_methods
 from participants import services
 from participants.forms import LanguageForm
 from participants.roles import roles_of
-
-from participants.selectors import dashboard_for_user, organisation_members_for_lead
+from participants.selectors import organisation_members_for_lead
 from permissions.middleware import has_second_factor, needs_second_factor
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "participants/dashboard.html", {"board": dashboard_for_user(request.user)})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

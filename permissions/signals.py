@@ -8,6 +8,7 @@ def connect_sessions() -> None:
     import time
 
     from allauth.mfa.models import Authenticator
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_in, user_logged_out
     from django.db import transaction
     from django.db.models.signals import post_delete as _post_delete
@@ -16,7 +17,6 @@ def connect_sessions() -> None:
 
     from permissions import events, live_sessions
 
-    from participants.models import User
     from permissions.middleware import SESSION_SEEN, SESSION_STARTED
     from permissions.models import LoginSession
 
@@ -68,6 +68,7 @@ def connect_sessions() -> None:
 
     user_logged_in.connect(logged_in, dispatch_uid="permissions.sessions.login", weak=False)
     user_logged_out.connect(logged_out, dispatch_uid="permissions.sessions.logout", weak=False)
+    User = get_user_model()
     _post_save.connect(user_disabled, sender=User, dispatch_uid="permissions.sessions.disabled", weak=False)
     _pre_save.connect(remember_password_change, sender=User, dispatch_uid="permissions.sessions.password_seen", weak=False)
     _post_save.connect(password_changed, sender=User, dispatch_uid="permissions.sessions.password_changed", weak=False)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import Conference
+from conferences.models import CaseTeamMember, Conference
+from participants.models import Membership, User
 from permissions import policy
 from protocols.models import Audience, CorrectionProposal, Protocol
 
@@ -234,9 +235,6 @@ def correction_deciders(proposal: CorrectionProposal) -> list:
     """The people who decide ``proposal`` (for the notification): professionals of the holding
     organisation on the case team for a restricted item, else the convenors (lead caseworker and
     the conference's convenor). Each is checked against ``can_decide_correction``."""
-    from conferences.models import CaseTeamMember
-    from participants.models import Membership, User
-
     item = proposal.item
     case = item.protocol.conference.case
     if holder_decides(item):

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import Case, CaseTeamMember, Conference
+from conferences.models import Case, CaseTeamMember, Conference, Invitation
 from notifications.language import family_member_language
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
@@ -771,7 +771,6 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     to it; the minute-taker is a professional on the case team. A scheduled conference becomes
     "held" (the scheduling service owns the rest of Conference). The board's figure "held with
     a parent present" reads ``Invitation.attended``."""
-    from conferences.models import Invitation
 
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)

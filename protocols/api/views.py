@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from conferences.models import Case
 from permissions import policy
 from permissions.audit import Channel
 from permissions.drf import AuditedListMixin, AuditedReadMixin, query_id
@@ -180,7 +181,6 @@ class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.G
         return [(a.pk, a.protocol.conference.case_id) for a in objects]
 
     def get_queryset(self):
-        from conferences.models import Case
         from django.db.models import Q
 
         user = self.request.user

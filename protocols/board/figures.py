@@ -61,6 +61,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
+from conferences.models import Case, CaseTeamMember, Conference, Invitation
+from participants.models import BASES_BY_COUNTRY, Consent, Country, DisclosureBasis, FamilyMember, LegalBasis, OrganisationKind
 from protocols.board import suppression as sup
 
 DEFINITIONS_VERSION = "2026.2"
@@ -144,8 +146,6 @@ def _median_of(qs: QuerySet, value) -> tuple[int, float | None]:
 # ---------------------------------------------------------------------------------------------
 
 def _case_figures(network, period: Period) -> dict:
-    from conferences.models import Case
-
     start, end = period.start, period.end
     active = Q(opened_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
     return Case.objects.filter(network=network).aggregate(
@@ -160,9 +160,6 @@ HELD_STATES = ("held", "protocol_final")
 
 
 def _conference_figures(network, period: Period, tz) -> dict:
-    from conferences.models import Case, Conference, Invitation
-    from participants.models import FamilyMember
-
     start_dt, end_dt = period.bounds(tz)
     in_period = Q(_when__gte=start_dt, _when__lt=end_dt)
     held = in_period & Q(status__in=HELD_STATES)
@@ -276,8 +273,6 @@ def _action_figures(network, period: Period, tz) -> dict:
 
 
 def _consent_figures(network, period: Period, tz) -> dict:
-    from participants.models import BASES_BY_COUNTRY, Consent, DisclosureBasis
-
     start_dt, end_dt = period.bounds(tz)
     valid = Q(valid_from__lte=period.end, valid_until__gte=period.start) & (Q(revoked_at__isnull=True) | Q(revoked_at__gte=start_dt))
     figures = Consent.objects.filter(case__network=network).aggregate(
@@ -293,9 +288,6 @@ def _consent_figures(network, period: Period, tz) -> dict:
 
 
 def _municipality_figures(network, period: Period, tz) -> dict[str, dict[str, int]]:
-    from conferences.models import Case, CaseTeamMember
-    from participants.models import OrganisationKind
-
     year_start = dt.date(period.year, 1, 1)
     start_dt, _ = Period(period.year, 1).bounds(tz)
     _, end_dt = period.bounds(tz)
@@ -330,8 +322,6 @@ MUNICIPALITY_MEASURES = ("pregnant_women", "residential_placements", "counsellin
 
 def raw_figures(network, period: Period) -> dict:
     """Unsuppressed figures of one period. Never store or show these."""
-    from participants.models import Country
-
     tz = zoneinfo.ZoneInfo(network.time_zone)
     raw = {
         "cases": _case_figures(network, period),
@@ -387,8 +377,6 @@ LABELS = {
 
 
 def _group_label(group: str) -> str:
-    from participants.models import OrganisationKind
-
     if group == PARENTS:
         return LABELS["group.parents"]
     try:
@@ -398,8 +386,6 @@ def _group_label(group: str) -> str:
 
 
 def _basis_label(basis: str) -> str:
-    from participants.models import LegalBasis
-
     try:
         return str(LegalBasis(basis).label)
     except ValueError:
@@ -446,8 +432,6 @@ def _shown_period(raw: dict) -> dict:
 
 
 def _shown_actions(actions: dict) -> dict:
-    from participants.models import OrganisationKind
-
     by_group = actions["by_group"]
     groups = [kind.value for kind in OrganisationKind if kind.value in by_group] + ([PARENTS] if PARENTS in by_group else [])
     values, column_groups = {}, []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from participants.models import Country, Network
 from permissions import policy
 from permissions.audit import Channel, record
 from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
@@ -42,15 +43,11 @@ def get_board_meeting_for_user(user, pk: int) -> BoardMeeting:
 
 
 def coordinated_networks(user) -> QuerySet:
-    from participants.models import Network
-
     return Network.objects.filter(pk__in=policy.coordinator_network_ids(user)).order_by("name")
 
 
 def yearly_reports_for_user(user) -> QuerySet[YearlyReport]:
     """Danish yearly reports: published ones for the network's board, drafts too for its coordinator."""
-    from participants.models import Country
-
     if not getattr(user, "is_authenticated", False):
         return YearlyReport.objects.none()
     return YearlyReport.objects.filter(
@@ -68,8 +65,6 @@ def get_yearly_report_for_user(user, pk: int) -> YearlyReport:
 
 
 def coordinated_danish_networks(user) -> QuerySet:
-    from participants.models import Country
-
     return coordinated_networks(user).filter(country=Country.DENMARK)
 
 

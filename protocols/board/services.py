@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from permissions import policy
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST
+from participants.models import Country, NetworkRole, User
+from permissions import policy
 from permissions.audit import Channel, record
 from protocols.board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
 from protocols.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
@@ -110,7 +111,6 @@ def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.P
 def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.PAGE) -> YearlyReport:
     """Compute a new draft of the Danish yearly report. Checks: coordinator of the network; the
     network is Danish; the year has begun. Each computation is a new draft."""
-    from participants.models import Country
 
     _require_coordinator(actor, network.pk)
     if network.country != Country.DENMARK:
@@ -155,8 +155,6 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
 
 
 def _board_members(network_id: int):
-    from participants.models import NetworkRole, User
-
     return User.objects.filter(
         pk__in=NetworkRole.objects.filter(network_id=network_id, role=NetworkRole.Role.BOARD_MEMBER).values("user_id"),
         is_active=True,

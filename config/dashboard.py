@@ -1,0 +1,150 @@
+"""The landing dashboard: what waits for each person, gathered from every app.
+
+It sits in ``config`` (the top layer) because it reads cases, conferences, protocols and the
+board's summaries; every list is built on ``permissions.policy`` and costs a fixed number of
+queries, whatever the number of rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from conferences.models import Case, Conference
+from conferences.selectors import answers_waiting_for
+from participants.roles import Roles, roles_of
+from permissions import audit, policy
+from protocols.board.selectors import yearly_reports_for_user
+from protocols.models import AgreedAction
+from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user
+
+DASHBOARD_LIMIT = 20
+
+
+@dataclass
+class Dashboard:
+    roles: Roles
+    led_cases: list = field(default_factory=list)
+    led_cases_more: bool = False
+    upcoming_conferences: list = field(default_factory=list)
+    open_actions: list = field(default_factory=list)
+    overdue_actions: list = field(default_factory=list)
+    case_overdue_actions: list = field(default_factory=list)
+    overdue_minutes_steps: list = field(default_factory=list)
+    protocol_tasks: list = field(default_factory=list)
+    open_polls: list = field(default_factory=list)
+    open_reports: list = field(default_factory=list)
+    parent_case: object | None = None
+    parent_next_conference: object | None = None
+    parent_actions: list = field(default_factory=list)
+    summaries: list = field(default_factory=list)
+    yearly_reports: list = field(default_factory=list)
+
+    @property
+    def has_role(self) -> bool:
+        r = self.roles
+        return r.is_professional or r.is_parent or r.is_board_member or r.is_coordinator or r.is_dpo
+
+
+def _open_states() -> list[str]:
+    return [AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
+
+
+def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
+    return (
+        policy.conferences_for_user(user)
+        .filter(status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now())
+        .select_related("case")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def open_actions_for_professional(user, *, limit: int = DASHBOARD_LIMIT) -> list:
+    """Open actions that fall to the professional or her organisation, soonest due first."""
+    return list(
+        policy.responsible_actions_for_user(user)
+        .filter(status__in=_open_states(), responsible_family_member__isnull=True)
+        .select_related("case", "responsible_organisation", "item")
+        .order_by("due_on", "pk")[:limit]
+    )
+
+
+def overdue_actions_of_led_cases(user, *, limit: int = DASHBOARD_LIMIT) -> list:
+    """Overdue actions on the cases the caseworker leads, whoever they fall to (she follows them up)."""
+    return list(
+        policy.actions_for_user(user)
+        .filter(case__lead_caseworker=user, status__in=_open_states(), due_on__lt=timezone.localdate())
+        .select_related("case", "responsible_organisation", "responsible_user", "responsible_family_member", "item")
+        .order_by("due_on", "pk")[:limit]
+    )
+
+
+def dashboard_for_user(user) -> Dashboard:
+    roles = roles_of(user)
+    board = Dashboard(roles=roles)
+    today = timezone.localdate()
+    if roles.is_professional:
+        board.protocol_tasks = protocol_tasks_for_user(user)
+        board.open_polls, board.open_reports = answers_waiting_for(user)
+        board.upcoming_conferences = list(upcoming_conferences_for_user(user))
+        board.open_actions = open_actions_for_professional(user)
+        board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
+    if roles.is_caseworker:
+        led = list(
+            policy.cases_for_user(user)
+            .filter(lead_caseworker=user)
+            .exclude(status=Case.Status.CLOSED)
+            .select_related("lead_organisation")
+            .order_by("next_review_on", "reference")[: DASHBOARD_LIMIT + 1]
+        )
+        board.led_cases, board.led_cases_more = led[:DASHBOARD_LIMIT], len(led) > DASHBOARD_LIMIT
+        board.case_overdue_actions = overdue_actions_of_led_cases(user)
+        board.overdue_minutes_steps = overdue_minutes_steps_for_user(user)
+    if roles.is_parent:
+        board.parent_case = (
+            policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
+        )
+        if board.parent_case is not None:
+            board.parent_next_conference = next(iter(upcoming_conferences_for_user(user, limit=1)), None)
+            board.parent_actions = list(
+                policy.responsible_actions_for_user(user)
+                .filter(status__in=_open_states(), responsible_family_member__user=user)
+                .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
+            )
+    if roles.is_board_member or roles.is_coordinator:
+        board.summaries = list(policy.summaries_for_user(user).select_related("network")[:12])
+        # A Danish network's board reads its yearly report per municipality
+        board.yearly_reports = list(yearly_reports_for_user(user).order_by("-year", "-pk")[:6])
+    _audit_dashboard(user, board)
+    return board
+
+
+def _audit_dashboard(user, board: Dashboard) -> None:
+    """The dashboard shows case content from several lists: one audit event naming, per kind, the
+    ids it showed (summaries are anonymised figures and audited by the board's own pages)."""
+    shown = {
+        "shown_cases": [(c.pk, c.pk) for c in board.led_cases + ([board.parent_case] if board.parent_case else [])],
+        "conferences": [(c.pk, c.case_id) for c in board.upcoming_conferences + board.open_polls
+                        + [r.conference for r in board.open_reports]
+                        + ([board.parent_next_conference] if board.parent_next_conference else [])],
+        "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],
+        "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps],
+    }
+    rows = [row for kind_rows in shown.values() for row in kind_rows]
+    if not rows:
+        return
+    bases = policy.case_bases(user, {case for _, case in rows})
+    audit.record_read(
+        user, action="dashboard.read", object_type="dashboard", rows=[(case, case) for case in sorted(bases)],
+        bases=bases, channel=audit.Channel.PAGE,
+        detail={kind: sorted({pk for pk, _ in kind_rows}) for kind, kind_rows in shown.items() if kind_rows},
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "participants/dashboard.html", {"board": dashboard_for_user(request.user)})

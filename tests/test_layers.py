@@ -1,0 +1,116 @@
+"""Apps import only downward, and never through an import hidden inside a function.
+
+Parses every first-party module with ``ast`` (no import side effects) and fails on
+(a) a module-level import from an app on a higher layer, and
+(b) a function-level import of another first-party app (a cycle dodged instead of fixed).
+The layers are those of docs/architecture.md. What remains is listed in ``ALLOWED`` with its
+reason; an entry that no longer matches anything fails too, so the list only shrinks.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Bottom up. An app may import its own layer or below; conferences and protocols are split so
+# that their one direction (protocols -> conferences) is enforced as well.
+LAYERS = {
+    "permissions": 1,
+    "participants": 2,
+    "notifications": 3,
+    "conferences": 4,
+    "protocols": 5,
+    "offers": 6,
+    "operations": 6,
+    "config": 7,
+}
+
+# (importing module, imported app) -> why it is still there. Keep it short; fix, don't extend.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("permissions/policy.py", "participants"): "the policy filters participants', cases' and protocols' models; it moves "
+                                               "beside them when models move between apps (issue 14, not done)",
+    ("permissions/policy.py", "conferences"): "as above: Case.objects.visible_to needs the policy beside the case model",
+    ("permissions/policy.py", "protocols"): "as above",
+    ("permissions/retention.py", "participants"): "case erasure spans cases, family, consent and protocols; it belongs "
+                                                  "above them (a retention module in operations) once models move",
+    ("permissions/retention.py", "conferences"): "as above (Case, LegalHold, FeedToken, PollLink)",
+    ("permissions/retention.py", "protocols"): "as above",
+    ("participants/services.py", "notifications"): "consent services notify the parent; Consent points at conferences.Case "
+                                                   "and moves up with the case (model move), its services with it",
+    ("participants/admin_services.py", "notifications"): "the admin's membership changes notify the organisation's leads; "
+                                                         "admin services belong above notifications",
+    ("participants/management/commands/seed_demo.py", "conferences"): "the demo seed builds a whole network across every "
+                                                                       "app; it belongs in operations",
+    ("participants/management/commands/seed_demo.py", "protocols"): "as above",
+    ("conferences/selectors.py", "protocols"): "calendar feeds carry protocols' actions and board meetings; they move to a "
+                                               "calendars app above both",
+}
+
+
+def _first_party(module: str | None) -> str | None:
+    top = (module or "").split(".")[0]
+    return top if top in LAYERS else None
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST):
+    """(line, imported app, inside a function?) for every first-party import; type-only imports
+    under ``if TYPE_CHECKING:`` are skipped (they never run)."""
+    def walk(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                continue
+            if isinstance(child, ast.Import):
+                for alias in child.names:
+                    if app := _first_party(alias.name):
+                        yield child.lineno, app, in_function
+            elif isinstance(child, ast.ImportFrom) and child.level == 0:
+                if app := _first_party(child.module):
+                    yield child.lineno, app, in_function
+            yield from walk(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    yield from walk(tree, False)
+
+
+def _violations() -> dict[tuple[str, str], list[str]]:
+    found: dict[tuple[str, str], list[str]] = {}
+    for app, layer in LAYERS.items():
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            name = path.relative_to(ROOT).as_posix()
+            for line, imported, in_function in _imports(ast.parse(path.read_text(encoding="utf-8"), name)):
+                if imported == app:
+                    continue
+                if in_function:
+                    found.setdefault((name, imported), []).append(f"{name}:{line} imports {imported} inside a function")
+                elif LAYERS[imported] > layer:
+                    found.setdefault((name, imported), []).append(
+                        f"{name}:{line} imports {imported} (layer {LAYERS[imported]}) from layer {layer}")
+    return found
+
+
+def test_apps_import_only_downward_and_never_inside_functions():
+    found = _violations()
+    unexpected = [msg for key, msgs in sorted(found.items()) if key not in ALLOWED for msg in msgs]
+    assert not unexpected, "\n".join(
+        ["Import only from your own layer or below, at module level (docs/architecture.md):"] + unexpected)
+
+
+def test_the_allow_list_names_only_what_is_still_there():
+    stale = sorted(set(ALLOWED) - set(_violations()))
+    assert not stale, f"Fixed; remove from ALLOWED: {stale}"
+
+
+def test_the_check_sees_a_hidden_and_an_upward_import(tmp_path):
+    """The checker itself: an import inside a function and an upward module-level import are found."""
+    tree = ast.parse("from protocols.models import Protocol\n\ndef f():\n    from conferences.models import Case\n")
+    assert sorted(_imports(tree)) == [(1, "protocols", False), (4, "conferences", True)]
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from conferences.models import Case\n")
+    assert list(_imports(tree)) == []
