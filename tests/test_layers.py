@@ -22,6 +22,7 @@ LAYERS = {
     "conferences": 4,
     "protocols": 5,
     "offers": 6,
+    "records": 6,
     "operations": 6,
     "config": 7,
 }
@@ -108,7 +109,14 @@ def test_the_allow_list_names_only_what_is_still_there():
     assert not stale, f"Fixed; remove from ALLOWED: {stale}"
 
 
-def test_the_check_sees_a_hidden_and_an_upward_import(tmp_path):
+def test_every_app_of_the_project_has_a_layer():
+    from django.apps import apps
+
+    ours = {config.name for config in apps.get_app_configs() if Path(config.path).resolve().parent == ROOT}
+    assert ours - set(LAYERS) == set(), "give the new app a layer here and in docs/architecture.md"
+
+
+def test_the_check_sees_a_hidden_and_an_upward_import():
     """The checker itself: an import inside a function and an upward module-level import are found."""
     tree = ast.parse("from protocols.models import Protocol\n\ndef f():\n    from conferences.models import Case\n")
     assert sorted(_imports(tree)) == [(1, "protocols", False), (4, "conferences", True)]
