@@ -124,6 +124,7 @@ def case_team_member_admit(
         actor, action="case_team.admit", obj=member, case_id=case.pk, channel=channel, legal_basis="consent",
         detail={"organisation": organisation.pk, "user": actor.pk, "case_role": member.case_role, "ground": basis},
     )
+    events.access_changed_on_commit([case.pk])
     return member
 
 
