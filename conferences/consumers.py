@@ -25,6 +25,9 @@ from django.core.exceptions import PermissionDenied
 from permissions import audit, policy
 from permissions.live_sessions import LiveSessionMixin
 
+from . import selectors
+from .models import Conference
+
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -68,8 +71,6 @@ def notify_invitation_answered(conference_id: int, invitation_id: int) -> None:
 
 @database_sync_to_async
 def _may_watch(user, conference_id: int, action: str = "poll.watch") -> bool:
-    from .models import Conference
-
     conference = Conference.objects.filter(pk=conference_id).select_related("case").first()
     if conference is None or not policy.conferences_for_user(user).filter(pk=conference_id).exists():
         return False
@@ -81,8 +82,6 @@ def _may_watch(user, conference_id: int, action: str = "poll.watch") -> bool:
 
 @database_sync_to_async
 def _live_answer(user, conference_id: int, invitation_id: int):
-    from . import selectors
-
     return selectors.live_answer_for_viewer(user, conference_id=conference_id, invitation_id=invitation_id)
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from participants.models import FamilyMember
 
 from .models import Conference, FeedToken, Invitation, SlotVote
+from .services import Invitee
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 SLOT_FIELDS = 6
@@ -84,8 +85,6 @@ class ConferenceCreateForm(forms.Form):
         return data
 
     def invitees(self):
-        from .services import Invitee
-
         result = []
         for member in self.team:
             choice = self.cleaned_data.get(f"team_{member.pk}")

@@ -27,6 +27,7 @@ from participants.models import FamilyMember, User
 from permissions import audit, events, jobs, policy
 
 from . import ical
+from .consumers import notify_invitation_answered, notify_poll_changed
 from .models import (
     Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
 )
@@ -62,8 +63,6 @@ def _require_convenor(actor, case: Case) -> None:
 
 
 def _notify_poll_changed(conference: Conference) -> None:
-    from .consumers import notify_poll_changed
-
     transaction.on_commit(lambda: notify_poll_changed(conference.pk))
 
 
@@ -425,8 +424,6 @@ def _rsvp_apply(actor, *, invitation: Invitation, rsvp: str, comment: str, chann
     audit.record(actor, action="invitation.rsvp", obj=invitation, case_id=invitation.conference.case_id, channel=channel,
                  detail=detail)
     _notify_poll_changed(invitation.conference)
-    from .consumers import notify_invitation_answered
-
     conference_id, invitation_id = invitation.conference_id, invitation.pk
     transaction.on_commit(lambda: notify_invitation_answered(conference_id, invitation_id))
     return invitation

@@ -24,9 +24,22 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from conferences.models import CaseTeamMember, Conference
+from participants import working_days
 from participants.models import Membership, User
 from permissions import policy
 from protocols.models import Audience, CorrectionProposal, Protocol
+
+
+def conference_day(protocol: Protocol) -> dt.date:
+    starts = protocol.conference.starts_at
+    return timezone.localdate(starts) if starts else timezone.localdate(protocol.created_at)
+
+
+def draft_release_due_on(protocol: Protocol) -> dt.date:
+    """The last day to release the draft: the network's working days after the conference."""
+    network = protocol.conference.case.network
+    return working_days.add_working_days(conference_day(protocol), network.draft_release_working_days, network=network)
+
 
 OPEN_BEFORE_START = dt.timedelta(hours=1)
 

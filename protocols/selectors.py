@@ -17,6 +17,7 @@ from conferences.models import Case, Conference, Invitation, WrittenReport
 from participants.models import FamilyMember, Membership, ProfessionalRole, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
+from protocols import rules
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -198,8 +199,6 @@ def pending_corrections(user, protocol: Protocol) -> QuerySet:
 def corrections_for_decider(user, protocol: Protocol) -> QuerySet:
     """Proposals the user decides or decided on ``protocol`` (pending ones she decides, and every
     decided one on items she can read and would decide), oldest first."""
-    from protocols import rules
-
     decidable = rules.decidable_pending(user, protocol).values("pk")
     visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     decided_here = Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
@@ -235,12 +234,10 @@ def convened_case_ids(user) -> QuerySet:
 
 
 def _overdue_minutes_steps(protocols, today: dt.date) -> list[dict]:
-    from protocols.services import draft_release_due_on
-
     steps = []
     for protocol in protocols:
         if protocol.status == Protocol.Status.DRAFT:
-            due = draft_release_due_on(protocol)
+            due = rules.draft_release_due_on(protocol)
             if due < today:
                 steps.append({"protocol": protocol, "step": "release", "due_on": due})
         elif protocol.status == Protocol.Status.RELEASED and protocol.corrections_until and protocol.corrections_until < today:
@@ -410,8 +407,6 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
     """The protocol and next step per conference the user sees. A fixed number of queries,
     whatever the number of conferences: who convenes, who is on the team, who takes the minutes
     and the pending corrections are each read once for all of them."""
-    from protocols import rules
-
     conferences = list(conferences)
     if not conferences:
         return []
@@ -458,8 +453,6 @@ def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
     scheduled or held conference whose protocol is to be opened, continued, released or
     finalised; in any case, protocols with corrections she decides. Steps that cannot be taken
     yet ("not_yet", a protocol whose conference lies weeks ahead) are left out."""
-    from protocols import rules
-
     convened = convened_case_ids(user)
     conferences = list(
         policy.conferences_for_user(user).filter(case_id__in=convened)

@@ -29,6 +29,8 @@ from participants import working_days
 from permissions import jobs, policy
 from permissions.audit import Channel, record
 from protocols import announce, live, rules, sanitize
+from protocols.rules import conference_day, draft_release_due_on
+from protocols.selectors import protocol_payload, protocols_for_user
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -64,8 +66,6 @@ def send_event_on_commit(protocol_id: int, event: dict) -> None:
     def _send() -> None:
         payload = dict(event)
         if event["type"] == "protocol.changed":
-            from protocols.selectors import protocol_payload
-
             protocol = Protocol.objects.filter(pk=protocol_id).first()
             if protocol is None:
                 return
@@ -78,16 +78,6 @@ def send_event_on_commit(protocol_id: int, event: dict) -> None:
 def add_working_days(start: dt.date, days: int, network=None) -> dt.date:
     """``days`` working days after ``start``: without the network's public holidays when given."""
     return working_days.add_working_days(start, days, network=network)
-
-
-def conference_day(protocol: Protocol) -> dt.date:
-    starts = protocol.conference.starts_at
-    return timezone.localdate(starts) if starts else timezone.localdate(protocol.created_at)
-
-
-def draft_release_due_on(protocol: Protocol) -> dt.date:
-    network = protocol.conference.case.network
-    return add_working_days(conference_day(protocol), network.draft_release_working_days, network)
 
 
 def is_convenor(user, protocol: Protocol) -> bool:
@@ -837,8 +827,6 @@ def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, chann
 @transaction.atomic
 def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Acknowledgement:
     """Record that the actor has read the released or final protocol (idempotent)."""
-    from protocols.selectors import protocols_for_user
-
     protocol = protocols_for_user(actor).filter(pk=protocol.pk).first()
     if protocol is None:
         raise PermissionDenied(_("You cannot acknowledge this protocol."))

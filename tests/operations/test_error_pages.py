@@ -9,7 +9,7 @@ from django.test import Client
 
 @pytest.fixture
 def failing_dashboard(monkeypatch):
-    from participants import views
+    from config import dashboard as views
 
     def install(exc: Exception):
         def boom(request):
