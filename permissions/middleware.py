@@ -23,7 +23,7 @@ class PrivacyHeadersMiddleware:
 import time  # noqa: E402
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import logout  # noqa: E402
+from django.contrib.auth import get_user_model, logout  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.shortcuts import redirect  # noqa: E402
 from django.urls import resolve, reverse  # noqa: E402
@@ -52,7 +52,7 @@ def needs_second_factor(user) -> bool:
         return True
     return (
         user.network_roles.filter(network__parents_require_mfa=True).exists()
-        or type(user).objects.filter(pk=user.pk, family_member__case__network__parents_require_mfa=True).exists()
+        or get_user_model().objects.filter(pk=user.pk, family_member__case__network__parents_require_mfa=True).exists()
     )
 
 
