@@ -23,6 +23,7 @@ LAYERS = {
     "protocols": 5,
     "offers": 6,
     "records": 6,
+    "privacy": 6,
     "operations": 6,
     "config": 7,
 }
