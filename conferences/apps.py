@@ -7,9 +7,6 @@ class ConferencesConfig(AppConfig):
     verbose_name = _("Conferences")
 
     def ready(self) -> None:
-        from outbox.signals import mail_failed
+        from . import mail_outbox, tasks  # noqa: F401  tasks register with permissions.jobs
 
-        from . import tasks  # noqa: F401  registers the background tasks with permissions.jobs
-        from .mail_outbox import tell_convenor_of_failed_mail
-
-        mail_failed.connect(tell_convenor_of_failed_mail, dispatch_uid="conferences.mail_failed")
+        mail_outbox.connect()

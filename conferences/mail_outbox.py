@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from notifications.models import Kind
 from notifications.services import notify
+from outbox.signals import mail_failed
 
 from .models import Conference
 
@@ -23,3 +24,8 @@ def tell_convenor_of_failed_mail(sender, *, message, **kwargs) -> None:
     notify(recipients=[conference.convenor], kind=Kind.MAIL_FAILED, case=conference.case,
            url=reverse("conferences:conference_outbox", args=[conference.pk]),
            event_key=f"conference:{conference.pk}:mail_failed:{timezone.localdate().isoformat()}")
+
+
+def connect() -> None:
+    """Called from ``ConferencesConfig.ready``."""
+    mail_failed.connect(tell_convenor_of_failed_mail, dispatch_uid="conferences.mail_failed")

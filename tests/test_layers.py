@@ -17,15 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # that their one direction (protocols -> conferences) is enforced as well.
 LAYERS = {
     "permissions": 1,
+    "outbox": 1,
     "participants": 2,
     "notifications": 3,
     "conferences": 4,
     "protocols": 5,
     "offers": 6,
     "records": 6,
-    "privacy": 6,
+    "privacy": 7,
     "operations": 6,
-    "config": 7,
+    "config": 8,
 }
 
 # (importing module, imported app) -> why it is still there. Keep it short; fix, don't extend.
