@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from outbox.models import OutboxMessage
+
 
 class Command(BaseCommand):
     help = "Check the configuration and the services it names; exit 1 and name each problem."
@@ -107,8 +109,6 @@ class Command(BaseCommand):
         return []
 
     def check_outbox(self) -> list[str]:
-        from outbox.models import OutboxMessage
-
         found = []
         failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
         if failed.exists():
