@@ -17,6 +17,7 @@ import shutil
 import pytest
 from django.db import models, transaction
 
+from tests import migrated_template
 from tests.world import PASSWORD, World, build_world
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
@@ -27,6 +28,39 @@ def _is_transactional(request) -> bool:
     if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return True
     return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames))
+
+
+@pytest.fixture(scope="session")
+def _sqlite_from_migrated_template():
+    """While pytest-django creates the test database: on SQLite, its ``migrate`` copies the
+    shared migrated database instead (``tests/migrated_template.py``). Patched only until the
+    test database exists; every other call goes to the real command."""
+    from unittest import mock
+
+    from django.core import management
+    from django.db import connections
+
+    real = management.call_command
+
+    def call_command(name, *args, **options):
+        alias = options.get("database", "default")
+        if name == "migrate" and not args and options.get("run_syncdb") and connections[alias].vendor == "sqlite":
+            connection = connections[alias]
+            connection.ensure_connection()
+            migrated_template.fill(connection.connection)
+            return None
+        return real(name, *args, **options)
+
+    patcher = mock.patch.object(management, "call_command", call_command)
+    patcher.start()
+    yield patcher
+    patcher.stop()  # only if django_db_setup failed before stopping it
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_sqlite_from_migrated_template, django_db_setup):
+    _sqlite_from_migrated_template.stop()
+    yield
 
 
 _OPEN: list["SharedWorld"] = []
