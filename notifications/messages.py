@@ -48,6 +48,8 @@ def _texts() -> dict[str, tuple[str, str]]:
         Kind.REFERRAL_UNANSWERED: (_("A referral has not been answered in time."),) * 2,
         Kind.PLACE_FREED: (_("A place has become free for the next person on a waiting list."),) * 2,
         Kind.CONTACT_REQUEST: (_("Someone asked to be contacted about one of your offers."),) * 2,
+        Kind.TEAM_JOINED_BY_REFERRAL: (_("A professional joined the team of case %(reference)s through an accepted referral. "
+                                         "Please check the case team."),) * 2,
     }
 
 

@@ -35,6 +35,7 @@ class Kind(models.TextChoices):
     REFERRAL_UNANSWERED = "referral_unanswered", _("Referral unanswered")
     PLACE_FREED = "place_freed", _("A place became free")
     CONTACT_REQUEST = "contact_request", _("Contact request from the public page")
+    TEAM_JOINED_BY_REFERRAL = "team_joined_referral", _("An organisation joined the case team through a referral")
 
 
 class Notification(models.Model):

@@ -23,6 +23,7 @@ from participants.models import User
 from permissions import audit, policy
 
 from . import access
+from . import referral_services as rs
 from .models import Referral
 
 
@@ -67,8 +68,10 @@ def _sender_joins_if_consented(actor: User, referral: Referral, case: Case, *, c
         return False
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
-    case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
-                                       case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind), channel=channel)
+    member = case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
+                                                case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind),
+                                                channel=channel)
+    rs.tell_the_lead(actor, case, member)
     return True
 
 
@@ -123,8 +126,10 @@ def referral_attach_case(
     organisation = referral.offer.organisation
     if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
         return None
-    return case_services.case_team_member_admit(actor, case=case, organisation=organisation, basis=_ground(referral),
-                                                channel=channel)
+    member = case_services.case_team_member_admit(actor, case=case, organisation=organisation, basis=_ground(referral),
+                                                  channel=channel)
+    rs.tell_the_lead(actor, case, member)
+    return member
 
 
 @transaction.atomic
@@ -146,5 +151,7 @@ def referral_join_case_team(
         raise ValidationError(_("This referral belongs to a case of another network."))
     _record_consent(referral, consent_reference=consent_reference, consent_given_on=consent_given_on)
     _save(actor, referral, action="referral.join_case_team", channel=channel)
-    return case_services.case_team_member_admit(actor, case=case, organisation=referral.offer.organisation,
-                                                basis=_ground(referral), channel=channel)
+    member = case_services.case_team_member_admit(actor, case=case, organisation=referral.offer.organisation,
+                                                  basis=_ground(referral), channel=channel)
+    rs.tell_the_lead(actor, case, member)
+    return member

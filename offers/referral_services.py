@@ -367,9 +367,20 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
         return False
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
-    case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
-                                       channel=channel)
+    member = case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation,
+                                                user=request.sender, channel=channel)
+    tell_the_lead(actor, case, member)
     return True
+
+
+def tell_the_lead(actor: User, case, member: CaseTeamMember | None) -> None:
+    """The case's lead caseworker learns that someone joined her case's team through a referral or
+    a request to the central case manager (not when she acted herself). The notification names
+    the case's pseudonymous reference and opens the case page; nothing of the client or referral."""
+    if member is None or case.lead_caseworker_id is None:
+        return
+    notify(recipients=[case.lead_caseworker], kind=Kind.TEAM_JOINED_BY_REFERRAL, case=case,
+           url=reverse("conferences:case_detail", args=[case.pk]), event_key=f"team-member:{member.pk}:joined", exclude=actor)
 
 
 @transaction.atomic

@@ -157,3 +157,42 @@ def test_an_offers_notification_opens_only_for_its_recipient_and_leads_to_a_page
             assert client.get(opened["Location"]).status_code == 200
         else:
             assert opened.status_code == 404
+
+
+# --- an organisation joins a case through a referral -------------------------------------------------
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_the_lead_caseworker_alone_learns_that_an_organisation_joined_her_case_through_a_referral(
+        client, world, offers, role, django_capture_on_commit_callbacks):
+    """Early help (world.outsider) joins world.case through the referral the case manager attached
+    to it: the lead caseworker (convenor) is told, with the case reference only, and the
+    notification opens the case page for her and for nobody else."""
+    from conferences.models import CaseTeamMember
+    from offers import referral_case_services as rcs
+
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    referral = rs.referral_create(offers.case_manager, offer=offers.network_offer, support_request=offers.support_request)
+    rs.referral_accept(world.outsider, referral=referral)
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        rcs.referral_join_case_team(world.outsider, referral=referral, consent_reference="TEAM-9", consent_given_on=timezone.localdate())
+    note = Notification.objects.get(kind=Kind.TEAM_JOINED_BY_REFERRAL)
+    assert note.recipient == world.convenor and note.case == world.case
+    user = person(world, offers, role)
+    if user is not None:
+        client.force_login(user)
+    opened = client.get(reverse("notifications:open", args=[note.pk]))
+    if user is None:
+        assert opened.status_code == 302 and "/accounts/login/" in opened["Location"]
+        return
+    if role != "convenor":
+        assert opened.status_code == 404
+        assert not Notification.objects.filter(recipient=user, kind=Kind.TEAM_JOINED_BY_REFERRAL).exists()
+        return
+    assert opened.status_code == 302 and opened["Location"] == reverse("conferences:case_detail", args=[world.case.pk])
+    assert client.get(opened["Location"]).status_code == 200
+    body = client.get(reverse("notifications:list")).content.decode()
+    assert world.case.reference in body
+    for secret in ("Braucht Suchtberatung", "Beratung vermitteln", "SE-77", "TEAM-9", offers.network_offer.name):
+        assert secret not in body

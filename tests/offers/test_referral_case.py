@@ -273,3 +273,41 @@ def test_the_case_manager_opens_the_case_by_clicking_on_the_request_page(client,
     # the midwife's view of her request does not name the case
     client.force_login(world.midwife)
     assert "KT-2026-075" not in client.get(reverse("offers:request_detail", args=[offers.support_request.pk])).content.decode()
+
+
+# --- the lead caseworker is told -------------------------------------------------------------------
+
+
+def _joined_notes():
+    from notifications.models import Kind, Notification
+
+    return list(Notification.objects.filter(kind=Kind.TEAM_JOINED_BY_REFERRAL).values_list("recipient_id", "case_id", "url"))
+
+
+def test_attaching_that_puts_an_organisation_on_the_team_tells_the_case_s_lead_caseworker(
+        world, offers, youth_offer, django_capture_on_commit_callbacks):
+    from participants.models import Membership, ProfessionalRole
+
+    Membership.objects.create(user=world.outsider, organisation=world.youth_welfare, role=ProfessionalRole.SOCIAL_WORKER)
+    referral = accepted(offers, youth_offer, world.outsider)
+    with django_capture_on_commit_callbacks(execute=True):
+        rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
+    assert _joined_notes() == [(world.lead_colleague.pk, world.other_case.pk,
+                                reverse("conferences:case_detail", args=[world.other_case.pk]))]
+
+
+def test_nobody_is_told_when_nobody_new_joins_or_the_lead_herself_acts(world, offers, youth_offer,
+                                                                         django_capture_on_commit_callbacks):
+    # counselling is already on the case through the counsellor: attaching adds nobody
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    with django_capture_on_commit_callbacks(execute=True):
+        rcs.referral_attach_case(world.counsellor, referral=referral, case=world.case, **CONSENT)
+    # the caseworker who opens the case leads it; the midwife joins with consent through her own act
+    offers.support_request.consent_sender_on_team = True
+    offers.support_request.save(update_fields=["consent_sender_on_team"])
+    second = accepted(offers, youth_offer, world.lead_colleague)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = rcs.referral_open_case(world.lead_colleague, referral=second, reference="KT-2026-077", **CONSENT)
+    assert case.team.filter(user=world.midwife, removed_at__isnull=True).exists()
+    assert _joined_notes() == []
+
