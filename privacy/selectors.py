@@ -61,6 +61,24 @@ def restrictions_of(request: DataSubjectRequest) -> QuerySet:
             .select_related("set_by", "lifted_by").order_by(F("lifted_at").desc(nulls_first=True), "-set_at"))
 
 
+def restrictions_with_reads(user, *, request: DataSubjectRequest) -> list[ProcessingRestriction]:
+    """The person's restrictions, each with ``reads``: the audited reads under it (who, when, the
+    reason given), newest first, for the network's officer only; a caseworker handling the request
+    on her instruction gets no reads (the reasons may name what was looked for)."""
+    restrictions = list(restrictions_of(request))
+    officer = access.is_officer(user, request.case.network_id)
+    reads: dict[str, list[AuditEvent]] = {}
+    if officer and restrictions:
+        events = (AuditEvent.objects.filter(action="restriction.read", object_type="privacy.processingrestriction",
+                                            object_id__in=[str(r.pk) for r in restrictions])
+                  .order_by("-at", "-pk"))
+        for event in events:
+            reads.setdefault(event.object_id, []).append(event)
+    for restriction in restrictions:
+        restriction.reads = reads.get(str(restriction.pk), [])
+    return restrictions
+
+
 def restrictions_for_reader(user) -> QuerySet:
     """Restrictions in force on people of the user's cases (for the read-with-a-reason page)."""
     return (access.restrictions_visible_to(user).select_related("family_member__case")

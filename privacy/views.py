@@ -132,7 +132,7 @@ def _detail(request: HttpRequest, dsr, *, forms: dict | None = None, status: int
     officer = access.is_officer(request.user, dsr.case.network_id)
     context = {
         "dsr": dsr, "officer": officer, "today": timezone.localdate(),
-        "restrictions": selectors.restrictions_of(dsr),
+        "restrictions": selectors.restrictions_with_reads(request.user, request=dsr),
         "hold_in_force": services.hold_in_force(dsr.case_id),
         "extend_form": forms.get("extend") or ExtendForm(auto_id="extend_%s"),
         "close_form": forms.get("close") or CloseForm(auto_id="close_%s"),

@@ -13,15 +13,25 @@ Sources of the structures (looked up, not invented):
   were taken from the summary of the DSK's recommendation at
   https://www.neucon.de/datenschutz/die-datenschutz-folgenabschaetzung ("Hinweise der
   Datenschutzkonferenz"); the DSK PDF itself was not reachable from here — check the section
-  titles against it before relying on them.
+  titles against it before relying on them. Re-checked on 2 Dec 2026 in the stored public pages:
+  neither the Kurzpapier's own text nor the DSFA chapter of the Standard-Datenschutzmodell is held
+  (only SDM title pages and tables of contents, e.g. v2.0b on fdokument.com and v2.0 on
+  wiki.datenschutz-maximum.de, which list no DSFA procedure); the neucon.de summary was read again and
+  its 16 steps map onto the ten sections below without gap (Vorbereitung 1–6 → sections 1–5,
+  Durchführung 1–3 → 6–8 with the report being this document, Umsetzung 1–4 → 9, Überprüfung 1–2 and
+  the Art. 36 consultation → 10).
 * Denmark — Datatilsynet / Justitsministeriet, vejledning "Konsekvensanalyse" (marts 2018),
   chapter 6.1 "Minimumskrav" (table of contents read from a copy of the guidance at
   https://vdocuments.mx/konsekvensanalyse-datatilsynet-2018-04-10-…; Art. 35(7)(a)–(d): systematisk beskrivelse, nødvendighed og
   proportionalitet, risici for de registrerede, foranstaltninger), and Datatilsynet's page
   https://www.datatilsynet.dk/hvad-siger-reglerne/vejledning/sikkerhed/konsekvensanalyse/konsekvensanalyser
   (the process includes the data subjects' views, the DPO's advice and prior consultation of
-  Datatilsynet when a high risk remains). No Word template of Datatilsynet was found; the
-  sections follow the guidance's minimum content and process.
+  Datatilsynet when a high risk remains). Datatilsynet published two templates on 22 May 2024, a
+  generic one and one for AI ("Nye skabeloner til gennemførelse af konsekvensanalyser",
+  https://www.datatilsynet.dk/presse-og-nyheder/nyhedsarkiv/2024/maj/nye-skabeloner-til-gennemfoerelse-af-konsekvensanalyser);
+  the announcement was read, but the generic template's own sections are not held in the stored
+  pages, so the sections below still follow the 2018 guidance's minimum content (6.1) and process.
+  An officer filing in Denmark should compare them with that template.
 
 Each document is written in its own language (the German one in German, formal; the Danish one in
 Danish) whatever the reader's interface language: it is the document the officer files.

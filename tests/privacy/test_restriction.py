@@ -104,3 +104,18 @@ def test_her_access_log_names_the_read_under_restriction_in_plain_words_but_not_
     assert len(read) == 1 and read[0]["basis"] == "Read despite a restriction of processing, with a recorded reason"
     assert "Counsellor" in read[0]["who"]
     assert not any(r["what"] == "Restricted data – changed" for r in rows)  # setting it was the request's step
+
+
+def test_the_officer_sees_each_read_under_restriction_with_its_reason_and_the_caseworker_does_not(world, client,
+                                                                                                   restriction):
+    services.restricted_read(world.counsellor, restriction=restriction, reason="Gefährdungseinschätzung nach § 8a")
+    url = reverse("privacy:request_detail", args=[restriction.request.pk])
+    client.force_login(world.dpo)
+    page = client.get(url).content.decode()
+    assert "Gefährdungseinschätzung nach § 8a" in page and world.counsellor.get_username() in page
+    instructed = services.request_record(world.convenor, case=world.case, family_member=world.mother,
+                                         kind=DataSubjectRequest.Kind.OBJECTION, received_on=timezone.localdate(),
+                                         identity_check="account", instructed_by=world.dpo)
+    client.force_login(world.convenor)
+    response = client.get(reverse("privacy:request_detail", args=[instructed.pk]))
+    assert response.status_code == 200 and "Gefährdungseinschätzung" not in response.content.decode()
