@@ -13,10 +13,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import django
@@ -58,8 +60,11 @@ def migrated_sqlite() -> Path:
                if k not in {"DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "SQLITE_TEST_FILE"}}
         env.update({"FALLKONFERENZ_TESTING": "true", "DATABASE_URL": f"sqlite:///{build}", "DATA_DIR": str(data_dir),
                     "DJANGO_SETTINGS_MODULE": "config.settings"})
-        result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=900)
+        try:
+            result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=900)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
         if result.returncode != 0:
             build.unlink(missing_ok=True)
             raise RuntimeError(f"migrating the template database failed:\n{result.stdout}{result.stderr}")
@@ -67,6 +72,12 @@ def migrated_sqlite() -> Path:
         db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, readable without -wal/-shm
         db.close()
         os.replace(build, path)
+        for old in folder.iterdir():  # other code versions' files (and aborted builds), a day old
+            try:
+                if old != path and not old.name.endswith(".lock") and old.stat().st_mtime < time.time() - 86400:
+                    old.unlink()
+            except FileNotFoundError:  # removed meanwhile by another run
+                pass
     return path
 
 
