@@ -166,9 +166,22 @@ def test_history_accounts_are_never_offered_for_a_team(seeded):
 
 
 def test_seeding_is_recorded_in_the_audit_trail_on_the_command_channel(seeded):
-    events = AuditEvent.objects.filter(action="case.create")
+    # Seeded cases are created directly ("case.create"); the Jena case that a referral became is
+    # opened through the services as in real use ("case.open").
+    events = AuditEvent.objects.filter(action__in=["case.create", "case.open"])
     assert events.count() == Case.objects.count()
     assert set(events.values_list("channel", flat=True)) == {"command"}
+
+
+def test_the_demo_shows_a_referral_that_became_a_case(seeded):
+    from offers.models import Referral
+
+    referral = Referral.objects.get(offer__organisation__network__slug="jena", support_request__client_label="L. M.")
+    assert referral.case is not None and referral.status == "accepted"
+    assert referral.support_request.case == referral.case
+    team = set(referral.case.team.filter(removed_at__isnull=True).values_list("user__username", flat=True))
+    assert {"katrin.vogt", "hebamme.jena", "sucht.jena"} <= team
+    assert AuditEvent.objects.filter(action="referral.join_case_team", channel="command").exists()
 
 
 @pytest.mark.parametrize(("username", "expected"), [

@@ -16,8 +16,11 @@ from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
+from offers import referral_case_services as rcs
+from offers import referral_services as rs
 from offers.models import CentralCaseManager, Enrolment, Offer, Referral, Session, SupportMessage, SupportRequest, pack_codes
 from participants.models import Country, Membership, Network, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User
+from permissions.audit import Channel
 
 JENA = dict(slug="jena", name="Netzwerk Jena (clean4us)", country=Country.GERMANY, time_zone="Europe/Berlin", case_reference_prefix="JE")
 JENA_ORGS = {
@@ -108,6 +111,35 @@ class Command(BaseCommand):
                                 sender_organisation=orgs["midwife"], case_manager=people["katrin.vogt"],
                                 situation="Eine Schwangere (24. SSW) erzählt von Cannabis am Abend. Wie spreche ich das an, ohne sie zu verlieren?")
             SupportMessage.objects.create(request=request, author=people["hebamme.jena"], text=request.situation)
+        self._jena_referral_that_became_a_case(network, orgs, people)
+
+    def _jena_referral_that_became_a_case(self, network: Network, orgs: dict, people: dict) -> None:
+        """The midwife refers a client with consent; the case manager refers her on to the
+        addiction counselling, which accepts; the case manager opens a case from the request
+        (the midwife joins, as the consent allows) and the counsellor joins the case through the
+        referral. Through the services, so that audit trail and notifications are as in real use;
+        skipped once the request exists."""
+        midwife, manager, counsellor = people["hebamme.jena"], people["katrin.vogt"], people["sucht.jena"]
+        if SupportRequest.objects.filter(network=network, sender=midwife, kind="referral", client_label="L. M.").exists():
+            return
+        consent_on = self.today - dt.timedelta(days=12)
+        role = CentralCaseManager.objects.get(network=network, user=manager)
+        request = rs.support_request_send(
+            midwife, case_manager=role, sender_organisation=orgs["midwife"], kind="referral", client_label="L. M.",
+            situation="Schwangere in der 18. SSW, trinkt nach eigenen Angaben täglich; möchte Hilfe, hat Angst vor dem Jugendamt.",
+            asked_for="Suchtberatung und Begleitung bis zur Geburt", consent_reference="JE-EV-2026-031", consent_given_on=consent_on,
+            consent_sender_sees_content=True, consent_sender_on_team=True, channel=Channel.COMMAND)
+        offer = Offer.objects.get(organisation=orgs["sucht"], name="Suchtberatung für Schwangere und Eltern")
+        referral = rs.referral_create(manager, offer=offer, support_request=request, municipality="Jena",
+                                      note="Erstgespräch bitte zeitnah, gern gemeinsam mit der Hebamme.", channel=Channel.COMMAND)
+        rs.referral_accept(counsellor, referral=referral, answer="Erstgespräch am Donnerstag möglich.", channel=Channel.COMMAND)
+        case = rs.support_request_open_case(manager, request=request, reference=f"JE-{self.today.year}-031", expected_child=True,
+                                            channel=Channel.COMMAND)
+        referral.refresh_from_db()
+        rcs.referral_join_case_team(counsellor, referral=referral, consent_reference="JE-EV-2026-031-T",
+                                    consent_given_on=consent_on, channel=Channel.COMMAND)
+        self.created["referrals that became a case"] = 1
+        self.stdout.write(f"Jena: referral {referral.pk} became case {case.reference}.")
 
     # -- Heinsberg: the case manager of the perinatal centre and a few offers --------------------
     def seed_heinsberg(self) -> None:
