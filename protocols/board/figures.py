@@ -62,7 +62,9 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
 from conferences.models import Case, CaseTeamMember, Conference, Invitation
-from participants.models import BASES_BY_COUNTRY, Consent, Country, DisclosureBasis, FamilyMember, LegalBasis, OrganisationKind
+from participants.models import (
+    BASES_BY_COUNTRY, Consent, Country, DisclosureBasis, FamilyMember, LegalBasis, Organisation, OrganisationKind,
+)
 from protocols.board import suppression as sup
 
 DEFINITIONS_VERSION = "2026.2"
@@ -204,68 +206,91 @@ def _action_group():
     )
 
 
-def _action_figures(network, period: Period, tz) -> dict:
-    """Agreed actions of the period. "Dropped" and "open/overdue at period end" come from the
-    action's status history (its notes) where it has one; an action without any note falls back
-    to its current state (status, completion date, last change).
+def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, dict[str, int]]]:
+    """``{period: {group: {measure: count}}}`` for several periods in one pass over the
+    network's actions (agreed, done, dropped, open and overdue at period end; see the module's
+    definitions).
 
-    One grouped query over the network's actions (the network filter is the outer WHERE; the
-    history tests are correlated on the action only). The history is read through three EXISTS
-    tests on the action's notes (has a note; its last note before the end set done or dropped; a
-    note dropped it in the period), which PostgreSQL runs as hashed subplans (one pass over the
-    notes each instead of a probe per action) and SQLite as index probes. The rows are grouped
-    by those three values as well as by the responsible group (GROUP BY select positions, so each
-    test is evaluated once per action), and the few rows per group are combined below."""
+    The status history is read once: one window pass over the network's notes numbers each
+    note's successor (``LEAD``), so "the last note before an instant" is the note before it whose
+    successor is not; one ``GROUP BY action`` turns that into a few flags per action and period
+    (closed at period end, dropped in the period), and the actions are joined to those flags
+    (LEFT JOIN: no row means no history) and grouped once by the responsible group. No
+    correlated subquery per action and no grouping by per-action values (issue 13: the former
+    grouped query sorted 2M actions by three EXISTS values, once per half year)."""
     from protocols.models import ActionNote, AgreedAction
 
-    start_dt, end_dt = period.bounds(tz)
     Status = AgreedAction.Status
-    notes = ActionNote.objects.filter(action=OuterRef("pk")).order_by()
-    # a later note of the same action, still before the end (ties broken by pk)
-    later_before_end = ActionNote.objects.filter(action=OuterRef("action"), created_at__lt=end_dt).filter(
-        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")))
-    # the last note before the end set done or dropped (no note before the end: open, as created)
-    closed_by_history = notes.filter(created_at__lt=end_dt, status__in=[Status.DONE, Status.DROPPED]).filter(
-        ~Exists(later_before_end))
-    actions = AgreedAction.objects.filter(case__network=network).order_by().annotate(
-        _group=_action_group(),
-        _has_history=Exists(notes),
-        _closed_at_end=Exists(closed_by_history),
-        _dropped_in_period=Exists(notes.filter(status=Status.DROPPED, created_at__gte=start_dt, created_at__lt=end_dt)),
+    ops = connection.ops
+    qn = connection.ops.quote_name
+    action_t, note_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table)
+    case_t, org_t = qn(Case._meta.db_table), qn(Organisation._meta.db_table)
+
+    def instant(value):
+        return ops.adapt_datetimefield_value(value)
+
+    def day(value):
+        return ops.adapt_datefield_value(value)
+
+    flag_sql, flag_params, sum_sql, sum_params = [], [], [], []
+    for i, period in enumerate(periods):
+        start_dt, end_dt = (instant(b) for b in period.bounds(tz))
+        start, end = day(period.start), day(period.end)
+        flag_sql.append(
+            f"MAX(CASE WHEN w.created_at < %s AND (w.next_at IS NULL OR w.next_at >= %s) AND w.status IN (%s, %s) "
+            f"THEN 1 ELSE 0 END) AS closed_{i}, "
+            f"MAX(CASE WHEN w.status = %s AND w.created_at >= %s AND w.created_at < %s THEN 1 ELSE 0 END) AS dropped_{i}")
+        flag_params += [end_dt, end_dt, Status.DONE.value, Status.DROPPED.value, Status.DROPPED.value, start_dt, end_dt]
+        open_sql = (
+            f"a.created_at < %s AND ((h.action_id IS NOT NULL AND h.closed_{i} = 0) OR (h.action_id IS NULL"
+            f" AND NOT (a.status = %s AND a.completed_on IS NOT NULL AND a.completed_on <= %s)"
+            f" AND NOT (a.status = %s AND a.updated_at < %s)))")
+        open_params = [end_dt, Status.DONE.value, end, Status.DROPPED.value, end_dt]
+        sum_sql += [
+            "SUM(CASE WHEN a.created_at >= %s AND a.created_at < %s THEN 1 ELSE 0 END)",
+            "SUM(CASE WHEN a.status = %s AND a.completed_on >= %s AND a.completed_on <= %s THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN (h.action_id IS NOT NULL AND h.dropped_{i} = 1) OR (h.action_id IS NULL AND a.status = %s"
+            f" AND a.updated_at >= %s AND a.updated_at < %s) THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {open_sql} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {open_sql} AND a.due_on <= %s THEN 1 ELSE 0 END)",
+        ]
+        sum_params += [start_dt, end_dt, Status.DONE.value, start, end, Status.DROPPED.value, start_dt, end_dt,
+                       *open_params, *open_params, end]
+    sql = (
+        f"WITH w AS (SELECT n.action_id, n.status, n.created_at,"
+        f" LEAD(n.created_at) OVER (PARTITION BY n.action_id ORDER BY n.created_at, n.id) AS next_at"
+        f" FROM {note_t} n INNER JOIN {action_t} na ON na.id = n.action_id"
+        f" INNER JOIN {case_t} nc ON nc.id = na.case_id WHERE nc.network_id = %s),"
+        f" h AS (SELECT w.action_id, {', '.join(flag_sql)} FROM w GROUP BY w.action_id)"
+        f" SELECT CASE WHEN a.responsible_family_member_id IS NOT NULL THEN %s ELSE o.kind END AS grp,"
+        f" {', '.join(sum_sql)}"
+        f" FROM {action_t} a INNER JOIN {case_t} c ON c.id = a.case_id"
+        f" LEFT JOIN {org_t} o ON o.id = a.responsible_organisation_id"
+        f" LEFT JOIN h ON h.action_id = a.id"
+        f" WHERE c.network_id = %s GROUP BY 1"
     )
-    created_before_end = Q(created_at__lt=end_dt)
-    due_by_end = Q(due_on__lte=period.end)
-    # without history: the current state
-    done_by_end = Q(status=Status.DONE, completed_on__lte=period.end)
-    dropped_by_end = Q(status=Status.DROPPED, updated_at__lt=end_dt)
-    fallback_open = created_before_end & ~(done_by_end | dropped_by_end)
-    rows = actions.values("_group", "_has_history", "_closed_at_end", "_dropped_in_period").annotate(
-        n=Count("pk"),
-        agreed=Count("pk", filter=Q(created_at__gte=start_dt, created_at__lt=end_dt)),
-        done=Count("pk", filter=Q(status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end)),
-        created_before_end=Count("pk", filter=created_before_end),
-        due_before_end=Count("pk", filter=created_before_end & due_by_end),
-        fallback_dropped=Count("pk", filter=Q(status=Status.DROPPED, updated_at__gte=start_dt, updated_at__lt=end_dt)),
-        fallback_open=Count("pk", filter=fallback_open),
-        fallback_overdue=Count("pk", filter=fallback_open & due_by_end),
-    )
-    by_group: dict[str, dict[str, int]] = {}
-    for row in rows:
-        counts = by_group.setdefault(row["_group"], {measure: 0 for measure in ACTION_MEASURES})
-        counts["agreed"] += row["agreed"]
-        counts["done"] += row["done"]
-        if not row["_has_history"]:
-            counts["dropped"] += row["fallback_dropped"]
-            counts["open"] += row["fallback_open"]
-            counts["overdue"] += row["fallback_overdue"]
-            continue
-        if row["_dropped_in_period"]:
-            counts["dropped"] += row["n"]
-        if not row["_closed_at_end"]:
-            counts["open"] += row["created_before_end"]
-            counts["overdue"] += row["due_before_end"]
+    params = [network.pk, *flag_params, PARENTS, *sum_params, network.pk]
+    result: dict[Period, dict[str, dict[str, int]]] = {period: {} for period in periods}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            group, values = row[0], row[1:]
+            for i, period in enumerate(periods):
+                chunk = values[i * len(ACTION_MEASURES):(i + 1) * len(ACTION_MEASURES)]
+                result[period][group] = {measure: int(v or 0) for measure, v in zip(ACTION_MEASURES, chunk)}
+    return result
+
+
+def _action_figures(network, period: Period, tz, by_group: dict[str, dict[str, int]] | None = None) -> dict:
+    """Agreed actions of the period by responsible group (``action_counts``, unless the caller
+    computed them for several periods at once) and the median days to done."""
+    from protocols.models import AgreedAction
+
+    if by_group is None:
+        by_group = action_counts(network, [period], tz)[period]
     done_in_period = AgreedAction.objects.filter(
-        case__network=network, status=Status.DONE, completed_on__gte=period.start, completed_on__lte=period.end,
+        case__network=network, status=AgreedAction.Status.DONE, completed_on__gte=period.start,
+        completed_on__lte=period.end,
     ).order_by().annotate(_group=_action_group())
     days = ExpressionWrapper(F("completed_on") - TruncDate("created_at", tzinfo=tz), output_field=DurationField())
     return {"by_group": by_group, "days_to_done": grouped_medians(done_in_period, days, "_group"),
@@ -322,16 +347,27 @@ MUNICIPALITY_MEASURES = ("pregnant_women", "residential_placements", "counsellin
 
 def raw_figures(network, period: Period) -> dict:
     """Unsuppressed figures of one period. Never store or show these."""
+    return raw_figures_of(network, [period])[period]
+
+
+def raw_figures_of(network, periods: list[Period]) -> dict[Period, dict]:
+    """Unsuppressed figures of several periods (a summary's half year and the one before it);
+    the action counts of all periods come from one pass over the actions (``action_counts``).
+    Never store or show these."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
-    raw = {
-        "cases": _case_figures(network, period),
-        "conferences": _conference_figures(network, period, tz),
-        "actions": _action_figures(network, period, tz),
-        "consents": _consent_figures(network, period, tz),
-    }
-    if network.country == Country.DENMARK:
-        raw["municipalities"] = _municipality_figures(network, period, tz)
-    return raw
+    counts = action_counts(network, periods, tz)
+    result = {}
+    for period in periods:
+        raw = {
+            "cases": _case_figures(network, period),
+            "conferences": _conference_figures(network, period, tz),
+            "actions": _action_figures(network, period, tz, by_group=counts[period]),
+            "consents": _consent_figures(network, period, tz),
+        }
+        if network.country == Country.DENMARK:
+            raw["municipalities"] = _municipality_figures(network, period, tz)
+        result[period] = raw
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,8 +549,8 @@ def compute_figures(network, year: int, half: int) -> dict:
     suppressed and ready to store (JSON) and to show."""
     period = Period(year, half)
     with _without_jit():
-        current = _shown_period(raw_figures(network, period))
-        previous = _shown_period(raw_figures(network, period.previous))
+        raw = raw_figures_of(network, [period, period.previous])
+    current, previous = _shown_period(raw[period]), _shown_period(raw[period.previous])
 
     disclosure_rows = [
         {"key": basis, "label": _basis_label(basis), "current": current["consents"]["disclosures"].get(basis),
