@@ -11,6 +11,13 @@ counselling team membership, and the Danish yearly report per municipality is me
 
 Run: .venv/bin/python bench/summary_bench.py [--cases 10000]   (SUMMARY_BENCH_DB=/tmp/other.sqlite3 to move the file)
 
+Issue 13 size (PostgreSQL only): ``--scale S`` builds, with ``INSERT ... SELECT generate_series``
+from one template row per table (no ORM loop), S x (50,000 cases, 200,000 conferences, 2,000,000
+agreed actions, about 1,150,000 action notes, 50,000 family members, consents and counselling
+team rows); ``--scale 1`` is the issue's size. It then times the summary (median of 3) beside a
+bare ``count(*)`` over the same 9 tables (median of 3, same run) and prints
+``summary_vs_count: <ratio>x (<= 3x) PASS|FAIL`` and ``summary_sql: <n> (constant)``.
+
 PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:5432/fk_bench_summary — the database name
 must start with ``fk_bench``; the bench creates it when missing, and drops it at the end only
 when it created it.
@@ -168,7 +175,7 @@ def _timed(execute, sql, params, many, context):
     try:
         return execute(sql, params, many, context)
     finally:
-        SLOWEST.append((time.perf_counter() - start, sql[:90]))
+        SLOWEST.append((time.perf_counter() - start, sql[:160]))
 
 
 def measure(network, year: int, half: int) -> tuple[float, int]:
@@ -209,7 +216,11 @@ def _pg_database_exists() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--scale", type=float, default=0.0,
+                        help="PostgreSQL: build S x the issue-13 size with generate_series and compare with count(*)")
     args = parser.parse_args()
+    if args.scale and not PG_URL:
+        sys.exit("--scale needs BENCH_DATABASE_URL (PostgreSQL)")
     created_pg = False
     if PG_URL:
         if not _pg_database_exists():
@@ -223,12 +234,157 @@ def main() -> None:
     finally:
         connection.close()
         if created_pg:
-            _maintenance(f'DROP DATABASE "{PG_NAME}"')
+            _maintenance(f'DROP DATABASE "{PG_NAME}" WITH (FORCE)')
         elif not PG_URL:
             DB_PATH.unlink(missing_ok=True)
 
 
+COUNT_TABLES = ("conferences_case", "conferences_conference", "conferences_invitation", "protocols_agreedaction",
+                "protocols_actionnote", "participants_consent", "participants_disclosurebasis",
+                "conferences_caseteammember", "participants_familymember")
+
+
+def _clone(cursor, table: str, template_id: int, source: str, overrides: dict[str, str]) -> int:
+    """INSERT one row per row of ``source`` (alias s), copying the template row's columns except
+    ``id`` and those in ``overrides`` (SQL expressions over s and tpl)."""
+    cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+                   [table])
+    columns = [c for (c,) in cursor.fetchall() if c != "id"]
+    exprs = [overrides.get(c, f'tpl."{c}"') for c in columns]
+    body = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) ' \
+        f'SELECT {", ".join(exprs)} FROM "{table}" tpl CROSS JOIN ({source}) s'
+    cursor.execute(body.replace("%", "%%") + " WHERE tpl.id = %s", [template_id])
+    return cursor.rowcount
+
+
+def build_scaled(scale: float):
+    """The issue-13 network at ``scale`` with generate_series (see the module docstring)."""
+    from conferences.models import Case, CaseTeamMember, Conference
+    from participants.models import Consent, FamilyMember
+    from protocols.models import ActionNote, AgreedAction
+
+    template = build_network("Scaled", 1, seed=13)
+    case = Case.objects.get(network=template)
+    tpl = {
+        "case": case.pk, "family": FamilyMember.objects.get(case=case).pk,
+        "conference": Conference.objects.filter(case=case).first().pk,
+        "action": AgreedAction.objects.filter(case=case).first().pk,
+        "note": ActionNote.objects.filter(action__case=case).first().pk if ActionNote.objects.filter(action__case=case).exists() else None,
+        "consent": Consent.objects.filter(case=case).first(),
+        "team": CaseTeamMember.objects.filter(case=case).first().pk,
+    }
+    if tpl["note"] is None:
+        from participants.models import User
+        tpl["note"] = ActionNote.objects.create(action_id=tpl["action"], author=User.objects.first(), status="in_progress",
+                                                created_at=timezone.now()).pk
+    if tpl["consent"] is None:
+        tpl["consent"] = Consent.objects.create(case=case, given_by_id=tpl["family"], from_organisation=case.lead_organisation,
+                                                valid_from=case.opened_on, valid_until=case.opened_on + dt.timedelta(days=365),
+                                                recorded_by=case.lead_caseworker)
+    tpl["consent"] = tpl["consent"].pk
+    from participants.models import Organisation
+    orgs = list(Organisation.objects.filter(network=template).order_by("pk").values_list("pk", flat=True))
+    n_cases = int(50_000 * scale)
+    org_array = "ARRAY[" + ",".join(map(str, orgs)) + "]"
+    with connection.cursor() as c:
+        c.execute("SELECT setseed(0.13)")
+        _clone(c, "conferences_case", tpl["case"], f"SELECT g FROM generate_series(1, {n_cases}) g", {
+            "reference": "'SC-' || s.g", "opened_on": "DATE '2024-01-01' + (s.g * 7919 % 700)",
+            "closed_on": "NULL", "status": "'active'", "expected_child_at_opening": "(s.g % 2 = 0)"})
+        c.execute("SELECT min(id), max(id) FROM conferences_case WHERE network_id = %s AND reference LIKE %s", [template.pk, "SC-%"])
+        first, last = c.fetchone()
+        assert last - first + 1 == n_cases, "case ids not contiguous"
+        cases = f"(SELECT id, opened_on, (row_number() OVER (ORDER BY id))::int AS k FROM conferences_case WHERE id BETWEEN {first} AND {last})"
+        _clone(c, "participants_familymember", tpl["family"], f"SELECT id FROM {cases} x", {"case_id": "s.id"})
+        c.execute("SELECT min(id) FROM participants_familymember WHERE case_id BETWEEN %s AND %s", [first, last])
+        family_first = c.fetchone()[0]
+        _clone(c, "conferences_conference", tpl["conference"],
+               f"SELECT x.id, x.opened_on, k.k FROM {cases} x CROSS JOIN generate_series(0, 3) k", {
+                   "case_id": "s.id", "starts_at": "(s.opened_on + 20 + 120 * s.k)::timestamptz + interval '10 hours'",
+                   "ends_at": "(s.opened_on + 20 + 120 * s.k)::timestamptz + interval '11 hours'",
+                   "status": "(ARRAY['held','held','protocol_final','cancelled','scheduled'])[1 + (s.id + s.k) % 5]",
+                   "reschedule_count": "(s.id + s.k) % 3"})
+        _clone(c, "protocols_agreedaction", tpl["action"],
+               f"SELECT x.id, x.opened_on, x.k, a.a FROM {cases} x CROSS JOIN generate_series(0, 39) a", {
+                   "case_id": "s.id",
+                   "created_at": "(s.opened_on + (s.a * 37 + s.k) % 300)::timestamptz + interval '9 hours'",
+                   "due_on": "s.opened_on + (s.a * 37 + s.k) % 300 + 7 + (s.a + s.k) % 83",
+                   "status": "(ARRAY['open','in_progress','done','done','dropped'])[1 + (s.a + s.k) % 5]",
+                   "completed_on": "CASE WHEN (s.a + s.k) % 5 IN (2, 3) THEN s.opened_on + (s.a * 37 + s.k) % 300 + 1 + (s.a * 13 + s.k) % 120 END",
+                   "responsible_family_member_id": f"CASE WHEN (s.a * 7 + s.k) % 5 = 0 THEN {family_first} + s.k - 1 END",
+                   "responsible_user_id": "NULL",
+                   "responsible_organisation_id": f"CASE WHEN (s.a * 7 + s.k) % 5 = 0 THEN NULL ELSE ({org_array})[1 + (s.a + s.k) % {len(orgs)}] END",
+                   "updated_at": "(s.opened_on + (s.a * 37 + s.k) % 300 + (s.a % 40))::timestamptz"})
+        actions = "(SELECT id, status, created_at, completed_on FROM protocols_agreedaction WHERE case_id BETWEEN %d AND %d)" % (first, last)
+        # one note for half the actions (their current status when final), a reopening note for one in 13
+        _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 10 < 5", {
+            "action_id": "s.id", "status": "CASE WHEN s.status IN ('done','dropped') THEN s.status ELSE 'in_progress' END",
+            "created_at": "COALESCE(s.completed_on::timestamptz + interval '12 hours', s.created_at + (s.id % 20) * interval '1 day')"})
+        _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 13 = 0", {
+            "action_id": "s.id", "status": "'open'", "created_at": "s.created_at + interval '45 days'"})
+        _clone(c, "participants_consent", tpl["consent"], f"SELECT id, opened_on, k FROM {cases} x", {
+            "case_id": "s.id", "given_by_id": f"{family_first} + s.k - 1", "valid_from": "s.opened_on",
+            "valid_until": "s.opened_on + 365", "revoked_at": "CASE WHEN s.k % 10 = 0 THEN now() END"})
+        _clone(c, "conferences_caseteammember", tpl["team"], f"SELECT id, opened_on, k FROM {cases} x", {
+            "case_id": "s.id", "added_at": "s.opened_on::timestamptz + interval '9 hours'",
+            "removed_at": "CASE WHEN s.k % 2 = 0 THEN s.opened_on::timestamptz + (60 + s.k % 340) * interval '1 day' END"})
+        c.execute("ANALYZE")
+    return template
+
+
+def _median_seconds(fn, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def run_scaled(args) -> None:
+    from protocols.board.figures import compute_figures
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    network = build_scaled(args.scale)
+    built = time.perf_counter() - started
+    with connection.cursor() as c:
+        sizes = {}
+        for table in COUNT_TABLES:
+            c.execute(f'SELECT count(*) FROM "{table}"')
+            sizes[table] = c.fetchone()[0]
+    print(f"scale {args.scale}: " + ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in sizes.items())
+          + f" (built in {built:.0f} s); load average {os.getloadavg()[0]:.1f}")
+
+    def count_all():
+        with connection.cursor() as c:
+            for table in COUNT_TABLES:
+                c.execute(f'SELECT count(*) FROM "{table}"')
+                c.fetchone()
+
+    count_all()  # warm the cache the same way for both
+    baseline = _median_seconds(count_all)
+    with CaptureQueriesContext(connection) as queries:
+        compute_figures(network, 2025, 1)
+    summary = _median_seconds(lambda: compute_figures(network, 2025, 1))
+    SLOWEST.clear()
+    with connection.execute_wrapper(_timed):
+        compute_figures(network, 2025, 1)
+    baseline_after = _median_seconds(count_all)
+    base = (baseline + baseline_after) / 2
+    ratio = summary / base
+    print(f"count(*) over the 9 tables: {baseline * 1000:.0f} ms before, {baseline_after * 1000:.0f} ms after (median of 3)")
+    print(f"summary 2025 H1 + 2024 H2: {summary * 1000:.0f} ms (median of 3), {len(queries.captured_queries)} SQL")
+    for seconds_, sql in sorted(SLOWEST, reverse=True)[:4]:
+        print(f"    slowest: {seconds_ * 1000:.0f} ms  {sql}")
+    print(f"summary_vs_count: {ratio:.2f}x (<= 3x) {'PASS' if ratio <= 3 else 'FAIL'}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
 def run(args) -> None:
+    if args.scale:
+        run_scaled(args)
+        return
     call_command("migrate", verbosity=0)
 
     from conferences.models import Case, Conference
