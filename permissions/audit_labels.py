@@ -1,7 +1,9 @@
-"""Plain-language labels for audit actions, for the parent's "who read my data" page.
+"""Plain-language labels for audit actions and legal bases.
 
 Audit actions are codes (``protocol.read``, ``consent.revoke``); a parent reads "Protocol –
-read", in the page and in its CSV/JSON export alike; the codes stay in the DPO's audit log.
+read", in the page and in its CSV/JSON export alike. The data-protection officer's audit log
+reads the same words (``dpo_action_label`` / ``dpo_basis_label``), worded for a third person,
+and shows the code itself only for a subject nobody has named yet.
 """
 from __future__ import annotations
 
@@ -24,15 +26,46 @@ SUBJECTS = {
     "retention": _("Erasure after the retention period"),
     "my_data": _("Your access log"),
     "restriction": _("Restricted data"),
+    "access": _("Time-limited access"),
+    "account": _("User account"),
+    "admin": _("Administration"),
+    "audit": _("Audit trail check"),
+    "audit_log": _("Audit log"),
+    "board_meeting": _("Board meeting"),
+    "calendar_reply": _("Reply from a calendar"),
+    "contact_request": _("Contact request"),
+    "demo": _("Demo data"),
+    "dpia": _("Data-protection impact assessment"),
+    "dpo": _("Data-protection overview"),
+    "dsr": _("Data-subject request"),
+    "enrolment": _("Enrolment in a programme"),
+    "feed_token": _("Calendar subscription link"),
+    "grant": _("Access grant"),
+    "grants": _("Access grants"),
+    "legal_hold": _("Legal hold"),
+    "mail": _("E-mail"),
+    "mfa": _("Two-factor keys"),
+    "notification": _("Notification"),
+    "offer": _("Offer"),
+    "offers": _("Offer figures"),
+    "records": _("Record of processing activities"),
+    "referral": _("Referral"),
+    "reminders": _("Reminders"),
+    "session": _("Programme session"),
+    "summary": _("Half-year summary"),
+    "support_request": _("Support request"),
+    "yearly_report": _("Annual report"),
+}
+# The officer's log names a few subjects from outside the family's point of view.
+DPO_SUBJECTS = {
+    "my_data": _("Parent's access log"),
 }
 READING_VERBS = {"read", "view", "download", "list", "own", "csv", "print", "export", "watch"}
 
 
 def action_label(code: str) -> str:
     """``protocol.read`` → "Protocol – read"; unknown subjects are named generically."""
-    subject, _dot, rest = (code or "").partition(".")
-    verb = rest.rsplit(".", 1)[-1] if rest else ""
-    kind = _("read") if verb in READING_VERBS else _("changed")
+    subject, kind = _subject_and_kind(code)
     return f"{SUBJECTS.get(subject, _('Other record'))} – {kind}"
 
 
@@ -61,12 +94,56 @@ BASIS_LABELS = {
 }
 
 
+def _subject_and_kind(code: str) -> tuple[str, str]:
+    subject, _dot, rest = (code or "").partition(".")
+    verb = rest.rsplit(".", 1)[-1] if rest else ""
+    return subject, (_("read") if verb in READING_VERBS else _("changed"))
+
+
+def dpo_action_label(code: str) -> str:
+    """The officer's wording: ``restriction.read`` → "Restricted data – read"; a code whose
+    subject has no label yet is shown as it is, so she still sees exactly what happened."""
+    subject, kind = _subject_and_kind(code)
+    name = DPO_SUBJECTS.get(subject) or SUBJECTS.get(subject)
+    if name is None:
+        return code or "–"
+    return f"{name} – {kind}"
+
+
 def basis_label(code: str) -> str:
     """``consent:12`` → "Your consent (…)"; empty → "–"; unknown → a generic phrase, never the code."""
     if not code:
         return "–"
     key = code if code in BASIS_LABELS else code.split(":", 1)[0]
     return str(BASIS_LABELS.get(key, _("Another legal basis")))
+
+
+# The same bases as named to the officer: the parent-facing ones speak to "you".
+DPO_BASIS_LABELS = {
+    "team": _("Member of the case team"),
+    "family": _("Parent of the family"),
+    "parent": _("Parent of the family"),
+    "data-subject": _("Request of the data subject"),
+    "gdpr-art-15": _("Right of access (Art. 15 GDPR)"),
+    "holding-organisation": _("The organisation that holds the information"),
+    "consent": _("Consent (release from confidentiality)"),
+    "de_65_1_1_consent": _("Consent of the person who confided it (§ 65 SGB VIII)"),
+    "dk_consent": _("Consent (release from confidentiality)"),
+}
+
+
+def dpo_basis_label(code: str) -> str:
+    """``restriction:3`` → "Read despite a restriction … (no. 3)"; empty → "–"; an unknown
+    basis is shown as its code."""
+    if not code:
+        return "–"
+    key, _colon, record_id = (code, "", "") if code in BASIS_LABELS else code.partition(":")
+    label = DPO_BASIS_LABELS.get(key) or BASIS_LABELS.get(key)
+    if label is None:
+        return code
+    if record_id:
+        return str(_("%(basis)s (no. %(id)s)") % {"basis": label, "id": record_id})
+    return str(label)
 
 
 def actor_label(event, *, viewer) -> str:
