@@ -205,9 +205,13 @@ if REDIS_URL:
                 # After a Redis restart the pooled connections are dead: each is checked (PING)
                 # when idle for a second and a command that meets a closed connection is retried
                 # on a fresh one, so sockets can join again at once instead of failing once more.
+                # max_connections: redis-py's pool per server process (default 100) raises
+                # MaxConnectionsError when exhausted and the socket is lost; a burst of joins or a
+                # fan-out to many sockets uses one connection per concurrent command.
                 "hosts": [{"address": REDIS_URL, "health_check_interval": 1,
                            "retry": RedisRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-                           "retry_on_error": [RedisConnectionError]}],
+                           "retry_on_error": [RedisConnectionError],
+                           "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 1000, minimum=10)}],
                 "prefix": CHANNELS_PREFIX,
             },
         }

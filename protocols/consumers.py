@@ -4,7 +4,8 @@ Authenticates in ``connect`` (4401 anonymous or no live session; 4403 second fac
 where required; 4404 missing or invisible protocol), lives only as long as its session
 (``permissions.live_sessions``: re-checked on every message, closed at logout, expiry,
 deactivation and second-factor reset), joins the
-protocol's group, keeps a presence list, validates every incoming message against a small
+protocol's group, keeps a presence list (``protocols.presence``: a roster read once at join, one
+group message per join and leave), validates every incoming message against a small
 schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
 every outgoing item through ``permissions.policy`` for THIS socket's user.
 
@@ -19,11 +20,12 @@ protocol is closed with 4403.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
@@ -33,9 +35,11 @@ from django.utils import translation
 from permissions import policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
-from protocols import selectors, services
+from protocols import presence, selectors, services
 from protocols.api.serializers import item_payload
 from protocols.models import Audience, ProtocolItem
+
+logger = logging.getLogger(__name__)
 
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -130,6 +134,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.group = None
         self.seen: set[int] = set()
         self.presence: dict[str, dict] = {}
+        self.heartbeat = None
         self.org_ids: set[int] = set()
         self.is_professional = self.is_parent = self.allowed = False
         self.case_id = None
@@ -148,15 +153,25 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             return
         self.group = services.group_name(self.protocol_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Presence: into the roster, read it once, announce with one group message. Joined to the
+        # group first, so a socket that joins meanwhile is in the roster read or its join arrives.
+        await presence.add(self.channel_layer, self.group, self.channel_name, user_id=self.user.pk,
+                           name=_display_name(self.user))
+        self.presence = await presence.roster(self.channel_layer, self.group)
         self.presence[self.channel_name] = {"user_id": self.user.pk, "name": _display_name(self.user)}
+        self.heartbeat = asyncio.create_task(self._presence_heartbeat())
         await self.send_json(hello)
+        await self._send_presence()
         await self.channel_layer.group_send(self.group, {
             "type": "presence.join", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
         })
 
     async def disconnect(self, code) -> None:
         await self.stop_live_session()
+        if getattr(self, "heartbeat", None) is not None:
+            self.heartbeat.cancel()
         if getattr(self, "group", None):
+            await presence.remove(self.channel_layer, self.group, self.channel_name)
             await self.channel_layer.group_send(self.group, {"type": "presence.leave", "channel": self.channel_name})
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -285,19 +300,20 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "item_added", "item": payload})
 
     async def presence_join(self, event: dict) -> None:
+        """Someone joined: nobody answers (she read the roster), so a join costs one group message."""
         if event["channel"] != self.channel_name:
             self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
-            try:
-                await self.channel_layer.send(event["channel"], {
-                    "type": "presence.here", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
-                })
-            except ChannelFull:  # presence is best effort; a crowded newcomer still gets the later joins
-                pass
-        await self._send_presence()
+            await self._send_presence()
 
-    async def presence_here(self, event: dict) -> None:
-        self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
-        await self._send_presence()
+    async def _presence_heartbeat(self) -> None:
+        """Keep this socket's roster entry fresh; a dead process's entries go stale and vanish."""
+        while True:
+            await asyncio.sleep(presence.HEARTBEAT)
+            try:
+                await presence.add(self.channel_layer, self.group, self.channel_name, user_id=self.user.pk,
+                                   name=_display_name(self.user))
+            except Exception:  # a Redis blip: the next beat tries again
+                logger.warning("Could not refresh presence for %s", self.channel_name, exc_info=True)
 
     async def presence_leave(self, event: dict) -> None:
         if self.presence.pop(event["channel"], None) is not None:

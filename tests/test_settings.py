@@ -119,6 +119,14 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
     ]
 
 
+def test_the_channel_layer_pool_is_sized_beyond_redis_py_default(tmp_path):
+    """redis-py's pool of 100 was exhausted by a few hundred sockets (connections lost)."""
+    expr = '[h["max_connections"] for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]]'
+    assert show(tmp_path, expr, **production(REDIS_URL="redis://cache.internal:6379/1")) == [1000]
+    assert show(tmp_path, expr, **production(REDIS_URL="redis://cache.internal:6379/1",
+                                             CHANNELS_REDIS_MAX_CONNECTIONS="2500")) == [2500]
+
+
 def test_the_cache_is_redis_in_production_and_a_file_cache_on_the_embedded_default(tmp_path):
     production_cache = show(tmp_path, '[s.CACHES["default"]["BACKEND"], s.CACHES["default"]["LOCATION"]]',
                             **production(REDIS_URL="redis://cache.internal:6379/1"))

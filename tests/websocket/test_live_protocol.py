@@ -1,6 +1,8 @@
 """The live protocol channel: what each participant's socket receives, and what it refuses."""
 from __future__ import annotations
 
+import contextvars
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
@@ -239,3 +241,50 @@ async def test_live_due_dates_and_labels_follow_each_readers_language_not_the_wr
     assert changed["due_on_display"] == world.action_counselling.due_on.strftime("%d/%m/%Y")  # en-GB, not German
     await parent.disconnect()
     await counsellor.disconnect()
+
+
+async def test_presence_costs_one_group_message_per_join_and_leave(world, settings):
+    """N sockets joining cost N layer messages (no member answers a join), and the last to join
+    still sees everyone from the roster; N leaves cost N more."""
+    from channels.layers import InMemoryChannelLayer, channel_layers
+
+    sent = []  # every message a consumer hands to the layer: one per group_send, one per direct send
+    in_group_send = contextvars.ContextVar("in_group_send", default=False)
+
+    class CountingLayer(InMemoryChannelLayer):
+        async def send(self, channel, message):
+            if not in_group_send.get():  # the in-memory layer delivers a group message by send()
+                sent.append(message["type"])
+            await super().send(channel, message)
+
+        async def group_send(self, group, message):
+            sent.append(message["type"])
+            token = in_group_send.set(True)
+            try:
+                await super().group_send(group, message)
+            finally:
+                in_group_send.reset(token)
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"{__name__}.CountingLayer"}}
+    globals()["CountingLayer"] = CountingLayer
+    channel_layers.backends.clear()
+    try:
+        users = [world.convenor, world.counsellor, world.lead_colleague, world.midwife, world.parent] * 2
+        sockets = []
+        for user in users:
+            socket = await open_socket(user, world.protocol.pk)
+            await receive_until(socket, "hello")
+            sockets.append(socket)
+        last = await receive_until(sockets[-1], "presence")
+        assert last["people"] == sorted({u.get_full_name() or u.get_username() for u in users}, key=str.lower)
+        assert [t for t in sent if t.startswith("presence")] == ["presence.join"] * len(users)
+        for socket in sockets[1:]:
+            await socket.disconnect()
+        presence = await receive_until(sockets[0], "presence")
+        while presence["people"] != ["Convenor"]:
+            presence = await receive_until(sockets[0], "presence")
+        assert [t for t in sent if t.startswith("presence")] == (["presence.join"] * len(users)
+                                                                  + ["presence.leave"] * (len(users) - 1))
+        await sockets[0].disconnect()
+    finally:
+        channel_layers.backends.clear()
