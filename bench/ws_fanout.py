@@ -1,23 +1,26 @@
-"""Fan-out of one protocol edit to 50 connected sockets.
+"""Fan-out of one protocol edit to many connected sockets.
 
-1. In-memory channel layer, one process: 50 ``WebsocketCommunicator`` sockets on one protocol.
-2. Redis channel layer (channels_redis, redis://127.0.0.1:6379/0), two Daphne server processes
-   on 127.0.0.1 sharing Redis and a throwaway SQLite file, 25 real websocket clients on each;
-   the edit is made by this process, which shares the Redis layer.
-
-Prints the time from the start of the edit to the last delivery (the edit includes the DB write
-and audit event) and the SQL queries each recipient's socket spends per event, counted over all
-threads of the process: (queries of an edit with 50 sockets − queries of the same edit with no
-socket) / 50. The event carries the item and its audience (``protocols.live``); a socket decides
-in memory for items for everyone / professionals and asks the policy once for a restricted item
-she might read by consent. Both an everyone-item and a restricted item are measured.
-Run: ``.venv/bin/python bench/ws_fanout.py`` (``--no-redis`` skips part 2).
+1. In-memory channel layer, one process: 50 ``WebsocketCommunicator`` sockets on one protocol;
+   prints the time to the last delivery and the SQL queries each recipient's socket spends per
+   event ((queries of an edit with 50 sockets - the same edit with none) / 50), for an item for
+   everyone and a restricted item (a socket asks the policy once for an item she might read by consent).
+2. Redis channel layer (``BENCH_REDIS_URL``, default redis://127.0.0.1:6379/14), two Daphne
+   processes sharing Redis and a throwaway SQLite file (or
+   ``BENCH_DATABASE_URL``, e.g. an empty PostgreSQL database: it is flushed), N real websocket clients split over both
+   (``--sockets=500 --sockets=1000`` by default), joined 25 at a time so joins overlap. One edit of
+   the item for everyone, made by this process through the same layer, must reach every socket:
+   ``drops`` = sockets that never got their hello + sockets closed while joining + sockets that
+   missed the item (goal 0). ``p99`` is from the start of the edit (DB write and audit event
+   included) to the 99th percentile delivery (goal <= 50 ms at 500), printed beside a baseline
+   measured in the same run: a ping round trip on one socket of the same servers.
+Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...]``.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
+import math
 import os
 import socket
 import statistics
@@ -28,12 +31,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_FILE = Path("/tmp/fallkonferenz-bench-ws.sqlite3")
-REDIS = "redis://127.0.0.1:6379/0"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PREFIX = f"fk-bench-ws-{os.getpid()}"
 SOCKETS = 50
 
 sys.path.insert(0, str(ROOT))
-os.environ.update({"DEBUG": "true", "DATABASE_URL": f"sqlite:///{DB_FILE}", "DJANGO_SETTINGS_MODULE": "config.settings",
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")  # e.g. a throwaway PostgreSQL db
+os.environ.update({"DEBUG": "true", "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "config.settings",
                    "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING"})
 os.environ.pop("REDIS_URL", None)
 
@@ -60,12 +64,18 @@ from tests.world import build_world  # noqa: E402
 
 
 def prepare():
+    if not DATABASE_URL.startswith("sqlite"):
+        call_command("flush", interactive=False, verbosity=0) if _migrated() else None
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB_FILE}{suffix}").unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
     world = build_world()
     readers = [world.convenor, world.lead_colleague, world.counsellor, world.midwife, world.parent]
     return world, readers
+
+
+def _migrated() -> bool:
+    return "django_migrations" in connection.introspection.table_names()
 
 
 def queries_of_old_design(user, item_id: int) -> int:
@@ -220,15 +230,62 @@ def session_cookies(readers) -> list[str]:
     return cookies
 
 
-async def with_redis(world, cookies, item_id: int) -> dict:
+async def connect_all(ports, path: str, cookies, count: int, *, batch: int = 25) -> tuple[list, int]:
+    """Open ``count`` sockets, ``batch`` at a time (joins overlap as when a conference starts);
+    returns the sockets that got their hello and the number that did not (a drop)."""
+    async def one(n):
+        try:
+            ws = await RawWebsocket.connect(ports[n % len(ports)], path, cookies[n % len(cookies)])
+            if (await asyncio.wait_for(ws.receive(), 30))["type"] == "hello":
+                return ws
+        except (OSError, ConnectionError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            return None
+        return None
+
+    sockets = []
+    for first in range(0, count, batch):
+        sockets += await asyncio.gather(*(one(n) for n in range(first, min(count, first + batch))))
+    alive = [ws for ws in sockets if ws is not None]
+    return alive, count - len(alive)
+
+
+async def drain(ws) -> bool:
+    """Read presence chatter until the socket has been quiet for a while; False if it closed."""
+    while True:
+        try:
+            await asyncio.wait_for(ws.receive(), 1.0)
+        except asyncio.TimeoutError:
+            return True
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return False
+
+
+async def ping_rtt(ws, rounds: int = 20) -> float:
+    """Baseline: median round trip of a ping through the same server and socket, no fan-out."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        frame = json.dumps({"type": "ping"}).encode()
+        mask = os.urandom(4)
+        ws.writer.write(bytes([0x81, 0x80 | len(frame)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+        while (message := await asyncio.wait_for(ws.receive(), 10)) is None or message["type"] != "pong":
+            pass
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def with_redis(world, cookies, item_id: int, count: int) -> dict:
     ports = [free_port(), free_port()]
     servers = [start_daphne(port) for port in ports]
     try:
         path = f"/ws/protocols/{world.protocol.pk}/"
-        sockets = [await RawWebsocket.connect(ports[n % 2], path, cookies[n % len(cookies)]) for n in range(SOCKETS)]
-        for ws in sockets:
-            assert (await asyncio.wait_for(ws.receive(), 10))["type"] == "hello"
-        await asyncio.sleep(2)  # let presence chatter settle
+        join_start = time.perf_counter()
+        sockets, failed = await connect_all(ports, path, cookies, count)
+        join_seconds = time.perf_counter() - join_start
+        quiet = await asyncio.gather(*(drain(ws) for ws in sockets))  # let presence chatter settle
+        closed = quiet.count(False)
+        sockets = [ws for ws, ok in zip(sockets, quiet) if ok]
+        baseline = await ping_rtt(sockets[0]) if sockets else float("nan")
 
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                                                "CONFIG": {"hosts": [REDIS], "prefix": PREFIX}}}
@@ -237,41 +294,59 @@ async def with_redis(world, cookies, item_id: int) -> dict:
         async def wait_item(ws) -> float | None:
             try:
                 while True:
-                    message = await asyncio.wait_for(ws.receive(), 5)  # readers without access get nothing
+                    message = await asyncio.wait_for(ws.receive(), 10)
                     if message and message["type"] == "item":
                         return time.perf_counter()
-            except asyncio.TimeoutError:
+            except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
                 return None
 
         waiters = [asyncio.ensure_future(wait_item(ws)) for ws in sockets]
         await asyncio.sleep(0)
         start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
-        times = [t for t in await asyncio.wait_for(asyncio.gather(*waiters), 60) if t is not None]
+        received = await asyncio.wait_for(asyncio.gather(*waiters), 120)
+        times = sorted(t - start for t in received if t is not None)
         for ws in sockets:
             ws.close()
-        return {"last": max(times) - start, "median": statistics.median(times) - start, "delivered": len(times)}
+        p99 = times[max(0, math.ceil(len(times) * 0.99) - 1)] if times else float("nan")
+        return {"sockets": count, "failed_join": failed, "closed": closed, "missed": received.count(None),
+                "drops": failed + closed + received.count(None), "p99": p99,
+                "median": statistics.median(times) if times else float("nan"), "baseline": baseline,
+                "join_seconds": join_seconds}
     finally:
         for process in servers:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
+
+
+def report_redis(result: dict) -> None:
+    n = result["sockets"]
+    print(f"ws fan-out, Redis + 2 daphne, {n} sockets (joined in {result['join_seconds']:.1f} s): drops {result['drops']} "
+          f"(failed join {result['failed_join']}, closed {result['closed']}, item missed {result['missed']}) "
+          f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
+    goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
+    verdict = ("PASS" if result["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
+    print(f"ws fan-out p99, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
+          f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
 
 
 def main() -> None:
+    counts = [int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--sockets=")] or [500, 1000]
     world, readers = prepare()
     QueryCounter.install()
-    print(f"old design, SQL queries per recipient socket per item event: {queries_of_old_design(world.counsellor, world.item_everyone.pk)}")
-    for label, item_id in (("item for everyone", world.item_everyone.pk), ("restricted item", world.item_restricted.pk)):
-        result = asyncio.run(in_memory(world, readers, item_id))
-        print(f"in-memory layer, 1 process, {SOCKETS} sockets, {label}: delivered to {result['delivered']}, "
-              f"last delivery {result['last'] * 1000:.0f} ms (median {result['median'] * 1000:.0f} ms) after the edit started; "
-              f"{result['per_recipient']:.2f} SQL queries per recipient socket")
+    if "--redis-only" not in sys.argv:
+        print(f"old design, SQL queries per recipient socket per item event: {queries_of_old_design(world.counsellor, world.item_everyone.pk)}")
+        for label, item_id in (("item for everyone", world.item_everyone.pk), ("restricted item", world.item_restricted.pk)):
+            result = asyncio.run(in_memory(world, readers, item_id))
+            print(f"in-memory layer, 1 process, {SOCKETS} sockets, {label}: delivered to {result['delivered']}, "
+                  f"last delivery {result['last'] * 1000:.0f} ms (median {result['median'] * 1000:.0f} ms) after the edit started; "
+                  f"{result['per_recipient']:.2f} SQL queries per recipient socket")
     if "--no-redis" in sys.argv:
         return
     cookies = session_cookies(readers)
-    for label, item_id in (("item for everyone", world.item_everyone.pk), ("restricted item", world.item_restricted.pk)):
-        result = asyncio.run(with_redis(world, cookies, item_id))
-        print(f"Redis layer, 2 daphne processes, {SOCKETS} sockets, {label}: delivered to {result['delivered']}, "
-              f"last delivery {result['last'] * 1000:.0f} ms (median {result['median'] * 1000:.0f} ms) after the edit started")
+    print(f"load average before the Redis runs: {open('/proc/loadavg').read().split()[:3]}")
+    for count in counts:  # the item for everyone: every socket must receive it, so a miss is a drop
+        report_redis(asyncio.run(with_redis(world, cookies, world.item_everyone.pk, count)))
+        print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
 
 
 if __name__ == "__main__":
