@@ -194,7 +194,15 @@ class RawWebsocket:
         payload = await self.reader.readexactly(length)
         if opcode == 8:
             raise ConnectionError(f"closed {int.from_bytes(payload[:2], 'big') if payload else ''}")
+        if opcode == 9:  # Daphne pings every 20 s and closes a socket that does not answer within 30 s
+            self.send_frame(0xA, payload)
         return json.loads(payload) if opcode == 1 else None
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        """One masked frame (clients must mask); payloads here are short (< 126 bytes)."""
+        mask = os.urandom(4)
+        self.writer.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask
+                          + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
     def close(self) -> None:
         self.writer.close()
@@ -256,7 +264,8 @@ async def drain(ws) -> bool:
             await asyncio.wait_for(ws.receive(), 1.0)
         except asyncio.TimeoutError:
             return True
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            print(f"socket lost while joining: {exc or type(exc).__name__}", file=sys.stderr)
             return False
 
 
@@ -265,9 +274,7 @@ async def ping_rtt(ws, rounds: int = 20) -> float:
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        frame = json.dumps({"type": "ping"}).encode()
-        mask = os.urandom(4)
-        ws.writer.write(bytes([0x81, 0x80 | len(frame)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+        ws.send_frame(0x1, json.dumps({"type": "ping"}).encode())
         while (message := await asyncio.wait_for(ws.receive(), 10)) is None or message["type"] != "pong":
             pass
         times.append(time.perf_counter() - start)
