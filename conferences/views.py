@@ -100,7 +100,7 @@ def conference_create(request, case_pk: int):
                 return redirect("conferences:conference_poll", conference.pk)
         return render(request, "conferences/conference_form.html", {
             "case": case, "form": form, "quorum_min": case.network.quorum_min_organisations,
-            "zone": case.network.time_zone,
+            "zone": case.network.time_zone_name,
         }, status=400 if form.is_bound and form.errors else 200)
 
 
@@ -127,7 +127,7 @@ def conference_detail(request, pk: int):
             "rsvp_form": RsvpForm(initial={"rsvp": invitation.rsvp, "comment": invitation.rsvp_comment}) if invitation else None,
             "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
             "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),
-            "zone": conference.case.network.time_zone,
+            "zone": conference.case.network.time_zone_name,
             "unreachable": [i for i in invitations if is_professional and not getattr(i, "reachable", True)],
             "rsvp_labels": {value: str(label) for value, label in Invitation.Rsvp.choices},
             "outbox": selectors.outbox_open_count(conference) if is_convenor else None,
@@ -172,7 +172,7 @@ def conference_move(request, pk: int):
                 messages.success(request, _("The conference was moved; everyone received an updated invitation."))
                 return redirect("conferences:conference_detail", pk)
         return render(request, "conferences/conference_move.html", {
-            "conference": conference, "form": form, "zone": conference.case.network.time_zone,
+            "conference": conference, "form": form, "zone": conference.case.network.time_zone_name,
         }, status=400 if form.is_bound and form.errors else 200)
 
 
@@ -262,7 +262,7 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         "vote_form": vote_form, "is_convenor": policy.can_convene(request.user, conference.case),
         "grid": selectors.poll_grid(conference) if is_professional else None,
         "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
-        "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone,
+        "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone_name,
         "family_invitations": [i for i in selectors.invitations_of(conference) if i.family_member_id] if is_professional else [],
     }
 
@@ -329,7 +329,7 @@ def poll_pick(request, pk: int):
         with _network_zone(conference.case.network):
             return render(request, "conferences/poll_pick_confirm.html", {
                 "conference": conference, "slot": form.cleaned_data["slot"], "quorum": quorum,
-                "zone": conference.case.network.time_zone,
+                "zone": conference.case.network.time_zone_name,
             })
     if not _attempt(request, lambda: services.poll_pick(
             request.user, conference=conference, slot=form.cleaned_data["slot"], channel=Channel.PAGE),
@@ -407,7 +407,7 @@ def poll_link_vote(request, token: str):
                     return redirect(request.path)
         _audit_poll_read(f"poll-link:{link.pk}", conference, basis="poll-link")
         response = render(request, "conferences/poll_link.html", {
-            "conference": conference, "form": form, "is_open": services.poll_is_open(poll), "zone": conference.case.network.time_zone,
+            "conference": conference, "form": form, "is_open": services.poll_is_open(poll), "zone": conference.case.network.time_zone_name,
             "poll": poll, "deadline_passed": services.poll_deadline_passed(poll),
         }, status=status)
     response["Referrer-Policy"] = "no-referrer"

@@ -66,6 +66,12 @@ class Network(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def time_zone_name(self) -> str:
+        """The network's time zone as people name it (\"German time (CET/CEST)\"), in the active
+        language; a zone without a name here shows its city, never the database id."""
+        return str(TIME_ZONE_NAMES.get(self.time_zone) or self.time_zone.rsplit("/", 1)[-1].replace("_", " "))
+
     def clean(self) -> None:
         import zoneinfo
 
@@ -80,6 +86,12 @@ class Network(models.Model):
         if self.holiday_region and self.holiday_region not in regions_of(self.country):
             raise ValidationError({"holiday_region": _("Not a state or region of this country: %(regions)s.")
                                    % {"regions": ", ".join(regions_of(self.country))}})
+
+
+TIME_ZONE_NAMES = {
+    "Europe/Berlin": _("German time (CET/CEST)"),
+    "Europe/Copenhagen": _("Danish time (CET/CEST)"),
+}
 
 
 class OrganisationKind(models.TextChoices):

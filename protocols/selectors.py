@@ -451,7 +451,8 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
 def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
     """The protocols waiting for the user, for her dashboard: for the cases she convenes, every
     scheduled or held conference whose protocol is to be opened, continued, released or
-    finalised; in any case, protocols with corrections she decides. Steps that cannot be taken
+    finalised; in any case, protocols with corrections she decides; and, for every professional on
+    the team, released drafts whose correction window is open ("correct"). Steps that cannot be taken
     yet ("not_yet", a protocol whose conference lies weeks ahead) are left out."""
     convened = convened_case_ids(user)
     conferences = list(
@@ -468,5 +469,21 @@ def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
         .exclude(pk__in=[c.pk for c in conferences]).distinct()
         .select_related("case__network").order_by("starts_at", "pk")[:limit]
     )
-    steps = protocol_steps(user, conferences + deciding)
-    return [s for s in steps if s.step in ("open", "continue", "release", "decide", "finalise")][:limit]
+    today = timezone.localdate()
+    # Released drafts in their correction window, for every professional on the case's team
+    # (those who may propose corrections, services.correction_propose), not only the convenor.
+    correcting = list(
+        policy.conferences_for_user(user)
+        .filter(protocol__status=Protocol.Status.RELEASED,
+                case_id__in=policy.professional_case_ids(user))
+        .filter(Q(protocol__corrections_until__gte=today) | Q(protocol__corrections_until__isnull=True))
+        .exclude(pk__in=[c.pk for c in conferences]).distinct()
+        .select_related("case__network").order_by("starts_at", "pk")[:limit]
+    )
+    correcting_ids = {c.pk for c in correcting}
+    deciding_ids = {c.pk for c in deciding}
+    steps = protocol_steps(user, conferences + deciding + [c for c in correcting if c.pk not in deciding_ids])
+    for step in steps:
+        if step.step == "read" and step.conference.pk in correcting_ids:
+            step.step = "correct"
+    return [s for s in steps if s.step in ("open", "continue", "release", "decide", "finalise", "correct")][:limit]

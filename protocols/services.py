@@ -826,12 +826,13 @@ def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, chann
 
 @transaction.atomic
 def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PAGE) -> Acknowledgement:
-    """Record that the actor has read the released or final protocol (idempotent)."""
+    """Record that the actor has read the final protocol (idempotent). A released draft may still
+    change through corrections, so reading is confirmed only once it is final (for everyone alike)."""
     protocol = protocols_for_user(actor).filter(pk=protocol.pk).first()
     if protocol is None:
         raise PermissionDenied(_("You cannot acknowledge this protocol."))
-    if protocol.status == Protocol.Status.DRAFT:
-        raise ValidationError(_("The protocol has not been released yet."))
+    if not protocol.is_final:
+        raise ValidationError(_("You can confirm that you have read the protocol once it is final."))
     ack, created = Acknowledgement.objects.get_or_create(protocol=protocol, user=actor)
     if created:
         _audit(actor, "protocol.acknowledge", ack, protocol, channel)

@@ -175,6 +175,7 @@ def _add_conferences_in_every_protocol_step(world, number: int) -> None:
                                    lead_organisation=world.youth_welfare, lead_caseworker=world.convenor, status=Case.Status.ACTIVE)
         CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor)
         CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
+        CaseTeamMember.objects.create(case=case, organisation=world.midwifery, user=world.midwife)
         conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
                                                starts_at=now - dt.timedelta(hours=3), ends_at=now - dt.timedelta(hours=2))
         if step == "open":
@@ -190,9 +191,9 @@ def _add_conferences_in_every_protocol_step(world, number: int) -> None:
             CorrectionProposal.objects.create(item=item, author=world.counsellor, proposed_text="Korrektur")
 
 
-@pytest.mark.parametrize("role", ["convenor", "counsellor"])
+@pytest.mark.parametrize("role", ["convenor", "counsellor", "midwife"])
 def test_dashboard_protocol_list_costs_the_same_queries_for_one_and_for_many_conferences(client, world, role):
-    """The protocols waiting for her (open, continue, release, decide, finalise) are read in a fixed
+    """The protocols waiting for her (open, continue, release, decide, finalise, correct) are read in a fixed
     number of queries, not a few per conference."""
     user = getattr(world, role)
     client.force_login(user)
@@ -226,3 +227,34 @@ def test_counsellor_sees_the_open_poll_and_the_report_asked_of_her_until_she_ans
     services.poll_vote(world.counsellor, invitation=invitation, answers=answer_all(conference, "yes"))
     services.report_submit(world.counsellor, report=report, text="Bericht der Suchtberatung", shareable_with_parents=False)
     assert "Waiting for your answer" not in dashboard(client, world.counsellor)
+
+
+def test_team_members_who_do_not_lead_see_the_released_draft_with_its_correction_deadline(client, world):
+    """A released draft in its correction window waits for every professional on the team, not
+    only the convenor: one click to the protocol, the deadline as a date in the active language.
+    Parents and outsiders are not asked; once the window closes the entry leaves."""
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from protocols import services
+    from tests.world import hold_conference
+
+    hold_conference(world.conference)
+    detail = reverse("protocols:protocol_detail", args=[world.protocol.pk])
+    assert detail not in dashboard(client, world.midwife)  # a draft is not hers to correct yet
+    protocol = services.protocol_release(world.convenor, protocol=world.protocol)
+    with translation.override("de"):
+        until_de = date_format(protocol.corrections_until, "DATE_FORMAT")
+    for user in (world.midwife, world.counsellor):
+        page = dashboard(client, user)
+        assert f'href="{detail}"' in page
+        assert "Draft protocol: read it and propose corrections until" in page
+        assert protocol.corrections_until.isoformat() not in page
+    client.force_login(world.midwife)
+    german = client.get(reverse("dashboard"), headers={"accept-language": "de"}).content.decode()
+    assert until_de in german and protocol.corrections_until.isoformat() not in german
+    assert "Draft protocol: read it" not in dashboard(client, world.parent)
+    assert detail not in dashboard(client, world.outsider)
+
+    Protocol.objects.filter(pk=protocol.pk).update(corrections_until=timezone.localdate() - dt.timedelta(days=1))
+    assert "Draft protocol: read it" not in dashboard(client, world.midwife)

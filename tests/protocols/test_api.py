@@ -73,6 +73,8 @@ def test_a_final_protocol_refuses_change_through_the_api_and_takes_an_amendment(
 def test_acknowledgements_through_the_api(world):
     hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
+    assert api(world.counsellor).post("/api/acknowledgements/", {"protocol": world.protocol.pk}, format="json").status_code == 400
+    services.protocol_finalise(world.convenor, protocol=world.protocol, confirm_early=True)
     assert api(world.counsellor).post("/api/acknowledgements/", {"protocol": world.protocol.pk}, format="json").status_code == 201
     assert Acknowledgement.objects.filter(protocol=world.protocol, user=world.counsellor).exists()
     assert api(world.convenor).get("/api/acknowledgements/").json()["count"] == 1

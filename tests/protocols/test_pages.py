@@ -110,13 +110,23 @@ def test_the_convenor_releases_sees_acknowledgements_and_finalises(world, login)
     hold_conference(world.conference)
     client = login(world.convenor)
     client.post(reverse("protocols:protocol_release", args=[world.protocol.pk]))
-    login(world.counsellor).post(reverse("protocols:protocol_acknowledge", args=[world.protocol.pk]))
+    detail = reverse("protocols:protocol_detail", args=[world.protocol.pk])
+    ack = reverse("protocols:protocol_acknowledge", args=[world.protocol.pk])
+    # A released draft is open for corrections, not for confirming that one has read it.
+    counsellor_page = login(world.counsellor).get(detail).content.decode()
+    assert ack not in counsellor_page and "I have read the protocol" not in counsellor_page
+    login(world.counsellor).post(ack)
+    assert not world.protocol.acknowledgements.exists()
     client = login(world.convenor)
-    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
-    assert "Not yet" in page and "Counsellor" in page
+    assert "Who has read the protocol" not in client.get(detail).content.decode()
     client.post(reverse("protocols:protocol_finalise", args=[world.protocol.pk]))
     assert not Protocol.objects.get(pk=world.protocol.pk).is_final  # the correction window still runs
-    assert "Confirm that you end the correction window early" in client.get(
-        reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert "Confirm that you end the correction window early" in client.get(detail).content.decode()
     client.post(reverse("protocols:protocol_finalise", args=[world.protocol.pk]), {"confirm_early": "on"})
     assert Protocol.objects.get(pk=world.protocol.pk).is_final
+    counsellor = login(world.counsellor)
+    assert ack in counsellor.get(detail).content.decode()
+    counsellor.post(ack)
+    page = login(world.convenor).get(detail).content.decode()
+    assert "Who has read the protocol" in page and "Not yet" in page and "Counsellor" in page
+    assert world.protocol.acknowledgements.filter(user=world.counsellor).exists()

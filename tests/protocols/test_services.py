@@ -165,6 +165,11 @@ def test_a_final_protocol_refuses_every_write_and_takes_amendments(world):
 def test_acknowledgements_show_who_has_and_has_not_read(world):
     hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
+    # A released draft may still change: reading is confirmed only on the final protocol.
+    with pytest.raises(ValidationError):
+        services.protocol_acknowledge(world.counsellor, protocol=world.protocol)
+    assert not world.protocol.acknowledgements.exists()
+    services.protocol_finalise(world.convenor, protocol=world.protocol, confirm_early=True)
     services.protocol_acknowledge(world.counsellor, protocol=world.protocol)
     services.protocol_acknowledge(world.counsellor, protocol=world.protocol)
     status = selectors.acknowledgement_status(world.protocol)
