@@ -216,7 +216,10 @@ def free_port() -> int:
 
 def start_daphne(port: int) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": REDIS, "CHANNELS_PREFIX": PREFIX}
-    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                # the bench client reads a socket only after all have joined (minutes
+                                # at 1,000), so it cannot answer Daphne's keepalive pings in time
+                                "--ping-timeout", "900", "config.asgi:application"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/fk-bench-daphne-{port}.log", "w"))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
