@@ -15,6 +15,7 @@ import os
 import shutil
 
 import pytest
+from channels.layers import channel_layers
 from django.db import models, transaction
 
 from tests import migrated_template
@@ -130,6 +131,15 @@ def world(request, _module_world, db) -> World:
     if _wants_own_world(request) or _module_world is None or _module_world.world is None:
         return build_world()
     return _module_world.fresh()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel-layer instance. channels-redis binds its receive lock to
+    the event loop of the first receiver and keeps it while any receive is pending; a socket a
+    test left open would hand the next test (a new event loop) a lock of a closed loop."""
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
