@@ -82,17 +82,21 @@ def client_key(request) -> str:
     return salted_hmac("offers.contact.rate", address, algorithm="sha256").hexdigest()[:32]
 
 
-def rate_limited(request) -> bool:
-    """Count this attempt; True when the address has used up its attempts for the hour."""
-    key = f"offers:contact-rate:{client_key(request)}"
+def _over_hourly_limit(key: str, limit: int) -> bool:
+    """Count one attempt under ``key``; True once more than ``limit`` were counted this hour."""
     if cache.add(key, 1, RATE_WINDOW):
         return False
     try:
         count = cache.incr(key)
-    except ValueError:
+    except ValueError:  # the entry expired between add() and incr()
         cache.set(key, 1, RATE_WINDOW)
         return False
-    return count > RATE_LIMIT
+    return count > limit
+
+
+def rate_limited(request) -> bool:
+    """Count this attempt; True when the address has used up its attempts for the hour."""
+    return _over_hourly_limit(f"offers:contact-rate:{client_key(request)}", RATE_LIMIT)
 
 
 def new_form_token(*, now: float | None = None) -> str:
@@ -125,12 +129,4 @@ def check_form_token(token: str, *, now: float | None = None) -> str:
 
 def rate_limited_without_pow(request) -> bool:
     """Count a request sent without the proof of work; True beyond ``NO_POW_RATE_LIMIT`` an hour."""
-    key = f"offers:contact-rate-nopow:{client_key(request)}"
-    if cache.add(key, 1, RATE_WINDOW):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, RATE_WINDOW)
-        return False
-    return count > NO_POW_RATE_LIMIT
+    return _over_hourly_limit(f"offers:contact-rate-nopow:{client_key(request)}", NO_POW_RATE_LIMIT)
