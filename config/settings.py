@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -498,6 +500,12 @@ if not AUDIT_HMAC_KEY and not AUDIT_HMAC_KEYS:
 if AUDIT_HMAC_KEY and len(AUDIT_HMAC_KEY) < 32:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters.")
 AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors")))
+if TESTING and not os.environ.get("AUDIT_ANCHOR_DIR"):
+    # Tests never read or write the checkout's anchors: another run's journal there (a demo seeded
+    # by a subprocess, the other database's run in CI) would be verified against this test database.
+    AUDIT_ANCHOR_DIR = Path(tempfile.gettempdir()) / f"fallkonferenz-test-anchors-{os.getpid()}"
+    shutil.rmtree(AUDIT_ANCHOR_DIR, ignore_errors=True)
+    AUDIT_ANCHOR_DIR.mkdir(parents=True)
 # AUDIT_HEAD_JOURNAL: after each committed audit event, append its chain's new head (position,
 # hash, keyed) as one line to an hourly journal in AUDIT_ANCHOR_DIR, so cutting the newest events
 # is detected at once rather than after the next anchor. Off by default only in tests.

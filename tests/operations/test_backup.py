@@ -3,11 +3,13 @@ audit trail still verifies. PostgreSQL through pg_dump/pg_restore (skipped witho
 SQLite through the online backup API while another connection writes."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,9 +23,23 @@ from tests import migrated_template
 ROOT = Path(__file__).resolve().parents[2]
 
 
+_FRESH: set[str] = set()
+
+
+def _anchor_dir_of_this_test() -> str:
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    path = Path(tempfile.gettempdir()) / f"fallkonferenz-backup-anchors-{os.getpid()}-{hashlib.sha256(test.encode()).hexdigest()[:12]}"
+    if str(path) not in _FRESH:  # a directory left by an earlier process with the same id starts empty
+        shutil.rmtree(path, ignore_errors=True)
+        _FRESH.add(str(path))
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTEST_CURRENT_TEST", "DATABASE_URL", "REDIS_URL"}}
-    clean.update({"DEBUG": "true", "FALLKONFERENZ_TESTING": "false", **env})
+    # Anchors and head journal of this test only: the checkout's data/ may hold another run's.
+    clean.update({"DEBUG": "true", "FALLKONFERENZ_TESTING": "false", "AUDIT_ANCHOR_DIR": _anchor_dir_of_this_test(), **env})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True,
                           timeout=300)
 
