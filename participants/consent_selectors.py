@@ -5,7 +5,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, Query
 from django.utils import timezone
 from django.http import Http404
 
-from participants.models import Consent, ConsentScope, DisclosureBasis, Organisation
+from participants.models import Consent, ConsentScope, DisclosureBasis, FamilyMember, Organisation
 from permissions import policy
 
 
@@ -46,8 +46,6 @@ def get_case_for_user(user, pk: int):
 
 def own_family_member(user, case):
     """The parent's own family-member record in ``case`` (404 for anyone else)."""
-    from participants.models import FamilyMember
-
     member = FamilyMember.objects.filter(case=case, user=user, relation__in=FamilyMember.PARENT_RELATIONS).first()
     if member is None:
         raise Http404

@@ -106,7 +106,8 @@ class _AuditedOffersViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixi
     audit_object_type = ""
 
     def visible(self):
-        raise NotImplementedError
+        """The selector's queryset for ``self.request.user``; every subclass names its selector."""
+        raise NotImplementedError(f"{type(self).__name__} must name its offers.access selector")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from operations.reaper import last_beat
 from outbox.models import OutboxMessage
 
 
@@ -137,8 +138,6 @@ class Command(BaseCommand):
 
         oldest = DBTaskResult.objects.ready().order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
         limit = datetime.timedelta(seconds=settings.TASK_QUEUE_MAX_AGE_SECONDS)
-        from operations.reaper import last_beat
-
         beaten = last_beat()
         if beaten is None or timezone.now() - beaten > limit:
             return ["tasks: no task worker has reported within TASK_QUEUE_MAX_AGE_SECONDS; is manage.py task_worker running?"]
