@@ -179,7 +179,7 @@ def _timed(execute, sql, params, many, context):
 
 
 def measure(network, year: int, half: int) -> tuple[float, int]:
-    from protocols.board.figures import compute_figures
+    from board.figures import compute_figures
 
     SLOWEST.clear()
     start = time.perf_counter()
@@ -189,7 +189,7 @@ def measure(network, year: int, half: int) -> tuple[float, int]:
 
 
 def measure_yearly(network, year: int) -> tuple[float, int]:
-    from protocols.board.figures import compute_yearly_report
+    from board.figures import compute_yearly_report
 
     start = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
@@ -342,7 +342,7 @@ def _median_seconds(fn, runs: int = 3) -> float:
 
 
 def run_scaled(args) -> None:
-    from protocols.board.figures import compute_figures
+    from board.figures import compute_figures
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -46,7 +46,7 @@ def get_invitation_for_user(user, conference: Conference, invitation_pk: int) ->
 
 
 def get_board_meeting_for_user(user, pk: int):
-    from protocols.models import BoardMeeting
+    from board.models import BoardMeeting
 
     meeting = BoardMeeting.objects.filter(pk=pk, network_id__in=policy.board_network_ids(user)).select_related("network").first()
     if meeting is None:
@@ -287,7 +287,7 @@ def case_actions(user, case: Case) -> QuerySet:
 
 
 def board_meetings(user, network: Network) -> QuerySet:
-    from protocols.models import BoardMeeting
+    from board.models import BoardMeeting
 
     return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
 

@@ -14,11 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from board import policy as board_policy
+from board.selectors import yearly_reports_for_user
 from conferences.models import Case, Conference
 from conferences.selectors import answers_waiting_for
 from participants.roles import Roles, roles_of
 from permissions import audit, policy
-from protocols.board.selectors import yearly_reports_for_user
 from protocols.models import AgreedAction
 from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user
 
@@ -116,7 +117,7 @@ def dashboard_for_user(user) -> Dashboard:
                 .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
             )
     if roles.is_board_member or roles.is_coordinator:
-        board.summaries = list(policy.summaries_for_user(user).select_related("network")[:12])
+        board.summaries = list(board_policy.summaries_for_user(user).select_related("network")[:12])
         # A Danish network's board reads its yearly report per municipality
         board.yearly_reports = list(yearly_reports_for_user(user).order_by("-year", "-pk")[:6])
     _audit_dashboard(user, board)

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "notifications",
     "conferences",
     "protocols",
+    "board",
     "permissions",
     "offers",
     "records",

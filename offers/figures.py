@@ -1,7 +1,7 @@
 """Yearly partnership figures per programme track, and the residential treatment offer's places,
 for the board and the Danish municipal report; the same figures as tables in the board's
 half-year summary and the Danish yearly report (``board_tables``, registered with
-``protocols.board.figures`` from ``OffersConfig.ready``).
+``board.figures`` from ``OffersConfig.ready``).
 
 Definitions: a family is served by a track in a period when its enrolment began in the period
 (``enrolled_on``); completed / ended early / still active is the enrolment's status when the
@@ -12,7 +12,7 @@ waiting are counted when the figures are computed; referred counts referrals mad
 
 Counted in SQL with a fixed number of statements whatever the number of enrolments (grouped by
 track, status, municipality and birth site), and shown with the board's anonymity rules
-(``protocols.board.suppression``: counts of 1–4 as "< 5", complementary suppression within each
+(``board.suppression``: counts of 1–4 as "< 5", complementary suppression within each
 additive group, medians only over at least five values)."""
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_noop
 
+from board import suppression
+from board.figures import register_contributor
 from participants.models import Network
 from permissions import policy
-from protocols.board import suppression
-from protocols.board.figures import register_contributor
 
 from .models import Enrolment, Offer, Referral, Session
 

@@ -20,7 +20,7 @@ from django.apps import apps as global_apps
 from django.db import connections
 from django.db.models.expressions import RawSQL
 
-CONTENT_APPS = ("participants", "conferences", "protocols", "permissions", "offers", "privacy")
+CONTENT_APPS = ("participants", "conferences", "protocols", "board", "permissions", "offers", "privacy")
 # Tables written by reads and bookkeeping: raising the version for them would only empty caches.
 NOT_CONTENT = {
     "permissions.auditevent", "permissions.auditchain", "permissions.auditchainhead", "permissions.auditcheckpoint",

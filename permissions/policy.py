@@ -502,18 +502,6 @@ def dpo_network_ids(user: "User") -> QuerySet:
     return NetworkRole.objects.filter(user=user, role=NetworkRole.Role.DATA_PROTECTION_OFFICER).values("network_id")
 
 
-def summaries_for_user(user: "User") -> QuerySet:
-    """Published summaries for board members and coordinators; coordinators also see drafts."""
-    from protocols.models import HalfYearSummary
-
-    if not _is_real_user(user):
-        return HalfYearSummary.objects.none()
-    return HalfYearSummary.objects.filter(
-        Q(network_id__in=board_network_ids(user), status=HalfYearSummary.Status.PUBLISHED)
-        | Q(network_id__in=coordinator_network_ids(user))
-    )
-
-
 # --- Consent, legal bases and the audit trail (issue 3) ---------------------------------------
 
 def consents_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:

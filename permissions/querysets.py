@@ -20,10 +20,19 @@ RULES: dict[str, Callable] = {
     "protocols.protocol": policy.protocols_for_user,
     "protocols.protocolitem": policy.protocol_items_for_user,
     "protocols.agreedaction": policy.actions_for_user,
-    "protocols.halfyearsummary": policy.summaries_for_user,
     "participants.consent": policy.consents_for_user,
     "participants.disclosurebasis": policy.disclosure_bases_for_user,
 }
+
+
+
+
+def register(label: str, rule: Callable) -> None:
+    """An app above this one adds the rule of its model (``"board.halfyearsummary"``) from its
+    ``AppConfig.ready``, so that the policy of its model lives beside it (``board/policy.py``)."""
+    if RULES.get(label, rule) is not rule:
+        raise ValueError(f"{label} already has a visibility rule")
+    RULES[label] = rule
 
 
 class VisibleToQuerySet(models.QuerySet):

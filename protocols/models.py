@@ -1,15 +1,15 @@
-"""Protocols, items, amendments, agreed actions, half-year summaries and board meetings."""
+"""Protocols, items, amendments, corrections, acknowledgements and agreed actions with their notes."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Case, Conference
-from participants.models import FamilyMember, InformationCategory, Network, Organisation
+from participants.models import FamilyMember, InformationCategory, Organisation
 from permissions.querysets import VisibleToManager
 
 
@@ -214,115 +214,3 @@ class ActionNote(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-
-
-class HalfYearSummary(models.Model):
-    objects = VisibleToManager()
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
-
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="summaries", verbose_name=_("network"))
-    year = models.PositiveSmallIntegerField(_("year"))
-    half = models.PositiveSmallIntegerField(_("half year"), choices=[(1, _("H1 (January–June)")), (2, _("H2 (July–December)"))])
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    figures = models.JSONField(_("figures"), default=dict)
-    definitions_version = models.CharField(max_length=20)
-    commentary = models.TextField(_("commentary"), blank=True)
-    computed_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-
-    class Meta:
-        verbose_name = _("half-year summary")
-        verbose_name_plural = _("half-year summaries")
-        ordering = ["-year", "-half", "-computed_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["network", "year", "half"], condition=Q(status="published"), name="summary_one_published_per_half"),
-            models.CheckConstraint(condition=Q(half__in=[1, 2]), name="summary_half_1_or_2"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.network} {self.year} H{self.half}"
-
-
-class BoardMeeting(models.Model):
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="board_meetings", verbose_name=_("network"))
-    starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
-    location = models.CharField(_("place"), max_length=200, blank=True)
-    summary = models.ForeignKey(HalfYearSummary, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings", verbose_name=_("summary to discuss"))
-    minutes = models.TextField(_("minutes and decisions"), blank=True)
-    sequence = models.PositiveIntegerField(default=0)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    # Meetings scheduled together as one half-yearly series share this key.
-    series_key = models.CharField(_("series"), max_length=40, blank=True, db_index=True)
-    decisions = models.TextField(_("decisions"), blank=True)
-    minutes_recorded_at = models.DateTimeField(_("minutes recorded at"), null=True, blank=True)
-    minutes_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    invitations_sent_at = models.DateTimeField(_("invitations sent at"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("board meeting")
-        verbose_name_plural = _("board meetings")
-        ordering = ["starts_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="boardmeeting_ends_after_start",
-                                   violation_error_message=_("A meeting must end after it starts.")),
-        ]
-
-
-class YearlyReport(models.Model):
-    """The Danish yearly report of a network per municipality and calendar year. Like the
-    half-year summary: the coordinator computes drafts and publishes one, frozen as shown."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
-
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="yearly_reports", verbose_name=_("network"))
-    year = models.PositiveSmallIntegerField(_("year"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    figures = models.JSONField(_("figures"), default=dict)
-    definitions_version = models.CharField(max_length=20)
-    computed_at = models.DateTimeField(default=timezone.now)
-    computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-
-    class Meta:
-        verbose_name = _("yearly report")
-        verbose_name_plural = _("yearly reports")
-        ordering = ["-year", "-computed_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["network", "year"], condition=Q(status="published"), name="yearly_report_one_published_per_year"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.network} {self.year}"
-
-
-class BoardMeetingInvitation(models.Model):
-    """One invited board member of one board meeting, with her answer (like an RSVP)."""
-
-    class Response(models.TextChoices):
-        PENDING = "pending", _("No answer yet")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-
-    meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("board meeting"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="board_invitations", verbose_name=_("board member"))
-    response = models.CharField(_("answer"), max_length=10, choices=Response.choices, default=Response.PENDING)
-    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    invited_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("board meeting invitation")
-        verbose_name_plural = _("board meeting invitations")
-        ordering = ["meeting", "pk"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="board_invitation_unique")]

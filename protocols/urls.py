@@ -1,6 +1,6 @@
 """Web pages of the protocols app: protocols, agreed actions, and (from protocols.board) the
 cooperation board's summaries and meetings."""
-from django.urls import include, path
+from django.urls import path
 
 from protocols import views
 
@@ -26,5 +26,4 @@ urlpatterns: list = [
     path("my-agreements/", views.my_agreements, name="my_agreements"),
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("actions/<int:pk>/remove/", views.action_remove, name="action_remove"),
-    path("", include("protocols.board.urls")),
 ]

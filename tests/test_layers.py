@@ -22,11 +22,12 @@ LAYERS = {
     "notifications": 3,
     "conferences": 4,
     "protocols": 5,
-    "offers": 6,
-    "records": 6,
-    "privacy": 7,
-    "operations": 6,
-    "config": 8,
+    "board": 6,
+    "offers": 7,
+    "records": 7,
+    "privacy": 8,
+    "operations": 7,
+    "config": 9,
 }
 
 # (importing module, imported app) -> why it is still there. Keep it short; fix, don't extend.
@@ -48,6 +49,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("participants/management/commands/seed_demo.py", "protocols"): "as above",
     ("conferences/selectors.py", "protocols"): "calendar feeds carry protocols' actions and board meetings; they move to a "
                                                "calendars app above both",
+    ("conferences/selectors.py", "board"): "as above: the board meetings' feed (the entry was split when the board's "
+                                           "models moved from protocols to board, issue 14)",
 }
 
 

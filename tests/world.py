@@ -16,7 +16,8 @@ from participants.models import (
     Consent, ConsentScope, FamilyMember, InformationCategory, Membership, Network, NetworkRole, Organisation,
     OrganisationKind, ProfessionalRole, User,
 )
-from protocols.models import AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem
+from board.models import HalfYearSummary
+from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 
 PASSWORD = "test-passwort-2026"
 

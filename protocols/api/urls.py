@@ -1,5 +1,4 @@
 """API routes of the protocols app (mounted under /api/)."""
-from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from protocols.api import views
@@ -12,6 +11,4 @@ router.register("amendments", views.AmendmentViewSet, basename="protocol-amendme
 router.register("acknowledgements", views.AcknowledgementViewSet, basename="protocol-acknowledgement")
 router.register("actions", views.AgreedActionViewSet, basename="agreed-action")
 
-urlpatterns = router.urls + [
-    path("", include("protocols.board.api.urls")),
-]
+urlpatterns = router.urls

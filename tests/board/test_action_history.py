@@ -12,7 +12,7 @@ import pytest
 
 from conferences.models import Case, Conference
 from participants.models import Network, Organisation, OrganisationKind, User
-from protocols.board.figures import DEFINITIONS_VERSION, Period, compute_figures, raw_figures
+from board.figures import DEFINITIONS_VERSION, Period, compute_figures, raw_figures
 from protocols.models import ActionNote, AgreedAction, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db

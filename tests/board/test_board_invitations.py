@@ -12,8 +12,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from participants.models import NetworkRole
-from protocols.board import services
-from protocols.models import BoardMeetingInvitation
+from board import services
+from board.models import BoardMeetingInvitation
 
 pytestmark = pytest.mark.django_db
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -81,17 +81,17 @@ def test_invitation_mail_carries_an_imip_request_and_the_cancel_a_higher_sequenc
 def test_board_member_accepts_and_then_declines_from_her_meeting_page(client, world, django_capture_on_commit_callbacks):
     meeting = schedule(world)[0]
     client.force_login(world.board_member)
-    page = client.get(reverse("protocols:board_meeting_detail", args=[meeting.pk])).content.decode()
+    page = client.get(reverse("board:board_meeting_detail", args=[meeting.pk])).content.decode()
     assert "Your answer" in page and 'value="accepted"' in page
-    client.post(reverse("protocols:board_meeting_respond", args=[meeting.pk]), {"response": "accepted"})
+    client.post(reverse("board:board_meeting_respond", args=[meeting.pk]), {"response": "accepted"})
     invitation = BoardMeetingInvitation.objects.get(meeting=meeting, user=world.board_member)
     assert invitation.response == "accepted" and invitation.responded_at
-    client.post(reverse("protocols:board_meeting_respond", args=[meeting.pk]), {"response": "declined"})
+    client.post(reverse("board:board_meeting_respond", args=[meeting.pk]), {"response": "declined"})
     invitation.refresh_from_db()
     assert invitation.response == "declined"
     # the coordinator sees who answered what; a moved meeting's new invitation carries her answer
     client.force_login(world.coordinator)
-    page = client.get(reverse("protocols:board_meeting_detail", args=[meeting.pk])).content.decode()
+    page = client.get(reverse("board:board_meeting_detail", args=[meeting.pk])).content.decode()
     assert "Invited board members" in page and "Declined" in page
     with django_capture_on_commit_callbacks(execute=True):
         services.board_meeting_update(world.coordinator, meeting=meeting, starts_at=meeting.starts_at + dt.timedelta(hours=1),
@@ -103,7 +103,7 @@ def test_board_member_accepts_and_then_declines_from_her_meeting_page(client, wo
 def test_a_bad_answer_changes_nothing_and_only_invitees_answer(client, world):
     meeting = schedule(world)[0]
     client.force_login(world.board_member)
-    client.post(reverse("protocols:board_meeting_respond", args=[meeting.pk]), {"response": "maybe"})
+    client.post(reverse("board:board_meeting_respond", args=[meeting.pk]), {"response": "maybe"})
     assert BoardMeetingInvitation.objects.get(meeting=meeting, user=world.board_member).response == "pending"
     with pytest.raises(PermissionDenied):
         services.board_meeting_respond(world.coordinator, meeting=meeting, response="accepted")

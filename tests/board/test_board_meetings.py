@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from protocols.board import services
-from protocols.models import BoardMeeting
+from board import services
+from board.models import BoardMeeting
 
 pytestmark = pytest.mark.django_db
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -52,7 +52,7 @@ def test_moving_or_cancelling_a_meeting_raises_its_sequence(world, django_captur
 
 
 def test_only_a_published_summary_of_the_network_can_be_attached(world):
-    from protocols.models import HalfYearSummary
+    from board.models import HalfYearSummary
 
     draft = HalfYearSummary.objects.create(network=world.network, year=2020, half=1, definitions_version="x")
     with pytest.raises(ValidationError):
@@ -76,18 +76,18 @@ def test_minutes_are_recorded_after_the_meeting_and_shown_to_the_board(world, cl
     with pytest.raises(ValidationError):
         services.board_meeting_record_minutes(world.coordinator, meeting=future, minutes="zu früh", decisions="")
     client.force_login(world.coordinator)
-    empty = client.post(reverse("protocols:board_meeting_minutes", args=[meeting.pk]), {"minutes": "", "decisions": ""})
+    empty = client.post(reverse("board:board_meeting_minutes", args=[meeting.pk]), {"minutes": "", "decisions": ""})
     assert empty.status_code == 400 and "Write the minutes or the decisions." in empty.content.decode()
-    client.post(reverse("protocols:board_meeting_minutes", args=[meeting.pk]),
+    client.post(reverse("board:board_meeting_minutes", args=[meeting.pk]),
                 {"minutes": "Quote der Elternbeteiligung besprochen.", "decisions": "Elternlotsen einsetzen."})
     client.force_login(world.board_member)
-    page = client.get(reverse("protocols:board_meeting_detail", args=[meeting.pk])).content.decode()
+    page = client.get(reverse("board:board_meeting_detail", args=[meeting.pk])).content.decode()
     assert "Elternlotsen einsetzen." in page and "Record minutes" not in page
 
 
 def test_schedule_form_shows_field_errors_and_creates_nothing(world, client):
     client.force_login(world.coordinator)
-    response = client.post(reverse("protocols:board_meeting_schedule"),
+    response = client.post(reverse("board:board_meeting_schedule"),
                            {"network": world.network.pk, "starts_at": "not a date", "duration_minutes": 120, "count": 99})
     assert response.status_code == 400
     assert not BoardMeeting.objects.exists()

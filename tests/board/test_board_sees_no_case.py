@@ -32,11 +32,11 @@ def test_case_urls_are_404_for_the_board_member(world, client, name, arg):
 
 
 def test_summary_pages_and_api_contain_no_case_reference(world, client):
-    from protocols.board import services
+    from board import services
 
     summary = services.summary_compute(world.coordinator, network=world.network, year=world.summary.year, half=2)
     client.force_login(world.coordinator)
-    for url in (reverse("protocols:summary_detail", args=[summary.pk]), reverse("protocols:summary_csv", args=[summary.pk])):
+    for url in (reverse("board:summary_detail", args=[summary.pk]), reverse("board:summary_csv", args=[summary.pk])):
         body = client.get(url).content.decode("utf-8-sig")
         assert world.case.reference not in body and world.other_case.reference not in body
         assert world.mother.display_name + " " not in body

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from protocols.board.charts import Chart, render
+from board.charts import Chart, render
 
 
 def test_a_hidden_value_is_marked_as_hidden_without_showing_its_size():

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from protocols.board.figures import Period, compute_figures, raw_figures
-from protocols.board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
+from board.figures import Period, compute_figures, raw_figures
+from board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
 from tests.board.crafted import build_crafted
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conferences.models import Case, Conference
 from participants.models import FamilyMember, Network, Organisation, OrganisationKind, User
-from protocols.board.figures import ACTION_MEASURES, Period, _action_group, action_counts, compute_figures, raw_figures
+from board.figures import ACTION_MEASURES, Period, _action_group, action_counts, compute_figures, raw_figures
 from protocols.models import ActionNote, AgreedAction, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db

@@ -11,13 +11,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _reads(user):
-    return AuditEvent.objects.filter(actor=user, object_type="protocols.halfyearsummary").order_by("position")
+    return AuditEvent.objects.filter(actor=user, object_type="board.halfyearsummary").order_by("position")
 
 
 @pytest.mark.parametrize("name,action", [
-    ("protocols:summary_detail", "summary.view"),
-    ("protocols:summary_print", "summary.print"),
-    ("protocols:summary_csv", "summary.csv"),
+    ("board:summary_detail", "summary.view"),
+    ("board:summary_print", "summary.print"),
+    ("board:summary_csv", "summary.csv"),
 ])
 def test_board_member_opening_a_summary_page_is_audited_in_the_day_chain(client, world, name, action):
     client.force_login(world.board_member)
@@ -36,13 +36,13 @@ def test_reading_a_summary_through_the_api_is_audited_with_the_api_channel(clien
 
 def test_a_refused_read_writes_no_read_event(client, world):
     client.force_login(world.outsider)
-    assert client.get(reverse("protocols:summary_detail", args=[world.summary.pk])).status_code == 404
+    assert client.get(reverse("board:summary_detail", args=[world.summary.pk])).status_code == 404
     assert client.get(reverse("board-summary-detail", args=[world.summary.pk])).status_code == 404
     assert not _reads(world.outsider).exists()
 
 
 def test_the_list_of_summaries_is_not_a_read_of_any_summary(client, world):
     client.force_login(world.board_member)
-    client.get(reverse("protocols:summary_list"))
+    client.get(reverse("board:summary_list"))
     client.get(reverse("board-summary-list"))
     assert not _reads(world.board_member).exists()

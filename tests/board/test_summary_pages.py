@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from conferences.models import Case
 from permissions.models import AuditEvent
-from protocols.board import services
-from protocols.models import HalfYearSummary
+from board import services
+from board.models import HalfYearSummary
 from tests.board.crafted import build_crafted
 
 pytestmark = pytest.mark.django_db
@@ -59,21 +59,21 @@ def test_board_member_sees_published_summary_with_charts_and_tables_but_not_draf
     published = services.summary_publish(crafted.coordinator, summary=services.summary_compute(
         crafted.coordinator, network=crafted.network, year=2025, half=2))
     client.force_login(crafted.board_member)
-    listing = client.get(reverse("protocols:summary_list")).content.decode()
-    assert reverse("protocols:summary_detail", args=[published.pk]) in listing
-    assert reverse("protocols:summary_detail", args=[draft.pk]) not in listing
-    assert client.get(reverse("protocols:summary_detail", args=[draft.pk])).status_code == 404
-    page = client.get(reverse("protocols:summary_detail", args=[published.pk])).content.decode()
+    listing = client.get(reverse("board:summary_list")).content.decode()
+    assert reverse("board:summary_detail", args=[published.pk]) in listing
+    assert reverse("board:summary_detail", args=[draft.pk]) not in listing
+    assert client.get(reverse("board:summary_detail", args=[draft.pk])).status_code == 404
+    page = client.get(reverse("board:summary_detail", args=[published.pk])).content.decode()
     assert page.count("<svg") == 3 and "chart-actions-title" in page
     assert "CR-2025" not in page and "Publish to the board" not in page
-    csv = client.get(reverse("protocols:summary_csv", args=[published.pk]))
+    csv = client.get(reverse("board:summary_csv", args=[published.pk]))
     assert csv["Content-Type"].startswith("text/csv") and "Conferences held" in csv.content.decode("utf-8-sig")
-    assert client.get(reverse("protocols:summary_print", args=[published.pk])).status_code == 200
+    assert client.get(reverse("board:summary_print", args=[published.pk])).status_code == 200
 
 
 def test_compute_form_rejects_a_half_year_that_has_not_begun_and_changes_nothing(crafted, client):
     client.force_login(crafted.coordinator)
-    response = client.post(reverse("protocols:summary_compute"), {"network": crafted.network.pk, "year": 2099, "half": 1})
+    response = client.post(reverse("board:summary_compute"), {"network": crafted.network.pk, "year": 2099, "half": 1})
     assert response.status_code == 400 and "Choose a half year that has begun." in response.content.decode()
     assert not HalfYearSummary.objects.filter(network=crafted.network).exists()
 
@@ -101,7 +101,7 @@ def test_danish_network_gets_a_municipality_report_as_csv(db, client):
     rows = {row["key"]: row["values"] for row in summary.figures["municipalities"]["rows"]}
     assert rows["Aarhus"] == {"pregnant_women": 6, "residential_placements": 7, "counselling_started": 7, "counselling_completed": 5}
     client.force_login(user)
-    body = client.get(reverse("protocols:summary_municipality_csv", args=[summary.pk])).content.decode("utf-8-sig")
+    body = client.get(reverse("board:summary_municipality_csv", args=[summary.pk])).content.decode("utf-8-sig")
     assert "Aarhus,6,7,7,5" in body
 
 
@@ -111,7 +111,7 @@ def test_the_german_summary_page_translates_every_figure_label_including_the_sha
         crafted.coordinator, network=crafted.network, year=2025, half=2))
     client.force_login(crafted.board_member)
     settings.LANGUAGE_CODE = "de"
-    page = client.get(reverse("protocols:summary_detail", args=[published.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    page = client.get(reverse("board:summary_detail", args=[published.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Anteil mit anwesendem Elternteil (%)" in page and "Anteil mit erwartetem Kind bei Fallbeginn (%)" in page
     assert "Share held with a parent present" not in page and "Share with an expected child" not in page
 
@@ -120,7 +120,7 @@ def test_the_csv_writes_a_negative_change_as_a_number_not_as_guarded_text():
     import io
 
     from permissions import csv_export
-    from protocols.board.views import _cell
+    from board.views import _cell
 
     out = io.StringIO()
     csv_export.writer(out).writerow([_cell(-1), _cell(-2.6), _cell("< 5"), _cell(None), _cell("=HYPERLINK(1)")])

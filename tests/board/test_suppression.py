@@ -1,5 +1,5 @@
 """The anonymity rules on small crafted tables."""
-from protocols.board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL, count, median, share, suppress_groups
+from board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL, count, median, share, suppress_groups
 
 
 def test_counts_from_one_to_four_are_shown_as_less_than_five():

@@ -22,9 +22,9 @@ from django.urls import reverse
 from conferences.models import Case, CaseTeamMember
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
-from protocols.board import services
-from protocols.board.figures import compute_yearly_report
-from protocols.models import YearlyReport
+from board import services
+from board.figures import compute_yearly_report
+from board.models import YearlyReport
 
 pytestmark = pytest.mark.django_db
 
@@ -152,17 +152,17 @@ def test_board_member_sees_published_years_opens_one_and_downloads_the_csv(clien
     published = services.yearly_report_publish(
         danish["coordinator"], report=services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025))
     client.force_login(danish["board_member"])
-    listing = client.get(reverse("protocols:yearly_report_list")).content.decode()
-    assert reverse("protocols:yearly_report_detail", args=[published.pk]) in listing
-    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) not in listing
-    page = client.get(reverse("protocols:yearly_report_detail", args=[published.pk]))
+    listing = client.get(reverse("board:yearly_report_list")).content.decode()
+    assert reverse("board:yearly_report_detail", args=[published.pk]) in listing
+    assert reverse("board:yearly_report_detail", args=[draft.pk]) not in listing
+    page = client.get(reverse("board:yearly_report_detail", args=[published.pk]))
     assert page.status_code == 200
     assert "Residential treatment placements" in page.content.decode()
     text = page.content.decode()
     assert "1 January 2025 – 31 December 2025" in text and "2025-01-01" not in text  # the period in the page's language
     assert text.count("Published") == 1  # the sentence says it; no badge repeating it
-    assert client.get(reverse("protocols:yearly_report_detail", args=[draft.pk])).status_code == 404
-    csv = client.get(reverse("protocols:yearly_report_csv", args=[published.pk]))
+    assert client.get(reverse("board:yearly_report_detail", args=[draft.pk])).status_code == 404
+    csv = client.get(reverse("board:yearly_report_csv", args=[published.pk]))
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Municipality,Vulnerable pregnant women")
@@ -175,14 +175,14 @@ def test_board_member_sees_published_years_opens_one_and_downloads_the_csv(clien
 
 def test_coordinator_computes_and_publishes_through_the_pages(client, danish):
     client.force_login(danish["coordinator"])
-    listing = client.get(reverse("protocols:yearly_report_list")).content.decode()
+    listing = client.get(reverse("board:yearly_report_list")).content.decode()
     assert "Compute a new draft" in listing
-    bad = client.post(reverse("protocols:yearly_report_compute"), {"network": danish["network"].pk, "year": "x"})
+    bad = client.post(reverse("board:yearly_report_compute"), {"network": danish["network"].pk, "year": "x"})
     assert bad.status_code == 400 and not YearlyReport.objects.exists()
-    response = client.post(reverse("protocols:yearly_report_compute"), {"network": danish["network"].pk, "year": 2025})
+    response = client.post(reverse("board:yearly_report_compute"), {"network": danish["network"].pk, "year": 2025})
     report = YearlyReport.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("protocols:yearly_report_detail", args=[report.pk])
-    client.post(reverse("protocols:yearly_report_publish", args=[report.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("board:yearly_report_detail", args=[report.pk])
+    client.post(reverse("board:yearly_report_publish", args=[report.pk]))
     report.refresh_from_db()
     assert report.status == YearlyReport.Status.PUBLISHED and report.published_by == danish["coordinator"]
 
@@ -193,7 +193,7 @@ def test_the_danish_board_finds_its_yearly_report_on_its_dashboard(client, danis
         danish["coordinator"], report=services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=2025))
     client.force_login(danish["board_member"])
     page = client.get(reverse("dashboard")).content.decode()
-    assert reverse("protocols:yearly_report_detail", args=[published.pk]) in page
-    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) not in page
+    assert reverse("board:yearly_report_detail", args=[published.pk]) in page
+    assert reverse("board:yearly_report_detail", args=[draft.pk]) not in page
     client.force_login(danish["coordinator"])
-    assert reverse("protocols:yearly_report_detail", args=[draft.pk]) in client.get(reverse("dashboard")).content.decode()
+    assert reverse("board:yearly_report_detail", args=[draft.pk]) in client.get(reverse("dashboard")).content.decode()

@@ -57,23 +57,23 @@ def _parent_protocol(world) -> str:
 
 
 def _summary_detail(world) -> str:
-    from protocols.board import services
+    from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
         world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
-    return reverse("protocols:summary_detail", args=[summary.pk])
+    return reverse("board:summary_detail", args=[summary.pk])
 
 
 def _board_meeting(world) -> str:
     import zoneinfo
 
-    from protocols.board import services
+    from board import services
 
     start = dt.datetime(2031, 3, 31, 16, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
     meetings = services.board_meeting_schedule_series(world.coordinator, network=world.network, starts_at=start,
                                                       ends_at=start + dt.timedelta(hours=2), location="Kreishaus",
                                                       count=1, summary=world.summary)
-    return reverse("protocols:board_meeting_detail", args=[meetings[0].pk])
+    return reverse("board:board_meeting_detail", args=[meetings[0].pk])
 
 
 def _submit_empty(button_name: str) -> Callable:
@@ -162,10 +162,10 @@ PAGES = [
     Page("dpia-german", "dpo", lambda w: reverse("records:dpia", args=[w.network.slug, "dsk"]), language="de"),
     Page("dpia-section-edit", "dpo", lambda w: reverse("records:dpia_edit", args=[w.network.slug, "datatilsynet", "risks"]),
          keyboard=True),
-    Page("summary-list", "board_member", lambda w: reverse("protocols:summary_list")),
+    Page("summary-list", "board_member", lambda w: reverse("board:summary_list")),
     Page("summary-detail", "board_member", _summary_detail),
     Page("board-meeting", "board_member", _board_meeting),
-    Page("board-meeting-schedule-errors", "coordinator", lambda w: reverse("protocols:board_meeting_list"),
+    Page("board-meeting-schedule-errors", "coordinator", lambda w: reverse("board:board_meeting_list"),
          act=_submit_empty("Schedule and invite")),
     Page("protocol-new-item-errors", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
          act=_submit_empty("Add item")),

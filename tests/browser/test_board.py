@@ -8,14 +8,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_board_member_opens_latest_summary_sees_charts_and_downloads_csv(live_server, browser_login, world):
-    from protocols.board import services
+    from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
         world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
     page = browser_login(world.board_member)
-    page.goto(live_server.url + reverse("protocols:summary_list"))
+    page.goto(live_server.url + reverse("board:summary_list"))
     page.get_by_role("link", name=f"{summary.year} H1").click()
-    page.wait_for_url(f"**{reverse('protocols:summary_detail', args=[summary.pk])}")
+    page.wait_for_url(f"**{reverse('board:summary_detail', args=[summary.pk])}")
     charts = page.locator("svg.chart")
     assert charts.count() == 3
     assert charts.first.is_visible()

@@ -82,7 +82,7 @@ def test_caseworker_releases_and_finalises_by_clicking_and_the_danish_parent_con
 
 
 def test_board_member_opens_a_summary_with_real_figures_and_downloads_the_csv(live_server, browser_login, world):
-    from protocols.board import services
+    from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
         world.coordinator, network=world.network, year=world.summary.year + 1, half=1))

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from conferences import services
 from conferences.models import Conference
-from protocols.board import services as board_services
+from board import services as board_services
 from tests.conferences.helpers import convene
 
 pytestmark = pytest.mark.django_db

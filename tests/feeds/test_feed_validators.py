@@ -12,7 +12,8 @@ from icalendar import Calendar
 from conferences import services
 from conferences.models import FeedToken
 from protocols import services as protocol_services
-from protocols.models import ActionNote, BoardMeeting
+from protocols.models import ActionNote
+from board.models import BoardMeeting
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from conferences import services
 from conferences.models import CaseTeamMember, FeedToken
 from permissions.models import AuditEvent
-from protocols.models import BoardMeeting
+from board.models import BoardMeeting
 
 pytestmark = pytest.mark.django_db
 

@@ -12,31 +12,31 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from protocols.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
+from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from tests.matrix.roles import ROLES, client_for
 
 URL_NAMES = {
-    "protocols:summary_list",
-    "protocols:summary_compute",
-    "protocols:summary_detail",
-    "protocols:summary_print",
-    "protocols:summary_csv",
-    "protocols:summary_municipality_csv",
-    "protocols:summary_commentary",
-    "protocols:summary_publish",
-    "protocols:summary_discard",
-    "protocols:board_meeting_list",
-    "protocols:board_meeting_schedule",
-    "protocols:board_meeting_detail",
-    "protocols:board_meeting_update",
-    "protocols:board_meeting_cancel",
-    "protocols:board_meeting_minutes",
-    "protocols:board_meeting_respond",
-    "protocols:yearly_report_list",
-    "protocols:yearly_report_compute",
-    "protocols:yearly_report_detail",
-    "protocols:yearly_report_csv",
-    "protocols:yearly_report_publish",
+    "board:summary_list",
+    "board:summary_compute",
+    "board:summary_detail",
+    "board:summary_print",
+    "board:summary_csv",
+    "board:summary_municipality_csv",
+    "board:summary_commentary",
+    "board:summary_publish",
+    "board:summary_discard",
+    "board:board_meeting_list",
+    "board:board_meeting_schedule",
+    "board:board_meeting_detail",
+    "board:board_meeting_update",
+    "board:board_meeting_cancel",
+    "board:board_meeting_minutes",
+    "board:board_meeting_respond",
+    "board:yearly_report_list",
+    "board:yearly_report_compute",
+    "board:yearly_report_detail",
+    "board:yearly_report_csv",
+    "board:yearly_report_publish",
     "board-summary-list",
     "board-summary-detail",
 }
@@ -77,18 +77,18 @@ def page_status(role: str, allowed: set[str], *, visible: set[str] = BOARD, ok: 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_summary_list_shows_published_summaries_to_the_board_and_drafts_to_the_coordinator(client, world, board, role):
-    response = client_for(client, world, role).get(reverse("protocols:summary_list"))
+    response = client_for(client, world, role).get(reverse("board:summary_list"))
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         return
     assert response.status_code == 200
     body = response.content.decode()
-    assert (reverse("protocols:summary_detail", args=[world.summary.pk]) in body) == (role in BOARD)
-    assert (reverse("protocols:summary_detail", args=[board["draft"].pk]) in body) == (role == "coordinator")
+    assert (reverse("board:summary_detail", args=[world.summary.pk]) in body) == (role in BOARD)
+    assert (reverse("board:summary_detail", args=[board["draft"].pk]) in body) == (role == "coordinator")
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", ["protocols:summary_detail", "protocols:summary_print", "protocols:summary_csv"])
+@pytest.mark.parametrize("name", ["board:summary_detail", "board:summary_print", "board:summary_csv"])
 def test_published_summary_pages(client, world, board, role, name):
     response = client_for(client, world, role).get(reverse(name, args=[world.summary.pk]))
     assert response.status_code == page_status(role, BOARD)
@@ -96,18 +96,18 @@ def test_published_summary_pages(client, world, board, role, name):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_municipality_csv(client, world, board, role):
-    response = client_for(client, world, role).get(reverse("protocols:summary_municipality_csv", args=[board["municipal"].pk]))
+    response = client_for(client, world, role).get(reverse("board:summary_municipality_csv", args=[board["municipal"].pk]))
     assert response.status_code == page_status(role, BOARD)
     if response.status_code == 200:
         assert "Aarhus,< 5" in response.content.decode("utf-8-sig")
     # a summary without a municipality report has no such download
-    response = client.get(reverse("protocols:summary_municipality_csv", args=[world.summary.pk]))
+    response = client.get(reverse("board:summary_municipality_csv", args=[world.summary.pk]))
     assert response.status_code in (302, 404)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_draft_is_seen_by_the_coordinator_only(client, world, board, role):
-    response = client_for(client, world, role).get(reverse("protocols:summary_detail", args=[board["draft"].pk]))
+    response = client_for(client, world, role).get(reverse("board:summary_detail", args=[board["draft"].pk]))
     assert response.status_code == page_status(role, {"coordinator"}, visible={"coordinator"})
 
 
@@ -115,7 +115,7 @@ def test_draft_is_seen_by_the_coordinator_only(client, world, board, role):
 def test_compute_is_for_the_coordinator(client, world, board, role):
     before = HalfYearSummary.objects.count()
     response = client_for(client, world, role).post(
-        reverse("protocols:summary_compute"), {"network": world.network.pk, "year": world.summary.year, "half": 2})
+        reverse("board:summary_compute"), {"network": world.network.pk, "year": world.summary.year, "half": 2})
     expected = {"anonymous": 302, "coordinator": 302}.get(role, 403)
     assert response.status_code == expected
     assert HalfYearSummary.objects.count() == before + (1 if role == "coordinator" else 0)
@@ -123,9 +123,9 @@ def test_compute_is_for_the_coordinator(client, world, board, role):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,data", [
-    ("protocols:summary_commentary", {"commentary": "Gut."}),
-    ("protocols:summary_publish", {}),
-    ("protocols:summary_discard", {}),
+    ("board:summary_commentary", {"commentary": "Gut."}),
+    ("board:summary_publish", {}),
+    ("board:summary_discard", {}),
 ])
 def test_draft_writes_are_for_the_coordinator(client, world, board, role, name, data):
     response = client_for(client, world, role).post(reverse(name, args=[board["draft"].pk]), data)
@@ -137,38 +137,38 @@ def test_draft_writes_are_for_the_coordinator(client, world, board, role, name, 
 @pytest.mark.parametrize("role", ROLES)
 def test_published_summary_cannot_be_changed_by_anyone(client, world, board, role):
     before = HalfYearSummary.objects.get(pk=world.summary.pk)
-    client_for(client, world, role).post(reverse("protocols:summary_commentary", args=[world.summary.pk]), {"commentary": "x"})
-    client.post(reverse("protocols:summary_discard", args=[world.summary.pk]))
+    client_for(client, world, role).post(reverse("board:summary_commentary", args=[world.summary.pk]), {"commentary": "x"})
+    client.post(reverse("board:summary_discard", args=[world.summary.pk]))
     after = HalfYearSummary.objects.get(pk=world.summary.pk)
     assert (after.commentary, after.figures, after.status) == (before.commentary, before.figures, before.status)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_meeting_list(client, world, board, role):
-    response = client_for(client, world, role).get(reverse("protocols:board_meeting_list"))
+    response = client_for(client, world, role).get(reverse("board:board_meeting_list"))
     if role == "anonymous":
         assert response.status_code == 302
         return
     assert response.status_code == 200
     body = response.content.decode()
-    assert (reverse("protocols:board_meeting_detail", args=[board["meeting"].pk]) in body) == (role in BOARD)
-    assert reverse("protocols:board_meeting_detail", args=[board["foreign"].pk]) not in body
+    assert (reverse("board:board_meeting_detail", args=[board["meeting"].pk]) in body) == (role in BOARD)
+    assert reverse("board:board_meeting_detail", args=[board["foreign"].pk]) not in body
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_meeting_detail_and_minutes_are_for_the_board(client, world, board, role):
-    response = client_for(client, world, role).get(reverse("protocols:board_meeting_detail", args=[board["meeting"].pk]))
+    response = client_for(client, world, role).get(reverse("board:board_meeting_detail", args=[board["meeting"].pk]))
     assert response.status_code == page_status(role, BOARD)
     if response.status_code == 200:
         assert "Vertrauliche Sitzungsnotiz" in response.content.decode() or not board["meeting"].minutes_recorded_at
-    foreign = client.get(reverse("protocols:board_meeting_detail", args=[board["foreign"].pk]))
+    foreign = client.get(reverse("board:board_meeting_detail", args=[board["foreign"].pk]))
     assert foreign.status_code == (302 if role == "anonymous" else 404)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_schedule_is_for_the_coordinator(client, world, board, role):
     before = BoardMeeting.objects.count()
-    response = client_for(client, world, role).post(reverse("protocols:board_meeting_schedule"), {
+    response = client_for(client, world, role).post(reverse("board:board_meeting_schedule"), {
         "network": world.network.pk, "starts_at": "2031-03-04T16:00", "duration_minutes": 120, "location": "Kreishaus",
         "count": 3, "summary": "",
     })
@@ -178,9 +178,9 @@ def test_schedule_is_for_the_coordinator(client, world, board, role):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,data", [
-    ("protocols:board_meeting_update", {"starts_at": "2031-03-04T16:00", "ends_at": "2031-03-04T18:00", "location": "Neu"}),
-    ("protocols:board_meeting_minutes", {"minutes": "Besprochen.", "decisions": "Beschlossen."}),
-    ("protocols:board_meeting_cancel", {}),
+    ("board:board_meeting_update", {"starts_at": "2031-03-04T16:00", "ends_at": "2031-03-04T18:00", "location": "Neu"}),
+    ("board:board_meeting_minutes", {"minutes": "Besprochen.", "decisions": "Beschlossen."}),
+    ("board:board_meeting_cancel", {}),
 ])
 def test_meeting_writes_are_for_the_coordinator(client, world, board, role, name, data):
     before = BoardMeeting.objects.get(pk=board["meeting"].pk)
@@ -239,19 +239,19 @@ def yearly(world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_yearly_report_list_shows_published_years_to_the_board_and_drafts_to_the_coordinator(client, world, yearly, role):
-    response = client_for(client, world, role).get(reverse("protocols:yearly_report_list"))
+    response = client_for(client, world, role).get(reverse("board:yearly_report_list"))
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         return
     assert response.status_code == 200
     body = response.content.decode()
-    assert (reverse("protocols:yearly_report_detail", args=[yearly["published"].pk]) in body) == (role in BOARD)
-    assert (reverse("protocols:yearly_report_detail", args=[yearly["draft"].pk]) in body) == (role == "coordinator")
-    assert reverse("protocols:yearly_report_detail", args=[yearly["foreign"].pk]) not in body
+    assert (reverse("board:yearly_report_detail", args=[yearly["published"].pk]) in body) == (role in BOARD)
+    assert (reverse("board:yearly_report_detail", args=[yearly["draft"].pk]) in body) == (role == "coordinator")
+    assert reverse("board:yearly_report_detail", args=[yearly["foreign"].pk]) not in body
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", ["protocols:yearly_report_detail", "protocols:yearly_report_csv"])
+@pytest.mark.parametrize("name", ["board:yearly_report_detail", "board:yearly_report_csv"])
 def test_published_yearly_report_pages(client, world, yearly, role, name):
     response = client_for(client, world, role).get(reverse(name, args=[yearly["published"].pk]))
     assert response.status_code == page_status(role, BOARD)
@@ -265,7 +265,7 @@ def test_published_yearly_report_pages(client, world, yearly, role, name):
 @pytest.mark.parametrize("role", ROLES)
 def test_yearly_report_compute_is_for_the_coordinator(client, world, yearly, role):
     before = YearlyReport.objects.count()
-    response = client_for(client, world, role).post(reverse("protocols:yearly_report_compute"),
+    response = client_for(client, world, role).post(reverse("board:yearly_report_compute"),
                                                      {"network": world.network.pk, "year": 2025})
     assert response.status_code == {"anonymous": 302, "coordinator": 302}.get(role, 403)
     assert YearlyReport.objects.count() == before + (1 if role == "coordinator" else 0)
@@ -273,12 +273,12 @@ def test_yearly_report_compute_is_for_the_coordinator(client, world, yearly, rol
 
 @pytest.mark.parametrize("role", ROLES)
 def test_yearly_report_publish_is_for_the_coordinator(client, world, yearly, role):
-    response = client_for(client, world, role).post(reverse("protocols:yearly_report_publish", args=[yearly["draft"].pk]))
+    response = client_for(client, world, role).post(reverse("board:yearly_report_publish", args=[yearly["draft"].pk]))
     assert response.status_code == page_status(role, {"coordinator"}, visible={"coordinator"}, ok=302)
     published = YearlyReport.objects.filter(pk=yearly["draft"].pk, status=YearlyReport.Status.PUBLISHED).exists()
     assert published == (role == "coordinator")
     # the foreign network's report is out of reach for everyone here
-    assert client.post(reverse("protocols:yearly_report_publish", args=[yearly["foreign"].pk])).status_code in (302, 404)
+    assert client.post(reverse("board:yearly_report_publish", args=[yearly["foreign"].pk])).status_code in (302, 404)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -286,7 +286,7 @@ def test_only_the_invited_board_member_answers_an_invitation(client, world, role
     start = timezone.now() + dt.timedelta(days=30)
     meeting = BoardMeeting.objects.create(network=world.network, starts_at=start, ends_at=start + dt.timedelta(hours=2))
     invitation = BoardMeetingInvitation.objects.create(meeting=meeting, user=world.board_member)
-    response = client_for(client, world, role).post(reverse("protocols:board_meeting_respond", args=[meeting.pk]),
+    response = client_for(client, world, role).post(reverse("board:board_meeting_respond", args=[meeting.pk]),
                                                      {"response": "accepted"})
     # the coordinator sees the meeting but holds no invitation: 403
     assert response.status_code == page_status(role, {"board_member"}, ok=302)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from conferences import services
 from conferences.models import FeedToken
-from protocols.models import BoardMeeting
+from board.models import BoardMeeting
 from tests.matrix.roles import ROLES, client_for, user_for
 
 URL_NAMES = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from board import policy as board_policy
 from permissions import audit, policy
 from tests.matrix.roles import ROLES, user_for
 
@@ -62,7 +63,7 @@ def visible_by_policy(world, user, kind: str) -> bool:
         "consent": lambda: policy.consents_for_user(user).filter(pk=w.consent.pk),
         "audit_event": lambda: policy.audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
         "family_audit_event": lambda: policy.family_audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
-        "summary": lambda: policy.summaries_for_user(user).filter(pk=w.summary.pk),
+        "summary": lambda: board_policy.summaries_for_user(user).filter(pk=w.summary.pk),
     }
     return checks[kind]().exists()
 

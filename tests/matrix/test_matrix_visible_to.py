@@ -6,7 +6,8 @@ import pytest
 from conferences.models import Case, Conference
 from participants.models import Consent
 from permissions import audit
-from protocols.models import AgreedAction, HalfYearSummary, Protocol, ProtocolItem
+from protocols.models import AgreedAction, Protocol, ProtocolItem
+from board.models import HalfYearSummary
 from tests.matrix.roles import ROLES, user_for
 from tests.matrix.test_matrix_policy import EXPECTED
 

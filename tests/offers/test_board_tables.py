@@ -14,8 +14,8 @@ from django.urls import reverse
 from offers.figures import board_tables
 from offers.models import Enrolment, Offer, Referral, Session
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
-from protocols.board import services
-from protocols.board.figures import compute_figures, compute_yearly_report
+from board import services
+from board.figures import compute_figures, compute_yearly_report
 
 pytestmark = pytest.mark.django_db
 
@@ -124,10 +124,10 @@ def test_the_board_reads_them_in_the_published_report_frozen_and_in_the_csv(clie
         p["coordinator"], report=services.yearly_report_compute(p["coordinator"], network=p["network"], year=2025))
     enrol(p, p["sessions"], 20, municipality="Odense")  # after publication: the report stays as it was
     client.force_login(p["board"])
-    page = client.get(reverse("protocols:yearly_report_detail", args=[report.pk]), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    page = client.get(reverse("board:yearly_report_detail", args=[report.pk]), HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert "To samtaler" in page and "<td>11</td>" in page and "<td>31</td>" not in page
     assert "2025-01-01" not in page
-    csv = client.get(reverse("protocols:yearly_report_csv", args=[report.pk])).content.decode("utf-8-sig")
+    csv = client.get(reverse("board:yearly_report_csv", args=[report.pk])).content.decode("utf-8-sig")
     assert "To samtaler,11,600" in csv and "F1" not in csv
 
 
@@ -137,8 +137,8 @@ def test_the_half_year_summary_page_shows_the_tracks(client, partnership):
     summary = services.summary_compute(p["coordinator"], network=p["network"], year=2025, half=1)
     services.summary_publish(p["coordinator"], summary=summary)
     client.force_login(p["board"])
-    page = client.get(reverse("protocols:summary_detail", args=[summary.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = client.get(reverse("board:summary_detail", args=[summary.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Programme tracks of the partnership" in page and "Individuelt forløb" in page
     assert "Residential treatment for pregnant women" in page
-    csv = client.get(reverse("protocols:summary_csv", args=[summary.pk])).content.decode("utf-8-sig")
+    csv = client.get(reverse("board:summary_csv", args=[summary.pk])).content.decode("utf-8-sig")
     assert "Individuelt forløb,6,100" in csv

@@ -95,7 +95,7 @@ def test_board_member_sees_the_summaries_and_no_case_data(client, world):
     page = dashboard(client, world.board_member)
     assert "Half-year summaries" in page
     assert f"{world.summary.year} H{world.summary.half}" in page
-    assert reverse("protocols:summary_detail", args=[world.summary.pk]) in page
+    assert reverse("board:summary_detail", args=[world.summary.pk]) in page
     for secret in (world.case.reference, world.other_case.reference, world.action_counselling.title, world.action_parent.title):
         assert secret not in page
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from conferences.models import CASE_REFERENCE_VALIDATOR, Case, Conference, SlotVote
 from participants.models import FamilyMember, Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
-from protocols.models import AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem
+from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
+from board.models import HalfYearSummary
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def test_the_board_gets_several_half_years_with_real_unsuppressed_figures(seeded
 
 
 def test_the_danish_network_gets_a_published_yearly_report_with_real_figures(seeded):
-    from protocols.models import YearlyReport
+    from board.models import YearlyReport
 
     report = YearlyReport.objects.get(network__slug="region-syddanmark", status=YearlyReport.Status.PUBLISHED)
     total = next(row for row in report.figures["rows"] if row["key"] == "__all__")

@@ -246,7 +246,7 @@ def test_the_convenor_records_attendance_and_who_took_the_minutes(world, login):
 
 
 def test_the_board_figure_held_with_a_parent_present_reads_the_recorded_attendance(world):
-    from protocols.board.figures import period_containing, raw_figures
+    from board.figures import period_containing, raw_figures
 
     hold_conference(world.conference)
     period = period_containing(timezone.localdate(world.conference.starts_at))

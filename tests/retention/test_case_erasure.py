@@ -9,8 +9,9 @@ from participants.models import FamilyMember, User
 from permissions import audit
 from permissions.models import AuditEvent, CaseErasure
 from permissions.retention import ERASED, retention_apply
-from protocols.board.figures import Period, compute_figures, period_containing, raw_figures
-from protocols.models import AgreedAction, HalfYearSummary, ProtocolItem
+from board.figures import Period, compute_figures, period_containing, raw_figures
+from protocols.models import AgreedAction, ProtocolItem
+from board.models import HalfYearSummary
 from tests.retention.conftest import occurrences, snapshot
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from participants.models import (
     Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
 )
 from permissions import audit
-from protocols.models import AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem
+from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from protocols.services import case_next_review_sync
 
 # --- Networks and organisations --------------------------------------------------------------
@@ -445,12 +445,12 @@ class Seeder:
     def seed_summary(self) -> str:
         """Publish last half year's summary through the board engineer's service, if it exists."""
         try:
-            services = importlib.import_module("protocols.board.services")
+            services = importlib.import_module("board.services")
         except ImportError:
             return "no board service yet: half-year summaries left out"
         network = self.networks["kreis-heinsberg"]
         year, half = (self.today.year, 1) if self.today.month > 6 else (self.today.year - 1, 2)
-        if HalfYearSummary.objects.filter(network=network, year=year, half=half, status=HalfYearSummary.Status.PUBLISHED).exists():
+        if network.summaries.filter(year=year, half=half, status="published").exists():
             return f"summary {year} H{half} already published"
         coordinator = self.users["koordination.hs"]
         compute = getattr(services, "summary_compute", None)

@@ -1,7 +1,7 @@
-"""API routes for the board (mounted under /api/ through protocols/api/urls.py)."""
+"""API routes of the board (mounted under /api/ in config/urls.py; the paths are unchanged)."""
 from rest_framework.routers import DefaultRouter
 
-from protocols.board.api.views import HalfYearSummaryViewSet
+from board.api.views import HalfYearSummaryViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

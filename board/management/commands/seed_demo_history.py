@@ -22,9 +22,10 @@ from conferences.models import Case, CaseTeamMember, Conference, Invitation
 from participants.models import (
     FamilyMember, Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
 )
+from board import services as board_services
+from board.models import HalfYearSummary, YearlyReport
 from permissions import audit
-from protocols.board import services as board_services
-from protocols.models import ActionNote, AgreedAction, Audience, HalfYearSummary, Protocol, ProtocolItem, YearlyReport
+from protocols.models import ActionNote, AgreedAction, Audience, Protocol, ProtocolItem
 
 R = CaseTeamMember.CaseRole
 M = FamilyMember.Relation

@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from board import selectors
+from board.api.serializers import HalfYearSummarySerializer
 from permissions.audit import Channel
-from protocols.board import selectors
-from protocols.board.api.serializers import HalfYearSummarySerializer
 
 
 @extend_schema_view(

@@ -8,14 +8,15 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from board import policy as board_policy
+from board.models import BoardMeeting, HalfYearSummary, YearlyReport
 from participants.models import Country, Network
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols.models import BoardMeeting, HalfYearSummary, YearlyReport
 
 
 def summaries_for_user(user) -> QuerySet[HalfYearSummary]:
-    return policy.summaries_for_user(user).select_related("network")
+    return board_policy.summaries_for_user(user).select_related("network")
 
 
 def published_summaries_for_user(user) -> QuerySet[HalfYearSummary]:
@@ -78,7 +79,7 @@ def record_list_read(user, summaries, *, channel: str = Channel.API) -> None:
     """Audit one listing of summaries with their figures (one event per request, not per row):
     the ids and networks of the summaries handed out, in the day's chain (no case)."""
     summaries = list(summaries)
-    record(user, action="summary.list", object_type="protocols.halfyearsummary.list", channel=channel, detail={
+    record(user, action="summary.list", object_type="board.halfyearsummary.list", channel=channel, detail={
         "summaries": [summary.pk for summary in summaries],
         "networks": sorted({summary.network_id for summary in summaries}),
     })

@@ -6,7 +6,7 @@ database hands back only the one or two middle rows of each group. The number of
 fixed (about ten per half year) whatever the number of cases.
 
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
-``protocols.board.suppression`` before they leave this module, so that raw small counts are
+``board.suppression`` before they leave this module, so that raw small counts are
 never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests only.
 
 Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one changes):
@@ -61,11 +61,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
+from board import suppression as sup
 from conferences.models import Case, CaseTeamMember, Conference, Invitation
 from participants.models import (
     BASES_BY_COUNTRY, Consent, Country, DisclosureBasis, FamilyMember, LegalBasis, Organisation, OrganisationKind,
 )
-from protocols.board import suppression as sup
+from protocols.models import ActionNote, AgreedAction
 
 DEFINITIONS_VERSION = "2026.2"
 PARENTS = "parents"
@@ -218,8 +219,6 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
     (LEFT JOIN: no row means no history) and grouped once by the responsible group. No
     correlated subquery per action and no grouping by per-action values (issue 13: the former
     grouped query sorted 2M actions by three EXISTS values, once per half year)."""
-    from protocols.models import ActionNote, AgreedAction
-
     Status = AgreedAction.Status
     ops = connection.ops
     qn = connection.ops.quote_name
@@ -284,8 +283,6 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
 def _action_figures(network, period: Period, tz, by_group: dict[str, dict[str, int]] | None = None) -> dict:
     """Agreed actions of the period by responsible group (``action_counts``, unless the caller
     computed them for several periods at once) and the median days to done."""
-    from protocols.models import AgreedAction
-
     if by_group is None:
         by_group = action_counts(network, [period], tz)[period]
     done_in_period = AgreedAction.objects.filter(
@@ -503,7 +500,7 @@ def _shown_municipalities(municipalities: dict) -> dict:
 # Tables contributed by apps above this layer (the offers app's programme tracks and residential
 # treatment), registered from their ``AppConfig.ready``. A contributor is called with the network
 # and the first and last day of the period; it returns tables already suppressed by
-# ``protocols.board.suppression``, in the stored form: ``{"key", "title", "head", "from", "to",
+# ``board.suppression``, in the stored form: ``{"key", "title", "head", "from", "to",
 # "columns": [{"key", "label"}], "rows": [{"key", "label", "values": {column key: value}}]}``
 # (titles and column labels are English msgids, translated when shown).
 _CONTRIBUTORS: list[Callable[[Any, dt.date, dt.date], list[dict]]] = []

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from protocols.models import HalfYearSummary
+from board.models import HalfYearSummary
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

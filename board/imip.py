@@ -69,7 +69,7 @@ def build_message(meeting, invitation, *, method: str, now: dt.datetime | None =
             if meeting.location:
                 lines.append(_("Place: %(place)s") % {"place": ical.one_line(meeting.location)})
             lines.append(_("Please accept or decline on the meeting page: %(link)s")
-                         % {"link": ical.reverse_or_root("protocols:board_meeting_detail", meeting.pk)})
+                         % {"link": ical.reverse_or_root("board:board_meeting_detail", meeting.pk)})
         body = "\n\n".join(lines) + "\n"
     message = CalendarMessage(subject=ical.one_line(subject), body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
     message.calendar_method = method

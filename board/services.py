@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
+from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST
 from participants.models import Country, NetworkRole, User
 from permissions import policy
 from permissions.audit import Channel, record
-from protocols.board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
-from protocols.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 
 MAX_SERIES = 10
 
@@ -176,7 +176,7 @@ def _notify(meetings: list[BoardMeeting], method: str) -> None:
     """After commit, send each invited board member one iMIP message per meeting (REQUEST when
     scheduled or changed, CANCEL when cancelled): when and where, never any case data. The
     messages go to the outbox (EMAIL_BACKEND), which retries them while the mail server is down."""
-    from protocols.board import imip
+    from board import imip
 
     if not meetings:
         return

@@ -1,8 +1,10 @@
-"""Pages of the cooperation board (half-year summaries, board meetings); names live in the
-``protocols`` namespace (included from ``protocols/urls.py``)."""
+"""Pages of the cooperation board (half-year summaries, yearly reports, board meetings), in the
+``board`` namespace; the paths are those the board had under ``protocols`` (``/board/...``)."""
 from django.urls import path
 
-from protocols.board import views
+from board import views
+
+app_name = "board"
 
 urlpatterns: list = [
     path("board/summaries/", views.summary_list, name="summary_list"),

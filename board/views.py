@@ -14,10 +14,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from board import charts, forms, selectors, services
+from board.figures import TOTAL
+from board.models import HalfYearSummary, YearlyReport
 from permissions import csv_export
-from protocols.board import charts, forms, selectors, services
-from protocols.board.figures import TOTAL
-from protocols.models import HalfYearSummary, YearlyReport
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -66,7 +66,7 @@ def _summary_list(request: HttpRequest, compute_form=None, status: int = 200) ->
     if compute_form is None and networks.exists():
         compute_form = forms.SummaryComputeForm(networks=networks)
     summaries = selectors.summaries_for_user(request.user).order_by("network__name", "-year", "-half", "-computed_at")
-    return render(request, "protocols/board/summary_list.html",
+    return render(request, "board/summary_list.html",
                   {"summaries": summaries, "compute_form": compute_form}, status=status)
 
 
@@ -87,7 +87,7 @@ def summary_compute(request: HttpRequest) -> HttpResponse:
         request, form,
         lambda data: services.summary_compute(request.user, network=data["network"], year=data["year"], half=data["half"]),
         _("A new draft has been computed. Check it, add a commentary and publish it."),
-        lambda summary: redirect("protocols:summary_detail", pk=summary.pk),
+        lambda summary: redirect("board:summary_detail", pk=summary.pk),
     ) or _summary_list(request, form, status=400)
 
 
@@ -95,7 +95,7 @@ def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_for
     is_coordinator = _coordinator_page(request.user, summary.network_id)
     if commentary_form is None and is_coordinator and summary.status == HalfYearSummary.Status.DRAFT:
         commentary_form = forms.CommentaryForm(initial={"commentary": summary.commentary})
-    return render(request, "protocols/board/summary_detail.html", {
+    return render(request, "board/summary_detail.html", {
         "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures),
         "is_coordinator": is_coordinator, "commentary_form": commentary_form, "total_key": TOTAL,
         "meetings": selectors.board_meetings_for_user(request.user).filter(summary=summary, cancelled_at__isnull=True),
@@ -115,7 +115,7 @@ def summary_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def summary_print(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
     selectors.record_read(request.user, summary, action="summary.print")
-    return render(request, "protocols/board/summary_print.html", {
+    return render(request, "board/summary_print.html", {
         "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures), "total_key": TOTAL,
     })
 
@@ -128,7 +128,7 @@ def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
     return _submit(
         request, form,
         lambda data: services.summary_set_commentary(request.user, summary=summary, commentary=data["commentary"]),
-        _("The commentary has been saved."), lambda _result: redirect("protocols:summary_detail", pk=summary.pk),
+        _("The commentary has been saved."), lambda _result: redirect("board:summary_detail", pk=summary.pk),
     ) or _summary_page(request, summary, form, status=400)
 
 
@@ -138,7 +138,7 @@ def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
     _attempt(request, lambda: services.summary_publish(request.user, summary=summary),
              _("The summary has been published to the board."))
-    return redirect("protocols:summary_detail", pk=summary.pk)
+    return redirect("board:summary_detail", pk=summary.pk)
 
 
 @login_required
@@ -146,8 +146,8 @@ def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def summary_discard(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
     if not _attempt(request, lambda: services.summary_discard(request.user, summary=summary), _("The draft has been discarded.")):
-        return redirect("protocols:summary_detail", pk=summary.pk)
-    return redirect("protocols:summary_list")
+        return redirect("board:summary_detail", pk=summary.pk)
+    return redirect("board:summary_list")
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv_export.SafeWriter]:
@@ -229,7 +229,7 @@ def _yearly_list(request: HttpRequest, compute_form=None, status: int = 200) -> 
     if compute_form is None and networks.exists():
         compute_form = forms.YearlyReportComputeForm(networks=networks)
     reports = selectors.yearly_reports_for_user(request.user).order_by("network__name", "-year", "-computed_at")
-    return render(request, "protocols/board/yearly_report_list.html",
+    return render(request, "board/yearly_report_list.html",
                   {"reports": reports, "compute_form": compute_form}, status=status)
 
 
@@ -249,7 +249,7 @@ def yearly_report_compute(request: HttpRequest) -> HttpResponse:
     return _submit(
         request, form, lambda data: services.yearly_report_compute(request.user, network=data["network"], year=data["year"]),
         _("A new draft of the yearly report has been computed. Check it and publish it."),
-        lambda report: redirect("protocols:yearly_report_detail", pk=report.pk),
+        lambda report: redirect("board:yearly_report_detail", pk=report.pk),
     ) or _yearly_list(request, form, status=400)
 
 
@@ -258,7 +258,7 @@ def yearly_report_compute(request: HttpRequest) -> HttpResponse:
 def yearly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.get_yearly_report_for_user(request.user, pk)
     selectors.record_read(request.user, report, action="yearly_report.view")
-    return render(request, "protocols/board/yearly_report_detail.html", {
+    return render(request, "board/yearly_report_detail.html", {
         "report": report, "figures": report.figures, "total_key": TOTAL,
         "is_coordinator": _coordinator_page(request.user, report.network_id),
     })
@@ -285,7 +285,7 @@ def yearly_report_publish(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.get_yearly_report_for_user(request.user, pk)
     _attempt(request, lambda: services.yearly_report_publish(request.user, report=report),
              _("The yearly report has been published to the board."))
-    return redirect("protocols:yearly_report_detail", pk=report.pk)
+    return redirect("board:yearly_report_detail", pk=report.pk)
 
 
 # --- Board meetings --------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def _meeting_list(request: HttpRequest, schedule_form=None, status: int = 200) -
         schedule_form = forms.MeetingScheduleForm(networks=networks, summaries=_published_of_coordinated(request.user))
     meetings = selectors.board_meetings_for_user(request.user).order_by("starts_at")
     now = timezone.now()
-    return render(request, "protocols/board/meeting_list.html", {
+    return render(request, "board/meeting_list.html", {
         "upcoming": [m for m in meetings if m.ends_at >= now], "past": [m for m in meetings if m.ends_at < now][::-1],
         "schedule_form": schedule_form,
     }, status=status)
@@ -333,7 +333,7 @@ def board_meeting_schedule(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, error)
         else:
             messages.success(request, _("%(count)s meetings have been scheduled and the board has been invited.") % {"count": len(meetings)})
-            return redirect("protocols:board_meeting_detail", pk=meetings[0].pk)
+            return redirect("board:board_meeting_detail", pk=meetings[0].pk)
     return _meeting_list(request, form, status=400)
 
 
@@ -349,7 +349,7 @@ def _meeting_page(request: HttpRequest, meeting, update_form=None, minutes_form=
         })
         minutes_form = minutes_form or forms.MinutesForm(initial={"minutes": meeting.minutes, "decisions": meeting.decisions})
     invitations = list(meeting.invitations.select_related("user").order_by("user__last_name", "user__username"))
-    return render(request, "protocols/board/meeting_detail.html", {
+    return render(request, "board/meeting_detail.html", {
         "invitations": invitations if is_coordinator else [],
         "my_invitation": next((i for i in invitations if i.user_id == request.user.pk), None),
         "meeting": meeting, "is_coordinator": is_coordinator, "update_form": update_form, "minutes_form": minutes_form,
@@ -379,7 +379,7 @@ def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.board_meeting_update(
             request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
             ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"]),
-        _("The meeting has been updated."), lambda _result: redirect("protocols:board_meeting_detail", pk=meeting.pk),
+        _("The meeting has been updated."), lambda _result: redirect("board:board_meeting_detail", pk=meeting.pk),
     ) or _meeting_page(request, meeting, update_form=form, status=400)
 
 
@@ -389,7 +389,7 @@ def board_meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_board_meeting_for_user(request.user, pk)
     _attempt(request, lambda: services.board_meeting_cancel(request.user, meeting=meeting),
              _("The meeting has been cancelled and the board has been told."))
-    return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+    return redirect("board:board_meeting_detail", pk=meeting.pk)
 
 
 @login_required
@@ -403,7 +403,7 @@ def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
         request, form,
         lambda data: services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=data["minutes"],
                                                            decisions=data["decisions"]),
-        _("The minutes have been saved."), lambda _result: redirect("protocols:board_meeting_detail", pk=meeting.pk),
+        _("The minutes have been saved."), lambda _result: redirect("board:board_meeting_detail", pk=meeting.pk),
     ) or _meeting_page(request, meeting, minutes_form=form, status=400)
 
 
@@ -415,9 +415,9 @@ def board_meeting_respond(request: HttpRequest, pk: int) -> HttpResponse:
         invitation = services.board_meeting_respond(request.user, meeting=meeting, response=request.POST.get("response", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+        return redirect("board:board_meeting_detail", pk=meeting.pk)
     if invitation.response == invitation.Response.ACCEPTED:
         messages.success(request, _("You have accepted the invitation."))
     else:
         messages.success(request, _("You have declined the invitation."))
-    return redirect("protocols:board_meeting_detail", pk=meeting.pk)
+    return redirect("board:board_meeting_detail", pk=meeting.pk)

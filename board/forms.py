@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from protocols.models import HalfYearSummary
+from board.models import HalfYearSummary
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
