@@ -32,10 +32,26 @@ def _is_transactional(request) -> bool:
 
 
 @pytest.fixture(scope="session")
-def _sqlite_from_migrated_template():
-    """While pytest-django creates the test database: on SQLite, its ``migrate`` copies the
-    shared migrated database instead (``tests/migrated_template.py``). Patched only until the
-    test database exists; every other call goes to the real command."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
+    """On PostgreSQL every test database is created as a copy of one migrated template database
+    (``tests/migrated_template.py``), built once for the code version, instead of migrating."""
+    from django.conf import settings
+    from django.db import connections
+
+    for alias, settings_dict in settings.DATABASES.items():
+        if settings_dict["ENGINE"] == "django.db.backends.postgresql":
+            with django_db_blocker.unblock():
+                template = migrated_template.migrated_postgres(connections[alias])
+            settings_dict.setdefault("TEST", {})["TEMPLATE"] = template
+            connections[alias].settings_dict.setdefault("TEST", {})["TEMPLATE"] = template
+
+
+@pytest.fixture(scope="session")
+def _from_migrated_template():
+    """While pytest-django creates the test database, its ``migrate`` is not needed: on SQLite it
+    copies the shared migrated database instead; on PostgreSQL the database was created from the
+    migrated template (``tests/migrated_template.py``). Patched only until the test database
+    exists; every other call goes to the real command."""
     from unittest import mock
 
     from django.core import management
@@ -45,11 +61,14 @@ def _sqlite_from_migrated_template():
 
     def call_command(name, *args, **options):
         alias = options.get("database", "default")
-        if name == "migrate" and not args and options.get("run_syncdb") and connections[alias].vendor == "sqlite":
+        if name == "migrate" and not args and options.get("run_syncdb"):
             connection = connections[alias]
-            connection.ensure_connection()
-            migrated_template.fill(connection.connection)
-            return None
+            if connection.vendor == "sqlite":
+                connection.ensure_connection()
+                migrated_template.fill(connection.connection)
+                return None
+            if connection.vendor == "postgresql" and connection.settings_dict.get("TEST", {}).get("TEMPLATE"):
+                return None
         return real(name, *args, **options)
 
     patcher = mock.patch.object(management, "call_command", call_command)
@@ -59,8 +78,8 @@ def _sqlite_from_migrated_template():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(_sqlite_from_migrated_template, django_db_setup):
-    _sqlite_from_migrated_template.stop()
+def django_db_setup(_from_migrated_template, django_db_setup):
+    _from_migrated_template.stop()
     yield
 
 

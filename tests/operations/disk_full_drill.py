@@ -1,11 +1,15 @@
 """Run by test_disk_full.py in a process of its own (settings differ from the test run's):
 the embedded default on a SQLite file whose disk fills up while a caseworker
 reads case pages (each read appends audit events); the database lives on a small file system
-that the drill fills up. Prints one JSON line of findings."""
+that the drill fills up. Prints one JSON line of findings.
+
+Arguments: the database file to create, and a migrated database of this code to start from
+(tests/migrated_template.py; copying it replaces ``manage.py migrate``)."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -13,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 db_path = Path(sys.argv[1])
+shutil.copyfile(sys.argv[2], db_path)
 os.environ.update({"DEBUG": "false", "FALLKONFERENZ_TESTING": "false", "SECRET_KEY": "d" * 64, "AUDIT_HMAC_KEY": "a" * 40,
                    "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1kaXNrLWRyaWxsLWtleS0wMDA=",
                    "ALLOWED_HOSTS": "testserver", "DATABASE_URL": f"sqlite:///{db_path}", "SECURE_SSL_REDIRECT": "false",
@@ -23,11 +28,9 @@ os.environ.pop("REDIS_URL", None)
 import django  # noqa: E402
 
 django.setup()
-from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
-call_command("migrate", verbosity=0)
 from permissions import audit  # noqa: E402
 from tests.world import build_world  # noqa: E402
 
