@@ -37,8 +37,13 @@ SOCKETS = 50
 
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")  # e.g. a throwaway PostgreSQL db
-os.environ.update({"DEBUG": "true", "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "config.settings",
-                   "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING"})
+# Production settings (DEBUG off: no query log kept per connection), as issue 13 measured them.
+os.environ.update({"DEBUG": "false", "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "config.settings",
+                   "SECRET_KEY": "bench-only-" + "x" * 50, "AUDIT_HMAC_KEY": "bench-only-" + "y" * 40,
+                   "SECURE_COOKIES": "false", "SECURE_SSL_REDIRECT": "false", "BEHIND_TLS_PROXY": "false",
+                   "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate", "ALLOWED_HOSTS": "127.0.0.1,testserver",
+                   "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING",
+                   "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1iZW5jaC1zZXJ2aW5nLWtleTA="})
 os.environ.pop("REDIS_URL", None)
 
 import django  # noqa: E402

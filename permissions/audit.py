@@ -135,6 +135,57 @@ def record(
     return event
 
 
+def record_many(entries: Iterable[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events at once, each exactly as ``record`` would write it (one event per
+    entry: ``actor`` plus ``record``'s keyword arguments except ``obj``), in a constant number of
+    statements per chain however many entries there are: lock the chain head, insert the chain's
+    events in one ``INSERT``, advance the head once. Entries of one chain keep their order; all get
+    the same time (now). For writers that collect many small reads and write them together, such
+    as the live channel's deliveries (``protocols.deliveries``)."""
+    at = timezone.now()
+    request_id = current_request_id()
+    by_chain: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        by_chain.setdefault(_chain_key(entry.get("case_id"), at), []).append(entry)
+    written: list[AuditEvent] = []
+    heads_written: list[tuple[str, int, str]] = []
+    with transaction.atomic(savepoint=False):
+        for key, chain_entries in by_chain.items():
+            heads = AuditChainHead.objects.select_for_update()
+            head = heads.filter(chain_key=key).first()
+            if head is None:
+                AuditChainHead.objects.get_or_create(chain_key=key)
+                key_id = current_key_id()
+                AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key, key_id=key_id), "key_id": key_id})
+                head = heads.get(chain_key=key)
+            position, prev_hash, events = head.position, head.hash, []
+            for entry in chain_entries:
+                actor = entry.get("actor")
+                user = actor if getattr(actor, "is_authenticated", False) else None
+                detail = dict(entry.get("detail") or {})
+                if request_id:
+                    detail["request_id"] = request_id
+                position += 1
+                event = AuditEvent(
+                    chain_key=key, position=position, at=at,
+                    actor=user, actor_label=(user.get_username() if user else str(actor or "anonymous"))[:150],
+                    action=entry["action"], object_type=entry.get("object_type", ""), object_id=str(entry.get("object_id", "")),
+                    case_id=entry.get("case_id"), channel=entry.get("channel", Channel.PAGE),
+                    legal_basis=(entry.get("legal_basis") or "")[:LEGAL_BASIS_MAX], detail=detail, prev_hash=prev_hash,
+                    key_id=current_key_id(),
+                )
+                event.hash = prev_hash = event_hash(event)
+                events.append(event)
+            AuditEvent.objects.bulk_create(events)
+            AuditChainHead.objects.filter(chain_key=key).update(position=position, hash=prev_hash)
+            written += events
+            heads_written.append((key, position, prev_hash))
+    if settings.AUDIT_HEAD_JOURNAL:
+        for key, position, digest in heads_written:
+            transaction.on_commit(lambda key=key, position=position, digest=digest: journal_head(key, position, digest, at))
+    return written
+
+
 def journal_line(chain_key: str, position: int, digest: str, key_id: str | None = None) -> str:
     key_id = current_key_id() if key_id is None else key_id
     return json.dumps({"c": chain_key, "p": position, "h": digest, "k": key_id,

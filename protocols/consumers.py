@@ -4,10 +4,12 @@ Authenticates in ``connect`` (4401 anonymous or no live session; 4403 second fac
 where required; 4404 missing or invisible protocol), lives only as long as its session
 (``permissions.live_sessions``: re-checked on every message, closed at logout, expiry,
 deactivation and second-factor reset), joins the
-protocol's group, keeps a presence list (``protocols.presence``: a roster read once at join, one
-group message per join and leave), validates every incoming message against a small
+protocol's group, keeps a presence list (``protocols.presence``: a roster read once at join, the joins
+and leaves of a server process announced together, at most one list to the browser per
+interval), validates every incoming message against a small
 schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
-every outgoing item through ``permissions.policy`` for THIS socket's user.
+every outgoing item through ``permissions.policy`` for THIS socket's user. A delivered item is
+audited as a read of her, one event per (user, item), written in batches (``protocols.deliveries``).
 
 Group events (``protocols.live``) carry the item with its audience; the socket decides from
 what it cached at connect (her organisations, whether she is a professional on the case or a
@@ -35,7 +37,7 @@ from django.utils import translation
 from permissions import policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
-from protocols import presence, selectors, services
+from protocols import deliveries, presence, selectors, services
 from protocols.api.serializers import item_payload
 from protocols.models import Audience, ProtocolItem
 
@@ -134,7 +136,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.group = None
         self.seen: set[int] = set()
         self.presence: dict[str, dict] = {}
-        self.heartbeat = None
+        self.heartbeat = self.presence_timer = None
         self.org_ids: set[int] = set()
         self.is_professional = self.is_parent = self.allowed = False
         self.case_id = None
@@ -162,18 +164,20 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.heartbeat = asyncio.create_task(self._presence_heartbeat())
         await self.send_json(hello)
         await self._send_presence()
-        await self.channel_layer.group_send(self.group, {
-            "type": "presence.join", "channel": self.channel_name, "user_id": self.user.pk, "name": _display_name(self.user),
-        })
+        presence.announce_join(self.channel_layer, self.group, self.channel_name, user_id=self.user.pk,
+                               name=_display_name(self.user))
 
     async def disconnect(self, code) -> None:
         await self.stop_live_session()
         if getattr(self, "heartbeat", None) is not None:
             self.heartbeat.cancel()
+        if getattr(self, "presence_timer", None) is not None:
+            self.presence_timer.cancel()
         if getattr(self, "group", None):
             await presence.remove(self.channel_layer, self.group, self.channel_name)
-            await self.channel_layer.group_send(self.group, {"type": "presence.leave", "channel": self.channel_name})
+            presence.announce_leave(self.channel_layer, self.group, self.channel_name)
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await deliveries.flush()  # what this process delivered is on record before the socket is gone
 
     # --- incoming ---------------------------------------------------------------------------
 
@@ -245,23 +249,41 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             return False
         return None
 
+    def _basis(self, event: dict) -> str | None:
+        """The legal basis of a delivery the socket decided in memory, as
+        ``policy.disclosure_bases_for_items`` names it; None when only the policy can tell."""
+        audience = event["audience"]
+        if audience == Audience.EVERYONE:
+            return "audience:everyone"
+        if audience == Audience.PROFESSIONALS:
+            return "team"
+        if event.get("holding_organisation") in self.org_ids:
+            return "holding-organisation"
+        return None
+
     async def item_changed(self, event: dict) -> None:
         item_id = event["item_id"]
+        basis = None
         if "item" in event:
             visible = self._may_read(event)
-            if visible is None:
-                visible = await self._item_visible(item_id)
+            if visible:
+                basis = self._basis(event)
+            if visible is None or (visible and basis is None):
+                basis = await self._item_basis(item_id)
+                visible = basis is not None
             payload = event["item"] if visible else None
         else:  # an event without payload (older sender): read it for this user
-            payload = await self._visible_item(item_id)
+            payload, basis = await self._visible_item(item_id)
         if payload is None:
             if item_id in self.seen:
                 self.seen.discard(item_id)
                 await self.send_json({"type": "item_removed", "item": item_id})
             return
         self.seen.add(item_id)
-        await self._audit_delivery(item_id)
         await self.send_json({"type": "item", "item": payload})
+        # Audited as a read, one event per (user, item), written with the other sockets' deliveries
+        # of this process in one batch (protocols.deliveries), off the send path.
+        deliveries.note(self.user, item_id=item_id, case_id=event.get("case_id") or self.case_id, basis=basis)
 
     async def action_changed(self, event: dict) -> None:
         """An agreed action changed: forwarded if she may see it (``policy.actions_for_user``:
@@ -299,11 +321,35 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         for payload in added:
             await self.send_json({"type": "item_added", "item": payload})
 
+    async def presence_changed(self, event: dict) -> None:
+        """Joins and leaves of one server process (``presence.announce_join``/``announce_leave``),
+        in order. Nobody answers (a joiner read the roster); her browser gets the list at most once
+        per ``presence.LIST_EVERY`` seconds, however many joined meanwhile."""
+        changed = False
+        for change in event.get("changes") or ():
+            if change[0] == "join" and change[1] != self.channel_name:
+                self.presence[change[1]] = {"user_id": change[2], "name": change[3]}
+                changed = True
+            elif change[0] == "leave":
+                changed = self.presence.pop(change[1], None) is not None or changed
+        if changed:
+            self._presence_list_soon()
+
     async def presence_join(self, event: dict) -> None:
-        """Someone joined: nobody answers (she read the roster), so a join costs one group message."""
-        if event["channel"] != self.channel_name:
-            self.presence[event["channel"]] = {"user_id": event["user_id"], "name": event["name"]}
-            await self._send_presence()
+        """A single join, as a server of the previous release announces it (rolling deploys)."""
+        await self.presence_changed({"changes": [["join", event["channel"], event["user_id"], event["name"]]]})
+
+    async def presence_leave(self, event: dict) -> None:
+        await self.presence_changed({"changes": [["leave", event["channel"]]]})
+
+    def _presence_list_soon(self) -> None:
+        if getattr(self, "presence_timer", None) is None:
+            self.presence_timer = asyncio.get_running_loop().create_task(self._presence_list_later())
+
+    async def _presence_list_later(self) -> None:
+        await asyncio.sleep(presence.LIST_EVERY)
+        self.presence_timer = None
+        await self._send_presence()
 
     async def _presence_heartbeat(self) -> None:
         """Keep this socket's roster entry fresh; a dead process's entries go stale and vanish."""
@@ -314,10 +360,6 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
                                    name=_display_name(self.user))
             except Exception:  # a Redis blip: the next beat tries again
                 logger.warning("Could not refresh presence for %s", self.channel_name, exc_info=True)
-
-    async def presence_leave(self, event: dict) -> None:
-        if self.presence.pop(event["channel"], None) is not None:
-            await self._send_presence()
 
     async def _send_presence(self) -> None:
         people = {}
@@ -374,19 +416,16 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         return removed, added
 
     @database_sync_to_async
-    def _audit_delivery(self, item_id: int) -> None:
-        """A changed item pushed to this socket is a read like any other: one event, with its basis."""
-        item = ProtocolItem.objects.filter(pk=item_id).first()
-        if item is not None:
-            selectors.audit_items_read(self.user, [item], channel=Channel.WEBSOCKET, action="protocol.item.read", many=False)
-
-    @database_sync_to_async
     def _action_visible(self, action_id: int) -> bool:
         return policy.actions_for_user(self.user).filter(pk=action_id).exists()
 
     @database_sync_to_async
-    def _item_visible(self, item_id: int) -> bool:
-        return policy.protocol_items_for_user(self.user).filter(pk=item_id).exists()
+    def _item_basis(self, item_id: int) -> str | None:
+        """The basis under which she may read the item now (a consent, a legal basis), or None."""
+        item = policy.protocol_items_for_user(self.user).filter(pk=item_id).first()
+        if item is None:
+            return None
+        return policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
 
     @database_sync_to_async
     def _protocol_state(self) -> dict | None:
@@ -394,9 +433,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         return selectors.protocol_payload(protocol) if protocol else None
 
     @database_sync_to_async
-    def _visible_item(self, item_id: int) -> dict | None:
+    def _visible_item(self, item_id: int) -> tuple[dict | None, str | None]:
         item = selectors.items_for_user(self.user).filter(pk=item_id, protocol_id=self.protocol_id).first()
-        return item_payload(item) if item else None
+        if item is None:
+            return None, None
+        return item_payload(item), policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
 
     @database_sync_to_async
     def _catch_up(self, versions: dict[int, int]) -> dict:

@@ -1,8 +1,10 @@
 """Who is connected to a live protocol: one roster per protocol, kept beside the channel layer.
 
 A joining socket adds itself to the roster, reads the roster once (its first presence list) and
-announces itself with ONE group message; members update their list from that message and from
-``presence.leave``. Nobody answers a join, so N joins cost N group messages, not N².
+announces itself; members update their list from the announcement. Nobody answers a join, and
+the joins and leaves of one server process within ``ANNOUNCE_AFTER`` seconds travel as ONE group
+message, so N joins cost at most N group messages (far fewer when a conference starts and many
+join at once), and each member's browser gets at most one list per ``LIST_EVERY`` seconds.
 
 Where the roster lives follows the channel layer: with channels-redis a Redis hash
 ``<prefix>:presence:<group>`` on the layer's own connection pool (shared by every server
@@ -14,8 +16,12 @@ reads or writes a roster, and a roster holds nothing but the display names the p
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
+
+logger = logging.getLogger(__name__)
 
 HEARTBEAT = 30.0
 STALE_AFTER = 3 * HEARTBEAT
@@ -78,3 +84,55 @@ async def roster(layer, group: str) -> dict[str, dict]:
             await client.hdel(key, *stale)
     return {c: {"user_id": e["user_id"], "name": e["name"]} for c, e in entries.items()
             if c not in stale and now - e.get("at", 0) <= STALE_AFTER}
+
+
+# --- announcing joins and leaves ---------------------------------------------------------------
+#
+# A join or leave is not sent on its own: the changes of one group in this process during
+# ``ANNOUNCE_AFTER`` seconds leave as ONE group message ``presence.changed`` listing them in order.
+# When a conference starts and many sockets join at once, each member receives a few messages
+# instead of one per join (a group message reaches every member: N single joins are N² deliveries
+# in the layer). Members apply the changes and send their browser at most one list per
+# ``LIST_EVERY`` seconds (``ProtocolConsumer._presence_changed``).
+
+ANNOUNCE_AFTER = 0.1
+LIST_EVERY = 0.5
+
+
+class _Announcer:
+    def __init__(self, loop, layer, group: str) -> None:
+        self.loop, self.layer, self.group = loop, layer, group
+        self.changes: list[list] = []
+        self.timer = None
+
+
+# {(event loop, id(layer), group): _Announcer}: one per server process and group
+_ANNOUNCERS: dict[tuple[int, int, str], _Announcer] = {}
+
+
+def _announce(layer, group: str, change: list) -> None:
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(layer), group)
+    announcer = _ANNOUNCERS.get(key)
+    if announcer is None or announcer.loop is not loop:  # (a closed loop's id may be reused)
+        announcer = _ANNOUNCERS[key] = _Announcer(loop, layer, group)
+    announcer.changes.append(change)
+    if announcer.timer is None:
+        announcer.timer = loop.create_task(_send_later(key, announcer))
+
+
+async def _send_later(key, announcer: _Announcer) -> None:
+    await asyncio.sleep(ANNOUNCE_AFTER)
+    _ANNOUNCERS.pop(key, None)  # changes from now on start the next message
+    try:
+        await announcer.layer.group_send(announcer.group, {"type": "presence.changed", "changes": announcer.changes})
+    except Exception:  # a Redis blip: the heartbeat and the next reader's roster still hold the truth
+        logger.warning("Could not announce presence in %s", announcer.group, exc_info=True)
+
+
+def announce_join(layer, group: str, channel: str, *, user_id: int, name: str) -> None:
+    _announce(layer, group, ["join", channel, user_id, name])
+
+
+def announce_leave(layer, group: str, channel: str) -> None:
+    _announce(layer, group, ["leave", channel])

@@ -243,11 +243,20 @@ async def test_live_due_dates_and_labels_follow_each_readers_language_not_the_wr
     await counsellor.disconnect()
 
 
-async def test_presence_costs_one_group_message_per_join_and_leave(world, settings):
-    """N sockets joining cost N layer messages (no member answers a join), and the last to join
-    still sees everyone from the roster; N leaves cost N more."""
+async def test_presence_costs_one_group_message_per_interval_not_per_join(world, settings, monkeypatch):
+    """Sockets joining together cost one layer message per announcement window of a server
+    process (no member answers a join, joins travel together), not one per join; the last to join
+    still sees everyone from the roster, and each member's browser gets one list per interval, not
+    one per join. Leaves travel the same way."""
+    import asyncio
+    import time
+
     from channels.layers import InMemoryChannelLayer, channel_layers
 
+    from protocols import presence
+
+    window = 3.0
+    monkeypatch.setattr(presence, "ANNOUNCE_AFTER", window)
     sent = []  # every message a consumer hands to the layer: one per group_send, one per direct send
     in_group_send = contextvars.ContextVar("in_group_send", default=False)
 
@@ -269,22 +278,36 @@ async def test_presence_costs_one_group_message_per_join_and_leave(world, settin
     globals()["CountingLayer"] = CountingLayer
     channel_layers.backends.clear()
     try:
-        users = [world.convenor, world.counsellor, world.lead_colleague, world.midwife, world.parent] * 2
-        sockets = []
-        for user in users:
-            socket = await open_socket(user, world.protocol.pk)
-            await receive_until(socket, "hello")
-            sockets.append(socket)
+        first = await open_socket(world.convenor, world.protocol.pk)
+        await receive_until(first, "hello")
+        assert (await receive_until(first, "presence"))["people"] == ["Convenor"]
+        users = [world.counsellor, world.lead_colleague, world.midwife, world.parent] * 3
+        started = time.monotonic()
+        sockets = await asyncio.gather(*(open_socket(user, world.protocol.pk) for user in users))
+        joined_in = time.monotonic() - started
+        everyone = sorted({u.get_full_name() or u.get_username() for u in [world.convenor, *users]}, key=str.lower)
         last = await receive_until(sockets[-1], "presence")
-        assert last["people"] == sorted({u.get_full_name() or u.get_username() for u in users}, key=str.lower)
-        assert [t for t in sent if t.startswith("presence")] == ["presence.join"] * len(users)
-        for socket in sockets[1:]:
+        while last["people"] != everyone:  # from the roster, or the joins announced after it
+            last = await receive_until(sockets[-1], "presence")
+        lists = [await receive_until(first, "presence", timeout=window + 10)]
+        while lists[-1]["people"] != everyone:
+            lists.append(await receive_until(first, "presence", timeout=window + 10))
+        announced = [t for t in sent if t.startswith("presence")]
+        assert set(announced) == {"presence.changed"}
+        assert len(announced) <= 1 + int(joined_in // window) < len(users), (announced, joined_in)
+        assert len(lists) <= len(announced), "one list per announcement (per interval), not one per join"
+
+        sent.clear()
+        started = time.monotonic()
+        for socket in sockets:
             await socket.disconnect()
-        presence = await receive_until(sockets[0], "presence")
-        while presence["people"] != ["Convenor"]:
-            presence = await receive_until(sockets[0], "presence")
-        assert [t for t in sent if t.startswith("presence")] == (["presence.join"] * len(users)
-                                                                  + ["presence.leave"] * (len(users) - 1))
-        await sockets[0].disconnect()
+        left_in = time.monotonic() - started
+        presence_list = await receive_until(first, "presence", timeout=window + 10)
+        while presence_list["people"] != ["Convenor"]:
+            presence_list = await receive_until(first, "presence", timeout=window + 10)
+        announced = [t for t in sent if t.startswith("presence")]
+        assert set(announced) == {"presence.changed"}
+        assert len(announced) <= 1 + int(left_in // window) < len(users), (announced, left_in)
+        await first.disconnect()
     finally:
         channel_layers.backends.clear()

@@ -1,0 +1,110 @@
+"""One live edit fanned out to N sockets costs the same database writes whatever N is: each
+socket decides in memory whether its user may read the item, sends it, and its delivery is
+audited in one batch per server process (``protocols.deliveries``) — still one audit event per
+(user, item) delivered, as the data-protection officer reads them."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.db.backends import utils
+
+from config.routing import websocket_urlpatterns
+from permissions.audit import verify_chain
+from permissions.models import AuditEvent
+from protocols import deliveries, services
+from protocols.models import ProtocolItem
+from tests.websocket.sessions import live_scope
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+app = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Every SQL statement run in any thread of this process (consumers use a thread pool)."""
+    seen: list[str] = []
+    execute, executemany = utils.CursorWrapper.execute, utils.CursorWrapper.executemany
+
+    def counted(self, sql, *args, **kwargs):
+        seen.append(str(sql))
+        return execute(self, sql, *args, **kwargs)
+
+    def counted_many(self, sql, *args, **kwargs):
+        seen.append(str(sql))
+        return executemany(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    monkeypatch.setattr(utils.CursorWrapper, "executemany", counted_many)
+    return seen
+
+
+def writes(sql: list[str]) -> list[str]:
+    return [s for s in sql if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+async def receive_until(communicator, kind, *, timeout=10.0):
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == kind:
+            return message
+
+
+async def quiet(communicator) -> None:
+    while not await communicator.receive_nothing(timeout=0.3):
+        await communicator.receive_from()
+
+
+async def fan_out(world, readers, statements) -> tuple[list[str], list[int]]:
+    """Open one socket per reader, edit the item for everyone, wait until every socket got it and
+    its delivery is on record; the SQL of the fan-out (the edit included) and the readers' ids."""
+    sockets = []
+    for user in readers:
+        communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
+        await live_scope(communicator, user)
+        connected, _ = await communicator.connect(timeout=10)
+        assert connected
+        await receive_until(communicator, "hello")
+        sockets.append(communicator)
+    for communicator in sockets:
+        await quiet(communicator)
+    item = await database_sync_to_async(ProtocolItem.objects.get)(pk=world.item_everyone.pk)
+    before = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
+    statements.clear()
+    await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version,
+                                                       text=f"Fan-out to {len(readers)}")
+    for communicator in sockets:
+        assert (await receive_until(communicator, "item"))["item"]["id"] == item.pk
+    for _ in range(200):  # the batch is written FLUSH_AFTER after the first delivery
+        count = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
+        if count - before >= len(readers):
+            break
+        await asyncio.sleep(0.05)
+    sql = [s for s in statements if not ("COUNT(*)" in s and "permissions_auditevent" in s)]  # not the polling above
+    for communicator in sockets:
+        await communicator.disconnect()
+    return sql, [u.pk for u in readers]
+
+
+async def test_db_writes_of_a_fan_out_do_not_grow_with_the_sockets(world, statements, monkeypatch):
+    monkeypatch.setattr(deliveries, "FLUSH_AFTER", 1.0)  # every delivery of the edit in one batch, even on a slow machine
+    people = [world.convenor, world.lead_colleague, world.counsellor, world.midwife, world.parent]
+    small, small_readers = await fan_out(world, people[:2], statements)
+    large, large_readers = await fan_out(world, people * 4, statements)
+
+    assert len(writes(large)) == len(writes(small)), (writes(small), writes(large))
+    assert len(large) == len(small), "no socket reads the database for an item it decides in memory"
+    audit_inserts = [s for s in writes(large) if "permissions_auditevent" in s]
+    assert len(audit_inserts) == 2  # the edit's own event, and ONE insert for all 20 deliveries
+
+    # Still one event per (reader, item) delivered, with the reader, the basis and the channel.
+    delivered = await database_sync_to_async(lambda: list(
+        AuditEvent.objects.filter(action="protocol.item.read", object_id=str(world.item_everyone.pk))
+        .order_by("position").values_list("actor_id", "case_id", "channel", "legal_basis")))()
+    assert sorted(a for a, *_ in delivered) == sorted(small_readers + large_readers)
+    assert {tuple(rest) for _, *rest in delivered} == {(world.case.pk, "websocket", "audience:everyone")}
+    assert await database_sync_to_async(verify_chain)(f"case:{world.case.pk}") is None
