@@ -34,6 +34,7 @@ DB_FILE = Path("/tmp/fallkonferenz-bench-ws.sqlite3")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PREFIX = f"fk-bench-ws-{os.getpid()}"
 SOCKETS = 50
+EDITS = 3  # measured edits per size after one warm-up edit; the figures are those of the median p99
 
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")  # e.g. a throwaway PostgreSQL db
@@ -113,10 +114,14 @@ class QueryCounter:
         utils.CursorWrapper.execute, utils.CursorWrapper.executemany = execute, executemany
 
 
+EDIT_DONE: list[float] = []  # when each edit's service call returned (written, committed, event sent)
+
+
 async def edit(world, text: str, item_id: int | None = None) -> float:
     item = await database_sync_to_async(ProtocolItem.objects.get)(pk=item_id or world.item_everyone.pk)
     start = time.perf_counter()
     await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version, text=text)
+    EDIT_DONE.append(time.perf_counter())
     return start
 
 
@@ -315,18 +320,27 @@ async def with_redis(world, cookies, item_id: int, count: int) -> dict:
             except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
                 return None
 
-        waiters = [asyncio.ensure_future(wait_item(ws)) for ws in sockets]
-        await asyncio.sleep(0)
-        start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
-        received = await asyncio.wait_for(asyncio.gather(*waiters), 120)
-        times = sorted(t - start for t in received if t is not None)
+        rounds, missed = [], 0
+        for round_no in range(1 + EDITS):  # the first edit warms the sending process (connections, caches)
+            waiters = [asyncio.ensure_future(wait_item(ws)) for ws in sockets]
+            await asyncio.sleep(0)
+            start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
+            edit_done = EDIT_DONE[-1]
+            received = await asyncio.wait_for(asyncio.gather(*waiters), 120)
+            missed += received.count(None)
+            times = sorted(t - start for t in received if t is not None)
+            if round_no and times:
+                rounds.append({"p99": times[max(0, math.ceil(len(times) * 0.99) - 1)], "median": statistics.median(times),
+                               "first": times[0], "edit": edit_done - start})
+            await asyncio.sleep(1.0)  # edits come at a person's pace; the deliveries' audit batch is written meanwhile
         for ws in sockets:
             ws.close()
-        p99 = times[max(0, math.ceil(len(times) * 0.99) - 1)] if times else float("nan")
-        return {"sockets": count, "failed_join": failed, "closed": closed, "missed": received.count(None),
-                "drops": failed + closed + received.count(None), "p99": p99,
-                "median": statistics.median(times) if times else float("nan"), "baseline": baseline,
-                "join_seconds": join_seconds}
+        middle = sorted(rounds, key=lambda r: r["p99"])[len(rounds) // 2] if rounds else {}
+        nan = float("nan")
+        return {"sockets": count, "failed_join": failed, "closed": closed, "missed": missed,
+                "drops": failed + closed + missed, "p99": middle.get("p99", nan), "median": middle.get("median", nan),
+                "edit": middle.get("edit", nan), "first": middle.get("first", nan), "baseline": baseline,
+                "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds}
     finally:
         for process in servers:
             process.terminate()
@@ -336,12 +350,15 @@ async def with_redis(world, cookies, item_id: int, count: int) -> dict:
 def report_redis(result: dict) -> None:
     n = result["sockets"]
     print(f"ws fan-out, Redis + 2 daphne, {n} sockets (joined in {result['join_seconds']:.1f} s): drops {result['drops']} "
-          f"(failed join {result['failed_join']}, closed {result['closed']}, item missed {result['missed']}) "
+          f"(failed join {result['failed_join']}, closed {result['closed']}, deliveries missed over {1 + EDITS} edits {result['missed']}) "
           f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
     goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
     verdict = ("PASS" if result["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
     print(f"ws fan-out p99, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
           f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
+    print(f"ws fan-out parts, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms, "
+          f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
+          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms")
 
 
 def main() -> None:

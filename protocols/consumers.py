@@ -111,6 +111,11 @@ def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+# {(event id, language): encoded frame} of the latest events, oldest first (``_send_shared``).
+_SHARED_FRAMES: dict[tuple[str, str], str] = {}
+SHARED_FRAMES_KEPT = 64
+
+
 def reader_language(scope) -> str:
     """The language the reader's pages are in: what ``LocaleMiddleware`` decides from the same
     cookie and Accept-Language header the websocket handshake carries."""
@@ -128,6 +133,24 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         with translation.override(getattr(self, "language", None) or reader_language(self.scope)):
             content = selectors.localise_live_message(content)
         await super().send_json(content, close=close)
+
+    async def _send_shared(self, event_id: str | None, content: dict) -> None:
+        """Send a frame that is the same for every reader of the event in the same language (the
+        item's payload; whether she may read it was decided before): localised and encoded once
+        per server process and language, not once per socket."""
+        if not event_id:
+            await self.send_json(content)
+            return
+        key = (event_id, self.language)
+        text = _SHARED_FRAMES.get(key)
+        if text is None:
+            with translation.override(self.language):
+                localised = selectors.localise_live_message(content)
+            text = await self.encode_json(localised)
+            _SHARED_FRAMES[key] = text
+            while len(_SHARED_FRAMES) > SHARED_FRAMES_KEPT:
+                _SHARED_FRAMES.pop(next(iter(_SHARED_FRAMES)))
+        await self.send(text_data=text)
 
     async def connect(self) -> None:
         self.language = reader_language(self.scope)
@@ -280,7 +303,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "item_removed", "item": item_id})
             return
         self.seen.add(item_id)
-        await self.send_json({"type": "item", "item": payload})
+        await self._send_shared(event.get("event_id"), {"type": "item", "item": payload})
         # Audited as a read, one event per (user, item), written with the other sockets' deliveries
         # of this process in one batch (protocols.deliveries), off the send path.
         deliveries.note(self.user, item_id=item_id, case_id=event.get("case_id") or self.case_id, basis=basis)

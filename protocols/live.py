@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Callable, Iterable
 
 from asgiref.sync import async_to_sync
@@ -74,7 +75,9 @@ def item_event(item_id: int) -> dict | None:
     if item is None:
         return None
     return {
-        "type": "item.changed", "item_id": item.pk, "audience": item.audience,
+        # Names this event (not the item): every socket of a server process that may read it sends
+        # the same frame per language, encoded once (``ProtocolConsumer._send_shared``).
+        "type": "item.changed", "event_id": uuid.uuid4().hex, "item_id": item.pk, "audience": item.audience,
         "holding_organisation": item.holding_organisation_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
         "item": item_payload(item),
