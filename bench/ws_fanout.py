@@ -257,7 +257,9 @@ async def connect_all(ports, path: str, cookies, count: int, *, batch: int = 25)
     async def one(n):
         try:
             ws = await RawWebsocket.connect(ports[n % len(ports)], path, cookies[n % len(cookies)])
-            if (await asyncio.wait_for(ws.receive(), 30))["type"] == "hello":
+            while (message := await asyncio.wait_for(ws.receive(), 30)) is None:  # a keepalive ping
+                pass
+            if message["type"] == "hello":
                 return ws
         except (OSError, ConnectionError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             return None

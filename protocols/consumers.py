@@ -116,6 +116,12 @@ _SHARED_FRAMES: dict[tuple[str, str], str] = {}
 SHARED_FRAMES_KEPT = 64
 
 
+# {(event id, user id): the policy's answer (basis or None) for a restricted item of an event, as
+# a task}, shared by one user's sockets in this process (``_decided_basis``), oldest first.
+_DECISIONS: dict[tuple[str, int], asyncio.Future] = {}
+DECISIONS_KEPT = 4096
+
+
 def reader_language(scope) -> str:
     """The language the reader's pages are in: what ``LocaleMiddleware`` decides from the same
     cookie and Accept-Language header the websocket handshake carries."""
@@ -292,7 +298,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             if visible:
                 basis = self._basis(event)
             if visible is None or (visible and basis is None):
-                basis = await self._item_basis(item_id)
+                basis = await self._decided_basis(event)
                 visible = basis is not None
             payload = event["item"] if visible else None
         else:  # an event without payload (older sender): read it for this user
@@ -307,6 +313,27 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         # Audited as a read, one event per (user, item), written with the other sockets' deliveries
         # of this process in one batch (protocols.deliveries), off the send path.
         deliveries.note(self.user, item_id=item_id, case_id=event.get("case_id") or self.case_id, basis=basis)
+
+    async def _decided_basis(self, event: dict) -> str | None:
+        """What the policy says about this event's item for her (the basis, None: she may not read
+        it), asked once per (event, user) in this server process: her other sockets here reuse the
+        answer for the same event instead of asking again. Sound for the same reason as the
+        in-memory decisions: an access change after the event was sent reaches each socket as
+        ``access.changed`` behind this event, and removes the item then."""
+        event_id = event.get("event_id")
+        if not event_id:
+            return await self._item_basis(event["item_id"])
+        key = (event_id, self.user.pk)
+        decision = _DECISIONS.get(key)
+        if decision is None:  # her first socket here asks; the others wait for the same answer
+            decision = _DECISIONS[key] = asyncio.ensure_future(self._item_basis(event["item_id"]))
+            while len(_DECISIONS) > DECISIONS_KEPT:
+                _DECISIONS.pop(next(iter(_DECISIONS)))
+        try:
+            return await asyncio.shield(decision)
+        except Exception:
+            _DECISIONS.pop(key, None)  # a failed read is not an answer: the next socket asks again
+            raise
 
     async def action_changed(self, event: dict) -> None:
         """An agreed action changed: forwarded if she may see it (``policy.actions_for_user``:

@@ -59,9 +59,12 @@ async def quiet(communicator) -> None:
         await communicator.receive_from()
 
 
-async def fan_out(world, readers, statements) -> tuple[list[str], list[int]]:
-    """Open one socket per reader, edit the item for everyone, wait until every socket got it and
-    its delivery is on record; the SQL of the fan-out (the edit included) and the readers' ids."""
+async def fan_out(world, readers, statements, *, item=None, receivers=None) -> tuple[list[str], list[int]]:
+    """Open one socket per reader, edit the item (default: the item for everyone), wait until every
+    socket that may read it got it and its delivery is on record; the SQL of the fan-out (the edit
+    included) and the ids of the readers who received it."""
+    item = item or world.item_everyone
+    receivers = readers if receivers is None else receivers
     sockets = []
     for user in readers:
         communicator = WebsocketCommunicator(app, f"/ws/protocols/{world.protocol.pk}/")
@@ -72,22 +75,25 @@ async def fan_out(world, readers, statements) -> tuple[list[str], list[int]]:
         sockets.append(communicator)
     for communicator in sockets:
         await quiet(communicator)
-    item = await database_sync_to_async(ProtocolItem.objects.get)(pk=world.item_everyone.pk)
+    item = await database_sync_to_async(ProtocolItem.objects.get)(pk=item.pk)
     before = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
     statements.clear()
     await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version,
                                                        text=f"Fan-out to {len(readers)}")
-    for communicator in sockets:
-        assert (await receive_until(communicator, "item"))["item"]["id"] == item.pk
+    for user, communicator in zip(readers, sockets):
+        if user in receivers:
+            assert (await receive_until(communicator, "item"))["item"]["id"] == item.pk
+        else:
+            assert await communicator.receive_nothing(timeout=0.5)
     for _ in range(200):  # the batch is written FLUSH_AFTER after the first delivery
         count = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
-        if count - before >= len(readers):
+        if count - before >= len(receivers):
             break
         await asyncio.sleep(0.05)
     sql = [s for s in statements if not ("COUNT(*)" in s and "permissions_auditevent" in s)]  # not the polling above
     for communicator in sockets:
         await communicator.disconnect()
-    return sql, [u.pk for u in readers]
+    return sql, [u.pk for u in readers if u in receivers]
 
 
 async def test_db_writes_of_a_fan_out_do_not_grow_with_the_sockets(world, statements, monkeypatch):
@@ -108,3 +114,20 @@ async def test_db_writes_of_a_fan_out_do_not_grow_with_the_sockets(world, statem
     assert sorted(a for a, *_ in delivered) == sorted(small_readers + large_readers)
     assert {tuple(rest) for _, *rest in delivered} == {(world.case.pk, "websocket", "audience:everyone")}
     assert await database_sync_to_async(verify_chain)(f"case:{world.case.pk}") is None
+
+
+async def test_a_restricted_item_costs_one_policy_read_per_user_not_per_socket(world, statements, monkeypatch):
+    """The counsellor reads the restricted item through a consent and the midwife may not read it:
+    only the policy can tell, once per user and event in a server process, whatever the number of
+    her sockets; only the counsellor's sockets receive it, each delivery on record with the consent."""
+    monkeypatch.setattr(deliveries, "FLUSH_AFTER", 1.0)
+    edit = dict(item=world.item_restricted, receivers=[world.counsellor])
+    one, _ = await fan_out(world, [world.counsellor, world.midwife], statements, **edit)
+    many, received = await fan_out(world, [world.counsellor, world.midwife] * 4, statements, **edit)
+
+    assert len(many) == len(one), "the policy is asked per user, not per socket"
+    assert len(writes(many)) == len(writes(one))
+    delivered = await database_sync_to_async(lambda: list(
+        AuditEvent.objects.filter(action="protocol.item.read", object_id=str(world.item_restricted.pk))
+        .values_list("actor_id", "legal_basis")))()
+    assert sorted(delivered) == [(world.counsellor.pk, f"consent:{world.consent.pk}")] * 5
