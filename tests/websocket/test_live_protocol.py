@@ -285,8 +285,9 @@ async def test_presence_costs_one_group_message_per_interval_not_per_join(world,
         users = [world.counsellor, world.lead_colleague, world.midwife, world.parent] * 3
         async def join(user):
             socket = await open_socket(user, world.protocol.pk)
-            await receive_until(socket, "hello")
-            await receive_until(socket, "presence")  # her first list: her join is announced right after it
+            # Generous: 12 joins at once each read the database in one thread, slow on a loaded machine.
+            await receive_until(socket, "hello", timeout=60)
+            await receive_until(socket, "presence", timeout=60)  # her first list: her join is announced right after it
             return socket
 
         sent.clear()
