@@ -68,7 +68,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import path, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from conferences import services  # noqa: E402
+from calendars import services  # noqa: E402
 from permissions.content_version import TABLE  # noqa: E402
 from protocols.models import AgreedAction  # noqa: E402
 from tests.world import build_world  # noqa: E402
@@ -123,7 +123,7 @@ def main() -> None:
     cache.clear()
     world = build_world()
     _, raw = services.feed_token_create(world.counsellor)
-    url = reverse("conferences:feed", args=[raw])
+    url = reverse("calendars:feed", args=[raw])
     urls = types.ModuleType("bench_feed_urls")
     urls.urlpatterns = [path("static.ics", static_view), *__import__(settings.ROOT_URLCONF, fromlist=["urlpatterns"]).urlpatterns]
     sys.modules["bench_feed_urls"] = urls

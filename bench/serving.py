@@ -67,8 +67,8 @@ def prepare() -> tuple[str, str, int]:
     from django.core.management import call_command
     from django.test import Client
 
+    from calendars.services import feed_token_create
     from conferences.models import Case
-    from conferences.services import feed_token_create
     from participants.models import User
 
     call_command("migrate", verbosity=0)

@@ -1,15 +1,13 @@
 """Forms of the scheduling pages. They validate input; services decide and write."""
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import FamilyMember
 
-from .models import Conference, FeedToken, Invitation, SlotVote
+from .models import Conference, Invitation, SlotVote
 from .services import Invitee
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -151,42 +149,6 @@ class MoveForm(forms.Form):
 class ReportForm(forms.Form):
     text = forms.CharField(label=_("Written report"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10000)
     shareable_with_parents = forms.BooleanField(label=_("The parents may read this report"), required=False)
-
-
-class FeedTokenForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Calendar"), choices=FeedToken.Kind.choices)
-    case = forms.ChoiceField(label=_("Case"), required=False)
-    network = forms.ChoiceField(label=_("Network"), required=False)
-    expires_in_days = forms.IntegerField(label=_("Expires after (days, optional)"), min_value=1, max_value=730, required=False)
-
-    def __init__(self, *args, cases, networks, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.case_objects = {str(c.pk): c for c in cases}
-        self.network_objects = {str(n.pk): n for n in networks}
-        self.fields["case"].choices = [("", "—")] + [(k, c.reference) for k, c in self.case_objects.items()]
-        self.fields["network"].choices = [("", "—")] + [(k, n.name) for k, n in self.network_objects.items()]
-        # Offer only the calendars she can subscribe to: no case calendar without cases, no
-        # board calendar for someone who sits on no board.
-        self.fields["kind"].choices = [
-            (value, label) for value, label in FeedToken.Kind.choices
-            if not (value == FeedToken.Kind.CASE and not self.case_objects)
-            and not (value == FeedToken.Kind.BOARD and not self.network_objects)
-        ]
-        if not self.case_objects:
-            del self.fields["case"]
-        if not self.network_objects:
-            del self.fields["network"]
-
-    def clean(self):
-        data = super().clean()
-        kind = data.get("kind")
-        if kind == FeedToken.Kind.CASE and data.get("case") not in self.case_objects:
-            self.add_error("case", _("Choose one of your cases."))
-        if kind == FeedToken.Kind.BOARD and data.get("network") not in self.network_objects:
-            self.add_error("network", _("Choose one of your board networks."))
-        days = data.get("expires_in_days")
-        data["expires_at"] = timezone.now() + dt.timedelta(days=days) if days else None
-        return data
 
 
 class InvitationAddForm(forms.Form):

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, Todo, vCalAddress, vDuration
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vDuration
 
 PRODID = "-//Fallkonferenz//Fallkonferenz 1.0//EN"
 # VTIMEZONE blocks describe this range of years (fixed, so that output is reproducible).
@@ -53,10 +53,6 @@ def reverse_or_root(name: str, *args) -> str:
 
 def conference_uid(pk: int) -> str:
     return f"conference-{pk}@{site_host()}"
-
-
-def action_uid(pk: int) -> str:
-    return f"action-{pk}@{site_host()}"
 
 
 def board_meeting_uid(pk: int) -> str:
@@ -281,52 +277,6 @@ def arrangements_text(conference) -> str:
     return "\n".join(lines)
 
 
-def action_title(action, *, terse: bool = False) -> str:
-    """A neutral label; a done or dropped action (kept in feeds for a while) says so, so that
-    the calendar that holds the event shows the change."""
-    title = _("Action due") if terse else f"{action.case.reference} – {_('Agreed action due')}"
-    marker = {"done": _("done"), "dropped": _("dropped")}.get(action.status)
-    return f"{title} ({marker})" if marker else title
-
-
-def action_sequence(action) -> int:
-    """SEQUENCE of an action's event: ``AgreedAction.sequence``, which the protocols services
-    raise whenever the action's status or due date changes, so a client replaces the event it
-    holds."""
-    return action.sequence
-
-
-def action_event(action, *, terse: bool = False) -> Event:
-    """An agreed action as an all-day, transparent VEVENT on its due date (subscriptions in
-    Google and iOS ignore VTODO). Only a neutral label: action titles may hold health terms."""
-    event = Event()
-    event.add("uid", action_uid(action.pk))
-    event.add("dtstamp", utc(action.updated_at))
-    event.add("sequence", action_sequence(action))
-    event.add("summary", action_title(action, terse=terse))
-    event.add("dtstart", action.due_on)
-    event.add("dtend", action.due_on + dt.timedelta(days=1))
-    event.add("transp", "TRANSPARENT")
-    event.add("class", "CONFIDENTIAL")
-    event.add("status", "CANCELLED" if action.status == "dropped" else "CONFIRMED")
-    event.add("url", reverse_or_root("conferences:case_detail", action.case_id))
-    return event
-
-
-def action_todo(action, *, terse: bool = False) -> Todo:
-    todo = Todo()
-    todo.add("uid", f"todo-{action_uid(action.pk)}")
-    todo.add("dtstamp", utc(action.updated_at))
-    todo.add("sequence", action_sequence(action))
-    todo.add("summary", action_title(action, terse=terse))
-    todo.add("due", action.due_on)
-    todo.add("status", {"done": "COMPLETED", "dropped": "CANCELLED", "in_progress": "IN-PROCESS"}.get(action.status, "NEEDS-ACTION"))
-    if action.completed_on:
-        todo.add("completed", utc(getattr(action, "completed_at", None) or action.updated_at))
-    todo.add("url", reverse_or_root("conferences:case_detail", action.case_id))
-    return todo
-
-
 def board_meeting_event(meeting, *, terse: bool = False) -> Event:
     zone = zone_of(meeting.network)
     event = Event()
@@ -348,9 +298,3 @@ def conference_download(conference) -> bytes:
     terse = conference.case.network.feed_detail == "terse"
     cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse, with_arrangements=True))
     return finish(cal, default_zone=conference.case.network.time_zone)
-
-
-def board_meeting_download(meeting) -> bytes:
-    cal = new_calendar()
-    cal.add_component(board_meeting_event(meeting))
-    return finish(cal, default_zone=meeting.network.time_zone)

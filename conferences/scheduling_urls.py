@@ -1,7 +1,8 @@
-"""Scheduling pages, poll links, calendar downloads and feeds (in the `conferences` namespace).
+"""Scheduling pages, poll links and the conference download (in the `conferences` namespace).
+Calendar subscriptions and feeds live in ``calendars/urls.py``.
 
-Poll links (``p/<token>/``) and feeds (``feeds/<token>.ics``) carry secrets in the path;
-``permissions.logging.RedactFeedTokens`` keeps them out of the logs.
+Poll links (``p/<token>/``) carry secrets in the path; ``permissions.logging.RedactFeedTokens``
+keeps them out of the logs.
 """
 from django.urls import path
 
@@ -23,11 +24,5 @@ urlpatterns: list = [
     path("conferences/<int:pk>/cancel/", views.conference_cancel, name="conference_cancel"),
     path("conferences/<int:pk>/reports/<int:report_pk>/", views.report_submit, name="report_submit"),
     path("conferences/<int:pk>/conference.ics", views.conference_ics, name="conference_ics"),
-    path("board-meetings/<int:pk>/meeting.ics", views.board_meeting_ics, name="board_meeting_ics"),
     path("p/<str:token>/", views.poll_link_vote, name="poll_link_vote"),
-    path("calendar/", views.calendar, name="calendar"),
-    path("calendar/links/", views.feed_token_create, name="feed_token_create"),
-    path("calendar/links/<int:token_pk>/revoke/", views.feed_token_revoke, name="feed_token_revoke"),
-    path("feeds/<str:token>.ics", views.feed, name="feed"),
-    path("feeds/<str:token>/tasks.ics", views.feed_tasks, name="feed_tasks"),
 ]

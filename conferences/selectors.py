@@ -8,15 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
-from participants.models import FamilyMember, Network
-from permissions import content_version, policy
+from participants.models import FamilyMember
+from permissions import policy
 
-from .models import CalendarReply, Case, Conference, FeedToken, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
+from .models import CalendarReply, Case, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
 
 # --- single objects -----------------------------------------------------------------------------
@@ -43,15 +43,6 @@ def get_invitation_for_user(user, conference: Conference, invitation_pk: int) ->
     if invitation is None:
         raise Http404
     return invitation
-
-
-def get_board_meeting_for_user(user, pk: int):
-    from board.models import BoardMeeting
-
-    meeting = BoardMeeting.objects.filter(pk=pk, network_id__in=policy.board_network_ids(user)).select_related("network").first()
-    if meeting is None:
-        raise Http404
-    return meeting
 
 
 def my_invitation(user, conference: Conference) -> Invitation | None:
@@ -221,98 +212,6 @@ def poll_grid(conference: Conference, *, only_invitation: Invitation | None = No
 
 def my_answers(invitation: Invitation) -> dict[int, str]:
     return dict(SlotVote.objects.filter(invitation=invitation).values_list("slot_id", "answer"))
-
-
-# --- calendar feeds -----------------------------------------------------------------------------
-
-FEED_CONFERENCE_STATES = [
-    Conference.Status.SCHEDULED, Conference.Status.HELD, Conference.Status.PROTOCOL_FINAL, Conference.Status.CANCELLED,
-]
-
-
-def feed_token_by_hash(digest: str) -> FeedToken | None:
-    """The token with its user, and the content version read in the same statement (a poll of an
-    unchanged feed costs this one statement, see ``conferences.feeds``)."""
-    # Only the user is joined: the case and network (case and board feeds) load when a body is
-    # built; the poll itself needs neither, and a narrower statement costs less to compile.
-    return (FeedToken.objects.select_related("user")
-            .annotate(content_version=content_version.current()).filter(token_hash=digest).first())
-
-
-def feed_tokens_of(user) -> QuerySet[FeedToken]:
-    return FeedToken.objects.filter(user=user, revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    ).select_related("case", "network").order_by("kind", "pk")
-
-
-def personal_conferences(user) -> QuerySet[Conference]:
-    """Conferences she is (still) invited to, among those the policy lets her see."""
-    invited = Invitation.objects.filter(removed_at__isnull=True).filter(Q(user=user) | Q(family_member__user=user))
-    return Conference.objects.filter(
-        pk__in=policy.conferences_for_user(user).values("pk"), status__in=FEED_CONFERENCE_STATES,
-    ).filter(pk__in=invited.values("conference_id"))
-
-
-# Done and dropped actions stay in feeds this many days after their last change, marked in the
-# title (and dropped ones STATUS:CANCELLED), so that subscribed calendars update the event they
-# already hold instead of keeping a stale "due" entry; then they leave the feed.
-FEED_KEEP_CLOSED_DAYS = 14
-
-
-def _feed_action_filter() -> Q:
-    """Open and in-progress actions, and done/dropped ones changed within FEED_KEEP_CLOSED_DAYS.
-    The cutoff is the start of a local day, so the set (and the feed's bytes) changes at most
-    once a day by itself."""
-    from protocols.models import AgreedAction
-
-    today = timezone.localdate()
-    cutoff = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=FEED_KEEP_CLOSED_DAYS), dt.time()))
-    return Q(status__in=[AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]) | Q(
-        status__in=[AgreedAction.Status.DONE, AgreedAction.Status.DROPPED], updated_at__gte=cutoff,
-    )
-
-
-def personal_actions(user) -> QuerySet:
-    """Actions that fall to her or her organisation (or, for a parent, to her): open ones, and
-    recently done or dropped ones (see FEED_KEEP_CLOSED_DAYS)."""
-    return policy.responsible_actions_for_user(user).filter(_feed_action_filter())
-
-
-def case_conferences(user, case: Case) -> QuerySet[Conference]:
-    return policy.conferences_for_user(user).filter(case=case, status__in=FEED_CONFERENCE_STATES)
-
-
-def case_actions(user, case: Case) -> QuerySet:
-    return policy.actions_for_user(user).filter(case=case).filter(_feed_action_filter())
-
-
-def board_meetings(user, network: Network) -> QuerySet:
-    from board.models import BoardMeeting
-
-    return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
-
-
-def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence", version_field: str | None = None,
-                    related_updated: str | None = None) -> tuple:
-    """One cheap query summarising a feed component: when it last changed and which rows it
-    holds (count, sum of keys, sum of sequences and versions), so that a row leaving the set or
-    changing its status changes it."""
-    sums = {"seq": Sum(sequence_field)}
-    if version_field:
-        sums["ver"] = Sum(version_field)
-    if related_updated:  # e.g. the case whose reference is in every title
-        sums["related"] = Max(related_updated)
-    row = qs.order_by().aggregate(n=Count("pk"), latest=Max("updated_at"), keys=Sum("pk"), **sums)
-    return (row["n"], row["latest"], row["keys"] or 0, row["seq"] or 0, row.get("ver") or 0, row.get("related"))
-
-
-def feed_networks(user) -> list[tuple[int, str, str]]:
-    """The detail level and name of each network of her cases and board seats (part of the
-    feed's ETag: board meeting titles carry the network's name)."""
-    return list(
-        Network.objects.filter(pk__in=policy.union_ids(policy.cases_for_user(user).values("network_id"), policy.board_network_ids(user)))
-        .order_by("pk").values_list("pk", "feed_detail", "name")
-    )
 
 
 def parent_case_family(user) -> QuerySet[FamilyMember]:

@@ -1,5 +1,5 @@
-"""Writes of the scheduling journey: convene, poll, vote, pick, RSVP, move, cancel, reports,
-poll links and feed tokens.
+"""Writes of the scheduling journey: convene, poll, vote, pick, RSVP, move, cancel, reports and
+poll links (feed tokens: ``calendars.services``).
 
 Every function takes the acting user first, checks permission through ``permissions.policy``,
 changes state atomically, writes an audit event with the caller's channel, and queues e-mails
@@ -29,7 +29,7 @@ from permissions import audit, events, jobs, policy
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
 from .models import (
-    Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
+    Case, CaseTeamMember, Conference, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
 )
 
 Channel = audit.Channel
@@ -549,50 +549,6 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     audit.record(actor, action="report.submit", obj=report, case_id=case.pk, channel=channel,
                  detail={"shareable_with_parents": report.shareable_with_parents})
     return report
-
-
-# --- feed tokens --------------------------------------------------------------------------------
-
-@transaction.atomic
-def feed_token_create(actor, *, kind: str = FeedToken.Kind.PERSONAL, case: Case | None = None, network=None,
-                      expires_at: dt.datetime | None = None, channel: str = Channel.PAGE) -> tuple[FeedToken, str]:
-    """Issue a subscription token; the raw value is returned once and only its hash is kept.
-    An earlier active token of the same scope is revoked (regenerate)."""
-    if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied
-    if kind == FeedToken.Kind.PERSONAL:
-        case = network = None
-    elif kind == FeedToken.Kind.CASE:
-        network = None
-        if case is None or not policy.is_professional_on_case(actor, case):
-            raise PermissionDenied(_("Only the case team can subscribe to a case calendar."))
-    elif kind == FeedToken.Kind.BOARD:
-        case = None
-        if network is None or not policy.board_network_ids(actor).filter(network_id=network.pk).exists():
-            raise PermissionDenied(_("Only board members can subscribe to the board calendar."))
-    else:
-        raise ValidationError({"kind": _("Unknown calendar.")})
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": _("The expiry must lie in the future.")})
-    FeedToken.objects.filter(user=actor, kind=kind, case=case, network=network, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    raw, digest = new_token()
-    token = FeedToken.objects.create(user=actor, kind=kind, case=case, network=network, token_hash=digest, expires_at=expires_at)
-    audit.record(actor, action="feed_token.create", obj=token, case_id=case.pk if case else None, channel=channel,
-                 detail={"kind": kind})
-    return token, raw
-
-
-@transaction.atomic
-def feed_token_revoke(actor, *, token: FeedToken, channel: str = Channel.PAGE) -> FeedToken:
-    if token.user_id != getattr(actor, "pk", None):
-        raise PermissionDenied
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-    audit.record(actor, action="feed_token.revoke", obj=token, case_id=token.case_id, channel=channel)
-    return token
 
 
 # --- adding an invitee after convening ----------------------------------------------------------

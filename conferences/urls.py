@@ -1,4 +1,4 @@
-"""Web pages of the conferences app: cases (case_urls) and scheduling, RSVP, feeds (scheduling_urls)."""
+"""Web pages of the conferences app: cases (case_urls) and scheduling, RSVP, poll links (scheduling_urls)."""
 from django.urls import include, path
 
 app_name = "conferences"

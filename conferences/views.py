@@ -14,16 +14,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from participants.models import FamilyMember, Network
+from participants.models import FamilyMember
 from permissions import audit, policy
 
-from . import feeds, ical, letters, selectors, services
+from . import ical, letters, selectors, services
 from .forms import (
-    ConferenceCreateForm, FeedTokenForm, InvitationAddForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm,
+    ConferenceCreateForm, InvitationAddForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm,
 )
-from .models import CaseTeamMember, Conference, FeedToken, Invitation
+from .models import CaseTeamMember, Conference, Invitation
 
 Channel = audit.Channel
 
@@ -415,7 +415,7 @@ def poll_link_vote(request, token: str):
     return response
 
 
-# --- calendar downloads and feeds ---------------------------------------------------------------
+# --- calendar downloads ---------------------------------------------------------------
 
 def _ics_response(body: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -431,78 +431,3 @@ def conference_ics(request, pk: int):
         raise Http404
     audit.record(request.user, action="conference.download", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
     return _ics_response(ical.conference_download(conference), f"conference-{conference.pk}.ics")
-
-
-@login_required
-@require_GET
-def board_meeting_ics(request, pk: int):
-    meeting = selectors.get_board_meeting_for_user(request.user, pk)
-    audit.record(request.user, action="board_meeting.download", obj=meeting, channel=Channel.PAGE)
-    return _ics_response(ical.board_meeting_download(meeting), f"board-meeting-{meeting.pk}.ics")
-
-
-def _calendar_context(request, *, form=None, new_token=None, new_url=None):
-    user = request.user
-    cases = list(policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)).order_by("reference"))
-
-    networks = list(Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name"))
-    tokens = []
-    for token in selectors.feed_tokens_of(user):
-        tokens.append(token)
-    return {
-        "form": form or FeedTokenForm(cases=cases, networks=networks, initial={"kind": FeedToken.Kind.PERSONAL}),
-        "tokens": tokens, "new_token": new_token, "new_url": new_url,
-        "new_webcal": new_url.replace("https://", "webcal://").replace("http://", "webcal://") if new_url else None,
-        "new_tasks_url": new_url.removesuffix(".ics") + "/tasks.ics" if new_url and new_token and new_token.kind == FeedToken.Kind.PERSONAL else None,
-        "cases": cases, "networks": networks,
-    }
-
-
-@login_required
-@require_GET
-def calendar(request):
-    return render(request, "conferences/calendar.html", _calendar_context(request))
-
-
-@login_required
-@require_POST
-def feed_token_create(request):
-    context = _calendar_context(request)
-    form = FeedTokenForm(request.POST, cases=context["cases"], networks=context["networks"])
-    if not form.is_valid():
-        return render(request, "conferences/calendar.html", _calendar_context(request, form=form), status=400)
-    data = form.cleaned_data
-    try:
-        token, raw = services.feed_token_create(
-            request.user, kind=data["kind"], case=form.case_objects.get(data.get("case") or ""),
-            network=form.network_objects.get(data.get("network") or ""), expires_at=data["expires_at"], channel=Channel.PAGE,
-        )
-    except ValidationError as exc:
-        _errors_into(form, exc)
-        return render(request, "conferences/calendar.html", _calendar_context(request, form=form), status=400)
-    url = ical.absolute_url(_reverse("conferences:feed", raw))
-    response = render(request, "conferences/calendar.html", _calendar_context(request, new_token=token, new_url=url))
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@login_required
-@require_POST
-def feed_token_revoke(request, token_pk: int):
-    token = FeedToken.objects.filter(pk=token_pk, user=request.user).first()
-    if token is None:
-        raise Http404
-    services.feed_token_revoke(request.user, token=token, channel=Channel.PAGE)
-    messages.success(request, _("The calendar link was revoked; calendars using it stop updating."))
-    return redirect("conferences:calendar")
-
-
-@require_safe  # HEAD answers as GET without a body (RFC 9110 §9.3.2); clients probe feeds with it
-def feed(request, token: str):
-    return feeds.serve(request, token)
-
-
-@require_safe
-def feed_tasks(request, token: str):
-    return feeds.serve(request, token, tasks=True)
-

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "conferences",
     "protocols",
     "board",
+    "calendars",
     "permissions",
     "offers",
     "records",

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("conferences.urls")),
     path("", include("protocols.urls")),
     path("", include("board.urls")),
+    path("", include("calendars.urls")),
     path("", include("permissions.urls")),
     path("", include("notifications.urls")),
     path("", include("offers.urls")),

@@ -1,5 +1,5 @@
 """Sessions of programme tracks in the staff's calendars: the personal feed (registered with
-``conferences.feeds`` from ``OffersConfig.ready``), iMIP invitations to the staff member and a
+``calendars.feeds`` from ``OffersConfig.ready``), iMIP invitations to the staff member and a
 plain reminder e-mail to the family. Titles carry the track's name and the session's number,
 never the family's name."""
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Event, vCalAddress
 
+from calendars.feeds import PersonalSource, register_personal_source
 from conferences import ical
-from conferences.feeds import PersonalSource, register_personal_source
 from conferences.imip import CalendarMessage
 from notifications import language
 

@@ -12,7 +12,7 @@ NAV = [
     ("protocols:my_actions", _("My actions"), "is_professional"),
     ("protocols:my_agreements", _("My agreements"), "is_parent"),
     ("participants:my_consents", _("My consents"), "is_parent"),
-    ("conferences:calendar", _("Calendar"), None),
+    ("calendars:calendar", _("Calendar"), None),
     ("offers:directory", _("Find help"), "is_professional"),
     ("offers:manage_list", _("Our offers"), "is_professional"),
     ("offers:request_list", _("Central case manager"), "is_professional"),

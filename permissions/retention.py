@@ -14,15 +14,17 @@
    queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
    reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
    other purpose (no membership, no network role, not staff), is anonymised and disabled; the
-   case's calendar-feed tokens and poll links are deleted. Apps above this layer erase what they
-   keep about the case through ``register_case_eraser`` (the offers app: referrals, requests to
-   the central case manager and their messages, enrolments and sessions). One ``retention.erase`` audit event
+   case's poll links are deleted. Apps above this layer erase what they keep about the case
+   through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
+   referrals, requests to the central case manager and their messages, enrolments and sessions)
+   and about an anonymised account through ``register_account_eraser`` (the calendars app: her
+   feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
    Apps keep records outside any case too; their rules (``register_rule``) run after the
    tokens (the offers app: referrals and requests never attached to a case,
    ``REFERRAL_RETENTION_DAYS`` after their last change).
-2. **Tokens** — feed tokens and poll links revoked or expired more than ``TOKEN_RETENTION_DAYS``
-   ago are deleted.
+2. **Tokens** — feed tokens (through the calendars app's ``register_feed_token_purger``) and
+   poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
    ``LoginSession`` rows whose session is gone are deleted.
 4. **Audit trail** — per hash chain, the prefix of events older than ``AUDIT_RETENTION_YEARS`` is
@@ -187,6 +189,26 @@ def register_rule(rule: Callable[..., dict[str, int]]) -> None:
         _RULES.append(rule)
 
 
+# What apps above this layer keep about a person whose account is anonymised (the calendars
+# app: her feed tokens): ``eraser(user_ids)``, called in the erasure's transaction.
+_ACCOUNT_ERASERS: list[Callable[[list[int]], Any]] = []
+
+
+def register_account_eraser(eraser: Callable[[list[int]], Any]) -> None:
+    if eraser not in _ACCOUNT_ERASERS:
+        _ACCOUNT_ERASERS.append(eraser)
+
+
+# Feed tokens live in the calendars app, above this layer: ``purger(*, cutoff) -> rows`` deletes
+# those revoked or expired before ``cutoff`` (counted in ``Report.feed_tokens_deleted``).
+_FEED_TOKEN_PURGERS: list[Callable[..., int]] = []
+
+
+def register_feed_token_purger(purger: Callable[..., int]) -> None:
+    if purger not in _FEED_TOKEN_PURGERS:
+        _FEED_TOKEN_PURGERS.append(purger)
+
+
 def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:
     from conferences.models import Case, LegalHold
 
@@ -212,7 +234,7 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     """Erase one closed case's content (see the module docstring); returns rows by kind and the
     number of parent accounts anonymised, or (None, 0) when a legal hold is in force. Call inside
     a transaction."""
-    from conferences.models import Conference, FeedToken, Invitation, LegalHold, PollLink, WrittenReport
+    from conferences.models import Conference, Invitation, LegalHold, PollLink, WrittenReport
     from participants.models import Consent, DisclosureBasis, FamilyMember
     from permissions.models import CaseErasure
     from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
@@ -242,7 +264,6 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "action notes": _erase(ActionNote.objects.filter(action__case=case), text=("note",)),
         "consents": _erase(Consent.objects.filter(case=case), text=("form_reference",)),
         "legal bases": _erase(DisclosureBasis.objects.filter(case=case), text=("justification", "not_informed_reason")),
-        "feed tokens deleted": FeedToken.objects.filter(case=case).delete()[0],
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
     }
     for eraser in _CASE_ERASERS:
@@ -261,7 +282,6 @@ def _anonymise_parent_accounts(user_ids: list[int]) -> int:
     from allauth.mfa.models import Authenticator
     from django.contrib.auth.hashers import make_password
 
-    from conferences.models import FeedToken
     from participants.models import User
     from permissions.signals import end_sessions_of
 
@@ -278,19 +298,21 @@ def _anonymise_parent_accounts(user_ids: list[int]) -> int:
         transaction.on_commit(lambda pk=pk: end_sessions_of(pk))
     EmailAddress.objects.filter(user_id__in=retire).delete()
     Authenticator.objects.filter(user_id__in=retire).delete()
-    FeedToken.objects.filter(user_id__in=retire).delete()
+    for eraser in _ACCOUNT_ERASERS:
+        eraser(retire)
     return len(retire)
 
 
 # --- 2. tokens ----------------------------------------------------------------------------------
 
 def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
-    from conferences.models import FeedToken, PollLink
+    from conferences.models import PollLink
 
     cutoff = report.token_cutoff = now - dt.timedelta(days=settings.TOKEN_RETENTION_DAYS)
     stale = Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
     with transaction.atomic():
-        report.feed_tokens_deleted += FeedToken.objects.filter(stale).delete()[0]
+        for purger in _FEED_TOKEN_PURGERS:
+            report.feed_tokens_deleted += purger(cutoff=cutoff)
         report.poll_links_deleted += PollLink.objects.filter(stale).delete()[0]
 
 

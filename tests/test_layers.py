@@ -23,6 +23,7 @@ LAYERS = {
     "conferences": 4,
     "protocols": 5,
     "board": 6,
+    "calendars": 7,
     "offers": 7,
     "records": 7,
     "privacy": 8,
@@ -47,10 +48,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("participants/management/commands/seed_demo.py", "conferences"): "the demo seed builds a whole network across every "
                                                                        "app; it belongs in operations",
     ("participants/management/commands/seed_demo.py", "protocols"): "as above",
-    ("conferences/selectors.py", "protocols"): "calendar feeds carry protocols' actions and board meetings; they move to a "
-                                               "calendars app above both",
-    ("conferences/selectors.py", "board"): "as above: the board meetings' feed (the entry was split when the board's "
-                                           "models moved from protocols to board, issue 14)",
 }
 
 

@@ -146,7 +146,7 @@ PAGES = [
     Page("poll", "counsellor", _poll),
     Page("poll-convenor", "convenor", _poll),
     Page("poll-link-parent", None, _poll_link, reflow=True, keyboard=True),
-    Page("calendar", "counsellor", lambda w: reverse("conferences:calendar")),
+    Page("calendar", "counsellor", lambda w: reverse("calendars:calendar")),
     Page("protocol-convenor", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),
          keyboard=True),
     Page("protocol-parent", "parent", _parent_protocol, reflow=True),

@@ -97,10 +97,10 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     assert page.get_by_role("button", name="Did not come").count() == 2
 
     # The two sessions are in the social worker's calendar feed.
-    from conferences import services as conference_services
+    from calendars import services as calendar_services
 
-    _token, raw = conference_services.feed_token_create(world.outsider)
-    cal = Calendar.from_ical(client.get(reverse("conferences:feed", args=[raw])).content)
+    _token, raw = calendar_services.feed_token_create(world.outsider)
+    cal = Calendar.from_ical(client.get(reverse("calendars:feed", args=[raw])).content)
     assert len([e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("offer-session-")]) == 2
 
     # 7. The board's yearly figures count her (a small number, shown suppressed).

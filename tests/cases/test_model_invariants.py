@@ -11,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conferences.models import (
-    Case, CaseTeamMember, Conference, FeedToken, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport,
-)
+from calendars.models import FeedToken
+from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 from participants.models import (
     Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis, Membership, NetworkRole,
     Organisation, OrganisationKind,
@@ -170,7 +169,7 @@ def test_every_tested_constraint_still_exists_in_the_model():
     existing = {
         constraint.name
         for model in apps.get_models()
-        if model._meta.app_label in {"participants", "conferences", "protocols"}
+        if model._meta.app_label in {"participants", "conferences", "protocols", "calendars"}
         for constraint in model._meta.constraints
     }
     assert {name for name, _m, _f in CASES} <= existing

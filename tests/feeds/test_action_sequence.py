@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from conferences import ical, services
+from calendars import ical as calendar_ical
+from calendars import services
 from protocols import services as protocol_services
 from protocols.models import AgreedAction
 
@@ -14,11 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 def fetch(client, raw, **headers):
-    return client.get(reverse("conferences:feed", args=[raw]), headers=headers)
+    return client.get(reverse("calendars:feed", args=[raw]), headers=headers)
 
 
 def sequence_in_feed(body: bytes, action) -> int:
-    uid = ical.action_uid(action.pk)
+    uid = calendar_ical.action_uid(action.pk)
     event = next(e for e in Calendar.from_ical(body).walk("VEVENT") if str(e["UID"]) == uid)
     return int(event["SEQUENCE"])
 

@@ -8,8 +8,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from calendars import services as calendar_services
+from calendars.models import FeedToken
 from conferences import services
-from conferences.models import Conference, FeedToken
+from conferences.models import Conference
 from participants.models import FamilyMember, User
 from permissions import policy
 
@@ -29,13 +31,13 @@ def test_no_family_name_in_any_feed_or_invitation_of_the_demo(client, committed)
     assert secrets, "the demo has named family members"
     bodies = []
     for user in User.objects.filter(is_active=True):
-        _, raw = services.feed_token_create(user)
-        response = client.get(reverse("conferences:feed", args=[raw]))
+        _, raw = calendar_services.feed_token_create(user)
+        response = client.get(reverse("calendars:feed", args=[raw]))
         assert response.status_code == 200
         bodies.append(response.content.decode())
         for case in policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)):
-            _, raw = services.feed_token_create(user, kind=FeedToken.Kind.CASE, case=case)
-            bodies.append(client.get(reverse("conferences:feed", args=[raw])).content.decode())
+            _, raw = calendar_services.feed_token_create(user, kind=FeedToken.Kind.CASE, case=case)
+            bodies.append(client.get(reverse("calendars:feed", args=[raw])).content.decode())
     assert any("BEGIN:VEVENT" in body for body in bodies)
     for conference in Conference.objects.filter(status=Conference.Status.POLLING).select_related("case"):
         with committed():

@@ -10,14 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from conferences import ical, selectors, services
+from calendars import selectors as calendar_selectors
+from calendars import ical as calendar_ical
+from calendars import services
+from conferences import ical
 from protocols import services as protocol_services
 from protocols.models import AgreedAction
 
 pytestmark = pytest.mark.django_db
 
 
-def fetch(client, raw, path="conferences:feed", **headers):
+def fetch(client, raw, path="calendars:feed", **headers):
     return client.get(reverse(path, args=[raw]), headers=headers)
 
 
@@ -25,7 +28,7 @@ def action_event(body: bytes, action):
     cal = Calendar.from_ical(body)
     for component in cal.walk():
         assert component.errors == [], component.name
-    uid = ical.action_uid(action.pk)
+    uid = calendar_ical.action_uid(action.pk)
     found = [e for e in cal.walk("VEVENT") if str(e["UID"]) == uid]
     return found[0] if found else None
 
@@ -62,8 +65,8 @@ def test_a_dropped_action_is_cancelled_in_the_calendar(world, client):
 def test_the_task_feed_marks_it_completed(world, client):
     _, raw = services.feed_token_create(world.counsellor)
     protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="done")
-    cal = Calendar.from_ical(fetch(client, raw, "conferences:feed_tasks").content)
-    todo = next(t for t in cal.walk("VTODO") if str(t["UID"]) == f"todo-{ical.action_uid(world.action_counselling.pk)}")
+    cal = Calendar.from_ical(fetch(client, raw, "calendars:feed_tasks").content)
+    todo = next(t for t in cal.walk("VTODO") if str(t["UID"]) == f"todo-{calendar_ical.action_uid(world.action_counselling.pk)}")
     assert str(todo["STATUS"]) == "COMPLETED" and int(todo["SEQUENCE"]) == 1
 
 
@@ -72,7 +75,7 @@ def test_a_closed_action_leaves_the_feed_after_the_keeping_period(world, client)
     protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="done")
     kept = fetch(client, raw)
     assert action_event(kept.content, world.action_counselling) is not None
-    old = timezone.now() - dt.timedelta(days=selectors.FEED_KEEP_CLOSED_DAYS + 1)
+    old = timezone.now() - dt.timedelta(days=calendar_selectors.FEED_KEEP_CLOSED_DAYS + 1)
     AgreedAction.objects.filter(pk=world.action_counselling.pk).update(updated_at=old)
     gone = fetch(client, raw, **{"If-None-Match": kept["ETag"]})
     assert gone.status_code == 200  # leaving the feed is a change

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from conferences import services
-from conferences.models import CaseTeamMember, FeedToken
+from calendars import services
+from calendars.models import FeedToken
+from conferences.models import CaseTeamMember
 from permissions.models import AuditEvent
 from board.models import BoardMeeting
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def feed_url(raw: str) -> str:
-    return reverse("conferences:feed", args=[raw])
+    return reverse("calendars:feed", args=[raw])
 
 
 def fetch(client, raw, **headers):
@@ -198,7 +199,7 @@ def test_the_board_feed_lists_the_networks_board_meetings(world, client):
 
 def test_the_task_feed_publishes_actions_as_todos(world, client):
     _, raw = services.feed_token_create(world.counsellor)
-    response = client.get(reverse("conferences:feed_tasks", args=[raw]))
+    response = client.get(reverse("calendars:feed_tasks", args=[raw]))
     cal = parse(response.content)
     assert [str(t["UID"]) for t in cal.walk("VTODO")] == [f"todo-action-{world.action_counselling.pk}@127.0.0.1"]
 

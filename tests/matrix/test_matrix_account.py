@@ -21,7 +21,7 @@ def test_account_page(client, world, role):
     assert response.status_code == 200
     page = response.content.decode()
     assert reverse("account_change_password") in page and reverse("mfa_index") in page
-    assert reverse("conferences:calendar") in page and reverse("notifications:settings") in page
+    assert reverse("calendars:calendar") in page and reverse("notifications:settings") in page
 
 
 @pytest.mark.parametrize("role", ROLES)

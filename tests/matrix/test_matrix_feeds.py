@@ -7,19 +7,20 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from calendars import services as calendar_services
+from calendars.models import FeedToken
 from conferences import services
-from conferences.models import FeedToken
 from board.models import BoardMeeting
 from tests.matrix.roles import ROLES, client_for, user_for
 
 URL_NAMES = {
-    "conferences:calendar",
-    "conferences:feed_token_create",
-    "conferences:feed_token_revoke",
-    "conferences:feed",
-    "conferences:feed_tasks",
+    "calendars:calendar",
+    "calendars:feed_token_create",
+    "calendars:feed_token_revoke",
+    "calendars:feed",
+    "calendars:feed_tasks",
     "conferences:conference_ics",
-    "conferences:board_meeting_ics",
+    "calendars:board_meeting_ics",
 }
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +40,13 @@ def meeting(world) -> BoardMeeting:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_calendar_page(client, world, role):
-    response = client_for(client, world, role).get(reverse("conferences:calendar"))
+    response = client_for(client, world, role).get(reverse("calendars:calendar"))
     assert response.status_code == (302 if role == "anonymous" else 200)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_creating_a_personal_link_shows_it_once(client, world, role):
-    response = client_for(client, world, role).post(reverse("conferences:feed_token_create"), {"kind": "personal"})
+    response = client_for(client, world, role).post(reverse("calendars:feed_token_create"), {"kind": "personal"})
     if role == "anonymous":
         assert response.status_code == 302 and not FeedToken.objects.exists()
         return
@@ -57,7 +58,7 @@ def test_creating_a_personal_link_shows_it_once(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_creating_a_case_link(client, world, role):
-    response = client_for(client, world, role).post(reverse("conferences:feed_token_create"),
+    response = client_for(client, world, role).post(reverse("calendars:feed_token_create"),
                                                     {"kind": "case", "case": str(world.case.pk)})
     if role == "anonymous":
         assert response.status_code == 302
@@ -68,7 +69,7 @@ def test_creating_a_case_link(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_creating_a_board_link(client, world, role):
-    response = client_for(client, world, role).post(reverse("conferences:feed_token_create"),
+    response = client_for(client, world, role).post(reverse("calendars:feed_token_create"),
                                                     {"kind": "board", "network": str(world.network.pk)})
     if role == "anonymous":
         assert response.status_code == 302
@@ -79,8 +80,8 @@ def test_creating_a_board_link(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_only_the_owner_revokes_a_link(client, world, role):
-    token, _ = services.feed_token_create(world.counsellor)
-    response = client_for(client, world, role).post(reverse("conferences:feed_token_revoke", args=[token.pk]))
+    token, _ = calendar_services.feed_token_create(world.counsellor)
+    response = client_for(client, world, role).post(reverse("calendars:feed_token_revoke", args=[token.pk]))
     token.refresh_from_db()
     if role == "anonymous":
         assert response.status_code == 302 and token.revoked_at is None
@@ -94,13 +95,13 @@ def test_only_the_owner_revokes_a_link(client, world, role):
 def test_personal_feed_by_role(client, world, role):
     user = user_for(world, role)
     if user is None:
-        assert client.get(reverse("conferences:feed", args=["B" * 43])).status_code == 404
+        assert client.get(reverse("calendars:feed", args=["B" * 43])).status_code == 404
         return
-    _, raw = services.feed_token_create(user)
-    response = client.get(reverse("conferences:feed", args=[raw]))  # no session: the token is the key
+    _, raw = calendar_services.feed_token_create(user)
+    response = client.get(reverse("calendars:feed", args=[raw]))  # no session: the token is the key
     assert response.status_code == 200
     assert (f"conference-{world.conference.pk}@".encode() in response.content) == (role in INVITED)
-    tasks = client.get(reverse("conferences:feed_tasks", args=[raw]))
+    tasks = client.get(reverse("calendars:feed_tasks", args=[raw]))
     assert tasks.status_code == 200
     mine = {"counsellor": world.action_counselling, "parent": world.action_parent}.get(role)
     assert (b"todo-action-" in tasks.content) == (mine is not None)
@@ -110,15 +111,15 @@ def test_personal_feed_by_role(client, world, role):
 def test_case_feed_by_role(client, world, role):
     user = user_for(world, role)
     if role in TEAM:
-        _, raw = services.feed_token_create(user, kind=FeedToken.Kind.CASE, case=world.case)
+        _, raw = calendar_services.feed_token_create(user, kind=FeedToken.Kind.CASE, case=world.case)
     else:
         # A token the service would refuse (e.g. issued before she left the team) serves nothing.
         raw, digest = services.new_token()
         if user is not None:
             FeedToken.objects.create(user=user, kind=FeedToken.Kind.CASE, case=world.case, token_hash=digest)
-    response = client.get(reverse("conferences:feed", args=[raw]))
+    response = client.get(reverse("calendars:feed", args=[raw]))
     assert response.status_code == (200 if role in TEAM else 404)
-    assert client.get(reverse("conferences:feed_tasks", args=[raw])).status_code == 404
+    assert client.get(reverse("calendars:feed_tasks", args=[raw])).status_code == 404
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -132,6 +133,6 @@ def test_conference_ics_download(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_board_meeting_ics_download(client, world, meeting, role):
-    response = client_for(client, world, role).get(reverse("conferences:board_meeting_ics", args=[meeting.pk]))
+    response = client_for(client, world, role).get(reverse("calendars:board_meeting_ics", args=[meeting.pk]))
     expected = 302 if role == "anonymous" else (200 if role in BOARD else 404)
     assert response.status_code == expected

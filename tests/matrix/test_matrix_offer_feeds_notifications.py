@@ -15,8 +15,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences import services as conference_services
-from conferences.models import FeedToken
+from calendars import services as calendar_services
+from calendars.models import FeedToken
 from notifications.models import Kind, Notification
 from offers import contact_services
 from offers import referral_services as rs
@@ -57,11 +57,11 @@ def session(world, offers) -> Session:
 def test_a_track_session_is_only_in_its_staff_members_personal_feed(client, world, offers, session, role):
     user = person(world, offers, role)
     if user is None:
-        assert client.get(reverse("conferences:feed", args=["C" * 43])).status_code == 404
+        assert client.get(reverse("calendars:feed", args=["C" * 43])).status_code == 404
         return
-    _token, raw = conference_services.feed_token_create(user)
-    feed = client.get(reverse("conferences:feed", args=[raw]))
-    tasks = client.get(reverse("conferences:feed_tasks", args=[raw]))
+    _token, raw = calendar_services.feed_token_create(user)
+    feed = client.get(reverse("calendars:feed", args=[raw]))
+    tasks = client.get(reverse("calendars:feed_tasks", args=[raw]))
     assert feed.status_code == 200 and tasks.status_code == 200
     uid = f"offer-session-{session.pk}@".encode()
     assert (uid in feed.content) == (role in SESSION_STAFF)
@@ -72,15 +72,15 @@ def test_a_track_session_is_only_in_its_staff_members_personal_feed(client, worl
 
 @pytest.mark.parametrize("role", ["convenor", "lead_colleague", "counsellor", "midwife"])
 def test_a_track_session_is_never_in_a_case_feed(client, world, offers, session, role):
-    _token, raw = conference_services.feed_token_create(user_for(world, role), kind=FeedToken.Kind.CASE, case=world.case)
-    response = client.get(reverse("conferences:feed", args=[raw]))
+    _token, raw = calendar_services.feed_token_create(user_for(world, role), kind=FeedToken.Kind.CASE, case=world.case)
+    response = client.get(reverse("calendars:feed", args=[raw]))
     assert response.status_code == 200 and b"offer-session-" not in response.content
 
 
 def test_a_track_session_leaves_the_feed_when_its_staff_member_leaves_the_organisation(client, world, offers, session):
-    _token, raw = conference_services.feed_token_create(world.outsider)
+    _token, raw = calendar_services.feed_token_create(world.outsider)
     world.outsider.memberships.update(is_active=False)
-    assert b"offer-session-" not in client.get(reverse("conferences:feed", args=[raw])).content
+    assert b"offer-session-" not in client.get(reverse("calendars:feed", args=[raw])).content
 
 
 def _every_offers_event(world, offers, capture):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from conferences import services as conference_services
+from calendars import services as calendar_services
 from offers import referral_services as rs
 from offers import track_services as ts
 from offers.models import Offer, Referral
@@ -38,8 +38,8 @@ def accepted_referral(world, offers, track) -> Referral:
 
 
 def feed_uids(client, user) -> list[str]:
-    _token, raw = conference_services.feed_token_create(user)
-    response = client.get(reverse("conferences:feed", args=[raw]))
+    _token, raw = calendar_services.feed_token_create(user)
+    response = client.get(reverse("calendars:feed", args=[raw]))
     assert response.status_code == 200
     cal = Calendar.from_ical(response.content)
     return sorted(str(e["UID"]) for e in cal.walk("VEVENT"))
@@ -91,8 +91,8 @@ def test_a_cancelled_session_stays_in_the_feed_as_cancelled_with_a_higher_sequen
     enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="A.")
     session = ts.session_schedule(world.outsider, enrolment=enrolment, staff=world.outsider, starts_at=timezone.now() + dt.timedelta(days=2))
     ts.session_cancel(world.outsider, session=session)
-    _token, raw = conference_services.feed_token_create(world.outsider)
-    cal = Calendar.from_ical(client.get(reverse("conferences:feed", args=[raw])).content)
+    _token, raw = calendar_services.feed_token_create(world.outsider)
+    cal = Calendar.from_ical(client.get(reverse("calendars:feed", args=[raw])).content)
     (event,) = [e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("offer-session-")]
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
 

@@ -92,7 +92,7 @@ def test_pages_api_and_feeds_survive_a_redis_outage_and_live_clients_catch_up(wo
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (.ci/run's second run does)")
     if REDIS_SERVER is None:
         pytest.skip("needs redis-server (Debian: apt-get install redis-server)")
-    from conferences.services import feed_token_create
+    from calendars.services import feed_token_create
 
     _token, feed = feed_token_create(world.counsellor)
     writer, reader = session_cookie(world.convenor), session_cookie(world.lead_colleague)

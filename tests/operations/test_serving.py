@@ -56,7 +56,7 @@ def receive_until(ws, predicate, timeout: float = 10.0) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_behind_nginx_serve_pages_api_feeds_and_websockets(world, tmp_path):
     require_services()
-    from conferences.services import feed_token_create
+    from calendars.services import feed_token_create
 
     _token, raw_feed_token = feed_token_create(world.counsellor)
     convenor, colleague = session_cookie(world.convenor), session_cookie(world.lead_colleague)

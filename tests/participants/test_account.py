@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conferences.forms import FeedTokenForm
+from calendars.forms import FeedTokenForm
 from protocols.forms import MyActionsFilter
 
 pytestmark = pytest.mark.django_db

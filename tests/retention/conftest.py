@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, Conference, FeedToken, Invitation, PollLink, WrittenReport
+from calendars.models import FeedToken
+from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollLink, WrittenReport
 from participants.models import Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis
 from protocols.models import (
     ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,

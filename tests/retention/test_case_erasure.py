@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from conferences.models import Case, Conference, FeedToken, PollLink
+from calendars.models import FeedToken
+from conferences.models import Case, Conference, PollLink
 from participants.models import FamilyMember, User
 from permissions import audit
 from permissions.models import AuditEvent, CaseErasure

@@ -8,7 +8,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from conferences.models import FeedToken, PollLink
+from calendars.models import FeedToken
+from conferences.models import PollLink
 from permissions.models import LoginSession
 from permissions.retention import retention_apply
 

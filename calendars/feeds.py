@@ -15,7 +15,7 @@ Done and dropped actions: dropping an event from a subscription leaves many clie
 stale "due" entry they already hold (or deletes it silently), so a closed action stays in the
 feed for ``selectors.FEED_KEEP_CLOSED_DAYS`` days after its last change, titled "(done)" or
 "(dropped)" (dropped: STATUS:CANCELLED; the task feed: COMPLETED / CANCELLED), with SEQUENCE
-raised by the status change (``ical.action_sequence``) and DTSTAMP at that change. After that
+raised by the status change (``calendars.ical.action_sequence``) and DTSTAMP at that change. After that
 it leaves the feed; the ETag covers count, keys, sequences and versions, so both steps answer
 200 with the new calendar and identical data keeps answering 304.
 """
@@ -33,11 +33,13 @@ from django.utils import timezone, translation
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.utils.translation import gettext as _
 
+from conferences import ical
+from conferences.services import hash_token, tokens_match
 from permissions import audit, policy
 
-from . import ical, selectors
+from . import selectors
+from .ical import action_event, action_todo
 from .models import FeedToken
-from .services import hash_token, tokens_match
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{40,100}$")
 
@@ -135,7 +137,7 @@ def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
         # made-up time on that day.
         done_at = Max("notes__created_at", filter=Q(notes__status="done"))
         for action in parts.actions.select_related("case").annotate(completed_at=done_at).order_by("due_on", "pk"):
-            cal.add_component(ical.action_todo(action, terse=terse.get(action.case.network_id, False)))
+            cal.add_component(action_todo(action, terse=terse.get(action.case.network_id, False)))
         return ical.finish(cal)
     if parts.conferences is not None:
         for conference in parts.conferences.select_related("case__network").order_by("starts_at", "pk"):
@@ -143,7 +145,7 @@ def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
                                                     terse=terse.get(conference.case.network_id, False)))
     if parts.actions is not None:
         for action in parts.actions.select_related("case").order_by("due_on", "pk"):
-            cal.add_component(ical.action_event(action, terse=terse.get(action.case.network_id, False)))
+            cal.add_component(action_event(action, terse=terse.get(action.case.network_id, False)))
     if parts.meetings is not None:
         for meeting in parts.meetings.select_related("network").order_by("starts_at", "pk"):
             cal.add_component(ical.board_meeting_event(meeting, terse=terse.get(meeting.network_id, False)))
