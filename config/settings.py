@@ -122,7 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "permissions.csrf.SameOriginNullOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "permissions.middleware.AuthenticationMiddleware",  # the user comes with the session (one SELECT)
     "allauth.account.middleware.AccountMiddleware",
     "permissions.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -312,6 +312,8 @@ if not MFA_ENCRYPTION_KEYS:
 # tests/permissions/test_authentication.py switch it on.
 MFA_REQUIRED_FOR_PROFESSIONALS = env_bool("MFA_REQUIRED_FOR_PROFESSIONALS", not DEBUG and not TESTING)
 
+# Database sessions (django_session) read together with their signed-in user in one statement.
+SESSION_ENGINE = "permissions.session_store"
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_SECONDS", 8 * 3600, minimum=60)
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

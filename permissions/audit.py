@@ -107,7 +107,8 @@ def record(
     request_id = current_request_id()
     if request_id:  # the same id as in the response header and the log lines of this request
         detail = {**(detail or {}), "request_id": request_id}
-    # Statements per event: lock the chain head, insert the event, advance the head (plus the
+    # Statements per event: lock and read the chain head, insert the event; the database advances
+    # the head to the inserted event in the same statement (trigger of migration 0014; plus the
     # head's creation once per chain). No savepoint inside a caller's transaction: a failed audit
     # write must fail the caller's whole change anyway. Locking one head row serialises writers of
     # that chain only, so per-chain order holds and other chains (cases, days) run in parallel.
@@ -128,8 +129,7 @@ def record(
             key_id=current_key_id(),
         )
         event.hash = event_hash(event)
-        event.save()
-        AuditChainHead.objects.filter(chain_key=key).update(position=event.position, hash=event.hash)
+        event.save()  # the trigger moves the head to (event.position, event.hash)
     if settings.AUDIT_HEAD_JOURNAL:
         transaction.on_commit(lambda: journal_head(key, event.position, event.hash, at))
     return event

@@ -56,7 +56,7 @@ from permissions import audit
 
 ERASED = "[erased]"
 ACTOR = "retention"
-DB_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
+DB_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db", "permissions.session_store"}
 
 
 @dataclass

@@ -12,13 +12,14 @@ from protocols.models import AgreedAction, Audience, ProtocolItem
 pytestmark = pytest.mark.django_db
 
 ROWS = 1_000
-# endpoint -> (who asks, most statements of the whole request: session and user (2), count and
-# page in one (1), prefetches, legal bases of the rows for the audit, and the audit record (3))
+# endpoint -> (who asks, most statements of the whole request: session with its user (1,
+# permissions.session_store), count and page in one (1), prefetches, legal bases of the rows for
+# the audit, and the audit record (2: chain head, event; the head follows in the database))
 ENDPOINTS = {
-    "/api/protocol-items/": ("counsellor", 12),  # + 3 prefetches, 3 for the consent-based bases
-    "/api/actions/": ("counsellor", 10),          # + 4 for the bases (item bases, readable items)
-    "/api/actions/?mine=1": ("counsellor", 10),
-    "/api/cases/": ("convenor", 7),                # + 1 for the basis (team or family) of each case
+    "/api/protocol-items/": ("counsellor", 10),  # + 3 prefetches, 3 for the consent-based bases
+    "/api/actions/": ("counsellor", 8),           # + 4 for the bases (item bases, readable items)
+    "/api/actions/?mine=1": ("counsellor", 8),
+    "/api/cases/": ("convenor", 5),                # + 1 for the basis (team or family) of each case
 }
 
 
