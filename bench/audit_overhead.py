@@ -60,7 +60,8 @@ def case_page(user, case_id: int, *, audited: bool) -> int:
 
 def fill(world, count: int) -> list[int]:
     """``count`` more cases like the world's, with the counsellor on every team, so that plans
-    and indexes meet realistic table sizes. Returns their ids."""
+    and indexes meet realistic table sizes. Built with ``bulk_create`` (2,000 cases in seconds).
+    Returns their ids."""
     import datetime as dt
 
     from django.utils import timezone
@@ -70,34 +71,46 @@ def fill(world, count: int) -> list[int]:
     from protocols.models import Audience, Protocol, ProtocolItem
 
     today = timezone.localdate()
-    ids = []
-    for n in range(count):
-        case = Case.objects.create(network=world.network, reference=f"KT-2025-{n:04d}", lead_organisation=world.youth_welfare,
-                                   lead_caseworker=world.convenor, status=Case.Status.ACTIVE, opened_on=today - dt.timedelta(days=n % 300))
-        CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD)
-        CaseTeamMember.objects.create(case=case, organisation=world.counselling, user=world.counsellor)
-        CaseTeamMember.objects.create(case=case, organisation=world.midwifery, user=world.midwife)
-        mother = FamilyMember.objects.create(case=case, relation=FamilyMember.Relation.MOTHER, display_name="M.")
-        start = timezone.now() - dt.timedelta(days=n % 200)
-        conference = Conference.objects.create(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
-                                               starts_at=start, ends_at=start + dt.timedelta(minutes=90))
-        protocol = Protocol.objects.create(conference=conference, minute_taker=world.convenor)
-        for position, audience in enumerate([Audience.EVERYONE, Audience.PROFESSIONALS, Audience.RESTRICTED, Audience.RESTRICTED], 1):
-            item = ProtocolItem.objects.create(
-                protocol=protocol, position=position, title=f"Punkt {position}", text="…", audience=audience, created_by=world.convenor,
-                holding_organisation=world.youth_welfare if audience == Audience.RESTRICTED else None,
-                entrusted_by=mother if audience == Audience.RESTRICTED else None,
-                category=InformationCategory.PARENTING_CHILD_WELFARE if audience == Audience.RESTRICTED else "",
-            )
-            if audience == Audience.RESTRICTED:
-                item.restricted_to.set([world.counselling, world.midwifery])
-        consent = Consent.objects.create(case=case, given_by=mother, from_organisation=world.youth_welfare,
-                                         valid_from=today - dt.timedelta(days=400), valid_until=today - dt.timedelta(days=1 + n % 50)
-                                         if n % 3 == 0 else today + dt.timedelta(days=200), recorded_by=world.convenor)
-        consent.to_organisations.set([world.counselling])
-        ConsentScope.objects.create(consent=consent, category=InformationCategory.PARENTING_CHILD_WELFARE)
-        ids.append(case.pk)
-    return ids
+    now = timezone.now()
+    cases = Case.objects.bulk_create([
+        Case(network=world.network, reference=f"KT-2025-{n:05d}", lead_organisation=world.youth_welfare,
+             lead_caseworker=world.convenor, status=Case.Status.ACTIVE, opened_on=today - dt.timedelta(days=n % 300))
+        for n in range(count)], batch_size=1000)
+    CaseTeamMember.objects.bulk_create([
+        member for case in cases for member in (
+            CaseTeamMember(case=case, organisation=world.youth_welfare, user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD),
+            CaseTeamMember(case=case, organisation=world.counselling, user=world.counsellor),
+            CaseTeamMember(case=case, organisation=world.midwifery, user=world.midwife))], batch_size=1000)
+    mothers = FamilyMember.objects.bulk_create([
+        FamilyMember(case=case, relation=FamilyMember.Relation.MOTHER, display_name="M.") for case in cases], batch_size=1000)
+    conferences = Conference.objects.bulk_create([
+        Conference(case=case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                   starts_at=now - dt.timedelta(days=n % 200), ends_at=now - dt.timedelta(days=n % 200) + dt.timedelta(minutes=90))
+        for n, case in enumerate(cases)], batch_size=1000)
+    protocols = Protocol.objects.bulk_create([
+        Protocol(conference=conference, minute_taker=world.convenor) for conference in conferences], batch_size=1000)
+    audiences = [Audience.EVERYONE, Audience.PROFESSIONALS, Audience.RESTRICTED, Audience.RESTRICTED]
+    items = ProtocolItem.objects.bulk_create([
+        ProtocolItem(
+            protocol=protocol, position=position, title=f"Punkt {position}", text="…", audience=audience, created_by=world.convenor,
+            holding_organisation=world.youth_welfare if audience == Audience.RESTRICTED else None,
+            entrusted_by=mother if audience == Audience.RESTRICTED else None,
+            category=InformationCategory.PARENTING_CHILD_WELFARE if audience == Audience.RESTRICTED else "")
+        for protocol, mother in zip(protocols, mothers) for position, audience in enumerate(audiences, 1)], batch_size=1000)
+    Through = ProtocolItem.restricted_to.through
+    Through.objects.bulk_create([
+        Through(protocolitem_id=item.pk, organisation_id=org.pk)
+        for item in items if item.audience == Audience.RESTRICTED for org in (world.counselling, world.midwifery)], batch_size=1000)
+    consents = Consent.objects.bulk_create([
+        Consent(case=case, given_by=mother, from_organisation=world.youth_welfare, valid_from=today - dt.timedelta(days=400),
+                valid_until=today - dt.timedelta(days=1 + n % 50) if n % 3 == 0 else today + dt.timedelta(days=200),
+                recorded_by=world.convenor)
+        for n, (case, mother) in enumerate(zip(cases, mothers))], batch_size=1000)
+    ToOrgs = Consent.to_organisations.through
+    ToOrgs.objects.bulk_create([ToOrgs(consent_id=c.pk, organisation_id=world.counselling.pk) for c in consents], batch_size=1000)
+    ConsentScope.objects.bulk_create([
+        ConsentScope(consent=c, category=InformationCategory.PARENTING_CHILD_WELFARE) for c in consents], batch_size=1000)
+    return [case.pk for case in cases]
 
 
 def timed(fn, reads: int) -> tuple[float, int]:

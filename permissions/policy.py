@@ -359,16 +359,61 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     return found
 
 
+def _bases_rows(user: "User", cases: set[int], on: dt.date) -> tuple[set[int], list[tuple], list[tuple]]:
+    """In ONE statement (a UNION ALL of three branches): the organisations the user actively works
+    for, the valid consents of ``cases`` to any of them, and the valid recorded legal bases of
+    ``cases`` to any of them. Returns (organisation ids, consents as (pk, case, from organisation,
+    given by, given by's relation, scope category), bases as (pk, case, from organisation, basis)),
+    each list sorted by pk as the audit names the oldest covering one."""
+    from django.db.models import CharField, F, IntegerField, Value
+    from django.db.models.functions import Cast
+
+    from participants.models import Consent, DisclosureBasis, Membership
+
+    orgs = organisation_ids(user)
+    nothing = Cast(Value(None), IntegerField())
+    columns = ("b_kind", "b_pk", "b_case", "b_from", "b_given_by", "b_relation", "b_what")
+
+    def text(value: str):
+        return Value(value, output_field=CharField())
+
+    memberships = Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).annotate(
+        b_kind=text("org"), b_pk=F("organisation_id"), b_case=nothing, b_from=nothing, b_given_by=nothing,
+        b_relation=text(""), b_what=text(""))
+    consents = Consent.objects.filter(
+        case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+    ).annotate(b_kind=text("consent"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
+               b_given_by=F("given_by_id"), b_relation=F("given_by__relation"), b_what=F("scopes__category"))
+    recorded = DisclosureBasis.objects.filter(
+        case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+    ).annotate(b_kind=text("basis"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
+               b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
+    rows = memberships.order_by().values_list(*columns).union(
+        consents.order_by().values_list(*columns), recorded.order_by().values_list(*columns), all=True)
+    org_ids: set[int] = set()
+    found_consents: set[tuple] = set()
+    found_bases: set[tuple] = set()
+    for kind, pk, case_id, from_org, given_by, relation, what in rows:
+        if kind == "org":
+            org_ids.add(pk)
+        elif kind == "consent":
+            found_consents.add((pk, case_id, from_org, given_by, relation, what))
+        else:
+            found_bases.add((pk, case_id, from_org, what))
+    return org_ids, sorted(found_consents, key=lambda row: row[0]), sorted(found_bases, key=lambda row: row[0])
+
+
 def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None,
                                case_of: dict[int, int] | None = None) -> dict[int, str]:
     """The legal basis under which each of ``items`` (already filtered by
     ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
 
-    Same answers as ``disclosure_basis_for`` but for a whole list in at most four queries (three
-    when ``case_of`` names each item's case), whatever its length: "audience:everyone", "team", "holding-organisation", "consent:<pk>" or
-    "<legal basis>:<pk>" (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
+    Same answers as ``disclosure_basis_for`` but for a whole list in one query (two when
+    ``case_of`` does not name each restricted item's case), whatever its length:
+    "audience:everyone", "team", "holding-organisation", "consent:<pk>" or "<legal basis>:<pk>"
+    (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
     """
-    from participants.models import Consent, DisclosureBasis, FamilyMember
+    from participants.models import FamilyMember
     from protocols.models import Audience, ProtocolItem
 
     on = on or _today()
@@ -380,29 +425,13 @@ def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None
             bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
     if not restricted:
         return bases
-    orgs = set(organisation_ids(user).values_list("organisation_id", flat=True))
-    foreign = []
+    if case_of is None or any(i.pk not in case_of for i in restricted):  # the caller knows them when it loaded the cases
+        case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in restricted]).values_list("pk", "protocol__conference__case_id"))
+    orgs, consents, recorded = _bases_rows(user, set(case_of[i.pk] for i in restricted if i.pk in case_of), on)
     for item in restricted:
         if item.holding_organisation_id in orgs:
             bases[item.pk] = "holding-organisation"
-        else:
-            foreign.append(item)
-    if not foreign:
-        return bases
-    if case_of is None or any(i.pk not in case_of for i in foreign):  # the caller knows them when it loaded the cases
-        case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in foreign]).values_list("pk", "protocol__conference__case_id"))
-    cases = set(case_of.values())
-    consents = sorted(set(
-        Consent.objects.filter(case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on,
-                               revoked_at__isnull=True)
-        .values_list("pk", "case_id", "from_organisation_id", "given_by_id", "given_by__relation", "scopes__category")
-    ))
-    recorded = sorted(set(
-        DisclosureBasis.objects.filter(case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on,
-                                       ended_at__isnull=True)
-        .values_list("pk", "case_id", "from_organisation_id", "basis")
-    ))
-    for item in foreign:
+            continue
         case_id = case_of.get(item.pk)
         consent = next((
             pk for pk, c_case, c_from, given_by, relation, category in consents

@@ -50,7 +50,7 @@ def audit_items_read(user, items, *, channel: str, action: str = "protocol.item.
         return
     case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "protocol__conference__case_id"))
     record_read(user, action=action, object_type="protocols.protocolitem", rows=[(i.pk, case_of.get(i.pk)) for i in items],
-                bases=policy.disclosure_bases_for_items(user, items), many=many, channel=channel)
+                bases=policy.disclosure_bases_for_items(user, items, case_of=case_of), many=many, channel=channel)
 
 
 def audit_actions_read(user, actions, *, channel: str, action: str = "protocol.action.list") -> None:
