@@ -359,12 +359,14 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     return found
 
 
-def _bases_rows(user: "User", cases: set[int], on: dt.date) -> tuple[set[int], list[tuple], list[tuple]]:
-    """In ONE statement (a UNION ALL of three branches): the organisations the user actively works
-    for, the valid consents of ``cases`` to any of them, and the valid recorded legal bases of
-    ``cases`` to any of them. Returns (organisation ids, consents as (pk, case, from organisation,
-    given by, given by's relation, scope category), bases as (pk, case, from organisation, basis)),
-    each list sorted by pk as the audit names the oldest covering one."""
+def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list[int] | None = None,
+                ) -> tuple[set[int], list[tuple], list[tuple], set[int]]:
+    """In ONE statement (a UNION ALL of its branches): the organisations the user actively works
+    for, the valid consents of ``cases`` to any of them, the valid recorded legal bases of
+    ``cases`` to any of them, and (``readable_among``) which of those item ids she may read.
+    Returns (organisation ids, consents as (pk, case, from organisation, given by, given by's
+    relation, scope category), bases as (pk, case, from organisation, basis), readable item ids),
+    the lists sorted by pk as the audit names the oldest covering one."""
     from django.db.models import CharField, F, IntegerField, Value
     from django.db.models.functions import Cast
 
@@ -388,23 +390,40 @@ def _bases_rows(user: "User", cases: set[int], on: dt.date) -> tuple[set[int], l
         case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
     ).annotate(b_kind=text("basis"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
                b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
+    branches = [consents, recorded] if cases else []
+    if readable_among:
+        from protocols.models import ProtocolItem
+
+        branches.append(ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, among=readable_among)).annotate(
+            b_kind=text("item"), b_pk=F("pk"), b_case=nothing, b_from=nothing, b_given_by=nothing, b_relation=text(""),
+            b_what=text("")))
     rows = memberships.order_by().values_list(*columns).union(
-        consents.order_by().values_list(*columns), recorded.order_by().values_list(*columns), all=True)
+        *(branch.order_by().values_list(*columns) for branch in branches), all=True)
     org_ids: set[int] = set()
     found_consents: set[tuple] = set()
     found_bases: set[tuple] = set()
+    readable: set[int] = set()
     for kind, pk, case_id, from_org, given_by, relation, what in rows:
         if kind == "org":
             org_ids.add(pk)
         elif kind == "consent":
             found_consents.add((pk, case_id, from_org, given_by, relation, what))
-        else:
+        elif kind == "basis":
             found_bases.add((pk, case_id, from_org, what))
-    return org_ids, sorted(found_consents, key=lambda row: row[0]), sorted(found_bases, key=lambda row: row[0])
+        else:
+            readable.add(pk)
+    return (org_ids, sorted(found_consents, key=lambda row: row[0]), sorted(found_bases, key=lambda row: row[0]),
+            readable)
 
 
 def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None,
                                case_of: dict[int, int] | None = None) -> dict[int, str]:
+    """``item_bases_and_readable`` without the readable ids."""
+    return item_bases_and_readable(user, items, on=on, case_of=case_of)[0]
+
+
+def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, case_of: dict[int, int] | None = None,
+                            readable: bool = False) -> tuple[dict[int, str], set[int]]:
     """The legal basis under which each of ``items`` (already filtered by
     ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
 
@@ -412,6 +431,9 @@ def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None
     ``case_of`` does not name each restricted item's case), whatever its length:
     "audience:everyone", "team", "holding-organisation", "consent:<pk>" or "<legal basis>:<pk>"
     (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
+    ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
+    same statement; otherwise the returned set is empty. An action's reader needs both (the
+    action's basis is its item's only where she may read the item).
     """
     from participants.models import FamilyMember
     from protocols.models import Audience, ProtocolItem
@@ -423,11 +445,13 @@ def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None
     for item in items:
         if item.audience != Audience.RESTRICTED:
             bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
-    if not restricted:
-        return bases
-    if case_of is None or any(i.pk not in case_of for i in restricted):  # the caller knows them when it loaded the cases
+    if not restricted and not (readable and items):
+        return bases, set()
+    if restricted and (case_of is None or any(i.pk not in case_of for i in restricted)):  # the caller knows them when it loaded the cases
         case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in restricted]).values_list("pk", "protocol__conference__case_id"))
-    orgs, consents, recorded = _bases_rows(user, set(case_of[i.pk] for i in restricted if i.pk in case_of), on)
+    case_of = case_of or {}
+    orgs, consents, recorded, readable_ids = _bases_rows(
+        user, {case_of[i.pk] for i in restricted if i.pk in case_of}, on, [i.pk for i in items] if readable else None)
     for item in restricted:
         if item.holding_organisation_id in orgs:
             bases[item.pk] = "holding-organisation"
@@ -444,7 +468,7 @@ def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None
         basis = next((f"{kind}:{pk}" for pk, b_case, b_from, kind in recorded
                       if b_case == case_id and b_from == item.holding_organisation_id), None)
         bases[item.pk] = basis or "none"
-    return bases
+    return bases, readable_ids
 
 
 def case_bases(user: "User", case_ids) -> dict[int, str]:

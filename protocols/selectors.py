@@ -65,9 +65,9 @@ def action_bases(user, actions) -> dict[int, str]:
     action that falls to her (or her organisation) in an item she may not read. Constant queries."""
     actions = list(actions)
     # An action belongs to its item's case, so the actions already name each item's case.
-    by_item = policy.disclosure_bases_for_items(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
-                                                case_of={a.item_id: a.case_id for a in actions if a.item_id})
-    readable = set(policy.protocol_item_ids_for_user(user, among=list(by_item)).values_list("pk", flat=True)) if by_item else set()
+    by_item, readable = policy.item_bases_and_readable(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
+                                                       case_of={a.item_id: a.case_id for a in actions if a.item_id},
+                                                       readable=True)
     return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
 
 

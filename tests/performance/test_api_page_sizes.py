@@ -16,9 +16,9 @@ ROWS = 1_000
 # permissions.session_store), count and page in one (1), prefetches, legal bases of the rows for
 # the audit, and the audit record (2: chain head, event; the head follows in the database))
 ENDPOINTS = {
-    "/api/protocol-items/": ("counsellor", 10),  # + 3 prefetches, 3 for the consent-based bases
-    "/api/actions/": ("counsellor", 8),           # + 4 for the bases (item bases, readable items)
-    "/api/actions/?mine=1": ("counsellor", 8),
+    "/api/protocol-items/": ("counsellor", 8),   # + 3 prefetches, 1 for the bases (organisations, consents, recorded bases)
+    "/api/actions/": ("counsellor", 5),           # + 1 for the bases and which items she may read (one UNION ALL)
+    "/api/actions/?mine=1": ("counsellor", 5),
     "/api/cases/": ("convenor", 5),                # + 1 for the basis (team or family) of each case
 }
 
