@@ -19,7 +19,7 @@ bare ``count(*)`` over the same 9 tables (median of 3, same run) and prints
 ``summary_vs_count: <ratio>x (<= 3x) PASS|FAIL`` and ``summary_sql: <n> (constant)``.
 
 PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:5432/fk_bench_summary — the database name
-must start with ``fk_bench``; the bench creates it when missing, and drops it at the end only
+must start with ``fk_bench`` (or ``fk_board``, the board's helpers' databases); the bench creates it when missing, and drops it at the end only
 when it created it.
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ DB_PATH = Path(os.environ.get("SUMMARY_BENCH_DB", "/tmp/fallkonferenz-summary-be
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
 if PG_URL:
-    if not (urlparse(PG_URL).scheme.startswith("postgres") and urlparse(PG_URL).path.lstrip("/").startswith("fk_bench")):
-        sys.exit("BENCH_DATABASE_URL must be a postgres:// URL of a database named fk_bench*")
+    if not (urlparse(PG_URL).scheme.startswith("postgres") and urlparse(PG_URL).path.lstrip("/").startswith(("fk_bench", "fk_board"))):
+        sys.exit("BENCH_DATABASE_URL must be a postgres:// URL of a database named fk_bench* or fk_board*")
     PG_NAME = urlparse(PG_URL).path.lstrip("/")
     os.environ["DATABASE_URL"] = PG_URL
     DB_LABEL = f"PostgreSQL database {PG_NAME}"
@@ -316,12 +316,19 @@ def build_scaled(scale: float):
                    "responsible_organisation_id": f"CASE WHEN (s.a * 7 + s.k) % 5 = 0 THEN NULL ELSE ({org_array})[1 + (s.a + s.k) % {len(orgs)}] END",
                    "updated_at": "(s.opened_on + (s.a * 37 + s.k) % 300 + (s.a % 40))::timestamptz"})
         actions = "(SELECT id, status, created_at, completed_on FROM protocols_agreedaction WHERE case_id BETWEEN %d AND %d)" % (first, last)
-        # one note for half the actions (their current status when final), a reopening note for one in 13
+        # one note for half the actions (their current status when final), a reopening note for one in 13;
+        # the notes' row trigger (each action's digest) is off while cloning and the digest is
+        # backfilled once afterwards, as the migration does (protocols/action_history.py)
+        c.execute("ALTER TABLE protocols_actionnote DISABLE TRIGGER fk_action_history")
         _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 10 < 5", {
             "action_id": "s.id", "status": "CASE WHEN s.status IN ('done','dropped') THEN s.status ELSE 'in_progress' END",
             "created_at": "COALESCE(s.completed_on::timestamptz + interval '12 hours', s.created_at + (s.id % 20) * interval '1 day')"})
         _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 13 = 0", {
             "action_id": "s.id", "status": "'open'", "created_at": "s.created_at + interval '45 days'"})
+        c.execute("ALTER TABLE protocols_actionnote ENABLE TRIGGER fk_action_history")
+        from protocols import action_history
+
+        action_history.backfill()
         _clone(c, "participants_consent", tpl["consent"], f"SELECT id, opened_on, k FROM {cases} x", {
             "case_id": "s.id", "given_by_id": f"{family_first} + s.k - 1", "valid_from": "s.opened_on",
             "valid_until": "s.opened_on + 365", "revoked_at": "CASE WHEN s.k % 10 = 0 THEN now() END"})

@@ -1,9 +1,10 @@
 """The half-year figures of one network, computed by database aggregation.
 
 Every figure is one aggregate over a period; no loop runs over cases, conferences or actions
-in Python. Medians use a window function (row number and row count per group) so that the
-database hands back only the one or two middle rows of each group. The number of queries is
-fixed (about ten per half year) whatever the number of cases.
+in Python. Each query covers the summary's half year and the one before it at once (a filtered
+aggregate per period, or a period index in the partition). Medians use a window function (row
+number and row count per period and group) so that the database hands back only the one or two
+middle rows of each group. The number of queries is fixed whatever the number of cases.
 
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
 ``board.suppression`` before they leave this module, so that raw small counts are
@@ -118,54 +119,63 @@ def _days(value) -> float:
     return value.total_seconds() / 86400 if isinstance(value, dt.timedelta) else float(value)
 
 
-def grouped_medians(qs: QuerySet, value, group: str | None = None) -> dict[Any, tuple[int, float]]:
-    """``{group: (number of values, median)}`` in one query.
-
-    Each row is numbered within its group by ``value``; only the middle one or two rows
-    (numbers ⌊(n+1)/2⌋ and ⌊(n+2)/2⌋) come back from the database.
-    """
-    partition = [F(group)] if group else None
-    qs = qs.order_by().annotate(_v=value).filter(_v__isnull=False)
-    qs = qs.annotate(
-        _rn=Window(RowNumber(), partition_by=partition, order_by=[F("_v").asc(), F("pk").asc()]),
-        _n=Window(Count("pk"), partition_by=partition),
-    ).filter(_rn__gte=(F("_n") + 1) / 2, _rn__lte=(F("_n") + 2) / 2)
-    middles: dict[Any, list] = {}
-    counts: dict[Any, int] = {}
-    rows = qs.values_list(group, "_v", "_n") if group else ((None, v, n) for v, n in qs.values_list("_v", "_n"))
-    for key, v, n in rows:
-        middles.setdefault(key, []).append(_days(v))
-        counts[key] = n
-    return {key: (counts[key], sum(vals) / len(vals)) for key, vals in middles.items()}
-
-
-def _median_of(qs: QuerySet, value) -> tuple[int, float | None]:
-    result = grouped_medians(qs, value).get(None)
-    return result if result else (0, None)
-
-
 # ---------------------------------------------------------------------------------------------
 # Raw figures (never shown as they are)
 # ---------------------------------------------------------------------------------------------
 
-def _case_figures(network, period: Period) -> dict:
-    start, end = period.start, period.end
-    active = Q(opened_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
-    return Case.objects.filter(network=network).aggregate(
-        active=Count("pk", filter=active),
-        active_expected_child=Count("pk", filter=active & Q(expected_child_at_opening=True)),
-        new=Count("pk", filter=Q(opened_on__gte=start, opened_on__lte=end)),
-        closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
-    )
+def _which_period(periods: list[Period], field: str, bounds=None) -> tuple[Q, CaseWhen]:
+    """A filter for rows in any of the periods and the index of each row's period: by day
+    (``bounds`` None: first to last day) or by instant (``bounds``: each period's [start, end))."""
+    in_any, whens = Q(), []
+    for i, period in enumerate(periods):
+        if bounds is None:
+            q = Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
+        else:
+            start_dt, end_dt = bounds[i]
+            q = Q(**{f"{field}__gte": start_dt, f"{field}__lt": end_dt})
+        in_any |= q
+        whens.append(When(q, then=Value(i)))
+    return in_any, CaseWhen(*whens, output_field=IntegerField())
+
+
+def _medians_by_period(qs: QuerySet, value, period_index) -> dict[int, tuple[int, float]]:
+    """``{period index: (n, median)}`` in one query: rows numbered by value within their period."""
+    qs = qs.order_by().annotate(_p=period_index, _v=value).filter(_v__isnull=False).annotate(
+        _rn=Window(RowNumber(), partition_by=[F("_p")], order_by=[F("_v").asc(), F("pk").asc()]),
+        _n=Window(Count("pk"), partition_by=[F("_p")]),
+    ).filter(_rn__gte=(F("_n") + 1) / 2, _rn__lte=(F("_n") + 2) / 2)
+    middles: dict[int, list] = {}
+    counts: dict[int, int] = {}
+    for p, v, n in qs.values_list("_p", "_v", "_n"):
+        middles.setdefault(p, []).append(_days(v))
+        counts[p] = n
+    return {p: (counts[p], sum(vals) / len(vals)) for p, vals in middles.items()}
+
+
+def _case_figures(network, periods: list[Period]) -> list[dict]:
+    """The case counts of every period, from one aggregate over the network's cases."""
+    measures = {}
+    for i, period in enumerate(periods):
+        start, end = period.start, period.end
+        active = Q(opened_on__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+        measures.update({
+            f"active_{i}": Count("pk", filter=active),
+            f"active_expected_child_{i}": Count("pk", filter=active & Q(expected_child_at_opening=True)),
+            f"new_{i}": Count("pk", filter=Q(opened_on__gte=start, opened_on__lte=end)),
+            f"closed_{i}": Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
+        })
+    row = Case.objects.filter(network=network).aggregate(**measures)
+    return [{key: row[f"{key}_{i}"] for key in ("active", "active_expected_child", "new", "closed")}
+            for i in range(len(periods))]
 
 
 HELD_STATES = ("held", "protocol_final")
 
 
-def _conference_figures(network, period: Period, tz) -> dict:
-    start_dt, end_dt = period.bounds(tz)
-    in_period = Q(_when__gte=start_dt, _when__lt=end_dt)
-    held = in_period & Q(status__in=HELD_STATES)
+def _conference_figures(network, periods: list[Period], tz) -> list[dict]:
+    """The conference figures of every period: one aggregate, one query for the medians of days
+    to the first conference and one for the organisations present, each over all periods."""
+    bounds = [period.bounds(tz) for period in periods]
     parent_present = Exists(Invitation.objects.filter(
         conference=OuterRef("pk"), family_member__relation__in=FamilyMember.PARENT_RELATIONS,
         attended=True, removed_at__isnull=True,
@@ -173,27 +183,39 @@ def _conference_figures(network, period: Period, tz) -> dict:
     conferences = Conference.objects.filter(case__network=network).annotate(
         _when=Coalesce("starts_at", "updated_at"), _parent=parent_present,
     )
-    figures = conferences.aggregate(
-        held=Count("pk", filter=held),
-        held_with_parent=Count("pk", filter=held & Q(_parent=True)),
-        cancelled=Count("pk", filter=in_period & Q(status=Conference.Status.CANCELLED)),
-        rescheduled=Count("pk", filter=in_period & Q(reschedule_count__gt=0)),
-    )
+    measures = {}
+    for i, (start_dt, end_dt) in enumerate(bounds):
+        in_period = Q(_when__gte=start_dt, _when__lt=end_dt)
+        held = in_period & Q(status__in=HELD_STATES)
+        measures.update({
+            f"held_{i}": Count("pk", filter=held),
+            f"held_with_parent_{i}": Count("pk", filter=held & Q(_parent=True)),
+            f"cancelled_{i}": Count("pk", filter=in_period & Q(status=Conference.Status.CANCELLED)),
+            f"rescheduled_{i}": Count("pk", filter=in_period & Q(reschedule_count__gt=0)),
+        })
+    row = conferences.aggregate(**measures)
+    result = [{key: row[f"{key}_{i}"] for key in ("held", "held_with_parent", "cancelled", "rescheduled")}
+              for i in range(len(periods))]
 
     first_held = Subquery(
         Conference.objects.filter(case=OuterRef("pk"), status__in=HELD_STATES).order_by("starts_at").values("starts_at")[:1]
     )
-    first_cases = Case.objects.filter(network=network).annotate(_first=first_held).filter(_first__gte=start_dt, _first__lt=end_dt)
+    in_any, which = _which_period(periods, "_first", bounds)
+    first_cases = Case.objects.filter(network=network).annotate(_first=first_held).filter(in_any)
     days = ExpressionWrapper(TruncDate("_first", tzinfo=tz) - F("opened_on"), output_field=DurationField())
-    figures["days_to_first_conference"] = _median_of(first_cases, days)
+    first = _medians_by_period(first_cases, days, which)
 
     organisations = (
         Invitation.objects.filter(conference=OuterRef("pk"), attended=True, organisation__isnull=False, removed_at__isnull=True)
         .order_by().values("conference").annotate(c=Count("organisation", distinct=True)).values("c")
     )
     present = Coalesce(Subquery(organisations, output_field=IntegerField()), Value(0))
-    figures["organisations_present"] = _median_of(conferences.filter(held), present)
-    return figures
+    in_any, which = _which_period(periods, "_when", bounds)
+    organisations_present = _medians_by_period(conferences.filter(in_any, status__in=HELD_STATES), present, which)
+    for i, figures in enumerate(result):
+        figures["days_to_first_conference"] = first.get(i, (0, None))
+        figures["organisations_present"] = organisations_present.get(i, (0, None))
+    return result
 
 
 ACTION_MEASURES = ("agreed", "done", "dropped", "open", "overdue")
@@ -212,18 +234,22 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
     network's actions (agreed, done, dropped, open and overdue at period end; see the module's
     definitions).
 
-    The status history is read once: one window pass over the network's notes numbers each
-    note's successor (``LEAD``), so "the last note before an instant" is the note before it whose
-    successor is not; one ``GROUP BY action`` turns that into a few flags per action and period
-    (closed at period end, dropped in the period), and the actions are joined to those flags
-    (LEFT JOIN: no row means no history) and grouped once by the responsible group. No
-    correlated subquery per action and no grouping by per-action values (issue 13: the former
-    grouped query sorted 2M actions by three EXISTS values, once per half year)."""
+    The status history comes from each action's digest of its notes (``history_status``,
+    ``history_at``, ``history_reopened``, kept by a trigger: ``protocols/action_history.py``).
+    An action never reopened was closed at an instant exactly when its last note closed it
+    before that instant, and was dropped in a period exactly when its last note dropped it then.
+    Only the notes of reopened actions are read: one window pass numbers each note's successor
+    (``LEAD``), so "the last note before an instant" is the note before it whose successor is
+    not, and one ``GROUP BY action`` turns that into a few flags per action and period. The
+    actions are joined to those flags (LEFT JOIN) and grouped once by the responsible group.
+    (Issue 13: the pass over all 1.15M notes of the benchmark network was half of the summary's
+    time; ``tests/board/test_one_pass.py`` holds the counts against the per-note computation.)"""
     Status = AgreedAction.Status
     ops = connection.ops
     qn = connection.ops.quote_name
     action_t, note_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table)
     case_t, org_t = qn(Case._meta.db_table), qn(Organisation._meta.db_table)
+    done, dropped = Status.DONE.value, Status.DROPPED.value
 
     def instant(value):
         return ops.adapt_datetimefield_value(value)
@@ -239,27 +265,32 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
             f"MAX(CASE WHEN w.created_at < %s AND (w.next_at IS NULL OR w.next_at >= %s) AND w.status IN (%s, %s) "
             f"THEN 1 ELSE 0 END) AS closed_{i}, "
             f"MAX(CASE WHEN w.status = %s AND w.created_at >= %s AND w.created_at < %s THEN 1 ELSE 0 END) AS dropped_{i}")
-        flag_params += [end_dt, end_dt, Status.DONE.value, Status.DROPPED.value, Status.DROPPED.value, start_dt, end_dt]
+        flag_params += [end_dt, end_dt, done, dropped, dropped, start_dt, end_dt]
+        closed_sql = (
+            f"((a.history_reopened AND h.closed_{i} = 1) OR (NOT a.history_reopened"
+            f" AND a.history_status IN (%s, %s) AND a.history_at < %s))")
+        closed_params = [done, dropped, end_dt]
         open_sql = (
-            f"a.created_at < %s AND ((h.action_id IS NOT NULL AND h.closed_{i} = 0) OR (h.action_id IS NULL"
+            f"a.created_at < %s AND ((a.history_status <> '' AND NOT {closed_sql}) OR (a.history_status = ''"
             f" AND NOT (a.status = %s AND a.completed_on IS NOT NULL AND a.completed_on <= %s)"
             f" AND NOT (a.status = %s AND a.updated_at < %s)))")
-        open_params = [end_dt, Status.DONE.value, end, Status.DROPPED.value, end_dt]
+        open_params = [end_dt, *closed_params, done, end, dropped, end_dt]
         sum_sql += [
             "SUM(CASE WHEN a.created_at >= %s AND a.created_at < %s THEN 1 ELSE 0 END)",
             "SUM(CASE WHEN a.status = %s AND a.completed_on >= %s AND a.completed_on <= %s THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN (h.action_id IS NOT NULL AND h.dropped_{i} = 1) OR (h.action_id IS NULL AND a.status = %s"
-            f" AND a.updated_at >= %s AND a.updated_at < %s) THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN (a.history_reopened AND h.dropped_{i} = 1) OR (NOT a.history_reopened"
+            f" AND a.history_status = %s AND a.history_at >= %s AND a.history_at < %s) OR (a.history_status = ''"
+            f" AND a.status = %s AND a.updated_at >= %s AND a.updated_at < %s) THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {open_sql} THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {open_sql} AND a.due_on <= %s THEN 1 ELSE 0 END)",
         ]
-        sum_params += [start_dt, end_dt, Status.DONE.value, start, end, Status.DROPPED.value, start_dt, end_dt,
+        sum_params += [start_dt, end_dt, done, start, end, dropped, start_dt, end_dt, dropped, start_dt, end_dt,
                        *open_params, *open_params, end]
     sql = (
         f"WITH w AS (SELECT n.action_id, n.status, n.created_at,"
         f" LEAD(n.created_at) OVER (PARTITION BY n.action_id ORDER BY n.created_at, n.id) AS next_at"
         f" FROM {note_t} n INNER JOIN {action_t} na ON na.id = n.action_id"
-        f" INNER JOIN {case_t} nc ON nc.id = na.case_id WHERE nc.network_id = %s),"
+        f" INNER JOIN {case_t} nc ON nc.id = na.case_id WHERE nc.network_id = %s AND na.history_reopened),"
         f" h AS (SELECT w.action_id, {', '.join(flag_sql)} FROM w GROUP BY w.action_id)"
         f" SELECT CASE WHEN a.responsible_family_member_id IS NOT NULL THEN %s ELSE o.kind END AS grp,"
         f" {', '.join(sum_sql)}"
@@ -280,33 +311,89 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
     return result
 
 
-def _action_figures(network, period: Period, tz, by_group: dict[str, dict[str, int]] | None = None) -> dict:
-    """Agreed actions of the period by responsible group (``action_counts``, unless the caller
-    computed them for several periods at once) and the median days to done."""
+def done_medians(network, periods: list[Period], tz) -> dict[Period, tuple[dict[str, tuple[int, float]], tuple[int, float | None]]]:
+    """``{period: ({group: (n, median days to done)}, (n, median over all groups))}`` for several
+    periods in one pass over the network's done actions: each row is numbered within its period
+    and group and within its period, and only the middle rows of either come back."""
+    in_any = Q()
+    which = []
+    for i, period in enumerate(periods):
+        in_any |= Q(completed_on__gte=period.start, completed_on__lte=period.end)
+        which.append(When(completed_on__gte=period.start, completed_on__lte=period.end, then=Value(i)))
+    days = ExpressionWrapper(F("completed_on") - TruncDate("created_at", tzinfo=tz), output_field=DurationField())
+    by_group = [F("_p"), F("_group")]
+    rows = (
+        AgreedAction.objects.filter(in_any, case__network=network, status=AgreedAction.Status.DONE).order_by()
+        .annotate(_p=CaseWhen(*which, output_field=IntegerField()), _group=_action_group(), _v=days)
+        .filter(_v__isnull=False)
+        .annotate(
+            _rg=Window(RowNumber(), partition_by=by_group, order_by=[F("_v").asc(), F("pk").asc()]),
+            _ng=Window(Count("pk"), partition_by=by_group),
+            _ra=Window(RowNumber(), partition_by=[F("_p")], order_by=[F("_v").asc(), F("pk").asc()]),
+            _na=Window(Count("pk"), partition_by=[F("_p")]),
+        )
+        .annotate(_middle=CaseWhen(
+            When(Q(_rg__gte=(F("_ng") + 1) / 2, _rg__lte=(F("_ng") + 2) / 2)
+                 | Q(_ra__gte=(F("_na") + 1) / 2, _ra__lte=(F("_na") + 2) / 2), then=Value(1)),
+            default=Value(0), output_field=IntegerField()))
+        .filter(_middle=1)
+        .values_list("_p", "_group", "_v", "_rg", "_ng", "_ra", "_na")
+    )
+    groups: dict[int, dict[str, list]] = {}
+    alls: dict[int, list] = {}
+    counts: dict[tuple, int] = {}
+    for p, group, v, rg, ng, ra, na in rows:
+        if (ng + 1) // 2 <= rg <= (ng + 2) // 2:
+            groups.setdefault(p, {}).setdefault(group, []).append(_days(v))
+            counts[(p, group)] = ng
+        if (na + 1) // 2 <= ra <= (na + 2) // 2:
+            alls.setdefault(p, []).append(_days(v))
+            counts[(p, None)] = na
+    result = {}
+    for i, period in enumerate(periods):
+        medians = {group: (counts[(i, group)], sum(vals) / len(vals)) for group, vals in groups.get(i, {}).items()}
+        total = (counts[(i, None)], sum(alls[i]) / len(alls[i])) if i in alls else (0, None)
+        result[period] = (medians, total)
+    return result
+
+
+def _action_figures(network, period: Period, tz, by_group: dict[str, dict[str, int]] | None = None,
+                    medians: tuple | None = None) -> dict:
+    """Agreed actions of the period by responsible group (``action_counts``) and the median days
+    to done (``done_medians``), unless the caller computed them for several periods at once."""
     if by_group is None:
         by_group = action_counts(network, [period], tz)[period]
-    done_in_period = AgreedAction.objects.filter(
-        case__network=network, status=AgreedAction.Status.DONE, completed_on__gte=period.start,
-        completed_on__lte=period.end,
-    ).order_by().annotate(_group=_action_group())
-    days = ExpressionWrapper(F("completed_on") - TruncDate("created_at", tzinfo=tz), output_field=DurationField())
-    return {"by_group": by_group, "days_to_done": grouped_medians(done_in_period, days, "_group"),
-            "days_to_done_all": _median_of(done_in_period, days)}
+    if medians is None:
+        medians = done_medians(network, [period], tz)[period]
+    return {"by_group": by_group, "days_to_done": medians[0], "days_to_done_all": medians[1]}
 
 
-def _consent_figures(network, period: Period, tz) -> dict:
-    start_dt, end_dt = period.bounds(tz)
-    valid = Q(valid_from__lte=period.end, valid_until__gte=period.start) & (Q(revoked_at__isnull=True) | Q(revoked_at__gte=start_dt))
-    figures = Consent.objects.filter(case__network=network).aggregate(
-        cases_with_consent=Count("case", distinct=True, filter=valid),
-        revocations=Count("pk", filter=Q(revoked_at__gte=start_dt, revoked_at__lt=end_dt)),
-    )
-    disclosures = dict(
-        DisclosureBasis.objects.filter(case__network=network, invoked_on__gte=period.start, invoked_on__lte=period.end)
-        .order_by().values("basis").annotate(n=Count("pk")).values_list("basis", "n")
-    )
-    figures["disclosures"] = {str(basis): disclosures.get(basis, 0) for basis in BASES_BY_COUNTRY.get(network.country, [])}
-    return figures
+def _consent_figures(network, periods: list[Period], tz) -> list[dict]:
+    """Consents and disclosures of every period: one aggregate and one grouped query."""
+    measures = {}
+    for i, period in enumerate(periods):
+        start_dt, end_dt = period.bounds(tz)
+        valid = Q(valid_from__lte=period.end, valid_until__gte=period.start) & (
+            Q(revoked_at__isnull=True) | Q(revoked_at__gte=start_dt))
+        measures.update({
+            f"cases_with_consent_{i}": Count("case", distinct=True, filter=valid),
+            f"revocations_{i}": Count("pk", filter=Q(revoked_at__gte=start_dt, revoked_at__lt=end_dt)),
+        })
+    row = Consent.objects.filter(case__network=network).aggregate(**measures)
+    in_any, _ = _which_period(periods, "invoked_on")
+    per_basis = {f"n_{i}": Count("pk", filter=Q(invoked_on__gte=period.start, invoked_on__lte=period.end))
+                 for i, period in enumerate(periods)}
+    disclosures = {
+        values["basis"]: values
+        for values in DisclosureBasis.objects.filter(in_any, case__network=network).order_by()
+        .values("basis").annotate(**per_basis)
+    }
+    bases = BASES_BY_COUNTRY.get(network.country, [])
+    return [
+        {"cases_with_consent": row[f"cases_with_consent_{i}"], "revocations": row[f"revocations_{i}"],
+         "disclosures": {str(basis): disclosures.get(basis, {}).get(f"n_{i}", 0) for basis in bases}}
+        for i in range(len(periods))
+    ]
 
 
 def _municipality_figures(network, period: Period, tz) -> dict[str, dict[str, int]]:
@@ -353,13 +440,17 @@ def raw_figures_of(network, periods: list[Period]) -> dict[Period, dict]:
     Never store or show these."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
     counts = action_counts(network, periods, tz)
+    medians = done_medians(network, periods, tz)
+    cases = _case_figures(network, periods)
+    conferences = _conference_figures(network, periods, tz)
+    consents = _consent_figures(network, periods, tz)
     result = {}
-    for period in periods:
+    for i, period in enumerate(periods):
         raw = {
-            "cases": _case_figures(network, period),
-            "conferences": _conference_figures(network, period, tz),
-            "actions": _action_figures(network, period, tz, by_group=counts[period]),
-            "consents": _consent_figures(network, period, tz),
+            "cases": cases[i],
+            "conferences": conferences[i],
+            "actions": _action_figures(network, period, tz, by_group=counts[period], medians=medians[period]),
+            "consents": consents[i],
         }
         if network.country == Country.DENMARK:
             raw["municipalities"] = _municipality_figures(network, period, tz)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +11,13 @@ class ProtocolsConfig(AppConfig):
         from protocols import access_events, tasks  # noqa: F401  tasks register with permissions.jobs
 
         access_events.subscribe()
+        post_migrate.connect(_install_action_history, dispatch_uid="protocols.action_history")
+
+
+def _install_action_history(sender, using="default", apps=None, **kwargs) -> None:
+    """Reinstall the notes' trigger after every migrate (protocols/action_history.py)."""
+    if sender.name != "protocols":
+        return
+    from protocols import action_history
+
+    action_history.install(using)

@@ -180,11 +180,21 @@ class AgreedAction(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # A digest of the progress notes, kept by a trigger on the notes (protocols/action_history.py):
+    # the last note's status and time ("" and NULL without notes), and whether a note ever
+    # followed one that closed the action. Never written by Python.
+    history_status = models.CharField(max_length=12, blank=True, default="", editable=False)
+    history_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history_reopened = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("agreed action")
         verbose_name_plural = _("agreed actions")
         ordering = ["due_on", "pk"]
+        indexes = [
+            # the board's figures read the notes of reopened actions only (board.figures.action_counts)
+            models.Index(fields=["case"], condition=Q(history_reopened=True), name="agreedaction_reopened_case"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(responsible_family_member__isnull=False, responsible_organisation__isnull=True, responsible_user__isnull=True))

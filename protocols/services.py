@@ -557,6 +557,7 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         responsible_family_member=responsible_family_member,
     )
     ActionNote.objects.create(action=action, author=actor, status=action.status, note=_("Agreed in the conference."))
+    action.refresh_from_db(fields=["history_status", "history_at", "history_reopened"])  # set by the notes' trigger
     ProtocolItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
     _audit(actor, "protocol.action.create", action, protocol, channel, item=item.pk)
     announce.action_assigned(actor, action)
@@ -864,6 +865,7 @@ def _apply_action_status(actor, action: AgreedAction, status: str, note: str) ->
     action.version += 1
     action.save(update_fields=["status", "completed_on", "version", "sequence", "updated_at"])
     ActionNote.objects.create(action=action, author=actor, status=status, note=note[:500])
+    action.refresh_from_db(fields=["history_status", "history_at", "history_reopened"])  # set by the notes' trigger
 
 
 @transaction.atomic

@@ -1,0 +1,34 @@
+"""The half-year summary (with the half year before it) costs a fixed number of statements,
+whatever the number of cases, conferences, actions and notes (issue 13): each figure is one
+query over both half years, the actions' status history one pass over the actions."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from board.figures import compute_figures
+from protocols.models import ActionNote, AgreedAction
+from tests.board.test_one_pass import build
+
+pytestmark = pytest.mark.django_db
+
+# cases 1, conferences 3, actions 2 (counts, medians), consents 2 for both half years; the
+# offers app's contributed tables; JIT switched off twice on PostgreSQL (SET LOCAL + savepoints)
+SUMMARY_SQL = {"sqlite": 16, "postgresql": 22}
+
+
+def statements(network) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        compute_figures(network, 2025, 2)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_the_summary_costs_the_same_statements_for_one_case_and_for_eight():
+    small = build("Small", cases=1, seed=7)
+    large = build("Large", cases=8, seed=8)
+    assert AgreedAction.objects.filter(case__network=large).count() == 8 * AgreedAction.objects.filter(case__network=small).count()
+    assert ActionNote.objects.filter(action__case__network=large).count() > ActionNote.objects.filter(
+        action__case__network=small).count()
+    few, many = statements(small), statements(large)
+    assert len(few) == len(many) == SUMMARY_SQL[connection.vendor], "\n".join(many)
