@@ -292,22 +292,27 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
         f" FROM {note_t} n INNER JOIN {action_t} na ON na.id = n.action_id"
         f" INNER JOIN {case_t} nc ON nc.id = na.case_id WHERE nc.network_id = %s AND na.history_reopened),"
         f" h AS (SELECT w.action_id, {', '.join(flag_sql)} FROM w GROUP BY w.action_id)"
-        f" SELECT CASE WHEN a.responsible_family_member_id IS NOT NULL THEN %s ELSE o.kind END AS grp,"
+        # Grouped by the plain columns (a parent's action has no organisation): the planner knows
+        # their few distinct values and hashes them, where a CASE expression as the key made it
+        # expect one group per row and sort all actions (spilling to disk at 200,000).
+        f" SELECT CASE WHEN a.responsible_family_member_id IS NOT NULL THEN 1 ELSE 0 END AS parent, o.kind,"
         f" {', '.join(sum_sql)}"
         f" FROM {action_t} a INNER JOIN {case_t} c ON c.id = a.case_id"
         f" LEFT JOIN {org_t} o ON o.id = a.responsible_organisation_id"
         f" LEFT JOIN h ON h.action_id = a.id"
-        f" WHERE c.network_id = %s GROUP BY 1"
+        f" WHERE c.network_id = %s GROUP BY a.responsible_family_member_id IS NOT NULL, o.kind"
     )
-    params = [network.pk, *flag_params, PARENTS, *sum_params, network.pk]
+    params = [network.pk, *flag_params, *sum_params, network.pk]
     result: dict[Period, dict[str, dict[str, int]]] = {period: {} for period in periods}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            group, values = row[0], row[1:]
+            group, values = PARENTS if row[0] else row[1], row[2:]
             for i, period in enumerate(periods):
                 chunk = values[i * len(ACTION_MEASURES):(i + 1) * len(ACTION_MEASURES)]
-                result[period][group] = {measure: int(v or 0) for measure, v in zip(ACTION_MEASURES, chunk)}
+                counts = result[period].setdefault(group, {measure: 0 for measure in ACTION_MEASURES})
+                for measure, v in zip(ACTION_MEASURES, chunk):
+                    counts[measure] += int(v or 0)
     return result
 
 
