@@ -8,8 +8,9 @@ trigger in the same transaction as every change of content) and the day: a poll 
 feed reads only its token (one statement), a fetch of an unchanged body renders nothing, and no
 cached answer is ever used after a change. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
-withdrawn invitation disappears from the next fetch. Every fetch that sends a body is audited
-(channel feed); unchanged polls (304) once per token and day, without a write per poll.
+withdrawn invitation disappears from the next fetch. Every answer with new content is audited
+(channel feed, with what it disclosed); answers with content the token already received (304,
+or the same body again) once per token and day, without a write per poll.
 
 Done and dropped actions: dropping an event from a subscription leaves many clients with the
 stale "due" entry they already hold (or deletes it silently), so a closed action stays in the
@@ -198,8 +199,8 @@ def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
 
 def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     """Answer a feed fetch. A poll of an unchanged personal feed costs one statement (the token
-    with the content version); an unchanged body is served from the cache, the calendar is built
-    only after a change."""
+    with the content version), and so does a full GET of an unchanged body already served today
+    (from the cache); the calendar is built only after a change."""
     token = resolve_token(raw_token)
     if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
         raise Http404
@@ -226,11 +227,13 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
                 entry = {"body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:
                 cache.set(key + ":body", entry, FEED_CACHE_SECONDS)
-    # A poll that discloses nothing new (304 on unchanged content) writes nothing when the token
-    # was already used today: the audit keeps one "feed.read" per token and day for such polls,
-    # and every answer that sends a body is recorded with what it disclosed.
+    # The audit of feed reads without a write per poll (issue 13): an answer that discloses new
+    # content (a new ETag) is always recorded, with what it disclosed; an answer with content the
+    # token was already served (a 304, or the same body again) is recorded once per token and
+    # day. So the log shows every version of a feed a token received and every day it was used,
+    # and a client polling every few minutes costs one statement per poll instead of a write.
     used_today = token.last_used_at is not None and timezone.localdate(token.last_used_at) == timezone.localdate(now)
-    if not (not_modified and not changed and used_today):
+    if changed or not used_today:
         updates = {"last_used_at": now}
         if changed:
             updates.update(served_etag=etag, content_changed_at=now)

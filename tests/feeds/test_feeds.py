@@ -146,7 +146,10 @@ def test_leaving_the_case_team_removes_its_items_on_the_next_fetch(world, client
     assert parse(again.content).walk("VEVENT") == []
 
 
-def test_every_fetch_with_a_body_is_audited_and_unchanged_polls_once_a_day(world, client):
+def test_new_content_is_always_audited_and_content_already_served_once_a_day(world, client):
+    """Issue 13: the audit of feed reads keeps its meaning without a write per poll. Every answer
+    with new content is recorded with what it disclosed; polls (304) and the same body again are
+    recorded once per token and day."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -154,19 +157,27 @@ def test_every_fetch_with_a_body_is_audited_and_unchanged_polls_once_a_day(world
     events = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk), channel="feed")
     first = fetch(client, raw)
     assert events.count() == 1 and events.get().detail["status"] == 200
+    assert world.action_counselling.pk in events.get().detail["actions"]  # what the body disclosed
     with CaptureQueriesContext(connection) as ctx:
         for _ in range(3):
             assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 304
-    assert events.count() == 1  # polls the same day disclose nothing new and write nothing
+        for _ in range(2):
+            again = fetch(client, raw)
+            assert again.status_code == 200 and again.content == first.content
+    assert events.count() == 1  # the same content the same day discloses nothing new and writes nothing
     assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
     assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 304
     assert events.count() == 2 and events.latest("pk").detail["status"] == 304  # the next day's poll is recorded
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
+    assert fetch(client, raw).status_code == 200
+    assert events.count() == 3 and events.latest("pk").detail["status"] == 200  # and the next day's body
+    assert world.action_counselling.pk in events.latest("pk").detail["actions"]
     world.action_counselling.title = "Neuer Titel"
     world.action_counselling.version += 1
     world.action_counselling.save()
     assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 200
-    assert events.count() == 3 and events.latest("pk").detail["status"] == 200  # a changed body is always recorded
+    assert events.count() == 4 and events.latest("pk").detail["status"] == 200  # a changed body is always recorded
     token.refresh_from_db()
     assert timezone.localdate(token.last_used_at) == timezone.localdate()
 
