@@ -178,12 +178,23 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             return
         try:
             self.protocol_id = int(self.scope["url_route"]["kwargs"]["protocol_id"])
-            hello = await self._hello()
-        except (Http404, ValueError, KeyError):
+        except (ValueError, KeyError):
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = services.group_name(self.protocol_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Into the group BEFORE the hello is read: a change committed between the read and the
+        # join would otherwise never reach this socket (its event went to the group without it).
+        # Events that arrive meanwhile wait in this socket's channel and are handled after the
+        # hello, each decided for her like any other; without access (404 below) none is sent:
+        # the socket's access flags stay unset and it leaves the group before it closes.
+        group = services.group_name(self.protocol_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            hello = await self._hello()
+        except Http404:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = group
         # Presence: into the roster, read it once, announce with one group message. Joined to the
         # group first, so a socket that joins meanwhile is in the roster read or its join arrives.
         await presence.add(self.channel_layer, self.group, self.channel_name, user_id=self.user.pk,

@@ -153,6 +153,18 @@ def world(request, _module_world, db) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache. Rate-limit counters, used TOTP codes and cached feed
+    bodies are keyed by user id, and ids repeat from test to test: failed sign-ins of one test
+    throttled a later test's correct second factor (CI, SQLite run). On Redis this deletes only
+    this worker's keys (permissions.cache.ResilientRedisCache.clear)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel-layer instance. channels-redis binds its receive lock to
     the event loop of the first receiver and keeps it while any receive is pending; a socket a

@@ -57,6 +57,21 @@ def asgi_server(transactional_db):
     return _SERVER["url"]
 
 
+def as_the_server_would(func, *args, **kwargs):
+    """Run a write the way a request handled by the server runs it: in a worker thread of the
+    server's event loop, so its group message reaches the sockets at once. Called from the test's
+    own thread, the in-memory channel layer would put the message into the server loop's queue
+    without waking that loop (asyncio queues are not thread-safe), and the socket would see it
+    only at the loop's next timer: up to seconds later (CI timed out at 10 s)."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from twisted.internet import reactor
+
+    loop = reactor._asyncioEventloop
+    return asyncio.run_coroutine_threadsafe(sync_to_async(func, thread_sensitive=False)(*args, **kwargs), loop).result(30)
+
+
 def open_as(browser, base_url: str, user):
     client = Client()
     client.force_login(user)
@@ -139,9 +154,12 @@ def test_the_live_action_table_keeps_its_links_and_shows_dates_and_labels_in_the
 
         from protocols import services
 
-        with translation.override("de"):
-            services.item_update(world.convenor, item=world.item_everyone, version=world.item_everyone.version,
-                                 text="Neu geschrieben im Gespräch.")
+        def write_in_german():
+            with translation.override("de"):
+                services.item_update(world.convenor, item=world.item_everyone, version=world.item_everyone.version,
+                                     text="Neu geschrieben im Gespräch.")
+
+        as_the_server_would(write_in_german)
         page.wait_for_selector("text=Neu geschrieben im Gespräch.", timeout=10000)
         row = page.locator(f"tr[data-action-id='{world.action_parent.pk}']")
         assert row.get_by_role("link", name=world.action_parent.title).get_attribute("href") == f"/actions/{world.action_parent.pk}/"

@@ -117,7 +117,8 @@ def test_only_the_convenor_invites_a_guest_and_never_someone_already_on_the_case
 
 
 def test_a_guest_grant_ends_four_weeks_after_the_conference_at_the_latest(world, guest):
-    day = world.conference.starts_at.date()
+    # The conference's day where it takes place: 23:30 UTC is already the next day in Berlin.
+    day = timezone.localdate(world.conference.starts_at)
     with pytest.raises(ValidationError) as exc:
         grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest,
                                     valid_until=day + dt.timedelta(days=60))

@@ -173,6 +173,29 @@ async def test_reconnect_catches_up_with_what_changed(world):
     await again.disconnect()
 
 
+async def test_a_change_committed_while_the_hello_is_read_still_reaches_the_socket(world, monkeypatch):
+    """The socket joins the protocol's group before it reads the hello: an item changed by
+    someone else in between comes after the hello instead of being lost until a reload."""
+    from protocols.consumers import ProtocolConsumer
+
+    read_hello = ProtocolConsumer.__dict__["_hello"]  # the database_sync_to_async wrapper
+
+    @database_sync_to_async
+    def hello_with_a_change_right_after_the_read(self):
+        hello = read_hello.func(self)  # the read, synchronous, in this database thread
+        services.item_update(world.convenor, item=world.item_everyone, version=world.item_everyone.version,
+                             text="Geändert, während sie sich verband")
+        return hello
+
+    monkeypatch.setattr(ProtocolConsumer, "_hello", hello_with_a_change_right_after_the_read)
+    parent = await open_socket(world.parent, world.protocol.pk)
+    hello = await receive_until(parent, "hello")
+    assert [i["text"] for i in hello["items"]] == [world.item_everyone.text]
+    changed = await receive_until(parent, "item")
+    assert changed["item"]["text"] == "Geändert, während sie sich verband"
+    await parent.disconnect()
+
+
 async def test_an_anonymous_socket_is_closed_with_4401(world):
     from django.contrib.auth.models import AnonymousUser
 

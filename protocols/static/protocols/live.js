@@ -155,6 +155,8 @@
     try { message = JSON.parse(event.data); } catch (e) { return; }
     switch (message.type) {
       case "hello":
+        root.setAttribute("data-live", "connected");
+        say(label("connected"));
         canWrite = !!message.can_write;
         var visible = {};
         message.items.forEach(function (item) { visible[item.id] = true; });
@@ -189,8 +191,9 @@
     socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
     socket.addEventListener("open", function () {
       attempt = 0;
-      root.setAttribute("data-live", "connected");
-      say(label("connected"));
+      // Open, not yet live: "connected" (and its announcement) waits for the hello, which the
+      // server sends once this socket receives every later change.
+      root.setAttribute("data-live", "open");
       if (everConnected) { socket.send(JSON.stringify({ type: "sync", versions: knownVersions() })); }
       everConnected = true;
     });
