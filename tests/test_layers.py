@@ -45,9 +45,6 @@ ALLOWED: dict[tuple[str, str], str] = {
                                                    "and moves up with the case (model move), its services with it",
     ("participants/admin_services.py", "notifications"): "the admin's membership changes notify the organisation's leads; "
                                                          "admin services belong above notifications",
-    ("participants/management/commands/seed_demo.py", "conferences"): "the demo seed builds a whole network across every "
-                                                                       "app; it belongs in operations",
-    ("participants/management/commands/seed_demo.py", "protocols"): "as above",
 }
 
 

@@ -1,10 +1,10 @@
 """``manage.py seed_demo_history``: two years of history for the demo networks, so that the
 board's half-year summaries (Heinsberg) and the yearly report (Syddanmark) show real figures.
 
-Called by ``seed_demo`` (by name: this app sits above the one that holds ``seed_demo``). Runs in
-seconds (bulk inserts, a few hundred statements) and is idempotent: a network whose history is
-present is left alone. History cases are led and worked by dedicated history accounts (without
-a usable password), so the demo people's own pages keep showing their own few cases.
+Called by ``seed_demo`` (operations). Runs in seconds (bulk inserts, a few hundred statements)
+and is idempotent: a network whose history is present is left alone. History cases are led and
+worked by dedicated history accounts (without a usable password), so the demo people's own pages
+keep showing their own few cases.
 Families are pseudonymous: a reference and an initial only. Deterministic: the same day gives
 the same data.
 """

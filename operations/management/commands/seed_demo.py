@@ -8,7 +8,6 @@ such as HS-2026-014 and invented first names or initials only.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
+from board import services as board_services
 from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollSlot, SlotPoll, SlotVote
 from participants.models import (
     Consent, ConsentScope, Country, FamilyMember, InformationCategory, Membership, Network, NetworkRole,
@@ -443,22 +443,15 @@ class Seeder:
 
     # -- board ----------------------------------------------------------------------------------
     def seed_summary(self) -> str:
-        """Publish last half year's summary through the board engineer's service, if it exists."""
-        try:
-            services = importlib.import_module("board.services")
-        except ImportError:
-            return "no board service yet: half-year summaries left out"
+        """Publish last half year's summary through the board's services."""
         network = self.networks["kreis-heinsberg"]
         year, half = (self.today.year, 1) if self.today.month > 6 else (self.today.year - 1, 2)
         if network.summaries.filter(year=year, half=half, status="published").exists():
             return f"summary {year} H{half} already published"
         coordinator = self.users["koordination.hs"]
-        compute = getattr(services, "summary_compute", None)
-        publish = getattr(services, "summary_publish", None)
-        if compute is None or publish is None:
-            return "board service has no summary_compute/summary_publish: half-year summaries left out"
-        summary = compute(coordinator, network=network, year=year, half=half, channel=audit.Channel.COMMAND)
-        publish(coordinator, summary=summary, channel=audit.Channel.COMMAND)
+        summary = board_services.summary_compute(coordinator, network=network, year=year, half=half,
+                                                 channel=audit.Channel.COMMAND)
+        board_services.summary_publish(coordinator, summary=summary, channel=audit.Channel.COMMAND)
         self.created["half-year summaries"] = self.created.get("half-year summaries", 0) + 1
         return f"published summary {year} H{half}"
 
@@ -503,13 +496,12 @@ class Command(BaseCommand):
             seeder.seed_structure()
             for spec in CASES:
                 seeder.seed_case(spec)
-        # Two years of history for the board's figures (the protocols app, above this one: by name).
+        # Two years of history for the board's figures (the board app's own command).
         call_command("seed_demo_history", stdout=self.stdout)
         summary_note = seeder.seed_summary()
-        # The offers app (above this one) adds its directory, referrals and tracks: called by name,
-        # so that this lower app imports nothing from it.
+        # The offers app adds its directory, referrals and tracks (its own command).
         call_command("seed_offers_demo", stdout=self.stdout)
-        # The first record of processing activities, so the demo officer finds it (records app, by name).
+        # The first record of processing activities, so the demo officer finds it (records app).
         call_command("generate_processing_records", actor="seed_demo", stdout=self.stdout)
         # The data-protection officer's demo requests (privacy app, above this one: by name).
         call_command("seed_privacy_demo", stdout=self.stdout)
