@@ -73,19 +73,20 @@ async def fan_out(world, readers, statements, *, item=None, receivers=None) -> t
         assert connected
         await receive_until(communicator, "hello")
         sockets.append(communicator)
-    for communicator in sockets:
-        await quiet(communicator)
+    await asyncio.gather(*(quiet(communicator) for communicator in sockets))  # all at once: 0.3 s, not 0.3 s each
     item = await database_sync_to_async(ProtocolItem.objects.get)(pk=item.pk)
     before = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
     statements.clear()
     await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version,
                                                        text=f"Fan-out to {len(readers)}")
-    for user, communicator in zip(readers, sockets):
+    async def check(user, communicator) -> None:
         if user in receivers:
             assert (await receive_until(communicator, "item"))["item"]["id"] == item.pk
         else:  # nothing but presence lists (with Redis a list may still be under way)
             while not await communicator.receive_nothing(timeout=0.5):
                 assert (await communicator.receive_json_from())["type"] == "presence"
+
+    await asyncio.gather(*(check(user, communicator) for user, communicator in zip(readers, sockets)))
     for _ in range(200):  # the batch is written FLUSH_AFTER after the first delivery
         count = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
         if count - before >= len(receivers):
