@@ -1,11 +1,11 @@
-"""What the calendars app keeps, deleted after its time (registered with ``permissions.retention``
+"""What the calendars app keeps, deleted after its time (registered with ``operations.retention``
 from ``CalendarsConfig.ready``): the feed tokens of an erased case, of an anonymised account, and
 those revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago."""
 from __future__ import annotations
 
 from django.db.models import Q
 
-from permissions.retention import register_account_eraser, register_case_eraser, register_feed_token_purger
+from operations.retention import register_account_eraser, register_case_eraser, register_feed_token_purger
 
 from .models import FeedToken
 

@@ -460,7 +460,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Product settings -----------------------------------------------------------------------
 FEED_REFRESH_MINUTES = env_int("FEED_REFRESH_MINUTES", 60, minimum=5)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-passwort-2026")
-# Data retention, applied by ``manage.py apply_retention`` (daily; see permissions/retention.py).
+# Data retention, applied by ``manage.py apply_retention`` (daily; see operations/retention.py).
 # CASE_RETENTION_YEARS: years after a case was closed before its content (names, texts) is
 #   erased; rows, dates, kinds and statuses stay for the board's figures. 0 = never erase.
 # AUDIT_RETENTION_YEARS: years an audit event is kept; older chain prefixes are pruned behind a

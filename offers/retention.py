@@ -1,5 +1,5 @@
 """What the offers app keeps, erased after its retention period (both registered with
-``permissions.retention`` from ``OffersConfig.ready``). Rows, dates, statuses and municipalities
+``operations.retention`` from ``OffersConfig.ready``). Rows, dates, statuses and municipalities
 stay (the yearly figures count them); names, notes, answers, messages and addresses go.
 
 - ``erase_case_content``: with a closed case's content, the referrals that belong to the case,
@@ -18,8 +18,8 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q
 
+from operations.retention import ACTOR, ERASED, erase_fields, register_case_eraser, register_rule
 from permissions import audit
-from permissions.retention import ACTOR, ERASED, erase_fields, register_case_eraser, register_rule
 
 from .models import Enrolment, Referral, Session, SupportMessage, SupportRequest
 

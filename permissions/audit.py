@@ -274,7 +274,7 @@ class BrokenLink:
 
 def chain_start(chain_key: str) -> tuple[int, str]:
     """Position and hash the chain's first stored event must follow: the genesis (0, zeros), or
-    the newest retention checkpoint when older events were pruned (``permissions.retention``)."""
+    the newest retention checkpoint when older events were pruned (``operations.retention``)."""
     from .models import AuditCheckpoint
 
     checkpoint = AuditCheckpoint.objects.filter(chain_key=chain_key).order_by("-position").first()

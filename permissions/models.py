@@ -200,7 +200,7 @@ class AuditCheckpointQuerySet(models.QuerySet):
 
 class AuditCheckpoint(models.Model):
     """Where a pruned audit chain now starts: the position and hash of the last event that
-    ``permissions.retention`` deleted from the chain's beginning. ``verify_audit`` walks the chain
+    ``operations.retention`` deleted from the chain's beginning. ``verify_audit`` walks the chain
     from the newest checkpoint instead of from the genesis hash. Insert-only (on PostgreSQL a
     trigger refuses UPDATE and DELETE), and the audit table's trigger allows a DELETE only of
     events that a checkpoint covers, inside the retention run's transaction."""

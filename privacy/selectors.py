@@ -14,7 +14,7 @@ from conferences.models import Case, LegalHold
 from participants.models import Consent, DisclosureBasis, FamilyMember, NetworkRole, User
 from permissions import anchors, policy
 from permissions.models import AuditEvent
-from permissions.retention import years_before
+from operations.retention import years_before
 from privacy import access
 from privacy.models import DataSubjectRequest, ProcessingRestriction
 

@@ -37,10 +37,6 @@ ALLOWED: dict[tuple[str, str], str] = {
                                                "beside them when models move between apps (issue 14, not done)",
     ("permissions/policy.py", "conferences"): "as above: Case.objects.visible_to needs the policy beside the case model",
     ("permissions/policy.py", "protocols"): "as above",
-    ("permissions/retention.py", "participants"): "case erasure spans cases, family, consent and protocols; it belongs "
-                                                  "above them (a retention module in operations) once models move",
-    ("permissions/retention.py", "conferences"): "as above (Case, LegalHold, FeedToken, PollLink)",
-    ("permissions/retention.py", "protocols"): "as above",
     ("participants/services.py", "notifications"): "consent services notify the parent; Consent points at conferences.Case "
                                                    "and moves up with the case (model move), its services with it",
     ("participants/admin_services.py", "notifications"): "the admin's membership changes notify the organisation's leads; "

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from permissions import audit
 from permissions.models import AuditCheckpoint, AuditEvent
-from permissions.retention import retention_apply
+from operations.retention import retention_apply
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from conferences.models import Case, Conference, PollLink
 from participants.models import FamilyMember, User
 from permissions import audit
 from permissions.models import AuditEvent, CaseErasure
-from permissions.retention import ERASED, retention_apply
+from operations.retention import ERASED, retention_apply
 from board.figures import Period, compute_figures, period_containing, raw_figures
 from protocols.models import AgreedAction, ProtocolItem
 from board.models import HalfYearSummary
@@ -157,9 +157,25 @@ def test_erasure_can_be_switched_off(old_case, settings):
 
 
 def test_the_scheduled_task_applies_retention_from_the_worker(old_case):
-    from permissions import tasks
+    from operations import tasks
 
     result = tasks.apply_retention.call()
 
+    assert result["erased_cases"] == [old_case.case.reference]
+    assert AuditEvent.objects.filter(action="retention.erase").get().channel == "task"
+
+
+def test_a_run_queued_under_the_former_task_name_still_runs(old_case):
+    """Queued as ``permissions.tasks.apply_retention`` before the rules moved to operations (issue
+    14): the worker resolves the old path and gets the same run and the same result."""
+    from django.utils.module_loading import import_string
+
+    old_name = import_string("permissions.tasks.apply_retention")
+    assert old_name.module_path == "permissions.tasks.apply_retention"
+
+    result = old_name.call(dry_run=True)
+    assert result["erased_cases"] == [old_case.case.reference] and occurrences("Alt11")
+
+    result = old_name.call()
     assert result["erased_cases"] == [old_case.case.reference]
     assert AuditEvent.objects.filter(action="retention.erase").get().channel == "task"

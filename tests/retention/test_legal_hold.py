@@ -9,7 +9,7 @@ import pytest
 from conferences import hold_services
 from conferences.models import LegalHold
 from permissions.models import AuditEvent, CaseErasure
-from permissions.retention import retention_apply
+from operations.retention import retention_apply
 from tests.retention.conftest import TODAY, occurrences
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from offers.models import Enrolment, Referral, Session, SupportMessage, SupportRequest
-from permissions.retention import ERASED, retention_apply
+from operations.retention import ERASED, retention_apply
 from tests.offers.offer_world import build_offer_world
 from tests.retention.conftest import at, occurrences
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from calendars.models import FeedToken
 from conferences.models import PollLink
 from permissions.models import LoginSession
-from permissions.retention import retention_apply
+from operations.retention import retention_apply
 
 pytestmark = pytest.mark.django_db
 

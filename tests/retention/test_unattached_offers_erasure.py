@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from offers.models import Enrolment, Referral, Session, SupportMessage, SupportRequest
 from permissions.models import AuditEvent
-from permissions.retention import ERASED, retention_apply
+from operations.retention import ERASED, retention_apply
 from records import facts
 from records.present import RETENTION_LABELS
 from tests.offers.offer_world import build_offer_world

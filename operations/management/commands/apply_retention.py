@@ -1,4 +1,4 @@
-"""Daily: apply the data-retention rules (permissions/retention.py) and print what was done.
+"""Daily: apply the data-retention rules (operations/retention.py) and print what was done.
 
 Cron (in the project's TIME_ZONE, after expire_grants):
     45 1 * * *  cd /srv/fallkonferenz && .venv/bin/python manage.py apply_retention
@@ -10,8 +10,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from permissions import audit, tasks
-from permissions.retention import retention_apply
+from operations import tasks
+from operations.retention import retention_apply
+from permissions import audit
 
 
 class Command(BaseCommand):

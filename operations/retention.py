@@ -1,7 +1,7 @@
 """Data retention: nothing is deleted that must be kept, and nothing is kept past its time.
 
 ``retention_apply`` runs daily (``manage.py apply_retention`` from cron, or the
-``permissions.tasks.apply_retention`` task) and does four things, each idempotent:
+``operations.tasks.apply_retention`` task) and does four things, each idempotent:
 
 1. **Closed cases** — ``CASE_RETENTION_YEARS`` after a case was closed, its content is erased:
    family members' names, e-mail addresses, interpreter languages, access needs, years of birth
@@ -14,7 +14,7 @@
    queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
    reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
    other purpose (no membership, no network role, not staff), is anonymised and disabled; the
-   case's poll links are deleted. Apps above this layer erase what they keep about the case
+   case's poll links are deleted. Other apps erase what they keep about the case
    through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
    referrals, requests to the central case manager and their messages, enrolments and sessions)
    and about an anonymised account through ``register_account_eraser`` (the calendars app: her
@@ -52,7 +52,12 @@ from django.db.models import CharField, Exists, Max, Min, OuterRef, Q, Value, Wh
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
+from conferences.models import Case, Conference, Invitation, LegalHold, PollLink, WrittenReport
+from participants.models import Consent, DisclosureBasis, FamilyMember, User
 from permissions import audit
+from permissions.models import AuditChainHead, AuditCheckpoint, AuditEvent, CaseErasure, LoginSession
+from permissions.signals import end_sessions_of
+from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
 
 ERASED = "[erased]"
 ACTOR = "retention"
@@ -77,7 +82,7 @@ class Report:
     audit_chains_pruned: int = 0
     audit_events_deleted: int = 0
     audit_chains_refused: list[str] = field(default_factory=list)  # broken chains left alone
-    other_rows: dict[str, int] = field(default_factory=dict)   # by kind, from the rules of apps above this layer
+    other_rows: dict[str, int] = field(default_factory=dict)   # by kind, from the rules other apps register
 
     def lines(self) -> list[str]:
         mode = "DRY RUN (nothing changed)" if self.dry_run else "applied"
@@ -165,9 +170,9 @@ def _erase(queryset, *, text: tuple[str, ...] = (), empty: tuple[str, ...] = (),
     return queryset.update(**changes)
 
 
-erase_fields = _erase  # for the erasers of apps above this layer
+erase_fields = _erase  # for the erasers other apps register
 
-# What apps above this layer keep about a case (the offers app's referrals and requests),
+# What other apps keep about a case (the offers app's referrals and requests),
 # registered from their ``AppConfig.ready``: ``eraser(case) -> {kind: rows}``, erasing with
 # ``erase_fields`` so that the same marker and the same no-``auto_now`` rule apply.
 _CASE_ERASERS: list[Callable[[Any], dict[str, int]]] = []
@@ -178,7 +183,7 @@ def register_case_eraser(eraser: Callable[[Any], dict[str, int]]) -> None:
         _CASE_ERASERS.append(eraser)
 
 
-# Rules of apps above this layer for what they keep outside any case (the offers app: referrals
+# Rules of other apps for what they keep outside any case (the offers app: referrals
 # and requests never attached to a case), registered from their ``AppConfig.ready``:
 # ``rule(*, now, channel) -> {kind: rows}``, idempotent, erasing with ``erase_fields``.
 _RULES: list[Callable[..., dict[str, int]]] = []
@@ -189,7 +194,7 @@ def register_rule(rule: Callable[..., dict[str, int]]) -> None:
         _RULES.append(rule)
 
 
-# What apps above this layer keep about a person whose account is anonymised (the calendars
+# What other apps keep about a person whose account is anonymised (the calendars
 # app: her feed tokens): ``eraser(user_ids)``, called in the erasure's transaction.
 _ACCOUNT_ERASERS: list[Callable[[list[int]], Any]] = []
 
@@ -199,7 +204,7 @@ def register_account_eraser(eraser: Callable[[list[int]], Any]) -> None:
         _ACCOUNT_ERASERS.append(eraser)
 
 
-# Feed tokens live in the calendars app, above this layer: ``purger(*, cutoff) -> rows`` deletes
+# Feed tokens live in the calendars app: ``purger(*, cutoff) -> rows`` deletes
 # those revoked or expired before ``cutoff`` (counted in ``Report.feed_tokens_deleted``).
 _FEED_TOKEN_PURGERS: list[Callable[..., int]] = []
 
@@ -210,8 +215,6 @@ def register_feed_token_purger(purger: Callable[..., int]) -> None:
 
 
 def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> None:
-    from conferences.models import Case, LegalHold
-
     due = (Case.objects.filter(status=Case.Status.CLOSED, closed_on__lt=report.case_cutoff, erasure__isnull=True)
            .annotate(held=Exists(LegalHold.objects.filter(case=OuterRef("pk"), lifted_at__isnull=True)))
            .order_by("closed_on", "pk"))
@@ -234,11 +237,6 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     """Erase one closed case's content (see the module docstring); returns rows by kind and the
     number of parent accounts anonymised, or (None, 0) when a legal hold is in force. Call inside
     a transaction."""
-    from conferences.models import Conference, Invitation, LegalHold, PollLink, WrittenReport
-    from participants.models import Consent, DisclosureBasis, FamilyMember
-    from permissions.models import CaseErasure
-    from protocols.models import ActionNote, AgreedAction, Amendment, CorrectionProposal, Protocol, ProtocolItem
-
     Case = type(case)
     Case.objects.select_for_update().filter(pk=case.pk).first()  # one erasure at a time per case
     if CaseErasure.objects.filter(case=case).exists():
@@ -282,9 +280,6 @@ def _anonymise_parent_accounts(user_ids: list[int]) -> int:
     from allauth.mfa.models import Authenticator
     from django.contrib.auth.hashers import make_password
 
-    from participants.models import User
-    from permissions.signals import end_sessions_of
-
     retire = list(
         User.objects.filter(pk__in=user_ids, is_staff=False, is_superuser=False, memberships=None, network_roles=None)
         .values_list("pk", flat=True)
@@ -306,8 +301,6 @@ def _anonymise_parent_accounts(user_ids: list[int]) -> int:
 # --- 2. tokens ----------------------------------------------------------------------------------
 
 def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
-    from conferences.models import PollLink
-
     cutoff = report.token_cutoff = now - dt.timedelta(days=settings.TOKEN_RETENTION_DAYS)
     stale = Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
     with transaction.atomic():
@@ -319,8 +312,6 @@ def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
 # --- 3. sessions --------------------------------------------------------------------------------
 
 def _purge_sessions(report: Report, *, dry_run: bool) -> None:
-    from permissions.models import LoginSession
-
     if settings.SESSION_ENGINE in DB_SESSION_ENGINES:
         from django.contrib.sessions.models import Session
 
@@ -344,8 +335,6 @@ def _purge_sessions(report: Report, *, dry_run: bool) -> None:
 # --- 4. audit trail -----------------------------------------------------------------------------
 
 def _prune_audit(report: Report, *, channel: str) -> None:
-    from permissions.models import AuditEvent
-
     old = AuditEvent.objects.filter(at__lt=report.audit_cutoff).order_by()
     keys = sorted(set(old.values_list("chain_key", flat=True).distinct()))
     digest = hashlib.sha256()
@@ -370,8 +359,6 @@ def _prune_audit(report: Report, *, channel: str) -> None:
 def _prune_chain(key: str, *, cutoff: dt.datetime) -> tuple[int, str, int] | None:
     """Delete the chain's prefix of events older than ``cutoff`` behind a new checkpoint. Returns
     (checkpoint position, hash, events deleted), or None when the chain does not verify."""
-    from permissions.models import AuditChainHead, AuditCheckpoint, AuditEvent
-
     with transaction.atomic():
         AuditChainHead.objects.select_for_update().filter(chain_key=key).first()  # writers of this chain wait
         events = AuditEvent.objects.filter(chain_key=key).order_by()
