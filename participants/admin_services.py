@@ -1,6 +1,7 @@
 """What the technical admin's changes do besides the change itself: the audit event per affected
-network (so that its data-protection officer sees it), the leads' notification of membership
-changes, and the password-reset link that replaces setting passwords."""
+network (so that its data-protection officer sees it), the announcement of membership changes
+to the organisation's leads (an event after commit; ``notifications`` tells them), and the
+password-reset link that replaces setting passwords."""
 from __future__ import annotations
 
 from allauth.account.forms import default_token_generator
@@ -15,8 +16,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from notifications.models import Kind
-from notifications.services import notify
 from participants.models import FamilyMember, Membership, Network, NetworkRole, Organisation, User
 from permissions import audit, events
 
@@ -70,7 +69,7 @@ def admin_change_record(actor: User, *, obj, verb: str, message) -> None:
         audit.record(actor, action=action, obj=obj, case_id=None, channel=audit.Channel.ADMIN,
                      detail={**detail, "network": network})
     if isinstance(obj, Membership):
-        _tell_leads(actor, obj.organisation)
+        _tell_leads(obj.organisation)
     _announce_access_change(obj)
 
 
@@ -84,20 +83,14 @@ def _announce_access_change(obj) -> None:
         events.people_changed_on_commit(organisation_ids=[obj.pk])
 
 
-def _tell_leads(actor: User, organisation: Organisation) -> None:
-    """The organisation's leads get a notification; without a lead, its contact address a letter
-    (reference only: that memberships changed, not whose)."""
-    leads = list(User.objects.filter(memberships__organisation=organisation, memberships__is_lead=True,
-                                      memberships__is_active=True, is_active=True))
-    if leads:
-        notify(recipients=leads, kind=Kind.MEMBERSHIP_CHANGED, url=reverse("participants:organisation_members"))
-        return
-    if organisation.email:
-        address = organisation.email
-        transaction.on_commit(lambda: send_mail(
-            _("Memberships of your organisation were changed"),
-            _("An administrator changed who works for your organisation in Fallkonferenz. If you did not expect this, "
-              "please tell the network's data-protection officer."), None, [address]))
+def _tell_leads(organisation: Organisation) -> None:
+    """Announce the change to the organisation's leads after commit (``notifications`` subscribes:
+    a notification each, or without a lead a letter to the contact address). The leads are named
+    now, before a deleted membership is gone, so a lead whose own membership is deleted hears of it."""
+    lead_ids = User.objects.filter(memberships__organisation=organisation, memberships__is_lead=True,
+                                   memberships__is_active=True, is_active=True).values_list("pk", flat=True)
+    events.memberships_changed_on_commit(organisation_id=organisation.pk, lead_ids=list(lead_ids),
+                                         contact_email=organisation.email)
 
 
 def password_reset_link_send(actor: User, *, user: User) -> None:

@@ -5,10 +5,13 @@ A service that changes who may see what calls ``access_changed_on_commit(case_id
 no receiver has to guess from a saved model, and nothing is announced for a rolled-back change.
 A writer below the cases (the admin changing a membership, an organisation or an account) cannot
 name cases; it calls ``people_changed_on_commit(user_ids=..., organisation_ids=...)`` and the
-subscriber, which knows the case team, finds the cases after commit.
+subscriber, which knows the case team, finds the cases after commit. The admin's membership
+changes are also announced with ``memberships_changed_on_commit``: notifications tells the
+organisation's leads.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from django.db import transaction
@@ -48,5 +51,37 @@ def people_changed_on_commit(*, user_ids: Iterable[int | None] = (), organisatio
     def _send() -> None:
         for listener in list(_people_listeners):
             listener(users, orgs)
+
+    transaction.on_commit(_send)
+
+
+# --- Memberships ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MembershipsChanged:
+    """The admin changed a membership of an organisation. ``lead_ids``: the organisation's active
+    leads when the change was made (a lead whose own membership is deleted is among them);
+    ``contact_email``: the organisation's address, for an organisation without a lead."""
+    organisation_id: int
+    lead_ids: frozenset[int]
+    contact_email: str
+
+
+_membership_listeners: list[Callable[[MembershipsChanged], None]] = []
+
+
+def subscribe_memberships_changed(listener: Callable[[MembershipsChanged], None]) -> None:
+    """``listener(change)`` runs after the commit of an admin's membership change (notifications
+    tells the leads)."""
+    if listener not in _membership_listeners:
+        _membership_listeners.append(listener)
+
+
+def memberships_changed_on_commit(*, organisation_id: int, lead_ids: Iterable[int], contact_email: str = "") -> None:
+    change = MembershipsChanged(organisation_id, frozenset(lead_ids), contact_email)
+
+    def _send() -> None:
+        for listener in list(_membership_listeners):
+            listener(change)
 
     transaction.on_commit(_send)

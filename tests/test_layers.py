@@ -39,8 +39,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("permissions/policy.py", "protocols"): "as above",
     ("participants/services.py", "notifications"): "consent services notify the parent; Consent points at conferences.Case "
                                                    "and moves up with the case (model move), its services with it",
-    ("participants/admin_services.py", "notifications"): "the admin's membership changes notify the organisation's leads; "
-                                                         "admin services belong above notifications",
 }
 
 
