@@ -66,8 +66,9 @@ def fill(world, count: int) -> list[int]:
 
     from django.utils import timezone
 
-    from conferences.models import Case, CaseTeamMember, Conference
-    from participants.models import Consent, ConsentScope, FamilyMember, InformationCategory
+    from cases.models import Case, CaseTeamMember
+    from conferences.models import Conference
+    from cases.models import Consent, ConsentScope, FamilyMember, InformationCategory
     from protocols.models import Audience, Protocol, ProtocolItem
 
     today = timezone.localdate()

@@ -59,12 +59,12 @@ def table(title: str) -> None:
         ms, n = measure(client, reverse("dashboard"))
         print(f"  {'dashboard – ' + role:<28} {ms:>10.1f} {n:>8}")
         if role in {"caseworker", "counsellor", "parent"}:
-            ms, n = measure(client, reverse("conferences:case_list"))
+            ms, n = measure(client, reverse("cases:case_list"))
             print(f"  {'case list – ' + role:<28} {ms:>10.1f} {n:>8}")
 
 
 def add_cases(count: int) -> None:
-    from conferences.models import Case, CaseTeamMember
+    from cases.models import Case, CaseTeamMember
     from participants.models import Organisation, User
 
     anna = User.objects.get(username="anna.becker")

@@ -68,7 +68,7 @@ def prepare() -> tuple[str, str, int]:
     from django.test import Client
 
     from calendars.services import feed_token_create
-    from conferences.models import Case
+    from cases.models import Case
     from participants.models import User
 
     call_command("migrate", verbosity=0)

@@ -62,8 +62,10 @@ BATCH = 2000
 
 
 def build_network(name: str, cases: int, seed: int):
-    from conferences.models import Case, Conference, Invitation
-    from participants.models import Consent, FamilyMember, Network, Organisation, OrganisationKind, User
+    from cases.models import Case
+    from conferences.models import Conference, Invitation
+    from cases.models import Consent, FamilyMember
+    from participants.models import Network, Organisation, OrganisationKind, User
     from protocols.models import AgreedAction, Protocol, ProtocolItem
 
     rnd = random.Random(seed)
@@ -126,7 +128,7 @@ def build_network(name: str, cases: int, seed: int):
             ))
     AgreedAction.objects.bulk_create(actions, batch_size=BATCH)
 
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
     from protocols.models import ActionNote
 
     notes = []
@@ -259,8 +261,9 @@ def _clone(cursor, table: str, template_id: int, source: str, overrides: dict[st
 
 def build_scaled(scale: float):
     """The issue-13 network at ``scale`` with generate_series (see the module docstring)."""
-    from conferences.models import Case, CaseTeamMember, Conference
-    from participants.models import Consent, FamilyMember
+    from cases.models import Case, CaseTeamMember
+    from conferences.models import Conference
+    from cases.models import Consent, FamilyMember
     from protocols.models import ActionNote, AgreedAction
 
     template = build_network("Scaled", 1, seed=13)
@@ -394,7 +397,8 @@ def run(args) -> None:
         return
     call_command("migrate", verbosity=0)
 
-    from conferences.models import Case, Conference
+    from cases.models import Case
+    from conferences.models import Conference
     from protocols.models import AgreedAction
 
     for name, cases in (("Large", args.cases), ("Small", max(args.cases // 10, 1))):

@@ -63,10 +63,9 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
 from board import suppression as sup
-from conferences.models import Case, CaseTeamMember, Conference, Invitation
-from participants.models import (
-    BASES_BY_COUNTRY, Consent, Country, DisclosureBasis, FamilyMember, LegalBasis, Organisation, OrganisationKind,
-)
+from cases.models import BASES_BY_COUNTRY, Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis
+from conferences.models import Conference, Invitation
+from participants.models import Country, Organisation, OrganisationKind
 from protocols.models import ActionNote, AgreedAction
 
 DEFINITIONS_VERSION = "2026.2"

@@ -44,7 +44,7 @@ def action_event(action, *, terse: bool = False) -> Event:
     event.add("transp", "TRANSPARENT")
     event.add("class", "CONFIDENTIAL")
     event.add("status", "CANCELLED" if action.status == "dropped" else "CONFIRMED")
-    event.add("url", reverse_or_root("conferences:case_detail", action.case_id))
+    event.add("url", reverse_or_root("cases:case_detail", action.case_id))
     return event
 
 
@@ -58,7 +58,7 @@ def action_todo(action, *, terse: bool = False) -> Todo:
     todo.add("status", {"done": "COMPLETED", "dropped": "CANCELLED", "in_progress": "IN-PROCESS"}.get(action.status, "NEEDS-ACTION"))
     if action.completed_on:
         todo.add("completed", utc(getattr(action, "completed_at", None) or action.updated_at))
-    todo.add("url", reverse_or_root("conferences:case_detail", action.case_id))
+    todo.add("url", reverse_or_root("cases:case_detail", action.case_id))
     return todo
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import Case
+from cases.models import Case
 from participants.models import Network
 
 

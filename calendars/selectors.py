@@ -10,7 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from board.models import BoardMeeting
-from conferences.models import Case, Conference, Invitation
+from cases.models import Case
+from conferences.models import Conference, Invitation
 from participants.models import Network
 from permissions import content_version, policy
 from protocols.models import AgreedAction

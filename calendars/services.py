@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import Case
+from cases.models import Case
 from conferences.services import new_token
 from permissions import audit, policy
 

@@ -26,7 +26,7 @@ from permissions import audit, policy
 from permissions.live_sessions import LiveSessionMixin
 
 from . import selectors
-from .models import Conference
+from conferences.models import Conference
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import FamilyMember
+from cases.models import FamilyMember
 
-from .models import Conference, Invitation, SlotVote
+from conferences.models import Conference, Invitation, SlotVote
 from .services import Invitee
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -23,7 +23,7 @@ from icalendar import vCalAddress
 from notifications import language
 
 from . import ical
-from .models import Conference, Invitation
+from conferences.models import Conference, Invitation
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"

@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from notifications.language import family_member_language
 
-from .models import Invitation
+from conferences.models import Invitation
 
 
 def qr_svg(url: str) -> SafeString:

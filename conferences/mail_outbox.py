@@ -9,7 +9,7 @@ from notifications.models import Kind
 from notifications.services import notify
 from outbox.signals import mail_failed
 
-from .models import Conference
+from conferences.models import Conference
 
 
 def tell_convenor_of_failed_mail(sender, *, message, **kwargs) -> None:

@@ -23,7 +23,8 @@ from outbox.models import Kind
 from permissions import audit
 
 from . import ical, imip
-from .models import Case, Conference, Invitation, PollLink
+from cases.models import Case
+from conferences.models import Conference, Invitation, PollLink
 from .services import POLL_LINK_DAYS, new_token
 
 

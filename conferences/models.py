@@ -1,132 +1,16 @@
-"""Cases, case teams, conferences, invitations, slot polls and written reports (feed tokens: ``calendars``)."""
+"""Conferences, invitations, slot polls and written reports (cases: ``cases``; feed tokens: ``calendars``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import FamilyMember, Network, Organisation
+from cases.models import Case, FamilyMember
+from participants.models import Organisation
 from permissions.querysets import VisibleToManager
-
-CASE_REFERENCE_VALIDATOR = RegexValidator(
-    r"^[A-Z]{2,6}-\d{4}-\d{3,5}$",
-    _("Use a pseudonymous reference such as HS-2026-014 (prefix, year, number) – never a name."),
-)
-
-
-class Case(models.Model):
-    """One family. Only a pseudonymous reference, never a name, identifies it."""
-
-    objects = VisibleToManager()
-
-    class Status(models.TextChoices):
-        NEW = "new", _("New")
-        ACTIVE = "active", _("Active")
-        CLOSED = "closed", _("Closed")
-
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="cases", verbose_name=_("network"))
-    reference = models.CharField(_("reference"), max_length=24, validators=[CASE_REFERENCE_VALIDATOR])
-    lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("lead organisation"))
-    lead_caseworker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("lead caseworker")
-    )
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
-    opened_on = models.DateField(_("opened on"), default=timezone.localdate)
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
-    next_review_on = models.DateField(_("next review"), null=True, blank=True)
-    expected_child_at_opening = models.BooleanField(_("expected child at opening"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("case")
-        verbose_name_plural = _("cases")
-        ordering = ["-opened_on", "reference"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["network", "reference"], name="case_unique_reference_per_network",
-                violation_error_message=_("This reference is already used in this network."),
-            ),
-            models.CheckConstraint(
-                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
-                name="case_closed_after_opened",
-                violation_error_message=_("A case cannot be closed before it was opened."),
-            ),
-            models.CheckConstraint(
-                condition=Q(status="closed", closed_on__isnull=False) | (~Q(status="closed") & Q(closed_on__isnull=True)),
-                name="case_closed_status_matches_date",
-                violation_error_message=_("A closed case needs a closing date, and only a closed case has one."),
-            ),
-        ]
-        permissions = [("view_case_content", "Can view case content")]
-
-    def __str__(self) -> str:
-        return self.reference
-
-
-class CaseTeamMember(models.Model):
-    """A professional (user + organisation) or a whole organisation on a case.
-
-    Removal keeps the row (``removed_at``) so that who was on the team when stays traceable.
-    """
-
-    class CaseRole(models.TextChoices):
-        LEAD = "lead", _("Lead caseworker")
-        COUNSELLING = "counselling", _("Addiction counselling")
-        MEDICAL = "medical", _("Medical care")
-        MIDWIFERY = "midwifery", _("Midwifery")
-        CASE_MANAGEMENT = "case_management", _("Case management")
-        EARLY_HELP = "early_help", _("Early help")
-        FAMILY_HELP = "family_help", _("Family help")
-        OTHER = "other", _("Other")
-
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="team", verbose_name=_("case"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="case_teams", verbose_name=_("organisation"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="case_teams",
-        verbose_name=_("professional"),
-    )
-    case_role = models.CharField(_("case role"), max_length=20, choices=CaseRole.choices, default=CaseRole.OTHER)
-    added_at = models.DateTimeField(_("added at"), default=timezone.now)
-    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("case team member")
-        verbose_name_plural = _("case team members")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "organisation", "user"], condition=Q(removed_at__isnull=True),
-                name="caseteam_unique_active_member",
-                violation_error_message=_("This member is already on the case team."),
-            ),
-            models.UniqueConstraint(
-                fields=["case", "organisation"], condition=Q(removed_at__isnull=True, user__isnull=True),
-                name="caseteam_unique_active_organisation",
-                violation_error_message=_("This organisation is already on the case team."),
-            ),
-            models.CheckConstraint(
-                condition=Q(removed_at__isnull=True) | Q(removed_at__gte=F("added_at")),
-                name="caseteam_removed_after_added",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case} – {self.user or self.organisation}"
-
-    @classmethod
-    def role_for_kind(cls, kind: str) -> str:
-        """The case role a member of an organisation of ``kind`` usually has (the form's default)."""
-        return {
-            "addiction_counselling": cls.CaseRole.COUNSELLING, "residential_treatment": cls.CaseRole.COUNSELLING,
-            "substitution": cls.CaseRole.MEDICAL, "clinic": cls.CaseRole.MEDICAL, "gynaecology": cls.CaseRole.MEDICAL,
-            "paediatrics": cls.CaseRole.MEDICAL, "midwifery": cls.CaseRole.MIDWIFERY, "early_help": cls.CaseRole.EARLY_HELP,
-            "family_help": cls.CaseRole.FAMILY_HELP,
-        }.get(kind, cls.CaseRole.OTHER)
-
 
 class Conference(models.Model):
     objects = VisibleToManager()
@@ -382,49 +266,3 @@ class CalendarReply(models.Model):
         verbose_name = _("calendar reply")
         verbose_name_plural = _("calendar replies")
         indexes = [models.Index(fields=["invitation", "outcome"], name="calreply_invitation_outcome")]
-
-
-class LegalHold(models.Model):
-    """A case whose erasure must wait: court proceedings, a § 8a procedure or a pending complaint.
-
-    While a hold is in force (not lifted) the retention run skips the case; after it is lifted the
-    next run erases the case as usual. Who set and lifted it, and on whose instruction when a lead
-    caseworker acted for the data-protection officer, stays on the row and in the audit trail.
-    """
-
-    class Ground(models.TextChoices):
-        COURT = "court", _("Court proceedings")
-        CHILD_PROTECTION = "section_8a", _("Child-protection procedure (§ 8a SGB VIII)")
-        COMPLAINT = "complaint", _("Pending complaint")
-
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("case"))
-    ground = models.CharField(_("ground"), max_length=20, choices=Ground.choices)
-    reason = models.TextField(_("reason"), max_length=2000)
-    review_on = models.DateField(_("review on"))
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("set by"))
-    set_at = models.DateTimeField(_("set at"), default=timezone.now)
-    set_on_instruction_of = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("set on the instruction of"),
-    )
-    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
-    lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lifted by"),
-    )
-    lifted_on_instruction_of = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("lifted on the instruction of"),
-    )
-
-    class Meta:
-        verbose_name = _("legal hold")
-        verbose_name_plural = _("legal holds")
-        ordering = ["review_on", "pk"]
-        indexes = [models.Index(fields=["case", "lifted_at"], name="legalhold_case_lifted")]
-
-    def __str__(self) -> str:
-        return f"{self.case} – {self.get_ground_display()}"
-
-    @property
-    def in_force(self) -> bool:
-        return self.lifted_at is None

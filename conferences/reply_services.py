@@ -29,7 +29,7 @@ from django.utils import timezone
 from permissions import audit
 
 from . import imip, mailgate
-from .models import CalendarReply, Conference, Invitation
+from conferences.models import CalendarReply, Conference, Invitation
 from .services import _rsvp_apply
 
 logger = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
-from participants.models import FamilyMember
+from cases.models import Case, FamilyMember
 from permissions import policy
 
-from .models import CalendarReply, Case, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
+from conferences.models import CalendarReply, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
 
 # --- single objects -----------------------------------------------------------------------------

@@ -23,14 +23,13 @@ from django.utils.translation import gettext as _
 
 from notifications.models import Kind
 from notifications.services import notify
-from participants.models import FamilyMember, User
+from cases.models import Case, CaseTeamMember, FamilyMember
+from participants.models import User
 from permissions import audit, events, jobs, policy
 
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
-from .models import (
-    Case, CaseTeamMember, Conference, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport,
-)
+from conferences.models import Conference, Invitation, PollLink, PollSlot, SlotPoll, SlotVote, WrittenReport
 
 Channel = audit.Channel
 REPORT_DAYS_BEFORE = 3

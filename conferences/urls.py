@@ -1,8 +1,7 @@
-"""Web pages of the conferences app: cases (case_urls) and scheduling, RSVP, poll links (scheduling_urls)."""
+"""Web pages of the conferences app: scheduling, RSVP, poll links (scheduling_urls); the case pages are ``cases.urls``."""
 from django.urls import include, path
 
 app_name = "conferences"
 urlpatterns: list = [
-    path("", include("conferences.case_urls")),
     path("", include("conferences.scheduling_urls")),
 ]

@@ -16,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from participants.models import FamilyMember
+from cases.models import CaseTeamMember, FamilyMember
 from permissions import audit, policy
 
 from . import ical, letters, selectors, services
 from .forms import (
     ConferenceCreateForm, InvitationAddForm, MoveForm, PickForm, ReportForm, RsvpForm, VoteForm,
 )
-from .models import CaseTeamMember, Conference, Invitation
+from conferences.models import Conference, Invitation
 
 Channel = audit.Channel
 

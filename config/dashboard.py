@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from board import policy as board_policy
 from board.selectors import yearly_reports_for_user
-from conferences.models import Case, Conference
+from cases.models import Case
+from conferences.models import Conference
 from conferences.selectors import answers_waiting_for
 from participants.roles import Roles, roles_of
 from permissions import audit, policy

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "outbox",
     "participants",
     "notifications",
+    "cases",
     "conferences",
     "protocols",
     "board",
@@ -421,7 +422,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "AgreedActionStatusEnum": "protocols.models.AgreedAction.Status",
     "ProtocolItemKindEnum": "protocols.models.ProtocolItem.Kind",
     "ConferenceKindEnum": "conferences.models.Conference.Kind",
-    "CaseStatusEnum": "conferences.models.Case.Status",
+    "CaseStatusEnum": "cases.models.Case.Status",
 })
 # Offers: requests to the case manager and enrolments share "kind"/"status" with other models.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
@@ -430,7 +431,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "EnrolmentStatusEnum": "offers.models.Enrolment.Status",
 })
 # Consent scopes and protocol items share the information categories: one enum name (keeps check --deploy clean).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["InformationCategoryEnum"] = "participants.models.InformationCategory"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["InformationCategoryEnum"] = "cases.models.InformationCategory"
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEBUG) else None

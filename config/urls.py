@@ -15,7 +15,7 @@ admin.site.site_header = "Fallkonferenz – Administration"
 admin.site.site_title = "Fallkonferenz"
 
 api_patterns = [
-    path("", include("participants.api.urls")),
+    path("", include("cases.api.urls")),
     path("", include("conferences.api.urls")),
     path("", include("protocols.api.urls")),
     path("", include("board.api.urls")),
@@ -39,6 +39,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("participants.urls")),
+    path("", include("cases.urls")),
     path("", include("conferences.urls")),
     path("", include("protocols.urls")),
     path("", include("board.urls")),

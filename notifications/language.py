@@ -5,9 +5,14 @@ network's language (a Danish network writes Danish); else the installation's def
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
-from participants.models import Country, FamilyMember, Membership, Network
+from participants.models import Country, Membership, Network, User
+
+if TYPE_CHECKING:
+    from cases.models import FamilyMember
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -26,7 +31,7 @@ def network_language(network: Network | None) -> str:
     return settings.LANGUAGE_CODE
 
 
-def family_member_language(member: FamilyMember, *, network: Network | None = None) -> str:
+def family_member_language(member: "FamilyMember", *, network: Network | None = None) -> str:
     """The language of letters and e-mails to a parent without an account (or without a choice)."""
     if member.language in SUPPORTED:
         return member.language
@@ -40,7 +45,9 @@ def user_language(user, *, network: Network | None = None) -> str:
     chosen = (getattr(user, "preferred_language", "") or "").split("-")[0]
     if chosen in SUPPORTED:
         return chosen
-    member = FamilyMember.objects.filter(user=user).select_related("case__network").first()
+    # Her family role, through the account's relation (cases.FamilyMember is an app above this one).
+    account = User.objects.filter(pk=user.pk, family_member__isnull=False).select_related("family_member__case__network").first()
+    member = account.family_member if account is not None else None
     if member is not None:
         return family_member_language(member, network=network or member.case.network)
     if network is None:

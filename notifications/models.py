@@ -42,7 +42,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    case = models.ForeignKey("conferences.Case", on_delete=models.CASCADE, null=True, blank=True,
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, null=True, blank=True,
                              related_name="+", verbose_name=_("case"))
     url = models.CharField(_("link"), max_length=300)
     due_on = models.DateField(_("date"), null=True, blank=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import CASE_REFERENCE_VALIDATOR
+from cases.models import CASE_REFERENCE_VALIDATOR
 from permissions.widgets import IsoDateInput
 
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes

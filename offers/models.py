@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import Case
+from cases.models import Case
 from participants.models import Network, Organisation
 
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conferences import case_services
-from conferences.models import Case, CaseTeamMember
+from cases import services as case_services
+from cases.models import Case, CaseTeamMember
 from participants.models import User
 from permissions import audit, policy
 

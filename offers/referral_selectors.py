@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from conferences.models import CaseTeamMember
+from cases.models import CaseTeamMember
 from participants.models import Membership, ProfessionalRole
 from permissions import audit, policy
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conferences import case_services
-from conferences.models import CaseTeamMember
+from cases import services as case_services
+from cases.models import CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, User
@@ -380,7 +380,7 @@ def tell_the_lead(actor: User, case, member: CaseTeamMember | None) -> None:
     if member is None or case.lead_caseworker_id is None:
         return
     notify(recipients=[case.lead_caseworker], kind=Kind.TEAM_JOINED_BY_REFERRAL, case=case,
-           url=reverse("conferences:case_detail", args=[case.pk]), event_key=f"team-member:{member.pk}:joined", exclude=actor)
+           url=reverse("cases:case_detail", args=[case.pk]), event_key=f"team-member:{member.pk}:joined", exclude=actor)
 
 
 @transaction.atomic

@@ -20,8 +20,8 @@ from .forms import (
     RequestOpenCaseForm, SupportRequestForm, TeamConsentForm,
 )
 from .models import Referral
-from conferences import case_selectors
-from conferences.models import Case
+from cases import selectors as case_selectors
+from cases.models import Case
 from permissions import policy
 from .views import apply_errors
 
@@ -300,4 +300,4 @@ def request_open_case(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("offers:request_detail", pk=support.pk)
     messages.success(request, _("Case %(reference)s opened from the request. You lead it; assemble its team.")
                      % {"reference": case.reference})
-    return redirect("conferences:case_detail", pk=case.pk)
+    return redirect("cases:case_detail", pk=case.pk)

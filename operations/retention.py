@@ -52,8 +52,9 @@ from django.db.models import CharField, Exists, Max, Min, OuterRef, Q, Value, Wh
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
-from conferences.models import Case, Conference, Invitation, LegalHold, PollLink, WrittenReport
-from participants.models import Consent, DisclosureBasis, FamilyMember, User
+from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from conferences.models import Conference, Invitation, PollLink, WrittenReport
+from participants.models import User
 from permissions import audit
 from permissions.models import AuditChainHead, AuditCheckpoint, AuditEvent, CaseErasure, LoginSession
 from permissions.signals import end_sessions_of

@@ -33,7 +33,7 @@ class OutboxMessage(models.Model):
     # same key again does nothing, so a task that runs twice queues its mail once.
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    case = models.ForeignKey("conferences.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     conference = models.ForeignKey("conferences.Conference", on_delete=models.CASCADE, null=True, blank=True,
                                    related_name="+")
     recipient = models.CharField(_("recipient"), max_length=254)

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from participants.models import FamilyMember, Membership, Network, NetworkRole, Organisation, User
+from participants.models import Membership, Network, NetworkRole, Organisation, User
 from permissions import audit, events
 
 
 def holds_roles(user: User) -> bool:
     """A membership, a network role or a family role (separation of duties for staff)."""
     return (Membership.objects.filter(user=user).exists() or NetworkRole.objects.filter(user=user).exists()
-            or FamilyMember.objects.filter(user=user).exists())
+            or User.objects.filter(pk=user.pk, family_member__isnull=False).exists())
 
 
 ALL_NETWORKS = "all"  # an installation-wide change (groups, permissions, staff accounts): every DPO sees it

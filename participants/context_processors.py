@@ -8,10 +8,10 @@ from participants.roles import roles_of
 
 # (url name, label, which role flag shows it)
 NAV = [
-    ("conferences:case_list", _("Cases"), "is_professional"),
+    ("cases:case_list", _("Cases"), "is_professional"),
     ("protocols:my_actions", _("My actions"), "is_professional"),
     ("protocols:my_agreements", _("My agreements"), "is_parent"),
-    ("participants:my_consents", _("My consents"), "is_parent"),
+    ("cases:my_consents", _("My consents"), "is_parent"),
     ("calendars:calendar", _("Calendar"), None),
     ("offers:directory", _("Find help"), "is_professional"),
     ("offers:manage_list", _("Our offers"), "is_professional"),

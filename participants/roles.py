@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, F, Value
 
-from participants.models import FamilyMember, Membership, NetworkRole, ProfessionalRole
+from participants.models import PARENT_RELATIONS, Membership, NetworkRole, ProfessionalRole, User
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,9 @@ def roles_of(user) -> Roles:
                    .annotate(source=Value("membership", output_field=kind), value=F("role")).values_list("source", "value"))
     network = (NetworkRole.objects.filter(user=user)
                .annotate(source=Value("network", output_field=kind), value=F("role")).values_list("source", "value"))
-    parent = (FamilyMember.objects.filter(user=user, relation__in=FamilyMember.PARENT_RELATIONS)
-              .annotate(source=Value("parent", output_field=kind), value=F("relation")).values_list("source", "value"))
+    # Her family role through the account's relation (cases.FamilyMember is an app above this one).
+    parent = (User.objects.filter(pk=user.pk, family_member__relation__in=PARENT_RELATIONS)
+              .annotate(source=Value("parent", output_field=kind), value=F("family_member__relation")).values_list("source", "value"))
     rows = list(memberships.union(network, parent, all=True))
     membership_roles = {value for source, value in rows if source == "membership"}
     network_roles = {value for source, value in rows if source == "network"}

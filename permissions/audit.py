@@ -86,6 +86,20 @@ def event_hash(event: AuditEvent, *, legacy: bool = False) -> str:
     return hmac.new(_key(event.key_id), _payload(event), hashlib.sha256).hexdigest()
 
 
+
+# What the trail calls the models that moved to ``cases`` (issue 14): events keep naming them as
+# before the move, so that one name covers old and new events wherever the trail is filtered (the
+# family's log, the officer's search, the explicit names in views and viewsets).
+STABLE_OBJECT_TYPES = {
+    "cases.case": "conferences.case",
+    "cases.caseteammember": "conferences.caseteammember",
+    "cases.legalhold": "conferences.legalhold",
+    "cases.familymember": "participants.familymember",
+    "cases.consent": "participants.consent",
+    "cases.consentscope": "participants.consentscope",
+    "cases.disclosurebasis": "participants.disclosurebasis",
+}
+
 def record(
     actor,
     *,
@@ -100,7 +114,7 @@ def record(
 ) -> AuditEvent:
     """Append one event to its chain (the case's, or the day's for events without a case)."""
     if obj is not None:
-        object_type = object_type or obj._meta.label_lower
+        object_type = object_type or STABLE_OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.label_lower)
         object_id = object_id or obj.pk
     at = timezone.now()
     key = _chain_key(case_id, at)

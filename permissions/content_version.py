@@ -20,7 +20,7 @@ from django.apps import apps as global_apps
 from django.db import connections
 from django.db.models.expressions import RawSQL
 
-CONTENT_APPS = ("participants", "conferences", "protocols", "board", "permissions", "offers", "privacy")
+CONTENT_APPS = ("participants", "cases", "conferences", "protocols", "board", "permissions", "offers", "privacy")
 # Tables written by reads and bookkeeping: raising the version for them would only empty caches.
 # (``calendars`` is no content app: it holds only the feed tokens, which every feed read writes;
 # they are named here all the same, so that the app can never bring them in by joining the list.)

@@ -15,7 +15,7 @@ def basis_choices() -> list[tuple[str, str]]:
     """What a read or change can rest on, as the audit trail records it: membership of the case
     team, the family itself, holding the information, a consent, or one of the fixed legal bases
     (read from the model through the app registry: the list is code, kept beside the consents)."""
-    legal = apps.get_model("participants", "DisclosureBasis")._meta.get_field("basis").choices
+    legal = apps.get_model("cases", "DisclosureBasis")._meta.get_field("basis").choices
     return [
         ("", _("Any")), ("team", _("Case team")), ("family", _("Own family (parent)")),
         ("holding-organisation", _("Holding organisation")), ("consent", _("Consent")),

@@ -35,7 +35,7 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.CharField(_("object"), max_length=40, blank=True)
-    case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case"))
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case"))
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
@@ -234,7 +234,7 @@ class CaseErasure(models.Model):
     """That (and when) the content of a closed case was erased after its retention period; the
     retention run skips erased cases, so a second run changes nothing."""
 
-    case = models.OneToOneField("conferences.Case", on_delete=models.PROTECT, related_name="erasure", verbose_name=_("case"))
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="erasure", verbose_name=_("case"))
     erased_at = models.DateTimeField(_("erased at"))
     closed_on = models.DateField(_("closed on"))
     rows = models.JSONField(_("rows erased, by kind"), default=dict)

@@ -29,7 +29,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from conferences.models import Case
+    from cases.models import Case
     from participants.models import User
 
 
@@ -89,7 +89,7 @@ def minute_taker_protocol_ids(user: "User") -> QuerySet:
 def professional_case_ids(user: "User") -> QuerySet:
     """Case ids on whose active team the user is: personally, through her organisation, or as
     the substitute of a colleague who is on it personally for an organisation both work for."""
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
 
     if not _is_real_user(user):
         return CaseTeamMember.objects.none().values("case_id")
@@ -101,7 +101,7 @@ def professional_case_ids(user: "User") -> QuerySet:
 
 
 def parent_case_ids(user: "User") -> QuerySet:
-    from participants.models import FamilyMember
+    from cases.models import FamilyMember
 
     if not _is_real_user(user):
         return FamilyMember.objects.none().values("case_id")
@@ -110,7 +110,7 @@ def parent_case_ids(user: "User") -> QuerySet:
 
 def cases_for_user(user: "User") -> QuerySet["Case"]:
     """Cases the user may open: professional on the team, or parent of the family."""
-    from conferences.models import Case
+    from cases.models import Case
 
     if not _is_real_user(user):
         return Case.objects.none()
@@ -149,7 +149,7 @@ def can_convene(user: "User", case: "Case") -> bool:
 
 def convened_case_ids(user: "User") -> QuerySet:
     """Ids of the open cases the user convenes (``can_convene`` as a subquery)."""
-    from conferences.models import Case
+    from cases.models import Case
     from participants.models import Membership, ProfessionalRole
 
     if not _is_real_user(user):
@@ -213,7 +213,7 @@ def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     § 65 SGB VIII: the consent must come from the person who entrusted the information; where
     no single person entrusted it, a consent by a parent of the case covers it.
     """
-    from participants.models import Consent, FamilyMember
+    from cases.models import Consent, FamilyMember
 
     valid = Consent.objects.filter(
         case_id=OuterRef("protocol__conference__case_id"),
@@ -231,7 +231,7 @@ def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
 
 def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
     """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure."""
-    from participants.models import DisclosureBasis
+    from cases.models import DisclosureBasis
 
     return Q(Exists(
         DisclosureBasis.objects.filter(
@@ -249,7 +249,7 @@ def restricted_member_ids(user: "User") -> QuerySet:
     """Family members whose processing is restricted (GDPR Art. 18, ``privacy.ProcessingRestriction``
     in force), other than the user herself: normal reads of their data are refused; a read for the
     restricting reason goes through ``privacy.services.restricted_read`` with a recorded reason."""
-    from participants.models import FamilyMember
+    from cases.models import FamilyMember
 
     # Both conditions in one filter() so they hold for the same restriction row: lifted_at IS NULL
     # alone would also match the LEFT JOIN's empty row of every person without any restriction.
@@ -303,7 +303,7 @@ def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, inclu
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
     """Name the legal basis under which ``item`` is disclosed to ``user`` (for the audit trail)."""
-    from participants.models import Consent, DisclosureBasis
+    from cases.models import Consent, DisclosureBasis
     from protocols.models import Audience
 
     on = on or _today()
@@ -335,7 +335,7 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
     (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
     trail names it. Two queries, whatever the number of organisations."""
-    from participants.models import Consent, DisclosureBasis
+    from cases.models import Consent, DisclosureBasis
 
     on = on or _today()
     if not organisation_ids or not item.holding_organisation_id:
@@ -370,7 +370,8 @@ def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list
     from django.db.models import CharField, F, IntegerField, Value
     from django.db.models.functions import Cast
 
-    from participants.models import Consent, DisclosureBasis, Membership
+    from cases.models import Consent, DisclosureBasis
+    from participants.models import Membership
 
     orgs = organisation_ids(user)
     nothing = Cast(Value(None), IntegerField())
@@ -435,7 +436,7 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, c
     same statement; otherwise the returned set is empty. An action's reader needs both (the
     action's basis is its item's only where she may read the item).
     """
-    from participants.models import FamilyMember
+    from cases.models import FamilyMember
     from protocols.models import Audience, ProtocolItem
 
     on = on or _today()
@@ -490,7 +491,7 @@ def actions_for_user(user: "User") -> QuerySet:
 def _responsible_action_ids(user: "User") -> tuple[QuerySet, QuerySet]:
     """Ids of the actions that fall to the professional (or her organisation, or a colleague she
     stands in for) on her cases, and of those that fall to her as a parent."""
-    from participants.models import FamilyMember
+    from cases.models import FamilyMember
     from protocols.models import AgreedAction
 
     orgs = organisation_ids(user)
@@ -561,7 +562,7 @@ def consents_for_user(user: "User", *, include_restricted: bool = False) -> Quer
     """Consents of cases the professional is on, and the consents a parent gave herself. Consents
     given by a person whose processing is restricted (Art. 18) are left out unless
     ``include_restricted`` (only for the audited read with a reason); she still sees her own."""
-    from participants.models import Consent
+    from cases.models import Consent
 
     if not _is_real_user(user):
         return Consent.objects.none()
@@ -585,7 +586,7 @@ def can_revoke_consent(user: "User", consent) -> bool:
 
 def disclosure_bases_for_user(user: "User") -> QuerySet:
     """Recorded non-consent legal bases: the case team only."""
-    from participants.models import DisclosureBasis
+    from cases.models import DisclosureBasis
 
     if not _is_real_user(user):
         return DisclosureBasis.objects.none()
@@ -594,7 +595,7 @@ def disclosure_bases_for_user(user: "User") -> QuerySet:
 
 def legal_basis_codes() -> list[str]:
     """The codes of the fixed legal bases for disclosure without consent (participants.LegalBasis)."""
-    from participants.models import LegalBasis
+    from cases.models import LegalBasis
 
     return list(LegalBasis.values)
 
@@ -650,7 +651,7 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
 def family_audit_events_for_member(member) -> QuerySet:
     """The same log as ``family_audit_events_for_user`` for one family member, with or without an
     account: the data-protection officer's answer to her access request (Art. 15)."""
-    from participants.models import FamilyMember
+    from cases.models import FamilyMember
 
     return _family_audit_events(FamilyMember.objects.filter(pk=member.pk).values("case_id"),
                                 own_consents=Q(given_by_id=member.pk))
@@ -661,7 +662,7 @@ def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
     from django.db.models.functions import Cast, Concat
     from django.db.models.lookups import Contains
 
-    from participants.models import Consent, DisclosureBasis
+    from cases.models import Consent, DisclosureBasis
     from permissions.models import AuditEvent
 
     uninformed = DisclosureBasis.objects.filter(case_id__in=cases, parents_informed=False)
@@ -707,7 +708,7 @@ def can_manage_legal_hold(user: "User", case: "Case", *, instructed_by: "User | 
 
 def legal_holds_for_user(user: "User") -> QuerySet:
     """Holds with their reasons: only for the data-protection officer of the case's network."""
-    from conferences.models import LegalHold
+    from cases.models import LegalHold
 
     if not _is_real_user(user):
         return LegalHold.objects.none()
@@ -717,7 +718,7 @@ def legal_holds_for_user(user: "User") -> QuerySet:
 def legal_hold_cases(user: "User") -> QuerySet:
     """The cases whose hold page the user may open: any case of the officer's networks (she is on
     no team), and the cases the user leads as caseworker."""
-    from conferences.models import Case
+    from cases.models import Case
 
     if not _is_real_user(user):
         return Case.objects.none()

@@ -15,13 +15,13 @@ from permissions import policy
 
 # model label -> the policy filter that decides what a user may see of it
 RULES: dict[str, Callable] = {
-    "conferences.case": policy.cases_for_user,
+    "cases.case": policy.cases_for_user,
     "conferences.conference": policy.conferences_for_user,
     "protocols.protocol": policy.protocols_for_user,
     "protocols.protocolitem": policy.protocol_items_for_user,
     "protocols.agreedaction": policy.actions_for_user,
-    "participants.consent": policy.consents_for_user,
-    "participants.disclosurebasis": policy.disclosure_bases_for_user,
+    "cases.consent": policy.consents_for_user,
+    "cases.disclosurebasis": policy.disclosure_bases_for_user,
 }
 
 

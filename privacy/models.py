@@ -34,8 +34,8 @@ class DataSubjectRequest(models.Model):
         REFUSED = "refused", _("Refused")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    case = models.ForeignKey("conferences.Case", on_delete=models.PROTECT, related_name="+", verbose_name=_("case"))
-    family_member = models.ForeignKey("participants.FamilyMember", on_delete=models.PROTECT,
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+", verbose_name=_("case"))
+    family_member = models.ForeignKey("cases.FamilyMember", on_delete=models.PROTECT,
                                       related_name="data_subject_requests", verbose_name=_("person"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     received_on = models.DateField(_("received on"))
@@ -82,7 +82,7 @@ class ProcessingRestriction(models.Model):
     """Art. 18: while in force, the family member's data is only stored, and read only for the
     restricting reason (``grounds``) with a reason recorded on each read's audit event."""
 
-    family_member = models.ForeignKey("participants.FamilyMember", on_delete=models.PROTECT,
+    family_member = models.ForeignKey("cases.FamilyMember", on_delete=models.PROTECT,
                                       related_name="processing_restrictions", verbose_name=_("person"))
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="restrictions", verbose_name=_("request"))

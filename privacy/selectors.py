@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from conferences.models import Case, LegalHold
-from participants.models import Consent, DisclosureBasis, FamilyMember, NetworkRole, User
+from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from participants.models import NetworkRole, User
 from permissions import anchors, policy
 from permissions.models import AuditEvent
 from operations.retention import years_before

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import Case, LegalHold
-from participants.models import FamilyMember, User
+from cases.models import Case, FamilyMember, LegalHold
+from participants.models import User
 from permissions import audit, policy
 from permissions import selectors as audit_selectors
 from permissions.events import access_changed_on_commit

@@ -11,8 +11,8 @@ from typing import Iterable
 
 from django.db.models import Q
 
-from conferences.models import CaseTeamMember
-from participants.models import FamilyMember, Membership
+from cases.models import CaseTeamMember, FamilyMember
+from participants.models import Membership
 from permissions import events
 from protocols import live
 

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from conferences.models import Case
-from participants.models import Consent, DisclosureBasis
+from cases.models import Case, Consent, DisclosureBasis
 from permissions import audit, policy
 from permissions.models import ConferenceGuestGrant, GrantRefreshState, MinuteTakerGrant, SubstituteGrant
 from protocols.live import access_changed_on_commit

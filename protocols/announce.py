@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from conferences.models import CaseTeamMember, Invitation
+from cases.models import CaseTeamMember
+from conferences.models import Invitation
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, User

@@ -4,8 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import CaseTeamMember
-from participants.models import FamilyMember, InformationCategory, Organisation, User
+from cases.models import CaseTeamMember, FamilyMember, InformationCategory
+from participants.models import Organisation, User
 from permissions.widgets import IsoDateInput
 from protocols.models import AgreedAction, Audience
 

@@ -8,8 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import Case, Conference
-from participants.models import FamilyMember, InformationCategory, Organisation
+from cases.models import Case, FamilyMember, InformationCategory
+from conferences.models import Conference
+from participants.models import Organisation
 from permissions.querysets import VisibleToManager
 
 

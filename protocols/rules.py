@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import CaseTeamMember, Conference
+from cases.models import CaseTeamMember
+from conferences.models import Conference
 from participants import working_days
 from participants.models import Membership, User
 from permissions import policy

@@ -13,8 +13,9 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from conferences.models import Case, Conference, Invitation, WrittenReport
-from participants.models import FamilyMember, Membership, ProfessionalRole, User
+from cases.models import Case, FamilyMember
+from conferences.models import Conference, Invitation, WrittenReport
+from participants.models import Membership, ProfessionalRole, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
 from protocols import rules

@@ -20,11 +20,12 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from conferences.models import Case, CaseTeamMember, Conference, Invitation
+from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
+from conferences.models import Conference, Invitation
 from notifications.language import family_member_language
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
-from participants.models import FamilyMember, InformationCategory, Membership, Organisation
+from participants.models import Membership, Organisation
 from participants import working_days
 from permissions import jobs, policy
 from permissions.audit import Channel, record

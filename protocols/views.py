@@ -32,7 +32,7 @@ def _back(protocol_id: int, anchor: str = "") -> HttpResponse:
 
 def case_url(case) -> str | None:
     try:
-        return reverse("conferences:case_detail", args=[case.pk])
+        return reverse("cases:case_detail", args=[case.pk])
     except NoReverseMatch:
         return None
 

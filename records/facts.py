@@ -17,12 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, LegalHold
-from offers.models import CentralCaseManager, NetworkOfferSettings, Offer, Referral
-from participants.models import (
-    Consent, ConsentScope, Country, DisclosureBasis, FamilyMember, LegalBasis, Membership, Network, NetworkRole,
-    Organisation,
+from cases.models import (
+    Case, CaseTeamMember, Consent, ConsentScope, DisclosureBasis, FamilyMember, LegalBasis, LegalHold,
 )
+from offers.models import CentralCaseManager, NetworkOfferSettings, Offer, Referral
+from participants.models import Country, Membership, Network, NetworkRole, Organisation
 from permissions import anchors
 from protocols.models import ProtocolItem
 

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from participants.models import Country, InformationCategory, LegalBasis, OrganisationKind
+from cases.models import InformationCategory, LegalBasis
+from participants.models import Country, OrganisationKind
 
 ROLE_LABELS = {
     "lead_organisation": gettext_lazy("leads cases"),

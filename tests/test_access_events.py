@@ -23,8 +23,8 @@ ACCESS_FIELDS = {"removed_at", "revoked_at", "objected_at", "ended_at", "valid_f
 
 # (module, function) -> why it needs no announcement.
 NEEDS_NONE: dict[tuple[str, str], str] = {
-    ("conferences/case_services.py", "case_open"): "a new case has no protocol, so no socket to tell",
-    ("conferences/case_services.py", "family_member_add"): "a new family member has no account: nobody's access changes",
+    ("cases/services.py", "case_open"): "a new case has no protocol, so no socket to tell",
+    ("cases/services.py", "family_member_add"): "a new family member has no account: nobody's access changes",
     ("conferences/services.py", "conference_create"): "invitations of a new conference: it has no protocol yet",
 }
 

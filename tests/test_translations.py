@@ -28,7 +28,7 @@ from django.utils.translation import trim_whitespace
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
 TRANSLATED = ["de", "da"]
-SOURCE_PACKAGES = ["config", "participants", "notifications", "conferences", "protocols", "board", "calendars", "permissions", "offers", "records", "privacy"]
+SOURCE_PACKAGES = ["config", "participants", "notifications", "cases", "conferences", "protocols", "board", "calendars", "permissions", "offers", "records", "privacy"]
 
 
 # --- a tiny .po reader ------------------------------------------------------------------------

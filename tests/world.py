@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, Conference, Invitation
-from participants.models import (
-    Consent, ConsentScope, FamilyMember, InformationCategory, Membership, Network, NetworkRole, Organisation,
-    OrganisationKind, ProfessionalRole, User,
-)
+from cases.models import Case, CaseTeamMember, Consent, ConsentScope, FamilyMember, InformationCategory
+from conferences.models import Conference, Invitation
+from participants.models import Membership, Network, NetworkRole, Organisation, OrganisationKind, ProfessionalRole, User
 from board.models import HalfYearSummary
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 

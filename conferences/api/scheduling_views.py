@@ -15,8 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from conferences import selectors, services
-from conferences.models import CaseTeamMember, Invitation, PollSlot
-from participants.models import FamilyMember
+from cases.models import CaseTeamMember, FamilyMember
+from conferences.models import Invitation, PollSlot
 from permissions import audit, policy
 from permissions.drf import AuditedReadMixin
 

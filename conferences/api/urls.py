@@ -1,7 +1,6 @@
-"""API routes of the conferences app (mounted under /api/)."""
+"""API routes of the conferences app (mounted under /api/); the case API is ``cases.api.urls``."""
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("conferences.api.case_urls")),
     path("", include("conferences.api.scheduling_urls")),
 ]

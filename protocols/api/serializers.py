@@ -8,7 +8,7 @@ from rest_framework import serializers
 from permissions.drf import MAX_DB_INT as MAX_ID
 
 from protocols import sanitize, selectors
-from participants.models import InformationCategory
+from cases.models import InformationCategory
 from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience, Protocol, ProtocolItem
 
 

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from conferences.models import Case
+from cases.models import Case
 from permissions import policy
 from permissions.audit import Channel
 from permissions.drf import AuditedListMixin, AuditedReadMixin, query_id

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences.models import Conference, PollSlot, SlotPoll
-from participants.models import FamilyMember
+from cases.models import FamilyMember
 from permissions.csv_export import safe_cell
 
 HUGE = "769387779815242995859456"

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from conferences.models import Conference, Invitation
 from offers.models import ContactRequest, Enrolment, Session
-from participants.models import Consent, ConsentScope, InformationCategory
+from cases.models import Consent, ConsentScope, InformationCategory
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from tests.offers.offer_world import build_offer_world
 from tests.world import World

@@ -9,10 +9,9 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from conferences.models import Case, CaseTeamMember, Conference, Invitation
-from participants.models import (
-    Consent, DisclosureBasis, FamilyMember, LegalBasis, Network, NetworkRole, Organisation, OrganisationKind, User,
-)
+from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis
+from conferences.models import Conference, Invitation
+from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -10,7 +10,8 @@ import zoneinfo
 
 import pytest
 
-from conferences.models import Case, Conference
+from cases.models import Case
+from conferences.models import Conference
 from participants.models import Network, Organisation, OrganisationKind, User
 from board.figures import DEFINITIONS_VERSION, Period, compute_figures, raw_figures
 from protocols.models import ActionNote, AgreedAction, Protocol, ProtocolItem

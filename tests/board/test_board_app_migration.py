@@ -39,8 +39,9 @@ def test_rows_relations_and_content_types_survive_the_move():
     ids_before = {m: ContentType.objects.get(app_label="board", model=m).pk for m in MODELS}
     try:
         executor = _migrate(BEFORE)
-        old = executor.loader.project_state(
-            [node for node in latest if node[0] not in {"protocols", "board"}] + [BEFORE[0]]).apps
+        # the state of what is applied now (later migrations of other apps that depend on
+        # protocols/0007, such as the move of the case models, were unapplied with it)
+        old = executor.loader.project_state(list(executor.loader.applied_migrations)).apps
         with pytest.raises(LookupError):
             old.get_model("board", "HalfYearSummary")
         OldCT = old.get_model("contenttypes", "ContentType")

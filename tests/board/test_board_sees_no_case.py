@@ -19,7 +19,7 @@ def test_policy_gives_the_board_member_no_case_object(world):
 
 
 @pytest.mark.parametrize("name,arg", [
-    ("conferences:case_detail", "case"),
+    ("cases:case_detail", "case"),
     ("case-detail", "case"),
 ])
 def test_case_urls_are_404_for_the_board_member(world, client, name, arg):

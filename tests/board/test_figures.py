@@ -128,7 +128,7 @@ def test_query_count_does_not_depend_on_the_number_of_cases(crafted):
 
 
 def build_crafted_more(crafted) -> None:
-    from conferences.models import Case
+    from cases.models import Case
 
     first = crafted.first_case
     Case.objects.bulk_create([

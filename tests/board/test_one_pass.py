@@ -14,8 +14,9 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 from django.test.utils import CaptureQueriesContext
 
-from conferences.models import Case, Conference
-from participants.models import FamilyMember, Network, Organisation, OrganisationKind, User
+from cases.models import Case, FamilyMember
+from conferences.models import Conference
+from participants.models import Network, Organisation, OrganisationKind, User
 from board.figures import ACTION_MEASURES, Period, _action_group, action_counts, compute_figures, raw_figures
 from protocols.models import ActionNote, AgreedAction, Protocol, ProtocolItem
 

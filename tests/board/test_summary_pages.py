@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from conferences.models import Case
+from cases.models import Case
 from permissions.models import AuditEvent
 from board import services
 from board.models import HalfYearSummary
@@ -79,7 +79,7 @@ def test_compute_form_rejects_a_half_year_that_has_not_begun_and_changes_nothing
 
 
 def test_danish_network_gets_a_municipality_report_as_csv(db, client):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
     from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
     from tests.board.crafted import at
 

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conferences.models import Case, CaseTeamMember
+from cases.models import Case, CaseTeamMember
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
 from board import services

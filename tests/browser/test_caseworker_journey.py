@@ -16,7 +16,8 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from conferences.models import Case, Conference, Invitation
+from cases.models import Case
+from conferences.models import Conference, Invitation
 from protocols.models import AgreedAction, CorrectionProposal, Protocol, ProtocolItem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -28,7 +28,7 @@ def test_caseworker_sees_her_cases_and_opens_one(live_server, browser_login, wor
     page = open_dashboard(live_server, browser_login, world.convenor)
     assert page.get_by_role("heading", name="My cases", exact=True).is_visible()
     page.get_by_role("link", name=world.case.reference).first.click()
-    page.wait_for_url(f"**{reverse('conferences:case_detail', args=[world.case.pk])}")
+    page.wait_for_url(f"**{reverse('cases:case_detail', args=[world.case.pk])}")
     assert page.get_by_role("heading", name="Case team").is_visible()
     assert page.get_by_role("cell", name=world.counselling.name).first.is_visible()
 
@@ -63,10 +63,10 @@ def test_the_caseworkers_first_pages_have_no_serious_accessibility_violations(li
     axe = Axe()
     page = browser_login(world.convenor)
     problems = {}
-    for url in (reverse("dashboard"), reverse("conferences:case_list"), reverse("conferences:case_create"),
-                reverse("conferences:case_detail", args=[world.case.pk]),
-                reverse("conferences:case_team_add", args=[world.case.pk]),
-                reverse("conferences:case_family_add", args=[world.case.pk])):
+    for url in (reverse("dashboard"), reverse("cases:case_list"), reverse("cases:case_create"),
+                reverse("cases:case_detail", args=[world.case.pk]),
+                reverse("cases:case_team_add", args=[world.case.pk]),
+                reverse("cases:case_family_add", args=[world.case.pk])):
         page.goto(live_server.url + url)
         results = axe.run(page)
         serious = [v["id"] for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]

@@ -17,7 +17,7 @@ import re
 import pytest
 from django.utils import timezone, translation
 
-from conferences.models import LegalHold
+from cases.models import LegalHold
 from permissions.models import AuditEvent
 from privacy.models import DataSubjectRequest, ProcessingRestriction
 from records.models import DpiaRevision

@@ -45,8 +45,8 @@ def test_professional_with_totp_enters_the_code_and_reaches_the_overview(live_se
 
     page.wait_for_url(live_server.url + reverse("dashboard"))
     assert page.get_by_role("heading", name="Overview", level=1).is_visible()
-    page.goto(live_server.url + reverse("conferences:case_list"))
-    assert page.url == live_server.url + reverse("conferences:case_list")
+    page.goto(live_server.url + reverse("cases:case_list"))
+    assert page.url == live_server.url + reverse("cases:case_list")
 
 
 def test_a_wrong_code_keeps_the_professional_out(live_server, page, world):
@@ -80,6 +80,6 @@ def test_professional_without_authenticator_is_sent_to_setup_and_cannot_open_the
     assert setup_or_reauth.search(page.url), page.url
     assert page.get_by_role("heading", name="Overview", level=1).count() == 0
 
-    page.goto(live_server.url + reverse("conferences:case_list"))
+    page.goto(live_server.url + reverse("cases:case_list"))
     assert setup_or_reauth.search(page.url), page.url
     assert world.case.reference not in page.content()

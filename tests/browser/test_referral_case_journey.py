@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def referrals(world):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
     from offers import referral_services as rs
     from offers.models import Offer
     from tests.offers.offer_world import build_offer_world
@@ -28,7 +28,7 @@ def referrals(world):
 
 
 def test_an_accepted_referral_becomes_a_case_and_the_receiving_organisation_joins_a_team(live_server, browser_login, world, referrals):
-    from conferences.models import Case
+    from cases.models import Case
 
     offers, to_youth, to_early_help = referrals
     # The youth-welfare caseworker accepts the referral and opens a case from it.

@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences import case_services
-from conferences.models import Case, Conference
+from cases import services as case_services
+from cases.models import Case
+from conferences.models import Conference
 from permissions.models import AuditEvent
 from protocols.models import ProtocolItem
 
@@ -56,13 +57,13 @@ def test_a_team_professional_of_another_organisation_cannot_close_the_case(world
 def test_the_case_page_asks_to_confirm_closes_the_case_and_then_offers_no_more_changes(client, world):
     cancel_the_conference(world)
     client.force_login(world.convenor)
-    asked = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": ""}).content.decode()
+    asked = client.post(reverse("cases:case_close", args=[world.case.pk]), {"closed_on": ""}).content.decode()
     assert "Yes, close the case" in asked and "can reopen it" in asked
     world.case.refresh_from_db()
     assert world.case.status == Case.Status.ACTIVE
-    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
+    response = client.post(reverse("cases:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
     assert "The case is closed." in response.content.decode()
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert "Close the case" not in page.replace("Reopen the case", "") and "Add to the team" not in page
     assert "Reopen the case" in page
 
@@ -99,7 +100,7 @@ def test_an_erased_case_cannot_be_reopened(world):
 
 def test_the_case_page_explains_why_a_case_with_a_planned_conference_stays_open(client, world):
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
+    response = client.post(reverse("cases:case_close", args=[world.case.pk]), {"closed_on": "", "confirm": "True"}, follow=True)
     assert "cancel or hold it first" in response.content.decode()
     world.case.refresh_from_db()
     assert world.case.status == Case.Status.ACTIVE

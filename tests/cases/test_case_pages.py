@@ -7,9 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conferences import case_services
-from conferences.models import Case, CaseTeamMember
-from participants.models import FamilyMember
+from cases import services as case_services
+from cases.models import Case, CaseTeamMember, FamilyMember
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def test_caseworker_opens_a_case_and_leads_its_team(client, world):
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_create"),
+    response = client.post(reverse("cases:case_create"),
                            {"lead_organisation": world.youth_welfare.pk, "reference": "kt-2026-050", "expected_child": "on"})
     case = Case.objects.get(reference="KT-2026-050")
-    assert response["Location"] == reverse("conferences:case_detail", args=[case.pk])
+    assert response["Location"] == reverse("cases:case_detail", args=[case.pk])
     assert case.status == Case.Status.NEW and case.lead_caseworker == world.convenor and case.expected_child_at_opening
     assert case.team.filter(user=world.convenor, case_role=CaseTeamMember.CaseRole.LEAD, removed_at__isnull=True).exists()
     assert AuditEvent.objects.filter(action="case.open", case=case, actor=world.convenor, channel="page").exists()
@@ -36,7 +35,7 @@ def test_caseworker_opens_a_case_and_leads_its_team(client, world):
 def test_a_bad_reference_is_refused_at_the_field_and_nothing_is_created(client, world, reference, message):
     client.force_login(world.convenor)
     before = Case.objects.count()
-    response = client.post(reverse("conferences:case_create"), {"lead_organisation": world.youth_welfare.pk, "reference": reference})
+    response = client.post(reverse("cases:case_create"), {"lead_organisation": world.youth_welfare.pk, "reference": reference})
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors["reference"])
     assert 'aria-invalid="true"' in response.content.decode()
@@ -53,8 +52,8 @@ def test_a_closed_case_can_no_longer_be_changed(client, world):
 
     Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=world.case.opened_on + dt.timedelta(days=1))
     client.force_login(world.convenor)
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
-    assert client.get(reverse("conferences:case_team_add", args=[world.case.pk])).status_code == 403
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("cases:case_team_add", args=[world.case.pk])).status_code == 403
 
 
 def test_a_professional_who_is_no_caseworker_cannot_open_a_case(world):
@@ -67,20 +66,20 @@ def test_a_professional_who_is_no_caseworker_cannot_open_a_case(world):
 def test_convenor_adds_a_professional_of_another_organisation(client, world):
     client.force_login(world.convenor)
     membership = world.outsider.memberships.get()
-    response = client.post(reverse("conferences:case_team_add", args=[world.case.pk]),
+    response = client.post(reverse("cases:case_team_add", args=[world.case.pk]),
                            {"member": f"m{membership.pk}", "case_role": CaseTeamMember.CaseRole.EARLY_HELP})
     assert response.status_code == 302
     assert world.case.team.filter(user=world.outsider, organisation=world.early_help, removed_at__isnull=True).exists()
     # Now on the team, the professional sees the case.
     client.force_login(world.outsider)
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 200
 
 
 def test_someone_already_on_the_team_is_not_offered_again(client, world):
     client.force_login(world.convenor)
     membership = world.counsellor.memberships.get()
-    assert f'value="m{membership.pk}"' not in client.get(reverse("conferences:case_team_add", args=[world.case.pk])).content.decode()
-    response = client.post(reverse("conferences:case_team_add", args=[world.case.pk]),
+    assert f'value="m{membership.pk}"' not in client.get(reverse("cases:case_team_add", args=[world.case.pk])).content.decode()
+    response = client.post(reverse("cases:case_team_add", args=[world.case.pk]),
                            {"member": f"m{membership.pk}", "case_role": CaseTeamMember.CaseRole.COUNSELLING})
     assert response.status_code == 400
     assert response.context["form"].errors["member"]
@@ -104,7 +103,7 @@ def test_a_professional_must_work_for_the_organisation_she_joins_with(world):
 
 def test_the_team_select_offers_only_the_case_network(client, world):
     client.force_login(world.convenor)
-    page = client.get(reverse("conferences:case_team_add", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_team_add", args=[world.case.pk])).content.decode()
     assert world.early_help.name in page
     assert world.foreign_org.name not in page
     assert world.foreign_professional.first_name not in page
@@ -113,12 +112,12 @@ def test_the_team_select_offers_only_the_case_network(client, world):
 def test_removing_a_member_keeps_the_row_and_ends_her_access(client, world):
     member = world.case.team.get(user=world.midwife)
     client.force_login(world.convenor)
-    client.post(reverse("conferences:case_team_remove", args=[world.case.pk, member.pk]))
+    client.post(reverse("cases:case_team_remove", args=[world.case.pk, member.pk]))
     member.refresh_from_db()
     assert member.removed_at is not None
     assert AuditEvent.objects.filter(action="case_team.remove", case=world.case).exists()
     client.force_login(world.midwife)
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
 
 
 def test_the_lead_caseworker_cannot_be_removed(world):
@@ -131,7 +130,7 @@ def test_the_lead_caseworker_cannot_be_removed(world):
 
 def test_convenor_records_an_expected_child_with_its_due_date(client, world):
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_family_add", args=[world.case.pk]),
+    response = client.post(reverse("cases:case_family_add", args=[world.case.pk]),
                            {"relation": "expected_child", "display_name": "Zwilling", "due_date": "2026-12-24"})
     assert response.status_code == 302
     child = world.case.family_members.get(display_name="Zwilling")
@@ -141,7 +140,7 @@ def test_convenor_records_an_expected_child_with_its_due_date(client, world):
 def test_an_expected_child_without_due_date_is_refused_at_the_field(client, world):
     client.force_login(world.convenor)
     before = FamilyMember.objects.count()
-    response = client.post(reverse("conferences:case_family_add", args=[world.case.pk]),
+    response = client.post(reverse("cases:case_family_add", args=[world.case.pk]),
                            {"relation": "expected_child", "display_name": "Zwilling"})
     assert response.status_code == 400
     assert response.context["form"].errors["due_date"]
@@ -150,30 +149,30 @@ def test_an_expected_child_without_due_date_is_refused_at_the_field(client, worl
 
 def test_case_detail_is_audited_with_the_basis_of_access(client, world):
     client.force_login(world.parent)
-    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    client.get(reverse("cases:case_detail", args=[world.case.pk]))
     client.force_login(world.counsellor)
-    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    client.get(reverse("cases:case_detail", args=[world.case.pk]))
     events = AuditEvent.objects.filter(action="case.read", case=world.case, channel="page")
     assert {(e.actor_id, e.legal_basis) for e in events} == {(world.parent.pk, "family"), (world.counsellor.pk, "team")}
 
 
 def test_parent_sees_the_team_but_no_team_controls(client, world):
     client.force_login(world.parent)
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert world.counselling.name in page
-    assert reverse("conferences:case_team_add", args=[world.case.pk]) not in page
+    assert reverse("cases:case_team_add", args=[world.case.pk]) not in page
 
 
 def test_case_list_query_count_does_not_grow_with_cases(client, world):
     client.force_login(world.lead_colleague)
     with CaptureQueriesContext(connection) as few:
-        client.get(reverse("conferences:case_list"))
+        client.get(reverse("cases:case_list"))
     for number in range(10, 20):
         case = Case.objects.create(network=world.network, reference=f"KT-2026-{number:03d}", lead_organisation=world.youth_welfare,
                                    lead_caseworker=world.lead_colleague)
         CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.lead_colleague)
     with CaptureQueriesContext(connection) as many:
-        page = client.get(reverse("conferences:case_list")).content.decode()
+        page = client.get(reverse("cases:case_list")).content.decode()
     assert "KT-2026-019" in page
     assert len(many) == len(few)
 
@@ -202,7 +201,7 @@ def test_convenor_gives_a_parent_an_account_and_she_sets_her_own_password(client
                                          email="jan@example.org")
     client.force_login(world.convenor)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("conferences:case_family_account", args=[world.case.pk, father.pk]))
+        response = client.post(reverse("cases:case_family_account", args=[world.case.pk, father.pk]))
     assert response.status_code == 302
     father.refresh_from_db()
     assert father.user is not None and not father.user.has_usable_password()
@@ -232,12 +231,12 @@ def test_a_child_or_a_parent_without_e_mail_gets_no_account(world):
 
 def test_case_page_links_conferences_consents_and_planning(client, world):
     client.force_login(world.convenor)
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert reverse("conferences:conference_detail", args=[world.conference.pk]) in page
-    assert reverse("participants:case_consents", args=[world.case.pk]) in page
+    assert reverse("cases:case_consents", args=[world.case.pk]) in page
     assert reverse("conferences:conference_create", args=[world.case.pk]) in page
     client.force_login(world.counsellor)
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert reverse("conferences:conference_create", args=[world.case.pk]) not in page
 
 
@@ -247,10 +246,10 @@ def test_a_long_case_list_is_paginated(client, world):
                                    lead_caseworker=world.lead_colleague)
         CaseTeamMember.objects.create(case=case, organisation=world.youth_welfare, user=world.lead_colleague)
     client.force_login(world.lead_colleague)
-    first = client.get(reverse("conferences:case_list"))
+    first = client.get(reverse("cases:case_list"))
     assert len(first.context["cases"]) == 50
     assert "62 cases you may open" in first.content.decode()
-    second = client.get(reverse("conferences:case_list"), {"page": 2})
+    second = client.get(reverse("cases:case_list"), {"page": 2})
     assert len(second.context["cases"]) == 12
 
 
@@ -261,5 +260,5 @@ def test_the_open_form_suggests_the_next_free_reference_of_the_year(client, worl
     Case.objects.create(network=world.network, reference=f"KT-{year}-041", lead_organisation=world.youth_welfare,
                         lead_caseworker=world.convenor)
     client.force_login(world.convenor)
-    page = client.get(reverse("conferences:case_create")).content.decode()
+    page = client.get(reverse("cases:case_create")).content.decode()
     assert f'value="KT-{year}-042"' in page

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from conferences import case_services
-from conferences.models import CaseTeamMember
-from participants.models import FamilyMember, Membership, Organisation, OrganisationKind
+from cases import services as case_services
+from cases.models import CaseTeamMember, FamilyMember
+from participants.models import Membership, Organisation, OrganisationKind
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_date_input_is_prefilled_with_an_iso_value_in_german(world, client):
     client.force_login(world.convenor)
-    page = client.get(reverse("conferences:case_family_edit", args=[world.case.pk, world.expected_child.pk]),
+    page = client.get(reverse("cases:case_family_edit", args=[world.case.pk, world.expected_child.pk]),
                       HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert f'value="{world.expected_child.due_date.isoformat()}"' in page
     assert world.expected_child.due_date.strftime("%d.%m.%Y") not in page
@@ -37,14 +37,14 @@ def test_english_dates_and_times_are_british_not_american():
 def test_the_team_role_defaults_from_the_organisations_kind(world, client):
     hospital = Organisation.objects.create(network=world.network, name="Hebammenpraxis Nord", kind=OrganisationKind.MIDWIFERY)
     client.force_login(world.convenor)
-    response = client.post(reverse("conferences:case_team_add", args=[world.case.pk]), {"member": f"o{hospital.pk}", "case_role": ""})
+    response = client.post(reverse("cases:case_team_add", args=[world.case.pk]), {"member": f"o{hospital.pk}", "case_role": ""})
     assert response.status_code == 302
     assert CaseTeamMember.objects.get(case=world.case, organisation=hospital).case_role == CaseTeamMember.CaseRole.MIDWIFERY
 
 
 def test_a_family_member_is_corrected_and_the_change_is_audited_without_its_values(world, client):
     client.force_login(world.convenor)
-    url = reverse("conferences:case_family_edit", args=[world.case.pk, world.mother.pk])
+    url = reverse("cases:case_family_edit", args=[world.case.pk, world.mother.pk])
     response = client.post(url, {"relation": "mother", "display_name": "Maria", "email": "parent@example.org"})
     assert response.status_code == 302
     assert FamilyMember.objects.get(pk=world.mother.pk).display_name == "Maria"

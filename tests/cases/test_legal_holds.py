@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences import hold_services
-from conferences.models import LegalHold
+from cases import hold_services
+from cases.models import LegalHold
 from permissions import policy
 from permissions.models import AuditEvent
 
@@ -59,7 +59,7 @@ def test_a_lifted_hold_cannot_be_lifted_again(world):
 
 def test_an_unknown_reference_on_the_list_page_is_a_field_error(world, client):
     client.force_login(world.dpo)
-    response = client.post(reverse("conferences:legal_hold_create"), {
+    response = client.post(reverse("cases:legal_hold_create"), {
         "reference": "KT-2026-999", "ground": "court", "reason": "AG 1", "review_on": IN_30.isoformat()})
     assert response.status_code == 400
     assert "No case of your network has this reference." in response.content.decode()
@@ -71,7 +71,7 @@ def test_the_officers_list_marks_holds_due_for_review_and_shows_lifted_ones(worl
     LegalHold.objects.create(case=world.other_case, ground="complaint", reason="B 2", review_on=IN_30, set_by=world.dpo,
                              lifted_at=timezone.now(), lifted_by=world.dpo)
     client.force_login(world.dpo)
-    page = client.get(reverse("conferences:legal_holds")).content.decode()
+    page = client.get(reverse("cases:legal_holds")).content.decode()
     assert "(review due)" in page and "lifted on" in page
     assert f"Lift the hold on {due.case.reference}" in page
 
@@ -80,18 +80,18 @@ def test_the_list_costs_the_same_queries_for_one_hold_or_many(world, client, dja
     client.force_login(world.dpo)
     LegalHold.objects.create(case=world.case, ground="court", reason="AG 1", review_on=IN_30, set_by=world.dpo)
     with django_assert_max_num_queries(40) as one:
-        client.get(reverse("conferences:legal_holds"))
+        client.get(reverse("cases:legal_holds"))
     for n in range(10):
         LegalHold.objects.create(case=world.other_case, ground="court", reason=f"AG {n}", review_on=IN_30, set_by=world.convenor,
                                  set_on_instruction_of=world.dpo)
     with django_assert_max_num_queries(len(one.captured_queries)):
-        client.get(reverse("conferences:legal_holds"))
+        client.get(reverse("cases:legal_holds"))
 
 
 def test_a_hold_stays_out_of_the_parents_who_read_my_data_log(world, client):
     hold_services.legal_hold_set(world.dpo, case=world.case, ground="section_8a", reason="8a-17", review_on=IN_30)
     client.force_login(world.convenor)
-    client.get(reverse("conferences:case_legal_hold", args=[world.case.pk]))
+    client.get(reverse("cases:case_legal_hold", args=[world.case.pk]))
     assert AuditEvent.objects.filter(case=world.case, action__startswith="legal_hold.").count() == 2
     client.force_login(world.parent)
     events = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]

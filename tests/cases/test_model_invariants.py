@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from board.models import BoardMeeting, HalfYearSummary
 from calendars.models import FeedToken
-from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
-from participants.models import (
-    Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis, Membership, NetworkRole,
-    Organisation, OrganisationKind,
+from cases.models import (
+    Case, CaseTeamMember, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis,
 )
+from conferences.models import Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
+from participants.models import Membership, NetworkRole, Organisation, OrganisationKind
 from protocols.models import Acknowledgement, AgreedAction, Audience, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +168,7 @@ def test_every_tested_constraint_still_exists_in_the_model():
     existing = {
         constraint.name
         for model in apps.get_models()
-        if model._meta.app_label in {"participants", "conferences", "protocols", "board", "calendars"}
+        if model._meta.app_label in {"participants", "cases", "conferences", "protocols", "board", "calendars"}
         for constraint in model._meta.constraints
     }
     assert {name for name, _m, _f in CASES} <= existing

@@ -7,7 +7,8 @@ import zoneinfo
 from django.utils import timezone
 
 from conferences import services
-from conferences.models import CaseTeamMember, Conference
+from cases.models import CaseTeamMember
+from conferences.models import Conference
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 

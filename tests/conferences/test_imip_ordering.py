@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from conferences import services
-from conferences.models import CaseTeamMember
+from cases.models import CaseTeamMember
 from tests.conferences.helpers import convene, local
 from tests.conferences.mailfixtures import request_calendar
 

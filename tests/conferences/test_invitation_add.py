@@ -11,8 +11,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from conferences import services
-from conferences.models import CaseTeamMember, Conference, Invitation, PollLink, SlotVote
-from participants.models import FamilyMember
+from cases.models import CaseTeamMember, FamilyMember
+from conferences.models import Conference, Invitation, PollLink, SlotVote
 from tests.conferences.helpers import answer_all, convene
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from conferences import case_services, services
-from conferences.models import CaseTeamMember
+from cases import services as case_services
+from conferences import services
+from cases.models import CaseTeamMember
 from config.routing import websocket_urlpatterns
 from tests.conferences.helpers import convene
 from tests.conferences.mailfixtures import answer_to

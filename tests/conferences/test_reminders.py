@@ -9,7 +9,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from conferences.models import Case, Conference, ReminderLog
+from cases.models import Case
+from conferences.models import Conference, ReminderLog
 
 pytestmark = pytest.mark.django_db
 

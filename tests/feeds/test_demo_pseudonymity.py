@@ -12,7 +12,8 @@ from calendars import services as calendar_services
 from calendars.models import FeedToken
 from conferences import services
 from conferences.models import Conference
-from participants.models import FamilyMember, User
+from cases.models import FamilyMember
+from participants.models import User
 from permissions import policy
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from calendars import services
 from calendars.models import FeedToken
-from participants import services as consent_services
+from cases import consent_services as consent_services
 from permissions import content_version
 from protocols import services as protocol_services
 from protocols.models import AgreedAction

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from calendars import services
 from calendars.models import FeedToken
-from conferences.models import CaseTeamMember
+from cases.models import CaseTeamMember
 from permissions.models import AuditEvent
 from board.models import BoardMeeting
 

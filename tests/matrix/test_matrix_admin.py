@@ -54,7 +54,7 @@ def test_the_admin_opens_no_case_content_even_with_a_membership(world, client):
 
     Membership.objects.create(user=world.admin, organisation=world.youth_welfare, role="caseworker")
     c = client_for(client, world, "admin")
-    assert c.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert c.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
     assert c.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
 
 

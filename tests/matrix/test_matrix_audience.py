@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
-from participants.models import Consent, ConsentScope, InformationCategory
+from cases.models import Consent, ConsentScope, InformationCategory
 from permissions.models import AuditEvent
 from protocols.models import Audience, ProtocolItem
 from tests.matrix.roles import ROLES, client_for, user_for

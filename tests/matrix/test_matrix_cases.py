@@ -4,21 +4,20 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conferences.models import Case, CaseTeamMember
-from participants.models import FamilyMember
+from cases.models import Case, CaseTeamMember, FamilyMember
 from tests.matrix.roles import ROLES, client_for
 
 URL_NAMES = {
-    "conferences:case_list",
-    "conferences:case_create",
-    "conferences:case_detail",
-    "conferences:case_team_add",
-    "conferences:case_team_remove",
-    "conferences:case_family_add",
-    "conferences:case_family_account",
-    "conferences:case_close",
-    "conferences:case_reopen",
-    "conferences:case_family_edit",
+    "cases:case_list",
+    "cases:case_create",
+    "cases:case_detail",
+    "cases:case_team_add",
+    "cases:case_team_remove",
+    "cases:case_family_add",
+    "cases:case_family_account",
+    "cases:case_close",
+    "cases:case_reopen",
+    "cases:case_family_edit",
     "case-list",
     "case-detail",
 }
@@ -41,7 +40,7 @@ def expected_for_case_page(role: str, *, allowed: set[str]) -> int:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_list_shows_the_case_only_to_its_team_and_family(client, world, role):
-    response = client_for(client, world, role).get(reverse("conferences:case_list"))
+    response = client_for(client, world, role).get(reverse("cases:case_list"))
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         return
@@ -51,7 +50,7 @@ def test_case_list_shows_the_case_only_to_its_team_and_family(client, world, rol
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_detail(client, world, role):
-    response = client_for(client, world, role).get(reverse("conferences:case_detail", args=[world.case.pk]))
+    response = client_for(client, world, role).get(reverse("cases:case_detail", args=[world.case.pk]))
     assert response.status_code == expected_for_case_page(role, allowed=ON_TEAM_OR_FAMILY)
     if response.status_code == 200:
         assert world.case.reference in response.content.decode()
@@ -59,7 +58,7 @@ def test_case_detail(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_create_page_is_for_caseworkers(client, world, role):
-    response = client_for(client, world, role).get(reverse("conferences:case_create"))
+    response = client_for(client, world, role).get(reverse("cases:case_create"))
     if role == "anonymous":
         assert response.status_code == 302
     else:
@@ -70,7 +69,7 @@ def test_case_create_page_is_for_caseworkers(client, world, role):
 def test_case_create_post(client, world, role):
     before = Case.objects.count()
     data = {"lead_organisation": world.youth_welfare.pk, "reference": "KT-2026-099"}
-    response = client_for(client, world, role).post(reverse("conferences:case_create"), data)
+    response = client_for(client, world, role).post(reverse("cases:case_create"), data)
     if role in {"convenor", "lead_colleague"}:
         assert response.status_code == 302
         assert Case.objects.count() == before + 1
@@ -86,14 +85,14 @@ def test_case_create_post(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_team_add_page(client, world, role):
-    response = client_for(client, world, role).get(reverse("conferences:case_team_add", args=[world.case.pk]))
+    response = client_for(client, world, role).get(reverse("cases:case_team_add", args=[world.case.pk]))
     assert response.status_code == expected_for_case_page(role, allowed=CONVENORS)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_team_add_post(client, world, role):
     data = {"member": f"o{world.early_help.pk}", "case_role": CaseTeamMember.CaseRole.EARLY_HELP}
-    response = client_for(client, world, role).post(reverse("conferences:case_team_add", args=[world.case.pk]), data)
+    response = client_for(client, world, role).post(reverse("cases:case_team_add", args=[world.case.pk]), data)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
     joined = world.case.team.filter(organisation=world.early_help, removed_at__isnull=True).exists()
@@ -103,7 +102,7 @@ def test_case_team_add_post(client, world, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_case_team_remove(client, world, role):
     member = world.case.team.get(user=world.midwife)
-    url = reverse("conferences:case_team_remove", args=[world.case.pk, member.pk])
+    url = reverse("cases:case_team_remove", args=[world.case.pk, member.pk])
     response = client_for(client, world, role).post(url)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
@@ -113,7 +112,7 @@ def test_case_team_remove(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_family_add(client, world, role):
-    url = reverse("conferences:case_family_add", args=[world.case.pk])
+    url = reverse("cases:case_family_add", args=[world.case.pk])
     c = client_for(client, world, role)
     assert c.get(url).status_code == expected_for_case_page(role, allowed=CONVENORS)
     response = c.post(url, {"relation": FamilyMember.Relation.FATHER, "display_name": "P."})
@@ -126,7 +125,7 @@ def test_case_family_add(client, world, role):
 def test_case_family_account(client, world, role):
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="J.",
                                          email="father@example.org")
-    url = reverse("conferences:case_family_account", args=[world.case.pk, father.pk])
+    url = reverse("cases:case_family_account", args=[world.case.pk, father.pk])
     response = client_for(client, world, role).post(url)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
@@ -169,7 +168,7 @@ def test_case_close(client, world, role):
     from conferences.models import Conference
 
     Conference.objects.filter(pk=world.conference.pk).update(status=Conference.Status.CANCELLED)
-    url = reverse("conferences:case_close", args=[world.case.pk])
+    url = reverse("cases:case_close", args=[world.case.pk])
     client = client_for(client, world, role)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     asked = client.post(url, {"closed_on": ""})  # the first step only asks to confirm
@@ -185,7 +184,7 @@ def test_case_close(client, world, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_case_reopen(client, world, role):
     Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=world.case.opened_on)
-    response = client_for(client, world, role).post(reverse("conferences:case_reopen", args=[world.case.pk]),
+    response = client_for(client, world, role).post(reverse("cases:case_reopen", args=[world.case.pk]),
                                                     {"reason": "Familie meldet sich wieder"})
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
@@ -195,7 +194,7 @@ def test_case_reopen(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_family_edit(client, world, role):
-    url = reverse("conferences:case_family_edit", args=[world.case.pk, world.expected_child.pk])
+    url = reverse("cases:case_family_edit", args=[world.case.pk, world.expected_child.pk])
     client = client_for(client, world, role)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert client.get(url).status_code == expected

@@ -11,16 +11,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from participants.models import DisclosureBasis
+from cases.models import DisclosureBasis
 from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
 
 URL_NAMES = {
-    "participants:case_consents", "participants:consent_create", "participants:disclosure_basis_create",
-    "participants:consent_revoke", "participants:my_consents", "permissions:audit_log", "permissions:my_data",
+    "cases:case_consents", "cases:consent_create", "cases:disclosure_basis_create",
+    "cases:consent_revoke", "cases:my_consents", "permissions:audit_log", "permissions:my_data",
     "consent-list", "consent-detail", "consent-revoke", "disclosure-basis-list", "disclosure-basis-detail",
-    "participants:consent_give", "participants:consent_object", "consent-object", "participants:organisation_members",
+    "cases:consent_give", "cases:consent_object", "consent-object", "participants:organisation_members",
 }
 
 TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
@@ -55,11 +55,11 @@ def basis(world):
 def test_consent_pages(world, client, role):
     c = client_for(client, world, role)
     case = world.case.pk
-    assert c.get(reverse("participants:case_consents", args=[case])).status_code == page_expect(role, SEES_CASE)
-    assert c.get(reverse("participants:consent_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
-    assert c.get(reverse("participants:disclosure_basis_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
-    assert c.get(reverse("participants:consent_revoke", args=[world.consent.pk])).status_code == page_expect(role, SEES_CASE)
-    assert c.get(reverse("participants:my_consents")).status_code == page_expect(role, PARENTS)
+    assert c.get(reverse("cases:case_consents", args=[case])).status_code == page_expect(role, SEES_CASE)
+    assert c.get(reverse("cases:consent_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
+    assert c.get(reverse("cases:disclosure_basis_create", args=[case])).status_code == page_expect(role, TEAM, SEES_CASE)
+    assert c.get(reverse("cases:consent_revoke", args=[world.consent.pk])).status_code == page_expect(role, SEES_CASE)
+    assert c.get(reverse("cases:my_consents")).status_code == page_expect(role, PARENTS)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -93,14 +93,14 @@ def test_giving_and_objecting_to_consent(world, client, role):
     """Only the parent gives a consent herself or objects to one in her name; the team sees the
     consent but may not object for her (403); everyone else learns nothing (404)."""
     c = client_for(client, world, role)
-    assert c.get(reverse("participants:consent_give", args=[world.case.pk])).status_code == page_expect(role, {"parent"})
+    assert c.get(reverse("cases:consent_give", args=[world.case.pk])).status_code == page_expect(role, {"parent"})
     api = c.post(reverse("consent-object", args=[world.consent.pk]))
     assert api.status_code == (403 if role == "anonymous" else 200 if role == "parent" else 403 if role in SEES_CASE else 404)
-    page = c.post(reverse("participants:consent_object", args=[world.consent.pk]))
+    page = c.post(reverse("cases:consent_object", args=[world.consent.pk]))
     if role == "anonymous":
         assert page.status_code == 302 and "login" in page["Location"]
     elif role == "parent":
-        assert page.status_code == 302 and page["Location"] == reverse("participants:my_consents")
+        assert page.status_code == 302 and page["Location"] == reverse("cases:my_consents")
     else:
         assert page.status_code == (403 if role in SEES_CASE else 404)
 

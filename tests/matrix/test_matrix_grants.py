@@ -85,7 +85,7 @@ def test_grant_holder_pages(world, client, role):
     user = grant_holder(world, role)
     client.force_login(user)
     sees_case, sees_conference = EXPECTED[(role, "case")], EXPECTED[(role, "conference")]
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == (200 if sees_case else 404)
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == (200 if sees_case else 404)
     assert client.get(reverse("conferences:conference_detail", args=[world.conference.pk])).status_code == (200 if sees_conference else 404)
     protocol = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk]))
     assert protocol.status_code == (200 if sees_conference else 404)

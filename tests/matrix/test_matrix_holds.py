@@ -9,13 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences.models import LegalHold
+from cases.models import LegalHold
 from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
 
-URL_NAMES = {"conferences:legal_holds", "conferences:legal_hold_create", "conferences:case_legal_hold",
-             "conferences:legal_hold_lift"}
+URL_NAMES = {"cases:legal_holds", "cases:legal_hold_create", "cases:case_legal_hold",
+             "cases:legal_hold_lift"}
 REASON = "Familiengericht 12 F 34/26"
 
 
@@ -33,7 +33,7 @@ def _hold(world) -> LegalHold:
 @pytest.mark.parametrize("role", ROLES)
 def test_the_list_of_holds_with_reasons_is_the_officers_alone(world, client, role):
     _hold(world)
-    response = client_for(client, world, role).get(reverse("conferences:legal_holds"))
+    response = client_for(client, world, role).get(reverse("cases:legal_holds"))
     assert response.status_code == expect(role, {"dpo"})
     if response.status_code == 200:
         assert REASON in response.content.decode()
@@ -42,7 +42,7 @@ def test_the_list_of_holds_with_reasons_is_the_officers_alone(world, client, rol
 @pytest.mark.parametrize("role", ROLES)
 def test_the_case_hold_page_shows_no_reason_and_opens_for_officer_and_lead_only(world, client, role):
     _hold(world)
-    response = client_for(client, world, role).get(reverse("conferences:case_legal_hold", args=[world.case.pk]))
+    response = client_for(client, world, role).get(reverse("cases:case_legal_hold", args=[world.case.pk]))
     assert response.status_code == expect(role, {"dpo", "convenor"})
     if response.status_code == 200:
         assert REASON not in response.content.decode()
@@ -53,7 +53,7 @@ def test_the_case_hold_page_shows_no_reason_and_opens_for_officer_and_lead_only(
 def test_setting_a_hold_from_the_list(world, client, role):
     data = {"reference": world.case.reference, "ground": "section_8a", "reason": "Verfahren 8a-17",
             "review_on": (timezone.localdate() + dt.timedelta(days=60)).isoformat()}
-    response = client_for(client, world, role).post(reverse("conferences:legal_hold_create"), data)
+    response = client_for(client, world, role).post(reverse("cases:legal_hold_create"), data)
     assert response.status_code == expect(role, {"dpo"}, ok=302)
     assert LegalHold.objects.filter(case=world.case).exists() == (role == "dpo")
 
@@ -62,7 +62,7 @@ def test_setting_a_hold_from_the_list(world, client, role):
 def test_setting_a_hold_on_the_case_page_on_the_officers_instruction(world, client, role):
     data = {"ground": "complaint", "reason": "Beschwerde 2026-3", "instructed_by": world.dpo.pk,
             "review_on": (timezone.localdate() + dt.timedelta(days=60)).isoformat()}
-    response = client_for(client, world, role).post(reverse("conferences:case_legal_hold", args=[world.case.pk]), data)
+    response = client_for(client, world, role).post(reverse("cases:case_legal_hold", args=[world.case.pk]), data)
     assert response.status_code == expect(role, {"dpo", "convenor"}, ok=302)
     hold = LegalHold.objects.filter(case=world.case).first()
     assert (hold is not None) == (role in {"dpo", "convenor"})
@@ -73,7 +73,7 @@ def test_setting_a_hold_on_the_case_page_on_the_officers_instruction(world, clie
 @pytest.mark.parametrize("role", ROLES)
 def test_lifting_a_hold(world, client, role):
     hold = _hold(world)
-    response = client_for(client, world, role).post(reverse("conferences:legal_hold_lift", args=[hold.pk]),
+    response = client_for(client, world, role).post(reverse("cases:legal_hold_lift", args=[hold.pk]),
                                                     {"instructed_by": world.dpo.pk})
     assert response.status_code == expect(role, {"dpo", "convenor"}, ok=302)
     hold.refresh_from_db()

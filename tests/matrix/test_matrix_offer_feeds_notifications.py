@@ -167,7 +167,7 @@ def test_the_lead_caseworker_alone_learns_that_an_organisation_joined_her_case_t
     """Early help (world.outsider) joins world.case through the referral the case manager attached
     to it: the lead caseworker (convenor) is told, with the case reference only, and the
     notification opens the case page for her and for nobody else."""
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
     from offers import referral_case_services as rcs
 
     CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
@@ -190,7 +190,7 @@ def test_the_lead_caseworker_alone_learns_that_an_organisation_joined_her_case_t
         assert opened.status_code == 404
         assert not Notification.objects.filter(recipient=user, kind=Kind.TEAM_JOINED_BY_REFERRAL).exists()
         return
-    assert opened.status_code == 302 and opened["Location"] == reverse("conferences:case_detail", args=[world.case.pk])
+    assert opened.status_code == 302 and opened["Location"] == reverse("cases:case_detail", args=[world.case.pk])
     assert client.get(opened["Location"]).status_code == 200
     body = client.get(reverse("notifications:list")).content.decode()
     assert world.case.reference in body

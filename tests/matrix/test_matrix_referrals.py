@@ -143,7 +143,7 @@ def test_waiting_list(client, world, offers, role):
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_request_attach_case(client, world, offers, role):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
 
     CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
     response = login(client, world, offers, role).post(reverse("offers:request_attach_case", args=[offers.support_request.pk]),
@@ -186,7 +186,7 @@ def prefixed(prefix, data):
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_referral_open_case(client, world, offers, youth_referral, role):
-    from conferences.models import Case
+    from cases.models import Case
 
     response = login(client, world, offers, role).post(reverse("offers:referral_open_case", args=[youth_referral.pk]),
                                                       prefixed("open", {"reference": "KT-2026-090", **CONSENT}))
@@ -208,7 +208,7 @@ def test_referral_attach_case(client, world, offers, youth_referral, role):
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_referral_join_case_team(client, world, offers, youth_referral, role):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
     from offers.models import Referral
 
     # the referral belongs to other_case, on which of the youth-welfare staff only the colleague is
@@ -225,7 +225,7 @@ def test_referral_join_case_team(client, world, offers, youth_referral, role):
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_request_open_case(client, world, offers, role):
-    from conferences.models import Case
+    from cases.models import Case
 
     response = login(client, world, offers, role).post(reverse("offers:request_open_case", args=[offers.support_request.pk]),
                                                       {"reference": "KT-2026-091"})

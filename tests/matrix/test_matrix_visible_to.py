@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from conferences.models import Case, Conference
-from participants.models import Consent
+from cases.models import Case, Consent
+from conferences.models import Conference
 from permissions import audit
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 from board.models import HalfYearSummary

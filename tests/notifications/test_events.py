@@ -7,10 +7,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from conferences.case_services import consent_endings_notify
-from conferences.models import Case, CaseTeamMember
+from cases.services import consent_endings_notify
+from cases.models import Case, CaseTeamMember, FamilyMember
 from notifications.models import Kind, Notification
-from participants.models import FamilyMember
 from protocols import services as protocol_services
 from protocols.models import Protocol
 from tests.conferences.helpers import convene

@@ -68,7 +68,7 @@ def test_email_is_written_in_the_recipients_language(world, send):
 
 
 def test_a_professional_without_a_chosen_language_is_written_to_in_her_networks_language(world, send):
-    from conferences.models import Case, CaseTeamMember
+    from cases.models import Case, CaseTeamMember
 
     case = Case.objects.create(network=world.foreign_org.network, reference="RA-2026-001", lead_organisation=world.foreign_org,
                                lead_caseworker=world.foreign_professional, status=Case.Status.ACTIVE,

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember
+from cases.models import Case, CaseTeamMember
 from offers import referral_case_services as rcs
 from offers import referral_services as rs
 from offers.models import Offer, Referral
@@ -189,7 +189,7 @@ def test_opening_a_case_by_clicking_through_the_referral_page(client, world, off
     assert response.status_code == 302
     case = Case.objects.get(reference="KT-2026-060")
     page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
-    assert reverse("conferences:case_detail", args=[case.pk]) in page
+    assert reverse("cases:case_detail", args=[case.pk]) in page
     # the case manager who referred sees the referral, but not the case she is not on
     client.force_login(offers.case_manager)
     assert "KT-2026-060" not in client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
@@ -218,7 +218,7 @@ def test_joining_by_clicking_shows_the_case_only_afterwards(client, world, offer
     assert response.status_code == 302
     after = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
     assert world.case.reference in after
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 200
 
 
 # --- the central case manager turns a referral request into a case --------------------------------
@@ -268,7 +268,7 @@ def test_the_case_manager_opens_the_case_by_clicking_on_the_request_page(client,
     assert bad.status_code == 302 and not Case.objects.filter(lead_organisation=offers.perinatal).exists()
     response = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "KT-2026-075"})
     case = Case.objects.get(reference="KT-2026-075")
-    assert response.status_code == 302 and response["Location"] == reverse("conferences:case_detail", args=[case.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("cases:case_detail", args=[case.pk])
     assert client.get(response["Location"]).status_code == 200
     # the midwife's view of her request does not name the case
     client.force_login(world.midwife)
@@ -293,7 +293,7 @@ def test_attaching_that_puts_an_organisation_on_the_team_tells_the_case_s_lead_c
     with django_capture_on_commit_callbacks(execute=True):
         rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
     assert _joined_notes() == [(world.lead_colleague.pk, world.other_case.pk,
-                                reverse("conferences:case_detail", args=[world.other_case.pk]))]
+                                reverse("cases:case_detail", args=[world.other_case.pk]))]
 
 
 def test_nobody_is_told_when_nobody_new_joins_or_the_lead_herself_acts(world, offers, youth_offer,

@@ -178,7 +178,7 @@ def test_a_midwife_sends_a_referral_request_through_the_page(client, world, offe
 
 
 def test_the_case_manager_attaches_a_referral_request_to_a_case_she_is_on(world, offers):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
 
     CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
     added = rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
@@ -193,7 +193,7 @@ def test_a_case_she_is_not_on_cannot_be_attached(world, offers):
 
 
 def test_with_consent_a_convening_case_manager_puts_the_midwife_on_the_team(world, offers):
-    from conferences.models import CaseTeamMember
+    from cases.models import CaseTeamMember
 
     SupportRequest.objects.filter(pk=offers.support_request.pk).update(consent_sender_on_team=True, case_manager=world.convenor)
     offers.support_request.refresh_from_db()

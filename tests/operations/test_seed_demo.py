@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences.models import CASE_REFERENCE_VALIDATOR, Case, Conference, SlotVote
-from participants.models import FamilyMember, Network, NetworkRole, Organisation, OrganisationKind, User
+from cases.models import CASE_REFERENCE_VALIDATOR, Case, FamilyMember
+from conferences.models import Conference, SlotVote
+from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from board.models import HalfYearSummary
@@ -156,7 +157,7 @@ def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
 def test_history_accounts_are_never_offered_for_a_team(seeded):
     """The accounts behind the history stand for people of the past: inactive, so the team form
     of a new case offers the demo people only (no "Caritas (Verlauf)")."""
-    from conferences.case_selectors import team_candidates
+    from cases.selectors import team_candidates
 
     assert not User.objects.filter(username__regex=r"^(verlauf|historik)\.", is_active=True).exists()
     case = Case.objects.get(reference="HS-2026-014")
@@ -198,7 +199,7 @@ def test_demo_logins_land_on_a_dashboard_with_seeded_data(client, seeded, settin
 
 
 def test_every_demo_case_shows_the_next_review_date_of_its_latest_released_protocol(seeded):
-    from conferences.models import Case
+    from cases.models import Case
     from protocols.models import Protocol
 
     for case in Case.objects.all():

@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 def test_her_navigation_offers_her_agreements_and_consents(world, login):
     page = login(world.parent).get(reverse("dashboard")).content.decode()
     assert f'href="{reverse("protocols:my_agreements")}"' in page
-    assert f'href="{reverse("participants:my_consents")}"' in page
+    assert f'href="{reverse("cases:my_consents")}"' in page
     assert f'href="{reverse("permissions:my_data")}"' in page
 
 
 def test_her_case_page_is_her_own_not_the_professionals(world, login):
-    page = login(world.parent).get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = login(world.parent).get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert "Your family&#x27;s case" in page or "Your family's case" in page
     assert "Lead organisation" not in page and world.network.name not in page and "Europe/Berlin" not in page
     assert reverse("protocols:my_agreements") in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from participants.models import FamilyMember
+from cases.models import FamilyMember
 from tests.conferences.helpers import convene
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, Conference
+from cases.models import Case, CaseTeamMember
+from conferences.models import Conference
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client):
 def test_caseworker_sees_her_cases_and_upcoming_conference_linked(client, world):
     page = dashboard(client, world.convenor)
     assert "My cases" in page
-    assert reverse("conferences:case_detail", args=[world.case.pk]) in page
+    assert reverse("cases:case_detail", args=[world.case.pk]) in page
     assert world.other_case.reference not in page  # led by her colleague
     assert reverse("conferences:conference_detail", args=[world.conference.pk]) in page
     assert "Half-year summaries" not in page
@@ -166,7 +167,7 @@ def _add_conferences_in_every_protocol_step(world, number: int) -> None:
     """Three cases the convenor leads whose conferences lie in the protocol window: one whose
     protocol is still to be opened, one with a draft, one released with a correction pending on
     an item the counselling organisation holds (the counsellor decides it, the convenor waits)."""
-    from participants.models import InformationCategory
+    from cases.models import InformationCategory
     from protocols.models import Audience, CorrectionProposal
 
     now = timezone.now()

@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conferences.models import Conference, Invitation
-from participants.models import Consent, ConsentScope
-from conferences.models import Case, CaseTeamMember
+from cases.models import Case, CaseTeamMember, Consent, ConsentScope
 from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db

@@ -46,7 +46,7 @@ def test_the_database_moves_the_head_forward_only(world):
 
 def test_the_case_page_audits_its_read_with_at_most_two_statements(world, client):
     client.force_login(world.counsellor)
-    url = reverse("conferences:case_detail", args=[world.case.pk])
+    url = reverse("cases:case_detail", args=[world.case.pk])
     assert client.get(url).status_code == 200  # warm per-process caches; the chain exists
     before = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as ctx:

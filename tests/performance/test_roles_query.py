@@ -8,7 +8,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from participants.context_processors import roles
-from participants.models import FamilyMember, Membership, NetworkRole, Organisation, User
+from cases.models import FamilyMember
+from participants.models import Membership, NetworkRole, Organisation, User
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from conferences.models import Case
+from cases.models import Case
 from permissions.drf import PolicyFilterBackend, PolicyViewSetMixin
 
 pytestmark = pytest.mark.django_db

@@ -36,7 +36,7 @@ def test_a_professional_without_second_factor_can_only_set_one_up(world, client)
     client.force_login(world.counsellor)
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
-    assert client.get(reverse("conferences:case_list")).status_code == 302
+    assert client.get(reverse("cases:case_list")).status_code == 302
     assert client.get("/api/consents/").status_code == 403
     setup = client.get(reverse("mfa_activate_totp"), follow=True)  # allauth may first ask for the password again
     assert setup.status_code == 200
@@ -135,5 +135,5 @@ def test_every_page_sends_a_strict_csp_and_no_referrer(world, client):
 
 def test_case_data_is_never_stored_by_caches(world, client):
     client.force_login(world.convenor)
-    for url in (reverse("participants:case_consents", args=[world.case.pk]), "/api/consents/"):
+    for url in (reverse("cases:case_consents", args=[world.case.pk]), "/api/consents/"):
         assert client.get(url)["Cache-Control"] == "no-store"

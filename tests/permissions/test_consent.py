@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from participants import services
-from participants.models import Consent, DisclosureBasis
+from cases import consent_services as services
+from cases.models import Consent, DisclosureBasis
 from permissions import policy
 from permissions.models import AuditEvent
 
@@ -24,7 +24,7 @@ def test_recording_a_consent_makes_the_restricted_item_visible_to_the_receiving_
     assert not sees(world.midwife, world.item_restricted)
     today = timezone.localdate()
     client.force_login(world.convenor)
-    response = client.post(reverse("participants:consent_create", args=[world.case.pk]), {
+    response = client.post(reverse("cases:consent_create", args=[world.case.pk]), {
         "given_by": world.mother.pk, "from_organisation": world.youth_welfare.pk, "to_organisations": [world.midwifery.pk],
         "categories": [world.item_restricted.category], "valid_from": today.isoformat(),
         "valid_until": (today + dt.timedelta(days=30)).isoformat(), "form_reference": "SE-1",
@@ -37,7 +37,7 @@ def test_recording_a_consent_makes_the_restricted_item_visible_to_the_receiving_
 def test_bad_consent_input_changes_nothing_and_names_the_field(world, client):
     client.force_login(world.convenor)
     before = Consent.objects.count()
-    response = client.post(reverse("participants:consent_create", args=[world.case.pk]), {
+    response = client.post(reverse("cases:consent_create", args=[world.case.pk]), {
         "given_by": world.mother.pk, "from_organisation": world.youth_welfare.pk, "to_organisations": [world.youth_welfare.pk],
         "categories": ["finances_housing"], "valid_from": "2026-05-01", "valid_until": "2026-04-01", "form_reference": "SE-2",
     })
@@ -49,9 +49,9 @@ def test_bad_consent_input_changes_nothing_and_names_the_field(world, client):
 def test_a_parent_revokes_her_consent_and_the_item_disappears_on_the_next_request(world, client):
     assert sees(world.counsellor, world.item_restricted)
     client.force_login(world.parent)
-    page = client.get(reverse("participants:my_consents"))
+    page = client.get(reverse("cases:my_consents"))
     assert page.status_code == 200 and "Jugendamt Test" in page.content.decode()
-    response = client.post(reverse("participants:consent_revoke", args=[world.consent.pk]))
+    response = client.post(reverse("cases:consent_revoke", args=[world.consent.pk]))
     assert response.status_code == 302
     world.consent.refresh_from_db()
     assert world.consent.revoked_at is not None and world.consent.revoked_by == world.parent
@@ -77,7 +77,7 @@ def test_expired_consent_hides_the_item(world):
 def test_a_legal_basis_without_consent_discloses_and_is_audited_with_that_basis(world, client):
     today = timezone.localdate()
     client.force_login(world.convenor)
-    response = client.post(reverse("participants:disclosure_basis_create", args=[world.case.pk]), {
+    response = client.post(reverse("cases:disclosure_basis_create", args=[world.case.pk]), {
         "basis": "de_65_1_2_family_court", "from_organisation": world.youth_welfare.pk, "to_organisations": [world.midwifery.pk],
         "justification": "Anrufung des Familiengerichts nach § 8a", "invoked_on": today.isoformat(),
         "valid_until": (today + dt.timedelta(days=14)).isoformat(), "parents_informed": "", "not_informed_reason": "Gefährdung des Kindes",

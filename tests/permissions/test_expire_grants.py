@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from participants.models import DisclosureBasis
+from cases.models import DisclosureBasis
 from permissions import grant_services, policy
 from permissions.models import AuditEvent, GrantRefreshState
 from protocols import access_windows

@@ -104,7 +104,7 @@ def test_a_guest_sees_her_conference_and_the_items_for_everyone_nothing_else(wor
     page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
     assert world.item_everyone.title in page
     assert world.item_professionals.title not in page and world.item_restricted.title not in page
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
     assert client.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 200
     assert client.get(f"/api/protocol-items/{world.item_professionals.pk}/").status_code == 404
 

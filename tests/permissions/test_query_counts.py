@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from participants.consent_selectors import consents_for_user
-from participants.models import Consent, ConsentScope
+from cases.consent_selectors import consents_for_user
+from cases.models import Consent, ConsentScope
 from permissions import audit, policy, selectors
 from protocols.models import AgreedAction, Audience, ProtocolItem
 

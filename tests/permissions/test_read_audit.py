@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from participants import services as participant_services
-from participants.models import FamilyMember, LegalBasis
+from cases import consent_services as participant_services
+from cases.models import FamilyMember, LegalBasis
 from permissions import audit_labels
 from permissions import selectors as permission_selectors
 from permissions.models import AuditEvent

@@ -12,8 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences.models import LegalHold
-from participants.models import FamilyMember
+from cases.models import FamilyMember, LegalHold
 from permissions import audit
 from permissions.models import AuditEvent
 from privacy import deadlines, services
@@ -91,7 +90,7 @@ def test_refusing_needs_a_reason(world):
 
 def test_access_gives_the_officer_the_export_the_parent_downloads_herself(world, client):
     client.force_login(world.parent)
-    client.get(reverse("conferences:case_detail", args=[world.case.pk]))
+    client.get(reverse("cases:case_detail", args=[world.case.pk]))
     own = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
     request = _record(world)
     client.force_login(world.dpo)

@@ -26,7 +26,7 @@ def _pages(client, world) -> str:
     client.force_login(world.convenor)
     protocol = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
     client.force_login(world.counsellor)
-    return protocol + client.get(reverse("participants:case_consents", args=[world.case.pk])).content.decode()
+    return protocol + client.get(reverse("cases:case_consents", args=[world.case.pk])).content.decode()
 
 
 def test_before_the_restriction_the_team_reads_what_she_entrusted_and_her_consent(world, client):

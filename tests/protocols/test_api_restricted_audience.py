@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from participants.models import FamilyMember, InformationCategory
+from cases.models import FamilyMember, InformationCategory
 from protocols.models import Audience, ProtocolItem
 from tests.protocols.test_api import api
 

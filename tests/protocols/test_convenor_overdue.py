@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, Conference
+from cases.models import Case, CaseTeamMember
+from conferences.models import Conference
 from protocols import services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from protocols.selectors import convenor_overdue_for_user

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences.models import Conference, Invitation
-from participants.models import Consent, ConsentScope, InformationCategory
+from cases.models import Consent, ConsentScope, InformationCategory
 from permissions.models import AuditEvent
 from protocols import rules, services
 from protocols.models import AgreedAction, Audience, CorrectionProposal, Protocol, ProtocolItem
@@ -76,12 +76,12 @@ def test_the_conference_page_explains_why_the_protocol_cannot_be_opened_yet(worl
 def test_the_case_page_lists_protocols_with_the_next_step_and_opens_one_by_a_button(world, login):
     soon = conference_in(world, dt.timedelta(minutes=30))
     client = login(world.convenor)
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert "Open the protocol" in page and reverse("protocols:protocol_open", args=[soon.pk]) in page
     assert "Continue the protocol" in page  # the world's draft, its conference still ahead
     client.post(reverse("protocols:protocol_open", args=[soon.pk]))
     hold_conference(world.conference)
-    page = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     assert "Protocol: release the draft" in page
     assert reverse("protocols:protocol_detail", args=[Protocol.objects.get(conference=soon).pk]) in page
 
@@ -265,7 +265,7 @@ def test_every_page_shows_the_next_review_date_of_the_latest_released_protocol(w
     hold_conference(world.conference)
     services.protocol_release(world.convenor, protocol=world.protocol)
     client = login(world.convenor)
-    shown = client.get(reverse("conferences:case_detail", args=[world.case.pk])).content.decode()
+    shown = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
     dashboard = client.get(reverse("dashboard")).content.decode()
     from django.utils import formats, translation
 

@@ -11,7 +11,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from participants.models import DisclosureBasis, LegalBasis, Organisation, OrganisationKind
+from cases.models import DisclosureBasis, LegalBasis
+from participants.models import Organisation, OrganisationKind
 from permissions.models import AuditEvent
 from records import facts, selectors, services
 from records.models import ProcessingRecord
@@ -174,7 +175,7 @@ def test_the_record_names_the_audit_anchors_once_one_is_written(world):
 
 
 def test_a_legal_hold_in_force_is_counted_among_the_measures(world):
-    from conferences.models import LegalHold
+    from cases.models import LegalHold
 
     first, _ = refresh(world)
     assert {"code": "legal_holds", "value": 0} in first.content["measures"]

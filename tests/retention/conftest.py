@@ -9,8 +9,10 @@ from django.db import connection
 from django.utils import timezone
 
 from calendars.models import FeedToken
-from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollLink, WrittenReport
-from participants.models import Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis
+from cases.models import (
+    Case, CaseTeamMember, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis,
+)
+from conferences.models import Conference, Invitation, PollLink, WrittenReport
 from protocols.models import (
     ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )

@@ -5,8 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from calendars.models import FeedToken
-from conferences.models import Case, Conference, PollLink
-from participants.models import FamilyMember, User
+from cases.models import Case, FamilyMember
+from conferences.models import Conference, PollLink
+from participants.models import User
 from permissions import audit
 from permissions.models import AuditEvent, CaseErasure
 from operations.retention import ERASED, retention_apply

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from conferences import hold_services
-from conferences.models import LegalHold
+from cases import hold_services
+from cases.models import LegalHold
 from permissions.models import AuditEvent, CaseErasure
 from operations.retention import retention_apply
 from tests.retention.conftest import TODAY, occurrences

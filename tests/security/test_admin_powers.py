@@ -15,13 +15,16 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from cryptography.fernet import Fernet
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from conferences import case_services
+from cases import services as case_services
 from notifications.models import Kind, Notification
-from participants.models import FamilyMember, Membership, User
+from cases.models import FamilyMember
+from participants.models import Membership, User
 from permissions import mfa, policy
 from permissions.models import AuditEvent
 
@@ -131,14 +134,14 @@ def test_the_admin_cannot_give_himself_a_membership_that_opens_a_case(world, cli
     response = client.post(reverse("admin:participants_membership_add"), membership_form(world, world.admin, world.midwifery))
     assert response.status_code == 200  # the form again, with the refusal
     assert not Membership.objects.filter(user=world.admin).exists()
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
 
 
 def test_a_staff_account_opens_no_case_even_with_a_membership_slipped_past_the_admin(world, client):
     Membership.objects.create(user=world.admin, organisation=world.midwifery, role="other")
     assert not policy.cases_for_user(world.admin).exists()
     client.force_login(world.admin)
-    assert client.get(reverse("conferences:case_detail", args=[world.case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
     assert client.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
 
 
@@ -202,6 +205,7 @@ def test_a_generated_parent_user_name_contains_no_case_reference(world):
 def test_existing_user_names_with_a_case_reference_are_renamed_by_the_migration(world):
     User.objects.filter(pk=world.parent.pk).update(username=f"m.{world.case.reference.lower()}")
     migration = importlib.import_module("participants.migrations.0005_usernames_without_case_reference")
-    migration.rename(apps, None)
+    # the models as that migration knew them (FamilyMember has lived in ``cases`` since issue 14)
+    migration.rename(MigrationLoader(connection).project_state(("participants", "0005_usernames_without_case_reference")).apps, None)
     renamed = User.objects.get(pk=world.parent.pk).username
     assert world.case.reference.lower() not in renamed and renamed.startswith("m.")

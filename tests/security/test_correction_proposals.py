@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from participants.models import InformationCategory
+from cases.models import InformationCategory
 from protocols import services
 from protocols.models import Audience, Protocol, ProtocolItem
 

@@ -7,8 +7,8 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from participants import services
-from participants.models import LegalBasis
+from cases import consent_services as services
+from cases.models import LegalBasis
 from protocols import selectors
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Kind, Notification
-from participants.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
+from cases.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
 from permissions import policy
 from permissions.models import AuditEvent
 from protocols.models import Audience, Protocol
@@ -73,7 +73,7 @@ def test_the_disclosing_organisation_needs_the_signed_forms_reference(world, cli
 
 def test_the_page_offers_only_the_users_own_organisations_as_the_disclosing_one(world, client):
     client.force_login(world.midwife)
-    page = client.get(reverse("participants:consent_create", args=[world.case.pk]))
+    page = client.get(reverse("cases:consent_create", args=[world.case.pk]))
     choices = list(page.context["form"].fields["from_organisation"].queryset)
     assert choices == [world.midwifery]
 
@@ -87,7 +87,7 @@ def test_a_recorded_consent_names_its_recorder_and_the_parent_is_notified_by_ref
     body = response.json()
     assert body["recorded_by"] == world.convenor.pk and body["recorded_as"] == "signed_form"
     notification = Notification.objects.get(recipient=world.parent)
-    assert notification.kind == Kind.CONSENT_RECORDED and notification.url == reverse("participants:my_consents")
+    assert notification.kind == Kind.CONSENT_RECORDED and notification.url == reverse("cases:my_consents")
     client.force_login(world.parent)
     listed = client.get(reverse("notifications:list")).content.decode()
     assert "A consent has been recorded in your name" in listed and world.midwifery.name not in listed
@@ -109,22 +109,22 @@ def test_a_parent_without_an_account_is_told_by_a_letter_without_content(world, 
 def test_the_parent_sees_who_recorded_a_consent_and_her_objection_stops_it_at_once(world, client):
     assert sees(world.counsellor, world.item_restricted)
     client.force_login(world.parent)
-    page = client.get(reverse("participants:my_consents")).content.decode()
+    page = client.get(reverse("cases:my_consents")).content.decode()
     assert "Convenor" in page and "SE-2026-17" in page and "I did not give this consent" in page
-    response = client.post(reverse("participants:consent_object", args=[world.consent.pk]))
+    response = client.post(reverse("cases:consent_object", args=[world.consent.pk]))
     assert response.status_code == 302
     world.consent.refresh_from_db()
     assert world.consent.objected_at is not None and world.consent.revoked_by == world.parent
     assert not sees(world.counsellor, world.item_restricted)
     assert AuditEvent.objects.filter(action="consent.object", case=world.case).exists()
-    assert "Objected to on" in client.get(reverse("participants:my_consents")).content.decode()
+    assert "Objected to on" in client.get(reverse("cases:my_consents")).content.decode()
 
 
 def test_nobody_but_the_named_parent_can_object(world, client):
     client.force_login(world.convenor)
     assert client.post(f"/api/consents/{world.consent.pk}/object/").status_code == 403
     client.force_login(world.other_parent)
-    assert client.post(reverse("participants:consent_object", args=[world.consent.pk])).status_code == 404
+    assert client.post(reverse("cases:consent_object", args=[world.consent.pk])).status_code == 404
     world.consent.refresh_from_db()
     assert world.consent.objected_at is None
 
@@ -133,7 +133,7 @@ def test_a_parent_gives_a_consent_herself_in_the_service_without_a_form(world, c
     client.force_login(world.parent)
     today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("participants:consent_give", args=[world.case.pk]), {
+        response = client.post(reverse("cases:consent_give", args=[world.case.pk]), {
             "from_organisation": world.youth_welfare.pk, "to_organisations": [world.midwifery.pk],
             "categories": [world.item_restricted.category], "valid_from": today.isoformat(),
             "valid_until": (today + dt.timedelta(days=30)).isoformat(),

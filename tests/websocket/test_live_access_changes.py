@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conferences import case_services
-from conferences.models import CaseTeamMember
-from participants import services as participant_services
-from participants.models import InformationCategory, Membership
+from cases import services as case_services
+from cases.models import CaseTeamMember, InformationCategory
+from cases import consent_services as participant_services
+from participants.models import Membership
 from protocols import services
 from tests.websocket.test_live_protocol import assert_no_item_message, open_socket, receive_until
 
@@ -166,7 +166,7 @@ async def test_a_disabled_account_loses_its_open_protocol(world):
 
 
 async def test_a_consent_running_out_leaves_the_open_screen_with_the_daily_expiry_run(world):
-    from participants.models import Consent
+    from cases.models import Consent
     from protocols import access_windows
 
     counsellor = await open_socket(world.counsellor, world.protocol.pk)

@@ -18,10 +18,9 @@ from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
-from conferences.models import Case, CaseTeamMember, Conference, Invitation
-from participants.models import (
-    FamilyMember, Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
-)
+from cases.models import Case, CaseTeamMember, FamilyMember
+from conferences.models import Conference, Invitation
+from participants.models import Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User
 from board import services as board_services
 from board.models import HalfYearSummary, YearlyReport
 from permissions import audit

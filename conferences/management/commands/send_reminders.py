@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from conferences.case_services import consent_endings_notify
-from conferences.models import Case, Conference, ReminderLog
+from cases.services import consent_endings_notify
+from cases.models import Case
+from conferences.models import Conference, ReminderLog
 from conferences.tasks import send_conference_reminder, send_poll_deadline_reminder, send_review_reminder
 from permissions import audit
 

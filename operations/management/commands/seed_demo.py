@@ -20,10 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from board import services as board_services
-from conferences.models import Case, CaseTeamMember, Conference, Invitation, PollSlot, SlotPoll, SlotVote
+from cases.models import Case, CaseTeamMember, Consent, ConsentScope, FamilyMember, InformationCategory
+from conferences.models import Conference, Invitation, PollSlot, SlotPoll, SlotVote
 from participants.models import (
-    Consent, ConsentScope, Country, FamilyMember, InformationCategory, Membership, Network, NetworkRole,
-    Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
+    Country, Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
 )
 from permissions import audit
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
-from conferences.models import Case
-from participants.models import FamilyMember, User
+from cases.models import Case, FamilyMember
+from participants.models import User
 from privacy import services
 from privacy.models import DataSubjectRequest
 

@@ -1,0 +1,163 @@
+"""Reads for the case pages and the case API, built on ``permissions.policy``.
+
+Every list costs a fixed number of queries whatever its length; one object is fetched with
+``get_case_for_user`` which answers 404 for a case that does not exist *and* for one the user
+may not see, and records the read in the audit trail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from cases.models import Case, CaseTeamMember, FamilyMember
+from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
+from permissions import audit, policy
+
+if TYPE_CHECKING:  # the case page lists conferences (an upper app) it gets through the policy
+    from conferences.models import Conference
+
+
+def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
+    """The cases the user may open, newest first, with what the list shows in the same query."""
+    cases = (
+        policy.cases_for_user(user)
+        .select_related("network", "lead_organisation", "lead_caseworker")
+        # A correlated count, not a JOIN + GROUP BY: the list stays groupless, so the API's count
+        # and page come in one statement (permissions.drf.BoundedLimitOffsetPagination).
+        .annotate(team_size=Coalesce(Subquery(
+            CaseTeamMember.objects.filter(case_id=OuterRef("pk"), removed_at__isnull=True).order_by()
+            .values("case_id").annotate(n=Count("pk")).values("n")), 0))
+        .order_by("-opened_on", "reference")
+    )
+    if status:
+        cases = cases.filter(status=status)
+    return cases
+
+
+def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit_read: bool = True) -> Case:
+    """One visible case, or 404 (missing and invisible look the same). The read is audited."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such case.") from None
+    case = policy.cases_for_user(user).select_related("network", "lead_organisation", "lead_caseworker").filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case.")
+    if audit_read:
+        basis = "family" if policy.is_parent_of_case(user, case) else "team"
+        audit.record(user, action="case.read", obj=case, case_id=case.pk, channel=channel, legal_basis=basis)
+    return case
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    team: list[CaseTeamMember]
+    family: list[FamilyMember]
+    conferences: list[Conference]
+    can_convene: bool
+    is_parent: bool
+    is_professional: bool = False
+    can_reopen: bool = False
+
+
+def case_detail(user, case: Case) -> CaseDetail:
+    """What the case page shows. A parent sees the team and her family, and only conferences she is
+    invited to; professionals see every conference of the case."""
+    team = list(
+        case.team.filter(removed_at__isnull=True)
+        .select_related("organisation", "user")
+        .order_by("organisation__name", "user__last_name", "pk")
+    )
+    family = list(case.family_members.order_by("pk"))
+    conferences = list(
+        policy.conferences_for_user(user).filter(case=case).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
+    )
+    return CaseDetail(
+        case=case, team=team, family=family, conferences=conferences,
+        can_convene=policy.can_convene(user, case), is_parent=policy.is_parent_of_case(user, case),
+        is_professional=policy.is_professional_on_case(user, case),
+        can_reopen=policy.can_reopen_case(user, case),
+    )
+
+
+def caseworker_organisations(user) -> QuerySet[Organisation]:
+    """Organisations in which the user works as a caseworker: where she may open a case."""
+    if not getattr(user, "is_authenticated", False):
+        return Organisation.objects.none()
+    return (
+        Organisation.objects.filter(
+            is_active=True,
+            memberships__user=user, memberships__is_active=True, memberships__role=ProfessionalRole.CASEWORKER,
+        )
+        .select_related("network")
+        .order_by("network__name", "name")
+        .distinct()
+    )
+
+
+def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
+    """Active organisations and professionals of the case's network who are not on its team yet."""
+    from django.db.models import Exists, OuterRef
+
+    active = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
+    organisations = (
+        Organisation.objects.filter(network_id=case.network_id, is_active=True)
+        .exclude(Exists(active.filter(organisation_id=OuterRef("pk"), user__isnull=True)))
+        .order_by("name")
+    )
+    memberships = (
+        Membership.objects.filter(organisation__network_id=case.network_id, organisation__is_active=True, is_active=True,
+                                  user__is_active=True)
+        .exclude(Exists(active.filter(organisation_id=OuterRef("organisation_id"), user_id=OuterRef("user_id"))))
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__last_name", "user__first_name")
+    )
+    return organisations, memberships
+
+
+def suggest_reference(network) -> str:
+    """The next free reference of this year in the network, e.g. HS-2026-023 (a suggestion only)."""
+    from django.utils import timezone
+
+    prefix = f"{network.case_reference_prefix}-{timezone.localdate().year}-"
+    tails = Case.objects.filter(network=network, reference__startswith=prefix).values_list("reference", flat=True)
+    numbers = [int(tail) for tail in (r[len(prefix):] for r in tails) if tail.isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
+# --- legal holds (issue 17) -------------------------------------------------------------------
+
+def legal_holds_for_dpo(user) -> QuerySet:
+    """Every hold of the officer's networks, in force first, then by review date."""
+    return (policy.legal_holds_for_user(user)
+            .select_related("case", "set_by", "set_on_instruction_of", "lifted_by", "lifted_on_instruction_of")
+            .order_by(F("lifted_at").asc(nulls_first=True), "review_on", "pk"))
+
+
+def holds_in_force_on(case: Case) -> QuerySet:
+    """For the case's hold page: grounds and review dates (the page shows no reasons)."""
+    from cases.models import LegalHold
+
+    return LegalHold.objects.filter(case=case, lifted_at__isnull=True).order_by("review_on", "pk")
+
+
+def officers_of(network_id: int) -> QuerySet:
+    """The network's data-protection officers, for "on the instruction of"."""
+    return User.objects.filter(is_active=True, network_roles__network_id=network_id,
+                               network_roles__role=NetworkRole.Role.DATA_PROTECTION_OFFICER).distinct().order_by("last_name", "username")
+
+
+def case_for_hold(user, *, pk: int | None = None, reference: str | None = None) -> Case:
+    """The case a hold is set on: the officer finds any case of her networks (she is on no team);
+    the lead caseworker only her own. 404 otherwise."""
+    cases = policy.legal_hold_cases(user)
+    cases = cases.filter(pk=pk) if pk is not None else cases.filter(reference=reference)
+    found = list(cases.select_related("network")[:2])
+    if len(found) != 1:
+        raise Http404("No such case.")
+    return found[0]

@@ -1,0 +1,335 @@
+"""Writes on cases: open a case, assemble its team, record its family members.
+
+Each function takes the acting user first, checks permission through ``permissions.policy``,
+validates with the model's own invariants, changes state atomically and writes an audit event
+on the channel it was called from. Access follows from the team at read time (``permissions.policy``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember
+from notifications.models import Kind
+from notifications.services import notify
+from participants.models import Membership, Organisation, ProfessionalRole, User
+from permissions import audit, events, policy
+
+
+def _require_convenor(actor: User, case: Case) -> None:
+    if not policy.can_convene(actor, case):
+        raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
+
+
+@transaction.atomic
+def case_open(
+    actor: User, *, lead_organisation: Organisation, reference: str, expected_child: bool = False,
+    any_role: bool = False, channel: str = audit.Channel.PAGE,
+) -> Case:
+    """Open a new case led by ``actor`` for ``lead_organisation``.
+
+    Checks: ``actor`` is an active caseworker of that (active) organisation — or, with
+    ``any_role``, an active member in any role, for a caller above this layer that has checked
+    an authority of its own (a central case manager named by her network); the reference is
+    pseudonymous (pattern), carries the network's prefix and is unused in the network. The actor
+    joins the case team as lead caseworker.
+    """
+    memberships = Membership.objects.filter(user=actor, organisation=lead_organisation, is_active=True,
+                                            organisation__is_active=True)
+    is_caseworker = (memberships if any_role else memberships.filter(role=ProfessionalRole.CASEWORKER)).exists()
+    if not getattr(actor, "is_active", False) or not is_caseworker:
+        raise PermissionDenied(_("Only a caseworker of the organisation may open a case for it."))
+    reference = (reference or "").strip().upper()
+    network = lead_organisation.network
+    prefix = f"{network.case_reference_prefix}-"
+    if reference and not reference.startswith(prefix):
+        raise ValidationError({"reference": _("References in this network start with %(prefix)s.") % {"prefix": prefix}})
+    if Case.objects.filter(network=network, reference=reference).exists():
+        raise ValidationError({"reference": _("This reference is already used in this network.")})
+    case = Case(
+        network=network, reference=reference, lead_organisation=lead_organisation, lead_caseworker=actor,
+        status=Case.Status.NEW, opened_on=timezone.localdate(), expected_child_at_opening=expected_child,
+    )
+    case.full_clean()
+    case.save()
+    CaseTeamMember.objects.create(case=case, organisation=lead_organisation, user=actor, case_role=CaseTeamMember.CaseRole.LEAD)
+    audit.record(actor, action="case.open", obj=case, case_id=case.pk, channel=channel, detail={"reference": reference})
+    return case
+
+
+@transaction.atomic
+def case_team_member_add(
+    actor: User, *, case: Case, organisation: Organisation, user: User | None = None,
+    case_role: str = CaseTeamMember.CaseRole.OTHER, channel: str = audit.Channel.PAGE,
+) -> CaseTeamMember:
+    """Put a professional (with her organisation) or a whole organisation on the case team.
+
+    Checks: ``actor`` may convene the case; the organisation is active and in the case's network;
+    a named professional actively works for that organisation; she is not already on the team.
+    """
+    _require_convenor(actor, case)
+    if organisation.network_id != case.network_id or not organisation.is_active:
+        raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    if user is not None and not Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists():
+        raise ValidationError({"user": _("This professional does not work for the chosen organisation.")})
+    member = CaseTeamMember(case=case, organisation=organisation, user=user, case_role=case_role)
+    member.full_clean()
+    active = case.team.filter(removed_at__isnull=True, organisation=organisation)
+    if (user is None and active.filter(user__isnull=True).exists()) or (user is not None and active.filter(user=user).exists()):
+        raise ValidationError({"user": _("This member is already on the case team.")})
+    member.save()
+    audit.record(
+        actor, action="case_team.add", obj=member, case_id=case.pk, channel=channel,
+        detail={"organisation": organisation.pk, "user": user.pk if user else None, "case_role": case_role},
+    )
+    events.access_changed_on_commit([case.pk])
+    return member
+
+
+@transaction.atomic
+def case_team_member_admit(
+    actor: User, *, case: Case, organisation: Organisation, basis: str, case_role: str | None = None,
+    channel: str = audit.Channel.PAGE,
+) -> CaseTeamMember:
+    """``actor`` joins the case team herself, for her organisation, on a ground an upper layer has
+    decided and recorded (``basis``, e.g. an accepted referral with the family's documented
+    consent, ``"referral:17"``). The caller checks that ground; this checks what the case itself
+    requires: the case is open, ``actor`` actively works for the organisation, the organisation is
+    active and in the case's network, and she is not on the team for it already. Audited as
+    ``case_team.admit`` under the family's consent, with the ground; the lead caseworker sees the
+    new member on the case page.
+    """
+    if case.status == Case.Status.CLOSED:
+        raise ValidationError(_("This case is closed."))
+    if organisation.network_id != case.network_id or not organisation.is_active:
+        raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    if not Membership.objects.filter(user=actor, organisation=organisation, is_active=True).exists():
+        raise PermissionDenied(_("This professional does not work for the chosen organisation."))
+    if not (basis or "").strip():
+        raise ValidationError(_("Say on which ground the professional joins the case team."))
+    if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
+        raise ValidationError({"user": _("This member is already on the case team.")})
+    member = CaseTeamMember(case=case, organisation=organisation, user=actor,
+                            case_role=case_role or CaseTeamMember.role_for_kind(organisation.kind))
+    member.full_clean()
+    member.save()
+    audit.record(
+        actor, action="case_team.admit", obj=member, case_id=case.pk, channel=channel, legal_basis="consent",
+        detail={"organisation": organisation.pk, "user": actor.pk, "case_role": member.case_role, "ground": basis},
+    )
+    events.access_changed_on_commit([case.pk])
+    return member
+
+
+@transaction.atomic
+def case_team_member_remove(actor: User, *, member: CaseTeamMember, channel: str = audit.Channel.PAGE) -> CaseTeamMember:
+    """Take a member off the team. The row stays (``removed_at``) so that who was on it when is
+    traceable. Checks: ``actor`` may convene; the lead caseworker cannot be removed."""
+    case = member.case
+    _require_convenor(actor, case)
+    if member.removed_at is not None:
+        raise ValidationError(_("This member has already left the case team."))
+    if member.user_id is not None and member.user_id == case.lead_caseworker_id and member.organisation_id == case.lead_organisation_id:
+        raise ValidationError(_("The lead caseworker cannot be removed from the team."))
+    member.removed_at = timezone.now()
+    member.save(update_fields=["removed_at"])
+    audit.record(actor, action="case_team.remove", obj=member, case_id=case.pk, channel=channel)
+    events.access_changed_on_commit([case.pk])
+    return member
+
+
+@transaction.atomic
+def family_member_add(
+    actor: User, *, case: Case, relation: str, display_name: str, due_date: dt.date | None = None,
+    birth_year: int | None = None, email: str = "", interpreter_language: str = "", access_needs: str = "",
+    channel: str = audit.Channel.PAGE,
+) -> FamilyMember:
+    """Record a parent, guardian, child or expected child: a first name or initials only.
+
+    Checks: ``actor`` may convene; the model's invariants (an expected child has a due date,
+    nobody else has one)."""
+    _require_convenor(actor, case)
+    member = FamilyMember(
+        case=case, relation=relation, display_name=(display_name or "").strip(), due_date=due_date,
+        birth_year=birth_year, email=email, interpreter_language=interpreter_language, access_needs=access_needs,
+    )
+    member.full_clean()
+    member.save()
+    audit.record(actor, action="family_member.add", obj=member, case_id=case.pk, channel=channel,
+                 detail={"relation": relation})
+    return member
+
+
+def _free_username(base: str) -> str:
+    base = (base or "parent")[:140]
+    candidate, number = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+def _send_account_link(user: User, reference: str) -> None:
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+
+    path = reverse("account_reset_password_from_key",
+                   kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        subject = _("Your access to Fallkonferenz")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "your caseworker has set up an account for you, so that you can see your invitations, the parts of the "
+            "protocol meant for you and what was agreed (case %(reference)s).\n\n"
+            "Your user name: %(username)s\n"
+            "Choose your password here (the link works once):\n%(url)s\n\n"
+            "If you did not expect this message, please tell your caseworker."
+        ) % {"name": user.first_name or user.username, "reference": reference, "username": user.username,
+             "url": settings.SITE_URL + path}
+    send_mail(subject, body, None, [user.email])
+
+
+@transaction.atomic
+def family_member_account_create(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE) -> User:
+    """Give a parent an account linked to her family member record and e-mail her a one-time
+    link to choose her password (no password is ever chosen or seen by the caseworker).
+
+    Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
+    and has an e-mail address. The e-mail is sent after commit."""
+    case = member.case
+    _require_convenor(actor, case)
+    if member.relation not in FamilyMember.PARENT_RELATIONS:
+        raise ValidationError(_("Only a parent or guardian can get an account."))
+    if member.user_id is not None:
+        raise ValidationError(_("This person already has an account."))
+    if not member.email:
+        raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
+    from django.utils.text import slugify
+
+    # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
+    user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
+                email=member.email, first_name=member.display_name[:150])
+    user.set_unusable_password()
+    user.save()
+    member.user = user
+    member.save(update_fields=["user"])
+    audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
+                 detail={"user": user.pk})
+    events.access_changed_on_commit([case.pk])
+    transaction.on_commit(lambda: _send_account_link(user, case.reference))
+    return user
+
+
+@transaction.atomic
+def case_close(actor: User, *, case: Case, closed_on: dt.date | None = None, channel: str = audit.Channel.PAGE) -> Case:
+    """Close a case (its caseworkers only).
+
+    Checks: ``actor`` may convene the case; the closing day is not before the case was opened
+    nor in the future; no conference is still being scheduled or scheduled (cancel or hold it
+    first, so nobody keeps a meeting in the calendar for a closed case). Nothing is deleted:
+    protocols, actions and consents stay on record until the retention period ends.
+    """
+    _require_convenor(actor, case)
+    today = timezone.localdate()
+    closed_on = closed_on or today
+    if closed_on > today:
+        raise ValidationError({"closed_on": _("A case cannot be closed in the future.")})
+    if closed_on < case.opened_on:
+        raise ValidationError({"closed_on": _("A case cannot be closed before it was opened.")})
+    # conferences.Conference.Status.POLLING / SCHEDULED, read through the relation (the app is above this one)
+    if case.conferences.filter(status__in=["polling", "scheduled"]).exists():
+        raise ValidationError(_("A conference of this case is still being scheduled or scheduled: cancel or hold it first."))
+    case.status, case.closed_on = Case.Status.CLOSED, closed_on
+    case.full_clean()
+    case.save(update_fields=["status", "closed_on", "updated_at"])
+    audit.record(actor, action="case.close", obj=case, case_id=case.pk, channel=channel,
+                 detail={"closed_on": closed_on.isoformat()})
+    return case
+
+
+CONSENT_NOTICE_DAYS = 14
+
+
+@transaction.atomic
+def consent_endings_notify(*, today: dt.date | None = None, days: int = CONSENT_NOTICE_DAYS) -> int:
+    """Tell each open case's lead caseworker, once per end date, that a consent or a recorded
+    legal basis ends within ``days`` days (run daily from ``send_reminders``). Returns how many
+    were announced."""
+    today = today or timezone.localdate()
+    until = today + dt.timedelta(days=days)
+    open_cases = ~Q(case__status=Case.Status.CLOSED)
+    consents = (Consent.objects.filter(open_cases, revoked_at__isnull=True, valid_until__gte=today, valid_until__lte=until)
+                .select_related("case__lead_caseworker"))
+    bases = (DisclosureBasis.objects.filter(open_cases, ended_at__isnull=True, valid_until__gte=today, valid_until__lte=until)
+             .select_related("case__lead_caseworker"))
+    count = 0
+    for kind, records, label in ((Kind.CONSENT_ENDING, consents, "consent"), (Kind.BASIS_ENDING, bases, "basis")):
+        for record in records:
+            notify(recipients=[record.case.lead_caseworker], kind=kind, case=record.case,
+                   url=reverse("cases:case_consents", args=[record.case_id]), due_on=record.valid_until,
+                   event_key=f"{label}:{record.pk}:ends:{record.valid_until.isoformat()}")
+            count += 1
+    return count
+
+
+@transaction.atomic
+def case_reopen(actor: User, *, case: Case, reason: str, channel: str = audit.Channel.PAGE) -> Case:
+    """Reopen a closed case (closed by mistake, or the family needs help again).
+
+    Checks: ``actor`` is its lead caseworker or a caseworker of its lead organisation on the
+    team (``policy.can_reopen_case``), and retention has not erased it yet; a reason is given.
+    The reason and the former closing day go into the audit trail."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not policy.can_reopen_case(actor, case):
+        raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for reopening the case.")})
+    closed_on = case.closed_on
+    case.status, case.closed_on = Case.Status.ACTIVE, None
+    case.full_clean()
+    case.save(update_fields=["status", "closed_on", "updated_at"])
+    audit.record(actor, action="case.reopen", obj=case, case_id=case.pk, channel=channel,
+                 detail={"closed_on": closed_on.isoformat() if closed_on else "", "reason": reason})
+    return case
+
+
+FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "interpreter_language", "access_needs")
+
+
+@transaction.atomic
+def family_member_update(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE, **values) -> FamilyMember:
+    """Correct a family member's record. Checks: ``actor`` may convene the case; the model's
+    invariants; a parent with an account keeps being a parent (her access hangs on it). The
+    audit event names the fields changed (not their values: they are personal data)."""
+    case = member.case
+    _require_convenor(actor, case)
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    unknown = set(values) - set(FAMILY_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {sorted(unknown)}")
+    if "display_name" in values:
+        values["display_name"] = (values["display_name"] or "").strip()
+    changed = sorted(name for name, value in values.items() if getattr(member, name) != value)
+    if member.user_id and values.get("relation", member.relation) not in FamilyMember.PARENT_RELATIONS:
+        raise ValidationError({"relation": _("This person has an account as a parent; she stays a parent or guardian.")})
+    for name in changed:
+        setattr(member, name, values[name])
+    member.full_clean()
+    if changed:
+        member.save(update_fields=changed)
+        audit.record(actor, action="family_member.update", obj=member, case_id=case.pk, channel=channel,
+                     detail={"fields": changed})
+        events.access_changed_on_commit([case.pk])
+    return member

@@ -1,0 +1,209 @@
+"""Case pages: list, detail, open a case, assemble the team, record the family. Thin views: the
+selectors read (already filtered by the access policy), the services check and write."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import selectors
+from cases import services
+from cases.forms import CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, TeamMemberAddForm
+from cases.models import Case
+from permissions import policy
+
+
+CASES_PER_PAGE = 50
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the form: to its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or None
+    if status not in {None, *Case.Status.values}:
+        status = None
+    page = Paginator(selectors.cases_for_list(request.user, status=status), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/case_list.html", {
+        "cases": page.object_list,
+        "page": page,
+        "status": status,
+        "statuses": Case.Status.choices,
+        "may_open": selectors.caseworker_organisations(request.user).exists(),
+    })
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.get_case_for_user(request.user, pk)
+    detail = selectors.case_detail(request.user, case)
+    # A parent gets her own page in plain words, not the professionals' one.
+    template = "cases/case_parent.html" if detail.is_parent and not detail.is_professional else "cases/case_detail.html"
+    return render(request, template, {"detail": detail, "case": case})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.caseworker_organisations(request.user)
+    if not organisations.exists():
+        raise PermissionDenied(_("Only caseworkers open cases."))
+    initial = {"reference": selectors.suggest_reference(organisations.first().network)}
+    form = CaseOpenForm(request.POST or None, organisations=organisations, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(
+                request.user, lead_organisation=form.cleaned_data["lead_organisation"],
+                reference=form.cleaned_data["reference"], expected_child=form.cleaned_data["expected_child"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Case %(reference)s opened. Now assemble its team.") % {"reference": case.reference})
+            return redirect("cases:case_detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _case_for_convenor(request: HttpRequest, pk: int) -> Case:
+    case = selectors.get_case_for_user(request.user, pk)
+    if not policy.can_convene(request.user, case):
+        raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
+    return case
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    organisations, memberships = selectors.team_candidates(case)
+    form = TeamMemberAddForm(request.POST or None, organisations=organisations, memberships=memberships)
+    if request.method == "POST" and form.is_valid():
+        organisation, user = form.cleaned_data["member"]
+        try:
+            services.case_team_member_add(
+                request.user, case=case, organisation=organisation, user=user, case_role=form.cleaned_data["case_role"],
+            )
+        except ValidationError as error:
+            form.add_error("member", error.messages)  # every reason concerns who was chosen
+        else:
+            messages.success(request, _("%(member)s joined the case team.") % {"member": user or organisation})
+            return redirect("cases:case_detail", pk=case.pk)
+    return render(request, "cases/case_team_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def case_team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.team.filter(pk=member_pk, removed_at__isnull=True).select_related("case", "user", "organisation").first()
+    if member is None:
+        raise Http404("No such team member.")
+    try:
+        services.case_team_member_remove(request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(member)s left the case team.") % {"member": member.user or member.organisation})
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    form = FamilyMemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.family_member_add(request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(member)s was added to the family.") % {"member": member})
+            return redirect("cases:case_detail", pk=case.pk)
+    return render(request, "cases/case_family_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    try:
+        user = services.family_member_account_create(request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("An account %(username)s was created; the sign-in link was sent to %(email)s.")
+                         % {"username": user.username, "email": user.email})
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """First POST: a page that asks to confirm (what closing means, how to undo it); the
+    confirmed POST closes."""
+    case = _case_for_convenor(request, pk)
+    form = CaseCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("cases:case_detail", pk=case.pk)
+    if not form.cleaned_data["confirm"]:
+        return render(request, "cases/case_close_confirm.html", {"case": case, "closed_on": form.cleaned_data["closed_on"]})
+    try:
+        services.case_close(request.user, case=case, closed_on=form.cleaned_data["closed_on"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The case is closed. Its lead organisation can reopen it from this page."))
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.get_case_for_user(request.user, pk, audit_read=False)
+    if not policy.can_reopen_case(request.user, case):
+        raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
+    form = CaseReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for reopening the case."))
+        return redirect("cases:case_detail", pk=case.pk)
+    services.case_reopen(request.user, case=case, reason=form.cleaned_data["reason"])
+    messages.success(request, _("The case is open again."))
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    initial = {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email")}
+    form = FamilyMemberAddForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.family_member_update(request.user, member=member, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The record of %(member)s is corrected.") % {"member": member})
+            return redirect("cases:case_detail", pk=case.pk)
+    return render(request, "cases/case_family_form.html", {"case": case, "form": form, "member": member},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,23 @@
+"""Issue 14: the case (and its family) moved from ``conferences``/``participants`` to ``cases``;
+the foreign keys here point at the same tables as before, so this changes the state only."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('cases', '0001_initial'),
+        ('notifications', '0005_team_joined_by_referral'),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(state_operations=[
+            migrations.AlterField(
+                model_name='notification',
+                name='case',
+                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case', verbose_name='case'),
+            ),
+        ], database_operations=[]),
+    ]
