@@ -94,8 +94,8 @@ def main() -> None:
         # One action per item; the counsellor sees the actions of the items she reads.
         cur.execute("""
             INSERT INTO protocols_agreedaction (case_id, item_id, title, description, responsible_organisation_id,
-                due_on, status, sequence, version, created_at, updated_at)
-            SELECT %s, id, 'Aufgabe ' || position, '', %s, current_date + (position %% 300), 'open', 0, 1, now(), now()
+                due_on, status, sequence, version, created_at, updated_at, history_status, history_reopened)
+            SELECT %s, id, 'Aufgabe ' || position, '', %s, current_date + (position %% 300), 'open', 0, 1, now(), now(), '', false
             FROM protocols_protocolitem WHERE position >= 100""", [world.case.pk, world.counselling.pk])
         cur.execute("ANALYZE")
     client = Client()

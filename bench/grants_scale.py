@@ -108,8 +108,8 @@ def viewer_rows(cur, world) -> None:
         SELECT id, %s FROM protocols_protocolitem WHERE audience = 'restricted' AND position >= 100""", [world.midwifery.pk])
     cur.execute("""
         INSERT INTO protocols_agreedaction (case_id, item_id, title, description, responsible_organisation_id,
-            due_on, status, sequence, version, created_at, updated_at)
-        SELECT %s, id, 'Aufgabe ' || position, '', %s, current_date + (position %% 300), 'open', 0, 1, now(), now()
+            due_on, status, sequence, version, created_at, updated_at, history_status, history_reopened)
+        SELECT %s, id, 'Aufgabe ' || position, '', %s, current_date + (position %% 300), 'open', 0, 1, now(), now(), '', false
         FROM protocols_protocolitem WHERE position >= 100""", [world.case.pk, world.counselling.pk])
 
 
@@ -172,8 +172,8 @@ def grow(cur, world, *, cases: int, users: int) -> None:
         [first_user, last_case])
     cur.execute("""
         INSERT INTO protocols_agreedaction (case_id, item_id, title, description, responsible_organisation_id,
-            due_on, status, sequence, version, created_at, updated_at)
-        SELECT f.case_id, i.id, 'Aufgabe', '', c.lead_organisation_id, current_date + 7, 'open', 0, 1, now(), now()
+            due_on, status, sequence, version, created_at, updated_at, history_status, history_reopened)
+        SELECT f.case_id, i.id, 'Aufgabe', '', c.lead_organisation_id, current_date + 7, 'open', 0, 1, now(), now(), '', false
         FROM protocols_protocolitem i JOIN protocols_protocol p ON p.id = i.protocol_id
         JOIN conferences_conference f ON f.id = p.conference_id JOIN conferences_case c ON c.id = f.case_id
         WHERE f.case_id > %s""", [last_case])
