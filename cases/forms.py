@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CASE_REFERENCE_VALIDATOR, CaseTeamMember, FamilyMember
+from cases.models import CASE_REFERENCE_VALIDATOR, CaseTeamMember, FamilyMember, LegalHold
 from permissions.widgets import IsoDateInput
 
 
@@ -117,8 +117,6 @@ class LegalHoldForm(forms.Form):
                                            help_text=_("The data-protection officer who instructed you."))
 
     def __init__(self, *args, with_reference: bool, officers=None, **kwargs):
-        from cases.models import LegalHold
-
         super().__init__(*args, **kwargs)
         self.fields["ground"].choices = LegalHold.Ground.choices
         if not with_reference:

@@ -13,7 +13,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from cases.models import Case, CaseTeamMember, FamilyMember
+from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
 from permissions import audit, policy
 
@@ -141,8 +141,6 @@ def legal_holds_for_dpo(user) -> QuerySet:
 
 def holds_in_force_on(case: Case) -> QuerySet:
     """For the case's hold page: grounds and review dates (the page shows no reasons)."""
-    from cases.models import LegalHold
-
     return LegalHold.objects.filter(case=case, lifted_at__isnull=True).order_by("review_on", "pk")
 
 
