@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from .models import AuditChain, AuditChainHead, AuditEvent
@@ -121,32 +121,111 @@ def record(
     request_id = current_request_id()
     if request_id:  # the same id as in the response header and the log lines of this request
         detail = {**(detail or {}), "request_id": request_id}
-    # Statements per event: lock and read the chain head, insert the event; the database advances
-    # the head to the inserted event in the same statement (trigger of migration 0014; plus the
-    # head's creation once per chain). No savepoint inside a caller's transaction: a failed audit
-    # write must fail the caller's whole change anyway. Locking one head row serialises writers of
-    # that chain only, so per-chain order holds and other chains (cases, days) run in parallel.
-    with transaction.atomic(savepoint=False):
-        heads = AuditChainHead.objects.select_for_update()
-        head = heads.filter(chain_key=key).first()
-        if head is None:
-            AuditChainHead.objects.get_or_create(chain_key=key)  # savepoint-protected against a racing creator
-            key_id = current_key_id()
-            AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key, key_id=key_id), "key_id": key_id})
-            head = heads.get(chain_key=key)
-        user = actor if getattr(actor, "is_authenticated", False) else None
+    user = actor if getattr(actor, "is_authenticated", False) else None
+
+    def link(position: int, prev_hash: str) -> AuditEvent:
         event = AuditEvent(
-            chain_key=key, position=head.position + 1, at=at,
+            chain_key=key, position=position, at=at,
             actor=user, actor_label=(user.get_username() if user else str(actor or "anonymous"))[:150],
             action=action, object_type=object_type, object_id=str(object_id), case_id=case_id,
-            channel=channel, legal_basis=legal_basis[:LEGAL_BASIS_MAX], detail=detail or {}, prev_hash=head.hash,
+            channel=channel, legal_basis=legal_basis[:LEGAL_BASIS_MAX], detail=detail or {}, prev_hash=prev_hash,
             key_id=current_key_id(),
         )
         event.hash = event_hash(event)
-        event.save()  # the trigger moves the head to (event.position, event.hash)
+        return event
+
+    # Outside a transaction (a read of a page or list): two statements, no BEGIN/COMMIT, no
+    # savepoint -- read the head, then insert the event only if the head is still what was read
+    # (``_append_if_head``). Inside a caller's transaction: lock and read the chain head, insert the
+    # event (a failed audit write must fail the caller's whole change anyway, so no savepoint).
+    # Either way the database advances the head to the inserted event in the insert's own
+    # statement (trigger of migration 0014); the head's creation costs more, once per chain.
+    # Locking one head row serialises writers of that chain only, so per-chain order holds and
+    # other chains (cases, days) run in parallel.
+    event = _append_unlocked(key, link) if transaction.get_connection().get_autocommit() else None
+    if event is None:
+        with transaction.atomic(savepoint=False):
+            heads = AuditChainHead.objects.select_for_update()
+            head = heads.filter(chain_key=key).first()
+            if head is None:
+                AuditChainHead.objects.get_or_create(chain_key=key)  # savepoint-protected against a racing creator
+                key_id = current_key_id()
+                AuditChain.objects.get_or_create(chain_key=key, defaults={"mac": chain_mac(key, key_id=key_id), "key_id": key_id})
+                head = heads.get(chain_key=key)
+            event = link(head.position + 1, head.hash)
+            event.save()  # the trigger moves the head to (event.position, event.hash)
     if settings.AUDIT_HEAD_JOURNAL:
         transaction.on_commit(lambda: journal_head(key, event.position, event.hash, at))
     return event
+
+
+UNLOCKED_ATTEMPTS = 3
+
+
+def _append_unlocked(key: str, link) -> AuditEvent | None:
+    """Append an event to an existing chain in autocommit mode with two statements: read the head,
+    then insert the event linked to it in ONE statement that inserts only while the head still
+    names the position and hash it was linked to (``_append_if_head``). A writer that came in
+    between (another request on the same case) makes the insert a no-op; the head is read again
+    (at most ``UNLOCKED_ATTEMPTS`` times). Returns None when the chain has no head yet or the
+    attempts ran out: the caller then takes the head's row lock in a transaction as before.
+
+    Why this keeps the chain: a head row (position p, hash h) is only ever written in the same
+    transaction as the event p with hash h (the trigger of migration 0014, ``record_many``), so an
+    event linked to (p, h) that is inserted while the head still says (p, h) follows exactly the
+    chain's last event. On PostgreSQL the insert locks the head row first (``FOR UPDATE`` in the
+    same statement): it waits for a writer that holds the lock and then re-reads the head's newest
+    version, so no other event can be appended between the check and the insert, and the trigger
+    moves the head under that lock. On SQLite the statement is its own write transaction; a
+    concurrent writer makes it fail (``database is locked``), and the caller takes the locked path.
+    The (chain, position) unique constraint stays the last guard on both."""
+    connection = transaction.get_connection()  # the connection ``record``'s locked path writes on
+    using = connection.alias
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return None
+    for _ in range(UNLOCKED_ATTEMPTS):
+        head = AuditChainHead.objects.using(using).filter(chain_key=key).values_list("position", "hash").first()
+        if head is None:
+            return None
+        event = link(head[0] + 1, head[1])
+        try:
+            pk = _append_if_head(connection, event, head)
+        except DatabaseError:
+            if connection.vendor != "sqlite" or not connection.get_autocommit():
+                raise
+            return None  # SQLite: another writer held the database; take the locked path
+        if pk is not None:
+            event.pk = pk
+            event._state.adding = False
+            event._state.db = using
+            return event
+    return None
+
+
+def _append_if_head(connection, event: AuditEvent, head: tuple[int, str]) -> int | None:
+    """INSERT the event if the chain's head is still ``head`` (position, hash); its id, or None."""
+    qn = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    if connection.vendor == "postgresql":  # parameters of a SELECT list need their column's type
+        values = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+    else:  # SQLite: no cast (CAST(... AS datetime) would take the numeric affinity)
+        values = ", ".join("%s" for _ in fields)
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    head_table = qn(AuditChainHead._meta.db_table)
+    check = f"{qn('chain_key')} = %s AND {qn('position')} = %s AND {qn('hash')} = %s"
+    if connection.vendor == "postgresql":
+        sql = (f"WITH head AS (SELECT 1 FROM {head_table} WHERE {check} FOR UPDATE) "
+               f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT {values} FROM head RETURNING {qn('id')}")
+        params = [event.chain_key, head[0], head[1], *params]
+    else:
+        sql = (f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT {values} "
+               f"WHERE EXISTS (SELECT 1 FROM {head_table} WHERE {check}) RETURNING {qn('id')}")
+        params = [*params, event.chain_key, head[0], head[1]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def record_many(entries: Iterable[dict[str, Any]]) -> list[AuditEvent]:
