@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from permissions.requests import request_memo
+
 if TYPE_CHECKING:
     from cases.models import Case
     from participants.models import User
@@ -118,11 +120,13 @@ def cases_for_user(user: "User") -> QuerySet["Case"]:
 
 
 def is_professional_on_case(user: "User", case: "Case") -> bool:
-    return _is_real_user(user) and professional_case_ids(user).filter(case_id=case.pk).exists()
+    return _is_real_user(user) and request_memo(
+        ("professional_on_case", user.pk, case.pk), lambda: professional_case_ids(user).filter(case_id=case.pk).exists())
 
 
 def is_parent_of_case(user: "User", case: "Case") -> bool:
-    return _is_real_user(user) and parent_case_ids(user).filter(case_id=case.pk).exists()
+    return _is_real_user(user) and request_memo(
+        ("parent_of_case", user.pk, case.pk), lambda: parent_case_ids(user).filter(case_id=case.pk).exists())
 
 
 def takes_minutes(user: "User", protocol) -> bool:

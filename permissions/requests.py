@@ -17,6 +17,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# Answers of the access policy remembered for the rest of one read-only request (see
+# ``request_memo``); None outside such a request.
+request_memo_var: contextvars.ContextVar[dict | None] = contextvars.ContextVar("request_memo", default=None)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 access_logger = logging.getLogger("fallkonferenz.access")
 
 
@@ -30,6 +34,21 @@ def current_request_id() -> str:
     return request_id_var.get()
 
 
+def request_memo(key: tuple, compute):
+    """``compute()``, asked at most once per ``key`` while serving one GET/HEAD/OPTIONS request: the
+    case page asked "is she a parent of this case / on its team?" twice each (once for the read's
+    audit basis, once for the page), one statement every time. Only for safe methods, so no change
+    of memberships, teams or families made while serving the request can be answered from before
+    it; outside a request (services, tasks, websocket consumers, tests calling the policy) every
+    call computes."""
+    memo = request_memo_var.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 class RequestIdMiddleware:
     """First in MIDDLEWARE, so its timing and status cover everything below it."""
 
@@ -40,6 +59,7 @@ class RequestIdMiddleware:
         started = time.monotonic()
         request.request_id = new_request_id(request.headers.get(REQUEST_ID_HEADER))
         token = request_id_var.set(request.request_id)
+        memo_token = request_memo_var.set({} if request.method in SAFE_METHODS else None)
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request.request_id
@@ -53,6 +73,7 @@ class RequestIdMiddleware:
             )
             return response
         finally:
+            request_memo_var.reset(memo_token)
             request_id_var.reset(token)
 
 
