@@ -209,7 +209,7 @@ def main() -> None:
     print(f"auditing off: {off_rate:8.0f} reads/s  {off_q:.1f} queries/read")
     print(f"auditing on:  {on_rate:8.0f} reads/s  {on_q:.1f} queries/read  ({100 * (1 - on_rate / off_rate):.0f}% slower)")
     print(f"audit.record alone: {elapsed / 200 * 1000:.2f} ms, {audit_queries / 200:.1f} SQL statements "
-          "(as Django logs them: on SQLite with the BEGIN it sends, on PostgreSQL without the driver's BEGIN/COMMIT)")
+          "(as Django logs them, BEGIN/COMMIT included where a transaction is opened; a read outside a transaction opens none)")
     ratio = on_rate / off_rate
     line("audit_overhead_throughput", f"{100 * ratio:.1f} % of audit-off ({on_rate:.0f} vs {off_rate:.0f} reads/s)", ">= 90 %",
          ratio >= 0.9)
