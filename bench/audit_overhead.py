@@ -48,11 +48,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
 def case_page(user, case_id: int, *, audited: bool) -> int:
-    from permissions import audit, policy
+    from cases import policy as cases_policy
+    from permissions import audit
+    from protocols import policy as protocols_policy
 
-    case = policy.cases_for_user(user).get(pk=case_id)
-    items = list(policy.protocol_items_for_user(user).filter(protocol__conference__case_id=case.pk))
-    actions = list(policy.actions_for_user(user).filter(case_id=case.pk))
+    case = cases_policy.cases_for_user(user).get(pk=case_id)
+    items = list(protocols_policy.protocol_items_for_user(user).filter(protocol__conference__case_id=case.pk))
+    actions = list(protocols_policy.actions_for_user(user).filter(case_id=case.pk))
     if audited:
         audit.record(user, action="case.read", obj=case, case_id=case.pk, legal_basis="team")
     return len(items) + len(actions)
@@ -164,12 +166,12 @@ def parallel(readers_per_thread, seconds: float, *, audited: bool) -> float:
 
 
 def explain(world) -> None:
-    from permissions import policy
+    from protocols import policy as protocols_policy
 
     for label, qs in [
-        ("protocol items (counsellor, one case)", policy.protocol_items_for_user(world.counsellor).filter(protocol__conference__case_id=world.case.pk)),
-        ("protocol items (counsellor, all cases)", policy.protocol_items_for_user(world.counsellor)),
-        ("agreed actions (counsellor, one case)", policy.actions_for_user(world.counsellor).filter(case_id=world.case.pk)),
+        ("protocol items (counsellor, one case)", protocols_policy.protocol_items_for_user(world.counsellor).filter(protocol__conference__case_id=world.case.pk)),
+        ("protocol items (counsellor, all cases)", protocols_policy.protocol_items_for_user(world.counsellor)),
+        ("agreed actions (counsellor, one case)", protocols_policy.actions_for_user(world.counsellor).filter(case_id=world.case.pk)),
     ]:
         options = {"analyze": True} if connection.vendor == "postgresql" else {}
         print(f"--- EXPLAIN {label}")

@@ -59,7 +59,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from permissions import policy  # noqa: E402
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
+from protocols import policy as protocols_policy
 
 VIEWER_ROWS = 10_000           # items (and actions) on the viewer's case, half of them visible to her
 ORGS = 2_000                   # other organisations of the network
@@ -252,9 +254,9 @@ def main() -> None:
              f"{small[name]:.1f} ms at {small_rows} grant rows -> {large[name]:.1f} ms at {large_rows} = {ratio:.2f}x "
              f"({seen[name]} rows visible both times)", "< 1.5x", ratio < 1.5)
     user = world.counsellor
-    for name, qs in (("cases_for_user", policy.cases_for_user(user)), ("actions_for_user", policy.actions_for_user(user)),
-                     ("protocol_items_for_user", policy.protocol_items_for_user(user)),
-                     ("conferences_for_user", policy.conferences_for_user(user))):
+    for name, qs in (("cases_for_user", cases_policy.cases_for_user(user)), ("actions_for_user", protocols_policy.actions_for_user(user)),
+                     ("protocol_items_for_user", protocols_policy.protocol_items_for_user(user)),
+                     ("conferences_for_user", conferences_policy.conferences_for_user(user))):
         ms, scans = explain(qs.order_by().values("pk"))
         line(f"grants_no_seq_scan_{name}", f"{ms:.1f} ms, sequential scans of tables >= {BIG} rows: {', '.join(scans) or 'none'}",
              "no sequential scan of a table that grows with the network", not scans)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from board.models import HalfYearSummary
+from participants import policy as participants_policy
 from permissions import policy
 
 
@@ -14,6 +15,6 @@ def summaries_for_user(user) -> QuerySet[HalfYearSummary]:
     if not policy._is_real_user(user):
         return HalfYearSummary.objects.none()
     return HalfYearSummary.objects.filter(
-        Q(network_id__in=policy.board_network_ids(user), status=HalfYearSummary.Status.PUBLISHED)
-        | Q(network_id__in=policy.coordinator_network_ids(user))
+        Q(network_id__in=participants_policy.board_network_ids(user), status=HalfYearSummary.Status.PUBLISHED)
+        | Q(network_id__in=participants_policy.coordinator_network_ids(user))
     )

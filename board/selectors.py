@@ -1,4 +1,4 @@
-"""Reads of the cooperation board, built on ``permissions.policy`` (one query per list).
+"""Reads of the cooperation board, built on the policy (``board/policy.py``, ``participants/policy.py``) (one query per list).
 
 Board members see the published summaries and the meetings of their network; the network's
 coordinator also sees drafts. Nothing here ever touches a case.
@@ -10,8 +10,8 @@ from django.http import Http404
 
 from board import policy as board_policy
 from board.models import BoardMeeting, HalfYearSummary, YearlyReport
+from participants import policy as participants_policy
 from participants.models import Country, Network
-from permissions import policy
 from permissions.audit import Channel, record
 
 
@@ -33,7 +33,7 @@ def get_summary_for_user(user, pk: int) -> HalfYearSummary:
 
 def board_meetings_for_user(user) -> QuerySet[BoardMeeting]:
     """Meetings of the networks where the user is a board member or the coordinator."""
-    return BoardMeeting.objects.filter(network_id__in=policy.board_network_ids(user)).select_related("network", "summary")
+    return BoardMeeting.objects.filter(network_id__in=participants_policy.board_network_ids(user)).select_related("network", "summary")
 
 
 def get_board_meeting_for_user(user, pk: int) -> BoardMeeting:
@@ -44,7 +44,7 @@ def get_board_meeting_for_user(user, pk: int) -> BoardMeeting:
 
 
 def coordinated_networks(user) -> QuerySet:
-    return Network.objects.filter(pk__in=policy.coordinator_network_ids(user)).order_by("name")
+    return Network.objects.filter(pk__in=participants_policy.coordinator_network_ids(user)).order_by("name")
 
 
 def yearly_reports_for_user(user) -> QuerySet[YearlyReport]:
@@ -52,8 +52,8 @@ def yearly_reports_for_user(user) -> QuerySet[YearlyReport]:
     if not getattr(user, "is_authenticated", False):
         return YearlyReport.objects.none()
     return YearlyReport.objects.filter(
-        Q(network_id__in=policy.board_network_ids(user), status=YearlyReport.Status.PUBLISHED)
-        | Q(network_id__in=policy.coordinator_network_ids(user)),
+        Q(network_id__in=participants_policy.board_network_ids(user), status=YearlyReport.Status.PUBLISHED)
+        | Q(network_id__in=participants_policy.coordinator_network_ids(user)),
         network__country=Country.DENMARK,
     ).select_related("network")
 

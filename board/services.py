@@ -18,15 +18,15 @@ from board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_r
 from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST
+from participants import policy as participants_policy
 from participants.models import Country, NetworkRole, User
-from permissions import policy
 from permissions.audit import Channel, record
 
 MAX_SERIES = 10
 
 
 def is_coordinator(user, network_id: int) -> bool:
-    return policy.coordinator_network_ids(user).filter(network_id=network_id).exists()
+    return participants_policy.coordinator_network_ids(user).filter(network_id=network_id).exists()
 
 
 def _require_coordinator(actor, network_id: int) -> None:

@@ -34,9 +34,11 @@ from django.utils import timezone, translation
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from conferences import ical
 from conferences.services import hash_token, tokens_match
-from permissions import audit, policy
+from participants import policy as participants_policy
+from permissions import audit
 
 from . import selectors
 from .ical import action_event, action_todo
@@ -56,9 +58,9 @@ def resolve_token(raw: str) -> FeedToken | None:
         return None
     if not token.user.is_active:
         return None
-    if token.kind == FeedToken.Kind.CASE and not policy.professional_case_ids(token.user).filter(case_id=token.case_id).exists():
+    if token.kind == FeedToken.Kind.CASE and not cases_policy.professional_case_ids(token.user).filter(case_id=token.case_id).exists():
         return None
-    if token.kind == FeedToken.Kind.BOARD and not policy.board_network_ids(token.user).filter(network_id=token.network_id).exists():
+    if token.kind == FeedToken.Kind.BOARD and not participants_policy.board_network_ids(token.user).filter(network_id=token.network_id).exists():
         return None
     return token
 
@@ -241,7 +243,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
         if not not_modified:
             detail.update(entry["disclosed"])
-        basis = ("family" if policy.parent_case_ids(token.user).filter(case_id=token.case_id).exists() else "team") if token.case_id else ""
+        basis = ("family" if cases_policy.parent_case_ids(token.user).filter(case_id=token.case_id).exists() else "team") if token.case_id else ""
         audit.record(token.user, action="feed.read", obj=token, case_id=token.case_id, channel=audit.Channel.FEED,
                      legal_basis=basis, detail=detail)
     if not_modified:

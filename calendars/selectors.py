@@ -1,4 +1,4 @@
-"""Reads of the calendar subscriptions, built on ``permissions.policy`` querysets: what each feed
+"""Reads of the calendar subscriptions, built on the policy querysets (``conferences/``, ``protocols/policy.py``): what each feed
 holds, the tokens of a person, the board meeting behind a download. Every list costs a fixed
 number of queries, whatever the number of rows."""
 from __future__ import annotations
@@ -10,10 +10,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from board.models import BoardMeeting
+from cases import policy as cases_policy
 from cases.models import Case
+from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation
+from participants import policy as participants_policy
 from participants.models import Network
 from permissions import content_version, policy
+from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
 
 from .models import FeedToken
@@ -24,7 +28,7 @@ FEED_CONFERENCE_STATES = [
 
 
 def get_board_meeting_for_user(user, pk: int) -> BoardMeeting:
-    meeting = BoardMeeting.objects.filter(pk=pk, network_id__in=policy.board_network_ids(user)).select_related("network").first()
+    meeting = BoardMeeting.objects.filter(pk=pk, network_id__in=participants_policy.board_network_ids(user)).select_related("network").first()
     if meeting is None:
         raise Http404
     return meeting
@@ -49,7 +53,7 @@ def personal_conferences(user) -> QuerySet[Conference]:
     """Conferences she is (still) invited to, among those the policy lets her see."""
     invited = Invitation.objects.filter(removed_at__isnull=True).filter(Q(user=user) | Q(family_member__user=user))
     return Conference.objects.filter(
-        pk__in=policy.conferences_for_user(user).values("pk"), status__in=FEED_CONFERENCE_STATES,
+        pk__in=conferences_policy.conferences_for_user(user).values("pk"), status__in=FEED_CONFERENCE_STATES,
     ).filter(pk__in=invited.values("conference_id"))
 
 
@@ -73,19 +77,19 @@ def _feed_action_filter() -> Q:
 def personal_actions(user) -> QuerySet[AgreedAction]:
     """Actions that fall to her or her organisation (or, for a parent, to her): open ones, and
     recently done or dropped ones (see FEED_KEEP_CLOSED_DAYS)."""
-    return policy.responsible_actions_for_user(user).filter(_feed_action_filter())
+    return protocols_policy.responsible_actions_for_user(user).filter(_feed_action_filter())
 
 
 def case_conferences(user, case: Case) -> QuerySet[Conference]:
-    return policy.conferences_for_user(user).filter(case=case, status__in=FEED_CONFERENCE_STATES)
+    return conferences_policy.conferences_for_user(user).filter(case=case, status__in=FEED_CONFERENCE_STATES)
 
 
 def case_actions(user, case: Case) -> QuerySet[AgreedAction]:
-    return policy.actions_for_user(user).filter(case=case).filter(_feed_action_filter())
+    return protocols_policy.actions_for_user(user).filter(case=case).filter(_feed_action_filter())
 
 
 def board_meetings(user, network: Network) -> QuerySet[BoardMeeting]:
-    return BoardMeeting.objects.filter(network=network, network_id__in=policy.board_network_ids(user))
+    return BoardMeeting.objects.filter(network=network, network_id__in=participants_policy.board_network_ids(user))
 
 
 def aggregate_state(qs: QuerySet, *, sequence_field: str = "sequence", version_field: str | None = None,
@@ -106,6 +110,6 @@ def feed_networks(user) -> list[tuple[int, str, str]]:
     """The detail level and name of each network of her cases and board seats (part of the
     feed's ETag: board meeting titles carry the network's name)."""
     return list(
-        Network.objects.filter(pk__in=policy.union_ids(policy.cases_for_user(user).values("network_id"), policy.board_network_ids(user)))
+        Network.objects.filter(pk__in=policy.union_ids(cases_policy.cases_for_user(user).values("network_id"), participants_policy.board_network_ids(user)))
         .order_by("pk").values_list("pk", "feed_detail", "name")
     )

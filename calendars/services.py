@@ -1,5 +1,5 @@
 """Writes of the calendar subscriptions: issuing and revoking feed tokens. The acting user comes
-first; each checks permission through ``permissions.policy`` and writes its audit event."""
+first; each checks permission through the policy (``cases.policy``) and writes its audit event."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import Case
 from conferences.services import new_token
-from permissions import audit, policy
+from participants import policy as participants_policy
+from permissions import audit
 
 from .models import FeedToken
 
@@ -29,11 +31,11 @@ def feed_token_create(actor, *, kind: str = FeedToken.Kind.PERSONAL, case: Case 
         case = network = None
     elif kind == FeedToken.Kind.CASE:
         network = None
-        if case is None or not policy.is_professional_on_case(actor, case):
+        if case is None or not cases_policy.is_professional_on_case(actor, case):
             raise PermissionDenied(_("Only the case team can subscribe to a case calendar."))
     elif kind == FeedToken.Kind.BOARD:
         case = None
-        if network is None or not policy.board_network_ids(actor).filter(network_id=network.pk).exists():
+        if network is None or not participants_policy.board_network_ids(actor).filter(network_id=network.pk).exists():
             raise PermissionDenied(_("Only board members can subscribe to the board calendar."))
     else:
         raise ValidationError({"kind": _("Unknown calendar.")})

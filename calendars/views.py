@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from cases import policy as cases_policy
 from conferences import ical as conference_ical
+from participants import policy as participants_policy
 from participants.models import Network
-from permissions import audit, policy
+from permissions import audit
 
 from . import feeds, ical, selectors, services
 from .forms import FeedTokenForm
@@ -50,9 +52,9 @@ def board_meeting_ics(request, pk: int):
 
 def _calendar_context(request, *, form=None, new_token=None, new_url=None):
     user = request.user
-    cases = list(policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)).order_by("reference"))
+    cases = list(cases_policy.cases_for_user(user).filter(pk__in=cases_policy.professional_case_ids(user)).order_by("reference"))
 
-    networks = list(Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name"))
+    networks = list(Network.objects.filter(pk__in=participants_policy.board_network_ids(user)).order_by("name"))
     tokens = []
     for token in selectors.feed_tokens_of(user):
         tokens.append(token)

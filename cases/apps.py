@@ -1,9 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from permissions import querysets
+
 
 class CasesConfig(AppConfig):
     """The case of one family: team, family members, consent and legal bases, legal holds (issue 14)."""
 
     name = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from cases import policy
+
+        querysets.register("cases.case", policy.cases_for_user)
+        querysets.register("cases.consent", policy.consents_for_user)
+        querysets.register("cases.disclosurebasis", policy.disclosure_bases_for_user)

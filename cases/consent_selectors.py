@@ -1,17 +1,17 @@
-"""Reads of consents and legal bases, built on ``permissions.policy`` (constant query count)."""
+"""Reads of consents and legal bases, built on ``cases.policy`` (constant query count)."""
 from __future__ import annotations
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.http import Http404
 
+from cases import policy as cases_policy
 from cases.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
 from participants.models import Organisation
-from permissions import policy
 
 
 def consents_for_user(user, *, case=None) -> QuerySet:
-    qs = policy.consents_for_user(user)
+    qs = cases_policy.consents_for_user(user)
     if case is not None:
         qs = qs.filter(case=case)
     return qs.select_related("case", "given_by", "from_organisation", "recorded_by", "revoked_by").prefetch_related(
@@ -30,7 +30,7 @@ def get_consent_for_user(user, pk: int) -> Consent:
 
 
 def disclosure_bases_for_user(user, *, case=None) -> QuerySet:
-    qs = policy.disclosure_bases_for_user(user)
+    qs = cases_policy.disclosure_bases_for_user(user)
     if case is not None:
         qs = qs.filter(case=case)
     return qs.select_related("case", "from_organisation", "invoked_by").prefetch_related(
@@ -39,7 +39,7 @@ def disclosure_bases_for_user(user, *, case=None) -> QuerySet:
 
 
 def get_case_for_user(user, pk: int):
-    case = policy.cases_for_user(user).select_related("network").filter(pk=pk).first()
+    case = cases_policy.cases_for_user(user).select_related("network").filter(pk=pk).first()
     if case is None:
         raise Http404
     return case
@@ -56,5 +56,5 @@ def own_family_member(user, case):
 def own_cases(user) -> QuerySet:
     """Open cases in which the user is a parent (where she may give a consent herself). The case
     model is the policy's (cases sit above this app until they get one of their own)."""
-    cases = policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user))
+    cases = cases_policy.cases_for_user(user).filter(pk__in=cases_policy.parent_case_ids(user))
     return cases.exclude(status=cases.model.Status.CLOSED).order_by("pk")

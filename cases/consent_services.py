@@ -14,11 +14,13 @@ from django.utils import translation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import BASES_BY_COUNTRY, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory
+from participants import policy as participants_policy
 from participants.models import Organisation
 from notifications.models import Kind
 from notifications.services import notify
-from permissions import audit, events, policy
+from permissions import audit, events
 
 
 def _check_organisations(case, from_organisation: Organisation, to_organisations: Iterable[Organisation]) -> list[Organisation]:
@@ -38,7 +40,7 @@ def _check_organisations(case, from_organisation: Organisation, to_organisations
 
 
 def _works_for(actor, organisation: Organisation) -> bool:
-    return policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()
+    return participants_policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()
 
 
 def _notify_parent_of_consent(consent: Consent) -> None:
@@ -81,9 +83,9 @@ def consent_record(
     object."""
     in_service = given_by.user_id is not None and given_by.user_id == getattr(actor, "pk", None)
     if in_service:
-        if case.status == case.Status.CLOSED or not policy.is_parent_of_case(actor, case):
+        if case.status == case.Status.CLOSED or not cases_policy.is_parent_of_case(actor, case):
             raise PermissionDenied
-    elif not policy.can_record_consent(actor, case):
+    elif not cases_policy.can_record_consent(actor, case):
         raise PermissionDenied
     errors = {}
     if given_by.case_id != case.pk or given_by.relation in (FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD):
@@ -127,7 +129,7 @@ def consent_revoke(actor, *, consent: Consent, channel: str = audit.Channel.PAGE
     consent = Consent.objects.select_for_update(of=("self",)).select_related("case", "given_by").get(pk=consent.pk)
     if consent.revoked_at is not None:
         raise ValidationError(_("This consent has already been revoked."))
-    if not policy.can_revoke_consent(actor, consent):
+    if not cases_policy.can_revoke_consent(actor, consent):
         raise PermissionDenied
     consent.revoked_at = timezone.now()
     consent.revoked_by = actor
@@ -170,13 +172,13 @@ def disclosure_basis_record(
     """Record a legal basis for disclosure without consent. Checks: the actor is on the team and
     works for the disclosing organisation; the basis is one of the fixed list for the network's
     country; a justification; a time limit; why the parents were not informed, if they were not."""
-    if not policy.can_record_consent(actor, case):
+    if not cases_policy.can_record_consent(actor, case):
         raise PermissionDenied
     errors = {}
     allowed = BASES_BY_COUNTRY.get(case.network.country, [])
     if basis not in allowed:
         errors["basis"] = _("Choose one of the legal bases of this network's country.")
-    if not policy.organisation_ids(actor).filter(organisation_id=from_organisation.pk).exists():
+    if not participants_policy.organisation_ids(actor).filter(organisation_id=from_organisation.pk).exists():
         errors["from_organisation"] = _("Only a member of the disclosing organisation can invoke a legal basis for it.")
     if not justification.strip():
         errors["justification"] = _("Give the justification.")
@@ -207,8 +209,8 @@ def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit
     record = DisclosureBasis.objects.select_for_update(of=("self",)).select_related("case").get(pk=record.pk)
     if record.ended_at is not None:
         raise ValidationError(_("This legal basis has already ended."))
-    if not (policy.can_record_consent(actor, record.case)
-            and policy.organisation_ids(actor).filter(organisation_id=record.from_organisation_id).exists()):
+    if not (cases_policy.can_record_consent(actor, record.case)
+            and participants_policy.organisation_ids(actor).filter(organisation_id=record.from_organisation_id).exists()):
         raise PermissionDenied
     record.ended_at = timezone.now()
     record.save(update_fields=["ended_at"])

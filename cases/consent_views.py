@@ -12,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 
 from cases import consent_selectors as selectors
 from cases import consent_services as services
+from cases import policy as cases_policy
 from cases.consent_forms import ConsentForm, DisclosureBasisForm, ParentConsentForm
-from permissions import audit, policy
+from permissions import audit
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -44,9 +45,9 @@ def case_consents(request: HttpRequest, case_pk: int) -> HttpResponse:
     consents = list(selectors.consents_for_user(request.user, case=case))
     bases = list(selectors.disclosure_bases_for_user(request.user, case=case))
     audit.record(request.user, action="consent.list", obj=case, case_id=case.pk, channel=audit.Channel.PAGE,
-                 legal_basis="team" if policy.is_professional_on_case(request.user, case) else "parent")
+                 legal_basis="team" if cases_policy.is_professional_on_case(request.user, case) else "parent")
     response = render(request, "cases/consent_list.html", {
-        "case": case, "consents": consents, "bases": bases, "can_record": policy.can_record_consent(request.user, case),
+        "case": case, "consents": consents, "bases": bases, "can_record": cases_policy.can_record_consent(request.user, case),
     })
     response.carries_case_data = True
     return response
@@ -56,7 +57,7 @@ def case_consents(request: HttpRequest, case_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consent_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
-    if not policy.can_record_consent(request.user, case):
+    if not cases_policy.can_record_consent(request.user, case):
         raise PermissionDenied
     form = ConsentForm(request.POST or None, case=case, user=request.user)
     return _record_on_case(
@@ -68,7 +69,7 @@ def consent_create(request: HttpRequest, case_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     consent = selectors.get_consent_for_user(request.user, pk)
-    if not policy.can_revoke_consent(request.user, consent):
+    if not cases_policy.can_revoke_consent(request.user, consent):
         raise PermissionDenied
     if request.method == "POST":
         try:
@@ -119,7 +120,7 @@ def consent_object(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def disclosure_basis_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
-    if not policy.can_record_consent(request.user, case):
+    if not cases_policy.can_record_consent(request.user, case):
         raise PermissionDenied
     form = DisclosureBasisForm(request.POST or None, case=case, user=request.user)
     return _record_on_case(
@@ -131,7 +132,7 @@ def disclosure_basis_create(request: HttpRequest, case_pk: int) -> HttpResponse:
 @login_required
 def my_consents(request: HttpRequest) -> HttpResponse:
     consents = list(selectors.consents_for_user(request.user).filter(given_by__user=request.user))
-    if not consents and not policy.parent_case_ids(request.user).exists():
+    if not consents and not cases_policy.parent_case_ids(request.user).exists():
         raise Http404
     for case_id in sorted({c.case_id for c in consents}):
         audit.record(request.user, action="consent.list.own", object_type="participants.consent", case_id=case_id,

@@ -12,16 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import Case, LegalHold
+from participants import policy as participants_policy
 from participants.models import User
-from permissions import audit, policy
+from permissions import audit
 
 
 def _require(actor: User, case: Case, instructed_by: User | None) -> User | None:
-    if not policy.can_manage_legal_hold(actor, case, instructed_by=instructed_by):
+    if not cases_policy.can_manage_legal_hold(actor, case, instructed_by=instructed_by):
         raise PermissionDenied(_("Only the data-protection officer, or the lead caseworker on her instruction, may do this."))
     # The officer acting herself needs no instruction; one named anyway is not recorded.
-    return None if policy.is_dpo_of(actor, case.network_id) else instructed_by
+    return None if participants_policy.is_dpo_of(actor, case.network_id) else instructed_by
 
 
 @transaction.atomic

@@ -11,16 +11,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases import policy as cases_policy
 from cases import selectors
 from cases import hold_services as services
 from cases.forms import LegalHoldForm, LegalHoldLiftForm
 from cases.views import _apply_errors
 from cases.models import LegalHold
-from permissions import audit, policy
+from participants import policy as participants_policy
+from permissions import audit
 
 
 def _require_dpo(request: HttpRequest) -> None:
-    if not policy.dpo_network_ids(request.user).exists():
+    if not participants_policy.dpo_network_ids(request.user).exists():
         raise Http404
 
 
@@ -68,7 +70,7 @@ def case_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
     """One case's holds in force (ground and review date, no reason) and the form to set one: for
     the officer, and for the lead caseworker who names the officer who instructed her."""
     case = selectors.case_for_hold(request.user, pk=pk)
-    is_officer = policy.is_dpo_of(request.user, case.network_id)
+    is_officer = participants_policy.is_dpo_of(request.user, case.network_id)
     audit.record(request.user, action="legal_hold.case_view", obj=case, case_id=case.pk, channel=audit.Channel.PAGE,
                  legal_basis="dpo" if is_officer else "team")
     officers = None if is_officer else selectors.officers_of(case.network_id)
@@ -95,7 +97,7 @@ def case_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
-    hold = LegalHold.objects.filter(pk=pk, case__in=policy.legal_hold_cases(request.user)).select_related("case").first()
+    hold = LegalHold.objects.filter(pk=pk, case__in=cases_policy.legal_hold_cases(request.user)).select_related("case").first()
     if hold is None:
         raise Http404
     officers = selectors.officers_of(hold.case.network_id)
@@ -109,6 +111,6 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The legal hold on case %(reference)s is lifted.") % {"reference": hold.case.reference})
-    if request.POST.get("next") == "list" and policy.is_dpo_of(request.user, hold.case.network_id):
+    if request.POST.get("next") == "list" and participants_policy.is_dpo_of(request.user, hold.case.network_id):
         return redirect("cases:legal_holds")
     return redirect("cases:case_legal_hold", pk=hold.case_id)

@@ -1,4 +1,4 @@
-"""Reads for the case pages and the case API, built on ``permissions.policy``.
+"""Reads for the case pages and the case API, built on the case policy (``cases/policy.py``).
 
 Every list costs a fixed number of queries whatever its length; one object is fetched with
 ``get_case_for_user`` which answers 404 for a case that does not exist *and* for one the user
@@ -13,18 +13,19 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
-from permissions import audit, policy
+from permissions import audit
 
-if TYPE_CHECKING:  # the case page lists conferences (an upper app) it gets through the policy
+if TYPE_CHECKING:  # the case page lists conferences (an upper app) through the relation and its policy
     from conferences.models import Conference
 
 
 def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
     """The cases the user may open, newest first, with what the list shows in the same query."""
     cases = (
-        policy.cases_for_user(user)
+        cases_policy.cases_for_user(user)
         .select_related("network", "lead_organisation", "lead_caseworker")
         # A correlated count, not a JOIN + GROUP BY: the list stays groupless, so the API's count
         # and page come in one statement (permissions.drf.BoundedLimitOffsetPagination).
@@ -44,11 +45,11 @@ def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("No such case.") from None
-    case = policy.cases_for_user(user).select_related("network", "lead_organisation", "lead_caseworker").filter(pk=pk).first()
+    case = cases_policy.cases_for_user(user).select_related("network", "lead_organisation", "lead_caseworker").filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
     if audit_read:
-        basis = "family" if policy.is_parent_of_case(user, case) else "team"
+        basis = "family" if cases_policy.is_parent_of_case(user, case) else "team"
         audit.record(user, action="case.read", obj=case, case_id=case.pk, channel=channel, legal_basis=basis)
     return case
 
@@ -75,13 +76,13 @@ def case_detail(user, case: Case) -> CaseDetail:
     )
     family = list(case.family_members.order_by("pk"))
     conferences = list(
-        policy.conferences_for_user(user).filter(case=case).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
+        case.conferences.visible_to(user).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
     )
     return CaseDetail(
         case=case, team=team, family=family, conferences=conferences,
-        can_convene=policy.can_convene(user, case), is_parent=policy.is_parent_of_case(user, case),
-        is_professional=policy.is_professional_on_case(user, case),
-        can_reopen=policy.can_reopen_case(user, case),
+        can_convene=cases_policy.can_convene(user, case), is_parent=cases_policy.is_parent_of_case(user, case),
+        is_professional=cases_policy.is_professional_on_case(user, case),
+        can_reopen=cases_policy.can_reopen_case(user, case),
     )
 
 
@@ -134,7 +135,7 @@ def suggest_reference(network) -> str:
 
 def legal_holds_for_dpo(user) -> QuerySet:
     """Every hold of the officer's networks, in force first, then by review date."""
-    return (policy.legal_holds_for_user(user)
+    return (cases_policy.legal_holds_for_user(user)
             .select_related("case", "set_by", "set_on_instruction_of", "lifted_by", "lifted_on_instruction_of")
             .order_by(F("lifted_at").asc(nulls_first=True), "review_on", "pk"))
 
@@ -153,7 +154,7 @@ def officers_of(network_id: int) -> QuerySet:
 def case_for_hold(user, *, pk: int | None = None, reference: str | None = None) -> Case:
     """The case a hold is set on: the officer finds any case of her networks (she is on no team);
     the lead caseworker only her own. 404 otherwise."""
-    cases = policy.legal_hold_cases(user)
+    cases = cases_policy.legal_hold_cases(user)
     cases = cases.filter(pk=pk) if pk is not None else cases.filter(reference=reference)
     found = list(cases.select_related("network")[:2])
     if len(found) != 1:

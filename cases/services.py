@@ -1,8 +1,8 @@
 """Writes on cases: open a case, assemble its team, record its family members.
 
-Each function takes the acting user first, checks permission through ``permissions.policy``,
+Each function takes the acting user first, checks permission through ``cases.policy``,
 validates with the model's own invariants, changes state atomically and writes an audit event
-on the channel it was called from. Access follows from the team at read time (``permissions.policy``).
+on the channel it was called from. Access follows from the team at read time (``cases/policy.py``).
 """
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, ProfessionalRole, User
-from permissions import audit, events, policy
+from permissions import audit, events
 
 
 def _require_convenor(actor: User, case: Case) -> None:
-    if not policy.can_convene(actor, case):
+    if not cases_policy.can_convene(actor, case):
         raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
 
 
@@ -288,10 +289,10 @@ def case_reopen(actor: User, *, case: Case, reason: str, channel: str = audit.Ch
     """Reopen a closed case (closed by mistake, or the family needs help again).
 
     Checks: ``actor`` is its lead caseworker or a caseworker of its lead organisation on the
-    team (``policy.can_reopen_case``), and retention has not erased it yet; a reason is given.
+    team (``cases_policy.can_reopen_case``), and retention has not erased it yet; a reason is given.
     The reason and the former closing day go into the audit trail."""
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if not policy.can_reopen_case(actor, case):
+    if not cases_policy.can_reopen_case(actor, case):
         raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
     reason = (reason or "").strip()[:300]
     if not reason:

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases import policy as cases_policy
 from cases import selectors
 from cases import services
 from cases.forms import CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, TeamMemberAddForm
 from cases.models import Case
-from permissions import policy
 
 
 CASES_PER_PAGE = 50
@@ -78,7 +78,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 def _case_for_convenor(request: HttpRequest, pk: int) -> Case:
     case = selectors.get_case_for_user(request.user, pk)
-    if not policy.can_convene(request.user, case):
+    if not cases_policy.can_convene(request.user, case):
         raise PermissionDenied(_("Only the case's caseworkers may change its team and family."))
     return case
 
@@ -177,7 +177,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, pk, audit_read=False)
-    if not policy.can_reopen_case(request.user, case):
+    if not cases_policy.can_reopen_case(request.user, case):
         raise PermissionDenied(_("Only a caseworker of the lead organisation may reopen this case."))
     form = CaseReopenForm(request.POST)
     if not form.is_valid():

@@ -22,7 +22,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 
-from permissions import audit, policy
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
+from permissions import audit
 from permissions.live_sessions import LiveSessionMixin
 
 from . import selectors
@@ -72,9 +74,9 @@ def notify_invitation_answered(conference_id: int, invitation_id: int) -> None:
 @database_sync_to_async
 def _may_watch(user, conference_id: int, action: str = "poll.watch") -> bool:
     conference = Conference.objects.filter(pk=conference_id).select_related("case").first()
-    if conference is None or not policy.conferences_for_user(user).filter(pk=conference_id).exists():
+    if conference is None or not conferences_policy.conferences_for_user(user).filter(pk=conference_id).exists():
         return False
-    if not policy.is_professional_on_case(user, conference.case):
+    if not cases_policy.is_professional_on_case(user, conference.case):
         return False
     audit.record(user, action=action, obj=conference, case_id=conference.case_id, channel=audit.Channel.WEBSOCKET)
     return True

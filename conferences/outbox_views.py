@@ -7,8 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from cases import policy as cases_policy
 from outbox.models import OutboxMessage
-from permissions import audit, policy
+from permissions import audit
 
 from . import ical, selectors
 
@@ -17,7 +18,7 @@ from . import ical, selectors
 @require_safe
 def conference_outbox(request, pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
-    if not policy.can_convene(request.user, conference.case):
+    if not cases_policy.can_convene(request.user, conference.case):
         raise PermissionDenied
     messages = selectors.outbox_of(conference)
     audit.record(request.user, action="conference.outbox_read", obj=conference, case_id=conference.case_id,

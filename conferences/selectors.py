@@ -1,4 +1,4 @@
-"""Reads of the scheduling journey, built on ``permissions.policy`` querysets.
+"""Reads of the scheduling journey, built on ``conferences.policy`` querysets.
 
 ``get_<entity>_for_user`` answers 404 for missing and invisible objects alike. Every list costs
 a fixed number of queries, whatever the number of rows.
@@ -12,9 +12,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from outbox.models import OutboxMessage
 from cases.models import Case, FamilyMember
-from permissions import policy
+from participants import policy as participants_policy
 
 from conferences.models import CalendarReply, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
@@ -22,7 +24,7 @@ from conferences.models import CalendarReply, Conference, Invitation, PollSlot, 
 # --- single objects -----------------------------------------------------------------------------
 
 def get_case_for_user(user, pk: int) -> Case:
-    case = policy.cases_for_user(user).filter(pk=pk).select_related("network", "lead_organisation").first()
+    case = cases_policy.cases_for_user(user).filter(pk=pk).select_related("network", "lead_organisation").first()
     if case is None:
         raise Http404
     return case
@@ -30,7 +32,7 @@ def get_case_for_user(user, pk: int) -> Case:
 
 def get_conference_for_user(user, pk: int) -> Conference:
     conference = (
-        policy.conferences_for_user(user).filter(pk=pk)
+        conferences_policy.conferences_for_user(user).filter(pk=pk)
         .select_related("case__network", "case__lead_organisation", "convenor").first()
     )
     if conference is None:
@@ -56,7 +58,7 @@ def my_invitation(user, conference: Conference) -> Invitation | None:
 
 
 def is_team_professional(user, conference: Conference) -> bool:
-    return policy.is_professional_on_case(user, conference.case)
+    return cases_policy.is_professional_on_case(user, conference.case)
 
 
 # --- conference page ----------------------------------------------------------------------------
@@ -112,8 +114,8 @@ def live_answer_for_viewer(user, *, conference_id: int, invitation_id: int) -> d
     more); None when the invitation is not (or no longer) in the table."""
     from django.core.exceptions import PermissionDenied
 
-    conference = policy.conferences_for_user(user).filter(pk=conference_id).select_related("case").first()
-    if conference is None or not policy.is_professional_on_case(user, conference.case):
+    conference = conferences_policy.conferences_for_user(user).filter(pk=conference_id).select_related("case").first()
+    if conference is None or not cases_policy.is_professional_on_case(user, conference.case):
         raise PermissionDenied
     row = (conference.invitations.filter(pk=invitation_id, removed_at__isnull=True)
            .values("pk", "rsvp", "rsvp_comment", "required").first())
@@ -135,7 +137,7 @@ def is_reachable(invitation: Invitation) -> bool:
 def counter_proposals(user, conference: Conference) -> list[CalendarReply]:
     """Other times invitees proposed from their calendars (iMIP COUNTER), for the convenor
     only: still in the future, from active invitations, about the conference's current time."""
-    if conference.status != Conference.Status.SCHEDULED or not policy.can_convene(user, conference.case):
+    if conference.status != Conference.Status.SCHEDULED or not cases_policy.can_convene(user, conference.case):
         return []
     return list(
         CalendarReply.objects.filter(
@@ -244,15 +246,15 @@ def answers_waiting_for(user, *, limit: int = 20) -> tuple[list[Conference], lis
     voted = SlotVote.objects.filter(invitation__conference_id=OuterRef("pk"), invitation__user=user,
                                     invitation__removed_at__isnull=True)
     polls = list(
-        policy.conferences_for_user(user).filter(status=Conference.Status.POLLING, poll__closed_at__isnull=True)
+        conferences_policy.conferences_for_user(user).filter(status=Conference.Status.POLLING, poll__closed_at__isnull=True)
         .filter(Q(poll__closes_at__isnull=True) | Q(poll__closes_at__gt=now))
         .filter(Exists(mine)).exclude(Exists(voted))
         .select_related("case", "poll").order_by("poll__closes_at", "pk")[:limit]
     )
     reports = list(
         WrittenReport.objects.filter(
-            submitted_at__isnull=True, organisation_id__in=policy.organisation_ids(user),
-            conference_id__in=policy.conferences_for_user(user).filter(
+            submitted_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user),
+            conference_id__in=conferences_policy.conferences_for_user(user).filter(
                 status__in=[Conference.Status.POLLING, Conference.Status.SCHEDULED]).values("pk"),
         ).select_related("conference__case", "organisation").order_by("due_on", "pk")[:limit]
     )

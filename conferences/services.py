@@ -1,7 +1,7 @@
 """Writes of the scheduling journey: convene, poll, vote, pick, RSVP, move, cancel, reports and
 poll links (feed tokens: ``calendars.services``).
 
-Every function takes the acting user first, checks permission through ``permissions.policy``,
+Every function takes the acting user first, checks permission through ``cases.policy``,
 changes state atomically, writes an audit event with the caller's channel, and queues e-mails
 and live events with ``transaction.on_commit``.
 """
@@ -21,11 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from notifications.models import Kind
 from notifications.services import notify
 from cases.models import Case, CaseTeamMember, FamilyMember
+from participants import policy as participants_policy
 from participants.models import User
-from permissions import audit, events, jobs, policy
+from permissions import audit, events, jobs
 
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
@@ -57,7 +60,7 @@ def tokens_match(stored_hash: str, raw: str) -> bool:
 
 
 def _require_convenor(actor, case: Case) -> None:
-    if not policy.can_convene(actor, case):
+    if not cases_policy.can_convene(actor, case):
         raise PermissionDenied(_("Only the convenor of this case may do this."))
 
 
@@ -298,7 +301,7 @@ def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel
         invitation.family_member_id and invitation.family_member.user_id == getattr(actor, "pk", None)
         and invitation.family_member.user_id is not None
     )
-    if not own or invitation.removed_at is not None or not policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
+    if not own or invitation.removed_at is not None or not conferences_policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
         raise PermissionDenied(_("You are not invited to this conference."))
     count = _save_votes(invitation, answers)
     audit.record(actor, action="poll.vote", obj=invitation, case_id=invitation.conference.case_id, channel=channel)
@@ -436,7 +439,7 @@ def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = 
         invitation.family_member_id is not None and invitation.family_member.user_id is not None
         and invitation.family_member.user_id == getattr(actor, "pk", None)
     )
-    if not is_own or invitation.removed_at is not None or not policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
+    if not is_own or invitation.removed_at is not None or not conferences_policy.conferences_for_user(actor).filter(pk=invitation.conference_id).exists():
         raise PermissionDenied(_("You are not invited to this conference."))
     return _rsvp_apply(actor, invitation=invitation, rsvp=rsvp, comment=comment, channel=channel)
 
@@ -531,7 +534,7 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     """A member of the asked organisation on the case team submits (or revises) the written report."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case").get(pk=report.pk)
     case = report.conference.case
-    if not policy.is_professional_on_case(actor, case) or not policy.organisation_ids(actor).filter(
+    if not cases_policy.is_professional_on_case(actor, case) or not participants_policy.organisation_ids(actor).filter(
         organisation_id=report.organisation_id
     ).exists():
         raise PermissionDenied(_("Only the organisation asked for this report can submit it."))

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases import policy as cases_policy
 from cases.models import CaseTeamMember, FamilyMember
-from permissions import audit, policy
+from permissions import audit
 
 from . import ical, letters, selectors, services
 from .forms import (
@@ -60,7 +61,7 @@ def _attempt(request, call, success_message: str) -> bool:
 
 
 def _require_convenor(user, conference: Conference) -> None:
-    if not policy.can_convene(user, conference.case):
+    if not cases_policy.can_convene(user, conference.case):
         raise PermissionDenied
 
 
@@ -70,7 +71,7 @@ def _require_convenor(user, conference: Conference) -> None:
 @require_http_methods(["GET", "POST"])
 def conference_create(request, case_pk: int):
     case = selectors.get_case_for_user(request.user, case_pk)
-    if not policy.can_convene(request.user, case):
+    if not cases_policy.can_convene(request.user, case):
         raise PermissionDenied
     team = list(CaseTeamMember.objects.filter(case=case, removed_at__isnull=True).select_related("user", "organisation")
                 .order_by("organisation__name", "pk"))
@@ -110,11 +111,11 @@ def conference_create(request, case_pk: int):
 @require_GET
 def conference_detail(request, pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
-    is_convenor = policy.can_convene(request.user, conference.case)
+    is_convenor = cases_policy.can_convene(request.user, conference.case)
     is_professional = selectors.is_team_professional(request.user, conference)
     invitation = selectors.my_invitation(request.user, conference)
     invitations = selectors.invitations_of(conference) if is_professional else ([invitation] if invitation else [])
-    basis = "team" if is_professional else ("family" if policy.is_parent_of_case(request.user, conference.case) else "guest")
+    basis = "team" if is_professional else ("family" if cases_policy.is_parent_of_case(request.user, conference.case) else "guest")
     audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE,
                  legal_basis=basis)
     with _network_zone(conference.case.network):
@@ -259,7 +260,7 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
     return {
         "conference": conference, "poll": poll, "is_open": services.poll_is_open(poll), "invitation": invitation,
         "deadline_passed": services.poll_deadline_passed(poll),
-        "vote_form": vote_form, "is_convenor": policy.can_convene(request.user, conference.case),
+        "vote_form": vote_form, "is_convenor": cases_policy.can_convene(request.user, conference.case),
         "grid": selectors.poll_grid(conference) if is_professional else None,
         "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
         "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone_name,
@@ -270,7 +271,7 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
 def _audit_poll_read(actor, conference: Conference, *, basis: str = "") -> None:
     case_id = conference.case_id
     audit.record(actor, action="poll.read", obj=conference, case_id=case_id, channel=Channel.PAGE,
-                 legal_basis=basis or policy.case_bases(actor, [case_id])[case_id])
+                 legal_basis=basis or cases_policy.case_bases(actor, [case_id])[case_id])
 
 
 @login_required

@@ -1,7 +1,7 @@
 """The landing dashboard: what waits for each person, gathered from every app.
 
 It sits in ``config`` (the top layer) because it reads cases, conferences, protocols and the
-board's summaries; every list is built on ``permissions.policy`` and costs a fixed number of
+board's summaries; every list is built on the policy (``cases/``, ``conferences/``, ``protocols/policy.py``) and costs a fixed number of
 queries, whatever the number of rows.
 """
 from __future__ import annotations
@@ -16,11 +16,14 @@ from django.utils import timezone
 
 from board import policy as board_policy
 from board.selectors import yearly_reports_for_user
+from cases import policy as cases_policy
 from cases.models import Case
+from conferences import policy as conferences_policy
 from conferences.models import Conference
 from conferences.selectors import answers_waiting_for
 from participants.roles import Roles, roles_of
-from permissions import audit, policy
+from permissions import audit
+from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
 from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user
 
@@ -58,7 +61,7 @@ def _open_states() -> list[str]:
 
 def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
     return (
-        policy.conferences_for_user(user)
+        conferences_policy.conferences_for_user(user)
         .filter(status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now())
         .select_related("case")
         .order_by("starts_at", "pk")[:limit]
@@ -68,7 +71,7 @@ def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
 def open_actions_for_professional(user, *, limit: int = DASHBOARD_LIMIT) -> list:
     """Open actions that fall to the professional or her organisation, soonest due first."""
     return list(
-        policy.responsible_actions_for_user(user)
+        protocols_policy.responsible_actions_for_user(user)
         .filter(status__in=_open_states(), responsible_family_member__isnull=True)
         .select_related("case", "responsible_organisation", "item")
         .order_by("due_on", "pk")[:limit]
@@ -78,7 +81,7 @@ def open_actions_for_professional(user, *, limit: int = DASHBOARD_LIMIT) -> list
 def overdue_actions_of_led_cases(user, *, limit: int = DASHBOARD_LIMIT) -> list:
     """Overdue actions on the cases the caseworker leads, whoever they fall to (she follows them up)."""
     return list(
-        policy.actions_for_user(user)
+        protocols_policy.actions_for_user(user)
         .filter(case__lead_caseworker=user, status__in=_open_states(), due_on__lt=timezone.localdate())
         .select_related("case", "responsible_organisation", "responsible_user", "responsible_family_member", "item")
         .order_by("due_on", "pk")[:limit]
@@ -97,7 +100,7 @@ def dashboard_for_user(user) -> Dashboard:
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
     if roles.is_caseworker:
         led = list(
-            policy.cases_for_user(user)
+            cases_policy.cases_for_user(user)
             .filter(lead_caseworker=user)
             .exclude(status=Case.Status.CLOSED)
             .select_related("lead_organisation")
@@ -108,12 +111,12 @@ def dashboard_for_user(user) -> Dashboard:
         board.overdue_minutes_steps = overdue_minutes_steps_for_user(user)
     if roles.is_parent:
         board.parent_case = (
-            policy.cases_for_user(user).filter(pk__in=policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
+            cases_policy.cases_for_user(user).filter(pk__in=cases_policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
         )
         if board.parent_case is not None:
             board.parent_next_conference = next(iter(upcoming_conferences_for_user(user, limit=1)), None)
             board.parent_actions = list(
-                policy.responsible_actions_for_user(user)
+                protocols_policy.responsible_actions_for_user(user)
                 .filter(status__in=_open_states(), responsible_family_member__user=user)
                 .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
             )
@@ -139,7 +142,7 @@ def _audit_dashboard(user, board: Dashboard) -> None:
     rows = [row for kind_rows in shown.values() for row in kind_rows]
     if not rows:
         return
-    bases = policy.case_bases(user, {case for _, case in rows})
+    bases = cases_policy.case_bases(user, {case for _, case in rows})
     audit.record_read(
         user, action="dashboard.read", object_type="dashboard", rows=[(case, case) for case in sorted(bases)],
         bases=bases, channel=audit.Channel.PAGE,

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "board",
     "calendars",
     "permissions",
+    "access",
     "offers",
     "records",
     "operations",

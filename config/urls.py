@@ -44,7 +44,7 @@ urlpatterns = [
     path("", include("protocols.urls")),
     path("", include("board.urls")),
     path("", include("calendars.urls")),
-    path("", include("permissions.urls")),
+    path("", include("access.urls")),
     path("", include("notifications.urls")),
     path("", include("offers.urls")),
     path("", include("records.urls")),

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from participants.models import User
-from permissions import audit, policy
+from permissions import audit
 
 from .models import Kind, Notification, NotificationPreference
-from .selectors import visible_notifications
+from .selectors import visible_cases, visible_notifications
 from .tasks import send_notification_emails
 
 
@@ -48,7 +48,7 @@ def notify(
     Arguments:
       recipients -- users; duplicates, inactive users and ``exclude`` (usually the acting user)
                     are dropped, and so is everyone who may not see ``case`` under the access
-                    policy (``permissions.policy.cases_for_user``) when the notification is made.
+                    policy (``Case.objects.visible_to``, ``cases/policy.py``) when the notification is made.
       kind       -- a ``notifications.models.Kind`` value; it chooses the sentence shown.
       case       -- the ``conferences.Case`` the event belongs to; only its pseudonymous
                     reference is ever shown. Never pass protocol text or action titles anywhere.
@@ -81,7 +81,7 @@ def notify(
 
 
 def _may_see(user: User, case_id: int | None) -> bool:
-    return case_id is None or policy.cases_for_user(user).filter(pk=case_id).exists()
+    return case_id is None or visible_cases(user).filter(pk=case_id).exists()
 
 
 def _create(ids: set[int], *, kind: str, case_id: int | None, url: str, due_on, event_key: str,

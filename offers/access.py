@@ -1,6 +1,6 @@
 """Who may see and change what in the offers app, as queryset filters (one SQL statement each).
 
-Built on ``permissions.policy`` (memberships) in the manner of the case policy:
+Built on ``participants.policy`` (memberships) in the manner of the case policy:
 - the public directory: active public offers, for anyone, signed in or not;
 - network-only offers: active professionals of an organisation of the same network;
 - an offer is managed (details, availability, referrals, enrolments, contact requests) by the
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from participants import policy as participants_policy
 from participants.models import Membership
-from permissions import policy
 
 from .models import CentralCaseManager, ContactRequest, Enrolment, Offer, Referral, Session, SupportRequest
 
@@ -46,11 +46,11 @@ def public_offers() -> QuerySet[Offer]:
 def offers_managed_by(user) -> QuerySet[Offer]:
     if not _real(user):
         return Offer.objects.none()
-    return Offer.objects.filter(organisation_id__in=policy.organisation_ids(user))
+    return Offer.objects.filter(organisation_id__in=participants_policy.organisation_ids(user))
 
 
 def may_manage_offer(user, offer: Offer) -> bool:
-    return _real(user) and policy.organisation_ids(user).filter(organisation_id=offer.organisation_id).exists()
+    return _real(user) and participants_policy.organisation_ids(user).filter(organisation_id=offer.organisation_id).exists()
 
 
 def case_manager_roles(user) -> QuerySet[CentralCaseManager]:
@@ -58,7 +58,7 @@ def case_manager_roles(user) -> QuerySet[CentralCaseManager]:
     if not _real(user):
         return CentralCaseManager.objects.none()
     return CentralCaseManager.objects.filter(
-        user=user, is_active=True, organisation_id__in=policy.organisation_ids(user),
+        user=user, is_active=True, organisation_id__in=participants_policy.organisation_ids(user),
     )
 
 
@@ -78,7 +78,7 @@ def referrals_for(user) -> QuerySet[Referral]:
     if not _real(user):
         return Referral.objects.none()
     return Referral.objects.filter(
-        Q(offer__organisation_id__in=policy.organisation_ids(user)) | Q(referred_by=user) | Q(support_request__sender=user)
+        Q(offer__organisation_id__in=participants_policy.organisation_ids(user)) | Q(referred_by=user) | Q(support_request__sender=user)
     )
 
 
@@ -93,24 +93,24 @@ def referral_content_visible(user, referral: Referral) -> bool:
 def enrolments_for(user) -> QuerySet[Enrolment]:
     if not _real(user):
         return Enrolment.objects.none()
-    return Enrolment.objects.filter(offer__organisation_id__in=policy.organisation_ids(user))
+    return Enrolment.objects.filter(offer__organisation_id__in=participants_policy.organisation_ids(user))
 
 
 def sessions_for_staff(user) -> QuerySet[Session]:
     """Sessions in the user's own calendar: hers, while she still works for the offer."""
     if not _real(user):
         return Session.objects.none()
-    return Session.objects.filter(staff=user, enrolment__offer__organisation_id__in=policy.organisation_ids(user))
+    return Session.objects.filter(staff=user, enrolment__offer__organisation_id__in=participants_policy.organisation_ids(user))
 
 
 def sessions_for(user) -> QuerySet[Session]:
     """Sessions of the enrolments the user may see (staff of the track's organisation)."""
     if not _real(user):
         return Session.objects.none()
-    return Session.objects.filter(enrolment__offer__organisation_id__in=policy.organisation_ids(user))
+    return Session.objects.filter(enrolment__offer__organisation_id__in=participants_policy.organisation_ids(user))
 
 
 def contact_requests_for(user) -> QuerySet[ContactRequest]:
     if not _real(user):
         return ContactRequest.objects.none()
-    return ContactRequest.objects.filter(offer__organisation_id__in=policy.organisation_ids(user))
+    return ContactRequest.objects.filter(offer__organisation_id__in=participants_policy.organisation_ids(user))

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_noop
 
 from board import suppression
 from board.figures import register_contributor
+from participants import policy as participants_policy
 from participants.models import Network
-from permissions import policy
 
 from .models import Enrolment, Offer, Referral, Session
 
@@ -197,7 +197,7 @@ def board_tables(network: Network, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def board_networks(user) -> QuerySet[Network]:
-    return Network.objects.filter(pk__in=policy.board_network_ids(user)).order_by("name")
+    return Network.objects.filter(pk__in=participants_policy.board_network_ids(user)).order_by("name")
 
 
 def register() -> None:

@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, CaseTeamMember
 from participants.models import User
-from permissions import audit, policy
+from permissions import audit
 
 from . import access
 from . import referral_services as rs
@@ -64,7 +65,7 @@ def _save(actor: User, referral: Referral, *, action: str, channel: str) -> None
 def _sender_joins_if_consented(actor: User, referral: Referral, case: Case, *, channel: str) -> bool:
     """The professional who asked the case manager joins only where her client's consent says so."""
     request = referral.support_request
-    if request is None or not request.consent_sender_on_team or not policy.can_convene(actor, case):
+    if request is None or not request.consent_sender_on_team or not cases_policy.can_convene(actor, case):
         return False
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
@@ -100,7 +101,7 @@ def referral_open_case(
 
 def attachable_cases(actor: User, referral: Referral):
     """Open cases of the offer's network on whose team ``actor`` already is."""
-    return (Case.objects.filter(pk__in=policy.professional_case_ids(actor), network_id=referral.offer.organisation.network_id)
+    return (Case.objects.filter(pk__in=cases_policy.professional_case_ids(actor), network_id=referral.offer.organisation.network_id)
             .exclude(status=Case.Status.CLOSED).order_by("reference"))
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
+from cases import policy as cases_policy
 from cases.models import CaseTeamMember
 from participants.models import Membership, ProfessionalRole
-from permissions import audit, policy
+from permissions import audit
 
 from . import access, capacity, deadlines
 from .models import CentralCaseManager, Offer, Referral, SupportRequest
@@ -75,7 +76,7 @@ def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Ref
     if referral.status in (Referral.Status.REQUESTED, Referral.Status.RECEIVED):
         due = deadlines.answer_due_on(referral, network=network, working_days=deadlines.answer_working_days(network.pk))
     is_staff = access.may_manage_offer(user, referral.offer)
-    case_visible = referral.case_id is not None and policy.cases_for_user(user).filter(pk=referral.case_id).exists()
+    case_visible = referral.case_id is not None and cases_policy.cases_for_user(user).filter(pk=referral.case_id).exists()
     return ReferralView(
         referral=referral, content_visible=content, is_staff=is_staff,
         position=capacity.position_on_waiting_list(referral), waiting=capacity.waiting_list(referral.offer).count(),

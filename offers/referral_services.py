@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, User
-from permissions import audit, policy
+from permissions import audit
 
 from . import access, capacity, deadlines
 from .models import CentralCaseManager, NetworkOfferSettings, Offer, Referral, SupportMessage, SupportRequest
@@ -357,13 +358,13 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
         raise PermissionDenied(_("Only the case manager of this request may refer from it."))
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
-    if case.network_id != request.network_id or not policy.is_professional_on_case(actor, case):
+    if case.network_id != request.network_id or not cases_policy.is_professional_on_case(actor, case):
         raise ValidationError({"case": _("Choose a case of your network on whose team you are.")})
     request.case = case
     request.save(update_fields=["case", "updated_at"])
     request.referrals.update(case=case)
     audit.record(actor, action="support_request.attach_case", obj=request, case_id=case.pk, channel=channel)
-    if not (request.consent_sender_on_team and policy.can_convene(actor, case)):
+    if not (request.consent_sender_on_team and cases_policy.can_convene(actor, case)):
         return False
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False

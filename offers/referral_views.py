@@ -20,9 +20,9 @@ from .forms import (
     RequestOpenCaseForm, SupportRequestForm, TeamConsentForm,
 )
 from .models import Referral
+from cases import policy as cases_policy
 from cases import selectors as case_selectors
 from cases.models import Case
-from permissions import policy
 from .views import apply_errors
 
 
@@ -84,7 +84,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,
         "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
         "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
-        "case_visible": support.case_id is not None and policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
+        "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
     }, status=400 if form.errors else 200)
 
 
@@ -255,7 +255,7 @@ def waiting_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attachable_cases(user, support):
-    return Case.objects.filter(pk__in=policy.professional_case_ids(user), network_id=support.network_id).order_by("reference")
+    return Case.objects.filter(pk__in=cases_policy.professional_case_ids(user), network_id=support.network_id).order_by("reference")
 
 
 @login_required

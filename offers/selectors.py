@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from participants import policy as participants_policy
 from participants.models import Network, Organisation
-from permissions import policy
 
 from . import access
 from .models import LANGUAGE_CODES, Offer, TargetGroup
@@ -91,7 +91,7 @@ def managed_offers(user) -> QuerySet[Offer]:
 
 def staff_organisations(user) -> QuerySet[Organisation]:
     """Organisations the user works for (she may publish offers for them)."""
-    return Organisation.objects.filter(pk__in=policy.organisation_ids(user), is_active=True).order_by("name")
+    return Organisation.objects.filter(pk__in=participants_policy.organisation_ids(user), is_active=True).order_by("name")
 
 
 def public_offers_of_network(network: Network) -> QuerySet[Offer]:

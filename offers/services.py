@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from participants import policy as participants_policy
 from participants.models import Organisation
-from permissions import audit, policy
+from permissions import audit
 
 from . import access, hsds
 from .models import Offer
@@ -25,7 +26,7 @@ EDITABLE_FIELDS = (
 
 
 def _require_member(actor, organisation: Organisation) -> None:
-    if not (getattr(actor, "is_active", False) and policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()):
+    if not (getattr(actor, "is_active", False) and participants_policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()):
         raise PermissionDenied(_("Only staff of the organisation may change its offers."))
 
 

@@ -22,9 +22,9 @@ NAV = [
     ("board:summary_list", _("Half-year summaries"), "is_board_member"),
     ("board:summary_list", _("Half-year summaries"), "is_coordinator"),
     ("privacy:dashboard", _("Data protection"), "is_dpo"),
-    ("permissions:audit_log", _("Audit log"), "is_dpo"),
+    ("access:audit_log", _("Audit log"), "is_dpo"),
     ("records:index", _("Records of processing"), "is_dpo"),
-    ("permissions:my_data", _("Who read my data"), "is_parent"),
+    ("access:my_data", _("Who read my data"), "is_parent"),
 ]
 
 

@@ -1,5 +1,5 @@
 """What kind of user someone is, for navigation and dashboards (never for access decisions:
-those live in ``permissions.policy``)."""
+those live in ``participants.policy`` and ``cases.policy``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

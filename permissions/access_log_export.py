@@ -15,7 +15,7 @@ FORMATS = ("csv", "json")
 
 
 def access_log_response(rows: list[dict], fmt: str) -> HttpResponse:
-    """``rows`` from ``permissions.selectors.family_access_rows``; ``fmt`` one of ``FORMATS``."""
+    """``rows`` from ``access.selectors.family_access_rows``; ``fmt`` one of ``FORMATS``."""
     stamp = timezone.localdate().isoformat()
     export = [{"at": formats.date_format(timezone.localtime(r["at"]), "SHORT_DATETIME_FORMAT"), "who": r["who"],
                "what": str(r["what"]), "channel": str(r["channel"]), "basis": r["basis"]} for r in rows]

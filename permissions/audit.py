@@ -318,8 +318,8 @@ def record_read(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent | None:
     """Record one read of case content: ``rows`` are the (id, case id) pairs the reader received,
-    ``bases`` the legal basis each was released under (``policy.disclosure_bases_for_items`` /
-    ``policy.case_bases``). A list is ONE event naming the ids it returned, never one per row, so
+    ``bases`` the legal basis each was released under (``protocols.policy.disclosure_bases_for_items`` /
+    ``cases.policy.case_bases``). A list is ONE event naming the ids it returned, never one per row, so
     a read costs the same few statements however long the list is. An empty list discloses
     nothing and is not recorded.
 

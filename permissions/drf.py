@@ -6,12 +6,15 @@ change an object::
     class ConsentViewSet(PolicyViewSetMixin, viewsets.ReadOnlyModelViewSet):
         queryset = Consent.objects.select_related("given_by")
         serializer_class = ConsentSerializer
-        visible_to = staticmethod(policy.consents_for_user)
-        may_change = staticmethod(policy.can_manage_consents_of_case_of)
+        visible_to = staticmethod(cases_policy.consents_for_user)
+        may_change = staticmethod(cases_policy.can_revoke_consent)
 
 ``PolicyFilterBackend`` intersects the view's queryset with ``visible_to(user)`` in SQL (one
 statement, whatever the number of rows). Because DRF's ``get_object`` filters through the
-backends first, an object the user may not see answers 404, never 403.
+backends first, an object the user may not see answers 404, never 403. The rules come from the
+apps above (``cases/api/consent_views.py``); the audited list and read of case content
+(``AuditedListMixin``, ``AuditedReadMixin``) are in ``cases/api/audited.py``, as the basis of a
+read ("team" or "family") is the case's.
 """
 from __future__ import annotations
 
@@ -21,10 +24,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from permissions import audit, policy
 
 
 def _visible(view, user):
@@ -69,53 +69,6 @@ class PolicyViewSetMixin:
     def get_queryset(self):
         queryset = super().get_queryset()
         return PolicyFilterBackend().filter_queryset(self.request, queryset, self)
-
-
-class AuditedListMixin:
-    """Every list and detail response of case content is one audit event (``audit.record_read``):
-    the ids it returned, their case(s) and the legal basis of each. No write per row.
-
-    A viewset names ``audit_object_type`` (e.g. ``"protocols.protocolitem"``) and ``audit_action``
-    (``"<thing>"``: events are ``<thing>.list`` and ``<thing>.read``), and overrides
-    ``audit_rows`` (id and case id of each object) and ``audit_bases`` where the basis is not simply
-    "team" or "family". ``audit_retrieve = False`` where ``get_object`` already records the read.
-    """
-
-    audit_object_type = ""
-    audit_action = ""
-    audit_retrieve = True
-
-    def audit_rows(self, objects) -> list[tuple[int, int | None]]:
-        return [(obj.pk, obj.case_id) for obj in objects]
-
-    def audit_bases(self, objects, rows) -> dict[int, str]:
-        by_case = policy.case_bases(self.request.user, {case for _, case in rows if case})
-        return {pk: by_case.get(case, "") for pk, case in rows}
-
-    def audit_read(self, objects, *, many: bool) -> None:
-        rows = self.audit_rows(objects)
-        audit.record_read(self.request.user, action=f"{self.audit_action}.{'list' if many else 'read'}",
-                          object_type=self.audit_object_type, rows=rows, bases=self.audit_bases(objects, rows),
-                          many=many, channel=audit.Channel.API)
-
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        objects = list(page if page is not None else queryset)
-        data = self.get_serializer(objects, many=True).data
-        self.audit_read(objects, many=True)
-        return self.get_paginated_response(data) if page is not None else Response(data)
-
-
-class AuditedReadMixin(AuditedListMixin):
-    """``AuditedListMixin`` for a viewset that also shows one object."""
-
-    def retrieve(self, request, *args, **kwargs):
-        obj = self.get_object()
-        data = self.get_serializer(obj).data
-        if self.audit_retrieve:
-            self.audit_read([obj], many=False)
-        return Response(data)
 
 
 MAX_DB_INT = 2**63 - 1

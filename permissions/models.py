@@ -118,7 +118,7 @@ class AuditChainHead(models.Model):
 # stored here (the policy decides team, parent and consent access at read time). Guardian's
 # direct foreign-key tables keep the joins on integer keys; the policy reads them in the same
 # SQL statement as everything else, bounded by ``valid_from``/``valid_until``. Rows are written
-# and deleted only by ``permissions.grant_services``, which audits every change.
+# and deleted only by ``access.grant_services``, which audits every change.
 
 from guardian.models import UserObjectPermissionBase  # noqa: E402
 

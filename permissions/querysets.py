@@ -2,8 +2,9 @@
 
 In the manner of NetBox's ``RestrictedQuerySet.restrict(user, action)``: every model that holds
 case data gets a manager whose ``visible_to(user)`` narrows any queryset to what ``user`` may
-see, decided by ``permissions.policy`` in the same SQL statement. A selector that starts from
-``Case.objects.visible_to(user)`` cannot forget the rules.
+see, decided by the rule its app registers (``cases/policy.py``, ``conferences/policy.py``,
+``protocols/policy.py``, ``board/policy.py``, each from its ``AppConfig.ready``) in the same SQL
+statement. A selector that starts from ``Case.objects.visible_to(user)`` cannot forget the rules.
 """
 from __future__ import annotations
 
@@ -11,25 +12,15 @@ from typing import Callable
 
 from django.db import models
 
-from permissions import policy
-
-# model label -> the policy filter that decides what a user may see of it
-RULES: dict[str, Callable] = {
-    "cases.case": policy.cases_for_user,
-    "conferences.conference": policy.conferences_for_user,
-    "protocols.protocol": policy.protocols_for_user,
-    "protocols.protocolitem": policy.protocol_items_for_user,
-    "protocols.agreedaction": policy.actions_for_user,
-    "cases.consent": policy.consents_for_user,
-    "cases.disclosurebasis": policy.disclosure_bases_for_user,
-}
-
-
+# model label -> the policy filter that decides what a user may see of it. Empty here: this app
+# knows no model above it; each app registers the rule of its own models.
+RULES: dict[str, Callable] = {}
 
 
 def register(label: str, rule: Callable) -> None:
     """An app above this one adds the rule of its model (``"board.halfyearsummary"``) from its
-    ``AppConfig.ready``, so that the policy of its model lives beside it (``board/policy.py``)."""
+    ``AppConfig.ready``, so that the policy of its model lives beside it (``board/policy.py``,
+    ``cases/policy.py`` ...)."""
     if RULES.get(label, rule) is not rule:
         raise ValueError(f"{label} already has a visibility rule")
     RULES[label] = rule

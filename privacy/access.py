@@ -3,7 +3,7 @@
 Requests: the network's data-protection officer sees every request of her networks; a caseworker
 sees those she handles on the officer's recorded instruction, while she is on the case's team. A
 caseworker records a request only for a case she leads and only naming the officer who
-instructed her (as for legal holds, ``permissions.policy.can_manage_legal_hold``). Nobody else,
+instructed her (as for legal holds, ``cases.policy.can_manage_legal_hold``). Nobody else,
 technical admins included, sees a request.
 
 Restrictions (Art. 18): the officer sets and lifts them; the professionals on the case team see
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from permissions import policy
+from cases import policy as cases_policy
+from participants import policy as participants_policy
 from privacy.models import DataSubjectRequest, ProcessingRestriction
 
 
@@ -25,18 +26,18 @@ def requests_visible_to(user) -> QuerySet:
     if not _signed_in(user):
         return DataSubjectRequest.objects.none()
     return DataSubjectRequest.objects.filter(
-        Q(case__network_id__in=policy.dpo_network_ids(user))
-        | Q(caseworker_id=user.pk, case_id__in=policy.professional_case_ids(user))
+        Q(case__network_id__in=participants_policy.dpo_network_ids(user))
+        | Q(caseworker_id=user.pk, case_id__in=cases_policy.professional_case_ids(user))
     )
 
 
 def is_officer(user, network_id: int) -> bool:
-    return policy.is_dpo_of(user, network_id)
+    return participants_policy.is_dpo_of(user, network_id)
 
 
 def can_record_request(user, case, *, instructed_by=None) -> bool:
     """The officer of the case's network, or the case's lead caseworker naming that officer."""
-    return policy.can_manage_legal_hold(user, case, instructed_by=instructed_by)
+    return cases_policy.can_manage_legal_hold(user, case, instructed_by=instructed_by)
 
 
 def can_handle_request(user, request: DataSubjectRequest) -> bool:
@@ -47,14 +48,14 @@ def can_handle_request(user, request: DataSubjectRequest) -> bool:
     if is_officer(user, request.case.network_id):
         return True
     return (request.caseworker_id == user.pk and request.instructed_by_id is not None
-            and policy.can_manage_legal_hold(user, request.case, instructed_by=request.instructed_by))
+            and cases_policy.can_manage_legal_hold(user, request.case, instructed_by=request.instructed_by))
 
 
 def records_requests_somewhere(user) -> bool:
     """Whether the request pages open at all: officers, and caseworkers who lead a case."""
     if not _signed_in(user):
         return False
-    return policy.dpo_network_ids(user).exists() or policy.legal_hold_cases(user).exists()
+    return participants_policy.dpo_network_ids(user).exists() or cases_policy.legal_hold_cases(user).exists()
 
 
 def restrictions_visible_to(user) -> QuerySet:
@@ -62,4 +63,4 @@ def restrictions_visible_to(user) -> QuerySet:
     if not _signed_in(user):
         return ProcessingRestriction.objects.none()
     return ProcessingRestriction.objects.filter(lifted_at__isnull=True,
-                                                family_member__case_id__in=policy.professional_case_ids(user))
+                                                family_member__case_id__in=cases_policy.professional_case_ids(user))

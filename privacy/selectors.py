@@ -10,9 +10,11 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from cases import policy as cases_policy
 from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from participants import policy as participants_policy
 from participants.models import NetworkRole, User
-from permissions import anchors, policy
+from permissions import anchors
 from permissions.models import AuditEvent
 from operations.retention import years_before
 from privacy import access
@@ -41,7 +43,7 @@ def get_request_for_user(user, pk: int) -> DataSubjectRequest:
 def case_for_request(user, reference: str) -> Case:
     """The case a request is recorded for: any case of the officer's networks, or a case the
     caseworker leads. 404 otherwise (same answer for "missing" and "not yours")."""
-    found = list(policy.legal_hold_cases(user).filter(reference=reference).select_related("network")[:2])
+    found = list(cases_policy.legal_hold_cases(user).filter(reference=reference).select_related("network")[:2])
     if len(found) != 1:
         raise Http404("No such case.")
     return found[0]
@@ -93,7 +95,7 @@ def get_restriction_for_reader(user, pk: int) -> ProcessingRestriction:
 
 
 def get_restriction_for_officer(user, pk: int) -> ProcessingRestriction:
-    restriction = (ProcessingRestriction.objects.filter(pk=pk, family_member__case__network_id__in=policy.dpo_network_ids(user))
+    restriction = (ProcessingRestriction.objects.filter(pk=pk, family_member__case__network_id__in=participants_policy.dpo_network_ids(user))
                    .select_related("family_member__case").first())
     if restriction is None:
         raise Http404("No such restriction.")
@@ -124,12 +126,12 @@ def dashboard_for_officer(user) -> Dashboard:
     """Everything on the officer's dashboard for her networks; counts, never case content."""
     today = timezone.localdate()
     soon = today + dt.timedelta(days=SOON_DAYS)
-    networks = policy.dpo_network_ids(user)
+    networks = participants_policy.dpo_network_ids(user)
     board = Dashboard(today=today)
     board.requests = list(requests_for_user(user, open_only=True))
     for request in board.requests:
         request.overdue = request.deadline_on < today
-    board.holds_due = list(policy.legal_holds_for_user(user).filter(lifted_at__isnull=True, review_on__lte=soon)
+    board.holds_due = list(cases_policy.legal_holds_for_user(user).filter(lifted_at__isnull=True, review_on__lte=soon)
                            .select_related("case").order_by("review_on", "pk"))
     consents = Consent.objects.filter(case__network_id__in=networks, revoked_at__isnull=True,
                                       valid_until__gte=today, valid_until__lte=soon)

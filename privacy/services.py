@@ -11,13 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access import selectors as audit_selectors
+from cases import policy as cases_policy
 from cases.models import Case, FamilyMember, LegalHold
 from participants.models import User
-from permissions import audit, policy
-from permissions import selectors as audit_selectors
+from permissions import audit
 from permissions.events import access_changed_on_commit
 from privacy import access, deadlines
 from privacy.models import DataSubjectRequest, ProcessingRestriction
+from protocols import policy as protocols_policy
 
 Kind, Outcome = DataSubjectRequest.Kind, DataSubjectRequest.Outcome
 ERASED = "[erased]"
@@ -227,9 +229,9 @@ def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: 
     if not reason:
         raise ValidationError({"reason": _("Say why you need to read this data despite the restriction.")})
     member = restriction.family_member
-    items = list(policy.protocol_items_for_user(actor, include_restricted=True).filter(entrusted_by=member)
+    items = list(protocols_policy.protocol_items_for_user(actor, include_restricted=True).filter(entrusted_by=member)
                  .select_related("protocol__conference").order_by("protocol__conference__starts_at", "position", "pk"))
-    consents = list(policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
+    consents = list(cases_policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
                     .select_related("from_organisation").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "pk"))
     audit.record(actor, action="restriction.read", obj=restriction, case_id=member.case_id, channel=channel,
                  legal_basis=f"restriction:{restriction.pk}",

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from permissions import access_log_export, anchors, audit, policy
+from cases import policy as cases_policy
+from participants import policy as participants_policy
+from permissions import access_log_export, anchors, audit
 from privacy import access, selectors, services
 from privacy.forms import CaseLookupForm, CloseForm, ExtendForm, RequestForm, RestrictedReadForm, RestrictForm
 from records import selectors as records_selectors
@@ -28,7 +30,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 
 def _require_officer(request: HttpRequest) -> None:
-    if not policy.dpo_network_ids(request.user).exists():
+    if not participants_policy.dpo_network_ids(request.user).exists():
         raise Http404
 
 
@@ -220,7 +222,7 @@ def request_export(request: HttpRequest, pk: int) -> HttpResponse:
 def restrictions(request: HttpRequest) -> HttpResponse:
     """For the case team: whose data is restricted on their cases, and for what it may be read."""
     found = list(selectors.restrictions_for_reader(request.user))
-    if not found and not policy.professional_case_ids(request.user).exists():
+    if not found and not cases_policy.professional_case_ids(request.user).exists():
         raise Http404
     return render(request, "privacy/restrictions.html", {"restrictions": found})
 

@@ -8,7 +8,7 @@ protocol's group, keeps a presence list (``protocols.presence``: a roster read o
 and leaves of a server process announced together, at most one list to the browser per
 interval), validates every incoming message against a small
 schema (4400 for a frame that is not JSON, an ``error`` reply for a bad message), and filters
-every outgoing item through ``permissions.policy`` for THIS socket's user. A delivered item is
+every outgoing item through ``protocols.policy`` for THIS socket's user. A delivered item is
 audited as a read of her, one event per (user, item), written in batches (``protocols.deliveries``).
 
 Group events (``protocols.live``) carry the item with its audience; the socket decides from
@@ -34,10 +34,12 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.utils import translation
 
-from permissions import policy
+from cases import policy as cases_policy
+from participants import policy as participants_policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
 from protocols import deliveries, presence, selectors, services
+from protocols import policy as protocols_policy
 from protocols.api.serializers import item_payload
 from protocols.models import Audience, ProtocolItem
 
@@ -291,7 +293,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     def _basis(self, event: dict) -> str | None:
         """The legal basis of a delivery the socket decided in memory, as
-        ``policy.disclosure_bases_for_items`` names it; None when only the policy can tell."""
+        ``protocols_policy.disclosure_bases_for_items`` names it; None when only the policy can tell."""
         audience = event["audience"]
         if audience == Audience.EVERYONE:
             return "audience:everyone"
@@ -347,7 +349,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             raise
 
     async def action_changed(self, event: dict) -> None:
-        """An agreed action changed: forwarded if she may see it (``policy.actions_for_user``:
+        """An agreed action changed: forwarded if she may see it (``protocols_policy.actions_for_user``:
         in an item she may read, or it falls to her or her organisation, or to her as a parent)."""
         visible = (
             event["item_id"] in self.seen
@@ -445,9 +447,9 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         """Remember who this socket's user is for the case, so that most events need no query.
         Refreshed on every ``access.changed`` (the only way these can change)."""
         self.case_id = case_id
-        self.org_ids = set(policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
-        self.is_professional = policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
-        self.is_parent = policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
+        self.org_ids = set(participants_policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
+        self.is_professional = cases_policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
+        self.is_parent = cases_policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
         self.allowed = True
 
     @database_sync_to_async
@@ -459,7 +461,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         allowed = selectors.protocols_for_user(self.user).filter(pk=self.protocol_id)
         rows = list(
             ProtocolItem.objects.filter(protocol_id=self.protocol_id)
-            .annotate(visible=Exists(policy.protocol_items_for_user(self.user).filter(pk=OuterRef("pk"))),
+            .annotate(visible=Exists(protocols_policy.protocol_items_for_user(self.user).filter(pk=OuterRef("pk"))),
                       allowed=Exists(allowed))
             .values_list("pk", "visible", "allowed")
         )
@@ -478,15 +480,15 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _action_visible(self, action_id: int) -> bool:
-        return policy.actions_for_user(self.user).filter(pk=action_id).exists()
+        return protocols_policy.actions_for_user(self.user).filter(pk=action_id).exists()
 
     @database_sync_to_async
     def _item_basis(self, item_id: int) -> str | None:
         """The basis under which she may read the item now (a consent, a legal basis), or None."""
-        item = policy.protocol_items_for_user(self.user).filter(pk=item_id).first()
+        item = protocols_policy.protocol_items_for_user(self.user).filter(pk=item_id).first()
         if item is None:
             return None
-        return policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
+        return protocols_policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
 
     @database_sync_to_async
     def _protocol_state(self) -> dict | None:
@@ -498,7 +500,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         item = selectors.items_for_user(self.user).filter(pk=item_id, protocol_id=self.protocol_id).first()
         if item is None:
             return None, None
-        return item_payload(item), policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
+        return item_payload(item), protocols_policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
 
     @database_sync_to_async
     def _catch_up(self, versions: dict[int, int]) -> dict:

@@ -8,7 +8,7 @@ Three kinds leave this module:
   for a restricted item she might read through a consent or a legal basis.
 * ``action.changed`` carries an agreed action and who it falls to; it goes to every protocol of
   the case (the action may be reviewed in a later conference), and each socket forwards it only
-  if ``permissions.policy.actions_for_user`` lets her see it.
+  if ``protocols.policy.actions_for_user`` lets her see it.
 * ``access.changed`` carries nothing: consent, legal basis, team or membership changed, so every
   socket of the case re-reads what its user may see (ARCHITECTURE rule 4: revocation takes
   effect at once in the live channel too).

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import CaseTeamMember
 from conferences.models import Conference
+from participants import policy as participants_policy
 from participants import working_days
 from participants.models import Membership, User
-from permissions import policy
+from protocols import policy as protocols_policy
 from protocols.models import Audience, CorrectionProposal, Protocol
 
 
@@ -112,12 +114,12 @@ def can_decide_correction(user, proposal: CorrectionProposal) -> bool:
     item."""
     item = proposal.item
     case = item.protocol.conference.case
-    if not policy.protocol_items_for_user(user).filter(pk=item.pk).exists():
+    if not protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists():
         return False
     if holder_decides(item):
-        return (policy.is_professional_on_case(user, case)
-                and policy.organisation_ids(user).filter(organisation_id=item.holding_organisation_id).exists())
-    return policy.can_convene(user, case)
+        return (cases_policy.is_professional_on_case(user, case)
+                and participants_policy.organisation_ids(user).filter(organisation_id=item.holding_organisation_id).exists())
+    return cases_policy.can_convene(user, case)
 
 
 @dataclass
@@ -151,14 +153,14 @@ def decidable_pending(user, protocol: Protocol):
     """Pending proposals on ``protocol`` that ``user`` decides (a queryset; one query)."""
     from django.db.models import Q
 
-    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     qs = CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING, item_id__in=visible)
     case = protocol.conference.case
-    if not policy.is_professional_on_case(user, case):
+    if not cases_policy.is_professional_on_case(user, case):
         return qs.none()
     holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    mine = Q(holder & Q(item__holding_organisation_id__in=policy.organisation_ids(user)))
-    if policy.can_convene(user, case):
+    mine = Q(holder & Q(item__holding_organisation_id__in=participants_policy.organisation_ids(user)))
+    if cases_policy.can_convene(user, case):
         mine |= ~holder
     return qs.filter(mine)
 
@@ -215,7 +217,7 @@ def _decidable_filter(user, *, convened_case_ids) -> "Q":
     from django.db.models import Q
 
     holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    return (Q(holder & Q(item__holding_organisation_id__in=policy.organisation_ids(user)))
+    return (Q(holder & Q(item__holding_organisation_id__in=participants_policy.organisation_ids(user)))
             | Q(~holder & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
 
 
@@ -230,7 +232,7 @@ def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tupl
     if not ids:
         return {}, {}
     pending = CorrectionProposal.objects.filter(item__protocol_id__in=ids, status=CorrectionProposal.Status.PENDING)
-    visible = policy.protocol_items_for_user(user).filter(protocol_id__in=ids).values("pk")
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol_id__in=ids).values("pk")
     mine = (pending.filter(item_id__in=visible, item__protocol__conference__case_id__in=list(team_case_ids))
             .filter(_decidable_filter(user, convened_case_ids=convened_case_ids)))
     own = {row["item__protocol_id"]: row["n"] for row in mine.values("item__protocol_id").annotate(n=Count("pk")).order_by()}

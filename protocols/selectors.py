@@ -1,4 +1,4 @@
-"""Every read of protocols, items and agreed actions, filtered by ``permissions.policy``.
+"""Every read of protocols, items and agreed actions, filtered by ``protocols.policy``.
 
 Lists cost a fixed number of queries whatever their length (prefetching, no per-row checks).
 ``get_<entity>_for_user`` raises ``Http404`` for a missing and for an invisible object alike.
@@ -13,11 +13,15 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases import policy as cases_policy
 from cases.models import Case, FamilyMember
+from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation, WrittenReport
+from participants import policy as participants_policy
 from participants.models import Membership, ProfessionalRole, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
+from protocols import policy as protocols_policy
 from protocols import rules
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
@@ -28,7 +32,7 @@ OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
 
 def protocols_for_user(user) -> QuerySet[Protocol]:
     """Protocols of the conferences the user may see (team professionals; invited parents)."""
-    return Protocol.objects.filter(conference_id__in=policy.conferences_for_user(user).values("pk"))
+    return Protocol.objects.filter(conference_id__in=conferences_policy.conferences_for_user(user).values("pk"))
 
 
 def get_protocol_for_user(user, pk, *, channel: str = Channel.PAGE, audit: bool = True) -> Protocol:
@@ -39,7 +43,7 @@ def get_protocol_for_user(user, pk, *, channel: str = Channel.PAGE, audit: bool 
     if audit:
         case_id = protocol.conference.case_id
         record(user, action="protocol.read", obj=protocol, case_id=case_id, channel=channel,
-               legal_basis=policy.case_bases(user, [case_id])[case_id])
+               legal_basis=cases_policy.case_bases(user, [case_id])[case_id])
     return protocol
 
 
@@ -51,7 +55,7 @@ def audit_items_read(user, items, *, channel: str, action: str = "protocol.item.
         return
     case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "protocol__conference__case_id"))
     record_read(user, action=action, object_type="protocols.protocolitem", rows=[(i.pk, case_of.get(i.pk)) for i in items],
-                bases=policy.disclosure_bases_for_items(user, items, case_of=case_of), many=many, channel=channel)
+                bases=protocols_policy.disclosure_bases_for_items(user, items, case_of=case_of), many=many, channel=channel)
 
 
 def audit_actions_read(user, actions, *, channel: str, action: str = "protocol.action.list") -> None:
@@ -66,7 +70,7 @@ def action_bases(user, actions) -> dict[int, str]:
     action that falls to her (or her organisation) in an item she may not read. Constant queries."""
     actions = list(actions)
     # An action belongs to its item's case, so the actions already name each item's case.
-    by_item, readable = policy.item_bases_and_readable(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
+    by_item, readable = protocols_policy.item_bases_and_readable(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
                                                        case_of={a.item_id: a.case_id for a in actions if a.item_id},
                                                        readable=True)
     return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
@@ -74,7 +78,7 @@ def action_bases(user, actions) -> dict[int, str]:
 
 def items_for_user(user, *, protocol: Protocol | None = None) -> QuerySet[ProtocolItem]:
     """The items the user may read, with what a page shows beside them, in a fixed number of queries."""
-    qs = policy.protocol_items_for_user(user)
+    qs = protocols_policy.protocol_items_for_user(user)
     if protocol is not None:
         qs = qs.filter(protocol=protocol)
     return (
@@ -158,9 +162,9 @@ def reports_for_user(user, protocol: Protocol) -> QuerySet:
 
     qs = WrittenReport.objects.filter(conference_id=protocol.conference_id, submitted_at__isnull=False).select_related("organisation")
     case = protocol.conference.case
-    if policy.is_professional_on_case(user, case):
+    if cases_policy.is_professional_on_case(user, case):
         return qs.order_by("organisation__name")
-    if policy.is_parent_of_case(user, case):
+    if cases_policy.is_parent_of_case(user, case):
         return qs.filter(shareable_with_parents=True).order_by("organisation__name")
     return qs.none()
 
@@ -192,7 +196,7 @@ def acknowledgement_status(protocol: Protocol) -> AcknowledgementStatus:
 def pending_corrections(user, protocol: Protocol) -> QuerySet:
     """Proposals on the items of ``protocol`` that ``user`` may read (a restricted item she cannot
     read shows neither its title nor the proposed text)."""
-    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     return (CorrectionProposal.objects.filter(item__protocol=protocol, item_id__in=visible).select_related("item", "author")
             .order_by("status", "created_at"))
 
@@ -201,17 +205,17 @@ def corrections_for_decider(user, protocol: Protocol) -> QuerySet:
     """Proposals the user decides or decided on ``protocol`` (pending ones she decides, and every
     decided one on items she can read and would decide), oldest first."""
     decidable = rules.decidable_pending(user, protocol).values("pk")
-    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     decided_here = Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
-    if not policy.can_convene(user, protocol.conference.case):
-        decided_here &= Q(item__audience=Audience.RESTRICTED, item__holding_organisation_id__in=policy.organisation_ids(user))
+    if not cases_policy.can_convene(user, protocol.conference.case):
+        decided_here &= Q(item__audience=Audience.RESTRICTED, item__holding_organisation_id__in=participants_policy.organisation_ids(user))
     return (CorrectionProposal.objects.filter(item__protocol=protocol).filter(Q(pk__in=decidable) | decided_here)
             .select_related("item", "author", "decided_by").order_by("status", "created_at", "pk"))
 
 
 def my_correction_proposals(user, protocol: Protocol) -> QuerySet:
     """What the user proposed on ``protocol`` and what became of it (on items she can still read)."""
-    visible = policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     return (CorrectionProposal.objects.filter(item__protocol=protocol, author=user, item_id__in=visible)
             .select_related("item", "decided_by").order_by("created_at", "pk"))
 
@@ -224,11 +228,11 @@ def invitations_for_attendance(protocol: Protocol) -> list:
 
 
 def convened_case_ids(user) -> QuerySet:
-    """Ids of the open cases the user convenes (``policy.can_convene`` as a subquery): she is on
+    """Ids of the open cases the user convenes (``cases_policy.can_convene`` as a subquery): she is on
     the team and is the lead caseworker or a caseworker of the lead organisation."""
     caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
     return (
-        Case.objects.filter(pk__in=policy.professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
+        Case.objects.filter(pk__in=cases_policy.professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
         .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
         .values("pk")
     )
@@ -263,7 +267,7 @@ def convenor_overdue_for_user(user, *, today: dt.date | None = None) -> Convenor
     today = today or timezone.localdate()
     convened = convened_case_ids(user)
     actions = list(
-        policy.actions_for_user(user)
+        protocols_policy.actions_for_user(user)
         .filter(case_id__in=convened, status__in=OPEN_STATES, due_on__lt=today)
         .select_related("case", "item__protocol", "responsible_user", "responsible_organisation", "responsible_family_member")
         .order_by("due_on", "pk")
@@ -294,9 +298,9 @@ def my_actions(user, *, status: str | None = None, due: str | None = None, case_
     today = timezone.localdate()
     if scope == "convened":
         led = Case.objects.filter(lead_caseworker=user).values("pk")
-        qs = policy.actions_for_user(user).filter(case_id__in=led)
+        qs = protocols_policy.actions_for_user(user).filter(case_id__in=led)
     else:
-        qs = policy.responsible_actions_for_user(user)
+        qs = protocols_policy.responsible_actions_for_user(user)
     if status in AgreedAction.Status.values:
         qs = qs.filter(status=status)
     elif status == "open_any":
@@ -320,7 +324,7 @@ def my_actions(user, *, status: str | None = None, due: str | None = None, case_
 def get_action_for_user(user, pk, *, channel: str = Channel.PAGE) -> AgreedAction:
     try:
         action = (
-            policy.actions_for_user(user)
+            protocols_policy.actions_for_user(user)
             .select_related("case", "item__protocol", "responsible_user", "responsible_organisation", "responsible_family_member")
             .prefetch_related(Prefetch("notes", queryset=ActionNote.objects.select_related("author").order_by("created_at", "pk")))
             .get(pk=pk)
@@ -333,11 +337,11 @@ def get_action_for_user(user, pk, *, channel: str = Channel.PAGE) -> AgreedActio
 
 
 def item_visible_to(user, item_id: int) -> bool:
-    return policy.protocol_items_for_user(user).filter(pk=item_id).exists()
+    return protocols_policy.protocol_items_for_user(user).filter(pk=item_id).exists()
 
 
 def user_can_read_item_subquery(user):
-    return Exists(policy.protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
+    return Exists(protocols_policy.protocol_items_for_user(user).filter(pk=OuterRef("item_id")))
 
 
 # --- a parent's own pages ----------------------------------------------------------------------
@@ -360,7 +364,7 @@ class FamilyAgreements:
 def family_agreements(user) -> FamilyAgreements:
     """For a parent: what she agreed to do (open first), what others do for her family (in items
     shared with her), and the protocols of her conferences with their state. Constant queries."""
-    visible = (policy.actions_for_user(user).filter(case_id__in=policy.parent_case_ids(user))
+    visible = (protocols_policy.actions_for_user(user).filter(case_id__in=cases_policy.parent_case_ids(user))
                .select_related("responsible_organisation", "responsible_family_member", "item__protocol__conference"))
     order = When_(When(status__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
     own, other = [], []
@@ -369,7 +373,7 @@ def family_agreements(user) -> FamilyAgreements:
         action.overdue = action.status in OPEN_STATES and action.due_on < timezone.localdate()
         (own if action.responsible_family_member_id and action.responsible_family_member.user_id == user.pk else other).append(action)
     protocols = list(
-        protocols_for_user(user).filter(conference__case_id__in=policy.parent_case_ids(user))
+        protocols_for_user(user).filter(conference__case_id__in=cases_policy.parent_case_ids(user))
         .select_related("conference__case").order_by("-conference__starts_at", "-pk")
     )
     acknowledged = set(Acknowledgement.objects.filter(user=user, protocol__in=protocols).values_list("protocol_id", flat=True))
@@ -380,7 +384,7 @@ def family_agreements(user) -> FamilyAgreements:
 
 def parent_actions_in(user, protocol: Protocol) -> list:
     """The actions of one protocol that fall to the parent herself, with plain status words."""
-    actions = list(policy.actions_for_user(user).filter(item__protocol=protocol, responsible_family_member__user=user)
+    actions = list(protocols_policy.actions_for_user(user).filter(item__protocol=protocol, responsible_family_member__user=user)
                    .order_by("due_on", "pk"))
     for action in actions:
         action.plain_status = PLAIN_STATUS.get(action.status, action.get_status_display())
@@ -414,8 +418,8 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
     case_ids = {c.case_id for c in conferences}
     protocols = {p.conference_id: p for p in protocols_for_user(user).filter(
         conference_id__in=[c.pk for c in conferences]).select_related("conference__case__network")}
-    convened = set(Case.objects.filter(pk__in=policy.convened_case_ids(user), id__in=case_ids).values_list("pk", flat=True))
-    on_team = set(policy.professional_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    convened = set(Case.objects.filter(pk__in=cases_policy.convened_case_ids(user), id__in=case_ids).values_list("pk", flat=True))
+    on_team = set(cases_policy.professional_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     delegated = set()
     if any(p.minute_taker_id != user.pk and p.status == Protocol.Status.DRAFT for p in protocols.values()):
         delegated = set(policy.minute_taker_protocol_ids(user).filter(content_object_id__in=[p.pk for p in protocols.values()])
@@ -457,14 +461,14 @@ def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
     yet ("not_yet", a protocol whose conference lies weeks ahead) are left out."""
     convened = convened_case_ids(user)
     conferences = list(
-        policy.conferences_for_user(user).filter(case_id__in=convened)
+        conferences_policy.conferences_for_user(user).filter(case_id__in=convened)
         .filter(Q(status__in=[Conference.Status.SCHEDULED, Conference.Status.HELD])
                 | Q(protocol__status=Protocol.Status.RELEASED))
         .filter(starts_at__lte=timezone.now() + rules.OPEN_BEFORE_START)
         .select_related("case__network").order_by("starts_at", "pk")[:limit]
     )
     deciding = list(
-        policy.conferences_for_user(user)
+        conferences_policy.conferences_for_user(user)
         .filter(protocol__status=Protocol.Status.RELEASED,
                 protocol__items__corrections__status=CorrectionProposal.Status.PENDING)
         .exclude(pk__in=[c.pk for c in conferences]).distinct()
@@ -474,9 +478,9 @@ def protocol_tasks_for_user(user, *, limit: int = 20) -> list[ProtocolStep]:
     # Released drafts in their correction window, for every professional on the case's team
     # (those who may propose corrections, services.correction_propose), not only the convenor.
     correcting = list(
-        policy.conferences_for_user(user)
+        conferences_policy.conferences_for_user(user)
         .filter(protocol__status=Protocol.Status.RELEASED,
-                case_id__in=policy.professional_case_ids(user))
+                case_id__in=cases_policy.professional_case_ids(user))
         .filter(Q(protocol__corrections_until__gte=today) | Q(protocol__corrections_until__isnull=True))
         .exclude(pk__in=[c.pk for c in conferences]).distinct()
         .select_related("case__network").order_by("starts_at", "pk")[:limit]

@@ -1,6 +1,6 @@
 """Every write to protocols, items, agreed actions and their workflow.
 
-Each service takes the acting user first, checks permission through ``permissions.policy``,
+Each service takes the acting user first, checks permission through the policy (``cases.policy``, ``protocols.policy``),
 refuses any write to a final protocol (so page, API, websocket and admin all refuse alike),
 writes its audit event with the channel it came through, and queues the live event for the
 protocol's channel-layer group with ``transaction.on_commit`` (``protocols.live``). The event
@@ -20,16 +20,19 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
 from conferences.models import Conference, Invitation
 from notifications.language import family_member_language
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
+from participants import policy as participants_policy
 from participants.models import Membership, Organisation
 from participants import working_days
 from permissions import jobs, policy
 from permissions.audit import Channel, record
 from protocols import announce, live, rules, sanitize
+from protocols import policy as protocols_policy
 from protocols.rules import conference_day, draft_release_due_on
 from protocols.selectors import protocol_payload, protocols_for_user
 from protocols.models import (
@@ -82,7 +85,7 @@ def add_working_days(start: dt.date, days: int, network=None) -> dt.date:
 
 
 def is_convenor(user, protocol: Protocol) -> bool:
-    return policy.can_convene(user, protocol.conference.case)
+    return cases_policy.can_convene(user, protocol.conference.case)
 
 
 def can_write_items(user, protocol: Protocol) -> bool:
@@ -90,7 +93,7 @@ def can_write_items(user, protocol: Protocol) -> bool:
     case = protocol.conference.case
     if is_convenor(user, protocol):
         return True
-    return policy.takes_minutes(user, protocol) and policy.is_professional_on_case(user, case)
+    return policy.takes_minutes(user, protocol) and cases_policy.is_professional_on_case(user, case)
 
 
 def _locked_protocol(protocol_id: int) -> Protocol:
@@ -205,14 +208,14 @@ def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: 
     conferences (for review, each with its original item's audience) and the network's standard
     items. Sends nothing live (nobody can be connected before it exists)."""
     conference = Conference.objects.select_for_update(of=("self",)).select_related("case__network").get(pk=conference.pk)
-    if not policy.can_convene(actor, conference.case):
+    if not cases_policy.can_convene(actor, conference.case):
         raise PermissionDenied(_("Only the convenor opens the protocol."))
     refusal = rules.open_refusal(conference)
     if refusal:
         raise ValidationError(refusal, code="not_yet")
     if Protocol.objects.filter(conference=conference).exists():
         raise ValidationError(_("This conference already has its protocol."))
-    if minute_taker is not None and not policy.is_professional_on_case(minute_taker, conference.case):
+    if minute_taker is not None and not cases_policy.is_professional_on_case(minute_taker, conference.case):
         raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
     protocol = Protocol.objects.create(conference=conference, minute_taker=minute_taker or actor)
     position = 0
@@ -285,7 +288,7 @@ class WouldHideFromWriter(ValidationError):
 
 def _refuse_hiding_from_writer(actor, item: ProtocolItem, confirm_hidden: bool | None) -> None:
     """Raised inside the service's transaction, so nothing is saved until she confirms."""
-    if confirm_hidden is False and not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
+    if confirm_hidden is False and not protocols_policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
         raise WouldHideFromWriter()
 
 
@@ -371,7 +374,7 @@ def holding_organisation_ids(item: ProtocolItem, protocol: Protocol) -> set[int]
         return {item.holding_organisation_id}
     case = protocol.conference.case
     team = CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True)
-    authors = set(team.filter(organisation_id__in=policy.organisation_ids(item.created_by).values("organisation_id"))
+    authors = set(team.filter(organisation_id__in=participants_policy.organisation_ids(item.created_by).values("organisation_id"))
                   .values_list("organisation_id", flat=True))
     return authors or {case.lead_organisation_id}
 
@@ -381,18 +384,18 @@ def holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
     ``holding_organisation_ids``). An item open to everyone has nothing left to disclose."""
     if item.audience == Audience.EVERYONE:
         return False
-    return bool(policy.is_professional_on_case(actor, protocol.conference.case)
-                and policy.organisation_ids(actor).filter(organisation_id__in=holding_organisation_ids(item, protocol)).exists())
+    return bool(cases_policy.is_professional_on_case(actor, protocol.conference.case)
+                and participants_policy.organisation_ids(actor).filter(organisation_id__in=holding_organisation_ids(item, protocol)).exists())
 
 
 def items_held_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
     """Ids of ``items`` (not open to everyone) whose holding organisation ``actor`` works for on the
     case team – the same answer as ``holder_on_team`` per item, in four queries for the page."""
     case = protocol.conference.case
-    if not policy.is_professional_on_case(actor, case):
+    if not cases_policy.is_professional_on_case(actor, case):
         return set()
     items = [i for i in items if i.audience != Audience.EVERYONE]
-    mine = set(policy.organisation_ids(actor).values_list("organisation_id", flat=True))
+    mine = set(participants_policy.organisation_ids(actor).values_list("organisation_id", flat=True))
     team = set(CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values_list("organisation_id", flat=True))
     author_orgs: dict[int, set[int]] = {}
     authors = {i.created_by_id for i in items if not i.holding_organisation_id}
@@ -459,7 +462,7 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
         _refuse_other_parents(current, protocol)
     readers = _reader_orgs(protocol, audience, holder.pk if holder else None, [o.pk for o in orgs])
     readers.discard(current.holding_organisation_id)
-    covered = policy.disclosures_covering(current, organisation_ids=readers)
+    covered = protocols_policy.disclosures_covering(current, organisation_ids=readers)
     uncovered = readers - set(covered)
     if uncovered:
         names = ", ".join(Organisation.objects.filter(pk__in=uncovered).order_by("name").values_list("name", flat=True))
@@ -495,7 +498,7 @@ def _check_parents_widening(actor, current: ProtocolItem, protocol: Protocol) ->
     if current.entrusted_by_id:
         _refuse_other_parents(current, protocol)
     holders = sorted(holding_organisation_ids(current, protocol) & set(
-        policy.organisation_ids(actor).values_list("organisation_id", flat=True)))
+        participants_policy.organisation_ids(actor).values_list("organisation_id", flat=True)))
     return {"bases": {}, "legal_basis": "holding-organisation",
             "detail": {"from": {"audience": current.audience}, "to": {"audience": Audience.EVERYONE},
                        "decided_by_holder": holders, "entrusted_by": current.entrusted_by_id}}
@@ -674,7 +677,7 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
 def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel: str = Channel.PAGE) -> CorrectionProposal:
     """A participant proposes a correction to an item she can read, within the correction window."""
     protocol = _locked_protocol(item.protocol_id)
-    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not policy.is_professional_on_case(actor, protocol.conference.case):
+    if not protocols_policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not cases_policy.is_professional_on_case(actor, protocol.conference.case):
         raise PermissionDenied(_("You cannot propose a correction to this item."))
     _refuse_final(protocol)
     if protocol.status != Protocol.Status.RELEASED:
@@ -780,7 +783,7 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
         raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
     changes: dict[str, str] = {}
     if minute_taker is not _UNSET and minute_taker is not None and minute_taker.pk != protocol.minute_taker_id:
-        if not policy.is_professional_on_case(minute_taker, conference.case):
+        if not cases_policy.is_professional_on_case(minute_taker, conference.case):
             raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
         Protocol.objects.filter(pk=protocol.pk).update(minute_taker=minute_taker, version=F("version") + 1)
         changes["minute_taker"] = str(minute_taker.pk)
@@ -804,13 +807,13 @@ def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, chann
     convenor or minute-taker, or (on a restricted item) a professional of the organisation holding
     the information; who can read the item."""
     protocol = _locked_protocol(item.protocol_id)
-    holder = (rules.holder_decides(item) and policy.is_professional_on_case(actor, protocol.conference.case)
-              and policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
+    holder = (rules.holder_decides(item) and cases_policy.is_professional_on_case(actor, protocol.conference.case)
+              and participants_policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
     if not holder:
         _require_item_writer(actor, protocol)
     if not protocol.is_final:
         raise ValidationError(_("Amendments are added to a final protocol; edit the draft instead."))
-    if not policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
+    if not protocols_policy.protocol_items_for_user(actor).filter(pk=item.pk).exists():
         raise PermissionDenied(_("You cannot amend this item."))
     text, reason = sanitize.clean_input(text), sanitize.clean_input(reason)[:300]
     errors = {}
@@ -876,9 +879,9 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     the status with a progress note (history kept). ``version`` guards against lost updates.
     Sends ``item.changed`` for the item that holds the action."""
     action = AgreedAction.objects.select_for_update(of=("self",)).select_related("case", "item").get(pk=action.pk)
-    if not policy.actions_for_user(actor).filter(pk=action.pk).exists():
+    if not protocols_policy.actions_for_user(actor).filter(pk=action.pk).exists():
         raise PermissionDenied(_("You cannot see this action."))
-    if not policy.can_update_action(actor, action):
+    if not protocols_policy.can_update_action(actor, action):
         raise PermissionDenied(_("Only the responsible person, her organisation or the convenor may update this action."))
     if status not in AgreedAction.Status.values:
         raise ValidationError({"status": _("Choose a status.")})

@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from permissions import policy
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from permissions.audit import Channel
 from protocols import forms, rules, selectors, services
+from protocols import policy as protocols_policy
 from protocols.models import AgreedAction, CorrectionProposal, Protocol
 
 STATUS_SEQUENCE = [Protocol.Status.DRAFT, Protocol.Status.RELEASED, Protocol.Status.FINAL]
@@ -45,12 +47,12 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     writer = services.can_write_items(user, protocol)
     case = protocol.conference.case
     # Parents and conference guests read the page for non-professionals (items for everyone).
-    is_parent = not policy.is_professional_on_case(user, case)
+    is_parent = not cases_policy.is_professional_on_case(user, case)
     context = {
         "protocol": protocol, "conference": protocol.conference, "case": case, "case_url": case_url(case),
         "items": items, "is_convenor": convenor, "can_write": writer and protocol.status == Protocol.Status.DRAFT,
         "can_amend": writer and protocol.is_final, "is_parent": is_parent,
-        "can_propose": protocol.status == Protocol.Status.RELEASED and policy.is_professional_on_case(user, case)
+        "can_propose": protocol.status == Protocol.Status.RELEASED and cases_policy.is_professional_on_case(user, case)
         and (protocol.corrections_until is None or timezone.localdate() <= protocol.corrections_until),
         "reports": list(selectors.reports_for_user(user, protocol)),
         "derived_summary": selectors.derived_parent_summary(protocol, items) if not protocol.parent_summary else [],
@@ -101,7 +103,7 @@ def protocol_print(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def protocol_open(request: HttpRequest, conference_pk: int) -> HttpResponse:
-    conference = policy.conferences_for_user(request.user).select_related("case").filter(pk=conference_pk).first()
+    conference = conferences_policy.conferences_for_user(request.user).select_related("case").filter(pk=conference_pk).first()
     if conference is None:
         raise Http404("No such conference")
     existing = Protocol.objects.filter(conference=conference).first()
@@ -402,7 +404,7 @@ def amendment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_actions(request: HttpRequest) -> HttpResponse:
-    cases = list(policy.cases_for_user(request.user).order_by("reference").only("pk", "reference"))
+    cases = list(cases_policy.cases_for_user(request.user).order_by("reference").only("pk", "reference"))
     filters = forms.MyActionsFilter(request.GET or None, cases=cases,
                                     leads_cases=selectors.convened_case_ids(request.user).exists())
     data = filters.cleaned_data if filters.is_valid() else {}
@@ -422,7 +424,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = selectors.get_action_for_user(request.user, pk)
-    can_update = policy.can_update_action(request.user, action)
+    can_update = protocols_policy.can_update_action(request.user, action)
     form = forms.ActionStatusForm(request.POST or None, initial={"status": action.status, "version": action.version})
     status = 200
     if request.method == "POST":
@@ -457,7 +459,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def my_agreements(request: HttpRequest) -> HttpResponse:
     """A parent's own page: what she agreed to do, what others do for her family, and the
     protocols of her conferences (draft or final), in plain words."""
-    if not policy.parent_case_ids(request.user).exists():
+    if not cases_policy.parent_case_ids(request.user).exists():
         raise Http404
     agreements = selectors.family_agreements(request.user)
     return render(request, "protocols/my_agreements.html", {"agreements": agreements, "today": timezone.localdate()})

@@ -8,15 +8,15 @@ from typing import Any
 from django.db.models import Count, Max
 from django.http import Http404
 
+from participants import policy as participants_policy
 from participants.models import Network, User
-from permissions import policy
 from records import dpia_templates
 from records.models import DpiaRevision, DpiaTemplate, ProcessingRecord
 
 
 def officer_networks(user: User):
     """The networks whose data-protection officer the user is."""
-    return Network.objects.filter(pk__in=policy.dpo_network_ids(user)).order_by("name")
+    return Network.objects.filter(pk__in=participants_policy.dpo_network_ids(user)).order_by("name")
 
 
 def network_for_officer(user: User, slug: str) -> Network:

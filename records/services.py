@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from participants import policy as participants_policy
 from participants.models import Network, User
-from permissions import audit, policy
+from permissions import audit
 from records import dpia_templates, facts
 from records.models import DpiaRevision, ProcessingRecord
 
@@ -28,7 +29,7 @@ class StaleEdit(Exception):
 def _require_officer(actor: User | str, network: Network) -> User | None:
     if isinstance(actor, str) and actor in SYSTEM_ACTORS:
         return None
-    if isinstance(actor, str) or not policy.is_dpo_of(actor, network.pk):
+    if isinstance(actor, str) or not participants_policy.is_dpo_of(actor, network.pk):
         raise PermissionDenied(_("Only the network's data-protection officer may do this."))
     return actor
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.test_layers import LAYERS, ROOT
 
-# Models whose rows decide what a socket may show (permissions.policy reads them).
+# Models whose rows decide what a socket may show (the policy modules read them).
 ACCESS_MODELS = {"Consent", "DisclosureBasis", "CaseTeamMember", "FamilyMember", "Membership", "Invitation", "Organisation"}
 ANNOUNCERS = {"access_changed_on_commit", "people_changed_on_commit"}
 # A queryset ``update`` counts only when it sets one of these (e.g. not ``sequence_sent``).

@@ -10,12 +10,14 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from cases import consent_selectors, consent_services as services
+from cases import policy as cases_policy
+from cases.api.audited import AuditedReadMixin
 from cases.api.consent_serializers import (
     ConsentCreateSerializer, ConsentSerializer, DisclosureBasisCreateSerializer, DisclosureBasisSerializer,
 )
 from cases.models import Consent, ConsentScope, DisclosureBasis
-from permissions import audit, policy
-from permissions.drf import AuditedReadMixin, PolicyViewSetMixin, query_id
+from permissions import audit
+from permissions.drf import PolicyViewSetMixin, query_id
 
 
 def _call(service, **kwargs):
@@ -40,9 +42,9 @@ class ConsentViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListModelMixin
 
     queryset = Consent.objects.select_related("case").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "-pk")
     serializer_class = ConsentSerializer
-    visible_to = staticmethod(policy.consents_for_user)
+    visible_to = staticmethod(cases_policy.consents_for_user)
     # an already revoked consent passes here so that the service answers 400 with its reason
-    may_change = staticmethod(lambda user, consent: consent.revoked_at is not None or policy.can_revoke_consent(user, consent)
+    may_change = staticmethod(lambda user, consent: consent.revoked_at is not None or cases_policy.can_revoke_consent(user, consent)
                               or consent.given_by.user_id == user.pk)
     audit_object_type, audit_action = "participants.consent", "consent"
 
@@ -82,7 +84,7 @@ class DisclosureBasisViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListMo
 
     queryset = DisclosureBasis.objects.prefetch_related("to_organisations").order_by("-invoked_on", "-pk")
     serializer_class = DisclosureBasisSerializer
-    visible_to = staticmethod(policy.disclosure_bases_for_user)
+    visible_to = staticmethod(cases_policy.disclosure_bases_for_user)
     audit_object_type, audit_action = "participants.disclosurebasis", "disclosure_basis"
 
     def get_serializer_class(self):

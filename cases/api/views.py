@@ -1,4 +1,4 @@
-"""Read-only case API: lists only what ``permissions.policy`` lets the user see; a case she may
+"""Read-only case API: lists only what the case policy (``cases/policy.py``) lets the user see; a case she may
 not see answers 404, exactly like one that does not exist."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from django.db.models import Prefetch
 from rest_framework import viewsets
 
 from cases import selectors as case_selectors
+from cases.api.audited import AuditedReadMixin
 from cases.api.serializers import CaseDetailSerializer, CaseSerializer
 from cases.models import CaseTeamMember
 from permissions import audit
-from permissions.drf import AuditedReadMixin
 
 
 class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):

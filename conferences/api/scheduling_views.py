@@ -1,6 +1,6 @@
 """Scheduling API: conferences, poll votes and ranking, pick, RSVP, move, cancel.
 
-Thin: the queryset comes from ``permissions.policy``, the domain operations are ``@action``s
+Thin: the queryset comes from ``conferences.policy``, the domain operations are ``@action``s
 that validate with a serializer and call the same services as the pages (channel "api").
 """
 from __future__ import annotations
@@ -14,11 +14,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cases import policy as cases_policy
+from cases.api.audited import AuditedReadMixin
+from conferences import policy as conferences_policy
 from conferences import selectors, services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Invitation, PollSlot
-from permissions import audit, policy
-from permissions.drf import AuditedReadMixin
+from permissions import audit
 
 from .scheduling_serializers import (
     ConferenceCreateSerializer, ConferenceSerializer, InvitationSerializer, InviteeSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
@@ -40,7 +42,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
     audit_object_type, audit_action = "conferences.conference", "conference"
 
     def get_queryset(self):
-        return policy.conferences_for_user(self.request.user).select_related("case").order_by("-pk")
+        return conferences_policy.conferences_for_user(self.request.user).select_related("case").order_by("-pk")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -93,7 +95,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         ranking = SlotRankSerializer(selectors.poll_grid(conference).ranking, many=True).data
         # The same read as the poll page (who can come when, per case): audited on this channel too.
         audit.record(request.user, action="poll.read", obj=conference, case_id=conference.case_id, channel=audit.Channel.API,
-                     legal_basis=policy.case_bases(request.user, [conference.case_id])[conference.case_id])
+                     legal_basis=cases_policy.case_bases(request.user, [conference.case_id])[conference.case_id])
         return Response(ranking)
 
     @extend_schema(request=InviteeSerializer, responses=InvitationSerializer)
@@ -101,7 +103,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
     def invite(self, request, pk=None):
         """Invite one more team member or adult of the family (convenor only)."""
         conference = self.get_object()
-        if not policy.can_convene(request.user, conference.case):
+        if not cases_policy.can_convene(request.user, conference.case):
             raise PermissionDenied
         data = InviteeSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -21,8 +21,9 @@ from offers import referral_services as rs
 from offers import track_services as ts
 from offers.api import serializers as s
 from offers.models import CentralCaseManager, ContactRequest, Enrolment, Referral, Session, SupportRequest
+from participants import policy as participants_policy
 from participants.models import User
-from permissions import audit, policy
+from permissions import audit
 from permissions.audit import Channel
 from permissions.drf import MAX_DB_INT, BoundedLimitOffsetPagination
 
@@ -50,7 +51,7 @@ class ReferralViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Referral.objects.none()
         user = self.request.user
-        content = (Q(referred_by=user) | Q(offer__organisation_id__in=policy.organisation_ids(user))
+        content = (Q(referred_by=user) | Q(offer__organisation_id__in=participants_policy.organisation_ids(user))
                    | Q(support_request__sender=user, support_request__consent_sender_sees_content=True))
         return (access.referrals_for(user).select_related("offer")
                 .annotate(content_visible=Case(When(content, then=Value(True)), default=Value(False), output_field=BooleanField()))

@@ -12,10 +12,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from cases.api.audited import AuditedListMixin, AuditedReadMixin
 from cases.models import Case
-from permissions import policy
 from permissions.audit import Channel
-from permissions.drf import AuditedListMixin, AuditedReadMixin, query_id
+from permissions.drf import query_id
+from protocols import policy as protocols_policy
 from protocols import selectors, services
 from protocols.api import serializers as s
 from protocols.models import Acknowledgement, Amendment
@@ -94,7 +95,7 @@ class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrie
         return [(i.pk, i.protocol.conference.case_id) for i in objects]
 
     def audit_bases(self, objects, rows):
-        return policy.disclosure_bases_for_items(self.request.user, objects, case_of=dict(rows))
+        return protocols_policy.disclosure_bases_for_items(self.request.user, objects, case_of=dict(rows))
 
     def get_queryset(self):
         qs = selectors.items_for_user(self.request.user).select_related("protocol__conference")
@@ -146,7 +147,7 @@ class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveM
     audit_object_type, audit_action = "protocols.amendment", "protocol.amendment"
 
     def get_queryset(self):
-        visible = policy.protocol_items_for_user(self.request.user).values("pk")
+        visible = protocols_policy.protocol_items_for_user(self.request.user).values("pk")
         return (Amendment.objects.filter(item_id__in=visible)
                 .select_related("author", "item__protocol__conference").order_by("pk"))
 
@@ -154,7 +155,7 @@ class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveM
         return [(a.pk, a.item.protocol.conference.case_id) for a in objects]
 
     def audit_bases(self, objects, rows):
-        by_item = policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values(),
+        by_item = protocols_policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values(),
                                                     case_of={a.item_id: a.item.protocol.conference.case_id for a in objects})
         return {a.pk: by_item.get(a.item_id, "") for a in objects}
 
@@ -214,8 +215,8 @@ class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        qs = policy.responsible_actions_for_user(user) if self.request.query_params.get("mine") in ("1", "true") \
-            else policy.actions_for_user(user)
+        qs = protocols_policy.responsible_actions_for_user(user) if self.request.query_params.get("mine") in ("1", "true") \
+            else protocols_policy.actions_for_user(user)
         return qs.select_related("case", "item", "responsible_user", "responsible_organisation",
                                  "responsible_family_member").order_by("due_on", "pk")
 

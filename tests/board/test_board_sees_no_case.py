@@ -4,18 +4,20 @@ from __future__ import annotations
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from permissions import policy
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
+from protocols import policy as protocols_policy
 
 pytestmark = pytest.mark.django_db
 
 
 def test_policy_gives_the_board_member_no_case_object(world):
     user = world.board_member
-    assert not policy.cases_for_user(user).exists()
-    assert not policy.conferences_for_user(user).exists()
-    assert not policy.protocol_items_for_user(user).exists()
-    assert not policy.actions_for_user(user).exists()
-    assert not policy.responsible_actions_for_user(user).exists()
+    assert not cases_policy.cases_for_user(user).exists()
+    assert not conferences_policy.conferences_for_user(user).exists()
+    assert not protocols_policy.protocol_items_for_user(user).exists()
+    assert not protocols_policy.actions_for_user(user).exists()
+    assert not protocols_policy.responsible_actions_for_user(user).exists()
 
 
 @pytest.mark.parametrize("name,arg", [

@@ -157,7 +157,7 @@ PAGES = [
     Page("consent-form", "convenor", lambda w: reverse("cases:consent_create", args=[w.case.pk])),
     Page("consent-form-errors", "convenor", lambda w: reverse("cases:consent_create", args=[w.case.pk]),
          act=_submit_empty("Record consent")),
-    Page("audit-log", "dpo", lambda w: reverse("permissions:audit_log")),
+    Page("audit-log", "dpo", lambda w: reverse("access:audit_log")),
     Page("processing-record", "dpo", lambda w: reverse("records:record", args=[w.network.slug])),
     Page("dpia-german", "dpo", lambda w: reverse("records:dpia", args=[w.network.slug, "dsk"]), language="de"),
     Page("dpia-section-edit", "dpo", lambda w: reverse("records:dpia_edit", args=[w.network.slug, "datatilsynet", "risks"]),

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import hold_services
+from cases import policy as cases_policy
 from cases.models import LegalHold
-from permissions import policy
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +94,6 @@ def test_a_hold_stays_out_of_the_parents_who_read_my_data_log(world, client):
     client.get(reverse("cases:case_legal_hold", args=[world.case.pk]))
     assert AuditEvent.objects.filter(case=world.case, action__startswith="legal_hold.").count() == 2
     client.force_login(world.parent)
-    events = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    events = client.get(reverse("access:my_data") + "?format=json").json()["events"]
     assert all(e["what"] != "Other record – changed" and e["what"] != "Other record – read" for e in events)
-    assert not policy.family_audit_events_for_user(world.parent).filter(action__startswith="legal_hold.").exists()
+    assert not cases_policy.family_audit_events_for_user(world.parent).filter(action__startswith="legal_hold.").exists()

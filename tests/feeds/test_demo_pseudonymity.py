@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from calendars import services as calendar_services
 from calendars.models import FeedToken
+from cases import policy as cases_policy
 from conferences import services
 from conferences.models import Conference
 from cases.models import FamilyMember
 from participants.models import User
-from permissions import policy
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_no_family_name_in_any_feed_or_invitation_of_the_demo(client, committed)
         response = client.get(reverse("calendars:feed", args=[raw]))
         assert response.status_code == 200
         bodies.append(response.content.decode())
-        for case in policy.cases_for_user(user).filter(pk__in=policy.professional_case_ids(user)):
+        for case in cases_policy.cases_for_user(user).filter(pk__in=cases_policy.professional_case_ids(user)):
             _, raw = calendar_services.feed_token_create(user, kind=FeedToken.Kind.CASE, case=case)
             bodies.append(client.get(reverse("calendars:feed", args=[raw])).content.decode())
     assert any("BEGIN:VEVENT" in body for body in bodies)

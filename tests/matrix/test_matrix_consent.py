@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 URL_NAMES = {
     "cases:case_consents", "cases:consent_create", "cases:disclosure_basis_create",
-    "cases:consent_revoke", "cases:my_consents", "permissions:audit_log", "permissions:my_data",
+    "cases:consent_revoke", "cases:my_consents", "access:audit_log", "access:my_data",
     "consent-list", "consent-detail", "consent-revoke", "disclosure-basis-list", "disclosure-basis-detail",
     "cases:consent_give", "cases:consent_object", "consent-object", "participants:organisation_members",
 }
@@ -65,9 +65,9 @@ def test_consent_pages(world, client, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_audit_pages(world, client, role):
     c = client_for(client, world, role)
-    assert c.get(reverse("permissions:audit_log")).status_code == page_expect(role, {"dpo"})
-    assert c.get(reverse("permissions:my_data")).status_code == page_expect(role, PARENTS)
-    assert c.get(reverse("permissions:my_data"), {"format": "json"}).status_code == page_expect(role, PARENTS)
+    assert c.get(reverse("access:audit_log")).status_code == page_expect(role, {"dpo"})
+    assert c.get(reverse("access:my_data")).status_code == page_expect(role, PARENTS)
+    assert c.get(reverse("access:my_data"), {"format": "json"}).status_code == page_expect(role, PARENTS)
 
 
 @pytest.mark.parametrize("role", ROLES)

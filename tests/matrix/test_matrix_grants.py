@@ -13,8 +13,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conferences import policy as conferences_policy
 from participants.models import ProfessionalRole
-from permissions import audit, grant_services, policy
+from access import grant_services
+from permissions import audit
 from permissions.models import ConferenceGuestGrant, SubstituteGrant
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.matrix.test_matrix_policy import KINDS, visible_by_policy
@@ -22,7 +24,7 @@ from tests.world import make_professional, make_user
 
 pytestmark = pytest.mark.django_db
 
-URL_NAMES = {"permissions:grants", "permissions:grant_create", "permissions:grant_withdraw", "permissions:dpo_grants"}
+URL_NAMES = {"access:grants", "access:grant_create", "access:grant_withdraw", "access:dpo_grants"}
 
 #                          case fm conf inv prot i_ev i_pro i_res a_co a_pa cons audit faud summ
 GRANT_TABLE = """
@@ -106,18 +108,18 @@ LOGGED_IN = set(ROLES) - {"anonymous"}
 @pytest.mark.parametrize("role", ROLES)
 def test_grant_pages(world, client, role):
     c = client_for(client, world, role)
-    assert c.get(reverse("permissions:grants")).status_code == expect(role, LOGGED_IN)
-    assert c.get(reverse("permissions:dpo_grants")).status_code == expect(role, {"dpo"})
+    assert c.get(reverse("access:grants")).status_code == expect(role, LOGGED_IN)
+    assert c.get(reverse("access:dpo_grants")).status_code == expect(role, {"dpo"})
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_inviting_a_guest(world, client, role):
     guest = make_user("m-invitee")
     c = client_for(client, world, role)
-    response = c.post(reverse("permissions:grant_create", args=["guest"]), {"conference": world.conference.pk, "guest": guest.username})
+    response = c.post(reverse("access:grant_create", args=["guest"]), {"conference": world.conference.pk, "guest": guest.username})
     # Only the convenor's form offers the conference; for anyone else the choice is invalid (400).
     assert response.status_code == (302 if role in {"convenor", "lead_colleague", "anonymous"} else 400)
-    invited = policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
+    invited = conferences_policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
     assert invited == (role in {"convenor", "lead_colleague"})
 
 
@@ -126,8 +128,8 @@ def test_withdrawing_a_guest(world, client, role):
     guest = make_user("m-withdrawn")
     grant = grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
     c = client_for(client, world, role)
-    response = c.post(reverse("permissions:grant_withdraw", args=["guest", grant.pk]))
+    response = c.post(reverse("access:grant_withdraw", args=["guest", grant.pk]))
     may = {"convenor", "lead_colleague"}  # the one who gave it, and whoever convenes the case
     assert response.status_code == (302 if role in may | {"anonymous"} else 404)
     assert ConferenceGuestGrant.objects.filter(pk=grant.pk).exists() == (role not in may)
-    assert user_for(world, role) is None or policy.conferences_for_user(guest).exists() == (role not in may)
+    assert user_for(world, role) is None or conferences_policy.conferences_for_user(guest).exists() == (role not in may)

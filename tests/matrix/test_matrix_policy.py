@@ -9,7 +9,11 @@ from __future__ import annotations
 import pytest
 
 from board import policy as board_policy
-from permissions import audit, policy
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
+from participants import policy as participants_policy
+from permissions import audit
+from protocols import policy as protocols_policy
 from tests.matrix.roles import ROLES, user_for
 
 URL_NAMES = {"dashboard", "accessibility"}
@@ -50,19 +54,19 @@ EXPECTED = expected()
 def visible_by_policy(world, user, kind: str) -> bool:
     w = world
     checks = {
-        "case": lambda: policy.cases_for_user(user).filter(pk=w.case.pk),
-        "family_member": lambda: policy.cases_for_user(user).filter(pk=w.mother.case_id),
-        "conference": lambda: policy.conferences_for_user(user).filter(pk=w.conference.pk),
-        "invitation": lambda: policy.conferences_for_user(user).filter(pk=w.invitation_counsellor.conference_id),
-        "protocol": lambda: policy.conferences_for_user(user).filter(pk=w.protocol.conference_id),
-        "item_everyone": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_everyone.pk),
-        "item_professionals": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_professionals.pk),
-        "item_restricted": lambda: policy.protocol_items_for_user(user).filter(pk=w.item_restricted.pk),
-        "action_counselling": lambda: policy.actions_for_user(user).filter(pk=w.action_counselling.pk),
-        "action_parent": lambda: policy.actions_for_user(user).filter(pk=w.action_parent.pk),
-        "consent": lambda: policy.consents_for_user(user).filter(pk=w.consent.pk),
-        "audit_event": lambda: policy.audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
-        "family_audit_event": lambda: policy.family_audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
+        "case": lambda: cases_policy.cases_for_user(user).filter(pk=w.case.pk),
+        "family_member": lambda: cases_policy.cases_for_user(user).filter(pk=w.mother.case_id),
+        "conference": lambda: conferences_policy.conferences_for_user(user).filter(pk=w.conference.pk),
+        "invitation": lambda: conferences_policy.conferences_for_user(user).filter(pk=w.invitation_counsellor.conference_id),
+        "protocol": lambda: conferences_policy.conferences_for_user(user).filter(pk=w.protocol.conference_id),
+        "item_everyone": lambda: protocols_policy.protocol_items_for_user(user).filter(pk=w.item_everyone.pk),
+        "item_professionals": lambda: protocols_policy.protocol_items_for_user(user).filter(pk=w.item_professionals.pk),
+        "item_restricted": lambda: protocols_policy.protocol_items_for_user(user).filter(pk=w.item_restricted.pk),
+        "action_counselling": lambda: protocols_policy.actions_for_user(user).filter(pk=w.action_counselling.pk),
+        "action_parent": lambda: protocols_policy.actions_for_user(user).filter(pk=w.action_parent.pk),
+        "consent": lambda: cases_policy.consents_for_user(user).filter(pk=w.consent.pk),
+        "audit_event": lambda: participants_policy.audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
+        "family_audit_event": lambda: cases_policy.family_audit_events_for_user(user).filter(pk=w.matrix_audit_event.pk),
         "summary": lambda: board_policy.summaries_for_user(user).filter(pk=w.summary.pk),
     }
     return checks[kind]().exists()

@@ -11,11 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember
 from offers import referral_case_services as rcs
 from offers import referral_services as rs
 from offers.models import Offer, Referral
-from permissions import policy
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +42,10 @@ def test_a_caseworker_of_the_receiving_organisation_opens_a_case_from_an_accepte
     referral.refresh_from_db()
     assert referral.case == case and referral.team_consent_reference == "TEAM-4711"
     assert case.lead_organisation == world.youth_welfare and case.lead_caseworker == world.lead_colleague
-    assert policy.is_professional_on_case(world.lead_colleague, case)
+    assert cases_policy.is_professional_on_case(world.lead_colleague, case)
     # the midwife who asked had no consent to join the team; the case manager is not put on it either
-    assert not policy.is_professional_on_case(world.midwife, case)
-    assert not policy.is_professional_on_case(offers.case_manager, case)
+    assert not cases_policy.is_professional_on_case(world.midwife, case)
+    assert not cases_policy.is_professional_on_case(offers.case_manager, case)
     event = AuditEvent.objects.get(action="referral.open_case")
     assert event.case_id == case.pk and event.legal_basis == "consent"
     assert AuditEvent.objects.filter(action="case.open", case=case).exists()
@@ -108,10 +108,10 @@ def test_the_receiving_organisation_joins_the_case_the_case_manager_attached_the
     CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
     rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
     referral = accepted(offers, offers.network_offer, world.outsider)
-    assert referral.case_id == world.case.pk and not policy.is_professional_on_case(world.outsider, world.case)
+    assert referral.case_id == world.case.pk and not cases_policy.is_professional_on_case(world.outsider, world.case)
     member = rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
     assert (member.user, member.organisation, member.case_role) == (world.outsider, world.early_help, "early_help")
-    assert policy.is_professional_on_case(world.outsider, world.case)
+    assert cases_policy.is_professional_on_case(world.outsider, world.case)
     admit = AuditEvent.objects.get(action="case_team.admit")
     assert admit.case_id == world.case.pk and admit.legal_basis == "consent" and admit.detail["ground"] == f"referral:{referral.pk}"
     with pytest.raises(ValidationError):  # once is enough
@@ -127,7 +127,7 @@ def test_joining_needs_consent_and_an_open_case(world, offers):
     Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=timezone.localdate())
     with pytest.raises(ValidationError):
         rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
-    assert not policy.is_professional_on_case(world.outsider, world.case)
+    assert not cases_policy.is_professional_on_case(world.outsider, world.case)
 
 
 def test_a_referral_without_a_case_cannot_be_joined(world, offers):
@@ -230,8 +230,8 @@ def test_the_case_manager_turns_a_referral_request_into_a_case(world, offers):
     offers.referral.refresh_from_db()
     assert offers.support_request.case == case and offers.referral.case == case
     assert (case.lead_organisation, case.lead_caseworker) == (offers.perinatal, offers.case_manager)
-    assert policy.can_convene(offers.case_manager, case)
-    assert not policy.is_professional_on_case(world.midwife, case)  # her client's consent does not put her on the team
+    assert cases_policy.can_convene(offers.case_manager, case)
+    assert not cases_policy.is_professional_on_case(world.midwife, case)  # her client's consent does not put her on the team
     assert AuditEvent.objects.filter(action="support_request.open_case", case=case).exists()
 
 

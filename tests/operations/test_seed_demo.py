@@ -147,10 +147,10 @@ def test_every_danish_programme_track_has_families_in_its_figures(seeded):
 
 
 def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
-    from permissions import policy
+    from cases import policy as cases_policy
 
     for username in ("anna.becker", "sabine.krueger", "sarah.mutter"):
-        assert policy.cases_for_user(User.objects.get(username=username)).count() < 15, username
+        assert cases_policy.cases_for_user(User.objects.get(username=username)).count() < 15, username
     assert Case.objects.filter(network__slug="kreis-heinsberg").count() >= 150
 
 

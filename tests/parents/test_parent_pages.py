@@ -15,7 +15,7 @@ def test_her_navigation_offers_her_agreements_and_consents(world, login):
     page = login(world.parent).get(reverse("dashboard")).content.decode()
     assert f'href="{reverse("protocols:my_agreements")}"' in page
     assert f'href="{reverse("cases:my_consents")}"' in page
-    assert f'href="{reverse("permissions:my_data")}"' in page
+    assert f'href="{reverse("access:my_data")}"' in page
 
 
 def test_her_case_page_is_her_own_not_the_professionals(world, login):
@@ -52,12 +52,12 @@ def test_who_read_her_data_names_people_and_reasons_not_user_names_or_codes(worl
     audit.record(world.counsellor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
     audit.record("seed_demo", action="case.create", obj=world.case, case_id=world.case.pk)
     client = login(world.parent)
-    page = client.get(reverse("permissions:my_data")).content.decode()
+    page = client.get(reverse("access:my_data")).content.decode()
     assert "Counsellor (Suchtberatung Test)" in page
     assert "seed_demo" not in page and ">counsellor<" not in page and ">team<" not in page
     assert "Member of your case team" in page
     client.post(reverse("set_language"), {"language": "de"})
-    export = client.get(reverse("permissions:my_data"), {"format": "csv"}).content.decode()
+    export = client.get(reverse("access:my_data"), {"format": "csv"}).content.decode()
     assert export.lstrip("\ufeff").startswith("Zeitpunkt,Wer,Was,Wie,Warum es erlaubt war")
     assert "seed_demo" not in export and "case.read" not in export
 

@@ -103,7 +103,7 @@ def test_board_member_sees_the_summaries_and_no_case_data(client, world):
 
 def test_data_protection_officer_gets_the_audit_log_link_and_no_case_data(client, world):
     page = dashboard(client, world.dpo)
-    assert reverse("permissions:audit_log") in page
+    assert reverse("access:audit_log") in page
     assert world.case.reference not in page
     assert "Half-year summaries" not in page
 

@@ -84,24 +84,24 @@ def test_the_dpo_filters_the_log_and_sees_only_her_network(world, client):
     make_events(world, 2)
     audit.record(world.foreign_professional, action="case.read", object_type="conferences.case", object_id=999)
     client.force_login(world.dpo)
-    page = client.get(reverse("permissions:audit_log"), {"case": world.case.reference, "person": "convenor"})
+    page = client.get(reverse("access:audit_log"), {"case": world.case.reference, "person": "convenor"})
     assert page.status_code == 200
     events = list(page.context["page"])
     assert len(events) == 2 and all(e.case_id == world.case.pk for e in events)
-    everything = list(client.get(reverse("permissions:audit_log")).context["page"])
+    everything = list(client.get(reverse("access:audit_log")).context["page"])
     assert all(e.actor_label != "foreigner" for e in everything)
-    bad = client.get(reverse("permissions:audit_log"), {"date_from": "2026-05-02", "date_until": "2026-05-01"})
+    bad = client.get(reverse("access:audit_log"), {"date_from": "2026-05-02", "date_until": "2026-05-01"})
     assert "date_until" in bad.context["form"].errors
 
 
 def test_the_audit_log_page_shows_every_event_including_the_oldest_and_her_own_view(world, client):
     """Her own view is recorded before the log is read: recorded between the paginator's count and
     its slice, it pushed the page's oldest event (here the counsellor's read) out of sight."""
-    from permissions import selectors
+    from access import selectors
 
     audit.record(world.counsellor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
     client.force_login(world.dpo)
-    page = client.get(reverse("permissions:audit_log")).context["page"]
+    page = client.get(reverse("access:audit_log")).context["page"]
     shown = [e.pk for e in page]
     assert len(shown) == page.paginator.count
     assert set(shown) == set(selectors.audit_log_for_user(world.dpo).values_list("pk", flat=True))
@@ -112,18 +112,18 @@ def test_the_audit_log_page_shows_every_event_including_the_oldest_and_her_own_v
 def test_non_dpos_get_no_audit_log(world, client):
     for user in (world.convenor, world.admin, world.board_member, world.parent):
         client.force_login(user)
-        assert client.get(reverse("permissions:audit_log")).status_code == 404
+        assert client.get(reverse("access:audit_log")).status_code == 404
 
 
 def test_a_parent_downloads_who_read_her_familys_data(world, client):
     make_events(world, 2)
     audit.record(world.convenor, action="case.read", obj=world.other_case, case_id=world.other_case.pk)
     client.force_login(world.parent)
-    rows = list(csv.DictReader(io.StringIO(client.get(reverse("permissions:my_data"), {"format": "csv"}).content.decode())))
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("access:my_data"), {"format": "csv"}).content.decode())))
     # Plain words for the parent: the person's name and organisation, never a user name or a code.
     assert len(rows) == 2 and {r["Who"] for r in rows} == {"Convenor (Jugendamt Test)"}
-    data = json.loads(client.get(reverse("permissions:my_data"), {"format": "json"}).content)
+    data = json.loads(client.get(reverse("access:my_data"), {"format": "json"}).content)
     assert len(data["events"]) == 2
-    assert client.get(reverse("permissions:my_data")).status_code == 200
+    assert client.get(reverse("access:my_data")).status_code == 200
     client.force_login(world.convenor)
-    assert client.get(reverse("permissions:my_data")).status_code == 404
+    assert client.get(reverse("access:my_data")).status_code == 404

@@ -75,7 +75,7 @@ def test_the_german_audit_log_page_shows_words_not_codes(client, world):
     audit.record(world.convenor, action="restriction.read", obj=world.protocol, case_id=world.case.pk,
                  legal_basis="restriction:1")
     client.force_login(world.dpo)
-    page = client.get(reverse("permissions:audit_log"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    page = client.get(reverse("access:audit_log"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Eingeschränkte Daten – gelesen" in page
     assert "Trotz Einschränkung der Verarbeitung gelesen" in page
     assert "Datenschutzkontrolle" in page  # her own view of the log, recorded under "dpo"

@@ -32,11 +32,11 @@ def test_labels_are_german_for_a_german_reader():
 def test_the_parents_page_and_its_export_show_plain_words_not_codes(client, world):
     audit.record(world.convenor, action="protocol.read", obj=world.protocol, case_id=world.case.pk, legal_basis="team")
     client.force_login(world.parent)
-    page = client.get(reverse("permissions:my_data")).content.decode()
+    page = client.get(reverse("access:my_data")).content.decode()
     assert "Protocol – read" in page
     assert ">protocol.read<" not in page
     assert "Member of your case team" in page and "convenor<" not in page
-    export = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
+    export = client.get(reverse("access:my_data") + "?format=csv").content.decode()
     assert export.lstrip("\ufeff").startswith("Time,Who,What,How,Why it was allowed")
     assert "Protocol – read" in export and "protocol.read" not in export and ",team" not in export
 
@@ -46,7 +46,7 @@ def test_her_own_pages_read_in_words_with_their_basis(client, world):
     client.force_login(world.parent)
     client.get(reverse("dashboard"))
     client.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
-    page = client.get(reverse("permissions:my_data")).content.decode()
+    page = client.get(reverse("access:my_data")).content.decode()
     assert "Overview – read" in page and "Conference – read" in page and "Other record" not in page
     from permissions.models import AuditEvent
 

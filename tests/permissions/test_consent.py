@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from cases import consent_services as services
 from cases.models import Consent, DisclosureBasis
-from permissions import policy
 from permissions.models import AuditEvent
+from protocols import policy as protocols_policy
 
 pytestmark = pytest.mark.django_db
 
 
 def sees(user, item) -> bool:
-    return policy.protocol_items_for_user(user).filter(pk=item.pk).exists()
+    return protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists()
 
 
 def test_recording_a_consent_makes_the_restricted_item_visible_to_the_receiving_organisation(world, client):
@@ -85,7 +85,7 @@ def test_a_legal_basis_without_consent_discloses_and_is_audited_with_that_basis(
     assert response.status_code == 302
     basis = DisclosureBasis.objects.get()
     assert sees(world.midwife, world.item_restricted)
-    assert policy.disclosure_basis_for(world.midwife, world.item_restricted) == f"de_65_1_2_family_court:{basis.pk}"
+    assert protocols_policy.disclosure_basis_for(world.midwife, world.item_restricted) == f"de_65_1_2_family_court:{basis.pk}"
     assert AuditEvent.objects.filter(action="disclosure_basis.record", legal_basis=f"de_65_1_2_family_court:{basis.pk}").exists()
 
 

@@ -10,9 +10,12 @@ import pytest
 from django.core.management import call_command
 
 from cases.models import DisclosureBasis
-from permissions import grant_services, policy
+from access import grant_services
+from conferences import policy as conferences_policy
+from permissions import policy
 from permissions.models import AuditEvent, GrantRefreshState
 from protocols import access_windows
+from protocols import policy as protocols_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +54,10 @@ def expire(*args) -> str:
 def test_after_a_consent_expires_the_item_is_hidden_and_the_daily_run_tells_the_case(world, clock, told):
     world.consent.valid_until = clock.today
     world.consent.save()
-    assert policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
+    assert protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
-    assert not policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
+    assert not protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
 
     output = expire()
 
@@ -65,12 +68,12 @@ def test_after_a_consent_expires_the_item_is_hidden_and_the_daily_run_tells_the_
 def test_a_consent_that_starts_tomorrow_discloses_tomorrow(world, clock, told):
     world.consent.valid_from = clock.today + dt.timedelta(days=1)
     world.consent.save()
-    assert not policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
+    assert not protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
     expire()
 
-    assert policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
+    assert protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=world.item_restricted.pk).exists()
     assert told == [world.case.pk]
 
 
@@ -80,12 +83,12 @@ def test_an_expired_legal_basis_is_announced_at_the_next_run(world, clock, told)
         justification="Akute Gefährdung", valid_until=clock.today, parents_informed=True,
     )
     basis.to_organisations.add(world.midwifery)
-    assert policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
+    assert protocols_policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
 
     clock.advance(1)
     expire()
 
-    assert not policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
+    assert not protocols_policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
     assert told == [world.case.pk]
 
 
@@ -100,7 +103,7 @@ def test_an_ending_guest_grant_is_announced_to_its_case(world, clock, told):
     run = access_windows.expire_windows()
 
     assert run.case_ids == [world.case.pk]
-    assert not policy.conferences_for_user(guest).exists()
+    assert not conferences_policy.conferences_for_user(guest).exists()
 
 
 def test_the_run_tells_only_cases_whose_windows_crossed_a_boundary(world, clock, told):

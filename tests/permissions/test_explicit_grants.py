@@ -11,9 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from participants.models import ProfessionalRole
-from permissions import grant_services, policy
+from access import grant_services
+from permissions import policy
 from permissions.models import AuditEvent, ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
+from protocols import policy as protocols_policy
 from protocols import services as protocol_services
 from tests.world import make_professional, make_user
 
@@ -37,7 +41,7 @@ def guest(world):
 
 
 def sees_case(user, case) -> bool:
-    return policy.cases_for_user(user).filter(pk=case.pk).exists()
+    return cases_policy.cases_for_user(user).filter(pk=case.pk).exists()
 
 
 def test_a_substitute_sees_her_absent_colleagues_cases_only_during_the_absence(world, stand_in, today):
@@ -45,8 +49,8 @@ def test_a_substitute_sees_her_absent_colleagues_cases_only_during_the_absence(w
     grant = grant_services.substitute_appoint(world.counsellor, colleague=world.counsellor, substitute=stand_in,
                                               valid_from=today, valid_until=today + dt.timedelta(days=14), note="Urlaub")
     assert sees_case(stand_in, world.case)
-    assert policy.protocol_items_for_user(stand_in).filter(pk=world.item_restricted.pk).exists()  # the consent covers her organisation
-    assert policy.responsible_actions_for_user(stand_in).filter(pk=world.action_counselling.pk).exists()
+    assert protocols_policy.protocol_items_for_user(stand_in).filter(pk=world.item_restricted.pk).exists()  # the consent covers her organisation
+    assert protocols_policy.responsible_actions_for_user(stand_in).filter(pk=world.action_counselling.pk).exists()
     assert not sees_case(stand_in, world.other_case)
     event = AuditEvent.objects.get(action="grant.give")
     assert event.actor == world.counsellor and event.detail["kind"] == "substitute"
@@ -90,14 +94,14 @@ def test_a_grant_held_for_a_colleague_of_another_organisation_opens_nothing(worl
     SubstituteGrant.objects.create(user=world.midwife, content_object=world.counsellor, valid_from=today,
                                    valid_until=today, granted_by=world.counsellor, granted_at=timezone.now(),
                                    permission=grant_services._permission(SubstituteGrant))
-    assert not policy.cases_for_user(world.midwife).filter(pk=world.other_case.pk).exists()
-    assert not policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
+    assert not cases_policy.cases_for_user(world.midwife).filter(pk=world.other_case.pk).exists()
+    assert not protocols_policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
 
 
 def test_a_guest_sees_her_conference_and_the_items_for_everyone_nothing_else(world, guest, client):
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, note="Dolmetscherin")
-    assert policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
-    assert list(policy.protocol_items_for_user(guest)) == [world.item_everyone]
+    assert conferences_policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
+    assert list(protocols_policy.protocol_items_for_user(guest)) == [world.item_everyone]
     assert not sees_case(guest, world.case)
     client.force_login(guest)
     assert client.get(reverse("conferences:conference_detail", args=[world.conference.pk])).status_code == 200
@@ -130,7 +134,7 @@ def test_a_guest_grant_ends_four_weeks_after_the_conference_at_the_latest(world,
 def test_withdrawing_a_guest_takes_effect_at_once_and_is_audited(world, guest):
     grant = grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
     grant_services.grant_withdraw(world.convenor, grant=grant)
-    assert not policy.conferences_for_user(guest).exists()
+    assert not conferences_policy.conferences_for_user(guest).exists()
     assert not ConferenceGuestGrant.objects.exists()
     event = AuditEvent.objects.get(action="grant.withdraw")
     assert event.case_id == world.case.pk and event.detail["user"] == guest.pk
@@ -141,7 +145,7 @@ def test_an_unrelated_user_cannot_withdraw_a_grant(world, guest, client):
     with pytest.raises(PermissionDenied):
         grant_services.grant_withdraw(world.midwife, grant=grant)
     client.force_login(world.outsider)
-    assert client.post(reverse("permissions:grant_withdraw", args=["guest", grant.pk])).status_code == 404
+    assert client.post(reverse("access:grant_withdraw", args=["guest", grant.pk])).status_code == 404
     assert ConferenceGuestGrant.objects.filter(pk=grant.pk).exists()
 
 
@@ -168,26 +172,26 @@ def test_the_policy_reads_grants_in_the_same_single_statement(world, stand_in, g
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
     for user in (stand_in, guest):
         with CaptureQueriesContext(connection) as ctx:
-            list(policy.protocol_items_for_user(user))
-            list(policy.conferences_for_user(user))
+            list(protocols_policy.protocol_items_for_user(user))
+            list(conferences_policy.conferences_for_user(user))
         assert len(ctx) == 2
 
 
 def test_the_grants_page_appoints_a_substitute_and_shows_it_to_both(world, stand_in, client, today):
     client.force_login(world.counsellor)
-    response = client.post(reverse("permissions:grant_create", args=["substitute"]), {
+    response = client.post(reverse("access:grant_create", args=["substitute"]), {
         "substitute": stand_in.pk, "valid_from": today.isoformat(), "valid_until": (today + dt.timedelta(days=10)).isoformat(),
         "note": "Fortbildung"})
     assert response.status_code == 302
     assert sees_case(stand_in, world.case)
     client.force_login(stand_in)
-    page = client.get(reverse("permissions:grants")).content.decode()
+    page = client.get(reverse("access:grants")).content.decode()
     assert "Fortbildung" in page and "in force" in page
 
 
 def test_the_grants_page_names_the_field_of_a_bad_period(world, stand_in, client, today):
     client.force_login(world.counsellor)
-    response = client.post(reverse("permissions:grant_create", args=["substitute"]), {
+    response = client.post(reverse("access:grant_create", args=["substitute"]), {
         "substitute": stand_in.pk, "valid_from": today.isoformat(), "valid_until": (today + dt.timedelta(days=400)).isoformat()})
     assert response.status_code == 400
     assert "valid_until" in response.context["substitute_form"].errors
@@ -196,12 +200,12 @@ def test_the_grants_page_names_the_field_of_a_bad_period(world, stand_in, client
 
 def test_the_convenor_invites_a_guest_by_user_name_from_the_page(world, guest, client):
     client.force_login(world.convenor)
-    response = client.post(reverse("permissions:grant_create", args=["guest"]), {
+    response = client.post(reverse("access:grant_create", args=["guest"]), {
         "conference": world.conference.pk, "guest": "interpreter", "note": "Dolmetscherin"})
     assert response.status_code == 302
-    assert policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
+    assert conferences_policy.conferences_for_user(guest).filter(pk=world.conference.pk).exists()
     client.force_login(guest)
-    page = client.get(reverse("permissions:grants")).content.decode()
+    page = client.get(reverse("access:grants")).content.decode()
     assert reverse("conferences:conference_detail", args=[world.conference.pk]) in page
 
 
@@ -211,8 +215,8 @@ def test_the_dpo_sees_every_grant_of_her_network_and_the_view_is_audited(world, 
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, note="Dolmetscherin")
     grant_services.minute_taker_delegate(world.convenor, protocol=world.protocol, delegate=world.lead_colleague)
     client.force_login(world.dpo)
-    page = client.get(reverse("permissions:dpo_grants")).content.decode()
+    page = client.get(reverse("access:dpo_grants")).content.decode()
     assert "Urlaub" in page and "Dolmetscherin" in page and world.case.reference in page
     assert AuditEvent.objects.filter(action="grants.view", actor=world.dpo).exists()
     client.force_login(world.convenor)
-    assert client.get(reverse("permissions:dpo_grants")).status_code == 404
+    assert client.get(reverse("access:dpo_grants")).status_code == 404

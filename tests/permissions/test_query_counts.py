@@ -8,19 +8,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cases import policy as cases_policy
 from cases.consent_selectors import consents_for_user
 from cases.models import Consent, ConsentScope
-from permissions import audit, policy, selectors
+from access import selectors
+from conferences import policy as conferences_policy
+from permissions import audit
+from protocols import policy as protocols_policy
 from protocols.models import AgreedAction, Audience, ProtocolItem
 
 pytestmark = pytest.mark.django_db
 
 SELECTORS = {
-    "cases": lambda w: policy.cases_for_user(w.convenor),
-    "conferences": lambda w: policy.conferences_for_user(w.parent),
-    "items (counsellor, consent-bound)": lambda w: policy.protocol_items_for_user(w.counsellor),
-    "actions": lambda w: policy.actions_for_user(w.counsellor),
-    "responsible actions": lambda w: policy.responsible_actions_for_user(w.counsellor),
+    "cases": lambda w: cases_policy.cases_for_user(w.convenor),
+    "conferences": lambda w: conferences_policy.conferences_for_user(w.parent),
+    "items (counsellor, consent-bound)": lambda w: protocols_policy.protocol_items_for_user(w.counsellor),
+    "actions": lambda w: protocols_policy.actions_for_user(w.counsellor),
+    "responsible actions": lambda w: protocols_policy.responsible_actions_for_user(w.counsellor),
     "consents": lambda w: consents_for_user(w.convenor),
     "audit log": lambda w: selectors.audit_log_for_user(w.dpo),
 }

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases import consent_services as participant_services
 from cases.models import FamilyMember, LegalBasis
 from permissions import audit_labels
-from permissions import selectors as permission_selectors
+from access import selectors as permission_selectors
 from permissions.models import AuditEvent
 from protocols.models import Audience, ProtocolItem
 
@@ -152,10 +152,10 @@ def test_the_data_protection_officer_filters_the_log_by_legal_basis(client, worl
     client.force_login(world.counsellor)
     client.get(reverse("protocol-item-detail", args=[world.item_restricted.pk]))
     client.force_login(world.dpo)
-    by_kkg = client.get(reverse("permissions:audit_log"), {"basis": LegalBasis.DE_KKG_4}).context["page"].object_list
+    by_kkg = client.get(reverse("access:audit_log"), {"basis": LegalBasis.DE_KKG_4}).context["page"].object_list
     assert {e.action for e in by_kkg} >= {"protocol.item.list", "disclosure_basis.record"}
     assert all(f"de_kkg_4:{basis.pk}" in e.legal_basis for e in by_kkg)
-    by_consent = client.get(reverse("permissions:audit_log"), {"basis": "consent"}).context["page"].object_list
+    by_consent = client.get(reverse("access:audit_log"), {"basis": "consent"}).context["page"].object_list
     assert [e.action for e in by_consent if e.action.startswith("protocol")] == ["protocol.item.read"]
     assert all("consent:" in e.legal_basis for e in by_consent)
 
@@ -186,12 +186,12 @@ def test_a_mothers_access_log_leaves_out_the_fathers_consent(client, world):
     # neither the midwife's read under the father's consent nor the recording of his consent.
     counsellor = f"{world.counsellor.get_full_name()} ({world.counselling.name})"
     for fmt in ("csv", "json"):
-        export = client.get(reverse("permissions:my_data"), {"format": fmt}).content.decode()
+        export = client.get(reverse("access:my_data"), {"format": fmt}).content.decode()
         assert counsellor in export, fmt
         assert world.midwife.get_full_name() not in export and world.midwifery.name not in export, fmt
         assert world.convenor.get_full_name() not in export and world.youth_welfare.name not in export, fmt
         assert "consent:" not in export, fmt
-    rows = client.get(reverse("permissions:my_data"), {"format": "json"}).json()["events"]
+    rows = client.get(reverse("access:my_data"), {"format": "json"}).json()["events"]
     assert [(r["who"], r["basis"]) for r in rows] == [(counsellor, audit_labels.basis_label(f"consent:{world.consent.pk}"))]
 
 

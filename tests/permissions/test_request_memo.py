@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cases import policy as cases_policy
 from cases import services as case_services
-from permissions import policy
 from permissions.requests import request_memo_var
 
 pytestmark = pytest.mark.django_db
@@ -32,20 +32,20 @@ def test_the_case_page_asks_parent_and_team_once_each(world, client):
 
 
 def test_outside_a_request_every_call_asks_and_sees_a_change_at_once(world):
-    assert policy.is_professional_on_case(world.midwife, world.case)
+    assert cases_policy.is_professional_on_case(world.midwife, world.case)
     case_services.case_team_member_remove(world.convenor, member=world.case.team.get(user=world.midwife))
-    assert not policy.is_professional_on_case(world.midwife, world.case)
+    assert not cases_policy.is_professional_on_case(world.midwife, world.case)
 
 
 def test_a_post_remembers_nothing(world, client, monkeypatch):
     seen = []
-    real = policy.professional_case_ids
+    real = cases_policy.professional_case_ids
 
     def counting(user):
         seen.append(request_memo_var.get())
         return real(user)
 
-    monkeypatch.setattr(policy, "professional_case_ids", counting)
+    monkeypatch.setattr(cases_policy, "professional_case_ids", counting)
     client.force_login(world.convenor)
     member = world.case.team.get(user=world.midwife)
     client.post(reverse("cases:case_team_remove", args=[world.case.pk, member.pk]))

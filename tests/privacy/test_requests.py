@@ -91,7 +91,7 @@ def test_refusing_needs_a_reason(world):
 def test_access_gives_the_officer_the_export_the_parent_downloads_herself(world, client):
     client.force_login(world.parent)
     client.get(reverse("cases:case_detail", args=[world.case.pk]))
-    own = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    own = client.get(reverse("access:my_data") + "?format=json").json()["events"]
     request = _record(world)
     client.force_login(world.dpo)
     response = client.get(reverse("privacy:request_export", args=[request.pk]) + "?format=json")

@@ -99,7 +99,7 @@ def test_her_access_log_names_the_read_under_restriction_in_plain_words_but_not_
     client.force_login(world.counsellor)
     client.post(reverse("privacy:restricted_read", args=[restriction.pk]), {"reason": "Schutz des Kindes"})
     client.force_login(world.parent)
-    rows = client.get(reverse("permissions:my_data") + "?format=json").json()["events"]
+    rows = client.get(reverse("access:my_data") + "?format=json").json()["events"]
     read = [r for r in rows if r["what"] == "Restricted data – read"]
     assert len(read) == 1 and read[0]["basis"] == "Read despite a restriction of processing, with a recorded reason"
     assert "Counsellor" in read[0]["who"]

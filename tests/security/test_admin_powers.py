@@ -21,11 +21,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from cases import policy as cases_policy
 from cases import services as case_services
 from notifications.models import Kind, Notification
 from cases.models import FamilyMember
+from participants import policy as participants_policy
 from participants.models import Membership, User
-from permissions import mfa, policy
+from permissions import mfa
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +141,7 @@ def test_the_admin_cannot_give_himself_a_membership_that_opens_a_case(world, cli
 
 def test_a_staff_account_opens_no_case_even_with_a_membership_slipped_past_the_admin(world, client):
     Membership.objects.create(user=world.admin, organisation=world.midwifery, role="other")
-    assert not policy.cases_for_user(world.admin).exists()
+    assert not cases_policy.cases_for_user(world.admin).exists()
     client.force_login(world.admin)
     assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
     assert client.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
@@ -165,7 +167,7 @@ def test_a_membership_change_is_audited_for_the_dpo_and_the_organisations_lead_i
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="admin.membership.add")
     assert event.actor == world.admin and event.detail["network"] == world.network.pk
-    assert policy.audit_events_for_user(world.dpo).filter(pk=event.pk).exists()
+    assert participants_policy.audit_events_for_user(world.dpo).filter(pk=event.pk).exists()
     notification = Notification.objects.get(recipient=world.outsider)
     assert notification.kind == Kind.MEMBERSHIP_CHANGED
     client.force_login(world.outsider)
@@ -182,7 +184,7 @@ def test_changes_to_organisations_and_networks_are_audited_for_their_dpo_only(wo
     assert response.status_code == 302, response.content.decode()[:1500]
     event = AuditEvent.objects.get(action="admin.organisation.change")
     assert event.detail["network"] == world.other_network.pk
-    assert not policy.audit_events_for_user(world.dpo).filter(pk=event.pk).exists()
+    assert not participants_policy.audit_events_for_user(world.dpo).filter(pk=event.pk).exists()
 
 
 def test_parents_accounts_are_not_listed_in_the_admin(world, client):

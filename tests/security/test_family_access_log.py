@@ -29,7 +29,7 @@ def test_a_parent_does_not_learn_from_her_access_log_of_a_legal_basis_she_was_no
                  channel="page", legal_basis=f"{record.basis}:{record.pk}")
     client.force_login(world.parent)
     for fmt in ("", "csv", "json"):
-        page = client.get(reverse("permissions:my_data") + (f"?format={fmt}" if fmt else "")).content.decode()
+        page = client.get(reverse("access:my_data") + (f"?format={fmt}" if fmt else "")).content.decode()
         assert "disclosure_basis" not in page and LegalBasis.DE_KKG_4 not in page, fmt
         assert "disclosurebasis" not in page, fmt
 
@@ -42,5 +42,5 @@ def test_a_parent_still_sees_a_legal_basis_she_was_told_about(world, client):
         valid_until=today + dt.timedelta(days=30), parents_informed=True,
     )
     client.force_login(world.parent)
-    page = client.get(reverse("permissions:my_data") + "?format=csv").content.decode()
+    page = client.get(reverse("access:my_data") + "?format=csv").content.decode()
     assert "Legal basis for disclosure – changed" in page

@@ -17,15 +17,15 @@ from django.utils import timezone
 
 from notifications.models import Kind, Notification
 from cases.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
-from permissions import policy
 from permissions.models import AuditEvent
+from protocols import policy as protocols_policy
 from protocols.models import Audience, Protocol
 
 pytestmark = pytest.mark.django_db
 
 
 def sees(user, item) -> bool:
-    return policy.protocol_items_for_user(user).filter(pk=item.pk).exists()
+    return protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists()
 
 
 def consent_payload(world, **extra):

@@ -12,13 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permissions import access_log_export, audit, forms, grant_services, policy, selectors
-from permissions.forms import AuditFilterForm
+from access import forms, grant_services, selectors
+from access.forms import AuditFilterForm
+from cases import policy as cases_policy
+from participants import policy as participants_policy
+from permissions import access_log_export, audit
 
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    if not policy.dpo_network_ids(request.user).exists():
+    if not participants_policy.dpo_network_ids(request.user).exists():
         raise Http404
     form = AuditFilterForm(request.GET or None)
     filters = {}
@@ -32,16 +35,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     # statements, and an event written between them would push the page's oldest row out of sight.
     audit.record(request.user, action="audit_log.view", object_type="permissions.auditevent", channel=audit.Channel.PAGE,
                  legal_basis="dpo", detail={k: str(v) for k, v in filters.items() if v})
-    events = selectors.audit_log_for_user(request.user, **filters) if not form.errors else policy.audit_events_for_user(request.user).none()
+    events = selectors.audit_log_for_user(request.user, **filters) if not form.errors else participants_policy.audit_events_for_user(request.user).none()
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "permissions/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "access/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
-    if not policy.parent_case_ids(request.user).exists():
+    if not cases_policy.parent_case_ids(request.user).exists():
         raise Http404
     events = selectors.family_access_log_for_user(request.user)
     fmt = request.GET.get("format", "")
@@ -53,7 +56,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         return access_log_export.access_log_response(selectors.family_access_rows(request.user, events), fmt)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     page.rows = selectors.family_access_rows(request.user, page.object_list)
-    return render(request, "permissions/my_data.html", {"page": page})
+    return render(request, "access/my_data.html", {"page": page})
 
 
 # --- explicit grants: substitutes, conference guests, delegated minute-takers ----------------
@@ -71,7 +74,7 @@ def _grants_page(request: HttpRequest, *, bound: dict | None = None, status: int
     context = {"grants": selectors.grants_concerning(request.user), "today": timezone.localdate(),
                **_grant_forms(request.user, bound=bound)}
     context["convenes"] = context["guest_form"].fields["conference"].queryset.exists()
-    return render(request, "permissions/grants.html", context, status=status)
+    return render(request, "access/grants.html", context, status=status)
 
 
 def _apply_form_errors(form, exc: ValidationError) -> None:
@@ -112,7 +115,7 @@ def grant_create(request: HttpRequest, kind: str) -> HttpResponse:
                 grant_services.minute_taker_delegate(user, protocol=data["protocol"], delegate=data["delegate"],
                                                      valid_until=data["valid_until"])
                 messages.success(request, _("The minutes are delegated."))
-            return redirect("permissions:grants")
+            return redirect("access:grants")
         except ValidationError as exc:
             _apply_form_errors(form, exc)
     return _grants_page(request, bound={kind: form}, status=400)
@@ -127,14 +130,14 @@ def grant_withdraw(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         raise Http404
     grant_services.grant_withdraw(request.user, grant=grant)
     messages.success(request, _("The grant is withdrawn."))
-    return redirect("permissions:dpo_grants" if request.POST.get("next") == "dpo" else "permissions:grants")
+    return redirect("access:dpo_grants" if request.POST.get("next") == "dpo" else "access:grants")
 
 
 @login_required
 def dpo_grants(request: HttpRequest) -> HttpResponse:
     """The data-protection officer's view of every explicit grant in her networks."""
-    if not policy.dpo_network_ids(request.user).exists():
+    if not participants_policy.dpo_network_ids(request.user).exists():
         raise Http404
     audit.record(request.user, action="grants.view", object_type="permissions.grants", channel=audit.Channel.PAGE, legal_basis="dpo")
-    return render(request, "permissions/dpo_grants.html", {"grants": selectors.grants_for_dpo(request.user),
+    return render(request, "access/dpo_grants.html", {"grants": selectors.grants_for_dpo(request.user),
                                                             "today": timezone.localdate()})

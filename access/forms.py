@@ -1,21 +1,26 @@
+"""The DPO's audit log filter, and the forms that appoint a substitute, invite a conference guest
+and delegate the minutes of a protocol."""
 from __future__ import annotations
 
 from django import forms
-from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from permissions import policy
+from cases import policy as cases_policy
+from cases.models import DisclosureBasis
+from conferences import policy as conferences_policy
+from participants import policy as participants_policy
+from participants.models import User
 from permissions.widgets import IsoDateInput
+from protocols.models import Protocol
 
 
 def basis_choices() -> list[tuple[str, str]]:
     """What a read or change can rest on, as the audit trail records it: membership of the case
     team, the family itself, holding the information, a consent, or one of the fixed legal bases
-    (read from the model through the app registry: the list is code, kept beside the consents)."""
-    legal = apps.get_model("cases", "DisclosureBasis")._meta.get_field("basis").choices
+    (the list is code, kept beside the consents)."""
+    legal = DisclosureBasis._meta.get_field("basis").choices
     return [
         ("", _("Any")), ("team", _("Case team")), ("family", _("Own family (parent)")),
         ("holding-organisation", _("Holding organisation")), ("consent", _("Consent")),
@@ -68,19 +73,15 @@ class SubstituteForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        User = get_user_model()
-
         self.fields["substitute"].queryset = (
             User.objects.filter(is_active=True, memberships__is_active=True,
-                                memberships__organisation_id__in=policy.organisation_ids(user))
+                                memberships__organisation_id__in=participants_policy.organisation_ids(user))
             .exclude(pk=user.pk).distinct().order_by("last_name", "first_name", "username")
         )
 
 
 class _UsernameMixin:
     def _user_by_name(self, field: str):
-        User = get_user_model()
-
         name = (self.cleaned_data.get(field) or "").strip()
         user = User.objects.filter(is_active=True).filter(username__iexact=name).first() if name else None
         if user is None:
@@ -100,7 +101,7 @@ class GuestForm(_UsernameMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["conference"].queryset = (
-            policy.conferences_for_user(user).filter(case_id__in=policy.convened_case_ids(user))
+            conferences_policy.conferences_for_user(user).filter(case_id__in=cases_policy.convened_case_ids(user))
             .exclude(status="cancelled").select_related("case").order_by("-starts_at", "-pk")
         )
 
@@ -118,11 +119,8 @@ class MinuteTakerForm(_UsernameMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        from permissions.models import MinuteTakerGrant
-
-        protocols = MinuteTakerGrant._meta.get_field("content_object").related_model.objects
         self.fields["protocol"].queryset = (
-            protocols.filter(conference__case_id__in=policy.convened_case_ids(user)).exclude(status="final")
+            Protocol.objects.filter(conference__case_id__in=cases_policy.convened_case_ids(user)).exclude(status="final")
             .select_related("conference__case").order_by("-conference__starts_at", "-pk")
         )
 

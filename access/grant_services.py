@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy as cases_policy
+from participants import policy as participants_policy
 from permissions import audit, policy
 from permissions.events import access_changed_on_commit
 from permissions.models import ConferenceGuestGrant, ExplicitGrant, MinuteTakerGrant, SubstituteGrant
@@ -79,7 +81,7 @@ def _save(actor, model: type[ExplicitGrant], *, user, obj, valid_from: dt.date, 
 
 
 def _shared_organisations(a, b) -> models.QuerySet:
-    return policy.organisation_ids(a).filter(organisation_id__in=policy.organisation_ids(b))
+    return participants_policy.organisation_ids(a).filter(organisation_id__in=participants_policy.organisation_ids(b))
 
 
 @transaction.atomic
@@ -90,8 +92,8 @@ def substitute_appoint(actor, *, colleague, substitute, valid_from: dt.date, val
     colleague's organisations. Sends ``access.changed`` to the colleague's cases."""
     if not policy._is_real_user(actor):
         raise PermissionDenied
-    coordinates = policy.coordinator_network_ids(actor).filter(
-        network_id__in=policy.organisation_ids(colleague).values("organisation__network_id")).exists()
+    coordinates = participants_policy.coordinator_network_ids(actor).filter(
+        network_id__in=participants_policy.organisation_ids(colleague).values("organisation__network_id")).exists()
     if actor.pk != colleague.pk and not coordinates:
         raise PermissionDenied(_("Only the colleague herself or a coordinator of her network appoints a substitute."))
     if substitute.pk == colleague.pk or not substitute.is_active or not _shared_organisations(substitute, colleague).exists():
@@ -108,10 +110,10 @@ def guest_invite(actor, *, conference, guest, valid_until: dt.date | None = None
     most four weeks after it. Checks: the convenor of the case; the guest has an active account
     and is not already on the case. Sends ``access.changed`` to the case."""
     case = conference.case
-    if not policy.can_convene(actor, case):
+    if not cases_policy.can_convene(actor, case):
         raise PermissionDenied
-    if (not guest.is_active or guest.is_staff or policy.is_professional_on_case(guest, case)
-            or policy.is_parent_of_case(guest, case)):
+    if (not guest.is_active or guest.is_staff or cases_policy.is_professional_on_case(guest, case)
+            or cases_policy.is_parent_of_case(guest, case)):
         raise ValidationError({"guest": _("Invite as a guest only an active account that is not already on the case.")})
     latest = _conference_day(conference) + dt.timedelta(days=AFTER_CONFERENCE_MAX_DAYS)
     today = policy._today()
@@ -127,11 +129,11 @@ def minute_taker_delegate(actor, *, protocol, delegate, valid_until: dt.date | N
     conference. Checks: the convenor; the protocol is not final; the delegate is a professional
     on the case team. Sends ``access.changed`` to the case."""
     case = protocol.conference.case
-    if not policy.can_convene(actor, case):
+    if not cases_policy.can_convene(actor, case):
         raise PermissionDenied
     if protocol.status == "final":
         raise ValidationError(_("The protocol is final."))
-    if not policy.is_professional_on_case(delegate, case):
+    if not cases_policy.is_professional_on_case(delegate, case):
         raise ValidationError({"delegate": _("The minute-taker must be a professional on the case team.")})
     latest = _conference_day(protocol.conference) + dt.timedelta(days=AFTER_CONFERENCE_MAX_DAYS)
     today = policy._today()
@@ -150,7 +152,7 @@ def can_withdraw(actor, grant: ExplicitGrant) -> bool:
     if isinstance(grant, SubstituteGrant):
         return actor.pk == grant.content_object_id
     conference = grant.content_object if isinstance(grant, ConferenceGuestGrant) else grant.content_object.conference
-    return policy.can_convene(actor, conference.case)
+    return cases_policy.can_convene(actor, conference.case)
 
 
 @transaction.atomic

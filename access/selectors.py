@@ -1,4 +1,5 @@
-"""Reads of the audit trail, built on ``permissions.policy``; constant query count in rows."""
+"""Reads of the audit trail and of explicit grants, built on the policy (``participants/policy.py``
+for the officer's networks, ``cases/policy.py`` for a family); constant query count in rows."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,10 @@ import datetime as dt
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Concat
 
-from permissions import audit_labels, policy
+from cases import policy as cases_policy
+from participants import policy as participants_policy
+from permissions import audit_labels
+from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
 
 
 def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date_from: dt.date | None = None,
@@ -15,10 +19,10 @@ def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date
     made under that basis: "team", "family", "holding-organisation", "consent" (any consent) or
     a legal basis' code (any recorded basis of that kind); a list read under several bases
     matches each of them."""
-    events = policy.audit_events_for_user(user).select_related("case")
+    events = participants_policy.audit_events_for_user(user).select_related("case")
     if basis:
         events = events.annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
-        kinds_with_id = {"consent"} | set(policy.legal_basis_codes())
+        kinds_with_id = {"consent"} | set(cases_policy.legal_basis_codes())
         events = events.filter(basis_tokens__contains=f" {basis}:" if basis in kinds_with_id else f" {basis} ")
     if case_reference:
         events = events.filter(case__reference__iexact=case_reference.strip())
@@ -33,14 +37,14 @@ def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date
 
 def family_access_log_for_user(user) -> QuerySet:
     """GDPR Art. 15: who read or changed the data of the parent's family case, newest first."""
-    return (policy.family_audit_events_for_user(user).select_related("case", "actor__family_member")
+    return (cases_policy.family_audit_events_for_user(user).select_related("case", "actor__family_member")
             .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
 
 
 def family_access_log_for_member(member) -> QuerySet:
     """The same log for one family member, with or without an account (``privacy``: the officer's
     answer to her access request)."""
-    return (policy.family_audit_events_for_member(member).select_related("case", "actor__family_member")
+    return (cases_policy.family_audit_events_for_member(member).select_related("case", "actor__family_member")
             .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
 
 
@@ -73,8 +77,6 @@ def export_rows(events: QuerySet) -> list[dict]:
 # --- explicit grants ---------------------------------------------------------------------------
 
 def _grant_models():
-    from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
-
     return SubstituteGrant, ConferenceGuestGrant, MinuteTakerGrant
 
 
@@ -88,7 +90,7 @@ def grants_for_dpo(user) -> dict[str, QuerySet]:
     """Every explicit grant in the DPO's networks, newest first: substitutes of the networks'
     people, guests of and minute-takers on the networks' conferences. Three queries in all."""
     substitute, guest, minute_taker = _grant_models()
-    networks = policy.dpo_network_ids(user)
+    networks = participants_policy.dpo_network_ids(user)
     order = ("-valid_until", "-pk")
     return {
         "substitute": substitute.objects.filter(

@@ -1,9 +1,9 @@
-"""Web pages of the permissions app."""
+"""Web pages of access: the audit log, a parent's data log, explicit grants (paths unchanged since issue 14)."""
 from django.urls import path
 
-from permissions import views
+from access import views
 
-app_name = "permissions"
+app_name = "access"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("my-data/", views.my_data, name="my_data"),

@@ -1,0 +1,230 @@
+"""The access policy of the case (README, "Who may see what"), beside its models.
+
+Rules 2 and 3 for the case itself: a professional on its active case team (personally, through
+her organisation, or standing in for a colleague), a parent of the family. Also who convenes and
+reopens a case, the consents and recorded legal bases of the case team, restrictions of
+processing (Art. 18), legal holds and a family's audit log (Art. 15).
+``Case``, ``Consent`` and ``DisclosureBasis`` register their rules as ``visible_to`` in
+``CasesConfig.ready`` (``permissions.querysets.register``). The query shape (UNION of per-route
+ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.db.models.lookups import Contains
+
+from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis, LegalHold
+from participants import policy as participants_policy
+from participants.models import Membership, ProfessionalRole
+from permissions import policy as base
+from permissions.models import AuditEvent
+from permissions.requests import request_memo
+
+if TYPE_CHECKING:
+    from participants.models import User
+
+
+def professional_case_ids(user: "User") -> QuerySet:
+    """Case ids on whose active team the user is: personally, through her organisation, or as
+    the substitute of a colleague who is on it personally for an organisation both work for."""
+    if not base._is_real_user(user):
+        return CaseTeamMember.objects.none().values("case_id")
+    return (
+        CaseTeamMember.objects.filter(removed_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user))
+        .filter(Q(user=user) | Q(user__isnull=True) | Q(user_id__in=base.substituted_user_ids(user)))
+        .values("case_id")
+    )
+
+
+def parent_case_ids(user: "User") -> QuerySet:
+    if not base._is_real_user(user):
+        return FamilyMember.objects.none().values("case_id")
+    return FamilyMember.objects.filter(user=user, relation__in=FamilyMember.PARENT_RELATIONS).values("case_id")
+
+
+def cases_for_user(user: "User") -> QuerySet["Case"]:
+    """Cases the user may open: professional on the team, or parent of the family."""
+    if not base._is_real_user(user):
+        return Case.objects.none()
+    return Case.objects.filter(pk__in=base.union_ids(professional_case_ids(user), parent_case_ids(user)))
+
+
+def is_professional_on_case(user: "User", case: "Case") -> bool:
+    return base._is_real_user(user) and request_memo(
+        ("professional_on_case", user.pk, case.pk), lambda: professional_case_ids(user).filter(case_id=case.pk).exists())
+
+
+def is_parent_of_case(user: "User", case: "Case") -> bool:
+    return base._is_real_user(user) and request_memo(
+        ("parent_of_case", user.pk, case.pk), lambda: parent_case_ids(user).filter(case_id=case.pk).exists())
+
+
+def can_convene(user: "User", case: "Case") -> bool:
+    """The lead caseworker, or a caseworker of the lead organisation on the team, convenes."""
+    if not base._is_real_user(user) or case.status == case.Status.CLOSED:
+        return False
+    if not is_professional_on_case(user, case):
+        return False
+    if case.lead_caseworker_id == user.pk:
+        return True
+    return Membership.objects.filter(
+        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
+    ).exists()
+
+
+def convened_case_ids(user: "User") -> QuerySet:
+    """Ids of the open cases the user convenes (``can_convene`` as a subquery)."""
+    if not base._is_real_user(user):
+        return Case.objects.none().values("pk")
+    caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
+    return (
+        Case.objects.filter(pk__in=professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
+        .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
+        .values("pk")
+    )
+
+
+def can_reopen_case(user: "User", case: "Case") -> bool:
+    """A closed case may be reopened by its lead caseworker or a caseworker of its lead
+    organisation on the team, until the retention period erased its content."""
+    if not base._is_real_user(user) or case.status != case.Status.CLOSED or not is_professional_on_case(user, case):
+        return False
+    if hasattr(case, "erasure"):
+        return False
+    if case.lead_caseworker_id == user.pk:
+        return True
+    return Membership.objects.filter(
+        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
+    ).exists()
+
+
+def restricted_member_ids(user: "User") -> QuerySet:
+    """Family members whose processing is restricted (GDPR Art. 18, ``privacy.ProcessingRestriction``
+    in force), other than the user herself: normal reads of their data are refused; a read for the
+    restricting reason goes through ``privacy.services.restricted_read`` with a recorded reason."""
+    # Both conditions in one filter() so they hold for the same restriction row: lifted_at IS NULL
+    # alone would also match the LEFT JOIN's empty row of every person without any restriction.
+    return (FamilyMember.objects.filter(processing_restrictions__pk__isnull=False, processing_restrictions__lifted_at__isnull=True)
+            .exclude(user=user).values("pk"))
+
+
+def case_bases(user: "User", case_ids) -> dict[int, str]:
+    """Why the user may read content of each of these (visible) cases: "family" for her own
+    family's case, "team" for a case whose team she is on. One query."""
+    own = set(parent_case_ids(user).filter(case_id__in=set(case_ids)).values_list("case_id", flat=True))
+    return {case_id: "family" if case_id in own else "team" for case_id in case_ids}
+
+
+def consents_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:
+    """Consents of cases the professional is on, and the consents a parent gave herself. Consents
+    given by a person whose processing is restricted (Art. 18) are left out unless
+    ``include_restricted`` (only for the audited read with a reason); she still sees her own."""
+    if not base._is_real_user(user):
+        return Consent.objects.none()
+    team = Consent.objects.filter(case_id__in=professional_case_ids(user)).values("pk")
+    own = Consent.objects.filter(given_by__user=user).values("pk")
+    consents = Consent.objects.filter(pk__in=base.union_ids(team, own))
+    return consents if include_restricted else consents.exclude(given_by_id__in=restricted_member_ids(user))
+
+
+def can_record_consent(user: "User", case: "Case") -> bool:
+    """A professional on the case team documents a consent (or a non-consent legal basis)."""
+    return case.status != case.Status.CLOSED and is_professional_on_case(user, case)
+
+
+def can_revoke_consent(user: "User", consent) -> bool:
+    """The person who gave it, or a professional on the team recording a revocation she received."""
+    if not base._is_real_user(user) or consent.revoked_at is not None:
+        return False
+    return consent.given_by.user_id == user.pk or is_professional_on_case(user, consent.case)
+
+
+def disclosure_bases_for_user(user: "User") -> QuerySet:
+    """Recorded non-consent legal bases: the case team only."""
+    if not base._is_real_user(user):
+        return DisclosureBasis.objects.none()
+    return DisclosureBasis.objects.filter(case_id__in=professional_case_ids(user))
+
+
+def legal_basis_codes() -> list[str]:
+    """The codes of the fixed legal bases for disclosure without consent (participants.LegalBasis)."""
+    return list(LegalBasis.values)
+
+
+def family_audit_events_for_user(user: "User") -> QuerySet:
+    """GDPR Art. 15 for a parent: who read or changed the data of her family's case.
+
+    Two kinds of events stay out. A legal basis the parents were deliberately not told about
+    (informing them would endanger the child): its record, its end, and the reads made under it.
+    Legal-hold events stay out too (a hold may stand for such a procedure).
+    And another person's consent (the father's, for the mother): it is his data, so neither its
+    record, its revocation nor the reads it released are hers to see. A read released under
+    several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
+    them is hidden. Data-subject requests (``dsr.*``) and the setting and lifting of a restriction
+    of processing stay out as well: a request is the requesting person's, not her family's (reads
+    of restricted data, ``restriction.read``, are reads of the case and stay in)."""
+    if not base._is_real_user(user):
+        return AuditEvent.objects.none()
+    return _family_audit_events(parent_case_ids(user), own_consents=Q(given_by__user=user))
+
+
+def family_audit_events_for_member(member) -> QuerySet:
+    """The same log as ``family_audit_events_for_user`` for one family member, with or without an
+    account: the data-protection officer's answer to her access request (Art. 15)."""
+    return _family_audit_events(FamilyMember.objects.filter(pk=member.pk).values("case_id"),
+                                own_consents=Q(given_by_id=member.pk))
+
+
+def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
+    uninformed = DisclosureBasis.objects.filter(case_id__in=cases, parents_informed=False)
+    others_consents = Consent.objects.filter(case_id__in=cases).exclude(own_consents)
+
+    def token(prefix):
+        return Concat(Value(" "), prefix, Value(":"), Cast("pk", CharField()), Value(" "), output_field=CharField())
+
+    hidden_basis = (
+        Exists(uninformed.annotate(token=token(F("basis"))).filter(Contains(OuterRef("basis_tokens"), F("token"))))
+        | Exists(others_consents.annotate(token=token(Value("consent"))).filter(Contains(OuterRef("basis_tokens"), F("token"))))
+    )
+    return (
+        # A legal hold can stand for a § 8a procedure the parents were not told about: its events
+        # stay out of their log like an uninformed legal basis does.
+        AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.").exclude(action__startswith="dsr.")
+        .exclude(action__in=["restriction.set", "restriction.lift"])
+        .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
+        .exclude(
+            Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))
+            | Q(object_type="participants.consent", object_id__in=others_consents.annotate(key=Cast("pk", CharField())).values("key"))
+            | hidden_basis
+        )
+    )
+
+
+def can_manage_legal_hold(user: "User", case: "Case", *, instructed_by: "User | None" = None) -> bool:
+    """The network's data-protection officer sets and lifts holds; the case's lead caseworker may
+    do so only on the instruction of that officer, who is then named on the record."""
+    if not base._is_real_user(user):
+        return False
+    if participants_policy.is_dpo_of(user, case.network_id):
+        return True
+    return (case.lead_caseworker_id == user.pk and instructed_by is not None and instructed_by.pk != user.pk
+            and instructed_by.is_active and participants_policy.is_dpo_of(instructed_by, case.network_id))
+
+
+def legal_holds_for_user(user: "User") -> QuerySet:
+    """Holds with their reasons: only for the data-protection officer of the case's network."""
+    if not base._is_real_user(user):
+        return LegalHold.objects.none()
+    return LegalHold.objects.filter(case__network_id__in=participants_policy.dpo_network_ids(user))
+
+
+def legal_hold_cases(user: "User") -> QuerySet:
+    """The cases whose hold page the user may open: any case of the officer's networks (she is on
+    no team), and the cases the user leads as caseworker."""
+    if not base._is_real_user(user):
+        return Case.objects.none()
+    return Case.objects.filter(Q(network_id__in=participants_policy.dpo_network_ids(user)) | Q(lead_caseworker_id=user.pk))

@@ -1,0 +1,34 @@
+"""Who sees which conference: the rule of ``Conference.objects.visible_to(user)`` (registered in
+``ConferencesConfig.ready``). The case team sees the conferences of its cases, a parent those she
+is invited to, a guest (an explicit grant) the one conference she is invited to."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from cases import policy as cases_policy
+from conferences.models import Conference, Invitation
+from permissions import policy as base
+
+if TYPE_CHECKING:
+    from participants.models import User
+
+
+def conferences_for_user(user: "User") -> QuerySet:
+    """Conferences of cases the professional is on; for a parent, those she is invited to; for a
+    guest, the one conference she is invited to."""
+    if not base._is_real_user(user):
+        return Conference.objects.none()
+    return Conference.objects.filter(pk__in=conference_ids_for_user(user))
+
+
+def conference_ids_for_user(user: "User") -> QuerySet:
+    """Ids of the conferences of ``conferences_for_user``: one UNION of the routes (team, own
+    invitation as a parent, guest grant), each starting from the user's own rows."""
+    if not base._is_real_user(user):
+        return Conference.objects.none().values("pk")
+    team = Conference.objects.filter(case_id__in=cases_policy.professional_case_ids(user)).values("pk")
+    invited = Invitation.objects.filter(family_member__user=user, removed_at__isnull=True).values("conference_id")
+    return base.union_ids(team, invited, base.guest_conference_ids(user))

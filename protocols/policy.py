@@ -1,0 +1,307 @@
+"""Who reads which protocol, item and agreed action, and under which legal basis (README, rules 3–5).
+
+The rules of ``Protocol``, ``ProtocolItem`` and ``AgreedAction`` ``.objects.visible_to(user)``
+(registered in ``ProtocolsConfig.ready``): a protocol is visible where its conference is; an item
+where its case is, narrowed by its audience; a restricted item to another organisation only while
+a valid, unrevoked consent of the person who entrusted it, or a recorded legal basis, covers the
+disclosure. Also the legal basis of each read, for the audit trail. The query shape (UNION of
+per-route ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast
+
+from cases import policy as cases_policy
+from cases.models import Consent, DisclosureBasis, FamilyMember
+from conferences import policy as conferences_policy
+from participants import policy as participants_policy
+from participants.models import Membership
+from permissions import policy as base
+from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
+
+if TYPE_CHECKING:
+    from participants.models import User
+
+
+def protocols_for_user(user: "User") -> QuerySet:
+    """Protocols of the conferences the user may see."""
+    return Protocol.objects.filter(conference_id__in=conferences_policy.conference_ids_for_user(user))
+
+
+def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+    """Q on a ProtocolItem: a valid consent covers its disclosure to one of the viewer's orgs.
+
+    § 65 SGB VIII: the consent must come from the person who entrusted the information; where
+    no single person entrusted it, a consent by a parent of the case covers it.
+    """
+    valid = Consent.objects.filter(
+        case_id=OuterRef("protocol__conference__case_id"),
+        from_organisation_id=OuterRef("holding_organisation_id"),
+        to_organisations__in=viewer_org_ids,
+        scopes__category=OuterRef("category"),
+        valid_from__lte=on,
+        valid_until__gte=on,
+        revoked_at__isnull=True,
+    )
+    by_entruster = Exists(valid.filter(given_by_id=OuterRef("entrusted_by_id")))
+    by_parent = Exists(valid.filter(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
+    return (Q(entrusted_by__isnull=False) & Q(by_entruster)) | (Q(entrusted_by__isnull=True) & Q(by_parent))
+
+
+def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+    """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure."""
+    return Q(Exists(
+        DisclosureBasis.objects.filter(
+            case_id=OuterRef("protocol__conference__case_id"),
+            from_organisation_id=OuterRef("holding_organisation_id"),
+            to_organisations__in=viewer_org_ids,
+            invoked_on__lte=on,
+            valid_until__gte=on,
+            ended_at__isnull=True,
+        )
+    ))
+
+
+def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
+    """Protocol items the user may read, across all cases, in one query. A conference guest
+    reads the items for everyone of her conference, as a parent does. Items entrusted by a person
+    whose processing is restricted (Art. 18) are left out unless ``include_restricted`` (only
+    for the audited read with a reason)."""
+    if not base._is_real_user(user):
+        return ProtocolItem.objects.none()
+    return ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))
+
+
+def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False,
+                               among: list[int] | None = None) -> QuerySet:
+    """Ids of the items of ``protocol_items_for_user``: a UNION of the professional, parent and
+    guest routes, each starting from the user's own team rows, family rows or grants.
+    ``among``: only which of these item ids she may read (each route probes just those rows)."""
+    if not base._is_real_user(user):
+        return ProtocolItem.objects.none().values("pk")
+    on = on or base._today()
+    orgs = participants_policy.organisation_ids(user)
+    # Three routes for a professional, each a separate member of the UNION so that each starts
+    # from an index: items for the team (or held by her organisation) on her cases' protocols,
+    # and restricted items naming her organisation, then checked against consent / legal basis.
+    team_protocols = Protocol.objects.filter(conference__case_id__in=cases_policy.professional_case_ids(user)).values("pk")
+    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols).filter(
+        Q(audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]) | Q(audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
+    )
+    named = ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id")
+    disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
+        _consent_covers(orgs, on) | _basis_covers(orgs, on)
+    )
+    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=cases_policy.parent_case_ids(user), audience=Audience.EVERYONE)
+    guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.guest_conference_ids(user), audience=Audience.EVERYONE)
+    routes = [open_to_team, disclosed, parent, guest]
+    if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
+        routes = [route.exclude(entrusted_by_id__in=cases_policy.restricted_member_ids(user)) for route in routes]
+    if among is not None:
+        routes = [route.filter(pk__in=among) for route in routes]
+    return base.union_ids(*(route.values("pk") for route in routes))
+
+
+def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
+    """Name the legal basis under which ``item`` is disclosed to ``user`` (for the audit trail)."""
+    on = on or base._today()
+    if item.audience != Audience.RESTRICTED:
+        return "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
+    orgs = participants_policy.organisation_ids(user)
+    if item.holding_organisation_id and orgs.filter(organisation_id=item.holding_organisation_id).exists():
+        return "holding-organisation"
+    case_id = item.protocol.conference.case_id
+    consent = (
+        Consent.objects.filter(
+            case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
+            scopes__category=item.category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+        )
+        .filter(Q(given_by_id=item.entrusted_by_id) if item.entrusted_by_id else Q(given_by__relation__in=["mother", "father", "guardian"]))
+        .order_by("pk")
+        .first()
+    )
+    if consent:
+        return f"consent:{consent.pk}"
+    basis = DisclosureBasis.objects.filter(
+        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
+        invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+    ).order_by("pk").first()
+    return f"{basis.basis}:{basis.pk}" if basis else "none"
+
+
+def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None = None) -> dict[int, str]:
+    """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
+    (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
+    trail names it. Two queries, whatever the number of organisations."""
+    on = on or base._today()
+    if not organisation_ids or not item.holding_organisation_id:
+        return {}
+    case_id = item.protocol.conference.case_id
+    found: dict[int, str] = {}
+    bases = DisclosureBasis.objects.filter(
+        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=organisation_ids,
+        invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+    ).values_list("to_organisations", "basis", "pk").order_by("pk")
+    for org, basis, pk in bases:
+        if org in organisation_ids:
+            found.setdefault(org, f"{basis}:{pk}")
+    consents = Consent.objects.filter(
+        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=organisation_ids,
+        scopes__category=item.category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+    ).filter(Q(given_by_id=item.entrusted_by_id) if item.entrusted_by_id else Q(given_by__relation__in=["mother", "father", "guardian"]))
+    for org, pk in consents.values_list("to_organisations", "pk").order_by("pk"):
+        if org in organisation_ids:
+            found[org] = f"consent:{pk}"
+    return found
+
+
+def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list[int] | None = None,
+                ) -> tuple[set[int], list[tuple], list[tuple], set[int]]:
+    """In ONE statement (a UNION ALL of its branches): the organisations the user actively works
+    for, the valid consents of ``cases`` to any of them, the valid recorded legal bases of
+    ``cases`` to any of them, and (``readable_among``) which of those item ids she may read.
+    Returns (organisation ids, consents as (pk, case, from organisation, given by, given by's
+    relation, scope category), bases as (pk, case, from organisation, basis), readable item ids),
+    the lists sorted by pk as the audit names the oldest covering one."""
+
+    orgs = participants_policy.organisation_ids(user)
+    nothing = Cast(Value(None), IntegerField())
+    columns = ("b_kind", "b_pk", "b_case", "b_from", "b_given_by", "b_relation", "b_what")
+
+    def text(value: str):
+        return Value(value, output_field=CharField())
+
+    memberships = Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).annotate(
+        b_kind=text("org"), b_pk=F("organisation_id"), b_case=nothing, b_from=nothing, b_given_by=nothing,
+        b_relation=text(""), b_what=text(""))
+    consents = Consent.objects.filter(
+        case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+    ).annotate(b_kind=text("consent"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
+               b_given_by=F("given_by_id"), b_relation=F("given_by__relation"), b_what=F("scopes__category"))
+    recorded = DisclosureBasis.objects.filter(
+        case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+    ).annotate(b_kind=text("basis"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
+               b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
+    branches = [consents, recorded] if cases else []
+    if readable_among:
+        branches.append(ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, among=readable_among)).annotate(
+            b_kind=text("item"), b_pk=F("pk"), b_case=nothing, b_from=nothing, b_given_by=nothing, b_relation=text(""),
+            b_what=text("")))
+    rows = memberships.order_by().values_list(*columns).union(
+        *(branch.order_by().values_list(*columns) for branch in branches), all=True)
+    org_ids: set[int] = set()
+    found_consents: set[tuple] = set()
+    found_bases: set[tuple] = set()
+    readable: set[int] = set()
+    for kind, pk, case_id, from_org, given_by, relation, what in rows:
+        if kind == "org":
+            org_ids.add(pk)
+        elif kind == "consent":
+            found_consents.add((pk, case_id, from_org, given_by, relation, what))
+        elif kind == "basis":
+            found_bases.add((pk, case_id, from_org, what))
+        else:
+            readable.add(pk)
+    return (org_ids, sorted(found_consents, key=lambda row: row[0]), sorted(found_bases, key=lambda row: row[0]),
+            readable)
+
+
+def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None,
+                               case_of: dict[int, int] | None = None) -> dict[int, str]:
+    """``item_bases_and_readable`` without the readable ids."""
+    return item_bases_and_readable(user, items, on=on, case_of=case_of)[0]
+
+
+def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, case_of: dict[int, int] | None = None,
+                            readable: bool = False) -> tuple[dict[int, str], set[int]]:
+    """The legal basis under which each of ``items`` (already filtered by
+    ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
+
+    Same answers as ``disclosure_basis_for`` but for a whole list in one query (two when
+    ``case_of`` does not name each restricted item's case), whatever its length:
+    "audience:everyone", "team", "holding-organisation", "consent:<pk>" or "<legal basis>:<pk>"
+    (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
+    ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
+    same statement; otherwise the returned set is empty. An action's reader needs both (the
+    action's basis is its item's only where she may read the item).
+    """
+    on = on or base._today()
+    items = list(items)
+    bases: dict[int, str] = {}
+    restricted = [i for i in items if i.audience == Audience.RESTRICTED]
+    for item in items:
+        if item.audience != Audience.RESTRICTED:
+            bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
+    if not restricted and not (readable and items):
+        return bases, set()
+    if restricted and (case_of is None or any(i.pk not in case_of for i in restricted)):  # the caller knows them when it loaded the cases
+        case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in restricted]).values_list("pk", "protocol__conference__case_id"))
+    case_of = case_of or {}
+    orgs, consents, recorded, readable_ids = _bases_rows(
+        user, {case_of[i.pk] for i in restricted if i.pk in case_of}, on, [i.pk for i in items] if readable else None)
+    for item in restricted:
+        if item.holding_organisation_id in orgs:
+            bases[item.pk] = "holding-organisation"
+            continue
+        case_id = case_of.get(item.pk)
+        consent = next((
+            pk for pk, c_case, c_from, given_by, relation, category in consents
+            if c_case == case_id and c_from == item.holding_organisation_id and category == item.category
+            and (given_by == item.entrusted_by_id if item.entrusted_by_id else relation in FamilyMember.PARENT_RELATIONS)
+        ), None)
+        if consent is not None:
+            bases[item.pk] = f"consent:{consent}"
+            continue
+        basis = next((f"{kind}:{pk}" for pk, b_case, b_from, kind in recorded
+                      if b_case == case_id and b_from == item.holding_organisation_id), None)
+        bases[item.pk] = basis or "none"
+    return bases, readable_ids
+
+
+def actions_for_user(user: "User") -> QuerySet:
+    """Agreed actions the user may see: those in items she may read, and those that fall to her."""
+    if not base._is_real_user(user):
+        return AgreedAction.objects.none()
+    return AgreedAction.objects.filter(pk__in=action_ids_for_user(user))
+
+
+def _responsible_action_ids(user: "User") -> tuple[QuerySet, QuerySet]:
+    """Ids of the actions that fall to the professional (or her organisation, or a colleague she
+    stands in for) on her cases, and of those that fall to her as a parent."""
+    orgs = participants_policy.organisation_ids(user)
+    on_team = AgreedAction.objects.filter(case_id__in=cases_policy.professional_case_ids(user))
+    # One UNION member per way an action falls to her (an OR of them defeats the indexes)
+    mine = base.union_ids(on_team.filter(responsible_user=user).values("pk"),
+                     on_team.filter(responsible_user_id__in=base.substituted_user_ids(user)).values("pk"),
+                     on_team.filter(responsible_organisation_id__in=orgs).values("pk"))
+    own_family = FamilyMember.objects.filter(user=user).values("pk")
+    parent_own = AgreedAction.objects.filter(responsible_family_member_id__in=own_family).values("pk")
+    return mine, parent_own
+
+
+def action_ids_for_user(user: "User") -> QuerySet:
+    """Ids of ``actions_for_user``: actions of the items she may read, UNION those that fall to
+    her. Each branch starts from her own rows (see the module docstring)."""
+    if not base._is_real_user(user):
+        return AgreedAction.objects.none().values("pk")
+    of_items = AgreedAction.objects.filter(item_id__in=protocol_item_ids_for_user(user)).values("pk")
+    mine, parent_own = _responsible_action_ids(user)
+    return base.union_ids(of_items, mine, parent_own)
+
+
+def responsible_actions_for_user(user: "User") -> QuerySet:
+    """Actions that fall to the user or to one of her organisations (the "my actions" list)."""
+    if not base._is_real_user(user):
+        return AgreedAction.objects.none()
+    mine, parent_own = _responsible_action_ids(user)
+    return AgreedAction.objects.filter(pk__in=base.union_ids(mine, parent_own))
+
+
+def can_update_action(user: "User", action) -> bool:
+    """The responsible person, a colleague of the responsible organisation, or the convenor."""
+    return responsible_actions_for_user(user).filter(pk=action.pk).exists() or cases_policy.can_convene(user, action.case)
