@@ -33,6 +33,10 @@ class AuditedListMixin:
         by_case = cases_policy.case_bases(self.request.user, {case for _, case in rows if case})
         return {pk: by_case.get(case, "") for pk, case in rows}
 
+    def prepare_objects(self, objects: list) -> list:
+        """The listed objects before they are serialized (e.g. caches filled from their own row)."""
+        return objects
+
     def audit_read(self, objects, *, many: bool) -> None:
         rows = self.audit_rows(objects)
         audit.record_read(self.request.user, action=f"{self.audit_action}.{'list' if many else 'read'}",
@@ -42,7 +46,7 @@ class AuditedListMixin:
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        objects = list(page if page is not None else queryset)
+        objects = self.prepare_objects(list(page if page is not None else queryset))
         data = self.get_serializer(objects, many=True).data
         self.audit_read(objects, many=True)
         return self.get_paginated_response(data) if page is not None else Response(data)

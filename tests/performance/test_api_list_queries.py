@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # endpoint -> (who asks, most statements the page itself may run). Not counted: the session with
 # its user (1, every request) and the audit record of the listed rows (2: chain head, event).
 ENDPOINTS = {
-    "/api/protocol-items/": ("counsellor", 5),   # count and page, 3 prefetches, 1 for the disclosure bases
+    "/api/protocol-items/": ("counsellor", 2),   # count, page with organisations, amendments and actions; the bases
     "/api/actions/": ("counsellor", 2),          # count and page, 1 for the bases and readable items
     "/api/actions/?mine=1": ("counsellor", 2),
     "/api/cases/": ("convenor", 5),

@@ -113,7 +113,7 @@ def test_writers_on_one_chain_in_parallel_leave_a_gapless_verified_chain(world):
 API_TOTALS = {  # endpoint -> (who asks, all statements of the request in autocommit mode)
     "/api/actions/": ("counsellor", 5),        # session+user, page, bases, audit head, audit insert
     "/api/cases/": ("convenor", 5),
-    "/api/protocol-items/": ("counsellor", 8),  # + 3 prefetches (organisations, amendments, actions)
+    "/api/protocol-items/": ("counsellor", 5),  # organisations, amendments, actions in the page statement
 }
 
 
