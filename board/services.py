@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from board import imip
 from board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
 from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from conferences import ical
@@ -176,8 +177,6 @@ def _notify(meetings: list[BoardMeeting], method: str) -> None:
     """After commit, send each invited board member one iMIP message per meeting (REQUEST when
     scheduled or changed, CANCEL when cancelled): when and where, never any case data. The
     messages go to the outbox (EMAIL_BACKEND), which retries them while the mail server is down."""
-    from board import imip
-
     if not meetings:
         return
     ids = [meeting.pk for meeting in meetings]

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from participants.working_days import regions_of
 from permissions.querysets import VisibleToManager
 
 
@@ -81,8 +82,6 @@ class Network(models.Model):
             raise ValidationError({"time_zone": _("Unknown time zone.")})
         if not isinstance(self.guideline_items, list) or not all(isinstance(i, str) for i in self.guideline_items):
             raise ValidationError({"guideline_items": _("Enter a list of agenda item titles.")})
-        from participants.working_days import regions_of
-
         if self.holiday_region and self.holiday_region not in regions_of(self.country):
             raise ValidationError({"holiday_region": _("Not a state or region of this country: %(regions)s.")
                                    % {"regions": ", ".join(regions_of(self.country))}})

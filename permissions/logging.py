@@ -11,15 +11,11 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import re
 
-TOKEN_IN_PATH = re.compile(r"(/(?:feeds|poll-link|p)/)[A-Za-z0-9_\-]{16,}")
+from permissions.requests import current_request_id, redact_path  # redact_path: also for error_reporting
+
 # Fields the access log adds through ``extra=``; copied into JSON lines when present.
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
-
-
-def redact_path(path: str) -> str:
-    return TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 class RedactFeedTokens(logging.Filter):
@@ -36,8 +32,6 @@ class RedactFeedTokens(logging.Filter):
 
 class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from permissions.requests import current_request_id
-
         if not getattr(record, "request_id", None):
             record.request_id = current_request_id() or "-"
         return True

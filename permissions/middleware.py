@@ -120,7 +120,6 @@ class SessionSecurityMiddleware:
 def _second_factor_ok(user) -> bool:
     """Whether the user may go on: she needs no second factor, or has one. Read from the flags the
     session store loaded with her (``permissions.session_store``) where it did, else asked."""
-    from permissions.session_store import SECOND_FACTOR_FLAGS
 
     flags = getattr(user, SECOND_FACTOR_FLAGS, None)
     if flags is None or not getattr(settings, "MFA_REQUIRED_FOR_PROFESSIONALS", False):
@@ -139,6 +138,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware as _DjangoAu
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.utils.crypto import constant_time_compare  # noqa: E402
 from django.utils.functional import SimpleLazyObject  # noqa: E402
+
+from permissions.session_store import SECOND_FACTOR_FLAGS  # noqa: E402
 
 
 def get_user(request):

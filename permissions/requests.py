@@ -10,11 +10,17 @@ import re
 import time
 import uuid
 
-from permissions.logging import redact_path
-
 REQUEST_ID_HEADER = "X-Request-ID"
 # The reverse proxy may hand its own id on (nginx: $request_id); anything else is replaced.
 _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+
+# Tokens in feed, poll-link and parent-link paths never reach a log line or an error report.
+TOKEN_IN_PATH = re.compile(r"(/(?:feeds|poll-link|p)/)[A-Za-z0-9_\-]{16,}")
+
+
+def redact_path(path: str) -> str:
+    return TOKEN_IN_PATH.sub(r"\1[redacted]", path)
+
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 # Answers of the access policy remembered for the rest of one read-only request (see

@@ -15,11 +15,15 @@ Sessions stay in ``django_session``; the table and the cookies are unchanged.
 """
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import connections, router
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
+
+from permissions.models import LoginSession
 
 # Attribute of the preloaded user: (must have a second factor by her relations, has one).
 SECOND_FACTOR_FLAGS = "_fk_second_factor"
@@ -29,16 +33,10 @@ _HAS = "_fk_mfa_has"
 
 def _user_query(session_key: str):
     """The signed-in user of ``session_key`` (at most one row), with the second-factor flags."""
-    from django.conf import settings
-
-    from permissions.models import LoginSession
-
     User = get_user_model()
     owner = LoginSession.objects.filter(session_key=session_key).values("user_id")[:1]
     users = User._default_manager.filter(pk=Subquery(owner))
     if getattr(settings, "MFA_REQUIRED_FOR_PROFESSIONALS", False):
-        from allauth.mfa.models import Authenticator
-
         # The same relations as ``permissions.middleware.needs_second_factor`` asks one by one.
         same = User._default_manager.filter(pk=OuterRef("pk"))
         users = users.annotate(**{

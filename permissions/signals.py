@@ -2,23 +2,25 @@
 close open sockets at once at logout, deactivation, a password change and a second-factor reset."""
 from __future__ import annotations
 
+import time
+from importlib import import_module
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_delete as _post_delete
+from django.db.models.signals import post_save as _post_save
+from django.db.models.signals import pre_save as _pre_save
+
+from permissions import events, live_sessions
+from permissions.middleware import SESSION_SEEN, SESSION_STARTED
+from permissions.models import LoginSession
+
 
 def connect_sessions() -> None:
     """Remember whose session is whose; end every session of a user the moment she is disabled."""
-    import time
-
-    from allauth.mfa.models import Authenticator
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.signals import user_logged_in, user_logged_out
-    from django.db import transaction
-    from django.db.models.signals import post_delete as _post_delete
-    from django.db.models.signals import post_save as _post_save
-    from django.db.models.signals import pre_save as _pre_save
-
-    from permissions import events, live_sessions
-
-    from permissions.middleware import SESSION_SEEN, SESSION_STARTED
-    from permissions.models import LoginSession
 
     def logged_in(sender, request, user, **kwargs):
         session = request.session
@@ -77,12 +79,6 @@ def connect_sessions() -> None:
 
 def end_sessions_of(user_id: int) -> int:
     """Delete every session of the user from the session store; returns how many."""
-    from importlib import import_module
-
-    from django.conf import settings
-
-    from permissions.models import LoginSession
-
     store = import_module(settings.SESSION_ENGINE).SessionStore
     keys = list(LoginSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
     for key in keys:
