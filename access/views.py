@@ -17,6 +17,7 @@ from access.forms import AuditFilterForm
 from cases import policy as cases_policy
 from participants import policy as participants_policy
 from permissions import access_log_export, audit
+from permissions.form_errors import add_service_errors
 
 
 @login_required
@@ -77,14 +78,6 @@ def _grants_page(request: HttpRequest, *, bound: dict | None = None, status: int
     return render(request, "access/grants.html", context, status=status)
 
 
-def _apply_form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def grants(request: HttpRequest) -> HttpResponse:
     """What the user granted, holds, or what stands in for her; and the forms to grant."""
@@ -117,7 +110,7 @@ def grant_create(request: HttpRequest, kind: str) -> HttpResponse:
                 messages.success(request, _("The minutes are delegated."))
             return redirect("access:grants")
         except ValidationError as exc:
-            _apply_form_errors(form, exc)
+            add_service_errors(form, exc)
     return _grants_page(request, bound={kind: form}, status=400)
 
 

@@ -18,14 +18,7 @@ from board import charts, forms, selectors, services
 from board.figures import TOTAL
 from board.models import HalfYearSummary, YearlyReport
 from permissions import csv_export
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+from permissions.form_errors import add_service_errors
 
 
 def _coordinator_page(user, network_id: int) -> bool:
@@ -40,7 +33,7 @@ def _submit(request: HttpRequest, form, call, success_message: str, next_page) -
         try:
             result = call(form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, success_message)
             return next_page(result)
@@ -330,7 +323,7 @@ def board_meeting_schedule(request: HttpRequest) -> HttpResponse:
                 location=data["location"], count=data["count"], summary=data["summary"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("%(count)s meetings have been scheduled and the board has been invited.") % {"count": len(meetings)})
             return redirect("board:board_meeting_detail", pk=meetings[0].pk)

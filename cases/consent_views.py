@@ -15,14 +15,7 @@ from cases import consent_services as services
 from cases import policy as cases_policy
 from cases.consent_forms import ConsentForm, DisclosureBasisForm, ParentConsentForm
 from permissions import audit
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+from permissions.form_errors import add_service_errors
 
 
 def _record_on_case(request: HttpRequest, case, form, record, success_message: str, template: str) -> HttpResponse:
@@ -32,7 +25,7 @@ def _record_on_case(request: HttpRequest, case, form, record, success_message: s
         try:
             record(**form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, success_message)
             return redirect("cases:case_consents", case_pk=case.pk)
@@ -95,7 +88,7 @@ def consent_give(request: HttpRequest, case_pk: int) -> HttpResponse:
         try:
             services.consent_record(request.user, case=case, given_by=member, channel=audit.Channel.PAGE, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your consent has been recorded. You can revoke it at any time."))
             return redirect("cases:my_consents")

@@ -15,10 +15,10 @@ from cases import policy as cases_policy
 from cases import selectors
 from cases import hold_services as services
 from cases.forms import LegalHoldForm, LegalHoldLiftForm
-from cases.views import _apply_errors
 from cases.models import LegalHold
 from participants import policy as participants_policy
 from permissions import audit
+from permissions.form_errors import add_service_errors
 
 
 def _require_dpo(request: HttpRequest) -> None:
@@ -57,7 +57,7 @@ def legal_hold_create(request: HttpRequest) -> HttpResponse:
                 services.legal_hold_set(request.user, case=case, ground=data["ground"], reason=data["reason"],
                                         review_on=data["review_on"])
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Case %(reference)s is under a legal hold now.") % {"reference": case.reference})
                 return redirect("cases:legal_holds")
@@ -83,7 +83,7 @@ def case_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
                 services.legal_hold_set(request.user, case=case, ground=data["ground"], reason=data["reason"],
                                         review_on=data["review_on"], instructed_by=data.get("instructed_by"))
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Case %(reference)s is under a legal hold now.") % {"reference": case.reference})
                 return redirect("cases:case_legal_hold", pk=case.pk)

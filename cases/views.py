@@ -16,18 +16,10 @@ from cases import selectors
 from cases import services
 from cases.forms import CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, TeamMemberAddForm
 from cases.models import Case
+from permissions.form_errors import add_service_errors
 
 
 CASES_PER_PAGE = 50
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: to its field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -69,7 +61,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 reference=form.cleaned_data["reference"], expected_child=form.cleaned_data["expected_child"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Case %(reference)s opened. Now assemble its team.") % {"reference": case.reference})
             return redirect("cases:case_detail", pk=case.pk)
@@ -128,7 +120,7 @@ def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             member = services.family_member_add(request.user, case=case, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("%(member)s was added to the family.") % {"member": member})
             return redirect("cases:case_detail", pk=case.pk)
@@ -201,7 +193,7 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
         try:
             member = services.family_member_update(request.user, member=member, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The record of %(member)s is corrected.") % {"member": member})
             return redirect("cases:case_detail", pk=case.pk)

@@ -15,18 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import policy as cases_policy
 from participants import policy as participants_policy
 from permissions import access_log_export, anchors, audit
+from permissions.form_errors import add_service_errors
 from privacy import access, selectors, services
 from privacy.forms import CaseLookupForm, CloseForm, ExtendForm, RequestForm, RestrictedReadForm, RestrictForm
 from records import selectors as records_selectors
-
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _require_officer(request: HttpRequest) -> None:
@@ -121,7 +113,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 identity_note=data["identity_note"], description=data["description"],
                 instructed_by=data.get("instructed_by"))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The request is recorded. It must be answered by %(day)s.")
                              % {"day": formats.date_format(created.due_on, "SHORT_DATE_FORMAT")})
@@ -157,7 +149,7 @@ def _step(request: HttpRequest, pk: int, form_class, name: str, call, done: str)
         try:
             call(dsr, form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("privacy:request_detail", pk=dsr.pk)
@@ -238,7 +230,7 @@ def restricted_read(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 data = services.restricted_read(request.user, restriction=restriction, reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
         if data is None:
             status = 400
     return render(request, "privacy/restricted_read.html", {"restriction": restriction, "form": form, "data": data},

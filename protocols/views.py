@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import policy as cases_policy
 from conferences import policy as conferences_policy
 from permissions.audit import Channel
+from permissions.form_errors import add_service_errors
 from protocols import forms, rules, selectors, services
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction, CorrectionProposal, Protocol
@@ -136,7 +137,7 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
             form.ask_to_confirm_hidden()
             form.add_error("confirm_hidden", exc.messages)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
     context = _protocol_context(request, protocol)
     context["new_item_form"] = form
     return render(request, "protocols/protocol_detail.html", context, status=400)
@@ -152,14 +153,6 @@ def _saved_item(request: HttpRequest, protocol: Protocol, item, success: str) ->
                                 "no longer shown to you; the organisation holding the information and the organisations named can read it.")
                      % {"title": item.title})
     return _back(protocol.pk, "items-heading")
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -204,7 +197,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.is_valid()
                 form.add_error(None, exc.messages)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
     return render(request, "protocols/item_edit.html",
                   {"item": item, "protocol": protocol, "form": form, "conflict": conflict, "audience_only": not writer},
                   status=status)
@@ -229,7 +222,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The action is recorded."))
                 return _back(protocol.pk, f"item-{item.pk}")
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
     return render(request, "protocols/action_form.html", {"item": item, "protocol": protocol, "form": form}, status=status)
 
 
@@ -323,7 +316,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
                                            minute_taker=form.cleaned_data["minute_taker"])
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The attendance is recorded."))
                 return _back(protocol.pk, "minutes-heading")
@@ -442,7 +435,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, _("Someone else updated this action in the meantime. Check its current state and try again."))
                 action = selectors.get_action_for_user(request.user, pk)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
     item_readable = selectors.item_visible_to(request.user, action.item_id)
     protocol = action.item.protocol
     removable = (protocol.status == Protocol.Status.DRAFT and services.can_write_items(request.user, protocol)

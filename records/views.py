@@ -15,19 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from permissions import audit, csv_export
+from permissions.form_errors import add_service_errors
 from records import dpia_templates, present, selectors, services
 from records.forms import DpiaSectionForm
 from records.models import DpiaTemplate, ProcessingRecord
 
 FORMATS = {"html", "json", "csv"}
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _audit(request: HttpRequest, action: str, network, **detail) -> None:
@@ -171,7 +164,7 @@ def dpia_edit(request: HttpRequest, network: str, template: str, section: str) -
                                             "base_number": stale.current.number if stale.current else 0})
             status = 409
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if saved is None:
                 messages.info(request, _("The text is unchanged; nothing was saved."))
