@@ -207,8 +207,14 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
         raise Http404
     key = _cache_key(token, tasks=tasks)
-    # Two entries per key: the ETag (all a poll needs) and the body with what it discloses.
-    etag = cache.get(key + ":etag") if key else None
+    # Two entries per key: the ETag (all a poll needs) and the body stored with its ETag and what
+    # it discloses. A request with a validator reads the ETag entry, one without reads the body
+    # entry: one cache round trip for either answer of an unchanged feed.
+    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+    entry = cache.get(key + ":body") if key and not conditional else None
+    if entry is not None and "etag" not in entry:
+        entry = None  # written before the ETag was stored with the body
+    etag = entry["etag"] if entry is not None else (cache.get(key + ":etag") if key else None)
     parts = None
     if etag is None:
         parts = _parts(token)
@@ -220,13 +226,12 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     changed = etag != token.served_etag or token.content_changed_at is None
     last_modified = now if changed else token.content_changed_at
     not_modified = _not_modified(request, etag, last_modified)
-    entry = None
-    if not not_modified:
+    if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
-        if entry is None:
+        if entry is None or entry.get("etag") != etag:
             parts = parts or _parts(token)
             with translation.override(_language(token)):
-                entry = {"body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
+                entry = {"etag": etag, "body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:
                 cache.set(key + ":body", entry, FEED_CACHE_SECONDS)
     # The audit of feed reads without a write per poll (issue 13): an answer that discloses new

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
+from django.db import connections
+
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -38,9 +41,54 @@ def feed_token_by_hash(digest: str) -> FeedToken | None:
     """The token with its user, and the content version read in the same statement (a poll of an
     unchanged feed costs this one statement, see ``calendars.feeds``)."""
     # Only the user is joined: the case and network (case and board feeds) load when a body is
-    # built; the poll itself needs neither, and a narrower statement costs less to compile.
-    return (FeedToken.objects.select_related("user")
-            .annotate(content_version=content_version.current()).filter(token_hash=digest).first())
+    # built; the poll itself needs neither. The statement is the one
+    # ``FeedToken.objects.select_related("user").annotate(content_version=...).filter(token_hash=...)``
+    # would send, but composed once per connection from the models' fields: compiling that
+    # queryset cost more than half of a poll's time (issue 13).
+    connection = connections[FeedToken.objects.db]
+    sql, token_fields, user_fields, converters = _token_statement(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    for index, field, functions in converters:
+        for function in functions:
+            row[index] = function(row[index], field, connection)
+    split = len(token_fields)
+    token = FeedToken.from_db(connection.alias, token_fields, row[:split])
+    user = get_user_model().from_db(connection.alias, user_fields, row[split:split + len(user_fields)])
+    FeedToken._meta.get_field("user").set_cached_value(token, user)
+    token.content_version = row[-1]
+    return token
+
+
+_TOKEN_STATEMENTS: dict[tuple[str, str], tuple] = {}
+
+
+def _token_statement(connection) -> tuple[str, list[str], list[str], list]:
+    """The token-by-hash statement for this connection's database, its column names and the
+    database converters of its columns (SQLite returns dates as text, for example)."""
+    key = (connection.alias, connection.vendor)
+    if key not in _TOKEN_STATEMENTS:
+        qn = connection.ops.quote_name
+        token_meta, user_meta = FeedToken._meta, get_user_model()._meta
+        columns, converters, names = [], [], ([], [])
+        for alias, meta, attnames in (("t", token_meta, names[0]), ("u", user_meta, names[1])):
+            for field in meta.concrete_fields:
+                col = field.get_col(alias)
+                functions = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+                if functions:
+                    converters.append((len(columns), col, functions))
+                columns.append(f"{alias}.{qn(field.column)}")
+                attnames.append(field.attname)
+        version_sql = content_version.current().sql
+        sql = (f"SELECT {', '.join(columns)}, ({version_sql}) FROM {qn(token_meta.db_table)} t "
+               f"INNER JOIN {qn(user_meta.db_table)} u ON u.{qn(user_meta.pk.column)} = t.{qn(token_meta.get_field('user').column)} "
+               f"WHERE t.{qn(token_meta.get_field('token_hash').column)} = %s")
+        _TOKEN_STATEMENTS[key] = (sql, names[0], names[1], converters)
+    return _TOKEN_STATEMENTS[key]
 
 
 def feed_tokens_of(user) -> QuerySet[FeedToken]:

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "permissions.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "calendars.middleware.FeedMiddleware",  # the token-authenticated feeds skip everything below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
