@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -57,7 +57,26 @@ def _clear_own_keys(self) -> bool:
     return True
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client, but one ``redis.Redis`` per connection pool instead of a new one per cache
+    call: building one fills a table of ~170 response callbacks, which cost about as much as the
+    round trip of a small GET (issue 13, the feed poll). A ``redis.Redis`` takes a connection from
+    its pool per command, so sharing it is safe (Django's cache objects are per thread anyway)."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_fk_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     add = _degrade(False)(RedisCache.add)
     get = _degrade(_default)(RedisCache.get)
     set = _degrade(None)(RedisCache.set)
