@@ -90,7 +90,8 @@ def test_board_member_opens_a_summary_with_real_figures_and_downloads_the_csv(li
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Half-year summaries").first.click()
     page.get_by_role("link", name=f"{summary.year} H1").first.click()
-    assert page.locator("svg.chart").count() >= 1
+    # waits for the summary page to have loaded (counting at once could still see it loading)
+    page.locator("svg.chart").first.wait_for()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download as CSV").click()
     with open(download_info.value.path(), encoding="utf-8-sig") as handle:
