@@ -21,6 +21,8 @@ from django.urls import URLResolver
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern
 
+from calendars import urls
+
 # Nothing in a calendar file loads, runs or frames anything.
 FEED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 PREFIX = "/feeds/"
@@ -28,8 +30,6 @@ PREFIX = "/feeds/"
 
 class FeedMiddleware:
     def __init__(self, get_response):
-        from . import urls
-
         self.get_response = get_response
         self.resolver = URLResolver(RegexPattern(r"^/"), urls.feed_urlpatterns)
 
