@@ -69,6 +69,11 @@ def can_convene(user: "User", case: "Case") -> bool:
         return False
     if not is_professional_on_case(user, case):
         return False
+    return _leads_the_case(user, case)
+
+
+def _leads_the_case(user: "User", case: "Case") -> bool:
+    """Her case as lead caseworker, or she is a caseworker of the lead organisation."""
     if case.lead_caseworker_id == user.pk:
         return True
     return Membership.objects.filter(
@@ -95,11 +100,7 @@ def can_reopen_case(user: "User", case: "Case") -> bool:
         return False
     if hasattr(case, "erasure"):
         return False
-    if case.lead_caseworker_id == user.pk:
-        return True
-    return Membership.objects.filter(
-        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
-    ).exists()
+    return _leads_the_case(user, case)
 
 
 def restricted_member_ids(user: "User") -> QuerySet:
