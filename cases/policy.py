@@ -11,7 +11,6 @@ ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -19,13 +18,10 @@ from django.db.models.lookups import Contains
 
 from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis, LegalHold
 from participants import policy as participants_policy
-from participants.models import Membership, ProfessionalRole
+from participants.models import Membership, ProfessionalRole, User
 from permissions import policy as base
 from permissions.models import AuditEvent
 from permissions.requests import request_memo
-
-if TYPE_CHECKING:
-    from participants.models import User
 
 
 def professional_case_ids(user: "User") -> QuerySet:

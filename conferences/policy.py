@@ -4,16 +4,13 @@ is invited to, a guest (an explicit grant) the one conference she is invited to.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from cases import policy as cases_policy
 from conferences.models import Conference, Invitation
+from participants.models import User
 from permissions import policy as base
-
-if TYPE_CHECKING:
-    from participants.models import User
 
 
 def conferences_for_user(user: "User") -> QuerySet:

@@ -38,7 +38,8 @@ from django.utils import timezone
 from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
 
 if TYPE_CHECKING:
-    from participants.models import User
+    # the project's user model (participants.User) extends it; permissions imports no app above it
+    from django.contrib.auth.models import AbstractUser as User
 
 
 def union_ids(first: QuerySet, *rest: QuerySet) -> QuerySet:

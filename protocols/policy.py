@@ -11,7 +11,6 @@ per-route ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
@@ -20,12 +19,9 @@ from cases import policy as cases_policy
 from cases.models import Consent, DisclosureBasis, FamilyMember
 from conferences import policy as conferences_policy
 from participants import policy as participants_policy
-from participants.models import Membership
+from participants.models import Membership, User
 from permissions import policy as base
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
-
-if TYPE_CHECKING:
-    from participants.models import User
 
 
 def protocols_for_user(user: "User") -> QuerySet:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import policy as cases_policy
 from cases.models import CASE_REFERENCE_VALIDATOR, Case, FamilyMember
 from conferences.models import Conference, SlotVote
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
@@ -147,8 +148,6 @@ def test_every_danish_programme_track_has_families_in_its_figures(seeded):
 
 
 def test_history_cases_stay_off_the_demo_peoples_own_pages(seeded):
-    from cases import policy as cases_policy
-
     for username in ("anna.becker", "sabine.krueger", "sarah.mutter"):
         assert cases_policy.cases_for_user(User.objects.get(username=username)).count() < 15, username
     assert Case.objects.filter(network__slug="kreis-heinsberg").count() >= 150
