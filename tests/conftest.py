@@ -272,10 +272,24 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.hookimpl(trylast=True)
+def _database_group(item) -> int:
+    """pytest-django's order: 0 in a transaction, 1 transactional, 2 without a database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or (marker.args and marker.args[0]))) \
+            or "transactional_db" in fixtures or "live_server" in fixtures:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
 def pytest_collection_modifyitems(config, items):
     # Browser tests last: Playwright's session-wide event loop stays running after the first
     # browser test, and pytest-asyncio (websocket tests) cannot start its own loop inside it.
-    items.sort(key=lambda item: "browser" in item.keywords)
+    # Within each of pytest-django's groups (database tests in a transaction, transactional ones,
+    # tests without a database; its sort runs before this hook), slow files first
+    # (pytest.mark.slow): with --dist loadfile a worker takes a whole file, and a minute-long file
+    # handed out last kept one worker busy after the other had finished.
+    items.sort(key=lambda item: ("browser" in item.keywords, _database_group(item), "slow" not in item.keywords))
     if CHROMIUM is not None:
         return
     skip = pytest.mark.skip(reason="No Chromium found (install Debian's 'chromium' to run browser tests)")

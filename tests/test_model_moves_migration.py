@@ -36,7 +36,7 @@ from protocols import action_history
 from protocols.models import ProtocolItem
 from tests.world import make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 # Before all three moves: the board's models still in protocols (protocols 0007 moved them), feed
 # tokens in conferences (conferences 0009), no cases app. Unapplying these unapplies every later

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # scheduled first in its group (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_KEY = "p8Zr2-vQx7Lk4nWm9Td3Ys6Hb1Jc5Fg0Ae8Ru2Io7Pu4Ky9Tt3Rr6Ee1Ww5Qq0Zz8Xx2Cc"  # 68 characters
 MFA_KEY = "Z3Vlc3MtdGhpcy1pcy1hLXRlc3Qta2V5LTMyYnl0ZXM="  # a Fernet key (32 bytes, base64), for these checks only

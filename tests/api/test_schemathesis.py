@@ -38,6 +38,8 @@ from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from tests.offers.offer_world import build_offer_world
 from tests.world import World
 
+pytestmark = pytest.mark.slow  # scheduled first in its group (tests/conftest.py)
+
 EXAMPLES_PER_OPERATION = 2
 CSRF_SECRET = "schemathesisCsrfSecret0123456789"  # 32 characters: an unmasked CSRF secret
 

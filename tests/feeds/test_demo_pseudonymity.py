@@ -16,7 +16,7 @@ from conferences.models import Conference
 from cases.models import FamilyMember
 from participants.models import User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def family_words() -> set[str]:

@@ -20,6 +20,8 @@ from django.db import connection
 from operations.backup import _backup_sqlite, pg_environment
 from tests import migrated_template
 
+pytestmark = pytest.mark.slow  # scheduled first in its group (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests import migrated_template
 
+pytestmark = pytest.mark.slow  # scheduled first in its group (tests/conftest.py)
+
 DRILL = Path(__file__).with_name("disk_full_drill.py")
 
 

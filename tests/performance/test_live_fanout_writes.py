@@ -19,7 +19,7 @@ from protocols import deliveries, services
 from protocols.models import ProtocolItem
 from tests.websocket.sessions import live_scope
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 app = URLRouter(websocket_urlpatterns)
 

@@ -14,7 +14,7 @@ from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
 from tests.world import hold_conference
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 app = URLRouter(websocket_urlpatterns)
 
