@@ -19,8 +19,9 @@ bare ``count(*)`` over the same 9 tables (median of 3, same run) and prints
 ``summary_vs_count: <ratio>x (<= 3x) PASS|FAIL`` and ``summary_sql: <n> (constant)``.
 
 PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:5432/fk_bench_summary — the database name
-must start with ``fk_bench`` (or ``fk_board``, the board's helpers' databases); the bench creates it when missing, and drops it at the end only
-when it created it.
+must start with ``fk_bench`` (or ``fk_board`` / ``fk_perf``, the board's helpers' databases); the bench creates it when missing, and drops it at the end only
+when it created it. ``--reuse`` measures the network a previous ``--scale`` run built in a database
+that the bench did not create (so it was kept), without building again.
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ DB_PATH = Path(os.environ.get("SUMMARY_BENCH_DB", "/tmp/fallkonferenz-summary-be
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
 if PG_URL:
-    if not (urlparse(PG_URL).scheme.startswith("postgres") and urlparse(PG_URL).path.lstrip("/").startswith(("fk_bench", "fk_board"))):
-        sys.exit("BENCH_DATABASE_URL must be a postgres:// URL of a database named fk_bench* or fk_board*")
+    if not (urlparse(PG_URL).scheme.startswith("postgres") and urlparse(PG_URL).path.lstrip("/").startswith(("fk_bench", "fk_board", "fk_perf"))):
+        sys.exit("BENCH_DATABASE_URL must be a postgres:// URL of a database named fk_bench*, fk_board* or fk_perf*")
     PG_NAME = urlparse(PG_URL).path.lstrip("/")
     os.environ["DATABASE_URL"] = PG_URL
     DB_LABEL = f"PostgreSQL database {PG_NAME}"
@@ -220,6 +221,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--scale", type=float, default=0.0,
                         help="PostgreSQL: build S x the issue-13 size with generate_series and compare with count(*)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --scale: measure the scaled network already in the database instead of building it")
     args = parser.parse_args()
     if args.scale and not PG_URL:
         sys.exit("--scale needs BENCH_DATABASE_URL (PostgreSQL)")
@@ -307,6 +310,10 @@ def build_scaled(scale: float):
                    "ends_at": "(s.opened_on + 20 + 120 * s.k)::timestamptz + interval '11 hours'",
                    "status": "(ARRAY['held','held','protocol_final','cancelled','scheduled'])[1 + (s.id + s.k) % 5]",
                    "reschedule_count": "(s.id + s.k) % 3"})
+        # the board's tally of actions (board/action_tally.py) is filled once at the end, as its
+        # migration does, instead of by its row trigger for each of the 2M clones
+        c.execute("ALTER TABLE protocols_agreedaction DISABLE TRIGGER fk_action_tally")
+        c.execute("ALTER TABLE protocols_agreedaction DISABLE TRIGGER fk_action_tally_update")
         _clone(c, "protocols_agreedaction", tpl["action"],
                f"SELECT x.id, x.opened_on, x.k, a.a FROM {cases} x CROSS JOIN generate_series(0, 39) a", {
                    "case_id": "s.id",
@@ -332,6 +339,11 @@ def build_scaled(scale: float):
         from protocols import action_history
 
         action_history.backfill()
+        c.execute("ALTER TABLE protocols_agreedaction ENABLE TRIGGER fk_action_tally")
+        c.execute("ALTER TABLE protocols_agreedaction ENABLE TRIGGER fk_action_tally_update")
+        from board import action_tally
+
+        action_tally.backfill()
         _clone(c, "participants_consent", tpl["consent"], f"SELECT id, opened_on, k FROM {cases} x", {
             "case_id": "s.id", "given_by_id": f"{family_first} + s.k - 1", "valid_from": "s.opened_on",
             "valid_until": "s.opened_on + 365", "revoked_at": "CASE WHEN s.k % 10 = 0 THEN now() END"})
@@ -356,8 +368,14 @@ def run_scaled(args) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    network = build_scaled(args.scale)
+    from participants.models import Network
+
+    reused = Network.objects.filter(name="Scaled").first() if args.reuse else None
+    network = reused or build_scaled(args.scale)
     built = time.perf_counter() - started
+    if reused:
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
     with connection.cursor() as c:
         sizes = {}
         for table in COUNT_TABLES:

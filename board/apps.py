@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from board import action_tally
 from permissions import querysets
 
 
@@ -14,3 +16,13 @@ class BoardConfig(AppConfig):
         from board import policy
 
         querysets.register("board.halfyearsummary", policy.summaries_for_user)
+        post_migrate.connect(_install_action_tally, dispatch_uid="board.action_tally")
+
+
+def _install_action_tally(sender, using="default", apps=None, **kwargs) -> None:
+    """Reinstall the tally's triggers after every migrate (board/action_tally.py): a migration that
+    renames a column the trigger reads is followed by triggers that read the new name; a tally
+    that was never filled is filled."""
+    if sender.name != "board":
+        return
+    action_tally.ensure(using)

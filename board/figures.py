@@ -62,7 +62,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
-from board import suppression as sup
+from board import action_tally, suppression as sup
 from cases.models import BASES_BY_COUNTRY, Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis
 from conferences.models import Conference, Invitation
 from participants.models import Country, Organisation, OrganisationKind
@@ -173,7 +173,10 @@ HELD_STATES = ("held", "protocol_final")
 
 def _conference_figures(network, periods: list[Period], tz) -> list[dict]:
     """The conference figures of every period: one aggregate, one query for the medians of days
-    to the first conference and one for the organisations present, each over all periods."""
+    to the first conference and one for the organisations present, each over all periods (one
+    statement on PostgreSQL: ``_conference_figures_pg``)."""
+    if connection.vendor == "postgresql":
+        return _conference_figures_pg(network, periods, tz)
     bounds = [period.bounds(tz) for period in periods]
     parent_present = Exists(Invitation.objects.filter(
         conference=OuterRef("pk"), family_member__relation__in=FamilyMember.PARENT_RELATIONS,
@@ -217,6 +220,66 @@ def _conference_figures(network, periods: list[Period], tz) -> list[dict]:
     return result
 
 
+def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
+    """``_conference_figures`` in one statement (PostgreSQL; issue 13: the three queries took
+    1.0 s at 200,000 conferences, the first conference of each case looked up once per reference
+    to it). Each conference is placed in its period once (``p``); a case's first held conference
+    is the earliest start of its held conferences (``MIN``, as PostgreSQL's ``ORDER BY starts_at
+    LIMIT 1`` skips conferences without a start); the medians are ``percentile_cont(0.5)``: the
+    middle value, or the mean of the two middle ones, as ``_medians_by_period`` computes them."""
+    qn = connection.ops.quote_name
+    ops = connection.ops
+    conf_t, case_t = qn(Conference._meta.db_table), qn(Case._meta.db_table)
+    inv_t, family_t = qn(Invitation._meta.db_table), qn(FamilyMember._meta.db_table)
+    which, which_params = [], []
+    for i, period in enumerate(periods):
+        start_dt, end_dt = (ops.adapt_datetimefield_value(b) for b in period.bounds(tz))
+        which.append(f"WHEN {{w}} >= %s AND {{w}} < %s THEN {i}")
+        which_params += [start_dt, end_dt]
+
+    def period_of(column: str) -> str:
+        return "CASE " + " ".join(w.format(w=column) for w in which) + " END"
+
+    held = ", ".join(["%s"] * len(HELD_STATES))
+    parents = ", ".join(["%s"] * len(FamilyMember.PARENT_RELATIONS))
+    sql = (
+        f"WITH x AS (SELECT x.id, x.status, x.reschedule_count, {period_of('COALESCE(x.starts_at, x.updated_at)')} AS p"
+        f" FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id WHERE c.network_id = %s),"
+        f" fc AS (SELECT c.opened_on, MIN(x.starts_at) AS first FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id"
+        f" WHERE c.network_id = %s AND x.status IN ({held}) GROUP BY c.id, c.opened_on),"
+        f" ff AS (SELECT {period_of('fc.first')} AS p, (fc.first AT TIME ZONE %s)::date - fc.opened_on AS days FROM fc)"
+        # the FILTER is evaluated before an aggregate's arguments: the invitations are read only
+        # for the held conferences of the periods
+        f" SELECT 'conferences', x.p, COUNT(*) FILTER (WHERE x.status IN ({held})),"
+        f" COUNT(*) FILTER (WHERE x.status IN ({held}) AND EXISTS (SELECT 1 FROM {inv_t} i"
+        f" INNER JOIN {family_t} f ON f.id = i.family_member_id WHERE i.conference_id = x.id AND f.relation IN ({parents})"
+        f" AND i.attended AND i.removed_at IS NULL)),"
+        f" COUNT(*) FILTER (WHERE x.status = %s), COUNT(*) FILTER (WHERE x.reschedule_count > 0),"
+        f" percentile_cont(0.5) WITHIN GROUP (ORDER BY COALESCE((SELECT COUNT(DISTINCT i.organisation_id) FROM {inv_t} i"
+        f" WHERE i.conference_id = x.id AND i.attended AND i.organisation_id IS NOT NULL AND i.removed_at IS NULL), 0))"
+        f" FILTER (WHERE x.status IN ({held}))"
+        f" FROM x WHERE x.p IS NOT NULL GROUP BY x.p"
+        f" UNION ALL SELECT 'first', ff.p, COUNT(*), 0, 0, 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY ff.days)"
+        f" FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p"
+    )
+    parent_values = [str(relation.value) for relation in FamilyMember.PARENT_RELATIONS]
+    params = [*which_params, network.pk, network.pk, *HELD_STATES, *which_params, str(tz), *HELD_STATES, *HELD_STATES,
+              *parent_values, Conference.Status.CANCELLED.value, *HELD_STATES]
+    result = [{"held": 0, "held_with_parent": 0, "cancelled": 0, "rescheduled": 0,
+               "days_to_first_conference": (0, None), "organisations_present": (0, None)} for _ in periods]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for part, p, n, with_parent, cancelled, rescheduled, median in rows:
+        figures = result[p]
+        if part == "conferences":
+            figures.update(held=n, held_with_parent=with_parent, cancelled=cancelled, rescheduled=rescheduled,
+                           organisations_present=(n, median) if n else (0, None))
+        else:
+            figures["days_to_first_conference"] = (n, median)
+    return result
+
+
 ACTION_MEASURES = ("agreed", "done", "dropped", "open", "overdue")
 
 
@@ -228,38 +291,154 @@ def _action_group():
     )
 
 
-def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, dict[str, int]]]:
-    """``{period: {group: {measure: count}}}`` for several periods in one pass over the
-    network's actions (agreed, done, dropped, open and overdue at period end; see the module's
-    definitions).
+def _tallied(network, tz) -> bool:
+    """The action figures come from the tally (``board/action_tally.py``): on PostgreSQL, in the
+    network's own time zone (the tally's half years are the network's)."""
+    return connection.vendor == "postgresql" and getattr(tz, "key", None) == network.time_zone
 
-    The status history comes from each action's digest of its notes (``history_status``,
-    ``history_at``, ``history_reopened``, kept by a trigger: ``protocols/action_history.py``).
-    An action never reopened was closed at an instant exactly when its last note closed it
-    before that instant, and was dropped in a period exactly when its last note dropped it then.
-    Only the notes of reopened actions are read: one window pass numbers each note's successor
-    (``LEAD``), so "the last note before an instant" is the note before it whose successor is
-    not, and one ``GROUP BY action`` turns that into a few flags per action and period. The
-    actions are joined to those flags (LEFT JOIN) and grouped once by the responsible group.
-    (Issue 13: the pass over all 1.15M notes of the benchmark network was half of the summary's
-    time; ``tests/board/test_one_pass.py`` holds the counts against the per-note computation.)"""
+
+def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, dict[str, int]]]:
+    """``{period: {group: {measure: count}}}`` for several periods (agreed, done, dropped, open
+    and overdue at period end; see the module's definitions): from the tally where it is kept
+    (``_tally_figures``), otherwise in one pass over the network's actions."""
+    if _tallied(network, tz):
+        return _tally_figures(network, periods, tz)[0]
+    return _counts_from_actions(network, periods, tz)
+
+
+def _reopened_history(periods: list[Period], tz) -> tuple[str, list, list[str], list]:
+    """The network's reopened actions (CTE ``ra``) and their notes, turned into a few flags per
+    action and period (``w``, ``h``; parameters: the network's id, then the returned ones), and
+    per period the sums of dropped / open / overdue over ``a`` (``ra``) LEFT JOINed to ``h``:
+    the same expressions as ``_counts_from_actions`` (``_history_measures``).
+
+    One window pass numbers each note's successor (``LEAD``), so "the last note before an
+    instant" is the note before it whose successor is not, and one ``GROUP BY action`` turns that
+    into ``closed_i`` (closed at the end of period i) and ``dropped_i`` (a note dropped it in i)."""
+    qn = connection.ops.quote_name
+    action_t, note_t, case_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table), qn(Case._meta.db_table)
+    flag_sql, flag_params, measures = _history_measures(periods, tz)
+    sum_sql = [", ".join(sql for sql, _ in per_period[2:]) for per_period in measures]
+    sum_params = [param for per_period in measures for _, params in per_period[2:] for param in params]
+    # the reopened actions first (partial index), then each one's notes through the index on
+    # action_id: OFFSET 0 keeps the planner from turning that into a hash join over every note
+    ctes = (
+        f"ra AS (SELECT a.id, a.created_at, a.due_on, a.status, a.completed_on, a.updated_at, a.history_status,"
+        f" a.history_at, a.history_reopened, a.responsible_family_member_id IS NOT NULL AS parent,"
+        f" a.responsible_organisation_id FROM {action_t} a INNER JOIN {case_t} c ON c.id = a.case_id"
+        f" WHERE c.network_id = %s AND a.history_reopened),"
+        f" w AS (SELECT ra.id AS action_id, n.status, n.created_at,"
+        f" LEAD(n.created_at) OVER (PARTITION BY ra.id ORDER BY n.created_at, n.id) AS next_at"
+        f" FROM ra CROSS JOIN LATERAL (SELECT n.status, n.created_at, n.id FROM {note_t} n WHERE n.action_id = ra.id"
+        f" OFFSET 0) n),"
+        f" h AS (SELECT w.action_id, {', '.join(flag_sql)} FROM w GROUP BY w.action_id)"
+    )
+    return ctes, flag_params, sum_sql, sum_params
+
+
+def _tally_figures(network, periods: list[Period], tz) -> tuple[dict, dict]:
+    """``(action_counts, done_medians)`` of several periods from the tally, in one statement
+    that also folds the network's delta rows into its compacted rows (``board/action_tally.py``).
+
+    The statement reads the tally as it was when it began (PostgreSQL runs a statement's
+    data-modifying CTEs on one snapshot), so the folding does not change what it counts. Three
+    parts, UNION ALL: ``c`` the counts per responsible group (never-reopened actions' dropped /
+    open / overdue from their half years), ``m`` the actions done in each period by days to done
+    (the medians are read off these few rows), ``r`` dropped / open / overdue of the reopened
+    actions from their notes."""
+    org_t = connection.ops.quote_name(Organisation._meta.db_table)
+    key = ", ".join(action_tally.KEY)
+    table = action_tally.TABLE
+    halves = [action_tally.half_index(period.year, period.half) for period in periods]
+    sums, sum_params = [], []
+    for q in halves:
+        sums += [
+            "SUM(CASE WHEN t.created_h = %s THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN t.done_h = %s THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN NOT t.reopened AND t.dropped_h = %s THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN NOT t.reopened AND t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s) THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN NOT t.reopened AND t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s)"
+            " AND t.due_h <> 0 AND t.due_h <= %s THEN t.n ELSE 0 END)",
+        ]
+        sum_params += [q, q, q, q, q, q, q, q]
+    history_ctes, history_params, reopened_sums, reopened_params = _reopened_history(periods, tz)
+    measure_zeros = ", ".join(["0"] * (len(ACTION_MEASURES) * len(periods)))
+    sql = (
+        f"WITH d AS (DELETE FROM {table} WHERE network_id = %s AND delta RETURNING {key}, n),"
+        f" f AS (INSERT INTO {table} ({key}, n, delta) SELECT {key}, SUM(n), false FROM d GROUP BY {key}"
+        f" ON CONFLICT ({key}) WHERE NOT delta DO UPDATE SET n = {table}.n + EXCLUDED.n),"
+        f" t AS (SELECT t.parent, o.kind, t.reopened, t.created_h, t.done_h, t.dropped_h, t.closed_h, t.due_h, t.days,"
+        f" t.n FROM {table} t LEFT JOIN {org_t} o ON o.id = t.organisation_id WHERE t.network_id = %s),"
+        f" {history_ctes}"
+        f" SELECT 'c' AS part, t.parent, t.kind, NULL::integer AS half, NULL::integer AS days, SUM(t.n) AS n,"
+        f" {', '.join(sums)} FROM t GROUP BY t.parent, t.kind"
+        f" UNION ALL SELECT 'm', t.parent, t.kind, t.done_h, t.days, SUM(t.n), {measure_zeros} FROM t"
+        f" WHERE t.done_h IN ({', '.join(['%s'] * len(halves))}) GROUP BY t.parent, t.kind, t.done_h, t.days"
+        f" HAVING SUM(t.n) <> 0"
+        f" UNION ALL SELECT 'r', a.parent, o.kind, NULL, NULL, 0, {', '.join(f'0, 0, {chunk}' for chunk in reopened_sums)}"
+        f" FROM ra a LEFT JOIN h ON h.action_id = a.id LEFT JOIN {org_t} o ON o.id = a.responsible_organisation_id"
+        f" GROUP BY a.parent, o.kind"
+    )
+    params = [network.pk, network.pk, network.pk, *history_params, *sum_params, *halves, *reopened_params]
+    counts: dict[Period, dict[str, dict[str, int]]] = {period: {} for period in periods}
+    histograms: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    reopened = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for part, parent, kind, half, days, n, *values in rows:
+        group = PARENTS if parent else kind
+        if part == "m":
+            histograms.setdefault(halves.index(half), {}).setdefault(group, []).append((days, int(n)))
+        elif part == "r":
+            reopened.append((group, values))
+        elif n:
+            _add_counts(counts, periods, group, values)
+    for group, values in reopened:
+        _add_counts(counts, periods, group, values)
+    medians = {}
+    for i, period in enumerate(periods):
+        by_group = histograms.get(i, {})
+        medians[period] = (
+            {group: _histogram_median(pairs) for group, pairs in by_group.items()},
+            _histogram_median([pair for pairs in by_group.values() for pair in pairs]) if by_group else (0, None),
+        )
+    return counts, medians
+
+
+def _add_counts(counts: dict, periods: list[Period], group, values) -> None:
+    for i, period in enumerate(periods):
+        chunk = values[i * len(ACTION_MEASURES):(i + 1) * len(ACTION_MEASURES)]
+        target = counts[period].setdefault(group, {measure: 0 for measure in ACTION_MEASURES})
+        for measure, v in zip(ACTION_MEASURES, chunk):
+            target[measure] += int(v or 0)
+
+
+def _histogram_median(pairs: list[tuple[int, int]]) -> tuple[int, float]:
+    """``(n, median)`` of values given as ``(value, how many)``: the middle value, or the mean of
+    the two middle ones, as ``_medians_by_period`` numbers them."""
+    pairs = sorted(pairs)
+    total = sum(n for _, n in pairs)
+    wanted = sorted({(total + 1) // 2, (total + 2) // 2})
+    middles, seen = [], 0
+    for value, n in pairs:
+        first, seen = seen + 1, seen + n
+        middles += [float(value) for position in wanted if first <= position <= seen]
+    return total, sum(middles) / len(middles)
+
+
+def _history_measures(periods: list[Period], tz) -> tuple[list[str], list, list[list[tuple[str, list]]]]:
+    """The SQL of the five action measures of each period over an action ``a`` (its row and its
+    digest) LEFT JOINed to its flags ``h`` (reopened actions only; NULL for the others): the flag
+    columns of ``h`` over the notes ``w`` with their parameters, and per period the
+    ``(SUM(...), parameters)`` of agreed, done, dropped, open and overdue."""
     Status = AgreedAction.Status
     ops = connection.ops
-    qn = connection.ops.quote_name
-    action_t, note_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table)
-    case_t, org_t = qn(Case._meta.db_table), qn(Organisation._meta.db_table)
     done, dropped = Status.DONE.value, Status.DROPPED.value
-
-    def instant(value):
-        return ops.adapt_datetimefield_value(value)
-
-    def day(value):
-        return ops.adapt_datefield_value(value)
-
-    flag_sql, flag_params, sum_sql, sum_params = [], [], [], []
+    flag_sql, flag_params, measures = [], [], []
     for i, period in enumerate(periods):
-        start_dt, end_dt = (instant(b) for b in period.bounds(tz))
-        start, end = day(period.start), day(period.end)
+        start_dt, end_dt = (ops.adapt_datetimefield_value(b) for b in period.bounds(tz))
+        start, end = ops.adapt_datefield_value(period.start), ops.adapt_datefield_value(period.end)
         flag_sql.append(
             f"MAX(CASE WHEN w.created_at < %s AND (w.next_at IS NULL OR w.next_at >= %s) AND w.status IN (%s, %s) "
             f"THEN 1 ELSE 0 END) AS closed_{i}, "
@@ -274,17 +453,40 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
             f" AND NOT (a.status = %s AND a.completed_on IS NOT NULL AND a.completed_on <= %s)"
             f" AND NOT (a.status = %s AND a.updated_at < %s)))")
         open_params = [end_dt, *closed_params, done, end, dropped, end_dt]
-        sum_sql += [
-            "SUM(CASE WHEN a.created_at >= %s AND a.created_at < %s THEN 1 ELSE 0 END)",
-            "SUM(CASE WHEN a.status = %s AND a.completed_on >= %s AND a.completed_on <= %s THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN (a.history_reopened AND h.dropped_{i} = 1) OR (NOT a.history_reopened"
-            f" AND a.history_status = %s AND a.history_at >= %s AND a.history_at < %s) OR (a.history_status = ''"
-            f" AND a.status = %s AND a.updated_at >= %s AND a.updated_at < %s) THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {open_sql} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {open_sql} AND a.due_on <= %s THEN 1 ELSE 0 END)",
-        ]
-        sum_params += [start_dt, end_dt, done, start, end, dropped, start_dt, end_dt, dropped, start_dt, end_dt,
-                       *open_params, *open_params, end]
+        measures.append([
+            ("SUM(CASE WHEN a.created_at >= %s AND a.created_at < %s THEN 1 ELSE 0 END)", [start_dt, end_dt]),
+            ("SUM(CASE WHEN a.status = %s AND a.completed_on >= %s AND a.completed_on <= %s THEN 1 ELSE 0 END)",
+             [done, start, end]),
+            (f"SUM(CASE WHEN (a.history_reopened AND h.dropped_{i} = 1) OR (NOT a.history_reopened"
+             f" AND a.history_status = %s AND a.history_at >= %s AND a.history_at < %s) OR (a.history_status = ''"
+             f" AND a.status = %s AND a.updated_at >= %s AND a.updated_at < %s) THEN 1 ELSE 0 END)",
+             [dropped, start_dt, end_dt, dropped, start_dt, end_dt]),
+            (f"SUM(CASE WHEN {open_sql} THEN 1 ELSE 0 END)", open_params),
+            (f"SUM(CASE WHEN {open_sql} AND a.due_on <= %s THEN 1 ELSE 0 END)", [*open_params, end]),
+        ])
+    return flag_sql, flag_params, measures
+
+
+def _counts_from_actions(network, periods: list[Period], tz) -> dict[Period, dict[str, dict[str, int]]]:
+    """The action counts in one pass over the network's actions (SQLite, or a time zone other
+    than the network's).
+
+    The status history comes from each action's digest of its notes (``history_status``,
+    ``history_at``, ``history_reopened``, kept by a trigger: ``protocols/action_history.py``).
+    An action never reopened was closed at an instant exactly when its last note closed it
+    before that instant, and was dropped in a period exactly when its last note dropped it then.
+    Only the notes of reopened actions are read: one window pass numbers each note's successor
+    (``LEAD``), so "the last note before an instant" is the note before it whose successor is
+    not, and one ``GROUP BY action`` turns that into a few flags per action and period. The
+    actions are joined to those flags (LEFT JOIN) and grouped once by the responsible group.
+    (Issue 13: the pass over all 1.15M notes of the benchmark network was half of the summary's
+    time; ``tests/board/test_one_pass.py`` holds the counts against the per-note computation.)"""
+    qn = connection.ops.quote_name
+    action_t, note_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table)
+    case_t, org_t = qn(Case._meta.db_table), qn(Organisation._meta.db_table)
+    flag_sql, flag_params, measures = _history_measures(periods, tz)
+    sum_sql = [sql for per_period in measures for sql, _ in per_period]
+    sum_params = [param for per_period in measures for _, params in per_period for param in params]
     sql = (
         f"WITH w AS (SELECT n.action_id, n.status, n.created_at,"
         f" LEAD(n.created_at) OVER (PARTITION BY n.action_id ORDER BY n.created_at, n.id) AS next_at"
@@ -318,7 +520,15 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
 def done_medians(network, periods: list[Period], tz) -> dict[Period, tuple[dict[str, tuple[int, float]], tuple[int, float | None]]]:
     """``{period: ({group: (n, median days to done)}, (n, median over all groups))}`` for several
     periods in one pass over the network's done actions: each row is numbered within its period
-    and group and within its period, and only the middle rows of either come back."""
+    and group and within its period, and only the middle rows of either come back (from the
+    tally where it is kept: ``_tally_figures``)."""
+    if _tallied(network, tz):
+        return _tally_figures(network, periods, tz)[1]
+    return _medians_from_actions(network, periods, tz)
+
+
+def _medians_from_actions(network, periods: list[Period], tz) -> dict[Period, tuple[dict, tuple]]:
+    """``done_medians`` from the actions (SQLite, or a time zone other than the network's)."""
     in_any = Q()
     which = []
     for i, period in enumerate(periods):
@@ -443,8 +653,10 @@ def raw_figures_of(network, periods: list[Period]) -> dict[Period, dict]:
     the action counts of all periods come from one pass over the actions (``action_counts``).
     Never store or show these."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
-    counts = action_counts(network, periods, tz)
-    medians = done_medians(network, periods, tz)
+    if _tallied(network, tz):
+        counts, medians = _tally_figures(network, periods, tz)
+    else:
+        counts, medians = action_counts(network, periods, tz), done_medians(network, periods, tz)
     cases = _case_figures(network, periods)
     conferences = _conference_figures(network, periods, tz)
     consents = _consent_figures(network, periods, tz)

@@ -127,3 +127,35 @@ class BoardMeetingInvitation(models.Model):
         verbose_name_plural = _("board meeting invitations")
         ordering = ["meeting", "pk"]
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="board_invitation_unique")]
+
+
+class ActionTally(models.Model):
+    """How many agreed actions of a network share one combination of the half years that decide
+    the summary's action figures (``board/action_tally.py``, issue 13). Written only by the
+    database's triggers and by ``action_tally.backfill``; read only by ``board.figures``. Delta
+    rows (``delta``) are folded into the compacted rows when the figures are read. Plain integer
+    columns, not foreign keys: the rows of a deleted action's network are written while Django
+    deletes it. A half year is ``year * 2 + (0 | 1)``, 0 "none"."""
+
+    network_id = models.IntegerField()
+    organisation_id = models.IntegerField()  # the responsible organisation, 0 for none
+    parent = models.BooleanField()  # the action falls to a parent
+    reopened = models.BooleanField()  # closed and reopened: dropped / open / overdue come from its notes
+    created_h = models.IntegerField()
+    done_h = models.IntegerField()
+    dropped_h = models.IntegerField()
+    closed_h = models.IntegerField()
+    due_h = models.IntegerField()
+    days = models.IntegerField()  # from creation to completion, for done actions
+    n = models.IntegerField()
+    delta = models.BooleanField()
+
+    class Meta:
+        db_table = "board_actiontally"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network_id", "organisation_id", "parent", "reopened", "created_h", "done_h", "dropped_h",
+                        "closed_h", "due_h", "days"],
+                condition=Q(delta=False), name="actiontally_one_row_per_key"),
+        ]
+        indexes = [models.Index(fields=["network_id"], condition=Q(delta=True), name="actiontally_deltas")]

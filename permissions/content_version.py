@@ -28,6 +28,7 @@ NOT_CONTENT = {
     "permissions.auditevent", "permissions.auditchain", "permissions.auditchainhead", "permissions.auditcheckpoint",
     "permissions.loginsession", "permissions.grantrefreshstate", "permissions.contentversion",
     "calendars.feedtoken", "conferences.reminderlog",
+    "board.actiontally",  # the board's tally of actions: bookkeeping that follows the actions' own changes
 }
 SHARDS = 16
 TABLE = "permissions_contentversion"

@@ -1,0 +1,264 @@
+"""The board's tally of agreed actions: how many actions of a network share each combination of
+the half years that decide the summary's action figures, kept by the database itself
+(PostgreSQL; issue 13).
+
+The summary's action figures of a half year q (``board.figures``: agreed, done, dropped, open
+and overdue at the period's end, median days to done, per responsible group) depend on an
+action only through a few half years, in the network's time zone: when it was created, when it
+was done, when it counts as dropped, from when it counts as closed, when it falls due, and the
+days from creation to completion. For an action that was never reopened (``history_reopened``,
+protocols/action_history.py) these are fixed by its row and its notes' digest:
+
+- agreed in q: ``created_h = q``; done in q: ``done_h = q`` (status done, completion date in q);
+- dropped in q: ``dropped_h = q`` (its last note dropped it in q; without notes: now dropped and
+  last changed in q);
+- open at the end of q: ``created_h <= q`` and not ``0 < closed_h <= q`` (its last note closed it
+  — done or dropped — in or before q; without notes: done with its completion date, or dropped
+  and last changed, in or before q); overdue: open and ``0 < due_h <= q``.
+
+So the figures of any half year are sums over a few thousand rows keyed by those values
+(``board_actiontally``) instead of a pass over every action and note of the network (the pass
+was 2–5 s at 2M actions). A half year is ``year * 2 + (0 for January–June, 1 for July–December)``;
+0 means "none". Reopened actions are tallied for agreed, done and days to done only; their
+dropped / open / overdue still come from their notes (``board.figures``: few of them, through
+the partial index ``agreedaction_reopened_case``).
+
+Who keeps it right: a row trigger on ``protocols_agreedaction`` (insert, delete, and every update
+of a column the key reads — including the digest columns the notes' trigger writes, so every
+note written by a service, ``bulk_create``, raw SQL or the retention run reaches it too) appends
+the change as delta rows (``delta``: -1 for the old key, +1 for the new; nothing when the key is
+unchanged). Delta rows are only ever inserted, so concurrent writers never wait on each other's
+tally rows; ``board.figures`` folds a network's deltas into its compacted rows in the statement
+that reads them. A case moved to another network moves its actions' rows, a network's new time
+zone rebuilds its rows, and TRUNCATE of the actions empties the tally. ``backfill`` computes the
+tally from scratch (``board/0002``, the bench); ``tests/board/test_action_tally.py`` holds the
+maintained tally against it and the figures against the per-action computation after every path.
+
+SQLite (the embedded, small default) has no time zones in SQL: there the tally stays empty and
+the figures are computed from the actions as before.
+"""
+from __future__ import annotations
+
+from django.db import connections
+
+TABLE = "board_actiontally"
+ACTIONS = "protocols_agreedaction"
+CASES = "conferences_case"
+NETWORKS = "participants_network"
+FUNCTION = "fk_action_tally"
+CASE_FUNCTION = "fk_action_tally_case"
+NETWORK_FUNCTION = "fk_action_tally_network"
+TRUNCATE_FUNCTION = "fk_action_tally_truncate"
+KEY = ("network_id", "organisation_id", "parent", "reopened", "created_h", "done_h", "dropped_h", "closed_h", "due_h",
+       "days")
+# an update that changes none of these leaves the key as it was: the trigger does not even run
+WATCHED = ("case_id", "responsible_organisation_id", "responsible_family_member_id", "created_at", "status",
+           "completed_on", "updated_at", "due_on", "history_status", "history_at", "history_reopened")
+
+
+def half_index(year: int, half: int) -> int:
+    """The tally's number of a half year (``half`` 1 or 2)."""
+    return year * 2 + half - 1
+
+
+def _half(day: str) -> str:
+    return f"(EXTRACT(YEAR FROM {day})::int * 2 + CASE WHEN EXTRACT(MONTH FROM {day}) > 6 THEN 1 ELSE 0 END)"
+
+
+def key_exprs(a: str, tz: str) -> list[str]:
+    """The key columns after ``network_id`` for the action whose columns are ``{a}.<column>``
+    (``a`` may be ``NEW`` / ``OLD`` in a trigger), ``tz`` the SQL expression of its network's time
+    zone. The same text for the trigger and the backfill, so the two cannot disagree."""
+    local = f"({a}.created_at AT TIME ZONE {tz})::date"
+    done = f"{a}.status = 'done' AND {a}.completed_on IS NOT NULL"
+    closing = f"NOT {a}.history_reopened"
+    return [
+        f"COALESCE({a}.responsible_organisation_id, 0)",
+        f"({a}.responsible_family_member_id IS NOT NULL)",
+        f"{a}.history_reopened",
+        _half(local),
+        f"CASE WHEN {done} THEN {_half(f'{a}.completed_on')} ELSE 0 END",
+        f"CASE WHEN NOT {closing} THEN 0"
+        f" WHEN {a}.history_status = 'dropped' THEN {_half(f'({a}.history_at AT TIME ZONE {tz})::date')}"
+        f" WHEN {a}.history_status = '' AND {a}.status = 'dropped' THEN {_half(f'({a}.updated_at AT TIME ZONE {tz})::date')}"
+        f" ELSE 0 END",
+        f"CASE WHEN NOT {closing} THEN 0"
+        f" WHEN {a}.history_status IN ('done', 'dropped') THEN {_half(f'({a}.history_at AT TIME ZONE {tz})::date')}"
+        f" WHEN {a}.history_status <> '' THEN 0"
+        f" WHEN {done} THEN {_half(f'{a}.completed_on')}"
+        f" WHEN {a}.status = 'dropped' THEN {_half(f'({a}.updated_at AT TIME ZONE {tz})::date')}"
+        f" ELSE 0 END",
+        f"CASE WHEN NOT {closing} OR {a}.due_on IS NULL THEN 0 ELSE {_half(f'{a}.due_on')} END",
+        f"CASE WHEN {done} THEN {a}.completed_on - {local} ELSE 0 END",
+    ]
+
+
+def _grouped_insert(a_from: str, sign: int, network: str, tz: str, where: str, *, delta: bool) -> str:
+    """INSERT the rows of the actions ``a`` that ``a_from`` / ``where`` select, counted per key
+    and multiplied by ``sign``: delta rows (``delta``) or compacted ones."""
+    exprs = key_exprs("a", tz)
+    positions = ", ".join(str(i) for i in range(1, len(KEY) + 1))
+    return (f"INSERT INTO {TABLE} ({', '.join(KEY)}, n, delta) SELECT {network}, {', '.join(exprs)},"
+            f" {sign} * count(*), {'true' if delta else 'false'} FROM {a_from} WHERE {where} GROUP BY {positions}")
+
+
+def _pg_action_function() -> str:
+    cols = ", ".join(KEY)
+
+    def side(r: str, sign: int) -> str:
+        return f"SELECT {r[0]}net, {', '.join(key_exprs(r, f'{r[0]}tz'))}, {sign}"
+
+    netted = (f"INSERT INTO {TABLE} ({cols}, n, delta) SELECT {cols}, sum(n), true FROM ({{rows}}) AS k({cols}, n)"
+              f" GROUP BY {cols} HAVING sum(n) <> 0")
+    lookup = (f"SELECT c.network_id, n.time_zone INTO {{p}}net, {{p}}tz FROM {CASES} c JOIN {NETWORKS} n"
+              f" ON n.id = c.network_id WHERE c.id = {{r}}.case_id")
+    # network_id is NOT NULL: an action whose case (or network) cannot be found fails loudly
+    return f"""
+        CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            onet integer; otz text; nnet integer; ntz text;
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                {lookup.format(p='o', r='OLD')};
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                {lookup.format(p='n', r='NEW')};
+            END IF;
+            IF TG_OP = 'INSERT' THEN
+                {netted.format(rows=side('NEW', 1))};
+            ELSIF TG_OP = 'DELETE' THEN
+                {netted.format(rows=side('OLD', -1))};
+            ELSE
+                {netted.format(rows=side('OLD', -1) + ' UNION ALL ' + side('NEW', 1))};
+            END IF;
+            RETURN NULL;
+        END $$"""
+
+
+def _pg_case_function() -> str:
+    tz = f"(SELECT n.time_zone FROM {NETWORKS} n WHERE n.id = {{net}})"
+    away = _grouped_insert(f"{ACTIONS} a", -1, "OLD.network_id", tz.format(net="OLD.network_id"), "a.case_id = OLD.id",
+                           delta=True)
+    to = _grouped_insert(f"{ACTIONS} a", 1, "NEW.network_id", tz.format(net="NEW.network_id"), "a.case_id = NEW.id",
+                         delta=True)
+    return f"""
+        CREATE OR REPLACE FUNCTION {CASE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {away};
+            {to};
+            RETURN NULL;
+        END $$"""
+
+
+def _pg_network_function() -> str:
+    return f"""
+        CREATE OR REPLACE FUNCTION {NETWORK_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM {TABLE} WHERE network_id = NEW.id;
+            {_backfill_sql('NEW.id')};
+            RETURN NULL;
+        END $$"""
+
+
+def _backfill_sql(network: str | None) -> str:
+    where = "TRUE" if network is None else f"c.network_id = {network}"
+    return _grouped_insert(f"{ACTIONS} a JOIN {CASES} c ON c.id = a.case_id JOIN {NETWORKS} n ON n.id = c.network_id",
+                           1, "c.network_id", "n.time_zone", where, delta=False)
+
+
+def _installable(connection) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    existing = set(connection.introspection.table_names())
+    if not {TABLE, ACTIONS, CASES, NETWORKS} <= existing:
+        return False
+    columns = {c.name for c in connection.introspection.get_table_description(connection.cursor(), ACTIONS)}
+    return set(WATCHED) <= columns
+
+
+def install(using: str = "default") -> None:
+    """(Re)create the triggers (PostgreSQL). Idempotent; run after every migrate."""
+    connection = connections[using]
+    if not _installable(connection):
+        return
+    watched = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
+    with connection.cursor() as cur:
+        cur.execute(_pg_action_function())
+        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION} ON {ACTIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION}_update ON {ACTIONS}")
+        cur.execute(f"CREATE TRIGGER {FUNCTION} AFTER INSERT OR DELETE ON {ACTIONS} FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()")
+        cur.execute(f"CREATE TRIGGER {FUNCTION}_update AFTER UPDATE ON {ACTIONS} FOR EACH ROW WHEN ({watched}) "
+                    f"EXECUTE FUNCTION {FUNCTION}()")
+        cur.execute(_pg_case_function())
+        cur.execute(f"DROP TRIGGER IF EXISTS {CASE_FUNCTION} ON {CASES}")
+        cur.execute(f"CREATE TRIGGER {CASE_FUNCTION} AFTER UPDATE OF network_id ON {CASES} FOR EACH ROW "
+                    f"WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) EXECUTE FUNCTION {CASE_FUNCTION}()")
+        cur.execute(_pg_network_function())
+        cur.execute(f"DROP TRIGGER IF EXISTS {NETWORK_FUNCTION} ON {NETWORKS}")
+        cur.execute(f"CREATE TRIGGER {NETWORK_FUNCTION} AFTER UPDATE OF time_zone ON {NETWORKS} FOR EACH ROW "
+                    f"WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION {NETWORK_FUNCTION}()")
+        cur.execute(f"""
+            CREATE OR REPLACE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                DELETE FROM {TABLE};
+                RETURN NULL;
+            END $$""")
+        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {ACTIONS}")
+        cur.execute(f"CREATE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {ACTIONS} FOR EACH STATEMENT "
+                    f"EXECUTE FUNCTION {TRUNCATE_FUNCTION}()")
+
+
+def ensure(using: str = "default") -> None:
+    """Install the triggers and, when the tally was never filled (no row while there are
+    actions: a maintained tally always holds at least one row per network with actions, its
+    counts summing to the number of actions), fill it. Idempotent; run by ``board/0002`` and
+    after every migrate."""
+    connection = connections[using]
+    if not _installable(connection):
+        return
+    install(using)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {ACTIONS}) AND NOT EXISTS (SELECT 1 FROM {TABLE})")
+        empty = cur.fetchone()[0]
+    if empty:
+        backfill(using)
+
+
+def uninstall(using: str = "default") -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION} ON {ACTIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION}_update ON {ACTIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {ACTIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {CASE_FUNCTION} ON {CASES}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {NETWORK_FUNCTION} ON {NETWORKS}")
+        for name in (FUNCTION, CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION):
+            cur.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def backfill(using: str = "default", network_id: int | None = None) -> int:
+    """Recompute the tally from the actions (every network, or one); returns the rows written."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cur:
+        if network_id is None:
+            cur.execute(f"DELETE FROM {TABLE}")
+            cur.execute(_backfill_sql(None))
+        else:
+            cur.execute(f"DELETE FROM {TABLE} WHERE network_id = %s", [network_id])
+            cur.execute(_backfill_sql("%s"), [network_id])
+        return cur.rowcount
+
+
+def installed(using: str = "default") -> bool:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cur:
+        # pg_trigger, not information_schema.triggers, which leaves out TRUNCATE triggers
+        cur.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
+                    [[FUNCTION, f"{FUNCTION}_update", CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION]])
+        return cur.fetchone()[0] == 5

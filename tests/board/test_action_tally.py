@@ -1,0 +1,150 @@
+"""The board's tally of actions (``board/action_tally.py``, issue 13, PostgreSQL): whatever writes
+the actions, their notes, their cases or their network, the maintained tally is what a
+computation from scratch gives, and the figures read from it are those computed from the
+actions themselves."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from board import action_tally
+from board.figures import Period, _counts_from_actions, _medians_from_actions, _tally_figures, compute_figures
+from cases.models import Case
+from participants.models import Network, Organisation, User
+from protocols import services as protocol_services
+from protocols.models import ActionNote, AgreedAction
+from tests.board.test_one_pass import BERLIN, build
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                       reason="the tally is kept on PostgreSQL only (SQLite computes from the actions)"),
+]
+PERIODS = [Period(2025, 2), Period(2025, 1), Period(2024, 2), Period(2024, 1)]
+
+
+def maintained() -> dict[tuple, int]:
+    cols = ", ".join(action_tally.KEY)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {cols}, SUM(n) FROM {action_tally.TABLE} GROUP BY {cols} HAVING SUM(n) <> 0")
+        return {tuple(row[:-1]): row[-1] for row in cur.fetchall()}
+
+
+def assert_right(*networks: Network) -> None:
+    """The maintained tally equals the one computed from scratch, and each network's figures
+    from it equal those computed from its actions."""
+    kept = maintained()
+    action_tally.backfill()
+    assert kept == maintained()
+    for network in networks:
+        network.refresh_from_db()
+        tz = zoneinfo.ZoneInfo(network.time_zone)
+        counts, medians = _tally_figures(network, PERIODS, tz)
+        assert counts == _counts_from_actions(network, PERIODS, tz), network.name
+        assert medians == _medians_from_actions(network, PERIODS, tz), network.name
+
+
+def deltas() -> int:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {action_tally.TABLE} WHERE delta")
+        return cur.fetchone()[0]
+
+
+def test_the_triggers_are_installed_after_migrate():
+    assert action_tally.installed()
+
+
+def test_the_tally_follows_services_bulk_writes_notes_and_deletions():
+    network = build("Tally", cases=4, seed=21)
+    other = build("Elsewhere", cases=2, seed=22)
+    assert deltas() > 0
+    assert_right(network, other)
+
+    # the status service's write (the action saved, then a note): done, dropped, and reopened
+    convenor = User.objects.get(username="Tally-caseworker")
+    actions = list(AgreedAction.objects.filter(case__network=network).order_by("pk"))
+    for action, status in zip(actions[:6], ["done", "dropped", "in_progress", "done", "open", "dropped"]):
+        protocol_services._apply_action_status(convenor, action, status, "Grund")
+    protocol_services._apply_action_status(convenor, actions[0], "open", "")  # reopened
+    assert AgreedAction.objects.get(pk=actions[0].pk).history_reopened
+    assert_right(network, other)
+
+    # bulk updates of every column the key reads
+    rnd = random.Random(3)
+    organisations = list(Organisation.objects.filter(network=network))
+    for action in actions[6:20]:
+        AgreedAction.objects.filter(pk=action.pk).update(
+            due_on=dt.date(2025, rnd.randrange(1, 13), 1), responsible_family_member=None,
+            responsible_organisation=rnd.choice(organisations),
+            created_at=dt.datetime(2024, rnd.randrange(1, 13), 1, 23, 30, tzinfo=dt.timezone.utc))
+    AgreedAction.objects.filter(pk__in=[a.pk for a in actions[20:30]]).update(status="done", completed_on=dt.date(2025, 7, 1))
+    AgreedAction.objects.filter(pk__in=[a.pk for a in actions[30:34]]).update(
+        status="dropped", completed_on=None, updated_at=dt.datetime(2025, 6, 30, 22, 30, tzinfo=dt.timezone.utc))
+    assert_right(network, other)
+
+    # notes written in bulk, moved, changed and deleted (the digest's trigger, then the tally's)
+    ActionNote.objects.bulk_create([
+        ActionNote(action=rnd.choice(actions), author=convenor, status=rnd.choice(["done", "dropped", "open"]),
+                   created_at=dt.datetime(2025, rnd.randrange(1, 13), rnd.randrange(1, 28), tzinfo=BERLIN))
+        for _ in range(30)])
+    note = ActionNote.objects.filter(action__case__network=network).order_by("pk").first()
+    ActionNote.objects.filter(pk=note.pk).update(status="dropped", created_at=dt.datetime(2026, 1, 1, tzinfo=BERLIN))
+    ActionNote.objects.filter(pk__in=ActionNote.objects.filter(action=actions[7]).values("pk")).delete()
+    assert_right(network, other)
+
+    # erasure-like text changes leave the tally alone; removing actions takes them out
+    before = maintained()
+    AgreedAction.objects.filter(case__network=network).update(title="", description="")
+    assert maintained() == before
+    doomed = AgreedAction.objects.filter(pk__in=[a.pk for a in actions[-5:]])
+    ActionNote.objects.filter(action__in=doomed).delete()
+    doomed.delete()
+    assert_right(network, other)
+
+
+def test_a_case_that_moves_and_a_network_that_changes_its_time_zone():
+    network = build("Moving", cases=3, seed=31)
+    other = build("Receiving", cases=2, seed=32)
+    Network.objects.filter(pk=other.pk).update(time_zone="America/New_York")
+    assert_right(network, other)
+    case = Case.objects.filter(network=network).order_by("pk").first()
+    Case.objects.filter(pk=case.pk).update(network=other)
+    assert_right(network, other)
+    Network.objects.filter(pk=network.pk).update(time_zone="Asia/Kathmandu")  # +05:45: other half-year boundaries
+    assert_right(network, other)
+
+
+def test_reading_the_figures_folds_the_deltas_without_changing_them():
+    network = build("Folding", cases=3, seed=41)
+    assert deltas() > 0
+    figures = compute_figures(network, 2025, 2)
+    assert deltas() == build_deltas_of_other_networks(network)
+    kept = maintained()
+    assert compute_figures(network, 2025, 2) == figures
+    assert maintained() == kept
+    assert_right(network)
+
+
+def build_deltas_of_other_networks(network: Network) -> int:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {action_tally.TABLE} WHERE delta AND network_id <> %s", [network.pk])
+        return cur.fetchone()[0]
+
+
+def test_an_empty_tally_is_filled_after_migrate_and_truncate_empties_it():
+    network = build("Refill", cases=2, seed=51)
+    kept = maintained()
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {action_tally.TABLE}")
+    action_tally.ensure()
+    assert maintained() == kept
+    assert_right(network)
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses to run with deferred checks pending
+        cur.execute("TRUNCATE protocols_agreedaction CASCADE")
+    assert maintained() == {}
