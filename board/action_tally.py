@@ -35,7 +35,13 @@ tally from scratch (``board/0002``, the bench); ``tests/board/test_action_tally.
 maintained tally against it and the figures against the per-action computation after every path.
 
 SQLite (the embedded, small default) has no time zones in SQL: there the tally stays empty and
-the figures are computed from the actions as before.
+the figures are computed from the actions as before. ``board.figures`` also computes from the
+actions when asked for a time zone other than the network's.
+
+Limits: an action written concurrently with its case's move to another network, or with its
+network's change of time zone, can keep the rows of the old network or zone (the move and the
+rebuild read the actions committed when they run); both are admin operations no service
+performs. ``backfill`` (one statement; seconds for the bench's 2M actions) sets any network right.
 """
 from __future__ import annotations
 

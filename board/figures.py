@@ -6,6 +6,12 @@ aggregate per period, or a period index in the partition). Medians use a window 
 number and row count per period and group) so that the database hands back only the one or two
 middle rows of each group. The number of queries is fixed whatever the number of cases.
 
+On PostgreSQL (issue 13) the action counts and the medians of days to done are read from the
+board's tally of actions (``board/action_tally.py``: a few thousand rows per network, kept by
+triggers) instead of a pass over every action, and the conference figures with both medians
+(``percentile_cont``) come from one statement. SQLite computes everything from the rows, as the
+definitions below say; ``tests/board/test_action_tally.py`` holds the two against each other.
+
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
 ``board.suppression`` before they leave this module, so that raw small counts are
 never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests only.
