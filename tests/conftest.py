@@ -18,7 +18,11 @@ import shutil
 
 import pytest
 from channels.layers import channel_layers
-from django.db import models, transaction
+from django.core.management.commands import flush as flush_command
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import connections, models, transaction
+
+from permissions import content_version
 
 from tests import migrated_template
 from tests.world import PASSWORD, World, build_world
@@ -86,8 +90,29 @@ def _from_migrated_template():
 
 
 # Rows that the ``post_migrate`` after every flush would only create again (content types and
-# model permissions of the installed apps): kept, so that it finds them and writes nothing.
-_KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission"})
+# model permissions of the installed apps, the content version's counter shards): kept, so that
+# it finds them and writes nothing.
+_KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission", content_version.TABLE})
+_WHAT_POST_MIGRATE_MAKES: dict[str, tuple[int, int, int]] = {}
+
+
+def _what_post_migrate_makes(connection) -> tuple[int, int, int]:
+    """Triggers (the content version's and the action history's), content types, permissions."""
+    triggers = ("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal" if connection.vendor == "postgresql"
+                else "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({triggers}), (SELECT count(*) FROM django_content_type), (SELECT count(*) FROM auth_permission)")
+        return tuple(cursor.fetchone())
+
+
+def _post_migrate_after_a_test_flush(verbosity, interactive, db, **kwargs):
+    """Skip ``post_migrate`` after the flush of a transactional test while everything it makes is
+    still there as after set-up: a flush empties tables (keeping content types and permissions,
+    above) and drops no trigger. Its receivers would re-create ~130 triggers (on PostgreSQL each a
+    catalogue change) and read the content types and permissions of every app: ~160 statements
+    per flush. A test that dropped a trigger or a content type gets the whole signal."""
+    if _WHAT_POST_MIGRATE_MAKES.get(db) != _what_post_migrate_makes(connections[db]):
+        emit_post_migrate_signal(verbosity, interactive, db, **kwargs)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -102,6 +127,8 @@ def _cheaper_flush_after_transactional_tests():
       content-version triggers out of the emptying, as ``TRUNCATE`` does.
     * On both databases content types and permissions are kept (``_KEPT_BY_FLUSH``): re-creating
       them cost ~0.5 s of inserts and commits per test, and their ids now stay stable.
+    * ``post_migrate`` is skipped while what it makes is all still there
+      (``_post_migrate_after_a_test_flush``): ~160 statements per flush.
     A flush that resets sequences or cascades keeps Django's SQL for the tables it empties."""
     from django.db.backends.postgresql.base import DatabaseWrapper as Postgres
     from django.db.backends.sqlite3.base import DatabaseWrapper as SQLite
@@ -128,13 +155,18 @@ def _cheaper_flush_after_transactional_tests():
         return real_sqlite(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
 
     PostgresOperations.sql_flush, SQLiteOperations.sql_flush = postgres_flush, sqlite_flush
+    flush_command.emit_post_migrate_signal = _post_migrate_after_a_test_flush
     yield
     PostgresOperations.sql_flush, SQLiteOperations.sql_flush = real_postgres, real_sqlite
+    flush_command.emit_post_migrate_signal = emit_post_migrate_signal
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(_from_migrated_template, django_db_setup):
+def django_db_setup(_from_migrated_template, django_db_setup, django_db_blocker):
     _from_migrated_template.stop()
+    with django_db_blocker.unblock():
+        for alias in connections:
+            _WHAT_POST_MIGRATE_MAKES[alias] = _what_post_migrate_makes(connections[alias])
     yield
 
 
