@@ -7,7 +7,7 @@ holds, the family's audit log), ``conferences/policy.py``, ``protocols/policy.py
 items, agreed actions, the legal basis of each read), ``board/policy.py``; the membership and
 network-role rules they build on are in ``participants/policy.py``. This module holds what they
 share and what needs only this app's own tables: who counts as a real user, "today", the UNION
-helper, and the explicit grants (django-guardian tables, ``permissions.models``).
+and compiled-subquery helpers, and the explicit grants (django-guardian tables, ``permissions.models``).
 Each rule returns a lazy queryset (or a boolean built from one) so that lists are filtered in a
 single SQL statement whose cost does not grow with the number of rows in Python.
 
@@ -17,6 +17,12 @@ cannot start an OR of subqueries from the user's own rows: it scans the whole ta
 the network) and probes each branch per row. A UNION of per-route ids is computed from the
 user's memberships, team rows and grants through their indexes, and then joined by primary key,
 so the cost follows the user's own caseload, not the network (issue 13, bench/grants_scale.py).
+Within a route, too, no OR with a subquery where the route should start from an index: an OR arm
+holding a subquery becomes a hashed subplan that PostgreSQL costs on every index probe, and it
+then scanned the whole item table instead (split it into two UNION members). The user's own rows
+(organisations, cases, grants) are compiled once with ``compiled`` and nested as SQL text, which
+keeps building a policy statement in Python cheap (Django re-resolves nested querysets at every
+level).
 
 Rules, in order:
 1. Board members see summaries of their network, no case data (``board/policy.py``).
@@ -32,7 +38,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
@@ -46,6 +54,22 @@ def union_ids(first: QuerySet, *rest: QuerySet) -> QuerySet:
     """``first UNION rest...`` of single-column id querysets, for use inside ``pk__in``. Ordering is
     dropped (meaningless in a set, and not allowed inside a compound statement)."""
     return first.order_by().union(*(qs.order_by() for qs in rest))
+
+
+def compiled(ids: QuerySet) -> "RawSQL | QuerySet":
+    """A single-column id subquery compiled to SQL once, for ``__in`` lookups that nest it further.
+
+    Django resolves (clones and relabels) a nested queryset's whole tree again at every level it is
+    nested in, so a policy built of subqueries of subqueries cost ~20 ms of Python per request
+    before any SQL ran (issue 13: half of an /api/actions/ request). Compiled, it nests as text:
+    the same SQL, with its parameters, evaluated by the database when the outer statement runs.
+    An empty queryset (``none()``, an empty ``among``) stays a queryset, which Django folds away."""
+    ids = ids.order_by()
+    try:
+        sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+    except EmptyResultSet:
+        return ids
+    return RawSQL(sql, params)
 
 
 def _today() -> dt.date:

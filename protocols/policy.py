@@ -70,7 +70,8 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
     for the audited read with a reason)."""
     if not base._is_real_user(user):
         return ProtocolItem.objects.none()
-    return ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))
+    return ProtocolItem.objects.filter(
+        pk__in=base.compiled(protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted)))
 
 
 def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False,
@@ -81,23 +82,32 @@ def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, inclu
     if not base._is_real_user(user):
         return ProtocolItem.objects.none().values("pk")
     on = on or base._today()
-    orgs = participants_policy.organisation_ids(user)
+    # Her own rows, compiled once and nested as SQL text (``base.compiled``: the same statement,
+    # without re-resolving the subquery trees in Python at every level).
+    orgs = base.compiled(participants_policy.organisation_ids(user))
     # Three routes for a professional, each a separate member of the UNION so that each starts
-    # from an index: items for the team (or held by her organisation) on her cases' protocols,
-    # and restricted items naming her organisation, then checked against consent / legal basis.
-    team_protocols = Protocol.objects.filter(conference__case_id__in=cases_policy.professional_case_ids(user)).values("pk")
-    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols).filter(
-        Q(audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]) | Q(audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
-    )
-    named = ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id")
+    # from an index: items for the team on her cases' protocols, restricted items there held by
+    # her organisation, and restricted items naming her organisation, then checked against
+    # consent / legal basis.
+    team_protocols = base.compiled(Protocol.objects.filter(
+        conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk"))
+    # The first two were one member with an OR; the OR's arm with the organisations' subquery (a
+    # hashed subplan, costed per index probe) made PostgreSQL scan every item of the network
+    # instead of probing her protocols' (issue 13: 105,002 items at 1M grant rows).
+    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
+    held = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
+    named = base.compiled(ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id"))
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
         _consent_covers(orgs, on) | _basis_covers(orgs, on)
     )
-    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=cases_policy.parent_case_ids(user), audience=Audience.EVERYONE)
-    guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.guest_conference_ids(user), audience=Audience.EVERYONE)
-    routes = [open_to_team, disclosed, parent, guest]
+    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
+                                         audience=Audience.EVERYONE)
+    guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
+                                        audience=Audience.EVERYONE)
+    routes = [open_to_team, held, disclosed, parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
-        routes = [route.exclude(entrusted_by_id__in=cases_policy.restricted_member_ids(user)) for route in routes]
+        restricted = base.compiled(cases_policy.restricted_member_ids(user))
+        routes = [route.exclude(entrusted_by_id__in=restricted) for route in routes]
     if among is not None:
         routes = [route.filter(pk__in=among) for route in routes]
     return base.union_ids(*(route.values("pk") for route in routes))
@@ -185,7 +195,8 @@ def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list
                b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
     branches = [consents, recorded] if cases else []
     if readable_among:
-        branches.append(ProtocolItem.objects.filter(pk__in=protocol_item_ids_for_user(user, on=on, among=readable_among)).annotate(
+        readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=readable_among))
+        branches.append(ProtocolItem.objects.filter(pk__in=readable_ids).annotate(
             b_kind=text("item"), b_pk=F("pk"), b_case=nothing, b_from=nothing, b_given_by=nothing, b_relation=text(""),
             b_what=text("")))
     rows = memberships.order_by().values_list(*columns).union(
@@ -263,20 +274,24 @@ def actions_for_user(user: "User") -> QuerySet:
     """Agreed actions the user may see: those in items she may read, and those that fall to her."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
-    return AgreedAction.objects.filter(pk__in=action_ids_for_user(user))
+    return AgreedAction.objects.filter(pk__in=base.compiled(action_ids_for_user(user)))
 
 
 def _responsible_action_ids(user: "User") -> tuple[QuerySet, QuerySet]:
     """Ids of the actions that fall to the professional (or her organisation, or a colleague she
     stands in for) on her cases, and of those that fall to her as a parent."""
-    orgs = participants_policy.organisation_ids(user)
-    on_team = AgreedAction.objects.filter(case_id__in=cases_policy.professional_case_ids(user))
+    orgs = base.compiled(participants_policy.organisation_ids(user))
+    on_team = AgreedAction.objects.filter(case_id__in=base.compiled(cases_policy.professional_case_ids(user)))
     # One UNION member per way an action falls to her (an OR of them defeats the indexes)
     mine = base.union_ids(on_team.filter(responsible_user=user).values("pk"),
-                     on_team.filter(responsible_user_id__in=base.substituted_user_ids(user)).values("pk"),
+                     on_team.filter(responsible_user_id__in=base.compiled(base.substituted_user_ids(user))).values("pk"),
                      on_team.filter(responsible_organisation_id__in=orgs).values("pk"))
-    own_family = FamilyMember.objects.filter(user=user).values("pk")
-    parent_own = AgreedAction.objects.filter(responsible_family_member_id__in=own_family).values("pk")
+    own_family = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
+    # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
+    # statistics say: nearly every action falls to an organisation. Without it PostgreSQL
+    # estimated a third of all actions for this branch and hashed a scan of the whole table.
+    parent_own = AgreedAction.objects.filter(responsible_family_member_id__isnull=False,
+                                             responsible_family_member_id__in=own_family).values("pk")
     return mine, parent_own
 
 
@@ -285,7 +300,7 @@ def action_ids_for_user(user: "User") -> QuerySet:
     her. Each branch starts from her own rows (see the module docstring)."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none().values("pk")
-    of_items = AgreedAction.objects.filter(item_id__in=protocol_item_ids_for_user(user)).values("pk")
+    of_items = AgreedAction.objects.filter(item_id__in=base.compiled(protocol_item_ids_for_user(user))).values("pk")
     mine, parent_own = _responsible_action_ids(user)
     return base.union_ids(of_items, mine, parent_own)
 
@@ -295,7 +310,7 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     mine, parent_own = _responsible_action_ids(user)
-    return AgreedAction.objects.filter(pk__in=base.union_ids(mine, parent_own))
+    return AgreedAction.objects.filter(pk__in=base.compiled(base.union_ids(mine, parent_own)))
 
 
 def can_update_action(user: "User", action) -> bool:

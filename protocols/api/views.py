@@ -218,10 +218,15 @@ class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     def audit_bases(self, objects, rows):
         return selectors.action_bases(self.request.user, objects)
 
+    def prepare_objects(self, objects):
+        return selectors.unpack_action_rows(objects) if self.action == "list" else objects
+
     def get_queryset(self):
         user = self.request.user
         qs = protocols_policy.responsible_actions_for_user(user) if self.request.query_params.get("mine") in ("1", "true") \
             else protocols_policy.actions_for_user(user)
+        if self.action == "list":  # the related rows for the page's rows only (issue 13)
+            return selectors.actions_for_api_list(qs).order_by("due_on", "pk")
         return qs.select_related("case", "item", "responsible_user", "responsible_organisation",
                                  "responsible_family_member").order_by("due_on", "pk")
 
