@@ -13,7 +13,11 @@
    missed the item (goal 0). ``p99`` is from the start of the edit (DB write and audit event
    included) to the 99th percentile delivery (goal <= 50 ms at 500), printed beside a baseline
    measured in the same run: a ping round trip on one socket of the same servers.
-Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...]``.
+   ``--layer=core`` (default), ``--layer=pubsub`` or both (``--layer=core --layer=pubsub``, an A/B in
+   the same run, one after the other at each size): the channel layer of the Daphne processes and
+   of the sender, ``channels_redis.core.RedisChannelLayer`` or the pub/sub layer (``permissions.channel_layer``)
+   (the setting ``CHANNELS_REDIS_LAYER``).
+Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...] [--layer=core|pubsub ...]``.
 """
 from __future__ import annotations
 
@@ -224,8 +228,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_daphne(port: int) -> subprocess.Popen:
-    env = {**os.environ, "REDIS_URL": REDIS, "CHANNELS_PREFIX": PREFIX}
+LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
+
+
+def start_daphne(port: int, layer: str) -> subprocess.Popen:
+    env = {**os.environ, "REDIS_URL": REDIS, "CHANNELS_PREFIX": PREFIX, "CHANNELS_REDIS_LAYER": layer}
     process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                 # the bench client reads a socket only after all have joined (minutes
                                 # at 1,000), so it cannot answer Daphne's keepalive pings in time
@@ -240,6 +247,16 @@ def start_daphne(port: int) -> subprocess.Popen:
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("daphne did not start")
+
+
+def cpu_seconds(processes) -> float:
+    """User + system CPU time the processes have used (``/proc/<pid>/stat``): what the fan-out
+    costs the servers, less sensitive to other load on the machine than a latency."""
+    total = 0
+    for process in processes:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15, in clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def session_cookies(readers) -> list[str]:
@@ -296,9 +313,9 @@ async def ping_rtt(ws, rounds: int = 20) -> float:
     return statistics.median(times)
 
 
-async def with_redis(world, cookies, item_id: int, count: int) -> dict:
+async def with_redis(world, cookies, item_id: int, count: int, layer: str = "core") -> dict:
     ports = [free_port(), free_port()]
-    servers = [start_daphne(port) for port in ports]
+    servers = [start_daphne(port, layer) for port in ports]
     try:
         path = f"/ws/protocols/{world.protocol.pk}/"
         join_start = time.perf_counter()
@@ -309,7 +326,7 @@ async def with_redis(world, cookies, item_id: int, count: int) -> dict:
         sockets = [ws for ws, ok in zip(sockets, quiet) if ok]
         baseline = await ping_rtt(sockets[0]) if sockets else float("nan")
 
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS[layer],
                                                "CONFIG": {"hosts": [REDIS], "prefix": PREFIX}}}
         channel_layers.backends.clear()
 
@@ -326,23 +343,26 @@ async def with_redis(world, cookies, item_id: int, count: int) -> dict:
         for round_no in range(1 + EDITS):  # the first edit warms the sending process (connections, caches)
             waiters = [asyncio.ensure_future(wait_item(ws)) for ws in sockets]
             await asyncio.sleep(0)
+            cpu_before = cpu_seconds(servers)
             start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
             edit_done = EDIT_DONE[-1]
             received = await asyncio.wait_for(asyncio.gather(*waiters), 120)
+            server_cpu = cpu_seconds(servers) - cpu_before
             missed += received.count(None)
             times = sorted(t - start for t in received if t is not None)
             if round_no and times:
                 rounds.append({"p99": times[max(0, math.ceil(len(times) * 0.99) - 1)], "median": statistics.median(times),
-                               "first": times[0], "edit": edit_done - start})
+                               "first": times[0], "edit": edit_done - start, "cpu": server_cpu})
             await asyncio.sleep(1.0)  # edits come at a person's pace; the deliveries' audit batch is written meanwhile
         for ws in sockets:
             ws.close()
         middle = sorted(rounds, key=lambda r: r["p99"])[len(rounds) // 2] if rounds else {}
         nan = float("nan")
-        return {"sockets": count, "failed_join": failed, "closed": closed, "missed": missed,
+        return {"sockets": count, "layer": layer, "failed_join": failed, "closed": closed, "missed": missed,
                 "drops": failed + closed + missed, "p99": middle.get("p99", nan), "median": middle.get("median", nan),
                 "edit": middle.get("edit", nan), "first": middle.get("first", nan), "baseline": baseline,
-                "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds}
+                "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds,
+                "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan}
     finally:
         for process in servers:
             process.terminate()
@@ -350,21 +370,25 @@ async def with_redis(world, cookies, item_id: int, count: int) -> dict:
 
 
 def report_redis(result: dict) -> None:
-    n = result["sockets"]
-    print(f"ws fan-out, Redis + 2 daphne, {n} sockets (joined in {result['join_seconds']:.1f} s): drops {result['drops']} "
+    n, layer = result["sockets"], result["layer"]
+    print(f"ws fan-out, Redis ({layer} layer) + 2 daphne, {n} sockets (joined in {result['join_seconds']:.1f} s): drops {result['drops']} "
           f"(failed join {result['failed_join']}, closed {result['closed']}, deliveries missed over {1 + EDITS} edits {result['missed']}) "
           f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
     goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
     verdict = ("PASS" if result["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
-    print(f"ws fan-out p99, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
+    print(f"ws fan-out p99, {layer} layer, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
           f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
-    print(f"ws fan-out parts, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms, "
+    print(f"ws fan-out parts, {layer} layer, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms, "
           f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
-          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms")
+          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; CPU time of both Daphne processes "
+          f"from the edit to the last delivery {result['cpu'] * 1000:.0f} ms (median of the {EDITS} edits)")
 
 
 def main() -> None:
     counts = [int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--sockets=")] or [500, 1000]
+    layers = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--layer=")] or ["core"]
+    if set(layers) - set(LAYERS):
+        sys.exit(f"--layer is one of {', '.join(LAYERS)}")
     world, readers = prepare()
     QueryCounter.install()
     if "--redis-only" not in sys.argv:
@@ -379,8 +403,9 @@ def main() -> None:
     cookies = session_cookies(readers)
     print(f"load average before the Redis runs: {open('/proc/loadavg').read().split()[:3]}")
     for count in counts:  # the item for everyone: every socket must receive it, so a miss is a drop
-        report_redis(asyncio.run(with_redis(world, cookies, world.item_everyone.pk, count)))
-        print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+        for layer in layers:  # an A/B: the same size with each layer, one right after the other
+            report_redis(asyncio.run(with_redis(world, cookies, world.item_everyone.pk, count, layer)))
+            print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
 
 
 if __name__ == "__main__":

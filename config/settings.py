@@ -200,6 +200,16 @@ REDIS_URL = env_str("REDIS_URL")
 CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "fallkonferenz")
 if TESTING and env_str("PYTEST_XDIST_WORKER"):
     CHANNELS_PREFIX = f"{CHANNELS_PREFIX}-{env_str('PYTEST_XDIST_WORKER')}"
+# CHANNELS_REDIS_LAYER: "core" (default) keeps every message in Redis until the receiving process
+# takes it (a group message becomes one message per member socket, each taken with its own
+# BZPOPMIN); "pubsub" publishes a group message once and every server process hands it to its own
+# sockets -- fewer round trips, but at-most-once: nothing is kept for a process that is not
+# subscribed at that moment (permissions.channel_layer closes that process's sockets, which
+# reconnect and catch up). Pub/sub channel names ignore Redis's database number: installations
+# that share one Redis need distinct CHANNELS_PREFIX values. Measured A/B: bench/README.md, ws_fanout.py.
+CHANNELS_REDIS_LAYER = env_str("CHANNELS_REDIS_LAYER", "core")
+if CHANNELS_REDIS_LAYER not in ("core", "pubsub"):
+    raise ImproperlyConfigured(f"CHANNELS_REDIS_LAYER must be 'core' or 'pubsub', got {CHANNELS_REDIS_LAYER!r}")
 if REDIS_URL:
     from redis.asyncio.retry import Retry as RedisRetry
     from redis.backoff import ExponentialBackoff
@@ -207,7 +217,8 @@ if REDIS_URL:
 
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": ("permissions.channel_layer.PubSubChannelLayer" if CHANNELS_REDIS_LAYER == "pubsub"
+                        else "channels_redis.core.RedisChannelLayer"),
             "CONFIG": {
                 # After a Redis restart the pooled connections are dead: each is checked (PING)
                 # when idle for a second and a command that meets a closed connection is retried

@@ -8,7 +8,8 @@ receives, wakes by itself when the session would reach its idle or absolute limi
 closed at once from the paths that end a session: logout, deactivation, a changed password, a
 reset second factor (``close_session_sockets`` / ``close_user_sockets``, called after commit).
 
-Close codes: 4401 the session has ended (sign in again); 4403 a second factor must be set up.
+Close codes: 4401 the session has ended (sign in again); 4403 a second factor must be set up;
+1011 the channel layer lost Redis (the browser reconnects and catches up).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SESSION_ENDED = 4401
 CLOSE_MFA_REQUIRED = 4403
+CLOSE_LAYER_LOST = 1011  # server error: not final for live.js, which reconnects and sends ``sync``
 MESSAGE_TYPE = "session.end"
 
 
@@ -171,3 +173,9 @@ class LiveSessionMixin:
 
     async def session_end(self, event: dict) -> None:
         await self.close(code=int(event.get("code") or CLOSE_SESSION_ENDED))
+
+    async def channel_layer_lost(self, event: dict) -> None:
+        """The pub/sub channel layer lost its Redis connection (``permissions.channel_layer``):
+        what was published meanwhile never arrives, so the socket ends as it does when the default
+        layer's receive fails; the browser reconnects and catches up."""
+        await self.close(code=CLOSE_LAYER_LOST)

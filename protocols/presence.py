@@ -8,7 +8,8 @@ join at once), and each member's browser gets at most one list per ``LIST_EVERY`
 
 Where the roster lives follows the channel layer: with channels-redis a Redis hash
 ``<prefix>:presence:<group>`` on the layer's own connection pool (shared by every server
-process); with the in-memory layer (one process) a dictionary in this process. Each entry carries
+process; with the pub/sub layer the pool its shard publishes with in this event loop); with the
+in-memory layer (one process) a dictionary in this process. Each entry carries
 the time it was last refreshed; a socket refreshes its own entry every ``HEARTBEAT`` seconds, and
 entries older than ``STALE_AFTER`` (a crashed server process never removed its sockets) are
 ignored and dropped when read. Only a socket that passed every access check of ``connect`` ever
@@ -32,9 +33,14 @@ _LOCAL: dict[tuple[int, str], dict[str, dict]] = {}
 
 def _redis(layer, group: str):
     """(client, key) when the layer is channels-redis, else None."""
-    if not hasattr(layer, "connection") or not hasattr(layer, "consistent_hash"):
-        return None
-    return layer.connection(layer.consistent_hash(group)), f"{layer.prefix}:presence:{group}"
+    if hasattr(layer, "connection") and hasattr(layer, "consistent_hash"):  # channels_redis.core
+        return layer.connection(layer.consistent_hash(group)), f"{layer.prefix}:presence:{group}"
+    if hasattr(type(layer), "_get_layer"):  # channels_redis.pubsub: the shard's client of this event loop
+        loop_layer = layer._get_layer()
+        shard = loop_layer._get_shard(group)
+        shard._ensure_redis()  # the pool it publishes with (closed with the loop's layer)
+        return shard._redis, f"{loop_layer.prefix}:presence:{group}"
+    return None
 
 
 async def add(layer, group: str, channel: str, *, user_id: int, name: str) -> None:

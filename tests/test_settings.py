@@ -129,6 +129,14 @@ def test_the_channel_layer_pool_is_sized_beyond_redis_py_default(tmp_path):
                                              CHANNELS_REDIS_MAX_CONNECTIONS="2500")) == [2500]
 
 
+def test_the_pub_sub_channel_layer_is_chosen_by_an_environment_variable(tmp_path):
+    expr = '[s.CHANNEL_LAYERS["default"]["BACKEND"], s.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]]'
+    redis = {"REDIS_URL": "redis://cache.internal:6379/1", "CHANNELS_PREFIX": "kreis-a"}
+    assert show(tmp_path, expr, **production(**redis)) == ["channels_redis.core.RedisChannelLayer", "kreis-a"]
+    assert show(tmp_path, expr, **production(**redis, CHANNELS_REDIS_LAYER="pubsub")) == [
+        "permissions.channel_layer.PubSubChannelLayer", "kreis-a"]
+
+
 def test_the_cache_is_redis_in_production_and_a_file_cache_on_the_embedded_default(tmp_path):
     production_cache = show(tmp_path, '[s.CACHES["default"]["BACKEND"], s.CACHES["default"]["LOCATION"]]',
                             **production(REDIS_URL="redis://cache.internal:6379/1"))
@@ -140,6 +148,7 @@ def test_the_cache_is_redis_in_production_and_a_file_cache_on_the_embedded_defau
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("EMAIL_URL", "pigeon://coop", "EMAIL_URL must be"),
     ("TASK_BACKEND", "celery", "TASK_BACKEND must be"),
+    ("CHANNELS_REDIS_LAYER", "kafka", "CHANNELS_REDIS_LAYER must be"),
     ("SESSION_IDLE_SECONDS", "ten", "SESSION_IDLE_SECONDS must be an integer"),
     ("OUTBOX_MAX_ATTEMPTS", "many", "OUTBOX_MAX_ATTEMPTS must be an integer"),
     ("TASK_WORKER_STALE_SECONDS", "5", "TASK_WORKER_STALE_SECONDS must exceed TASK_WORKER_HEARTBEAT_SECONDS"),

@@ -4,9 +4,11 @@ drops; when Redis returns, a client that reconnects and sends ``sync`` (what liv
 every item written meanwhile, and live updates flow again between the workers."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from permissions.channel_layer import PubSubChannelLayer
+from protocols import presence
 from tests.operations.deployment import free_port
 from tests.operations.servers import gunicorn, production_env, stop
 
@@ -87,7 +91,8 @@ def wait_for(ws, predicate, timeout: float = 10.0) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pages_api_and_feeds_survive_a_redis_outage_and_live_clients_catch_up(world, tmp_path):
+@pytest.mark.parametrize("layer", ["core", "pubsub"])  # CHANNELS_REDIS_LAYER: both keep this contract
+def test_pages_api_and_feeds_survive_a_redis_outage_and_live_clients_catch_up(world, tmp_path, layer):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (.ci/run's second run does)")
     if REDIS_SERVER is None:
@@ -97,7 +102,8 @@ def test_pages_api_and_feeds_survive_a_redis_outage_and_live_clients_catch_up(wo
     _token, feed = feed_token_create(world.counsellor)
     writer, reader = session_cookie(world.convenor), session_cookie(world.lead_colleague)
     redis_port, web_port = free_port(), free_port()
-    env = production_env(REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false")
+    env = production_env(REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false",
+                         CHANNELS_REDIS_LAYER=layer)
     with redis_server(redis_port) as redis, gunicorn(env, web_port, tmp_path / "gunicorn.log"):
         sender, _ = open_socket(web_port, world.protocol.pk, writer)
         receiver, hello = open_socket(web_port, world.protocol.pk, reader)
@@ -128,3 +134,73 @@ def test_pages_api_and_feeds_survive_a_redis_outage_and_live_clients_catch_up(wo
             assert live["item"]["title"] == "Live again"
             sender.close()
             receiver.close()
+
+
+async def test_the_pub_sub_layer_tells_its_consumers_when_its_redis_connection_is_lost_and_delivers_again_after():
+    """``permissions.channel_layer``: a message published while a process is not subscribed is lost
+    (pub/sub keeps nothing), so every consumer of the process is told ``channel_layer.lost`` at the
+    first failure (once, not once per retry) and, when Redis returns, group messages flow again."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server (Debian: apt-get install redis-server)")
+    port = free_port()
+    got: list[dict] = []
+
+    async def until(predicate, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return predicate()
+
+    with redis_server(port) as redis:
+        layer = PubSubChannelLayer(hosts=[{"address": f"redis://127.0.0.1:{port}/0", "health_check_interval": 1}],
+                                   prefix=f"fk-test-layer-{os.getpid()}")
+        channel = await layer.new_channel()
+        await layer.group_add("protocol.1", channel)
+
+        async def consume():  # as a consumer does: one receive after the other, never cancelled midway
+            while True:
+                got.append(await layer.receive(channel))
+
+        consumer = asyncio.ensure_future(consume())
+        try:
+            await layer.group_send("protocol.1", {"type": "item.changed", "n": 1})
+            assert await until(lambda: got, 5) and got == [{"type": "item.changed", "n": 1}]
+
+            stop(redis, grace=2)
+            assert await until(lambda: len(got) > 1, 10) and got[1] == {"type": "channel_layer.lost"}
+            await asyncio.sleep(2.5)  # the receive loop retries every second meanwhile
+            assert len(got) == 2, got  # told once per outage, not at every retry
+
+            with redis_server(port):
+                deadline = time.monotonic() + 15
+                while len(got) == 2 and time.monotonic() < deadline:  # re-subscribed by redis-py on reconnect
+                    with contextlib.suppress(Exception):
+                        await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})
+                    await until(lambda: len(got) > 2, 0.5)
+                assert got[2:3] == [{"type": "item.changed", "n": 2}]
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(BaseException):
+                await consumer
+            with contextlib.suppress(Exception):
+                await layer.flush()
+
+
+async def test_with_the_pub_sub_layer_the_presence_roster_is_in_redis_for_every_server_process():
+    """``protocols.presence`` keeps the roster beside the layer: with the pub/sub layer a Redis hash
+    too (on the shard's client), so a socket on another process (another layer instance) sees it."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server (Debian: apt-get install redis-server)")
+    port = free_port()
+    with redis_server(port):
+        hosts = [{"address": f"redis://127.0.0.1:{port}/0"}]
+        prefix = f"fk-test-presence-{os.getpid()}"
+        one, other = PubSubChannelLayer(hosts=hosts, prefix=prefix), PubSubChannelLayer(hosts=hosts, prefix=prefix)
+        try:
+            await presence.add(one, "protocol.1", "specific.a", user_id=7, name="Anna Beispiel")
+            assert await presence.roster(other, "protocol.1") == {"specific.a": {"user_id": 7, "name": "Anna Beispiel"}}
+            await presence.remove(other, "protocol.1", "specific.a")
+            assert await presence.roster(one, "protocol.1") == {}
+        finally:
+            await one.flush()
+            await other.flush()

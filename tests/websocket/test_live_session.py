@@ -11,12 +11,13 @@ import time
 import pytest
 from allauth.mfa.models import Authenticator
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from config.routing import websocket_urlpatterns
 from protocols.consumers import CLOSE_FORBIDDEN
-from permissions.live_sessions import CLOSE_MFA_REQUIRED, CLOSE_SESSION_ENDED
+from permissions.live_sessions import CLOSE_LAYER_LOST, CLOSE_MFA_REQUIRED, CLOSE_SESSION_ENDED, user_group
 from permissions.middleware import SESSION_SEEN, SESSION_STARTED
 from tests.websocket.sessions import live_scope, session_of
 from tests.websocket.test_live_protocol import receive_until
@@ -217,3 +218,17 @@ def sign_in_again(user) -> None:
     sign_in(user)  # saves last_login only
     user.first_name = "Neu"
     user.save()  # a save without a new password
+
+
+@pytest.mark.parametrize("path", ["/ws/protocols/{protocol}/", "/ws/conferences/{conference}/poll/",
+                                  "/ws/conferences/{conference}/"])
+async def test_a_lost_channel_layer_closes_the_socket_so_that_the_browser_reconnects_and_catches_up(world, path):
+    """The pub/sub layer (``CHANNELS_REDIS_LAYER=pubsub``) tells every socket of a process that lost
+    its Redis subscription ``channel_layer.lost``: what was published meanwhile is gone. The socket
+    closes with 1011, which live.js does not treat as final (it reconnects and sends ``sync``)."""
+    socket, _ = await socket_for(world.convenor, path.format(protocol=world.protocol.pk, conference=world.conference.pk))
+    if "protocols" in path:
+        await receive_until(socket, "hello")
+    # what the layer puts into each of its consumers' queues; here through a group the socket is in
+    await get_channel_layer().group_send(user_group(world.convenor.pk), {"type": "channel_layer.lost"})
+    assert await closed_with(socket, CLOSE_LAYER_LOST)
