@@ -45,7 +45,7 @@ performs. ``backfill`` (one statement; seconds for the bench's 2M actions) sets 
 """
 from __future__ import annotations
 
-from django.db import connections
+from django.db import connections, transaction
 
 TABLE = "board_actiontally"
 ACTIONS = "protocols_agreedaction"
@@ -183,25 +183,24 @@ def _installable(connection) -> bool:
 
 
 def install(using: str = "default") -> None:
-    """(Re)create the triggers (PostgreSQL). Idempotent; run after every migrate."""
+    """(Re)create the triggers (PostgreSQL 14+: ``CREATE OR REPLACE TRIGGER``). Idempotent; run
+    after every migrate. One transaction, and no trigger is ever dropped first: with a drop and a
+    create in separate commits, an action written in between was never counted."""
     connection = connections[using]
     if not _installable(connection):
         return
     watched = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
-    with connection.cursor() as cur:
+    with transaction.atomic(using=using), connection.cursor() as cur:
         cur.execute(_pg_action_function())
-        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION} ON {ACTIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION}_update ON {ACTIONS}")
-        cur.execute(f"CREATE TRIGGER {FUNCTION} AFTER INSERT OR DELETE ON {ACTIONS} FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()")
-        cur.execute(f"CREATE TRIGGER {FUNCTION}_update AFTER UPDATE ON {ACTIONS} FOR EACH ROW WHEN ({watched}) "
+        cur.execute(f"CREATE OR REPLACE TRIGGER {FUNCTION} AFTER INSERT OR DELETE ON {ACTIONS} FOR EACH ROW "
+                    f"EXECUTE FUNCTION {FUNCTION}()")
+        cur.execute(f"CREATE OR REPLACE TRIGGER {FUNCTION}_update AFTER UPDATE ON {ACTIONS} FOR EACH ROW WHEN ({watched}) "
                     f"EXECUTE FUNCTION {FUNCTION}()")
         cur.execute(_pg_case_function())
-        cur.execute(f"DROP TRIGGER IF EXISTS {CASE_FUNCTION} ON {CASES}")
-        cur.execute(f"CREATE TRIGGER {CASE_FUNCTION} AFTER UPDATE OF network_id ON {CASES} FOR EACH ROW "
+        cur.execute(f"CREATE OR REPLACE TRIGGER {CASE_FUNCTION} AFTER UPDATE OF network_id ON {CASES} FOR EACH ROW "
                     f"WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) EXECUTE FUNCTION {CASE_FUNCTION}()")
         cur.execute(_pg_network_function())
-        cur.execute(f"DROP TRIGGER IF EXISTS {NETWORK_FUNCTION} ON {NETWORKS}")
-        cur.execute(f"CREATE TRIGGER {NETWORK_FUNCTION} AFTER UPDATE OF time_zone ON {NETWORKS} FOR EACH ROW "
+        cur.execute(f"CREATE OR REPLACE TRIGGER {NETWORK_FUNCTION} AFTER UPDATE OF time_zone ON {NETWORKS} FOR EACH ROW "
                     f"WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION {NETWORK_FUNCTION}()")
         cur.execute(f"""
             CREATE OR REPLACE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -209,25 +208,39 @@ def install(using: str = "default") -> None:
                 DELETE FROM {TABLE};
                 RETURN NULL;
             END $$""")
-        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {ACTIONS}")
-        cur.execute(f"CREATE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {ACTIONS} FOR EACH STATEMENT "
+        cur.execute(f"CREATE OR REPLACE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {ACTIONS} FOR EACH STATEMENT "
                     f"EXECUTE FUNCTION {TRUNCATE_FUNCTION}()")
 
 
+# Per network, the tally's counts sum to its number of actions (each action is one +1 in one row).
+_DRIFTED = f"""
+    SELECT EXISTS (
+        SELECT 1
+        FROM (SELECT c.network_id, count(*) AS n FROM {ACTIONS} a JOIN {CASES} c ON c.id = a.case_id
+              GROUP BY c.network_id) AS truth
+        FULL JOIN (SELECT network_id, SUM(n) AS n FROM {TABLE} GROUP BY network_id) AS kept USING (network_id)
+        WHERE COALESCE(truth.n, 0) <> COALESCE(kept.n, 0))"""
+
+
 def ensure(using: str = "default") -> None:
-    """Install the triggers and, when the tally was never filled (no row while there are
-    actions: a maintained tally always holds at least one row per network with actions, its
-    counts summing to the number of actions), fill it. Idempotent; run by ``board/0002`` and
-    after every migrate."""
+    """Install the triggers and rebuild the tally when it does not add up: never filled, or
+    counts that miss actions written while no trigger watched (an older install dropped and
+    re-created them in separate commits; an upgrade from before the digest columns). In one
+    transaction that holds off writers of actions, cases and networks (``SHARE ROW EXCLUSIVE``:
+    readers go on), so no action is written between the check and the rebuild. Idempotent; run by
+    ``board/0002`` and after every migrate (the check reads every action once: ~0.25 s at 2M)."""
     connection = connections[using]
     if not _installable(connection):
         return
-    install(using)
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {ACTIONS}) AND NOT EXISTS (SELECT 1 FROM {TABLE})")
-        empty = cur.fetchone()[0]
-    if empty:
-        backfill(using)
+    with transaction.atomic(using=using):
+        with connection.cursor() as cur:
+            cur.execute(f"LOCK TABLE {ACTIONS}, {CASES}, {NETWORKS} IN SHARE ROW EXCLUSIVE MODE")
+        install(using)
+        with connection.cursor() as cur:
+            cur.execute(_DRIFTED)
+            drifted = cur.fetchone()[0]
+        if drifted:
+            backfill(using)
 
 
 def uninstall(using: str = "default") -> None:
@@ -249,7 +262,7 @@ def backfill(using: str = "default", network_id: int | None = None) -> int:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return 0
-    with connection.cursor() as cur:
+    with transaction.atomic(using=using), connection.cursor() as cur:  # no reader sees it half rebuilt
         if network_id is None:
             cur.execute(f"DELETE FROM {TABLE}")
             cur.execute(_backfill_sql(None))

@@ -17,7 +17,7 @@ Shards (per backend process on PostgreSQL) keep concurrent writers from waiting 
 from __future__ import annotations
 
 from django.apps import apps as global_apps
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models.expressions import RawSQL
 
 CONTENT_APPS = ("participants", "cases", "conferences", "protocols", "board", "permissions", "offers", "privacy")
@@ -55,14 +55,16 @@ def content_tables(apps=global_apps) -> list[str]:
 
 
 def install(using: str = "default", apps=global_apps) -> None:
-    """Create the shards and (re)create the triggers. Idempotent; run after every migrate."""
+    """Create the shards and (re)create the triggers. Idempotent; run after every migrate. One
+    transaction (SQLite's drop and create included): a change written between a drop and a create
+    in separate commits raised no version, and a feed could serve its old body."""
     connection = connections[using]
     existing = set(connection.introspection.table_names())
     if TABLE not in existing:
         return
     tables = [t for t in content_tables(apps) if t in existing]
     quote = connection.ops.quote_name
-    with connection.cursor() as cur:
+    with transaction.atomic(using=using), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"INSERT INTO {TABLE} (shard, value) SELECT g, 0 FROM generate_series(0, {SHARDS - 1}) g "
                         "ON CONFLICT (shard) DO NOTHING")
@@ -73,9 +75,8 @@ def install(using: str = "default", apps=global_apps) -> None:
                     RETURN NULL;
                 END $$""")
             for table in tables:
-                cur.execute(f"DROP TRIGGER IF EXISTS {PG_FUNCTION} ON {quote(table)}")
-                cur.execute(f"CREATE TRIGGER {PG_FUNCTION} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quote(table)} "
-                            f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_FUNCTION}()")
+                cur.execute(f"CREATE OR REPLACE TRIGGER {PG_FUNCTION} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                            f"ON {quote(table)} FOR EACH STATEMENT EXECUTE FUNCTION {PG_FUNCTION}()")
         elif connection.vendor == "sqlite":
             cur.execute(f"INSERT OR IGNORE INTO {TABLE} (shard, value) VALUES (0, 0)")
             for table in tables:

@@ -16,7 +16,7 @@ version's (``permissions/content_version.py``). ``backfill`` recomputes every ac
 """
 from __future__ import annotations
 
-from django.db import connections
+from django.db import connections, transaction
 
 ACTIONS = "protocols_agreedaction"
 NOTES = "protocols_actionnote"
@@ -46,11 +46,13 @@ def _installable(connection) -> bool:
 
 
 def install(using: str = "default") -> None:
-    """(Re)create the trigger. Idempotent; run after every migrate."""
+    """(Re)create the trigger. Idempotent; run after every migrate. One transaction (SQLite's
+    drop and create included): a note written between a drop and a create in separate commits
+    left its action's digest stale."""
     connection = connections[using]
     if not _installable(connection):
         return
-    with connection.cursor() as cur:
+    with transaction.atomic(using=using), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"""
                 CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -63,8 +65,7 @@ def install(using: str = "default") -> None:
                     END IF;
                     RETURN NULL;
                 END $$""")
-            cur.execute(f"DROP TRIGGER IF EXISTS {PG_FUNCTION} ON {NOTES}")
-            cur.execute(f"CREATE TRIGGER {PG_FUNCTION} AFTER INSERT OR UPDATE OR DELETE ON {NOTES} "
+            cur.execute(f"CREATE OR REPLACE TRIGGER {PG_FUNCTION} AFTER INSERT OR UPDATE OR DELETE ON {NOTES} "
                         f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()")
         elif connection.vendor == "sqlite":
             for name in SQLITE_TRIGGERS:
