@@ -110,14 +110,20 @@ def test_data_protection_officer_finds_the_counsellors_read_in_the_audit_log(liv
 
     dpo = signed_in(browser, live_server, world.dpo)
     dpo.get_by_role("link", name="Audit log").first.click()
+    # Counted only once the log has loaded: counting at once could still see her dashboard (CI,
+    # two browser workers: the count found the dashboard's table and no row).
+    dpo.wait_for_url(re.compile(r"/audit/$"))
     table = dpo.get_by_role("table").first
     # The officer's log names actions in words ("Case – read"), not by their codes.
     reads = table.get_by_role("row").filter(has_text="Case – read").filter(has_text="counsellor")
+    reads.first.wait_for()
     assert reads.count() >= 1 and world.case.reference in reads.first.inner_text()
     assert "Audit log – read" in table.inner_text() and "case.read" not in table.inner_text()
     dpo.get_by_label("Person (user name)").fill("counsellor")
     dpo.get_by_role("button", name="Filter").click()
+    dpo.wait_for_url(re.compile(r"person=counsellor"))
     rows = dpo.get_by_role("table").first.locator("tbody tr")
+    rows.first.wait_for()
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert any("Case – read" in text and world.case.reference in text for text in texts)
     assert all("\tcounsellor\t" in text for text in texts)
