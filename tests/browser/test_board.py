@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +19,7 @@ def test_board_member_opens_latest_summary_sees_charts_and_downloads_csv(live_se
     page.wait_for_url(f"**{reverse('board:summary_detail', args=[summary.pk])}")
     charts = page.locator("svg.chart")
     assert charts.count() == 3
-    assert charts.first.is_visible()
+    expect(charts.first).to_be_visible()
     assert page.get_by_role("img", name="Conferences").count() == 1
     assert page.get_by_role("table").count() >= 4
     with page.expect_download() as download_info:

@@ -14,6 +14,7 @@ import re
 import zoneinfo
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone
 
 from cases.models import Case
@@ -99,7 +100,10 @@ def test_the_caseworker_runs_a_conference_from_a_new_case_to_the_final_protocol(
     counsellor.locator("fieldset.vote-slot").nth(0).get_by_label("Yes", exact=True).check()
     counsellor.locator("fieldset.vote-slot").nth(1).get_by_label("If need be", exact=True).check()
     counsellor.get_by_role("button", name="Save my answers").click()
+    flash(counsellor, "answers were saved")
     counsellor.get_by_role("link", name="Overview").click()
+    # counted on the overview, not on the poll page still showing
+    counsellor.get_by_role("heading", level=1, name="Overview").wait_for()
     assert counsellor.get_by_role("link", name=re.compile("^Date poll for the conference in case")).count() == 0
 
     page.get_by_role("link", name="Back to the poll").click()
@@ -118,7 +122,7 @@ def test_the_caseworker_runs_a_conference_from_a_new_case_to_the_final_protocol(
     flash(page, "The protocol is open")
     protocol = Protocol.objects.get(conference=conference)
     # Releasing before the conference is over is not offered; the page says why and what to do.
-    assert page.locator("#release-refusal").is_visible()
+    expect(page.locator("#release-refusal")).to_be_visible()
     assert "record the attendance" in page.locator("#release-refusal").inner_text()
 
     form = page.locator("#new-item-form")

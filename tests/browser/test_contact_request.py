@@ -4,6 +4,7 @@ with it (the browser also solves the proof of work)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from django.core.cache import cache
 
 from offers.models import ContactRequest
@@ -33,12 +34,12 @@ def test_without_javascript_she_can_ask_to_be_contacted(browser, live_server, pu
     assert not page.get_by_label("Leave this field empty").is_visible()
     # Sent at once, faster than a person types: she is asked to check and send again; what she typed stays.
     page.get_by_role("button", name="Send my request").click()
-    assert page.get_by_text("Please check your entries and send the form again.").is_visible()
+    expect(page.get_by_text("Please check your entries and send the form again.")).to_be_visible()
     assert page.get_by_label("How can we reach you? (phone number or e-mail)").input_value() == "0170 7654321"
     assert not ContactRequest.objects.exists()
     page.wait_for_timeout(3500)
     page.get_by_role("button", name="Send my request").click()
-    assert page.get_by_text("Thank you. Your request has reached the team of this offer only.").is_visible()
+    expect(page.get_by_text("Thank you. Your request has reached the team of this offer only.")).to_be_visible()
     request = ContactRequest.objects.get()
     assert (request.reach_by, request.preferred_time, request.name) == ("0170 7654321", "abends", "")
     context.close()
@@ -52,6 +53,6 @@ def test_with_javascript_the_proof_of_work_is_solved_in_the_browser(browser, liv
     assert page.locator("input[name=pow]").input_value() != ""
     page.wait_for_timeout(3000)
     page.get_by_role("button", name="Send my request").click()
-    assert page.get_by_text("Thank you. Your request has reached the team of this offer only.").is_visible()
+    expect(page.get_by_text("Thank you. Your request has reached the team of this offer only.")).to_be_visible()
     assert ContactRequest.objects.get().reach_by == "0170 7654321"
     context.close()

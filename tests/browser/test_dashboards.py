@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,39 +21,39 @@ def english(settings):
 def open_dashboard(live_server, browser_login, user):
     page = browser_login(user)
     page.goto(live_server.url + reverse("dashboard"))
-    assert page.get_by_role("heading", level=1, name="Overview").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible()
     return page
 
 
 def test_caseworker_sees_her_cases_and_opens_one(live_server, browser_login, world):
     page = open_dashboard(live_server, browser_login, world.convenor)
-    assert page.get_by_role("heading", name="My cases", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="My cases", exact=True)).to_be_visible()
     page.get_by_role("link", name=world.case.reference).first.click()
     page.wait_for_url(f"**{reverse('cases:case_detail', args=[world.case.pk])}")
-    assert page.get_by_role("heading", name="Case team").is_visible()
-    assert page.get_by_role("cell", name=world.counselling.name).first.is_visible()
+    expect(page.get_by_role("heading", name="Case team")).to_be_visible()
+    expect(page.get_by_role("cell", name=world.counselling.name).first).to_be_visible()
 
 
 def test_professional_sees_her_open_actions_and_conferences(live_server, browser_login, world):
     page = open_dashboard(live_server, browser_login, world.counsellor)
     actions = page.get_by_role("table").filter(has_text=world.action_counselling.title)
-    assert actions.is_visible()
-    assert page.get_by_role("heading", name="Upcoming conferences").is_visible()
+    expect(actions).to_be_visible()
+    expect(page.get_by_role("heading", name="Upcoming conferences")).to_be_visible()
     assert page.get_by_text(world.action_parent.title).count() == 0
-    assert page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Cases", exact=True).is_visible()
+    expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Cases", exact=True)).to_be_visible()
 
 
 def test_parent_sees_her_next_conference_and_her_actions(live_server, browser_login, world):
     page = open_dashboard(live_server, browser_login, world.parent)
-    assert page.get_by_role("heading", name="Your family's case").is_visible()
-    assert page.get_by_text(world.conference.location).is_visible()
-    assert page.get_by_text(world.action_parent.title).is_visible()
+    expect(page.get_by_role("heading", name="Your family's case")).to_be_visible()
+    expect(page.get_by_text(world.conference.location)).to_be_visible()
+    expect(page.get_by_text(world.action_parent.title)).to_be_visible()
     assert page.get_by_text(world.action_counselling.title).count() == 0
 
 
 def test_board_member_sees_the_summaries_and_no_case(live_server, browser_login, world):
     page = open_dashboard(live_server, browser_login, world.board_member)
-    assert page.get_by_role("heading", name="Half-year summaries").is_visible()
+    expect(page.get_by_role("heading", name="Half-year summaries")).to_be_visible()
     assert page.get_by_role("link", name=f"{world.summary.year} H{world.summary.half}").count() == 1
     assert page.get_by_text(world.case.reference).count() == 0
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,13 +22,13 @@ def test_counsellor_follows_her_notification_to_the_action_updates_it_and_subscr
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Notifications").click()
     page.get_by_role("link", name="An agreed action in case KT-2026-001 falls to you").click()
-    assert page.get_by_text("Rückfallprophylaxe besprechen").first.is_visible()
+    expect(page.get_by_text("Rückfallprophylaxe besprechen").first).to_be_visible()
     page.locator("#id_status").select_option("in_progress")
     page.locator("#id_note").fill("Erster Termin vereinbart")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("The action is updated.").is_visible()
+    expect(page.get_by_text("The action is updated.")).to_be_visible()
     page.get_by_role("link", name="My actions").click()
-    assert page.get_by_text("Rückfallprophylaxe besprechen").first.is_visible()
+    expect(page.get_by_text("Rückfallprophylaxe besprechen").first).to_be_visible()
     page.get_by_role("link", name="Calendar", exact=True).click()
     page.get_by_role("button", name="Create link").click()
     assert "/feeds/" in page.locator("#feed-https").input_value()
@@ -55,7 +56,7 @@ def test_caseworker_releases_and_finalises_by_clicking_and_the_danish_parent_con
     parent.locator("form.language button").click()
     parent.get_by_role("link", name="Mine aftaler").first.click()
     parent.get_by_role("link", name=re.compile("^Netværksmøde den")).first.click()
-    assert parent.locator("#draft-note").is_visible()  # a released draft is marked as such ...
+    expect(parent.locator("#draft-note")).to_be_visible()  # a released draft is marked as such ...
     assert parent.get_by_role("button", name="Jeg har læst det").count() == 0  # ... and not to be confirmed
 
     convenor.get_by_role("link", name="Overview").click()
@@ -69,12 +70,12 @@ def test_caseworker_releases_and_finalises_by_clicking_and_the_danish_parent_con
     parent.get_by_role("link", name="Beskeder").click()
     parent.get_by_role("link", name="Referatet i sag KT-2026-001 er endeligt").click()
     assert parent.locator("#draft-note").count() == 0
-    assert parent.get_by_text(world.action_parent.title).first.is_visible()  # her own action, first, not hidden
+    expect(parent.get_by_text(world.action_parent.title).first).to_be_visible()  # her own action, first, not hidden
     parent.get_by_role("button", name="Jeg har læst det").click()
     parent.get_by_text("Du har bekræftet, at du har læst dette referat.").first.wait_for()
     assert Acknowledgement.objects.filter(protocol=world.protocol, user=world.parent).exists()
     parent.get_by_role("link", name="Mine aftaler").first.click()
-    assert parent.get_by_text("du har bekræftet, at du har læst det").is_visible()
+    expect(parent.get_by_text("du har bekræftet, at du har læst det")).to_be_visible()
     parent.get_by_role("link", name="Hvem har læst mine data").first.click()
     body = parent.locator("main").inner_text()
     # her own reading, in words: "You" ("Dig"), never her user name or a code

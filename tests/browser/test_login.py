@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,12 +25,12 @@ def test_parent_signs_in_with_the_form_and_signs_out(live_server, page, world, p
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + reverse("dashboard"))
-    assert page.get_by_role("heading", name="Your family's case").is_visible()
-    assert page.get_by_text(world.case.reference).first.is_visible()
+    expect(page.get_by_role("heading", name="Your family's case")).to_be_visible()
+    expect(page.get_by_text(world.case.reference).first).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto(live_server.url + reverse("dashboard"))
     page.wait_for_url("**/accounts/login/**")
 
@@ -39,7 +40,7 @@ def test_a_wrong_password_is_reported_next_to_the_form(live_server, page, world)
     page.get_by_label("Username or e-mail").fill(world.parent.username)
     page.get_by_label("Password").fill("falsch-falsch-falsch")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert "/accounts/login/" in page.url
 
 

@@ -7,6 +7,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.urls import reverse
@@ -51,12 +52,12 @@ def test_professional_with_totp_enters_the_code_and_reaches_the_overview(live_se
 
     page.wait_for_url(re.compile(re.escape(reverse("mfa_authenticate")) + r"$"))
     code_field = page.locator("input[name=code]")
-    assert code_field.is_visible()
+    expect(code_field).to_be_visible()
     code_field.fill(code_valid_for_a_while(secret))
     code_field.press("Enter")
 
     page.wait_for_url(live_server.url + reverse("dashboard"))
-    assert page.get_by_role("heading", name="Overview", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     page.goto(live_server.url + reverse("cases:case_list"))
     assert page.url == live_server.url + reverse("cases:case_list")
 

@@ -3,6 +3,7 @@ grid and picks a time, and an invitee answers the invitation on the conference p
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 from conferences import services
@@ -40,7 +41,7 @@ def test_parent_answers_on_a_phone_convenor_picks_and_counsellor_accepts(live_se
     page = browser_login(world.convenor)
     page.goto(live_server.url + reverse("conferences:conference_poll", args=[conference.pk]))
     grid = page.get_by_role("table", name="Answers per candidate time")
-    assert grid.is_visible()
+    expect(grid).to_be_visible()
     assert grid.locator("td.answer-no").count() == 1
     page.get_by_role("group", name="Candidate time").get_by_role("radio").nth(2).check()
     page.get_by_role("button", name="Schedule and send invitations").click()
@@ -64,5 +65,5 @@ def test_parent_answers_on_a_phone_convenor_picks_and_counsellor_accepts(live_se
 
     page = browser_login(world.convenor)  # the context's session cookie belongs to the convenor again
     page.goto(live_server.url + reverse("conferences:conference_detail", args=[conference.pk]))
-    assert page.get_by_text("A required invitee declined.").is_visible()
-    assert page.get_by_role("link", name="Reschedule").is_visible()
+    expect(page.get_by_text("A required invitee declined.")).to_be_visible()
+    expect(page.get_by_role("link", name="Reschedule")).to_be_visible()

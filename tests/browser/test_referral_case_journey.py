@@ -4,6 +4,7 @@ early-help social worker joins the case the central case manager attached her re
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,16 +39,16 @@ def test_an_accepted_referral_becomes_a_case_and_the_receiving_organisation_join
     page.get_by_role("link", name="Y.", exact=True).click()
     page.get_by_label("Decision").select_option(label="Accept")
     page.get_by_role("button", name="Save the decision").click()
-    assert page.get_by_text("Status now: Accepted.").is_visible()
+    expect(page.get_by_text("Status now: Accepted.")).to_be_visible()
     form = page.locator("form[action$='/open-case/']")
     form.get_by_label("Pseudonymous reference").fill("KT-2026-077")
     form.get_by_label("Reference of the family's signed consent form").fill("TEAM-2026-3")
     form.get_by_label("Consent given on").fill("2026-01-05")
     form.get_by_label("The family has agreed in writing that our organisation joins the case team.").check()
     form.get_by_role("button", name="Open the case").click()
-    assert page.get_by_text("Case opened from the referral.").is_visible()
+    expect(page.get_by_text("Case opened from the referral.")).to_be_visible()
     page.get_by_role("link", name="KT-2026-077").click()
-    assert page.get_by_role("heading", name="KT-2026-077").first.is_visible()
+    expect(page.get_by_role("heading", name="KT-2026-077").first).to_be_visible()
     assert Case.objects.get(reference="KT-2026-077").lead_caseworker == world.convenor
 
     # The early-help social worker joins the case the case manager attached the request to.
@@ -61,6 +62,6 @@ def test_an_accepted_referral_becomes_a_case_and_the_receiving_organisation_join
     form.get_by_label("Consent given on").fill("2026-01-05")
     form.get_by_label("The family has agreed in writing that our organisation joins the case team.").check()
     form.get_by_role("button", name="Join the case team").click()
-    assert page.get_by_text("Your organisation is now on the case team.").is_visible()
+    expect(page.get_by_text("Your organisation is now on the case team.")).to_be_visible()
     page.get_by_role("link", name=world.case.reference).click()
-    assert page.get_by_role("heading", name=world.case.reference).first.is_visible()
+    expect(page.get_by_role("heading", name=world.case.reference).first).to_be_visible()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -42,7 +43,7 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     page.get_by_label("Anonymous consultation: advice without any personal data").check()
     page.get_by_label("Situation").fill("Eine Schwangere trinkt abends Alkohol. Wie spreche ich es an?")
     page.get_by_role("button", name="Send the request").click()
-    assert page.get_by_text("Only you and the case manager can read it").is_visible()
+    expect(page.get_by_text("Only you and the case manager can read it")).to_be_visible()
     # 2. ... then refers a client with her consent.
     page.get_by_role("link", name="All requests").click()
     page.get_by_role("link", name="New request").click()
@@ -52,7 +53,7 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     page.get_by_label("Reference of the signed consent form").fill("SE-2026-44")
     page.get_by_label("Consent given on").fill(timezone.localdate().isoformat())
     page.get_by_role("button", name="Send the request").click()
-    assert page.get_by_role("heading", name="Referral of a client (with consent)").is_visible()
+    expect(page.get_by_role("heading", name="Referral of a client (with consent)")).to_be_visible()
 
     # 3. The case manager refers her on to the full track.
     page = browser_login(offers.case_manager)
@@ -61,7 +62,7 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     page.get_by_role("link", name="Referral of a client (with consent)").first.click()
     page.get_by_label("Offer:", exact=True).select_option(label=f"{offers.network_offer.name} ({world.early_help}) – Accepting new clients")
     page.get_by_role("button", name="Refer", exact=True).click()
-    assert page.get_by_text(f"Referred to “{offers.network_offer.name}”").is_visible()
+    expect(page.get_by_text(f"Referred to “{offers.network_offer.name}”")).to_be_visible()
 
     # 4. The track's social worker accepts: the track is full, so she is waitlisted.
     page = browser_login(world.outsider)
@@ -69,31 +70,31 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     page.get_by_role("link", name="Referrals", exact=True).click()
     page.get_by_role("link", name="S.", exact=True).click()
     decide(page, "Accept")
-    assert page.get_by_text("Status now: On the waiting list.").is_visible()
-    assert page.get_by_text("Place 1 of 1 on the waiting list.").is_visible()
+    expect(page.get_by_text("Status now: On the waiting list.")).to_be_visible()
+    expect(page.get_by_text("Place 1 of 1 on the waiting list.")).to_be_visible()
 
     # 5. A place frees up: the family before her completes.
     page.get_by_role("link", name="All referrals").click()
     page.get_by_role("link", name="Z.", exact=True).click()
     decide(page, "Help has begun")
     decide(page, "Completed")
-    assert page.get_by_text("Status now: Completed.").is_visible()
+    expect(page.get_by_text("Status now: Completed.")).to_be_visible()
 
     # 6. The offer accepts her, enrols her and schedules the two sessions.
     page.get_by_role("link", name="All referrals").click()
     page.get_by_role("link", name="S.", exact=True).click()
-    assert page.get_by_text("a place has become free and is offered to her").is_visible()
+    expect(page.get_by_text("a place has become free and is offered to her")).to_be_visible()
     decide(page, "Accept")
-    assert page.get_by_text("Status now: Accepted.").is_visible()
+    expect(page.get_by_text("Status now: Accepted.")).to_be_visible()
     page.get_by_role("link", name="Enrol the family in the track").click()
     page.get_by_label("From the referral").select_option(index=1)
     page.get_by_role("button", name="Enrol", exact=True).click()
-    assert page.get_by_text("Enrolled. Now schedule the sessions.").is_visible()
+    expect(page.get_by_text("Enrolled. Now schedule the sessions.")).to_be_visible()
     for days in (3, 10):
         start = (timezone.localtime() + dt.timedelta(days=days)).replace(hour=10, minute=0)
         page.get_by_label("Starts at").fill(start.strftime("%Y-%m-%dT%H:%M"))
         page.get_by_role("button", name="Schedule", exact=True).click()
-        assert page.get_by_text("Session scheduled").is_visible()
+        expect(page.get_by_text("Session scheduled")).to_be_visible()
     assert page.get_by_role("button", name="Did not come").count() == 2
 
     # The two sessions are in the social worker's calendar feed.
