@@ -10,10 +10,10 @@ last migration (``action_tally.ensure``)."""
 
 from django.db import migrations, models
 
+from board import action_tally
+
 
 def install_and_backfill(apps, schema_editor):
-    from board import action_tally
-
     action_tally.ensure(schema_editor.connection.alias)
 
 
@@ -21,8 +21,6 @@ def uninstall(apps, schema_editor):
     """The way back: drop the triggers, and the tally's content type (with its permissions), which
     post_migrate created; the board's way back before 0001 leaves no content type under
     ``board`` (tests/test_model_moves_migration.py)."""
-    from board import action_tally
-
     action_tally.uninstall(schema_editor.connection.alias)
     ContentType = apps.get_model("contenttypes", "ContentType")
     ContentType.objects.using(schema_editor.connection.alias).filter(app_label="board", model="actiontally").delete()

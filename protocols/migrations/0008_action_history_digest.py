@@ -3,17 +3,15 @@ backfilled here from the notes already recorded (protocols/action_history.py).""
 
 from django.db import migrations, models
 
+from protocols import action_history
+
 
 def install_and_backfill(apps, schema_editor):
-    from protocols import action_history
-
     action_history.install(schema_editor.connection.alias)
     action_history.backfill(schema_editor.connection.alias)
 
 
 def uninstall(apps, schema_editor):
-    from protocols import action_history
-
     action_history.uninstall(schema_editor.connection.alias)
 
 
