@@ -63,7 +63,7 @@ from typing import Any, Callable
 from django.db import connection, transaction
 from django.db.models import (
     Case as CaseWhen, CharField, Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet,
-    Subquery, Sum, Value, When, Window,
+    Subquery, Value, When, Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop

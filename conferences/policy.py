@@ -4,7 +4,6 @@ is invited to, a guest (an explicit grant) the one conference she is invited to.
 
 from __future__ import annotations
 
-
 from django.db.models import QuerySet
 
 from cases import policy as cases_policy
