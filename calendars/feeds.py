@@ -5,7 +5,8 @@ latest change, sum of keys and sequences per component, the networks' detail lev
 conditional request is answered 304 without loading or rendering a single event. ETag and body
 are cached under the database's content version (``permissions.content_version``, raised by a
 trigger in the same transaction as every change of content) and the day: a poll of an unchanged
-feed reads only its token (one statement), a fetch of an unchanged body renders nothing, and no
+feed reads only its token (one statement; the token row remembers the ETag and the cache key it
+was last served at, so the poll needs no cache read either), a fetch of an unchanged body renders nothing, and no
 cached answer is ever used after a change. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
 withdrawn invitation disappears from the next fetch. Every answer with new content is audited
@@ -201,16 +202,29 @@ def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
 
 def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     """Answer a feed fetch. A poll of an unchanged personal feed costs one statement (the token
-    with the content version), and so does a full GET of an unchanged body already served today
-    (from the cache); the calendar is built only after a change."""
+    with the content version) and no cache read; a full GET of an unchanged body already served
+    today costs that statement and one cache read; the calendar is built only after a change."""
     token = resolve_token(raw_token)
     if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
         raise Http404
     key = _cache_key(token, tasks=tasks)
+    served_key = key.removeprefix("feed:") if key else ""
+    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+    now = timezone.now()
+    used_today = token.last_used_at is not None and timezone.localdate(token.last_used_at) == timezone.localdate(now)
+    # The token row holds the ETag it was last served and the cache key (content version, local
+    # date, events or tasks, language, format) at which that ETag was established, both written
+    # by one UPDATE. Same key now: that ETag is what the cache holds under the key, so a poll
+    # needs no cache read. The version rises with every committed change of content (access
+    # included: consents, team, memberships, grants), so a change after the last write always
+    # gives another key and the ETag is looked up or computed again.
+    if (conditional and served_key and used_today and token.served_key == served_key
+            and token.served_etag and token.content_changed_at is not None):
+        if _not_modified(request, token.served_etag, token.content_changed_at):
+            return _headers(HttpResponse(status=304), token.served_etag, token.content_changed_at)
     # Two entries per key: the ETag (all a poll needs) and the body stored with its ETag and what
     # it discloses. A request with a validator reads the ETag entry, one without reads the body
     # entry: one cache round trip for either answer of an unchanged feed.
-    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
     entry = cache.get(key + ":body") if key and not conditional else None
     if entry is not None and "etag" not in entry:
         entry = None  # written before the ETag was stored with the body
@@ -222,7 +236,6 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             etag = _etag(token, parts, tasks=tasks)
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
-    now = timezone.now()
     changed = etag != token.served_etag or token.content_changed_at is None
     last_modified = now if changed else token.content_changed_at
     not_modified = _not_modified(request, etag, last_modified)
@@ -239,9 +252,11 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # token was already served (a 304, or the same body again) is recorded once per token and
     # day. So the log shows every version of a feed a token received and every day it was used,
     # and a client polling every few minutes costs one statement per poll instead of a write.
-    used_today = token.last_used_at is not None and timezone.localdate(token.last_used_at) == timezone.localdate(now)
+    # The served key rides along with these writes only (never a write of its own): after a
+    # change elsewhere that leaves this feed's ETag as it was, polls read the ETag from the cache
+    # until the token's next write.
     if changed or not used_today:
-        updates = {"last_used_at": now}
+        updates = {"last_used_at": now, "served_key": served_key}
         if changed:
             updates.update(served_etag=etag, content_changed_at=now)
         FeedToken.objects.filter(pk=token.pk).update(**updates)

@@ -35,6 +35,12 @@ class FeedToken(models.Model):
     # leaves the feed too, which no row's updated_at shows.
     served_etag = models.CharField(max_length=80, blank=True)
     content_changed_at = models.DateTimeField(null=True, blank=True)
+    # Where served_etag was last established: the feed's cache key (a digest of the content
+    # version, the local date, events or tasks, language and calendar format), written together
+    # with served_etag and only with the token's other writes (new content, first use of a day).
+    # A poll whose token statement yields the same key is answered from this row alone: no
+    # cache read (issue 13, ``calendars.feeds.serve``).
+    served_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("feed token")

@@ -79,3 +79,27 @@ def test_a_body_built_after_a_change_costs_the_same_at_ten_and_at_sixty_actions(
     large, writes_large, status = _count(client, url)
     assert status == 200 and writes_large == []
     assert small == large, (small, large)
+
+
+def test_an_unchanged_poll_reads_no_cache_entry_and_a_repeated_body_one(world, client, monkeypatch):
+    """The poll is answered from the token row (its served ETag and the key it was served at);
+    only the body needs the cache (one read). On PostgreSQL + Redis: one database and no Redis
+    round trip for a poll."""
+    from calendars import feeds
+
+    reads = []
+
+    class Counting:
+        def get(self, key, *args, **kwargs):
+            reads.append(key)
+            return cache.get(key, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+    monkeypatch.setattr(feeds, "cache", Counting())
+    url = _url(world)
+    first = client.get(url)
+    reads.clear()
+    assert _count(client, url, if_none_match=first["ETag"]) == (1, [], 304) and reads == []
+    assert _count(client, url) == (1, [], 200) and len(reads) == 1

@@ -1,0 +1,199 @@
+"""An unchanged poll is answered from the token row alone (issue 13): the token stores the ETag it
+was last served and the cache key (content version, local date, events or tasks, language,
+calendar format) at which that ETag was established. A poll whose token statement gives the same
+key answers 304 with one SQL statement and no cache read; any committed change of content, access
+included, gives another key, so the next poll never answers with a stale ETag."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from access import grant_services
+from calendars import feeds, services
+from calendars.models import FeedToken
+from cases import consent_services
+from cases import services as case_services
+from cases.models import CaseTeamMember
+from conferences.models import Invitation
+from permissions.content_version import TABLE
+from permissions.models import AuditEvent
+from protocols import services as protocol_services
+from protocols.models import AgreedAction
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+class CountingCache:
+    """The feed module's cache, counting the reads it is asked for."""
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, 0
+
+    def get(self, *args, **kwargs):
+        self.reads += 1
+        return self.inner.get(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.fixture(autouse=True)
+def counting_cache(monkeypatch):
+    cache.clear()
+    counting = CountingCache(cache)
+    monkeypatch.setattr(feeds, "cache", counting)
+    yield counting
+    cache.clear()
+
+
+def _feed(user, **kwargs) -> tuple[FeedToken, str]:
+    token, raw = services.feed_token_create(user, **kwargs)
+    return token, reverse("calendars:feed", args=[raw])
+
+
+def _poll(client, url, etag, counting_cache):
+    """A conditional GET: the response, its statements, its writes, and the cache reads it made."""
+    reads = counting_cache.reads
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, headers={"if-none-match": etag})
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return response, sql, [s for s in sql if s.lstrip().upper().startswith(WRITES)], counting_cache.reads - reads
+
+
+def _bump() -> None:
+    """A change elsewhere in the network: the content version rises, this feed's content does not."""
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {TABLE} SET value = value + 1")
+
+
+def test_an_unchanged_poll_makes_one_statement_no_cache_read_and_no_write(world, client, counting_cache):
+    token, url = _feed(world.counsellor)
+    first = client.get(url)  # new content: written to the token row with its key, audited
+    token.refresh_from_db()
+    assert token.served_etag == first["ETag"] and len(token.served_key) == 64
+    for _ in range(3):
+        response, sql, writes, reads = _poll(client, url, first["ETag"], counting_cache)
+        assert response.status_code == 304 and response["ETag"] == first["ETag"]
+        assert response["Last-Modified"] == first["Last-Modified"]
+        assert (len(sql), writes, reads) == (1, [], 0), sql
+    # If-Modified-Since alone is answered from the row as well
+    reads = counting_cache.reads
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, headers={"if-modified-since": first["Last-Modified"]})
+    assert response.status_code == 304 and len(ctx.captured_queries) == 1 and counting_cache.reads == reads
+
+
+def test_a_poll_with_another_etag_still_gets_the_body(world, client, counting_cache):
+    _token, url = _feed(world.counsellor)
+    first = client.get(url)
+    response, _sql, writes, _reads = _poll(client, url, '"something-else"', counting_cache)
+    assert response.status_code == 200 and response.content == first.content and writes == []
+
+
+def test_a_change_after_a_poll_gives_a_new_etag_and_then_polls_from_the_row_again(world, client, counting_cache):
+    token, url = _feed(world.counsellor)
+    first = client.get(url)
+    assert _poll(client, url, first["ETag"], counting_cache)[0].status_code == 304
+    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="in_progress")
+    response, _sql, writes, _reads = _poll(client, url, first["ETag"], counting_cache)
+    assert response.status_code == 200 and response["ETag"] != first["ETag"]
+    assert len(writes) >= 1  # the new ETag and its key, and the audit event of what it disclosed
+    event = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).latest("pk")
+    assert event.detail["status"] == 200 and world.action_counselling.pk in event.detail["actions"]
+    again, sql, writes, reads = _poll(client, url, response["ETag"], counting_cache)
+    assert again.status_code == 304 and (len(sql), writes, reads) == (1, [], 0)
+
+
+def test_a_change_made_outside_any_service_after_a_poll_is_seen(world, client, counting_cache):
+    _token, url = _feed(world.counsellor)
+    first = client.get(url)
+    assert _poll(client, url, first["ETag"], counting_cache)[0].status_code == 304
+    AgreedAction.objects.filter(pk=world.action_counselling.pk).update(due_on=dt.date(2031, 7, 14), updated_at=timezone.now())
+    response = _poll(client, url, first["ETag"], counting_cache)[0]
+    assert response.status_code == 200 and "20310714" in response.content.decode()
+
+
+def test_a_revoked_consent_after_a_poll_takes_the_action_out_of_the_case_feed(world, client, counting_cache):
+    _token, url = _feed(world.counsellor, kind=FeedToken.Kind.CASE, case=world.case)
+    action = AgreedAction.objects.create(
+        case=world.case, item=world.item_restricted, title="Vertrauliche Aufgabe", responsible_organisation=world.youth_welfare,
+        due_on=timezone.localdate() + dt.timedelta(days=7))
+    first = client.get(url)
+    assert f"action-{action.pk}@" in first.content.decode()
+    assert _poll(client, url, first["ETag"], counting_cache)[0].status_code == 304
+    consent_services.consent_revoke(world.parent, consent=world.consent)
+    response = _poll(client, url, first["ETag"], counting_cache)[0]
+    assert response.status_code == 200 and f"action-{action.pk}@" not in response.content.decode()
+
+
+def test_a_removed_team_member_after_a_poll_gets_an_empty_feed(world, client, counting_cache):
+    _token, url = _feed(world.counsellor)
+    first = client.get(url)
+    assert f"action-{world.action_counselling.pk}@" in first.content.decode()
+    assert _poll(client, url, first["ETag"], counting_cache)[0].status_code == 304
+    member = CaseTeamMember.objects.get(case=world.case, user=world.counsellor)
+    case_services.case_team_member_remove(world.convenor, member=member)
+    response = _poll(client, url, first["ETag"], counting_cache)[0]
+    assert response.status_code == 200 and b"BEGIN:VEVENT" not in response.content
+
+
+def test_a_withdrawn_guest_grant_after_a_poll_takes_the_conference_out(world, client, counting_cache):
+    guest = world.outsider
+    grant = grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    Invitation.objects.create(conference=world.conference, user=guest, organisation=world.early_help)
+    _token, url = _feed(guest)
+    first = client.get(url)
+    assert f"conference-{world.conference.pk}@" in first.content.decode()
+    assert _poll(client, url, first["ETag"], counting_cache)[0].status_code == 304
+    grant_services.grant_withdraw(world.convenor, grant=grant)
+    response = _poll(client, url, first["ETag"], counting_cache)[0]
+    assert response.status_code == 200 and f"conference-{world.conference.pk}@" not in response.content.decode()
+
+
+def test_a_change_elsewhere_keeps_the_etag_and_writes_nothing(world, client, counting_cache):
+    """Another key, same content: the ETag comes from the cache (or is computed), still 304, and
+    the token is not written for it (the key rides along with the next day's or content's write)."""
+    _token, url = _feed(world.counsellor)
+    first = client.get(url)
+    _bump()
+    response, sql, writes, reads = _poll(client, url, first["ETag"], counting_cache)
+    assert response.status_code == 304 and writes == [] and reads >= 1
+    response, sql, writes, reads = _poll(client, url, first["ETag"], counting_cache)
+    assert response.status_code == 304 and (len(sql), writes, reads) == (1, [], 1)  # the cached ETag
+
+
+def test_the_first_poll_of_a_day_is_audited_and_records_the_days_key(world, client, counting_cache):
+    token, url = _feed(world.counsellor)
+    first = client.get(url)
+    events = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk))
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
+    response, _sql, writes, _reads = _poll(client, url, first["ETag"], counting_cache)
+    assert response.status_code == 304 and writes and events.count() == 2
+    response, sql, writes, reads = _poll(client, url, first["ETag"], counting_cache)
+    assert response.status_code == 304 and (len(sql), writes, reads) == (1, [], 0)
+    assert events.count() == 2
+
+
+def test_a_new_calendar_format_after_a_deploy_is_not_answered_from_the_row(world, client, counting_cache, settings):
+    """The refresh interval is in the body but in no table: the key covers it."""
+    _token, url = _feed(world.counsellor)
+    first = client.get(url)
+    settings.FEED_REFRESH_MINUTES = 30
+    response = _poll(client, url, first["ETag"], counting_cache)[0]
+    assert response.status_code == 200 and "PT30M" in response.content.decode()
+
+
+def test_the_task_feed_is_not_answered_with_the_event_feeds_row(world, client, counting_cache):
+    token, raw = services.feed_token_create(world.counsellor)
+    events = client.get(reverse("calendars:feed", args=[raw]))
+    tasks_url = reverse("calendars:feed_tasks", args=[raw])
+    response = client.get(tasks_url, headers={"if-none-match": events["ETag"]})
+    assert response.status_code == 200 and b"BEGIN:VTODO" in response.content
