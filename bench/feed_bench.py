@@ -16,16 +16,31 @@ PASS|FAIL`` lines (median of ``ROUNDS`` requests each):
   calendar built): time and statements, beside the static view (no goal: the cost of one change).
 - ``feed_sql_constant``: statements of the uncached full GET at 10 and at 500 actions (equal).
 
-``--quick``: 100 actions. Database: SQLite file under /tmp, or PostgreSQL with
-``BENCH_DATABASE_URL=postgres://...`` (dropped and recreated). Cache: local memory, or Redis with
-``BENCH_REDIS_URL=redis://127.0.0.1:6379/13``.
+``--http`` (after the in-process lines, which stay as they are: they are the stricter measure,
+with no HTTP or socket cost in either the feed or the baseline): the production command
+(gunicorn with 2 uvicorn workers, ``bench/webserver.py`` as ``serving.py`` starts it; on
+PostgreSQL with the bounded pool) with a bench-only URLconf (``bench/feed_http_settings.py``,
+``bench/feed_http_urls.py``) that serves the same bytes from a plain view through the full
+middleware stack (``/static.ics``) and through the feeds' lean path (``/feeds/static/lean.ics``).
+One keep-alive HTTP/1.1 connection on loopback; after a warm-up, ``HTTP_ROUNDS`` rounds, each one
+request of every mode in a shuffled order (the feed's 304, its cached full GET, both baselines),
+timed from sending the request to the last byte read. Lines ``feed_http_*``: p50 and p95 of the
+304 and the full GET against each baseline's (goals as above). Before it the token is set to
+"last used yesterday" and polled once in-process: the day's first poll, audited, which records
+the token's served key at the current content version, as every morning in production.
 
-Run: ``.venv/bin/python bench/feed_bench.py``
+``--quick``: 100 actions. Database: SQLite file under /tmp, or PostgreSQL with
+``BENCH_DATABASE_URL=postgres://...`` (dropped and recreated). Cache: the embedded file cache
+(under /tmp), or Redis with ``BENCH_REDIS_URL=redis://127.0.0.1:6379/13``.
+
+Run: ``.venv/bin/python bench/feed_bench.py [--http]``
 """
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -38,6 +53,10 @@ sys.path.insert(0, str(ROOT))
 QUICK = "--quick" in sys.argv
 ACTIONS = 100 if QUICK else 500
 ROUNDS = 15 if QUICK else 31
+HTTP = "--http" in sys.argv
+HTTP_ROUNDS = 100 if QUICK else 400
+HTTP_WARMUP = 20
+STATIC_FILE = Path("/tmp/fallkonferenz-bench-feed-static.ics")
 DB_FILE = Path("/tmp/fallkonferenz-bench-feed.sqlite3")
 URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")
 if URL.startswith("postgres"):
@@ -72,7 +91,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import path, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import webserver  # noqa: E402
 from calendars import services  # noqa: E402
+from calendars.models import FeedToken  # noqa: E402
 from permissions.content_version import TABLE  # noqa: E402
 from protocols.models import AgreedAction  # noqa: E402
 from tests.world import build_world  # noqa: E402
@@ -173,6 +194,71 @@ def main() -> None:
          "no goal: once per change", True)
     line("feed_sql_constant", f"{small_sql} SQL at 10 actions, {render_sql} at {ACTIONS}", "equal", small_sql == render_sql)
     print(f"# load average {os.getloadavg()}, quick={QUICK}", flush=True)
+    if HTTP:
+        http_mode(url, first)
+
+
+def quantile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def http_mode(url: str, first) -> None:
+    """The feed over real HTTP: see the module docstring (``--http``)."""
+    body, etag = first.content, first["ETag"]
+    STATIC_FILE.write_bytes(body)
+    # The day's first poll (audited): records the served key at the current content version.
+    assert FeedToken.objects.update(last_used_at=timezone.now() - dt.timedelta(days=1)) == 1
+    assert Client(HTTP_HOST="localhost").get(url, headers={"if-none-match": etag}).status_code == 304
+    connection.close()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.feed_http_settings", BENCH_FEED_STATIC_FILE=str(STATIC_FILE),
+               AUDIT_HEAD_JOURNAL="false", ALLOWED_HOSTS="localhost", DB_POOL="true")
+    log_path = os.environ.get("BENCH_SERVER_LOG", "/tmp/fk-bench-feed-http.log")
+    server, port = webserver.start(env, workers=2, log_path=log_path)
+    modes = {"static": ("/static.ics", {}, 200), "lean static": ("/feeds/static/lean.ics", {}, 200),
+             "304": (url, {"If-None-Match": etag}, 304), "full": (url, {}, 200)}
+    timings: dict[str, list[float]] = {name: [] for name in modes}
+    try:
+        webserver.wait_ready(port, "/static.ics")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def get(name: str) -> float:
+            path_, headers, status = modes[name]
+            start = time.perf_counter()
+            conn.request("GET", path_, headers={"Host": "localhost", **headers})
+            response = conn.getresponse()
+            content = response.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            assert response.status == status, (name, response.status)
+            assert status == 304 or content == body, name
+            assert response.getheader("Connection", "").lower() != "close", name
+            return elapsed
+
+        get("static")  # imports the bench URLconf in this connection's worker (see feed_http_urls)
+        order = list(modes)
+        for _ in range(HTTP_WARMUP):
+            for name in order:
+                get(name)
+        shuffle = random.Random(13)
+        for _ in range(HTTP_ROUNDS):
+            shuffle.shuffle(order)
+            for name in order:
+                timings[name].append(get(name))
+        conn.close()
+    finally:
+        webserver.stop(server)
+    p = {name: (quantile(values, 50), quantile(values, 95)) for name, values in timings.items()}
+    print("# the in-process lines above are the stricter measure (no HTTP, socket or connection cost on either side)",
+          flush=True)
+    print(f"# HTTP: gunicorn, 2 uvicorn workers, one keep-alive connection on loopback, {HTTP_ROUNDS} rounds of the 4 requests "
+          f"in shuffled order after {HTTP_WARMUP} warm-up rounds; " + "; ".join(
+              f"{name} p50 {p50:.2f} ms p95 {p95:.2f} ms" for name, (p50, p95) in p.items()), flush=True)
+    for kind, goal in (("304", 1.2), ("full", 3.0)):
+        for base, label in (("static", "static"), ("lean static", "lean_static")):
+            for i, q in ((0, "p50"), (1, "p95")):
+                ratio = p[kind][i] / p[base][i]
+                line(f"feed_http_{kind}_vs_{label}_{q}", f"{p[kind][i]:.2f} ms vs {p[base][i]:.2f} ms = {ratio:.2f}x",
+                     f"<= {goal:g}x", ratio <= goal)
+    print(f"# load average {os.getloadavg()} after the HTTP mode", flush=True)
 
 
 if __name__ == "__main__":

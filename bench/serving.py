@@ -39,6 +39,8 @@ APP = "fk-bench-serving"
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
 
 sys.path.insert(0, str(ROOT))
+from bench import webserver  # noqa: E402  (the production command: start, wait, stop)
+
 os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "AUDIT_HMAC_KEY": SECRET,
                    "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1iZW5jaC1zZXJ2aW5nLWtleTA=", "DATABASE_URL": f"{PG}/{DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
                    "ALLOWED_HOSTS": "localhost", "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING",
@@ -133,17 +135,9 @@ def main() -> None:
     args = parser.parse_args()
     cookie, feed, case_pk, queries = prepare()
     pool = int(os.environ.get("DB_POOL_MAX_SIZE", "4"))
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(os.environ.get("BENCH_SERVER_LOG", "/tmp/fk-bench-serving.log"), "w")
-    env = dict(os.environ, WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS=str(args.workers),
-               DATABASE_URL=f"{PG}/{DB}?application_name={APP}")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                               "config.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{DB}?application_name={APP}")
+    server, port = webserver.start(env, workers=args.workers,
+                                   log_path=os.environ.get("BENCH_SERVER_LOG", "/tmp/fk-bench-serving.log"))
     peak = [0]
     sampling = threading.Event()
 
@@ -153,14 +147,7 @@ def main() -> None:
             time.sleep(0.2)
 
     try:
-        for _ in range(200):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/health/live", headers={"Host": "localhost"})
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        webserver.wait_ready(port)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         print(f"gunicorn, {args.workers} uvicorn workers, DB_POOL_MAX_SIZE={os.environ.get('DB_POOL_MAX_SIZE', '4')} "
@@ -190,11 +177,7 @@ def main() -> None:
             print(f"{name}: {figure} ({goal}) {'PASS' if ok else 'FAIL'}")
     finally:
         sampling.set()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
+        webserver.stop(server)
         psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
