@@ -33,7 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = "fk_bench_serving"
+DB = os.environ.get("BENCH_SERVING_DB", "fk_bench_serving")
 PG = "postgres://postgres@127.0.0.1:5432"
 APP = "fk-bench-serving"
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
@@ -44,7 +44,7 @@ from bench import webserver  # noqa: E402  (the production command: start, wait,
 os.environ.update({"DEBUG": "false", "SECRET_KEY": SECRET, "AUDIT_HMAC_KEY": SECRET,
                    "MFA_ENCRYPTION_KEYS": "ZmFsbGtvbmZlcmVuei1iZW5jaC1zZXJ2aW5nLWtleTA=", "DATABASE_URL": f"{PG}/{DB}", "DJANGO_SETTINGS_MODULE": "config.settings",
                    "ALLOWED_HOSTS": "localhost", "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING",
-                   "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                   "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
                    "CHANNELS_PREFIX": f"fk-bench-serving-{os.getpid()}", "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate",
                    # the baseline URL must not be cut short by the health endpoints' rate limit
                    "HEALTH_RATE_LIMIT_PER_MINUTE": "100000000",
