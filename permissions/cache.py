@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -57,19 +58,39 @@ def _clear_own_keys(self) -> bool:
     return True
 
 
+# One connection pool and one ``redis.Redis`` per server and options, for the whole process.
+# Django keeps a cache object per thread and, under ASGI, per request (every request runs in a
+# context of its own): with the pools on the cache object, every request that touched the cache
+# opened a new TCP connection to Redis (measured with ``INFO stats`` over gunicorn + uvicorn: one
+# connection per feed GET; issue 13). redis-py's pools and clients are thread-safe, hand out a
+# connection per command and reconnect a connection that Redis closed (a restart).
+_SHARED: dict[tuple, tuple] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class ReusingRedisCacheClient(RedisCacheClient):
-    """Django's client, but one ``redis.Redis`` per connection pool instead of a new one per cache
-    call: building one fills a table of ~170 response callbacks, which cost about as much as the
-    round trip of a small GET (issue 13, the feed poll). A ``redis.Redis`` takes a connection from
-    its pool per command, so sharing it is safe (Django's cache objects are per thread anyway)."""
+    """Django's client with a process-wide connection pool and ``redis.Redis`` (see ``_SHARED``):
+    building a ``redis.Redis`` fills a table of ~170 response callbacks, about the cost of the
+    round trip of a small GET, and a new pool means a new connection."""
+
+    def _shared(self, write: bool) -> tuple:
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], self._pool_class, self._client,
+               repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
+        shared = _SHARED.get(key)
+        if shared is None:
+            with _SHARED_LOCK:
+                shared = _SHARED.get(key)
+                if shared is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    shared = _SHARED[key] = (pool, self._client(connection_pool=pool))
+        return shared
+
+    def _get_connection_pool(self, write):
+        return self._shared(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_fk_clients", {})
-        client = clients.get(id(pool))
-        if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)[1]
 
 
 class ResilientRedisCache(RedisCache):
