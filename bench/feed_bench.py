@@ -256,7 +256,7 @@ def http_mode(url: str, first) -> None:
         for base, label in (("static", "static"), ("lean static", "lean_static")):
             for i, q in ((0, "p50"), (1, "p95")):
                 ratio = p[kind][i] / p[base][i]
-                line(f"feed_http_{kind}_vs_{label}_{q}", f"{p[kind][i]:.2f} ms vs {p[base][i]:.2f} ms = {ratio:.2f}x",
+                line(f"feed_http_{kind}_vs_{label}_{q}", f"{p[kind][i]:.2f} ms vs {p[base][i]:.2f} ms = {ratio:.3f}x",
                      f"<= {goal:g}x", ratio <= goal)
     print(f"# load average {os.getloadavg()} after the HTTP mode", flush=True)
 
