@@ -11,6 +11,9 @@ Prints, one line each, ``name: figure (goal) PASS|FAIL``:
 
 - ``grants_p95_growth_<endpoint>``: p95 at 1M grant rows divided by the p95 at 10k (goal < 1.5x),
   for ``/api/actions/?limit=10``, ``/api/cases/?limit=10`` and ``/api/protocol-items/?limit=10``.
+  Round 1 is copied (``CREATE DATABASE ... TEMPLATE``) before round 2 grows the network, and the
+  two sizes are measured request by request in turn (30 each, after two warm-ups): a child
+  process signed in on the copy, this process on the grown database.
 - ``grants_no_seq_scan_<rule>``: EXPLAIN ANALYZE of the counsellor's policy filter (count over
   ``cases_for_user``, ``actions_for_user``, ``protocol_items_for_user``, ``conferences_for_user``)
   at 1M grant rows names no sequential scan of a table that grows with the network.
@@ -37,14 +40,23 @@ URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/f
 if not URL.startswith("postgres"):
     sys.exit("bench/grants_scale.py needs PostgreSQL (BENCH_DATABASE_URL=postgres://...)")
 NAME = URL.rsplit("/", 1)[1]
-subprocess.run(["psql", URL.rsplit("/", 1)[0] + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {NAME}"], check=True)
-subprocess.run(["psql", URL.rsplit("/", 1)[0] + "/postgres", "-qc", f"CREATE DATABASE {NAME}"], check=True)
-# Solid-state storage: random reads cost about as much as sequential ones. With the default (4.0)
-# PostgreSQL prefers hashing a whole growing table to a few hundred index probes (see README).
+SERVER = URL.rsplit("/", 1)[0]
+CHILD = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--child=")), None)  # see ``interleaved``
 RANDOM_PAGE_COST = os.environ.get("BENCH_RANDOM_PAGE_COST", "1.1")
-subprocess.run(["psql", URL.rsplit("/", 1)[0] + "/postgres", "-qc",
-                f"ALTER DATABASE {NAME} SET random_page_cost = {float(RANDOM_PAGE_COST)}"], check=True)
-os.environ.update({"DEBUG": "false", "DATABASE_URL": URL, "DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL": "false",
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", SERVER + "/postgres", "-qc", sql], check=True)
+
+
+if not CHILD:
+    psql(f"DROP DATABASE IF EXISTS {NAME}")
+    psql(f"DROP DATABASE IF EXISTS {NAME}_10k")
+    psql(f"CREATE DATABASE {NAME}")
+    # Solid-state storage: random reads cost about as much as sequential ones. With the default (4.0)
+    # PostgreSQL prefers hashing a whole growing table to a few hundred index probes (see README).
+    psql(f"ALTER DATABASE {NAME} SET random_page_cost = {float(RANDOM_PAGE_COST)}")
+os.environ.update({"DEBUG": "false", "DATABASE_URL": URL if not CHILD else f"{SERVER}/{CHILD}", "DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL": "false",
                    "SECRET_KEY": "bench-only-" + "x" * 50, "AUDIT_HMAC_KEY": "bench-only-" + "y" * 40,
                    "SECURE_COOKIES": "false", "EMAIL_URL": "locmem:", "TASK_BACKEND": "immediate", "ALLOWED_HOSTS": "testserver",
                    "MFA_REQUIRED_FOR_PROFESSIONALS": "false", "LOG_LEVEL": "WARNING", "SECURE_SSL_REDIRECT": "false",
@@ -76,16 +88,6 @@ ENDPOINTS = {"actions": "/api/actions/?limit=10", "cases": "/api/cases/?limit=10
 
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
-
-
-def timed(call, runs: int = 20) -> float:
-    call()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return p95(samples)
 
 
 def line(name: str, figure: str, goal: str, ok: bool) -> None:
@@ -215,8 +217,48 @@ def explain(qs) -> tuple[float, list[str]]:
     return plan["Execution Time"] + plan.get("Planning Time", 0), seq_scans(plan, table_sizes())
 
 
-def measure(client) -> dict[str, float]:
-    return {name: timed(lambda url=url: client.get(url)) for name, url in ENDPOINTS.items()}
+RUNS = 30
+
+
+def child() -> None:
+    """``--child=<database>``: sign in as the counsellor on that database, then answer each URL
+    read from stdin with the milliseconds its request took (-1 if it failed)."""
+    from participants.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="counsellor"))
+    for url in sys.stdin:
+        start = time.perf_counter()
+        response = client.get(url.strip())
+        took = (time.perf_counter() - start) * 1000
+        print(f"{took if response.status_code == 200 else -1}", flush=True)
+
+
+def interleaved() -> tuple[dict[str, float], dict[str, float]]:
+    """p95 of each endpoint on the 10k copy and on the grown database, request by request in turn,
+    each size served by its own process (the same code, warmed the same way): load on the shared
+    machine hits both sizes alike. (The rounds used to be measured one after the other, minutes
+    apart, and the ratio followed the load of the machine as much as the size of the network.)"""
+    processes = {size: subprocess.Popen([sys.executable, __file__, f"--child={database}"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=os.environ)
+                 for size, database in (("small", os.environ.get("BENCH_SMALL_DB", f"{NAME}_10k")), ("large", NAME))}
+    samples = {size: {name: [] for name in ENDPOINTS} for size in processes}
+    try:
+        for run in range(RUNS + 2):  # two warm-up requests per endpoint and size
+            for name, url in ENDPOINTS.items():
+                for size in (("small", "large") if run % 2 else ("large", "small")):
+                    process = processes[size]
+                    process.stdin.write(url + "\n")
+                    process.stdin.flush()
+                    took = float(process.stdout.readline())
+                    assert took >= 0, f"{url} failed on the {size} database"
+                    if run >= 2:
+                        samples[size][name].append(took)
+    finally:
+        for process in processes.values():
+            process.stdin.close()
+            process.wait(timeout=30)
+    return ({name: p95(v) for name, v in samples["small"].items()}, {name: p95(v) for name, v in samples["large"].items()})
 
 
 def main() -> None:
@@ -239,7 +281,10 @@ def main() -> None:
     client = Client()
     client.force_login(world.counsellor)
     seen = {name: client.get(url).json()["count"] for name, url in ENDPOINTS.items()}
-    small = measure(client)
+    # A copy of round 1, measured beside round 2 in the same run (``interleaved``).
+    connection.close()
+    psql(f"CREATE DATABASE {NAME}_10k TEMPLATE {NAME}")
+    psql(f"ALTER DATABASE {NAME}_10k SET random_page_cost = {float(RANDOM_PAGE_COST)}")  # not copied with the template
     started = time.perf_counter()
     with connection.cursor() as cur:
         grow(cur, world, cases=LARGE_CASES, users=LARGE_USERS)
@@ -247,7 +292,11 @@ def main() -> None:
     print(f"# round 2 built in {time.perf_counter() - started:.0f} s: {large_rows} grant rows", flush=True)
     same = {name: client.get(url).json()["count"] for name, url in ENDPOINTS.items()}
     assert same == seen, f"the viewer's set changed: {seen} -> {same}"
-    large = measure(client)
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")  # both sizes measured with their visibility maps and statistics fresh
+    connection.close()
+    subprocess.run(["psql", f"{SERVER}/{NAME}_10k", "-qc", "VACUUM ANALYZE"], check=True)
+    small, large = interleaved()
     for name in ENDPOINTS:
         ratio = large[name] / small[name]
         line(f"grants_p95_growth_{name}",
@@ -261,7 +310,9 @@ def main() -> None:
         line(f"grants_no_seq_scan_{name}", f"{ms:.1f} ms, sequential scans of tables >= {BIG} rows: {', '.join(scans) or 'none'}",
              "no sequential scan of a table that grows with the network", not scans)
     print(f"# load average {os.getloadavg()}, quick={QUICK}, random_page_cost={RANDOM_PAGE_COST}", flush=True)
+    connection.close()
+    psql(f"DROP DATABASE IF EXISTS {NAME}_10k")
 
 
 if __name__ == "__main__":
-    main()
+    child() if CHILD else main()

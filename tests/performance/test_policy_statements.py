@@ -1,0 +1,102 @@
+"""Issue 13: the access filter of actions and items is SQL text built once per user and day and
+kept in the process (``permissions.policy.statements_for``): building it cost more Python than the
+database spent filtering 10,000 actions. What it must never do is answer from a stale picture:
+the text holds who she is and which day it is, every row is read when it runs. These tests change
+the rows behind a kept statement and move the day, and check what she is shown."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from cases import services as case_services
+from cases.models import CaseTeamMember
+from permissions import policy as base
+from protocols import policy as protocols_policy
+from protocols.models import AgreedAction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_statements():
+    base._STATEMENTS.clear()
+    yield
+    base._STATEMENTS.clear()
+
+
+def _action(world, item, **responsible):
+    return AgreedAction.objects.create(case=world.case, item=item, title="Termin vereinbaren", description="",
+                                       due_on=timezone.localdate() + dt.timedelta(days=3), **responsible)
+
+
+def _listed(client, user) -> set[int]:
+    client.force_login(user)
+    response = client.get("/api/actions/?limit=500")
+    assert response.status_code == 200
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_a_kept_statement_reads_the_team_live_after_she_is_taken_off_the_case(world, client):
+    mine = _action(world, world.item_professionals, responsible_organisation=world.counselling)
+    others = _action(world, world.item_professionals, responsible_organisation=world.youth_welfare)
+    assert {mine.pk, others.pk} <= _listed(client, world.counsellor)
+    kept = len(base._STATEMENTS)
+    assert kept >= 1
+
+    member = CaseTeamMember.objects.get(case=world.case, organisation=world.counselling, removed_at__isnull=True)
+    case_services.case_team_member_remove(world.convenor, member=member)
+
+    # the same kept statement (nothing new built), her case's actions gone from her list
+    listed = _listed(client, world.counsellor)
+    assert len(base._STATEMENTS) == kept
+    assert not listed & {mine.pk, others.pk}
+    assert not protocols_policy.actions_for_user(world.counsellor).filter(case=world.case).exists()
+    assert not protocols_policy.protocol_items_for_user(world.counsellor).filter(protocol__conference__case=world.case).exists()
+
+
+def test_an_action_agreed_after_the_statement_was_kept_is_listed(world, client):
+    before = _listed(client, world.counsellor)
+    added = _action(world, world.item_everyone, responsible_organisation=world.youth_welfare)
+    assert added.pk not in before
+    assert added.pk in _listed(client, world.counsellor)
+    # the midwife reads items for professionals and this one too; her own statement is hers alone
+    assert added.pk in _listed(client, world.midwife)
+    assert added.pk not in _listed(client, world.outsider)
+
+
+def test_the_statement_is_built_again_the_next_day_and_a_consent_ending_today_ends_with_it(world, client, monkeypatch):
+    """The day is in the statement (consents, legal bases and grants are valid from/until a day),
+    so it is in the key: on the next day the consent that ended today no longer discloses."""
+    on_restricted = _action(world, world.item_restricted, responsible_organisation=world.youth_welfare)
+    today = timezone.localdate()
+    world.consent.valid_until = today
+    world.consent.save(update_fields=["valid_until"])
+    assert on_restricted.pk in _listed(client, world.counsellor)
+    assert on_restricted.pk not in _listed(client, world.midwife)  # restricted to her too, but no consent
+
+    builds = []
+    real_build = protocols_policy._action_pieces
+    monkeypatch.setattr(protocols_policy, "_action_pieces", lambda user, on: builds.append((user.pk, on)) or real_build(user, on))
+    assert on_restricted.pk in _listed(client, world.counsellor)
+    assert builds == []  # kept from the first request today
+
+    monkeypatch.setattr(base, "_today", lambda: today + dt.timedelta(days=1))
+    assert on_restricted.pk not in _listed(client, world.counsellor)
+    assert builds == [(world.counsellor.pk, today + dt.timedelta(days=1))]
+
+
+def test_statements_kept_are_bounded(world, monkeypatch):
+    monkeypatch.setattr(base, "STATEMENTS_KEPT", 2)
+    for user in (world.counsellor, world.midwife, world.convenor):
+        list(protocols_policy.actions_for_user(user))
+    assert len(base._STATEMENTS) == 2
+    assert [key[1] for key in base._STATEMENTS] == [world.midwife.pk, world.convenor.pk]  # least recently used out
+
+
+def test_no_statement_is_kept_for_staff_or_an_inactive_user(world):
+    world.counsellor.is_active = False
+    assert not protocols_policy.actions_for_user(world.counsellor).exists()
+    assert not protocols_policy.actions_for_user(world.admin).exists()
+    assert not base._STATEMENTS
