@@ -107,7 +107,7 @@ class AnyOf(Lookup):
 
 _STATEMENTS: OrderedDict = OrderedDict()
 _STATEMENTS_LOCK = threading.Lock()
-STATEMENTS_KEPT = 1024  # ~15 KB of SQL text per user for the actions: ~20 MB per process at most
+STATEMENTS_KEPT = 1024  # ~15 KB of SQL text per user for the actions, less for the items: ~30 MB per process at most
 
 
 def statements_for(key: tuple, build: Callable[[], dict]) -> dict:
