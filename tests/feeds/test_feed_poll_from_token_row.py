@@ -197,3 +197,35 @@ def test_the_task_feed_is_not_answered_with_the_event_feeds_row(world, client, c
     tasks_url = reverse("calendars:feed_tasks", args=[raw])
     response = client.get(tasks_url, headers={"if-none-match": events["ETag"]})
     assert response.status_code == 200 and b"BEGIN:VTODO" in response.content
+
+
+def test_a_repeated_full_get_is_answered_from_the_process_and_a_change_or_revocation_is_not(world, client, counting_cache):
+    """Calendar clients that fetch without a validator: the second full GET of an unchanged feed
+    in the same process reads no cache; a change gives a new body; a revoked token gets nothing,
+    although its last body is still held in memory."""
+    token, url = _feed(world.counsellor)
+    first = client.get(url)
+    reads = counting_cache.reads
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content and again["ETag"] == first["ETag"]
+    assert counting_cache.reads == reads and len(ctx.captured_queries) == 1
+
+    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="in_progress")
+    changed = client.get(url)
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"] and changed.content != first.content
+
+    services.feed_token_revoke(world.counsellor, token=token)
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers={"if-none-match": changed["ETag"]}).status_code == 404
+
+
+def test_the_bodies_held_in_memory_are_bounded_by_their_size():
+    bodies = feeds._Bodies(limit_bytes=10)
+    bodies.put("a", {"etag": "1", "body": b"12345"})
+    bodies.put("b", {"etag": "2", "body": b"12345"})
+    assert bodies.get("a") is not None  # a used last: b goes first
+    bodies.put("c", {"etag": "3", "body": b"123"})
+    assert bodies.get("b") is None and bodies.get("a") and bodies.get("c") and bodies.held_bytes == 8
+    bodies.put("huge", {"etag": "4", "body": b"x" * 11})  # larger than all memory: not held
+    assert bodies.get("huge") is None and bodies.held_bytes == 8
