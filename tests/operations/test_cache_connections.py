@@ -3,29 +3,13 @@ per thread and, under ASGI, per request; with the pool on that object every requ
 the cache opened a new TCP connection to Redis (one per feed GET over gunicorn + uvicorn)."""
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
-import redis
-
 from permissions.cache import ResilientRedisCache
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def server():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("No Redis on 127.0.0.1:6379")
-    yield client
-    client.close()
+from tests.operations.conftest import REDIS_URL
 
 
-def test_cache_objects_of_successive_requests_share_one_connection(server):
+def test_cache_objects_of_successive_requests_share_one_connection(redis_server):
     prefix = f"fk-test-{uuid.uuid4().hex}"
     params = {"KEY_PREFIX": f"{prefix}:cache", "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
     first, second = ResilientRedisCache(REDIS_URL, params), ResilientRedisCache(REDIS_URL, params)  # two requests
@@ -40,7 +24,7 @@ def test_cache_objects_of_successive_requests_share_one_connection(server):
         first.clear()
 
 
-def test_another_server_gets_its_own_pool(server):
+def test_another_server_gets_its_own_pool(redis_server):
     params = {"KEY_PREFIX": "fk-test:cache"}
     here = ResilientRedisCache(REDIS_URL, params)
     elsewhere = ResilientRedisCache("redis://127.0.0.1:1/0", params)
