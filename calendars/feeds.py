@@ -303,11 +303,20 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # The served key rides along with these writes only (never a write of its own): after a
     # change elsewhere that leaves this feed's ETag as it was, polls read the ETag from the cache
     # until the token's next write.
+    # served_key names the key at which served_etag (and content_changed_at) hold: a write of the
+    # key alone (same content, first use of the day) pairs it with the ETag this request read, so
+    # it lands only if the row still holds that ETag. Another fetch of the token may have written
+    # its own in between (two devices, one link), for content of an older version (a consent then
+    # revoked): paired with today's key, that ETag would be answered 304 from the row above.
     if changed or not used_today:
         updates = {"last_used_at": now, "served_key": served_key}
+        rows = FeedToken.objects.filter(pk=token.pk)
         if changed:
             updates.update(served_etag=etag, content_changed_at=now)
-        FeedToken.objects.filter(pk=token.pk).update(**updates)
+        else:
+            rows = rows.filter(served_etag=token.served_etag, served_key=token.served_key,
+                               content_changed_at=token.content_changed_at)
+        rows.update(**updates)
         detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
         if not not_modified:
             detail.update(entry["disclosed"])

@@ -13,13 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 
 from access import grant_services
 from calendars import feeds, services
 from calendars.models import FeedToken
 from cases import consent_services
 from cases import services as case_services
-from cases.models import CaseTeamMember
+from cases.models import CaseTeamMember, Consent
 from conferences.models import Invitation
 from permissions.content_version import TABLE
 from permissions.models import AuditEvent
@@ -229,3 +230,48 @@ def test_the_bodies_held_in_memory_are_bounded_by_their_size():
     assert bodies.get("b") is None and bodies.get("a") and bodies.get("c") and bodies.held_bytes == 8
     bodies.put("huge", {"etag": "4", "body": b"x" * 11})  # larger than all memory: not held
     assert bodies.get("huge") is None and bodies.held_bytes == 8
+
+
+
+@pytest.mark.parametrize("validator", ["if-none-match", "if-modified-since"])
+def test_a_poll_is_not_answered_from_the_row_with_an_etag_another_request_wrote_for_older_content(
+        world, client, counting_cache, monkeypatch, validator):
+    """Two fetches of one token (a phone and a desktop share the link) race on the day's first use.
+    B read the row and rendered the case feed while a consent still covered a restricted item; A
+    read the row after the consent was revoked but before B's write landed, found the content it
+    was last served and so wrote only the day's served key, after B. The row must not pair the
+    current key with B's ETag (and B's time): B's client would be answered 304 from the row, its
+    calendar keeping the restricted item after the consent ended, until something else changes."""
+    token, url = _feed(world.counsellor, kind=FeedToken.Kind.CASE, case=world.case)
+    raw = url.removesuffix(".ics").rsplit("/", 1)[-1]
+    action = AgreedAction.objects.create(
+        case=world.case, item=world.item_restricted, title="Vertrauliche Aufgabe", responsible_organisation=world.youth_welfare,
+        due_on=timezone.localdate() + dt.timedelta(days=7))
+    consent = Consent.objects.filter(pk=world.consent.pk)
+    mine = FeedToken.objects.filter(pk=token.pk)
+    columns = ("served_etag", "served_key", "content_changed_at", "last_used_at")
+    now = timezone.now()
+
+    consent.update(revoked_at=now)
+    yesterday = client.get(url)
+    assert f"action-{action.pk}@" not in yesterday.content.decode()
+    mine.update(last_used_at=now - dt.timedelta(days=1), content_changed_at=now - dt.timedelta(days=1))
+    before_b = mine.values(*columns).get()
+
+    consent.update(revoked_at=None)
+    b = client.get(url)  # B renders the restricted item ...
+    assert f"action-{action.pk}@" in b.content.decode()
+    b_wrote = {**mine.values(*columns).get(), "content_changed_at": now - dt.timedelta(seconds=30)}
+    mine.update(**before_b)  # ... its write not landed yet
+
+    consent.update(revoked_at=now)  # the consent ends
+    stale = feeds.resolve_token(raw)  # A reads the row: last served yesterday's ETag, not used today
+    mine.update(**b_wrote)  # B's write lands
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds, "resolve_token", lambda _raw: stale)
+        assert client.get(url, headers={"if-none-match": yesterday["ETag"]}).status_code == 304  # A: unchanged
+
+    held = b["ETag"] if validator == "if-none-match" else http_date(b_wrote["content_changed_at"].timestamp())
+    polled = client.get(url, headers={validator: held})  # B's client polls
+    assert polled.status_code == 200
+    assert f"action-{action.pk}@" not in polled.content.decode()
