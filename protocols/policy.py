@@ -71,8 +71,11 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
     for the audited read with a reason)."""
     if not base._is_real_user(user):
         return ProtocolItem.objects.none()
-    on = on or base._today()
-    pieces = base.statements_for(("protocols.items", user.pk, on, include_restricted), lambda: {
+    today = base._today()
+    on = on or today
+    # Consents and legal bases are dated by ``on``, the grants (guest, substitute) by today: both
+    # days are in the key, or a statement kept for ``on`` would carry yesterday's grants into today.
+    pieces = base.statements_for(("protocols.items", user.pk, on, today, include_restricted), lambda: {
         "ids": base.compiled(protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))})
     return ProtocolItem.objects.filter(pk__in=pieces["ids"])
 

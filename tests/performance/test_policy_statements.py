@@ -10,11 +10,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from access import grant_services
 from cases import services as case_services
 from cases.models import CaseTeamMember
 from permissions import policy as base
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
+from tests.world import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +102,17 @@ def test_no_statement_is_kept_for_staff_or_an_inactive_user(world):
     assert not protocols_policy.actions_for_user(world.counsellor).exists()
     assert not protocols_policy.actions_for_user(world.admin).exists()
     assert not base._STATEMENTS
+
+
+def test_items_read_for_a_given_day_follow_todays_grants_the_next_day(world, monkeypatch):
+    """``protocol_items_for_user(on=...)`` dates consents and legal bases by ``on``, but the grants
+    (a guest's, a substitute's) by today: a statement kept for ``on`` must not carry yesterday's
+    grants into today."""
+    guest = make_user("interpreter")
+    today = timezone.localdate()
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, valid_until=today)
+    assert protocols_policy.protocol_items_for_user(guest, on=today).filter(pk=world.item_everyone.pk).exists()
+
+    monkeypatch.setattr(base, "_today", lambda: today + dt.timedelta(days=1))  # the grant has ended
+    assert not protocols_policy.protocol_items_for_user(guest).exists()
+    assert not protocols_policy.protocol_items_for_user(guest, on=today).exists()
