@@ -278,8 +278,8 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     etag = entry["etag"] if entry is not None else (cache.get(key + ":etag") if key else None)
     parts = None
     if etag is None:
-        parts = _parts(token)
-        with translation.override(_language(token)):
+        with translation.override(_language(token)):  # the parts too: the calendar's name is in her language
+            parts = _parts(token)
             etag = _etag(token, parts, tasks=tasks)
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
@@ -289,8 +289,8 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
         if entry is None or entry.get("etag") != etag:
-            parts = parts or _parts(token)
             with translation.override(_language(token)):
+                parts = parts or _parts(token)
                 entry = {"etag": etag, "body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:
                 cache.set(key + ":body", entry, FEED_CACHE_SECONDS)

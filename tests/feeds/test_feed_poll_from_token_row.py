@@ -275,3 +275,13 @@ def test_a_poll_is_not_answered_from_the_row_with_an_etag_another_request_wrote_
     polled = client.get(url, headers={validator: held})  # B's client polls
     assert polled.status_code == 200
     assert f"action-{action.pk}@" not in polled.content.decode()
+
+
+def test_the_calendars_name_is_in_the_language_of_the_tokens_owner(world, client, counting_cache):
+    """The feed knows no request language (it skips the locale middleware): its name, like its
+    events, is in her language, which is in the key of what is cached."""
+    world.counsellor.preferred_language = "da"
+    world.counsellor.save(update_fields=["preferred_language"])
+    _token, url = _feed(world.counsellor)
+    body = client.get(url).content.decode()
+    assert "X-WR-CALNAME:Fallkonferenz – mine møder og aftaler" in body
