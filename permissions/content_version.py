@@ -110,3 +110,18 @@ def read(using: str = "default") -> int | None:
         cur.execute(f"SELECT SUM(value) FROM {TABLE}")
         row = cur.fetchone()
     return row[0] if row else None
+
+
+# After a restore the version is the backup's: the numbers above it were used by the lost
+# timeline, whose answers may still be cached under them. A jump this large leaves them behind.
+RESTORE_JUMP = 10**12
+
+
+def jump_after_restore(using: str = "default") -> tuple[int, int]:
+    """Raise the version past every number a lost timeline can have reached (``RESTORE_JUMP``
+    changes), so that no cache entry keyed by one of them is ever met again. Returns the version
+    before and after."""
+    before = read(using) or 0
+    with transaction.atomic(using=using), connections[using].cursor() as cur:
+        cur.execute(f"UPDATE {TABLE} SET value = value + %s WHERE shard = 0", [RESTORE_JUMP])
+    return before, read(using) or 0
