@@ -66,7 +66,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from protocols import selectors, services  # noqa: E402
+from protocols import live, selectors, services  # noqa: E402
 from protocols.api.serializers import item_payload  # noqa: E402
 from protocols.models import ProtocolItem  # noqa: E402
 from tests.websocket.sessions import live_scope  # noqa: E402
@@ -119,10 +119,34 @@ class QueryCounter:
 
 
 EDIT_DONE: list[float] = []  # when each edit's service call returned (written, committed, event sent)
+EDIT_MARKS: list[tuple[str, float]] = []  # inside the edit: committed (the event is built), event built, sent
+
+
+def mark_edit_parts() -> None:
+    """Timestamps inside the edit (this process only): when the transaction had committed and
+    ``protocols.live`` began building the event, when the event was built, and when the group
+    send returned, so the ``parts`` line can say where the edit's time goes."""
+    item_event, send = live.item_event, live.send_to_protocols
+
+    def timed_item_event(item_id):
+        EDIT_MARKS.append(("committed", time.perf_counter()))
+        try:
+            return item_event(item_id)
+        finally:
+            EDIT_MARKS.append(("built", time.perf_counter()))
+
+    def timed_send(protocol_ids, event):
+        try:
+            return send(protocol_ids, event)
+        finally:
+            EDIT_MARKS.append(("sent", time.perf_counter()))
+
+    live.item_event, live.send_to_protocols = timed_item_event, timed_send
 
 
 async def edit(world, text: str, item_id: int | None = None) -> float:
     item = await database_sync_to_async(ProtocolItem.objects.get)(pk=item_id or world.item_everyone.pk)
+    EDIT_MARKS.clear()
     start = time.perf_counter()
     await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version, text=text)
     EDIT_DONE.append(time.perf_counter())
@@ -180,46 +204,107 @@ def start_marker() -> str:
 
 # --- part 2: Redis, two Daphne processes --------------------------------------------------
 
-class RawWebsocket:
-    """Just enough of RFC 6455 for a benchmark client: handshake, masked text out, frames in."""
+class RawWebsocket(asyncio.Protocol):
+    """Just enough of RFC 6455 for a benchmark client: handshake, masked text out, frames in.
 
-    def __init__(self, reader, writer):
-        self.reader, self.writer = reader, writer
+    The frames are read as they arrive, not when a coroutine gets round to them: the event loop
+    hands each socket's bytes to ``data_received``, which takes the arrival time, answers the
+    server's keepalive pings at once (so neither server's ping timeout needs changing, and a
+    socket is never read late) and queues the text frames with their arrival time; JSON is parsed
+    later, by whoever awaits ``receive``. A latency is thus the time the bytes reached this
+    process, not the time a coroutine of a client busy with 999 other sockets parsed them."""
+
+    def __init__(self, handshake: "asyncio.Future") -> None:
+        self.buffer = bytearray()
+        self.handshake = handshake
+        self.transport = None
+        self.inbox: list = []  # [(arrival perf_counter, payload bytes)], or an exception at the end
+        self.waiter: asyncio.Future | None = None
 
     @classmethod
     async def connect(cls, port: int, path: str, cookie: str) -> "RawWebsocket":
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        loop = asyncio.get_running_loop()
+        handshake = loop.create_future()
+        transport, ws = await loop.create_connection(lambda: cls(handshake), "127.0.0.1", port)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
-                      f"Cookie: {cookie}\r\n\r\n").encode())
-        status = await reader.readuntil(b"\r\n\r\n")
-        if b" 101 " not in status.split(b"\r\n", 1)[0]:
-            raise RuntimeError(status.decode(errors="replace"))
-        return cls(reader, writer)
+        transport.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+                         f"Cookie: {cookie}\r\n\r\n").encode())
+        try:
+            await handshake
+        except BaseException:
+            transport.close()
+            raise
+        return ws
 
-    async def receive(self) -> dict | None:
-        head = await self.reader.readexactly(2)
-        opcode, length = head[0] & 0x0F, head[1] & 0x7F
-        if length == 126:
-            length = int.from_bytes(await self.reader.readexactly(2), "big")
-        elif length == 127:
-            length = int.from_bytes(await self.reader.readexactly(8), "big")
-        payload = await self.reader.readexactly(length)
-        if opcode == 8:
-            raise ConnectionError(f"closed {int.from_bytes(payload[:2], 'big') if payload else ''}")
-        if opcode == 9:  # Daphne pings every 20 s and closes a socket that does not answer within 30 s
-            self.send_frame(0xA, payload)
-        return json.loads(payload) if opcode == 1 else None
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        self.buffer += data
+        if not self.handshake.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status, self.buffer = bytes(self.buffer[:end]), self.buffer[end + 4:]
+            if b" 101 " not in status.split(b"\r\n", 1)[0]:
+                self.handshake.set_exception(RuntimeError(status.decode(errors="replace")))
+                return
+            self.handshake.set_result(None)
+        while len(self.buffer) >= 2:
+            opcode, length, start = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F, 2
+            if length == 126:
+                if len(self.buffer) < 4:
+                    return
+                length, start = int.from_bytes(self.buffer[2:4], "big"), 4
+            elif length == 127:
+                if len(self.buffer) < 10:
+                    return
+                length, start = int.from_bytes(self.buffer[2:10], "big"), 10
+            if len(self.buffer) < start + length:
+                return
+            payload = bytes(self.buffer[start:start + length])
+            del self.buffer[:start + length]
+            if opcode == 9:  # a keepalive ping: answered now, whatever the bench is doing
+                self.send_frame(0xA, payload)
+            elif opcode == 8:
+                self._put(ConnectionError(f"closed {int.from_bytes(payload[:2], 'big') if payload else ''}"))
+            elif opcode == 1:
+                self._put((now, payload))
+
+    def connection_lost(self, exc) -> None:
+        if not self.handshake.done():
+            self.handshake.set_exception(ConnectionError("closed during the handshake"))
+        self._put(asyncio.IncompleteReadError(b"", None))
+
+    def _put(self, entry) -> None:
+        self.inbox.append(entry)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def receive_timed(self) -> tuple[float, dict]:
+        """(arrival time, message) of the next text frame."""
+        while not self.inbox:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        entry = self.inbox[0]
+        if isinstance(entry, BaseException):
+            raise entry  # stays queued: a closed socket stays closed
+        self.inbox.pop(0)
+        return entry[0], json.loads(entry[1])
+
+    async def receive(self) -> dict:
+        return (await self.receive_timed())[1]
 
     def send_frame(self, opcode: int, payload: bytes) -> None:
         """One masked frame (clients must mask); payloads here are short (< 126 bytes)."""
         mask = os.urandom(4)
-        self.writer.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask
-                          + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask
+                             + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
     def close(self) -> None:
-        self.writer.close()
+        self.transport.close()
 
 
 def free_port() -> int:
@@ -231,32 +316,94 @@ def free_port() -> int:
 LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
 
 
-def start_daphne(port: int, layer: str) -> subprocess.Popen:
-    env = {**os.environ, "REDIS_URL": REDIS, "CHANNELS_PREFIX": PREFIX, "CHANNELS_REDIS_LAYER": layer}
-    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                # the bench client reads a socket only after all have joined (minutes
-                                # at 1,000), so it cannot answer Daphne's keepalive pings in time
-                                "--ping-timeout", "900", "config.asgi:application"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/fk-bench-daphne-{port}.log", "w"))
-    deadline = time.monotonic() + 30
+SERVERS = ("daphne", "gunicorn")
+
+
+def _wait_listening(port: int, process: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
+            return
         except OSError:
             time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("daphne did not start")
+    os.killpg(process.pid, 15)
+    raise RuntimeError(f"{name} did not start")
 
 
-def cpu_seconds(processes) -> float:
+def start_servers(server: str, layer: str) -> tuple[list[int], list[subprocess.Popen]]:
+    """(ports the clients connect to, processes started). ``daphne``: two Daphne processes, one
+    port each, as issue 13 measured. ``gunicorn``: the production command
+    (``gunicorn -c deploy/gunicorn.conf.py config.asgi:application``, ``deploy/systemd/
+    fallkonferenz-web.service``), one address, ``WEB_WORKERS=2`` uvicorn workers sharing it, as
+    ``bench/serving.py`` starts it. Both with their default keepalive pings (the client answers
+    them as they arrive), production settings and the same channel layer."""
+    env = {**os.environ, "REDIS_URL": REDIS, "CHANNELS_PREFIX": PREFIX, "CHANNELS_REDIS_LAYER": layer}
+    if server == "daphne":
+        ports, processes = [free_port(), free_port()], []
+        for port in ports:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/fk-bench-daphne-{port}.log", "w"),
+                start_new_session=True))
+        for port, process in zip(ports, processes):
+            _wait_listening(port, process, "daphne")
+        return ports, processes
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "config.asgi:application"],
+        cwd=ROOT, env={**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
+        stdout=subprocess.DEVNULL, stderr=open(f"/tmp/fk-bench-gunicorn-{port}.log", "w"), start_new_session=True)
+    _wait_listening(port, process, "gunicorn")
+    deadline = time.monotonic() + 60
+    while len(worker_pids([process])) < 2 and time.monotonic() < deadline:  # both workers up
+        time.sleep(0.2)
+    time.sleep(2)  # each worker loads the application after the fork
+    return [port], [process]
+
+
+def stop_servers(processes) -> None:
+    for process in processes:
+        try:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+
+
+def worker_pids(processes) -> list[int]:
+    """The processes that serve sockets: Daphne itself, gunicorn's workers (its arbiter's children)."""
+    pids = []
+    for process in processes:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        pids += [int(c) for c in children] or [process.pid]
+    return pids
+
+
+def cpu_seconds(pids) -> float:
     """User + system CPU time the processes have used (``/proc/<pid>/stat``): what the fan-out
     costs the servers, less sensitive to other load on the machine than a latency."""
     total = 0
-    for process in processes:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15, in clock ticks)
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def sockets_per_process(pids, ports) -> list[int]:
+    """Established connections each serving process holds on the bench's ports (``ss``)."""
+    out = subprocess.run(["ss", "-Htnp", "state", "established"], capture_output=True, text=True).stdout
+    wanted = {f"127.0.0.1:{p}" for p in ports}
+    counts = {pid: 0 for pid in pids}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] in wanted:
+            for pid in pids:
+                if f"pid={pid}," in line:
+                    counts[pid] += 1
+    return list(counts.values())
 
 
 def session_cookies(readers) -> list[str]:
@@ -273,10 +420,8 @@ async def connect_all(ports, path: str, cookies, count: int, *, batch: int = 25)
     returns the sockets that got their hello and the number that did not (a drop)."""
     async def one(n):
         try:
-            ws = await RawWebsocket.connect(ports[n % len(ports)], path, cookies[n % len(cookies)])
-            while (message := await asyncio.wait_for(ws.receive(), 30)) is None:  # a keepalive ping
-                pass
-            if message["type"] == "hello":
+            ws = await asyncio.wait_for(RawWebsocket.connect(ports[n % len(ports)], path, cookies[n % len(cookies)]), 30)
+            if (await asyncio.wait_for(ws.receive(), 30))["type"] == "hello":
                 return ws
         except (OSError, ConnectionError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             return None
@@ -307,16 +452,33 @@ async def ping_rtt(ws, rounds: int = 20) -> float:
     for _ in range(rounds):
         start = time.perf_counter()
         ws.send_frame(0x1, json.dumps({"type": "ping"}).encode())
-        while (message := await asyncio.wait_for(ws.receive(), 10)) is None or message["type"] != "pong":
-            pass
-        times.append(time.perf_counter() - start)
+        while True:
+            arrived, message = await asyncio.wait_for(ws.receive_timed(), 10)
+            if message["type"] == "pong":
+                break
+        times.append(arrived - start)
     return statistics.median(times)
 
 
-async def with_redis(world, cookies, item_id: int, count: int, layer: str = "core") -> dict:
-    ports = [free_port(), free_port()]
-    servers = [start_daphne(port, layer) for port in ports]
+def _p99(times: list[float]) -> float:
+    return sorted(times)[max(0, math.ceil(len(times) * 0.99) - 1)]
+
+
+def start_profiler(pid: int, label: str) -> subprocess.Popen | None:
+    """``BENCH_PYSPY=/path/to/py-spy`` (installed outside the project, e.g. a throwaway venv):
+    sample one serving process during the measured edits, collapsed stacks into /tmp."""
+    pyspy = os.environ.get("BENCH_PYSPY")
+    if not pyspy:
+        return None
+    out = f"/tmp/fk-bench-pyspy-{label}.txt"
+    return subprocess.Popen([pyspy, "record", "--pid", str(pid), "--rate", "1000", "--nonblocking", "--format", "raw",
+                             "--output", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def with_redis(world, cookies, item_id: int, count: int, layer: str = "core", server: str = "daphne") -> dict:
+    ports, servers = start_servers(server, layer)
     try:
+        pids = worker_pids(servers)
         path = f"/ws/protocols/{world.protocol.pk}/"
         join_start = time.perf_counter()
         sockets, failed = await connect_all(ports, path, cookies, count)
@@ -325,62 +487,79 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
         closed = quiet.count(False)
         sockets = [ws for ws, ok in zip(sockets, quiet) if ok]
         baseline = await ping_rtt(sockets[0]) if sockets else float("nan")
+        spread = sockets_per_process(pids, ports)
 
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS[layer],
                                                "CONFIG": {"hosts": [REDIS], "prefix": PREFIX}}}
         channel_layers.backends.clear()
 
-        async def wait_item(ws) -> float | None:
+        async def wait_item(ws) -> tuple[float, float] | None:
+            """(when the frame's bytes arrived, when this coroutine had parsed it)."""
             try:
                 while True:
-                    message = await asyncio.wait_for(ws.receive(), 10)
-                    if message and message["type"] == "item":
-                        return time.perf_counter()
+                    arrived, message = await asyncio.wait_for(ws.receive_timed(), 10)
+                    if message["type"] == "item":
+                        return arrived, time.perf_counter()
             except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
                 return None
 
+        profiler = None
         rounds, missed = [], 0
         for round_no in range(1 + EDITS):  # the first edit warms the sending process (connections, caches)
+            if round_no == 1:
+                profiler = start_profiler(pids[0], f"{server}-{layer}-{count}")
+                await asyncio.sleep(0.5 if profiler else 0)
             waiters = [asyncio.ensure_future(wait_item(ws)) for ws in sockets]
             await asyncio.sleep(0)
-            cpu_before = cpu_seconds(servers)
+            cpu_before = cpu_seconds(pids)
             start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
             edit_done = EDIT_DONE[-1]
+            marks = {name: t - start for name, t in EDIT_MARKS}
             received = await asyncio.wait_for(asyncio.gather(*waiters), 120)
-            server_cpu = cpu_seconds(servers) - cpu_before
+            server_cpu = cpu_seconds(pids) - cpu_before
             missed += received.count(None)
-            times = sorted(t - start for t in received if t is not None)
+            times = sorted(r[0] - start for r in received if r is not None)
+            handled = [r[1] - start for r in received if r is not None]
             if round_no and times:
-                rounds.append({"p99": times[max(0, math.ceil(len(times) * 0.99) - 1)], "median": statistics.median(times),
-                               "first": times[0], "edit": edit_done - start, "cpu": server_cpu})
+                rounds.append({"p99": _p99(times), "median": statistics.median(times), "first": times[0],
+                               "edit": edit_done - start, "cpu": server_cpu, "marks": marks, "handled_p99": _p99(handled)})
             await asyncio.sleep(1.0)  # edits come at a person's pace; the deliveries' audit batch is written meanwhile
+        if profiler is not None:
+            profiler.send_signal(2)  # py-spy writes its file on SIGINT
+            profiler.wait(timeout=30)
         for ws in sockets:
             ws.close()
         middle = sorted(rounds, key=lambda r: r["p99"])[len(rounds) // 2] if rounds else {}
         nan = float("nan")
-        return {"sockets": count, "layer": layer, "failed_join": failed, "closed": closed, "missed": missed,
-                "drops": failed + closed + missed, "p99": middle.get("p99", nan), "median": middle.get("median", nan),
-                "edit": middle.get("edit", nan), "first": middle.get("first", nan), "baseline": baseline,
+        return {"sockets": count, "layer": layer, "server": server, "failed_join": failed, "closed": closed,
+                "missed": missed, "drops": failed + closed + missed, "p99": middle.get("p99", nan),
+                "median": middle.get("median", nan), "edit": middle.get("edit", nan), "marks": middle.get("marks", {}), "first": middle.get("first", nan),
+                "handled_p99": middle.get("handled_p99", nan), "baseline": baseline, "spread": spread,
                 "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds,
                 "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan}
     finally:
-        for process in servers:
-            process.terminate()
-            process.wait(timeout=30)
+        stop_servers(servers)
 
 
 def report_redis(result: dict) -> None:
-    n, layer = result["sockets"], result["layer"]
-    print(f"ws fan-out, Redis ({layer} layer) + 2 daphne, {n} sockets (joined in {result['join_seconds']:.1f} s): drops {result['drops']} "
+    n, layer, server = result["sockets"], result["layer"], result["server"]
+    what = "2 daphne" if server == "daphne" else "gunicorn + 2 uvicorn workers"
+    arm = f"{server}, {layer} layer"
+    print(f"ws fan-out, {what}, Redis ({layer} layer), {n} sockets (joined in {result['join_seconds']:.1f} s; "
+          f"sockets per process {'/'.join(map(str, result['spread']))}): drops {result['drops']} "
           f"(failed join {result['failed_join']}, closed {result['closed']}, deliveries missed over {1 + EDITS} edits {result['missed']}) "
           f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
     goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
     verdict = ("PASS" if result["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
-    print(f"ws fan-out p99, {layer} layer, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
+    print(f"ws fan-out p99, {arm}, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
           f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
-    print(f"ws fan-out parts, {layer} layer, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms, "
+    marks = result["marks"]
+    print(f"ws fan-out parts, {arm}, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms "
+          f"(committed at {marks.get('committed', float('nan')) * 1000:.0f}, event built at {marks.get('built', float('nan')) * 1000:.0f}, "
+          f"group send returned at {marks.get('sent', float('nan')) * 1000:.0f} ms), "
           f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
-          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; CPU time of both Daphne processes "
+          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; p99 when the client's coroutines had "
+          f"parsed the frames {result['handled_p99'] * 1000:.0f} ms; CPU time of the serving processes "
           f"from the edit to the last delivery {result['cpu'] * 1000:.0f} ms (median of the {EDITS} edits)")
 
 
@@ -389,8 +568,12 @@ def main() -> None:
     layers = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--layer=")] or ["core"]
     if set(layers) - set(LAYERS):
         sys.exit(f"--layer is one of {', '.join(LAYERS)}")
+    servers = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")] or ["daphne"]
+    if set(servers) - set(SERVERS):
+        sys.exit(f"--server is one of {', '.join(SERVERS)}")
     world, readers = prepare()
     QueryCounter.install()
+    mark_edit_parts()
     if "--redis-only" not in sys.argv:
         print(f"old design, SQL queries per recipient socket per item event: {queries_of_old_design(world.counsellor, world.item_everyone.pk)}")
         for label, item_id in (("item for everyone", world.item_everyone.pk), ("restricted item", world.item_restricted.pk)):
@@ -403,9 +586,10 @@ def main() -> None:
     cookies = session_cookies(readers)
     print(f"load average before the Redis runs: {open('/proc/loadavg').read().split()[:3]}")
     for count in counts:  # the item for everyone: every socket must receive it, so a miss is a drop
-        for layer in layers:  # an A/B: the same size with each layer, one right after the other
-            report_redis(asyncio.run(with_redis(world, cookies, world.item_everyone.pk, count, layer)))
-            print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+        for server in servers:  # an A/B: the same size with each server and layer, one right after the other
+            for layer in layers:
+                report_redis(asyncio.run(with_redis(world, cookies, world.item_everyone.pk, count, layer, server)))
+                print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
 
 
 if __name__ == "__main__":

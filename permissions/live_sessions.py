@@ -22,6 +22,7 @@ from importlib import import_module
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels.consumer import get_handler_name
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils.crypto import constant_time_compare
@@ -127,6 +128,23 @@ class LiveSessionMixin:
 
     _live_groups: tuple[str, ...] = ()
     _watchdog: asyncio.Task | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Hand the message to its handler, without channels' ``aclose_old_connections`` first.
+
+        channels 4.2+ runs ``close_old_connections`` through ``sync_to_async`` before EVERY
+        message a consumer handles: one hop to the process's single sync thread per socket and
+        event. A live edit fanned out to the 250 sockets of a process made 250 such hops, one
+        after another, queued behind whatever that thread was doing (the deliveries' audit batch
+        takes tens of milliseconds there), which is where most of a fan-out's tail went
+        (``bench/ws_fanout.py``, issue 13). Every database access of the live consumers goes
+        through ``database_sync_to_async``, which closes old connections itself before and after
+        its work, so nothing is lost by skipping the hop; a handler that used the ORM's async API
+        directly would have to do the same."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def _session_key(self) -> str | None:
         session = self.scope.get("session")
