@@ -5,11 +5,15 @@ A changed item fanned out to N sockets used to cost N audit writes, each on the 
 chain (so they ran one after another under the chain head's lock) and each in the server
 process's single database thread, before the socket could send. Now a socket decides whether
 its user may read the item (``ProtocolConsumer._may_read``, the policy for the rest), sends it,
-and hands the delivery here; every socket of this server process that delivers within
-``FLUSH_AFTER`` seconds lands in the same batch, written by ``permissions.audit.record_many`` in
-a constant number of statements (lock the chain head, one INSERT, advance the head). The data
-protection officer reads the same events as before: action ``protocol.item.read``, channel
-websocket, the reader as actor, the item as object, the basis it was released under.
+and hands the delivery here; the deliveries of this server process land in one batch, written by
+``permissions.audit.record_many`` in a constant number of statements (lock the chain head, one
+INSERT, advance the head) once no socket has added to it for ``QUIET_FOR`` seconds (the fan-out
+is over), and at the latest ``FLUSH_AFTER`` seconds after its first delivery. Written after the
+fan-out, not in the middle of it: the write holds the interpreter for tens of milliseconds at a
+few hundred deliveries, and every socket still waiting for its frame waited for it
+(``bench/ws_fanout.py``, issue 13). The data protection officer reads the same events as before:
+action ``protocol.item.read``, channel websocket, the reader as actor, the item as object, the
+basis it was released under.
 
 Trade-off, stated: the event is written up to ``FLUSH_AFTER`` seconds after the frame left,
 not before it. A server process that dies in between loses those records (a failed write is
@@ -29,7 +33,8 @@ from permissions.audit import Channel, record_many
 
 logger = logging.getLogger(__name__)
 
-FLUSH_AFTER = 0.05  # seconds a delivery waits for others of the same fan-out
+QUIET_FOR = 0.02  # a batch is written once no delivery has joined it for this long ...
+FLUSH_AFTER = 0.25  # ... and at the latest this long after its first delivery
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,12 @@ class _Batch:
         self.pending: list[Delivery] = []
         self.timer: asyncio.Task | None = None
         self.lock = asyncio.Lock()
+        self.first = self.last = 0.0  # event-loop times of the first and the latest delivery waiting
 
     async def _later(self) -> None:
-        await asyncio.sleep(FLUSH_AFTER)
+        loop = asyncio.get_running_loop()
+        while (wait := min(self.last + QUIET_FOR, self.first + FLUSH_AFTER) - loop.time()) > 0:
+            await asyncio.sleep(wait)
         self.timer = None
         await self.flush()
 
@@ -89,8 +97,11 @@ def note(user, *, item_id: int, case_id: int | None, basis: str) -> None:
     """Record that ``item_id`` was just sent to a socket of ``user`` (under ``basis``)."""
     batch = _batch()
     batch.pending.append(Delivery(user, item_id, case_id, basis))
+    loop = asyncio.get_running_loop()
+    batch.last = loop.time()
     if batch.timer is None:
-        batch.timer = asyncio.get_running_loop().create_task(batch._later())
+        batch.first = batch.last
+        batch.timer = loop.create_task(batch._later())
 
 
 async def flush() -> None:

@@ -87,7 +87,7 @@ async def fan_out(world, readers, statements, *, item=None, receivers=None) -> t
                 assert (await communicator.receive_json_from())["type"] == "presence"
 
     await asyncio.gather(*(check(user, communicator) for user, communicator in zip(readers, sockets)))
-    for _ in range(200):  # the batch is written FLUSH_AFTER after the first delivery
+    for _ in range(200):  # the batch is written once the fan-out is quiet (QUIET_FOR), at the latest FLUSH_AFTER
         count = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
         if count - before >= len(receivers):
             break
@@ -99,7 +99,9 @@ async def fan_out(world, readers, statements, *, item=None, receivers=None) -> t
 
 
 async def test_db_writes_of_a_fan_out_do_not_grow_with_the_sockets(world, statements, monkeypatch):
-    monkeypatch.setattr(deliveries, "FLUSH_AFTER", 1.0)  # every delivery of the edit in one batch, even on a slow machine
+    # every delivery of the edit in one batch, even on a slow machine
+    monkeypatch.setattr(deliveries, "FLUSH_AFTER", 1.0)
+    monkeypatch.setattr(deliveries, "QUIET_FOR", 1.0)
     people = [world.convenor, world.lead_colleague, world.counsellor, world.midwife, world.parent]
     small, small_readers = await fan_out(world, people[:2], statements)
     large, large_readers = await fan_out(world, people * 4, statements)
@@ -123,6 +125,7 @@ async def test_a_restricted_item_costs_one_policy_read_per_user_not_per_socket(w
     only the policy can tell, once per user and event in a server process, whatever the number of
     her sockets; only the counsellor's sockets receive it, each delivery on record with the consent."""
     monkeypatch.setattr(deliveries, "FLUSH_AFTER", 1.0)
+    monkeypatch.setattr(deliveries, "QUIET_FOR", 1.0)
     edit = dict(item=world.item_restricted, receivers=[world.counsellor])
     one, _ = await fan_out(world, [world.counsellor, world.midwife], statements, **edit)
     many, received = await fan_out(world, [world.counsellor, world.midwife] * 4, statements, **edit)
