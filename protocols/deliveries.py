@@ -33,8 +33,8 @@ from permissions.audit import Channel, record_many
 
 logger = logging.getLogger(__name__)
 
-QUIET_FOR = 0.02  # a batch is written once no delivery has joined it for this long ...
-FLUSH_AFTER = 0.25  # ... and at the latest this long after its first delivery
+QUIET_FOR = 0.05  # a batch is written once no delivery has joined it for this long ...
+FLUSH_AFTER = 0.5  # ... and at the latest this long after its first delivery
 
 
 @dataclass(frozen=True)
