@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -43,6 +44,28 @@ def statements(monkeypatch):
     return seen
 
 
+class Hops:
+    """How often any code of this process handed work to a sync thread (``sync_to_async``,
+    ``database_sync_to_async``); ``during``: how many of those a ``fan_out`` made."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.during: list[int] = []
+
+
+@pytest.fixture
+def hops(monkeypatch):
+    counter = Hops()
+    call = SyncToAsync.__call__
+
+    def counted(self, *args, **kwargs):
+        counter.calls += 1
+        return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counted)
+    return counter
+
+
 def writes(sql: list[str]) -> list[str]:
     return [s for s in sql if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
@@ -59,7 +82,7 @@ async def quiet(communicator) -> None:
         await communicator.receive_from()
 
 
-async def fan_out(world, readers, statements, *, item=None, receivers=None) -> tuple[list[str], list[int]]:
+async def fan_out(world, readers, statements, *, item=None, receivers=None, hops=None) -> tuple[list[str], list[int]]:
     """Open one socket per reader, edit the item (default: the item for everyone), wait until every
     socket that may read it got it and its delivery is on record; the SQL of the fan-out (the edit
     included) and the ids of the readers who received it."""
@@ -77,6 +100,7 @@ async def fan_out(world, readers, statements, *, item=None, receivers=None) -> t
     item = await database_sync_to_async(ProtocolItem.objects.get)(pk=item.pk)
     before = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
     statements.clear()
+    hops_before = hops.calls if hops is not None else 0
     await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version,
                                                        text=f"Fan-out to {len(readers)}")
     async def check(user, communicator) -> None:
@@ -87,6 +111,8 @@ async def fan_out(world, readers, statements, *, item=None, receivers=None) -> t
                 assert (await communicator.receive_json_from())["type"] == "presence"
 
     await asyncio.gather(*(check(user, communicator) for user, communicator in zip(readers, sockets)))
+    if hops is not None:  # the edit's and the sockets' hops to a sync thread until every socket had it
+        hops.during.append(hops.calls - hops_before)
     for _ in range(200):  # the batch is written once the fan-out is quiet (QUIET_FOR), at the latest FLUSH_AFTER
         count = await database_sync_to_async(AuditEvent.objects.filter(action="protocol.item.read").count)()
         if count - before >= len(receivers):
@@ -118,6 +144,20 @@ async def test_db_writes_of_a_fan_out_do_not_grow_with_the_sockets(world, statem
     assert sorted(a for a, *_ in delivered) == sorted(small_readers + large_readers)
     assert {tuple(rest) for _, *rest in delivered} == {(world.case.pk, "websocket", "audience:everyone")}
     assert await database_sync_to_async(verify_chain)(f"case:{world.case.pk}") is None
+
+
+async def test_sockets_do_not_queue_for_the_sync_thread_to_deliver_an_item(world, statements, hops, monkeypatch):
+    """A socket that decides in memory hands nothing to the process's sync thread to deliver
+    (channels' per-message ``close_old_connections`` hop is skipped, ``LiveSessionMixin.dispatch``;
+    the audit batch is written after the fan-out): the hops of a fan-out do not grow with the
+    sockets. Before, each socket queued once per event behind the audit write (issue 13)."""
+    monkeypatch.setattr(deliveries, "FLUSH_AFTER", 5.0)
+    monkeypatch.setattr(deliveries, "QUIET_FOR", 5.0)  # the audit batch is not part of what is counted
+    people = [world.convenor, world.lead_colleague, world.counsellor, world.midwife, world.parent]
+    await fan_out(world, people[:2], statements, hops=hops)
+    await fan_out(world, people * 4, statements, hops=hops)
+    small, large = hops.during
+    assert large == small, (small, large)
 
 
 async def test_a_restricted_item_costs_one_policy_read_per_user_not_per_socket(world, statements, monkeypatch):
