@@ -201,12 +201,13 @@ CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "fallkonferenz")
 if TESTING and env_str("PYTEST_XDIST_WORKER"):
     CHANNELS_PREFIX = f"{CHANNELS_PREFIX}-{env_str('PYTEST_XDIST_WORKER')}"
 # CHANNELS_REDIS_LAYER: "core" (default) keeps every message in Redis until the receiving process
-# takes it (a group message becomes one message per member socket, each taken with its own
-# BZPOPMIN); "pubsub" publishes a group message once and every server process hands it to its own
-# sockets -- fewer round trips, but at-most-once: nothing is kept for a process that is not
-# subscribed at that moment (permissions.channel_layer closes that process's sockets, which
-# reconnect and catch up). Pub/sub channel names ignore Redis's database number: installations
-# that share one Redis need distinct CHANNELS_PREFIX values. Measured A/B: bench/README.md, ws_fanout.py.
+# takes it (channels-redis 4: a group message becomes one message per server process that names
+# its member sockets, taken with one BZPOPMIN and handed to each of them); "pubsub" publishes a
+# group message once and every server process hands it to its own sockets -- fewer round trips,
+# but at-most-once: nothing is kept for a process that is not subscribed at that moment
+# (permissions.channel_layer closes that process's sockets, which reconnect and catch up).
+# Pub/sub channel names ignore Redis's database number: installations that share one Redis need
+# distinct CHANNELS_PREFIX values. Measured A/B: bench/README.md, ws_fanout.py.
 CHANNELS_REDIS_LAYER = env_str("CHANNELS_REDIS_LAYER", "core")
 if CHANNELS_REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured(f"CHANNELS_REDIS_LAYER must be 'core' or 'pubsub', got {CHANNELS_REDIS_LAYER!r}")

@@ -2,7 +2,8 @@
 
 ``channels_redis.pubsub.RedisPubSubChannelLayer`` publishes a group message ONCE and each server
 process hands it to its own sockets, where ``channels_redis.core.RedisChannelLayer`` writes one
-message per member socket into Redis and each socket takes its own with a blocking pop. The price
+message per server process into Redis, naming that process's member sockets, and keeps it until
+the process takes it with a blocking pop and hands it to each of them. The price
 is at-most-once delivery: a message published while a process's subscription connection is down
 reaches nobody there, and nothing is kept for later.
 
