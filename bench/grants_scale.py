@@ -73,6 +73,7 @@ from django.test import Client  # noqa: E402
 
 from cases import policy as cases_policy
 from conferences import policy as conferences_policy
+from participants.models import User
 from protocols import policy as protocols_policy
 
 VIEWER_ROWS = 10_000           # items (and actions) on the viewer's case, half of them visible to her
@@ -223,8 +224,6 @@ RUNS = 30
 def child() -> None:
     """``--child=<database>``: sign in as the counsellor on that database, then answer each URL
     read from stdin with the milliseconds its request took (-1 if it failed)."""
-    from participants.models import User
-
     client = Client()
     client.force_login(User.objects.get(username="counsellor"))
     for url in sys.stdin:
