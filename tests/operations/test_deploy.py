@@ -18,7 +18,8 @@ JOBS = {"send-reminders", "send-outbox", "send-action-reminders", "expire-grants
 # Commands a person runs by hand (set-up, demo data, key rotation, checks), the worker itself, and
 # receive_mail (the mail server hands it one message at a time): no timer.
 BY_HAND = {"seed_demo", "seed_demo_history", "seed_offers_demo", "seed_privacy_demo", "rotate_mfa_keys", "doctor",
-           "task_worker", "receive_mail"}
+           "task_worker", "receive_mail",
+           "after_restore"}  # once, by hand, after a restore (README, "Backup and restore"); never on a timer
 
 
 def test_every_scheduled_job_has_a_timer_and_a_oneshot_service():
