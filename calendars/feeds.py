@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -42,6 +40,7 @@ from conferences import ical
 from conferences.services import hash_token, tokens_match
 from participants import policy as participants_policy
 from permissions import audit
+from permissions.kept import Kept
 
 from . import selectors
 from .ical import action_event, action_todo
@@ -192,44 +191,19 @@ def _cache_key(token: FeedToken, *, tasks: bool) -> str | None:
     return "feed:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-class _Bodies:
-    """The feed answers (ETag, body, what it discloses) this process served lately, by cache key,
-    in front of the shared cache: a full GET of an unchanged feed (many calendar clients fetch
-    without a validator) then reads neither Redis nor a 144 KB pickle (issue 13: the cached full
-    GET on PostgreSQL + Redis took 3.2x the static view in-process). An entry never goes stale:
-    its key names the content version and the day, like the shared cache's, and the token is
-    checked by its statement before any entry is looked up, so a revoked token reaches none.
-    Bounded by the size of the bodies held, least recently used out."""
-
-    def __init__(self, limit_bytes: int):
-        self.limit_bytes, self.held_bytes = limit_bytes, 0
-        self.entries: OrderedDict[str, dict] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str | None) -> dict | None:
-        if not key:
-            return None
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key: str | None, entry: dict) -> None:
-        size = len(entry["body"])
-        if not key or size > self.limit_bytes:
-            return
-        with self.lock:
-            old = self.entries.pop(key, None)
-            self.held_bytes += size - (len(old["body"]) if old else 0)
-            self.entries[key] = entry
-            while self.held_bytes > self.limit_bytes:
-                _, dropped = self.entries.popitem(last=False)
-                self.held_bytes -= len(dropped["body"])
+def _body_weight(entry: dict) -> int:
+    return len(entry["body"])
 
 
-FEED_BODIES_IN_MEMORY = 16 * 1024 * 1024  # per process: ~110 feeds of 500 actions
-_bodies = _Bodies(FEED_BODIES_IN_MEMORY)
+# The feed answers (ETag, body, what it discloses) this process served lately, by cache key, in
+# front of the shared cache: a full GET of an unchanged feed (many calendar clients fetch without
+# a validator) then reads neither Redis nor a 144 KB pickle (issue 13: the cached full GET on
+# PostgreSQL + Redis took 3.2x the static view in-process). An entry never goes stale: its key
+# names the content version and the day, like the shared cache's, and the token is checked by its
+# statement before any entry is looked up, so a revoked token reaches none. Bounded by the size
+# of the bodies held (~110 feeds of 500 actions), least recently used out.
+FEED_BODIES_IN_MEMORY = 16 * 1024 * 1024
+_bodies = Kept(FEED_BODIES_IN_MEMORY, weight=_body_weight)
 
 
 def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
@@ -245,7 +219,7 @@ def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
 def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     """Answer a feed fetch. A poll of an unchanged personal feed costs one statement (the token
     with the content version) and no cache read; a full GET of an unchanged body already served
-    today costs that statement and, unless this process holds the body (``_Bodies``), one cache
+    today costs that statement and, unless this process holds the body (``_bodies``), one cache
     read; the calendar is built only after a change."""
     token = resolve_token(raw_token)
     if token is None or (tasks and token.kind != FeedToken.Kind.PERSONAL):
@@ -268,7 +242,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # Two entries per key: the ETag (all a poll needs) and the body stored with its ETag and what
     # it discloses. A request with a validator reads the ETag entry, one without reads the body
     # entry: one cache round trip for either answer of an unchanged feed.
-    entry = _bodies.get(key)
+    entry = _bodies.get(key) if key else None
     if entry is None and key and not conditional:
         entry = cache.get(key + ":body")
         if entry is not None and "etag" not in entry:
@@ -294,7 +268,8 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
                 entry = {"etag": etag, "body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:
                 cache.set(key + ":body", entry, FEED_CACHE_SECONDS)
-        _bodies.put(key, entry)
+        if key:
+            _bodies.put(key, entry)
     # The audit of feed reads without a write per poll (issue 13): an answer that discloses new
     # content (a new ETag) is always recorded, with what it disclosed; an answer with content the
     # token was already served (a 304, or the same body again) is recorded once per token and
@@ -302,12 +277,12 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # and a client polling every few minutes costs one statement per poll instead of a write.
     # The served key rides along with these writes only (never a write of its own): after a
     # change elsewhere that leaves this feed's ETag as it was, polls read the ETag from the cache
-    # until the token's next write.
-    # served_key names the key at which served_etag (and content_changed_at) hold: a write of the
-    # key alone (same content, first use of the day) pairs it with the ETag this request read, so
-    # it lands only if the row still holds that ETag. Another fetch of the token may have written
-    # its own in between (two devices, one link), for content of an older version (a consent then
-    # revoked): paired with today's key, that ETag would be answered 304 from the row above.
+    # until the token's next write. It names the key at which served_etag (and
+    # content_changed_at) hold, so a write of the key alone (same content, first use of the day)
+    # lands only if the row still holds the ETag this request read: another fetch of the token
+    # may have written its own in between (two devices, one link), for content of an older
+    # version (a consent then revoked), and paired with today's key that ETag would be answered
+    # 304 from the row above.
     if changed or not used_today:
         updates = {"last_used_at": now, "served_key": served_key}
         rows = FeedToken.objects.filter(pk=token.pk)

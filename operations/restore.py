@@ -7,7 +7,7 @@ day) such an answer would be served: a feed rendered for someone added to a case
 backup, say, while in the restored database she is not on it. So the version jumps past every
 number the lost timeline can have used, and the cache's own entries are removed (the channel
 layer's keys on the same Redis stay). What each web process holds in memory (feed bodies,
-``calendars.feeds._Bodies``) is keyed by the version too, so nothing held is met again either.
+``calendars.feeds._bodies``) is keyed by the version too, so nothing held is met again either.
 """
 from __future__ import annotations
 

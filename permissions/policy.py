@@ -42,8 +42,6 @@ Rules, in order:
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -52,6 +50,7 @@ from django.db.models import Lookup, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from permissions.kept import Kept
 from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
 
 if TYPE_CHECKING:
@@ -105,30 +104,23 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
-_STATEMENTS: OrderedDict = OrderedDict()
-_STATEMENTS_LOCK = threading.Lock()
-STATEMENTS_KEPT = 1024  # ~15 KB of SQL text per user for the actions, less for the items: ~30 MB per process at most
+# ~15 KB of SQL text per user for the actions, less for the items: ~30 MB per process at most
+STATEMENTS = Kept(1024)
 
 
 def statements_for(key: tuple, build: Callable[[], dict]) -> dict:
     """The compiled pieces (``compiled`` results) of a policy statement, built once per process for
-    ``key`` and kept (least recently used first out, at most ``STATEMENTS_KEPT``).
+    ``key`` and kept (``STATEMENTS``, least recently used out).
 
     A policy statement is SQL text whose only inputs are the user's id and the day (both in
     ``key``); it reads nothing when built, so the same key always builds the same text, and every
     row is still read live when the statement runs. Building it costs Python, not SQL: resolving
     and compiling its dozen nested subqueries took 13-18 ms of a 25 ms /api/actions/ request
     (issue 13), more than the database spent filtering 10,000 actions."""
-    with _STATEMENTS_LOCK:
-        pieces = _STATEMENTS.get(key)
-        if pieces is not None:
-            _STATEMENTS.move_to_end(key)
-            return pieces
-    pieces = build()
-    with _STATEMENTS_LOCK:
-        _STATEMENTS[key] = pieces
-        while len(_STATEMENTS) > STATEMENTS_KEPT:
-            _STATEMENTS.popitem(last=False)
+    pieces = STATEMENTS.get(key)
+    if pieces is None:
+        pieces = build()
+        STATEMENTS.put(key, pieces)
     return pieces
 
 

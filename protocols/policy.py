@@ -291,23 +291,6 @@ def actions_for_user(user: "User") -> QuerySet:
     return AgreedAction.objects.filter(_action_visible(user))
 
 
-def _falls_to(user: "User") -> Q:
-    """On an action of her cases: it falls to her, to a colleague she stands in for, or to one of
-    her organisations."""
-    return (Q(responsible_user=user) | Q(responsible_user_id__in=base.compiled(base.substituted_user_ids(user)))
-            | Q(responsible_organisation_id__in=base.compiled(participants_policy.organisation_ids(user))))
-
-
-def _parent_own_action_ids(user: "User") -> QuerySet:
-    """Ids of the actions that fall to her as a parent."""
-    own_family = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
-    # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
-    # statistics say: nearly every action falls to an organisation. Without it PostgreSQL
-    # estimated a third of all actions for this branch and hashed a scan of the whole table.
-    return AgreedAction.objects.filter(responsible_family_member_id__isnull=False,
-                                       responsible_family_member_id__in=own_family).values("pk")
-
-
 def _action_visible(user: "User") -> Q:
     """The condition on ``AgreedAction`` of ``actions_for_user``, for one scan of the actions of her
     own cases (her teams', her family's, her conferences' as a guest), started from those cases
@@ -325,19 +308,34 @@ def _action_visible(user: "User") -> Q:
     (as hers and through its item), both item routes were always evaluated, and the union was
     made distinct and joined back to the actions before the list was counted and sorted: 2.2x
     the same request without access filter at 10,000 actions."""
-    on = base._today()
-    pieces = base.statements_for(("protocols.actions", user.pk, on), lambda: _action_pieces(user, on))
+    pieces = _action_pieces(user)
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
-        (Q(case_id__in=pieces["team_cases"]) & (
-            Q(responsible_organisation_id__in=pieces["orgs"]) | Q(responsible_user_id=user.pk)
-            | Q(responsible_user_id__in=pieces["substituted"]) | Q(item_id__in=pieces["readable_on_team"])))
+        (Q(case_id__in=pieces["team_cases"]) & (_falls_to(user, pieces) | Q(item_id__in=pieces["readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
-        | Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"])
+        | _falls_to_parent(pieces)
     )
 
 
-def _action_pieces(user: "User", on: dt.date) -> dict:
-    """The subqueries of ``_action_visible``, compiled (``base.statements_for`` keeps them)."""
+def _falls_to(user: "User", pieces: dict) -> Q:
+    """On an action of her team's cases: it falls to her organisation, to her, or to a colleague
+    she stands in for (the commonest arm first: the OR stops at the first that holds)."""
+    return (Q(responsible_organisation_id__in=pieces["orgs"]) | Q(responsible_user_id=user.pk)
+            | Q(responsible_user_id__in=pieces["substituted"]))
+
+
+def _falls_to_parent(pieces: dict) -> Q:
+    # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
+    # statistics say: nearly every action falls to an organisation.
+    return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"])
+
+
+def _action_pieces(user: "User") -> dict:
+    """The subqueries of ``_action_visible``, compiled, kept per user and day (``base.statements_for``)."""
+    on = base._today()
+    return base.statements_for(("protocols.actions", user.pk, on), lambda: _build_action_pieces(user, on))
+
+
+def _build_action_pieces(user: "User", on: dt.date) -> dict:
     team_routes, other_routes = _item_routes(user, on=on)
     family_cases = FamilyMember.objects.filter(user=user).values("case_id")
     guest_cases = Conference.objects.filter(pk__in=base.compiled(base.guest_conference_ids(user))).values("case_id")
@@ -361,16 +359,14 @@ def action_ids_for_user(user: "User") -> QuerySet:
 
 def responsible_actions_for_user(user: "User") -> QuerySet:
     """Actions that fall to the user or to one of her organisations (the "my actions" list): on
-    her cases as a professional (one scan of their actions, started from her cases), and those
-    that fall to her as a parent."""
+    her team's cases, and those that fall to her as a parent (the arms of ``_action_visible``
+    that do not go through an item)."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
-    def build() -> dict:
-        on_team = AgreedAction.objects.filter(case_id__in=base.compiled(cases_policy.professional_case_ids(user))).filter(_falls_to(user))
-        return {"ids": base.compiled(base.union_ids(on_team.values("pk"), _parent_own_action_ids(user)))}
-
-    pieces = base.statements_for(("protocols.responsible_actions", user.pk, base._today()), build)
-    return AgreedAction.objects.filter(pk__in=pieces["ids"])
+    pieces = _action_pieces(user)
+    return AgreedAction.objects.filter(
+        Q(base.AnyOf(F("case_id"), pieces["her_cases"]))
+        & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces)) | _falls_to_parent(pieces)))
 
 
 def can_update_action(user: "User", action) -> bool:

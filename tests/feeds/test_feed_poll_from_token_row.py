@@ -23,6 +23,7 @@ from cases import services as case_services
 from cases.models import CaseTeamMember, Consent
 from conferences.models import Invitation
 from permissions.content_version import TABLE
+from permissions.kept import Kept
 from permissions.models import AuditEvent
 from protocols import services as protocol_services
 from protocols.models import AgreedAction
@@ -222,14 +223,14 @@ def test_a_repeated_full_get_is_answered_from_the_process_and_a_change_or_revoca
 
 
 def test_the_bodies_held_in_memory_are_bounded_by_their_size():
-    bodies = feeds._Bodies(limit_bytes=10)
+    bodies = Kept(10, weight=feeds._body_weight)
     bodies.put("a", {"etag": "1", "body": b"12345"})
     bodies.put("b", {"etag": "2", "body": b"12345"})
     assert bodies.get("a") is not None  # a used last: b goes first
     bodies.put("c", {"etag": "3", "body": b"123"})
-    assert bodies.get("b") is None and bodies.get("a") and bodies.get("c") and bodies.held_bytes == 8
+    assert bodies.get("b") is None and bodies.get("a") and bodies.get("c") and bodies.held == 8
     bodies.put("huge", {"etag": "4", "body": b"x" * 11})  # larger than all memory: not held
-    assert bodies.get("huge") is None and bodies.held_bytes == 8
+    assert bodies.get("huge") is None and bodies.held == 8
 
 
 

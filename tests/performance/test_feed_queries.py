@@ -84,7 +84,7 @@ def test_a_body_built_after_a_change_costs_the_same_at_ten_and_at_sixty_actions(
 def test_an_unchanged_poll_reads_no_cache_entry_and_a_repeated_body_one(world, client, monkeypatch):
     """The poll is answered from the token row (its served ETag and the key it was served at);
     only the body needs the cache: one read in a process that does not hold it yet, none in one
-    that does (``feeds._Bodies``). On PostgreSQL + Redis: one database and no Redis round trip for
+    that does (``feeds._bodies``). On PostgreSQL + Redis: one database and no Redis round trip for
     a poll, nor for a repeated full GET served by the same process."""
     reads = []
 
@@ -101,8 +101,7 @@ def test_an_unchanged_poll_reads_no_cache_entry_and_a_repeated_body_one(world, c
     first = client.get(url)
     reads.clear()
     assert _count(client, url, if_none_match=first["ETag"]) == (1, [], 304) and reads == []
-    feeds._bodies.entries.clear()  # as in another server process
-    feeds._bodies.held_bytes = 0
+    feeds._bodies.clear()  # as in another server process
     assert _count(client, url) == (1, [], 200) and len(reads) == 1
     reads.clear()
     assert _count(client, url) == (1, [], 200) and reads == []

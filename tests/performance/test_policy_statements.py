@@ -23,9 +23,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_kept_statements():
-    base._STATEMENTS.clear()
+    base.STATEMENTS.clear()
     yield
-    base._STATEMENTS.clear()
+    base.STATEMENTS.clear()
 
 
 def _action(world, item, **responsible):
@@ -44,7 +44,7 @@ def test_a_kept_statement_reads_the_team_live_after_she_is_taken_off_the_case(wo
     mine = _action(world, world.item_professionals, responsible_organisation=world.counselling)
     others = _action(world, world.item_professionals, responsible_organisation=world.youth_welfare)
     assert {mine.pk, others.pk} <= _listed(client, world.counsellor)
-    kept = len(base._STATEMENTS)
+    kept = len(base.STATEMENTS)
     assert kept >= 1
 
     member = CaseTeamMember.objects.get(case=world.case, organisation=world.counselling, removed_at__isnull=True)
@@ -52,7 +52,7 @@ def test_a_kept_statement_reads_the_team_live_after_she_is_taken_off_the_case(wo
 
     # the same kept statement (nothing new built), her case's actions gone from her list
     listed = _listed(client, world.counsellor)
-    assert len(base._STATEMENTS) == kept
+    assert len(base.STATEMENTS) == kept
     assert not listed & {mine.pk, others.pk}
     assert not protocols_policy.actions_for_user(world.counsellor).filter(case=world.case).exists()
     assert not protocols_policy.protocol_items_for_user(world.counsellor).filter(protocol__conference__case=world.case).exists()
@@ -79,8 +79,8 @@ def test_the_statement_is_built_again_the_next_day_and_a_consent_ending_today_en
     assert on_restricted.pk not in _listed(client, world.midwife)  # restricted to her too, but no consent
 
     builds = []
-    real_build = protocols_policy._action_pieces
-    monkeypatch.setattr(protocols_policy, "_action_pieces", lambda user, on: builds.append((user.pk, on)) or real_build(user, on))
+    real_build = protocols_policy._build_action_pieces
+    monkeypatch.setattr(protocols_policy, "_build_action_pieces", lambda user, on: builds.append((user.pk, on)) or real_build(user, on))
     assert on_restricted.pk in _listed(client, world.counsellor)
     assert builds == []  # kept from the first request today
 
@@ -90,18 +90,18 @@ def test_the_statement_is_built_again_the_next_day_and_a_consent_ending_today_en
 
 
 def test_statements_kept_are_bounded(world, monkeypatch):
-    monkeypatch.setattr(base, "STATEMENTS_KEPT", 2)
+    monkeypatch.setattr(base.STATEMENTS, "limit", 2)
     for user in (world.counsellor, world.midwife, world.convenor):
         list(protocols_policy.actions_for_user(user))
-    assert len(base._STATEMENTS) == 2
-    assert [key[1] for key in base._STATEMENTS] == [world.midwife.pk, world.convenor.pk]  # least recently used out
+    assert len(base.STATEMENTS) == 2
+    assert [key[1] for key in base.STATEMENTS.entries] == [world.midwife.pk, world.convenor.pk]  # least recently used out
 
 
 def test_no_statement_is_kept_for_staff_or_an_inactive_user(world):
     world.counsellor.is_active = False
     assert not protocols_policy.actions_for_user(world.counsellor).exists()
     assert not protocols_policy.actions_for_user(world.admin).exists()
-    assert not base._STATEMENTS
+    assert not len(base.STATEMENTS)
 
 
 def test_items_read_for_a_given_day_follow_todays_grants_the_next_day(world, monkeypatch):
