@@ -13,6 +13,7 @@ from typing import Callable
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.test_live_protocol import asgi_server  # noqa: F401  (Daphne serving pages and websockets)
 
@@ -322,8 +323,7 @@ def test_a_live_protocol_update_is_announced_politely_and_the_updated_page_stays
         writer.fill("#new_text", "Text")
         writer.select_option("#new_audience", "professionals")
         writer.click("#new-item-form button[type=submit]")
-        reader.wait_for_function("() => document.getElementById('live-status').textContent.includes('Live announced')",
-                                 timeout=10000)
+        expect(reader.locator("#live-status")).to_contain_text("Live announced", timeout=10000)  # not eval in the page (CSP)
         assert reader.text_content("#live-status") == "New item: Live announced"
         serious = _serious_violations(reader, "live-protocol-after-update")
         assert serious == []
