@@ -11,7 +11,7 @@ cached answer is ever used after a change. The same
 policy querysets as the pages decide what is in a feed, so a removed team member or a
 withdrawn invitation disappears from the next fetch. Every answer with new content is audited
 (channel feed, with what it disclosed); answers with content the token already received (304,
-or the same body again) once per token and day, without a write per poll.
+or the same body again) once per token, feed and day, without a write per poll.
 
 Done and dropped actions: dropping an event from a subscription leaves many clients with the
 stale "due" entry they already hold (or deletes it silently), so a closed action stays in the
@@ -216,6 +216,13 @@ def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
     return found
 
 
+# The token's fields that hold what each of its feeds was last served: (ETag, when its content
+# last changed, the key the ETag was established at, when that feed was last fetched). The events
+# feed's fetch time is the token's ``last_used_at``; every fetch of either feed also sets it.
+SERVED_FIELDS = {False: ("served_etag", "content_changed_at", "served_key", "last_used_at"),
+                 True: ("tasks_served_etag", "tasks_content_changed_at", "tasks_served_key", "tasks_last_used_at")}
+
+
 def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     """Answer a feed fetch. A poll of an unchanged personal feed costs one statement (the token
     with the content version) and no cache read; a full GET of an unchanged body already served
@@ -228,17 +235,19 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     served_key = key.removeprefix("feed:") if key else ""
     conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
     now = timezone.now()
-    used_today = token.last_used_at is not None and timezone.localdate(token.last_used_at) == timezone.localdate(now)
+    fields = SERVED_FIELDS[tasks]
+    served_etag, content_changed_at, stored_key, used_at = (getattr(token, name) for name in fields)
+    used_today = used_at is not None and timezone.localdate(used_at) == timezone.localdate(now)
     # The token row holds the ETag it was last served and the cache key (content version, local
     # date, events or tasks, language, format) at which that ETag was established, both written
     # by one UPDATE. Same key now: that ETag is what the cache holds under the key, so a poll
     # needs no cache read. The version rises with every committed change of content (access
     # included: consents, team, memberships, grants), so a change after the last write always
     # gives another key and the ETag is looked up or computed again.
-    if (conditional and served_key and used_today and token.served_key == served_key
-            and token.served_etag and token.content_changed_at is not None):
-        if _not_modified(request, token.served_etag, token.content_changed_at):
-            return _headers(HttpResponse(status=304), token.served_etag, token.content_changed_at)
+    if (conditional and served_key and used_today and stored_key == served_key
+            and served_etag and content_changed_at is not None):
+        if _not_modified(request, served_etag, content_changed_at):
+            return _headers(HttpResponse(status=304), served_etag, content_changed_at)
     # Two entries per key: the ETag (all a poll needs) and the body stored with its ETag and what
     # it discloses. A request with a validator reads the ETag entry, one without reads the body
     # entry: one cache round trip for either answer of an unchanged feed.
@@ -257,8 +266,8 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             etag = _etag(token, parts, tasks=tasks)
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
-    changed = etag != token.served_etag or token.content_changed_at is None
-    last_modified = now if changed else token.content_changed_at
+    changed = etag != served_etag or content_changed_at is None
+    last_modified = now if changed else content_changed_at
     not_modified = _not_modified(request, etag, last_modified)
     if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
@@ -272,7 +281,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             _bodies.put(key, entry)
     # The audit of feed reads without a write per poll (issue 13): an answer that discloses new
     # content (a new ETag) is always recorded, with what it disclosed; an answer with content the
-    # token was already served (a 304, or the same body again) is recorded once per token and
+    # token was already served (a 304, or the same body again) is recorded once per token, feed and
     # day. So the log shows every version of a feed a token received and every day it was used,
     # and a client polling every few minutes costs one statement per poll instead of a write.
     # The served key rides along with these writes only (never a write of its own): after a
@@ -283,14 +292,16 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # may have written its own in between (two devices, one link), for content of an older
     # version (a consent then revoked), and paired with today's key that ETag would be answered
     # 304 from the row above.
+    # Each feed of a token (events, tasks) keeps its own served state (``SERVED_FIELDS``), so
+    # "once per day" and "new content" are per feed.
     if changed or not used_today:
-        updates = {"last_used_at": now, "served_key": served_key}
+        etag_field, changed_field, key_field, used_field = fields
+        updates = {"last_used_at": now, used_field: now, key_field: served_key}
         rows = FeedToken.objects.filter(pk=token.pk)
         if changed:
-            updates.update(served_etag=etag, content_changed_at=now)
+            updates.update({etag_field: etag, changed_field: now})
         else:
-            rows = rows.filter(served_etag=token.served_etag, served_key=token.served_key,
-                               content_changed_at=token.content_changed_at)
+            rows = rows.filter(**{etag_field: served_etag, key_field: stored_key, changed_field: content_changed_at})
         rows.update(**updates)
         detail = {"kind": token.kind, "tasks": tasks, "status": 304 if not_modified else 200}
         if not not_modified:

@@ -41,6 +41,13 @@ class FeedToken(models.Model):
     # A poll whose token statement yields the same key is answered from this row alone: no
     # cache read (issue 13, ``calendars.feeds.serve``).
     served_key = models.CharField(max_length=64, blank=True)
+    # The same four for the tasks feed of a personal token (``<token>/tasks.ics``, offered beside
+    # the events feed). A client subscribed to both polls them in turn; with one shared state each
+    # poll found the other feed's ETag and counted as new content: a write and an audit event.
+    tasks_served_etag = models.CharField(max_length=80, blank=True)
+    tasks_content_changed_at = models.DateTimeField(null=True, blank=True)
+    tasks_served_key = models.CharField(max_length=64, blank=True)
+    tasks_last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("feed token")

@@ -286,3 +286,47 @@ def test_the_calendars_name_is_in_the_language_of_the_tokens_owner(world, client
     _token, url = _feed(world.counsellor)
     body = client.get(url).content.decode()
     assert "X-WR-CALNAME:Fallkonferenz – mine møder og aftaler" in body
+
+
+def test_both_feeds_of_one_token_polled_in_turn_answer_from_the_row_without_writes(world, client, counting_cache):
+    """The account page offers the events feed and the tasks feed of one personal token; a client
+    subscribed to both polls them in turn. Each feed keeps its own served state: after one full
+    fetch of each, every poll of either is a 304 from the token row, with no write and no audit event."""
+    token, url = _feed(world.counsellor)
+    tasks_url = url.removesuffix(".ics") + "/tasks.ics"
+    events, tasks = client.get(url), client.get(tasks_url)
+    assert events.status_code == tasks.status_code == 200 and events["ETag"] != tasks["ETag"]
+    token.refresh_from_db()
+    assert (token.served_etag, token.tasks_served_etag) == (events["ETag"], tasks["ETag"])
+    audited = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count()
+    assert audited == 2  # each feed's first content
+    for _ in range(3):
+        for feed_url, etag in ((url, events["ETag"]), (tasks_url, tasks["ETag"])):
+            response, sql, writes, reads = _poll(client, feed_url, etag, counting_cache)
+            assert response.status_code == 304 and response["ETag"] == etag
+            assert (len(sql), writes, reads) == (1, [], 0), sql
+    assert AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count() == audited
+    # A change of a task moves the tasks feed, and its poll is audited with what it disclosed.
+    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="in_progress")
+    response, _sql, writes, _reads = _poll(client, tasks_url, tasks["ETag"], counting_cache)
+    assert response.status_code == 200 and response["ETag"] != tasks["ETag"] and writes
+    event = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).latest("pk")
+    assert event.detail["tasks"] is True and world.action_counselling.pk in event.detail["actions"]
+
+
+def test_each_feed_of_a_token_is_audited_on_its_first_use_of_a_day(world, client, counting_cache):
+    token, url = _feed(world.counsellor)
+    tasks_url = url.removesuffix(".ics") + "/tasks.ics"
+    events, tasks = client.get(url), client.get(tasks_url)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=yesterday, tasks_last_used_at=yesterday)
+    client.get(url, headers={"if-none-match": events["ETag"]})  # the events feed's first poll today
+    before = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count()
+    response = client.get(tasks_url, headers={"if-none-match": tasks["ETag"]})
+    assert response.status_code == 304
+    event = AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).latest("pk")
+    assert AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count() == before + 1
+    assert (event.detail["tasks"], event.detail["status"]) == (True, 304)
+    # ... and then no more that day
+    client.get(tasks_url, headers={"if-none-match": tasks["ETag"]})
+    assert AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count() == before + 1
