@@ -17,7 +17,13 @@
    the same run, one after the other at each size): the channel layer of the Daphne processes and
    of the sender, ``channels_redis.core.RedisChannelLayer`` or the pub/sub layer (``permissions.channel_layer``)
    (the setting ``CHANNELS_REDIS_LAYER``).
-Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...] [--layer=core|pubsub ...]``.
+   ``--server=daphne|gunicorn|gunicorn-stock`` (one or more): two Daphne processes, the production
+   command, or the production command with uvicorn's stock worker (which accepts websocket
+   compression; ``config.workers`` declines it). ``--deflate``: every client socket offers
+   permessage-deflate as Chromium does (and inflates what arrives compressed); without it the
+   clients offer nothing, so both gunicorn arms run uncompressed.
+Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...] [--layer=core|pubsub ...]
+[--server=... ...] [--deflate]``.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,8 +221,14 @@ class RawWebsocket(asyncio.Protocol):
     later, by whoever awaits ``receive``. A latency is thus the time the bytes reached this
     process, not the time a coroutine of a client busy with 999 other sockets parsed them."""
 
+    # ``--deflate``: offer permessage-deflate as Chromium does, and inflate what comes compressed
+    # (RFC 7692: RSV1 marks a compressed message; one context per socket, kept across messages).
+    OFFER_DEFLATE = False
+
     def __init__(self, handshake: "asyncio.Future") -> None:
         self.buffer = bytearray()
+        self.inflater = zlib.decompressobj(-15)
+        self.compressed = False  # the server accepted permessage-deflate
         self.handshake = handshake
         self.transport = None
         self.inbox: list = []  # [(arrival perf_counter, payload bytes)], or an exception at the end
@@ -230,7 +243,8 @@ class RawWebsocket(asyncio.Protocol):
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
-                         f"Cookie: {cookie}\r\n\r\n").encode())
+                         + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if cls.OFFER_DEFLATE else "")
+                         + f"Cookie: {cookie}\r\n\r\n").encode())
         try:
             await handshake
         except BaseException:
@@ -252,9 +266,11 @@ class RawWebsocket(asyncio.Protocol):
             if b" 101 " not in status.split(b"\r\n", 1)[0]:
                 self.handshake.set_exception(RuntimeError(status.decode(errors="replace")))
                 return
+            self.compressed = b"permessage-deflate" in status.lower()
             self.handshake.set_result(None)
         while len(self.buffer) >= 2:
             opcode, length, start = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F, 2
+            deflated = bool(self.buffer[0] & 0x40)
             if length == 126:
                 if len(self.buffer) < 4:
                     return
@@ -267,6 +283,8 @@ class RawWebsocket(asyncio.Protocol):
                 return
             payload = bytes(self.buffer[start:start + length])
             del self.buffer[:start + length]
+            if deflated:  # the servers send each message as one frame
+                payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
             if opcode == 9:  # a keepalive ping: answered now, whatever the bench is doing
                 self.send_frame(0xA, payload)
             elif opcode == 8:
@@ -330,7 +348,7 @@ def free_port() -> int:
 LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
 
 
-SERVERS = ("daphne", "gunicorn")
+SERVERS = ("daphne", "gunicorn", "gunicorn-stock")
 
 
 def _wait_listening(port: int, process: subprocess.Popen, name: str) -> None:
@@ -364,8 +382,11 @@ def start_servers(server: str, layer: str) -> tuple[list[int], list[subprocess.P
             _wait_listening(port, process, "daphne")
         return ports, processes
     port = free_port()
+    # ``gunicorn-stock``: the same command with uvicorn's own worker, which accepts websocket
+    # compression (the production worker, ``config.workers``, declines it): an A/B with ``--deflate``.
+    stock = ["-k", "uvicorn_worker.UvicornWorker"] if server == "gunicorn-stock" else []
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "config.asgi:application"],
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *stock, "config.asgi:application"],
         cwd=ROOT, env={**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
         stdout=subprocess.DEVNULL, stderr=open(f"/tmp/fk-bench-gunicorn-{port}.log", "w"), start_new_session=True)
     _wait_listening(port, process, "gunicorn")
@@ -502,6 +523,7 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
         sockets = [ws for ws, ok in zip(sockets, quiet) if ok]
         baseline = await ping_rtt(sockets[0]) if sockets else float("nan")
         spread = sockets_per_process(pids, ports)
+        compressed = sum(ws.compressed for ws in sockets)
 
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS[layer],
                                                "CONFIG": {"hosts": [REDIS], "prefix": PREFIX}}}
@@ -540,7 +562,7 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
         return {"sockets": count, "layer": layer, "server": server, "failed_join": failed, "closed": closed,
                 "missed": missed, "drops": failed + closed + missed, "p99": middle.get("p99", nan),
                 "median": middle.get("median", nan), "edit": middle.get("edit", nan), "marks": middle.get("marks", {}), "first": middle.get("first", nan),
-                "baseline": baseline, "spread": spread,
+                "baseline": baseline, "spread": spread, "compressed": compressed,
                 "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds,
                 "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan}
     finally:
@@ -549,10 +571,12 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
 
 def report_redis(result: dict) -> None:
     n, layer, server = result["sockets"], result["layer"], result["server"]
-    what = "2 daphne" if server == "daphne" else "gunicorn + 2 uvicorn workers"
+    what = {"daphne": "2 daphne", "gunicorn": "gunicorn + 2 uvicorn workers",
+            "gunicorn-stock": "gunicorn + 2 stock uvicorn workers"}[server]
     arm = f"{server}, {layer} layer"
     print(f"ws fan-out, {what}, Redis ({layer} layer), {n} sockets (joined in {result['join_seconds']:.1f} s; "
-          f"sockets per process {'/'.join(map(str, result['spread']))}): drops {result['drops']} "
+          f"sockets per process {'/'.join(map(str, result['spread']))}; "
+          f"compressed (permessage-deflate) {result['compressed']}{' of them, offered' if RawWebsocket.OFFER_DEFLATE else ', not offered'}): drops {result['drops']} "
           f"(failed join {result['failed_join']}, closed {result['closed']}, deliveries missed over {1 + EDITS} edits {result['missed']}) "
           f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
     goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
@@ -576,6 +600,7 @@ def main() -> None:
     servers = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")] or ["daphne"]
     if set(servers) - set(SERVERS):
         sys.exit(f"--server is one of {', '.join(SERVERS)}")
+    RawWebsocket.OFFER_DEFLATE = "--deflate" in sys.argv
     world, readers = prepare()
     QueryCounter.install()
     mark_edit_parts()

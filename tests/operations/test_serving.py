@@ -80,6 +80,9 @@ def test_two_workers_behind_nginx_serve_pages_api_feeds_and_websockets(world, tm
                                      additional_headers={"Cookie": f"sessionid={convenor}"},
                                      origin=f"https://localhost:{port}", open_timeout=10) as ws:
             assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+            # the client offered compression, as browsers do; the server declines it (config/workers.py)
+            assert "permessage-deflate" in ws.request.headers["Sec-WebSocket-Extensions"]
+            assert "Sec-WebSocket-Extensions" not in ws.response.headers
 
         # the same forwarded header from a client that is not the configured proxy is ignored
         status, headers, _ = get(web_port, f"/cases/{world.case.pk}/", convenor, tls=False, source="127.0.0.2",

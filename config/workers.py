@@ -1,0 +1,18 @@
+"""The worker gunicorn runs (``deploy/gunicorn.conf.py``): uvicorn's, with websocket compression
+(permessage-deflate) declined.
+
+Browsers offer permessage-deflate on every websocket, and uvicorn accepts it by default. Then
+each frame is compressed once per socket, with a compression context kept per socket across
+frames: a live edit fanned out to N sockets costs N compressions of the same frame on top of N
+writes (``bench/ws_fanout.py --deflate``, which offers it as Chromium does). The live channel's
+frames are small JSON, so the saving in bytes is small. And a context that carries earlier frames
+into the compression of later ones mixes what a socket was sent (restricted items among them)
+with text other people typed (item titles, amendments): the length of an encrypted frame can
+then tell an observer on the network something about the content, as in the CRIME and BREACH
+attacks on TLS and HTTP compression. Declining is allowed by RFC 6455 section 9.1 and RFC 7692:
+the socket then runs uncompressed."""
+from uvicorn_worker import UvicornWorker as _UvicornWorker
+
+
+class UvicornWorker(_UvicornWorker):
+    CONFIG_KWARGS = {**_UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
