@@ -205,3 +205,20 @@ def test_written_reports_follow_the_audience_rules(world):
     assert [r.text for r in selectors.reports_for_user(world.parent, world.protocol)] == ["geteilt"]
     assert len(selectors.reports_for_user(world.midwife, world.protocol)) == 2
     assert list(selectors.reports_for_user(world.outsider, world.protocol)) == []
+
+
+def test_the_item_an_update_returns_is_the_row_as_saved(world):
+    """``item_update`` sets the written values on the item it returns instead of reading the row
+    back: what it returns must be what a fresh read gives, for a text change and an audience change."""
+    fields = ("title", "text", "audience", "version", "updated_at", "holding_organisation_id", "category", "entrusted_by_id")
+    item = world.item_professionals
+    returned = services.item_update(world.convenor, item=item, version=item.version, title="  Neuer Titel ", text="<b>fett</b> **neu**")
+    fresh = ProtocolItem.objects.get(pk=item.pk)
+    assert [getattr(returned, f) for f in fields] == [getattr(fresh, f) for f in fields]
+    assert returned.version == item.version + 1
+    returned = services.item_update(world.convenor, item=fresh, version=fresh.version, audience=Audience.RESTRICTED,
+                                    restricted_to=[world.counselling], holding_organisation=world.youth_welfare,
+                                    category=world.item_restricted.category, entrusted_by=world.mother)
+    fresh = ProtocolItem.objects.get(pk=item.pk)
+    assert [getattr(returned, f) for f in fields] == [getattr(fresh, f) for f in fields]
+    assert list(returned.restricted_to.all()) == list(fresh.restricted_to.all()) == [world.counselling]
