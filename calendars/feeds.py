@@ -23,6 +23,7 @@ it leaves the feed; the ETag covers count, keys, sequences and versions, so both
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
@@ -161,9 +162,24 @@ def render(token: FeedToken, parts: FeedParts, *, tasks: bool = False) -> bytes:
     return ical.finish(cal)
 
 
+def _change_time(now, previous):
+    """When new content counts as changed. Last-Modified and If-Modified-Since carry whole
+    seconds: content that changed within the second of the previous change would carry the same
+    Last-Modified, and a client that asks with If-Modified-Since alone (no ETag) would be answered
+    304 with the older content until the next change. Such content counts as changed at the start
+    of the next second instead (strictly later, so that client gets it)."""
+    if previous is not None and int(now.timestamp()) <= int(previous.timestamp()):
+        return previous.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return now
+
+
 def _headers(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
     response["ETag"] = etag
-    if last_modified is not None:
+    # A change time moved into the next second (``_change_time``) is not sent until that second
+    # has come: a Last-Modified later than the response's Date is not allowed (RFC 9110 8.8.2.1),
+    # and the Date itself would name the older content's second again. Without it a client
+    # revalidates with the ETag or fetches in full.
+    if last_modified is not None and last_modified <= timezone.now():
         response["Last-Modified"] = http_date(last_modified.timestamp())
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-cache"
@@ -267,7 +283,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
     changed = etag != served_etag or content_changed_at is None
-    last_modified = now if changed else content_changed_at
+    last_modified = _change_time(now, content_changed_at) if changed else content_changed_at
     not_modified = _not_modified(request, etag, last_modified)
     if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
@@ -299,7 +315,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
         updates = {"last_used_at": now, used_field: now, key_field: served_key}
         rows = FeedToken.objects.filter(pk=token.pk)
         if changed:
-            updates.update({etag_field: etag, changed_field: now})
+            updates.update({etag_field: etag, changed_field: last_modified})
         else:
             rows = rows.filter(**{etag_field: served_etag, key_field: stored_key, changed_field: content_changed_at})
         rows.update(**updates)

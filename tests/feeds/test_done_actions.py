@@ -13,6 +13,7 @@ from icalendar import Calendar
 from calendars import selectors as calendar_selectors
 from calendars import ical as calendar_ical
 from calendars import services
+from calendars.models import FeedToken
 from conferences import ical
 from protocols import services as protocol_services
 from protocols.models import AgreedAction
@@ -83,8 +84,11 @@ def test_a_closed_action_leaves_the_feed_after_the_keeping_period(world, client)
 
 
 def test_after_a_status_change_the_feed_is_byte_stable_and_answers_304(world, client):
-    _, raw = services.feed_token_create(world.counsellor)
+    token, raw = services.feed_token_create(world.counsellor)
     old = fetch(client, raw)
+    # The first fetch was seconds ago: new content within its second would be dated the next
+    # second and sent without a date until then (test_feed_poll_from_token_row).
+    FeedToken.objects.filter(pk=token.pk).update(content_changed_at=timezone.now() - dt.timedelta(seconds=5))
     protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="done")
     # The client's old ETag no longer matches: it gets the new calendar.
     assert fetch(client, raw, **{"If-None-Match": old["ETag"]}).status_code == 200

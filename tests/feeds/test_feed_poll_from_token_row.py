@@ -330,3 +330,39 @@ def test_each_feed_of_a_token_is_audited_on_its_first_use_of_a_day(world, client
     # ... and then no more that day
     client.get(tasks_url, headers={"if-none-match": tasks["ETag"]})
     assert AuditEvent.objects.filter(action="feed.read", object_id=str(token.pk)).count() == before + 1
+
+
+class _Clock:
+    """``django.utils.timezone`` for the feed module, with a clock the test sets."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def now(self):
+        return self.at
+
+    def __getattr__(self, name):
+        return getattr(timezone, name)
+
+
+def test_new_content_within_the_second_of_the_last_change_reaches_a_client_that_asks_by_date_alone(world, client, monkeypatch):
+    """Last-Modified has whole seconds. Device A fetched; within the same second the content
+    changed and device B fetched it. A client asking with If-Modified-Since alone (no ETag) must
+    get the new content, not a 304 for its older copy."""
+    start = timezone.now().replace(microsecond=100_000)
+    clock = _Clock(start)
+    monkeypatch.setattr(feeds, "timezone", clock)
+    _token, url = _feed(world.counsellor)
+    a_first = client.get(url)  # device A
+    assert a_first["Last-Modified"] == http_date(start.timestamp())
+    protocol_services.action_update_status(world.counsellor, action=world.action_counselling, status="in_progress")
+    clock.at = start + dt.timedelta(milliseconds=500)  # the same second
+    b_first = client.get(url)  # device B: the new content, dated the next second, not yet sent as a date
+    assert b_first.status_code == 200 and b_first["ETag"] != a_first["ETag"] and "Last-Modified" not in b_first
+    a_poll = client.get(url, headers={"if-modified-since": a_first["Last-Modified"]})
+    assert a_poll.status_code == 200 and a_poll.content == b_first.content
+    clock.at = start + dt.timedelta(milliseconds=1500)  # the next second has come: the date is sent
+    b_poll = client.get(url, headers={"if-none-match": b_first["ETag"]})
+    assert b_poll.status_code == 304 and b_poll["Last-Modified"] == http_date(start.timestamp() // 1 + 1)
+    by_date = client.get(url, headers={"if-modified-since": b_poll["Last-Modified"]})
+    assert by_date.status_code == 304
