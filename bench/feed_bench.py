@@ -207,7 +207,7 @@ def http_mode(url: str, first) -> None:
     body, etag = first.content, first["ETag"]
     STATIC_FILE.write_bytes(body)
     # The day's first poll (audited): records the served key at the current content version.
-    assert FeedToken.objects.update(last_used_at=timezone.now() - dt.timedelta(days=1)) == 1
+    assert FeedToken.objects.update(last_used_at=timezone.now() - dt.timedelta(days=1), events_last_used_at=timezone.now() - dt.timedelta(days=1)) == 1
     assert Client(HTTP_HOST="localhost").get(url, headers={"if-none-match": etag}).status_code == 304
     connection.close()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.feed_http_settings", BENCH_FEED_STATIC_FILE=str(STATIC_FILE),

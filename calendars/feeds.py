@@ -233,9 +233,10 @@ def _disclosed(parts: FeedParts) -> dict[str, list[int]]:
 
 
 # The token's fields that hold what each of its feeds was last served: (ETag, when its content
-# last changed, the key the ETag was established at, when that feed was last fetched). The events
-# feed's fetch time is the token's ``last_used_at``; every fetch of either feed also sets it.
-SERVED_FIELDS = {False: ("served_etag", "content_changed_at", "served_key", "last_used_at"),
+# last changed, the key the ETag was established at, when that feed was last fetched). Every
+# fetch of either feed also sets the token's ``last_used_at`` (any feed), which therefore cannot
+# tell whether this feed was fetched today.
+SERVED_FIELDS = {False: ("served_etag", "content_changed_at", "served_key", "events_last_used_at"),
                  True: ("tasks_served_etag", "tasks_content_changed_at", "tasks_served_key", "tasks_last_used_at")}
 
 

@@ -41,6 +41,8 @@ class FeedToken(models.Model):
     # A poll whose token statement yields the same key is answered from this row alone: no
     # cache read (issue 13, ``calendars.feeds.serve``).
     served_key = models.CharField(max_length=64, blank=True)
+    # When the events feed was last fetched (``last_used_at`` is any feed's last fetch).
+    events_last_used_at = models.DateTimeField(null=True, blank=True)
     # The same four for the tasks feed of a personal token (``<token>/tasks.ics``, offered beside
     # the events feed). A client subscribed to both polls them in turn; with one shared state each
     # poll found the other feed's ETag and counted as new content: a write and an audit event.

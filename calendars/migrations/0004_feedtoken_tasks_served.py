@@ -1,8 +1,10 @@
 """The tasks feed of a personal token keeps its own served state (ETag, when its content
-changed, the key it was established at, when it was last fetched), apart from the events feed's.
+changed, the key it was established at, when it was last fetched), apart from the events feed's;
+and the events feed its own fetch time (``last_used_at`` stays "any feed": a tasks fetch set it,
+and the events feed's first poll of the day then went unaudited).
 A client subscribed to both feeds of one token polled them in turn, and each poll found the other
 feed's ETag: new content every time, with a write and an audit event. Existing rows start empty:
-the next tasks fetch fills them (one write, one audit event, as on a first fetch)."""
+the next fetch of each feed fills them (one write, one audit event, as on a first use of a day)."""
 
 from django.db import migrations, models
 
@@ -14,6 +16,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="feedtoken",
+            name="events_last_used_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
         migrations.AddField(
             model_name="feedtoken",
             name="tasks_served_etag",

@@ -166,10 +166,10 @@ def test_new_content_is_always_audited_and_content_already_served_once_a_day(wor
             assert again.status_code == 200 and again.content == first.content
     assert events.count() == 1  # the same content the same day discloses nothing new and writes nothing
     assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
-    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1), events_last_used_at=timezone.now() - dt.timedelta(days=1))
     assert fetch(client, raw, if_none_match=first["ETag"]).status_code == 304
     assert events.count() == 2 and events.latest("pk").detail["status"] == 304  # the next day's poll is recorded
-    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1))
+    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(days=1), events_last_used_at=timezone.now() - dt.timedelta(days=1))
     assert fetch(client, raw).status_code == 200
     assert events.count() == 3 and events.latest("pk").detail["status"] == 200  # and the next day's body
     assert world.action_counselling.pk in events.latest("pk").detail["actions"]
