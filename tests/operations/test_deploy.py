@@ -2,11 +2,14 @@
 the nginx site passes ``nginx -t``."""
 from __future__ import annotations
 
+import importlib
 import re
+import runpy
 import shutil
 import subprocess
 
 import pytest
+import uvicorn
 from django.core.management import get_commands
 
 from tests.operations.deployment import DEPLOY, NGINX, ROOT, free_port, render_nginx, render_units
@@ -83,3 +86,14 @@ def test_nginx_forwards_websockets_and_replaces_forwarded_headers():
     assert "proxy_set_header Upgrade $http_upgrade;" in ws and "proxy_http_version 1.1;" in ws
     assert "$proxy_add_x_forwarded_for" not in site  # appending would pass on what a client claims
     assert site.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
+
+
+def test_the_web_command_runs_a_worker_that_declines_websocket_compression():
+    """``deploy/gunicorn.conf.py`` names ``config.workers.UvicornWorker`` (why: ``config/workers.py``);
+    the live handshake through the served command is checked in ``test_serving`` (needs Redis)."""
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    module, _, name = settings["worker_class"].rpartition(".")
+    worker = getattr(importlib.import_module(module), name)
+    config = uvicorn.Config(app=lambda *a: None, **worker.CONFIG_KWARGS)
+    assert config.ws_per_message_deflate is False
+    assert uvicorn.Config(app=lambda *a: None).ws_per_message_deflate is True  # what uvicorn does unless told
