@@ -22,3 +22,8 @@ accesslog = None
 errorlog = "-"
 # Load the application once per worker, after the fork: each worker gets its own database pool.
 preload_app = False
+# gunicorn's control socket (``gunicornc``: change the worker count, reload, stop) is off: systemd
+# manages the service by signals, and every gunicorn of a user shares one default path
+# (``$HOME/.gunicorn/gunicorn.ctl``), so a second instance on the host (staging, a benchmark, the
+# tests) took it over and removed it when it stopped.
+control_socket_disable = True

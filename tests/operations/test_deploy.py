@@ -97,3 +97,8 @@ def test_the_web_command_runs_a_worker_that_declines_websocket_compression():
     config = uvicorn.Config(app=lambda *a: None, **worker.CONFIG_KWARGS)
     assert config.ws_per_message_deflate is False
     assert uvicorn.Config(app=lambda *a: None).ws_per_message_deflate is True  # what uvicorn does unless told
+
+
+def test_the_web_command_opens_no_control_socket():
+    """gunicorn 25+ opens a control socket at one path per user unless told not to (deploy/gunicorn.conf.py)."""
+    assert runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["control_socket_disable"] is True
