@@ -149,7 +149,7 @@ def test_leaving_the_case_team_removes_its_items_on_the_next_fetch(world, client
 def test_new_content_is_always_audited_and_content_already_served_once_a_day(world, client):
     """Issue 13: the audit of feed reads keeps its meaning without a write per poll. Every answer
     with new content is recorded with what it disclosed; polls (304) and the same body again are
-    recorded once per token and day."""
+    recorded once per token, feed and day."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
