@@ -252,8 +252,9 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     served_key = key.removeprefix("feed:") if key else ""
     conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
     now = timezone.now()
-    fields = SERVED_FIELDS[tasks]
-    served_etag, content_changed_at, stored_key, used_at = (getattr(token, name) for name in fields)
+    etag_field, changed_field, key_field, used_field = SERVED_FIELDS[tasks]
+    served_etag, content_changed_at, stored_key, used_at = (
+        getattr(token, name) for name in (etag_field, changed_field, key_field, used_field))
     used_today = used_at is not None and timezone.localdate(used_at) == timezone.localdate(now)
     # The token row holds the ETag it was last served and the cache key (content version, local
     # date, events or tasks, language, format) at which that ETag was established, both written
@@ -308,11 +309,9 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     # lands only if the row still holds the ETag this request read: another fetch of the token
     # may have written its own in between (two devices, one link), for content of an older
     # version (a consent then revoked), and paired with today's key that ETag would be answered
-    # 304 from the row above.
-    # Each feed of a token (events, tasks) keeps its own served state (``SERVED_FIELDS``), so
-    # "once per day" and "new content" are per feed.
+    # 304 from the row above. Each feed of a token (events, tasks) keeps its own served state
+    # (``SERVED_FIELDS``), so "once per day" and "new content" are per feed.
     if changed or not used_today:
-        etag_field, changed_field, key_field, used_field = fields
         updates = {"last_used_at": now, used_field: now, key_field: served_key}
         rows = FeedToken.objects.filter(pk=token.pk)
         if changed:

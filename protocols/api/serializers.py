@@ -1,6 +1,8 @@
 """Serializers of the protocols API. No side effects: viewsets call services."""
 from __future__ import annotations
 
+import functools
+
 from django.utils import formats
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -131,14 +133,13 @@ def _plain(value):
 # representation itself on every live event (``bench/ws_fanout.py``: 2.0 of the event's 8.7 ms);
 # the built fields are kept on the instance. ``to_representation`` keeps no state between calls;
 # labels, dates and time zones are read at call time.
-_live_serializers: dict[type, serializers.Serializer] = {}
+@functools.cache
+def _kept(serializer_class) -> serializers.Serializer:
+    return serializer_class()
 
 
 def _represent(serializer_class, obj) -> dict:
-    serializer = _live_serializers.get(serializer_class)
-    if serializer is None:
-        serializer = _live_serializers.setdefault(serializer_class, serializer_class())
-    return _plain(serializer.to_representation(obj))
+    return _plain(_kept(serializer_class).to_representation(obj))
 
 
 def item_payload(item: ProtocolItem) -> dict:
