@@ -17,9 +17,10 @@
    the same run, one after the other at each size): the channel layer of the Daphne processes and
    of the sender, ``channels_redis.core.RedisChannelLayer`` or the pub/sub layer (``permissions.channel_layer``)
    (the setting ``CHANNELS_REDIS_LAYER``).
-   ``--server=daphne|gunicorn|gunicorn-stock`` (one or more): two Daphne processes, the production
-   command, or the production command with uvicorn's stock worker (which accepts websocket
-   compression; ``config.workers`` declines it). ``--deflate``: every client socket offers
+   ``--server=daphne|gunicorn|gunicorn-stock|gunicorn-asyncio`` (one or more): two Daphne processes,
+   the production command, the production command with uvicorn's stock worker (which accepts
+   websocket compression; ``config.workers`` declines it), or with uvicorn's worker on asyncio's
+   loop and h11 (``config.workers`` runs uvloop and httptools). ``--deflate``: every client socket offers
    permessage-deflate as Chromium does (and inflates what arrives compressed); without it the
    clients offer nothing, so both gunicorn arms run uncompressed.
 Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...] [--layer=core|pubsub ...]
@@ -348,7 +349,7 @@ def free_port() -> int:
 LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
 
 
-SERVERS = ("daphne", "gunicorn", "gunicorn-stock")
+SERVERS = ("daphne", "gunicorn", "gunicorn-stock", "gunicorn-asyncio")
 
 
 def _wait_listening(port: int, process: subprocess.Popen, name: str) -> None:
@@ -384,7 +385,10 @@ def start_servers(server: str, layer: str) -> tuple[list[int], list[subprocess.P
     port = free_port()
     # ``gunicorn-stock``: the same command with uvicorn's own worker, which accepts websocket
     # compression (the production worker, ``config.workers``, declines it): an A/B with ``--deflate``.
-    stock = ["-k", "uvicorn_worker.UvicornWorker"] if server == "gunicorn-stock" else []
+    # ``gunicorn-asyncio``: uvicorn's worker on asyncio's loop and h11, as production ran before
+    # uvloop and httptools (the clients offer no compression unless ``--deflate``): an A/B of the loop.
+    stock = {"gunicorn-stock": ["-k", "uvicorn_worker.UvicornWorker"],
+             "gunicorn-asyncio": ["-k", "uvicorn_worker.UvicornH11Worker"]}.get(server, [])
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *stock, "config.asgi:application"],
         cwd=ROOT, env={**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
@@ -572,7 +576,8 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
 def report_redis(result: dict) -> None:
     n, layer, server = result["sockets"], result["layer"], result["server"]
     what = {"daphne": "2 daphne", "gunicorn": "gunicorn + 2 uvicorn workers",
-            "gunicorn-stock": "gunicorn + 2 stock uvicorn workers"}[server]
+            "gunicorn-stock": "gunicorn + 2 stock uvicorn workers",
+            "gunicorn-asyncio": "gunicorn + 2 uvicorn workers on asyncio and h11"}[server]
     arm = f"{server}, {layer} layer"
     print(f"ws fan-out, {what}, Redis ({layer} layer), {n} sockets (joined in {result['join_seconds']:.1f} s; "
           f"sockets per process {'/'.join(map(str, result['spread']))}; "

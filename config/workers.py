@@ -1,5 +1,10 @@
-"""The worker gunicorn runs (``deploy/gunicorn.conf.py``): uvicorn's, with websocket compression
-(permessage-deflate) declined.
+"""The worker gunicorn runs (``deploy/gunicorn.conf.py``): uvicorn's, on uvloop's event loop and
+httptools' HTTP parser, with websocket compression (permessage-deflate) declined.
+
+uvloop and httptools are what uvicorn's ``[standard]`` extra installs; named here rather than
+left to ``"auto"``, so a missing one fails the start instead of silently serving on the slower
+pure-Python loop and parser. A live edit fanned out to 500 sockets cost the two workers about a
+quarter less CPU on uvloop (``bench/ws_fanout.py``; bench/README.md, 2026-12-04 night).
 
 Browsers offer permessage-deflate on every websocket, and uvicorn accepts it by default. Then
 each frame is compressed once per socket, with a compression context kept per socket across
@@ -15,4 +20,5 @@ from uvicorn_worker import UvicornWorker as _UvicornWorker
 
 
 class UvicornWorker(_UvicornWorker):
-    CONFIG_KWARGS = {**_UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
+    CONFIG_KWARGS = {**_UvicornWorker.CONFIG_KWARGS, "loop": "uvloop", "http": "httptools",
+                     "ws_per_message_deflate": False}

@@ -99,6 +99,23 @@ def test_the_web_command_runs_a_worker_that_declines_websocket_compression():
     assert uvicorn.Config(app=lambda *a: None).ws_per_message_deflate is True  # what uvicorn does unless told
 
 
+def test_the_web_command_runs_on_uvloop_and_httptools():
+    """Named, not ``"auto"``: without the packages the worker fails to start instead of serving
+    on asyncio's loop and h11 (``config/workers.py``)."""
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    module, _, name = settings["worker_class"].rpartition(".")
+    kwargs = getattr(importlib.import_module(module), name).CONFIG_KWARGS
+    assert (kwargs["loop"], kwargs["http"]) == ("uvloop", "httptools")
+    config = uvicorn.Config(app=lambda *a: None, **kwargs)
+    loop = config.get_loop_factory()()  # what the worker's asyncio_run(..., loop_factory=...) runs on
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+
+
 def test_the_web_command_opens_no_control_socket():
     """gunicorn 25+ opens a control socket at one path per user unless told not to (deploy/gunicorn.conf.py)."""
     assert runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["control_socket_disable"] is True

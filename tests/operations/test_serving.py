@@ -42,7 +42,7 @@ def get(port: int, path: str, cookie: str = "", *, tls: bool = True, source: str
     all_headers.update(headers or {})
     conn.request("GET", path, headers=all_headers)
     response = conn.getresponse()
-    return response.status, dict(response.getheaders()), response.read()
+    return response.status, response.headers, response.read()  # header names in any case, as HTTP has them
 
 
 def receive_until(ws, predicate, timeout: float = 10.0) -> dict:
