@@ -219,7 +219,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": ("permissions.channel_layer.PubSubChannelLayer" if CHANNELS_REDIS_LAYER == "pubsub"
-                        else "permissions.channel_layer.CoreChannelLayer"),
+                        else "channels_redis.core.RedisChannelLayer"),
             "CONFIG": {
                 # After a Redis restart the pooled connections are dead: each is checked (PING)
                 # when idle for a second and a command that meets a closed connection is retried
