@@ -15,7 +15,7 @@
    measured in the same run: a ping round trip on one socket of the same servers.
    ``--layer=core`` (default), ``--layer=pubsub`` or both (``--layer=core --layer=pubsub``, an A/B in
    the same run, one after the other at each size): the channel layer of the Daphne processes and
-   of the sender, ``channels_redis.core.RedisChannelLayer`` or the pub/sub layer (``permissions.channel_layer``)
+   of the sender, ``permissions.channel_layer.CoreChannelLayer`` or the pub/sub layer (``permissions.channel_layer``)
    (the setting ``CHANNELS_REDIS_LAYER``).
    ``--server=daphne|gunicorn|gunicorn-stock|gunicorn-asyncio`` (one or more): two Daphne processes,
    the production command, the production command with uvicorn's stock worker (which accepts
@@ -346,7 +346,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
+LAYERS = {"core": "permissions.channel_layer.CoreChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
 
 
 SERVERS = ("daphne", "gunicorn", "gunicorn-stock", "gunicorn-asyncio")

@@ -219,7 +219,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": ("permissions.channel_layer.PubSubChannelLayer" if CHANNELS_REDIS_LAYER == "pubsub"
-                        else "channels_redis.core.RedisChannelLayer"),
+                        else "permissions.channel_layer.CoreChannelLayer"),
             "CONFIG": {
                 # After a Redis restart the pooled connections are dead: each is checked (PING)
                 # when idle for a second and a command that meets a closed connection is retried
@@ -236,7 +236,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "permissions.channel_layer.InMemoryChannelLayer"}}
 
 # --- Cache ----------------------------------------------------------------------------------
 # Shared by every process: rate limits (allauth, health endpoints) must count across workers.

@@ -1,4 +1,23 @@
-"""channels-redis's pub/sub layer, made to fail as loudly as the default layer.
+"""channels-redis's two Redis layers, made to fail closed: a socket that may have missed a message
+is closed (1011), its browser reconnects and catches up with ``sync``, which re-reads what she may
+see now.
+
+**CoreChannelLayer** (``CHANNELS_REDIS_LAYER=core``, the default) is ``channels_redis.core.RedisChannelLayer``
+with one change: a socket's buffer in its server process. The process pops a message and puts it
+into the buffer of each of its sockets the message names; a socket takes from its buffer when it
+is ready for the next message. A buffer holds ``capacity`` messages; when a socket has not taken
+any while that many more arrived for it (it waits on a slow database read, say), channels-redis
+drops the OLDEST message to make room, silently. That message could be the ``access.changed``
+that tells the socket a consent was withdrawn: the socket would go on deciding later items by
+what she could read before. Here a full buffer is emptied and holds ``channel_layer.lost``
+instead, so the socket closes (``LiveSessionMixin.channel_layer_lost``) instead of going on
+without the message.
+
+**InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels'; when a
+socket's queue is full, its ``group_send`` drops the message for that socket, silently. Here the
+queue is emptied and holds ``channel_layer.lost`` instead, for the same reason.
+
+**PubSubChannelLayer** (``CHANNELS_REDIS_LAYER=pubsub``):
 
 ``channels_redis.pubsub.RedisPubSubChannelLayer`` publishes a group message ONCE and each server
 process hands it to its own sockets, where ``channels_redis.core.RedisChannelLayer`` writes one
@@ -19,14 +38,52 @@ outage, and the failure is logged once, not every second. Used when ``CHANNELS_R
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
 import logging
+import time
 
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer as _InMemoryChannelLayer
+from channels_redis.core import BoundedQueue, RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
 
 logger = logging.getLogger(__name__)
 
 LOST = {"type": "channel_layer.lost"}
+
+
+class _FailClosedBuffer(BoundedQueue):
+    def put_nowait(self, item):
+        if self.full():
+            while not self.empty():
+                self.get_nowait()
+            logger.warning("Channel layer: a socket's buffer overflowed (%s messages not taken); closing "
+                           "the socket (it reconnects and catches up)", self.maxsize)
+            item = dict(LOST)
+        return asyncio.Queue.put_nowait(self, item)
+
+
+class CoreChannelLayer(RedisChannelLayer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.receive_buffer = collections.defaultdict(functools.partial(_FailClosedBuffer, self.capacity))
+
+
+class InMemoryChannelLayer(_InMemoryChannelLayer):
+    async def send(self, channel, message):
+        try:
+            await super().send(channel, message)
+        except ChannelFull:
+            queue = self.channels.get(channel)
+            if queue is not None:
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait((time.time() + self.expiry, dict(LOST)))
+                logger.warning("Channel layer: a socket's queue overflowed (%s messages not taken); closing "
+                               "the socket (it reconnects and catches up)", queue.maxsize)
+            raise
 
 
 class _Shard(RedisSingleShardConnection):

@@ -97,7 +97,7 @@ def test_embedded_defaults_are_sqlite_in_memory_layer_console_mail_and_german(tm
     values = show(tmp_path, '[s.DATABASES["default"]["ENGINE"], s.CHANNEL_LAYERS["default"]["BACKEND"], s.EMAIL_BACKEND, '
                             's.OUTBOX_TRANSPORT_BACKEND, s.TIME_ZONE, s.LANGUAGE_CODE, [c for c, _ in s.LANGUAGES], s.TASKS["default"]["BACKEND"]]', **env)
     assert values == [
-        "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "outbox.backends.OutboxEmailBackend",
+        "django.db.backends.sqlite3", "permissions.channel_layer.InMemoryChannelLayer", "outbox.backends.OutboxEmailBackend",
         "django.core.mail.backends.console.EmailBackend",
         "Europe/Berlin", "de", ["de", "da", "en"], "django_tasks.backends.immediate.ImmediateBackend",
     ]
@@ -115,7 +115,7 @@ def test_production_services_are_chosen_by_environment_variables(tmp_path):
                             's.EMAIL_BACKEND, s.OUTBOX_TRANSPORT_BACKEND, '
                             's.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.TASKS["default"]["BACKEND"]]', **env)
     assert values == [
-        "django.db.backends.postgresql", "db.internal", "channels_redis.core.RedisChannelLayer", ["redis://cache.internal:6379/1"],
+        "django.db.backends.postgresql", "db.internal", "permissions.channel_layer.CoreChannelLayer", ["redis://cache.internal:6379/1"],
         "outbox.backends.OutboxEmailBackend", "django.core.mail.backends.smtp.EmailBackend",
         "smtp.example.org", 587, "pa$s", True, "django_tasks_db.DatabaseBackend",
     ]
@@ -132,7 +132,7 @@ def test_the_channel_layer_pool_is_sized_beyond_redis_py_default(tmp_path):
 def test_the_pub_sub_channel_layer_is_chosen_by_an_environment_variable(tmp_path):
     expr = '[s.CHANNEL_LAYERS["default"]["BACKEND"], s.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]]'
     redis = {"REDIS_URL": "redis://cache.internal:6379/1", "CHANNELS_PREFIX": "kreis-a"}
-    assert show(tmp_path, expr, **production(**redis)) == ["channels_redis.core.RedisChannelLayer", "kreis-a"]
+    assert show(tmp_path, expr, **production(**redis)) == ["permissions.channel_layer.CoreChannelLayer", "kreis-a"]
     assert show(tmp_path, expr, **production(**redis, CHANNELS_REDIS_LAYER="pubsub")) == [
         "permissions.channel_layer.PubSubChannelLayer", "kreis-a"]
 
