@@ -22,7 +22,8 @@
    websocket compression; ``config.workers`` declines it), or with uvicorn's worker on asyncio's
    loop and h11 (``config.workers`` runs uvloop and httptools). ``--deflate``: every client socket offers
    permessage-deflate as Chromium does (and inflates what arrives compressed); without it the
-   clients offer nothing, so both gunicorn arms run uncompressed.
+   clients offer nothing, so every gunicorn arm runs uncompressed (``--deflate`` with
+   ``gunicorn-asyncio`` is refused: that worker accepts compression, so the A/B would mix the two).
 Run: ``.venv/bin/python bench/ws_fanout.py [--redis-only] [--no-redis] [--sockets=N ...] [--layer=core|pubsub ...]
 [--server=... ...] [--deflate]``.
 """
@@ -530,7 +531,8 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
         compressed = sum(ws.compressed for ws in sockets)
 
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS[layer],
-                                               "CONFIG": {"hosts": [REDIS], "prefix": PREFIX}}}
+                                               "CONFIG": {"hosts": [REDIS], "prefix": PREFIX,
+                                                          "channel_capacity": {"specific.*": 10_000}}}}
         channel_layers.backends.clear()
 
         profiler = None
@@ -605,6 +607,8 @@ def main() -> None:
     servers = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")] or ["daphne"]
     if set(servers) - set(SERVERS):
         sys.exit(f"--server is one of {', '.join(SERVERS)}")
+    if "--deflate" in sys.argv and "gunicorn-asyncio" in servers:
+        sys.exit("--server=gunicorn-asyncio compares the event loop; with --deflate it would also compress")
     RawWebsocket.OFFER_DEFLATE = "--deflate" in sys.argv
     world, readers = prepare()
     QueryCounter.install()

@@ -232,6 +232,11 @@ if REDIS_URL:
                            "retry_on_error": [RedisConnectionError],
                            "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 1000, minimum=10)}],
                 "prefix": CHANNELS_PREFIX,
+                # The Redis queue each server process pops from (one per process, shared by its
+                # sockets and groups): channels-redis's 100 drops group messages for a process that
+                # fell a little behind. A socket's own buffer stays at 100 (permissions.channel_layer
+                # closes a socket whose buffer overflows).
+                "channel_capacity": {"specific.*": 10_000},
             },
         }
     }

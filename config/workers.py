@@ -3,8 +3,9 @@ httptools' HTTP parser, with websocket compression (permessage-deflate) declined
 
 uvloop and httptools are what uvicorn's ``[standard]`` extra installs; named here rather than
 left to ``"auto"``, so a missing one fails the start instead of silently serving on the slower
-pure-Python loop and parser. A live edit fanned out to 500 sockets cost the two workers about a
-quarter less CPU on uvloop (``bench/ws_fanout.py``; bench/README.md, 2026-12-04 night).
+pure-Python loop and parser. A live edit fanned out to 500 sockets cost the two workers less CPU
+on uvloop (median 80 against 95 ms in a small A/B; ``bench/ws_fanout.py``; bench/README.md,
+2026-12-04 night).
 
 Browsers offer permessage-deflate on every websocket, and uvicorn accepts it by default. Then
 each frame is compressed once per socket, with a compression context kept per socket across

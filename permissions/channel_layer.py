@@ -1,6 +1,6 @@
-"""channels-redis's two Redis layers, made to fail closed: a socket that may have missed a message
-is closed (1011), its browser reconnects and catches up with ``sync``, which re-reads what she may
-see now.
+"""The channel layers, made to fail closed where a socket would otherwise miss a message silently:
+the socket is closed (1011) and its browser reconnects; the live protocol page (``live.js``) then
+catches up with ``sync``, which re-reads what she may see now.
 
 **CoreChannelLayer** (``CHANNELS_REDIS_LAYER=core``, the default) is ``channels_redis.core.RedisChannelLayer``
 with one change: a socket's buffer in its server process. The process pops a message and puts it
@@ -12,6 +12,12 @@ that tells the socket a consent was withdrawn: the socket would go on deciding l
 what she could read before. Here a full buffer is emptied and holds ``channel_layer.lost``
 instead, so the socket closes (``LiveSessionMixin.channel_layer_lost``) instead of going on
 without the message.
+
+Not covered here, as channels-redis has it: the queue in Redis that a server process pops from
+holds at most ``channel_capacity`` messages (config/settings.py raises it to 10,000 for the
+process-local channels from channels-redis's 100) and keeps each for ``expiry`` (60 s). A process
+that has not popped for that long (an event loop stalled for a minute) loses what was over
+capacity or expired; channels-redis logs the first at INFO ("channels over capacity in group").
 
 **InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels'; when a
 socket's queue is full, its ``group_send`` drops the message for that socket, silently. Here the
@@ -59,8 +65,8 @@ class _FailClosedBuffer(BoundedQueue):
         if self.full():
             while not self.empty():
                 self.get_nowait()
-            logger.warning("Channel layer: a socket's buffer overflowed (%s messages not taken); closing "
-                           "the socket (it reconnects and catches up)", self.maxsize)
+            logger.warning("Channel layer: %s messages not taken from a socket's buffer; its consumer is "
+                           "told channel_layer.lost", self.maxsize)
             item = dict(LOST)
         return asyncio.Queue.put_nowait(self, item)
 
@@ -81,8 +87,8 @@ class InMemoryChannelLayer(_InMemoryChannelLayer):
                 while not queue.empty():
                     queue.get_nowait()
                 queue.put_nowait((time.time() + self.expiry, dict(LOST)))
-                logger.warning("Channel layer: a socket's queue overflowed (%s messages not taken); closing "
-                               "the socket (it reconnects and catches up)", queue.maxsize)
+                logger.warning("Channel layer: %s messages not taken from %s; its consumer is told "
+                               "channel_layer.lost", queue.maxsize, channel)
             raise
 
 

@@ -193,7 +193,8 @@ class LiveSessionMixin:
         await self.close(code=int(event.get("code") or CLOSE_SESSION_ENDED))
 
     async def channel_layer_lost(self, event: dict) -> None:
-        """The pub/sub channel layer lost its Redis connection (``permissions.channel_layer``):
-        what was published meanwhile never arrives, so the socket ends as it does when the default
-        layer's receive fails; the browser reconnects and catches up."""
+        """The socket may have missed a message (``permissions.channel_layer``): the pub/sub layer
+        lost its Redis connection, or the socket's buffer overflowed. It ends as it does when the
+        default layer's receive fails; the browser reconnects (the protocol page catches up with
+        ``sync``)."""
         await self.close(code=CLOSE_LAYER_LOST)

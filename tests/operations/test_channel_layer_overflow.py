@@ -36,7 +36,12 @@ async def test_redis_layer_a_socket_whose_buffer_overflows_gets_lost_not_a_gap()
             await asyncio.sleep(0.02)
         for n in range(1, 8):  # `busy` takes nothing meanwhile: 7 arrive for a buffer of 5
             await layer.send(busy, {"type": "access.changed", "n": n})
-            await asyncio.sleep(0.05)  # each is popped into busy's buffer by the other socket's receive
+            await asyncio.sleep(0.02)
+        for _ in range(250):  # each is popped into busy's buffer by the other socket's receive
+            buffer = layer.receive_buffer.get(busy)
+            if buffer is not None and buffer.qsize() == 2:
+                break
+            await asyncio.sleep(0.02)
         assert await layer.receive(busy) == LOST
         assert await layer.receive(busy) == {"type": "access.changed", "n": 7}  # after it: what came later
     finally:
