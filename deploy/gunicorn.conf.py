@@ -9,7 +9,7 @@ import os
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
-# uvicorn's worker with websocket compression declined (config/workers.py says why).
+# uvicorn's worker on uvloop and httptools, with websocket compression declined (config/workers.py says why).
 worker_class = "config.workers.UvicornWorker"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
 # A worker that does not answer its heartbeat for this long is replaced (a blocked event loop).

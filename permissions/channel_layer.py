@@ -60,11 +60,15 @@ logger = logging.getLogger(__name__)
 LOST = {"type": "channel_layer.lost"}
 
 
+def _empty(queue: asyncio.Queue) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+
+
 class _FailClosedBuffer(BoundedQueue):
     def put_nowait(self, item):
         if self.full():
-            while not self.empty():
-                self.get_nowait()
+            _empty(self)
             logger.warning("Channel layer: %s messages not taken from a socket's buffer; its consumer is "
                            "told channel_layer.lost", self.maxsize)
             item = dict(LOST)
@@ -82,13 +86,11 @@ class InMemoryChannelLayer(_InMemoryChannelLayer):
         try:
             await super().send(channel, message)
         except ChannelFull:
-            queue = self.channels.get(channel)
-            if queue is not None:
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait((time.time() + self.expiry, dict(LOST)))
-                logger.warning("Channel layer: %s messages not taken from %s; its consumer is told "
-                               "channel_layer.lost", queue.maxsize, channel)
+            queue = self.channels[channel]  # full, so it exists
+            _empty(queue)
+            queue.put_nowait((time.time() + self.expiry, dict(LOST)))
+            logger.warning("Channel layer: %s messages not taken from %s; its consumer is told "
+                           "channel_layer.lost", queue.maxsize, channel)
             raise
 
 
