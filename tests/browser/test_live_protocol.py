@@ -7,6 +7,7 @@ in-memory test database is shared between threads.
 """
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ import time
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -171,3 +173,79 @@ def test_the_live_action_table_keeps_its_links_and_shows_dates_and_labels_in_the
         page.get_by_role("heading", name=world.action_parent.title).wait_for()
     finally:
         context.close()
+
+
+class _Link:
+    """Every websocket of one page, passed through Playwright to the real server, with a switch
+    that drops the current connection the way a lost network does (both ends closed)."""
+
+    def __init__(self, page, pattern: str):
+        self.routes = []
+        page.route_web_socket(pattern, self._route)
+
+    def _route(self, ws) -> None:
+        self.routes.append((ws, ws.connect_to_server()))
+
+    def drop(self) -> None:
+        ws, server = self.routes[-1]
+        server.close(code=1001)
+        ws.close(code=1001)
+
+
+def test_a_conference_page_back_online_shows_the_answers_given_while_its_connection_was_down(browser, asgi_server, world):
+    from conferences import services
+
+    url = f"{asgi_server}/conferences/{world.conference.pk}/"
+    convenor_context, convenor = open_as(browser, asgi_server, world.convenor)
+    try:
+        link = _Link(convenor, re.compile(r"/ws/conferences/\d+/$"))
+        convenor.goto(url)
+        table = "#invitation-table"
+        convenor.wait_for_selector(f"{table}[data-live='connected']", state="attached", timeout=10000)
+        convenor.evaluate("window.__notReloaded = true")
+        link.drop()
+        convenor.wait_for_selector(f"{table}[data-live='closed']", state="attached", timeout=10000)
+
+        # Answered while the page has no connection: its live message reaches nobody. (Done outside
+        # any Playwright call, so the page's reconnect is routed only after the answer is in.)
+        invitation = world.invitation_counsellor
+        as_the_server_would(services.invitation_rsvp, world.counsellor, invitation=invitation,
+                            rsvp="declined", comment="Leider krank")
+
+        row = f"{table} tr[data-invitation='{invitation.pk}']"
+        convenor.wait_for_selector(f"{row} td[data-rsvp-comment]:has-text('Leider krank')", timeout=15000)
+        assert len(link.routes) >= 2  # it came back by reconnecting, not by a reload
+        assert convenor.evaluate("window.__notReloaded") is True
+        assert convenor.get_attribute(row, "class") == "declined-required"
+        expect(convenor.locator("#invitation-live-status")).not_to_have_text("")
+        # The withdraw buttons of the rows read again still work: their forms carry a valid token.
+        assert convenor.locator(f"{row} form input[name=csrfmiddlewaretoken]").count() == 1
+    finally:
+        convenor_context.close()
+
+
+def test_a_poll_grid_back_online_shows_the_votes_given_while_its_connection_was_down(browser, asgi_server, world):
+    from conferences import services
+    from tests.conferences.helpers import answer_all, convene
+
+    conference = convene(world)
+    convenor_context, convenor = open_as(browser, asgi_server, world.convenor)
+    try:
+        link = _Link(convenor, re.compile(r"/ws/conferences/\d+/poll/$"))
+        convenor.goto(asgi_server + reverse("conferences:conference_poll", args=[conference.pk]))
+        grid = "[data-live-grid]"
+        convenor.wait_for_selector(f"{grid}[data-live='connected']", state="attached", timeout=10000)
+        assert convenor.locator("#poll-grid td.answer-yes").count() == 0
+        convenor.evaluate("window.__notReloaded = true")
+        link.drop()
+        convenor.wait_for_selector(f"{grid}[data-live='closed']", state="attached", timeout=10000)
+
+        as_the_server_would(services.poll_vote, world.counsellor,
+                            invitation=conference.invitations.get(user=world.counsellor),
+                            answers=answer_all(conference, "yes"))
+
+        expect(convenor.locator("#poll-grid td.answer-yes")).to_have_count(3, timeout=15000)
+        assert len(link.routes) >= 2
+        assert convenor.evaluate("window.__notReloaded") is True
+    finally:
+        convenor_context.close()

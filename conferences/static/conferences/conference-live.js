@@ -12,7 +12,7 @@
   var marker = table.getAttribute("data-required-marker") || "";
   var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
   var socketUrl = scheme + window.location.host + table.getAttribute("data-live-socket");
-  var retries = 0;
+  var attempt = 0;
 
   function announce(row, label) {
     if (!status) { return; }
@@ -53,19 +53,59 @@
     announce(row, label);
   }
 
+  // What a reader sees of the rows (names, answers, comments, flags); the forms' CSRF tokens
+  // differ on every render and must not count as a change.
+  function shown(body) {
+    return Array.prototype.map.call(body.querySelectorAll("tr"), function (row) {
+      return row.getAttribute("data-invitation") + "|" + row.className + "|" + row.textContent.replace(/\s+/g, " ").trim();
+    }).join("\n");
+  }
+
+  // After a dropped connection the answers given meanwhile never reach this socket: the page's
+  // own table is read again (the same page, the same access check and audit as a reload) and its
+  // rows replace the shown ones, so the table never stays behind without saying so.
+  function catchUp() {
+    if (!window.fetch || !window.DOMParser) { return; }
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("invitation-table");
+        var freshBody = fresh ? fresh.querySelector("tbody") : null;
+        var body = table.querySelector("tbody");
+        if (!freshBody || !body || shown(freshBody) === shown(body)) { return; }
+        body.replaceWith(document.importNode(freshBody, true));
+        if (status) {
+          status.textContent = "";
+          window.setTimeout(function () { status.textContent = status.getAttribute("data-updated") || ""; }, 50);
+        }
+      })
+      .catch(function () { /* the next reconnect tries again */ });
+  }
+
+  var everOpen = false;
+
   function connect() {
     var socket = new WebSocket(socketUrl);
-    socket.addEventListener("open", function () { retries = 0; table.setAttribute("data-live", "connected"); });
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      table.setAttribute("data-live", "connected");
+      if (everOpen) { catchUp(); }
+      everOpen = true;
+    });
     socket.addEventListener("message", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }  // ignore malformed messages
       if (message && message.type === "invitation.answered") { update(message); }
     });
     socket.addEventListener("close", function (event) {
-      table.removeAttribute("data-live");
-      if (event.code >= 4400 || retries > 5) { return; }
-      retries += 1;
-      window.setTimeout(connect, 1000 * retries);
+      table.setAttribute("data-live", "closed");
+      if (event.code >= 4400) { return; }  // signed out, no longer on the case, bad input: final
+      // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter so
+      // that the pages of one restarted server do not all come back at the same moment.
+      attempt += 1;
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
+      window.setTimeout(connect, delay);
     });
   }
   connect();

@@ -7,7 +7,7 @@
   var status = document.getElementById("live-status");
   var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
   var socketUrl = scheme + window.location.host + section.getAttribute("data-live-socket");
-  var retries = 0;
+  var attempt = 0;
 
   function reloadGrid() {
     fetch(gridUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -23,21 +23,33 @@
           status.textContent = "";
           window.setTimeout(function () { status.textContent = status.getAttribute("data-updated") || "Updated"; }, 50);
         }
-      });
+      })
+      .catch(function () { /* the next change or reconnect reads it again */ });
   }
+
+  var everOpen = false;
 
   function connect() {
     var socket = new WebSocket(socketUrl);
-    socket.addEventListener("open", function () { retries = 0; });
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      section.setAttribute("data-live", "connected");
+      // Answers given while the connection was down never reach this socket: read the grid again.
+      if (everOpen) { reloadGrid(); }
+      everOpen = true;
+    });
     socket.addEventListener("message", function (event) {
       try {
         if (JSON.parse(event.data).type === "poll.changed") { reloadGrid(); }
       } catch (e) { /* ignore malformed messages */ }
     });
     socket.addEventListener("close", function (event) {
-      if (event.code >= 4400 || retries > 5) { return; }
-      retries += 1;
-      window.setTimeout(connect, 1000 * retries);
+      section.setAttribute("data-live", "closed");
+      if (event.code >= 4400) { return; }  // signed out, no longer on the case, bad input: final
+      // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter.
+      attempt += 1;
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
+      window.setTimeout(connect, delay);
     });
   }
   connect();
