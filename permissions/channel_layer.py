@@ -13,15 +13,27 @@ what she could read before. Here a full buffer is emptied and holds ``channel_la
 instead, so the socket closes (``LiveSessionMixin.channel_layer_lost``) instead of going on
 without the message.
 
-Not covered here, as channels-redis has it: the queue in Redis that a server process pops from
-holds at most ``channel_capacity`` messages (config/settings.py raises it to 10,000 for the
-process-local channels from channels-redis's 100) and keeps each for ``expiry`` (60 s). A process
-that has not popped for that long (an event loop stalled for a minute) loses what was over
-capacity or expired; channels-redis logs the first at INFO ("channels over capacity in group").
+The queue in Redis that a server process pops from keeps each message for ``expiry`` (60 s);
+channels-redis then drops it, silently. The process pops whenever one of its sockets waits for its
+next message, so a message can only expire while none waits: every socket stuck in a handler (a
+database that hangs), or the event loop stalled. When the process pops again after a pause of more
+than three quarters of ``expiry``, every socket that was in a group before the pause is told
+``channel_layer.lost`` first: it may have lost a message that expired meanwhile. A socket that
+joined later is not told: it missed nothing (a socket waiting for its next message pops, so it
+would have ended the pause).
+
+Not covered, as channels-redis has it: that queue holds at most ``channel_capacity`` messages
+(config/settings.py raises it to 10,000 for the process-local channels from channels-redis's 100);
+a group message for a process that is that far behind is not queued, and channels-redis logs it
+at INFO ("channels over capacity in group").
 
 **InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels'; when a
 socket's queue is full, its ``group_send`` drops the message for that socket, silently. Here the
-queue is emptied and holds ``channel_layer.lost`` instead, for the same reason.
+queue is emptied and holds ``channel_layer.lost`` instead, for the same reason. Likewise when a
+message waited in a socket's queue for longer than ``expiry``: channels drops it and takes the
+socket out of all its groups, so it silently receives nothing more; here it is told
+``channel_layer.lost`` (and only when that too waits out ``expiry``, its consumer is taken to be
+gone and channels' own clean-up applies).
 
 **PubSubChannelLayer** (``CHANNELS_REDIS_LAYER=pubsub``):
 
@@ -79,9 +91,66 @@ class CoreChannelLayer(RedisChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.receive_buffer = collections.defaultdict(functools.partial(_FailClosedBuffer, self.capacity))
+        self._popped_at: float | None = None  # when this process's last pop ended (monotonic)
+        # The groups each socket of this process is in, and since when (monotonic): the sockets a
+        # pause may have cost a message. Group messages are the only ones the live channel sends.
+        self._memberships: dict[str, dict[str, float]] = {}
+
+    async def group_add(self, group, channel):
+        await super().group_add(group, channel)
+        if "!" in channel:
+            self._memberships.setdefault(channel, {}).setdefault(group, time.monotonic())
+
+    async def group_discard(self, group, channel):
+        groups = self._memberships.get(channel)
+        if groups is not None:
+            groups.pop(group, None)
+            if not groups:
+                del self._memberships[channel]
+        await super().group_discard(group, channel)
+
+    async def receive_single(self, channel):
+        """Pop the process's next message (called by the one socket holding channels-redis's
+        receive lock), after telling ``LOST`` to every socket that was in a group before the pause
+        if nothing popped for so long that a message could have expired in Redis meanwhile."""
+        if "!" in channel and self._popped_at is not None:
+            pause_began = self._popped_at
+            if time.monotonic() - pause_began > self.expiry * 0.75:
+                self._lost_since(pause_began)
+        try:
+            return await super().receive_single(channel)
+        finally:
+            self._popped_at = time.monotonic()
+
+    def _lost_since(self, pause_began: float) -> None:
+        told = [channel for channel, groups in self._memberships.items() if min(groups.values()) <= pause_began]
+        for channel in told:
+            buffer = self.receive_buffer[channel]
+            _empty(buffer)
+            asyncio.Queue.put_nowait(buffer, dict(LOST))
+        # A socket that ended without leaving its groups is forgotten after channels-redis's
+        # group expiry, as Redis forgets it.
+        too_old = time.monotonic() - self.group_expiry
+        for channel in [c for c, groups in self._memberships.items() if max(groups.values()) < too_old]:
+            del self._memberships[channel]
+        if told:
+            logger.warning("Channel layer: this process popped nothing for %.0f s (messages expire after %s s); "
+                           "%s sockets are told channel_layer.lost", time.monotonic() - pause_began, self.expiry,
+                           len(told))
 
 
 class InMemoryChannelLayer(_InMemoryChannelLayer):
+    def _clean_expired(self):
+        now = time.time()
+        for channel, queue in list(self.channels.items()):
+            if queue.empty() or queue._queue[0][0] >= now or queue._queue[0][1].get("type") == LOST["type"]:
+                continue  # nothing expired; or its LOST expired too, so nobody receives: channels' clean-up
+            _empty(queue)
+            queue.put_nowait((now + self.expiry, dict(LOST)))
+            logger.warning("Channel layer: a message waited in %s for more than %s s; its consumer is told "
+                           "channel_layer.lost", channel, self.expiry)
+        super()._clean_expired()
+
     async def send(self, channel, message):
         try:
             await super().send(channel, message)

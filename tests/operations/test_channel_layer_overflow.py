@@ -65,3 +65,68 @@ async def test_in_memory_layer_a_socket_whose_queue_overflows_gets_lost_not_a_ga
     with pytest.raises(ChannelFull):  # a direct send still tells the sender
         await layer.send(channel, {"type": "x", "n": 3})
     assert await layer.receive(channel) == LOST
+
+
+# --- a message that waited out the layer's expiry ---------------------------------------------
+
+async def _until(condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_tells_its_older_sockets_lost():
+    """channels-redis drops a message that waited ``expiry`` seconds in the process's Redis queue.
+    Nothing pops while every socket of the process is busy (a hanging database, a stalled loop):
+    a socket that missed an ``access.changed`` that way must not go on as if nothing was missed."""
+    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=f"fk-test-expiry-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+                             expiry=2)
+    busy = await layer.new_channel()
+    await layer.group_add("protocol.1", busy)
+    try:
+        await layer.group_send("protocol.1", {"type": "x", "n": 0})
+        assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 0}  # the pause begins
+        await layer.group_send("protocol.1", {"type": "access.changed", "n": 1})
+        await asyncio.sleep(2.6)  # nobody waits to receive: the message expires in Redis
+        await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})  # cleans the expired one out
+        assert await asyncio.wait_for(layer.receive(busy), 5) == LOST
+        assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "item.changed", "n": 2}
+
+        # After a short pause nobody is told.
+        await asyncio.sleep(0.5)
+        await layer.group_send("protocol.1", {"type": "x", "n": 3})
+        assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 3}
+
+        # A socket that joins after a long quiet spell (no socket of the process was waiting)
+        # missed nothing and is not told; a socket that left its groups is forgotten.
+        await layer.group_discard("protocol.1", busy)
+        await asyncio.sleep(1.7)
+        fresh = await layer.new_channel()
+        await layer.group_add("protocol.2", fresh)
+        await layer.group_send("protocol.2", {"type": "x", "n": 4})
+        assert await asyncio.wait_for(layer.receive(fresh), 5) == {"type": "x", "n": 4}
+        assert busy not in layer.receive_buffer
+    finally:
+        await layer.flush()
+
+
+async def test_in_memory_layer_a_message_that_waited_out_the_expiry_leaves_lost_not_a_socket_outside_its_groups():
+    layer = InMemoryChannelLayer(expiry=1)
+    channel = await layer.new_channel()
+    await layer.group_add("protocol.1", channel)
+    await layer.group_send("protocol.1", {"type": "access.changed", "n": 1})
+    await asyncio.sleep(1.2)
+    await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})
+    assert await asyncio.wait_for(layer.receive(channel), 2) == LOST
+    assert await asyncio.wait_for(layer.receive(channel), 2) == {"type": "item.changed", "n": 2}
+    # A LOST that nobody took within the expiry either: the consumer is gone; channels' own
+    # clean-up takes the channel out of its groups.
+    await layer.group_send("protocol.1", {"type": "x", "n": 3})
+    await asyncio.sleep(1.2)
+    await layer.group_send("protocol.1", {"type": "x", "n": 4})  # expired head -> LOST
+    await asyncio.sleep(1.2)
+    await layer.group_send("protocol.1", {"type": "x", "n": 5})  # LOST expired -> cleaned up
+    assert channel not in layer.groups.get("protocol.1", {})
