@@ -249,3 +249,28 @@ def test_a_poll_grid_back_online_shows_the_votes_given_while_its_connection_was_
         assert convenor.evaluate("window.__notReloaded") is True
     finally:
         convenor_context.close()
+
+
+def test_a_conference_page_whose_user_left_the_case_team_stops_reconnecting(browser, asgi_server, world):
+    """Refused at the handshake, a socket closes in the browser as 1006, like a lost network. The
+    page asks whether it may still read itself before trying again, and stops when it may not,
+    instead of knocking every 30 s for as long as the tab stays open."""
+    from cases import services as case_services
+    from cases.models import CaseTeamMember
+
+    url = f"{asgi_server}/conferences/{world.conference.pk}/"
+    context, page = open_as(browser, asgi_server, world.counsellor)
+    try:
+        link = _Link(page, re.compile(r"/ws/conferences/\d+/$"))
+        page.goto(url)
+        table = "#invitation-table"
+        page.wait_for_selector(f"{table}[data-live='connected']", state="attached", timeout=10000)
+        member = CaseTeamMember.objects.get(case=world.case, user=world.counsellor, removed_at__isnull=True)
+        as_the_server_would(case_services.case_team_member_remove, world.convenor, member=member)
+        link.drop()
+        page.wait_for_selector(f"{table}[data-live='ended']", state="attached", timeout=15000)
+        attempts = len(link.routes)
+        page.wait_for_timeout(4000)  # without the check: a retry after ~1, ~2 and ~4 s
+        assert len(link.routes) == attempts <= 2
+    finally:
+        context.close()

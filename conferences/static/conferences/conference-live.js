@@ -83,11 +83,28 @@
       .catch(function () { /* the next reconnect tries again */ });
   }
 
+  // A socket refused at the handshake (no longer on the case team, session ended) closes in the
+  // browser as 1006, like a network failure: before trying again, ask whether the page itself may
+  // still be read and still shows a live table. Only a network failure counts as "yes, retry".
+  function stillWatching() {
+    if (!window.fetch || !window.DOMParser) { return Promise.resolve(true); }
+    return fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (!response.ok || response.redirected) { return false; }
+        return response.text().then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("invitation-table");
+          return !!(fresh && fresh.getAttribute("data-live-socket"));
+        });
+      }, function () { return true; });
+  }
+
   var everOpen = false;
 
   function connect() {
     var socket = new WebSocket(socketUrl);
+    var opened = false;
     socket.addEventListener("open", function () {
+      opened = true;
       attempt = 0;
       table.setAttribute("data-live", "connected");
       if (everOpen) { catchUp(); }
@@ -105,7 +122,10 @@
       // that the pages of one restarted server do not all come back at the same moment.
       attempt += 1;
       var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
-      window.setTimeout(connect, delay);
+      if (opened) { window.setTimeout(connect, delay); return; }
+      stillWatching().then(function (yes) {
+        if (yes) { window.setTimeout(connect, delay); } else { table.setAttribute("data-live", "ended"); }
+      });
     });
   }
   connect();

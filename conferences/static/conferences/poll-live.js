@@ -27,11 +27,21 @@
       .catch(function () { /* the next change or reconnect reads it again */ });
   }
 
+  // A socket refused at the handshake (no longer on the case team, session ended) closes in the
+  // browser as 1006, like a network failure: before trying again, ask whether the grid may still
+  // be read. Only a network failure counts as "yes, retry".
+  function stillWatching() {
+    return fetch(gridUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.ok && !response.redirected; }, function () { return true; });
+  }
+
   var everOpen = false;
 
   function connect() {
     var socket = new WebSocket(socketUrl);
+    var opened = false;
     socket.addEventListener("open", function () {
+      opened = true;
       attempt = 0;
       section.setAttribute("data-live", "connected");
       // Answers given while the connection was down never reach this socket: read the grid again.
@@ -49,7 +59,10 @@
       // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter.
       attempt += 1;
       var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
-      window.setTimeout(connect, delay);
+      if (opened) { window.setTimeout(connect, delay); return; }
+      stillWatching().then(function (yes) {
+        if (yes) { window.setTimeout(connect, delay); } else { section.setAttribute("data-live", "ended"); }
+      });
     });
   }
   connect();
