@@ -281,9 +281,11 @@ class WouldHideFromWriter(ValidationError):
 
     def __init__(self):
         super().__init__(_(
-            "After saving you will no longer be able to read or change this item: it is restricted to "
-            "organisations that do not include yours, and no consent covers you. Check the audience, or "
-            "confirm that you want to save it like this."), code="would_hide")
+            "After saving you will no longer be able to read or change this item: a restricted item is open "
+            "to the organisation that holds the information, and to the organisations it names only while a "
+            "consent or another legal basis covers them; neither lets you read it. Check the audience and who "
+            "holds the information, record the consent on the case page first, or confirm that you want to "
+            "save it like this."), code="would_hide")
 
 
 def _refuse_hiding_from_writer(actor, item: ProtocolItem, confirm_hidden: bool | None) -> None:
