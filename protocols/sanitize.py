@@ -37,9 +37,34 @@ def clean_input(text: str | None) -> str:
     return value.strip()
 
 
+_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|1[.)])[ \t]+\S")
+_FENCE = re.compile(r" {0,3}(?:```|~~~)")
+
+
+def _lists_may_follow_a_line(text: str) -> str:
+    """A list may start right under a line of text, as people type it ("Termine:" then "- Montag")
+    and as CommonMark reads it; Python-Markdown wants an empty line first and would show the
+    dashes as text. Adds that line before a list item that follows text, outside fenced code and
+    outside a list already running; like CommonMark, only a numbered item "1." does so."""
+    lines, fenced, in_list = [], False, False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            if not line.strip():
+                in_list = False
+            elif _LIST_ITEM.match(line):
+                if not in_list and lines and lines[-1].strip():
+                    lines.append("")
+                in_list = True
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def render(text: str | None) -> str:
     """Render limited Markdown to HTML that passes the allow-list (safe to mark safe)."""
-    raw = markdown.markdown(text or "", extensions=["sane_lists", "nl2br"], output_format="html")
+    raw = markdown.markdown(_lists_may_follow_a_line(text or ""), extensions=["sane_lists", "nl2br"],
+                            output_format="html")
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
