@@ -30,6 +30,14 @@ DEFAULT_GUIDELINE_ITEMS = [
 ]
 
 
+# The standard agenda items are stored text, written into each new protocol in the network's own
+# language (a protocol keeps the words it was written with, whatever language a reader uses).
+GUIDELINE_ITEMS_BY_COUNTRY = {
+    "DE": DEFAULT_GUIDELINE_ITEMS,
+    "DK": ["Barnets situation", "Forældrenes situation", "Behandling og rådgivning", "Aftaler", "Næste opfølgning"],
+}
+
+
 def default_guideline_items() -> list[str]:
     return list(DEFAULT_GUIDELINE_ITEMS)
 
@@ -66,6 +74,12 @@ class Network(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A new Danish network left with the (German) default agenda gets the Danish one.
+        if self._state.adding and self.guideline_items == DEFAULT_GUIDELINE_ITEMS:
+            self.guideline_items = list(GUIDELINE_ITEMS_BY_COUNTRY.get(self.country, DEFAULT_GUIDELINE_ITEMS))
+        super().save(*args, **kwargs)
 
     @property
     def time_zone_name(self) -> str:

@@ -39,7 +39,6 @@ NETWORKS = {
     "region-syddanmark": dict(
         name="Samarbejde Region Syddanmark", country=Country.DENMARK, time_zone="Europe/Copenhagen",
         case_reference_prefix="SD",
-        guideline_items=["Barnets situation", "Forældrenes situation", "Behandling og rådgivning", "Aftaler", "Næste opfølgning"],
     ),
 }
 
