@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from cases import policy as cases_policy
-from conferences.models import Conference, Invitation
+from conferences.models import Conference, Invitation, WrittenReport
+from participants import policy as participants_policy
 from participants.models import User
 from permissions import policy as base
 
@@ -28,3 +29,16 @@ def conference_ids_for_user(user: "User") -> QuerySet:
     team = Conference.objects.filter(case_id__in=cases_policy.professional_case_ids(user)).values("pk")
     invited = Invitation.objects.filter(family_member__user=user, removed_at__isnull=True).values("conference_id")
     return base.union_ids(team, invited, base.guest_conference_ids(user))
+
+
+def report_organisation_ids(user: "User", conference: Conference) -> set[int]:
+    """The organisations whose written reports for ``conference`` the user may submit: those she
+    works for, while she is a professional on the case team (one query, or none)."""
+    if not cases_policy.is_professional_on_case(user, conference.case):
+        return set()
+    return set(participants_policy.organisation_ids(user).values_list("organisation_id", flat=True))
+
+
+def can_submit_report(user: "User", report: WrittenReport) -> bool:
+    """Only a professional on the team who works for the organisation asked for the report."""
+    return report.organisation_id in report_organisation_ids(user, report.conference)

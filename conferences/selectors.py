@@ -147,12 +147,36 @@ def counter_proposals(user, conference: Conference) -> list[CalendarReply]:
     )
 
 
-def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
-    """Professionals on the team see every report; parents only submitted, shareable ones."""
+def _visible_reports(user, conference: Conference) -> tuple[QuerySet, set[int]]:
+    """The conference's reports the user may read, and the organisations whose reports she may
+    submit (``conferences.policy.report_organisation_ids``)."""
     qs = conference.reports.select_related("organisation", "submitted_by").order_by("organisation__name")
     if is_team_professional(user, conference):
-        return list(qs)
-    return list(qs.filter(submitted_at__isnull=False, shareable_with_parents=True))
+        return qs, conferences_policy.report_organisation_ids(user, conference)
+    return qs.filter(submitted_at__isnull=False, shareable_with_parents=True), set()
+
+
+def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
+    """Professionals on the team see every report; parents only submitted, shareable ones. Each
+    report carries ``is_own``: her organisation was asked for it, so she may submit it."""
+    qs, own = _visible_reports(user, conference)
+    reports = list(qs)
+    for report in reports:
+        report.is_own = report.organisation_id in own
+    return reports
+
+
+def get_report_for_user(user, conference: Conference, report_pk: int) -> WrittenReport:
+    """One report for the report page, which serves the case team only (parents read what is
+    shared with them on the conference page): 404 for anyone else and for a missing report."""
+    if not is_team_professional(user, conference):
+        raise Http404
+    qs, own = _visible_reports(user, conference)
+    report = qs.filter(pk=report_pk).first()
+    if report is None:
+        raise Http404
+    report.is_own = report.organisation_id in own
+    return report
 
 
 # --- the poll grid ------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from conferences import policy as conferences_policy
 from notifications.models import Kind
 from notifications.services import notify
 from cases.models import Case, CaseTeamMember, FamilyMember
-from participants import policy as participants_policy
 from participants.models import User
 from permissions import audit, events, jobs
 
@@ -120,6 +119,30 @@ def _announce_reports(actor, conference: Conference, reports) -> None:
         users = [i.user for i in invitations if i.organisation_id == org_id]
         notify(recipients=users, kind=Kind.REPORT_REQUESTED, case=conference.case,
                url=reverse("conferences:conference_detail", args=[conference.pk]), due_on=due, exclude=actor)
+
+
+def report_due_on(starts_at: dt.datetime, zone) -> dt.date:
+    """The rule for a written report's due date: ``REPORT_DAYS_BEFORE`` days before the conference
+    day, counted in the network's time zone, but never before today."""
+    conference_day = timezone.localtime(starts_at, zone).date()
+    return max(timezone.localdate(timezone=zone), conference_day - dt.timedelta(days=REPORT_DAYS_BEFORE))
+
+
+def _reports_follow(conference: Conference, starts_at: dt.datetime) -> dt.date:
+    """Every report request of the conference keeps its distance to the (new) conference time."""
+    due = report_due_on(starts_at, ical.zone_of(conference.case.network))
+    conference.reports.exclude(due_on=due).update(due_on=due)
+    return due
+
+
+def reports_closed_reason(conference: Conference) -> str:
+    """Why written reports of ``conference`` can no longer be submitted, or "" while they can.
+    The one rule for the service and for the pages that offer (or stop offering) the form."""
+    if conference.status in OPEN_STATES:
+        return ""
+    if conference.status == Conference.Status.CANCELLED:
+        return _("Reports can no longer be submitted: the conference was cancelled.")
+    return _("Reports can no longer be submitted: the conference has begun.")
 
 
 def _locked(conference: Conference) -> Conference:
@@ -235,7 +258,7 @@ def conference_create(
         report_organisation_ids = sorted(invited_orgs - {case.lead_organisation_id})
     elif not set(report_organisation_ids) <= invited_orgs:
         raise ValidationError({"report_organisations": _("Ask only invited organisations for a written report.")})
-    due = max(timezone.localdate(), (starts[0] - dt.timedelta(days=REPORT_DAYS_BEFORE)).date())
+    due = report_due_on(starts[0], zone)
     WrittenReport.objects.bulk_create(
         [WrittenReport(conference=conference, organisation_id=org_id, due_on=due) for org_id in report_organisation_ids]
     )
@@ -397,10 +420,9 @@ def poll_pick(actor, *, conference: Conference, slot: PollSlot, channel: str = C
     conference.starts_at, conference.ends_at = slot.starts_at, slot.ends_at
     conference.status = Conference.Status.SCHEDULED
     conference.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
-    due = max(timezone.localdate(), (slot.starts_at - dt.timedelta(days=REPORT_DAYS_BEFORE)).date())
-    conference.reports.filter(submitted_at__isnull=True).update(due_on=due)
+    due = _reports_follow(conference, slot.starts_at)
     audit.record(actor, action="conference.schedule", obj=conference, case_id=conference.case_id, channel=channel,
-                 detail={"slot": slot.pk})
+                 detail={"slot": slot.pk, "reports_due_on": due.isoformat()})
     invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
     _mail(conference, invitations, "REQUEST")
     _announce(actor, conference, invitations, Kind.INVITED)
@@ -447,7 +469,9 @@ def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = 
 @transaction.atomic
 def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, location: str | None = None,
                     channel: str = Channel.PAGE) -> Conference:
-    """Move a scheduled, future conference: SEQUENCE+1, answers reset, updated REQUEST to all."""
+    """Move a scheduled, future conference: SEQUENCE+1, answers reset, updated REQUEST to all.
+    The written reports asked for it fall due by the same rule as when it was convened
+    (``report_due_on``), so a deadline never lies after the new date."""
     conference = _locked(conference)
     _require_convenor(actor, conference.case)
     now = timezone.now()
@@ -470,8 +494,9 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
     conference.save(update_fields=["starts_at", "ends_at", "location", "sequence", "reschedule_count", "updated_at"])
     conference.refresh_from_db()
     _active_invitations(conference).update(rsvp=Invitation.Rsvp.NEEDS_ACTION, rsvp_at=None)
+    due = _reports_follow(conference, conference.starts_at)
     audit.record(actor, action="conference.move", obj=conference, case_id=conference.case_id, channel=channel,
-                 detail={"sequence": conference.sequence})
+                 detail={"sequence": conference.sequence, "reports_due_on": due.isoformat()})
     invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
     _mail(conference, invitations, "REQUEST")
     _announce(actor, conference, invitations, Kind.CONFERENCE_CHANGED)
@@ -531,15 +556,16 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
 @transaction.atomic
 def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
                   channel: str = Channel.PAGE) -> WrittenReport:
-    """A member of the asked organisation on the case team submits (or revises) the written report."""
+    """A member of the asked organisation on the case team submits (or revises) the written report
+    (``conferences.policy.can_submit_report``), while the conference has not been held or
+    cancelled (``reports_closed_reason``)."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case").get(pk=report.pk)
     case = report.conference.case
-    if not cases_policy.is_professional_on_case(actor, case) or not participants_policy.organisation_ids(actor).filter(
-        organisation_id=report.organisation_id
-    ).exists():
+    if not conferences_policy.can_submit_report(actor, report):
         raise PermissionDenied(_("Only the organisation asked for this report can submit it."))
-    if report.conference.status not in OPEN_STATES:
-        raise ValidationError(_("Reports for this conference can no longer be changed."))
+    closed = reports_closed_reason(report.conference)
+    if closed:
+        raise ValidationError(closed)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the report.")})

@@ -115,6 +115,7 @@ def conference_detail(request, pk: int):
     is_professional = selectors.is_team_professional(request.user, conference)
     invitation = selectors.my_invitation(request.user, conference)
     invitations = selectors.invitations_of(conference) if is_professional else ([invitation] if invitation else [])
+    reports = selectors.reports_for_user(request.user, conference)
     basis = "team" if is_professional else ("family" if cases_policy.is_parent_of_case(request.user, conference.case) else "guest")
     audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE,
                  legal_basis=basis)
@@ -123,7 +124,8 @@ def conference_detail(request, pk: int):
             "conference": conference, "case": conference.case, "is_convenor": is_convenor,
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
             "quorum": selectors.quorum_for(conference),
-            "reports": selectors.reports_for_user(request.user, conference),
+            "reports": reports,
+            "reports_closed": services.reports_closed_reason(conference) if any(r.is_own for r in reports) else "",
             "counter_proposals": selectors.counter_proposals(request.user, conference),
             "rsvp_form": RsvpForm(initial={"rsvp": invitation.rsvp, "comment": invitation.rsvp_comment}) if invitation else None,
             "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
@@ -228,22 +230,32 @@ def invitation_add(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_submit(request, pk: int, report_pk: int):
+    """The report page: the form for the organisation asked for the report while reports can be
+    submitted; otherwise the report as the team may read it, and why there is no form."""
     conference = selectors.get_conference_for_user(request.user, pk)
-    report = conference.reports.filter(pk=report_pk).select_related("organisation").first()
-    if report is None or not selectors.is_team_professional(request.user, conference):
-        raise Http404
-    form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
-                                   shareable_with_parents=form.cleaned_data["shareable_with_parents"], channel=Channel.PAGE)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("The report was submitted."))
-            return redirect("conferences:conference_detail", pk)
-    return render(request, "conferences/report_form.html", {"conference": conference, "report": report, "form": form},
-                  status=400 if form.is_bound and form.errors else 200)
+    report = selectors.get_report_for_user(request.user, conference, report_pk)
+    if request.method == "POST" and not report.is_own:
+        raise PermissionDenied
+    closed = services.reports_closed_reason(conference)
+    form = None
+    if report.is_own and not closed:
+        form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
+                                       shareable_with_parents=form.cleaned_data["shareable_with_parents"], channel=Channel.PAGE)
+            except ValidationError as exc:
+                _errors_into(form, exc)
+            else:
+                messages.success(request, _("The report was submitted."))
+                return redirect("conferences:conference_detail", pk)
+    if request.method == "GET":
+        audit.record(request.user, action="report.read", obj=report, case_id=conference.case_id, channel=Channel.PAGE,
+                     legal_basis="team")
+    refused = request.method == "POST" and (form is None or bool(form.errors))
+    return render(request, "conferences/report_form.html", {
+        "conference": conference, "report": report, "form": form, "closed": closed,
+    }, status=400 if refused else 200)
 
 
 # --- the date poll ------------------------------------------------------------------------------

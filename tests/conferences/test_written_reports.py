@@ -1,0 +1,174 @@
+"""Written reports as a professional meets them in the browser: a link to submit only her own
+organisation's report, due dates that follow the conference when it moves, and pages that say
+why reports are closed instead of offering a form the service refuses."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from conferences import services
+from conferences.models import Conference
+from permissions.models import AuditEvent
+from tests.conferences.helpers import convene, local
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, user, url: str):
+    client.force_login(user)
+    return client.get(url)
+
+
+def report_url(report) -> str:
+    return reverse("conferences:report_submit", args=[report.conference_id, report.pk])
+
+
+def scheduled(world, *, days: int = 10) -> Conference:
+    conference = convene(world, slots=[local(days)])
+    services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.get())
+    conference.refresh_from_db()
+    return conference
+
+
+# --- whose report is it -------------------------------------------------------------------------
+
+def test_counsellor_sees_a_submit_link_for_her_organisations_report_only(client, world):
+    conference = convene(world)
+    own = conference.reports.get(organisation=world.counselling)
+    other = conference.reports.get(organisation=world.midwifery)
+    content = page(client, world.counsellor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert report_url(own) in content
+    assert report_url(other) not in content
+    assert world.midwifery.name in content  # the other report's state is still listed
+
+
+def test_the_convenor_sees_no_submit_link_for_reports_asked_of_others(client, world):
+    conference = convene(world)
+    content = page(client, world.convenor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    for report in conference.reports.all():
+        assert report_url(report) not in content
+
+
+def test_another_organisations_report_page_offers_no_form(client, world):
+    conference = convene(world)
+    other = conference.reports.get(organisation=world.midwifery)
+    response = page(client, world.counsellor, report_url(other))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="text"' not in content and "<form" not in content.split("<main", 1)[-1]
+    assert "Only the organisation asked for this report can submit it." in content
+
+
+def test_another_organisations_report_cannot_be_posted_and_stays_unchanged(client, world):
+    conference = convene(world)
+    other = conference.reports.get(organisation=world.midwifery)
+    client.force_login(world.counsellor)
+    response = client.post(report_url(other), {"text": "Nicht meiner", "shareable_with_parents": "on"})
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.submitted_at is None and other.text == ""
+
+
+def test_her_own_report_page_offers_the_form_and_submits(client, world):
+    conference = convene(world)
+    own = conference.reports.get(organisation=world.counselling)
+    assert 'name="text"' in page(client, world.counsellor, report_url(own)).content.decode()
+    response = client.post(report_url(own), {"text": "Kurzbericht der Suchtberatung"})
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.submitted_by == world.counsellor
+
+
+def test_the_page_of_a_submitted_report_of_another_organisation_shows_what_the_team_may_read(client, world):
+    conference = convene(world)
+    other = conference.reports.get(organisation=world.midwifery)
+    services.report_submit(world.midwife, report=other, text="Bericht der Hebamme", shareable_with_parents=False)
+    assert "Bericht der Hebamme" in page(client, world.counsellor, report_url(other)).content.decode()
+    client.force_login(world.parent)
+    assert client.get(report_url(other)).status_code == 404
+
+
+# --- due dates follow the conference ------------------------------------------------------------
+
+def test_picking_a_time_sets_the_due_date_three_days_before_the_conference_day(world):
+    conference = scheduled(world, days=10)
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(7).date()}
+
+
+def test_moving_the_conference_moves_every_report_due_date_with_it(client, world):
+    conference = scheduled(world, days=10)
+    submitted = conference.reports.get(organisation=world.midwifery)
+    services.report_submit(world.midwife, report=submitted, text="Bericht", shareable_with_parents=False)
+    services.conference_move(world.convenor, conference=conference, starts_at=local(6))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(3).date()}
+    moved = AuditEvent.objects.filter(action="conference.move", object_id=str(conference.pk)).get()
+    assert moved.detail["reports_due_on"] == local(3).date().isoformat()
+    content = page(client, world.counsellor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert date_format(local(3).date(), "DATE_FORMAT") in content
+    assert date_format(local(7).date(), "DATE_FORMAT") not in content
+
+
+def test_moving_the_conference_close_to_today_makes_reports_due_today(world):
+    conference = scheduled(world, days=10)
+    services.conference_move(world.convenor, conference=conference, starts_at=local(1))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {timezone.localdate()}
+
+
+def test_the_due_date_counts_days_in_the_networks_time_zone(world):
+    # 00:30 in Berlin is still the day before in UTC: the report is due three local days before.
+    conference = scheduled(world, days=10)
+    services.conference_move(world.convenor, conference=conference, starts_at=local(8, 0, 30))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(5).date()}
+
+
+def test_the_dashboard_shows_the_due_date_that_follows_the_rule(client, world):
+    conference = convene(world, slots=[local(10), local(12)])
+    client.force_login(world.counsellor)
+    assert date_format(local(7).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
+    services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.order_by("starts_at").last())
+    assert date_format(local(9).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
+
+
+# --- once reports are closed --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("status", "reason"), [
+    (Conference.Status.HELD, "Reports can no longer be submitted: the conference has begun."),
+    (Conference.Status.CANCELLED, "Reports can no longer be submitted: the conference was cancelled."),
+])
+def test_closed_reports_show_why_and_offer_no_link_or_form(client, world, status, reason):
+    conference = scheduled(world, days=10)
+    own = conference.reports.get(organisation=world.counselling)
+    Conference.objects.filter(pk=conference.pk).update(status=status)
+
+    detail = page(client, world.counsellor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert report_url(own) not in detail and reason in detail
+
+    response = page(client, world.counsellor, report_url(own))
+    assert response.status_code == 200
+    assert 'name="text"' not in response.content.decode() and reason in response.content.decode()
+
+    response = client.post(report_url(own), {"text": "Zu spät"})
+    assert response.status_code == 400 and reason in response.content.decode()
+    own.refresh_from_db()
+    assert own.submitted_at is None
+
+    assert report_url(own) not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_service_refuses_a_report_once_the_conference_was_held_and_says_why(world):
+    conference = scheduled(world, days=10)
+    own = conference.reports.get(organisation=world.counselling)
+    Conference.objects.filter(pk=conference.pk).update(status=Conference.Status.HELD)
+    with pytest.raises(Exception) as refused:
+        services.report_submit(world.counsellor, report=own, text="Zu spät", shareable_with_parents=False)
+    assert "the conference has begun" in str(refused.value)
+
+
+def test_the_closed_notice_is_not_shown_to_parents(client, world):
+    conference = scheduled(world, days=10)
+    Conference.objects.filter(pk=conference.pk).update(status=Conference.Status.HELD)
+    detail = page(client, world.parent, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert "Reports can no longer be submitted" not in detail
+
