@@ -227,7 +227,13 @@ if REDIS_URL:
                 # max_connections: redis-py's pool per server process (default 100) raises
                 # MaxConnectionsError when exhausted and the socket is lost; a burst of joins or a
                 # fan-out to many sockets uses one connection per concurrent command.
-                "hosts": [{"address": REDIS_URL, "health_check_interval": 1,
+                # socket_timeout: a socket's receive waits in Redis with BZPOPMIN for up to
+                # channels-redis's brpop_timeout (5 s) and then asks again; redis-py 8 gives up reading
+                # a reply after 5 s by default, the same 5 s, so an idle receive raised TimeoutError
+                # after its retries (~20 s) and took its socket down with it, every ~20 s per
+                # process. The client now waits three times as long as the server blocks; a
+                # connection that says nothing for that long is dead, and the socket closes (1011).
+                "hosts": [{"address": REDIS_URL, "health_check_interval": 1, "socket_timeout": 15,
                            "retry": RedisRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
                            "retry_on_error": [RedisConnectionError],
                            "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 1000, minimum=10)}],

@@ -129,6 +129,15 @@ def test_the_channel_layer_pool_is_sized_beyond_redis_py_default(tmp_path):
                                              CHANNELS_REDIS_MAX_CONNECTIONS="2500")) == [2500]
 
 
+def test_an_idle_socket_s_receive_outlasts_the_blocking_pop_it_waits_in(tmp_path):
+    """A receive blocks in Redis for channels-redis's ``brpop_timeout``; redis-py's own read timeout
+    (5 s by default in redis-py 8, the same as that block) made every idle receive fail after
+    ~20 s (measured: ``TimeoutError`` after 20.7 s; with 15 s, 40 s idle without error)."""
+    expr = ('[h["socket_timeout"] >= 2 * __import__("channels_redis.core").core.RedisChannelLayer.brpop_timeout '
+            'for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]]')
+    assert show(tmp_path, expr, **production(REDIS_URL="redis://cache.internal:6379/1")) == [True]
+
+
 def test_the_pub_sub_channel_layer_is_chosen_by_an_environment_variable(tmp_path):
     expr = '[s.CHANNEL_LAYERS["default"]["BACKEND"], s.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]]'
     redis = {"REDIS_URL": "redis://cache.internal:6379/1", "CHANNELS_PREFIX": "kreis-a"}
