@@ -3,7 +3,7 @@ the socket is closed (1011) and its browser reconnects; the live protocol page (
 catches up with ``sync``, which re-reads what she may see now.
 
 **CoreChannelLayer** (``CHANNELS_REDIS_LAYER=core``, the default) is ``channels_redis.core.RedisChannelLayer``
-with one change: a socket's buffer in its server process. The process pops a message and puts it
+with these changes. A socket's buffer in its server process: the process pops a message and puts it
 into the buffer of each of its sockets the message names; a socket takes from its buffer when it
 is ready for the next message. A buffer holds ``capacity`` messages; when a socket has not taken
 any while that many more arrived for it (it waits on a slow database read, say), channels-redis
@@ -14,13 +14,15 @@ instead, so the socket closes (``LiveSessionMixin.channel_layer_lost``) instead 
 without the message.
 
 The queue in Redis that a server process pops from keeps each message for ``expiry`` (60 s);
-channels-redis then drops it, silently. The process pops whenever one of its sockets waits for its
-next message, so a message can only expire while none waits: every socket stuck in a handler (a
-database that hangs), or the event loop stalled. When the process pops again after a pause of more
-than three quarters of ``expiry``, every socket that was in a group before the pause is told
-``channel_layer.lost`` first: it may have lost a message that expired meanwhile. A socket that
-joined later is not told: it missed nothing (a socket waiting for its next message pops, so it
-would have ended the pause).
+channels-redis then drops it, silently: while every socket of the process is busy in a handler (a
+database that hangs), while the process works through a backlog, or while its event loop stalls
+(also with a pop under way). Redis pops the oldest message first, so the process knows a watermark:
+no message still waiting was sent before the last one it popped, or before the last pop that found
+the queue empty. Before each pop, when that watermark is older than three quarters of ``expiry``, a
+message may have expired unread, and every socket that was in a group since before then is told
+``channel_layer.lost`` (the socket about to pop first looks at its own buffer). A socket that
+joined later missed nothing and is not told. The servers' clocks must agree (NTP): Redis scores a
+message with its sender's clock.
 
 Not covered, as channels-redis has it: that queue holds at most ``channel_capacity`` messages
 (config/settings.py raises it to 10,000 for the process-local channels from channels-redis's 100);
@@ -32,8 +34,8 @@ socket's queue is full, its ``group_send`` drops the message for that socket, si
 queue is emptied and holds ``channel_layer.lost`` instead, for the same reason. Likewise when a
 message waited in a socket's queue for longer than ``expiry``: channels drops it and takes the
 socket out of all its groups, so it silently receives nothing more; here it is told
-``channel_layer.lost`` (and only when that too waits out ``expiry``, its consumer is taken to be
-gone and channels' own clean-up applies).
+``channel_layer.lost``. When that too waits out ``expiry``, channels' own clean-up applies, and a
+consumer that was only slow still gets ``LOST`` at its next receive.
 
 **PubSubChannelLayer** (``CHANNELS_REDIS_LAYER=pubsub``):
 
@@ -87,19 +89,32 @@ class _FailClosedBuffer(BoundedQueue):
         return asyncio.Queue.put_nowait(self, item)
 
 
+class _Told(Exception):
+    """Raised before a pop once sockets were told ``LOST``: the socket that was about to pop looks
+    at its own buffer first (it may be one of them) instead of waiting in Redis."""
+
+
 class CoreChannelLayer(RedisChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.receive_buffer = collections.defaultdict(functools.partial(_FailClosedBuffer, self.capacity))
-        self._popped_at: float | None = None  # when this process's last pop ended (monotonic)
-        # The groups each socket of this process is in, and since when (monotonic): the sockets a
-        # pause may have cost a message. Group messages are the only ones the live channel sends.
+        # No message still waiting in this process's Redis queue was sent before the watermark
+        # (wall-clock seconds, as Redis scores them): the send time of the last message popped, or
+        # the start of the last pop that found the queue empty.
+        self._watermark: float | None = None
+        # The groups each socket of this process is in, and since when (wall clock): the sockets
+        # an expired message may have been meant for. Group messages are all the live channel sends.
         self._memberships: dict[str, dict[str, float]] = {}
+        self._adds = 0
 
     async def group_add(self, group, channel):
+        joined = time.time()  # before Redis has it: a message sent meanwhile counts as meant for her
         await super().group_add(group, channel)
         if "!" in channel:
-            self._memberships.setdefault(channel, {}).setdefault(group, time.monotonic())
+            self._memberships.setdefault(channel, {}).setdefault(group, joined)
+            self._adds += 1
+            if self._adds % 1000 == 0:
+                self._forget_expired_memberships()
 
     async def group_discard(self, group, channel):
         groups = self._memberships.get(channel)
@@ -109,47 +124,102 @@ class CoreChannelLayer(RedisChannelLayer):
                 del self._memberships[channel]
         await super().group_discard(group, channel)
 
+    async def receive(self, channel):
+        try:
+            return await super().receive(channel)
+        except asyncio.CancelledError:
+            # A consumer's receive is cancelled when the consumer ends (channels' dispatch loop),
+            # also when it ends without leaving its groups (a crash): forget its memberships.
+            self._memberships.pop(channel, None)
+            raise
+
     async def receive_single(self, channel):
-        """Pop the process's next message (called by the one socket holding channels-redis's
-        receive lock), after telling ``LOST`` to every socket that was in a group before the pause
-        if nothing popped for so long that a message could have expired in Redis meanwhile."""
-        if "!" in channel and self._popped_at is not None:
-            pause_began = self._popped_at
-            if time.monotonic() - pause_began > self.expiry * 0.75:
-                self._lost_since(pause_began)
         try:
             return await super().receive_single(channel)
-        finally:
-            self._popped_at = time.monotonic()
+        except _Told:
+            return [], None  # nothing popped: channels-redis's receive looks at the buffers again
 
-    def _lost_since(self, pause_began: float) -> None:
-        told = [channel for channel, groups in self._memberships.items() if min(groups.values()) <= pause_began]
+    async def _brpop_with_clean(self, index, channel, timeout):
+        """channels-redis's, plus the watermark, checked before every pop of this process's queue:
+        when the oldest message that may still wait there is older than three quarters of
+        ``expiry``, a message behind it may have expired unread (a backlog; an event loop that
+        stalled while a pop was under way; a pause with no socket waiting), and every socket that
+        was in a group since before then is told ``channel_layer.lost``."""
+        local = channel.endswith("!")
+        if local and self._watermark is not None and time.time() - self._watermark > self.expiry * 0.75:
+            self._watermark = time.time()
+            if self._lost_since(self._watermark - self.expiry * 0.75):
+                raise _Told
+        cleanup_script = """
+            local backed_up = redis.call('ZRANGE', ARGV[2], 0, -1, 'WITHSCORES')
+            for i = #backed_up, 1, -2 do
+                redis.call('ZADD', ARGV[1], backed_up[i], backed_up[i - 1])
+            end
+            redis.call('DEL', ARGV[2])
+        """
+        backup_queue = self._backup_channel_name(channel)
+        connection = self.connection(index)
+        await connection.eval(cleanup_script, 0, channel, backup_queue)
+        started = time.time()
+        result = await connection.bzpopmin(channel, timeout=timeout)
+        if result is not None:
+            _, member, timestamp = result
+            await connection.zadd(backup_queue, {member: float(timestamp)})
+            if local:
+                self._watermark = float(timestamp)
+        else:
+            member = None
+            if local:
+                self._watermark = started
+        return member
+
+    def _lost_since(self, before: float) -> int:
+        told = [channel for channel, groups in self._memberships.items() if min(groups.values()) <= before]
         for channel in told:
             buffer = self.receive_buffer[channel]
             _empty(buffer)
             asyncio.Queue.put_nowait(buffer, dict(LOST))
-        # A socket that ended without leaving its groups is forgotten after channels-redis's
-        # group expiry, as Redis forgets it.
-        too_old = time.monotonic() - self.group_expiry
+        if told:
+            logger.warning("Channel layer: a message for this process may have waited in Redis past its expiry "
+                           "(%s s); %s sockets are told channel_layer.lost", self.expiry, len(told))
+        return len(told)
+
+    def _forget_expired_memberships(self) -> None:
+        """A socket that ended without leaving its groups is forgotten after channels-redis's group
+        expiry, as Redis forgets it."""
+        too_old = time.time() - self.group_expiry
         for channel in [c for c, groups in self._memberships.items() if max(groups.values()) < too_old]:
             del self._memberships[channel]
-        if told:
-            logger.warning("Channel layer: this process popped nothing for %.0f s (messages expire after %s s); "
-                           "%s sockets are told channel_layer.lost", time.monotonic() - pause_began, self.expiry,
-                           len(told))
 
 
 class InMemoryChannelLayer(_InMemoryChannelLayer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lost_dropped: dict[str, float] = {}  # channel -> when channels' clean-up dropped its LOST
+
     def _clean_expired(self):
         now = time.time()
         for channel, queue in list(self.channels.items()):
-            if queue.empty() or queue._queue[0][0] >= now or queue._queue[0][1].get("type") == LOST["type"]:
-                continue  # nothing expired; or its LOST expired too, so nobody receives: channels' clean-up
+            if queue.empty() or queue._queue[0][0] >= now:
+                continue
+            if queue._queue[0][1].get("type") == LOST["type"]:
+                # Nobody took the LOST within the expiry either: channels' clean-up below drops it and
+                # takes the socket out of its groups. Its consumer may only be slow: it gets LOST
+                # at its next receive.
+                self._lost_dropped[channel] = now
+                continue
             _empty(queue)
             queue.put_nowait((now + self.expiry, dict(LOST)))
             logger.warning("Channel layer: a message waited in %s for more than %s s; its consumer is told "
                            "channel_layer.lost", channel, self.expiry)
+        for channel in [c for c, at in self._lost_dropped.items() if at < now - self.group_expiry]:
+            del self._lost_dropped[channel]
         super()._clean_expired()
+
+    async def receive(self, channel):
+        if self._lost_dropped.pop(channel, None) is not None:
+            return dict(LOST)
+        return await super().receive(channel)
 
     async def send(self, channel, message):
         try:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -77,22 +79,31 @@ async def _until(condition, seconds: float = 5.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+def _expiring_layer(prefix: str) -> CoreChannelLayer:
+    # expiry 2 s: a message may have expired once the watermark is 1.5 s old
+    return CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}], prefix=prefix, expiry=2)
+
+
+def _prefix() -> str:
+    return f"fk-test-expiry-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.mark.usefixtures("redis_server")
 async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_tells_its_older_sockets_lost():
     """channels-redis drops a message that waited ``expiry`` seconds in the process's Redis queue.
     Nothing pops while every socket of the process is busy (a hanging database, a stalled loop):
     a socket that missed an ``access.changed`` that way must not go on as if nothing was missed."""
-    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=f"fk-test-expiry-{os.getpid()}-{uuid.uuid4().hex[:8]}",
-                             expiry=2)
+    layer = _expiring_layer(_prefix())
     busy = await layer.new_channel()
     await layer.group_add("protocol.1", busy)
     try:
         await layer.group_send("protocol.1", {"type": "x", "n": 0})
-        assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 0}  # the pause begins
+        assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 0}
         await layer.group_send("protocol.1", {"type": "access.changed", "n": 1})
         await asyncio.sleep(2.6)  # nobody waits to receive: the message expires in Redis
-        await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})  # cleans the expired one out
-        assert await asyncio.wait_for(layer.receive(busy), 5) == LOST
+        # Told at once, not only when the next message arrives (she is the socket about to pop).
+        assert await asyncio.wait_for(layer.receive(busy), 1) == LOST
+        await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})
         assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "item.changed", "n": 2}
 
         # After a short pause nobody is told.
@@ -100,7 +111,7 @@ async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_
         await layer.group_send("protocol.1", {"type": "x", "n": 3})
         assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 3}
 
-        # A socket that joins after a long quiet spell (no socket of the process was waiting)
+        # A socket that joins after a long quiet spell (the process had no socket waiting)
         # missed nothing and is not told; a socket that left its groups is forgotten.
         await layer.group_discard("protocol.1", busy)
         await asyncio.sleep(1.7)
@@ -111,6 +122,81 @@ async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_
         assert busy not in layer.receive_buffer
     finally:
         await layer.flush()
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_a_backlog_whose_tail_ages_past_the_expiry_tells_lost():
+    """Pops come often (each handler takes 1.2 s, under the 1.5 s a pause would need), but the
+    queue behind them ages: what waited past the expiry is gone, and she is told."""
+    layer = _expiring_layer(_prefix())
+    slow = await layer.new_channel()
+    await layer.group_add("protocol.1", slow)
+    got = []
+    try:
+        for n in range(1, 5):
+            await layer.group_send("protocol.1", {"type": "x", "n": n})
+        for _ in range(2):
+            got.append(await asyncio.wait_for(layer.receive(slow), 5))
+            await asyncio.sleep(1.2)  # her handler
+        waiting = asyncio.ensure_future(layer.receive(slow))
+        await asyncio.sleep(0.3)
+        await layer.group_send("protocol.1", {"type": "x", "n": 5})  # cleans out what expired
+        got.append(await asyncio.wait_for(waiting, 5))
+    finally:
+        await layer.flush()
+    assert got[:2] == [{"type": "x", "n": 1}, {"type": "x", "n": 2}] and LOST in got
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_an_event_loop_that_stalled_with_a_pop_under_way_tells_lost():
+    """The usual state of an idle process: a pop waits in Redis. Redis hands it the next message
+    while the loop is stalled; the message behind that one expires meanwhile."""
+    prefix = _prefix()
+    layer = _expiring_layer(prefix)
+    idle = await layer.new_channel()
+    await layer.group_add("protocol.1", idle)
+    try:
+        await layer.group_send("protocol.1", {"type": "x", "n": 0})
+        assert await asyncio.wait_for(layer.receive(idle), 5) == {"type": "x", "n": 0}
+        waiting = asyncio.ensure_future(layer.receive(idle))  # a pop is under way
+        await asyncio.sleep(0.3)
+
+        def another_process_sends():
+            async def send():
+                other = _expiring_layer(prefix)
+                await asyncio.sleep(0.3)
+                await other.group_send("protocol.1", {"type": "x", "n": 1})  # taken by the waiting pop
+                await other.group_send("protocol.1", {"type": "access.changed", "n": 2})
+            asyncio.run(send())
+
+        sender = threading.Thread(target=another_process_sends)
+        sender.start()
+        time.sleep(3.2)  # the event loop stalls (a blocking call) for longer than the expiry
+        sender.join()
+        got = [await asyncio.wait_for(waiting, 5)]
+        waiting = asyncio.ensure_future(layer.receive(idle))
+        await asyncio.sleep(0.3)
+        await layer.group_send("protocol.1", {"type": "x", "n": 3})
+        got.append(await asyncio.wait_for(waiting, 5))
+        if got[-1] == LOST:
+            got.append(await asyncio.wait_for(layer.receive(idle), 5))
+    finally:
+        await layer.flush()
+    assert got[0] == {"type": "x", "n": 1} and LOST in got and got[-1] == {"type": "x", "n": 3}
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_forgets_the_groups_of_a_socket_whose_consumer_ended():
+    layer = _expiring_layer(_prefix())
+    gone = await layer.new_channel()
+    await layer.group_add("protocol.1", gone)
+    receiving = asyncio.ensure_future(layer.receive(gone))
+    await asyncio.sleep(0.2)
+    receiving.cancel()  # channels cancels a consumer's receive when the consumer ends
+    with contextlib.suppress(asyncio.CancelledError):
+        await receiving
+    assert gone not in layer._memberships
+    await layer.flush()
 
 
 async def test_in_memory_layer_a_message_that_waited_out_the_expiry_leaves_lost_not_a_socket_outside_its_groups():
@@ -130,3 +216,15 @@ async def test_in_memory_layer_a_message_that_waited_out_the_expiry_leaves_lost_
     await asyncio.sleep(1.2)
     await layer.group_send("protocol.1", {"type": "x", "n": 5})  # LOST expired -> cleaned up
     assert channel not in layer.groups.get("protocol.1", {})
+
+
+async def test_in_memory_layer_a_consumer_slow_for_two_expiries_still_gets_lost():
+    layer = InMemoryChannelLayer(expiry=1)
+    channel = await layer.new_channel()
+    await layer.group_add("protocol.1", channel)
+    await layer.group_send("protocol.1", {"type": "access.changed", "n": 1})
+    await asyncio.sleep(1.2)
+    await layer.group_send("protocol.1", {"type": "x", "n": 2})  # n=1 expired: LOST
+    await asyncio.sleep(1.2)
+    await layer.group_send("protocol.1", {"type": "x", "n": 3})  # the LOST expired too
+    assert await asyncio.wait_for(layer.receive(channel), 2) == LOST
