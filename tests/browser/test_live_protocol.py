@@ -203,21 +203,27 @@ def test_a_conference_page_back_online_shows_the_answers_given_while_its_connect
         table = "#invitation-table"
         convenor.wait_for_selector(f"{table}[data-live='connected']", state="attached", timeout=10000)
         convenor.evaluate("window.__notReloaded = true")
+        invitation = world.invitation_counsellor
+        row = f"{table} tr[data-invitation='{invitation.pk}']"
+        convenor.focus(f"{row} form button")  # she is on the row's "withdraw" button when the rows are read again
         link.drop()
         convenor.wait_for_selector(f"{table}[data-live='closed']", state="attached", timeout=10000)
+        status = convenor.locator("#invitation-live-status")
+        expect(status).to_have_text(status.get_attribute("data-offline"))  # the interruption is said
 
         # Answered while the page has no connection: its live message reaches nobody. (Done outside
         # any Playwright call, so the page's reconnect is routed only after the answer is in.)
-        invitation = world.invitation_counsellor
         as_the_server_would(services.invitation_rsvp, world.counsellor, invitation=invitation,
                             rsvp="declined", comment="Leider krank")
 
-        row = f"{table} tr[data-invitation='{invitation.pk}']"
         convenor.wait_for_selector(f"{row} td[data-rsvp-comment]:has-text('Leider krank')", timeout=15000)
         assert len(link.routes) >= 2  # it came back by reconnecting, not by a reload
         assert convenor.evaluate("window.__notReloaded") is True
         assert convenor.get_attribute(row, "class") == "declined-required"
-        expect(convenor.locator("#invitation-live-status")).not_to_have_text("")
+        expect(status).to_have_text(status.get_attribute("data-updated"))
+        # The keyboard focus stayed on the same button of the same invitation.
+        assert convenor.evaluate("document.activeElement.tagName + ' ' + document.activeElement.closest('tr').dataset.invitation") \
+            == f"BUTTON {invitation.pk}"
         # The withdraw buttons of the rows read again still work: their forms carry a valid token.
         assert convenor.locator(f"{row} form input[name=csrfmiddlewaretoken]").count() == 1
     finally:

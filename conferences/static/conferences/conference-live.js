@@ -61,24 +61,54 @@
     }).join("\n");
   }
 
-  // After a dropped connection the answers given meanwhile never reach this socket: the page's
+  function say(text) {
+    if (!status || !text) { return; }
+    status.textContent = "";  // emptied first so that the same text is announced again
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  // Replace the shown rows (and the header, if its columns changed) with fresh ones, keeping the
+  // keyboard focus where it was: on the same control of the same invitation's row.
+  function replaceRows(fresh) {
+    var body = table.querySelector("tbody");
+    var freshBody = fresh.querySelector("tbody");
+    if (!body || !freshBody) { return false; }
+    var head = table.querySelector("thead");
+    var freshHead = fresh.querySelector("thead");
+    var headChanged = head && freshHead && head.textContent !== freshHead.textContent;
+    if (!headChanged && shown(freshBody) === shown(body)) { return false; }
+    var focused = document.activeElement;
+    var focusRow = focused && body.contains(focused) ? focused.closest("tr[data-invitation]") : null;
+    var focusKey = focusRow ? focusRow.getAttribute("data-invitation") : null;
+    var focusIndex = focusRow ? Array.prototype.indexOf.call(focusRow.querySelectorAll("a, button, input, select, textarea"), focused) : -1;
+    if (headChanged) { head.replaceWith(document.importNode(freshHead, true)); }
+    var newBody = document.importNode(freshBody, true);
+    body.replaceWith(newBody);
+    if (focusKey !== null) {
+      var row = newBody.querySelector('tr[data-invitation="' + focusKey + '"]');
+      var controls = row ? row.querySelectorAll("a, button, input, select, textarea") : [];
+      var target = controls[focusIndex] || row || table;
+      if (target === row || target === table) { target.setAttribute("tabindex", "-1"); }
+      target.focus();
+    }
+    return true;
+  }
+
+  // After a dropped connection the answers given meanwhile never reached this socket: the page's
   // own table is read again (the same page, the same access check and audit as a reload) and its
-  // rows replace the shown ones, so the table never stays behind without saying so.
+  // rows replace the shown ones, so the table never stays behind without saying so. A live update
+  // that arrives while the page is being read makes the read stale: it is read again then.
+  var updates = 0;
   function catchUp() {
     if (!window.fetch || !window.DOMParser) { return; }
+    var seen = updates;
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) { return response.ok && !response.redirected ? response.text() : null; })
       .then(function (html) {
         if (html === null) { return; }
+        if (seen !== updates) { catchUp(); return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("invitation-table");
-        var freshBody = fresh ? fresh.querySelector("tbody") : null;
-        var body = table.querySelector("tbody");
-        if (!freshBody || !body || shown(freshBody) === shown(body)) { return; }
-        body.replaceWith(document.importNode(freshBody, true));
-        if (status) {
-          status.textContent = "";
-          window.setTimeout(function () { status.textContent = status.getAttribute("data-updated") || ""; }, 50);
-        }
+        if (fresh && replaceRows(fresh)) { say(status && status.getAttribute("data-updated")); }
       })
       .catch(function () { /* the next reconnect tries again */ });
   }
@@ -99,25 +129,32 @@
   }
 
   var everOpen = false;
+  var interrupted = false;
 
   function connect() {
     var socket = new WebSocket(socketUrl);
     var opened = false;
+    var steady = null;
     socket.addEventListener("open", function () {
       opened = true;
-      attempt = 0;
+      // The backoff starts over only once a connection has held for a while: a server that
+      // accepts and drops at once is not asked again every second.
+      steady = window.setTimeout(function () { attempt = 0; }, 10000);
       table.setAttribute("data-live", "connected");
       if (everOpen) { catchUp(); }
+      if (interrupted) { interrupted = false; say(status && status.getAttribute("data-reconnected")); }
       everOpen = true;
     });
     socket.addEventListener("message", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }  // ignore malformed messages
-      if (message && message.type === "invitation.answered") { update(message); }
+      if (message && message.type === "invitation.answered") { updates += 1; update(message); }
     });
     socket.addEventListener("close", function (event) {
+      window.clearTimeout(steady);
       table.setAttribute("data-live", "closed");
-      if (event.code >= 4400) { return; }  // signed out, no longer on the case, bad input: final
+      if (event.code >= 4400) { table.setAttribute("data-live", "ended"); return; }  // signed out, no longer on the case: final
+      if (opened && !interrupted) { interrupted = true; say(status && status.getAttribute("data-offline")); }
       // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter so
       // that the pages of one restarted server do not all come back at the same moment.
       attempt += 1;

@@ -9,20 +9,25 @@
   var socketUrl = scheme + window.location.host + section.getAttribute("data-live-socket");
   var attempt = 0;
 
+  function say(text) {
+    if (!status || !text) { return; }
+    status.textContent = "";  // polite live region: emptied first so that each update is announced again
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  // Reloads can finish out of order: only the newest one asked for is shown.
+  var asked = 0;
   function reloadGrid() {
+    var mine = ++asked;
     fetch(gridUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) { return response.ok && !response.redirected ? response.text() : null; })
       .then(function (html) {
-        if (html === null) { return; }
+        if (html === null || mine !== asked) { return; }
         var current = document.getElementById("poll-grid");
-        var holder = document.createElement("div");
-        holder.innerHTML = html;
-        var fresh = holder.querySelector("#poll-grid");
-        if (current && fresh) { current.replaceWith(fresh); }
-        if (status) {  // polite live region: emptied first so that each update is announced again
-          status.textContent = "";
-          window.setTimeout(function () { status.textContent = status.getAttribute("data-updated") || "Updated"; }, 50);
-        }
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("poll-grid");
+        if (!current || !fresh) { return; }
+        current.replaceWith(document.importNode(fresh, true));
+        say(status && (status.getAttribute("data-updated") || "Updated"));
       })
       .catch(function () { /* the next change or reconnect reads it again */ });
   }
@@ -36,16 +41,20 @@
   }
 
   var everOpen = false;
+  var interrupted = false;
 
   function connect() {
     var socket = new WebSocket(socketUrl);
     var opened = false;
+    var steady = null;
     socket.addEventListener("open", function () {
       opened = true;
-      attempt = 0;
+      // The backoff starts over only once a connection has held for a while.
+      steady = window.setTimeout(function () { attempt = 0; }, 10000);
       section.setAttribute("data-live", "connected");
       // Answers given while the connection was down never reach this socket: read the grid again.
       if (everOpen) { reloadGrid(); }
+      if (interrupted) { interrupted = false; say(status && status.getAttribute("data-reconnected")); }
       everOpen = true;
     });
     socket.addEventListener("message", function (event) {
@@ -54,8 +63,10 @@
       } catch (e) { /* ignore malformed messages */ }
     });
     socket.addEventListener("close", function (event) {
+      window.clearTimeout(steady);
       section.setAttribute("data-live", "closed");
-      if (event.code >= 4400) { return; }  // signed out, no longer on the case, bad input: final
+      if (event.code >= 4400) { section.setAttribute("data-live", "ended"); return; }  // signed out, no longer on the case: final
+      if (opened && !interrupted) { interrupted = true; say(status && status.getAttribute("data-offline")); }
       // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter.
       attempt += 1;
       var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
