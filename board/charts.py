@@ -80,7 +80,9 @@ def render(chart: Chart) -> Chart:
     y = legend_height
     for (label, values), lines, group_height in zip(chart.rows, label_lines, group_heights):
         first = y + group_height / 2 - (len(lines) - 1) * 7
-        spans = "".join(f'<tspan x="{LABEL_WIDTH - 8}" y="{first + i * 14:.1f}">{escape(line)}</tspan>'
+        # A wrapped line starts with the space it was broken at: the label's text (copied, found,
+        # read aloud) keeps "til stede" two words, not "tilstede"; right-aligned, it shows no gap.
+        spans = "".join(f'<tspan x="{LABEL_WIDTH - 8}" y="{first + i * 14:.1f}">{" " if i else ""}{escape(line)}</tspan>'
                         for i, line in enumerate(lines))
         parts.append(f'<text font-size="12" text-anchor="end" fill="#1a1a1a">{spans}</text>')
         for index, value in enumerate(values):
