@@ -12,6 +12,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from board.figures import shown_period_labels
+
 # Colour-blind-safe pair (Okabe–Ito blue and orange) with a contrast of at least 3:1 on white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, GAP = 260, 380, 16, 10
@@ -112,8 +114,8 @@ def render(chart: Chart) -> Chart:
 def summary_charts(figures: dict) -> list[Chart]:
     """The charts of one summary: conferences and cases against the previous half year, and the
     agreed actions per kind of responsible organisation."""
-    period = figures.get("period", {})
-    current, previous = period.get("label", _("This half year")), period.get("previous", _("Previous half year"))
+    current, previous = shown_period_labels(figures.get("period", {}))
+    current, previous = current or _("This half year"), previous or _("Previous half year")
     charts = []
     for section in figures.get("sections", []):
         if section["key"] not in ("cases", "conferences"):
