@@ -12,6 +12,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from board.figures import shown_period_labels
+
 # Colour-blind-safe pair (Okabe–Ito blue and orange) with a contrast of at least 3:1 on white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, GAP = 260, 380, 16, 10
@@ -80,7 +82,9 @@ def render(chart: Chart) -> Chart:
     y = legend_height
     for (label, values), lines, group_height in zip(chart.rows, label_lines, group_heights):
         first = y + group_height / 2 - (len(lines) - 1) * 7
-        spans = "".join(f'<tspan x="{LABEL_WIDTH - 8}" y="{first + i * 14:.1f}">{escape(line)}</tspan>'
+        # A wrapped line starts with the space it was broken at: the label's text (copied, found,
+        # read aloud) keeps "til stede" two words, not "tilstede"; right-aligned, it shows no gap.
+        spans = "".join(f'<tspan x="{LABEL_WIDTH - 8}" y="{first + i * 14:.1f}">{" " if i else ""}{escape(line)}</tspan>'
                         for i, line in enumerate(lines))
         parts.append(f'<text font-size="12" text-anchor="end" fill="#1a1a1a">{spans}</text>')
         for index, value in enumerate(values):
@@ -110,8 +114,8 @@ def render(chart: Chart) -> Chart:
 def summary_charts(figures: dict) -> list[Chart]:
     """The charts of one summary: conferences and cases against the previous half year, and the
     agreed actions per kind of responsible organisation."""
-    period = figures.get("period", {})
-    current, previous = period.get("label", _("This half year")), period.get("previous", _("Previous half year"))
+    current, previous = shown_period_labels(figures.get("period", {}))
+    current, previous = current or _("This half year"), previous or _("Previous half year")
     charts = []
     for section in figures.get("sections", []):
         if section["key"] not in ("cases", "conferences"):

@@ -69,6 +69,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
 from board import action_tally, suppression as sup
+from board.models import half_year_label
 from cases.models import BASES_BY_COUNTRY, Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis
 from conferences.models import Conference, Invitation
 from participants.models import Country, Organisation, OrganisationKind
@@ -103,6 +104,7 @@ class Period:
 
     @property
     def label(self) -> str:
+        """Language-neutral, stored with the frozen figures; pages show ``shown_period_labels``."""
         return f"{self.year} H{self.half}"
 
     def bounds(self, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
@@ -110,6 +112,17 @@ class Period:
         start = dt.datetime.combine(self.start, dt.time.min, tz)
         end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tz)
         return start, end
+
+
+def shown_period_labels(period: dict) -> tuple[str, str]:
+    """The half year of frozen figures (their ``period``) and the one before, as labels in the
+    active language (``half_year_label``); the stored labels only where year or half is missing."""
+    try:
+        current = Period(int(period["year"]), int(period["half"]))
+    except (KeyError, TypeError, ValueError):
+        return period.get("label", ""), period.get("previous", "")
+    previous = current.previous
+    return half_year_label(current.year, current.half), half_year_label(previous.year, previous.half)
 
 
 def period_containing(day: dt.date) -> Period:

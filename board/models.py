@@ -7,10 +7,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from participants.models import Network
 from permissions.querysets import VisibleToManager
+
+
+def half_year_label(year: int, half: int) -> str:
+    """A half year as the board reads it, in the active language and in the form of the summary's
+    heading: "2026 H1", "2026, 1. Halbjahr", "2026, 1. halvår". Frozen figures and file names keep
+    the language-neutral "2026 H1" / "2026-h1"."""
+    return gettext("%(year)s H%(half)s") % {"year": year, "half": half}
 
 
 class HalfYearSummary(models.Model):
@@ -43,7 +50,11 @@ class HalfYearSummary(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.network} {self.year} H{self.half}"
+        return f"{self.network} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        return half_year_label(self.year, self.half)
 
 
 class BoardMeeting(models.Model):

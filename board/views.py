@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from board import charts, forms, selectors, services
-from board.figures import TOTAL
+from board.figures import TOTAL, shown_period_labels
 from board.models import HalfYearSummary, YearlyReport
 from permissions import csv_export
 from permissions.form_errors import add_service_errors
@@ -185,7 +185,7 @@ def summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
     figures = summary.figures
     period = figures.get("period", {})
     response, writer = _csv_response(f"summary-{slugify(summary.network.slug)}-{summary.year}-h{summary.half}.csv")
-    writer.writerow([_("Section"), _("Figure"), _("Breakdown"), period.get("label", ""), period.get("previous", ""), _("Change")])
+    writer.writerow([_("Section"), _("Figure"), _("Breakdown"), *shown_period_labels(period), _("Change")])
     for section in figures.get("sections", []):
         for row in section["rows"]:
             writer.writerow([_(section["title"]), _(row["label"]), "", _cell(row["current"]), _cell(row["previous"]), _cell(row["change"])])

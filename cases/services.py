@@ -306,6 +306,25 @@ def case_reopen(actor: User, *, case: Case, reason: str, channel: str = audit.Ch
     return case
 
 
+@transaction.atomic
+def case_activate(actor: User, *, case: Case, reason: str, channel: str = audit.Channel.PAGE) -> bool:
+    """Mark a new case active: the work with its team has begun. A case is "new" from its opening
+    until its first conference is planned; ``conferences.services.conference_create`` calls this
+    in its own transaction (the rule sits with the case, the moment with the conference).
+
+    Checks: ``actor`` may convene the case. Only a new case changes (an active or closed one is
+    left as it is, so a second conference writes nothing); the audit event names the reason.
+    Returns whether the case changed."""
+    _require_convenor(actor, case)
+    changed = Case.objects.filter(pk=case.pk, status=Case.Status.NEW).update(
+        status=Case.Status.ACTIVE, updated_at=timezone.now())
+    if not changed:
+        return False
+    case.status = Case.Status.ACTIVE
+    audit.record(actor, action="case.activate", obj=case, case_id=case.pk, channel=channel, detail={"reason": reason})
+    return True
+
+
 FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "interpreter_language", "access_needs")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -259,23 +260,37 @@ def quorum_for_slot(conference: Conference, slot: PollSlot) -> Quorum:
     return Quorum(organisations=count, minimum=conference.case.network.quorum_min_organisations)
 
 
-def answers_waiting_for(user, *, limit: int = 20) -> tuple[list[Conference], list[WrittenReport]]:
-    """For a professional's dashboard: the open date polls she is invited to and has not answered,
-    and the written reports asked of her organisation that are not submitted yet (conference
-    still ahead). Two queries."""
-    from django.utils import timezone
+class AnswersWaiting(NamedTuple):
+    polls: list[Conference]        # open date polls she is invited to and has not answered
+    invitations: list[Conference]  # scheduled conferences whose invitation she has not answered
+    reports: list[WrittenReport]   # written reports asked of her organisation, not submitted
 
+
+def answers_waiting_for(user, *, limit: int = 20, reports: bool = True) -> AnswersWaiting:
+    """For a dashboard: what waits for ``user``'s answer. The open date polls she is invited to
+    (as a professional, or as a parent with an account) and has not answered; the scheduled
+    conferences ahead whose invitation she has not answered yet ("no answer yet"), except those
+    she convenes herself; and, with ``reports``, the written reports asked of her organisation that
+    are not submitted yet (conference still ahead). Two queries (one without ``reports``)."""
     now = timezone.now()
-    mine = Invitation.objects.filter(conference_id=OuterRef("pk"), user=user, removed_at__isnull=True)
-    voted = SlotVote.objects.filter(invitation__conference_id=OuterRef("pk"), invitation__user=user,
-                                    invitation__removed_at__isnull=True)
-    polls = list(
-        conferences_policy.conferences_for_user(user).filter(status=Conference.Status.POLLING, poll__closed_at__isnull=True)
-        .filter(Q(poll__closes_at__isnull=True) | Q(poll__closes_at__gt=now))
-        .filter(Exists(mine)).exclude(Exists(voted))
-        .select_related("case", "poll").order_by("poll__closes_at", "pk")[:limit]
+    own = Q(user=user) | Q(family_member__user=user)
+    mine = Invitation.objects.filter(own, conference_id=OuterRef("pk"), removed_at__isnull=True)
+    voted = SlotVote.objects.filter(Q(invitation__user=user) | Q(invitation__family_member__user=user),
+                                    invitation__conference_id=OuterRef("pk"), invitation__removed_at__isnull=True)
+    open_poll = (Q(status=Conference.Status.POLLING, poll__closed_at__isnull=True)
+                 & (Q(poll__closes_at__isnull=True) | Q(poll__closes_at__gt=now)) & Q(Exists(mine)) & ~Q(Exists(voted)))
+    unanswered = (Q(status=Conference.Status.SCHEDULED, starts_at__gt=now) & ~Q(convenor=user)
+                  & Q(Exists(mine.filter(rsvp=Invitation.Rsvp.NEEDS_ACTION))))
+    # One query for both: polls first (no start yet; soonest deadline), then invitations (soonest conference).
+    waiting = list(
+        conferences_policy.conferences_for_user(user).filter(open_poll | unanswered)
+        .select_related("case", "poll").order_by("status", "starts_at", "poll__closes_at", "pk")[:2 * limit]
     )
-    reports = list(
+    polls = [c for c in waiting if c.status == Conference.Status.POLLING][:limit]
+    invitations = [c for c in waiting if c.status == Conference.Status.SCHEDULED][:limit]
+    if not reports:
+        return AnswersWaiting(polls, invitations, [])
+    open_reports = list(
         WrittenReport.objects.filter(
             submitted_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user),
             conference_id__in=conferences_policy.conferences_for_user(user).filter(
@@ -283,9 +298,9 @@ def answers_waiting_for(user, *, limit: int = 20) -> tuple[list[Conference], lis
         ).select_related("conference__case", "organisation").order_by("due_on", "pk")[:limit]
     )
     today = timezone.localdate()
-    for report in reports:
+    for report in open_reports:
         report.overdue = report.due_on < today
-    return polls, reports
+    return AnswersWaiting(polls, invitations, open_reports)
 
 
 # --- outgoing e-mail ----------------------------------------------------------------------------

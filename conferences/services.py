@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
+from cases import services as case_services
 from conferences import policy as conferences_policy
 from notifications.models import Kind
 from notifications.services import notify
@@ -187,6 +188,7 @@ def conference_create(
     ``closes_at`` (optional) is the deadline for answers: it must lie in the future and before
     the first candidate time; later answers are refused, and the convenor is reminded
     (``send_reminders``) when it passes without a pick.
+    A new case becomes active (``cases.services.case_activate``): its first conference is planned.
     Sends, after commit: every invitee the poll (a parent without an account her personal poll
     link, by e-mail in her language) with an in-app notification, and each organisation asked
     for a report a notification; calendar invitations go out when a slot is picked.
@@ -264,6 +266,7 @@ def conference_create(
     )
     audit.record(actor, action="conference.create", obj=conference, case_id=case.pk, channel=channel,
                  detail={"slots": len(starts), "invitations": len(rows), "reports": len(report_organisation_ids)})
+    case_services.case_activate(actor, case=case, reason="conference.create", channel=channel)
     invitations = list(conference.invitations.select_related("user", "family_member__user"))
     for invitation in invitations:
         jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)

@@ -276,7 +276,9 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         "grid": selectors.poll_grid(conference) if is_professional else None,
         "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
         "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone_name,
-        "family_invitations": [i for i in selectors.invitations_of(conference) if i.family_member_id] if is_professional else [],
+        # A parent with an account answers on this page herself: the personal links are for the others.
+        "family_invitations": [i for i in selectors.invitations_of(conference)
+                               if i.family_member_id and i.family_member.user_id is None] if is_professional else [],
     }
 
 

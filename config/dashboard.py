@@ -42,6 +42,7 @@ class Dashboard:
     overdue_minutes_steps: list = field(default_factory=list)
     protocol_tasks: list = field(default_factory=list)
     open_polls: list = field(default_factory=list)
+    open_invitations: list = field(default_factory=list)
     open_reports: list = field(default_factory=list)
     parent_case: object | None = None
     parent_next_conference: object | None = None
@@ -92,9 +93,12 @@ def dashboard_for_user(user) -> Dashboard:
     roles = roles_of(user)
     board = Dashboard(roles=roles)
     today = timezone.localdate()
+    if roles.is_professional or roles.is_parent:
+        # What waits for her answer: polls and invitations (a parent's too), reports (professionals).
+        board.open_polls, board.open_invitations, board.open_reports = answers_waiting_for(
+            user, reports=roles.is_professional)
     if roles.is_professional:
         board.protocol_tasks = protocol_tasks_for_user(user)
-        board.open_polls, board.open_reports = answers_waiting_for(user)
         board.upcoming_conferences = list(upcoming_conferences_for_user(user))
         board.open_actions = open_actions_for_professional(user)
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
@@ -133,7 +137,7 @@ def _audit_dashboard(user, board: Dashboard) -> None:
     ids it showed (summaries are anonymised figures and audited by the board's own pages)."""
     shown = {
         "shown_cases": [(c.pk, c.pk) for c in board.led_cases + ([board.parent_case] if board.parent_case else [])],
-        "conferences": [(c.pk, c.case_id) for c in board.upcoming_conferences + board.open_polls
+        "conferences": [(c.pk, c.case_id) for c in board.upcoming_conferences + board.open_polls + board.open_invitations
                         + [r.conference for r in board.open_reports]
                         + ([board.parent_next_conference] if board.parent_next_conference else [])],
         "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],

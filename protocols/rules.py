@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from cases import policy as cases_policy
 from cases.models import CaseTeamMember
@@ -187,7 +187,11 @@ def finalise_refusal_from(protocol: Protocol, *, own: int, others: list[PendingE
     if protocol.status != Protocol.Status.RELEASED:
         return "not_released", _("Release the draft to the participants before finalising.")
     if own:
-        return "decide", _("Decide the %(n)s correction proposal(s) listed under “Correction proposals” first.") % {"n": own}
+        return "decide", ngettext(
+            "%(n)s correction proposal awaits your decision: decide it first, under “Correction proposals”.",
+            "%(n)s correction proposals await your decision: decide them first, under “Correction proposals”.",
+            own,
+        ) % {"n": own}
     early = finalising_early(protocol, today=today)
     if others and early:
         where = ", ".join(f"{p.organisation} ({p.count})" for p in others)
@@ -198,11 +202,16 @@ def finalise_refusal_from(protocol: Protocol, *, own: int, others: list[PendingE
     if confirm_early:
         return None
     if others:
-        return "confirm", _(
-            "The correction window has ended, but %(n)s correction(s) on items you cannot read are still undecided. "
+        lapsing = sum(p.count for p in others)
+        return "confirm", ngettext(
+            "The correction window has ended, but %(n)s correction on an item you cannot read is still undecided. "
+            "Confirm to finalise anyway: it is then closed as not decided in time, and the organisation "
+            "holding the information can add an amendment.",
+            "The correction window has ended, but %(n)s corrections on items you cannot read are still undecided. "
             "Confirm to finalise anyway: they are then closed as not decided in time, and the organisation "
-            "holding the information can add an amendment."
-        ) % {"n": sum(p.count for p in others)}
+            "holding the information can add an amendment.",
+            lapsing,
+        ) % {"n": lapsing}
     if early:
         return "confirm", _(
             "The correction window runs until %(until)s: participants may still propose corrections. "

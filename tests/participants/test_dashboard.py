@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CaseTeamMember
-from conferences.models import Conference
+from conferences import services as conference_services
+from conferences.models import Conference, Invitation
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db
@@ -222,11 +223,14 @@ def test_counsellor_sees_the_open_poll_and_the_report_asked_of_her_until_she_ans
     assert "Waiting for your answer" in page
     assert reverse("conferences:conference_poll", args=[conference.pk]) in page
     assert reverse("conferences:report_submit", args=[conference.pk, report.pk]) in page
-    assert "Waiting for your answer" not in dashboard(client, world.parent)  # professionals only
+    parent_page = dashboard(client, world.parent)  # her poll too, but no report: those are the professionals'
+    assert reverse("conferences:conference_poll", args=[conference.pk]) in _waiting(parent_page)
+    assert reverse("conferences:report_submit", args=[conference.pk, report.pk]) not in parent_page
 
     invitation = conference.invitations.get(user=world.counsellor)
     services.poll_vote(world.counsellor, invitation=invitation, answers=answer_all(conference, "yes"))
     services.report_submit(world.counsellor, report=report, text="Bericht der Suchtberatung", shareable_with_parents=False)
+    services.invitation_rsvp(world.counsellor, invitation=world.invitation_counsellor, rsvp="accepted")
     assert "Waiting for your answer" not in dashboard(client, world.counsellor)
 
 
@@ -259,3 +263,47 @@ def test_team_members_who_do_not_lead_see_the_released_draft_with_its_correction
 
     Protocol.objects.filter(pk=protocol.pk).update(corrections_until=timezone.localdate() - dt.timedelta(days=1))
     assert "Draft protocol: read it" not in dashboard(client, world.midwife)
+
+
+def _waiting(page: str) -> str:
+    """The "Waiting for your answer" section of a dashboard ("" when there is none)."""
+    if 'id="waiting-answers"' not in page:
+        return ""
+    start = page.index('id="waiting-answers"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_an_unanswered_invitation_waits_for_the_answer_of_the_counsellor_and_of_the_mother(client, world):
+    """A scheduled conference she was invited to and has not answered ("No answer yet") waits
+    for her answer, one click from the question "Will you come?"; once she answers, it leaves.
+    The convenor's own conference does not ask her."""
+    rsvp = reverse("conferences:conference_detail", args=[world.conference.pk]) + "#rsvp-heading"
+    for user, invitation in ((world.counsellor, world.invitation_counsellor), (world.parent, world.invitation_parent)):
+        waiting = _waiting(dashboard(client, user))
+        assert rsvp in waiting and "will you come?" in waiting and world.case.reference in waiting
+        conference_services.invitation_rsvp(user, invitation=invitation, rsvp="declined")
+        assert rsvp not in dashboard(client, user)
+    assert rsvp not in _waiting(dashboard(client, world.convenor))
+
+
+@pytest.mark.parametrize("role", ["counsellor", "parent"])
+def test_unanswered_invitations_cost_the_same_queries_for_one_and_for_many(client, world, role):
+    user = getattr(world, role)
+    client.force_login(user)
+
+    def invite(number: int) -> None:
+        start = timezone.now() + dt.timedelta(days=10 + number)
+        conference = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                               starts_at=start, ends_at=start + dt.timedelta(hours=1))
+        Invitation.objects.create(conference=conference, user=world.counsellor, organisation=world.counselling)
+        Invitation.objects.create(conference=conference, family_member=world.mother)
+
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as few:
+        shown = len(client.get(reverse("dashboard")).context["board"].open_invitations)
+    for number in range(5):
+        invite(number)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(reverse("dashboard")).context["board"].open_invitations) == shown + 5
+    assert len(many) == len(few), "\n".join(q["sql"][:200] for q in many.captured_queries)
