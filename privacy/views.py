@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -48,7 +49,9 @@ def verify_trail(request: HttpRequest) -> HttpResponse:
     _require_officer(request)
     broken = anchors.verify_and_record(request.user, channel=audit.Channel.PAGE)
     if broken:
-        messages.error(request, _("The audit trail is broken: %(count)s link(s). Tell the operators at once.") % {"count": len(broken)})
+        messages.error(request, ngettext(
+            "The audit trail is broken: %(count)s link. Tell the operators at once.",
+            "The audit trail is broken: %(count)s links. Tell the operators at once.", len(broken)) % {"count": len(broken)})
     else:
         messages.success(request, _("The audit trail is intact."))
     return redirect("privacy:dashboard")

@@ -9,11 +9,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import FamilyMember, LegalHold
-from permissions import audit
+from permissions import anchors, audit
 from permissions.models import AuditEvent
 from privacy import deadlines, services
 from privacy.models import DataSubjectRequest
@@ -226,3 +227,12 @@ def test_the_caseworker_finds_the_requests_she_handles_from_her_dashboard(world,
     assert reverse("privacy:request_detail", args=[request.pk]) in listing
     client.force_login(world.counsellor)
     assert reverse("privacy:request_list") not in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("count, text", [(1, "beschädigt: 1 Glied."), (3, "beschädigt: 3 Glieder.")])
+def test_a_broken_audit_trail_is_counted_in_singular_and_plural(world, monkeypatch, count, text):
+    monkeypatch.setattr(anchors, "verify_and_record", lambda user, channel: list(range(count)))
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(world.dpo)
+    page = client.post(reverse("privacy:verify_trail"), follow=True).content.decode()
+    assert text in page and "Glied(er)" not in page
