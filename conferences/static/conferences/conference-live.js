@@ -4,15 +4,12 @@
 (function () {
   "use strict";
   var table = document.getElementById("invitation-table");
-  if (!table || !table.getAttribute("data-live-socket") || !window.WebSocket) { return; }
+  if (!table || !table.getAttribute("data-live-socket") || !window.WebSocket || !window.fallkonferenzLive) { return; }
   var labelsNode = document.getElementById("rsvp-labels");
   var labels = {};
   try { labels = labelsNode ? JSON.parse(labelsNode.textContent) : {}; } catch (e) { labels = {}; }
   var status = document.getElementById("invitation-live-status");
   var marker = table.getAttribute("data-required-marker") || "";
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  var socketUrl = scheme + window.location.host + table.getAttribute("data-live-socket");
-  var attempt = 0;
 
   function announce(row, label) {
     if (!status) { return; }
@@ -61,12 +58,6 @@
     }).join("\n");
   }
 
-  function say(text) {
-    if (!status || !text) { return; }
-    status.textContent = "";  // emptied first so that the same text is announced again
-    window.setTimeout(function () { status.textContent = text; }, 50);
-  }
-
   // Replace the shown rows (and the header, if its columns changed) with fresh ones, keeping the
   // keyboard focus where it was: on the same control of the same invitation's row.
   function replaceRows(fresh) {
@@ -108,14 +99,12 @@
         if (html === null) { return; }
         if (seen !== updates) { catchUp(); return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("invitation-table");
-        if (fresh && replaceRows(fresh)) { say(status && status.getAttribute("data-updated")); }
+        if (fresh && replaceRows(fresh)) { window.fallkonferenzLive.say(status, status && status.getAttribute("data-updated")); }
       })
       .catch(function () { /* the next reconnect tries again */ });
   }
 
-  // A socket refused at the handshake (no longer on the case team, session ended) closes in the
-  // browser as 1006, like a network failure: before trying again, ask whether the page itself may
-  // still be read and still shows a live table. Only a network failure counts as "yes, retry".
+  // The page may still be watched while it can be read and still shows a live table.
   function stillWatching() {
     if (!window.fetch || !window.DOMParser) { return Promise.resolve(true); }
     return fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -128,42 +117,11 @@
       }, function () { return true; });
   }
 
-  var everOpen = false;
-  var interrupted = false;
-
-  function connect() {
-    var socket = new WebSocket(socketUrl);
-    var opened = false;
-    var steady = null;
-    socket.addEventListener("open", function () {
-      opened = true;
-      // The backoff starts over only once a connection has held for a while: a server that
-      // accepts and drops at once is not asked again every second.
-      steady = window.setTimeout(function () { attempt = 0; }, 10000);
-      table.setAttribute("data-live", "connected");
-      if (everOpen) { catchUp(); }
-      if (interrupted) { interrupted = false; say(status && status.getAttribute("data-reconnected")); }
-      everOpen = true;
-    });
-    socket.addEventListener("message", function (event) {
-      var message;
-      try { message = JSON.parse(event.data); } catch (e) { return; }  // ignore malformed messages
-      if (message && message.type === "invitation.answered") { updates += 1; update(message); }
-    });
-    socket.addEventListener("close", function (event) {
-      window.clearTimeout(steady);
-      table.setAttribute("data-live", "closed");
-      if (event.code >= 4400) { table.setAttribute("data-live", "ended"); return; }  // signed out, no longer on the case: final
-      if (opened && !interrupted) { interrupted = true; say(status && status.getAttribute("data-offline")); }
-      // Reconnect for as long as the page is open, backing off to at most 30 s, with jitter so
-      // that the pages of one restarted server do not all come back at the same moment.
-      attempt += 1;
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1)) * (0.75 + Math.random() * 0.5);
-      if (opened) { window.setTimeout(connect, delay); return; }
-      stillWatching().then(function (yes) {
-        if (yes) { window.setTimeout(connect, delay); } else { table.setAttribute("data-live", "ended"); }
-      });
-    });
-  }
-  connect();
+  window.fallkonferenzLive.connect({
+    path: table.getAttribute("data-live-socket"), element: table, status: status, onReconnect: catchUp,
+    stillWatching: stillWatching,
+    onMessage: function (message) {
+      if (message.type === "invitation.answered") { updates += 1; update(message); }
+    }
+  });
 })();
