@@ -24,16 +24,28 @@ from permissions.models import AuditEvent
 from permissions.requests import request_memo
 
 
-def professional_case_ids(user: "User") -> QuerySet:
-    """Case ids on whose active team the user is: personally, through her organisation, or as
-    the substitute of a colleague who is on it personally for an organisation both work for."""
+def team_rows_of(user: "User") -> QuerySet:
+    """The active team rows that put the user on a case: hers, her organisation's, or a colleague's
+    whom she substitutes, for an organisation she works for."""
     if not base._is_real_user(user):
-        return CaseTeamMember.objects.none().values("case_id")
+        return CaseTeamMember.objects.none()
     return (
         CaseTeamMember.objects.filter(removed_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user))
         .filter(Q(user=user) | Q(user__isnull=True) | Q(user_id__in=base.substituted_user_ids(user)))
-        .values("case_id")
     )
+
+
+def professional_case_ids(user: "User") -> QuerySet:
+    """Case ids on whose active team the user is: personally, through her organisation, or as
+    the substitute of a colleague who is on it personally for an organisation both work for."""
+    return team_rows_of(user).values("case_id")
+
+
+def team_organisation_ids(user: "User", case: "Case") -> QuerySet:
+    """The organisations for which the user is on ``case``'s active team (not every organisation
+    she works for: a second membership does not make her speak for an organisation that is on the
+    team only through a colleague)."""
+    return team_rows_of(user).filter(case_id=case.pk).values("organisation_id")
 
 
 def parent_case_ids(user: "User") -> QuerySet:

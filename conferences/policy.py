@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 
 from cases import policy as cases_policy
 from conferences.models import Conference, Invitation, WrittenReport
-from participants import policy as participants_policy
 from participants.models import User
 from permissions import policy as base
 
@@ -32,11 +31,9 @@ def conference_ids_for_user(user: "User") -> QuerySet:
 
 
 def report_organisation_ids(user: "User", conference: Conference) -> set[int]:
-    """The organisations whose written reports for ``conference`` the user may submit: those she
-    works for, while she is a professional on the case team (one query, or none)."""
-    if not cases_policy.is_professional_on_case(user, conference.case):
-        return set()
-    return set(participants_policy.organisation_ids(user).values_list("organisation_id", flat=True))
+    """The organisations whose written reports for ``conference`` the user may submit: those for
+    which she is on the case team (one query)."""
+    return set(cases_policy.team_organisation_ids(user, conference.case).values_list("organisation_id", flat=True))
 
 
 def can_submit_report(user: "User", report: WrittenReport) -> bool:

@@ -17,7 +17,6 @@ from cases import policy as cases_policy
 from conferences import policy as conferences_policy
 from outbox.models import OutboxMessage
 from cases.models import Case, FamilyMember
-from participants import policy as participants_policy
 
 from conferences.models import CalendarReply, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
@@ -290,12 +289,16 @@ def answers_waiting_for(user, *, limit: int = 20, reports: bool = True) -> Answe
     invitations = [c for c in waiting if c.status == Conference.Status.SCHEDULED][:limit]
     if not reports:
         return AnswersWaiting(polls, invitations, [])
+    # The reports she may submit (``conferences.policy.report_organisation_ids``): asked of an
+    # organisation for which she is on the case team, while reports are still open.
+    on_the_team_for_it = cases_policy.team_rows_of(user).filter(
+        case_id=OuterRef("conference__case_id"), organisation_id=OuterRef("organisation_id"))
     open_reports = list(
         WrittenReport.objects.filter(
-            submitted_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user),
-            conference_id__in=conferences_policy.conferences_for_user(user).filter(
-                status__in=[Conference.Status.POLLING, Conference.Status.SCHEDULED]).values("pk"),
-        ).select_related("conference__case", "organisation").order_by("due_on", "pk")[:limit]
+            Exists(on_the_team_for_it), submitted_at__isnull=True,
+            conference__status__in=[Conference.Status.POLLING, Conference.Status.SCHEDULED],
+        ).exclude(conference__starts_at__lte=now)
+        .select_related("conference__case", "organisation").order_by("due_on", "pk")[:limit]
     )
     today = timezone.localdate()
     for report in open_reports:

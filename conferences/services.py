@@ -139,10 +139,13 @@ def _reports_follow(conference: Conference, starts_at: dt.datetime) -> dt.date:
 def reports_closed_reason(conference: Conference) -> str:
     """Why written reports of ``conference`` can no longer be submitted, or "" while they can.
     The one rule for the service and for the pages that offer (or stop offering) the form."""
-    if conference.status in OPEN_STATES:
-        return ""
     if conference.status == Conference.Status.CANCELLED:
         return _("Reports can no longer be submitted: the conference was cancelled.")
+    # A conference whose start has passed stays "scheduled" until its attendance is recorded:
+    # what was read at the table must not be rewritten afterwards.
+    begun = conference.starts_at is not None and conference.starts_at <= timezone.now()
+    if conference.status in OPEN_STATES and not begun:
+        return ""
     return _("Reports can no longer be submitted: the conference has begun.")
 
 

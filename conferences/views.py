@@ -249,9 +249,9 @@ def report_submit(request, pk: int, report_pk: int):
             else:
                 messages.success(request, _("The report was submitted."))
                 return redirect("conferences:conference_detail", pk)
-    if request.method == "GET":
-        audit.record(request.user, action="report.read", obj=report, case_id=conference.case_id, channel=Channel.PAGE,
-                     legal_basis="team")
+    # Every page that shows the stored text is a read (also a refused POST that shows it again).
+    audit.record(request.user, action="report.read", obj=report, case_id=conference.case_id, channel=Channel.PAGE,
+                 legal_basis="team")
     refused = request.method == "POST" and (form is None or bool(form.errors))
     return render(request, "conferences/report_form.html", {
         "conference": conference, "report": report, "form": form, "closed": closed,

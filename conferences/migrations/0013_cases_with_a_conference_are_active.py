@@ -1,6 +1,10 @@
 """A case is "new" until its first conference is planned (``cases.services.case_activate``, called
 by ``conference_create``). Before that rule, no service moved a case on: every case that already
-has a conference, whatever became of it, is active. Closed cases stay closed."""
+has a conference, whatever became of it, is active. Closed cases stay closed.
+
+No audit event is written here (the hash-chained audit trail is written by services, not by
+migrations); the status is derived from data that is audited (the conference's creation). The
+reverse deliberately leaves the cases active: "new" was never a state anyone chose for them."""
 from django.db import migrations
 
 

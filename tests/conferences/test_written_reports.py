@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 
 from conferences import services
 from conferences.models import Conference
+from participants.models import Membership, ProfessionalRole
 from permissions.models import AuditEvent
 from tests.conferences.helpers import convene, local
 
@@ -172,3 +173,36 @@ def test_the_closed_notice_is_not_shown_to_parents(client, world):
     detail = page(client, world.parent, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
     assert "Reports can no longer be submitted" not in detail
 
+
+
+# --- from the before-stop review ----------------------------------------------------------------
+
+def test_a_report_cannot_be_rewritten_once_the_conference_has_started_even_before_attendance(client, world):
+    """A conference stays "scheduled" until its attendance is recorded; what was read at the table
+    must not be rewritten afterwards."""
+    conference = scheduled(world, days=10)
+    own = conference.reports.get(organisation=world.counselling)
+    Conference.objects.filter(pk=conference.pk).update(starts_at=timezone.now() - timezone.timedelta(hours=3))
+    conference.refresh_from_db()
+    assert conference.status == Conference.Status.SCHEDULED
+    assert "has begun" in services.reports_closed_reason(conference)
+    client.force_login(world.counsellor)
+    response = client.post(report_url(own), {"text": "Nachträglich geändert", "shareable_with_parents": "on"})
+    assert response.status_code == 400
+    own.refresh_from_db()
+    assert own.text != "Nachträglich geändert" and not own.shareable_with_parents
+    # The refused POST showed the stored report again: a read, audited as one.
+    assert AuditEvent.objects.filter(action="report.read", object_id=str(own.pk), actor=world.counsellor).exists()
+
+
+def test_a_second_membership_does_not_make_her_speak_for_an_organisation_on_the_team_through_a_colleague(client, world):
+    Membership.objects.create(user=world.counsellor, organisation=world.midwifery, role=ProfessionalRole.OTHER)
+    conference = scheduled(world, days=10)
+    midwifery_report = conference.reports.get(organisation=world.midwifery)
+    detail = page(client, world.counsellor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
+    assert report_url(midwifery_report) not in detail
+    assert report_url(midwifery_report) not in client.get(reverse("dashboard")).content.decode()
+    response = client.post(report_url(midwifery_report), {"text": "Für die Hebamme", "shareable_with_parents": ""})
+    assert response.status_code == 403
+    midwifery_report.refresh_from_db()
+    assert midwifery_report.submitted_at is None

@@ -54,7 +54,7 @@
         // Refused at the handshake (no longer on the case team, session ended), a socket closes in
         // the browser as 1006, like a network failure: ask the page whether the user may still
         // watch; only a network failure counts as "yes, retry".
-        options.stillWatching().then(function (yes) {
+        options.stillWatching().catch(function () { return true; }).then(function (yes) {
           if (yes) { window.setTimeout(open, delay); } else { options.element.setAttribute("data-live", "ended"); }
         });
       });
