@@ -563,7 +563,7 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
 def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
                   channel: str = Channel.PAGE) -> WrittenReport:
     """A member of the asked organisation on the case team submits (or revises) the written report
-    (``conferences.policy.can_submit_report``), while the conference has not been held or
+    (``conferences.policy.can_submit_report``), while the conference has not begun and was not
     cancelled (``reports_closed_reason``)."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case").get(pk=report.pk)
     case = report.conference.case

@@ -140,7 +140,9 @@ class CoreChannelLayer(RedisChannelLayer):
             return [], None  # nothing popped: channels-redis's receive looks at the buffers again
 
     async def _brpop_with_clean(self, index, channel, timeout):
-        """channels-redis's, plus the watermark, checked before every pop of this process's queue:
+        """channels-redis's (4.3.0, pinned in requirements.txt; its version keeps the popped message's
+        score to itself, so the body is repeated here), plus the watermark, checked before every pop
+        of this process's queue:
         when the oldest message that may still wait there is older than three quarters of
         ``expiry``, a message behind it may have expired unread (a backlog; an event loop that
         stalled while a pop was under way; a pause with no socket waiting), and every socket that
