@@ -71,8 +71,20 @@ def as_the_server_would(func, *args, **kwargs):
     from asgiref.sync import sync_to_async
     from twisted.internet import reactor
 
+    from django.db import connections
+
+    def handled():
+        # As at the end of a request (request_finished): the thread's connection goes back. On
+        # PostgreSQL it is borrowed from the process's bounded pool (DB_POOL_MAX_SIZE), and the
+        # executor's idle threads would otherwise keep theirs for the rest of the run: CI's pages
+        # then waited 30 s for a connection and timed out.
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
     loop = reactor._asyncioEventloop
-    return asyncio.run_coroutine_threadsafe(sync_to_async(func, thread_sensitive=False)(*args, **kwargs), loop).result(30)
+    return asyncio.run_coroutine_threadsafe(sync_to_async(handled, thread_sensitive=False)(), loop).result(30)
 
 
 def open_as(browser, base_url: str, user):
