@@ -119,19 +119,23 @@ def conference_detail(request, pk: int):
     basis = "team" if is_professional else ("family" if cases_policy.is_parent_of_case(request.user, conference.case) else "guest")
     audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE,
                  legal_basis=basis)
+    can_change = conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now())
     with _network_zone(conference.case.network):
         return render(request, "conferences/conference_detail.html", {
             "conference": conference, "case": conference.case, "is_convenor": is_convenor,
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
-            "quorum": selectors.quorum_for(conference),
+            # Warnings about who is invited only while that can still be changed: a cancelled or
+            # past conference has no quorum to reach and nobody left to tell by post.
+            "quorum": selectors.quorum_for(conference) if can_change else None,
             "reports": reports,
             "reports_closed": services.reports_closed_reason(conference) if any(r.is_own for r in reports) else "",
             "counter_proposals": selectors.counter_proposals(request.user, conference),
             "rsvp_form": RsvpForm(initial={"rsvp": invitation.rsvp, "comment": invitation.rsvp_comment}) if invitation else None,
             "required_declines": [i for i in invitations if i.required and i.rsvp == Invitation.Rsvp.DECLINED],
-            "can_change": conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now()),
+            "can_change": can_change,
             "zone": conference.case.network.time_zone_name,
-            "unreachable": [i for i in invitations if is_professional and not getattr(i, "reachable", True)],
+            # Whom the convenor must tell by post or phone: her task, shown to her.
+            "unreachable": [i for i in invitations if is_convenor and can_change and not getattr(i, "reachable", True)],
             "rsvp_labels": {value: str(label) for value, label in Invitation.Rsvp.choices},
             "outbox": selectors.outbox_open_count(conference) if is_convenor else None,
         })
@@ -274,7 +278,8 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         "deadline_passed": services.poll_deadline_passed(poll),
         "vote_form": vote_form, "is_convenor": cases_policy.can_convene(request.user, conference.case),
         "grid": selectors.poll_grid(conference) if is_professional else None,
-        "is_professional": is_professional, "quorum": selectors.quorum_for(conference),
+        "is_professional": is_professional,
+        "quorum": selectors.quorum_for(conference) if conference.status in services.OPEN_STATES else None,
         "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone_name,
         # A parent with an account answers on this page herself: the personal links are for the others.
         "family_invitations": [i for i in selectors.invitations_of(conference)

@@ -75,3 +75,27 @@ def test_after_scheduling_the_table_shows_what_an_unanswered_invitee_said_in_the
     services.invitation_rsvp(world.counsellor, invitation=invitation, rsvp="accepted")
     page = client.get(reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
     assert "in the date poll" not in page
+
+
+def test_only_the_convenor_is_asked_to_write_to_an_unreachable_parent(world, login):
+    """"Please tell them by post or by phone" is the convenor's task: the counsellor on the team
+    sees the invitations, not an instruction meant for someone else."""
+    FamilyMember.objects.filter(pk=world.mother.pk).update(user=None, email="")
+    page = login(world.counsellor).get(reverse("conferences:conference_detail", args=[world.conference.pk])).content.decode()
+    assert 'id="unreachable"' not in page and "by post or by phone" not in page
+
+
+def test_a_cancelled_conference_warns_about_nobody_to_write_to_and_no_quorum(world, login):
+    from conferences import services
+
+    FamilyMember.objects.filter(pk=world.mother.pk).update(user=None, email="")
+    world.network.quorum_min_organisations = 9
+    world.network.save(update_fields=["quorum_min_organisations"])
+    url = reverse("conferences:conference_detail", args=[world.conference.pk])
+    client = login(world.convenor)
+    before = client.get(url).content.decode()
+    assert 'id="unreachable"' in before and "Quorum not met" in before
+    services.conference_cancel(world.convenor, conference=world.conference)
+    after = client.get(url).content.decode()
+    assert 'id="unreachable"' not in after and "Quorum not met" not in after
+    assert "Invitations and answers" in after  # who was invited stays readable
