@@ -34,6 +34,8 @@ def test_a_refused_action_says_why_in_german_inside_the_product(world):
     assert "Nur fallverantwortliche Fachkräfte legen Fälle an." in page  # the refusal's own reason, translated
     assert 'href="/"' in page or reverse("dashboard") in page  # a way back; the navigation is there
     assert "403 Forbidden" not in page
+    # Whom to ask, also where the refused page is not about a case (the board, the network's settings).
+    assert "an die fallführende Fachkraft oder, wenn es nicht um einen Fall geht, an die Koordination Ihres Netzwerks" in page
 
 
 def test_a_missing_or_closed_page_says_so_in_the_readers_language(world):
