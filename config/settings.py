@@ -580,6 +580,7 @@ LOGGING = {
     "filters": {
         "redact_tokens": {"()": "permissions.logging.RedactFeedTokens"},
         "request_context": {"()": "permissions.logging.RequestContext"},
+        "channels_over_capacity": {"()": "permissions.logging.ChannelsOverCapacity"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"},
@@ -611,6 +612,8 @@ LOGGING = {
         "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A group message not queued for a server process whose queue is full: a warning.
+        "channels_redis.core": {"level": "INFO", "filters": ["channels_over_capacity"]},
         # Access lines in tests would only be noise.
         "fallkonferenz.access": {"handlers": ["console"], "level": "WARNING" if TESTING else "INFO", "propagate": False},
     },

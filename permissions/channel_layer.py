@@ -27,7 +27,7 @@ message with its sender's clock.
 Not covered, as channels-redis has it: that queue holds at most ``channel_capacity`` messages
 (config/settings.py raises it to 10,000 for the process-local channels from channels-redis's 100);
 a group message for a process that is that far behind is not queued, and channels-redis logs it
-at INFO ("channels over capacity in group").
+at INFO ("channels over capacity in group"), raised to WARNING by ``permissions.logging.ChannelsOverCapacity``.
 
 **InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels'; when a
 socket's queue is full, its ``group_send`` drops the message for that socket, silently. Here the

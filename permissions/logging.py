@@ -2,6 +2,7 @@
 
 * ``RedactFeedTokens`` keeps calendar feed tokens and poll-link tokens out of every message.
 * ``RequestContext`` stamps each record with the id of the request being served.
+* ``ChannelsOverCapacity`` raises channels-redis's "channels over capacity" to a warning.
 * ``JsonFormatter`` writes one JSON object per line (``LOG_FORMAT=json``): time, level, logger,
   message, request id and the access fields (method, path, status, duration, user id).
 """
@@ -35,6 +36,23 @@ class RequestContext(logging.Filter):
         if not getattr(record, "request_id", None):
             record.request_id = current_request_id() or "-"
         return True
+
+
+class ChannelsOverCapacity(logging.Filter):
+    """channels-redis logs at INFO that a group message was NOT queued for some channels because
+    their queue was full (``channel_capacity``): the sockets of a server process that far behind
+    miss that message, which may be the one that narrowed what they may read. An operator must
+    see that at the production level (``LOG_LEVEL`` WARNING or INFO): raised to WARNING, saying
+    what it means. Its logger is set to INFO so the record reaches this filter; every other
+    record of it passes only at the root logger's level, as before."""
+
+    MESSAGE = "%s of %s channels over capacity in group %s"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == self.MESSAGE and record.levelno < logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = self.MESSAGE + ": the sockets of those server processes missed this message"
+        return record.levelno >= logging.getLogger().getEffectiveLevel()
 
 
 class JsonFormatter(logging.Formatter):

@@ -175,3 +175,16 @@ def test_processors_for_the_record_of_processing_come_from_the_environment(tmp_p
                   PROCESSORS="hosting=Kommunales Rechenzentrum, Minden (DE); EMAIL=Mailversand GmbH, Köln (DE);")
     assert values == [{"kind": "hosting", "name": "Kommunales Rechenzentrum, Minden (DE)"},
                       {"kind": "email", "name": "Mailversand GmbH, Köln (DE)"}]
+
+
+def test_a_group_message_not_queued_for_a_full_process_queue_is_logged_as_a_warning(tmp_path):
+    """channels-redis says so at INFO, below production's LOG_LEVEL=WARNING: nobody would see that
+    the sockets of a server process missed a message. Its other INFO lines stay below that level."""
+    script = ("import django; django.setup(); import logging; log = logging.getLogger('channels_redis.core'); "
+              "log.info('%s of %s channels over capacity in group %s', 1, 2, 'protocol-7'); "
+              "log.info('an ordinary channels-redis line')")
+    result = run(["-c", script], tmp_path, **production(LOG_LEVEL="WARNING"))
+    assert result.returncode == 0, result.stderr
+    assert "level=WARNING logger=channels_redis.core" in result.stderr
+    assert "1 of 2 channels over capacity in group protocol-7: the sockets of those server processes missed this message" in result.stderr
+    assert "an ordinary channels-redis line" not in result.stderr
