@@ -25,7 +25,7 @@ from cases import policy as cases_policy
 from cases import services as case_services
 from conferences import policy as conferences_policy
 from notifications.models import Kind
-from notifications.services import notify
+from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
 from permissions import audit, events, jobs
@@ -132,7 +132,10 @@ def report_due_on(starts_at: dt.datetime, zone) -> dt.date:
 def _reports_follow(conference: Conference, starts_at: dt.datetime) -> dt.date:
     """Every report request of the conference keeps its distance to the (new) conference time."""
     due = report_due_on(starts_at, ical.zone_of(conference.case.network))
-    conference.reports.exclude(due_on=due).update(due_on=due)
+    if conference.reports.exclude(due_on=due).update(due_on=due):
+        # The requests already in their overviews name the new date too.
+        notifications_redate(kind=Kind.REPORT_REQUESTED, url=reverse("conferences:conference_detail", args=[conference.pk]),
+                             due_on=due)
     return due
 
 

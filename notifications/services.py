@@ -80,6 +80,16 @@ def notify(
                                           email=email))
 
 
+def notifications_redate(*, kind: str, url: str, due_on: dt.date | None) -> int:
+    """The date in the sentences already shown for one event (``kind`` at ``url``) follows a
+    change of that date, e.g. a written report's due date after its conference was moved: an
+    overview must not go on naming the old deadline. Called by the service that changed the
+    date, which checked who may change it and audited it; returns how many were changed."""
+    if kind not in Kind.values:
+        raise NotificationError(f"unknown notification kind {kind!r}")
+    return Notification.objects.filter(kind=kind, url=url).exclude(due_on=due_on).update(due_on=due_on)
+
+
 def _may_see(user: User, case_id: int | None) -> bool:
     return case_id is None or visible_cases(user).filter(pk=case_id).exists()
 

@@ -111,6 +111,23 @@ def test_moving_the_conference_moves_every_report_due_date_with_it(client, world
     assert date_format(local(7).date(), "DATE_FORMAT") not in content
 
 
+def test_the_report_request_in_her_overview_names_the_new_due_date_after_a_move(client, world, committed):
+    from notifications.models import Kind, Notification
+
+    with committed():
+        conference = convene(world, slots=[local(10)])
+    request = Notification.objects.get(recipient=world.counsellor, kind=Kind.REPORT_REQUESTED)
+    assert request.due_on == local(7).date()
+    services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.get())
+    with committed():
+        services.conference_move(world.convenor, conference=conference, starts_at=local(6))
+    request.refresh_from_db()
+    assert request.due_on == local(3).date()
+    listed = page(client, world.counsellor, reverse("notifications:list")).content.decode()
+    assert date_format(local(3).date(), "DATE_FORMAT") in listed
+    assert date_format(local(7).date(), "DATE_FORMAT") not in listed
+
+
 def test_moving_the_conference_close_to_today_makes_reports_due_today(world):
     conference = scheduled(world, days=10)
     services.conference_move(world.convenor, conference=conference, starts_at=local(1))
