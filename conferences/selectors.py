@@ -153,12 +153,17 @@ def _visible_reports(user, conference: Conference) -> tuple[QuerySet, set[int]]:
     qs = conference.reports.select_related("organisation", "submitted_by").order_by("organisation__name")
     if is_team_professional(user, conference):
         return qs, conferences_policy.report_organisation_ids(user, conference)
-    return qs.filter(submitted_at__isnull=False, shareable_with_parents=True), set()
+    # "Shareable with the parents" is what its author agreed to: the parents of the case, not a
+    # guest invited to this one conference (an interpreter, a school social worker), who reads the
+    # conference page too. The same rule as the protocol page (``protocols.selectors.reports_for_user``).
+    if cases_policy.is_parent_of_case(user, conference.case):
+        return qs.filter(submitted_at__isnull=False, shareable_with_parents=True), set()
+    return qs.none(), set()
 
 
 def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
-    """Professionals on the team see every report; parents only submitted, shareable ones. Each
-    report carries ``is_own``: her organisation was asked for it, so she may submit it."""
+    """Professionals on the team see every report; parents only submitted, shareable ones; guests
+    none. Each report carries ``is_own``: her organisation was asked for it, so she may submit it."""
     qs, own = _visible_reports(user, conference)
     reports = list(qs)
     for report in reports:

@@ -223,3 +223,25 @@ def test_a_second_membership_does_not_make_her_speak_for_an_organisation_on_the_
     assert response.status_code == 403
     midwifery_report.refresh_from_db()
     assert midwifery_report.submitted_at is None
+
+
+# --- who reads a report shared with the parents -------------------------------------------------
+
+def test_a_report_shared_with_the_parents_is_read_by_the_parents_but_not_by_a_guest_of_the_conference(client, world):
+    """Its author agreed to share it with the parents. A guest invited to the one conference (an
+    interpreter, a school social worker) reads the conference page, but not that report."""
+    from access import grant_services
+    from tests.world import make_user
+
+    conference = convene(world)
+    report = conference.reports.get(organisation=world.counselling)
+    services.report_submit(world.counsellor, report=report, text="Frau M. kommt regelmäßig zur Beratung.",
+                           shareable_with_parents=True)
+    guest = make_user("schulsozialarbeit")
+    grant_services.guest_invite(world.convenor, conference=conference, guest=guest)
+    url = reverse("conferences:conference_detail", args=[conference.pk])
+    assert "Frau M. kommt regelmäßig zur Beratung." in page(client, world.parent, url).content.decode()
+    response = page(client, guest, url)
+    assert response.status_code == 200  # she may read the conference page ...
+    assert "Frau M. kommt regelmäßig zur Beratung." not in response.content.decode()  # ... not the report
+    assert 'id="reports-heading"' not in response.content.decode()

@@ -194,6 +194,28 @@ def test_report_page(client, world, polling, role):
     assert response.status_code == expected
 
 
+@pytest.mark.parametrize("role", [*ROLES, "guest"])
+def test_a_report_shared_with_the_parents_on_the_conference_page(client, world, polling, role):
+    """The team reads every submitted report, the parents those shared with them; a guest of the
+    conference (an explicit grant: she reads the conference page) reads none of them."""
+    from access import grant_services
+    from conferences import services
+    from tests.world import make_user
+
+    report = polling.reports.get(organisation=world.counselling)
+    services.report_submit(world.counsellor, report=report, text="Geteilt mit den Eltern.", shareable_with_parents=True)
+    if role == "guest":
+        guest = make_user("matrix-guest")
+        grant_services.guest_invite(world.convenor, conference=polling, guest=guest)
+        client.force_login(guest)
+        c = client
+    else:
+        c = client_for(client, world, role)
+    response = c.get(reverse("conferences:conference_detail", args=[polling.pk]))
+    assert response.status_code == (200 if role == "guest" else page_status(role, allowed=SEES_CONFERENCE))
+    assert ("Geteilt mit den Eltern." in response.content.decode()) == (role in SEES_CONFERENCE)
+
+
 # --- API ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)
