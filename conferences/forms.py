@@ -149,6 +149,8 @@ class MoveForm(forms.Form):
 class ReportForm(forms.Form):
     text = forms.CharField(label=_("Written report"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10000)
     shareable_with_parents = forms.BooleanField(label=_("The parents may read this report"), required=False)
+    # The version of the report this text was written on (``services.report_submit``).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
 
 class InvitationAddForm(forms.Form):

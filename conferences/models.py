@@ -203,6 +203,8 @@ class WrittenReport(models.Model):
     shareable_with_parents = models.BooleanField(_("may be shared with the parents"), default=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Raised by every submission: a revision based on an older one is refused, not saved over it.
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("written report")

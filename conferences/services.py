@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
@@ -562,19 +562,36 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
     return invitation
 
 
+class ReportConflict(ValidationError):
+    """The report was submitted by someone else after the version a revision was based on."""
+
+    def __init__(self, report: WrittenReport):
+        self.report = report
+        super().__init__({"text": _(
+            "Meanwhile %(name)s submitted this report (%(when)s). Your text was not saved: compare it with "
+            "the report as it stands now, shown above the form, and submit again."
+        ) % {"name": report.submitted_by or "–",
+             "when": formats.date_format(timezone.localtime(report.submitted_at), "DATETIME_FORMAT") if report.submitted_at else "–"}})
+
+
 @transaction.atomic
 def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
-                  channel: str = Channel.PAGE) -> WrittenReport:
+                  version: int | None = None, channel: str = Channel.PAGE) -> WrittenReport:
     """A member of the asked organisation on the case team submits (or revises) the written report
     (``conferences.policy.can_submit_report``), while the conference has not begun and was not
-    cancelled (``reports_closed_reason``)."""
-    report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case").get(pk=report.pk)
+    cancelled (``reports_closed_reason``). ``version``: the report's version the text was written
+    on (the form sends it); when a colleague of the same organisation submitted in between,
+    ``ReportConflict`` and nothing changes -- two people revising at once never silently
+    overwrite each other. Without ``version`` (a first submission by a script), no such check."""
+    report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case", "submitted_by").get(pk=report.pk)
     case = report.conference.case
     if not conferences_policy.can_submit_report(actor, report):
         raise PermissionDenied(_("Only the organisation asked for this report can submit it."))
     closed = reports_closed_reason(report.conference)
     if closed:
         raise ValidationError(closed)
+    if version is not None and int(version) != report.version:
+        raise ReportConflict(report)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the report.")})
@@ -582,7 +599,8 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
         raise ValidationError({"text": _("Keep the report under 10,000 characters.")})
     report.text, report.shareable_with_parents = text, bool(shareable_with_parents)
     report.submitted_by, report.submitted_at = actor, timezone.now()
-    report.save(update_fields=["text", "shareable_with_parents", "submitted_by", "submitted_at"])
+    report.version += 1
+    report.save(update_fields=["text", "shareable_with_parents", "submitted_by", "submitted_at", "version"])
     audit.record(actor, action="report.submit", obj=report, case_id=case.pk, channel=channel,
                  detail={"shareable_with_parents": report.shareable_with_parents})
     return report

@@ -242,12 +242,26 @@ def report_submit(request, pk: int, report_pk: int):
         raise PermissionDenied
     closed = services.reports_closed_reason(conference)
     form = None
+    conflict = None
     if report.is_own and not closed:
-        form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents})
+        form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents,
+                                                          "version": report.version})
         if request.method == "POST" and form.is_valid():
+            version = form.cleaned_data["version"]  # missing (a page from before versions): 0, never submitted
             try:
                 services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
-                                       shareable_with_parents=form.cleaned_data["shareable_with_parents"], channel=Channel.PAGE)
+                                       shareable_with_parents=form.cleaned_data["shareable_with_parents"],
+                                       version=version or 0, channel=Channel.PAGE)
+            except services.ReportConflict as exc:
+                # Her text stays in the form; the report as it stands now is shown above it, and
+                # the form now carries its version: submitting again is a decision, not an accident.
+                conflict = report = exc.report
+                report.is_own = True
+                data = request.POST.copy()
+                data["version"] = str(report.version)
+                form = ReportForm(data)
+                form.is_valid()
+                _errors_into(form, exc)
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
@@ -258,8 +272,8 @@ def report_submit(request, pk: int, report_pk: int):
                  legal_basis="team")
     refused = request.method == "POST" and (form is None or bool(form.errors))
     return render(request, "conferences/report_form.html", {
-        "conference": conference, "report": report, "form": form, "closed": closed,
-    }, status=400 if refused else 200)
+        "conference": conference, "report": report, "form": form, "closed": closed, "conflict": conflict,
+    }, status=409 if conflict else (400 if refused else 200))
 
 
 # --- the date poll ------------------------------------------------------------------------------

@@ -245,3 +245,47 @@ def test_a_report_shared_with_the_parents_is_read_by_the_parents_but_not_by_a_gu
     assert response.status_code == 200  # she may read the conference page ...
     assert "Frau M. kommt regelmäßig zur Beratung." not in response.content.decode()  # ... not the report
     assert 'id="reports-heading"' not in response.content.decode()
+
+
+# --- two people revising at once ----------------------------------------------------------------
+
+def test_a_revision_written_on_an_older_version_is_refused_and_her_text_kept_in_the_form(client, world):
+    """Two members of the asked organisation (or one in two tabs) revise at once: the later
+    submission does not silently replace the earlier one."""
+    import re
+
+    conference = convene(world)
+    report = conference.reports.get(organisation=world.counselling)
+    services.report_submit(world.counsellor, report=report, text="Erste Fassung.", shareable_with_parents=False)
+    url = report_url(report)
+    client.force_login(world.counsellor)
+    form_page = client.get(url).content.decode()
+    version = re.search(r'name="version" value="(\d+)"', form_page).group(1)
+    # Meanwhile the report is submitted again, from another tab or by a colleague.
+    report.refresh_from_db()
+    services.report_submit(world.counsellor, report=report, text="Fassung der Kollegin.", shareable_with_parents=True,
+                           version=report.version)
+
+    refused = client.post(url, {"text": "Meine Fassung.", "version": version})
+    assert refused.status_code == 409
+    page_text = refused.content.decode()
+    assert "Fassung der Kollegin." in page_text  # the report as it stands now, to compare with
+    assert "Meine Fassung." in page_text  # her text is not lost
+    report.refresh_from_db()
+    assert report.text == "Fassung der Kollegin." and report.shareable_with_parents
+    # Submitting again, now on the version she has seen, is her decision and is saved.
+    current = re.search(r'name="version" value="(\d+)"', page_text).group(1)
+    assert int(current) == report.version
+    assert client.post(url, {"text": "Meine Fassung.", "version": current}).status_code == 302
+    report.refresh_from_db()
+    assert report.text == "Meine Fassung."
+
+
+def test_a_revision_without_a_version_does_not_replace_a_submitted_report(client, world):
+    conference = convene(world)
+    report = conference.reports.get(organisation=world.counselling)
+    services.report_submit(world.counsellor, report=report, text="Eingereicht.", shareable_with_parents=False)
+    client.force_login(world.counsellor)
+    assert client.post(report_url(report), {"text": "Ohne Version."}).status_code == 409
+    report.refresh_from_db()
+    assert report.text == "Eingereicht."
