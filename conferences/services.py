@@ -28,6 +28,7 @@ from notifications.models import Kind
 from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
+from participants.working_days import is_working_day
 from permissions import audit, events, jobs
 
 from . import ical
@@ -122,16 +123,24 @@ def _announce_reports(actor, conference: Conference, reports) -> None:
                url=reverse("conferences:conference_detail", args=[conference.pk]), due_on=due, exclude=actor)
 
 
-def report_due_on(starts_at: dt.datetime, zone) -> dt.date:
+def report_due_on(starts_at: dt.datetime, zone, network=None) -> dt.date:
     """The rule for a written report's due date: ``REPORT_DAYS_BEFORE`` days before the conference
-    day, counted in the network's time zone, but never before today."""
+    day, counted in the network's time zone; a day that falls on a weekend or on a public holiday
+    of the network's country and state (``participants.working_days``) moves to the working day
+    before it, so that nobody is asked for a report on a Sunday or Easter Monday; never before today."""
     conference_day = timezone.localtime(starts_at, zone).date()
-    return max(timezone.localdate(timezone=zone), conference_day - dt.timedelta(days=REPORT_DAYS_BEFORE))
+    due = conference_day - dt.timedelta(days=REPORT_DAYS_BEFORE)
+    country, region = getattr(network, "country", "") or "", getattr(network, "holiday_region", "") or ""
+    for _step in range(14):  # at most two weeks back: no calendar has longer runs of days off
+        if is_working_day(due, country=country, region=region):
+            break
+        due -= dt.timedelta(days=1)
+    return max(timezone.localdate(timezone=zone), due)
 
 
 def _reports_follow(conference: Conference, starts_at: dt.datetime) -> dt.date:
     """Every report request of the conference keeps its distance to the (new) conference time."""
-    due = report_due_on(starts_at, ical.zone_of(conference.case.network))
+    due = report_due_on(starts_at, ical.zone_of(conference.case.network), conference.case.network)
     if conference.reports.exclude(due_on=due).update(due_on=due):
         # The requests already in their overviews name the new date too.
         notifications_redate(kind=Kind.REPORT_REQUESTED, url=reverse("conferences:conference_detail", args=[conference.pk]),
@@ -266,7 +275,7 @@ def conference_create(
         report_organisation_ids = sorted(invited_orgs - {case.lead_organisation_id})
     elif not set(report_organisation_ids) <= invited_orgs:
         raise ValidationError({"report_organisations": _("Ask only invited organisations for a written report.")})
-    due = report_due_on(starts[0], zone)
+    due = report_due_on(starts[0], zone, case.network)
     WrittenReport.objects.bulk_create(
         [WrittenReport(conference=conference, organisation_id=org_id, due_on=due) for org_id in report_organisation_ids]
     )

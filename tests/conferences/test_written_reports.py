@@ -12,6 +12,7 @@ from conferences import services
 from conferences.models import Conference
 from participants.models import Membership, ProfessionalRole
 from permissions.models import AuditEvent
+from participants.working_days import is_working_day
 from tests.conferences.helpers import convene, local
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,16 @@ def page(client, user, url: str):
 
 def report_url(report) -> str:
     return reverse("conferences:report_submit", args=[report.conference_id, report.pk])
+
+
+def ahead(world, days: int) -> int:
+    """The first offset from ``days`` on whose report due day (three days before) is a working
+    day of the world's network: the tests below about moving and time zones then do not depend on
+    the weekday they run on (a due day on a weekend or holiday moves back; tested on its own below)."""
+    network = world.network
+    while not is_working_day(local(days - 3).date(), country=network.country, region=network.holiday_region):
+        days += 1
+    return days
 
 
 def scheduled(world, *, days: int = 10) -> Conference:
@@ -94,38 +105,59 @@ def test_the_page_of_a_submitted_report_of_another_organisation_shows_what_the_t
 # --- due dates follow the conference ------------------------------------------------------------
 
 def test_picking_a_time_sets_the_due_date_three_days_before_the_conference_day(world):
-    conference = scheduled(world, days=10)
-    assert set(conference.reports.values_list("due_on", flat=True)) == {local(7).date()}
+    days = ahead(world, 10)
+    conference = scheduled(world, days=days)
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(days - 3).date()}
 
 
 def test_moving_the_conference_moves_every_report_due_date_with_it(client, world):
-    conference = scheduled(world, days=10)
+    sooner = ahead(world, 6)
+    later = ahead(world, sooner + 4)
+    conference = scheduled(world, days=later)
     submitted = conference.reports.get(organisation=world.midwifery)
     services.report_submit(world.midwife, report=submitted, text="Bericht", shareable_with_parents=False)
-    services.conference_move(world.convenor, conference=conference, starts_at=local(6))
-    assert set(conference.reports.values_list("due_on", flat=True)) == {local(3).date()}
+    services.conference_move(world.convenor, conference=conference, starts_at=local(sooner))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(sooner - 3).date()}
     moved = AuditEvent.objects.filter(action="conference.move", object_id=str(conference.pk)).get()
-    assert moved.detail["reports_due_on"] == local(3).date().isoformat()
+    assert moved.detail["reports_due_on"] == local(sooner - 3).date().isoformat()
     content = page(client, world.counsellor, reverse("conferences:conference_detail", args=[conference.pk])).content.decode()
-    assert date_format(local(3).date(), "DATE_FORMAT") in content
-    assert date_format(local(7).date(), "DATE_FORMAT") not in content
+    assert date_format(local(sooner - 3).date(), "DATE_FORMAT") in content
+    assert date_format(local(later - 3).date(), "DATE_FORMAT") not in content
 
 
 def test_the_report_request_in_her_overview_names_the_new_due_date_after_a_move(client, world, committed):
     from notifications.models import Kind, Notification
 
+    sooner = ahead(world, 6)
+    later = ahead(world, sooner + 4)
     with committed():
-        conference = convene(world, slots=[local(10)])
+        conference = convene(world, slots=[local(later)])
     request = Notification.objects.get(recipient=world.counsellor, kind=Kind.REPORT_REQUESTED)
-    assert request.due_on == local(7).date()
+    assert request.due_on == local(later - 3).date()
     services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.get())
     with committed():
-        services.conference_move(world.convenor, conference=conference, starts_at=local(6))
+        services.conference_move(world.convenor, conference=conference, starts_at=local(sooner))
     request.refresh_from_db()
-    assert request.due_on == local(3).date()
+    assert request.due_on == local(sooner - 3).date()
     listed = page(client, world.counsellor, reverse("notifications:list")).content.decode()
-    assert date_format(local(3).date(), "DATE_FORMAT") in listed
-    assert date_format(local(7).date(), "DATE_FORMAT") not in listed
+    assert date_format(local(sooner - 3).date(), "DATE_FORMAT") in listed
+    assert date_format(local(later - 3).date(), "DATE_FORMAT") not in listed
+
+
+@pytest.mark.parametrize(("country", "conference_day", "due"), [
+    ("DE", "2031-03-11", "2031-03-07"),  # Tuesday: three days before is a Saturday -> the Friday
+    ("DE", "2031-03-13", "2031-03-10"),  # Thursday: the Monday, a working day, stays
+    ("DE", "2031-04-17", "2031-04-10"),  # Thursday after Easter: Easter Monday, the weekend, Good Friday -> Maundy Thursday
+    ("DK", "2031-04-17", "2031-04-09"),  # in Denmark Maundy Thursday is a holiday too -> the Wednesday
+])
+def test_a_due_date_on_a_weekend_or_public_holiday_moves_to_the_working_day_before(world, country, conference_day, due):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    world.network.country = country
+    day = dt.date.fromisoformat(conference_day)
+    starts_at = dt.datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert services.report_due_on(starts_at, ZoneInfo("Europe/Berlin"), world.network) == dt.date.fromisoformat(due)
 
 
 def test_moving_the_conference_close_to_today_makes_reports_due_today(world):
@@ -137,16 +169,19 @@ def test_moving_the_conference_close_to_today_makes_reports_due_today(world):
 def test_the_due_date_counts_days_in_the_networks_time_zone(world):
     # 00:30 in Berlin is still the day before in UTC: the report is due three local days before.
     conference = scheduled(world, days=10)
-    services.conference_move(world.convenor, conference=conference, starts_at=local(8, 0, 30))
-    assert set(conference.reports.values_list("due_on", flat=True)) == {local(5).date()}
+    days = ahead(world, 8)
+    services.conference_move(world.convenor, conference=conference, starts_at=local(days, 0, 30))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(days - 3).date()}
 
 
 def test_the_dashboard_shows_the_due_date_that_follows_the_rule(client, world):
-    conference = convene(world, slots=[local(10), local(12)])
+    first = ahead(world, 10)
+    second = ahead(world, first + 2)
+    conference = convene(world, slots=[local(first), local(second)])
     client.force_login(world.counsellor)
-    assert date_format(local(7).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
+    assert date_format(local(first - 3).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
     services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.order_by("starts_at").last())
-    assert date_format(local(9).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
+    assert date_format(local(second - 3).date(), "SHORT_DATE_FORMAT") in client.get(reverse("dashboard")).content.decode()
 
 
 # --- once reports are closed --------------------------------------------------------------------
