@@ -9,7 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -285,13 +286,18 @@ def answers_waiting_for(user, *, limit: int = 20, reports: bool = True) -> Answe
                  & (Q(poll__closes_at__isnull=True) | Q(poll__closes_at__gt=now)) & Q(Exists(mine)) & ~Q(Exists(voted)))
     unanswered = (Q(status=Conference.Status.SCHEDULED, starts_at__gt=now) & ~Q(convenor=user)
                   & Q(Exists(mine.filter(rsvp=Invitation.Rsvp.NEEDS_ACTION))))
-    # One query for both: polls first (no start yet; soonest deadline), then invitations (soonest conference).
+    # One query for both, at most ``limit`` of each kind (numbered within its kind, so that many
+    # open polls never crowd out the invitations): polls by the soonest deadline, invitations by
+    # the soonest conference.
+    soonest = [F("starts_at").asc(nulls_last=True), F("poll__closes_at").asc(nulls_last=True), F("pk").asc()]
     waiting = list(
         conferences_policy.conferences_for_user(user).filter(open_poll | unanswered)
-        .select_related("case", "poll").order_by("status", "starts_at", "poll__closes_at", "pk")[:2 * limit]
+        .annotate(place=Window(RowNumber(), partition_by=[F("status")], order_by=soonest))
+        .filter(place__lte=limit)
+        .select_related("case", "poll").order_by(*soonest)
     )
-    polls = [c for c in waiting if c.status == Conference.Status.POLLING][:limit]
-    invitations = [c for c in waiting if c.status == Conference.Status.SCHEDULED][:limit]
+    polls = [c for c in waiting if c.status == Conference.Status.POLLING]
+    invitations = [c for c in waiting if c.status == Conference.Status.SCHEDULED]
     if not reports:
         return AnswersWaiting(polls, invitations, [])
     # The reports she may submit (``conferences.policy.report_organisation_ids``): asked of an

@@ -307,3 +307,20 @@ def test_unanswered_invitations_cost_the_same_queries_for_one_and_for_many(clien
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(reverse("dashboard")).context["board"].open_invitations) == shown + 5
     assert len(many) == len(few), "\n".join(q["sql"][:200] for q in many.captured_queries)
+
+
+def test_many_open_polls_do_not_crowd_the_unanswered_invitations_out_of_her_overview(world):
+    """At most ``limit`` of each kind: the soonest polls and the soonest invitations, both shown."""
+    from conferences.selectors import answers_waiting_for
+    from conferences.models import SlotPoll
+
+    def poll(number: int) -> Conference:
+        conference = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.POLLING)
+        SlotPoll.objects.create(conference=conference, closes_at=timezone.now() + dt.timedelta(days=3 + number))
+        Invitation.objects.create(conference=conference, user=world.counsellor, organisation=world.counselling)
+        return conference
+
+    polls = [poll(number) for number in range(5)]  # more than twice the limit
+    waiting = answers_waiting_for(world.counsellor, limit=2, reports=False)
+    assert [c.pk for c in waiting.polls] == [polls[0].pk, polls[1].pk]  # the two soonest deadlines
+    assert [c.pk for c in waiting.invitations] == [world.conference.pk]  # not crowded out by the polls
