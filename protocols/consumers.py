@@ -114,6 +114,7 @@ def _display_name(user) -> str:
 
 
 # {(event id, language): encoded frame} of the latest events, oldest first (``_send_shared``).
+_UNKNOWN = object()  # an event that does not say who entrusted its item
 _SHARED_FRAMES: dict[tuple[str, str], str] = {}
 SHARED_FRAMES_KEPT = 64
 
@@ -170,6 +171,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.heartbeat = self.presence_timer = None
         self.org_ids: set[int] = set()
         self.is_professional = self.is_parent = self.allowed = False
+        self.restricted_members: set[int] = set()
         self.case_id = None
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -278,6 +280,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         tell (a restricted item she might read through a consent or a legal basis)."""
         if not (self.is_professional or self.is_parent):
             return False
+        entrusted_by = event.get("entrusted_by", _UNKNOWN)
+        if entrusted_by is _UNKNOWN:  # an event from an older sender: only the policy can tell
+            return None
+        if entrusted_by is not None and entrusted_by in self.restricted_members:
+            return False  # Art. 18: entrusted by a person whose processing is restricted
         audience = event["audience"]
         if audience == Audience.EVERYONE:
             return True
@@ -450,6 +457,10 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.org_ids = set(participants_policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
         self.is_professional = cases_policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
         self.is_parent = cases_policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
+        # Art. 18: family members of the case whose processing is restricted (not herself); items
+        # they entrusted are read only through ``privacy.services.restricted_read``, never live.
+        self.restricted_members = set(cases_policy.restricted_member_ids(self.user).filter(case_id=case_id)
+                                      .values_list("pk", flat=True))
         self.allowed = True
 
     @database_sync_to_async

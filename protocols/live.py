@@ -79,6 +79,8 @@ def item_event(item_id: int) -> dict | None:
         # the same frame per language, encoded once (``ProtocolConsumer._send_shared``).
         "type": "item.changed", "event_id": uuid.uuid4().hex, "item_id": item.pk, "audience": item.audience,
         "holding_organisation": item.holding_organisation_id,
+        # Who entrusted it: a socket whose reader may not read that person's data (Art. 18) drops it.
+        "entrusted_by": item.entrusted_by_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
         "item": item_payload(item),
     }

@@ -200,3 +200,35 @@ async def test_a_membership_ended_in_the_admin_closes_her_open_protocol(world):
         pass
     assert message["code"] == 4403
 
+
+
+async def test_an_item_entrusted_by_a_person_under_restriction_is_not_pushed_live_when_it_changes(world):
+    """Art. 18: the hello leaves out what a restricted person entrusted; an edit of that item
+    must not bring it back over the socket either (found in review: the socket decided an item
+    for the team from its audience alone)."""
+    from django.utils import timezone as tz
+
+    from privacy import services as privacy_services
+    from privacy.models import DataSubjectRequest
+    from protocols.models import ProtocolItem
+
+    def restrict_and_entrust():
+        ProtocolItem.objects.filter(pk=world.item_professionals.pk).update(entrusted_by=world.mother)
+        request = privacy_services.request_record(world.dpo, case=world.case, family_member=world.mother,
+                                                  kind=DataSubjectRequest.Kind.RESTRICTION, received_on=tz.localdate(),
+                                                  identity_check="account")
+        privacy_services.restriction_set(world.dpo, request=request, grounds="Bis die Richtigkeit geprüft ist")
+
+    await database_sync_to_async(restrict_and_entrust)()
+    midwife = await open_socket(world.midwife, world.protocol.pk)
+    hello = await receive_until(midwife, "hello")
+    assert world.item_professionals.pk not in [i["id"] for i in hello["items"]]
+
+    item = await database_sync_to_async(ProtocolItem.objects.get)(pk=world.item_professionals.pk)
+    await database_sync_to_async(services.item_update)(world.convenor, item=item, version=item.version,
+                                                       text="Neu: nur für Fachkräfte, anvertraut von der Mutter.")
+    while not await midwife.receive_nothing(timeout=0.5):
+        message = await midwife.receive_json_from()
+        assert not (message["type"] == "item" and message["item"]["id"] == world.item_professionals.pk), message
+        assert "anvertraut von der Mutter" not in str(message)
+    await midwife.disconnect()
