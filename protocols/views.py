@@ -47,16 +47,19 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     convenor = services.is_convenor(user, protocol)
     writer = services.can_write_items(user, protocol)
     case = protocol.conference.case
-    # Parents and conference guests read the page for non-professionals (items for everyone).
+    # Parents and conference guests read the page for non-professionals (items for everyone); the
+    # summary written for the parents is for the parents (``is_family``), not for a guest.
     is_parent = not cases_policy.is_professional_on_case(user, case)
+    is_family = is_parent and cases_policy.is_parent_of_case(user, case)
     context = {
         "protocol": protocol, "conference": protocol.conference, "case": case, "case_url": case_url(case),
         "items": items, "is_convenor": convenor, "can_write": writer and protocol.status == Protocol.Status.DRAFT,
-        "can_amend": writer and protocol.is_final, "is_parent": is_parent,
+        "can_amend": writer and protocol.is_final, "is_parent": is_parent, "is_family": is_family,
         "can_propose": protocol.status == Protocol.Status.RELEASED and cases_policy.is_professional_on_case(user, case)
         and (protocol.corrections_until is None or timezone.localdate() <= protocol.corrections_until),
         "reports": list(selectors.reports_for_user(user, protocol)),
-        "derived_summary": selectors.derived_parent_summary(protocol, items) if not protocol.parent_summary else [],
+        "derived_summary": (selectors.derived_parent_summary(protocol, items)
+                            if not protocol.parent_summary and (is_family or not is_parent) else []),
         "acknowledged": protocol.acknowledgements.filter(user=user).exists(),
         "release_due_on": services.draft_release_due_on(protocol),
         "today": timezone.localdate(),

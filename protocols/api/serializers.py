@@ -15,13 +15,21 @@ from protocols.models import Acknowledgement, AgreedAction, Amendment, Audience,
 
 
 class ProtocolSerializer(serializers.ModelSerializer):
+    """``parent_summary``: the summary written for the parents, for the team and the parents of the
+    case; "" for a guest of the conference (the view puts ``summary_case_ids`` in the context)."""
+
     case = serializers.CharField(source="conference.case.reference", read_only=True)
+    parent_summary = serializers.SerializerMethodField()
 
     class Meta:
         model = Protocol
         fields = ["id", "conference", "case", "status", "next_review_on", "released_at", "corrections_until",
                   "finalised_at", "version", "parent_summary"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_parent_summary(self, obj) -> str:
+        return obj.parent_summary if obj.conference.case_id in self.context.get("summary_case_ids", ()) else ""
 
 
 class AmendmentSerializer(serializers.ModelSerializer):

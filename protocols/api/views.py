@@ -19,7 +19,7 @@ from permissions.drf import query_id
 from protocols import policy as protocols_policy
 from protocols import selectors, services
 from protocols.api import serializers as s
-from protocols.models import Acknowledgement, Amendment
+from protocols.models import Acknowledgement, Amendment, Protocol
 
 
 def _drf_error(exc: DjangoValidationError) -> ValidationError:
@@ -61,13 +61,23 @@ class ProtocolViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         return selectors.get_protocol_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API)
 
+    def get_serializer(self, *args, **kwargs):
+        """With the cases whose summary for the parents she may read, for the protocols serialised."""
+        instance = args[0] if args else kwargs.get("instance")
+        context = kwargs.setdefault("context", self.get_serializer_context())
+        if isinstance(instance, Protocol):
+            instance = [instance]
+        context["summary_case_ids"] = selectors.parent_summary_case_ids(
+            self.request.user, {p.conference.case_id for p in instance or ()})
+        return super().get_serializer(*args, **kwargs)
+
     def _workflow(self, call) -> Response:
         protocol = selectors.get_protocol_for_user(self.request.user, self.kwargs["pk"], channel=Channel.API, audit=False)
         try:
             result = call(protocol)
         except DjangoValidationError as exc:
             raise _drf_error(exc)
-        return Response(s.ProtocolSerializer(result).data)
+        return Response(self.get_serializer(result).data)
 
     @extend_schema(request=None, responses=s.ProtocolSerializer)
     @action(detail=True, methods=["post"])

@@ -258,3 +258,35 @@ def test_my_agreements_is_a_page_for_parents_only(client, world, role):
         assert world.action_counselling.title not in response.content.decode()  # in a professionals-only item
     if role == "other_parent":
         assert world.action_parent.title not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", [*ROLES, "guest"])
+def test_the_summary_for_the_parents_on_page_print_and_api(client, world, role):
+    """The team and the parents read the summary written for the parents; a guest of the
+    conference (an explicit grant: she reads the protocol's items for everyone) does not."""
+    from access import grant_services
+    from protocols import services
+    from tests.world import make_user
+
+    services.parent_summary_set(world.convenor, protocol=world.protocol, text="Zusammenfassung für die Eltern.")
+    if role == "guest":
+        guest = make_user("matrix-protocol-guest")
+        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+        client.force_login(guest)
+    else:
+        client_for(client, world, role)
+    reads = READERS | {"guest"}
+    p = world.protocol.pk
+    for url in (reverse("protocols:protocol_detail", args=[p]), reverse("protocols:protocol_print", args=[p])):
+        response = client.get(url)
+        assert response.status_code == expected(role, ok_roles=reads, visible=reads, ok=200), url
+        if role in ("parent", "guest"):  # the page and print for those off the team
+            assert ("Zusammenfassung für die Eltern." in response.content.decode()) == (role == "parent"), url
+    detail = client.get(reverse("protocol-detail", args=[p]))
+    listing = client.get(reverse("protocol-list"))
+    if role not in reads:
+        assert detail.status_code in (403, 404)
+        return
+    assert detail.json()["parent_summary"] == ("Zusammenfassung für die Eltern." if role in READERS else "")
+    [row] = [r for r in listing.json()["results"] if r["id"] == p]
+    assert row["parent_summary"] == detail.json()["parent_summary"]
