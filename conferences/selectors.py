@@ -62,6 +62,25 @@ def is_team_professional(user, conference: Conference) -> bool:
     return cases_policy.is_professional_on_case(user, conference.case)
 
 
+def sees_access_needs(user, conference: Conference) -> bool:
+    """``access_needs`` is copied from the family members' and may be health information: the
+    case team and the parents of the case read it, a guest of the conference does not."""
+    return is_team_professional(user, conference) or cases_policy.is_parent_of_case(user, conference.case)
+
+
+def access_needs_case_ids(user, case_ids) -> set[int]:
+    """Of ``case_ids``, the cases whose conferences' access needs the user reads (as
+    ``sees_access_needs``: team professional or parent of the case). One query."""
+    ids = set(case_ids)
+    if not ids:
+        return set()
+    return set(
+        Case.objects.filter(pk__in=ids)
+        .filter(Q(pk__in=cases_policy.professional_case_ids(user)) | Q(pk__in=cases_policy.parent_case_ids(user)))
+        .values_list("pk", flat=True)
+    )
+
+
 # --- conference page ----------------------------------------------------------------------------
 
 def invitee_label(invitation: Invitation) -> str:

@@ -60,9 +60,13 @@ def _open_states() -> list[str]:
     return [AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS]
 
 
-def upcoming_conferences_for_user(user, *, limit: int = 10) -> QuerySet:
+def upcoming_conferences_for_user(user, *, limit: int = 10, case_ids: QuerySet | None = None) -> QuerySet:
+    """Scheduled conferences still ahead that the user sees; only those of ``case_ids`` if given."""
+    conferences = conferences_policy.conferences_for_user(user)
+    if case_ids is not None:
+        conferences = conferences.filter(case_id__in=case_ids)
     return (
-        conferences_policy.conferences_for_user(user)
+        conferences
         .filter(status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now())
         .select_related("case")
         .order_by("starts_at", "pk")[:limit]
@@ -118,7 +122,9 @@ def dashboard_for_user(user) -> Dashboard:
             cases_policy.cases_for_user(user).filter(pk__in=cases_policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
         )
         if board.parent_case is not None:
-            board.parent_next_conference = next(iter(upcoming_conferences_for_user(user, limit=1)), None)
+            # Her own family's: not a conference of another family she is a guest of.
+            board.parent_next_conference = next(iter(upcoming_conferences_for_user(
+                user, limit=1, case_ids=cases_policy.parent_case_ids(user))), None)
             board.parent_actions = list(
                 protocols_policy.responsible_actions_for_user(user)
                 .filter(status__in=_open_states(), responsible_family_member__user=user)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from conferences import ical
+from conferences import ical, selectors
 from conferences.models import Conference, Invitation, SlotVote
 from permissions.drf import MAX_DB_INT as MAX_ID
 
@@ -36,6 +36,11 @@ class ConferenceSerializer(serializers.ModelSerializer):
     case_reference = serializers.CharField(source="case.reference", read_only=True)
     # a conference without a video link has "": a URI or empty, not a URI the schema promised
     video_link = serializers.CharField(read_only=True, help_text="https:// link of the video meeting, or empty")
+    # Copied from the family members' access needs: possibly health information. Only the case
+    # team and the parents of the case read it; for everyone else (a guest of the conference) "".
+    access_needs = serializers.SerializerMethodField(
+        help_text="Access needs of the family (possibly health information): only for the case team and the "
+                  "parents of the case, empty for everyone else (e.g. a guest of the conference)")
     my_invitation = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,6 +48,15 @@ class ConferenceSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "case_reference", "kind", "status", "starts_at", "ends_at", "duration_minutes", "location",
                   "video_link", "interpreter_language", "access_needs", "sequence", "my_invitation"]
         read_only_fields = fields
+
+    def get_access_needs(self, conference) -> str:
+        if not conference.access_needs:
+            return ""
+        readable = self.context.get("access_needs_case_ids")
+        if readable is None:
+            request = self.context.get("request")
+            readable = selectors.access_needs_case_ids(getattr(request, "user", None), {conference.case_id})
+        return conference.access_needs if conference.case_id in readable else ""
 
     def get_my_invitation(self, conference) -> dict | None:
         mine = self.context.get("my_invitations", {}).get(conference.pk)

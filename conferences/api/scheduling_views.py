@@ -52,7 +52,14 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
                 i.conference_id: i for i in Invitation.objects.filter(removed_at__isnull=True)
                 .filter(Q(user=user) | Q(family_member__user=user))
             }
+        if getattr(self, "_access_needs_case_ids", None) is not None:
+            context["access_needs_case_ids"] = self._access_needs_case_ids
         return context
+
+    def prepare_objects(self, objects: list) -> list:
+        # Whose access needs the listed conferences may show, for the whole page in one query.
+        self._access_needs_case_ids = selectors.access_needs_case_ids(self.request.user, {c.case_id for c in objects})
+        return objects
 
     def _mine(self, conference) -> Invitation:
         invitation = selectors.my_invitation(self.request.user, conference)

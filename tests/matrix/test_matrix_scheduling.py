@@ -6,10 +6,12 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
+from access import grant_services
 from conferences import services
 from conferences.models import Conference, Invitation, SlotVote
 from tests.conferences.helpers import answer_all, convene, local
 from tests.matrix.roles import ROLES, client_for, user_for
+from tests.world import make_user
 
 URL_NAMES = {
     "conferences:conference_create",
@@ -214,6 +216,30 @@ def test_a_report_shared_with_the_parents_on_the_conference_page(client, world, 
     response = c.get(reverse("conferences:conference_detail", args=[polling.pk]))
     assert response.status_code == (200 if role == "guest" else page_status(role, allowed=SEES_CONFERENCE))
     assert ("Geteilt mit den Eltern." in response.content.decode()) == (role in SEES_CONFERENCE)
+
+
+@pytest.mark.parametrize("role", [*ROLES, "guest"])
+def test_access_needs_on_the_conference_page_and_in_the_api(client, world, role):
+    """The family's access needs (possibly health information) for the case team and the parents;
+    a guest of the conference reads the conference, but not them (the API gives her "")."""
+    world.conference.access_needs = "Methadon um 9 Uhr"
+    world.conference.save(update_fields=["access_needs"])
+    if role == "guest":
+        guest = make_user("matrix-guest")
+        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+        client.force_login(guest)
+        c = client
+    else:
+        c = client_for(client, world, role)
+    page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
+    if role not in SEES_CONFERENCE | {"guest"}:
+        assert page.status_code == page_status(role, allowed=SEES_CONFERENCE)
+        assert detail.status_code == api_status(role, allowed=SEES_CONFERENCE)
+        return
+    assert page.status_code == 200 and detail.status_code == 200
+    assert ("Methadon um 9 Uhr" in page.content.decode()) == (role in SEES_CONFERENCE)
+    assert detail.json()["access_needs"] == ("Methadon um 9 Uhr" if role in SEES_CONFERENCE else "")
 
 
 # --- API ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from access import grant_services
 from cases.models import Case, CaseTeamMember
 from conferences import services as conference_services
 from conferences.models import Conference, Invitation
@@ -91,6 +92,21 @@ def test_parent_of_another_case_sees_nothing_of_this_case(client, world):
     assert world.case.reference not in page
     assert world.action_parent.title not in page
     assert "No conference is scheduled yet." in page
+
+
+def _family_section(page: str) -> str:
+    return page.split('id="family"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_parent_who_is_a_guest_of_another_familys_conference_does_not_see_it_as_her_familys_next(client, world):
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=world.other_parent)
+    link = reverse("conferences:conference_detail", args=[world.conference.pk])
+    family = _family_section(dashboard(client, world.other_parent))
+    assert world.other_case.reference in family  # her own family's case
+    assert link not in family and world.conference.location not in family
+    assert "No conference is scheduled yet." in family
+    family = _family_section(dashboard(client, world.parent))
+    assert world.case.reference in family and link in family
 
 
 def test_board_member_sees_the_summaries_and_no_case_data(client, world):
