@@ -123,9 +123,26 @@ def restricted_member_ids(user: "User") -> QuerySet:
 
 def case_bases(user: "User", case_ids) -> dict[int, str]:
     """Why the user may read content of each of these (visible) cases: "family" for her own
-    family's case, "team" for a case whose team she is on. One query."""
-    own = set(parent_case_ids(user).filter(case_id__in=set(case_ids)).values_list("case_id", flat=True))
-    return {case_id: "family" if case_id in own else "team" for case_id in case_ids}
+    family's case, "team" for a case whose team she is on, "guest" for a case she reaches only
+    through a guest grant on one of its conferences (the audit trail must not call a guest's
+    read "team"). One query."""
+    ids = frozenset(case_ids)
+    if not ids:
+        return {}
+
+    def compute() -> dict[int, str]:
+        rows = (
+            Case.objects.filter(pk__in=ids)
+            .annotate(_is_family=Exists(parent_case_ids(user).filter(case_id=OuterRef("pk"))),
+                      _on_team=Exists(team_rows_of(user).filter(case_id=OuterRef("pk"))))
+            .values_list("pk", "_is_family", "_on_team")
+        )
+        return {pk: "family" if family else ("team" if team else "guest") for pk, family, team in rows}
+
+    # Asked once per request for the same cases: the read's audit and the fields only the team
+    # and the parents read (a protocol's summary for the parents, a conference's access needs).
+    found = request_memo(("case_bases", getattr(user, "pk", None), ids), compute)
+    return {case_id: found.get(case_id, "guest") for case_id in case_ids}
 
 
 def consents_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:

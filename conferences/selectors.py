@@ -70,15 +70,9 @@ def sees_access_needs(user, conference: Conference) -> bool:
 
 def access_needs_case_ids(user, case_ids) -> set[int]:
     """Of ``case_ids``, the cases whose conferences' access needs the user reads (as
-    ``sees_access_needs``: team professional or parent of the case). One query."""
-    ids = set(case_ids)
-    if not ids:
-        return set()
-    return set(
-        Case.objects.filter(pk__in=ids)
-        .filter(Q(pk__in=cases_policy.professional_case_ids(user)) | Q(pk__in=cases_policy.parent_case_ids(user)))
-        .values_list("pk", flat=True)
-    )
+    ``sees_access_needs``: team professional or parent of the case): the read's audit basis
+    (``cases_policy.case_bases``), asked once per request."""
+    return {case_id for case_id, basis in cases_policy.case_bases(user, case_ids).items() if basis != "guest"}
 
 
 # --- conference page ----------------------------------------------------------------------------

@@ -159,6 +159,10 @@ def actor_label(event, *, viewer) -> str:
         if name:
             return f"{name} ({', '.join(organisations)})"
         return str(_("Someone from %(organisation)s") % {"organisation": ", ".join(organisations)})
+    if getattr(event, "legal_basis", "") == "guest":  # invited to one conference by an explicit grant
+        return str(_("%(name)s (guest of the conference)") % {"name": name}) if name else str(_("A guest of the conference"))
     if hasattr(actor, "family_member"):
-        return str(_("Another parent of your family"))
+        if getattr(actor.family_member, "is_parent", True):
+            return str(_("Another parent of your family"))
+        return str(_("Someone of your family"))
     return str(_("The administration of Fallkonferenz"))

@@ -301,13 +301,9 @@ def derived_parent_summary(protocol: Protocol, items) -> list[str]:
 def parent_summary_case_ids(user, case_ids) -> set[int]:
     """Of ``case_ids``, the cases whose protocols' summary for the parents the user may read: the
     team and the parents of the case, not a guest of one conference (an interpreter, a school
-    social worker), who reads the protocol's items for everyone. Two queries, whatever the number."""
-    case_ids = set(case_ids)
-    if not case_ids:
-        return set()
-    team = cases_policy.professional_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True)
-    family = cases_policy.parent_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True)
-    return set(team) | set(family)
+    social worker), who reads the protocol's items for everyone. The read's audit basis
+    (``cases_policy.case_bases``), asked once per request."""
+    return {case_id for case_id, basis in cases_policy.case_bases(user, case_ids).items() if basis != "guest"}
 
 
 def reports_for_user(user, protocol: Protocol) -> QuerySet:

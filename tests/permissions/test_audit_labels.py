@@ -51,3 +51,29 @@ def test_her_own_pages_read_in_words_with_their_basis(client, world):
     from permissions.models import AuditEvent
 
     assert AuditEvent.objects.get(action="conference.read", actor=world.parent).legal_basis == "family"
+
+
+def test_a_guests_reads_are_recorded_as_a_guests_and_named_so_in_the_parents_log(client, world):
+    """Found in review: a guest's reads were recorded with the basis "team" (every read but the
+    conference page), and the parent's log called her "The administration of Fallkonferenz"."""
+    from access import grant_services
+    from permissions.models import AuditEvent
+    from tests.world import make_user
+
+    guest = make_user("dolmetscherin", first_name="Dana", last_name="Dolmetsch")
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    client.force_login(guest)
+    assert client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).status_code == 200
+    assert client.get(reverse("conference-detail", args=[world.conference.pk])).status_code == 200
+    assert client.get(reverse("protocol-list")).status_code == 200
+    for action in ("protocol.read", "conference.read", "protocol.list"):
+        bases = set(AuditEvent.objects.filter(actor=guest, action=action).values_list("legal_basis", flat=True))
+        assert bases == {"guest"}, (action, bases)
+    client.force_login(world.counsellor)
+    client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk]))
+    assert set(AuditEvent.objects.filter(actor=world.counsellor, action="protocol.read").values_list("legal_basis", flat=True)) == {"team"}
+
+    client.force_login(world.parent)
+    page = client.get(reverse("access:my_data")).content.decode()
+    assert "Dana Dolmetsch (guest of the conference)" in page
+    assert "Invited as a guest to the conference" in page
