@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
-from cases.models import BASES_BY_COUNTRY, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory
-from participants import policy as participants_policy
+from cases.models import BASES_BY_COUNTRY, Case, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory
 from participants.models import Organisation
 from notifications.models import Kind
 from notifications.services import notify
@@ -39,8 +38,10 @@ def _check_organisations(case, from_organisation: Organisation, to_organisations
     return receivers
 
 
-def _works_for(actor, organisation: Organisation) -> bool:
-    return participants_policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()
+def _works_for(actor, organisation: Organisation, case: Case) -> bool:
+    """On the case team FOR ``organisation``: a second membership there does not make her speak
+    for it where she is on the team for another organisation (``cases_policy.team_organisation_ids``)."""
+    return cases_policy.team_organisation_ids(actor, case).filter(organisation_id=organisation.pk).exists()
 
 
 def _notify_parent_of_consent(consent: Consent) -> None:
@@ -97,7 +98,7 @@ def consent_record(
         errors["valid_until"] = _("A consent must end on or after the day it starts.")
     form_reference = form_reference.strip()
     if not in_service:
-        if not _works_for(actor, from_organisation):
+        if not _works_for(actor, from_organisation, case):
             errors["from_organisation"] = _("Only a member of the disclosing organisation can record its consent.")
         if not form_reference:
             errors["form_reference"] = _("Give the reference of the signed form.")
@@ -178,7 +179,7 @@ def disclosure_basis_record(
     allowed = BASES_BY_COUNTRY.get(case.network.country, [])
     if basis not in allowed:
         errors["basis"] = _("Choose one of the legal bases of this network's country.")
-    if not participants_policy.organisation_ids(actor).filter(organisation_id=from_organisation.pk).exists():
+    if not _works_for(actor, from_organisation, case):
         errors["from_organisation"] = _("Only a member of the disclosing organisation can invoke a legal basis for it.")
     if not justification.strip():
         errors["justification"] = _("Give the justification.")
@@ -210,7 +211,7 @@ def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit
     if record.ended_at is not None:
         raise ValidationError(_("This legal basis has already ended."))
     if not (cases_policy.can_record_consent(actor, record.case)
-            and participants_policy.organisation_ids(actor).filter(organisation_id=record.from_organisation_id).exists()):
+            and _works_for(actor, record.from_organisation, record.case)):
         raise PermissionDenied
     record.ended_at = timezone.now()
     record.save(update_fields=["ended_at"])

@@ -387,12 +387,14 @@ def holding_organisation_ids(item: ProtocolItem, protocol: Protocol) -> set[int]
 
 
 def holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
-    """A professional on the case team who works for the organisation holding the item (see
-    ``holding_organisation_ids``). An item open to everyone has nothing left to disclose."""
+    """A professional on the case team FOR the organisation holding the item (see
+    ``holding_organisation_ids``): a second membership at the holder does not make her speak for
+    it where she is on the team for another organisation (``cases_policy.team_organisation_ids``).
+    An item open to everyone has nothing left to disclose."""
     if item.audience == Audience.EVERYONE:
         return False
-    return bool(cases_policy.is_professional_on_case(actor, protocol.conference.case)
-                and participants_policy.organisation_ids(actor).filter(organisation_id__in=holding_organisation_ids(item, protocol)).exists())
+    return cases_policy.team_organisation_ids(actor, protocol.conference.case).filter(
+        organisation_id__in=holding_organisation_ids(item, protocol)).exists()
 
 
 def items_held_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
@@ -402,7 +404,7 @@ def items_held_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> s
     if not cases_policy.is_professional_on_case(actor, case):
         return set()
     items = [i for i in items if i.audience != Audience.EVERYONE]
-    mine = set(participants_policy.organisation_ids(actor).values_list("organisation_id", flat=True))
+    mine = set(cases_policy.team_organisation_ids(actor, case).values_list("organisation_id", flat=True))
     team = set(CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values_list("organisation_id", flat=True))
     author_orgs: dict[int, set[int]] = {}
     authors = {i.created_by_id for i in items if not i.holding_organisation_id}
@@ -505,7 +507,7 @@ def _check_parents_widening(actor, current: ProtocolItem, protocol: Protocol) ->
     if current.entrusted_by_id:
         _refuse_other_parents(current, protocol)
     holders = sorted(holding_organisation_ids(current, protocol) & set(
-        participants_policy.organisation_ids(actor).values_list("organisation_id", flat=True)))
+        cases_policy.team_organisation_ids(actor, protocol.conference.case).values_list("organisation_id", flat=True)))
     return {"bases": {}, "legal_basis": "holding-organisation",
             "detail": {"from": {"audience": current.audience}, "to": {"audience": Audience.EVERYONE},
                        "decided_by_holder": holders, "entrusted_by": current.entrusted_by_id}}
@@ -814,8 +816,8 @@ def amendment_create(actor, *, item: ProtocolItem, text: str, reason: str, chann
     convenor or minute-taker, or (on a restricted item) a professional of the organisation holding
     the information; who can read the item."""
     protocol = _locked_protocol(item.protocol_id)
-    holder = (rules.holder_decides(item) and cases_policy.is_professional_on_case(actor, protocol.conference.case)
-              and participants_policy.organisation_ids(actor).filter(organisation_id=item.holding_organisation_id).exists())
+    holder = (rules.holder_decides(item) and cases_policy.team_organisation_ids(actor, protocol.conference.case)
+              .filter(organisation_id=item.holding_organisation_id).exists())
     if not holder:
         _require_item_writer(actor, protocol)
     if not protocol.is_final:

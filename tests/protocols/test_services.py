@@ -222,3 +222,54 @@ def test_the_item_an_update_returns_is_the_row_as_saved(world):
     fresh = ProtocolItem.objects.get(pk=item.pk)
     assert [getattr(returned, f) for f in fields] == [getattr(fresh, f) for f in fields]
     assert list(returned.restricted_to.all()) == list(fresh.restricted_to.all()) == [world.counselling]
+
+
+def test_a_second_membership_at_the_holder_does_not_let_her_open_its_item_to_the_parents(world):
+    """Found in review: the midwife, on the team for midwifery, also works for youth welfare,
+    which is on the team through the convenor. She does not speak for youth welfare on this case:
+    she may not widen youth welfare's professionals-only item to the parents."""
+    from django.core.exceptions import PermissionDenied
+
+    from participants.models import Membership, ProfessionalRole
+    from protocols.models import Audience
+
+    Membership.objects.create(user=world.midwife, organisation=world.youth_welfare, role=ProfessionalRole.OTHER)
+    item = world.item_professionals
+    assert not services.holder_on_team(world.midwife, item, world.protocol)
+    assert services.items_held_by(world.midwife, world.protocol, [item]) == set()
+    with pytest.raises(PermissionDenied):
+        services.item_update(world.midwife, item=item, version=item.version, audience=Audience.EVERYONE)
+    item.refresh_from_db()
+    assert item.audience == Audience.PROFESSIONALS
+    assert services.holder_on_team(world.convenor, item, world.protocol)  # who is on the team for it still is
+
+
+def test_a_second_membership_at_youth_welfare_does_not_let_her_record_its_consent_or_legal_basis(world):
+    """The same for what opens youth welfare's restricted items: a consent or a legal basis
+    recorded from youth welfare by someone who is on the team for midwifery only."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from cases import consent_services
+    from cases.models import Consent, DisclosureBasis, InformationCategory, LegalBasis
+    from participants.models import Membership, ProfessionalRole
+
+    Membership.objects.create(user=world.midwife, organisation=world.youth_welfare, role=ProfessionalRole.OTHER)
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as refused:
+        consent_services.consent_record(
+            world.midwife, case=world.case, given_by=world.mother, from_organisation=world.youth_welfare,
+            to_organisations=[world.midwifery], categories=[InformationCategory.PARENTING_CHILD_WELFARE],
+            valid_from=today, valid_until=today + dt.timedelta(days=30), form_reference="SE-99")
+    assert "from_organisation" in refused.value.message_dict
+    assert not Consent.objects.filter(form_reference="SE-99").exists()
+    basis_count = DisclosureBasis.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        consent_services.disclosure_basis_record(
+            world.midwife, case=world.case, from_organisation=world.youth_welfare, to_organisations=[world.midwifery],
+            basis=LegalBasis.DE_SPECIALIST_8A, justification="x",
+            invoked_on=today, valid_until=today + dt.timedelta(days=30), parents_informed=True)
+    assert "from_organisation" in refused.value.message_dict
+    assert DisclosureBasis.objects.count() == basis_count
