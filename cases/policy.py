@@ -145,6 +145,13 @@ def case_bases(user: "User", case_ids) -> dict[int, str]:
     return {case_id: found.get(case_id, "guest") for case_id in case_ids}
 
 
+def team_or_family_case_ids(user: "User", case_ids) -> set[int]:
+    """Of ``case_ids``, those whose team she is on or whose family she belongs to as a parent: who
+    reads what the parents are told (a protocol's summary for the parents, a conference's access
+    needs), unlike a guest of one conference. ``case_bases``, so asked once per request."""
+    return {case_id for case_id, basis in case_bases(user, case_ids).items() if basis != "guest"}
+
+
 def consents_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:
     """Consents of cases the professional is on, and the consents a parent gave herself. Consents
     given by a person whose processing is restricted (Art. 18) are left out unless

@@ -62,19 +62,6 @@ def is_team_professional(user, conference: Conference) -> bool:
     return cases_policy.is_professional_on_case(user, conference.case)
 
 
-def sees_access_needs(user, conference: Conference) -> bool:
-    """``access_needs`` is copied from the family members' and may be health information: the
-    case team and the parents of the case read it, a guest of the conference does not."""
-    return is_team_professional(user, conference) or cases_policy.is_parent_of_case(user, conference.case)
-
-
-def access_needs_case_ids(user, case_ids) -> set[int]:
-    """Of ``case_ids``, the cases whose conferences' access needs the user reads (as
-    ``sees_access_needs``: team professional or parent of the case): the read's audit basis
-    (``cases_policy.case_bases``), asked once per request."""
-    return {case_id for case_id, basis in cases_policy.case_bases(user, case_ids).items() if basis != "guest"}
-
-
 # --- conference page ----------------------------------------------------------------------------
 
 def invitee_label(invitation: Invitation) -> str:

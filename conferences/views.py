@@ -125,7 +125,7 @@ def conference_detail(request, pk: int):
             "conference": conference, "case": conference.case, "is_convenor": is_convenor,
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
             # possibly health information: the team and the parents, not a guest of the conference
-            "sees_access_needs": selectors.sees_access_needs(request.user, conference),
+            "sees_access_needs": basis != "guest",
             # Warnings about who is invited only while that can still be changed: a cancelled or
             # past conference has no quorum to reach and nobody left to tell by post.
             "quorum": selectors.quorum_for(conference) if can_change else None,

@@ -298,14 +298,6 @@ def derived_parent_summary(protocol: Protocol, items) -> list[str]:
     return lines
 
 
-def parent_summary_case_ids(user, case_ids) -> set[int]:
-    """Of ``case_ids``, the cases whose protocols' summary for the parents the user may read: the
-    team and the parents of the case, not a guest of one conference (an interpreter, a school
-    social worker), who reads the protocol's items for everyone. The read's audit basis
-    (``cases_policy.case_bases``), asked once per request."""
-    return {case_id for case_id, basis in cases_policy.case_bases(user, case_ids).items() if basis != "guest"}
-
-
 def reports_for_user(user, protocol: Protocol) -> QuerySet:
     """Written reports of the conference: all submitted ones for team professionals, the shareable
     ones for parents."""

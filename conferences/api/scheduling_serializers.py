@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from conferences import ical, selectors
+from cases import policy as cases_policy
+from conferences import ical
 from conferences.models import Conference, Invitation, SlotVote
 from permissions.drf import MAX_DB_INT as MAX_ID
 
@@ -55,7 +56,7 @@ class ConferenceSerializer(serializers.ModelSerializer):
         readable = self.context.get("access_needs_case_ids")
         if readable is None:
             request = self.context.get("request")
-            readable = selectors.access_needs_case_ids(getattr(request, "user", None), {conference.case_id})
+            readable = cases_policy.team_or_family_case_ids(getattr(request, "user", None), {conference.case_id})
         return conference.access_needs if conference.case_id in readable else ""
 
     def get_my_invitation(self, conference) -> dict | None:

@@ -58,7 +58,7 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def prepare_objects(self, objects: list) -> list:
         # Whose access needs the listed conferences may show, for the whole page in one query.
-        self._access_needs_case_ids = selectors.access_needs_case_ids(self.request.user, {c.case_id for c in objects})
+        self._access_needs_case_ids = cases_policy.team_or_family_case_ids(self.request.user, {c.case_id for c in objects})
         return objects
 
     def _mine(self, conference) -> Invitation:

@@ -16,6 +16,7 @@ from cases.api.audited import AuditedListMixin, AuditedReadMixin
 from cases.models import Case
 from permissions.audit import Channel
 from permissions.drf import query_id
+from cases import policy as cases_policy
 from protocols import policy as protocols_policy
 from protocols import selectors, services
 from protocols.api import serializers as s
@@ -67,7 +68,7 @@ class ProtocolViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
         context = kwargs.setdefault("context", self.get_serializer_context())
         if isinstance(instance, Protocol):
             instance = [instance]
-        context["summary_case_ids"] = selectors.parent_summary_case_ids(
+        context["summary_case_ids"] = cases_policy.team_or_family_case_ids(
             self.request.user, {p.conference.case_id for p in instance or ()})
         return super().get_serializer(*args, **kwargs)
 
