@@ -81,6 +81,18 @@ class ProtocolItem(models.Model):
         FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="entrusted_items", verbose_name=_("entrusted by")
     )
     category = models.CharField(_("information category"), max_length=32, choices=InformationCategory.choices, blank=True)
+    # The labels the item carried before its first relabel (another holder, entrusting person or
+    # category), empty while it was never relabelled. A relabel never frees the information from
+    # the consent it was entrusted under: an organisation named later reads it only where a consent
+    # or legal basis covers it under these labels too (``protocols.policy``), or the holder could
+    # restrict it to herself, relabel it where nobody new reads it, and then name anyone.
+    first_holding_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation first holding the information"))
+    first_entrusted_by = models.ForeignKey(
+        FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("first entrusted by"))
+    first_category = models.CharField(_("first information category"), max_length=32, choices=InformationCategory.choices,
+                                      blank=True, default="", db_default="")
     reviewed_action = models.ForeignKey(
         "AgreedAction", on_delete=models.PROTECT, null=True, blank=True, related_name="review_items", verbose_name=_("action under review")
     )

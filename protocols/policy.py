@@ -30,38 +30,50 @@ def protocols_for_user(user: "User") -> QuerySet:
     return Protocol.objects.filter(conference_id__in=conferences_policy.conference_ids_for_user(user))
 
 
-def _consent_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+def _consent_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = False) -> Q:
     """Q on a ProtocolItem: a valid consent covers its disclosure to one of the viewer's orgs.
 
     § 65 SGB VIII: the consent must come from the person who entrusted the information; where
-    no single person entrusted it, a consent by a parent of the case covers it.
+    no single person entrusted it, a consent by a parent of the case covers it. ``first``: under
+    the labels it carried before its first relabel (``ProtocolItem.first_category``).
     """
+    p = "first_" if first else ""
     valid = Consent.objects.filter(
         case_id=OuterRef("protocol__conference__case_id"),
-        from_organisation_id=OuterRef("holding_organisation_id"),
+        from_organisation_id=OuterRef(f"{p}holding_organisation_id"),
         to_organisations__in=viewer_org_ids,
-        scopes__category=OuterRef("category"),
+        scopes__category=OuterRef(f"{p}category"),
         valid_from__lte=on,
         valid_until__gte=on,
         revoked_at__isnull=True,
     )
-    by_entruster = Exists(valid.filter(given_by_id=OuterRef("entrusted_by_id")))
+    by_entruster = Exists(valid.filter(given_by_id=OuterRef(f"{p}entrusted_by_id")))
     by_parent = Exists(valid.filter(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
-    return (Q(entrusted_by__isnull=False) & Q(by_entruster)) | (Q(entrusted_by__isnull=True) & Q(by_parent))
+    return ((Q(**{f"{p}entrusted_by__isnull": False}) & Q(by_entruster))
+            | (Q(**{f"{p}entrusted_by__isnull": True}) & Q(by_parent)))
 
 
-def _basis_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
-    """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure."""
+def _basis_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = False) -> Q:
+    """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure
+    (from the organisation holding it, or with ``first`` the one that held it before a relabel)."""
     return Q(Exists(
         DisclosureBasis.objects.filter(
             case_id=OuterRef("protocol__conference__case_id"),
-            from_organisation_id=OuterRef("holding_organisation_id"),
+            from_organisation_id=OuterRef("first_holding_organisation_id" if first else "holding_organisation_id"),
             to_organisations__in=viewer_org_ids,
             invoked_on__lte=on,
             valid_until__gte=on,
             ended_at__isnull=True,
         )
     ))
+
+
+def _disclosure_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
+    """Q on a restricted ProtocolItem named for one of the viewer's orgs: a consent or legal basis
+    covers the disclosure under its labels, and, once it was relabelled, under the labels it was
+    first entrusted under as well. A relabel never widens whom a consent lets read it."""
+    return (_consent_covers(viewer_org_ids, on) | _basis_covers(viewer_org_ids, on)) & (
+        Q(first_category="") | _consent_covers(viewer_org_ids, on, first=True) | _basis_covers(viewer_org_ids, on, first=True))
 
 
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
@@ -113,8 +125,7 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     held = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
     named = base.compiled(ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id"))
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
-        _consent_covers(orgs, on) | _basis_covers(orgs, on)
-    )
+        _disclosure_covers(orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
                                          audience=Audience.EVERYONE)
     guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
@@ -154,26 +165,44 @@ def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> st
     return f"{basis.basis}:{basis.pk}" if basis else "none"
 
 
-def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None = None) -> dict[int, str]:
+def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None = None,
+                         labels: tuple[int | None, int | None, str] | None = None) -> dict[int, str]:
     """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
     (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
-    trail names it. Two queries, whatever the number of organisations."""
+    trail names it. ``labels``: (holder, entrusting family member, category) ids to check instead
+    of the item's own, for a relabel about to be saved. An item that was relabelled needs the
+    same under the labels it was first entrusted under, as the read filter does
+    (``_disclosure_covers``). Two queries, four for a relabelled item, whatever the number of
+    organisations."""
     on = on or base._today()
-    if not organisation_ids or not item.holding_organisation_id:
+    holder, entruster, category = labels or (item.holding_organisation_id, item.entrusted_by_id, item.category)
+    if not organisation_ids or not holder:
         return {}
     case_id = item.protocol.conference.case_id
+    found = _covering(case_id, holder, entruster, category, organisation_ids, on)
+    if found and item.first_category:
+        first = _covering(case_id, item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category,
+                          set(found), on)
+        found = {org: basis for org, basis in found.items() if org in first}
+    return found
+
+
+def _covering(case_id: int, holder: int | None, entruster: int | None, category: str, organisation_ids: set[int],
+              on: dt.date) -> dict[int, str]:
     found: dict[int, str] = {}
+    if not holder:
+        return found
     bases = DisclosureBasis.objects.filter(
-        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=organisation_ids,
+        case_id=case_id, from_organisation_id=holder, to_organisations__in=organisation_ids,
         invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
     ).values_list("to_organisations", "basis", "pk").order_by("pk")
     for org, basis, pk in bases:
         if org in organisation_ids:
             found.setdefault(org, f"{basis}:{pk}")
     consents = Consent.objects.filter(
-        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=organisation_ids,
-        scopes__category=item.category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
-    ).filter(Q(given_by_id=item.entrusted_by_id) if item.entrusted_by_id else Q(given_by__relation__in=["mother", "father", "guardian"]))
+        case_id=case_id, from_organisation_id=holder, to_organisations__in=organisation_ids,
+        scopes__category=category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+    ).filter(Q(given_by_id=entruster) if entruster else Q(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
     for org, pk in consents.values_list("to_organisations", "pk").order_by("pk"):
         if org in organisation_ids:
             found[org] = f"consent:{pk}"

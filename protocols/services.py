@@ -331,6 +331,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         orgs = _validate_audience(protocol, audience, orgs_in, holder, cat, entruster)
         if audience == Audience.RESTRICTED:
             changes.update(audience=audience, holding_organisation=holder, category=cat, entrusted_by=entruster)
+            changes.update(_first_labels(current, holder, entruster, cat))
         else:
             # Leaving "restricted" keeps who holds and who entrusted it: widening further (to the
             # parents) stays the holder's decision and still knows whose information it is. A
@@ -473,6 +474,12 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
     readers.discard(current.holding_organisation_id)
     covered = protocols_policy.disclosures_covering(current, organisation_ids=readers)
     uncovered = readers - set(covered)
+    if relabel:
+        # Whoever reads it afterwards reads it under the new labels (and the first ones, which the
+        # item keeps): a consent that covers the old labels only would leave them reading nothing.
+        new_labels = (holder.pk if holder else None, entruster.pk if entruster else None, category)
+        named = readers - {new_labels[0]}
+        uncovered |= named - set(protocols_policy.disclosures_covering(current, organisation_ids=named, labels=new_labels))
     if uncovered:
         names = ", ".join(Organisation.objects.filter(pk__in=uncovered).order_by("name").values_list("name", flat=True))
         raise ValidationError({"audience": _("No valid consent of the person who entrusted it, nor a legal basis, covers "
@@ -487,9 +494,24 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
                        "bases": {str(org): basis for org, basis in sorted(covered.items())}}}
 
 
+def _first_labels(current: ProtocolItem, holder: Organisation | None, entruster: FamilyMember | None, category: str) -> dict:
+    """The fields that remember an item's labels before its first relabel (``ProtocolItem.first_category``):
+    set once, when a labelled item gets another holder, entrusting person or category."""
+    if current.first_category or not current.category:
+        return {}
+    if ((holder.pk if holder else None, entruster.pk if entruster else None, category)
+            == (current.holding_organisation_id, current.entrusted_by_id, current.category)):
+        return {}
+    return {"first_holding_organisation_id": current.holding_organisation_id,
+            "first_entrusted_by_id": current.entrusted_by_id, "first_category": current.category}
+
+
 def _refuse_other_parents(item: ProtocolItem, protocol: Protocol) -> None:
     """Information one parent entrusted never goes to everyone while another parent is on the case;
-    a restricted item with nobody named as entrusting it was entrusted by someone, so it never does."""
+    a restricted item with nobody named as entrusting it was entrusted by someone, so it never does.
+    Nor does one relabelled from the person who first entrusted it to another."""
+    if item.first_category and item.first_entrusted_by_id != item.entrusted_by_id:
+        raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
     others = FamilyMember.objects.filter(case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
     if item.entrusted_by_id:
         others = others.exclude(pk=item.entrusted_by_id)
