@@ -81,12 +81,14 @@ def can_convene(user: "User", case: "Case") -> bool:
 
 
 def _leads_the_case(user: "User", case: "Case") -> bool:
-    """Her case as lead caseworker, or she is a caseworker of the lead organisation."""
+    """Her case as lead caseworker, or she is a caseworker of the lead organisation on the team FOR
+    it: a caseworker membership there does not make a professional on the team for another
+    organisation (or the substitute of one) its convenor."""
     if case.lead_caseworker_id == user.pk:
         return True
     return Membership.objects.filter(
         user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
-    ).exists()
+    ).exists() and team_organisation_ids(user, case).filter(organisation_id=case.lead_organisation_id).exists()
 
 
 def convened_case_ids(user: "User") -> QuerySet:
@@ -94,9 +96,10 @@ def convened_case_ids(user: "User") -> QuerySet:
     if not base._is_real_user(user):
         return Case.objects.none().values("pk")
     caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
+    for_the_lead = team_rows_of(user).filter(case_id=OuterRef("pk"), organisation_id=OuterRef("lead_organisation_id"))
     return (
         Case.objects.filter(pk__in=professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
-        .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
+        .filter(Q(lead_caseworker=user) | (Q(lead_organisation_id__in=caseworker_orgs) & Q(Exists(for_the_lead))))
         .values("pk")
     )
 

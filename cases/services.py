@@ -117,6 +117,15 @@ def case_team_member_admit(
         raise ValidationError(_("Say on which ground the professional joins the case team."))
     if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
         raise ValidationError({"user": _("This member is already on the case team.")})
+    # A ground lets an organisation join, once; it never undoes the convenor's decision. Whom the
+    # convenor took off the team for this organisation, and any further colleague of an
+    # organisation already on it, joins only when the convenor adds her.
+    if case.team.filter(organisation=organisation, removed_at__isnull=False).exists():
+        raise ValidationError(_("The convenor took this organisation's members off the case team; only the convenor "
+                                "can add someone of it again."))
+    if case.team.filter(organisation=organisation, removed_at__isnull=True).exists():
+        raise ValidationError({"user": _("Your organisation is already on this case team; the convenor adds further "
+                                         "colleagues.")})
     member = CaseTeamMember(case=case, organisation=organisation, user=actor,
                             case_role=case_role or CaseTeamMember.role_for_kind(organisation.kind))
     member.full_clean()

@@ -125,8 +125,8 @@ def referral_attach_case(
     referral.case = case
     _save(actor, referral, action="referral.attach_case", channel=channel)
     organisation = referral.offer.organisation
-    if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
-        return None
+    if case.team.filter(removed_at__isnull=True, organisation=organisation).exists():
+        return None  # the organisation is on the team already (she or a colleague)
     member = case_services.case_team_member_admit(actor, case=case, organisation=organisation, basis=_ground(referral),
                                                   channel=channel)
     rs.tell_the_lead(actor, case, member)

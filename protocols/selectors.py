@@ -23,7 +23,7 @@ from cases.models import Case, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation, WrittenReport
 from participants import policy as participants_policy
-from participants.models import Membership, Organisation, ProfessionalRole, User
+from participants.models import Organisation, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
 from protocols import policy as protocols_policy
@@ -370,14 +370,8 @@ def invitations_for_attendance(protocol: Protocol) -> list:
 
 
 def convened_case_ids(user) -> QuerySet:
-    """Ids of the open cases the user convenes (``cases_policy.can_convene`` as a subquery): she is on
-    the team and is the lead caseworker or a caseworker of the lead organisation."""
-    caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
-    return (
-        Case.objects.filter(pk__in=cases_policy.professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
-        .filter(Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
-        .values("pk")
-    )
+    """Ids of the open cases the user convenes (``cases_policy.can_convene`` as a subquery)."""
+    return cases_policy.convened_case_ids(user)
 
 
 def _overdue_minutes_steps(protocols, today: dt.date) -> list[dict]:

@@ -152,14 +152,27 @@ def test_a_case_the_staff_member_is_not_on_cannot_be_attached(world, offers):
     assert referral.case_id is None
 
 
-def test_attaching_puts_the_receiving_organisation_on_the_team_through_the_staff_member(world, offers, youth_offer):
-    # the outsider works for early help and is on other_case for it; she also works at youth welfare
+def test_attaching_puts_the_receiving_organisation_on_the_team_through_the_staff_member(world, offers):
+    # the outsider works for early help and is on other_case for it; she also works at the
+    # counselling, which is not on other_case's team yet
+    from participants.models import Membership, ProfessionalRole
+
+    Membership.objects.create(user=world.outsider, organisation=world.counselling, role=ProfessionalRole.COUNSELLOR)
+    referral = rs.referral_accept(world.outsider, referral=offers.referral)
+    member = rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
+    assert member is not None and (member.organisation, member.user) == (world.counselling, world.outsider)
+
+
+def test_attaching_for_an_organisation_already_on_the_team_adds_nobody(world, offers, youth_offer):
+    """A further colleague of an organisation already on the team is the convenor's decision."""
     from participants.models import Membership, ProfessionalRole
 
     Membership.objects.create(user=world.outsider, organisation=world.youth_welfare, role=ProfessionalRole.SOCIAL_WORKER)
     referral = accepted(offers, youth_offer, world.outsider)
-    member = rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
-    assert member is not None and (member.organisation, member.user) == (world.youth_welfare, world.outsider)
+    assert rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT) is None
+    assert not world.other_case.team.filter(user=world.outsider, organisation=world.youth_welfare).exists()
+    referral.refresh_from_db()
+    assert referral.case == world.other_case
 
 
 # --- the pages ------------------------------------------------------------------------------------
@@ -288,8 +301,8 @@ def test_attaching_that_puts_an_organisation_on_the_team_tells_the_case_s_lead_c
         world, offers, youth_offer, django_capture_on_commit_callbacks):
     from participants.models import Membership, ProfessionalRole
 
-    Membership.objects.create(user=world.outsider, organisation=world.youth_welfare, role=ProfessionalRole.SOCIAL_WORKER)
-    referral = accepted(offers, youth_offer, world.outsider)
+    Membership.objects.create(user=world.outsider, organisation=world.counselling, role=ProfessionalRole.COUNSELLOR)
+    referral = rs.referral_accept(world.outsider, referral=offers.referral)
     with django_capture_on_commit_callbacks(execute=True):
         rcs.referral_attach_case(world.outsider, referral=referral, case=world.other_case, **CONSENT)
     assert _joined_notes() == [(world.lead_colleague.pk, world.other_case.pk,
