@@ -36,6 +36,7 @@ from django.utils import translation
 
 from cases import policy as cases_policy
 from participants import policy as participants_policy
+from permissions import policy as base_policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
 from protocols import deliveries, presence, selectors, services
@@ -170,7 +171,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.presence: dict[str, dict] = {}
         self.heartbeat = self.presence_timer = None
         self.org_ids: set[int] = set()
-        self.is_professional = self.is_parent = self.allowed = False
+        self.is_professional = self.is_parent = self.is_guest = self.allowed = False
+        self.conference_id = None
         self.restricted_members: set[int] = set()
         self.case_id = None
         if self.user is None or not self.user.is_authenticated:
@@ -278,7 +280,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
     def _may_read(self, event: dict) -> bool | None:
         """Decide from the event and this socket's cached access; None when only the policy can
         tell (a restricted item she might read through a consent or a legal basis)."""
-        if not (self.is_professional or self.is_parent):
+        if not (self.is_professional or self.is_parent or self.is_guest):
             return False
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
         if entrusted_by is _UNKNOWN:  # an event from an older sender: only the policy can tell
@@ -446,6 +448,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         selectors.audit_items_read(self.user, rows, channel=Channel.WEBSOCKET)
         items = [item_payload(i) for i in rows]
         self.seen = {i["id"] for i in items}
+        self.conference_id = protocol.conference_id
         self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
                 "can_write": services.can_write_items(self.user, protocol)}
@@ -457,6 +460,10 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.org_ids = set(participants_policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
         self.is_professional = cases_policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
         self.is_parent = cases_policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
+        # A guest of this conference reads its items for everyone, as a parent does
+        # (``protocols_policy._item_routes``), and nothing else: no restricted decision goes to her.
+        self.is_guest = (not (self.is_professional or self.is_parent) and self.conference_id is not None
+                         and base_policy.guest_conference_ids(self.user).filter(content_object_id=self.conference_id).exists())
         # Art. 18: family members of the case whose processing is restricted (not herself); items
         # they entrusted are read only through ``privacy.services.restricted_read``, never live.
         self.restricted_members = set(cases_policy.restricted_member_ids(self.user).filter(case_id=case_id)

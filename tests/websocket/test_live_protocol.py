@@ -12,7 +12,8 @@ from config.routing import websocket_urlpatterns
 from protocols import services
 from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
-from tests.world import hold_conference
+from access import grant_services
+from tests.world import hold_conference, make_professional
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -343,3 +344,21 @@ async def test_presence_costs_one_group_message_per_interval_not_per_join(world,
         await first.disconnect()
     finally:
         channel_layers.backends.clear()
+
+
+async def test_a_guest_of_the_conference_follows_the_items_for_everyone_live_and_nothing_else(world):
+    """Before, her socket got the hello and then no update at all: her view fell behind."""
+    guest = await database_sync_to_async(make_professional)("guest-live", world.early_help)
+    await database_sync_to_async(grant_services.guest_invite)(world.convenor, conference=world.conference, guest=guest)
+    socket = await open_socket(guest, world.protocol.pk)
+    hello = await receive_until(socket, "hello")
+    assert [i["title"] for i in hello["items"]] == [world.item_everyone.title]
+
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_professionals, version=world.item_professionals.version, text="Nur für Fachkräfte")
+    await assert_no_item_message(socket)
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, text="Für alle, auch den Gast")
+    changed = await receive_until(socket, "item")
+    assert changed["item"]["id"] == world.item_everyone.pk and changed["item"]["text"] == "Für alle, auch den Gast"
+    await socket.disconnect()
