@@ -42,6 +42,16 @@ def consent(world, *, given_by, to, categories, from_organisation=None) -> Conse
     return given
 
 
+def kkg_basis(world, to) -> DisclosureBasis:
+    """§ 4 KKG from the youth-welfare office to ``to``, for ten days."""
+    today = timezone.localdate()
+    basis = DisclosureBasis.objects.create(case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare,
+                                           invoked_by=world.convenor, justification="Gefährdung", invoked_on=today,
+                                           valid_until=today + dt.timedelta(days=10), parents_informed=True)
+    basis.to_organisations.set(to)
+    return basis
+
+
 def patch(client, item, **data):
     item.refresh_from_db()
     return client.patch(f"/api/protocol-items/{item.pk}/", {"version": item.version, **data}, content_type="application/json")
@@ -91,16 +101,11 @@ def test_a_consent_under_the_first_labels_as_well_lets_the_named_organisation_re
 
 def test_a_legal_basis_from_the_first_holder_covers_a_relabelled_item(world, client):
     item = world.item_restricted
-    today = timezone.localdate()
-    basis = DisclosureBasis.objects.create(case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare,
-                                           invoked_by=world.convenor, justification="Gefährdung", invoked_on=today,
-                                           valid_until=today + dt.timedelta(days=10), parents_informed=True)
-    basis.to_organisations.set([world.midwifery])
+    basis = kkg_basis(world, [world.midwifery])
     client.force_login(world.convenor)
     assert patch(client, item, audience="restricted", restricted_to=[world.youth_welfare.pk], category=PREGNANCY).status_code == 200
     assert patch(client, item, audience="restricted", restricted_to=[world.midwifery.pk]).status_code == 200
     assert sees(world.midwife, item)
-    basis.end_reason = "test"
     DisclosureBasis.objects.filter(pk=basis.pk).update(ended_at=timezone.now())
     assert not sees(world.midwife, item)
 
@@ -120,11 +125,7 @@ def test_the_first_labels_are_kept_through_later_relabels(world, client):
 def test_widening_and_restricting_again_under_another_label_keeps_the_first_labels(world, client):
     """Restricted -> professionals (covered) -> restricted under another category is a relabel too."""
     item = world.item_restricted
-    today = timezone.localdate()
-    basis = DisclosureBasis.objects.create(case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare,
-                                           invoked_by=world.convenor, justification="Gefährdung", invoked_on=today,
-                                           valid_until=today + dt.timedelta(days=10), parents_informed=True)
-    basis.to_organisations.set([world.midwifery])
+    basis = kkg_basis(world, [world.midwifery])
     client.force_login(world.convenor)
     assert patch(client, item, audience="professionals").status_code == 200
     assert patch(client, item, audience="restricted", restricted_to=[world.youth_welfare.pk], holding_organisation=world.youth_welfare.pk,
@@ -149,11 +150,7 @@ def test_information_a_relative_entrusted_never_goes_to_the_parents_after_a_rela
     grandmother = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.OTHER_RELATIVE, display_name="G.")
     item = world.item_restricted
     ProtocolItem.objects.filter(pk=item.pk).update(entrusted_by=grandmother)
-    today = timezone.localdate()
-    basis = DisclosureBasis.objects.create(case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare,
-                                           invoked_by=world.convenor, justification="Gefährdung", invoked_on=today,
-                                           valid_until=today + dt.timedelta(days=10), parents_informed=True)
-    basis.to_organisations.set(world.case.team.values_list("organisation", flat=True).distinct())
+    basis = kkg_basis(world, world.case.team.values_list("organisation", flat=True).distinct())
     client.force_login(world.convenor)
     assert patch(client, item, audience="restricted", restricted_to=[world.youth_welfare.pk], entrusted_by=world.mother.pk).status_code == 200
     response = patch(client, item, audience="everyone")
