@@ -3,7 +3,7 @@
 A request is recorded by the network's data-protection officer, or by a caseworker on her
 recorded instruction, for one family member of a case, with or without an account of her own.
 A restriction marks a family member's data so that the access policy refuses normal reads of it
-(``protocols.policy``: items she entrusted; ``cases.policy``: her consents); a read for the restricting reason
+(``protocols.policy``: items she entrusted and the actions in them; ``cases.policy``: her consents); a read for the restricting reason
 goes through ``privacy.services.restricted_read`` and is audited with its reason.
 """
 from __future__ import annotations

@@ -98,6 +98,9 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
     return action.case_id, {
         "type": "action.changed", "action_id": action.pk, "item_id": action.item_id,
         "protocol_id": action.item.protocol_id,
+        # Who entrusted its item: a socket whose reader may not read that person's data (Art. 18)
+        # drops the action wherever it would drop the item.
+        "entrusted_by": action.item.entrusted_by_id,
         "responsible_user": action.responsible_user_id,
         "responsible_organisation": action.responsible_organisation_id,
         "responsible_parent_user": action.responsible_family_member.user_id if action.responsible_family_member_id else None,

@@ -313,14 +313,17 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, c
     return bases, readable_ids
 
 
-def actions_for_user(user: "User") -> QuerySet:
-    """Agreed actions the user may see: those in items she may read, and those that fall to her."""
+def actions_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:
+    """Agreed actions the user may see: those in items she may read, and those that fall to her.
+    An action in an item entrusted by a person whose processing is restricted (Art. 18) is left
+    out wherever its item is, even where it falls to her, unless ``include_restricted`` (only for
+    the audited read with a reason, ``privacy.services.restricted_read``)."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
-    return AgreedAction.objects.filter(_action_visible(user))
+    return AgreedAction.objects.filter(_action_visible(user, include_restricted=include_restricted))
 
 
-def _action_visible(user: "User") -> Q:
+def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     """The condition on ``AgreedAction`` of ``actions_for_user``, for one scan of the actions of her
     own cases (her teams', her family's, her conferences' as a guest), started from those cases
     by index; the ways an action reaches her are arms of one OR, checked per row:
@@ -330,6 +333,9 @@ def _action_visible(user: "User") -> Q:
     - it belongs to an item she reads as a parent or as a conference guest;
     - it falls to her as a parent.
 
+    Beside the OR, for every arm: its item was not entrusted by a person whose processing is
+    restricted (``_not_restricted``), as the items' own routes leave those items out.
+
     An action belongs to its item's case (``services.action_create``), and one that falls to a
     parent to that parent's case, so no action is lost by starting from her cases. The arms with
     the readable items are hashed subplans that PostgreSQL builds only when an earlier arm has
@@ -337,12 +343,22 @@ def _action_visible(user: "User") -> Q:
     (as hers and through its item), both item routes were always evaluated, and the union was
     made distinct and joined back to the actions before the list was counted and sorted: 2.2x
     the same request without access filter at 10,000 actions."""
-    pieces = _action_pieces(user)
+    pieces = _action_pieces(user, include_restricted=include_restricted)
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
         (Q(case_id__in=pieces["team_cases"]) & (_falls_to(user, pieces) | Q(item_id__in=pieces["readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
         | _falls_to_parent(pieces)
-    )
+    ) & _not_restricted(pieces)
+
+
+def _not_restricted(pieces: dict) -> Q:
+    """On an action: its item was not entrusted by a person whose processing is restricted (Art.
+    18, ``cases_policy.restricted_member_ids``: read when the statement runs, so setting or lifting
+    a restriction acts at once). Without the restricted pieces (``include_restricted``): every row."""
+    if pieces.get("restricted_items") is None:
+        return Q()
+    # item_id is NOT NULL and the subquery yields primary keys: NOT IN has no NULL to trip over.
+    return ~Q(item_id__in=pieces["restricted_items"])
 
 
 def _falls_to(user: "User", pieces: dict) -> Q:
@@ -358,14 +374,17 @@ def _falls_to_parent(pieces: dict) -> Q:
     return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"])
 
 
-def _action_pieces(user: "User") -> dict:
-    """The subqueries of ``_action_visible``, compiled, kept per user and day (``base.statements_for``)."""
+def _action_pieces(user: "User", *, include_restricted: bool = False) -> dict:
+    """The subqueries of ``_action_visible``, compiled, kept per user, day and whether restricted
+    persons' data is left out (``base.statements_for``: the two build different statements; the
+    restricted persons themselves are a subquery, read when the statement runs, not a key)."""
     on = base._today()
-    return base.statements_for(("protocols.actions", user.pk, on), lambda: _build_action_pieces(user, on))
+    return base.statements_for(("protocols.actions", user.pk, on, include_restricted),
+                               lambda: _build_action_pieces(user, on, include_restricted=include_restricted))
 
 
-def _build_action_pieces(user: "User", on: dt.date) -> dict:
-    team_routes, other_routes = _item_routes(user, on=on)
+def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool = False) -> dict:
+    team_routes, other_routes = _item_routes(user, on=on, include_restricted=include_restricted)
     family_cases = FamilyMember.objects.filter(user=user).values("case_id")
     guest_cases = Conference.objects.filter(pk__in=base.compiled(base.guest_conference_ids(user))).values("case_id")
     return {
@@ -376,6 +395,9 @@ def _build_action_pieces(user: "User", on: dt.date) -> dict:
         "readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes))),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
+        # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
+        "restricted_items": None if include_restricted else base.compiled(ProtocolItem.objects.filter(
+            entrusted_by_id__in=base.compiled(cases_policy.restricted_member_ids(user))).values("pk")),
     }
 
 
@@ -389,13 +411,15 @@ def action_ids_for_user(user: "User") -> QuerySet:
 def responsible_actions_for_user(user: "User") -> QuerySet:
     """Actions that fall to the user or to one of her organisations (the "my actions" list): on
     her team's cases, and those that fall to her as a parent (the arms of ``_action_visible``
-    that do not go through an item)."""
+    that do not go through an item), but not those in an item entrusted by a person whose
+    processing is restricted (Art. 18), as in ``actions_for_user``."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     pieces = _action_pieces(user)
     return AgreedAction.objects.filter(
         Q(base.AnyOf(F("case_id"), pieces["her_cases"]))
-        & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces)) | _falls_to_parent(pieces)))
+        & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces)) | _falls_to_parent(pieces))
+        & _not_restricted(pieces))
 
 
 def can_update_action(user: "User", action) -> bool:

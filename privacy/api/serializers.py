@@ -17,6 +17,15 @@ class RestrictedItemSerializer(serializers.Serializer):
     category = serializers.CharField()
 
 
+class RestrictedActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    due_on = serializers.DateField()
+    status = serializers.CharField()
+
+
 class RestrictedConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     from_organisation = serializers.IntegerField(source="from_organisation_id")
@@ -36,4 +45,5 @@ class RestrictedConsentSerializer(serializers.Serializer):
 class RestrictedReadSerializer(serializers.Serializer):
     restriction = serializers.IntegerField()
     items = RestrictedItemSerializer(many=True)
+    actions = RestrictedActionSerializer(many=True)
     consents = RestrictedConsentSerializer(many=True)

@@ -30,5 +30,6 @@ class RestrictedReadView(APIView):
                                             channel=audit.Channel.API)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-        body = s.RestrictedReadSerializer({"restriction": restriction.pk, "items": read["items"], "consents": read["consents"]})
+        body = s.RestrictedReadSerializer({"restriction": restriction.pk, "items": read["items"], "actions": read["actions"],
+                                         "consents": read["consents"]})
         return Response(body.data, status=status.HTTP_200_OK)

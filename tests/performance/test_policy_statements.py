@@ -14,6 +14,8 @@ from access import grant_services
 from cases import services as case_services
 from cases.models import CaseTeamMember
 from permissions import policy as base
+from privacy import services as privacy_services
+from privacy.models import DataSubjectRequest
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
 from tests.world import make_user
@@ -80,13 +82,33 @@ def test_the_statement_is_built_again_the_next_day_and_a_consent_ending_today_en
 
     builds = []
     real_build = protocols_policy._build_action_pieces
-    monkeypatch.setattr(protocols_policy, "_build_action_pieces", lambda user, on: builds.append((user.pk, on)) or real_build(user, on))
+    monkeypatch.setattr(protocols_policy, "_build_action_pieces", lambda user, on, **kw: builds.append((user.pk, on)) or real_build(user, on, **kw))
     assert on_restricted.pk in _listed(client, world.counsellor)
     assert builds == []  # kept from the first request today
 
     monkeypatch.setattr(base, "_today", lambda: today + dt.timedelta(days=1))
     assert on_restricted.pk not in _listed(client, world.counsellor)
     assert builds == [(world.counsellor.pk, today + dt.timedelta(days=1))]
+
+
+def test_a_restriction_set_or_lifted_after_the_statement_was_kept_acts_at_once(world, client):
+    """Art. 18: who is restricted is read when the kept statement runs, not when it was built: an
+    action in an item the restricted person entrusted leaves at once, even the one that falls to
+    the counsellor herself, and comes back when the restriction is lifted."""
+    hers = _action(world, world.item_restricted, responsible_organisation=world.counselling, responsible_user=world.counsellor)
+    assert hers.pk in _listed(client, world.counsellor)
+    assert hers.pk in {row["id"] for row in client.get("/api/actions/?mine=1").json()["results"]}
+    request = privacy_services.request_record(world.dpo, case=world.case, family_member=world.mother,
+                                              kind=DataSubjectRequest.Kind.RESTRICTION, received_on=timezone.localdate(),
+                                              identity_check="account")
+    restriction = privacy_services.restriction_set(world.dpo, request=request, grounds="Prüfung")
+    assert hers.pk not in _listed(client, world.counsellor)
+    assert hers.pk not in {row["id"] for row in client.get("/api/actions/?mine=1").json()["results"]}
+    # the read with a reason builds its own statement, kept beside the normal one
+    assert protocols_policy.actions_for_user(world.counsellor, include_restricted=True).filter(pk=hers.pk).exists()
+    assert hers.pk not in _listed(client, world.counsellor)
+    privacy_services.restriction_lift(world.dpo, restriction=restriction)
+    assert hers.pk in _listed(client, world.counsellor)
 
 
 def test_statements_kept_are_bounded(world, monkeypatch):
