@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from access import grant_services
 from cases import policy as cases_policy
 from cases.models import DisclosureBasis
 from conferences import policy as conferences_policy
@@ -81,11 +82,14 @@ class SubstituteForm(forms.Form):
 
 
 class _UsernameMixin:
-    def _user_by_name(self, field: str):
+    def _user_by_name(self, field: str, refusal: str):
+        """The active account with exactly this user name. ``refusal`` is the service's own answer
+        for a person who cannot be chosen, so that "no such account" reads the same as "an account
+        that is not eligible" (an account in another network or role is not revealed)."""
         name = (self.cleaned_data.get(field) or "").strip()
         user = User.objects.filter(is_active=True).filter(username__iexact=name).first() if name else None
         if user is None:
-            raise ValidationError(_("No active account has this user name."))
+            raise ValidationError(refusal)
         return user
 
 
@@ -106,7 +110,7 @@ class GuestForm(_UsernameMixin, forms.Form):
         )
 
     def clean_guest(self):
-        return self._user_by_name("guest")
+        return self._user_by_name("guest", grant_services.guest_refusal())
 
 
 class MinuteTakerForm(_UsernameMixin, forms.Form):
@@ -125,4 +129,4 @@ class MinuteTakerForm(_UsernameMixin, forms.Form):
         )
 
     def clean_delegate(self):
-        return self._user_by_name("delegate")
+        return self._user_by_name("delegate", _("The minute-taker must be a professional on the case team."))

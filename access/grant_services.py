@@ -1,46 +1,38 @@
 """Writes on explicit per-object grants: substitutes, conference guests, delegated minute-takers.
 
 Each function takes the acting user first, checks who may grant, validates the period the law
-allows, writes or deletes the guardian row, records an audit event and, after commit, tells the
-open screens of the affected cases that access changed. Rows are never written anywhere else.
+allows, and writes or deletes the guardian row through ``permissions.grants``, which records the
+audit event and, after commit, tells the open screens of the affected cases that access changed.
+(``conferences.services`` ends and re-dates the grants of a conference it cancels or moves through
+the same ``permissions.grants``.)
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
+from conferences.models import Conference
 from participants import policy as participants_policy
-from permissions import audit, policy
-from permissions.events import access_changed_on_commit
+from permissions import audit, grants, policy
 from permissions.models import ConferenceGuestGrant, ExplicitGrant, MinuteTakerGrant, SubstituteGrant
 
 # Longest periods, in days. A substitute covers an absence (renewed if it lasts longer); a guest
 # and a delegated minute-taker need the conference and its correction window, not more.
 SUBSTITUTE_MAX_DAYS = 183
-AFTER_CONFERENCE_MAX_DAYS = 28
-
-CODENAMES = {
-    SubstituteGrant: ("substitute_for_user", "Can stand in for this colleague"),
-    ConferenceGuestGrant: ("attend_conference_as_guest", "Can attend this conference as a guest"),
-    MinuteTakerGrant: ("take_minutes", "Can take the minutes of this protocol"),
-}
-KINDS = {SubstituteGrant: "substitute", ConferenceGuestGrant: "guest", MinuteTakerGrant: "minute_taker"}
+AFTER_CONFERENCE_MAX_DAYS = grants.AFTER_CONFERENCE_MAX_DAYS
+KINDS = grants.KINDS
 
 
-def _permission(model: type[ExplicitGrant]) -> Permission:
-    codename, name = CODENAMES[model]
-    target = model._meta.get_field("content_object").related_model
-    permission, _created = Permission.objects.get_or_create(
-        codename=codename, content_type=ContentType.objects.get_for_model(target), defaults={"name": name})
-    return permission
+def guest_refusal() -> str:
+    """The one answer for a guest who cannot be invited: no such account, or not a professional of
+    the case's network. The page and the service give the same words, so that the convenor does not
+    learn whether an account exists in another network or in another role."""
+    return _("Invite as a guest only a professional who works for an organisation of this case's network "
+             "(enter her exact user name).")
 
 
 def _check_period(valid_from: dt.date, valid_until: dt.date, latest: dt.date) -> None:
@@ -53,31 +45,11 @@ def _check_period(valid_from: dt.date, valid_until: dt.date, latest: dt.date) ->
         raise ValidationError({"valid_until": _("The end may be %(date)s at the latest.") % {"date": latest.isoformat()}})
 
 
-def _conference_day(conference) -> dt.date:
-    starts = conference.starts_at
-    return timezone.localdate(starts) if starts else policy._today()
-
-
-def _case_ids(grant: ExplicitGrant) -> list[int]:
-    if isinstance(grant, SubstituteGrant):
-        return list(grant.content_object.case_teams.filter(removed_at__isnull=True).values_list("case_id", flat=True))
-    if isinstance(grant, ConferenceGuestGrant):
-        return [grant.content_object.case_id]
-    return [grant.content_object.conference.case_id]
-
-
-def _save(actor, model: type[ExplicitGrant], *, user, obj, valid_from: dt.date, valid_until: dt.date, note: str,
-          case_id: int | None, channel: str) -> ExplicitGrant:
-    grant, _created = model.objects.update_or_create(
-        user=user, permission=_permission(model), content_object=obj,
-        defaults={"valid_from": valid_from, "valid_until": valid_until, "granted_by": actor,
-                  "granted_at": timezone.now(), "note": note.strip()[:200]},
-    )
-    audit.record(actor, action="grant.give", obj=grant, case_id=case_id, channel=channel, detail={
-        "kind": KINDS[model], "user": user.pk, "object": obj.pk,
-        "valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()})
-    access_changed_on_commit(_case_ids(grant))
-    return grant
+def _locked_conference(conference) -> Conference:
+    """The conference, locked as ``conference_cancel`` and ``conference_move`` lock it: a grant is
+    given either before it is cancelled or moved (and then ended or re-dated with it) or after (and
+    then sees its new state)."""
+    return Conference.objects.select_for_update(of=("self",)).select_related("case").get(pk=conference.pk)
 
 
 def _shared_organisations(a, b) -> models.QuerySet:
@@ -99,27 +71,34 @@ def substitute_appoint(actor, *, colleague, substitute, valid_from: dt.date, val
     if substitute.pk == colleague.pk or not substitute.is_active or not _shared_organisations(substitute, colleague).exists():
         raise ValidationError({"substitute": _("The substitute must be an active colleague of the same organisation.")})
     _check_period(valid_from, valid_until, valid_from + dt.timedelta(days=SUBSTITUTE_MAX_DAYS))
-    return _save(actor, SubstituteGrant, user=substitute, obj=colleague, valid_from=valid_from, valid_until=valid_until,
-                 note=note, case_id=None, channel=channel)
+    return grants.give(actor, SubstituteGrant, user=substitute, obj=colleague, valid_from=valid_from, valid_until=valid_until,
+                       note=note, case_id=None, channel=channel)
 
 
 @transaction.atomic
 def guest_invite(actor, *, conference, guest, valid_until: dt.date | None = None, note: str = "",
                  channel: str = audit.Channel.PAGE) -> ConferenceGuestGrant:
     """Invite ``guest`` (an interpreter, a school social worker) to this one conference, until at
-    most four weeks after it. Checks: the convenor of the case; the guest has an active account
-    and is not already on the case. Sends ``access.changed`` to the case."""
+    most four weeks after it. Checks: the convenor of the case; the conference is not cancelled;
+    the guest is a professional with an active membership at an active organisation of the case's
+    network (not a board member, a parent or a professional of another network only: they read
+    the conference's items for everyone) and not already on the case. Sends ``access.changed`` to
+    the case."""
+    conference = _locked_conference(conference)
     case = conference.case
     if not cases_policy.can_convene(actor, case):
         raise PermissionDenied
-    if (not guest.is_active or guest.is_staff or cases_policy.is_professional_on_case(guest, case)
-            or cases_policy.is_parent_of_case(guest, case)):
+    if conference.status == Conference.Status.CANCELLED:
+        raise ValidationError({"conference": _("The conference was cancelled: nobody can be invited to it as a guest.")})
+    if not policy._is_real_user(guest) or not participants_policy.works_in_network(guest, case.network_id):
+        raise ValidationError({"guest": guest_refusal()})
+    if cases_policy.is_professional_on_case(guest, case) or cases_policy.is_parent_of_case(guest, case):
         raise ValidationError({"guest": _("Invite as a guest only an active account that is not already on the case.")})
-    latest = _conference_day(conference) + dt.timedelta(days=AFTER_CONFERENCE_MAX_DAYS)
+    latest = grants.latest_until(conference.starts_at)
     today = policy._today()
     _check_period(today, valid_until or latest, latest)
-    return _save(actor, ConferenceGuestGrant, user=guest, obj=conference, valid_from=today,
-                 valid_until=valid_until or latest, note=note, case_id=case.pk, channel=channel)
+    return grants.give(actor, ConferenceGuestGrant, user=guest, obj=conference, valid_from=today,
+                       valid_until=valid_until or latest, note=note, case_id=case.pk, channel=channel)
 
 
 @transaction.atomic
@@ -128,18 +107,21 @@ def minute_taker_delegate(actor, *, protocol, delegate, valid_until: dt.date | N
     """Delegate the minutes of ``protocol`` to ``delegate``, until at most four weeks after the
     conference. Checks: the convenor; the protocol is not final; the delegate is a professional
     on the case team. Sends ``access.changed`` to the case."""
-    case = protocol.conference.case
+    conference = _locked_conference(protocol.conference)
+    case = conference.case
     if not cases_policy.can_convene(actor, case):
         raise PermissionDenied
     if protocol.status == "final":
         raise ValidationError(_("The protocol is final."))
+    if conference.status == Conference.Status.CANCELLED:
+        raise ValidationError(_("The conference was cancelled."))
     if not cases_policy.is_professional_on_case(delegate, case):
         raise ValidationError({"delegate": _("The minute-taker must be a professional on the case team.")})
-    latest = _conference_day(protocol.conference) + dt.timedelta(days=AFTER_CONFERENCE_MAX_DAYS)
+    latest = grants.latest_until(conference.starts_at)
     today = policy._today()
     _check_period(today, valid_until or latest, latest)
-    return _save(actor, MinuteTakerGrant, user=delegate, obj=protocol, valid_from=today, valid_until=valid_until or latest,
-                 note=note, case_id=case.pk, channel=channel)
+    return grants.give(actor, MinuteTakerGrant, user=delegate, obj=protocol, valid_from=today, valid_until=valid_until or latest,
+                       note=note, case_id=case.pk, channel=channel)
 
 
 def can_withdraw(actor, grant: ExplicitGrant) -> bool:
@@ -161,9 +143,4 @@ def grant_withdraw(actor, *, grant: ExplicitGrant, channel: str = audit.Channel.
     Sends ``access.changed`` to the affected cases."""
     if not can_withdraw(actor, grant):
         raise PermissionDenied
-    model = type(grant)
-    case_ids = _case_ids(grant)
-    audit.record(actor, action="grant.withdraw", obj=grant, case_id=case_ids[0] if model is not SubstituteGrant and case_ids else None,
-                 channel=channel, detail={"kind": KINDS[model], "user": grant.user_id, "object": grant.content_object_id})
-    model.objects.filter(pk=grant.pk).delete()
-    access_changed_on_commit(case_ids)
+    grants.withdraw(actor, grant, channel=channel)

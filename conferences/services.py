@@ -29,7 +29,7 @@ from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
 from participants.working_days import is_working_day
-from permissions import audit, events, jobs
+from permissions import audit, events, grants, jobs
 
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
@@ -489,7 +489,9 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
                     channel: str = Channel.PAGE) -> Conference:
     """Move a scheduled, future conference: SEQUENCE+1, answers reset, updated REQUEST to all.
     The written reports asked for it fall due by the same rule as when it was convened
-    (``report_due_on``), so a deadline never lies after the new date."""
+    (``report_due_on``), so a deadline never lies after the new date. Its guests' grants and its
+    delegated minute-takers' grants are re-dated by the rule they were given under
+    (``permissions.grants.conference_grants_redate``, audited)."""
     conference = _locked(conference)
     _require_convenor(actor, conference.case)
     now = timezone.now()
@@ -503,6 +505,7 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
     starts_at = starts_at.astimezone(dt.timezone.utc)
     ical.check_unambiguous(starts_at, zone, field="starts_at")
     ical.check_unambiguous(starts_at + dt.timedelta(minutes=conference.duration_minutes), zone, field="starts_at")
+    old_starts_at = conference.starts_at
     conference.starts_at = starts_at
     conference.ends_at = starts_at + dt.timedelta(minutes=conference.duration_minutes)
     if location is not None:
@@ -515,6 +518,7 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
     due = _reports_follow(conference, conference.starts_at)
     audit.record(actor, action="conference.move", obj=conference, case_id=conference.case_id, channel=channel,
                  detail={"sequence": conference.sequence, "reports_due_on": due.isoformat()})
+    grants.conference_grants_redate(actor, conference=conference, old_starts_at=old_starts_at, channel=channel)
     invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
     _mail(conference, invitations, "REQUEST")
     _announce(actor, conference, invitations, Kind.CONFERENCE_CHANGED)
@@ -524,7 +528,9 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
 @transaction.atomic
 def conference_cancel(actor, *, conference: Conference, channel: str = Channel.PAGE) -> Conference:
     """Cancel a conference that has not begun: STATUS:CANCELLED, SEQUENCE+1, and a METHOD:CANCEL
-    with the same UID to every invitee who received a REQUEST."""
+    with the same UID to every invitee who received a REQUEST. Its guests' grants and the grants
+    of its protocol's delegated minute-takers end with it (``permissions.grants.conference_grants_end``,
+    audited)."""
     conference = _locked(conference)
     _require_convenor(actor, conference.case)
     if conference.status not in OPEN_STATES:
@@ -540,6 +546,7 @@ def conference_cancel(actor, *, conference: Conference, channel: str = Channel.P
         conference.poll.closed_at = timezone.now()
         conference.poll.save(update_fields=["closed_at"])
     audit.record(actor, action="conference.cancel", obj=conference, case_id=conference.case_id, channel=channel)
+    grants.conference_grants_end(actor, conference=conference, channel=channel)
     invitations = list(_active_invitations(conference).select_related("user", "family_member__user"))
     if was_scheduled:
         _mail(conference, invitations, "CANCEL")

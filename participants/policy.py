@@ -20,6 +20,14 @@ def organisation_ids(user: "User") -> QuerySet:
     return Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).values("organisation_id")
 
 
+def works_in_network(user: "User", network_id: int) -> bool:
+    """A professional of the network: an active membership at an active organisation of it (a
+    board member, a coordinator or a parent without such a membership is not one)."""
+    if not base._is_real_user(user):
+        return False
+    return organisation_ids(user).filter(organisation__network_id=network_id).exists()
+
+
 def board_network_ids(user: "User") -> QuerySet:
     if not base._is_real_user(user):
         return NetworkRole.objects.none().values("network_id")

@@ -155,6 +155,8 @@ def actor_label(event, *, viewer) -> str:
         return str(_("You"))
     organisations = sorted({m.organisation.name for m in actor.memberships.all() if m.is_active})
     name = actor.get_full_name()
+    if organisations and name and getattr(event, "legal_basis", "") == "guest":  # a professional of the network, invited to one conference
+        return str(_("%(name)s (%(organisation)s, guest of the conference)") % {"name": name, "organisation": ", ".join(organisations)})
     if organisations:
         if name:
             return f"{name} ({', '.join(organisations)})"

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from access import grant_services
-from tests.world import make_user
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def conference(world):
 
 @pytest.fixture
 def guest(world, conference):
-    guest = make_user("dolmetscherin")
+    guest = make_professional("dolmetscherin", world.early_help)
     grant_services.guest_invite(world.convenor, conference=conference, guest=guest, note="Dolmetscherin")
     return guest
 

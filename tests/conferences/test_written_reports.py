@@ -266,13 +266,13 @@ def test_a_report_shared_with_the_parents_is_read_by_the_parents_but_not_by_a_gu
     """Its author agreed to share it with the parents. A guest invited to the one conference (an
     interpreter, a school social worker) reads the conference page, but not that report."""
     from access import grant_services
-    from tests.world import make_user
+    from tests.world import make_professional
 
     conference = convene(world)
     report = conference.reports.get(organisation=world.counselling)
     services.report_submit(world.counsellor, report=report, text="Frau M. kommt regelmäßig zur Beratung.",
                            shareable_with_parents=True)
-    guest = make_user("schulsozialarbeit")
+    guest = make_professional("schulsozialarbeit", world.early_help)
     grant_services.guest_invite(world.convenor, conference=conference, guest=guest)
     url = reverse("conferences:conference_detail", args=[conference.pk])
     assert "Frau M. kommt regelmäßig zur Beratung." in page(client, world.parent, url).content.decode()

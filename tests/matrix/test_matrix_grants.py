@@ -16,7 +16,7 @@ from django.utils import timezone
 from conferences import policy as conferences_policy
 from participants.models import ProfessionalRole
 from access import grant_services
-from permissions import audit
+from permissions import audit, grants
 from permissions.models import ConferenceGuestGrant, SubstituteGrant
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.matrix.test_matrix_policy import KINDS, visible_by_policy
@@ -46,7 +46,7 @@ EXPECTED = {
 
 def _grant(model, *, user, obj, granted_by, start: dt.date, end: dt.date):
     return model.objects.create(user=user, content_object=obj, valid_from=start, valid_until=end, granted_by=granted_by,
-                                granted_at=timezone.now(), permission=grant_services._permission(model))
+                                granted_at=timezone.now(), permission=grants.permission(model))
 
 
 def grant_holder(world, role: str):
@@ -114,7 +114,7 @@ def test_grant_pages(world, client, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_inviting_a_guest(world, client, role):
-    guest = make_user("m-invitee")
+    guest = make_professional("m-invitee", world.early_help)
     c = client_for(client, world, role)
     response = c.post(reverse("access:grant_create", args=["guest"]), {"conference": world.conference.pk, "guest": guest.username})
     # Only the convenor's form offers the conference; for anyone else the choice is invalid (400).
@@ -125,7 +125,7 @@ def test_inviting_a_guest(world, client, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_withdrawing_a_guest(world, client, role):
-    guest = make_user("m-withdrawn")
+    guest = make_professional("m-withdrawn", world.early_help)
     grant = grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
     c = client_for(client, world, role)
     response = c.post(reverse("access:grant_withdraw", args=["guest", grant.pk]))

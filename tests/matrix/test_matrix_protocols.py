@@ -266,11 +266,11 @@ def test_the_summary_for_the_parents_on_page_print_and_api(client, world, role):
     conference (an explicit grant: she reads the protocol's items for everyone) does not."""
     from access import grant_services
     from protocols import services
-    from tests.world import make_user
+    from tests.world import make_professional
 
     services.parent_summary_set(world.convenor, protocol=world.protocol, text="Zusammenfassung für die Eltern.")
     if role == "guest":
-        guest = make_user("matrix-protocol-guest")
+        guest = make_professional("matrix-protocol-guest", world.early_help)
         grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
         client.force_login(guest)
     else:

@@ -11,7 +11,7 @@ from conferences import services
 from conferences.models import Conference, Invitation, SlotVote
 from tests.conferences.helpers import answer_all, convene, local
 from tests.matrix.roles import ROLES, client_for, user_for
-from tests.world import make_user
+from tests.world import make_professional
 
 URL_NAMES = {
     "conferences:conference_create",
@@ -202,12 +202,11 @@ def test_a_report_shared_with_the_parents_on_the_conference_page(client, world, 
     conference (an explicit grant: she reads the conference page) reads none of them."""
     from access import grant_services
     from conferences import services
-    from tests.world import make_user
 
     report = polling.reports.get(organisation=world.counselling)
     services.report_submit(world.counsellor, report=report, text="Geteilt mit den Eltern.", shareable_with_parents=True)
     if role == "guest":
-        guest = make_user("matrix-guest")
+        guest = make_professional("matrix-guest", world.early_help)
         grant_services.guest_invite(world.convenor, conference=polling, guest=guest)
         client.force_login(guest)
         c = client
@@ -225,7 +224,7 @@ def test_access_needs_on_the_conference_page_and_in_the_api(client, world, role)
     world.conference.access_needs = "Methadon um 9 Uhr"
     world.conference.save(update_fields=["access_needs"])
     if role == "guest":
-        guest = make_user("matrix-guest")
+        guest = make_professional("matrix-guest", world.early_help)
         grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
         client.force_login(guest)
         c = client

@@ -13,6 +13,7 @@ from access import grant_services
 from cases.models import Case, CaseTeamMember
 from conferences import services as conference_services
 from conferences.models import Conference, Invitation
+from participants.models import Membership, ProfessionalRole
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,8 @@ def _family_section(page: str) -> str:
 
 
 def test_a_parent_who_is_a_guest_of_another_familys_conference_does_not_see_it_as_her_familys_next(client, world):
+    # Only a professional of the network is a guest: this parent of another case also works for early help.
+    Membership.objects.create(user=world.other_parent, organisation=world.early_help, role=ProfessionalRole.SOCIAL_WORKER)
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=world.other_parent)
     link = reverse("conferences:conference_detail", args=[world.conference.pk])
     family = _family_section(dashboard(client, world.other_parent))

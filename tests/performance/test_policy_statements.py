@@ -18,7 +18,7 @@ from privacy import services as privacy_services
 from privacy.models import DataSubjectRequest
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-from tests.world import make_user
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_items_read_for_a_given_day_follow_todays_grants_the_next_day(world, mon
     """``protocol_items_for_user(on=...)`` dates consents and legal bases by ``on``, but the grants
     (a guest's, a substitute's) by today: a statement kept for ``on`` must not carry yesterday's
     grants into today."""
-    guest = make_user("interpreter")
+    guest = make_professional("interpreter", world.early_help)
     today = timezone.localdate()
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, valid_until=today)
     assert protocols_policy.protocol_items_for_user(guest, on=today).filter(pk=world.item_everyone.pk).exists()

@@ -58,9 +58,11 @@ def test_a_guests_reads_are_recorded_as_a_guests_and_named_so_in_the_parents_log
     conference page), and the parent's log called her "The administration of Fallkonferenz"."""
     from access import grant_services
     from permissions.models import AuditEvent
+    from participants.models import Membership, ProfessionalRole
     from tests.world import make_user
 
     guest = make_user("dolmetscherin", first_name="Dana", last_name="Dolmetsch")
+    Membership.objects.create(user=guest, organisation=world.early_help, role=ProfessionalRole.OTHER)  # a guest works in the network
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
     client.force_login(guest)
     assert client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).status_code == 200
@@ -75,5 +77,5 @@ def test_a_guests_reads_are_recorded_as_a_guests_and_named_so_in_the_parents_log
 
     client.force_login(world.parent)
     page = client.get(reverse("access:my_data")).content.decode()
-    assert "Dana Dolmetsch (guest of the conference)" in page
+    assert "Dana Dolmetsch (Frühe Hilfen Test, guest of the conference)" in page
     assert "Invited as a guest to the conference" in page

@@ -93,9 +93,9 @@ def test_an_expired_legal_basis_is_announced_at_the_next_run(world, clock, told)
 
 
 def test_an_ending_guest_grant_is_announced_to_its_case(world, clock, told):
-    from tests.world import make_user
+    from tests.world import make_professional
 
-    guest = make_user("interpreter")
+    guest = make_professional("interpreter", world.early_help)
     grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest, valid_until=clock.today)
     told.clear()
     clock.advance(1)

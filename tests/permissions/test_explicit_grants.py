@@ -15,11 +15,11 @@ from cases import policy as cases_policy
 from conferences import policy as conferences_policy
 from participants.models import ProfessionalRole
 from access import grant_services
-from permissions import policy
+from permissions import grants, policy
 from permissions.models import AuditEvent, ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
 from protocols import policy as protocols_policy
 from protocols import services as protocol_services
-from tests.world import make_professional, make_user
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ def stand_in(world):
 
 @pytest.fixture
 def guest(world):
-    return make_user("interpreter")
+    """An interpreter of early help: a professional of the case's network, not on the case."""
+    return make_professional("interpreter", world.early_help)
 
 
 def sees_case(user, case) -> bool:
@@ -93,7 +94,7 @@ def test_a_grant_held_for_a_colleague_of_another_organisation_opens_nothing(worl
     """The policy, not only the service, binds a substitute to the organisation both work for."""
     SubstituteGrant.objects.create(user=world.midwife, content_object=world.counsellor, valid_from=today,
                                    valid_until=today, granted_by=world.counsellor, granted_at=timezone.now(),
-                                   permission=grant_services._permission(SubstituteGrant))
+                                   permission=grants.permission(SubstituteGrant))
     assert not cases_policy.cases_for_user(world.midwife).filter(pk=world.other_case.pk).exists()
     assert not protocols_policy.protocol_items_for_user(world.midwife).filter(pk=world.item_restricted.pk).exists()
 
