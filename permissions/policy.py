@@ -46,7 +46,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Lookup, QuerySet
+from django.db.models import F, Lookup, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -149,8 +149,13 @@ def substituted_user_ids(user: "User") -> QuerySet:
 
 
 def guest_conference_ids(user: "User") -> QuerySet:
-    """Conferences to which the user is invited as a guest today."""
-    return _granted(ConferenceGuestGrant, user)
+    """Conferences to which the user is invited as a guest today: not cancelled, and only while she
+    works for an active organisation of the case's network. ``access.grant_services`` gives grants
+    only on those terms and ends them with the conference; the read checks them again, so a grant
+    given before those rules, or one whose holder has since left the network, reads nothing."""
+    return _granted(ConferenceGuestGrant, user).exclude(content_object__status="cancelled").filter(
+        user__memberships__is_active=True, user__memberships__organisation__is_active=True,
+        user__memberships__organisation__network_id=F("content_object__case__network_id"))
 
 
 def minute_taker_protocol_ids(user: "User") -> QuerySet:

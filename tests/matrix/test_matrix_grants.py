@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences import policy as conferences_policy
+from conferences.models import Conference
 from participants.models import ProfessionalRole
 from access import grant_services
 from permissions import audit, grants
@@ -35,6 +36,8 @@ substitute_other_org        .   .   .    .   .    .    .     .     .    .    .  
 guest                       .   .   Y    Y   Y    Y    .     .     .    Y    .    .     .    .
 guest_ended                 .   .   .    .   .    .    .     .     .    .    .    .     .    .
 guest_of_other_conference   .   .   .    .   .    .    .     .     .    .    .    .     .    .
+guest_outside_network       .   .   .    .   .    .    .     .     .    .    .    .     .    .
+guest_cancelled_conference  .   .   .    .   .    .    .     .     .    .    .    .     .    .
 """
 GRANT_ROLES = [line.split()[0] for line in GRANT_TABLE.strip().splitlines()]
 EXPECTED = {
@@ -61,10 +64,12 @@ def grant_holder(world, role: str):
                       "substitute_not_yet": (today + day, today + 9 * day)}.get(role, (today, today + 9 * day))
         _grant(SubstituteGrant, user=user, obj=world.counsellor, granted_by=world.counsellor, start=start, end=end)
         return user
-    user = make_user(f"m-{role}")
+    # A guest works for an organisation of the case's network; a grant row to anyone else (given
+    # before that rule) reads nothing.
+    user = make_user(f"m-{role}") if role == "guest_outside_network" else make_professional(f"m-{role}", world.early_help)
+    if role == "guest_cancelled_conference":
+        Conference.objects.filter(pk=world.conference.pk).update(status=Conference.Status.CANCELLED)
     if role == "guest_of_other_conference":
-        from conferences.models import Conference
-
         other = Conference.objects.create(case=world.other_case, convenor=world.lead_colleague, status=Conference.Status.DRAFT)
         _grant(ConferenceGuestGrant, user=user, obj=other, granted_by=world.lead_colleague, start=today, end=today + day)
         return user

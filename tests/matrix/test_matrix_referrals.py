@@ -217,10 +217,14 @@ def test_referral_join_case_team(client, world, offers, youth_referral, role):
     response = login(client, world, offers, role).post(reverse("offers:referral_join_case_team", args=[youth_referral.pk]),
                                                       prefixed("join", CONSENT))
     after = CaseTeamMember.objects.filter(case=world.other_case, removed_at__isnull=True).exclude(pk__in=before)
-    assert [(m.user_id, m.organisation_id) for m in after] == (
-        [(world.convenor.pk, world.youth_welfare.pk)] if role == "convenor" else [])
-    # the colleague is on the case already: nothing to join, she is sent back to the page
-    assert response.status_code == case_step_status(role, YOUTH_STAFF)
+    # The youth-welfare office is on other_case already (through the colleague): a further colleague
+    # joins only when the convenor adds her, never through the referral.
+    assert [(m.user_id, m.organisation_id) for m in after] == []
+    if role == "convenor":
+        assert response.status_code == 400
+        assert "the convenor adds further colleagues" in response.content.decode()
+    else:  # the colleague is on the case already: nothing to join, she is sent back to the page
+        assert response.status_code == case_step_status(role, YOUTH_STAFF)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

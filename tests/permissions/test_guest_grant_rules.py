@@ -18,6 +18,7 @@ from access import grant_services
 from conferences import services as conf_services
 from conferences.models import Conference
 from participants.models import Membership, ProfessionalRole
+from permissions import grants
 from permissions.models import AuditEvent, ConferenceGuestGrant, MinuteTakerGrant
 from tests.world import make_professional, make_user
 
@@ -179,3 +180,34 @@ def test_the_refusal_reads_in_german(world, client):
     assert response.status_code == 400
     assert "Einrichtung des Netzwerks dieses Falls" in response.content.decode()
     assert Conference.objects.filter(pk=world.conference.pk, status=Conference.Status.SCHEDULED).exists()
+
+
+# --- the read checks the same terms: grants from before the rules, memberships that ended ------
+
+def _raw_grant(world, user) -> ConferenceGuestGrant:
+    """A grant row as the service wrote it before these rules (no eligibility check)."""
+    today = timezone.localdate()
+    return ConferenceGuestGrant.objects.create(user=user, content_object=world.conference, granted_by=world.convenor,
+                                               granted_at=timezone.now(), permission=grants.permission(ConferenceGuestGrant),
+                                               valid_from=today, valid_until=today + dt.timedelta(days=7))
+
+
+@pytest.mark.parametrize("who", ["foreign_professional", "other_parent"])
+def test_an_old_grant_to_someone_outside_the_network_reads_nothing(world, client, who):
+    _raw_grant(world, getattr(world, who))
+    assert not reads_item_everyone(client, getattr(world, who), world)
+
+
+def test_an_old_grant_on_a_cancelled_conference_reads_nothing(world, client, guest):
+    _raw_grant(world, guest)
+    assert reads_item_everyone(client, guest, world)
+    Conference.objects.filter(pk=world.conference.pk).update(status=Conference.Status.CANCELLED)
+    assert not reads_item_everyone(client, guest, world)
+
+
+def test_a_guest_who_left_the_network_reads_nothing_more(world, client, guest):
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    assert reads_item_everyone(client, guest, world)
+    Membership.objects.filter(user=guest).update(is_active=False)
+    assert not reads_item_everyone(client, guest, world)
+    assert client.get(reverse("conferences:conference_detail", args=[world.conference.pk])).status_code == 404
