@@ -126,6 +126,9 @@ def conference_detail(request, pk: int):
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
             # possibly health information: the team and the parents, not a guest of the conference
             "sees_access_needs": basis != "guest",
+            # A guest (an interpreter, a school social worker) is not family: no links to "your
+            # family's case" or "my agreements", which would lead her nowhere.
+            "is_guest": basis == "guest",
             # Warnings about who is invited only while that can still be changed: a cancelled or
             # past conference has no quorum to reach and nobody left to tell by post.
             "quorum": selectors.quorum_for(conference) if can_change else None,
