@@ -46,7 +46,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import F, Lookup, QuerySet
+from django.db.models import F, Field, Func, Lookup, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -102,6 +102,33 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+class Pair(Func):
+    """``(a, b)``: two columns as one row value, the left side of ``PairIn``."""
+
+    function = ""
+    output_field = Field()
+
+
+class PairIn(Lookup):
+    """``(a, b) IN (subquery of two columns)``, as a filter expression:
+    ``.filter(PairIn(Pair(F("case_id"), F("responsible_organisation_id")), compiled(her_pairs)))``.
+
+    For a rule that holds per case, not per user: the organisation-level rules apply to the
+    organisations she is on THAT case's team for (``cases.policy.team_rows_of``), so a row is
+    matched against the (case, organisation) pairs of her own team rows, not against every
+    organisation she works for. Uncorrelated: the pairs are read once per statement (a semi-join,
+    or a hashed subplan inside an OR), from her own rows by index, never probed per row. Row
+    values are standard SQL (PostgreSQL; SQLite since 3.15)."""
+
+    lookup_name = "pair_in"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
 
 
 # ~15 KB of SQL text per user for the actions, less for the items: ~30 MB per process at most

@@ -35,7 +35,6 @@ from django.http import Http404, HttpRequest
 from django.utils import translation
 
 from cases import policy as cases_policy
-from participants import policy as participants_policy
 from permissions import policy as base_policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
@@ -465,7 +464,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         """Remember who this socket's user is for the case, so that most events need no query.
         Refreshed on every ``access.changed`` (the only way these can change)."""
         self.case_id = case_id
-        self.org_ids = set(participants_policy.organisation_ids(self.user).values_list("organisation_id", flat=True))
+        # The organisations she is on this case's team for (as the policy counts them), not every
+        # organisation she works for: a second membership opens nothing on a case whose team she
+        # is not on for it.
+        self.org_ids = set(cases_policy.team_rows_of(self.user).filter(case_id=case_id)
+                           .values_list("organisation_id", flat=True))
         self.is_professional = cases_policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
         self.is_parent = cases_policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
         # A guest of this conference reads its items for everyone, as a parent does

@@ -20,7 +20,7 @@ from cases.models import Consent, DisclosureBasis, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from participants import policy as participants_policy
-from participants.models import Membership, User
+from participants.models import User
 from permissions import policy as base
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 
@@ -30,8 +30,11 @@ def protocols_for_user(user: "User") -> QuerySet:
     return Protocol.objects.filter(conference_id__in=conferences_policy.conference_ids_for_user(user))
 
 
-def _consent_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = False) -> Q:
-    """Q on a ProtocolItem: a valid consent covers its disclosure to one of the viewer's orgs.
+def _consent_covers(team_pairs, on: dt.date, *, first: bool = False) -> Q:
+    """Q on a ProtocolItem: a valid consent covers its disclosure to one of the organisations the
+    viewer is on the item's case team for (``team_pairs``: the (case, organisation) pairs of her
+    team rows, ``_team_pairs``; a membership of an organisation that is not on that case's team
+    for her covers nothing).
 
     § 65 SGB VIII: the consent must come from the person who entrusted the information; where
     no single person entrusted it, a consent by a parent of the case covers it. ``first``: under
@@ -39,9 +42,9 @@ def _consent_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = Fals
     """
     p = "first_" if first else ""
     valid = Consent.objects.filter(
+        base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs),
         case_id=OuterRef("protocol__conference__case_id"),
         from_organisation_id=OuterRef(f"{p}holding_organisation_id"),
-        to_organisations__in=viewer_org_ids,
         scopes__category=OuterRef(f"{p}category"),
         valid_from__lte=on,
         valid_until__gte=on,
@@ -53,14 +56,15 @@ def _consent_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = Fals
             | (Q(**{f"{p}entrusted_by__isnull": True}) & Q(by_parent)))
 
 
-def _basis_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = False) -> Q:
+def _basis_covers(team_pairs, on: dt.date, *, first: bool = False) -> Q:
     """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure
-    (from the organisation holding it, or with ``first`` the one that held it before a relabel)."""
+    (from the organisation holding it, or with ``first`` the one that held it before a relabel) to
+    one of the organisations the viewer is on the item's case team for (``team_pairs``)."""
     return Q(Exists(
         DisclosureBasis.objects.filter(
+            base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs),
             case_id=OuterRef("protocol__conference__case_id"),
             from_organisation_id=OuterRef("first_holding_organisation_id" if first else "holding_organisation_id"),
-            to_organisations__in=viewer_org_ids,
             invoked_on__lte=on,
             valid_until__gte=on,
             ended_at__isnull=True,
@@ -68,12 +72,25 @@ def _basis_covers(viewer_org_ids: QuerySet, on: dt.date, *, first: bool = False)
     ))
 
 
-def _disclosure_covers(viewer_org_ids: QuerySet, on: dt.date) -> Q:
-    """Q on a restricted ProtocolItem named for one of the viewer's orgs: a consent or legal basis
-    covers the disclosure under its labels, and, once it was relabelled, under the labels it was
+def _disclosure_covers(team_pairs, on: dt.date) -> Q:
+    """Q on a restricted ProtocolItem named for one of the viewer's organisations on its case team:
+    a consent or legal basis covers the disclosure (to an organisation she is on that case's team
+    for, ``team_pairs``) under its labels, and, once it was relabelled, under the labels it was
     first entrusted under as well. A relabel never widens whom a consent lets read it."""
-    return (_consent_covers(viewer_org_ids, on) | _basis_covers(viewer_org_ids, on)) & (
-        Q(first_category="") | _consent_covers(viewer_org_ids, on, first=True) | _basis_covers(viewer_org_ids, on, first=True))
+    return (_consent_covers(team_pairs, on) | _basis_covers(team_pairs, on)) & (
+        Q(first_category="") | _consent_covers(team_pairs, on, first=True) | _basis_covers(team_pairs, on, first=True))
+
+
+def _team_pairs(user: "User") -> tuple:
+    """Her team rows (``cases_policy.team_rows_of``) as (case, organisation) and (protocol,
+    organisation) pairs, compiled: the organisations she is on each case's team for, and so speaks
+    for there. The organisation-level rules (an item her organisation holds, a disclosure to her
+    organisation, an action that falls to it) apply per case to these, never to every organisation
+    she works for: a second membership gives no access to that organisation's cases unless she is
+    on their team for it."""
+    team = cases_policy.team_rows_of(user)
+    return (base.compiled(team.values("case_id", "organisation_id")),
+            base.compiled(team.values("case__conferences__protocol", "organisation_id")))
 
 
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
@@ -112,20 +129,29 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     # Her own rows, compiled once and nested as SQL text (``base.compiled``: the same statement,
     # without re-resolving the subquery trees in Python at every level).
     orgs = base.compiled(participants_policy.organisation_ids(user))
+    case_orgs, protocol_orgs = _team_pairs(user)
     # Three routes for a professional, each a separate member of the UNION so that each starts
     # from an index: items for the team on her cases' protocols, restricted items there held by
-    # her organisation, and restricted items naming her organisation, then checked against
-    # consent / legal basis.
+    # an organisation she is on that case's team for, and restricted items naming such an
+    # organisation, then checked against consent / legal basis to such an organisation. Her other
+    # memberships count for nothing on a case whose team she is not on for them (``_team_pairs``).
     team_protocols = base.compiled(Protocol.objects.filter(
         conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk"))
     # The first two were one member with an OR; the OR's arm with the organisations' subquery (a
     # hashed subplan, costed per index probe) made PostgreSQL scan every item of the network
     # instead of probing her protocols' (issue 13: 105,002 items at 1M grant rows).
     open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
-    held = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience=Audience.RESTRICTED, holding_organisation_id__in=orgs)
-    named = base.compiled(ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id"))
+    held = ProtocolItem.objects.filter(
+        base.PairIn(base.Pair(F("protocol_id"), F("holding_organisation_id")), protocol_orgs),
+        protocol_id__in=team_protocols, audience=Audience.RESTRICTED)
+    # Named for an organisation she works for (the index it starts from), and, probed per item of
+    # her team's protocols only, for one she is on that item's case team for.
+    through = ProtocolItem.restricted_to.through.objects
+    named = base.compiled(through.filter(organisation_id__in=orgs).values("protocolitem_id"))
+    named_for_team = Exists(through.filter(base.PairIn(base.Pair(OuterRef("protocol_id"), F("organisation_id")), protocol_orgs),
+                                           protocolitem_id=OuterRef("pk")))
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
-        _disclosure_covers(orgs, on))
+        named_for_team, _disclosure_covers(case_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
                                          audience=Audience.EVERYONE)
     guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
@@ -143,10 +169,12 @@ def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> st
     on = on or base._today()
     if item.audience != Audience.RESTRICTED:
         return "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
-    orgs = participants_policy.organisation_ids(user)
+    case_id = item.protocol.conference.case_id
+    # The organisations she is on this case's team for (the read rule's, ``_team_pairs``), not
+    # every organisation she works for.
+    orgs = cases_policy.team_rows_of(user).filter(case_id=case_id).values("organisation_id")
     if item.holding_organisation_id and orgs.filter(organisation_id=item.holding_organisation_id).exists():
         return "holding-organisation"
-    case_id = item.protocol.conference.case_id
     consent = (
         Consent.objects.filter(
             case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
@@ -210,47 +238,51 @@ def _covering(case_id: int, holder: int | None, entruster: int | None, category:
 
 
 def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list[int] | None = None,
-                ) -> tuple[set[int], list[tuple], list[tuple], set[int]]:
-    """In ONE statement (a UNION ALL of its branches): the organisations the user actively works
-    for, the valid consents of ``cases`` to any of them, the valid recorded legal bases of
-    ``cases`` to any of them, and (``readable_among``) which of those item ids she may read.
-    Returns (organisation ids, consents as (pk, case, from organisation, given by, given by's
-    relation, scope category), bases as (pk, case, from organisation, basis), readable item ids),
-    the lists sorted by pk as the audit names the oldest covering one."""
+                ) -> tuple[set[tuple[int, int]], list[tuple], list[tuple], set[int]]:
+    """In ONE statement (a UNION ALL of its branches): the organisations the user is on the team of
+    each of ``cases`` for (as the read rule counts them, ``_team_pairs``), the valid consents of
+    ``cases`` to any of those, the valid recorded legal bases of ``cases`` to any of those, and
+    (``readable_among``) which of those item ids she may read.
+    Returns ((case, organisation) pairs, consents as (pk, case, from organisation, given by, given
+    by's relation, scope category), bases as (pk, case, from organisation, basis), readable item
+    ids), the lists sorted by pk as the audit names the oldest covering one."""
 
-    orgs = participants_policy.organisation_ids(user)
+    case_orgs, _ = _team_pairs(user)
+    on_team_for = base.PairIn(base.Pair(F("case_id"), F("to_organisations")), case_orgs)
     nothing = Cast(Value(None), IntegerField())
     columns = ("b_kind", "b_pk", "b_case", "b_from", "b_given_by", "b_relation", "b_what")
 
     def text(value: str):
         return Value(value, output_field=CharField())
 
-    memberships = Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).annotate(
-        b_kind=text("org"), b_pk=F("organisation_id"), b_case=nothing, b_from=nothing, b_given_by=nothing,
+    team = cases_policy.team_rows_of(user).filter(case_id__in=cases).annotate(
+        b_kind=text("org"), b_pk=F("organisation_id"), b_case=F("case_id"), b_from=nothing, b_given_by=nothing,
         b_relation=text(""), b_what=text(""))
     consents = Consent.objects.filter(
-        case_id__in=cases, to_organisations__in=orgs, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
+        on_team_for, case_id__in=cases, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
     ).annotate(b_kind=text("consent"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
                b_given_by=F("given_by_id"), b_relation=F("given_by__relation"), b_what=F("scopes__category"))
     recorded = DisclosureBasis.objects.filter(
-        case_id__in=cases, to_organisations__in=orgs, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
+        on_team_for, case_id__in=cases, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
     ).annotate(b_kind=text("basis"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
                b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
-    branches = [consents, recorded] if cases else []
+    branches = [team, consents, recorded] if cases else []
     if readable_among:
         readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=readable_among))
         branches.append(ProtocolItem.objects.filter(pk__in=readable_ids).annotate(
             b_kind=text("item"), b_pk=F("pk"), b_case=nothing, b_from=nothing, b_given_by=nothing, b_relation=text(""),
             b_what=text("")))
-    rows = memberships.order_by().values_list(*columns).union(
-        *(branch.order_by().values_list(*columns) for branch in branches), all=True)
-    org_ids: set[int] = set()
+    if not branches:
+        return set(), [], [], set()
+    first, *rest = (branch.order_by().values_list(*columns) for branch in branches)
+    rows = first.union(*rest, all=True) if rest else first
+    org_ids: set[tuple[int, int]] = set()
     found_consents: set[tuple] = set()
     found_bases: set[tuple] = set()
     readable: set[int] = set()
     for kind, pk, case_id, from_org, given_by, relation, what in rows:
         if kind == "org":
-            org_ids.add(pk)
+            org_ids.add((case_id, pk))
         elif kind == "consent":
             found_consents.add((pk, case_id, from_org, given_by, relation, what))
         elif kind == "basis":
@@ -295,10 +327,10 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, c
     orgs, consents, recorded, readable_ids = _bases_rows(
         user, {case_of[i.pk] for i in restricted if i.pk in case_of}, on, [i.pk for i in items] if readable else None)
     for item in restricted:
-        if item.holding_organisation_id in orgs:
+        case_id = case_of.get(item.pk)
+        if (case_id, item.holding_organisation_id) in orgs:  # on this case's team for the holder
             bases[item.pk] = "holding-organisation"
             continue
-        case_id = case_of.get(item.pk)
         consent = next((
             pk for pk, c_case, c_from, given_by, relation, category in consents
             if c_case == case_id and c_from == item.holding_organisation_id and category == item.category
@@ -362,10 +394,11 @@ def _not_restricted(pieces: dict) -> Q:
 
 
 def _falls_to(user: "User", pieces: dict) -> Q:
-    """On an action of her team's cases: it falls to her organisation, to her, or to a colleague
-    she stands in for (the commonest arm first: the OR stops at the first that holds)."""
-    return (Q(responsible_organisation_id__in=pieces["orgs"]) | Q(responsible_user_id=user.pk)
-            | Q(responsible_user_id__in=pieces["substituted"]))
+    """On an action of her team's cases: it falls to an organisation she is on that case's team for
+    (not to any organisation she works for: ``_team_pairs``), to her, or to a colleague she stands
+    in for (the commonest arm first: the OR stops at the first that holds)."""
+    return (Q(base.PairIn(base.Pair(F("case_id"), F("responsible_organisation_id")), pieces["team_orgs"]))
+            | Q(responsible_user_id=user.pk) | Q(responsible_user_id__in=pieces["substituted"]))
 
 
 def _falls_to_parent(pieces: dict) -> Q:
@@ -390,7 +423,7 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
     return {
         "her_cases": base.compiled(base.union_ids(cases_policy.professional_case_ids(user), family_cases, guest_cases)),
         "team_cases": base.compiled(cases_policy.professional_case_ids(user)),
-        "orgs": base.compiled(participants_policy.organisation_ids(user)),
+        "team_orgs": _team_pairs(user)[0],
         "substituted": base.compiled(base.substituted_user_ids(user)),
         "readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes))),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
@@ -409,10 +442,10 @@ def action_ids_for_user(user: "User") -> QuerySet:
 
 
 def responsible_actions_for_user(user: "User") -> QuerySet:
-    """Actions that fall to the user or to one of her organisations (the "my actions" list): on
-    her team's cases, and those that fall to her as a parent (the arms of ``_action_visible``
-    that do not go through an item), but not those in an item entrusted by a person whose
-    processing is restricted (Art. 18), as in ``actions_for_user``."""
+    """Actions that fall to the user or to an organisation she is on the case's team for (the "my
+    actions" list): on her team's cases, and those that fall to her as a parent (the arms of
+    ``_action_visible`` that do not go through an item), but not those in an item entrusted by a
+    person whose processing is restricted (Art. 18), as in ``actions_for_user``."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     pieces = _action_pieces(user)

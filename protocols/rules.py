@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _, ngettext
 
 from cases import policy as cases_policy
 from cases.models import CaseTeamMember
 from conferences.models import Conference
-from participants import policy as participants_policy
 from participants import working_days
 from participants.models import Membership, User
 from protocols import policy as protocols_policy
@@ -116,9 +116,8 @@ def can_decide_correction(user, proposal: CorrectionProposal) -> bool:
     case = item.protocol.conference.case
     if not protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists():
         return False
-    if holder_decides(item):
-        return (cases_policy.is_professional_on_case(user, case)
-                and participants_policy.organisation_ids(user).filter(organisation_id=item.holding_organisation_id).exists())
+    if holder_decides(item):  # on the case team FOR the holder, not merely working for it as well
+        return cases_policy.team_organisation_ids(user, case).filter(organisation_id=item.holding_organisation_id).exists()
     return cases_policy.can_convene(user, case)
 
 
@@ -159,7 +158,7 @@ def decidable_pending(user, protocol: Protocol):
     if not cases_policy.is_professional_on_case(user, case):
         return qs.none()
     holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    mine = Q(holder & Q(item__holding_organisation_id__in=participants_policy.organisation_ids(user)))
+    mine = Q(holder & Q(item__holding_organisation_id__in=cases_policy.team_organisation_ids(user, case)))
     if cases_policy.can_convene(user, case):
         mine |= ~holder
     return qs.filter(mine)
@@ -221,12 +220,15 @@ def finalise_refusal_from(protocol: Protocol, *, own: int, others: list[PendingE
 
 
 def _decidable_filter(user, *, convened_case_ids) -> "Q":
-    """Pending proposals ``user`` decides: on items held by her organisation, or, in the cases she
-    convenes, on every item that no organisation holds (``decidable_pending``'s rule)."""
+    """Pending proposals ``user`` decides: on items held by an organisation she is on the item's case
+    team for, or, in the cases she convenes, on every item that no organisation holds
+    (``decidable_pending``'s rule)."""
     from django.db.models import Q
 
     holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    return (Q(holder & Q(item__holding_organisation_id__in=participants_policy.organisation_ids(user)))
+    on_team_for_holder = Exists(cases_policy.team_rows_of(user).filter(
+        case_id=OuterRef("item__protocol__conference__case_id"), organisation_id=OuterRef("item__holding_organisation_id")))
+    return (Q(holder & Q(on_team_for_holder))
             | Q(~holder & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
 
 

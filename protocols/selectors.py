@@ -22,7 +22,6 @@ from cases import policy as cases_policy
 from cases.models import Case, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation, WrittenReport
-from participants import policy as participants_policy
 from participants.models import Organisation, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
@@ -350,7 +349,8 @@ def corrections_for_decider(user, protocol: Protocol) -> QuerySet:
     visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     decided_here = Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
     if not cases_policy.can_convene(user, protocol.conference.case):
-        decided_here &= Q(item__audience=Audience.RESTRICTED, item__holding_organisation_id__in=participants_policy.organisation_ids(user))
+        decided_here &= Q(item__audience=Audience.RESTRICTED,
+                          item__holding_organisation_id__in=cases_policy.team_organisation_ids(user, protocol.conference.case))
     return (CorrectionProposal.objects.filter(item__protocol=protocol).filter(Q(pk__in=decidable) | decided_here)
             .select_related("item", "author", "decided_by").order_by("status", "created_at", "pk"))
 
