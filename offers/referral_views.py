@@ -153,7 +153,8 @@ def _case_forms(user, view, *, data=None, which: str = "") -> dict:
 def _render_detail(request: HttpRequest, view, *, status: int = 200, **forms) -> HttpResponse:
     return render(request, "offers/referral_detail.html", {
         "view": view, "referral": view.referral, "form": ReferralDecisionForm() if view.is_staff else None,
-        "may_cancel": view.referral.referred_by_id == request.user.pk and view.referral.status not in Referral.CLOSED_STATUSES,
+        "may_cancel": (view.referral.status not in Referral.CLOSED_STATUSES
+                       and access.is_active_referrer(request.user, view.referral)),
         **_case_forms(request.user, view), **forms,
     }, status=status)
 
