@@ -156,19 +156,22 @@ def referral_create(
 ) -> Referral:
     """Refer a client to an offer.
 
-    Checks: ``actor`` is an active central case manager of the offer's network; the offer is
-    active and visible to her. From a request: she is its case manager and it is a referral with
-    consent (an anonymous consultation cannot become a referral). Sends: a notification to the
-    offer's staff."""
-    roles = access.case_manager_roles(actor).filter(network_id=offer.organisation.network_id)
-    role = roles.select_related("organisation").first()
+    Checks: ``actor`` is an active central case manager of the network (the request's, or the
+    offer's without a request); the offer is active, visible to her and of that network, so a
+    client never crosses to another network. From a request: she is its case manager and it is a
+    referral with consent (an anonymous consultation cannot become a referral). Sends: a
+    notification to the offer's staff."""
+    network_id = support_request.network_id if support_request is not None else offer.organisation.network_id
+    role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
     if role is None:
         raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    if support_request is not None and support_request.case_manager_id != actor.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    if offer.organisation.network_id != network_id:
+        raise ValidationError({"offer": _("Choose an offer of the request's network.")})
     if not access.offers_visible_to(actor).filter(pk=offer.pk).exists():
         raise ValidationError({"offer": _("Choose an active offer of your network.")})
     if support_request is not None:
-        if support_request.case_manager_id != actor.pk:
-            raise PermissionDenied(_("Only the case manager of this request may refer from it."))
         if support_request.kind != SupportRequest.Kind.REFERRAL:
             raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
         client_label = client_label or support_request.client_label
