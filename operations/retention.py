@@ -16,7 +16,8 @@
    other purpose (no membership, no network role, not staff), is anonymised and disabled; the
    case's poll links are deleted. Other apps erase what they keep about the case
    through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
-   referrals, requests to the central case manager and their messages, enrolments and sessions)
+   referrals, requests to the central case manager and their messages — also a request one of
+   whose referrals the receiving organisation made part of the case —, enrolments and sessions)
    and about an anonymised account through ``register_account_eraser`` (the calendars app: her
    feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
