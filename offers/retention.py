@@ -16,6 +16,11 @@ stay (the yearly figures count them); names, notes, answers, messages and addres
   ended; a request when every referral made from it is such a referral, or belongs to an erased
   case (or it has none). With them go the request's messages and the enrolment and sessions of
   the referral.
+- ``erase_direct_enrolments``: enrolments made without a referral (``enrolment_create`` with
+  ``referral=None``) belong to no referral and no case; ``REFERRAL_RETENTION_DAYS`` after their
+  last change, once ended (completed or ended early) and with no session changed within the
+  period, their family label, e-mail and reason for ending go, and so do their sessions' topics
+  and places. Rows, dates, statuses, municipalities, birth sites and attendance stay.
 """
 from __future__ import annotations
 
@@ -104,8 +109,37 @@ def erase_unattached(*, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     return rows
 
 
+ENROLMENT_TEXT = ("family_label", "end_reason")
+
+
+def erase_direct_enrolments(*, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> dict[str, int]:
+    """Erase enrolments made without a referral, and their sessions, once ended and untouched for
+    ``REFERRAL_RETENTION_DAYS`` (see the module docstring). Idempotent; one
+    ``retention.erase_direct_enrolments`` audit event when anything was erased (ids, no content)."""
+    days = settings.REFERRAL_RETENTION_DAYS
+    if not days:
+        return {}
+    cutoff = now - dt.timedelta(days=days)
+    recent_session = Session.objects.filter(enrolment=OuterRef("pk"), updated_at__gte=cutoff)
+    enrolment_ids = list(
+        Enrolment.objects.filter(referral__isnull=True, updated_at__lt=cutoff).exclude(status=Enrolment.Status.ACTIVE)
+        .exclude(family_label=ERASED).exclude(Exists(recent_session)).values_list("pk", flat=True))
+    rows = {
+        "direct enrolments": erase_fields(Enrolment.objects.filter(pk__in=enrolment_ids), text=ENROLMENT_TEXT,
+                                          empty=("family_email",)),
+        "direct enrolment sessions": erase_fields(Session.objects.filter(enrolment_id__in=enrolment_ids),
+                                                  text=("topic", "location")),
+    }
+    if enrolment_ids:
+        audit.record(ACTOR, action="retention.erase_direct_enrolments", object_type="offers.enrolment", channel=channel,
+                     detail={"before": cutoff.isoformat(), "enrolments": enrolment_ids, "rows": rows})
+    return rows
+
+
 def register() -> None:
     """Called from ``OffersConfig.ready``: erasing a closed case also erases what offers keep of
-    it, and unattached referrals and requests have their own rule."""
+    it; unattached referrals and requests, and enrolments made without a referral, have their
+    own rules (run by the daily retention job, ``operations.retention.retention_apply``)."""
     register_case_eraser(erase_case_content)
     register_rule(erase_unattached)
+    register_rule(erase_direct_enrolments)

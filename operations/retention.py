@@ -22,8 +22,8 @@
    feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
    Apps keep records outside any case too; their rules (``register_rule``) run after the
-   tokens (the offers app: referrals and requests never attached to a case,
-   ``REFERRAL_RETENTION_DAYS`` after their last change).
+   tokens (the offers app: referrals and requests never attached to a case, and ended enrolments
+   made without a referral, ``REFERRAL_RETENTION_DAYS`` after their last change).
 2. **Tokens** — feed tokens (through the calendars app's ``register_feed_token_purger``) and
    poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
