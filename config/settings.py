@@ -498,7 +498,9 @@ TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 30, minimum=1)
 # REFERRAL_RETENTION_DAYS: days after their last change before referrals and requests to the
 # central case manager that never became part of a case lose their content (client, notes,
 # answers, messages); the rows, dates and statuses stay for the yearly figures. Only finished
-# ones: closed referrals and requests whose referrals are all closed. 0 switches it off.
+# ones: closed referrals and requests whose referrals are all closed. The same period applies to
+# enrolments in a track made without a referral, once ended (family, e-mail, reason for ending,
+# the sessions' topics and places). 0 switches it off.
 REFERRAL_RETENTION_DAYS = env_int("REFERRAL_RETENTION_DAYS", 730, minimum=0)
 
 # The audit trail's integrity. AUDIT_HMAC_KEY keys every chain hash (HMAC-SHA256): it lives in

@@ -5,15 +5,21 @@ Built on ``participants.policy`` (memberships) in the manner of the case policy:
 - network-only offers: active professionals of an organisation of the same network;
 - an offer is managed (details, availability, referrals, enrolments, contact requests) by the
   active members of the organisation that offers it;
-- a support request is a conversation between its sender and its case manager, nobody else;
-- a referral is seen in full by the receiving organisation and by whoever made it; the
-  professional whose support request led to it sees its status, and its content only when the
-  client's consent covers that.
+- a support request is a conversation between its sender and its case manager, nobody else,
+  and each of them only while she still works there: the sender while she is an active member
+  of the (active) organisation she sent it for, the case manager while she holds an active
+  central case manager role in the request's network (``case_manager_roles``). Whoever leaves
+  reads and writes nothing of it any more; nothing is handed on to a colleague;
+- a referral is seen in full by the receiving organisation and by whoever made it (while she is
+  still an active member of the referring organisation and a central case manager of the
+  referral's network); the professional whose support request led to it (while she still works
+  for the organisation she sent it for) sees its status, and its content only when the client's
+  consent covers that.
 Staff and superusers get nothing from being staff.
 """
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from participants import policy as participants_policy
 from participants.models import Membership
@@ -67,10 +73,33 @@ def is_case_manager(user, network_id: int | None = None) -> bool:
     return (roles.filter(network_id=network_id) if network_id else roles).exists()
 
 
+def _sender_q(user, prefix: str = "") -> Q:
+    """The sender of a request, while she still works for the organisation she sent it for."""
+    return Q(**{f"{prefix}sender": user, f"{prefix}sender_organisation_id__in": participants_policy.organisation_ids(user)})
+
+
+def _case_manager_q(user) -> Q:
+    """The request's case manager, while she still holds the role in the request's network."""
+    return Q(case_manager=user, network_id__in=case_manager_roles(user).values("network_id"))
+
+
+def _referrer_q(user) -> Q:
+    """Who made the referral, while she still works for the referring organisation and is a
+    central case manager of the referral's network."""
+    return Q(referred_by=user, referred_by_organisation_id__in=participants_policy.organisation_ids(user),
+             offer__organisation__network_id__in=case_manager_roles(user).values("network_id"))
+
+
 def support_requests_for(user) -> QuerySet[SupportRequest]:
+    """Requests the user takes part in, as sender or case manager, only while she still works there."""
     if not _real(user):
         return SupportRequest.objects.none()
-    return SupportRequest.objects.filter(Q(sender=user) | Q(case_manager=user))
+    return SupportRequest.objects.filter(_sender_q(user) | _case_manager_q(user))
+
+
+def may_take_part(user, request: SupportRequest) -> bool:
+    """Whether the user may still read and write in the conversation (see ``support_requests_for``)."""
+    return _real(user) and support_requests_for(user).filter(pk=request.pk).exists()
 
 
 def referrals_for(user) -> QuerySet[Referral]:
@@ -78,16 +107,32 @@ def referrals_for(user) -> QuerySet[Referral]:
     if not _real(user):
         return Referral.objects.none()
     return Referral.objects.filter(
-        Q(offer__organisation_id__in=participants_policy.organisation_ids(user)) | Q(referred_by=user) | Q(support_request__sender=user)
+        Q(offer__organisation_id__in=participants_policy.organisation_ids(user)) | _referrer_q(user)
+        | _sender_q(user, "support_request__")
     )
+
+
+def _content_q(user) -> Q:
+    return (Q(offer__organisation_id__in=participants_policy.organisation_ids(user)) | _referrer_q(user)
+            | (_sender_q(user, "support_request__") & Q(support_request__consent_sender_sees_content=True)))
+
+
+def with_content_visible(user, referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """``referrals`` annotated with ``content_visible`` (``referral_content_visible`` in SQL)."""
+    if not _real(user):
+        return referrals.none()
+    return referrals.annotate(content_visible=Case(When(_content_q(user), then=Value(True)), default=Value(False),
+                                                   output_field=BooleanField()))
 
 
 def referral_content_visible(user, referral: Referral) -> bool:
     """Content (what is asked for, the offer's answer, the client) beyond the status."""
-    if referral.referred_by_id == user.pk or may_manage_offer(user, referral.offer):
-        return True
-    request = referral.support_request
-    return bool(request and request.sender_id == user.pk and request.consent_sender_sees_content)
+    return _real(user) and Referral.objects.filter(_content_q(user), pk=referral.pk).exists()
+
+
+def is_active_referrer(user, referral: Referral) -> bool:
+    """She made the referral and still works there (may cancel it)."""
+    return _real(user) and Referral.objects.filter(_referrer_q(user), pk=referral.pk).exists()
 
 
 def enrolments_for(user) -> QuerySet[Enrolment]:

@@ -67,6 +67,8 @@ def _sender_joins_if_consented(actor: User, referral: Referral, case: Case, *, c
     request = referral.support_request
     if request is None or not request.consent_sender_on_team or not cases_policy.can_convene(actor, case):
         return False
+    if not access.may_take_part(request.sender, request):
+        return False  # she no longer works for the organisation she asked for
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
     member = case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,

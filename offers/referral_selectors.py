@@ -88,9 +88,11 @@ def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Ref
     )
 
 
-def referable_offers(user) -> QuerySet[Offer]:
-    """Offers a case manager may refer to: active offers of her networks."""
-    networks = access.case_manager_roles(user).values("network_id")
+def referable_offers(user, support_request: SupportRequest) -> QuerySet[Offer]:
+    """Offers the case manager may refer the request's client to: active offers of the request's
+    network, while she is a central case manager there (never another network's, even where she
+    holds that role too)."""
+    networks = access.case_manager_roles(user).filter(network_id=support_request.network_id).values("network_id")
     return (access.offers_visible_to(user).filter(organisation__network_id__in=networks)
             .select_related("organisation").order_by("name"))
 

@@ -45,10 +45,20 @@ def _request_url(request: SupportRequest) -> str:
 
 
 def _referrers(referral: Referral) -> list[User]:
+    """Who made the referral and who asked for it, as far as they still may see it (someone who
+    left is not sent a link she cannot open)."""
     people = [referral.referred_by]
     if referral.support_request_id:
         people.append(referral.support_request.sender)
-    return people
+    return [person for person in people if access.referrals_for(person).filter(pk=referral.pk).exists()]
+
+
+def _require_case_manager_of(actor: User, request: SupportRequest) -> None:
+    """``actor`` is the request's case manager and still holds that role in its network."""
+    if request.case_manager_id != actor.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    if not access.case_manager_roles(actor).filter(network_id=request.network_id).exists():
+        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
 
 
 # --- requests to the central case manager --------------------------------------------------------
@@ -105,9 +115,10 @@ def support_request_send(
 
 @transaction.atomic
 def support_message_add(actor: User, *, request: SupportRequest, text: str, channel: str = audit.Channel.PAGE) -> SupportMessage:
-    """A reply in the conversation. Checks: ``actor`` is its sender or its case manager; the
-    request is not closed. Sends: a notification to the other one."""
-    if actor.pk not in {request.sender_id, request.case_manager_id}:
+    """A reply in the conversation. Checks: ``actor`` is its sender or its case manager and still
+    works there (``access.may_take_part``); the request is not closed. Sends: a notification to
+    the other one, if she still takes part."""
+    if not access.may_take_part(actor, request):
         raise PermissionDenied(_("Only the two people of this conversation may write in it."))
     if request.status == SupportRequest.Status.CLOSED:
         raise ValidationError(_("This request is closed."))
@@ -119,14 +130,15 @@ def support_message_add(actor: User, *, request: SupportRequest, text: str, chan
         request.save(update_fields=["status", "updated_at"])
     audit.record(actor, action="support_request.message", obj=request, channel=channel)
     other = request.sender if actor.pk == request.case_manager_id else request.case_manager
-    notify(recipients=[other], kind=Kind.SUPPORT_REPLY, url=_request_url(request), exclude=actor)
+    if access.may_take_part(other, request):
+        notify(recipients=[other], kind=Kind.SUPPORT_REPLY, url=_request_url(request), exclude=actor)
     return message
 
 
 @transaction.atomic
 def support_request_close(actor: User, *, request: SupportRequest, channel: str = audit.Channel.PAGE) -> SupportRequest:
-    """Either of the two closes the conversation (its referrals go on)."""
-    if actor.pk not in {request.sender_id, request.case_manager_id}:
+    """Either of the two closes the conversation while she still works there (its referrals go on)."""
+    if not access.may_take_part(actor, request):
         raise PermissionDenied(_("Only the two people of this conversation may close it."))
     request.status = SupportRequest.Status.CLOSED
     request.save(update_fields=["status", "updated_at"])
@@ -144,19 +156,22 @@ def referral_create(
 ) -> Referral:
     """Refer a client to an offer.
 
-    Checks: ``actor`` is an active central case manager of the offer's network; the offer is
-    active and visible to her. From a request: she is its case manager and it is a referral with
-    consent (an anonymous consultation cannot become a referral). Sends: a notification to the
-    offer's staff."""
-    roles = access.case_manager_roles(actor).filter(network_id=offer.organisation.network_id)
-    role = roles.select_related("organisation").first()
+    Checks: ``actor`` is an active central case manager of the network (the request's, or the
+    offer's without a request); the offer is active, visible to her and of that network, so a
+    client never crosses to another network. From a request: she is its case manager and it is a
+    referral with consent (an anonymous consultation cannot become a referral). Sends: a
+    notification to the offer's staff."""
+    network_id = support_request.network_id if support_request is not None else offer.organisation.network_id
+    role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
     if role is None:
         raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    if support_request is not None and support_request.case_manager_id != actor.pk:
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    if offer.organisation.network_id != network_id:
+        raise ValidationError({"offer": _("Choose an offer of the request's network.")})
     if not access.offers_visible_to(actor).filter(pk=offer.pk).exists():
         raise ValidationError({"offer": _("Choose an active offer of your network.")})
     if support_request is not None:
-        if support_request.case_manager_id != actor.pk:
-            raise PermissionDenied(_("Only the case manager of this request may refer from it."))
         if support_request.kind != SupportRequest.Kind.REFERRAL:
             raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
         client_label = client_label or support_request.client_label
@@ -289,7 +304,7 @@ def referral_close(actor: User, *, referral: Referral, outcome: str, reason: str
     if outcome not in (S.COMPLETED, S.CANCELLED):
         raise ValidationError({"outcome": _("Choose completed or cancelled.")})
     is_staff = access.may_manage_offer(actor, referral.offer)
-    if not is_staff and not (outcome == S.CANCELLED and referral.referred_by_id == actor.pk):
+    if not is_staff and not (outcome == S.CANCELLED and access.is_active_referrer(actor, referral)):
         raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
     referral, offer = _locked(referral)
     allowed = (S.ACCEPTED, S.IN_PROGRESS) if outcome == S.COMPLETED else (*Referral.OPEN_STATUSES, *Referral.HOLDS_PLACE)
@@ -350,12 +365,12 @@ def referrals_flag_unanswered(*, now: dt.datetime | None = None) -> int:
 def support_request_attach_case(actor: User, *, request: SupportRequest, case, channel: str = audit.Channel.PAGE) -> bool:
     """Attach a referral request (and its referrals) to an existing case of the network.
 
-    Checks: ``actor`` is the request's case manager and on the case's team; the request is a
-    referral with consent; the case belongs to the request's network. Where the consent allows
-    the referring professional on the case team and the actor may convene the case, she is
-    added to the team (returns True); otherwise the team is left as it is (returns False)."""
-    if request.case_manager_id != actor.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    Checks: ``actor`` is the request's case manager, still holds that role in its network, and is
+    on the case's team; the request is a referral with consent; the case belongs to the request's
+    network. Where the consent allows the referring professional on the case team and the actor
+    may convene the case, she is added to the team (returns True); otherwise the team is left as
+    it is (returns False)."""
+    _require_case_manager_of(actor, request)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
     if case.network_id != request.network_id or not cases_policy.is_professional_on_case(actor, case):
@@ -366,6 +381,8 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
     audit.record(actor, action="support_request.attach_case", obj=request, case_id=case.pk, channel=channel)
     if not (request.consent_sender_on_team and cases_policy.can_convene(actor, case)):
         return False
+    if not access.may_take_part(request.sender, request):
+        return False  # she no longer works for the organisation she asked for
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
     member = case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation,
@@ -409,7 +426,7 @@ def support_request_open_case(actor: User, *, request: SupportRequest, reference
     request.save(update_fields=["case", "updated_at"])
     request.referrals.update(case=case)
     audit.record(actor, action="support_request.open_case", obj=request, case_id=case.pk, channel=channel)
-    if request.consent_sender_on_team:
+    if request.consent_sender_on_team and access.may_take_part(request.sender, request):  # not if she has left
         case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
                                            case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind),
                                            channel=channel)

@@ -76,7 +76,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_case_manager = support.case_manager_id == request.user.pk
     refer_form = attach_form = open_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
-        refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user))
+        refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
         attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
         if support.case_id is None:
             open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
@@ -103,7 +103,7 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
     if support.case_manager_id != request.user.pk:
         raise PermissionDenied(_("Only the case manager of this request may refer from it."))
-    form = ReferralCreateForm(request.POST, offers=rsel.referable_offers(request.user))
+    form = ReferralCreateForm(request.POST, offers=rsel.referable_offers(request.user, support))
     if form.is_valid():
         try:
             referral = rsvc.referral_create(request.user, offer=form.cleaned_data["offer"], support_request=support,
@@ -153,7 +153,8 @@ def _case_forms(user, view, *, data=None, which: str = "") -> dict:
 def _render_detail(request: HttpRequest, view, *, status: int = 200, **forms) -> HttpResponse:
     return render(request, "offers/referral_detail.html", {
         "view": view, "referral": view.referral, "form": ReferralDecisionForm() if view.is_staff else None,
-        "may_cancel": view.referral.referred_by_id == request.user.pk and view.referral.status not in Referral.CLOSED_STATUSES,
+        "may_cancel": (view.referral.status not in Referral.CLOSED_STATUSES
+                       and access.is_active_referrer(request.user, view.referral)),
         **_case_forms(request.user, view), **forms,
     }, status=status)
 

@@ -16,13 +16,14 @@
    other purpose (no membership, no network role, not staff), is anonymised and disabled; the
    case's poll links are deleted. Other apps erase what they keep about the case
    through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
-   referrals, requests to the central case manager and their messages, enrolments and sessions)
+   referrals, requests to the central case manager and their messages — also a request one of
+   whose referrals the receiving organisation made part of the case —, enrolments and sessions)
    and about an anonymised account through ``register_account_eraser`` (the calendars app: her
    feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
    Apps keep records outside any case too; their rules (``register_rule``) run after the
-   tokens (the offers app: referrals and requests never attached to a case,
-   ``REFERRAL_RETENTION_DAYS`` after their last change).
+   tokens (the offers app: referrals and requests never attached to a case, and ended enrolments
+   made without a referral, ``REFERRAL_RETENTION_DAYS`` after their last change).
 2. **Tokens** — feed tokens (through the calendars app's ``register_feed_token_purger``) and
    poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and

@@ -57,7 +57,7 @@ RETENTION_LABELS = {
     "audit_events": gettext_lazy("Audit events"),
     "feed_tokens_and_poll_links": gettext_lazy("Calendar feed tokens and poll links"),
     "contact_requests": gettext_lazy("Contact requests"),
-    "unattached_referrals": gettext_lazy("Referrals and requests to the case manager that never became part of a case"),
+    "unattached_referrals": gettext_lazy("Referrals, requests to the case manager and enrolments in tracks that never became part of a case"),
     "outgoing_mail": gettext_lazy("Outgoing e-mail (recipient addresses; the text only until it was sent or finally failed)"),
     "sessions": gettext_lazy("Sign-in sessions"),
     "backups": gettext_lazy("Database backups"),

@@ -5,7 +5,6 @@ an object the user may not see is a 404; every list and read is audited."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, Case, Q, Value, When
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -21,7 +20,6 @@ from offers import referral_services as rs
 from offers import track_services as ts
 from offers.api import serializers as s
 from offers.models import CentralCaseManager, ContactRequest, Enrolment, Referral, Session, SupportRequest
-from participants import policy as participants_policy
 from participants.models import User
 from permissions import audit
 from permissions.audit import Channel
@@ -51,11 +49,7 @@ class ReferralViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Referral.objects.none()
         user = self.request.user
-        content = (Q(referred_by=user) | Q(offer__organisation_id__in=participants_policy.organisation_ids(user))
-                   | Q(support_request__sender=user, support_request__consent_sender_sees_content=True))
-        return (access.referrals_for(user).select_related("offer")
-                .annotate(content_visible=Case(When(content, then=Value(True)), default=Value(False), output_field=BooleanField()))
-                .order_by("-created_at", "-pk"))
+        return access.with_content_visible(user, access.referrals_for(user).select_related("offer")).order_by("-created_at", "-pk")
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)

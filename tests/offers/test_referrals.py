@@ -196,6 +196,8 @@ def test_with_consent_a_convening_case_manager_puts_the_midwife_on_the_team(worl
     from cases.models import CaseTeamMember
 
     SupportRequest.objects.filter(pk=offers.support_request.pk).update(consent_sender_on_team=True, case_manager=world.convenor)
+    # the convenor is a central case manager of the network too (the service checks the role)
+    CentralCaseManager.objects.create(network=world.network, organisation=world.youth_welfare, user=world.convenor)
     offers.support_request.refresh_from_db()
     CaseTeamMember.objects.filter(case=world.case, user=world.midwife).update(removed_at=timezone.now())
     assert rs.support_request_attach_case(world.convenor, request=offers.support_request, case=world.case) is True
