@@ -217,7 +217,9 @@ def request_export(request: HttpRequest, pk: int) -> HttpResponse:
 def restrictions(request: HttpRequest) -> HttpResponse:
     """For the case team: whose data is restricted on their cases, and for what it may be read."""
     found = list(selectors.restrictions_for_reader(request.user))
-    if not found and not cases_policy.professional_case_ids(request.user).exists():
+    # The overview links here for every professional, also one without a case yet (new staff, an
+    # organisation with offers only): she gets the empty list, not a "page not found".
+    if not found and not participants_policy.organisation_ids(request.user).exists():
         raise Http404
     return render(request, "privacy/restrictions.html", {"restrictions": found})
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from permissions.models import AuditEvent
 from privacy import services
 from privacy.models import DataSubjectRequest
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 SECRET = "Nur mit Schweigepflichtentbindung."
@@ -119,3 +120,15 @@ def test_the_officer_sees_each_read_under_restriction_with_its_reason_and_the_ca
     client.force_login(world.convenor)
     response = client.get(reverse("privacy:request_detail", args=[instructed.pk]))
     assert response.status_code == 200 and "Gefährdungseinschätzung" not in response.content.decode()
+
+
+def test_a_professional_without_a_case_follows_the_overview_link_to_an_empty_list_not_a_dead_end(world, client):
+    """Found by crawling the demo network: staff of an organisation with offers only got a 'page
+    not found' from the overview's link to the restricted data."""
+    newcomer = make_professional("newcomer", world.early_help)
+    client.force_login(newcomer)
+    overview = client.get(reverse("dashboard")).content.decode()
+    link = reverse("privacy:restrictions")
+    assert f'href="{link}"' in overview
+    page = client.get(link)
+    assert page.status_code == 200 and "None on your cases." in page.content.decode()
