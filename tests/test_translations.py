@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import allauth
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -362,3 +363,22 @@ def test_signed_in_pages_use_the_chosen_language(client):
     html = client.get(reverse("dashboard"), follow=True).content.decode()
     assert "Oversigt" in html and "Log ud" in html
     assert "Übersicht" not in html
+
+
+_INFORMAL = re.compile(r"\b(du|dein\w*|dich|dir|bist|hast|kannst|möchtest|willst|gib|melde|bestätige)\b", re.IGNORECASE)
+
+
+def test_german_addresses_people_formally_also_in_texts_that_come_from_allauth():
+    """Every allauth text whose own German catalogue says "du" reads formally here (the project's
+    ``locale_formal`` wins over allauth's catalogue), also of features not switched on today, so
+    that switching one on does not bring "du" back."""
+    _, entries = read_po(Path(allauth.__file__).parent / "locale" / "de" / "LC_MESSAGES" / "django.po")
+    informal = []
+    with translation.override("de"):
+        for entry in entries:
+            if entry.obsolete or entry.msgid_plural or not _INFORMAL.search(entry.msgstr.get(0, "")):
+                continue
+            shown = translation.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else translation.gettext(entry.msgid)
+            if _INFORMAL.search(shown):
+                informal.append(f"{entry.msgid!r} -> {shown!r}")
+    assert informal == []
