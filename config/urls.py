@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
@@ -35,7 +34,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     # The admin signs in through the same login, second factor and rate limits as everyone else.
-    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True), name="admin_login_redirect"),
+    path("admin/login/", participant_views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("participants.urls")),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -18,6 +19,16 @@ from participants.forms import LanguageForm
 from participants.roles import roles_of
 from participants.selectors import organisation_members_for_lead
 from permissions.middleware import has_second_factor, needs_second_factor
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin signs in through the same login, second factor and rate limits as everyone else.
+    Someone signed in without admin rights is told so: sending her to the login page would send
+    her straight back to the admin, and round again."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        raise PermissionDenied(_("The administration is for the administrators of Fallkonferenz."))
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("account_login") + (f"?{query}" if query else ""))
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -7,7 +7,10 @@ and shows the code itself only for a subject nobody has named yet.
 """
 from __future__ import annotations
 
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
+
+from permissions.audit import STABLE_OBJECT_TYPES
 
 SUBJECTS = {
     "case": _("Case"),
@@ -111,11 +114,18 @@ def dpo_action_label(code: str) -> str:
 
 
 def basis_label(code: str) -> str:
-    """``consent:12`` → "Your consent (…)"; empty → "–"; unknown → a generic phrase, never the code."""
+    """``consent:12`` → "Your consent (…)"; empty → "–"; unknown → a generic phrase, never the code.
+    One read of several items under several bases (``audit.record_read``: "audience:everyone
+    team") names each, once."""
     if not code:
         return "–"
-    key = code if code in BASIS_LABELS else code.split(":", 1)[0]
-    return str(BASIS_LABELS.get(key, _("Another legal basis")))
+    labels = []
+    for part in code.split():
+        key = part if part in BASIS_LABELS else part.split(":", 1)[0]
+        label = str(BASIS_LABELS.get(key, _("Another legal basis")))
+        if label not in labels:
+            labels.append(label)
+    return "; ".join(labels)
 
 
 # The same bases as named to the officer: the parent-facing ones speak to "you".
@@ -134,9 +144,14 @@ DPO_BASIS_LABELS = {
 
 def dpo_basis_label(code: str) -> str:
     """``restriction:3`` → "Read despite a restriction … (no. 3)"; empty → "–"; an unknown
-    basis is shown as its code."""
+    basis is shown as its code. Several bases of one read ("audience:everyone consent:7 team",
+    ``audit.record_read``) are each named, separated by semicolons."""
     if not code:
         return "–"
+    return "; ".join(_one_dpo_basis(part) for part in code.split())
+
+
+def _one_dpo_basis(code: str) -> str:
     key, _colon, record_id = (code, "", "") if code in BASIS_LABELS else code.partition(":")
     label = DPO_BASIS_LABELS.get(key) or BASIS_LABELS.get(key)
     if label is None:
@@ -144,6 +159,19 @@ def dpo_basis_label(code: str) -> str:
     if record_id:
         return str(_("%(basis)s (no. %(id)s)") % {"basis": label, "id": record_id})
     return str(label)
+
+
+def dpo_object_label(event) -> str:
+    """What the event was about, named as the officer reads it: "Protocol item 12" rather than
+    ``protocols.protocolitem 12``; a type no model carries any more is shown as it was stored."""
+    stored = event.object_type or ""
+    label = {stable: current for current, stable in STABLE_OBJECT_TYPES.items()}.get(stored, stored)
+    try:
+        name = str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        name = stored
+    name = name[:1].upper() + name[1:]
+    return f"{name} {event.object_id}".strip() or "–"
 
 
 def actor_label(event, *, viewer) -> str:

@@ -60,12 +60,17 @@ def test_the_admin_opens_no_case_content_even_with_a_membership(world, client):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_admin_login_sends_every_role_to_the_one_sign_in(world, client, role):
-    """Django's own admin login form is never served: /admin/login/ hands everyone, signed in or not,
-    to the project's sign-in (its second factor and rate limits), keeping where to go next."""
+    """Django's own admin login form is never served: /admin/login/ hands everyone signed out, and
+    the admin, to the project's sign-in (its second factor and rate limits), keeping where to go
+    next. Someone signed in without admin rights is told the admin is not hers (403): the sign-in
+    would send her straight back to /admin/, which sent her here again, round and round."""
     c = client_for(client, world, role)
     url = reverse("admin_login_redirect")
     assert url == "/admin/login/"
     for response in (c.get(url, {"next": "/admin/"}), c.post(url + "?next=/admin/", {"username": "admin", "password": "x"})):
+        if role not in {"anonymous", "admin"}:
+            assert response.status_code == 403, (role, response.status_code)
+            continue
         assert response.status_code == 302, (role, response.status_code)
         location = urlsplit(response["Location"])
         assert (location.path, parse_qs(location.query)) == (reverse("account_login"), {"next": ["/admin/"]}), response["Location"]

@@ -45,3 +45,12 @@ def test_professionals_cannot_enter_the_admin(client, world):
     client.force_login(world.convenor)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_signed_in_professional_opening_the_admin_is_told_it_is_not_hers_instead_of_going_round_in_circles(client, world):
+    """Found crawling the demo: /admin/ → /admin/login/ → the sign-in → /admin/ … for ever."""
+    client.force_login(world.convenor)
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403 and len(response.redirect_chain) == 1
+    assert "administrators of Fallkonferenz" in response.content.decode()

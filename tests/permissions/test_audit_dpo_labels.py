@@ -64,6 +64,9 @@ def test_the_officer_reads_actions_in_her_language_and_unknown_codes_as_they_are
     ("en", "audience:everyone", "Shared with everyone in the conference"),
     ("en", "", "–"),
     ("en", "brand-new-basis", "brand-new-basis"),
+    # one read of several items under several bases (``audit.record_read``), found in the Danish crawl
+    ("en", "audience:everyone consent:7 team",
+     "Shared with everyone in the conference; Consent (release from confidentiality) (no. 7); Member of the case team"),
 ])
 def test_the_officer_reads_legal_bases_in_words(language, code, label):
     with translation.override(language):
@@ -81,3 +84,18 @@ def test_the_german_audit_log_page_shows_words_not_codes(client, world):
     assert "Datenschutzkontrolle" in page  # her own view of the log, recorded under "dpo"
     assert "restriction.read" not in page and "restriction:1" not in page
     assert "audit_log.view" not in page and "<td>Webseite</td><td>dpo</td>" not in page
+
+
+@pytest.mark.django_db
+def test_the_audit_log_names_the_object_in_words_not_its_model_code(client, world):
+    """Found crawling the demo in Danish: the "Object" column read ``conferences.case 12`` and
+    ``protocols.protocolitem``. A case's events keep their stable type after the model moved."""
+    audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk)
+    audit.record(world.convenor, action="protocol.item.read", obj=world.item_everyone, case_id=world.case.pk,
+                 legal_basis="audience:everyone team")
+    client.force_login(world.dpo)
+    page = client.get(reverse("access:audit_log"), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert f"<td>Sag {world.case.pk}</td>" in page
+    assert f"<td>Referatpunkt {world.item_everyone.pk}</td>" in page
+    assert "conferences.case" not in page and "protocols.protocolitem" not in page
+    assert "audience:everyone team" not in page

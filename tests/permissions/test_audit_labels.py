@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from permissions import audit
-from permissions.audit_labels import action_label
+from permissions.audit_labels import action_label, basis_label
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,8 @@ def test_a_guests_reads_are_recorded_as_a_guests_and_named_so_in_the_parents_log
     page = client.get(reverse("access:my_data")).content.decode()
     assert "Dana Dolmetsch (Frühe Hilfen Test, guest of the conference)" in page
     assert "Invited as a guest to the conference" in page
+
+
+def test_a_read_under_several_bases_names_each_to_the_parent_not_another_legal_basis():
+    with translation.override("en"):
+        assert basis_label("audience:everyone team") == "Shared with everyone in the conference; Member of your case team"
