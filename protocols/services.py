@@ -228,6 +228,9 @@ def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: 
             text=sanitize.clean_input(action.description), audience=source.audience,
             holding_organisation=source.holding_organisation, entrusted_by=source.entrusted_by,
             category=source.category, reviewed_action=action, created_by=actor,
+            # the labels it was first entrusted under travel with it (ProtocolItem.first_category)
+            first_holding_organisation=source.first_holding_organisation, first_entrusted_by=source.first_entrusted_by,
+            first_category=source.first_category,
         )
         if source.audience == Audience.RESTRICTED:
             item.restricted_to.set(source.restricted_to.all())

@@ -20,7 +20,9 @@ from django.utils import timezone
 from cases.models import Consent, ConsentScope, DisclosureBasis, FamilyMember
 from permissions.audit import record
 from protocols import policy as protocols_policy
-from protocols.models import Audience, ProtocolItem
+from conferences.models import Conference
+from protocols import services
+from protocols.models import AgreedAction, Audience, ProtocolItem
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +178,22 @@ def test_items_relabelled_before_the_fix_get_their_first_labels_back_from_the_au
     assert (item.first_category, item.first_holding_organisation_id, item.first_entrusted_by_id) == (
         PARENTING, world.youth_welfare.pk, world.mother.pk)
     assert not sees(world.midwife, item)  # the consent covers the new category, not the one it was entrusted under
+
+
+def test_an_open_action_carried_over_keeps_the_labels_its_item_was_first_entrusted_under(world, client):
+    """The next conference's review item is a copy: without the first labels, it would be a fresh
+    item under the new labels only, and a consent for the new category would open it."""
+    item = world.item_restricted
+    consent(world, given_by=world.mother, to=[world.midwifery], categories=[PREGNANCY])
+    client.force_login(world.convenor)
+    assert patch(client, item, audience="restricted", restricted_to=[world.youth_welfare.pk], category=PREGNANCY).status_code == 200
+    AgreedAction.objects.create(case=world.case, item=item, title="Vertraulich nachfassen", responsible_organisation=world.youth_welfare,
+                                due_on=timezone.localdate() + dt.timedelta(days=3))
+    start = timezone.now() + dt.timedelta(minutes=30)
+    later = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                      starts_at=start, ends_at=start + dt.timedelta(minutes=90))
+    protocol = services.protocol_open(world.convenor, conference=later)
+    copy = protocol.items.get(kind=ProtocolItem.Kind.CARRY_OVER, reviewed_action__title="Vertraulich nachfassen")
+    assert (copy.first_category, copy.first_entrusted_by, copy.category) == (PARENTING, world.mother, PREGNANCY)
+    assert patch(client, copy, audience="restricted", restricted_to=[world.midwifery.pk]).status_code == 200
+    assert not sees(world.midwife, copy)
