@@ -95,6 +95,11 @@ class FamilyMemberAddForm(forms.Form):
         return data
 
 
+class FamilyMemberEditForm(FamilyMemberAddForm):
+    # The record's version the correction started from (``services.family_member_update``).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+
 class CaseCloseForm(forms.Form):
     closed_on = forms.DateField(label=_("Closed on"), required=False, widget=IsoDateInput())
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

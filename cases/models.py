@@ -162,6 +162,9 @@ class FamilyMember(models.Model):
     language = models.CharField(_("language for letters and e-mails"), max_length=5, blank=True,
                                 choices=settings.LANGUAGES)
     access_needs = models.CharField(_("access needs"), max_length=200, blank=True)
+    # Raised by every save of the record: a correction names the version it started from, so two
+    # caseworkers correcting at once never silently overwrite each other (``permissions.conflicts``).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         db_table = "participants_familymember"

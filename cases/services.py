@@ -21,7 +21,7 @@ from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyM
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, ProfessionalRole, User
-from permissions import audit, events
+from permissions import audit, conflicts, events
 
 
 def _require_convenor(actor: User, case: Case) -> None:
@@ -219,6 +219,7 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     and has an e-mail address. The e-mail is sent after commit."""
     case = member.case
     _require_convenor(actor, case)
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
     if member.relation not in FamilyMember.PARENT_RELATIONS:
         raise ValidationError(_("Only a parent or guardian can get an account."))
     if member.user_id is not None:
@@ -233,7 +234,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     user.set_unusable_password()
     user.save()
     member.user = user
-    member.save(update_fields=["user"])
+    member.version += 1
+    member.save(update_fields=["user", "version"])
     audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
                  detail={"user": user.pk})
     events.access_changed_on_commit([case.pk])
@@ -338,13 +340,17 @@ FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", 
 
 
 @transaction.atomic
-def family_member_update(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE, **values) -> FamilyMember:
-    """Correct a family member's record. Checks: ``actor`` may convene the case; the model's
+def family_member_update(actor: User, *, member: FamilyMember, version: int | None = None,
+                         channel: str = audit.Channel.PAGE, **values) -> FamilyMember:
+    """Correct a family member's record. Checks: ``actor`` may convene the case; ``version`` (the
+    record's version the correction started from; the page always sends it) is still the current
+    one, otherwise ``EditConflict`` with the record as it stands and nothing changes; the model's
     invariants; a parent with an account keeps being a parent (her access hangs on it). The
     audit event names the fields changed (not their values: they are personal data)."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    conflicts.check_version(member, version)
     unknown = set(values) - set(FAMILY_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {sorted(unknown)}")
@@ -357,7 +363,8 @@ def family_member_update(actor: User, *, member: FamilyMember, channel: str = au
         setattr(member, name, values[name])
     member.full_clean()
     if changed:
-        member.save(update_fields=changed)
+        member.version += 1
+        member.save(update_fields=[*changed, "version"])
         audit.record(actor, action="family_member.update", obj=member, case_id=case.pk, channel=channel,
                      detail={"fields": changed})
         events.access_changed_on_commit([case.pk])

@@ -14,8 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import policy as cases_policy
 from cases import selectors
 from cases import services
-from cases.forms import CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, TeamMemberAddForm
+from cases.forms import (
+    CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm, TeamMemberAddForm,
+)
 from cases.models import Case
+from permissions import conflicts
 from permissions.form_errors import add_service_errors
 
 
@@ -187,15 +190,29 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
     member = case.family_members.filter(pk=member_pk).select_related("case").first()
     if member is None:
         raise Http404("No such family member.")
-    initial = {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email")}
-    form = FamilyMemberAddForm(request.POST or None, initial=initial)
+    form = FamilyMemberEditForm(request.POST or None, initial=_family_values(member))
+    conflict_rows = None
     if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        version = values.pop("version")
         try:
-            member = services.family_member_update(request.user, member=member, **form.cleaned_data)
+            member = services.family_member_update(request.user, member=member, version=version or 0, **values)
+        except conflicts.EditConflict as conflict:
+            # Her input stays in the form, now based on the current version, beside the record as it is.
+            member = conflict.current
+            form = FamilyMemberEditForm(conflicts.retry_data(request.POST, member.version))
+            form.is_valid()
+            form.add_error(None, conflict)
+            conflict_rows = conflicts.current_values(form, _family_values(member))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("The record of %(member)s is corrected.") % {"member": member})
             return redirect("cases:case_detail", pk=case.pk)
-    return render(request, "cases/case_family_form.html", {"case": case, "form": form, "member": member},
-                  status=400 if form.errors else 200)
+    return render(request, "cases/case_family_form.html",
+                  {"case": case, "form": form, "member": member, "conflict_rows": conflict_rows},
+                  status=409 if conflict_rows else (400 if form.errors else 200))
+
+
+def _family_values(member) -> dict:
+    return {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email", "version")}

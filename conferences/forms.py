@@ -138,6 +138,8 @@ class RsvpForm(forms.Form):
 class MoveForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("New start"), widget=DATETIME_WIDGET)
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
+    # The conference's SEQUENCE the move started from (``services.conference_move``).
+    sequence = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
     def clean_starts_at(self):
         value = self.cleaned_data["starts_at"]

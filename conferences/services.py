@@ -29,7 +29,7 @@ from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
 from participants.working_days import is_working_day
-from permissions import audit, events, grants, jobs
+from permissions import audit, conflicts, events, grants, jobs
 
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
@@ -486,8 +486,11 @@ def invitation_rsvp(actor, *, invitation: Invitation, rsvp: str, comment: str = 
 
 @transaction.atomic
 def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, location: str | None = None,
-                    channel: str = Channel.PAGE) -> Conference:
+                    sequence: int | None = None, channel: str = Channel.PAGE) -> Conference:
     """Move a scheduled, future conference: SEQUENCE+1, answers reset, updated REQUEST to all.
+    ``sequence``: the conference's SEQUENCE the move started from (the page and the API always
+    send it); when it changed meanwhile (another convenor moved it, or changed its invitations),
+    ``EditConflict`` with the conference as it stands, and nothing changes.
     The written reports asked for it fall due by the same rule as when it was convened
     (``report_due_on``), so a deadline never lies after the new date. Its guests' grants and its
     delegated minute-takers' grants are re-dated by the rule they were given under
@@ -499,6 +502,7 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
         raise ValidationError(_("Only a scheduled conference can be moved."))
     if conference.starts_at <= now:
         raise ValidationError(_("A conference that has begun or is past cannot be moved."))
+    conflicts.check_version(conference, sequence, field="sequence")
     if starts_at <= now:
         raise ValidationError({"starts_at": _("The new time must lie in the future.")})
     zone = ical.zone_of(conference.case.network)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import policy as cases_policy
 from cases.models import CaseTeamMember, FamilyMember
-from permissions import audit
+from permissions import audit, conflicts
 
 from . import ical, letters, selectors, services
 from .forms import (
@@ -171,13 +171,21 @@ def conference_move(request, pk: int):
     conference = selectors.get_conference_for_user(request.user, pk)
     _require_convenor(request.user, conference)
     with _network_zone(conference.case.network):
-        initial = {"starts_at": timezone.localtime(conference.starts_at) if conference.starts_at else None,
-                   "location": conference.location}
-        form = MoveForm(request.POST or None, initial=initial)
+        form = MoveForm(request.POST or None, initial=_move_values(conference))
+        conflict_rows = None
         if request.method == "POST" and form.is_valid():
+            sequence = form.cleaned_data["sequence"]  # missing (a page from before it was sent): never current
             try:
                 services.conference_move(request.user, conference=conference, starts_at=form.cleaned_data["starts_at"],
-                                         location=form.cleaned_data["location"], channel=Channel.PAGE)
+                                         location=form.cleaned_data["location"],
+                                         sequence=-1 if sequence is None else sequence, channel=Channel.PAGE)
+            except conflicts.EditConflict as conflict:
+                # Her new time stays in the form, now based on the current SEQUENCE, beside the time as it is.
+                conference = conflict.current
+                form = MoveForm(conflicts.retry_data(request.POST, conference.sequence, field="sequence"))
+                form.is_valid()
+                form.add_error(None, conflict)
+                conflict_rows = conflicts.current_values(form, _move_values(conference))
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
@@ -185,7 +193,14 @@ def conference_move(request, pk: int):
                 return redirect("conferences:conference_detail", pk)
         return render(request, "conferences/conference_move.html", {
             "conference": conference, "form": form, "zone": conference.case.network.time_zone_name,
-        }, status=400 if form.is_bound and form.errors else 200)
+            "conflict_rows": conflict_rows,
+        }, status=409 if conflict_rows else (400 if form.is_bound and form.errors else 200))
+
+
+def _move_values(conference: Conference) -> dict:
+    """The conference's time and place as the move form shows them (in the active, the network's, zone)."""
+    return {"starts_at": timezone.localtime(conference.starts_at) if conference.starts_at else None,
+            "location": conference.location, "sequence": conference.sequence}
 
 
 @login_required

@@ -64,6 +64,24 @@ class OfferForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
+class OfferEditForm(OfferForm):
+    # The offer's version the edit started from (``services.offer_save``).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def stored_values(self) -> dict:
+        """The offer's stored details as this form shows them (for the page that shows them after a conflict)."""
+        offer = self.instance
+        values = {name: getattr(offer, name) for name in self.Meta.fields}
+        values.update(target_groups=unpack_codes(offer.target_groups), languages=unpack_codes(offer.languages),
+                      postcodes=", ".join(unpack_codes(offer.postcodes)))
+        return values
+
+
 class AvailabilityForm(forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Offer.Availability.choices)
     expected_wait_weeks = forms.IntegerField(label=_("Expected wait (weeks)"), required=False, min_value=0, max_value=104)

@@ -98,6 +98,9 @@ class Offer(models.Model):
     is_residential_treatment = models.BooleanField(_("residential treatment for pregnant women"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised by every save of the offer's details: an edit names the version it started from, so two
+    # staff members editing at once never silently overwrite each other (``permissions.conflicts``).
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

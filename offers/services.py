@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants import policy as participants_policy
 from participants.models import Organisation
-from permissions import audit
+from permissions import audit, conflicts
 
 from . import access, hsds
 from .models import Offer
@@ -36,17 +37,25 @@ def _normalise_postcodes(value: str) -> str:
 
 
 @transaction.atomic
-def offer_save(actor, *, organisation: Organisation, offer: Offer | None = None, channel: str = audit.Channel.PAGE, **values) -> Offer:
+def offer_save(actor, *, organisation: Organisation, offer: Offer | None = None, version: int | None = None,
+               channel: str = audit.Channel.PAGE, **values) -> Offer:
     """Create an offer for ``organisation`` or change ``offer``.
 
     Checks: ``actor`` works for the organisation (and, when changing, for the offer's own);
-    the model's invariants (unique name per organisation, a track has its number of sessions)."""
+    when changing, ``version`` (the offer's version the edit started from; the page always sends
+    it) is still the current one, otherwise ``EditConflict`` with the offer as it stands and
+    nothing changes; the model's invariants (unique name per organisation, a track has its
+    number of sessions)."""
     _require_member(actor, organisation)
     created = offer is None
     if offer is None:
         offer = Offer(organisation=organisation)
     elif offer.organisation_id != organisation.pk:
         raise PermissionDenied(_("Only staff of the organisation may change its offers."))
+    else:
+        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        conflicts.check_version(offer, version)
+        offer.version += 1
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
@@ -132,6 +141,9 @@ def offers_import_hsds(actor, *, organisation: Organisation, payload, dry_run: b
             for name, value in record.fields.items():
                 setattr(offer, name, value)
             offer.full_clean()
+            if offer.pk:
+                # The import replaces the details: an edit opened before it must not write them back.
+                offer.version = F("version") + 1
             offer.save()
         audit.record(actor, action="offer.import", object_type="offers.offer", channel=channel,
                      detail={"organisation": organisation.pk, "created": len(report.created), "updated": len(report.updated)})

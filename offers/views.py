@@ -11,9 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from permissions import conflicts
+
 from . import hsds, selectors, services
 from .contact_views import contact_context
-from .forms import AvailabilityForm, DirectorySearchForm, HsdsImportForm, OfferForm
+from .forms import AvailabilityForm, DirectorySearchForm, HsdsImportForm, OfferEditForm, OfferForm
 
 OFFERS_PER_PAGE = 25
 
@@ -92,16 +94,25 @@ def offer_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_managed_offer(request.user, pk)
-    form = OfferForm(request.POST or None, instance=offer)
+    form = OfferEditForm(request.POST or None, instance=offer)
+    conflict_rows = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.offer_save(request.user, organisation=offer.organisation, offer=offer, **form.values())
+            saved = services.offer_save(request.user, organisation=offer.organisation, offer=offer,
+                                        version=form.cleaned_data["version"] or 0, **form.values())
+        except conflicts.EditConflict as conflict:
+            # Her input stays in the form, now based on the current version, beside the offer as it is.
+            form = OfferEditForm(conflicts.retry_data(request.POST, conflict.current.version), instance=conflict.current)
+            form.is_valid()
+            form.add_error(None, conflict)
+            conflict_rows = conflicts.current_values(form, form.stored_values())
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("Offer “%(name)s” saved.") % {"name": offer.name})
+            messages.success(request, _("Offer “%(name)s” saved.") % {"name": saved.name})
             return redirect("offers:manage_list")
-    return render(request, "offers/offer_form.html", {"form": form, "offer": offer}, status=400 if form.errors else 200)
+    return render(request, "offers/offer_form.html", {"form": form, "offer": offer, "conflict_rows": conflict_rows},
+                  status=409 if conflict_rows else (400 if form.errors else 200))
 
 
 @login_required

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,7 +111,8 @@ def _erase_person(member: FamilyMember) -> None:
     fields = {"display_name": ERASED, "birth_year": None, "email": "",
               "interpreter_language": ERASED if member.interpreter_language else "",
               "access_needs": ERASED if member.access_needs else ""}
-    FamilyMember.objects.filter(pk=member.pk).update(**fields)
+    # A correction opened before the erasure must not write the erased data back (``version``).
+    FamilyMember.objects.filter(pk=member.pk).update(**fields, version=F("version") + 1)
 
 
 @transaction.atomic

@@ -115,6 +115,13 @@ class RsvpSerializer(serializers.Serializer):
 class MoveSerializer(serializers.Serializer):
     starts_at = WallClockDateTimeField()
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default=None)
+    sequence = serializers.IntegerField(min_value=0, help_text=(
+        "The conference's sequence the move is based on (as read); when it changed meanwhile, 409 with the conference as it stands"))
+
+
+class MoveConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ConferenceSerializer()
 
 
 class SlotRankSerializer(serializers.Serializer):

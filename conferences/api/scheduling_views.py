@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,10 +20,10 @@ from conferences import policy as conferences_policy
 from conferences import selectors, services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Invitation, PollSlot
-from permissions import audit
+from permissions import audit, conflicts
 
 from .scheduling_serializers import (
-    ConferenceCreateSerializer, ConferenceSerializer, InvitationSerializer, InviteeSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
+    ConferenceCreateSerializer, ConferenceSerializer, InvitationSerializer, InviteeSerializer, MoveConflictSerializer, MoveSerializer, PickSerializer, RsvpSerializer, SlotRankSerializer,
     VoteSerializer,
 )
 
@@ -175,7 +175,9 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
             raise _as_drf(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=MoveSerializer, responses=ConferenceSerializer)
+    @extend_schema(request=MoveSerializer, responses={
+        200: ConferenceSerializer,
+        409: OpenApiResponse(MoveConflictSerializer, description="Moved or changed meanwhile: the conference as it stands")})
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         conference = self.get_object()
@@ -183,7 +185,11 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
         data.is_valid(raise_exception=True)
         try:
             conference = services.conference_move(request.user, conference=conference, starts_at=data.validated_data["starts_at"],
-                                                  location=data.validated_data["location"], channel=API)
+                                                  location=data.validated_data["location"],
+                                                  sequence=data.validated_data["sequence"], channel=API)
+        except conflicts.EditConflict as exc:
+            current = ConferenceSerializer(exc.current, context=self.get_serializer_context()).data
+            return Response({"detail": exc.messages[0], "current": current}, status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             raise _as_drf(exc)
         return Response(ConferenceSerializer(conference, context=self.get_serializer_context()).data)

@@ -45,7 +45,8 @@ def test_the_team_role_defaults_from_the_organisations_kind(world, client):
 def test_a_family_member_is_corrected_and_the_change_is_audited_without_its_values(world, client):
     client.force_login(world.convenor)
     url = reverse("cases:case_family_edit", args=[world.case.pk, world.mother.pk])
-    response = client.post(url, {"relation": "mother", "display_name": "Maria", "email": "parent@example.org"})
+    response = client.post(url, {"relation": "mother", "display_name": "Maria", "email": "parent@example.org",
+                                 "version": world.mother.version})
     assert response.status_code == 302
     assert FamilyMember.objects.get(pk=world.mother.pk).display_name == "Maria"
     event = AuditEvent.objects.get(action="family_member.update")

@@ -198,7 +198,8 @@ def test_case_family_edit(client, world, role):
     client = client_for(client, world, role)
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert client.get(url).status_code == expected
-    response = client.post(url, {"relation": "expected_child", "display_name": "Kind", "due_date": world.expected_child.due_date.isoformat()})
+    response = client.post(url, {"relation": "expected_child", "display_name": "Kind",
+                                 "due_date": world.expected_child.due_date.isoformat(), "version": world.expected_child.version})
     assert response.status_code == (302 if expected == 200 else expected)
     world.expected_child.refresh_from_db()
     assert (world.expected_child.display_name == "Kind") == (role in CONVENORS)

@@ -309,7 +309,8 @@ def test_api_rsvp(client, world, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_api_move(client, world, role):
     response = client_for(client, world, role).post(reverse("conference-move", args=[world.conference.pk]),
-                                                    {"starts_at": local(12).isoformat()}, content_type="application/json")
+                                                    {"starts_at": local(12).isoformat(), "sequence": 0},
+                                                    content_type="application/json")
     assert response.status_code == api_status(role, allowed=CONVENORS)
     world.conference.refresh_from_db()
     assert world.conference.sequence == (1 if role in CONVENORS else 0)
