@@ -29,7 +29,7 @@ from outbox.services import mail_queue
 from participants import policy as participants_policy
 from participants.models import Membership, Organisation
 from participants import working_days
-from permissions import jobs, policy
+from permissions import conflicts, jobs, policy
 from permissions.audit import Channel, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
@@ -879,11 +879,15 @@ def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PA
 
 
 @transaction.atomic
-def parent_summary_set(actor, *, protocol: Protocol, text: str, channel: str = Channel.PAGE) -> Protocol:
-    """The convenor writes the plain-language summary the parents see first. Not on a final protocol."""
+def parent_summary_set(actor, *, protocol: Protocol, text: str, version: int | None = None,
+                       channel: str = Channel.PAGE) -> Protocol:
+    """The convenor writes the plain-language summary the parents see first. Not on a final protocol.
+    ``version``: the protocol's version her text was written on; another convenor's save since
+    then is not overwritten (``EditConflict`` with the protocol as it stands, nothing changed)."""
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)
     _refuse_final(protocol)
+    conflicts.check_version(protocol, version)
     Protocol.objects.filter(pk=protocol.pk).update(parent_summary=sanitize.clean_input(text), version=F("version") + 1)
     protocol.refresh_from_db()
     _audit(actor, "protocol.parent_summary", protocol, protocol, channel)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy as cases_policy
 from conferences import policy as conferences_policy
+from permissions import conflicts
 from permissions.audit import Channel
 from permissions.form_errors import add_service_errors
 from protocols import forms, rules, selectors, services
@@ -79,7 +80,8 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     if convenor:
         context["ack_status"] = selectors.acknowledgement_status(protocol)
         context["pending_elsewhere"] = rules.pending_for_others(user, protocol)
-        context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary})
+        context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary,
+                                                                   "version": protocol.version})
         context["release_refusal"] = rules.release_refusal(protocol) if protocol.status == Protocol.Status.DRAFT else None
         if protocol.status == Protocol.Status.RELEASED:
             context["finalise_refusal"] = rules.finalise_refusal(user, protocol, confirm_early=False)
@@ -270,9 +272,23 @@ def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
     form = forms.ParentSummaryForm(request.POST)
     form.is_valid()
-    return _post_service(request, protocol.pk, lambda: services.parent_summary_set(
-        request.user, protocol=protocol, text=form.cleaned_data.get("parent_summary", "")),
-        success=_("The summary for the parents is saved."))
+    try:
+        services.parent_summary_set(request.user, protocol=protocol, text=form.cleaned_data.get("parent_summary", ""),
+                                    version=form.cleaned_data.get("version") or 0)
+    except conflicts.EditConflict as conflict:
+        # Her text stays in the form, now on the current version, beside the summary as it is now.
+        current = conflict.current
+        context = _protocol_context(request, current)
+        context["summary_form"] = forms.ParentSummaryForm(initial={
+            "parent_summary": form.cleaned_data.get("parent_summary", request.POST.get("parent_summary", "")),
+            "version": current.version})
+        context["summary_conflict"] = {"message": conflict.messages[0], "current": current.parent_summary}
+        return render(request, "protocols/protocol_detail.html", context, status=409)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("The summary for the parents is saved."))
+    return _back(protocol.pk)
 
 
 @login_required
