@@ -83,6 +83,17 @@ def reply_address(invitation_id: int) -> str:
     return f"{local}+i{invitation_id}-{_tag_signature(invitation_id)}@{domain}"
 
 
+def is_reply_address(address: str) -> bool:
+    """Whether an address has the shape of a tagged reply address (``<local>+…@<domain>`` of
+    ``EMAIL_REPLY_ADDRESS``), whatever its tag says."""
+    address = (address or "").strip().lower()
+    if address.startswith("mailto:"):
+        address = address[len("mailto:"):]
+    local, _at, domain = address.rpartition("@")
+    base_local, _at, base_domain = settings.EMAIL_REPLY_ADDRESS.lower().rpartition("@")
+    return bool(base_local) and domain == base_domain and local.startswith(base_local + "+")
+
+
 def invitation_id_from_address(address: str) -> int | None:
     """The invitation a reply address stands for, or None when it is not one of ours or its
     signature does not match."""

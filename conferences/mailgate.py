@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -28,6 +30,16 @@ PARTSTATS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "decl
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
 _UID = re.compile(r"^conference-(?P<pk>[0-9]{1,12})@(?P<host>.+)$")
 _DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
+_RESULT = re.compile(r"^\s*(?P<method>dmarc|dkim|spf)\s*=\s*(?P<result>[a-z]+)\b", re.IGNORECASE)
+_ALIGNED = {
+    "dkim": re.compile(r"\bheader\.[di]\s*=\s*(?P<domain>[^\s;]+)", re.IGNORECASE),
+    "spf": re.compile(r"\bsmtp\.mailfrom\s*=\s*(?P<domain>[^\s;]+)", re.IGNORECASE),
+}
+# Where the signed tag of the reply address is read: what the mail server recorded as the
+# envelope recipient first, then the visible recipients.
+_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+STAMP_SKEW = dt.timedelta(days=1)            # a DTSTAMP later than now + this is refused
+PROPOSAL_RANGE = dt.timedelta(days=5 * 366)  # a proposed time further from now is refused
 
 
 @dataclass(frozen=True)
@@ -73,21 +85,29 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     return [address.lower() for _name, address in getaddresses([v for v in values if v]) if address]
 
 
-def _calendar_parts(message: EmailMessage) -> list[bytes]:
+def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
+    """The calendar parts, one that names METHOD:REPLY or COUNTER in its Content-Type first;
+    None when one is larger than ``max_bytes`` (checked before it is decoded, and after)."""
     found = []
     for part in message.walk():
         if part.is_multipart() or part.get_content_type() not in _CALENDAR_TYPES:
             continue
+        encoded = part.get_payload()
+        if not isinstance(encoded, str) or len(encoded) > max_bytes * 4 // 3 + 4096:  # base64 is 4/3, plus line ends
+            return None
         payload = part.get_payload(decode=True)  # undoes base64 / quoted-printable
         if not payload:
             continue
+        if len(payload) > max_bytes:
+            return None
         charset = part.get_content_charset() or "utf-8"
         try:
             payload = payload.decode(charset, "replace").encode("utf-8")
         except LookupError:  # unknown charset name
             pass
-        found.append(payload)
-    return found
+        answer = str(part.get_param("method", "") or "").strip().upper() in ("REPLY", "COUNTER")
+        found.append((not answer, len(found), payload))
+    return [payload for _rank, _index, payload in sorted(found)]
 
 
 def _mailto(value) -> str:
@@ -95,81 +115,172 @@ def _mailto(value) -> str:
     return (text[7:] if text.lower().startswith("mailto:") else text).lower()
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What the caller's cheap check (``admit``) says about the invitation a tag names, before
+    the calendar part is read: a refusal reason ("" to go on) and the network's time zone, in
+    which a floating (zone-less) time of the answer is read."""
+    reason: str = ""
+    time_zone: str = "UTC"
+
+
+def _aware(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """``value`` as an aware time in UTC (a floating one read in ``zone``); OverflowError for a
+    time the conversion cannot represent (year 1 or 9999 in a time zone)."""
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
+
+
 def _stamp(event, message: EmailMessage) -> dt.datetime | None:
-    prop = event.get("DTSTAMP")
-    value = getattr(prop, "dt", None)
+    value = getattr(event.get("DTSTAMP"), "dt", None)
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return _aware(value, dt.timezone.utc)  # RFC 5545: DTSTAMP is UTC
     try:
         sent = parsedate_to_datetime(_header(message, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
-    return sent if sent.tzinfo else sent.replace(tzinfo=dt.timezone.utc)
+    return _aware(sent, dt.timezone.utc) if sent else None
 
 
-def _when(event, key: str) -> dt.datetime | None:
+def _when(event, key: str, zone: dt.tzinfo) -> dt.datetime | None:
     value = getattr(event.get(key), "dt", None)
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return None
+    return _aware(value, zone) if isinstance(value, dt.datetime) else None
 
 
-def read_message(raw: bytes, *, max_bytes: int, size: int | None = None) -> CalendarAnswer | Refusal:
-    """Parse one e-mail. ``size`` is the full size when ``raw`` holds only its header (an
-    oversized message read from IMAP is never downloaded in full)."""
+def _zone(name: str) -> dt.tzinfo:
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
-        message_id = _header(message, "Message-ID")
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def _recipient_tags(message: EmailMessage) -> tuple[int | None, bool]:
+    """The invitation the recipient headers' signed tag names, and whether any recipient looks
+    like a tagged reply address at all (to tell a forged tag from mail that was never one)."""
+    addresses = _addresses(message, *_RECIPIENT_HEADERS)
+    found = next((pk for pk in map(imip.invitation_id_from_address, addresses) if pk is not None), None)
+    return found, found is not None or any(map(imip.is_reply_address, addresses))
+
+
+def _authenticated(message: EmailMessage, sender: str, authserv_id: str) -> bool:
+    """Whether the mail server's verdict lets the sender through. Without ``authserv_id``, only a
+    recorded ``dmarc=fail`` (in any Authentication-Results header) refuses. With it, only the
+    headers of that server count (a sender can add her own, ours is added on top), and one of
+    them must say ``dmarc=pass``, or ``dkim=pass`` / ``spf=pass`` for the From: domain."""
+    results = [str(v) for v in (message.get_all("Authentication-Results") or [])]
+    if not authserv_id:
+        return not any(_DMARC_FAIL.search(v) for v in results)
+    domain = sender.rpartition("@")[2].lower()
+    for value in results:
+        serv, _semi, rest = value.partition(";")
+        if serv.strip().lower().split()[0:1] != [authserv_id.strip().lower()]:
+            continue
+        for method in rest.split(";"):
+            found = _RESULT.search(method)
+            if found is None or found["result"].lower() != "pass":
+                continue
+            kind = found["method"].lower()
+            if kind == "dmarc":
+                return True
+            aligned = _ALIGNED[kind].search(method)
+            if aligned and aligned["domain"].lower().lstrip("@").rpartition("@")[2] == domain:
+                return True
+    return False
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The bytes up to the first empty line: what the cheap checks read."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[: min(ends) + 2] if ends else raw
+
+
+def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_calendar_bytes: int = 256 * 1024,
+                 admit: Callable[[int, str], Admission] | None = None, authserv_id: str = "",
+                 now: dt.datetime | None = None) -> CalendarAnswer | Refusal:
+    """Read one e-mail, the cheap things first: from the header alone, a message without a valid
+    signed tag in its recipient headers, with other than one From: address, failing the sender
+    check, larger than ``max_bytes`` or refused by ``admit(invitation_id, sender)`` (the caller's
+    look-up of the invitation) is refused before its body is parsed. Only then is the calendar
+    part read, and only when it is at most ``max_calendar_bytes``. ``size`` is the full size when
+    ``raw`` holds only its header (an oversized message is never downloaded in full)."""
+    try:
+        head = BytesParser(policy=policy.default).parsebytes(_header_block(raw), headersonly=True)
+        message_id = _header(head, "Message-ID")
     except Exception:
         return Refusal("malformed_mail", digest_of("", raw))
     digest = digest_of(message_id, raw)
-    if max(size or 0, len(raw)) > max_bytes:
-        return Refusal("too_large", digest)
     try:
-        return _read(message, digest)
+        invitation_id, tagged = _recipient_tags(head)
+    except Exception:
+        return Refusal("malformed_mail", digest)
+    if invitation_id is None:
+        return Refusal("bad_token" if tagged else "untagged", digest)
+    froms = head.get_all("From") or []
+    senders = _addresses(head, "From")
+    if len(froms) != 1 or len(senders) != 1:
+        return Refusal("sender_mismatch", digest, invitation_id=invitation_id)
+    if not _authenticated(head, senders[0], authserv_id):
+        return Refusal("sender_unauthenticated", digest, invitation_id=invitation_id)
+    if max(size or 0, len(raw)) > max_bytes:
+        return Refusal("too_large", digest, invitation_id=invitation_id)
+    admission = admit(invitation_id, senders[0]) if admit is not None else Admission()
+    if admission.reason:
+        return Refusal(admission.reason, digest, invitation_id=invitation_id)
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        return _read(message, digest, invitation_id=invitation_id, sender=senders[0], zone=_zone(admission.time_zone),
+                     max_calendar_bytes=max_calendar_bytes, now=now or dt.datetime.now(dt.timezone.utc))
     except Exception:  # icalendar and the email package raise many kinds; none may escape
-        return Refusal("malformed_calendar", digest)
+        return Refusal("malformed_calendar", digest, invitation_id=invitation_id)
 
 
-def _read(message: EmailMessage, digest: str) -> CalendarAnswer | Refusal:
-    parts = _calendar_parts(message)
+def _read(message: EmailMessage, digest: str, *, invitation_id: int, sender: str, zone: dt.tzinfo,
+          max_calendar_bytes: int, now: dt.datetime) -> CalendarAnswer | Refusal:
+    refuse = lambda reason, conference_id=None: Refusal(reason, digest, conference_id, invitation_id)  # noqa: E731
+    parts = _calendar_parts(message, max_calendar_bytes)
+    if parts is None:
+        return refuse("calendar_too_large")
     if not parts:
-        return Refusal("not_calendar", digest)
+        return refuse("not_calendar")
     calendar = Calendar.from_ical(parts[0])
     method = str(calendar.get("METHOD", "")).strip().upper()
     if method not in ("REPLY", "COUNTER"):
-        return Refusal("unsupported_method", digest)
+        return refuse("unsupported_method")
     events = calendar.walk("VEVENT")
     if len(events) != 1 or getattr(events[0], "errors", None):
-        return Refusal("malformed_calendar", digest)
+        return refuse("malformed_calendar")
     event = events[0]
     match = _UID.match(str(event.get("UID", "")).strip())
     if match is None or match["host"].lower() != ical.site_host().lower():
-        return Refusal("unknown_event", digest)
+        return refuse("unknown_event")
     conference_id = int(match["pk"])
-    # The signed tag: in the ORGANIZER the answer repeats, else in the address it was sent to.
-    candidates = [_mailto(event.get("ORGANIZER"))] + _addresses(
-        message, "Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
-    invitation_id = next((pk for pk in map(imip.invitation_id_from_address, candidates) if pk is not None), None)
-    if invitation_id is None:
-        return Refusal("bad_token", digest, conference_id=conference_id)
+    # The calendar repeats the ORGANIZER it was sent: a tag there must be the same invitation.
+    organizer = _mailto(event.get("ORGANIZER"))
+    if imip.is_reply_address(organizer) and imip.invitation_id_from_address(organizer) != invitation_id:
+        return refuse("bad_token", conference_id)
     attendees = event.get("ATTENDEE")
     attendees = attendees if isinstance(attendees, list) else ([attendees] if attendees is not None else [])
     if not attendees:
-        return Refusal("no_attendee", digest, conference_id, invitation_id)
-    senders = _addresses(message, "From")
-    if len(senders) != 1:
-        return Refusal("sender_mismatch", digest, conference_id, invitation_id)
-    if any(_DMARC_FAIL.search(str(v)) for v in (message.get_all("Authentication-Results") or [])):
-        return Refusal("sender_unauthenticated", digest, conference_id, invitation_id)
-    replying = [a for a in attendees if _mailto(a) == senders[0]] or attendees
+        return refuse("no_attendee", conference_id)
+    stamp = _stamp(event, message)
+    if stamp is not None and stamp > now + STAMP_SKEW:
+        return refuse("future_stamp", conference_id)
+    proposed_start = proposed_end = None
+    if method == "COUNTER":
+        try:
+            proposed_start, proposed_end = _when(event, "DTSTART", zone), _when(event, "DTEND", zone)
+        except (OverflowError, ValueError):  # e.g. 99991231T230000 in a time zone west of UTC
+            return refuse("malformed_counter", conference_id)
+        if any(value is not None and not (now - PROPOSAL_RANGE <= value <= now + PROPOSAL_RANGE)
+               for value in (proposed_start, proposed_end)):
+            return refuse("malformed_counter", conference_id)
+    replying = [a for a in attendees if _mailto(a) == sender] or attendees
     partstat = str(replying[0].params.get("PARTSTAT", "")).strip().upper()
     comment = event.get("COMMENT")
     comment = comment[0] if isinstance(comment, list) else comment
     sequence_prop = event.get("SEQUENCE")
     return CalendarAnswer(
         digest=digest, method=method, conference_id=conference_id, invitation_id=invitation_id,
-        attendees=[_mailto(a) for a in attendees], sender=senders[0], partstat=partstat,
+        attendees=[_mailto(a) for a in attendees], sender=sender, partstat=partstat,
         comment=ical.one_line(str(comment or ""), limit=300), sequence=int(sequence_prop) if sequence_prop is not None else 0,
-        stamp=_stamp(event, message), proposed_start=_when(event, "DTSTART"), proposed_end=_when(event, "DTEND"),
+        stamp=stamp, proposed_start=proposed_start, proposed_end=proposed_end,
     )

@@ -8,8 +8,17 @@ audit event and live update — and only when every one of these holds:
 - the address it was sent to carries a valid signed tag for exactly this invitation,
 - the event's UID is that invitation's conference,
 - the invitee's own address is an ATTENDEE of the answer and is its From: address,
-- the invitation is active, the conference scheduled, and the answer is not older than the
-  last version she was sent (SEQUENCE) nor than her last answer (DTSTAMP).
+- the invitation is active, the conference scheduled, and the answer is to its current version
+  (SEQUENCE: not older than the conference's current one or the last one queued or sent to her,
+  nor newer than the conference's) and not older than her last answer to that version (DTSTAMP,
+  which may not lie more than a day in the future).
+
+The cheap checks come first (``mailgate.read_message``): mail without a valid tag in its
+recipient headers, with a sender that is not the tagged invitee, or too large, is refused from
+its header, without its calendar part being parsed. Refusals that name no invitation (junk,
+untagged mail) get no ``CalendarReply`` row; a caller that reads many messages in one run passes
+a ``RefusalTally`` and writes one audit event for all of them (``calendar_refusals_record``).
+A COUNTER is kept only for the current version, and the convenor sees each invitee's newest.
 
 Anything else is refused: logged and audited with a reason code, nothing changed, no e-mail
 sent back (a bounce would quote the message, and a forged sender would receive it). A
@@ -18,7 +27,8 @@ COUNTER is kept as a suggestion for the convenor and never applied.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +53,31 @@ class ReplyOutcome:
     invitation_id: int | None = None
 
 
+@dataclass
+class RefusalTally:
+    """Refusals that name no invitation, counted over one run instead of one audit event each."""
+    reasons: Counter = field(default_factory=Counter)
+
+
+def _current_sequence(invitation: Invitation) -> int:
+    """The version of the conference an answer must be to: the conference's current SEQUENCE,
+    or the one last queued or sent to her if that is later (it never is, but is not trusted)."""
+    return max(invitation.conference.sequence, invitation.sequence_queued or 0, invitation.sequence_sent or 0)
+
+
+def _admit(invitation_id: int, sender: str) -> mailgate.Admission:
+    """The cheap check before the calendar part is parsed: the tagged invitation exists and the
+    From: address is its invitee's (``_judge`` checks again, with the lock, after parsing)."""
+    invitation = (Invitation.objects.select_related("conference__case__network", "user", "organisation", "family_member__user")
+                  .filter(pk=invitation_id).first())
+    if invitation is None:
+        return mailgate.Admission("token_mismatch")
+    address = (imip.recipient_address(invitation) or "").strip().lower()
+    if not address or sender != address:
+        return mailgate.Admission("sender_mismatch")
+    return mailgate.Admission("", invitation.conference.case.network.time_zone)
+
+
 def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
     """A refusal reason ("" when the answer may be applied) and the invitation it concerns."""
     invitation = (Invitation.objects.select_for_update(of=("self",))
@@ -60,9 +95,12 @@ def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
     conference = invitation.conference
     if conference.status != Conference.Status.SCHEDULED:
         return "not_scheduled", invitation
-    last_sent = invitation.sequence_sent if invitation.sequence_sent is not None else conference.sequence
-    if answer.sequence < last_sent:
+    # A move raises the conference's SEQUENCE at once; the new REQUEST is sent later by the
+    # worker. An answer to the old time is stale from the moment of the move.
+    if answer.sequence < _current_sequence(invitation):
         return "stale_sequence", invitation
+    if answer.sequence > conference.sequence:  # a version that was never sent
+        return "unknown_sequence", invitation
     if answer.method == "COUNTER":
         if answer.proposed_start is None or answer.proposed_start <= timezone.now():
             return "malformed_counter", invitation
@@ -70,7 +108,10 @@ def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
     if answer.partstat not in mailgate.PARTSTATS:
         return "unsupported_partstat", invitation
     if answer.stamp is not None:
-        newest = (CalendarReply.objects.filter(invitation=invitation, outcome=CalendarReply.Outcome.APPLIED)
+        # Stamps are compared only among answers to the same version: a clock that was wrong
+        # for one answer cannot lock out the answers to the next version.
+        newest = (CalendarReply.objects.filter(invitation=invitation, outcome=CalendarReply.Outcome.APPLIED,
+                                               sequence=answer.sequence)
                   .aggregate(newest=Max("stamp"))["newest"])
         if (invitation.rsvp_at and answer.stamp < invitation.rsvp_at.replace(microsecond=0)) or (newest and answer.stamp <= newest):
             return "stale_reply", invitation
@@ -86,6 +127,27 @@ def _refuse(row: CalendarReply, reason: str, *, invitation: Invitation | None, s
     return ReplyOutcome(CalendarReply.Outcome.REFUSED, reason, invitation.pk if invitation else None)
 
 
+def _refuse_unattributed(refusal: mailgate.Refusal, *, source: str, tally: RefusalTally | None) -> ReplyOutcome:
+    """A refusal that names no invitation: no row (refusing it again changes nothing either);
+    one audit event now, or a count in the run's tally."""
+    logger.info("Calendar reply %s refused: %s", refusal.digest[:12], refusal.reason)
+    if tally is not None:
+        tally.reasons[refusal.reason] += 1
+    else:
+        audit.record(GATEWAY, action="calendar_reply.refused", channel=audit.Channel.EMAIL,
+                     detail={"reason": refusal.reason, "source": source})
+    return ReplyOutcome(CalendarReply.Outcome.REFUSED, refusal.reason)
+
+
+def calendar_refusals_record(tally: RefusalTally, *, source: str) -> None:
+    """One audit event for the refusals of one run that named no invitation, by reason."""
+    if tally.reasons:
+        audit.record(GATEWAY, action="calendar_reply.refused", channel=audit.Channel.EMAIL,
+                     detail={"reasons": dict(sorted(tally.reasons.items())), "count": sum(tally.reasons.values()),
+                             "source": source})
+        tally.reasons.clear()
+
+
 def _invitee(invitation: Invitation):
     """Who answered, for the audit trail: her account, or the invitation when she has none."""
     if invitation.user_id:
@@ -96,10 +158,18 @@ def _invitee(invitation: Invitation):
 
 
 @transaction.atomic
-def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None) -> ReplyOutcome:
+def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None,
+                           tally: RefusalTally | None = None) -> ReplyOutcome:
     """Handle one e-mail sent to the reply address. Never raises for anything in the message;
     database errors propagate (the caller leaves the message for the next run)."""
-    answer = mailgate.read_message(raw, max_bytes=settings.INBOUND_MAIL_MAX_BYTES, size=size)
+    answer = mailgate.read_message(
+        raw, max_bytes=settings.INBOUND_MAIL_MAX_BYTES, size=size, max_calendar_bytes=settings.INBOUND_MAIL_MAX_CALENDAR_BYTES,
+        admit=_admit, authserv_id=settings.INBOUND_MAIL_AUTHSERV_ID)
+    invitation = None
+    if isinstance(answer, mailgate.Refusal) and answer.invitation_id is not None:
+        invitation = Invitation.objects.select_related("conference").filter(pk=answer.invitation_id).first()
+    if isinstance(answer, mailgate.Refusal) and invitation is None:
+        return _refuse_unattributed(answer, source=source, tally=tally)
     try:
         with transaction.atomic():
             row = CalendarReply.objects.create(message_digest=answer.digest, source=source[:8],
@@ -110,10 +180,6 @@ def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None) 
         logger.info("Calendar reply %s refused: duplicate", answer.digest[:12])
         return ReplyOutcome("duplicate", "duplicate")
     if isinstance(answer, mailgate.Refusal):
-        invitation = None
-        if answer.invitation_id is not None:
-            invitation = (Invitation.objects.select_related("conference")
-                          .filter(pk=answer.invitation_id, conference_id=answer.conference_id).first())
         return _refuse(row, answer.reason, invitation=invitation, source=source)
     reason, invitation = _judge(answer)
     if reason:

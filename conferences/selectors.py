@@ -137,13 +137,17 @@ def is_reachable(invitation: Invitation) -> bool:
 
 def counter_proposals(user, conference: Conference) -> list[CalendarReply]:
     """Other times invitees proposed from their calendars (iMIP COUNTER), for the convenor
-    only: still in the future, from active invitations, about the conference's current time."""
+    only: still in the future, from active invitations, about the conference's current time
+    (SEQUENCE), and only each invitee's newest proposal (by DTSTAMP, then arrival)."""
     if conference.status != Conference.Status.SCHEDULED or not cases_policy.can_convene(user, conference.case):
         return []
+    current = CalendarReply.objects.filter(outcome=CalendarReply.Outcome.COUNTER, sequence=conference.sequence)
+    newest = (current.filter(invitation=OuterRef("invitation"))
+              .order_by(F("stamp").desc(nulls_last=True), "-received_at", "-pk").values("pk")[:1])
     return list(
-        CalendarReply.objects.filter(
-            invitation__conference=conference, invitation__removed_at__isnull=True, outcome=CalendarReply.Outcome.COUNTER,
-            proposed_starts_at__gt=timezone.now(), sequence__gte=conference.sequence, dismissed_at__isnull=True,
+        current.filter(
+            invitation__conference=conference, invitation__removed_at__isnull=True, pk=Subquery(newest),
+            proposed_starts_at__gt=timezone.now(), dismissed_at__isnull=True,
         ).select_related("invitation__user", "invitation__organisation", "invitation__family_member").order_by("received_at")
     )
 

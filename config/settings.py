@@ -388,6 +388,12 @@ IMAP_URL = env_str("IMAP_URL")
 if IMAP_URL and not IMAP_URL.startswith(("imap://", "imaps://")):
     raise ImproperlyConfigured("IMAP_URL must start with imap:// or imaps://")
 INBOUND_MAIL_MAX_BYTES = env_int("INBOUND_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=64 * 1024)
+# A calendar answer is a few KB: a larger calendar part is refused before it is parsed.
+INBOUND_MAIL_MAX_CALENDAR_BYTES = env_int("INBOUND_MAIL_MAX_CALENDAR_BYTES", 256 * 1024, minimum=16 * 1024)
+# The authserv-id of the own mail server's Authentication-Results headers. Empty: only a recorded
+# dmarc=fail refuses. Set: a header of that server must say dmarc=pass (or dkim/spf=pass for the
+# From: domain), and headers of any other authserv-id are ignored.
+INBOUND_MAIL_AUTHSERV_ID = env_str("INBOUND_MAIL_AUTHSERV_ID")
 
 
 def _email_settings(url: str) -> dict:

@@ -4,16 +4,20 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import io
+import logging
 import tempfile
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import OperationalError
 
 from conferences import services
+from conferences.management.commands import fetch_mail as fetch_mail_command
 from conferences.management.commands.fetch_mail import parse_imap_url
 from conferences.models import CalendarReply, Invitation
+from permissions.models import AuditEvent
 from tests import imap_server
 from tests.conferences.helpers import convene
 from tests.conferences.mailfixtures import answer_to
@@ -35,7 +39,7 @@ def imap():
 def mailbox(imap, settings):
     """An empty INBOX and an empty Processed folder for each test."""
     conn = imap.client()
-    for folder in ("INBOX", "Processed"):
+    for folder in ("INBOX", "Processed", "Quarantine"):
         typ, data = conn.select(f'"{folder}"')
         if typ == "OK" and int(data[0]):
             conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
@@ -53,9 +57,9 @@ def scheduled(world, committed):
     return conference
 
 
-def fetch() -> str:
+def fetch(**options) -> str:
     out = io.StringIO()
-    call_command("fetch_mail", stdout=out)
+    call_command("fetch_mail", stdout=out, **options)
     return out.getvalue().strip()
 
 
@@ -110,3 +114,66 @@ def test_a_second_run_while_one_is_busy_does_nothing(world, scheduled, mailbox):
         assert fetch() == "another fetch_mail run is busy; nothing done"
     assert mailbox.count("INBOX") == 1
     assert fetch() == "applied=1"
+
+
+def junk(n: int) -> bytes:
+    return f"From: someone{n}@example.org\r\nSubject: Werbung\r\nMessage-ID: <junk-{n}@example.org>\r\n\r\nKaufen!\r\n".encode()
+
+
+def test_junk_of_one_run_is_audited_as_one_event_and_leaves_no_rows(world, scheduled, mailbox):
+    mailbox.append(junk(1), junk(2), answer_to(request_for(world.counsellor.email)), junk(3))
+    assert fetch() == "applied=1 refused=3"
+    events = AuditEvent.objects.filter(action="calendar_reply.refused")
+    assert [(e.detail["count"], e.detail["reasons"]) for e in events] == [(3, {"untagged": 3})]
+    assert not CalendarReply.objects.filter(outcome=CalendarReply.Outcome.REFUSED).exists()
+
+
+def test_a_run_starts_no_message_after_its_time_limit(world, scheduled, mailbox):
+    mailbox.append(junk(1), junk(2))
+    assert fetch(time_limit=0) == "left=2"
+    assert mailbox.count("INBOX") == 2
+    assert fetch() == "refused=2"
+
+
+def poisoned(monkeypatch, exc: Exception):
+    real = fetch_mail_command.calendar_reply_receive
+
+    def receive(*, raw, **kwargs):
+        if b"<poison@" in raw:
+            raise exc
+        return real(raw=raw, **kwargs)
+
+    monkeypatch.setattr(fetch_mail_command, "calendar_reply_receive", receive)
+
+
+def test_a_message_that_fails_unexpectedly_is_quarantined_and_the_rest_are_handled(world, scheduled, mailbox, monkeypatch, caplog):
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+    request = request_for(world.counsellor.email)
+    mailbox.append(answer_to(request, message_id="poison@example.org", partstat="DECLINED"),
+                   answer_to(request_for(world.midwife.email), partstat="ACCEPTED"))
+    with caplog.at_level(logging.ERROR, logger="conferences.management.commands.fetch_mail"):
+        assert fetch() == "applied=1 quarantined=1"
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Quarantine") == 1 and mailbox.count("Processed") == 1
+    assert any("<poison@example.org>" in r.getMessage() and "OverflowError" in r.getMessage() for r in caplog.records)
+    assert not any("DECLINED" in r.getMessage() or "date value" in r.getMessage() for r in caplog.records)
+    assert fetch() == "no messages"
+
+
+def test_a_database_error_that_repeats_for_one_message_ends_in_quarantine(world, scheduled, mailbox, monkeypatch):
+    poisoned(monkeypatch, OperationalError("value out of range"))
+    mailbox.append(answer_to(request_for(world.counsellor.email), message_id="poison@example.org"),
+                   answer_to(request_for(world.midwife.email)))
+    assert fetch() == "applied=1 retry=1"  # once more on the next run: it might have been passing
+    assert mailbox.count("INBOX") == 1
+    assert fetch() == "quarantined=1"
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Quarantine") == 1
+
+
+def test_when_the_database_is_down_the_message_stays_and_the_run_says_try_again(world, scheduled, mailbox, monkeypatch):
+    poisoned(monkeypatch, OperationalError("connection refused"))
+    monkeypatch.setattr(fetch_mail_command, "_database_answers", lambda: False)
+    mailbox.append(answer_to(request_for(world.counsellor.email), message_id="poison@example.org"))
+    with pytest.raises(SystemExit) as exit_status:
+        fetch()
+    assert exit_status.value.code == 75
+    assert mailbox.count("INBOX") == 1 and mailbox.count("Quarantine") == 0

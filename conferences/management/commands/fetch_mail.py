@@ -12,33 +12,47 @@ Safe to run every minute: a second run while one is busy exits at once (a lock f
 message handled but not yet moved when a run was interrupted is recognised by its Message-ID
 the next time (refused as a duplicate, changes nothing) and moved then. When the database is
 unreachable the message stays in the folder for the next run and the command exits with 75.
+A run handles at most ``--limit`` messages and starts none after ``--time-limit`` seconds.
+
+One message can never block the ones behind it: a message whose handling fails unexpectedly
+is moved to the ``quarantine`` folder (logged at ERROR with its Message-ID, never its content);
+one that meets a database error while the database answers is flagged (IMAP keyword
+``FallkonferenzRetry``), left for the next run, and quarantined when it fails again. Refusals
+of mail that names no invitation are audited as one event per run, counted by reason.
 
 ``IMAP_URL``: ``imaps://user:password@host[:993]/FOLDER`` (TLS), or ``imap://…[:143]/FOLDER``
 with STARTTLS (``?starttls=0`` turns STARTTLS off — only for a server on the same machine).
-``?done=NAME`` names the folder for handled messages (default ``Processed``).
+``?done=NAME`` names the folder for handled messages (default ``Processed``),
+``?quarantine=NAME`` the folder for messages that could not be handled (default ``Quarantine``).
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import imaplib
+import logging
 import re
 import ssl
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
-from conferences.reply_services import calendar_reply_receive
+from conferences.reply_services import RefusalTally, calendar_refusals_record, calendar_reply_receive
 
+logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
+RETRY_FLAG = "FallkonferenzRetry"
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UID = re.compile(rb"UID (\d+)")
+_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ class ImapTarget:
     password: str
     folder: str
     done: str
+    quarantine: str = "Quarantine"
 
 
 def parse_imap_url(url: str) -> ImapTarget:
@@ -68,6 +83,7 @@ def parse_imap_url(url: str) -> ImapTarget:
         password=unquote(parsed.password or ""),
         folder=unquote(parsed.path.lstrip("/")) or "INBOX",
         done=query.get("done", ["Processed"])[0],
+        quarantine=query.get("quarantine", ["Quarantine"])[0],
     )
 
 
@@ -86,8 +102,9 @@ def connect(target: ImapTarget) -> imaplib.IMAP4:
     return conn
 
 
-def _sizes(conn: imaplib.IMAP4, limit: int) -> list[tuple[bytes, int]]:
-    typ, data = conn.uid("FETCH", "1:*", "(RFC822.SIZE)")
+def _sizes(conn: imaplib.IMAP4, limit: int) -> list[tuple[bytes, int, bool]]:
+    """(UID, size, flagged for a last retry) of the first ``limit`` messages."""
+    typ, data = conn.uid("FETCH", "1:*", "(RFC822.SIZE FLAGS)")
     if typ != "OK":
         raise CommandError("The IMAP server refused to list the folder.")
     found = []
@@ -95,9 +112,10 @@ def _sizes(conn: imaplib.IMAP4, limit: int) -> list[tuple[bytes, int]]:
         line = item[0] if isinstance(item, tuple) else item
         if not line:
             continue
-        uid, size = _UID.search(line), _SIZE.search(line)
+        uid, size, flags = _UID.search(line), _SIZE.search(line), _FLAGS.search(line)
         if uid and size:
-            found.append((uid.group(1), int(size.group(1))))
+            retried = bool(flags) and RETRY_FLAG.lower().encode() in flags.group(1).lower().split()
+            found.append((uid.group(1), int(size.group(1)), retried))
     found.sort(key=lambda pair: int(pair[0]))
     return found[:limit]
 
@@ -109,13 +127,44 @@ def _fetch(conn: imaplib.IMAP4, uid: bytes, *, header_only: bool) -> bytes:
     return next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), b"")
 
 
+def _message_id(raw: bytes) -> str:
+    """The Message-ID for a log line: printable ASCII only, at most 200 characters."""
+    header = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _MESSAGE_ID.search(header)
+    value = found.group(1).decode("ascii", "replace") if found else ""
+    return "".join(c for c in value if c.isprintable() and c.isascii()).strip()[:200] or "(none)"
+
+
+def _database_answers() -> bool:
+    """Whether the database is reachable now: tells a failing message from a database outage."""
+    try:
+        connection.close_if_unusable_or_obsolete()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _move(conn: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> bool:
+    """Move one message; True when it was only flagged \\Deleted (EXPUNGE still due)."""
+    if can_move:
+        conn.uid("MOVE", uid, quote_mailbox(folder))
+        return False
+    conn.uid("COPY", uid, quote_mailbox(folder))
+    conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
+    return True
+
+
 class Command(BaseCommand):
     help = "Record calendar answers (iMIP REPLY/COUNTER) from the IMAP mailbox in IMAP_URL; move handled messages."
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=1000, help="handle at most this many messages per run")
+        parser.add_argument("--time-limit", type=float, default=50.0,
+                            help="start no further message after this many seconds (default 50: one run per minute)")
 
-    def handle(self, *args, limit: int, **options):
+    def handle(self, *args, limit: int, time_limit: float, **options):
         if not settings.IMAP_URL:
             raise CommandError("IMAP_URL is not set.")
         target = parse_imap_url(settings.IMAP_URL)
@@ -127,7 +176,7 @@ class Command(BaseCommand):
             self.stdout.write("another fetch_mail run is busy; nothing done")
             return
         try:
-            counts = self._run(target, limit)
+            counts = self._run(target, limit, time.monotonic() + time_limit)
         except (imaplib.IMAP4.error, OSError) as exc:
             raise CommandError(f"IMAP: {type(exc).__name__}: {exc}") from exc
         finally:
@@ -137,30 +186,51 @@ class Command(BaseCommand):
         if counts.get("tempfail"):
             sys.exit(EX_TEMPFAIL)
 
-    def _run(self, target: ImapTarget, limit: int) -> dict[str, int]:
+    def _run(self, target: ImapTarget, limit: int, deadline: float) -> dict[str, int]:
         conn = connect(target)
         counts: dict[str, int] = {}
+        tally = RefusalTally()
+
+        def count(key: str) -> None:
+            counts[key] = counts.get(key, 0) + 1
+
         try:
             typ, _data = conn.select(quote_mailbox(target.folder))
             if typ != "OK":
                 raise CommandError(f"IMAP folder {target.folder!r} cannot be opened.")
             conn.create(quote_mailbox(target.done))  # NO when it exists already: fine
+            conn.create(quote_mailbox(target.quarantine))
             can_move = "MOVE" in conn.capabilities
             flagged = False
-            for uid, size in _sizes(conn, limit):
+            messages = _sizes(conn, limit)
+            for index, (uid, size, retried) in enumerate(messages):
+                if time.monotonic() > deadline:
+                    counts["left"] = len(messages) - index  # for the next run
+                    break
                 raw = _fetch(conn, uid, header_only=size > settings.INBOUND_MAIL_MAX_BYTES)
                 try:
-                    result = calendar_reply_receive(raw=raw, source="imap", size=size)
-                except DatabaseError:
-                    counts["tempfail"] = counts.get("tempfail", 0) + 1
-                    break  # leave it (and the rest) for the next run
-                counts[result.outcome] = counts.get(result.outcome, 0) + 1
-                if can_move:
-                    conn.uid("MOVE", uid, quote_mailbox(target.done))
-                else:
-                    conn.uid("COPY", uid, quote_mailbox(target.done))
-                    conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
-                    flagged = True
+                    result = calendar_reply_receive(raw=raw, source="imap", size=size, tally=tally)
+                except DatabaseError as exc:
+                    if not _database_answers():
+                        count("tempfail")
+                        break  # leave it (and the rest) for the next run
+                    if not retried:  # this message, not the database: once more next run, then quarantine
+                        logger.warning("Calendar reply %s: %s while the database answers; retried next run",
+                                       _message_id(raw), type(exc).__name__)
+                        conn.uid("STORE", uid, "+FLAGS.SILENT", f"({RETRY_FLAG})")
+                        count("retry")
+                        continue
+                    logger.error("Calendar reply %s quarantined: %s again on a later run", _message_id(raw), type(exc).__name__)
+                    flagged = _move(conn, uid, target.quarantine, can_move) or flagged
+                    count("quarantined")
+                    continue
+                except Exception as exc:  # a bug met by this message: it must not block the others
+                    logger.error("Calendar reply %s quarantined: %s", _message_id(raw), type(exc).__name__)
+                    flagged = _move(conn, uid, target.quarantine, can_move) or flagged
+                    count("quarantined")
+                    continue
+                count(result.outcome)
+                flagged = _move(conn, uid, target.done, can_move) or flagged
             if flagged:
                 conn.expunge()
             conn.close()
@@ -169,4 +239,8 @@ class Command(BaseCommand):
                 conn.logout()
             except (imaplib.IMAP4.error, OSError):
                 pass
+            try:
+                calendar_refusals_record(tally, source="imap")
+            except DatabaseError:
+                logger.warning("The run's %d unattributed refusals could not be audited", sum(tally.reasons.values()))
         return counts
