@@ -287,6 +287,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         if entrusted_by is not None and entrusted_by in self.restricted_members:
             return False  # Art. 18: entrusted by a person whose processing is restricted
         audience = event["audience"]
+        if self.is_guest and not (self.is_professional or self.is_parent):
+            # A guest's grant holds only while she works in the case's network and the conference
+            # is not cancelled, which the policy checks when it reads; a membership that ends
+            # tells no socket of hers. So the policy decides each item for everyone she is sent.
+            return None if audience == Audience.EVERYONE else False
         if audience == Audience.EVERYONE:
             return True
         if not self.is_professional:
@@ -462,7 +467,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     def _cache_access(self, case_id: int) -> None:
         """Remember who this socket's user is for the case, so that most events need no query.
-        Refreshed on every ``access.changed`` (the only way these can change)."""
+        Refreshed on every ``access.changed`` (the only way these change for the team and the
+        family; a guest's grant can end without one, so her deliveries ask the policy, ``_may_read``)."""
         self.case_id = case_id
         # The organisations she is on this case's team for (as the policy counts them), not every
         # organisation she works for: a second membership opens nothing on a case whose team she

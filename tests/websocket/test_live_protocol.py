@@ -9,6 +9,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from config.routing import websocket_urlpatterns
+from participants.models import Membership
 from protocols import services
 from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
@@ -361,4 +362,20 @@ async def test_a_guest_of_the_conference_follows_the_items_for_everyone_live_and
         world.convenor, item=world.item_everyone, version=world.item_everyone.version, text="Für alle, auch den Gast")
     changed = await receive_until(socket, "item")
     assert changed["item"]["id"] == world.item_everyone.pk and changed["item"]["text"] == "Für alle, auch den Gast"
+    await socket.disconnect()
+
+
+async def test_a_guest_who_left_the_network_gets_no_more_items_live(world):
+    """Her grant reads nothing once her membership ends (``guest_conference_ids``), and nothing
+    tells her socket: its deliveries to a guest ask the policy."""
+    guest = await database_sync_to_async(make_professional)("guest-left", world.early_help)
+    await database_sync_to_async(grant_services.guest_invite)(world.convenor, conference=world.conference, guest=guest)
+    socket = await open_socket(guest, world.protocol.pk)
+    await receive_until(socket, "hello")
+    await database_sync_to_async(lambda: Membership.objects.filter(user=guest).update(is_active=False))()
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, text="Neu nach ihrem Weggang")
+    removed = await receive_until(socket, "item_removed")  # the item leaves her screen; its new text never arrives
+    assert removed == {"type": "item_removed", "item": world.item_everyone.pk}
+    await assert_no_item_message(socket)
     await socket.disconnect()
