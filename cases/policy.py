@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import Contains
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis, LegalHold
 from participants import policy as participants_policy
@@ -46,6 +47,22 @@ def team_organisation_ids(user: "User", case: "Case") -> QuerySet:
     she works for: a second membership does not make her speak for an organisation that is on the
     team only through a colleague)."""
     return team_rows_of(user).filter(case_id=case.pk).values("organisation_id")
+
+
+def self_admission_refusal(case_id: int, organisation_id: int) -> str:
+    """Why a professional may not join ``case``'s team on her own for ``organisation`` (on an
+    accepted referral's ground), or "" when she may: a ground lets an organisation join, once; it
+    never undoes the convenor's decision. Once the convenor took a member of the organisation off
+    the team, and while the organisation is on it, further people join only when the convenor adds
+    them. The one rule for the service (``services.case_team_member_admit``) and the page that
+    offers the step (``offers.referral_selectors``)."""
+    rows = CaseTeamMember.objects.filter(case_id=case_id, organisation_id=organisation_id)
+    if rows.filter(removed_at__isnull=False).exists():
+        return _("The convenor took this organisation's members off the case team; only the convenor can add "
+                 "someone of it again.")
+    if rows.filter(removed_at__isnull=True).exists():
+        return _("Your organisation is already on this case team; the convenor adds further colleagues.")
+    return ""
 
 
 def parent_case_ids(user: "User") -> QuerySet:

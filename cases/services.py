@@ -103,7 +103,9 @@ def case_team_member_admit(
     decided and recorded (``basis``, e.g. an accepted referral with the family's documented
     consent, ``"referral:17"``). The caller checks that ground; this checks what the case itself
     requires: the case is open, ``actor`` actively works for the organisation, the organisation is
-    active and in the case's network, and she is not on the team for it already. Audited as
+    active and in the case's network, she is not on the team for it already, and the organisation
+    is neither on the team already nor was any member of it taken off it by the convenor
+    (``cases_policy.self_admission_refusal``: then the convenor adds people). Audited as
     ``case_team.admit`` under the family's consent, with the ground; the lead caseworker sees the
     new member on the case page.
     """
@@ -117,15 +119,9 @@ def case_team_member_admit(
         raise ValidationError(_("Say on which ground the professional joins the case team."))
     if case.team.filter(removed_at__isnull=True, organisation=organisation, user=actor).exists():
         raise ValidationError({"user": _("This member is already on the case team.")})
-    # A ground lets an organisation join, once; it never undoes the convenor's decision. Whom the
-    # convenor took off the team for this organisation, and any further colleague of an
-    # organisation already on it, joins only when the convenor adds her.
-    if case.team.filter(organisation=organisation, removed_at__isnull=False).exists():
-        raise ValidationError(_("The convenor took this organisation's members off the case team; only the convenor "
-                                "can add someone of it again."))
-    if case.team.filter(organisation=organisation, removed_at__isnull=True).exists():
-        raise ValidationError({"user": _("Your organisation is already on this case team; the convenor adds further "
-                                         "colleagues.")})
+    refusal = cases_policy.self_admission_refusal(case.pk, organisation.pk)
+    if refusal:
+        raise ValidationError(refusal)
     member = CaseTeamMember(case=case, organisation=organisation, user=actor,
                             case_role=case_role or CaseTeamMember.role_for_kind(organisation.kind))
     member.full_clean()

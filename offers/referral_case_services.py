@@ -144,8 +144,9 @@ def referral_join_case_team(
     attached to (by the central case manager, who is on that case, or by a colleague).
 
     Checks: staff of the receiving organisation; the referral holds a place and belongs to a
-    case of the offer's network that is open; the family's consent is documented; she is not on
-    the team for this organisation yet (``case_team_member_admit``)."""
+    case of the offer's network that is open; the family's consent is documented; the organisation
+    may still join on its own (not on the team yet, nobody of it taken off it by the convenor:
+    ``cases_policy.self_admission_refusal``, checked by ``case_team_member_admit``)."""
     referral = _require_receiving_staff(actor, referral)
     case = referral.case
     if case is None:

@@ -146,6 +146,8 @@ def _case_forms(user, view, *, data=None, which: str = "") -> dict:
             "case_forms_shown": True,
         }
     if not view.joined_case_team:
+        if view.join_refusal:  # the step would only be refused: say why instead of offering it
+            return {"join_refusal": view.join_refusal, "case_forms_shown": True}
         return {"join_case_form": TeamConsentForm(bound("join"), prefix="join"), "case_forms_shown": True}
     return {}
 
@@ -188,7 +190,8 @@ def _referral_case_step(request: HttpRequest, pk: int, which: str) -> HttpRespon
     forms = _case_forms(request.user, view, data=request.POST, which=which)
     form = forms.get(f"{which}_case_form")
     if form is None:
-        messages.error(request, _("This referral cannot become part of a case that way in its current state."))
+        messages.error(request, view.join_refusal if which == "join" and view.join_refusal else
+                       _("This referral cannot become part of a case that way in its current state."))
         return redirect("offers:referral_detail", pk=pk)
     if form.is_valid():
         try:

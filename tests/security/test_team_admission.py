@@ -44,10 +44,11 @@ def test_a_member_the_convenor_removed_cannot_rejoin_through_an_open_referral(wo
     member = world.case.team.get(user=world.counsellor, removed_at__isnull=True)
     case_services.case_team_member_remove(world.convenor, member=member)
     client.force_login(world.counsellor)
+    page = client.get(reverse("offers:referral_detail", args=[joined_by_referral.pk])).content.decode()
+    assert "Join the case team" not in page and "only the convenor can add someone of it again" in page
     response = client.post(reverse("offers:referral_join_case_team", args=[joined_by_referral.pk]), {
         "join-consent_reference": "anything", "join-consent_given_on": timezone.localdate().isoformat(),
-        "join-consent_confirmed": "on"})
-    assert response.status_code == 400
+        "join-consent_confirmed": "on"}, follow=True)
     assert "only the convenor can add someone of it again" in response.content.decode()
     assert not cases_policy.is_professional_on_case(world.counsellor, world.case)
     assert client.get(f"/api/protocol-items/{world.item_restricted.pk}/").status_code == 404
@@ -62,13 +63,17 @@ def test_a_colleague_cannot_join_after_the_convenor_removed_her_organisations_me
     assert not cases_policy.is_professional_on_case(colleague, world.case)
 
 
-def test_a_further_colleague_of_an_organisation_on_the_team_is_added_by_the_convenor_not_by_the_referral(world, joined_by_referral):
+def test_a_further_colleague_of_an_organisation_on_the_team_is_added_by_the_convenor_not_by_the_referral(world, client, joined_by_referral):
     colleague = make_professional("counsellor2", world.counselling, ProfessionalRole.COUNSELLOR)
     with pytest.raises(ValidationError) as refused:
         rcs.referral_join_case_team(colleague, referral=joined_by_referral, consent_reference="x",
                                     consent_given_on=timezone.localdate())
     assert "the convenor adds further colleagues" in str(refused.value)
     assert not cases_policy.is_professional_on_case(colleague, world.case)
+    # the referral page does not offer her a step that would only be refused; it says why
+    client.force_login(colleague)
+    page = client.get(reverse("offers:referral_detail", args=[joined_by_referral.pk])).content.decode()
+    assert "Join the case team" not in page and "the convenor adds further colleagues" in page
     case_services.case_team_member_add(world.convenor, case=world.case, organisation=world.counselling, user=colleague)
     assert cases_policy.is_professional_on_case(colleague, world.case)
 
