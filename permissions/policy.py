@@ -139,8 +139,9 @@ def statements_for(key: tuple, build: Callable[[], dict]) -> dict:
     """The compiled pieces (``compiled`` results) of a policy statement, built once per process for
     ``key`` and kept (``STATEMENTS``, least recently used out).
 
-    A policy statement is SQL text whose only inputs are the user's id and the day (both in
-    ``key``); it reads nothing when built, so the same key always builds the same text, and every
+    A policy statement is SQL text whose only inputs are in ``key``: the user's id, the day (for
+    items both the day its consents are dated by and today) and whether restricted persons' data
+    is left out; it reads nothing when built, so the same key always builds the same text, and every
     row is still read live when the statement runs. Building it costs Python, not SQL: resolving
     and compiling its dozen nested subqueries took 13-18 ms of a 25 ms /api/actions/ request
     (issue 13), more than the database spent filtering 10,000 actions."""

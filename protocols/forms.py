@@ -105,9 +105,9 @@ class NextReviewForm(forms.Form):
 class ParentSummaryForm(forms.Form):
     parent_summary = forms.CharField(label=_("Summary for the parents (plain language)"), required=False,
                                      widget=forms.Textarea(attrs={"rows": 5}))
-    # The protocol's version she started writing from: a summary saved meanwhile by another
-    # convenor is not overwritten (``services.parent_summary_set``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # A digest of the summary as she started writing (``services.summary_digest``): one saved
+    # meanwhile by another convenor is not overwritten; other changes to the protocol do not count.
+    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
 class CorrectionForm(forms.Form):

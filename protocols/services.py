@@ -10,6 +10,7 @@ anything (in memory where the audience decides, through the policy for consent-b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from typing import Iterable
 
@@ -879,15 +880,23 @@ def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PA
 
 
 @transaction.atomic
-def parent_summary_set(actor, *, protocol: Protocol, text: str, version: int | None = None,
+def summary_digest(text: str) -> str:
+    """What a summary form carries of the summary it was opened on (``parent_summary_set``)."""
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def parent_summary_set(actor, *, protocol: Protocol, text: str, based_on: str | None = None,
                        channel: str = Channel.PAGE) -> Protocol:
     """The convenor writes the plain-language summary the parents see first. Not on a final protocol.
-    ``version``: the protocol's version her text was written on; another convenor's save since
-    then is not overwritten (``EditConflict`` with the protocol as it stands, nothing changed)."""
+    ``based_on``: ``summary_digest`` of the summary her text was written on; another convenor's
+    summary saved since then is not overwritten (``EditConflict`` with the protocol as it stands,
+    nothing changed). Other changes to the protocol (the next review, attendance) do not count.
+    None (a script) skips the check."""
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)
     _refuse_final(protocol)
-    conflicts.check_version(protocol, version)
+    if based_on is not None and based_on != summary_digest(protocol.parent_summary):
+        raise conflicts.EditConflict(protocol)
     Protocol.objects.filter(pk=protocol.pk).update(parent_summary=sanitize.clean_input(text), version=F("version") + 1)
     protocol.refresh_from_db()
     _audit(actor, "protocol.parent_summary", protocol, protocol, channel)

@@ -80,8 +80,8 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
     if convenor:
         context["ack_status"] = selectors.acknowledgement_status(protocol)
         context["pending_elsewhere"] = rules.pending_for_others(user, protocol)
-        context["summary_form"] = forms.ParentSummaryForm(initial={"parent_summary": protocol.parent_summary,
-                                                                   "version": protocol.version})
+        context["summary_form"] = forms.ParentSummaryForm(initial={
+            "parent_summary": protocol.parent_summary, "based_on": services.summary_digest(protocol.parent_summary)})
         context["release_refusal"] = rules.release_refusal(protocol) if protocol.status == Protocol.Status.DRAFT else None
         if protocol.status == Protocol.Status.RELEASED:
             context["finalise_refusal"] = rules.finalise_refusal(user, protocol, confirm_early=False)
@@ -274,14 +274,14 @@ def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     try:
         services.parent_summary_set(request.user, protocol=protocol, text=form.cleaned_data.get("parent_summary", ""),
-                                    version=form.cleaned_data.get("version") or 0)
+                                    based_on=form.cleaned_data.get("based_on") or "")
     except conflicts.EditConflict as conflict:
         # Her text stays in the form, now on the current version, beside the summary as it is now.
         current = conflict.current
         context = _protocol_context(request, current)
         context["summary_form"] = forms.ParentSummaryForm(initial={
             "parent_summary": form.cleaned_data.get("parent_summary", request.POST.get("parent_summary", "")),
-            "version": current.version})
+            "based_on": services.summary_digest(current.parent_summary)})
         context["summary_conflict"] = {"message": conflict.messages[0], "current": current.parent_summary}
         return render(request, "protocols/protocol_detail.html", context, status=409)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences.models import Conference
+from protocols.services import summary_digest
 from protocols.models import Amendment, CorrectionProposal
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.world import hold_conference
@@ -69,7 +70,7 @@ def page_cells(world, extras):
         "protocols:protocol_open": ("post", reverse("protocols:protocol_open", args=[extras["second"].pk]), None, WRITERS, TEAM, 302),
         "protocols:item_create": ("post", reverse("protocols:item_create", args=[p]), item_form, WRITERS, READERS, 302),
         "protocols:next_review": ("post", reverse("protocols:next_review", args=[p]), {"next_review_on": ""}, WRITERS, READERS, 302),
-        "protocols:parent_summary": ("post", reverse("protocols:parent_summary", args=[p]), {"parent_summary": "Kurz", "version": world.protocol.version}, WRITERS, READERS, 302),
+        "protocols:parent_summary": ("post", reverse("protocols:parent_summary", args=[p]), {"parent_summary": "Kurz", "based_on": summary_digest(world.protocol.parent_summary)}, WRITERS, READERS, 302),
         "protocols:protocol_release": ("post", reverse("protocols:protocol_release", args=[p]), None, WRITERS, READERS, 302),
         "protocols:protocol_finalise": ("post", reverse("protocols:protocol_finalise", args=[p]), None, WRITERS, READERS, 302),
         "protocols:protocol_acknowledge": ("post", reverse("protocols:protocol_acknowledge", args=[p]), None, READERS, READERS, 302),

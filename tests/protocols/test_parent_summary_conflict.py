@@ -1,37 +1,57 @@
 """Two convenors write the summary for the parents at once: the second save, written on the
-version before the first, is refused; her text stays in the form beside the summary as it is
-now, and saving again (now on the current version) saves it."""
+summary as it was before the first, is refused; her text stays in the form beside the summary as
+it is now, and saving again saves it. Other changes to the protocol meanwhile (the next review
+date, set by the minute-taker) do not stand in her way."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from access import grant_services
 from permissions.conflicts import EditConflict
 from protocols import services
 from protocols.models import Protocol
+from protocols.services import summary_digest
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_summary_written_on_an_old_version_is_refused_and_changes_nothing(world):
-    version = world.protocol.version
-    services.parent_summary_set(world.convenor, protocol=world.protocol, text="Erste Fassung", version=version)
+def test_a_summary_written_on_an_old_summary_is_refused_and_changes_nothing(world):
+    started = summary_digest(world.protocol.parent_summary)
+    services.parent_summary_set(world.convenor, protocol=world.protocol, text="Erste Fassung", based_on=started)
     with pytest.raises(EditConflict):
-        services.parent_summary_set(world.convenor, protocol=world.protocol, text="Zweite Fassung", version=version)
+        services.parent_summary_set(world.convenor, protocol=world.protocol, text="Zweite Fassung", based_on=started)
     assert Protocol.objects.get(pk=world.protocol.pk).parent_summary == "Erste Fassung"
 
 
 def test_the_page_keeps_her_text_beside_the_current_summary_and_saves_it_on_the_second_try(world, client):
     url = reverse("protocols:parent_summary", args=[world.protocol.pk])
-    version = world.protocol.version
+    started = summary_digest(world.protocol.parent_summary)
     client.force_login(world.convenor)
-    assert client.post(url, {"parent_summary": "Erste Fassung", "version": version}).status_code == 302
-    refused = client.post(url, {"parent_summary": "Meine Fassung", "version": version})
+    assert client.post(url, {"parent_summary": "Erste Fassung", "based_on": started}).status_code == 302
+    refused = client.post(url, {"parent_summary": "Meine Fassung", "based_on": started})
     assert refused.status_code == 409
     page = refused.content.decode()
     assert "Someone else changed this meanwhile" in page and "Erste Fassung" in page and "Meine Fassung" in page
-    current = Protocol.objects.get(pk=world.protocol.pk)
-    assert current.parent_summary == "Erste Fassung"
-    assert f'name="version" value="{current.version}"' in page
-    assert client.post(url, {"parent_summary": "Meine Fassung", "version": current.version}).status_code == 302
+    assert Protocol.objects.get(pk=world.protocol.pk).parent_summary == "Erste Fassung"
+    now = summary_digest("Erste Fassung")
+    assert f'name="based_on" value="{now}"' in page
+    assert client.post(url, {"parent_summary": "Meine Fassung", "based_on": now}).status_code == 302
     assert Protocol.objects.get(pk=world.protocol.pk).parent_summary == "Meine Fassung"
+
+
+def test_another_change_to_the_protocol_meanwhile_does_not_refuse_her_summary(world, client):
+    """Found in review: with the protocol's version as the check, the minute-taker setting the next
+    review date made the convenor's summary fail during the conference."""
+    grant_services.minute_taker_delegate(world.convenor, protocol=world.protocol, delegate=world.counsellor)
+    started = summary_digest(Protocol.objects.get(pk=world.protocol.pk).parent_summary)
+    services.protocol_set_next_review(world.counsellor, protocol=world.protocol,
+                                      next_review_on=timezone.localdate() + dt.timedelta(days=60))
+    client.force_login(world.convenor)
+    response = client.post(reverse("protocols:parent_summary", args=[world.protocol.pk]),
+                           {"parent_summary": "Wir treffen uns im Mai.", "based_on": started})
+    assert response.status_code == 302
+    assert Protocol.objects.get(pk=world.protocol.pk).parent_summary == "Wir treffen uns im Mai."
