@@ -879,12 +879,12 @@ def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PA
     return ack
 
 
-@transaction.atomic
 def summary_digest(text: str) -> str:
     """What a summary form carries of the summary it was opened on (``parent_summary_set``)."""
     return hashlib.sha256((text or "").encode()).hexdigest()
 
 
+@transaction.atomic
 def parent_summary_set(actor, *, protocol: Protocol, text: str, based_on: str | None = None,
                        channel: str = Channel.PAGE) -> Protocol:
     """The convenor writes the plain-language summary the parents see first. Not on a final protocol.

@@ -138,7 +138,8 @@ def _message_id(raw: bytes) -> str:
 def _database_answers() -> bool:
     """Whether the database is reachable now: tells a failing message from a database outage."""
     try:
-        connection.close_if_unusable_or_obsolete()
+        if not connection.in_atomic_block:  # closing inside one would leave it unable to reconnect
+            connection.close_if_unusable_or_obsolete()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
