@@ -200,10 +200,8 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
         except conflicts.EditConflict as conflict:
             # Her input stays in the form, now based on the current version, beside the record as it is.
             member = conflict.current
-            form = FamilyMemberEditForm(conflicts.retry_data(request.POST, member.version))
-            form.is_valid()
-            form.add_error(None, conflict)
-            conflict_rows = conflicts.current_values(form, _family_values(member))
+            form, conflict_rows = conflicts.refused_form(FamilyMemberEditForm, conflict, request.POST,
+                                                         lambda form: _family_values(member))
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -182,10 +182,8 @@ def conference_move(request, pk: int):
             except conflicts.EditConflict as conflict:
                 # Her new time stays in the form, now based on the current SEQUENCE, beside the time as it is.
                 conference = conflict.current
-                form = MoveForm(conflicts.retry_data(request.POST, conference.sequence, field="sequence"))
-                form.is_valid()
-                form.add_error(None, conflict)
-                conflict_rows = conflicts.current_values(form, _move_values(conference))
+                form, conflict_rows = conflicts.refused_form(MoveForm, conflict, request.POST,
+                                                             lambda form: _move_values(conference), field="sequence")
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:

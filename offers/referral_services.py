@@ -53,12 +53,14 @@ def _referrers(referral: Referral) -> list[User]:
     return [person for person in people if access.referrals_for(person).filter(pk=referral.pk).exists()]
 
 
-def _require_case_manager_of(actor: User, request: SupportRequest) -> None:
-    """``actor`` is the request's case manager and still holds that role in its network."""
+def _require_case_manager_of(actor: User, request: SupportRequest) -> CentralCaseManager:
+    """``actor`` is the request's case manager and still holds that role in its network; her role."""
     if request.case_manager_id != actor.pk:
         raise PermissionDenied(_("Only the case manager of this request may refer from it."))
-    if not access.case_manager_roles(actor).filter(network_id=request.network_id).exists():
+    role = access.case_manager_roles(actor).filter(network_id=request.network_id).select_related("organisation").first()
+    if role is None:
         raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    return role
 
 
 # --- requests to the central case manager --------------------------------------------------------
@@ -411,11 +413,7 @@ def support_request_open_case(actor: User, *, request: SupportRequest, reference
     the request is a referral with the client's documented consent and belongs to no case yet;
     ``case_open`` checks the reference. The referring professional joins the team only where the
     consent allows it."""
-    if request.case_manager_id != actor.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
-    role = access.case_manager_roles(actor).filter(network_id=request.network_id).select_related("organisation").first()
-    if role is None:
-        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+    role = _require_case_manager_of(actor, request)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
     if request.case_id is not None:

@@ -102,10 +102,9 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                         version=form.cleaned_data["version"] or 0, **form.values())
         except conflicts.EditConflict as conflict:
             # Her input stays in the form, now based on the current version, beside the offer as it is.
-            form = OfferEditForm(conflicts.retry_data(request.POST, conflict.current.version), instance=conflict.current)
-            form.is_valid()
-            form.add_error(None, conflict)
-            conflict_rows = conflicts.current_values(form, form.stored_values())
+            form, conflict_rows = conflicts.refused_form(
+                lambda data: OfferEditForm(data, instance=conflict.current), conflict, request.POST,
+                lambda form: form.stored_values())
         except ValidationError as error:
             apply_errors(form, error)
         else:

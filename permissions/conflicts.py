@@ -13,7 +13,7 @@ The same pattern, older and with its own wording, guards protocol items and agre
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils import formats
@@ -64,6 +64,17 @@ def current_values(form, values: dict[str, Any], *, skip: Iterable[str] = ()) ->
             continue
         rows.append((str(bound.label), _display(bound.field, values[bound.name])))
     return rows
+
+
+def refused_form(make_form: Callable[[Any], Any], conflict: EditConflict, data, values: Callable[[Any], dict[str, Any]],
+                 *, field: str = "version") -> tuple[Any, list[tuple[str, str]]]:
+    """What a page shows after ``conflict``: her posted ``data`` in a new form (``make_form``), now
+    based on the current row's ``field``, with the conflict as its error; and, beside it, the stored
+    values (``values(form)``) as ``current_values`` rows. The page answers 409 with both."""
+    form = make_form(retry_data(data, getattr(conflict.current, field), field=field))
+    form.is_valid()
+    form.add_error(None, conflict)
+    return form, current_values(form, values(form))
 
 
 def retry_data(data, current_version: int, *, field: str = "version"):

@@ -80,7 +80,18 @@ def compiled(ids: QuerySet) -> "RawSQL | QuerySet":
     return RawSQL(sql, params)
 
 
-class AnyOf(Lookup):
+class _InSubquery(Lookup):
+    """``lhs IN (subquery)``: the SQL both lookups below write (``AnyOf`` differs on PostgreSQL)."""
+
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+
+class AnyOf(_InSubquery):
     """``column = ANY(ARRAY(subquery))`` on PostgreSQL (``column IN (subquery)`` elsewhere), as a
     filter expression: ``.filter(AnyOf(F("case_id"), her_case_ids))``.
 
@@ -91,12 +102,6 @@ class AnyOf(Lookup):
     action of a network of 1M grant rows read to keep the 10,002 of her case)."""
 
     lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -111,7 +116,7 @@ class Pair(Func):
     output_field = Field()
 
 
-class PairIn(Lookup):
+class PairIn(_InSubquery):
     """``(a, b) IN (subquery of two columns)``, as a filter expression:
     ``.filter(PairIn(Pair(F("case_id"), F("responsible_organisation_id")), compiled(her_pairs)))``.
 
@@ -123,12 +128,6 @@ class PairIn(Lookup):
     values are standard SQL (PostgreSQL; SQLite since 3.15)."""
 
     lookup_name = "pair_in"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
 
 
 # ~15 KB of SQL text per user for the actions, less for the items: ~30 MB per process at most
