@@ -3,9 +3,12 @@ the socket is closed (1011) and its browser reconnects; the live protocol page (
 catches up with ``sync``, which re-reads what she may see now.
 
 **CoreChannelLayer** (``CHANNELS_REDIS_LAYER=core``, the default) is ``channels_redis.core.RedisChannelLayer``
-with these changes. A socket's buffer in its server process: the process pops a message and puts it
-into the buffer of each of its sockets the message names; a socket takes from its buffer when it
-is ready for the next message. A buffer holds ``capacity`` messages; when a socket has not taken
+with these changes. One reader per server process (``_read``) pops the process's Redis queue
+while any of its sockets waits to receive, and puts each message into the buffer of each of its
+sockets the message names; a socket takes from its buffer when it is ready for the next message.
+(channels-redis lets the waiting sockets race for the pop instead, each making two tasks per
+message: at 500 sockets that was half the servers' CPU of a fan-out, most of it before the first
+frame left; ``bench/ws_fanout.py``.) A buffer holds ``capacity`` messages; when a socket has not taken
 any while that many more arrived for it (it waits on a slow database read, say), channels-redis
 drops the OLDEST message to make room, silently. That message could be the ``access.changed``
 that tells the socket a consent was withdrawn: the socket would go on deciding later items by
@@ -14,13 +17,14 @@ instead, so the socket closes (``LiveSessionMixin.channel_layer_lost``) instead 
 without the message.
 
 The queue in Redis that a server process pops from keeps each message for ``expiry`` (60 s);
-channels-redis then drops it, silently: while every socket of the process is busy in a handler (a
-database that hangs), while the process works through a backlog, or while its event loop stalls
-(also with a pop under way). Redis pops the oldest message first, so the process knows a watermark:
+channels-redis then drops it, silently: while no socket of the process waits to receive (every one
+busy in a handler, a database that hangs: the reader stops after a pop that found nothing, 5 s),
+while the process works through a backlog, or while its event loop stalls (also with a pop under
+way). Redis pops the oldest message first, so the process knows a watermark:
 no message still waiting was sent before the last one it popped, or before the last pop that found
 the queue empty. Before each pop, when that watermark is older than three quarters of ``expiry``, a
 message may have expired unread, and every socket that was in a group since before then is told
-``channel_layer.lost`` (the socket about to pop first looks at its own buffer). A socket that
+``channel_layer.lost`` at once (before the reader waits in Redis). A socket that
 joined later missed nothing and is not told. The servers' clocks must agree (NTP): Redis scores a
 message with its sender's clock.
 
@@ -90,8 +94,22 @@ class _FailClosedBuffer(BoundedQueue):
 
 
 class _Told(Exception):
-    """Raised before a pop once sockets were told ``LOST``: the socket that was about to pop looks
-    at its own buffer first (it may be one of them) instead of waiting in Redis."""
+    """Raised before a pop once sockets were told ``LOST``: the reader hands it to them at once
+    instead of first waiting in Redis."""
+
+
+class _Idle(Exception):
+    """Raised by a pop of the process's queue that found nothing while no socket waits: the
+    reader stops instead of waiting in Redis for nobody."""
+
+
+class ReaderFailed(Exception):
+    """What a socket's receive raises when the process's reader could not read Redis."""
+
+
+class _ReaderFailed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class CoreChannelLayer(RedisChannelLayer):
@@ -106,6 +124,9 @@ class CoreChannelLayer(RedisChannelLayer):
         # an expired message may have been meant for. Group messages are all the live channel sends.
         self._memberships: dict[str, dict[str, float]] = {}
         self._adds = 0
+        self._reader: asyncio.Task | None = None  # the process's reader (``_read``) and its event loop
+        self._reader_loop: asyncio.AbstractEventLoop | None = None
+        self._waiting = 0  # sockets of this process waiting in ``receive``
 
     async def group_add(self, group, channel):
         joined = time.time()  # before Redis has it: a message sent meanwhile counts as meant for her
@@ -125,19 +146,89 @@ class CoreChannelLayer(RedisChannelLayer):
         await super().group_discard(group, channel)
 
     async def receive(self, channel):
-        try:
+        """A socket of this process (a process-local channel) waits on its own buffer; the
+        process's reader (``_read``) pops the process's Redis queue and fills the buffers. Other
+        channels: channels-redis's receive."""
+        if "!" not in channel:
             return await super().receive(channel)
+        assert self.require_valid_channel_name(channel)
+        real_channel = self.non_local_name(channel)
+        assert real_channel.endswith(self.client_prefix + "!"), "Wrong client prefix"
+        buffer = self.receive_buffer[channel]
+        if buffer.empty():
+            self._start_reader(real_channel)
+        self._waiting += 1
+        try:
+            message = buffer.get_nowait() if not buffer.empty() else await buffer.get()
         except asyncio.CancelledError:
             # A consumer's receive is cancelled when the consumer ends (channels' dispatch loop),
-            # also when it ends without leaving its groups (a crash): forget its memberships.
+            # also when it ends without leaving its groups (a crash): forget its memberships. When
+            # no socket of the process waits any more, the reader stops (its pop is cancelled, as
+            # channels-redis cancels the pop of a socket that ends: the message stays in Redis's
+            # backup queue and is put back before the next pop).
             self._memberships.pop(channel, None)
+            self._waiting -= 1
+            if self._waiting == 0 and self._reader is not None:
+                self._reader.cancel()
             raise
+        self._waiting -= 1
+        if buffer.empty() and self.receive_buffer.get(channel) is buffer:
+            del self.receive_buffer[channel]  # as channels-redis: no buffer kept for a socket that took all
+        if isinstance(message, _ReaderFailed):
+            raise ReaderFailed("the channel layer could not read this server process's Redis queue") from message.error
+        return message
+
+    def _start_reader(self, real_channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        reader = self._reader
+        if reader is not None and not reader.done():
+            if self._reader_loop is loop:
+                return
+            if self._reader_loop.is_running():
+                raise RuntimeError("Two event loops are trying to receive() on one channel layer at once!")
+        self._reader_loop = loop
+        self._reader = loop.create_task(self._read(real_channel))
+
+    async def _read(self, real_channel: str) -> None:
+        """The process's one reader: pops the process's Redis queue (one message at a time, the
+        watermark checked before each pop) and puts each message into the buffer of every socket
+        it names, while any socket of the process waits; it stops after a pop that found nothing
+        once none waits. Replaces channels-redis's race, in which every waiting socket made two
+        tasks per message to contend for the pop: with hundreds of sockets that was most of a
+        fan-out's time before the first frame left (``bench/ws_fanout.py``). A message still
+        reaches its sockets in the order Redis gave it; a buffer that fills fails closed as before."""
+        try:
+            while True:
+                message_channel, message = await self.receive_single(real_channel)
+                if isinstance(message_channel, list):
+                    for chan in message_channel:
+                        self.receive_buffer[chan].put_nowait(message)
+                elif message_channel is not None:
+                    self.receive_buffer[message_channel].put_nowait(message)
+                elif self._waiting == 0:
+                    return  # a pop that found nothing (or sockets told LOST), and nobody waits
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # Every socket waiting now fails (its consumer ends, the socket closes with 1011 and the
+            # browser reconnects), as the socket whose own pop failed did before; a socket that
+            # receives later starts a new reader.
+            logger.warning("Channel layer: reading this process's Redis queue failed (%s); %s waiting sockets "
+                           "fail", error, self._waiting)
+            for chan, buffer in list(self.receive_buffer.items()):
+                if buffer.empty() and buffer._getters:
+                    asyncio.Queue.put_nowait(buffer, _ReaderFailed(error))
+        finally:
+            if self._reader is asyncio.current_task():
+                self._reader = None
 
     async def receive_single(self, channel):
         try:
             return await super().receive_single(channel)
         except _Told:
-            return [], None  # nothing popped: channels-redis's receive looks at the buffers again
+            return [], None  # nothing popped: the waiting sockets look at their buffers
+        except _Idle:
+            return None, None
 
     async def _brpop_with_clean(self, index, channel, timeout):
         """channels-redis's (4.3.0, pinned in requirements.txt; its version keeps the popped message's
@@ -173,6 +264,8 @@ class CoreChannelLayer(RedisChannelLayer):
             member = None
             if local:
                 self._watermark = started
+                if self._waiting == 0:
+                    raise _Idle
         return member
 
     def _lost_since(self, before: float) -> int:

@@ -91,17 +91,20 @@ def _prefix() -> str:
 @pytest.mark.usefixtures("redis_server")
 async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_tells_its_older_sockets_lost():
     """channels-redis drops a message that waited ``expiry`` seconds in the process's Redis queue.
-    Nothing pops while every socket of the process is busy (a hanging database, a stalled loop):
-    a socket that missed an ``access.changed`` that way must not go on as if nothing was missed."""
+    Nothing pops while no socket of the process waits to receive (every one busy in a handler, a
+    hanging database): the reader stops after a pop that found nothing (``brpop_timeout``, here
+    1 s). A socket that missed an ``access.changed`` that way must not go on as if nothing was missed."""
     layer = _expiring_layer(_prefix())
+    layer.brpop_timeout = 1
     busy = await layer.new_channel()
     await layer.group_add("protocol.1", busy)
     try:
         await layer.group_send("protocol.1", {"type": "x", "n": 0})
         assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "x", "n": 0}
+        await _until(lambda: layer._reader is None)  # nobody waits: the reader stopped
         await layer.group_send("protocol.1", {"type": "access.changed", "n": 1})
         await asyncio.sleep(2.6)  # nobody waits to receive: the message expires in Redis
-        # Told at once, not only when the next message arrives (she is the socket about to pop).
+        # Told at once, not only when the next message arrives.
         assert await asyncio.wait_for(layer.receive(busy), 1) == LOST
         await layer.group_send("protocol.1", {"type": "item.changed", "n": 2})
         assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "item.changed", "n": 2}
@@ -125,26 +128,83 @@ async def test_redis_layer_a_process_that_popped_nothing_for_most_of_the_expiry_
 
 
 @pytest.mark.usefixtures("redis_server")
-async def test_redis_layer_a_backlog_whose_tail_ages_past_the_expiry_tells_lost():
-    """Pops come often (each handler takes 1.2 s, under the 1.5 s a pause would need), but the
-    queue behind them ages: what waited past the expiry is gone, and she is told."""
+async def test_redis_layer_a_socket_slower_than_the_expiry_loses_nothing_while_the_reader_runs():
+    """Each handler takes 1.2 s and four messages wait for her, 4.8 s in all, beyond the 2 s a
+    message may wait in Redis: the process's reader has moved them into her buffer meanwhile
+    (which fails closed when it overflows), so she gets all of them, in order."""
     layer = _expiring_layer(_prefix())
-    slow = await layer.new_channel()
+    slow, other = await layer.new_channel(), await layer.new_channel()
     await layer.group_add("protocol.1", slow)
+    await layer.group_add("protocol.2", other)
+    waiting_other = asyncio.ensure_future(layer.receive(other))  # another socket keeps waiting
     got = []
     try:
         for n in range(1, 5):
             await layer.group_send("protocol.1", {"type": "x", "n": n})
-        for _ in range(2):
+        for _ in range(4):
             got.append(await asyncio.wait_for(layer.receive(slow), 5))
             await asyncio.sleep(1.2)  # her handler
-        waiting = asyncio.ensure_future(layer.receive(slow))
-        await asyncio.sleep(0.3)
-        await layer.group_send("protocol.1", {"type": "x", "n": 5})  # cleans out what expired
-        got.append(await asyncio.wait_for(waiting, 5))
+        await layer.group_send("protocol.2", {"type": "x", "n": 5})
+        assert await asyncio.wait_for(waiting_other, 5) == {"type": "x", "n": 5}
+    finally:
+        waiting_other.cancel()
+        await layer.flush()
+    assert got == [{"type": "x", "n": n} for n in range(1, 5)]
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_one_reader_fans_a_group_message_out_to_every_socket_in_order():
+    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=_prefix())
+    channels = [await layer.new_channel() for _ in range(50)]
+    for channel in channels:
+        await layer.group_add("protocol.1", channel)
+    try:
+        receiving = [asyncio.ensure_future(layer.receive(channel)) for channel in channels]
+        await asyncio.sleep(0.1)
+        for n in range(3):
+            await layer.group_send("protocol.1", {"type": "x", "n": n})
+        got = [[await asyncio.wait_for(r, 5)] for r in receiving]
+        for mine, channel in zip(got, channels):
+            mine += [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(2)]
+        assert all(mine == [{"type": "x", "n": n} for n in range(3)] for mine in got)
+        # Once the last socket's receive is cancelled (its consumer ended), the reader stops.
+        last = [asyncio.ensure_future(layer.receive(channel)) for channel in channels]
+        await asyncio.sleep(0.1)
+        assert layer._reader is not None and layer._waiting == 50
+        for r in last:
+            r.cancel()
+        await asyncio.gather(*last, return_exceptions=True)
+        await _until(lambda: layer._reader is None, 2)
     finally:
         await layer.flush()
-    assert got[:2] == [{"type": "x", "n": 1}, {"type": "x", "n": 2}] and LOST in got
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_a_reader_that_cannot_read_redis_fails_every_waiting_socket():
+    """The sockets close (their consumers end; 1011) and the browsers reconnect, as a socket whose
+    own pop failed did; a later receive starts a new reader."""
+    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=_prefix())
+    a, b = await layer.new_channel(), await layer.new_channel()
+    real = layer._brpop_with_clean
+    failing = True
+
+    async def broken(*args, **kwargs):
+        if failing:
+            await asyncio.sleep(0.05)
+            raise ConnectionError("Redis went away")
+        return await real(*args, **kwargs)
+
+    layer._brpop_with_clean = broken
+    try:
+        results = await asyncio.gather(layer.receive(a), layer.receive(b), return_exceptions=True)
+        assert [type(r).__name__ for r in results] == ["ReaderFailed", "ReaderFailed"]
+        assert all(isinstance(r.__cause__, ConnectionError) for r in results)
+        failing = False
+        await layer.send(a, {"type": "x", "n": 1})
+        assert await asyncio.wait_for(layer.receive(a), 5) == {"type": "x", "n": 1}
+    finally:
+        layer._brpop_with_clean = real
+        await layer.flush()
 
 
 @pytest.mark.usefixtures("redis_server")
