@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from protocols.api.serializers import action_payload, item_payload
 from protocols.models import AgreedAction, Amendment, Protocol, ProtocolItem
@@ -60,18 +60,24 @@ def _case_protocol_ids(case_id: int) -> list[int]:
 
 def item_event(item_id: int) -> dict | None:
     """The ``item.changed`` event for one item, read without a user filter: the receiving socket
-    filters. Four queries, whatever the number of sockets."""
-    item = (
-        ProtocolItem.objects.filter(pk=item_id)
-        .select_related("protocol")
-        .prefetch_related(
-            "restricted_to",
-            Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk")),
-            Prefetch("actions", queryset=AgreedAction.objects.select_related(
-                "case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
-        )
-        .first()
+    filters. Three queries (four for an item of a final protocol, the only kind with amendments),
+    whatever the number of sockets."""
+    item = ProtocolItem.objects.filter(pk=item_id).select_related("protocol").first()
+    if item is None:
+        return None
+    final = item.protocol.status == Protocol.Status.FINAL
+    prefetch_related_objects(
+        [item],
+        "restricted_to",
+        Prefetch("actions", queryset=AgreedAction.objects.select_related(
+            "case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
+        *([Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk"))]
+          if final else []),
     )
+    if not final:
+        # Amendments are added to final protocols only (``services.amendment_create``); a draft's
+        # or a released draft's items have none, and the event does not ask the database.
+        item._prefetched_objects_cache["amendments"] = Amendment.objects.none()
     if item is None:
         return None
     return {
