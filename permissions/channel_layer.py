@@ -167,11 +167,14 @@ class CoreChannelLayer(RedisChannelLayer):
             # channels-redis cancels the pop of a socket that ends: the message stays in Redis's
             # backup queue and is put back before the next pop).
             self._memberships.pop(channel, None)
-            self._waiting -= 1
+            self._waiting = max(0, self._waiting - 1)
             if self._waiting == 0 and self._reader is not None:
-                self._reader.cancel()
+                # Forgotten at once: a socket that receives before the cancelled reader has ended
+                # starts a new one (which waits for the old one's pop to be given up).
+                reader, self._reader = self._reader, None
+                reader.cancel()
             raise
-        self._waiting -= 1
+        self._waiting = max(0, self._waiting - 1)
         if buffer.empty() and self.receive_buffer.get(channel) is buffer:
             del self.receive_buffer[channel]  # as channels-redis: no buffer kept for a socket that took all
         if isinstance(message, _ReaderFailed):
@@ -186,6 +189,8 @@ class CoreChannelLayer(RedisChannelLayer):
                 return
             if self._reader_loop.is_running():
                 raise RuntimeError("Two event loops are trying to receive() on one channel layer at once!")
+        if self._reader_loop is not loop:
+            self._waiting = 0  # receives of an earlier event loop (ended with it) wait no more
         self._reader_loop = loop
         self._reader = loop.create_task(self._read(real_channel))
 

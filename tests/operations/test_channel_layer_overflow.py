@@ -173,8 +173,12 @@ async def test_redis_layer_one_reader_fans_a_group_message_out_to_every_socket_i
         assert layer._reader is not None and layer._waiting == 50
         for r in last:
             r.cancel()
+        # A socket that receives right after (before the cancelled reader has ended) still gets its message.
+        again = asyncio.ensure_future(layer.receive(channels[0]))
         await asyncio.gather(*last, return_exceptions=True)
-        await _until(lambda: layer._reader is None, 2)
+        await layer.send(channels[0], {"type": "x", "n": 9})
+        assert await asyncio.wait_for(again, 5) == {"type": "x", "n": 9}
+        await _until(lambda: layer._reader is None, 7)  # an empty pop (5 s) with nobody waiting ends it
     finally:
         await layer.flush()
 
