@@ -52,6 +52,8 @@ class YearlyReportComputeForm(forms.Form):
 class CommentaryForm(forms.Form):
     commentary = forms.CharField(label=_("Commentary for the board"), widget=forms.Textarea(attrs={"rows": 5}),
                                  max_length=4000, required=False)
+    # The summary's version the commentary started from (``services.summary_set_commentary``).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
 
 class _MeetingFields(forms.Form):
@@ -77,6 +79,8 @@ class MeetingScheduleForm(_MeetingFields):
 
 class MeetingUpdateForm(_MeetingFields):
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"])
+    # The meeting's version the change started from (``services.board_meeting_update``).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
     field_order = ["starts_at", "ends_at", "location", "summary"]
 
     def clean(self):
@@ -89,6 +93,8 @@ class MeetingUpdateForm(_MeetingFields):
 class MinutesForm(forms.Form):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
     decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    # The meeting's minutes version the minutes started from (``services.board_meeting_record_minutes``).
+    minutes_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
     def clean(self):
         data = super().clean()

@@ -34,6 +34,9 @@ class HalfYearSummary(models.Model):
     figures = models.JSONField(_("figures"), default=dict)
     definitions_version = models.CharField(max_length=20)
     commentary = models.TextField(_("commentary"), blank=True)
+    # Raised by every save of a stored summary (commentary, publication): a commentary form
+    # carries the version it was opened at (``services.summary_set_commentary``).
+    version = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -65,6 +68,12 @@ class BoardMeeting(models.Model):
     summary = models.ForeignKey(HalfYearSummary, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings", verbose_name=_("summary to discuss"))
     minutes = models.TextField(_("minutes and decisions"), blank=True)
     sequence = models.PositiveIntegerField(default=0)
+    # Two counters, one per form of the meeting page, so that recording the minutes does not
+    # refuse a change of the place opened meanwhile, nor the other way round: ``version`` is
+    # raised by every save of the details (time, place, the summary to discuss; cancelling),
+    # ``minutes_version`` by every save of the minutes and decisions.
+    version = models.PositiveIntegerField(default=0)
+    minutes_version = models.PositiveIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Meetings scheduled together as one half-yearly series share this key.

@@ -21,6 +21,7 @@ from conferences import ical
 from conferences.imip import CANCEL, REQUEST
 from participants import policy as participants_policy
 from participants.models import Country, NetworkRole, User
+from permissions import conflicts
 from permissions.audit import Channel, record
 
 MAX_SERIES = 10
@@ -62,16 +63,22 @@ def _require_draft(summary: HalfYearSummary) -> None:
 
 
 @transaction.atomic
-def summary_set_commentary(actor, *, summary: HalfYearSummary, commentary: str, channel: str = Channel.PAGE) -> HalfYearSummary:
-    """Set the coordinator's commentary on a draft. Checks: coordinator; draft only."""
+def summary_set_commentary(actor, *, summary: HalfYearSummary, commentary: str, version: int | None = None,
+                           channel: str = Channel.PAGE) -> HalfYearSummary:
+    """Set the coordinator's commentary on a draft. Checks: coordinator; draft only; ``version``
+    (the summary's version the commentary started from; the page always sends it, a script may
+    pass None) is still the current one, otherwise ``EditConflict`` with the summary as it stands
+    and nothing changes."""
     _require_coordinator(actor, summary.network_id)
     summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
     _require_draft(summary)
+    conflicts.check_version(summary, version)
     commentary = commentary.strip()
     if len(commentary) > 4000:
         raise ValidationError({"commentary": _("Keep the commentary under 4,000 characters.")})
     summary.commentary = commentary
-    summary.save(update_fields=["commentary"])
+    summary.version += 1
+    summary.save(update_fields=["commentary", "version"])
     record(actor, action="summary.commentary", obj=summary, channel=channel)
     return summary
 
@@ -89,7 +96,8 @@ def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.P
     summary.status = HalfYearSummary.Status.PUBLISHED
     summary.published_at = timezone.now()
     summary.published_by = actor
-    summary.save(update_fields=["status", "published_at", "published_by"])
+    summary.version += 1
+    summary.save(update_fields=["status", "published_at", "published_by", "version"])
     record(actor, action="summary.publish", obj=summary, channel=channel,
            detail={"definitions_version": summary.definitions_version})
     return summary
@@ -243,15 +251,18 @@ def board_meeting_schedule_series(
 @transaction.atomic
 def board_meeting_update(
     actor, *, meeting: BoardMeeting, starts_at: dt.datetime, ends_at: dt.datetime, location: str,
-    summary: HalfYearSummary | None, channel: str = Channel.PAGE,
+    summary: HalfYearSummary | None, version: int | None = None, channel: str = Channel.PAGE,
 ) -> BoardMeeting:
-    """Change time, place or the summary to discuss. Checks: coordinator; not cancelled.
-    A change members' calendars show (time or place) raises the iCalendar sequence and tells
-    the board; the summary to discuss is not in the calendar entry."""
+    """Change time, place or the summary to discuss. Checks: coordinator; not cancelled;
+    ``version`` (the meeting's ``version`` the change started from; the page always sends it, a
+    script may pass None) is still the current one, otherwise ``EditConflict`` with the meeting
+    as it stands and nothing changes. A change members' calendars show (time or place) raises the
+    iCalendar sequence and tells the board; the summary to discuss is not in the calendar entry."""
     _require_coordinator(actor, meeting.network_id)
     meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at:
         raise ValidationError(_("This meeting has been cancelled."))
+    conflicts.check_version(meeting, version)
     _clean_times(starts_at, ends_at, meeting.network)
     _check_summary(summary, meeting.network_id)
     moved = (starts_at, ends_at, (location or "").strip()) != (meeting.starts_at, meeting.ends_at, meeting.location)
@@ -259,7 +270,8 @@ def board_meeting_update(
     meeting.starts_at, meeting.ends_at, meeting.location, meeting.summary = starts_at, ends_at, location, summary
     if moved:
         meeting.sequence += 1
-    meeting.save(update_fields=["starts_at", "ends_at", "location", "summary", "sequence", "updated_at"])
+    meeting.version += 1
+    meeting.save(update_fields=["starts_at", "ends_at", "location", "summary", "sequence", "version", "updated_at"])
     record(actor, action="board_meeting.update", obj=meeting, channel=channel, detail={"moved": moved})
     if moved:
         _notify([meeting], REQUEST)
@@ -275,7 +287,8 @@ def board_meeting_cancel(actor, *, meeting: BoardMeeting, channel: str = Channel
         raise ValidationError(_("This meeting has already been cancelled."))
     meeting.cancelled_at = timezone.now()
     meeting.sequence += 1
-    meeting.save(update_fields=["cancelled_at", "sequence", "updated_at"])
+    meeting.version += 1
+    meeting.save(update_fields=["cancelled_at", "sequence", "version", "updated_at"])
     record(actor, action="board_meeting.cancel", obj=meeting, channel=channel)
     _notify([meeting], CANCEL)
     return meeting
@@ -283,20 +296,28 @@ def board_meeting_cancel(actor, *, meeting: BoardMeeting, channel: str = Channel
 
 @transaction.atomic
 def board_meeting_record_minutes(
-    actor, *, meeting: BoardMeeting, minutes: str, decisions: str, channel: str = Channel.PAGE,
+    actor, *, meeting: BoardMeeting, minutes: str, decisions: str, minutes_version: int | None = None,
+    channel: str = Channel.PAGE,
 ) -> BoardMeeting:
-    """Record the board's minutes and decisions. Checks: coordinator; the meeting has begun."""
+    """Record the board's minutes and decisions. Checks: coordinator; the meeting has begun;
+    ``minutes_version`` (the meeting's ``minutes_version`` the minutes started from; the page
+    always sends it, a script may pass None) is still the current one, otherwise
+    ``EditConflict`` with the meeting as it stands and nothing changes. A change of time or place
+    meanwhile does not refuse the minutes (it raises ``version``, not ``minutes_version``)."""
     _require_coordinator(actor, meeting.network_id)
     meeting = BoardMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at:
         raise ValidationError(_("This meeting has been cancelled."))
     if meeting.starts_at > timezone.now():
         raise ValidationError(_("Minutes can be recorded once the meeting has begun."))
+    conflicts.check_version(meeting, minutes_version, field="minutes_version")
     if not (minutes.strip() or decisions.strip()):
         raise ValidationError({"minutes": _("Write the minutes or the decisions.")})
     meeting.minutes, meeting.decisions = minutes.strip(), decisions.strip()
     meeting.minutes_recorded_at, meeting.minutes_recorded_by = timezone.now(), actor
-    meeting.save(update_fields=["minutes", "decisions", "minutes_recorded_at", "minutes_recorded_by", "updated_at"])
+    meeting.minutes_version += 1
+    meeting.save(update_fields=["minutes", "decisions", "minutes_recorded_at", "minutes_recorded_by", "minutes_version",
+                                "updated_at"])
     record(actor, action="board_meeting.minutes", obj=meeting, channel=channel)
     return meeting
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from board import charts, forms, selectors, services
 from board.figures import TOTAL, shown_period_labels
 from board.models import HalfYearSummary, YearlyReport
-from permissions import csv_export
+from permissions import conflicts, csv_export
 from permissions.form_errors import add_service_errors
 
 
@@ -84,13 +84,19 @@ def summary_compute(request: HttpRequest) -> HttpResponse:
     ) or _summary_list(request, form, status=400)
 
 
-def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_form=None, status: int = 200) -> HttpResponse:
+def _commentary_values(summary: HalfYearSummary) -> dict:
+    return {"commentary": summary.commentary, "version": summary.version}
+
+
+def _summary_page(request: HttpRequest, summary: HalfYearSummary, commentary_form=None, conflict_rows=None,
+                  status: int = 200) -> HttpResponse:
     is_coordinator = _coordinator_page(request.user, summary.network_id)
     if commentary_form is None and is_coordinator and summary.status == HalfYearSummary.Status.DRAFT:
-        commentary_form = forms.CommentaryForm(initial={"commentary": summary.commentary})
+        commentary_form = forms.CommentaryForm(initial=_commentary_values(summary))
     return render(request, "board/summary_detail.html", {
         "summary": summary, "figures": summary.figures, "charts": charts.summary_charts(summary.figures),
-        "is_coordinator": is_coordinator, "commentary_form": commentary_form, "total_key": TOTAL,
+        "is_coordinator": is_coordinator, "commentary_form": commentary_form, "conflict_rows": conflict_rows,
+        "total_key": TOTAL,
         "meetings": selectors.board_meetings_for_user(request.user).filter(summary=summary, cancelled_at__isnull=True),
     }, status=status)
 
@@ -118,11 +124,22 @@ def summary_print(request: HttpRequest, pk: int) -> HttpResponse:
 def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
     form = forms.CommentaryForm(request.POST)
-    return _submit(
-        request, form,
-        lambda data: services.summary_set_commentary(request.user, summary=summary, commentary=data["commentary"]),
-        _("The commentary has been saved."), lambda _result: redirect("board:summary_detail", pk=summary.pk),
-    ) or _summary_page(request, summary, form, status=400)
+    conflict_rows = None
+    if form.is_valid():
+        try:
+            services.summary_set_commentary(request.user, summary=summary, commentary=form.cleaned_data["commentary"],
+                                            version=form.cleaned_data["version"] or 0)
+        except conflicts.EditConflict as conflict:
+            # Her commentary stays in the form, now based on the current version, beside the stored one.
+            summary = conflict.current
+            form, conflict_rows = conflicts.refused_form(forms.CommentaryForm, conflict, request.POST,
+                                                         lambda _form: _commentary_values(summary))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The commentary has been saved."))
+            return redirect("board:summary_detail", pk=summary.pk)
+    return _summary_page(request, summary, form, conflict_rows, status=409 if conflict_rows else 400)
 
 
 @login_required
@@ -330,22 +347,37 @@ def board_meeting_schedule(request: HttpRequest) -> HttpResponse:
     return _meeting_list(request, form, status=400)
 
 
-def _meeting_page(request: HttpRequest, meeting, update_form=None, minutes_form=None, status: int = 200) -> HttpResponse:
+def _meeting_values(meeting) -> dict:
+    """The meeting's details as the change form shows them: wall-clock times in the network's zone."""
+    zone = zoneinfo.ZoneInfo(meeting.network.time_zone)
+    return {
+        "starts_at": timezone.localtime(meeting.starts_at, zone).replace(tzinfo=None),
+        "ends_at": timezone.localtime(meeting.ends_at, zone).replace(tzinfo=None),
+        "location": meeting.location, "summary": meeting.summary_id, "version": meeting.version,
+    }
+
+
+def _minutes_values(meeting) -> dict:
+    return {"minutes": meeting.minutes, "decisions": meeting.decisions, "minutes_version": meeting.minutes_version}
+
+
+def _meeting_summaries(user, meeting):
+    return _published_of_coordinated(user).filter(network_id=meeting.network_id)
+
+
+def _meeting_page(request: HttpRequest, meeting, update_form=None, minutes_form=None, *, update_conflict_rows=None,
+                  minutes_conflict_rows=None, status: int = 200) -> HttpResponse:
     is_coordinator = _coordinator_page(request.user, meeting.network_id)
     if is_coordinator and not meeting.cancelled_at:
-        zone = zoneinfo.ZoneInfo(meeting.network.time_zone)
-        summaries = _published_of_coordinated(request.user).filter(network_id=meeting.network_id)
-        update_form = update_form or forms.MeetingUpdateForm(summaries=summaries, initial={
-            "starts_at": timezone.localtime(meeting.starts_at, zone).replace(tzinfo=None),
-            "ends_at": timezone.localtime(meeting.ends_at, zone).replace(tzinfo=None),
-            "location": meeting.location, "summary": meeting.summary_id,
-        })
-        minutes_form = minutes_form or forms.MinutesForm(initial={"minutes": meeting.minutes, "decisions": meeting.decisions})
+        update_form = update_form or forms.MeetingUpdateForm(summaries=_meeting_summaries(request.user, meeting),
+                                                             initial=_meeting_values(meeting))
+        minutes_form = minutes_form or forms.MinutesForm(initial=_minutes_values(meeting))
     invitations = list(meeting.invitations.select_related("user").order_by("user__last_name", "user__username"))
     return render(request, "board/meeting_detail.html", {
         "invitations": invitations if is_coordinator else [],
         "my_invitation": next((i for i in invitations if i.user_id == request.user.pk), None),
         "meeting": meeting, "is_coordinator": is_coordinator, "update_form": update_form, "minutes_form": minutes_form,
+        "update_conflict_rows": update_conflict_rows, "minutes_conflict_rows": minutes_conflict_rows,
         "has_begun": meeting.starts_at <= timezone.now(),
         "series": selectors.board_meetings_for_user(request.user).filter(series_key=meeting.series_key).exclude(pk=meeting.pk)
         .order_by("starts_at") if meeting.series_key else [],
@@ -364,16 +396,29 @@ def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_board_meeting_for_user(request.user, pk)
     if not _coordinator_page(request.user, meeting.network_id):
         raise PermissionDenied
-    summaries = _published_of_coordinated(request.user).filter(network_id=meeting.network_id)
+    summaries = _meeting_summaries(request.user, meeting)
     form = forms.MeetingUpdateForm(request.POST, summaries=summaries)
-    tz = meeting.network.time_zone
-    return _submit(
-        request, form,
-        lambda data: services.board_meeting_update(
-            request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
-            ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"]),
-        _("The meeting has been updated."), lambda _result: redirect("board:board_meeting_detail", pk=meeting.pk),
-    ) or _meeting_page(request, meeting, update_form=form, status=400)
+    conflict_rows = None
+    if form.is_valid():
+        data, tz = form.cleaned_data, meeting.network.time_zone
+        try:
+            services.board_meeting_update(
+                request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
+                ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"],
+                version=data["version"] or 0)
+        except conflicts.EditConflict as conflict:
+            # Her changes stay in the form, now based on the current version, beside the meeting as it is.
+            meeting = conflict.current
+            form, conflict_rows = conflicts.refused_form(
+                lambda posted: forms.MeetingUpdateForm(posted, summaries=summaries), conflict, request.POST,
+                lambda _form: _meeting_values(meeting))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The meeting has been updated."))
+            return redirect("board:board_meeting_detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, update_form=form, update_conflict_rows=conflict_rows,
+                         status=409 if conflict_rows else 400)
 
 
 @login_required
@@ -392,12 +437,24 @@ def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if not _coordinator_page(request.user, meeting.network_id):
         raise PermissionDenied
     form = forms.MinutesForm(request.POST)
-    return _submit(
-        request, form,
-        lambda data: services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=data["minutes"],
-                                                           decisions=data["decisions"]),
-        _("The minutes have been saved."), lambda _result: redirect("board:board_meeting_detail", pk=meeting.pk),
-    ) or _meeting_page(request, meeting, minutes_form=form, status=400)
+    conflict_rows = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=data["minutes"],
+                                                  decisions=data["decisions"], minutes_version=data["minutes_version"] or 0)
+        except conflicts.EditConflict as conflict:
+            # Her minutes stay in the form, now based on the current version, beside the minutes as they are.
+            meeting = conflict.current
+            form, conflict_rows = conflicts.refused_form(forms.MinutesForm, conflict, request.POST,
+                                                         lambda _form: _minutes_values(meeting), field="minutes_version")
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The minutes have been saved."))
+            return redirect("board:board_meeting_detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, minutes_form=form, minutes_conflict_rows=conflict_rows,
+                         status=409 if conflict_rows else 400)
 
 
 @login_required

@@ -57,7 +57,9 @@ class Migration(migrations.Migration):
         # 'conferences') would pull protocols/0006 in ahead of conferences/0002. The tables
         # themselves are created by protocols/0001 and 0004; protocols/0007 depends on this
         # migration, so a later board migration that changes a table must depend on
-        # ('protocols', '0007_board_models_moved_to_board').
+        # ('protocols', '0004_boardmeetinginvitation_yearlyreport'), the last one that shapes
+        # them. Not on protocols/0007: the plan of a fresh database would then reach
+        # protocols/0006 through it before conferences/0002 through this one (board/0003).
         ('conferences', '0008_legal_holds'),
     ]
 
