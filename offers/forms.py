@@ -85,6 +85,9 @@ class OfferEditForm(OfferForm):
 class AvailabilityForm(forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Offer.Availability.choices)
     expected_wait_weeks = forms.IntegerField(label=_("Expected wait (weeks)"), required=False, min_value=0, max_value=104)
+    # The availability as she opened the form (``services.availability_based_on``): one a colleague
+    # set meanwhile is not overwritten; edits of the offer's details do not count.
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
 
 class HsdsImportForm(forms.Form):

@@ -72,19 +72,35 @@ def offer_save(actor, *, organisation: Organisation, offer: Offer | None = None,
     return offer
 
 
+def availability_based_on(availability: str, expected_wait_weeks: int | None) -> str:
+    """What the availability form carries of the availability it was opened on
+    (``offer_availability_set``), e.g. ``waitlist:6``, ``accepting:``."""
+    return f"{availability}:{'' if expected_wait_weeks is None else expected_wait_weeks}"
+
+
 @transaction.atomic
 def offer_availability_set(
-    actor, *, offer: Offer, availability: str, expected_wait_weeks: int | None = None, channel: str = audit.Channel.PAGE,
+    actor, *, offer: Offer, availability: str, expected_wait_weeks: int | None = None, based_on: str | None = None,
+    channel: str = audit.Channel.PAGE,
 ) -> Offer:
     """Say whether the offer takes new clients now. Checks: ``actor`` works for the offer's
-    organisation; a waiting list states the expected wait in weeks."""
+    organisation; a waiting list states the expected wait in weeks. ``based_on``:
+    ``availability_based_on`` of the availability her form was opened on; a different one set
+    meanwhile by a colleague is not overwritten (``EditConflict`` with the offer as it stands,
+    nothing changed). The offer's ``version`` is not compared: edits of its details (which leave
+    the availability alone) do not refuse it. None (a script) skips the check."""
     _require_member(actor, offer.organisation)
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if availability not in Offer.Availability.values:
         raise ValidationError({"availability": _("Choose one of the listed states.")})
+    if availability != Offer.Availability.WAITLIST:
+        expected_wait_weeks = None
+    conflicts.check_based_on(offer, based_on, stored=availability_based_on(offer.availability, offer.expected_wait_weeks),
+                             mine=availability_based_on(availability, expected_wait_weeks))
     if availability == Offer.Availability.WAITLIST and expected_wait_weeks is None:
         raise ValidationError({"expected_wait_weeks": _("Say how many weeks the expected wait is.")})
     offer.availability = availability
-    offer.expected_wait_weeks = expected_wait_weeks if availability == Offer.Availability.WAITLIST else None
+    offer.expected_wait_weeks = expected_wait_weeks
     offer.availability_updated_at = timezone.now()
     offer.save(update_fields=["availability", "expected_wait_weeks", "availability_updated_at", "updated_at"])
     audit.record(actor, action="offer.availability", obj=offer, channel=channel,
@@ -144,7 +160,11 @@ def offers_import_hsds(actor, *, organisation: Organisation, payload, dry_run: b
             if offer.pk:
                 # The import replaces the details: an edit opened before it must not write them back.
                 offer.version = F("version") + 1
-            offer.save()
+                # Only the fields the record brings: the rest of the row (the availability a colleague
+                # sets meanwhile, say) stays as it stands, not as it was read above.
+                offer.save(update_fields=[*record.fields, "version", "updated_at"])
+            else:
+                offer.save()
         audit.record(actor, action="offer.import", object_type="offers.offer", channel=channel,
                      detail={"organisation": organisation.pk, "created": len(report.created), "updated": len(report.updated)})
     return report

@@ -65,9 +65,10 @@ def offer_manage_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only staff of an organisation manage its offers."))
     offers = list(selectors.managed_offers(request.user))
     return render(request, "offers/manage_list.html", {
-        "offers": [(offer, AvailabilityForm(initial={"availability": offer.availability,
-                                                     "expected_wait_weeks": offer.expected_wait_weeks},
-                                            prefix=f"offer{offer.pk}")) for offer in offers],
+        "offers": [(offer, AvailabilityForm(initial={
+            "availability": offer.availability, "expected_wait_weeks": offer.expected_wait_weeks,
+            "based_on": services.availability_based_on(offer.availability, offer.expected_wait_weeks)},
+            prefix=f"offer{offer.pk}")) for offer in offers],
         "networks": {o.network for o in organisations},
     })
 
@@ -118,11 +119,23 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def offer_availability(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_managed_offer(request.user, pk)
-    form = AvailabilityForm(request.POST, prefix=f"offer{offer.pk}")
+    prefix = f"offer{offer.pk}"
+    form = AvailabilityForm(request.POST, prefix=prefix)
     if form.is_valid():
         try:
             services.offer_availability_set(request.user, offer=offer, availability=form.cleaned_data["availability"],
-                                            expected_wait_weeks=form.cleaned_data["expected_wait_weeks"])
+                                            expected_wait_weeks=form.cleaned_data["expected_wait_weeks"],
+                                            based_on=form.cleaned_data["based_on"] or "")
+        except conflicts.EditConflict as conflict:
+            # Her choice stays in the form, now based on the availability as it is, shown beside it.
+            current = conflict.current
+            form, conflict_rows = conflicts.refused_form(
+                lambda data: AvailabilityForm(data, prefix=prefix), conflict, request.POST,
+                lambda form: {"availability": current.availability, "expected_wait_weeks": current.expected_wait_weeks},
+                field=form.add_prefix("based_on"),
+                based_on=services.availability_based_on(current.availability, current.expected_wait_weeks))
+            return render(request, "offers/availability_form.html",
+                          {"offer": current, "form": form, "conflict_rows": conflict_rows}, status=409)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

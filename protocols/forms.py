@@ -100,6 +100,10 @@ class ReviewForm(forms.Form):
 
 class NextReviewForm(forms.Form):
     next_review_on = forms.DateField(label=_("Next review"), widget=DateInput, required=False)
+    # The date as she opened the form (``services.next_review_based_on``): another date set
+    # meanwhile is not overwritten; other changes to the protocol do not count.
+    based_on = forms.CharField(widget=forms.HiddenInput(attrs={"id": "next_review_based_on"}), required=False,
+                               max_length=10)  # its own id: the summary's form on the same page has a based_on
 
 
 class ParentSummaryForm(forms.Form):
@@ -136,9 +140,13 @@ class AttendanceForm(forms.Form):
     """One choice per invitation (``inv-<id>``) and who took the minutes."""
 
     minute_taker = forms.ModelChoiceField(label=_("Who took the minutes"), queryset=User.objects.none())
+    # The record as she opened the form (``services.attendance_based_on``): what someone else
+    # recorded meanwhile is not overwritten by a row she left as it was.
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, protocol, invitations, **kwargs):
         super().__init__(*args, **kwargs)
+        self.protocol = protocol
         case_id = protocol.conference.case_id
         team = CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True)
         self.fields["minute_taker"].queryset = User.objects.filter(
@@ -153,6 +161,29 @@ class AttendanceForm(forms.Form):
 
     def attendance(self) -> dict[int, str]:
         return {invitation.pk: self.cleaned_data.get(name) or "" for invitation, name in self.rows}
+
+    def _keys(self):
+        """(field name, key in ``services.attendance_based_on``) of every choice she makes."""
+        yield "minute_taker", "minute_taker"
+        for invitation, name in self.rows:
+            yield name, str(invitation.pk)
+
+    def stored_values(self) -> dict:
+        """The record as it is stored (the form built on the current protocol and invitations), for
+        the page that shows it beside her refused input."""
+        values = {name: invitation.attendance for invitation, name in self.rows}
+        values["minute_taker"] = self.protocol.minute_taker_id
+        return values
+
+    def rebased(self, started: dict[str, str], now: dict[str, str]):
+        """Her posted data for a second try after a conflict: what she changed (against ``started``,
+        the record her form was opened on) stays; what she left as it was takes the value it has
+        ``now``, so that saving again does not undo someone else's record by accident."""
+        data = self.data.copy()
+        for name, key in self._keys():
+            if data.get(name, "") == started.get(key):
+                data[name] = now.get(key, "")
+        return data
 
     def bound_rows(self):
         return [(invitation, self[name]) for invitation, name in self.rows]

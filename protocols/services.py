@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from typing import Iterable
+from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -653,14 +654,26 @@ def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", ch
     return item
 
 
+def next_review_based_on(next_review_on: dt.date | None) -> str:
+    """What the next-review form carries of the date it was opened on (``protocol_set_next_review``):
+    the ISO date, "" for none."""
+    return next_review_on.isoformat() if next_review_on else ""
+
+
 @transaction.atomic
-def protocol_set_next_review(actor, *, protocol: Protocol, next_review_on: dt.date | None, channel: str = Channel.PAGE) -> Protocol:
+def protocol_set_next_review(actor, *, protocol: Protocol, next_review_on: dt.date | None, based_on: str | None = None,
+                             channel: str = Channel.PAGE) -> Protocol:
     """Set the next review date the protocol proposes. Once the protocol is released it is the
     case's next review (``case_next_review_sync``). Checks: item writer; not final; not before
-    the conference nor in the past."""
+    the conference nor in the past. ``based_on``: ``next_review_based_on`` of the date her form
+    was opened on; a different date set meanwhile by the convenor or the minute-taker is not
+    overwritten (``EditConflict`` with the protocol as it stands, nothing changed). Other changes
+    to the protocol (items, attendance, the summary) do not count. None (a script) skips the check."""
     protocol = _locked_protocol(protocol.pk)
     _require_item_writer(actor, protocol)
     _refuse_final(protocol)
+    conflicts.check_based_on(protocol, based_on, stored=next_review_based_on(protocol.next_review_on),
+                             mine=next_review_based_on(next_review_on))
     if next_review_on is not None and next_review_on < max(conference_day(protocol), timezone.localdate()):
         raise ValidationError({"next_review_on": _("The next review must come after the conference and cannot lie in the past.")})
     Protocol.objects.filter(pk=protocol.pk).update(next_review_on=next_review_on, version=F("version") + 1)
@@ -791,16 +804,41 @@ def protocol_finalise(actor, *, protocol: Protocol, confirm_early: bool = False,
 
 
 ATTENDANCE_VALUES = {"present": (True, False), "excused": (False, True), "absent": (False, False), "": (None, False)}
+MINUTE_TAKER_KEY = "minute_taker"
+
+
+def attendance_based_on(protocol: Protocol, invitations: Iterable[Invitation] | None = None) -> str:
+    """What the attendance form carries of the record it was opened on (``attendance_record``): who
+    took the minutes and, per invitation, present / excused / absent / "" (not recorded), as
+    ``minute_taker=7&12=present&13=``. ``invitations``: the conference's (not withdrawn), if loaded."""
+    if invitations is None:
+        invitations = Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True)
+    pairs = [(MINUTE_TAKER_KEY, str(protocol.minute_taker_id or ""))]
+    pairs += [(str(invitation.pk), invitation.attendance) for invitation in sorted(invitations, key=lambda i: i.pk)]
+    return urlencode(pairs)
+
+
+def attendance_parse_based_on(based_on: str) -> dict[str, str]:
+    """``attendance_based_on``'s text as {invitation id or ``MINUTE_TAKER_KEY``: value}; a row it
+    does not name counts as unknown (a change of it meanwhile conflicts)."""
+    return dict(parse_qsl(based_on or "", keep_blank_values=True))
 
 
 @transaction.atomic
 def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], minute_taker=_UNSET,
-                      channel: str = Channel.PAGE) -> Protocol:
+                      based_on: str | None = None, channel: str = Channel.PAGE) -> Protocol:
     """Record per invitation present / excused / absent ("" = not recorded) and who took the
     minutes. Checks: convenor; not final; the conference has started; every invitation belongs
     to it; the minute-taker is a professional on the case team. A scheduled conference becomes
     "held" (the scheduling service owns the rest of Conference). The board's figure "held with
-    a parent present" reads ``Invitation.attended``."""
+    a parent present" reads ``Invitation.attended``.
+
+    ``based_on``: ``attendance_based_on`` of the record her form was opened on, so that two people
+    recording at once do not overwrite each other. A row she changed is saved; a row she left as
+    it was does not overwrite what someone else recorded there meanwhile; a row (or the
+    minute-taker) that both changed, to different values, refuses the whole save
+    (``EditConflict`` with the protocol as it stands, nothing changed). None (a script) writes
+    every row given."""
 
     protocol = _locked_protocol(protocol.pk)
     _require_convenor(actor, protocol)
@@ -816,18 +854,35 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
         conference=conference, removed_at__isnull=True, pk__in=list(attendance))}
     if len(invitations) != len(attendance):
         raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
+    based = None if based_on is None else attendance_parse_based_on(based_on)
+    clashes: list[str] = []
+
+    def to_write(key: str, mine: str, stored: str) -> bool:
+        if mine == stored:
+            return False
+        if based is None or based.get(key) == stored:
+            return True
+        if based.get(key) != mine:  # both changed it, to different values (or her form did not show it)
+            clashes.append(key)
+        return False  # or she left it as it was: what someone else recorded meanwhile stays
+
+    new_minute_taker = None
+    if minute_taker is not _UNSET and minute_taker is not None and to_write(
+            MINUTE_TAKER_KEY, str(minute_taker.pk), str(protocol.minute_taker_id or "")):
+        new_minute_taker = minute_taker
+    rows = {pk: value for pk, value in attendance.items() if to_write(str(pk), value, invitations[pk].attendance)}
+    if clashes:
+        raise conflicts.EditConflict(protocol)
     changes: dict[str, str] = {}
-    if minute_taker is not _UNSET and minute_taker is not None and minute_taker.pk != protocol.minute_taker_id:
-        if not cases_policy.is_professional_on_case(minute_taker, conference.case):
+    if new_minute_taker is not None:
+        if not cases_policy.is_professional_on_case(new_minute_taker, conference.case):
             raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
-        Protocol.objects.filter(pk=protocol.pk).update(minute_taker=minute_taker, version=F("version") + 1)
-        changes["minute_taker"] = str(minute_taker.pk)
-    for pk, value in attendance.items():
+        Protocol.objects.filter(pk=protocol.pk).update(minute_taker=new_minute_taker, version=F("version") + 1)
+        changes["minute_taker"] = str(new_minute_taker.pk)
+    for pk, value in rows.items():
         attended, excused = ATTENDANCE_VALUES[value]
-        invitation = invitations[pk]
-        if (invitation.attended, invitation.excused) != (attended, excused):
-            Invitation.objects.filter(pk=pk).update(attended=attended, excused=excused)
-            changes[str(pk)] = value
+        Invitation.objects.filter(pk=pk).update(attended=attended, excused=excused)
+        changes[str(pk)] = value
     if conference.status == Conference.Status.SCHEDULED:
         Conference.objects.filter(pk=conference.pk).update(status=Conference.Status.HELD, updated_at=now)
     protocol.refresh_from_db()

@@ -73,7 +73,8 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
                            if not writer and protocol.status == Protocol.Status.DRAFT else set())
     if context["can_write"]:
         context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
-        context["next_review_form"] = forms.NextReviewForm(initial={"next_review_on": protocol.next_review_on})
+        context["next_review_form"] = forms.NextReviewForm(initial={
+            "next_review_on": protocol.next_review_on, "based_on": services.next_review_based_on(protocol.next_review_on)})
     context["corrections"] = list(selectors.corrections_for_decider(user, protocol))
     context["decidable_ids"] = set(rules.decidable_pending(user, protocol).values_list("pk", flat=True))
     context["my_proposals"] = list(selectors.my_correction_proposals(user, protocol))
@@ -261,9 +262,22 @@ def next_review(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Enter a valid date."))
         return _back(protocol.pk)
-    return _post_service(request, protocol.pk, lambda: services.protocol_set_next_review(
-        request.user, protocol=protocol, next_review_on=form.cleaned_data["next_review_on"]),
-        success=_("The next review date is set."))
+    try:
+        services.protocol_set_next_review(request.user, protocol=protocol, next_review_on=form.cleaned_data["next_review_on"],
+                                          based_on=form.cleaned_data["based_on"] or "")
+    except conflicts.EditConflict as conflict:
+        # Her date stays in the form, now based on the date as it is, shown beside it.
+        current = conflict.current
+        context = _protocol_context(request, current)
+        context["next_review_form"], context["next_review_conflict_rows"] = conflicts.refused_form(
+            forms.NextReviewForm, conflict, request.POST, lambda form: {"next_review_on": current.next_review_on},
+            field="based_on", based_on=services.next_review_based_on(current.next_review_on))
+        return render(request, "protocols/protocol_detail.html", context, status=409)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("The next review date is set."))
+    return _back(protocol.pk)
 
 
 @login_required
@@ -317,23 +331,41 @@ def _invitation_label(invitation) -> str:
     return str(invitation.organisation)
 
 
+def _attendance_invitations(protocol) -> list:
+    invitations = selectors.invitations_for_attendance(protocol)
+    for invitation in invitations:
+        invitation.label = _invitation_label(invitation)
+    return invitations
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
     if not services.is_convenor(request.user, protocol):
         raise PermissionDenied
-    invitations = selectors.invitations_for_attendance(protocol)
-    for invitation in invitations:
-        invitation.label = _invitation_label(invitation)
-    form = forms.AttendanceForm(request.POST or None, protocol=protocol, invitations=invitations)
-    status = 200
+    invitations = _attendance_invitations(protocol)
+    form = forms.AttendanceForm(request.POST or None, protocol=protocol, invitations=invitations,
+                                initial={"based_on": services.attendance_based_on(protocol, invitations)})
+    status, conflict_rows = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
-                                           minute_taker=form.cleaned_data["minute_taker"])
+                                           minute_taker=form.cleaned_data["minute_taker"],
+                                           based_on=form.cleaned_data["based_on"] or "")
+            except conflicts.EditConflict as conflict:
+                # What she changed stays in the form, now based on the record as it is, shown beside it.
+                protocol = conflict.current
+                invitations = _attendance_invitations(protocol)
+                now = services.attendance_based_on(protocol, invitations)
+                retry = form.rebased(services.attendance_parse_based_on(form.cleaned_data["based_on"]),
+                                     services.attendance_parse_based_on(now))
+                form, conflict_rows = conflicts.refused_form(
+                    lambda data: forms.AttendanceForm(data, protocol=protocol, invitations=invitations),
+                    conflict, retry, lambda form: form.stored_values(), field="based_on", based_on=now)
+                status = 409
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -341,6 +373,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 return _back(protocol.pk, "minutes-heading")
     return render(request, "protocols/attendance.html", {
         "protocol": protocol, "conference": protocol.conference, "case": protocol.conference.case, "form": form,
+        "conflict_rows": conflict_rows,
     }, status=status)
 
 

@@ -91,7 +91,8 @@ def test_offer_edit(client, world, offers, role):
 def test_offer_availability(client, world, offers, role):
     prefix = f"offer{offers.public_offer.pk}"
     response = client_for(client, world, role).post(
-        reverse("offers:offer_availability", args=[offers.public_offer.pk]), {f"{prefix}-availability": "not_accepting"})
+        reverse("offers:offer_availability", args=[offers.public_offer.pk]),
+        {f"{prefix}-availability": "not_accepting", f"{prefix}-based_on": "accepting:"})
     offers.public_offer.refresh_from_db()
     if role in OFFER_STAFF:
         assert response.status_code == 302 and offers.public_offer.availability == "not_accepting"

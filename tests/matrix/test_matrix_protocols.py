@@ -69,7 +69,7 @@ def page_cells(world, extras):
         "protocols:protocol_print": ("get", reverse("protocols:protocol_print", args=[p]), None, READERS, READERS, 200),
         "protocols:protocol_open": ("post", reverse("protocols:protocol_open", args=[extras["second"].pk]), None, WRITERS, TEAM, 302),
         "protocols:item_create": ("post", reverse("protocols:item_create", args=[p]), item_form, WRITERS, READERS, 302),
-        "protocols:next_review": ("post", reverse("protocols:next_review", args=[p]), {"next_review_on": ""}, WRITERS, READERS, 302),
+        "protocols:next_review": ("post", reverse("protocols:next_review", args=[p]), {"next_review_on": "", "based_on": ""}, WRITERS, READERS, 302),
         "protocols:parent_summary": ("post", reverse("protocols:parent_summary", args=[p]), {"parent_summary": "Kurz", "based_on": summary_digest(world.protocol.parent_summary)}, WRITERS, READERS, 302),
         "protocols:protocol_release": ("post", reverse("protocols:protocol_release", args=[p]), None, WRITERS, READERS, 302),
         "protocols:protocol_finalise": ("post", reverse("protocols:protocol_finalise", args=[p]), None, WRITERS, READERS, 302),

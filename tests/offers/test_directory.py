@@ -68,7 +68,8 @@ def test_staff_put_an_offer_on_the_waiting_list_with_the_expected_wait(client, w
     client.force_login(world.counsellor)
     prefix = f"offer{offers.public_offer.pk}"
     response = client.post(reverse("offers:offer_availability", args=[offers.public_offer.pk]),
-                           {f"{prefix}-availability": "waitlist", f"{prefix}-expected_wait_weeks": "6"})
+                           {f"{prefix}-availability": "waitlist", f"{prefix}-expected_wait_weeks": "6",
+                            f"{prefix}-based_on": "accepting:"})
     assert response.status_code == 302
     offers.public_offer.refresh_from_db()
     assert offers.public_offer.availability == "waitlist" and offers.public_offer.expected_wait_weeks == 6

@@ -232,7 +232,8 @@ def test_the_convenor_records_attendance_and_who_took_the_minutes(world, login):
     url = reverse("protocols:attendance", args=[world.protocol.pk])
     invitations = {i.family_member_id or i.user_id: i for i in Invitation.objects.filter(conference=world.conference)}
     parent_inv, counsellor_inv = invitations[world.mother.pk], invitations[world.counsellor.pk]
-    data = {f"inv-{parent_inv.pk}": "present", f"inv-{counsellor_inv.pk}": "excused", "minute_taker": world.lead_colleague.pk}
+    data = {f"inv-{parent_inv.pk}": "present", f"inv-{counsellor_inv.pk}": "excused", "minute_taker": world.lead_colleague.pk,
+            "based_on": services.attendance_based_on(world.protocol)}
     refused = client.post(url, data)
     assert refused.status_code == 400 and "once the conference has begun" in refused.content.decode()
     hold_conference(world.conference)
