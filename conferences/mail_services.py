@@ -11,12 +11,10 @@ finds its mail queued under that key and does nothing twice.
 """
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from outbox import services as outbox
 from outbox.models import Kind
@@ -24,8 +22,8 @@ from permissions import audit
 
 from . import ical, imip
 from cases.models import Case
-from conferences.models import Conference, Invitation, PollLink
-from .services import POLL_LINK_DAYS, new_token
+from conferences.models import Conference, Invitation
+from .services import new_poll_link
 
 
 def _run(run_key: str | None) -> str:
@@ -143,17 +141,13 @@ def poll_invitation_send(*, invitation_id: int, run_key: str | None = None) -> b
     if invitation.removed_at is not None or conference.status != Conference.Status.POLLING:
         return False
     link = None
-    if invitation.family_member_id and invitation.family_member.user_id is None:
+    if invitation.answers_by_poll_link:
         if not imip.recipient_address(invitation):
             audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
                          channel=audit.Channel.EMAIL, detail={"reason": "no address"})
             return False
 
-        now = timezone.now()
-        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
-        raw, digest = new_token()
-        link = PollLink.objects.create(invitation=invitation, token_hash=digest,
-                                       expires_at=now + dt.timedelta(days=POLL_LINK_DAYS))
+        link, raw = new_poll_link(invitation)
         url = ical.absolute_url(reverse("conferences:poll_link_vote", args=[raw]))
         audit.record("task", action="poll_link.create", obj=link, case_id=conference.case_id, channel=audit.Channel.EMAIL)
     else:

@@ -122,6 +122,12 @@ class Invitation(models.Model):
         return f"{self.conference} – {self.family_member or self.user or self.organisation}"
 
     @property
+    def answers_by_poll_link(self) -> bool:
+        """A family member without an account answers the poll through a personal link; everyone
+        with an account answers it signed in (``services.poll_link_create`` refuses her a link)."""
+        return bool(self.family_member_id) and self.family_member.user_id is None
+
+    @property
     def attendance(self) -> str:
         """"present", "excused", "absent", or "" while not recorded."""
         if self.attended is None:

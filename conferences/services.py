@@ -384,16 +384,31 @@ def poll_link_create(actor, *, invitation: Invitation, days: int = POLL_LINK_DAY
     The raw token is returned once and never stored."""
     conference = invitation.conference
     _require_convenor(actor, conference.case)
+    # as it stands now: an account made for her since the page was opened counts
+    invitation = Invitation.objects.select_related("family_member").get(pk=invitation.pk)
     if not invitation.family_member_id or invitation.removed_at is not None:
         raise ValidationError(_("Poll links are for invited family members."))
+    if not invitation.answers_by_poll_link:
+        raise ValidationError({"invitation": _(
+            "%(name)s has an account and answers the poll signed in to Fallkonferenz. "
+            "Personal poll links are only for parents without an account.") % {"name": invitation.family_member}})
     if conference.status != Conference.Status.POLLING:
         raise ValidationError(_("This conference has no open poll."))
+    link, raw = new_poll_link(invitation, days=days)
+    audit.record(actor, action="poll_link.create", obj=link, case_id=conference.case_id, channel=channel)
+    return link, raw
+
+
+def new_poll_link(invitation: Invitation, *, days: int = POLL_LINK_DAYS) -> tuple[PollLink, str]:
+    """A new personal link for ``invitation`` (one that ``answers_by_poll_link``), the earlier ones
+    revoked: the raw token, returned once and never stored. For ``poll_link_create`` and the task
+    that mails it (``mail_services.poll_invitation_send``), which check and audit."""
+    if not invitation.answers_by_poll_link:
+        raise ValidationError(_("Poll links are for invited family members without an account."))
     now = timezone.now()
     PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
     raw, digest = new_token()
-    link = PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days))
-    audit.record(actor, action="poll_link.create", obj=link, case_id=conference.case_id, channel=channel)
-    return link, raw
+    return PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days)), raw
 
 
 @transaction.atomic

@@ -314,8 +314,7 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         "quorum": selectors.quorum_for(conference) if conference.status in services.OPEN_STATES else None,
         "pick_form": PickForm(poll=poll), "zone": conference.case.network.time_zone_name,
         # A parent with an account answers on this page herself: the personal links are for the others.
-        "family_invitations": [i for i in selectors.invitations_of(conference)
-                               if i.family_member_id and i.family_member.user_id is None] if is_professional else [],
+        "family_invitations": [i for i in selectors.invitations_of(conference) if i.answers_by_poll_link] if is_professional else [],
     }
 
 

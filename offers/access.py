@@ -9,7 +9,9 @@ Built on ``participants.policy`` (memberships) in the manner of the case policy:
   and each of them only while she still works there: the sender while she is an active member
   of the (active) organisation she sent it for, the case manager while she holds an active
   central case manager role in the request's network (``case_manager_roles``). Whoever leaves
-  reads and writes nothing of it any more; nothing is handed on to a colleague;
+  reads and writes nothing of it any more; nothing is handed on to a colleague. A request goes
+  only to a case manager whose role is in force (``case_manager_roles_in_force``), and only she
+  refers from it, attaches it to a case or opens one from it (``case_manager_role_of``);
 - a referral is seen in full by the receiving organisation and by whoever made it (while she is
   still an active member of the referring organisation and a central case manager of the
   referral's network); the professional whose support request led to it (while she still works
@@ -19,7 +21,7 @@ Staff and superusers get nothing from being staff.
 """
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from participants import policy as participants_policy
 from participants.models import Membership
@@ -59,13 +61,32 @@ def may_manage_offer(user, offer: Offer) -> bool:
     return _real(user) and participants_policy.organisation_ids(user).filter(organisation_id=offer.organisation_id).exists()
 
 
+def case_manager_roles_in_force() -> QuerySet[CentralCaseManager]:
+    """Central case manager roles in force: active, held by an active account that still works for
+    the organisation the role is at (an active membership of an active organisation). Whoever left
+    it is no case manager any more: nobody writes to her as one, and she reads and writes nothing
+    as one (``case_manager_roles``)."""
+    works_there = Membership.objects.filter(user_id=OuterRef("user_id"), organisation_id=OuterRef("organisation_id"),
+                                            is_active=True, organisation__is_active=True)
+    return CentralCaseManager.objects.filter(Exists(works_there), is_active=True, user__is_active=True)
+
+
 def case_manager_roles(user) -> QuerySet[CentralCaseManager]:
-    """The user's active central case manager roles (only while she still works there)."""
+    """The user's central case manager roles in force (only while she still works there)."""
     if not _real(user):
         return CentralCaseManager.objects.none()
-    return CentralCaseManager.objects.filter(
-        user=user, is_active=True, organisation_id__in=participants_policy.organisation_ids(user),
-    )
+    return case_manager_roles_in_force().filter(user=user)
+
+
+def case_manager_role_of(user, request: SupportRequest) -> CentralCaseManager | None:
+    """Her role as the case manager of ``request``, by the rule that lets her read it as such
+    (``_case_manager_q``): she is its case manager and holds a role in force in its network. None
+    for anyone else, its sender included. The one check before she refers from it, attaches it
+    to a case or opens a case from it, on the page and in the service."""
+    if not _real(user):
+        return None
+    as_case_manager = SupportRequest.objects.filter(_case_manager_q(user), pk=request.pk).values("network_id")
+    return case_manager_roles(user).filter(network_id__in=as_case_manager).select_related("organisation").order_by("pk").first()
 
 
 def is_case_manager(user, network_id: int | None = None) -> bool:

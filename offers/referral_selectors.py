@@ -26,7 +26,7 @@ def _pk(value) -> int:
 
 def case_managers_for(user) -> QuerySet[CentralCaseManager]:
     """The central case managers the user may write to: those of her networks."""
-    return (CentralCaseManager.objects.filter(is_active=True, network_id__in=access.network_ids(user))
+    return (access.case_manager_roles_in_force().filter(network_id__in=access.network_ids(user))
             .exclude(user=user).select_related("user", "organisation", "network").order_by("network__name", "user__last_name"))
 
 

@@ -53,13 +53,21 @@ def _referrers(referral: Referral) -> list[User]:
     return [person for person in people if access.referrals_for(person).filter(pk=referral.pk).exists()]
 
 
-def _require_case_manager_of(actor: User, request: SupportRequest) -> CentralCaseManager:
-    """``actor`` is the request's case manager and still holds that role in its network; her role."""
-    if request.case_manager_id != actor.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
-    role = access.case_manager_roles(actor).filter(network_id=request.network_id).select_related("organisation").first()
+REFER, ATTACH, OPEN_CASE = "refer", "attach", "open_case"
+
+
+def require_case_manager_of(actor: User, request: SupportRequest, *, to: str = REFER) -> CentralCaseManager:
+    """Her role as the request's case manager (``access.case_manager_role_of``: she is its case
+    manager and still holds that role in its network), or PermissionDenied saying who may do what
+    she tried (``to``: REFER, ATTACH or OPEN_CASE). The pages ask it before they show or take a
+    form, the services before they write."""
+    role = access.case_manager_role_of(actor, request)
+    if role is None and to == ATTACH:
+        raise PermissionDenied(_("Only the case manager of this request may attach it to a case."))
+    if role is None and to == OPEN_CASE:
+        raise PermissionDenied(_("Only the case manager of this request may open a case from it."))
     if role is None:
-        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
+        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
     return role
 
 
@@ -81,7 +89,8 @@ def support_request_send(
     if not Membership.objects.filter(user=actor, organisation=sender_organisation, is_active=True,
                                      organisation__is_active=True).exists():
         raise PermissionDenied(_("Only professionals of the network may send requests."))
-    if not case_manager.is_active or case_manager.network_id != sender_organisation.network_id:
+    if (case_manager.network_id != sender_organisation.network_id
+            or not access.case_manager_roles_in_force().filter(pk=case_manager.pk).exists()):
         raise ValidationError({"case_manager": _("Choose a case manager of your network.")})
     if kind == SupportRequest.Kind.CONSULTATION:
         client_label, consent_reference, consent_given_on = "", "", None
@@ -163,12 +172,13 @@ def referral_create(
     client never crosses to another network. From a request: she is its case manager and it is a
     referral with consent (an anonymous consultation cannot become a referral). Sends: a
     notification to the offer's staff."""
-    network_id = support_request.network_id if support_request is not None else offer.organisation.network_id
-    role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
-    if role is None:
-        raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
-    if support_request is not None and support_request.case_manager_id != actor.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    if support_request is not None:
+        role, network_id = require_case_manager_of(actor, support_request, to=REFER), support_request.network_id
+    else:
+        network_id = offer.organisation.network_id
+        role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
+        if role is None:
+            raise PermissionDenied(_("Only a central case manager of the network refers clients to offers."))
     if offer.organisation.network_id != network_id:
         raise ValidationError({"offer": _("Choose an offer of the request's network.")})
     if not access.offers_visible_to(actor).filter(pk=offer.pk).exists():
@@ -372,7 +382,7 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
     network. Where the consent allows the referring professional on the case team and the actor
     may convene the case, she is added to the team (returns True); otherwise the team is left as
     it is (returns False)."""
-    _require_case_manager_of(actor, request)
+    require_case_manager_of(actor, request, to=ATTACH)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
     if case.network_id != request.network_id or not cases_policy.is_professional_on_case(actor, case):
@@ -413,7 +423,7 @@ def support_request_open_case(actor: User, *, request: SupportRequest, reference
     the request is a referral with the client's documented consent and belongs to no case yet;
     ``case_open`` checks the reference. The referring professional joins the team only where the
     consent allows it."""
-    role = _require_case_manager_of(actor, request)
+    role = require_case_manager_of(actor, request, to=OPEN_CASE)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
     if request.case_id is not None:

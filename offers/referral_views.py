@@ -73,7 +73,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, error)
         else:
             return redirect("offers:request_detail", pk=support.pk)
-    is_case_manager = support.case_manager_id == request.user.pk
+    is_case_manager = access.case_manager_role_of(request.user, support) is not None
     refer_form = attach_form = open_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
         refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
@@ -101,8 +101,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
-    if support.case_manager_id != request.user.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    rsvc.require_case_manager_of(request.user, support, to=rsvc.REFER)
     form = ReferralCreateForm(request.POST, offers=rsel.referable_offers(request.user, support))
     if form.is_valid():
         try:
@@ -266,8 +265,7 @@ def _attachable_cases(user, support):
 @require_POST
 def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
-    if support.case_manager_id != request.user.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    rsvc.require_case_manager_of(request.user, support, to=rsvc.ATTACH)
     form = AttachCaseForm(request.POST, cases=_attachable_cases(request.user, support))
     if not form.is_valid():
         messages.error(request, _("Choose a case of your network on whose team you are."))
@@ -287,8 +285,7 @@ def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_open_case(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
-    if support.case_manager_id != request.user.pk:
-        raise PermissionDenied(_("Only the case manager of this request may refer from it."))
+    rsvc.require_case_manager_of(request.user, support, to=rsvc.OPEN_CASE)
     form = RequestOpenCaseForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

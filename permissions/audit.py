@@ -305,6 +305,13 @@ def journal_head(chain_key: str, position: int, digest: str, at) -> None:
         logger.exception("audit head journal not written: %s", path)
 
 
+def joined_bases(bases: Iterable[str]) -> str:
+    """Several legal bases as an event's ``legal_basis`` holds them: each distinct code once, sorted,
+    separated by single spaces (the officer's filter and ``audit_labels`` read them so); an element
+    may itself hold several (``"consent:4 consent:9"``)."""
+    return " ".join(sorted({part for basis in bases for part in basis.split()}))
+
+
 def record_read(
     actor,
     *,
@@ -325,7 +332,8 @@ def record_read(
 
     The event's ``legal_basis`` holds every distinct basis, separated by single spaces
     (e.g. ``"team consent:4"``), so the data-protection officer can filter by basis; when a list
-    was released under more than one basis, ``detail["bases"]`` says which ids under which."""
+    was released under more than one basis, ``detail["bases"]`` says which ids under which. One
+    row may need two (``"consent:4 consent:9"``: a relabelled item, its labels and its first ones)."""
     rows = list(rows)
     if not rows:
         return None
@@ -345,7 +353,7 @@ def record_read(
     return record(
         actor, action=action, object_type=object_type, object_id="" if many else ids[0],
         case_id=cases[0] if len(cases) == 1 else None, channel=channel,
-        legal_basis=legal_basis or " ".join(sorted(by_basis)), detail=info,
+        legal_basis=legal_basis or joined_bases(by_basis), detail=info,
     )
 
 

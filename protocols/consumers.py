@@ -523,7 +523,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         item = protocols_policy.protocol_items_for_user(self.user).filter(pk=item_id).first()
         if item is None:
             return None
-        return protocols_policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
+        return protocols_policy.disclosure_basis_for(self.user, item)
 
     @database_sync_to_async
     def _protocol_state(self) -> dict | None:
@@ -535,7 +535,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         item = selectors.items_for_user(self.user).filter(pk=item_id, protocol_id=self.protocol_id).first()
         if item is None:
             return None, None
-        return item_payload(item), protocols_policy.disclosure_bases_for_items(self.user, [item], case_of={item.pk: self.case_id})[item.pk]
+        return item_payload(item), protocols_policy.disclosure_basis_for(self.user, item)
 
     @database_sync_to_async
     def _catch_up(self, versions: dict[int, int]) -> dict:

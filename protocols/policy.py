@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.lookups import IsNull
 
 from cases import policy as cases_policy
 from cases.models import Consent, DisclosureBasis, FamilyMember
@@ -30,46 +31,70 @@ def protocols_for_user(user: "User") -> QuerySet:
     return Protocol.objects.filter(conference_id__in=conferences_policy.conference_ids_for_user(user))
 
 
-def _consent_covers(team_pairs, on: dt.date, *, first: bool = False) -> Q:
-    """Q on a ProtocolItem: a valid consent covers its disclosure to one of the organisations the
-    viewer is on the item's case team for (``team_pairs``: the (case, organisation) pairs of her
-    team rows, ``_team_pairs``; a membership of an organisation that is not on that case's team
-    for her covers nothing).
+# --- When a consent or legal basis covers a disclosure: ONE definition ---------------------------
+#
+# The read filter (``_disclosure_covers``), the name of the basis a read is audited under
+# (``item_bases_and_readable``, ``disclosure_basis_for``) and the check before an item is passed on
+# or relabelled (``disclosures_covering``) all build on ``_consents_covering`` and
+# ``_bases_covering``, and name a basis only by ``_basis_name``: what admits a read is what is named.
 
-    § 65 SGB VIII: the consent must come from the person who entrusted the information; where
-    no single person entrusted it, a consent by a parent of the case covers it. ``first``: under
-    the labels it carried before its first relabel (``ProtocolItem.first_category``).
-    """
+# Labels: (holding organisation, entrusting family member, category), as SQL expressions.
+Labels = tuple
+
+
+def _item_labels(*, first: bool = False) -> Labels:
+    """The labels of the protocol item an outer query reads, as references from a subquery: the
+    ones it carries, or (``first``) the ones it carried before its first relabel."""
     p = "first_" if first else ""
-    valid = Consent.objects.filter(
-        base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs),
-        case_id=OuterRef("protocol__conference__case_id"),
-        from_organisation_id=OuterRef(f"{p}holding_organisation_id"),
-        scopes__category=OuterRef(f"{p}category"),
-        valid_from__lte=on,
-        valid_until__gte=on,
-        revoked_at__isnull=True,
-    )
-    by_entruster = Exists(valid.filter(given_by_id=OuterRef(f"{p}entrusted_by_id")))
-    by_parent = Exists(valid.filter(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
-    return ((Q(**{f"{p}entrusted_by__isnull": False}) & Q(by_entruster))
-            | (Q(**{f"{p}entrusted_by__isnull": True}) & Q(by_parent)))
+    return (OuterRef(f"{p}holding_organisation_id"), OuterRef(f"{p}entrusted_by_id"), OuterRef(f"{p}category"))
 
 
-def _basis_covers(team_pairs, on: dt.date, *, first: bool = False) -> Q:
-    """Exists(...) on a ProtocolItem: a recorded non-consent legal basis covers the disclosure
-    (from the organisation holding it, or with ``first`` the one that held it before a relabel) to
-    one of the organisations the viewer is on the item's case team for (``team_pairs``)."""
-    return Q(Exists(
-        DisclosureBasis.objects.filter(
-            base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs),
-            case_id=OuterRef("protocol__conference__case_id"),
-            from_organisation_id=OuterRef("first_holding_organisation_id" if first else "holding_organisation_id"),
-            invoked_on__lte=on,
-            valid_until__gte=on,
-            ended_at__isnull=True,
-        )
-    ))
+def _given_labels(holder: int | None, entruster: int | None, category: str) -> Labels:
+    """Labels given as values (an item's, or those of a relabel about to be saved)."""
+    return (Value(holder, output_field=IntegerField()), Value(entruster, output_field=IntegerField()),
+            Value(category, output_field=CharField()))
+
+
+_ITEM_CASE = OuterRef("protocol__conference__case_id")
+
+
+def _consents_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
+    """The consents of ``case`` valid on ``on``, to an organisation ``to`` admits, that cover the
+    disclosure of information under every one of ``label_sets``: from its holding organisation, for
+    its category, and (§ 65 SGB VIII) given by the person who entrusted it or, where no single person
+    entrusted it, by a parent of the case. One consent must cover every set (for a relabelled item:
+    the labels it carries and those it was first entrusted under)."""
+    rows = Consent.objects.filter(to, case_id=case, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True)
+    for holder, entruster, category in label_sets:
+        # one filter() per set: each its own join of the scopes, so that one consent has every category
+        rows = rows.filter(Q(given_by_id=entruster) | Q(IsNull(entruster, True), given_by__relation__in=FamilyMember.PARENT_RELATIONS),
+                           from_organisation_id=holder, scopes__category=category)
+    return rows
+
+
+def _bases_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
+    """The recorded non-consent legal bases of ``case`` in force on ``on``, to an organisation ``to``
+    admits, that cover the disclosure under every one of ``label_sets``: from its holding
+    organisation (a legal basis covers every category and whoever entrusted it)."""
+    rows = DisclosureBasis.objects.filter(to, case_id=case, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True)
+    for holder, _entruster, _category in label_sets:
+        rows = rows.filter(from_organisation_id=holder)
+    return rows
+
+
+def _to_her_team(team_pairs) -> Q:
+    """On a consent or legal basis: to an organisation the viewer is on its case's team for
+    (``team_pairs``, ``_team_pairs``; a membership of an organisation that is not on that case's team
+    for her receives nothing)."""
+    return Q(base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs))
+
+
+def _covered(team_pairs, on: dt.date, label_sets: list[Labels]) -> Q:
+    """Q on a ProtocolItem: one consent or one legal basis covers its disclosure, under every one of
+    ``label_sets``, to an organisation she is on its case's team for."""
+    to = _to_her_team(team_pairs)
+    return (Q(Exists(_consents_covering(_ITEM_CASE, to, on, label_sets)))
+            | Q(Exists(_bases_covering(_ITEM_CASE, to, on, label_sets))))
 
 
 def _disclosure_covers(team_pairs, on: dt.date) -> Q:
@@ -77,8 +102,29 @@ def _disclosure_covers(team_pairs, on: dt.date) -> Q:
     a consent or legal basis covers the disclosure (to an organisation she is on that case's team
     for, ``team_pairs``) under its labels, and, once it was relabelled, under the labels it was
     first entrusted under as well. A relabel never widens whom a consent lets read it."""
-    return (_consent_covers(team_pairs, on) | _basis_covers(team_pairs, on)) & (
-        Q(first_category="") | _consent_covers(team_pairs, on, first=True) | _basis_covers(team_pairs, on, first=True))
+    return _covered(team_pairs, on, [_item_labels()]) & (
+        Q(first_category="") | _covered(team_pairs, on, [_item_labels(first=True)]))
+
+
+def _basis_name(for_every_set: str | None, for_each_set: list[str | None]) -> str | None:
+    """The basis a disclosure admitted by ``_disclosure_covers`` is audited under: the oldest
+    consent, else the oldest legal basis, that covers every label set in force alone
+    (``for_every_set``); for a relabelled item that no single one covers, the one for its labels
+    and the one for its first labels (``for_each_set``), both: never one that covers only one set.
+    None: nothing admits it."""
+    if for_every_set:
+        return for_every_set
+    if len(for_each_set) > 1 and all(for_each_set):
+        return " ".join(dict.fromkeys(for_each_set))
+    return None
+
+
+def _consent_code() -> Concat:
+    return Concat(Value("consent:"), Cast("pk", CharField()), output_field=CharField())
+
+
+def _basis_code() -> Concat:
+    return Concat(F("basis"), Value(":"), Cast("pk", CharField()), output_field=CharField())
 
 
 def _team_pairs(user: "User") -> tuple:
@@ -91,6 +137,18 @@ def _team_pairs(user: "User") -> tuple:
     team = cases_policy.team_rows_of(user)
     return (base.compiled(team.values("case_id", "organisation_id")),
             base.compiled(team.values("case__conferences__protocol", "organisation_id")))
+
+
+def _held_by_team(protocol_orgs) -> base.PairIn:
+    """On a ProtocolItem: held by an organisation she is on its case's team for (``protocol_orgs``
+    of ``_team_pairs``)."""
+    return base.PairIn(base.Pair(F("protocol_id"), F("holding_organisation_id")), protocol_orgs)
+
+
+def _named_for_team(protocol_orgs) -> Exists:
+    """On a ProtocolItem: restricted to (named for) an organisation she is on its case's team for."""
+    return Exists(ProtocolItem.restricted_to.through.objects.filter(
+        base.PairIn(base.Pair(OuterRef("protocol_id"), F("organisation_id")), protocol_orgs), protocolitem_id=OuterRef("pk")))
 
 
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
@@ -141,17 +199,13 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     # hashed subplan, costed per index probe) made PostgreSQL scan every item of the network
     # instead of probing her protocols' (issue 13: 105,002 items at 1M grant rows).
     open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
-    held = ProtocolItem.objects.filter(
-        base.PairIn(base.Pair(F("protocol_id"), F("holding_organisation_id")), protocol_orgs),
-        protocol_id__in=team_protocols, audience=Audience.RESTRICTED)
+    held = ProtocolItem.objects.filter(_held_by_team(protocol_orgs), protocol_id__in=team_protocols, audience=Audience.RESTRICTED)
     # Named for an organisation she works for (the index it starts from), and, probed per item of
     # her team's protocols only, for one she is on that item's case team for.
     through = ProtocolItem.restricted_to.through.objects
     named = base.compiled(through.filter(organisation_id__in=orgs).values("protocolitem_id"))
-    named_for_team = Exists(through.filter(base.PairIn(base.Pair(OuterRef("protocol_id"), F("organisation_id")), protocol_orgs),
-                                           protocolitem_id=OuterRef("pk")))
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
-        named_for_team, _disclosure_covers(case_orgs, on))
+        _named_for_team(protocol_orgs), _disclosure_covers(case_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
                                          audience=Audience.EVERYONE)
     guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
@@ -165,149 +219,103 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
-    """Name the legal basis under which ``item`` is disclosed to ``user`` (for the audit trail)."""
-    on = on or base._today()
-    if item.audience != Audience.RESTRICTED:
-        return "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
-    case_id = item.protocol.conference.case_id
-    # The organisations she is on this case's team for (the read rule's, ``_team_pairs``), not
-    # every organisation she works for.
-    orgs = cases_policy.team_rows_of(user).filter(case_id=case_id).values("organisation_id")
-    if item.holding_organisation_id and orgs.filter(organisation_id=item.holding_organisation_id).exists():
-        return "holding-organisation"
-    consent = (
-        Consent.objects.filter(
-            case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
-            scopes__category=item.category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
-        )
-        .filter(Q(given_by_id=item.entrusted_by_id) if item.entrusted_by_id else Q(given_by__relation__in=["mother", "father", "guardian"]))
-        .order_by("pk")
-        .first()
-    )
-    if consent:
-        return f"consent:{consent.pk}"
-    basis = DisclosureBasis.objects.filter(
-        case_id=case_id, from_organisation_id=item.holding_organisation_id, to_organisations__in=orgs,
-        invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
-    ).order_by("pk").first()
-    return f"{basis.basis}:{basis.pk}" if basis else "none"
+    """Name the legal basis under which ``item`` is disclosed to ``user`` (for the audit trail):
+    ``item_bases_and_readable`` for one item."""
+    return item_bases_and_readable(user, [item], on=on)[0][item.pk]
 
 
 def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None = None,
                          labels: tuple[int | None, int | None, str] | None = None) -> dict[int, str]:
     """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
     (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
-    trail names it. ``labels``: (holder, entrusting family member, category) ids to check instead
-    of the item's own, for a relabel about to be saved. An item that was relabelled needs the
-    same under the labels it was first entrusted under, as the read filter does
-    (``_disclosure_covers``). Two queries, four for a relabelled item, whatever the number of
-    organisations."""
+    trail names it (``_basis_name``). ``labels``: (holder, entrusting family member, category) ids to
+    check instead of the item's own, for a relabel about to be saved. An item that was relabelled
+    needs the same under the labels it was first entrusted under, to the same organisation, as the
+    read filter does (``_disclosure_covers``). Two queries, six for a relabelled item that no single
+    consent or basis covers under both, whatever the number of organisations."""
     on = on or base._today()
     holder, entruster, category = labels or (item.holding_organisation_id, item.entrusted_by_id, item.category)
     if not organisation_ids or not holder:
         return {}
     case_id = item.protocol.conference.case_id
-    found = _covering(case_id, holder, entruster, category, organisation_ids, on)
-    if found and item.first_category:
-        first = _covering(case_id, item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category,
-                          set(found), on)
-        found = {org: basis for org, basis in found.items() if org in first}
+    now = _given_labels(holder, entruster, category)
+    if not item.first_category:
+        return _covering(case_id, [now], organisation_ids, on)
+    first = _given_labels(item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category)
+    found = _covering(case_id, [now, first], organisation_ids, on)
+    rest = set(organisation_ids) - set(found)
+    by_now = _covering(case_id, [now], rest, on) if rest else {}
+    by_first = _covering(case_id, [first], set(by_now), on) if by_now else {}
+    for org in by_first:
+        found[org] = _basis_name(None, [by_now[org], by_first[org]])
     return found
 
 
-def _covering(case_id: int, holder: int | None, entruster: int | None, category: str, organisation_ids: set[int],
-              on: dt.date) -> dict[int, str]:
+def _covering(case_id: int, label_sets: list[Labels], organisation_ids: set[int], on: dt.date) -> dict[int, str]:
+    """For each of ``organisation_ids``: the oldest consent, else the oldest legal basis, that
+    covers a disclosure of ``case_id``'s information under every one of ``label_sets`` to it."""
+    to = Q(to_organisations__in=organisation_ids)
     found: dict[int, str] = {}
-    if not holder:
-        return found
-    bases = DisclosureBasis.objects.filter(
-        case_id=case_id, from_organisation_id=holder, to_organisations__in=organisation_ids,
-        invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
-    ).values_list("to_organisations", "basis", "pk").order_by("pk")
+    bases = _bases_covering(case_id, to, on, label_sets).values_list("to_organisations", "basis", "pk").order_by("pk")
     for org, basis, pk in bases:
         if org in organisation_ids:
             found.setdefault(org, f"{basis}:{pk}")
-    consents = Consent.objects.filter(
-        case_id=case_id, from_organisation_id=holder, to_organisations__in=organisation_ids,
-        scopes__category=category, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
-    ).filter(Q(given_by_id=entruster) if entruster else Q(given_by__relation__in=FamilyMember.PARENT_RELATIONS))
-    for org, pk in consents.values_list("to_organisations", "pk").order_by("pk"):
+    consents: dict[int, str] = {}
+    for org, pk in _consents_covering(case_id, to, on, label_sets).values_list("to_organisations", "pk").order_by("pk"):
         if org in organisation_ids:
-            found[org] = f"consent:{pk}"
-    return found
+            consents.setdefault(org, f"consent:{pk}")
+    return found | consents
 
 
-def _bases_rows(user: "User", cases: set[int], on: dt.date, readable_among: list[int] | None = None,
-                ) -> tuple[set[tuple[int, int]], list[tuple], list[tuple], set[int]]:
-    """In ONE statement (a UNION ALL of its branches): the organisations the user is on the team of
-    each of ``cases`` for (as the read rule counts them, ``_team_pairs``), the valid consents of
-    ``cases`` to any of those, the valid recorded legal bases of ``cases`` to any of those, and
-    (``readable_among``) which of those item ids she may read.
-    Returns ((case, organisation) pairs, consents as (pk, case, from organisation, given by, given
-    by's relation, scope category), bases as (pk, case, from organisation, basis), readable item
-    ids), the lists sorted by pk as the audit names the oldest covering one."""
-
-    case_orgs, _ = _team_pairs(user)
-    on_team_for = base.PairIn(base.Pair(F("case_id"), F("to_organisations")), case_orgs)
-    nothing = Cast(Value(None), IntegerField())
-    columns = ("b_kind", "b_pk", "b_case", "b_from", "b_given_by", "b_relation", "b_what")
-
-    def text(value: str):
-        return Value(value, output_field=CharField())
-
-    team = cases_policy.team_rows_of(user).filter(case_id__in=cases).annotate(
-        b_kind=text("org"), b_pk=F("organisation_id"), b_case=F("case_id"), b_from=nothing, b_given_by=nothing,
-        b_relation=text(""), b_what=text(""))
-    consents = Consent.objects.filter(
-        on_team_for, case_id__in=cases, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True,
-    ).annotate(b_kind=text("consent"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
-               b_given_by=F("given_by_id"), b_relation=F("given_by__relation"), b_what=F("scopes__category"))
-    recorded = DisclosureBasis.objects.filter(
-        on_team_for, case_id__in=cases, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True,
-    ).annotate(b_kind=text("basis"), b_pk=F("pk"), b_case=F("case_id"), b_from=F("from_organisation_id"),
-               b_given_by=nothing, b_relation=text(""), b_what=F("basis"))
-    branches = [team, consents, recorded] if cases else []
-    if readable_among:
-        readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=readable_among))
-        branches.append(ProtocolItem.objects.filter(pk__in=readable_ids).annotate(
-            b_kind=text("item"), b_pk=F("pk"), b_case=nothing, b_from=nothing, b_given_by=nothing, b_relation=text(""),
-            b_what=text("")))
-    if not branches:
-        return set(), [], [], set()
-    first, *rest = (branch.order_by().values_list(*columns) for branch in branches)
-    rows = first.union(*rest, all=True) if rest else first
-    org_ids: set[tuple[int, int]] = set()
-    found_consents: set[tuple] = set()
-    found_bases: set[tuple] = set()
-    readable: set[int] = set()
-    for kind, pk, case_id, from_org, given_by, relation, what in rows:
-        if kind == "org":
-            org_ids.add((case_id, pk))
-        elif kind == "consent":
-            found_consents.add((pk, case_id, from_org, given_by, relation, what))
-        elif kind == "basis":
-            found_bases.add((pk, case_id, from_org, what))
-        else:
-            readable.add(pk)
-    return (org_ids, sorted(found_consents, key=lambda row: row[0]), sorted(found_bases, key=lambda row: row[0]),
-            readable)
+def _oldest(rows: QuerySet, code) -> Subquery:
+    return Subquery(rows.order_by("pk").annotate(b_code=code).values("b_code")[:1], output_field=CharField())
 
 
-def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None,
-                               case_of: dict[int, int] | None = None) -> dict[int, str]:
+def _basis_columns(user: "User", on: dt.date) -> dict:
+    """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
+    as the read routes (``_item_routes``): for a restricted item, whether she is on its case's team
+    for its holder (``_held_by_team``) or for an organisation it is named for (``_named_for_team``),
+    and the codes ``_basis_name`` chooses from: the oldest consent, else legal basis, covering every
+    label set in force (``b_every``), and for a relabelled item the one for each set."""
+    case_orgs, protocol_orgs = _team_pairs(user)
+    to = _to_her_team(case_orgs)
+    now, first = _item_labels(), _item_labels(first=True)
+
+    def one(label_sets):
+        return Coalesce(_oldest(_consents_covering(_ITEM_CASE, to, on, label_sets), _consent_code()),
+                        _oldest(_bases_covering(_ITEM_CASE, to, on, label_sets), _basis_code()), output_field=CharField())
+
+    restricted = Q(audience=Audience.RESTRICTED)
+    relabelled = restricted & ~Q(first_category="")
+    yes, no = Value(True), Value(False)
+    return {
+        "b_held": Case(When(restricted & Q(_held_by_team(protocol_orgs)), then=yes), default=no),
+        "b_named": Case(When(restricted & Q(_named_for_team(protocol_orgs)), then=yes), default=no),
+        "b_relabelled": Case(When(relabelled, then=yes), default=no),
+        "b_every": Case(When(relabelled, then=one([now, first])), When(restricted, then=one([now])), default=None,
+                        output_field=CharField()),
+        "b_now": Case(When(relabelled, then=one([now])), default=None, output_field=CharField()),
+        "b_first": Case(When(relabelled, then=one([first])), default=None, output_field=CharField()),
+    }
+
+
+def disclosure_bases_for_items(user: "User", items, *, on: dt.date | None = None) -> dict[int, str]:
     """``item_bases_and_readable`` without the readable ids."""
-    return item_bases_and_readable(user, items, on=on, case_of=case_of)[0]
+    return item_bases_and_readable(user, items, on=on)[0]
 
 
-def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, case_of: dict[int, int] | None = None,
+def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
                             readable: bool = False) -> tuple[dict[int, str], set[int]]:
     """The legal basis under which each of ``items`` (already filtered by
     ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
 
-    Same answers as ``disclosure_basis_for`` but for a whole list in one query (two when
-    ``case_of`` does not name each restricted item's case), whatever its length:
-    "audience:everyone", "team", "holding-organisation", "consent:<pk>" or "<legal basis>:<pk>"
-    (e.g. "de_kkg_4:3"); "none" should never appear (the item was not visible).
+    For a whole list in one statement (none when it holds no restricted item and ``readable`` is
+    not asked), whatever its length: "audience:everyone", "team", "holding-organisation",
+    "consent:<pk>" or "<legal basis>:<pk>" (e.g. "de_kkg_4:3"), or for an item relabelled that no
+    single consent or basis covers under both its labels and its first labels, the two that do
+    ("consent:4 consent:9"); "none" where nothing admits the read (the item was not visible).
+    A restricted item is named from the definitions the read filter is built of
+    (``_disclosure_covers``), so a consent that covers only some of its labels is never named.
     ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
     same statement; otherwise the returned set is empty. An action's reader needs both (the
     action's basis is its item's only where she may read the item).
@@ -315,34 +323,34 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None, c
     on = on or base._today()
     items = list(items)
     bases: dict[int, str] = {}
-    restricted = [i for i in items if i.audience == Audience.RESTRICTED]
+    restricted = {i.pk for i in items if i.audience == Audience.RESTRICTED}
     for item in items:
         if item.audience != Audience.RESTRICTED:
             bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
     if not restricted and not (readable and items):
         return bases, set()
-    if restricted and (case_of is None or any(i.pk not in case_of for i in restricted)):  # the caller knows them when it loaded the cases
-        case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in restricted]).values_list("pk", "protocol__conference__case_id"))
-    case_of = case_of or {}
-    orgs, consents, recorded, readable_ids = _bases_rows(
-        user, {case_of[i.pk] for i in restricted if i.pk in case_of}, on, [i.pk for i in items] if readable else None)
-    for item in restricted:
-        case_id = case_of.get(item.pk)
-        if (case_id, item.holding_organisation_id) in orgs:  # on this case's team for the holder
-            bases[item.pk] = "holding-organisation"
+    if not base._is_real_user(user):
+        return {**bases, **{pk: "none" for pk in restricted}}, set()
+    columns = _basis_columns(user, on) if restricted else {}
+    if readable:
+        readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=[i.pk for i in items]))
+        columns["b_readable"] = Case(When(pk__in=readable_ids, then=Value(True)), default=Value(False))
+    rows = ProtocolItem.objects.filter(pk__in=[i.pk for i in items] if readable else restricted).annotate(**columns)
+    readable_found: set[int] = set()
+    for row in rows.order_by().values("pk", *columns):
+        if row.get("b_readable"):
+            readable_found.add(row["pk"])
+        if row["pk"] not in restricted:
             continue
-        consent = next((
-            pk for pk, c_case, c_from, given_by, relation, category in consents
-            if c_case == case_id and c_from == item.holding_organisation_id and category == item.category
-            and (given_by == item.entrusted_by_id if item.entrusted_by_id else relation in FamilyMember.PARENT_RELATIONS)
-        ), None)
-        if consent is not None:
-            bases[item.pk] = f"consent:{consent}"
-            continue
-        basis = next((f"{kind}:{pk}" for pk, b_case, b_from, kind in recorded
-                      if b_case == case_id and b_from == item.holding_organisation_id), None)
-        bases[item.pk] = basis or "none"
-    return bases, readable_ids
+        if row["b_held"]:  # on this case's team for the holder
+            bases[row["pk"]] = "holding-organisation"
+        elif row["b_named"]:
+            bases[row["pk"]] = _basis_name(row["b_every"], [row["b_now"], row["b_first"]] if row["b_relabelled"] else []) or "none"
+        else:
+            bases[row["pk"]] = "none"
+    for pk in restricted:
+        bases.setdefault(pk, "none")
+    return bases, readable_found
 
 
 def actions_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:

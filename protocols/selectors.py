@@ -59,7 +59,7 @@ def audit_items_read(user, items, *, channel: str, action: str = "protocol.item.
         return
     case_of = dict(ProtocolItem.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "protocol__conference__case_id"))
     record_read(user, action=action, object_type="protocols.protocolitem", rows=[(i.pk, case_of.get(i.pk)) for i in items],
-                bases=protocols_policy.disclosure_bases_for_items(user, items, case_of=case_of), many=many, channel=channel)
+                bases=protocols_policy.disclosure_bases_for_items(user, items), many=many, channel=channel)
 
 
 def audit_actions_read(user, actions, *, channel: str, action: str = "protocol.action.list") -> None:
@@ -73,10 +73,8 @@ def action_bases(user, actions) -> dict[int, str]:
     """Legal basis of each agreed action's disclosure: its item's basis, or "responsible" for an
     action that falls to her (or her organisation) in an item she may not read. Constant queries."""
     actions = list(actions)
-    # An action belongs to its item's case, so the actions already name each item's case.
     by_item, readable = protocols_policy.item_bases_and_readable(user, {a.item_id: a.item for a in actions if a.item_id}.values(),
-                                                       case_of={a.item_id: a.case_id for a in actions if a.item_id},
-                                                       readable=True)
+                                                                 readable=True)
     return {a.pk: by_item[a.item_id] if a.item_id in readable else "responsible" for a in actions}
 
 

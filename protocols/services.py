@@ -32,7 +32,7 @@ from participants import policy as participants_policy
 from participants.models import Membership, Organisation
 from participants import working_days
 from permissions import conflicts, jobs, policy
-from permissions.audit import Channel, record
+from permissions.audit import Channel, joined_bases, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
 from protocols.rules import conference_day, draft_release_due_on
@@ -370,7 +370,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
     if disclosure is not None:
         record(actor, action="protocol.item.disclose", obj=current, case_id=protocol.conference.case_id, channel=channel,
-               legal_basis=disclosure.get("legal_basis") or ",".join(sorted(set(disclosure["bases"].values()))),
+               legal_basis=disclosure.get("legal_basis") or joined_bases(disclosure["bases"].values()),
                detail=disclosure["detail"])
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": current.pk})
     return current

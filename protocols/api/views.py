@@ -106,7 +106,7 @@ class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrie
         return [(i.pk, i.protocol.conference.case_id) for i in objects]
 
     def audit_bases(self, objects, rows):
-        return protocols_policy.disclosure_bases_for_items(self.request.user, objects, case_of=dict(rows))
+        return protocols_policy.disclosure_bases_for_items(self.request.user, objects)
 
     def prepare_objects(self, objects):
         return selectors.unpack_item_rows(objects)
@@ -171,8 +171,7 @@ class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveM
         return [(a.pk, a.item.protocol.conference.case_id) for a in objects]
 
     def audit_bases(self, objects, rows):
-        by_item = protocols_policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values(),
-                                                    case_of={a.item_id: a.item.protocol.conference.case_id for a in objects})
+        by_item = protocols_policy.disclosure_bases_for_items(self.request.user, {a.item_id: a.item for a in objects}.values())
         return {a.pk: by_item.get(a.item_id, "") for a in objects}
 
     @extend_schema(request=s.AmendmentCreateSerializer, responses={201: s.AmendmentSerializer})

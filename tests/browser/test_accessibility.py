@@ -43,9 +43,10 @@ def _poll(world) -> str:
 
 def _poll_link(world) -> str:
     from conferences import services
+    from tests.conferences.helpers import without_account
 
     conference = _convened(world)
-    invitation = conference.invitations.get(family_member=world.mother)
+    invitation = conference.invitations.get(family_member=without_account(world.mother))
     _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
     return reverse("conferences:poll_link_vote", args=[raw])
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from conferences import services
 from conferences.models import Conference, Invitation, SlotVote
-from tests.conferences.helpers import answer_all, convene
+from tests.conferences.helpers import answer_all, convene, without_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_parent_answers_on_a_phone_convenor_picks_and_counsellor_accepts(live_se
     slots = list(conference.poll.slots.order_by("starts_at"))
     services.poll_vote(world.counsellor, invitation=conference.invitations.get(user=world.counsellor),
                        answers=answer_all(conference, "yes"))
-    _, raw = services.poll_link_create(world.convenor, invitation=conference.invitations.get(family_member=world.mother))
+    _, raw = services.poll_link_create(world.convenor, invitation=conference.invitations.get(family_member=without_account(world.mother)))
 
     phone = context.new_page()
     phone.set_viewport_size({"width": 375, "height": 740})

@@ -7,7 +7,7 @@ import zoneinfo
 from django.utils import timezone
 
 from conferences import services
-from cases.models import CaseTeamMember
+from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Conference
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -30,3 +30,11 @@ def convene(world, *, slots=None, **extra) -> Conference:
 
 def answer_all(conference, answer: str) -> dict[int, str]:
     return {slot.pk: answer for slot in conference.poll.slots.all()}
+
+
+def without_account(member: FamilyMember) -> FamilyMember:
+    """The family member as a parent without an account (her e-mail address kept): she answers a
+    poll through a personal link; one with an account answers it signed in."""
+    FamilyMember.objects.filter(pk=member.pk).update(user=None)
+    member.refresh_from_db()
+    return member

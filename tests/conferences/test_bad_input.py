@@ -11,7 +11,7 @@ from django.utils import timezone
 from conferences import services
 from conferences.models import Conference, PollLink, SlotVote
 from permissions.models import AuditEvent
-from tests.conferences.helpers import answer_all, convene, local
+from tests.conferences.helpers import answer_all, convene, local, without_account
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_a_closed_poll_refuses_answers_and_keeps_the_old_ones(world):
 
 def test_an_expired_link_is_refused_on_the_page_and_changes_nothing(world, client):
     conference = convene(world)
-    invitation = conference.invitations.get(family_member=world.mother)
+    invitation = conference.invitations.get(family_member=without_account(world.mother))
     link, raw = services.poll_link_create(world.convenor, invitation=invitation)
     PollLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     response = client.post(reverse("conferences:poll_link_vote", args=[raw]),
@@ -40,7 +40,7 @@ def test_an_expired_link_is_refused_on_the_page_and_changes_nothing(world, clien
 
 def test_a_revoked_link_is_refused(world):
     conference = convene(world)
-    invitation = conference.invitations.get(family_member=world.mother)
+    invitation = conference.invitations.get(family_member=without_account(world.mother))
     _, raw = services.poll_link_create(world.convenor, invitation=invitation)
     services.poll_link_revoke(world.convenor, invitation=invitation)
     with pytest.raises(PermissionDenied):
@@ -51,7 +51,7 @@ def test_a_revoked_link_is_refused(world):
 def test_a_link_answers_only_its_own_poll(world):
     first = convene(world)
     second = convene(world, slots=[local(30), local(31)])
-    _, raw = services.poll_link_create(world.convenor, invitation=first.invitations.get(family_member=world.mother))
+    _, raw = services.poll_link_create(world.convenor, invitation=first.invitations.get(family_member=without_account(world.mother)))
     with pytest.raises(ValidationError):
         services.poll_vote_by_link(raw_token=raw, answers=answer_all(second, "yes"))
     assert not SlotVote.objects.exists()

@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 
 from conferences import services
 from conferences.models import SlotPoll, SlotVote
-from tests.conferences.helpers import answer_all, convene, local
+from tests.conferences.helpers import answer_all, convene, local, without_account
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_votes_after_the_deadline_are_refused_with_a_clear_message_and_change_no
 
 def test_a_parent_link_after_the_deadline_shows_the_deadline_and_takes_no_answer(world, client):
     conference = convene(world, closes_at=local(5))
-    _, raw = services.poll_link_create(world.convenor, invitation=conference.invitations.get(family_member=world.mother))
+    _, raw = services.poll_link_create(world.convenor, invitation=conference.invitations.get(family_member=without_account(world.mother)))
     _pass_deadline(conference)
     url = reverse("conferences:poll_link_vote", args=[raw])
     assert "deadline for answers passed" in client.get(url).content.decode()

@@ -1,20 +1,25 @@
-"""The page that shows a new poll link to the convenor says until when it works."""
+"""The page that shows a new poll link to the convenor says until when it works; a parent with an
+account gets no link (she answers signed in)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import formats, timezone
 
 from cases import services as case_services
 from cases.models import FamilyMember
-from tests.conferences.helpers import convene
+from conferences import services
+from conferences.models import PollLink
+from permissions.models import AuditEvent
+from tests.conferences.helpers import convene, without_account
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_new_poll_link_page_names_the_parent_and_the_expiry(client, world):
     conference = convene(world)
-    invitation = conference.invitations.get(family_member=world.mother)
+    invitation = conference.invitations.get(family_member=without_account(world.mother))
     client.force_login(world.convenor)
     response = client.post(reverse("conferences:poll_link_create", args=[conference.pk, invitation.pk]))
     assert response.status_code == 200
@@ -47,3 +52,46 @@ def test_a_parent_who_was_given_an_account_leaves_the_list_of_parents_without_on
 
     page = client.get(reverse("conferences:conference_poll", args=[conference.pk])).content.decode()
     assert "Links for parents without an account" not in page and create not in page
+
+
+# --- a parent with an account answers signed in: no personal link for her ------------------------
+
+def test_the_service_refuses_a_poll_link_for_a_parent_with_an_account(world):
+    conference = convene(world)
+    invitation = conference.invitations.get(family_member=world.mother)
+    assert world.mother.user_id == world.parent.pk
+    with pytest.raises(ValidationError) as refused:
+        services.poll_link_create(world.convenor, invitation=invitation)
+    assert refused.value.message_dict["invitation"] == [
+        f"{world.mother} has an account and answers the poll signed in to Fallkonferenz. "
+        "Personal poll links are only for parents without an account."]
+    assert not PollLink.objects.filter(invitation=invitation).exists()
+    assert not AuditEvent.objects.filter(action="poll_link.create").exists()
+
+
+def test_a_crafted_post_for_a_parent_with_an_account_gets_the_reason_and_no_link(client, world):
+    conference = convene(world)
+    invitation = conference.invitations.get(family_member=world.mother)
+    client.force_login(world.convenor)
+    poll_page = reverse("conferences:conference_poll", args=[conference.pk])
+    assert reverse("conferences:poll_link_create", args=[conference.pk, invitation.pk]) not in client.get(poll_page).content.decode()
+    response = client.post(reverse("conferences:poll_link_create", args=[conference.pk, invitation.pk]), follow=True)
+    assert response.redirect_chain == [(poll_page, 302)]
+    page = response.content.decode()
+    assert f"{world.mother} has an account and answers the poll signed in to Fallkonferenz." in page
+    assert "/p/" not in page
+    assert not invitation.poll_links.exists()
+
+
+def test_an_account_made_after_the_page_was_opened_counts(client, world):
+    """The convenor opened the poll page while the mother had no account; a colleague created one
+    for her meanwhile: the link is refused as the account stands now."""
+    without_account(world.mother)
+    conference = convene(world)
+    invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
+    assert invitation.answers_by_poll_link
+    case_services.family_member_account_create(world.convenor, member=world.mother)
+    with pytest.raises(ValidationError) as refused:
+        services.poll_link_create(world.convenor, invitation=invitation)
+    assert "invitation" in refused.value.message_dict
+    assert not invitation.poll_links.exists()

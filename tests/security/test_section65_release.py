@@ -200,7 +200,7 @@ def test_the_holder_widens_under_a_legal_basis_and_the_disclosure_is_audited_wit
     response = patch(client, world.item_restricted, audience="professionals")
     assert response.status_code == 200, response.content
     event = AuditEvent.objects.get(action="protocol.item.disclose")
-    assert event.legal_basis == f"consent:{world.consent.pk},de_kkg_4:{basis.pk}"
+    assert event.legal_basis == f"consent:{world.consent.pk} de_kkg_4:{basis.pk}"
     assert event.detail["bases"] == {str(world.counselling.pk): f"consent:{world.consent.pk}",
                                       str(world.midwifery.pk): f"de_kkg_4:{basis.pk}"}
     assert sees(world.midwife, world.item_restricted)
