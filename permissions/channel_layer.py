@@ -63,13 +63,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import time
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as _InMemoryChannelLayer
-from channels_redis.core import BoundedQueue, RedisChannelLayer
+from channels_redis.core import BoundedQueue, ChannelLock, RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
 
@@ -126,6 +127,7 @@ class CoreChannelLayer(RedisChannelLayer):
         self._adds = 0
         self._reader: asyncio.Task | None = None  # the process's reader (``_read``) and its event loop
         self._reader_loop: asyncio.AbstractEventLoop | None = None
+        self._reader_token: object | None = None  # names the reader now in charge (``_read``'s finally)
         self._waiting = 0  # sockets of this process waiting in ``receive``
 
     async def group_add(self, group, channel):
@@ -162,17 +164,15 @@ class CoreChannelLayer(RedisChannelLayer):
             message = buffer.get_nowait() if not buffer.empty() else await buffer.get()
         except asyncio.CancelledError:
             # A consumer's receive is cancelled when the consumer ends (channels' dispatch loop),
-            # also when it ends without leaving its groups (a crash): forget its memberships. When
-            # no socket of the process waits any more, the reader stops (its pop is cancelled, as
-            # channels-redis cancels the pop of a socket that ends: the message stays in Redis's
-            # backup queue and is put back before the next pop).
+            # also when it ends without leaving its groups (a crash): forget its memberships and
+            # its buffer. The reader is not cancelled: a pop that Redis has answered but whose
+            # reply is still on the way would be lost with the connection (channels-redis loses
+            # it so when the socket holding the pop ends); it stops by itself after a pop that
+            # found nothing once no socket waits (``_Idle``).
             self._memberships.pop(channel, None)
             self._waiting = max(0, self._waiting - 1)
-            if self._waiting == 0 and self._reader is not None:
-                # Forgotten at once: a socket that receives before the cancelled reader has ended
-                # starts a new one (which waits for the old one's pop to be given up).
-                reader, self._reader = self._reader, None
-                reader.cancel()
+            if buffer.empty() and self.receive_buffer.get(channel) is buffer:
+                del self.receive_buffer[channel]
             raise
         self._waiting = max(0, self._waiting - 1)
         if buffer.empty() and self.receive_buffer.get(channel) is buffer:
@@ -190,11 +190,15 @@ class CoreChannelLayer(RedisChannelLayer):
             if self._reader_loop.is_running():
                 raise RuntimeError("Two event loops are trying to receive() on one channel layer at once!")
         if self._reader_loop is not loop:
-            self._waiting = 0  # receives of an earlier event loop (ended with it) wait no more
+            # Receives of an earlier event loop (ended with it) wait no more, and the locks of its
+            # pops are bound to it (a pop cancelled while waiting for one never gave it back).
+            self._waiting = 0
+            self.receive_clean_locks = ChannelLock()
         self._reader_loop = loop
-        self._reader = loop.create_task(self._read(real_channel))
+        token = self._reader_token = object()
+        self._reader = loop.create_task(self._read(real_channel, token))
 
-    async def _read(self, real_channel: str) -> None:
+    async def _read(self, real_channel: str, token: object) -> None:
         """The process's one reader: pops the process's Redis queue (one message at a time, the
         watermark checked before each pop) and puts each message into the buffer of every socket
         it names, while any socket of the process waits; it stops after a pop that found nothing
@@ -215,17 +219,32 @@ class CoreChannelLayer(RedisChannelLayer):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            # Every socket waiting now fails (its consumer ends, the socket closes with 1011 and the
-            # browser reconnects), as the socket whose own pop failed did before; a socket that
-            # receives later starts a new reader.
-            logger.warning("Channel layer: reading this process's Redis queue failed (%s); %s waiting sockets "
-                           "fail", error, self._waiting)
+            # A failed pop may have taken a message with it (a reply lost with its connection, a
+            # retried command): every socket in a group is told ``channel_layer.lost`` (it closes
+            # with 1011, the browser reconnects and catches up), every other socket waiting now
+            # fails, as the socket whose own pop failed did before. A socket that receives later
+            # starts a new reader.
+            logger.warning("Channel layer: reading this process's Redis queue failed (%s); %s sockets in groups are "
+                           "told channel_layer.lost, %s waiting sockets fail", error, len(self._memberships), self._waiting)
+            for chan in self._memberships:
+                buffer = self.receive_buffer[chan]
+                _empty(buffer)
+                asyncio.Queue.put_nowait(buffer, dict(LOST))
             for chan, buffer in list(self.receive_buffer.items()):
                 if buffer.empty() and buffer._getters:
                     asyncio.Queue.put_nowait(buffer, _ReaderFailed(error))
         finally:
-            if self._reader is asyncio.current_task():
-                self._reader = None
+            if self._reader_token is token:
+                self._reader = self._reader_token = None
+
+    async def close_pools(self):
+        """The reader first (a shutdown, a test's flush): its pop would fail on a closed connection."""
+        reader, self._reader, self._reader_token = self._reader, None, None
+        if reader is not None and not reader.done() and self._reader_loop is asyncio.get_running_loop():
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+        await super().close_pools()
 
     async def receive_single(self, channel):
         try:

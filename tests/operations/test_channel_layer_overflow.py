@@ -154,7 +154,8 @@ async def test_redis_layer_a_socket_slower_than_the_expiry_loses_nothing_while_t
 
 @pytest.mark.usefixtures("redis_server")
 async def test_redis_layer_one_reader_fans_a_group_message_out_to_every_socket_in_order():
-    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=_prefix())
+    layer = CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}], prefix=_prefix())
+    layer.brpop_timeout = 1
     channels = [await layer.new_channel() for _ in range(50)]
     for channel in channels:
         await layer.group_add("protocol.1", channel)
@@ -167,28 +168,81 @@ async def test_redis_layer_one_reader_fans_a_group_message_out_to_every_socket_i
         for mine, channel in zip(got, channels):
             mine += [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(2)]
         assert all(mine == [{"type": "x", "n": n} for n in range(3)] for mine in got)
-        # Once the last socket's receive is cancelled (its consumer ended), the reader stops.
+        # The sockets end (channels cancels their receives): no buffer is kept for them, and
+        # the reader stops by itself after a pop that found nothing.
         last = [asyncio.ensure_future(layer.receive(channel)) for channel in channels]
         await asyncio.sleep(0.1)
         assert layer._reader is not None and layer._waiting == 50
         for r in last:
             r.cancel()
-        # A socket that receives right after (before the cancelled reader has ended) still gets its message.
-        again = asyncio.ensure_future(layer.receive(channels[0]))
         await asyncio.gather(*last, return_exceptions=True)
+        assert not layer.receive_buffer and layer._waiting == 0
+        # A socket that receives right after still gets its message.
+        again = asyncio.ensure_future(layer.receive(channels[0]))
+        await asyncio.sleep(0.05)
         await layer.send(channels[0], {"type": "x", "n": 9})
         assert await asyncio.wait_for(again, 5) == {"type": "x", "n": 9}
-        await _until(lambda: layer._reader is None, 7)  # an empty pop (5 s) with nobody waiting ends it
+        await _until(lambda: layer._reader is None, 3)
     finally:
         await layer.flush()
 
 
 @pytest.mark.usefixtures("redis_server")
+async def test_redis_layer_a_message_redis_gave_the_reader_is_not_lost_when_the_last_waiting_socket_ends(redis_server):
+    """The last waiting socket ends in the very turn in which Redis has answered the reader's pop
+    with a message for a busy socket (her ``access.changed``): cancelling the pop would drop the
+    reply with its connection, and the message would be in neither queue, with nobody told."""
+    layer = CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}], prefix=_prefix())
+    idle, busy = await layer.new_channel(), await layer.new_channel()
+    key = layer.prefix + layer.non_local_name(busy)
+    try:
+        waiting = asyncio.ensure_future(layer.receive(idle))
+        await asyncio.sleep(0.3)  # the reader's pop waits in Redis
+        message = {"type": "access.changed", "n": 1, "__asgi_channel__": [busy]}
+        redis_server.zadd(key, {layer.serialize(message): time.time()})  # the event loop does not run meanwhile
+        time.sleep(0.1)  # Redis has answered the pop; the reply waits on the reader's socket
+        waiting.cancel()  # idle's consumer ends in this turn
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        assert await asyncio.wait_for(layer.receive(busy), 7) == {"type": "access.changed", "n": 1}
+    finally:
+        await layer.flush()
+
+
+@pytest.mark.usefixtures("redis_server")
+def test_redis_layer_serves_one_event_loop_after_another(caplog):
+    """Tests, management commands and asgiref's ``async_to_sync`` run one event loop after another
+    on the same layer; each loop's reader works (the locks of an ended loop's pops are not reused)."""
+    layer = CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}], prefix=_prefix())
+    failures = []
+
+    async def once(n):
+        channel = await layer.new_channel()
+        got = []
+        for m in range(2):
+            waiting = asyncio.ensure_future(layer.receive(channel))
+            await asyncio.sleep(0.1)
+            await layer.send(channel, {"type": "x", "n": n * 10 + m})
+            try:
+                got.append(await asyncio.wait_for(waiting, 8))
+            except Exception as error:  # noqa: BLE001 - the assertion below names it
+                failures.append(error)
+        return got
+
+    for n in range(4):
+        assert asyncio.run(once(n)) == [{"type": "x", "n": n * 10}, {"type": "x", "n": n * 10 + 1}], failures
+    asyncio.run(layer.flush())
+    assert not [r.getMessage() for r in caplog.records if "queue failed" in r.getMessage()]
+
+
+@pytest.mark.usefixtures("redis_server")
 async def test_redis_layer_a_reader_that_cannot_read_redis_fails_every_waiting_socket():
-    """The sockets close (their consumers end; 1011) and the browsers reconnect, as a socket whose
-    own pop failed did; a later receive starts a new reader."""
+    """A socket in a group is told ``channel_layer.lost`` (the failed pop may have taken a message for
+    it); any other waiting socket's receive fails. Either way its consumer ends (1011) and the
+    browser reconnects, as a socket whose own pop failed did; a later receive starts a new reader."""
     layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=_prefix())
-    a, b = await layer.new_channel(), await layer.new_channel()
+    a, b, member = await layer.new_channel(), await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("protocol.1", member)
     real = layer._brpop_with_clean
     failing = True
 
@@ -200,9 +254,10 @@ async def test_redis_layer_a_reader_that_cannot_read_redis_fails_every_waiting_s
 
     layer._brpop_with_clean = broken
     try:
-        results = await asyncio.gather(layer.receive(a), layer.receive(b), return_exceptions=True)
-        assert [type(r).__name__ for r in results] == ["ReaderFailed", "ReaderFailed"]
-        assert all(isinstance(r.__cause__, ConnectionError) for r in results)
+        results = await asyncio.gather(layer.receive(a), layer.receive(b), layer.receive(member), return_exceptions=True)
+        assert [type(r).__name__ for r in results[:2]] == ["ReaderFailed", "ReaderFailed"]
+        assert all(isinstance(r.__cause__, ConnectionError) for r in results[:2])
+        assert results[2] == LOST
         failing = False
         await layer.send(a, {"type": "x", "n": 1})
         assert await asyncio.wait_for(layer.receive(a), 5) == {"type": "x", "n": 1}
