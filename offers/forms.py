@@ -5,8 +5,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR
+from permissions import conflicts
 from permissions.widgets import IsoDateInput
 
+from . import services
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
 
 
@@ -64,9 +66,9 @@ class OfferForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class OfferEditForm(OfferForm):
+class OfferEditForm(conflicts.StartedFromForm, OfferForm):
     # The offer's version the edit started from (``services.offer_save``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,12 +84,12 @@ class OfferEditForm(OfferForm):
         return values
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(conflicts.StartedFromForm, forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Offer.Availability.choices)
     expected_wait_weeks = forms.IntegerField(label=_("Expected wait (weeks)"), required=False, min_value=0, max_value=104)
     # The availability as she opened the form (``services.availability_based_on``): one a colleague
     # set meanwhile is not overwritten; edits of the offer's details do not count.
-    based_on = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    based_on = conflicts.BasedOnField(well_formed=services.availability_based_on_well_formed, max_length=40)
 
 
 class HsdsImportForm(forms.Form):
