@@ -13,7 +13,8 @@ page shows her input again beside the current values (``current_values``, the te
 ``includes/edit_conflict.html``) with status 409; the API answers 409 with the current object.
 
 A record of rows edited on one form (the attendance of a conference,
-``protocols.services.attendance_record``) carries the whole record as opened
+``protocols.services.attendance_record``; of a programme track's sessions,
+``offers.track_services.session_attendance``) carries the whole record as opened
 (``record_based_on``) and merges per row on top of this (``record_merge``, ``record_rebased``):
 only a row both changed, to different values, refuses the save.
 

@@ -22,8 +22,9 @@ from board.models import BoardMeeting, HalfYearSummary
 from cases.models import Consent, ConsentScope, InformationCategory
 from conferences.models import Conference, Invitation
 from offers import services as offer_services
+from offers import track_services as ts
 from offers.forms import OfferEditForm
-from offers.models import Offer
+from offers.models import Enrolment, Offer, Session
 from permissions.models import AuditEvent
 from protocols import services as protocol_services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
@@ -193,9 +194,20 @@ def action_status(world) -> PageForm:
                     lambda: AgreedAction.objects.values_list("status", "version").get(pk=action.pk))
 
 
+def session_attendance(world) -> PageForm:
+    offers = build_offer_world(world)
+    enrolment = Enrolment.objects.create(offer=offers.network_offer, family_label="A.", enrolled_by=world.outsider)
+    start = timezone.now() - dt.timedelta(days=1)
+    session = Session.objects.create(enrolment=enrolment, staff=world.outsider, starts_at=start,
+                                     ends_at=start + dt.timedelta(hours=1))
+    return PageForm(world.outsider, reverse("offers:enrolment_attendance", args=[enrolment.pk]),
+                    {f"session-{session.pk}": "yes", "based_on": ts.session_attendance_based_on([(session.pk, None)])},
+                    "based_on", f"{session.pk}=maybe", lambda: Session.objects.get(pk=session.pk).attended)
+
+
 PAGE_FORMS = [board_commentary, board_meeting_update, board_meeting_minutes, family_member, conference_move,
               written_report, offer_edit, offer_availability, protocol_item, protocol_item_audience, next_review,
-              parent_summary, conference_attendance, action_status]
+              parent_summary, conference_attendance, action_status, session_attendance]
 
 
 def _post(client, page: PageForm, data: dict):
