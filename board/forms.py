@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from board.models import HalfYearSummary
+from permissions import conflicts
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -49,11 +50,11 @@ class YearlyReportComputeForm(forms.Form):
         self.fields["year"].initial = timezone.localdate().year - 1
 
 
-class CommentaryForm(forms.Form):
+class CommentaryForm(conflicts.StartedFromForm, forms.Form):
     commentary = forms.CharField(label=_("Commentary for the board"), widget=forms.Textarea(attrs={"rows": 5}),
                                  max_length=4000, required=False)
     # The summary's version the commentary started from (``services.summary_set_commentary``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
 
 
 class _MeetingFields(forms.Form):
@@ -77,10 +78,10 @@ class MeetingScheduleForm(_MeetingFields):
         self.fields["network"].queryset = networks
 
 
-class MeetingUpdateForm(_MeetingFields):
+class MeetingUpdateForm(conflicts.StartedFromForm, _MeetingFields):
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"])
     # The meeting's version the change started from (``services.board_meeting_update``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
     field_order = ["starts_at", "ends_at", "location", "summary"]
 
     def clean(self):
@@ -90,11 +91,11 @@ class MeetingUpdateForm(_MeetingFields):
         return data
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(conflicts.StartedFromForm, forms.Form):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
     decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     # The meeting's minutes version the minutes started from (``services.board_meeting_record_minutes``).
-    minutes_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    minutes_version = conflicts.VersionField()
 
     def clean(self):
         data = super().clean()

@@ -128,7 +128,7 @@ def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.summary_set_commentary(request.user, summary=summary, commentary=form.cleaned_data["commentary"],
-                                            version=form.cleaned_data["version"] or 0)
+                                            version=form.cleaned_data["version"])
         except conflicts.EditConflict as conflict:
             # Her commentary stays in the form, now based on the current version, beside the stored one.
             summary = conflict.current
@@ -405,7 +405,7 @@ def board_meeting_update(request: HttpRequest, pk: int) -> HttpResponse:
             services.board_meeting_update(
                 request.user, meeting=meeting, starts_at=forms.wall_clock(data["starts_at"], tz),
                 ends_at=forms.wall_clock(data["ends_at"], tz), location=data["location"], summary=data["summary"],
-                version=data["version"] or 0)
+                version=data["version"])
         except conflicts.EditConflict as conflict:
             # Her changes stay in the form, now based on the current version, beside the meeting as it is.
             meeting = conflict.current
@@ -442,7 +442,7 @@ def board_meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.board_meeting_record_minutes(request.user, meeting=meeting, minutes=data["minutes"],
-                                                  decisions=data["decisions"], minutes_version=data["minutes_version"] or 0)
+                                                  decisions=data["decisions"], minutes_version=data["minutes_version"])
         except conflicts.EditConflict as conflict:
             # Her minutes stay in the form, now based on the current version, beside the minutes as they are.
             meeting = conflict.current

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR, CaseTeamMember, FamilyMember, LegalHold
+from permissions import conflicts
 from permissions.widgets import IsoDateInput
 
 
@@ -95,9 +96,9 @@ class FamilyMemberAddForm(forms.Form):
         return data
 
 
-class FamilyMemberEditForm(FamilyMemberAddForm):
+class FamilyMemberEditForm(conflicts.StartedFromForm, FamilyMemberAddForm):
     # The record's version the correction started from (``services.family_member_update``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
 
 
 class CaseCloseForm(forms.Form):

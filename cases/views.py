@@ -196,7 +196,7 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
         values = dict(form.cleaned_data)
         version = values.pop("version")
         try:
-            member = services.family_member_update(request.user, member=member, version=version or 0, **values)
+            member = services.family_member_update(request.user, member=member, version=version, **values)
         except conflicts.EditConflict as conflict:
             # Her input stays in the form, now based on the current version, beside the record as it is.
             member = conflict.current

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import FamilyMember
 
 from conferences.models import Conference, Invitation, SlotVote
+from permissions import conflicts
 from .services import Invitee
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -135,11 +136,11 @@ class RsvpForm(forms.Form):
     comment = forms.CharField(label=_("Comment (optional)"), max_length=300, required=False)
 
 
-class MoveForm(forms.Form):
+class MoveForm(conflicts.StartedFromForm, forms.Form):
     starts_at = forms.DateTimeField(label=_("New start"), widget=DATETIME_WIDGET)
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
     # The conference's SEQUENCE the move started from (``services.conference_move``).
-    sequence = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    sequence = conflicts.VersionField()
 
     def clean_starts_at(self):
         value = self.cleaned_data["starts_at"]
@@ -148,11 +149,11 @@ class MoveForm(forms.Form):
         return value
 
 
-class ReportForm(forms.Form):
+class ReportForm(conflicts.StartedFromForm, forms.Form):
     text = forms.CharField(label=_("Written report"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10000)
     shareable_with_parents = forms.BooleanField(label=_("The parents may read this report"), required=False)
     # The version of the report this text was written on (``services.report_submit``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
 
 
 class InvitationAddForm(forms.Form):

@@ -174,11 +174,10 @@ def conference_move(request, pk: int):
         form = MoveForm(request.POST or None, initial=_move_values(conference))
         conflict_rows = None
         if request.method == "POST" and form.is_valid():
-            sequence = form.cleaned_data["sequence"]  # missing (a page from before it was sent): never current
             try:
                 services.conference_move(request.user, conference=conference, starts_at=form.cleaned_data["starts_at"],
                                          location=form.cleaned_data["location"],
-                                         sequence=-1 if sequence is None else sequence, channel=Channel.PAGE)
+                                         sequence=form.cleaned_data["sequence"], channel=Channel.PAGE)
             except conflicts.EditConflict as conflict:
                 # Her new time stays in the form, now based on the current SEQUENCE, beside the time as it is.
                 conference = conflict.current
@@ -265,11 +264,10 @@ def report_submit(request, pk: int, report_pk: int):
         form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents,
                                                           "version": report.version})
         if request.method == "POST" and form.is_valid():
-            version = form.cleaned_data["version"]  # missing (a page from before versions): 0, never submitted
             try:
                 services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
                                        shareable_with_parents=form.cleaned_data["shareable_with_parents"],
-                                       version=version or 0, channel=Channel.PAGE)
+                                       version=form.cleaned_data["version"], channel=Channel.PAGE)
             except services.ReportConflict as exc:
                 # Her text stays in the form; the report as it stands now is shown above it, and
                 # the form now carries its version: submitting again is a decision, not an accident.

@@ -5,8 +5,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR
+from permissions import conflicts
 from permissions.widgets import IsoDateInput
 
+from . import services
+from . import track_services as ts
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
 
 
@@ -64,9 +67,9 @@ class OfferForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class OfferEditForm(OfferForm):
+class OfferEditForm(conflicts.StartedFromForm, OfferForm):
     # The offer's version the edit started from (``services.offer_save``).
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = conflicts.VersionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,12 +85,12 @@ class OfferEditForm(OfferForm):
         return values
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(conflicts.StartedFromForm, forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Offer.Availability.choices)
     expected_wait_weeks = forms.IntegerField(label=_("Expected wait (weeks)"), required=False, min_value=0, max_value=104)
     # The availability as she opened the form (``services.availability_based_on``): one a colleague
     # set meanwhile is not overwritten; edits of the offer's details do not count.
-    based_on = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    based_on = conflicts.BasedOnField(well_formed=services.availability_based_on_well_formed, max_length=40)
 
 
 class HsdsImportForm(forms.Form):
@@ -192,6 +195,44 @@ class SessionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = staff
         self.fields["staff"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+ATTENDED_CHOICES = [("", _("not recorded")), ("yes", _("attended")), ("no", _("did not come"))]
+
+
+class SessionAttendanceForm(conflicts.StartedFromForm, forms.Form):
+    """One choice per session of the enrolment that is not cancelled (``session-<id>``)."""
+
+    # The record as she opened the form (``ts.session_attendance_based_on``): what someone else
+    # recorded meanwhile is not overwritten by a session she left as it was.
+    based_on = conflicts.BasedOnField(well_formed=ts.session_attendance_based_on_well_formed)
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for session in sessions:
+            name = f"session-{session.pk}"
+            self.fields[name] = forms.ChoiceField(label=getattr(session, "label", str(session)), choices=ATTENDED_CHOICES,
+                                                  required=False, widget=forms.RadioSelect,
+                                                  initial=ts.attended_value(session.attended))
+            self.rows.append((session, name))
+        if not self.is_bound:
+            self.initial.setdefault("based_on", ts.session_attendance_based_on((s.pk, s.attended) for s in sessions))
+
+    def attendance(self) -> dict[int, bool | None]:
+        """Her choice per session her form showed (a shown session always posts one of its radio
+        buttons; one scheduled after she opened the page posts none and is left alone)."""
+        return {session.pk: ts.ATTENDED[self.cleaned_data.get(name) or ""] for session, name in self.rows
+                if name in self.data}
+
+    def stored_values(self) -> dict:
+        """The record as it is stored (the form built on the current sessions), for the page that
+        shows it beside her refused input."""
+        return {name: ts.attended_value(session.attended) for session, name in self.rows}
+
+    def rebased(self, started: dict[str, str], now: dict[str, str]):
+        """Her posted data for a second try after a conflict (``conflicts.record_rebased``)."""
+        return conflicts.record_rebased(self.data, [(name, str(session.pk)) for session, name in self.rows], started, now)
 
 
 class EnrolmentEndForm(forms.Form):

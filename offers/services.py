@@ -78,6 +78,12 @@ def availability_based_on(availability: str, expected_wait_weeks: int | None) ->
     return f"{availability}:{'' if expected_wait_weeks is None else expected_wait_weeks}"
 
 
+def availability_based_on_well_formed(based_on: str) -> bool:
+    """Whether ``based_on`` is one ``availability_based_on`` can have made (the list's hidden field)."""
+    availability, colon, weeks = based_on.partition(":")
+    return bool(colon) and availability in Offer.Availability.values and (weeks == "" or weeks.isdigit())
+
+
 @transaction.atomic
 def offer_availability_set(
     actor, *, offer: Offer, availability: str, expected_wait_weeks: int | None = None, based_on: str | None = None,

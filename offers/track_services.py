@@ -5,6 +5,7 @@ records an audit event; calendar e-mails go out after commit."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import Membership, User
-from permissions import audit
+from permissions import audit, conflicts
 
 from . import access, calendar, capacity
 from . import referral_services as rs
@@ -93,16 +94,64 @@ def session_schedule(
     return session
 
 
+ATTENDED = {"yes": True, "no": False, "": None}
+
+
+def attended_value(attended: bool | None) -> str:
+    """A session's ``attended`` as the attendance form and its ``based_on`` carry it: yes / no / ""."""
+    return {True: "yes", False: "no"}.get(attended, "")
+
+
+def session_attendance_based_on(rows: Iterable[tuple[int, bool | None]]) -> str:
+    """What the attendance form carries of the record it was opened on (``session_attendance``): per
+    session (id, ``attended``) yes / no / "" (not recorded), as ``12=yes&13=``."""
+    return conflicts.record_based_on((str(pk), attended_value(attended)) for pk, attended in sorted(rows))
+
+
+def session_attendance_parse_based_on(based_on: str) -> dict[str, str]:
+    """``session_attendance_based_on``'s text as {session id: value}; a session it does not name
+    counts as unknown (a change of it meanwhile conflicts)."""
+    return conflicts.record_parse(based_on)
+
+
+def session_attendance_based_on_well_formed(based_on: str) -> bool:
+    """Whether ``based_on`` is one ``session_attendance_based_on`` can have made (the page's hidden
+    field; "" is the record of an enrolment without sessions)."""
+    return conflicts.record_well_formed(based_on, key=str.isdigit, value=lambda _key, value: value in ATTENDED)
+
+
 @transaction.atomic
-def session_attendance(actor: User, *, session: Session, attended: bool, channel: str = audit.Channel.PAGE) -> Session:
-    """Record whether the family came."""
-    _require_staff(actor, session.enrolment.offer)
-    if session.cancelled_at is not None:
+def session_attendance(actor: User, *, enrolment: Enrolment, attendance: dict[int, bool | None], based_on: str | None = None,
+                       channel: str = audit.Channel.PAGE) -> Enrolment:
+    """Record per session of the enrolment whether the family came (True), did not come (False) or
+    that it is not recorded (None). Checks: staff of the track's organisation; every session belongs
+    to the enrolment; a session whose record changes is not cancelled. One audit event per session
+    changed.
+
+    ``based_on``: ``session_attendance_based_on`` of the record her form (or her API client) was
+    opened on, so that two people recording at once do not overwrite each other. A session she
+    changed is saved; one she left as it was keeps what someone else recorded there meanwhile; a
+    session both changed, to different values, refuses the whole save (``EditConflict`` with the
+    enrolment, nothing changed). None (a script) writes every session given."""
+    _require_staff(actor, enrolment.offer)
+    enrolment = Enrolment.objects.select_for_update().select_related("offer").get(pk=enrolment.pk)  # the record
+    if any(value not in (True, False, None) for value in attendance.values()):
+        raise ValidationError({"attendance": _("Choose attended or did not come.")})
+    sessions = {s.pk: s for s in Session.objects.select_for_update().filter(enrolment=enrolment, pk__in=list(attendance))}
+    if len(sessions) != len(attendance):
+        raise ValidationError({"attendance": _("Only sessions of this enrolment can be recorded.")})
+    record = {str(pk): (attended_value(value), attended_value(sessions[pk].attended)) for pk, value in attendance.items()}
+    write, clashes = conflicts.record_merge(record, None if based_on is None else session_attendance_parse_based_on(based_on))
+    if clashes:  # both changed a session, to different values (or her form did not show it)
+        raise conflicts.EditConflict(enrolment)
+    changed = [sessions[int(key)] for key in write]
+    if any(session.cancelled_at is not None for session in changed):
         raise ValidationError(_("This session was cancelled."))
-    session.attended = attended
-    session.save(update_fields=["attended", "updated_at"])
-    audit.record(actor, action="session.attendance", obj=session, channel=channel, detail={"attended": attended})
-    return session
+    for session in changed:
+        session.attended = attendance[session.pk]
+        session.save(update_fields=["attended", "updated_at"])
+        audit.record(actor, action="session.attendance", obj=session, channel=channel, detail={"attended": session.attended})
+    return enrolment
 
 
 @transaction.atomic

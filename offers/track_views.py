@@ -6,16 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from participants.models import User
-from permissions import audit
+from permissions import audit, conflicts
 
 from . import access, capacity, selectors
 from . import track_services as ts
 from .calendar import _numbered
-from .forms import EnrolmentEndForm, EnrolmentForm, SessionForm
+from .forms import EnrolmentEndForm, EnrolmentForm, SessionAttendanceForm, SessionForm
 from .models import Enrolment, Referral, Session
 from .views import apply_errors
 
@@ -66,6 +68,31 @@ def track_enrolments(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+def _sessions(enrolment: Enrolment) -> list[Session]:
+    return _numbered(enrolment.sessions.select_related("staff").order_by("starts_at", "pk"))
+
+
+def _attendance_sessions(sessions: list[Session]) -> list[Session]:
+    """The sessions whose attendance is recorded (not cancelled), each labelled as the page lists it."""
+    recorded = [session for session in sessions if session.cancelled_at is None]
+    for session in recorded:
+        session.label = f"{session.number}. {formats.date_format(timezone.localtime(session.starts_at), 'SHORT_DATETIME_FORMAT')}"
+    return recorded
+
+
+def _enrolment_page(request: HttpRequest, enrolment: Enrolment, *, form=None, attendance_form=None, conflict_rows=None,
+                    status: int = 200) -> HttpResponse:
+    sessions = _sessions(enrolment)
+    if form is None:
+        form = SessionForm(staff=_staff_of(enrolment.offer), initial={"staff": request.user.pk})
+    if attendance_form is None:
+        attendance_form = SessionAttendanceForm(sessions=_attendance_sessions(sessions))
+    return render(request, "offers/enrolment_detail.html", {
+        "enrolment": enrolment, "sessions": sessions, "form": form, "end_form": EnrolmentEndForm(),
+        "attendance_form": attendance_form, "conflict_rows": conflict_rows,
+    }, status=status)
+
+
 @login_required
 def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = _enrolment_for_user(request.user, pk)
@@ -80,24 +107,46 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Session scheduled: it is in the staff member's calendar."))
             return redirect("offers:enrolment_detail", pk=enrolment.pk)
-    sessions = _numbered(enrolment.sessions.select_related("staff").order_by("starts_at", "pk"))
-    return render(request, "offers/enrolment_detail.html", {
-        "enrolment": enrolment, "sessions": sessions, "form": form, "end_form": EnrolmentEndForm(),
-    }, status=400 if form.errors else 200)
+    return _enrolment_page(request, enrolment, form=form, status=400 if form.errors else 200)
 
 
 @login_required
 @require_POST
-def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+def enrolment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Whether the family came, one choice per session, saved together on the record as opened."""
+    enrolment = _enrolment_for_user(request.user, pk)
+    form = SessionAttendanceForm(request.POST, sessions=_attendance_sessions(_sessions(enrolment)))
+    conflict_rows = None
+    if form.is_valid():
+        try:
+            ts.session_attendance(request.user, enrolment=enrolment, attendance=form.attendance(),
+                                  based_on=form.cleaned_data["based_on"])
+        except conflicts.EditConflict as conflict:
+            # What she changed stays in the form, now based on the record as it is, shown beside it.
+            sessions = _attendance_sessions(_sessions(enrolment))
+            now = ts.session_attendance_based_on((s.pk, s.attended) for s in sessions)
+            retry = form.rebased(ts.session_attendance_parse_based_on(form.cleaned_data["based_on"]),
+                                 ts.session_attendance_parse_based_on(now))
+            form, conflict_rows = conflicts.refused_form(
+                lambda data: SessionAttendanceForm(data, sessions=sessions), conflict, retry,
+                lambda form: form.stored_values(), field="based_on", based_on=now)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The attendance is recorded."))
+            return redirect(reverse("offers:enrolment_detail", args=[enrolment.pk]) + "#attendance-heading")
+    return _enrolment_page(request, enrolment, attendance_form=form, conflict_rows=conflict_rows,
+                           status=409 if conflict_rows else 400)
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = Session.objects.filter(pk=pk, enrolment__in=access.enrolments_for(request.user)).select_related("enrolment__offer").first()
     if session is None:
         raise Http404("No such session.")
-    action = request.POST.get("attended")
     try:
-        if action == "cancel":
-            ts.session_cancel(request.user, session=session)
-        else:
-            ts.session_attendance(request.user, session=session, attended=action == "yes")
+        ts.session_cancel(request.user, session=session)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

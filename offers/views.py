@@ -100,7 +100,7 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.offer_save(request.user, organisation=offer.organisation, offer=offer,
-                                        version=form.cleaned_data["version"] or 0, **form.values())
+                                        version=form.cleaned_data["version"], **form.values())
         except conflicts.EditConflict as conflict:
             # Her input stays in the form, now based on the current version, beside the offer as it is.
             form, conflict_rows = conflicts.refused_form(
@@ -125,7 +125,7 @@ def offer_availability(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.offer_availability_set(request.user, offer=offer, availability=form.cleaned_data["availability"],
                                             expected_wait_weeks=form.cleaned_data["expected_wait_weeks"],
-                                            based_on=form.cleaned_data["based_on"] or "")
+                                            based_on=form.cleaned_data["based_on"])
         except conflicts.EditConflict as conflict:
             # Her choice stays in the form, now based on the availability as it is, shown beside it.
             current = conflict.current
@@ -141,6 +141,8 @@ def offer_availability(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, message)
             return redirect("offers:manage_list")
         messages.success(request, _("Availability of “%(name)s” updated.") % {"name": offer.name})
+    elif form.stale:  # said beside her choice: nothing is compared with a made-up availability
+        return render(request, "offers/availability_form.html", {"offer": offer, "form": form}, status=400)
     else:
         messages.error(request, _("Choose one of the listed states."))
     return redirect("offers:manage_list")

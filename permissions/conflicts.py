@@ -12,8 +12,17 @@ digest of a long text), and only a change of that field meanwhile refuses it (``
 page shows her input again beside the current values (``current_values``, the template
 ``includes/edit_conflict.html``) with status 409; the API answers 409 with the current object.
 
-The attendance of a conference (``protocols.services.attendance_record``) merges per row on top of
-this: only a row both changed, to different values, refuses the save.
+A record of rows edited on one form (the attendance of a conference,
+``protocols.services.attendance_record``; of a programme track's sessions,
+``offers.track_services.session_attendance``) carries the whole record as opened
+(``record_based_on``) and merges per row on top of this (``record_merge``, ``record_rebased``):
+only a row both changed, to different values, refuses the save.
+
+A page form carries what it started from in a hidden field (``VersionField``, ``BasedOnField``)
+and mixes in ``StartedFromForm``: a form without it, or with one the page cannot have sent (an old
+cached page, a script, a crafted request), is refused as a whole with ``STALE_FORM`` (400, nothing
+saved) instead of being compared with a made-up version. Services keep ``None`` for a script or a
+task (not checked); a page never passes ``None``.
 
 The same pattern, older and with its own wording, guards protocol items and agreed actions
 (``protocols.services.VersionConflict``) and written reports (``conferences.services.ReportConflict``).
@@ -21,11 +30,15 @@ The same pattern, older and with its own wording, guards protocol items and agre
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, urlencode
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class EditConflict(ValidationError):
@@ -106,3 +119,148 @@ def retry_data(data, current_version: int | str, *, field: str = "version"):
     retry = data.copy()
     retry[field] = str(current_version)
     return retry
+
+
+# --- what a page form started from ------------------------------------------------------------
+
+STALE_FORM = gettext_lazy(
+    "This form is out of date or incomplete: it does not show which state of the record you started from, so "
+    "saving it could overwrite changes made meanwhile. Nothing has been saved. Please open the page again and make "
+    "your changes there; what you entered is still shown here.")
+
+
+def stale_form_error() -> ValidationError:
+    return ValidationError(STALE_FORM, code="stale_form")
+
+
+class VersionField(forms.IntegerField):
+    """The version (or counter) of the row a page form was opened on, as a hidden field. Required: a
+    form without it, or with anything but a whole number >= 0, is refused (``STALE_FORM``)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        super().__init__(required=True, **kwargs)
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError:
+            raise stale_form_error() from None
+
+
+class BasedOnField(forms.CharField):
+    """What a page form carries of the field(s) it edits as they were opened (``based_on``), as a
+    hidden field. The field must be there ("" is a value: e.g. "no date"); ``well_formed`` says
+    whether a value is one the page can have sent. Missing or malformed: refused (``STALE_FORM``)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *, well_formed: Callable[[str], bool], **kwargs):
+        self.well_formed = well_formed
+        super().__init__(required=False, strip=False, **kwargs)
+
+    def clean(self, value):
+        if value is None:  # not posted at all (a missing field; "" is a value)
+            raise stale_form_error()
+        try:
+            value = super().clean(value)
+        except ValidationError:
+            raise stale_form_error() from None
+        if not self.well_formed(value):
+            raise stale_form_error()
+        return value
+
+
+class StartedFromForm:
+    """Mixin for a page form with a ``VersionField`` or ``BasedOnField``: as the field is hidden, a
+    missing or malformed one becomes the form's own error (``STALE_FORM``, said once), shown where the
+    form shows its errors; the view answers 400 and saves nothing. ``stale`` tells the view."""
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        refused = [name for name, field in self.fields.items()
+                   if isinstance(field, (VersionField, BasedOnField)) and name in self._errors]
+        for name in refused:
+            del self._errors[name]
+        if refused:
+            self.add_error(None, stale_form_error())
+
+    @property
+    def stale(self) -> bool:
+        return self.is_bound and any(error.code == "stale_form" for error in self.non_field_errors().as_data())
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date_or_empty(value: str) -> bool:
+    """Whether ``value`` is an ISO date or "" (a ``based_on`` of a date field that may be empty)."""
+    if value == "":
+        return True
+    if not ISO_DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- a record of rows, merged per row ---------------------------------------------------------
+
+def record_based_on(rows: Iterable[tuple[str, str]]) -> str:
+    """What a form carries of a record of rows as it was opened: ``key=value`` pairs, e.g.
+    ``minute_taker=7&12=present&13=``."""
+    return urlencode(list(rows))
+
+
+def record_parse(based_on: str) -> dict[str, str]:
+    """``record_based_on``'s text as {key: value}; a row it does not name counts as unknown (a change
+    of it meanwhile conflicts)."""
+    return dict(parse_qsl(based_on or "", keep_blank_values=True))
+
+
+def record_well_formed(based_on: str, *, key: Callable[[str], bool], value: Callable[[str, str], bool],
+                       required: Iterable[str] = ()) -> bool:
+    """Whether ``based_on`` is a record a page can have sent: well-formed pairs, each ``key`` and
+    ``value(key, value)`` allowed, every ``required`` key named."""
+    try:
+        pairs = parse_qsl(based_on, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return False
+    keys = [k for k, _v in pairs]
+    return (len(keys) == len(set(keys)) and all(key(k) and value(k, v) for k, v in pairs)
+            and set(required) <= set(keys))
+
+
+def record_merge(rows: dict[str, tuple[str, str]], based: dict[str, str] | None) -> tuple[list[str], list[str]]:
+    """Of a record's rows ``{key: (hers, stored)}``: (the keys to write, the keys that clash).
+    A row she changed (against ``based``, the record her form was opened on) is written; a row she
+    left as it was keeps what someone else recorded there meanwhile; a row both changed, to
+    different values (or one her form did not show), clashes. ``based`` None (a script or a task):
+    every row that differs is written."""
+    write, clashes = [], []
+    for key, (mine, stored) in rows.items():
+        if mine == stored:
+            continue
+        if based is None or based.get(key) == stored:
+            write.append(key)
+        elif based.get(key) != mine:
+            clashes.append(key)
+    return write, clashes
+
+
+def record_rebased(data, fields: Iterable[tuple[str, str]], started: dict[str, str], now: dict[str, str]):
+    """Her posted ``data`` for a second try after a conflict: what she changed (against ``started``,
+    the record her form was opened on) stays; what she left as it was takes the value it has ``now``,
+    so that saving again does not undo someone else's record by accident. ``fields``: (form field
+    name, key in the record) of every row."""
+    data = data.copy()
+    for name, key in fields:
+        if data.get(name, "") == started.get(key):
+            data[name] = now.get(key, "")
+    return data

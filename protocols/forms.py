@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import CaseTeamMember, FamilyMember, InformationCategory
 from participants.models import Organisation, User
+from permissions import conflicts
 from permissions.widgets import IsoDateInput
+from protocols import services
 from protocols.models import AgreedAction, Audience
 
 
@@ -31,7 +33,6 @@ class ItemForm(forms.Form):
                                                   queryset=Organisation.objects.none(), required=False)
     category = forms.ChoiceField(label=_("Information category"), choices=[("", "–")] + list(InformationCategory.choices), required=False)
     entrusted_by = forms.ModelChoiceField(label=_("Entrusted by"), queryset=FamilyMember.objects.none(), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # Shown (as a checkbox) only after the service warned that the writer could not read the item.
     confirm_hidden = forms.BooleanField(
         label=_("Yes, save it anyway: I know that I cannot read or change this item afterwards."),
@@ -49,7 +50,12 @@ class ItemForm(forms.Form):
             case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
 
 
-class AudienceForm(ItemForm):
+class ItemEditForm(conflicts.StartedFromForm, ItemForm):
+    # The item's version the edit started from (``services.item_update``).
+    version = conflicts.VersionField()
+
+
+class AudienceForm(ItemEditForm):
     """Who may read an item, for a professional of the organisation holding it who does not write
     the protocol: she decides on passing it on, never on its wording."""
 
@@ -98,20 +104,21 @@ class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-class NextReviewForm(forms.Form):
+class NextReviewForm(conflicts.StartedFromForm, forms.Form):
     next_review_on = forms.DateField(label=_("Next review"), widget=DateInput, required=False)
     # The date as she opened the form (``services.next_review_based_on``): another date set
     # meanwhile is not overwritten; other changes to the protocol do not count.
-    based_on = forms.CharField(widget=forms.HiddenInput(attrs={"id": "next_review_based_on"}), required=False,
-                               max_length=10)  # its own id: the summary's form on the same page has a based_on
+    based_on = conflicts.BasedOnField(well_formed=conflicts.iso_date_or_empty, max_length=10,
+                                      # its own id: the summary's form on the same page has a based_on
+                                      widget=forms.HiddenInput(attrs={"id": "next_review_based_on"}))
 
 
-class ParentSummaryForm(forms.Form):
+class ParentSummaryForm(conflicts.StartedFromForm, forms.Form):
     parent_summary = forms.CharField(label=_("Summary for the parents (plain language)"), required=False,
                                      widget=forms.Textarea(attrs={"rows": 5}))
     # A digest of the summary as she started writing (``services.summary_digest``): one saved
     # meanwhile by another convenor is not overwritten; other changes to the protocol do not count.
-    based_on = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    based_on = conflicts.BasedOnField(well_formed=services.summary_digest_well_formed, max_length=64)
 
 
 class CorrectionForm(forms.Form):
@@ -136,13 +143,13 @@ class FinaliseForm(forms.Form):
 ATTENDANCE_CHOICES = [("", _("not recorded")), ("present", _("present")), ("excused", _("excused")), ("absent", _("absent"))]
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(conflicts.StartedFromForm, forms.Form):
     """One choice per invitation (``inv-<id>``) and who took the minutes."""
 
     minute_taker = forms.ModelChoiceField(label=_("Who took the minutes"), queryset=User.objects.none())
     # The record as she opened the form (``services.attendance_based_on``): what someone else
     # recorded meanwhile is not overwritten by a row she left as it was.
-    based_on = forms.CharField(widget=forms.HiddenInput, required=False)
+    based_on = conflicts.BasedOnField(well_formed=services.attendance_based_on_well_formed)
 
     def __init__(self, *args, protocol, invitations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,20 +186,17 @@ class AttendanceForm(forms.Form):
         """Her posted data for a second try after a conflict: what she changed (against ``started``,
         the record her form was opened on) stays; what she left as it was takes the value it has
         ``now``, so that saving again does not undo someone else's record by accident."""
-        data = self.data.copy()
-        for name, key in self._keys():
-            if data.get(name, "") == started.get(key):
-                data[name] = now.get(key, "")
-        return data
+        return conflicts.record_rebased(self.data, self._keys(), started, now)
 
     def bound_rows(self):
         return [(invitation, self[name]) for invitation, name in self.rows]
 
 
-class ActionStatusForm(forms.Form):
+class ActionStatusForm(conflicts.StartedFromForm, forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=AgreedAction.Status.choices)
     note = forms.CharField(label=_("Progress note"), max_length=500, required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The action's version the update started from (``services.action_update_status``).
+    version = conflicts.VersionField()
 
 
 class MyActionsFilter(forms.Form):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from typing import Iterable
-from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -815,13 +815,21 @@ def attendance_based_on(protocol: Protocol, invitations: Iterable[Invitation] | 
         invitations = Invitation.objects.filter(conference_id=protocol.conference_id, removed_at__isnull=True)
     pairs = [(MINUTE_TAKER_KEY, str(protocol.minute_taker_id or ""))]
     pairs += [(str(invitation.pk), invitation.attendance) for invitation in sorted(invitations, key=lambda i: i.pk)]
-    return urlencode(pairs)
+    return conflicts.record_based_on(pairs)
 
 
 def attendance_parse_based_on(based_on: str) -> dict[str, str]:
     """``attendance_based_on``'s text as {invitation id or ``MINUTE_TAKER_KEY``: value}; a row it
     does not name counts as unknown (a change of it meanwhile conflicts)."""
-    return dict(parse_qsl(based_on or "", keep_blank_values=True))
+    return conflicts.record_parse(based_on)
+
+
+def attendance_based_on_well_formed(based_on: str) -> bool:
+    """Whether ``based_on`` is one ``attendance_based_on`` can have made (the page's hidden field)."""
+    return conflicts.record_well_formed(
+        based_on, key=lambda key: key == MINUTE_TAKER_KEY or key.isdigit(),
+        value=lambda key, value: (value == "" or value.isdigit()) if key == MINUTE_TAKER_KEY else value in ATTENDANCE_VALUES,
+        required=[MINUTE_TAKER_KEY])
 
 
 @transaction.atomic
@@ -854,25 +862,14 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
         conference=conference, removed_at__isnull=True, pk__in=list(attendance))}
     if len(invitations) != len(attendance):
         raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
-    based = None if based_on is None else attendance_parse_based_on(based_on)
-    clashes: list[str] = []
-
-    def to_write(key: str, mine: str, stored: str) -> bool:
-        if mine == stored:
-            return False
-        if based is None or based.get(key) == stored:
-            return True
-        if based.get(key) != mine:  # both changed it, to different values (or her form did not show it)
-            clashes.append(key)
-        return False  # or she left it as it was: what someone else recorded meanwhile stays
-
-    new_minute_taker = None
-    if minute_taker is not _UNSET and minute_taker is not None and to_write(
-            MINUTE_TAKER_KEY, str(minute_taker.pk), str(protocol.minute_taker_id or "")):
-        new_minute_taker = minute_taker
-    rows = {pk: value for pk, value in attendance.items() if to_write(str(pk), value, invitations[pk].attendance)}
-    if clashes:
+    record = {str(pk): (value, invitations[pk].attendance) for pk, value in attendance.items()}
+    if minute_taker is not _UNSET and minute_taker is not None:
+        record[MINUTE_TAKER_KEY] = (str(minute_taker.pk), str(protocol.minute_taker_id or ""))
+    write, clashes = conflicts.record_merge(record, None if based_on is None else attendance_parse_based_on(based_on))
+    if clashes:  # both changed a row, to different values (or her form did not show it)
         raise conflicts.EditConflict(protocol)
+    new_minute_taker = minute_taker if MINUTE_TAKER_KEY in write else None
+    rows = {pk: value for pk, value in attendance.items() if str(pk) in write}
     changes: dict[str, str] = {}
     if new_minute_taker is not None:
         if not cases_policy.is_professional_on_case(new_minute_taker, conference.case):
@@ -937,6 +934,14 @@ def protocol_acknowledge(actor, *, protocol: Protocol, channel: str = Channel.PA
 def summary_digest(text: str) -> str:
     """What a summary form carries of the summary it was opened on (``parent_summary_set``)."""
     return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+SUMMARY_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def summary_digest_well_formed(based_on: str) -> bool:
+    """Whether ``based_on`` is one ``summary_digest`` can have made (the page's hidden field)."""
+    return bool(SUMMARY_DIGEST.fullmatch(based_on))
 
 
 @transaction.atomic

@@ -171,7 +171,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # channel), never its wording; everyone else is refused.
     if not (writer or services.may_change_audience(request.user, item)):
         raise PermissionDenied
-    form_class = forms.ItemForm if writer else forms.AudienceForm
+    form_class = forms.ItemEditForm if writer else forms.AudienceForm
     initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,
                "restricted_to": list(item.restricted_to.all()), "holding_organisation": item.holding_organisation,
                "category": item.category, "entrusted_by": item.entrusted_by_id}
@@ -184,7 +184,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 saved = services.item_update(
-                    request.user, item=item, version=data["version"] or 0, title=data.get("title"), text=data.get("text"),
+                    request.user, item=item, version=data["version"], title=data.get("title"), text=data.get("text"),
                     audience=data["audience"], restricted_to=data["restricted_to"],
                     holding_organisation=data["holding_organisation"], category=data["category"],
                     entrusted_by=data["entrusted_by"], confirm_hidden=data["confirm_hidden"],
@@ -260,11 +260,15 @@ def next_review(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
     form = forms.NextReviewForm(request.POST)
     if not form.is_valid():
+        if form.stale:  # said beside the form, with her date: nothing is compared with a made-up date
+            context = _protocol_context(request, protocol)
+            context["next_review_form"] = form
+            return render(request, "protocols/protocol_detail.html", context, status=400)
         messages.error(request, _("Enter a valid date."))
         return _back(protocol.pk)
     try:
         services.protocol_set_next_review(request.user, protocol=protocol, next_review_on=form.cleaned_data["next_review_on"],
-                                          based_on=form.cleaned_data["based_on"] or "")
+                                          based_on=form.cleaned_data["based_on"])
     except conflicts.EditConflict as conflict:
         # Her date stays in the form, now based on the date as it is, shown beside it.
         current = conflict.current
@@ -285,16 +289,19 @@ def next_review(request: HttpRequest, pk: int) -> HttpResponse:
 def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
     form = forms.ParentSummaryForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():  # the text itself is free: only what it started from can be missing or malformed
+        context = _protocol_context(request, protocol)
+        context["summary_form"] = form
+        return render(request, "protocols/protocol_detail.html", context, status=400)
     try:
-        services.parent_summary_set(request.user, protocol=protocol, text=form.cleaned_data.get("parent_summary", ""),
-                                    based_on=form.cleaned_data.get("based_on") or "")
+        services.parent_summary_set(request.user, protocol=protocol, text=form.cleaned_data["parent_summary"],
+                                    based_on=form.cleaned_data["based_on"])
     except conflicts.EditConflict as conflict:
         # Her text stays in the form, now on the current version, beside the summary as it is now.
         current = conflict.current
         context = _protocol_context(request, current)
         context["summary_form"] = forms.ParentSummaryForm(initial={
-            "parent_summary": form.cleaned_data.get("parent_summary", request.POST.get("parent_summary", "")),
+            "parent_summary": form.cleaned_data["parent_summary"],
             "based_on": services.summary_digest(current.parent_summary)})
         context["summary_conflict"] = {"message": conflict.messages[0], "current": current.parent_summary}
         return render(request, "protocols/protocol_detail.html", context, status=409)
@@ -354,7 +361,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
                                            minute_taker=form.cleaned_data["minute_taker"],
-                                           based_on=form.cleaned_data["based_on"] or "")
+                                           based_on=form.cleaned_data["based_on"])
             except conflicts.EditConflict as conflict:
                 # What she changed stays in the form, now based on the record as it is, shown beside it.
                 protocol = conflict.current

@@ -153,6 +153,14 @@ class SessionCreateSerializer(serializers.Serializer):
 
 class AttendanceSerializer(serializers.Serializer):
     attended = serializers.BooleanField()
+    based_on = serializers.BooleanField(allow_null=True, help_text=(
+        "Whether the family came as you last read it (the session's `attended`; null: not recorded). When someone "
+        "else recorded it differently meanwhile, 409 with the session as it stands"))
+
+
+class SessionConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = SessionSerializer()
 
 
 class ContactRequestSerializer(serializers.ModelSerializer):

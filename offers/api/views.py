@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -21,7 +21,7 @@ from offers import track_services as ts
 from offers.api import serializers as s
 from offers.models import CentralCaseManager, ContactRequest, Enrolment, Referral, Session, SupportRequest
 from participants.models import User
-from permissions import audit
+from permissions import audit, conflicts
 from permissions.audit import Channel
 from permissions.drf import MAX_DB_INT, BoundedLimitOffsetPagination
 
@@ -286,17 +286,24 @@ class SessionViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
             raise _as_drf(exc) from None
         return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Record whether the family came", request=s.AttendanceSerializer, responses=s.SessionSerializer)
+    @extend_schema(summary="Record whether the family came", request=s.AttendanceSerializer,
+                   responses={200: s.SessionSerializer,
+                              409: OpenApiResponse(s.SessionConflictSerializer, description="Recorded differently meanwhile")})
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         session = self.get_object()
         data = s.AttendanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            session = ts.session_attendance(request.user, session=session, attended=data.validated_data["attended"], channel=API)
+            ts.session_attendance(request.user, enrolment=session.enrolment, attendance={session.pk: data.validated_data["attended"]},
+                                  based_on=ts.session_attendance_based_on([(session.pk, data.validated_data["based_on"])]),
+                                  channel=API)
+        except conflicts.EditConflict as exc:
+            return Response({"detail": exc.messages[0], "current": s.SessionSerializer(self.get_object()).data},
+                            status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             raise _as_drf(exc) from None
-        return Response(s.SessionSerializer(session).data)
+        return Response(s.SessionSerializer(self.get_object()).data)
 
     @extend_schema(summary="Cancel the session (the staff member receives a cancellation)", request=None,
                    responses=s.SessionSerializer)

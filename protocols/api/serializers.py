@@ -216,7 +216,8 @@ class AcknowledgementSerializer(serializers.ModelSerializer):
 class ActionStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AgreedAction.Status.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(min_value=1, help_text=(
+        "The action's version the change is based on (as read); when it changed meanwhile, 409 with the action as it stands"))
 
 
 class AcknowledgementCreateSerializer(serializers.Serializer):

@@ -252,7 +252,7 @@ class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             act = services.action_update_status(request.user, action=act, status=data.validated_data["status"],
-                                                note=data.validated_data["note"], version=data.validated_data.get("version"),
+                                                note=data.validated_data["note"], version=data.validated_data["version"],
                                                 channel=Channel.API)
         except services.VersionConflict as exc:
             return Response({"detail": exc.messages[0], "current": s.AgreedActionSerializer(exc.current).data},

@@ -76,10 +76,12 @@ def test_minutes_are_recorded_after_the_meeting_and_shown_to_the_board(world, cl
     with pytest.raises(ValidationError):
         services.board_meeting_record_minutes(world.coordinator, meeting=future, minutes="zu früh", decisions="")
     client.force_login(world.coordinator)
-    empty = client.post(reverse("board:board_meeting_minutes", args=[meeting.pk]), {"minutes": "", "decisions": ""})
+    empty = client.post(reverse("board:board_meeting_minutes", args=[meeting.pk]),
+                        {"minutes": "", "decisions": "", "minutes_version": meeting.minutes_version})
     assert empty.status_code == 400 and "Write the minutes or the decisions." in empty.content.decode()
     client.post(reverse("board:board_meeting_minutes", args=[meeting.pk]),
-                {"minutes": "Quote der Elternbeteiligung besprochen.", "decisions": "Elternlotsen einsetzen."})
+                {"minutes": "Quote der Elternbeteiligung besprochen.", "decisions": "Elternlotsen einsetzen.",
+                 "minutes_version": meeting.minutes_version})
     client.force_login(world.board_member)
     page = client.get(reverse("board:board_meeting_detail", args=[meeting.pk])).content.decode()
     assert "Elternlotsen einsetzen." in page and "Record minutes" not in page

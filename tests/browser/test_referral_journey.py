@@ -95,7 +95,7 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
         page.get_by_label("Starts at").fill(start.strftime("%Y-%m-%dT%H:%M"))
         page.get_by_role("button", name="Schedule", exact=True).click()
         expect(page.get_by_text("Session scheduled")).to_be_visible()
-    assert page.get_by_role("button", name="Did not come").count() == 2
+    assert page.get_by_role("radio", name="did not come").count() == 2
 
     # The two sessions are in the social worker's calendar feed.
     from calendars import services as calendar_services

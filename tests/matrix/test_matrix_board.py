@@ -43,6 +43,16 @@ URL_NAMES = {
 
 pytestmark = pytest.mark.django_db
 
+# The hidden field each form carries of the version it was opened on (``permissions.conflicts``).
+STARTED_FROM = {"board:summary_commentary": "version", "board:board_meeting_update": "version",
+                "board:board_meeting_minutes": "minutes_version"}
+
+
+def _started_from(name: str, row, data: dict) -> dict:
+    """What the page's form posts: ``data`` and the version it was opened on."""
+    field = STARTED_FROM.get(name)
+    return {**data, field: getattr(row, field)} if field else data
+
 BOARD = {"board_member", "coordinator"}
 
 
@@ -128,6 +138,7 @@ def test_compute_is_for_the_coordinator(client, world, board, role):
     ("board:summary_discard", {}),
 ])
 def test_draft_writes_are_for_the_coordinator(client, world, board, role, name, data):
+    data = _started_from(name, board["draft"], data)
     response = client_for(client, world, role).post(reverse(name, args=[board["draft"].pk]), data)
     assert response.status_code == page_status(role, {"coordinator"}, visible={"coordinator"}, ok=302)
     changed = not HalfYearSummary.objects.filter(pk=board["draft"].pk, status="draft", commentary="").exists()
@@ -184,6 +195,7 @@ def test_schedule_is_for_the_coordinator(client, world, board, role):
 ])
 def test_meeting_writes_are_for_the_coordinator(client, world, board, role, name, data):
     before = BoardMeeting.objects.get(pk=board["meeting"].pk)
+    data = _started_from(name, before, data)
     response = client_for(client, world, role).post(reverse(name, args=[board["meeting"].pk]), data)
     assert response.status_code == page_status(role, {"coordinator"}, ok=302)
     after = BoardMeeting.objects.get(pk=board["meeting"].pk)

@@ -212,7 +212,7 @@ def test_session_list_and_detail(client, world, offers, role):
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_session_attendance(client, world, offers, role):
     response = login(client, world, offers, role).post(reverse("offer-session-attendance", args=[offers.session.pk]),
-                                                       {"attended": True}, content_type="application/json")
+                                                       {"attended": True, "based_on": None}, content_type="application/json")
     _denied(response, role, TRACK_STAFF)
     offers.session.refresh_from_db()
     assert (offers.session.attended is True) == (role in TRACK_STAFF)

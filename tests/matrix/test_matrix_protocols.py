@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from conferences.models import Conference
 from protocols.services import summary_digest
-from protocols.models import Amendment, CorrectionProposal
+from protocols.models import AgreedAction, Amendment, CorrectionProposal
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.world import hold_conference
 
@@ -163,7 +163,8 @@ def test_protocol_api(client, world, extras, role):
     check(client.get(reverse("agreed-action-detail", args=[action])), ok_roles=ACTION_READERS, visible=ACTION_READERS, ok=200)
     check(client.patch(reverse("protocol-item-detail", args=[item]), {"version": world.item_everyone.version, "text": "neu"},
                        content_type="application/json"), ok_roles=WRITERS, visible=READERS, ok=200)
-    check(client.post(reverse("agreed-action-set-status", args=[action]), {"status": "in_progress"}, content_type="application/json"),
+    check(client.post(reverse("agreed-action-set-status", args=[action]),
+                      {"status": "in_progress", "version": AgreedAction.objects.get(pk=action).version}, content_type="application/json"),
           ok_roles=ACTION_UPDATERS, visible=ACTION_READERS, ok=200)
     check(client.post(reverse("protocol-finalise", args=[p])), ok_roles=WRITERS, visible=READERS, ok=400)
     check(client.post(reverse("protocol-release", args=[p])), ok_roles=WRITERS, visible=READERS, ok=200)

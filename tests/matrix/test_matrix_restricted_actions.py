@@ -93,7 +93,7 @@ def test_the_action_page_and_api_refuse_an_action_in_a_restricted_persons_item(w
     own = role == "parent"
     assert c.get(reverse("protocols:action_detail", args=[parents.pk])).status_code == _page_status(role, own)
     assert c.get(f"/api/actions/{parents.pk}/").status_code == _api_status(role, own)
-    assert c.post(reverse("agreed-action-set-status", args=[action.pk]), {"status": "in_progress"},
+    assert c.post(reverse("agreed-action-set-status", args=[action.pk]), {"status": "in_progress", "version": action.version},
                   content_type="application/json").status_code == _api_status(role, False)
     if role != "anonymous":
         for query in ("", "?mine=1", "?limit=500"):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from offers import track_services as ts
 from offers.models import Enrolment, Session
 from tests.matrix.roles import ROLES, client_for
 from tests.offers.offer_world import build_offer_world
@@ -16,7 +17,8 @@ URL_NAMES = {
     "offers:track_enrolments",
     "offers:enrolment_detail",
     "offers:enrolment_end",
-    "offers:session_attendance",
+    "offers:enrolment_attendance",
+    "offers:session_cancel",
 }
 
 pytestmark = pytest.mark.django_db
@@ -60,9 +62,19 @@ def test_enrolment_end(client, world, track, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_session_attendance(client, world, track, role):
-    _offer, _enrolment, session = track
-    response = client_for(client, world, role).post(reverse("offers:session_attendance", args=[session.pk]), {"attended": "yes"})
+def test_enrolment_attendance(client, world, track, role):
+    _offer, enrolment, session = track
+    data = {f"session-{session.pk}": "yes", "based_on": ts.session_attendance_based_on([(session.pk, None)])}
+    response = client_for(client, world, role).post(reverse("offers:enrolment_attendance", args=[enrolment.pk]), data)
     session.refresh_from_db()
     assert (session.attended is True) == (role in TRACK_STAFF)
+    assert response.status_code == (302 if role in TRACK_STAFF | {"anonymous"} else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_session_cancel(client, world, track, role):
+    _offer, _enrolment, session = track
+    response = client_for(client, world, role).post(reverse("offers:session_cancel", args=[session.pk]))
+    session.refresh_from_db()
+    assert (session.cancelled_at is not None) == (role in TRACK_STAFF)
     assert response.status_code == (302 if role in TRACK_STAFF | {"anonymous"} else 404)

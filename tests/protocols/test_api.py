@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from protocols import services
-from protocols.models import Acknowledgement, Protocol, ProtocolItem
+from protocols.models import Acknowledgement, AgreedAction, Protocol, ProtocolItem
 from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
@@ -82,12 +82,20 @@ def test_acknowledgements_through_the_api(world):
     assert api(world.outsider).post("/api/acknowledgements/", {"protocol": world.protocol.pk}, format="json").status_code == 404
 
 
+def test_an_action_status_without_the_version_it_was_read_at_is_refused_naming_the_field(world):
+    """Before, it went through unchecked and silently overwrote a colleague's status set meanwhile."""
+    url = f"/api/actions/{world.action_counselling.pk}/status/"
+    refused = api(world.counsellor).post(url, {"status": "done", "note": "erledigt"}, format="json")
+    assert refused.status_code == 400 and "version" in refused.json()
+    assert AgreedAction.objects.get(pk=world.action_counselling.pk).status == world.action_counselling.status
+
+
 def test_action_status_through_the_api(world):
     url = f"/api/actions/{world.action_counselling.pk}/status/"
     assert api(world.counsellor).post(url, {"status": "done", "note": "erledigt", "version": 1}, format="json").json()["status"] == "done"
     assert api(world.counsellor).post(url, {"status": "open", "version": 1}, format="json").status_code == 409
-    assert api(world.midwife).post(url, {"status": "open"}, format="json").status_code == 403
-    assert api(world.outsider).post(url, {"status": "open"}, format="json").status_code == 404
+    assert api(world.midwife).post(url, {"status": "open", "version": 2}, format="json").status_code == 403
+    assert api(world.outsider).post(url, {"status": "open", "version": 2}, format="json").status_code == 404
     mine = api(world.counsellor).get("/api/actions/?mine=1").json()["results"]
     assert [a["id"] for a in mine] == [world.action_counselling.pk]
     assert Protocol.objects.get(pk=world.protocol.pk).status == "draft"
