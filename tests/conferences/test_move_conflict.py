@@ -84,3 +84,19 @@ def test_the_api_wants_the_sequence_the_move_is_based_on(world, client):
                            content_type="application/json")
     assert response.status_code == 400 and "sequence" in response.json()
     assert _stored(world).sequence == 0
+
+
+def test_a_refused_move_does_not_ask_her_to_correct_fields_none_of_which_is_marked(world, client):
+    """The conflict is the form's only error: its summary names it, not "correct the marked
+    fields"; a field error (a missing time) still asks her to correct it."""
+    url = reverse("conferences:conference_move", args=[world.conference.pk])
+    client.force_login(world.convenor)
+    assert client.post(url, {"starts_at": local(10).strftime("%Y-%m-%dT%H:%M"), "location": "Rathaus, Raum 2",
+                             "sequence": 0}).status_code == 302
+    client.force_login(world.lead_colleague)
+    refused = client.post(url, {"starts_at": local(12).strftime("%Y-%m-%dT%H:%M"), "location": "Anderswo", "sequence": 0})
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert CONFLICT in page and "correct the marked fields" not in page
+    invalid = client.post(url, {"starts_at": "", "location": "Anderswo", "sequence": 1}).content.decode()
+    assert "correct the marked fields" in invalid
