@@ -21,6 +21,8 @@ NAV = [
     ("offers:partnership_figures", _("Partnership figures"), "is_coordinator"),
     ("board:summary_list", _("Half-year summaries"), "is_board_member"),
     ("board:summary_list", _("Half-year summaries"), "is_coordinator"),
+    ("board:board_meeting_list", _("Board meetings"), "is_board_member"),
+    ("board:board_meeting_list", _("Board meetings"), "is_coordinator"),
     ("privacy:dashboard", _("Data protection"), "is_dpo"),
     ("access:audit_log", _("Audit log"), "is_dpo"),
     ("records:index", _("Records of processing"), "is_dpo"),

@@ -343,3 +343,17 @@ def test_many_open_polls_do_not_crowd_the_unanswered_invitations_out_of_her_over
     waiting = answers_waiting_for(world.counsellor, limit=2, reports=False)
     assert [c.pk for c in waiting.polls] == [polls[0].pk, polls[1].pk]  # the two soonest deadlines
     assert [c.pk for c in waiting.invitations] == [world.conference.pk]  # not crowded out by the polls
+
+
+def test_board_members_and_coordinators_find_the_board_meetings_in_the_main_navigation(client, world):
+    """Before, a coordinator reached the meetings only through "Half-year summaries" -> "Board meetings"."""
+    meetings = reverse("board:board_meeting_list")
+    for user in (world.board_member, world.coordinator):
+        client.force_login(user)
+        page = client.get(reverse("dashboard")).content.decode()
+        nav = page[page.index('aria-label="Main navigation"'):page.index("</nav>")]
+        assert f'href="{meetings}"' in nav and "Board meetings" in nav
+        assert client.get(meetings).status_code == 200
+    client.force_login(world.counsellor)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{meetings}"' not in page[page.index('aria-label="Main navigation"'):page.index("</nav>")]
