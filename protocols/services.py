@@ -865,7 +865,12 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     record = {str(pk): (value, invitations[pk].attendance) for pk, value in attendance.items()}
     if minute_taker is not _UNSET and minute_taker is not None:
         record[MINUTE_TAKER_KEY] = (str(minute_taker.pk), str(protocol.minute_taker_id or ""))
-    write, clashes = conflicts.record_merge(record, None if based_on is None else attendance_parse_based_on(based_on))
+    based = None if based_on is None else attendance_parse_based_on(based_on)
+    if based is not None:
+        # A person invited after her form was opened, for whom she recorded nothing: her form did
+        # not show the row, so it keeps what someone else recorded there (no conflict).
+        record = {key: row for key, row in record.items() if key in based or row[0] != ""}
+    write, clashes = conflicts.record_merge(record, based)
     if clashes:  # both changed a row, to different values (or her form did not show it)
         raise conflicts.EditConflict(protocol)
     new_minute_taker = minute_taker if MINUTE_TAKER_KEY in write else None

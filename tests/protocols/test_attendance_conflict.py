@@ -115,3 +115,22 @@ def test_the_page_keeps_her_choices_beside_the_current_record_and_saves_them_on_
     again = _form_data(world, now, **{str(parent.pk): "absent", str(counsellor.pk): "present"})
     assert client.post(url, again).status_code == 302
     assert (_attendance(parent), _attendance(counsellor)) == ("absent", "present")
+
+
+def test_a_person_invited_after_her_form_was_opened_keeps_what_a_colleague_recorded(held):
+    """Her form did not show the new row and she recorded nothing there: her save is not refused,
+    and the colleague's record of the new person stays."""
+    world = held
+    started = services.attendance_based_on(world.protocol)
+    late = Invitation.objects.create(conference=world.conference, user=world.lead_colleague,
+                                     organisation=world.youth_welfare, required=False)
+    services.attendance_record(world.lead_colleague, protocol=world.protocol,
+                               based_on=services.attendance_based_on(world.protocol), attendance={late.pk: "present"})
+    services.attendance_record(world.convenor, protocol=world.protocol, based_on=started,
+                               attendance={world.invitation_parent.pk: "present", late.pk: ""})
+    assert (_attendance(world.invitation_parent), _attendance(late)) == ("present", "present")
+    # A row her form did not show but for which she chose something different still refuses.
+    with pytest.raises(EditConflict):
+        services.attendance_record(world.convenor, protocol=world.protocol, based_on=started,
+                                   attendance={late.pk: "absent"})
+    assert _attendance(late) == "present"
