@@ -361,6 +361,8 @@ def poll_link_resolve(raw: str) -> PollLink | None:
         return None
     if link.revoked_at is not None or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
         return None
+    if not link.invitation.answers_by_poll_link:
+        return None  # she has an account since the link was issued: she answers signed in
     return link
 
 

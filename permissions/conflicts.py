@@ -257,10 +257,10 @@ def record_merge(rows: dict[str, tuple[str, str]], based: dict[str, str] | None)
 def record_rebased(data, fields: Iterable[tuple[str, str]], started: dict[str, str], now: dict[str, str]):
     """Her posted ``data`` for a second try after a conflict: what she changed (against ``started``,
     the record her form was opened on) stays; what she left as it was takes the value it has ``now``,
-    so that saving again does not undo someone else's record by accident. ``fields``: (form field
-    name, key in the record) of every row."""
+    so that saving again does not undo someone else's record by accident; so does a row her form
+    did not show (added meanwhile). ``fields``: (form field name, key in the record) of every row."""
     data = data.copy()
     for name, key in fields:
-        if data.get(name, "") == started.get(key):
+        if key not in started or data.get(name, "") == started[key]:
             data[name] = now.get(key, "")
     return data

@@ -258,6 +258,8 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def next_review(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    if not services.can_write_items(request.user, protocol):  # before the form: a reader gets 403, not its page
+        raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     form = forms.NextReviewForm(request.POST)
     if not form.is_valid():
         if form.stale:  # said beside the form, with her date: nothing is compared with a made-up date
@@ -288,6 +290,8 @@ def next_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk, audit=False)
+    if not services.is_convenor(request.user, protocol):  # before the form: a reader gets 403, not its page
+        raise PermissionDenied(_("Only the convenor may do this."))
     form = forms.ParentSummaryForm(request.POST)
     if not form.is_valid():  # the text itself is free: only what it started from can be missing or malformed
         context = _protocol_context(request, protocol)

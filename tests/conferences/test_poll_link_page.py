@@ -95,3 +95,16 @@ def test_an_account_made_after_the_page_was_opened_counts(client, world):
         services.poll_link_create(world.convenor, invitation=invitation)
     assert "invitation" in refused.value.message_dict
     assert not invitation.poll_links.exists()
+
+
+def test_a_link_issued_before_she_got_an_account_no_longer_answers_the_poll(client, world):
+    """Found by a review with a probe: the refusal covered new links only; a link mailed before
+    her account was made still opened the poll without signing in. She answers signed in now."""
+    without_account(world.mother)
+    conference = convene(world)
+    invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
+    _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
+    assert services.poll_link_resolve(raw) is not None
+    case_services.family_member_account_create(world.convenor, member=world.mother)
+    assert services.poll_link_resolve(raw) is None
+    assert client.get(reverse("conferences:poll_link_vote", args=[raw])).status_code in (404, 410)

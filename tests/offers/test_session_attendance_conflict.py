@@ -7,6 +7,7 @@ it read (400 without), and a session recorded differently meanwhile answers 409.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -160,3 +161,27 @@ def test_the_api_says_what_it_read_and_is_refused_when_the_session_was_recorded_
     changed = client.post(url, {"attended": False, "based_on": True}, content_type="application/json")
     assert changed.status_code == 200 and changed.json()["attended"] is False
     assert _attended(first) is False
+
+
+def test_saving_the_refused_page_again_keeps_a_colleagues_record_of_a_session_her_page_never_showed(world, track, client):
+    """Found by a review with a probe: the refused page showed a session scheduled and recorded
+    meanwhile as "not recorded" (beside "As it is now: attended"), and saving it again erased the
+    colleague's record. Now the refused page takes it as it is."""
+    _enrolment, _sessions, colleague = track
+    enrolment = Enrolment.objects.create(offer=_enrolment.offer, family_label="B.", enrolled_by=world.outsider)
+    start = timezone.now() - dt.timedelta(days=14)
+    first = Session.objects.create(enrolment=enrolment, staff=world.outsider, starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = reverse("offers:enrolment_attendance", args=[enrolment.pk])
+    client.force_login(world.outsider)
+    started = ts.session_attendance_based_on([(first.pk, None)])
+    late = ts.session_schedule(colleague, enrolment=enrolment, staff=colleague, starts_at=timezone.now() - dt.timedelta(days=7))
+    ts.session_attendance(colleague, enrolment=enrolment, attendance={first.pk: True, late.pk: True},
+                          based_on=ts.session_attendance_based_on([(first.pk, None), (late.pk, None)]))
+    refused = client.post(url, {f"session-{first.pk}": "no", "based_on": started})
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    checked = dict(re.findall(r'<input type="radio" name="(session-\d+)" value="([^"]*)"[^>]*checked', page))
+    based = re.search(r'name="based_on" value="([^"]*)"', page).group(1).replace("&amp;", "&")
+    assert client.post(url, {**checked, "based_on": based}).status_code == 302
+    assert _attended(first) is False and _attended(late) is True

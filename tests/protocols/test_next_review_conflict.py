@@ -83,3 +83,12 @@ def test_the_page_keeps_her_date_beside_the_current_one_and_saves_it_on_the_seco
     again = client.post(url, {"next_review_on": _day(120).isoformat(), "based_on": _day(90).isoformat()})
     assert again.status_code == 302
     assert _stored() == _day(120)
+
+
+@pytest.mark.parametrize("name", ["protocols:next_review", "protocols:parent_summary"])
+def test_a_reader_who_may_not_write_gets_403_whatever_she_posts(world, client, name):
+    """Found by a review with a probe: a parent posting without ``based_on`` got the 400 page of the
+    professionals' protocol template instead of a refusal."""
+    client.force_login(world.parent)
+    for data in ({"next_review_on": "", "parent_summary": "x"}, {"next_review_on": "", "parent_summary": "x", "based_on": ""}):
+        assert client.post(reverse(name, args=[world.protocol.pk]), data).status_code == 403
