@@ -167,6 +167,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.user = self.scope.get("user")
         self.group = None
         self.seen: set[int] = set()
+        # {item id: the highest version this socket has decided}: an event built from an older
+        # version that arrives late (two edits sent from two server processes, the first send
+        # slower) must not undo the newer one, nor show an item again that the newer version
+        # narrowed away from her.
+        self.versions: dict[int, int] = {}
         self.presence: dict[str, dict] = {}
         self.heartbeat = self.presence_timer = None
         self.org_ids: set[int] = set()
@@ -320,6 +325,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         item_id = event["item_id"]
         basis = None
         if "item" in event:
+            version = event["item"].get("version")
+            if version is not None:
+                if version < self.versions.get(item_id, version):
+                    return  # a late event of an older version: the newer one was decided already
+                self.versions[item_id] = version
             visible = self._may_read(event)
             if visible:
                 basis = self._basis(event)
@@ -460,6 +470,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         selectors.audit_items_read(self.user, rows, channel=Channel.WEBSOCKET)
         items = [item_payload(i) for i in rows]
         self.seen = {i["id"] for i in items}
+        self._note_versions(rows)
         self.conference_id = protocol.conference_id
         self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
@@ -510,8 +521,14 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         gained_items = list(selectors.items_for_user(self.user).filter(pk__in=gained)) if gained else []
         selectors.audit_items_read(self.user, gained_items, channel=Channel.WEBSOCKET)
         added = [item_payload(i) for i in gained_items]
+        self._note_versions(gained_items)
         self.seen = visible
         return removed, added
+
+    def _note_versions(self, items) -> None:
+        for item in items:
+            if item.version > self.versions.get(item.pk, 0):
+                self.versions[item.pk] = item.version
 
     @database_sync_to_async
     def _action_visible(self, action_id: int) -> bool:
@@ -547,6 +564,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         changed_items = [i for i in items if versions.get(i.pk) != i.version]
         selectors.audit_items_read(self.user, changed_items, channel=Channel.WEBSOCKET)
         changed = [item_payload(i) for i in changed_items]
+        self._note_versions(items)
         removed = sorted((set(versions) | self.seen) - visible)
         self.seen = visible
         return {"type": "sync", "protocol": selectors.protocol_payload(protocol), "items": changed, "removed": removed}

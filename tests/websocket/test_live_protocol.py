@@ -5,12 +5,13 @@ import contextvars
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from config.routing import websocket_urlpatterns
 from participants.models import Membership
-from protocols import services
+from protocols import live, services
 from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
 from access import grant_services
@@ -379,3 +380,28 @@ async def test_a_guest_who_left_the_network_gets_no_more_items_live(world):
     assert removed == {"type": "item_removed", "item": world.item_everyone.pk}
     await assert_no_item_message(socket)
     await socket.disconnect()
+
+
+async def test_a_late_event_of_an_older_version_neither_undoes_an_edit_nor_shows_a_narrowed_item_again(world):
+    """Two edits sent from two server processes can reach a socket in the wrong order (the first
+    one's send was slower): the older event must not overwrite the newer text, nor bring back an
+    item the newer version took away from her."""
+    parent = await open_socket(world.parent, world.protocol.pk)
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(parent, "hello")
+    await receive_until(counsellor, "hello")
+    late = await database_sync_to_async(live.item_event)(world.item_everyone.pk)  # built, then held up
+    assert late["audience"] == Audience.EVERYONE
+
+    await database_sync_to_async(services.item_change_audience)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, audience=Audience.PROFESSIONALS,
+    )
+    assert (await receive_until(parent, "item_removed"))["item"] == world.item_everyone.pk
+    newer = await receive_until(counsellor, "item")
+    assert newer["item"]["version"] == late["item"]["version"] + 1
+
+    await get_channel_layer().group_send(live.group_name(world.protocol.pk), late)
+    await assert_no_item_message(parent)  # the item narrowed away from her stays away
+    await assert_no_item_message(counsellor)  # her screen keeps the newer version
+    for communicator in (parent, counsellor):
+        await communicator.disconnect()

@@ -165,7 +165,10 @@
         break;
       case "sync": applyAll(message.items, message.removed); break;
       case "item":
-        var known = !!document.getElementById("item-" + message.item.id);
+        var shown = document.getElementById("item-" + message.item.id);
+        // A late message of an older version (the server drops those too) never undoes a newer one.
+        if (shown && (parseInt(shown.getAttribute("data-version"), 10) || 0) > message.item.version) { break; }
+        var known = !!shown;
         upsert(message.item);
         announce(known ? "changed" : "added", message.item);
         break;
