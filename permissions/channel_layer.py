@@ -67,12 +67,14 @@ import contextlib
 import functools
 import logging
 import time
+from urllib.parse import parse_qs, urlsplit
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as _InMemoryChannelLayer
 from channels_redis.core import BoundedQueue, ChannelLock, RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
+from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +115,29 @@ class _ReaderFailed:
         self.error = error
 
 
+def _with_read_timeout(host: dict, pop_seconds: float) -> dict:
+    """A host's connection settings with a read timeout longer than the blocking pop: redis-py
+    gives up reading a reply after ``socket_timeout`` (5 s unless told), the pop waits in Redis for
+    up to ``pop_seconds`` (channels-redis: 5 s), so at equal values every idle pop of the reader
+    failed as a timeout instead of answering "nothing", and with it every waiting socket. A host
+    that names no timeout gets ``pop_seconds + 10``; one that names one too short is refused."""
+    named = host.get("socket_timeout")
+    if named is None and "address" in host:
+        from_url = parse_qs(urlsplit(str(host["address"])).query).get("socket_timeout")
+        named = float(from_url[0]) if from_url else None
+    if named is None:
+        return {**host, "socket_timeout": pop_seconds + 10}
+    if float(named) <= pop_seconds:
+        raise ImproperlyConfigured(
+            f"The channel layer's Redis socket_timeout ({named} s) must be longer than its blocking pop "
+            f"({pop_seconds} s): every idle receive would fail (redis-py's default is 5 s).")
+    return host
+
+
 class CoreChannelLayer(RedisChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.hosts = [_with_read_timeout(host, self.brpop_timeout) for host in self.hosts]
         self.receive_buffer = collections.defaultdict(functools.partial(_FailClosedBuffer, self.capacity))
         # No message still waiting in this process's Redis queue was sent before the watermark
         # (wall-clock seconds, as Redis scores them): the send time of the last message popped, or

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from channels.exceptions import ChannelFull
+from django.core.exceptions import ImproperlyConfigured
 
 from permissions.channel_layer import LOST, CoreChannelLayer, InMemoryChannelLayer
 from tests.operations.conftest import REDIS_URL
@@ -347,3 +348,33 @@ async def test_in_memory_layer_a_consumer_slow_for_two_expiries_still_gets_lost(
     await asyncio.sleep(1.2)
     await layer.group_send("protocol.1", {"type": "x", "n": 3})  # the LOST expired too
     assert await asyncio.wait_for(layer.receive(channel), 2) == LOST
+
+
+def test_a_redis_read_timeout_no_longer_than_the_blocking_pop_is_refused_at_start():
+    """redis-py stops reading a reply after ``socket_timeout``; the reader's pop waits in Redis up to
+    ``brpop_timeout`` (5 s). At equal values every idle pop failed as a timeout, and with it every
+    socket waiting in the process: such a configuration is refused when the layer is made, in a
+    dict or in the URL, and a host that names none gets a longer one."""
+    with pytest.raises(ImproperlyConfigured, match="socket_timeout"):
+        CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 5}])
+    with pytest.raises(ImproperlyConfigured, match="socket_timeout"):
+        CoreChannelLayer(hosts=[f"{REDIS_URL}?socket_timeout=3"])
+    assert CoreChannelLayer(hosts=[REDIS_URL]).hosts[0]["socket_timeout"] > CoreChannelLayer.brpop_timeout
+    assert CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}]).hosts[0]["socket_timeout"] == 15
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_an_idle_receive_outlasts_several_blocking_pops_and_then_gets_its_message():
+    class QuickPops(CoreChannelLayer):
+        brpop_timeout = 1
+
+    layer = QuickPops(hosts=[REDIS_URL], prefix=_prefix())
+    channel = await layer.new_channel()
+    try:
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(2.5)  # two pops that found nothing
+        assert not waiting.done()
+        await layer.send(channel, {"type": "x", "n": 1})
+        assert (await asyncio.wait_for(waiting, 5))["n"] == 1
+    finally:
+        await layer.flush()
