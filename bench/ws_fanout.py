@@ -47,7 +47,7 @@ DB_FILE = Path("/tmp/fallkonferenz-bench-ws.sqlite3")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PREFIX = f"fk-bench-ws-{os.getpid()}"
 SOCKETS = 50
-EDITS = 3  # measured edits per size after one warm-up edit; the figures are those of the median p99
+EDITS = int(os.environ.get("BENCH_WS_EDITS", "3"))  # measured edits per size after one warm-up edit; the figures are those of the median p99
 
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")  # e.g. a throwaway PostgreSQL db
@@ -350,7 +350,7 @@ def free_port() -> int:
 LAYERS = {"core": "permissions.channel_layer.CoreChannelLayer", "pubsub": "permissions.channel_layer.PubSubChannelLayer"}
 
 
-SERVERS = ("daphne", "gunicorn", "gunicorn-stock", "gunicorn-asyncio")
+SERVERS = ("daphne", "gunicorn", "gunicorn-stock", "gunicorn-asyncio", "gunicorn-legacy-ws")
 
 
 def _wait_listening(port: int, process: subprocess.Popen, name: str) -> None:
@@ -389,7 +389,8 @@ def start_servers(server: str, layer: str) -> tuple[list[int], list[subprocess.P
     # ``gunicorn-asyncio``: uvicorn's worker on asyncio's loop and h11, as production ran before
     # uvloop and httptools (the clients offer no compression unless ``--deflate``): an A/B of the loop.
     stock = {"gunicorn-stock": ["-k", "uvicorn_worker.UvicornWorker"],
-             "gunicorn-asyncio": ["-k", "uvicorn_worker.UvicornH11Worker"]}.get(server, [])
+             "gunicorn-asyncio": ["-k", "uvicorn_worker.UvicornH11Worker"],
+             "gunicorn-legacy-ws": ["-k", "bench.ws_workers.LegacyWebsocketsWorker"]}.get(server, [])
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *stock, "config.asgi:application"],
         cwd=ROOT, env={**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2"},
@@ -570,7 +571,9 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
                 "median": middle.get("median", nan), "edit": middle.get("edit", nan), "marks": middle.get("marks", {}), "first": middle.get("first", nan),
                 "baseline": baseline, "spread": spread, "compressed": compressed,
                 "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds,
-                "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan}
+                "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan,
+                # /proc counts CPU in clock ticks (10 ms): the mean over many edits (BENCH_WS_EDITS) resolves finer
+                "cpu_mean": statistics.fmean(r["cpu"] for r in rounds) if rounds else nan}
     finally:
         stop_servers(servers)
 
@@ -579,7 +582,8 @@ def report_redis(result: dict) -> None:
     n, layer, server = result["sockets"], result["layer"], result["server"]
     what = {"daphne": "2 daphne", "gunicorn": "gunicorn + 2 uvicorn workers",
             "gunicorn-stock": "gunicorn + 2 stock uvicorn workers",
-            "gunicorn-asyncio": "gunicorn + 2 uvicorn workers on asyncio and h11"}[server]
+            "gunicorn-asyncio": "gunicorn + 2 uvicorn workers on asyncio and h11",
+            "gunicorn-legacy-ws": "gunicorn + 2 uvicorn workers, websockets' legacy protocol"}[server]
     arm = f"{server}, {layer} layer"
     print(f"ws fan-out, {what}, Redis ({layer} layer), {n} sockets (joined in {result['join_seconds']:.1f} s; "
           f"sockets per process {'/'.join(map(str, result['spread']))}; "
@@ -596,7 +600,7 @@ def report_redis(result: dict) -> None:
           f"group send returned at {marks.get('sent', float('nan')) * 1000:.0f} ms), "
           f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
           + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; CPU time of the serving processes "
-          f"from the edit to the last delivery {result['cpu'] * 1000:.0f} ms (median of the {EDITS} edits)")
+          f"from the edit to the last delivery {result['cpu'] * 1000:.0f} ms (median of the {EDITS} edits; mean {result['cpu_mean'] * 1000:.1f} ms)")
 
 
 def main() -> None:

@@ -16,10 +16,17 @@ into the compression of later ones mixes what a socket was sent (restricted item
 with text other people typed (item titles, amendments): the length of an encrypted frame can
 then tell an observer on the network something about the content, as in the CRIME and BREACH
 attacks on TLS and HTTP compression. Declining is allowed by RFC 6455 section 9.1 and RFC 7692:
-the socket then runs uncompressed."""
+the socket then runs uncompressed.
+
+Websockets run on uvicorn's sans-I/O protocol over the ``websockets`` package
+(``websockets-sansio``) instead of the one ``"auto"`` picks, built on that package's legacy asyncio
+implementation, which keeps three tasks per connection and awaits a lock and a drain on every
+frame it sends. A live edit fanned out to 500 sockets cost the two workers 30.5–32.5 ms of CPU
+against 33.5–36.0 ms (mean of 20 edits each, two A/B pairs; ``bench/ws_fanout.py
+--server=gunicorn --server=gunicorn-legacy-ws``, bench/README.md, 2026-12-06)."""
 from uvicorn_worker import UvicornWorker as _UvicornWorker
 
 
 class UvicornWorker(_UvicornWorker):
     CONFIG_KWARGS = {**_UvicornWorker.CONFIG_KWARGS, "loop": "uvloop", "http": "httptools",
-                     "ws_per_message_deflate": False}
+                     "ws": "websockets-sansio", "ws_per_message_deflate": False}

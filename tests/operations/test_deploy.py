@@ -114,6 +114,8 @@ def test_the_web_command_runs_on_uvloop_and_httptools():
         loop.close()
     config.load()
     assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    # the sans-I/O websocket protocol: no tasks, lock and drain per frame as the legacy one has
+    assert config.ws_protocol_class.__name__ == "WebSocketsSansIOProtocol"
 
 
 def test_the_web_command_opens_no_control_socket():
