@@ -350,8 +350,8 @@ def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel
     return count
 
 
-def poll_link_resolve(raw: str) -> PollLink | None:
-    """The active link behind a raw token, or None (unknown, revoked, expired, withdrawn)."""
+def _poll_link_in_force(raw: str) -> PollLink | None:
+    """The link behind a raw token while it is neither revoked nor expired nor withdrawn, or None."""
     if not raw or len(raw) > 100:
         return None
     link = (PollLink.objects.select_related("invitation__conference__poll", "invitation__conference__case__network",
@@ -361,9 +361,24 @@ def poll_link_resolve(raw: str) -> PollLink | None:
         return None
     if link.revoked_at is not None or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
         return None
-    if not link.invitation.answers_by_poll_link:
-        return None  # she has an account since the link was issued: she answers signed in
     return link
+
+
+def poll_link_resolve(raw: str) -> PollLink | None:
+    """The active link behind a raw token, or None (unknown, revoked, expired, withdrawn, or its
+    parent has an account now: ``poll_link_needs_sign_in``)."""
+    link = _poll_link_in_force(raw)
+    if link is None or not link.invitation.answers_by_poll_link:
+        return None  # with an account since the link was issued, she answers signed in
+    return link
+
+
+def poll_link_needs_sign_in(raw: str) -> bool:
+    """Whether the raw token is a link in force whose parent has had an account since it was issued:
+    it opens nothing any more, and the page tells her to sign in (a new link is refused to her too,
+    so "ask for a new link" would lead nowhere). Says nothing else about the conference."""
+    link = _poll_link_in_force(raw)
+    return link is not None and not link.invitation.answers_by_poll_link
 
 
 @transaction.atomic

@@ -436,7 +436,11 @@ def poll_link_vote(request, token: str):
     """A parent answers through her personal link, without an account."""
     link = services.poll_link_resolve(token)
     if link is None:
-        return render(request, "conferences/poll_link_invalid.html", status=404)
+        template = ("conferences/poll_link_sign_in.html" if services.poll_link_needs_sign_in(token)
+                    else "conferences/poll_link_invalid.html")
+        response = render(request, template, status=404)
+        response["Cache-Control"] = "no-store"
+        return response
     invitation = link.invitation
     conference = invitation.conference
     poll = conference.poll

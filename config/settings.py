@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "permissions.middleware.PrivacyHeadersMiddleware",
+    "config.middleware.MethodNotAllowedPageMiddleware",  # a form's address opened as a page: a page, not a blank 405
 ]
 
 ROOT_URLCONF = "config.urls"

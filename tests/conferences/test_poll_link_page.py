@@ -108,3 +108,26 @@ def test_a_link_issued_before_she_got_an_account_no_longer_answers_the_poll(clie
     case_services.family_member_account_create(world.convenor, member=world.mother)
     assert services.poll_link_resolve(raw) is None
     assert client.get(reverse("conferences:poll_link_vote", args=[raw])).status_code in (404, 410)
+
+
+def test_a_link_of_a_parent_with_an_account_now_tells_her_to_sign_in_and_nothing_else(client, world):
+    """Clicked in a browser: the refused link said "ask the person who invited you for a new link",
+    a dead end, as no new link is made for a parent with an account. It tells her to sign in now,
+    and still shows nothing of the conference."""
+    without_account(world.mother)
+    conference = convene(world)
+    invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
+    _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
+    case_services.family_member_account_create(world.convenor, member=world.mother)
+    response = client.get(reverse("conferences:poll_link_vote", args=[raw]), HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Bitte melden Sie sich zum Antworten an" in page
+    assert f'href="{reverse("account_login")}"' in page
+    assert "Link ist nicht mehr gültig" not in page
+    for secret in (world.case.reference, "Rathaus", str(world.mother), 'type="radio"'):
+        assert secret not in page
+    assert response["Cache-Control"] == "no-store"
+    # A link that is unknown, or revoked, still says only that it is not valid.
+    assert "Link ist nicht mehr gültig" in client.get(reverse("conferences:poll_link_vote", args=["x" * 40]),
+                                                      HTTP_ACCEPT_LANGUAGE="de").content.decode()
