@@ -166,7 +166,7 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         data = s.SupportRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        case_manager = rsel.case_managers_for(request.user).filter(pk=values.pop("case_manager")).first()
+        case_manager = rsel.case_managers_for(request.user, including_herself=True).filter(pk=values.pop("case_manager")).first()
         if case_manager is None:
             raise drf_serializers.ValidationError({"case_manager": ["Choose a case manager of your network."]})
         organisation = selectors.staff_organisations(request.user).filter(pk=values.pop("sender_organisation")).first()
