@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -150,7 +151,7 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         if self.action == "list":
             kind = self.request.query_params.get("kind")
             if kind not in (None, "", *SupportRequest.Kind.values):
-                raise drf_serializers.ValidationError({"kind": ["Choose consultation or referral."]})
+                raise drf_serializers.ValidationError({"kind": [_("Choose consultation or referral.")]})
             if kind:
                 requests = requests.filter(kind=kind)
         return requests
@@ -168,10 +169,10 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         values = dict(data.validated_data)
         case_manager = rsel.case_managers_for(request.user, including_herself=True).filter(pk=values.pop("case_manager")).first()
         if case_manager is None:
-            raise drf_serializers.ValidationError({"case_manager": ["Choose a case manager of your network."]})
+            raise drf_serializers.ValidationError({"case_manager": [_("Choose a case manager of your network.")]})
         organisation = selectors.staff_organisations(request.user).filter(pk=values.pop("sender_organisation")).first()
         if organisation is None:
-            raise drf_serializers.ValidationError({"sender_organisation": ["Choose an organisation you work for."]})
+            raise drf_serializers.ValidationError({"sender_organisation": [_("Choose an organisation you work for.")]})
         try:
             sent = rs.support_request_send(request.user, case_manager=case_manager, sender_organisation=organisation,
                                            channel=API, **values)
@@ -230,13 +231,13 @@ class EnrolmentViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         values = dict(data.validated_data)
         offer = access.offers_managed_by(request.user).filter(pk=values.pop("offer")).first()
         if offer is None:
-            raise drf_serializers.ValidationError({"offer": ["Choose a track of your organisation."]})
+            raise drf_serializers.ValidationError({"offer": [_("Choose a track of your organisation.")]})
         referral_pk = values.pop("referral")
         referral = None
         if referral_pk is not None:
             referral = access.referrals_for(request.user).filter(pk=referral_pk).first()
             if referral is None:
-                raise drf_serializers.ValidationError({"referral": ["Choose an accepted referral to this track."]})
+                raise drf_serializers.ValidationError({"referral": [_("Choose an accepted referral to this track.")]})
         try:
             enrolment = ts.enrolment_create(request.user, offer=offer, referral=referral, channel=API, **values)
         except DjangoValidationError as exc:
@@ -276,10 +277,10 @@ class SessionViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         values = dict(data.validated_data)
         enrolment = access.enrolments_for(request.user).select_related("offer").filter(pk=values.pop("enrolment")).first()
         if enrolment is None:
-            raise drf_serializers.ValidationError({"enrolment": ["Choose an enrolment of your organisation."]})
+            raise drf_serializers.ValidationError({"enrolment": [_("Choose an enrolment of your organisation.")]})
         staff = User.objects.filter(pk=values.pop("staff"), is_active=True).first()
         if staff is None:
-            raise drf_serializers.ValidationError({"staff": ["Choose a staff member of the organisation."]})
+            raise drf_serializers.ValidationError({"staff": [_("Choose a staff member of the organisation.")]})
         try:
             session = ts.session_schedule(request.user, enrolment=enrolment, staff=staff, channel=API, **values)
         except DjangoValidationError as exc:
