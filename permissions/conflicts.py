@@ -24,8 +24,9 @@ cached page, a script, a crafted request), is refused as a whole with ``STALE_FO
 saved) instead of being compared with a made-up version. Services keep ``None`` for a script or a
 task (not checked); a page never passes ``None``.
 
-The same pattern, older and with its own wording, guards protocol items and agreed actions
-(``protocols.services.VersionConflict``) and written reports (``conferences.services.ReportConflict``).
+Protocol items, agreed actions and written reports raise the same ``EditConflict``, with wording
+of their own (``message``): an item's live editor shows the current text, a report names who
+submitted it meanwhile. One class, so that every page, API view and consumer catches one thing.
 """
 from __future__ import annotations
 
@@ -43,13 +44,15 @@ from django.utils.translation import gettext_lazy
 
 class EditConflict(ValidationError):
     """A save based on a version of the row that is no longer the current one.
-    ``current`` is the row as it now stands (locked by the refusing service)."""
+    ``current`` is the row as it now stands (locked by the refusing service). ``message``: the
+    wording where the general one does not fit (a text or a dict of field reasons)."""
 
-    def __init__(self, current: Any):
+    def __init__(self, current: Any, message: str | dict[str, str] | None = None):
         self.current = current
-        super().__init__(_("Someone else changed this meanwhile. Your changes were not saved: they are still in the "
-                           "form, and the values as they are now are shown beside it. Check them and save again."),
-                         code="conflict")
+        if message is None:
+            message = _("Someone else changed this meanwhile. Your changes were not saved: they are still in the "
+                        "form, and the values as they are now are shown beside it. Check them and save again.")
+        super().__init__(message, code="conflict")
 
 
 def check_version(current: Any, expected: int | None, *, field: str = "version") -> None:

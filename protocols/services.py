@@ -47,12 +47,11 @@ OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
 REVIEW_OUTCOMES = ("done", "continued", "dropped")
 
 
-class VersionConflict(ValidationError):
-    """A save based on an outdated version. ``current`` is the item as it now stands."""
-
-    def __init__(self, current: ProtocolItem | AgreedAction):
-        self.current = current
-        super().__init__(_("Someone else changed this in the meantime. Your text was not saved; the current text is shown."), code="conflict")
+def _version_conflict(current: ProtocolItem | AgreedAction) -> conflicts.EditConflict:
+    """``EditConflict`` for a save of an item or an action based on an outdated version, carrying
+    ``current`` as it now stands, in the words the live editor shows beside the current text."""
+    return conflicts.EditConflict(
+        current, _("Someone else changed this in the meantime. Your text was not saved; the current text is shown."))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -307,7 +306,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     """Change an item's title, text and/or audience, based on ``version``.
 
     Checks: convenor or minute-taker; protocol still a draft; ``version`` is the current one —
-    otherwise ``VersionConflict`` carrying the item as it stands, and nothing changes.
+    otherwise ``EditConflict`` carrying the item as it stands, and nothing changes.
     Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
     """
     protocol = _locked_protocol(item.protocol_id)
@@ -317,7 +316,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
     if int(version) != current.version:
-        raise VersionConflict(current)
+        raise _version_conflict(current)
     changes: dict = {}
     if title is not None:
         cleaned = sanitize.clean_input(title)[:200]
@@ -358,7 +357,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         version=F("version") + 1, updated_at=now, **changes
     )
     if not updated:  # defensive: the row lock makes this unreachable on databases that honour it
-        raise VersionConflict(ProtocolItem.objects.get(pk=current.pk))
+        raise _version_conflict(ProtocolItem.objects.get(pk=current.pk))
     # The row is locked and was just written with these values: set them here instead of reading
     # the row back (one statement less on the path every live edit waits for).
     for name, value in changes.items():
@@ -998,7 +997,7 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     if status not in AgreedAction.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
     if version is not None and int(version) != action.version:
-        raise VersionConflict(action)
+        raise _version_conflict(action)
     note = sanitize.clean_input(note)
     if status == AgreedAction.Status.DROPPED and status != action.status and not note:
         raise ValidationError({"note": _("Give the reason why the action is dropped.")})

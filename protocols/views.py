@@ -193,7 +193,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except services.WouldHideFromWriter as exc:
                 form.ask_to_confirm_hidden()
                 form.add_error("confirm_hidden", exc.messages)
-            except services.VersionConflict as exc:
+            except conflicts.EditConflict as exc:
                 conflict = exc.current
                 status = 409
                 # Keep her text in the form, based on the current version, so she can merge and resave.
@@ -493,7 +493,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                               note=form.cleaned_data["note"], version=form.cleaned_data["version"])
                 messages.success(request, _("The action is updated."))
                 return redirect("protocols:action_detail", pk=action.pk)
-            except services.VersionConflict:
+            except conflicts.EditConflict:
                 status = 409
                 form.add_error(None, _("Someone else updated this action in the meantime. Check its current state and try again."))
                 action = selectors.get_action_for_user(request.user, pk)
