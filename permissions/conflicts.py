@@ -16,7 +16,10 @@ A record of rows edited on one form (the attendance of a conference,
 ``protocols.services.attendance_record``; of a programme track's sessions,
 ``offers.track_services.session_attendance``) carries the whole record as opened
 (``record_based_on``) and merges per row on top of this (``record_merge``, ``record_rebased``):
-only a row both changed, to different values, refuses the save.
+only a row both changed, to different values, refuses the save. A row that is gone meanwhile (a
+session cancelled, an invitation withdrawn) cannot take what she recorded there: the rest is saved,
+and the service names those rows (``record_gone``, ``RecordSaved.not_saved``) so that the page and
+the API tell her which were not saved and why, instead of dropping them without a word.
 
 A page form carries what it started from in a hidden field (``VersionField``, ``BasedOnField``)
 and mixes in ``StartedFromForm``: a form without it, or with one the page cannot have sent (an old
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 
@@ -267,3 +271,29 @@ def record_rebased(data, fields: Iterable[tuple[str, str]], started: dict[str, s
         if key not in started or data.get(name, "") == started[key]:
             data[name] = now.get(key, "")
     return data
+
+
+def record_gone(rows: dict[str, tuple[str, str]], based: dict[str, str] | None,
+                gone: Iterable[str]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Of a record's rows ``{key: (hers, stored)}``, set aside those whose row is ``gone`` meanwhile
+    (a session cancelled, an invitation withdrawn): (the rows left to merge, the keys of the gone
+    rows she changed). Those are never written, and she is told. A gone row she left as it was (against
+    ``based``, the record her form was opened on; against the stored value for a script or a task,
+    ``based`` None) stands in nobody's way and is not mentioned."""
+    gone = set(gone)
+    kept = {key: row for key, row in rows.items() if key not in gone}
+    lost = [key for key, (mine, stored) in rows.items()
+            if key in gone and mine != (stored if based is None else based.get(key, stored))]
+    return kept, lost
+
+
+@dataclass
+class RecordSaved:
+    """What a service saving a record of rows did: ``current``, the record's row (locked and
+    up to date), and ``not_saved``, the rows she changed that were gone meanwhile (e.g. the
+    cancelled sessions, the withdrawn invitations), for the page and the API to name."""
+
+    current: Any
+    not_saved: list[Any] = field(default_factory=list)
+    saved: int = 0
+

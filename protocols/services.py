@@ -833,12 +833,14 @@ def attendance_based_on_well_formed(based_on: str) -> bool:
 
 @transaction.atomic
 def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], minute_taker=_UNSET,
-                      based_on: str | None = None, channel: str = Channel.PAGE) -> Protocol:
+                      based_on: str | None = None, channel: str = Channel.PAGE) -> conflicts.RecordSaved:
     """Record per invitation present / excused / absent ("" = not recorded) and who took the
     minutes. Checks: convenor; not final; the conference has started; every invitation belongs
     to it; the minute-taker is a professional on the case team. A scheduled conference becomes
     "held" (the scheduling service owns the rest of Conference). The board's figure "held with
-    a parent present" reads ``Invitation.attended``.
+    a parent present" reads ``Invitation.attended``. An invitation withdrawn meanwhile keeps its
+    record: what she changed there is not saved, and the answer names it (``RecordSaved.not_saved``,
+    the invitations) so that the page tells her; the other rows are saved.
 
     ``based_on``: ``attendance_based_on`` of the record her form was opened on, so that two people
     recording at once do not overwrite each other. A row she changed is saved; a row she left as
@@ -857,14 +859,15 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     unknown = [v for v in attendance.values() if v not in ATTENDANCE_VALUES]
     if unknown:
         raise ValidationError({"attendance": _("Choose present, excused or absent.")})
-    invitations = {i.pk: i for i in Invitation.objects.select_for_update().filter(
-        conference=conference, removed_at__isnull=True, pk__in=list(attendance))}
+    invitations = {i.pk: i for i in Invitation.objects.select_for_update().filter(conference=conference, pk__in=list(attendance))}
     if len(invitations) != len(attendance):
         raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
     record = {str(pk): (value, invitations[pk].attendance) for pk, value in attendance.items()}
     if minute_taker is not _UNSET and minute_taker is not None:
         record[MINUTE_TAKER_KEY] = (str(minute_taker.pk), str(protocol.minute_taker_id or ""))
     based = None if based_on is None else attendance_parse_based_on(based_on)
+    withdrawn_meanwhile = [str(pk) for pk, invitation in invitations.items() if invitation.removed_at is not None]
+    record, withdrawn = conflicts.record_gone(record, based, withdrawn_meanwhile)
     if based is not None:
         # A person invited after her form was opened, for whom she recorded nothing: her form did
         # not show the row, so it keeps what someone else recorded there (no conflict).
@@ -889,7 +892,7 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     protocol.refresh_from_db()
     _audit(actor, "protocol.attendance", protocol, protocol, channel, changes=changes)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
-    return protocol
+    return conflicts.RecordSaved(protocol, not_saved=[invitations[int(key)] for key in withdrawn], saved=len(changes))
 
 
 @transaction.atomic

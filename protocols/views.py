@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy as cases_policy
@@ -342,6 +343,18 @@ def _invitation_label(invitation) -> str:
     return str(invitation.organisation)
 
 
+def _tell_what_was_saved(request: HttpRequest, saved: conflicts.RecordSaved) -> None:
+    """Say what was saved, and name the people whose record was not (invitation withdrawn meanwhile)."""
+    if saved.not_saved:
+        people = ", ".join(_invitation_label(invitation) for invitation in saved.not_saved)
+        messages.warning(request, ngettext(
+            "Not saved: the invitation of %(people)s was withdrawn meanwhile, so what you recorded for it was not kept.",
+            "Not saved: the invitations of %(people)s were withdrawn meanwhile, so what you recorded for them was not kept.",
+            len(saved.not_saved)) % {"people": people})
+    if saved.saved or not saved.not_saved:
+        messages.success(request, _("The attendance is recorded."))
+
+
 def _attendance_invitations(protocol) -> list:
     invitations = selectors.invitations_for_attendance(protocol)
     for invitation in invitations:
@@ -363,9 +376,9 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
-                                           minute_taker=form.cleaned_data["minute_taker"],
-                                           based_on=form.cleaned_data["based_on"])
+                saved = services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
+                                                   minute_taker=form.cleaned_data["minute_taker"],
+                                                   based_on=form.cleaned_data["based_on"])
             except conflicts.EditConflict as conflict:
                 # What she changed stays in the form, now based on the record as it is, shown beside it.
                 protocol = conflict.current
@@ -380,7 +393,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, _("The attendance is recorded."))
+                _tell_what_was_saved(request, saved)
                 return _back(protocol.pk, "minutes-heading")
     return render(request, "protocols/attendance.html", {
         "protocol": protocol, "conference": protocol.conference, "case": protocol.conference.case, "form": form,

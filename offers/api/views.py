@@ -289,21 +289,25 @@ class SessionViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
 
     @extend_schema(summary="Record whether the family came", request=s.AttendanceSerializer,
                    responses={200: s.SessionSerializer,
-                              409: OpenApiResponse(s.SessionConflictSerializer, description="Recorded differently meanwhile")})
+                              409: OpenApiResponse(s.SessionConflictSerializer,
+                                                   description="Recorded differently, or cancelled, meanwhile: not saved")})
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         session = self.get_object()
         data = s.AttendanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            ts.session_attendance(request.user, enrolment=session.enrolment, attendance={session.pk: data.validated_data["attended"]},
-                                  based_on=ts.session_attendance_based_on([(session.pk, data.validated_data["based_on"])]),
-                                  channel=API)
+            saved = ts.session_attendance(
+                request.user, enrolment=session.enrolment, attendance={session.pk: data.validated_data["attended"]},
+                based_on=ts.session_attendance_based_on([(session.pk, data.validated_data["based_on"])]), channel=API)
         except conflicts.EditConflict as exc:
             return Response({"detail": exc.messages[0], "current": s.SessionSerializer(self.get_object()).data},
                             status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             raise _as_drf(exc) from None
+        if saved.not_saved:
+            return Response({"detail": _("This session was cancelled meanwhile, so what you recorded for it was not saved."),
+                             "current": s.SessionSerializer(self.get_object()).data}, status=status.HTTP_409_CONFLICT)
         return Response(s.SessionSerializer(self.get_object()).data)
 
     @extend_schema(summary="Cancel the session (the staff member receives a cancellation)", request=None,
