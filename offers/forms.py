@@ -70,11 +70,14 @@ class OfferForm(forms.ModelForm):
 class OfferEditForm(conflicts.StartedFromForm, OfferForm):
     # The offer's version the edit started from (``services.offer_save``).
     version = conflicts.VersionField()
+    # Its details as she opened the form, so that a conflict marks the ones changed meanwhile.
+    opened = conflicts.OpenedField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
+            self.initial["opened"] = conflicts.values_digest(self.stored_values())
 
     def stored_values(self) -> dict:
         """The offer's stored details as this form shows them (for the page that shows them after a conflict)."""

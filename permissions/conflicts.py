@@ -34,9 +34,10 @@ submitted it meanwhile. One class, so that every page, API view and consumer cat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
@@ -96,29 +97,98 @@ def _display(field, value: Any) -> str:
     return str(value)
 
 
-def current_values(form, values: dict[str, Any], *, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """The stored values as (label, text) rows in the order of ``form``'s visible fields, for the
-    page that shows them beside her refused input."""
-    rows = []
+class ConflictRow(NamedTuple):
+    """One stored value beside her refused input: its label, its text, and whether it changed since
+    she opened the form (None: not known, the form does not carry what it was opened on)."""
+
+    label: str
+    value: str
+    changed: bool | None = None
+
+
+class ConflictRows(list):
+    """``current_values``' rows; ``marked``: whether each row says if it changed since she opened
+    the form (the page then says what the mark means)."""
+
+    marked: bool = False
+
+
+def current_values(form, values: dict[str, Any], *, skip: Iterable[str] = (),
+                   changed: set[str] | None = None) -> ConflictRows:
+    """The stored values as ``ConflictRow``s in the order of ``form``'s visible fields, for the page
+    that shows them beside her refused input. ``changed``: the names of the fields changed since she
+    opened the form (``changed_since``), marked in their rows; None: not known, nothing marked."""
+    rows = ConflictRows()
+    rows.marked = changed is not None
     for bound in form.visible_fields():
         if bound.name in skip or bound.name not in values:
             continue
-        rows.append((str(bound.label), _display(bound.field, values[bound.name])))
+        rows.append(ConflictRow(str(bound.label), _display(bound.field, values[bound.name]),
+                                None if changed is None else bound.name in changed))
     return rows
 
 
+class OpenedField(forms.CharField):
+    """What a long page form's fields held when she opened it (``values_digest``), as a hidden field,
+    so that after a conflict the page can mark which of them someone else changed meanwhile. Only
+    for showing: missing or malformed, nothing is marked (the form's version still guards the save)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, strip=False, **kwargs)
+
+
+def _raw(value: Any) -> str:
+    if isinstance(value, (list, tuple, set)):
+        return ",".join(sorted(_raw(v) for v in value))
+    return str(getattr(value, "pk", value))
+
+
+def values_digest(values: dict[str, Any]) -> str:
+    """``OpenedField``'s text: per field a short digest of its stored value, as ``name=digest`` pairs
+    (no content in the page beyond what its fields show anyway)."""
+    return urlencode([(name, hashlib.sha256(_raw(value).encode()).hexdigest()[:12]) for name, value in sorted(values.items())])
+
+
+def changed_since(opened: str | None, values: dict[str, Any]) -> set[str] | None:
+    """The names of ``values`` whose stored value is no longer the one ``opened`` (``values_digest``
+    of the form as she opened it) names; None when ``opened`` is missing or malformed."""
+    try:
+        digests = dict(parse_qsl(opened or "", keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        return None
+    if not digests:
+        return None
+    now = dict(parse_qsl(values_digest(values), keep_blank_values=True))
+    return {name for name in values if name in digests and digests[name] != now[name]}
+
+
+def _opened_name(form) -> str | None:
+    names = [name for name, field in form.fields.items() if isinstance(field, OpenedField)]
+    return form.add_prefix(names[0]) if names else None
+
+
 def refused_form(make_form: Callable[[Any], Any], conflict: EditConflict, data, values: Callable[[Any], dict[str, Any]],
-                 *, field: str = "version", based_on: str | None = None) -> tuple[Any, list[tuple[str, str]]]:
+                 *, field: str = "version", based_on: str | None = None) -> tuple[Any, ConflictRows]:
     """What a page shows after ``conflict``: her posted ``data`` in a new form (``make_form``), now
     based on the current row's ``field`` (or on ``based_on``, the value the form carries of its
     field(s) as they are now, where it is not an attribute of the row; ``field`` is then the name
     of the form's hidden input, prefix included), with the conflict as its error; and, beside it,
-    the stored values (``values(form)``) as ``current_values`` rows. The page answers 409 with both."""
+    the stored values (``values(form)``) as ``current_values`` rows. A form with an ``OpenedField``
+    marks the rows changed since she opened it, and now carries the values as they are. The page
+    answers 409 with both."""
     now = getattr(conflict.current, field) if based_on is None else based_on
-    form = make_form(retry_data(data, now, field=field))
+    retry = retry_data(data, now, field=field)
+    form = make_form(retry)
+    opened, changed = _opened_name(form), None
+    if opened is not None:
+        stored = values(form)
+        changed = changed_since(data.get(opened), stored)
+        retry[opened] = values_digest(stored)  # a second conflict marks what changed after this page
     form.is_valid()
     form.add_error(None, conflict)
-    return form, current_values(form, values(form))
+    return form, current_values(form, values(form), changed=changed)
 
 
 def retry_data(data, current_version: int | str, *, field: str = "version"):

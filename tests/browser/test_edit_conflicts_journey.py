@@ -248,7 +248,9 @@ def test_two_staff_members_editing_an_offer_at_once(live_server, browser, world)
 
     second.get_by_label(PHONE).fill("+49 123 9999")
     second.get_by_role("button", name="Save the offer").click()
-    expect(refused(second)).to_contain_text("Mo–Do 9–12 Uhr")
+    current = refused(second)
+    expect(current).to_contain_text("Mo–Do 9–12 Uhr")
+    expect(current.get_by_role("term").filter(has_text="changed meanwhile")).to_have_text("Opening times (changed meanwhile)")
     expect(second.get_by_label(PHONE)).to_have_value("+49 123 9999")
     assert Offer.objects.get(pk=offer.pk).contact_phone == "+49 123 4567"
 
