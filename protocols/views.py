@@ -305,10 +305,9 @@ def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
         # Her text stays in the form, now on the current version, beside the summary as it is now.
         current = conflict.current
         context = _protocol_context(request, current)
-        context["summary_form"] = forms.ParentSummaryForm(initial={
-            "parent_summary": form.cleaned_data["parent_summary"],
-            "based_on": services.summary_digest(current.parent_summary)})
-        context["summary_conflict"] = {"message": conflict.messages[0], "current": current.parent_summary}
+        context["summary_form"], context["summary_conflict_rows"] = conflicts.refused_form(
+            forms.ParentSummaryForm, conflict, request.POST, lambda form: {"parent_summary": current.parent_summary},
+            field="based_on", based_on=services.summary_digest(current.parent_summary))
         return render(request, "protocols/protocol_detail.html", context, status=409)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
