@@ -614,16 +614,14 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
     return invitation
 
 
-class ReportConflict(ValidationError):
-    """The report was submitted by someone else after the version a revision was based on."""
-
-    def __init__(self, report: WrittenReport):
-        self.report = report
-        super().__init__({"text": _(
-            "Meanwhile %(name)s submitted this report (%(when)s). Your text was not saved: compare it with "
-            "the report as it stands now, shown above the form, and submit again."
-        ) % {"name": report.submitted_by or "–",
-             "when": formats.date_format(timezone.localtime(report.submitted_at), "DATETIME_FORMAT") if report.submitted_at else "–"}})
+def _report_conflict(report: WrittenReport) -> conflicts.EditConflict:
+    """``EditConflict`` for a revision based on a version of the report that someone else submitted
+    over meanwhile, carrying ``report`` as it now stands; the reason, on the text, names who and when."""
+    when = formats.date_format(timezone.localtime(report.submitted_at), "DATETIME_FORMAT") if report.submitted_at else "–"
+    return conflicts.EditConflict(report, {"text": _(
+        "Meanwhile %(name)s submitted this report (%(when)s). Your text was not saved: compare it with "
+        "the report as it stands now, shown above the form, and submit again."
+    ) % {"name": report.submitted_by or "–", "when": when}})
 
 
 @transaction.atomic
@@ -633,7 +631,7 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     (``conferences.policy.can_submit_report``), while the conference has not begun and was not
     cancelled (``reports_closed_reason``). ``version``: the report's version the text was written
     on (the form sends it); when a colleague of the same organisation submitted in between,
-    ``ReportConflict`` and nothing changes -- two people revising at once never silently
+    ``EditConflict`` and nothing changes -- two people revising at once never silently
     overwrite each other. Without ``version`` (a first submission by a script), no such check."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case", "submitted_by").get(pk=report.pk)
     case = report.conference.case
@@ -643,7 +641,7 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     if closed:
         raise ValidationError(closed)
     if version is not None and int(version) != report.version:
-        raise ReportConflict(report)
+        raise _report_conflict(report)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the report.")})

@@ -268,10 +268,10 @@ def report_submit(request, pk: int, report_pk: int):
                 services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
                                        shareable_with_parents=form.cleaned_data["shareable_with_parents"],
                                        version=form.cleaned_data["version"], channel=Channel.PAGE)
-            except services.ReportConflict as exc:
+            except conflicts.EditConflict as exc:
                 # Her text stays in the form; the report as it stands now is shown above it, and
                 # the form now carries its version: submitting again is a decision, not an accident.
-                conflict = report = exc.report
+                conflict = report = exc.current
                 report.is_own = True
                 data = request.POST.copy()
                 data["version"] = str(report.version)

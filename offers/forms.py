@@ -70,11 +70,14 @@ class OfferForm(forms.ModelForm):
 class OfferEditForm(conflicts.StartedFromForm, OfferForm):
     # The offer's version the edit started from (``services.offer_save``).
     version = conflicts.VersionField()
+    # Its details as she opened the form, so that a conflict marks the ones changed meanwhile.
+    opened = conflicts.OpenedField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
+            self.initial["opened"] = conflicts.values_digest(self.stored_values())
 
     def stored_values(self) -> dict:
         """The offer's stored details as this form shows them (for the page that shows them after a conflict)."""
@@ -221,9 +224,17 @@ class SessionAttendanceForm(conflicts.StartedFromForm, forms.Form):
 
     def attendance(self) -> dict[int, bool | None]:
         """Her choice per session her form showed (a shown session always posts one of its radio
-        buttons; one scheduled after she opened the page posts none and is left alone)."""
-        return {session.pk: ts.ATTENDED[self.cleaned_data.get(name) or ""] for session, name in self.rows
-                if name in self.data}
+        buttons; one scheduled after she opened the page posts none and is left alone), also for a
+        session her form showed that is no longer listed (cancelled meanwhile): the service does not
+        save that one, and says so, so that she learns it was not saved."""
+        shown = {session.pk: ts.ATTENDED[self.cleaned_data.get(name) or ""] for session, name in self.rows
+                 if name in self.data}
+        listed = {str(session.pk) for session, _name in self.rows}
+        for key in ts.session_attendance_parse_based_on(self.cleaned_data["based_on"]):
+            posted = self.data.get(f"session-{key}")
+            if key not in listed and posted in ts.ATTENDED:
+                shown[int(key)] = ts.ATTENDED[posted]
+        return shown
 
     def stored_values(self) -> dict:
         """The record as it is stored (the form built on the current sessions), for the page that

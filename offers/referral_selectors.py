@@ -24,10 +24,14 @@ def _pk(value) -> int:
         raise Http404("Not found.") from None
 
 
-def case_managers_for(user) -> QuerySet[CentralCaseManager]:
-    """The central case managers the user may write to: those of her networks."""
-    return (access.case_manager_roles_in_force().filter(network_id__in=access.network_ids(user))
-            .exclude(user=user).select_related("user", "organisation", "network").order_by("network__name", "user__last_name"))
+def case_managers_for(user, *, including_herself: bool = False) -> QuerySet[CentralCaseManager]:
+    """The central case managers the user may write to: those of her networks, herself left out.
+    ``including_herself`` keeps her own role, so that the API can hand a request addressed to
+    herself to the service, which refuses it with its reason."""
+    roles = access.case_manager_roles_in_force().filter(network_id__in=access.network_ids(user))
+    if not including_herself:
+        roles = roles.exclude(user=user)
+    return roles.select_related("user", "organisation", "network").order_by("network__name", "user__last_name")
 
 
 def requests_for_list(user) -> QuerySet[SupportRequest]:

@@ -82,8 +82,8 @@ def support_request_send(
 ) -> SupportRequest:
     """A professional asks a central case manager of her network.
 
-    Checks: ``actor`` actively works for ``sender_organisation``; the case manager is active and
-    belongs to the same network. An anonymous consultation carries no client, consent or case;
+    Checks: ``actor`` actively works for ``sender_organisation``; the case manager is active,
+    belongs to the same network and is not ``actor`` herself. An anonymous consultation carries no client, consent or case;
     a referral names the client (first name or initials) and the documented consent.
     Sends: a notification to the case manager."""
     if not Membership.objects.filter(user=actor, organisation=sender_organisation, is_active=True,
@@ -92,6 +92,8 @@ def support_request_send(
     if (case_manager.network_id != sender_organisation.network_id
             or not access.case_manager_roles_in_force().filter(pk=case_manager.pk).exists()):
         raise ValidationError({"case_manager": _("Choose a case manager of your network.")})
+    if case_manager.user_id == actor.pk:
+        raise ValidationError({"case_manager": _("You cannot send a request to yourself. Choose another case manager.")})
     if kind == SupportRequest.Kind.CONSULTATION:
         client_label, consent_reference, consent_given_on = "", "", None
         consent_sender_sees_content = consent_sender_on_team = False

@@ -122,11 +122,12 @@ def session_attendance_based_on_well_formed(based_on: str) -> bool:
 
 @transaction.atomic
 def session_attendance(actor: User, *, enrolment: Enrolment, attendance: dict[int, bool | None], based_on: str | None = None,
-                       channel: str = audit.Channel.PAGE) -> Enrolment:
+                       channel: str = audit.Channel.PAGE) -> conflicts.RecordSaved:
     """Record per session of the enrolment whether the family came (True), did not come (False) or
     that it is not recorded (None). Checks: staff of the track's organisation; every session belongs
-    to the enrolment; a session whose record changes is not cancelled. One audit event per session
-    changed.
+    to the enrolment. One audit event per session changed. A cancelled session keeps its record:
+    what she changed there is not saved, and the answer names it (``RecordSaved.not_saved``, the
+    sessions) so that the page and the API tell her; the other sessions are saved.
 
     ``based_on``: ``session_attendance_based_on`` of the record her form (or her API client) was
     opened on, so that two people recording at once do not overwrite each other. A session she
@@ -141,17 +142,18 @@ def session_attendance(actor: User, *, enrolment: Enrolment, attendance: dict[in
     if len(sessions) != len(attendance):
         raise ValidationError({"attendance": _("Only sessions of this enrolment can be recorded.")})
     record = {str(pk): (attended_value(value), attended_value(sessions[pk].attended)) for pk, value in attendance.items()}
-    write, clashes = conflicts.record_merge(record, None if based_on is None else session_attendance_parse_based_on(based_on))
+    based = None if based_on is None else session_attendance_parse_based_on(based_on)
+    cancelled_meanwhile = [str(pk) for pk, session in sessions.items() if session.cancelled_at is not None]
+    record, cancelled = conflicts.record_gone(record, based, cancelled_meanwhile)
+    write, clashes = conflicts.record_merge(record, based)
     if clashes:  # both changed a session, to different values (or her form did not show it)
         raise conflicts.EditConflict(enrolment)
     changed = [sessions[int(key)] for key in write]
-    if any(session.cancelled_at is not None for session in changed):
-        raise ValidationError(_("This session was cancelled."))
     for session in changed:
         session.attended = attendance[session.pk]
         session.save(update_fields=["attended", "updated_at"])
         audit.record(actor, action="session.attendance", obj=session, channel=channel, detail={"attended": session.attended})
-    return enrolment
+    return conflicts.RecordSaved(enrolment, not_saved=[sessions[int(key)] for key in cancelled], saved=len(changed))
 
 
 @transaction.atomic

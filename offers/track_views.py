@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from participants.models import User
@@ -72,12 +73,29 @@ def _sessions(enrolment: Enrolment) -> list[Session]:
     return _numbered(enrolment.sessions.select_related("staff").order_by("starts_at", "pk"))
 
 
+def _session_label(session: Session) -> str:
+    """A session as the page lists it: its number in the enrolment and its time."""
+    return f"{session.number}. {formats.date_format(timezone.localtime(session.starts_at), 'SHORT_DATETIME_FORMAT')}"
+
+
 def _attendance_sessions(sessions: list[Session]) -> list[Session]:
     """The sessions whose attendance is recorded (not cancelled), each labelled as the page lists it."""
     recorded = [session for session in sessions if session.cancelled_at is None]
     for session in recorded:
-        session.label = f"{session.number}. {formats.date_format(timezone.localtime(session.starts_at), 'SHORT_DATETIME_FORMAT')}"
+        session.label = _session_label(session)
     return recorded
+
+
+def _tell_what_was_saved(request: HttpRequest, saved: conflicts.RecordSaved) -> None:
+    """Say what was saved, and name the sessions whose record was not (cancelled meanwhile)."""
+    if saved.not_saved:
+        labels = ", ".join(_session_label(session) for session in _numbered(saved.not_saved))
+        messages.warning(request, ngettext(
+            "Not saved: session %(sessions)s was cancelled meanwhile, so what you recorded for it was not kept.",
+            "Not saved: sessions %(sessions)s were cancelled meanwhile, so what you recorded for them was not kept.",
+            len(saved.not_saved)) % {"sessions": labels})
+    if saved.saved or not saved.not_saved:
+        messages.success(request, _("The attendance is recorded."))
 
 
 def _enrolment_page(request: HttpRequest, enrolment: Enrolment, *, form=None, attendance_form=None, conflict_rows=None,
@@ -119,8 +137,8 @@ def enrolment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     conflict_rows = None
     if form.is_valid():
         try:
-            ts.session_attendance(request.user, enrolment=enrolment, attendance=form.attendance(),
-                                  based_on=form.cleaned_data["based_on"])
+            saved = ts.session_attendance(request.user, enrolment=enrolment, attendance=form.attendance(),
+                                          based_on=form.cleaned_data["based_on"])
         except conflicts.EditConflict as conflict:
             # What she changed stays in the form, now based on the record as it is, shown beside it.
             sessions = _attendance_sessions(_sessions(enrolment))
@@ -133,7 +151,7 @@ def enrolment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("The attendance is recorded."))
+            _tell_what_was_saved(request, saved)
             return redirect(reverse("offers:enrolment_detail", args=[enrolment.pk]) + "#attendance-heading")
     return _enrolment_page(request, enrolment, attendance_form=form, conflict_rows=conflict_rows,
                            status=409 if conflict_rows else 400)

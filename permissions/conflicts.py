@@ -16,7 +16,10 @@ A record of rows edited on one form (the attendance of a conference,
 ``protocols.services.attendance_record``; of a programme track's sessions,
 ``offers.track_services.session_attendance``) carries the whole record as opened
 (``record_based_on``) and merges per row on top of this (``record_merge``, ``record_rebased``):
-only a row both changed, to different values, refuses the save.
+only a row both changed, to different values, refuses the save. A row that is gone meanwhile (a
+session cancelled, an invitation withdrawn) cannot take what she recorded there: the rest is saved,
+and the service names those rows (``record_gone``, ``RecordSaved.not_saved``) so that the page and
+the API tell her which were not saved and why, instead of dropping them without a word.
 
 A page form carries what it started from in a hidden field (``VersionField``, ``BasedOnField``)
 and mixes in ``StartedFromForm``: a form without it, or with one the page cannot have sent (an old
@@ -24,14 +27,17 @@ cached page, a script, a crafted request), is refused as a whole with ``STALE_FO
 saved) instead of being compared with a made-up version. Services keep ``None`` for a script or a
 task (not checked); a page never passes ``None``.
 
-The same pattern, older and with its own wording, guards protocol items and agreed actions
-(``protocols.services.VersionConflict``) and written reports (``conferences.services.ReportConflict``).
+Protocol items, agreed actions and written reports raise the same ``EditConflict``, with wording
+of their own (``message``): an item's live editor shows the current text, a report names who
+submitted it meanwhile. One class, so that every page, API view and consumer catches one thing.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
@@ -43,13 +49,15 @@ from django.utils.translation import gettext_lazy
 
 class EditConflict(ValidationError):
     """A save based on a version of the row that is no longer the current one.
-    ``current`` is the row as it now stands (locked by the refusing service)."""
+    ``current`` is the row as it now stands (locked by the refusing service). ``message``: the
+    wording where the general one does not fit (a text or a dict of field reasons)."""
 
-    def __init__(self, current: Any):
+    def __init__(self, current: Any, message: str | dict[str, str] | None = None):
         self.current = current
-        super().__init__(_("Someone else changed this meanwhile. Your changes were not saved: they are still in the "
-                           "form, and the values as they are now are shown beside it. Check them and save again."),
-                         code="conflict")
+        if message is None:
+            message = _("Someone else changed this meanwhile. Your changes were not saved: they are still in the "
+                        "form, and the values as they are now are shown beside it. Check them and save again.")
+        super().__init__(message, code="conflict")
 
 
 def check_version(current: Any, expected: int | None, *, field: str = "version") -> None:
@@ -89,29 +97,98 @@ def _display(field, value: Any) -> str:
     return str(value)
 
 
-def current_values(form, values: dict[str, Any], *, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """The stored values as (label, text) rows in the order of ``form``'s visible fields, for the
-    page that shows them beside her refused input."""
-    rows = []
+class ConflictRow(NamedTuple):
+    """One stored value beside her refused input: its label, its text, and whether it changed since
+    she opened the form (None: not known, the form does not carry what it was opened on)."""
+
+    label: str
+    value: str
+    changed: bool | None = None
+
+
+class ConflictRows(list):
+    """``current_values``' rows; ``marked``: whether each row says if it changed since she opened
+    the form (the page then says what the mark means)."""
+
+    marked: bool = False
+
+
+def current_values(form, values: dict[str, Any], *, skip: Iterable[str] = (),
+                   changed: set[str] | None = None) -> ConflictRows:
+    """The stored values as ``ConflictRow``s in the order of ``form``'s visible fields, for the page
+    that shows them beside her refused input. ``changed``: the names of the fields changed since she
+    opened the form (``changed_since``), marked in their rows; None: not known, nothing marked."""
+    rows = ConflictRows()
+    rows.marked = changed is not None
     for bound in form.visible_fields():
         if bound.name in skip or bound.name not in values:
             continue
-        rows.append((str(bound.label), _display(bound.field, values[bound.name])))
+        rows.append(ConflictRow(str(bound.label), _display(bound.field, values[bound.name]),
+                                None if changed is None else bound.name in changed))
     return rows
 
 
+class OpenedField(forms.CharField):
+    """What a long page form's fields held when she opened it (``values_digest``), as a hidden field,
+    so that after a conflict the page can mark which of them someone else changed meanwhile. Only
+    for showing: missing or malformed, nothing is marked (the form's version still guards the save)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, strip=False, **kwargs)
+
+
+def _raw(value: Any) -> str:
+    if isinstance(value, (list, tuple, set)):
+        return ",".join(sorted(_raw(v) for v in value))
+    return str(getattr(value, "pk", value))
+
+
+def values_digest(values: dict[str, Any]) -> str:
+    """``OpenedField``'s text: per field a short digest of its stored value, as ``name=digest`` pairs
+    (no content in the page beyond what its fields show anyway)."""
+    return urlencode([(name, hashlib.sha256(_raw(value).encode()).hexdigest()[:12]) for name, value in sorted(values.items())])
+
+
+def changed_since(opened: str | None, values: dict[str, Any]) -> set[str] | None:
+    """The names of ``values`` whose stored value is no longer the one ``opened`` (``values_digest``
+    of the form as she opened it) names; None when ``opened`` is missing or malformed."""
+    try:
+        digests = dict(parse_qsl(opened or "", keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        return None
+    if not digests:
+        return None
+    now = dict(parse_qsl(values_digest(values), keep_blank_values=True))
+    return {name for name in values if name in digests and digests[name] != now[name]}
+
+
+def _opened_name(form) -> str | None:
+    names = [name for name, field in form.fields.items() if isinstance(field, OpenedField)]
+    return form.add_prefix(names[0]) if names else None
+
+
 def refused_form(make_form: Callable[[Any], Any], conflict: EditConflict, data, values: Callable[[Any], dict[str, Any]],
-                 *, field: str = "version", based_on: str | None = None) -> tuple[Any, list[tuple[str, str]]]:
+                 *, field: str = "version", based_on: str | None = None) -> tuple[Any, ConflictRows]:
     """What a page shows after ``conflict``: her posted ``data`` in a new form (``make_form``), now
     based on the current row's ``field`` (or on ``based_on``, the value the form carries of its
     field(s) as they are now, where it is not an attribute of the row; ``field`` is then the name
     of the form's hidden input, prefix included), with the conflict as its error; and, beside it,
-    the stored values (``values(form)``) as ``current_values`` rows. The page answers 409 with both."""
+    the stored values (``values(form)``) as ``current_values`` rows. A form with an ``OpenedField``
+    marks the rows changed since she opened it, and now carries the values as they are. The page
+    answers 409 with both."""
     now = getattr(conflict.current, field) if based_on is None else based_on
-    form = make_form(retry_data(data, now, field=field))
+    retry = retry_data(data, now, field=field)
+    form = make_form(retry)
+    opened, changed = _opened_name(form), None
+    if opened is not None:
+        stored = values(form)
+        changed = changed_since(data.get(opened), stored)
+        retry[opened] = values_digest(stored)  # a second conflict marks what changed after this page
     form.is_valid()
     form.add_error(None, conflict)
-    return form, current_values(form, values(form))
+    return form, current_values(form, values(form), changed=changed)
 
 
 def retry_data(data, current_version: int | str, *, field: str = "version"):
@@ -264,3 +341,29 @@ def record_rebased(data, fields: Iterable[tuple[str, str]], started: dict[str, s
         if key not in started or data.get(name, "") == started[key]:
             data[name] = now.get(key, "")
     return data
+
+
+def record_gone(rows: dict[str, tuple[str, str]], based: dict[str, str] | None,
+                gone: Iterable[str]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Of a record's rows ``{key: (hers, stored)}``, set aside those whose row is ``gone`` meanwhile
+    (a session cancelled, an invitation withdrawn): (the rows left to merge, the keys of the gone
+    rows she changed). Those are never written, and she is told. A gone row she left as it was (against
+    ``based``, the record her form was opened on; against the stored value for a script or a task,
+    ``based`` None) stands in nobody's way and is not mentioned."""
+    gone = set(gone)
+    kept = {key: row for key, row in rows.items() if key not in gone}
+    lost = [key for key, (mine, stored) in rows.items()
+            if key in gone and mine != (stored if based is None else based.get(key, stored))]
+    return kept, lost
+
+
+@dataclass
+class RecordSaved:
+    """What a service saving a record of rows did: ``current``, the record's row (locked and
+    up to date), and ``not_saved``, the rows she changed that were gone meanwhile (e.g. the
+    cancelled sessions, the withdrawn invitations), for the page and the API to name."""
+
+    current: Any
+    not_saved: list[Any] = field(default_factory=list)
+    saved: int = 0
+

@@ -35,6 +35,7 @@ from django.http import Http404, HttpRequest
 from django.utils import translation
 
 from cases import policy as cases_policy
+from permissions import conflicts
 from permissions import policy as base_policy
 from permissions.audit import Channel
 from permissions.live_sessions import LiveSessionMixin
@@ -576,7 +577,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             return {"type": "error", "error": "not_found"}
         try:
             item = write(protocol)
-        except services.VersionConflict as conflict:
+        except conflicts.EditConflict as conflict:
             current = selectors.items_for_user(self.user).filter(pk=conflict.current.pk).first()
             return {"type": "conflict", "message": str(conflict.messages[0]),
                     "item": item_payload(current) if current else None}

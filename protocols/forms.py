@@ -167,7 +167,16 @@ class AttendanceForm(conflicts.StartedFromForm, forms.Form):
             self.rows.append((invitation, name))
 
     def attendance(self) -> dict[int, str]:
-        return {invitation.pk: self.cleaned_data.get(name) or "" for invitation, name in self.rows}
+        """Her choice per invitation, also for one her form showed that is no longer listed
+        (withdrawn meanwhile): the service does not save that one, and says so, so that she learns
+        it was not saved."""
+        chosen = {invitation.pk: self.cleaned_data.get(name) or "" for invitation, name in self.rows}
+        listed = {str(invitation.pk) for invitation, _name in self.rows}
+        for key in services.attendance_parse_based_on(self.cleaned_data["based_on"]):
+            posted = self.data.get(f"inv-{key}")
+            if key.isdigit() and key not in listed and posted in services.ATTENDANCE_VALUES:
+                chosen[int(key)] = posted
+        return chosen
 
     def _keys(self):
         """(field name, key in ``services.attendance_based_on``) of every choice she makes."""

@@ -47,12 +47,11 @@ OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
 REVIEW_OUTCOMES = ("done", "continued", "dropped")
 
 
-class VersionConflict(ValidationError):
-    """A save based on an outdated version. ``current`` is the item as it now stands."""
-
-    def __init__(self, current: ProtocolItem | AgreedAction):
-        self.current = current
-        super().__init__(_("Someone else changed this in the meantime. Your text was not saved; the current text is shown."), code="conflict")
+def _version_conflict(current: ProtocolItem | AgreedAction) -> conflicts.EditConflict:
+    """``EditConflict`` for a save of an item or an action based on an outdated version, carrying
+    ``current`` as it now stands, in the words the live editor shows beside the current text."""
+    return conflicts.EditConflict(
+        current, _("Someone else changed this in the meantime. Your text was not saved; the current text is shown."))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -307,7 +306,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     """Change an item's title, text and/or audience, based on ``version``.
 
     Checks: convenor or minute-taker; protocol still a draft; ``version`` is the current one —
-    otherwise ``VersionConflict`` carrying the item as it stands, and nothing changes.
+    otherwise ``EditConflict`` carrying the item as it stands, and nothing changes.
     Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
     """
     protocol = _locked_protocol(item.protocol_id)
@@ -317,7 +316,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
     if int(version) != current.version:
-        raise VersionConflict(current)
+        raise _version_conflict(current)
     changes: dict = {}
     if title is not None:
         cleaned = sanitize.clean_input(title)[:200]
@@ -358,7 +357,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         version=F("version") + 1, updated_at=now, **changes
     )
     if not updated:  # defensive: the row lock makes this unreachable on databases that honour it
-        raise VersionConflict(ProtocolItem.objects.get(pk=current.pk))
+        raise _version_conflict(ProtocolItem.objects.get(pk=current.pk))
     # The row is locked and was just written with these values: set them here instead of reading
     # the row back (one statement less on the path every live edit waits for).
     for name, value in changes.items():
@@ -834,12 +833,14 @@ def attendance_based_on_well_formed(based_on: str) -> bool:
 
 @transaction.atomic
 def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], minute_taker=_UNSET,
-                      based_on: str | None = None, channel: str = Channel.PAGE) -> Protocol:
+                      based_on: str | None = None, channel: str = Channel.PAGE) -> conflicts.RecordSaved:
     """Record per invitation present / excused / absent ("" = not recorded) and who took the
     minutes. Checks: convenor; not final; the conference has started; every invitation belongs
     to it; the minute-taker is a professional on the case team. A scheduled conference becomes
     "held" (the scheduling service owns the rest of Conference). The board's figure "held with
-    a parent present" reads ``Invitation.attended``.
+    a parent present" reads ``Invitation.attended``. An invitation withdrawn meanwhile keeps its
+    record: what she changed there is not saved, and the answer names it (``RecordSaved.not_saved``,
+    the invitations) so that the page tells her; the other rows are saved.
 
     ``based_on``: ``attendance_based_on`` of the record her form was opened on, so that two people
     recording at once do not overwrite each other. A row she changed is saved; a row she left as
@@ -858,14 +859,15 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     unknown = [v for v in attendance.values() if v not in ATTENDANCE_VALUES]
     if unknown:
         raise ValidationError({"attendance": _("Choose present, excused or absent.")})
-    invitations = {i.pk: i for i in Invitation.objects.select_for_update().filter(
-        conference=conference, removed_at__isnull=True, pk__in=list(attendance))}
+    invitations = {i.pk: i for i in Invitation.objects.select_for_update().filter(conference=conference, pk__in=list(attendance))}
     if len(invitations) != len(attendance):
         raise ValidationError({"attendance": _("Only invitees of this conference can be recorded.")})
     record = {str(pk): (value, invitations[pk].attendance) for pk, value in attendance.items()}
     if minute_taker is not _UNSET and minute_taker is not None:
         record[MINUTE_TAKER_KEY] = (str(minute_taker.pk), str(protocol.minute_taker_id or ""))
     based = None if based_on is None else attendance_parse_based_on(based_on)
+    withdrawn_meanwhile = [str(pk) for pk, invitation in invitations.items() if invitation.removed_at is not None]
+    record, withdrawn = conflicts.record_gone(record, based, withdrawn_meanwhile)
     if based is not None:
         # A person invited after her form was opened, for whom she recorded nothing: her form did
         # not show the row, so it keeps what someone else recorded there (no conflict).
@@ -890,7 +892,7 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     protocol.refresh_from_db()
     _audit(actor, "protocol.attendance", protocol, protocol, channel, changes=changes)
     send_event_on_commit(protocol.pk, {"type": "protocol.changed", "protocol_id": protocol.pk})
-    return protocol
+    return conflicts.RecordSaved(protocol, not_saved=[invitations[int(key)] for key in withdrawn], saved=len(changes))
 
 
 @transaction.atomic
@@ -998,7 +1000,7 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     if status not in AgreedAction.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
     if version is not None and int(version) != action.version:
-        raise VersionConflict(action)
+        raise _version_conflict(action)
     note = sanitize.clean_input(note)
     if status == AgreedAction.Status.DROPPED and status != action.status and not note:
         raise ValidationError({"note": _("Give the reason why the action is dropped.")})

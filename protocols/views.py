@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy as cases_policy
@@ -193,7 +194,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except services.WouldHideFromWriter as exc:
                 form.ask_to_confirm_hidden()
                 form.add_error("confirm_hidden", exc.messages)
-            except services.VersionConflict as exc:
+            except conflicts.EditConflict as exc:
                 conflict = exc.current
                 status = 409
                 # Keep her text in the form, based on the current version, so she can merge and resave.
@@ -304,10 +305,9 @@ def parent_summary(request: HttpRequest, pk: int) -> HttpResponse:
         # Her text stays in the form, now on the current version, beside the summary as it is now.
         current = conflict.current
         context = _protocol_context(request, current)
-        context["summary_form"] = forms.ParentSummaryForm(initial={
-            "parent_summary": form.cleaned_data["parent_summary"],
-            "based_on": services.summary_digest(current.parent_summary)})
-        context["summary_conflict"] = {"message": conflict.messages[0], "current": current.parent_summary}
+        context["summary_form"], context["summary_conflict_rows"] = conflicts.refused_form(
+            forms.ParentSummaryForm, conflict, request.POST, lambda form: {"parent_summary": current.parent_summary},
+            field="based_on", based_on=services.summary_digest(current.parent_summary))
         return render(request, "protocols/protocol_detail.html", context, status=409)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -342,6 +342,18 @@ def _invitation_label(invitation) -> str:
     return str(invitation.organisation)
 
 
+def _tell_what_was_saved(request: HttpRequest, saved: conflicts.RecordSaved) -> None:
+    """Say what was saved, and name the people whose record was not (invitation withdrawn meanwhile)."""
+    if saved.not_saved:
+        people = ", ".join(_invitation_label(invitation) for invitation in saved.not_saved)
+        messages.warning(request, ngettext(
+            "Not saved: the invitation of %(people)s was withdrawn meanwhile, so what you recorded for it was not kept.",
+            "Not saved: the invitations of %(people)s were withdrawn meanwhile, so what you recorded for them was not kept.",
+            len(saved.not_saved)) % {"people": people})
+    if saved.saved or not saved.not_saved:
+        messages.success(request, _("The attendance is recorded."))
+
+
 def _attendance_invitations(protocol) -> list:
     invitations = selectors.invitations_for_attendance(protocol)
     for invitation in invitations:
@@ -363,9 +375,9 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
-                                           minute_taker=form.cleaned_data["minute_taker"],
-                                           based_on=form.cleaned_data["based_on"])
+                saved = services.attendance_record(request.user, protocol=protocol, attendance=form.attendance(),
+                                                   minute_taker=form.cleaned_data["minute_taker"],
+                                                   based_on=form.cleaned_data["based_on"])
             except conflicts.EditConflict as conflict:
                 # What she changed stays in the form, now based on the record as it is, shown beside it.
                 protocol = conflict.current
@@ -380,7 +392,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, _("The attendance is recorded."))
+                _tell_what_was_saved(request, saved)
                 return _back(protocol.pk, "minutes-heading")
     return render(request, "protocols/attendance.html", {
         "protocol": protocol, "conference": protocol.conference, "case": protocol.conference.case, "form": form,
@@ -493,7 +505,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                               note=form.cleaned_data["note"], version=form.cleaned_data["version"])
                 messages.success(request, _("The action is updated."))
                 return redirect("protocols:action_detail", pk=action.pk)
-            except services.VersionConflict:
+            except conflicts.EditConflict:
                 status = 409
                 form.add_error(None, _("Someone else updated this action in the meantime. Check its current state and try again."))
                 action = selectors.get_action_for_user(request.user, pk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -150,7 +151,7 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         if self.action == "list":
             kind = self.request.query_params.get("kind")
             if kind not in (None, "", *SupportRequest.Kind.values):
-                raise drf_serializers.ValidationError({"kind": ["Choose consultation or referral."]})
+                raise drf_serializers.ValidationError({"kind": [_("Choose consultation or referral.")]})
             if kind:
                 requests = requests.filter(kind=kind)
         return requests
@@ -166,12 +167,12 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         data = s.SupportRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        case_manager = rsel.case_managers_for(request.user).filter(pk=values.pop("case_manager")).first()
+        case_manager = rsel.case_managers_for(request.user, including_herself=True).filter(pk=values.pop("case_manager")).first()
         if case_manager is None:
-            raise drf_serializers.ValidationError({"case_manager": ["Choose a case manager of your network."]})
+            raise drf_serializers.ValidationError({"case_manager": [_("Choose a case manager of your network.")]})
         organisation = selectors.staff_organisations(request.user).filter(pk=values.pop("sender_organisation")).first()
         if organisation is None:
-            raise drf_serializers.ValidationError({"sender_organisation": ["Choose an organisation you work for."]})
+            raise drf_serializers.ValidationError({"sender_organisation": [_("Choose an organisation you work for.")]})
         try:
             sent = rs.support_request_send(request.user, case_manager=case_manager, sender_organisation=organisation,
                                            channel=API, **values)
@@ -230,13 +231,13 @@ class EnrolmentViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         values = dict(data.validated_data)
         offer = access.offers_managed_by(request.user).filter(pk=values.pop("offer")).first()
         if offer is None:
-            raise drf_serializers.ValidationError({"offer": ["Choose a track of your organisation."]})
+            raise drf_serializers.ValidationError({"offer": [_("Choose a track of your organisation.")]})
         referral_pk = values.pop("referral")
         referral = None
         if referral_pk is not None:
             referral = access.referrals_for(request.user).filter(pk=referral_pk).first()
             if referral is None:
-                raise drf_serializers.ValidationError({"referral": ["Choose an accepted referral to this track."]})
+                raise drf_serializers.ValidationError({"referral": [_("Choose an accepted referral to this track.")]})
         try:
             enrolment = ts.enrolment_create(request.user, offer=offer, referral=referral, channel=API, **values)
         except DjangoValidationError as exc:
@@ -276,10 +277,10 @@ class SessionViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         values = dict(data.validated_data)
         enrolment = access.enrolments_for(request.user).select_related("offer").filter(pk=values.pop("enrolment")).first()
         if enrolment is None:
-            raise drf_serializers.ValidationError({"enrolment": ["Choose an enrolment of your organisation."]})
+            raise drf_serializers.ValidationError({"enrolment": [_("Choose an enrolment of your organisation.")]})
         staff = User.objects.filter(pk=values.pop("staff"), is_active=True).first()
         if staff is None:
-            raise drf_serializers.ValidationError({"staff": ["Choose a staff member of the organisation."]})
+            raise drf_serializers.ValidationError({"staff": [_("Choose a staff member of the organisation.")]})
         try:
             session = ts.session_schedule(request.user, enrolment=enrolment, staff=staff, channel=API, **values)
         except DjangoValidationError as exc:
@@ -288,21 +289,25 @@ class SessionViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
 
     @extend_schema(summary="Record whether the family came", request=s.AttendanceSerializer,
                    responses={200: s.SessionSerializer,
-                              409: OpenApiResponse(s.SessionConflictSerializer, description="Recorded differently meanwhile")})
+                              409: OpenApiResponse(s.SessionConflictSerializer,
+                                                   description="Recorded differently, or cancelled, meanwhile: not saved")})
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         session = self.get_object()
         data = s.AttendanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            ts.session_attendance(request.user, enrolment=session.enrolment, attendance={session.pk: data.validated_data["attended"]},
-                                  based_on=ts.session_attendance_based_on([(session.pk, data.validated_data["based_on"])]),
-                                  channel=API)
+            saved = ts.session_attendance(
+                request.user, enrolment=session.enrolment, attendance={session.pk: data.validated_data["attended"]},
+                based_on=ts.session_attendance_based_on([(session.pk, data.validated_data["based_on"])]), channel=API)
         except conflicts.EditConflict as exc:
             return Response({"detail": exc.messages[0], "current": s.SessionSerializer(self.get_object()).data},
                             status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             raise _as_drf(exc) from None
+        if saved.not_saved:
+            return Response({"detail": _("This session was cancelled meanwhile, so what you recorded for it was not saved."),
+                             "current": s.SessionSerializer(self.get_object()).data}, status=status.HTTP_409_CONFLICT)
         return Response(s.SessionSerializer(self.get_object()).data)
 
     @extend_schema(summary="Cancel the session (the staff member receives a cancellation)", request=None,

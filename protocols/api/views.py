@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from cases.api.audited import AuditedListMixin, AuditedReadMixin
 from cases.models import Case
+from permissions import conflicts
 from permissions.audit import Channel
 from permissions.drf import query_id
 from cases import policy as cases_policy
@@ -42,7 +43,7 @@ def _audience_objects(protocol, values: dict) -> dict:
         raise _drf_error(exc)
 
 
-def _conflict(user, exc: services.VersionConflict) -> Response:
+def _conflict(user, exc: conflicts.EditConflict) -> Response:
     current = selectors.items_for_user(user).filter(pk=exc.current.pk).first()
     return Response({"detail": exc.messages[0], "current": s.ProtocolItemSerializer(current).data if current else None},
                     status=status.HTTP_409_CONFLICT)
@@ -148,7 +149,7 @@ class ProtocolItemViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrie
             updated = services.item_update(request.user, item=item, version=values["version"], title=values.get("title"),
                                            text=values.get("text"), audience=audience, category=values.get("category"),
                                            **_audience_objects(item.protocol, values), channel=Channel.API)
-        except services.VersionConflict as exc:
+        except conflicts.EditConflict as exc:
             return _conflict(request.user, exc)
         except DjangoValidationError as exc:
             raise _drf_error(exc)
@@ -254,7 +255,7 @@ class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
             act = services.action_update_status(request.user, action=act, status=data.validated_data["status"],
                                                 note=data.validated_data["note"], version=data.validated_data["version"],
                                                 channel=Channel.API)
-        except services.VersionConflict as exc:
+        except conflicts.EditConflict as exc:
             return Response({"detail": exc.messages[0], "current": s.AgreedActionSerializer(exc.current).data},
                             status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:

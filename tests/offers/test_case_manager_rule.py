@@ -18,6 +18,7 @@ from offers import access
 from offers import referral_services as rs
 from offers.models import CentralCaseManager, SupportRequest
 from participants.models import Membership, ProfessionalRole, User
+from permissions.models import AuditEvent
 from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,26 @@ def test_the_role_of_the_requests_case_manager_is_one_rule_for_pages_and_service
         rs.referral_create(world.midwife, offer=offers.network_offer, support_request=offers.support_request)
     left_the_organisation(offers)
     assert access.case_manager_role_of(offers.case_manager, offers.support_request) is None
+
+
+def test_a_case_manager_cannot_send_a_request_to_herself_through_the_service(world, offers):
+    """The pages' lists leave her out; the service refuses her too, with a field reason, and writes nothing."""
+    own_role = CentralCaseManager.objects.get(user=offers.case_manager)
+    with pytest.raises(ValidationError) as refused:
+        rs.support_request_send(offers.case_manager, case_manager=own_role, sender_organisation=offers.perinatal,
+                                kind="consultation", situation="Frage an mich selbst")
+    assert refused.value.message_dict == {"case_manager": ["You cannot send a request to yourself. Choose another case manager."]}
+    assert not SupportRequest.objects.filter(sender=offers.case_manager).exists()
+    assert not AuditEvent.objects.filter(action="support_request.send", actor=offers.case_manager).exists()
+
+
+def test_the_api_refuses_a_request_to_herself_with_the_same_field_reason(client, world, offers):
+    own_role = CentralCaseManager.objects.get(user=offers.case_manager)
+    client.force_login(offers.case_manager)
+    response = client.post("/api/support-requests/", {"case_manager": own_role.pk, "sender_organisation": offers.perinatal.pk,
+                                                      "kind": "consultation", "situation": "Frage an mich selbst"},
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["case_manager"] == ["You cannot send a request to yourself. Choose another case manager."]
+    assert not SupportRequest.objects.filter(sender=offers.case_manager).exists()
+    assert not AuditEvent.objects.filter(action="support_request.send", actor=offers.case_manager).exists()

@@ -2,6 +2,9 @@
 on the version both started from, is refused instead of silently reverting the first one's change."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -80,3 +83,37 @@ def test_an_hsds_import_raises_the_version_of_the_offers_it_replaces(world, offe
     report = services.offers_import_hsds(world.counsellor, organisation=world.counselling, payload=payload, dry_run=False)
     assert report.ok and report.updated
     assert Offer.objects.get(pk=offer.pk).version == started + 1
+
+
+def _marked(page: str) -> list[str]:
+    """The rows of "As it is now" marked as changed meanwhile (in words, not only by colour)."""
+    return re.findall(r'<dt class="changed">([^<]*) <strong>\(changed meanwhile\)</strong></dt>', page)
+
+
+def test_the_refused_page_marks_in_words_only_the_details_changed_since_she_opened_the_form(world, offers, colleague, client):
+    """Before, all two dozen details were listed "as it is now" and she had to find the changed
+    one herself."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    offer = offers.public_offer
+    url = reverse("offers:offer_edit", args=[offer.pk])
+    started = _post_data(offer)
+    client.force_login(world.counsellor)
+    assert client.post(url, {**started, "opening_hours": "Mo–Do 9–12 Uhr", "capacity": "3"}).status_code == 302
+
+    client.force_login(colleague)
+    response = client.post(url, {**started, "contact_phone": "+49 999"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Fields changed by someone else since you opened the form are marked “changed meanwhile”." in page
+    assert sorted(_marked(page)) == ["Capacity", "Opening times"]  # not her own change, not the unchanged rest
+    assert page.count("<dt") > 20  # the other details are still listed, unmarked
+
+    # The refused page now carries the offer as it is: a second conflict marks only what changed after it.
+    again = {name: html.unescape(value)
+             for name, value in re.findall(r'<input type="hidden" name="(version|opened)" value="([^"]*)"', page)}
+    assert set(again) == {"version", "opened"}
+    client.force_login(world.counsellor)
+    assert client.post(url, {**_post_data(Offer.objects.get(pk=offer.pk)), "cost": "5 € pro Termin"}).status_code == 302
+    client.force_login(colleague)
+    second = client.post(url, {**started, **again, "contact_phone": "+49 999"}).content.decode()
+    assert _marked(second) == ["Cost"]

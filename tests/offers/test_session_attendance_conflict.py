@@ -185,3 +185,45 @@ def test_saving_the_refused_page_again_keeps_a_colleagues_record_of_a_session_he
     based = re.search(r'name="based_on" value="([^"]*)"', page).group(1).replace("&amp;", "&")
     assert client.post(url, {**checked, "based_on": based}).status_code == 302
     assert _attended(first) is False and _attended(late) is True
+
+
+def test_a_session_cancelled_meanwhile_that_she_recorded_is_named_as_not_saved_and_the_rest_is_saved(world, track, client):
+    """Before, what she recorded for a session cancelled after she opened the page was dropped
+    without a word, and the page said "The attendance is recorded"."""
+    enrolment, (first, second), _colleague = track
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = reverse("offers:enrolment_attendance", args=[enrolment.pk])
+    started = _opened([first, second])
+    ts.session_cancel(world.outsider, session=second)
+    client.force_login(world.outsider)
+    response = client.post(url, _form_data([first, second], started, **{str(first.pk): "yes", str(second.pk): "no"}),
+                           follow=True)
+    page = response.content.decode()
+    assert (_attended(first), _attended(second)) == (True, None)
+    assert "Not saved: session 2. " in page and "was cancelled meanwhile, so what you recorded for it was not kept." in page
+    assert "The attendance is recorded." in page  # the first session's record was
+    assert AuditEvent.objects.filter(action="session.attendance").count() == 1
+
+
+def test_when_only_a_cancelled_session_changed_the_page_does_not_claim_it_was_recorded(world, track, client):
+    enrolment, (first, second), _colleague = track
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = reverse("offers:enrolment_attendance", args=[enrolment.pk])
+    started = _opened([first, second])
+    ts.session_cancel(world.outsider, session=second)
+    client.force_login(world.outsider)
+    page = client.post(url, _form_data([first, second], started, **{str(second.pk): "yes"}), follow=True).content.decode()
+    assert "was cancelled meanwhile" in page and "The attendance is recorded." not in page
+    assert _attended(second) is None and not AuditEvent.objects.filter(action="session.attendance").exists()
+
+
+def test_the_api_answers_a_session_cancelled_meanwhile_with_409_saying_it_was_not_saved(world, track, client):
+    _enrolment, (first, _second), _colleague = track
+    ts.session_cancel(world.outsider, session=first)
+    client.force_login(world.outsider)
+    response = client.post(reverse("offer-session-attendance", args=[first.pk]), {"attended": True, "based_on": None},
+                           content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "This session was cancelled meanwhile, so what you recorded for it was not saved."
+    assert response.json()["current"]["cancelled_at"] is not None
+    assert _attended(first) is None and not AuditEvent.objects.filter(action="session.attendance").exists()

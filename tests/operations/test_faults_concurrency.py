@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
+from permissions import conflicts
 from permissions.models import AuditEvent
 from tests.conferences.helpers import convene
 
@@ -90,9 +91,9 @@ def test_two_saves_of_the_same_item_one_wins_the_other_gets_a_conflict(world):
 
     results = at_once(save(world.convenor, "Version A"), save(world.convenor, "Version B"))
     saved = [r for r in results if isinstance(r, ProtocolItem)]
-    conflicts = [r for r in results if isinstance(r, services.VersionConflict)]
-    assert len(saved) == 1 and len(conflicts) == 1, results
+    refused = [r for r in results if isinstance(r, conflicts.EditConflict)]
+    assert len(saved) == 1 and len(refused) == 1, results
     item.refresh_from_db()
     assert item.version == version + 1
     assert item.title == saved[0].title
-    assert conflicts[0].current.title == saved[0].title  # the refusal shows what now stands
+    assert refused[0].current.title == saved[0].title  # the refusal shows what now stands

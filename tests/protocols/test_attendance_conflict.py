@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conferences.models import Invitation
 from permissions.conflicts import EditConflict
@@ -134,3 +135,32 @@ def test_a_person_invited_after_her_form_was_opened_keeps_what_a_colleague_recor
         services.attendance_record(world.convenor, protocol=world.protocol, based_on=started,
                                    attendance={late.pk: "absent"})
     assert _attendance(late) == "present"
+
+
+def test_a_row_of_an_invitation_withdrawn_meanwhile_is_named_as_not_saved_and_the_rest_is_saved(held, client):
+    """Before, her choice for a person whose invitation was withdrawn after she opened the page
+    was dropped without a word, and the page said "The attendance is recorded"."""
+    world = held
+    parent, counsellor = world.invitation_parent, world.invitation_counsellor
+    started = services.attendance_based_on(world.protocol)
+    data = _form_data(world, started, **{str(parent.pk): "present", str(counsellor.pk): "excused"})
+    Invitation.objects.filter(pk=counsellor.pk).update(removed_at=timezone.now())  # withdrawn meanwhile
+    client.force_login(world.convenor)
+    response = client.post(reverse("protocols:attendance", args=[world.protocol.pk]), data, follow=True)
+    page = response.content.decode()
+    assert (_attendance(parent), _attendance(counsellor)) == ("present", "")
+    assert f"Not saved: the invitation of {world.counsellor} ({world.counselling}) was withdrawn meanwhile" in page
+    assert "The attendance is recorded." in page  # the parent's row was
+
+
+def test_when_only_a_withdrawn_row_changed_the_page_does_not_claim_it_was_recorded(held, client):
+    world = held
+    counsellor = world.invitation_counsellor
+    started = services.attendance_based_on(world.protocol)
+    data = _form_data(world, started, **{str(counsellor.pk): "present"})
+    Invitation.objects.filter(pk=counsellor.pk).update(removed_at=timezone.now())
+    client.force_login(world.convenor)
+    page = client.post(reverse("protocols:attendance", args=[world.protocol.pk]), data, follow=True).content.decode()
+    assert "was withdrawn meanwhile, so what you recorded for it was not kept." in page
+    assert "The attendance is recorded." not in page
+    assert _attendance(counsellor) == ""

@@ -5,6 +5,7 @@ date, set by the minute-taker) do not stand in her way."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -55,3 +56,20 @@ def test_another_change_to_the_protocol_meanwhile_does_not_refuse_her_summary(wo
                            {"parent_summary": "Wir treffen uns im Mai.", "based_on": started})
     assert response.status_code == 302
     assert Protocol.objects.get(pk=world.protocol.pk).parent_summary == "Wir treffen uns im Mai."
+
+
+def test_the_refused_summary_is_shown_in_the_shared_conflict_block_like_every_other_conflict(world, client):
+    """Before, the summary had a block of its own (an alert with its own heading); now the message
+    is the form's error, and the summary as it is now stands in the shared "As it is now" block."""
+    url = reverse("protocols:parent_summary", args=[world.protocol.pk])
+    started = summary_digest(world.protocol.parent_summary)
+    client.force_login(world.convenor)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert client.post(url, {"parent_summary": "Erste Fassung\nZweite Zeile", "based_on": started}).status_code == 302
+    page = client.post(url, {"parent_summary": "Meine Fassung", "based_on": started}).content.decode()
+    assert 'id="summary-conflict"' not in page
+    shared = re.search(r'<section class="warning-box" aria-labelledby="conflict-heading">(.*?)</section>', page, re.S)
+    assert shared and '<h2 id="conflict-heading">As it is now</h2>' in shared.group(1)
+    assert "<dt>Summary for the parents (plain language)</dt><dd>Erste Fassung<br>Zweite Zeile</dd>" in shared.group(1)
+    assert page.count("Someone else changed this meanwhile") == 1  # said once, in the form's error summary
+    assert '<textarea name="parent_summary"' in page and "Meine Fassung</textarea>" in page

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from conferences.models import Conference, WrittenReport
+from permissions import conflicts
 from permissions.models import AuditEvent
 from protocols import selectors, services
 from protocols.models import AgreedAction, Audience, CorrectionProposal, Protocol, ProtocolItem
@@ -60,7 +61,7 @@ def test_a_conference_has_only_one_protocol_and_only_the_convenor_opens_it(world
 def test_a_stale_version_is_refused_with_the_current_text(world):
     item = world.item_everyone
     services.item_update(world.convenor, item=item, version=item.version, text="Neu")
-    with pytest.raises(services.VersionConflict) as conflict:
+    with pytest.raises(conflicts.EditConflict) as conflict:
         services.item_update(world.lead_colleague, item=item, version=item.version, text="Alt überschreibt")
     assert conflict.value.current.text == "Neu"
     assert ProtocolItem.objects.get(pk=item.pk).text == "Neu"
@@ -185,7 +186,7 @@ def test_action_status_is_updated_by_responsible_colleague_or_convenor_with_hist
     services.action_update_status(world.convenor, action=action, status="done", note="Bestätigt")
     with pytest.raises(PermissionDenied):
         services.action_update_status(world.midwife, action=action, status="open")
-    with pytest.raises(services.VersionConflict):
+    with pytest.raises(conflicts.EditConflict):
         services.action_update_status(world.counsellor, action=action, status="open", version=1)
     assert list(AgreedAction.objects.get(pk=action.pk).notes.values_list("note", flat=True)) == ["Termin vereinbart", "Bestätigt"]
 
