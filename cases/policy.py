@@ -98,14 +98,20 @@ def can_convene(user: "User", case: "Case") -> bool:
 
 
 def _leads_the_case(user: "User", case: "Case") -> bool:
-    """Her case as lead caseworker, or she is a caseworker of the lead organisation on the team FOR
-    it: a caseworker membership there does not make a professional on the team for another
-    organisation (or the substitute of one) its convenor."""
-    if case.lead_caseworker_id == user.pk:
-        return True
-    return Membership.objects.filter(
-        user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True
-    ).exists() and team_organisation_ids(user, case).filter(organisation_id=case.lead_organisation_id).exists()
+    """On the team FOR the lead organisation, as the case's lead caseworker or a caseworker of that
+    organisation: a caseworker membership there does not make a professional on the team for another
+    organisation (or the substitute of one) its convenor, and neither does having been named lead
+    caseworker once she no longer works for the lead organisation (and is on the team for another
+    only): who convenes decides who joins the team and so who reads the case."""
+    if case.lead_caseworker_id != user.pk and not Membership.objects.filter(
+            user=user, organisation_id=case.lead_organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True).exists():
+        return False
+    return team_organisation_ids(user, case).filter(organisation_id=case.lead_organisation_id).exists()
+
+
+def _on_team_for_lead(user: "User") -> Exists:
+    """On a Case: the user is on its active team for its lead organisation (``_leads_the_case``)."""
+    return Exists(team_rows_of(user).filter(case_id=OuterRef("pk"), organisation_id=OuterRef("lead_organisation_id")))
 
 
 def convened_case_ids(user: "User") -> QuerySet:
@@ -113,10 +119,9 @@ def convened_case_ids(user: "User") -> QuerySet:
     if not base._is_real_user(user):
         return Case.objects.none().values("pk")
     caseworker_orgs = Membership.objects.filter(user=user, role=ProfessionalRole.CASEWORKER, is_active=True).values("organisation_id")
-    for_the_lead = team_rows_of(user).filter(case_id=OuterRef("pk"), organisation_id=OuterRef("lead_organisation_id"))
     return (
         Case.objects.filter(pk__in=professional_case_ids(user)).exclude(status=Case.Status.CLOSED)
-        .filter(Q(lead_caseworker=user) | (Q(lead_organisation_id__in=caseworker_orgs) & Q(Exists(for_the_lead))))
+        .filter(_on_team_for_lead(user), Q(lead_caseworker=user) | Q(lead_organisation_id__in=caseworker_orgs))
         .values("pk")
     )
 
@@ -259,13 +264,15 @@ def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
 
 def can_manage_legal_hold(user: "User", case: "Case", *, instructed_by: "User | None" = None) -> bool:
     """The network's data-protection officer sets and lifts holds; the case's lead caseworker may
-    do so only on the instruction of that officer, who is then named on the record."""
+    do so only on the instruction of that officer, who is then named on the record, and only while
+    she is on the case's team for its lead organisation (``legal_hold_cases``)."""
     if not base._is_real_user(user):
         return False
     if participants_policy.is_dpo_of(user, case.network_id):
         return True
     return (case.lead_caseworker_id == user.pk and instructed_by is not None and instructed_by.pk != user.pk
-            and instructed_by.is_active and participants_policy.is_dpo_of(instructed_by, case.network_id))
+            and instructed_by.is_active and participants_policy.is_dpo_of(instructed_by, case.network_id)
+            and team_organisation_ids(user, case).filter(organisation_id=case.lead_organisation_id).exists())
 
 
 def legal_holds_for_user(user: "User") -> QuerySet:
@@ -277,7 +284,10 @@ def legal_holds_for_user(user: "User") -> QuerySet:
 
 def legal_hold_cases(user: "User") -> QuerySet:
     """The cases whose hold page the user may open: any case of the officer's networks (she is on
-    no team), and the cases the user leads as caseworker."""
+    no team), and the cases the user leads as caseworker while she is on their team for the lead
+    organisation (closed ones too: a hold outlives the case). A lead caseworker who left the lead
+    organisation, or the team, opens nothing of the case here, as nowhere else."""
     if not base._is_real_user(user):
         return Case.objects.none()
-    return Case.objects.filter(Q(network_id__in=participants_policy.dpo_network_ids(user)) | Q(lead_caseworker_id=user.pk))
+    return Case.objects.filter(Q(network_id__in=participants_policy.dpo_network_ids(user))
+                               | (Q(lead_caseworker_id=user.pk) & Q(_on_team_for_lead(user))))

@@ -11,17 +11,18 @@ per-route ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.db.models.lookups import IsNull
+from django.db.models.lookups import Exact, IsNull
 
 from cases import policy as cases_policy
 from cases.models import Consent, DisclosureBasis, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from participants import policy as participants_policy
-from participants.models import User
+from participants.models import Organisation, User
 from permissions import policy as base
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 
@@ -33,20 +34,27 @@ def protocols_for_user(user: "User") -> QuerySet:
 
 # --- When a consent or legal basis covers a disclosure: ONE definition ---------------------------
 #
-# The read filter (``_disclosure_covers``), the name of the basis a read is audited under
-# (``item_bases_and_readable``, ``disclosure_basis_for``) and the check before an item is passed on
-# or relabelled (``disclosures_covering``) all build on ``_consents_covering`` and
-# ``_bases_covering``, and name a basis only by ``_basis_name``: what admits a read is what is named.
+# A disclosure goes to ONE organisation: the item's information, from its holder, under its labels
+# (and, once relabelled, the labels it was first entrusted under), to an organisation it is named
+# for. It is covered where a consent or legal basis to THAT organisation covers every label set
+# (``_covered``), and audited under the basis ``_covering_code`` names for it. The read filter
+# (``_disclosed_to_team``), the name a read is audited under (``item_bases_and_readable``,
+# ``disclosure_basis_for``) and the check before an item is passed on or relabelled
+# (``disclosures_covering``) all judge a ``_Disclosure`` with these two, built on
+# ``_consents_covering`` and ``_bases_covering``: what admits a read is what is named and what a
+# relabel was checked against. Never pieced together from two organisations: a professional on the
+# team for two reads nothing that neither of them may read (review 2026-12-06).
 
 # Labels: (holding organisation, entrusting family member, category), as SQL expressions.
 Labels = tuple
 
 
 def _item_labels(*, first: bool = False) -> Labels:
-    """The labels of the protocol item an outer query reads, as references from a subquery: the
-    ones it carries, or (``first``) the ones it carried before its first relabel."""
+    """The labels of the protocol item two queries out (the item, around a row of its named
+    organisations, around the consents or legal bases), as references: the ones it carries, or
+    (``first``) the ones it carried before its first relabel."""
     p = "first_" if first else ""
-    return (OuterRef(f"{p}holding_organisation_id"), OuterRef(f"{p}entrusted_by_id"), OuterRef(f"{p}category"))
+    return tuple(OuterRef(OuterRef(f"{p}{name}")) for name in ("holding_organisation_id", "entrusted_by_id", "category"))
 
 
 def _given_labels(holder: int | None, entruster: int | None, category: str) -> Labels:
@@ -55,15 +63,23 @@ def _given_labels(holder: int | None, entruster: int | None, category: str) -> L
             Value(category, output_field=CharField()))
 
 
-_ITEM_CASE = OuterRef("protocol__conference__case_id")
+@dataclass(frozen=True)
+class _Disclosure:
+    """One disclosure to judge: of ``case``'s information to the one organisation ``to`` admits
+    (a Q on a consent or legal basis), under the labels ``now`` and, unless ``plain`` holds (the
+    item was never relabelled: a Q on the item, or a value), under ``first`` as well."""
+    case: object
+    to: Q
+    now: Labels
+    first: Labels
+    plain: Q | bool
 
 
 def _consents_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
     """The consents of ``case`` valid on ``on``, to an organisation ``to`` admits, that cover the
     disclosure of information under every one of ``label_sets``: from its holding organisation, for
     its category, and (§ 65 SGB VIII) given by the person who entrusted it or, where no single person
-    entrusted it, by a parent of the case. One consent must cover every set (for a relabelled item:
-    the labels it carries and those it was first entrusted under)."""
+    entrusted it, by a parent of the case."""
     rows = Consent.objects.filter(to, case_id=case, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True)
     for holder, entruster, category in label_sets:
         # one filter() per set: each its own join of the scopes, so that one consent has every category
@@ -82,41 +98,56 @@ def _bases_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> Query
     return rows
 
 
-def _to_her_team(team_pairs) -> Q:
-    """On a consent or legal basis: to an organisation the viewer is on its case's team for
-    (``team_pairs``, ``_team_pairs``; a membership of an organisation that is not on that case's team
-    for her receives nothing)."""
-    return Q(base.PairIn(base.Pair(F("case_id"), F("to_organisations")), team_pairs))
+def _covered(disclosure: _Disclosure, on: dt.date) -> Q:
+    """Q: a consent or legal basis to the one organisation of ``disclosure`` covers it under its
+    labels, and, where it was relabelled, one (the same or another, to that same organisation)
+    under its first labels as well. A relabel never widens whom a consent lets read it."""
+    d = disclosure
+
+    def one(label_sets: list[Labels]) -> Q:
+        return (Q(Exists(_consents_covering(d.case, d.to, on, label_sets)))
+                | Q(Exists(_bases_covering(d.case, d.to, on, label_sets))))
+
+    if d.plain is True:
+        return one([d.now])
+    if d.plain is False:
+        return one([d.now]) & one([d.first])
+    return one([d.now]) & (d.plain | one([d.first]))
 
 
-def _covered(team_pairs, on: dt.date, label_sets: list[Labels]) -> Q:
-    """Q on a ProtocolItem: one consent or one legal basis covers its disclosure, under every one of
-    ``label_sets``, to an organisation she is on its case's team for."""
-    to = _to_her_team(team_pairs)
-    return (Q(Exists(_consents_covering(_ITEM_CASE, to, on, label_sets)))
-            | Q(Exists(_bases_covering(_ITEM_CASE, to, on, label_sets))))
+class _Both(Func):
+    """``a || ' ' || b``: NULL where either is NULL (``Concat`` reads NULL as '' on some databases)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = CharField()
 
 
-def _disclosure_covers(team_pairs, on: dt.date) -> Q:
-    """Q on a restricted ProtocolItem named for one of the viewer's organisations on its case team:
-    a consent or legal basis covers the disclosure (to an organisation she is on that case's team
-    for, ``team_pairs``) under its labels, and, once it was relabelled, under the labels it was
-    first entrusted under as well. A relabel never widens whom a consent lets read it."""
-    return _covered(team_pairs, on, [_item_labels()]) & (
-        Q(first_category="") | _covered(team_pairs, on, [_item_labels(first=True)]))
+def _covering_code(disclosure: _Disclosure, on: dt.date):
+    """The basis a disclosure ``_covered`` admits is audited under, as SQL: the oldest consent,
+    else the oldest legal basis, that covers every label set alone; for a relabelled item that no
+    single one covers, the one for its labels and the one for its first labels, both ("consent:4
+    consent:9"): never one that covers only one set. NULL where ``_covered`` does not hold."""
+    d = disclosure
+
+    def one(label_sets: list[Labels]) -> Coalesce:
+        return Coalesce(_oldest(_consents_covering(d.case, d.to, on, label_sets), _consent_code()),
+                        _oldest(_bases_covering(d.case, d.to, on, label_sets), _basis_code()), output_field=CharField())
+
+    relabelled = Coalesce(one([d.now, d.first]), _Both(one([d.now]), Value(" "), one([d.first])), output_field=CharField())
+    if d.plain is True:
+        return one([d.now])
+    if d.plain is False:
+        return relabelled
+    return Case(When(d.plain, then=one([d.now])), default=relabelled, output_field=CharField())
 
 
-def _basis_name(for_every_set: str | None, for_each_set: list[str | None]) -> str | None:
-    """The basis a disclosure admitted by ``_disclosure_covers`` is audited under: the oldest
-    consent, else the oldest legal basis, that covers every label set in force alone
-    (``for_every_set``); for a relabelled item that no single one covers, the one for its labels
-    and the one for its first labels (``for_each_set``), both: never one that covers only one set.
-    None: nothing admits it."""
-    if for_every_set:
-        return for_every_set
-    if len(for_each_set) > 1 and all(for_each_set):
-        return " ".join(dict.fromkeys(for_each_set))
-    return None
+def _named_disclosure() -> _Disclosure:
+    """The disclosure of a protocol item to one organisation it is named for, judged from a row of
+    its named organisations (``ProtocolItem.restricted_to.through``) in a subquery on the item."""
+    return _Disclosure(case=OuterRef(OuterRef("protocol__conference__case_id")), to=Q(to_organisations=OuterRef("organisation_id")),
+                       now=_item_labels(), first=_item_labels(first=True),
+                       plain=Q(Exact(OuterRef("first_category"), "")))
 
 
 def _consent_code() -> Concat:
@@ -145,10 +176,18 @@ def _held_by_team(protocol_orgs) -> base.PairIn:
     return base.PairIn(base.Pair(F("protocol_id"), F("holding_organisation_id")), protocol_orgs)
 
 
-def _named_for_team(protocol_orgs) -> Exists:
-    """On a ProtocolItem: restricted to (named for) an organisation she is on its case's team for."""
-    return Exists(ProtocolItem.restricted_to.through.objects.filter(
-        base.PairIn(base.Pair(OuterRef("protocol_id"), F("organisation_id")), protocol_orgs), protocolitem_id=OuterRef("pk")))
+def _named_for_team(protocol_orgs) -> QuerySet:
+    """On a ProtocolItem, as a subquery: the organisations it is restricted to (named for) that she
+    is on its case's team for, one row each (``ProtocolItem.restricted_to.through``)."""
+    return ProtocolItem.restricted_to.through.objects.filter(
+        base.PairIn(base.Pair(OuterRef("protocol_id"), F("organisation_id")), protocol_orgs), protocolitem_id=OuterRef("pk"))
+
+
+def _disclosed_to_team(protocol_orgs, on: dt.date) -> Exists:
+    """On a restricted ProtocolItem: named for an organisation she is on its case's team for, to
+    which a consent or legal basis covers its disclosure (``_covered``): the same organisation
+    named and covered, under every label set."""
+    return Exists(_named_for_team(protocol_orgs).filter(_covered(_named_disclosure(), on)))
 
 
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
@@ -187,11 +226,11 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     # Her own rows, compiled once and nested as SQL text (``base.compiled``: the same statement,
     # without re-resolving the subquery trees in Python at every level).
     orgs = base.compiled(participants_policy.organisation_ids(user))
-    case_orgs, protocol_orgs = _team_pairs(user)
+    protocol_orgs = _team_pairs(user)[1]
     # Three routes for a professional, each a separate member of the UNION so that each starts
     # from an index: items for the team on her cases' protocols, restricted items there held by
     # an organisation she is on that case's team for, and restricted items naming such an
-    # organisation, then checked against consent / legal basis to such an organisation. Her other
+    # organisation, then checked against a consent or legal basis to that organisation. Her other
     # memberships count for nothing on a case whose team she is not on for them (``_team_pairs``).
     team_protocols = base.compiled(Protocol.objects.filter(
         conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk"))
@@ -205,7 +244,7 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     through = ProtocolItem.restricted_to.through.objects
     named = base.compiled(through.filter(organisation_id__in=orgs).values("protocolitem_id"))
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
-        _named_for_team(protocol_orgs), _disclosure_covers(case_orgs, on))
+        _disclosed_to_team(protocol_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
                                          audience=Audience.EVERYONE)
     guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
@@ -228,43 +267,22 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
                          labels: tuple[int | None, int | None, str] | None = None) -> dict[int, str]:
     """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
     (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
-    trail names it (``_basis_name``). ``labels``: (holder, entrusting family member, category) ids to
-    check instead of the item's own, for a relabel about to be saved. An item that was relabelled
-    needs the same under the labels it was first entrusted under, to the same organisation, as the
-    read filter does (``_disclosure_covers``). Two queries, six for a relabelled item that no single
-    consent or basis covers under both, whatever the number of organisations."""
+    trail names it (``_covering_code``). ``labels``: (holder, entrusting family member, category) ids
+    to check instead of the item's own, for a relabel about to be saved. An item that was relabelled
+    needs the same under the labels it was first entrusted under, to the same organisation: the
+    disclosure the read filter judges (``_covered``). One query, whatever the number of organisations."""
     on = on or base._today()
     holder, entruster, category = labels or (item.holding_organisation_id, item.entrusted_by_id, item.category)
     if not organisation_ids or not holder:
         return {}
-    case_id = item.protocol.conference.case_id
-    now = _given_labels(holder, entruster, category)
-    if not item.first_category:
-        return _covering(case_id, [now], organisation_ids, on)
-    first = _given_labels(item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category)
-    found = _covering(case_id, [now, first], organisation_ids, on)
-    rest = set(organisation_ids) - set(found)
-    by_now = _covering(case_id, [now], rest, on) if rest else {}
-    by_first = _covering(case_id, [first], set(by_now), on) if by_now else {}
-    for org in by_first:
-        found[org] = _basis_name(None, [by_now[org], by_first[org]])
-    return found
-
-
-def _covering(case_id: int, label_sets: list[Labels], organisation_ids: set[int], on: dt.date) -> dict[int, str]:
-    """For each of ``organisation_ids``: the oldest consent, else the oldest legal basis, that
-    covers a disclosure of ``case_id``'s information under every one of ``label_sets`` to it."""
-    to = Q(to_organisations__in=organisation_ids)
-    found: dict[int, str] = {}
-    bases = _bases_covering(case_id, to, on, label_sets).values_list("to_organisations", "basis", "pk").order_by("pk")
-    for org, basis, pk in bases:
-        if org in organisation_ids:
-            found.setdefault(org, f"{basis}:{pk}")
-    consents: dict[int, str] = {}
-    for org, pk in _consents_covering(case_id, to, on, label_sets).values_list("to_organisations", "pk").order_by("pk"):
-        if org in organisation_ids:
-            consents.setdefault(org, f"consent:{pk}")
-    return found | consents
+    disclosure = _Disclosure(
+        case=item.protocol.conference.case_id, to=Q(to_organisations=OuterRef("pk")),
+        now=_given_labels(holder, entruster, category),
+        first=_given_labels(item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category),
+        plain=not item.first_category)
+    rows = (Organisation.objects.filter(pk__in=organisation_ids).annotate(b_code=_covering_code(disclosure, on))
+            .values_list("pk", "b_code"))
+    return {org: code for org, code in rows if code}
 
 
 def _oldest(rows: QuerySet, code) -> Subquery:
@@ -274,28 +292,17 @@ def _oldest(rows: QuerySet, code) -> Subquery:
 def _basis_columns(user: "User", on: dt.date) -> dict:
     """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
     as the read routes (``_item_routes``): for a restricted item, whether she is on its case's team
-    for its holder (``_held_by_team``) or for an organisation it is named for (``_named_for_team``),
-    and the codes ``_basis_name`` chooses from: the oldest consent, else legal basis, covering every
-    label set in force (``b_every``), and for a relabelled item the one for each set."""
-    case_orgs, protocol_orgs = _team_pairs(user)
-    to = _to_her_team(case_orgs)
-    now, first = _item_labels(), _item_labels(first=True)
-
-    def one(label_sets):
-        return Coalesce(_oldest(_consents_covering(_ITEM_CASE, to, on, label_sets), _consent_code()),
-                        _oldest(_bases_covering(_ITEM_CASE, to, on, label_sets), _basis_code()), output_field=CharField())
-
+    for its holder (``_held_by_team``), and the basis (``_covering_code``) of its disclosure to the
+    first organisation it is named for that she is on its case's team for and to which it is
+    ``_covered`` (``_disclosed_to_team``); NULL where there is none."""
+    protocol_orgs = _team_pairs(user)[1]
     restricted = Q(audience=Audience.RESTRICTED)
-    relabelled = restricted & ~Q(first_category="")
-    yes, no = Value(True), Value(False)
+    disclosure = _named_disclosure()
+    named = (_named_for_team(protocol_orgs).filter(_covered(disclosure, on)).order_by("organisation_id")
+             .annotate(b_code=_covering_code(disclosure, on)).values("b_code")[:1])
     return {
-        "b_held": Case(When(restricted & Q(_held_by_team(protocol_orgs)), then=yes), default=no),
-        "b_named": Case(When(restricted & Q(_named_for_team(protocol_orgs)), then=yes), default=no),
-        "b_relabelled": Case(When(relabelled, then=yes), default=no),
-        "b_every": Case(When(relabelled, then=one([now, first])), When(restricted, then=one([now])), default=None,
-                        output_field=CharField()),
-        "b_now": Case(When(relabelled, then=one([now])), default=None, output_field=CharField()),
-        "b_first": Case(When(relabelled, then=one([first])), default=None, output_field=CharField()),
+        "b_held": Case(When(restricted & Q(_held_by_team(protocol_orgs)), then=Value(True)), default=Value(False)),
+        "b_named": Case(When(restricted, then=Subquery(named, output_field=CharField())), default=None, output_field=CharField()),
     }
 
 
@@ -314,8 +321,9 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
     "consent:<pk>" or "<legal basis>:<pk>" (e.g. "de_kkg_4:3"), or for an item relabelled that no
     single consent or basis covers under both its labels and its first labels, the two that do
     ("consent:4 consent:9"); "none" where nothing admits the read (the item was not visible).
-    A restricted item is named from the definitions the read filter is built of
-    (``_disclosure_covers``), so a consent that covers only some of its labels is never named.
+    A restricted item is named from the definitions the read filter is built of (``_covered``,
+    ``_covering_code``), so a consent that covers only some of its labels, or goes to another
+    organisation than the one the item is named for, is never named.
     ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
     same statement; otherwise the returned set is empty. An action's reader needs both (the
     action's basis is its item's only where she may read the item).
@@ -344,10 +352,8 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
             continue
         if row["b_held"]:  # on this case's team for the holder
             bases[row["pk"]] = "holding-organisation"
-        elif row["b_named"]:
-            bases[row["pk"]] = _basis_name(row["b_every"], [row["b_now"], row["b_first"]] if row["b_relabelled"] else []) or "none"
         else:
-            bases[row["pk"]] = "none"
+            bases[row["pk"]] = row["b_named"] or "none"
     for pk in restricted:
         bases.setdefault(pk, "none")
     return bases, readable_found

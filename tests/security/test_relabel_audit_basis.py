@@ -2,7 +2,7 @@
 
 Since migration protocols/0010 a relabelled item is read only where a consent or legal basis
 covers the labels it was first entrusted under as well as its current ones
-(``protocols.policy._disclosure_covers``). The basis a read is audited under (the officer's audit
+(``protocols.policy._covered``). The basis a read is audited under (the officer's audit
 log, the parents' "who read my family's data") was still chosen by the current labels only: of a
 consent for the new category only and one for both, it named the older — the one that does not
 let her read the item. The name is now built from the same definitions as the read filter.
