@@ -122,9 +122,9 @@ def _with_read_timeout(host: dict, pop_seconds: float) -> dict:
     failed as a timeout instead of answering "nothing", and with it every waiting socket. A host
     that names no timeout gets ``pop_seconds + 10``; one that names one too short is refused."""
     named = host.get("socket_timeout")
-    if named is None and "address" in host:
+    if "address" in host:  # redis-py lets the URL's query override the keyword arguments
         from_url = parse_qs(urlsplit(str(host["address"])).query).get("socket_timeout")
-        named = float(from_url[0]) if from_url else None
+        named = float(from_url[0]) if from_url else named
     if named is None:
         return {**host, "socket_timeout": pop_seconds + 10}
     if float(named) <= pop_seconds:

@@ -471,7 +471,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         selectors.audit_items_read(self.user, rows, channel=Channel.WEBSOCKET)
         items = [item_payload(i) for i in rows]
         self.seen = {i["id"] for i in items}
-        self._note_versions(rows)
+        self._note_versions(ProtocolItem.objects.filter(protocol_id=protocol.pk).values_list("pk", "version"))
         self.conference_id = protocol.conference_id
         self._cache_access(protocol.conference.case_id)
         return {"type": "hello", "protocol": selectors.protocol_payload(protocol), "items": items,
@@ -510,26 +510,29 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             ProtocolItem.objects.filter(protocol_id=self.protocol_id)
             .annotate(visible=Exists(protocols_policy.protocol_items_for_user(self.user).filter(pk=OuterRef("pk"))),
                       allowed=Exists(allowed))
-            .values_list("pk", "visible", "allowed")
+            .values_list("pk", "visible", "allowed", "version")
         )
         if not (rows[0][2] if rows else allowed.exists()):
             self.allowed = False
             return None
         self._cache_access(self.case_id)
-        visible = {pk for pk, is_visible, _ in rows if is_visible}
+        visible = {pk for pk, is_visible, _, _ in rows if is_visible}
+        self._note_versions((pk, version) for pk, _, _, version in rows)
         removed = sorted(self.seen - visible)
         gained = visible - self.seen
         gained_items = list(selectors.items_for_user(self.user).filter(pk__in=gained)) if gained else []
         selectors.audit_items_read(self.user, gained_items, channel=Channel.WEBSOCKET)
         added = [item_payload(i) for i in gained_items]
-        self._note_versions(gained_items)
         self.seen = visible
         return removed, added
 
-    def _note_versions(self, items) -> None:
-        for item in items:
-            if item.version > self.versions.get(item.pk, 0):
-                self.versions[item.pk] = item.version
+    def _note_versions(self, versions) -> None:
+        """(item id, version) of EVERY item of the protocol, also those she may not read: a late
+        event of an older version must not show her an item that a newer version, read here,
+        keeps from her. Versions only, no content."""
+        for item_id, version in versions:
+            if version > self.versions.get(item_id, 0):
+                self.versions[item_id] = version
 
     @database_sync_to_async
     def _action_visible(self, action_id: int) -> bool:
@@ -565,7 +568,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         changed_items = [i for i in items if versions.get(i.pk) != i.version]
         selectors.audit_items_read(self.user, changed_items, channel=Channel.WEBSOCKET)
         changed = [item_payload(i) for i in changed_items]
-        self._note_versions(items)
+        self._note_versions(ProtocolItem.objects.filter(protocol_id=protocol.pk).values_list("pk", "version"))
         removed = sorted((set(versions) | self.seen) - visible)
         self.seen = visible
         return {"type": "sync", "protocol": selectors.protocol_payload(protocol), "items": changed, "removed": removed}

@@ -359,6 +359,8 @@ def test_a_redis_read_timeout_no_longer_than_the_blocking_pop_is_refused_at_star
         CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 5}])
     with pytest.raises(ImproperlyConfigured, match="socket_timeout"):
         CoreChannelLayer(hosts=[f"{REDIS_URL}?socket_timeout=3"])
+    with pytest.raises(ImproperlyConfigured, match="socket_timeout"):  # the URL's value is the one redis-py uses
+        CoreChannelLayer(hosts=[{"address": f"{REDIS_URL}?socket_timeout=3", "socket_timeout": 15}])
     assert CoreChannelLayer(hosts=[REDIS_URL]).hosts[0]["socket_timeout"] > CoreChannelLayer.brpop_timeout
     assert CoreChannelLayer(hosts=[{"address": REDIS_URL, "socket_timeout": 15}]).hosts[0]["socket_timeout"] == 15
 

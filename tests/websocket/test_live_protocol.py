@@ -405,3 +405,19 @@ async def test_a_late_event_of_an_older_version_neither_undoes_an_edit_nor_shows
     await assert_no_item_message(counsellor)  # her screen keeps the newer version
     for communicator in (parent, counsellor):
         await communicator.disconnect()
+
+
+async def test_a_socket_opened_after_the_narrowing_does_not_show_the_older_wider_version(world):
+    """Her hello leaves out the item narrowed away from her; a late event of the older, wider
+    version must not show it to her (the socket knows the versions of the items it does not show)."""
+    late = await database_sync_to_async(live.item_event)(world.item_everyone.pk)  # built at the older version, held up
+    assert late["audience"] == Audience.EVERYONE
+    await database_sync_to_async(services.item_change_audience)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, audience=Audience.PROFESSIONALS)
+    parent = await open_socket(world.parent, world.protocol.pk)  # e.g. her browser reconnects now
+    hello = await receive_until(parent, "hello")
+    assert world.item_everyone.pk not in {i["id"] for i in hello["items"]}
+
+    await get_channel_layer().group_send(live.group_name(world.protocol.pk), late)
+    await assert_no_item_message(parent)
+    await parent.disconnect()
