@@ -268,6 +268,44 @@ class CoreChannelLayer(RedisChannelLayer):
                 await reader
         await super().close_pools()
 
+    # channels-redis's group send script, with the expiry of old messages done inside it (channels-
+    # redis sends a pipeline for that first): one round trip per Redis host instead of two.
+    GROUP_SEND_LUA = """
+        local over_capacity = 0
+        local current_time = tonumber(ARGV[#ARGV - 1])
+        local expiry = tonumber(ARGV[#ARGV])
+        local expired_before = math.floor(current_time) - expiry
+        for i=1,#KEYS do
+            redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, expired_before)
+            if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+                redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+                redis.call('EXPIRE', KEYS[i], expiry)
+            else
+                over_capacity = over_capacity + 1
+            end
+        end
+        return over_capacity
+    """
+
+    async def group_send(self, group, message):
+        """channels-redis's (4.3.0) in two round trips instead of four: the group's expired members
+        are dropped and the rest read in one pipeline, and each host's script drops its channels'
+        expired messages itself. Every live edit waits for this before its frames can leave."""
+        assert self.require_valid_group_name(group), "Group name not valid"
+        key = self._group_key(group)
+        connection = self.connection(self.consistent_hash(group))
+        pipe = connection.pipeline(transaction=False)
+        pipe.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+        pipe.zrange(key, 0, -1)
+        _, members = await pipe.execute()
+        channel_names = [member.decode("utf8") for member in members]
+        keys_by_connection, message_by_key, capacity_by_key = self._map_channel_keys_to_connection(channel_names, message)
+        for index, keys in keys_by_connection.items():
+            args = [message_by_key[k] for k in keys] + [capacity_by_key[k] for k in keys] + [time.time(), self.expiry]
+            over_capacity = await self.connection(index).eval(self.GROUP_SEND_LUA, len(keys), *keys, *args)
+            if over_capacity > 0:
+                logger.info("%s of %s channels over capacity in group %s", over_capacity, len(channel_names), group)
+
     async def receive_single(self, channel):
         try:
             return await super().receive_single(channel)

@@ -12,6 +12,7 @@ import time
 import uuid
 
 import pytest
+import redis.asyncio.connection
 from channels.exceptions import ChannelFull
 from django.core.exceptions import ImproperlyConfigured
 
@@ -378,5 +379,38 @@ async def test_an_idle_receive_outlasts_several_blocking_pops_and_then_gets_its_
         assert not waiting.done()
         await layer.send(channel, {"type": "x", "n": 1})
         assert (await asyncio.wait_for(waiting, 5))["n"] == 1
+    finally:
+        await layer.flush()
+
+
+@pytest.mark.usefixtures("redis_server")
+async def test_a_group_message_takes_two_round_trips_and_still_drops_expired_messages_first(monkeypatch):
+    """Every live edit waits for its group send before a frame can leave: two round trips to Redis
+    (channels-redis: four). The script still drops a channel's expired messages before it counts
+    them against the capacity, as channels-redis's pipeline before it did."""
+    layer = CoreChannelLayer(hosts=[REDIS_URL], prefix=_prefix(), capacity=2, expiry=60)
+    channel = await layer.new_channel()
+    await layer.group_add("live", channel)
+    redis_key = layer.prefix + layer.non_local_name(channel)
+    try:
+        await layer.group_send("live", {"type": "warm.up"})  # opens the connection
+        connection = layer.connection(0)
+        await connection.delete(redis_key)
+        # two messages sent 61 s ago: expired, still in the channel's key (its EXPIRE renewed)
+        old = time.time() - 61
+        await connection.zadd(redis_key, {b"old-1": old, b"old-2": old - 1})
+        trips = []
+        sent = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+        async def counting(self, command, check_health=True):
+            trips.append(1)
+            return await sent(self, command, check_health)
+
+        monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counting)
+        await layer.group_send("live", {"type": "x", "n": 1})
+        monkeypatch.undo()
+        assert len(trips) == 2
+        assert await connection.zcard(redis_key) == 1  # the expired two dropped, the new one taken
+        assert (await layer.receive(channel))["n"] == 1
     finally:
         await layer.flush()
