@@ -65,6 +65,13 @@ def item_event(item_id: int) -> dict | None:
     item = ProtocolItem.objects.filter(pk=item_id).select_related("protocol").first()
     if item is None:
         return None
+    return item_event_of(item)
+
+
+def item_event_of(item: ProtocolItem) -> dict:
+    """The ``item.changed`` event for an item at hand (its ``protocol`` loaded): two queries, three
+    for an item of a final protocol. A writer builds it inside its transaction, from the row it
+    has locked and written (``services.item_update``), so it carries exactly what commits."""
     final = item.protocol.status == Protocol.Status.FINAL
     prefetch_related_objects(
         [item],
@@ -78,8 +85,6 @@ def item_event(item_id: int) -> dict | None:
         # Amendments are added to final protocols only (``services.amendment_create``); a draft's
         # or a released draft's items have none, and the event does not ask the database.
         item._prefetched_objects_cache["amendments"] = Amendment.objects.none()
-    if item is None:
-        return None
     return {
         # Names this event (not the item): every socket of a server process that may read it sends
         # the same frame per language, encoded once (``ProtocolConsumer._send_shared``).
@@ -112,6 +117,11 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
         "responsible_parent_user": action.responsible_family_member.user_id if action.responsible_family_member_id else None,
         "action": action_payload(action),
     }
+
+
+def send_on_commit(protocol_id: int, event: dict) -> None:
+    """Send an event built before the commit once the transaction commits (never, if it rolls back)."""
+    transaction.on_commit(lambda: send_to_protocols([protocol_id], event))
 
 
 def item_changed_on_commit(protocol_id: int, item_id: int) -> None:

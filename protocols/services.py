@@ -371,7 +371,10 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         record(actor, action="protocol.item.disclose", obj=current, case_id=protocol.conference.case_id, channel=channel,
                legal_basis=disclosure.get("legal_basis") or joined_bases(disclosure["bases"].values()),
                detail=disclosure["detail"])
-    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": current.pk})
+    # Built now, from the row as this transaction writes it (locked until the commit): after the
+    # commit the event need not read the item again, on the path every live edit waits for.
+    current.protocol = protocol
+    live.send_on_commit(protocol.pk, live.item_event_of(current))
     return current
 
 
