@@ -85,12 +85,16 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     return [address.lower() for _name, address in getaddresses([v for v in values if v]) if address]
 
 
+def _is_calendar_part(part: EmailMessage) -> bool:
+    return part.get_content_type() in _CALENDAR_TYPES
+
+
 def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
     """The calendar parts, one that names METHOD:REPLY or COUNTER in its Content-Type first;
     None when one is larger than ``max_bytes`` (checked before it is decoded, and after)."""
     found = []
     for part in message.walk():
-        if part.is_multipart() or part.get_content_type() not in _CALENDAR_TYPES:
+        if part.is_multipart() or not _is_calendar_part(part):
             continue
         encoded = part.get_payload()
         if not isinstance(encoded, str) or len(encoded) > max_bytes * 4 // 3 + 4096:  # base64 is 4/3, plus line ends
@@ -193,15 +197,28 @@ def _header_block(raw: bytes) -> bytes:
     return raw[: min(ends) + 2] if ends else raw
 
 
+def _may_hold_calendar(head: EmailMessage) -> bool:
+    """Whether the top-level Content-Type can carry a calendar part at all (a multipart, a
+    wrapped message, or a calendar itself); plain text or HTML is no calendar answer."""
+    try:
+        return head.get_content_maintype() in ("multipart", "message") or _is_calendar_part(head)
+    except Exception:  # a Content-Type the parser cannot read: the full parse decides
+        return True
+
+
 def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_calendar_bytes: int = 256 * 1024,
                  admit: Callable[[int, str], Admission] | None = None, authserv_id: str = "",
-                 now: dt.datetime | None = None) -> CalendarAnswer | Refusal:
+                 now: dt.datetime | None = None, load: Callable[[], bytes] | None = None) -> CalendarAnswer | Refusal:
     """Read one e-mail, the cheap things first: from the header alone, a message without a valid
     signed tag in its recipient headers, with other than one From: address, failing the sender
-    check, larger than ``max_bytes`` or refused by ``admit(invitation_id, sender)`` (the caller's
-    look-up of the invitation) is refused before its body is parsed. Only then is the calendar
-    part read, and only when it is at most ``max_calendar_bytes``. ``size`` is the full size when
-    ``raw`` holds only its header (an oversized message is never downloaded in full)."""
+    check, larger than ``max_bytes``, refused by ``admit(invitation_id, sender)`` (the caller's
+    look-up of the invitation) or whose Content-Type cannot hold a calendar is refused before its
+    body is parsed. Only then is the calendar part read, and only when it is at most
+    ``max_calendar_bytes``. ``size`` is the full size when ``raw`` holds only its header.
+
+    With ``load``, ``raw`` is the header alone and ``load()`` returns the whole message: it is
+    called only once the header passed, so a refused message is never downloaded (IMAP). What
+    ``load`` raises propagates."""
     try:
         head = BytesParser(policy=policy.default).parsebytes(_header_block(raw), headersonly=True)
         message_id = _header(head, "Message-ID")
@@ -225,6 +242,11 @@ def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_cal
     admission = admit(invitation_id, senders[0]) if admit is not None else Admission()
     if admission.reason:
         return Refusal(admission.reason, digest, invitation_id=invitation_id)
+    if not _may_hold_calendar(head):
+        return Refusal("not_calendar", digest, invitation_id=invitation_id)
+    if load is not None:
+        raw = load()
+        digest = digest_of(message_id, raw)  # without a Message-ID: the whole message, as when read at once
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         return _read(message, digest, invitation_id=invitation_id, sender=senders[0], zone=_zone(admission.time_zone),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -157,14 +158,22 @@ def _invitee(invitation: Invitation):
     return f"calendar-reply:{invitation.pk}"
 
 
-@transaction.atomic
-def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None,
-                           tally: RefusalTally | None = None) -> ReplyOutcome:
+def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None, tally: RefusalTally | None = None,
+                           load: Callable[[], bytes] | None = None) -> ReplyOutcome:
     """Handle one e-mail sent to the reply address. Never raises for anything in the message;
-    database errors propagate (the caller leaves the message for the next run)."""
+    database errors propagate (the caller leaves the message for the next run). With ``load``,
+    ``raw`` is the message's header and ``load()`` fetches the whole message, only once the
+    header passed the cheap checks; what ``load`` raises propagates too. The message is read
+    outside the transaction (a download must not hold it open); ``_judge`` checks again inside."""
     answer = mailgate.read_message(
         raw, max_bytes=settings.INBOUND_MAIL_MAX_BYTES, size=size, max_calendar_bytes=settings.INBOUND_MAIL_MAX_CALENDAR_BYTES,
-        admit=_admit, authserv_id=settings.INBOUND_MAIL_AUTHSERV_ID)
+        admit=_admit, authserv_id=settings.INBOUND_MAIL_AUTHSERV_ID, load=load)
+    return _answer_record(answer, source=source, tally=tally)
+
+
+@transaction.atomic
+def _answer_record(answer: mailgate.CalendarAnswer | mailgate.Refusal, *, source: str,
+                   tally: RefusalTally | None) -> ReplyOutcome:
     invitation = None
     if isinstance(answer, mailgate.Refusal) and answer.invitation_id is not None:
         invitation = Invitation.objects.select_related("conference").filter(pk=answer.invitation_id).first()

@@ -5,8 +5,11 @@
 
 Every message in the folder is handled once (``calendar_reply_receive``: applied, kept as a
 counter-proposal, or refused and audited) and then moved to the ``done`` folder (created if
-missing; with ``MOVE`` where the server has it, else COPY + \\Deleted + EXPUNGE). A message
-larger than ``INBOUND_MAIL_MAX_BYTES`` is refused from its size and header alone.
+missing; with ``MOVE`` where the server has it, else COPY + \\Deleted + EXPUNGE). Only the size
+and header of a message are fetched first; its body is downloaded only when the header passed
+the cheap checks (a valid signed tag, the invitee as sender, the size limit
+``INBOUND_MAIL_MAX_BYTES``, a Content-Type that can hold a calendar). A message refused from its
+header is moved to ``done`` like every other refused one, never downloaded.
 
 Safe to run every minute: a second run while one is busy exits at once (a lock file), and a
 message handled but not yet moved when a run was interrupted is recognised by its Message-ID
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -121,10 +125,14 @@ def _sizes(conn: imaplib.IMAP4, limit: int) -> list[tuple[bytes, int, bool]]:
 
 
 def _fetch(conn: imaplib.IMAP4, uid: bytes, *, header_only: bool) -> bytes:
+    """The message's header (BODY.PEEK[HEADER]) or all of it; IMAP4.error when the server sends
+    neither (e.g. another client expunged it): the run stops and the message, if still there,
+    waits for the next one."""
     typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[HEADER])" if header_only else "(BODY.PEEK[])")
-    if typ != "OK":
-        return b""
-    return next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), b"")
+    found = next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), None) if typ == "OK" else None
+    if found is None:
+        raise imaplib.IMAP4.error(f"FETCH of message {uid.decode()} returned nothing")
+    return found
 
 
 def _message_id(raw: bytes) -> str:
@@ -208,9 +216,12 @@ class Command(BaseCommand):
                 if time.monotonic() > deadline:
                     counts["left"] = len(messages) - index  # for the next run
                     break
-                raw = _fetch(conn, uid, header_only=size > settings.INBOUND_MAIL_MAX_BYTES)
+                raw = _fetch(conn, uid, header_only=True)
                 try:
-                    result = calendar_reply_receive(raw=raw, source="imap", size=size, tally=tally)
+                    result = calendar_reply_receive(raw=raw, source="imap", size=size, tally=tally,
+                                                    load=partial(_fetch, conn, uid, header_only=False))
+                except (imaplib.IMAP4.error, OSError):
+                    raise  # the mailbox's trouble, not the message's: the run stops, the message stays
                 except DatabaseError as exc:
                     if not _database_answers():
                         count("tempfail")
