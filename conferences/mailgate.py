@@ -73,6 +73,15 @@ def digest_of(message_id: str, raw: bytes) -> str:
     return hashlib.sha256(basis).hexdigest()
 
 
+def message_digest(raw: bytes) -> str:
+    """``digest_of`` the message as ``read_message`` takes it, for a message it could not finish."""
+    try:
+        head = BytesParser(policy=policy.default).parsebytes(_header_block(raw), headersonly=True)
+        return digest_of(_header(head, "Message-ID"), raw)
+    except Exception:  # a header the parser cannot read: the bytes identify the message
+        return digest_of("", raw)
+
+
 def _header(message: EmailMessage, name: str) -> str:
     try:
         return str(message.get(name, "") or "")

@@ -30,16 +30,17 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from permissions import audit
 
-from . import imip, mailgate
+from . import imip, mail_quarantine, mailgate
 from conferences.models import CalendarReply, Conference, Invitation
 from .services import _rsvp_apply
 
@@ -211,3 +212,20 @@ def _answer_record(answer: mailgate.CalendarAnswer | mailgate.Refusal, *, source
     row.outcome, row.reason = CalendarReply.Outcome.APPLIED, ""
     row.save()
     return ReplyOutcome(CalendarReply.Outcome.APPLIED, "", invitation.pk)
+
+
+def calendar_reply_quarantine(*, raw: bytes, source: str, error: str) -> Path:
+    """Keep a message that could not be handled in ``INBOUND_MAIL_QUARANTINE_DIR`` (readable by
+    the service's user only) and audit it with its digest and the kind of error, never its
+    content. OSError when the file cannot be written (the caller then asks the mail server to
+    keep the message); a database error while auditing is logged, the file is kept either way."""
+    digest = mailgate.message_digest(raw)
+    path = mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, raw, digest=digest, now=timezone.now())
+    mail_quarantine.retry_clear(settings.INBOUND_MAIL_QUARANTINE_DIR, digest)
+    try:
+        with transaction.atomic():
+            audit.record(GATEWAY, action="calendar_reply.quarantined", channel=audit.Channel.EMAIL,
+                         detail={"source": source, "error": error[:80], "digest": digest[:12], "file": path.name})
+    except DatabaseError as exc:
+        logger.warning("Quarantined calendar reply %s could not be audited: %s", digest[:12], type(exc).__name__)
+    return path

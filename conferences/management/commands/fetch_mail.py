@@ -46,8 +46,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
+from conferences.mail_quarantine import database_answers as _database_answers
+from conferences.mail_quarantine import message_id_for_log as _message_id
 from conferences.reply_services import RefusalTally, calendar_refusals_record, calendar_reply_receive
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,6 @@ RETRY_FLAG = "FallkonferenzRetry"
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UID = re.compile(rb"UID (\d+)")
 _FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
-_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -133,26 +134,6 @@ def _fetch(conn: imaplib.IMAP4, uid: bytes, *, header_only: bool) -> bytes:
     if found is None:
         raise imaplib.IMAP4.error(f"FETCH of message {uid.decode()} returned nothing")
     return found
-
-
-def _message_id(raw: bytes) -> str:
-    """The Message-ID for a log line: printable ASCII only, at most 200 characters."""
-    header = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    found = _MESSAGE_ID.search(header)
-    value = found.group(1).decode("ascii", "replace") if found else ""
-    return "".join(c for c in value if c.isprintable() and c.isascii()).strip()[:200] or "(none)"
-
-
-def _database_answers() -> bool:
-    """Whether the database is reachable now: tells a failing message from a database outage."""
-    try:
-        if not connection.in_atomic_block:  # closing inside one would leave it unable to reconnect
-            connection.close_if_unusable_or_obsolete()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except DatabaseError:
-        return False
 
 
 def _move(conn: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> bool:
