@@ -23,12 +23,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from icalendar import Calendar
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from . import ical, imip
 
 PARTSTATS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
 _UID = re.compile(r"^conference-(?P<pk>[0-9]{1,12})@(?P<host>.+)$")
+_VCALENDAR = re.compile(rb"^BEGIN:VCALENDAR[ \t]*\r?$.*^END:VCALENDAR[ \t]*(?=\r?$)", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 _DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
 _RESULT = re.compile(r"^\s*(?P<method>dmarc|dkim|spf)\s*=\s*(?P<result>[a-z]+)\b", re.IGNORECASE)
 _ALIGNED = {
@@ -95,7 +97,23 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
 
 
 def _is_calendar_part(part: EmailMessage) -> bool:
-    return part.get_content_type() in _CALENDAR_TYPES
+    """A calendar by its type, or an ``.ics`` file a gateway or client sent as a generic attachment."""
+    if part.get_content_type() in _CALENDAR_TYPES:
+        return True
+    if part.get_content_type() != "application/octet-stream":
+        return False
+    try:
+        name = str(part.get_filename() or part.get_param("name", "") or "")
+    except Exception:  # a parameter the parser cannot decode counts as absent
+        return False
+    return name.strip().lower().endswith(".ics")
+
+
+def _calendar_only(payload: bytes) -> bytes:
+    """The calendar object without what a gateway put around it (a banner before BEGIN:VCALENDAR,
+    a disclaimer after END:VCALENDAR); the payload unchanged when it has no such lines."""
+    found = _VCALENDAR.search(payload)
+    return found.group(0) + b"\r\n" if found else payload
 
 
 def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
@@ -119,7 +137,7 @@ def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None
         except LookupError:  # unknown charset name
             pass
         answer = str(part.get_param("method", "") or "").strip().upper() in ("REPLY", "COUNTER")
-        found.append((not answer, len(found), payload))
+        found.append((not answer, len(found), _calendar_only(payload)))
     return [payload for _rank, _index, payload in sorted(found)]
 
 
@@ -154,16 +172,44 @@ def _stamp(event, message: EmailMessage) -> dt.datetime | None:
     return _aware(sent, dt.timezone.utc) if sent else None
 
 
-def _when(event, key: str, zone: dt.tzinfo) -> dt.datetime | None:
-    value = getattr(event.get(key), "dt", None)
-    return _aware(value, zone) if isinstance(value, dt.datetime) else None
+def _when(event, key: str, zone: dt.tzinfo, calendar: Calendar) -> dt.datetime | None:
+    """The time ``key`` names, in UTC: its wall time in the zone its TZID names in this message
+    (``_named_zone``), a floating one in ``zone``."""
+    prop = event.get(key)
+    value = getattr(prop, "dt", None)
+    if not isinstance(value, dt.datetime):
+        return None
+    tzid = str(prop.params.get("TZID", "") or "").strip()
+    if tzid:
+        value = value.replace(tzinfo=_named_zone(calendar, tzid, zone))
+    return _aware(value, zone)
+
+
+def _named_zone(calendar: Calendar, tzid: str, floating: dt.tzinfo) -> dt.tzinfo:
+    """The zone a TZID names in this message: a zone of the tz database; else this message's own
+    VTIMEZONE of that name (Outlook's "Customized Time Zone", its Windows names); else a Windows
+    name's tz database zone; else none (``floating``). Never what icalendar keeps process-wide: it
+    caches the first VTIMEZONE it met under each name, so one message's "Customized Time Zone"
+    would decide the times of every later message that fetch_mail reads in the same run."""
+    known = _known_zone(tzid.strip("/"))
+    if known is not None:
+        return known
+    for component in calendar.walk("VTIMEZONE"):
+        if str(component.get("TZID", "")).strip() == tzid:
+            return component.to_tz(lookup_tzid=False)
+    windows = WINDOWS_TO_OLSON.get(tzid)
+    return (_known_zone(windows) if windows else None) or floating
+
+
+def _known_zone(name: str) -> dt.tzinfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. "Europe" is a directory
+        return None
 
 
 def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+    return _known_zone(name) or dt.timezone.utc
 
 
 def _recipient_tags(message: EmailMessage) -> tuple[int | None, bool]:
@@ -298,7 +344,7 @@ def _read(message: EmailMessage, digest: str, *, invitation_id: int, sender: str
     proposed_start = proposed_end = None
     if method == "COUNTER":
         try:
-            proposed_start, proposed_end = _when(event, "DTSTART", zone), _when(event, "DTEND", zone)
+            proposed_start, proposed_end = _when(event, "DTSTART", zone, calendar), _when(event, "DTEND", zone, calendar)
         except (OverflowError, ValueError):  # e.g. 99991231T230000 in a time zone west of UTC
             return refuse("malformed_counter", conference_id)
         if any(value is not None and not (now - PROPOSAL_RANGE <= value <= now + PROPOSAL_RANGE)
