@@ -23,12 +23,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from icalendar import Calendar
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from . import ical, imip
 
 PARTSTATS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
 _UID = re.compile(r"^conference-(?P<pk>[0-9]{1,12})@(?P<host>.+)$")
+_VCALENDAR = re.compile(rb"^BEGIN:VCALENDAR[ \t]*\r?$.*^END:VCALENDAR[ \t]*(?=\r?$)", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 _DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
 _RESULT = re.compile(r"^\s*(?P<method>dmarc|dkim|spf)\s*=\s*(?P<result>[a-z]+)\b", re.IGNORECASE)
 _ALIGNED = {
@@ -73,6 +75,15 @@ def digest_of(message_id: str, raw: bytes) -> str:
     return hashlib.sha256(basis).hexdigest()
 
 
+def message_digest(raw: bytes) -> str:
+    """``digest_of`` the message as ``read_message`` takes it, for a message it could not finish."""
+    try:
+        head = BytesParser(policy=policy.default).parsebytes(_header_block(raw), headersonly=True)
+        return digest_of(_header(head, "Message-ID"), raw)
+    except Exception:  # a header the parser cannot read: the bytes identify the message
+        return digest_of("", raw)
+
+
 def _header(message: EmailMessage, name: str) -> str:
     try:
         return str(message.get(name, "") or "")
@@ -85,12 +96,32 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     return [address.lower() for _name, address in getaddresses([v for v in values if v]) if address]
 
 
+def _is_calendar_part(part: EmailMessage) -> bool:
+    """A calendar by its type, or an ``.ics`` file a gateway or client sent as a generic attachment."""
+    if part.get_content_type() in _CALENDAR_TYPES:
+        return True
+    if part.get_content_type() != "application/octet-stream":
+        return False
+    try:
+        name = str(part.get_filename() or part.get_param("name", "") or "")
+    except Exception:  # a parameter the parser cannot decode counts as absent
+        return False
+    return name.strip().lower().endswith(".ics")
+
+
+def _calendar_only(payload: bytes) -> bytes:
+    """The calendar object without what a gateway put around it (a banner before BEGIN:VCALENDAR,
+    a disclaimer after END:VCALENDAR); the payload unchanged when it has no such lines."""
+    found = _VCALENDAR.search(payload)
+    return found.group(0) + b"\r\n" if found else payload
+
+
 def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
     """The calendar parts, one that names METHOD:REPLY or COUNTER in its Content-Type first;
     None when one is larger than ``max_bytes`` (checked before it is decoded, and after)."""
     found = []
     for part in message.walk():
-        if part.is_multipart() or part.get_content_type() not in _CALENDAR_TYPES:
+        if part.is_multipart() or not _is_calendar_part(part):
             continue
         encoded = part.get_payload()
         if not isinstance(encoded, str) or len(encoded) > max_bytes * 4 // 3 + 4096:  # base64 is 4/3, plus line ends
@@ -106,7 +137,7 @@ def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None
         except LookupError:  # unknown charset name
             pass
         answer = str(part.get_param("method", "") or "").strip().upper() in ("REPLY", "COUNTER")
-        found.append((not answer, len(found), payload))
+        found.append((not answer, len(found), _calendar_only(payload)))
     return [payload for _rank, _index, payload in sorted(found)]
 
 
@@ -141,16 +172,44 @@ def _stamp(event, message: EmailMessage) -> dt.datetime | None:
     return _aware(sent, dt.timezone.utc) if sent else None
 
 
-def _when(event, key: str, zone: dt.tzinfo) -> dt.datetime | None:
-    value = getattr(event.get(key), "dt", None)
-    return _aware(value, zone) if isinstance(value, dt.datetime) else None
+def _when(event, key: str, zone: dt.tzinfo, calendar: Calendar) -> dt.datetime | None:
+    """The time ``key`` names, in UTC: its wall time in the zone its TZID names in this message
+    (``_named_zone``), a floating one in ``zone``."""
+    prop = event.get(key)
+    value = getattr(prop, "dt", None)
+    if not isinstance(value, dt.datetime):
+        return None
+    tzid = str(prop.params.get("TZID", "") or "").strip()
+    if tzid:
+        value = value.replace(tzinfo=_named_zone(calendar, tzid, zone))
+    return _aware(value, zone)
+
+
+def _named_zone(calendar: Calendar, tzid: str, floating: dt.tzinfo) -> dt.tzinfo:
+    """The zone a TZID names in this message: a zone of the tz database; else this message's own
+    VTIMEZONE of that name (Outlook's "Customized Time Zone", its Windows names); else a Windows
+    name's tz database zone; else none (``floating``). Never what icalendar keeps process-wide: it
+    caches the first VTIMEZONE it met under each name, so one message's "Customized Time Zone"
+    would decide the times of every later message that fetch_mail reads in the same run."""
+    known = _known_zone(tzid.strip("/"))
+    if known is not None:
+        return known
+    for component in calendar.walk("VTIMEZONE"):
+        if str(component.get("TZID", "")).strip() == tzid:
+            return component.to_tz(lookup_tzid=False)
+    windows = WINDOWS_TO_OLSON.get(tzid)
+    return (_known_zone(windows) if windows else None) or floating
+
+
+def _known_zone(name: str) -> dt.tzinfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. "Europe" is a directory
+        return None
 
 
 def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+    return _known_zone(name) or dt.timezone.utc
 
 
 def _recipient_tags(message: EmailMessage) -> tuple[int | None, bool]:
@@ -193,15 +252,28 @@ def _header_block(raw: bytes) -> bytes:
     return raw[: min(ends) + 2] if ends else raw
 
 
+def _may_hold_calendar(head: EmailMessage) -> bool:
+    """Whether the top-level Content-Type can carry a calendar part at all (a multipart, a
+    wrapped message, or a calendar itself); plain text or HTML is no calendar answer."""
+    try:
+        return head.get_content_maintype() in ("multipart", "message") or _is_calendar_part(head)
+    except Exception:  # a Content-Type the parser cannot read: the full parse decides
+        return True
+
+
 def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_calendar_bytes: int = 256 * 1024,
                  admit: Callable[[int, str], Admission] | None = None, authserv_id: str = "",
-                 now: dt.datetime | None = None) -> CalendarAnswer | Refusal:
+                 now: dt.datetime | None = None, load: Callable[[], bytes] | None = None) -> CalendarAnswer | Refusal:
     """Read one e-mail, the cheap things first: from the header alone, a message without a valid
     signed tag in its recipient headers, with other than one From: address, failing the sender
-    check, larger than ``max_bytes`` or refused by ``admit(invitation_id, sender)`` (the caller's
-    look-up of the invitation) is refused before its body is parsed. Only then is the calendar
-    part read, and only when it is at most ``max_calendar_bytes``. ``size`` is the full size when
-    ``raw`` holds only its header (an oversized message is never downloaded in full)."""
+    check, larger than ``max_bytes``, refused by ``admit(invitation_id, sender)`` (the caller's
+    look-up of the invitation) or whose Content-Type cannot hold a calendar is refused before its
+    body is parsed. Only then is the calendar part read, and only when it is at most
+    ``max_calendar_bytes``. ``size`` is the full size when ``raw`` holds only its header.
+
+    With ``load``, ``raw`` is the header alone and ``load()`` returns the whole message: it is
+    called only once the header passed, so a refused message is never downloaded (IMAP). What
+    ``load`` raises propagates."""
     try:
         head = BytesParser(policy=policy.default).parsebytes(_header_block(raw), headersonly=True)
         message_id = _header(head, "Message-ID")
@@ -225,6 +297,11 @@ def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_cal
     admission = admit(invitation_id, senders[0]) if admit is not None else Admission()
     if admission.reason:
         return Refusal(admission.reason, digest, invitation_id=invitation_id)
+    if not _may_hold_calendar(head):
+        return Refusal("not_calendar", digest, invitation_id=invitation_id)
+    if load is not None:
+        raw = load()
+        digest = digest_of(message_id, raw)  # without a Message-ID: the whole message, as when read at once
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         return _read(message, digest, invitation_id=invitation_id, sender=senders[0], zone=_zone(admission.time_zone),
@@ -267,7 +344,7 @@ def _read(message: EmailMessage, digest: str, *, invitation_id: int, sender: str
     proposed_start = proposed_end = None
     if method == "COUNTER":
         try:
-            proposed_start, proposed_end = _when(event, "DTSTART", zone), _when(event, "DTEND", zone)
+            proposed_start, proposed_end = _when(event, "DTSTART", zone, calendar), _when(event, "DTEND", zone, calendar)
         except (OverflowError, ValueError):  # e.g. 99991231T230000 in a time zone west of UTC
             return refuse("malformed_counter", conference_id)
         if any(value is not None and not (now - PROPOSAL_RANGE <= value <= now + PROPOSAL_RANGE)

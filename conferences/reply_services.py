@@ -28,17 +28,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from permissions import audit
 
-from . import imip, mailgate
+from . import imip, mail_quarantine, mailgate
 from conferences.models import CalendarReply, Conference, Invitation
 from .services import _rsvp_apply
 
@@ -157,14 +159,22 @@ def _invitee(invitation: Invitation):
     return f"calendar-reply:{invitation.pk}"
 
 
-@transaction.atomic
-def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None,
-                           tally: RefusalTally | None = None) -> ReplyOutcome:
+def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None, tally: RefusalTally | None = None,
+                           load: Callable[[], bytes] | None = None) -> ReplyOutcome:
     """Handle one e-mail sent to the reply address. Never raises for anything in the message;
-    database errors propagate (the caller leaves the message for the next run)."""
+    database errors propagate (the caller leaves the message for the next run). With ``load``,
+    ``raw`` is the message's header and ``load()`` fetches the whole message, only once the
+    header passed the cheap checks; what ``load`` raises propagates too. The message is read
+    outside the transaction (a download must not hold it open); ``_judge`` checks again inside."""
     answer = mailgate.read_message(
         raw, max_bytes=settings.INBOUND_MAIL_MAX_BYTES, size=size, max_calendar_bytes=settings.INBOUND_MAIL_MAX_CALENDAR_BYTES,
-        admit=_admit, authserv_id=settings.INBOUND_MAIL_AUTHSERV_ID)
+        admit=_admit, authserv_id=settings.INBOUND_MAIL_AUTHSERV_ID, load=load)
+    return _answer_record(answer, source=source, tally=tally)
+
+
+@transaction.atomic
+def _answer_record(answer: mailgate.CalendarAnswer | mailgate.Refusal, *, source: str,
+                   tally: RefusalTally | None) -> ReplyOutcome:
     invitation = None
     if isinstance(answer, mailgate.Refusal) and answer.invitation_id is not None:
         invitation = Invitation.objects.select_related("conference").filter(pk=answer.invitation_id).first()
@@ -202,3 +212,20 @@ def calendar_reply_receive(*, raw: bytes, source: str, size: int | None = None,
     row.outcome, row.reason = CalendarReply.Outcome.APPLIED, ""
     row.save()
     return ReplyOutcome(CalendarReply.Outcome.APPLIED, "", invitation.pk)
+
+
+def calendar_reply_quarantine(*, raw: bytes, source: str, error: str) -> Path:
+    """Keep a message that could not be handled in ``INBOUND_MAIL_QUARANTINE_DIR`` (readable by
+    the service's user only) and audit it with its digest and the kind of error, never its
+    content. OSError when the file cannot be written (the caller then asks the mail server to
+    keep the message); a database error while auditing is logged, the file is kept either way."""
+    digest = mailgate.message_digest(raw)
+    path = mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, raw, digest=digest, now=timezone.now())
+    mail_quarantine.retry_clear(settings.INBOUND_MAIL_QUARANTINE_DIR, digest)
+    try:
+        with transaction.atomic():
+            audit.record(GATEWAY, action="calendar_reply.quarantined", channel=audit.Channel.EMAIL,
+                         detail={"source": source, "error": error[:80], "digest": digest[:12], "file": path.name})
+    except DatabaseError as exc:
+        logger.warning("Quarantined calendar reply %s could not be audited: %s", digest[:12], type(exc).__name__)
+    return path

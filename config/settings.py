@@ -395,6 +395,9 @@ INBOUND_MAIL_MAX_CALENDAR_BYTES = env_int("INBOUND_MAIL_MAX_CALENDAR_BYTES", 256
 # dmarc=fail refuses. Set: a header of that server must say dmarc=pass (or dkim/spf=pass for the
 # From: domain), and headers of any other authserv-id are ignored.
 INBOUND_MAIL_AUTHSERV_ID = env_str("INBOUND_MAIL_AUTHSERV_ID")
+# Where `manage.py receive_mail` keeps a message it cannot handle (a crash, or a database error that
+# repeats while the database answers), one .eml file each, readable by the service's user only.
+INBOUND_MAIL_QUARANTINE_DIR = Path(env_str("INBOUND_MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))
 
 
 def _email_settings(url: str) -> dict:

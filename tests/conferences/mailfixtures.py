@@ -1,9 +1,18 @@
-"""Calendar answers shaped like those Outlook (Exchange), Gmail and Apple Calendar send.
+"""Calendar answers shaped like those Outlook (Exchange), Gmail, Apple Calendar and Thunderbird send,
+and as mail gateways pass them on.
 
 The templates under ``mail/`` keep each client's MIME layout, headers and transfer encodings
 (Outlook: multipart/alternative with a base64 text/calendar part and an iso-8859-1
-quoted-printable text; Gmail: multipart/mixed with an 8bit inline text/calendar part and a
-base64 ``invite.ics`` attachment; Apple Mail: a quoted-printable text/calendar attachment).
+quoted-printable text, times in a Windows zone defined by a VTIMEZONE; Gmail: multipart/mixed
+with an 8bit inline text/calendar part and a base64 ``invite.ics`` attachment, times in UTC;
+Apple Mail: a quoted-printable text/calendar attachment; Thunderbird: multipart/mixed with an
+8bit text/calendar in multipart/alternative and an ``application/ics`` attachment, times in
+Europe/Berlin with a VTIMEZONE). Further calendars (``*_reply.ics``): ``outlook_custom_zone``
+(Outlook's "Customized Time Zone", its offsets given by ``offsets``; layout ``outlook_reply``) and ``floating`` (local
+times without any zone). Further layouts (``layout``): ``gateway_attachment`` (a gateway that
+rewraps the answer as multipart/mixed, a banner and footer in the text, the calendar as a base64
+``application/octet-stream`` attachment without ``method``) and ``gateway_footer`` (a single
+quoted-printable text/calendar without ``method`` on its Content-Type, a disclaimer appended).
 ``answer_to`` fills them from the REQUEST the service actually sent, as a client would.
 """
 from __future__ import annotations
@@ -13,13 +22,14 @@ import datetime as dt
 import email
 import quopri
 import uuid
+from collections.abc import Callable
 from email.utils import format_datetime
 from pathlib import Path
 
 from icalendar import Calendar
 
 HERE = Path(__file__).parent / "mail"
-CLIENTS = ("outlook", "gmail", "apple")
+CLIENTS = ("outlook", "gmail", "apple", "thunderbird")
 
 
 def _b64(data: bytes) -> str:
@@ -38,8 +48,13 @@ def answer_to(message, *, client: str = "outlook", partstat: str = "ACCEPTED", m
               sender: str | None = None, attendee: str | None = None, organizer: str | None = None,
               sequence: int | None = None, stamp: dt.datetime | None = None, comment: str = "",
               message_id: str | None = None, uid: str | None = None,
-              starts: dt.datetime | None = None, ends: dt.datetime | None = None) -> bytes:
-    """The raw bytes of ``client``'s answer to the REQUEST ``message`` (from ``mail.outbox``)."""
+              starts: dt.datetime | None = None, ends: dt.datetime | None = None, layout: str | None = None,
+              offsets: tuple[str, str] = ("+0100", "+0200"), edit: Callable[[str], str] | None = None) -> bytes:
+    """The raw bytes of ``client``'s answer to the REQUEST ``message`` (from ``mail.outbox``), in the
+    e-mail ``layout`` (default: the client's own). ``starts``/``ends`` are written as their own wall
+    time where the calendar has a zone or none, so pass them in the zone the template names;
+    ``offsets`` (standard, daylight) define a custom zone; ``edit`` changes the filled calendar text
+    before it is encoded into the e-mail."""
     event = request_calendar(message).events[0]
     own = str(event["ATTENDEE"])[len("mailto:"):]
     starts = starts or event["DTSTART"].dt
@@ -62,12 +77,16 @@ def answer_to(message, *, client: str = "outlook", partstat: str = "ACCEPTED", m
         "COMMENT": comment.replace(",", "\\,").replace(";", "\\;"),
         "DATE": format_datetime(stamp.astimezone(dt.timezone.utc)),
         "MSGID": message_id or f"{uuid.uuid4().hex}@{sender.rpartition('@')[2] or 'example.org'}",
+        "STD_OFFSET": offsets[0],
+        "DST_OFFSET": offsets[1],
     }
     calendar = (HERE / f"{client}_reply.ics").read_text("utf-8")
     for key, value in values.items():
         calendar = calendar.replace("{" + key + "}", value)
     if attendee is not None:
         calendar = calendar.replace(f":mailto:{sender}", f":mailto:{attendee}").replace(f'EMAIL="{sender}"', f'EMAIL="{attendee}"')
+    if edit is not None:
+        calendar = edit(calendar)
     cal_bytes = calendar.replace("\n", "\r\n").encode("utf-8")
     values.update({
         "CALENDAR": calendar,
@@ -76,7 +95,7 @@ def answer_to(message, *, client: str = "outlook", partstat: str = "ACCEPTED", m
         "COMMENT_QP": quopri.encodestring((comment or " ").encode("iso-8859-1", "replace")).decode("ascii"),
         "TEXT_B64": _b64(f"{sender} has accepted this invitation.\n\n{comment}\n".encode("utf-8")),
     })
-    raw = (HERE / f"{client}_reply.eml").read_text("utf-8")
+    raw = (HERE / f"{layout or client + '_reply'}.eml").read_text("utf-8")
     for key in ("CALENDAR_B64", "CALENDAR_QP", "COMMENT_QP", "TEXT_B64", "CALENDAR", *[k for k in values if k not in (
             "CALENDAR_B64", "CALENDAR_QP", "COMMENT_QP", "TEXT_B64", "CALENDAR")]):
         raw = raw.replace("{" + key + "}", values[key])

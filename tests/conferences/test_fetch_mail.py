@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import imaplib
 import io
 import logging
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import OperationalError
 
-from conferences import services
+from conferences import imip, services
 from conferences.management.commands import fetch_mail as fetch_mail_command
 from conferences.management.commands.fetch_mail import parse_imap_url
 from conferences.models import CalendarReply, Invitation
@@ -177,3 +179,44 @@ def test_when_the_database_is_down_the_message_stays_and_the_run_says_try_again(
         fetch()
     assert exit_status.value.code == 75
     assert mailbox.count("INBOX") == 1 and mailbox.count("Quarantine") == 0
+
+
+def downloads(monkeypatch) -> dict[str, int]:
+    """Bytes of message data the IMAP server sent to fetch_mail, by the Message-ID of each message."""
+    seen: dict[str, int] = {}
+    real = imaplib.IMAP4.uid
+
+    def uid(self, command, *args):
+        typ, data = real(self, command, *args)
+        if command.upper() == "FETCH":
+            for item in data:
+                if isinstance(item, tuple) and len(item) > 1:
+                    found = re.search(rb"Message-ID:\s*<([^>]+)>", item[1], re.IGNORECASE)
+                    key = found.group(1).decode() if found else "(none)"
+                    seen[key] = seen.get(key, 0) + len(item[1])
+        return typ, data
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", uid)
+    return seen
+
+
+def test_messages_refused_from_their_header_are_never_downloaded(world, scheduled, mailbox, monkeypatch):
+    """Junk, a spoofed sender and a plain-text question cost their header, not their 5 MB body."""
+    seen = downloads(monkeypatch)
+    request = request_for(world.counsellor.email)
+    padding = b"\r\n" + (b"A" * 998 + b"\r\n") * 5000
+    spoofed = answer_to(request, sender="mallory@evil.example", attendee=world.counsellor.email, message_id="spoofed@evil.example")
+    invitation = scheduled.invitations.get(user=world.counsellor)
+    question = (f"From: {world.counsellor.email}\r\nTo: {imip.reply_address(invitation.pk)}\r\n"
+                "Message-ID: <question@example.org>\r\nSubject: Frage\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                "Wann genau?\r\n").encode() + padding
+    mailbox.append(junk(1)[:-2] + padding, spoofed[:-2] + padding, question,
+                   answer_to(request_for(world.midwife.email), message_id="good@example.org", partstat="ACCEPTED"))
+    assert fetch() == "applied=1 refused=3"
+    assert scheduled.invitations.get(user=world.midwife).rsvp == Invitation.Rsvp.ACCEPTED
+    assert scheduled.invitations.get(user=world.counsellor).rsvp == Invitation.Rsvp.NEEDS_ACTION
+    assert sorted(CalendarReply.objects.filter(outcome=CalendarReply.Outcome.REFUSED).values_list("reason", flat=True)) == [
+        "not_calendar", "sender_mismatch"]
+    assert all(seen[key] < 4096 for key in ("junk-1@example.org", "spoofed@evil.example", "question@example.org")), seen
+    assert seen["good@example.org"] > 4096  # header first, then the whole answer
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 4

@@ -5,8 +5,11 @@
 
 Every message in the folder is handled once (``calendar_reply_receive``: applied, kept as a
 counter-proposal, or refused and audited) and then moved to the ``done`` folder (created if
-missing; with ``MOVE`` where the server has it, else COPY + \\Deleted + EXPUNGE). A message
-larger than ``INBOUND_MAIL_MAX_BYTES`` is refused from its size and header alone.
+missing; with ``MOVE`` where the server has it, else COPY + \\Deleted + EXPUNGE). Only the size
+and header of a message are fetched first; its body is downloaded only when the header passed
+the cheap checks (a valid signed tag, the invitee as sender, the size limit
+``INBOUND_MAIL_MAX_BYTES``, a Content-Type that can hold a calendar). A message refused from its
+header is moved to ``done`` like every other refused one, never downloaded.
 
 Safe to run every minute: a second run while one is busy exits at once (a lock file), and a
 message handled but not yet moved when a run was interrupted is recognised by its Message-ID
@@ -37,13 +40,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
+from conferences.mail_quarantine import database_answers as _database_answers
+from conferences.mail_quarantine import message_id_for_log as _message_id
 from conferences.reply_services import RefusalTally, calendar_refusals_record, calendar_reply_receive
 
 logger = logging.getLogger(__name__)
@@ -52,7 +58,6 @@ RETRY_FLAG = "FallkonferenzRetry"
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UID = re.compile(rb"UID (\d+)")
 _FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
-_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -121,30 +126,14 @@ def _sizes(conn: imaplib.IMAP4, limit: int) -> list[tuple[bytes, int, bool]]:
 
 
 def _fetch(conn: imaplib.IMAP4, uid: bytes, *, header_only: bool) -> bytes:
+    """The message's header (BODY.PEEK[HEADER]) or all of it; IMAP4.error when the server sends
+    neither (e.g. another client expunged it): the run stops and the message, if still there,
+    waits for the next one."""
     typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[HEADER])" if header_only else "(BODY.PEEK[])")
-    if typ != "OK":
-        return b""
-    return next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), b"")
-
-
-def _message_id(raw: bytes) -> str:
-    """The Message-ID for a log line: printable ASCII only, at most 200 characters."""
-    header = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    found = _MESSAGE_ID.search(header)
-    value = found.group(1).decode("ascii", "replace") if found else ""
-    return "".join(c for c in value if c.isprintable() and c.isascii()).strip()[:200] or "(none)"
-
-
-def _database_answers() -> bool:
-    """Whether the database is reachable now: tells a failing message from a database outage."""
-    try:
-        if not connection.in_atomic_block:  # closing inside one would leave it unable to reconnect
-            connection.close_if_unusable_or_obsolete()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except DatabaseError:
-        return False
+    found = next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), None) if typ == "OK" else None
+    if found is None:
+        raise imaplib.IMAP4.error(f"FETCH of message {uid.decode()} returned nothing")
+    return found
 
 
 def _move(conn: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> bool:
@@ -208,9 +197,12 @@ class Command(BaseCommand):
                 if time.monotonic() > deadline:
                     counts["left"] = len(messages) - index  # for the next run
                     break
-                raw = _fetch(conn, uid, header_only=size > settings.INBOUND_MAIL_MAX_BYTES)
+                raw = _fetch(conn, uid, header_only=True)
                 try:
-                    result = calendar_reply_receive(raw=raw, source="imap", size=size, tally=tally)
+                    result = calendar_reply_receive(raw=raw, source="imap", size=size, tally=tally,
+                                                    load=partial(_fetch, conn, uid, header_only=False))
+                except (imaplib.IMAP4.error, OSError):
+                    raise  # the mailbox's trouble, not the message's: the run stops, the message stays
                 except DatabaseError as exc:
                     if not _database_answers():
                         count("tempfail")

@@ -1,0 +1,90 @@
+"""Where the pipe path (``manage.py receive_mail``) keeps a message it cannot handle, so that it is
+neither lost nor retried by the mail server forever: a directory (``INBOUND_MAIL_QUARANTINE_DIR``)
+that only the service's user can read, one ``.eml`` file per message, and a ``retry/`` marker per
+message that met a database error once (the second time, it is quarantined).
+
+The IMAP path (``fetch_mail``) keeps its quarantine in a mailbox folder instead; both share the
+database check and the log form of a Message-ID from here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from django.db import DatabaseError, connection
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
+def message_id_for_log(raw: bytes) -> str:
+    """The Message-ID for a log line: printable ASCII only, at most 200 characters."""
+    header = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _MESSAGE_ID.search(header)
+    value = found.group(1).decode("ascii", "replace") if found else ""
+    return "".join(c for c in value if c.isprintable() and c.isascii()).strip()[:200] or "(none)"
+
+
+def database_answers() -> bool:
+    """Whether the database is reachable now: tells a failing message from a database outage."""
+    try:
+        if not connection.in_atomic_block:  # closing inside one would leave it unable to reconnect
+            connection.close_if_unusable_or_obsolete()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` readable by the owner only, whole or not at all (temporary name, then rename)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def store(directory: Path, raw: bytes, *, digest: str, now: dt.datetime) -> Path:
+    """Keep the raw message as ``<UTC time>-<digest>.eml``; the same message stored twice keeps
+    one file. OSError when the directory cannot be written."""
+    path = _private_dir(Path(directory)) / f"{now.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{digest[:16]}.eml"
+    existing = sorted(Path(directory).glob(f"*-{digest[:16]}.eml"))
+    if existing:
+        return existing[0]
+    _write_private(path, raw)
+    return path
+
+
+def _marker(directory: Path, digest: str) -> Path:
+    return Path(directory) / "retry" / digest
+
+
+def retried_before(directory: Path, digest: str) -> bool:
+    return _marker(directory, digest).exists()
+
+
+def retry_mark(directory: Path, digest: str) -> None:
+    """Remember that this message met a database error once. OSError when it cannot be written."""
+    _private_dir(Path(directory) / "retry")
+    _write_private(_marker(directory, digest), b"")
+
+
+def retry_clear(directory: Path, digest: str) -> None:
+    try:
+        _marker(directory, digest).unlink(missing_ok=True)
+    except OSError:
+        return
