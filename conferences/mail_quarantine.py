@@ -88,3 +88,24 @@ def retry_clear(directory: Path, digest: str) -> None:
         _marker(directory, digest).unlink(missing_ok=True)
     except OSError:
         return
+
+
+def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> int:
+    """Delete the quarantined messages and retry markers last written before ``before`` (nothing
+    is kept past its time: a message the operator has not looked at within the keeping period is
+    forgotten, as the outbox forgets its e-mails). The number of files (that would be) deleted."""
+    root = Path(directory)
+    if not root.is_dir():
+        return 0
+    cutoff = before.timestamp()
+    deleted = 0
+    for path in [*root.glob("*.eml"), *(root / "retry").glob("*")]:
+        try:
+            if not path.is_file() or path.stat().st_mtime >= cutoff:
+                continue
+            if not dry_run:
+                path.unlink()
+            deleted += 1
+        except FileNotFoundError:
+            continue
+    return deleted

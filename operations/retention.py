@@ -54,6 +54,7 @@ from django.db.models import Case as SqlCase
 from django.utils import timezone
 
 from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from conferences import mail_quarantine
 from conferences.models import Conference, Invitation, PollLink, WrittenReport
 from participants.models import User
 from permissions import audit
@@ -149,6 +150,11 @@ def retention_apply(*, today: dt.date | None = None, dry_run: bool = False, chan
                 for kind, n in rule(now=now, channel=channel).items():
                     report.other_rows[kind] = report.other_rows.get(kind, 0) + n
         _purge_sessions(report, dry_run=dry_run)
+        quarantined = mail_quarantine.purge(
+            settings.INBOUND_MAIL_QUARANTINE_DIR, before=now - dt.timedelta(days=settings.INBOUND_MAIL_QUARANTINE_KEEP_DAYS),
+            dry_run=dry_run)
+        if quarantined:
+            report.other_rows["quarantined mail files deleted"] = quarantined
         if settings.AUDIT_RETENTION_YEARS:
             cutoff_day = years_before(today, settings.AUDIT_RETENTION_YEARS)
             report.audit_cutoff = timezone.make_aware(dt.datetime.combine(cutoff_day, dt.time()))

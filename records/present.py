@@ -59,6 +59,7 @@ RETENTION_LABELS = {
     "contact_requests": gettext_lazy("Contact requests"),
     "unattached_referrals": gettext_lazy("Referrals, requests to the case manager and enrolments in tracks that never became part of a case"),
     "outgoing_mail": gettext_lazy("Outgoing e-mail (recipient addresses; the text only until it was sent or finally failed)"),
+    "quarantined_mail": gettext_lazy("Incoming e-mail that could not be handled, set aside for the operator"),
     "sessions": gettext_lazy("Sign-in sessions"),
     "backups": gettext_lazy("Database backups"),
 }
@@ -123,6 +124,8 @@ def _retention_value(row: dict[str, Any]) -> str:
     if unit == "days_after_last_change":
         return ngettext("%(n)d day after the last change, once finished", "%(n)d days after the last change, once finished",
                         value) % {"n": value}
+    if unit == "days_after_quarantine":
+        return ngettext("%(n)d day after it was set aside", "%(n)d days after it was set aside", value) % {"n": value}
     if unit == "days_after_queuing":
         return ngettext("%(n)d day after it was queued", "%(n)d days after it was queued", value) % {"n": value}
     if unit == "minutes":
