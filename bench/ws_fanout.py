@@ -128,29 +128,30 @@ class QueryCounter:
 
 
 EDIT_DONE: list[float] = []  # when each edit's service call returned (written, committed, event sent)
-EDIT_MARKS: list[tuple[str, float]] = []  # inside the edit: committed (the event is built), event built, sent
+EDIT_MARKS: list[tuple[str, float]] = []  # inside the edit: event built (in the transaction), committed, sent
 
 
 def mark_edit_parts() -> None:
-    """Timestamps inside the edit (this process only): when the transaction had committed and
-    ``protocols.live`` began building the event, when the event was built, and when the group
-    send returned, so the ``parts`` line can say where the edit's time goes."""
-    item_event, send = live.item_event, live.send_to_protocols
+    """Timestamps inside the edit (this process only): when ``protocols.live`` had built the event
+    (inside the writer's transaction, ``services.item_update``), when the transaction had committed
+    (the send on commit begins) and when the group send returned, so the ``parts`` line can say
+    where the edit's time goes."""
+    item_event_of, send = live.item_event_of, live.send_to_protocols
 
-    def timed_item_event(item_id):
-        EDIT_MARKS.append(("committed", time.perf_counter()))
+    def timed_item_event_of(item):
         try:
-            return item_event(item_id)
+            return item_event_of(item)
         finally:
             EDIT_MARKS.append(("built", time.perf_counter()))
 
     def timed_send(protocol_ids, event):
+        EDIT_MARKS.append(("committed", time.perf_counter()))
         try:
             return send(protocol_ids, event)
         finally:
             EDIT_MARKS.append(("sent", time.perf_counter()))
 
-    live.item_event, live.send_to_protocols = timed_item_event, timed_send
+    live.item_event_of, live.send_to_protocols = timed_item_event_of, timed_send
 
 
 async def edit(world, text: str, item_id: int | None = None) -> float:
@@ -596,7 +597,7 @@ def report_redis(result: dict) -> None:
           f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
     marks = result["marks"]
     print(f"ws fan-out parts, {arm}, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms "
-          f"(committed at {marks.get('committed', float('nan')) * 1000:.0f}, event built at {marks.get('built', float('nan')) * 1000:.0f}, "
+          f"(event built at {marks.get('built', float('nan')) * 1000:.0f}, committed at {marks.get('committed', float('nan')) * 1000:.0f}, "
           f"group send returned at {marks.get('sent', float('nan')) * 1000:.0f} ms), "
           f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
           + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; CPU time of the serving processes "
