@@ -99,7 +99,8 @@ def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> int
         return 0
     cutoff = before.timestamp()
     deleted = 0
-    for path in [*root.glob("*.eml"), *(root / "retry").glob("*")]:
+    # ``.*.tmp``: a message half written by a run that was killed before its rename (``_write_private``)
+    for path in [*root.glob("*.eml"), *root.glob(".*.tmp"), *(root / "retry").glob("*")]:
         try:
             if not path.is_file() or path.stat().st_mtime >= cutoff:
                 continue

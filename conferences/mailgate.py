@@ -302,6 +302,8 @@ def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_cal
     if load is not None:
         raw = load()
         digest = digest_of(message_id, raw)  # without a Message-ID: the whole message, as when read at once
+        if len(raw) > max_bytes:  # the size the server announced was smaller than what came
+            return Refusal("too_large", digest, invitation_id=invitation_id)
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         return _read(message, digest, invitation_id=invitation_id, sender=senders[0], zone=_zone(admission.time_zone),

@@ -398,8 +398,9 @@ INBOUND_MAIL_AUTHSERV_ID = env_str("INBOUND_MAIL_AUTHSERV_ID")
 # Where `manage.py receive_mail` keeps a message it cannot handle (a crash, or a database error that
 # repeats while the database answers), one .eml file each, readable by the service's user only.
 INBOUND_MAIL_QUARANTINE_DIR = Path(env_str("INBOUND_MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))
-# ... and for how long: `manage.py apply_retention` deletes older ones (and older retry markers).
-INBOUND_MAIL_QUARANTINE_KEEP_DAYS = env_int("INBOUND_MAIL_QUARANTINE_KEEP_DAYS", 30, minimum=1)
+# How long inbound mail is kept outside the database: quarantined messages (this directory, and the
+# quarantine folder of `fetch_mail`) and handled ones in `fetch_mail`'s done folder.
+INBOUND_MAIL_KEEP_DAYS = env_int("INBOUND_MAIL_KEEP_DAYS", 30, minimum=1)
 
 
 def _email_settings(url: str) -> dict:

@@ -151,7 +151,7 @@ def retention_apply(*, today: dt.date | None = None, dry_run: bool = False, chan
                     report.other_rows[kind] = report.other_rows.get(kind, 0) + n
         _purge_sessions(report, dry_run=dry_run)
         quarantined = mail_quarantine.purge(
-            settings.INBOUND_MAIL_QUARANTINE_DIR, before=now - dt.timedelta(days=settings.INBOUND_MAIL_QUARANTINE_KEEP_DAYS),
+            settings.INBOUND_MAIL_QUARANTINE_DIR, before=now - dt.timedelta(days=settings.INBOUND_MAIL_KEEP_DAYS),
             dry_run=dry_run)
         if quarantined:
             report.other_rows["quarantined mail files deleted"] = quarantined

@@ -157,7 +157,7 @@ def _retention(network: Network) -> list[dict[str, Any]]:
         {"record": "contact_requests", "value": contact_days, "unit": "days_after_handling"},
         {"record": "unattached_referrals", "value": settings.REFERRAL_RETENTION_DAYS, "unit": "days_after_last_change"},
         {"record": "outgoing_mail", "value": settings.OUTBOX_KEEP_DAYS, "unit": "days_after_queuing"},
-        {"record": "quarantined_mail", "value": settings.INBOUND_MAIL_QUARANTINE_KEEP_DAYS, "unit": "days_after_quarantine"},
+        {"record": "quarantined_mail", "value": settings.INBOUND_MAIL_KEEP_DAYS, "unit": "days_after_quarantine"},
         {"record": "sessions", "value": settings.SESSION_COOKIE_AGE // 60, "unit": "minutes"},
         {"record": "backups", "value": settings.BACKUP_KEEP, "unit": "copies"},
     ]

@@ -59,7 +59,7 @@ RETENTION_LABELS = {
     "contact_requests": gettext_lazy("Contact requests"),
     "unattached_referrals": gettext_lazy("Referrals, requests to the case manager and enrolments in tracks that never became part of a case"),
     "outgoing_mail": gettext_lazy("Outgoing e-mail (recipient addresses; the text only until it was sent or finally failed)"),
-    "quarantined_mail": gettext_lazy("Incoming e-mail that could not be handled, set aside for the operator"),
+    "quarantined_mail": gettext_lazy("Incoming e-mail kept outside the database (set aside for the operator, or handled and left in the mailbox)"),
     "sessions": gettext_lazy("Sign-in sessions"),
     "backups": gettext_lazy("Database backups"),
 }

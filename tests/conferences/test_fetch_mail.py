@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,20 @@ def test_messages_refused_from_their_header_are_never_downloaded(world, schedule
     assert all(seen[key] < 4096 for key in ("junk-1@example.org", "spoofed@evil.example", "question@example.org")), seen
     assert seen["good@example.org"] > 4096  # header first, then the whole answer
     assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 4
+
+
+def test_handled_and_quarantined_messages_are_deleted_from_the_mailbox_after_their_time(mailbox, settings):
+    """What an answer said is on record in the database; the raw mail (comments, proposed times)
+    stays in the done and quarantine folders for INBOUND_MAIL_KEEP_DAYS, by its arrival date."""
+    settings.INBOUND_MAIL_KEEP_DAYS = 30
+    conn = mailbox.client()
+    try:
+        for folder, days in (("Processed", 40), ("Processed", 5), ("Quarantine", 31), ("Quarantine", 1)):
+            arrived = imaplib.Time2Internaldate(time.time() - days * 86400)
+            raw = f"From: a@example.org\r\nMessage-ID: <{folder}-{days}@example.org>\r\n\r\nDienstag passt.\r\n".encode()
+            assert conn.append(f'"{folder}"', None, arrived, raw)[0] == "OK"
+    finally:
+        conn.logout()
+    assert fetch() == "purged=2"
+    assert mailbox.count("Processed") == 1 and mailbox.count("Quarantine") == 1
+    assert fetch() == "no messages"

@@ -1,4 +1,4 @@
-"""Quarantined inbound mail (``manage.py receive_mail``) is kept for INBOUND_MAIL_QUARANTINE_KEEP_DAYS,
+"""Quarantined inbound mail (``manage.py receive_mail``) is kept for INBOUND_MAIL_KEEP_DAYS,
 then deleted by the daily retention run: it holds what a sender wrote about a family."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _aged(path, days: float):
 
 def test_quarantined_messages_and_retry_markers_past_their_time_are_deleted(settings, tmp_path):
     settings.INBOUND_MAIL_QUARANTINE_DIR = tmp_path / "quarantine"
-    settings.INBOUND_MAIL_QUARANTINE_KEEP_DAYS = 30
+    settings.INBOUND_MAIL_KEEP_DAYS = 30
     now = timezone.now()
     old = _aged(mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, b"Subject: old\r\n\r\nx", digest="a" * 64, now=now), 31)
     fresh = _aged(mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, b"Subject: new\r\n\r\ny", digest="b" * 64, now=now), 29)

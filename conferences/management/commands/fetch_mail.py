@@ -27,9 +27,11 @@ of mail that names no invitation are audited as one event per run, counted by re
 with STARTTLS (``?starttls=0`` turns STARTTLS off — only for a server on the same machine).
 ``?done=NAME`` names the folder for handled messages (default ``Processed``),
 ``?quarantine=NAME`` the folder for messages that could not be handled (default ``Quarantine``).
+Messages in both folders are deleted once they arrived more than ``INBOUND_MAIL_KEEP_DAYS`` ago.
 """
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import imaplib
@@ -47,6 +49,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import timezone
 
 from conferences.mail_quarantine import database_answers as _database_answers
 from conferences.mail_quarantine import message_id_for_log as _message_id
@@ -146,6 +149,26 @@ def _move(conn: imaplib.IMAP4, uid: bytes, folder: str, can_move: bool) -> bool:
     return True
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _purge_older(conn: imaplib.IMAP4, folder: str, before: dt.date) -> int:
+    """Delete the messages of ``folder`` that arrived before ``before`` (IMAP's SEARCH BEFORE, by
+    their internal date); the number deleted. Handled and quarantined answers are kept no longer
+    than ``INBOUND_MAIL_KEEP_DAYS``: what they said is on record in the database, the raw mail
+    (comments, proposed times) is not to be kept for ever in the mailbox."""
+    typ, _data = conn.select(quote_mailbox(folder))
+    if typ != "OK":
+        return 0
+    typ, data = conn.uid("SEARCH", None, "BEFORE", f"{before.day}-{_MONTHS[before.month - 1]}-{before.year}")
+    uids = data[0].split() if typ == "OK" and data and data[0] else []
+    if uids:
+        conn.uid("STORE", b",".join(uids), "+FLAGS.SILENT", r"(\Deleted)")
+        conn.expunge()
+    conn.close()
+    return len(uids)
+
+
 class Command(BaseCommand):
     help = "Record calendar answers (iMIP REPLY/COUNTER) from the IMAP mailbox in IMAP_URL; move handled messages."
 
@@ -227,6 +250,10 @@ class Command(BaseCommand):
             if flagged:
                 conn.expunge()
             conn.close()
+            before = timezone.localdate() - dt.timedelta(days=settings.INBOUND_MAIL_KEEP_DAYS)
+            purged = sum(_purge_older(conn, folder, before) for folder in (target.done, target.quarantine))
+            if purged:
+                counts["purged"] = purged
         finally:
             try:
                 conn.logout()
