@@ -23,6 +23,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils.crypto import constant_time_compare
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SESSION_ENDED = 4401
 CLOSE_MFA_REQUIRED = 4403
+CLOSE_ABNORMAL = 1006  # the connection ended without a close frame (a failed handler's clean-up)
 CLOSE_LAYER_LOST = 1011  # server error: not final for live.js, which reconnects and sends ``sync``
 MESSAGE_TYPE = "session.end"
 
@@ -144,7 +146,21 @@ class LiveSessionMixin:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            # A handler that fails (the server's send raised because the client is gone, or a
+            # bug) ends the consumer without a ``websocket.disconnect``: leave the groups and stop
+            # the timers as a disconnect does, or the presence heartbeat keeps a ghost in the
+            # roster and the memberships stay for the life of the process.
+            if message.get("type") != "websocket.disconnect":
+                try:
+                    await self.disconnect(CLOSE_ABNORMAL)
+                except Exception:
+                    logger.warning("Could not clean up after a failed live handler", exc_info=True)
+            raise
 
     def _session_key(self) -> str | None:
         session = self.scope.get("session")

@@ -12,6 +12,8 @@ from channels.testing import WebsocketCommunicator
 from config.routing import websocket_urlpatterns
 from participants.models import Membership
 from protocols import live, services
+from protocols import presence as protocol_presence
+from protocols.consumers import ProtocolConsumer
 from protocols.models import Audience, Protocol, ProtocolItem
 from tests.websocket.sessions import live_scope
 from access import grant_services
@@ -421,3 +423,36 @@ async def test_a_socket_opened_after_the_narrowing_does_not_show_the_older_wider
     await get_channel_layer().group_send(live.group_name(world.protocol.pk), late)
     await assert_no_item_message(parent)
     await parent.disconnect()
+
+
+async def test_a_socket_whose_handler_fails_leaves_the_roster_and_the_group(world, monkeypatch):
+    """A send that raises inside a handler (the client is gone; uvicorn raises ClientDisconnected)
+    ends the consumer without a ``websocket.disconnect``: it must still leave, or its presence
+    heartbeat keeps a ghost in everyone's list of who is connected."""
+    convenor = await open_socket(world.convenor, world.protocol.pk)
+    await receive_until(convenor, "hello")
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    presence = await receive_until(convenor, "presence")
+    while len(presence["people"]) < 2:
+        presence = await receive_until(convenor, "presence")
+
+    real_send = ProtocolConsumer._send_shared
+
+    async def gone(self, event_id, content):
+        if self.user.pk == world.counsellor.pk:
+            raise ConnectionResetError("client gone")
+        await real_send(self, event_id, content)
+
+    monkeypatch.setattr(ProtocolConsumer, "_send_shared", gone)
+    await database_sync_to_async(services.item_update)(
+        world.convenor, item=world.item_everyone, version=world.item_everyone.version, text="Neu")
+    with pytest.raises(ConnectionResetError):
+        await counsellor.wait(timeout=10)
+    presence = await receive_until(convenor, "presence")
+    while len(presence["people"]) > 1:
+        presence = await receive_until(convenor, "presence")
+    assert presence["people"] == ["Convenor"]
+    roster = await protocol_presence.roster(get_channel_layer(), live.group_name(world.protocol.pk))
+    assert len(roster) == 1
+    await convenor.disconnect()
