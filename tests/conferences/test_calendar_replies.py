@@ -23,15 +23,6 @@ from tests.conferences.mailfixtures import CLIENTS, answer_to, request_calendar
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def scheduled(world, committed):
-    conference = convene(world)
-    with committed():
-        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.first())
-    conference.refresh_from_db()
-    return conference
-
-
 def request_for(address: str):
     return next(m for m in mail.outbox if m.to == [address])
 

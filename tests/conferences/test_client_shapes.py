@@ -11,24 +11,15 @@ import zoneinfo
 import pytest
 from django.core import mail
 
-from conferences import imip, services
+from conferences import imip
 from conferences.models import CalendarReply, Invitation
 from conferences.reply_services import calendar_reply_receive
-from tests.conferences.helpers import BERLIN, convene, local
+from tests.conferences.helpers import BERLIN, local
 from tests.conferences.mailfixtures import answer_to
 
 pytestmark = pytest.mark.django_db
 
 HELSINKI = zoneinfo.ZoneInfo("Europe/Helsinki")
-
-
-@pytest.fixture
-def scheduled(world, committed):
-    conference = convene(world)
-    with committed():
-        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.first())
-    conference.refresh_from_db()
-    return conference
 
 
 def request_for(address: str):

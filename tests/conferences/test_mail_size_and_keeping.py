@@ -9,23 +9,13 @@ import time
 import pytest
 from django.core import mail
 
-from conferences import mail_quarantine, services
+from conferences import mail_quarantine
 from conferences.mailgate import _header_block
 from conferences.models import Invitation
 from conferences.reply_services import calendar_reply_receive
-from tests.conferences.helpers import convene
 from tests.conferences.mailfixtures import answer_to
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scheduled(world, committed):
-    conference = convene(world)
-    with committed():
-        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.first())
-    conference.refresh_from_db()
-    return conference
 
 
 def test_a_message_larger_than_the_size_its_server_announced_is_still_refused_as_too_large(world, scheduled, settings):
