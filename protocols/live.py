@@ -25,8 +25,9 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from participants.models import Organisation
 from protocols.api.serializers import action_payload, item_payload
-from protocols.models import AgreedAction, Amendment, Protocol, ProtocolItem
+from protocols.models import AgreedAction, Amendment, Audience, Protocol, ProtocolItem
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def _case_protocol_ids(case_id: int) -> list[int]:
 
 def item_event(item_id: int) -> dict | None:
     """The ``item.changed`` event for one item, read without a user filter: the receiving socket
-    filters. Three queries (four for an item of a final protocol, the only kind with amendments),
-    whatever the number of sockets."""
+    filters. Two queries (one more for a restricted item, and for an item of a final protocol, the
+    only kind with amendments), whatever the number of sockets."""
     item = ProtocolItem.objects.filter(pk=item_id).select_related("protocol").first()
     if item is None:
         return None
@@ -69,13 +70,15 @@ def item_event(item_id: int) -> dict | None:
 
 
 def item_event_of(item: ProtocolItem) -> dict:
-    """The ``item.changed`` event for an item at hand (its ``protocol`` loaded): two queries, three
-    for an item of a final protocol. A writer builds it inside its transaction, from the row it
+    """The ``item.changed`` event for an item at hand (its ``protocol`` loaded): one query (its
+    actions), one more for a restricted item (the organisations named) and for an item of a final
+    protocol (its amendments). A writer builds it inside its transaction, from the row it
     has locked and written (``services.item_update``), so it carries exactly what commits."""
     final = item.protocol.status == Protocol.Status.FINAL
+    restricted = item.audience == Audience.RESTRICTED
     prefetch_related_objects(
         [item],
-        "restricted_to",
+        *(["restricted_to"] if restricted else []),
         Prefetch("actions", queryset=AgreedAction.objects.select_related(
             "case", "responsible_user", "responsible_organisation", "responsible_family_member").order_by("due_on", "pk")),
         *([Prefetch("amendments", queryset=Amendment.objects.select_related("author").order_by("created_at", "pk"))]
@@ -85,6 +88,10 @@ def item_event_of(item: ProtocolItem) -> dict:
         # Amendments are added to final protocols only (``services.amendment_create``); a draft's
         # or a released draft's items have none, and the event does not ask the database.
         item._prefetched_objects_cache["amendments"] = Amendment.objects.none()
+    if not restricted:
+        # Only a restricted item names organisations (the services clear them when it is widened),
+        # and only for a restricted item do the sockets look at them: no query for the others.
+        item._prefetched_objects_cache["restricted_to"] = Organisation.objects.none()
     return {
         # Names this event (not the item): every socket of a server process that may read it sends
         # the same frame per language, encoded once (``ProtocolConsumer._send_shared``).

@@ -309,8 +309,14 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     otherwise ``EditConflict`` carrying the item as it stands, and nothing changes.
     Sends ``item.changed``; sockets that lose access by a narrower audience get ``item_removed``.
     """
-    protocol = _locked_protocol(item.protocol_id)
-    current = ProtocolItem.objects.select_for_update(of=("self",)).select_related("holding_organisation").get(pk=item.pk)
+    # One statement: the protocol's row locked (every writer of an item locks its protocol first,
+    # so item writes are serialised by that lock) and the item read with it. Where the lock had to
+    # wait for another writer, the item's columns may be those from before that writer's commit
+    # (PostgreSQL re-reads only the locked row): the UPDATE below, guarded by ``version``, then
+    # changes nothing and she gets the conflict with the item as it now stands.
+    current = (ProtocolItem.objects.select_for_update(of=("protocol",))
+               .select_related("protocol__conference__case__network", "holding_organisation").get(pk=item.pk))
+    protocol = current.protocol
     audience_only = title is None and text is None and audience is not None
     if not (can_write_items(actor, protocol) or (audience_only and holder_on_team(actor, current, protocol))):
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
@@ -356,7 +362,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     updated = ProtocolItem.objects.filter(pk=current.pk, version=current.version).update(
         version=F("version") + 1, updated_at=now, **changes
     )
-    if not updated:  # defensive: the row lock makes this unreachable on databases that honour it
+    if not updated:  # changed by a writer whose commit the protocol's lock waited for (see above)
         raise _version_conflict(ProtocolItem.objects.get(pk=current.pk))
     # The row is locked and was just written with these values: set them here instead of reading
     # the row back (one statement less on the path every live edit waits for).

@@ -97,3 +97,58 @@ def test_two_saves_of_the_same_item_one_wins_the_other_gets_a_conflict(world):
     assert item.version == version + 1
     assert item.title == saved[0].title
     assert refused[0].current.title == saved[0].title  # the refusal shows what now stands
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_waited_for_another_writers_lock_gets_the_conflict_with_the_item_as_it_now_stands(world):
+    """``item_update`` locks the protocol and reads the item in one statement. When that statement
+    waits for another writer's lock, PostgreSQL hands back the item as it was before that writer's
+    commit: the save must still be refused as a conflict showing the newer text (never overwrite
+    it, never audit a change that did not happen)."""
+    require_postgres()
+    from django.db import transaction
+    from django.db.models import F
+
+    from protocols import services
+    from protocols.models import Protocol, ProtocolItem
+
+    item = world.item_everyone
+    version = item.version
+    locked, release = threading.Event(), threading.Event()
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                Protocol.objects.select_for_update().get(pk=item.protocol_id)
+                ProtocolItem.objects.filter(pk=item.pk).update(title="Newer title", version=F("version") + 1)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def waiting_save():
+        try:
+            with transaction.atomic():
+                return services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk),
+                                            version=version, title="Older base")
+        except Exception as exc:  # the refusal is the result under test
+            return exc
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert locked.wait(timeout=10)
+    result: list = []
+    saver = threading.Thread(target=lambda: result.append(waiting_save()))
+    saver.start()
+    saver.join(timeout=1)
+    assert saver.is_alive()  # it waits for the protocol's lock
+    release.set()
+    writer.join(timeout=10)
+    saver.join(timeout=10)
+    assert isinstance(result[0], conflicts.EditConflict), result
+    assert result[0].current.title == "Newer title" and result[0].current.version == version + 1
+    item.refresh_from_db()
+    assert (item.title, item.version) == ("Newer title", version + 1)
+    assert not AuditEvent.objects.filter(action="protocol.item.update", object_id=str(item.pk)).exists()
