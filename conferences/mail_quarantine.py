@@ -90,23 +90,27 @@ def retry_clear(directory: Path, digest: str) -> None:
         return
 
 
-def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> int:
+def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> dict[str, int]:
     """Delete the quarantined messages and retry markers last written before ``before`` (nothing
     is kept past its time: a message the operator has not looked at within the keeping period is
-    forgotten, as the outbox forgets its e-mails). The number of files (that would be) deleted."""
+    forgotten, as the outbox forgets its e-mails). The files (that would be) deleted, counted by
+    kind (``messages``, ``retry markers``, ``unfinished files``); kinds with none are left out."""
     root = Path(directory)
     if not root.is_dir():
-        return 0
+        return {}
     cutoff = before.timestamp()
-    deleted = 0
+    deleted: dict[str, int] = {}
     # ``.*.tmp``: a message half written by a run that was killed before its rename (``_write_private``)
-    for path in [*root.glob("*.eml"), *root.glob(".*.tmp"), *(root / "retry").glob("*")]:
-        try:
-            if not path.is_file() or path.stat().st_mtime >= cutoff:
+    kinds = (("messages", list(root.glob("*.eml"))), ("unfinished files", list(root.glob(".*.tmp"))),
+             ("retry markers", list((root / "retry").glob("*"))))
+    for kind, paths in kinds:
+        for path in paths:
+            try:
+                if not path.is_file() or path.stat().st_mtime >= cutoff:
+                    continue
+                if not dry_run:
+                    path.unlink()
+                deleted[kind] = deleted.get(kind, 0) + 1
+            except FileNotFoundError:
                 continue
-            if not dry_run:
-                path.unlink()
-            deleted += 1
-        except FileNotFoundError:
-            continue
     return deleted
