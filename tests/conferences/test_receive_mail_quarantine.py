@@ -109,3 +109,24 @@ def test_a_message_that_cannot_be_quarantined_stays_with_the_mail_server(world, 
     raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
     assert pipe(raw, monkeypatch) == (75, "")
     assert not AuditEvent.objects.filter(action="calendar_reply.quarantined").exists()
+
+
+def test_a_quarantine_directory_open_to_another_user_keeps_the_message_with_the_mail_server(world, scheduled, monkeypatch,
+                                                                                         quarantine):
+    quarantine.mkdir()
+    quarantine.chmod(0o755)
+    someone_else = receive_mail_command.mail_quarantine.os.geteuid() + 1
+    monkeypatch.setattr(receive_mail_command.mail_quarantine.os, "geteuid", lambda: someone_else)
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    assert pipe(raw, monkeypatch) == (75, "")
+    assert kept(quarantine) == []
+
+
+def test_an_existing_quarantine_directory_open_to_others_is_made_private(world, scheduled, monkeypatch, quarantine):
+    quarantine.mkdir()
+    quarantine.chmod(0o755)
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    assert pipe(raw, monkeypatch) == (0, "quarantined")
+    assert kept(quarantine) == [raw] and stat.S_IMODE(quarantine.stat().st_mode) == 0o700
