@@ -238,8 +238,9 @@ def calendar_reply_quarantined_record(*, raw: bytes, source: str, error: str, wh
 def calendar_reply_quarantine(*, raw: bytes, source: str, error: str) -> Path:
     """Keep a message that could not be handled in ``INBOUND_MAIL_QUARANTINE_DIR`` (readable by
     the service's user only) and audit it with its digest and the kind of error, never its
-    content. OSError when the file cannot be written (the caller then asks the mail server to
-    keep the message); a database error while auditing is logged, the file is kept either way."""
+    content. Raises (OSError, typically) only when the file was not written: the caller then
+    asks the mail server to keep the message. Once the file is on disk nothing is raised: a
+    failure to audit it (the database, or anything else) is logged, and the file is kept."""
     digest = mailgate.message_digest(raw)
     path = mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, raw, digest=digest, now=timezone.now())
     mail_quarantine.retry_clear(settings.INBOUND_MAIL_QUARANTINE_DIR, digest)
@@ -247,4 +248,7 @@ def calendar_reply_quarantine(*, raw: bytes, source: str, error: str) -> Path:
         calendar_reply_quarantined_record(raw=raw, source=source, error=error, where={"file": path.name})
     except DatabaseError as exc:
         logger.warning("Quarantined calendar reply %s could not be audited: %s", digest[:12], type(exc).__name__)
+    except Exception as exc:  # the message is safe on disk; the caller must not turn this into a bounce
+        logger.error("Quarantined calendar reply %s (%s) could not be audited: %s", digest[:12], path.name,
+                     type(exc).__name__)
     return path
