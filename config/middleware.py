@@ -1,7 +1,6 @@
 """Pages for answers that Django gives without one."""
 from __future__ import annotations
 
-import inspect
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -73,11 +72,22 @@ def _takes_get(view) -> bool:
     if view_class is not None:
         return "get" in view_class.http_method_names and hasattr(view_class, "get")
     while view is not None:
-        methods = inspect.getclosurevars(view).nonlocals.get("request_method_list") if inspect.isfunction(view) else None
+        methods = _closure_value(view, "request_method_list")  # require_http_methods' own name for it
         if methods is not None:
             return "GET" in methods
         view = getattr(view, "__wrapped__", None)
     return True
+
+
+def _closure_value(function, name: str):
+    code, cells = getattr(function, "__code__", None), getattr(function, "__closure__", None) or ()
+    for free, cell in zip(code.co_freevars if code else (), cells):
+        if free == name:
+            try:
+                return cell.cell_contents
+            except ValueError:  # an empty cell
+                return None
+    return None
 
 
 def _same_origin_referer(request: HttpRequest) -> str | None:
