@@ -9,11 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
@@ -183,13 +188,6 @@ def _free_username(base: str) -> str:
 
 
 def _send_account_link(user: User, reference: str) -> None:
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-    from django.utils import translation
-
     path = reverse("account_reset_password_from_key",
                    kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
     with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
@@ -222,8 +220,6 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
         raise ValidationError(_("This person already has an account."))
     if not member.email:
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
-    from django.utils.text import slugify
-
     # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
     user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
                 email=member.email, first_name=member.display_name[:150])

@@ -9,12 +9,16 @@ database check and the log form of a Message-ID from here.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import logging
 import os
 import re
+import stat
 from pathlib import Path
 
 from django.db import DatabaseError, connection
 
+logger = logging.getLogger(__name__)
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -39,7 +43,26 @@ def database_answers() -> bool:
 
 
 def _private_dir(path: Path) -> Path:
+    """``path`` as a directory only the service's user can enter (0700). An existing one that
+    others may read is tightened when it is ours (logged at WARNING: something made it wider);
+    one that belongs to another user is refused with PermissionError (logged at ERROR), and the
+    caller treats it as a directory that cannot be written."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        if info.st_uid != os.geteuid():
+            logger.error("Mail quarantine directory %s is open to others (mode %o) and belongs to user %d, not to this "
+                         "one: refused; make it the service user's with mode 0700", path, stat.S_IMODE(info.st_mode),
+                         info.st_uid)
+            raise PermissionError(errno.EPERM, "mail quarantine directory is open to others and not ours", str(path))
+        try:
+            os.chmod(path, 0o700)
+        except OSError as exc:
+            logger.error("Mail quarantine directory %s is open to others (mode %o) and cannot be set to 0700: %s",
+                         path, stat.S_IMODE(info.st_mode), type(exc).__name__)
+            raise
+        logger.warning("Mail quarantine directory %s was open to others (mode %o); set to 0700",
+                       path, stat.S_IMODE(info.st_mode))
     return path
 
 
@@ -79,7 +102,7 @@ def retried_before(directory: Path, digest: str) -> bool:
 
 def retry_mark(directory: Path, digest: str) -> None:
     """Remember that this message met a database error once. OSError when it cannot be written."""
-    _private_dir(Path(directory) / "retry")
+    _private_dir(_private_dir(Path(directory)) / "retry")  # the quarantine directory too, when this makes it
     _write_private(_marker(directory, digest), b"")
 
 
@@ -90,23 +113,27 @@ def retry_clear(directory: Path, digest: str) -> None:
         return
 
 
-def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> int:
+def purge(directory: Path, *, before: dt.datetime, dry_run: bool = False) -> dict[str, int]:
     """Delete the quarantined messages and retry markers last written before ``before`` (nothing
     is kept past its time: a message the operator has not looked at within the keeping period is
-    forgotten, as the outbox forgets its e-mails). The number of files (that would be) deleted."""
+    forgotten, as the outbox forgets its e-mails). The files (that would be) deleted, counted by
+    kind (``messages``, ``retry markers``, ``unfinished files``); kinds with none are left out."""
     root = Path(directory)
     if not root.is_dir():
-        return 0
+        return {}
     cutoff = before.timestamp()
-    deleted = 0
+    deleted: dict[str, int] = {}
     # ``.*.tmp``: a message half written by a run that was killed before its rename (``_write_private``)
-    for path in [*root.glob("*.eml"), *root.glob(".*.tmp"), *(root / "retry").glob("*")]:
-        try:
-            if not path.is_file() or path.stat().st_mtime >= cutoff:
+    kinds = (("messages", list(root.glob("*.eml"))), ("unfinished files", list(root.glob(".*.tmp"))),
+             ("retry markers", list((root / "retry").glob("*"))))
+    for kind, paths in kinds:
+        for path in paths:
+            try:
+                if not path.is_file() or path.stat().st_mtime >= cutoff:
+                    continue
+                if not dry_run:
+                    path.unlink()
+                deleted[kind] = deleted.get(kind, 0) + 1
+            except FileNotFoundError:
                 continue
-            if not dry_run:
-                path.unlink()
-            deleted += 1
-        except FileNotFoundError:
-            continue
     return deleted

@@ -214,18 +214,41 @@ def _answer_record(answer: mailgate.CalendarAnswer | mailgate.Refusal, *, source
     return ReplyOutcome(CalendarReply.Outcome.APPLIED, "", invitation.pk)
 
 
+def inbound_mail_purge_record(actor: str, *, source: str, before: str, deleted: dict[str, int],
+                              channel: str = audit.Channel.COMMAND) -> None:
+    """One ``retention.inbound_mail_purged`` audit event for one retention step over inbound mail
+    (``fetch_mail``'s done and quarantine folders, ``apply_retention``'s quarantine directory):
+    the cutoff and the number deleted by kind, never a message, a Message-ID or an address.
+    Nothing when nothing was deleted. Database errors propagate (the caller decides)."""
+    deleted = {kind: n for kind, n in sorted(deleted.items()) if n}
+    if deleted:
+        audit.record(actor, action="retention.inbound_mail_purged", object_type="conferences.calendarreply",
+                     channel=channel, detail={"source": source, "before": before, "deleted": deleted,
+                                              "count": sum(deleted.values())})
+
+
+def calendar_reply_quarantined_record(*, raw: bytes, source: str, error: str, where: dict[str, str]) -> None:
+    """The ``calendar_reply.quarantined`` audit event for a message kept aside: its digest, the
+    kind of error and where it is kept (``file`` or IMAP ``folder``), never its content."""
+    with transaction.atomic():
+        audit.record(GATEWAY, action="calendar_reply.quarantined", channel=audit.Channel.EMAIL,
+                     detail={"source": source, "error": error[:80], "digest": mailgate.message_digest(raw)[:12], **where})
+
+
 def calendar_reply_quarantine(*, raw: bytes, source: str, error: str) -> Path:
     """Keep a message that could not be handled in ``INBOUND_MAIL_QUARANTINE_DIR`` (readable by
     the service's user only) and audit it with its digest and the kind of error, never its
-    content. OSError when the file cannot be written (the caller then asks the mail server to
-    keep the message); a database error while auditing is logged, the file is kept either way."""
+    content. Raises (OSError, typically) only when the file was not written: the caller then
+    asks the mail server to keep the message. Once the file is on disk nothing is raised: a
+    failure to audit it (the database, or anything else) is logged, and the file is kept."""
     digest = mailgate.message_digest(raw)
     path = mail_quarantine.store(settings.INBOUND_MAIL_QUARANTINE_DIR, raw, digest=digest, now=timezone.now())
     mail_quarantine.retry_clear(settings.INBOUND_MAIL_QUARANTINE_DIR, digest)
     try:
-        with transaction.atomic():
-            audit.record(GATEWAY, action="calendar_reply.quarantined", channel=audit.Channel.EMAIL,
-                         detail={"source": source, "error": error[:80], "digest": digest[:12], "file": path.name})
+        calendar_reply_quarantined_record(raw=raw, source=source, error=error, where={"file": path.name})
     except DatabaseError as exc:
         logger.warning("Quarantined calendar reply %s could not be audited: %s", digest[:12], type(exc).__name__)
+    except Exception as exc:  # the message is safe on disk; the caller must not turn this into a bounce
+        logger.error("Quarantined calendar reply %s (%s) could not be audited: %s", digest[:12], path.name,
+                     type(exc).__name__)
     return path

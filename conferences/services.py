@@ -306,8 +306,6 @@ def _save_votes(invitation: Invitation, answers: dict[int, str]) -> int:
     if poll is None:
         raise ValidationError({"answers": _("This conference has no date poll to answer.")})
     if poll_deadline_passed(poll):
-        from django.utils import formats
-
         with timezone.override(poll.conference.case.network.time_zone):
             when = formats.date_format(timezone.localtime(poll.closes_at), "DATETIME_FORMAT")
         raise ValidationError(_("The deadline for answers passed on %(when)s; answers can no longer be changed.")

@@ -132,7 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "permissions.middleware.PrivacyHeadersMiddleware",
-    "config.middleware.MethodNotAllowedPageMiddleware",  # a form's address opened as a page: a page, not a blank 405
+    "config.middleware.MethodNotAllowedPageMiddleware",  # a 405 for a page request: a page with a way on, not a blank one
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,6 +1,8 @@
 """Forms of the offers app. Validation of the domain lives in the services; forms only parse."""
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -107,8 +109,6 @@ class HsdsImportForm(forms.Form):
         self.fields["organisation"].queryset = organisations
 
     def clean(self):
-        import json
-
         data = super().clean()
         raw = ""
         if data.get("file"):

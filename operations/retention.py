@@ -28,6 +28,9 @@
    poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
    ``LoginSession`` rows whose session is gone are deleted.
+   Quarantined inbound mail of the ``receive_mail`` pipe (messages and retry markers) is deleted
+   ``INBOUND_MAIL_KEEP_DAYS`` after it was written, with one ``retention.inbound_mail_purged``
+   audit event (the number by kind, never a message or an address).
 4. **Audit trail** — per hash chain, the prefix of events older than ``AUDIT_RETENTION_YEARS`` is
    deleted, but only after the prefix verified intact and an ``AuditCheckpoint`` (position and
    hash of its last event) was stored; ``verify_audit`` walks the chain from that checkpoint.
@@ -56,6 +59,7 @@ from django.utils import timezone
 from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
 from conferences import mail_quarantine
 from conferences.models import Conference, Invitation, PollLink, WrittenReport
+from conferences.reply_services import inbound_mail_purge_record
 from participants.models import User
 from permissions import audit
 from permissions.models import AuditChainHead, AuditCheckpoint, AuditEvent, CaseErasure, LoginSession
@@ -150,11 +154,7 @@ def retention_apply(*, today: dt.date | None = None, dry_run: bool = False, chan
                 for kind, n in rule(now=now, channel=channel).items():
                     report.other_rows[kind] = report.other_rows.get(kind, 0) + n
         _purge_sessions(report, dry_run=dry_run)
-        quarantined = mail_quarantine.purge(
-            settings.INBOUND_MAIL_QUARANTINE_DIR, before=now - dt.timedelta(days=settings.INBOUND_MAIL_KEEP_DAYS),
-            dry_run=dry_run)
-        if quarantined:
-            report.other_rows["quarantined mail files deleted"] = quarantined
+        _purge_quarantined_mail(report, now=now, dry_run=dry_run, channel=channel)
         if settings.AUDIT_RETENTION_YEARS:
             cutoff_day = years_before(today, settings.AUDIT_RETENTION_YEARS)
             report.audit_cutoff = timezone.make_aware(dt.datetime.combine(cutoff_day, dt.time()))
@@ -338,6 +338,16 @@ def _purge_sessions(report: Report, *, dry_run: bool) -> None:
         pass
     gone = [key for key in LoginSession.objects.values_list("session_key", flat=True) if not store().exists(key)]
     report.login_sessions_deleted = LoginSession.objects.filter(session_key__in=gone).delete()[0]
+
+
+def _purge_quarantined_mail(report: Report, *, now: dt.datetime, dry_run: bool, channel: str) -> None:
+    """The pipe's quarantine directory (``receive_mail``): messages and retry markers past
+    ``INBOUND_MAIL_KEEP_DAYS``, and one audit event with the number by kind."""
+    before = now - dt.timedelta(days=settings.INBOUND_MAIL_KEEP_DAYS)
+    deleted = mail_quarantine.purge(settings.INBOUND_MAIL_QUARANTINE_DIR, before=before, dry_run=dry_run)
+    if deleted:
+        report.other_rows["quarantined mail files deleted"] = sum(deleted.values())
+        inbound_mail_purge_record(ACTOR, source="pipe", before=before.isoformat(), deleted=deleted, channel=channel)
 
 
 # --- 4. audit trail -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from channels.layers import get_channel_layer
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
 
 from permissions.middleware import SESSION_SEEN, SESSION_STARTED, has_second_factor, needs_second_factor
@@ -65,8 +65,6 @@ def check_live_session(user, session_key: str | None) -> tuple[int | None, int]:
     """(close code or None, seconds left). Reads the session afresh from the store and the user
     afresh from the database, so a logout, an expiry, a deactivation, a changed password or a
     removed second factor elsewhere is seen here."""
-    from django.contrib.auth import get_user_model
-
     if user is None or not getattr(user, "is_authenticated", False) or not session_key:
         return CLOSE_SESSION_ENDED, 0
     store = _store()(session_key=session_key)

@@ -15,11 +15,13 @@ import logging
 import re
 from typing import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
@@ -1030,8 +1032,6 @@ SEND_ACTION_REMINDER = "protocols.tasks.send_action_reminder"
 
 def actions_due_for_reminder(today: dt.date):
     """Open actions past their due date that were not reminded in the last week."""
-    from django.db.models import Q
-
     return AgreedAction.objects.filter(status__in=OPEN_STATES, due_on__lt=today).filter(
         Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lte=today - dt.timedelta(days=REMIND_EVERY_DAYS))
     )
@@ -1061,11 +1061,6 @@ def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> boo
     """Remind the people an overdue action falls to: a notification (case reference and due
     date, never the title) for those with an account, a plain e-mail in her language for a
     parent without one. Idempotent per week: a second run the same day sends nothing."""
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-    from django.urls import reverse
-    from django.utils import formats, translation
-
     today = today or timezone.localdate()
     action = actions_due_for_reminder(today).select_for_update().filter(pk=action_id).first()
     if action is None:

@@ -105,6 +105,61 @@ def test_every_app_of_the_project_has_a_layer():
     assert ours - set(LAYERS) == set(), "give the new app a layer here and in docs/architecture.md"
 
 
+# Any import inside a function (not only of an app: STYLE.md, "imports at module top"), by module.
+# ``apps.py`` is left out: ``AppConfig.ready`` is where Django wants the imports that register
+# signals and hooks. What remains is listed with its reason; the list only shrinks.
+FUNCTION_IMPORTS_LEFT: dict[str, str] = {
+    "config/settings.py": "reads optional packages only when their setting is used",
+    "operations/management/commands/doctor.py": "checks optional services (redis, the task database) only when configured",
+    "operations/health.py": "checks optional services only when configured",
+    "permissions/audit.py": "not yet moved",
+    "permissions/error_reporting.py": "not yet moved",
+    "permissions/middleware.py": "not yet moved",
+    "outbox/backends.py": "not yet moved",
+    "participants/models.py": "not yet moved",
+    "cases/api/consent_serializers.py": "not yet moved",
+    "cases/selectors.py": "not yet moved",
+    "conferences/selectors.py": "not yet moved",
+    "conferences/views.py": "not yet moved",
+    "protocols/api/views.py": "not yet moved",
+    "protocols/rules.py": "not yet moved",
+    "board/services.py": "not yet moved",
+    "access/selectors.py": "not yet moved",
+    "offers/hsds.py": "not yet moved",
+    "operations/retention.py": "not yet moved",
+    "operations/views.py": "not yet moved",
+}
+
+
+def _function_imports() -> dict[str, list[int]]:
+    def walk(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                continue
+            if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                yield child.lineno
+            yield from walk(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    found: dict[str, list[int]] = {}
+    for app in LAYERS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts or path.name == "apps.py":
+                continue
+            name = path.relative_to(ROOT).as_posix()
+            if lines := list(walk(ast.parse(path.read_text(encoding="utf-8"), name), False)):
+                found[name] = lines
+    return found
+
+
+def test_no_new_module_imports_inside_a_function():
+    found = _function_imports()
+    unexpected = [f"{name}:{line}" for name, lines in sorted(found.items()) if name not in FUNCTION_IMPORTS_LEFT
+                  for line in lines]
+    assert not unexpected, "Import at module level (STYLE.md):\n" + "\n".join(unexpected)
+    stale = sorted(set(FUNCTION_IMPORTS_LEFT) - set(found))
+    assert not stale, f"Moved; remove from FUNCTION_IMPORTS_LEFT: {stale}"
+
+
 def test_the_check_sees_a_hidden_and_an_upward_import():
     """The checker itself: an import inside a function and an upward module-level import are found."""
     tree = ast.parse("from protocols.models import Protocol\n\ndef f():\n    from conferences.models import Case\n")

@@ -235,3 +235,36 @@ def test_a_reader_opening_a_writers_form_address_gets_a_german_page_with_a_way_b
     usable(page, f"GET {name}")
     page.get_by_role("link", name="Zurück zur Übersicht").click()
     expect(page).to_have_url(live_url(page) + "/")
+
+
+def test_a_form_address_opened_as_a_page_leads_back_to_the_page_of_its_form(live_server, browser, world):
+    """After a refused save the address bar shows the form's address; opened again, her way back
+    is the page the form belongs to, not only the overview."""
+    hold_conference(world.conference)
+    page = dashboard(browser, live_server, world.convenor)
+    open_protocol(page, world)
+    protocol_url = page.url.split("#")[0]
+    response = page.goto(live_server.url + reverse("protocols:next_review", args=[world.protocol.pk]))
+    assert response.status == 405
+    expect(page.get_by_role("heading", level=1)).to_have_text("Diese Adresse nimmt nur ein abgeschicktes Formular an")
+    usable(page, "GET next_review")
+    page.get_by_role("link", name="Zurück zur Seite dieses Formulars").click()
+    expect(page).to_have_url(protocol_url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Protokoll")
+
+
+def test_a_form_sent_to_a_page_that_takes_none_gets_a_german_page_with_the_way_to_that_page(live_server, browser, world):
+    """A form from an old or forwarded page, sent to a page that takes none: not the browser's blank 'HTTP ERROR 405'."""
+    page = dashboard(browser, live_server, world.convenor)
+    address = reverse("conferences:conference_detail", args=[world.conference.pk])
+    page.goto(live_server.url + address)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.evaluate(POST_FORM, [address, {"rsvp": "accepted"}])
+    assert answer.value.status == 405
+    expect(page.get_by_role("heading", level=1)).to_have_text("Diese Seite nimmt kein abgeschicktes Formular an")
+    expect(page.get_by_role("main")).to_contain_text("Es wurde nichts gespeichert")
+    usable(page, "POST conference_detail")
+    page.get_by_role("link", name="Seite erneut öffnen").click()
+    expect(page).to_have_url(live_server.url + address)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)

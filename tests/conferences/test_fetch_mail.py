@@ -160,6 +160,11 @@ def test_a_message_that_fails_unexpectedly_is_quarantined_and_the_rest_are_handl
     assert any("<poison@example.org>" in r.getMessage() and "OverflowError" in r.getMessage() for r in caplog.records)
     assert not any("DECLINED" in r.getMessage() or "date value" in r.getMessage() for r in caplog.records)
     assert fetch() == "no messages"
+    # Audited as the pipe's quarantine is: the digest and the kind of error, never the content.
+    event = AuditEvent.objects.get(action="calendar_reply.quarantined")
+    assert event.detail["source"] == "imap" and event.detail["error"] == "OverflowError"
+    assert event.detail["folder"] == "Quarantine" and len(event.detail["digest"]) == 12
+    assert "DECLINED" not in str(event.detail) and "poison" not in str(event.detail)
 
 
 def test_a_database_error_that_repeats_for_one_message_ends_in_quarantine(world, scheduled, mailbox, monkeypatch):
@@ -170,6 +175,22 @@ def test_a_database_error_that_repeats_for_one_message_ends_in_quarantine(world,
     assert mailbox.count("INBOX") == 1
     assert fetch() == "quarantined=1"
     assert mailbox.count("INBOX") == 0 and mailbox.count("Quarantine") == 1
+    assert AuditEvent.objects.get(action="calendar_reply.quarantined").detail["error"] == "OperationalError again on a later run"
+
+
+def test_a_quarantined_message_stays_quarantined_when_its_audit_event_fails(world, scheduled, mailbox, monkeypatch, caplog):
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+
+    def broken(**kwargs):
+        raise RuntimeError("audit key missing")
+
+    monkeypatch.setattr(fetch_mail_command, "calendar_reply_quarantined_record", broken)
+    mailbox.append(answer_to(request_for(world.counsellor.email), message_id="poison@example.org"),
+                   answer_to(request_for(world.midwife.email), partstat="ACCEPTED"))
+    with caplog.at_level(logging.ERROR, logger="conferences.management.commands.fetch_mail"):
+        assert fetch() == "applied=1 quarantined=1"
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Quarantine") == 1
+    assert any("could not be audited: RuntimeError" in r.getMessage() for r in caplog.records)
 
 
 def test_when_the_database_is_down_the_message_stays_and_the_run_says_try_again(world, scheduled, mailbox, monkeypatch):
@@ -238,3 +259,8 @@ def test_handled_and_quarantined_messages_are_deleted_from_the_mailbox_after_the
     assert fetch() == "purged=2"
     assert mailbox.count("Processed") == 1 and mailbox.count("Quarantine") == 1
     assert fetch() == "no messages"
+    # Like the retention steps of apply_retention: one event for the run, the number by folder.
+    event = AuditEvent.objects.get(action="retention.inbound_mail_purged")
+    assert event.detail["source"] == "imap" and event.detail["count"] == 2
+    assert event.detail["deleted"] == {"handled messages": 1, "quarantined messages": 1}
+    assert "example.org" not in str(event.detail) and "Dienstag" not in str(event.detail)

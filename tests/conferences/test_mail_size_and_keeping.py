@@ -50,6 +50,7 @@ def test_a_half_written_quarantine_file_left_by_a_killed_run_is_deleted_after_it
     old = time.time() - 40 * 86400
     for path in (kept, leftover):
         os.utime(path, (old, old))
-    assert mail_quarantine.purge(directory, before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)) == 2
+    assert mail_quarantine.purge(directory, before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)) == {
+        "messages": 1, "unfinished files": 1}
     assert not kept.exists() and not leftover.exists()
     assert recent.exists()

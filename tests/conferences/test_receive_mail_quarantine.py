@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import OperationalError
 
-from conferences import services
+from conferences import reply_services, services
 from conferences.management.commands import receive_mail as receive_mail_command
 from conferences.models import Invitation
 from permissions.models import AuditEvent
@@ -106,6 +106,55 @@ def test_a_message_that_cannot_be_quarantined_stays_with_the_mail_server(world, 
     blocked.write_text("")
     settings.INBOUND_MAIL_QUARANTINE_DIR = blocked / "mail-quarantine"
     poisoned(monkeypatch, OverflowError("date value out of range"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    assert pipe(raw, monkeypatch) == (75, "")
+    assert not AuditEvent.objects.filter(action="calendar_reply.quarantined").exists()
+
+
+def test_a_quarantine_directory_open_to_another_user_keeps_the_message_with_the_mail_server(world, scheduled, monkeypatch,
+                                                                                         quarantine):
+    quarantine.mkdir()
+    quarantine.chmod(0o755)
+    someone_else = receive_mail_command.mail_quarantine.os.geteuid() + 1
+    monkeypatch.setattr(receive_mail_command.mail_quarantine.os, "geteuid", lambda: someone_else)
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    assert pipe(raw, monkeypatch) == (75, "")
+    assert kept(quarantine) == []
+
+
+def test_an_existing_quarantine_directory_open_to_others_is_made_private(world, scheduled, monkeypatch, quarantine):
+    quarantine.mkdir()
+    quarantine.chmod(0o755)
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    assert pipe(raw, monkeypatch) == (0, "quarantined")
+    assert kept(quarantine) == [raw] and stat.S_IMODE(quarantine.stat().st_mode) == 0o700
+
+
+def test_a_quarantined_message_whose_audit_event_fails_is_still_accepted(world, scheduled, monkeypatch, quarantine, caplog):
+    """Safe on disk is what counts: exit 1 would have the mail server bounce it to a possibly forged sender."""
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+
+    def broken(**kwargs):
+        raise KeyError("AUDIT_KEYS")  # e.g. a missing audit key: not a database error
+
+    monkeypatch.setattr(reply_services, "calendar_reply_quarantined_record", broken)
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
+    with caplog.at_level(logging.ERROR, logger="conferences.reply_services"):
+        assert pipe(raw, monkeypatch) == (0, "quarantined")
+    assert kept(quarantine) == [raw]
+    assert any("could not be audited: KeyError" in r.getMessage() for r in caplog.records)
+    assert not AuditEvent.objects.filter(action="calendar_reply.quarantined").exists()
+
+
+def test_a_message_not_stored_for_any_reason_stays_with_the_mail_server(world, scheduled, monkeypatch, quarantine):
+    poisoned(monkeypatch, OverflowError("date value out of range"))
+
+    def broken(*args, **kwargs):
+        raise ValueError("embedded null byte")  # not an OSError, and nothing on disk
+
+    monkeypatch.setattr(reply_services.mail_quarantine, "store", broken)
     raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
     assert pipe(raw, monkeypatch) == (75, "")
     assert not AuditEvent.objects.filter(action="calendar_reply.quarantined").exists()

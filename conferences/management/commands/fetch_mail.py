@@ -18,16 +18,20 @@ unreachable the message stays in the folder for the next run and the command exi
 A run handles at most ``--limit`` messages and starts none after ``--time-limit`` seconds.
 
 One message can never block the ones behind it: a message whose handling fails unexpectedly
-is moved to the ``quarantine`` folder (logged at ERROR with its Message-ID, never its content);
-one that meets a database error while the database answers is flagged (IMAP keyword
-``FallkonferenzRetry``), left for the next run, and quarantined when it fails again. Refusals
-of mail that names no invitation are audited as one event per run, counted by reason.
+is moved to the ``quarantine`` folder (logged at ERROR with its Message-ID, never its content,
+and audited as ``calendar_reply.quarantined`` with its digest and the kind of error, as the
+pipe's quarantine is); one that meets a database error while the database answers is flagged
+(IMAP keyword ``FallkonferenzRetry``), left for the next run, and quarantined when it fails
+again. Refusals of mail that names no invitation are audited as one event per run, counted by
+reason.
 
 ``IMAP_URL``: ``imaps://user:password@host[:993]/FOLDER`` (TLS), or ``imap://…[:143]/FOLDER``
 with STARTTLS (``?starttls=0`` turns STARTTLS off — only for a server on the same machine).
 ``?done=NAME`` names the folder for handled messages (default ``Processed``),
 ``?quarantine=NAME`` the folder for messages that could not be handled (default ``Quarantine``).
-Messages in both folders are deleted once they arrived more than ``INBOUND_MAIL_KEEP_DAYS`` ago.
+Messages in both folders are deleted once they arrived more than ``INBOUND_MAIL_KEEP_DAYS`` ago;
+a run that deleted any writes one ``retention.inbound_mail_purged`` audit event (the number by
+folder and the cutoff, never a message or an address).
 """
 from __future__ import annotations
 
@@ -53,7 +57,14 @@ from django.utils import timezone
 
 from conferences.mail_quarantine import database_answers as _database_answers
 from conferences.mail_quarantine import message_id_for_log as _message_id
-from conferences.reply_services import RefusalTally, calendar_refusals_record, calendar_reply_receive
+from conferences.reply_services import (
+    GATEWAY,
+    RefusalTally,
+    calendar_refusals_record,
+    calendar_reply_quarantined_record,
+    calendar_reply_receive,
+    inbound_mail_purge_record,
+)
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
@@ -236,13 +247,11 @@ class Command(BaseCommand):
                         conn.uid("STORE", uid, "+FLAGS.SILENT", f"({RETRY_FLAG})")
                         count("retry")
                         continue
-                    logger.error("Calendar reply %s quarantined: %s again on a later run", _message_id(raw), type(exc).__name__)
-                    flagged = _move(conn, uid, target.quarantine, can_move) or flagged
+                    flagged = self._quarantine(conn, uid, raw, target, can_move, f"{type(exc).__name__} again on a later run") or flagged
                     count("quarantined")
                     continue
                 except Exception as exc:  # a bug met by this message: it must not block the others
-                    logger.error("Calendar reply %s quarantined: %s", _message_id(raw), type(exc).__name__)
-                    flagged = _move(conn, uid, target.quarantine, can_move) or flagged
+                    flagged = self._quarantine(conn, uid, raw, target, can_move, type(exc).__name__) or flagged
                     count("quarantined")
                     continue
                 count(result.outcome)
@@ -251,9 +260,11 @@ class Command(BaseCommand):
                 conn.expunge()
             conn.close()
             before = timezone.localdate() - dt.timedelta(days=settings.INBOUND_MAIL_KEEP_DAYS)
-            purged = sum(_purge_older(conn, folder, before) for folder in (target.done, target.quarantine))
-            if purged:
-                counts["purged"] = purged
+            purged = {"handled messages": _purge_older(conn, target.done, before),
+                      "quarantined messages": _purge_older(conn, target.quarantine, before)}
+            if sum(purged.values()):
+                counts["purged"] = sum(purged.values())
+                self._audit_purge(purged, before)
         finally:
             try:
                 conn.logout()
@@ -264,3 +275,26 @@ class Command(BaseCommand):
             except DatabaseError:
                 logger.warning("The run's %d unattributed refusals could not be audited", sum(tally.reasons.values()))
         return counts
+
+    @staticmethod
+    def _quarantine(conn: imaplib.IMAP4, uid: bytes, raw: bytes, target: ImapTarget, can_move: bool, error: str) -> bool:
+        """Move a message that could not be handled to the quarantine folder and audit it (as the
+        pipe's quarantine does: digest and kind of error, never its content). Once moved it is
+        kept whatever happens to the audit event, which is then only logged. True when EXPUNGE
+        is still due."""
+        logger.error("Calendar reply %s quarantined: %s", _message_id(raw), error)
+        flagged = _move(conn, uid, target.quarantine, can_move)
+        try:
+            calendar_reply_quarantined_record(raw=raw, source="imap", error=error, where={"folder": target.quarantine})
+        except Exception as exc:  # kept in the folder either way; the run goes on
+            logger.error("Quarantined calendar reply %s could not be audited: %s", _message_id(raw), type(exc).__name__)
+        return flagged
+
+    @staticmethod
+    def _audit_purge(purged: dict[str, int], before: dt.date) -> None:
+        """One audit event for the run's deletions from the done and quarantine folders."""
+        try:
+            inbound_mail_purge_record(GATEWAY, source="imap", before=before.isoformat(), deleted=purged)
+        except DatabaseError as exc:
+            logger.warning("The run's deletion of %d old messages could not be audited: %s",
+                           sum(purged.values()), type(exc).__name__)

@@ -15,7 +15,10 @@ again later: the mail server keeps the message and retries.
 Quarantined means: the raw message is kept in ``INBOUND_MAIL_QUARANTINE_DIR`` (one ``.eml`` file,
 readable by the service's user only), an audit event ``calendar_reply.quarantined`` names its
 digest and the kind of error, the log names its Message-ID at ERROR (never its content), and the
-command prints ``quarantined`` and exits 0. When the file cannot be written, it exits 75.
+command prints ``quarantined`` and exits 0 — also when the audit event cannot be written (for
+whatever reason: the message is safe on disk, and the failure is logged at ERROR). When the file
+cannot be written (for whatever reason), it exits 75. A quarantine never ends in exit 1: the mail
+server would bounce the message, quoting it, to a sender who may be forged.
 """
 from __future__ import annotations
 
@@ -81,7 +84,7 @@ class Command(BaseCommand):
     def _quarantine(self, raw: bytes, error: str) -> None:
         try:
             path = calendar_reply_quarantine(raw=raw, source="pipe", error=error)
-        except OSError as exc:
+        except Exception as exc:  # not on disk (it raises nothing once it is): never exit 1, a bounce
             logger.error("Calendar reply %s could not be quarantined (%s): %s; the mail server keeps it",
                          mail_quarantine.message_id_for_log(raw), error, type(exc).__name__)
             self._tempfail(f"temporary failure, cannot quarantine: {type(exc).__name__}")
