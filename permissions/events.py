@@ -7,7 +7,8 @@ A writer below the cases (the admin changing a membership, an organisation or an
 name cases; it calls ``people_changed_on_commit(user_ids=..., organisation_ids=...)`` and the
 subscriber, which knows the case team, finds the cases after commit. The admin's membership
 changes are also announced with ``memberships_changed_on_commit``: notifications tells the
-organisation's leads.
+organisation's leads. A hook runs inside the writer's transaction instead (bottom of the module):
+a membership that ends (``cases`` ends her personal case-team rows for it).
 """
 from __future__ import annotations
 
@@ -85,3 +86,34 @@ def memberships_changed_on_commit(*, organisation_id: int, lead_ids: Iterable[in
             listener(change)
 
     transaction.on_commit(_send)
+
+
+# --- Inside the writer's transaction ----------------------------------------------------------
+# Unlike the announcements above, these run at once, inside the transaction of the service that
+# calls them: what the listener writes (and audits) commits or rolls back with the change itself.
+# For a consequence that must not be missing once the change is visible, decided by an app above
+# the writer (the writer cannot import it).
+
+@dataclass(frozen=True)
+class MembershipEnded:
+    """``actor`` ended ``user_id``'s membership of ``organisation_id`` (deactivated or deleted)."""
+    actor: object
+    user_id: int
+    organisation_id: int
+    channel: str
+
+
+_membership_ended_listeners: list[Callable[[MembershipEnded], None]] = []
+
+
+def subscribe_membership_ended(listener: Callable[[MembershipEnded], None]) -> None:
+    """``listener(ended)`` runs inside the transaction that ends the membership (``cases`` ends her
+    personal case-team rows for the organisation)."""
+    if listener not in _membership_ended_listeners:
+        _membership_ended_listeners.append(listener)
+
+
+def membership_ended(*, actor, user_id: int, organisation_id: int, channel: str) -> None:
+    ended = MembershipEnded(actor, user_id, organisation_id, channel)
+    for listener in list(_membership_ended_listeners):
+        listener(ended)
