@@ -22,8 +22,9 @@ from cases.models import Consent, DisclosureBasis, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from participants import policy as participants_policy
-from participants.models import Organisation, User
+from participants.models import Membership, Organisation, User
 from permissions import policy as base
+from permissions.models import MinuteTakerGrant
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 
 
@@ -467,6 +468,27 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
         Q(base.AnyOf(F("case_id"), pieces["her_cases"]))
         & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces)) | _falls_to_parent(pieces))
         & _not_restricted(pieces))
+
+
+def delegated_protocol_ids(user: "User") -> QuerySet:
+    """Ids of the protocols whose minutes were delegated to the user (a grant in force today) while
+    she still stands on the case team as she stood when the convenor delegated them: through a team
+    row that was active then (``access.grant_services.minute_taker_delegate`` gives the grant to a
+    professional on the case team), for an organisation she worked for then and works for now
+    (``cases_policy.team_rows_of``). A delegate who left the organisation she was on the team for,
+    and is on it now for another one only (added after the grant), writes no more minutes: the
+    convenor delegates them again if she is to (review 2026-12-07, as the lead caseworker in
+    ``cases.policy._leads_the_case``). The one rule for the write check (``services.can_write_items``)
+    and the list of next steps (``selectors.protocol_steps``)."""
+    if not base._is_real_user(user):
+        return MinuteTakerGrant.objects.none().values("content_object_id")
+    today = base._today()
+    worked_there_then = Membership.objects.filter(user=user, organisation_id=OuterRef("organisation_id"),
+                                                  created_at__lte=OuterRef(OuterRef("granted_at")))
+    on_team_as_then = cases_policy.team_rows_of(user).filter(
+        Exists(worked_there_then), case_id=OuterRef("content_object__conference__case_id"), added_at__lte=OuterRef("granted_at"))
+    return MinuteTakerGrant.objects.filter(Exists(on_team_as_then), user=user, valid_from__lte=today,
+                                           valid_until__gte=today).values("content_object_id")
 
 
 def can_update_action(user: "User", action) -> bool:

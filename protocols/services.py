@@ -90,11 +90,18 @@ def is_convenor(user, protocol: Protocol) -> bool:
 
 
 def can_write_items(user, protocol: Protocol) -> bool:
-    """The convenor, or the delegated minute-taker while she is on the case team."""
+    """The convenor; the minute-taker named for the protocol while she is on the case team; a
+    delegated minute-taker while she is on the team as she was when the minutes were delegated to
+    her (``protocols_policy.delegated_protocol_ids``). The page, the API and the live channel all
+    ask this before every write."""
     case = protocol.conference.case
     if is_convenor(user, protocol):
         return True
-    return policy.takes_minutes(user, protocol) and cases_policy.is_professional_on_case(user, case)
+    if not policy._is_real_user(user):
+        return False
+    if protocol.minute_taker_id == user.pk and cases_policy.is_professional_on_case(user, case):
+        return True
+    return protocols_policy.delegated_protocol_ids(user).filter(content_object_id=protocol.pk).exists()
 
 
 def _locked_protocol(protocol_id: int) -> Protocol:
