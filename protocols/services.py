@@ -560,6 +560,22 @@ def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: s
 
 # --- agreed actions inside an item ---------------------------------------------------------
 
+def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> None:
+    """An action in an item restricted to organisations falls only to an organisation that may read
+    the item: its holder, or one it is named for whose disclosure a consent or legal basis covers
+    now (the read filter's rule, ``protocols_policy._disclosed_to_team``). An action is part of its
+    item: whoever it falls to reads its title and description."""
+    item = ProtocolItem.objects.select_related("protocol__conference").get(pk=item.pk)  # as it stands, under the protocol's lock
+    if item.audience != Audience.RESTRICTED or organisation.pk == item.holding_organisation_id:
+        return
+    named = item.restricted_to.filter(pk=organisation.pk).exists()
+    if not named or organisation.pk not in protocols_policy.disclosures_covering(item, organisation_ids={organisation.pk}):
+        raise ValidationError({"responsible": _(
+            "This item is restricted, and the chosen organisation may not read it (it is not named for it, or no "
+            "consent or other legal basis covers its disclosure to it). Choose an organisation that may read the "
+            "item, or agree the action in an item it may read.")})
+
+
 def _validate_responsible(case: Case, user, organisation, family_member) -> None:
     if family_member is not None:
         if user is not None or organisation is not None:
@@ -600,6 +616,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
     case = protocol.conference.case
     _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
+    if responsible_organisation is not None:
+        _refuse_withheld_item(item, responsible_organisation)
     action = AgreedAction.objects.create(
         case=case, item=item, title=title, description=sanitize.clean_input(description), due_on=due_on,
         responsible_user=responsible_user, responsible_organisation=responsible_organisation,
