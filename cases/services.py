@@ -230,7 +230,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     link to choose her password (no password is ever chosen or seen by the caseworker).
 
     Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
-    and has an e-mail address. The e-mail is sent after commit."""
+    and has an e-mail address. Her outstanding poll links end in the same transaction
+    (``permissions.events.account_linked``: she answers signed in now). The e-mail is sent after commit."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
@@ -252,6 +253,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     member.save(update_fields=["user", "version"])
     audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
                  detail={"user": user.pk})
+    # in this transaction: ``conferences`` revokes the poll links she had without an account
+    events.account_linked(actor=actor, family_member_id=member.pk, user_id=user.pk, case_id=case.pk, channel=channel)
     events.access_changed_on_commit([case.pk])
     transaction.on_commit(lambda: _send_account_link(user, case.reference))
     return user

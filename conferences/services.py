@@ -428,6 +428,23 @@ def new_poll_link(invitation: Invitation, *, days: int = POLL_LINK_DAYS) -> tupl
     return PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days)), raw
 
 
+def poll_links_end_on_account(linked: events.AccountLinked) -> int:
+    """A family member got an account (``cases.services.family_member_account_create``, inside its
+    transaction): she answers polls signed in from now on, so her personal links still in force are
+    revoked, one ``poll_link.revoke`` event per invitation naming the reason. Until now they were
+    only refused when used (``poll_link_resolve``), and nothing recorded their end. Returns how many
+    links ended."""
+    now = timezone.now()
+    links = PollLink.objects.filter(invitation__family_member_id=linked.family_member_id, revoked_at__isnull=True,
+                                    expires_at__gt=now)
+    invitations = sorted(set(links.values_list("invitation_id", "invitation__conference__case_id")))
+    count = links.update(revoked_at=now)
+    for invitation_id, case_id in invitations:
+        audit.record(linked.actor, action="poll_link.revoke", obj=Invitation(pk=invitation_id), case_id=case_id,
+                     channel=linked.channel, detail={"reason": "account_created", "user": linked.user_id})
+    return count
+
+
 @transaction.atomic
 def poll_link_revoke(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> int:
     _require_convenor(actor, invitation.conference.case)

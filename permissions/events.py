@@ -7,8 +7,9 @@ A writer below the cases (the admin changing a membership, an organisation or an
 name cases; it calls ``people_changed_on_commit(user_ids=..., organisation_ids=...)`` and the
 subscriber, which knows the case team, finds the cases after commit. The admin's membership
 changes are also announced with ``memberships_changed_on_commit``: notifications tells the
-organisation's leads. A hook runs inside the writer's transaction instead (bottom of the module):
-a membership that ends (``cases`` ends her personal case-team rows for it).
+organisation's leads. Two hooks run inside the writer's transaction instead (bottom of the module):
+a membership that ends (``cases`` ends her personal case-team rows for it) and an account linked
+to a family member (``conferences`` revokes her poll links).
 """
 from __future__ import annotations
 
@@ -117,3 +118,29 @@ def membership_ended(*, actor, user_id: int, organisation_id: int, channel: str)
     ended = MembershipEnded(actor, user_id, organisation_id, channel)
     for listener in list(_membership_ended_listeners):
         listener(ended)
+
+
+@dataclass(frozen=True)
+class AccountLinked:
+    """``actor`` linked the new account ``user_id`` to the family member ``family_member_id``."""
+    actor: object
+    family_member_id: int
+    user_id: int
+    case_id: int
+    channel: str
+
+
+_account_linked_listeners: list[Callable[[AccountLinked], None]] = []
+
+
+def subscribe_account_linked(listener: Callable[[AccountLinked], None]) -> None:
+    """``listener(linked)`` runs inside the transaction that links the account (``conferences``
+    revokes the poll links she answered without one)."""
+    if listener not in _account_linked_listeners:
+        _account_linked_listeners.append(listener)
+
+
+def account_linked(*, actor, family_member_id: int, user_id: int, case_id: int, channel: str) -> None:
+    linked = AccountLinked(actor, family_member_id, user_id, case_id, channel)
+    for listener in list(_account_linked_listeners):
+        listener(linked)
