@@ -350,8 +350,9 @@ def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel
     return count
 
 
-def _poll_link_in_force(raw: str) -> PollLink | None:
-    """The link behind a raw token while it is neither revoked nor expired nor withdrawn, or None."""
+def _poll_link_in_force(raw: str, *, revoked: bool = False) -> PollLink | None:
+    """The link behind a raw token while it is neither revoked nor expired nor withdrawn, or None.
+    ``revoked``: a revoked link counts too (``poll_link_needs_sign_in``)."""
     if not raw or len(raw) > 100:
         return None
     link = (PollLink.objects.select_related("invitation__conference__poll", "invitation__conference__case__network",
@@ -359,7 +360,7 @@ def _poll_link_in_force(raw: str) -> PollLink | None:
             .filter(token_hash=hash_token(raw)).first())
     if link is None or not tokens_match(link.token_hash, raw):
         return None
-    if link.revoked_at is not None or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
+    if (link.revoked_at is not None and not revoked) or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
         return None
     return link
 
@@ -376,8 +377,10 @@ def poll_link_resolve(raw: str) -> PollLink | None:
 def poll_link_needs_sign_in(raw: str) -> bool:
     """Whether the raw token is a link in force whose parent has had an account since it was issued:
     it opens nothing any more, and the page tells her to sign in (a new link is refused to her too,
-    so "ask for a new link" would lead nowhere). Says nothing else about the conference."""
-    link = _poll_link_in_force(raw)
+    so "ask for a new link" would lead nowhere). Her account revoked her links
+    (``poll_links_end_on_account``); a revoked link of hers says the same, as any other link would
+    lead her nowhere either. Says nothing else about the conference."""
+    link = _poll_link_in_force(raw, revoked=True)
     return link is not None and not link.invitation.answers_by_poll_link
 
 
