@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from permissions import querysets
+from permissions import events, querysets
 
 
 class CasesConfig(AppConfig):
@@ -11,8 +11,9 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import policy
+        from cases import policy, services
 
         querysets.register("cases.case", policy.cases_for_user)
         querysets.register("cases.consent", policy.consents_for_user)
         querysets.register("cases.disclosurebasis", policy.disclosure_bases_for_user)
+        events.subscribe_membership_ended(services.team_rows_end_on_departure)

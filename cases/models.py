@@ -98,6 +98,13 @@ class CaseTeamMember(models.Model):
     case_role = models.CharField(_("case role"), max_length=20, choices=CaseRole.choices, default=CaseRole.OTHER)
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # Why a removed row ended: blank when the convenor took her off the team; LEFT_ORGANISATION when
+    # her membership of the row's organisation ended (``services.team_rows_end_on_departure``). Only
+    # the convenor's removals bar an organisation from joining again on its own
+    # (``policy.self_admission_refusal``).
+    LEFT_ORGANISATION = "left_organisation"
+    removal_reason = models.CharField(_("removal reason"), max_length=20, blank=True, default="",
+                                      choices=[(LEFT_ORGANISATION, _("Left the organisation"))])
 
     class Meta:
         db_table = "conferences_caseteammember"

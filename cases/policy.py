@@ -27,13 +27,24 @@ from permissions.requests import request_memo
 
 def team_rows_of(user: "User") -> QuerySet:
     """The active team rows that put the user on a case: hers, her organisation's, or a colleague's
-    whom she substitutes, for an organisation she works for."""
+    whom she substitutes, for an organisation she works for. A colleague's row counts only while the
+    colleague herself still works for its organisation (``colleagues_in_office``): a substitute
+    stands in for what the colleague could read now, and a colleague who left the organisation
+    hands over nothing nobody decided (review 2026-12-07)."""
     if not base._is_real_user(user):
         return CaseTeamMember.objects.none()
     return (
         CaseTeamMember.objects.filter(removed_at__isnull=True, organisation_id__in=participants_policy.organisation_ids(user))
-        .filter(Q(user=user) | Q(user__isnull=True) | Q(user_id__in=base.substituted_user_ids(user)))
+        .filter(Q(user=user) | Q(user__isnull=True)
+                | Q(base.PairIn(base.Pair(F("user_id"), F("organisation_id")), base.compiled(colleagues_in_office(user)))))
     )
+
+
+def colleagues_in_office(user: "User") -> QuerySet:
+    """(user, organisation) of each active membership of the colleagues ``user`` stands in for
+    today: the rows through which a substitute reads a colleague's cases."""
+    return Membership.objects.filter(user_id__in=base.substituted_user_ids(user), is_active=True,
+                                     organisation__is_active=True).values("user_id", "organisation_id")
 
 
 def professional_case_ids(user: "User") -> QuerySet:
@@ -57,7 +68,7 @@ def self_admission_refusal(case_id: int, organisation_id: int) -> str:
     them. The one rule for the service (``services.case_team_member_admit``) and the page that
     offers the step (``offers.referral_selectors``)."""
     rows = CaseTeamMember.objects.filter(case_id=case_id, organisation_id=organisation_id)
-    if rows.filter(removed_at__isnull=False).exists():
+    if rows.filter(removed_at__isnull=False).exclude(removal_reason=CaseTeamMember.LEFT_ORGANISATION).exists():
         return _("The convenor took this organisation's members off the case team; only the convenor can add "
                  "someone of it again.")
     if rows.filter(removed_at__isnull=True).exists():

@@ -156,6 +156,24 @@ def case_team_member_remove(actor: User, *, member: CaseTeamMember, channel: str
     return member
 
 
+def team_rows_end_on_departure(ended: events.MembershipEnded) -> int:
+    """Her membership of an organisation ended (``participants.admin_services.membership_end``,
+    inside its transaction): her personal rows on case teams for that organisation end too, kept
+    (``removed_at``, ``removal_reason``) as history, one ``case_team.end`` event per case. She reads
+    nothing through them any more, nor does a substitute of hers, and rejoining the organisation
+    gives her no case back: the convenor adds her again if she is to be on it. Returns how many ended."""
+    rows = list(CaseTeamMember.objects.select_for_update().filter(
+        user_id=ended.user_id, organisation_id=ended.organisation_id, removed_at__isnull=True).order_by("pk"))
+    now = timezone.now()
+    for row in rows:
+        row.removed_at, row.removal_reason = now, CaseTeamMember.LEFT_ORGANISATION
+        row.save(update_fields=["removed_at", "removal_reason"])
+        audit.record(ended.actor, action="case_team.end", obj=row, case_id=row.case_id, channel=ended.channel,
+                     detail={"organisation": row.organisation_id, "user": row.user_id, "reason": "membership_ended"})
+    events.access_changed_on_commit(row.case_id for row in rows)
+    return len(rows)
+
+
 @transaction.atomic
 def family_member_add(
     actor: User, *, case: Case, relation: str, display_name: str, due_date: dt.date | None = None,
@@ -210,7 +228,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     link to choose her password (no password is ever chosen or seen by the caseworker).
 
     Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
-    and has an e-mail address. The e-mail is sent after commit."""
+    and has an e-mail address. Her outstanding poll links end in the same transaction
+    (``permissions.events.account_linked``: she answers signed in now). The e-mail is sent after commit."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
@@ -230,6 +249,8 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     member.save(update_fields=["user", "version"])
     audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
                  detail={"user": user.pk})
+    # in this transaction: ``conferences`` revokes the poll links she had without an account
+    events.account_linked(actor=actor, family_member_id=member.pk, user_id=user.pk, case_id=case.pk, channel=channel)
     events.access_changed_on_commit([case.pk])
     transaction.on_commit(lambda: _send_account_link(user, case.reference))
     return user

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from permissions import querysets
+from permissions import events, querysets
 
 
 class ConferencesConfig(AppConfig):
@@ -9,8 +9,9 @@ class ConferencesConfig(AppConfig):
     verbose_name = _("Conferences")
 
     def ready(self) -> None:
-        from . import mail_outbox, policy, tasks  # noqa: F401  tasks register with permissions.jobs
+        from . import mail_outbox, policy, services, tasks  # noqa: F401  tasks register with permissions.jobs
 
         querysets.register("conferences.conference", policy.conferences_for_user)
 
         mail_outbox.connect()
+        events.subscribe_account_linked(services.poll_links_end_on_account)

@@ -348,8 +348,9 @@ def poll_vote(actor, *, invitation: Invitation, answers: dict[int, str], channel
     return count
 
 
-def _poll_link_in_force(raw: str) -> PollLink | None:
-    """The link behind a raw token while it is neither revoked nor expired nor withdrawn, or None."""
+def _poll_link_in_force(raw: str, *, revoked: bool = False) -> PollLink | None:
+    """The link behind a raw token while it is neither revoked nor expired nor withdrawn, or None.
+    ``revoked``: a revoked link counts too (``poll_link_needs_sign_in``)."""
     if not raw or len(raw) > 100:
         return None
     link = (PollLink.objects.select_related("invitation__conference__poll", "invitation__conference__case__network",
@@ -357,7 +358,7 @@ def _poll_link_in_force(raw: str) -> PollLink | None:
             .filter(token_hash=hash_token(raw)).first())
     if link is None or not tokens_match(link.token_hash, raw):
         return None
-    if link.revoked_at is not None or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
+    if (link.revoked_at is not None and not revoked) or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
         return None
     return link
 
@@ -374,8 +375,10 @@ def poll_link_resolve(raw: str) -> PollLink | None:
 def poll_link_needs_sign_in(raw: str) -> bool:
     """Whether the raw token is a link in force whose parent has had an account since it was issued:
     it opens nothing any more, and the page tells her to sign in (a new link is refused to her too,
-    so "ask for a new link" would lead nowhere). Says nothing else about the conference."""
-    link = _poll_link_in_force(raw)
+    so "ask for a new link" would lead nowhere). Her account revoked her links
+    (``poll_links_end_on_account``); a revoked link of hers says the same, as any other link would
+    lead her nowhere either. Says nothing else about the conference."""
+    link = _poll_link_in_force(raw, revoked=True)
     return link is not None and not link.invitation.answers_by_poll_link
 
 
@@ -424,6 +427,23 @@ def new_poll_link(invitation: Invitation, *, days: int = POLL_LINK_DAYS) -> tupl
     PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
     raw, digest = new_token()
     return PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days)), raw
+
+
+def poll_links_end_on_account(linked: events.AccountLinked) -> int:
+    """A family member got an account (``cases.services.family_member_account_create``, inside its
+    transaction): she answers polls signed in from now on, so her personal links still in force are
+    revoked, one ``poll_link.revoke`` event per invitation naming the reason. Until now they were
+    only refused when used (``poll_link_resolve``), and nothing recorded their end. Returns how many
+    links ended."""
+    now = timezone.now()
+    links = PollLink.objects.filter(invitation__family_member_id=linked.family_member_id, revoked_at__isnull=True,
+                                    expires_at__gt=now)
+    invitations = sorted(set(links.values_list("invitation_id", "invitation__conference__case_id")))
+    count = links.update(revoked_at=now)
+    for invitation_id, case_id in invitations:
+        audit.record(linked.actor, action="poll_link.revoke", obj=Invitation(pk=invitation_id), case_id=case_id,
+                     channel=linked.channel, detail={"reason": "account_created", "user": linked.user_id})
+    return count
 
 
 @transaction.atomic

@@ -69,8 +69,19 @@ def admin_change_record(actor: User, *, obj, verb: str, message) -> None:
         audit.record(actor, action=action, obj=obj, case_id=None, channel=audit.Channel.ADMIN,
                      detail={**detail, "network": network})
     if isinstance(obj, Membership):
+        if verb == "delete" or not obj.is_active:
+            membership_end(actor, membership=obj)
         _tell_leads(obj.organisation)
     _announce_access_change(obj)
+
+
+def membership_end(actor: User, *, membership: Membership, channel: str = audit.Channel.ADMIN) -> None:
+    """The consequences of a membership that ends (deactivated, or about to be deleted), inside the
+    admin's transaction: the apps above act on it at once (``cases`` ends her personal case-team
+    rows for the organisation, audited per case, so that rejoining gives nothing back silently).
+    Idempotent: a membership already ended ends nothing more."""
+    events.membership_ended(actor=actor, user_id=membership.user_id, organisation_id=membership.organisation_id,
+                            channel=channel)
 
 
 def _announce_access_change(obj) -> None:

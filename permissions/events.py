@@ -7,7 +7,9 @@ A writer below the cases (the admin changing a membership, an organisation or an
 name cases; it calls ``people_changed_on_commit(user_ids=..., organisation_ids=...)`` and the
 subscriber, which knows the case team, finds the cases after commit. The admin's membership
 changes are also announced with ``memberships_changed_on_commit``: notifications tells the
-organisation's leads.
+organisation's leads. Two hooks run inside the writer's transaction instead (bottom of the module):
+a membership that ends (``cases`` ends her personal case-team rows for it) and an account linked
+to a family member (``conferences`` revokes her poll links).
 """
 from __future__ import annotations
 
@@ -85,3 +87,60 @@ def memberships_changed_on_commit(*, organisation_id: int, lead_ids: Iterable[in
             listener(change)
 
     transaction.on_commit(_send)
+
+
+# --- Inside the writer's transaction ----------------------------------------------------------
+# Unlike the announcements above, these run at once, inside the transaction of the service that
+# calls them: what the listener writes (and audits) commits or rolls back with the change itself.
+# For a consequence that must not be missing once the change is visible, decided by an app above
+# the writer (the writer cannot import it).
+
+@dataclass(frozen=True)
+class MembershipEnded:
+    """``actor`` ended ``user_id``'s membership of ``organisation_id`` (deactivated or deleted)."""
+    actor: object
+    user_id: int
+    organisation_id: int
+    channel: str
+
+
+_membership_ended_listeners: list[Callable[[MembershipEnded], None]] = []
+
+
+def subscribe_membership_ended(listener: Callable[[MembershipEnded], None]) -> None:
+    """``listener(ended)`` runs inside the transaction that ends the membership (``cases`` ends her
+    personal case-team rows for the organisation)."""
+    if listener not in _membership_ended_listeners:
+        _membership_ended_listeners.append(listener)
+
+
+def membership_ended(*, actor, user_id: int, organisation_id: int, channel: str) -> None:
+    ended = MembershipEnded(actor, user_id, organisation_id, channel)
+    for listener in list(_membership_ended_listeners):
+        listener(ended)
+
+
+@dataclass(frozen=True)
+class AccountLinked:
+    """``actor`` linked the new account ``user_id`` to the family member ``family_member_id``."""
+    actor: object
+    family_member_id: int
+    user_id: int
+    case_id: int
+    channel: str
+
+
+_account_linked_listeners: list[Callable[[AccountLinked], None]] = []
+
+
+def subscribe_account_linked(listener: Callable[[AccountLinked], None]) -> None:
+    """``listener(linked)`` runs inside the transaction that links the account (``conferences``
+    revokes the poll links she answered without one)."""
+    if listener not in _account_linked_listeners:
+        _account_linked_listeners.append(listener)
+
+
+def account_linked(*, actor, family_member_id: int, user_id: int, case_id: int, channel: str) -> None:
+    linked = AccountLinked(actor, family_member_id, user_id, case_id, channel)
+    for listener in list(_account_linked_listeners):
+        listener(linked)

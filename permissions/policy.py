@@ -51,7 +51,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from permissions.kept import Kept
-from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
+from permissions.models import ConferenceGuestGrant, SubstituteGrant
 
 if TYPE_CHECKING:
     # the project's user model (participants.User) extends it; permissions imports no app above it
@@ -183,15 +183,3 @@ def guest_conference_ids(user: "User") -> QuerySet:
     return _granted(ConferenceGuestGrant, user).exclude(content_object__status="cancelled").filter(
         user__memberships__is_active=True, user__memberships__organisation__is_active=True,
         user__memberships__organisation__network_id=F("content_object__case__network_id"))
-
-
-def minute_taker_protocol_ids(user: "User") -> QuerySet:
-    """Protocols whose minutes were delegated to the user, valid today."""
-    return _granted(MinuteTakerGrant, user)
-
-
-def takes_minutes(user: "User", protocol) -> bool:
-    """The minute-taker named when the protocol was opened, or one delegated through a grant."""
-    if not _is_real_user(user):
-        return False
-    return protocol.minute_taker_id == user.pk or minute_taker_protocol_ids(user).filter(content_object_id=protocol.pk).exists()

@@ -374,22 +374,27 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     async def action_changed(self, event: dict) -> None:
         """An agreed action changed: forwarded if she may see it (``protocols_policy.actions_for_user``:
-        in an item she may read, or it falls to her or her organisation, or to her as a parent; never
-        in an item entrusted by a person whose processing is restricted, as ``_may_read`` decides
-        for the item itself)."""
+        in an item she may read, or it falls to her or her organisation (in an item restricted to
+        organisations only where she may read the item), or to her as a parent; never in an item
+        entrusted by a person whose processing is restricted, as ``_may_read`` decides for the item
+        itself)."""
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
         if entrusted_by is not None and entrusted_by in self.restricted_members:
             return  # Art. 18: hidden wherever its item is
         if entrusted_by is _UNKNOWN:  # an event from an older sender: only the policy can tell
             visible = await self._action_visible(event["action_id"])
         else:
+            falls_to_her = self.is_professional and (event.get("responsible_user") == self.user.pk
+                                                     or event.get("responsible_organisation") in self.org_ids)
+            # in an item restricted to organisations, only where she may read the item (in ``seen``)
+            item_restricted = event.get("item_restricted")
             visible = (
                 event["item_id"] in self.seen
                 or (self.is_parent and event.get("responsible_parent_user") == self.user.pk)
-                or (self.is_professional and (event.get("responsible_user") == self.user.pk
-                                              or event.get("responsible_organisation") in self.org_ids))
+                or (falls_to_her and item_restricted is False)
             )
-            if not visible and event["protocol_id"] != self.protocol_id:  # agreed in another conference's item
+            # agreed in another conference's item, or an event from an older sender: the policy tells
+            if not visible and (event["protocol_id"] != self.protocol_id or (falls_to_her and item_restricted is None)):
                 visible = await self._action_visible(event["action_id"])
         if visible:
             await self.send_json({"type": "action", "item": event["item_id"], "protocol": event["protocol_id"],

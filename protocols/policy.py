@@ -22,8 +22,9 @@ from cases.models import Consent, DisclosureBasis, FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from participants import policy as participants_policy
-from participants.models import Organisation, User
+from participants.models import Membership, Organisation, User
 from permissions import policy as base
+from permissions.models import MinuteTakerGrant
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 
 
@@ -375,7 +376,8 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     by index; the ways an action reaches her are arms of one OR, checked per row:
 
     - on a case of her team: it falls to her, to a colleague she stands in for or to her
-      organisation, or it belongs to an item she may read there;
+      organisation (in an item restricted to organisations, only where she may read the item:
+      ``_item_not_withheld``), or it belongs to an item she may read there;
     - it belongs to an item she reads as a parent or as a conference guest;
     - it falls to her as a parent.
 
@@ -391,7 +393,8 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     the same request without access filter at 10,000 actions."""
     pieces = _action_pieces(user, include_restricted=include_restricted)
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
-        (Q(case_id__in=pieces["team_cases"]) & (_falls_to(user, pieces) | Q(item_id__in=pieces["readable_on_team"])))
+        (Q(case_id__in=pieces["team_cases"]) & ((_falls_to(user, pieces) & _item_not_withheld(pieces))
+                                                | Q(item_id__in=pieces["readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
         | _falls_to_parent(pieces)
     ) & _not_restricted(pieces)
@@ -405,6 +408,17 @@ def _not_restricted(pieces: dict) -> Q:
         return Q()
     # item_id is NOT NULL and the subquery yields primary keys: NOT IN has no NULL to trip over.
     return ~Q(item_id__in=pieces["restricted_items"])
+
+
+def _item_not_withheld(pieces: dict) -> Q:
+    """On an action of her team's cases that falls to her (``_falls_to``): its item is not restricted
+    to organisations, or she may read it (``readable_on_team``: its holder's team, or named for an
+    organisation of hers whose disclosure a consent or legal basis covers now). An action is part
+    of its item: its title and description tell what the item says. One that falls to an
+    organisation the item's disclosure does not cover (agreed before ``services.action_create``
+    refused that, or after the consent was revoked) is not shown to her, in any channel, until a
+    consent covers it again (rule 4). Her convenor, who reads the item, still sees it."""
+    return ~Q(item_id__in=pieces["restricted_on_team"]) | Q(item_id__in=pieces["readable_on_team"])
 
 
 def _falls_to(user: "User", pieces: dict) -> Q:
@@ -440,6 +454,10 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         "team_orgs": _team_pairs(user)[0],
         "substituted": base.compiled(base.substituted_user_ids(user)),
         "readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes))),
+        # item_id is NOT NULL and these are primary keys: NOT IN has no NULL to trip over.
+        "restricted_on_team": base.compiled(ProtocolItem.objects.filter(
+            protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user)),
+            audience=Audience.RESTRICTED).values("pk")),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
@@ -459,14 +477,37 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
     """Actions that fall to the user or to an organisation she is on the case's team for (the "my
     actions" list): on her team's cases, and those that fall to her as a parent (the arms of
     ``_action_visible`` that do not go through an item), but not those in an item entrusted by a
-    person whose processing is restricted (Art. 18), as in ``actions_for_user``."""
+    person whose processing is restricted (Art. 18), nor those in an item restricted to
+    organisations that she may not read (``_item_not_withheld``), as in ``actions_for_user``."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     pieces = _action_pieces(user)
     return AgreedAction.objects.filter(
         Q(base.AnyOf(F("case_id"), pieces["her_cases"]))
-        & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces)) | _falls_to_parent(pieces))
+        & ((Q(case_id__in=pieces["team_cases"]) & _falls_to(user, pieces) & _item_not_withheld(pieces))
+           | _falls_to_parent(pieces))
         & _not_restricted(pieces))
+
+
+def delegated_protocol_ids(user: "User") -> QuerySet:
+    """Ids of the protocols whose minutes were delegated to the user (a grant in force today) while
+    she still stands on the case team as she stood when the convenor delegated them: through a team
+    row that was active then (``access.grant_services.minute_taker_delegate`` gives the grant to a
+    professional on the case team), for an organisation she worked for then and works for now
+    (``cases_policy.team_rows_of``). A delegate who left the organisation she was on the team for,
+    and is on it now for another one only (added after the grant), writes no more minutes: the
+    convenor delegates them again if she is to (review 2026-12-07, as the lead caseworker in
+    ``cases.policy._leads_the_case``). The one rule for the write check (``services.can_write_items``)
+    and the list of next steps (``selectors.protocol_steps``)."""
+    if not base._is_real_user(user):
+        return MinuteTakerGrant.objects.none().values("content_object_id")
+    today = base._today()
+    worked_there_then = Membership.objects.filter(user=user, organisation_id=OuterRef("organisation_id"),
+                                                  created_at__lte=OuterRef(OuterRef("granted_at")))
+    on_team_as_then = cases_policy.team_rows_of(user).filter(
+        Exists(worked_there_then), case_id=OuterRef("content_object__conference__case_id"), added_at__lte=OuterRef("granted_at"))
+    return MinuteTakerGrant.objects.filter(Exists(on_team_as_then), user=user, valid_from__lte=today,
+                                           valid_until__gte=today).values("content_object_id")
 
 
 def can_update_action(user: "User", action) -> bool:

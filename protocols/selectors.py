@@ -556,8 +556,8 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
     on_team = set(cases_policy.professional_case_ids(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     delegated = set()
     if any(p.minute_taker_id != user.pk and p.status == Protocol.Status.DRAFT for p in protocols.values()):
-        delegated = set(policy.minute_taker_protocol_ids(user).filter(content_object_id__in=[p.pk for p in protocols.values()])
-                        .values_list("content_object_id", flat=True))
+        delegated = set(protocols_policy.delegated_protocol_ids(user).filter(
+            content_object_id__in=[p.pk for p in protocols.values()]).values_list("content_object_id", flat=True))
     released = [p for p in protocols.values() if p.status == Protocol.Status.RELEASED]
     own_pending, others_pending = rules.pending_counts(user, released, team_case_ids=on_team, convened_case_ids=convened)
     rows = []
@@ -571,7 +571,7 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
             continue
         convenor = conference.case_id in convened
         # services.can_write_items, from the sets read above
-        writes = convenor or (conference.case_id in on_team and (protocol.minute_taker_id == user.pk or protocol.pk in delegated))
+        writes = convenor or (conference.case_id in on_team and protocol.minute_taker_id == user.pk) or protocol.pk in delegated
         pending = own_pending.get(protocol.pk, 0)
         step, note = "read", ""
         if protocol.status == Protocol.Status.DRAFT and writes:

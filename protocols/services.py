@@ -92,11 +92,18 @@ def is_convenor(user, protocol: Protocol) -> bool:
 
 
 def can_write_items(user, protocol: Protocol) -> bool:
-    """The convenor, or the delegated minute-taker while she is on the case team."""
+    """The convenor; the minute-taker named for the protocol while she is on the case team; a
+    delegated minute-taker while she is on the team as she was when the minutes were delegated to
+    her (``protocols_policy.delegated_protocol_ids``). The page, the API and the live channel all
+    ask this before every write."""
     case = protocol.conference.case
     if is_convenor(user, protocol):
         return True
-    return policy.takes_minutes(user, protocol) and cases_policy.is_professional_on_case(user, case)
+    if not policy._is_real_user(user):
+        return False
+    if protocol.minute_taker_id == user.pk and cases_policy.is_professional_on_case(user, case):
+        return True
+    return protocols_policy.delegated_protocol_ids(user).filter(content_object_id=protocol.pk).exists()
 
 
 def _locked_protocol(protocol_id: int) -> Protocol:
@@ -561,6 +568,22 @@ def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: s
 
 # --- agreed actions inside an item ---------------------------------------------------------
 
+def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> None:
+    """An action in an item restricted to organisations falls only to an organisation that may read
+    the item: its holder, or one it is named for whose disclosure a consent or legal basis covers
+    now (the read filter's rule, ``protocols_policy._disclosed_to_team``). An action is part of its
+    item: whoever it falls to reads its title and description."""
+    item = ProtocolItem.objects.select_related("protocol__conference").get(pk=item.pk)  # as it stands, under the protocol's lock
+    if item.audience != Audience.RESTRICTED or organisation.pk == item.holding_organisation_id:
+        return
+    named = item.restricted_to.filter(pk=organisation.pk).exists()
+    if not named or organisation.pk not in protocols_policy.disclosures_covering(item, organisation_ids={organisation.pk}):
+        raise ValidationError({"responsible": _(
+            "This item is restricted, and the chosen organisation may not read it (it is not named for it, or no "
+            "consent or other legal basis covers its disclosure to it). Choose an organisation that may read the "
+            "item, or agree the action in an item it may read.")})
+
+
 def _validate_responsible(case: Case, user, organisation, family_member) -> None:
     if family_member is not None:
         if user is not None or organisation is not None:
@@ -601,6 +624,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
     case = protocol.conference.case
     _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
+    if responsible_organisation is not None:
+        _refuse_withheld_item(item, responsible_organisation)
     action = AgreedAction.objects.create(
         case=case, item=item, title=title, description=sanitize.clean_input(description), due_on=due_on,
         responsible_user=responsible_user, responsible_organisation=responsible_organisation,

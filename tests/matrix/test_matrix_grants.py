@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from conferences import policy as conferences_policy
 from conferences.models import Conference
-from participants.models import ProfessionalRole
+from participants import admin_services
+from participants.models import Membership, ProfessionalRole
 from access import grant_services
 from permissions import audit, grants
 from permissions.models import ConferenceGuestGrant, SubstituteGrant
@@ -33,6 +34,8 @@ substitute                  Y   Y   Y    Y   Y    Y    Y     Y     Y    Y    Y  
 substitute_ended            .   .   .    .   .    .    .     .     .    .    .    .     .    .
 substitute_not_yet          .   .   .    .   .    .    .     .     .    .    .    .     .    .
 substitute_other_org        .   .   .    .   .    .    .     .     .    .    .    .     .    .
+substitute_colleague_left   .   .   .    .   .    .    .     .     .    .    .    .     .    .
+substitute_colleague_back   .   .   .    .   .    .    .     .     .    .    .    .     .    .
 guest                       .   .   Y    Y   Y    Y    .     .     .    Y    .    .     .    .
 guest_ended                 .   .   .    .   .    .    .     .     .    .    .    .     .    .
 guest_of_other_conference   .   .   .    .   .    .    .     .     .    .    .    .     .    .
@@ -63,6 +66,15 @@ def grant_holder(world, role: str):
         start, end = {"substitute_ended": (today - 9 * day, today - day),
                       "substitute_not_yet": (today + day, today + 9 * day)}.get(role, (today, today + 9 * day))
         _grant(SubstituteGrant, user=user, obj=world.counsellor, granted_by=world.counsellor, start=start, end=end)
+        if role in ("substitute_colleague_left", "substitute_colleague_back"):
+            # the colleague's membership ends (in the admin, through its service): she reads nothing
+            # of the case, so neither does her substitute; rejoining gives neither of them the case back
+            membership = Membership.objects.get(user=world.counsellor, organisation=world.counselling)
+            membership.is_active = False
+            membership.save(update_fields=["is_active"])
+            admin_services.admin_change_record(world.admin, obj=membership, verb="change", message="is_active")
+            if role == "substitute_colleague_back":
+                Membership.objects.filter(pk=membership.pk).update(is_active=True)
         return user
     # A guest works for an organisation of the case's network; a grant row to anyone else (given
     # before that rule) reads nothing.
