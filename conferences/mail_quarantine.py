@@ -45,16 +45,17 @@ def database_answers() -> bool:
 def _private_dir(path: Path) -> Path:
     """``path`` as a directory only the service's user can enter (0700). An existing one that
     others may read is tightened when it is ours (logged at WARNING: something made it wider);
-    one that belongs to another user is refused with PermissionError (logged at ERROR), and the
-    caller treats it as a directory that cannot be written."""
+    one that belongs to another user, or a symbolic link, is refused with PermissionError (logged
+    at ERROR: its owner could list, rename or delete what this service keeps there, and a link
+    could point anywhere), and the caller treats it as a directory that cannot be written."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.stat()
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        logger.error("Mail quarantine directory %s is %s: refused; make it a directory of the service's user with "
+                     "mode 0700", path, "not a directory (a link?)" if not stat.S_ISDIR(info.st_mode)
+                     else f"the directory of user {info.st_uid}, not of this one")
+        raise PermissionError(errno.EPERM, "mail quarantine directory is not a directory of ours", str(path))
     if stat.S_IMODE(info.st_mode) & 0o077:
-        if info.st_uid != os.geteuid():
-            logger.error("Mail quarantine directory %s is open to others (mode %o) and belongs to user %d, not to this "
-                         "one: refused; make it the service user's with mode 0700", path, stat.S_IMODE(info.st_mode),
-                         info.st_uid)
-            raise PermissionError(errno.EPERM, "mail quarantine directory is open to others and not ours", str(path))
         try:
             os.chmod(path, 0o700)
         except OSError as exc:
@@ -97,7 +98,14 @@ def _marker(directory: Path, digest: str) -> Path:
 
 
 def retried_before(directory: Path, digest: str) -> bool:
-    return _marker(directory, digest).exists()
+    """Whether this message met a database error once before; False when that cannot be told (a
+    directory the service may not enter, logged at ERROR): the marker's write that follows then
+    fails too, and the caller answers "try again later" instead of failing (a bounce)."""
+    try:
+        return _marker(directory, digest).exists()
+    except OSError as exc:
+        logger.error("Mail quarantine: cannot look for the retry marker in %s: %s", directory, type(exc).__name__)
+        return False
 
 
 def retry_mark(directory: Path, digest: str) -> None:

@@ -331,7 +331,8 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
     if int(version) != current.version:
-        raise _version_conflict(current)
+        # Read again: ``current`` may be from before a writer whose commit the lock waited for.
+        raise _version_conflict(ProtocolItem.objects.select_related("holding_organisation").get(pk=current.pk))
     changes: dict = {}
     if title is not None:
         cleaned = sanitize.clean_input(title)[:200]

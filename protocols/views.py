@@ -195,11 +195,18 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.ask_to_confirm_hidden()
                 form.add_error("confirm_hidden", exc.messages)
             except conflicts.EditConflict as exc:
-                conflict = exc.current
+                # Shown only as far as she may read it now: the change she collided with may have
+                # narrowed the item past her (as the API and the live channel re-read it).
+                conflict = selectors.items_for_user(request.user).filter(pk=exc.current.pk).first()
+                if conflict is None:
+                    messages.warning(request, _("Someone else changed the item “%(title)s” in the meantime, and it is "
+                                                "no longer shown to you. Your changes were not saved.")
+                                     % {"title": item.title})
+                    return _back(protocol.pk, "items-heading")
                 status = 409
                 # Keep her text in the form, based on the current version, so she can merge and resave.
                 retry = request.POST.copy()
-                retry["version"] = str(exc.current.version)
+                retry["version"] = str(conflict.version)
                 form = form_class(retry, protocol=protocol)
                 form.is_valid()
                 form.add_error(None, exc.messages)

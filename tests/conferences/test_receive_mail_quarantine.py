@@ -2,8 +2,10 @@
 the mail server retry it forever: it keeps it in the quarantine directory and says so."""
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import pathlib
 import stat
 import sys
 
@@ -158,3 +160,21 @@ def test_a_message_not_stored_for_any_reason_stays_with_the_mail_server(world, s
     raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org")
     assert pipe(raw, monkeypatch) == (75, "")
     assert not AuditEvent.objects.filter(action="calendar_reply.quarantined").exists()
+
+
+def test_a_database_error_with_a_quarantine_directory_it_may_not_enter_is_a_tempfail_not_a_bounce(
+        world, scheduled, monkeypatch, quarantine):
+    """What a service that is not root meets when the directory belongs to another user or lost its
+    x bit: ``Path.exists`` raises PermissionError on Python 3.11. Exit 75, never 1 (review r1)."""
+    poisoned(monkeypatch, OperationalError("deadlock detected"))
+    raw = answer_to(request_for(world.counsellor.email), message_id="poison@example.org", partstat="DECLINED")
+    real_stat = pathlib.Path.stat
+
+    def refused_stat(self, *args, **kwargs):
+        if str(self).startswith(str(quarantine)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "stat", refused_stat)
+    status, _ = pipe(raw, monkeypatch)
+    assert status == 75

@@ -152,3 +152,54 @@ def test_a_save_that_waited_for_another_writers_lock_gets_the_conflict_with_the_
     item.refresh_from_db()
     assert (item.title, item.version) == ("Newer title", version + 1)
     assert not AuditEvent.objects.filter(action="protocol.item.update", object_id=str(item.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outdated_save_that_waited_for_another_writer_gets_the_conflict_with_the_newest_item(world):
+    """Her version was out of date already, and her save waited for a writer's lock: the conflict
+    shows the item as that writer left it, not as it was before (review r1)."""
+    require_postgres()
+    from django.db import transaction
+    from django.db.models import F
+
+    from protocols import services
+    from protocols.models import Protocol, ProtocolItem
+
+    item = world.item_everyone
+    version = item.version
+    ProtocolItem.objects.filter(pk=item.pk).update(version=version + 1)  # she holds `version`, the item is ahead
+    locked, release, result = threading.Event(), threading.Event(), []
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                Protocol.objects.select_for_update().get(pk=item.protocol_id)
+                ProtocolItem.objects.filter(pk=item.pk).update(title="Neuester Stand", version=F("version") + 1)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def waiting_save():
+        try:
+            with transaction.atomic():
+                result.append(services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk),
+                                                   version=version, title="Meins"))
+        except Exception as exc:  # the refusal is the result under test
+            result.append(exc)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert locked.wait(timeout=10)
+    saver = threading.Thread(target=waiting_save)
+    saver.start()
+    saver.join(timeout=1)
+    assert saver.is_alive()  # it waits for the protocol's lock
+    release.set()
+    writer.join(timeout=10)
+    saver.join(timeout=10)
+    assert isinstance(result[0], conflicts.EditConflict), result
+    assert (result[0].current.title, result[0].current.version) == ("Neuester Stand", version + 2)
+    assert not AuditEvent.objects.filter(action="protocol.item.update", object_id=str(item.pk)).exists()
