@@ -30,7 +30,7 @@ def team_rows_of(user: "User") -> QuerySet:
     whom she substitutes, for an organisation she works for. A colleague's row counts only while the
     colleague herself still works for its organisation (``colleagues_in_office``): a substitute
     stands in for what the colleague could read now, and a colleague who left the organisation
-    hands over nothing nobody decided (review 2026-12-07)."""
+    hands over nothing nobody decided (review 2026-12-06)."""
     if not base._is_real_user(user):
         return CaseTeamMember.objects.none()
     return (

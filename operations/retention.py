@@ -52,7 +52,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, Max, Min, OuterRef, Q, Value, When
+from django.db.models import CharField, Exists, F, Max, Min, OuterRef, Q, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
@@ -255,6 +255,10 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
     account_ids = [pk for pk in members.exclude(user=None).values_list("user_id", flat=True)]
     invitations = Invitation.objects.filter(conference__case=case)
     items = ProtocolItem.objects.filter(protocol__conference__case=case)
+    # Every writer of an item locks its protocol first (``protocols.services``): a save under way
+    # waits for the erasure, and the raised version refuses it as a conflict instead of writing
+    # the erased text back.
+    list(Protocol.objects.select_for_update(of=("self",)).filter(conference__case=case).values_list("pk", flat=True))
     rows = {
         "family members": _erase(members, text=("display_name", "interpreter_language", "access_needs"), empty=("email",),
                                  birth_year=None, user=None),
@@ -263,7 +267,7 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "invitations": _erase(invitations, text=("rsvp_comment",)),
         "written reports": _erase(WrittenReport.objects.filter(conference__case=case), text=("text",)),
         "protocols": _erase(Protocol.objects.filter(conference__case=case), text=("parent_summary",)),
-        "protocol items": _erase(items, text=("title", "text")),
+        "protocol items": _erase(items, text=("title", "text"), version=F("version") + 1),
         "amendments": _erase(Amendment.objects.filter(item__in=items), text=("text", "reason")),
         "correction proposals": _erase(CorrectionProposal.objects.filter(item__in=items), text=("proposed_text", "decision_reason")),
         "agreed actions": _erase(AgreedAction.objects.filter(case=case), text=("title", "description")),

@@ -496,7 +496,7 @@ def delegated_protocol_ids(user: "User") -> QuerySet:
     professional on the case team), for an organisation she worked for then and works for now
     (``cases_policy.team_rows_of``). A delegate who left the organisation she was on the team for,
     and is on it now for another one only (added after the grant), writes no more minutes: the
-    convenor delegates them again if she is to (review 2026-12-07, as the lead caseworker in
+    convenor delegates them again if she is to (review 2026-12-06, as the lead caseworker in
     ``cases.policy._leads_the_case``). The one rule for the write check (``services.can_write_items``)
     and the list of next steps (``selectors.protocol_steps``)."""
     if not base._is_real_user(user):

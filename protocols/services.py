@@ -99,8 +99,8 @@ def can_write_items(user, protocol: Protocol) -> bool:
     case = protocol.conference.case
     if is_convenor(user, protocol):
         return True
-    if not policy._is_real_user(user):
-        return False
+    if not policy._is_real_user(user) or case.status == case.Status.CLOSED:
+        return False  # a closed case's minutes are written no more, as it is convened no more
     if protocol.minute_taker_id == user.pk and cases_policy.is_professional_on_case(user, case):
         return True
     return protocols_policy.delegated_protocol_ids(user).filter(content_object_id=protocol.pk).exists()

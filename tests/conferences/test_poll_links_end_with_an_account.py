@@ -1,4 +1,4 @@
-"""A parent's poll links end when she gets an account (review, 2026-12-07).
+"""A parent's poll links end when she gets an account (review, 2026-12-06).
 
 A parent without an account answers a poll through a personal link. When the caseworker gives her
 an account (``cases.services.family_member_account_create``), she answers signed in: her links were

@@ -1,5 +1,5 @@
 """An agreed action is part of its item: an organisation that may not read a restricted item reads
-none of its actions (review, 2026-12-07).
+none of its actions (review, 2026-12-06).
 
 ``world.item_restricted`` is held by the youth-welfare office and named for the counselling service
 (the mother's consent covers it) and the midwifery (nothing covers it). An action agreed in it that

@@ -1,4 +1,4 @@
-"""A delegated minute-taker who left her organisation writes no more minutes (review, 2026-12-07).
+"""A delegated minute-taker who left her organisation writes no more minutes (review, 2026-12-06).
 
 The convenor delegated the minutes (an explicit grant, ``access.grant_services.minute_taker_delegate``:
 to a professional on the case team) to her colleague at the youth-welfare office, on the team for

@@ -1,4 +1,4 @@
-"""A colleague who left her organisation hands nothing over to her substitute (review, 2026-12-07).
+"""A colleague who left her organisation hands nothing over to her substitute (review, 2026-12-06).
 
 The counsellor of the world is on the case team personally, for the counselling service. A
 colleague there stands in for her (an explicit substitute grant). The counsellor's membership of
