@@ -89,6 +89,13 @@ def case_manager_role_of(user, request: SupportRequest) -> CentralCaseManager | 
     return case_manager_roles(user).filter(network_id__in=as_case_manager).select_related("organisation").order_by("pk").first()
 
 
+def case_manager_left(request: SupportRequest) -> bool:
+    """The request's case manager holds no role in force in its network any more (she left her
+    organisation, or her role or account ended): nobody answers the request there now. Its
+    sender then sends it on to another case manager (``referral_services.support_request_send_on``)."""
+    return not case_manager_roles_in_force().filter(user_id=request.case_manager_id, network_id=request.network_id).exists()
+
+
 def is_case_manager(user, network_id: int | None = None) -> bool:
     roles = case_manager_roles(user)
     return (roles.filter(network_id=network_id) if network_id else roles).exists()

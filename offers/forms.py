@@ -149,6 +149,18 @@ class SupportRequestForm(forms.Form):
         self.fields["sender_organisation"].queryset = organisations
 
 
+
+class SendOnForm(forms.Form):
+    """Send a request whose case manager left to another case manager of the network."""
+
+    case_manager = forms.ModelChoiceField(label=_("Send it to"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, case_managers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = case_managers
+        self.fields["case_manager"].label_from_instance = lambda cm: f"{cm.user.get_full_name() or cm.user} – {cm.organisation}"
+
+
 class MessageForm(forms.Form):
     text = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
 

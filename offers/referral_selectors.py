@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from cases import policy as cases_policy
@@ -35,7 +35,11 @@ def case_managers_for(user, *, including_herself: bool = False) -> QuerySet[Cent
 
 
 def requests_for_list(user) -> QuerySet[SupportRequest]:
-    return access.support_requests_for(user).select_related("sender", "sender_organisation", "case_manager").order_by("-created_at", "-pk")
+    """Her requests, each marked ``case_manager_left`` when nobody answers it any more (its case
+    manager holds no role in force in its network: ``access.case_manager_left``), in the same query."""
+    in_force = access.case_manager_roles_in_force().filter(user_id=OuterRef("case_manager_id"), network_id=OuterRef("network_id"))
+    return (access.support_requests_for(user).select_related("sender", "sender_organisation", "case_manager")
+            .annotate(case_manager_left=~Exists(in_force)).order_by("-created_at", "-pk"))
 
 
 def get_request_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> SupportRequest:

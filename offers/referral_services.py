@@ -127,6 +127,37 @@ def support_request_send(
 
 
 @transaction.atomic
+def support_request_send_on(actor: User, *, request: SupportRequest, case_manager: CentralCaseManager,
+                            channel: str = audit.Channel.PAGE) -> SupportRequest:
+    """Her request's case manager left (``access.case_manager_left``): the sender sends it, as she
+    wrote it, to another case manager of the network, and the old conversation is closed. Nothing
+    of the old conversation travels beyond her own request (it was a conversation between two).
+
+    Checks: ``actor`` is its sender and still takes part; the request is not closed; its case
+    manager holds no role in force any more; the new one passes ``support_request_send``'s checks.
+    Audited as ``support_request.send_on`` on the old request (naming the new one), and as the
+    new request's ``support_request.send``."""
+    locked = SupportRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.sender_id != actor.pk or not access.may_take_part(actor, locked):
+        raise PermissionDenied(_("Only the professional who sent the request may send it to another case manager."))
+    if locked.status == SupportRequest.Status.CLOSED:
+        raise ValidationError(_("This request is closed."))
+    if not access.case_manager_left(locked):
+        raise ValidationError({"case_manager": _("The case manager of this request still works in the network: "
+                                                 "write to her in the conversation.")})
+    sent = support_request_send(
+        actor, case_manager=case_manager, sender_organisation=locked.sender_organisation, kind=locked.kind,
+        situation=locked.situation, asked_for=locked.asked_for, client_label=locked.client_label,
+        consent_reference=locked.consent_reference, consent_given_on=locked.consent_given_on,
+        consent_sender_sees_content=locked.consent_sender_sees_content,
+        consent_sender_on_team=locked.consent_sender_on_team, channel=channel)
+    locked.status = SupportRequest.Status.CLOSED
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record(actor, action="support_request.send_on", obj=locked, channel=channel, detail={"sent_as": sent.pk})
+    return sent
+
+
+@transaction.atomic
 def support_message_add(actor: User, *, request: SupportRequest, text: str, channel: str = audit.Channel.PAGE) -> SupportMessage:
     """A reply in the conversation. Checks: ``actor`` is its sender or its case manager and still
     works there (``access.may_take_part``); the request is not closed. Sends: a notification to

@@ -17,7 +17,7 @@ from . import referral_services as rsvc
 from . import referral_case_services as rcs
 from .forms import (
     AttachCaseForm, MessageForm, ReferralAttachCaseForm, ReferralCreateForm, ReferralDecisionForm, ReferralOpenCaseForm,
-    RequestOpenCaseForm, SupportRequestForm, TeamConsentForm,
+    RequestOpenCaseForm, SendOnForm, SupportRequestForm, TeamConsentForm,
 )
 from .models import Referral
 from cases import policy as cases_policy
@@ -74,6 +74,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("offers:request_detail", pk=support.pk)
     is_case_manager = access.case_manager_role_of(request.user, support) is not None
+    send_on_form = _send_on_form(request, support) if support.sender_id == request.user.pk else None
     refer_form = attach_form = open_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
         refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
@@ -84,8 +85,41 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,
         "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
         "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
+        "send_on_form": send_on_form, "case_manager_left": send_on_form is not None,
         "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
     }, status=400 if form.errors else 200)
+
+
+def _send_on_form(request: HttpRequest, support, data=None) -> SendOnForm | None:
+    """For the sender of an open request whose case manager left: the other case managers of its
+    network to send it to (None when that is not the case)."""
+    if support.status == support.Status.CLOSED or not access.case_manager_left(support):
+        return None
+    return SendOnForm(data, case_managers=rsel.case_managers_for(request.user).filter(network_id=support.network_id))
+
+
+@login_required
+@require_POST
+def request_send_on(request: HttpRequest, pk: int) -> HttpResponse:
+    support = rsel.get_request_for_user(request.user, pk)
+    if support.sender_id != request.user.pk:
+        raise PermissionDenied(_("Only the professional who sent the request may send it to another case manager."))
+    form = _send_on_form(request, support, request.POST)
+    if form is None:
+        messages.info(request, _("Nothing was sent: the request is closed, or its case manager still works in the network."))
+        return redirect("offers:request_detail", pk=support.pk)
+    if form.is_valid():
+        try:
+            sent = rsvc.support_request_send_on(request.user, request=support, case_manager=form.cleaned_data["case_manager"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Your request has been sent to %(name)s. Only you and she can read it; the "
+                                        "earlier conversation is closed.")
+                             % {"name": sent.case_manager.get_full_name() or sent.case_manager})
+            return redirect("offers:request_detail", pk=sent.pk)
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("offers:request_detail", pk=support.pk)
 
 
 @login_required

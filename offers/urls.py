@@ -18,6 +18,7 @@ urlpatterns: list = [
     path("requests/new/", referral_views.request_create, name="request_create"),
     path("requests/<int:pk>/", referral_views.request_detail, name="request_detail"),
     path("requests/<int:pk>/close/", referral_views.request_close, name="request_close"),
+    path("requests/<int:pk>/send-on/", referral_views.request_send_on, name="request_send_on"),
     path("requests/<int:pk>/refer/", referral_views.request_refer, name="request_refer"),
     path("requests/<int:pk>/attach-case/", referral_views.request_attach_case, name="request_attach_case"),
     path("requests/<int:pk>/open-case/", referral_views.request_open_case, name="request_open_case"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from offers import access
 from offers.models import CentralCaseManager, ContactRequest, Enrolment, Offer, Referral, Session, SupportRequest
 
 
@@ -64,12 +65,19 @@ class SupportRequestSerializer(serializers.ModelSerializer):
     sender = serializers.CharField(source="sender.get_full_name")
     sender_organisation = serializers.CharField(source="sender_organisation.name")
     case_manager = serializers.CharField(source="case_manager.get_full_name")
+    case_manager_left = serializers.SerializerMethodField(
+        help_text="Its case manager no longer works in the network: nobody answers it; its sender sends it on "
+                  "(POST …/send-on/).")
 
     class Meta:
         model = SupportRequest
-        fields = ["id", "kind", "status", "network", "sender", "sender_organisation", "case_manager", "situation", "asked_for",
-                  "client_label", "consent_reference", "consent_given_on", "consent_sender_sees_content",
-                  "consent_sender_on_team", "created_at"]
+        fields = ["id", "kind", "status", "network", "sender", "sender_organisation", "case_manager", "case_manager_left",
+                  "situation", "asked_for", "client_label", "consent_reference", "consent_given_on",
+                  "consent_sender_sees_content", "consent_sender_on_team", "created_at"]
+
+    def get_case_manager_left(self, obj) -> bool:
+        left = getattr(obj, "case_manager_left", None)  # annotated by the list's selector
+        return access.case_manager_left(obj) if left is None else bool(left)
 
 
 class SupportRequestDetailSerializer(SupportRequestSerializer):
@@ -91,6 +99,11 @@ class SupportRequestCreateSerializer(serializers.Serializer):
     consent_given_on = serializers.DateField(required=False, allow_null=True, default=None)
     consent_sender_sees_content = serializers.BooleanField(required=False, default=False)
     consent_sender_on_team = serializers.BooleanField(required=False, default=False)
+
+
+class SendOnSerializer(serializers.Serializer):
+    case_manager = serializers.IntegerField(min_value=1, help_text="Id of another central case manager of the request's "
+                                                                    "network (GET /api/case-managers/).")
 
 
 class CaseManagerSerializer(serializers.ModelSerializer):

@@ -201,6 +201,25 @@ class SupportRequestViewSet(_AuditedOffersViewSet, mixins.CreateModelMixin):
         return Response(s.SupportRequestDetailSerializer(support_request).data)
 
 
+    @extend_schema(summary="Send a request whose case manager left to another case manager of its network (its sender; "
+                           "the old conversation is closed)", request=s.SendOnSerializer,
+                   responses={201: s.SupportRequestDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="send-on")
+    def send_on(self, request, pk=None):
+        support_request = self.get_object()
+        data = s.SendOnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case_manager = rsel.case_managers_for(request.user, including_herself=True).filter(
+            pk=data.validated_data["case_manager"], network_id=support_request.network_id).first()
+        if case_manager is None:
+            raise drf_serializers.ValidationError({"case_manager": [_("Choose a case manager of your network.")]})
+        try:
+            sent = rs.support_request_send_on(request.user, request=support_request, case_manager=case_manager, channel=API)
+        except DjangoValidationError as exc:
+            raise _as_drf(exc) from None
+        return Response(s.SupportRequestDetailSerializer(sent).data, status=status.HTTP_201_CREATED)
+
+
 @extend_schema_view(list=extend_schema(summary="Central case managers the user may write to (those of her networks)"))
 class CaseManagerViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     serializer_class = s.CaseManagerSerializer

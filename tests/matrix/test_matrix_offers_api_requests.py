@@ -10,13 +10,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from offers.models import ContactRequest, Enrolment, Session, SupportMessage, SupportRequest
+from offers.models import CentralCaseManager, ContactRequest, Enrolment, Session, SupportMessage, SupportRequest
+from participants.models import Membership, ProfessionalRole
 from permissions.models import AuditEvent
 from tests.matrix.roles import ROLES, client_for
 from tests.offers.offer_world import build_offer_world
+from tests.world import make_professional
 
 URL_NAMES = {
     "support-request-list", "support-request-detail", "support-request-close", "support-request-messages",
+    "support-request-send-on",
     "case-manager-list", "enrolment-list", "enrolment-detail", "enrolment-end", "offer-session-list",
     "offer-session-detail", "offer-session-attendance", "offer-session-cancel", "contact-request-list",
     "contact-request-detail", "contact-request-handle",
@@ -115,6 +118,18 @@ def test_support_request_close(client, world, offers, role):
     _denied(response, role, CONVERSATION)
     offers.support_request.refresh_from_db()
     assert (offers.support_request.status == SupportRequest.Status.CLOSED) == (role in CONVERSATION)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_support_request_send_on_after_the_case_manager_left(client, world, offers, role):
+    """Only its sender sends a request on whose case manager left; she herself reads it no more."""
+    other = make_professional("casemanager2", offers.perinatal, ProfessionalRole.CASE_MANAGER)
+    second = CentralCaseManager.objects.create(network=world.network, organisation=offers.perinatal, user=other)
+    Membership.objects.filter(user=offers.case_manager).update(is_active=False)
+    response = login(client, world, offers, role).post(reverse("support-request-send-on", args=[offers.consultation.pk]),
+                                                       {"case_manager": second.pk}, content_type="application/json")
+    _denied(response, role, {"midwife"}, ok=201)
+    assert SupportRequest.objects.filter(case_manager=other).count() == (1 if role == "midwife" else 0)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)

@@ -8,15 +8,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from offers.models import Referral, SupportMessage
+from offers.models import CentralCaseManager, Referral, SupportMessage, SupportRequest
+from participants.models import Membership, ProfessionalRole
 from tests.matrix.roles import ROLES, client_for
 from tests.offers.offer_world import build_offer_world
+from tests.world import make_professional
 
 URL_NAMES = {
     "offers:request_list",
     "offers:request_create",
     "offers:request_detail",
     "offers:request_close",
+    "offers:request_send_on",
     "offers:request_refer",
     "offers:request_attach_case",
     "offers:request_open_case",
@@ -94,6 +97,19 @@ def test_request_close(client, world, offers, role):
     offers.consultation.refresh_from_db()
     assert (offers.consultation.status == "closed") == (role in CONVERSATION)
     assert response.status_code == (302 if role in CONVERSATION | {"anonymous"} else 404)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_send_on_after_the_case_manager_left(client, world, offers, role):
+    """Only its sender sends a request on whose case manager left (she herself reads it no more)."""
+    other = make_professional("casemanager2", offers.perinatal, ProfessionalRole.CASE_MANAGER)
+    second = CentralCaseManager.objects.create(network=world.network, organisation=offers.perinatal, user=other)
+    Membership.objects.filter(user=offers.case_manager).update(is_active=False)
+    response = login(client, world, offers, role).post(reverse("offers:request_send_on", args=[offers.consultation.pk]),
+                                                      {"case_manager": second.pk})
+    sent = SupportRequest.objects.filter(case_manager=other).count()
+    assert sent == (1 if role == "midwife" else 0)
+    assert response.status_code == (302 if role in {"midwife", "anonymous"} else 404)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
