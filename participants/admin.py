@@ -172,6 +172,13 @@ class MembershipAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.Model
     search_fields = ["user__username", "user__last_name", "organisation__name"]
     autocomplete_fields = ["user", "organisation"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Who and where are fixed once saved: someone who moves to another organisation ends this
+        membership (which ends her personal case-team rows for it, ``admin_services.membership_end``)
+        and gets a new one. A move by editing would keep those rows active for her old organisation."""
+        fixed = ("user", "organisation") if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *fixed)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
             kwargs["queryset"] = User.objects.filter(is_staff=False, is_superuser=False, family_member__isnull=True)

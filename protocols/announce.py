@@ -11,6 +11,7 @@ from conferences.models import Invitation
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, User
+from protocols import policy
 from protocols.models import AgreedAction, CorrectionProposal, Protocol
 
 
@@ -60,16 +61,21 @@ def responsible_users(action: AgreedAction) -> list[User]:
     such); else the responsible parent's own account."""
     if action.responsible_family_member_id:
         member = action.responsible_family_member
-        return [member.user] if member.user_id else []
-    if action.responsible_user_id:
-        return [action.responsible_user]
-    team = CaseTeamMember.objects.filter(case_id=action.case_id, organisation_id=action.responsible_organisation_id,
-                                         removed_at__isnull=True)
-    if team.filter(user__isnull=True).exists():
-        ids = Membership.objects.filter(organisation_id=action.responsible_organisation_id, is_active=True).values("user_id")
+        users = [member.user] if member.user_id else []
+    elif action.responsible_user_id:
+        users = [action.responsible_user]
     else:
-        ids = team.filter(user__isnull=False).values("user_id")
-    return list(User.objects.filter(pk__in=ids))
+        team = CaseTeamMember.objects.filter(case_id=action.case_id, organisation_id=action.responsible_organisation_id,
+                                             removed_at__isnull=True)
+        if team.filter(user__isnull=True).exists():
+            ids = Membership.objects.filter(organisation_id=action.responsible_organisation_id, is_active=True).values("user_id")
+        else:
+            ids = team.filter(user__isnull=False).values("user_id")
+        users = list(User.objects.filter(pk__in=ids))
+    # Only those who may see it now (``policy.responsible_actions_for_user``): not after the consent
+    # that let her read its restricted item was revoked, nor when its item's person's processing is
+    # restricted (Art. 18). A reminder names no content, but tells her an action exists in the case.
+    return [user for user in users if policy.responsible_actions_for_user(user).filter(pk=action.pk).exists()]
 
 
 def action_assigned(actor, action: AgreedAction) -> None:

@@ -571,7 +571,9 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
             continue
         convenor = conference.case_id in convened
         # services.can_write_items, from the sets read above
-        writes = convenor or (conference.case_id in on_team and protocol.minute_taker_id == user.pk) or protocol.pk in delegated
+        # ``services.can_write_items``: the minute-takers write no more once the case is closed
+        writes = convenor or (protocol.conference.case.status != Case.Status.CLOSED and (
+            (conference.case_id in on_team and protocol.minute_taker_id == user.pk) or protocol.pk in delegated))
         pending = own_pending.get(protocol.pk, 0)
         step, note = "read", ""
         if protocol.status == Protocol.Status.DRAFT and writes:
