@@ -298,14 +298,21 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             # is not cancelled, which the policy checks when it reads; a membership that ends
             # tells no socket of hers. So the policy decides each item for everyone she is sent.
             return None if audience == Audience.EVERYONE else False
-        if audience == Audience.EVERYONE:
-            return True
+        if "holding_organisation" not in event:  # an event from an older sender: only the policy can tell
+            return None
+        holder = event["holding_organisation"]
+        # An item that carries a holder but is not restricted was widened after it was restricted:
+        # still governed by consent (``protocols_policy._GOVERNED``), so open to the team only
+        # through the holder or a consent or legal basis to her organisation, which the policy decides.
+        widened = holder is not None and audience != Audience.RESTRICTED
+        if audience == Audience.EVERYONE and (self.is_parent or not widened):
+            return True  # the holder's decision to open it to the parents (services._check_parents_widening)
         if not self.is_professional:
             return False
-        if audience == Audience.PROFESSIONALS:
+        if holder is not None and holder in self.org_ids:
             return True
-        if event.get("holding_organisation") in self.org_ids:
-            return True
+        if audience in (Audience.EVERYONE, Audience.PROFESSIONALS):
+            return None if widened else True
         if not self.org_ids.intersection(event.get("restricted_to") or ()):
             return False
         return None
@@ -314,12 +321,13 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         """The legal basis of a delivery the socket decided in memory, as
         ``protocols_policy.disclosure_bases_for_items`` names it; None when only the policy can tell."""
         audience = event["audience"]
-        if audience == Audience.EVERYONE:
-            return "audience:everyone"
-        if audience == Audience.PROFESSIONALS:
-            return "team"
-        if event.get("holding_organisation") in self.org_ids:
+        holder = event.get("holding_organisation")
+        if holder is not None and self.is_professional and holder in self.org_ids:
             return "holding-organisation"
+        if audience == Audience.EVERYONE and (holder is None or not self.is_professional):
+            return "audience:everyone"
+        if audience == Audience.PROFESSIONALS and holder is None:
+            return "team"
         return None
 
     async def item_changed(self, event: dict) -> None:
