@@ -284,7 +284,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     def _may_read(self, event: dict) -> bool | None:
         """Decide from the event and this socket's cached access; None when only the policy can
-        tell (a restricted item she might read through a consent or a legal basis)."""
+        tell (a restricted item, or one widened after it was restricted, that she might read through
+        a consent or a legal basis, or as the parent who entrusted it)."""
         if not (self.is_professional or self.is_parent or self.is_guest):
             return False
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
@@ -305,12 +306,14 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         # still governed by consent (``protocols_policy._GOVERNED``), so open to the team only
         # through the holder or a consent or legal basis to her organisation, which the policy decides.
         widened = holder is not None and audience != Audience.RESTRICTED
-        if audience == Audience.EVERYONE and (self.is_parent or not widened):
-            return True  # the holder's decision to open it to the parents (services._check_parents_widening)
+        if audience == Audience.EVERYONE and not widened:
+            return True
+        if self.is_professional and holder is not None and holder in self.org_ids:
+            return True
+        if audience == Audience.EVERYONE and self.is_parent:
+            return None  # a parent reads only what she entrusted herself (``protocols_policy._family_may_read``)
         if not self.is_professional:
             return False
-        if holder is not None and holder in self.org_ids:
-            return True
         if audience in (Audience.EVERYONE, Audience.PROFESSIONALS):
             return None if widened else True
         if not self.org_ids.intersection(event.get("restricted_to") or ()):

@@ -283,15 +283,33 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
         _disclosed_to_team(protocol_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
-                                         audience=Audience.EVERYONE)
+                                         audience=Audience.EVERYONE).filter(_family_may_read(user))
     guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
-                                        audience=Audience.EVERYONE)
+                                        audience=Audience.EVERYONE).filter(_guest_may_read(orgs, on))
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         restricted = base.compiled(cases_policy.restricted_member_ids(user))
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
         other_routes = [route.exclude(entrusted_by_id__in=restricted) for route in other_routes]
     return team_routes, other_routes
+
+
+def _family_may_read(user: "User") -> Q:
+    """On an item for everyone of her family's case: never restricted, or (widened to everyone after
+    it was restricted, ``_GOVERNED``) entrusted by herself, under its labels and any first ones.
+    Its holder could open it to the parents only while no other parent was on the case
+    (``services._refuse_other_parents``); a parent who joins the case later reads nothing another
+    one entrusted, nor anything entrusted by nobody named."""
+    own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
+    return ~_GOVERNED | (Q(entrusted_by_id__in=own) & (Q(first_category="") | Q(first_entrusted_by_id__in=own)))
+
+
+def _guest_may_read(orgs, on: dt.date) -> Q:
+    """On an item for everyone of a conference she is a guest of: never restricted, or (widened to
+    everyone after it was restricted, ``_GOVERNED``) covered by a consent or legal basis to an
+    organisation she works for (``_covered``, as for the team). A guest is a professional of the
+    network, not on the team: the holder's widening was checked against the team only."""
+    return ~_GOVERNED | Q(Exists(Organisation.objects.filter(pk__in=orgs).filter(_covered(_item_disclosure("pk"), on))))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -344,10 +362,17 @@ def _basis_columns(user: "User", on: dt.date) -> dict:
     to_team = _item_disclosure("pk")
     widened = (_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(to_team, on)).order_by("pk")
                .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
+    # one widened to everyone, read as a conference's guest (``_guest_may_read``): to an
+    # organisation she works for
+    as_guest = (Organisation.objects.filter(pk__in=orgs).filter(_covered(to_team, on)).order_by("pk")
+                .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
     return {
         "b_held": Case(When(_GOVERNED & Q(_held_by_team(protocol_orgs)), then=Value(True)), default=Value(False)),
-        "b_named": Case(When(restricted, then=Subquery(named, output_field=CharField())),
-                        When(_GOVERNED, then=Subquery(widened, output_field=CharField())), default=None, output_field=CharField()),
+        "b_named": Case(
+            When(restricted, then=Subquery(named, output_field=CharField())),
+            When(_GOVERNED & Q(audience=Audience.EVERYONE), then=Coalesce(
+                Subquery(widened, output_field=CharField()), Subquery(as_guest, output_field=CharField()), output_field=CharField())),
+            When(_GOVERNED, then=Subquery(widened, output_field=CharField())), default=None, output_field=CharField()),
     }
 
 

@@ -9,7 +9,8 @@ to everyone, under that consent. Afterwards
     once, in the policy, the page, the API, the live channel and the case's iCal feed, and the
     audit trail names the basis each read is under.
 The holder keeps reading it; items never restricted are unchanged; the mother, who entrusted it,
-keeps reading it once it was opened to everyone.
+keeps reading it once it was opened to everyone, but a parent who joins the case later does not,
+and a guest of the conference reads it only under a consent to her organisation.
 """
 from __future__ import annotations
 
@@ -21,16 +22,19 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from access import grant_services
 from calendars import services as feed_services
 from calendars.ical import action_uid
 from calendars.models import FeedToken
 from cases import consent_services
 from cases import services as case_services
-from cases.models import Consent, DisclosureBasis
+from cases.models import Consent, DisclosureBasis, FamilyMember
+from conferences.models import Invitation
 from protocols import policy as protocols_policy
 from protocols import services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from tests.matrix.test_matrix_audience import held_by_counselling
+from tests.world import make_professional, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -258,4 +262,71 @@ async def test_the_holders_and_the_entrusting_mothers_sockets_still_get_the_item
     await database_sync_to_async(services.item_update)(world.counsellor, item=item, version=item.version, text="Neuer Stand")
     for socket in (holder, mother):
         assert (await receive_until(socket, "item"))["item"]["text"] == "Neuer Stand"
+        await socket.disconnect()
+
+
+# --- the family and the conference's guests ------------------------------------------------------
+#
+# The holder opens what the mother entrusted to everyone only while she is the only parent on the
+# case (``services._refuse_other_parents``), and checks the consent against the team only. A
+# parent who joins the case later, or a guest invited to the conference, reads it only as the
+# rules allow: the parent never (it is the mother's), the guest under a consent to her organisation.
+
+def add_father_with_account(world):
+    """The father joins the case, with an account, and is invited to the conference."""
+    father = make_user("father")
+    member = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.", user=father)
+    Invitation.objects.create(conference=world.conference, family_member=member)
+    return father
+
+
+def test_a_parent_who_joins_the_case_later_does_not_read_what_the_mother_entrusted(world, client):
+    item, _ = widened(world, Audience.EVERYONE)
+    father = add_father_with_account(world)
+    assert sees(father, world.item_everyone) and not sees(father, item)
+    assert sees(world.parent, item)  # the mother who entrusted it
+    client.force_login(father)
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert world.item_everyone.title in page and item.title not in page
+    assert client.get(f"/api/protocol-items/{item.pk}/").status_code == 404
+
+
+def test_an_item_widened_to_everyone_while_no_parent_was_on_the_case_stays_from_a_parent_who_joins(world):
+    item = held_by_counselling(world)
+    ProtocolItem.objects.filter(pk=item.pk).update(entrusted_by=None, audience=Audience.EVERYONE)
+    assert not sees(world.parent, item)
+    assert sees(world.parent, world.item_everyone)
+
+
+def test_a_guest_of_the_conference_reads_the_widened_item_only_under_a_consent_to_her_organisation(world):
+    item, _ = widened(world, Audience.EVERYONE)
+    guest = make_professional("guest-gov", world.early_help)
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    assert sees(guest, world.item_everyone) and not sees(guest, item)
+    consent = Consent.objects.create(case=world.case, given_by=world.mother, from_organisation=world.counselling,
+                                     valid_from=timezone.localdate(), valid_until=timezone.localdate() + dt.timedelta(days=30),
+                                     form_reference="SB-9", recorded_by=world.counsellor)
+    consent.to_organisations.set([world.early_help])
+    consent.scopes.create(category=item.category)
+    assert sees(guest, item)
+    assert protocols_policy.disclosure_basis_for(guest, item) == f"consent:{consent.pk}"
+    revoke(consent)
+    assert not sees(guest, item)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_later_parents_and_a_guests_sockets_neither_get_the_item_widened_to_everyone(world):
+    from tests.websocket.test_live_protocol import assert_no_item_message, open_socket, receive_until
+
+    item, _ = await database_sync_to_async(_widened_with_counsellor_writing)(world, Audience.EVERYONE)
+    father = await database_sync_to_async(add_father_with_account)(world)
+    guest = await database_sync_to_async(make_professional)("guest-live-gov", world.early_help)
+    await database_sync_to_async(grant_services.guest_invite)(world.convenor, conference=world.conference, guest=guest)
+    sockets = [await open_socket(user, world.protocol.pk) for user in (father, guest)]
+    for socket in sockets:
+        ids = [i["id"] for i in (await receive_until(socket, "hello"))["items"]]
+        assert world.item_everyone.pk in ids and item.pk not in ids
+    await database_sync_to_async(services.item_update)(world.counsellor, item=item, version=item.version, text="Neuer Stand")
+    for socket in sockets:
+        await assert_no_item_message(socket)
         await socket.disconnect()
