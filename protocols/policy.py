@@ -284,9 +284,15 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
         _disclosed_to_team(protocol_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
                                          audience=Audience.EVERYONE).filter(_family_may_read(user))
-    guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
-                                        audience=Audience.EVERYONE).filter(_guest_may_read(orgs, on))
-    team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
+    guest_conferences = base.compiled(base.guest_conference_ids(user))
+    guest_open = ProtocolItem.objects.filter(~_GOVERNED, protocol__conference_id__in=guest_conferences, audience=Audience.EVERYONE)
+    # A member of its own, starting from her guest conferences' protocols as an index condition
+    # (``AnyOf``): as an OR in the member above, or joined to them, PostgreSQL read every item
+    # widened after it was restricted in the table (by the holder's index) and hash-joined them.
+    guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
+    guest_covered = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), _GOVERNED,
+                                                audience=Audience.EVERYONE).filter(_guest_covered(orgs, on))
+    team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest_open, guest_covered]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         restricted = base.compiled(cases_policy.restricted_member_ids(user))
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
@@ -304,12 +310,12 @@ def _family_may_read(user: "User") -> Q:
     return ~_GOVERNED | (Q(entrusted_by_id__in=own) & (Q(first_category="") | Q(first_entrusted_by_id__in=own)))
 
 
-def _guest_may_read(orgs, on: dt.date) -> Q:
-    """On an item for everyone of a conference she is a guest of: never restricted, or (widened to
-    everyone after it was restricted, ``_GOVERNED``) covered by a consent or legal basis to an
-    organisation she works for (``_covered``, as for the team). A guest is a professional of the
-    network, not on the team: the holder's widening was checked against the team only."""
-    return ~_GOVERNED | Q(Exists(Organisation.objects.filter(pk__in=orgs).filter(_covered(_item_disclosure("pk"), on))))
+def _guest_covered(orgs, on: dt.date) -> Exists:
+    """On an item for everyone of a conference she is a guest of, widened to everyone after it was
+    restricted (``_GOVERNED``): covered by a consent or legal basis to an organisation she works for
+    (``_covered``, as for the team). A guest is a professional of the network, not on the team: the
+    holder's widening was checked against the team only. Items never restricted she reads as before."""
+    return Exists(Organisation.objects.filter(pk__in=orgs).filter(_covered(_item_disclosure("pk"), on)))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -362,7 +368,7 @@ def _basis_columns(user: "User", on: dt.date) -> dict:
     to_team = _item_disclosure("pk")
     widened = (_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(to_team, on)).order_by("pk")
                .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
-    # one widened to everyone, read as a conference's guest (``_guest_may_read``): to an
+    # one widened to everyone, read as a conference's guest (``_guest_covered``): to an
     # organisation she works for
     as_guest = (Organisation.objects.filter(pk__in=orgs).filter(_covered(to_team, on)).order_by("pk")
                 .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
