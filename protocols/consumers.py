@@ -284,7 +284,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     def _may_read(self, event: dict) -> bool | None:
         """Decide from the event and this socket's cached access; None when only the policy can
-        tell (a restricted item she might read through a consent or a legal basis)."""
+        tell (a restricted item, or one widened after it was restricted, that she might read through
+        a consent or a legal basis, or as the parent who entrusted it)."""
         if not (self.is_professional or self.is_parent or self.is_guest):
             return False
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
@@ -298,14 +299,23 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             # is not cancelled, which the policy checks when it reads; a membership that ends
             # tells no socket of hers. So the policy decides each item for everyone she is sent.
             return None if audience == Audience.EVERYONE else False
-        if audience == Audience.EVERYONE:
+        if "holding_organisation" not in event:  # an event from an older sender: only the policy can tell
+            return None
+        holder = event["holding_organisation"]
+        # An item that carries a holder but is not restricted was widened after it was restricted:
+        # still governed by consent (``protocols_policy._GOVERNED``), so open to the team only
+        # through the holder or a consent or legal basis to her organisation, which the policy decides.
+        widened = holder is not None and audience != Audience.RESTRICTED
+        if audience == Audience.EVERYONE and not widened:
             return True
+        if self.is_professional and holder is not None and holder in self.org_ids:
+            return True
+        if audience == Audience.EVERYONE and self.is_parent:
+            return None  # a parent reads only what she entrusted herself (``protocols_policy._family_may_read``)
         if not self.is_professional:
             return False
-        if audience == Audience.PROFESSIONALS:
-            return True
-        if event.get("holding_organisation") in self.org_ids:
-            return True
+        if audience in (Audience.EVERYONE, Audience.PROFESSIONALS):
+            return None if widened else True
         if not self.org_ids.intersection(event.get("restricted_to") or ()):
             return False
         return None
@@ -314,12 +324,13 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         """The legal basis of a delivery the socket decided in memory, as
         ``protocols_policy.disclosure_bases_for_items`` names it; None when only the policy can tell."""
         audience = event["audience"]
-        if audience == Audience.EVERYONE:
-            return "audience:everyone"
-        if audience == Audience.PROFESSIONALS:
-            return "team"
-        if event.get("holding_organisation") in self.org_ids:
+        holder = event.get("holding_organisation")
+        if holder is not None and self.is_professional and holder in self.org_ids:
             return "holding-organisation"
+        if audience == Audience.EVERYONE and (holder is None or not self.is_professional):
+            return "audience:everyone"
+        if audience == Audience.PROFESSIONALS and holder is None:
+            return "team"
         return None
 
     async def item_changed(self, event: dict) -> None:

@@ -143,12 +143,19 @@ def _covering_code(disclosure: _Disclosure, on: dt.date):
     return Case(When(d.plain, then=one([d.now])), default=relabelled, output_field=CharField())
 
 
-def _named_disclosure() -> _Disclosure:
-    """The disclosure of a protocol item to one organisation it is named for, judged from a row of
-    its named organisations (``ProtocolItem.restricted_to.through``) in a subquery on the item."""
-    return _Disclosure(case=OuterRef(OuterRef("protocol__conference__case_id")), to=Q(to_organisations=OuterRef("organisation_id")),
+def _item_disclosure(organisation: str) -> _Disclosure:
+    """The disclosure of a protocol item to one organisation, judged from a row of a subquery on
+    the item whose column ``organisation`` names it: a row of its named organisations
+    (``ProtocolItem.restricted_to.through``, "organisation_id") for a restricted item, a row of the
+    organisations she is on its case's team for ("pk") for an item widened after it was restricted."""
+    return _Disclosure(case=OuterRef(OuterRef("protocol__conference__case_id")), to=Q(to_organisations=OuterRef(organisation)),
                        now=_item_labels(), first=_item_labels(first=True),
                        plain=Q(Exact(OuterRef("first_category"), "")))
+
+
+def _named_disclosure() -> _Disclosure:
+    """The disclosure of a restricted item to one organisation it is named for."""
+    return _item_disclosure("organisation_id")
 
 
 def _consent_code() -> Concat:
@@ -191,6 +198,28 @@ def _disclosed_to_team(protocol_orgs, on: dt.date) -> Exists:
     return Exists(_named_for_team(protocol_orgs).filter(_covered(_named_disclosure(), on)))
 
 
+# An item that was restricted once keeps its labels (holder, entrusting person, category) when it is
+# widened (``services.item_update``): the information is still the one entrusted to its holder, so
+# it stays governed by § 65 SGB VIII (rules 4 and 5). The holder's widening was checked against the
+# organisations on the team THEN (``services._check_disclosure``); at read time, as for a restricted
+# item, another organisation reads it only while a consent or legal basis covers the disclosure to
+# it: not one that joins the team later, nor one whose consent was revoked or ran out.
+_GOVERNED = Q(holding_organisation_id__isnull=False)
+
+
+def _team_orgs_of_item(orgs, protocol_orgs) -> QuerySet:
+    """On a ProtocolItem, as a subquery: the organisations she is on its case's team for, one row
+    each, started from the organisations she works for (``orgs``, by primary key)."""
+    return Organisation.objects.filter(base.PairIn(base.Pair(OuterRef("protocol_id"), F("pk")), protocol_orgs), pk__in=orgs)
+
+
+def _widened_disclosed_to_team(orgs, protocol_orgs, on: dt.date) -> Exists:
+    """On a ProtocolItem widened after it was restricted (``_GOVERNED``, not restricted now): an
+    organisation she is on its case's team for, to which a consent or legal basis covers its
+    disclosure (``_covered``, the one definition the restricted items are read under)."""
+    return Exists(_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(_item_disclosure("pk"), on)))
+
+
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
     """Protocol items the user may read, across all cases, in one query. A conference guest
     reads the items for everyone of her conference, as a parent does. Items entrusted by a person
@@ -228,18 +257,26 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     # without re-resolving the subquery trees in Python at every level).
     orgs = base.compiled(participants_policy.organisation_ids(user))
     protocol_orgs = _team_pairs(user)[1]
-    # Three routes for a professional, each a separate member of the UNION so that each starts
-    # from an index: items for the team on her cases' protocols, restricted items there held by
-    # an organisation she is on that case's team for, and restricted items naming such an
-    # organisation, then checked against a consent or legal basis to that organisation. Her other
+    # Four routes for a professional, each a separate member of the UNION so that each starts
+    # from an index: items for the team on her cases' protocols, items there held by an
+    # organisation she is on that case's team for, restricted items naming such an organisation,
+    # then checked against a consent or legal basis to that organisation, and items widened after
+    # they were restricted, checked against one to such an organisation. Her other
     # memberships count for nothing on a case whose team she is not on for them (``_team_pairs``).
     team_protocols = base.compiled(Protocol.objects.filter(
         conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk"))
     # The first two were one member with an OR; the OR's arm with the organisations' subquery (a
     # hashed subplan, costed per index probe) made PostgreSQL scan every item of the network
     # instead of probing her protocols' (issue 13: 105,002 items at 1M grant rows).
-    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS])
-    held = ProtocolItem.objects.filter(_held_by_team(protocol_orgs), protocol_id__in=team_protocols, audience=Audience.RESTRICTED)
+    # Items open to the team that were never restricted; one widened after it was restricted carries
+    # its holder (``_GOVERNED``) and is read as the holder's (``held``) or under a consent or legal
+    # basis to an organisation she is on the team for (``widened``), never merely for being open.
+    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS],
+                                               holding_organisation_id__isnull=True)
+    held = ProtocolItem.objects.filter(_held_by_team(protocol_orgs), protocol_id__in=team_protocols)
+    widened = ProtocolItem.objects.filter(_GOVERNED, protocol_id__in=team_protocols,
+                                          audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]).filter(
+        _widened_disclosed_to_team(orgs, protocol_orgs, on))
     # Named for an organisation she works for (the index it starts from), and, probed per item of
     # her team's protocols only, for one she is on that item's case team for.
     through = ProtocolItem.restricted_to.through.objects
@@ -247,15 +284,39 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
         _disclosed_to_team(protocol_orgs, on))
     parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
-                                         audience=Audience.EVERYONE)
-    guest = ProtocolItem.objects.filter(protocol__conference_id__in=base.compiled(base.guest_conference_ids(user)),
-                                        audience=Audience.EVERYONE)
-    team_routes, other_routes = [open_to_team, held, disclosed], [parent, guest]
+                                         audience=Audience.EVERYONE).filter(_family_may_read(user))
+    guest_conferences = base.compiled(base.guest_conference_ids(user))
+    guest_open = ProtocolItem.objects.filter(~_GOVERNED, protocol__conference_id__in=guest_conferences, audience=Audience.EVERYONE)
+    # A member of its own, starting from her guest conferences' protocols as an index condition
+    # (``AnyOf``): as an OR in the member above, or joined to them, PostgreSQL read every item
+    # widened after it was restricted in the table (by the holder's index) and hash-joined them.
+    guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
+    guest_covered = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), _GOVERNED,
+                                                audience=Audience.EVERYONE).filter(_guest_covered(orgs, on))
+    team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest_open, guest_covered]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         restricted = base.compiled(cases_policy.restricted_member_ids(user))
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
         other_routes = [route.exclude(entrusted_by_id__in=restricted) for route in other_routes]
     return team_routes, other_routes
+
+
+def _family_may_read(user: "User") -> Q:
+    """On an item for everyone of her family's case: never restricted, or (widened to everyone after
+    it was restricted, ``_GOVERNED``) entrusted by herself, under its labels and any first ones.
+    Its holder could open it to the parents only while no other parent was on the case
+    (``services._refuse_other_parents``); a parent who joins the case later reads nothing another
+    one entrusted, nor anything entrusted by nobody named."""
+    own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
+    return ~_GOVERNED | (Q(entrusted_by_id__in=own) & (Q(first_category="") | Q(first_entrusted_by_id__in=own)))
+
+
+def _guest_covered(orgs, on: dt.date) -> Exists:
+    """On an item for everyone of a conference she is a guest of, widened to everyone after it was
+    restricted (``_GOVERNED``): covered by a consent or legal basis to an organisation she works for
+    (``_covered``, as for the team). A guest is a professional of the network, not on the team: the
+    holder's widening was checked against the team only. Items never restricted she reads as before."""
+    return Exists(Organisation.objects.filter(pk__in=orgs).filter(_covered(_item_disclosure("pk"), on)))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -292,18 +353,33 @@ def _oldest(rows: QuerySet, code) -> Subquery:
 
 def _basis_columns(user: "User", on: dt.date) -> dict:
     """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
-    as the read routes (``_item_routes``): for a restricted item, whether she is on its case's team
-    for its holder (``_held_by_team``), and the basis (``_covering_code``) of its disclosure to the
-    first organisation it is named for that she is on its case's team for and to which it is
-    ``_covered`` (``_disclosed_to_team``); NULL where there is none."""
+    as the read routes (``_item_routes``): for an item that carries a holder (restricted, or
+    widened after it was), whether she is on its case's team for its holder (``_held_by_team``), and
+    the basis (``_covering_code``) of its disclosure to the first organisation it is named for
+    (restricted: ``_disclosed_to_team``), or she is on its case's team for (widened:
+    ``_widened_disclosed_to_team``), to which it is ``_covered``; NULL where there is none."""
     protocol_orgs = _team_pairs(user)[1]
+    orgs = base.compiled(participants_policy.organisation_ids(user))
     restricted = Q(audience=Audience.RESTRICTED)
     disclosure = _named_disclosure()
     named = (_named_for_team(protocol_orgs).filter(_covered(disclosure, on)).order_by("organisation_id")
              .annotate(b_code=_covering_code(disclosure, on)).values("b_code")[:1])
+    # an item widened after it was restricted (``widened`` in ``_item_routes``): the same, to an
+    # organisation she is on its case's team for
+    to_team = _item_disclosure("pk")
+    widened = (_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(to_team, on)).order_by("pk")
+               .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
+    # one widened to everyone, read as a conference's guest (``_guest_covered``): to an
+    # organisation she works for
+    as_guest = (Organisation.objects.filter(pk__in=orgs).filter(_covered(to_team, on)).order_by("pk")
+                .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
     return {
-        "b_held": Case(When(restricted & Q(_held_by_team(protocol_orgs)), then=Value(True)), default=Value(False)),
-        "b_named": Case(When(restricted, then=Subquery(named, output_field=CharField())), default=None, output_field=CharField()),
+        "b_held": Case(When(_GOVERNED & Q(_held_by_team(protocol_orgs)), then=Value(True)), default=Value(False)),
+        "b_named": Case(
+            When(restricted, then=Subquery(named, output_field=CharField())),
+            When(_GOVERNED & Q(audience=Audience.EVERYONE), then=Coalesce(
+                Subquery(widened, output_field=CharField()), Subquery(as_guest, output_field=CharField()), output_field=CharField())),
+            When(_GOVERNED, then=Subquery(widened, output_field=CharField())), default=None, output_field=CharField()),
     }
 
 
@@ -317,12 +393,13 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
     """The legal basis under which each of ``items`` (already filtered by
     ``protocol_items_for_user``) is disclosed to ``user``, for the audit trail of a read.
 
-    For a whole list in one statement (none when it holds no restricted item and ``readable`` is
-    not asked), whatever its length: "audience:everyone", "team", "holding-organisation",
+    For a whole list in one statement (none when it holds no item that carries a holder, i.e. none
+    restricted or widened after it was, and ``readable`` is not asked), whatever its length: "audience:everyone", "team", "holding-organisation",
     "consent:<pk>" or "<legal basis>:<pk>" (e.g. "de_kkg_4:3"), or for an item relabelled that no
     single consent or basis covers under both its labels and its first labels, the two that do
     ("consent:4 consent:9"); "none" where nothing admits the read (the item was not visible).
-    A restricted item is named from the definitions the read filter is built of (``_covered``,
+    A restricted item, and one widened after it was restricted, is named from the definitions the
+    read filter is built of (``_covered``,
     ``_covering_code``), so a consent that covers only some of its labels, or goes to another
     organisation than the one the item is named for, is never named.
     ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
@@ -332,32 +409,45 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
     on = on or base._today()
     items = list(items)
     bases: dict[int, str] = {}
-    restricted = {i.pk for i in items if i.audience == Audience.RESTRICTED}
+    # Restricted items, and items widened after they were restricted (they carry a holder): named
+    # in SQL, from the definitions of the read routes; the others by their audience alone.
+    labelled = {i.pk: i.audience for i in items if i.audience == Audience.RESTRICTED or i.holding_organisation_id}
     for item in items:
-        if item.audience != Audience.RESTRICTED:
-            bases[item.pk] = "team" if item.audience == Audience.PROFESSIONALS else "audience:everyone"
-    if not restricted and not (readable and items):
+        if item.pk not in labelled:
+            bases[item.pk] = _open_basis(item.audience)
+    if not labelled and not (readable and items):
         return bases, set()
     if not base._is_real_user(user):
-        return {**bases, **{pk: "none" for pk in restricted}}, set()
-    columns = _basis_columns(user, on) if restricted else {}
+        return {**bases, **{pk: _fallback_basis(audience) for pk, audience in labelled.items()}}, set()
+    columns = _basis_columns(user, on) if labelled else {}
     if readable:
         readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=[i.pk for i in items]))
         columns["b_readable"] = Case(When(pk__in=readable_ids, then=Value(True)), default=Value(False))
-    rows = ProtocolItem.objects.filter(pk__in=[i.pk for i in items] if readable else restricted).annotate(**columns)
+    rows = ProtocolItem.objects.filter(pk__in=[i.pk for i in items] if readable else list(labelled)).annotate(**columns)
     readable_found: set[int] = set()
     for row in rows.order_by().values("pk", *columns):
         if row.get("b_readable"):
             readable_found.add(row["pk"])
-        if row["pk"] not in restricted:
+        if row["pk"] not in labelled:
             continue
         if row["b_held"]:  # on this case's team for the holder
             bases[row["pk"]] = "holding-organisation"
         else:
-            bases[row["pk"]] = row["b_named"] or "none"
-    for pk in restricted:
-        bases.setdefault(pk, "none")
+            bases[row["pk"]] = row["b_named"] or _fallback_basis(labelled[row["pk"]])
+    for pk, audience in labelled.items():
+        bases.setdefault(pk, _fallback_basis(audience))
     return bases, readable_found
+
+
+def _open_basis(audience: str) -> str:
+    return "team" if audience == Audience.PROFESSIONALS else "audience:everyone"
+
+
+def _fallback_basis(audience: str) -> str:
+    """The basis of a labelled item that neither its holder nor a consent or legal basis opens to
+    her: one widened to everyone she reads as a parent of the case or a guest of its conference;
+    any other she does not read."""
+    return "audience:everyone" if audience == Audience.EVERYONE else "none"
 
 
 def actions_for_user(user: "User", *, include_restricted: bool = False) -> QuerySet:
