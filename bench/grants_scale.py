@@ -148,14 +148,14 @@ def grow(cur, world, *, cases: int, users: int) -> None:
         FROM generate_series(%s, %s) g JOIN go ON go.n = g %% %s""",
         [first_user, world.network.pk, have_cases + 1, cases, ORGS])
     cur.execute("""
-        INSERT INTO conferences_caseteammember (case_role, added_at, case_id, organisation_id, user_id)
-        SELECT 'other', now(), c.id, go.id, NULL
+        INSERT INTO conferences_caseteammember (case_role, added_at, case_id, organisation_id, user_id, removal_reason)
+        SELECT 'other', now(), c.id, go.id, NULL, ''
         FROM conferences_case c CROSS JOIN generate_series(0, 3) k JOIN go ON go.n = (c.id * 4 + k) %% %s
         WHERE c.id > %s""", [ORGS, last_case])
     span = last_user - first_user + 1
     cur.execute("""
-        INSERT INTO conferences_caseteammember (case_role, added_at, case_id, organisation_id, user_id)
-        SELECT 'other', now(), c.id, go.id, u.id
+        INSERT INTO conferences_caseteammember (case_role, added_at, case_id, organisation_id, user_id, removal_reason)
+        SELECT 'other', now(), c.id, go.id, u.id, ''
         FROM conferences_case c CROSS JOIN generate_series(0, 3) k
         JOIN participants_user u ON u.id = %s + ((c.id * 4 + k) %% %s)
         JOIN go ON go.n = u.id %% %s
