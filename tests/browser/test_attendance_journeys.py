@@ -20,6 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conferences.models import Invitation
+from offers import track_services
 from offers.models import Enrolment, Session
 from tests.browser.test_accessibility import _serious_violations
 from tests.offers.offer_world import build_offer_world
@@ -160,6 +161,24 @@ def test_a_session_she_left_untouched_keeps_what_a_colleague_recorded_meanwhile(
     expect(staff.get_by_text(SAVED)).to_be_visible()
     expect(session_row(staff, SECOND).get_by_label("teilgenommen")).to_be_checked()
     assert (_attended(first), _attended(second)) == (False, True)
+
+
+def test_a_session_cancelled_while_her_page_was_open_is_named_and_the_rest_saved(live_server, browser, world, track):
+    """Her colleague cancels the second session while her page is open; she records both and
+    saves: the first is kept, and the page names the second as not saved, and why."""
+    enrolment, (first, second), colleague_user = track
+    staff = dashboard(browser, live_server, world.outsider)
+    open_enrolment(staff, enrolment)
+    track_services.session_cancel(colleague_user, session=second)
+
+    session_row(staff, FIRST).get_by_label("teilgenommen").check()
+    session_row(staff, SECOND).get_by_label("nicht erschienen").check()
+    staff.get_by_role("button", name="Anwesenheit speichern").click()
+    expect(staff.get_by_text("Nicht gespeichert: Der Termin")).to_be_visible()
+    expect(staff.get_by_text("wurde inzwischen abgesagt, daher wurde Ihre Angabe dazu nicht übernommen")).to_be_visible()
+    expect(staff.get_by_text(SAVED)).to_be_visible()
+    assert _serious_violations(staff, "attendance, a session cancelled meanwhile") == []
+    assert (_attended(first), _attended(second)) == (True, None)
 
 
 # --- 2. A conference's attendance, with a person invited after the form was opened -------------
