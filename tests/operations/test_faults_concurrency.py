@@ -99,6 +99,48 @@ def test_two_saves_of_the_same_item_one_wins_the_other_gets_a_conflict(world):
     assert refused[0].current.title == saved[0].title  # the refusal shows what now stands
 
 
+def while_a_writer_holds_the_protocol(protocol_id: int, change, call):
+    """``change`` runs in a transaction holding the protocol's lock; ``call`` runs in another,
+    started while the lock is held (it must wait for it); the lock is released once ``call`` is
+    seen waiting. Returns what ``call`` returned or raised."""
+    from django.db import transaction
+
+    from protocols.models import Protocol
+
+    locked, release, result = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Protocol.objects.select_for_update().get(pk=protocol_id)
+                change()
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def wait():
+        try:
+            with transaction.atomic():
+                result.append(call())
+        except Exception as exc:  # the refusal is the result under test
+            result.append(exc)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=hold)
+    writer.start()
+    assert locked.wait(timeout=10)
+    saver = threading.Thread(target=wait)
+    saver.start()
+    saver.join(timeout=1)
+    assert saver.is_alive()  # it waits for the protocol's lock
+    release.set()
+    writer.join(timeout=10)
+    saver.join(timeout=10)
+    return result[0]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_save_that_waited_for_another_writers_lock_gets_the_conflict_with_the_item_as_it_now_stands(world):
     """``item_update`` locks the protocol and reads the item in one statement. When that statement
@@ -106,49 +148,20 @@ def test_a_save_that_waited_for_another_writers_lock_gets_the_conflict_with_the_
     commit: the save must still be refused as a conflict showing the newer text (never overwrite
     it, never audit a change that did not happen)."""
     require_postgres()
-    from django.db import transaction
     from django.db.models import F
 
     from protocols import services
-    from protocols.models import Protocol, ProtocolItem
+    from protocols.models import ProtocolItem
 
     item = world.item_everyone
     version = item.version
-    locked, release = threading.Event(), threading.Event()
-
-    def other_writer():
-        try:
-            with transaction.atomic():
-                Protocol.objects.select_for_update().get(pk=item.protocol_id)
-                ProtocolItem.objects.filter(pk=item.pk).update(title="Newer title", version=F("version") + 1)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    def waiting_save():
-        try:
-            with transaction.atomic():
-                return services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk),
-                                            version=version, title="Older base")
-        except Exception as exc:  # the refusal is the result under test
-            return exc
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=other_writer)
-    writer.start()
-    assert locked.wait(timeout=10)
-    result: list = []
-    saver = threading.Thread(target=lambda: result.append(waiting_save()))
-    saver.start()
-    saver.join(timeout=1)
-    assert saver.is_alive()  # it waits for the protocol's lock
-    release.set()
-    writer.join(timeout=10)
-    saver.join(timeout=10)
-    assert isinstance(result[0], conflicts.EditConflict), result
-    assert result[0].current.title == "Newer title" and result[0].current.version == version + 1
+    result = while_a_writer_holds_the_protocol(
+        item.protocol_id,
+        lambda: ProtocolItem.objects.filter(pk=item.pk).update(title="Newer title", version=F("version") + 1),
+        lambda: services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk), version=version,
+                                     title="Older base"))
+    assert isinstance(result, conflicts.EditConflict), result
+    assert result.current.title == "Newer title" and result.current.version == version + 1
     item.refresh_from_db()
     assert (item.title, item.version) == ("Newer title", version + 1)
     assert not AuditEvent.objects.filter(action="protocol.item.update", object_id=str(item.pk)).exists()
@@ -159,47 +172,19 @@ def test_an_outdated_save_that_waited_for_another_writer_gets_the_conflict_with_
     """Her version was out of date already, and her save waited for a writer's lock: the conflict
     shows the item as that writer left it, not as it was before (review r1)."""
     require_postgres()
-    from django.db import transaction
     from django.db.models import F
 
     from protocols import services
-    from protocols.models import Protocol, ProtocolItem
+    from protocols.models import ProtocolItem
 
     item = world.item_everyone
     version = item.version
     ProtocolItem.objects.filter(pk=item.pk).update(version=version + 1)  # she holds `version`, the item is ahead
-    locked, release, result = threading.Event(), threading.Event(), []
-
-    def other_writer():
-        try:
-            with transaction.atomic():
-                Protocol.objects.select_for_update().get(pk=item.protocol_id)
-                ProtocolItem.objects.filter(pk=item.pk).update(title="Neuester Stand", version=F("version") + 1)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    def waiting_save():
-        try:
-            with transaction.atomic():
-                result.append(services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk),
-                                                   version=version, title="Meins"))
-        except Exception as exc:  # the refusal is the result under test
-            result.append(exc)
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=other_writer)
-    writer.start()
-    assert locked.wait(timeout=10)
-    saver = threading.Thread(target=waiting_save)
-    saver.start()
-    saver.join(timeout=1)
-    assert saver.is_alive()  # it waits for the protocol's lock
-    release.set()
-    writer.join(timeout=10)
-    saver.join(timeout=10)
-    assert isinstance(result[0], conflicts.EditConflict), result
-    assert (result[0].current.title, result[0].current.version) == ("Neuester Stand", version + 2)
+    result = while_a_writer_holds_the_protocol(
+        item.protocol_id,
+        lambda: ProtocolItem.objects.filter(pk=item.pk).update(title="Neuester Stand", version=F("version") + 1),
+        lambda: services.item_update(world.convenor, item=ProtocolItem.objects.get(pk=item.pk), version=version,
+                                     title="Meins"))
+    assert isinstance(result, conflicts.EditConflict), result
+    assert (result.current.title, result.current.version) == ("Neuester Stand", version + 2)
     assert not AuditEvent.objects.filter(action="protocol.item.update", object_id=str(item.pk)).exists()
