@@ -438,10 +438,11 @@ def poll_links_end_on_account(linked: events.AccountLinked) -> int:
     now = timezone.now()
     links = PollLink.objects.filter(invitation__family_member_id=linked.family_member_id, revoked_at__isnull=True,
                                     expires_at__gt=now)
-    invitations = sorted(set(links.values_list("invitation_id", "invitation__conference__case_id")))
+    invitations = list(Invitation.objects.filter(pk__in=links.values("invitation_id")).select_related("conference")
+                       .order_by("pk"))
     count = links.update(revoked_at=now)
-    for invitation_id, case_id in invitations:
-        audit.record(linked.actor, action="poll_link.revoke", obj=Invitation(pk=invitation_id), case_id=case_id,
+    for invitation in invitations:
+        audit.record(linked.actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
                      channel=linked.channel, detail={"reason": "account_created", "user": linked.user_id})
     return count
 
