@@ -122,7 +122,7 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
         # An action in an item restricted to organisations reaches whom it falls to only where she
         # may read the item (``protocols.policy._item_not_withheld``): the socket then asks whether
         # the item is among those it shows.
-        "item_restricted": action.item.audience == Audience.RESTRICTED,
+        "item_restricted": action.item.audience == Audience.RESTRICTED or action.item.holding_organisation_id is not None,
         "responsible_user": action.responsible_user_id,
         "responsible_organisation": action.responsible_organisation_id,
         "responsible_parent_user": action.responsible_family_member.user_id if action.responsible_family_member_id else None,

@@ -553,9 +553,10 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         "substituted": base.compiled(base.substituted_user_ids(user)),
         "readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes))),
         # item_id is NOT NULL and these are primary keys: NOT IN has no NULL to trip over.
+        # Items that carry a holder: restricted ones, and those widened after they were restricted
+        # (``_GOVERNED``): an action in one reaches whom it falls to only where she may read the item.
         "restricted_on_team": base.compiled(ProtocolItem.objects.filter(
-            protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user)),
-            audience=Audience.RESTRICTED).values("pk")),
+            _GOVERNED, protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk")),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).

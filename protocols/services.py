@@ -467,9 +467,15 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
     actually entrusted it (or a recorded legal basis) from the holder covers every organisation
     that would newly read it. Narrowing is always allowed. Returns what the audit event records,
     or None when nothing is disclosed."""
-    if current.audience == Audience.EVERYONE:
+    relabel = audience == Audience.RESTRICTED and (
+        (holder.pk if holder else None) != current.holding_organisation_id
+        or (entruster.pk if entruster else None) != current.entrusted_by_id or category != current.category)
+    # Widened after it was restricted (it carries its holder): restricting it again under another
+    # holder, person or category is a relabel of the holder's information, as for a restricted item.
+    governed_relabel = relabel and current.audience != Audience.RESTRICTED and current.holding_organisation_id is not None
+    if current.audience == Audience.EVERYONE and not governed_relabel:
         return None  # everyone reads it already: any change narrows it
-    if current.audience == Audience.PROFESSIONALS:
+    if current.audience == Audience.PROFESSIONALS and not governed_relabel:
         if audience == Audience.EVERYONE:
             return _check_parents_widening(actor, current, protocol)
         # Restricting is narrowing: the named organisations each need a consent or basis. But the
@@ -484,12 +490,12 @@ def _check_disclosure(actor, current: ProtocolItem, protocol: Protocol, *, audie
                 "The information is held by %(names)s; only they may name another organisation as its holder.")
                 % {"names": names}})
         return None
-    relabel = audience == Audience.RESTRICTED and (
-        (holder.pk if holder else None) != current.holding_organisation_id
-        or (entruster.pk if entruster else None) != current.entrusted_by_id or category != current.category)
     if audience == Audience.RESTRICTED and not relabel:
         return None  # naming organisations is not disclosing: each still needs a consent or basis to read
-    if not holder_on_team(actor, current, protocol):
+    on_team_for_holder = (cases_policy.team_organisation_ids(actor, protocol.conference.case)
+                          .filter(organisation_id=current.holding_organisation_id).exists() if governed_relabel
+                          else holder_on_team(actor, current, protocol))
+    if not on_team_for_holder:
         raise PermissionDenied(_("Only the organisation holding the information may pass it on or relabel it."))
     if audience == Audience.EVERYONE:
         _refuse_other_parents(current, protocol)
@@ -575,9 +581,10 @@ def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> Non
     now (the read filter's rule, ``protocols_policy._disclosed_to_team``). An action is part of its
     item: whoever it falls to reads its title and description."""
     item = ProtocolItem.objects.select_related("protocol__conference").get(pk=item.pk)  # as it stands, under the protocol's lock
-    if item.audience != Audience.RESTRICTED or organisation.pk == item.holding_organisation_id:
+    if item.holding_organisation_id is None or organisation.pk == item.holding_organisation_id:
         return
-    named = item.restricted_to.filter(pk=organisation.pk).exists()
+    # widened after it was restricted: governed by consent to any organisation of the team
+    named = item.audience != Audience.RESTRICTED or item.restricted_to.filter(pk=organisation.pk).exists()
     if not named or organisation.pk not in protocols_policy.disclosures_covering(item, organisation_ids={organisation.pk}):
         raise ValidationError({"responsible": _(
             "This item is restricted, and the chosen organisation may not read it (it is not named for it, or no "
