@@ -73,8 +73,9 @@ def responsible_users(action: AgreedAction) -> list[User]:
             ids = team.filter(user__isnull=False).values("user_id")
         users = list(User.objects.filter(pk__in=ids))
     # Only those who may see it now (``policy.responsible_actions_for_user``): not after the consent
-    # that let her read its restricted item was revoked, nor when its item's person's processing is
-    # restricted (Art. 18). A reminder names no content, but tells her an action exists in the case.
+    # that let her read its item (restricted, or widened after it was) was revoked, nor when its
+    # item's person's processing is restricted (Art. 18). A reminder names no content, but tells her
+    # an action exists in the case. One query per recipient: few, and in a task or a service.
     return [user for user in users if policy.responsible_actions_for_user(user).filter(pk=action.pk).exists()]
 
 

@@ -385,8 +385,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     async def action_changed(self, event: dict) -> None:
         """An agreed action changed: forwarded if she may see it (``protocols_policy.actions_for_user``:
-        in an item she may read, or it falls to her or her organisation (in an item restricted to
-        organisations only where she may read the item), or to her as a parent; never in an item
+        in an item she may read, or it falls to her or her organisation (in an item that carries a
+        holder only where she may read the item), or to her as a parent; never in an item
         entrusted by a person whose processing is restricted, as ``_may_read`` decides for the item
         itself)."""
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
@@ -397,7 +397,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         else:
             falls_to_her = self.is_professional and (event.get("responsible_user") == self.user.pk
                                                      or event.get("responsible_organisation") in self.org_ids)
-            # in an item restricted to organisations, only where she may read the item (in ``seen``)
+            # in an item that carries a holder, only where she may read the item (in ``seen``)
             item_restricted = event.get("item_restricted")
             visible = (
                 event["item_id"] in self.seen

@@ -119,9 +119,10 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
         # Who entrusted its item: a socket whose reader may not read that person's data (Art. 18)
         # drops the action wherever it would drop the item.
         "entrusted_by": action.item.entrusted_by_id,
-        # An action in an item restricted to organisations reaches whom it falls to only where she
-        # may read the item (``protocols.policy._item_not_withheld``): the socket then asks whether
-        # the item is among those it shows.
+        # An action in an item that carries a holder (restricted, or widened after it was: the name
+        # of the key is older) reaches whom it falls to only where she may read the item
+        # (``protocols.policy._item_not_withheld``): the socket then asks whether the item is among
+        # those it shows. A socket that finds no key asks the policy.
         "item_restricted": action.item.audience == Audience.RESTRICTED or action.item.holding_organisation_id is not None,
         "responsible_user": action.responsible_user_id,
         "responsible_organisation": action.responsible_organisation_id,

@@ -466,8 +466,8 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     by index; the ways an action reaches her are arms of one OR, checked per row:
 
     - on a case of her team: it falls to her, to a colleague she stands in for or to her
-      organisation (in an item restricted to organisations, only where she may read the item:
-      ``_item_not_withheld``), or it belongs to an item she may read there;
+      organisation (in an item that carries a holder, restricted or widened after it was, only
+      where she may read the item: ``_item_not_withheld``), or it belongs to an item she may read there;
     - it belongs to an item she reads as a parent or as a conference guest;
     - it falls to her as a parent.
 
@@ -483,9 +483,9 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     the same request without access filter at 10,000 actions."""
     pieces = _action_pieces(user, include_restricted=include_restricted)
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
-        # (falls to her AND (item not restricted OR readable)) OR readable, written without the
+        # (falls to her AND (item not governed OR readable)) OR readable, written without the
         # second "readable": the same rows, and PostgreSQL builds that hashed subplan once, not twice.
-        (Q(case_id__in=pieces["team_cases"]) & ((_falls_to(user, pieces) & _item_not_restricted(pieces))
+        (Q(case_id__in=pieces["team_cases"]) & ((_falls_to(user, pieces) & _item_not_governed(pieces))
                                                 | Q(item_id__in=pieces["readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
         | _falls_to_parent(pieces)
@@ -503,20 +503,21 @@ def _not_restricted(pieces: dict) -> Q:
 
 
 def _item_not_withheld(pieces: dict) -> Q:
-    """On an action of her team's cases that falls to her (``_falls_to``): its item is not restricted
-    to organisations, or she may read it (``readable_on_team``: its holder's team, or named for an
+    """On an action of her team's cases that falls to her (``_falls_to``): its item carries no holder
+    (``_item_not_governed``), or she may read it (``readable_on_team``: its holder's team, or an
     organisation of hers whose disclosure a consent or legal basis covers now). An action is part
     of its item: its title and description tell what the item says. One that falls to an
     organisation the item's disclosure does not cover (agreed before ``services.action_create``
-    refused that, or after the consent was revoked) is not shown to her, in any channel, until a
-    consent covers it again (rule 4). Her convenor, who reads the item, still sees it."""
-    return ~Q(item_id__in=pieces["restricted_on_team"]) | Q(item_id__in=pieces["readable_on_team"])
+    refused that, after the consent was revoked, or by an organisation that joined the team after
+    the item was widened) is not shown to her, in any channel, until a consent covers it again
+    (rules 4 and 5). Her convenor, who reads the item, still sees it."""
+    return _item_not_governed(pieces) | Q(item_id__in=pieces["readable_on_team"])
 
 
-def _item_not_restricted(pieces: dict) -> Q:
-    """Its item is not restricted to organisations: with "or she may read the item" beside it (as
-    in ``_action_visible``), the same as ``_item_not_withheld``."""
-    return ~Q(item_id__in=pieces["restricted_on_team"])
+def _item_not_governed(pieces: dict) -> Q:
+    """Its item carries no holder: neither restricted to organisations nor widened after it was
+    (``_GOVERNED``). Beside "or she may read the item" the same as ``_item_not_withheld``."""
+    return ~Q(item_id__in=pieces["governed_on_team"])
 
 
 def _falls_to(user: "User", pieces: dict) -> Q:
@@ -555,7 +556,7 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         # item_id is NOT NULL and these are primary keys: NOT IN has no NULL to trip over.
         # Items that carry a holder: restricted ones, and those widened after they were restricted
         # (``_GOVERNED``): an action in one reaches whom it falls to only where she may read the item.
-        "restricted_on_team": base.compiled(ProtocolItem.objects.filter(
+        "governed_on_team": base.compiled(ProtocolItem.objects.filter(
             _GOVERNED, protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk")),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
@@ -576,8 +577,8 @@ def responsible_actions_for_user(user: "User") -> QuerySet:
     """Actions that fall to the user or to an organisation she is on the case's team for (the "my
     actions" list): on her team's cases, and those that fall to her as a parent (the arms of
     ``_action_visible`` that do not go through an item), but not those in an item entrusted by a
-    person whose processing is restricted (Art. 18), nor those in an item restricted to
-    organisations that she may not read (``_item_not_withheld``), as in ``actions_for_user``."""
+    person whose processing is restricted (Art. 18), nor those in an item that carries a holder
+    that she may not read (``_item_not_withheld``), as in ``actions_for_user``."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     pieces = _action_pieces(user)

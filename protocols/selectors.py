@@ -570,8 +570,7 @@ def protocol_steps(user, conferences) -> list[ProtocolStep]:
             rows.append(ProtocolStep(conference, None, "not_yet" if refusal else "open", refusal or ""))
             continue
         convenor = conference.case_id in convened
-        # services.can_write_items, from the sets read above
-        # ``services.can_write_items``: the minute-takers write no more once the case is closed
+        # ``services.can_write_items``, from the sets read above (no minute-taker writes once the case is closed)
         writes = convenor or (protocol.conference.case.status != Case.Status.CLOSED and (
             (conference.case_id in on_team and protocol.minute_taker_id == user.pk) or protocol.pk in delegated))
         pending = own_pending.get(protocol.pk, 0)

@@ -576,10 +576,10 @@ def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: s
 # --- agreed actions inside an item ---------------------------------------------------------
 
 def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> None:
-    """An action in an item restricted to organisations falls only to an organisation that may read
-    the item: its holder, or one it is named for whose disclosure a consent or legal basis covers
-    now (the read filter's rule, ``protocols_policy._disclosed_to_team``). An action is part of its
-    item: whoever it falls to reads its title and description."""
+    """An action in an item that carries a holder (restricted to organisations, or widened after it
+    was) falls only to an organisation that may read the item: its holder, or one (named for it, if
+    restricted) whose disclosure a consent or legal basis covers now (the read filter's rule). An
+    action is part of its item: whoever it falls to reads its title and description."""
     item = ProtocolItem.objects.select_related("protocol__conference").get(pk=item.pk)  # as it stands, under the protocol's lock
     if item.holding_organisation_id is None or organisation.pk == item.holding_organisation_id:
         return

@@ -135,14 +135,20 @@ async def test_the_live_channel_does_not_push_it(world):
     hello = await receive_until(midwife, "hello")
     assert SECRET not in str(hello)
 
+    await assert_a_status_change_is_not_pushed(midwife, action)
+
+
+async def assert_a_status_change_is_not_pushed(socket, action) -> None:
+    """Change the action's status (its live event goes out after commit): the socket receives
+    nothing of it, then closes."""
     def change():
         with transaction.atomic():
             AgreedAction.objects.filter(pk=action.pk).update(status=AgreedAction.Status.IN_PROGRESS)
             live.action_changed_on_commit(action.pk)
 
     await database_sync_to_async(change)()
-    while not await midwife.receive_nothing(timeout=0.5):
-        message = await midwife.receive_json_from()
+    while not await socket.receive_nothing(timeout=0.5):
+        message = await socket.receive_json_from()
         assert SECRET not in str(message) and action.title not in str(message), message
         assert message["type"] != "action", message
-    await midwife.disconnect()
+    await socket.disconnect()

@@ -26,7 +26,8 @@ from protocols.consumers import ProtocolConsumer
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from tests.matrix.test_matrix_audience import held_by_counselling
-from tests.security.test_actions_in_withheld_items import SECRET, assert_no_feed_shows, assert_not_shown
+from tests.security.test_actions_in_withheld_items import (
+    SECRET, assert_a_status_change_is_not_pushed, assert_no_feed_shows, assert_not_shown)
 from tests.security.test_widened_item_stays_governed import (
     WIDER, add_father_with_account, join_early_help, revoke, sees, widened)
 from tests.websocket.test_live_protocol import open_socket, receive_until
@@ -45,7 +46,7 @@ def action_in(world, item, organisation, user=None, *, title="Begleitung Substit
 
 @pytest.mark.parametrize("audience", WIDER)
 def test_A1_agreeing_an_action_for_a_late_joiner_in_a_widened_item_is_refused(world, audience):
-    """``_refuse_withheld_item`` only looks at audience == restricted."""
+    """``_refuse_withheld_item`` refuses it for a widened item as for a restricted one."""
     item, _ = widened(world, audience)
     join_early_help(world)
     assert not sees(world.outsider, item)
@@ -57,7 +58,7 @@ def test_A1_agreeing_an_action_for_a_late_joiner_in_a_widened_item_is_refused(wo
 
 @pytest.mark.parametrize("audience", WIDER)
 def test_A2_an_action_for_a_late_joiner_in_a_widened_item_is_not_shown_to_her(world, client, audience):
-    """``restricted_on_team`` (``_item_not_restricted``/``_item_not_withheld``) only holds audience=restricted."""
+    """An action in an item widened after it was restricted, falling to an organisation that joined later: hidden (``_item_not_withheld``)."""
     item, _ = widened(world, audience)
     join_early_help(world)
     action = action_in(world, item, world.early_help, world.outsider)
@@ -99,24 +100,14 @@ async def test_A4_the_live_channel_does_not_push_an_action_in_a_widened_item_she
     hello = await receive_until(midwife, "hello")
     assert SECRET not in str(hello) and item.pk not in [i["id"] for i in hello["items"]]
 
-    def change():
-        with transaction.atomic():
-            AgreedAction.objects.filter(pk=action.pk).update(status=AgreedAction.Status.IN_PROGRESS)
-            live.action_changed_on_commit(action.pk)
-
-    await database_sync_to_async(change)()
-    while not await midwife.receive_nothing(timeout=0.5):
-        message = await midwife.receive_json_from()
-        assert SECRET not in str(message) and action.title not in str(message), message
-        assert message["type"] != "action", message
-    await midwife.disconnect()
+    await assert_a_status_change_is_not_pushed(midwife, action)
 
 
 # --- B. relabel / re-restrict laundering ----------------------------------------------------------
 
 def test_B1_the_holder_cannot_hand_a_widened_item_to_a_late_joiner_without_a_consent(world):
-    """PROFESSIONALS -> RESTRICTED with another holder is 'narrowing' in ``_check_disclosure``: no
-    consent is asked, though the same relabel of a restricted item needs one."""
+    """PROFESSIONALS -> RESTRICTED with another holder is a relabel of the holder's information in
+    ``_check_disclosure`` (it was taken for plain narrowing): a consent is asked, as for a restricted item."""
     item, _ = widened(world, Audience.PROFESSIONALS)
     join_early_help(world)
     assert not sees(world.outsider, item)
@@ -139,9 +130,10 @@ def test_B1_control_the_same_relabel_of_a_restricted_item_is_refused(world):
 
 
 def test_B2_a_writer_who_does_not_hold_it_cannot_make_her_organisation_the_holder_of_an_item_widened_to_everyone(world):
-    """EVERYONE -> RESTRICTED: ``_check_disclosure`` returns None at once ("any change narrows it"),
-    so the convenor (youth welfare, a writer, not the holder) names her own organisation as holder,
-    and keeps reading it once the mother's consent is revoked."""
+    """EVERYONE -> RESTRICTED under another holder is a relabel too (``_check_disclosure`` took any
+    change of such an item for narrowing): the convenor (youth welfare, a writer, not the holder)
+    may not name her own organisation as holder and so keep reading it once the mother's consent is
+    revoked."""
     item, consent = widened(world, Audience.EVERYONE)
     assert sees(world.convenor, item)
     try:
@@ -347,7 +339,7 @@ def test_E2_the_sockets_in_memory_decision(who, audience, holder, expected):
 
 @pytest.mark.parametrize("audience", WIDER)
 def test_A5_every_channel_that_shows_the_late_joiner_the_action_in_the_widened_item(world, client, audience):
-    """A2 per channel: which ones show the action (title/description) to an organisation that may not read its item."""
+    """A2 per channel: none shows the action (title/description) to an organisation that may not read its item."""
     item, _ = widened(world, audience)
     join_early_help(world)
     action = action_in(world, item, world.early_help, world.outsider)
