@@ -12,7 +12,8 @@ ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 from __future__ import annotations
 
 
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import Contains
 from django.utils.translation import gettext as _
@@ -249,21 +250,23 @@ def family_audit_events_for_user(user: "User") -> QuerySet:
     record, its revocation nor the reads it released are hers to see. A read released under
     several bases names each in ``legal_basis``, separated by spaces; it is left out when any of
     them is hidden. Data-subject requests (``dsr.*``) and the setting and lifting of a restriction
-    of processing stay out as well: a request is the requesting person's, not her family's (reads
-    of restricted data, ``restriction.read``, are reads of the case and stay in)."""
+    of processing stay out as well: a request is the requesting person's, not her family's. A read
+    despite a restriction (``restriction.read``) is shown only to the person whose restriction it
+    is: the father's, in the mother's log, would tell her of his Art. 18 request (review h3-7)."""
     if not base._is_real_user(user):
         return AuditEvent.objects.none()
-    return _family_audit_events(parent_case_ids(user), own_consents=Q(given_by__user=user))
+    return _family_audit_events(parent_case_ids(user), own_consents=Q(given_by__user=user),
+                                own_members=FamilyMember.objects.filter(user=user).values("pk"))
 
 
 def family_audit_events_for_member(member) -> QuerySet:
     """The same log as ``family_audit_events_for_user`` for one family member, with or without an
     account: the data-protection officer's answer to her access request (Art. 15)."""
     return _family_audit_events(FamilyMember.objects.filter(pk=member.pk).values("case_id"),
-                                own_consents=Q(given_by_id=member.pk))
+                                own_consents=Q(given_by_id=member.pk), own_members=[member.pk])
 
 
-def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
+def _family_audit_events(cases: QuerySet, *, own_consents: Q, own_members) -> QuerySet:
     uninformed = DisclosureBasis.objects.filter(case_id__in=cases, parents_informed=False)
     others_consents = Consent.objects.filter(case_id__in=cases).exclude(own_consents)
 
@@ -279,7 +282,11 @@ def _family_audit_events(cases: QuerySet, *, own_consents: Q) -> QuerySet:
         # stay out of their log like an uninformed legal basis does.
         AuditEvent.objects.filter(case_id__in=cases).exclude(action__startswith="legal_hold.").exclude(action__startswith="dsr.")
         .exclude(action__in=["restriction.set", "restriction.lift"])
-        .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()))
+        .annotate(basis_tokens=Concat(Value(" "), "legal_basis", Value(" "), output_field=CharField()),
+                  restricted_member=Cast(KeyTextTransform("family_member", "detail"), IntegerField()))
+        # whose restriction a read despite a restriction was made under (``privacy.services.restricted_read``
+        # names the person in its detail): hers only; an event without the name stays out too
+        .exclude(Q(action="restriction.read") & ~Q(restricted_member__in=own_members))
         .exclude(
             Q(object_type="participants.disclosurebasis", object_id__in=uninformed.annotate(key=Cast("pk", CharField())).values("key"))
             | Q(object_type="participants.consent", object_id__in=others_consents.annotate(key=Cast("pk", CharField())).values("key"))

@@ -300,10 +300,6 @@ def father(world):
     return user, member
 
 
-@pytest.mark.xfail(strict=True, reason="H3-7: the mother's 'who read my data' log (/my-data/) shows reads made under "
-                                        "the FATHER's restriction of processing (restriction.read): it reveals his "
-                                        "Art. 18 request and the reads of his data, which the log hides elsewhere "
-                                        "(restriction.set, his consents and the reads they released)")
 def test_the_other_parents_restriction_does_not_show_in_her_access_log(world, client, father):
     _user, member = father
     item = world.item_restricted
@@ -316,6 +312,19 @@ def test_the_other_parents_restriction_does_not_show_in_her_access_log(world, cl
     assert cases_policy.family_audit_events_for_user(world.parent).filter(action="restriction.set").count() == 0
     shown = cases_policy.family_audit_events_for_user(world.parent).filter(legal_basis__startswith="restriction:")
     assert not shown.exists()
+    assert not cases_policy.family_audit_events_for_member(world.mother).filter(action="restriction.read").exists()
+    # the father's own answer (the DPO's export for him) shows the read of his data
+    assert cases_policy.family_audit_events_for_member(member).filter(action="restriction.read").count() == 1
+
+    # a read despite HER restriction stays in her log, and in the DPO's export for her
+    own = privacy_services.request_record(world.dpo, case=world.case, family_member=world.mother,
+                                          kind=DataSubjectRequest.Kind.RESTRICTION, received_on=_today(),
+                                          identity_check="account")
+    hers = privacy_services.restriction_set(world.dpo, request=own, grounds="Prüfung ihrer Angaben")
+    privacy_services.restricted_read(world.convenor, restriction=hers, reason="Hilfeplan")
+    assert list(cases_policy.family_audit_events_for_user(world.parent).filter(action="restriction.read")
+                .values_list("legal_basis", flat=True)) == [f"restriction:{hers.pk}"]
+    assert cases_policy.family_audit_events_for_member(world.mother).filter(action="restriction.read").count() == 1
 
 
 def test_a_restricted_read_gives_no_more_than_she_could_read_before(world, father):
