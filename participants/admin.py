@@ -234,6 +234,8 @@ class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
         if change and "email" in form.changed_data:
             admin_services.email_change_notice(request.user, user=obj.user, old_address=form.initial.get("email") or "",
                                                new_address=obj.email)
+        elif obj.verified and (not change or "verified" in form.changed_data or "user" in form.changed_data):
+            admin_services.email_added_notice(request.user, user=obj.user, new_address=obj.email)
 
     def make_verified(self, request, queryset) -> None:
         unverified = list(queryset.filter(verified=False))
@@ -242,6 +244,7 @@ class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
             address.refresh_from_db()
             if address.verified:
                 admin_services.admin_change_record(request.user, obj=address, verb="change", message="verified")
+                admin_services.email_added_notice(request.user, user=address.user, new_address=address.email)
 
 
 

@@ -128,6 +128,31 @@ def password_reset_link_send(actor: User, *, user: User) -> None:
 
 
 
+def email_added_notice(actor: User, *, user: User, new_address: str) -> None:
+    """An administrator added an address to the account, or marked one verified: password-reset
+    links can now go there. The account's other addresses hear of it at once (after commit), as
+    they do of a changed address (``email_change_notice``; review h3-6: an added address let a
+    reset link go elsewhere without the owner being told)."""
+    new = (new_address or "").lower()
+    known = {user.email or "", *EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+    recipients = sorted({address for address in known if address and address.lower() != new})
+    if not recipients:
+        return
+    language = user.preferred_language or settings.LANGUAGE_CODE
+
+    def _send() -> None:
+        with translation.override(language):
+            for address in recipients:
+                send_mail(_("An e-mail address was added to your Fallkonferenz account"),
+                          _("Hello %(name)s,\n\nan administrator added the e-mail address %(address)s to your "
+                            "Fallkonferenz account. Links to choose a new password can now go to that address.\n\n"
+                            "If you did not ask for this, please tell your organisation and the network's "
+                            "data-protection officer at once.")
+                          % {"name": user.first_name or user.username, "address": new_address}, None, [address])
+
+    transaction.on_commit(_send)
+
+
 def email_change_notice(actor: User, *, user: User, old_address: str, new_address: str) -> None:
     """An administrator changed where the account's mail (and so its password-reset links) goes:
     the old address hears of it at once (after commit), so that a takeover through a changed

@@ -273,9 +273,6 @@ def test_a_summary_does_not_give_back_a_small_count_by_subtraction(db):
 
 # --- the admin -----------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="H3-6: an admin ADDS a second e-mail address to a professional's account "
-                                        "(allauth EmailAddress add view): reset links can be sent there and the "
-                                        "account's owner hears nothing (only a CHANGE of address notifies her)")
 def test_the_owner_hears_when_an_admin_adds_an_address_that_receives_reset_links(world, client, django_capture_on_commit_callbacks):
     EmailAddress.objects.create(user=world.counsellor, email=world.counsellor.email, primary=True, verified=True)
     client.force_login(world.admin)
@@ -289,6 +286,18 @@ def test_the_owner_hears_when_an_admin_adds_an_address_that_receives_reset_links
     reset_to_attacker = [m for m in mail.outbox if m.to == ["attacker@example.org"]]
     told_owner = [m for m in mail.outbox if m.to == [world.counsellor.email]]
     assert not reset_to_attacker or told_owner, "a reset link went to the added address, the owner was not told"
+    assert len(told_owner) == 1 and "attacker@example.org" in told_owner[0].body
+    assert told_owner[0].subject == "An e-mail address was added to your Fallkonferenz account"  # tests run in English
+
+    # marking an unverified address verified in the admin tells her too
+    mail.outbox.clear()
+    unverified = EmailAddress.objects.create(user=world.counsellor, email="second@example.org", verified=False)
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:account_emailaddress_changelist"),
+                    {"action": "make_verified", "_selected_action": [unverified.pk]})
+    assert sorted(m.to[0] for m in mail.outbox if "second@example.org" in m.body) == sorted(
+        ["attacker@example.org", world.counsellor.email])
 
 
 # --- Art. 18 restriction and the family's access log (Art. 15) --------------------------------------
