@@ -38,6 +38,13 @@ def disclosure_bases_for_user(user, *, case=None) -> QuerySet:
     ).order_by("-invoked_on", "-pk")
 
 
+def get_disclosure_basis_for_user(user, pk: int):
+    record = disclosure_bases_for_user(user).filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    return record
+
+
 def get_case_for_user(user, pk: int):
     case = cases_policy.cases_for_user(user).select_related("network").filter(pk=pk).first()
     if case is None:

@@ -210,8 +210,7 @@ def disclosure_basis_end(actor, *, record: DisclosureBasis, channel: str = audit
     record = DisclosureBasis.objects.select_for_update(of=("self",)).select_related("case").get(pk=record.pk)
     if record.ended_at is not None:
         raise ValidationError(_("This legal basis has already ended."))
-    if not (cases_policy.can_record_consent(actor, record.case)
-            and _works_for(actor, record.from_organisation, record.case)):
+    if not cases_policy.can_end_disclosure_basis(actor, record):
         raise PermissionDenied
     record.ended_at = timezone.now()
     record.save(update_fields=["ended_at"])

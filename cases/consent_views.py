@@ -37,10 +37,15 @@ def case_consents(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
     consents = list(selectors.consents_for_user(request.user, case=case))
     bases = list(selectors.disclosure_bases_for_user(request.user, case=case))
+    # ``cases_policy.can_end_disclosure_basis`` for every basis at once: the organisations she is on
+    # this open case's team for
+    on_team_for = (set(cases_policy.team_organisation_ids(request.user, case).values_list("organisation_id", flat=True))
+                   if bases and cases_policy.can_record_consent(request.user, case) else set())
     audit.record(request.user, action="consent.list", obj=case, case_id=case.pk, channel=audit.Channel.PAGE,
                  legal_basis="team" if cases_policy.is_professional_on_case(request.user, case) else "parent")
     response = render(request, "cases/consent_list.html", {
         "case": case, "consents": consents, "bases": bases, "can_record": cases_policy.can_record_consent(request.user, case),
+        "endable": {b.pk for b in bases if b.ended_at is None and b.from_organisation_id in on_team_for},
     })
     response.carries_case_data = True
     return response
@@ -75,6 +80,24 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("cases:my_consents")
         return redirect("cases:case_consents", case_pk=consent.case_id)
     return render(request, "cases/consent_revoke.html", {"consent": consent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure_basis_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a recorded legal basis before its time limit (the disclosing organisation's people)."""
+    record = selectors.get_disclosure_basis_for_user(request.user, pk)
+    if not cases_policy.can_end_disclosure_basis(request.user, record, even_if_ended=True):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.disclosure_basis_end(request.user, record=record, channel=audit.Channel.PAGE)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The legal basis has been ended. It no longer allows any disclosure."))
+        return redirect("cases:case_consents", case_pk=record.case_id)
+    return render(request, "cases/disclosure_basis_end.html", {"basis": record})
 
 
 @login_required

@@ -228,6 +228,18 @@ def can_revoke_consent(user: "User", consent) -> bool:
     return consent.given_by.user_id == user.pk or is_professional_on_case(user, consent.case)
 
 
+def can_end_disclosure_basis(user: "User", record, *, even_if_ended: bool = False) -> bool:
+    """Who ends a recorded legal basis before its time limit (one recorded in error, or whose
+    grounds have gone): a professional on the open case's team FOR the disclosing organisation,
+    the one whose information it passes on (review h3-8: nobody could end one). ``even_if_ended``:
+    whether she would, had it not ended already (she is then told so)."""
+    if not base._is_real_user(user) or (record.ended_at is not None and not even_if_ended):
+        return False
+    case = record.case
+    return can_record_consent(user, case) and team_organisation_ids(user, case).filter(
+        organisation_id=record.from_organisation_id).exists()
+
+
 def disclosure_bases_for_user(user: "User") -> QuerySet:
     """Recorded non-consent legal bases: the case team only."""
     if not base._is_real_user(user):

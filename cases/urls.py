@@ -25,6 +25,7 @@ urlpatterns: list = [
     path("cases/<int:case_pk>/legal-bases/new/", consent_views.disclosure_basis_create, name="disclosure_basis_create"),
     path("cases/<int:case_pk>/consents/give/", consent_views.consent_give, name="consent_give"),
     path("consents/<int:pk>/revoke/", consent_views.consent_revoke, name="consent_revoke"),
+    path("legal-bases/<int:pk>/end/", consent_views.disclosure_basis_end, name="disclosure_basis_end"),
     path("consents/<int:pk>/object/", consent_views.consent_object, name="consent_object"),
     path("my-consents/", consent_views.my_consents, name="my_consents"),
 ]

@@ -85,6 +85,8 @@ class DisclosureBasisViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListMo
     queryset = DisclosureBasis.objects.prefetch_related("to_organisations").order_by("-invoked_on", "-pk")
     serializer_class = DisclosureBasisSerializer
     visible_to = staticmethod(cases_policy.disclosure_bases_for_user)
+    # an already ended basis passes here (for those who could end it) so that the service answers 400 with its reason
+    may_change = staticmethod(lambda user, record: cases_policy.can_end_disclosure_basis(user, record, even_if_ended=True))
     audit_object_type, audit_action = "participants.disclosurebasis", "disclosure_basis"
 
     def get_serializer_class(self):
@@ -97,6 +99,13 @@ class DisclosureBasisViewSet(AuditedReadMixin, PolicyViewSetMixin, mixins.ListMo
         case = _case(request.user, fields.pop("case"))
         record = _call(services.disclosure_basis_record, actor=request.user, case=case, channel=audit.Channel.API, **fields)
         return Response(DisclosureBasisSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def end(self, request, pk=None):
+        """End the legal basis now, before its time limit: from now on it discloses nothing."""
+        record = self.get_object()
+        record = _call(services.disclosure_basis_end, actor=request.user, record=record, channel=audit.Channel.API)
+        return Response(DisclosureBasisSerializer(DisclosureBasis.objects.prefetch_related("to_organisations").get(pk=record.pk)).data)
 
 
 __all__ = ["ConsentViewSet", "DisclosureBasisViewSet", "ConsentScope"]

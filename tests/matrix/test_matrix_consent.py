@@ -21,6 +21,7 @@ URL_NAMES = {
     "cases:consent_revoke", "cases:my_consents", "access:audit_log", "access:my_data",
     "consent-list", "consent-detail", "consent-revoke", "disclosure-basis-list", "disclosure-basis-detail",
     "cases:consent_give", "cases:consent_object", "consent-object", "participants:organisation_members",
+    "cases:disclosure_basis_end", "disclosure-basis-end",
 }
 
 TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
@@ -113,3 +114,25 @@ def test_organisation_members_page(world, client, role):
     Membership.objects.filter(user=world.counsellor).update(is_lead=True)
     c = client_for(client, world, role)
     assert c.get(reverse("participants:organisation_members")).status_code == page_expect(role, {"counsellor"})
+
+
+# The disclosing organisation's people on the team (here youth welfare) end a legal basis; the
+# rest of the team sees it but may not end it (403); everyone else learns nothing (404).
+ENDS_BASIS = {"convenor", "lead_colleague"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ending_a_legal_basis(world, client, basis, role):
+    c = client_for(client, world, role)
+    assert c.get(reverse("cases:disclosure_basis_end", args=[basis.pk])).status_code == page_expect(role, ENDS_BASIS, TEAM)
+    api = c.post(reverse("disclosure-basis-end", args=[basis.pk]))
+    assert api.status_code == (403 if role == "anonymous" else 200 if role in ENDS_BASIS else 403 if role in TEAM else 404)
+    basis.refresh_from_db()
+    assert (basis.ended_at is not None) == (role in ENDS_BASIS)
+    page = c.post(reverse("cases:disclosure_basis_end", args=[basis.pk]))
+    if role == "anonymous":
+        assert page.status_code == 302 and "login" in page["Location"]
+    elif role in ENDS_BASIS:  # already ended: she is told so, nothing changes
+        assert page.status_code == 302 and page["Location"] == reverse("cases:case_consents", args=[world.case.pk])
+    else:
+        assert page.status_code == (403 if role in TEAM else 404)

@@ -379,17 +379,18 @@ def test_a_case_feed_stops_when_she_leaves_the_team_and_a_revoked_link_is_dead(w
 
 # --- legal bases: ending one ------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="H3-8: a recorded legal basis (§ 8a / § 4 KKG) cannot be ended before its "
-                                        "time limit through any page or API: consent_services.disclosure_basis_end "
-                                        "has no caller, so a basis recorded in error keeps disclosing")
 def test_a_legal_basis_can_be_ended_through_the_api(world, client):
     record = consent_services.disclosure_basis_record(
         world.convenor, case=world.case, basis="de_kkg_4", from_organisation=world.youth_welfare,
         to_organisations=[world.midwifery], justification="Gefährdung", invoked_on=_today(),
         valid_until=_today() + dt.timedelta(days=3650), parents_informed=True)
     assert _can_read_item(world.midwife, world.item_restricted)
+    client.force_login(world.midwife)  # she reads by it, but her organisation does not disclose
+    assert client.post(f"/api/legal-bases/{record.pk}/end/").status_code == 403
     client.force_login(world.convenor)
-    client.post(f"/api/legal-bases/{record.pk}/end/")
+    response = client.post(f"/api/legal-bases/{record.pk}/end/")
+    assert response.status_code == 200 and response.json()["ended_at"]
+    assert client.post(f"/api/legal-bases/{record.pk}/end/").status_code == 400  # ended already
     record.refresh_from_db()
     assert record.ended_at is not None
     assert not _can_read_item(world.midwife, world.item_restricted)
