@@ -580,16 +580,25 @@ def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> Non
     was) falls only to an organisation that may read the item: its holder, or one (named for it, if
     restricted) whose disclosure a consent or legal basis covers now (the read filter's rule). An
     action is part of its item: whoever it falls to reads its title and description."""
-    item = ProtocolItem.objects.select_related("protocol__conference").get(pk=item.pk)  # as it stands, under the protocol's lock
+    # as it stands, under the protocol's lock
+    item = ProtocolItem.objects.select_related("protocol__conference", "holding_organisation").get(pk=item.pk)
     if item.holding_organisation_id is None or organisation.pk == item.holding_organisation_id:
         return
     # widened after it was restricted: governed by consent to any organisation of the team
     named = item.audience != Audience.RESTRICTED or item.restricted_to.filter(pk=organisation.pk).exists()
-    if not named or organisation.pk not in protocols_policy.disclosures_covering(item, organisation_ids={organisation.pk}):
+    if named and organisation.pk in protocols_policy.disclosures_covering(item, organisation_ids={organisation.pk}):
+        return
+    if item.audience == Audience.RESTRICTED:
         raise ValidationError({"responsible": _(
             "This item is restricted, and the chosen organisation may not read it (it is not named for it, or no "
             "consent or other legal basis covers its disclosure to it). Choose an organisation that may read the "
             "item, or agree the action in an item it may read.")})
+    # Open to the team or to everyone, so "restricted" would be false: she sees it open on the page.
+    raise ValidationError({"responsible": _(
+        "This item was widened after it had been restricted: its information is still held by %(holder)s, and no "
+        "consent or other legal basis covers its disclosure to the chosen organisation, so that organisation may "
+        "not read it. Choose %(holder)s or an organisation that a consent covers, or agree the action with this "
+        "organisation once a consent covers it.") % {"holder": item.holding_organisation}})
 
 
 def _validate_responsible(case: Case, user, organisation, family_member) -> None:
