@@ -18,6 +18,13 @@ def send_action_reminder(action_id: int) -> bool:
 
 @jobs.register
 @task()
+def announce_action_assigned(action_id: int, actor_id: int | None = None) -> bool:
+    """Tell the people a new agreed action falls to (see ``services.action_assigned_announce``)."""
+    return services.action_assigned_announce(action_id=action_id, actor_id=actor_id)
+
+
+@jobs.register
+@task()
 def announce_passed_windows(since: str | None = None, channel: str = Channel.TASK) -> dict:
     """Daily: tell open protocol screens of cases whose access windows passed (``manage.py expire_grants``)."""
     return access_windows.passed_windows_announce(since=since, channel=channel)

@@ -6,7 +6,9 @@ Closing note (2026-12-06), finding 2: it asks the policy once per recipient, so 
 the organisation. Left open: asking every recipient's policy statement in one SQL statement was
 measured far slower than the queries it saves (``announce.responsible_users``), and a
 set-wise rule would be a second copy of the policy. The count test below is a strict xfail until
-that is mended (the policy evaluated for many users at once, from its one definition).
+that is mended (the policy evaluated for many users at once, from its one definition). What the
+person agreeing the action waits for no longer grows with it: ``action_create`` queues the notice
+as background work after its commit (``protocols.tasks.announce_action_assigned``).
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from django.utils import timezone
 
 from cases.models import CaseTeamMember
 from participants.models import Membership, Organisation, OrganisationKind, ProfessionalRole
-from protocols import announce, policy
+from notifications.models import Kind, Notification
+from protocols import announce, policy, services
 from protocols.models import AgreedAction, Audience
 from tests.security.test_widened_item_stays_governed import revoke, widened
 from tests.world import make_professional, make_user
@@ -112,3 +115,41 @@ def test_a_parent_with_an_account_is_told(world):
                                          responsible_family_member=world.mother)
     assert announce.responsible_users(action) == [world.parent]
     assert make_user("unrelated") not in announce.responsible_users(action)
+
+
+def _agree(world, organisation):
+    return services.action_create(world.convenor, item=world.item_professionals, title="Familienhilfe beginnen",
+                                  due_on=timezone.localdate() + dt.timedelta(days=7), responsible_organisation=organisation)
+
+
+def test_agreeing_an_action_for_a_whole_organisation_costs_the_same_statements_for_2_members_as_for_20(
+        world, django_capture_on_commit_callbacks):
+    """The request that agrees the action does not ask the policy per member: the notice is queued
+    after the commit, and then every member the policy lets see the action is told."""
+    counts = {}
+    with django_capture_on_commit_callbacks(execute=True):
+        _agree(world, family_help_on_the_team(world, 1))  # the first of a process fills caches (content types, statements)
+    for members in (2, 20):
+        organisation = family_help_on_the_team(world, members)
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            with CaptureQueriesContext(connection) as queries:
+                action = _agree(world, organisation)
+        counts[members] = len(queries)
+        assert not Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, case=world.case, url__endswith=f"/{action.pk}/").exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            for callback in queued:
+                callback()
+        told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, url__endswith=f"/{action.pk}/")
+                   .values_list("recipient_id", flat=True))
+        assert told == {user.pk for user in one_by_one(action)} and len(told) == members
+    assert counts[2] == counts[20], counts
+
+
+def test_the_person_who_agreed_the_action_is_not_told_and_a_removed_action_tells_nobody(world, django_capture_on_commit_callbacks):
+    organisation = family_help_on_the_team(world, 2)
+    Membership.objects.create(user=world.convenor, organisation=organisation)  # she works there too
+    with django_capture_on_commit_callbacks(execute=True):
+        action = _agree(world, organisation)
+    told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, url__endswith=f"/{action.pk}/").values_list("recipient_id", flat=True))
+    assert len(told) == 2 and world.convenor.pk not in told
+    assert services.action_assigned_announce(action_id=10**9, actor_id=world.convenor.pk) is False
