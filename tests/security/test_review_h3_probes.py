@@ -228,9 +228,6 @@ def test_a_guest_cannot_record_nor_revoke_a_consent(world, client):
 
 # --- case team through referrals ---------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="H3-4: support_request_attach_case re-attaches a request that already belongs "
-                                        "to a case: its referrals move to another family's case and the receiving "
-                                        "organisation joins that case on the first family's consent")
 def test_a_request_attached_to_one_case_cannot_be_moved_to_another_family(world):
     offers = build_offer_world(world)
     case_services.case_team_member_add(world.convenor, case=world.case, organisation=offers.perinatal, user=offers.case_manager)
