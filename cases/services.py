@@ -26,6 +26,7 @@ from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyM
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, ProfessionalRole, User
+from participants.selectors import email_address_in_use
 from permissions import audit, conflicts, events
 
 
@@ -228,8 +229,10 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     link to choose her password (no password is ever chosen or seen by the caseworker).
 
     Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
-    and has an e-mail address. Her outstanding poll links end in the same transaction
-    (``permissions.events.account_linked``: she answers signed in now). The e-mail is sent after commit."""
+    and has an e-mail address that no account receives mail at yet (``email_address_in_use``:
+    the set-up link must not reach another person). Her outstanding poll links end in the same
+    transaction (``permissions.events.account_linked``: she answers signed in now). The e-mail is
+    sent after commit."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
@@ -239,6 +242,11 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
         raise ValidationError(_("This person already has an account."))
     if not member.email:
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
+    if email_address_in_use(member.email):
+        # Someone else (often the other parent) would receive this parent's set-up link and then
+        # read what he entrusted. Whose account it is stays unsaid.
+        raise ValidationError({"email": _("This e-mail address already belongs to another account: "
+                                          "record the parent's own address.")})
     # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
     user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
                 email=member.email, first_name=member.display_name[:150])

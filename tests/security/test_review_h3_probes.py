@@ -376,9 +376,6 @@ def test_a_legal_basis_can_be_ended_through_the_api(world, client):
 
 # --- parents' accounts ------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="H3-9: an account is created for a family member whose e-mail address is "
-                                        "already another account's (here the mother's): the set-up link for the "
-                                        "FATHER's account goes to the mother, who then reads what he entrusted")
 def test_an_account_is_not_created_on_another_persons_address(world):
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="F.",
                                          email=world.parent.email)
