@@ -80,10 +80,19 @@ def case_team_member_add(
 
     Checks: ``actor`` may convene the case; the organisation is active and in the case's network;
     a named professional actively works for that organisation; she is not already on the team.
+    Someone who convenes only as a colleague's substitute (``cases_policy.convenes_in_own_right``)
+    puts others on the team, never herself nor an organisation she works for: that seat would
+    keep her reading the case after the grant ends or is withdrawn.
     """
     _require_convenor(actor, case)
     if organisation.network_id != case.network_id or not organisation.is_active:
         raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    puts_herself_on = user == actor if user is not None else Membership.objects.filter(
+        user=actor, organisation=organisation, is_active=True).exists()
+    if puts_herself_on and not cases_policy.convenes_in_own_right(actor, case):
+        raise ValidationError({"user": _("You convene this case only as a substitute: you cannot put yourself or your "
+                                         "own organisation on its team. A caseworker on the team in her own right can "
+                                         "add you.")})
     if user is not None and not Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists():
         raise ValidationError({"user": _("This professional does not work for the chosen organisation.")})
     member = CaseTeamMember(case=case, organisation=organisation, user=user, case_role=case_role)

@@ -182,3 +182,37 @@ def test_appointing_a_substitute_for_the_counsellor(world, role):
             pass
         given = SubstituteGrant.objects.filter(user=substitute, content_object=world.counsellor).exists()
         assert given == may, f"{role} appointing {substitute.username}: expected {'given' if may else 'refused'}"
+
+
+@pytest.fixture
+def standin_convenor(world):
+    """A caseworker of the lead organisation who convenes world.case only as the convenor's substitute (H3-3)."""
+    user = make_professional("m-standin-convenor", world.youth_welfare, ProfessionalRole.CASEWORKER)
+    today = timezone.localdate()
+    grant_services.substitute_appoint(world.convenor, colleague=world.convenor, substitute=user,
+                                      valid_from=today, valid_until=today + dt.timedelta(days=9))
+    return user
+
+
+@pytest.mark.parametrize(("who", "status", "joins"), [
+    ("herself", 400, False),
+    ("her_organisation", 400, False),
+    ("a_colleague", 302, True),
+    ("another_organisation", 302, True),
+])
+def test_a_substitute_convenor_adding_to_the_team(world, client, standin_convenor, who, status, joins):
+    colleague = make_professional("m-early", world.early_help)
+    member = {
+        "herself": lambda: f"m{Membership.objects.get(user=standin_convenor).pk}",
+        "her_organisation": lambda: f"o{world.youth_welfare.pk}",
+        "a_colleague": lambda: f"m{Membership.objects.get(user=colleague).pk}",
+        "another_organisation": lambda: f"o{world.early_help.pk}",
+    }[who]()
+    client.force_login(standin_convenor)
+    response = client.post(reverse("cases:case_team_add", args=[world.case.pk]), {"member": member, "case_role": ""})
+    assert response.status_code == status
+    added = world.case.team.filter(removed_at__isnull=True).exclude(user__in=[world.convenor, world.lead_colleague,
+                                                                              world.counsellor, world.midwife])
+    assert added.exists() == joins
+    SubstituteGrant.objects.filter(user=standin_convenor).delete()
+    assert not visible_by_policy(world, standin_convenor, "case")

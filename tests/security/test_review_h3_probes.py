@@ -122,8 +122,6 @@ def test_a_substitute_appointed_for_the_future_reads_nothing_today(world):
     assert not cases_policy.is_professional_on_case(b, world.case)
 
 
-@pytest.mark.xfail(strict=True, reason="H3-3: a substitute who convenes in the colleague's place adds HERSELF to the "
-                                        "case team: her access outlives the grant's period and its withdrawal")
 def test_a_substitute_cannot_turn_her_stand_in_into_a_seat_of_her_own(world, client):
     standin = make_professional("standin", world.youth_welfare, ProfessionalRole.CASEWORKER)
     today = _today()
