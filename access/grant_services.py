@@ -60,16 +60,28 @@ def _shared_organisations(a, b) -> models.QuerySet:
 def substitute_appoint(actor, *, colleague, substitute, valid_from: dt.date, valid_until: dt.date, note: str = "",
                        channel: str = audit.Channel.PAGE) -> SubstituteGrant:
     """Appoint ``substitute`` for ``colleague``'s cases from–until (at most half a year). Checks: the
-    colleague herself, or a coordinator of her network; the substitute works for one of the
-    colleague's organisations. Sends ``access.changed`` to the colleague's cases."""
+    colleague herself, or a coordinator of her network; nobody appoints herself; the substitute
+    works for one of the colleague's organisations. A coordinator hands out only her network's
+    cases: the organisations the substitute shares with the colleague (through which the
+    substitute reads, ``cases.policy.team_rows_of``) are all of networks she coordinates. Sends
+    ``access.changed`` to the colleague's cases."""
     if not policy._is_real_user(actor):
         raise PermissionDenied
-    coordinates = participants_policy.coordinator_network_ids(actor).filter(
+    coordinated = participants_policy.coordinator_network_ids(actor)
+    coordinates = coordinated.filter(
         network_id__in=participants_policy.organisation_ids(colleague).values("organisation__network_id")).exists()
     if actor.pk != colleague.pk and not coordinates:
         raise PermissionDenied(_("Only the colleague herself or a coordinator of her network appoints a substitute."))
-    if substitute.pk == colleague.pk or not substitute.is_active or not _shared_organisations(substitute, colleague).exists():
+    if substitute.pk == actor.pk and actor.pk != colleague.pk:
+        raise ValidationError({"substitute": _("You cannot appoint yourself as a substitute.")})
+    shared = _shared_organisations(substitute, colleague)
+    if substitute.pk == colleague.pk or not substitute.is_active or not shared.exists():
         raise ValidationError({"substitute": _("The substitute must be an active colleague of the same organisation.")})
+    if actor.pk != colleague.pk and shared.exclude(organisation__network_id__in=coordinated).exists():
+        # She would read the colleague's cases of another network too: only the colleague herself
+        # (or that network's coordination, for a substitute who shares none of hers) decides that.
+        raise ValidationError({"substitute": _("As coordinator, appoint only a substitute who shares no organisation "
+                                               "of another network with the colleague.")})
     _check_period(valid_from, valid_until, valid_from + dt.timedelta(days=SUBSTITUTE_MAX_DAYS))
     return grants.give(actor, SubstituteGrant, user=substitute, obj=colleague, valid_from=valid_from, valid_until=valid_until,
                        note=note, case_id=None, channel=channel)

@@ -136,6 +136,17 @@ def _leads_the_case(user: "User", case: "Case") -> bool:
     return team_organisation_ids(user, case).filter(organisation_id=case.lead_organisation_id).exists()
 
 
+def convenes_in_own_right(user: "User", case: "Case") -> bool:
+    """``can_convene``, and not only through a substitute grant: she is on the case's active team
+    for its lead organisation herself (her own row, or the organisation's row while she works for
+    it), not only through the row of a colleague she stands in for. What a substitute may not do
+    with the convenor's powers is make her stand-in outlast the grant
+    (``services.case_team_member_add``)."""
+    return can_convene(user, case) and CaseTeamMember.objects.filter(
+        case_id=case.pk, organisation_id=case.lead_organisation_id, removed_at__isnull=True,
+        organisation_id__in=participants_policy.organisation_ids(user)).filter(Q(user=user) | Q(user__isnull=True)).exists()
+
+
 def _on_team_for_lead(user: "User") -> Exists:
     """On a Case: the user is on its active team for its lead organisation (``_leads_the_case``)."""
     return Exists(team_rows_of(user).filter(case_id=OuterRef("pk"), organisation_id=OuterRef("lead_organisation_id")))

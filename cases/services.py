@@ -26,6 +26,7 @@ from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyM
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, ProfessionalRole, User
+from participants.selectors import email_address_in_use
 from permissions import audit, conflicts, events
 
 
@@ -79,10 +80,19 @@ def case_team_member_add(
 
     Checks: ``actor`` may convene the case; the organisation is active and in the case's network;
     a named professional actively works for that organisation; she is not already on the team.
+    Someone who convenes only as a colleague's substitute (``cases_policy.convenes_in_own_right``)
+    puts others on the team, never herself nor an organisation she works for: that seat would
+    keep her reading the case after the grant ends or is withdrawn.
     """
     _require_convenor(actor, case)
     if organisation.network_id != case.network_id or not organisation.is_active:
         raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
+    puts_herself_on = user == actor if user is not None else Membership.objects.filter(
+        user=actor, organisation=organisation, is_active=True).exists()
+    if puts_herself_on and not cases_policy.convenes_in_own_right(actor, case):
+        raise ValidationError({"user": _("You convene this case only as a substitute: you cannot put yourself or your "
+                                         "own organisation on its team. A caseworker on the team in her own right can "
+                                         "add you.")})
     if user is not None and not Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists():
         raise ValidationError({"user": _("This professional does not work for the chosen organisation.")})
     member = CaseTeamMember(case=case, organisation=organisation, user=user, case_role=case_role)
@@ -228,8 +238,10 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
     link to choose her password (no password is ever chosen or seen by the caseworker).
 
     Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
-    and has an e-mail address. Her outstanding poll links end in the same transaction
-    (``permissions.events.account_linked``: she answers signed in now). The e-mail is sent after commit."""
+    and has an e-mail address that no account receives mail at yet (``email_address_in_use``:
+    the set-up link must not reach another person). Her outstanding poll links end in the same
+    transaction (``permissions.events.account_linked``: she answers signed in now). The e-mail is
+    sent after commit."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
@@ -239,6 +251,11 @@ def family_member_account_create(actor: User, *, member: FamilyMember, channel: 
         raise ValidationError(_("This person already has an account."))
     if not member.email:
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
+    if email_address_in_use(member.email):
+        # Someone else (often the other parent) would receive this parent's set-up link and then
+        # read what he entrusted. Whose account it is stays unsaid.
+        raise ValidationError({"email": _("This e-mail address already belongs to another account: "
+                                          "record the parent's own address.")})
     # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
     user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
                 email=member.email, first_name=member.display_name[:150])

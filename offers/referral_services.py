@@ -207,6 +207,8 @@ def referral_create(
     notification to the offer's staff."""
     if support_request is not None:
         role, network_id = require_case_manager_of(actor, support_request, to=REFER), support_request.network_id
+        # its case as it stands now, not as the caller last read it (serialised with attaching it)
+        support_request = SupportRequest.objects.select_for_update().get(pk=support_request.pk)
     else:
         network_id = offer.organisation.network_id
         role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
@@ -406,23 +408,43 @@ def referrals_flag_unanswered(*, now: dt.datetime | None = None) -> int:
     return flagged
 
 
+def _unattached(request: SupportRequest, *, field: str | None = None) -> SupportRequest:
+    """The request, locked, as long as neither it nor any of its referrals belongs to a case yet;
+    else a ValidationError (on ``field`` where a form names one).
+
+    A request belongs to the family of the case it was attached to or opened as, and so do its
+    referrals (the receiving organisation may have attached one on its own): moving them to
+    another case would carry the first family's referrals and consent to another family, and let
+    the receiving organisation join that family's case team on them."""
+    locked = SupportRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.case_id is not None:
+        message = _("This request already belongs to a case.")
+    elif locked.referrals.filter(case__isnull=False).exists():
+        message = _("A referral of this request already belongs to a case.")
+    else:
+        return locked
+    raise ValidationError({field: message} if field else message)
+
+
 @transaction.atomic
 def support_request_attach_case(actor: User, *, request: SupportRequest, case, channel: str = audit.Channel.PAGE) -> bool:
     """Attach a referral request (and its referrals) to an existing case of the network.
 
     Checks: ``actor`` is the request's case manager, still holds that role in its network, and is
-    on the case's team; the request is a referral with consent; the case belongs to the request's
-    network. Where the consent allows the referring professional on the case team and the actor
-    may convene the case, she is added to the team (returns True); otherwise the team is left as
-    it is (returns False)."""
+    on the case's team; the request is a referral with consent and neither it nor any of its
+    referrals belongs to a case yet (a request stays with the case it was attached to or opened
+    as); the case belongs to the request's network. Where the consent allows the referring
+    professional on the case team and the actor may convene the case, she is added to the team
+    (returns True); otherwise the team is left as it is (returns False)."""
     require_case_manager_of(actor, request, to=ATTACH)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
+    request = _unattached(request, field="case")
     if case.network_id != request.network_id or not cases_policy.is_professional_on_case(actor, case):
         raise ValidationError({"case": _("Choose a case of your network on whose team you are.")})
     request.case = case
     request.save(update_fields=["case", "updated_at"])
-    request.referrals.update(case=case)
+    request.referrals.filter(case__isnull=True).update(case=case)  # never moves one off another case
     audit.record(actor, action="support_request.attach_case", obj=request, case_id=case.pk, channel=channel)
     if not (request.consent_sender_on_team and cases_policy.can_convene(actor, case)):
         return False
@@ -453,19 +475,18 @@ def support_request_open_case(actor: User, *, request: SupportRequest, reference
     organisation her network named her at; the request and its referrals belong to it.
 
     Checks: ``actor`` is the request's case manager and still holds that role in its network;
-    the request is a referral with the client's documented consent and belongs to no case yet;
-    ``case_open`` checks the reference. The referring professional joins the team only where the
-    consent allows it."""
+    the request is a referral with the client's documented consent, and neither it nor any of its
+    referrals belongs to a case yet; ``case_open`` checks the reference. The referring
+    professional joins the team only where the consent allows it."""
     role = require_case_manager_of(actor, request, to=OPEN_CASE)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
-    if request.case_id is not None:
-        raise ValidationError(_("This request already belongs to a case."))
+    request = _unattached(request)
     case = case_services.case_open(actor, lead_organisation=role.organisation, reference=reference,
                                    expected_child=expected_child, any_role=True, channel=channel)
     request.case = case
     request.save(update_fields=["case", "updated_at"])
-    request.referrals.update(case=case)
+    request.referrals.filter(case__isnull=True).update(case=case)  # never moves one off another case
     audit.record(actor, action="support_request.open_case", obj=request, case_id=case.pk, channel=channel)
     if request.consent_sender_on_team and access.may_take_part(request.sender, request):  # not if she has left
         case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,

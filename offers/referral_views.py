@@ -78,8 +78,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     refer_form = attach_form = open_form = None
     if is_case_manager and support.kind == support.Kind.REFERRAL:
         refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
-        attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
-        if support.case_id is None:
+        if support.case_id is None:  # a request stays with the case it belongs to
+            attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
             open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,

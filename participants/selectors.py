@@ -2,9 +2,10 @@
 ``config/dashboard.py``)."""
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
 
-from participants.models import Membership
+from participants.models import Membership, User
 
 
 def organisation_members_for_lead(user) -> QuerySet:
@@ -12,3 +13,13 @@ def organisation_members_for_lead(user) -> QuerySet:
     led = Membership.objects.filter(user=user, is_lead=True, is_active=True, user__is_active=True).values("organisation_id")
     return (Membership.objects.filter(organisation_id__in=led).select_related("user", "organisation")
             .order_by("organisation__name", "user__last_name", "user__username"))
+
+
+def email_address_in_use(email: str) -> bool:
+    """Whether any account already receives mail at ``email`` (case-insensitive): as its contact
+    address or as one of its allauth addresses, where sign-in and password-reset links go."""
+    email = (email or "").strip()
+    if not email:
+        return False
+    return (User.objects.filter(email__iexact=email).exists()
+            or EmailAddress.objects.filter(email__iexact=email).exists())

@@ -229,6 +229,45 @@ def test_a_child_or_a_parent_without_e_mail_gets_no_account(world):
         case_services.family_member_account_create(world.convenor, member=world.mother)  # has one already
 
 
+def test_no_account_is_made_on_an_address_another_account_receives_mail_at(world, django_capture_on_commit_callbacks):
+    """Review h3, H3-9: the set-up link would go to the other account's owner (here the mother)."""
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         email=world.parent.email.upper())
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as refused:
+        case_services.family_member_account_create(world.convenor, member=father)
+    assert list(refused.value.message_dict) == ["email"]
+    said = " ".join(refused.value.messages)
+    assert world.parent.email not in said and world.parent.get_full_name() not in said  # whose account stays unsaid
+    # an address allauth holds for an account (not its contact address) counts as well
+    EmailAddress.objects.create(user=world.counsellor, email="zweit@example.org", primary=False, verified=True)
+    FamilyMember.objects.filter(pk=father.pk).update(email=" Zweit@Example.org")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
+        case_services.family_member_account_create(world.convenor, member=father)
+    father.refresh_from_db()
+    assert father.user_id is None and mail.outbox == []
+    assert not AuditEvent.objects.filter(action="family_member.account_create").exists()
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("de", "Diese E-Mail-Adresse gehört bereits zu einem anderen Konto: Bitte erfassen Sie die eigene Adresse des Elternteils."),
+    ("da", "Denne e-mailadresse tilhører allerede en anden konto: registrér forælderens egen adresse."),
+    ("en", "This e-mail address already belongs to another account: record the parent&#x27;s own address."),
+])
+def test_the_page_refuses_an_account_on_another_persons_address_and_says_so(client, world, language, message):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         email=world.parent.email)
+    client.force_login(world.convenor)
+    response = client.post(reverse("cases:case_family_account", args=[world.case.pk, father.pk]), follow=True,
+                           HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    assert response.status_code == 200 and message in page
+    father.refresh_from_db()
+    assert father.user_id is None
+
+
 def test_case_page_links_conferences_consents_and_planning(client, world):
     client.force_login(world.convenor)
     page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()

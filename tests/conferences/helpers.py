@@ -9,6 +9,7 @@ from django.utils import timezone
 from conferences import services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Conference
+from participants.models import User
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -34,7 +35,10 @@ def answer_all(conference, answer: str) -> dict[int, str]:
 
 def without_account(member: FamilyMember) -> FamilyMember:
     """The family member as a parent without an account (her e-mail address kept): she answers a
-    poll through a personal link; one with an account answers it signed in."""
+    poll through a personal link; one with an account answers it signed in. The account she had
+    no longer receives mail at her address either (review h3, H3-9: no account is made on an
+    address another account receives mail at)."""
+    User.objects.filter(pk=member.user_id).update(email="")
     FamilyMember.objects.filter(pk=member.pk).update(user=None)
     member.refresh_from_db()
     return member

@@ -39,7 +39,7 @@ def test_every_page_title_ends_with_the_product_name(client, world):
 def test_a_parent_who_was_given_an_account_leaves_the_list_of_parents_without_one(client, world):
     """Once the caseworker creates her account from the case page, she answers the poll herself:
     the poll page no longer offers a personal link for her."""
-    FamilyMember.objects.filter(pk=world.mother.pk).update(user=None)
+    without_account(world.mother)
     world.mother.refresh_from_db()
     conference = convene(world)
     invitation = conference.invitations.get(family_member=world.mother)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,3 +151,68 @@ def test_withdrawing_a_guest(world, client, role):
     assert response.status_code == (302 if role in may | {"anonymous"} else 404)
     assert ConferenceGuestGrant.objects.filter(pk=grant.pk).exists() == (role not in may)
     assert user_for(world, role) is None or conferences_policy.conferences_for_user(guest).exists() == (role not in may)
+
+
+# --- who appoints a substitute, and what a substitute convenor may do (review h3) -------------------
+
+APPOINTERS = {"counsellor", "coordinator"}  # the colleague herself, a coordinator of her network
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_appointing_a_substitute_for_the_counsellor(world, role):
+    """A stand-in of the counsellor's organisation: the counsellor herself or the coordinator of
+    her network appoints her; nobody appoints herself (H3-2), and the coordinator does not appoint
+    someone of another network (H3-1)."""
+    user = user_for(world, role)
+    if user is None:
+        return
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=7)
+    stand_in = make_professional("m-standin", world.counselling, ProfessionalRole.COUNSELLOR)
+    foreign = make_professional("m-foreign-sub", world.foreign_org, ProfessionalRole.COUNSELLOR)
+    Membership.objects.create(user=world.counsellor, organisation=world.foreign_org, role=ProfessionalRole.COUNSELLOR)
+    for substitute, may in ((stand_in, role in APPOINTERS), (user, False), (foreign, role == "counsellor")):
+        if role != "counsellor" and substitute == user:
+            Membership.objects.get_or_create(user=user, organisation=world.counselling,
+                                             defaults={"role": ProfessionalRole.COUNSELLOR})
+        try:
+            grant_services.substitute_appoint(user, colleague=world.counsellor, substitute=substitute,
+                                              valid_from=today, valid_until=until)
+        except (PermissionDenied, ValidationError):
+            pass
+        given = SubstituteGrant.objects.filter(user=substitute, content_object=world.counsellor).exists()
+        assert given == may, f"{role} appointing {substitute.username}: expected {'given' if may else 'refused'}"
+
+
+@pytest.fixture
+def standin_convenor(world):
+    """A caseworker of the lead organisation who convenes world.case only as the convenor's substitute (H3-3)."""
+    user = make_professional("m-standin-convenor", world.youth_welfare, ProfessionalRole.CASEWORKER)
+    today = timezone.localdate()
+    grant_services.substitute_appoint(world.convenor, colleague=world.convenor, substitute=user,
+                                      valid_from=today, valid_until=today + dt.timedelta(days=9))
+    return user
+
+
+@pytest.mark.parametrize(("who", "status", "joins"), [
+    ("herself", 400, False),
+    ("her_organisation", 400, False),
+    ("a_colleague", 302, True),
+    ("another_organisation", 302, True),
+])
+def test_a_substitute_convenor_adding_to_the_team(world, client, standin_convenor, who, status, joins):
+    colleague = make_professional("m-early", world.early_help)
+    member = {
+        "herself": lambda: f"m{Membership.objects.get(user=standin_convenor).pk}",
+        "her_organisation": lambda: f"o{world.youth_welfare.pk}",
+        "a_colleague": lambda: f"m{Membership.objects.get(user=colleague).pk}",
+        "another_organisation": lambda: f"o{world.early_help.pk}",
+    }[who]()
+    client.force_login(standin_convenor)
+    response = client.post(reverse("cases:case_team_add", args=[world.case.pk]), {"member": member, "case_role": ""})
+    assert response.status_code == status
+    added = world.case.team.filter(removed_at__isnull=True).exclude(user__in=[world.convenor, world.lead_colleague,
+                                                                              world.counsellor, world.midwife])
+    assert added.exists() == joins
+    SubstituteGrant.objects.filter(user=standin_convenor).delete()
+    assert not visible_by_policy(world, standin_convenor, "case")

@@ -288,6 +288,62 @@ def test_the_case_manager_opens_the_case_by_clicking_on_the_request_page(client,
     assert "KT-2026-075" not in client.get(reverse("offers:request_detail", args=[offers.support_request.pk])).content.decode()
 
 
+# --- a request stays with its case (review h3, H3-4) ------------------------------------------------
+
+
+def _on_both_cases(world, offers) -> None:
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    CaseTeamMember.objects.create(case=world.other_case, organisation=offers.perinatal, user=offers.case_manager)
+
+
+def test_a_request_attached_to_a_case_is_not_attached_to_another_nor_opened_as_a_new_one(world, offers):
+    _on_both_cases(world, offers)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    with pytest.raises(ValidationError) as refused:
+        rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.other_case)
+    assert refused.value.message_dict == {"case": ["This request already belongs to a case."]}
+    with pytest.raises(ValidationError):
+        rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    with pytest.raises(ValidationError):
+        rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-076")
+    offers.support_request.refresh_from_db()
+    offers.referral.refresh_from_db()
+    assert offers.support_request.case_id == offers.referral.case_id == world.case.pk
+    assert AuditEvent.objects.filter(action="support_request.attach_case").count() == 1
+
+
+def test_a_request_whose_referral_the_receiving_organisation_put_on_a_case_does_not_carry_it_elsewhere(world, offers,
+                                                                                                       youth_offer):
+    _on_both_cases(world, offers)
+    referral = accepted(offers, youth_offer, world.convenor)
+    rcs.referral_attach_case(world.convenor, referral=referral, case=world.case, **CONSENT)
+    with pytest.raises(ValidationError) as refused:
+        rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.other_case)
+    assert refused.value.message_dict == {"case": ["A referral of this request already belongs to a case."]}
+    with pytest.raises(ValidationError):
+        rs.support_request_open_case(offers.case_manager, request=offers.support_request, reference="KT-2026-077")
+    referral.refresh_from_db()
+    offers.support_request.refresh_from_db()
+    assert referral.case_id == world.case.pk and offers.support_request.case_id is None
+
+
+def test_the_request_page_offers_no_second_attaching_and_refuses_it_with_a_message(client, world, offers):
+    _on_both_cases(world, offers)
+    client.force_login(offers.case_manager)
+    url = reverse("offers:request_detail", args=[offers.support_request.pk])
+    attach = reverse("offers:request_attach_case", args=[offers.support_request.pk])
+    assert attach in client.get(url).content.decode()
+    client.post(attach, {"case": world.case.pk})
+    page = client.get(url).content.decode()
+    assert attach not in page and reverse("offers:request_open_case", args=[offers.support_request.pk]) not in page
+    assert f"Attached to case {world.case.reference}." in page
+    response = client.post(attach, {"case": world.other_case.pk}, follow=True)
+    assert response.status_code == 200
+    assert "This request already belongs to a case." in [str(m) for m in response.context["messages"]]
+    offers.support_request.refresh_from_db()
+    assert offers.support_request.case_id == world.case.pk
+
+
 # --- the lead caseworker is told -------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases import policy as cases_policy
 from conferences import policy as conferences_policy
-from participants.models import ProfessionalRole
+from participants.models import Membership, ProfessionalRole
 from access import grant_services
 from permissions import grants, policy
 from permissions.models import AuditEvent, ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
@@ -81,6 +81,39 @@ def test_nobody_appoints_a_substitute_for_someone_else_unless_coordinator(world,
     grant_services.substitute_appoint(world.coordinator, colleague=world.counsellor, substitute=stand_in,
                                       valid_from=today, valid_until=today + dt.timedelta(days=7))
     assert sees_case(stand_in, world.case)
+
+
+def test_a_coordinator_appoints_only_within_her_network(world, stand_in, today):
+    """Review h3, H3-1: a professional who works in both networks; the coordinator of the first
+    appoints neither a substitute of the other network nor one who shares an organisation of it
+    with the colleague (the grant would read the colleague's cases there). The colleague herself
+    may hand out her own cases in either network."""
+    Membership.objects.create(user=world.counsellor, organisation=world.foreign_org, role=ProfessionalRole.COUNSELLOR)
+    foreign = make_professional("foreignsub", world.foreign_org, ProfessionalRole.CASEWORKER)
+    both = make_professional("bothsub", world.counselling, ProfessionalRole.COUNSELLOR)
+    Membership.objects.create(user=both, organisation=world.foreign_org, role=ProfessionalRole.COUNSELLOR)
+    until = today + dt.timedelta(days=7)
+    for substitute in (foreign, both):
+        with pytest.raises(ValidationError) as refused:
+            grant_services.substitute_appoint(world.coordinator, colleague=world.counsellor, substitute=substitute,
+                                              valid_from=today, valid_until=until)
+        assert list(refused.value.message_dict) == ["substitute"]
+    assert not SubstituteGrant.objects.exists()
+    grant_services.substitute_appoint(world.coordinator, colleague=world.counsellor, substitute=stand_in,
+                                      valid_from=today, valid_until=until)
+    grant_services.substitute_appoint(world.counsellor, colleague=world.counsellor, substitute=foreign,
+                                      valid_from=today, valid_until=until)
+    assert SubstituteGrant.objects.count() == 2
+
+
+def test_a_coordinator_never_appoints_herself(world, today):
+    """Review h3, H3-2: not even where she works beside the colleague."""
+    Membership.objects.create(user=world.coordinator, organisation=world.counselling, role=ProfessionalRole.COUNSELLOR)
+    with pytest.raises(ValidationError) as refused:
+        grant_services.substitute_appoint(world.coordinator, colleague=world.counsellor, substitute=world.coordinator,
+                                          valid_from=today, valid_until=today + dt.timedelta(days=7))
+    assert list(refused.value.message_dict) == ["substitute"]
+    assert not sees_case(world.coordinator, world.case)
 
 
 def test_a_substitution_lasts_half_a_year_at_most(world, stand_in, today):
