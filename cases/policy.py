@@ -43,9 +43,12 @@ def team_rows_of(user: "User") -> QuerySet:
 
 def colleagues_in_office(user: "User") -> QuerySet:
     """(user, organisation) of each active membership of the colleagues ``user`` stands in for
-    today: the rows through which a substitute reads a colleague's cases."""
-    return Membership.objects.filter(user_id__in=base.substituted_user_ids(user), is_active=True,
-                                     organisation__is_active=True).values("user_id", "organisation_id")
+    today: the rows through which a substitute reads a colleague's cases. Whether the organisation
+    is active is not asked here: ``team_rows_of``, the one reader, takes only team rows of an
+    organisation she works for, and ``organisation_ids`` holds active organisations only. Asked
+    twice it cost a join in each of the ~11 copies of her team rows in a policy statement, which
+    PostgreSQL plans anew at every request (issue 13)."""
+    return Membership.objects.filter(user_id__in=base.substituted_user_ids(user), is_active=True).values("user_id", "organisation_id")
 
 
 def professional_case_ids(user: "User") -> QuerySet:

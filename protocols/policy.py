@@ -277,23 +277,30 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     widened = ProtocolItem.objects.filter(_GOVERNED, protocol_id__in=team_protocols,
                                           audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]).filter(
         _widened_disclosed_to_team(orgs, protocol_orgs, on))
-    # Named for an organisation she works for (the index it starts from), and, probed per item of
-    # her team's protocols only, for one she is on that item's case team for.
+    # Named for an organisation she works for (the index it starts from: ``AnyOf``, so that PostgreSQL
+    # probes those items by primary key; with ``IN`` it guessed a sixth of the named rows of the
+    # network and hashed all of them), and, probed per item of her team's protocols only, for one
+    # she is on that item's case team for.
     through = ProtocolItem.restricted_to.through.objects
     named = base.compiled(through.filter(organisation_id__in=orgs).values("protocolitem_id"))
-    disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
-        _disclosed_to_team(protocol_orgs, on))
-    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
-                                         audience=Audience.EVERYONE).filter(_family_may_read(user))
+    disclosed = ProtocolItem.objects.filter(base.AnyOf(F("pk"), named), audience=Audience.RESTRICTED,
+                                            protocol_id__in=team_protocols).filter(_disclosed_to_team(protocol_orgs, on))
+    # The parent's and the guest's routes start from the protocols of her family's cases and of her
+    # guest conferences as an index condition (``AnyOf``): for a professional without either, an
+    # empty array and no item read (joined to the protocols, PostgreSQL scanned the items).
+    parent_protocols = base.compiled(Protocol.objects.filter(
+        conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user))).values("pk"))
+    parent = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), parent_protocols), audience=Audience.EVERYONE).filter(
+        _family_may_read(user))
+    # A guest reads an item for everyone of her conference that was never restricted, or one widened
+    # to everyone after it was that a consent or legal basis to an organisation she works for covers:
+    # one member, the OR checked on the items of her conferences' protocols only (two members, it
+    # was planned twice over, with her guest conferences joined in each: issue 13).
     guest_conferences = base.compiled(base.guest_conference_ids(user))
-    guest_open = ProtocolItem.objects.filter(~_GOVERNED, protocol__conference_id__in=guest_conferences, audience=Audience.EVERYONE)
-    # A member of its own, starting from her guest conferences' protocols as an index condition
-    # (``AnyOf``): as an OR in the member above, or joined to them, PostgreSQL read every item
-    # widened after it was restricted in the table (by the holder's index) and hash-joined them.
     guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
-    guest_covered = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), _GOVERNED,
-                                                audience=Audience.EVERYONE).filter(_guest_covered(orgs, on))
-    team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest_open, guest_covered]
+    guest = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), audience=Audience.EVERYONE).filter(
+        ~_GOVERNED | Q(_guest_covered(orgs, on)))
+    team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         restricted = base.compiled(cases_policy.restricted_member_ids(user))
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
@@ -544,7 +551,10 @@ def _action_pieces(user: "User", *, include_restricted: bool = False) -> dict:
 
 
 def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool = False) -> dict:
-    team_routes, other_routes = _item_routes(user, on=on, include_restricted=include_restricted)
+    # The item routes without their own Art. 18 exclusion (``include_restricted=True``): the same
+    # rows, because ``_not_restricted`` leaves out every action in such an item, whichever arm
+    # admits it; repeated in each of the six routes it was twelve more tables to plan per request.
+    team_routes, other_routes = _item_routes(user, on=on, include_restricted=True)
     family_cases = FamilyMember.objects.filter(user=user).values("case_id")
     guest_cases = Conference.objects.filter(pk__in=base.compiled(base.guest_conference_ids(user))).values("case_id")
     return {

@@ -17,10 +17,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from access import grant_services
 from calendars import services as calendar_services
+from cases import policy as cases_policy
 from cases.models import Consent, FamilyMember
 from conferences.models import Conference
+from participants import policy as participants_policy
 from permissions import policy as base
+from privacy.models import ProcessingRestriction
 from protocols import announce, live, services
 from protocols.consumers import ProtocolConsumer
 from protocols import policy as protocols_policy
@@ -31,6 +35,7 @@ from tests.security.test_actions_in_withheld_items import (
 from tests.security.test_widened_item_stays_governed import (
     WIDER, add_father_with_account, join_early_help, revoke, sees, widened)
 from tests.websocket.test_live_protocol import open_socket, receive_until
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +372,84 @@ def test_A5_every_channel_that_shows_the_late_joiner_the_action_in_the_widened_i
     if world.outsider in announce.responsible_users(action):
         leaks.append("notification recipients")
     assert not leaks, " | ".join(leaks)
+
+
+# --- I. issue 13: the smaller statements give the same rows ----------------------------------------
+
+def _old_item_routes(user, on):
+    """``protocols_policy._item_routes`` as it was before the statements were made smaller (two guest
+    members, the parent's route joined to the protocols, ``IN`` for the named items), with its Art. 18
+    exclusion: the reference the new routes and the actions built on them are compared with."""
+    governed = protocols_policy._GOVERNED
+    orgs = base.compiled(participants_policy.organisation_ids(user))
+    protocol_orgs = protocols_policy._team_pairs(user)[1]
+    team_protocols = base.compiled(Protocol.objects.filter(
+        conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk"))
+    open_to_team = ProtocolItem.objects.filter(protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS],
+                                               holding_organisation_id__isnull=True)
+    held = ProtocolItem.objects.filter(protocols_policy._held_by_team(protocol_orgs), protocol_id__in=team_protocols)
+    widened_ = ProtocolItem.objects.filter(governed, protocol_id__in=team_protocols, audience__in=[Audience.EVERYONE, Audience.PROFESSIONALS]
+                                           ).filter(protocols_policy._widened_disclosed_to_team(orgs, protocol_orgs, on))
+    named = base.compiled(ProtocolItem.restricted_to.through.objects.filter(organisation_id__in=orgs).values("protocolitem_id"))
+    disclosed = ProtocolItem.objects.filter(pk__in=named, audience=Audience.RESTRICTED, protocol_id__in=team_protocols).filter(
+        protocols_policy._disclosed_to_team(protocol_orgs, on))
+    parent = ProtocolItem.objects.filter(protocol__conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user)),
+                                         audience=Audience.EVERYONE).filter(protocols_policy._family_may_read(user))
+    guest_conferences = base.compiled(base.guest_conference_ids(user))
+    guest_open = ProtocolItem.objects.filter(~governed, protocol__conference_id__in=guest_conferences, audience=Audience.EVERYONE)
+    guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
+    guest_covered = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), governed,
+                                                audience=Audience.EVERYONE).filter(protocols_policy._guest_covered(orgs, on))
+    restricted = base.compiled(cases_policy.restricted_member_ids(user))
+    return ([r.exclude(entrusted_by_id__in=restricted) for r in (open_to_team, held, disclosed, widened_)],
+            [r.exclude(entrusted_by_id__in=restricted) for r in (parent, guest_open, guest_covered)])
+
+
+def _old_items(user) -> set[int]:
+    team, other = _old_item_routes(user, timezone.localdate())
+    return set(ProtocolItem.objects.filter(pk__in=base.union_ids(*(r.values("pk") for r in team + other))).values_list("pk", flat=True))
+
+
+def _old_actions(user) -> set[int]:
+    """``_action_visible`` on the pieces as they were built before (each route with its own Art. 18 exclusion)."""
+    pieces = dict(protocols_policy._action_pieces(user))
+    team, other = _old_item_routes(user, timezone.localdate())
+    pieces["readable_on_team"] = base.compiled(base.union_ids(*(r.values("pk") for r in team)))
+    pieces["readable_elsewhere"] = base.compiled(base.union_ids(*(r.values("pk") for r in other)))
+    condition = Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
+        (Q(case_id__in=pieces["team_cases"]) & ((protocols_policy._falls_to(user, pieces) & protocols_policy._item_not_governed(pieces))
+                                                | Q(item_id__in=pieces["readable_on_team"])))
+        | Q(item_id__in=pieces["readable_elsewhere"])
+        | protocols_policy._falls_to_parent(pieces)
+    ) & protocols_policy._not_restricted(pieces)
+    return set(AgreedAction.objects.filter(condition).values_list("pk", flat=True))
+
+
+def test_I1_the_smaller_item_and_action_statements_give_the_same_rows(world):
+    """Guests of another and of a covered organisation, a late joiner, the parents, with an item
+    widened to everyone, one restricted, actions in each; then the mother's processing restricted
+    (Art. 18: the actions' filter now leaves those out once, not in every route)."""
+    item, _consent = widened(world, Audience.EVERYONE)
+    join_early_help(world)
+    covered_guest = make_professional("guest_midwifery", world.midwifery)
+    other_guest = make_professional("guest_early_help", world.early_help)
+    for guest in (covered_guest, other_guest):
+        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    for org, user in ((world.midwifery, world.midwife), (world.early_help, world.outsider), (world.counselling, None)):
+        action_in(world, world.item_restricted, org, user, title=f"r-{org.pk}")
+        action_in(world, item, org, user, title=f"w-{org.pk}")
+        action_in(world, world.item_everyone, org, user, title=f"e-{org.pk}")
+    users = [world.convenor, world.lead_colleague, world.counsellor, world.midwife, world.outsider, world.parent,
+             covered_guest, other_guest]
+    assert protocols_policy.protocol_items_for_user(covered_guest).filter(pk=item.pk).exists()  # the controls
+    assert not protocols_policy.protocol_items_for_user(other_guest).filter(pk=item.pk).exists()
+    for restricted in (False, True):
+        if restricted:
+            ProcessingRestriction.objects.create(family_member=world.mother, grounds="Art. 18", set_by=world.convenor)
+        base.STATEMENTS.clear()
+        for user in users:
+            new_items = set(protocols_policy.protocol_items_for_user(user).values_list("pk", flat=True))
+            assert new_items == _old_items(user), (user, restricted)
+            new_actions = set(protocols_policy.actions_for_user(user).values_list("pk", flat=True))
+            assert new_actions == _old_actions(user), (user, restricted)
+        assert protocols_policy.protocol_items_for_user(covered_guest).filter(pk=item.pk).exists() is not restricted
