@@ -15,6 +15,11 @@ definitions below say; ``tests/board/test_action_tally.py`` holds the two agains
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
 ``board.suppression`` before they leave this module, so that raw small counts are
 never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests only.
+The two half years a summary shows side by side are suppressed together, over every identity
+that holds between their cells (``summary_relations``: totals, and the stock-and-flow of cases
+and of actions from one half year to the next; review h3-5), so that no count hidden in one
+column comes back by subtraction from the others. The board's services compute the figures of
+a half year (or a year) only once it has ended (review h3-5c).
 
 Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one changes):
 
@@ -751,64 +756,115 @@ def _basis_label(basis: str) -> str:
         return basis
 
 
-def _shown_period(raw: dict) -> dict:
-    """Suppress one period's raw figures; the keys mirror ``raw_figures``."""
-    cases = raw["cases"]
-    c = sup.suppress_groups(
-        {"with": cases["active_expected_child"], "without": cases["active"] - cases["active_expected_child"],
-         "total": cases["active"]},
-        [(["with", "without"], "total")],
-    )
-    shown_cases = {
-        "active": c["total"], "new": sup.count(cases["new"]), "closed": sup.count(cases["closed"]),
-        "active_expected_child": c["with"], "share_expected_child": sup.share(c["with"], c["total"]),
-    }
-    conf = raw["conferences"]
-    p = sup.suppress_groups(
-        {"with": conf["held_with_parent"], "without": conf["held"] - conf["held_with_parent"], "total": conf["held"]},
-        [(["with", "without"], "total")],
-    )
-    shown_conferences = {
-        "held": p["total"], "cancelled": sup.count(conf["cancelled"]), "rescheduled": sup.count(conf["rescheduled"]),
-        "held_with_parent": p["with"], "share_with_parent": sup.share(p["with"], p["total"]),
-        "days_to_first_conference": sup.median(*conf["days_to_first_conference"]),
-        "organisations_present": sup.median(*conf["organisations_present"]),
-    }
-    consents = raw["consents"]
-    disclosures = dict(consents["disclosures"])
-    d = sup.suppress_groups({**disclosures, "total": sum(disclosures.values())}, [(list(disclosures), "total")])
-    shown_consents = {
-        "cases_with_consent": sup.count(consents["cases_with_consent"]),
-        "revocations": sup.count(consents["revocations"]),
-        "disclosures_total": d["total"],
-        "disclosures": {basis: d[basis] for basis in disclosures},
-    }
-    shown = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents,
-             "actions": _shown_actions(raw["actions"])}
-    if "municipalities" in raw:
-        shown["municipalities"] = _shown_municipalities(raw["municipalities"])
-    return shown
+CURRENT, PREVIOUS = "current", "previous"
 
 
-def _shown_actions(actions: dict) -> dict:
-    by_group = actions["by_group"]
-    groups = [kind.value for kind in OrganisationKind if kind.value in by_group] + ([PARENTS] if PARENTS in by_group else [])
-    values, column_groups = {}, []
-    for measure in ACTION_MEASURES:
-        members = [(group, measure) for group in groups]
-        for group in groups:
-            values[(group, measure)] = by_group[group][measure]
-        values[("total", measure)] = sum(by_group[group][measure] for group in groups)
-        column_groups.append((members, ("total", measure)))
-    shown = sup.suppress_groups(values, column_groups)
-    medians = actions["days_to_done"]
-    rows = {}
-    for group in [*groups, "total"]:
-        row = {measure: shown[(group, measure)] for measure in ACTION_MEASURES}
-        n, median = actions["days_to_done_all"] if group == "total" else medians.get(group, (0, None))
-        row["median_days_to_done"] = sup.median(n, median)
-        rows[group] = row
-    return rows
+def _action_groups(*by_groups: dict) -> list[str]:
+    present = {group for by_group in by_groups for group in by_group}
+    return [kind.value for kind in OrganisationKind if kind.value in present] + ([PARENTS] if PARENTS in present else [])
+
+
+def summary_relations(raw: dict[str, dict]) -> tuple[dict, list[dict], set]:
+    """Every cell of a summary's two half years (``raw``: ``{CURRENT: raw figures, PREVIOUS:
+    raw figures}``) keyed ``(period, section, name...)``, every identity that holds between them
+    (``board.suppression`` relations) and the cells the relations need but no page shows.
+
+    The identities (see the module's definitions):
+
+    - per half year, the shown parts of a shown total: active cases with an expected child (the
+      rest unshown), held conferences with a parent present (the rest unshown), disclosures per
+      basis and their total, each action measure per responsible group and the "All" row;
+    - across the two half years, cases: a case active in the current half year was active in
+      the previous one and not closed in it, or is new now: active = active(previous) -
+      closed(previous) + new;
+    - across the two half years, actions, per responsible group and for "All": an action open
+      at the end of the current half year was open at the end of the previous one or agreed
+      since, and was neither done nor dropped since: open = open(previous) + agreed - done -
+      dropped. (Reopened actions and changes of status after the fact can make the true counts
+      miss this by a few; the identity is declared all the same: a near miss gives back a
+      near count.)"""
+    values: dict = {}
+    relations: list[dict] = []
+    unshown: set = set()
+    groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
+    for p, r in raw.items():
+        cases, conf, consents = r["cases"], r["conferences"], r["consents"]
+        for key in ("active", "new", "closed", "active_expected_child"):
+            values[(p, "cases", key)] = cases[key]
+        values[(p, "cases", "active_without_expected_child")] = cases["active"] - cases["active_expected_child"]
+        unshown.add((p, "cases", "active_without_expected_child"))
+        relations.append(sup.group([(p, "cases", "active_expected_child"), (p, "cases", "active_without_expected_child")],
+                                   (p, "cases", "active")))
+        for key in ("held", "held_with_parent", "cancelled", "rescheduled"):
+            values[(p, "conferences", key)] = conf[key]
+        values[(p, "conferences", "held_without_parent")] = conf["held"] - conf["held_with_parent"]
+        unshown.add((p, "conferences", "held_without_parent"))
+        relations.append(sup.group([(p, "conferences", "held_with_parent"), (p, "conferences", "held_without_parent")],
+                                   (p, "conferences", "held")))
+        values[(p, "consents", "cases_with_consent")] = consents["cases_with_consent"]
+        values[(p, "consents", "revocations")] = consents["revocations"]
+        disclosures = dict(consents["disclosures"])
+        for basis, n in disclosures.items():
+            values[(p, "disclosures", basis)] = n
+        values[(p, "consents", "disclosures_total")] = sum(disclosures.values())
+        relations.append(sup.group([(p, "disclosures", basis) for basis in disclosures], (p, "consents", "disclosures_total")))
+        by_group = r["actions"]["by_group"]
+        for measure in ACTION_MEASURES:
+            for group in groups:
+                values[(p, "actions", group, measure)] = by_group.get(group, {}).get(measure, 0)
+            values[(p, "actions", "total", measure)] = sum(by_group.get(group, {}).get(measure, 0) for group in groups)
+            relations.append(sup.group([(p, "actions", group, measure) for group in groups], (p, "actions", "total", measure)))
+    if PREVIOUS in raw:
+        relations.append({(CURRENT, "cases", "active"): 1, (PREVIOUS, "cases", "active"): -1,
+                          (PREVIOUS, "cases", "closed"): 1, (CURRENT, "cases", "new"): -1})
+        for group in [*groups, "total"]:
+            relations.append({(CURRENT, "actions", group, "open"): 1, (PREVIOUS, "actions", group, "open"): -1,
+                              (CURRENT, "actions", group, "agreed"): -1, (CURRENT, "actions", group, "done"): 1,
+                              (CURRENT, "actions", group, "dropped"): 1})
+    return values, relations, unshown
+
+
+def _shown_periods(raw: dict[str, dict]) -> dict[str, dict]:
+    """Suppress a summary's two half years together (``summary_relations``), so that no count
+    hidden in one column comes back from the other; the keys mirror ``raw_figures``."""
+    values, relations, unshown = summary_relations(raw)
+    shown = sup.suppress(values, relations, unshown=unshown)
+    groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
+    result = {}
+    for p, r in raw.items():
+        def cell(*key):
+            return shown[(p, *key)]
+
+        shown_cases = {
+            "active": cell("cases", "active"), "new": cell("cases", "new"), "closed": cell("cases", "closed"),
+            "active_expected_child": cell("cases", "active_expected_child"),
+            "share_expected_child": sup.share(cell("cases", "active_expected_child"), cell("cases", "active")),
+        }
+        conf = r["conferences"]
+        shown_conferences = {
+            "held": cell("conferences", "held"), "cancelled": cell("conferences", "cancelled"),
+            "rescheduled": cell("conferences", "rescheduled"), "held_with_parent": cell("conferences", "held_with_parent"),
+            "share_with_parent": sup.share(cell("conferences", "held_with_parent"), cell("conferences", "held")),
+            "days_to_first_conference": sup.median(*conf["days_to_first_conference"]),
+            "organisations_present": sup.median(*conf["organisations_present"]),
+        }
+        shown_consents = {
+            "cases_with_consent": cell("consents", "cases_with_consent"),
+            "revocations": cell("consents", "revocations"),
+            "disclosures_total": cell("consents", "disclosures_total"),
+            "disclosures": {basis: cell("disclosures", basis) for basis in r["consents"]["disclosures"]},
+        }
+        actions = r["actions"]
+        rows = {}
+        for group in [*groups, "total"]:
+            row = {measure: cell("actions", group, measure) for measure in ACTION_MEASURES}
+            n, median = actions["days_to_done_all"] if group == "total" else actions["days_to_done"].get(group, (0, None))
+            row["median_days_to_done"] = sup.median(n, median)
+            rows[group] = row
+        result[p] = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents, "actions": rows}
+        if "municipalities" in r:
+            result[p]["municipalities"] = _shown_municipalities(r["municipalities"])
+    return result
 
 
 def _shown_municipalities(municipalities: dict) -> dict:
@@ -873,7 +929,8 @@ def compute_figures(network, year: int, half: int) -> dict:
     period = Period(year, half)
     with _without_jit():
         raw = raw_figures_of(network, [period, period.previous])
-    current, previous = _shown_period(raw[period]), _shown_period(raw[period.previous])
+    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]})
+    current, previous = shown[CURRENT], shown[PREVIOUS]
 
     disclosure_rows = [
         {"key": basis, "label": _basis_label(basis), "current": current["consents"]["disclosures"].get(basis),
@@ -938,8 +995,8 @@ def compute_figures(network, year: int, half: int) -> dict:
 
 def compute_yearly_report(network, year: int) -> dict:
     """The yearly report of a Danish network per municipality for one calendar year (1 January
-    to 31 December; for the running year, up to today), suppressed like the summary and ready
-    to store. Four queries whatever the number of cases, plus the contributed tables (the
+    to 31 December; the services compute it once the year has ended), suppressed like the
+    summary and ready to store. Four queries whatever the number of cases, plus the contributed tables (the
 programme tracks' and residential treatment figures of the offers app, constant SQL too)."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
     shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz))

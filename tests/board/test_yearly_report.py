@@ -197,3 +197,21 @@ def test_the_danish_board_finds_its_yearly_report_on_its_dashboard(client, danis
     assert reverse("board:yearly_report_detail", args=[draft.pk]) not in page
     client.force_login(danish["coordinator"])
     assert reverse("board:yearly_report_detail", args=[draft.pk]) in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_running_year_is_refused_and_an_early_draft_is_not_published(danish, client):
+    """Like the half years (review h3-5c): the report of the running year, recomputed at will,
+    would single out each case as it is opened; it is computed once the year has ended."""
+    year = dt.date.today().year
+    with pytest.raises(ValidationError) as error:
+        services.yearly_report_compute(danish["coordinator"], network=danish["network"], year=year)
+    assert "once the year has ended" in str(error.value.message_dict["year"])
+    client.force_login(danish["coordinator"])
+    response = client.post(reverse("board:yearly_report_compute"), {"network": danish["network"].pk, "year": year})
+    assert response.status_code == 400 and "The yearly report is computed once the year has ended" in response.content.decode()
+    assert not YearlyReport.objects.filter(network=danish["network"], year=year).exists()
+    early = YearlyReport.objects.create(network=danish["network"], year=2025, figures={}, definitions_version="2026.2",
+                                        computed_at=at(2025, 12, 31), computed_by=danish["coordinator"])
+    with pytest.raises(ValidationError):
+        services.yearly_report_publish(danish["coordinator"], report=early)
+    assert YearlyReport.objects.get(pk=early.pk).status == YearlyReport.Status.DRAFT
