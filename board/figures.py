@@ -18,8 +18,11 @@ never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests
 The two half years a summary shows side by side are suppressed together, over every identity
 that holds between their cells (``summary_relations``: totals, and the stock-and-flow of cases
 and of actions from one half year to the next; review h3-5), so that no count hidden in one
-column comes back by subtraction from the others. The board's services compute the figures of
-a half year (or a year) only once it has ended (review h3-5c).
+column comes back by subtraction from the others. A Danish municipality table counts from
+1 January: it is suppressed against the tables of the same year already published (the services
+pass them in), so that two cumulative tables give back no small count by their difference. The
+board's services compute the figures of a half year (or a year) only once it has ended (review
+h3-5c).
 
 Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one changes):
 
@@ -63,7 +66,7 @@ import datetime as dt
 import zoneinfo
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -764,7 +767,7 @@ def _action_groups(*by_groups: dict) -> list[str]:
     return [kind.value for kind in OrganisationKind if kind.value in present] + ([PARENTS] if PARENTS in present else [])
 
 
-def summary_relations(raw: dict[str, dict]) -> tuple[dict, list[dict], set]:
+def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = ()) -> tuple[dict, list[dict], set, set, set]:
     """Every cell of a summary's two half years (``raw``: ``{CURRENT: raw figures, PREVIOUS:
     raw figures}``) keyed ``(period, section, name...)``, every identity that holds between them
     (``board.suppression`` relations) and the cells the relations need but no page shows.
@@ -782,10 +785,21 @@ def summary_relations(raw: dict[str, dict]) -> tuple[dict, list[dict], set]:
       since, and was neither done nor dropped since: open = open(previous) + agreed - done -
       dropped. (Reopened actions and changes of status after the fact can make the true counts
       miss this by a few; the identity is declared all the same: a near miss gives back a
-      near count.)"""
+      near count.)
+    - Danish networks: the municipality table of the current half year (``municipality_relations``,
+      with the tables of the same year already published). Its "All municipalities" row of
+      pregnant women counts the active cases with an expected child from 1 January: in a first
+      half year that is the active cases with an expected child; in a second half year it is
+      those of the first half year plus the new ones since, and those of the second half year
+      plus the ones closed in the first (both unshown).
+
+    Returns ``(values, relations, unshown, fixed, fixed_hidden)``, as ``board.suppression.suppress``
+    takes them."""
     values: dict = {}
     relations: list[dict] = []
     unshown: set = set()
+    fixed: set = set()
+    fixed_hidden: set = set()
     groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
     for p, r in raw.items():
         cases, conf, consents = r["cases"], r["conferences"], r["consents"]
@@ -821,14 +835,30 @@ def summary_relations(raw: dict[str, dict]) -> tuple[dict, list[dict], set]:
             relations.append({(CURRENT, "actions", group, "open"): 1, (PREVIOUS, "actions", group, "open"): -1,
                               (CURRENT, "actions", group, "agreed"): -1, (CURRENT, "actions", group, "done"): 1,
                               (CURRENT, "actions", group, "dropped"): 1})
-    return values, relations, unshown
+    if "municipalities" in raw.get(CURRENT, {}):
+        m_values, m_relations, m_unshown, fixed, fixed_hidden = municipality_relations(
+            (CURRENT, "municipalities"), raw[CURRENT]["municipalities"], published)
+        values.update(m_values)
+        relations += m_relations
+        unshown |= m_unshown
+        pregnant = (CURRENT, "municipalities", TOTAL, "pregnant_women")
+        if half == 1:
+            relations.append({pregnant: 1, (CURRENT, "cases", "active_expected_child"): -1})
+        elif PREVIOUS in raw:
+            for one, other in ((PREVIOUS, CURRENT), (CURRENT, PREVIOUS)):
+                rest = (other, "cases", "expected_child_since" if other == CURRENT else "expected_child_closed")
+                values[rest] = abs(values[pregnant] - values[(one, "cases", "active_expected_child")])
+                unshown.add(rest)
+                relations.append({pregnant: 1, (one, "cases", "active_expected_child"): -1, rest: -1})
+    return values, relations, unshown, fixed, fixed_hidden
 
 
-def _shown_periods(raw: dict[str, dict]) -> dict[str, dict]:
+def _shown_periods(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = ()) -> dict[str, dict]:
     """Suppress a summary's two half years together (``summary_relations``), so that no count
-    hidden in one column comes back from the other; the keys mirror ``raw_figures``."""
-    values, relations, unshown = summary_relations(raw)
-    shown = sup.suppress(values, relations, unshown=unshown)
+    hidden in one column comes back from the other; the keys mirror ``raw_figures``. Only the
+    current half year's municipality table is shown."""
+    values, relations, unshown, fixed, fixed_hidden = summary_relations(raw, half, published)
+    shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
     groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
     result = {}
     for p, r in raw.items():
@@ -862,20 +892,64 @@ def _shown_periods(raw: dict[str, dict]) -> dict[str, dict]:
             row["median_days_to_done"] = sup.median(n, median)
             rows[group] = row
         result[p] = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents, "actions": rows}
-        if "municipalities" in r:
-            result[p]["municipalities"] = _shown_municipalities(r["municipalities"])
+        if p == CURRENT and "municipalities" in r:
+            names = sorted(r["municipalities"])
+            result[p]["municipalities"] = {
+                name: {measure: cell("municipalities", name, measure) for measure in MUNICIPALITY_MEASURES}
+                for name in [*names, TOTAL]
+            }
     return result
 
 
-def _shown_municipalities(municipalities: dict) -> dict:
+def municipality_relations(prefix: tuple, municipalities: dict, published: Sequence[dict] = ()) -> tuple[dict, list, set, set, set]:
+    """The cells of a municipality table (cumulative from 1 January) keyed ``(*prefix, name,
+    measure)``, its column totals, and its identities with the tables of the same year already
+    published (``published``: stored tables, ``{"rows": [{"key", "values"}]}``, of the half-year
+    summaries and the yearly report). Two cumulative tables of one year differ by the counts of
+    the months between their ends (or, over the same months, by late entries): each difference
+    is an unshown cell, protected when small (and assumed small where the published cell was
+    hidden); the published cells are fixed. Returns ``(values, relations, unshown, fixed,
+    fixed_hidden)`` for ``board.suppression.suppress``."""
     names = sorted(municipalities)
-    values, column_groups = {}, []
+    values: dict = {}
+    relations: list[dict] = []
+    unshown: set = set()
+    fixed: set = set()
+    fixed_hidden: set = set()
     for measure in MUNICIPALITY_MEASURES:
         for name in names:
-            values[(name, measure)] = municipalities[name][measure]
-        values[(TOTAL, measure)] = sum(municipalities[name][measure] for name in names)
-        column_groups.append(([(name, measure) for name in names], (TOTAL, measure)))
-    shown = sup.suppress_groups(values, column_groups)
+            values[(*prefix, name, measure)] = municipalities[name][measure]
+        values[(*prefix, TOTAL, measure)] = sum(municipalities[name][measure] for name in names)
+        relations.append(sup.group([(*prefix, name, measure) for name in names], (*prefix, TOTAL, measure)))
+    for i, table in enumerate(published):
+        theirs = {row.get("key"): row.get("values") or {} for row in table.get("rows") or []}
+        their_names = [name for name in theirs if name != TOTAL]
+        every = sorted(set(names) | set(their_names))
+        for measure in MUNICIPALITY_MEASURES:
+            for name in [*every, TOTAL]:
+                ours = (*prefix, name, measure)
+                if ours not in values:  # a row this table does not show: known to be zero
+                    values[ours] = 0
+                    fixed.add(ours)
+                shown = theirs.get(name, {}).get(measure, 0)
+                reference, difference = (*prefix, "published", i, name, measure), (*prefix, "difference", i, name, measure)
+                if sup.is_hidden(shown):
+                    values[reference], values[difference] = 0, 1  # unknown: the difference counts as small
+                    fixed_hidden.add(reference)
+                else:
+                    values[reference], values[difference] = shown or 0, abs(values[ours] - (shown or 0))
+                    fixed.add(reference)
+                unshown.add(difference)
+                relations.append({ours: 1, reference: -1, difference: -1})
+            relations.append(sup.group([(*prefix, "published", i, name, measure) for name in every],
+                                       (*prefix, "published", i, TOTAL, measure)))
+    return values, relations, unshown, fixed, fixed_hidden
+
+
+def _shown_municipalities(municipalities: dict, published: Sequence[dict] = ()) -> dict:
+    values, relations, unshown, fixed, fixed_hidden = municipality_relations((), municipalities, published)
+    shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
+    names = sorted(municipalities)
     return {name: {measure: shown[(name, measure)] for measure in MUNICIPALITY_MEASURES} for name in [*names, TOTAL]}
 
 
@@ -923,13 +997,14 @@ def _without_jit():
         yield
 
 
-def compute_figures(network, year: int, half: int) -> dict:
+def compute_figures(network, year: int, half: int, published: Sequence[dict] = ()) -> dict:
     """The summary of one network and half year, with the previous half year beside it,
-    suppressed and ready to store (JSON) and to show."""
+    suppressed and ready to store (JSON) and to show. ``published``: the municipality tables of
+    the same year already published (Danish networks; ``municipality_relations``)."""
     period = Period(year, half)
     with _without_jit():
         raw = raw_figures_of(network, [period, period.previous])
-    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]})
+    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]}, half, published)
     current, previous = shown[CURRENT], shown[PREVIOUS]
 
     disclosure_rows = [
@@ -993,13 +1068,13 @@ def compute_figures(network, year: int, half: int) -> dict:
 # The Danish yearly report (its own page, per calendar year)
 # ---------------------------------------------------------------------------------------------
 
-def compute_yearly_report(network, year: int) -> dict:
+def compute_yearly_report(network, year: int, published: Sequence[dict] = ()) -> dict:
     """The yearly report of a Danish network per municipality for one calendar year (1 January
     to 31 December; the services compute it once the year has ended), suppressed like the
     summary and ready to store. Four queries whatever the number of cases, plus the contributed tables (the
 programme tracks' and residential treatment figures of the offers app, constant SQL too)."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
-    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz))
+    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz), published)
     extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return {
         **({"extras": extras} if extras else {}),

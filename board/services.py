@@ -51,6 +51,19 @@ def _computed_after(network, computed_at: dt.datetime, last_day: dt.date) -> boo
     return timezone.localdate(computed_at, timezone=zoneinfo.ZoneInfo(network.time_zone)) > last_day
 
 
+def _published_municipality_tables(network, year: int) -> list[dict]:
+    """The municipality tables of ``year`` the board has already been given (published half-year
+    summaries and yearly report of a Danish network): a new table of the same year is suppressed
+    against them, so that the difference of two cumulative tables gives back no small count."""
+    if network.country != Country.DENMARK:
+        return []
+    tables = [summary.figures.get("municipalities") for summary in HalfYearSummary.objects.filter(
+        network=network, year=year, status=HalfYearSummary.Status.PUBLISHED).order_by("half", "pk")]
+    tables += [report.figures for report in YearlyReport.objects.filter(
+        network=network, year=year, status=YearlyReport.Status.PUBLISHED).order_by("pk")]
+    return [table for table in tables if isinstance(table, dict) and table.get("rows")]
+
+
 @transaction.atomic
 def summary_compute(actor, *, network, year: int, half: int, channel: str = Channel.PAGE) -> HalfYearSummary:
     """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network;
@@ -74,7 +87,8 @@ def summary_compute(actor, *, network, year: int, half: int, channel: str = Chan
         ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     summary = HalfYearSummary.objects.create(
         network=network, year=year, half=half, status=HalfYearSummary.Status.DRAFT,
-        figures=compute_figures(network, year, half), definitions_version=DEFINITIONS_VERSION,
+        figures=compute_figures(network, year, half, published=_published_municipality_tables(network, year)),
+        definitions_version=DEFINITIONS_VERSION,
         computed_at=timezone.now(), computed_by=actor,
     )
     record(actor, action="summary.compute", obj=summary, channel=channel,
@@ -163,7 +177,8 @@ def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.P
             "change with every new case and could point to single families."
         ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     report = YearlyReport.objects.create(
-        network=network, year=year, status=YearlyReport.Status.DRAFT, figures=compute_yearly_report(network, year),
+        network=network, year=year, status=YearlyReport.Status.DRAFT,
+        figures=compute_yearly_report(network, year, published=_published_municipality_tables(network, year)),
         definitions_version=DEFINITIONS_VERSION, computed_at=timezone.now(), computed_by=actor,
     )
     record(actor, action="yearly_report.compute", obj=report, channel=channel, detail={"network": network.pk, "year": year})
