@@ -23,7 +23,7 @@ from cases.models import Case, CaseTeamMember
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
 from board import services
-from board.figures import compute_figures, compute_yearly_report
+from board.figures import CURRENT, PREVIOUS, Period, compute_figures, compute_yearly_report, raw_figures_of, summary_relations
 from board.models import YearlyReport
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +268,15 @@ def test_the_pregnant_women_of_the_year_give_back_no_new_case_of_the_second_half
     before = rows["active_expected_child"]["previous"]
     assert rows["active"]["previous"] == "x" and rows["new"]["current"] == "< 5"  # the stock and flow of cases
     assert not (isinstance(total, int) and isinstance(before, int) and 0 < total - before < 5), (total, before)
+
+
+def test_the_identities_of_a_danish_summary_hold_for_the_true_counts(danish):
+    for half in (1, 2):
+        period = Period(2025, half)
+        raw = raw_figures_of(danish["network"], [period, period.previous])
+        values, relations, *_rest = summary_relations({CURRENT: raw[period], PREVIOUS: raw[period.previous]}, half)
+        pregnant = [r for r in relations if (CURRENT, "municipalities", "__all__", "pregnant_women") in r and len(r) <= 3
+                    and any(key[1] == "cases" for key in r)]
+        assert len(pregnant) == (1 if half == 1 else 2)
+        for relation in relations:
+            assert sum(c * values[key] for key, c in relation.items()) == 0, relation
