@@ -18,7 +18,8 @@ never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests
 The two half years a summary shows side by side are suppressed together, over every identity
 that holds between their cells (``summary_relations``: totals, and the stock-and-flow of cases
 and of actions from one half year to the next; review h3-5), so that no count hidden in one
-column comes back by subtraction from the others. A Danish municipality table counts from
+column comes back by subtraction from the others; and against the published summaries of the
+neighbouring half years, whose columns show the same cells. A Danish municipality table counts from
 1 January: it is suppressed against the tables of the same year already published (the services
 pass them in), so that two cumulative tables give back no small count by their difference. The
 board's services compute the figures of a half year (or a year) only once it has ended (review
@@ -767,7 +768,8 @@ def _action_groups(*by_groups: dict) -> list[str]:
     return [kind.value for kind in OrganisationKind if kind.value in present] + ([PARENTS] if PARENTS in present else [])
 
 
-def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = ()) -> tuple[dict, list[dict], set, set, set]:
+def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = (), period: Period | None = None,
+                      published_summaries: Sequence[dict] = ()) -> tuple[dict, list[dict], set, set, set]:
     """Every cell of a summary's two half years (``raw``: ``{CURRENT: raw figures, PREVIOUS:
     raw figures}``) keyed ``(period, section, name...)``, every identity that holds between them
     (``board.suppression`` relations) and the cells the relations need but no page shows.
@@ -792,6 +794,10 @@ def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[d
       half year that is the active cases with an expected child; in a second half year it is
       those of the first half year plus the new ones since, and those of the second half year
       plus the ones closed in the first (both unshown).
+    - the summaries already published (``published_summaries``, their stored figures) of the
+      half years next to ``period``: a column of theirs that shows one of this summary's half
+      years shows the same cells (``_link_published``). Without this, a cell hidden here to
+      protect a small one could be read off the neighbouring summary (and the reverse).
 
     Returns ``(values, relations, unshown, fixed, fixed_hidden)``, as ``board.suppression.suppress``
     takes them."""
@@ -835,12 +841,29 @@ def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[d
             relations.append({(CURRENT, "actions", group, "open"): 1, (PREVIOUS, "actions", group, "open"): -1,
                               (CURRENT, "actions", group, "agreed"): -1, (CURRENT, "actions", group, "done"): 1,
                               (CURRENT, "actions", group, "dropped"): 1})
+    if period is not None:
+        ours_of = {period: CURRENT, period.previous: PREVIOUS}
+        for i, figures in enumerate(published_summaries):
+            try:
+                theirs = Period(int(figures["period"]["year"]), int(figures["period"]["half"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            for column, their_period in (("current", theirs), ("previous", theirs.previous)):
+                ours = ours_of.get(their_period)
+                if ours is None or ours not in raw:
+                    continue
+                for cell, shown in _published_cells(figures, column).items():
+                    _link_published(values, relations, unshown, fixed, fixed_hidden, (ours, *cell),
+                                    ("published", i, column, *cell), shown)
     if "municipalities" in raw.get(CURRENT, {}):
-        m_values, m_relations, m_unshown, fixed, fixed_hidden = municipality_relations(
-            (CURRENT, "municipalities"), raw[CURRENT]["municipalities"], published)
+        to = period.end.isoformat() if period is not None else None
+        m_values, m_relations, m_unshown, m_fixed, m_fixed_hidden = municipality_relations(
+            (CURRENT, "municipalities"), raw[CURRENT]["municipalities"], published, to=to)
         values.update(m_values)
         relations += m_relations
         unshown |= m_unshown
+        fixed |= m_fixed
+        fixed_hidden |= m_fixed_hidden
         pregnant = (CURRENT, "municipalities", TOTAL, "pregnant_women")
         if half == 1:
             relations.append({pregnant: 1, (CURRENT, "cases", "active_expected_child"): -1})
@@ -853,11 +876,63 @@ def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[d
     return values, relations, unshown, fixed, fixed_hidden
 
 
-def _shown_periods(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = ()) -> dict[str, dict]:
+_SECTION_CELLS = {
+    "cases": ("active", "new", "closed", "active_expected_child"),
+    "conferences": ("held", "cancelled", "rescheduled", "held_with_parent"),
+    "consents": ("cases_with_consent", "revocations", "disclosures_total"),
+}
+
+
+def _published_cells(figures: dict, column: str) -> dict[tuple, Any]:
+    """The counts one column (``current`` or ``previous``) of a stored summary shows, keyed as
+    in ``summary_relations`` without the period (shares, medians and changes are derived)."""
+    cells: dict[tuple, Any] = {}
+    for section in figures.get("sections") or []:
+        key = section.get("key")
+        for row in section.get("rows") or []:
+            name = row.get("key")
+            if name in _SECTION_CELLS.get(key, ()):
+                cells[(key, name)] = row.get(column)
+            elif key == "consents" and not str(name).startswith("share"):
+                cells[("disclosures", name)] = row.get(column)
+    for row in (figures.get("actions") or {}).get("rows") or []:
+        for measure in ACTION_MEASURES:
+            cells[("actions", row.get("key"), measure)] = (row.get(column) or {}).get(measure)
+    return cells
+
+
+def _link_published(values: dict, relations: list, unshown: set, fixed: set, fixed_hidden: set, ours: tuple,
+                    reference: tuple, shown) -> None:
+    """Tie the cell ``ours`` to the same cell as a published document shows it (``shown``, fixed):
+    equal unless late entries changed it since. A published hidden cell counts as equal to ours
+    (the likeliest guess: ours is then hidden too); a published count that differs from ours by a
+    few late entries leaves that difference unshown and protected."""
+    if ours not in values or shown is None or isinstance(shown, bool):
+        return
+    if sup.is_hidden(shown):
+        values[reference] = 0
+        fixed_hidden.add(reference)
+        relations.append({ours: 1, reference: -1})
+        return
+    if not isinstance(shown, int):
+        return
+    values[reference] = shown
+    fixed.add(reference)
+    late = abs(values[ours] - shown)
+    if late == 0:
+        relations.append({ours: 1, reference: -1})
+    else:
+        values[(*reference, "late")] = late
+        unshown.add((*reference, "late"))
+        relations.append({ours: 1, reference: -1, (*reference, "late"): -1})
+
+
+def _shown_periods(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = (), period: Period | None = None,
+                   published_summaries: Sequence[dict] = ()) -> dict[str, dict]:
     """Suppress a summary's two half years together (``summary_relations``), so that no count
     hidden in one column comes back from the other; the keys mirror ``raw_figures``. Only the
     current half year's municipality table is shown."""
-    values, relations, unshown, fixed, fixed_hidden = summary_relations(raw, half, published)
+    values, relations, unshown, fixed, fixed_hidden = summary_relations(raw, half, published, period, published_summaries)
     shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
     groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
     result = {}
@@ -901,15 +976,17 @@ def _shown_periods(raw: dict[str, dict], half: int = 2, published: Sequence[dict
     return result
 
 
-def municipality_relations(prefix: tuple, municipalities: dict, published: Sequence[dict] = ()) -> tuple[dict, list, set, set, set]:
+def municipality_relations(prefix: tuple, municipalities: dict, published: Sequence[dict] = (),
+                           to: str | None = None) -> tuple[dict, list, set, set, set]:
     """The cells of a municipality table (cumulative from 1 January) keyed ``(*prefix, name,
     measure)``, its column totals, and its identities with the tables of the same year already
     published (``published``: stored tables, ``{"rows": [{"key", "values"}]}``, of the half-year
     summaries and the yearly report). Two cumulative tables of one year differ by the counts of
     the months between their ends (or, over the same months, by late entries): each difference
     is an unshown cell, protected when small (and assumed small where the published cell was
-    hidden); the published cells are fixed. Returns ``(values, relations, unshown, fixed,
-    fixed_hidden)`` for ``board.suppression.suppress``."""
+    hidden); the published cells are fixed. A published table over the same months (its ``to``
+    is ``to``) shows the same cells, as ``_link_published`` ties them. Returns ``(values,
+    relations, unshown, fixed, fixed_hidden)`` for ``board.suppression.suppress``."""
     names = sorted(municipalities)
     values: dict = {}
     relations: list[dict] = []
@@ -925,6 +1002,7 @@ def municipality_relations(prefix: tuple, municipalities: dict, published: Seque
         theirs = {row.get("key"): row.get("values") or {} for row in table.get("rows") or []}
         their_names = [name for name in theirs if name != TOTAL]
         every = sorted(set(names) | set(their_names))
+        same_months = to is not None and table.get("to") == to
         for measure in MUNICIPALITY_MEASURES:
             for name in [*every, TOTAL]:
                 ours = (*prefix, name, measure)
@@ -932,6 +1010,10 @@ def municipality_relations(prefix: tuple, municipalities: dict, published: Seque
                     values[ours] = 0
                     fixed.add(ours)
                 shown = theirs.get(name, {}).get(measure, 0)
+                if same_months:
+                    _link_published(values, relations, unshown, fixed, fixed_hidden, ours,
+                                    (*prefix, "published", i, name, measure), shown)
+                    continue
                 reference, difference = (*prefix, "published", i, name, measure), (*prefix, "difference", i, name, measure)
                 if sup.is_hidden(shown):
                     values[reference], values[difference] = 0, 1  # unknown: the difference counts as small
@@ -946,8 +1028,8 @@ def municipality_relations(prefix: tuple, municipalities: dict, published: Seque
     return values, relations, unshown, fixed, fixed_hidden
 
 
-def _shown_municipalities(municipalities: dict, published: Sequence[dict] = ()) -> dict:
-    values, relations, unshown, fixed, fixed_hidden = municipality_relations((), municipalities, published)
+def _shown_municipalities(municipalities: dict, published: Sequence[dict] = (), to: str | None = None) -> dict:
+    values, relations, unshown, fixed, fixed_hidden = municipality_relations((), municipalities, published, to=to)
     shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
     names = sorted(municipalities)
     return {name: {measure: shown[(name, measure)] for measure in MUNICIPALITY_MEASURES} for name in [*names, TOTAL]}
@@ -997,14 +1079,18 @@ def _without_jit():
         yield
 
 
-def compute_figures(network, year: int, half: int, published: Sequence[dict] = ()) -> dict:
+def compute_figures(network, year: int, half: int, published: Sequence[dict] = (),
+                    published_summaries: Sequence[dict] = ()) -> dict:
     """The summary of one network and half year, with the previous half year beside it,
     suppressed and ready to store (JSON) and to show. ``published``: the municipality tables of
-    the same year already published (Danish networks; ``municipality_relations``)."""
+    the same year already published (Danish networks; ``municipality_relations``);
+    ``published_summaries``: the stored figures of the published summaries of the neighbouring
+    half years (``summary_relations``)."""
     period = Period(year, half)
     with _without_jit():
         raw = raw_figures_of(network, [period, period.previous])
-    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]}, half, published)
+    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]}, half, published, period,
+                           published_summaries)
     current, previous = shown[CURRENT], shown[PREVIOUS]
 
     disclosure_rows = [
@@ -1074,7 +1160,8 @@ def compute_yearly_report(network, year: int, published: Sequence[dict] = ()) ->
     summary and ready to store. Four queries whatever the number of cases, plus the contributed tables (the
 programme tracks' and residential treatment figures of the offers app, constant SQL too)."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
-    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz), published)
+    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz), published,
+                                  to=dt.date(year, 12, 31).isoformat())
     extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return {
         **({"extras": extras} if extras else {}),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -64,6 +65,18 @@ def _published_municipality_tables(network, year: int) -> list[dict]:
     return [table for table in tables if isinstance(table, dict) and table.get("rows")]
 
 
+def _published_neighbour_summaries(network, period: Period) -> list[dict]:
+    """The stored figures of the network's published summaries whose columns show the half year
+    of ``period`` or the one before it (the summaries of the half year before, the same and the
+    next): a new summary is suppressed against what they already show."""
+    before, after = period.previous, Period(period.year + 1, 1) if period.half == 2 else Period(period.year, 2)
+    wanted = Q()
+    for p in (before, period, after):
+        wanted |= Q(year=p.year, half=p.half)
+    return [summary.figures for summary in HalfYearSummary.objects.filter(
+        wanted, network=network, status=HalfYearSummary.Status.PUBLISHED).order_by("year", "half", "pk")]
+
+
 @transaction.atomic
 def summary_compute(actor, *, network, year: int, half: int, channel: str = Channel.PAGE) -> HalfYearSummary:
     """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network;
@@ -87,7 +100,8 @@ def summary_compute(actor, *, network, year: int, half: int, channel: str = Chan
         ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     summary = HalfYearSummary.objects.create(
         network=network, year=year, half=half, status=HalfYearSummary.Status.DRAFT,
-        figures=compute_figures(network, year, half, published=_published_municipality_tables(network, year)),
+        figures=compute_figures(network, year, half, published=_published_municipality_tables(network, year),
+                                published_summaries=_published_neighbour_summaries(network, Period(year, half))),
         definitions_version=DEFINITIONS_VERSION,
         computed_at=timezone.now(), computed_by=actor,
     )
