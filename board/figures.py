@@ -15,6 +15,15 @@ definitions below say; ``tests/board/test_action_tally.py`` holds the two agains
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
 ``board.suppression`` before they leave this module, so that raw small counts are
 never stored or rendered. ``raw_figures`` (the unsuppressed counts) is for tests only.
+The two half years a summary shows side by side are suppressed together, over every identity
+that holds between their cells (``summary_relations``: totals, and the stock-and-flow of cases
+and of actions from one half year to the next; review h3-5), so that no count hidden in one
+column comes back by subtraction from the others; and against the published summaries of the
+neighbouring half years, whose columns show the same cells. A Danish municipality table counts from
+1 January: it is suppressed against the tables of the same year already published (the services
+pass them in), so that two cumulative tables give back no small count by their difference. The
+board's services compute the figures of a half year (or a year) only once it has ended (review
+h3-5c).
 
 Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one changes):
 
@@ -58,7 +67,7 @@ import datetime as dt
 import zoneinfo
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -751,75 +760,278 @@ def _basis_label(basis: str) -> str:
         return basis
 
 
-def _shown_period(raw: dict) -> dict:
-    """Suppress one period's raw figures; the keys mirror ``raw_figures``."""
-    cases = raw["cases"]
-    c = sup.suppress_groups(
-        {"with": cases["active_expected_child"], "without": cases["active"] - cases["active_expected_child"],
-         "total": cases["active"]},
-        [(["with", "without"], "total")],
-    )
-    shown_cases = {
-        "active": c["total"], "new": sup.count(cases["new"]), "closed": sup.count(cases["closed"]),
-        "active_expected_child": c["with"], "share_expected_child": sup.share(c["with"], c["total"]),
-    }
-    conf = raw["conferences"]
-    p = sup.suppress_groups(
-        {"with": conf["held_with_parent"], "without": conf["held"] - conf["held_with_parent"], "total": conf["held"]},
-        [(["with", "without"], "total")],
-    )
-    shown_conferences = {
-        "held": p["total"], "cancelled": sup.count(conf["cancelled"]), "rescheduled": sup.count(conf["rescheduled"]),
-        "held_with_parent": p["with"], "share_with_parent": sup.share(p["with"], p["total"]),
-        "days_to_first_conference": sup.median(*conf["days_to_first_conference"]),
-        "organisations_present": sup.median(*conf["organisations_present"]),
-    }
-    consents = raw["consents"]
-    disclosures = dict(consents["disclosures"])
-    d = sup.suppress_groups({**disclosures, "total": sum(disclosures.values())}, [(list(disclosures), "total")])
-    shown_consents = {
-        "cases_with_consent": sup.count(consents["cases_with_consent"]),
-        "revocations": sup.count(consents["revocations"]),
-        "disclosures_total": d["total"],
-        "disclosures": {basis: d[basis] for basis in disclosures},
-    }
-    shown = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents,
-             "actions": _shown_actions(raw["actions"])}
-    if "municipalities" in raw:
-        shown["municipalities"] = _shown_municipalities(raw["municipalities"])
-    return shown
+CURRENT, PREVIOUS = "current", "previous"
 
 
-def _shown_actions(actions: dict) -> dict:
-    by_group = actions["by_group"]
-    groups = [kind.value for kind in OrganisationKind if kind.value in by_group] + ([PARENTS] if PARENTS in by_group else [])
-    values, column_groups = {}, []
-    for measure in ACTION_MEASURES:
-        members = [(group, measure) for group in groups]
-        for group in groups:
-            values[(group, measure)] = by_group[group][measure]
-        values[("total", measure)] = sum(by_group[group][measure] for group in groups)
-        column_groups.append((members, ("total", measure)))
-    shown = sup.suppress_groups(values, column_groups)
-    medians = actions["days_to_done"]
-    rows = {}
-    for group in [*groups, "total"]:
-        row = {measure: shown[(group, measure)] for measure in ACTION_MEASURES}
-        n, median = actions["days_to_done_all"] if group == "total" else medians.get(group, (0, None))
-        row["median_days_to_done"] = sup.median(n, median)
-        rows[group] = row
-    return rows
+def _action_groups(*by_groups: dict) -> list[str]:
+    present = {group for by_group in by_groups for group in by_group}
+    return [kind.value for kind in OrganisationKind if kind.value in present] + ([PARENTS] if PARENTS in present else [])
 
 
-def _shown_municipalities(municipalities: dict) -> dict:
+def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = (), period: Period | None = None,
+                      published_summaries: Sequence[dict] = ()) -> tuple[dict, list[dict], set, set, set]:
+    """Every cell of a summary's two half years (``raw``: ``{CURRENT: raw figures, PREVIOUS:
+    raw figures}``) keyed ``(period, section, name...)``, every identity that holds between them
+    (``board.suppression`` relations) and the cells the relations need but no page shows.
+
+    The identities (see the module's definitions):
+
+    - per half year, the shown parts of a shown total: active cases with an expected child (the
+      rest unshown), held conferences with a parent present (the rest unshown), disclosures per
+      basis and their total, each action measure per responsible group and the "All" row;
+    - across the two half years, cases: a case active in the current half year was active in
+      the previous one and not closed in it, or is new now: active = active(previous) -
+      closed(previous) + new;
+    - across the two half years, actions, per responsible group and for "All": an action open
+      at the end of the current half year was open at the end of the previous one or agreed
+      since, and was neither done nor dropped since: open = open(previous) + agreed - done -
+      dropped. (Reopened actions and changes of status after the fact can make the true counts
+      miss this by a few; the identity is declared all the same: a near miss gives back a
+      near count.)
+    - Danish networks: the municipality table of the current half year (``municipality_relations``,
+      with the tables of the same year already published). Its "All municipalities" row of
+      pregnant women counts the active cases with an expected child from 1 January: in a first
+      half year that is the active cases with an expected child; in a second half year it is
+      those of the first half year plus the new ones since, and those of the second half year
+      plus the ones closed in the first (both unshown).
+    - the summaries already published (``published_summaries``, their stored figures) of the
+      half years next to ``period``: a column of theirs that shows one of this summary's half
+      years shows the same cells (``_link_published``). Without this, a cell hidden here to
+      protect a small one could be read off the neighbouring summary (and the reverse).
+
+    Returns ``(values, relations, unshown, fixed, fixed_hidden)``, as ``board.suppression.suppress``
+    takes them."""
+    values: dict = {}
+    relations: list[dict] = []
+    unshown: set = set()
+    fixed: set = set()
+    fixed_hidden: set = set()
+    groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
+    for p, r in raw.items():
+        cases, conf, consents = r["cases"], r["conferences"], r["consents"]
+        for key in ("active", "new", "closed", "active_expected_child"):
+            values[(p, "cases", key)] = cases[key]
+        values[(p, "cases", "active_without_expected_child")] = cases["active"] - cases["active_expected_child"]
+        unshown.add((p, "cases", "active_without_expected_child"))
+        relations.append(sup.group([(p, "cases", "active_expected_child"), (p, "cases", "active_without_expected_child")],
+                                   (p, "cases", "active")))
+        for key in ("held", "held_with_parent", "cancelled", "rescheduled"):
+            values[(p, "conferences", key)] = conf[key]
+        values[(p, "conferences", "held_without_parent")] = conf["held"] - conf["held_with_parent"]
+        unshown.add((p, "conferences", "held_without_parent"))
+        relations.append(sup.group([(p, "conferences", "held_with_parent"), (p, "conferences", "held_without_parent")],
+                                   (p, "conferences", "held")))
+        values[(p, "consents", "cases_with_consent")] = consents["cases_with_consent"]
+        values[(p, "consents", "revocations")] = consents["revocations"]
+        disclosures = dict(consents["disclosures"])
+        for basis, n in disclosures.items():
+            values[(p, "disclosures", basis)] = n
+        values[(p, "consents", "disclosures_total")] = sum(disclosures.values())
+        relations.append(sup.group([(p, "disclosures", basis) for basis in disclosures], (p, "consents", "disclosures_total")))
+        by_group = r["actions"]["by_group"]
+        for measure in ACTION_MEASURES:
+            for group in groups:
+                values[(p, "actions", group, measure)] = by_group.get(group, {}).get(measure, 0)
+            values[(p, "actions", "total", measure)] = sum(by_group.get(group, {}).get(measure, 0) for group in groups)
+            relations.append(sup.group([(p, "actions", group, measure) for group in groups], (p, "actions", "total", measure)))
+    if PREVIOUS in raw:
+        relations.append({(CURRENT, "cases", "active"): 1, (PREVIOUS, "cases", "active"): -1,
+                          (PREVIOUS, "cases", "closed"): 1, (CURRENT, "cases", "new"): -1})
+        for group in [*groups, "total"]:
+            relations.append({(CURRENT, "actions", group, "open"): 1, (PREVIOUS, "actions", group, "open"): -1,
+                              (CURRENT, "actions", group, "agreed"): -1, (CURRENT, "actions", group, "done"): 1,
+                              (CURRENT, "actions", group, "dropped"): 1})
+    if period is not None:
+        ours_of = {period: CURRENT, period.previous: PREVIOUS}
+        for i, figures in enumerate(published_summaries):
+            try:
+                theirs = Period(int(figures["period"]["year"]), int(figures["period"]["half"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            for column, their_period in (("current", theirs), ("previous", theirs.previous)):
+                ours = ours_of.get(their_period)
+                if ours is None or ours not in raw:
+                    continue
+                for cell, shown in _published_cells(figures, column).items():
+                    _link_published(values, relations, unshown, fixed, fixed_hidden, (ours, *cell),
+                                    ("published", i, column, *cell), shown)
+    if "municipalities" in raw.get(CURRENT, {}):
+        to = period.end.isoformat() if period is not None else None
+        m_values, m_relations, m_unshown, m_fixed, m_fixed_hidden = municipality_relations(
+            (CURRENT, "municipalities"), raw[CURRENT]["municipalities"], published, to=to)
+        values.update(m_values)
+        relations += m_relations
+        unshown |= m_unshown
+        fixed |= m_fixed
+        fixed_hidden |= m_fixed_hidden
+        pregnant = (CURRENT, "municipalities", TOTAL, "pregnant_women")
+        if half == 1:
+            relations.append({pregnant: 1, (CURRENT, "cases", "active_expected_child"): -1})
+        elif PREVIOUS in raw:
+            for one, other in ((PREVIOUS, CURRENT), (CURRENT, PREVIOUS)):
+                rest = (other, "cases", "expected_child_since" if other == CURRENT else "expected_child_closed")
+                values[rest] = abs(values[pregnant] - values[(one, "cases", "active_expected_child")])
+                unshown.add(rest)
+                relations.append({pregnant: 1, (one, "cases", "active_expected_child"): -1, rest: -1})
+    return values, relations, unshown, fixed, fixed_hidden
+
+
+_SECTION_CELLS = {
+    "cases": ("active", "new", "closed", "active_expected_child"),
+    "conferences": ("held", "cancelled", "rescheduled", "held_with_parent"),
+    "consents": ("cases_with_consent", "revocations", "disclosures_total"),
+}
+
+
+def _published_cells(figures: dict, column: str) -> dict[tuple, Any]:
+    """The counts one column (``current`` or ``previous``) of a stored summary shows, keyed as
+    in ``summary_relations`` without the period (shares, medians and changes are derived)."""
+    cells: dict[tuple, Any] = {}
+    for section in figures.get("sections") or []:
+        key = section.get("key")
+        for row in section.get("rows") or []:
+            name = row.get("key")
+            if name in _SECTION_CELLS.get(key, ()):
+                cells[(key, name)] = row.get(column)
+            elif key == "consents" and not str(name).startswith("share"):
+                cells[("disclosures", name)] = row.get(column)
+    for row in (figures.get("actions") or {}).get("rows") or []:
+        for measure in ACTION_MEASURES:
+            cells[("actions", row.get("key"), measure)] = (row.get(column) or {}).get(measure)
+    return cells
+
+
+def _link_published(values: dict, relations: list, unshown: set, fixed: set, fixed_hidden: set, ours: tuple,
+                    reference: tuple, shown) -> None:
+    """Tie the cell ``ours`` to the same cell as a published document shows it (``shown``, fixed):
+    equal unless late entries changed it since. A published hidden cell counts as equal to ours
+    (the likeliest guess: ours is then hidden too); a published count that differs from ours by a
+    few late entries leaves that difference unshown and protected."""
+    if ours not in values or shown is None or isinstance(shown, bool):
+        return
+    if sup.is_hidden(shown):
+        values[reference] = 0
+        fixed_hidden.add(reference)
+        relations.append({ours: 1, reference: -1})
+        return
+    if not isinstance(shown, int):
+        return
+    values[reference] = shown
+    fixed.add(reference)
+    late = abs(values[ours] - shown)
+    if late == 0:
+        relations.append({ours: 1, reference: -1})
+    else:
+        values[(*reference, "late")] = late
+        unshown.add((*reference, "late"))
+        relations.append({ours: 1, reference: -1, (*reference, "late"): -1})
+
+
+def _shown_periods(raw: dict[str, dict], half: int = 2, published: Sequence[dict] = (), period: Period | None = None,
+                   published_summaries: Sequence[dict] = ()) -> dict[str, dict]:
+    """Suppress a summary's two half years together (``summary_relations``), so that no count
+    hidden in one column comes back from the other; the keys mirror ``raw_figures``. Only the
+    current half year's municipality table is shown."""
+    values, relations, unshown, fixed, fixed_hidden = summary_relations(raw, half, published, period, published_summaries)
+    shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
+    groups = _action_groups(*(r["actions"]["by_group"] for r in raw.values()))
+    result = {}
+    for p, r in raw.items():
+        def cell(*key):
+            return shown[(p, *key)]
+
+        shown_cases = {
+            "active": cell("cases", "active"), "new": cell("cases", "new"), "closed": cell("cases", "closed"),
+            "active_expected_child": cell("cases", "active_expected_child"),
+            "share_expected_child": sup.share(cell("cases", "active_expected_child"), cell("cases", "active")),
+        }
+        conf = r["conferences"]
+        shown_conferences = {
+            "held": cell("conferences", "held"), "cancelled": cell("conferences", "cancelled"),
+            "rescheduled": cell("conferences", "rescheduled"), "held_with_parent": cell("conferences", "held_with_parent"),
+            "share_with_parent": sup.share(cell("conferences", "held_with_parent"), cell("conferences", "held")),
+            "days_to_first_conference": sup.median(*conf["days_to_first_conference"]),
+            "organisations_present": sup.median(*conf["organisations_present"]),
+        }
+        shown_consents = {
+            "cases_with_consent": cell("consents", "cases_with_consent"),
+            "revocations": cell("consents", "revocations"),
+            "disclosures_total": cell("consents", "disclosures_total"),
+            "disclosures": {basis: cell("disclosures", basis) for basis in r["consents"]["disclosures"]},
+        }
+        actions = r["actions"]
+        rows = {}
+        for group in [*groups, "total"]:
+            row = {measure: cell("actions", group, measure) for measure in ACTION_MEASURES}
+            n, median = actions["days_to_done_all"] if group == "total" else actions["days_to_done"].get(group, (0, None))
+            row["median_days_to_done"] = sup.median(n, median)
+            rows[group] = row
+        result[p] = {"cases": shown_cases, "conferences": shown_conferences, "consents": shown_consents, "actions": rows}
+        if p == CURRENT and "municipalities" in r:
+            names = sorted(r["municipalities"])
+            result[p]["municipalities"] = {
+                name: {measure: cell("municipalities", name, measure) for measure in MUNICIPALITY_MEASURES}
+                for name in [*names, TOTAL]
+            }
+    return result
+
+
+def municipality_relations(prefix: tuple, municipalities: dict, published: Sequence[dict] = (),
+                           to: str | None = None) -> tuple[dict, list, set, set, set]:
+    """The cells of a municipality table (cumulative from 1 January) keyed ``(*prefix, name,
+    measure)``, its column totals, and its identities with the tables of the same year already
+    published (``published``: stored tables, ``{"rows": [{"key", "values"}]}``, of the half-year
+    summaries and the yearly report). Two cumulative tables of one year differ by the counts of
+    the months between their ends (or, over the same months, by late entries): each difference
+    is an unshown cell, protected when small (and assumed small where the published cell was
+    hidden); the published cells are fixed. A published table over the same months (its ``to``
+    is ``to``) shows the same cells, as ``_link_published`` ties them. Returns ``(values,
+    relations, unshown, fixed, fixed_hidden)`` for ``board.suppression.suppress``."""
     names = sorted(municipalities)
-    values, column_groups = {}, []
+    values: dict = {}
+    relations: list[dict] = []
+    unshown: set = set()
+    fixed: set = set()
+    fixed_hidden: set = set()
     for measure in MUNICIPALITY_MEASURES:
         for name in names:
-            values[(name, measure)] = municipalities[name][measure]
-        values[(TOTAL, measure)] = sum(municipalities[name][measure] for name in names)
-        column_groups.append(([(name, measure) for name in names], (TOTAL, measure)))
-    shown = sup.suppress_groups(values, column_groups)
+            values[(*prefix, name, measure)] = municipalities[name][measure]
+        values[(*prefix, TOTAL, measure)] = sum(municipalities[name][measure] for name in names)
+        relations.append(sup.group([(*prefix, name, measure) for name in names], (*prefix, TOTAL, measure)))
+    for i, table in enumerate(published):
+        theirs = {row.get("key"): row.get("values") or {} for row in table.get("rows") or []}
+        their_names = [name for name in theirs if name != TOTAL]
+        every = sorted(set(names) | set(their_names))
+        same_months = to is not None and table.get("to") == to
+        for measure in MUNICIPALITY_MEASURES:
+            for name in [*every, TOTAL]:
+                ours = (*prefix, name, measure)
+                if ours not in values:  # a row this table does not show: known to be zero
+                    values[ours] = 0
+                    fixed.add(ours)
+                shown = theirs.get(name, {}).get(measure, 0)
+                if same_months:
+                    _link_published(values, relations, unshown, fixed, fixed_hidden, ours,
+                                    (*prefix, "published", i, name, measure), shown)
+                    continue
+                reference, difference = (*prefix, "published", i, name, measure), (*prefix, "difference", i, name, measure)
+                if sup.is_hidden(shown):
+                    values[reference], values[difference] = 0, 1  # unknown: the difference counts as small
+                    fixed_hidden.add(reference)
+                else:
+                    values[reference], values[difference] = shown or 0, abs(values[ours] - (shown or 0))
+                    fixed.add(reference)
+                unshown.add(difference)
+                relations.append({ours: 1, reference: -1, difference: -1})
+            relations.append(sup.group([(*prefix, "published", i, name, measure) for name in every],
+                                       (*prefix, "published", i, TOTAL, measure)))
+    return values, relations, unshown, fixed, fixed_hidden
+
+
+def _shown_municipalities(municipalities: dict, published: Sequence[dict] = (), to: str | None = None) -> dict:
+    values, relations, unshown, fixed, fixed_hidden = municipality_relations((), municipalities, published, to=to)
+    shown = sup.suppress(values, relations, unshown=unshown, fixed=fixed, fixed_hidden=fixed_hidden)
+    names = sorted(municipalities)
     return {name: {measure: shown[(name, measure)] for measure in MUNICIPALITY_MEASURES} for name in [*names, TOTAL]}
 
 
@@ -867,13 +1079,19 @@ def _without_jit():
         yield
 
 
-def compute_figures(network, year: int, half: int) -> dict:
+def compute_figures(network, year: int, half: int, published: Sequence[dict] = (),
+                    published_summaries: Sequence[dict] = ()) -> dict:
     """The summary of one network and half year, with the previous half year beside it,
-    suppressed and ready to store (JSON) and to show."""
+    suppressed and ready to store (JSON) and to show. ``published``: the municipality tables of
+    the same year already published (Danish networks; ``municipality_relations``);
+    ``published_summaries``: the stored figures of the published summaries of the neighbouring
+    half years (``summary_relations``)."""
     period = Period(year, half)
     with _without_jit():
         raw = raw_figures_of(network, [period, period.previous])
-    current, previous = _shown_period(raw[period]), _shown_period(raw[period.previous])
+    shown = _shown_periods({CURRENT: raw[period], PREVIOUS: raw[period.previous]}, half, published, period,
+                           published_summaries)
+    current, previous = shown[CURRENT], shown[PREVIOUS]
 
     disclosure_rows = [
         {"key": basis, "label": _basis_label(basis), "current": current["consents"]["disclosures"].get(basis),
@@ -936,13 +1154,14 @@ def compute_figures(network, year: int, half: int) -> dict:
 # The Danish yearly report (its own page, per calendar year)
 # ---------------------------------------------------------------------------------------------
 
-def compute_yearly_report(network, year: int) -> dict:
+def compute_yearly_report(network, year: int, published: Sequence[dict] = ()) -> dict:
     """The yearly report of a Danish network per municipality for one calendar year (1 January
-    to 31 December; for the running year, up to today), suppressed like the summary and ready
-    to store. Four queries whatever the number of cases, plus the contributed tables (the
+    to 31 December; the services compute it once the year has ended), suppressed like the
+    summary and ready to store. Four queries whatever the number of cases, plus the contributed tables (the
 programme tracks' and residential treatment figures of the offers app, constant SQL too)."""
     tz = zoneinfo.ZoneInfo(network.time_zone)
-    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz))
+    shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz), published,
+                                  to=dt.date(year, 12, 31).isoformat())
     extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return {
         **({"extras": extras} if extras else {}),

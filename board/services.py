@@ -11,11 +11,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from board import imip
-from board.figures import DEFINITIONS_VERSION, compute_figures, compute_yearly_report
+from board.figures import DEFINITIONS_VERSION, Period, compute_figures, compute_yearly_report
 from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST
@@ -38,18 +40,69 @@ def _require_coordinator(actor, network_id: int) -> None:
 
 # --- Summaries -------------------------------------------------------------------------------
 
+def _day_after(network, last_day: dt.date) -> dt.date | None:
+    """The first day after ``last_day`` if that has not yet come in the network's time zone
+    (the figures of a period are computed only once it has ended), else None."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(network.time_zone))
+    return last_day + dt.timedelta(days=1) if today <= last_day else None
+
+
+def _computed_after(network, computed_at: dt.datetime, last_day: dt.date) -> bool:
+    """Whether figures computed at ``computed_at`` were computed after ``last_day`` ended."""
+    return timezone.localdate(computed_at, timezone=zoneinfo.ZoneInfo(network.time_zone)) > last_day
+
+
+def _published_municipality_tables(network, year: int) -> list[dict]:
+    """The municipality tables of ``year`` the board has already been given (published half-year
+    summaries and yearly report of a Danish network): a new table of the same year is suppressed
+    against them, so that the difference of two cumulative tables gives back no small count."""
+    if network.country != Country.DENMARK:
+        return []
+    tables = [summary.figures.get("municipalities") for summary in HalfYearSummary.objects.filter(
+        network=network, year=year, status=HalfYearSummary.Status.PUBLISHED).order_by("half", "pk")]
+    tables += [report.figures for report in YearlyReport.objects.filter(
+        network=network, year=year, status=YearlyReport.Status.PUBLISHED).order_by("pk")]
+    return [table for table in tables if isinstance(table, dict) and table.get("rows")]
+
+
+def _published_neighbour_summaries(network, period: Period) -> list[dict]:
+    """The stored figures of the network's published summaries whose columns show the half year
+    of ``period`` or the one before it (the summaries of the half year before, the same and the
+    next): a new summary is suppressed against what they already show."""
+    before, after = period.previous, Period(period.year + 1, 1) if period.half == 2 else Period(period.year, 2)
+    wanted = Q()
+    for p in (before, period, after):
+        wanted |= Q(year=p.year, half=p.half)
+    return [summary.figures for summary in HalfYearSummary.objects.filter(
+        wanted, network=network, status=HalfYearSummary.Status.PUBLISHED).order_by("year", "half", "pk")]
+
+
 @transaction.atomic
 def summary_compute(actor, *, network, year: int, half: int, channel: str = Channel.PAGE) -> HalfYearSummary:
-    """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network.
-    A draft never replaces a published summary; each computation is a new draft."""
+    """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network;
+    the half year has ended (in the network's time zone). A draft never replaces a published
+    summary; each computation is a new draft.
+
+    Review h3-5c: drafts of the RUNNING half year, recomputed at will and time-stamped, differed
+    by exactly the case opened between two of them (7 new cases, then 8): a differencing channel
+    to one family. Once the half year has ended, a new draft differs from an earlier one only by
+    late entries (back-dated openings, closings, actions), not by the ordinary course of work."""
     _require_coordinator(actor, network.pk)
     if half not in (1, 2):
         raise ValidationError({"half": _("Choose the first or the second half year.")})
     if year < 2000 or dt.date(year, 1 if half == 1 else 7, 1) > timezone.localdate():
         raise ValidationError({"year": _("Choose a half year that has begun.")})
+    from_day = _day_after(network, Period(year, half).end)
+    if from_day is not None:
+        raise ValidationError({"half": _(
+            "The figures of a half year are computed once it has ended, from %(date)s. Figures of the running half "
+            "year would change with every new case and could point to single families."
+        ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     summary = HalfYearSummary.objects.create(
         network=network, year=year, half=half, status=HalfYearSummary.Status.DRAFT,
-        figures=compute_figures(network, year, half), definitions_version=DEFINITIONS_VERSION,
+        figures=compute_figures(network, year, half, published=_published_municipality_tables(network, year),
+                                published_summaries=_published_neighbour_summaries(network, Period(year, half))),
+        definitions_version=DEFINITIONS_VERSION,
         computed_at=timezone.now(), computed_by=actor,
     )
     record(actor, action="summary.compute", obj=summary, channel=channel,
@@ -85,11 +138,14 @@ def summary_set_commentary(actor, *, summary: HalfYearSummary, commentary: str, 
 
 @transaction.atomic
 def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> HalfYearSummary:
-    """Publish a draft exactly as computed. Checks: coordinator; draft; no other published
-    summary of the same half year. From now on the stored figures never change."""
+    """Publish a draft exactly as computed. Checks: coordinator; draft; computed after its half
+    year ended (a draft of the running half year from before review h3-5c is not published); no
+    other published summary of the same half year. From now on the stored figures never change."""
     _require_coordinator(actor, summary.network_id)
     summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
     _require_draft(summary)
+    if not _computed_after(summary.network, summary.computed_at, Period(summary.year, summary.half).end):
+        raise ValidationError(_("This draft was computed before its half year ended. Compute a new draft."))
     if HalfYearSummary.objects.filter(network_id=summary.network_id, year=summary.year, half=summary.half,
                                       status=HalfYearSummary.Status.PUBLISHED).exists():
         raise ValidationError(_("A summary of this half year has already been published."))
@@ -119,15 +175,24 @@ def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.P
 @transaction.atomic
 def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.PAGE) -> YearlyReport:
     """Compute a new draft of the Danish yearly report. Checks: coordinator of the network; the
-    network is Danish; the year has begun. Each computation is a new draft."""
+    network is Danish; the year has ended (in the network's time zone: the report of the running
+    year, recomputed at will, would single out each case as it is opened, as drafts of the
+    running half year did, review h3-5c). Each computation is a new draft."""
 
     _require_coordinator(actor, network.pk)
     if network.country != Country.DENMARK:
         raise ValidationError({"network": _("The yearly report per municipality is for Danish networks.")})
     if year < 2000 or year > timezone.localdate().year:
         raise ValidationError({"year": _("Choose a year that has begun.")})
+    from_day = _day_after(network, dt.date(year, 12, 31))
+    if from_day is not None:
+        raise ValidationError({"year": _(
+            "The yearly report is computed once the year has ended, from %(date)s. Figures of the running year would "
+            "change with every new case and could point to single families."
+        ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     report = YearlyReport.objects.create(
-        network=network, year=year, status=YearlyReport.Status.DRAFT, figures=compute_yearly_report(network, year),
+        network=network, year=year, status=YearlyReport.Status.DRAFT,
+        figures=compute_yearly_report(network, year, published=_published_municipality_tables(network, year)),
         definitions_version=DEFINITIONS_VERSION, computed_at=timezone.now(), computed_by=actor,
     )
     record(actor, action="yearly_report.compute", obj=report, channel=channel, detail={"network": network.pk, "year": year})
@@ -137,11 +202,13 @@ def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.P
 @transaction.atomic
 def yearly_report_publish(actor, *, report: YearlyReport, channel: str = Channel.PAGE) -> YearlyReport:
     """Publish a draft exactly as computed; from now on it never changes. Checks: coordinator;
-    draft; no other published report of the same year."""
+    draft; computed after its year ended; no other published report of the same year."""
     _require_coordinator(actor, report.network_id)
     report = YearlyReport.objects.select_for_update().get(pk=report.pk)
     if report.status != YearlyReport.Status.DRAFT:
         raise ValidationError(_("A published report is frozen. Compute a new draft instead."))
+    if not _computed_after(report.network, report.computed_at, dt.date(report.year, 12, 31)):
+        raise ValidationError(_("This draft was computed before its year ended. Compute a new draft."))
     if YearlyReport.objects.filter(network_id=report.network_id, year=report.year, status=YearlyReport.Status.PUBLISHED).exists():
         raise ValidationError(_("A report of this year has already been published."))
     report.status, report.published_at, report.published_by = YearlyReport.Status.PUBLISHED, timezone.now(), actor

@@ -20,6 +20,14 @@ from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 PASSWORD = "test-passwort-2026"
 
 
+def ended_first_half_year() -> int:
+    """The year of the latest first half year that has ended (this year's from July on, else
+    last year's): the board computes the figures of a half year only once it has ended, and
+    ``World.summary`` is last year's second half, already published."""
+    today = timezone.localdate()
+    return today.year if today.month > 6 else today.year - 1
+
+
 def make_user(username: str, **extra) -> User:
     user = User(username=username, email=f"{username}@example.org", first_name=extra.pop("first_name", username.title()), **extra)
     user.set_password(PASSWORD)

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from board.figures import Period, compute_figures, raw_figures
+from board.figures import CURRENT, PREVIOUS, Period, compute_figures, raw_figures, raw_figures_of, summary_relations
 from board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
 from tests.board.crafted import build_crafted
 
@@ -104,8 +104,13 @@ def test_shown_action_table_suppresses_per_column_with_its_total(crafted):
 
 def test_previous_half_year_stands_beside_with_the_change(crafted):
     figures = compute_figures(crafted.network, 2025, 2)
+    expected = _row(figures, "cases", "active_expected_child")
+    assert (expected["current"], expected["previous"], expected["change"]) == (6, 0, 6)
+    # 2 cases closed in the previous half year ("< 5") would come back as active(previous) +
+    # new - active = 6 + 8 - 12: the smallest other cell of that identity, the previous 6, is hidden
     active = _row(figures, "cases", "active")
-    assert (active["current"], active["previous"], active["change"]) == (12, 6, 6)
+    assert (active["current"], active["previous"], active["change"]) == (12, HIDDEN, None)
+    assert _row(figures, "cases", "closed")["previous"] == SMALL
     new = _row(figures, "cases", "new")
     assert (new["previous"], new["change"]) == (SMALL, None)
     # four first conferences in H1: a median over fewer than five values is not shown
@@ -136,3 +141,15 @@ def build_crafted_more(crafted) -> None:
              lead_caseworker=first.lead_caseworker, status=Case.Status.ACTIVE, opened_on=first.opened_on)
         for i in range(40)
     ])
+
+
+def test_the_identities_given_to_the_suppression_hold_for_the_true_counts(crafted):
+    """Every relation ``summary_relations`` declares between a summary's cells sums to zero over
+    the raw counts (an identity that did not hold would only hide more, but one that holds and
+    is missing gives a count back)."""
+    period = Period(2025, 2)
+    raw = raw_figures_of(crafted.network, [period, period.previous])
+    values, relations, _unshown, _fixed, _fixed_hidden = summary_relations({CURRENT: raw[period], PREVIOUS: raw[period.previous]})
+    assert len(relations) > 10
+    for relation in relations:
+        assert sum(c * values[key] for key, c in relation.items()) == 0, relation

@@ -16,6 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.test_live_protocol import asgi_server  # noqa: F401  (Daphne serving pages and websockets)
+from tests.world import ended_first_half_year
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,7 +63,7 @@ def _summary_detail(world) -> str:
     from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
-        world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
+        world.coordinator, network=world.network, year=ended_first_half_year(), half=1))
     return reverse("board:summary_detail", args=[summary.pk])
 
 

@@ -5,6 +5,8 @@ import pytest
 from playwright.sync_api import expect
 from django.urls import reverse
 
+from tests.world import ended_first_half_year
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -12,7 +14,7 @@ def test_board_member_opens_latest_summary_sees_charts_and_downloads_csv(live_se
     from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
-        world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
+        world.coordinator, network=world.network, year=ended_first_half_year(), half=1))
     page = browser_login(world.board_member)
     page.goto(live_server.url + reverse("board:summary_list"))
     page.get_by_role("link", name=f"{summary.year} H1").click()

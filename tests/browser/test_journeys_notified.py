@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from django.utils import timezone
 
+from tests.world import ended_first_half_year
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -86,7 +88,7 @@ def test_board_member_opens_a_summary_with_real_figures_and_downloads_the_csv(li
     from board import services
 
     summary = services.summary_publish(world.coordinator, summary=services.summary_compute(
-        world.coordinator, network=world.network, year=world.summary.year + 1, half=1))
+        world.coordinator, network=world.network, year=ended_first_half_year(), half=1))
     page = browser_login(world.board_member)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Half-year summaries").first.click()
