@@ -37,15 +37,11 @@ def case_consents(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, case_pk)
     consents = list(selectors.consents_for_user(request.user, case=case))
     bases = list(selectors.disclosure_bases_for_user(request.user, case=case))
-    # ``cases_policy.can_end_disclosure_basis`` for every basis at once: the organisations she is on
-    # this open case's team for
-    on_team_for = (set(cases_policy.team_organisation_ids(request.user, case).values_list("organisation_id", flat=True))
-                   if bases and cases_policy.can_record_consent(request.user, case) else set())
     audit.record(request.user, action="consent.list", obj=case, case_id=case.pk, channel=audit.Channel.PAGE,
                  legal_basis="team" if cases_policy.is_professional_on_case(request.user, case) else "parent")
     response = render(request, "cases/consent_list.html", {
         "case": case, "consents": consents, "bases": bases, "can_record": cases_policy.can_record_consent(request.user, case),
-        "endable": {b.pk for b in bases if b.ended_at is None and b.from_organisation_id in on_team_for},
+        "endable": cases_policy.endable_disclosure_basis_ids(request.user, case, bases),
     })
     response.carries_case_data = True
     return response
