@@ -101,8 +101,13 @@ def caseworker_organisations(user) -> QuerySet[Organisation]:
     )
 
 
-def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
-    """Active organisations and professionals of the case's network who are not on its team yet."""
+def team_candidates(case: Case, actor: User | None = None) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
+    """Active organisations and professionals of the case's network who are not on its team yet.
+
+    With ``actor``: only those she may put on the team. Someone who convenes only as a
+    colleague's substitute is offered neither herself nor an organisation she works for
+    (``services.case_team_member_add`` refuses both), so the form offers no choice that is
+    always refused."""
     from django.db.models import Exists, OuterRef
 
     active = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
@@ -118,6 +123,10 @@ def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Member
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__last_name", "user__first_name")
     )
+    if actor is not None and not cases_policy.convenes_in_own_right(actor, case):
+        own = Membership.objects.filter(user=actor, is_active=True).values("organisation_id")
+        organisations = organisations.exclude(pk__in=own)
+        memberships = memberships.exclude(user=actor)
     return organisations, memberships
 
 
