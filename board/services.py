@@ -4,6 +4,7 @@ Only the network's coordinator writes. Every write is audited; e-mails leave aft
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import zoneinfo
 
@@ -222,8 +223,6 @@ def yearly_report_publish(actor, *, report: YearlyReport, channel: str = Channel
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     """The same local wall-clock time ``months`` later (day clamped to the month's end)."""
-    import calendar
-
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])

@@ -123,10 +123,8 @@ FUNCTION_IMPORTS_LEFT: dict[str, str] = {
     "conferences/views.py": "not yet moved",
     "protocols/api/views.py": "not yet moved",
     "protocols/rules.py": "not yet moved",
-    "board/services.py": "not yet moved",
     "access/selectors.py": "not yet moved",
     "offers/hsds.py": "not yet moved",
-    "operations/retention.py": "not yet moved",
     "operations/views.py": "not yet moved",
 }
 
