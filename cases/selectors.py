@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
@@ -108,8 +109,6 @@ def team_candidates(case: Case, actor: User | None = None) -> tuple[QuerySet[Org
     colleague's substitute is offered neither herself nor an organisation she works for
     (``services.case_team_member_add`` refuses both), so the form offers no choice that is
     always refused."""
-    from django.db.models import Exists, OuterRef
-
     active = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
     organisations = (
         Organisation.objects.filter(network_id=case.network_id, is_active=True)
@@ -132,8 +131,6 @@ def team_candidates(case: Case, actor: User | None = None) -> tuple[QuerySet[Org
 
 def suggest_reference(network) -> str:
     """The next free reference of this year in the network, e.g. HS-2026-023 (a suggestion only)."""
-    from django.utils import timezone
-
     prefix = f"{network.case_reference_prefix}-{timezone.localdate().year}-"
     tails = Case.objects.filter(network=network, reference__startswith=prefix).values_list("reference", flat=True)
     numbers = [int(tail) for tail in (r[len(prefix):] for r in tails) if tail.isdigit()]
