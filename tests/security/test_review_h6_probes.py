@@ -21,6 +21,7 @@ from django.utils import timezone
 from calendars import services as calendar_services
 from cases import hold_services
 from cases.models import Case, LegalHold
+from offers import hsds
 from offers.models import Offer
 from operations.retention import ERASED, retention_apply
 from permissions import audit
@@ -61,10 +62,6 @@ def test_accepting_a_stale_correction_does_not_overwrite_an_accepted_one(world):
 
 # --- 2. bad input -----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-2: an agreed action due on 9999-12-31 is accepted by the action form (no upper bound), "
-    "and then calendars.ical.action_event computes due_on + 1 day -> OverflowError: every fetch of "
-    "the responsible person's iCal feed answers 500"))
 def test_an_action_due_at_the_end_of_the_calendar_does_not_break_the_feed(world, client):
     client.raise_request_exception = False
     client.force_login(world.convenor)
@@ -79,10 +76,6 @@ def test_an_action_due_at_the_end_of_the_calendar_does_not_break_the_feed(world,
     assert feed.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-3: board:board_meeting_schedule answers 500 for a start late in year 9999: the view adds "
-    "the duration (OverflowError) and board.services.add_months builds year 10000 (ValueError) "
-    "instead of a 400 naming starts_at"))
 @pytest.mark.parametrize("starts_at,count", [("9999-12-31T23:00", 1), ("9999-08-01T10:00", 2)])
 def test_scheduling_a_board_meeting_at_the_end_of_the_calendar_is_a_400(world, client, starts_at, count):
     client.raise_request_exception = False
@@ -94,10 +87,6 @@ def test_scheduling_a_board_meeting_at_the_end_of_the_calendar_is_a_400(world, c
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-6: offers:offer_import (offers.hsds.parse -> services.offers_import_hsds) stores a NUL "
-    "character escaped in the JSON (\\u0000) in an offer's description/name: the form's NUL check "
-    "sees only the raw text; SQLite keeps the NUL, PostgreSQL refuses the INSERT -> 500"))
 def test_an_hsds_import_with_a_nul_character_is_refused_not_stored(world, client):
     build_offer_world(world)
     client.raise_request_exception = False
@@ -173,3 +162,50 @@ def test_a_held_cases_content_is_kept(world):
                                  reason="12 F 34/26", review_on=TODAY + dt.timedelta(days=90))
     retention_apply()
     assert not AgreedAction.objects.filter(case=old.case, title=ERASED).exists()
+
+
+# --- mends of h6-2, h6-3, h6-4: what a person sees ---------------------------------------------
+
+def test_a_due_date_beyond_ten_years_is_refused_at_the_field_and_nothing_is_saved(world, client):
+    client.force_login(world.convenor)
+    response = client.post(reverse("protocols:action_create", args=[world.item_professionals.pk]), {
+        "title": "Termin", "description": "", "due_on": "9999-12-31",
+        "responsible": f"user:{world.counsellor.pk}:{world.counselling.pk}",
+    })
+    assert response.status_code == 400
+    assert response.context["form"].errors["due_on"] == ["Choose a day within the next 10 years."]
+    assert not AgreedAction.objects.filter(title="Termin").exists()
+    with pytest.raises(ValidationError) as refused:  # any other channel: the service
+        protocol_services.action_create(world.convenor, item=world.item_professionals, title="Termin",
+                                        due_on=timezone.localdate() + dt.timedelta(days=3700),
+                                        responsible_user=world.counsellor, responsible_organisation=world.counselling)
+    assert list(refused.value.message_dict) == ["due_on"]
+
+
+def test_an_action_on_the_calendars_last_day_recorded_earlier_still_leaves_a_feed(world, client):
+    """Rows saved before the bound: the feed leaves out DTEND (a DATE event lasts that day)."""
+    action = AgreedAction.objects.filter(responsible_user=world.counsellor).first() or protocol_services.action_create(
+        world.convenor, item=world.item_professionals, title="Termin", due_on=timezone.localdate(),
+        responsible_user=world.counsellor, responsible_organisation=world.counselling)
+    AgreedAction.objects.filter(pk=action.pk).update(due_on=dt.date.max)
+    _, raw = calendar_services.feed_token_create(world.counsellor)
+    feed = client.get(reverse("calendars:feed", args=[raw]))
+    assert feed.status_code == 200
+    assert b"DTSTART;VALUE=DATE:99991231" in feed.content
+
+
+def test_a_board_meeting_beyond_ten_years_is_refused_at_the_field(world, client):
+    client.force_login(world.coordinator)
+    response = client.post(reverse("board:board_meeting_schedule"), {
+        "network": world.network.pk, "starts_at": f"{timezone.localdate().year + 11}-03-01T10:00",
+        "duration_minutes": 120, "location": "", "count": 1, "summary": "",
+    }, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400
+    assert "Bitte wählen Sie einen Tag innerhalb der nächsten 10 Jahre." in response.content.decode()
+
+
+def test_an_hsds_record_with_a_control_character_is_named_in_the_import_errors(world):
+    record = {"id": str(uuid.uuid4()), "name": "Elterncafe", "status": "active", "description": "Treff\u0000"}
+    result = hsds.parse([record])
+    assert result.records == []
+    assert [e.message for e in result.errors] == ["The record contains control characters (for example a NUL character): remove them and import it again."]
