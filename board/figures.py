@@ -60,6 +60,9 @@ Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one ch
 - contributed tables: apps above this layer add tables of their own to a summary (for its half
   year) and to the yearly report (for its calendar year), with their definitions beside their
   code: the offers app's programme tracks and residential treatment offers (``offers/figures.py``).
+  Since 2026.3 their stock figures (a track's completed / ended early / still active, the
+  residential places occupied and the waiting list) are counted as at the period's end; up to
+  2026.2 they were counted when the figures were computed.
 """
 from __future__ import annotations
 
@@ -84,7 +87,7 @@ from conferences.models import Conference, Invitation
 from participants.models import Country, Organisation, OrganisationKind
 from protocols.models import ActionNote, AgreedAction
 
-DEFINITIONS_VERSION = "2026.2"
+DEFINITIONS_VERSION = "2026.3"
 PARENTS = "parents"
 NO_MUNICIPALITY = "–"
 TOTAL = "__all__"  # the key of a table's total row (never a municipality's name)

@@ -3,12 +3,26 @@ for the board and the Danish municipal report; the same figures as tables in the
 half-year summary and the Danish yearly report (``board_tables``, registered with
 ``board.figures`` from ``OffersConfig.ready``).
 
+Only ended periods (review h3-5c, as for the board's summaries): the board's page and the
+municipal report offer and compute a year only once it has ended in the network's time zone
+(``ended_years``, ``require_ended_year``); the board's services compute a summary or yearly
+report only once its period has ended. Figures of the running year, recomputed on every
+request, changed with each enrolment or admission: a board member reloading the page day after
+day could difference them back to one family, however each cell was suppressed on its own.
+
 Definitions: a family is served by a track in a period when its enrolment began in the period
-(``enrolled_on``); completed / ended early / still active is the enrolment's status when the
-figures are computed; sessions attended are sessions of the track's enrolments that started in
-the period and were marked attended; the wait is the days the family spent on the waiting list
-before its enrolment. Residential treatment: places are the offer's capacity; occupied and
-waiting are counted when the figures are computed; referred counts referrals made in the period.
+(``enrolled_on``); completed / ended early / still active is the enrolment's state *at the end
+of the period*: completed or ended early when it ended (``ended_on``) on or before the period's
+last day, else still active; sessions attended are sessions of the track's enrolments that
+started in the period and were marked attended; the wait is the days the family spent on the
+waiting list before its enrolment. Residential treatment: places are the offer's capacity (as
+configured now: not a count of families); occupied and waiting are counted *at the end of the
+period* from the referral's own history (occupied: accepted before the period's end and not
+closed by then; waiting: put on the waiting list before the end, and neither accepted nor
+closed by then; a referral's ``waitlisted_at``, ``accepted_at`` and ``closed_at`` are each set
+once by ``referral_services`` and never cleared); referred counts referrals made in the period.
+So a figure of an ended period is the same whenever it is computed, apart from late entries
+(attendance marked afterwards, a session moved into the period).
 
 Counted in SQL with a fixed number of statements whatever the number of enrolments (grouped by
 track, status, municipality and birth site), and shown with the board's anonymity rules
@@ -22,15 +36,18 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import gettext_noop
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _, gettext_noop
 
 from board import suppression
 from board.figures import register_contributor
 from participants import policy as participants_policy
 from participants.models import Network
 
-from .models import Enrolment, Offer, Referral, Session
+from .models import Enrolment, Offer, Session
 
 
 @dataclass
@@ -69,7 +86,33 @@ def _suppressed_breakdown(counts: dict[str, int], total: int) -> list[tuple[str,
     return sorted(((name, shown[("cell", name)]) for name in counts), key=lambda item: item[0])
 
 
+FIRST_YEAR = 2000
+YEARS_OFFERED = 5
+
+
+def last_ended_year(network: Network) -> int:
+    """The last calendar year that has ended in the network's time zone."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(network.time_zone)).year - 1
+
+
+def ended_years(network: Network) -> list[int]:
+    """The years the board's page offers: the last ``YEARS_OFFERED`` ended years, newest first."""
+    last = last_ended_year(network)
+    return list(range(last, max(FIRST_YEAR - 1, last - YEARS_OFFERED), -1))
+
+
+def require_ended_year(network: Network, year: int) -> None:
+    """Refuse (``ValidationError``) a year that has not ended in the network's time zone."""
+    if year > last_ended_year(network):
+        raise ValidationError({"year": _(
+            "The partnership figures of a year are computed once it has ended, from %(date)s. Figures of the running "
+            "year would change with every new enrolment or admission and could point to single families."
+        ) % {"date": date_format(dt.date(year + 1, 1, 1), "SHORT_DATE_FORMAT")}})
+
+
 def track_figures(network: Network, year: int) -> list[TrackFigures]:
+    """The tracks' figures of an ended ``year`` (a year not ended is refused)."""
+    require_ended_year(network, year)
     return track_figures_between(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
@@ -77,8 +120,9 @@ def track_figures_between(network: Network, start: dt.date, end: dt.date) -> lis
     tracks = list(Offer.objects.filter(organisation__network=network, kind=Offer.Kind.TRACK).select_related("organisation").order_by("name"))
     enrolments = Enrolment.objects.filter(offer__in=tracks, enrolled_on__gte=start, enrolled_on__lte=end)
     status_rows = enrolments.values("offer_id").annotate(
-        n=Count("pk"), completed=Count("pk", filter=Q(status="completed")), ended=Count("pk", filter=Q(status="ended_early")),
-        active=Count("pk", filter=Q(status="active")),
+        n=Count("pk"), completed=Count("pk", filter=Q(status="completed", ended_on__lte=end)),
+        ended=Count("pk", filter=Q(status="ended_early", ended_on__lte=end)),
+        active=Count("pk", filter=Q(status="active") | Q(ended_on__gt=end)),
     )
     by_status = {row["offer_id"]: row for row in status_rows}
     municipalities = _grouped(enrolments.values("offer_id", "municipality").annotate(n=Count("pk")).order_by(), "municipality")
@@ -105,6 +149,8 @@ def track_figures_between(network: Network, start: dt.date, end: dt.date) -> lis
 
 
 def residential_figures(network: Network, year: int) -> list[ResidentialFigures]:
+    """The residential treatment offers' figures of an ended ``year`` (a year not ended is refused)."""
+    require_ended_year(network, year)
     return residential_figures_between(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
@@ -115,9 +161,11 @@ def _bounds(network: Network, start: dt.date, end: dt.date) -> tuple[dt.datetime
 
 def residential_figures_between(network: Network, start: dt.date, end: dt.date) -> list[ResidentialFigures]:
     since, until = _bounds(network, start, end)
+    not_closed = Q(referrals__closed_at__isnull=True) | Q(referrals__closed_at__gte=until)
+    not_accepted = Q(referrals__accepted_at__isnull=True) | Q(referrals__accepted_at__gte=until)
     offers = Offer.objects.filter(organisation__network=network, is_residential_treatment=True).annotate(
-        occupied=Count("referrals", filter=Q(referrals__status__in=Referral.HOLDS_PLACE)),
-        waiting=Count("referrals", filter=Q(referrals__status="waitlisted")),
+        occupied=Count("referrals", filter=Q(referrals__accepted_at__lt=until) & not_closed),
+        waiting=Count("referrals", filter=Q(referrals__waitlisted_at__lt=until) & not_accepted & not_closed),
         referred=Count("referrals", filter=Q(referrals__created_at__gte=since, referrals__created_at__lt=until)),
     ).order_by("name")
     return [ResidentialFigures(offer=o, places=o.capacity, occupied=suppression.count(o.occupied), waiting=suppression.count(o.waiting),
@@ -129,14 +177,14 @@ TRACK_COLUMNS = [
     ("capacity", gettext_noop("Agreed capacity per year")),
     ("completed", gettext_noop("Completed")),
     ("ended_early", gettext_noop("Ended early")),
-    ("active", gettext_noop("Still active")),
+    ("active", gettext_noop("Still active at the end of the period")),
     ("sessions_attended", gettext_noop("Sessions attended")),
     ("median_wait_days", gettext_noop("Median days on the waiting list")),
 ]
 RESIDENTIAL_COLUMNS = [
     ("places", gettext_noop("Places")),
-    ("occupied", gettext_noop("Occupied when computed")),
-    ("waiting", gettext_noop("On the waiting list when computed")),
+    ("occupied", gettext_noop("Occupied at the end of the period")),
+    ("waiting", gettext_noop("On the waiting list at the end of the period")),
     ("referred", gettext_noop("Referred in the period")),
 ]
 

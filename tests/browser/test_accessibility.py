@@ -168,6 +168,8 @@ PAGES = [
     Page("summary-list", "board_member", lambda w: reverse("board:summary_list")),
     Page("summary-detail", "board_member", _summary_detail),
     Page("board-meeting", "board_member", _board_meeting),
+    Page("partnership-figures-german", "board_member", lambda w: (_offers(w), reverse("offers:partnership_figures"))[1],
+         language="de"),
     Page("board-meeting-schedule-errors", "coordinator", lambda w: reverse("board:board_meeting_list"),
          act=_submit_empty("Schedule and invite")),
     Page("protocol-new-item-errors", "convenor", lambda w: reverse("protocols:protocol_detail", args=[w.protocol.pk]),

@@ -1,7 +1,8 @@
 """Browser, clicking only: a midwife asks the central case manager anonymously, then refers a
 client with consent; the case manager refers her on to a full track and she is waitlisted; a
 place frees up; the track accepts her, enrols her and her two sessions land in the social
-worker's calendar; the board's yearly figures count her."""
+worker's calendar; the board's yearly figures show only ended years, so they do not show her
+while the year of her enrolment runs (review h3-5c)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -104,9 +105,17 @@ def test_from_anonymous_question_to_sessions_in_the_calendar(live_server, browse
     cal = Calendar.from_ical(client.get(reverse("calendars:feed", args=[raw])).content)
     assert len([e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("offer-session-")]) == 2
 
-    # 7. The board's yearly figures count her (a small number, shown suppressed).
+    # 7. The board's yearly figures show the last ended year only: the running year, in which she
+    # was enrolled, is neither shown nor offered, and asking for it is refused.
     page = browser_login(world.board_member)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Partnership figures").click()
+    this_year = timezone.localdate().year
+    expect(page.get_by_role("heading", level=1)).to_contain_text(str(this_year - 1))
+    years = page.get_by_label("Year").locator("option").all_inner_texts()
+    assert str(this_year) not in years and years[0] == str(this_year - 1)
     served = page.locator(f"#track-{offers.network_offer.pk} ~ dl dd.served")
-    assert served.inner_text().strip() == "< 5"
+    assert served.inner_text().strip().startswith("0")
+    page.goto(live_server.url + reverse("offers:partnership_figures") + f"?year={this_year}")
+    expect(page.get_by_role("alert")).to_contain_text("computed once it has ended")
+    expect(page.locator(f"#track-{offers.network_offer.pk}")).to_have_count(0)

@@ -90,7 +90,8 @@ def test_sessions_attended_and_the_residential_offer_are_counted(partnership):
     for n in range(6):
         Referral.objects.create(offer=p["residential"], referred_by=p["staff"], referred_by_organisation=p["region"],
                                 client_label=f"R{n}", status="in_progress" if n < 4 else "waitlisted",
-                                created_at=dt.datetime(2025, 4, 1, tzinfo=CPH), waitlisted_at=dt.datetime(2025, 4, 1, tzinfo=CPH))
+                                created_at=dt.datetime(2025, 4, 1, tzinfo=CPH), waitlisted_at=dt.datetime(2025, 4, 1, tzinfo=CPH),
+                                accepted_at=dt.datetime(2025, 4, 2, tzinfo=CPH) if n < 4 else None)
     figures = compute_yearly_report(p["network"], 2025)
     assert table(figures, "tracks")["To samtaler"]["sessions_attended"] == 5
     assert table(figures, "residential")["Familieambulatorium døgn"] == {"places": 4, "occupied": "< 5", "waiting": "< 5",
@@ -142,3 +143,26 @@ def test_the_half_year_summary_page_shows_the_tracks(client, partnership):
     assert "Residential treatment for pregnant women" in page
     csv = client.get(reverse("board:summary_csv", args=[summary.pk])).content.decode("utf-8-sig")
     assert "Individuelt forløb,6,100" in csv
+
+
+def test_the_stock_figures_are_counted_at_the_end_of_the_period(partnership):
+    """Still active, occupied and waiting as at the period's last day (definitions 2026.3): a
+    draft computed again later gives the same figures although the families have moved on."""
+    p = partnership
+    made = enrol(p, p["sessions"], 6, municipality="Odense", status="active", on=dt.date(2025, 3, 1))
+    Enrolment.objects.filter(pk__in=[e.pk for e in made]).update(status="completed", ended_on=dt.date(2025, 8, 1))
+    for n in range(6):
+        Referral.objects.create(offer=p["residential"], referred_by=p["staff"], referred_by_organisation=p["region"],
+                                client_label=f"R{n}", status="completed", created_at=dt.datetime(2025, 2, 1, tzinfo=CPH),
+                                accepted_at=dt.datetime(2025, 3, 1, tzinfo=CPH), closed_at=dt.datetime(2025, 8, 1, tzinfo=CPH))
+    for n in range(6, 12):
+        Referral.objects.create(offer=p["residential"], referred_by=p["staff"], referred_by_organisation=p["region"],
+                                client_label=f"R{n}", status="accepted", created_at=dt.datetime(2025, 5, 1, tzinfo=CPH),
+                                waitlisted_at=dt.datetime(2025, 5, 1, tzinfo=CPH), accepted_at=dt.datetime(2025, 8, 1, tzinfo=CPH))
+    first = compute_figures(p["network"], 2025, 1)
+    assert {k: table(first, "tracks")["To samtaler"][k] for k in ("served", "completed", "active")} == {
+        "served": 6, "completed": 0, "active": 6}
+    assert table(first, "residential")["Familieambulatorium døgn"] == {"places": 4, "occupied": 6, "waiting": 6, "referred": 12}
+    year = compute_yearly_report(p["network"], 2025)
+    assert {k: table(year, "tracks")["To samtaler"][k] for k in ("completed", "active")} == {"completed": 6, "active": 0}
+    assert table(year, "residential")["Familieambulatorium døgn"] == {"places": 4, "occupied": 6, "waiting": 0, "referred": 12}

@@ -252,3 +252,22 @@ def test_the_demo_data_protection_officer_sees_requests_on_her_dashboard_one_ove
     assert page.count("overdue since") == 1
     assert "version 1 of" in page and "Not yet generated." not in page  # the seeded Art. 30 record
     assert "Data-subject requests: 0 created." in seed()  # a second run adds none
+
+
+def test_the_demo_board_sees_partnership_figures_of_the_last_ended_year(client, seeded):
+    """The partnership figures show ended years only (review h3-5c): the demo reaches back over the
+    last ended year, for the Heinsberg board and for the Syddanmark coordinator's residential
+    treatment (occupied and waiting counted as at 31 December)."""
+    last_year = timezone.localdate().year - 1
+    client.force_login(User.objects.get(username="board.mueller"))
+    response = client.get(reverse("offers:partnership_figures"))
+    assert response.status_code == 200 and response.context["year"] == last_year
+    (sponsorship,) = response.context["tracks"]
+    assert sponsorship.offer.name == "Familienpatenschaft" and isinstance(sponsorship.served, int) and sponsorship.served >= 10
+    client.force_login(User.objects.get(username="koordinator.sd"))
+    response = client.get(reverse("offers:partnership_figures"), {"network": "region-syddanmark"})
+    assert response.context["year"] == last_year
+    assert all(isinstance(track.served, int) and track.served >= 50 for track in response.context["tracks"])
+    (residential,) = response.context["residential"]
+    # six in treatment and five waiting at the year's end (more in January: the current referrals reach back 60 days)
+    assert residential.occupied >= 6 and residential.waiting >= 5 and residential.referred_in_year >= 15

@@ -2,8 +2,11 @@
 managers, referrals, tracks and a residential treatment offer for the demo networks.
 
 Idempotent like ``seed_demo``: rows are found by natural keys and only created when missing; the
-year of Syddanmark enrolments is created only while its tracks have none. Families are
-pseudonymous (initials only)."""
+enrolments of a track are created only while it has none. Families are pseudonymous (initials
+only). The board's partnership figures show ended years only, counting completion, places
+occupied and the waiting list as at 31 December (``offers.figures``): so the enrolments and the
+residential treatment's admissions reach back over the whole of the last ended year, and the
+Heinsberg sponsorship track has a year of families too (for ``board.mueller``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +19,7 @@ from django.core.management.base import BaseCommand, no_translations
 from django.db import transaction
 from django.utils import timezone
 
+from offers import figures
 from offers import referral_case_services as rcs
 from offers import referral_services as rs
 from offers.models import CentralCaseManager, Enrolment, Offer, Referral, Session, SupportMessage, SupportRequest, pack_codes
@@ -40,6 +44,8 @@ JENA_PEOPLE = {  # username: (first, last, org key, role)
 }
 DK_MUNICIPALITIES = ["Kolding", "Vejle", "Odense", "Esbjerg", "Svendborg", "Sønderborg", "Aabenraa", "Haderslev", "Fredericia", "Middelfart"]
 DK_BIRTH_SITES = ["Kolding Sygehus", "Odense Universitetshospital", "Sydvestjysk Sygehus Esbjerg", "Sygehus Sønderjylland Aabenraa"]
+HS_MUNICIPALITIES = ["Heinsberg", "Erkelenz", "Geilenkirchen", "Hückelhoven"]
+HS_BIRTH_SITES = ["Städtisches Krankenhaus Heinsberg", "Hermann-Josef-Krankenhaus Erkelenz"]
 
 
 class Command(BaseCommand):
@@ -163,8 +169,13 @@ class Command(BaseCommand):
             organisation = Organisation.objects.filter(network=network, name=org_name).first()
             if organisation:
                 self._offer(organisation, name, **values)
+        sponsorship = Offer.objects.filter(organisation__network=network, name="Familienpatenschaft").first()
+        staff = User.objects.filter(username="tim.jansen").first()
+        if sponsorship and staff and not sponsorship.enrolments.exists():
+            self._year_of_enrolments(sponsorship, 16, staff, municipalities=HS_MUNICIPALITIES, sites=HS_BIRTH_SITES,
+                                     sessions=False)
 
-    # -- Syddanmark: three tracks, a year of enrolments, residential treatment with a waiting list
+    # -- Syddanmark: three tracks, enrolments since the last ended year began, residential treatment with a waiting list
     def seed_syddanmark(self) -> None:
         network = Network.objects.filter(slug="region-syddanmark").first()
         if network is None:
@@ -190,6 +201,7 @@ class Command(BaseCommand):
                                   target_groups=["pregnant", "substance_use"], municipalities="Region Syddanmark", capacity=6,
                                   capacity_unit="concurrent", availability="waitlist", expected_wait_weeks=4, is_residential_treatment=True)
         if not residential.referrals.exists():
+            self._residential_history(residential, social, birth, network)
             now = timezone.now()
             for n in range(9):
                 status = "in_progress" if n < 6 else "waitlisted"
@@ -202,27 +214,57 @@ class Command(BaseCommand):
             if not track.enrolments.exists():
                 self._year_of_enrolments(track, volume, staff)
 
-    def _year_of_enrolments(self, track: Offer, volume: int, staff: User) -> None:
+    def _residential_history(self, residential: Offer, social: User, birth: Organisation, network: Network) -> None:
+        """Admissions of the last ended year, so that the board's figures of that year (occupied
+        and waiting as at 31 December) have something to count: four stays within the year, six
+        women in treatment at its end and five waiting then, all discharged since."""
+        zone = zoneinfo.ZoneInfo(network.time_zone)
+        year = figures.last_ended_year(network)
+        year_end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
+        latest = timezone.now() - dt.timedelta(minutes=1)
+
+        def on(month: int, day: int, plus: int = 0) -> dt.datetime:
+            return dt.datetime(year, month, day, 10, tzinfo=zone) + dt.timedelta(days=plus)
+
+        def after_year_end(days: int) -> dt.datetime:
+            return max(year_end, min(year_end + dt.timedelta(days=days), latest))
+
+        history = [dict(created_at=on(2, 1, 12 * n), accepted_at=on(2, 15, 12 * n), closed_at=on(5, 20, 12 * n)) for n in range(4)]
+        history += [dict(created_at=on(9, 1, 7 * n), accepted_at=on(10, 1, 7 * n), closed_at=after_year_end(20 + 7 * n))
+                    for n in range(6)]
+        history += [dict(created_at=on(11, 15, n), waitlisted_at=on(11, 20, n), accepted_at=after_year_end(21 + 7 * n),
+                         closed_at=after_year_end(120 + 7 * n)) for n in range(5)]
+        Referral.objects.bulk_create([Referral(
+            offer=residential, referred_by=social, referred_by_organisation=birth, client_label=f"R{n + 10}",
+            municipality=DK_MUNICIPALITIES[n % 10], status="completed", **dates) for n, dates in enumerate(history)])
+        self.created["referrals"] = self.created.get("referrals", 0) + len(history)
+
+    def _year_of_enrolments(self, track: Offer, volume: int, staff: User, *, municipalities=DK_MUNICIPALITIES,
+                            sites=DK_BIRTH_SITES, sessions: bool = True) -> None:
+        """``volume`` families a year, from 1 January of the last ended year until yesterday."""
         rng = random.Random(f"{track.pk}-{track.name}")
         zone = zoneinfo.ZoneInfo(track.organisation.network.time_zone)
+        days = (self.today - dt.date(figures.last_ended_year(track.organisation.network), 1, 1)).days
         enrolments = []
-        for n in range(volume):
-            enrolled = self.today - dt.timedelta(days=rng.randrange(1, 365))
+        for n in range(volume * days // 365):
+            enrolled = self.today - dt.timedelta(days=rng.randrange(1, days + 1))
             finished = (self.today - enrolled).days > 60
             ended_early = finished and rng.random() < 0.12
             status = "ended_early" if ended_early else ("completed" if finished else "active")
             enrolments.append(Enrolment(
-                offer=track, family_label=f"F{n + 1}", municipality=DK_MUNICIPALITIES[rng.randrange(10)],
-                birth_site=DK_BIRTH_SITES[rng.randrange(len(DK_BIRTH_SITES))], status=status, enrolled_on=enrolled,
+                offer=track, family_label=f"F{n + 1}", municipality=municipalities[rng.randrange(len(municipalities))],
+                birth_site=sites[rng.randrange(len(sites))], status=status, enrolled_on=enrolled,
                 ended_on=enrolled + dt.timedelta(days=rng.randrange(20, 60)) if finished else None,
                 end_reason="Flyttet fra regionen" if ended_early else "", waited_days=rng.randrange(0, 30), enrolled_by=staff,
             ))
         Enrolment.objects.bulk_create(enrolments, batch_size=500)
-        sessions = []
+        self.created["enrolments"] = self.created.get("enrolments", 0) + len(enrolments)
+        if not sessions:
+            return
+        planned = []
         for enrolment in Enrolment.objects.filter(offer=track):
             for s in range(min(track.planned_sessions or 1, 2)):
                 start = dt.datetime.combine(enrolment.enrolled_on + dt.timedelta(days=7 + 14 * s), dt.time(10), tzinfo=zone)
-                sessions.append(Session(enrolment=enrolment, staff=staff, starts_at=start, ends_at=start + dt.timedelta(hours=1),
-                                        attended=True if start < timezone.now() else None))
-        Session.objects.bulk_create(sessions, batch_size=1000)
-        self.created["enrolments"] = self.created.get("enrolments", 0) + volume
+                planned.append(Session(enrolment=enrolment, staff=staff, starts_at=start, ends_at=start + dt.timedelta(hours=1),
+                                       attended=True if start < timezone.now() else None))
+        Session.objects.bulk_create(planned, batch_size=1000)
