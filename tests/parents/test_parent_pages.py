@@ -58,7 +58,7 @@ def test_who_read_her_data_names_people_and_reasons_not_user_names_or_codes(worl
     assert "Member of your case team" in page
     client.post(reverse("set_language"), {"language": "de"})
     export = client.get(reverse("access:my_data"), {"format": "csv"}).content.decode()
-    assert export.lstrip("\ufeff").startswith("Zeitpunkt,Wer,Was,Wie,Warum es erlaubt war")
+    assert export.lstrip("\ufeff").startswith("Zeitpunkt;Wer;Was;Wie;Warum es erlaubt war")
     assert "seed_demo" not in export and "case.read" not in export
 
 
