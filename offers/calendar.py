@@ -5,6 +5,7 @@ never the family's name."""
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -45,10 +46,14 @@ def session_event(session: Session, *, stamp: dt.datetime | None = None, attende
         event.add("location", ical.one_line(session.location))
     event.add("url", ical.reverse_or_root("offers:enrolment_detail", session.enrolment_id))
     if attendee:
-        organizer = vCalAddress(f"mailto:no-reply@{ical.site_host()}")
-        event.add("organizer", organizer)
+        # The address the invitation is sent from, not an invented no-reply mailbox at the site's
+        # host; and no answer is asked for (RSVP=FALSE): the staff member is put on the session,
+        # she does not accept it. A calendar programme that replies anyway reaches a mailbox that
+        # exists (the operators' sender address).
+        event.add("organizer", vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}"))
         address = vCalAddress(f"mailto:{attendee}")
         address.params["PARTSTAT"] = "ACCEPTED"
+        address.params["RSVP"] = "FALSE"
         event.add("attendee", address)
     return event
 
