@@ -21,6 +21,7 @@ from cases.models import Case
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from conferences.selectors import answers_waiting_for
+from offers import referral_selectors
 from participants.roles import Roles, roles_of
 from permissions import audit
 from protocols import policy as protocols_policy
@@ -49,6 +50,8 @@ class Dashboard:
     parent_actions: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
     yearly_reports: list = field(default_factory=list)
+    incoming_referrals: list = field(default_factory=list)   # to offers she manages, not answered yet
+    open_requests: list = field(default_factory=list)        # to her as central case manager, open
 
     @property
     def has_role(self) -> bool:
@@ -106,6 +109,8 @@ def dashboard_for_user(user) -> Dashboard:
         board.upcoming_conferences = list(upcoming_conferences_for_user(user))
         board.open_actions = open_actions_for_professional(user)
         board.overdue_actions = [a for a in board.open_actions if a.due_on < today]
+        board.incoming_referrals = list(referral_selectors.referrals_awaiting_answer(user)[:DASHBOARD_LIMIT])
+        board.open_requests = list(referral_selectors.requests_awaiting_answer(user)[:DASHBOARD_LIMIT])
     if roles.is_caseworker:
         led = list(
             cases_policy.cases_for_user(user)

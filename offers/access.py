@@ -80,12 +80,12 @@ def case_manager_roles(user) -> QuerySet[CentralCaseManager]:
 
 def case_manager_role_of(user, request: SupportRequest) -> CentralCaseManager | None:
     """Her role as the case manager of ``request``, by the rule that lets her read it as such
-    (``_case_manager_q``): she is its case manager and holds a role in force in its network. None
+    (``case_manager_q``): she is its case manager and holds a role in force in its network. None
     for anyone else, its sender included. The one check before she refers from it, attaches it
     to a case or opens a case from it, on the page and in the service."""
     if not _real(user):
         return None
-    as_case_manager = SupportRequest.objects.filter(_case_manager_q(user), pk=request.pk).values("network_id")
+    as_case_manager = SupportRequest.objects.filter(case_manager_q(user), pk=request.pk).values("network_id")
     return case_manager_roles(user).filter(network_id__in=as_case_manager).select_related("organisation").order_by("pk").first()
 
 
@@ -106,7 +106,7 @@ def _sender_q(user, prefix: str = "") -> Q:
     return Q(**{f"{prefix}sender": user, f"{prefix}sender_organisation_id__in": participants_policy.organisation_ids(user)})
 
 
-def _case_manager_q(user) -> Q:
+def case_manager_q(user) -> Q:
     """The request's case manager, while she still holds the role in the request's network."""
     return Q(case_manager=user, network_id__in=case_manager_roles(user).values("network_id"))
 
@@ -122,7 +122,7 @@ def support_requests_for(user) -> QuerySet[SupportRequest]:
     """Requests the user takes part in, as sender or case manager, only while she still works there."""
     if not _real(user):
         return SupportRequest.objects.none()
-    return SupportRequest.objects.filter(_sender_q(user) | _case_manager_q(user))
+    return SupportRequest.objects.filter(_sender_q(user) | case_manager_q(user))
 
 
 def may_take_part(user, request: SupportRequest) -> bool:

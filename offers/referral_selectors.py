@@ -51,6 +51,20 @@ def get_request_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Supp
     return request
 
 
+def referrals_awaiting_answer(user) -> QuerySet[Referral]:
+    """Referrals to the offers she manages that nobody has answered yet (requested or only
+    acknowledged), oldest first: what the receiving service's dashboard lists."""
+    return (access.referrals_for(user).filter(offer__in=access.offers_managed_by(user),
+                                              status__in=[Referral.Status.REQUESTED, Referral.Status.RECEIVED])
+            .select_related("offer").order_by("created_at", "pk"))
+
+
+def requests_awaiting_answer(user) -> QuerySet[SupportRequest]:
+    """Open requests addressed to her as the network's central case manager, oldest first."""
+    return (access.support_requests_for(user).filter(access.case_manager_q(user), status=SupportRequest.Status.OPEN)
+            .select_related("sender_organisation").order_by("created_at", "pk"))
+
+
 def referrals_for_list(user) -> QuerySet[Referral]:
     return (access.referrals_for(user).select_related("offer", "offer__organisation", "referred_by", "support_request")
             .order_by("-created_at", "-pk"))
