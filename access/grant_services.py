@@ -19,6 +19,7 @@ from conferences.models import Conference
 from participants import policy as participants_policy
 from permissions import audit, grants, policy
 from permissions.models import ConferenceGuestGrant, ExplicitGrant, MinuteTakerGrant, SubstituteGrant
+from protocols import services as protocol_services
 
 # Longest periods, in days. A substitute covers an absence (renewed if it lasts longer); a guest
 # and a delegated minute-taker need the conference and its correction window, not more.
@@ -118,7 +119,9 @@ def minute_taker_delegate(actor, *, protocol, delegate, valid_until: dt.date | N
                           channel: str = audit.Channel.PAGE) -> MinuteTakerGrant:
     """Delegate the minutes of ``protocol`` to ``delegate``, until at most four weeks after the
     conference. Checks: the convenor; the protocol is not final; the delegate is a professional
-    on the case team. Sends ``access.changed`` to the case."""
+    on the case team, and not the actor where she convenes only as a substitute (her grant would
+    outlast the substitute grant, ``protocols.services.refuse_substitute_naming_herself``).
+    Sends ``access.changed`` to the case."""
     conference = _locked_conference(protocol.conference)
     case = conference.case
     if not cases_policy.can_convene(actor, case):
@@ -129,6 +132,8 @@ def minute_taker_delegate(actor, *, protocol, delegate, valid_until: dt.date | N
         raise ValidationError(_("The conference was cancelled."))
     if not cases_policy.is_professional_on_case(delegate, case):
         raise ValidationError({"delegate": _("The minute-taker must be a professional on the case team.")})
+    if delegate.pk == actor.pk and not cases_policy.convenes_in_own_right(actor, case):
+        raise ValidationError({"delegate": protocol_services.substitute_minute_taker_refusal()})
     latest = grants.latest_until(conference.starts_at)
     today = policy._today()
     _check_period(today, valid_until or latest, latest)

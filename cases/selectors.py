@@ -17,6 +17,7 @@ from django.utils import timezone
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
+from participants.selectors import email_address_in_use
 from permissions import audit
 
 if TYPE_CHECKING:  # the case page lists conferences (an upper app) through the relation and its policy
@@ -166,3 +167,19 @@ def case_for_hold(user, *, pk: int | None = None, reference: str | None = None) 
     if len(found) != 1:
         raise Http404("No such case.")
     return found[0]
+
+
+def email_address_of_another_person(email: str, *, member: FamilyMember | None = None) -> bool:
+    """Whether ``email`` (case-insensitive, whitespace stripped) already reaches someone other than
+    ``member`` (None: a family member not yet recorded): an account's contact or allauth address
+    (``participants.selectors.email_address_in_use``) other than her own account's, or the address
+    of any other family member, of this case (the other parent too) or of any other case. Poll links
+    and sign-in links sent there are personal. Which of these it is stays unsaid to the caller."""
+    email = (email or "").strip()
+    if not email:
+        return False
+    own_account = member.user_id if member is not None else None
+    others = FamilyMember.objects.filter(email__iexact=email)
+    if member is not None and member.pk is not None:
+        others = others.exclude(pk=member.pk)
+    return email_address_in_use(email, except_user_id=own_account) or others.exists()

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
+from cases import selectors as cases_selectors
 from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember
 from notifications.models import Kind
 from notifications.services import notify
@@ -193,8 +194,9 @@ def family_member_add(
     """Record a parent, guardian, child or expected child: a first name or initials only.
 
     Checks: ``actor`` may convene; the model's invariants (an expected child has a due date,
-    nobody else has one)."""
+    nobody else has one); the e-mail address reaches nobody else (``_refuse_anothers_address``)."""
     _require_convenor(actor, case)
+    _refuse_anothers_address(email)
     member = FamilyMember(
         case=case, relation=relation, display_name=(display_name or "").strip(), due_date=due_date,
         birth_year=birth_year, email=email, interpreter_language=interpreter_language, access_needs=access_needs,
@@ -204,6 +206,17 @@ def family_member_add(
     audit.record(actor, action="family_member.add", obj=member, case_id=case.pk, channel=channel,
                  detail={"relation": relation})
     return member
+
+
+def _refuse_anothers_address(email: str, *, member: FamilyMember | None = None) -> None:
+    """A parent without an account gets her poll links at this address (and, with an account made
+    from the record, her set-up link): an address that reaches another person (an account, or any
+    other family member, the other parent of the same case included) would hand them to her. Two
+    parents never share one: each reads only as far as she is entitled, and one parent's
+    restriction (Art. 18) must not show to the other. Whose address it is stays unsaid."""
+    if cases_selectors.email_address_of_another_person(email, member=member):
+        raise ValidationError({"email": _("This e-mail address is already recorded for another person. Record this "
+                                          "person's own address: links sent there are personal.")})
 
 
 def _free_username(base: str) -> str:
@@ -375,8 +388,10 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
     """Correct a family member's record. Checks: ``actor`` may convene the case; ``version`` (the
     record's version the correction started from; the page always sends it) is still the current
     one, otherwise ``EditConflict`` with the record as it stands and nothing changes; the model's
-    invariants; a parent with an account keeps being a parent (her access hangs on it). The
-    audit event names the fields changed (not their values: they are personal data)."""
+    invariants; a parent with an account keeps being a parent (her access hangs on it); a changed
+    e-mail address reaches nobody else (``_refuse_anothers_address``; her own account's address,
+    or the one she has, stays hers). The audit event names the fields changed (not their values:
+    they are personal data)."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
@@ -389,6 +404,8 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
     changed = sorted(name for name, value in values.items() if getattr(member, name) != value)
     if member.user_id and values.get("relation", member.relation) not in FamilyMember.PARENT_RELATIONS:
         raise ValidationError({"relation": _("This person has an account as a parent; she stays a parent or guardian.")})
+    if "email" in changed:
+        _refuse_anothers_address(values["email"], member=member)
     for name in changed:
         setattr(member, name, values[name])
     member.full_clean()

@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy as _
 
-from participants import admin_services
+from participants import admin_services, selectors
 from participants.models import Membership, Network, NetworkRole, Organisation, User
 
 
@@ -87,6 +87,17 @@ class OrganisationAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.Mod
     search_fields = ["name", "municipality"]
 
 
+def _address_of_no_other_account(email: str, *, account: User | None = None) -> str:
+    """Sign-in is by e-mail and password-reset links go to every account at an address: an address
+    another account already receives mail at (contact or allauth address, any capitals) would hand
+    that account's links to this one's holder and back. Whose account it is stays unsaid (parents'
+    accounts are not listed here at all)."""
+    if selectors.email_address_in_use(email, except_user_id=account.pk if account is not None else None):
+        raise ValidationError(_("This e-mail address already belongs to another account. Each account needs an "
+                                "address of its own: sign-in and password links are sent there."))
+    return email
+
+
 class UserCreationForm(forms.ModelForm):
     """A new account without a password: the person chooses it through the link she is sent."""
 
@@ -98,7 +109,7 @@ class UserCreationForm(forms.ModelForm):
         email = self.cleaned_data.get("email", "").strip()
         if not email:
             raise ValidationError(_("An e-mail address is needed: the link to choose a password is sent there."))
-        return email
+        return _address_of_no_other_account(email)
 
     def save(self, commit=True):
         user = super().save(commit=False)
@@ -112,6 +123,12 @@ class UserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "email", "first_name", "last_name", "preferred_language", "is_active", "is_staff", "is_superuser"]
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email.lower() == (self.instance.email or "").strip().lower():
+            return email  # her address as it was (a change of anything else is not held up by it)
+        return _address_of_no_other_account(email, account=self.instance)
 
     def clean(self):
         cleaned = super().clean()
@@ -221,10 +238,30 @@ class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
 admin.site.unregister(EmailAddress)
 
 
+class EmailAddressForm(forms.ModelForm):
+    class Meta:
+        model = EmailAddress
+        fields = ["user", "email", "primary", "verified"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user, email = cleaned.get("user"), (cleaned.get("email") or "").strip()
+        moved = self.instance.pk is None or user != self.instance.user or email.lower() != self.instance.email.lower()
+        if user is not None and email and moved:
+            try:
+                _address_of_no_other_account(email, account=user)
+            except ValidationError as refused:
+                self.add_error("email", refused)
+        return cleaned
+
+
 @admin.register(EmailAddress)
 class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
     """Changing an account's e-mail address decides where its password-reset links go: audited
-    like every other change to the account. Parents' addresses are not listed (as their accounts)."""
+    like every other change to the account, and never to an address another account receives
+    mail at (``_address_of_no_other_account``). Parents' addresses are not listed (as their accounts)."""
+
+    form = EmailAddressForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(user__family_member__isnull=True)

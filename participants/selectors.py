@@ -15,11 +15,14 @@ def organisation_members_for_lead(user) -> QuerySet:
             .order_by("organisation__name", "user__last_name", "user__username"))
 
 
-def email_address_in_use(email: str) -> bool:
+def email_address_in_use(email: str, *, except_user_id: int | None = None) -> bool:
     """Whether any account already receives mail at ``email`` (case-insensitive): as its contact
-    address or as one of its allauth addresses, where sign-in and password-reset links go."""
+    address or as one of its allauth addresses, where sign-in and password-reset links go.
+    ``except_user_id``: the account whose own address this is (a change that keeps it)."""
     email = (email or "").strip()
     if not email:
         return False
-    return (User.objects.filter(email__iexact=email).exists()
-            or EmailAddress.objects.filter(email__iexact=email).exists())
+    users, addresses = User.objects.filter(email__iexact=email), EmailAddress.objects.filter(email__iexact=email)
+    if except_user_id is not None:
+        users, addresses = users.exclude(pk=except_user_id), addresses.exclude(user_id=except_user_id)
+    return users.exists() or addresses.exists()

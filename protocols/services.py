@@ -210,11 +210,32 @@ def previous_open_actions(conference: Conference):
     )
 
 
+def substitute_minute_taker_refusal() -> str:
+    return _("You convene this case only as a substitute: you cannot name yourself as minute-taker. "
+             "Name another professional on the case team.")
+
+
+def refuse_substitute_naming_herself(actor, case, minute_taker) -> None:
+    """Someone who convenes the case only as a colleague's substitute
+    (``cases_policy.convenes_in_own_right``) names others as minute-taker, never herself: a
+    minute-taker writes the minutes while she is on the team by any row (``can_write_items``), so
+    with a seat of her own for another organisation, or a delegation grant
+    (``access.grant_services.minute_taker_delegate``), her writing would outlast the substitute
+    grant. (The minute-taker is always a person, never an organisation.)"""
+    if (minute_taker is not None and minute_taker.pk == actor.pk
+            and not cases_policy.convenes_in_own_right(actor, case)):
+        raise ValidationError({"minute_taker": substitute_minute_taker_refusal()})
+
+
 @transaction.atomic
 def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: str = Channel.PAGE) -> Protocol:
     """Open the one protocol of a conference. Checks: the actor convenes the case; the conference
     is scheduled or held and starts within the hour or has started (``rules.open_refusal``); no
-    protocol exists yet. The agenda is the open actions of earlier
+    protocol exists yet; the minute-taker is a professional on the case team, and not the actor
+    where she convenes only as a substitute (``refuse_substitute_naming_herself``). Without one
+    named, the actor takes the minutes - except a substitute: then nobody is named yet (she
+    writes as the convenor while her grant lasts; the attendance form names the minute-taker).
+    The agenda is the open actions of earlier
     conferences (for review, each with its original item's audience) and the network's standard
     items. Sends nothing live (nobody can be connected before it exists)."""
     conference = Conference.objects.select_for_update(of=("self",)).select_related("case__network").get(pk=conference.pk)
@@ -227,7 +248,10 @@ def protocol_open(actor, *, conference: Conference, minute_taker=None, channel: 
         raise ValidationError(_("This conference already has its protocol."))
     if minute_taker is not None and not cases_policy.is_professional_on_case(minute_taker, conference.case):
         raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
-    protocol = Protocol.objects.create(conference=conference, minute_taker=minute_taker or actor)
+    refuse_substitute_naming_herself(actor, conference.case, minute_taker)
+    if minute_taker is None and cases_policy.convenes_in_own_right(actor, conference.case):
+        minute_taker = actor
+    protocol = Protocol.objects.create(conference=conference, minute_taker=minute_taker)
     position = 0
     for action in previous_open_actions(conference):
         position += 1
@@ -894,7 +918,8 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
                       based_on: str | None = None, channel: str = Channel.PAGE) -> conflicts.RecordSaved:
     """Record per invitation present / excused / absent ("" = not recorded) and who took the
     minutes. Checks: convenor; not final; the conference has started; every invitation belongs
-    to it; the minute-taker is a professional on the case team. A scheduled conference becomes
+    to it; the minute-taker is a professional on the case team, and not the actor where she
+    convenes only as a substitute (``refuse_substitute_naming_herself``). A scheduled conference becomes
     "held" (the scheduling service owns the rest of Conference). The board's figure "held with
     a parent present" reads ``Invitation.attended``. An invitation withdrawn meanwhile keeps its
     record: what she changed there is not saved, and the answer names it (``RecordSaved.not_saved``,
@@ -939,6 +964,7 @@ def attendance_record(actor, *, protocol: Protocol, attendance: dict[int, str], 
     if new_minute_taker is not None:
         if not cases_policy.is_professional_on_case(new_minute_taker, conference.case):
             raise ValidationError({"minute_taker": _("The minute-taker must be a professional on the case team.")})
+        refuse_substitute_naming_herself(actor, conference.case, new_minute_taker)
         Protocol.objects.filter(pk=protocol.pk).update(minute_taker=new_minute_taker, version=F("version") + 1)
         changes["minute_taker"] = str(new_minute_taker.pk)
     for pk, value in rows.items():

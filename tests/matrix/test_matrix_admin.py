@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
+from participants.models import User
 from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,30 @@ def test_the_admin_login_sends_every_role_to_the_one_sign_in(world, client, role
         assert response.status_code == 302, (role, response.status_code)
         location = urlsplit(response["Location"])
         assert (location.path, parse_qs(location.query)) == (reverse("account_login"), {"next": ["/admin/"]}), response["Location"]
+
+
+@pytest.mark.parametrize(("form", "whose", "status", "saved"), [
+    ("add", "its_own", 302, True),
+    ("add", "another_professionals", 200, False),
+    ("add", "a_parents_account", 200, False),
+    ("add", "an_allauth_address", 200, False),
+    ("change", "its_own", 302, True),
+    ("change", "another_professionals", 200, False),
+    ("change", "a_parents_account", 200, False),
+    ("change", "an_allauth_address", 200, False),
+])
+def test_admin_user_form_address(world, client, form, whose, status, saved):
+    """No account on an address another account receives mail at (review h3 follow-up of H3-9):
+    200 is the form again with the refusal."""
+    EmailAddress.objects.create(user=world.counsellor, email="m-zweit@example.org", primary=False, verified=True)
+    email = {"its_own": "m-eigen@example.org", "another_professionals": world.midwife.email.upper(),
+             "a_parents_account": world.parent.email, "an_allauth_address": "m-zweit@example.org"}[whose]
+    data = {"username": "m-neu", "email": email, "first_name": "Neu", "last_name": "", "preferred_language": ""}
+    c = client_for(client, world, "admin")
+    if form == "add":
+        response = c.post(reverse("admin:participants_user_add"), data)
+    else:
+        data.update(username=world.outsider.username, is_active="on")
+        response = c.post(reverse("admin:participants_user_change", args=[world.outsider.pk]), data)
+    assert response.status_code == status
+    assert User.objects.filter(email=email).exclude(pk__in=[world.midwife.pk, world.parent.pk]).exists() == saved

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from cases.models import Case, CaseTeamMember, FamilyMember
@@ -203,3 +204,26 @@ def test_case_family_edit(client, world, role):
     assert response.status_code == (302 if expected == 200 else expected)
     world.expected_child.refresh_from_db()
     assert (world.expected_child.display_name == "Kind") == (role in CONVENORS)
+
+
+@pytest.mark.parametrize(("whose", "status", "recorded"), [
+    ("her_own", 302, True),
+    ("none", 302, True),
+    ("an_account", 400, False),
+    ("an_allauth_address", 400, False),
+    ("a_family_member_of_another_case", 400, False),
+    ("the_other_parent_of_this_case", 400, False),
+])
+def test_case_family_add_address(client, world, whose, status, recorded):
+    """The address a parent's poll links go to reaches her alone (review h3 follow-up of H3-9)."""
+    EmailAddress.objects.create(user=world.midwife, email="m-zweit@example.org", primary=False, verified=True)
+    FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="A.",
+                                email="m-anna@example.org")
+    email = {"her_own": "m-vater@example.org", "none": "", "an_account": world.counsellor.email.upper(),
+             "an_allauth_address": "m-zweit@example.org", "a_family_member_of_another_case": "m-anna@example.org",
+             "the_other_parent_of_this_case": world.mother.email}[whose]
+    response = client_for(client, world, "convenor").post(reverse("cases:case_family_add", args=[world.case.pk]),
+                                                          {"relation": FamilyMember.Relation.FATHER, "display_name": "P.",
+                                                           "email": email})
+    assert response.status_code == status
+    assert world.case.family_members.filter(display_name="P.").exists() == recorded

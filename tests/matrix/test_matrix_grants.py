@@ -19,11 +19,14 @@ from conferences.models import Conference
 from participants import admin_services
 from participants.models import Membership, ProfessionalRole
 from access import grant_services
+from cases import services as case_services
 from permissions import audit, grants
-from permissions.models import ConferenceGuestGrant, SubstituteGrant
+from permissions.models import ConferenceGuestGrant, MinuteTakerGrant, SubstituteGrant
+from protocols import services as protocol_services
+from protocols.models import Protocol
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.matrix.test_matrix_policy import KINDS, visible_by_policy
-from tests.world import make_professional, make_user
+from tests.world import hold_conference, make_professional, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +219,28 @@ def test_a_substitute_convenor_adding_to_the_team(world, client, standin_conveno
     assert added.exists() == joins
     SubstituteGrant.objects.filter(user=standin_convenor).delete()
     assert not visible_by_policy(world, standin_convenor, "case")
+
+
+@pytest.mark.parametrize("path", ["attendance", "delegation"])
+@pytest.mark.parametrize(("who", "status", "named"), [
+    ("herself", 400, False),
+    ("a_colleague_on_the_team", 302, True),
+])
+def test_a_substitute_convenor_naming_the_minute_taker(world, client, standin_convenor, path, who, status, named):
+    """Review h3 follow-up of H3-3: with a seat of her own for another organisation, a minute-taker
+    role would keep her writing the minutes after the substitute grant ends."""
+    Membership.objects.create(user=standin_convenor, organisation=world.early_help, role=ProfessionalRole.OTHER)
+    case_services.case_team_member_add(world.convenor, case=world.case, organisation=world.early_help, user=standin_convenor)
+    person = {"herself": standin_convenor, "a_colleague_on_the_team": world.counsellor}[who]
+    hold_conference(world.conference)
+    client.force_login(standin_convenor)
+    if path == "attendance":
+        response = client.post(reverse("protocols:attendance", args=[world.protocol.pk]),
+                               {"minute_taker": person.pk, "based_on": protocol_services.attendance_based_on(world.protocol)})
+        done = Protocol.objects.get(pk=world.protocol.pk).minute_taker_id == person.pk
+    else:
+        response = client.post(reverse("access:grant_create", args=["minute_taker"]),
+                               {"protocol": world.protocol.pk, "delegate": person.username, "valid_until": ""})
+        done = MinuteTakerGrant.objects.filter(user=person).exists()
+    assert response.status_code == status
+    assert done == named
