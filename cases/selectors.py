@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -17,7 +18,6 @@ from django.utils import timezone
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
-from participants.selectors import email_address_in_use
 from permissions import audit
 
 if TYPE_CHECKING:  # the case page lists conferences (an upper app) through the relation and its policy
@@ -169,17 +169,25 @@ def case_for_hold(user, *, pk: int | None = None, reference: str | None = None) 
     return found[0]
 
 
-def email_address_of_another_person(email: str, *, member: FamilyMember | None = None) -> bool:
-    """Whether ``email`` (case-insensitive, whitespace stripped) already reaches someone other than
-    ``member`` (None: a family member not yet recorded): an account's contact or allauth address
-    (``participants.selectors.email_address_in_use``) other than her own account's, or the address
-    of any other family member, of this case (the other parent too) or of any other case. Poll links
-    and sign-in links sent there are personal. Which of these it is stays unsaid to the caller."""
+def email_address_of_another_family_member(email: str, *, case: Case, member: FamilyMember | None = None) -> bool:
+    """Whether ``email`` (case-insensitive, whitespace stripped) already reaches another person of
+    this case's family than ``member`` (None: one not yet recorded): the address recorded for
+    another family member of the case, or an address (contact or allauth) of the account linked to
+    one. Poll links and sign-in links sent there are personal, and two parents never share them.
+
+    Only this family: the caseworker sees its members' addresses anyway. Whether an address is
+    known anywhere else (an account, a family member of another case) is not asked: the answer
+    would tell her whether someone is a parent in another case, perhaps in another network, and a
+    mother of two cases, or of a new case after a closed one, is reached at her own address in both."""
     email = (email or "").strip()
     if not email:
         return False
-    own_account = member.user_id if member is not None else None
-    others = FamilyMember.objects.filter(email__iexact=email)
+    others = FamilyMember.objects.filter(case=case)
     if member is not None and member.pk is not None:
         others = others.exclude(pk=member.pk)
-    return email_address_in_use(email, except_user_id=own_account) or others.exists()
+    accounts = others.filter(user__isnull=False).values("user_id")
+    if member is not None and member.user_id is not None:
+        accounts = accounts.exclude(user_id=member.user_id)
+    return (others.filter(email__iexact=email).exists()
+            or User.objects.filter(pk__in=accounts, email__iexact=email).exists()
+            or EmailAddress.objects.filter(user_id__in=accounts, email__iexact=email).exists())

@@ -194,9 +194,9 @@ def family_member_add(
     """Record a parent, guardian, child or expected child: a first name or initials only.
 
     Checks: ``actor`` may convene; the model's invariants (an expected child has a due date,
-    nobody else has one); the e-mail address reaches nobody else (``_refuse_anothers_address``)."""
+    nobody else has one); the e-mail address reaches no other person of the family (``_refuse_anothers_address``)."""
     _require_convenor(actor, case)
-    _refuse_anothers_address(email)
+    _refuse_anothers_address(email, case=case)
     member = FamilyMember(
         case=case, relation=relation, display_name=(display_name or "").strip(), due_date=due_date,
         birth_year=birth_year, email=email, interpreter_language=interpreter_language, access_needs=access_needs,
@@ -208,13 +208,14 @@ def family_member_add(
     return member
 
 
-def _refuse_anothers_address(email: str, *, member: FamilyMember | None = None) -> None:
+def _refuse_anothers_address(email: str, *, case: Case, member: FamilyMember | None = None) -> None:
     """A parent without an account gets her poll links at this address (and, with an account made
-    from the record, her set-up link): an address that reaches another person (an account, or any
-    other family member, the other parent of the same case included) would hand them to her. Two
-    parents never share one: each reads only as far as she is entitled, and one parent's
-    restriction (Art. 18) must not show to the other. Whose address it is stays unsaid."""
-    if cases_selectors.email_address_of_another_person(email, member=member):
+    from the record, her set-up link): an address that reaches another person of the family (the
+    other parent above all) would hand them to her. Two parents never share one: each reads only
+    as far as she is entitled, and one parent's restriction (Art. 18) must not show to the other.
+    Only this family's addresses are compared (``cases.selectors.email_address_of_another_family_member``
+    says why); account creation still refuses any address an account has."""
+    if cases_selectors.email_address_of_another_family_member(email, case=case, member=member):
         raise ValidationError({"email": _("This e-mail address is already recorded for another person. Record this "
                                           "person's own address: links sent there are personal.")})
 
@@ -405,7 +406,7 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
     if member.user_id and values.get("relation", member.relation) not in FamilyMember.PARENT_RELATIONS:
         raise ValidationError({"relation": _("This person has an account as a parent; she stays a parent or guardian.")})
     if "email" in changed:
-        _refuse_anothers_address(values["email"], member=member)
+        _refuse_anothers_address(values["email"], case=member.case, member=member)
     for name in changed:
         setattr(member, name, values[name])
     member.full_clean()
