@@ -37,10 +37,6 @@ pytestmark = pytest.mark.django_db
 
 # --- 1. concurrent edits ----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-1: correction_decide accepts a proposal written against an item text that has changed "
-    "since (another correction accepted meanwhile) and replaces the whole text: the first accepted "
-    "correction is silently lost; CorrectionProposal records no base version"))
 def test_accepting_a_stale_correction_does_not_overwrite_an_accepted_one(world):
     hold_conference(world.conference)
     protocol_services.protocol_release(world.convenor, protocol=world.protocol)
