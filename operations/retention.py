@@ -8,8 +8,8 @@
    and account links; protocol item titles and texts, the parents' summary, amendments and
    correction proposals; action titles, descriptions and progress notes; written reports; RSVP
    comments; consent form references; legal-basis justifications; conference places, video
-   links, interpreter languages and access needs. Text becomes ``[erased]`` (an empty field stays
-   empty). Rows, dates, kinds, statuses, organisations and counts stay, so the half-year figures
+   links, interpreter languages and access needs; the reasons of its ended legal holds. Text
+   becomes ``[erased]`` (an empty field stays empty). Rows, dates, kinds, statuses, organisations and counts stay, so the half-year figures
    of past periods do not move (published summaries are frozen anyway); every write is a
    queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
    reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
@@ -17,7 +17,8 @@
    case's poll links are deleted. Other apps erase what they keep about the case
    through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
    referrals, requests to the central case manager and their messages — also a request one of
-   whose referrals the receiving organisation made part of the case —, enrolments and sessions)
+   whose referrals the receiving organisation made part of the case —, enrolments and sessions;
+   the privacy app: the texts of the case's data-subject requests and restrictions of processing)
    and about an anonymised account through ``register_account_eraser`` (the calendars app: her
    feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
@@ -278,6 +279,9 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "action notes": _erase(ActionNote.objects.filter(action__case=case), text=("note",)),
         "consents": _erase(Consent.objects.filter(case=case), text=("form_reference",)),
         "legal bases": _erase(DisclosureBasis.objects.filter(case=case), text=("justification", "not_informed_reason")),
+        # Every hold of the case has ended (a hold in force stopped the erasure above). Its reason
+        # names the proceedings about the family; its ground and dates stay.
+        "legal holds": _erase(LegalHold.objects.filter(case=case, lifted_at__isnull=False), text=("reason",)),
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
     }
     for eraser in _CASE_ERASERS:

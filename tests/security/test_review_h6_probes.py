@@ -113,11 +113,6 @@ def test_an_hsds_import_with_a_nul_character_is_refused_not_stored(world, client
 
 # --- 3. retention -----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-4: the retention run erases a closed case's content but not its data-subject requests "
-    "(description, identity note, extension reason, outcome note) nor its Art. 18 restriction "
-    "grounds: the privacy app registers no case eraser, so these free texts about the family are "
-    "kept for ever"))
 def test_a_closed_cases_data_subject_requests_lose_their_content_with_the_case(world):
     old = make_closed_case(world, reference="KT-2015-009", closed_on=years_ago(11), tag="Dsr11")
     mother = old.case.family_members.get(relation="mother")
