@@ -142,10 +142,6 @@ def _record_at(moment: dt.datetime, case: Case, n: int = 3) -> list[AuditEvent]:
                              case_id=case.pk) for _ in range(n)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-5: the audit pruning (operations.retention._prune_audit) ignores legal holds: the "
-    "access trail of a case held for court proceedings or a pending complaint is deleted once older "
-    "than AUDIT_RETENTION_YEARS, while the hold keeps the case itself"))
 def test_the_audit_trail_of_a_case_under_legal_hold_is_not_pruned(world):
     old = make_closed_case(world, reference="KT-2014-010", closed_on=years_ago(11), tag="Held")
     events = _record_at(timezone.now() - dt.timedelta(days=12 * 366), old.case)
