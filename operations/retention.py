@@ -8,8 +8,8 @@
    and account links; protocol item titles and texts, the parents' summary, amendments and
    correction proposals; action titles, descriptions and progress notes; written reports; RSVP
    comments; consent form references; legal-basis justifications; conference places, video
-   links, interpreter languages and access needs. Text becomes ``[erased]`` (an empty field stays
-   empty). Rows, dates, kinds, statuses, organisations and counts stay, so the half-year figures
+   links, interpreter languages and access needs; the reasons of its ended legal holds. Text
+   becomes ``[erased]`` (an empty field stays empty). Rows, dates, kinds, statuses, organisations and counts stay, so the half-year figures
    of past periods do not move (published summaries are frozen anyway); every write is a
    queryset ``update`` so that no ``auto_now`` date the figures use changes. The pseudonymous case
    reference stays, so the audit trail stays meaningful. The parent's account, if it serves no
@@ -17,7 +17,8 @@
    case's poll links are deleted. Other apps erase what they keep about the case
    through ``register_case_eraser`` (the calendars app: the case's feed tokens; the offers app:
    referrals, requests to the central case manager and their messages — also a request one of
-   whose referrals the receiving organisation made part of the case —, enrolments and sessions)
+   whose referrals the receiving organisation made part of the case —, enrolments and sessions;
+   the privacy app: the texts of the case's data-subject requests and restrictions of processing)
    and about an anonymised account through ``register_account_eraser`` (the calendars app: her
    feed tokens). One ``retention.erase`` audit event
    per case; a ``CaseErasure`` row makes a second run skip it.
@@ -34,6 +35,8 @@
 4. **Audit trail** — per hash chain, the prefix of events older than ``AUDIT_RETENTION_YEARS`` is
    deleted, but only after the prefix verified intact and an ``AuditCheckpoint`` (position and
    hash of its last event) was stored; ``verify_audit`` walks the chain from that checkpoint.
+   A case's chain is left whole while a legal hold is in force on the case (reported, like the
+   case itself); the first run after the hold is lifted prunes it from where it starts.
    On PostgreSQL the append-only trigger lets exactly that delete through (checkpoint present,
    ``SET LOCAL fallkonferenz.audit_retention = 'on'`` in the transaction). A chain that does not
    verify is not pruned — that would destroy the evidence — and is reported instead.
@@ -93,6 +96,7 @@ class Report:
     audit_chains_pruned: int = 0
     audit_events_deleted: int = 0
     audit_chains_refused: list[str] = field(default_factory=list)  # broken chains left alone
+    audit_chains_held: list[str] = field(default_factory=list)     # case chains kept under a legal hold
     other_rows: dict[str, int] = field(default_factory=dict)   # by kind, from the rules other apps register
 
     def lines(self) -> list[str]:
@@ -117,6 +121,8 @@ class Report:
         else:
             out.append(f"audit events before {self.audit_cutoff.isoformat()}: {self.audit_events_deleted} deleted "
                        f"from {self.audit_chains_pruned} chain(s)")
+        if self.audit_chains_held:
+            out.append(f"  kept under legal hold: {len(self.audit_chains_held)} chain(s) ({', '.join(self.audit_chains_held)})")
         for key in self.audit_chains_refused:
             out.append(f"  NOT pruned, chain does not verify: {key}")
         return out
@@ -129,7 +135,8 @@ class Report:
             "feed_tokens_deleted": self.feed_tokens_deleted, "poll_links_deleted": self.poll_links_deleted,
             "sessions_deleted": self.sessions_deleted, "login_sessions_deleted": self.login_sessions_deleted,
             "audit_chains_pruned": self.audit_chains_pruned, "audit_events_deleted": self.audit_events_deleted,
-            "audit_chains_refused": self.audit_chains_refused, "other_rows": self.other_rows,
+            "audit_chains_refused": self.audit_chains_refused, "audit_chains_held": self.audit_chains_held,
+            "other_rows": self.other_rows,
         }
 
 
@@ -278,6 +285,9 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
         "action notes": _erase(ActionNote.objects.filter(action__case=case), text=("note",)),
         "consents": _erase(Consent.objects.filter(case=case), text=("form_reference",)),
         "legal bases": _erase(DisclosureBasis.objects.filter(case=case), text=("justification", "not_informed_reason")),
+        # Every hold of the case has ended (a hold in force stopped the erasure above). Its reason
+        # names the proceedings about the family; its ground and dates stay.
+        "legal holds": _erase(LegalHold.objects.filter(case=case, lifted_at__isnull=False), text=("reason",)),
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
     }
     for eraser in _CASE_ERASERS:
@@ -354,12 +364,37 @@ def _purge_quarantined_mail(report: Report, *, now: dt.datetime, dry_run: bool, 
 
 # --- 4. audit trail -----------------------------------------------------------------------------
 
+CASE_CHAIN = "case:"
+
+
+class _ChainHeld(Exception):
+    """The chain is a case's, and a legal hold is in force on the case."""
+
+
+def _case_id_of(key: str) -> int | None:
+    return int(key[len(CASE_CHAIN):]) if key.startswith(CASE_CHAIN) and key[len(CASE_CHAIN):].isdigit() else None
+
+
 def _prune_audit(report: Report, *, channel: str) -> None:
+    """Prune every chain with events older than the cutoff (``_prune_chain``). A case's chain is
+    left whole while a legal hold is in force on the case, as the case's content is: the record of
+    who read and changed it is what court proceedings or a complaint may turn on. It is pruned, from
+    its start or its last checkpoint, by the first run after the hold is lifted."""
     old = AuditEvent.objects.filter(at__lt=report.audit_cutoff).order_by()
     keys = sorted(set(old.values_list("chain_key", flat=True).distinct()))
+    held = dict(LegalHold.objects.filter(lifted_at__isnull=True).values_list("case_id", "case__reference").distinct())
     digest = hashlib.sha256()
+    held_keys: list[str] = []
     for key in keys:
-        pruned = _prune_chain(key, cutoff=report.audit_cutoff)
+        case_id = _case_id_of(key)
+        try:
+            if case_id in held:
+                raise _ChainHeld
+            pruned = _prune_chain(key, cutoff=report.audit_cutoff)
+        except _ChainHeld:
+            held_keys.append(key)
+            report.audit_chains_held.append(held.get(case_id) or key)
+            continue
         if pruned is None:
             report.audit_chains_refused.append(key)
             continue
@@ -368,19 +403,25 @@ def _prune_audit(report: Report, *, channel: str) -> None:
             report.audit_chains_pruned += 1
             report.audit_events_deleted += deleted
             digest.update(f"{key}:{position}:{hash_}\n".encode())
-    if report.audit_chains_pruned or report.audit_chains_refused:
+    if report.audit_chains_pruned or report.audit_chains_refused or held_keys:
         # The run itself goes on the record, with a digest of the checkpoints it stored.
         audit.record(ACTOR, action="retention.audit_pruned", object_type="permissions.auditevent", channel=channel,
                      detail={"before": report.audit_cutoff.isoformat(), "chains": report.audit_chains_pruned,
                              "events": report.audit_events_deleted, "checkpoints_sha256": digest.hexdigest(),
-                             "refused": report.audit_chains_refused})
+                             "refused": report.audit_chains_refused, "held": held_keys})
 
 
 def _prune_chain(key: str, *, cutoff: dt.datetime) -> tuple[int, str, int] | None:
     """Delete the chain's prefix of events older than ``cutoff`` behind a new checkpoint. Returns
-    (checkpoint position, hash, events deleted), or None when the chain does not verify."""
+    (checkpoint position, hash, events deleted), or None when the chain does not verify. Raises
+    ``_ChainHeld`` (nothing deleted) for a case's chain while a legal hold is in force on the case."""
+    case_id = _case_id_of(key)
     with transaction.atomic():
         AuditChainHead.objects.select_for_update().filter(chain_key=key).first()  # writers of this chain wait
+        # Asked again under the chain's lock: setting a hold writes to this chain, so a hold set
+        # since the run's first look either is seen here or comes after the pruning.
+        if case_id is not None and LegalHold.objects.filter(case_id=case_id, lifted_at__isnull=True).exists():
+            raise _ChainHeld
         events = AuditEvent.objects.filter(chain_key=key).order_by()
         first_young = events.filter(at__gte=cutoff).aggregate(p=Min("position"))["p"]
         upto = first_young - 1 if first_young is not None else events.aggregate(p=Max("position"))["p"]

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PrivacyConfig(AppConfig):
     name = "privacy"
     verbose_name = _("Data protection")
+
+    def ready(self) -> None:
+        from . import retention
+
+        retention.register()

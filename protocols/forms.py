@@ -123,8 +123,11 @@ class ParentSummaryForm(conflicts.StartedFromForm, forms.Form):
     based_on = conflicts.BasedOnField(well_formed=services.summary_digest_well_formed, max_length=64)
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(conflicts.StartedFromForm, forms.Form):
     proposed_text = forms.CharField(label=_("Proposed text"), widget=forms.Textarea(attrs={"rows": 4}))
+    # The item's version as she opened the page: a proposal replaces the whole text, so one written
+    # on a text corrected meanwhile is refused instead of undoing that correction when accepted.
+    version = conflicts.VersionField()
 
 
 class DecisionForm(forms.Form):

@@ -146,6 +146,11 @@ class CorrectionProposal(models.Model):
     item = models.ForeignKey(ProtocolItem, on_delete=models.PROTECT, related_name="corrections")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_text = models.TextField(_("proposed text"))
+    # The item's version the proposal was written on. Accepting replaces the item's whole text, so
+    # a proposal written on a text that has been corrected since is never accepted
+    # (``services.correction_decide``): it would silently undo that correction. NULL only for
+    # proposals decided before the version was recorded (migration 0011).
+    base_version = models.PositiveIntegerField(_("item version proposed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     decision_reason = models.CharField(_("reason for the decision"), max_length=300, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -155,6 +160,11 @@ class CorrectionProposal(models.Model):
     class Meta:
         verbose_name = _("correction proposal")
         verbose_name_plural = _("correction proposals")
+
+    @property
+    def is_outdated(self) -> bool:
+        """Pending, but written on an earlier text of the item: it can no longer be accepted."""
+        return self.status == self.Status.PENDING and self.base_version != self.item.version
 
 
 class Acknowledgement(models.Model):

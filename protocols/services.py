@@ -802,9 +802,29 @@ def protocol_release(actor, *, protocol: Protocol, channel: str = Channel.PAGE) 
     return protocol
 
 
+def _proposal_conflict(current: ProtocolItem) -> conflicts.EditConflict:
+    """A proposal written on an item text that has been corrected since she opened it."""
+    return conflicts.EditConflict(current, _(
+        "This item has been corrected since you opened the page. Your proposal was not sent: your text is still in "
+        "the form, and the item's current text is shown above it. Check your text against it and send it again."))
+
+
+def _outdated_proposal(current: ProtocolItem) -> conflicts.EditConflict:
+    """Accepting a proposal written on an earlier text would undo the correction made since."""
+    return conflicts.EditConflict(current, _(
+        "This proposal was written on an earlier text of the item, which has been corrected since. Accepting it "
+        "would undo that correction, so it was not accepted and nothing was changed. The item's current text is "
+        "shown in the protocol. Reject the proposal with a reason; its author can propose a correction of the "
+        "current text."))
+
+
 @transaction.atomic
-def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel: str = Channel.PAGE) -> CorrectionProposal:
-    """A participant proposes a correction to an item she can read, within the correction window."""
+def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, version: int | None = None,
+                       channel: str = Channel.PAGE) -> CorrectionProposal:
+    """A participant proposes a correction to an item she can read, within the correction window.
+    ``version``: the item's version her form was opened on (``None``: a script or a task, the
+    current one); another correction accepted since refuses it with ``EditConflict`` carrying the
+    item as it is now. The proposal records the version it was written on (``base_version``)."""
     protocol = _locked_protocol(item.protocol_id)
     if not protocols_policy.protocol_items_for_user(actor).filter(pk=item.pk).exists() or not cases_policy.is_professional_on_case(actor, protocol.conference.case):
         raise PermissionDenied(_("You cannot propose a correction to this item."))
@@ -816,7 +836,13 @@ def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel
     text = sanitize.clean_input(proposed_text)
     if not text:
         raise ValidationError({"proposed_text": _("Enter the corrected text.")})
-    proposal = CorrectionProposal.objects.create(item=item, author=actor, proposed_text=text)
+    # Read after the protocol's lock, which every writer of an item takes first: the version is
+    # the one a decision on this proposal will compare with.
+    current = ProtocolItem.objects.get(pk=item.pk)
+    if version is not None and int(version) != current.version:
+        raise _proposal_conflict(current)
+    proposal = CorrectionProposal.objects.create(item=current, author=actor, proposed_text=text,
+                                                 base_version=current.version)
     _audit(actor, "protocol.correction.propose", proposal, protocol, channel, item=item.pk)
     announce.correction_proposed(actor, proposal, deciders=rules.correction_deciders(proposal))
     return proposal
@@ -826,7 +852,10 @@ def correction_propose(actor, *, item: ProtocolItem, proposed_text: str, channel
 def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reason: str, channel: str = Channel.PAGE) -> CorrectionProposal:
     """Accept (the item takes the proposed text) or reject a proposal, with a reason. Checks: the
     actor decides it (``rules.can_decide_correction``: the organisation holding a restricted
-    item, the convenor for every other item); not final."""
+    item, the convenor for every other item); not final; an accepted proposal was written on the
+    item's current text (``base_version``) -- otherwise ``EditConflict`` carrying the item as it is
+    now, and nothing changes: the proposal stays pending, to be rejected (a rejection changes no
+    text, so an outdated proposal may always be rejected)."""
     proposal = CorrectionProposal.objects.select_for_update(of=("self",)).select_related(
         "item__protocol__conference__case").get(pk=proposal.pk)
     protocol = _locked_protocol(proposal.item.protocol_id)
@@ -838,15 +867,22 @@ def correction_decide(actor, *, proposal: CorrectionProposal, accept: bool, reas
     reason = sanitize.clean_input(reason)[:300]
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the decision.")})
+    if accept:
+        # Read after the protocol's lock (the item in ``proposal`` was read before it).
+        current = ProtocolItem.objects.get(pk=proposal.item_id)
+        if proposal.base_version is None or proposal.base_version != current.version:
+            raise _outdated_proposal(current)
     proposal.status = CorrectionProposal.Status.ACCEPTED if accept else CorrectionProposal.Status.REJECTED
     proposal.decision_reason = reason
     proposal.decided_at = timezone.now()
     proposal.decided_by = actor
     proposal.save(update_fields=["status", "decision_reason", "decided_at", "decided_by"])
     if accept:
-        ProtocolItem.objects.filter(pk=proposal.item_id).update(
+        updated = ProtocolItem.objects.filter(pk=proposal.item_id, version=proposal.base_version).update(
             text=proposal.proposed_text, version=F("version") + 1, updated_at=timezone.now()
         )
+        if not updated:  # not under the protocol's lock after all: refuse rather than lose a text
+            raise _outdated_proposal(ProtocolItem.objects.get(pk=proposal.item_id))
         send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": proposal.item_id})
     _audit(actor, "protocol.correction.decide", proposal, protocol, channel, accepted=accept)
     announce.correction_decided(actor, proposal)

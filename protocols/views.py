@@ -437,13 +437,34 @@ def correction_propose(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk)
     form = forms.CorrectionForm(request.POST)
     if not form.is_valid():
+        if form.stale:  # said beside her text, which stays in the form: nothing is proposed on a made-up text
+            return _correction_refused(request, item, form, status=400)
         messages.error(request, _("Enter the corrected text."))
         return _back(item.protocol_id, f"item-{item.pk}")
-    return _post_service(request, item.protocol_id, lambda: services.correction_propose(
-        request.user, item=item, proposed_text=form.cleaned_data["proposed_text"]),
-        success=(_("Your correction is proposed to the organisation holding the information, which decides on it.")
-                 if rules.holder_decides(item) else _("Your correction is proposed to the convenor.")),
-        anchor=f"item-{item.pk}")
+    try:
+        services.correction_propose(request.user, item=item, proposed_text=form.cleaned_data["proposed_text"],
+                                    version=form.cleaned_data["version"])
+    except conflicts.EditConflict as conflict:
+        # Her text stays in the form, now based on the item as it is, whose text the page shows above it.
+        form = forms.CorrectionForm(conflicts.retry_data(request.POST, conflict.current.version))
+        form.is_valid()
+        form.add_error(None, conflict)
+        return _correction_refused(request, item, form, status=409)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("Your correction is proposed to the organisation holding the information, which "
+                                    "decides on it.") if rules.holder_decides(item) else
+                         _("Your correction is proposed to the convenor."))
+    return _back(item.protocol_id, f"item-{item.pk}")
+
+
+def _correction_refused(request: HttpRequest, item, form, *, status: int) -> HttpResponse:
+    """The protocol page with her refused proposal open in the item's form, its error beside it."""
+    protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
+    context = _protocol_context(request, protocol)
+    context["correction_form"], context["correction_item_id"] = form, item.pk
+    return render(request, "protocols/protocol_detail.html", context, status=status)
 
 
 @login_required

@@ -194,6 +194,16 @@ def action_status(world) -> PageForm:
                     lambda: AgreedAction.objects.values_list("status", "version").get(pk=action.pk))
 
 
+def correction_proposal(world) -> PageForm:
+    """A proposal replaces the item's whole text: it carries the item's version it was written on."""
+    hold_conference(world.conference)
+    protocol_services.protocol_release(world.convenor, protocol=world.protocol)
+    item = ProtocolItem.objects.get(pk=world.item_everyone.pk)
+    return PageForm(world.counsellor, reverse("protocols:correction_propose", args=[item.pk]),
+                    {"proposed_text": "Richtiger Verlauf.", "version": item.version}, "version", "neu",
+                    lambda: list(item.corrections.values_list("proposed_text", flat=True)))
+
+
 def session_attendance(world) -> PageForm:
     offers = build_offer_world(world)
     enrolment = Enrolment.objects.create(offer=offers.network_offer, family_label="A.", enrolled_by=world.outsider)
@@ -207,7 +217,7 @@ def session_attendance(world) -> PageForm:
 
 PAGE_FORMS = [board_commentary, board_meeting_update, board_meeting_minutes, family_member, conference_move,
               written_report, offer_edit, offer_availability, protocol_item, protocol_item_audience, next_review,
-              parent_summary, conference_attendance, action_status, session_attendance]
+              parent_summary, conference_attendance, action_status, session_attendance, correction_proposal]
 
 
 def _post(client, page: PageForm, data: dict):

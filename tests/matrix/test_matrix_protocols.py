@@ -77,7 +77,7 @@ def page_cells(world, extras):
         "protocols:item_edit": ("get", reverse("protocols:item_edit", args=[item]), None, WRITERS, READERS, 200),
         "protocols:action_create": ("get", reverse("protocols:action_create", args=[item]), None, WRITERS, READERS, 200),
         "protocols:item_review": ("post", reverse("protocols:item_review", args=[item]), {"outcome": "done"}, WRITERS, READERS, 302),
-        "protocols:correction_propose": ("post", reverse("protocols:correction_propose", args=[item]), {"proposed_text": "x"}, TEAM, READERS, 302),
+        "protocols:correction_propose": ("post", reverse("protocols:correction_propose", args=[item]), {"proposed_text": "x", "version": world.item_everyone.version}, TEAM, READERS, 302),
         "protocols:amendment_create": ("post", reverse("protocols:amendment_create", args=[item]), {"text": "x", "reason": "y"}, WRITERS, READERS, 302),
         "protocols:correction_decide": ("post", reverse("protocols:correction_decide", args=[extras["proposal"].pk]),
                                         {"decision": "reject", "reason": "nein"}, WRITERS, READERS, 302),

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from calendars.models import FeedToken
 from cases.models import (
-    Case, CaseTeamMember, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis,
+    Case, CaseTeamMember, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory, LegalBasis, LegalHold,
 )
 from conferences.models import Conference, Invitation, PollLink, WrittenReport
+from privacy.models import DataSubjectRequest, ProcessingRestriction
 from protocols.models import (
     ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -98,6 +99,20 @@ def make_closed_case(world, *, reference: str, closed_on: dt.date, tag: str) -> 
                                            valid_until=held + dt.timedelta(days=30), parents_informed=False,
                                            not_informed_reason=s("Nichtinformiert"))
     basis.to_organisations.set([world.youth_welfare])
+    # The mother's request to restrict what was shared, answered late, and a court's hold that ended.
+    received = closed_on - dt.timedelta(days=60)
+    request = DataSubjectRequest.objects.create(
+        case=case, family_member=mother, kind=DataSubjectRequest.Kind.RESTRICTION, received_on=received,
+        identity_check=DataSubjectRequest.IdentityCheck.DOCUMENT, identity_note=s("Ausweis"), description=s("Anliegen"),
+        due_on=received + dt.timedelta(days=30), extended_due_on=received + dt.timedelta(days=55),
+        extension_reason=s("Verlaengerung"), recorded_by=world.dpo, recorded_at=at(received),
+        outcome=DataSubjectRequest.Outcome.GRANTED, outcome_note=s("Ergebnis"),
+        closed_at=at(received + dt.timedelta(days=50)), closed_by=world.dpo)
+    ProcessingRestriction.objects.create(family_member=mother, request=request, grounds=s("Einschraenkung"),
+                                         set_by=world.dpo, set_at=at(received + dt.timedelta(days=40)),
+                                         lifted_at=at(closed_on), lifted_by=world.dpo)
+    LegalHold.objects.create(case=case, ground=LegalHold.Ground.COURT, reason=s("Verfahren"), review_on=closed_on,
+                             set_by=world.dpo, set_at=at(held), lifted_at=at(closed_on), lifted_by=world.dpo)
     FeedToken.objects.create(user=world.convenor, kind=FeedToken.Kind.CASE, case=case, token_hash=f"case-{tag}".ljust(64, "0"))
     PollLink.objects.create(invitation=parent_invitation, token_hash=f"poll-{tag}".ljust(64, "0"), expires_at=timezone.now() + dt.timedelta(days=5))
     # Dates the figures read that the ORM would otherwise set to "now".
@@ -107,7 +122,8 @@ def make_closed_case(world, *, reference: str, closed_on: dt.date, tag: str) -> 
     secrets = [s(w) for w in ("Vorname", "Nachname", "Mutter", "Sprache", "Rollstuhl", "Kind", "Ort", "Dolmetsch", "Zugang",
                               "Antwort", "Elternantwort", "Bericht", "Elternzusammenfassung", "Titel", "Methadon", "Nachtrag",
                               "Grund", "Korrektur", "Entscheidung", "Aufgabe", "Beschreibung", "Elternaufgabe", "Offen",
-                              "Notiz", "Formular", "Begruendung", "Nichtinformiert")]
+                              "Notiz", "Formular", "Begruendung", "Nichtinformiert", "Ausweis", "Anliegen",
+                              "Verlaengerung", "Ergebnis", "Einschraenkung", "Verfahren")]
     secrets += [f"mutter-{tag.lower()}@example.org", f"video.example.org/{tag.lower()}"]
     return OldCase(case=case, secrets=secrets, parent_id=parent.pk, conference_day=held)
 

@@ -38,10 +38,6 @@ pytestmark = pytest.mark.django_db
 
 # --- 1. concurrent edits ----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-1: correction_decide accepts a proposal written against an item text that has changed "
-    "since (another correction accepted meanwhile) and replaces the whole text: the first accepted "
-    "correction is silently lost; CorrectionProposal records no base version"))
 def test_accepting_a_stale_correction_does_not_overwrite_an_accepted_one(world):
     hold_conference(world.conference)
     protocol_services.protocol_release(world.convenor, protocol=world.protocol)
@@ -106,11 +102,6 @@ def test_an_hsds_import_with_a_nul_character_is_refused_not_stored(world, client
 
 # --- 3. retention -----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-4: the retention run erases a closed case's content but not its data-subject requests "
-    "(description, identity note, extension reason, outcome note) nor its Art. 18 restriction "
-    "grounds: the privacy app registers no case eraser, so these free texts about the family are "
-    "kept for ever"))
 def test_a_closed_cases_data_subject_requests_lose_their_content_with_the_case(world):
     old = make_closed_case(world, reference="KT-2015-009", closed_on=years_ago(11), tag="Dsr11")
     mother = old.case.family_members.get(relation="mother")
@@ -140,10 +131,6 @@ def _record_at(moment: dt.datetime, case: Case, n: int = 3) -> list[AuditEvent]:
                              case_id=case.pk) for _ in range(n)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H6-5: the audit pruning (operations.retention._prune_audit) ignores legal holds: the "
-    "access trail of a case held for court proceedings or a pending complaint is deleted once older "
-    "than AUDIT_RETENTION_YEARS, while the hold keeps the case itself"))
 def test_the_audit_trail_of_a_case_under_legal_hold_is_not_pruned(world):
     old = make_closed_case(world, reference="KT-2014-010", closed_on=years_ago(11), tag="Held")
     events = _record_at(timezone.now() - dt.timedelta(days=12 * 366), old.case)
