@@ -13,6 +13,7 @@ from cases.models import DisclosureBasis
 from conferences import policy as conferences_policy
 from participants import policy as participants_policy
 from participants.models import User
+from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 from protocols.models import Protocol
 
@@ -69,7 +70,7 @@ class SubstituteForm(forms.Form):
 
     substitute = PersonChoiceField(label=_("Substitute (a colleague of your organisation)"), queryset=None)
     valid_from = forms.DateField(label=_("From"), widget=IsoDateInput())
-    valid_until = forms.DateField(label=_("Until"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Until"), widget=IsoDateInput(), validators=[not_too_far_ahead])
     note = forms.CharField(label=_("Note (e.g. holiday, parental leave)"), required=False, max_length=200)
 
     def __init__(self, *args, user, **kwargs):

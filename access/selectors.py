@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from cases import policy as cases_policy
@@ -105,8 +105,6 @@ def grants_for_dpo(user) -> dict[str, QuerySet]:
 
 def grants_concerning(user) -> dict[str, QuerySet]:
     """The grants a user gave, holds, or (for a substitute) that stand in for her."""
-    from django.db.models import Q
-
     substitute, guest, minute_taker = _grant_models()
     mine = Q(user=user) | Q(granted_by=user)
     return {

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from board.models import HalfYearSummary
 from permissions import conflicts
+from permissions.dates import not_too_far_ahead
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -58,7 +59,8 @@ class CommentaryForm(conflicts.StartedFromForm, forms.Form):
 
 
 class _MeetingFields(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"])
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
+                                validators=[not_too_far_ahead])
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
     summary = forms.ModelChoiceField(label=_("Summary to discuss"), queryset=HalfYearSummary.objects.none(), required=False)
 
@@ -79,7 +81,8 @@ class MeetingScheduleForm(_MeetingFields):
 
 
 class MeetingUpdateForm(conflicts.StartedFromForm, _MeetingFields):
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"])
+    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
+                              validators=[not_too_far_ahead])
     # The meeting's version the change started from (``services.board_meeting_update``).
     version = conflicts.VersionField()
     field_order = ["starts_at", "ends_at", "location", "summary"]

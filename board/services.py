@@ -4,6 +4,7 @@ Only the network's coordinator writes. Every write is audited; e-mails leave aft
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import zoneinfo
 
@@ -23,7 +24,7 @@ from conferences import ical
 from conferences.imip import CANCEL, REQUEST
 from participants import policy as participants_policy
 from participants.models import Country, NetworkRole, User
-from permissions import conflicts
+from permissions import conflicts, dates
 from permissions.audit import Channel, record
 
 MAX_SERIES = 10
@@ -222,8 +223,6 @@ def yearly_report_publish(actor, *, report: YearlyReport, channel: str = Channel
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     """The same local wall-clock time ``months`` later (day clamped to the month's end)."""
-    import calendar
-
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
@@ -268,6 +267,7 @@ def _notify(meetings: list[BoardMeeting], method: str) -> None:
 
 
 def _clean_times(starts_at: dt.datetime, ends_at: dt.datetime, network=None) -> None:
+    dates.refuse_too_far_ahead(starts_at=starts_at, ends_at=ends_at)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("A meeting must end after it starts.")})
     if network is not None:
@@ -297,6 +297,8 @@ def board_meeting_schedule_series(
     local_start, duration = timezone.localtime(starts_at, tz), ends_at - starts_at
     now = timezone.now()
     meetings = []
+    last = add_months(local_start.replace(tzinfo=None, year=min(local_start.year, dt.MAXYEAR - 1)), 6 * (count - 1))
+    dates.refuse_too_far_ahead(starts_at=last)  # the series' last meeting, before any is created
     for n in range(count):
         # Duration added in UTC: zone-aware arithmetic is wall-clock time, an hour off across DST.
         start = add_months(local_start.replace(tzinfo=None), 6 * n).replace(tzinfo=tz).astimezone(dt.timezone.utc)

@@ -40,7 +40,11 @@ def action_event(action, *, terse: bool = False) -> Event:
     event.add("sequence", action_sequence(action))
     event.add("summary", action_title(action, terse=terse))
     event.add("dtstart", action.due_on)
-    event.add("dtend", action.due_on + dt.timedelta(days=1))
+    # The day after, as RFC 5545 wants for an all-day event. An action recorded before due dates
+    # were bounded (``permissions.dates``) may fall on the calendar's last day: without DTEND a
+    # DATE event lasts that one day (RFC 5545, 3.6.1).
+    if action.due_on < dt.date.max:
+        event.add("dtend", action.due_on + dt.timedelta(days=1))
     event.add("transp", "TRANSPARENT")
     event.add("class", "CONFIDENTIAL")
     event.add("status", "CANCELLED" if action.status == "dropped" else "CONFIRMED")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import BASES_BY_COUNTRY, FamilyMember, InformationCategory, LegalBasis
 from participants.models import Organisation
+from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
 
@@ -22,7 +23,7 @@ class ConsentForm(forms.Form):
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
                                            widget=forms.CheckboxSelectMultiple)
     valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
-    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput(), validators=[not_too_far_ahead])
     form_reference = forms.CharField(label=_("Signed form reference"), max_length=80)
 
     def __init__(self, *args, case, user=None, **kwargs):
@@ -46,7 +47,7 @@ class ParentConsentForm(forms.Form):
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
                                            widget=forms.CheckboxSelectMultiple)
     valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
-    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput(), validators=[not_too_far_ahead])
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +66,7 @@ class DisclosureBasisForm(forms.Form):
                                                       widget=forms.CheckboxSelectMultiple)
     justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 4}))
     invoked_on = forms.DateField(label=_("Invoked on"), widget=IsoDateInput())
-    valid_until = forms.DateField(label=_("Time limit"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Time limit"), widget=IsoDateInput(), validators=[not_too_far_ahead])
     parents_informed = forms.BooleanField(label=_("The parents were informed"), required=False)
     not_informed_reason = forms.CharField(label=_("If not: why the parents were not informed"), required=False,
                                           widget=forms.Textarea(attrs={"rows": 3}))

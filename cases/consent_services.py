@@ -19,7 +19,7 @@ from cases.models import BASES_BY_COUNTRY, Case, Consent, ConsentScope, Disclosu
 from participants.models import Organisation
 from notifications.models import Kind
 from notifications.services import notify
-from permissions import audit, events
+from permissions import audit, dates, events
 
 
 def _check_organisations(case, from_organisation: Organisation, to_organisations: Iterable[Organisation]) -> list[Organisation]:
@@ -96,6 +96,8 @@ def consent_record(
         errors["categories"] = _("Choose at least one information category.")
     if valid_until < valid_from:
         errors["valid_until"] = _("A consent must end on or after the day it starts.")
+    elif dates.too_far_ahead(valid_until):
+        errors["valid_until"] = dates.MESSAGE % {"years": dates.YEARS_AHEAD}
     form_reference = form_reference.strip()
     if not in_service:
         if not _works_for(actor, from_organisation, case):
@@ -185,6 +187,8 @@ def disclosure_basis_record(
         errors["justification"] = _("Give the justification.")
     if valid_until < invoked_on:
         errors["valid_until"] = _("The time limit must be on or after the day the basis was invoked.")
+    elif dates.too_far_ahead(valid_until):
+        errors["valid_until"] = dates.MESSAGE % {"years": dates.YEARS_AHEAD}
     if not parents_informed and not not_informed_reason.strip():
         errors["not_informed_reason"] = _("Say why the parents were not informed.")
     if errors:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR, CaseTeamMember, FamilyMember, LegalHold
 from permissions import conflicts
+from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
 
@@ -78,7 +79,7 @@ class FamilyMemberAddForm(forms.Form):
         help_text=_("Only what the team needs to address the person: no surname, no date of birth."),
     )
     due_date = forms.DateField(label=_("Expected due date"), required=False,
-                               help_text=_("Only for an expected child."), widget=IsoDateInput())
+                               help_text=_("Only for an expected child."), widget=IsoDateInput(), validators=[not_too_far_ahead])
     birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900, max_value=2100)
     email = forms.EmailField(label=_("E-mail for invitations"), required=False,
                              help_text=_("For a parent who takes part without an account."))
@@ -118,7 +119,7 @@ class LegalHoldForm(forms.Form):
     ground = forms.ChoiceField(label=_("Ground"), choices=[])
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("File number of the court or the procedure; no names."))
-    review_on = forms.DateField(label=_("Review on"), widget=IsoDateInput)
+    review_on = forms.DateField(label=_("Review on"), widget=IsoDateInput, validators=[not_too_far_ahead])
     instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None,
                                            help_text=_("The data-protection officer who instructed you."))
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
@@ -101,10 +102,13 @@ def caseworker_organisations(user) -> QuerySet[Organisation]:
     )
 
 
-def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
-    """Active organisations and professionals of the case's network who are not on its team yet."""
-    from django.db.models import Exists, OuterRef
+def team_candidates(case: Case, actor: User | None = None) -> tuple[QuerySet[Organisation], QuerySet[Membership]]:
+    """Active organisations and professionals of the case's network who are not on its team yet.
 
+    With ``actor``: only those she may put on the team. Someone who convenes only as a
+    colleague's substitute is offered neither herself nor an organisation she works for
+    (``services.case_team_member_add`` refuses both), so the form offers no choice that is
+    always refused."""
     active = CaseTeamMember.objects.filter(case=case, removed_at__isnull=True)
     organisations = (
         Organisation.objects.filter(network_id=case.network_id, is_active=True)
@@ -118,13 +122,15 @@ def team_candidates(case: Case) -> tuple[QuerySet[Organisation], QuerySet[Member
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__last_name", "user__first_name")
     )
+    if actor is not None and not cases_policy.convenes_in_own_right(actor, case):
+        own = Membership.objects.filter(user=actor, is_active=True).values("organisation_id")
+        organisations = organisations.exclude(pk__in=own)
+        memberships = memberships.exclude(user=actor)
     return organisations, memberships
 
 
 def suggest_reference(network) -> str:
     """The next free reference of this year in the network, e.g. HS-2026-023 (a suggestion only)."""
-    from django.utils import timezone
-
     prefix = f"{network.case_reference_prefix}-{timezone.localdate().year}-"
     tails = Case.objects.filter(network=network, reference__startswith=prefix).values_list("reference", flat=True)
     numbers = [int(tail) for tail in (r[len(prefix):] for r in tails) if tail.isdigit()]

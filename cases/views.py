@@ -82,7 +82,7 @@ def _case_for_convenor(request: HttpRequest, pk: int) -> Case:
 @require_http_methods(["GET", "POST"])
 def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_for_convenor(request, pk)
-    organisations, memberships = selectors.team_candidates(case)
+    organisations, memberships = selectors.team_candidates(case, request.user)
     form = TeamMemberAddForm(request.POST or None, organisations=organisations, memberships=memberships)
     if request.method == "POST" and form.is_valid():
         organisation, user = form.cleaned_data["member"]
@@ -95,7 +95,9 @@ def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(member)s joined the case team.") % {"member": user or organisation})
             return redirect("cases:case_detail", pk=case.pk)
-    return render(request, "cases/case_team_form.html", {"case": case, "form": form}, status=400 if form.errors else 200)
+    return render(request, "cases/case_team_form.html", {
+        "case": case, "form": form, "as_substitute": not cases_policy.convenes_in_own_right(request.user, case),
+    }, status=400 if form.errors else 200)
 
 
 @login_required

@@ -9,6 +9,7 @@ from cases.models import FamilyMember
 
 from conferences.models import Conference, Invitation, SlotVote
 from permissions import conflicts
+from permissions.dates import not_too_far_ahead
 from .services import Invitee
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -24,7 +25,7 @@ class ConferenceCreateForm(forms.Form):
     interpreter_language = forms.CharField(label=_("Interpreter needed for (language)"), max_length=40, required=False)
     access_needs = forms.CharField(label=_("Other access needs"), max_length=200, required=False)
     closes_at = forms.DateTimeField(
-        label=_("Answers until (optional)"), required=False, widget=DATETIME_WIDGET,
+        label=_("Answers until (optional)"), required=False, widget=DATETIME_WIDGET, validators=[not_too_far_ahead],
         help_text=_("After this time the poll takes no more answers; you are reminded if no date has been picked."),
     )
 
@@ -34,6 +35,7 @@ class ConferenceCreateForm(forms.Form):
         for i in range(1, SLOT_FIELDS + 1):
             self.fields[f"slot_{i}"] = forms.DateTimeField(
                 label=_("Candidate time %(n)s") % {"n": i}, required=(i == 1), widget=DATETIME_WIDGET,
+                validators=[not_too_far_ahead],
             )
         for member in team:
             self.fields[f"team_{member.pk}"] = forms.ChoiceField(
@@ -137,7 +139,7 @@ class RsvpForm(forms.Form):
 
 
 class MoveForm(conflicts.StartedFromForm, forms.Form):
-    starts_at = forms.DateTimeField(label=_("New start"), widget=DATETIME_WIDGET)
+    starts_at = forms.DateTimeField(label=_("New start"), widget=DATETIME_WIDGET, validators=[not_too_far_ahead])
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
     # The conference's SEQUENCE the move started from (``services.conference_move``).
     sequence = conflicts.VersionField()

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -113,8 +114,6 @@ def live_answer_for_viewer(user, *, conference_id: int, invitation_id: int) -> d
     the live channel: the same gate as the table (a professional on the case team of a conference
     she may see), re-checked now. Raises PermissionDenied when she may not see the table (any
     more); None when the invitation is not (or no longer) in the table."""
-    from django.core.exceptions import PermissionDenied
-
     conference = conferences_policy.conferences_for_user(user).filter(pk=conference_id).select_related("case").first()
     if conference is None or not cases_policy.is_professional_on_case(user, conference.case):
         raise PermissionDenied

@@ -29,7 +29,7 @@ from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
 from participants.working_days import is_working_day
-from permissions import audit, conflicts, events, grants, jobs
+from permissions import audit, conflicts, dates, events, grants, jobs
 
 from . import ical
 from .consumers import notify_invitation_answered, notify_poll_changed
@@ -221,6 +221,7 @@ def conference_create(
         raise ValidationError({"slots": _("Propose at least one candidate time.")})
     if any(s <= now for s in starts):
         raise ValidationError({"slots": _("Candidate times must lie in the future.")})
+    dates.refuse_too_far_ahead(slots=starts[-1], closes_at=closes_at)
     if closes_at is not None and closes_at <= now:
         raise ValidationError({"closes_at": _("The deadline for answers must lie in the future.")})
     if closes_at is not None and closes_at > starts[0]:
@@ -556,6 +557,7 @@ def conference_move(actor, *, conference: Conference, starts_at: dt.datetime, lo
     conflicts.check_version(conference, sequence, field="sequence")
     if starts_at <= now:
         raise ValidationError({"starts_at": _("The new time must lie in the future.")})
+    dates.refuse_too_far_ahead(starts_at=starts_at)
     zone = ical.zone_of(conference.case.network)
     starts_at = starts_at.astimezone(dt.timezone.utc)
     ical.check_unambiguous(starts_at, zone, field="starts_at")

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -426,8 +427,6 @@ def invitation_letter(request, pk: int, invitation_pk: int):
 
 
 def _reverse(name: str, *args) -> str:
-    from django.urls import reverse
-
     return reverse(name, args=args)
 
 

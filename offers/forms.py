@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR
 from permissions import conflicts
+from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
 from . import services
@@ -201,7 +202,7 @@ class EnrolmentForm(forms.Form):
 class SessionForm(forms.Form):
     staff = forms.ModelChoiceField(label=_("Staff member"), queryset=None, empty_label=None)
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[not_too_far_ahead])
     minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=60, min_value=15, max_value=480)
     topic = forms.CharField(label=_("Topic"), required=False, max_length=200)
     location = forms.CharField(label=_("Place"), required=False, max_length=200)

@@ -7,6 +7,7 @@ importer can match records again. Only public, active offers are ever exported.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -127,6 +128,9 @@ class ParseResult:
     errors: list[RecordError] = field(default_factory=list)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab, newline and carriage return; DEL
+
+
 def _error_text(error) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{where}: {error.message}" if where else error.message
@@ -183,5 +187,10 @@ def parse(payload) -> ParseResult:
             "address": (locations[0].get("name") or "")[:200] if locations else "",
             "is_active": record.get("status") != "inactive" and record.get("status") != "defunct",
         }
+        if any(isinstance(value, str) and _CONTROL.search(value) for value in fields.values()):
+            # e.g. the JSON escape \u0000: valid JSON, but PostgreSQL stores no NUL in text, and no
+            # other control character belongs in an offer's text either.
+            result.errors.append(RecordError(index, record_id, name, _("The record contains control characters (for example a NUL character): remove them and import it again.")))
+            continue
         result.records.append(ParsedRecord(index, parsed_id, fields))
     return result

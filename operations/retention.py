@@ -50,7 +50,11 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Callable
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, Max, Min, OuterRef, Q, Value, When
 from django.db.models import Case as SqlCase
@@ -288,10 +292,6 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) 
 def _anonymise_parent_accounts(user_ids: list[int]) -> int:
     """Disable and strip a former parent's account unless it has another purpose. The row stays:
     audit events refer to it."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-    from django.contrib.auth.hashers import make_password
-
     retire = list(
         User.objects.filter(pk__in=user_ids, is_staff=False, is_superuser=False, memberships=None, network_roles=None)
         .values_list("pk", flat=True)
@@ -325,8 +325,6 @@ def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
 
 def _purge_sessions(report: Report, *, dry_run: bool) -> None:
     if settings.SESSION_ENGINE in DB_SESSION_ENGINES:
-        from django.contrib.sessions.models import Session
-
         with transaction.atomic():
             # Same as ``clearsessions`` for the database store, but counted.
             report.sessions_deleted = Session.objects.filter(expire_date__lt=timezone.now()).delete()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -88,8 +89,6 @@ class Network(models.Model):
         return str(TIME_ZONE_NAMES.get(self.time_zone) or self.time_zone.rsplit("/", 1)[-1].replace("_", " "))
 
     def clean(self) -> None:
-        import zoneinfo
-
         try:
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import CaseTeamMember, FamilyMember, InformationCategory
 from participants.models import Organisation, User
 from permissions import conflicts
+from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 from protocols import services
 from protocols.models import AgreedAction, Audience
@@ -69,7 +70,7 @@ class ActionForm(forms.Form):
     title = forms.CharField(label=_("What is to be done"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     responsible = forms.ChoiceField(label=_("Responsible"))
-    due_on = forms.DateField(label=_("Due on"), widget=DateInput)
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput, validators=[not_too_far_ahead])
 
     def __init__(self, *args, protocol, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,7 +106,8 @@ class ReviewForm(forms.Form):
 
 
 class NextReviewForm(conflicts.StartedFromForm, forms.Form):
-    next_review_on = forms.DateField(label=_("Next review"), widget=DateInput, required=False)
+    next_review_on = forms.DateField(label=_("Next review"), widget=DateInput, required=False,
+                                     validators=[not_too_far_ahead])
     # The date as she opened the form (``services.next_review_based_on``): another date set
     # meanwhile is not overwritten; other changes to the protocol do not count.
     based_on = conflicts.BasedOnField(well_formed=conflicts.iso_date_or_empty, max_length=10,

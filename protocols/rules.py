@@ -18,9 +18,10 @@ button is only offered when it will work and every refusal names why and what to
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _, ngettext
 
@@ -48,8 +49,6 @@ OPEN_BEFORE_START = dt.timedelta(hours=1)
 
 
 def _zone(conference: Conference):
-    import zoneinfo
-
     try:
         return zoneinfo.ZoneInfo(conference.case.network.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -130,8 +129,6 @@ class PendingElsewhere:
 def pending_for_others(user, protocol: Protocol) -> list[PendingElsewhere]:
     """Pending proposals on ``protocol`` that ``user`` does not decide, per deciding organisation –
     counts only, never the item or the text (one query)."""
-    from django.db.models import Count
-
     mine = decidable_pending(user, protocol).values("pk")
     rows = (
         CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING)
@@ -150,8 +147,6 @@ def pending_for_others(user, protocol: Protocol) -> list[PendingElsewhere]:
 
 def decidable_pending(user, protocol: Protocol):
     """Pending proposals on ``protocol`` that ``user`` decides (a queryset; one query)."""
-    from django.db.models import Q
-
     visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
     qs = CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING, item_id__in=visible)
     case = protocol.conference.case
@@ -223,8 +218,6 @@ def _decidable_filter(user, *, convened_case_ids) -> "Q":
     """Pending proposals ``user`` decides: on items held by an organisation she is on the item's case
     team for, or, in the cases she convenes, on every item that no organisation holds
     (``decidable_pending``'s rule)."""
-    from django.db.models import Q
-
     holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
     on_team_for_holder = Exists(cases_policy.team_rows_of(user).filter(
         case_id=OuterRef("item__protocol__conference__case_id"), organisation_id=OuterRef("item__holding_organisation_id")))
@@ -237,8 +230,6 @@ def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tupl
     decides, and those others decide per deciding organisation (counts only, never content).
     ``team_case_ids`` / ``convened_case_ids``: the cases she is on the team of / convenes, already
     read. Two queries, whatever the number of protocols."""
-    from django.db.models import Count
-
     ids = [p.pk for p in protocols]
     if not ids:
         return {}, {}

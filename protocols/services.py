@@ -33,7 +33,7 @@ from outbox.services import mail_queue
 from participants import policy as participants_policy
 from participants.models import Membership, Organisation, User
 from participants import working_days
-from permissions import conflicts, jobs, policy
+from permissions import conflicts, dates, jobs, policy
 from permissions.audit import Channel, joined_bases, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
@@ -639,6 +639,7 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"due_on": _("Enter a due date.")})
     if due_on < timezone.localdate():
         raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
+    dates.refuse_too_far_ahead(due_on=due_on)
     case = protocol.conference.case
     _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
     if responsible_organisation is not None:

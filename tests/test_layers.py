@@ -116,17 +116,7 @@ FUNCTION_IMPORTS_LEFT: dict[str, str] = {
     "permissions/error_reporting.py": "not yet moved",
     "permissions/middleware.py": "not yet moved",
     "outbox/backends.py": "not yet moved",
-    "participants/models.py": "not yet moved",
-    "cases/api/consent_serializers.py": "not yet moved",
-    "cases/selectors.py": "not yet moved",
-    "conferences/selectors.py": "not yet moved",
-    "conferences/views.py": "not yet moved",
-    "protocols/api/views.py": "not yet moved",
-    "protocols/rules.py": "not yet moved",
-    "board/services.py": "not yet moved",
-    "access/selectors.py": "not yet moved",
     "offers/hsds.py": "not yet moved",
-    "operations/retention.py": "not yet moved",
     "operations/views.py": "not yet moved",
 }
 

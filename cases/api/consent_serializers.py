@@ -1,6 +1,7 @@
 """Serializers for consents and legal bases. No side effects: the viewsets call services."""
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -25,8 +26,6 @@ class ConsentSerializer(serializers.ModelSerializer):
         return sorted(s.category for s in obj.scopes.all())
 
     def get_state(self, obj) -> str:
-        from django.utils import timezone
-
         if obj.objected_at:
             return "objected"
         if obj.revoked_at:

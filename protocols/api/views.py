@@ -6,6 +6,7 @@ version answers 409 with the current item; a final protocol refuses every write 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -198,8 +199,6 @@ class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.G
         return [(a.pk, a.protocol.conference.case_id) for a in objects]
 
     def get_queryset(self):
-        from django.db.models import Q
-
         user = self.request.user
         led = Case.objects.filter(lead_caseworker=user).values("pk")
         visible = selectors.protocols_for_user(user).values("pk")

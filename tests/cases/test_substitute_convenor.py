@@ -78,3 +78,21 @@ def test_the_team_page_tells_the_substitute_why_and_adds_nothing(client, world, 
     german = client.post(reverse("cases:case_team_add", args=[world.case.pk]), {"member": f"m{membership.pk}", "case_role": ""},
                          HTTP_ACCEPT_LANGUAGE="de")
     assert "Sie handeln in diesem Fall nur als Vertretung" in german.content.decode()
+
+
+def test_the_team_form_offers_the_substitute_neither_herself_nor_her_organisation(client, world, standin):
+    """The form offers no choice the service always refuses; a convenor in her own right is offered
+    her colleagues and her own organisation's other people as before."""
+    client.force_login(standin)
+    page = client.get(reverse("cases:case_team_add", args=[world.case.pk]))
+    assert page.status_code == 200
+    choices = dict(page.context["form"].fields["member"].choices[2][1])  # organisations
+    professionals = dict(page.context["form"].fields["member"].choices[1][1])
+    own = Membership.objects.get(user=standin, organisation=world.youth_welfare)
+    assert f"m{own.pk}" not in professionals
+    assert f"o{world.youth_welfare.pk}" not in choices
+    assert f"o{world.early_help.pk}" in choices
+    client.force_login(world.convenor)
+    page = client.get(reverse("cases:case_team_add", args=[world.case.pk]))
+    professionals = dict(page.context["form"].fields["member"].choices[1][1])
+    assert f"m{own.pk}" in professionals

@@ -325,3 +325,14 @@ def test_a_revision_without_a_version_does_not_replace_a_submitted_report(client
     assert refused.status_code == 400 and "This form is out of date or incomplete" in refused.content.decode()
     report.refresh_from_db()
     assert report.text == "Eingereicht."
+
+
+def test_the_report_form_tells_its_author_who_reads_it(client, world):
+    """The report reaches the whole team: its author is told so before she writes, in German
+    formally, so that what the family entrusted to her goes in only with their release."""
+    conference = convene(world)
+    own = conference.reports.get(organisation=world.counselling)
+    client.force_login(world.counsellor)
+    content = client.get(report_url(own), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Alle Fachkräfte im Fallteam lesen diesen Bericht" in content
+    assert "nur mit ihrer Schweigepflichtentbindung oder auf einer anderen Rechtsgrundlage" in content
