@@ -62,7 +62,11 @@ Definitions (version ``DEFINITIONS_VERSION``; change the version whenever one ch
   code: the offers app's programme tracks and residential treatment offers (``offers/figures.py``).
   Since 2026.3 their stock figures (a track's completed / ended early / still active, the
   residential places occupied and the waiting list) are counted as at the period's end; up to
-  2026.2 they were counted when the figures were computed.
+  2026.2 they were counted when the figures were computed. A contributor is given the documents
+  of the same year already published (``published_documents``) and suppresses its tables of a
+  half year or of the year against them and against the year's partnership figures that the
+  board sees from the year's end (year = H1 + H2 for the counts of what happened in a period;
+  ``offers.figures``).
 """
 from __future__ import annotations
 
@@ -799,7 +803,7 @@ def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[d
       plus the ones closed in the first (both unshown).
     - the summaries already published (``published_summaries``, their stored figures) of the
       half years next to ``period``: a column of theirs that shows one of this summary's half
-      years shows the same cells (``_link_published``). Without this, a cell hidden here to
+      years shows the same cells (``link_published``). Without this, a cell hidden here to
       protect a small one could be read off the neighbouring summary (and the reverse).
 
     Returns ``(values, relations, unshown, fixed, fixed_hidden)``, as ``board.suppression.suppress``
@@ -856,8 +860,8 @@ def summary_relations(raw: dict[str, dict], half: int = 2, published: Sequence[d
                 if ours is None or ours not in raw:
                     continue
                 for cell, shown in _published_cells(figures, column).items():
-                    _link_published(values, relations, unshown, fixed, fixed_hidden, (ours, *cell),
-                                    ("published", i, column, *cell), shown)
+                    link_published(values, relations, unshown, fixed, fixed_hidden, (ours, *cell),
+                                   ("published", i, column, *cell), shown)
     if "municipalities" in raw.get(CURRENT, {}):
         to = period.end.isoformat() if period is not None else None
         m_values, m_relations, m_unshown, m_fixed, m_fixed_hidden = municipality_relations(
@@ -904,8 +908,8 @@ def _published_cells(figures: dict, column: str) -> dict[tuple, Any]:
     return cells
 
 
-def _link_published(values: dict, relations: list, unshown: set, fixed: set, fixed_hidden: set, ours: tuple,
-                    reference: tuple, shown) -> None:
+def link_published(values: dict, relations: list, unshown: set, fixed: set, fixed_hidden: set, ours: tuple,
+                   reference: tuple, shown) -> None:
     """Tie the cell ``ours`` to the same cell as a published document shows it (``shown``, fixed):
     equal unless late entries changed it since. A published hidden cell counts as equal to ours
     (the likeliest guess: ours is then hidden too); a published count that differs from ours by a
@@ -988,7 +992,7 @@ def municipality_relations(prefix: tuple, municipalities: dict, published: Seque
     the months between their ends (or, over the same months, by late entries): each difference
     is an unshown cell, protected when small (and assumed small where the published cell was
     hidden); the published cells are fixed. A published table over the same months (its ``to``
-    is ``to``) shows the same cells, as ``_link_published`` ties them. Returns ``(values,
+    is ``to``) shows the same cells, as ``link_published`` ties them. Returns ``(values,
     relations, unshown, fixed, fixed_hidden)`` for ``board.suppression.suppress``."""
     names = sorted(municipalities)
     values: dict = {}
@@ -1014,8 +1018,8 @@ def municipality_relations(prefix: tuple, municipalities: dict, published: Seque
                     fixed.add(ours)
                 shown = theirs.get(name, {}).get(measure, 0)
                 if same_months:
-                    _link_published(values, relations, unshown, fixed, fixed_hidden, ours,
-                                    (*prefix, "published", i, name, measure), shown)
+                    link_published(values, relations, unshown, fixed, fixed_hidden, ours,
+                                   (*prefix, "published", i, name, measure), shown)
                     continue
                 reference, difference = (*prefix, "published", i, name, measure), (*prefix, "difference", i, name, measure)
                 if sup.is_hidden(shown):
@@ -1044,18 +1048,24 @@ def _shown_municipalities(municipalities: dict, published: Sequence[dict] = (), 
 # ``board.suppression``, in the stored form: ``{"key", "title", "head", "from", "to",
 # "columns": [{"key", "label"}], "rows": [{"key", "label", "values": {column key: value}}]}``
 # (titles and column labels are English msgids, translated when shown).
-_CONTRIBUTORS: list[Callable[[Any, dt.date, dt.date], list[dict]]] = []
+#
+# ``published``: the documents of the same calendar year the board has already been given (the
+# published half-year summaries and yearly report, ``board.selectors.published_year_documents``:
+# ``{"published_at", "tables"}`` with their stored contributed tables). A contributor suppresses
+# its tables against them, since its counts of a half year and of the year are related (the
+# year's families = the first half year's + the second's).
+_CONTRIBUTORS: list[Callable[..., list[dict]]] = []
 
 
-def register_contributor(contributor: Callable[[Any, dt.date, dt.date], list[dict]]) -> None:
+def register_contributor(contributor: Callable[..., list[dict]]) -> None:
     if contributor not in _CONTRIBUTORS:
         _CONTRIBUTORS.append(contributor)
 
 
-def contributed_tables(network, start: dt.date, end: dt.date) -> list[dict]:
+def contributed_tables(network, start: dt.date, end: dt.date, published: Sequence[dict] = ()) -> list[dict]:
     tables: list[dict] = []
     for contributor in _CONTRIBUTORS:
-        tables.extend(contributor(network, start, end) or [])
+        tables.extend(contributor(network, start, end, published) or [])
     return tables
 
 
@@ -1083,12 +1093,13 @@ def _without_jit():
 
 
 def compute_figures(network, year: int, half: int, published: Sequence[dict] = (),
-                    published_summaries: Sequence[dict] = ()) -> dict:
+                    published_summaries: Sequence[dict] = (), published_documents: Sequence[dict] = ()) -> dict:
     """The summary of one network and half year, with the previous half year beside it,
     suppressed and ready to store (JSON) and to show. ``published``: the municipality tables of
     the same year already published (Danish networks; ``municipality_relations``);
     ``published_summaries``: the stored figures of the published summaries of the neighbouring
-    half years (``summary_relations``)."""
+    half years (``summary_relations``); ``published_documents``: the published documents of the
+    same year, for the contributed tables (``contributed_tables``)."""
     period = Period(year, half)
     with _without_jit():
         raw = raw_figures_of(network, [period, period.previous])
@@ -1147,7 +1158,7 @@ def compute_figures(network, year: int, half: int, published: Sequence[dict] = (
             ],
         }
     with _without_jit():
-        extras = contributed_tables(network, period.start, period.end)
+        extras = contributed_tables(network, period.start, period.end, published_documents)
     if extras:
         figures["extras"] = extras
     return figures
@@ -1157,7 +1168,8 @@ def compute_figures(network, year: int, half: int, published: Sequence[dict] = (
 # The Danish yearly report (its own page, per calendar year)
 # ---------------------------------------------------------------------------------------------
 
-def compute_yearly_report(network, year: int, published: Sequence[dict] = ()) -> dict:
+def compute_yearly_report(network, year: int, published: Sequence[dict] = (),
+                          published_documents: Sequence[dict] = ()) -> dict:
     """The yearly report of a Danish network per municipality for one calendar year (1 January
     to 31 December; the services compute it once the year has ended), suppressed like the
     summary and ready to store. Four queries whatever the number of cases, plus the contributed tables (the
@@ -1165,7 +1177,7 @@ programme tracks' and residential treatment figures of the offers app, constant 
     tz = zoneinfo.ZoneInfo(network.time_zone)
     shown = _shown_municipalities(_municipality_figures(network, Period(year, 2), tz), published,
                                   to=dt.date(year, 12, 31).isoformat())
-    extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    extras = contributed_tables(network, dt.date(year, 1, 1), dt.date(year, 12, 31), published_documents)
     return {
         **({"extras": extras} if extras else {}),
         "definitions_version": DEFINITIONS_VERSION,

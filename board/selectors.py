@@ -83,3 +83,17 @@ def record_list_read(user, summaries, *, channel: str = Channel.API) -> None:
         "summaries": [summary.pk for summary in summaries],
         "networks": sorted({summary.network_id for summary in summaries}),
     })
+
+
+def published_year_documents(network, year: int) -> list[dict]:
+    """The documents of ``year`` the network's board has been given, with the tables other apps
+    contributed to them (``board.figures.contributed_tables``): the published half-year summaries
+    and yearly report, ``{"published_at", "tables"}``, oldest first. Not filtered by a user: the
+    figures' computation suppresses new tables against what the board already holds."""
+    documents = [(summary.published_at, summary.figures) for summary in HalfYearSummary.objects.filter(
+        network=network, year=year, status=HalfYearSummary.Status.PUBLISHED)]
+    documents += [(report.published_at, report.figures) for report in YearlyReport.objects.filter(
+        network=network, year=year, status=YearlyReport.Status.PUBLISHED)]
+    return [{"published_at": published_at, "tables": figures.get("extras") or []}
+            for published_at, figures in sorted(documents, key=lambda item: item[0])
+            if isinstance(figures, dict) and figures.get("extras")]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from board import imip
+from board import imip, selectors as board_selectors
 from board.figures import DEFINITIONS_VERSION, Period, compute_figures, compute_yearly_report
 from board.models import BoardMeeting, BoardMeetingInvitation, HalfYearSummary, YearlyReport
 from conferences import ical
@@ -78,6 +78,27 @@ def _published_neighbour_summaries(network, period: Period) -> list[dict]:
         wanted, network=network, status=HalfYearSummary.Status.PUBLISHED).order_by("year", "half", "pk")]
 
 
+def _outdated_tables(network, year: int, figures: dict, computed_at: dt.datetime) -> bool:
+    """Whether a draft's contributed tables (``figures["extras"]``) were suppressed against less
+    than the board has seen since: another document of the same year was published after the
+    draft was computed, or the draft was computed before its year ended and the year has ended
+    since (from then on the board sees the year's partnership figures, which a draft of that year
+    is suppressed against once they can be seen: ``offers.figures``). Publishing it would let its
+    cells and theirs give back each other's hidden ones."""
+    if not (isinstance(figures, dict) and figures.get("extras")):
+        return False
+    if any(document["published_at"] > computed_at for document in board_selectors.published_year_documents(network, year)):
+        return True
+    return not _computed_after(network, computed_at, dt.date(year, 12, 31)) and _day_after(network, dt.date(year, 12, 31)) is None
+
+
+def _refuse_outdated_tables(network, year: int, figures: dict, computed_at: dt.datetime) -> None:
+    if _outdated_tables(network, year, figures, computed_at):
+        raise ValidationError(_(
+            "Since this draft was computed, the board has been given other figures of its year (another report, or "
+            "the year's partnership figures). Compute a new draft: it is checked against them."))
+
+
 @transaction.atomic
 def summary_compute(actor, *, network, year: int, half: int, channel: str = Channel.PAGE) -> HalfYearSummary:
     """Compute a new draft for ``network`` and the half year. Checks: coordinator of the network;
@@ -102,7 +123,8 @@ def summary_compute(actor, *, network, year: int, half: int, channel: str = Chan
     summary = HalfYearSummary.objects.create(
         network=network, year=year, half=half, status=HalfYearSummary.Status.DRAFT,
         figures=compute_figures(network, year, half, published=_published_municipality_tables(network, year),
-                                published_summaries=_published_neighbour_summaries(network, Period(year, half))),
+                                published_summaries=_published_neighbour_summaries(network, Period(year, half)),
+                                published_documents=board_selectors.published_year_documents(network, year)),
         definitions_version=DEFINITIONS_VERSION,
         computed_at=timezone.now(), computed_by=actor,
     )
@@ -150,6 +172,7 @@ def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.P
     if HalfYearSummary.objects.filter(network_id=summary.network_id, year=summary.year, half=summary.half,
                                       status=HalfYearSummary.Status.PUBLISHED).exists():
         raise ValidationError(_("A summary of this half year has already been published."))
+    _refuse_outdated_tables(summary.network, summary.year, summary.figures, summary.computed_at)
     summary.status = HalfYearSummary.Status.PUBLISHED
     summary.published_at = timezone.now()
     summary.published_by = actor
@@ -193,7 +216,8 @@ def yearly_report_compute(actor, *, network, year: int, channel: str = Channel.P
         ) % {"date": date_format(from_day, "SHORT_DATE_FORMAT")}})
     report = YearlyReport.objects.create(
         network=network, year=year, status=YearlyReport.Status.DRAFT,
-        figures=compute_yearly_report(network, year, published=_published_municipality_tables(network, year)),
+        figures=compute_yearly_report(network, year, published=_published_municipality_tables(network, year),
+                                      published_documents=board_selectors.published_year_documents(network, year)),
         definitions_version=DEFINITIONS_VERSION, computed_at=timezone.now(), computed_by=actor,
     )
     record(actor, action="yearly_report.compute", obj=report, channel=channel, detail={"network": network.pk, "year": year})
@@ -212,6 +236,7 @@ def yearly_report_publish(actor, *, report: YearlyReport, channel: str = Channel
         raise ValidationError(_("This draft was computed before its year ended. Compute a new draft."))
     if YearlyReport.objects.filter(network_id=report.network_id, year=report.year, status=YearlyReport.Status.PUBLISHED).exists():
         raise ValidationError(_("A report of this year has already been published."))
+    _refuse_outdated_tables(report.network, report.year, report.figures, report.computed_at)
     report.status, report.published_at, report.published_by = YearlyReport.Status.PUBLISHED, timezone.now(), actor
     report.save(update_fields=["status", "published_at", "published_by"])
     record(actor, action="yearly_report.publish", obj=report, channel=channel,

@@ -59,8 +59,8 @@ def partnership_figures(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     audit.record(request.user, action="offers.figures.read", obj=network, detail={"year": year})
-    return _page(request, networks, network, year, tracks=figures.track_figures(network, year),
-                 residential=figures.residential_figures(network, year))
+    tracks, residential = figures.year_figures(network, year)
+    return _page(request, networks, network, year, tracks=tracks, residential=residential)
 
 
 @login_required
@@ -75,13 +75,14 @@ def municipal_report_csv(request: HttpRequest, slug: str, year: int) -> HttpResp
     response["Content-Disposition"] = f'attachment; filename="{network.slug}-{year}-municipal-report.csv"'
     writer = csv_export.writer(response)
     writer.writerow([_("Track"), _("Municipality"), _("Families served"), _("Agreed capacity per year")])
-    for track in figures.track_figures(network, year):
+    tracks, residential = figures.year_figures(network, year)
+    for track in tracks:
         writer.writerow([track.offer.name, _("all"), track.served, track.capacity or ""])
         for name, value in track.by_municipality:
             writer.writerow([track.offer.name, name, value, ""])
     writer.writerow([])
     writer.writerow([_("Residential treatment offer"), _("Places"), _("Occupied on 31 December"),
                      _("On the waiting list on 31 December"), _("Referred in the year")])
-    for item in figures.residential_figures(network, year):
+    for item in residential:
         writer.writerow([item.offer.name, item.places or "", item.occupied, item.waiting, item.referred_in_year])
     return response
