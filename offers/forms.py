@@ -217,10 +217,17 @@ class SessionForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), required=False, max_length=200)
     location = forms.CharField(label=_("Place"), required=False, max_length=200)
 
-    def __init__(self, *args, staff=None, **kwargs):
+    def __init__(self, *args, staff=None, enrolment=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.enrolment = enrolment
         self.fields["staff"].queryset = staff
         self.fields["staff"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if self.enrolment is not None and (refusal := ts.session_start_refusal(self.enrolment, starts_at)):
+            raise forms.ValidationError(refusal)
+        return starts_at
 
 
 ATTENDED_CHOICES = [("", _("not recorded")), ("yes", _("attended")), ("no", _("did not come"))]
