@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
@@ -32,6 +33,9 @@ urlpatterns = [
     path("account/", participant_views.account, name="account"),
     path("favicon.ico", participant_views.favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Not offered (participants.views.not_offered); the name stays, since allauth reverses it.
+    path("accounts/email/", participant_views.not_offered, name="account_email"),
+    path("accounts/", RedirectView.as_view(pattern_name="account"), name="accounts_home"),
     path("accounts/", include("allauth.urls")),
     # The admin signs in through the same login, second factor and rate limits as everyone else.
     path("admin/login/", participant_views.admin_login, name="admin_login_redirect"),

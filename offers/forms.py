@@ -11,6 +11,7 @@ from permissions import conflicts
 from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
+from . import referral_services
 from . import services
 from . import track_services as ts
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
@@ -178,11 +179,20 @@ class ReferralCreateForm(forms.Form):
 
 
 class ReferralDecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=[
-        ("receive", _("Confirm receipt")), ("accept", _("Accept")), ("waitlist", _("Put on the waiting list")),
-        ("decline", _("Decline")), ("start", _("Help has begun")), ("complete", _("Completed")), ("cancel", _("Cancel")),
-    ])
+    """Offers only the steps the referral's current status allows (the services' rule,
+    ``referral_services.STEPS``); a step chosen on an out-of-date page is refused naming those."""
+
+    decision = forms.ChoiceField(label=_("Decision"))
     text = forms.CharField(label=_("Answer or reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, referral, steps: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        possible = referral_services.referral_steps_possible(referral)
+        if steps is not None:
+            possible = [step for step in possible if step in steps]
+        field = self.fields["decision"]
+        field.choices = [(step, referral_services.STEPS[step][0]) for step in possible]
+        field.error_messages["invalid_choice"] = referral_services.referral_steps_possible_text(referral)
 
 
 class EnrolmentForm(forms.Form):
@@ -207,10 +217,17 @@ class SessionForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), required=False, max_length=200)
     location = forms.CharField(label=_("Place"), required=False, max_length=200)
 
-    def __init__(self, *args, staff=None, **kwargs):
+    def __init__(self, *args, staff=None, enrolment=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.enrolment = enrolment
         self.fields["staff"].queryset = staff
         self.fields["staff"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if self.enrolment is not None and (refusal := ts.session_start_refusal(self.enrolment, starts_at)):
+            raise forms.ValidationError(refusal)
+        return starts_at
 
 
 ATTENDED_CHOICES = [("", _("not recorded")), ("yes", _("attended")), ("no", _("did not come"))]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import policy as cases_policy
 from cases import services as case_services
@@ -30,6 +31,38 @@ from . import access, capacity, deadlines
 from .models import CentralCaseManager, NetworkOfferSettings, Offer, Referral, SupportMessage, SupportRequest
 
 S = Referral.Status
+
+# The steps staff of the receiving organisation take on a referral, and the statuses each starts
+# from: the one rule the services below enforce and the decision form offers (in this order).
+STEPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "receive": (gettext_lazy("Confirm receipt"), (S.REQUESTED,)),
+    "accept": (gettext_lazy("Accept"), Referral.OPEN_STATUSES),
+    "waitlist": (gettext_lazy("Put on the waiting list"), (S.REQUESTED, S.RECEIVED)),
+    "decline": (gettext_lazy("Decline"), Referral.OPEN_STATUSES),
+    "start": (gettext_lazy("Help has begun"), (S.ACCEPTED,)),
+    "complete": (gettext_lazy("Completed"), Referral.HOLDS_PLACE),
+    "cancel": (gettext_lazy("Cancel"), (*Referral.OPEN_STATUSES, *Referral.HOLDS_PLACE)),
+}
+
+
+def referral_steps_possible(referral: Referral) -> list[str]:
+    """The steps the referral's current status allows, in the order of ``STEPS``."""
+    return [step for step, (_label, statuses) in STEPS.items() if referral.status in statuses]
+
+
+def referral_steps_possible_text(referral: Referral) -> str:
+    """Names the possible steps for a person who chose one that is not (or no longer) possible."""
+    labels = [str(STEPS[step][0]) for step in referral_steps_possible(referral)]
+    if not labels:
+        return _("In its current state (%(status)s) the referral allows no further step.") % {
+            "status": referral.get_status_display()}
+    return _("In its current state (%(status)s) the referral allows: %(steps)s.") % {
+        "status": referral.get_status_display(), "steps": ", ".join(labels)}
+
+
+def _require_step(referral: Referral, step: str, message: str) -> None:
+    if referral.status not in STEPS[step][1]:
+        raise ValidationError([message, referral_steps_possible_text(referral)])
 
 
 def _offer_staff(offer: Offer):
@@ -262,8 +295,7 @@ def referral_receive(actor: User, *, referral: Referral, channel: str = audit.Ch
     """The receiving organisation confirms it has the referral (requested → received)."""
     _require_offer_staff(actor, referral)
     referral, _offer = _locked(referral)
-    if referral.status != S.REQUESTED:
-        raise ValidationError(_("This referral has already been received."))
+    _require_step(referral, "receive", _("This referral has already been received."))
     referral.status, referral.received_at = S.RECEIVED, timezone.now()
     _changed(actor, referral, action="referral.receive", channel=channel, fields=["status", "received_at"])
     return referral
@@ -276,8 +308,7 @@ def referral_accept(actor: User, *, referral: Referral, answer: str = "", channe
     from the waiting list is hers to take. Checks: receiving staff; the referral is still open."""
     _require_offer_staff(actor, referral)
     referral, offer = _locked(referral)
-    if referral.status not in Referral.OPEN_STATUSES:
-        raise ValidationError(_("Only an open referral can be accepted."))
+    _require_step(referral, "accept", _("Only an open referral can be accepted."))
     now = timezone.now()
     referral.answer = (answer or referral.answer).strip()
     if referral.place_offered_at is not None or capacity.has_free_place(offer):
@@ -306,8 +337,7 @@ def referral_waitlist(actor: User, *, referral: Referral, answer: str = "", chan
     """Put the client onto the waiting list (at its end)."""
     _require_offer_staff(actor, referral)
     referral, _offer = _locked(referral)
-    if referral.status not in (S.REQUESTED, S.RECEIVED):
-        raise ValidationError(_("Only a new referral can be put on the waiting list."))
+    _require_step(referral, "waitlist", _("Only a new referral can be put on the waiting list."))
     referral.answer = (answer or referral.answer).strip()
     return _waitlist(actor, referral, now=timezone.now(), channel=channel)
 
@@ -319,8 +349,7 @@ def referral_decline(actor: User, *, referral: Referral, reason: str, channel: s
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give a reason for declining.")})
     referral, offer = _locked(referral)
-    if referral.status not in Referral.OPEN_STATUSES:
-        raise ValidationError(_("Only an open referral can be declined."))
+    _require_step(referral, "decline", _("Only an open referral can be declined."))
     had_place = referral.place_offered_at is not None
     now = timezone.now()
     referral.status, referral.decline_reason, referral.closed_at, referral.place_offered_at = S.DECLINED, reason.strip(), now, None
@@ -337,8 +366,7 @@ def referral_start(actor: User, *, referral: Referral, channel: str = audit.Chan
     """The help has begun (accepted → in progress)."""
     _require_offer_staff(actor, referral)
     referral, _offer = _locked(referral)
-    if referral.status != S.ACCEPTED:
-        raise ValidationError(_("Only an accepted referral can start."))
+    _require_step(referral, "start", _("Only an accepted referral can start."))
     referral.status = S.IN_PROGRESS
     _changed(actor, referral, action="referral.start", channel=channel, fields=["status"])
     return referral
@@ -354,9 +382,8 @@ def referral_close(actor: User, *, referral: Referral, outcome: str, reason: str
     if not is_staff and not (outcome == S.CANCELLED and access.is_active_referrer(actor, referral)):
         raise PermissionDenied(_("Only staff of the receiving organisation answer a referral."))
     referral, offer = _locked(referral)
-    allowed = (S.ACCEPTED, S.IN_PROGRESS) if outcome == S.COMPLETED else (*Referral.OPEN_STATUSES, *Referral.HOLDS_PLACE)
-    if referral.status not in allowed:
-        raise ValidationError(_("This referral cannot be closed that way in its current state."))
+    _require_step(referral, "complete" if outcome == S.COMPLETED else "cancel",
+                  _("This referral cannot be closed that way in its current state."))
     frees = referral.status in Referral.HOLDS_PLACE or referral.place_offered_at is not None
     referral.status, referral.closed_at, referral.place_offered_at = outcome, timezone.now(), None
     if reason:

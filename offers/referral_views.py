@@ -185,9 +185,17 @@ def _case_forms(user, view, *, data=None, which: str = "") -> dict:
     return {}
 
 
+def _decision_form(view, data=None) -> ReferralDecisionForm | None:
+    if not view.is_staff:
+        return None
+    form = ReferralDecisionForm(data, referral=view.referral)
+    return form if form.fields["decision"].choices else None
+
+
 def _render_detail(request: HttpRequest, view, *, status: int = 200, **forms) -> HttpResponse:
+    forms.setdefault("form", _decision_form(view))
     return render(request, "offers/referral_detail.html", {
-        "view": view, "referral": view.referral, "form": ReferralDecisionForm() if view.is_staff else None,
+        "view": view, "referral": view.referral,
         "may_cancel": (view.referral.status not in Referral.CLOSED_STATUSES
                        and access.is_active_referrer(request.user, view.referral)),
         **_case_forms(request.user, view), **forms,
@@ -269,18 +277,25 @@ DECISIONS = {
 @login_required
 @require_POST
 def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff answer through the decision form: on an error it is shown again with the chosen step
+    and the note kept. A referrer who may cancel has only the cancel button: errors as messages."""
     view = rsel.get_referral_for_user(request.user, pk)
-    form = ReferralDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose one of the listed decisions."))
-        return redirect("offers:referral_detail", pk=pk)
-    try:
-        referral = DECISIONS[form.cleaned_data["decision"]](request.user, view.referral, form.cleaned_data["text"])
-    except ValidationError as error:
-        for message in error.messages:
+    form = ReferralDecisionForm(request.POST, referral=view.referral, steps=None if view.is_staff else ["cancel"])
+    if form.is_valid():
+        try:
+            referral = DECISIONS[form.cleaned_data["decision"]](request.user, view.referral, form.cleaned_data["text"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "reason" in error.error_dict:
+                error = ValidationError({"text": error.error_dict.pop("reason"), **error.error_dict})
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Status now: %(status)s.") % {"status": referral.get_status_display()})
+            return redirect("offers:referral_detail", pk=pk)
+    if view.is_staff:
+        return _render_detail(request, view, status=400, form=form)
+    for errors in form.errors.values():
+        for message in errors:
             messages.error(request, message)
-    else:
-        messages.success(request, _("Status now: %(status)s.") % {"status": referral.get_status_display()})
     return redirect("offers:referral_detail", pk=pk)
 
 

@@ -10,6 +10,7 @@ from typing import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from participants.models import Membership, User
@@ -81,6 +82,8 @@ def session_schedule(
         raise ValidationError({"staff": _("Choose a staff member of the organisation.")})
     if not 15 <= minutes <= 480:
         raise ValidationError({"minutes": _("A session lasts between 15 minutes and 8 hours.")})
+    if refusal := session_start_refusal(enrolment, starts_at):
+        raise ValidationError({"starts_at": refusal})
     planned = enrolment.sessions.filter(cancelled_at__isnull=True).count()
     if offer.planned_sessions and planned >= offer.planned_sessions:
         raise ValidationError(_("All %(count)s sessions of this track are already scheduled.") % {"count": offer.planned_sessions})
@@ -92,6 +95,18 @@ def session_schedule(
     transaction.on_commit(lambda: calendar.send_session_invitation(Session.objects.select_related(
         "staff", "enrolment__offer__organisation__network").get(pk=session.pk)))
     return session
+
+
+def session_start_refusal(enrolment: Enrolment, starts_at: dt.datetime) -> str:
+    """Why a session may not start then ("" when it may): a session is an appointment still to
+    come, not before the enrolment began and not in the past (the current minute counts as now:
+    times are entered to the minute). The session form asks the same."""
+    if timezone.localtime(starts_at).date() < enrolment.enrolled_on:
+        return _("A session cannot start before the enrolment began (%(day)s).") % {
+            "day": date_format(enrolment.enrolled_on, "SHORT_DATE_FORMAT")}
+    if starts_at < timezone.now().replace(second=0, microsecond=0):
+        return _("A session cannot start in the past.")
+    return ""
 
 
 ATTENDED = {"yes": True, "no": False, "": None}

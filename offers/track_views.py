@@ -114,7 +114,8 @@ def _enrolment_page(request: HttpRequest, enrolment: Enrolment, *, form=None, at
 @login_required
 def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = _enrolment_for_user(request.user, pk)
-    form = SessionForm(request.POST or None, staff=_staff_of(enrolment.offer), initial={"staff": request.user.pk})
+    form = SessionForm(request.POST or None, staff=_staff_of(enrolment.offer), enrolment=enrolment,
+                       initial={"staff": request.user.pk})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

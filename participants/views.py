@@ -21,6 +21,13 @@ from participants.selectors import organisation_members_for_lead
 from permissions.middleware import has_second_factor, needs_second_factor
 
 
+def not_offered(request: HttpRequest, **kwargs) -> HttpResponse:
+    """allauth's own e-mail page (/accounts/email/) is not offered: the administrators manage the
+    addresses of an account, and the account page shows it. Opening that page recorded the
+    account's address as unverified, and allauth then refused every second factor."""
+    raise Http404
+
+
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin signs in through the same login, second factor and rate limits as everyone else.
     Someone signed in without admin rights is told so: sending her to the login page would send

@@ -175,7 +175,9 @@ def test_saving_the_refused_page_again_keeps_a_colleagues_record_of_a_session_he
     url = reverse("offers:enrolment_attendance", args=[enrolment.pk])
     client.force_login(world.outsider)
     started = ts.session_attendance_based_on([(first.pk, None)])
-    late = ts.session_schedule(colleague, enrolment=enrolment, staff=colleague, starts_at=timezone.now() - dt.timedelta(days=7))
+    late_start = timezone.now() - dt.timedelta(days=7)  # held meanwhile (a past session is not scheduled: created)
+    late = Session.objects.create(enrolment=enrolment, staff=colleague, starts_at=late_start,
+                                  ends_at=late_start + dt.timedelta(hours=1))
     ts.session_attendance(colleague, enrolment=enrolment, attendance={first.pk: True, late.pk: True},
                           based_on=ts.session_attendance_based_on([(first.pk, None), (late.pk, None)]))
     refused = client.post(url, {f"session-{first.pk}": "no", "based_on": started})

@@ -132,3 +132,40 @@ def test_the_enrolment_pages_work_for_staff(client, world, offers, track):
     assert response.status_code == 302
     page = client.get(detail).content.decode()
     assert "Save attendance" in page and "did not come" in page
+
+
+def test_a_session_in_the_past_or_before_the_enrolment_began_is_refused(world, offers, track):
+    """Newcomer walk: a session could be scheduled last week, before the family was enrolled; it
+    became "Termin 1" and a calendar invitation went out."""
+    enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="P.")
+    with pytest.raises(ValidationError) as refused:
+        ts.session_schedule(world.outsider, enrolment=enrolment, staff=world.outsider,
+                            starts_at=timezone.now() - dt.timedelta(days=7))
+    assert "before the enrolment began" in refused.value.message_dict["starts_at"][0]
+    enrolment.enrolled_on = timezone.localdate() - dt.timedelta(days=30)
+    enrolment.save(update_fields=["enrolled_on"])
+    with pytest.raises(ValidationError) as refused:
+        ts.session_schedule(world.outsider, enrolment=enrolment, staff=world.outsider,
+                            starts_at=timezone.now() - dt.timedelta(hours=2))
+    assert refused.value.message_dict == {"starts_at": ["A session cannot start in the past."]}
+    assert not enrolment.sessions.exists() and not mail.outbox
+
+
+def test_the_session_form_and_the_api_refuse_a_past_start_at_the_field(client, world, offers, track):
+    enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="P.")
+    client.force_login(world.outsider)
+    past = (timezone.localtime() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(reverse("offers:enrolment_detail", args=[enrolment.pk]),
+                           {"staff": world.outsider.pk, "starts_at": past, "minutes": 60})
+    assert response.status_code == 400
+    assert response.context["form"].errors["starts_at"] == ["A session cannot start in the past."]
+    for language, text in (("de", "Ein Termin kann nicht in der Vergangenheit liegen."),
+                           ("da", "En samtale kan ikke ligge i fortiden.")):
+        page = client.post(reverse("offers:enrolment_detail", args=[enrolment.pk]),
+                           {"staff": world.outsider.pk, "starts_at": past, "minutes": 60}, HTTP_ACCEPT_LANGUAGE=language)
+        assert text in page.content.decode()
+    api = client.post("/api/sessions/", {"enrolment": enrolment.pk, "staff": world.outsider.pk,
+                                         "starts_at": (timezone.now() - dt.timedelta(hours=2)).isoformat(), "minutes": 60},
+                      content_type="application/json")
+    assert api.status_code == 400 and "starts_at" in api.json()
+    assert not enrolment.sessions.exists()

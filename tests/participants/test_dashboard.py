@@ -172,7 +172,7 @@ def test_caseworker_sees_minutes_whose_release_is_overdue(client, world):
     Conference.objects.filter(pk=world.conference.pk).update(
         status=Conference.Status.HELD, starts_at=held, ends_at=held + dt.timedelta(minutes=90))
     page = dashboard(client, world.convenor)
-    assert "Overdue minutes steps" in page
+    assert "Overdue protocol steps" in page
     assert "release the draft minutes" in page
     assert reverse("protocols:protocol_detail", args=[world.protocol.pk]) in page
 

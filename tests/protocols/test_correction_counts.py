@@ -36,3 +36,15 @@ def test_the_protocol_page_says_one_correction_proposal_and_two_correction_propo
 
     services.correction_propose(world.midwife, item=world.item_professionals, proposed_text="Genauer")
     assert two in _finalise_notice(client, world, language)
+
+
+def test_the_reason_for_deciding_a_correction_is_marked_required_like_other_required_fields(client, world):
+    """Newcomer walk: accepting a proposal needs a reason, but its field did not say "(erforderlich)"
+    as other required fields do (conferences/_field.html)."""
+    hold_conference(world.conference)
+    services.protocol_release(world.convenor, protocol=world.protocol)
+    proposal = services.correction_propose(world.counsellor, item=world.item_everyone, proposed_text="Besser")
+    client.force_login(world.convenor)
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert (f'<label for="decide-{proposal.pk}-reason">Begründung <span class="muted">(erforderlich)</span></label>'
+            in page)
