@@ -9,7 +9,7 @@ from tests.matrix.roles import ROLES, client_for
 
 pytestmark = pytest.mark.django_db
 
-URL_NAMES = {"account", "favicon"}
+URL_NAMES = {"account", "accounts_home", "favicon"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -28,3 +28,12 @@ def test_account_page(client, world, role):
 def test_favicon_is_never_a_404(client, world, role):
     response = client_for(client, world, role).get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_accounts_home_leads_to_the_account_page(client, world, role):
+    """/accounts/ (allauth's prefix, which people type) shows nothing itself: it leads to "Mein
+    Konto", which asks anyone not signed in to sign in."""
+    response = client_for(client, world, role).get(reverse("accounts_home"))
+    assert response.status_code == 302 and response["Location"] == reverse("account")
+
