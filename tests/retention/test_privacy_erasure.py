@@ -5,6 +5,7 @@ kind, identity check and outcome, the record that a request was answered (Art. 5
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cases.models import LegalHold
 from operations.retention import ERASED, retention_apply
@@ -51,3 +52,37 @@ def test_the_reason_of_an_ended_legal_hold_goes_with_the_case_its_ground_and_dat
         hold.ground, hold.review_on, hold.set_at, hold.lifted_at, hold.set_by_id, hold.lifted_by_id)
     assert report.erased_rows["legal holds"] == 1
 
+
+
+def test_a_request_recorded_after_the_case_was_erased_loses_its_texts_once_closed(world, old_case):
+    """Someone asks years later what is held about her: the officer records the request on the
+    erased case and answers it; the case eraser ran once, before it. The daily run erases its texts
+    once it is closed (and a restriction's once lifted); while open, the officer still reads them."""
+    retention_apply()
+    mother = DataSubjectRequest.objects.get(case=old_case.case).family_member
+    later = DataSubjectRequest.objects.create(
+        case=old_case.case, family_member=mother, kind=DataSubjectRequest.Kind.ACCESS, received_on=old_case.conference_day,
+        identity_check=DataSubjectRequest.IdentityCheck.DOCUMENT, identity_note="Ausweis Spät", description="Was ist gespeichert?",
+        due_on=old_case.conference_day, recorded_by=world.convenor)
+    restriction = ProcessingRestriction.objects.create(family_member=mother, request=later, grounds="Spät eingeschränkt",
+                                                       set_by=world.convenor)
+
+    report = retention_apply()
+    later.refresh_from_db()
+    assert (later.description, later.identity_note) == ("Was ist gespeichert?", "Ausweis Spät")  # open: kept
+    assert "data-subject requests after the case's erasure" not in report.other_rows
+
+    DataSubjectRequest.objects.filter(pk=later.pk).update(closed_at=timezone.now(), closed_by=world.convenor,
+                                                          outcome_note="Nichts mehr gespeichert")
+    ProcessingRestriction.objects.filter(pk=restriction.pk).update(lifted_at=timezone.now(), lifted_by=world.convenor)
+    report = retention_apply()
+    later.refresh_from_db()
+    restriction.refresh_from_db()
+    assert (later.description, later.identity_note, later.outcome_note, later.extension_reason) == (ERASED, ERASED, ERASED, "")
+    assert later.kind == DataSubjectRequest.Kind.ACCESS and later.closed_at is not None  # the record stays
+    assert restriction.grounds == ERASED
+    assert report.other_rows["data-subject requests after the case's erasure"] == 1
+    assert report.other_rows["restrictions of processing after the case's erasure"] == 1
+    again = retention_apply().other_rows  # idempotent
+    assert again.get("data-subject requests after the case's erasure", 0) == 0
+    assert again.get("restrictions of processing after the case's erasure", 0) == 0
