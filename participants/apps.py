@@ -9,10 +9,6 @@ class ParticipantsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_reset
 
-        password_reset.connect(_verified_by_link, dispatch_uid="participants.email_verified_by_link")
+        from participants import services
 
-
-def _verified_by_link(sender, request, user, **kwargs) -> None:
-    from participants import services
-
-    services.email_verified_by_link(user)
+        password_reset.connect(services.on_password_reset, dispatch_uid="participants.email_verified_by_link")

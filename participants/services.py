@@ -40,3 +40,8 @@ def email_verified_by_link(actor) -> bool:
     address.save()
     audit.record(actor, action="account.email_verified", obj=actor, detail={"by": "password_link"})
     return True
+
+
+def on_password_reset(sender, request, user, **kwargs) -> None:
+    """Receiver of allauth's ``password_reset`` signal (connected in ``ParticipantsConfig.ready``)."""
+    email_verified_by_link(user)
