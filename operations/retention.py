@@ -241,8 +241,11 @@ def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> No
         if case.held:
             report.held_cases.append(case.reference)
             continue
-        with transaction.atomic():
-            rows, accounts = erase_case(case, now=now, channel=channel)
+        try:
+            with transaction.atomic():
+                rows, accounts = erase_case(case, now=now, channel=channel, cutoff=report.case_cutoff)
+        except NotDue:  # reopened (or its closing day corrected) since the query read it
+            continue
         if rows is None:  # a hold was set between the query and the lock
             report.held_cases.append(case.reference)
             continue
@@ -252,12 +255,27 @@ def _erase_closed_cases(report: Report, *, now: dt.datetime, channel: str) -> No
             report.erased_rows[kind] = report.erased_rows.get(kind, 0) + n
 
 
-def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> tuple[dict[str, int] | None, int]:
+class NotDue(Exception):
+    """The case is no longer due for erasure once locked: reopened, or closed later than the cutoff."""
+
+
+def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND,
+               cutoff: dt.date | None = None) -> tuple[dict[str, int] | None, int]:
     """Erase one closed case's content (see the module docstring); returns rows by kind and the
     number of parent accounts anonymised, or (None, 0) when a legal hold is in force. Call inside
-    a transaction."""
+    a transaction.
+
+    The case is read again under its row lock: the daily run's query read it earlier (minutes
+    earlier, behind a long backlog), and a caseworker may have reopened it meanwhile
+    (``cases.services.case_reopen`` takes the same lock). A case that is not closed, or (with
+    ``cutoff``) was closed on or after the cutoff, raises ``NotDue`` and nothing is erased."""
     Case = type(case)
-    Case.objects.select_for_update().filter(pk=case.pk).first()  # one erasure at a time per case
+    # one erasure at a time per case, and none of a case reopened since it was found due
+    locked = Case.objects.select_for_update().filter(pk=case.pk).values("status", "closed_on").first()
+    if (locked is None or locked["status"] != Case.Status.CLOSED or locked["closed_on"] is None
+            or (cutoff is not None and locked["closed_on"] >= cutoff)):
+        raise NotDue(case.pk)
+    case.status, case.closed_on = locked["status"], locked["closed_on"]
     if CaseErasure.objects.filter(case=case).exists():
         return {}, 0
     if LegalHold.objects.filter(case=case, lifted_at__isnull=True).exists():

@@ -5,11 +5,13 @@ import pytest
 from django.core.management import call_command
 
 from calendars.models import FeedToken
+from cases import services as case_services
 from cases.models import Case, FamilyMember
 from conferences.models import Conference, PollLink
 from participants.models import User
 from permissions import audit
 from permissions.models import AuditEvent, CaseErasure
+from operations import retention
 from operations.retention import ERASED, retention_apply
 from board.figures import Period, compute_figures, period_containing, raw_figures
 from protocols.models import AgreedAction, ProtocolItem
@@ -180,3 +182,22 @@ def test_a_run_queued_under_the_former_task_name_still_runs(old_case):
     result = old_name.call()
     assert result["erased_cases"] == [old_case.case.reference]
     assert AuditEvent.objects.filter(action="retention.erase").get().channel == "task"
+
+
+def test_a_case_reopened_after_the_daily_run_found_it_due_keeps_its_content(world, old_case, monkeypatch):
+    """The run reads the due cases first and erases them one by one, minutes apart behind a long
+    backlog. A caseworker who reopens a case meanwhile (the family needs help again) must find its
+    protocols whole: the erasure decides again under the case's lock."""
+    real_erase = retention.erase_case
+
+    def reopened_first(case, **kwargs):  # the caseworker's reopening commits before the erasure locks
+        case_services.case_reopen(world.convenor, case=Case.objects.get(pk=case.pk), reason="Neue Meldung")
+        return real_erase(case, **kwargs)  # (the test's savepoint then rolls the reopening back too)
+
+    monkeypatch.setattr(retention, "erase_case", reopened_first)
+    report = retention_apply()
+
+    assert report.erased_cases == []
+    assert not CaseErasure.objects.filter(case=old_case.case).exists()
+    for secret in old_case.secrets:
+        assert occurrences(secret), secret
