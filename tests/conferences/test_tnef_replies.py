@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences import ical, imip, services, tnef
+from conferences.mailgate import _header_block
 from conferences.models import CalendarReply, Conference, Invitation
 from conferences.reply_services import calendar_reply_receive
 from permissions.models import AuditEvent
 from tests.conferences.helpers import convene, local
 from tests.conferences.mailfixtures import answer_to, request_calendar
-from tests.conferences.tnef_writer import global_object_id, meeting_response, tnef_mail
+from tests.conferences.tnef_writer import attribute, global_object_id, meeting_response, tnef_mail
 
 pytestmark = pytest.mark.django_db
 REAL_APPOINTMENT = Path(__file__).parent / "mail" / "tnef_appointment.tnef"
@@ -70,6 +71,13 @@ def test_winmail_dat_sent_as_a_generic_attachment_is_read_too(world, scheduled):
     raw = outlook(request_for(world.counsellor.email), response="Neg", content_type="application/octet-stream")
     assert receive(raw) == "applied"
     assert rsvp_of(scheduled, world.counsellor) == Invitation.Rsvp.DECLINED
+
+
+def test_fetch_mail_reads_an_outlook_answer_after_its_header_passed(world, scheduled):
+    """fetch_mail passes the header and a load() for the rest, as for any answer."""
+    raw = outlook(request_for(world.counsellor.email), response="Tent")
+    result = calendar_reply_receive(raw=_header_block(raw), source="imap", size=len(raw), load=lambda: raw)
+    assert result.outcome == "applied" and rsvp_of(scheduled, world.counsellor) == Invitation.Rsvp.TENTATIVE
 
 
 def test_an_outlook_answer_naming_another_conference_is_refused(world, scheduled):
@@ -194,12 +202,16 @@ def test_an_icalendar_part_beside_or_inside_the_tnef_wins(world, scheduled):
 
 def _garbage(request) -> list[tuple[bytes, str]]:
     event = request_calendar(request).events[0]
+    head = struct.pack("<IH", 0x223E9F78, 1) + attribute(1, 0x00069007, struct.pack("<II", 1252, 0))
     good = meeting_response(uid=str(event["UID"]), sequence=int(event["SEQUENCE"]), start=event["DTSTART"].dt, end=event["DTEND"].dt)
     return [
         (b"this is not TNEF at all", "malformed_tnef"),
         (good[:60], "malformed_tnef"),                                   # cut short in transit
         (good[:6] + random.Random(7).randbytes(4000), "malformed_tnef"),  # the signature, then noise
         (meeting_response(uid=str(event["UID"]), property_count=0xFFFFFFFF), "malformed_tnef"),  # a count no stream holds
+        # counts that made tnefparse loop 2**32 times: a multi-value property, the recipient rows
+        (head + attribute(1, 0x00069003, struct.pack("<IHHI", 1, 0x1002, 0x1234, 0xFFFFFFFF)), "not_calendar"),
+        (head + attribute(1, 0x00069004, struct.pack("<I", 0xFFFFFFF0)), "not_calendar"),
         (meeting_response(uid=str(event["UID"]), sequence=None, start=None, end=None), "malformed_tnef"),  # no version at all
         (meeting_response(uid=str(event["UID"]), message_class="IPM.Note"), "not_calendar"),  # a rich-text mail, no answer
         (meeting_response(uid=str(event["UID"]), message_class="IPM.Schedule.Meeting.Request"), "unsupported_method"),
