@@ -3,7 +3,8 @@
 Pure parsing, no database: ``read_message`` turns the raw bytes of one e-mail into a
 ``CalendarAnswer`` or a ``Refusal`` with a reason code. MIME is parsed by the standard library's
 ``email`` package (base64, quoted-printable, charsets, nested multiparts), iCalendar by
-``icalendar``. The caller (``services.calendar_reply_receive``) decides against the database
+``icalendar``. An answer Outlook or Exchange sent as TNEF (``winmail.dat``) instead of a calendar
+part is read by ``tnef`` into the same ``CalendarAnswer``; a calendar part wins over it. The caller (``services.calendar_reply_receive``) decides against the database
 whether the answer may change anything.
 
 Nothing of the message's text is kept or logged: only reason codes and a digest of its
@@ -25,10 +26,11 @@ from email.utils import getaddresses, parsedate_to_datetime
 from icalendar import Calendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from . import ical, imip
+from . import ical, imip, tnef
 
 PARTSTATS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
+_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _UID = re.compile(r"^conference-(?P<pk>[0-9]{1,12})@(?P<host>.+)$")
 _VCALENDAR = re.compile(rb"^BEGIN:VCALENDAR[ \t]*\r?$.*^END:VCALENDAR[ \t]*(?=\r?$)", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 _DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
@@ -62,11 +64,16 @@ class CalendarAnswer:
     sender: str                      # From: address, lower-case
     partstat: str                    # ACCEPTED / TENTATIVE / DECLINED / … as written
     comment: str
-    sequence: int
+    sequence: int | None
     stamp: dt.datetime | None
     proposed_start: dt.datetime | None = None
     proposed_end: dt.datetime | None = None
     notes: dict = field(default_factory=dict)
+    # An answer read from TNEF: the meeting's time as it names it (must be the conference's
+    # current time), and its SEQUENCE may be unknown (None: the time stands for the version).
+    meeting_start: dt.datetime | None = None
+    meeting_end: dt.datetime | None = None
+    via: str = "icalendar"           # or "tnef"
 
 
 def digest_of(message_id: str, raw: bytes) -> str:
@@ -109,11 +116,48 @@ def _is_calendar_part(part: EmailMessage) -> bool:
     return name.strip().lower().endswith(".ics")
 
 
+def _is_tnef_part(part: EmailMessage) -> bool:
+    """Outlook's ``winmail.dat``, by its type or, sent as a generic attachment, by its name."""
+    if part.get_content_type() in _TNEF_TYPES:
+        return True
+    if part.get_content_type() != "application/octet-stream":
+        return False
+    try:
+        name = str(part.get_filename() or part.get_param("name", "") or "")
+    except Exception:  # a parameter the parser cannot decode counts as absent
+        return False
+    return name.strip().lower() == "winmail.dat"
+
+
 def _calendar_only(payload: bytes) -> bytes:
     """The calendar object without what a gateway put around it (a banner before BEGIN:VCALENDAR,
     a disclaimer after END:VCALENDAR); the payload unchanged when it has no such lines."""
     found = _VCALENDAR.search(payload)
     return found.group(0) + b"\r\n" if found else payload
+
+
+def _decoded(part: EmailMessage, max_bytes: int) -> bytes | None:
+    """The part's content, b"" when empty; None when it is larger than ``max_bytes`` (checked
+    before it is decoded, and after)."""
+    encoded = part.get_payload()
+    if not isinstance(encoded, str) or len(encoded) > max_bytes * 4 // 3 + 4096:  # base64 is 4/3, plus line ends
+        return None
+    payload = part.get_payload(decode=True) or b""  # undoes base64 / quoted-printable
+    return None if len(payload) > max_bytes else payload
+
+
+def _tnef_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
+    """The TNEF parts' bytes; None when one is larger than ``max_bytes``."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or not _is_tnef_part(part):
+            continue
+        payload = _decoded(part, max_bytes)
+        if payload is None:
+            return None
+        if payload:
+            found.append(payload)
+    return found
 
 
 def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
@@ -123,14 +167,11 @@ def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None
     for part in message.walk():
         if part.is_multipart() or not _is_calendar_part(part):
             continue
-        encoded = part.get_payload()
-        if not isinstance(encoded, str) or len(encoded) > max_bytes * 4 // 3 + 4096:  # base64 is 4/3, plus line ends
+        payload = _decoded(part, max_bytes)
+        if payload is None:
             return None
-        payload = part.get_payload(decode=True)  # undoes base64 / quoted-printable
         if not payload:
             continue
-        if len(payload) > max_bytes:
-            return None
         charset = part.get_content_charset() or "utf-8"
         try:
             payload = payload.decode(charset, "replace").encode("utf-8")
@@ -150,9 +191,11 @@ def _mailto(value) -> str:
 class Admission:
     """What the caller's cheap check (``admit``) says about the invitation a tag names, before
     the calendar part is read: a refusal reason ("" to go on) and the network's time zone, in
-    which a floating (zone-less) time of the answer is read."""
+    which a floating (zone-less) time of the answer is read, and the invitation's conference (for
+    an Outlook answer in TNEF that carries no UID)."""
     reason: str = ""
     time_zone: str = "UTC"
+    conference_id: int | None = None
 
 
 def _aware(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
@@ -165,6 +208,10 @@ def _stamp(event, message: EmailMessage) -> dt.datetime | None:
     value = getattr(event.get("DTSTAMP"), "dt", None)
     if isinstance(value, dt.datetime):
         return _aware(value, dt.timezone.utc)  # RFC 5545: DTSTAMP is UTC
+    return _date_header(message)
+
+
+def _date_header(message: EmailMessage) -> dt.datetime | None:
     try:
         sent = parsedate_to_datetime(_header(message, "Date"))
     except (TypeError, ValueError, IndexError):
@@ -256,7 +303,7 @@ def _may_hold_calendar(head: EmailMessage) -> bool:
     """Whether the top-level Content-Type can carry a calendar part at all (a multipart, a
     wrapped message, or a calendar itself); plain text or HTML is no calendar answer."""
     try:
-        return head.get_content_maintype() in ("multipart", "message") or _is_calendar_part(head)
+        return head.get_content_maintype() in ("multipart", "message") or _is_calendar_part(head) or _is_tnef_part(head)
     except Exception:  # a Content-Type the parser cannot read: the full parse decides
         return True
 
@@ -307,20 +354,42 @@ def read_message(raw: bytes, *, max_bytes: int, size: int | None = None, max_cal
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         return _read(message, digest, invitation_id=invitation_id, sender=senders[0], zone=_zone(admission.time_zone),
-                     max_calendar_bytes=max_calendar_bytes, now=now or dt.datetime.now(dt.timezone.utc))
+                     max_calendar_bytes=max_calendar_bytes, now=now or dt.datetime.now(dt.timezone.utc),
+                     conference_id=admission.conference_id)
     except Exception:  # icalendar and the email package raise many kinds; none may escape
         return Refusal("malformed_calendar", digest, invitation_id=invitation_id)
 
 
 def _read(message: EmailMessage, digest: str, *, invitation_id: int, sender: str, zone: dt.tzinfo,
-          max_calendar_bytes: int, now: dt.datetime) -> CalendarAnswer | Refusal:
-    refuse = lambda reason, conference_id=None: Refusal(reason, digest, conference_id, invitation_id)  # noqa: E731
+          max_calendar_bytes: int, now: dt.datetime, conference_id: int | None = None) -> CalendarAnswer | Refusal:
+    refuse = lambda reason: Refusal(reason, digest, None, invitation_id)  # noqa: E731
     parts = _calendar_parts(message, max_calendar_bytes)
     if parts is None:
         return refuse("calendar_too_large")
-    if not parts:
+    if parts:
+        return _read_calendar(parts[0], message, digest, invitation_id=invitation_id, sender=sender, zone=zone, now=now)
+    blobs = _tnef_parts(message, max_calendar_bytes)
+    if blobs is None:
+        return refuse("calendar_too_large")
+    if not blobs:
         return refuse("not_calendar")
-    calendar = Calendar.from_ical(parts[0])
+    try:
+        response = tnef.read(blobs[0])
+    except tnef.TnefError:
+        return refuse("malformed_tnef")
+    if response.calendar is not None:  # an iCalendar file inside the TNEF: it says more than the MAPI properties
+        if len(response.calendar) > max_calendar_bytes:
+            return refuse("calendar_too_large")
+        return _read_calendar(_calendar_only(response.calendar), message, digest, invitation_id=invitation_id,
+                              sender=sender, zone=zone, now=now)
+    return _read_tnef(response, message, digest, invitation_id=invitation_id, sender=sender, now=now,
+                      conference_id=conference_id)
+
+
+def _read_calendar(payload: bytes, message: EmailMessage, digest: str, *, invitation_id: int, sender: str,
+                   zone: dt.tzinfo, now: dt.datetime) -> CalendarAnswer | Refusal:
+    refuse = lambda reason, conference_id=None: Refusal(reason, digest, conference_id, invitation_id)  # noqa: E731
+    calendar = Calendar.from_ical(payload)
     method = str(calendar.get("METHOD", "")).strip().upper()
     if method not in ("REPLY", "COUNTER"):
         return refuse("unsupported_method")
@@ -362,4 +431,42 @@ def _read(message: EmailMessage, digest: str, *, invitation_id: int, sender: str
         attendees=[_mailto(a) for a in attendees], sender=sender, partstat=partstat,
         comment=ical.one_line(str(comment or ""), limit=300), sequence=int(sequence_prop) if sequence_prop is not None else 0,
         stamp=stamp, proposed_start=proposed_start, proposed_end=proposed_end,
+    )
+
+
+def _read_tnef(response: tnef.MeetingResponse, message: EmailMessage, digest: str, *, invitation_id: int, sender: str,
+               now: dt.datetime, conference_id: int | None) -> CalendarAnswer | Refusal:
+    """An Outlook meeting response in TNEF as a ``CalendarAnswer``, with the checks of
+    ``_read_calendar``: its UID (from the global object id) must be a conference of this site;
+    without one, the tagged invitation's conference (``conference_id``) is taken, and then the
+    meeting time must be named, which ``reply_services`` compares with the conference's."""
+    refuse = lambda reason, conference_id=None: Refusal(reason, digest, conference_id, invitation_id)  # noqa: E731
+    partstat = tnef.RESPONSE_PARTSTATS.get(response.message_class)
+    if partstat is None:
+        calendarish = response.message_class.startswith(("IPM.Schedule.", "IPM.Appointment"))
+        return refuse("unsupported_method" if calendarish else "not_calendar")
+    if response.uid is not None:
+        match = _UID.match(response.uid)
+        if match is None or match["host"].lower() != ical.site_host().lower():
+            return refuse("unknown_event")
+        conference_id = int(match["pk"])
+    elif conference_id is None or response.start is None:
+        return refuse("unknown_event", conference_id)
+    if response.sequence is None and response.start is None:  # nothing tells which version it answers
+        return refuse("malformed_tnef", conference_id)
+    stamp = response.sent or _date_header(message)
+    if stamp is not None and stamp > now + STAMP_SKEW:
+        return refuse("future_stamp", conference_id)
+    proposed_start = proposed_end = None
+    if response.counter:
+        proposed_start, proposed_end = response.proposed_start, response.proposed_end
+        if proposed_start is None or any(value is not None and not (now - PROPOSAL_RANGE <= value <= now + PROPOSAL_RANGE)
+                                         for value in (proposed_start, proposed_end)):
+            return refuse("malformed_counter", conference_id)
+    return CalendarAnswer(
+        digest=digest, method="COUNTER" if response.counter else "REPLY", conference_id=conference_id,
+        invitation_id=invitation_id, attendees=response.addresses or [sender], sender=sender, partstat=partstat,
+        comment=ical.one_line(response.comment, limit=300), sequence=response.sequence, stamp=stamp,
+        proposed_start=proposed_start, proposed_end=proposed_end, meeting_start=response.start,
+        meeting_end=response.end, via="tnef",
     )

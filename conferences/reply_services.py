@@ -13,6 +13,11 @@ audit event and live update — and only when every one of these holds:
   nor newer than the conference's) and not older than her last answer to that version (DTSTAMP,
   which may not lie more than a day in the future).
 
+An answer Outlook or Exchange sent as TNEF (``winmail.dat``, read by ``mailgate``/``tnef``) meets
+the same checks, with what TNEF carries: its send time stands for DTSTAMP, and the meeting time it
+names must be the conference's current one; when it names no SEQUENCE, that time alone tells the
+version (it is then taken as the conference's current SEQUENCE).
+
 The cheap checks come first (``mailgate.read_message``): mail without a valid tag in its
 recipient headers, with a sender that is not the tagged invitee, or too large, is refused from
 its header, without its calendar part being parsed. Refusals that name no invitation (junk,
@@ -77,7 +82,7 @@ def _admit(invitation_id: int, sender: str) -> mailgate.Admission:
     address = (imip.recipient_address(invitation) or "").strip().lower()
     if not address or sender != address:
         return mailgate.Admission("sender_mismatch")
-    return mailgate.Admission("", invitation.conference.case.network.time_zone)
+    return mailgate.Admission("", invitation.conference.case.network.time_zone, invitation.conference_id)
 
 
 def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
@@ -99,10 +104,13 @@ def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
         return "not_scheduled", invitation
     # A move raises the conference's SEQUENCE at once; the new REQUEST is sent later by the
     # worker. An answer to the old time is stale from the moment of the move.
-    if answer.sequence < _current_sequence(invitation):
+    if answer.sequence is not None and answer.sequence < _current_sequence(invitation):
         return "stale_sequence", invitation
-    if answer.sequence > conference.sequence:  # a version that was never sent
+    if answer.sequence is not None and answer.sequence > conference.sequence:  # a version that was never sent
         return "unknown_sequence", invitation
+    if answer.meeting_start is not None and (answer.meeting_start != conference.starts_at or (
+            answer.meeting_end is not None and answer.meeting_end != conference.ends_at)):
+        return "stale_time", invitation
     if answer.method == "COUNTER":
         if answer.proposed_start is None or answer.proposed_start <= timezone.now():
             return "malformed_counter", invitation
@@ -113,11 +121,17 @@ def _judge(answer: mailgate.CalendarAnswer) -> tuple[str, Invitation | None]:
         # Stamps are compared only among answers to the same version: a clock that was wrong
         # for one answer cannot lock out the answers to the next version.
         newest = (CalendarReply.objects.filter(invitation=invitation, outcome=CalendarReply.Outcome.APPLIED,
-                                               sequence=answer.sequence)
+                                               sequence=_version(answer, invitation))
                   .aggregate(newest=Max("stamp"))["newest"])
         if (invitation.rsvp_at and answer.stamp < invitation.rsvp_at.replace(microsecond=0)) or (newest and answer.stamp <= newest):
             return "stale_reply", invitation
     return "", invitation
+
+
+def _version(answer: mailgate.CalendarAnswer, invitation: Invitation) -> int:
+    """The SEQUENCE the answer is to: its own, or (a TNEF answer without one, whose meeting time
+    ``_judge`` found current) the conference's."""
+    return answer.sequence if answer.sequence is not None else invitation.conference.sequence
 
 
 def _refuse(row: CalendarReply, reason: str, *, invitation: Invitation | None, source: str) -> ReplyOutcome:
@@ -194,14 +208,16 @@ def _answer_record(answer: mailgate.CalendarAnswer | mailgate.Refusal, *, source
     reason, invitation = _judge(answer)
     if reason:
         return _refuse(row, reason, invitation=invitation, source=source)
-    row.invitation, row.partstat, row.sequence, row.stamp = invitation, answer.partstat[:16], answer.sequence, answer.stamp
+    row.invitation, row.partstat, row.stamp = invitation, answer.partstat[:16], answer.stamp
+    row.sequence = _version(answer, invitation)
     if answer.method == "COUNTER":
         row.outcome, row.reason = CalendarReply.Outcome.COUNTER, ""
         row.proposed_starts_at = answer.proposed_start
         row.proposed_ends_at = answer.proposed_end if answer.proposed_end and answer.proposed_end > answer.proposed_start else None
         row.save()
         audit.record(_invitee(invitation), action="invitation.counter", obj=invitation,
-                     case_id=invitation.conference.case_id, channel=audit.Channel.EMAIL, detail={"source": source})
+                     case_id=invitation.conference.case_id, channel=audit.Channel.EMAIL,
+                     detail={"source": source, **({"format": answer.via} if answer.via != "icalendar" else {})})
         return ReplyOutcome(CalendarReply.Outcome.COUNTER, "", invitation.pk)
     try:
         with transaction.atomic():
