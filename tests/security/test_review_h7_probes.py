@@ -1,0 +1,72 @@
+"""Review h7 (2026-12-07): a fresh attacker's review of the network's work before a case exists and
+of the newest code (offers, requests to the central case manager, referrals, enrolments and
+sessions, the board's partnership figures, data-subject requests, grants, written reports, the
+dashboard's waiting lists), looking at every path that changes who may read something.
+
+A probe asserts what SHOULD hold. A probe marked ``xfail(strict=True)`` is a finding that is not
+mended yet: it fails today; its reason names the fault (H7-n). Plain tests are findings that were
+mended (they failed before the mend) or paths that were probed and held.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cases import policy as cases_policy
+from cases import services as case_services
+from cases.models import CaseTeamMember
+from offers import referral_case_services as rcs
+from offers import referral_services as rs
+from offers.models import Referral
+from tests.offers.offer_world import build_offer_world
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = {"consent_reference": "TEAM-4711", "consent_given_on": dt.date(2026, 1, 5)}
+
+
+@pytest.fixture
+def offers(world):
+    return build_offer_world(world)
+
+
+def _case_manager_attaches_the_request(world, offers) -> CaseTeamMember:
+    """The central case manager is on the case team and attaches the referral request to the case."""
+    seat = case_services.case_team_member_add(world.convenor, case=world.case, organisation=offers.perinatal,
+                                              user=offers.case_manager)
+    rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    return seat
+
+
+# --- H7-1: a case manager taken off the case team still routes organisations onto it --------------
+
+@pytest.mark.xfail(strict=True, reason="H7-1: referral_create from a request attached to a case does not ask whether "
+                   "the case manager is still on that case's team")
+def test_a_case_manager_taken_off_the_team_no_longer_refers_into_the_case(world, offers):
+    """H7-1: the request stays with the case it was attached to, so every referral made from it
+    later belongs to that case, and the receiving organisation may then join the case's team on it
+    (``referral_join_case_team``). Once the convenor has taken the case manager off the team she
+    reads nothing of the case, yet she could still refer the request's client to any offer of the
+    network and so let any organisation onto the family's case team. A referral into a case is
+    made only by someone on its team."""
+    seat = _case_manager_attaches_the_request(world, offers)
+    case_services.case_team_member_remove(world.convenor, member=seat)
+    assert not cases_policy.is_professional_on_case(offers.case_manager, world.case)
+
+    with pytest.raises((PermissionDenied, ValidationError)):
+        rs.referral_create(offers.case_manager, offer=offers.network_offer, support_request=offers.support_request)
+    assert not Referral.objects.filter(offer=offers.network_offer).exists()
+    assert not cases_policy.is_professional_on_case(world.outsider, world.case)
+
+
+def test_a_case_manager_on_the_team_still_refers_into_the_case(world, offers):
+    """The mend of H7-1 keeps the path it guards: on the team, she refers, and the receiving
+    organisation joins the case on the family's documented consent."""
+    _case_manager_attaches_the_request(world, offers)
+    referral = rs.referral_create(offers.case_manager, offer=offers.network_offer, support_request=offers.support_request)
+    assert referral.case_id == world.case.pk
+    referral = rs.referral_accept(world.outsider, referral=referral)
+    rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
+    assert cases_policy.is_professional_on_case(world.outsider, world.case)
