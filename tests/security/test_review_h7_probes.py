@@ -13,6 +13,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from cases import policy as cases_policy
 from cases import services as case_services
@@ -42,8 +43,6 @@ def _case_manager_attaches_the_request(world, offers) -> CaseTeamMember:
 
 # --- H7-1: a case manager taken off the case team still routes organisations onto it --------------
 
-@pytest.mark.xfail(strict=True, reason="H7-1: referral_create from a request attached to a case does not ask whether "
-                   "the case manager is still on that case's team")
 def test_a_case_manager_taken_off_the_team_no_longer_refers_into_the_case(world, offers):
     """H7-1: the request stays with the case it was attached to, so every referral made from it
     later belongs to that case, and the receiving organisation may then join the case's team on it
@@ -70,3 +69,16 @@ def test_a_case_manager_on_the_team_still_refers_into_the_case(world, offers):
     referral = rs.referral_accept(world.outsider, referral=referral)
     rcs.referral_join_case_team(world.outsider, referral=referral, **CONSENT)
     assert cases_policy.is_professional_on_case(world.outsider, world.case)
+
+
+def test_the_request_page_says_why_she_no_longer_refers_and_a_stale_form_is_refused(world, offers, client):
+    seat = _case_manager_attaches_the_request(world, offers)
+    case_services.case_team_member_remove(world.convenor, member=seat)
+    client.force_login(offers.case_manager)
+    page = client.get(reverse("offers:request_detail", args=[offers.support_request.pk])).content.decode()
+    assert reverse("offers:request_refer", args=[offers.support_request.pk]) not in page
+    assert "only the case team refers its client from it" in page
+    response = client.post(reverse("offers:request_refer", args=[offers.support_request.pk]),
+                           {"offer": offers.network_offer.pk, "note": "", "municipality": ""})
+    assert response.status_code == 403
+    assert not Referral.objects.filter(offer=offers.network_offer).exists()
