@@ -18,9 +18,11 @@ from django.urls import reverse
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import CaseTeamMember
+from offers import access
 from offers import referral_case_services as rcs
 from offers import referral_services as rs
-from offers.models import Referral
+from offers.models import CentralCaseManager, Referral
+from participants.models import Membership
 from tests.offers.offer_world import build_offer_world
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,25 @@ def test_the_request_page_says_why_she_no_longer_refers_and_a_stale_form_is_refu
                            {"offer": offers.network_offer.pk, "note": "", "municipality": ""})
     assert response.status_code == 403
     assert not Referral.objects.filter(offer=offers.network_offer).exists()
+
+
+# --- H7-2: a staff account with a membership slipped past the admin reads the network's work ------
+
+@pytest.mark.xfail(strict=True, reason="H7-2: offers.access asks only for a signed-in, active account, not for one that "
+                   "is no technical admin (permissions.policy._is_real_user), unlike the case policy")
+def test_a_staff_account_reads_nothing_of_the_network_even_with_a_membership_slipped_past_the_admin(world, offers, client):
+    """Rule 6 holds for cases even where a membership slipped past the admin's refusal
+    (``test_admin_powers``): a staff account holds no role. The offers app must hold it too: the
+    referrals to an organisation's offers carry the client and what is asked of the offer, the
+    requests to the central case manager the family's situation."""
+    Membership.objects.create(user=world.admin, organisation=world.counselling, role="other")
+    Membership.objects.create(user=world.admin, organisation=offers.perinatal, role="other")
+    CentralCaseManager.objects.create(network=world.network, organisation=offers.perinatal, user=world.admin)
+    assert not access.referrals_for(world.admin).exists()
+    assert not access.support_requests_for(world.admin).exists()
+    assert not access.offers_managed_by(world.admin).exists()
+    client.force_login(world.admin)
+    assert client.get(reverse("offers:referral_detail", args=[offers.referral.pk])).status_code == 404
+    assert client.get(f"/api/referrals/{offers.referral.pk}/").status_code == 404
+    assert client.get(f"/api/support-requests/{offers.support_request.pk}/").status_code == 404
+    assert client.get(reverse("offers:contact_requests", args=[offers.public_offer.pk])).status_code == 404
