@@ -24,7 +24,7 @@ from cases import services as case_services
 from cases.models import CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
-from participants.models import Membership, Organisation, User
+from participants.models import Organisation, User
 from permissions import audit
 
 from . import access, capacity, deadlines
@@ -119,8 +119,7 @@ def support_request_send(
     belongs to the same network and is not ``actor`` herself. An anonymous consultation carries no client, consent or case;
     a referral names the client (first name or initials) and the documented consent.
     Sends: a notification to the case manager."""
-    if not Membership.objects.filter(user=actor, organisation=sender_organisation, is_active=True,
-                                     organisation__is_active=True).exists():
+    if not access.works_for(actor, sender_organisation.pk):
         raise PermissionDenied(_("Only professionals of the network may send requests."))
     if (case_manager.network_id != sender_organisation.network_id
             or not access.case_manager_roles_in_force().filter(pk=case_manager.pk).exists()):

@@ -88,8 +88,6 @@ def test_the_request_page_says_why_she_no_longer_refers_and_a_stale_form_is_refu
 
 # --- H7-2: a staff account with a membership slipped past the admin reads the network's work ------
 
-@pytest.mark.xfail(strict=True, reason="H7-2: offers.access asks only for a signed-in, active account, not for one that "
-                   "is no technical admin (permissions.policy._is_real_user), unlike the case policy")
 def test_a_staff_account_reads_nothing_of_the_network_even_with_a_membership_slipped_past_the_admin(world, offers, client):
     """Rule 6 holds for cases even where a membership slipped past the admin's refusal
     (``test_admin_powers``): a staff account holds no role. The offers app must hold it too: the
@@ -106,3 +104,5 @@ def test_a_staff_account_reads_nothing_of_the_network_even_with_a_membership_sli
     assert client.get(f"/api/referrals/{offers.referral.pk}/").status_code == 404
     assert client.get(f"/api/support-requests/{offers.support_request.pk}/").status_code == 404
     assert client.get(reverse("offers:contact_requests", args=[offers.public_offer.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):  # nor does she write as staff of the organisation
+        rs.referral_receive(world.admin, referral=offers.referral)
