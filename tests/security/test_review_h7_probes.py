@@ -14,7 +14,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
+from access import grant_services
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import CaseTeamMember
@@ -106,3 +108,34 @@ def test_a_staff_account_reads_nothing_of_the_network_even_with_a_membership_sli
     assert client.get(reverse("offers:contact_requests", args=[offers.public_offer.pk])).status_code == 404
     with pytest.raises(PermissionDenied):  # nor does she write as staff of the organisation
         rs.referral_receive(world.admin, referral=offers.referral)
+
+
+# --- H7-3: a substitute gives herself a seat of her own through a referral -------------------------
+
+def test_a_substitute_does_not_seat_herself_on_the_colleagues_case_through_a_referral(world, offers):
+    """The rule of H3-3 (a substitute who convenes through her grant gives herself no seat: it would
+    keep her reading the case after the grant ends) on the referral path: the outsider also works
+    for the midwifery practice and stands in for the midwife, who is on the case for it. Staff of
+    early help, she attaches an accepted referral to early help's track to the midwife's case and
+    is admitted to its team for early help, a seat of her own that outlasts the grant."""
+    Membership.objects.create(user=world.outsider, organisation=world.midwifery, role="other")
+    grant_services.substitute_appoint(world.midwife, colleague=world.midwife, substitute=world.outsider,
+                                      valid_from=timezone.localdate(), valid_until=timezone.localdate() + dt.timedelta(days=14))
+    assert cases_policy.is_professional_on_case(world.outsider, world.case)  # as the midwife's substitute only
+    referral = rs.referral_create(offers.case_manager, offer=offers.network_offer, client_label="K.")
+    referral = rs.referral_accept(world.outsider, referral=referral)
+    assert not rcs.attachable_cases(world.outsider, referral).filter(pk=world.case.pk).exists()
+    with pytest.raises((PermissionDenied, ValidationError)):
+        rcs.referral_attach_case(world.outsider, referral=referral, case=world.case, **CONSENT)
+    assert not world.case.team.filter(user=world.outsider, removed_at__isnull=True).exists()
+
+
+def test_a_professional_on_the_case_in_her_own_right_still_attaches_a_referral_to_it(world, offers):
+    """The mend of H7-3 keeps the path: on the case herself (for another organisation), she attaches
+    the referral and is admitted for early help."""
+    CaseTeamMember.objects.create(case=world.case, organisation=world.midwifery, user=world.outsider)
+    Membership.objects.create(user=world.outsider, organisation=world.midwifery, role="other")
+    referral = rs.referral_accept(world.outsider, referral=rs.referral_create(
+        offers.case_manager, offer=offers.network_offer, client_label="K."))
+    member = rcs.referral_attach_case(world.outsider, referral=referral, case=world.case, **CONSENT)
+    assert (member.user, member.organisation) == (world.outsider, world.early_help)
