@@ -253,7 +253,7 @@ def referral_create(
     if support_request is not None:
         role, network_id = require_case_manager_of(actor, support_request, to=REFER), support_request.network_id
         # its case as it stands now, not as the caller last read it (serialised with attaching it)
-        support_request = SupportRequest.objects.select_for_update().select_related("case").get(pk=support_request.pk)
+        support_request = SupportRequest.objects.select_for_update().get(pk=support_request.pk)
         if refusal := refer_into_case_refusal(actor, support_request):
             raise PermissionDenied(refusal)
     else:
