@@ -57,6 +57,14 @@ def professional_case_ids(user: "User") -> QuerySet:
     return team_rows_of(user).values("case_id")
 
 
+def own_case_ids(user: "User") -> QuerySet:
+    """Case ids on whose active team the user is in her own right: her own row, or her
+    organisation's row, not only the row of a colleague she stands in for. What she does with a
+    case she reads only as a substitute must not give her a seat that outlasts the grant
+    (``convenes_in_own_right``; the referral path, review h7-3)."""
+    return team_rows_of(user).filter(Q(user=user) | Q(user__isnull=True)).values("case_id")
+
+
 def team_organisation_ids(user: "User", case: "Case") -> QuerySet:
     """The organisations for which the user is on ``case``'s active team (not every organisation
     she works for: a second membership does not make her speak for an organisation that is on the

@@ -17,7 +17,7 @@ Built on ``participants.policy`` (memberships) in the manner of the case policy:
   referral's network); the professional whose support request led to it (while she still works
   for the organisation she sent it for) sees its status, and its content only when the client's
   consent covers that.
-Staff and superusers get nothing from being staff.
+Staff and superusers get nothing from being staff, nor from a membership slipped past the admin.
 """
 from __future__ import annotations
 
@@ -25,12 +25,20 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, 
 
 from participants import policy as participants_policy
 from participants.models import Membership
+from permissions import policy as base_policy
 
 from .models import CentralCaseManager, ContactRequest, Enrolment, Offer, Referral, Session, SupportRequest
 
 
 def _real(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+    """Signed in, active and no technical admin: a staff account holds no role, so even a
+    membership slipped past the admin opens nothing here either (rule 6, as in the case policy)."""
+    return base_policy._is_real_user(user)
+
+
+def works_for(user, organisation_id: int) -> bool:
+    """An active professional of the (active) organisation, and no technical admin (``_real``)."""
+    return _real(user) and participants_policy.organisation_ids(user).filter(organisation_id=organisation_id).exists()
 
 
 def network_ids(user) -> QuerySet:
@@ -58,7 +66,7 @@ def offers_managed_by(user) -> QuerySet[Offer]:
 
 
 def may_manage_offer(user, offer: Offer) -> bool:
-    return _real(user) and participants_policy.organisation_ids(user).filter(organisation_id=offer.organisation_id).exists()
+    return works_for(user, offer.organisation_id)
 
 
 def case_manager_roles_in_force() -> QuerySet[CentralCaseManager]:

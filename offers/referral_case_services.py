@@ -102,8 +102,11 @@ def referral_open_case(
 
 
 def attachable_cases(actor: User, referral: Referral):
-    """Open cases of the offer's network on whose team ``actor`` already is."""
-    return (Case.objects.filter(pk__in=cases_policy.professional_case_ids(actor), network_id=referral.offer.organisation.network_id)
+    """Open cases of the offer's network on whose team ``actor`` already is in her own right: not a
+    case she reads only as a colleague's substitute, where attaching would admit her for the
+    receiving organisation to a seat that outlasts her grant (``cases_policy.own_case_ids``,
+    review h7-3)."""
+    return (Case.objects.filter(pk__in=cases_policy.own_case_ids(actor), network_id=referral.offer.organisation.network_id)
             .exclude(status=Case.Status.CLOSED).order_by("reference"))
 
 
@@ -116,8 +119,8 @@ def referral_attach_case(
     joins its team through her where it is not on it yet (returns the new member, else None).
 
     Checks: staff of the receiving organisation; the referral holds a place and belongs to no
-    case yet; ``actor`` is on the case's team, the case is open and in the offer's network; the
-    family's consent is documented."""
+    case yet; ``actor`` is on the case's team in her own right (not only as a substitute), the case
+    is open and in the offer's network; the family's consent is documented."""
     referral = _require_receiving_staff(actor, referral)
     if referral.case_id is not None:
         raise ValidationError(_("This referral already belongs to a case."))

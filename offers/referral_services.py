@@ -24,7 +24,7 @@ from cases import services as case_services
 from cases.models import CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
-from participants.models import Membership, Organisation, User
+from participants.models import Organisation, User
 from permissions import audit
 
 from . import access, capacity, deadlines
@@ -119,8 +119,7 @@ def support_request_send(
     belongs to the same network and is not ``actor`` herself. An anonymous consultation carries no client, consent or case;
     a referral names the client (first name or initials) and the documented consent.
     Sends: a notification to the case manager."""
-    if not Membership.objects.filter(user=actor, organisation=sender_organisation, is_active=True,
-                                     organisation__is_active=True).exists():
+    if not access.works_for(actor, sender_organisation.pk):
         raise PermissionDenied(_("Only professionals of the network may send requests."))
     if (case_manager.network_id != sender_organisation.network_id
             or not access.case_manager_roles_in_force().filter(pk=case_manager.pk).exists()):
@@ -226,6 +225,18 @@ def support_request_close(actor: User, *, request: SupportRequest, channel: str 
 # --- referrals -------------------------------------------------------------------------------------
 
 
+def refer_into_case_refusal(actor: User, request: SupportRequest) -> str:
+    """Why ``actor`` may not refer from ``request`` because of the case it belongs to, or "" when
+    she may. A referral from a request that belongs to a case belongs to that case, and the
+    receiving organisation may then join the case's team on it (``referral_case_services``): only
+    someone on that team refers into it. A case manager taken off the team, who reads nothing of
+    the case any more, lets nobody onto it (review h7-1). The one rule for the service and the
+    request page that offers the step."""
+    if request.case_id is None or cases_policy.is_professional_on_case(actor, request.case):
+        return ""
+    return _("This request belongs to a case whose team you are not on: only the case team refers its client from it.")
+
+
 @transaction.atomic
 def referral_create(
     actor: User, *, offer: Offer, support_request: SupportRequest | None = None, client_label: str = "", note: str = "",
@@ -235,13 +246,16 @@ def referral_create(
 
     Checks: ``actor`` is an active central case manager of the network (the request's, or the
     offer's without a request); the offer is active, visible to her and of that network, so a
-    client never crosses to another network. From a request: she is its case manager and it is a
-    referral with consent (an anonymous consultation cannot become a referral). Sends: a
+    client never crosses to another network. From a request: she is its case manager, it is a
+    referral with consent (an anonymous consultation cannot become a referral), and where it
+    belongs to a case she is on that case's team (``refer_into_case_refusal``). Sends: a
     notification to the offer's staff."""
     if support_request is not None:
         role, network_id = require_case_manager_of(actor, support_request, to=REFER), support_request.network_id
         # its case as it stands now, not as the caller last read it (serialised with attaching it)
         support_request = SupportRequest.objects.select_for_update().get(pk=support_request.pk)
+        if refusal := refer_into_case_refusal(actor, support_request):
+            raise PermissionDenied(refusal)
     else:
         network_id = offer.organisation.network_id
         role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()

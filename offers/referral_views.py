@@ -76,14 +76,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_case_manager = access.case_manager_role_of(request.user, support) is not None
     send_on_form = _send_on_form(request, support) if support.sender_id == request.user.pk else None
     refer_form = attach_form = open_form = None
+    refer_refusal = ""
     if is_case_manager and support.kind == support.Kind.REFERRAL:
-        refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
+        refer_refusal = rsvc.refer_into_case_refusal(request.user, support)
+        if not refer_refusal:  # the step would only be refused: say why instead of offering it
+            refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
         if support.case_id is None:  # a request stays with the case it belongs to
             attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
             open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form,
-        "refer_form": refer_form, "referrals": support.referrals.select_related("offer", "offer__organisation"),
+        "refer_form": refer_form, "refer_refusal": refer_refusal, "referrals": support.referrals.select_related("offer", "offer__organisation"),
         "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
         "send_on_form": send_on_form, "case_manager_left": send_on_form is not None,
         "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),

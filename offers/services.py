@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from participants import policy as participants_policy
 from participants.models import Organisation
 from permissions import audit, conflicts
+from permissions import policy as base_policy
 
 from . import access, hsds
 from .models import Offer
@@ -27,7 +28,8 @@ EDITABLE_FIELDS = (
 
 
 def _require_member(actor, organisation: Organisation) -> None:
-    if not (getattr(actor, "is_active", False) and participants_policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()):
+    if not (base_policy._is_real_user(actor)
+            and participants_policy.organisation_ids(actor).filter(organisation_id=organisation.pk).exists()):
         raise PermissionDenied(_("Only staff of the organisation may change its offers."))
 
 
