@@ -350,7 +350,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "de")
 LANGUAGES = [("de", _("German")), ("da", _("Danish")), ("en", _("English"))]
-# locale_formal: formal German ("Sie") for texts of allauth and DRF whose catalogues say "du".
+# locale_formal: overrides of texts of allauth and DRF: formal German ("Sie") where their catalogues say
+# "du", natural Danish ("Du er nu logget ind", "adgangskode") where theirs translate word for word.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_formal"]
 # English shows dates and times the British way (day first, 24-hour clock): config/formats/en.
 FORMAT_MODULE_PATH = ["config.formats"]
