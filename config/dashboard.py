@@ -26,7 +26,7 @@ from participants.roles import Roles, roles_of
 from permissions import audit
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user
+from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user, released_drafts_for_parent
 
 DASHBOARD_LIMIT = 20
 
@@ -48,6 +48,7 @@ class Dashboard:
     parent_case: object | None = None
     parent_next_conference: object | None = None
     parent_actions: list = field(default_factory=list)
+    parent_drafts: list = field(default_factory=list)         # released draft minutes of her family's conferences
     summaries: list = field(default_factory=list)
     yearly_reports: list = field(default_factory=list)
     incoming_referrals: list = field(default_factory=list)   # to offers she manages, not answered yet
@@ -135,6 +136,7 @@ def dashboard_for_user(user) -> Dashboard:
                 .filter(status__in=_open_states(), responsible_family_member__user=user)
                 .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
             )
+            board.parent_drafts = released_drafts_for_parent(user, limit=DASHBOARD_LIMIT)
     if roles.is_board_member or roles.is_coordinator:
         board.summaries = list(board_policy.summaries_for_user(user).select_related("network")[:12])
         # A Danish network's board reads its yearly report per municipality
@@ -152,7 +154,8 @@ def _audit_dashboard(user, board: Dashboard) -> None:
                         + [r.conference for r in board.open_reports]
                         + ([board.parent_next_conference] if board.parent_next_conference else [])],
         "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],
-        "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps],
+        "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps]
+        + [(protocol.pk, protocol.conference.case_id) for protocol in board.parent_drafts],
     }
     rows = [row for kind_rows in shown.values() for row in kind_rows]
     if not rows:

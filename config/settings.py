@@ -60,22 +60,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-DEBUG = env_bool("DEBUG", False)
+# DEBUG=true is development mode: a development secret key, local hosts, no HTTPS, no second
+# factor required. Django's own DEBUG setting -- its technical pages for a 404 or an error, which
+# list the URL patterns and show tracebacks, instead of the product's pages -- follows it unless
+# TECHNICAL_ERROR_PAGES=false, which `./dev run` sets: the demo shows the 404 and 403 pages a person
+# would meet (tracebacks still go to the console), and serves its static files itself (--insecure).
+DEVELOPMENT = env_bool("DEBUG", False)
+TECHNICAL_ERROR_PAGES = env_bool("TECHNICAL_ERROR_PAGES", DEVELOPMENT)
+if TECHNICAL_ERROR_PAGES and not DEVELOPMENT:
+    raise ImproperlyConfigured("TECHNICAL_ERROR_PAGES=true needs DEBUG=true: the technical pages show "
+                               "the URL patterns and tracebacks to whoever asks.")
+DEBUG = TECHNICAL_ERROR_PAGES
 # pytest sets this itself (tests/conftest.py imports settings only after pytest is loaded).
 TESTING = env_bool("FALLKONFERENZ_TESTING", False) or "pytest" in sys.modules
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEVELOPMENT or TESTING:
         SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it in the environment (or DEBUG=true for local development)."
         )
-if not DEBUG and not TESTING and len(SECRET_KEY) < 50:
+if not DEVELOPMENT and not TESTING and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEVELOPMENT or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The public base URL is used in e-mails and calendar links, never derived from a request header.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -318,7 +328,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Client addresses for rate limits come from X-Forwarded-For only as far as this many proxies of
 # our own set it (deploy/nginx replaces the header with $remote_addr: one proxy).
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", not DEBUG) else 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", not DEVELOPMENT) else 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Fallkonferenz"
@@ -327,7 +337,7 @@ MFA_ADAPTER = "permissions.mfa.EncryptingMFAAdapter"
 # Only the first encrypts; all decrypt. Outside development the variable is required.
 MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [])
 if not MFA_ENCRYPTION_KEYS:
-    if DEBUG or TESTING:
+    if DEVELOPMENT or TESTING:
         import base64 as _base64
         import hashlib as _hashlib
 
@@ -337,7 +347,7 @@ if not MFA_ENCRYPTION_KEYS:
 # Second factor is mandatory for professionals and admins (see participants.adapters).
 # Off by default in tests (they log in with force_login); tests/browser/test_mfa.py and
 # tests/permissions/test_authentication.py switch it on.
-MFA_REQUIRED_FOR_PROFESSIONALS = env_bool("MFA_REQUIRED_FOR_PROFESSIONALS", not DEBUG and not TESTING)
+MFA_REQUIRED_FOR_PROFESSIONALS = env_bool("MFA_REQUIRED_FOR_PROFESSIONALS", not DEVELOPMENT and not TESTING)
 
 # Database sessions (django_session) read together with their signed-in user in one statement.
 SESSION_ENGINE = "permissions.session_store"
@@ -350,7 +360,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "de")
 LANGUAGES = [("de", _("German")), ("da", _("Danish")), ("en", _("English"))]
-# locale_formal: formal German ("Sie") for texts of allauth and DRF whose catalogues say "du".
+# locale_formal: overrides of texts of allauth and DRF: formal German ("Sie") where their catalogues say
+# "du", natural Danish ("Du er nu logget ind", "adgangskode") where theirs translate word for word.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_formal"]
 # English shows dates and times the British way (day first, 24-hour clock): config/formats/en.
 FORMAT_MODULE_PATH = ["config.formats"]
@@ -472,11 +483,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["InformationCategoryEnum"] = "cases.models.InformationCategory"
 
 # --- Security headers -----------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEBUG) else None
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEVELOPMENT) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEVELOPMENT and not TESTING)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEVELOPMENT and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG or TESTING else 31536000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEVELOPMENT or TESTING else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -488,7 +499,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", "ws:", "wss:"] if DEBUG or TESTING else ["'self'", "wss:"],
+        "connect-src": ["'self'", "ws:", "wss:"] if DEVELOPMENT or TESTING else ["'self'", "wss:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'none'"],
@@ -538,7 +549,7 @@ for _entry in env_list("AUDIT_HMAC_KEYS", []):
         raise ImproperlyConfigured(f"AUDIT_HMAC_KEYS: the key '{_key_id}' must be at least 32 characters.")
     AUDIT_HMAC_KEYS[_key_id] = _secret
 if not AUDIT_HMAC_KEY and not AUDIT_HMAC_KEYS:
-    if DEBUG or TESTING:
+    if DEVELOPMENT or TESTING:
         AUDIT_HMAC_KEY = "dev-only-audit-key-never-used-in-production-0123456789"
     else:
         raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set. Set it in the environment (at least 32 characters).")

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CASE_REFERENCE_VALIDATOR
+from participants.models import Country
 from permissions import conflicts
 from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
@@ -15,6 +16,7 @@ from . import referral_services
 from . import services
 from . import track_services as ts
 from .models import LANGUAGES, Offer, TargetGroup, pack_codes, unpack_codes
+from .selectors import ALL_COUNTRIES
 
 
 class DirectorySearchForm(forms.Form):
@@ -23,6 +25,10 @@ class DirectorySearchForm(forms.Form):
     target_group = forms.ChoiceField(label=_("For whom"), required=False, choices=[("", _("Anyone"))] + list(TargetGroup.choices))
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any language"))] + LANGUAGES)
     anonymous = forms.BooleanField(label=_("Anonymous first contact possible"), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False,
+                                choices=[(ALL_COUNTRIES, _("All countries"))] + list(Country.choices))
+    # Set from an offer's network link; kept while she refines the search.
+    network = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
 
 class OfferForm(forms.ModelForm):

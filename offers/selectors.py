@@ -8,10 +8,21 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from participants import policy as participants_policy
-from participants.models import Network, Organisation
+from participants.models import Country, Network, Organisation
 
 from . import access
 from .models import LANGUAGE_CODES, Offer, TargetGroup
+
+
+ALL_COUNTRIES = "all"
+# The country whose offers a visitor reading the directory in this language is most likely to look
+# for; English (and any other language) shows every country.
+COUNTRY_OF_LANGUAGE = {"de": Country.GERMANY, "da": Country.DENMARK}
+
+
+def default_country(language: str | None) -> str:
+    """The directory's country when the visitor chose none: her language's country, or all ("")."""
+    return COUNTRY_OF_LANGUAGE.get((language or "").split("-")[0], "")
 
 
 @dataclass(frozen=True)
@@ -22,12 +33,19 @@ class DirectoryFilter:
     language: str = ""
     anonymous: bool = False
     network: str = ""        # network slug
+    country: str = ""        # Country code; "" = every country
 
     @classmethod
-    def from_query(cls, params) -> "DirectoryFilter":
+    def from_query(cls, params, *, country: str = "") -> "DirectoryFilter":
+        """``country``: the country to show when ``params`` name none (the page passes the
+        visitor's language's; the API shows every country unless asked)."""
         target = params.get("target_group", "")
         language = params.get("language", "")
+        chosen = params.get("country")
+        if chosen is not None:
+            country = chosen if chosen in Country.values else ""  # "all", or anything unknown: every country
         return cls(
+            country=country,
             text=(params.get("q") or "").strip()[:100],
             place=(params.get("place") or "").strip()[:60],
             target_group=target if target in TargetGroup.values else "",
@@ -42,6 +60,8 @@ def directory(user, filters: DirectoryFilter) -> QuerySet[Offer]:
     offers = access.offers_visible_to(user).select_related("organisation", "organisation__network")
     if filters.network:
         offers = offers.filter(organisation__network__slug=filters.network)
+    if filters.country:
+        offers = offers.filter(organisation__network__country=filters.country)
     if filters.text:
         offers = offers.filter(Q(name__icontains=filters.text) | Q(description__icontains=filters.text)
                                | Q(organisation__name__icontains=filters.text))

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,14 +32,24 @@ def apply_errors(form, error: ValidationError) -> None:
 
 @require_GET
 def directory(request: HttpRequest) -> HttpResponse:
-    filters = selectors.DirectoryFilter.from_query(request.GET)
+    # Without a choice, the country of the language she reads in (a German page lists German offers).
+    filters = selectors.DirectoryFilter.from_query(request.GET, country=selectors.default_country(get_language()))
     page = Paginator(selectors.directory(request.user, filters), OFFERS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query["country"] = filters.country or selectors.ALL_COUNTRIES  # the next page keeps what this one showed
+    form_data = query.copy()
     return render(request, "offers/directory.html", {
-        "form": DirectorySearchForm(request.GET or None), "page": page, "offers": page.object_list,
+        "form": DirectorySearchForm(form_data), "page": page, "offers": page.object_list,
         "query": query.urlencode(), "filters": filters,
+        "all_networks_query": _without(query, "network"),
     })
+
+
+def _without(query, name: str) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 @require_GET

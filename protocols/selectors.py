@@ -516,6 +516,17 @@ def family_agreements(user) -> FamilyAgreements:
     return FamilyAgreements(own_actions=own, other_actions=other, protocols=protocols)
 
 
+def released_drafts_for_parent(user, *, limit: int = 20) -> list[Protocol]:
+    """Draft minutes released to the parent's own family's conferences (not those of a family she
+    is a guest of), newest conference first: the protocol and its conference only, for a link.
+    One query."""
+    return list(
+        protocols_for_user(user)
+        .filter(status=Protocol.Status.RELEASED, conference__case_id__in=cases_policy.parent_case_ids(user))
+        .select_related("conference").order_by("-conference__starts_at", "-pk")[:limit]
+    )
+
+
 def parent_actions_in(user, protocol: Protocol) -> list:
     """The actions of one protocol that fall to the parent herself, with plain status words."""
     actions = list(protocols_policy.actions_for_user(user).filter(item__protocol=protocol, responsible_family_member__user=user)

@@ -21,7 +21,7 @@ MFA_KEY = "Z3Vlc3MtdGhpcy1pcy1hLXRlc3Qta2V5LTMyYnl0ZXM="  # a Fernet key (32 byt
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "ALLOWED_HOSTS",
+             if k not in {"FALLKONFERENZ_TESTING", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_HMAC_KEY", "DEBUG", "TECHNICAL_ERROR_PAGES", "ALLOWED_HOSTS",
                           "MFA_ENCRYPTION_KEYS",
                           "EMAIL_URL", "TASK_BACKEND", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST",
                           "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # the browser tests' conftest sets it in this process
@@ -188,3 +188,18 @@ def test_a_group_message_not_queued_for_a_full_process_queue_is_logged_as_a_warn
     assert "level=WARNING logger=channels_redis.core" in result.stderr
     assert "1 of 2 channels over capacity in group protocol-7: the sockets of those server processes missed this message" in result.stderr
     assert "an ordinary channels-redis line" not in result.stderr
+
+
+def test_development_mode_can_show_the_products_error_pages_and_keeps_its_development_defaults(tmp_path):
+    """``./dev run`` sets DEBUG=true and TECHNICAL_ERROR_PAGES=false: Django's DEBUG is off (the
+    product's 404 page, not the technical one), everything else stays as in development."""
+    values = show(tmp_path, '[s.DEBUG, s.DEVELOPMENT, s.ALLOWED_HOSTS, s.SECURE_SSL_REDIRECT, s.SECRET_KEY.startswith("dev-only")]',
+                  DEBUG="true", TECHNICAL_ERROR_PAGES="false")
+    assert values == [False, True, ["127.0.0.1", "localhost", "[::1]"], False, True]
+    assert show(tmp_path, "[s.DEBUG, s.DEVELOPMENT]", DEBUG="true") == [True, True]  # technical pages stay the default
+
+
+def test_technical_error_pages_are_refused_outside_development(tmp_path):
+    result = run(["manage.py", "check"], tmp_path, **production(TECHNICAL_ERROR_PAGES="true"))
+    assert result.returncode != 0
+    assert "TECHNICAL_ERROR_PAGES=true needs DEBUG=true" in result.stderr

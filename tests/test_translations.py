@@ -382,3 +382,46 @@ def test_german_addresses_people_formally_also_in_texts_that_come_from_allauth()
             if _INFORMAL.search(shown):
                 informal.append(f"{entry.msgid!r} -> {shown!r}")
     assert informal == []
+
+
+_AWKWARD_DANISH = re.compile(r"\bpassword|succes", re.IGNORECASE)
+
+
+def _words(text: str) -> str:
+    return re.sub(r"%\(\w+\)s", "", text)  # placeholders such as %(password_reset_url)s are no words
+
+
+def test_danish_texts_that_come_from_allauth_read_naturally_and_say_adgangskode():
+    """allauth's Danish catalogue translates word for word ("Loggede succesfuldt ind med …",
+    "Password ændret med success.") and says "password" and "email" where the product says
+    "adgangskode" and "e-mail"; ``locale_formal/da`` overrides what a person meets when she signs
+    in, out, or resets or changes her password, so no such text shows through."""
+    _, entries = read_po(Path(allauth.__file__).parent / "locale" / "da" / "LC_MESSAGES" / "django.po")
+    shown_texts = {
+        "Successfully signed in as %(name)s.": "Du er nu logget ind som %(name)s.",
+        "Password successfully changed.": "Din adgangskode er ændret.",
+        "Username or email": "Brugernavn eller e-mail",
+    }
+    awkward = []
+    with translation.override("da"):
+        for msgid, natural in shown_texts.items():
+            assert translation.gettext(msgid) == natural
+        for entry in entries:
+            if entry.obsolete or entry.msgid_plural or not _AWKWARD_DANISH.search(_words(entry.msgstr.get(0, ""))):
+                continue
+            shown = translation.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else translation.gettext(entry.msgid)
+            if _AWKWARD_DANISH.search(_words(shown)):
+                awkward.append(f"{entry.msgid!r} -> {shown!r}")
+    assert awkward == []
+
+
+@pytest.mark.django_db
+def test_danish_sign_in_says_so_in_natural_danish(client):
+    from tests.world import PASSWORD, make_user
+
+    make_user("dansk")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "da"
+    response = client.post(reverse("account_login"), {"login": "dansk", "password": PASSWORD}, follow=True)
+    page = response.content.decode()
+    assert "Du er nu logget ind som" in page
+    assert "succesfuldt" not in page

@@ -10,12 +10,13 @@ from offers.models import CentralCaseManager, ContactRequest, Enrolment, Offer, 
 class OfferSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.name")
     network = serializers.CharField(source="organisation.network.slug")
+    country = serializers.CharField(source="organisation.network.country")
     target_groups = serializers.ListField(source="target_group_list", child=serializers.CharField())
     languages = serializers.ListField(source="language_list", child=serializers.CharField())
 
     class Meta:
         model = Offer
-        fields = ["id", "uuid", "kind", "name", "organisation", "network", "description", "target_groups", "eligibility",
+        fields = ["id", "uuid", "kind", "name", "organisation", "network", "country", "description", "target_groups", "eligibility",
                   "languages", "address", "municipalities", "directions", "accessibility", "opening_hours", "contact_phone",
                   "contact_email", "cost", "is_free", "anonymous_contact", "capacity", "capacity_unit", "availability",
                   "expected_wait_weeks", "availability_updated_at", "visibility"]

@@ -27,7 +27,13 @@ from permissions.audit import Channel
 from permissions.drf import MAX_DB_INT, BoundedLimitOffsetPagination
 
 
-@extend_schema_view(list=extend_schema(summary="The directory of offers (public offers for anyone; network-only offers for its professionals)"),
+@extend_schema_view(list=extend_schema(
+                        summary="The directory of offers (public offers for anyone; network-only offers for its professionals)",
+                        parameters=[
+                            OpenApiParameter("country", str, enum=["all", "DE", "DK"],
+                                             description="Only offers of networks in this country (default: every country)"),
+                            OpenApiParameter("network", str, description="Only offers of the network with this short name (slug)"),
+                        ]),
                     retrieve=extend_schema(summary="One offer of the directory"))
 class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.OfferSerializer

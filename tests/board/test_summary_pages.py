@@ -191,3 +191,14 @@ def test_a_summary_gives_back_nothing_against_the_published_summary_of_the_half_
     parts = (h1.get("active"), h2["new"], h2["active"])
     recovered = parts[0] + parts[1] - parts[2] if all(isinstance(v, int) for v in parts) else None
     assert recovered != 2, f"'< 5' closed cases recovered across the two summaries: {parts}"
+
+
+def test_the_printable_summary_fits_a_phone_and_names_its_language(crafted, client):
+    """Opened on a phone (to check it before printing), the print view is laid out for the screen's
+    width, not zoomed out to a desktop page, and a screen reader reads it in the page's language."""
+    published = services.summary_publish(crafted.coordinator, summary=services.summary_compute(
+        crafted.coordinator, network=crafted.network, year=2025, half=2))
+    client.force_login(crafted.board_member)
+    page = client.get(reverse("board:summary_print", args=[published.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<html lang="de">' in page

@@ -135,3 +135,54 @@ def test_the_demo_seeds_the_directory_tracks_and_residential_offer_once(db):
     residential = Offer.objects.get(is_residential_treatment=True, organisation__network__slug="region-syddanmark")
     assert residential.referrals.filter(status="waitlisted").count() == 3
     assert Offer.objects.filter(name__startswith="Kontaktcafé", visibility="public", accepts_contact_requests=True).exists()
+
+
+def test_in_german_the_directory_lists_german_offers_and_names_each_ones_region(client, offers):
+    """A visitor reading German finds the offers of German networks, not Danish ones among them;
+    each offer says which network and country it belongs to."""
+    page = client.get(reverse("offers:directory"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.public_offer.name in page and offers.foreign_offer.name not in page
+    assert "Region: " in page and "Kreis Test</a> (Deutschland)" in page
+    assert '<option value="DE" selected>Deutschland</option>' in page
+
+
+def test_in_danish_it_lists_danish_offers(client, offers):
+    page = client.get(reverse("offers:directory"), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert offers.foreign_offer.name in page and offers.public_offer.name not in page
+    assert "Region Anders</a> (Danmark)" in page
+
+
+def test_she_chooses_every_country_or_the_other_one(client, offers):
+    every = client.get(reverse("offers:directory"), {"country": "all"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.public_offer.name in every and offers.foreign_offer.name in every
+    assert "Region Anders</a> (Dänemark)" in every
+    danish = client.get(reverse("offers:directory"), {"country": "DK"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.foreign_offer.name in danish and offers.public_offer.name not in danish
+    # English is read in both countries: every country unless she chooses one.
+    english = client.get(reverse("offers:directory"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert offers.public_offer.name in english and offers.foreign_offer.name in english
+
+
+def test_an_offers_network_link_narrows_the_directory_to_that_network_and_back(client, world, offers):
+    page = client.get(reverse("offers:directory"), {"country": "all", "network": world.other_network.slug},
+                      HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.foreign_offer.name in page and offers.public_offer.name not in page
+    assert "Es werden nur Angebote des Verbunds Region Anders angezeigt." in page
+    assert '<a href="?country=all">Angebote aller Verbünde anzeigen</a>' in page
+    assert f'<input type="hidden" name="network" value="{world.other_network.slug}"' in page  # a refined search keeps it
+
+
+def test_the_api_filters_by_country_and_says_each_offers_country(client, offers):
+    every = client.get("/api/offers/").json()["results"]
+    assert {row["name"]: row["country"] for row in every if row["name"] in {offers.public_offer.name, offers.foreign_offer.name}} == {
+        offers.public_offer.name: "DE", offers.foreign_offer.name: "DK"}
+    danish = [row["name"] for row in client.get("/api/offers/", {"country": "DK"}).json()["results"]]
+    assert offers.foreign_offer.name in danish and offers.public_offer.name not in danish
+
+
+@pytest.mark.parametrize("params", [{}, {"country": "DK"}, {"country": "all", "network": "kreis-test"}])
+def test_the_country_and_network_filters_cost_no_query_of_their_own(client, world, offers, params):
+    """Two statements, as before the filter (count and page): the region comes with the offers' join."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("offers:directory"), params, HTTP_ACCEPT_LANGUAGE="de").status_code == 200
+    assert len(ctx.captured_queries) == 2, [q["sql"][:120] for q in ctx.captured_queries]

@@ -14,7 +14,9 @@ from cases.models import Case, CaseTeamMember
 from conferences import services as conference_services
 from conferences.models import Conference, Invitation
 from participants.models import Membership, ProfessionalRole
+from protocols import services as protocol_services
 from protocols.models import AgreedAction, Protocol, ProtocolItem
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
 
@@ -357,3 +359,21 @@ def test_board_members_and_coordinators_find_the_board_meetings_in_the_main_navi
     client.force_login(world.counsellor)
     page = client.get(reverse("dashboard")).content.decode()
     assert f'href="{meetings}"' not in page[page.index('aria-label="Main navigation"'):page.index("</nav>")]
+
+
+def test_the_mother_opens_the_released_draft_of_her_conference_from_her_dashboard(client, world):
+    """Released draft minutes wait for the mother as they wait for the professionals: the link to
+    them sits on her dashboard (her case page had it, the dashboard did not). A draft not yet
+    released is not hers to read, nor is another family's."""
+    hold_conference(world.conference)
+    detail = reverse("protocols:protocol_detail", args=[world.protocol.pk])
+    assert detail not in dashboard(client, world.parent)  # not released yet
+    protocol_services.protocol_release(world.convenor, protocol=world.protocol)
+    family = _family_section(dashboard(client, world.parent))
+    assert "Draft minutes to read" in family
+    assert f'<a href="{detail}">What we agreed at the conference on ' in family
+    assert "(draft: it may still change)" in family
+    assert world.item_professionals.title not in family and world.item_everyone.title not in family  # a reference, never content
+    assert detail not in dashboard(client, world.other_parent)
+    client.force_login(world.parent)
+    assert client.get(detail).status_code == 200  # and the link leads to the draft she may read

@@ -46,13 +46,13 @@ class Command(BaseCommand):
     def check_settings(self) -> list[str]:
         from django.core.checks import run_checks
 
-        messages = run_checks(include_deployment_checks=not settings.DEBUG)
+        messages = run_checks(include_deployment_checks=not _development())
         found = [f"settings: {m.id}: {m.msg}" for m in messages if m.level >= 30]
-        if not settings.DEBUG and not settings.ALLOWED_HOSTS:
+        if not _development() and not settings.ALLOWED_HOSTS:
             found.append("settings: ALLOWED_HOSTS is empty: every request will be refused")
-        if not settings.DEBUG and settings.SITE_URL.startswith("http://"):
+        if not _development() and settings.SITE_URL.startswith("http://"):
             found.append("settings: SITE_URL is not https: links in e-mails and calendars would be sent in clear")
-        if not settings.DEBUG and settings.WEB_WORKERS > 1 and not settings.REDIS_URL:
+        if not _development() and settings.WEB_WORKERS > 1 and not settings.REDIS_URL:
             found.append("settings: WEB_WORKERS > 1 without REDIS_URL: live updates would not reach other workers")
         return found
 
@@ -96,7 +96,7 @@ class Command(BaseCommand):
     def check_smtp(self) -> list[str]:
         backend = settings.OUTBOX_TRANSPORT_BACKEND  # EMAIL_BACKEND is the outbox; this one really sends
         if backend != "django.core.mail.backends.smtp.EmailBackend":
-            return [] if settings.DEBUG else [f"mail: EMAIL_URL sends no real e-mail ({backend.rsplit('.', 2)[-2]})"]
+            return [] if _development() else [f"mail: EMAIL_URL sends no real e-mail ({backend.rsplit('.', 2)[-2]})"]
         try:
             cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
             with cls(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=5) as smtp:
@@ -125,7 +125,7 @@ class Command(BaseCommand):
         return found
 
     def check_static(self) -> list[str]:
-        if settings.DEBUG:
+        if _development():
             return []
         if not (settings.STATIC_ROOT / "css" / "app.css").exists():
             return [f"static: {settings.STATIC_ROOT} has no collected files; run manage.py collectstatic"]
@@ -146,3 +146,6 @@ class Command(BaseCommand):
         return []
 
 
+def _development() -> bool:
+    """Development mode (DEBUG=true), also where Django's technical pages are off (``./dev run``)."""
+    return settings.DEBUG or settings.DEVELOPMENT
