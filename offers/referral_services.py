@@ -254,8 +254,8 @@ def referral_create(
         role, network_id = require_case_manager_of(actor, support_request, to=REFER), support_request.network_id
         # its case as it stands now, not as the caller last read it (serialised with attaching it)
         support_request = SupportRequest.objects.select_for_update().get(pk=support_request.pk)
-        if refusal := refer_into_case_refusal(actor, support_request):
-            raise PermissionDenied(refusal)
+        if refer_into_case_refusal(actor, support_request):  # the page shows the same fixed text
+            raise PermissionDenied(_("This request belongs to a case whose team you are not on: only the case team refers its client from it."))
     else:
         network_id = offer.organisation.network_id
         role = access.case_manager_roles(actor).filter(network_id=network_id).select_related("organisation").first()
