@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email
+import email.policy
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+
+# Text that calendar parsers get wrong: umlauts, ß, æøå, emoji (4 octets), the TEXT specials
+# (comma, semicolon, backslash), and, at 200 characters, lines folded in the middle of runs of
+# multi-byte characters.
+PLACE = "Mødrehjælpen, Ærøskøbing; Hofgebäude \\ 2. Stock, Straße 5 🏠 " + "æøåßü🙂Ø" * 20
+NAME = "Kreis Düren – Ærø, Süd; Nord \\ Øst 🎉"
+LANGUAGES = "Arabisch, Türkisch; Dansk 🙂"
 
 SCRIPT = Path(__file__).with_name("icaljs_read.mjs")
 NODE = shutil.which("node")
@@ -59,6 +69,15 @@ def icaljs():
     reader.close()
 
 
+def next_dst_sunday(zone) -> dt.date:
+    """The next day (from the day after tomorrow) on which the clocks of ``zone`` change."""
+    day_ = timezone.localdate() + dt.timedelta(days=2)
+    while dt.datetime(day_.year, day_.month, day_.day, tzinfo=zone).utcoffset() == \
+            dt.datetime(day_.year, day_.month, day_.day, 12, tzinfo=zone).utcoffset():
+        day_ += dt.timedelta(days=1)
+    return day_
+
+
 def instant(value: dict | None) -> dt.datetime:
     """A time ical.js read, as an aware UTC datetime (fails on a date or a floating time)."""
     assert value is not None and "utc" in value, value
@@ -75,3 +94,13 @@ def component(reading: dict, uid: str) -> dict:
     found = [c for c in reading["components"] if c["uid"] == uid]
     assert len(found) == 1, (uid, [c["uid"] for c in reading["components"]])
     return found[0]
+
+
+def calendar_part(message) -> tuple[bytes, str]:
+    """The text/calendar part of an outgoing e-mail as a mail client gets it (the message as
+    sent, parsed again, the part's transfer encoding undone), and its ``method`` parameter."""
+    sent = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    parts = [part for part in sent.walk() if part.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [part.get_content_type() for part in sent.walk()]
+    assert parts[0].get_content_charset() == "utf-8"
+    return parts[0].get_payload(decode=True), parts[0].get_param("method")
