@@ -10,15 +10,16 @@ convenor's name in CN, the recipient's PARTSTAT, and SEQUENCE/STATUS as the chan
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.core import mail
-from django.utils import translation
+from django.utils import timezone, translation
 
 from conferences import ical, imip, services
 from conferences.models import Invitation
-from participants.models import User
-from tests.conferences.helpers import schedule_across_dst
+from participants.models import Network, User
+from tests.conferences.helpers import convene, schedule_across_dst
 from tests.icaljs import PLACE, calendar_part, component, icaljs, instant  # noqa: F401 (icaljs is a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,26 @@ def test_the_uninvited_reads_a_cancel_that_leaves_the_conference_standing(world,
     assert event["status"] is None and event["sequence"] == conference.sequence == 1
     assert event["attendees"][0]["value"] == f"mailto:{world.counsellor.email}"
     assert (instant(event["start"]), instant(event["end"])) == (conference.starts_at, conference.ends_at)
+
+
+@pytest.mark.parametrize("tzid", ["America/New_York", "America/Sao_Paulo", "Europe/Istanbul", "Australia/Lord_Howe"])
+def test_a_network_in_a_zone_whose_rules_changed_is_read_at_the_stored_instant(world, committed, icaljs, tzid):
+    """Zones whose DST rules changed after 2000 get no yearly-rule VTIMEZONE. ical.js reads only
+    the first date of an RDATE list (and not the DTSTART beside it): in the form icalendar's
+    ``Timezone.from_tzid`` writes, New York's summer was read an hour off, São Paulo an hour off
+    all year since 2019."""
+    Network.objects.filter(pk=world.network.pk).update(time_zone=tzid)
+    zone = zoneinfo.ZoneInfo(tzid)
+    year = timezone.localdate().year + 1
+    slots = [dt.datetime(year, 7, 15, 10, tzinfo=zone), dt.datetime(year, 1, 15, 10, tzinfo=zone)]
+    mail.outbox.clear()
+    for slot in slots:
+        with committed():
+            conference = convene(world, slots=[slot])
+            services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.get())
+        conference.refresh_from_db()
+        for reading, event, _method in readings(icaljs, conference).values():
+            assert reading["timezones"] == [tzid]
+            assert (instant(event["start"]), instant(event["end"])) == (conference.starts_at, conference.ends_at)
+            assert dt.datetime.fromisoformat(event["start"]["utc"]).astimezone(zone).hour == 10
+        mail.outbox.clear()
