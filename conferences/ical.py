@@ -36,6 +36,14 @@ def one_line(value: str, *, limit: int = 200) -> str:
     return _CONTROL.sub(" ", value or "").strip()[:limit]
 
 
+def param_text(value: str, *, limit: int = 80) -> str:
+    """User text for a parameter value such as CN: one line, no double quote (a parameter value
+    cannot hold one) and no backslash. RFC 5545 gives parameters no backslash escapes, but ical.js
+    (Thunderbird, Nextcloud) decodes them there as in TEXT: ``A\\nna`` became a line break, ``\\,``
+    a bare comma; no spelling reads the same everywhere, so a backslash is shown as a slash."""
+    return one_line(value, limit=limit).replace('"', "'").replace("\\", "/")
+
+
 def site_host() -> str:
     return urlparse(settings.SITE_URL).hostname or "localhost"
 

@@ -40,7 +40,7 @@ def test_the_board_member_reads_the_meeting_its_place_and_her_answer_through_mov
                                                                                           django_capture_on_commit_callbacks):
     Network.objects.filter(pk=world.network.pk).update(name=NAME, time_zone=tzid)
     world.network.refresh_from_db()
-    User.objects.filter(pk=world.coordinator.pk).update(first_name="Søren „Sø“", last_name="Weiß, Dr.; 🙂")
+    User.objects.filter(pk=world.coordinator.pk).update(first_name="Søren „Sø“", last_name="Weiß, Dr.\\n; 🙂")
     zone = zoneinfo.ZoneInfo(tzid)
     night = next_dst_sunday(zone)
     start = dt.datetime(night.year, night.month, night.day, 0, 30, tzinfo=zone)
@@ -55,7 +55,7 @@ def test_the_board_member_reads_the_meeting_its_place_and_her_answer_through_mov
     assert event["summary"] == f"Cooperation board meeting – {NAME}"
     assert event["location"] == PLACE[:200]
     assert (event["sequence"], event["status"]) == (0, "CONFIRMED")
-    assert event["organizer"] == {"value": f"mailto:{world.coordinator.email}", "cn": "Søren „Sø“ Weiß, Dr.; 🙂"}
+    assert event["organizer"] == {"value": f"mailto:{world.coordinator.email}", "cn": "Søren „Sø“ Weiß, Dr./n; 🙂"}
     attendee, = event["attendees"]
     assert attendee["value"] == f"mailto:{world.board_member.email}"
     assert (attendee["partstat"], attendee["rsvp"]) == ("NEEDS-ACTION", "FALSE")
