@@ -21,7 +21,7 @@ from calendars.ical import action_title
 from calendars.models import FeedToken
 from conferences import ical
 from conferences import services as conference_services
-from participants.models import Network, User
+from participants.models import Network
 from protocols import services as protocol_services
 from tests.conferences.helpers import schedule_across_dst
 from tests.icaljs import LANGUAGES, NAME, PLACE, component, day, icaljs, instant, next_dst_sunday  # noqa: F401 (icaljs: fixture)
