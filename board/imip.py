@@ -33,7 +33,7 @@ def build_calendar(meeting, invitation, *, method: str, now: dt.datetime) -> byt
     organizer = meeting.created_by
     address = vCalAddress(f"mailto:{(organizer.email if organizer and organizer.email else 'no-reply@' + ical.site_host())}")
     if organizer:
-        address.params["CN"] = ical.one_line(organizer.get_full_name() or organizer.get_username(), limit=80).replace('"', "'")
+        address.params["CN"] = ical.param_text(organizer.get_full_name() or organizer.get_username())
     event.add("organizer", address)
     attendee = vCalAddress(f"mailto:{invitation.user.email}")
     attendee.params["CUTYPE"] = "INDIVIDUAL"

@@ -36,6 +36,14 @@ def one_line(value: str, *, limit: int = 200) -> str:
     return _CONTROL.sub(" ", value or "").strip()[:limit]
 
 
+def param_text(value: str, *, limit: int = 80) -> str:
+    """User text for a parameter value such as CN: one line, no double quote (a parameter value
+    cannot hold one) and no backslash. RFC 5545 gives parameters no backslash escapes, but ical.js
+    (Thunderbird, Nextcloud) decodes them there as in TEXT: ``A\\nna`` became a line break, ``\\,``
+    a bare comma; no spelling reads the same everywhere, so a backslash is shown as a slash."""
+    return one_line(value, limit=limit).replace('"', "'").replace("\\", "/")
+
+
 def site_host() -> str:
     return urlparse(settings.SITE_URL).hostname or "localhost"
 
@@ -109,7 +117,7 @@ def new_calendar(*, method: str | None = None, name: str | None = None, refresh_
 
 
 def _transitions(zone: zoneinfo.ZoneInfo, year: int) -> list[dt.datetime]:
-    """UTC instants in ``year`` at which the zone's offset changes (hourly scan, then exact)."""
+    """UTC instants in ``year`` at which the zone's offset changes (daily scan, then to the minute)."""
     found = []
     day = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.timezone.utc)
@@ -120,6 +128,10 @@ def _transitions(zone: zoneinfo.ZoneInfo, year: int) -> list[dt.datetime]:
             moment = day
             while moment.astimezone(zone).utcoffset() == offset:
                 moment += dt.timedelta(hours=1)
+            # Some zones change at half or quarter hours in UTC (Lord Howe, Chatham, India's past).
+            moment -= dt.timedelta(hours=1)
+            while moment.astimezone(zone).utcoffset() == offset:
+                moment += dt.timedelta(minutes=1)
             found.append(moment)
             offset = next_day.astimezone(zone).utcoffset()
         day = next_day
@@ -182,13 +194,38 @@ def _rule_timezone(tzid: str) -> Timezone | None:
     return tz
 
 
+def _listed_timezone(tzid: str) -> Timezone:
+    """A VTIMEZONE that lists every offset change in TZ_FIRST..TZ_LAST as a sub-component of its
+    own (DTSTART only), for zones whose rules changed in that range. Not the RDATE lists that
+    icalendar's ``Timezone.from_tzid`` writes: ical.js (Thunderbird, Nextcloud) takes only the
+    first date of an RDATE property and not the DTSTART beside it, and vobject misreads them too,
+    so New York's summers and São Paulo since 2019 were shown an hour off."""
+    zone = zoneinfo.ZoneInfo(tzid)
+    tz = Timezone()
+    tz.add("tzid", tzid)
+    start = dt.datetime(TZ_FIRST.year, 1, 1)
+    offset = start.replace(tzinfo=zone).utcoffset()
+    changes = [(start, offset, start.replace(tzinfo=zone))]
+    for year in range(TZ_FIRST.year, TZ_LAST.year):
+        for instant in _transitions(zone, year):
+            before = (instant - dt.timedelta(minutes=1)).astimezone(zone).utcoffset()
+            changes.append(((instant + before).replace(tzinfo=None), before, instant.astimezone(zone)))
+    for local, before, after in changes:
+        part = TimezoneDaylight() if after.dst() else TimezoneStandard()
+        part.add("dtstart", local)
+        part.add("tzoffsetfrom", before)
+        part.add("tzoffsetto", after.utcoffset())
+        part.add("tzname", after.tzname())
+        tz.add_component(part)
+    return tz
+
+
 @functools.lru_cache(maxsize=64)
 def _vtimezone_ical(tzid: str) -> bytes:
     try:
-        rule_based = _rule_timezone(tzid)
+        return (_rule_timezone(tzid) or _listed_timezone(tzid)).to_ical()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        rule_based = None
-    return (rule_based or Timezone.from_tzid(tzid, first_date=TZ_FIRST, last_date=TZ_LAST)).to_ical()
+        return Timezone.from_tzid(tzid, first_date=TZ_FIRST, last_date=TZ_LAST).to_ical()
 
 
 def vtimezone(tzid: str) -> Timezone:

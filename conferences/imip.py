@@ -117,7 +117,7 @@ def _organizer(conference: Conference, invitation: Invitation) -> vCalAddress:
     the service (which records them) instead of lying unread in her mailbox."""
     convenor = conference.convenor
     address = vCalAddress(f"mailto:{reply_address(invitation.pk)}")
-    address.params["CN"] = ical.one_line(convenor.get_full_name() or convenor.get_username(), limit=80).replace('"', "'")
+    address.params["CN"] = ical.param_text(convenor.get_full_name() or convenor.get_username())
     if convenor.email and "\n" not in convenor.email and "\r" not in convenor.email:
         address.params["SENT-BY"] = f"mailto:{convenor.email}"
     return address

@@ -9,7 +9,8 @@ from django.utils import timezone
 from conferences import services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Conference
-from participants.models import User
+from participants.models import Network, User
+from tests.icaljs import LANGUAGES, PLACE, next_dst_sunday
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -25,7 +26,7 @@ def convene(world, *, slots=None, **extra) -> Conference:
     invitees.append(services.Invitee(family_member=world.mother, required=True))
     return services.conference_create(
         world.convenor, case=world.case, kind=Conference.Kind.FOLLOW_UP, invitees=invitees,
-        slots=slots or [local(10), local(11, 14), local(12, 9)], location="Rathaus, Raum 2", **extra,
+        slots=slots or [local(10), local(11, 14), local(12, 9)], **{"location": "Rathaus, Raum 2", **extra},
     )
 
 
@@ -42,3 +43,21 @@ def without_account(member: FamilyMember) -> FamilyMember:
     FamilyMember.objects.filter(pk=member.pk).update(user=None)
     member.refresh_from_db()
     return member
+
+
+def schedule_across_dst(world, committed, tzid: str, *, language: str = "en"):
+    """A conference from 01:30 to 04:30 local time on the night the clocks change (so DTSTART and
+    DTEND lie on either side of the change), in a place with every hard character."""
+    Network.objects.filter(pk=world.network.pk).update(time_zone=tzid)
+    User.objects.filter(pk=world.counsellor.pk).update(preferred_language=language)
+    world.network.refresh_from_db()
+    zone = zoneinfo.ZoneInfo(tzid)
+    night = next_dst_sunday(zone)
+    start = dt.datetime(night.year, night.month, night.day, 1, 30, tzinfo=zone)
+    with committed():
+        conference = convene(world, slots=[start], duration_minutes=180, location=PLACE,
+                             interpreter_language=LANGUAGES, access_needs="Rollstuhl, Aufzug; Gebärdensprache")
+        services.poll_pick(world.convenor, conference=conference, slot=conference.poll.slots.get())
+    conference.refresh_from_db()
+    assert conference.starts_at.astimezone(zone).utcoffset() != conference.ends_at.astimezone(zone).utcoffset()
+    return conference
