@@ -166,7 +166,7 @@ def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpRe
         # The same words whether or not an account receives mail at her address (no oracle).
         request.session[OFFERED_CODE] = {"case": case.pk, "member": member.pk, "code": offered.code,
                                          "expires_at": offered.expires_at.isoformat()}
-        messages.success(request, _("Access to Fallkonferenz was offered to %(member)s. Give her the linking code "
+        messages.success(request, _("Access to Fallkonferenz was offered to %(member)s. Hand over the linking code "
                                     "below in person.") % {"member": member.display_name})
     return redirect("cases:case_detail", pk=case.pk)
 
