@@ -77,7 +77,8 @@ def code_hash(code: str) -> str:
 
 
 def _open_offers(**filters):
-    return AccessOffer.objects.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(), **filters)
+    return AccessOffer.objects.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(),
+                                      **filters)
 
 
 def _free_username(base: str) -> str:
@@ -215,8 +216,7 @@ def access_offer_take(actor: User, *, code: str, channel: str = audit.Channel.PA
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied
     if not participants_policy.may_join_a_family(actor):
-        raise PermissionDenied(_("Linking codes are for parents. An account of a professional or an administrator "
-                                 "cannot be linked to a family."))
+        raise PermissionDenied(_("Linking codes are for parents, not for accounts of professionals or administrators."))
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=actor.pk).first()  # one attempt at a time per account
         if access_code_attempts_left(actor) <= 0:

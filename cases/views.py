@@ -17,7 +17,8 @@ from cases import access_services, policy as cases_policy
 from cases import selectors
 from cases import services
 from cases.forms import (
-    AccessCodeForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm, TeamMemberAddForm,
+    AccessCodeForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm,
+    TeamMemberAddForm,
 )
 from cases.models import Case
 from participants import policy as participants_policy
@@ -189,8 +190,7 @@ def case_family_access_withdraw(request: HttpRequest, pk: int, member_pk: int) -
 def access_code_enter(request: HttpRequest) -> HttpResponse:
     """"My account" → "Link another case": a parent enters the linking code her caseworker gave her."""
     if not participants_policy.may_join_a_family(request.user):
-        raise PermissionDenied(_("Linking codes are for parents. An account of a professional or an administrator "
-                                 "cannot be linked to a family."))
+        raise PermissionDenied(_("Linking codes are for parents, not for accounts of professionals or administrators."))
     form = AccessCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

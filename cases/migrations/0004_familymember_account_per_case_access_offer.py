@@ -6,14 +6,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def _drop_access_offer_content_type(apps, schema_editor):
+    """On the way back the model is gone: its content type (and the permissions on it, which
+    cascade) would stay behind as a content type of the app without a model."""
+    apps.get_model("contenttypes", "ContentType").objects.filter(app_label="cases", model="accessoffer").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_caseteammember_removal_reason'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, _drop_access_offer_content_type),
         migrations.CreateModel(
             name='AccessOffer',
             fields=[
