@@ -37,15 +37,15 @@ def audit_log_for_user(user, *, case_reference: str = "", person: str = "", date
 
 def family_access_log_for_user(user) -> QuerySet:
     """GDPR Art. 15: who read or changed the data of the parent's family case, newest first."""
-    return (cases_policy.family_audit_events_for_user(user).select_related("case", "actor__family_member")
-            .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
+    return (cases_policy.family_audit_events_for_user(user).select_related("case", "actor")
+            .prefetch_related("actor__memberships__organisation", "actor__family_members").order_by("-at", "-pk"))
 
 
 def family_access_log_for_member(member) -> QuerySet:
     """The same log for one family member, with or without an account (``privacy``: the officer's
     answer to her access request)."""
-    return (cases_policy.family_audit_events_for_member(member).select_related("case", "actor__family_member")
-            .prefetch_related("actor__memberships__organisation").order_by("-at", "-pk"))
+    return (cases_policy.family_audit_events_for_member(member).select_related("case", "actor")
+            .prefetch_related("actor__memberships__organisation", "actor__family_members").order_by("-at", "-pk"))
 
 
 def family_access_rows(user, events) -> list[dict]:

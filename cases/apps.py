@@ -11,9 +11,12 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import policy, services
+        from allauth.account.signals import password_reset
+
+        from cases import access_services, policy, services
 
         querysets.register("cases.case", policy.cases_for_user)
         querysets.register("cases.consent", policy.consents_for_user)
         querysets.register("cases.disclosurebasis", policy.disclosure_bases_for_user)
         events.subscribe_membership_ended(services.team_rows_end_on_departure)
+        password_reset.connect(access_services.on_password_reset, dispatch_uid="cases.access_offer_take_by_link")

@@ -143,3 +143,11 @@ class LegalHoldLiftForm(forms.Form):
     def __init__(self, *args, officers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instructed_by"].queryset = officers
+
+
+class AccessCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Linking code"), max_length=40, strip=True,
+        help_text=_("The code your caseworker gave you in person, for example ABCD-EFGH-JKLM."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )

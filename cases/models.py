@@ -159,8 +159,12 @@ class FamilyMember(models.Model):
     display_name = models.CharField(_("first name or initials"), max_length=60)
     birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
     due_date = models.DateField(_("expected due date"), null=True, blank=True)
-    user = models.OneToOneField(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="family_member", verbose_name=_("account")
+    # One account may stand for the same person in several cases (a mother of two cases, or of a
+    # new case after a closed one), once per case (``familymember_one_record_per_account_and_case``).
+    # Linked only by the person herself (``cases.access_services``: a set-up link or a linking code).
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="family_members",
+        related_query_name="family_member", verbose_name=_("account"),
     )
     email = models.EmailField(_("e-mail for invitations"), blank=True)
     interpreter_language = models.CharField(_("interpreter language"), max_length=40, blank=True)
@@ -188,6 +192,11 @@ class FamilyMember(models.Model):
                 name="familymember_account_only_for_adults",
                 violation_error_message=_("Only a parent, guardian or relative can have an account."),
             ),
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=Q(user__isnull=False),
+                name="familymember_one_record_per_account_and_case",
+                violation_error_message=_("This account is already linked to this case."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,6 +205,42 @@ class FamilyMember(models.Model):
     @property
     def is_parent(self) -> bool:
         return self.relation in self.PARENT_RELATIONS
+
+
+class AccessOffer(models.Model):
+    """A caseworker's offer of access to a parent's family-member record: a one-time linking code
+    (stored only as a keyed hash) that the parent enters, signed in, on her account page; and,
+    where no account received mail at her address, an account made for the offer
+    (``account``) whose one-time set-up link takes the offer when she uses it.
+
+    Open while neither used, revoked nor expired; offering again revokes the open one. The member
+    is linked to an account only when the offer is taken (``cases.access_services``)."""
+
+    member = models.ForeignKey(FamilyMember, on_delete=models.CASCADE, related_name="access_offers",
+                               verbose_name=_("family member"))
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    offered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("offered by"))
+    offered_at = models.DateTimeField(_("offered at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    # The account made for this offer (no account received mail at the address): its set-up link
+    # takes the offer. Blank where an account existed: only the code does.
+    account = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("account made for the offer"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("used by"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access offer")
+        verbose_name_plural = _("access offers")
+        indexes = [models.Index(fields=["member", "revoked_at", "used_at"], name="accessoffer_member_open")]
+
+    def __str__(self) -> str:
+        return f"{self.member} – {self.offered_at:%Y-%m-%d}"
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class InformationCategory(models.TextChoices):

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases import policy as cases_policy
-from cases.models import Case, CaseTeamMember, FamilyMember, LegalHold
+from cases.models import AccessOffer, Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
 from permissions import audit
 
@@ -56,6 +56,24 @@ def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit
     return case
 
 
+def with_access_state(members: QuerySet[FamilyMember]) -> QuerySet[FamilyMember]:
+    """Family members with ``access_offered_until``: the end of the open offer of access
+    (``cases.access_services``), or None. The record shows "access offered" while it is open and its
+    account is not linked (``user_id``), "account linked" once it is: the same whether or not an
+    account received mail at the address when access was offered, so the case page tells the
+    caseworker nothing about accounts elsewhere."""
+    open_offer = (AccessOffer.objects.filter(member_id=OuterRef("pk"), used_at__isnull=True, revoked_at__isnull=True,
+                                             expires_at__gt=timezone.now()).order_by("-pk"))
+    return members.annotate(access_offered_until=Subquery(open_offer.values("expires_at")[:1]))
+
+
+def access_state(member: FamilyMember) -> str:
+    """"linked", "offered" or "none" for a member read through ``with_access_state``."""
+    if member.user_id is not None:
+        return "linked"
+    return "offered" if getattr(member, "access_offered_until", None) else "none"
+
+
 @dataclass
 class CaseDetail:
     case: Case
@@ -76,7 +94,7 @@ def case_detail(user, case: Case) -> CaseDetail:
         .select_related("organisation", "user")
         .order_by("organisation__name", "user__last_name", "pk")
     )
-    family = list(case.family_members.order_by("pk"))
+    family = list(with_access_state(case.family_members.order_by("pk")))
     conferences = list(
         case.conferences.visible_to(user).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
     )

@@ -7,27 +7,21 @@ on the channel it was called from. Access follows from the team at read time (``
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
-from allauth.account.forms import default_token_generator
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.text import slugify
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
 from cases import selectors as cases_selectors
-from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember
+from cases.models import AccessOffer, Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Membership, Organisation, ProfessionalRole, User
-from participants.selectors import email_address_in_use
 from permissions import audit, conflicts, events
 
 
@@ -214,77 +208,10 @@ def _refuse_anothers_address(email: str, *, case: Case, member: FamilyMember | N
     other parent above all) would hand them to her. Two parents never share one: each reads only
     as far as she is entitled, and one parent's restriction (Art. 18) must not show to the other.
     Only this family's addresses are compared (``cases.selectors.email_address_of_another_family_member``
-    says why); account creation still refuses any address an account has."""
+    says why); an offer of access to an address an account has mails no link (``cases.access_services``)."""
     if cases_selectors.email_address_of_another_family_member(email, case=case, member=member):
         raise ValidationError({"email": _("This e-mail address is already recorded for another person. Record this "
                                           "person's own address: links sent there are personal.")})
-
-
-def _free_username(base: str) -> str:
-    base = (base or "parent")[:140]
-    candidate, number = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        number += 1
-        candidate = f"{base}{number}"
-    return candidate
-
-
-def _send_account_link(user: User, reference: str) -> None:
-    path = reverse("account_reset_password_from_key",
-                   kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        subject = _("Your access to Fallkonferenz")
-        body = _(
-            "Hello %(name)s,\n\n"
-            "your caseworker has set up an account for you, so that you can see your invitations, the parts of the "
-            "protocol meant for you and what was agreed (case %(reference)s).\n\n"
-            "Your user name: %(username)s\n"
-            "Choose your password here (the link works once):\n%(url)s\n\n"
-            "If you did not expect this message, please tell your caseworker."
-        ) % {"name": user.first_name or user.username, "reference": reference, "username": user.username,
-             "url": settings.SITE_URL + path}
-    send_mail(subject, body, None, [user.email])
-
-
-@transaction.atomic
-def family_member_account_create(actor: User, *, member: FamilyMember, channel: str = audit.Channel.PAGE) -> User:
-    """Give a parent an account linked to her family member record and e-mail her a one-time
-    link to choose her password (no password is ever chosen or seen by the caseworker).
-
-    Checks: ``actor`` may convene the case; the member is a parent or guardian without an account
-    and has an e-mail address that no account receives mail at yet (``email_address_in_use``:
-    the set-up link must not reach another person). Her outstanding poll links end in the same
-    transaction (``permissions.events.account_linked``: she answers signed in now). The e-mail is
-    sent after commit."""
-    case = member.case
-    _require_convenor(actor, case)
-    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
-    if member.relation not in FamilyMember.PARENT_RELATIONS:
-        raise ValidationError(_("Only a parent or guardian can get an account."))
-    if member.user_id is not None:
-        raise ValidationError(_("This person already has an account."))
-    if not member.email:
-        raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
-    if email_address_in_use(member.email):
-        # Someone else (often the other parent) would receive this parent's set-up link and then
-        # read what he entrusted. Whose account it is stays unsaid.
-        raise ValidationError({"email": _("This e-mail address already belongs to another account: "
-                                          "record the parent's own address.")})
-    # Never the case reference: a user name shows in the admin, in logs and on screen beside others.
-    user = User(username=_free_username(f"{slugify(member.display_name) or 'parent'}.{secrets.token_hex(3)}"),
-                email=member.email, first_name=member.display_name[:150])
-    user.set_unusable_password()
-    user.save()
-    member.user = user
-    member.version += 1
-    member.save(update_fields=["user", "version"])
-    audit.record(actor, action="family_member.account_create", obj=member, case_id=case.pk, channel=channel,
-                 detail={"user": user.pk})
-    # in this transaction: ``conferences`` revokes the poll links she had without an account
-    events.account_linked(actor=actor, family_member_id=member.pk, user_id=user.pk, case_id=case.pk, channel=channel)
-    events.access_changed_on_commit([case.pk])
-    transaction.on_commit(lambda: _send_account_link(user, case.reference))
-    return user
 
 
 @transaction.atomic
@@ -407,6 +334,10 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
         raise ValidationError({"relation": _("This person has an account as a parent; she stays a parent or guardian.")})
     if "email" in changed:
         _refuse_anothers_address(values["email"], case=member.case, member=member)
+        # An offer's code was handed over and its set-up link mailed for the address as it was: a
+        # corrected address (perhaps someone else's) must not keep them working. Offer again.
+        AccessOffer.objects.filter(member=member, used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
     for name in changed:
         setattr(member, name, values[name])
     member.full_clean()

@@ -2,6 +2,8 @@
 selectors read (already filtered by the access policy), the services check and write."""
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,18 +13,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import policy as cases_policy
+from cases import access_services, policy as cases_policy
 from cases import selectors
 from cases import services
 from cases.forms import (
-    CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm, TeamMemberAddForm,
+    AccessCodeForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm,
+    TeamMemberAddForm,
 )
 from cases.models import Case
+from participants import policy as participants_policy
 from permissions import conflicts
 from permissions.form_errors import add_service_errors
 
 
 CASES_PER_PAGE = 50
+# The linking code of an offer of access, kept in the (server-side) session between the POST that
+# made it and the one page that shows it; stored nowhere else but as a hash.
+OFFERED_CODE = "cases.offered_code"
 
 
 @login_required
@@ -46,7 +53,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.case_detail(request.user, case)
     # A parent gets her own page in plain words, not the professionals' one.
     template = "cases/case_parent.html" if detail.is_parent and not detail.is_professional else "cases/case_detail.html"
-    return render(request, template, {"detail": detail, "case": case})
+    return render(request, template, {"detail": detail, "case": case, "offered_code": _offered_code(request, detail)})
+
+
+def _offered_code(request: HttpRequest, detail: selectors.CaseDetail) -> dict | None:
+    """The code just offered for a member of this case, shown once to a caseworker who convenes it."""
+    offered = request.session.get(OFFERED_CODE)
+    if not offered or offered.get("case") != detail.case.pk:
+        return None
+    del request.session[OFFERED_CODE]
+    member = next((m for m in detail.family if m.pk == offered.get("member")), None)
+    if not detail.can_convene or member is None:
+        return None
+    return {"member": member.display_name, "code": offered["code"],
+            "expires_at": datetime.datetime.fromisoformat(offered["expires_at"])}
 
 
 @login_required
@@ -140,13 +160,48 @@ def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpRe
     if member is None:
         raise Http404("No such family member.")
     try:
-        user = services.family_member_account_create(request.user, member=member)
+        offered = access_services.family_member_access_offer(request.user, member=member)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("An account %(username)s was created; the sign-in link was sent to %(email)s.")
-                         % {"username": user.username, "email": user.email})
+        # The same words whether or not an account receives mail at her address (no oracle).
+        request.session[OFFERED_CODE] = {"case": case.pk, "member": member.pk, "code": offered.code,
+                                         "expires_at": offered.expires_at.isoformat()}
+        messages.success(request, _("Access to Fallkonferenz was offered to %(member)s. Hand over the linking code "
+                                    "below in person.") % {"member": member.display_name})
     return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_family_access_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    access_services.family_member_access_withdraw(request.user, member=member)
+    messages.success(request, _("The offer of access to %(member)s was withdrawn: its code and its e-mail link no "
+                                "longer work.") % {"member": member.display_name})
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_code_enter(request: HttpRequest) -> HttpResponse:
+    """"My account" → "Link another case": a parent enters the linking code her caseworker gave her."""
+    if not participants_policy.may_join_a_family(request.user):
+        raise PermissionDenied(_("Linking codes are for parents, not for accounts of professionals or administrators."))
+    form = AccessCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = access_services.access_offer_take(request.user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your account is now linked to the case %(reference)s.")
+                             % {"reference": member.case.reference})
+            return redirect("dashboard")
+    return render(request, "cases/access_code_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required

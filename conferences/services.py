@@ -431,8 +431,8 @@ def new_poll_link(invitation: Invitation, *, days: int = POLL_LINK_DAYS) -> tupl
 
 
 def poll_links_end_on_account(linked: events.AccountLinked) -> int:
-    """A family member got an account (``cases.services.family_member_account_create``, inside its
-    transaction): she answers polls signed in from now on, so her personal links still in force are
+    """A family member's record was linked to an account (``cases.access_services``: she used her
+    set-up link or her linking code; inside that transaction): she answers polls signed in from now on, so her personal links still in force are
     revoked, one ``poll_link.revoke`` event per invitation naming the reason. Until now they were
     only refused when used (``poll_link_resolve``), and nothing recorded their end. Returns how many
     links ended."""

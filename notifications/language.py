@@ -46,8 +46,8 @@ def user_language(user, *, network: Network | None = None) -> str:
     if chosen in SUPPORTED:
         return chosen
     # Her family role, through the account's relation (cases.FamilyMember is an app above this one).
-    account = User.objects.filter(pk=user.pk, family_member__isnull=False).select_related("family_member__case__network").first()
-    member = account.family_member if account is not None else None
+    # A parent of several cases: her first record (their languages are hers, recorded per case).
+    member = User(pk=user.pk).family_members.select_related("case__network").order_by("pk").first()
     if member is not None:
         return family_member_language(member, network=network or member.case.network)
     if network is None:

@@ -63,7 +63,7 @@ from django.db.models import CharField, Exists, F, Max, Min, OuterRef, Q, Value,
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
-from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from cases.models import AccessOffer, Case, Consent, DisclosureBasis, FamilyMember, LegalHold
 from conferences import mail_quarantine
 from conferences.models import Conference, Invitation, PollLink, WrittenReport
 from conferences.reply_services import inbound_mail_purge_record
@@ -307,6 +307,7 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND,
         # names the proceedings about the family; its ground and dates stay.
         "legal holds": _erase(LegalHold.objects.filter(case=case, lifted_at__isnull=False), text=("reason",)),
         "poll links deleted": PollLink.objects.filter(invitation__in=invitations).delete()[0],
+        "access offers deleted": AccessOffer.objects.filter(member__case=case).delete()[0],
     }
     for eraser in _CASE_ERASERS:
         rows.update(eraser(case))
@@ -318,10 +319,12 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND,
 
 
 def _anonymise_parent_accounts(user_ids: list[int]) -> int:
-    """Disable and strip a former parent's account unless it has another purpose. The row stays:
-    audit events refer to it."""
+    """Disable and strip a former parent's account unless it has another purpose (a professional's,
+    or a parent's still linked to another case: the erased case's records let go of it first). The
+    row stays: audit events refer to it."""
     retire = list(
-        User.objects.filter(pk__in=user_ids, is_staff=False, is_superuser=False, memberships=None, network_roles=None)
+        User.objects.filter(pk__in=user_ids, is_staff=False, is_superuser=False, memberships=None, network_roles=None,
+                            family_member=None)
         .values_list("pk", flat=True)
     )
     for pk in retire:

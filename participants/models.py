@@ -229,5 +229,5 @@ class NetworkRole(models.Model):
 
 # The relations of a family member (``cases.FamilyMember.PARENT_RELATIONS``) that make her a parent of
 # the case. The apps below ``cases`` read a user's family role through her account's relation
-# (``user.family_member``) and need the same list; tests/cases/test_parent_relations.py keeps them equal.
+# (``user.family_members``, queried as ``family_member__…``) and need the same list; tests/cases/test_parent_relations.py keeps them equal.
 PARENT_RELATIONS = ("mother", "father", "guardian")

@@ -73,3 +73,13 @@ def _network_people(networks: QuerySet) -> QuerySet:
 
 def is_dpo_of(user: "User", network_id: int) -> bool:
     return dpo_network_ids(user).filter(network_id=network_id).exists()
+
+
+def may_join_a_family(user: "User") -> bool:
+    """Whether a family-member record may be linked to this account (``cases.access_services``):
+    never a professional's (any membership, ended ones too), a network role holder's or an
+    administrator's. Separation of duties: whoever works on cases, or configures them, reads a
+    family's case as a professional or not at all."""
+    if not base._is_real_user(user) or user.is_staff or user.is_superuser:
+        return False
+    return not (Membership.objects.filter(user=user).exists() or NetworkRole.objects.filter(user=user).exists())

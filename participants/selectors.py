@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from participants.models import Membership, User
 
@@ -26,3 +26,14 @@ def email_address_in_use(email: str, *, except_user_id: int | None = None) -> bo
     if except_user_id is not None:
         users, addresses = users.exclude(pk=except_user_id), addresses.exclude(user_id=except_user_id)
     return users.exists() or addresses.exists()
+
+
+def accounts_at_address(email: str) -> QuerySet:
+    """The accounts that receive mail at ``email`` (case-insensitive): as their contact address or
+    as one of their allauth addresses. For services only: whether there is one is never shown to
+    the person who asks (``cases.access_services``)."""
+    email = (email or "").strip()
+    if not email:
+        return User.objects.none()
+    return User.objects.filter(Q(email__iexact=email)
+                               | Q(pk__in=EmailAddress.objects.filter(email__iexact=email).values("user_id")))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from participants import services
 from participants.forms import LanguageForm
+from participants.policy import may_join_a_family
 from participants.roles import roles_of
 from participants.selectors import organisation_members_for_lead
 from permissions.middleware import has_second_factor, needs_second_factor
@@ -75,6 +76,6 @@ def account(request: HttpRequest) -> HttpResponse:
                                 samesite="Lax", secure=settings.SESSION_COOKIE_SECURE, httponly=True)
             return response
     return render(request, "participants/account.html", {
-        "form": form, "roles": roles_of(request.user),
+        "form": form, "roles": roles_of(request.user), "may_link_case": may_join_a_family(request.user),
         "mfa_required": needs_second_factor(request.user), "mfa_active": has_second_factor(request.user)},
                   status=400 if form.errors else 200)

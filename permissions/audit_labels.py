@@ -191,8 +191,9 @@ def actor_label(event, *, viewer) -> str:
         return str(_("Someone from %(organisation)s") % {"organisation": ", ".join(organisations)})
     if getattr(event, "legal_basis", "") == "guest":  # invited to one conference by an explicit grant
         return str(_("%(name)s (guest of the conference)") % {"name": name}) if name else str(_("A guest of the conference"))
-    if hasattr(actor, "family_member"):
-        if getattr(actor.family_member, "is_parent", True):
+    members = list(actor.family_members.all())  # prefetched by the log's selector
+    if members:
+        if any(getattr(member, "is_parent", True) for member in members):
             return str(_("Another parent of your family"))
         return str(_("Someone of your family"))
     return str(_("The administration of Fallkonferenz"))

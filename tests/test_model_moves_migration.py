@@ -270,7 +270,7 @@ def _cases_moved(people, ids_before, rows):
     mother = FamilyMember.objects.get(pk=rows["mother"])
     assert (mother.case, mother.user, mother.is_parent) == (moved, people.mother_account, True)
     people.mother_account.refresh_from_db()
-    assert people.mother_account.family_member == mother
+    assert list(people.mother_account.family_members.all()) == [mother]
     consent = Consent.objects.get(pk=rows["consent"])
     assert (consent.case, consent.given_by) == (moved, mother)
     assert list(consent.to_organisations.all()) == [people.counselling]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cases.models import Case, CaseTeamMember, FamilyMember
+from cases.selectors import access_state
 
 
 class CaseTeamMemberSerializer(serializers.ModelSerializer):
@@ -21,9 +22,16 @@ class CaseTeamMemberSerializer(serializers.ModelSerializer):
 
 
 class FamilyMemberSerializer(serializers.ModelSerializer):
+    # "none", "offered" (an open offer of access, not taken yet) or "linked": the same after an
+    # offer whether or not an account received mail at her address (``cases.access_services``).
+    access = serializers.SerializerMethodField()
+
     class Meta:
         model = FamilyMember
-        fields = ["id", "relation", "display_name", "birth_year", "due_date"]
+        fields = ["id", "relation", "display_name", "birth_year", "due_date", "access"]
+
+    def get_access(self, member: FamilyMember) -> str:
+        return access_state(member)
 
 
 class CaseSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ from rest_framework import viewsets
 from cases import selectors as case_selectors
 from cases.api.audited import AuditedReadMixin
 from cases.api.serializers import CaseDetailSerializer, CaseSerializer
-from cases.models import CaseTeamMember
+from cases.models import CaseTeamMember, FamilyMember
 from permissions import audit
 
 
@@ -28,7 +28,9 @@ class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
         return (
             type(case).objects.filter(pk=case.pk)
             .select_related("network", "lead_organisation")
-            .prefetch_related(Prefetch("team", queryset=team), "family_members")
+            .prefetch_related(Prefetch("team", queryset=team),
+                              Prefetch("family_members", queryset=case_selectors.with_access_state(
+                                  FamilyMember.objects.order_by("pk"))))
             .get()
         )
 

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services as case_services
 from conferences import services as conference_services
 from offers.models import Enrolment, Session
 from permissions.models import AuditEvent
 from protocols.models import Protocol
+from tests.access_offers import account_by_link
 from tests.browser.test_accessibility import _serious_violations
 from tests.browser.test_attendance_journeys import FIRST, open_enrolment, session_row
 from tests.conferences.helpers import convene, without_account
@@ -135,7 +135,7 @@ def test_a_poll_link_of_a_parent_with_an_account_tells_her_to_sign_in_and_shows_
     conference = convene(world)
     invitation = conference.invitations.get(family_member=without_account(world.mother))
     _link, raw = conference_services.poll_link_create(world.convenor, invitation=invitation)
-    case_services.family_member_account_create(world.convenor, member=world.mother)
+    account_by_link(world.convenor, world.mother)  # offered access, and she used her set-up link
 
     phone = new_page(browser, live_server)
     response = phone.goto(live_server.url + reverse("conferences:poll_link_vote", args=[raw]))

@@ -6,7 +6,8 @@ an address recorded for another member of the same family, or one the account of
 of it receives mail at (contact or allauth address). Addresses elsewhere are not compared: the
 answer would tell the caseworker that someone is known in another case (perhaps another network),
 and a mother of two cases is reached at her own address in both. Her own address, and her own
-account's, stay hers."""
+account's, stay hers. An offer of access checks the family's addresses again; whether an account
+elsewhere has the address it never says (``cases.access_services``, tests/cases/test_access_offers.py)."""
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from cases import access_services
 from cases import services as case_services
-from cases.models import FamilyMember
+from cases.models import AccessOffer, FamilyMember
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +142,16 @@ def test_the_family_pages_refuse_another_persons_address_at_the_field(client, wo
     assert edit.context["form"].errors["email"]
     father.refresh_from_db()
     assert father.email == "vater@example.org"
+
+
+def test_access_is_not_offered_at_another_family_members_address_recorded_before_the_rule(world):
+    """A record from before the family's address rule, at the mother's address: offering him access
+    would mail to her what is his. The offer is refused at the field, as recording it would be;
+    only this family's addresses are compared (``cases.access_services``: elsewhere an offer
+    answers the same whether or not an account has the address)."""
+    father = FamilyMember.objects.create(case=world.case, relation=FATHER, display_name="V.", email=world.mother.email)
+    with pytest.raises(ValidationError) as refused:
+        access_services.family_member_access_offer(world.convenor, member=father)
+    assert list(refused.value.message_dict) == ["email"] and "@" not in " ".join(refused.value.messages)
+    assert not AccessOffer.objects.exists()
+    assert not AuditEvent.objects.filter(action="family_member.access_offer").exists()

@@ -37,8 +37,9 @@ def answer_all(conference, answer: str) -> dict[int, str]:
 def without_account(member: FamilyMember) -> FamilyMember:
     """The family member as a parent without an account (her e-mail address kept): she answers a
     poll through a personal link; one with an account answers it signed in. The account she had
-    no longer receives mail at her address either (review h3, H3-9: no account is made on an
-    address another account receives mail at)."""
+    no longer receives mail at her address either, so that an offer of access makes her a new
+    account and mails its set-up link there (``cases.access_services``; where an account receives
+    mail at the address, only a code handed over in person links the record: review h3, H3-9)."""
     User.objects.filter(pk=member.user_id).update(email="")
     FamilyMember.objects.filter(pk=member.pk).update(user=None)
     member.refresh_from_db()

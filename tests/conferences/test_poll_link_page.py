@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from cases import services as case_services
 from cases.models import FamilyMember
 from conferences import services
 from conferences.models import PollLink
 from permissions.models import AuditEvent
+from tests.access_offers import account_by_link
 from tests.conferences.helpers import convene, without_account
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,8 @@ def test_every_page_title_ends_with_the_product_name(client, world):
 
 
 def test_a_parent_who_was_given_an_account_leaves_the_list_of_parents_without_one(client, world):
-    """Once the caseworker creates her account from the case page, she answers the poll herself:
-    the poll page no longer offers a personal link for her."""
+    """Once her record is linked to an account (the caseworker offered access, she used the set-up
+    link), she answers the poll herself: the poll page no longer offers a personal link for her."""
     without_account(world.mother)
     world.mother.refresh_from_db()
     conference = convene(world)
@@ -48,7 +48,7 @@ def test_a_parent_who_was_given_an_account_leaves_the_list_of_parents_without_on
     page = client.get(reverse("conferences:conference_poll", args=[conference.pk])).content.decode()
     assert "Links for parents without an account" in page and create in page
 
-    case_services.family_member_account_create(world.convenor, member=world.mother)
+    account_by_link(world.convenor, world.mother)
 
     page = client.get(reverse("conferences:conference_poll", args=[conference.pk])).content.decode()
     assert "Links for parents without an account" not in page and create not in page
@@ -84,13 +84,13 @@ def test_a_crafted_post_for_a_parent_with_an_account_gets_the_reason_and_no_link
 
 
 def test_an_account_made_after_the_page_was_opened_counts(client, world):
-    """The convenor opened the poll page while the mother had no account; a colleague created one
-    for her meanwhile: the link is refused as the account stands now."""
+    """The convenor opened the poll page while the mother had no account; she took an offer of
+    access meanwhile: the link is refused as the account stands now."""
     without_account(world.mother)
     conference = convene(world)
     invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
     assert invitation.answers_by_poll_link
-    case_services.family_member_account_create(world.convenor, member=world.mother)
+    account_by_link(world.convenor, world.mother)
     with pytest.raises(ValidationError) as refused:
         services.poll_link_create(world.convenor, invitation=invitation)
     assert "invitation" in refused.value.message_dict
@@ -105,7 +105,7 @@ def test_a_link_issued_before_she_got_an_account_no_longer_answers_the_poll(clie
     invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
     _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
     assert services.poll_link_resolve(raw) is not None
-    case_services.family_member_account_create(world.convenor, member=world.mother)
+    account_by_link(world.convenor, world.mother)
     assert services.poll_link_resolve(raw) is None
     assert client.get(reverse("conferences:poll_link_vote", args=[raw])).status_code in (404, 410)
 
@@ -118,7 +118,7 @@ def test_a_link_of_a_parent_with_an_account_now_tells_her_to_sign_in_and_nothing
     conference = convene(world)
     invitation = conference.invitations.select_related("family_member").get(family_member=world.mother)
     _link, raw = services.poll_link_create(world.convenor, invitation=invitation)
-    case_services.family_member_account_create(world.convenor, member=world.mother)
+    account_by_link(world.convenor, world.mother)
     response = client.get(reverse("conferences:poll_link_vote", args=[raw]), HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 404
     page = response.content.decode()

@@ -5,7 +5,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
-from cases.models import Case, CaseTeamMember, FamilyMember
+from cases import access_services
+from cases.models import AccessOffer, Case, CaseTeamMember, FamilyMember
 from tests.matrix.roles import ROLES, client_for
 
 URL_NAMES = {
@@ -16,6 +17,8 @@ URL_NAMES = {
     "cases:case_team_remove",
     "cases:case_family_add",
     "cases:case_family_account",
+    "cases:case_family_access_withdraw",
+    "cases:access_code_enter",
     "cases:case_close",
     "cases:case_reopen",
     "cases:case_family_edit",
@@ -124,6 +127,7 @@ def test_case_family_add(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_case_family_account(client, world, role):
+    """Offering access: only the convenors; the record stays unlinked until the parent acts."""
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="J.",
                                          email="father@example.org")
     url = reverse("cases:case_family_account", args=[world.case.pk, father.pk])
@@ -131,7 +135,49 @@ def test_case_family_account(client, world, role):
     expected = expected_for_case_page(role, allowed=CONVENORS)
     assert response.status_code == (302 if expected == 200 else expected)
     father.refresh_from_db()
-    assert (father.user_id is not None) == (role in CONVENORS)
+    assert father.user_id is None
+    assert AccessOffer.objects.filter(member=father).exists() == (role in CONVENORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_family_access_withdraw(client, world, role):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="J.",
+                                         email="father@example.org")
+    access_services.family_member_access_offer(world.convenor, member=father)
+    url = reverse("cases:case_family_access_withdraw", args=[world.case.pk, father.pk])
+    response = client_for(client, world, role).post(url)
+    expected = expected_for_case_page(role, allowed=CONVENORS)
+    assert response.status_code == (302 if expected == 200 else expected)
+    assert AccessOffer.objects.get(member=father).revoked_at is not None if role in CONVENORS else \
+        AccessOffer.objects.get(member=father).revoked_at is None
+
+
+# Accounts a family record may join: no professional, network role or admin (participants.policy.may_join_a_family).
+MAY_LINK_A_CASE = {"parent", "other_parent"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_code_enter(client, world, role):
+    """Every role against "Link another case", with a valid code for a record of the other case."""
+    member = FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="A.",
+                                         email="anna@example.org")
+    code = access_services.family_member_access_offer(world.lead_colleague, member=member).code
+    url = reverse("cases:access_code_enter")
+    page = client_for(client, world, role).get(url)
+    response = client.post(url, {"code": code})
+    member.refresh_from_db()
+    if role == "anonymous":
+        assert page.status_code == response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert member.user_id is None
+    elif role in MAY_LINK_A_CASE:
+        assert page.status_code == 200
+        if role == "other_parent":  # already the father of that case: refused, nothing changes
+            assert response.status_code == 400 and member.user_id is None
+        else:
+            assert response.status_code == 302 and member.user_id == world.parent.pk
+    else:
+        assert page.status_code == response.status_code == 403
+        assert member.user_id is None
 
 
 @pytest.mark.parametrize("role", ROLES)

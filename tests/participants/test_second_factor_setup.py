@@ -14,8 +14,9 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from cases import services as case_services
+from cases import access_services
 from cases.models import FamilyMember
+from participants.models import User
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,8 @@ def test_a_parent_who_chose_her_password_through_the_link_can_set_up_a_second_fa
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          email="vater@example.org")
     with django_capture_on_commit_callbacks(execute=True):  # the set-up link is e-mailed after commit
-        user = case_services.family_member_account_create(world.convenor, member=father)
+        access_services.family_member_access_offer(world.convenor, member=father)
+    user = User.objects.get(email="vater@example.org")
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
     form_page = client.get(link, follow=True)
     action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else link

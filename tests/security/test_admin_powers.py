@@ -22,13 +22,13 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cases import policy as cases_policy
-from cases import services as case_services
 from notifications.models import Kind, Notification
 from cases.models import FamilyMember
 from participants import policy as participants_policy
 from participants.models import Membership, User
 from permissions import mfa
 from permissions.models import AuditEvent
+from tests.access_offers import account_by_link
 
 pytestmark = pytest.mark.django_db
 
@@ -199,7 +199,7 @@ def test_parents_accounts_are_not_listed_in_the_admin(world, client):
 def test_a_generated_parent_user_name_contains_no_case_reference(world):
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          email="vater@example.org")
-    user = case_services.family_member_account_create(world.convenor, member=father)
+    user = account_by_link(world.convenor, father)
     assert world.case.reference.lower() not in user.username.lower()
     assert "2026" not in user.username
 

@@ -23,13 +23,13 @@ from board.figures import Period, compute_figures, raw_figures
 from board.suppression import is_hidden
 from calendars import services as calendar_services
 from calendars.models import FeedToken
-from cases import consent_services
+from cases import access_services, consent_services
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, CaseTeamMember, Consent, FamilyMember, InformationCategory
 from offers import referral_case_services as rcs
 from offers import referral_services as rs
-from participants.models import Membership, ProfessionalRole
+from participants.models import Membership, ProfessionalRole, User
 from permissions.models import SubstituteGrant
 from privacy import services as privacy_services
 from privacy.models import DataSubjectRequest
@@ -387,24 +387,32 @@ def test_a_legal_basis_can_be_ended_through_the_api(world, client):
 
 # --- parents' accounts ------------------------------------------------------------------------------
 
-def test_an_account_is_not_created_on_another_persons_address(world):
+def test_no_account_and_no_set_up_link_on_another_persons_address(world, django_capture_on_commit_callbacks):
+    """H3-9 as the offer of access answers it: no refusal (that was an oracle), but no account made
+    and no link mailed that would hand the record to whoever reads that mailbox."""
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="F.",
-                                         email=world.parent.email)
-    with pytest.raises(ValidationError):
-        case_services.family_member_account_create(world.convenor, member=father)
+                                         email=world.counsellor.email)
+    users = User.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        access_services.family_member_access_offer(world.convenor, member=father)
+    assert User.objects.count() == users
+    assert all("/accounts/password/reset/" not in message.body for message in mail.outbox)
+    access_services.access_offer_take_by_link(world.counsellor)
+    father.refresh_from_db()
+    assert father.user_id is None
 
 
-def test_an_account_goes_only_to_an_adult_parent_of_this_case_once(world):
+def test_access_is_offered_only_to_an_adult_parent_of_this_case_without_one(world):
     with pytest.raises(ValidationError):
-        case_services.family_member_account_create(world.convenor, member=world.expected_child)
+        access_services.family_member_access_offer(world.convenor, member=world.expected_child)
     with pytest.raises(ValidationError):
-        case_services.family_member_account_create(world.convenor, member=world.mother)  # has one
+        access_services.family_member_access_offer(world.convenor, member=world.mother)  # has one
     stranger = FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="S.",
                                            email="s@example.org")
     with pytest.raises(PermissionDenied):
-        case_services.family_member_account_create(world.convenor, member=stranger)
+        access_services.family_member_access_offer(world.convenor, member=stranger)
     with pytest.raises(PermissionDenied):
-        case_services.family_member_account_create(world.counsellor, member=FamilyMember.objects.create(
+        access_services.family_member_access_offer(world.counsellor, member=FamilyMember.objects.create(
             case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.", email="v@example.org"))
 
 

@@ -1,0 +1,82 @@
+"""Browser, in German: a mother who has an account for her first case gets access to her second.
+
+The caseworker of the second case offers access on its case page. An account already receives
+mail at the mother's address, which the page does not tell her: she reads a linking code, as she
+would for anyone, and hands it over in person. The mother signs in, goes to "Mein Konto" by
+clicking, chooses "Weiteren Fall verknüpfen", enters the code and finds the second case on her
+dashboard. Every page passes axe's serious and critical WCAG rules."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from cases.models import FamilyMember
+from tests.browser.test_refused_pages_journey import new_page, usable
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def german(settings):
+    settings.LANGUAGE_CODE = "de"
+
+
+def dashboard(browser, live_server, user):
+    """Her dashboard in a German context of her own. The first page a fresh server renders
+    compiles its templates: that one load may take longer than the 5 s every later step gets."""
+    page = new_page(browser, live_server, user)
+    page.goto(live_server.url + "/", timeout=30000)
+    return page
+
+
+def test_a_caseworker_offers_access_and_the_mother_links_her_second_case(live_server, browser, world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    second = FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="Mia",
+                                         email=world.parent.email)
+
+    office = dashboard(browser, live_server, world.lead_colleague)
+    office.get_by_role("navigation").get_by_role("link", name="Fälle", exact=True).first.click()
+    office.get_by_role("link", name=world.other_case.reference, exact=True).click()
+    office.get_by_role("button", name=re.compile(r"Zugang zu Fallkonferenz anbieten.*Mia")).click()
+    expect(office.get_by_text("Der Zugang zu Fallkonferenz wurde Mia angeboten.")).to_be_visible()
+    family = office.get_by_role("region", name="Familie")
+    expect(family.get_by_role("heading", name="Verknüpfungscode für Mia")).to_be_visible()
+    expect(family).to_contain_text("Zugang angeboten (bis")
+    code = office.locator(".access-code strong").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    usable(office, "offer access")
+    office.reload()  # shown once
+    expect(office.locator(".access-code")).to_have_count(0)
+    second.refresh_from_db()
+    assert second.user_id is None
+
+    mother = dashboard(browser, live_server, world.parent)
+    expect(mother.get_by_role("main")).not_to_contain_text(world.other_case.reference)
+    mother.get_by_title("Mein Konto").click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("Mein Konto")
+    mother.get_by_role("link", name="Weiteren Fall verknüpfen").click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("Weiteren Fall verknüpfen")
+    usable(mother, "link another case")
+
+    mother.get_by_label("Verknüpfungscode").fill("ABCD-EFGH-JKLM" if code != "ABCD-EFGH-JKLM" else "ABCD-EFGH-JKLN")
+    mother.get_by_role("button", name="Fall verknüpfen").click()
+    expect(mother.get_by_text("Dieser Code ist nicht (mehr) gültig.").first).to_be_visible()
+    expect(mother.get_by_label("Verknüpfungscode")).to_have_attribute("aria-invalid", "true")
+    usable(mother, "wrong code")
+
+    mother.get_by_label("Verknüpfungscode").fill(code.lower())
+    mother.get_by_role("button", name="Fall verknüpfen").click()
+    expect(mother).to_have_url(re.compile(re.escape(live_server.url) + "/$"))
+    expect(mother.get_by_text(f"Ihr Konto ist jetzt mit dem Fall {world.other_case.reference} verknüpft.")).to_be_visible()
+    main = mother.get_by_role("main")
+    expect(main.get_by_role("link", name=world.other_case.reference).first).to_be_visible()
+    expect(main.get_by_role("link", name=world.case.reference).first).to_be_visible()
+    usable(mother, "dashboard with two cases")
+    main.get_by_role("link", name=world.other_case.reference).first.click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("Der Fall Ihrer Familie")
+    assert mother.url.endswith(reverse("cases:case_detail", args=[world.other_case.pk]))
+    second.refresh_from_db()
+    assert second.user_id == world.parent.pk
