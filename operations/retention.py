@@ -26,7 +26,9 @@
    tokens (the offers app: referrals and requests never attached to a case, and ended enrolments
    made without a referral, ``REFERRAL_RETENTION_DAYS`` after their last change).
 2. **Tokens** — feed tokens (through the calendars app's ``register_feed_token_purger``) and
-   poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted.
+   poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted; so are
+   offers of access to a parent used, revoked or expired that long ago, and an account made for
+   such an offer and never taken is retired with its last offer.
 3. **Sessions** — expired Django sessions are cleared (as ``clearsessions`` does) and
    ``LoginSession`` rows whose session is gone are deleted.
    Quarantined inbound mail of the ``receive_mail`` pipe (messages and retry markers) is deleted
@@ -350,6 +352,25 @@ def _purge_tokens(report: Report, *, now: dt.datetime) -> None:
         for purger in _FEED_TOKEN_PURGERS:
             report.feed_tokens_deleted += purger(cutoff=cutoff)
         report.poll_links_deleted += PollLink.objects.filter(stale).delete()[0]
+        _purge_access_offers(report, cutoff=cutoff)
+
+
+def _purge_access_offers(report: Report, *, cutoff: dt.datetime) -> None:
+    """Offers of access to a parent (``cases.AccessOffer``: a code's keyed hash and dates) go like
+    poll links, ``TOKEN_RETENTION_DAYS`` after they were used, revoked or expired. An account made
+    for an offer and never taken (no record linked, never signed in) goes with its last offer: it is
+    retired as a former parent's account is (disabled, name and address stripped; the row stays
+    for the audit trail)."""
+    stale = AccessOffer.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff))
+    made_for = set(stale.exclude(account=None).values_list("account_id", flat=True))
+    deleted = stale.delete()[0]
+    untaken = list(User.objects.filter(pk__in=made_for, last_login__isnull=True, family_member=None)
+                   .exclude(pk__in=AccessOffer.objects.exclude(account=None).values("account_id"))
+                   .values_list("pk", flat=True))
+    retired = _anonymise_parent_accounts(untaken) if untaken else 0
+    for kind, n in (("access offers deleted", deleted), ("accounts of untaken access offers retired", retired)):
+        if n:
+            report.other_rows[kind] = report.other_rows.get(kind, 0) + n
 
 
 # --- 3. sessions --------------------------------------------------------------------------------
