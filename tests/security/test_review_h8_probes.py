@@ -51,7 +51,6 @@ def _choose_password(client, link: str) -> None:
 
 # --- H8-1: the code is a bearer token: another parent of the family takes the record with it ------
 
-@pytest.mark.xfail(strict=True, reason="H8-1: a linking code links any parent account that holds it, not only one at the address recorded for the member")
 def test_h8_1_the_mother_cannot_take_the_fathers_record_with_his_code(world, client):
     """Both parents of a new case; the caseworker hands the father his code on paper. The mother
     (an account from her first case, at her own address) finds the paper at home and enters it
@@ -80,7 +79,6 @@ def test_h8_1_the_mother_cannot_take_the_fathers_record_with_his_code(world, cli
     assert access_services.access_offer_take(account, code=offered.code).pk == father.pk
 
 
-@pytest.mark.xfail(strict=True, reason="H8-1: a linking code links any parent account that holds it, not only one at the address recorded for the member")
 def test_h8_1_a_parent_of_another_family_with_the_code_links_nothing(world):
     """The same for anyone else who gets hold of the paper: a parent of another case."""
     second = FamilyMember.objects.create(case=world.other_case, relation=MOTHER, display_name="M.",
@@ -98,7 +96,6 @@ def test_h8_1_a_parent_of_another_family_with_the_code_links_nothing(world):
 
 # --- H8-2: erasing the case leaves the account made for an unused offer with her name and address --
 
-@pytest.mark.xfail(strict=True, reason="H8-2: erase_case leaves the account made for an unused offer with the parent's name and address, its set-up link working")
 def test_h8_2_erasing_a_case_strips_the_account_made_for_an_offer_she_never_used(world, client):
     """The caseworker offered the father access (no account at his address: one was made, with his
     first name and address, and a set-up link mailed). He never used it. The case is closed and
@@ -142,7 +139,6 @@ def test_h8_2_erasure_keeps_an_offer_account_that_is_linked_elsewhere_or_a_profe
 
 # --- H8-3: a withdrawn offer's set-up link still sets up the account at the old address -----------
 
-@pytest.mark.xfail(strict=True, reason="H8-3: withdrawing, correcting the address or offering again leaves the old set-up link able to set up the account made for the offer")
 @pytest.mark.parametrize("how", ["withdrawn", "address_corrected", "offered_again_elsewhere"])
 def test_h8_3_an_ended_offers_set_up_link_no_longer_sets_up_the_account(world, client, how):
     """The mother was recorded at a wrong address (the father's mailbox): the offer made an account
