@@ -224,7 +224,7 @@ def end_access_offers(member: FamilyMember, *, now: dt.datetime) -> int:
     offers = AccessOffer.objects.filter(member=member, used_at__isnull=True, revoked_at__isnull=True)
     unused = User.objects.filter(pk__in=offers.filter(account__isnull=False).values("account_id"),
                                  last_login__isnull=True, family_member=None)
-    for account in unused.select_for_update():
+    for account in unused.select_for_update(of=("self",)):
         if not account.has_usable_password():
             account.set_unusable_password()
             account.save(update_fields=["password"])
