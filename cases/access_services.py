@@ -12,7 +12,8 @@ parent in another case (perhaps of another network) or a professional.
 * An account at the address: nothing is made and no link is mailed that would let whoever reads
   that mailbox take the record (review H3-9: the father recorded at the mother's address). The
   mail only says that a code was handed over in person; the signed-in parent enters that code on
-  her account page (``access_offer_take``).
+  her account page (``access_offer_take``). The code links only an account that receives mail at
+  the address recorded for the member: the code and the mailbox, never the code alone.
 
 Codes are stored as a keyed hash, bound to the member, expire, work once, and offering again
 revokes the open one. Wrong codes are counted per account from the audit trail (shared by every
@@ -164,7 +165,8 @@ def family_member_access_offer(actor: User, *, member: FamilyMember, channel: st
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
     case_services._refuse_anothers_address(member.email, case=case, member=member)
     now = timezone.now()
-    _open_offers(member=member).update(revoked_at=now)
+    # the open offer's code and set-up link end; an account made for it may be reused below, with a new link
+    case_services.end_access_offers(member, now=now)
     account = _account_for_offer(member)
     code = new_code()
     offer = AccessOffer.objects.create(member=member, code_hash=code_hash(code), offered_by=actor, offered_at=now,
@@ -191,7 +193,8 @@ def family_member_access_withdraw(actor: User, *, member: FamilyMember, channel:
     """The caseworker withdraws the open offer of ``member``: its code and its set-up link no longer
     link anything. Checks: ``actor`` may convene the case. Returns how many offers ended."""
     case_services._require_convenor(actor, member.case)
-    count = _open_offers(member=member).update(revoked_at=timezone.now())
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    count = case_services.end_access_offers(member, now=timezone.now())
     if count:
         audit.record(actor, action="family_member.access_withdraw", obj=member, case_id=member.case_id, channel=channel)
     return count
@@ -210,8 +213,10 @@ def access_offer_take(actor: User, *, code: str, channel: str = audit.Channel.PA
 
     Checks: ``actor`` holds no professional, network or admin role; fewer than ``CODE_ATTEMPTS``
     wrong codes of hers within ``CODE_WINDOW``; the code belongs to an open offer (not used,
-    revoked or expired) of a record without an account; her account is not linked to that case
-    yet. A wrong code changes nothing but is recorded (``family_member.link_code_refused``, the
+    revoked or expired) of a record without an account whose recorded address her account receives
+    mail at (contact or allauth address: the code alone is a paper another person of the household
+    may hold; refused like a wrong code, so the refusal does not tell her the code was real); her
+    account is not linked to that case yet. A wrong code changes nothing but is recorded (``family_member.link_code_refused``, the
     count the limit reads), so its refusal is committed while nothing else is."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied
@@ -224,7 +229,11 @@ def access_offer_take(actor: User, *, code: str, channel: str = audit.Channel.PA
                                              "caseworker for help.")})
         offer = (AccessOffer.objects.select_for_update().select_related("member__case")
                  .filter(code_hash=code_hash(code)).first() if normalise_code(code) else None)
-        valid = offer is not None and offer.is_open() and offer.member.user_id is None
+        # The code and the mailbox: the code is handed over on paper, and a paper lies about at
+        # home. Only an account that receives mail at the address recorded for the member takes
+        # it (review h8-1: the mother with the father's code would stand for him in the case).
+        valid = (offer is not None and offer.is_open() and offer.member.user_id is None
+                 and accounts_at_address(offer.member.email).filter(pk=actor.pk).exists())
         if not valid:
             audit.record(actor, action=REFUSED, obj=actor, channel=channel)
         elif FamilyMember.objects.filter(case_id=offer.member.case_id, user=actor).exists():
@@ -244,7 +253,7 @@ def _link(user: User, offer: AccessOffer, *, by: str, channel: str) -> FamilyMem
     member.save(update_fields=["user", "version"])
     offer.used_at, offer.used_by = now, user
     offer.save(update_fields=["used_at", "used_by"])
-    _open_offers(member=member).update(revoked_at=now)
+    case_services.end_access_offers(member, now=now)
     audit.record(user, action="family_member.account_link", obj=member, case_id=member.case_id, channel=channel,
                  legal_basis="family", detail={"offer": offer.pk, "by": by})
     # in this transaction: ``conferences`` revokes the poll links she had without an account

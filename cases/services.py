@@ -214,6 +214,23 @@ def _refuse_anothers_address(email: str, *, case: Case, member: FamilyMember | N
                                           "person's own address: links sent there are personal.")})
 
 
+def end_access_offers(member: FamilyMember, *, now: dt.datetime) -> int:
+    """End the open offers of access of ``member`` (``cases.access_services``): their codes no
+    longer link, and the set-up link mailed for an account made for one of them no longer sets it
+    up — a fresh unusable password ends every password-reset token made before (review h8-3: the
+    address may have been someone else's). An account that was set up since (a usable password) or
+    is linked to a record keeps its password. Call inside the transaction that changes the record;
+    returns how many offers ended."""
+    offers = AccessOffer.objects.filter(member=member, used_at__isnull=True, revoked_at__isnull=True)
+    unused = User.objects.filter(pk__in=offers.filter(account__isnull=False).values("account_id"),
+                                 last_login__isnull=True, family_member=None)
+    for account in unused.select_for_update(of=("self",)):
+        if not account.has_usable_password():
+            account.set_unusable_password()
+            account.save(update_fields=["password"])
+    return offers.update(revoked_at=now)
+
+
 @transaction.atomic
 def case_close(actor: User, *, case: Case, closed_on: dt.date | None = None, channel: str = audit.Channel.PAGE) -> Case:
     """Close a case (its caseworkers only).
@@ -336,8 +353,7 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
         _refuse_anothers_address(values["email"], case=member.case, member=member)
         # An offer's code was handed over and its set-up link mailed for the address as it was: a
         # corrected address (perhaps someone else's) must not keep them working. Offer again.
-        AccessOffer.objects.filter(member=member, used_at__isnull=True, revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+        end_access_offers(member, now=timezone.now())
     for name in changed:
         setattr(member, name, values[name])
     member.full_clean()

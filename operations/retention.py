@@ -284,6 +284,11 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND,
         return None, 0
     members = FamilyMember.objects.filter(case=case)
     account_ids = [pk for pk in members.exclude(user=None).values_list("user_id", flat=True)]
+    # Accounts made for an offer of access in this case (with a parent's first name and address),
+    # whether or not the set-up link was used: they go with the case unless linked to a record of
+    # another case since, or held for another purpose (review h8-2).
+    account_ids += [pk for pk in AccessOffer.objects.filter(member__case=case, account__isnull=False)
+                    .values_list("account_id", flat=True) if pk not in account_ids]
     invitations = Invitation.objects.filter(conference__case=case)
     items = ProtocolItem.objects.filter(protocol__conference__case=case)
     # Every writer of an item locks its protocol first (``protocols.services``): a save under way

@@ -136,9 +136,10 @@ def test_a_code_that_is_not_open_changes_nothing(world, state):
     elif state == "expired":
         AccessOffer.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     elif state == "used":
-        other = FamilyMember.objects.create(case=world.other_case, relation=FATHER, display_name="V.", email="v@example.org")
+        other = FamilyMember.objects.create(case=world.other_case, relation=FATHER, display_name="V.",
+                                            email="vater@example.org")
         code = access_services.family_member_access_offer(world.lead_colleague, member=other).code
-        stranger = make_user("vater")
+        stranger = make_user("vater")  # the father, at the address recorded for him
         access_services.access_offer_take(stranger, code=code)
     elif state == "revoked_by_offering_again":
         access_services.family_member_access_offer(world.lead_colleague, member=second)
@@ -172,7 +173,7 @@ def test_wrong_codes_are_limited_per_account(world, client, monkeypatch):
     second.refresh_from_db()
     assert second.user_id is None  # even the right code waits
     # another account is not held back by hers
-    other = FamilyMember.objects.create(case=world.other_case, relation=FATHER, display_name="V.", email="v@example.org")
+    other = FamilyMember.objects.create(case=world.other_case, relation=FATHER, display_name="V.", email="vater@example.org")
     code = access_services.family_member_access_offer(world.lead_colleague, member=other).code
     assert access_services.access_offer_take(make_user("vater"), code=code).pk == other.pk
     # the limit counts the last hour only
@@ -199,7 +200,9 @@ def test_a_parent_already_linked_to_the_case_keeps_the_code_unused(world):
     offered = access_services.family_member_access_offer(world.convenor, member=father)
     with pytest.raises(ValidationError) as refused:
         access_services.access_offer_take(world.parent, code=offered.code)  # the mother of this case
-    assert refused.value.message_dict["code"] == ["Your account is already linked to this case."]
+    # not at the father's address: refused like any code not hers (review h8-1)
+    assert refused.value.message_dict["code"] == [
+        "This code is not valid (any more). Check what you typed, or ask your caseworker for a new code."]
     father.refresh_from_db()
     assert father.user_id is None and offer_of(offered).used_at is None
 
