@@ -27,7 +27,9 @@ from participants.roles import Roles, roles_of
 from permissions import audit
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user, released_drafts_for_parent
+from protocols.selectors import (
+    final_protocols_to_confirm_for_parent, overdue_minutes_steps_for_user, protocol_tasks_for_user, released_drafts_for_parent,
+)
 
 DASHBOARD_LIMIT = 20
 
@@ -38,6 +40,7 @@ class ParentCase:
     case: Case
     next_conference: Conference | None = None
     drafts: list = field(default_factory=list)      # released draft minutes
+    finals: list = field(default_factory=list)      # final minutes she has not confirmed reading yet
     actions: list = field(default_factory=list)     # open actions that fall to her
 
 
@@ -59,6 +62,7 @@ class Dashboard:
     parent_next_conferences: list = field(default_factory=list)
     parent_actions: list = field(default_factory=list)
     parent_drafts: list = field(default_factory=list)         # released draft minutes of her family's conferences
+    parent_finals: list = field(default_factory=list)         # final minutes of them she has not confirmed
     summaries: list = field(default_factory=list)
     yearly_reports: list = field(default_factory=list)
     incoming_referrals: list = field(default_factory=list)   # to offers she manages, not answered yet
@@ -154,7 +158,7 @@ def next_conference_per_case(user, *, case_ids) -> QuerySet:
 
 def _fill_parent_cases(user, board: Dashboard) -> None:
     """Each of her family's cases (an account may be linked to several), with its own next
-    conference, released drafts and her open actions. A fixed number of
+    conference, released drafts, final minutes to confirm and her open actions. A fixed number of
     queries: each list is read once for all her cases and sorted to its case here. Only her own
     family's: not a conference of another family she is a guest of."""
     cases = list(family_cases_for_user(user)[:DASHBOARD_LIMIT])
@@ -168,6 +172,7 @@ def _fill_parent_cases(user, board: Dashboard) -> None:
         .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
     )
     board.parent_drafts = released_drafts_for_parent(user, limit=DASHBOARD_LIMIT)
+    board.parent_finals = final_protocols_to_confirm_for_parent(user, limit=DASHBOARD_LIMIT)
     for conference in board.parent_next_conferences:
         entries[conference.case_id].next_conference = conference
     for action in board.parent_actions:
@@ -175,6 +180,9 @@ def _fill_parent_cases(user, board: Dashboard) -> None:
     for protocol in board.parent_drafts:
         if protocol.conference.case_id in entries:
             entries[protocol.conference.case_id].drafts.append(protocol)
+    for protocol in board.parent_finals:
+        if protocol.conference.case_id in entries:
+            entries[protocol.conference.case_id].finals.append(protocol)
     board.parent_cases = list(entries.values())
 
 
@@ -188,7 +196,7 @@ def _audit_dashboard(user, board: Dashboard) -> None:
                         + board.parent_next_conferences],
         "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],
         "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps]
-        + [(protocol.pk, protocol.conference.case_id) for protocol in board.parent_drafts],
+        + [(protocol.pk, protocol.conference.case_id) for protocol in board.parent_drafts + board.parent_finals],
     }
     rows = [row for kind_rows in shown.values() for row in kind_rows]
     if not rows:

@@ -13,7 +13,9 @@ from django.utils import timezone
 from cases.models import Case, CaseTeamMember, FamilyMember
 from conferences.models import Conference, Invitation
 from permissions.models import AuditEvent
+from protocols import services as protocol_services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
+from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
 
@@ -150,4 +152,50 @@ def test_her_account_page_costs_the_same_queries_for_one_and_for_many_cases(clie
     with CaptureQueriesContext(connection) as many:
         page = client.get(reverse("account")).content.decode()
     assert "KT-2026-704" in page
+    assert len(many) == len(few)
+
+
+def _finalise(world) -> None:
+    hold_conference(world.conference)
+    protocol_services.protocol_release(world.convenor, protocol=world.protocol)
+    protocol_services.protocol_finalise(world.convenor, protocol=world.protocol, confirm_early=True)
+
+
+def test_final_minutes_wait_on_her_dashboard_until_she_confirms_she_has_read_them(client, world):
+    """Once the minutes are final the released draft leaves her dashboard; the final minutes take
+    its place, under their case, until she confirms that she has read them."""
+    _link_second_case(world)
+    _finalise(world)
+    detail = reverse("protocols:protocol_detail", args=[world.protocol.pk])
+    client.force_login(world.parent)
+    page = client.get(reverse("dashboard")).content.decode()
+    first, second = _case_entry(page, world.case), _case_entry(page, world.other_case)
+    assert "Final minutes to confirm" in first and f'<a href="{detail}">What we agreed at the conference on ' in first
+    assert "Confirm that you have read it" in first
+    assert detail not in second and "Final minutes to confirm" not in second
+    assert world.item_everyone.title not in first  # a reference, never content
+    event = AuditEvent.objects.filter(actor=world.parent, action="dashboard.read").latest("pk")
+    assert world.protocol.pk in event.detail["protocols"]
+    protocol_services.protocol_acknowledge(world.parent, protocol=world.protocol)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert detail not in _family_section(page) and "Final minutes to confirm" not in page
+    client.force_login(world.other_parent)
+    assert detail not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_final_minutes_to_confirm_cost_one_query_however_many_there_are(client, world):
+    client.force_login(world.parent)
+    _add_family_case(world, 1)
+    Protocol.objects.filter(conference__case__reference="KT-2026-701").update(status=Protocol.Status.FINAL, finalised_at=timezone.now())
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as few:
+        board = client.get(reverse("dashboard")).context["board"]
+    assert len(board.parent_finals) == 1
+    for number in range(2, 6):
+        _add_family_case(world, number)
+    Protocol.objects.filter(conference__case__reference__startswith="KT-2026-70").update(status=Protocol.Status.FINAL, finalised_at=timezone.now())
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as many:
+        board = client.get(reverse("dashboard")).context["board"]
+    assert len(board.parent_finals) == 5 and all(len(entry.finals) == 1 for entry in board.parent_cases[:5])
     assert len(many) == len(few)
