@@ -9,6 +9,8 @@ parent in another case (perhaps of another network) or a professional.
 * No account at the address: an account without a usable password is made for the offer and its
   one-time set-up link is mailed there. The record is linked when the link is used (allauth's
   ``password_reset`` signal, ``on_password_reset``), not before.
+  Once the offer is taken by its code instead (she already had an account elsewhere), that
+  account, never used, is retired (``_retire_unused_account``): the mailed link is dead.
 * An account at the address: nothing is made and no link is mailed that would let whoever reads
   that mailbox take the record (review H3-9: the father recorded at the mother's address). The
   mail only says that a code was handed over in person; the signed-in parent enters that code on
@@ -27,6 +29,7 @@ import datetime as dt
 import secrets
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -126,6 +129,11 @@ def _send_set_up_link(user: User, email: str, reference: str) -> None:
             "If you did not expect this message, please tell your caseworker."
         ) % {"name": user.first_name or user.username, "reference": reference, "username": user.username,
              "url": settings.SITE_URL + path}
+        body += "\n\n" + _(
+            "If you already have a Fallkonferenz account, you do not need this one: sign in with your account, open "
+            "\"My account\", choose \"Link another case\" and enter the linking code your caseworker gave you. "
+            "The link above then no longer works."
+        )
     send_mail(subject, body, None, [email])
 
 
@@ -256,10 +264,28 @@ def _link(user: User, offer: AccessOffer, *, by: str, channel: str) -> FamilyMem
     case_services.end_access_offers(member, now=now)
     audit.record(user, action="family_member.account_link", obj=member, case_id=member.case_id, channel=channel,
                  legal_basis="family", detail={"offer": offer.pk, "by": by})
+    if offer.account_id is not None and offer.account_id != user.pk:
+        _retire_unused_account(user, account_id=offer.account_id, offer=offer, channel=channel)
     # in this transaction: ``conferences`` revokes the poll links she had without an account
     events.account_linked(actor=user, family_member_id=member.pk, user_id=user.pk, case_id=member.case_id, channel=channel)
     events.access_changed_on_commit([member.case_id])
     return member
+
+
+def _retire_unused_account(actor: User, *, account_id: int, offer: AccessOffer, channel: str) -> None:
+    """The offer was taken by its code with another account: the account made for it, if never
+    used and needed by no other open offer, is disabled and loses its address and password, so
+    its mailed set-up link neither sets a password nor links (the reset token hashes both).
+    Audited as ``account.retire_for_offer``, without the case, like its creation."""
+    account = User.objects.select_for_update().filter(pk=account_id).first()
+    if (account is None or account.has_usable_password() or account.last_login is not None
+            or account.family_members.exists() or _open_offers(account=account).exists()):
+        return
+    account.is_active, account.email = False, ""
+    account.set_unusable_password()
+    account.save(update_fields=["is_active", "email", "password"])
+    EmailAddress.objects.filter(user=account).delete()
+    audit.record(actor, action="account.retire_for_offer", obj=account, channel=channel, detail={"offer": offer.pk})
 
 
 @transaction.atomic

@@ -41,6 +41,13 @@ def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
     return cases
 
 
+def family_cases_for_user(user) -> QuerySet[Case]:
+    """The cases of her own family (a parent's account may be linked to several), newest first:
+    not those she reaches as a professional or a guest. One query."""
+    return (cases_policy.cases_for_user(user).filter(pk__in=cases_policy.parent_case_ids(user))
+            .order_by("-opened_on", "pk"))
+
+
 def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit_read: bool = True) -> Case:
     """One visible case, or 404 (missing and invisible look the same). The read is audited."""
     try:

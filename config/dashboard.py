@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from board import policy as board_policy
 from board.selectors import yearly_reports_for_user
 from cases import policy as cases_policy
 from cases.models import Case
+from cases.selectors import family_cases_for_user
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from conferences.selectors import answers_waiting_for
@@ -26,9 +27,21 @@ from participants.roles import Roles, roles_of
 from permissions import audit
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-from protocols.selectors import overdue_minutes_steps_for_user, protocol_tasks_for_user, released_drafts_for_parent
+from protocols.selectors import (
+    final_protocols_to_confirm_for_parent, overdue_minutes_steps_for_user, protocol_tasks_for_user, released_drafts_for_parent,
+)
 
 DASHBOARD_LIMIT = 20
+
+
+@dataclass
+class ParentCase:
+    """One of her family's cases on a parent's dashboard, with what belongs to it alone."""
+    case: Case
+    next_conference: Conference | None = None
+    drafts: list = field(default_factory=list)      # released draft minutes
+    finals: list = field(default_factory=list)      # final minutes she has not confirmed reading yet
+    actions: list = field(default_factory=list)     # open actions that fall to her
 
 
 @dataclass
@@ -45,10 +58,11 @@ class Dashboard:
     open_polls: list = field(default_factory=list)
     open_invitations: list = field(default_factory=list)
     open_reports: list = field(default_factory=list)
-    parent_case: object | None = None
-    parent_next_conference: object | None = None
+    parent_cases: list = field(default_factory=list)          # ParentCase: a parent's account may hold several
+    parent_next_conferences: list = field(default_factory=list)
     parent_actions: list = field(default_factory=list)
     parent_drafts: list = field(default_factory=list)         # released draft minutes of her family's conferences
+    parent_finals: list = field(default_factory=list)         # final minutes of them she has not confirmed
     summaries: list = field(default_factory=list)
     yearly_reports: list = field(default_factory=list)
     incoming_referrals: list = field(default_factory=list)   # to offers she manages, not answered yet
@@ -124,19 +138,7 @@ def dashboard_for_user(user) -> Dashboard:
         board.case_overdue_actions = overdue_actions_of_led_cases(user)
         board.overdue_minutes_steps = overdue_minutes_steps_for_user(user)
     if roles.is_parent:
-        board.parent_case = (
-            cases_policy.cases_for_user(user).filter(pk__in=cases_policy.parent_case_ids(user)).order_by("-opened_on", "pk").first()
-        )
-        if board.parent_case is not None:
-            # Her own family's: not a conference of another family she is a guest of.
-            board.parent_next_conference = next(iter(upcoming_conferences_for_user(
-                user, limit=1, case_ids=cases_policy.parent_case_ids(user))), None)
-            board.parent_actions = list(
-                protocols_policy.responsible_actions_for_user(user)
-                .filter(status__in=_open_states(), responsible_family_member__user=user)
-                .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
-            )
-            board.parent_drafts = released_drafts_for_parent(user, limit=DASHBOARD_LIMIT)
+        _fill_parent_cases(user, board)
     if roles.is_board_member or roles.is_coordinator:
         board.summaries = list(board_policy.summaries_for_user(user).select_related("network")[:12])
         # A Danish network's board reads its yearly report per municipality
@@ -145,17 +147,56 @@ def dashboard_for_user(user) -> Dashboard:
     return board
 
 
+def next_conference_per_case(user, *, case_ids) -> QuerySet:
+    """The next scheduled conference she sees of each of ``case_ids``, at most one per case: one
+    query, whatever the number of cases."""
+    upcoming = conferences_policy.conferences_for_user(user).filter(
+        status=Conference.Status.SCHEDULED, starts_at__gte=timezone.now())
+    first_of_case = upcoming.filter(case_id=OuterRef("case_id")).order_by("starts_at", "pk").values("pk")[:1]
+    return upcoming.filter(case_id__in=case_ids, pk=Subquery(first_of_case))
+
+
+def _fill_parent_cases(user, board: Dashboard) -> None:
+    """Each of her family's cases (an account may be linked to several), with its own next
+    conference, released drafts, final minutes to confirm and her open actions. A fixed number of
+    queries: each list is read once for all her cases and sorted to its case here. Only her own
+    family's: not a conference of another family she is a guest of."""
+    cases = list(family_cases_for_user(user)[:DASHBOARD_LIMIT])
+    if not cases:
+        return
+    entries = {case.pk: ParentCase(case=case) for case in cases}
+    board.parent_next_conferences = list(next_conference_per_case(user, case_ids=list(entries)))
+    board.parent_actions = list(
+        protocols_policy.responsible_actions_for_user(user)
+        .filter(status__in=_open_states(), responsible_family_member__user=user, case_id__in=list(entries))
+        .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
+    )
+    board.parent_drafts = released_drafts_for_parent(user, limit=DASHBOARD_LIMIT)
+    board.parent_finals = final_protocols_to_confirm_for_parent(user, limit=DASHBOARD_LIMIT)
+    for conference in board.parent_next_conferences:
+        entries[conference.case_id].next_conference = conference
+    for action in board.parent_actions:
+        entries[action.case_id].actions.append(action)
+    for protocol in board.parent_drafts:
+        if protocol.conference.case_id in entries:
+            entries[protocol.conference.case_id].drafts.append(protocol)
+    for protocol in board.parent_finals:
+        if protocol.conference.case_id in entries:
+            entries[protocol.conference.case_id].finals.append(protocol)
+    board.parent_cases = list(entries.values())
+
+
 def _audit_dashboard(user, board: Dashboard) -> None:
     """The dashboard shows case content from several lists: one audit event naming, per kind, the
     ids it showed (summaries are anonymised figures and audited by the board's own pages)."""
     shown = {
-        "shown_cases": [(c.pk, c.pk) for c in board.led_cases + ([board.parent_case] if board.parent_case else [])],
+        "shown_cases": [(c.pk, c.pk) for c in board.led_cases + [entry.case for entry in board.parent_cases]],
         "conferences": [(c.pk, c.case_id) for c in board.upcoming_conferences + board.open_polls + board.open_invitations
                         + [r.conference for r in board.open_reports]
-                        + ([board.parent_next_conference] if board.parent_next_conference else [])],
+                        + board.parent_next_conferences],
         "actions": [(a.pk, a.case_id) for a in board.open_actions + board.case_overdue_actions + board.parent_actions],
         "protocols": [(step["protocol"].pk, step["protocol"].conference.case_id) for step in board.overdue_minutes_steps]
-        + [(protocol.pk, protocol.conference.case_id) for protocol in board.parent_drafts],
+        + [(protocol.pk, protocol.conference.case_id) for protocol in board.parent_drafts + board.parent_finals],
     }
     rows = [row for kind_rows in shown.values() for row in kind_rows]
     if not rows:

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
+from config import account as account_views
 from config import dashboard
 from operations import views as operations_views
 from participants import views as participant_views
@@ -30,7 +31,7 @@ urlpatterns = [
     path("health/ready", operations_views.ready, name="health_ready"),
     path("", dashboard.dashboard, name="dashboard"),
     path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
-    path("account/", participant_views.account, name="account"),
+    path("account/", account_views.account, name="account"),
     path("favicon.ico", participant_views.favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     # Not offered (participants.views.not_offered); the name stays, since allauth reverses it.

@@ -59,8 +59,9 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account(request: HttpRequest) -> HttpResponse:
-    """Her account: password, second factor (and why), language, calendar subscriptions, notifications."""
+def account(request: HttpRequest, *, family_cases=()) -> HttpResponse:
+    """Her account: password, second factor (and why), language, calendar subscriptions,
+    notifications, and a parent's cases (``family_cases``, read by ``config.account`` above)."""
     current = request.user.preferred_language or translation.get_language()
     form = LanguageForm(request.POST or None, initial={"language": current})
     if request.method == "POST" and form.is_valid():
@@ -77,5 +78,6 @@ def account(request: HttpRequest) -> HttpResponse:
             return response
     return render(request, "participants/account.html", {
         "form": form, "roles": roles_of(request.user), "may_link_case": may_join_a_family(request.user),
+        "family_cases": family_cases,
         "mfa_required": needs_second_factor(request.user), "mfa_active": has_second_factor(request.user)},
                   status=400 if form.errors else 200)

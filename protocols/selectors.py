@@ -527,6 +527,17 @@ def released_drafts_for_parent(user, *, limit: int = 20) -> list[Protocol]:
     )
 
 
+def final_protocols_to_confirm_for_parent(user, *, limit: int = 20) -> list[Protocol]:
+    """Final minutes of the parent's own family's conferences whose reading she has not confirmed
+    yet, newest conference first: the protocol and its conference only, for a link. One query."""
+    return list(
+        protocols_for_user(user)
+        .filter(status=Protocol.Status.FINAL, conference__case_id__in=cases_policy.parent_case_ids(user))
+        .exclude(pk__in=Acknowledgement.objects.filter(user=user).values("protocol_id"))
+        .select_related("conference").order_by("-conference__starts_at", "-pk")[:limit]
+    )
+
+
 def parent_actions_in(user, protocol: Protocol) -> list:
     """The actions of one protocol that fall to the parent herself, with plain status words."""
     actions = list(protocols_policy.actions_for_user(user).filter(item__protocol=protocol, responsible_family_member__user=user)

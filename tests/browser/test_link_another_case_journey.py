@@ -3,17 +3,21 @@
 The caseworker of the second case offers access on its case page. An account already receives
 mail at the mother's address, which the page does not tell her: she reads a linking code, as she
 would for anyone, and hands it over in person. The mother signs in, goes to "Mein Konto" by
-clicking, chooses "Weiteren Fall verknüpfen", enters the code and finds the second case on her
-dashboard. Every page passes axe's serious and critical WCAG rules."""
+clicking, chooses "Weiteren Fall verknüpfen", enters the code and finds both cases on her
+dashboard, each with its own next conference, and both on her account page. Every page passes
+axe's serious and critical WCAG rules."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import FamilyMember
+from conferences.models import Conference, Invitation
 from tests.browser.test_refused_pages_journey import new_page, usable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,6 +40,11 @@ def test_a_caseworker_offers_access_and_the_mother_links_her_second_case(live_se
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     second = FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="Mia",
                                          email=world.parent.email)
+    start = timezone.now() + dt.timedelta(days=12)
+    second_conference = Conference.objects.create(case=world.other_case, convenor=world.lead_colleague,
+                                                  status=Conference.Status.SCHEDULED, starts_at=start,
+                                                  ends_at=start + dt.timedelta(hours=1), location="Familienbüro, Raum 4")
+    Invitation.objects.create(conference=second_conference, family_member=second)
 
     office = dashboard(browser, live_server, world.lead_colleague)
     office.get_by_role("navigation").get_by_role("link", name="Fälle", exact=True).first.click()
@@ -72,10 +81,26 @@ def test_a_caseworker_offers_access_and_the_mother_links_her_second_case(live_se
     expect(mother).to_have_url(re.compile(re.escape(live_server.url) + "/$"))
     expect(mother.get_by_text(f"Ihr Konto ist jetzt mit dem Fall {world.other_case.reference} verknüpft.")).to_be_visible()
     main = mother.get_by_role("main")
-    expect(main.get_by_role("link", name=world.other_case.reference).first).to_be_visible()
-    expect(main.get_by_role("link", name=world.case.reference).first).to_be_visible()
+    family = main.get_by_role("region", name="Die Fälle Ihrer Familie")
+    first_case = family.get_by_role("article", name=f"Fall {world.case.reference}")
+    second_case = family.get_by_role("article", name=f"Fall {world.other_case.reference}")
+    expect(first_case.get_by_role("link", name=world.case.reference)).to_be_visible()
+    expect(second_case.get_by_role("link", name=world.other_case.reference)).to_be_visible()
+    expect(first_case).to_contain_text("Nächste Konferenz")
+    expect(first_case).to_contain_text(world.conference.location)
+    expect(first_case).not_to_contain_text("Familienbüro, Raum 4")
+    expect(second_case).to_contain_text("Familienbüro, Raum 4")
+    expect(second_case).not_to_contain_text(world.conference.location)
+    expect(second_case.locator(f'a[href="{reverse("conferences:conference_detail", args=[second_conference.pk])}"]')).to_be_visible()
     usable(mother, "dashboard with two cases")
-    main.get_by_role("link", name=world.other_case.reference).first.click()
+    mother.get_by_title("Mein Konto").click()
+    cases = mother.get_by_role("region", name="Ihre Fälle")
+    expect(cases.get_by_role("link", name=f"Fall {world.case.reference}")).to_be_visible()
+    expect(cases.get_by_role("link", name=f"Fall {world.other_case.reference}")).to_be_visible()
+    usable(mother, "account page with two cases")
+    mother.get_by_role("link", name="Fallkonferenz", exact=True).first.click()
+    mother.get_by_role("main").get_by_role("article", name=f"Fall {world.other_case.reference}").get_by_role(
+        "link", name=world.other_case.reference).click()
     expect(mother.get_by_role("heading", level=1)).to_have_text("Der Fall Ihrer Familie")
     assert mother.url.endswith(reverse("cases:case_detail", args=[world.other_case.pk]))
     second.refresh_from_db()

@@ -284,3 +284,56 @@ def test_one_account_is_linked_to_one_record_per_case(world):
         FamilyMember.objects.filter(pk=other.pk).update(user=world.parent)
     other.refresh_from_db()
     assert other.user_id is None
+
+
+def _set_up_link(message) -> str:
+    return re.search(r"https?://\S+(/accounts/password/reset/key/\S+)", message.body).group(1)
+
+
+def test_once_she_links_by_code_the_set_up_link_mailed_to_her_other_address_is_dead(client, world,
+                                                                                    django_capture_on_commit_callbacks):
+    """Recorded in the second case at an address no account has, the mother got a set-up link for an
+    account made for the offer; she entered the code with her own account instead. The mailed link
+    then sets no password and links nothing: no second, role-less account to land in."""
+    second = FamilyMember.objects.create(case=world.other_case, relation=MOTHER, display_name="Sarah",
+                                         email="sarah.privat@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        offered = access_services.family_member_access_offer(world.lead_colleague, member=second)
+    made = offer_of(offered).account
+    assert made is not None and made.pk != world.parent.pk
+    message = mail.outbox[-1]
+    assert message.to == ["sarah.privat@example.org"]
+    assert "If you already have a Fallkonferenz account" in message.body and "Link another case" in message.body
+    link = _set_up_link(message)
+
+    access_services.access_offer_take(world.parent, code=offered.code)
+    second.refresh_from_db()
+    assert second.user_id == world.parent.pk
+
+    made.refresh_from_db()
+    assert not made.is_active and not made.has_usable_password() and made.email == ""
+    assert not EmailAddress.objects.filter(user=made).exists()
+    retired = AuditEvent.objects.get(action="account.retire_for_offer")
+    assert (retired.actor_id, retired.case_id) == (world.parent.pk, None)
+
+    page = client.get(link, follow=True)
+    assert page.context["token_fail"] is True
+    password_page = page.redirect_chain[-1][0] if page.redirect_chain else link
+    client.post(password_page, {"password1": "ein-neues-Passwort-2026", "password2": "ein-neues-Passwort-2026"})
+    made.refresh_from_db()
+    assert not made.has_usable_password() and not made.is_active
+    assert not FamilyMember.objects.filter(user=made).exists()
+    assert not client.login(username=made.username, password="ein-neues-Passwort-2026")
+
+
+def test_once_she_links_by_the_set_up_link_the_code_is_dead(world, django_capture_on_commit_callbacks):
+    second = FamilyMember.objects.create(case=world.other_case, relation=MOTHER, display_name="Sarah",
+                                         email="sarah.privat@example.org")
+    offered = access_services.family_member_access_offer(world.lead_colleague, member=second)
+    made = offer_of(offered).account
+    assert access_services.access_offer_take_by_link(made) == [second]
+    with pytest.raises(ValidationError):
+        access_services.access_offer_take(world.parent, code=offered.code)
+    second.refresh_from_db()
+    made.refresh_from_db()
+    assert second.user_id == made.pk and made.is_active  # her account from the link stays hers
