@@ -248,8 +248,10 @@ def access_offer_take(actor: User, *, code: str, channel: str = audit.Channel.PA
             raise ValidationError({"code": _("Your account is already linked to this case.")})
         else:
             return _link(actor, offer, by="code", channel=channel)
-    raise ValidationError({"code": _("This code is not valid (any more). Check what you typed, or ask your "
-                                     "caseworker for a new code.")})
+    raise ValidationError({"code": _(
+        "This code is not valid (any more) for this account. Check what you typed. A code works only for the account "
+        "that receives mail at the e-mail address your caseworker recorded for you: if she recorded another address, "
+        "ask her to record your account's address and to give you a new code.")})
 
 
 def _link(user: User, offer: AccessOffer, *, by: str, channel: str) -> FamilyMember:

@@ -72,7 +72,7 @@ def test_a_caseworker_offers_access_and_the_mother_links_her_second_case(live_se
 
     mother.get_by_label("Verknüpfungscode").fill("ABCD-EFGH-JKLM" if code != "ABCD-EFGH-JKLM" else "ABCD-EFGH-JKLN")
     mother.get_by_role("button", name="Fall verknüpfen").click()
-    expect(mother.get_by_text("Dieser Code ist nicht (mehr) gültig.").first).to_be_visible()
+    expect(mother.get_by_text("Dieser Code ist für dieses Konto nicht (mehr) gültig.").first).to_be_visible()
     expect(mother.get_by_label("Verknüpfungscode")).to_have_attribute("aria-invalid", "true")
     usable(mother, "wrong code")
 

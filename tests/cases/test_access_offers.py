@@ -152,7 +152,7 @@ def test_a_code_that_is_not_open_changes_nothing(world, state):
     with pytest.raises(ValidationError) as refused:
         access_services.access_offer_take(world.parent, code=code)
     assert refused.value.message_dict["code"] == [
-        "This code is not valid (any more). Check what you typed, or ask your caseworker for a new code."]
+        "This code is not valid (any more) for this account. Check what you typed. A code works only for the account that receives mail at the e-mail address your caseworker recorded for you: if she recorded another address, ask her to record your account's address and to give you a new code."]
     second.refresh_from_db()
     assert second.user_id is None
     assert AuditEvent.objects.filter(action="family_member.account_link").count() == links_before
@@ -202,7 +202,7 @@ def test_a_parent_already_linked_to_the_case_keeps_the_code_unused(world):
         access_services.access_offer_take(world.parent, code=offered.code)  # the mother of this case
     # not at the father's address: refused like any code not hers (review h8-1)
     assert refused.value.message_dict["code"] == [
-        "This code is not valid (any more). Check what you typed, or ask your caseworker for a new code."]
+        "This code is not valid (any more) for this account. Check what you typed. A code works only for the account that receives mail at the e-mail address your caseworker recorded for you: if she recorded another address, ask her to record your account's address and to give you a new code."]
     father.refresh_from_db()
     assert father.user_id is None and offer_of(offered).used_at is None
 
@@ -259,7 +259,7 @@ def test_the_code_page_ties_its_error_to_the_field_and_is_reached_from_the_accou
     page = response.content.decode()
     field = re.search(r"<input[^>]*name=\"code\"[^>]*>", page).group(0)
     assert 'aria-invalid="true"' in field and "id_code_error" in field
-    assert 'id="id_code_error"' in page and "Dieser Code ist nicht (mehr) gültig." in page
+    assert 'id="id_code_error"' in page and "Dieser Code ist für dieses Konto nicht (mehr) gültig." in page
     assert '<label for="id_code">Verknüpfungscode:</label>' in page
 
 

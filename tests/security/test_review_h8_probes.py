@@ -34,7 +34,7 @@ from tests.world import make_user
 pytestmark = pytest.mark.django_db
 
 MOTHER, FATHER = FamilyMember.Relation.MOTHER, FamilyMember.Relation.FATHER
-NOT_VALID = "This code is not valid (any more). Check what you typed, or ask your caseworker for a new code."
+NOT_VALID = "This code is not valid (any more) for this account. Check what you typed. A code works only for the account that receives mail at the e-mail address your caseworker recorded for you: if she recorded another address, ask her to record your account's address and to give you a new code."
 
 
 def _set_up_link(user: User) -> str:
