@@ -130,9 +130,9 @@ def _send_set_up_link(user: User, email: str, reference: str) -> None:
         ) % {"name": user.first_name or user.username, "reference": reference, "username": user.username,
              "url": settings.SITE_URL + path}
         body += "\n\n" + _(
-            "If you already have a Fallkonferenz account, you do not need this one: sign in with your account, open "
-            "\"My account\", choose \"Link another case\" and enter the linking code your caseworker gave you. "
-            "The link above then no longer works."
+            "If you already have a Fallkonferenz account with another e-mail address, you do not need this one: ask "
+            "your caseworker to record the address of your account. She then gives you a linking code, which you "
+            "enter under \"My account\" → \"Link another case\"."
         )
     send_mail(subject, body, None, [email])
 
