@@ -10,8 +10,8 @@ from .models import Kind, Notification
 def _texts() -> dict[str, tuple[str, str]]:
     # (without a date, with a date); evaluated in the active language.
     return {
-        Kind.POLL_OPENED: (_("Please choose a date for the conference on case %(reference)s."),
-                           _("Please choose a date for the conference on case %(reference)s (answers until %(date)s).")),
+        Kind.POLL_OPENED: (_("Please tell us when you can come to the conference on case %(reference)s."),
+                           _("Please tell us when you can come to the conference on case %(reference)s (answers until %(date)s).")),
         Kind.REPORT_REQUESTED: (_("A written report is requested for the conference on case %(reference)s."),
                                 _("A written report is requested for the conference on case %(reference)s (due %(date)s).")),
         Kind.INVITED: (_("You are invited to a conference on case %(reference)s."),

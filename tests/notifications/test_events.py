@@ -50,7 +50,7 @@ def test_a_parent_without_an_account_gets_her_personal_poll_link_in_her_recorded
     to_her = [m for m in mail.outbox if m.to == [world.mother.email]]
     assert len(to_her) == 1
     assert "/p/" in to_her[0].body
-    assert to_her[0].subject.startswith("Vælg venligst en dato")
+    assert to_her[0].subject.startswith("Angiv venligst, hvornår du kan")
 
 
 def test_a_parent_without_an_account_in_a_danish_network_is_written_to_in_danish(world, committed):
@@ -63,7 +63,7 @@ def test_a_parent_without_an_account_in_a_danish_network_is_written_to_in_danish
     with committed():
         convene(world)
     to_her = [m for m in mail.outbox if m.to == [world.mother.email]]
-    assert to_her[0].subject.startswith("Vælg venligst en dato")
+    assert to_her[0].subject.startswith("Angiv venligst, hvornår du kan")
 
 
 def test_releasing_the_draft_tells_the_professionals_and_finalising_tells_everyone(world, committed):
