@@ -29,6 +29,7 @@ class DirectorySearchForm(forms.Form):
                                 choices=[(ALL_COUNTRIES, _("All countries"))] + list(Country.choices))
     # Set from an offer's network link; kept while she refines the search.
     network = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    network_country = forms.CharField(required=False, max_length=2, widget=forms.HiddenInput)
 
 
 class OfferForm(forms.ModelForm):
