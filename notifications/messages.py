@@ -30,6 +30,9 @@ def _texts() -> dict[str, tuple[str, str]]:
                                   _("The minutes of case %(reference)s are final. Please confirm that you have read them.")),
         Kind.ACTION_ASSIGNED: (_("An agreed action in case %(reference)s falls to you."),
                                _("An agreed action in case %(reference)s falls to you (due %(date)s).")),
+        Kind.ACTION_ASSIGNED_ORGANISATION: (
+            _("An agreed action in case %(reference)s falls to your organisation."),
+            _("An agreed action in case %(reference)s falls to your organisation (due %(date)s).")),
         Kind.ACTION_OVERDUE: (_("An agreed action in case %(reference)s is overdue."),
                               _("An agreed action in case %(reference)s is overdue (it was due %(date)s).")),
         Kind.CONSENT_ENDING: (_("A consent in case %(reference)s is about to end."),
