@@ -12,6 +12,15 @@ from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
 
+def show_reference_example(form: forms.Form, field: str = "reference") -> None:
+    """Name the network's own suggested reference (the field's initial value) as the example,
+    rather than another network's prefix."""
+    example = form.get_initial_for_field(form.fields[field], field)  # not form[field]: it keeps the old help text
+    if example:
+        form.fields[field].help_text = _("Prefix, year and number, for example %(example)s. Never a name.") % {
+            "example": example}
+
+
 class CaseOpenForm(forms.Form):
     lead_organisation = forms.ModelChoiceField(
         label=_("Lead organisation"), queryset=None, empty_label=None,
@@ -26,6 +35,7 @@ class CaseOpenForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_organisation"].queryset = organisations
+        show_reference_example(self)
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()
