@@ -49,7 +49,7 @@ class TeamMemberAddForm(forms.Form):
 
     member = forms.ChoiceField(label=_("Who joins the team"))
     case_role = forms.ChoiceField(label=_("Role on the case"), required=False, initial="",
-                                  choices=[("", _("From the organisation's kind (e.g. counselling for an addiction counselling service)"))]
+                                  choices=[("", _("From the professional's role, else the organisation's kind (e.g. case management for a case manager)"))]
                                   + list(CaseTeamMember.CaseRole.choices))
 
     def __init__(self, *args, organisations, memberships, **kwargs):
@@ -69,6 +69,7 @@ class TeamMemberAddForm(forms.Form):
         key = self.cleaned_data["member"]
         if key in self._memberships:
             membership = self._memberships[key]
+            self.membership = membership
             return membership.organisation, membership.user
         if key in self._organisations:
             return self._organisations[key], None
@@ -78,7 +79,9 @@ class TeamMemberAddForm(forms.Form):
         data = super().clean()
         member = data.get("member")
         if member and not data.get("case_role"):
-            data["case_role"] = CaseTeamMember.role_for_kind(member[0].kind)
+            membership = getattr(self, "membership", None)
+            data["case_role"] = CaseTeamMember.role_for(kind=member[0].kind,
+                                                        professional_role=membership.role if membership else "")
         return data
 
 
