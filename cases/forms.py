@@ -12,6 +12,15 @@ from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
 
 
+def show_reference_example(form: forms.Form, field: str = "reference") -> None:
+    """Name the network's own suggested reference (the field's initial value) as the example,
+    rather than another network's prefix."""
+    example = form.get_initial_for_field(form.fields[field], field)  # not form[field]: it keeps the old help text
+    if example:
+        form.fields[field].help_text = _("Prefix, year and number, for example %(example)s. Never a name.") % {
+            "example": example}
+
+
 class CaseOpenForm(forms.Form):
     lead_organisation = forms.ModelChoiceField(
         label=_("Lead organisation"), queryset=None, empty_label=None,
@@ -26,6 +35,7 @@ class CaseOpenForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_organisation"].queryset = organisations
+        show_reference_example(self)
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()
@@ -39,7 +49,7 @@ class TeamMemberAddForm(forms.Form):
 
     member = forms.ChoiceField(label=_("Who joins the team"))
     case_role = forms.ChoiceField(label=_("Role on the case"), required=False, initial="",
-                                  choices=[("", _("From the organisation's kind (e.g. counselling for an addiction counselling service)"))]
+                                  choices=[("", _("From the professional's role, else the organisation's kind (e.g. case management for a case manager)"))]
                                   + list(CaseTeamMember.CaseRole.choices))
 
     def __init__(self, *args, organisations, memberships, **kwargs):
@@ -59,6 +69,7 @@ class TeamMemberAddForm(forms.Form):
         key = self.cleaned_data["member"]
         if key in self._memberships:
             membership = self._memberships[key]
+            self.membership = membership
             return membership.organisation, membership.user
         if key in self._organisations:
             return self._organisations[key], None
@@ -68,7 +79,9 @@ class TeamMemberAddForm(forms.Form):
         data = super().clean()
         member = data.get("member")
         if member and not data.get("case_role"):
-            data["case_role"] = CaseTeamMember.role_for_kind(member[0].kind)
+            membership = getattr(self, "membership", None)
+            data["case_role"] = CaseTeamMember.role_for(kind=member[0].kind,
+                                                        professional_role=membership.role if membership else "")
         return data
 
 

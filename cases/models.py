@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import Country, Network, Organisation, User
+from participants.models import Country, Network, Organisation, ProfessionalRole, User
 from permissions.querysets import VisibleToManager
 
 CASE_REFERENCE_VALIDATOR = RegexValidator(
@@ -139,6 +139,17 @@ class CaseTeamMember(models.Model):
             "paediatrics": cls.CaseRole.MEDICAL, "midwifery": cls.CaseRole.MIDWIFERY, "early_help": cls.CaseRole.EARLY_HELP,
             "family_help": cls.CaseRole.FAMILY_HELP,
         }.get(kind, cls.CaseRole.OTHER)
+
+    @classmethod
+    def role_for(cls, *, kind: str, professional_role: str = "") -> str:
+        """The form's default: the professional's own role where it names a case role (a case
+        manager of a perinatal centre manages the case, she does not give medical care), else the
+        organisation's kind. Caseworkers, social workers and others say nothing of their part."""
+        by_profession = {
+            ProfessionalRole.CASE_MANAGER: cls.CaseRole.CASE_MANAGEMENT, ProfessionalRole.COUNSELLOR: cls.CaseRole.COUNSELLING,
+            ProfessionalRole.PHYSICIAN: cls.CaseRole.MEDICAL, ProfessionalRole.MIDWIFE: cls.CaseRole.MIDWIFERY,
+        }
+        return by_profession.get(professional_role) or cls.role_for_kind(kind)
 
 
 class FamilyMember(models.Model):

@@ -123,7 +123,9 @@ def case_team_member_admit(
         raise ValidationError(_("This case is closed."))
     if organisation.network_id != case.network_id or not organisation.is_active:
         raise ValidationError({"organisation": _("Choose an active organisation of this network.")})
-    if not Membership.objects.filter(user=actor, organisation=organisation, is_active=True).exists():
+    professional_role = Membership.objects.filter(user=actor, organisation=organisation, is_active=True).values_list(
+        "role", flat=True).first()
+    if professional_role is None:
         raise PermissionDenied(_("This professional does not work for the chosen organisation."))
     if not (basis or "").strip():
         raise ValidationError(_("Say on which ground the professional joins the case team."))
@@ -133,7 +135,8 @@ def case_team_member_admit(
     if refusal:
         raise ValidationError(refusal)
     member = CaseTeamMember(case=case, organisation=organisation, user=actor,
-                            case_role=case_role or CaseTeamMember.role_for_kind(organisation.kind))
+                            case_role=case_role or CaseTeamMember.role_for(kind=organisation.kind,
+                                                                           professional_role=professional_role))
     member.full_clean()
     member.save()
     audit.record(

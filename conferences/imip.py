@@ -253,7 +253,8 @@ def build_poll_invitation(conference: Conference, invitation: Invitation, *, url
             if poll is not None and poll.closes_at else "",
             "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),
         }
-        subject = _("Please choose a date: %(title)s") % {"title": title}
+        # Every invitee (parents too) only says when she can come; the convenor fixes the date.
+        subject = _("Please tell us when you can come: %(title)s") % {"title": title}
         text = render_to_string("conferences/email/poll_invitation.txt", context)
     return EmailMultiAlternatives(subject=ical.one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
 

@@ -127,7 +127,12 @@ def report_due_on(starts_at: dt.datetime, zone, network=None) -> dt.date:
     """The rule for a written report's due date: ``REPORT_DAYS_BEFORE`` days before the conference
     day, counted in the network's time zone; a day that falls on a weekend or on a public holiday
     of the network's country and state (``participants.working_days``) moves to the working day
-    before it, so that nobody is asked for a report on a Sunday or Easter Monday; never before today."""
+    before it, so that nobody is asked for a report on a Sunday or Easter Monday.
+
+    Never before tomorrow: a request that arrives due today (or already past) cannot be met by
+    anyone, so a conference close at hand gives at least one day. Never after the conference day:
+    reports can be submitted until the conference begins (``reports_closed_reason``), so a report
+    due on the conference day itself is still one that can be written."""
     conference_day = timezone.localtime(starts_at, zone).date()
     due = conference_day - dt.timedelta(days=REPORT_DAYS_BEFORE)
     country, region = getattr(network, "country", "") or "", getattr(network, "holiday_region", "") or ""
@@ -135,7 +140,8 @@ def report_due_on(starts_at: dt.datetime, zone, network=None) -> dt.date:
         if is_working_day(due, country=country, region=region):
             break
         due -= dt.timedelta(days=1)
-    return max(timezone.localdate(timezone=zone), due)
+    tomorrow = timezone.localdate(timezone=zone) + dt.timedelta(days=1)
+    return min(conference_day, max(tomorrow, due))
 
 
 def _reports_follow(conference: Conference, starts_at: dt.datetime) -> dt.date:

@@ -10,8 +10,8 @@ from .models import Kind, Notification
 def _texts() -> dict[str, tuple[str, str]]:
     # (without a date, with a date); evaluated in the active language.
     return {
-        Kind.POLL_OPENED: (_("Please choose a date for the conference on case %(reference)s."),
-                           _("Please choose a date for the conference on case %(reference)s (answers until %(date)s).")),
+        Kind.POLL_OPENED: (_("Please tell us when you can come to the conference on case %(reference)s."),
+                           _("Please tell us when you can come to the conference on case %(reference)s (answers until %(date)s).")),
         Kind.REPORT_REQUESTED: (_("A written report is requested for the conference on case %(reference)s."),
                                 _("A written report is requested for the conference on case %(reference)s (due %(date)s).")),
         Kind.INVITED: (_("You are invited to a conference on case %(reference)s."),
@@ -30,6 +30,9 @@ def _texts() -> dict[str, tuple[str, str]]:
                                   _("The minutes of case %(reference)s are final. Please confirm that you have read them.")),
         Kind.ACTION_ASSIGNED: (_("An agreed action in case %(reference)s falls to you."),
                                _("An agreed action in case %(reference)s falls to you (due %(date)s).")),
+        Kind.ACTION_ASSIGNED_ORGANISATION: (
+            _("An agreed action in case %(reference)s falls to your organisation."),
+            _("An agreed action in case %(reference)s falls to your organisation (due %(date)s).")),
         Kind.ACTION_OVERDUE: (_("An agreed action in case %(reference)s is overdue."),
                               _("An agreed action in case %(reference)s is overdue (it was due %(date)s).")),
         Kind.CONSENT_ENDING: (_("A consent in case %(reference)s is about to end."),

@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     CORRECTION_DECIDED = "correction_decided", _("Correction decided")
     PROTOCOL_FINALISED = "protocol_finalised", _("Minutes finalised")
     ACTION_ASSIGNED = "action_assigned", _("Action assigned")
+    ACTION_ASSIGNED_ORGANISATION = "action_assigned_org", _("Action assigned to your organisation")
     ACTION_OVERDUE = "action_overdue", _("Action overdue")
     CONSENT_ENDING = "consent_ending", _("Consent about to end")
     BASIS_ENDING = "basis_ending", _("Legal basis about to end")

@@ -6,6 +6,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import show_reference_example
 from cases.models import CASE_REFERENCE_VALIDATOR
 from participants.models import Country
 from permissions import conflicts
@@ -29,6 +30,7 @@ class DirectorySearchForm(forms.Form):
                                 choices=[(ALL_COUNTRIES, _("All countries"))] + list(Country.choices))
     # Set from an offer's network link; kept while she refines the search.
     network = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    network_country = forms.CharField(required=False, max_length=2, widget=forms.HiddenInput)
 
 
 class OfferForm(forms.ModelForm):
@@ -328,6 +330,10 @@ class ReferralOpenCaseForm(TeamConsentForm):
 
     field_order = ["reference", "expected_child", "consent_reference", "consent_given_on", "consent_confirmed"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        show_reference_example(self)
+
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()
         CASE_REFERENCE_VALIDATOR(reference)
@@ -348,6 +354,10 @@ class RequestOpenCaseForm(forms.Form):
     reference = forms.CharField(label=_("Pseudonymous reference"), max_length=24,
                                 help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."))
     expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        show_reference_example(self)
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()

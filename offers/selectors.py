@@ -34,6 +34,7 @@ class DirectoryFilter:
     anonymous: bool = False
     network: str = ""        # network slug
     country: str = ""        # Country code; "" = every country
+    network_dropped: bool = False  # she chose a country the network does not lie in
 
     @classmethod
     def from_query(cls, params, *, country: str = "") -> "DirectoryFilter":
@@ -44,6 +45,11 @@ class DirectoryFilter:
         chosen = params.get("country")
         if chosen is not None:
             country = chosen if chosen in Country.values else ""  # "all", or anything unknown: every country
+        network = (params.get("network") or "").strip()[:60]
+        # The region link names the network's country too, so that choosing another country drops
+        # the network (it would show nothing) without a query of its own.
+        network_country = params.get("network_country", "")
+        dropped = bool(network and country and network_country in Country.values and network_country != country)
         return cls(
             country=country,
             text=(params.get("q") or "").strip()[:100],
@@ -51,7 +57,8 @@ class DirectoryFilter:
             target_group=target if target in TargetGroup.values else "",
             language=language if language in LANGUAGE_CODES else "",
             anonymous=params.get("anonymous") in {"1", "on", "true"},
-            network=(params.get("network") or "").strip()[:60],
+            network="" if dropped else network,
+            network_dropped=dropped,
         )
 
 

@@ -38,17 +38,21 @@ def directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query["country"] = filters.country or selectors.ALL_COUNTRIES  # the next page keeps what this one showed
+    if not filters.network:
+        query.pop("network", None)
+        query.pop("network_country", None)
     form_data = query.copy()
     return render(request, "offers/directory.html", {
         "form": DirectorySearchForm(form_data), "page": page, "offers": page.object_list,
         "query": query.urlencode(), "filters": filters,
-        "all_networks_query": _without(query, "network"),
+        "all_networks_query": _without(query, "network", "network_country"),
     })
 
 
-def _without(query, name: str) -> str:
+def _without(query, *names: str) -> str:
     query = query.copy()
-    query.pop(name, None)
+    for name in names:
+        query.pop(name, None)
     return query.urlencode()
 
 

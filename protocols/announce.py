@@ -85,7 +85,10 @@ def responsible_users(action: AgreedAction) -> list[User]:
 
 
 def action_assigned(actor, action: AgreedAction) -> None:
-    notify(recipients=responsible_users(action), kind=Kind.ACTION_ASSIGNED, case=action.case,
+    # Her colleagues on the team read "for your organisation", not "for you": nobody of them was named.
+    to_organisation = not (action.responsible_user_id or action.responsible_family_member_id)
+    kind = Kind.ACTION_ASSIGNED_ORGANISATION if to_organisation else Kind.ACTION_ASSIGNED
+    notify(recipients=responsible_users(action), kind=kind, case=action.case,
            url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,
            event_key=f"action:{action.pk}:assigned", exclude=actor)
 

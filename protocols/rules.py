@@ -86,11 +86,27 @@ def conference_is_over(conference: Conference, *, now: dt.datetime | None = None
     return conference.ends_at is not None and conference.ends_at <= now
 
 
+def conference_has_begun(conference: Conference, *, now: dt.datetime | None = None) -> bool:
+    if conference.status in (Conference.Status.HELD, Conference.Status.PROTOCOL_FINAL):
+        return True
+    return conference.starts_at is not None and conference.starts_at <= (now or timezone.now())
+
+
+def attendance_open(protocol: Protocol, *, now: dt.datetime | None = None) -> bool:
+    """Attendance is recorded from the conference's start until the protocol is final."""
+    conference = protocol.conference
+    return conference.starts_at is not None and conference.starts_at <= (now or timezone.now()) and not protocol.is_final
+
+
 def release_refusal(protocol: Protocol, *, now: dt.datetime | None = None) -> str | None:
     """Why the draft cannot be released now (None: it can)."""
     if protocol.status != Protocol.Status.DRAFT:
         return _("The draft has already been released.")
     conference = protocol.conference
+    if not conference_has_begun(conference, now=now):
+        # "Record attendance" is offered only from the start (``attendance_open``): no pointer to it yet.
+        return _("The conference has not begun yet (it starts %(when)s). Release the draft after the "
+                 "conference.") % {"when": _when(conference, conference.starts_at)}
     if not conference_is_over(conference, now=now):
         return _("The conference is not over yet (it ends %(when)s). Release the draft after the conference – "
                  "or, if it ended early, record the attendance first.") % {"when": _when(conference, conference.ends_at)}

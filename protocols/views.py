@@ -89,8 +89,7 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
             context["finalise_refusal"] = rules.finalise_refusal(user, protocol, confirm_early=False)
             context["finalise_form"] = forms.FinaliseForm()
         context["conference_over"] = rules.conference_is_over(protocol.conference)
-        context["attendance_open"] = (protocol.conference.starts_at is not None
-                                      and protocol.conference.starts_at <= timezone.now() and not protocol.is_final)
+        context["attendance_open"] = rules.attendance_open(protocol)
     return context
 
 

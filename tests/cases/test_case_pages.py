@@ -10,8 +10,9 @@ from django.urls import reverse
 from cases import access_services
 from cases import services as case_services
 from cases.models import AccessOffer, Case, CaseTeamMember, FamilyMember
-from participants.models import User
+from participants.models import Organisation, OrganisationKind, ProfessionalRole, User
 from permissions.models import AuditEvent
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +320,17 @@ def test_the_open_form_suggests_the_next_free_reference_of_the_year(client, worl
     client.force_login(world.convenor)
     page = client.get(reverse("cases:case_create")).content.decode()
     assert f'value="KT-{year}-042"' in page
+
+
+def test_the_default_role_follows_the_professionals_role_before_the_organisations_kind(client, world):
+    """A case manager of a perinatal centre (a clinic) manages the case; she gives no medical care."""
+    perinatal = Organisation.objects.create(network=world.network, name="Perinatalzentrum", kind=OrganisationKind.CLINIC)
+    manager = make_professional("perinatal-cm", perinatal, ProfessionalRole.CASE_MANAGER)
+    nurse = make_professional("perinatal-other", perinatal, ProfessionalRole.OTHER)
+    client.force_login(world.convenor)
+    for user in (manager, nurse):
+        membership = user.memberships.get()
+        assert client.post(reverse("cases:case_team_add", args=[world.case.pk]),
+                           {"member": f"m{membership.pk}", "case_role": ""}).status_code == 302
+    roles = dict(world.case.team.filter(organisation=perinatal).values_list("user__username", "case_role"))
+    assert roles == {"perinatal-cm": CaseTeamMember.CaseRole.CASE_MANAGEMENT, "perinatal-other": CaseTeamMember.CaseRole.MEDICAL}

@@ -133,3 +133,14 @@ def test_the_api_adds_an_invitee_and_reports_bad_ids_per_field(world, client):
     member = CaseTeamMember.objects.get(case=world.case, user=world.lead_colleague)
     ok = client.post(url, {"team_member": member.pk, "required": False}, content_type="application/json")
     assert ok.status_code == 201 and ok.json()["required"] is False
+
+
+def test_the_poll_mail_asks_an_invitee_when_she_can_come_not_to_fix_the_date(world, father, committed, settings):
+    """Only the convenor fixes the date; a parent is asked for her availability."""
+    settings.LANGUAGE_CODE = "de"
+    conference = convene(world)
+    with committed():
+        services.invitation_add(world.convenor, conference=conference, family_member=father)
+    subject = mail.outbox[0].subject
+    assert subject.startswith("Bitte geben Sie an, wann Sie können: ") and world.case.reference in subject
+    assert "Termin fest" not in subject

@@ -3,6 +3,8 @@ organisation's report, due dates that follow the conference when it moves, and p
 why reports are closed instead of offering a form the service refuses."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -160,10 +162,16 @@ def test_a_due_date_on_a_weekend_or_public_holiday_moves_to_the_working_day_befo
     assert services.report_due_on(starts_at, ZoneInfo("Europe/Berlin"), world.network) == dt.date.fromisoformat(due)
 
 
-def test_moving_the_conference_close_to_today_makes_reports_due_today(world):
+def test_moving_the_conference_close_to_today_makes_reports_due_tomorrow_not_today(world):
     conference = scheduled(world, days=10)
-    services.conference_move(world.convenor, conference=conference, starts_at=local(1))
-    assert set(conference.reports.values_list("due_on", flat=True)) == {timezone.localdate()}
+    services.conference_move(world.convenor, conference=conference, starts_at=local(2))
+    assert set(conference.reports.values_list("due_on", flat=True)) == {timezone.localdate() + dt.timedelta(days=1)}
+
+
+def test_a_conference_tomorrow_asks_for_reports_by_its_own_day_never_by_today(world):
+    conference = convene(world, slots=[local(1)])
+    assert set(conference.reports.values_list("due_on", flat=True)) == {local(1).date()}
+    assert local(1).date() > timezone.localdate()
 
 
 def test_the_due_date_counts_days_in_the_networks_time_zone(world):

@@ -5,10 +5,11 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.services import consent_endings_notify
 from cases.models import Case, CaseTeamMember, FamilyMember
+from notifications.messages import text_of
 from notifications.models import Kind, Notification
 from protocols import services as protocol_services
 from protocols.models import Protocol
@@ -50,7 +51,7 @@ def test_a_parent_without_an_account_gets_her_personal_poll_link_in_her_recorded
     to_her = [m for m in mail.outbox if m.to == [world.mother.email]]
     assert len(to_her) == 1
     assert "/p/" in to_her[0].body
-    assert to_her[0].subject.startswith("Vælg venligst en dato")
+    assert to_her[0].subject.startswith("Angiv venligst, hvornår du kan")
 
 
 def test_a_parent_without_an_account_in_a_danish_network_is_written_to_in_danish(world, committed):
@@ -63,7 +64,7 @@ def test_a_parent_without_an_account_in_a_danish_network_is_written_to_in_danish
     with committed():
         convene(world)
     to_her = [m for m in mail.outbox if m.to == [world.mother.email]]
-    assert to_her[0].subject.startswith("Vælg venligst en dato")
+    assert to_her[0].subject.startswith("Angiv venligst, hvornår du kan")
 
 
 def test_releasing_the_draft_tells_the_professionals_and_finalising_tells_everyone(world, committed):
@@ -118,3 +119,15 @@ def test_someone_removed_from_the_team_before_the_commit_is_not_told(world, comm
                                         responsible_user=world.counsellor, responsible_organisation=world.counselling)
         CaseTeamMember.objects.filter(case=world.case, user=world.counsellor).update(removed_at=timezone.now())
     assert kinds_of(world.counsellor) == []
+
+
+def test_an_action_for_an_organisation_tells_its_people_it_falls_to_their_organisation(world, committed):
+    with committed():
+        protocol_services.action_create(world.convenor, item=world.item_professionals, title="Gespräch anbieten",
+                                        due_on=timezone.localdate() + dt.timedelta(days=10),
+                                        responsible_organisation=world.counselling)
+    assert kinds_of(world.counsellor) == [Kind.ACTION_ASSIGNED_ORGANISATION]
+    notification = Notification.objects.select_related("case").get(recipient=world.counsellor)
+    with translation.override("de"):
+        assert text_of(notification).startswith(
+            f"Im Fall {world.case.reference} wurde eine Vereinbarung für Ihre Einrichtung getroffen")

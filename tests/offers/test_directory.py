@@ -186,3 +186,20 @@ def test_the_country_and_network_filters_cost_no_query_of_their_own(client, worl
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("offers:directory"), params, HTTP_ACCEPT_LANGUAGE="de").status_code == 200
     assert len(ctx.captured_queries) == 2, [q["sql"][:120] for q in ctx.captured_queries]
+
+
+def test_choosing_a_country_the_network_does_not_lie_in_drops_the_network_and_says_so(client, world, offers):
+    """Region Anders (Denmark), then Germany: her German search shows German offers, not nothing."""
+    every = client.get(reverse("offers:directory"), {"country": "all"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    link = f'network={world.other_network.slug}&amp;network_country={world.other_network.country}'
+    assert link in every  # the region link names the network's country
+    params = {"country": "DE", "network": world.other_network.slug, "network_country": world.other_network.country}
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("offers:directory"), params, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert len(ctx.captured_queries) == 2
+    assert offers.public_offer.name in page and offers.foreign_offer.name not in page
+    assert "Der gewählte Verbund liegt in einem anderen Land" in page
+    assert f'value="{world.other_network.slug}"' not in page  # the next search no longer carries it
+    kept = client.get(reverse("offers:directory"), {**params, "country": "all"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.foreign_offer.name in kept and offers.public_offer.name not in kept
+    assert '<a href="?country=all">Angebote aller Verbünde anzeigen</a>' in kept

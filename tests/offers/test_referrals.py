@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import selectors as case_selectors
 from notifications.models import Notification
 from offers import referral_services as rs
 from offers.models import CentralCaseManager, Referral, SupportRequest
@@ -202,3 +203,20 @@ def test_with_consent_a_convening_case_manager_puts_the_midwife_on_the_team(worl
     CaseTeamMember.objects.filter(case=world.case, user=world.midwife).update(removed_at=timezone.now())
     assert rs.support_request_attach_case(world.convenor, request=offers.support_request, case=world.case) is True
     assert world.case.team.filter(user=world.midwife, removed_at__isnull=True).exists()
+
+
+def test_the_sending_midwife_finds_a_referral_from_her_request_under_a_truthful_heading(client, world, offers):
+    """The case manager referred it on her request: the list says so instead of "sent by me"."""
+    client.force_login(world.midwife)
+    page = client.get(reverse("offers:referral_list"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Von mir gesendet oder aus meinen Anfragen" in page
+    assert f"Vermittelt von {offers.case_manager}" in page
+
+
+def test_opening_a_case_from_a_request_gives_the_networks_own_reference_as_the_example(client, world, offers):
+    client.force_login(offers.case_manager)
+    page = client.get(reverse("offers:request_detail", args=[offers.support_request.pk]),
+                      HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    suggestion = case_selectors.suggest_reference(world.network)
+    assert suggestion.startswith("KT-") and f"zum Beispiel {suggestion}. Niemals ein Name." in page
+    assert "HS-2026-014" not in page

@@ -89,11 +89,19 @@ def test_the_case_page_lists_protocols_with_the_next_step_and_opens_one_by_a_but
 def test_releasing_before_the_conference_is_refused_with_the_reason_and_what_to_do(world, login):
     client = login(world.convenor)
     page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
-    assert "The conference is not over yet" in page and "Release draft to participants" not in page
+    assert "The conference has not begun yet" in page and "Release draft to participants" not in page
+    # Before the start the page offers no "Record attendance", so the reason does not point to it.
+    assert "Record attendance" not in page and "record the attendance" not in page
     response = client.post(reverse("protocols:protocol_release", args=[world.protocol.pk]), follow=True)
-    body = response.content.decode()
-    assert "The conference is not over yet" in body and "record the attendance" in body
+    assert "The conference has not begun yet" in response.content.decode()
     assert Protocol.objects.get(pk=world.protocol.pk).status == Protocol.Status.DRAFT
+
+    now = timezone.now()
+    Conference.objects.filter(pk=world.conference.pk).update(starts_at=now - dt.timedelta(minutes=30),
+                                                             ends_at=now + dt.timedelta(minutes=60))
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert "The conference is not over yet" in page and "record the attendance" in page
+    assert "Record attendance" in page
 
 
 def test_finalising_inside_the_correction_window_needs_a_confirmation_that_is_audited(world):

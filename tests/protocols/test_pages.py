@@ -1,6 +1,8 @@
 """Protocol and action pages, without JavaScript."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -130,3 +132,20 @@ def test_the_convenor_releases_sees_acknowledgements_and_finalises(world, login)
     page = login(world.convenor).get(detail).content.decode()
     assert "Who has read the protocol" in page and "Not yet" in page and "Counsellor" in page
     assert world.protocol.acknowledgements.filter(user=world.counsellor).exists()
+
+
+def test_the_restricted_organisations_are_a_group_named_by_its_legend_in_the_new_and_the_edit_form(world, login):
+    """WCAG 1.3.1: a screen reader names each organisation's checkbox together with its question."""
+    client = login(world.convenor)
+    legend = "<legend>Organisations that may read it (restricted items)</legend>"
+    for url in (reverse("protocols:protocol_detail", args=[world.protocol.pk]),
+                reverse("protocols:item_edit", args=[world.item_everyone.pk])):
+        page = client.get(url).content.decode()
+        assert re.search(r"<fieldset[^>]*>\s*" + re.escape(legend), page)
+        assert "<label>Organisations that may read it" not in page
+
+
+def test_each_open_in_protocol_link_on_my_actions_names_its_action(world, login):
+    """WCAG 2.4.4: the repeated link text is told apart by the action it opens."""
+    page = login(world.counsellor).get(reverse("protocols:my_actions")).content.decode()
+    assert (f'Open in protocol<span class="visually-hidden"> ({world.action_counselling.title})</span></a>') in page

@@ -135,11 +135,11 @@ def test_agreeing_an_action_for_a_whole_organisation_costs_the_same_statements_f
             with CaptureQueriesContext(connection) as queries:
                 action = _agree(world, organisation)
         counts[members] = len(queries)
-        assert not Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, case=world.case, url__endswith=f"/{action.pk}/").exists()
+        assert not Notification.objects.filter(kind=Kind.ACTION_ASSIGNED_ORGANISATION, case=world.case, url__endswith=f"/{action.pk}/").exists()
         with django_capture_on_commit_callbacks(execute=True):
             for callback in queued:
                 callback()
-        told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, url__endswith=f"/{action.pk}/")
+        told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED_ORGANISATION, url__endswith=f"/{action.pk}/")
                    .values_list("recipient_id", flat=True))
         assert told == {user.pk for user in one_by_one(action)} and len(told) == members
     assert counts[2] == counts[20], counts
@@ -150,6 +150,6 @@ def test_the_person_who_agreed_the_action_is_not_told_and_a_removed_action_tells
     Membership.objects.create(user=world.convenor, organisation=organisation)  # she works there too
     with django_capture_on_commit_callbacks(execute=True):
         action = _agree(world, organisation)
-    told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED, url__endswith=f"/{action.pk}/").values_list("recipient_id", flat=True))
+    told = set(Notification.objects.filter(kind=Kind.ACTION_ASSIGNED_ORGANISATION, url__endswith=f"/{action.pk}/").values_list("recipient_id", flat=True))
     assert len(told) == 2 and world.convenor.pk not in told
     assert services.action_assigned_announce(action_id=10**9, actor_id=world.convenor.pk) is False
