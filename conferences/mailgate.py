@@ -103,9 +103,10 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     return [address.lower() for _name, address in getaddresses([v for v in values if v]) if address]
 
 
-def _is_calendar_part(part: EmailMessage) -> bool:
-    """A calendar by its type, or an ``.ics`` file a gateway or client sent as a generic attachment."""
-    if part.get_content_type() in _CALENDAR_TYPES:
+def _is_part(part: EmailMessage, types: tuple[str, ...], named: Callable[[str], bool]) -> bool:
+    """A part of one of ``types``, or a generic attachment (``application/octet-stream``) a gateway
+    or client sent instead, recognised by its file name (lower case)."""
+    if part.get_content_type() in types:
         return True
     if part.get_content_type() != "application/octet-stream":
         return False
@@ -113,20 +114,17 @@ def _is_calendar_part(part: EmailMessage) -> bool:
         name = str(part.get_filename() or part.get_param("name", "") or "")
     except Exception:  # a parameter the parser cannot decode counts as absent
         return False
-    return name.strip().lower().endswith(".ics")
+    return named(name.strip().lower())
+
+
+def _is_calendar_part(part: EmailMessage) -> bool:
+    """A calendar by its type, or an ``.ics`` file sent as a generic attachment."""
+    return _is_part(part, _CALENDAR_TYPES, lambda name: name.endswith(".ics"))
 
 
 def _is_tnef_part(part: EmailMessage) -> bool:
     """Outlook's ``winmail.dat``, by its type or, sent as a generic attachment, by its name."""
-    if part.get_content_type() in _TNEF_TYPES:
-        return True
-    if part.get_content_type() != "application/octet-stream":
-        return False
-    try:
-        name = str(part.get_filename() or part.get_param("name", "") or "")
-    except Exception:  # a parameter the parser cannot decode counts as absent
-        return False
-    return name.strip().lower() == "winmail.dat"
+    return _is_part(part, _TNEF_TYPES, lambda name: name == "winmail.dat")
 
 
 def _calendar_only(payload: bytes) -> bytes:

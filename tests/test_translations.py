@@ -26,6 +26,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import trim_whitespace
 
+from tests.world import PASSWORD, make_user
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
 TRANSLATED = ["de", "da"]
@@ -417,8 +419,6 @@ def test_danish_texts_that_come_from_allauth_read_naturally_and_say_adgangskode(
 
 @pytest.mark.django_db
 def test_danish_sign_in_says_so_in_natural_danish(client):
-    from tests.world import PASSWORD, make_user
-
     make_user("dansk")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "da"
     response = client.post(reverse("account_login"), {"login": "dansk", "password": PASSWORD}, follow=True)
