@@ -144,32 +144,36 @@ def _decoded(part: EmailMessage, max_bytes: int) -> bytes | None:
     return None if len(payload) > max_bytes else payload
 
 
-def _tnef_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
-    """The TNEF parts' bytes; None when one is larger than ``max_bytes``."""
+def _decoded_parts(message: EmailMessage, max_bytes: int,
+                   wanted: Callable[[EmailMessage], bool]) -> list[tuple[EmailMessage, bytes]] | None:
+    """(part, decoded bytes) of the non-empty parts ``wanted`` picks; None when one is larger
+    than ``max_bytes`` (checked before it is decoded, and after)."""
     found = []
     for part in message.walk():
-        if part.is_multipart() or not _is_tnef_part(part):
+        if part.is_multipart() or not wanted(part):
             continue
         payload = _decoded(part, max_bytes)
         if payload is None:
             return None
         if payload:
-            found.append(payload)
+            found.append((part, payload))
     return found
+
+
+def _tnef_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
+    """The TNEF parts' bytes; None when one is larger than ``max_bytes``."""
+    parts = _decoded_parts(message, max_bytes, _is_tnef_part)
+    return None if parts is None else [payload for _part, payload in parts]
 
 
 def _calendar_parts(message: EmailMessage, max_bytes: int) -> list[bytes] | None:
     """The calendar parts, one that names METHOD:REPLY or COUNTER in its Content-Type first;
     None when one is larger than ``max_bytes`` (checked before it is decoded, and after)."""
+    parts = _decoded_parts(message, max_bytes, _is_calendar_part)
+    if parts is None:
+        return None
     found = []
-    for part in message.walk():
-        if part.is_multipart() or not _is_calendar_part(part):
-            continue
-        payload = _decoded(part, max_bytes)
-        if payload is None:
-            return None
-        if not payload:
-            continue
+    for part, payload in parts:
         charset = part.get_content_charset() or "utf-8"
         try:
             payload = payload.decode(charset, "replace").encode("utf-8")
