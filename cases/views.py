@@ -20,7 +20,7 @@ from cases.forms import (
     AccessCodeForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm,
     TeamMemberAddForm,
 )
-from cases.models import Case
+from cases.models import Case, FamilyMember
 from participants import policy as participants_policy
 from permissions import conflicts
 from permissions.form_errors import add_service_errors
@@ -98,6 +98,15 @@ def _case_for_convenor(request: HttpRequest, pk: int) -> Case:
     return case
 
 
+def _family_member_for_convenor(request: HttpRequest, pk: int, member_pk: int) -> tuple[Case, FamilyMember]:
+    """The case (for its caseworkers only) and one member of its family; 404 for another case's."""
+    case = _case_for_convenor(request, pk)
+    member = case.family_members.filter(pk=member_pk).select_related("case").first()
+    if member is None:
+        raise Http404("No such family member.")
+    return case, member
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -155,10 +164,7 @@ def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    case = _case_for_convenor(request, pk)
-    member = case.family_members.filter(pk=member_pk).select_related("case").first()
-    if member is None:
-        raise Http404("No such family member.")
+    case, member = _family_member_for_convenor(request, pk, member_pk)
     try:
         offered = access_services.family_member_access_offer(request.user, member=member)
     except ValidationError as error:
@@ -175,10 +181,7 @@ def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpRe
 @login_required
 @require_POST
 def case_family_access_withdraw(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    case = _case_for_convenor(request, pk)
-    member = case.family_members.filter(pk=member_pk).select_related("case").first()
-    if member is None:
-        raise Http404("No such family member.")
+    case, member = _family_member_for_convenor(request, pk, member_pk)
     access_services.family_member_access_withdraw(request.user, member=member)
     messages.success(request, _("The offer of access to %(member)s was withdrawn: its code and its e-mail link no "
                                 "longer work.") % {"member": member.display_name})
@@ -243,10 +246,7 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    case = _case_for_convenor(request, pk)
-    member = case.family_members.filter(pk=member_pk).select_related("case").first()
-    if member is None:
-        raise Http404("No such family member.")
+    case, member = _family_member_for_convenor(request, pk, member_pk)
     form = FamilyMemberEditForm(request.POST or None, initial=_family_values(member))
     conflict_rows = None
     if request.method == "POST" and form.is_valid():
