@@ -185,8 +185,11 @@ def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.P
 
 @transaction.atomic
 def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> None:
-    """Delete a draft nobody else has seen. Checks: coordinator; draft; not on a meeting's agenda."""
+    """Delete a draft nobody else has seen. Checks: coordinator; draft; not on a meeting's agenda.
+    Read again under its row lock: a draft a colleague published since the page was read is the
+    board's record of the half year and stays (``summary_publish`` takes the same lock)."""
     _require_coordinator(actor, summary.network_id)
+    summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
     _require_draft(summary)
     if summary.meetings.exists():
         raise ValidationError(_("This draft is attached to a board meeting."))

@@ -8,6 +8,7 @@ import zoneinfo
 
 import pytest
 from django.urls import reverse
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from board import services
@@ -190,3 +191,16 @@ def test_the_meeting_page_keeps_her_minutes_beside_the_current_minutes_and_answe
     assert again.status_code == 302
     stored = BoardMeeting.objects.get(pk=held.pk)
     assert (stored.minutes, stored.decisions) == ("TOP 1 besprochen.", "Elternlotsen einsetzen.")
+
+
+def test_a_draft_published_meanwhile_is_not_discarded_from_the_page_read_before(world, colleague, draft):
+    """One coordinator opened the draft and presses "discard" after a colleague published it: the
+    published summary (the board's record of the half year) stays, and she is told why."""
+    draft.computed_at = timezone.now()
+    draft.save(update_fields=["computed_at"])
+    read_before = HalfYearSummary.objects.get(pk=draft.pk)  # what her page read: a draft
+    services.summary_publish(colleague, summary=draft)
+    with pytest.raises(ValidationError):
+        services.summary_discard(world.coordinator, summary=read_before)
+    assert HalfYearSummary.objects.get(pk=draft.pk).status == HalfYearSummary.Status.PUBLISHED
+    assert not AuditEvent.objects.filter(action="summary.discard").exists()
