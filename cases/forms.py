@@ -158,9 +158,22 @@ class LegalHoldLiftForm(forms.Form):
         self.fields["instructed_by"].queryset = officers
 
 
+class AccessOfferForm(forms.Form):
+    """The case page's "offer access" button: the open offer the page was shown with (empty: none)."""
+    open_offer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class CodeInput(forms.TextInput):
+    """A text field that never writes a value back into the page: a refused linking code (mistyped,
+    or someone else's) is not shown again, and the field is empty for the next try."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class AccessCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Linking code"), max_length=40, strip=True,
         help_text=_("The code your caseworker gave you in person, for example ABCD-EFGH-JKLM."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        widget=CodeInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )

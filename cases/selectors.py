@@ -63,15 +63,28 @@ def get_case_for_user(user, pk: int, *, channel: str = audit.Channel.PAGE, audit
     return case
 
 
+def _open_access_offers(member) -> QuerySet[AccessOffer]:
+    return AccessOffer.objects.filter(member_id=member, used_at__isnull=True, revoked_at__isnull=True,
+                                      expires_at__gt=timezone.now()).order_by("-pk")
+
+
 def with_access_state(members: QuerySet[FamilyMember]) -> QuerySet[FamilyMember]:
     """Family members with ``access_offered_until``: the end of the open offer of access
     (``cases.access_services``), or None. The record shows "access offered" while it is open and its
     account is not linked (``user_id``), "account linked" once it is: the same whether or not an
     account received mail at the address when access was offered, so the case page tells the
-    caseworker nothing about accounts elsewhere."""
-    open_offer = (AccessOffer.objects.filter(member_id=OuterRef("pk"), used_at__isnull=True, revoked_at__isnull=True,
-                                             expires_at__gt=timezone.now()).order_by("-pk"))
-    return members.annotate(access_offered_until=Subquery(open_offer.values("expires_at")[:1]))
+    caseworker nothing about accounts elsewhere. ``access_offer_id`` is that offer, for the case
+    page's "offer access" form (``open_access_offer_id``)."""
+    open_offer = _open_access_offers(OuterRef("pk"))
+    return members.annotate(access_offered_until=Subquery(open_offer.values("expires_at")[:1]),
+                            access_offer_id=Subquery(open_offer.values("pk")[:1]))
+
+
+def open_access_offer_id(member: FamilyMember) -> int | None:
+    """The open offer of access of ``member`` now, or None. The case page's "offer access" form
+    carries the one it was shown with: where they differ, the form was sent before (a reload of
+    the page that showed the code) and must not make a second code."""
+    return _open_access_offers(member.pk).values_list("pk", flat=True).first()
 
 
 def access_state(member: FamilyMember) -> str:

@@ -2,8 +2,6 @@
 selectors read (already filtered by the access policy), the services check and write."""
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +15,7 @@ from cases import access_services, policy as cases_policy
 from cases import selectors
 from cases import services
 from cases.forms import (
-    AccessCodeForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm,
+    AccessCodeForm, AccessOfferForm, CaseCloseForm, CaseOpenForm, CaseReopenForm, FamilyMemberAddForm, FamilyMemberEditForm,
     TeamMemberAddForm,
 )
 from cases.models import Case, FamilyMember
@@ -27,9 +25,6 @@ from permissions.form_errors import add_service_errors
 
 
 CASES_PER_PAGE = 50
-# The linking code of an offer of access, kept in the (server-side) session between the POST that
-# made it and the one page that shows it; stored nowhere else but as a hash.
-OFFERED_CODE = "cases.offered_code"
 
 
 @login_required
@@ -49,24 +44,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.get_case_for_user(request.user, pk)
+    return _case_page(request, selectors.get_case_for_user(request.user, pk))
+
+
+def _case_page(request: HttpRequest, case: Case, *, offered: access_services.AccessOffered | None = None) -> HttpResponse:
     detail = selectors.case_detail(request.user, case)
     # A parent gets her own page in plain words, not the professionals' one.
     template = "cases/case_parent.html" if detail.is_parent and not detail.is_professional else "cases/case_detail.html"
-    return render(request, template, {"detail": detail, "case": case, "offered_code": _offered_code(request, detail)})
-
-
-def _offered_code(request: HttpRequest, detail: selectors.CaseDetail) -> dict | None:
-    """The code just offered for a member of this case, shown once to a caseworker who convenes it."""
-    offered = request.session.get(OFFERED_CODE)
-    if not offered or offered.get("case") != detail.case.pk:
-        return None
-    del request.session[OFFERED_CODE]
-    member = next((m for m in detail.family if m.pk == offered.get("member")), None)
-    if not detail.can_convene or member is None:
-        return None
-    return {"member": member.display_name, "code": offered["code"],
-            "expires_at": datetime.datetime.fromisoformat(offered["expires_at"])}
+    return render(request, template, {"detail": detail, "case": case, "offered": offered})
 
 
 @login_required
@@ -164,18 +149,27 @@ def case_family_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_family_account(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Offer a parent access. Its linking code is shown on this very response, the case page, and
+    kept nowhere but as a hash: not in the session, not in a redirect. Sent again (a reload of
+    that page, a second click) the form names an offer that is no longer the open one: nothing
+    changes, no second code or e-mail, and the page says how to get a new code."""
     case, member = _family_member_for_convenor(request, pk, member_pk)
+    form = AccessOfferForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["open_offer"] != selectors.open_access_offer_id(member):
+        messages.warning(request, _("Nothing was changed: the offer of access to %(member)s had changed since the page "
+                                    "was shown (for example, it was reloaded after showing the code). A linking code is "
+                                    "shown only once. If it is lost, offer access again: that makes a new code and ends "
+                                    "the old one.") % {"member": member.display_name})
+        return redirect("cases:case_detail", pk=case.pk)
     try:
         offered = access_services.family_member_access_offer(request.user, member=member)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        # The same words whether or not an account receives mail at her address (no oracle).
-        request.session[OFFERED_CODE] = {"case": case.pk, "member": member.pk, "code": offered.code,
-                                         "expires_at": offered.expires_at.isoformat()}
-        messages.success(request, _("Access to Fallkonferenz was offered to %(member)s. Hand over the linking code "
-                                    "below in person.") % {"member": member.display_name})
-    return redirect("cases:case_detail", pk=case.pk)
+        return redirect("cases:case_detail", pk=case.pk)
+    # The same words whether or not an account receives mail at her address (no oracle).
+    messages.success(request, _("Access to Fallkonferenz was offered to %(member)s. Hand over the linking code "
+                                "below in person.") % {"member": member.display_name})
+    return _case_page(request, case, offered=offered)
 
 
 @login_required

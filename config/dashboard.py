@@ -160,8 +160,12 @@ def _fill_parent_cases(user, board: Dashboard) -> None:
     """Each of her family's cases (an account may be linked to several), with its own next
     conference, released drafts, final minutes to confirm and her open actions. A fixed number of
     queries: each list is read once for all her cases and sorted to its case here. Only her own
-    family's: not a conference of another family she is a guest of."""
-    cases = list(family_cases_for_user(user)[:DASHBOARD_LIMIT])
+    family's: not a conference of another family she is a guest of.
+
+    All of them, without a limit: a parent has a few cases, and one cut off would be missed without
+    a word — as would a case's actions or minutes cut off by a limit on the list of all her cases
+    (its entry would say "nothing is open for you")."""
+    cases = list(family_cases_for_user(user))
     if not cases:
         return
     entries = {case.pk: ParentCase(case=case) for case in cases}
@@ -169,10 +173,10 @@ def _fill_parent_cases(user, board: Dashboard) -> None:
     board.parent_actions = list(
         protocols_policy.responsible_actions_for_user(user)
         .filter(status__in=_open_states(), responsible_family_member__user=user, case_id__in=list(entries))
-        .order_by("due_on", "pk")[:DASHBOARD_LIMIT]
+        .order_by("due_on", "pk")
     )
-    board.parent_drafts = released_drafts_for_parent(user, limit=DASHBOARD_LIMIT)
-    board.parent_finals = final_protocols_to_confirm_for_parent(user, limit=DASHBOARD_LIMIT)
+    board.parent_drafts = released_drafts_for_parent(user, limit=None)
+    board.parent_finals = final_protocols_to_confirm_for_parent(user, limit=None)
     for conference in board.parent_next_conferences:
         entries[conference.case_id].next_conference = conference
     for action in board.parent_actions:

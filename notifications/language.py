@@ -1,13 +1,17 @@
 """Which language a message to a person is written in.
 
-A user's own choice first; for a parent, the language recorded for her on the case; else the
-network's language (a Danish network writes Danish); else the installation's default.
+One rule, for every message: a user's own choice (her account's language setting) first; for a
+parent without one, the language recorded for her on the case the message is about (a parent of
+two cases has a record in each, and each may say another language: a message about case B is
+written in the language of her record in case B); else the network's language (a Danish network
+writes Danish); else the installation's default.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import models
 
 from participants.models import Country, Membership, Network, User
 
@@ -41,13 +45,17 @@ def family_member_language(member: "FamilyMember", *, network: Network | None = 
     return network_language(network)
 
 
-def user_language(user, *, network: Network | None = None) -> str:
+def user_language(user, *, network: Network | None = None, case_id: int | None = None) -> str:
+    """The language of a message to ``user`` about the case ``case_id`` (None: about no case)."""
     chosen = (getattr(user, "preferred_language", "") or "").split("-")[0]
     if chosen in SUPPORTED:
         return chosen
-    # Her family role, through the account's relation (cases.FamilyMember is an app above this one).
-    # A parent of several cases: her first record (their languages are hers, recorded per case).
-    member = User(pk=user.pk).family_members.select_related("case__network").order_by("pk").first()
+    # Her family role, through the account's relation (cases.FamilyMember is an app above this one):
+    # her record in the message's case; without a case, or without a record in it, her first one.
+    records = User(pk=user.pk).family_members.select_related("case__network").order_by("pk")
+    if case_id is not None:
+        records = records.order_by(models.Case(models.When(case_id=case_id, then=0), default=1), "pk")
+    member = records.first()
     if member is not None:
         return family_member_language(member, network=network or member.case.network)
     if network is None:

@@ -33,18 +33,23 @@ def _absolute(url: str) -> str:
     return f"{settings.SITE_URL}{url}"
 
 
-def _network_of(notifications: list[Notification]):
+def _case_of(notifications: list[Notification]):
+    """The case an e-mail is about, for its language: its notification's; a digest about
+    several cases, that of its first notification about a case."""
     for note in notifications:
         if note.case_id:
-            return note.case.network
+            return note.case
     return None
 
 
 def build_email(user: User, notifications: list[Notification], *, digest: bool) -> EmailMultiAlternatives | None:
-    """One e-mail to ``user`` listing ``notifications`` (already filtered), in her language."""
+    """One e-mail to ``user`` listing ``notifications`` (already filtered), in her language
+    (``language.user_language``: her own choice; a parent's record in the case it is about)."""
     if not user.email or not notifications or "\n" in user.email or "\r" in user.email:
         return None
-    with translation.override(language.user_language(user, network=_network_of(notifications))):
+    case = _case_of(notifications)
+    with translation.override(language.user_language(user, network=case.network if case else None,
+                                                     case_id=case.pk if case else None)):
         lines = [{"text": text_of(n), "link": _absolute(n.url)} for n in notifications]
         if digest:
             subject = _("Fallkonferenz: %(count)s new notifications") % {"count": len(lines)}

@@ -516,10 +516,10 @@ def family_agreements(user) -> FamilyAgreements:
     return FamilyAgreements(own_actions=own, other_actions=other, protocols=protocols)
 
 
-def released_drafts_for_parent(user, *, limit: int = 20) -> list[Protocol]:
+def released_drafts_for_parent(user, *, limit: int | None = 20) -> list[Protocol]:
     """Draft minutes released to the parent's own family's conferences (not those of a family she
     is a guest of), newest conference first: the protocol and its conference only, for a link.
-    One query."""
+    One query; ``limit`` None: all of them."""
     return list(
         protocols_for_user(user)
         .filter(status=Protocol.Status.RELEASED, conference__case_id__in=cases_policy.parent_case_ids(user))
@@ -527,9 +527,10 @@ def released_drafts_for_parent(user, *, limit: int = 20) -> list[Protocol]:
     )
 
 
-def final_protocols_to_confirm_for_parent(user, *, limit: int = 20) -> list[Protocol]:
+def final_protocols_to_confirm_for_parent(user, *, limit: int | None = 20) -> list[Protocol]:
     """Final minutes of the parent's own family's conferences whose reading she has not confirmed
-    yet, newest conference first: the protocol and its conference only, for a link. One query."""
+    yet, newest conference first: the protocol and its conference only, for a link. One query;
+    ``limit`` None: all of them."""
     return list(
         protocols_for_user(user)
         .filter(status=Protocol.Status.FINAL, conference__case_id__in=cases_policy.parent_case_ids(user))

@@ -1,9 +1,14 @@
 """Helpers for tests that need a parent with an account made through an offer of access
-(``cases.access_services``): the caseworker offers access, the parent uses the set-up link."""
+(``cases.access_services``): the caseworker offers access, the parent uses the set-up link; and
+what the case page's "offer access" button sends."""
 from __future__ import annotations
 
+import re
+
+from django.urls import reverse
+
 from cases import access_services
-from cases.models import AccessOffer, FamilyMember
+from cases.models import AccessOffer, Case, FamilyMember
 from participants.models import User
 
 
@@ -21,3 +26,12 @@ def account_by_link(convenor: User, member: FamilyMember) -> User:
     member.refresh_from_db()
     assert member.user_id == account.pk
     return account
+
+
+def offer_form_data(client, case: Case, member: FamilyMember) -> dict:
+    """What the "offer access" button of ``member`` on the case page sends (the client is signed in
+    as a caseworker of ``case``): the open offer the page was shown with."""
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    action = reverse("cases:case_family_account", args=[case.pk, member.pk])
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return {"open_offer": re.search(r'name="open_offer" value="([0-9]*)"', form).group(1)}

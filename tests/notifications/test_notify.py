@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
+from cases.models import FamilyMember
 from notifications.mail import digest_send
 from notifications.models import Kind, Notification, NotificationPreference
 from notifications.services import NotificationError, notify, preference_set
@@ -65,6 +66,24 @@ def test_email_is_written_in_the_recipients_language(world, send):
     world.counsellor.save(update_fields=["preferred_language"])
     send(recipients=[world.counsellor], kind=Kind.DRAFT_RELEASED, case=world.case, url="/")
     assert "udkast" in mail.outbox[0].body.lower()
+
+
+@pytest.mark.parametrize(("which", "expected"), [
+    ("other_case", "Referatudkastet i sag {reference} er klar til dine rettelser."),
+    ("case", "Der Protokollentwurf zum Fall {reference} liegt zur Korrektur bereit."),
+])
+def test_a_parent_of_two_cases_is_written_to_in_the_language_recorded_for_her_in_the_case_it_is_about(
+        world, send, which, expected):
+    """German in her first case, Danish in her second (the same account, no language chosen on it):
+    an e-mail about the second case is Danish, one about the first German — not the language of
+    her first record for both (``notifications.language``)."""
+    FamilyMember.objects.filter(pk=world.mother.pk).update(language="de")
+    FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="M.",
+                                user=world.parent, email=world.parent.email, language="da")
+    assert not world.parent.preferred_language
+    case = getattr(world, which)
+    send(recipients=[world.parent], kind=Kind.DRAFT_RELEASED, case=case, url="/")
+    assert len(mail.outbox) == 1 and expected.format(reference=case.reference) in mail.outbox[0].body
 
 
 def test_a_professional_without_a_chosen_language_is_written_to_in_her_networks_language(world, send):

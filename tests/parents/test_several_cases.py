@@ -142,6 +142,31 @@ def test_her_dashboard_costs_the_same_queries_for_one_and_for_many_cases(client,
     assert len(many) == len(few), "\n".join(q["sql"][:200] for q in many.captured_queries)
 
 
+def test_her_dashboard_shows_every_case_of_hers_with_its_own_items_at_a_constant_query_count(client, world):
+    """Once cut at 20 without a word: a parent never silently misses a case, nor the actions and
+    minutes of a case beyond the twentieth (its entry would have said "Nothing is open for you")."""
+    client.force_login(world.parent)
+    _add_family_case(world, 1)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as two:
+        board = client.get(reverse("dashboard")).context["board"]
+    assert len(board.parent_cases) == 2
+    for number in range(2, 25):
+        _add_family_case(world, number)
+    client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as twenty_five:
+        response = client.get(reverse("dashboard"))
+    board, page = response.context["board"], response.content.decode()
+    assert len(board.parent_cases) == 25
+    for number in range(1, 25):
+        case = Case.objects.get(reference=f"KT-2026-{700 + number}")
+        entry = _case_entry(page, case)
+        assert f"Aufgabe {number} –" in entry and f"Raum {number}</p>" in entry, case.reference
+        assert "Draft minutes to read" in entry
+    assert world.action_parent.title in _case_entry(page, world.case)
+    assert len(twenty_five) == len(two), "\n".join(q["sql"][:200] for q in twenty_five.captured_queries)
+
+
 def test_her_account_page_costs_the_same_queries_for_one_and_for_many_cases(client, world):
     client.force_login(world.parent)
     client.get(reverse("account"))
