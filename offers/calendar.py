@@ -28,7 +28,9 @@ def session_uid(pk: int) -> str:
 
 
 def session_title(session: Session) -> str:
-    return _("%(track)s – session %(number)s") % {"track": session.enrolment.offer.name, "number": session.number}
+    """One line: an offer's name may come from an HSDS import with a line break in it, which must
+    not reach a SUMMARY or a mail subject."""
+    return _("%(track)s – session %(number)s") % {"track": ical.one_line(session.enrolment.offer.name), "number": session.number}
 
 
 def session_event(session: Session, *, stamp: dt.datetime | None = None, attendee: str = "") -> Event:

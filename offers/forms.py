@@ -306,7 +306,8 @@ class ContactRequestForm(forms.Form):
 
 
 class AttachCaseForm(forms.Form):
-    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None)
+    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None, error_messages={
+        "invalid_choice": _("Choose an open case of your network on whose team you are.")})
 
     def __init__(self, *args, cases=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -341,7 +342,8 @@ class ReferralOpenCaseForm(TeamConsentForm):
 
 
 class ReferralAttachCaseForm(TeamConsentForm):
-    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None)
+    case = forms.ModelChoiceField(label=_("Case"), queryset=None, empty_label=None, error_messages={
+        "invalid_choice": _("Choose an open case of your network on whose team you are.")})
 
     field_order = ["case", "consent_reference", "consent_given_on", "consent_confirmed"]
 

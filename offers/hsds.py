@@ -2,7 +2,9 @@
 
 Identifiers: an offer keeps its own UUID (``Offer.uuid``); every other HSDS object gets a UUID
 derived from the offer's (uuid5), so an export is stable from one run to the next and an
-importer can match records again. Only public, active offers are ever exported.
+importer can match records again. Only public, active offers are ever exported. An imported
+record keeps its id unless an offer of another organisation holds it: then it gets one derived
+from its id and the importing organisation (``own_id``), see ``services.offers_import_hsds``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ NAMESPACE = uuid.UUID("6f1c1b52-7a4c-4c0e-9a57-0d7b5d7d2a31")
 
 def derived_id(*parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
+
+
+def own_id(organisation_pk: int, record_id: uuid.UUID) -> uuid.UUID:
+    """The id under which an organisation keeps an imported record whose id an offer of another
+    organisation already holds: derived from the two, so the same at every import of the record."""
+    return uuid.UUID(derived_id("imported", organisation_pk, record_id))
 
 
 def organisation_id(organisation) -> str:

@@ -6,7 +6,8 @@ Each function takes the acting user first, checks that she is staff of the recei
 organisation and that the referral holds a place (accepted or in progress), records the consent
 on the referral, writes through the case services of ``conferences`` (which audit the case and
 team changes on the case's chain) and writes its own audit event. Nobody outside the case team
-learns the case's reference: the referral page names it only to those who may see the case.
+learns the case's reference: the referral page names it only to those who may see the case, and
+a step into the case is offered only where ``join_refusal`` finds none.
 """
 from __future__ import annotations
 
@@ -138,6 +139,32 @@ def referral_attach_case(
     return member
 
 
+def join_refusal(referral: Referral) -> str:
+    """Why staff of the receiving organisation may not join, on ``referral``, the team of the case
+    it belongs to, or "" when they may. The one rule for the service and the referral page, which
+    says it instead of offering the step.
+
+    The organisation's own standing on the team first (``cases_policy.self_admission_refusal``).
+    Then the referral itself: it leads into its case only while the one who made it (the central
+    case manager who referred from a request of that case, or attached the request to it) is on
+    the case's team. Once she is taken off it, or has left, an old referral that still names the
+    case lets nobody in (the rule of ``referral_services.refer_into_case_refusal``, review h7-1,
+    for the referrals made before). A closed case, or one of another network, takes nobody in
+    either. These three get one fixed text: someone not on the team learns nothing of the case
+    (not whether it is closed, nor who is on it) beyond what the referral carries."""
+    case = referral.case
+    if case is None:
+        return ""
+    refusal = cases_policy.self_admission_refusal(case.pk, referral.offer.organisation_id)
+    if refusal:
+        return refusal
+    if (case.status == Case.Status.CLOSED or case.network_id != referral.offer.organisation.network_id
+            or not cases_policy.is_professional_on_case(referral.referred_by, case)):
+        return _("This referral does not let your organisation join a case team on its own: where the family wishes it, "
+                 "the case's convenor adds your organisation.")
+    return ""
+
+
 @transaction.atomic
 def referral_join_case_team(
     actor: User, *, referral: Referral, consent_reference: str, consent_given_on: dt.date | None,
@@ -147,15 +174,16 @@ def referral_join_case_team(
     attached to (by the central case manager, who is on that case, or by a colleague).
 
     Checks: staff of the receiving organisation; the referral holds a place and belongs to a
-    case of the offer's network that is open; the family's consent is documented; the organisation
-    may still join on its own (not on the team yet, nobody of it taken off it by the convenor:
-    ``cases_policy.self_admission_refusal``, checked by ``case_team_member_admit``)."""
+    case; ``join_refusal``: the organisation may still join on its own (not on the team yet,
+    nobody of it taken off it by the convenor), the case is open and of the offer's network, and
+    the referral's maker is still on its team; the family's consent is documented."""
     referral = _require_receiving_staff(actor, referral)
     case = referral.case
     if case is None:
         raise ValidationError(_("This referral belongs to no case yet: open one or attach it to a case."))
-    if case.network_id != referral.offer.organisation.network_id:
-        raise ValidationError(_("This referral belongs to a case of another network."))
+    refusal = join_refusal(referral)
+    if refusal:
+        raise ValidationError(refusal)
     _record_consent(referral, consent_reference=consent_reference, consent_given_on=consent_given_on)
     _save(actor, referral, action="referral.join_case_team", channel=channel)
     member = case_services.case_team_member_admit(actor, case=case, organisation=referral.offer.organisation,

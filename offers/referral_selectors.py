@@ -14,6 +14,7 @@ from participants.models import Membership, ProfessionalRole
 from permissions import audit
 
 from . import access, capacity, deadlines
+from . import referral_case_services as rcs
 from .models import CentralCaseManager, Offer, Referral, SupportRequest
 
 
@@ -81,7 +82,7 @@ class ReferralView:
     expected_place_on: dt.date | None = None  # while waiting: the expected wait in working weeks
     case_visible: bool = False                # the referral's case, named only to those who may see it
     joined_case_team: bool = False            # the viewer is on that case's team for the receiving organisation
-    join_refusal: str = ""                    # why receiving staff cannot join that team on their own (the convenor adds them)
+    join_refusal: str = ""                    # why receiving staff cannot join that team on their own (``rcs.join_refusal``)
     may_open_case: bool = False               # receiving staff who is a caseworker there
 
 
@@ -106,8 +107,7 @@ def get_referral_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Ref
         answer_due_on=due, expected_place_on=deadlines.expected_place_on(referral), case_visible=case_visible,
         joined_case_team=case_visible and CaseTeamMember.objects.filter(
             case_id=referral.case_id, organisation_id=referral.offer.organisation_id, user=user, removed_at__isnull=True).exists(),
-        join_refusal=(cases_policy.self_admission_refusal(referral.case_id, referral.offer.organisation_id)
-                      if is_staff and referral.case_id is not None else ""),
+        join_refusal=rcs.join_refusal(referral) if is_staff and referral.case_id is not None else "",
         may_open_case=is_staff and Membership.objects.filter(
             user=user, organisation_id=referral.offer.organisation_id, role=ProfessionalRole.CASEWORKER, is_active=True).exists(),
     )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from cases import policy as cases_policy
 from cases import services as case_services
-from cases.models import CaseTeamMember
+from cases.models import Case, CaseTeamMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Organisation, User
@@ -467,6 +467,15 @@ def _unattached(request: SupportRequest, *, field: str | None = None) -> Support
     raise ValidationError({field: message} if field else message)
 
 
+def request_attachable_cases(actor: User, request: SupportRequest):
+    """The cases the request's case manager may attach it to: open cases of the request's network
+    on whose team she is. A closed case is not offered: nobody would join its team on the
+    request's referrals or through its consent, so attaching to it would only tie the family's
+    referrals to a case that takes nobody in. The one list for the page and the service."""
+    return (Case.objects.filter(pk__in=cases_policy.professional_case_ids(actor), network_id=request.network_id)
+            .exclude(status=Case.Status.CLOSED).order_by("reference"))
+
+
 @transaction.atomic
 def support_request_attach_case(actor: User, *, request: SupportRequest, case, channel: str = audit.Channel.PAGE) -> bool:
     """Attach a referral request (and its referrals) to an existing case of the network.
@@ -474,15 +483,15 @@ def support_request_attach_case(actor: User, *, request: SupportRequest, case, c
     Checks: ``actor`` is the request's case manager, still holds that role in its network, and is
     on the case's team; the request is a referral with consent and neither it nor any of its
     referrals belongs to a case yet (a request stays with the case it was attached to or opened
-    as); the case belongs to the request's network. Where the consent allows the referring
+    as); the case is open and belongs to the request's network (``request_attachable_cases``). Where the consent allows the referring
     professional on the case team and the actor may convene the case, she is added to the team
     (returns True); otherwise the team is left as it is (returns False)."""
     require_case_manager_of(actor, request, to=ATTACH)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
     request = _unattached(request, field="case")
-    if case.network_id != request.network_id or not cases_policy.is_professional_on_case(actor, case):
-        raise ValidationError({"case": _("Choose a case of your network on whose team you are.")})
+    if not request_attachable_cases(actor, request).filter(pk=case.pk).exists():
+        raise ValidationError({"case": _("Choose an open case of your network on whose team you are.")})
     request.case = case
     request.save(update_fields=["case", "updated_at"])
     request.referrals.filter(case__isnull=True).update(case=case)  # never moves one off another case

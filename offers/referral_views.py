@@ -22,7 +22,6 @@ from .forms import (
 from .models import Referral
 from cases import policy as cases_policy
 from cases import selectors as case_selectors
-from cases.models import Case
 from .views import apply_errors
 
 
@@ -73,24 +72,33 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, error)
         else:
             return redirect("offers:request_detail", pk=support.pk)
+    return _render_request(request, support, form=form, status=400 if form.errors else 200)
+
+
+def _render_request(request: HttpRequest, support, *, form: MessageForm | None = None, attach_form: AttachCaseForm | None = None,
+                    status: int = 200) -> HttpResponse:
+    """The request's page; ``attach_form`` bound where a step of it was refused with its errors."""
     is_case_manager = access.case_manager_role_of(request.user, support) is not None
     send_on_form = _send_on_form(request, support) if support.sender_id == request.user.pk else None
-    refer_form = attach_form = open_form = None
+    refer_form = open_form = None
     refer_refusal = ""
-    if is_case_manager and support.kind == support.Kind.REFERRAL:
+    case_steps = is_case_manager and support.kind == support.Kind.REFERRAL
+    if case_steps:
         refer_refusal = rsvc.refer_into_case_refusal(request.user, support)
         if not refer_refusal:  # the step would only be refused: say why instead of offering it
             refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
-        if support.case_id is None:  # a request stays with the case it belongs to
-            attach_form = AttachCaseForm(cases=_attachable_cases(request.user, support))
-            open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
+    if case_steps and support.case_id is None:  # a request stays with the case it belongs to
+        attach_form = attach_form or AttachCaseForm(cases=rsvc.request_attachable_cases(request.user, support))
+        open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
+    else:
+        attach_form = None
     return render(request, "offers/request_detail.html", {
-        "support": support, "messages_list": support.messages.select_related("author"), "form": form,
+        "support": support, "messages_list": support.messages.select_related("author"), "form": form or MessageForm(),
         "refer_form": refer_form, "refer_refusal": refer_refusal, "referrals": support.referrals.select_related("offer", "offer__organisation"),
         "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
         "send_on_form": send_on_form, "case_manager_left": send_on_form is not None,
         "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
-    }, status=400 if form.errors else 200)
+    }, status=status)
 
 
 def _send_on_form(request: HttpRequest, support, data=None) -> SendOnForm | None:
@@ -309,19 +317,17 @@ def waiting_list(request: HttpRequest, pk: int) -> HttpResponse:
                                                         "taken": capacity.places_taken(offer)})
 
 
-def _attachable_cases(user, support):
-    return Case.objects.filter(pk__in=cases_policy.professional_case_ids(user), network_id=support.network_id).order_by("reference")
-
-
 @login_required
 @require_POST
 def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case that is not offered (closed, of another network, not hers) is refused at the form's
+    field and the page shown again (400); what the request's state refuses (it was attached
+    meanwhile) is said as a message on the page as it now stands. Either way nothing is changed."""
     support = rsel.get_request_for_user(request.user, pk)
     rsvc.require_case_manager_of(request.user, support, to=rsvc.ATTACH)
-    form = AttachCaseForm(request.POST, cases=_attachable_cases(request.user, support))
+    form = AttachCaseForm(request.POST, cases=rsvc.request_attachable_cases(request.user, support))
     if not form.is_valid():
-        messages.error(request, _("Choose a case of your network on whose team you are."))
-        return redirect("offers:request_detail", pk=support.pk)
+        return _render_request(request, support, attach_form=form, status=400)
     try:
         added = rsvc.support_request_attach_case(request.user, request=support, case=form.cleaned_data["case"])
     except ValidationError as error:

@@ -25,6 +25,11 @@ def default_country(language: str | None) -> str:
     return COUNTRY_OF_LANGUAGE.get((language or "").split("-")[0], "")
 
 
+def _network_country(slug: str) -> str:
+    """The country of the network with this short name ("" when there is none)."""
+    return Network.objects.filter(slug=slug).values_list("country", flat=True).first() or ""
+
+
 @dataclass(frozen=True)
 class DirectoryFilter:
     text: str = ""
@@ -35,21 +40,30 @@ class DirectoryFilter:
     network: str = ""        # network slug
     country: str = ""        # Country code; "" = every country
     network_dropped: bool = False  # she chose a country the network does not lie in
+    network_country: str = ""      # the chosen network's country, carried on by the next search
 
     @classmethod
     def from_query(cls, params, *, country: str = "") -> "DirectoryFilter":
         """``country``: the country to show when ``params`` name none (the page passes the
-        visitor's language's; the API shows every country unless asked)."""
+        visitor's language's; the API shows every country unless asked). A region link names a
+        network: where it names no country, the network's own country is meant."""
         target = params.get("target_group", "")
         language = params.get("language", "")
+        network = (params.get("network") or "").strip()[:60]
+        # The region link names the network's country too, so that choosing another country drops
+        # the network (it would show nothing) without a query of its own. A link made before the
+        # country filter existed names neither: the network's country is looked up (one query, on
+        # that path only, and not where every country is chosen), so that the language's country
+        # does not hide the region's offers.
         chosen = params.get("country")
         if chosen is not None:
             country = chosen if chosen in Country.values else ""  # "all", or anything unknown: every country
-        network = (params.get("network") or "").strip()[:60]
-        # The region link names the network's country too, so that choosing another country drops
-        # the network (it would show nothing) without a query of its own.
         network_country = params.get("network_country", "")
-        dropped = bool(network and country and network_country in Country.values and network_country != country)
+        if network and network_country not in Country.values and (chosen is None or country):
+            network_country = _network_country(network)  # every country chosen: nothing to decide
+        if chosen is None and network and network_country:
+            country = network_country
+        dropped = bool(network and country and network_country and network_country != country)
         return cls(
             country=country,
             text=(params.get("q") or "").strip()[:100],
@@ -59,6 +73,7 @@ class DirectoryFilter:
             anonymous=params.get("anonymous") in {"1", "on", "true"},
             network="" if dropped else network,
             network_dropped=dropped,
+            network_country="" if dropped else network_country,
         )
 
 

@@ -3,6 +3,7 @@ date, import HSDS records. Each function takes the acting user first, checks tha
 the organisation that offers it, validates, writes atomically and records an audit event."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -128,40 +129,70 @@ class ImportReport:
         return not self.errors
 
 
+def _offer_ids(organisation: Organisation, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each record id → the id of the organisation's offer the record stands for (one it has, or
+    one the import makes). An id an offer of another organisation holds is never refused: the
+    refusal told an importer whether an id exists anywhere. The record then stands for an offer of
+    the importing organisation under ``hsds.own_id`` (and so on, should that one be held too: each
+    step is a new uuid5, and only finitely many offers exist), the same at every import."""
+    resolved: dict[uuid.UUID, uuid.UUID] = {}
+    pending = {record_id: record_id for record_id in record_ids}
+    while pending:
+        owners = dict(Offer.objects.filter(uuid__in=pending.values()).values_list("uuid", "organisation_id"))
+        held_elsewhere = {}
+        for record_id, candidate in pending.items():
+            if owners.get(candidate, organisation.pk) == organisation.pk:
+                resolved[record_id] = candidate
+            else:
+                held_elsewhere[record_id] = hsds.own_id(organisation.pk, candidate)
+        pending = held_elsewhere
+    return resolved
+
+
 def offers_import_hsds(actor, *, organisation: Organisation, payload, dry_run: bool = True,
                        channel: str = audit.Channel.PAGE) -> ImportReport:
     """Import HSDS 3.0 service records as offers of ``organisation`` (matched by their id).
 
     Checks: ``actor`` works for the organisation; every record is valid against the HSDS 3.0
-    service schema and our own rules; an id already used by another organisation's offer is
-    refused. All or nothing: with any invalid record nothing is written, and a dry run writes
-    nothing either, but reports exactly what a real run would do. New offers start network-only,
-    so nothing becomes public by being imported."""
+    service schema and our own rules. All or nothing: with any invalid record nothing is written,
+    and a dry run writes nothing either, but reports exactly what a real run would do. New offers
+    start network-only, so nothing becomes public by being imported.
+
+    A record whose id an offer of another organisation holds is imported as an offer of
+    ``organisation`` under an id derived from the record's (``_offer_ids``): the report is the same
+    as for an id nobody holds (a new offer, then "changed" on every later import of the same
+    catalogue), so it tells nothing of other organisations' offers, and a partner who imports her
+    catalogue twice, or a copy of another organisation's export, gets her own offers and never
+    touches theirs."""
     _require_member(actor, organisation)
     parsed = hsds.parse(payload)
     report = ImportReport(dry_run=dry_run, errors=list(parsed.errors))
-    existing = {o.uuid: o for o in Offer.objects.filter(uuid__in=[r.uuid for r in parsed.records])}
+    offer_ids = _offer_ids(organisation, [r.uuid for r in parsed.records])
+    existing = {o.uuid: o for o in Offer.objects.filter(organisation=organisation, uuid__in=offer_ids.values())}
     taken_names = dict(Offer.objects.filter(organisation=organisation).values_list("name", "uuid"))
-    plans: list[tuple[hsds.ParsedRecord, Offer | None]] = []
+    plans: list[tuple[hsds.ParsedRecord, uuid.UUID, Offer | None]] = []
+    planned: set[uuid.UUID] = set()
     for record in parsed.records:
-        offer = existing.get(record.uuid)
-        if offer is not None and offer.organisation_id != organisation.pk:
+        offer_id = offer_ids[record.uuid]
+        if offer_id in planned:  # two records that stand for one offer (an id and the one derived from it)
             report.errors.append(hsds.RecordError(record.index, str(record.uuid), record.fields["name"],
-                                                  _("This id belongs to an offer of another organisation.")))
+                                                  _("The same id appears twice.")))
             continue
+        planned.add(offer_id)
+        offer = existing.get(offer_id)
         other = taken_names.get(record.fields["name"])
-        if other is not None and other != record.uuid:
+        if other is not None and other != offer_id:
             report.errors.append(hsds.RecordError(record.index, str(record.uuid), record.fields["name"],
                                                   _("Another offer of this organisation already has this name.")))
             continue
-        plans.append((record, offer))
+        plans.append((record, offer_id, offer))
         (report.updated if offer else report.created).append(record.fields["name"])
     if dry_run or report.errors:
         return report
     with transaction.atomic():
-        for record, offer in plans:
+        for record, offer_id, offer in plans:
             if offer is None:
-                offer = Offer(organisation=organisation, uuid=record.uuid, visibility=Offer.Visibility.NETWORK)
+                offer = Offer(organisation=organisation, uuid=offer_id, visibility=Offer.Visibility.NETWORK)
             for name, value in record.fields.items():
                 setattr(offer, name, value)
             offer.full_clean()

@@ -73,11 +73,18 @@ def session_schedule(
     location: str = "", channel: str = audit.Channel.PAGE,
 ) -> Session:
     """Schedule a session with a staff member of the track's organisation. It appears in her
-    personal calendar feed and she receives an iMIP invitation after commit."""
+    personal calendar feed and she receives an iMIP invitation after commit.
+
+    Checks: ``actor`` works for the track's organisation; ``staff`` is an active account
+    (PermissionDenied otherwise: a deactivated account gets no appointments and no invitations)
+    with an active membership there; the enrolment is active; length, start and the track's
+    number of sessions."""
     offer = enrolment.offer
     _require_staff(actor, offer)
     if enrolment.status != Enrolment.Status.ACTIVE:
         raise ValidationError(_("Sessions are scheduled only for an active enrolment."))
+    if not staff.is_active:  # her callers offer only active accounts; the service does not rely on them
+        raise PermissionDenied(_("Sessions are scheduled only with an active account."))
     if not Membership.objects.filter(user=staff, organisation_id=offer.organisation_id, is_active=True).exists():
         raise ValidationError({"staff": _("Choose a staff member of the organisation.")})
     if not 15 <= minutes <= 480:

@@ -38,7 +38,9 @@ def directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query["country"] = filters.country or selectors.ALL_COUNTRIES  # the next page keeps what this one showed
-    if not filters.network:
+    if filters.network:
+        query["network_country"] = filters.network_country  # an old region link without it gets it here
+    else:
         query.pop("network", None)
         query.pop("network_country", None)
     form_data = query.copy()

@@ -203,3 +203,26 @@ def test_choosing_a_country_the_network_does_not_lie_in_drops_the_network_and_sa
     kept = client.get(reverse("offers:directory"), {**params, "country": "all"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert offers.foreign_offer.name in kept and offers.public_offer.name not in kept
     assert '<a href="?country=all">Angebote aller Verbünde anzeigen</a>' in kept
+
+
+@pytest.mark.parametrize("language", ["da", "de", "en"])
+def test_a_region_link_from_before_the_country_filter_shows_the_regions_offers_in_any_language(client, world, offers, language):
+    """Links to a region made before the country filter carry only ``network``: the region's own
+    country is meant, not the country of the language she reads in (a Danish visitor following an
+    old link to a German region saw no offer at all)."""
+    page = client.get(reverse("offers:directory"), {"network": world.network.slug}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert offers.public_offer.name in page and offers.foreign_offer.name not in page
+    assert '<option value="DE" selected>' in page  # the region's country, shown as the chosen one
+    assert f'<input type="hidden" name="network" value="{world.network.slug}"' in page
+    assert '<input type="hidden" name="network_country" value="DE"' in page  # a refined search carries it on
+    # from there she chooses Denmark: the German region is dropped and she is told so, as from a new link
+    danish = client.get(reverse("offers:directory"), {"network": world.network.slug, "network_country": "DE", "country": "DK"},
+                        HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert offers.foreign_offer.name in danish and offers.public_offer.name not in danish
+    assert f'value="{world.network.slug}"' not in danish
+
+
+def test_an_old_region_link_that_names_the_other_countrys_region_still_finds_it_for_a_german_reader(client, world, offers):
+    page = client.get(reverse("offers:directory"), {"network": world.other_network.slug}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert offers.foreign_offer.name in page and offers.public_offer.name not in page
+    assert "Es werden nur Angebote des Verbunds Region Anders angezeigt." in page

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from jsonschema import Draft202012Validator, FormatChecker
 
-from offers import services
+from offers import hsds, services
 from offers.models import Offer
 from permissions.models import AuditEvent
 
@@ -92,13 +92,50 @@ def test_an_import_creates_network_only_offers_and_updates_them_by_id(world, off
     assert AuditEvent.objects.filter(action="offer.import", actor=world.outsider).count() == 2
 
 
-def test_an_id_of_another_organisations_offer_is_refused(world, offers):
-    record = _record("Übernahme")
-    record["id"] = str(offers.public_offer.uuid)
-    report = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[record], dry_run=False)
-    assert not report.ok and "another organisation" in report.errors[0].message
+def test_an_id_held_by_another_organisations_offer_is_answered_as_an_unknown_id_and_never_touches_that_offer(world, offers):
+    """The import's answer told an importer whether an id exists anywhere ("this id belongs to an
+    offer of another organisation"). Now an id another organisation's offer holds is answered as one
+    nobody holds: a new offer of her own organisation (under an id of its own), then "changed" when
+    she imports the same catalogue again; the other organisation's offer stays as it was."""
+    held, free = _record("Übernahme"), _record("Neuland")
+    held["id"] = str(offers.public_offer.uuid)
+    answers = {}
+    for label, record in (("held", held), ("free", free)):
+        dry = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[record], dry_run=True)
+        first = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[record], dry_run=False)
+        again = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[record], dry_run=False)
+        answers[label] = [(r.ok, r.errors, len(r.created), len(r.updated)) for r in (dry, first, again)]
+    assert answers["held"] == answers["free"] == [(True, [], 1, 0), (True, [], 1, 0), (True, [], 0, 1)]
     offers.public_offer.refresh_from_db()
-    assert offers.public_offer.name == "Beratung für Schwangere"
+    assert offers.public_offer.name == "Beratung für Schwangere" and offers.public_offer.organisation == world.counselling
+    (copy,) = Offer.objects.filter(organisation=world.early_help, name="Übernahme")  # one offer, not one per import
+    assert copy.uuid != offers.public_offer.uuid and copy.visibility == "network"
+    assert Offer.objects.get(organisation=world.early_help, name="Neuland").uuid == uuid.UUID(free["id"])
+
+
+def test_a_derived_id_held_elsewhere_too_leads_to_the_next_one_the_same_at_every_import(world, offers):
+    held = _record("Übernahme")
+    held["id"] = str(offers.public_offer.uuid)
+    Offer.objects.filter(pk=offers.foreign_offer.pk).update(uuid=hsds.own_id(world.early_help.pk, offers.public_offer.uuid))
+    first = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[held], dry_run=False)
+    again = services.offers_import_hsds(world.outsider, organisation=world.early_help, payload=[held], dry_run=False)
+    assert (first.created, again.updated) == (["Übernahme"], ["Übernahme"])
+    assert Offer.objects.filter(name="Übernahme").count() == 1
+    assert Offer.objects.filter(pk__in=[offers.public_offer.pk, offers.foreign_offer.pk], name="Übernahme").count() == 0
+
+
+def test_the_import_page_answers_a_held_id_as_it_answers_a_new_one(client, world, offers):
+    client.force_login(world.outsider)
+    held, free = _record("Übernahme"), _record("Übernahme")
+    held["id"] = str(offers.public_offer.uuid)
+    reports = []
+    for record in (held, free):
+        response = client.post(reverse("offers:offer_import"), {"organisation": world.early_help.pk, "text": json.dumps([record]),
+                                                                  "dry_run": "on"})
+        page = response.content.decode()
+        reports.append((response.status_code, page[page.index("<section"):page.index("</section>")]))
+    assert reports[0] == reports[1]
+    assert reports[0][0] == 200 and "Übernahme" in reports[0][1] and "another organisation" not in reports[0][1]
 
 
 def test_the_export_of_one_service_imports_back_unchanged(client, world, offers):

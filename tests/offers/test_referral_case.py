@@ -189,6 +189,25 @@ def test_the_referral_page_offers_the_case_steps_to_receiving_staff_only(client,
     assert "open-case" not in page and "attach-case" not in page
 
 
+def test_a_closed_case_is_not_offered_for_attaching_a_referral_and_a_forged_choice_is_refused_at_the_field(
+        client, world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague)
+    assert set(rcs.attachable_cases(world.lead_colleague, referral)) == {world.case, world.other_case}
+    Case.objects.filter(pk=world.other_case.pk).update(status=Case.Status.CLOSED, closed_on=timezone.localdate())
+    client.force_login(world.lead_colleague)
+    page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    attach = reverse("offers:referral_attach_case", args=[referral.pk])
+    form = page[page.index(f'action="{attach}"'):]
+    form = form[:form.index("</form>")]
+    assert world.case.reference in form and world.other_case.reference not in form
+    response = client.post(attach, {"attach-case": world.other_case.pk, "attach-consent_reference": "T-1",
+                                    "attach-consent_given_on": "2026-01-05", "attach-consent_confirmed": "on"})
+    assert response.status_code == 400
+    assert "Choose an open case of your network on whose team you are." in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.case_id is None and referral.team_consent_reference == ""
+
+
 def test_opening_a_case_by_clicking_through_the_referral_page(client, world, offers, youth_offer):
     referral = accepted(offers, youth_offer, world.lead_colleague)
     client.force_login(world.lead_colleague)

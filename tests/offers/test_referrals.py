@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import selectors as case_selectors
+from cases.models import Case, CaseTeamMember
 from notifications.models import Notification
 from offers import referral_services as rs
 from offers.models import CentralCaseManager, Referral, SupportRequest
@@ -191,6 +192,42 @@ def test_the_case_manager_attaches_a_referral_request_to_a_case_she_is_on(world,
 def test_a_case_she_is_not_on_cannot_be_attached(world, offers):
     with pytest.raises(ValidationError):
         rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+
+
+def test_a_closed_case_is_not_offered_for_attaching_a_request_and_a_forged_choice_of_it_is_refused_at_the_field(client, world, offers):
+    """Attached to a closed case, the request's referrals would belong to a case that takes nobody
+    in (the receiving organisation's join is refused there, and so is the midwife's seat): the page
+    offers only her open cases, and a form sent with the closed one anyway is refused at its field,
+    with nothing changed."""
+    CaseTeamMember.objects.create(case=world.case, organisation=offers.perinatal, user=offers.case_manager)
+    CaseTeamMember.objects.create(case=world.other_case, organisation=offers.perinatal, user=offers.case_manager)
+    Case.objects.filter(pk=world.case.pk).update(status=Case.Status.CLOSED, closed_on=timezone.localdate())
+    client.force_login(offers.case_manager)
+    url = reverse("offers:request_detail", args=[offers.support_request.pk])
+    page = client.get(url).content.decode()
+    attach = reverse("offers:request_attach_case", args=[offers.support_request.pk])
+    form = page[page.index(f'action="{attach}"'):]
+    form = form[:form.index("</form>")]
+    assert f'<option value="{world.other_case.pk}"' in form and f'<option value="{world.case.pk}"' not in form
+    assert world.other_case.reference in form and world.case.reference not in form
+    response = client.post(reverse("offers:request_attach_case", args=[offers.support_request.pk]), {"case": world.case.pk})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose an open case of your network on whose team you are." in page and 'class="error-summary"' in page
+    offers.support_request.refresh_from_db()
+    offers.referral.refresh_from_db()
+    assert offers.support_request.case_id is None and offers.referral.case_id is None
+    assert not AuditEvent.objects.filter(action="support_request.attach_case").exists()
+    with pytest.raises(ValidationError) as refused:  # the service on its own, too
+        rs.support_request_attach_case(offers.case_manager, request=offers.support_request, case=world.case)
+    assert "case" in refused.value.message_dict
+    offers.support_request.refresh_from_db()
+    assert offers.support_request.case_id is None
+    # the open one is attached as before
+    assert client.post(reverse("offers:request_attach_case", args=[offers.support_request.pk]),
+                       {"case": world.other_case.pk}).status_code == 302
+    offers.support_request.refresh_from_db()
+    assert offers.support_request.case_id == world.other_case.pk
 
 
 def test_with_consent_a_convening_case_manager_puts_the_midwife_on_the_team(world, offers):

@@ -16,6 +16,7 @@ from offers import referral_services as rs
 from offers import track_services as ts
 from offers.models import Offer, Referral
 from permissions.models import AuditEvent
+from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,39 @@ def test_the_two_sessions_land_in_the_staff_members_calendar(client, world, offe
     assert "A." not in invitations[0].subject  # the family is never named in calendars
     with pytest.raises(ValidationError):
         ts.session_schedule(world.outsider, enrolment=enrolment, staff=world.outsider, starts_at=start + dt.timedelta(days=14))
+
+
+def test_a_session_with_a_deactivated_account_is_refused_by_the_service_itself(world, offers, track,
+                                                                              django_capture_on_commit_callbacks):
+    """The pages and the API offer only active accounts; the service refuses one on its own, so that
+    no other caller puts an appointment into a closed account's calendar and mails it an invitation."""
+    colleague = make_professional("lotsin2", world.early_help)
+    colleague.is_active = False
+    colleague.save(update_fields=["is_active"])
+    enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="A.")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied) as refused:
+        ts.session_schedule(world.outsider, enrolment=enrolment, staff=colleague, starts_at=timezone.now() + dt.timedelta(days=2))
+    assert "active account" in str(refused.value)
+    assert not enrolment.sessions.exists() and mail.outbox == []
+    assert not AuditEvent.objects.filter(action="session.schedule").exists()
+
+
+def test_a_line_break_in_the_tracks_name_does_not_reach_the_calendar_summary(client, world, offers, track):
+    """An offer's name from an HSDS import may hold a line break: the session's SUMMARY stays one line
+    and the feed parses without complaint."""
+    Offer.objects.filter(pk=track.pk).update(name="Elternkurs\nTeil 2\r\nAbend")
+    track.refresh_from_db()
+    enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="A.")
+    ts.session_schedule(world.outsider, enrolment=enrolment, staff=world.outsider, starts_at=timezone.now() + dt.timedelta(days=2))
+    _token, raw = calendar_services.feed_token_create(world.outsider)
+    body = client.get(reverse("calendars:feed", args=[raw])).content
+    cal = Calendar.from_ical(body)
+    (event,) = [e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("offer-session-")]
+    assert event.errors == [] and cal.errors == []
+    summary = str(event["SUMMARY"])
+    assert "\n" not in summary and "\r" not in summary and summary.startswith("Elternkurs Teil 2 Abend")
+    assert b"\\n" not in body.split(b"SUMMARY", 1)[1].split(b"\r\n", 1)[0]  # no escaped line break in the line either
 
 
 def test_a_session_leaves_the_feed_of_someone_who_left_the_organisation(client, world, offers, track):
