@@ -18,7 +18,7 @@ from icalendar import vCalAddress
 
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST, CalendarMessage
-from notifications import language
+from participants import language
 
 PARTSTAT = {"pending": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "DECLINED"}
 
@@ -52,7 +52,7 @@ def build_message(meeting, invitation, *, method: str, now: dt.datetime | None =
         return None
     now = now or timezone.now()
     zone = ical.zone_of(meeting.network)
-    lang = language.user_language(invitation.user, network=meeting.network)  # a Danish network writes Danish
+    lang = language.for_user(invitation.user, network=meeting.network)  # a Danish network writes Danish
     with translation.override(lang), timezone.override(zone):
         values = {
             "network": ical.one_line(meeting.network.name),

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from cases import policy as cases_policy
 from conferences import ical
 from conferences.services import hash_token, tokens_match
-from participants import policy as participants_policy
+from participants import language, policy as participants_policy
 from permissions import audit
 from permissions.kept import Kept
 
@@ -110,7 +110,13 @@ def _parts(token: FeedToken) -> FeedParts:
 
 
 def _language(token: FeedToken) -> str:
-    return token.user.preferred_language or settings.LANGUAGE_CODE
+    """The feed's language (``participants.language.for_user``): her own choice; else a case
+    feed's case and network, a board feed's network, the networks she works in. Worked out once
+    per answer and only where an ETag or a body is built (it reads her records and networks)."""
+    if not hasattr(token, "feed_language"):
+        network = token.case.network if token.kind == FeedToken.Kind.CASE else token.network
+        token.feed_language = language.for_user(token.user, network=network, case_id=token.case_id)
+    return token.feed_language
 
 
 def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
@@ -202,8 +208,10 @@ def _cache_key(token: FeedToken, *, tasks: bool) -> str | None:
     version = getattr(token, "content_version", None)
     if version is None:
         return None
+    # Her own choice, read with the token: what the rule goes on to read without one (her records,
+    # memberships, networks) is content, so the version in the key already covers it.
     parts = (token.token_hash, "tasks" if tasks else "events", str(version), timezone.localdate().isoformat(),
-             _language(token), str(settings.FEED_REFRESH_MINUTES), ical.PRODID)
+             language.own_choice(token.user), settings.LANGUAGE_CODE, str(settings.FEED_REFRESH_MINUTES), ical.PRODID)
     return "feed:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from cases import services as case_services
 from cases.models import AccessOffer, FamilyMember
-from participants import policy as participants_policy
+from participants import language, policy as participants_policy
 from participants.models import User
 from participants.selectors import accounts_at_address
 from permissions import audit, events
@@ -115,10 +115,10 @@ def _account_for_offer(member: FamilyMember) -> User | None:
     return None
 
 
-def _send_set_up_link(user: User, email: str, reference: str) -> None:
+def _send_set_up_link(user: User, email: str, reference: str, lang: str) -> None:
     path = reverse("account_reset_password_from_key",
                    kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+    with translation.override(lang):
         subject = _("Your access to Fallkonferenz")
         body = _(
             "Hello %(name)s,\n\n"
@@ -137,10 +137,10 @@ def _send_set_up_link(user: User, email: str, reference: str) -> None:
     send_mail(subject, body, None, [email])
 
 
-def _send_code_notice(email: str, language: str) -> None:
+def _send_code_notice(email: str, lang: str) -> None:
     """To an address an account already receives mail at: no link, no case, no name. Without the
     code handed over in person nothing changes."""
-    with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(lang):
         subject = _("Access to a further case in Fallkonferenz")
         body = _(
             "Hello,\n\n"
@@ -183,17 +183,22 @@ def family_member_access_offer(actor: User, *, member: FamilyMember, channel: st
                  detail={"offer": offer.pk, "expires_at": offer.expires_at.isoformat()})
     if account is not None:
         audit.record(actor, action="account.create_for_offer", obj=account, channel=channel, detail={"offer": offer.pk})
-        email, reference = member.email, case.reference
-        transaction.on_commit(lambda: _send_set_up_link(account, email, reference))
+        email, reference, lang = member.email, case.reference, language.for_family_member(member, account=account)
+        transaction.on_commit(lambda: _send_set_up_link(account, email, reference, lang))
     else:
-        email, language = member.email, _language_at(member.email)
-        transaction.on_commit(lambda: _send_code_notice(email, language))
+        email, lang = member.email, _language_at(member)
+        transaction.on_commit(lambda: _send_code_notice(email, lang))
     return AccessOffered(member=member, code=code, expires_at=offer.expires_at)
 
 
-def _language_at(email: str) -> str:
-    user = accounts_at_address(email).order_by("pk").first()
-    return (user.preferred_language if user else "") or settings.LANGUAGE_CODE
+def _language_at(member: FamilyMember) -> str:
+    """The notice's language: it goes to the address recorded for ``member`` and is read by
+    whoever receives mail there. The holder's own choice where exactly one account receives mail
+    there (of several, none is the reader more than another); else the member's record
+    (``participants.language.for_family_member``: her recorded language, her interpreter's, her
+    case's network), as for any letter to a parent without an account."""
+    accounts = list(accounts_at_address(member.email)[:2])
+    return language.for_family_member(member, account=accounts[0] if len(accounts) == 1 else None)
 
 
 @transaction.atomic

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
 from cases.models import BASES_BY_COUNTRY, Case, Consent, ConsentScope, DisclosureBasis, FamilyMember, InformationCategory
+from participants import language
 from participants.models import Organisation
 from notifications.models import Kind
 from notifications.services import notify
@@ -55,10 +55,10 @@ def _notify_parent_of_consent(consent: Consent) -> None:
         return
     if not member.email:
         return
-    language = getattr(member, "language", "") or settings.LANGUAGE_CODE
+    lang = language.for_family_member(member, network=consent.case.network)
 
     def _send() -> None:
-        with translation.override(language):
+        with translation.override(lang):
             send_mail(_("A release from confidentiality was recorded in your name"),
                       _("A release from confidentiality (consent to share information) has been recorded in your name "
                         "in Fallkonferenz.") + "\n\n"

@@ -20,7 +20,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import vCalAddress
 
-from notifications import language
+from participants import language
 
 from . import ical
 from conferences.models import Conference, Invitation
@@ -53,17 +53,14 @@ def recipient_address(invitation: Invitation) -> str:
 
 
 def recipient_language(invitation: Invitation) -> str:
-    """Her own choice; for a parent without one, the language recorded for her; else the
-    network's language (a Danish network writes Danish)."""
-    network = invitation.conference.case.network
+    """``participants.language``: a parent by her record, a professional by her own choice or the
+    case's network; an invited organisation's address in the network's language."""
+    case = invitation.conference.case
     if invitation.family_member_id:
-        member = invitation.family_member
-        if member.user_id and (member.user.preferred_language or "") in language.SUPPORTED:
-            return member.user.preferred_language
-        return language.family_member_language(member, network=network)
+        return language.for_family_member(invitation.family_member, network=case.network)
     if invitation.user_id:
-        return language.user_language(invitation.user, network=network)
-    return language.network_language(network)
+        return language.for_user(invitation.user, network=case.network, case_id=case.pk)
+    return language.network_language(case.network)
 
 
 _REPLY_SALT = "conferences.imip.reply-address"
@@ -225,7 +222,7 @@ def build_reminder(conference: Conference, invitation: Invitation) -> EmailMulti
 def build_review_reminder(case, user) -> EmailMultiAlternatives | None:
     if not user.email:
         return None
-    with translation.override(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE):
+    with translation.override(language.for_user(user, network=case.network, case_id=case.pk)):
         context = {
             "reference": case.reference,
             "review_on": formats.date_format(case.next_review_on, "DATE_FORMAT"),
@@ -265,7 +262,8 @@ def build_poll_deadline_reminder(conference: Conference) -> EmailMultiAlternativ
     if not user.email:
         return None
     zone = ical.zone_of(conference.case.network)
-    with translation.override(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE), timezone.override(zone):
+    lang = language.for_user(user, network=conference.case.network, case_id=conference.case_id)
+    with translation.override(lang), timezone.override(zone):
         title = ical.conference_title(conference)
         context = {
             "title": title,

@@ -5,7 +5,7 @@ import qrcode
 import qrcode.image.svg
 from django.utils.safestring import SafeString, mark_safe
 
-from notifications.language import family_member_language
+from participants import language
 
 from conferences.models import Invitation
 
@@ -21,7 +21,4 @@ def qr_svg(url: str) -> SafeString:
 
 
 def letter_language(invitation: Invitation) -> str:
-    member = invitation.family_member
-    if member.user_id and member.user.preferred_language:
-        return member.user.preferred_language
-    return family_member_language(member, network=invitation.conference.case.network)
+    return language.for_family_member(invitation.family_member, network=invitation.conference.case.network)

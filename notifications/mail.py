@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
+from participants import language
 from participants.models import User
 from permissions import audit
 
-from . import language
 from .messages import text_of
 from .models import Notification, NotificationPreference
 from .selectors import visible_notifications
@@ -44,12 +44,12 @@ def _case_of(notifications: list[Notification]):
 
 def build_email(user: User, notifications: list[Notification], *, digest: bool) -> EmailMultiAlternatives | None:
     """One e-mail to ``user`` listing ``notifications`` (already filtered), in her language
-    (``language.user_language``: her own choice; a parent's record in the case it is about)."""
+    (``participants.language.for_user``: her own choice; a parent's record in the case it is about)."""
     if not user.email or not notifications or "\n" in user.email or "\r" in user.email:
         return None
     case = _case_of(notifications)
-    with translation.override(language.user_language(user, network=case.network if case else None,
-                                                     case_id=case.pk if case else None)):
+    with translation.override(language.for_user(user, network=case.network if case else None,
+                                                case_id=case.pk if case else None)):
         lines = [{"text": text_of(n), "link": _absolute(n.url)} for n in notifications]
         if digest:
             subject = _("Fallkonferenz: %(count)s new notifications") % {"count": len(lines)}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from participants.models import User
+from participants import language
+from participants.models import Network, User
 from permissions import events
 
 from .models import Kind
@@ -25,10 +27,12 @@ def tell_leads(change: events.MembershipsChanged) -> None:
                url=reverse("participants:organisation_members"))
         return
     if change.contact_email:
-        send_mail(
-            _("Memberships of your organisation were changed"),
-            _("An administrator changed who works for your organisation in Fallkonferenz. If you did not expect this, "
-              "please tell the network's data-protection officer."), None, [change.contact_email])
+        # An organisation's address, no person's: the language of its network.
+        with translation.override(language.network_language(Network.objects.filter(organisations=change.organisation_id).first())):
+            send_mail(
+                _("Memberships of your organisation were changed"),
+                _("An administrator changed who works for your organisation in Fallkonferenz. If you did not expect this, "
+                  "please tell the network's data-protection officer."), None, [change.contact_email])
 
 
 def subscribe() -> None:

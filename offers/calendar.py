@@ -17,7 +17,7 @@ from icalendar import Event, vCalAddress
 from calendars.feeds import PersonalSource, register_personal_source
 from conferences import ical
 from conferences.imip import CalendarMessage
-from notifications import language
+from participants import language
 
 from . import access
 from .models import Session
@@ -92,7 +92,7 @@ def send_session_invitation(session: Session, *, method: str = "REQUEST") -> Non
         return
     session = _numbered([session])[0]
     network = session.enrolment.offer.organisation.network
-    with translation.override(language.user_language(staff, network=network)), timezone.override(ical.zone_of(network)):
+    with translation.override(language.for_user(staff, network=network)), timezone.override(ical.zone_of(network)):
         title = session_title(session)
         cal = ical.new_calendar(method=method)
         event = session_event(session, stamp=timezone.now(), attendee=staff.email)

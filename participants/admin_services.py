@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from participants import language
 from participants.models import Membership, Network, NetworkRole, Organisation, User
 from permissions import audit, events
 
@@ -110,10 +111,10 @@ def password_reset_link_send(actor: User, *, user: User) -> None:
     path = reverse("account_reset_password_from_key",
                    kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)})
     url, address = settings.SITE_URL + path, user.email
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    lang = language.for_user(user)
 
     def _send() -> None:
-        with translation.override(language):
+        with translation.override(lang):
             send_mail(_("Choose your password for Fallkonferenz"),
                       _("Hello %(name)s,\n\nplease choose your password here (the link works once):\n%(url)s\n\n"
                         "Your user name: %(username)s\n\nIf you did not expect this message, please tell your "
@@ -138,10 +139,10 @@ def email_added_notice(actor: User, *, user: User, new_address: str) -> None:
     recipients = sorted({address for address in known if address and address.lower() != new})
     if not recipients:
         return
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    lang = language.for_user(user)
 
     def _send() -> None:
-        with translation.override(language):
+        with translation.override(lang):
             for address in recipients:
                 send_mail(_("An e-mail address was added to your Fallkonferenz account"),
                           _("Hello %(name)s,\n\nan administrator added the e-mail address %(address)s to your "
@@ -159,10 +160,10 @@ def email_change_notice(actor: User, *, user: User, old_address: str, new_addres
     address and a reset link does not go unnoticed. The change itself is audited by the admin."""
     if not old_address or old_address.lower() == (new_address or "").lower():
         return
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    lang = language.for_user(user)
 
     def _send() -> None:
-        with translation.override(language):
+        with translation.override(lang):
             send_mail(_("Your e-mail address in Fallkonferenz was changed"),
                       _("Hello %(name)s,\n\nan administrator changed the e-mail address of your Fallkonferenz account. "
                         "Messages and links to choose a new password now go to the new address.\n\nIf you did not ask "

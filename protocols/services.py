@@ -27,10 +27,9 @@ from django.utils.translation import gettext as _
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
 from conferences.models import Conference, Invitation
-from notifications.language import family_member_language
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
-from participants import policy as participants_policy
+from participants import language, policy as participants_policy
 from participants.models import Membership, Organisation, User
 from participants import working_days
 from permissions import conflicts, dates, jobs, policy
@@ -1191,7 +1190,7 @@ def action_send_reminder(*, action_id: int, today: dt.date | None = None) -> boo
     addresses = reminder_recipients(action)
     if addresses:
         member = action.responsible_family_member
-        with translation.override(family_member_language(member, network=action.case.network)):
+        with translation.override(language.for_family_member(member, network=action.case.network)):
             message = EmailMessage(
                 subject=_("Reminder: an agreed action is overdue"),
                 # No title and no link: she has no account; her caseworker tells her the details.

@@ -159,3 +159,19 @@ def test_a_danish_networks_board_is_invited_in_danish(world, django_capture_on_c
     assert invitation.subject.startswith("Invitation: møde i samarbejdsforum")
     cal, _ = _calendar(invitation)
     assert str(_event(cal)["SUMMARY"]).startswith("Møde i samarbejdsforum")
+
+
+def test_a_danish_caseworker_on_the_board_without_a_language_setting_is_invited_in_danish(
+        world, django_capture_on_commit_callbacks):
+    """``participants.language``: no setting of her own, a meeting of a Danish network."""
+    caseworker = world.foreign_professional
+    assert caseworker.preferred_language == ""
+    NetworkRole.objects.create(user=caseworker, network=world.other_network, role=NetworkRole.Role.BOARD_MEMBER)
+    start = dt.datetime(2031, 3, 31, 16, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Copenhagen"))
+    coordinator = world.coordinator
+    NetworkRole.objects.create(user=coordinator, network=world.other_network, role=NetworkRole.Role.COORDINATOR)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.board_meeting_schedule_series(coordinator, network=world.other_network, starts_at=start,
+                                               ends_at=start + dt.timedelta(hours=2), location="Rådhuset", count=1)
+    invitation, = [m for m in mail.outbox if m.to == [caseworker.email]]
+    assert invitation.subject.startswith("Invitation: møde i samarbejdsforum")

@@ -54,3 +54,19 @@ def test_nothing_is_announced_for_a_rolled_back_change(world, django_capture_on_
             pass
     assert callbacks == []
     assert not Notification.objects.filter(kind=Kind.MEMBERSHIP_CHANGED).exists()
+
+
+def test_the_letter_to_an_organisation_of_a_danish_network_is_in_danish(world, client, django_capture_on_commit_callbacks):
+    """An organisation's address is no person's: the language of its network
+    (``participants.language``), whatever language the admin works in."""
+    Membership.objects.filter(organisation=world.foreign_org).update(is_lead=False)
+    world.foreign_org.email = "kontakt@kommune-anders.example"
+    world.foreign_org.save(update_fields=["email"])
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:participants_membership_add"), {
+            "user": world.outsider.pk, "organisation": world.foreign_org.pk, "role": "other", "is_active": "on"},
+            HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 302
+    letter, = [m for m in mail.outbox if m.to == ["kontakt@kommune-anders.example"]]
+    assert letter.subject == "Medlemskaberne af din organisation er blevet ændret"

@@ -76,7 +76,7 @@ def test_a_parent_of_two_cases_is_written_to_in_the_language_recorded_for_her_in
         world, send, which, expected):
     """German in her first case, Danish in her second (the same account, no language chosen on it):
     an e-mail about the second case is Danish, one about the first German — not the language of
-    her first record for both (``notifications.language``)."""
+    her first record for both (``participants.language``)."""
     FamilyMember.objects.filter(pk=world.mother.pk).update(language="de")
     FamilyMember.objects.create(case=world.other_case, relation=FamilyMember.Relation.MOTHER, display_name="M.",
                                 user=world.parent, email=world.parent.email, language="da")
