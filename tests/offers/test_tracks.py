@@ -187,6 +187,10 @@ def test_a_session_in_the_past_or_before_the_enrolment_began_is_refused(world, o
 
 def test_the_session_form_and_the_api_refuse_a_past_start_at_the_field(client, world, offers, track):
     enrolment = ts.enrolment_create(world.outsider, offer=track, family_label="P.")
+    # Enrolled a month ago: two hours ago is "in the past" at every time of day (shortly after
+    # midnight it would otherwise fall before the enrolment began, a different refusal).
+    enrolment.enrolled_on = timezone.localdate() - dt.timedelta(days=30)
+    enrolment.save(update_fields=["enrolled_on"])
     client.force_login(world.outsider)
     past = (timezone.localtime() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(reverse("offers:enrolment_detail", args=[enrolment.pk]),
