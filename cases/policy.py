@@ -2,7 +2,9 @@
 
 Rules 2 and 3 for the case itself: a professional on its active case team (personally, through
 her organisation, or standing in for a colleague), a parent of the family. Also who convenes and
-reopens a case, the consents and recorded legal bases of the case team, restrictions of
+reopens a case, the consents and recorded legal bases of the case team, when a consent or legal
+basis covers a disclosure (rules 4 and 5: ``covered``, ``covering_code``, the one definition that
+restricted protocol items and restricted written reports are read under), restrictions of
 processing (Art. 18), legal holds and a family's audit log (Art. 15).
 ``Case``, ``Consent`` and ``DisclosureBasis`` register their rules as ``visible_to`` in
 ``CasesConfig.ready`` (``permissions.querysets.register``). The query shape (UNION of per-route
@@ -11,11 +13,14 @@ ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Concat
-from django.db.models.lookups import Contains
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.lookups import Contains, IsNull
 from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis, LegalHold
@@ -275,6 +280,122 @@ def disclosure_bases_for_user(user: "User") -> QuerySet:
     if not base._is_real_user(user):
         return DisclosureBasis.objects.none()
     return DisclosureBasis.objects.filter(case_id__in=professional_case_ids(user))
+
+
+# --- When a consent or legal basis covers a disclosure: ONE definition ---------------------------
+#
+# A disclosure goes to ONE organisation: a case's information, from its holder, under its labels
+# (and, for a protocol item relabelled once, the labels it was first entrusted under), to an
+# organisation it is named for. It is covered where a consent or legal basis to THAT organisation
+# covers every label set (``covered``), and audited under the basis ``covering_code`` names for it.
+# Every reader of restricted information judges a ``Disclosure`` with these two, built on
+# ``consents_covering`` and ``bases_covering``: restricted protocol items (``protocols.policy``: the
+# read filter, the basis a read is audited under, the check before an item is passed on or
+# relabelled) and written reports restricted to named organisations (``conferences.policy``). They
+# know no model above this app: the caller says where the labels and the organisation come from.
+# Never pieced together from two organisations: a professional on the team for two reads nothing
+# that neither of them may read (review 2026-12-06).
+
+# Labels: (holding organisation, entrusting family member, category), as SQL expressions.
+Labels = tuple
+
+
+def given_labels(holder: int | None, entruster: int | None, category: str) -> Labels:
+    """Labels given as values (an item's, or those of a relabel about to be saved)."""
+    return (Value(holder, output_field=IntegerField()), Value(entruster, output_field=IntegerField()),
+            Value(category, output_field=CharField()))
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One disclosure to judge: of ``case``'s information to the one organisation ``to`` admits
+    (a Q on a consent or legal basis), under the labels ``now`` and, unless ``plain`` holds (the
+    information was never relabelled: a Q on the row, or a value), under ``first`` as well."""
+    case: object
+    to: Q
+    now: Labels
+    first: Labels
+    plain: Q | bool
+
+
+def consents_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
+    """The consents of ``case`` valid on ``on``, to an organisation ``to`` admits, that cover the
+    disclosure of information under every one of ``label_sets``: from its holding organisation, for
+    its category, and (§ 65 SGB VIII) given by the person who entrusted it or, where no single person
+    entrusted it, by a parent of the case."""
+    rows = Consent.objects.filter(to, case_id=case, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True)
+    for holder, entruster, category in label_sets:
+        # one filter() per set: each its own join of the scopes, so that one consent has every category
+        rows = rows.filter(Q(given_by_id=entruster) | Q(IsNull(entruster, True), given_by__relation__in=FamilyMember.PARENT_RELATIONS),
+                           from_organisation_id=holder, scopes__category=category)
+    return rows
+
+
+def bases_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
+    """The recorded non-consent legal bases of ``case`` in force on ``on``, to an organisation ``to``
+    admits, that cover the disclosure under every one of ``label_sets``: from its holding
+    organisation (a legal basis covers every category and whoever entrusted it)."""
+    rows = DisclosureBasis.objects.filter(to, case_id=case, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True)
+    for holder, _entruster, _category in label_sets:
+        rows = rows.filter(from_organisation_id=holder)
+    return rows
+
+
+def covered(disclosure: Disclosure, on: dt.date) -> Q:
+    """Q: a consent or legal basis to the one organisation of ``disclosure`` covers it under its
+    labels, and, where it was relabelled, one (the same or another, to that same organisation)
+    under its first labels as well. A relabel never widens whom a consent lets read it."""
+    d = disclosure
+
+    def one(label_sets: list[Labels]) -> Q:
+        return (Q(Exists(consents_covering(d.case, d.to, on, label_sets)))
+                | Q(Exists(bases_covering(d.case, d.to, on, label_sets))))
+
+    if d.plain is True:
+        return one([d.now])
+    if d.plain is False:
+        return one([d.now]) & one([d.first])
+    return one([d.now]) & (d.plain | one([d.first]))
+
+
+class _Both(Func):
+    """``a || ' ' || b``: NULL where either is NULL (``Concat`` reads NULL as '' on some databases)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = CharField()
+
+
+def covering_code(disclosure: Disclosure, on: dt.date):
+    """The basis a disclosure ``covered`` admits is audited under, as SQL: the oldest consent,
+    else the oldest legal basis, that covers every label set alone; for a relabelled item that no
+    single one covers, the one for its labels and the one for its first labels, both ("consent:4
+    consent:9"): never one that covers only one set. NULL where ``covered`` does not hold."""
+    d = disclosure
+
+    def one(label_sets: list[Labels]) -> Coalesce:
+        return Coalesce(oldest(consents_covering(d.case, d.to, on, label_sets), consent_code()),
+                        oldest(bases_covering(d.case, d.to, on, label_sets), basis_code()), output_field=CharField())
+
+    relabelled = Coalesce(one([d.now, d.first]), _Both(one([d.now]), Value(" "), one([d.first])), output_field=CharField())
+    if d.plain is True:
+        return one([d.now])
+    if d.plain is False:
+        return relabelled
+    return SqlCase(When(d.plain, then=one([d.now])), default=relabelled, output_field=CharField())
+
+
+def consent_code() -> Concat:
+    return Concat(Value("consent:"), Cast("pk", CharField()), output_field=CharField())
+
+
+def basis_code() -> Concat:
+    return Concat(F("basis"), Value(":"), Cast("pk", CharField()), output_field=CharField())
+
+
+def oldest(rows: QuerySet, code) -> Subquery:
+    """The code (``consent_code``, ``basis_code``) of the oldest of ``rows``, as a subquery."""
+    return Subquery(rows.order_by("pk").annotate(b_code=code).values("b_code")[:1], output_field=CharField())
 
 
 def legal_basis_codes() -> list[str]:

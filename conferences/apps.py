@@ -12,6 +12,7 @@ class ConferencesConfig(AppConfig):
         from . import mail_outbox, policy, services, tasks  # noqa: F401  tasks register with permissions.jobs
 
         querysets.register("conferences.conference", policy.conferences_for_user)
+        querysets.register("conferences.writtenreport", policy.reports_for_user)
 
         mail_outbox.connect()
         events.subscribe_account_linked(services.poll_links_end_on_account)

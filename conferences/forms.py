@@ -5,9 +5,10 @@ from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import FamilyMember
+from cases.models import CaseTeamMember, FamilyMember, InformationCategory
 
-from conferences.models import Conference, Invitation, SlotVote
+from conferences.models import Conference, Invitation, SlotVote, WrittenReport
+from participants.models import Organisation
 from permissions import conflicts
 from permissions.dates import not_too_far_ahead
 from .services import Invitee
@@ -152,10 +153,55 @@ class MoveForm(conflicts.StartedFromForm, forms.Form):
 
 
 class ReportForm(conflicts.StartedFromForm, forms.Form):
+    """The report and who may read it (``services.report_submit`` decides). The audience's own
+    choices name the readers: the team's organisations, or her own and those she names."""
+
     text = forms.CharField(label=_("Written report"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10000)
-    shareable_with_parents = forms.BooleanField(label=_("The parents may read this report"), required=False)
+    audience = forms.ChoiceField(label=_("Who may read this report"), choices=WrittenReport.Audience.choices,
+                                 widget=forms.RadioSelect, required=False)
+    restricted_to = forms.ModelMultipleChoiceField(
+        label=_("Organisations that may read it besides yours (restricted report)"), queryset=Organisation.objects.none(),
+        required=False, widget=forms.CheckboxSelectMultiple)
+    category = forms.ChoiceField(label=_("Information category (restricted report)"),
+                                 choices=[("", "–")] + list(InformationCategory.choices), required=False)
+    entrusted_by = forms.ModelChoiceField(label=_("Entrusted to your organisation by (restricted report)"),
+                                          queryset=FamilyMember.objects.none(), required=False,
+                                          empty_label=_("Not by one person alone"))
+    shareable_with_parents = forms.BooleanField(label=_("The parents may read this report (only a report for the case team)"),
+                                                required=False)
     # The version of the report this text was written on (``services.report_submit``).
     version = conflicts.VersionField()
+
+    def __init__(self, *args, report: WrittenReport, **kwargs):
+        super().__init__(*args, **kwargs)
+        case_id = report.conference.case_id
+        team = Organisation.objects.filter(
+            pk__in=CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).values("organisation_id")).order_by("name")
+        self.fields["restricted_to"].queryset = team.exclude(pk=report.organisation_id)
+        self.fields["entrusted_by"].queryset = FamilyMember.objects.filter(
+            case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS).order_by("pk")
+        names = ", ".join(team.values_list("name", flat=True))
+        self.fields["audience"].choices = [
+            (WrittenReport.Audience.PROFESSIONALS, _("Every professional on the case team (%(names)s)") % {"names": names}),
+            (WrittenReport.Audience.RESTRICTED, _(
+                "Only your organisation (%(own)s) and the organisations you name below; each of them only while a "
+                "consent of the person who entrusted the information, or another legal basis, covers passing it on "
+                "to them") % {"own": report.organisation}),
+        ]
+
+    @classmethod
+    def initial_for(cls, report: WrittenReport) -> dict:
+        return {"text": report.text, "shareable_with_parents": report.shareable_with_parents, "version": report.version,
+                "audience": report.audience, "restricted_to": list(report.restricted_to.values_list("pk", flat=True)),
+                "category": report.category, "entrusted_by": report.entrusted_by_id}
+
+    def audience_kwargs(self) -> dict:
+        """Who may read it, for ``services.report_submit``: nothing when the form sent no audience
+        (the stored one stays: a form without the field never widens a restricted report)."""
+        if not self.cleaned_data.get("audience"):
+            return {}
+        return {"audience": self.cleaned_data["audience"], "restricted_to": list(self.cleaned_data["restricted_to"]),
+                "category": self.cleaned_data["category"], "entrusted_by": self.cleaned_data["entrusted_by"]}
 
 
 class InvitationAddForm(forms.Form):

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, FamilyMember
+from cases.models import Case, FamilyMember, InformationCategory
 from participants.models import Organisation
 from permissions.querysets import VisibleToManager
 
@@ -200,13 +200,34 @@ class PollLink(models.Model):
 
 
 class WrittenReport(models.Model):
-    """A short written report an invited organisation submits before the conference."""
+    """A short written report an invited organisation submits before the conference.
+
+    Who reads it is its audience, decided by the organisation that writes it (its holder): the
+    professionals on the case team (the parents too, where ``shareable_with_parents``), or only
+    the organisations it names, each of them only while a consent of the person who entrusted the
+    information, or a recorded legal basis, covers the disclosure to it (README, rules 4 and 5;
+    ``conferences.policy``). The organisation that writes it always reads it."""
+
+    objects = VisibleToManager()
+
+    class Audience(models.TextChoices):
+        # the values of ``protocols.models.Audience``, so that both read alike in the audit trail
+        PROFESSIONALS = "professionals", _("Professionals on the case team")
+        RESTRICTED = "restricted", _("Restricted to named organisations")
 
     conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="reports", verbose_name=_("conference"))
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="reports", verbose_name=_("organisation"))
     due_on = models.DateField(_("due on"))
     text = models.TextField(_("report"), blank=True)
     shareable_with_parents = models.BooleanField(_("may be shared with the parents"), default=False)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.PROFESSIONALS)
+    # A restricted report: the organisations it names besides its own, the category of the
+    # information and, where one person entrusted it, who (the consent that covers it must be hers).
+    restricted_to = models.ManyToManyField(Organisation, blank=True, related_name="restricted_reports",
+                                           verbose_name=_("restricted to"))
+    category = models.CharField(_("information category"), max_length=32, choices=InformationCategory.choices, blank=True)
+    entrusted_by = models.ForeignKey(FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="entrusted_reports",
+                                     verbose_name=_("entrusted by"))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     # Raised by every submission: a revision based on an older one is refused, not saved over it.
@@ -215,7 +236,23 @@ class WrittenReport(models.Model):
     class Meta:
         verbose_name = _("written report")
         verbose_name_plural = _("written reports")
-        constraints = [models.UniqueConstraint(fields=["conference", "organisation"], name="writtenreport_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "organisation"], name="writtenreport_unique"),
+            models.CheckConstraint(
+                condition=~Q(audience="restricted") | (~Q(category="") & Q(shareable_with_parents=False)),
+                name="writtenreport_restricted_has_category_not_parents",
+                violation_error_message=_("A restricted report needs its information category and is not shared with the parents."),
+            ),
+            models.CheckConstraint(
+                condition=Q(audience="restricted") | (Q(category="") & Q(entrusted_by__isnull=True)),
+                name="writtenreport_labels_only_when_restricted",
+                violation_error_message=_("Only a restricted report names its information category and who entrusted it."),
+            ),
+        ]
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.audience == self.Audience.RESTRICTED
 
 
 class ReminderLog(models.Model):

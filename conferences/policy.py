@@ -1,15 +1,31 @@
-"""Who sees which conference: the rule of ``Conference.objects.visible_to(user)`` (registered in
-``ConferencesConfig.ready``). The case team sees the conferences of its cases, a parent those she
-is invited to, a guest (an explicit grant) the one conference she is invited to."""
+"""Who sees which conference and which written report: the rules of ``Conference`` and
+``WrittenReport`` ``.objects.visible_to(user)`` (registered in ``ConferencesConfig.ready``). The
+case team sees the conferences of its cases, a parent those she is invited to, a guest (an
+explicit grant) the one conference she is invited to.
+
+A written report is read by its audience (README, rules 3–5): one for the professionals on the
+case team by them (and by the parents invited to its conference where it is shared with them);
+one restricted to named organisations by the organisation that wrote it and, of those it names,
+by an organisation she is on the case's team for only while a valid, unrevoked consent of the
+person who entrusted the information, or a recorded legal basis, covers its disclosure to that
+organisation -- the one definition the restricted protocol items are read under
+(``cases.policy.covered``), evaluated in the same statement, so a revocation acts at once.
+A guest of the conference reads no report.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from cases import policy as cases_policy
+from cases.models import FamilyMember
 from conferences.models import Conference, Invitation, WrittenReport
-from participants.models import User
+from participants.models import Organisation, User
 from permissions import policy as base
+
+Audience = WrittenReport.Audience
 
 
 def conferences_for_user(user: "User") -> QuerySet:
@@ -39,3 +55,124 @@ def report_organisation_ids(user: "User", conference: Conference) -> set[int]:
 def can_submit_report(user: "User", report: WrittenReport) -> bool:
     """Only a professional on the team who works for the organisation asked for the report."""
     return report.organisation_id in report_organisation_ids(user, report.conference)
+
+
+# --- written reports ----------------------------------------------------------------------------
+
+def reports_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+    """The written reports the user may read (``WrittenReport.objects.visible_to``), in one query:
+    see the module's docstring. Reports not submitted yet are listed for the team (as outstanding)."""
+    if not base._is_real_user(user):
+        return WrittenReport.objects.none()
+    return WrittenReport.objects.filter(pk__in=report_ids_for_user(user, on=on))
+
+
+def report_ids_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+    """Ids of ``reports_for_user``: a UNION of the routes, each starting from her own rows (her
+    team rows, her invitations as a parent)."""
+    if not base._is_real_user(user):
+        return WrittenReport.objects.none().values("pk")
+    on = on or base._today()
+    conference_orgs = _team_conference_pairs(user)
+    on_team = WrittenReport.objects.filter(
+        conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user)))
+    open_to_team = on_team.filter(audience=Audience.PROFESSIONALS)
+    # Her own organisation's report, whatever its audience: she is on the case's team for it.
+    held = on_team.filter(_held_by_team(conference_orgs))
+    disclosed = on_team.filter(audience=Audience.RESTRICTED).filter(_disclosed_to_team(conference_orgs, on))
+    # The parents of the family invited to the conference read a report shared with them; never a
+    # restricted one (``writtenreport_restricted_has_category_not_parents``, and asked here again).
+    parent = WrittenReport.objects.filter(
+        conference_id__in=Invitation.objects.filter(
+            family_member__user=user, family_member__relation__in=FamilyMember.PARENT_RELATIONS,
+            removed_at__isnull=True).values("conference_id"),
+        submitted_at__isnull=False, audience=Audience.PROFESSIONALS, shareable_with_parents=True)
+    return base.union_ids(*(route.values("pk") for route in (open_to_team, held, disclosed, parent)))
+
+
+def _team_conference_pairs(user: "User"):
+    """(conference, organisation) of her team rows, compiled: the organisations she is on each
+    conference's case team for, and so speaks for there (``cases_policy.team_rows_of``). A second
+    membership at an organisation that is on the team only through colleagues opens nothing."""
+    return base.compiled(cases_policy.team_rows_of(user).values("case__conferences", "organisation_id"))
+
+
+def _held_by_team(conference_orgs) -> base.PairIn:
+    """On a WrittenReport: written by an organisation she is on its case's team for."""
+    return base.PairIn(base.Pair(F("conference_id"), F("organisation_id")), conference_orgs)
+
+
+def _named_for_team(conference_orgs) -> QuerySet:
+    """On a WrittenReport, as a subquery: the organisations it is restricted to (named for) that she
+    is on its case's team for, one row each."""
+    return WrittenReport.restricted_to.through.objects.filter(
+        base.PairIn(base.Pair(OuterRef("conference_id"), F("organisation_id")), conference_orgs), writtenreport_id=OuterRef("pk"))
+
+
+def _report_disclosure() -> cases_policy.Disclosure:
+    """The disclosure of a report to one organisation it is named for, judged from a row of its
+    named organisations (``_named_for_team``): the report's information, held by the organisation
+    that wrote it, under its category and (where one person entrusted it) her consent."""
+    labels = tuple(OuterRef(OuterRef(name)) for name in ("organisation_id", "entrusted_by_id", "category"))
+    return cases_policy.Disclosure(case=OuterRef(OuterRef("conference__case_id")), to=Q(to_organisations=OuterRef("organisation_id")),
+                                   now=labels, first=labels, plain=True)
+
+
+def _disclosed_to_team(conference_orgs, on: dt.date) -> Exists:
+    """On a restricted WrittenReport: named for an organisation she is on its case's team for, to
+    which a consent or legal basis covers its disclosure (``cases_policy.covered``): the same
+    organisation named and covered."""
+    return Exists(_named_for_team(conference_orgs).filter(cases_policy.covered(_report_disclosure(), on)))
+
+
+def report_bases(user: "User", reports, *, on: dt.date | None = None) -> dict[int, str]:
+    """The legal basis under which each of ``reports`` (already filtered by ``reports_for_user``)
+    is read by ``user``, for the audit trail: "team" (a report for the professionals, read on the
+    team), "family" (one shared with the parents, read by a parent), "holding-organisation" (her
+    organisation wrote it), or the consent or legal basis that admits a restricted one
+    ("consent:<pk>", "<legal basis>:<pk>": ``cases_policy.covering_code``, from the same
+    definition as the read filter); "none" where nothing admits the read. One query for the
+    restricted ones, one for the cases."""
+    reports = list(reports)
+    if not reports:
+        return {}
+    on = on or base._today()
+    columns = {"b_case": F("conference__case_id")}
+    if base._is_real_user(user) and any(r.is_restricted for r in reports):
+        conference_orgs = _team_conference_pairs(user)
+        disclosure = _report_disclosure()
+        named = (_named_for_team(conference_orgs).filter(cases_policy.covered(disclosure, on)).order_by("organisation_id")
+                 .annotate(b_code=cases_policy.covering_code(disclosure, on)).values("b_code")[:1])
+        columns["b_held"] = Case(When(_held_by_team(conference_orgs), then=Value(True)), default=Value(False))
+        columns["b_named"] = Case(When(audience=Audience.RESTRICTED, then=Subquery(named, output_field=CharField())),
+                                  default=None, output_field=CharField())
+    rows = {row["pk"]: row for row in WrittenReport.objects.filter(pk__in=[r.pk for r in reports]).order_by()
+            .annotate(**columns).values("pk", "audience", *columns)}
+    by_case = cases_policy.case_bases(user, {row["b_case"] for row in rows.values()})
+    bases = {}
+    for pk, row in rows.items():
+        if row["audience"] != Audience.RESTRICTED:
+            bases[pk] = "family" if by_case.get(row["b_case"]) == "family" else "team"
+        elif row.get("b_held"):
+            bases[pk] = "holding-organisation"
+        else:
+            bases[pk] = row.get("b_named") or "none"
+    return {r.pk: bases.get(r.pk, "none") for r in reports}
+
+
+def report_disclosures_covering(report: WrittenReport, *, organisation_ids, on: dt.date | None = None) -> dict[int, str]:
+    """For each of ``organisation_ids`` (other than the report's own) to which a valid consent of
+    the person who entrusted the report's information (or a recorded legal basis) from the
+    organisation that wrote it covers its disclosure: that basis, as the audit trail names it
+    (``cases_policy.covering_code``, the read filter's definition). One query, whatever the number
+    of organisations."""
+    organisation_ids = set(organisation_ids) - {report.organisation_id}
+    if not organisation_ids:
+        return {}
+    on = on or base._today()
+    labels = cases_policy.given_labels(report.organisation_id, report.entrusted_by_id, report.category)
+    disclosure = cases_policy.Disclosure(case=report.conference.case_id, to=Q(to_organisations=OuterRef("pk")),
+                                         now=labels, first=labels, plain=True)
+    rows = (Organisation.objects.filter(pk__in=organisation_ids)
+            .annotate(b_code=cases_policy.covering_code(disclosure, on)).values_list("pk", "b_code"))
+    return {org: code for org, code in rows if code}

@@ -19,6 +19,8 @@ from cases import policy as cases_policy
 from conferences import policy as conferences_policy
 from outbox.models import OutboxMessage
 from cases.models import Case, FamilyMember
+from participants.models import Organisation
+from permissions.audit import record, record_read
 
 from conferences.models import CalendarReply, Conference, Invitation, PollSlot, SlotPoll, SlotVote, WrittenReport
 
@@ -152,22 +154,23 @@ def counter_proposals(user, conference: Conference) -> list[CalendarReply]:
 
 
 def _visible_reports(user, conference: Conference) -> tuple[QuerySet, set[int]]:
-    """The conference's reports the user may read, and the organisations whose reports she may
-    submit (``conferences.policy.report_organisation_ids``)."""
-    qs = conference.reports.select_related("organisation", "submitted_by").order_by("organisation__name")
+    """The conference's reports the user may read (``conferences.policy.reports_for_user``: the
+    audience each report's organisation chose, consent and legal bases read now), and the
+    organisations whose reports she may submit (``conferences.policy.report_organisation_ids``)."""
+    qs = (conferences_policy.reports_for_user(user).filter(conference=conference)
+          .select_related("organisation", "submitted_by").order_by("organisation__name"))
     if is_team_professional(user, conference):
         return qs, conferences_policy.report_organisation_ids(user, conference)
     # "Shareable with the parents" is what its author agreed to: the parents of the case, not a
     # guest invited to this one conference (an interpreter, a school social worker), who reads the
-    # conference page too. The same rule as the protocol page (``protocols.selectors.reports_for_user``).
-    if cases_policy.is_parent_of_case(user, conference.case):
-        return qs.filter(submitted_at__isnull=False, shareable_with_parents=True), set()
-    return qs.none(), set()
+    # conference page too. The policy lets a parent read only those (never a restricted one).
+    return qs, set()
 
 
 def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
-    """Professionals on the team see every report; parents only submitted, shareable ones; guests
-    none. Each report carries ``is_own``: her organisation was asked for it, so she may submit it."""
+    """Professionals on the team see the reports for the team and those restricted to an
+    organisation she may read them for; parents only submitted ones shared with them; guests none.
+    Each report carries ``is_own``: her organisation was asked for it, so she may submit it."""
     qs, own = _visible_reports(user, conference)
     reports = list(qs)
     for report in reports:
@@ -177,7 +180,8 @@ def reports_for_user(user, conference: Conference) -> list[WrittenReport]:
 
 def get_report_for_user(user, conference: Conference, report_pk: int) -> WrittenReport:
     """One report for the report page, which serves the case team only (parents read what is
-    shared with them on the conference page): 404 for anyone else and for a missing report."""
+    shared with them on the conference page): 404 for anyone else, for a missing report and for
+    one she may not read (restricted, and no consent or legal basis covers it for her)."""
     if not is_team_professional(user, conference):
         raise Http404
     qs, own = _visible_reports(user, conference)
@@ -186,6 +190,48 @@ def get_report_for_user(user, conference: Conference, report_pk: int) -> Written
         raise Http404
     report.is_own = report.organisation_id in own
     return report
+
+
+def audit_reports_read(user, reports, *, case_id: int, channel: str) -> None:
+    """One audit event for the submitted reports of one case whose text ``user`` just received (the
+    conference page, the protocol page), naming their ids and the legal basis each was read under
+    (``conferences.policy.report_bases``). Reports not submitted yet disclose nothing."""
+    shown = [r for r in reports if r.submitted_at]
+    if not shown:
+        return
+    record_read(user, action="report.list", object_type="conferences.writtenreport",
+                rows=[(r.pk, case_id) for r in shown],
+                bases=conferences_policy.report_bases(user, shown), channel=channel)
+
+
+def audit_report_read(user, report: WrittenReport, *, case_id: int, channel: str) -> None:
+    """The report page's read of one report, under the basis she reads it under (as above)."""
+    record(user, action="report.read", obj=report, case_id=case_id, channel=channel,
+           legal_basis=conferences_policy.report_bases(user, [report])[report.pk])
+
+
+def report_readers(report: WrittenReport) -> "ReportReaders":
+    """Who reads ``report`` as it is stored, for its author: the whole team (and the parents where
+    shared), or its own organisation and, of those it names, which a consent or legal basis covers
+    now and which it does not (they read it only once one does). Two queries."""
+    case = report.conference.case
+    if not report.is_restricted:
+        team = list(Organisation.objects.filter(
+            pk__in=case.team.filter(removed_at__isnull=True).values("organisation_id")).order_by("name"))
+        return ReportReaders(restricted=False, team=team, parents=report.shareable_with_parents)
+    named = list(report.restricted_to.exclude(pk=report.organisation_id).order_by("name"))
+    covering = conferences_policy.report_disclosures_covering(report, organisation_ids={o.pk for o in named})
+    return ReportReaders(restricted=True, covered=[o for o in named if o.pk in covering],
+                         uncovered=[o for o in named if o.pk not in covering])
+
+
+@dataclass
+class ReportReaders:
+    restricted: bool
+    team: list = field(default_factory=list)        # the team's organisations (a report for the team)
+    parents: bool = False                           # shared with the parents
+    covered: list = field(default_factory=list)     # named, and a consent or legal basis covers it now
+    uncovered: list = field(default_factory=list)   # named, but nothing covers it now: they do not read it
 
 
 # --- the poll grid ------------------------------------------------------------------------------

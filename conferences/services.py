@@ -26,7 +26,7 @@ from cases import services as case_services
 from conferences import policy as conferences_policy
 from notifications.models import Kind
 from notifications.services import notifications_redate, notify
-from cases.models import Case, CaseTeamMember, FamilyMember
+from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
 from participants.models import User
 from participants.working_days import is_working_day
 from permissions import audit, conflicts, dates, events, grants, jobs
@@ -651,15 +651,29 @@ def _report_conflict(report: WrittenReport) -> conflicts.EditConflict:
     ) % {"name": report.submitted_by or "–", "when": when}})
 
 
+_UNCHANGED = object()
+
+
 @transaction.atomic
 def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_parents: bool,
-                  version: int | None = None, channel: str = Channel.PAGE) -> WrittenReport:
+                  audience: str | None = None, restricted_to=None, category: str | None = None,
+                  entrusted_by=_UNCHANGED, version: int | None = None, channel: str = Channel.PAGE) -> WrittenReport:
     """A member of the asked organisation on the case team submits (or revises) the written report
     (``conferences.policy.can_submit_report``), while the conference has not begun and was not
     cancelled (``reports_closed_reason``). ``version``: the report's version the text was written
     on (the form sends it); when a colleague of the same organisation submitted in between,
     ``EditConflict`` and nothing changes -- two people revising at once never silently
-    overwrite each other. Without ``version`` (a first submission by a script), no such check."""
+    overwrite each other. Without ``version`` (a first submission by a script), no such check.
+
+    Who reads it (``audience``; None keeps the stored one, so a form without the field never
+    widens a restricted report): the professionals on the case team, or only the organisation
+    that writes it and the team organisations it names (``restricted_to``), each of them only
+    while a consent or legal basis covers the disclosure of information of ``category``
+    (entrusted by ``entrusted_by``, a parent of the case, or by nobody named) to it
+    (``conferences.policy``). A restricted report is never shared with the parents. Writing the
+    report decides who reads it, so this is its organisation's decision alone. Audits
+    ``report.submit``, and ``report.audience`` with the former and the new readers when a
+    submitted report's audience changes."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case", "submitted_by").get(pk=report.pk)
     case = report.conference.case
     if not conferences_policy.can_submit_report(actor, report):
@@ -674,13 +688,69 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
         raise ValidationError({"text": _("Write the report.")})
     if len(text) > 10000:
         raise ValidationError({"text": _("Keep the report under 10,000 characters.")})
-    report.text, report.shareable_with_parents = text, bool(shareable_with_parents)
+    before = _report_readers(report) if report.submitted_at else None
+    readers = _report_audience(report, shareable_with_parents=bool(shareable_with_parents), audience=audience,
+                               restricted_to=restricted_to, category=category, entrusted_by=entrusted_by)
+    report.text, report.shareable_with_parents = text, readers["shareable_with_parents"]
+    report.audience, report.category, report.entrusted_by_id = readers["audience"], readers["category"], readers["entrusted_by"]
     report.submitted_by, report.submitted_at = actor, timezone.now()
     report.version += 1
-    report.save(update_fields=["text", "shareable_with_parents", "submitted_by", "submitted_at", "version"])
+    report.save(update_fields=["text", "shareable_with_parents", "audience", "category", "entrusted_by",
+                               "submitted_by", "submitted_at", "version"])
+    report.restricted_to.set(readers["restricted_to"])
     audit.record(actor, action="report.submit", obj=report, case_id=case.pk, channel=channel,
-                 detail={"shareable_with_parents": report.shareable_with_parents})
+                 detail={"shareable_with_parents": report.shareable_with_parents, "audience": report.audience,
+                         "restricted_to": readers["restricted_to"], "category": report.category})
+    if before is not None and before != readers:
+        audit.record(actor, action="report.audience", obj=report, case_id=case.pk, channel=channel,
+                     legal_basis="holding-organisation", detail={"from": before, "to": readers})
     return report
+
+
+def _report_readers(report: WrittenReport) -> dict:
+    """Who reads the report as it is stored, as the audit trail records it."""
+    return {"audience": report.audience, "shareable_with_parents": report.shareable_with_parents,
+            "restricted_to": sorted(report.restricted_to.values_list("pk", flat=True)),
+            "category": report.category, "entrusted_by": report.entrusted_by_id}
+
+
+def _report_audience(report: WrittenReport, *, shareable_with_parents: bool, audience: str | None, restricted_to,
+                     category: str | None, entrusted_by) -> dict:
+    """The readers a submission asks for, checked (field errors, nothing saved on any): named
+    organisations on the case team, a category of the fixed list, the person who entrusted it a
+    parent of this case, and no parents for a restricted report. What is not given stays as stored."""
+    audience = report.audience if audience in (None, "") else audience
+    if audience not in WrittenReport.Audience.values:
+        raise ValidationError({"audience": _("Choose who may read the report.")})
+    if audience != WrittenReport.Audience.RESTRICTED:
+        return {"audience": audience, "shareable_with_parents": shareable_with_parents, "restricted_to": [],
+                "category": "", "entrusted_by": None}
+    named = (set(report.restricted_to.values_list("pk", flat=True)) if restricted_to is None
+             else {getattr(o, "pk", o) for o in restricted_to})
+    named.discard(report.organisation_id)  # the organisation that writes it always reads it
+    category = report.category if category is None else category
+    entruster = report.entrusted_by_id if entrusted_by is _UNCHANGED else getattr(entrusted_by, "pk", entrusted_by)
+    errors = {}
+    case_id = report.conference.case_id
+    team = set(CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).values_list("organisation_id", flat=True))
+    if not named:
+        errors["restricted_to"] = _("Name at least one other organisation that may read the report.")
+    elif not named <= team:
+        errors["restricted_to"] = _("Only organisations on the case team can be named.")
+    if not category:
+        errors["category"] = _("Choose the information category.")
+    elif category not in InformationCategory.values:
+        errors["category"] = _("Choose one of the information categories.")
+    if entruster is not None and not FamilyMember.objects.filter(
+            pk=entruster, case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS).exists():
+        errors["entrusted_by"] = _("The person who entrusted the information must be a parent in this case.")
+    if shareable_with_parents:
+        errors["shareable_with_parents"] = _("A report restricted to named organisations is not shared with the parents. "
+                                             "Choose the professionals on the case team as its readers, or untick the box.")
+    if errors:
+        raise ValidationError(errors)
+    return {"audience": audience, "shareable_with_parents": False, "restricted_to": sorted(named),
+            "category": category, "entrusted_by": entruster}
 
 
 # --- adding an invitee after convening ----------------------------------------------------------

@@ -120,6 +120,7 @@ def conference_detail(request, pk: int):
     basis = "team" if is_professional else ("family" if cases_policy.is_parent_of_case(request.user, conference.case) else "guest")
     audit.record(request.user, action="conference.read", obj=conference, case_id=conference.case_id, channel=Channel.PAGE,
                  legal_basis=basis)
+    selectors.audit_reports_read(request.user, reports, case_id=conference.case_id, channel=Channel.PAGE)
     can_change = conference.status in services.OPEN_STATES and (conference.starts_at is None or conference.starts_at > timezone.now())
     with _network_zone(conference.case.network):
         return render(request, "conferences/conference_detail.html", {
@@ -253,7 +254,8 @@ def invitation_add(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def report_submit(request, pk: int, report_pk: int):
     """The report page: the form for the organisation asked for the report while reports can be
-    submitted; otherwise the report as the team may read it, and why there is no form."""
+    submitted, with who may read it; otherwise the report as she may read it, and why there is no
+    form. A report she may not read (restricted, and nothing covers it for her) is not found."""
     conference = selectors.get_conference_for_user(request.user, pk)
     report = selectors.get_report_for_user(request.user, conference, report_pk)
     if request.method == "POST" and not report.is_own:
@@ -262,13 +264,13 @@ def report_submit(request, pk: int, report_pk: int):
     form = None
     conflict = None
     if report.is_own and not closed:
-        form = ReportForm(request.POST or None, initial={"text": report.text, "shareable_with_parents": report.shareable_with_parents,
-                                                          "version": report.version})
+        form = ReportForm(request.POST or None, report=report, initial=ReportForm.initial_for(report))
         if request.method == "POST" and form.is_valid():
             try:
-                services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
-                                       shareable_with_parents=form.cleaned_data["shareable_with_parents"],
-                                       version=form.cleaned_data["version"], channel=Channel.PAGE)
+                saved = services.report_submit(request.user, report=report, text=form.cleaned_data["text"],
+                                               shareable_with_parents=form.cleaned_data["shareable_with_parents"],
+                                               version=form.cleaned_data["version"], channel=Channel.PAGE,
+                                               **form.audience_kwargs())
             except conflicts.EditConflict as exc:
                 # Her text stays in the form; the report as it stands now is shown above it, and
                 # the form now carries its version: submitting again is a decision, not an accident.
@@ -276,20 +278,26 @@ def report_submit(request, pk: int, report_pk: int):
                 report.is_own = True
                 data = request.POST.copy()
                 data["version"] = str(report.version)
-                form = ReportForm(data)
+                form = ReportForm(data, report=report)
                 form.is_valid()
                 _errors_into(form, exc)
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
                 messages.success(request, _("The report was submitted."))
+                uncovered = selectors.report_readers(saved).uncovered
+                if uncovered:
+                    messages.warning(request, _(
+                        "No consent or other legal basis covers passing the report on to %(names)s at present: they "
+                        "cannot read it until one does.") % {"names": ", ".join(str(o) for o in uncovered)})
                 return redirect("conferences:conference_detail", pk)
     # Every page that shows the stored text is a read (also a refused POST that shows it again).
-    audit.record(request.user, action="report.read", obj=report, case_id=conference.case_id, channel=Channel.PAGE,
-                 legal_basis="team")
+    selectors.audit_report_read(request.user, report, case_id=conference.case_id, channel=Channel.PAGE)
     refused = request.method == "POST" and (form is None or bool(form.errors))
     return render(request, "conferences/report_form.html", {
         "conference": conference, "report": report, "form": form, "closed": closed, "conflict": conflict,
+        # Who reads it as it is stored: told to her organisation, which decides it.
+        "readers": selectors.report_readers(report) if report.is_own and report.submitted_at else None,
     }, status=409 if conflict else (400 if refused else 200))
 
 

@@ -11,14 +11,13 @@ per-route ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat
-from django.db.models.lookups import Exact, IsNull
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from cases import policy as cases_policy
-from cases.models import Consent, DisclosureBasis, FamilyMember
+from cases.models import FamilyMember
 from conferences import policy as conferences_policy
 from conferences.models import Conference
 from participants import policy as participants_policy
@@ -33,24 +32,22 @@ def protocols_for_user(user: "User") -> QuerySet:
     return Protocol.objects.filter(conference_id__in=conferences_policy.conference_ids_for_user(user))
 
 
-# --- When a consent or legal basis covers a disclosure: ONE definition ---------------------------
+# --- When a consent or legal basis covers a disclosure of a protocol item ------------------------
 #
-# A disclosure goes to ONE organisation: the item's information, from its holder, under its labels
-# (and, once relabelled, the labels it was first entrusted under), to an organisation it is named
-# for. It is covered where a consent or legal basis to THAT organisation covers every label set
-# (``_covered``), and audited under the basis ``_covering_code`` names for it. The read filter
-# (``_disclosed_to_team``), the name a read is audited under (``item_bases_and_readable``,
-# ``disclosure_basis_for``) and the check before an item is passed on or relabelled
-# (``disclosures_covering``) all judge a ``_Disclosure`` with these two, built on
-# ``_consents_covering`` and ``_bases_covering``: what admits a read is what is named and what a
-# relabel was checked against. Never pieced together from two organisations: a professional on the
-# team for two reads nothing that neither of them may read (review 2026-12-06).
-
-# Labels: (holding organisation, entrusting family member, category), as SQL expressions.
-Labels = tuple
+# The one definition lives with the consents and legal bases (``cases.policy``: ``Disclosure``,
+# ``covered``, ``covering_code``, built on ``consents_covering`` and ``bases_covering``); written
+# reports restricted to named organisations are judged by it as well (``conferences.policy``). Here:
+# where a protocol item's labels and the organisation it goes to come from. A disclosure of an item
+# goes to ONE organisation it is named for, under its labels and, once relabelled, the labels it was
+# first entrusted under. The read filter (``_disclosed_to_team``), the name a read is audited under
+# (``item_bases_and_readable``, ``disclosure_basis_for``) and the check before an item is passed on
+# or relabelled (``disclosures_covering``) all judge the same ``Disclosure``: what admits a read is
+# what is named and what a relabel was checked against. Never pieced together from two
+# organisations: a professional on the team for two reads nothing that neither of them may read
+# (review 2026-12-06).
 
 
-def _item_labels(*, first: bool = False) -> Labels:
+def _item_labels(*, first: bool = False) -> cases_policy.Labels:
     """The labels of the protocol item two queries out (the item, around a row of its named
     organisations, around the consents or legal bases), as references: the ones it carries, or
     (``first``) the ones it carried before its first relabel."""
@@ -58,112 +55,20 @@ def _item_labels(*, first: bool = False) -> Labels:
     return tuple(OuterRef(OuterRef(f"{p}{name}")) for name in ("holding_organisation_id", "entrusted_by_id", "category"))
 
 
-def _given_labels(holder: int | None, entruster: int | None, category: str) -> Labels:
-    """Labels given as values (an item's, or those of a relabel about to be saved)."""
-    return (Value(holder, output_field=IntegerField()), Value(entruster, output_field=IntegerField()),
-            Value(category, output_field=CharField()))
-
-
-@dataclass(frozen=True)
-class _Disclosure:
-    """One disclosure to judge: of ``case``'s information to the one organisation ``to`` admits
-    (a Q on a consent or legal basis), under the labels ``now`` and, unless ``plain`` holds (the
-    item was never relabelled: a Q on the item, or a value), under ``first`` as well."""
-    case: object
-    to: Q
-    now: Labels
-    first: Labels
-    plain: Q | bool
-
-
-def _consents_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
-    """The consents of ``case`` valid on ``on``, to an organisation ``to`` admits, that cover the
-    disclosure of information under every one of ``label_sets``: from its holding organisation, for
-    its category, and (§ 65 SGB VIII) given by the person who entrusted it or, where no single person
-    entrusted it, by a parent of the case."""
-    rows = Consent.objects.filter(to, case_id=case, valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True)
-    for holder, entruster, category in label_sets:
-        # one filter() per set: each its own join of the scopes, so that one consent has every category
-        rows = rows.filter(Q(given_by_id=entruster) | Q(IsNull(entruster, True), given_by__relation__in=FamilyMember.PARENT_RELATIONS),
-                           from_organisation_id=holder, scopes__category=category)
-    return rows
-
-
-def _bases_covering(case, to: Q, on: dt.date, label_sets: list[Labels]) -> QuerySet:
-    """The recorded non-consent legal bases of ``case`` in force on ``on``, to an organisation ``to``
-    admits, that cover the disclosure under every one of ``label_sets``: from its holding
-    organisation (a legal basis covers every category and whoever entrusted it)."""
-    rows = DisclosureBasis.objects.filter(to, case_id=case, invoked_on__lte=on, valid_until__gte=on, ended_at__isnull=True)
-    for holder, _entruster, _category in label_sets:
-        rows = rows.filter(from_organisation_id=holder)
-    return rows
-
-
-def _covered(disclosure: _Disclosure, on: dt.date) -> Q:
-    """Q: a consent or legal basis to the one organisation of ``disclosure`` covers it under its
-    labels, and, where it was relabelled, one (the same or another, to that same organisation)
-    under its first labels as well. A relabel never widens whom a consent lets read it."""
-    d = disclosure
-
-    def one(label_sets: list[Labels]) -> Q:
-        return (Q(Exists(_consents_covering(d.case, d.to, on, label_sets)))
-                | Q(Exists(_bases_covering(d.case, d.to, on, label_sets))))
-
-    if d.plain is True:
-        return one([d.now])
-    if d.plain is False:
-        return one([d.now]) & one([d.first])
-    return one([d.now]) & (d.plain | one([d.first]))
-
-
-class _Both(Func):
-    """``a || ' ' || b``: NULL where either is NULL (``Concat`` reads NULL as '' on some databases)."""
-
-    template = "(%(expressions)s)"
-    arg_joiner = " || "
-    output_field = CharField()
-
-
-def _covering_code(disclosure: _Disclosure, on: dt.date):
-    """The basis a disclosure ``_covered`` admits is audited under, as SQL: the oldest consent,
-    else the oldest legal basis, that covers every label set alone; for a relabelled item that no
-    single one covers, the one for its labels and the one for its first labels, both ("consent:4
-    consent:9"): never one that covers only one set. NULL where ``_covered`` does not hold."""
-    d = disclosure
-
-    def one(label_sets: list[Labels]) -> Coalesce:
-        return Coalesce(_oldest(_consents_covering(d.case, d.to, on, label_sets), _consent_code()),
-                        _oldest(_bases_covering(d.case, d.to, on, label_sets), _basis_code()), output_field=CharField())
-
-    relabelled = Coalesce(one([d.now, d.first]), _Both(one([d.now]), Value(" "), one([d.first])), output_field=CharField())
-    if d.plain is True:
-        return one([d.now])
-    if d.plain is False:
-        return relabelled
-    return Case(When(d.plain, then=one([d.now])), default=relabelled, output_field=CharField())
-
-
-def _item_disclosure(organisation: str) -> _Disclosure:
+def _item_disclosure(organisation: str) -> cases_policy.Disclosure:
     """The disclosure of a protocol item to one organisation, judged from a row of a subquery on
     the item whose column ``organisation`` names it: a row of its named organisations
     (``ProtocolItem.restricted_to.through``, "organisation_id") for a restricted item, a row of the
     organisations she is on its case's team for ("pk") for an item widened after it was restricted."""
-    return _Disclosure(case=OuterRef(OuterRef("protocol__conference__case_id")), to=Q(to_organisations=OuterRef(organisation)),
-                       now=_item_labels(), first=_item_labels(first=True),
-                       plain=Q(Exact(OuterRef("first_category"), "")))
+    return cases_policy.Disclosure(case=OuterRef(OuterRef("protocol__conference__case_id")),
+                                   to=Q(to_organisations=OuterRef(organisation)),
+                                   now=_item_labels(), first=_item_labels(first=True),
+                                   plain=Q(Exact(OuterRef("first_category"), "")))
 
 
-def _named_disclosure() -> _Disclosure:
+def _named_disclosure() -> cases_policy.Disclosure:
     """The disclosure of a restricted item to one organisation it is named for."""
     return _item_disclosure("organisation_id")
-
-
-def _consent_code() -> Concat:
-    return Concat(Value("consent:"), Cast("pk", CharField()), output_field=CharField())
-
-
-def _basis_code() -> Concat:
-    return Concat(F("basis"), Value(":"), Cast("pk", CharField()), output_field=CharField())
 
 
 def _team_pairs(user: "User") -> tuple:
@@ -193,9 +98,9 @@ def _named_for_team(protocol_orgs) -> QuerySet:
 
 def _disclosed_to_team(protocol_orgs, on: dt.date) -> Exists:
     """On a restricted ProtocolItem: named for an organisation she is on its case's team for, to
-    which a consent or legal basis covers its disclosure (``_covered``): the same organisation
+    which a consent or legal basis covers its disclosure (``cases_policy.covered``): the same organisation
     named and covered, under every label set."""
-    return Exists(_named_for_team(protocol_orgs).filter(_covered(_named_disclosure(), on)))
+    return Exists(_named_for_team(protocol_orgs).filter(cases_policy.covered(_named_disclosure(), on)))
 
 
 # An item that was restricted once keeps its labels (holder, entrusting person, category) when it is
@@ -216,8 +121,8 @@ def _team_orgs_of_item(orgs, protocol_orgs) -> QuerySet:
 def _widened_disclosed_to_team(orgs, protocol_orgs, on: dt.date) -> Exists:
     """On a ProtocolItem widened after it was restricted (``_GOVERNED``, not restricted now): an
     organisation she is on its case's team for, to which a consent or legal basis covers its
-    disclosure (``_covered``, the one definition the restricted items are read under)."""
-    return Exists(_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(_item_disclosure("pk"), on)))
+    disclosure (``cases_policy.covered``, the one definition the restricted items are read under)."""
+    return Exists(_team_orgs_of_item(orgs, protocol_orgs).filter(cases_policy.covered(_item_disclosure("pk"), on)))
 
 
 def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
@@ -321,9 +226,9 @@ def _family_may_read(user: "User") -> Q:
 def _guest_covered(orgs, on: dt.date) -> Exists:
     """On an item for everyone of a conference she is a guest of, widened to everyone after it was
     restricted (``_GOVERNED``): covered by a consent or legal basis to an organisation she works for
-    (``_covered``, as for the team). A guest is a professional of the network, not on the team: the
+    (``cases_policy.covered``, as for the team). A guest is a professional of the network, not on the team: the
     holder's widening was checked against the team only. Items never restricted she reads as before."""
-    return Exists(Organisation.objects.filter(pk__in=orgs).filter(_covered(_item_disclosure("pk"), on)))
+    return Exists(Organisation.objects.filter(pk__in=orgs).filter(cases_policy.covered(_item_disclosure("pk"), on)))
 
 
 def disclosure_basis_for(user: "User", item, *, on: dt.date | None = None) -> str:
@@ -336,50 +241,46 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
                          labels: tuple[int | None, int | None, str] | None = None) -> dict[int, str]:
     """For each of ``organisation_ids`` that a valid consent of the person who entrusted ``item``
     (or a recorded legal basis) from its holding organisation covers: that basis, as the audit
-    trail names it (``_covering_code``). ``labels``: (holder, entrusting family member, category) ids
+    trail names it (``cases_policy.covering_code``). ``labels``: (holder, entrusting family member, category) ids
     to check instead of the item's own, for a relabel about to be saved. An item that was relabelled
     needs the same under the labels it was first entrusted under, to the same organisation: the
-    disclosure the read filter judges (``_covered``). One query, whatever the number of organisations."""
+    disclosure the read filter judges (``cases_policy.covered``). One query, whatever the number of organisations."""
     on = on or base._today()
     holder, entruster, category = labels or (item.holding_organisation_id, item.entrusted_by_id, item.category)
     if not organisation_ids or not holder:
         return {}
-    disclosure = _Disclosure(
+    disclosure = cases_policy.Disclosure(
         case=item.protocol.conference.case_id, to=Q(to_organisations=OuterRef("pk")),
-        now=_given_labels(holder, entruster, category),
-        first=_given_labels(item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category),
+        now=cases_policy.given_labels(holder, entruster, category),
+        first=cases_policy.given_labels(item.first_holding_organisation_id, item.first_entrusted_by_id, item.first_category),
         plain=not item.first_category)
-    rows = (Organisation.objects.filter(pk__in=organisation_ids).annotate(b_code=_covering_code(disclosure, on))
+    rows = (Organisation.objects.filter(pk__in=organisation_ids).annotate(b_code=cases_policy.covering_code(disclosure, on))
             .values_list("pk", "b_code"))
     return {org: code for org, code in rows if code}
-
-
-def _oldest(rows: QuerySet, code) -> Subquery:
-    return Subquery(rows.order_by("pk").annotate(b_code=code).values("b_code")[:1], output_field=CharField())
 
 
 def _basis_columns(user: "User", on: dt.date) -> dict:
     """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
     as the read routes (``_item_routes``): for an item that carries a holder (restricted, or
     widened after it was), whether she is on its case's team for its holder (``_held_by_team``), and
-    the basis (``_covering_code``) of its disclosure to the first organisation it is named for
+    the basis (``cases_policy.covering_code``) of its disclosure to the first organisation it is named for
     (restricted: ``_disclosed_to_team``), or she is on its case's team for (widened:
-    ``_widened_disclosed_to_team``), to which it is ``_covered``; NULL where there is none."""
+    ``_widened_disclosed_to_team``), to which it is ``cases_policy.covered``; NULL where there is none."""
     protocol_orgs = _team_pairs(user)[1]
     orgs = base.compiled(participants_policy.organisation_ids(user))
     restricted = Q(audience=Audience.RESTRICTED)
     disclosure = _named_disclosure()
-    named = (_named_for_team(protocol_orgs).filter(_covered(disclosure, on)).order_by("organisation_id")
-             .annotate(b_code=_covering_code(disclosure, on)).values("b_code")[:1])
+    named = (_named_for_team(protocol_orgs).filter(cases_policy.covered(disclosure, on)).order_by("organisation_id")
+             .annotate(b_code=cases_policy.covering_code(disclosure, on)).values("b_code")[:1])
     # an item widened after it was restricted (``widened`` in ``_item_routes``): the same, to an
     # organisation she is on its case's team for
     to_team = _item_disclosure("pk")
-    widened = (_team_orgs_of_item(orgs, protocol_orgs).filter(_covered(to_team, on)).order_by("pk")
-               .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
+    widened = (_team_orgs_of_item(orgs, protocol_orgs).filter(cases_policy.covered(to_team, on)).order_by("pk")
+               .annotate(b_code=cases_policy.covering_code(to_team, on)).values("b_code")[:1])
     # one widened to everyone, read as a conference's guest (``_guest_covered``): to an
     # organisation she works for
-    as_guest = (Organisation.objects.filter(pk__in=orgs).filter(_covered(to_team, on)).order_by("pk")
-                .annotate(b_code=_covering_code(to_team, on)).values("b_code")[:1])
+    as_guest = (Organisation.objects.filter(pk__in=orgs).filter(cases_policy.covered(to_team, on)).order_by("pk")
+                .annotate(b_code=cases_policy.covering_code(to_team, on)).values("b_code")[:1])
     return {
         "b_held": Case(When(_GOVERNED & Q(_held_by_team(protocol_orgs)), then=Value(True)), default=Value(False)),
         "b_named": Case(
@@ -406,8 +307,8 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
     single consent or basis covers under both its labels and its first labels, the two that do
     ("consent:4 consent:9"); "none" where nothing admits the read (the item was not visible).
     A restricted item, and one widened after it was restricted, is named from the definitions the
-    read filter is built of (``_covered``,
-    ``_covering_code``), so a consent that covers only some of its labels, or goes to another
+    read filter is built of (``cases_policy.covered``,
+    ``cases_policy.covering_code``), so a consent that covers only some of its labels, or goes to another
     organisation than the one the item is named for, is never named.
     ``readable``: also which of ``items`` she may read now (``protocol_item_ids_for_user``), in the
     same statement; otherwise the returned set is empty. An action's reader needs both (the

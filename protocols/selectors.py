@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import policy as cases_policy
 from cases.models import Case, FamilyMember
 from conferences import policy as conferences_policy
-from conferences.models import Conference, Invitation, WrittenReport
+from conferences.models import Conference, Invitation
 from participants.models import Organisation, User
 from permissions import policy
 from permissions.audit import Channel, record, record_read
@@ -296,16 +296,12 @@ def derived_parent_summary(protocol: Protocol, items) -> list[str]:
 
 
 def reports_for_user(user, protocol: Protocol) -> QuerySet:
-    """Written reports of the conference: all submitted ones for team professionals, the shareable
-    ones for parents."""
-
-    qs = WrittenReport.objects.filter(conference_id=protocol.conference_id, submitted_at__isnull=False).select_related("organisation")
-    case = protocol.conference.case
-    if cases_policy.is_professional_on_case(user, case):
-        return qs.order_by("organisation__name")
-    if cases_policy.is_parent_of_case(user, case):
-        return qs.filter(shareable_with_parents=True).order_by("organisation__name")
-    return qs.none()
+    """Submitted written reports of the conference that the user may read
+    (``conferences.policy.reports_for_user``, the one rule of the conference page and the report
+    page): the team's and those restricted to an organisation she may read them for, for team
+    professionals; those shared with them, for the parents; none for a guest."""
+    return (conferences_policy.reports_for_user(user).filter(conference_id=protocol.conference_id, submitted_at__isnull=False)
+            .select_related("organisation").order_by("organisation__name"))
 
 
 # --- minutes workflow -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy as cases_policy
 from conferences import policy as conferences_policy
+from conferences import selectors as conference_selectors
 from permissions import conflicts
 from permissions.audit import Channel
 from permissions.form_errors import add_service_errors
@@ -42,10 +43,14 @@ def case_url(case) -> str | None:
         return None
 
 
-def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
+def _protocol_context(request: HttpRequest, protocol: Protocol, *, with_reports: bool = True) -> dict:
     user = request.user
     items = list(selectors.items_for_user(user, protocol=protocol))
     selectors.audit_items_read(user, items, channel=Channel.PAGE)
+    # The written reports the page shows (the print holds the protocol only), read through the
+    # reports' own policy and audited under the basis each is read under.
+    reports = list(selectors.reports_for_user(user, protocol)) if with_reports else []
+    conference_selectors.audit_reports_read(user, reports, case_id=protocol.conference.case_id, channel=Channel.PAGE)
     convenor = services.is_convenor(user, protocol)
     writer = services.can_write_items(user, protocol)
     case = protocol.conference.case
@@ -59,7 +64,7 @@ def _protocol_context(request: HttpRequest, protocol: Protocol) -> dict:
         "can_amend": writer and protocol.is_final, "is_parent": is_parent, "is_family": is_family,
         "can_propose": protocol.status == Protocol.Status.RELEASED and cases_policy.is_professional_on_case(user, case)
         and (protocol.corrections_until is None or timezone.localdate() <= protocol.corrections_until),
-        "reports": list(selectors.reports_for_user(user, protocol)),
+        "reports": reports,
         "derived_summary": (selectors.derived_parent_summary(protocol, items)
                             if not protocol.parent_summary and (is_family or not is_parent) else []),
         "acknowledged": protocol.acknowledgements.filter(user=user).exists(),
@@ -104,7 +109,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def protocol_print(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, pk)
-    return render(request, "protocols/protocol_print.html", _protocol_context(request, protocol))
+    return render(request, "protocols/protocol_print.html", _protocol_context(request, protocol, with_reports=False))
 
 
 @login_required

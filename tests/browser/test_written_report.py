@@ -55,3 +55,36 @@ def test_she_submits_the_report_from_her_overview_and_a_second_tab_cannot_overwr
     expect(second.get_by_text("The report was submitted.")).to_be_visible()
     report.refresh_from_db()
     assert report.text == "Mein Text aus dem zweiten Tab."
+
+
+def test_she_restricts_her_report_to_the_jugendamt_and_is_told_who_reads_it(live_server, browser_login, world):
+    """The audience is a group with a legend (WCAG 1.3.1, axe: no serious or critical violation);
+    the choices name the readers; after submitting she is told that the Jugendamt does not read it
+    until a consent covers it, and the convenor indeed does not."""
+    from conferences.models import WrittenReport
+    from tests.browser.test_accessibility import _serious_violations
+
+    conference = convene(world)
+    report = conference.reports.get(organisation=world.counselling)
+    page = browser_login(world.counsellor)
+    page.goto(live_server.url + reverse("conferences:report_submit", args=[conference.pk, report.pk]))
+    audience = page.get_by_role("group", name="Who may read this report")
+    expect(audience.get_by_role("radio", name=re.compile(r"^Every professional on the case team \("))).to_be_checked()
+    assert _serious_violations(page, "report form") == []
+
+    page.get_by_label("Written report").fill("Rückfall im Mai; seither wieder in Substitution.")
+    audience.get_by_role("radio", name=re.compile(r"^Only your organisation \(Suchtberatung Test\)")).check()
+    named = audience.get_by_role("group", name="Organisations that may read it besides yours (restricted report)")
+    named.get_by_role("checkbox", name="Jugendamt Test").check()
+    audience.get_by_label("Information category (restricted report)").select_option(label="Addiction treatment")
+    page.get_by_role("button", name="Submit the report").click()
+    expect(page.get_by_text("The report was submitted.")).to_be_visible()
+    expect(page.get_by_text("No consent or other legal basis covers passing the report on to Jugendamt Test")).to_be_visible()
+    report.refresh_from_db()
+    assert report.audience == WrittenReport.Audience.RESTRICTED
+    assert not WrittenReport.objects.visible_to(world.convenor).filter(pk=report.pk).exists()
+
+    convenor = browser_login(world.convenor)
+    convenor.goto(live_server.url + reverse("conferences:conference_detail", args=[conference.pk]))
+    expect(convenor.get_by_role("heading", level=1)).to_be_visible()
+    expect(convenor.get_by_text("Rückfall im Mai")).to_have_count(0)
