@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from cases import policy as cases_policy
 from conferences import ical
 from conferences.services import hash_token, tokens_match
+from notifications import language as languages
 from participants import policy as participants_policy
 from permissions import audit
 from permissions.kept import Kept
@@ -110,13 +111,23 @@ def _parts(token: FeedToken) -> FeedParts:
 
 
 def _language(token: FeedToken) -> str:
-    return token.user.preferred_language or settings.LANGUAGE_CODE
+    """The language her feeds are written in: the one rule for every message to a person
+    (``notifications.language.user_language``): her own setting; without one, a parent's record in
+    her case, else the language of her network (a board feed: its network; a case feed: the case's).
+    The feed skips the locale middleware: the request's language (a cookie, Accept-Language) plays
+    no part, as it plays none in her e-mails."""
+    network = None
+    if token.kind == FeedToken.Kind.BOARD:
+        network = token.network
+    elif token.kind == FeedToken.Kind.CASE:
+        network = token.case.network
+    return languages.user_language(token.user, network=network)
 
 
-def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
+def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool, language: str) -> str:
     # Everything that goes into the body: rows, their cases (references in titles), the networks
     # (detail level, names in board titles), language, refresh interval and the feed's name.
-    state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user),
+    state = [token.kind, token.case_id, token.network_id, tasks, language, selectors.feed_networks(token.user),
              settings.FEED_REFRESH_MINUTES, parts.name, ical.PRODID]
     for qs, version, related in ((parts.conferences, None, "case__updated_at"), (parts.actions, "version", "case__updated_at"),
                                  (parts.meetings, None, None)):
@@ -202,8 +213,12 @@ def _cache_key(token: FeedToken, *, tasks: bool) -> str | None:
     version = getattr(token, "content_version", None)
     if version is None:
         return None
+    # Her language: her own setting, read with the token (the poll stays one statement). Without
+    # one, the language comes from her network or her record on a case (``_language``): rows of
+    # content apps (participants, cases) whose every change raises the version, so the version
+    # names that language as well; a change of her setting changes the key by itself too.
     parts = (token.token_hash, "tasks" if tasks else "events", str(version), timezone.localdate().isoformat(),
-             _language(token), str(settings.FEED_REFRESH_MINUTES), ical.PRODID)
+             "lang=" + (token.user.preferred_language or "-"), str(settings.FEED_REFRESH_MINUTES), ical.PRODID)
     return "feed:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -278,10 +293,12 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             _bodies.put(key, entry)
     etag = entry["etag"] if entry is not None else (cache.get(key + ":etag") if key else None)
     parts = None
+    language = None
     if etag is None:
-        with translation.override(_language(token)):  # the parts too: the calendar's name is in her language
+        language = _language(token)
+        with translation.override(language):  # the parts too: the calendar's name is in her language
             parts = _parts(token)
-            etag = _etag(token, parts, tasks=tasks)
+            etag = _etag(token, parts, tasks=tasks, language=language)
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
     changed = etag != served_etag or content_changed_at is None
@@ -290,7 +307,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
         if entry is None or entry.get("etag") != etag:
-            with translation.override(_language(token)):
+            with translation.override(language or _language(token)):
                 parts = parts or _parts(token)
                 entry = {"etag": etag, "body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:

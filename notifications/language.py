@@ -1,5 +1,10 @@
 """Which language a message to a person is written in.
 
+THE rule for every text the product writes to a person outside a page she is looking at: her
+e-mails, letters, notifications and her calendar feeds (``calendars.feeds``); a caller that knows
+the case or network passes it. (A ``participants``-level home for this rule is being built in
+parallel; it is to be merged onto ``user_language``, not beside it.)
+
 One rule, for every message: a user's own choice (her account's language setting) first; for a
 parent without one, the language recorded for her on the case the message is about (a parent of
 two cases has a record in each, and each may say another language: a message about case B is
