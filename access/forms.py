@@ -68,7 +68,8 @@ class PersonChoiceField(forms.ModelChoiceField):
 class SubstituteForm(forms.Form):
     """Appoint a substitute for one's own cases during an absence."""
 
-    substitute = PersonChoiceField(label=_("Substitute (a colleague of your organisation)"), queryset=None)
+    substitute = PersonChoiceField(label=_("Substitute (a colleague of your organisation)"), queryset=None,
+                                   empty_label=_("– choose –"))
     valid_from = forms.DateField(label=_("From"), widget=IsoDateInput())
     valid_until = forms.DateField(label=_("Until"), widget=IsoDateInput(), validators=[not_too_far_ahead])
     note = forms.CharField(label=_("Note (e.g. holiday, parental leave)"), required=False, max_length=200)
@@ -97,7 +98,7 @@ class _UsernameMixin:
 class GuestForm(_UsernameMixin, forms.Form):
     """Invite a guest (an interpreter, a school social worker) to one conference."""
 
-    conference = ConferenceChoiceField(label=_("Conference"), queryset=None)
+    conference = ConferenceChoiceField(label=_("Conference"), queryset=None, empty_label=_("– choose –"))
     guest = forms.CharField(label=_("Guest's user name"), max_length=150)
     valid_until = forms.DateField(label=_("Access until (at most four weeks after the conference)"), required=False,
                                   widget=IsoDateInput())
@@ -117,7 +118,7 @@ class GuestForm(_UsernameMixin, forms.Form):
 class MinuteTakerForm(_UsernameMixin, forms.Form):
     """Delegate the minutes of one protocol to a professional on the case team."""
 
-    protocol = ProtocolChoiceField(label=_("Protocol"), queryset=None)
+    protocol = ProtocolChoiceField(label=_("Protocol"), queryset=None, empty_label=_("– choose –"))
     delegate = forms.CharField(label=_("Minute-taker's user name"), max_length=150)
     valid_until = forms.DateField(label=_("Until (at most four weeks after the conference)"), required=False,
                                   widget=IsoDateInput())

@@ -62,7 +62,8 @@ class _MeetingFields(forms.Form):
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
                                 validators=[not_too_far_ahead])
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
-    summary = forms.ModelChoiceField(label=_("Summary to discuss"), queryset=HalfYearSummary.objects.none(), required=False)
+    summary = forms.ModelChoiceField(label=_("Summary to discuss"), queryset=HalfYearSummary.objects.none(), required=False,
+                                     empty_label=_("– none –"))
 
     def __init__(self, *args, summaries, **kwargs):
         super().__init__(*args, **kwargs)

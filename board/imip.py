@@ -19,6 +19,7 @@ from icalendar import vCalAddress
 from conferences import ical
 from conferences.imip import CANCEL, REQUEST, CalendarMessage
 from participants import language
+from permissions import time_ranges
 
 PARTSTAT = {"pending": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "DECLINED"}
 
@@ -57,7 +58,7 @@ def build_message(meeting, invitation, *, method: str, now: dt.datetime | None =
         values = {
             "network": ical.one_line(meeting.network.name),
             "starts": formats.date_format(timezone.localtime(meeting.starts_at), "DATETIME_FORMAT"),
-            "ends": formats.time_format(timezone.localtime(meeting.ends_at), "TIME_FORMAT"),
+            "ends": time_ranges.range_end(meeting.starts_at, meeting.ends_at),
         }
         if method == CANCEL:
             subject = _("Cancelled: cooperation board meeting of %(network)s, %(starts)s") % values

@@ -119,10 +119,10 @@ def _language(token: FeedToken) -> str:
     return token.feed_language
 
 
-def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool) -> str:
+def _etag(token: FeedToken, parts: FeedParts, *, tasks: bool, language: str) -> str:
     # Everything that goes into the body: rows, their cases (references in titles), the networks
     # (detail level, names in board titles), language, refresh interval and the feed's name.
-    state = [token.kind, token.case_id, token.network_id, tasks, _language(token), selectors.feed_networks(token.user),
+    state = [token.kind, token.case_id, token.network_id, tasks, language, selectors.feed_networks(token.user),
              settings.FEED_REFRESH_MINUTES, parts.name, ical.PRODID]
     for qs, version, related in ((parts.conferences, None, "case__updated_at"), (parts.actions, "version", "case__updated_at"),
                                  (parts.meetings, None, None)):
@@ -286,10 +286,12 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
             _bodies.put(key, entry)
     etag = entry["etag"] if entry is not None else (cache.get(key + ":etag") if key else None)
     parts = None
+    language = None
     if etag is None:
-        with translation.override(_language(token)):  # the parts too: the calendar's name is in her language
+        language = _language(token)
+        with translation.override(language):  # the parts too: the calendar's name is in her language
             parts = _parts(token)
-            etag = _etag(token, parts, tasks=tasks)
+            etag = _etag(token, parts, tasks=tasks, language=language)
         if key:
             cache.set(key + ":etag", etag, FEED_CACHE_SECONDS)
     changed = etag != served_etag or content_changed_at is None
@@ -298,7 +300,7 @@ def serve(request, raw_token: str, *, tasks: bool = False) -> HttpResponse:
     if not not_modified and entry is None:
         entry = cache.get(key + ":body") if key else None
         if entry is None or entry.get("etag") != etag:
-            with translation.override(_language(token)):
+            with translation.override(language or _language(token)):
                 parts = parts or _parts(token)
                 entry = {"etag": etag, "body": render(token, parts, tasks=tasks), "disclosed": _disclosed(parts)}
             if key:

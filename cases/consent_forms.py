@@ -16,8 +16,10 @@ class ConsentForm(forms.Form):
     """A professional records a signed release for her own organisation (§ 65: only the
     disclosing organisation documents its release), with the form's reference."""
 
-    given_by = forms.ModelChoiceField(label=_("Given by (the person who entrusted the information)"), queryset=FamilyMember.objects.none())
-    from_organisation = forms.ModelChoiceField(label=_("Disclosing organisation"), queryset=Organisation.objects.none())
+    given_by = forms.ModelChoiceField(label=_("Given by (the person who entrusted the information)"), queryset=FamilyMember.objects.none(),
+                                      empty_label=_("– choose –"))
+    from_organisation = forms.ModelChoiceField(label=_("Disclosing organisation"), queryset=Organisation.objects.none(),
+                                               empty_label=_("– choose –"))
     to_organisations = forms.ModelMultipleChoiceField(label=_("Receiving organisations"), queryset=Organisation.objects.none(),
                                                       widget=forms.CheckboxSelectMultiple)
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
@@ -41,7 +43,8 @@ class ConsentForm(forms.Form):
 class ParentConsentForm(forms.Form):
     """A parent gives a release herself, in the service: no signed form, she is the one giving it."""
 
-    from_organisation = forms.ModelChoiceField(label=_("Which service may pass on what you told it"), queryset=Organisation.objects.none())
+    from_organisation = forms.ModelChoiceField(label=_("Which service may pass on what you told it"), queryset=Organisation.objects.none(),
+                                               empty_label=_("– choose –"))
     to_organisations = forms.ModelMultipleChoiceField(label=_("To which services"), queryset=Organisation.objects.none(),
                                                       widget=forms.CheckboxSelectMultiple)
     categories = forms.MultipleChoiceField(label=_("Information categories"), choices=InformationCategory.choices,
@@ -61,7 +64,8 @@ class ParentConsentForm(forms.Form):
 
 class DisclosureBasisForm(forms.Form):
     basis = forms.ChoiceField(label=_("Legal basis"))
-    from_organisation = forms.ModelChoiceField(label=_("Disclosing organisation"), queryset=Organisation.objects.none())
+    from_organisation = forms.ModelChoiceField(label=_("Disclosing organisation"), queryset=Organisation.objects.none(),
+                                               empty_label=_("– choose –"))
     to_organisations = forms.ModelMultipleChoiceField(label=_("Receiving organisations"), queryset=Organisation.objects.none(),
                                                       widget=forms.CheckboxSelectMultiple)
     justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -133,7 +133,7 @@ class LegalHoldForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("File number of the court or the procedure; no names."))
     review_on = forms.DateField(label=_("Review on"), widget=IsoDateInput, validators=[not_too_far_ahead])
-    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None,
+    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None, empty_label=_("– choose –"),
                                            help_text=_("The data-protection officer who instructed you."))
 
     def __init__(self, *args, with_reference: bool, officers=None, **kwargs):
@@ -151,7 +151,9 @@ class LegalHoldForm(forms.Form):
 
 
 class LegalHoldLiftForm(forms.Form):
-    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None, required=False)
+    # Empty: the data-protection officer lifts it herself (``cases.hold_services``).
+    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None, required=False,
+                                           empty_label=_("– none –"))
 
     def __init__(self, *args, officers, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from icalendar import vCalAddress
 
 from participants import language
+from permissions import time_ranges
 
 from . import ical
 from conferences.models import Conference, Invitation
@@ -178,8 +179,8 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "title": title,
             "method": method,
             "starts": formats.date_format(timezone.localtime(conference.starts_at), "DATETIME_FORMAT"),
-            "ends": formats.time_format(timezone.localtime(conference.ends_at), "TIME_FORMAT"),
-            "zone": zone.key,
+            "ends": time_ranges.range_end(conference.starts_at, conference.ends_at),
+            "zone": conference.case.network.time_zone_name,
             "location": ical.one_line(conference.location),
             "video_link": conference.video_link,
             "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),

@@ -27,7 +27,7 @@ class RequestForm(forms.Form):
                                     help_text=_("What was seen or done; no document numbers."))
     description = forms.CharField(label=_("What she asks for"), max_length=4000, required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
-    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None,
+    instructed_by = forms.ModelChoiceField(label=_("On the instruction of"), queryset=None, empty_label=_("– choose –"),
                                            help_text=_("The data-protection officer who instructed you."))
 
     def __init__(self, *args, members, officers=None, **kwargs):

@@ -30,10 +30,14 @@ class ItemForm(forms.Form):
     restricted_to = forms.ModelMultipleChoiceField(label=_("Organisations that may read it (restricted items)"),
                                                    queryset=Organisation.objects.none(), required=False,
                                                    widget=forms.CheckboxSelectMultiple)
+    # Needed for a restricted item only (the service asks for it there), so a choice to make.
     holding_organisation = forms.ModelChoiceField(label=_("Organisation holding the information"),
-                                                  queryset=Organisation.objects.none(), required=False)
+                                                  queryset=Organisation.objects.none(), required=False,
+                                                  empty_label=_("– choose –"))
     category = forms.ChoiceField(label=_("Information category"), choices=[("", "–")] + list(InformationCategory.choices), required=False)
-    entrusted_by = forms.ModelChoiceField(label=_("Entrusted by"), queryset=FamilyMember.objects.none(), required=False)
+    # Empty: no single person entrusted it; then a consent of either parent covers it (protocols.policy).
+    entrusted_by = forms.ModelChoiceField(label=_("Entrusted by"), queryset=FamilyMember.objects.none(), required=False,
+                                          empty_label=_("– no single person –"))
     # Shown (as a checkbox) only after the service warned that the writer could not read the item.
     confirm_hidden = forms.BooleanField(
         label=_("Yes, save it anyway: I know that I cannot read or change this item afterwards."),
@@ -151,7 +155,8 @@ ATTENDANCE_CHOICES = [("", _("not recorded")), ("present", _("present")), ("excu
 class AttendanceForm(conflicts.StartedFromForm, forms.Form):
     """One choice per invitation (``inv-<id>``) and who took the minutes."""
 
-    minute_taker = forms.ModelChoiceField(label=_("Who took the minutes"), queryset=User.objects.none())
+    minute_taker = forms.ModelChoiceField(label=_("Who took the minutes"), queryset=User.objects.none(),
+                                          empty_label=_("– choose –"))
     # The record as she opened the form (``services.attendance_based_on``): what someone else
     # recorded meanwhile is not overwritten by a row she left as it was.
     based_on = conflicts.BasedOnField(well_formed=services.attendance_based_on_well_formed)

@@ -85,7 +85,7 @@ RISKS = [
         "de_how": "Zweiter Faktor, verschlüsselt gespeicherte Geheimnisse, Begrenzung der Anmeldeversuche, befristete Sitzungen, die auch offene Live-Verbindungen beenden.",
         "da_how": "Anden faktor, krypteret opbevarede hemmeligheder, begrænsning af loginforsøg, tidsbegrænsede sessioner, der også lukker åbne live-forbindelser.",
         "de_rest": "Ungesicherte Endgeräte der Nutzenden; Eltern und Gremienmitglieder ohne zweiten Faktor, wo der Verbund ihn nicht verlangt.",
-        "da_rest": "Usikrede enheder hos brugerne; forældre og bestyrelsesmedlemmer uden anden faktor, hvor samarbejdet ikke kræver den.",
+        "da_rest": "Usikrede enheder hos brugerne; forældre og medlemmer af samarbejdsforum uden anden faktor, hvor samarbejdet ikke kræver den.",
     },
     {
         "de": "Unbemerkte Veränderung oder Löschung von Protokollen und Zugriffsnachweisen",
@@ -101,7 +101,7 @@ RISKS = [
         "da": "Identifikation af familier via kalender, beskeder og rapporter",
         "measures": ["pseudonymous_cases", "feed_detail"],
         "de_how": "Fälle tragen nur ein Pseudonym; Kalender-Feeds und E-Mails nennen weder Namen noch Inhalte; das Kooperationsgremium sieht nur anonymisierte Zahlen mit Unterdrückung kleiner Werte.",
-        "da_how": "Sager har kun en pseudonym reference; kalender-feeds og e-mails nævner hverken navne eller indhold; bestyrelsen ser kun anonymiserede tal, hvor små tal undertrykkes.",
+        "da_how": "Sager har kun en pseudonym reference; kalender-feeds og e-mails nævner hverken navne eller indhold; samarbejdsforum ser kun anonymiserede tal, hvor små tal undertrykkes.",
         "de_rest": "Zusatzwissen Einzelner in kleinen Gemeinden.",
         "da_rest": "Enkeltpersoners forhåndsviden i små kommuner.",
     },
@@ -227,7 +227,7 @@ def _de_review(c):
 
 def _da_description(c):
     return (f"Behandlingen: koordinering af netværksmøder for familier, hvor en forælder bruger alkohol eller stoffer, i "
-            f"samarbejdet „{c['network']['name']}“ med tjenesten Fallkonferenz.\n\n"
+            f"samarbejdet »{c['network']['name']}« med tjenesten Fallkonferenz.\n\n"
             f"Dataansvarlige:\n{_bullets(_table_lines(c, 'controllers'))}\n\n"
             f"Formål:\n{_bullets(_table_lines(c, 'purposes'))}\n\n"
             f"Registrerede:\n{_bullets(_table_lines(c, 'subjects'))}\n\n"
@@ -244,7 +244,7 @@ def _da_necessity(c):
             "den, der har betroet dem, eller et retsgrundlag fra en fast liste.\n"
             f"- Retsgrundlag i brug:\n{_bullets(_table_lines(c, 'legal_bases'))}\n"
             "- Forældre deltager, ser de punkter, der er til dem, og kan selv hente deres adgangslog.\n"
-            "- Bestyrelsen får kun anonymiserede tal.\n\n"
+            "- Samarbejdsforum får kun anonymiserede tal.\n\n"
             "Vurderes af databeskyttelsesrådgiveren: om formålet kan nås lige så effektivt på en mindre indgribende måde.")
 
 
