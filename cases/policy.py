@@ -113,6 +113,17 @@ def parent_case_ids(user: "User") -> QuerySet:
     return FamilyMember.objects.filter(user=user, relation__in=FamilyMember.PARENT_RELATIONS).values("case_id")
 
 
+def has_case_pages(user: "User") -> bool:
+    """Whether the user has a list of cases and of agreed actions at all: a professional who works
+    for an organisation (with cases, or none yet), or a member of a family whose record her account
+    is linked to. A board member, coordinator, data-protection officer or technical admin without
+    either reads no case (rules 1 and 6) and is refused those pages with a reason instead of an
+    empty list that looks as if her cases were missing."""
+    if not base._is_real_user(user):
+        return False
+    return participants_policy.organisation_ids(user).exists() or FamilyMember.objects.filter(user=user).exists()
+
+
 def cases_for_user(user: "User") -> QuerySet["Case"]:
     """Cases the user may open: professional on the team, or parent of the family."""
     if not base._is_real_user(user):

@@ -66,12 +66,23 @@ def case_open(
     return case
 
 
+def default_case_role(*, organisation: Organisation, user: User | None = None) -> str:
+    """The case role someone joins a team with when nobody chose one: the professional's own role
+    where it names a case role (a midwife: midwifery, wherever she works), else her organisation's
+    kind (``CaseTeamMember.role_for``). The same default the team form offers, so the person gets
+    the same role whether a caseworker adds her by hand or a request or referral puts her on."""
+    professional_role = "" if user is None else (Membership.objects.filter(
+        user=user, organisation=organisation, is_active=True).values_list("role", flat=True).first() or "")
+    return CaseTeamMember.role_for(kind=organisation.kind, professional_role=professional_role)
+
+
 @transaction.atomic
 def case_team_member_add(
     actor: User, *, case: Case, organisation: Organisation, user: User | None = None,
-    case_role: str = CaseTeamMember.CaseRole.OTHER, channel: str = audit.Channel.PAGE,
+    case_role: str | None = None, channel: str = audit.Channel.PAGE,
 ) -> CaseTeamMember:
-    """Put a professional (with her organisation) or a whole organisation on the case team.
+    """Put a professional (with her organisation) or a whole organisation on the case team, in
+    ``case_role`` (without one: ``default_case_role``).
 
     Checks: ``actor`` may convene the case; the organisation is active and in the case's network;
     a named professional actively works for that organisation; she is not already on the team.
@@ -90,6 +101,7 @@ def case_team_member_add(
                                          "add you.")})
     if user is not None and not Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists():
         raise ValidationError({"user": _("This professional does not work for the chosen organisation.")})
+    case_role = case_role or default_case_role(organisation=organisation, user=user)
     member = CaseTeamMember(case=case, organisation=organisation, user=user, case_role=case_role)
     member.full_clean()
     active = case.team.filter(removed_at__isnull=True, organisation=organisation)

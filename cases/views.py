@@ -29,6 +29,8 @@ CASES_PER_PAGE = 50
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
+    if not cases_policy.has_case_pages(request.user):
+        raise PermissionDenied(_("Only professionals of a network and the parents of a family have cases here."))
     status = request.GET.get("status") or None
     if status not in {None, *Case.Status.values}:
         status = None
@@ -39,6 +41,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "statuses": Case.Status.choices,
         "may_open": selectors.caseworker_organisations(request.user).exists(),
+        "is_professional": participants_policy.organisation_ids(request.user).exists(),
     })
 
 

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import show_reference_example
-from cases.models import CASE_REFERENCE_VALIDATOR
+from cases.models import CASE_REFERENCE_VALIDATOR, FamilyMember
 from participants.models import Country
 from permissions import conflicts
 from permissions.dates import not_too_far_ahead
@@ -176,7 +176,10 @@ class MessageForm(forms.Form):
 
 
 class ReferralCreateForm(forms.Form):
-    offer = forms.ModelChoiceField(label=_("Offer"), queryset=None, empty_label=None)
+    # No offer is chosen for her: a preselected first offer was a referral to the wrong offer with one click.
+    offer = forms.ModelChoiceField(label=_("Offer"), queryset=None, empty_label=_("Choose an offer …"), error_messages={
+        "required": _("Choose the offer to refer her to."),
+        "invalid_choice": _("Choose an active offer of your network.")})
     note = forms.CharField(label=_("What is asked of the offer"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     municipality = forms.CharField(label=_("Municipality"), required=False, max_length=120)
 
@@ -206,7 +209,8 @@ class ReferralDecisionForm(forms.Form):
 class EnrolmentForm(forms.Form):
     referral = forms.ModelChoiceField(label=_("From the referral"), queryset=None, required=False,
                                       empty_label=_("– directly, without a referral –"))
-    family_label = forms.CharField(label=_("Family (first name or initials)"), required=False, max_length=60)
+    family_label = forms.CharField(label=_("Family (first name or initials)"), required=False, max_length=60, help_text=_(
+        "From a referral: left empty, the referral's client is taken, and its municipality where that field is empty too."))
     family_email = forms.EmailField(label=_("E-mail for reminders (optional)"), required=False)
     municipality = forms.CharField(label=_("Municipality"), required=False, max_length=120)
     birth_site = forms.CharField(label=_("Birth site"), required=False, max_length=120)
@@ -356,10 +360,20 @@ class RequestOpenCaseForm(forms.Form):
     reference = forms.CharField(label=_("Pseudonymous reference"), max_length=24,
                                 help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."))
     expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+    # The request's client becomes the family member the case starts with (what the request holds:
+    # her first name or initials); the family record also needs her relation.
+    client_relation = forms.ChoiceField(label=_("Who is the client in the family?"), choices=[
+        (relation, label) for relation, label in FamilyMember.Relation.choices if relation in referral_services.CLIENT_RELATIONS],
+        initial=FamilyMember.Relation.MOTHER)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, client_label: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         show_reference_example(self)
+        if client_label:
+            self.fields["client_relation"].label = _("Who is %(client)s in the family?") % {"client": client_label}
+        self.fields["client_relation"].help_text = _(
+            "The client is recorded in the case's family under the first name or initials the request gives; nothing "
+            "else of the request is copied.")
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator, FormatChecker
 
 from .models import LANGUAGE_CODES, LANGUAGES, Offer, pack_codes
 
@@ -110,8 +111,6 @@ def export_json(offers) -> str:
 
 @lru_cache(maxsize=1)
 def _validator():
-    from jsonschema import Draft202012Validator, FormatChecker
-
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")), format_checker=FormatChecker())
 
 

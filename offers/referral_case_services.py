@@ -73,8 +73,7 @@ def _sender_joins_if_consented(actor: User, referral: Referral, case: Case, *, c
     if case.team.filter(removed_at__isnull=True, user=request.sender, organisation=request.sender_organisation).exists():
         return False
     member = case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
-                                                case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind),
-                                                channel=channel)
+                                                channel=channel)  # in the role her own profession gives her
     rs.tell_the_lead(actor, case, member)
     return True
 

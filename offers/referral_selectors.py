@@ -35,6 +35,24 @@ def case_managers_for(user, *, including_herself: bool = False) -> QuerySet[Cent
     return roles.select_related("user", "organisation", "network").order_by("network__name", "user__last_name")
 
 
+def offer_to_ask_about(user, pk) -> Offer | None:
+    """The offer a professional may ask a central case manager about, or ask her to refer a client
+    to, from its directory page: one she sees in the directory, of a network where she works and
+    has a case manager to write to (``request_create``'s rule, narrowed to the offer's network: a
+    referral never crosses networks, ``referral_services.referral_create``). None for anything
+    else (no such offer, another network's, a visitor or a board member), so that the offer's page
+    offers the steps only to whom the request form takes them from, and the form is prefilled
+    only with such an offer."""
+    if not access._real(user):
+        return None
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (access.offers_visible_to(user).filter(pk=pk, organisation__network_id__in=case_managers_for(user).values("network_id"))
+            .select_related("organisation").first())
+
+
 def requests_for_list(user) -> QuerySet[SupportRequest]:
     """Her requests, each marked ``case_manager_left`` when nobody answers it any more (its case
     manager holds no role in force in its network: ``access.case_manager_left``), in the same query."""

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from cases import policy as cases_policy
 from cases import services as case_services
-from cases.models import Case, CaseTeamMember
+from cases.models import Case, CaseTeamMember, FamilyMember
 from notifications.models import Kind
 from notifications.services import notify
 from participants.models import Organisation, User
@@ -87,6 +87,11 @@ def _referrers(referral: Referral) -> list[User]:
 
 
 REFER, ATTACH, OPEN_CASE = "refer", "attach", "open_case"
+
+# Who the client of a referral request can be in the family of a case opened from it: an adult
+# who consented to the referral herself (never a child).
+CLIENT_RELATIONS = (FamilyMember.Relation.MOTHER, FamilyMember.Relation.FATHER, FamilyMember.Relation.GUARDIAN,
+                    FamilyMember.Relation.OTHER_RELATIVE)
 
 
 def require_case_manager_of(actor: User, request: SupportRequest, *, to: str = REFER) -> CentralCaseManager:
@@ -458,21 +463,32 @@ def _unattached(request: SupportRequest, *, field: str | None = None) -> Support
     another case would carry the first family's referrals and consent to another family, and let
     the receiving organisation join that family's case team on them."""
     locked = SupportRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.case_id is not None:
-        message = _("This request already belongs to a case.")
-    elif locked.referrals.filter(case__isnull=False).exists():
-        message = _("A referral of this request already belongs to a case.")
-    else:
+    message = request_case_refusal(locked)
+    if not message:
         return locked
     raise ValidationError({field: message} if field else message)
 
 
+def request_case_refusal(request: SupportRequest) -> str:
+    """Why the request can no longer be attached to a case or open one ("" while it can): it, or
+    one of its referrals, belongs to a case already (``_unattached``). The one rule for the
+    services and the request page, which says this instead of offering a step that is refused."""
+    if request.case_id is not None:
+        return _("This request already belongs to a case.")
+    if request.referrals.filter(case__isnull=False).exists():
+        return _("A referral of this request already belongs to a case.")
+    return ""
+
+
 def request_attachable_cases(actor: User, request: SupportRequest):
     """The cases the request's case manager may attach it to: open cases of the request's network
-    on whose team she is. A closed case is not offered: nobody would join its team on the
-    request's referrals or through its consent, so attaching to it would only tie the family's
-    referrals to a case that takes nobody in. The one list for the page and the service."""
-    return (Case.objects.filter(pk__in=cases_policy.professional_case_ids(actor), network_id=request.network_id)
+    on whose team she is in her own right (``cases_policy.own_case_ids``): not one she reads only
+    as a colleague's substitute, as for the referral attach list (review H7-3), since attaching ties
+    the family's referrals to that case and lets their receiving organisations join its team. A
+    closed case is not offered: nobody would join its team on the request's referrals or through
+    its consent, so attaching to it would only tie the family's referrals to a case that takes
+    nobody in. The one list for the page and the service."""
+    return (Case.objects.filter(pk__in=cases_policy.own_case_ids(actor), network_id=request.network_id)
             .exclude(status=Case.Status.CLOSED).order_by("reference"))
 
 
@@ -520,17 +536,25 @@ def tell_the_lead(actor: User, case, member: CaseTeamMember | None) -> None:
 
 @transaction.atomic
 def support_request_open_case(actor: User, *, request: SupportRequest, reference: str, expected_child: bool = False,
-                              channel: str = audit.Channel.PAGE):
+                              client_relation: str = FamilyMember.Relation.MOTHER, channel: str = audit.Channel.PAGE):
     """The central case manager turns a referral request into a new case, led by her for the
     organisation her network named her at; the request and its referrals belong to it.
+
+    The request's client becomes the family member the case starts with: what the request holds
+    of her (her first name or initials), as ``client_relation`` (one of ``CLIENT_RELATIONS``; the
+    client of a referral is, in this network's work, mostly the pregnant woman or young mother),
+    recorded and audited through ``family_member_add``. Nothing else of the request is copied.
 
     Checks: ``actor`` is the request's case manager and still holds that role in its network;
     the request is a referral with the client's documented consent, and neither it nor any of its
     referrals belongs to a case yet; ``case_open`` checks the reference. The referring
-    professional joins the team only where the consent allows it."""
+    professional joins the team only where the consent allows it, in the case role her own
+    professional role gives her (``case_services.default_case_role``, as when added by hand)."""
     role = require_case_manager_of(actor, request, to=OPEN_CASE)
     if request.kind != SupportRequest.Kind.REFERRAL:
         raise ValidationError(_("An anonymous consultation cannot be referred: ask for a referral with consent."))
+    if client_relation not in CLIENT_RELATIONS:
+        raise ValidationError({"client_relation": _("Choose who the client is in the family.")})
     request = _unattached(request)
     case = case_services.case_open(actor, lead_organisation=role.organisation, reference=reference,
                                    expected_child=expected_child, any_role=True, channel=channel)
@@ -538,8 +562,10 @@ def support_request_open_case(actor: User, *, request: SupportRequest, reference
     request.save(update_fields=["case", "updated_at"])
     request.referrals.filter(case__isnull=True).update(case=case)  # never moves one off another case
     audit.record(actor, action="support_request.open_case", obj=request, case_id=case.pk, channel=channel)
+    case_services.family_member_add(actor, case=case, relation=client_relation, display_name=request.client_label,
+                                    channel=channel)
     if request.consent_sender_on_team and access.may_take_part(request.sender, request):  # not if she has left
+        # in the role a caseworker adding her by hand gives her by default (``default_case_role``)
         case_services.case_team_member_add(actor, case=case, organisation=request.sender_organisation, user=request.sender,
-                                           case_role=CaseTeamMember.role_for_kind(request.sender_organisation.kind),
                                            channel=channel)
     return case

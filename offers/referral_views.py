@@ -19,7 +19,7 @@ from .forms import (
     AttachCaseForm, MessageForm, ReferralAttachCaseForm, ReferralCreateForm, ReferralDecisionForm, ReferralOpenCaseForm,
     RequestOpenCaseForm, SendOnForm, SupportRequestForm, TeamConsentForm,
 )
-from .models import Referral
+from .models import Referral, SupportRequest
 from cases import policy as cases_policy
 from cases import selectors as case_selectors
 from .views import apply_errors
@@ -42,7 +42,12 @@ def request_create(request: HttpRequest) -> HttpResponse:
     case_managers = rsel.case_managers_for(request.user)
     if not organisations.exists() or not case_managers.exists():
         raise PermissionDenied(_("Your network has no central case manager to ask."))
-    form = SupportRequestForm(request.POST or None, case_managers=case_managers, organisations=organisations)
+    # From an offer's page ("ask the case manager about this offer" / "refer a client to it"): the
+    # form starts filled in for that offer, where she may ask about it (``offer_to_ask_about``).
+    offer = rsel.offer_to_ask_about(request.user, request.GET.get("offer"))
+    initial = _request_initial(offer, kind=request.GET.get("kind"), case_managers=case_managers,
+                               organisations=organisations) if offer and request.method == "GET" else {}
+    form = SupportRequestForm(request.POST or None, case_managers=case_managers, organisations=organisations, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -57,7 +62,23 @@ def request_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your request has been sent. Only you and the case manager can read it."))
             return redirect("offers:request_detail", pk=sent.pk)
-    return render(request, "offers/request_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "offers/request_form.html", {"form": form, "offer": offer}, status=400 if form.errors else 200)
+
+
+def _request_initial(offer, *, kind: str | None, case_managers, organisations) -> dict:
+    """The request form filled in for a question about ``offer`` or a referral to it: its kind, a
+    case manager and an organisation of hers in the offer's network, and what she asks for naming
+    the offer (she completes it)."""
+    names = {"offer": offer.name, "organisation": offer.organisation.name}
+    referral = kind == SupportRequest.Kind.REFERRAL
+    network_id = offer.organisation.network_id
+    return {
+        "kind": SupportRequest.Kind.REFERRAL if referral else SupportRequest.Kind.CONSULTATION,
+        "case_manager": case_managers.filter(network_id=network_id).first(),
+        "sender_organisation": organisations.filter(network_id=network_id).first(),
+        "asked_for": (_("Please refer my client to the offer “%(offer)s” (%(organisation)s).") if referral else
+                      _("A question about the offer “%(offer)s” (%(organisation)s): ")) % names,
+    }
 
 
 @login_required
@@ -76,26 +97,34 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_request(request: HttpRequest, support, *, form: MessageForm | None = None, attach_form: AttachCaseForm | None = None,
-                    status: int = 200) -> HttpResponse:
-    """The request's page; ``attach_form`` bound where a step of it was refused with its errors."""
+                    refer_form: ReferralCreateForm | None = None, status: int = 200) -> HttpResponse:
+    """The request's page; ``attach_form`` or ``refer_form`` bound where that step was refused with
+    its errors."""
     is_case_manager = access.case_manager_role_of(request.user, support) is not None
     send_on_form = _send_on_form(request, support) if support.sender_id == request.user.pk else None
-    refer_form = open_form = None
-    refer_refusal = ""
+    open_form = None
+    refer_refusal = case_refusal = ""
     case_steps = is_case_manager and support.kind == support.Kind.REFERRAL
     if case_steps:
         refer_refusal = rsvc.refer_into_case_refusal(request.user, support)
         if not refer_refusal:  # the step would only be refused: say why instead of offering it
-            refer_form = ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
+            refer_form = refer_form or ReferralCreateForm(offers=rsel.referable_offers(request.user, support))
+    else:
+        refer_form = None
     if case_steps and support.case_id is None:  # a request stays with the case it belongs to
+        # A referral of it that the receiving organisation made part of a case ties it to that case
+        # too: attaching or opening would only be refused, so the page says why instead.
+        case_refusal = rsvc.request_case_refusal(support)
+    if case_steps and support.case_id is None and not case_refusal:
         attach_form = attach_form or AttachCaseForm(cases=rsvc.request_attachable_cases(request.user, support))
-        open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)})
+        open_form = RequestOpenCaseForm(initial={"reference": case_selectors.suggest_reference(support.network)},
+                                        client_label=support.client_label)
     else:
         attach_form = None
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form or MessageForm(),
         "refer_form": refer_form, "refer_refusal": refer_refusal, "referrals": support.referrals.select_related("offer", "offer__organisation"),
-        "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form,
+        "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form, "case_refusal": case_refusal,
         "send_on_form": send_on_form, "case_manager_left": send_on_form is not None,
         "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),
     }, status=status)
@@ -148,17 +177,16 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
     rsvc.require_case_manager_of(request.user, support, to=rsvc.REFER)
     form = ReferralCreateForm(request.POST, offers=rsel.referable_offers(request.user, support))
-    if form.is_valid():
-        try:
-            referral = rsvc.referral_create(request.user, offer=form.cleaned_data["offer"], support_request=support,
-                                            note=form.cleaned_data["note"], municipality=form.cleaned_data["municipality"])
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Referred to “%(offer)s”.") % {"offer": referral.offer.name})
+    if not form.is_valid():  # no offer chosen, or one she may not refer to: said at the field
+        return _render_request(request, support, refer_form=form, status=400)
+    try:
+        referral = rsvc.referral_create(request.user, offer=form.cleaned_data["offer"], support_request=support,
+                                        note=form.cleaned_data["note"], municipality=form.cleaned_data["municipality"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
     else:
-        messages.error(request, _("Choose an active offer of your network."))
+        messages.success(request, _("Referred to “%(offer)s”.") % {"offer": referral.offer.name})
     return redirect("offers:request_detail", pk=support.pk)
 
 
@@ -344,7 +372,7 @@ def request_attach_case(request: HttpRequest, pk: int) -> HttpResponse:
 def request_open_case(request: HttpRequest, pk: int) -> HttpResponse:
     support = rsel.get_request_for_user(request.user, pk)
     rsvc.require_case_manager_of(request.user, support, to=rsvc.OPEN_CASE)
-    form = RequestOpenCaseForm(request.POST)
+    form = RequestOpenCaseForm(request.POST, client_label=support.client_label)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
@@ -352,11 +380,13 @@ def request_open_case(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("offers:request_detail", pk=support.pk)
     try:
         case = rsvc.support_request_open_case(request.user, request=support, reference=form.cleaned_data["reference"],
-                                              expected_child=form.cleaned_data["expected_child"])
+                                              expected_child=form.cleaned_data["expected_child"],
+                                              client_relation=form.cleaned_data["client_relation"])
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect("offers:request_detail", pk=support.pk)
     messages.success(request, _("Case %(reference)s opened from the request. You lead it; assemble its team.")
-                     % {"reference": case.reference})
+                     % {"reference": case.reference} + " "
+                     + _("The request's client %(client)s is recorded in its family.") % {"client": support.client_label})
     return redirect("cases:case_detail", pk=case.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,8 @@ from .calendar import _numbered
 from .forms import EnrolmentEndForm, EnrolmentForm, SessionAttendanceForm, SessionForm
 from .models import Enrolment, Referral, Session
 from .views import apply_errors
+
+ENROLMENTS_PER_PAGE = 25
 
 
 def _enrolment_for_user(user, pk) -> Enrolment:
@@ -45,12 +48,28 @@ def _staff_of(offer):
                                is_active=True).order_by("last_name", "username")
 
 
+def _referral_prefill(referrals, chosen) -> dict:
+    """The form's start from the referral she came from (``?referral=<id>``, the link on the
+    referral's page): that referral chosen, its client and municipality filled in. Nothing for a
+    referral that cannot be enrolled here."""
+    referral = referrals.filter(pk=chosen).first() if str(chosen or "").isdigit() else None
+    if referral is None:
+        return {}
+    return {"referral": referral.pk, "family_label": referral.client_label, "municipality": referral.municipality}
+
+
 @login_required
 def track_enrolments(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enrol a family: from one of the track's accepted referrals (its client and municipality are
+    taken: filled in at once by the page's script or from ``?referral=``, and without either by the
+    service when the family field is left empty) or directly. The families already in the track
+    are listed a page at a time, so the page stays the same size however many were enrolled."""
     offer = selectors.get_managed_offer(request.user, pk)
     if offer.kind != offer.Kind.TRACK:
         raise Http404("Not a track.")
-    form = EnrolmentForm(request.POST or None, referrals=_enrolable_referrals(offer))
+    referrals = _enrolable_referrals(offer)
+    initial = _referral_prefill(referrals, request.GET.get("referral")) if request.method == "GET" else {}
+    form = EnrolmentForm(request.POST or None, referrals=referrals, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -63,9 +82,11 @@ def track_enrolments(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Enrolled. Now schedule the sessions."))
             return redirect("offers:enrolment_detail", pk=enrolment.pk)
     audit.record(request.user, action="enrolment.list", obj=offer)
+    page = Paginator(offer.enrolments.order_by("-enrolled_on", "-pk"), ENROLMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "offers/track_enrolments.html", {
-        "offer": offer, "form": form, "taken": capacity.places_taken(offer),
-        "enrolments": offer.enrolments.order_by("-enrolled_on", "-pk"),
+        "offer": offer, "form": form, "taken": capacity.places_taken(offer), "enrolments": page.object_list, "page": page,
+        "referral_clients": {str(r.pk): {"family_label": r.client_label, "municipality": r.municipality}
+                             for r in form.fields["referral"].queryset},
     }, status=400 if form.errors else 200)
 
 

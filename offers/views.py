@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from permissions import conflicts
 
 from . import hsds, selectors, services
+from . import referral_selectors as rsel
 from .contact_views import contact_context
 from .forms import AvailabilityForm, DirectorySearchForm, HsdsImportForm, OfferEditForm, OfferForm
 
@@ -61,8 +62,11 @@ def _without(query, *names: str) -> str:
 @require_GET
 def offer_public(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_offer_for_user(request.user, pk)
-    return render(request, "offers/offer_public.html", {"offer": offer, "sent": request.GET.get("sent") == "1",
-                                                        **contact_context(offer)})
+    return render(request, "offers/offer_public.html", {
+        "offer": offer, "sent": request.GET.get("sent") == "1", **contact_context(offer),
+        # her next steps from here, only where the request form takes them (a visitor has none)
+        "may_ask_case_manager": request.user.is_authenticated and rsel.offer_to_ask_about(request.user, offer.pk) is not None,
+    })
 
 
 @require_GET

@@ -504,6 +504,8 @@ def amendment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_actions(request: HttpRequest) -> HttpResponse:
+    if not cases_policy.has_case_pages(request.user):
+        raise PermissionDenied(_("Only professionals of a network and the parents of a family have agreed actions here."))
     cases = list(cases_policy.cases_for_user(request.user).order_by("reference").only("pk", "reference"))
     filters = forms.MyActionsFilter(request.GET or None, cases=cases,
                                     leads_cases=selectors.convened_case_ids(request.user).exists())

@@ -116,7 +116,6 @@ FUNCTION_IMPORTS_LEFT: dict[str, str] = {
     "permissions/error_reporting.py": "not yet moved",
     "permissions/middleware.py": "not yet moved",
     "outbox/backends.py": "not yet moved",
-    "offers/hsds.py": "not yet moved",
     "operations/views.py": "not yet moved",
 }
 

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
 ON_TEAM_OR_FAMILY = {"convenor", "lead_colleague", "counsellor", "midwife", "parent"}
 CONVENORS = {"convenor", "lead_colleague"}  # caseworkers of the lead organisation on the team
 CASEWORKERS = {"convenor", "lead_colleague", "foreign_professional"}
+# Neither a professional of an organisation nor a member of a family: no list of cases or actions.
+WITHOUT_CASE_PAGES = {"board_member", "coordinator", "dpo", "admin"}
 
 
 def expected_for_case_page(role: str, *, allowed: set[str]) -> int:
@@ -47,6 +49,9 @@ def test_case_list_shows_the_case_only_to_its_team_and_family(client, world, rol
     response = client_for(client, world, role).get(reverse("cases:case_list"))
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        return
+    if role in WITHOUT_CASE_PAGES:  # refused with a reason, not an empty list that looks like missing cases
+        assert response.status_code == 403 and world.case.reference not in response.content.decode()
         return
     assert response.status_code == 200
     assert (world.case.reference in response.content.decode()) == (role in ON_TEAM_OR_FAMILY)

@@ -248,7 +248,7 @@ def test_request_open_case(client, world, offers, role):
     from cases.models import Case
 
     response = login(client, world, offers, role).post(reverse("offers:request_open_case", args=[offers.support_request.pk]),
-                                                      {"reference": "KT-2026-091"})
+                                                      {"reference": "KT-2026-091", "client_relation": "mother"})
     offers.support_request.refresh_from_db()
     assert Case.objects.filter(reference="KT-2026-091").exists() == (role == "case_manager")
     assert (offers.support_request.case_id is not None) == (role == "case_manager")

@@ -298,7 +298,7 @@ def test_the_case_manager_opens_the_case_by_clicking_on_the_request_page(client,
     assert reverse("offers:request_open_case", args=[offers.support_request.pk]) in page
     bad = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "Anna Müller"})
     assert bad.status_code == 302 and not Case.objects.filter(lead_organisation=offers.perinatal).exists()
-    response = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "KT-2026-075"})
+    response = client.post(reverse("offers:request_open_case", args=[offers.support_request.pk]), {"reference": "KT-2026-075", "client_relation": "mother"})
     case = Case.objects.get(reference="KT-2026-075")
     assert response.status_code == 302 and response["Location"] == reverse("cases:case_detail", args=[case.pk])
     assert client.get(response["Location"]).status_code == 200
