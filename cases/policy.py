@@ -229,16 +229,16 @@ def case_bases(user: "User", case_ids) -> dict[int, str]:
         )
         return {pk: "family" if family else ("team" if team else "guest") for pk, family, team in rows}
 
-    # Asked once per request for the same cases: the read's audit and the fields only the team
-    # and the parents read (a protocol's summary for the parents, a conference's access needs).
+    # Asked once per request for the same cases: the read's audit and what the team and the
+    # parents read differently (a protocol's summary for the parents, a conference's access needs).
     found = request_memo(("case_bases", getattr(user, "pk", None), ids), compute)
     return {case_id: found.get(case_id, "guest") for case_id in case_ids}
 
 
 def team_or_family_case_ids(user: "User", case_ids) -> set[int]:
     """Of ``case_ids``, those whose team she is on or whose family she belongs to as a parent: who
-    reads what the parents are told (a protocol's summary for the parents, a conference's access
-    needs), unlike a guest of one conference. ``case_bases``, so asked once per request."""
+    reads what the parents are told (a protocol's summary for the parents), unlike a guest of one
+    conference. ``case_bases``, so asked once per request."""
     return {case_id for case_id, basis in case_bases(user, case_ids).items() if basis != "guest"}
 
 

@@ -377,5 +377,9 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
         member.save(update_fields=[*changed, "version"])
         audit.record(actor, action="family_member.update", obj=member, case_id=case.pk, channel=channel,
                      detail={"fields": changed})
+        if "email" in changed:
+            # The same for what apps above mailed there (``conferences``: her personal poll links,
+            # a fresh one to the new address where a poll is open), inside this transaction.
+            events.address_changed(actor=actor, family_member_id=member.pk, case_id=case.pk, channel=channel)
         events.access_changed_on_commit([case.pk])
     return member

@@ -24,7 +24,10 @@ class ConferenceCreateForm(forms.Form):
     location = forms.CharField(label=_("Place"), max_length=200, required=False)
     video_link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
     interpreter_language = forms.CharField(label=_("Interpreter needed for (language)"), max_length=40, required=False)
-    access_needs = forms.CharField(label=_("Other access needs"), max_length=200, required=False)
+    access_needs = forms.CharField(
+        label=_("Other access needs"), max_length=200, required=False,
+        help_text=_("Everyone invited reads this note, the parents too. A family member's own access needs are "
+                    "kept on her record in the case: the team sees them with the conference, each parent only her own."))
     closes_at = forms.DateTimeField(
         label=_("Answers until (optional)"), required=False, widget=DATETIME_WIDGET, validators=[not_too_far_ahead],
         help_text=_("After this time the poll takes no more answers; you are reminded if no date has been picked."),
@@ -57,7 +60,6 @@ class ConferenceCreateForm(forms.Form):
         if not self.is_bound:
             interpreter = next((p.interpreter_language for p in family if p.interpreter_language), "")
             self.fields["interpreter_language"].initial = interpreter
-            self.fields["access_needs"].initial = "; ".join(p.access_needs for p in family if p.access_needs)[:200]
 
     def slot_fields(self):
         return [self[f"slot_{i}"] for i in range(1, SLOT_FIELDS + 1)]

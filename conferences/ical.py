@@ -309,7 +309,7 @@ def arrangements_text(conference) -> str:
     lines = []
     if conference.interpreter_language:
         lines.append(_("Interpreter: %(language)s") % {"language": one_line(conference.interpreter_language, limit=40)})
-    if conference.access_needs:
+    if conference.access_needs_noted():
         lines.append(_("Access arrangements have been noted; details on the conference page (sign-in required)."))
     return "\n".join(lines)
 

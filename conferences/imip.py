@@ -184,7 +184,8 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "location": ical.one_line(conference.location),
             "video_link": conference.video_link,
             "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),
-            "access_needs": ical.one_line(conference.access_needs),
+            # only whether any are noted (the conference's or an invited family member's), never what
+            "access_needs": conference.access_needs_noted(),
             "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
             "is_parent": bool(invitation.family_member_id),
             "without_account": bool(invitation.family_member_id and not invitation.family_member.user_id),

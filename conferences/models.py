@@ -38,7 +38,13 @@ class Conference(models.Model):
     location = models.CharField(_("place"), max_length=200, blank=True)
     video_link = models.URLField(_("video link"), blank=True)
     interpreter_language = models.CharField(_("interpreter language"), max_length=40, blank=True)
+    # The conference's own note on access (the convenor's, read by everyone invited). A family
+    # member's own needs stay on her record (``FamilyMember.access_needs``): the team reads them
+    # with the conference, each parent only her own (``policy.access_needs_for_user``).
     access_needs = models.CharField(_("access needs"), max_length=200, blank=True)
+    # A note from before that rule that may hold family members' needs and could not be split
+    # among them (migration 0015): read by the case team only.
+    access_needs_team_only = models.BooleanField(_("access needs for the case team only"), default=False, db_default=False)
     sequence = models.PositiveIntegerField(_("iCalendar sequence"), default=0)
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -68,6 +74,13 @@ class Conference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.reference} – {self.get_kind_display()}"
+
+    def access_needs_noted(self) -> bool:
+        """Whether access needs are noted for this conference: its own note, or the record of a
+        family member invited to it. Only that they exist (a calendar invitation says so), never
+        what they are or whose."""
+        return bool(self.access_needs) or self.invitations.filter(removed_at__isnull=True, family_member__isnull=False).exclude(
+            family_member__access_needs="").exists()
 
 
 class Invitation(models.Model):

@@ -209,6 +209,10 @@ def conference_create(
     ``closes_at`` (optional) is the deadline for answers: it must lie in the future and before
     the first candidate time; later answers are refused, and the convenor is reminded
     (``send_reminders``) when it passes without a pick.
+    ``access_needs``: the conference's own note, read by everyone invited; the invited family
+    members' own needs are not copied into it (they may be health information, and one parent must
+    not read the other's): they stay on each member's record, where the team reads them with the
+    conference and each parent only her own (``policy.access_needs_for_user``, review h9).
     A new case becomes active (``cases.services.case_activate``): its first conference is planned.
     Sends, after commit: every invitee the poll (a parent without an account her personal poll
     link, by e-mail in her language) with an in-app notification, and each organisation asked
@@ -249,8 +253,6 @@ def conference_create(
 
     if not interpreter_language:
         interpreter_language = next((f.interpreter_language for f in family.values() if f.interpreter_language), "")
-    if not access_needs:
-        access_needs = "; ".join(f.access_needs for f in family.values() if f.access_needs)[:200]
     conference = Conference(
         case=case, kind=kind, status=Conference.Status.POLLING, convenor=actor, duration_minutes=duration_minutes,
         location=location.strip(), video_link=video_link.strip(), interpreter_language=interpreter_language.strip(),
@@ -451,6 +453,33 @@ def poll_links_end_on_account(linked: events.AccountLinked) -> int:
     for invitation in invitations:
         audit.record(linked.actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
                      channel=linked.channel, detail={"reason": "account_created", "user": linked.user_id})
+    return count
+
+
+def poll_links_renew_on_address_change(changed: events.AddressChanged) -> int:
+    """A family member's e-mail address was corrected (``cases.services.family_member_update``,
+    inside that transaction): whoever reads the old mailbox (perhaps a wrong one) must not answer
+    a date poll in her name, so her personal links still in force are revoked, one
+    ``poll_link.revoke`` event per invitation naming the reason. Where she is invited to a
+    conference whose poll is open and answers it by link, a fresh link goes to the new address
+    after commit, through the task that mails every poll invitation and audits it
+    (``mail_services.poll_invitation_send``). Returns how many links ended."""
+    now = timezone.now()
+    links = PollLink.objects.filter(invitation__family_member_id=changed.family_member_id, revoked_at__isnull=True,
+                                    expires_at__gt=now)
+    invitations = list(Invitation.objects.filter(pk__in=links.values("invitation_id")).select_related("conference")
+                       .order_by("pk"))
+    count = links.update(revoked_at=now)
+    for invitation in invitations:
+        audit.record(changed.actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
+                     channel=changed.channel, detail={"reason": "address_changed"})
+    polling = (Invitation.objects.filter(family_member_id=changed.family_member_id, removed_at__isnull=True,
+                                         conference__status=Conference.Status.POLLING, conference__poll__isnull=False,
+                                         conference__poll__closed_at__isnull=True)
+               .exclude(family_member__email="").select_related("conference__poll", "family_member").order_by("pk"))
+    for invitation in polling:
+        if invitation.answers_by_poll_link and poll_is_open(invitation.conference.poll):
+            jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)
     return count
 
 

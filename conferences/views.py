@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from cases.models import CaseTeamMember, FamilyMember
 from permissions import audit, conflicts
 
@@ -126,8 +127,9 @@ def conference_detail(request, pk: int):
         return render(request, "conferences/conference_detail.html", {
             "conference": conference, "case": conference.case, "is_convenor": is_convenor,
             "is_professional": is_professional, "invitation": invitation, "invitations": invitations,
-            # possibly health information: the team and the parents, not a guest of the conference
-            "sees_access_needs": basis != "guest",
+            # possibly health information: the team all of them, a parent the note and her own, a
+            # guest of the conference none
+            "access_needs": conferences_policy.access_needs_for_user(request.user, [conference])[conference.pk],
             # A guest (an interpreter, a school social worker) is not family: no links to "your
             # family's case" or "my agreements", which would lead her nowhere.
             "is_guest": basis == "guest",

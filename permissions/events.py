@@ -8,8 +8,9 @@ name cases; it calls ``people_changed_on_commit(user_ids=..., organisation_ids=.
 subscriber, which knows the case team, finds the cases after commit. The admin's membership
 changes are also announced with ``memberships_changed_on_commit``: notifications tells the
 organisation's leads. Two hooks run inside the writer's transaction instead (bottom of the module):
-a membership that ends (``cases`` ends her personal case-team rows for it) and an account linked
-to a family member (``conferences`` revokes her poll links).
+a membership that ends (``cases`` ends her personal case-team rows for it), an account linked
+to a family member and a family member's corrected e-mail address (``conferences`` revokes her
+poll links).
 """
 from __future__ import annotations
 
@@ -144,3 +145,29 @@ def account_linked(*, actor, family_member_id: int, user_id: int, case_id: int, 
     linked = AccountLinked(actor, family_member_id, user_id, case_id, channel)
     for listener in list(_account_linked_listeners):
         listener(linked)
+
+
+@dataclass(frozen=True)
+class AddressChanged:
+    """``actor`` corrected the e-mail address of the family member ``family_member_id`` (to another
+    one, or to none): what was mailed to the old address must stop working."""
+    actor: object
+    family_member_id: int
+    case_id: int
+    channel: str
+
+
+_address_changed_listeners: list[Callable[[AddressChanged], None]] = []
+
+
+def subscribe_address_changed(listener: Callable[[AddressChanged], None]) -> None:
+    """``listener(changed)`` runs inside the transaction that corrects the address (``conferences``
+    revokes the poll links mailed to the old one and sends open polls' links to the new one)."""
+    if listener not in _address_changed_listeners:
+        _address_changed_listeners.append(listener)
+
+
+def address_changed(*, actor, family_member_id: int, case_id: int, channel: str) -> None:
+    changed = AddressChanged(actor, family_member_id, case_id, channel)
+    for listener in list(_address_changed_listeners):
+        listener(changed)

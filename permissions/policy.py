@@ -33,7 +33,8 @@ the ways an action reaches her are an OR checked on those rows only.
 Rules, in order:
 1. Board members see summaries of their network, no case data (``board/policy.py``).
 2. A professional sees a case while she (or her organisation) is on its active case team.
-3. A parent sees her own case: her invitations, items for everyone, actions that concern her.
+3. A parent sees her own case: her invitations, and of the conferences she is invited to the
+   items for everyone and the actions that concern her.
 4. A restricted item is visible to a member of another organisation only while a valid,
    unrevoked consent by the person who entrusted it, or a recorded legal basis, covers it.
 6. Staff and superusers get nothing from being staff (§ 203 StGB: no need to know).

@@ -13,12 +13,12 @@ audited as a read of her, one event per (user, item), written in batches (``prot
 
 Group events (``protocols.live``) carry the item with its audience; the socket decides from
 what it cached at connect (her organisations, whether she is a professional on the case or a
-parent) and asks the policy — one query — only for a restricted item she might read through a
-consent or a legal basis. An item she can no longer read is announced as ``item_removed``
-(only if she had it), never sent. ``access.changed`` (consent revoked or recorded, legal basis,
-team, membership) makes her socket re-read her visible items in one query: ``item_removed`` for
-those she lost, ``item_added`` for those she gained; a socket whose user may no longer open the
-protocol is closed with 4403.
+parent invited to its conference) and asks the policy — one query — only for a restricted item
+she might read through a consent or a legal basis. An item she can no longer read is announced
+as ``item_removed`` (only if she had it), never sent. ``access.changed`` (consent revoked or
+recorded, legal basis, team, membership, invitation) makes her socket re-read her visible items
+in one query: ``item_removed`` for those she lost, ``item_added`` for those she gained; a socket
+whose user may no longer open the protocol is closed with 4403.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from django.http import Http404, HttpRequest
 from django.utils import translation
 
 from cases import policy as cases_policy
+from conferences import policy as conferences_policy
 from permissions import conflicts
 from permissions import policy as base_policy
 from permissions.audit import Channel
@@ -399,13 +400,16 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
                                                      or event.get("responsible_organisation") in self.org_ids)
             # in an item that carries a holder, only where she may read the item (in ``seen``)
             item_restricted = event.get("item_restricted")
+            here = event["protocol_id"] == self.protocol_id
             visible = (
                 event["item_id"] in self.seen
-                or (self.is_parent and event.get("responsible_parent_user") == self.user.pk)
+                # to her as a parent: in this protocol, whose conference she is invited to (``is_parent``);
+                # one agreed at another conference of the case only where she is invited to that one too
+                or (self.is_parent and here and event.get("responsible_parent_user") == self.user.pk)
                 or (falls_to_her and item_restricted is False)
             )
             # agreed in another conference's item, or an event from an older sender: the policy tells
-            if not visible and (event["protocol_id"] != self.protocol_id or (falls_to_her and item_restricted is None)):
+            if not visible and (not here or (falls_to_her and item_restricted is None)):
                 visible = await self._action_visible(event["action_id"])
         if visible:
             await self.send_json({"type": "action", "item": event["item_id"], "protocol": event["protocol_id"],
@@ -504,7 +508,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         self.org_ids = set(cases_policy.team_rows_of(self.user).filter(case_id=case_id)
                            .values_list("organisation_id", flat=True))
         self.is_professional = cases_policy.professional_case_ids(self.user).filter(case_id=case_id).exists()
-        self.is_parent = cases_policy.parent_case_ids(self.user).filter(case_id=case_id).exists()
+        # A parent reads the protocol as a parent only while she is invited to its conference (the
+        # policy's parent route, ``conferences_policy.invited_conference_ids``), not for being a
+        # parent of the case: the actions that fall to her reach her on the same condition.
+        self.is_parent = (self.conference_id is not None and conferences_policy.invited_conference_ids(self.user)
+                          .filter(conference_id=self.conference_id).exists())
         # A guest of this conference reads its items for everyone, as a parent does
         # (``protocols_policy._item_routes``), and nothing else: no restricted decision goes to her.
         self.is_guest = (not (self.is_professional or self.is_parent) and self.conference_id is not None

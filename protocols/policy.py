@@ -157,7 +157,8 @@ def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, inclu
 
 def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False) -> tuple[list[QuerySet], list[QuerySet]]:
     """The routes by which the user reads items: those on her own cases' protocols as a member of
-    their team, and the others (her family's cases as a parent, her conferences as a guest)."""
+    their team, and the others (of the conferences she is invited to as a parent, and of those she
+    is a guest of)."""
     # Her own rows, compiled once and nested as SQL text (``base.compiled``: the same statement,
     # without re-resolving the subquery trees in Python at every level).
     orgs = base.compiled(participants_policy.organisation_ids(user))
@@ -190,11 +191,13 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     named = base.compiled(through.filter(organisation_id__in=orgs).values("protocolitem_id"))
     disclosed = ProtocolItem.objects.filter(base.AnyOf(F("pk"), named), audience=Audience.RESTRICTED,
                                             protocol_id__in=team_protocols).filter(_disclosed_to_team(protocol_orgs, on))
-    # The parent's and the guest's routes start from the protocols of her family's cases and of her
-    # guest conferences as an index condition (``AnyOf``): for a professional without either, an
-    # empty array and no item read (joined to the protocols, PostgreSQL scanned the items).
-    parent_protocols = base.compiled(Protocol.objects.filter(
-        conference__case_id__in=base.compiled(cases_policy.parent_case_ids(user))).values("pk"))
+    # The parent's and the guest's routes start from the protocols of the conferences she is invited
+    # to as a parent and of her guest conferences as an index condition (``AnyOf``): for a
+    # professional without either, an empty array and no item read (joined to the protocols,
+    # PostgreSQL scanned the items). A parent reads a protocol's items only while she is invited to
+    # its conference (``conferences_policy.invited_conference_ids``, the rule of the conference and
+    # protocol pages): not every protocol of her family's case (review h9, H9-1).
+    parent_protocols = _parent_protocols(user)
     parent = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), parent_protocols), audience=Audience.EVERYONE).filter(
         _family_may_read(user))
     # A guest reads an item for everyone of her conference that was never restricted, or one widened
@@ -211,6 +214,12 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
         other_routes = [route.exclude(entrusted_by_id__in=restricted) for route in other_routes]
     return team_routes, other_routes
+
+
+def _parent_protocols(user: "User"):
+    """Ids of the protocols of the conferences she is invited to as a parent, compiled."""
+    return base.compiled(Protocol.objects.filter(
+        conference_id__in=base.compiled(conferences_policy.invited_conference_ids(user))).values("pk"))
 
 
 def _family_may_read(user: "User") -> Q:
@@ -377,7 +386,7 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
       organisation (in an item that carries a holder, restricted or widened after it was, only
       where she may read the item: ``_item_not_withheld``), or it belongs to an item she may read there;
     - it belongs to an item she reads as a parent or as a conference guest;
-    - it falls to her as a parent.
+    - it falls to her as a parent, agreed at a conference she is invited to (``_falls_to_parent``).
 
     Beside the OR, for every arm: its item was not entrusted by a person whose processing is
     restricted (``_not_restricted``), as the items' own routes leave those items out.
@@ -437,9 +446,15 @@ def _falls_to(user: "User", pieces: dict) -> Q:
 
 
 def _falls_to_parent(pieces: dict) -> Q:
+    """On an action: it falls to her as a parent (a family member of hers), in an item of a
+    conference she is invited to (``_parent_protocols``; whatever the item's audience: rule 3, the
+    actions that concern her). An action is part of the conference it was agreed at: one agreed at
+    a conference she is not (or no longer) invited to reaches her in no channel, as neither the
+    conference nor its protocol does (review h9, H9-1)."""
     # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
     # statistics say: nearly every action falls to an organisation.
-    return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"])
+    return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"],
+             item_id__in=pieces["invited_items"])
 
 
 def _action_pieces(user: "User", *, include_restricted: bool = False) -> dict:
@@ -471,6 +486,9 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
             _GOVERNED, protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk")),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
+        # the items of the protocols of the conferences she is invited to as a parent (``_falls_to_parent``)
+        "invited_items": base.compiled(ProtocolItem.objects.filter(
+            base.AnyOf(F("protocol_id"), _parent_protocols(user))).values("pk")),
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
         "restricted_items": None if include_restricted else base.compiled(ProtocolItem.objects.filter(
             entrusted_by_id__in=base.compiled(cases_policy.restricted_member_ids(user))).values("pk")),
@@ -486,10 +504,11 @@ def action_ids_for_user(user: "User") -> QuerySet:
 
 def responsible_actions_for_user(user: "User") -> QuerySet:
     """Actions that fall to the user or to an organisation she is on the case's team for (the "my
-    actions" list): on her team's cases, and those that fall to her as a parent (the arms of
-    ``_action_visible`` that do not go through an item), but not those in an item entrusted by a
-    person whose processing is restricted (Art. 18), nor those in an item that carries a holder
-    that she may not read (``_item_not_withheld``), as in ``actions_for_user``."""
+    actions" list): on her team's cases, and those that fall to her as a parent at a conference she
+    is invited to (the arms of ``_action_visible`` that do not go through a readable item), but not
+    those in an item entrusted by a person whose processing is restricted (Art. 18), nor those in
+    an item that carries a holder that she may not read (``_item_not_withheld``), as in
+    ``actions_for_user``."""
     if not base._is_real_user(user):
         return AgreedAction.objects.none()
     pieces = _action_pieces(user)

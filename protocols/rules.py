@@ -119,21 +119,49 @@ def finalising_early(protocol: Protocol, *, today: dt.date | None = None) -> boo
     return bool(protocol.corrections_until and today <= protocol.corrections_until)
 
 
+# Who decides a correction: on an item restricted to named organisations that carries a holder,
+# the holding organisation (its people on the case team for it: it knows what was entrusted, and
+# the convenor may not be allowed to read it); on every other item, one widened after it was
+# restricted included, the convenor. Either way only someone who reads the item. ONE rule
+# (``_decides``, on ``_HOLDER_DECIDES``) for the service (``can_decide_correction``), the protocol
+# page (``decidable_pending``, ``selectors.corrections_for_decider``) and the overview's counts
+# (``pending_counts``), so that a page never offers a decision the service refuses.
+_HOLDER_DECIDES = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
+
+
 def holder_decides(item) -> bool:
+    """``_HOLDER_DECIDES`` for one item already read (who is told of a proposal, and who may amend)."""
     return item.audience == Audience.RESTRICTED and item.holding_organisation_id is not None
+
+
+def _decides(user, *, convened_case_ids) -> "Q":
+    """On a CorrectionProposal: ``user`` decides it, by ``_HOLDER_DECIDES``: on the case team FOR its
+    item's holding organisation (not merely working for it as well), or, in the cases she convenes
+    (``convened_case_ids``), for an item no organisation decides. Whether she reads the item is
+    asked beside it."""
+    on_team_for_holder = Exists(cases_policy.team_rows_of(user).filter(
+        case_id=OuterRef("item__protocol__conference__case_id"), organisation_id=OuterRef("item__holding_organisation_id")))
+    return (Q(_HOLDER_DECIDES & Q(on_team_for_holder))
+            | Q(~_HOLDER_DECIDES & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
+
+
+def proposals_decided_by(user, protocol: Protocol):
+    """The proposals on ``protocol``, of any status, that ``user`` decides (or decided, or would
+    have): on items she reads, by ``_decides``. A queryset; one query."""
+    case = protocol.conference.case
+    if not cases_policy.is_professional_on_case(user, case):
+        return CorrectionProposal.objects.none()
+    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+    convened = [case.pk] if cases_policy.can_convene(user, case) else []
+    return CorrectionProposal.objects.filter(item__protocol=protocol, item_id__in=visible).filter(
+        _decides(user, convened_case_ids=convened))
 
 
 def can_decide_correction(user, proposal: CorrectionProposal) -> bool:
     """The organisation holding a restricted item decides on it (its professionals on the case
     team); the convenor decides every other correction. Either way only someone who can read the
-    item."""
-    item = proposal.item
-    case = item.protocol.conference.case
-    if not protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists():
-        return False
-    if holder_decides(item):  # on the case team FOR the holder, not merely working for it as well
-        return cases_policy.team_organisation_ids(user, case).filter(organisation_id=item.holding_organisation_id).exists()
-    return cases_policy.can_convene(user, case)
+    item (``proposals_decided_by``: the page's rule)."""
+    return proposals_decided_by(user, proposal.item.protocol).filter(pk=proposal.pk).exists()
 
 
 @dataclass
@@ -163,16 +191,7 @@ def pending_for_others(user, protocol: Protocol) -> list[PendingElsewhere]:
 
 def decidable_pending(user, protocol: Protocol):
     """Pending proposals on ``protocol`` that ``user`` decides (a queryset; one query)."""
-    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
-    qs = CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING, item_id__in=visible)
-    case = protocol.conference.case
-    if not cases_policy.is_professional_on_case(user, case):
-        return qs.none()
-    holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    mine = Q(holder & Q(item__holding_organisation_id__in=cases_policy.team_organisation_ids(user, case)))
-    if cases_policy.can_convene(user, case):
-        mine |= ~holder
-    return qs.filter(mine)
+    return proposals_decided_by(user, protocol).filter(status=CorrectionProposal.Status.PENDING)
 
 
 def finalise_refusal(user, protocol: Protocol, *, confirm_early: bool, today: dt.date | None = None) -> tuple[str, str] | None:
@@ -230,17 +249,6 @@ def finalise_refusal_from(protocol: Protocol, *, own: int, others: list[PendingE
     return None
 
 
-def _decidable_filter(user, *, convened_case_ids) -> "Q":
-    """Pending proposals ``user`` decides: on items held by an organisation she is on the item's case
-    team for, or, in the cases she convenes, on every item that no organisation holds
-    (``decidable_pending``'s rule)."""
-    holder = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
-    on_team_for_holder = Exists(cases_policy.team_rows_of(user).filter(
-        case_id=OuterRef("item__protocol__conference__case_id"), organisation_id=OuterRef("item__holding_organisation_id")))
-    return (Q(holder & Q(on_team_for_holder))
-            | Q(~holder & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
-
-
 def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tuple[dict[int, int], dict[int, list[PendingElsewhere]]]:
     """For many released protocols at once: per protocol, how many pending proposals ``user``
     decides, and those others decide per deciding organisation (counts only, never content).
@@ -252,7 +260,7 @@ def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tupl
     pending = CorrectionProposal.objects.filter(item__protocol_id__in=ids, status=CorrectionProposal.Status.PENDING)
     visible = protocols_policy.protocol_items_for_user(user).filter(protocol_id__in=ids).values("pk")
     mine = (pending.filter(item_id__in=visible, item__protocol__conference__case_id__in=list(team_case_ids))
-            .filter(_decidable_filter(user, convened_case_ids=convened_case_ids)))
+            .filter(_decides(user, convened_case_ids=convened_case_ids)))
     own = {row["item__protocol_id"]: row["n"] for row in mine.values("item__protocol_id").annotate(n=Count("pk")).order_by()}
     others: dict[int, list[PendingElsewhere]] = {}
     rows = (pending.exclude(pk__in=mine.values("pk"))

@@ -337,15 +337,15 @@ def pending_corrections(user, protocol: Protocol) -> QuerySet:
 
 
 def corrections_for_decider(user, protocol: Protocol) -> QuerySet:
-    """Proposals the user decides or decided on ``protocol`` (pending ones she decides, and every
-    decided one on items she can read and would decide), oldest first."""
-    decidable = rules.decidable_pending(user, protocol).values("pk")
-    visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
-    decided_here = Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
-    if not cases_policy.can_convene(user, protocol.conference.case):
-        decided_here &= Q(item__audience=Audience.RESTRICTED,
-                          item__holding_organisation_id__in=cases_policy.team_organisation_ids(user, protocol.conference.case))
-    return (CorrectionProposal.objects.filter(item__protocol=protocol).filter(Q(pk__in=decidable) | decided_here)
+    """Proposals the user decides or decided on ``protocol`` (``rules.proposals_decided_by``, the
+    service's rule: pending ones she decides, and decided ones on items she can read and would
+    decide), and for the convenor, who finalises, every decided one on an item she can read,
+    oldest first."""
+    mine = Q(pk__in=rules.proposals_decided_by(user, protocol).values("pk"))
+    if cases_policy.can_convene(user, protocol.conference.case):
+        visible = protocols_policy.protocol_items_for_user(user).filter(protocol=protocol).values("pk")
+        mine |= Q(item_id__in=visible) & ~Q(status=CorrectionProposal.Status.PENDING)
+    return (CorrectionProposal.objects.filter(item__protocol=protocol).filter(mine)
             .select_related("item", "author", "decided_by").order_by("status", "created_at", "pk"))
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
+from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
@@ -1169,10 +1170,12 @@ def action_reminders_queue(*, today: dt.date | None = None) -> int:
 
 
 def reminder_recipients(action: AgreedAction) -> list[str]:
-    """The addresses reminded by plain e-mail: a responsible parent without an account (everyone
-    with an account is told through a notification, by e-mail as she chose)."""
+    """The addresses reminded by plain e-mail: a responsible parent without an account, while she
+    is invited to the conference the action was agreed at (everyone with an account is told
+    through a notification, by e-mail as she chose, on the same condition: ``announce.responsible_users``)."""
     member = action.responsible_family_member if action.responsible_family_member_id else None
-    if member is not None and not member.user_id and member.email:
+    if (member is not None and not member.user_id and member.email
+            and conferences_policy.parent_is_invited(member, action.item.protocol.conference_id)):
         return [member.email]
     return []
 

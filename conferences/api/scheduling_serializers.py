@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import policy as cases_policy
 from conferences import ical
+from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation, SlotVote
 from permissions.drf import MAX_DB_INT as MAX_ID
 
@@ -33,31 +34,47 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FamilyAccessNeedsSerializer(serializers.Serializer):
+    """One invited family member's access needs (the schema of ``family_access_needs``)."""
+    family_member = serializers.IntegerField()
+    name = serializers.CharField()
+    access_needs = serializers.CharField()
+
+
 class ConferenceSerializer(serializers.ModelSerializer):
     case_reference = serializers.CharField(source="case.reference", read_only=True)
     # a conference without a video link has "": a URI or empty, not a URI the schema promised
     video_link = serializers.CharField(read_only=True, help_text="https:// link of the video meeting, or empty")
-    # Copied from the family members' access needs: possibly health information. Only the case
-    # team and the parents of the case read it; for everyone else (a guest of the conference) "".
+    # Possibly health information, read as the conference page reads it
+    # (``conferences.policy.access_needs_for_user``).
     access_needs = serializers.SerializerMethodField(
-        help_text="Access needs of the family (possibly health information): only for the case team and the "
-                  "parents of the case, empty for everyone else (e.g. a guest of the conference)")
+        help_text="The conference's own note on access needs: for the case team, and for the parents of the case "
+                  "unless it is kept for the team; empty for everyone else (e.g. a guest of the conference)")
+    family_access_needs = serializers.SerializerMethodField(
+        help_text="The access needs of the family members invited, from their records (possibly health "
+                  "information): all of them for the case team, her own only for a parent, none for anyone else")
     my_invitation = serializers.SerializerMethodField()
 
     class Meta:
         model = Conference
         fields = ["id", "case", "case_reference", "kind", "status", "starts_at", "ends_at", "duration_minutes", "location",
-                  "video_link", "interpreter_language", "access_needs", "sequence", "my_invitation"]
+                  "video_link", "interpreter_language", "access_needs", "family_access_needs", "sequence", "my_invitation"]
         read_only_fields = fields
 
-    def get_access_needs(self, conference) -> str:
-        if not conference.access_needs:
-            return ""
-        readable = self.context.get("access_needs_case_ids")
-        if readable is None:
+    def _access_needs(self, conference) -> list:
+        readable = self.context.get("access_needs")
+        if readable is None or conference.pk not in readable:
             request = self.context.get("request")
-            readable = cases_policy.team_or_family_case_ids(getattr(request, "user", None), {conference.case_id})
-        return conference.access_needs if conference.case_id in readable else ""
+            readable = conferences_policy.access_needs_for_user(getattr(request, "user", None), [conference])
+        return readable[conference.pk]
+
+    def get_access_needs(self, conference) -> str:
+        return next((need.text for need in self._access_needs(conference) if need.member is None), "")
+
+    @extend_schema_field(FamilyAccessNeedsSerializer(many=True))
+    def get_family_access_needs(self, conference) -> list:
+        return [{"family_member": need.member.pk, "name": str(need.member), "access_needs": need.text}
+                for need in self._access_needs(conference) if need.member is not None]
 
     def get_my_invitation(self, conference) -> dict | None:
         mine = self.context.get("my_invitations", {}).get(conference.pk)

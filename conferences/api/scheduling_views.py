@@ -52,13 +52,13 @@ class ConferenceViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.Retrieve
                 i.conference_id: i for i in Invitation.objects.filter(removed_at__isnull=True)
                 .filter(Q(user=user) | Q(family_member__user=user))
             }
-        if getattr(self, "_access_needs_case_ids", None) is not None:
-            context["access_needs_case_ids"] = self._access_needs_case_ids
+        if getattr(self, "_access_needs", None) is not None:
+            context["access_needs"] = self._access_needs
         return context
 
     def prepare_objects(self, objects: list) -> list:
-        # Whose access needs the listed conferences may show, for the whole page in one query.
-        self._access_needs_case_ids = cases_policy.team_or_family_case_ids(self.request.user, {c.case_id for c in objects})
+        # The access needs she reads with each listed conference, for the whole page at once.
+        self._access_needs = conferences_policy.access_needs_for_user(self.request.user, objects)
         return objects
 
     def _mine(self, conference) -> Invitation:

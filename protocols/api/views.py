@@ -14,7 +14,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cases.api.audited import AuditedListMixin, AuditedReadMixin
-from cases.models import Case
 from permissions import conflicts
 from permissions.audit import Channel
 from permissions.drf import query_id
@@ -190,7 +189,10 @@ class AmendmentViewSet(AuditedReadMixin, mixins.ListModelMixin, mixins.RetrieveM
 
 
 class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Own acknowledgements, and all acknowledgements of protocols of cases the user convenes."""
+    """Own acknowledgements, and all acknowledgements of protocols of cases the user convenes
+    (``cases_policy.convened_case_ids``: the rule by which the protocol page shows the convenor who
+    confirmed reading, ``selectors.acknowledgement_status``), not of every case she was once named
+    lead caseworker of."""
 
     serializer_class = s.AcknowledgementSerializer
     audit_object_type, audit_action = "protocols.acknowledgement", "protocol.acknowledgement"
@@ -200,10 +202,10 @@ class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.G
 
     def get_queryset(self):
         user = self.request.user
-        led = Case.objects.filter(lead_caseworker=user).values("pk")
+        convened = cases_policy.convened_case_ids(user)
         visible = selectors.protocols_for_user(user).values("pk")
         return (Acknowledgement.objects.filter(protocol_id__in=visible)
-                .filter(Q(user=user) | Q(protocol__conference__case_id__in=led))
+                .filter(Q(user=user) | Q(protocol__conference__case_id__in=convened))
                 .select_related("user", "protocol__conference").order_by("pk"))
 
     @extend_schema(request=s.AcknowledgementCreateSerializer, responses={201: s.AcknowledgementSerializer})

@@ -244,6 +244,33 @@ def test_access_needs_on_the_conference_page_and_in_the_api(client, world, role)
     assert detail.json()["access_needs"] == ("Methadon um 9 Uhr" if role in SEES_CONFERENCE else "")
 
 
+@pytest.mark.parametrize("role", [*ROLES, "guest"])
+def test_each_family_members_access_needs_for_the_team_and_for_her_alone(client, world, role):
+    """Review h9: a family member's needs stay on her record. The team reads the mother's and the
+    father's with the conference, the mother only her own, a guest none (page and API alike)."""
+    FamilyMember.objects.filter(pk=world.mother.pk).update(access_needs="Rollstuhl")
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         access_needs="Methadon um 9 Uhr")
+    Invitation.objects.create(conference=world.conference, family_member=father)
+    if role == "guest":
+        guest = make_professional("matrix-guest", world.early_help)
+        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+        client.force_login(guest)
+        c = client
+    else:
+        c = client_for(client, world, role)
+    page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
+    if role not in SEES_CONFERENCE | {"guest"}:
+        assert page.status_code == page_status(role, allowed=SEES_CONFERENCE)
+        assert detail.status_code == api_status(role, allowed=SEES_CONFERENCE)
+        return
+    expected = {"Rollstuhl", "Methadon um 9 Uhr"} if role in TEAM else ({"Rollstuhl"} if role == "parent" else set())
+    assert {row["access_needs"] for row in detail.json()["family_access_needs"]} == expected
+    body = page.content.decode()
+    assert {text for text in ("Rollstuhl", "Methadon um 9 Uhr") if text in body} == expected
+
+
 # --- API ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)

@@ -37,7 +37,7 @@ TOTAL = {
     "/api/actions/": 5,
     "/api/actions/?mine=1": 5,
     "/api/cases/": 5,
-    "/api/conferences/": 6,
+    "/api/conferences/": 7,        # the invited family members' access needs, one statement (review h9, H9-2)
     "/api/protocols/": 5,
     "/api/amendments/": 5,
     "/api/acknowledgements/": 5,

@@ -48,10 +48,6 @@ def test_h9_held_the_uninvited_parent_opens_neither_the_conference_nor_its_proto
     assert client.get(f"/api/protocols/{world.protocol.pk}/").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="H9-1: protocols.policy._item_routes reads a parent's items from every "
-                                       "protocol of her family's case (parent_case_ids), while the protocol itself "
-                                       "is hers only through an active invitation (conferences.policy): the API "
-                                       "lists the items and actions of a conference she was uninvited from")
 def test_h9_1_the_uninvited_parent_reads_none_of_its_items_or_actions_through_the_api(world, client):
     _uninvite_the_mother(world)
     client.force_login(world.parent)
@@ -62,9 +58,6 @@ def test_h9_1_the_uninvited_parent_reads_none_of_its_items_or_actions_through_th
     assert world.action_parent.pk not in [a["id"] for a in actions["results"]]
 
 
-@pytest.mark.xfail(strict=True, reason="H9-1: the same on a page: protocols.selectors.family_agreements lists the "
-                                       "actions of every readable item of her family's case (actions_for_user), so "
-                                       "'my agreements' shows what others agreed at a conference she was uninvited from")
 def test_h9_1_the_uninvited_parents_agreements_page_lists_nothing_of_that_conference(world, client):
     AgreedAction.objects.create(case=world.case, item=world.item_everyone, title="Entzugsplatz Klinik anfragen",
                                 responsible_organisation=world.counselling, responsible_user=world.counsellor,
@@ -96,11 +89,6 @@ def father(world):
                                        email="vater@example.org", access_needs=FATHERS_NEEDS)
 
 
-@pytest.mark.xfail(strict=True, reason="H9-2: conferences.services.conference_create joins every invited family "
-                                       "member's access needs into the conference's one access_needs field, which "
-                                       "conference_detail (sees_access_needs: basis != 'guest') and the API "
-                                       "(team_or_family_case_ids) show to each parent: the mother reads the "
-                                       "father's (health) needs")
 def test_h9_2_the_mother_does_not_read_the_fathers_access_needs(world, client, father):
     team = CaseTeamMember.objects.filter(case=world.case, removed_at__isnull=True).order_by("pk")
     conference = conference_services.conference_create(
@@ -128,10 +116,6 @@ def test_h9_held_a_guest_of_the_conference_does_not_read_the_access_needs(world,
 
 # --- H9-3: a poll link mailed to a wrong address keeps working after the address is corrected ---
 
-@pytest.mark.xfail(strict=True, reason="H9-3: cases.services.family_member_update ends the access offers made for "
-                                       "the old address (end_access_offers) but not the personal poll links mailed "
-                                       "there (conferences.PollLink): whoever reads the wrong mailbox still answers "
-                                       "the date poll in her name until the link expires")
 def test_h9_3_correcting_her_address_ends_the_poll_link_mailed_to_the_old_one(world):
     member = without_account(world.mother)
     FamilyMember.objects.filter(pk=member.pk).update(email="falsch@example.org")
@@ -155,11 +139,6 @@ def test_h9_held_withdrawing_the_invitation_ends_the_poll_link(world):
 
 # --- H9-4: a lead caseworker who left the lead organisation still lists who read the minutes ----
 
-@pytest.mark.xfail(strict=True, reason="H9-4: protocols.api.views.AcknowledgementViewSet.get_queryset opens every "
-                                       "acknowledgement of a protocol to Case.lead_caseworker alone, without "
-                                       "can_convene: a lead caseworker who left the lead organisation (and is on "
-                                       "the team for another one) still lists who confirmed reading and when, which "
-                                       "the page shows only to the convenor (ack_status)")
 def test_h9_4_a_lead_caseworker_who_left_the_lead_organisation_lists_no_ones_acknowledgements(world, client):
     hold_conference(world.conference)
     Protocol.objects.filter(pk=world.protocol.pk).update(status=Protocol.Status.FINAL, finalised_at=timezone.now())
