@@ -444,15 +444,22 @@ def poll_links_end_on_account(linked: events.AccountLinked) -> int:
     revoked, one ``poll_link.revoke`` event per invitation naming the reason. Until now they were
     only refused when used (``poll_link_resolve``), and nothing recorded their end. Returns how many
     links ended."""
+    return _revoke_poll_links(linked.family_member_id, actor=linked.actor, channel=linked.channel,
+                              detail={"reason": "account_created", "user": linked.user_id})
+
+
+def _revoke_poll_links(family_member_id: int, *, actor, channel: str, detail: dict) -> int:
+    """End a family member's personal poll links still in force, one ``poll_link.revoke`` event
+    per invitation with ``detail`` (the reason). Returns how many links ended."""
     now = timezone.now()
-    links = PollLink.objects.filter(invitation__family_member_id=linked.family_member_id, revoked_at__isnull=True,
+    links = PollLink.objects.filter(invitation__family_member_id=family_member_id, revoked_at__isnull=True,
                                     expires_at__gt=now)
     invitations = list(Invitation.objects.filter(pk__in=links.values("invitation_id")).select_related("conference")
                        .order_by("pk"))
     count = links.update(revoked_at=now)
     for invitation in invitations:
-        audit.record(linked.actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
-                     channel=linked.channel, detail={"reason": "account_created", "user": linked.user_id})
+        audit.record(actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
+                     channel=channel, detail=detail)
     return count
 
 
@@ -464,15 +471,8 @@ def poll_links_renew_on_address_change(changed: events.AddressChanged) -> int:
     conference whose poll is open and answers it by link, a fresh link goes to the new address
     after commit, through the task that mails every poll invitation and audits it
     (``mail_services.poll_invitation_send``). Returns how many links ended."""
-    now = timezone.now()
-    links = PollLink.objects.filter(invitation__family_member_id=changed.family_member_id, revoked_at__isnull=True,
-                                    expires_at__gt=now)
-    invitations = list(Invitation.objects.filter(pk__in=links.values("invitation_id")).select_related("conference")
-                       .order_by("pk"))
-    count = links.update(revoked_at=now)
-    for invitation in invitations:
-        audit.record(changed.actor, action="poll_link.revoke", obj=invitation, case_id=invitation.conference.case_id,
-                     channel=changed.channel, detail={"reason": "address_changed"})
+    count = _revoke_poll_links(changed.family_member_id, actor=changed.actor, channel=changed.channel,
+                               detail={"reason": "address_changed"})
     polling = (Invitation.objects.filter(family_member_id=changed.family_member_id, removed_at__isnull=True,
                                          conference__status=Conference.Status.POLLING, conference__poll__isnull=False,
                                          conference__poll__closed_at__isnull=True)

@@ -199,6 +199,16 @@ def test_report_page(client, world, polling, role):
     assert response.status_code == expected
 
 
+def _client_or_guest(client, world, role):
+    """The client signed in as ``role``, or as a guest invited to the world's conference."""
+    if role != "guest":
+        return client_for(client, world, role)
+    guest = make_professional("matrix-guest", world.early_help)
+    grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
+    client.force_login(guest)
+    return client
+
+
 @pytest.mark.parametrize("role", [*ROLES, "guest"])
 def test_a_report_shared_with_the_parents_on_the_conference_page(client, world, polling, role):
     """The team reads every submitted report, the parents those shared with them; a guest of the
@@ -226,13 +236,7 @@ def test_access_needs_on_the_conference_page_and_in_the_api(client, world, role)
     a guest of the conference reads the conference, but not them (the API gives her "")."""
     world.conference.access_needs = "Methadon um 9 Uhr"
     world.conference.save(update_fields=["access_needs"])
-    if role == "guest":
-        guest = make_professional("matrix-guest", world.early_help)
-        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
-        client.force_login(guest)
-        c = client
-    else:
-        c = client_for(client, world, role)
+    c = _client_or_guest(client, world, role)
     page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
     detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
     if role not in SEES_CONFERENCE | {"guest"}:
@@ -252,13 +256,7 @@ def test_each_family_members_access_needs_for_the_team_and_for_her_alone(client,
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          access_needs="Methadon um 9 Uhr")
     Invitation.objects.create(conference=world.conference, family_member=father)
-    if role == "guest":
-        guest = make_professional("matrix-guest", world.early_help)
-        grant_services.guest_invite(world.convenor, conference=world.conference, guest=guest)
-        client.force_login(guest)
-        c = client
-    else:
-        c = client_for(client, world, role)
+    c = _client_or_guest(client, world, role)
     page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
     detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
     if role not in SEES_CONFERENCE | {"guest"}:
