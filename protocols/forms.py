@@ -89,7 +89,11 @@ class ActionForm(forms.Form):
             if member.organisation_id not in seen:
                 seen.add(member.organisation_id)
                 choices.append((f"org:{member.organisation_id}", str(member.organisation)))
-        for parent in FamilyMember.objects.filter(case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS):
+        # Only the parents invited to this conference: one not invited would never see her action
+        # (``services._validate_responsible``).
+        for parent in FamilyMember.objects.filter(case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS,
+                                                  invitations__conference_id=protocol.conference_id,
+                                                  invitations__removed_at__isnull=True).distinct():
             choices.append((f"parent:{parent.pk}", str(parent)))
         self.fields["responsible"].choices = [("", "–")] + choices
 

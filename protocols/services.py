@@ -625,12 +625,19 @@ def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> Non
         "organisation once a consent covers it.") % {"holder": item.holding_organisation}})
 
 
-def _validate_responsible(case: Case, user, organisation, family_member) -> None:
+def _validate_responsible(case: Case, user, organisation, family_member, *, conference_id: int) -> None:
     if family_member is not None:
         if user is not None or organisation is not None:
             raise ValidationError({"responsible": _("An action falls to a parent, or to an organisation – not both.")})
         if family_member.case_id != case.pk or not family_member.is_parent:
             raise ValidationError({"responsible": _("Choose a parent of this case.")})
+        # A parent reads the actions of the conferences she is invited to (review h9, H9-1): one
+        # agreed for her where she is not would reach her in no channel.
+        if not Invitation.objects.filter(conference_id=conference_id, family_member=family_member,
+                                         removed_at__isnull=True).exists():
+            raise ValidationError({"responsible": _(
+                "This parent is not invited to this conference, so she would not see the action. Invite her first, "
+                "or let someone on the team take it on.")})
         return
     if organisation is None:
         raise ValidationError({"responsible": _("Choose who is responsible.")})
@@ -665,7 +672,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
     dates.refuse_too_far_ahead(due_on=due_on)
     case = protocol.conference.case
-    _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member)
+    _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member,
+                          conference_id=protocol.conference_id)
     if responsible_organisation is not None:
         _refuse_withheld_item(item, responsible_organisation)
     action = AgreedAction.objects.create(

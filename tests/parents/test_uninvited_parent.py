@@ -9,6 +9,7 @@ import html
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -113,3 +114,22 @@ def test_a_parent_without_an_account_is_reminded_of_her_overdue_action_only_whil
     with committed():
         protocol_services.action_send_reminder(action_id=world.action_parent.pk)
     assert [m.to for m in mail.outbox] == ([] if uninvited else [[member.email]])
+
+
+def test_an_action_is_not_agreed_for_a_parent_who_is_not_invited_to_the_conference(client, world, committed):
+    """She would read it in no channel (the rule above): the form does not offer her, and the
+    service refuses her at the field, changing nothing, until she is invited again."""
+    _uninvite(world, committed)
+    client.force_login(world.convenor)
+    url = reverse("protocols:action_create", args=[world.item_everyone.pk])
+    assert f"parent:{world.mother.pk}" not in client.get(url).content.decode()
+    with pytest.raises(ValidationError) as refused:
+        protocol_services.action_create(world.convenor, item=world.item_everyone, title="Termin vereinbaren",
+                                        due_on=timezone.localdate() + dt.timedelta(days=5),
+                                        responsible_family_member=world.mother)
+    assert "not invited to this conference" in refused.value.message_dict["responsible"][0]
+    assert not AgreedAction.objects.filter(title="Termin vereinbaren").exists()
+    Invitation.objects.filter(pk=world.invitation_parent.pk).update(removed_at=None)
+    assert f"parent:{world.mother.pk}" in client.get(url).content.decode()
+    protocol_services.action_create(world.convenor, item=world.item_everyone, title="Termin vereinbaren",
+                                    due_on=timezone.localdate() + dt.timedelta(days=5), responsible_family_member=world.mother)
