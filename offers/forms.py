@@ -328,16 +328,37 @@ class TeamConsentForm(forms.Form):
     )
 
 
+def _client_relation_field() -> forms.ChoiceField:
+    """Who the client of a request or referral is in the family: she becomes the family member the
+    case opened from it starts with (what it holds of her: her first name or initials)."""
+    return forms.ChoiceField(label=_("Who is the client in the family?"), choices=[
+        (relation, label) for relation, label in FamilyMember.Relation.choices if relation in referral_services.CLIENT_RELATIONS],
+        initial=FamilyMember.Relation.MOTHER)
+
+
+def _name_the_client(form, client_label: str, source: str) -> None:
+    if client_label:
+        form.fields["client_relation"].label = _("Who is %(client)s in the family?") % {"client": client_label}
+    form.fields["client_relation"].help_text = source
+
+
 class ReferralOpenCaseForm(TeamConsentForm):
     reference = forms.CharField(label=_("Pseudonymous reference"), max_length=24,
                                 help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."))
     expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+    client_relation = _client_relation_field()
 
-    field_order = ["reference", "expected_child", "consent_reference", "consent_given_on", "consent_confirmed"]
+    field_order = ["reference", "expected_child", "client_relation", "consent_reference", "consent_given_on", "consent_confirmed"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, client_label: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         show_reference_example(self)
+        if not client_label:  # a referral that names no client: the case starts without a family member
+            del self.fields["client_relation"]
+            return
+        _name_the_client(self, client_label, _(
+            "The client is recorded in the case's family under the first name or initials the referral gives; nothing "
+            "else of the referral is copied."))
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()
@@ -362,18 +383,14 @@ class RequestOpenCaseForm(forms.Form):
     expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
     # The request's client becomes the family member the case starts with (what the request holds:
     # her first name or initials); the family record also needs her relation.
-    client_relation = forms.ChoiceField(label=_("Who is the client in the family?"), choices=[
-        (relation, label) for relation, label in FamilyMember.Relation.choices if relation in referral_services.CLIENT_RELATIONS],
-        initial=FamilyMember.Relation.MOTHER)
+    client_relation = _client_relation_field()
 
     def __init__(self, *args, client_label: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         show_reference_example(self)
-        if client_label:
-            self.fields["client_relation"].label = _("Who is %(client)s in the family?") % {"client": client_label}
-        self.fields["client_relation"].help_text = _(
+        _name_the_client(self, client_label, _(
             "The client is recorded in the case's family under the first name or initials the request gives; nothing "
-            "else of the request is copied.")
+            "else of the request is copied."))
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip().upper()

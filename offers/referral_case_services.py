@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy as cases_policy
 from cases import services as case_services
-from cases.models import Case, CaseTeamMember
+from cases.models import Case, CaseTeamMember, FamilyMember
 from participants.models import User
 from permissions import audit
 
@@ -78,12 +78,25 @@ def _sender_joins_if_consented(actor: User, referral: Referral, case: Case, *, c
     return True
 
 
+def client_label(referral: Referral) -> str:
+    """What a referral holds of its client (her first name or initials): its own label, or that of
+    the case manager's request it was made from ("" where neither names her)."""
+    if referral.client_label:
+        return referral.client_label
+    return referral.support_request.client_label if referral.support_request_id else ""
+
+
 @transaction.atomic
 def referral_open_case(
     actor: User, *, referral: Referral, reference: str, consent_reference: str, consent_given_on: dt.date | None,
-    expected_child: bool = False, channel: str = audit.Channel.PAGE,
+    expected_child: bool = False, client_relation: str = FamilyMember.Relation.MOTHER, channel: str = audit.Channel.PAGE,
 ) -> Case:
     """Open a new case from an accepted referral, led by ``actor`` for the receiving organisation.
+
+    The referral's client becomes the family member the case starts with, as a case opened from
+    the case manager's request does (``rs.support_request_open_case``): what the referral holds of
+    her (``client_label``: her first name or initials; none where it names nobody), as ``client_relation`` (one of ``rs.CLIENT_RELATIONS``),
+    through ``family_member_add`` (audited). Nothing else of the referral is copied.
 
     Checks: staff of the receiving organisation; the referral holds a place and belongs to no
     case yet; the family's consent is documented; ``case_open`` checks that ``actor`` is a
@@ -92,11 +105,16 @@ def referral_open_case(
     referral = _require_receiving_staff(actor, referral)
     if referral.case_id is not None:
         raise ValidationError(_("This referral already belongs to a case."))
+    if client_relation not in rs.CLIENT_RELATIONS:
+        raise ValidationError({"client_relation": _("Choose who the client is in the family.")})
     _record_consent(referral, consent_reference=consent_reference, consent_given_on=consent_given_on)
     case = case_services.case_open(actor, lead_organisation=referral.offer.organisation, reference=reference,
                                    expected_child=expected_child, channel=channel)
     referral.case = case
     _save(actor, referral, action="referral.open_case", channel=channel)
+    label = client_label(referral)
+    if label:
+        case_services.family_member_add(actor, case=case, relation=client_relation, display_name=label, channel=channel)
     _sender_joins_if_consented(actor, referral, case, channel=channel)
     return case
 

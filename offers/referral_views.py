@@ -22,6 +22,7 @@ from .forms import (
 from .models import Referral, SupportRequest
 from cases import policy as cases_policy
 from cases import selectors as case_selectors
+from cases.models import FamilyMember
 from .views import apply_errors
 
 
@@ -212,7 +213,7 @@ def _case_forms(user, view, *, data=None, which: str = "") -> dict:
     if referral.case_id is None:
         cases = rcs.attachable_cases(user, referral)
         return {
-            "open_case_form": ReferralOpenCaseForm(bound("open"), prefix="open", initial={
+            "open_case_form": ReferralOpenCaseForm(bound("open"), prefix="open", client_label=rcs.client_label(referral), initial={
                 "reference": case_selectors.suggest_reference(referral.offer.organisation.network)}) if view.may_open_case else None,
             "attach_case_form": ReferralAttachCaseForm(bound("attach"), prefix="attach", cases=cases) if cases.exists() else None,
             "case_forms_shown": True,
@@ -249,7 +250,8 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 CASE_STEPS = {
     "open": lambda actor, r, form, data: rcs.referral_open_case(
         actor, referral=r, reference=data["reference"], expected_child=data["expected_child"],
-        consent_reference=data["consent_reference"], consent_given_on=data["consent_given_on"]),
+        client_relation=data.get("client_relation") or FamilyMember.Relation.MOTHER, consent_reference=data["consent_reference"],
+        consent_given_on=data["consent_given_on"]),
     "attach": lambda actor, r, form, data: rcs.referral_attach_case(
         actor, referral=r, case=data["case"], consent_reference=data["consent_reference"],
         consent_given_on=data["consent_given_on"]),

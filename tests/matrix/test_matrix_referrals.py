@@ -205,7 +205,7 @@ def test_referral_open_case(client, world, offers, youth_referral, role):
     from cases.models import Case
 
     response = login(client, world, offers, role).post(reverse("offers:referral_open_case", args=[youth_referral.pk]),
-                                                      prefixed("open", {"reference": "KT-2026-090", **CONSENT}))
+                                                      prefixed("open", {"reference": "KT-2026-090", "client_relation": "mother", **CONSENT}))
     youth_referral.refresh_from_db()
     opened = Case.objects.filter(reference="KT-2026-090").first()
     assert (opened is not None) == (role in YOUTH_STAFF)

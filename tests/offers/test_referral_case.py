@@ -4,6 +4,8 @@ always with the family's documented consent, audited, and without showing the ca
 who is not on its team."""
 from __future__ import annotations
 
+import html
+
 import datetime as dt
 
 import pytest
@@ -217,7 +219,8 @@ def test_opening_a_case_by_clicking_through_the_referral_page(client, world, off
     assert refused.status_code == 400 and not Case.objects.filter(reference="KT-2026-060").exists()
     assert "open-consent_confirmed" in refused.content.decode()
     response = client.post(url, {"open-reference": "KT-2026-060", "open-consent_reference": "T-1",
-                                 "open-consent_given_on": "2026-01-05", "open-consent_confirmed": "on"})
+                                 "open-consent_given_on": "2026-01-05", "open-consent_confirmed": "on",
+                                 "open-client_relation": "mother"})
     assert response.status_code == 302
     case = Case.objects.get(reference="KT-2026-060")
     page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
@@ -399,3 +402,33 @@ def test_nobody_is_told_when_nobody_new_joins_or_the_lead_herself_acts(world, of
     assert case.team.filter(user=world.midwife, removed_at__isnull=True).exists()
     assert _joined_notes() == []
 
+
+
+@pytest.mark.parametrize("from_request", [True, False])
+def test_a_case_opened_from_a_referral_starts_with_its_client_and_nothing_else(client, world, offers, youth_offer, from_request):
+    """Walk 3: as a case opened from the case manager's request does. The referral's client (its own
+    label, or the request's it was made from) becomes the family member the case starts with, in
+    the relation the caseworker chose on the referral page; nothing else of the referral is copied."""
+    referral = accepted(offers, youth_offer, world.lead_colleague, from_request=from_request)
+    label = offers.support_request.client_label if from_request else "R."
+    client.force_login(world.lead_colleague)
+    page = client.get(reverse("offers:referral_detail", args=[referral.pk])).content.decode()
+    assert "open-client_relation" in page and html.escape(label) in page
+    response = client.post(reverse("offers:referral_open_case", args=[referral.pk]), {
+        "open-reference": "KT-2026-061", "open-consent_reference": "T-1", "open-consent_given_on": "2026-01-05",
+        "open-consent_confirmed": "on", "open-client_relation": "father"})
+    assert response.status_code == 302
+    case = Case.objects.get(reference="KT-2026-061")
+    family = list(case.family_members.values_list("display_name", "relation", "email", "access_needs"))
+    assert family == [(label, "father", "", "")]
+    assert AuditEvent.objects.filter(action="family_member.add", case=case).count() == 1
+
+
+def test_a_client_relation_that_is_not_offered_is_refused_at_the_field_and_opens_no_case(client, world, offers, youth_offer):
+    referral = accepted(offers, youth_offer, world.lead_colleague, from_request=False)
+    client.force_login(world.lead_colleague)
+    response = client.post(reverse("offers:referral_open_case", args=[referral.pk]), {
+        "open-reference": "KT-2026-062", "open-consent_reference": "T-1", "open-consent_given_on": "2026-01-05",
+        "open-consent_confirmed": "on", "open-client_relation": "child"})
+    assert response.status_code == 400 and "open-client_relation" in response.content.decode()
+    assert not Case.objects.filter(reference="KT-2026-062").exists()
