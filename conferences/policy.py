@@ -112,7 +112,11 @@ def report_ids_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
             family_member__user=user, family_member__relation__in=FamilyMember.PARENT_RELATIONS,
             removed_at__isnull=True).values("conference_id"),
         submitted_at__isnull=False, audience=Audience.PROFESSIONALS, shareable_with_parents=True)
-    return base.union_ids(*(route.values("pk") for route in (open_to_team, held, disclosed, parent)))
+    # Art. 18: a report entrusted by a person whose processing is restricted is read by nobody else,
+    # as her protocol items are not (``protocols.policy``, review h10, H10-1).
+    restricted = base.compiled(cases_policy.restricted_member_ids(user))
+    return base.union_ids(*(route.exclude(entrusted_by_id__in=restricted).values("pk")
+                            for route in (open_to_team, held, disclosed, parent)))
 
 
 def _team_conference_pairs(user: "User"):

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from access import selectors as audit_selectors
 from cases import policy as cases_policy
+from cases import services as case_services
 from cases.models import Case, FamilyMember, LegalHold
 from participants.models import User
-from permissions import audit
+from permissions import audit, events
 from permissions.events import access_changed_on_commit
 from privacy import access, deadlines
 from privacy.models import DataSubjectRequest, ProcessingRestriction
@@ -104,15 +105,24 @@ def hold_in_force(case_id: int) -> bool:
     return LegalHold.objects.filter(case_id=case_id, lifted_at__isnull=True).exists()
 
 
-def _erase_person(member: FamilyMember) -> None:
+def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     """Art. 17 granted: the person's own record (name, years, contact, needs) is erased, as the
     retention run erases it for the whole case. Protocol items she entrusted stay with the case's
-    record until its retention period ends (the office keeps its file, Art. 17(3)(b))."""
+    record until its retention period ends (the office keeps its file, Art. 17(3)(b)).
+
+    Her address goes to none: what was mailed there ends with it, as after any change of her
+    address (``cases.services.family_member_update``, review h10, H10-2): her open offers of access
+    (``end_access_offers``) and, through ``address_changed``, her personal poll links."""
+    had_address = bool(member.email)
+    if had_address:
+        case_services.end_access_offers(member, now=timezone.now())
     fields = {"display_name": ERASED, "birth_year": None, "email": "",
               "interpreter_language": ERASED if member.interpreter_language else "",
               "access_needs": ERASED if member.access_needs else ""}
     # A correction opened before the erasure must not write the erased data back (``version``).
     FamilyMember.objects.filter(pk=member.pk).update(**fields, version=F("version") + 1)
+    if had_address:
+        events.address_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id, channel=channel)
 
 
 @transaction.atomic
@@ -135,7 +145,7 @@ def request_close(actor: User, *, request: DataSubjectRequest, outcome: str, not
             and not request.family_member.processing_restrictions.filter(lifted_at__isnull=True).exists()):
         raise ValidationError({"outcome": _("Restrict the processing of her data first.")})
     if request.kind == Kind.ERASURE and granted:
-        _erase_person(request.family_member)
+        _erase_person(actor, request.family_member, channel=channel)
     request.outcome, request.outcome_note = outcome, note
     request.closed_at, request.closed_by = timezone.now(), actor
     request.save(update_fields=["outcome", "outcome_note", "closed_at", "closed_by"])

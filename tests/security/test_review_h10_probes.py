@@ -85,10 +85,6 @@ def test_h10_held_a_restricted_item_the_mother_entrusted_is_withheld_once_her_pr
         assert not protocols_policy.protocol_items_for_user(reader).filter(pk=world.item_restricted.pk).exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H10-1: conferences.policy.report_ids_for_user leaves out no report entrusted by a person whose "
-    "processing is restricted (Art. 18, cases_policy.restricted_member_ids), as protocols.policy._item_routes "
-    "does for items: the Jugendamt reads the mother's report under her consent on every page"))
 def test_h10_1_a_report_the_mother_entrusted_is_withheld_once_her_processing_is_restricted(world, client):
     report = _restricted_report(world)
     _consent(world, from_organisation=world.counselling, to=world.youth_welfare)
@@ -134,11 +130,6 @@ def test_h10_held_the_father_s_consent_does_not_open_what_the_mother_entrusted(w
 
 # --- H10-2: an erasure empties her address but leaves the poll links mailed there in force --------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "H10-2: privacy.services._erase_person empties a family member's e-mail address with a bulk update "
-    "and raises no permissions.events.address_changed (nor cases.services.end_access_offers): the personal "
-    "poll link mailed to the erased address keeps answering the poll in her name, although an address "
-    "changed 'to another one, or to none' must end what was mailed there"))
 def test_h10_2_an_erasure_of_her_record_ends_the_poll_links_mailed_to_her_address(world):
     member = without_account(world.mother)
     conference = convene(world)
