@@ -209,6 +209,19 @@ def _client_or_guest(client, world, role):
     return client
 
 
+def _conference_page_and_api(client, world, role):
+    """The conference page and its API answer for ``role`` (or a guest), or None where she is
+    refused, as the matrix expects (both checked here)."""
+    c = _client_or_guest(client, world, role)
+    page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
+    if role not in SEES_CONFERENCE | {"guest"}:
+        assert page.status_code == page_status(role, allowed=SEES_CONFERENCE)
+        assert detail.status_code == api_status(role, allowed=SEES_CONFERENCE)
+        return None
+    return page, detail
+
+
 @pytest.mark.parametrize("role", [*ROLES, "guest"])
 def test_a_report_shared_with_the_parents_on_the_conference_page(client, world, polling, role):
     """The team reads every submitted report, the parents those shared with them; a guest of the
@@ -236,13 +249,10 @@ def test_access_needs_on_the_conference_page_and_in_the_api(client, world, role)
     a guest of the conference reads the conference, but not them (the API gives her "")."""
     world.conference.access_needs = "Methadon um 9 Uhr"
     world.conference.save(update_fields=["access_needs"])
-    c = _client_or_guest(client, world, role)
-    page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
-    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
-    if role not in SEES_CONFERENCE | {"guest"}:
-        assert page.status_code == page_status(role, allowed=SEES_CONFERENCE)
-        assert detail.status_code == api_status(role, allowed=SEES_CONFERENCE)
+    answers = _conference_page_and_api(client, world, role)
+    if answers is None:
         return
+    page, detail = answers
     assert page.status_code == 200 and detail.status_code == 200
     assert ("Methadon um 9 Uhr" in page.content.decode()) == (role in SEES_CONFERENCE)
     assert detail.json()["access_needs"] == ("Methadon um 9 Uhr" if role in SEES_CONFERENCE else "")
@@ -256,13 +266,10 @@ def test_each_family_members_access_needs_for_the_team_and_for_her_alone(client,
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          access_needs="Methadon um 9 Uhr")
     Invitation.objects.create(conference=world.conference, family_member=father)
-    c = _client_or_guest(client, world, role)
-    page = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
-    detail = c.get(reverse("conference-detail", args=[world.conference.pk]))
-    if role not in SEES_CONFERENCE | {"guest"}:
-        assert page.status_code == page_status(role, allowed=SEES_CONFERENCE)
-        assert detail.status_code == api_status(role, allowed=SEES_CONFERENCE)
+    answers = _conference_page_and_api(client, world, role)
+    if answers is None:
         return
+    page, detail = answers
     expected = {"Rollstuhl", "Methadon um 9 Uhr"} if role in TEAM else ({"Rollstuhl"} if role == "parent" else set())
     assert {row["access_needs"] for row in detail.json()["family_access_needs"]} == expected
     body = page.content.decode()
