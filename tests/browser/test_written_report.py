@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from conferences.models import WrittenReport
+from tests.browser.test_accessibility import _serious_violations
 from tests.conferences.helpers import convene
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,8 +63,6 @@ def test_she_restricts_her_report_to_the_jugendamt_and_is_told_who_reads_it(live
     """The audience is a group with a legend (WCAG 1.3.1, axe: no serious or critical violation);
     the choices name the readers; after submitting she is told that the Jugendamt does not read it
     until a consent covers it, and the convenor indeed does not."""
-    from conferences.models import WrittenReport
-    from tests.browser.test_accessibility import _serious_violations
 
     conference = convene(world)
     report = conference.reports.get(organisation=world.counselling)
