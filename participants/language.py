@@ -19,15 +19,10 @@ relation (``user.family_members``), and a record handed in is read by its fields
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 
 from participants.models import Country, Network, User
-
-if TYPE_CHECKING:
-    from cases.models import FamilyMember
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -54,7 +49,7 @@ def _country_language(country: str) -> str:
     return "da" if country == Country.DENMARK else settings.LANGUAGE_CODE
 
 
-def for_family_member(member: "FamilyMember", *, network: Network | None = None, account: User | None = None) -> str:
+def for_family_member(member: models.Model, *, network: Network | None = None, account: User | None = None) -> str:
     """The language of a letter or e-mail to a family member about her case.
 
     ``network``: her case's network, where the caller has it at hand (else ``member.case.network``).
@@ -64,7 +59,7 @@ def for_family_member(member: "FamilyMember", *, network: Network | None = None,
     return own_choice(member.user if member.user_id else account) or _recorded(member, network=network)
 
 
-def _recorded(member: "FamilyMember", *, network: Network | None) -> str:
+def _recorded(member: models.Model, *, network: Network | None) -> str:
     """Step 2 for one family record: her recorded language, her interpreter's, her case's network."""
     if member.language in SUPPORTED:
         return member.language
