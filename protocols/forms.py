@@ -111,6 +111,8 @@ class ReviewForm(forms.Form):
                                 choices=[("done", _("Done")), ("continued", _("Continued")), ("dropped", _("Dropped"))],
                                 widget=forms.RadioSelect)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    # The action's status as the form showed it (``services.review_record``'s ``based_on_status``).
+    action_status = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
 
 class NextReviewForm(conflicts.StartedFromForm, forms.Form):

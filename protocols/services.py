@@ -719,9 +719,15 @@ def action_remove(actor, *, action: AgreedAction, channel: str = Channel.PAGE) -
 
 
 @transaction.atomic
-def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", channel: str = Channel.PAGE) -> ProtocolItem:
+def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", based_on_status: str | None = None,
+                  channel: str = Channel.PAGE) -> ProtocolItem:
     """Record the review of a carried-over action (done / continued / dropped) and apply it to the
-    action. Checks: convenor or minute-taker; draft; the item is a carry-over item."""
+    action. Checks: convenor or minute-taker; draft; the item is a carry-over item.
+    ``based_on_status``: the action's status as the review form showed it. Where the responsible
+    person changed it meanwhile (she marked it done from her own list while the conference
+    talked) and the outcome would set another status, nothing is recorded (``EditConflict``
+    naming the status as it stands): the review does not silently undo her update. None (a
+    script) skips the check."""
     protocol = _locked_protocol(item.protocol_id)
     _require_item_writer(actor, protocol)
     _refuse_unless_draft(protocol)
@@ -734,6 +740,10 @@ def review_record(actor, *, item: ProtocolItem, outcome: str, note: str = "", ch
     status = {"done": AgreedAction.Status.DONE, "dropped": AgreedAction.Status.DROPPED}.get(
         outcome, AgreedAction.Status.IN_PROGRESS if action.status == AgreedAction.Status.IN_PROGRESS else AgreedAction.Status.OPEN
     )
+    if based_on_status is not None and based_on_status != action.status and status != action.status:
+        raise conflicts.EditConflict(action, {"outcome": _(
+            "The action's status was changed meanwhile; it is now “%(status)s”. Nothing was recorded: "
+            "check the status and record the review again.") % {"status": action.get_status_display()}})
     _apply_action_status(actor, action, status, sanitize.clean_input(note) or _("Reviewed in the conference: %(outcome)s") % {"outcome": outcome})
     ProtocolItem.objects.filter(pk=item.pk).update(review_outcome=outcome, version=F("version") + 1, updated_at=timezone.now())
     item.refresh_from_db()

@@ -262,7 +262,8 @@ def item_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose done, continued or dropped."))
         return _back(item.protocol_id, f"item-{item.pk}")
     return _post_service(request, item.protocol_id, lambda: services.review_record(
-        request.user, item=item, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]),
+        request.user, item=item, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"],
+        based_on_status=form.cleaned_data["action_status"] or None),
         success=_("The review is recorded."), anchor=f"item-{item.pk}")
 
 
