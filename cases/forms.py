@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,18 @@ class FamilyMemberAddForm(forms.Form):
     birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900, max_value=2100)
     email = forms.EmailField(label=_("E-mail for invitations"), required=False,
                              help_text=_("For a parent who takes part without an account."))
+    language = forms.ChoiceField(
+        label=_("Language for letters and e-mails"), required=False,
+        choices=[("", _("– the language of the case's network –"))] + list(settings.LANGUAGES),
+        help_text=_("Letters, poll links and invitations to her are written in it, as long as she has not "
+                    "chosen a language in an account of her own."))
+    interpreter_language = forms.CharField(
+        label=_("Interpreter needed for"), max_length=40, required=False,
+        help_text=_("The language an interpreter at the conference speaks with her, for example Arabic. Leave empty if none is needed."))
+    access_needs = forms.CharField(
+        label=_("Access needs for conferences"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What she needs to take part, for example a step-free room or a time after the methadone "
+                    "dispensing. The case team reads it; a parent reads only her own, guests never."))
 
     def clean(self):
         data = super().clean()

@@ -198,7 +198,7 @@ def team_rows_end_on_departure(ended: events.MembershipEnded) -> int:
 def family_member_add(
     actor: User, *, case: Case, relation: str, display_name: str, due_date: dt.date | None = None,
     birth_year: int | None = None, email: str = "", interpreter_language: str = "", access_needs: str = "",
-    channel: str = audit.Channel.PAGE,
+    language: str = "", channel: str = audit.Channel.PAGE,
 ) -> FamilyMember:
     """Record a parent, guardian, child or expected child: a first name or initials only.
 
@@ -208,7 +208,8 @@ def family_member_add(
     _refuse_anothers_address(email, case=case)
     member = FamilyMember(
         case=case, relation=relation, display_name=(display_name or "").strip(), due_date=due_date,
-        birth_year=birth_year, email=email, interpreter_language=interpreter_language, access_needs=access_needs,
+        birth_year=birth_year, email=email, interpreter_language=(interpreter_language or "").strip(),
+        access_needs=(access_needs or "").strip(), language=language or "",
     )
     member.full_clean()
     member.save()
@@ -339,7 +340,7 @@ def case_activate(actor: User, *, case: Case, reason: str, channel: str = audit.
     return True
 
 
-FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "interpreter_language", "access_needs")
+FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "language", "interpreter_language", "access_needs")
 
 
 @transaction.atomic

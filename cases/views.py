@@ -267,4 +267,5 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
 
 
 def _family_values(member) -> dict:
-    return {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email", "version")}
+    return {name: getattr(member, name) for name in ("relation", "display_name", "due_date", "birth_year", "email", "language",
+                                                     "interpreter_language", "access_needs", "version")}
