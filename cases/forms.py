@@ -31,7 +31,10 @@ class CaseOpenForm(forms.Form):
         label=_("Pseudonymous reference"), max_length=24,
         help_text=_("Prefix, year and number, for example HS-2026-014. Never a name."),
     )
-    expected_child = forms.BooleanField(label=_("A child is expected"), required=False)
+    expected_child = forms.BooleanField(
+        label=_("A child is expected"), required=False,
+        help_text=_("Counted, anonymised, in the network's half-year figures. Record the expected child with its due "
+                    "date under “Family” on the case page."))
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)

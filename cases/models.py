@@ -152,6 +152,12 @@ class CaseTeamMember(models.Model):
         return by_profession.get(professional_role) or cls.role_for_kind(kind)
 
 
+# What an erasure leaves in a text field that held something (``privacy.services.ERASED``,
+# ``operations.retention.ERASED``; the same value, a test says so): stored, so erasure stays
+# idempotent whatever language the officer works in; shown through ``FamilyMember.name``.
+ERASED_MARK = "[erased]"
+
+
 class FamilyMember(models.Model):
     """Parents, guardians and children of one case. Minimal data: a first name or initials only."""
 
@@ -211,7 +217,13 @@ class FamilyMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.display_name} ({self.get_relation_display()})"
+        return f"{self.name} ({self.get_relation_display()})"
+
+    @property
+    def name(self) -> str:
+        """The name as people read it: after an Art. 17 erasure or the retention run the stored
+        marker (``ERASED_MARK``) in the reader's language, not the English marker itself."""
+        return str(_("[erased]")) if self.display_name == ERASED_MARK else self.display_name
 
     @property
     def is_parent(self) -> bool:

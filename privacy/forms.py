@@ -19,10 +19,14 @@ class RequestForm(forms.Form):
     """Record a request for one person of a known case. ``instructed_by`` only for a caseworker,
     who acts on the officer's instruction."""
 
-    family_member = forms.ModelChoiceField(label=_("Person"), queryset=None, empty_label=None)
-    kind = forms.ChoiceField(label=_("Kind of request"), choices=DataSubjectRequest.Kind.choices)
+    # Nothing is preselected: the officer names the person, the kind and how her identity was
+    # checked herself (a preselected "from her own signed-in account" was wrong for a person without
+    # one; a preselected first person would file an erasure under the wrong name).
+    family_member = forms.ModelChoiceField(label=_("Person"), queryset=None, empty_label=_("– choose –"))
+    kind = forms.ChoiceField(label=_("Kind of request"), choices=[("", _("– choose –")), *DataSubjectRequest.Kind.choices])
     received_on = forms.DateField(label=_("Received on"), widget=IsoDateInput)
-    identity_check = forms.ChoiceField(label=_("Identity check"), choices=DataSubjectRequest.IdentityCheck.choices)
+    identity_check = forms.ChoiceField(label=_("Identity check"),
+                                       choices=[("", _("– choose –")), *DataSubjectRequest.IdentityCheck.choices])
     identity_note = forms.CharField(label=_("Note on the identity check"), max_length=300, required=False,
                                     help_text=_("What was seen or done; no document numbers."))
     description = forms.CharField(label=_("What she asks for"), max_length=4000, required=False,
@@ -33,7 +37,7 @@ class RequestForm(forms.Form):
     def __init__(self, *args, members, officers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["family_member"].queryset = members
-        self.fields["family_member"].label_from_instance = lambda m: f"{m.display_name} ({m.get_relation_display()})"
+        self.fields["family_member"].label_from_instance = str
         if officers is None:
             del self.fields["instructed_by"]
         else:
