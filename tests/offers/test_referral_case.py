@@ -432,3 +432,12 @@ def test_a_client_relation_that_is_not_offered_is_refused_at_the_field_and_opens
         "open-consent_confirmed": "on", "open-client_relation": "child"})
     assert response.status_code == 400 and "open-client_relation" in response.content.decode()
     assert not Case.objects.filter(reference="KT-2026-062").exists()
+
+
+def test_receiving_staff_who_are_not_caseworkers_are_told_the_way_on(world, offers, client):
+    """Newcomer walk 11: "only a caseworker opens a case" was a dead end for an organisation without one."""
+    referral = rs.referral_accept(world.counsellor, referral=offers.referral)
+    client.force_login(world.counsellor)
+    page = html.unescape(client.get(reverse("offers:referral_detail", args=[referral.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Only a caseworker of your organisation opens a case." in page
+    assert "the case manager who made the referral can tie the family's request to a case" in page
