@@ -160,13 +160,17 @@ def summary_set_commentary(actor, *, summary: HalfYearSummary, commentary: str, 
 
 
 @transaction.atomic
-def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> HalfYearSummary:
+def summary_publish(actor, *, summary: HalfYearSummary, confirmed: bool = True, channel: str = Channel.PAGE) -> HalfYearSummary:
     """Publish a draft exactly as computed. Checks: coordinator; draft; computed after its half
     year ended (a draft of the running half year from before review h3-5c is not published); no
-    other published summary of the same half year. From now on the stored figures never change."""
+    other published summary of the same half year; ``confirmed`` (the page's box: publishing cannot
+    be undone). From now on the stored figures never change."""
     _require_coordinator(actor, summary.network_id)
     summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
     _require_draft(summary)
+    if not confirmed:
+        raise ValidationError({"confirm": _("Tick the box to confirm that the summary is published to the board as it "
+                                            "stands; it cannot be changed afterwards.")})
     if not _computed_after(summary.network, summary.computed_at, Period(summary.year, summary.half).end):
         raise ValidationError(_("This draft was computed before its half year ended. Compute a new draft."))
     if HalfYearSummary.objects.filter(network_id=summary.network_id, year=summary.year, half=summary.half,
@@ -184,13 +188,16 @@ def summary_publish(actor, *, summary: HalfYearSummary, channel: str = Channel.P
 
 
 @transaction.atomic
-def summary_discard(actor, *, summary: HalfYearSummary, channel: str = Channel.PAGE) -> None:
-    """Delete a draft nobody else has seen. Checks: coordinator; draft; not on a meeting's agenda.
+def summary_discard(actor, *, summary: HalfYearSummary, confirmed: bool = True, channel: str = Channel.PAGE) -> None:
+    """Delete a draft nobody else has seen. Checks: coordinator; draft; not on a meeting's agenda;
+    ``confirmed`` (the page's box: the draft and its commentary are gone).
     Read again under its row lock: a draft a colleague published since the page was read is the
     board's record of the half year and stays (``summary_publish`` takes the same lock)."""
     _require_coordinator(actor, summary.network_id)
     summary = HalfYearSummary.objects.select_for_update().get(pk=summary.pk)
     _require_draft(summary)
+    if not confirmed:
+        raise ValidationError({"confirm": _("Tick the box to confirm that the draft and its commentary are discarded.")})
     if summary.meetings.exists():
         raise ValidationError(_("This draft is attached to a board meeting."))
     record(actor, action="summary.discard", obj=summary, channel=channel)

@@ -146,7 +146,7 @@ def summary_commentary(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
-    _attempt(request, lambda: services.summary_publish(request.user, summary=summary),
+    _attempt(request, lambda: services.summary_publish(request.user, summary=summary, confirmed=request.POST.get("confirm") == "on"),
              _("The summary has been published to the board."))
     return redirect("board:summary_detail", pk=summary.pk)
 
@@ -155,7 +155,8 @@ def summary_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def summary_discard(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.get_summary_for_user(request.user, pk)
-    if not _attempt(request, lambda: services.summary_discard(request.user, summary=summary), _("The draft has been discarded.")):
+    if not _attempt(request, lambda: services.summary_discard(request.user, summary=summary, confirmed=request.POST.get("confirm") == "on"),
+                    _("The draft has been discarded.")):
         return redirect("board:summary_detail", pk=summary.pk)
     return redirect("board:summary_list")
 

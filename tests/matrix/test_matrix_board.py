@@ -134,8 +134,8 @@ def test_compute_is_for_the_coordinator(client, world, board, role):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,data", [
     ("board:summary_commentary", {"commentary": "Gut."}),
-    ("board:summary_publish", {}),
-    ("board:summary_discard", {}),
+    ("board:summary_publish", {"confirm": "on"}),
+    ("board:summary_discard", {"confirm": "on"}),
 ])
 def test_draft_writes_are_for_the_coordinator(client, world, board, role, name, data):
     data = _started_from(name, board["draft"], data)
@@ -149,7 +149,7 @@ def test_draft_writes_are_for_the_coordinator(client, world, board, role, name, 
 def test_published_summary_cannot_be_changed_by_anyone(client, world, board, role):
     before = HalfYearSummary.objects.get(pk=world.summary.pk)
     client_for(client, world, role).post(reverse("board:summary_commentary", args=[world.summary.pk]), {"commentary": "x"})
-    client.post(reverse("board:summary_discard", args=[world.summary.pk]))
+    client.post(reverse("board:summary_discard", args=[world.summary.pk]), {"confirm": "on"})
     after = HalfYearSummary.objects.get(pk=world.summary.pk)
     assert (after.commentary, after.figures, after.status) == (before.commentary, before.figures, before.status)
 
