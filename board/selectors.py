@@ -65,6 +65,16 @@ def get_yearly_report_for_user(user, pk: int) -> YearlyReport:
         raise Http404
 
 
+def sees_danish_yearly_reports(user) -> bool:
+    """Whether the Danish yearly reports concern ``user`` at all: she sits on the board of, or
+    coordinates, a Danish network (a German board member is not shown the link). One query."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Network.objects.filter(
+        Q(pk__in=participants_policy.board_network_ids(user)) | Q(pk__in=participants_policy.coordinator_network_ids(user)),
+        country=Country.DENMARK).exists()
+
+
 def coordinated_danish_networks(user) -> QuerySet:
     return coordinated_networks(user).filter(country=Country.DENMARK)
 

@@ -60,7 +60,8 @@ def _summary_list(request: HttpRequest, compute_form=None, status: int = 200) ->
         compute_form = forms.SummaryComputeForm(networks=networks)
     summaries = selectors.summaries_for_user(request.user).order_by("network__name", "-year", "-half", "-computed_at")
     return render(request, "board/summary_list.html",
-                  {"summaries": summaries, "compute_form": compute_form}, status=status)
+                  {"summaries": summaries, "compute_form": compute_form,
+                   "danish_yearly_reports": selectors.sees_danish_yearly_reports(request.user)}, status=status)
 
 
 @login_required
