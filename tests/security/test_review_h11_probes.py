@@ -2,7 +2,7 @@
 
 A probe asserts what SHOULD hold. A probe marked ``xfail(strict=True)`` is a finding that is not
 mended yet: it fails today; its reason names the fault (H11-n). Plain tests are paths that were
-probed and held.
+probed and held, or findings mended since (H11-1 to H11-3: their probes now pass).
 """
 from __future__ import annotations
 
@@ -33,8 +33,6 @@ def _admin_moves(client, world, organisation, network):
     })
 
 
-@pytest.mark.xfail(strict=True, reason="H11-1: an organisation moved by the admin into another network keeps its "
-                                       "case-team seats (and consents) in the old network's cases")
 def test_h11_1_an_organisation_moved_to_another_network_reads_nothing_of_the_old_networks_cases(world, client):
     assert cases_policy.cases_for_user(world.counsellor).filter(pk=world.case.pk).exists()  # the control
     _admin_moves(client, world, world.counselling, world.other_network)
@@ -57,8 +55,6 @@ def test_h11_1_an_organisation_moved_to_another_network_reads_nothing_of_the_old
 FATHERS_NEEDS = "Vater: Methadonausgabe 8:30 Uhr, danach erst ab 10 Uhr"
 
 
-@pytest.mark.xfail(strict=True, reason="H11-2: a family member whose processing is restricted (Art. 18) still has "
-                                       "her access needs (health data) read by the team on the conference page and API")
 def test_h11_2_a_restricted_fathers_access_needs_leave_the_conference_page_and_api(world, client):
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          email="vater@example.org", access_needs=FATHERS_NEEDS)
@@ -82,8 +78,6 @@ def test_h11_2_a_restricted_fathers_access_needs_leave_the_conference_page_and_a
     assert not any(reads().values())
 
 
-@pytest.mark.xfail(strict=True, reason="H11-3: a family member whose processing is restricted (Art. 18) keeps her birth "
-                                       "year on the case page and in the case API (only name and relation should stay)")
 def test_h11_3_a_restricted_fathers_record_shows_only_name_and_relation(world, client):
     father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
                                          birth_year=1987)
