@@ -80,6 +80,16 @@ def with_access_state(members: QuerySet[FamilyMember]) -> QuerySet[FamilyMember]
                             access_offer_id=Subquery(open_offer.values("pk")[:1]))
 
 
+def family_read_by(user, members: QuerySet[FamilyMember]) -> QuerySet[FamilyMember]:
+    """``members`` as ``user`` reads them on the case page and in the case API: with their access
+    state (``with_access_state``) and ``processing_restricted``, True for a member whose processing
+    is restricted (Art. 18, ``cases_policy.restricted_member_ids``: never her own record). Of such a
+    member only her name and relation are shown (review h11, H11-3); her year of birth and due
+    date are left out of both, read from this one flag. In the same query."""
+    restricted = cases_policy.restricted_member_ids(user).filter(pk=OuterRef("pk"))
+    return with_access_state(members).annotate(processing_restricted=Exists(restricted))
+
+
 def open_access_offer_id(member: FamilyMember) -> int | None:
     """The open offer of access of ``member`` now, or None. The case page's "offer access" form
     carries the one it was shown with: where they differ, the form was sent before (a reload of
@@ -114,7 +124,7 @@ def case_detail(user, case: Case) -> CaseDetail:
         .select_related("organisation", "user")
         .order_by("organisation__name", "user__last_name", "pk")
     )
-    family = list(with_access_state(case.family_members.order_by("pk")))
+    family = list(family_read_by(user, case.family_members.order_by("pk")))
     conferences = list(
         case.conferences.visible_to(user).select_related("protocol", "case__network").order_by("-starts_at", "-pk")
     )

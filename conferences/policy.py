@@ -223,6 +223,7 @@ def access_needs_for_user(user: "User", conferences) -> dict[int, list[AccessNee
     the needs of every family member invited to it (from her record, as it stands); a parent of the
     case reads the note, unless it is kept for the team (``Conference.access_needs_team_only``), and
     her own needs, never another family member's; anyone else (a guest of the conference) none.
+    Nobody reads the needs of a family member whose processing is restricted (Art. 18), except she.
     The one rule of the conference page and the API. Two queries at most, whatever the number of
     conferences (``cases_policy.case_bases``, once per request, and the invited members' needs)."""
     conferences = list(conferences)
@@ -234,9 +235,13 @@ def access_needs_for_user(user: "User", conferences) -> dict[int, list[AccessNee
     family = [c.pk for c in conferences if bases.get(c.case_id) == "family"]
     if not team and not family:
         return result
+    # A family member whose processing is restricted (Art. 18) keeps only her name and relation in
+    # the team's reads (review h11, H11-2); she reads her own needs, as ``restricted_member_ids``
+    # leaves her out. Her needs are read for the restricting reason at /restrictions/, audited.
     invited = (Invitation.objects.filter(Q(conference_id__in=team) | Q(conference_id__in=family, family_member__user=user),
                                          removed_at__isnull=True, family_member__isnull=False)
-               .exclude(family_member__access_needs="").select_related("family_member").order_by("family_member_id", "pk"))
+               .exclude(family_member__access_needs="").exclude(family_member_id__in=cases_policy.restricted_member_ids(user))
+               .select_related("family_member").order_by("family_member_id", "pk"))
     members: dict[int, list[FamilyMember]] = {}
     for invitation in invited:
         members.setdefault(invitation.conference_id, []).append(invitation.family_member)

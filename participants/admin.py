@@ -86,6 +86,18 @@ class OrganisationAdmin(AuditedAdminMixin, NoCaseContentOnDeleteMixin, admin.Mod
     list_filter = ["network", "kind", "is_active"]
     search_fields = ["name", "municipality"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """The network is fixed once saved (review h11, H11-1): an organisation's case-team rows,
+        consents and memberships belong to cases of its network, and the case policy does not ask
+        again whether the organisation still sits in the case's network (``cases.policy.team_rows_of``:
+        asking would join the organisation, or the case, into each of the ~11 copies of a user's
+        team rows in a policy statement, issue 13). A move by editing would let its people go on
+        reading the old network's cases. An organisation that joins another network is added there
+        anew, and this one deactivated. No other path changes an existing organisation's network
+        (no service, API, import or command writes it; the demo commands only get or create)."""
+        fixed = ("network",) if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *fixed)
+
 
 def _address_of_no_other_account(email: str, *, account: User | None = None) -> str:
     """Sign-in is by e-mail and password-reset links go to every account at an address: an address

@@ -33,6 +33,15 @@ class FamilyMemberSerializer(serializers.ModelSerializer):
     def get_access(self, member: FamilyMember) -> str:
         return access_state(member)
 
+    def to_representation(self, member: FamilyMember) -> dict:
+        data = super().to_representation(member)
+        # Art. 18: of a member whose processing is restricted, only her name and relation
+        # (``case_selectors.family_read_by``, the flag the case page reads too). Asked of the
+        # flag itself, so a read that did not go through the selector fails instead of leaking.
+        if member.processing_restricted:
+            data.update(birth_year=None, due_date=None)
+        return data
+
 
 class CaseSerializer(serializers.ModelSerializer):
     network = serializers.CharField(source="network.name")

@@ -29,8 +29,8 @@ class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
             type(case).objects.filter(pk=case.pk)
             .select_related("network", "lead_organisation")
             .prefetch_related(Prefetch("team", queryset=team),
-                              Prefetch("family_members", queryset=case_selectors.with_access_state(
-                                  FamilyMember.objects.order_by("pk"))))
+                              Prefetch("family_members", queryset=case_selectors.family_read_by(
+                                  self.request.user, FamilyMember.objects.order_by("pk"))))
             .get()
         )
 

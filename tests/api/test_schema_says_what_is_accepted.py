@@ -46,6 +46,13 @@ def test_answers_that_hold_a_blank_say_so(schema):
         assert {"$ref": "#/components/schemas/BlankEnum"} in item[field]["oneOf"]
 
 
+def test_a_family_members_year_of_birth_and_due_date_may_be_null(schema):
+    # Also for a member whose processing is restricted (Art. 18, review h11, H11-3): the case API
+    # answers null for both, whatever her record holds.
+    member = component(schema, "FamilyMember")["properties"]
+    assert member["birth_year"]["nullable"] is True and member["due_date"]["nullable"] is True
+
+
 def test_a_blank_video_link_is_a_400_on_that_field(client, world):
     client.force_login(world.convenor)
     member = world.case.team.get(user=world.counsellor)

@@ -6,12 +6,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, translation
 
 from cases import access_services
 from cases import services as case_services
 from cases.models import AccessOffer, Case, CaseTeamMember, FamilyMember
 from participants.models import Organisation, OrganisationKind, ProfessionalRole, User
 from permissions.models import AuditEvent
+from privacy.models import ProcessingRestriction
 from tests.world import make_professional
 
 pytestmark = pytest.mark.django_db
@@ -188,6 +190,30 @@ def test_api_case_detail_lists_active_team_and_family(client, world):
     assert world.midwifery.name not in {m["organisation"] for m in data["team"]}
     assert {f["display_name"] for f in data["family"]} == {"M.", "Baby"}
     assert AuditEvent.objects.filter(action="case.read", case=world.case, channel="api").exists()
+
+
+def test_a_family_member_whose_processing_is_restricted_shows_only_name_and_relation(client, world):
+    # Review h11, H11-3 (Art. 18): the case page and the case API read one flag of the case selector.
+    FamilyMember.objects.filter(pk=world.mother.pk).update(birth_year=1990)
+    client.force_login(world.convenor)
+    response = client.get(reverse("cases:case_detail", args=[world.case.pk]))
+    with translation.override(response["Content-Language"]):
+        due = formats.date_format(world.expected_child.due_date, "DATE_FORMAT")
+        note = translation.gettext("processing restricted (Art. 18 GDPR)")
+    page = response.content.decode()
+    assert "1990" in page and due in page and note not in page  # the control
+    for member in (world.mother, world.expected_child):
+        ProcessingRestriction.objects.create(family_member=member, grounds="Art. 18: Widerspruch", set_by=world.dpo)
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
+    assert page.count(note) == 2 and "1990" not in page and due not in page
+    assert "M." in page and "Baby" in page
+    family = {m["id"]: m for m in client.get(f"/api/cases/{world.case.pk}/").json()["family"]}
+    assert family[world.mother.pk] == {**family[world.mother.pk], "display_name": "M.", "relation": "mother",
+                                       "birth_year": None, "due_date": None}
+    assert (family[world.expected_child.pk]["display_name"], family[world.expected_child.pk]["due_date"]) == ("Baby", None)
+    client.force_login(world.parent)  # she reads her own record as it is
+    family = {m["id"]: m for m in client.get(f"/api/cases/{world.case.pk}/").json()["family"]}
+    assert family[world.mother.pk]["birth_year"] == 1990
 
 
 def test_api_detail_of_a_non_number_is_404(client, world):

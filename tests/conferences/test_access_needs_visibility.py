@@ -17,6 +17,7 @@ from access import grant_services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences import services
 from conferences.models import Conference, Invitation
+from privacy.models import ProcessingRestriction
 from tests.conferences.helpers import local
 from tests.world import make_professional, make_user
 
@@ -126,6 +127,18 @@ def test_each_parent_reads_her_own_needs_only(client, world, family):
     page, api = _read(client, father_user, conference)
     assert FATHERS in page and MOTHERS not in page
     assert [row["access_needs"] for row in api["family_access_needs"]] == [FATHERS]
+
+
+def test_the_needs_of_a_family_member_whose_processing_is_restricted_are_read_by_her_alone(client, world, family):
+    # Review h11, H11-2: Art. 18 keeps only her name and relation in the team's reads.
+    conference, father_user = family
+    ProcessingRestriction.objects.create(family_member=FamilyMember.objects.get(user=father_user),
+                                         grounds="Art. 18: Richtigkeit bestritten", set_by=world.dpo)
+    page, api = _read(client, world.counsellor, conference)
+    assert MOTHERS in page and "Methadon" not in page
+    assert [row["access_needs"] for row in api["family_access_needs"]] == [MOTHERS]
+    page, api = _read(client, father_user, conference)
+    assert FATHERS in page and [row["access_needs"] for row in api["family_access_needs"]] == [FATHERS]
 
 
 def test_a_guest_reads_no_family_members_needs(client, world, family):

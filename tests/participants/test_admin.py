@@ -34,6 +34,22 @@ def test_organisations_are_searchable_and_filtered_by_network(client, world):
     assert world.foreign_org.name in page and world.counselling.name not in page
 
 
+def test_an_organisations_network_is_chosen_when_it_is_added_and_stays_fixed_after(client, world):
+    # Review h11, H11-1: an organisation moved to another network kept its people's seats on the
+    # old network's case teams. The change page shows the network without a field to change it,
+    # and a posted one is ignored while the rest of the change is saved.
+    client.force_login(world.admin)
+    assert 'name="network"' in client.get("/admin/participants/organisation/add/").content.decode()
+    change = f"/admin/participants/organisation/{world.counselling.pk}/change/"
+    page = client.get(change).content.decode()
+    assert 'name="network"' not in page and world.network.name in page
+    response = client.post(change, {"network": world.other_network.pk, "name": "Suchtberatung Neu",
+                                    "kind": world.counselling.kind, "municipality": "", "email": "", "is_active": "on"})
+    assert response.status_code == 302
+    world.counselling.refresh_from_db()
+    assert (world.counselling.name, world.counselling.network_id) == ("Suchtberatung Neu", world.network.pk)
+
+
 def test_memberships_are_filtered_by_role(client, world):
     client.force_login(world.admin)
     response = client.get("/admin/participants/membership/", {"role__exact": "counsellor"})
