@@ -7,7 +7,6 @@ may not see, and records the read in the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
@@ -19,10 +18,6 @@ from cases import policy as cases_policy
 from cases.models import AccessOffer, Case, CaseTeamMember, FamilyMember, LegalHold
 from participants.models import Membership, NetworkRole, Organisation, ProfessionalRole, User
 from permissions import audit
-
-if TYPE_CHECKING:  # the case page lists conferences (an upper app) through the relation and its policy
-    from conferences.models import Conference
-
 
 def cases_for_list(user, *, status: str | None = None) -> QuerySet[Case]:
     """The cases the user may open, newest first, with what the list shows in the same query."""
@@ -109,7 +104,7 @@ class CaseDetail:
     case: Case
     team: list[CaseTeamMember]
     family: list[FamilyMember]
-    conferences: list[Conference]
+    conferences: list  # the case's conferences (an upper app's rows, read through the relation and its policy)
     can_convene: bool
     is_parent: bool
     is_professional: bool = False
