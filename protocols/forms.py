@@ -9,7 +9,7 @@ from participants.models import Organisation, User
 from permissions import conflicts
 from permissions.dates import not_too_far_ahead
 from permissions.widgets import IsoDateInput
-from protocols import services
+from protocols import policy as protocols_policy, services
 from protocols.models import AgreedAction, Audience
 
 
@@ -70,14 +70,29 @@ class AudienceForm(ItemEditForm):
         del self.fields["text"]
 
 
+class NarrowForm(AudienceForm):
+    """Who may read an item, narrowed by the organisation holding it (``services.item_narrow``):
+    only the audiences narrower than the current one; its holder, category and the person who
+    entrusted it stay as they are."""
+
+    def __init__(self, *args, current_audience: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("holding_organisation", "category", "entrusted_by"):
+            del self.fields[name]
+        narrower = services.NARROWER[current_audience]
+        self.fields["audience"].choices = [(value, label) for value, label in Audience.choices if value in narrower]
+        self.fields["audience"].initial = None if current_audience not in narrower else current_audience
+
+
 class ActionForm(forms.Form):
     title = forms.CharField(label=_("What is to be done"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     responsible = forms.ChoiceField(label=_("Responsible"))
     due_on = forms.DateField(label=_("Due on"), widget=DateInput, validators=[not_too_far_ahead])
 
-    def __init__(self, *args, protocol, **kwargs):
+    def __init__(self, *args, protocol, item=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.item = item
         case_id = protocol.conference.case_id
         choices = []
         members = CaseTeamMember.objects.filter(case_id=case_id, removed_at__isnull=True).select_related("organisation", "user")
@@ -96,6 +111,16 @@ class ActionForm(forms.Form):
                                                   invitations__removed_at__isnull=True).distinct():
             choices.append((f"parent:{parent.pk}", str(parent)))
         self.fields["responsible"].choices = [("", "–")] + choices
+
+    def clean_responsible(self) -> str:
+        """A parent, in an item that carries an organisation's information she may not read, is
+        refused here at the field, in the service's words (``services._refuse_item_withheld_from_parent``)."""
+        value = self.cleaned_data["responsible"]
+        kind, *ids = value.split(":")
+        if (kind == "parent" and self.item is not None
+                and not protocols_policy.family_member_reads_labelled_item(self.item, int(ids[0]))):
+            raise forms.ValidationError(services.parent_withheld_refusal())
+        return value
 
     def responsible_kwargs(self) -> dict:
         kind, *ids = self.cleaned_data["responsible"].split(":")

@@ -232,6 +232,18 @@ def _family_may_read(user: "User") -> Q:
     return ~_GOVERNED | (Q(entrusted_by_id__in=own) & (Q(first_category="") | Q(first_entrusted_by_id__in=own)))
 
 
+def family_member_reads_labelled_item(item: ProtocolItem, member_id: int) -> bool:
+    """For an item that carries a holder (``_GOVERNED``): whether the family member ``member_id``
+    reads it as a parent (``_family_may_read`` for one item at hand, without her account): widened
+    to everyone and entrusted by herself, under its labels and any first ones. Never a restricted
+    item, nor one widened to the team only. An item without a holder: True (its audience alone
+    decides, and an action that falls to her reaches her whatever that is: rule 3)."""
+    if item.holding_organisation_id is None:
+        return True
+    return (item.audience == Audience.EVERYONE and item.entrusted_by_id == member_id
+            and (not item.first_category or item.first_entrusted_by_id == member_id))
+
+
 def _guest_covered(orgs, on: dt.date) -> Exists:
     """On an item for everyone of a conference she is a guest of, widened to everyone after it was
     restricted (``_GOVERNED``): covered by a consent or legal basis to an organisation she works for

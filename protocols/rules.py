@@ -9,11 +9,13 @@ button is only offered when it will work and every refusal names why and what to
   the attendance, which marks it held).
 - **Finalise**: after the correction window (``corrections_until``, working days after the
   release). Earlier only with an explicit confirmation, which the audit trail records.
-- **Corrections**: on an item restricted to named organisations, the organisation holding the
-  information decides (it knows what was entrusted, and the convenor may not be allowed to read
-  it); every other correction is decided by the convenor. Undecided corrections on items the
-  convenor cannot read never block her for good: once the window has ended she may finalise
-  with an explicit confirmation, and those proposals are closed as "not decided in time".
+- **Corrections**: on an item that carries the information of a holding organisation (restricted
+  to named organisations, or widened after it was), that organisation decides (it knows what was
+  entrusted, and the convenor may not be allowed to read it); on an item that is not restricted
+  (never restricted, or widened) the convenor decides as well, where she reads it. So every
+  proposal has a decider who reads the item. Undecided corrections on items the convenor cannot
+  read never block her for good: once the window has ended she may finalise with an explicit
+  confirmation, and those proposals are closed as "not decided in time".
 """
 from __future__ import annotations
 
@@ -119,30 +121,46 @@ def finalising_early(protocol: Protocol, *, today: dt.date | None = None) -> boo
     return bool(protocol.corrections_until and today <= protocol.corrections_until)
 
 
-# Who decides a correction: on an item restricted to named organisations that carries a holder,
-# the holding organisation (its people on the case team for it: it knows what was entrusted, and
-# the convenor may not be allowed to read it); on every other item, one widened after it was
-# restricted included, the convenor. Either way only someone who reads the item. ONE rule
-# (``_decides``, on ``_HOLDER_DECIDES``) for the service (``can_decide_correction``), the protocol
-# page (``decidable_pending``, ``selectors.corrections_for_decider``) and the overview's counts
-# (``pending_counts``), so that a page never offers a decision the service refuses.
-_HOLDER_DECIDES = Q(item__audience=Audience.RESTRICTED, item__holding_organisation__isnull=False)
+# Who decides a correction: on an item that carries a holder (restricted to named organisations,
+# or widened after it was), the holding organisation (its people on the case team for it: it knows
+# what was entrusted, and the convenor may not be allowed to read it); on an item that is not
+# restricted (never restricted, or widened), the convenor. A widened item is decided by both: the
+# convenor where she reads it, and always by its holder, who reads it by holding it - otherwise a
+# proposal on an item widened to organisations that exclude hers, or one whose consent to her
+# organisation was revoked, had nobody who could decide it. Either way only someone who reads the
+# item. ONE rule (``_decides``, on ``_HOLDER_DECIDES`` and ``_CONVENOR_DECIDES``) for the service
+# (``can_decide_correction``), the protocol page (``decidable_pending``,
+# ``selectors.corrections_for_decider``) and the overview's counts (``pending_counts``), so that a
+# page never offers a decision the service refuses.
+_HOLDER_DECIDES = Q(item__holding_organisation__isnull=False)
+_CONVENOR_DECIDES = ~Q(item__audience=Audience.RESTRICTED)
 
 
 def holder_decides(item) -> bool:
     """``_HOLDER_DECIDES`` for one item already read (who is told of a proposal, and who may amend)."""
-    return item.audience == Audience.RESTRICTED and item.holding_organisation_id is not None
+    return item.holding_organisation_id is not None
+
+
+def convenor_decides(item) -> bool:
+    """``_CONVENOR_DECIDES`` for one item already read."""
+    return item.audience != Audience.RESTRICTED
 
 
 def _decides(user, *, convened_case_ids) -> "Q":
-    """On a CorrectionProposal: ``user`` decides it, by ``_HOLDER_DECIDES``: on the case team FOR its
-    item's holding organisation (not merely working for it as well), or, in the cases she convenes
-    (``convened_case_ids``), for an item no organisation decides. Whether she reads the item is
-    asked beside it."""
+    """On a CorrectionProposal: ``user`` decides it, by ``_HOLDER_DECIDES`` / ``_CONVENOR_DECIDES``:
+    on the case team FOR its item's holding organisation (not merely working for it as well), or,
+    in the cases she convenes (``convened_case_ids``), for an item that is not restricted. Whether
+    she reads the item is asked beside it."""
     on_team_for_holder = Exists(cases_policy.team_rows_of(user).filter(
         case_id=OuterRef("item__protocol__conference__case_id"), organisation_id=OuterRef("item__holding_organisation_id")))
     return (Q(_HOLDER_DECIDES & Q(on_team_for_holder))
-            | Q(~_HOLDER_DECIDES & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
+            | Q(_CONVENOR_DECIDES & Q(item__protocol__conference__case_id__in=list(convened_case_ids))))
+
+
+def _decider_name(row: dict) -> str:
+    """Who to name for a proposal someone else decides: the holding organisation where the item
+    carries one (it always reads it), else the convenor."""
+    return row["item__holding_organisation__name"] or _("the convenor")
 
 
 def proposals_decided_by(user, protocol: Protocol):
@@ -158,9 +176,9 @@ def proposals_decided_by(user, protocol: Protocol):
 
 
 def can_decide_correction(user, proposal: CorrectionProposal) -> bool:
-    """The organisation holding a restricted item decides on it (its professionals on the case
-    team); the convenor decides every other correction. Either way only someone who can read the
-    item (``proposals_decided_by``: the page's rule)."""
+    """The organisation holding the item's information decides on it (its professionals on the case
+    team); the convenor decides on every item that is not restricted. Either way only someone who
+    can read the item (``proposals_decided_by``: the page's rule)."""
     return proposals_decided_by(user, proposal.item.protocol).filter(pk=proposal.pk).exists()
 
 
@@ -177,15 +195,13 @@ def pending_for_others(user, protocol: Protocol) -> list[PendingElsewhere]:
     rows = (
         CorrectionProposal.objects.filter(item__protocol=protocol, status=CorrectionProposal.Status.PENDING)
         .exclude(pk__in=mine)
-        .values("item__audience", "item__holding_organisation__name")
+        .values("item__holding_organisation__name")
         .annotate(n=Count("pk"))
         .order_by("item__holding_organisation__name")
     )
     result = []
     for row in rows:
-        restricted = row["item__audience"] == Audience.RESTRICTED and row["item__holding_organisation__name"]
-        name = row["item__holding_organisation__name"] if restricted else _("the convenor")
-        result.append(PendingElsewhere(organisation=name, count=row["n"]))
+        result.append(PendingElsewhere(organisation=_decider_name(row), count=row["n"]))
     return result
 
 
@@ -264,29 +280,43 @@ def pending_counts(user, protocols, *, team_case_ids, convened_case_ids) -> tupl
     own = {row["item__protocol_id"]: row["n"] for row in mine.values("item__protocol_id").annotate(n=Count("pk")).order_by()}
     others: dict[int, list[PendingElsewhere]] = {}
     rows = (pending.exclude(pk__in=mine.values("pk"))
-            .values("item__protocol_id", "item__audience", "item__holding_organisation__name")
+            .values("item__protocol_id", "item__holding_organisation__name")
             .annotate(n=Count("pk")).order_by("item__protocol_id", "item__holding_organisation__name"))
     for row in rows:
-        restricted = row["item__audience"] == Audience.RESTRICTED and row["item__holding_organisation__name"]
-        name = row["item__holding_organisation__name"] if restricted else _("the convenor")
-        others.setdefault(row["item__protocol_id"], []).append(PendingElsewhere(organisation=name, count=row["n"]))
+        others.setdefault(row["item__protocol_id"], []).append(PendingElsewhere(organisation=_decider_name(row), count=row["n"]))
     return own, others
 
 
-def correction_deciders(proposal: CorrectionProposal) -> list:
-    """The people who decide ``proposal`` (for the notification): professionals of the holding
-    organisation on the case team for a restricted item, else the convenors (lead caseworker and
-    the conference's convenor). Each is checked against ``can_decide_correction``."""
+def _convenors_deciding(proposal: CorrectionProposal) -> list:
+    """The convenors (lead caseworker and the conference's convenor) who decide ``proposal``: on an
+    item that is not restricted, where they read it."""
     item = proposal.item
+    if not convenor_decides(item):
+        return []
     case = item.protocol.conference.case
-    if holder_decides(item):
-        team = CaseTeamMember.objects.filter(case=case, organisation_id=item.holding_organisation_id, removed_at__isnull=True)
-        if team.filter(user__isnull=True).exists():
-            candidates = User.objects.filter(pk__in=Membership.objects.filter(
-                organisation_id=item.holding_organisation_id, is_active=True).values("user_id"))
-        else:
-            candidates = User.objects.filter(pk__in=team.values("user_id"))
-    else:
-        candidates = User.objects.filter(pk__in=[case.lead_caseworker_id, item.protocol.conference.convenor_id])
-    return [user for user in candidates.order_by("pk")[:50] if can_decide_correction(user, proposal)]
+    convenors = User.objects.filter(pk__in=[case.lead_caseworker_id, item.protocol.conference.convenor_id])
+    return [user for user in convenors.order_by("pk") if can_decide_correction(user, proposal)]
 
+
+def holder_is_told(proposal: CorrectionProposal) -> bool:
+    """Whether the holding organisation, not the convenor, is told of ``proposal`` and decides it:
+    on a restricted item, and on a widened one that no convenor reads."""
+    return holder_decides(proposal.item) and not _convenors_deciding(proposal)
+
+
+def correction_deciders(proposal: CorrectionProposal) -> list:
+    """The people who are told of ``proposal`` (the notification): the convenors, where they decide
+    it (``_convenors_deciding``); else the professionals of the holding organisation on the case
+    team (``holder_is_told``). Each is checked against ``can_decide_correction``."""
+    item = proposal.item
+    convenors = _convenors_deciding(proposal)
+    if convenors or not holder_decides(item):
+        return convenors
+    case = item.protocol.conference.case
+    team = CaseTeamMember.objects.filter(case=case, organisation_id=item.holding_organisation_id, removed_at__isnull=True)
+    if team.filter(user__isnull=True).exists():
+        candidates = User.objects.filter(pk__in=Membership.objects.filter(
+            organisation_id=item.holding_organisation_id, is_active=True).values("user_id"))
+    else:
+        candidates = User.objects.filter(pk__in=team.values("user_id"))
+    return [user for user in candidates.order_by("pk")[:50] if can_decide_correction(user, proposal)]

@@ -351,7 +351,15 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
                .select_related("protocol__conference__case__network", "holding_organisation").get(pk=item.pk))
     protocol = current.protocol
     audience_only = title is None and text is None and audience is not None
-    if not (can_write_items(actor, protocol) or (audience_only and holder_on_team(actor, current, protocol))):
+    permitted = can_write_items(actor, protocol) or (audience_only and holder_on_team(actor, current, protocol))
+    if (audience_only and not (permitted and protocol.status == Protocol.Status.DRAFT)
+            and holder_may_narrow(actor, current)):
+        # After the draft (or on an item open to everyone), the holder still narrows it: one path
+        # for the page, the API and the live channel, which all come through here.
+        return _narrow(actor, current, protocol, version=version, audience=audience, restricted_to=restricted_to,
+                       holding_organisation=holding_organisation, category=category, entrusted_by=entrusted_by,
+                       channel=channel)
+    if not permitted:
         raise PermissionDenied(_("Only the convenor or the minute-taker writes the protocol."))
     _refuse_unless_draft(protocol)
     if int(version) != current.version:
@@ -588,6 +596,94 @@ def _check_parents_widening(actor, current: ProtocolItem, protocol: Protocol) ->
                        "decided_by_holder": holders, "entrusted_by": current.entrusted_by_id}}
 
 
+# --- the holder narrows an item after the draft ---------------------------------------------
+
+NARROWER = {Audience.EVERYONE: {Audience.PROFESSIONALS, Audience.RESTRICTED}, Audience.PROFESSIONALS: {Audience.RESTRICTED},
+             Audience.RESTRICTED: {Audience.RESTRICTED}}
+
+
+def holder_may_narrow(actor, item: ProtocolItem) -> bool:
+    """Whether ``actor`` may narrow who reads ``item`` whatever the protocol's status: the item carries
+    a holding organisation (restricted, or widened after it was) and she is on the case team FOR it
+    (``cases_policy.team_organisation_ids``). The holder widened it, or it was widened under a consent
+    she gave on; when the consent is revoked or the widening was a mistake, she takes it back - also
+    in a released or final protocol, whose text stays as it is (narrowing discloses nothing)."""
+    if item.holding_organisation_id is None:
+        return False
+    return cases_policy.team_organisation_ids(actor, item.protocol.conference.case).filter(
+        organisation_id=item.holding_organisation_id).exists()
+
+
+def items_narrowable_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
+    """Ids of ``items`` that ``holder_may_narrow`` lets ``actor`` narrow (one query, for the page)."""
+    items = [i for i in items if i.holding_organisation_id is not None]
+    if not items or not cases_policy.is_professional_on_case(actor, protocol.conference.case):
+        return set()
+    mine = set(cases_policy.team_organisation_ids(actor, protocol.conference.case).values_list("organisation_id", flat=True))
+    return {i.pk for i in items if i.holding_organisation_id in mine}
+
+
+@transaction.atomic
+def item_narrow(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to: Iterable[Organisation] = (),
+                channel: str = Channel.PAGE) -> ProtocolItem:
+    """The holding organisation narrows who reads an item, in a draft, a released or a final protocol:
+    from everyone to the team or to named organisations, from the team to named organisations, or
+    to fewer of the organisations named. Checks: ``holder_may_narrow``; ``version`` is the current one
+    (else ``EditConflict``); the new audience is narrower; its holder, category and the person who
+    entrusted it stay. Writes ``protocol.item.narrow`` to the audit trail; after the commit sends
+    ``item.changed`` (sockets that lose the item get ``item_removed``) and ``access.changed`` for the
+    case (every socket re-reads what it shows, the actions in the item included). Pages, the API and
+    the iCal feeds read through the policy and follow at once."""
+    current = (ProtocolItem.objects.select_for_update(of=("protocol",))
+               .select_related("protocol__conference__case__network", "holding_organisation").get(pk=item.pk))
+    return _narrow(actor, current, current.protocol, version=version, audience=audience, restricted_to=restricted_to,
+                   channel=channel)
+
+
+def _narrow(actor, current: ProtocolItem, protocol: Protocol, *, version: int, audience: str,
+            restricted_to: Iterable[Organisation] | None, holding_organisation=_UNSET, category: str | None = None,
+            entrusted_by=_UNSET, channel: str) -> ProtocolItem:
+    """``item_narrow`` on the item read under its protocol's lock."""
+    if not holder_may_narrow(actor, current):
+        raise PermissionDenied(_("Only the organisation holding the information may narrow who reads this item."))
+    if int(version) != current.version:
+        raise _version_conflict(ProtocolItem.objects.select_related("holding_organisation").get(pk=current.pk))
+    errors = {}
+    if holding_organisation not in (_UNSET, None) and holding_organisation.pk != current.holding_organisation_id:
+        errors["holding_organisation"] = _("Narrowing keeps who holds the information; it cannot name another holder.")
+    if entrusted_by not in (_UNSET, None) and entrusted_by.pk != current.entrusted_by_id:
+        errors["entrusted_by"] = _("Narrowing keeps who entrusted the information; it cannot name someone else.")
+    if category and category != current.category:
+        errors["category"] = _("Narrowing keeps the information category; it cannot change it.")
+    if errors:
+        raise ValidationError(errors)
+    now_named = set(current.restricted_to.values_list("pk", flat=True))
+    orgs_in = list(current.restricted_to.all()) if restricted_to is None else list(restricted_to)
+    orgs = _validate_audience(protocol, audience, orgs_in, current.holding_organisation, current.category,
+                              current.entrusted_by)
+    if audience not in NARROWER[current.audience]:
+        raise ValidationError({"audience": _(
+            "Choose an audience narrower than the current one. Outside the draft, the organisation holding the "
+            "information can only narrow who reads the item.")})
+    if current.audience == Audience.RESTRICTED:
+        if any(o.pk not in now_named for o in orgs):
+            raise ValidationError({"restricted_to": _("Name only organisations that may read the item now.")})
+        if {o.pk for o in orgs} == now_named:
+            raise ValidationError({"restricted_to": _("Leave out at least one organisation: this is who reads it now.")})
+    now = timezone.now()
+    ProtocolItem.objects.filter(pk=current.pk).update(audience=audience, version=F("version") + 1, updated_at=now)
+    before = {"audience": current.audience, "orgs": sorted(now_named)}
+    current.audience, current.version, current.updated_at = audience, current.version + 1, now
+    current.restricted_to.set(orgs)
+    _audit(actor, "protocol.item.narrow", current, protocol, channel, version=current.version, **{
+        "from": before, "to": {"audience": audience, "orgs": sorted(o.pk for o in orgs)},
+        "holder": current.holding_organisation_id})
+    current.protocol = protocol
+    live.send_on_commit(protocol.pk, live.item_event_of(current))
+    live.access_changed_on_commit(protocol.conference.case_id)
+    return current
+
+
 def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to=(),
                          holding_organisation=None, category: str = "", entrusted_by=None,
                          channel: str = Channel.PAGE) -> ProtocolItem:
@@ -625,6 +721,22 @@ def _refuse_withheld_item(item: ProtocolItem, organisation: Organisation) -> Non
         "organisation once a consent covers it.") % {"holder": item.holding_organisation}})
 
 
+def parent_withheld_refusal() -> str:
+    return _("This item holds information entrusted to an organisation that the parent may not read (it is "
+             "restricted, or was before it was widened): the action would tell her what the item says. Agree her "
+             "action in an item she may read, or let someone on the team take it on.")
+
+
+def _refuse_item_withheld_from_parent(item: ProtocolItem, family_member: FamilyMember) -> None:
+    """An action in an item that carries a holder falls to a parent only where she reads the item
+    (``protocols_policy.family_member_reads_labelled_item``): an action is part of its item, and
+    she reads the actions that fall to her whatever their item's audience (rule 3)."""
+    # as it stands, under the protocol's lock
+    item = ProtocolItem.objects.get(pk=item.pk)
+    if not protocols_policy.family_member_reads_labelled_item(item, family_member.pk):
+        raise ValidationError({"responsible": parent_withheld_refusal()})
+
+
 def _validate_responsible(case: Case, user, organisation, family_member, *, conference_id: int) -> None:
     if family_member is not None:
         if user is not None or organisation is not None:
@@ -658,7 +770,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
                   responsible_user=None, responsible_organisation: Organisation | None = None,
                   responsible_family_member: FamilyMember | None = None, channel: str = Channel.PAGE) -> AgreedAction:
     """Agree an action inside an item. Checks: convenor or minute-taker; draft; responsible is a
-    team professional with her organisation, a team organisation, or a parent of the case.
+    team professional with her organisation, a team organisation, or a parent of the case invited
+    to the conference; in an item that carries a holder, one who may read it.
     Sends ``item.changed`` for the item that holds it."""
     protocol = _locked_protocol(item.protocol_id)
     _require_item_writer(actor, protocol)
@@ -676,6 +789,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
                           conference_id=protocol.conference_id)
     if responsible_organisation is not None:
         _refuse_withheld_item(item, responsible_organisation)
+    if responsible_family_member is not None:
+        _refuse_item_withheld_from_parent(item, responsible_family_member)
     action = AgreedAction.objects.create(
         case=case, item=item, title=title, description=sanitize.clean_input(description), due_on=due_on,
         responsible_user=responsible_user, responsible_organisation=responsible_organisation,

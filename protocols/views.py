@@ -4,6 +4,8 @@ Every form works without JavaScript; ``static/protocols/live.js`` only adds the 
 """
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,6 +79,12 @@ def _protocol_context(request: HttpRequest, protocol: Protocol, *, with_reports:
     # may change who reads them (services.may_change_audience), so the page offers it.
     context["held_ids"] = (services.items_held_by(user, protocol, items)
                            if not writer and protocol.status == Protocol.Status.DRAFT else set())
+    # Items whose holding organisation she is on the team for, which she may narrow where the draft's
+    # links above do not reach: after the draft, or open to everyone (services.holder_may_narrow).
+    narrowable = services.items_narrowable_by(user, protocol, items)
+    if protocol.status == Protocol.Status.DRAFT:
+        narrowable = set() if writer else narrowable - context["held_ids"]
+    context["narrow_ids"] = narrowable
     if context["can_write"]:
         context["new_item_form"] = forms.ItemForm(protocol=protocol, auto_id="new_%s")
         context["next_review_form"] = forms.NextReviewForm(initial={
@@ -172,11 +180,19 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk)
     protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
     writer = services.can_write_items(request.user, protocol)
+    drafting = protocol.status == Protocol.Status.DRAFT and (writer or services.may_change_audience(request.user, item))
+    # The holding organisation narrows who reads it in a released or final protocol as well (and an
+    # item open to everyone, which the draft's audience form does not offer her): the service's
+    # ``item_update`` sends that to ``item_narrow``.
+    narrowing = not drafting and services.holder_may_narrow(request.user, item)
     # The holding organisation's professionals change who may read it (as on the API and the live
     # channel), never its wording; everyone else is refused.
-    if not (writer or services.may_change_audience(request.user, item)):
+    if not (writer or services.may_change_audience(request.user, item) or narrowing):
         raise PermissionDenied
-    form_class = forms.ItemEditForm if writer else forms.AudienceForm
+    if narrowing:
+        form_class = partial(forms.NarrowForm, current_audience=item.audience)
+    else:
+        form_class = forms.ItemEditForm if writer else forms.AudienceForm
     initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,
                "restricted_to": list(item.restricted_to.all()), "holding_organisation": item.holding_organisation,
                "category": item.category, "entrusted_by": item.entrusted_by_id}
@@ -191,8 +207,8 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 saved = services.item_update(
                     request.user, item=item, version=data["version"], title=data.get("title"), text=data.get("text"),
                     audience=data["audience"], restricted_to=data["restricted_to"],
-                    holding_organisation=data["holding_organisation"], category=data["category"],
-                    entrusted_by=data["entrusted_by"], confirm_hidden=data["confirm_hidden"],
+                    holding_organisation=data.get("holding_organisation"), category=data.get("category"),
+                    entrusted_by=data.get("entrusted_by"), confirm_hidden=data["confirm_hidden"],
                 )
                 return _saved_item(request, protocol, saved, _("The item “%(title)s” is saved."))
             except services.WouldHideFromWriter as exc:
@@ -217,7 +233,8 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
     return render(request, "protocols/item_edit.html",
-                  {"item": item, "protocol": protocol, "form": form, "conflict": conflict, "audience_only": not writer},
+                  {"item": item, "protocol": protocol, "form": form, "conflict": conflict,
+                   "audience_only": not writer or narrowing, "narrowing": narrowing},
                   status=status)
 
 
@@ -228,7 +245,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     protocol = selectors.get_protocol_for_user(request.user, item.protocol_id, audit=False)
     if not services.can_write_items(request.user, protocol):
         raise PermissionDenied
-    form = forms.ActionForm(request.POST or None, protocol=protocol)
+    form = forms.ActionForm(request.POST or None, protocol=protocol, item=item)
     status = 200
     if request.method == "POST":
         status = 400
@@ -447,8 +464,8 @@ def correction_propose(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Enter the corrected text."))
         return _back(item.protocol_id, f"item-{item.pk}")
     try:
-        services.correction_propose(request.user, item=item, proposed_text=form.cleaned_data["proposed_text"],
-                                    version=form.cleaned_data["version"])
+        proposal = services.correction_propose(request.user, item=item, proposed_text=form.cleaned_data["proposed_text"],
+                                               version=form.cleaned_data["version"])
     except conflicts.EditConflict as conflict:
         # Her text stays in the form, now based on the item as it is, whose text the page shows above it.
         form = forms.CorrectionForm(conflicts.retry_data(request.POST, conflict.current.version))
@@ -459,7 +476,7 @@ def correction_propose(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _errors(exc))
     else:
         messages.success(request, _("Your correction is proposed to the organisation holding the information, which "
-                                    "decides on it.") if rules.holder_decides(item) else
+                                    "decides on it.") if rules.holder_is_told(proposal) else
                          _("Your correction is proposed to the convenor."))
     return _back(item.protocol_id, f"item-{item.pk}")
 

@@ -1,7 +1,7 @@
 """Who decides a correction is one rule (``protocols.rules``): the protocol page offers the decision
 on exactly the proposals the service accepts a decision on, and the overview counts exactly those,
-for every kind of item: restricted (its holder decides), widened after it was restricted (the
-convenor, where she reads it; nobody where she does not), and never restricted (the convenor).
+for every kind of item: restricted (its holder decides), widened after it was restricted (its
+holder, and the convenor where she reads it: never nobody), and never restricted (the convenor).
 Review h9: the page's list and the service's check were two definitions of the same rule."""
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def proposals(world):
         _item(world, 11, Audience.RESTRICTED, world.counselling, [world.midwifery]),
         _item(world, 12, Audience.PROFESSIONALS, world.youth_welfare),    # widened, held by the convenor's organisation
         _item(world, 13, Audience.EVERYONE, world.counselling),           # widened, the convenor reads it by consent
-        _item(world, 14, Audience.PROFESSIONALS, world.midwifery),        # widened, the convenor does not read it
+        _item(world, 14, Audience.PROFESSIONALS, world.midwifery),        # widened, the convenor does not read it: its holder decides
     ]
     return [CorrectionProposal.objects.create(item=item, author=world.midwife, proposed_text="Korrektur", base_version=item.version)
             for item in items]
@@ -97,5 +97,5 @@ def test_who_decides_which_kind_of_item(world, proposals):
     decides = {role: {pos for pos, p in by_position.items() if rules.can_decide_correction(getattr(world, role), p)}
                for role in ("convenor", "counsellor", "midwife")}
     assert decides["convenor"] == {1, 2, 3, 12, 13}  # never restricted; the holder of 3; widened ones she reads
-    assert decides["counsellor"] == {10, 11}         # restricted, held by counselling (not 13: widened, the convenor's)
-    assert decides["midwife"] == set()               # not even 14, widened, held by midwifery: nobody decides it
+    assert decides["counsellor"] == {10, 11, 13}     # held by counselling: restricted, and widened (13, the convenor's too)
+    assert decides["midwife"] == {14}                # widened, held by midwifery, which the convenor cannot read

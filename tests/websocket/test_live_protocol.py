@@ -456,3 +456,21 @@ async def test_a_socket_whose_handler_fails_leaves_the_roster_and_the_group(worl
     roster = await protocol_presence.roster(get_channel_layer(), live.group_name(world.protocol.pk))
     assert len(roster) == 1
     await convenor.disconnect()
+
+
+async def test_the_holder_narrowing_a_released_item_removes_it_from_the_screens_that_lose_it(world):
+    """A released draft's item, widened to the team, narrowed again by its holder (``services.item_narrow``)."""
+    item = await database_sync_to_async(ProtocolItem.objects.create)(
+        protocol=world.protocol, position=20, title="Erweitert", text="Anvertraut", audience=Audience.PROFESSIONALS,
+        holding_organisation=world.youth_welfare, entrusted_by=world.mother, category=world.item_restricted.category,
+        created_by=world.convenor)
+    await database_sync_to_async(Protocol.objects.filter(pk=world.protocol.pk).update)(status=Protocol.Status.RELEASED)
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)  # reads it by the world's consent
+    hello = await receive_until(counsellor, "hello")
+    assert item.pk in {i["id"] for i in hello["items"]}
+
+    await database_sync_to_async(services.item_narrow)(
+        world.lead_colleague, item=item, version=item.version, audience=Audience.RESTRICTED, restricted_to=[world.youth_welfare])
+    removed = await receive_until(counsellor, "item_removed")
+    assert removed == {"type": "item_removed", "item": item.pk}
+    await counsellor.disconnect()

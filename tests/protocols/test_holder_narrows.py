@@ -1,0 +1,106 @@
+"""The organisation holding an item's information narrows who reads it again after it was widened
+(a consent revoked, a widening by mistake): in a released draft and a final protocol as in the
+draft, and an item widened to everyone too - on the item's page (a form that works without
+JavaScript), through the API, and through the service with its audit event. It only narrows: it
+never widens outside the draft, and nobody but the holder narrows that way."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from cases.models import Consent, ConsentScope, InformationCategory
+from permissions.models import AuditEvent
+from protocols import policy as protocols_policy, services
+from protocols.models import Audience, Protocol, ProtocolItem
+
+pytestmark = pytest.mark.django_db
+
+CATEGORY = InformationCategory.PARENTING_CHILD_WELFARE
+
+
+@pytest.fixture
+def widened(world):
+    """Counselling's information, widened to the team under the mother's consent to every organisation."""
+    today = timezone.localdate()
+    consent = Consent.objects.create(case=world.case, given_by=world.mother, from_organisation=world.counselling,
+                                     valid_from=today - dt.timedelta(days=1), valid_until=today + dt.timedelta(days=90),
+                                     form_reference="SE-N", recorded_by=world.counsellor)
+    consent.to_organisations.set([world.youth_welfare, world.midwifery])
+    ConsentScope.objects.create(consent=consent, category=CATEGORY)
+    return ProtocolItem.objects.create(protocol=world.protocol, position=20, title="Erweitert", text="Anvertraut",
+                                       audience=Audience.PROFESSIONALS, holding_organisation=world.counselling,
+                                       entrusted_by=world.mother, category=CATEGORY, created_by=world.counsellor)
+
+
+def _status(world, status):
+    Protocol.objects.filter(pk=world.protocol.pk).update(
+        status=status, released_at=timezone.now(), corrections_until=timezone.localdate() + dt.timedelta(days=5),
+        finalised_at=timezone.now() if status == Protocol.Status.FINAL else None)
+    world.protocol.refresh_from_db()
+
+
+def _reads(user, item) -> bool:
+    return protocols_policy.protocol_items_for_user(user).filter(pk=item.pk).exists()
+
+
+@pytest.mark.parametrize("status", [Protocol.Status.RELEASED, Protocol.Status.FINAL])
+def test_the_holder_narrows_a_widened_item_on_its_page_after_the_draft(client, world, widened, status):
+    _status(world, status)
+    assert _reads(world.midwife, widened)
+    client.force_login(world.counsellor)
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    url = reverse("protocols:item_edit", args=[widened.pk])
+    assert url in page
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"audience": Audience.RESTRICTED, "restricted_to": [world.counselling.pk, world.youth_welfare.pk],
+                                 "version": widened.version})
+    assert response.status_code == 302
+    widened.refresh_from_db()
+    assert widened.audience == Audience.RESTRICTED and widened.text == "Anvertraut"
+    assert not _reads(world.midwife, widened)
+    assert _reads(world.convenor, widened)
+    event = AuditEvent.objects.get(action="protocol.item.narrow", object_id=str(widened.pk))
+    assert event.detail["from"]["audience"] == Audience.PROFESSIONALS
+
+
+def test_the_holder_narrows_an_item_widened_to_everyone_in_the_draft(client, world, widened):
+    ProtocolItem.objects.filter(pk=widened.pk).update(audience=Audience.EVERYONE)
+    client.force_login(world.counsellor)
+    url = reverse("protocols:item_edit", args=[widened.pk])
+    response = client.post(url, {"audience": Audience.PROFESSIONALS, "version": widened.version})
+    assert response.status_code == 302
+    widened.refresh_from_db()
+    assert widened.audience == Audience.PROFESSIONALS
+    assert not _reads(world.parent, widened)
+
+
+def test_the_holder_narrows_through_the_api(world, widened):
+    _status(world, Protocol.Status.RELEASED)
+    api = APIClient()
+    api.force_authenticate(world.counsellor)
+    response = api.patch(reverse("protocol-item-detail", args=[widened.pk]),
+                         {"audience": Audience.RESTRICTED, "restricted_to": [world.counselling.pk], "version": widened.version},
+                         format="json")
+    assert response.status_code == 200, response.content
+    assert not _reads(world.midwife, widened) and not _reads(world.convenor, widened)
+
+
+def test_outside_the_draft_the_holder_only_narrows(world, widened):
+    _status(world, Protocol.Status.RELEASED)
+    with pytest.raises(ValidationError) as refused:
+        services.item_narrow(world.counsellor, item=widened, version=widened.version, audience=Audience.EVERYONE)
+    assert "narrower" in refused.value.message_dict["audience"][0]
+
+
+def test_nobody_else_narrows_it_outside_the_draft(client, world, widened):
+    _status(world, Protocol.Status.RELEASED)
+    with pytest.raises(PermissionDenied):
+        services.item_narrow(world.midwife, item=widened, version=widened.version, audience=Audience.RESTRICTED,
+                             restricted_to=[world.midwifery])
+    client.force_login(world.midwife)
+    assert client.get(reverse("protocols:item_edit", args=[widened.pk])).status_code == 403
