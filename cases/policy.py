@@ -396,6 +396,36 @@ def covering_code(disclosure: Disclosure, on: dt.date):
     return SqlCase(When(d.plain, then=one([d.now])), default=relabelled, output_field=CharField())
 
 
+# --- What one parent entrusted, opened to the parents: ONE definition ------------------------------
+#
+# Information entrusted to an organisation and later opened to the parents (a protocol item widened
+# to everyone after it was restricted, a written report widened to the team after it was restricted
+# and shared with the parents) goes to the person who entrusted it and to nobody else of the family:
+# never while another parent is on the case, never when nobody alone entrusted it, never once it was
+# relabelled from the person who first entrusted it. The check before it is opened and the parents'
+# read filter are these two; the fields (``entrusted_by``, ``first_category``,
+# ``first_entrusted_by``) are named alike on both models.
+
+def other_parents_would_read(*, case_id: int, entrusted_by_id: int | None, first_category: str,
+                             first_entrusted_by_id: int | None) -> bool:
+    """Whether opening entrusted information to the parents would let a family member read it who
+    did not entrust it (see above): then no consent can cover opening it."""
+    if first_category and first_entrusted_by_id != entrusted_by_id:
+        return True
+    others = FamilyMember.objects.filter(case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS)
+    if entrusted_by_id:
+        others = others.exclude(pk=entrusted_by_id)
+    return others.exists()
+
+
+def entrusted_by_reader(own_members) -> Q:
+    """On an item or report that carries labels and is open to the parents: entrusted by one of
+    ``own_members`` (the reader's family rows, a subquery), under its labels and any first ones. A
+    parent who joins the case later reads nothing another one entrusted, nor anything entrusted
+    by nobody named."""
+    return Q(entrusted_by_id__in=own_members) & (Q(first_category="") | Q(first_entrusted_by_id__in=own_members))
+
+
 def consent_code() -> Concat:
     return Concat(Value("consent:"), Cast("pk", CharField()), output_field=CharField())
 

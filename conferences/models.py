@@ -241,6 +241,18 @@ class WrittenReport(models.Model):
     category = models.CharField(_("information category"), max_length=32, choices=InformationCategory.choices, blank=True)
     entrusted_by = models.ForeignKey(FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="entrusted_reports",
                                      verbose_name=_("entrusted by"))
+    # A report widened to the team after it was restricted keeps its category and who entrusted it
+    # (a non-empty ``category`` on a report for the team): its information is still what was
+    # entrusted to its organisation, so each other organisation reads it only while a consent or
+    # legal basis covers the disclosure to it (``conferences.policy``), as a protocol item widened
+    # after it was restricted. The labels before its first relabel (another person or category),
+    # empty while it was never relabelled: a relabel never frees the information from the consent
+    # it was entrusted under (``protocols.models.ProtocolItem.first_category``; its holder, the
+    # organisation that writes it, never changes).
+    first_entrusted_by = models.ForeignKey(FamilyMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                           verbose_name=_("first entrusted by"))
+    first_category = models.CharField(_("first information category"), max_length=32, choices=InformationCategory.choices,
+                                      blank=True, default="", db_default="")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     # Raised by every submission: a revision based on an older one is refused, not saved over it.
@@ -257,15 +269,21 @@ class WrittenReport(models.Model):
                 violation_error_message=_("A restricted report needs its information category and is not shared with the parents."),
             ),
             models.CheckConstraint(
-                condition=Q(audience="restricted") | (Q(category="") & Q(entrusted_by__isnull=True)),
-                name="writtenreport_labels_only_when_restricted",
-                violation_error_message=_("Only a restricted report names its information category and who entrusted it."),
+                condition=Q(entrusted_by__isnull=True) | ~Q(category=""),
+                name="writtenreport_entrusted_has_category",
+                violation_error_message=_("A report that names who entrusted its information names its category too."),
             ),
         ]
 
     @property
     def is_restricted(self) -> bool:
         return self.audience == self.Audience.RESTRICTED
+
+    @property
+    def is_governed(self) -> bool:
+        """Restricted, or widened to the team after it was: it carries its labels, and another
+        organisation reads it only under a consent or legal basis."""
+        return bool(self.category)
 
 
 class ReminderLog(models.Model):

@@ -10,6 +10,8 @@ by an organisation she is on the case's team for only while a valid, unrevoked c
 person who entrusted the information, or a recorded legal basis, covers its disclosure to that
 organisation -- the one definition the restricted protocol items are read under
 (``cases.policy.covered``), evaluated in the same statement, so a revocation acts at once.
+One widened to the team after it was restricted keeps its labels and is read by the other
+organisations of the team under the same rule (``_GOVERNED``), as a widened protocol item is.
 A guest of the conference reads no report.
 
 Also whose access needs (possibly health information) each reader of a conference reads
@@ -22,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.lookups import Exact
 
 from cases import policy as cases_policy
 from cases.models import FamilyMember
@@ -84,15 +87,26 @@ def can_submit_report(user: "User", report: WrittenReport) -> bool:
 
 # --- written reports ----------------------------------------------------------------------------
 
-def reports_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+def reports_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
     """The written reports the user may read (``WrittenReport.objects.visible_to``), in one query:
-    see the module's docstring. Reports not submitted yet are listed for the team (as outstanding)."""
+    see the module's docstring. Reports not submitted yet are listed for the team (as outstanding).
+    Reports entrusted by a person whose processing is restricted (Art. 18) are left out unless
+    ``include_restricted`` (only for the audited read with a reason,
+    ``privacy.services.restricted_read``), as her protocol items are."""
     if not base._is_real_user(user):
         return WrittenReport.objects.none()
-    return WrittenReport.objects.filter(pk__in=report_ids_for_user(user, on=on))
+    return WrittenReport.objects.filter(pk__in=report_ids_for_user(user, on=on, include_restricted=include_restricted))
 
 
-def report_ids_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
+# A report that was restricted once keeps its labels (category, who entrusted it) when it is widened
+# to the team (``services.report_submit``), as a protocol item does (``protocols.policy._GOVERNED``):
+# its organisation's widening was checked against the organisations on the team then; at read time
+# another organisation reads it only while a consent or legal basis covers the disclosure to it -- not
+# one that joins the team later, nor one whose consent was revoked or ran out.
+_GOVERNED = ~Q(category="")
+
+
+def report_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False) -> QuerySet:
     """Ids of ``reports_for_user``: a UNION of the routes, each starting from her own rows (her
     team rows, her invitations as a parent)."""
     if not base._is_real_user(user):
@@ -101,22 +115,31 @@ def report_ids_for_user(user: "User", *, on: dt.date | None = None) -> QuerySet:
     conference_orgs = _team_conference_pairs(user)
     on_team = WrittenReport.objects.filter(
         conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user)))
-    open_to_team = on_team.filter(audience=Audience.PROFESSIONALS)
+    # For the team and never restricted; one widened after it was restricted is read as its
+    # organisation's (``held``) or under a consent or legal basis (``widened``), never for being open.
+    open_to_team = on_team.filter(~_GOVERNED, audience=Audience.PROFESSIONALS)
     # Her own organisation's report, whatever its audience: she is on the case's team for it.
     held = on_team.filter(_held_by_team(conference_orgs))
     disclosed = on_team.filter(audience=Audience.RESTRICTED).filter(_disclosed_to_team(conference_orgs, on))
+    widened = on_team.filter(_GOVERNED, audience=Audience.PROFESSIONALS).filter(_widened_disclosed_to_team(conference_orgs, on))
     # The parents of the family invited to the conference read a report shared with them; never a
-    # restricted one (``writtenreport_restricted_has_category_not_parents``, and asked here again).
+    # restricted one (``writtenreport_restricted_has_category_not_parents``, and asked here again),
+    # and one widened after it was restricted only where she entrusted it herself (the rule of the
+    # protocol items, ``cases_policy.entrusted_by_reader``).
+    own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
     parent = WrittenReport.objects.filter(
         conference_id__in=Invitation.objects.filter(
             family_member__user=user, family_member__relation__in=FamilyMember.PARENT_RELATIONS,
             removed_at__isnull=True).values("conference_id"),
-        submitted_at__isnull=False, audience=Audience.PROFESSIONALS, shareable_with_parents=True)
-    # Art. 18: a report entrusted by a person whose processing is restricted is read by nobody else,
-    # as her protocol items are not (``protocols.policy``, review h10, H10-1).
-    restricted = base.compiled(cases_policy.restricted_member_ids(user))
-    return base.union_ids(*(route.exclude(entrusted_by_id__in=restricted).values("pk")
-                            for route in (open_to_team, held, disclosed, parent)))
+        submitted_at__isnull=False, audience=Audience.PROFESSIONALS, shareable_with_parents=True).filter(
+        ~_GOVERNED | cases_policy.entrusted_by_reader(own))
+    routes = (open_to_team, held, disclosed, widened, parent)
+    if not include_restricted:
+        # Art. 18: a report entrusted by a person whose processing is restricted is read by nobody
+        # else, as her protocol items are not (``protocols.policy``, review h10, H10-1).
+        restricted = base.compiled(cases_policy.restricted_member_ids(user))
+        routes = tuple(route.exclude(entrusted_by_id__in=restricted) for route in routes)
+    return base.union_ids(*(route.values("pk") for route in routes))
 
 
 def _team_conference_pairs(user: "User"):
@@ -138,13 +161,25 @@ def _named_for_team(conference_orgs) -> QuerySet:
         base.PairIn(base.Pair(OuterRef("conference_id"), F("organisation_id")), conference_orgs), writtenreport_id=OuterRef("pk"))
 
 
-def _report_disclosure() -> cases_policy.Disclosure:
-    """The disclosure of a report to one organisation it is named for, judged from a row of its
-    named organisations (``_named_for_team``): the report's information, held by the organisation
-    that wrote it, under its category and (where one person entrusted it) her consent."""
-    labels = tuple(OuterRef(OuterRef(name)) for name in ("organisation_id", "entrusted_by_id", "category"))
-    return cases_policy.Disclosure(case=OuterRef(OuterRef("conference__case_id")), to=Q(to_organisations=OuterRef("organisation_id")),
-                                   now=labels, first=labels, plain=True)
+def _report_labels(*, first: bool = False) -> cases_policy.Labels:
+    """The labels of the report two queries out (the report, around a row of organisations, around
+    the consents or legal bases), as references: the ones it carries, or (``first``) the ones it
+    carried before its first relabel. Its holder is always the organisation that writes it."""
+    p = "first_" if first else ""
+    return tuple(OuterRef(OuterRef(name)) for name in ("organisation_id", f"{p}entrusted_by_id", f"{p}category"))
+
+
+def _report_disclosure(organisation: str = "organisation_id") -> cases_policy.Disclosure:
+    """The disclosure of a report to one organisation, judged from a row of a subquery on the
+    report whose column ``organisation`` names it: a row of its named organisations
+    (``_named_for_team``, "organisation_id") for a restricted report, a row of the organisations
+    she is on its case's team for ("pk", ``_team_orgs_of_report``) for one widened after it was
+    restricted. The report's information, held by the organisation that wrote it, under its
+    category and (where one person entrusted it) her consent, and, once relabelled, under the
+    labels it was first entrusted under too (``cases_policy.covered``, as for protocol items)."""
+    return cases_policy.Disclosure(case=OuterRef(OuterRef("conference__case_id")), to=Q(to_organisations=OuterRef(organisation)),
+                                   now=_report_labels(), first=_report_labels(first=True),
+                                   plain=Q(Exact(OuterRef("first_category"), "")))
 
 
 def _disclosed_to_team(conference_orgs, on: dt.date) -> Exists:
@@ -152,6 +187,18 @@ def _disclosed_to_team(conference_orgs, on: dt.date) -> Exists:
     which a consent or legal basis covers its disclosure (``cases_policy.covered``): the same
     organisation named and covered."""
     return Exists(_named_for_team(conference_orgs).filter(cases_policy.covered(_report_disclosure(), on)))
+
+
+def _team_orgs_of_report(conference_orgs) -> QuerySet:
+    """On a WrittenReport, as a subquery: the organisations she is on its case's team for, one row each."""
+    return Organisation.objects.filter(base.PairIn(base.Pair(OuterRef("conference_id"), F("pk")), conference_orgs))
+
+
+def _widened_disclosed_to_team(conference_orgs, on: dt.date) -> Exists:
+    """On a report for the team widened after it was restricted (``_GOVERNED``): an organisation she
+    is on its case's team for, to which a consent or legal basis covers its disclosure
+    (``cases_policy.covered``, the one definition the restricted reports are read under)."""
+    return Exists(_team_orgs_of_report(conference_orgs).filter(cases_policy.covered(_report_disclosure("pk"), on)))
 
 
 def report_bases(user: "User", reports, *, on: dt.date | None = None) -> dict[int, str]:
@@ -167,20 +214,24 @@ def report_bases(user: "User", reports, *, on: dt.date | None = None) -> dict[in
         return {}
     on = on or base._today()
     columns = {"b_case": F("conference__case_id")}
-    if base._is_real_user(user) and any(r.is_restricted for r in reports):
+    if base._is_real_user(user) and any(r.is_governed for r in reports):
         conference_orgs = _team_conference_pairs(user)
         disclosure = _report_disclosure()
         named = (_named_for_team(conference_orgs).filter(cases_policy.covered(disclosure, on)).order_by("organisation_id")
                  .annotate(b_code=cases_policy.covering_code(disclosure, on)).values("b_code")[:1])
+        to_team = _report_disclosure("pk")
+        widened = (_team_orgs_of_report(conference_orgs).filter(cases_policy.covered(to_team, on)).order_by("pk")
+                   .annotate(b_code=cases_policy.covering_code(to_team, on)).values("b_code")[:1])
         columns["b_held"] = Case(When(_held_by_team(conference_orgs), then=Value(True)), default=Value(False))
         columns["b_named"] = Case(When(audience=Audience.RESTRICTED, then=Subquery(named, output_field=CharField())),
+                                  When(_GOVERNED, then=Subquery(widened, output_field=CharField())),
                                   default=None, output_field=CharField())
     rows = {row["pk"]: row for row in WrittenReport.objects.filter(pk__in=[r.pk for r in reports]).order_by()
-            .annotate(**columns).values("pk", "audience", *columns)}
+            .annotate(**columns).values("pk", "audience", "category", *columns)}
     by_case = cases_policy.case_bases(user, {row["b_case"] for row in rows.values()})
     bases = {}
     for pk, row in rows.items():
-        if row["audience"] != Audience.RESTRICTED:
+        if row["audience"] != Audience.RESTRICTED and (not row["category"] or by_case.get(row["b_case"]) == "family"):
             bases[pk] = "family" if by_case.get(row["b_case"]) == "family" else "team"
         elif row.get("b_held"):
             bases[pk] = "holding-organisation"
@@ -189,19 +240,25 @@ def report_bases(user: "User", reports, *, on: dt.date | None = None) -> dict[in
     return {r.pk: bases.get(r.pk, "none") for r in reports}
 
 
-def report_disclosures_covering(report: WrittenReport, *, organisation_ids, on: dt.date | None = None) -> dict[int, str]:
+def report_disclosures_covering(report: WrittenReport, *, organisation_ids, on: dt.date | None = None,
+                                labels: tuple[int | None, str] | None = None,
+                                first: tuple[int | None, str] | None = None) -> dict[int, str]:
     """For each of ``organisation_ids`` (other than the report's own) to which a valid consent of
     the person who entrusted the report's information (or a recorded legal basis) from the
     organisation that wrote it covers its disclosure: that basis, as the audit trail names it
-    (``cases_policy.covering_code``, the read filter's definition). One query, whatever the number
-    of organisations."""
+    (``cases_policy.covering_code``, the read filter's definition). ``labels`` and ``first``:
+    (entrusting family member, category) to check instead of the report's own and its first ones,
+    for a submission about to be saved. One query, whatever the number of organisations."""
     organisation_ids = set(organisation_ids) - {report.organisation_id}
     if not organisation_ids:
         return {}
     on = on or base._today()
-    labels = cases_policy.given_labels(report.organisation_id, report.entrusted_by_id, report.category)
+    entruster, category = labels or (report.entrusted_by_id, report.category)
+    first_entruster, first_category = first or (report.first_entrusted_by_id, report.first_category)
     disclosure = cases_policy.Disclosure(case=report.conference.case_id, to=Q(to_organisations=OuterRef("pk")),
-                                         now=labels, first=labels, plain=True)
+                                         now=cases_policy.given_labels(report.organisation_id, entruster, category),
+                                         first=cases_policy.given_labels(report.organisation_id, first_entruster, first_category),
+                                         plain=not first_category)
     rows = (Organisation.objects.filter(pk__in=organisation_ids)
             .annotate(b_code=cases_policy.covering_code(disclosure, on)).values_list("pk", "b_code"))
     return {org: code for org, code in rows if code}

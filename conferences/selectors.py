@@ -218,7 +218,15 @@ def report_readers(report: WrittenReport) -> "ReportReaders":
     if not report.is_restricted:
         team = list(Organisation.objects.filter(
             pk__in=case.team.filter(removed_at__isnull=True).values("organisation_id")).order_by("name"))
-        return ReportReaders(restricted=False, team=team, parents=report.shareable_with_parents)
+        if not report.is_governed:
+            return ReportReaders(restricted=False, team=team, parents=report.shareable_with_parents)
+        # Widened to the team after it was restricted: each other organisation of the team reads it
+        # only while a consent or legal basis covers it (``conferences.policy._GOVERNED``).
+        others = [o for o in team if o.pk != report.organisation_id]
+        covering = conferences_policy.report_disclosures_covering(report, organisation_ids={o.pk for o in others})
+        return ReportReaders(restricted=False, team=team, parents=report.shareable_with_parents, governed=True,
+                             covered=[o for o in others if o.pk in covering],
+                             uncovered=[o for o in others if o.pk not in covering])
     named = list(report.restricted_to.exclude(pk=report.organisation_id).order_by("name"))
     covering = conferences_policy.report_disclosures_covering(report, organisation_ids={o.pk for o in named})
     return ReportReaders(restricted=True, covered=[o for o in named if o.pk in covering],
@@ -232,6 +240,7 @@ class ReportReaders:
     parents: bool = False                           # shared with the parents
     covered: list = field(default_factory=list)     # named, and a consent or legal basis covers it now
     uncovered: list = field(default_factory=list)   # named, but nothing covers it now: they do not read it
+    governed: bool = False                          # for the team, after it was restricted: read under consent only
 
 
 # --- the poll grid ------------------------------------------------------------------------------

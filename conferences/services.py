@@ -27,7 +27,7 @@ from conferences import policy as conferences_policy
 from notifications.models import Kind
 from notifications.services import notifications_redate, notify
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
-from participants.models import User
+from participants.models import Organisation, User
 from participants.working_days import is_working_day
 from permissions import audit, conflicts, dates, events, grants, jobs
 
@@ -700,9 +700,21 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     while a consent or legal basis covers the disclosure of information of ``category``
     (entrusted by ``entrusted_by``, a parent of the case, or by nobody named) to it
     (``conferences.policy``). A restricted report is never shared with the parents. Writing the
-    report decides who reads it, so this is its organisation's decision alone. Audits
-    ``report.submit``, and ``report.audience`` with the former and the new readers when a
-    submitted report's audience changes."""
+    report decides who reads it, so this is its organisation's decision alone.
+
+    Widening a restricted report to the team is a disclosure (§ 65 SGB VIII, the rule of the
+    protocol items, ``protocols.services._check_disclosure``): refused at the audience unless a
+    valid consent of the person who entrusted it, or a recorded legal basis, covers every other
+    organisation on the case team; the report keeps its labels, so each of them reads it only
+    while one still does. One that was restricted is shared with the parents only where no other
+    family member would read what one person entrusted (``cases_policy.other_parents_would_read``).
+    Naming more organisations on a restricted report discloses nothing by itself: each reads it
+    only under a consent or legal basis. A relabel (another category or person) keeps the labels
+    it had before, which every reader needs to be covered under too.
+
+    Audits ``report.submit``, ``report.audience`` with the former and the new readers when a
+    submitted report's audience changes, and ``report.disclose`` under the consents and legal
+    bases that cover a widening."""
     report = WrittenReport.objects.select_for_update(of=("self",)).select_related("conference__case", "submitted_by").get(pk=report.pk)
     case = report.conference.case
     if not conferences_policy.can_submit_report(actor, report):
@@ -720,12 +732,15 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     before = _report_readers(report) if report.submitted_at else None
     readers = _report_audience(report, shareable_with_parents=bool(shareable_with_parents), audience=audience,
                                restricted_to=restricted_to, category=category, entrusted_by=entrusted_by)
+    first = _report_first_labels(report, readers)
+    disclosure = _check_report_widening(report, readers, first)
     report.text, report.shareable_with_parents = text, readers["shareable_with_parents"]
     report.audience, report.category, report.entrusted_by_id = readers["audience"], readers["category"], readers["entrusted_by"]
+    report.first_category, report.first_entrusted_by_id = first
     report.submitted_by, report.submitted_at = actor, timezone.now()
     report.version += 1
     report.save(update_fields=["text", "shareable_with_parents", "audience", "category", "entrusted_by",
-                               "submitted_by", "submitted_at", "version"])
+                               "first_category", "first_entrusted_by", "submitted_by", "submitted_at", "version"])
     report.restricted_to.set(readers["restricted_to"])
     audit.record(actor, action="report.submit", obj=report, case_id=case.pk, channel=channel,
                  detail={"shareable_with_parents": report.shareable_with_parents, "audience": report.audience,
@@ -733,7 +748,46 @@ def report_submit(actor, *, report: WrittenReport, text: str, shareable_with_par
     if before is not None and before != readers:
         audit.record(actor, action="report.audience", obj=report, case_id=case.pk, channel=channel,
                      legal_basis="holding-organisation", detail={"from": before, "to": readers})
+    if disclosure is not None:
+        audit.record(actor, action="report.disclose", obj=report, case_id=case.pk, channel=channel,
+                     legal_basis=audit.joined_bases(disclosure.values()) or "holding-organisation",
+                     detail={"from": before, "to": readers,
+                             "bases": {str(org): basis for org, basis in sorted(disclosure.items())}})
     return report
+
+
+def _report_first_labels(report: WrittenReport, readers: dict) -> tuple[str, int | None]:
+    """(first category, first entrusting person) the report keeps: set once, when a report that
+    carries labels (restricted, or widened after it was) gets another category or person, as a
+    protocol item keeps them (``protocols.services._first_labels``)."""
+    if report.first_category or not report.category:
+        return report.first_category, report.first_entrusted_by_id
+    if (readers["category"], readers["entrusted_by"]) == (report.category, report.entrusted_by_id):
+        return "", None
+    return report.category, report.entrusted_by_id
+
+
+def _check_report_widening(report: WrittenReport, readers: dict, first: tuple[str, int | None]) -> dict[int, str] | None:
+    """A restricted report widened to the case team: every other organisation on the team would
+    newly read what was entrusted to the report's organisation. Allowed only where a valid consent
+    of the person who entrusted it (or a recorded legal basis) from that organisation covers each of
+    them, under the labels it will carry and the first ones (``conferences_policy.report_disclosures_covering``,
+    the read filter's definition): the rule of the protocol items. Returns the basis per
+    organisation for the audit trail, or None when nothing is widened."""
+    if report.audience != WrittenReport.Audience.RESTRICTED or readers["audience"] == WrittenReport.Audience.RESTRICTED:
+        return None
+    team = set(CaseTeamMember.objects.filter(case_id=report.conference.case_id, removed_at__isnull=True)
+               .values_list("organisation_id", flat=True)) - {report.organisation_id}
+    covering = conferences_policy.report_disclosures_covering(
+        report, organisation_ids=team, labels=(readers["entrusted_by"], readers["category"]), first=first)
+    uncovered = team - set(covering)
+    if uncovered:
+        names = ", ".join(Organisation.objects.filter(pk__in=uncovered).order_by("name").values_list("name", flat=True))
+        raise ValidationError({"audience": _(
+            "No valid consent of the person who entrusted the information, nor a legal basis, covers passing the report "
+            "on to: %(names)s. Keep the report restricted to the organisations that may read it, or widen it once a "
+            "consent or legal basis covers every organisation on the case team.") % {"names": names}})
+    return covering
 
 
 def _report_readers(report: WrittenReport) -> dict:
@@ -752,8 +806,18 @@ def _report_audience(report: WrittenReport, *, shareable_with_parents: bool, aud
     if audience not in WrittenReport.Audience.values:
         raise ValidationError({"audience": _("Choose who may read the report.")})
     if audience != WrittenReport.Audience.RESTRICTED:
+        # For the team: one that was restricted keeps its labels (the information is still what was
+        # entrusted to its organisation, ``conferences.policy._GOVERNED``); a report for the team
+        # names no other ones.
+        category, entruster = report.category, report.entrusted_by_id
+        if shareable_with_parents and category and cases_policy.other_parents_would_read(
+                case_id=report.conference.case_id, entrusted_by_id=entruster, first_category=report.first_category,
+                first_entrusted_by_id=report.first_entrusted_by_id):
+            raise ValidationError({"shareable_with_parents": _(
+                "This report was restricted: shared with the parents, it would be read by family members who did not "
+                "entrust its information to your organisation, and no consent can cover that. Untick the box.")})
         return {"audience": audience, "shareable_with_parents": shareable_with_parents, "restricted_to": [],
-                "category": "", "entrusted_by": None}
+                "category": category, "entrusted_by": entruster}
     named = (set(report.restricted_to.values_list("pk", flat=True)) if restricted_to is None
              else {getattr(o, "pk", o) for o in restricted_to})
     named.discard(report.organisation_id)  # the organisation that writes it always reads it

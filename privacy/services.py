@@ -16,6 +16,7 @@ from access import selectors as audit_selectors
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, FamilyMember, LegalHold
+from conferences import policy as conferences_policy
 from participants.models import User
 from permissions import audit, events
 from permissions.events import access_changed_on_commit
@@ -230,9 +231,9 @@ def _announce(case_id: int) -> None:
 
 def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: str,
                     channel: str = audit.Channel.PAGE) -> dict:
-    """Read a restricted person's data for the restricting reason: the protocol items she entrusted,
-    the agreed actions in them and her consents, as far as ``actor`` could read them without the
-    restriction. Checks: the
+    """Read a restricted person's data for the restricting reason: the protocol items and the
+    submitted written reports she entrusted, the agreed actions in those items and her consents, as
+    far as ``actor`` could read them without the restriction. Checks: the
     restriction is in force and ``actor`` is on the case's team; a reason. Audits ONE
     ``restriction.read`` event naming the ids read, its legal basis ``restriction:<id>``, and the
     reason in its detail."""
@@ -246,10 +247,14 @@ def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: 
                  .select_related("protocol__conference").order_by("protocol__conference__starts_at", "position", "pk"))
     actions = list(protocols_policy.actions_for_user(actor, include_restricted=True).filter(item__entrusted_by=member)
                    .select_related("item").order_by("due_on", "pk"))
+    reports = list(conferences_policy.reports_for_user(actor, include_restricted=True)
+                   .filter(entrusted_by=member, submitted_at__isnull=False)
+                   .select_related("conference", "organisation").order_by("conference__starts_at", "organisation__name", "pk"))
     consents = list(cases_policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
                     .select_related("from_organisation").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "pk"))
     audit.record(actor, action="restriction.read", obj=restriction, case_id=member.case_id, channel=channel,
                  legal_basis=f"restriction:{restriction.pk}",
                  detail={"reason": reason, "family_member": member.pk, "items": [i.pk for i in items],
-                         "actions": [a.pk for a in actions], "consents": [c.pk for c in consents]})
-    return {"member": member, "items": items, "actions": actions, "consents": consents}
+                         "actions": [a.pk for a in actions], "reports": [r.pk for r in reports],
+                         "consents": [c.pk for c in consents]})
+    return {"member": member, "items": items, "actions": actions, "reports": reports, "consents": consents}

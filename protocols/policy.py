@@ -229,7 +229,7 @@ def _family_may_read(user: "User") -> Q:
     (``services._refuse_other_parents``); a parent who joins the case later reads nothing another
     one entrusted, nor anything entrusted by nobody named."""
     own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
-    return ~_GOVERNED | (Q(entrusted_by_id__in=own) & (Q(first_category="") | Q(first_entrusted_by_id__in=own)))
+    return ~_GOVERNED | cases_policy.entrusted_by_reader(own)
 
 
 def family_member_reads_labelled_item(item: ProtocolItem, member_id: int) -> bool:

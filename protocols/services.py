@@ -571,12 +571,9 @@ def _refuse_other_parents(item: ProtocolItem, protocol: Protocol) -> None:
     """Information one parent entrusted never goes to everyone while another parent is on the case;
     a restricted item with nobody named as entrusting it was entrusted by someone, so it never does.
     Nor does one relabelled from the person who first entrusted it to another."""
-    if item.first_category and item.first_entrusted_by_id != item.entrusted_by_id:
-        raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
-    others = FamilyMember.objects.filter(case_id=protocol.conference.case_id, relation__in=FamilyMember.PARENT_RELATIONS)
-    if item.entrusted_by_id:
-        others = others.exclude(pk=item.entrusted_by_id)
-    if others.exists():
+    if cases_policy.other_parents_would_read(case_id=protocol.conference.case_id, entrusted_by_id=item.entrusted_by_id,
+                                             first_category=item.first_category,
+                                             first_entrusted_by_id=item.first_entrusted_by_id):
         raise ValidationError({"audience": _("Other family members would read what one person entrusted; no consent can cover that.")})
 
 

@@ -26,6 +26,15 @@ class RestrictedActionSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class RestrictedReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conference = serializers.IntegerField(source="conference_id")
+    organisation = serializers.IntegerField(source="organisation_id")
+    text = serializers.CharField()
+    audience = serializers.CharField()
+    category = serializers.CharField()
+
+
 class RestrictedConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     from_organisation = serializers.IntegerField(source="from_organisation_id")
@@ -46,4 +55,5 @@ class RestrictedReadSerializer(serializers.Serializer):
     restriction = serializers.IntegerField()
     items = RestrictedItemSerializer(many=True)
     actions = RestrictedActionSerializer(many=True)
+    reports = RestrictedReportSerializer(many=True)
     consents = RestrictedConsentSerializer(many=True)

@@ -31,5 +31,5 @@ class RestrictedReadView(APIView):
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
         body = s.RestrictedReadSerializer({"restriction": restriction.pk, "items": read["items"], "actions": read["actions"],
-                                         "consents": read["consents"]})
+                                         "reports": read["reports"], "consents": read["consents"]})
         return Response(body.data, status=status.HTTP_200_OK)

@@ -10,6 +10,14 @@ The report is the Suchtberatung's, for the world's conference (which has the pro
 * ``consent``: the same, with the mother's consent Suchtberatung -> Jugendamt for that category.
 * ``revoked``: that consent, revoked by the mother: only the Suchtberatung again, at once.
 * ``legal_basis``: a recorded legal basis (§ 4 KKG) Suchtberatung -> Hebammenpraxis instead.
+* ``team_consent``: restricted, with the mother's consent to the Jugendamt and the Hebammenpraxis
+  (every other organisation of the team).
+* ``widened``: that report widened to the team (allowed: the consent covers the whole team); it
+  keeps its labels.
+* ``widened_revoked``: the widened report once the mother revoked that consent: only the
+  Suchtberatung again, at once, as for a restricted one.
+* ``art18``: ``consent``, and the mother's processing restricted (Art. 18): nobody reads it in a
+  normal read, not even the Suchtberatung (``privacy.services.restricted_read`` only).
 
 Channels: the conference page, the report page (the team's; 404 for a report she may not read),
 the protocol page, and ``WrittenReport.objects.visible_to``. The print of the protocol, the
@@ -30,6 +38,8 @@ from cases.models import Consent, ConsentScope, DisclosureBasis, InformationCate
 from conferences import services
 from conferences.models import WrittenReport
 from permissions.models import AuditEvent
+from privacy import services as privacy_services
+from privacy.models import DataSubjectRequest
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.world import make_professional
 
@@ -47,16 +57,20 @@ READERS = {
     "consent": COUNSELLING | {"convenor", "lead_colleague"},
     "revoked": COUNSELLING,
     "legal_basis": COUNSELLING | {"midwife"},
+    "team_consent": TEAM,
+    "widened": TEAM,
+    "widened_revoked": COUNSELLING,
+    "art18": set(),
 }
 ROLES_AND_GUEST = [*ROLES, "guest"]
 
 
-def _consent(world) -> Consent:
+def _consent(world, to=None) -> Consent:
     today = timezone.localdate()
     consent = Consent.objects.create(case=world.case, given_by=world.mother, from_organisation=world.counselling,
                                      valid_from=today, valid_until=today + dt.timedelta(days=30),
                                      form_reference="SB-2026-9", recorded_by=world.counsellor)
-    consent.to_organisations.set([world.youth_welfare])
+    consent.to_organisations.set(to or [world.youth_welfare])
     ConsentScope.objects.create(consent=consent, category=InformationCategory.ADDICTION_TREATMENT)
     return consent
 
@@ -70,9 +84,21 @@ def report_for(world, cell: str) -> WrittenReport:
         world.counsellor, report=report, text=TEXT, shareable_with_parents=False, audience=WrittenReport.Audience.RESTRICTED,
         restricted_to=[world.youth_welfare, world.midwifery], category=InformationCategory.ADDICTION_TREATMENT,
         entrusted_by=world.mother)
-    if cell in ("consent", "revoked"):
+    if cell in ("consent", "revoked", "art18"):
         consent = _consent(world)
         if cell == "revoked":
+            consent_services.consent_revoke(world.parent, consent=consent)
+    if cell == "art18":
+        request = privacy_services.request_record(world.dpo, case=world.case, family_member=world.mother,
+                                                  kind=DataSubjectRequest.Kind.RESTRICTION, received_on=timezone.localdate(),
+                                                  identity_check="account")
+        privacy_services.restriction_set(world.dpo, request=request, grounds="Bis die Richtigkeit geprüft ist")
+    if cell in ("team_consent", "widened", "widened_revoked"):
+        consent = _consent(world, to=[world.youth_welfare, world.midwifery])
+        if cell != "team_consent":
+            report = services.report_submit(world.counsellor, report=report, text=TEXT, shareable_with_parents=False,
+                                            audience=WrittenReport.Audience.PROFESSIONALS, version=report.version)
+        if cell == "widened_revoked":
             consent_services.consent_revoke(world.parent, consent=consent)
     if cell == "legal_basis":
         basis = DisclosureBasis.objects.create(
@@ -121,21 +147,27 @@ def test_no_other_channel_carries_a_reports_text(client, world, role, cell):
     c, _user = reader(client, world, role)
     for url in (reverse("protocols:protocol_print", args=[world.protocol.pk]),
                 reverse("conference-detail", args=[world.conference.pk]), reverse("conference-list"),
+                reverse("case-detail", args=[world.case.pk]), reverse("protocol-item-list"), reverse("protocol-detail", args=[world.protocol.pk]),
                 reverse("dashboard"), reverse("notifications:list")):
         assert TEXT not in c.get(url).content.decode(), url
 
 
+@pytest.mark.parametrize("cell", ["consent", "team_consent"])
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
-def test_only_the_reports_organisation_changes_who_reads_it(client, world, role):
+def test_only_the_reports_organisation_changes_who_reads_it(client, world, role, cell):
     """Changing the audience is a revision: the Suchtberatung's, through the service, audited. The
     Jugendamt reads the report under the consent, and may not widen it (403); who does not read it
-    does not find it (404)."""
-    report = report_for(world, "consent")
+    does not find it (404). The Suchtberatung widens it to the team only where a consent covers
+    every other organisation of the team (``team_consent``); otherwise the form refuses it at the
+    audience (400), as for a protocol item."""
+    report = report_for(world, cell)
     c = client_for(client, world, role)
     response = c.post(reverse("conferences:report_submit", args=[world.conference.pk, report.pk]),
                       {"text": TEXT, "audience": WrittenReport.Audience.PROFESSIONALS, "version": report.version})
-    allowed = role in COUNSELLING
-    assert response.status_code == (302 if allowed else 403 if role in READERS["consent"] else 404)
+    allowed = role in COUNSELLING and cell == "team_consent"
+    expected = (302 if cell == "team_consent" else 400) if role in COUNSELLING else 403 if role in READERS[cell] else 404
+    assert response.status_code == expected
     report.refresh_from_db()
     assert (report.audience == WrittenReport.Audience.PROFESSIONALS) == allowed
     assert AuditEvent.objects.filter(action="report.audience", object_id=str(report.pk)).exists() == allowed
+    assert AuditEvent.objects.filter(action="report.disclose", object_id=str(report.pk)).exists() == allowed
