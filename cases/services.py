@@ -370,6 +370,7 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
         # An offer's code was handed over and its set-up link mailed for the address as it was: a
         # corrected address (perhaps someone else's) must not keep them working. Offer again.
         end_access_offers(member, now=timezone.now())
+    old_interpreter = member.interpreter_language
     for name in changed:
         setattr(member, name, values[name])
     member.full_clean()
@@ -382,5 +383,9 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
             # The same for what apps above mailed there (``conferences``: her personal poll links,
             # a fresh one to the new address where a poll is open), inside this transaction.
             events.address_changed(actor=actor, family_member_id=member.pk, case_id=case.pk, channel=channel)
+        if "interpreter_language" in changed:
+            # The coming conferences that took the old language over (``conferences``), at once.
+            events.interpreter_language_changed(actor=actor, family_member_id=member.pk, case_id=case.pk,
+                                                old=old_interpreter, new=member.interpreter_language, channel=channel)
         events.access_changed_on_commit([case.pk])
     return member

@@ -17,3 +17,4 @@ class ConferencesConfig(AppConfig):
         mail_outbox.connect()
         events.subscribe_account_linked(services.poll_links_end_on_account)
         events.subscribe_address_changed(services.poll_links_renew_on_address_change)
+        events.subscribe_interpreter_language_changed(services.interpreter_language_follow)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -481,6 +481,41 @@ def poll_links_renew_on_address_change(changed: events.AddressChanged) -> int:
         if invitation.answers_by_poll_link and poll_is_open(invitation.conference.poll):
             jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)
     return count
+
+
+def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> int:
+    """A family member's interpreter language was corrected (``cases.services.family_member_update``,
+    inside that transaction). ``conference_create`` takes the first invited family member's
+    language over when the convenor names none, so a coming conference (draft, finding a date, or
+    scheduled and not yet begun) she is invited to, whose interpreter language is still her old
+    one, gets the corrected one, unless another family member invited to it still needs the old
+    one. A language the convenor typed herself (another than the record's) stays, and so does that
+    of a conference held or cancelled: it is what was booked. One ``conference.interpreter_language``
+    event per conference (without the languages: the trail is read more widely than the case);
+    its calendar entries show the new language at the next refresh (``updated_at``). Returns how
+    many conferences changed."""
+    old = (changed.old or "").strip()
+    if not old:
+        return 0
+    now = timezone.now()
+    invited = Invitation.objects.filter(conference=OuterRef("pk"), removed_at__isnull=True)
+    others_need_old = invited.exclude(family_member_id=changed.family_member_id).filter(
+        family_member__interpreter_language__iexact=old)
+    conferences = list(
+        Conference.objects.select_for_update()
+        .filter(case_id=changed.case_id, interpreter_language__iexact=old,
+                status__in=[Conference.Status.DRAFT, Conference.Status.POLLING, Conference.Status.SCHEDULED])
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__gt=now))
+        .filter(Exists(invited.filter(family_member_id=changed.family_member_id)))
+        .exclude(Exists(others_need_old))
+        .order_by("pk"))
+    for conference in conferences:
+        conference.interpreter_language = (changed.new or "").strip()
+        conference.save(update_fields=["interpreter_language", "updated_at"])
+        audit.record(changed.actor, action="conference.interpreter_language", obj=conference,
+                     case_id=conference.case_id, channel=changed.channel,
+                     detail={"reason": "family_member_update", "family_member": changed.family_member_id})
+    return len(conferences)
 
 
 @transaction.atomic

@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "permissions.middleware.AuthenticationMiddleware",  # the user comes with the session (one SELECT)
     "allauth.account.middleware.AccountMiddleware",
     "permissions.middleware.SessionSecurityMiddleware",
+    "participants.middleware.UserLanguageMiddleware",  # her own language setting wins over the cookie
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -4,7 +4,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from config import account as account_views
@@ -33,7 +32,7 @@ urlpatterns = [
     path("accessibility/", participant_views.accessibility_statement, name="accessibility"),
     path("account/", account_views.account, name="account"),
     path("favicon.ico", participant_views.favicon, name="favicon"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", participant_views.language_switch, name="set_language"),
     # Not offered (participants.views.not_offered); the name stays, since allauth reverses it.
     path("accounts/email/", participant_views.not_offered, name="account_email"),
     path("accounts/", RedirectView.as_view(pattern_name="account"), name="accounts_home"),

@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language
 
 from participants import services
 from participants.forms import LanguageForm
@@ -55,6 +56,23 @@ def organisation_members(request: HttpRequest) -> HttpResponse:
 
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     return render(request, "participants/accessibility.html")
+
+
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The header's language switch (a form, no script). Everyone gets Django's ``set_language``:
+    the cookie, and back to the page she was on. A signed-in person's choice is also saved as her
+    setting, through the account page's service (audited there), so that her e-mails, feeds and
+    reminders change with her pages; the message says so in the new language."""
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if request.user.is_authenticated and language and language != request.user.preferred_language:
+        try:
+            services.user_language_set(request.user, language=language)
+        except ValidationError:
+            pass  # not an offered language: Django's view below leaves everything as it was
+        else:
+            with translation.override(language):
+                messages.success(request, _("Your language has been saved."))
+    return set_language(request)
 
 
 @login_required

@@ -10,7 +10,8 @@ changes are also announced with ``memberships_changed_on_commit``: notifications
 organisation's leads. Two hooks run inside the writer's transaction instead (bottom of the module):
 a membership that ends (``cases`` ends her personal case-team rows for it), an account linked
 to a family member and a family member's corrected e-mail address (``conferences`` revokes her
-poll links).
+poll links), and her corrected interpreter language (``conferences`` corrects the coming
+conferences that took it over).
 """
 from __future__ import annotations
 
@@ -170,4 +171,33 @@ def subscribe_address_changed(listener: Callable[[AddressChanged], None]) -> Non
 def address_changed(*, actor, family_member_id: int, case_id: int, channel: str) -> None:
     changed = AddressChanged(actor, family_member_id, case_id, channel)
     for listener in list(_address_changed_listeners):
+        listener(changed)
+
+
+@dataclass(frozen=True)
+class InterpreterLanguageChanged:
+    """``actor`` corrected the interpreter language of the family member ``family_member_id``
+    from ``old`` to ``new`` (either may be blank)."""
+    actor: object
+    family_member_id: int
+    case_id: int
+    old: str
+    new: str
+    channel: str
+
+
+_interpreter_listeners: list[Callable[[InterpreterLanguageChanged], None]] = []
+
+
+def subscribe_interpreter_language_changed(listener: Callable[[InterpreterLanguageChanged], None]) -> None:
+    """``listener(changed)`` runs inside the transaction that corrects the record (``conferences``
+    corrects the coming conferences that took the old language over from it)."""
+    if listener not in _interpreter_listeners:
+        _interpreter_listeners.append(listener)
+
+
+def interpreter_language_changed(*, actor, family_member_id: int, case_id: int, old: str, new: str,
+                                 channel: str) -> None:
+    changed = InterpreterLanguageChanged(actor, family_member_id, case_id, old, new, channel)
+    for listener in list(_interpreter_listeners):
         listener(changed)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases import policy as cases_policy
 from cases.models import Case, Consent, DisclosureBasis, FamilyMember, LegalHold
+from participants import language as participants_language
 from participants import policy as participants_policy
 from participants.models import NetworkRole, User
 from permissions import anchors
@@ -38,6 +39,13 @@ def get_request_for_user(user, pk: int) -> DataSubjectRequest:
     if request is None:
         raise Http404("No such request.")
     return request
+
+
+def export_language(request: DataSubjectRequest) -> str:
+    """The language of what the officer hands over to the request's person (the access export):
+    hers by the one language rule (``participants.language``: her own setting, else her recorded
+    language, her interpreter's, her case's network), never the officer's who downloads it."""
+    return participants_language.for_family_member(request.family_member, network=request.case.network)
 
 
 def case_for_request(user, reference: str) -> Case:

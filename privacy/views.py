@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.utils.translation import pgettext
@@ -129,6 +129,8 @@ def _detail(request: HttpRequest, dsr, *, forms: dict | None = None, status: int
     officer = access.is_officer(request.user, dsr.case.network_id)
     context = {
         "dsr": dsr, "officer": officer, "today": timezone.localdate(),
+        "export_language": translation.get_language_info(selectors.export_language(dsr))["name_local"]
+        if officer and dsr.kind == dsr.Kind.ACCESS else "",
         "restrictions": selectors.restrictions_with_reads(request.user, request=dsr),
         "hold_in_force": services.hold_in_force(dsr.case_id),
         "extend_form": forms.get("extend") or ExtendForm(auto_id="extend_%s"),
@@ -199,16 +201,19 @@ def restriction_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def request_export(request: HttpRequest, pk: int) -> HttpResponse:
-    """The access log of the requesting person, the same file she downloads herself (CSV or JSON)."""
+    """The access log of the requesting person, the same file she downloads herself (CSV or JSON),
+    in her language (``selectors.export_language``), not in the officer's."""
     dsr = selectors.get_request_for_user(request.user, pk)
     fmt = request.GET.get("format", "")
     if fmt not in access_log_export.FORMATS or not access.is_officer(request.user, dsr.case.network_id):
         raise Http404
-    try:
-        rows = services.access_export_rows(request.user, request=dsr, fmt=fmt)
-    except ValidationError:
-        raise Http404
-    return access_log_export.access_log_response(rows, fmt)
+    # Her file, in her language: its headings, its plain-word labels and its date format.
+    with translation.override(selectors.export_language(dsr)):
+        try:
+            rows = services.access_export_rows(request.user, request=dsr, fmt=fmt)
+        except ValidationError:
+            raise Http404
+        return access_log_export.access_log_response(rows, fmt)
 
 
 # --- reading restricted data with a reason --------------------------------------------------------

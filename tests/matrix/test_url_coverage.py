@@ -18,7 +18,7 @@ EXEMPT_PREFIXES = {
     "mfa_": "django-allauth second-factor pages: no case data; tested in tests/permissions/test_authentication.py and tests/browser/test_mfa.py.",
 }
 EXEMPT_NAMES = {
-    "set_language": "Django's language switch: stores a cookie, shows no data.",
+    "set_language": "The header's language switch: stores a cookie and a signed-in person's own language setting, shows no data; tested in tests/participants/test_language_switch.py.",
     "api-schema": "OpenAPI schema: describes endpoints, carries no user data.",
     "static": "static files (development only).",
 }

@@ -236,3 +236,21 @@ def test_a_broken_audit_trail_is_counted_in_singular_and_plural(world, monkeypat
     client.force_login(world.dpo)
     page = client.post(reverse("privacy:verify_trail"), follow=True).content.decode()
     assert text in page and "Glied(er)" not in page
+
+
+def test_the_access_export_is_in_the_language_of_the_person_it_is_for_not_the_officers(world, client):
+    """A Danish-speaking father without an account asks a German officer: his file is Danish."""
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         language="da")
+    audit.record(world.convenor, action="case.read", obj=world.case, case_id=world.case.pk, legal_basis="team")
+    request = _record(world, member=father)
+    world.dpo.preferred_language = "de"
+    world.dpo.save(update_fields=["preferred_language"])
+    client.force_login(world.dpo)
+    lines = client.get(reverse("privacy:request_export", args=[request.pk]) + "?format=csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Tidspunkt;Hvem;Hvad")
+    exported = json.loads(client.get(reverse("privacy:request_export", args=[request.pk]) + "?format=json").content)
+    assert any(e["what"] == "Sag – læst" for e in exported["events"])
+    page = client.get(reverse("privacy:request_detail", args=[request.pk])).content.decode()
+    assert "Die Datei ist in der Sprache der betroffenen Person verfasst: dansk." in page  # the officer's page stays German
+
