@@ -164,6 +164,8 @@ class FamilyMember(models.Model):
         EXPECTED_CHILD = "expected_child", _("Expected child")
 
     PARENT_RELATIONS = (Relation.MOTHER, Relation.FATHER, Relation.GUARDIAN)
+    # What an erasure writes over her name (Art. 17: ``privacy.services``; the retention run).
+    ERASED_NAME = "[erased]"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="family_members", verbose_name=_("case"))
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
@@ -216,6 +218,13 @@ class FamilyMember(models.Model):
     @property
     def is_parent(self) -> bool:
         return self.relation in self.PARENT_RELATIONS
+
+    @property
+    def is_erased(self) -> bool:
+        """Her record was erased (Art. 17 granted, or the case's retention period ended). The one
+        rule of every offer made to her: she gets no new poll link, letter, e-mail or offer of
+        access (``conferences.services``, ``conferences.imip``, ``cases.access_services``)."""
+        return self.display_name == self.ERASED_NAME
 
 
 class AccessOffer(models.Model):
