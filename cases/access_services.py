@@ -158,7 +158,7 @@ def family_member_access_offer(actor: User, *, member: FamilyMember, channel: st
     one e-mail to her address, the same whether or not an account receives mail there.
 
     Checks: ``actor`` may convene the case; the member is a parent or guardian whose record has no
-    account yet and has an e-mail address; the address reaches no other person of this family
+    account yet, was not erased (``FamilyMember.is_erased``) and has an e-mail address; the address reaches no other person of this family
     (recorded before that rule, it is checked again here). An open offer of the member is revoked.
     Audited as ``family_member.access_offer`` (the same detail in both paths); an account made for
     the offer is audited as ``account.create_for_offer`` without the case. E-mails after commit."""
@@ -169,6 +169,8 @@ def family_member_access_offer(actor: User, *, member: FamilyMember, channel: st
         raise ValidationError(_("Only a parent or guardian can get an account."))
     if member.user_id is not None:
         raise ValidationError(_("This person already has an account."))
+    if member.is_erased:
+        raise ValidationError(_("This person's data were erased: she gets no offer of access from Fallkonferenz."))
     if not member.email:
         raise ValidationError(_("Record an e-mail address first: the sign-in link is sent there."))
     case_services._refuse_anothers_address(member.email, case=case, member=member)

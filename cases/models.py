@@ -170,6 +170,8 @@ class FamilyMember(models.Model):
         EXPECTED_CHILD = "expected_child", _("Expected child")
 
     PARENT_RELATIONS = (Relation.MOTHER, Relation.FATHER, Relation.GUARDIAN)
+    # What an erasure writes over her name (Art. 17: ``privacy.services``; the retention run).
+    ERASED_NAME = ERASED_MARK
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="family_members", verbose_name=_("case"))
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
@@ -223,11 +225,18 @@ class FamilyMember(models.Model):
     def name(self) -> str:
         """The name as people read it: after an Art. 17 erasure or the retention run the stored
         marker (``ERASED_MARK``) in the reader's language, not the English marker itself."""
-        return str(_("[erased]")) if self.display_name == ERASED_MARK else self.display_name
+        return str(_("[erased]")) if self.is_erased else self.display_name
 
     @property
     def is_parent(self) -> bool:
         return self.relation in self.PARENT_RELATIONS
+
+    @property
+    def is_erased(self) -> bool:
+        """Her record was erased (Art. 17 granted, or the case's retention period ended). The one
+        rule of every offer made to her: she gets no new poll link, letter, e-mail or offer of
+        access (``conferences.services``, ``conferences.imip``, ``cases.access_services``)."""
+        return self.display_name == self.ERASED_NAME
 
 
 class AccessOffer(models.Model):

@@ -220,7 +220,7 @@ class InvitationAddForm(forms.Form):
         self.team = {f"team_{m.pk}": m for m in team}
         self.family = {f"family_{p.pk}": p for p in family}
         choices = [(k, str(m.user or m.organisation) + (f" ({m.organisation})" if m.user_id else "")) for k, m in self.team.items()]
-        choices += [(k, f"{p} ({p.get_relation_display()})") for k, p in self.family.items()]
+        choices += [(k, str(p)) for k, p in self.family.items()]  # "Sarah (Mother)": the relation is in it
         self.fields["invitee"].choices = choices
 
     def chosen(self) -> dict:

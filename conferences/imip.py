@@ -46,7 +46,11 @@ class CalendarMessage(EmailMultiAlternatives):
 
 
 def recipient_address(invitation: Invitation) -> str:
+    """Where her mail goes; "" for none. A family member whose record was erased gets no e-mail,
+    not even at the address of an account she still has (``FamilyMember.is_erased``)."""
     if invitation.family_member_id:
+        if invitation.family_member.is_erased:
+            return ""
         return invitation.family_member.email or (invitation.family_member.user.email if invitation.family_member.user else "")
     if invitation.user_id and invitation.user.email:
         return invitation.user.email
@@ -136,6 +140,28 @@ def _attendee(invitation: Invitation, email: str, *, method: str) -> vCalAddress
     return address
 
 
+def greeting(invitation: Invitation) -> str:
+    """The e-mail's first line, as the product's other mails begin: "Dear <name>," to a professional,
+    "Good day," to a parent (an invitation e-mail names no family member: see the module's
+    docstring; her address may be read by others) and to an organisation's address."""
+    name = ""
+    if invitation.user_id and not invitation.family_member_id:
+        name = ical.one_line(invitation.user.get_full_name() or invitation.user.get_username(), limit=80)
+    return _("Dear %(name)s,") % {"name": name} if name else _("Good day,")
+
+
+def message_kind(conference: Conference, invitation: Invitation, method: str) -> str:
+    """What an invitation e-mail tells its reader: "cancelled" (the conference is off), "withdrawn"
+    (the conference takes place, her invitation to it was withdrawn), "updated" (she was sent this
+    conference before, and a later REQUEST can only mean that its time or place changed:
+    ``services.conference_move``), or "invitation" (her first one under this invitation: also a
+    renewed invitation after a withdrawal, whose SEQUENCE rose only so that her calendar takes it
+    after the CANCEL it holds)."""
+    if method == CANCEL:
+        return "cancelled" if conference.status == Conference.Status.CANCELLED else "withdrawn"
+    return "updated" if invitation.sequence_sent is not None else "invitation"
+
+
 def _report_due(conference: Conference, invitation: Invitation, method: str) -> str:
     """The due date of the written report asked from the invitee's organisation, if any."""
     if method != REQUEST or not invitation.organisation_id or invitation.family_member_id:
@@ -169,15 +195,19 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
         return None
     now = now or timezone.now()
     zone = ical.zone_of(conference.case.network)
+    kind = message_kind(conference, invitation, method)
     with translation.override(recipient_language(invitation)), timezone.override(zone):
         title = ical.conference_title(conference)
-        subject = (_("Cancelled: %(title)s") if method == CANCEL else
-                   (_("Updated invitation: %(title)s") if conference.sequence else _("Invitation: %(title)s"))) % {"title": title}
+        subject = {"cancelled": _("Cancelled: %(title)s"), "withdrawn": _("Invitation withdrawn: %(title)s"),
+                   "updated": _("Updated invitation: %(title)s"),
+                   "invitation": _("Invitation: %(title)s")}[kind] % {"title": title}
         context = {
             "conference": conference,
             "invitation": invitation,
             "title": title,
             "method": method,
+            "kind": kind,
+            "greeting": greeting(invitation),
             "starts": formats.date_format(timezone.localtime(conference.starts_at), "DATETIME_FORMAT"),
             "ends": time_ranges.range_end(conference.starts_at, conference.ends_at),
             "zone": conference.case.network.time_zone_name,
@@ -248,6 +278,7 @@ def build_poll_invitation(conference: Conference, invitation: Invitation, *, url
         poll = getattr(conference, "poll", None)
         context = {
             "title": title, "url": url, "personal_link": personal_link, "invitation": invitation,
+            "greeting": greeting(invitation),
             "closes_at": formats.date_format(timezone.localtime(poll.closes_at), "DATETIME_FORMAT")
             if poll is not None and poll.closes_at else "",
             "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),

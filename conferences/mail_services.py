@@ -23,7 +23,7 @@ from permissions import audit
 from . import ical, imip
 from cases.models import Case
 from conferences.models import Conference, Invitation
-from .services import new_poll_link
+from .services import erased_invitee, new_poll_link
 
 
 def _run(run_key: str | None) -> str:
@@ -69,6 +69,8 @@ def conference_mail_send(*, conference_id: int, invitation_id: int, method: str,
     reason = _superseded(conference, invitation, method, sequence)
     if not reason and imip.is_convenor_invitation(conference, invitation):
         reason = "convenor"
+    if not reason and erased_invitee(invitation):
+        reason = "erased"  # her record was erased: no e-mail, not even to an account she still has
     if reason:
         audit.record("task", action="conference.mail_skipped", obj=invitation, case_id=conference.case_id,
                      channel=audit.Channel.EMAIL, detail={"method": method, "reason": reason})
@@ -139,6 +141,11 @@ def poll_invitation_send(*, invitation_id: int, run_key: str | None = None) -> b
                                                    "family_member__user").get(pk=invitation_id)
     conference = invitation.conference
     if invitation.removed_at is not None or conference.status != Conference.Status.POLLING:
+        return False
+    if erased_invitee(invitation):
+        # Her record was erased: no new poll link, and no e-mail (``FamilyMember.is_erased``).
+        audit.record("task", action="poll.invitation_skipped", obj=invitation, case_id=conference.case_id,
+                     channel=audit.Channel.EMAIL, detail={"reason": "erased"})
         return False
     link = None
     if invitation.answers_by_poll_link:

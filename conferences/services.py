@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -405,16 +406,29 @@ def poll_vote_by_link(*, raw_token: str, answers: dict[int, str]) -> int:
     return count
 
 
+def erased_invitee(invitation: Invitation) -> bool:
+    """The invitation is a family member's whose record was erased (``FamilyMember.is_erased``):
+    nothing is issued to her any more (poll links, letters, e-mails)."""
+    return bool(invitation.family_member_id and invitation.family_member.is_erased)
+
+
+def _refuse_erased(invitation: Invitation) -> None:
+    if erased_invitee(invitation):
+        raise ValidationError(_("This person's data were erased: she gets no poll link, letter or e-mail from "
+                                "Fallkonferenz any more."))
+
+
 @transaction.atomic
 def poll_link_create(actor, *, invitation: Invitation, days: int = POLL_LINK_DAYS, channel: str = Channel.PAGE) -> tuple[PollLink, str]:
     """Issue a personal link for a family member's invitation; earlier links stop working.
-    The raw token is returned once and never stored."""
+    The raw token is returned once and never stored. Refused for a person whose record was erased."""
     conference = invitation.conference
     _require_convenor(actor, conference.case)
     # as it stands now: an account made for her since the page was opened counts
     invitation = Invitation.objects.select_related("family_member").get(pk=invitation.pk)
     if not invitation.family_member_id or invitation.removed_at is not None:
         raise ValidationError(_("Poll links are for invited family members."))
+    _refuse_erased(invitation)
     if not invitation.answers_by_poll_link:
         raise ValidationError({"invitation": _(
             "%(name)s has an account and answers the poll signed in to Fallkonferenz. "
@@ -432,10 +446,24 @@ def new_poll_link(invitation: Invitation, *, days: int = POLL_LINK_DAYS) -> tupl
     that mails it (``mail_services.poll_invitation_send``), which check and audit."""
     if not invitation.answers_by_poll_link:
         raise ValidationError(_("Poll links are for invited family members without an account."))
+    _refuse_erased(invitation)
     now = timezone.now()
     PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
     raw, digest = new_token()
     return PollLink.objects.create(invitation=invitation, token_hash=digest, expires_at=now + dt.timedelta(days=days)), raw
+
+
+def invitation_letter_issue(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> Invitation:
+    """The printable letter for an invited family member (date and place, or the proposed times):
+    only the convenor, only for a family member's invitation still in force, never for a person
+    whose record was erased. Audits ``invitation.letter``; the page renders it."""
+    _require_convenor(actor, invitation.conference.case)
+    invitation = Invitation.objects.select_related("family_member", "conference__case__network").get(pk=invitation.pk)
+    if not invitation.family_member_id or invitation.removed_at is not None:
+        raise ValidationError(_("Letters are for invited family members."))
+    _refuse_erased(invitation)
+    audit.record(actor, action="invitation.letter", obj=invitation, case_id=invitation.conference.case_id, channel=channel)
+    return invitation
 
 
 def poll_links_end_on_account(linked: events.AccountLinked) -> int:
@@ -681,16 +709,47 @@ def conference_cancel(actor, *, conference: Conference, channel: str = Channel.P
     return conference
 
 
+# Why an invitation cannot be withdrawn, as the apps above see it (``protocols``: open actions
+# agreed at the conference that fall to her, which she reads only through her invitation). They
+# register in their ``AppConfig.ready``; this app knows no protocol.
+_withdrawal_refusals: list[Callable[..., list[str]]] = []
+
+
+def register_withdrawal_refusal(check: Callable[..., list[str]]) -> None:
+    """``check(actor, invitation)`` returns the reasons (translated sentences, told to ``actor``)
+    why the invitation may not be withdrawn now."""
+    if check not in _withdrawal_refusals:
+        _withdrawal_refusals.append(check)
+
+
+def invitation_remove_refusals(actor, invitation: Invitation) -> list[str]:
+    """Why ``invitation`` cannot be withdrawn now ([] while it can): the one rule of the service and
+    of the confirmation page that offers (or does not offer) the withdrawal."""
+    conference = invitation.conference
+    if invitation.removed_at is not None:
+        return [_("This invitation was already withdrawn.")]
+    if conference.status not in OPEN_STATES:
+        return [_("Invitations of this conference can no longer be changed.")]
+    return [reason for check in _withdrawal_refusals for reason in check(actor, invitation)]
+
+
 @transaction.atomic
 def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> Invitation:
-    """Withdraw one invitation; if the conference is scheduled she receives a CANCEL."""
+    """Withdraw one invitation; if the conference is scheduled she receives a CANCEL (addressed to
+    her alone: her calendar drops the event, the others' copies stay, and its text says that her
+    invitation was withdrawn, not that the conference was cancelled).
+
+    Refused (``invitation_remove_refusals``) when it was withdrawn already, the conference is past
+    changing, or an app above refuses: a parent responsible for an open action agreed at this
+    conference would no longer see it (``protocols``)."""
     conference = _locked(invitation.conference)
     _require_convenor(actor, conference.case)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, conference=conference)
-    if invitation.removed_at is not None:
-        raise ValidationError(_("This invitation was already withdrawn."))
-    if conference.status not in OPEN_STATES:
-        raise ValidationError(_("Invitations of this conference can no longer be changed."))
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("family_member").get(
+        pk=invitation.pk, conference=conference)
+    invitation.conference = conference
+    refusals = invitation_remove_refusals(actor, invitation)
+    if refusals:
+        raise ValidationError(refusals)
     invitation.removed_at = timezone.now()
     invitation.save(update_fields=["removed_at"])
     PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=invitation.removed_at)

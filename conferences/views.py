@@ -218,14 +218,25 @@ def conference_cancel(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_remove(request, pk: int, invitation_pk: int):
+    """Withdraw an invitation, after a confirmation that names the person, what she will no longer
+    see, and why it cannot be withdrawn now (``services.invitation_remove_refusals``). The button on
+    the conference page posts here without ``confirm`` and gets this page; no JavaScript needed."""
     conference = selectors.get_conference_for_user(request.user, pk)
     _require_convenor(request.user, conference)
     invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
-    _attempt(request, lambda: services.invitation_remove(request.user, invitation=invitation, channel=Channel.PAGE),
-             _("The invitation was withdrawn."))
-    return redirect("conferences:conference_detail", pk)
+    if request.method == "POST" and request.POST.get("confirm"):
+        _attempt(request, lambda: services.invitation_remove(request.user, invitation=invitation, channel=Channel.PAGE),
+                 _("The invitation was withdrawn."))
+        return redirect("conferences:conference_detail", pk)
+    # A read of the conference (and of the titles of the actions that refuse the withdrawal).
+    _audit_conference_read(request.user, conference)
+    with _network_zone(conference.case.network):
+        return render(request, "conferences/invitation_remove.html", {
+            "conference": conference, "case": conference.case, "invitation": invitation,
+            "refusals": services.invitation_remove_refusals(request.user, invitation),
+        })
 
 
 @login_required
@@ -325,6 +336,12 @@ def _poll_context(request, conference: Conference, *, vote_form=None):
         # A parent with an account answers on this page herself: the personal links are for the others.
         "family_invitations": [i for i in selectors.invitations_of(conference) if i.answers_by_poll_link] if is_professional else [],
     }
+
+
+def _audit_conference_read(actor, conference: Conference) -> None:
+    case_id = conference.case_id
+    audit.record(actor, action="conference.read", obj=conference, case_id=case_id, channel=Channel.PAGE,
+                 legal_basis=cases_policy.case_bases(actor, [case_id])[case_id])
 
 
 def _audit_poll_read(actor, conference: Conference, *, basis: str = "") -> None:
@@ -427,7 +444,11 @@ def invitation_letter(request, pk: int, invitation_pk: int):
     invitation = selectors.get_invitation_for_user(request.user, conference, invitation_pk)
     if not invitation.family_member_id:
         raise Http404
-    audit.record(request.user, action="invitation.letter", obj=invitation, case_id=conference.case_id, channel=Channel.PAGE)
+    try:
+        invitation = services.invitation_letter_issue(request.user, invitation=invitation, channel=Channel.PAGE)
+    except ValidationError as exc:
+        _message_errors(request, exc)
+        return redirect("conferences:conference_detail", pk)
     poll = getattr(conference, "poll", None)
     with _network_zone(conference.case.network):
         return render(request, "conferences/invitation_letter.html", {

@@ -25,7 +25,7 @@ from privacy.models import DataSubjectRequest, ProcessingRestriction
 from protocols import policy as protocols_policy
 
 Kind, Outcome = DataSubjectRequest.Kind, DataSubjectRequest.Outcome
-ERASED = "[erased]"
+ERASED = FamilyMember.ERASED_NAME
 
 
 def _refuse() -> None:

@@ -10,13 +10,14 @@ class ProtocolsConfig(AppConfig):
     verbose_name = _("Protocols")
 
     def ready(self) -> None:
-        from protocols import access_events, policy, tasks  # noqa: F401  tasks register with permissions.jobs
+        from protocols import access_events, invitations, policy, tasks  # noqa: F401  tasks register with permissions.jobs
 
         querysets.register("protocols.protocol", policy.protocols_for_user)
         querysets.register("protocols.protocolitem", policy.protocol_items_for_user)
         querysets.register("protocols.agreedaction", policy.actions_for_user)
 
         access_events.subscribe()
+        invitations.subscribe()
         post_migrate.connect(_install_action_history, dispatch_uid="protocols.action_history")
 
 

@@ -10,6 +10,7 @@ from conferences import services
 from cases.models import CaseTeamMember, FamilyMember
 from conferences.models import Conference
 from participants.models import Network, User
+from protocols.models import AgreedAction
 from tests.icaljs import LANGUAGES, PLACE, next_dst_sunday
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -62,3 +63,15 @@ def schedule_across_dst(world, committed, tzid: str, *, language: str = "en"):
     conference.refresh_from_db()
     assert conference.starts_at.astimezone(zone).utcoffset() != conference.ends_at.astimezone(zone).utcoffset()
     return conference
+
+
+def uninvite_mother(world) -> None:
+    """The convenor withdraws the mother's invitation to the world's conference, whose protocol
+    holds an open action of hers: the service refuses that while the action is open
+    (``protocols.invitations``), so it is closed for the withdrawal and reopened afterwards (the
+    convenor may set its status back). The reads must hold in that order of events too, and for
+    invitations withdrawn before the rule."""
+    action = AgreedAction.objects.get(pk=world.action_parent.pk)
+    AgreedAction.objects.filter(pk=action.pk).update(status=AgreedAction.Status.DONE, completed_on=timezone.localdate())
+    services.invitation_remove(world.convenor, invitation=world.invitation_parent)
+    AgreedAction.objects.filter(pk=action.pk).update(status=action.status, completed_on=action.completed_on)

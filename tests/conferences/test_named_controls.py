@@ -29,7 +29,7 @@ def test_each_withdraw_button_names_the_invitee(client, world):
     assert set(names) == {inv.pk for inv in invitations}
     for invitation in invitations:
         who = str(invitation.family_member or invitation.user or invitation.organisation)
-        assert names[invitation.pk] == f"Withdraw invitation ({who})"
+        assert names[invitation.pk] == f"Withdraw invitation: {who}"  # "M. (Mother)", never nested in brackets
     assert len(set(names.values())) == len(names)
 
 

@@ -143,9 +143,18 @@ def test_poll_link_vote_needs_only_the_link(client, world, polling, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_invitation_remove_confirmation_page(client, world, role):
+    response = client_for(client, world, role).get(
+        reverse("conferences:invitation_remove", args=[world.conference.pk, world.invitation_counsellor.pk]))
+    assert response.status_code == page_status(role, allowed=CONVENORS)
+    world.invitation_counsellor.refresh_from_db()
+    assert world.invitation_counsellor.removed_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_invitation_remove(client, world, role):
     response = client_for(client, world, role).post(
-        reverse("conferences:invitation_remove", args=[world.conference.pk, world.invitation_counsellor.pk]))
+        reverse("conferences:invitation_remove", args=[world.conference.pk, world.invitation_counsellor.pk]), {"confirm": "1"})
     assert response.status_code == page_status(role, allowed=CONVENORS, ok=302)
     world.invitation_counsellor.refresh_from_db()
     assert (world.invitation_counsellor.removed_at is not None) == (role in CONVENORS)

@@ -21,7 +21,7 @@ from protocols import announce
 from protocols import policy as protocols_policy
 from protocols import services as protocol_services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
-from tests.conferences.helpers import without_account
+from tests.conferences.helpers import uninvite_mother, without_account
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def second(world):
 
 def _uninvite(world, committed):
     with committed():
-        conference_services.invitation_remove(world.convenor, invitation=world.invitation_parent)
+        uninvite_mother(world)
 
 
 def _feed_uids(client, raw) -> set[str]:

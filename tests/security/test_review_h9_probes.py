@@ -24,7 +24,7 @@ from participants import admin_services
 from participants.models import Membership
 from protocols import services as protocol_services
 from protocols.models import Acknowledgement, AgreedAction, Protocol
-from tests.conferences.helpers import convene, local, without_account
+from tests.conferences.helpers import convene, local, uninvite_mother, without_account
 from tests.world import hold_conference
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ FATHERS_NEEDS = "Vater: Methadonausgabe 8:30 Uhr, danach erst ab 10 Uhr"
 def _uninvite_the_mother(world) -> None:
     """The convenor withdraws the mother's invitation: the conference is to be held without the
     parents (``invitation_remove``: "a parent's view hangs on her invitation")."""
-    conference_services.invitation_remove(world.convenor, invitation=world.invitation_parent)
+    uninvite_mother(world)
 
 
 def test_h9_held_the_uninvited_parent_opens_neither_the_conference_nor_its_protocol_page(world, client):

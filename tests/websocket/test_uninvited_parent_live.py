@@ -10,10 +10,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from conferences import services as conference_services
 from conferences.models import Conference, Invitation
 from protocols import services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
+from tests.conferences.helpers import uninvite_mother
 from tests.websocket.test_live_access_changes import assert_no_message_of
 from tests.websocket.test_live_protocol import open_socket, receive_until
 
@@ -37,7 +37,7 @@ def _second_conference(world) -> tuple[Protocol, AgreedAction]:
 
 async def test_her_socket_on_another_conference_gets_no_action_of_the_one_she_was_uninvited_from(world):
     protocol, own = await database_sync_to_async(_second_conference)(world)
-    await database_sync_to_async(conference_services.invitation_remove)(world.convenor, invitation=world.invitation_parent)
+    await database_sync_to_async(uninvite_mother)(world)
     parent = await open_socket(world.parent, protocol.pk)
     await receive_until(parent, "hello")
 
@@ -63,7 +63,7 @@ async def test_withdrawing_her_invitation_closes_her_socket_on_its_protocol(worl
     parent = await open_socket(world.parent, world.protocol.pk)
     await receive_until(parent, "hello")
 
-    await database_sync_to_async(conference_services.invitation_remove)(world.convenor, invitation=world.invitation_parent)
+    await database_sync_to_async(uninvite_mother)(world)
 
     while (message := await parent.receive_output(timeout=10))["type"] != "websocket.close":
         assert message["type"] != "websocket.send" or '"action"' not in message.get("text", "")
