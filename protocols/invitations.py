@@ -9,8 +9,7 @@ from conferences import services as conferences_services
 from conferences.models import Invitation
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-
-OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
+from protocols.selectors import OPEN_STATES
 
 
 def open_actions_of_invitee(invitation: Invitation):

@@ -38,14 +38,13 @@ from permissions.audit import Channel, joined_bases, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
 from protocols.rules import conference_day, draft_release_due_on
-from protocols.selectors import protocol_payload, protocols_for_user
+from protocols.selectors import OPEN_STATES, protocol_payload, protocols_for_user
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATES = (AgreedAction.Status.OPEN, AgreedAction.Status.IN_PROGRESS)
 REVIEW_OUTCOMES = ("done", "continued", "dropped")
 
 
