@@ -517,32 +517,39 @@ def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> i
     language over when the convenor names none, so a coming conference (draft, finding a date, or
     scheduled and not yet begun) she is invited to, whose interpreter language is still her old
     one, gets the corrected one, unless another family member invited to it still needs the old
-    one. A language the convenor typed herself (another than the record's) stays, and so does that
-    of a conference held or cancelled: it is what was booked. One ``conference.interpreter_language``
-    event per conference (without the languages: the trail is read more widely than the case);
-    its calendar entries show the new language at the next refresh (``updated_at``). Returns how
-    many conferences changed."""
-    old = (changed.old or "").strip()
-    if not old:
+    one; one with no interpreter language yet gets a newly noted one, as at its creation. A
+    language the convenor typed herself (another than the record's) stays, and so does that of a
+    conference held or cancelled: it is what was booked. One ``conference.interpreter_language``
+    event per conference (without the languages: the trail is read more widely than the case),
+    and the convenor is notified to check the interpreter booking (the notification names no
+    language either); its calendar entries show the new language at the next refresh
+    (``updated_at``). Returns how many conferences changed."""
+    old, new = (changed.old or "").strip(), (changed.new or "").strip()
+    if old.casefold() == new.casefold():
         return 0
     now = timezone.now()
     invited = Invitation.objects.filter(conference=OuterRef("pk"), removed_at__isnull=True)
-    others_need_old = invited.exclude(family_member_id=changed.family_member_id).filter(
-        family_member__interpreter_language__iexact=old)
-    conferences = list(
-        Conference.objects.select_for_update()
+    conferences = (
+        Conference.objects.select_for_update(of=("self",))
         .filter(case_id=changed.case_id, interpreter_language__iexact=old,
                 status__in=[Conference.Status.DRAFT, Conference.Status.POLLING, Conference.Status.SCHEDULED])
         .filter(Q(starts_at__isnull=True) | Q(starts_at__gt=now))
         .filter(Exists(invited.filter(family_member_id=changed.family_member_id)))
-        .exclude(Exists(others_need_old))
+        .select_related("case__network", "convenor")
         .order_by("pk"))
+    if old:  # nobody "needs" no interpreter: an empty language is only ever filled
+        conferences = conferences.exclude(Exists(invited.exclude(family_member_id=changed.family_member_id).filter(
+            family_member__interpreter_language__iexact=old)))
+    conferences = list(conferences)
     for conference in conferences:
-        conference.interpreter_language = (changed.new or "").strip()
+        conference.interpreter_language = new
         conference.save(update_fields=["interpreter_language", "updated_at"])
         audit.record(changed.actor, action="conference.interpreter_language", obj=conference,
                      case_id=conference.case_id, channel=changed.channel,
                      detail={"reason": "family_member_update", "family_member": changed.family_member_id})
+        notify(recipients=[conference.convenor], kind=Kind.INTERPRETER_CHANGED, case=conference.case,
+               url=reverse("conferences:conference_detail", args=[conference.pk]),
+               due_on=_conference_day(conference))
     return len(conferences)
 
 

@@ -53,6 +53,12 @@ def _texts() -> dict[str, tuple[str, str]]:
         Kind.CONTACT_REQUEST: (_("Someone asked to be contacted about one of your offers."),) * 2,
         Kind.TEAM_JOINED_BY_REFERRAL: (_("A professional joined the team of case %(reference)s through an accepted referral. "
                                          "Please check the case team."),) * 2,
+        # Never the languages: a notification's e-mail passes mail servers outside the case.
+        Kind.INTERPRETER_CHANGED: (
+            _("The interpreter language of the conference on case %(reference)s was changed with the family's record. "
+              "Please check the interpreter booking."),
+            _("The interpreter language of the conference on case %(reference)s on %(date)s was changed with the "
+              "family's record. Please check the interpreter booking.")),
     }
 
 

@@ -37,6 +37,7 @@ class Kind(models.TextChoices):
     PLACE_FREED = "place_freed", _("A place became free")
     CONTACT_REQUEST = "contact_request", _("Contact request from the public page")
     TEAM_JOINED_BY_REFERRAL = "team_joined_referral", _("An organisation joined the case team through a referral")
+    INTERPRETER_CHANGED = "interpreter_changed", _("Interpreter language of a conference changed")
 
 
 class Notification(models.Model):

@@ -7,11 +7,13 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import services as case_services
 from cases.models import FamilyMember
 from conferences.models import Conference
+from notifications.messages import text_of
+from notifications.models import Kind, Notification
 from permissions.models import AuditEvent
 from tests.conferences.helpers import convene
 
@@ -65,3 +67,51 @@ def test_the_old_language_stays_while_another_invited_parent_needs_it(world):
     case_services.family_member_update(world.convenor, member=world.mother, interpreter_language="")
     conference.refresh_from_db()
     assert conference.interpreter_language == "Arabisch"
+
+
+def test_the_convenor_is_told_to_check_the_interpreter_booking(world, committed, mailoutbox, login):
+    """Whoever corrected the record, the convenor books the interpreter: she gets a notification
+    (in-app and by e-mail) that opens the conference, naming neither language."""
+    _needs_interpreter(world.mother, "Arabisch")
+    with committed():
+        conference = convene(world)
+    mailoutbox.clear()
+    with committed():
+        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+                                           interpreter_language="Farsi")
+    notice = Notification.objects.get(recipient=world.convenor, kind=Kind.INTERPRETER_CHANGED)
+    assert notice.url == reverse("conferences:conference_detail", args=[conference.pk])
+    overview = login(world.convenor).get(reverse("notifications:list")).content.decode()
+    assert "Please check the interpreter booking" in overview
+    with translation.override("de"):
+        assert "Bitte prüfen Sie die Buchung der Dolmetschung" in text_of(notice)
+    with translation.override("da"):
+        assert "Kontrollér venligst bestillingen af tolken" in text_of(notice)
+    mails = [m for m in mailoutbox if world.convenor.email in m.to]
+    assert mails, "the convenor's notification e-mail"
+    for text in [overview, *(m.subject + m.body for m in mails)]:
+        assert "Farsi" not in text and "Arabisch" not in text
+
+
+def test_a_newly_noted_interpreter_language_fills_a_conference_that_has_none(world, committed):
+    with committed():
+        conference = convene(world)
+    assert conference.interpreter_language == ""
+    with committed():
+        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+                                           interpreter_language="Tigrinya")
+    conference.refresh_from_db()
+    assert conference.interpreter_language == "Tigrinya"
+    url = reverse("conferences:conference_detail", args=[conference.pk])
+    assert Notification.objects.filter(recipient=world.convenor, kind=Kind.INTERPRETER_CHANGED, url=url).count() == 1
+
+
+def test_nothing_changes_and_nobody_is_told_when_the_language_only_changes_case(world, committed):
+    _needs_interpreter(world.mother, "Arabisch")
+    with committed():
+        conference = convene(world)
+        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+                                           interpreter_language="arabisch")
+    conference.refresh_from_db()
+    assert conference.interpreter_language == "Arabisch"
+    assert not Notification.objects.filter(kind=Kind.INTERPRETER_CHANGED).exists()
