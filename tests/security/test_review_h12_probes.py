@@ -348,6 +348,8 @@ def test_a_withdrawn_mother_reads_nothing_of_the_conference_and_a_renewed_invita
     assert client.get(f"/api/protocol-items/{world.item_everyone.pk}/").status_code == 404
     assert client.get(f"/api/actions/{world.action_parent.pk}/").status_code == 404
     assert client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).status_code == 404
+    for name in ("conference_detail", "conference_ics", "conference_poll"):
+        assert client.get(reverse(f"conferences:{name}", args=[world.conference.pk])).status_code == 404, name
     old_links = PollLink.objects.filter(invitation=world.invitation_parent)
     assert not old_links.filter(revoked_at__isnull=True).exists()
     conference_services.invitation_add(world.convenor, conference=world.conference, family_member=world.mother)
