@@ -33,7 +33,7 @@ class ConferenceCreateForm(forms.Form):
         help_text=_("After this time the poll takes no more answers; you are reminded if no date has been picked."),
     )
 
-    def __init__(self, *args, case, team, family, **kwargs):
+    def __init__(self, *args, case, team, family, interpreter_language: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.case, self.team, self.family = case, team, family
         for i in range(1, SLOT_FIELDS + 1):
@@ -57,9 +57,8 @@ class ConferenceCreateForm(forms.Form):
             choices=[(str(pk), str(org)) for pk, org in organisations.items()],
             initial=[str(pk) for pk in organisations if pk != case.lead_organisation_id],
         )
-        if not self.is_bound:
-            interpreter = next((p.interpreter_language for p in family if p.interpreter_language), "")
-            self.fields["interpreter_language"].initial = interpreter
+        if not self.is_bound:  # what ``conference_create`` would take over (``interpreter_language_taken_over``)
+            self.fields["interpreter_language"].initial = interpreter_language
 
     def slot_fields(self):
         return [self[f"slot_{i}"] for i in range(1, SLOT_FIELDS + 1)]

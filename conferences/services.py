@@ -253,7 +253,7 @@ def conference_create(
         raise ValidationError({"invitees": _("Invite only members of this case's team and adults of the family.")})
 
     if not interpreter_language:
-        interpreter_language = next((f.interpreter_language for f in family.values() if f.interpreter_language), "")
+        interpreter_language = interpreter_language_taken_over(actor, family.values())
     conference = Conference(
         case=case, kind=kind, status=Conference.Status.POLLING, convenor=actor, duration_minutes=duration_minutes,
         location=location.strip(), video_link=video_link.strip(), interpreter_language=interpreter_language.strip(),
@@ -509,6 +509,20 @@ def poll_links_renew_on_address_change(changed: events.AddressChanged) -> int:
         if invitation.answers_by_poll_link and poll_is_open(invitation.conference.poll):
             jobs.enqueue_on_commit(SEND_POLL_INVITATION, invitation.pk)
     return count
+
+
+def interpreter_language_taken_over(actor, family_members) -> str:
+    """The interpreter language a new conference takes over when the convenor names none: the
+    first invited family member's who needs one, leaving out anyone whose processing is restricted
+    (GDPR Art. 18): everyone invited reads the conference's language, as her access needs are left
+    out of the conference page (``conferences.policy.access_needs_for_user``). The convening
+    form's first value and ``conference_create`` both ask here."""
+    members = [f for f in family_members if f.interpreter_language]
+    if not members:
+        return ""
+    restricted = set(cases_policy.restricted_member_ids(actor).filter(pk__in=[f.pk for f in members])
+                     .values_list("pk", flat=True))
+    return next((f.interpreter_language for f in members if f.pk not in restricted), "")
 
 
 def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> int:

@@ -80,7 +80,9 @@ def conference_create(request, case_pk: int):
     family = list(FamilyMember.objects.filter(case=case).exclude(
         relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
     with _network_zone(case.network):
-        form = ConferenceCreateForm(request.POST or None, case=case, team=team, family=family)
+        form = ConferenceCreateForm(request.POST or None, case=case, team=team, family=family,
+                                    interpreter_language="" if request.method == "POST"
+                                    else services.interpreter_language_taken_over(request.user, family))
         if request.method == "POST" and form.is_valid():
             try:
                 conference = services.conference_create(

@@ -159,9 +159,6 @@ def test_a_correction_of_the_interpreter_language_follows_into_the_coming_confer
 
 # --- H12-4: a conference convened while a parent is restricted takes over her interpreter language ---
 
-@pytest.mark.xfail(strict=True, reason="H12-4: conference_create (and the convening form's initial) take the interpreter "
-                                       "language of a family member whose processing is restricted (Art. 18) into the "
-                                       "conference, read by everyone invited")
 def test_h12_4_a_restricted_fathers_interpreter_language_is_not_copied_into_a_new_conference(world, client):
     father = _father(world, email="vater@example.org", interpreter_language=ARABIC)
     _restrict(world, father)
