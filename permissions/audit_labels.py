@@ -100,7 +100,11 @@ BASIS_LABELS = {
 def _subject_and_kind(code: str) -> tuple[str, str]:
     subject, _dot, rest = (code or "").partition(".")
     verb = rest.rsplit(".", 1)[-1] if rest else ""
-    return subject, (_("read") if verb in READING_VERBS else _("changed"))
+    # A verb of several words reads where one of them does: ``outbox_read``, ``case_view``,
+    # ``municipality_csv``, ``read_status`` (a parent must not be told her meeting was changed
+    # when someone only looked at it).
+    reads = verb in READING_VERBS or not READING_VERBS.isdisjoint(verb.split("_"))
+    return subject, (_("read") if reads else _("changed"))
 
 
 def dpo_action_label(code: str) -> str:

@@ -19,6 +19,11 @@ pytestmark = pytest.mark.django_db
     ("feed.read", "Calendar subscription – read"),
     ("something.new", "Other record – changed"),
     ("dashboard.read", "Overview – read"),
+    # reads whose verb has several words (the fifth newcomer walk: "Møde – ændret" for an outbox read)
+    ("conference.outbox_read", "Conference – read"),
+    ("referral.read_status", "Referral – read"),
+    ("summary.municipality_csv", "Half-year summary – read"),
+    ("conference.interpreter_language", "Conference – changed"),
 ])
 def test_audit_codes_read_as_plain_language(code, label):
     assert action_label(code) == label
