@@ -252,6 +252,7 @@ class SlotRow:
     yes: int = 0
     if_need_be: int = 0
     no: int = 0
+    required_no: int = 0  # required invitees who answered "no"
     all_required_can: bool = True
     rank: int = 0
 
@@ -268,8 +269,10 @@ class PollGrid:
 
 
 def rank_key(row: SlotRow):
-    """All required invitees can come first, then most "yes", then fewest "if need be"."""
-    return (not row.all_required_can, -row.yes, row.if_need_be, row.slot.starts_at)
+    """All required invitees can come first; then fewest required invitees who cannot ("no"),
+    most "yes", fewest "no", fewest "if need be": a time someone said "no" to never ranks above
+    one she could manage "if need be" at the same count of "yes" (fifth newcomer walk)."""
+    return (not row.all_required_can, row.required_no, -row.yes, row.no, row.if_need_be, row.slot.starts_at)
 
 
 def poll_grid(conference: Conference, *, only_invitation: Invitation | None = None) -> PollGrid:
@@ -290,6 +293,7 @@ def poll_grid(conference: Conference, *, only_invitation: Invitation | None = No
                 row.if_need_be += 1
             elif answer == SlotVote.Answer.NO:
                 row.no += 1
+                row.required_no += inv.required
             if inv.required and answer not in (SlotVote.Answer.YES, SlotVote.Answer.IF_NEED_BE):
                 row.all_required_can = False
         row.cells = [votes.get((slot.pk, inv.pk), "") for inv in invitations]

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from conferences import services
 from conferences.models import Conference, Invitation, SlotVote
+from conferences.selectors import poll_grid
 from tests.conferences.helpers import answer_all, convene, local, without_account
 
 pytestmark = pytest.mark.django_db
@@ -102,8 +103,6 @@ def test_removing_an_invitee_sends_her_alone_a_cancel(world, committed):
 
 
 def test_the_ranking_puts_slots_where_all_required_can_come_first(world):
-    from conferences.selectors import poll_grid
-
     conference = convene(world)
     first, second, third = conference.poll.slots.order_by("starts_at")
     required = conference.invitations.filter(required=True)
@@ -140,3 +139,15 @@ def test_an_asked_organisation_reads_the_report_due_date_in_its_invitation(world
     colleague_mail = next(m for m in mail.outbox if m.to == [world.lead_colleague.email])
     assert "written report" in counsellor_mail.body
     assert "written report" not in colleague_mail.body  # the lead organisation is not asked
+
+
+def test_a_time_the_mother_said_no_to_never_outranks_one_she_can_manage_if_need_be(world):
+    """The fifth newcomer walk: the required mother answered yes / if need be / no, nobody else
+    answered yet; the "no" time ranked second, above the "if need be" one."""
+    conference = convene(world)
+    first, second, third = conference.poll.slots.order_by("starts_at")
+    mother = conference.invitations.get(family_member=world.mother)
+    SlotVote.objects.bulk_create([SlotVote(slot=first, invitation=mother, answer="yes"),
+                                  SlotVote(slot=second, invitation=mother, answer="if_need_be"),
+                                  SlotVote(slot=third, invitation=mother, answer="no")])
+    assert [row.slot for row in poll_grid(conference).ranking] == [first, second, third]
