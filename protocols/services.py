@@ -1320,7 +1320,8 @@ def action_reassign(actor, *, action: AgreedAction, version: int, responsible_us
         "old": old_label, "new": responsible_label(action), "reason": reason}
     ActionNote.objects.create(action=action, author=actor, status=action.status, note=note[:500])
     action.refresh_from_db(fields=["history_status", "history_at", "history_reopened"])  # set by the notes' trigger
-    ProtocolItem.objects.filter(pk=action.item_id).update(version=F("version") + 1)
+    # The item's version stays (as for a status change): it guards the item's text, and raising it
+    # would make the correction proposals pending on a released draft's item outdated.
     record(actor, action="protocol.action.reassign", obj=action, case_id=action.case_id, channel=channel,
            detail={"old": before, "new": after})
     jobs.enqueue_on_commit(ANNOUNCE_ACTION_ASSIGNED, action_id=action.pk, actor_id=actor.pk, version=action.version)

@@ -160,6 +160,19 @@ def test_an_action_in_a_restricted_item_goes_only_to_an_organisation_that_may_re
     assert AgreedAction.objects.get(pk=action.pk).responsible_organisation == world.counselling
 
 
+def test_a_hand_over_after_the_release_leaves_pending_corrections_of_its_item_acceptable(world):
+    from protocols.models import CorrectionProposal, ProtocolItem
+    from tests.world import hold_conference
+
+    hold_conference(world.conference)
+    services.protocol_release(world.convenor, protocol=world.protocol)
+    item = ProtocolItem.objects.get(pk=world.item_professionals.pk)
+    proposal = services.correction_propose(world.counsellor, item=item, proposed_text="Korrigiert", version=item.version)
+    reassign(world.convenor, world.action_counselling, responsible_organisation=world.midwifery)
+    proposal = CorrectionProposal.objects.select_related("item").get(pk=proposal.pk)
+    assert not proposal.is_outdated
+
+
 def test_a_reason_is_required(world):
     with pytest.raises(ValidationError) as refused:
         reassign(world.convenor, world.action_counselling, responsible_organisation=world.midwifery, reason="  ")
