@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 
 from participants.models import Country, Network, User
 
@@ -32,6 +34,16 @@ _NAMED = {
     "da": "da", "dänisch": "da", "danish": "da", "dansk": "da",
     "en": "en", "englisch": "en", "english": "en", "engelsk": "en",
 }
+
+
+def own_name(code: str) -> str:
+    """A language's name in itself, capitalised as a name in a list ("Deutsch", "Dansk", "English"):
+    the header's switch and the account page's choice say the same (Django's ``name_local`` is "dansk")."""
+    return capfirst(get_language_info(code)["name_local"])
+
+
+def own_name_choices() -> list[tuple[str, str]]:
+    return [(code, own_name(code)) for code, _name in settings.LANGUAGES]
 
 
 def own_choice(user) -> str:

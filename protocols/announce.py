@@ -84,13 +84,16 @@ def responsible_users(action: AgreedAction) -> list[User]:
     return [user for user in users if policy.responsible_actions_for_user(user).filter(pk=action.pk).exists()]
 
 
-def action_assigned(actor, action: AgreedAction) -> None:
+def action_assigned(actor, action: AgreedAction, *, version: int | None = None) -> None:
+    """A new action, or one handed over (``version``: the action's version after the hand-over, so
+    that each hand-over is told, also to one who gets it back)."""
     # Her colleagues on the team read "for your organisation", not "for you": nobody of them was named.
     to_organisation = not (action.responsible_user_id or action.responsible_family_member_id)
     kind = Kind.ACTION_ASSIGNED_ORGANISATION if to_organisation else Kind.ACTION_ASSIGNED
+    key = f"action:{action.pk}:assigned" + (f":v{version}" if version is not None else "")
     notify(recipients=responsible_users(action), kind=kind, case=action.case,
            url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,
-           event_key=f"action:{action.pk}:assigned", exclude=actor)
+           event_key=key, exclude=actor)
 
 
 def action_overdue(action: AgreedAction, *, today) -> list[User]:

@@ -84,11 +84,10 @@ class NarrowForm(AudienceForm):
         self.fields["audience"].initial = None if current_audience not in narrower else current_audience
 
 
-class ActionForm(forms.Form):
-    title = forms.CharField(label=_("What is to be done"), max_length=200)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+class ResponsibleForm(forms.Form):
+    """The choice of who an action falls to, the same when it is agreed (``ActionForm``) and when
+    it changes hands (``ActionReassignForm``); the service decides (``services._validate_action_responsible``)."""
     responsible = forms.ChoiceField(label=_("Responsible"))
-    due_on = forms.DateField(label=_("Due on"), widget=DateInput, validators=[not_too_far_ahead])
 
     def __init__(self, *args, protocol, item=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,6 +128,27 @@ class ActionForm(forms.Form):
         if kind == "org":
             return {"responsible_organisation": Organisation.objects.get(pk=ids[0])}
         return {"responsible_family_member": FamilyMember.objects.get(pk=ids[0])}
+
+
+class ActionForm(ResponsibleForm):
+    title = forms.CharField(label=_("What is to be done"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput, validators=[not_too_far_ahead])
+    field_order = ["title", "description", "responsible", "due_on"]
+
+
+class ActionReassignForm(conflicts.StartedFromForm, ResponsibleForm):
+    """Give an open action to someone else (``services.action_reassign``)."""
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500,
+                             help_text=_("For example: changed jobs, ill for a longer time, the other parent takes it on."))
+    # The action's version the change started from: a change made meanwhile is not overwritten.
+    version = conflicts.VersionField()
+
+    prefix = "reassign"  # on the action's page beside the status form, which has a version of its own
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].label = _("New responsible person")
 
 
 class ReviewForm(forms.Form):

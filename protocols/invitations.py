@@ -24,8 +24,9 @@ def open_actions_of_invitee(invitation: Invitation):
 
 def withdrawal_refusals(actor, invitation: Invitation) -> list[str]:
     """A parent's invitation is not withdrawn while she is responsible for an open action agreed at
-    that conference: she would no longer see it anywhere (as ``services.action_create`` refuses an
-    action for a parent who is not invited). Names the actions ``actor`` may read; the others by number."""
+    that conference: she would no longer see it anywhere (as ``services.action_create`` and
+    ``services.action_reassign`` refuse an action for a parent who is not invited). Names the actions
+    ``actor`` may read; the others by number."""
     actions = list(open_actions_of_invitee(invitation))
     if not actions:
         return []
@@ -38,13 +39,12 @@ def withdrawal_refusals(actor, invitation: Invitation) -> list[str]:
                      % {"n": hidden})
     return [ngettext(
         "%(name)s is responsible for an open action agreed at this conference: %(actions)s. Without her invitation "
-        "she could no longer see it. Give it to someone else first: while the protocol is a draft, remove the "
-        "action and agree it anew with another person; once the draft is released, set it to “Done” or “Dropped” "
-        "(with the reason).",
+        "she could no longer see it. Give it to someone else first: the convenor changes the responsible person on "
+        "the action's page (“Give the action to someone else”). Or set it to “Done” or “Dropped” (with the reason).",
         "%(name)s is responsible for open actions agreed at this conference: %(actions)s. Without her invitation "
-        "she could no longer see them. Give them to someone else first: while the protocol is a draft, remove the "
-        "actions and agree them anew with another person; once the draft is released, set them to “Done” or "
-        "“Dropped” (with the reason).",
+        "she could no longer see them. Give them to someone else first: the convenor changes the responsible person "
+        "on each action's page (“Give the action to someone else”). Or set them to “Done” or “Dropped” (with the "
+        "reason).",
         len(actions)) % {"name": invitation.family_member, "actions": "; ".join(names)}]
 
 

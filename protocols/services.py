@@ -38,7 +38,7 @@ from permissions.audit import Channel, joined_bases, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
 from protocols.rules import conference_day, draft_release_due_on
-from protocols.selectors import OPEN_STATES, protocol_payload, protocols_for_user
+from protocols.selectors import OPEN_STATES, protocol_payload, protocols_for_user, responsible_label
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -761,6 +761,18 @@ def _validate_responsible(case: Case, user, organisation, family_member, *, conf
             raise ValidationError({"responsible": _("The professional must be on the case team for this organisation.")})
 
 
+def _validate_action_responsible(protocol: Protocol, item: ProtocolItem, *, user, organisation,
+                                 family_member) -> None:
+    """Who an action of ``item`` may fall to, at its creation and when it changes hands
+    (``action_reassign``): a team professional with her organisation, a team organisation, or a
+    parent of the case invited to the conference; in an item that carries a holder, one who may read it."""
+    _validate_responsible(protocol.conference.case, user, organisation, family_member, conference_id=protocol.conference_id)
+    if organisation is not None:
+        _refuse_withheld_item(item, organisation)
+    if family_member is not None:
+        _refuse_item_withheld_from_parent(item, family_member)
+
+
 @transaction.atomic
 def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, description: str = "",
                   responsible_user=None, responsible_organisation: Organisation | None = None,
@@ -781,12 +793,8 @@ def action_create(actor, *, item: ProtocolItem, title: str, due_on: dt.date, des
         raise ValidationError({"due_on": _("The due date lies in the past. Choose today or a later day.")})
     dates.refuse_too_far_ahead(due_on=due_on)
     case = protocol.conference.case
-    _validate_responsible(case, responsible_user, responsible_organisation, responsible_family_member,
-                          conference_id=protocol.conference_id)
-    if responsible_organisation is not None:
-        _refuse_withheld_item(item, responsible_organisation)
-    if responsible_family_member is not None:
-        _refuse_item_withheld_from_parent(item, responsible_family_member)
+    _validate_action_responsible(protocol, item, user=responsible_user, organisation=responsible_organisation,
+                                 family_member=responsible_family_member)
     action = AgreedAction.objects.create(
         case=case, item=item, title=title, description=sanitize.clean_input(description), due_on=due_on,
         responsible_user=responsible_user, responsible_organisation=responsible_organisation,
@@ -1261,6 +1269,67 @@ def action_update_status(actor, *, action: AgreedAction, status: str, note: str 
     return action
 
 
+def _responsible_ids(action: AgreedAction) -> dict:
+    return {"user": action.responsible_user_id, "organisation": action.responsible_organisation_id,
+            "family_member": action.responsible_family_member_id}
+
+
+@transaction.atomic
+def action_reassign(actor, *, action: AgreedAction, version: int, responsible_user=None,
+                    responsible_organisation: Organisation | None = None,
+                    responsible_family_member: FamilyMember | None = None, reason: str,
+                    channel: str = Channel.PAGE) -> AgreedAction:
+    """Give an open (or in progress) action to another person: someone changed jobs, fell ill, or
+    one parent takes it over from the other. Checks: the convenor of the case (``cases.policy.can_convene``;
+    after the draft is released nobody agrees actions anew, so she is who keeps them with the right
+    people); ``version`` as read (else ``EditConflict``, nothing changed); the new responsible is
+    eligible exactly as at creation (``_validate_action_responsible``); a reason. Keeps the history
+    (a progress note), audits old and new responsible, and after commit sends ``item.changed`` and
+    ``action.changed`` and announces the action to the new responsible as a new one is announced.
+    The feeds follow through the content version (the database's trigger on the action's row)."""
+    action = AgreedAction.objects.select_for_update(of=("self",)).select_related(
+        "case", "item", "responsible_user", "responsible_organisation", "responsible_family_member").get(pk=action.pk)
+    if not protocols_policy.actions_for_user(actor).filter(pk=action.pk).exists():
+        raise PermissionDenied(_("You cannot see this action."))
+    protocol = _locked_protocol(action.item.protocol_id)
+    if not is_convenor(actor, protocol):
+        raise PermissionDenied(_("Only the convenor of the case may give an action to someone else."))
+    if version is None or int(version) != action.version:
+        raise conflicts.EditConflict(action, _(
+            "Someone else changed this action in the meantime. Nothing was changed: check who is responsible now "
+            "and try again."))
+    if action.status not in OPEN_STATES:
+        raise ValidationError(_("Only an open or in-progress action can be given to someone else."), code="closed")
+    reason = sanitize.clean_input(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the action changes hands.")})
+    _validate_action_responsible(protocol, action.item, user=responsible_user, organisation=responsible_organisation,
+                                 family_member=responsible_family_member)
+    before = _responsible_ids(action)
+    old_label = responsible_label(action)
+    action.responsible_user = responsible_user
+    action.responsible_organisation = responsible_organisation
+    action.responsible_family_member = responsible_family_member
+    after = _responsible_ids(action)
+    if after == before:
+        raise ValidationError({"responsible": _("This is already who is responsible. Choose someone else.")})
+    action.version += 1
+    action.save(update_fields=["responsible_user", "responsible_organisation", "responsible_family_member", "version",
+                               "updated_at"])
+    note = _("Handed over from %(old)s to %(new)s: %(reason)s") % {
+        "old": old_label, "new": responsible_label(action), "reason": reason}
+    ActionNote.objects.create(action=action, author=actor, status=action.status, note=note[:500])
+    action.refresh_from_db(fields=["history_status", "history_at", "history_reopened"])  # set by the notes' trigger
+    # The item's version stays (as for a status change): it guards the item's text, and raising it
+    # would make the correction proposals pending on a released draft's item outdated.
+    record(actor, action="protocol.action.reassign", obj=action, case_id=action.case_id, channel=channel,
+           detail={"old": before, "new": after})
+    jobs.enqueue_on_commit(ANNOUNCE_ACTION_ASSIGNED, action_id=action.pk, actor_id=actor.pk, version=action.version)
+    send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": action.item_id})
+    live.action_changed_on_commit(action.pk)
+    return action
+
+
 # --- reminders for overdue actions ---------------------------------------------------------
 
 REMIND_EVERY_DAYS = 7
@@ -1270,14 +1339,15 @@ ANNOUNCE_ACTION_ASSIGNED = "protocols.tasks.announce_action_assigned"
 
 
 @transaction.atomic
-def action_assigned_announce(*, action_id: int, actor_id: int | None = None) -> bool:
+def action_assigned_announce(*, action_id: int, actor_id: int | None = None, version: int | None = None) -> bool:
     """Tell the people a new agreed action falls to (``announce.action_assigned``: only those who
-    may see it now, by the policy), queued by ``action_create`` after its commit. The acting
-    person is not told of her own action. False when the action is gone."""
+    may see it now, by the policy), queued by ``action_create`` after its commit, and by
+    ``action_reassign`` with the action's new ``version`` (so that one who gets it back is told
+    again). The acting person is not told of her own action. False when the action is gone."""
     action = AgreedAction.objects.select_related("case").filter(pk=action_id).first()
     if action is None:
         return False
-    announce.action_assigned(User.objects.filter(pk=actor_id).first() if actor_id else None, action)
+    announce.action_assigned(User.objects.filter(pk=actor_id).first() if actor_id else None, action, version=version)
     return True
 
 

@@ -18,9 +18,9 @@ def send_action_reminder(action_id: int) -> bool:
 
 @jobs.register
 @task()
-def announce_action_assigned(action_id: int, actor_id: int | None = None) -> bool:
-    """Tell the people a new agreed action falls to (see ``services.action_assigned_announce``)."""
-    return services.action_assigned_announce(action_id=action_id, actor_id=actor_id)
+def announce_action_assigned(action_id: int, actor_id: int | None = None, version: int | None = None) -> bool:
+    """Tell the people a new (or handed-over) agreed action falls to (see ``services.action_assigned_announce``)."""
+    return services.action_assigned_announce(action_id=action_id, actor_id=actor_id, version=version)
 
 
 @jobs.register

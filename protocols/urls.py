@@ -26,4 +26,5 @@ urlpatterns: list = [
     path("my-agreements/", views.my_agreements, name="my_agreements"),
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("actions/<int:pk>/remove/", views.action_remove, name="action_remove"),
+    path("actions/<int:pk>/reassign/", views.action_reassign, name="action_reassign"),
 ]

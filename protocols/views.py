@@ -26,6 +26,7 @@ from permissions.form_errors import add_service_errors
 from protocols import forms, rules, selectors, services
 from protocols import policy as protocols_policy
 from protocols.models import AgreedAction, CorrectionProposal, Protocol
+from protocols.selectors import OPEN_STATES
 
 STATUS_SEQUENCE = [Protocol.Status.DRAFT, Protocol.Status.RELEASED, Protocol.Status.FINAL]
 
@@ -563,6 +564,26 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 action = selectors.get_action_for_user(request.user, pk)
             except ValidationError as exc:
                 add_service_errors(form, exc)
+    return _action_page(request, action, form=form, can_update=can_update, status=status)
+
+
+def _may_reassign(user, action: AgreedAction) -> bool:
+    return action.status in OPEN_STATES and cases_policy.can_convene(user, action.case)
+
+
+def _reassign_form(action: AgreedAction, data=None) -> forms.ActionReassignForm:
+    return forms.ActionReassignForm(data, protocol=action.item.protocol, item=action.item,
+                                    initial={"version": action.version})
+
+
+def _action_page(request: HttpRequest, action: AgreedAction, *, form=None, reassign_form=None, can_update=None,
+                 status: int = 200) -> HttpResponse:
+    if can_update is None:
+        can_update = protocols_policy.can_update_action(request.user, action)
+    if form is None:
+        form = forms.ActionStatusForm(initial={"status": action.status, "version": action.version})
+    if reassign_form is None and _may_reassign(request.user, action):
+        reassign_form = _reassign_form(action)
     item_readable = selectors.item_visible_to(request.user, action.item_id)
     protocol = action.item.protocol
     removable = (protocol.status == Protocol.Status.DRAFT and services.can_write_items(request.user, protocol)
@@ -570,9 +591,41 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "protocols/action_detail.html", {
         "removable": removable, "dropped": AgreedAction.Status.DROPPED,
         "action": action, "form": form, "can_update": can_update, "item_readable": item_readable,
+        "reassign_form": reassign_form,
         "case_url": case_url(action.case), "today": timezone.localdate(),
         "responsible": selectors.responsible_label(action),
     }, status=status)
+
+
+@login_required
+@require_POST
+def action_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give an open action to someone else (``services.action_reassign``); on a refusal the action's
+    page again, with the form's errors."""
+    action = selectors.get_action_for_user(request.user, pk)
+    if not cases_policy.can_convene(request.user, action.case):
+        raise PermissionDenied
+    form = _reassign_form(action, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.action_reassign(request.user, action=action, version=form.cleaned_data["version"],
+                                     reason=form.cleaned_data["reason"], **form.responsible_kwargs())
+            messages.success(request, _("The action now falls to %(responsible)s.") % {
+                "responsible": selectors.responsible_label(AgreedAction.objects.get(pk=action.pk))})
+            return redirect("protocols:action_detail", pk=action.pk)
+        except conflicts.EditConflict as exc:
+            status = 409
+            action = selectors.get_action_for_user(request.user, pk)
+            # her choice kept, now based on the action as it stands: sending it again is her decision
+            data = request.POST.copy()
+            data[f"{forms.ActionReassignForm.prefix}-version"] = action.version
+            form = _reassign_form(action, data)
+            form.is_valid()
+            form.add_error(None, exc.messages[0])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _action_page(request, action, reassign_form=form, status=status)
 
 
 @login_required

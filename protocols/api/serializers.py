@@ -220,6 +220,20 @@ class ActionStatusSerializer(serializers.Serializer):
         "The action's version the change is based on (as read); when it changed meanwhile, 409 with the action as it stands"))
 
 
+class ActionReassignSerializer(serializers.Serializer):
+    """Who the action falls to from now on: a professional of the team with her organisation, an
+    organisation of the team, or an invited parent of the case (``family_member``)."""
+    responsible_user = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None,
+                                                help_text="A professional on the case team (give her organisation too)")
+    responsible_organisation = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+                                                        default=None, help_text="An organisation on the case team")
+    responsible_family_member = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+                                                         default=None, help_text="A parent of the case invited to the conference")
+    reason = serializers.CharField(max_length=500)
+    version = serializers.IntegerField(min_value=1, help_text=(
+        "The action's version the change is based on (as read); when it changed meanwhile, 409 with the action as it stands"))
+
+
 class AcknowledgementCreateSerializer(serializers.Serializer):
     protocol = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,12 +23,32 @@ from protocols import policy as protocols_policy
 from protocols import selectors, services
 from protocols.api import serializers as s
 from protocols.models import Acknowledgement, Amendment, Protocol
+from cases.models import FamilyMember
+from participants.models import Organisation, User
 
 
 def _drf_error(exc: DjangoValidationError) -> ValidationError:
     if hasattr(exc, "error_dict"):
         return ValidationError(exc.message_dict)
     return ValidationError({"non_field_errors": exc.messages})
+
+
+RESPONSIBLE_MODELS = {"responsible_user": User, "responsible_organisation": Organisation,
+                      "responsible_family_member": FamilyMember}
+
+
+def _responsible_objects(values: dict) -> dict:
+    """The responsible named by id, as the service takes them; an id of nobody is a 400 on
+    ``responsible`` in the words the service uses for one not on the team (no way to tell them apart)."""
+    found = {}
+    for field, model in RESPONSIBLE_MODELS.items():
+        pk = values.get(field)
+        if pk is None:
+            continue
+        found[field] = model.objects.filter(pk=pk).first()
+        if found[field] is None:
+            raise ValidationError({"responsible": [_("Choose someone on the case team, or a parent of the case invited to the conference.")]})
+    return found
 
 
 AUDIENCE_FIELDS = {"restricted_to", "holding_organisation", "category", "entrusted_by"}
@@ -263,3 +284,21 @@ class AgreedActionViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
             raise _drf_error(exc)
         return Response(s.AgreedActionSerializer(act).data)
 
+    @extend_schema(request=s.ActionReassignSerializer,
+                   responses={200: s.AgreedActionSerializer, 409: OpenApiResponse(s.ActionConflictSerializer, description="Outdated version")})
+    @action(detail=True, methods=["post"], url_path="reassign")
+    def reassign(self, request, pk=None):
+        """Give an open action to someone else (the convenor; ``services.action_reassign``)."""
+        act = self.get_object()
+        data = s.ActionReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            act = services.action_reassign(request.user, action=act, version=values["version"], reason=values["reason"],
+                                           **_responsible_objects(values), channel=Channel.API)
+        except conflicts.EditConflict as exc:
+            return Response({"detail": exc.messages[0], "current": s.AgreedActionSerializer(exc.current).data},
+                            status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc)
+        return Response(s.AgreedActionSerializer(act).data)

@@ -105,6 +105,8 @@ def test_her_open_action_at_the_conference_refuses_the_withdrawal_naming_it(worl
     text = " ".join(refused.value.messages)
     assert "M. (Mother) is responsible for an open action agreed at this conference" in text
     assert "“Termin bei der Hebamme wahrnehmen”" in text and "Give it to someone else first" in text
+    # it points to the way that exists: the action's page, where the convenor changes who is responsible
+    assert "the convenor changes the responsible person on the action's page (“Give the action to someone else”)" in text
     world.invitation_parent.refresh_from_db()
     assert world.invitation_parent.removed_at is None and not mail.outbox
     AgreedAction.objects.filter(pk=world.action_parent.pk).update(status=AgreedAction.Status.IN_PROGRESS)

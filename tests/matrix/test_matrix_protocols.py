@@ -28,10 +28,11 @@ URL_NAMES = {
     "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
     "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide",
     "protocols:my_actions", "protocols:action_detail", "protocols:attendance", "protocols:action_remove",
+    "protocols:action_reassign",
     "protocol-list", "protocol-detail", "protocol-release", "protocol-finalise",
     "protocol-item-list", "protocol-item-detail",
     "protocol-amendment-list", "protocol-amendment-detail", "protocol-acknowledgement-list",
-    "agreed-action-list", "agreed-action-detail", "agreed-action-set-status",
+    "agreed-action-list", "agreed-action-detail", "agreed-action-set-status", "agreed-action-reassign",
 }
 
 WRITERS = {"convenor", "lead_colleague"}
@@ -88,6 +89,11 @@ def page_cells(world, extras):
         # counsellor sees the action but may not remove it; others do not see it
         "protocols:action_remove": ("post", reverse("protocols:action_remove", args=[action]), None, WRITERS, ACTION_READERS, 302),
         "protocols:action_detail": ("get", reverse("protocols:action_detail", args=[action]), None, ACTION_READERS, ACTION_READERS, 200),
+        # giving an action to someone else: the convenor (and the lead organisation's caseworker);
+        # the responsible counsellor and the midwife see it but may not
+        "protocols:action_reassign": ("post", reverse("protocols:action_reassign", args=[action]),
+                                      {"reassign-responsible": f"org:{world.midwifery.pk}", "reassign-reason": "Wechsel",
+                                       "reassign-version": world.action_counselling.version}, WRITERS, ACTION_READERS, 302),
     }
 
 
@@ -96,7 +102,7 @@ PAGE_CELLS = [
     "protocols:next_review", "protocols:parent_summary", "protocols:protocol_release", "protocols:protocol_finalise",
     "protocols:protocol_acknowledge", "protocols:item_edit", "protocols:action_create", "protocols:item_review",
     "protocols:correction_propose", "protocols:amendment_create", "protocols:correction_decide", "protocols:action_detail",
-    "protocols:attendance", "protocols:action_remove",
+    "protocols:attendance", "protocols:action_remove", "protocols:action_reassign",
 ]
 
 
@@ -169,6 +175,10 @@ def test_protocol_api(client, world, extras, role):
     check(client.post(reverse("agreed-action-set-status", args=[action]),
                       {"status": "in_progress", "version": AgreedAction.objects.get(pk=action).version}, content_type="application/json"),
           ok_roles=ACTION_UPDATERS, visible=ACTION_READERS, ok=200)
+    check(client.post(reverse("agreed-action-reassign", args=[action]),
+                      {"responsible_organisation": world.midwifery.pk, "reason": "Wechsel",
+                       "version": AgreedAction.objects.get(pk=action).version}, content_type="application/json"),
+          ok_roles=WRITERS, visible=ACTION_READERS, ok=200)
     check(client.post(reverse("protocol-finalise", args=[p])), ok_roles=WRITERS, visible=READERS, ok=400)
     check(client.post(reverse("protocol-release", args=[p])), ok_roles=WRITERS, visible=READERS, ok=200)
 

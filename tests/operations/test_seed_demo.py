@@ -271,3 +271,18 @@ def test_the_demo_board_sees_partnership_figures_of_the_last_ended_year(client, 
     (residential,) = response.context["residential"]
     # six in treatment and five waiting at the year's end (more in January: the current referrals reach back 60 days)
     assert residential.occupied >= 6 and residential.waiting >= 5 and residential.referred_in_year >= 15
+
+
+def test_every_demo_case_is_led_by_a_caseworker_of_its_lead_organisation(seeded):
+    """Lead caseworker and lead organisation agree: she works for it and is on the team for it, so
+    she convenes her open cases (HS-2026-009 named the Hückelhoven office, hers is the Kreisjugendamt)."""
+    from operations.management.commands.seed_demo import CASES
+    from participants.models import Membership
+
+    for spec in CASES:
+        case = Case.objects.get(reference=spec.reference)
+        assert Membership.objects.filter(user=case.lead_caseworker, organisation=case.lead_organisation).exists(), spec.reference
+        if case.status != Case.Status.CLOSED:
+            assert cases_policy.can_convene(case.lead_caseworker, case), spec.reference
+    anna = User.objects.get(username="anna.becker")
+    assert cases_policy.can_convene(anna, Case.objects.get(reference="HS-2026-009"))

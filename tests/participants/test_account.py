@@ -55,3 +55,24 @@ def test_my_actions_page_for_a_counsellor_has_no_cases_i_lead_choice(world, logi
     assert "All actions of the cases I lead" not in page
     page = login(world.convenor).get(reverse("protocols:my_actions")).content.decode()
     assert "All actions of the cases I lead" in page
+
+
+@pytest.mark.parametrize("ui", ["de", "da", "en"])
+def test_the_header_and_the_account_page_name_each_language_alike_in_itself(world, login, ui):
+    """"Deutsch", "Dansk", "English" in both lists, whatever language the page is in (the header
+    said "dansk", the account page "Dansk" in Danish and "Dänisch" in German)."""
+    import re
+
+    from participants.models import User
+
+    User.objects.filter(pk=world.counsellor.pk).update(preferred_language=ui)
+    page = login(world.counsellor).get(reverse("account")).content.decode()
+    header = re.search(r'<select name="language" id="language-select">(.*?)</select>', page, re.S).group(1)
+    account = re.search(r'<select name="language"[^>]*id="id_language"[^>]*>(.*?)</select>', page, re.S).group(1)
+
+    def names(options: str) -> list[tuple[str, str]]:
+        return re.findall(r'<option value="(\w+)"[^>]*lang="\1"[^>]*>([^<]+)</option>', options)
+
+    want = [("de", "Deutsch"), ("da", "Dansk"), ("en", "English")]
+    assert names(header) == want
+    assert names(account) == want

@@ -2,6 +2,8 @@
 does (her e-mails, feeds and reminders change with her pages); signed out, only the cookie."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -61,6 +63,8 @@ def test_the_header_and_the_account_page_name_her_saved_language_on_any_browser(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(reverse("account")).content.decode()
     assert '<html lang="da">' in html
-    assert '<option value="da" selected lang="da">' in html  # the header
-    assert '<option value="da" selected>' in html  # the setting
+    header, setting = (re.search(rf'<select name="language"[^>]*id="{id_}"[^>]*>(.*?)</select>', html, re.S).group(1)
+                       for id_ in ("language-select", "id_language"))
+    assert '<option value="da" selected lang="da">' in header
+    assert '<option value="da" selected lang="da">' in setting
     assert '<option value="en" selected' not in html

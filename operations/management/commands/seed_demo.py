@@ -8,7 +8,9 @@ such as HS-2026-014 and invented first names or initials only.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -25,6 +27,7 @@ from conferences.models import Conference, Invitation, PollSlot, SlotPoll, SlotV
 from participants.models import (
     Country, Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
 )
+from participants.working_days import is_working_day
 from permissions import audit
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
 from protocols.services import case_next_review_sync
@@ -149,7 +152,9 @@ CASES = [
               ("perinatal", "lena.schmitz", R.CASE_MANAGEMENT), ("gyn", "dr.weber", R.MEDICAL),
               ("midwife", "petra.lang", R.MIDWIFERY), ("fh", "tim.jansen", R.EARLY_HELP)],
              [(M.MOTHER, "Sarah", "sarah.mutter"), (M.FATHER, "D.", None), (M.EXPECTED_CHILD, "Baby S.", None)]),
-    CaseSpec("kreis-heinsberg", "HS-2026-009", "ja_hk", "anna.becker", "scheduled", 40,
+    # The town's office takes part as a whole; the case is led by the Kreisjugendamt's caseworker, so it
+    # is her organisation that leads (``lead_org`` is always the lead caseworker's: else she cannot convene).
+    CaseSpec("kreis-heinsberg", "HS-2026-009", "kja", "anna.becker", "scheduled", 40,
              [("ja_hk", "", R.OTHER), ("kja", "anna.becker", R.LEAD), ("sb_diakonie", "eva.schulz", R.COUNSELLING),
               ("paed", "dr.yilmaz", R.MEDICAL)],
              [(M.MOTHER, "A.", None), (M.CHILD, "Leon", None)]),
@@ -161,14 +166,14 @@ CASES = [
              [("kja", "anna.becker", R.LEAD), ("sb_ga", "sabine.krueger", R.COUNSELLING),
               ("gyn", "dr.weber", R.MEDICAL), ("fh", "tim.jansen", R.EARLY_HELP)],
              [(M.MOTHER, "B.", None), (M.CHILD, "Emma", None)]),
-    CaseSpec("kreis-heinsberg", "HS-2026-004", "ja_gk", "jonas.hoffmann", "overdue", 140,
+    CaseSpec("kreis-heinsberg", "HS-2026-004", "ja_erk", "jonas.hoffmann", "overdue", 140,
              [("ja_gk", "", R.OTHER), ("ja_erk", "jonas.hoffmann", R.LEAD), ("sb_diakonie", "eva.schulz", R.COUNSELLING),
               ("perinatal", "lena.schmitz", R.CASE_MANAGEMENT)],
              [(M.MOTHER, "C.", None), (M.CHILD, "Noah", None)]),
     CaseSpec("kreis-heinsberg", "HS-2025-031", "kja", "anna.becker", "closed", 330,
              [("kja", "anna.becker", R.LEAD), ("sb_caritas", "markus.vogel", R.COUNSELLING), ("midwife", "petra.lang", R.MIDWIFERY)],
              [(M.MOTHER, "D.", None), (M.CHILD, "Ben", None)]),
-    CaseSpec("kreis-heinsberg", "HS-2025-027", "ja_hs", "jonas.hoffmann", "closed", 360,
+    CaseSpec("kreis-heinsberg", "HS-2025-027", "ja_erk", "jonas.hoffmann", "closed", 360,
              [("ja_hs", "", R.OTHER), ("ja_erk", "jonas.hoffmann", R.LEAD), ("sb_ga", "sabine.krueger", R.COUNSELLING)],
              [(M.FATHER, "E.", None), (M.CHILD, "Lina", None)]),
     CaseSpec("region-syddanmark", "SD-2026-003", "dk_kommune", "karen.nielsen", "held", 60,
@@ -179,6 +184,17 @@ CASES = [
              [("dk_kommune", "karen.nielsen", R.LEAD), ("dk_mh", "sofie.larsen", R.FAMILY_HELP), ("dk_birth", "line.holm", R.MIDWIFERY)],
              [(M.MOTHER, "F.", None)]),
 ]
+
+
+# Christmas Eve and New Year's Eve are no public holidays in the ``holidays`` package (Germany has
+# none of them; Denmark lists them as optional), but the offices of both networks are closed.
+CLOSED_DAYS = {(12, 24), (12, 31)}
+
+
+def is_meeting_day(day: dt.date, network: Network) -> bool:
+    """A day the demo proposes or schedules a conference on (``participants.working_days``)."""
+    return ((day.month, day.day) not in CLOSED_DAYS
+            and is_working_day(day, country=network.country, region=network.holiday_region))
 
 
 class Seeder:
@@ -204,6 +220,18 @@ class Seeder:
         """A wall-clock time in the network's zone, ``days`` from the day of the first run."""
         day = self.today + dt.timedelta(days=days)
         return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zoneinfo.ZoneInfo(network.time_zone))
+
+    def meeting_days(self, network: Network, days: int) -> Iterator[dt.date]:
+        """The days a conference may be proposed on, from ``days`` after today: the network's working
+        days (no weekend, no public holiday of its country and state), and not 24 or 31 December."""
+        day = self.today + dt.timedelta(days=days)
+        while True:
+            if is_meeting_day(day, network):
+                yield day
+            day += dt.timedelta(days=1)
+
+    def meeting_at(self, network: Network, day: dt.date, hour: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour), tzinfo=zoneinfo.ZoneInfo(network.time_zone))
 
     # -- structure ------------------------------------------------------------------------------
     def seed_structure(self) -> None:
@@ -263,6 +291,10 @@ class Seeder:
         )
         if created:
             audit.record("seed_demo", action="case.create", obj=case, case_id=case.pk, channel=audit.Channel.COMMAND)
+        elif case.lead_organisation_id != self.orgs[spec.lead_org].pk:
+            # a demo database seeded when three cases named another office than their lead caseworker's
+            Case.objects.filter(pk=case.pk).update(lead_organisation=self.orgs[spec.lead_org])
+            self.created["corrected lead organisations"] = self.created.get("corrected lead organisations", 0) + 1
         for org_key, username, role in spec.team:
             self._get_or_create(
                 CaseTeamMember, case=case, organisation=self.orgs[org_key],
@@ -327,8 +359,10 @@ class Seeder:
         invitations = self._invite(conference, spec, parent, rsvp=Invitation.Rsvp.NEEDS_ACTION)
         poll, _ = self._get_or_create(SlotPoll, conference=conference, defaults={"closes_at": self.at(network, 7, 12)})
         slots = []
-        for days, hour in ((14, 9), (15, 14), (17, 10)):
-            start = self.at(network, days, hour)
+        # Three days proposed from two weeks ahead: the first two meeting days and the fourth.
+        days = list(itertools.islice(self.meeting_days(network, 14), 4))
+        for day, hour in ((days[0], 9), (days[1], 14), (days[3], 10)):
+            start = self.meeting_at(network, day, hour)
             slot, _ = self._get_or_create(PollSlot, poll=poll, starts_at=start, defaults={"ends_at": start + dt.timedelta(minutes=90)})
             slots.append(slot)
         # The first two invitees have answered, the others not yet.
@@ -342,7 +376,7 @@ class Seeder:
 
     def seed_scheduled_conference(self, case: Case, spec: CaseSpec, parent, *, kind: str, days: int) -> None:
         network = self.networks[spec.network]
-        start = self.at(network, days, 10)
+        start = self.meeting_at(network, next(self.meeting_days(network, days)), 10)
         conference = self._conference(
             case, spec, kind=kind, status=Conference.Status.SCHEDULED, starts_at=start,
             ends_at=start + dt.timedelta(minutes=90), sequence=0,
