@@ -403,11 +403,14 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             here = event["protocol_id"] == self.protocol_id
             visible = (
                 event["item_id"] in self.seen
-                # to her as a parent: in this protocol, whose conference she is invited to (``is_parent``);
+                # to her as a parent: in this protocol, whose conference she is invited to (``is_parent``),
+                # in an item that carries no holder (one that does only where she reads it: in ``seen``);
                 # one agreed at another conference of the case only where she is invited to that one too
-                or (self.is_parent and here and event.get("responsible_parent_user") == self.user.pk)
+                or (self.is_parent and here and event.get("responsible_parent_user") == self.user.pk
+                    and item_restricted is False)
                 or (falls_to_her and item_restricted is False)
             )
+            falls_to_her = falls_to_her or (self.is_parent and event.get("responsible_parent_user") == self.user.pk)
             # agreed in another conference's item, or an event from an older sender: the policy tells
             if not visible and (not here or (falls_to_her and item_restricted is None)):
                 visible = await self._action_visible(event["action_id"])

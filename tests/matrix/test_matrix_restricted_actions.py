@@ -27,7 +27,7 @@ from privacy import services as privacy_services
 from privacy.models import DataSubjectRequest
 from protocols import live
 from protocols import services as protocol_services
-from protocols.models import AgreedAction
+from protocols.models import AgreedAction, Audience, ProtocolItem
 from tests.matrix.roles import ROLES, client_for, user_for
 from tests.websocket.sessions import live_scope
 
@@ -43,15 +43,20 @@ PARENTS_OWN = "Hilfe annehmen"            # an action in the same item that fall
 
 
 def _actions(world) -> tuple[AgreedAction, AgreedAction]:
-    """Two actions in the item the mother entrusted: one falls to the counsellor and her
-    organisation (overdue, so the convenor's and the counsellor's dashboards list it), one to the
-    mother herself."""
+    """Two actions in items the mother entrusted: one falls to the counsellor and her organisation
+    (overdue, so the convenor's and the counsellor's dashboards list it), in the restricted item;
+    one to the mother herself, in an item of the same holder, labels and person widened to everyone
+    (an action falls to a parent only in an item she reads: ``services.action_create``)."""
     today = timezone.localdate()
+    own_item = ProtocolItem.objects.create(
+        protocol=world.protocol, position=4, title="Für alle geöffnet", text="Von der Mutter anvertraut.",
+        audience=Audience.EVERYONE, holding_organisation=world.youth_welfare, entrusted_by=world.mother,
+        category=world.item_restricted.category, created_by=world.convenor)
     counselling = AgreedAction.objects.create(
         case=world.case, item=world.item_restricted, title="Substitution begleiten", description=SECRET,
         responsible_organisation=world.counselling, responsible_user=world.counsellor, due_on=today - dt.timedelta(days=2))
     parents = AgreedAction.objects.create(
-        case=world.case, item=world.item_restricted, title=PARENTS_OWN, description="Nur für die Mutter.",
+        case=world.case, item=own_item, title=PARENTS_OWN, description="Nur für die Mutter.",
         responsible_family_member=world.mother, due_on=today + dt.timedelta(days=5))
     return counselling, parents
 
