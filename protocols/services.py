@@ -631,6 +631,7 @@ def items_narrowable_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]
 
 @transaction.atomic
 def item_narrow(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to: Iterable[Organisation] = (),
+                holding_organisation=_UNSET, category: str | None = None, entrusted_by=_UNSET,
                 channel: str = Channel.PAGE) -> ProtocolItem:
     """The holding organisation narrows who reads an item, in a draft, a released or a final protocol:
     from everyone to the team or to named organisations, from the team to named organisations, or
@@ -639,10 +640,16 @@ def item_narrow(actor, *, item: ProtocolItem, version: int, audience: str, restr
     entrusted it stay. Writes ``protocol.item.narrow`` to the audit trail; after the commit sends
     ``item.changed`` (sockets that lose the item get ``item_removed``) and ``access.changed`` for the
     case (every socket re-reads what it shows, the actions in the item included). Pages, the API and
-    the iCal feeds read through the policy and follow at once."""
+    the iCal feeds read through the policy and follow at once. Refused at ``audience`` (nothing
+    changes) while a parent who would lose the item holds an open action of it
+    (``_refuse_parents_losing_open_actions``). Its copies carried into later protocols that are not
+    final are narrowed with it (``_copies_narrowed``). An item never restricted is narrowed by the
+    organisation ``holding_organisation_ids`` names; restricting it names its holder (one of
+    those), ``category`` and ``entrusted_by``."""
     current = (ProtocolItem.objects.select_for_update(of=("protocol",))
                .select_related("protocol__conference__case__network", "holding_organisation").get(pk=item.pk))
     return _narrow(actor, current, current.protocol, version=version, audience=audience, restricted_to=restricted_to,
+                   holding_organisation=holding_organisation, category=category, entrusted_by=entrusted_by,
                    channel=channel)
 
 
