@@ -1479,11 +1479,13 @@ def action_reminders_queue(*, today: dt.date | None = None) -> int:
 
 def reminder_recipients(action: AgreedAction) -> list[str]:
     """The addresses reminded by plain e-mail: a responsible parent without an account, while she
-    is invited to the conference the action was agreed at (everyone with an account is told
-    through a notification, by e-mail as she chose, on the same condition: ``announce.responsible_users``)."""
+    is invited to the conference the action was agreed at and the action is in an item she may hold
+    actions in (``protocols_policy.family_member_reads_labelled_item``; everyone with an account is
+    told through a notification, by e-mail as she chose, on the same condition: ``announce.responsible_users``)."""
     member = action.responsible_family_member if action.responsible_family_member_id else None
     if (member is not None and not member.user_id and member.email
-            and conferences_policy.parent_is_invited(member, action.item.protocol.conference_id)):
+            and conferences_policy.parent_is_invited(member, action.item.protocol.conference_id)
+            and protocols_policy.family_member_reads_labelled_item(action.item, member.pk)):
         return [member.email]
     return []
 

@@ -24,9 +24,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calendars import services as calendar_services
-from cases.models import InformationCategory
+from cases.models import FamilyMember, InformationCategory
 from config.routing import websocket_urlpatterns
-from conferences.models import Conference
+from conferences.models import Conference, Invitation
 from permissions.models import AuditEvent
 from protocols import live, policy as protocols_policy, services
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
@@ -290,3 +290,18 @@ def test_the_api_narrows_an_item_never_restricted_after_the_draft(world):
     assert response.status_code == 200, response.content
     item.refresh_from_db()
     assert item.audience == Audience.RESTRICTED and item.holding_organisation_id == world.youth_welfare.pk
+
+
+def test_a_parent_without_an_account_is_not_reminded_of_an_action_in_an_item_she_may_not_read(world):
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         email="vater@example.org")
+    Invitation.objects.create(conference=world.conference, family_member=father)
+    item = ProtocolItem.objects.create(protocol=world.protocol, position=21, title="Sein Anliegen", text="Anvertraut",
+                                       audience=Audience.EVERYONE, holding_organisation=world.counselling,
+                                       entrusted_by=father, category=CATEGORY, created_by=world.counsellor)
+    action = AgreedAction.objects.create(case=world.case, item=item, title="Termin wahrnehmen",
+                                         due_on=timezone.localdate() - dt.timedelta(days=3), responsible_family_member=father)
+    assert services.reminder_recipients(action) == ["vater@example.org"]
+    ProtocolItem.objects.filter(pk=item.pk).update(audience=Audience.PROFESSIONALS)
+    action.refresh_from_db()
+    assert services.reminder_recipients(action) == []
