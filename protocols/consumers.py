@@ -410,9 +410,11 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
                     and item_restricted is False)
                 or (falls_to_her and item_restricted is False)
             )
-            falls_to_her = falls_to_her or (self.is_parent and event.get("responsible_parent_user") == self.user.pk)
-            # agreed in another conference's item, or an event from an older sender: the policy tells
-            if not visible and (not here or (falls_to_her and item_restricted is None)):
+            her_own = self.is_parent and here and event.get("responsible_parent_user") == self.user.pk
+            # agreed in another conference's item, an event from an older sender, or hers as a parent
+            # in an item that carries a holder (she reads it only where she entrusted it): the policy tells
+            if not visible and (not here or (falls_to_her and item_restricted is None)
+                                or (her_own and item_restricted is not False)):
                 visible = await self._action_visible(event["action_id"])
         if visible:
             await self.send_json({"type": "action", "item": event["item_id"], "protocol": event["protocol_id"],
