@@ -403,13 +403,18 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
             here = event["protocol_id"] == self.protocol_id
             visible = (
                 event["item_id"] in self.seen
-                # to her as a parent: in this protocol, whose conference she is invited to (``is_parent``);
+                # to her as a parent: in this protocol, whose conference she is invited to (``is_parent``),
+                # in an item that carries no holder (one that does only where she reads it: in ``seen``);
                 # one agreed at another conference of the case only where she is invited to that one too
-                or (self.is_parent and here and event.get("responsible_parent_user") == self.user.pk)
+                or (self.is_parent and here and event.get("responsible_parent_user") == self.user.pk
+                    and item_restricted is False)
                 or (falls_to_her and item_restricted is False)
             )
-            # agreed in another conference's item, or an event from an older sender: the policy tells
-            if not visible and (not here or (falls_to_her and item_restricted is None)):
+            her_own = self.is_parent and here and event.get("responsible_parent_user") == self.user.pk
+            # agreed in another conference's item, an event from an older sender, or hers as a parent
+            # in an item that carries a holder (she reads it only where she entrusted it): the policy tells
+            if not visible and (not here or (falls_to_her and item_restricted is None)
+                                or (her_own and item_restricted is not False)):
                 visible = await self._action_visible(event["action_id"])
         if visible:
             await self.send_json({"type": "action", "item": event["item_id"], "protocol": event["protocol_id"],

@@ -73,12 +73,14 @@ class AudienceForm(ItemEditForm):
 class NarrowForm(AudienceForm):
     """Who may read an item, narrowed by the organisation holding it (``services.item_narrow``):
     only the audiences narrower than the current one; its holder, category and the person who
-    entrusted it stay as they are."""
+    entrusted it stay as they are. An item never restricted (``labelled`` False) gets them when
+    it is restricted, so the form asks for them."""
 
-    def __init__(self, *args, current_audience: str, **kwargs):
+    def __init__(self, *args, current_audience: str, labelled: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("holding_organisation", "category", "entrusted_by"):
-            del self.fields[name]
+        if labelled:
+            for name in ("holding_organisation", "category", "entrusted_by"):
+                del self.fields[name]
         narrower = services.NARROWER[current_audience]
         self.fields["audience"].choices = [(value, label) for value, label in Audience.choices if value in narrower]
         self.fields["audience"].initial = None if current_audience not in narrower else current_audience

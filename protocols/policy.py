@@ -232,6 +232,17 @@ def _family_may_read(user: "User") -> Q:
     return ~_GOVERNED | cases_policy.entrusted_by_reader(own)
 
 
+def _parent_may_hold_actions_in(user: "User") -> Q:
+    """On an item: one an action of hers as a parent may be in (``family_member_reads_labelled_item``
+    in SQL, for her family rows): it carries no holder (whatever its audience, rule 3), or it is
+    open to everyone and she reads it (``_family_may_read``). The one rule for the actions that
+    fall to a parent: ``services.action_create`` refuses a new one elsewhere, a narrowing that would
+    leave an open one elsewhere is refused (``services.parents_losing_open_actions``), and the read
+    filter (``_falls_to_parent``) shows her none elsewhere."""
+    own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
+    return ~_GOVERNED | (Q(audience=Audience.EVERYONE) & cases_policy.entrusted_by_reader(own))
+
+
 def family_member_reads_labelled_item(item: ProtocolItem, member_id: int) -> bool:
     """For an item that carries a holder (``_GOVERNED``): whether the family member ``member_id``
     reads it as a parent (``_family_may_read`` for one item at hand, without her account): widened
@@ -459,10 +470,13 @@ def _falls_to(user: "User", pieces: dict) -> Q:
 
 def _falls_to_parent(pieces: dict) -> Q:
     """On an action: it falls to her as a parent (a family member of hers), in an item of a
-    conference she is invited to (``_parent_protocols``; whatever the item's audience: rule 3, the
-    actions that concern her). An action is part of the conference it was agreed at: one agreed at
-    a conference she is not (or no longer) invited to reaches her in no channel, as neither the
-    conference nor its protocol does (review h9, H9-1)."""
+    conference she is invited to (``_parent_protocols``) that she may be responsible in
+    (``_parent_may_hold_actions_in``: one that carries no holder, whatever its audience: rule 3, the
+    actions that concern her; one that carries a holder only where she reads it). An action is part
+    of the conference it was agreed at: one agreed at a conference she is not (or no longer) invited
+    to reaches her in no channel, as neither the conference nor its protocol does (review h9,
+    H9-1); and part of its item: one in an item narrowed since so that she may no longer read it
+    reaches her in no channel either, whatever its status (done and dropped ones included)."""
     # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
     # statistics say: nearly every action falls to an organisation.
     return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"],
@@ -498,9 +512,10 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
             _GOVERNED, protocol__conference__case_id__in=base.compiled(cases_policy.professional_case_ids(user))).values("pk")),
         "readable_elsewhere": base.compiled(base.union_ids(*(route.values("pk") for route in other_routes))),
         "own_family": base.compiled(FamilyMember.objects.filter(user=user).values("pk")),
-        # the items of the protocols of the conferences she is invited to as a parent (``_falls_to_parent``)
+        # the items of the protocols of the conferences she is invited to as a parent that she may
+        # be responsible in (``_falls_to_parent``)
         "invited_items": base.compiled(ProtocolItem.objects.filter(
-            base.AnyOf(F("protocol_id"), _parent_protocols(user))).values("pk")),
+            base.AnyOf(F("protocol_id"), _parent_protocols(user))).filter(_parent_may_hold_actions_in(user)).values("pk")),
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
         "restricted_items": None if include_restricted else base.compiled(ProtocolItem.objects.filter(
             entrusted_by_id__in=base.compiled(cases_policy.restricted_member_ids(user))).values("pk")),

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
@@ -399,6 +399,11 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
             changes.update(audience=audience)
         disclosure = _check_disclosure(actor, current, protocol, audience=audience, orgs=orgs, holder=holder,
                                        category=cat, entruster=entruster)
+    copies = []
+    if orgs is not None:
+        after = _item_as(current, changes)
+        copies = _copies_narrowed(current, after, {o.pk for o in orgs})
+        _refuse_parents_losing_open_actions(actor, [(current, after)] + [(c, a) for c, a, _o in copies])
     now = timezone.now()
     updated = ProtocolItem.objects.filter(pk=current.pk, version=current.version).update(
         version=F("version") + 1, updated_at=now, **changes
@@ -414,6 +419,7 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
         current.restricted_to.set(orgs)
     _refuse_hiding_from_writer(actor, current, confirm_hidden)
     _audit(actor, "protocol.item.update", current, protocol, channel, fields=sorted(changes), version=current.version)
+    _narrow_copies(actor, current, copies, channel)
     if disclosure is not None:
         record(actor, action="protocol.item.disclose", obj=current, case_id=protocol.conference.case_id, channel=channel,
                legal_basis=disclosure.get("legal_basis") or joined_bases(disclosure["bases"].values()),
@@ -455,10 +461,15 @@ def holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
 def items_held_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
     """Ids of ``items`` (not open to everyone) whose holding organisation ``actor`` works for on the
     case team – the same answer as ``holder_on_team`` per item, in four queries for the page."""
+    return _items_of_holder(actor, protocol, [i for i in items if i.audience != Audience.EVERYONE])
+
+
+def _items_of_holder(actor, protocol: Protocol, items: list[ProtocolItem]) -> set[int]:
+    """Ids of ``items`` whose holding organisation (``holding_organisation_ids``) ``actor`` is on the
+    case team for, in four queries whatever their number."""
     case = protocol.conference.case
-    if not cases_policy.is_professional_on_case(actor, case):
+    if not items or not cases_policy.is_professional_on_case(actor, case):
         return set()
-    items = [i for i in items if i.audience != Audience.EVERYONE]
     mine = set(cases_policy.team_organisation_ids(actor, case).values_list("organisation_id", flat=True))
     team = set(CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values_list("organisation_id", flat=True))
     author_orgs: dict[int, set[int]] = {}
@@ -599,28 +610,28 @@ NARROWER = {Audience.EVERYONE: {Audience.PROFESSIONALS, Audience.RESTRICTED}, Au
 
 
 def holder_may_narrow(actor, item: ProtocolItem) -> bool:
-    """Whether ``actor`` may narrow who reads ``item`` whatever the protocol's status: the item carries
-    a holding organisation (restricted, or widened after it was) and she is on the case team FOR it
-    (``cases_policy.team_organisation_ids``). The holder widened it, or it was widened under a consent
-    she gave on; when the consent is revoked or the widening was a mistake, she takes it back - also
-    in a released or final protocol, whose text stays as it is (narrowing discloses nothing)."""
-    if item.holding_organisation_id is None:
-        return False
-    return cases_policy.team_organisation_ids(actor, item.protocol.conference.case).filter(
-        organisation_id=item.holding_organisation_id).exists()
+    """Whether ``actor`` may narrow who reads ``item`` whatever the protocol's status: she is on the
+    case team FOR the organisation holding it (``cases_policy.team_organisation_ids``): the one it
+    carries (restricted, or widened after it was), or for an item never restricted the one
+    ``holding_organisation_ids`` names (its author's team organisation, else the lead organisation).
+    The holder widened it, or it was widened under a consent she gave on, or her organisation put
+    it in front of the team; when the consent is revoked or the widening was a mistake, she takes it
+    back - also in a released or final protocol, whose text stays as it is (narrowing discloses
+    nothing)."""
+    protocol = item.protocol
+    return cases_policy.team_organisation_ids(actor, protocol.conference.case).filter(
+        organisation_id__in=holding_organisation_ids(item, protocol)).exists()
 
 
 def items_narrowable_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
-    """Ids of ``items`` that ``holder_may_narrow`` lets ``actor`` narrow (one query, for the page)."""
-    items = [i for i in items if i.holding_organisation_id is not None]
-    if not items or not cases_policy.is_professional_on_case(actor, protocol.conference.case):
-        return set()
-    mine = set(cases_policy.team_organisation_ids(actor, protocol.conference.case).values_list("organisation_id", flat=True))
-    return {i.pk for i in items if i.holding_organisation_id in mine}
+    """Ids of ``items`` that ``holder_may_narrow`` lets ``actor`` narrow (a few queries, for the page,
+    whatever the number of items)."""
+    return _items_of_holder(actor, protocol, list(items))
 
 
 @transaction.atomic
 def item_narrow(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to: Iterable[Organisation] = (),
+                holding_organisation=_UNSET, category: str | None = None, entrusted_by=_UNSET,
                 channel: str = Channel.PAGE) -> ProtocolItem:
     """The holding organisation narrows who reads an item, in a draft, a released or a final protocol:
     from everyone to the team or to named organisations, from the team to named organisations, or
@@ -629,34 +640,48 @@ def item_narrow(actor, *, item: ProtocolItem, version: int, audience: str, restr
     entrusted it stay. Writes ``protocol.item.narrow`` to the audit trail; after the commit sends
     ``item.changed`` (sockets that lose the item get ``item_removed``) and ``access.changed`` for the
     case (every socket re-reads what it shows, the actions in the item included). Pages, the API and
-    the iCal feeds read through the policy and follow at once."""
+    the iCal feeds read through the policy and follow at once. Refused at ``audience`` (nothing
+    changes) while a parent who would lose the item holds an open action of it
+    (``_refuse_parents_losing_open_actions``). Its copies carried into later protocols that are not
+    final are narrowed with it (``_copies_narrowed``). An item never restricted is narrowed by the
+    organisation ``holding_organisation_ids`` names; restricting it names its holder (one of
+    those), ``category`` and ``entrusted_by``."""
     current = (ProtocolItem.objects.select_for_update(of=("protocol",))
                .select_related("protocol__conference__case__network", "holding_organisation").get(pk=item.pk))
     return _narrow(actor, current, current.protocol, version=version, audience=audience, restricted_to=restricted_to,
+                   holding_organisation=holding_organisation, category=category, entrusted_by=entrusted_by,
                    channel=channel)
 
 
 def _narrow(actor, current: ProtocolItem, protocol: Protocol, *, version: int, audience: str,
             restricted_to: Iterable[Organisation] | None, holding_organisation=_UNSET, category: str | None = None,
             entrusted_by=_UNSET, channel: str) -> ProtocolItem:
-    """``item_narrow`` on the item read under its protocol's lock."""
+    """``item_narrow`` on the item read under its protocol's lock. An item never restricted (it carries
+    no holder) is narrowed by the organisation ``holding_organisation_ids`` names; restricting it
+    labels it for the first time: its holder (one of those she is on the team for), the category and
+    who entrusted it, as when a writer restricts it in the draft."""
     if not holder_may_narrow(actor, current):
         raise PermissionDenied(_("Only the organisation holding the information may narrow who reads this item."))
     if int(version) != current.version:
         raise _version_conflict(ProtocolItem.objects.select_related("holding_organisation").get(pk=current.pk))
+    unlabelled = current.holding_organisation_id is None
+    holder, cat, entruster = current.holding_organisation, current.category, current.entrusted_by
     errors = {}
-    if holding_organisation not in (_UNSET, None) and holding_organisation.pk != current.holding_organisation_id:
-        errors["holding_organisation"] = _("Narrowing keeps who holds the information; it cannot name another holder.")
-    if entrusted_by not in (_UNSET, None) and entrusted_by.pk != current.entrusted_by_id:
-        errors["entrusted_by"] = _("Narrowing keeps who entrusted the information; it cannot name someone else.")
-    if category and category != current.category:
-        errors["category"] = _("Narrowing keeps the information category; it cannot change it.")
+    if unlabelled and audience == Audience.RESTRICTED:
+        holder, cat, entruster = _first_labels_of_narrowed(actor, current, protocol, holding_organisation, category,
+                                                          entrusted_by, errors)
+    else:
+        if holding_organisation not in (_UNSET, None) and holding_organisation.pk != current.holding_organisation_id:
+            errors["holding_organisation"] = _("Narrowing keeps who holds the information; it cannot name another holder.")
+        if entrusted_by not in (_UNSET, None) and entrusted_by.pk != current.entrusted_by_id:
+            errors["entrusted_by"] = _("Narrowing keeps who entrusted the information; it cannot name someone else.")
+        if category and category != current.category:
+            errors["category"] = _("Narrowing keeps the information category; it cannot change it.")
     if errors:
         raise ValidationError(errors)
     now_named = set(current.restricted_to.values_list("pk", flat=True))
     orgs_in = list(current.restricted_to.all()) if restricted_to is None else list(restricted_to)
-    orgs = _validate_audience(protocol, audience, orgs_in, current.holding_organisation, current.category,
-                              current.entrusted_by)
+    orgs = _validate_audience(protocol, audience, orgs_in, holder, cat, entruster)
     if audience not in NARROWER[current.audience]:
         raise ValidationError({"audience": _(
             "Choose an audience narrower than the current one. Outside the draft, the organisation holding the "
@@ -666,18 +691,172 @@ def _narrow(actor, current: ProtocolItem, protocol: Protocol, *, version: int, a
             raise ValidationError({"restricted_to": _("Name only organisations that may read the item now.")})
         if {o.pk for o in orgs} == now_named:
             raise ValidationError({"restricted_to": _("Leave out at least one organisation: this is who reads it now.")})
+    changes: dict = {"audience": audience}
+    if unlabelled and audience == Audience.RESTRICTED:
+        changes.update(holding_organisation=holder, category=cat, entrusted_by=entruster)
+    after = _item_as(current, changes)
+    copies = _copies_narrowed(current, after, {o.pk for o in orgs})
+    _refuse_parents_losing_open_actions(actor, [(current, after)] + [(c, a) for c, a, _o in copies])
     now = timezone.now()
-    ProtocolItem.objects.filter(pk=current.pk).update(audience=audience, version=F("version") + 1, updated_at=now)
+    ProtocolItem.objects.filter(pk=current.pk).update(version=F("version") + 1, updated_at=now, **changes)
     before = {"audience": current.audience, "orgs": sorted(now_named)}
-    current.audience, current.version, current.updated_at = audience, current.version + 1, now
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.version, current.updated_at = current.version + 1, now
     current.restricted_to.set(orgs)
     _audit(actor, "protocol.item.narrow", current, protocol, channel, version=current.version, **{
         "from": before, "to": {"audience": audience, "orgs": sorted(o.pk for o in orgs)},
         "holder": current.holding_organisation_id})
+    _narrow_copies(actor, current, copies, channel)
     current.protocol = protocol
     live.send_on_commit(protocol.pk, live.item_event_of(current))
     live.access_changed_on_commit(protocol.conference.case_id)
     return current
+
+
+def _first_labels_of_narrowed(actor, current: ProtocolItem, protocol: Protocol, holding_organisation, category,
+                              entrusted_by, errors: dict) -> tuple:
+    """The labels an item never restricted gets when its holder restricts it after the draft: the
+    holder one of the organisations holding it (``holding_organisation_ids``) that she is on the case
+    team for (that one, where it is the only one), a category, and who entrusted it, if one person did."""
+    mine = set(cases_policy.team_organisation_ids(actor, protocol.conference.case)
+               .filter(organisation_id__in=holding_organisation_ids(current, protocol))
+               .values_list("organisation_id", flat=True))
+    holder = None if holding_organisation is _UNSET else holding_organisation
+    if holder is None and len(mine) == 1:
+        holder = Organisation.objects.get(pk=next(iter(mine)))
+    if holder is not None and holder.pk not in mine:
+        errors["holding_organisation"] = _(
+            "Name your organisation as the one holding the information: only the organisation holding it narrows "
+            "it outside the draft.")
+    return holder, category or "", None if entrusted_by is _UNSET else entrusted_by
+
+
+def _item_as(current: ProtocolItem, changes: dict) -> ProtocolItem:
+    """An unsaved item with ``current``'s labels and audience and ``changes`` applied: who reads it
+    after a change about to be saved (``_refuse_parents_losing_open_actions``, ``_copies_narrowed``)."""
+    after = ProtocolItem(pk=current.pk, protocol_id=current.protocol_id, audience=current.audience,
+                         holding_organisation_id=current.holding_organisation_id, entrusted_by_id=current.entrusted_by_id,
+                         category=current.category, first_holding_organisation_id=current.first_holding_organisation_id,
+                         first_entrusted_by_id=current.first_entrusted_by_id, first_category=current.first_category)
+    for name, value in changes.items():
+        if name in ("holding_organisation", "entrusted_by"):
+            setattr(after, f"{name}_id", value.pk if value is not None else None)
+        elif name in ("audience", "category") or name.startswith("first_"):
+            setattr(after, name, value)
+    return after
+
+
+# --- who loses an item: a parent's open actions, the copies carried into later protocols ----
+
+def _refuse_parents_losing_open_actions(actor, changes: list[tuple[ProtocolItem, ProtocolItem]]) -> None:
+    """Refuse a change of who reads items (each as (before, after)) that would leave a parent
+    responsible for an open (or in progress) action of one of them without the item: she would no
+    longer see the action anywhere (``protocols_policy._falls_to_parent``: an action reaches a parent
+    only in an item she may hold actions in, ``family_member_reads_labelled_item``), as
+    ``action_create`` refuses a new one there and the invitations refuse withdrawing her invitation
+    (``protocols.invitations``). At the field ``audience``, naming the actions ``actor`` may read;
+    nothing changes. One query for the actions, one for the names, whatever their number."""
+    by_item = {before.pk: (before, after) for before, after in changes}
+    actions = list(AgreedAction.objects.filter(item_id__in=list(by_item), status__in=OPEN_STATES,
+                                               responsible_family_member__isnull=False)
+                   .select_related("responsible_family_member").order_by("due_on", "pk"))
+    lost = [a for a in actions
+            if protocols_policy.family_member_reads_labelled_item(by_item[a.item_id][0], a.responsible_family_member_id)
+            and not protocols_policy.family_member_reads_labelled_item(by_item[a.item_id][1], a.responsible_family_member_id)]
+    if not lost:
+        return
+    readable = set(protocols_policy.actions_for_user(actor).filter(pk__in=[a.pk for a in lost]).values_list("pk", flat=True))
+    messages = []
+    for member_id in dict.fromkeys(a.responsible_family_member_id for a in lost):
+        hers = [a for a in lost if a.responsible_family_member_id == member_id]
+        names = [_("“%(title)s” (due on %(due)s)") % {"title": a.title, "due": formats.date_format(a.due_on, "DATE_FORMAT")}
+                 for a in hers if a.pk in readable]
+        hidden = len(hers) - len(names)
+        if hidden:
+            names.append(ngettext("%(n)s further action you cannot read", "%(n)s further actions you cannot read", hidden)
+                         % {"n": hidden})
+        messages.append(ngettext(
+            "%(name)s is responsible for an open action of this item: %(actions)s. After this change she could no "
+            "longer read the item, and so no longer see the action. Nothing was changed. First set the action to "
+            "“Done” or “Dropped” (with the reason), or agree it anew in an item she may read (while the protocol is "
+            "a draft, remove it and agree it anew); then narrow the item.",
+            "%(name)s is responsible for open actions of this item: %(actions)s. After this change she could no "
+            "longer read the item, and so no longer see the actions. Nothing was changed. First set the actions to "
+            "“Done” or “Dropped” (with the reason), or agree them anew in an item she may read (while the protocol "
+            "is a draft, remove them and agree them anew); then narrow the item.",
+            len(hers)) % {"name": hers[0].responsible_family_member, "actions": "; ".join(names)})
+    raise ValidationError({"audience": messages})
+
+
+_WIDTH = {Audience.EVERYONE: 0, Audience.PROFESSIONALS: 1, Audience.RESTRICTED: 2}
+
+
+def _copies_narrowed(item: ProtocolItem, after: ProtocolItem,
+                     orgs: set[int]) -> list[tuple[ProtocolItem, ProtocolItem, set[int]]]:
+    """The copies of ``item`` carried into later protocols that are not final yet, as (copy, the copy
+    narrowed, the organisations it names then) for those that ``after`` (named for ``orgs``) is
+    narrower than. A copy is a carry-over item (``protocol_open``) that reviews one of the item's
+    actions, with the item's audience and labels as they were when the later protocol was opened
+    and the action's title and description: what narrowing takes from readers of the item it takes
+    from them there too. A copy that carries no holder takes the item's labels with its audience;
+    a restricted copy keeps only the organisations both name. Copies of copies (an action agreed
+    in a review item, carried again) follow; one query per generation."""
+    found: list[tuple[ProtocolItem, ProtocolItem, set[int]]] = []
+    frontier, seen = [item.pk], {item.pk}
+    while frontier:
+        level = [c for c in ProtocolItem.objects.filter(reviewed_action__item_id__in=frontier)
+                 .exclude(protocol__status=Protocol.Status.FINAL).select_related("protocol__conference__case")
+                 .prefetch_related("restricted_to").order_by("pk") if c.pk not in seen]
+        seen.update(c.pk for c in level)
+        frontier = [c.pk for c in level]
+        for copy in level:
+            named = {o.pk for o in copy.restricted_to.all()}
+            if _WIDTH[after.audience] < _WIDTH[copy.audience]:
+                continue
+            if after.audience == Audience.RESTRICTED:
+                new_orgs = named & orgs if copy.audience == Audience.RESTRICTED else set(orgs)
+                if copy.audience == Audience.RESTRICTED and new_orgs == named:
+                    continue
+            elif after.audience == copy.audience:
+                continue
+            else:
+                new_orgs = set()
+            changes: dict = {"audience": after.audience}
+            if copy.holding_organisation_id is None and after.holding_organisation_id is not None:
+                changes.update(holding_organisation_id=after.holding_organisation_id, entrusted_by_id=after.entrusted_by_id,
+                               category=after.category, first_holding_organisation_id=after.first_holding_organisation_id,
+                               first_entrusted_by_id=after.first_entrusted_by_id, first_category=after.first_category)
+            narrowed = _item_as(copy, {})
+            for name, value in changes.items():
+                setattr(narrowed, name, value)
+            found.append((copy, narrowed, new_orgs))
+    return found
+
+
+def _narrow_copies(actor, item: ProtocolItem, copies: list[tuple[ProtocolItem, ProtocolItem, set[int]]],
+                   channel: str) -> None:
+    """Narrow the copies ``_copies_narrowed`` found, each audited as ``protocol.item.narrow`` (naming
+    the item it was carried over from) and sent live; ``access.changed`` for the case tells every
+    socket to re-read."""
+    if not copies:
+        return
+    now = timezone.now()
+    for copy, narrowed, orgs in copies:
+        fields = {name: getattr(narrowed, name) for name in (
+            "audience", "holding_organisation_id", "entrusted_by_id", "category", "first_holding_organisation_id",
+            "first_entrusted_by_id", "first_category")}
+        ProtocolItem.objects.filter(pk=copy.pk).update(version=F("version") + 1, updated_at=now, **fields)
+        before = {"audience": copy.audience, "orgs": sorted(o.pk for o in copy.restricted_to.all())}
+        for name, value in fields.items():
+            setattr(copy, name, value)
+        copy.version, copy.updated_at = copy.version + 1, now
+        copy.restricted_to.set(orgs)
+        _audit(actor, "protocol.item.narrow", copy, copy.protocol, channel, version=copy.version, carried_over_from=item.pk,
+               **{"from": before, "to": {"audience": copy.audience, "orgs": sorted(orgs)},
+                  "holder": copy.holding_organisation_id})
+        live.send_on_commit(copy.protocol_id, live.item_event_of(copy))
+    live.access_changed_on_commit(item.protocol.conference.case_id)
 
 
 def item_change_audience(actor, *, item: ProtocolItem, version: int, audience: str, restricted_to=(),
@@ -1370,11 +1549,13 @@ def action_reminders_queue(*, today: dt.date | None = None) -> int:
 
 def reminder_recipients(action: AgreedAction) -> list[str]:
     """The addresses reminded by plain e-mail: a responsible parent without an account, while she
-    is invited to the conference the action was agreed at (everyone with an account is told
-    through a notification, by e-mail as she chose, on the same condition: ``announce.responsible_users``)."""
+    is invited to the conference the action was agreed at and the action is in an item she may hold
+    actions in (``protocols_policy.family_member_reads_labelled_item``; everyone with an account is
+    told through a notification, by e-mail as she chose, on the same condition: ``announce.responsible_users``)."""
     member = action.responsible_family_member if action.responsible_family_member_id else None
     if (member is not None and not member.user_id and member.email
-            and conferences_policy.parent_is_invited(member, action.item.protocol.conference_id)):
+            and conferences_policy.parent_is_invited(member, action.item.protocol.conference_id)
+            and protocols_policy.family_member_reads_labelled_item(action.item, member.pk)):
         return [member.email]
     return []
 

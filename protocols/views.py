@@ -191,7 +191,8 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not (writer or services.may_change_audience(request.user, item) or narrowing):
         raise PermissionDenied
     if narrowing:
-        form_class = partial(forms.NarrowForm, current_audience=item.audience)
+        form_class = partial(forms.NarrowForm, current_audience=item.audience,
+                             labelled=item.holding_organisation_id is not None)
     else:
         form_class = forms.ItemEditForm if writer else forms.AudienceForm
     initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,

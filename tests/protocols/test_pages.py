@@ -73,7 +73,9 @@ def test_a_final_protocol_refuses_a_change_through_the_page(world, login):
     assert ProtocolItem.objects.get(pk=world.item_everyone.pk).text != "Zu spät"
     assert not ProtocolItem.objects.filter(title="Neu").exists()
     page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
-    assert "locked" in page and reverse("protocols:item_edit", args=[world.item_everyone.pk]) not in page
+    # The item's text is locked; its holder (the convenor's organisation wrote it) may only narrow
+    # who reads it (services.holder_may_narrow), which the page offers instead of editing.
+    assert "locked" in page and ">Edit item<" not in page and "Narrow who may read it" in page
 
 
 def test_a_final_protocol_is_not_editable_in_the_admin(world, login):

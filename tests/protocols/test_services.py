@@ -146,8 +146,9 @@ def test_a_final_protocol_refuses_every_write_and_takes_amendments(world):
     writes = [
         lambda: services.item_create(world.convenor, protocol=protocol, title="x"),
         lambda: services.item_update(world.convenor, item=world.item_everyone, version=world.item_everyone.version, text="x"),
-        lambda: services.item_change_audience(world.convenor, item=world.item_everyone, version=world.item_everyone.version,
-                                              audience=Audience.PROFESSIONALS),
+        # narrowing stays open to the holder (``services.holder_may_narrow``); widening does not
+        lambda: services.item_change_audience(world.convenor, item=world.item_professionals,
+                                              version=world.item_professionals.version, audience=Audience.EVERYONE),
         lambda: services.action_create(world.convenor, item=world.item_everyone, title="x", due_on=due,
                                        responsible_family_member=world.mother),
         lambda: services.parent_summary_set(world.convenor, protocol=protocol, text="x"),
