@@ -230,9 +230,6 @@ def _carried_over(world) -> tuple[AgreedAction, ProtocolItem]:
     return action, copy
 
 
-@pytest.mark.xfail(strict=True, reason="H12-5: item_narrow changes only the item itself; its carry-over copy in the next "
-                                       "protocol (title 'Review: <action>', the action's description) keeps the wider "
-                                       "audience, so the organisation narrowed out still reads it")
 def test_h12_5_narrowing_an_item_reaches_its_carried_over_copy(world, client):
     action, copy = _carried_over(world)
     readable = lambda pk: protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=pk).exists()  # noqa: E731
