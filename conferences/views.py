@@ -77,7 +77,7 @@ def conference_create(request, case_pk: int):
         raise PermissionDenied
     team = list(CaseTeamMember.objects.filter(case=case, removed_at__isnull=True).select_related("user", "organisation")
                 .order_by("organisation__name", "pk"))
-    family = list(FamilyMember.objects.filter(case=case).exclude(
+    family = list(FamilyMember.objects.filter(case=case, erased_at__isnull=True).exclude(
         relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
     with _network_zone(case.network):
         form = ConferenceCreateForm(request.POST or None, case=case, team=team, family=family)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import selectors as audit_selectors
+from calendars.models import FeedToken
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, FamilyMember, LegalHold
@@ -108,22 +109,51 @@ def hold_in_force(case_id: int) -> bool:
 
 def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     """Art. 17 granted: the person's own record (name, years, contact, needs) is erased, as the
-    retention run erases it for the whole case. Protocol items she entrusted stay with the case's
-    record until its retention period ends (the office keeps its file, Art. 17(3)(b)).
+    retention run erases it for the whole case, and the erasure is recorded (``erased_at``): from
+    now on her record is not corrected, and nothing is offered to her (``FamilyMember.is_erased``).
+    Protocol items she entrusted stay with the case's record until its retention period ends (the
+    office keeps its file, Art. 17(3)(b)), and so does the audit trail.
 
     Her address goes to none: what was mailed there ends with it, as after any change of her
     address (``cases.services.family_member_update``, review h10, H10-2): her open offers of access
-    (``end_access_offers``) and, through ``address_changed``, her personal poll links."""
+    (``end_access_offers``) and, through ``address_changed``, her personal poll links.
+
+    Her account is no longer linked to the record: what the link gave ends with it (the case on
+    her dashboard, her invitations, the protocol and actions she read as a parent, her calendar
+    feed's entries; every read asks at read time, and open live sockets re-read their access on
+    ``access_changed``). Her feed tokens end too where they served nothing else (no other family
+    record of hers: a parent's account is never a professional's). The account itself stays (it
+    may be hers in another case, and audit events name it)."""
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
     had_address = bool(member.email)
     if had_address:
         case_services.end_access_offers(member, now=timezone.now())
-    fields = {"display_name": ERASED, "birth_year": None, "email": "",
+    now = timezone.now()
+    fields = {"display_name": ERASED, "birth_year": None, "email": "", "user": None,
               "interpreter_language": ERASED if member.interpreter_language else "",
-              "access_needs": ERASED if member.access_needs else ""}
+              "access_needs": ERASED if member.access_needs else "", "erased_at": member.erased_at or now}
     # A correction opened before the erasure must not write the erased data back (``version``).
     FamilyMember.objects.filter(pk=member.pk).update(**fields, version=F("version") + 1)
     if had_address:
         events.address_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id, channel=channel)
+    if member.user_id:
+        _end_account_link(actor, member, channel=channel, now=now)
+    access_changed_on_commit([member.case_id])
+
+
+def _end_account_link(actor: User, member: FamilyMember, *, channel: str, now: dt.datetime) -> None:
+    """Her account lost its link to the erased record (``_erase_person``): one ``family_member.unlink``
+    event naming the account, and her feed tokens revoked where no other record of hers is left
+    for them to serve (one ``feed_token.revoke`` event each, with the reason)."""
+    audit.record(actor, action="family_member.unlink", obj=member, case_id=member.case_id, channel=channel,
+                 legal_basis="dpo", detail={"reason": "erased", "user": member.user_id})
+    if FamilyMember.objects.filter(user_id=member.user_id).exists():
+        return
+    tokens = list(FeedToken.objects.select_for_update().filter(user_id=member.user_id, revoked_at__isnull=True).order_by("pk"))
+    FeedToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now)
+    for token in tokens:
+        audit.record(actor, action="feed_token.revoke", obj=token, case_id=token.case_id, channel=channel,
+                     legal_basis="dpo", detail={"reason": "erased", "family_member": member.pk})
 
 
 @transaction.atomic
