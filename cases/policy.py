@@ -211,6 +211,16 @@ def restricted_member_ids(user: "User") -> QuerySet:
             .exclude(user=user).values("pk"))
 
 
+def entrusted_by_any(members, *, prefix: str = "") -> Q:
+    """On a protocol item or a written report (``prefix``: the path to one, e.g. ``"item__"`` from
+    an agreed action): entrusted by one of ``members`` (ids, or a subquery of them) as it is
+    labelled now or as it was first entrusted (``first_entrusted_by``, kept when it was
+    relabelled). The one definition of "what a person entrusted" for a restriction of processing
+    (Art. 18, ``restricted_member_ids``) in every channel and for the read with a reason
+    (``privacy.services.restricted_read``): a relabel must not lift the restriction."""
+    return Q(**{f"{prefix}entrusted_by_id__in": members}) | Q(**{f"{prefix}first_entrusted_by_id__in": members})
+
+
 def case_bases(user: "User", case_ids) -> dict[int, str]:
     """Why the user may read content of each of these (visible) cases: "family" for her own
     family's case, "team" for a case whose team she is on, "guest" for a case she reaches only

@@ -262,29 +262,45 @@ def _announce(case_id: int) -> None:
 def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: str,
                     channel: str = audit.Channel.PAGE) -> dict:
     """Read a restricted person's data for the restricting reason: the protocol items and the
-    submitted written reports she entrusted, the agreed actions in those items and her consents, as
-    far as ``actor`` could read them without the restriction. Checks: the
-    restriction is in force and ``actor`` is on the case's team; a reason. Audits ONE
-    ``restriction.read`` event naming the ids read, its legal basis ``restriction:<id>``, and the
-    reason in its detail."""
+    submitted written reports she entrusted (as labelled now, or first before a relabel:
+    ``cases_policy.entrusted_by_any``), the agreed actions in those items, her consents and her
+    access needs (from her record, as the team reads them with the conferences she is invited to:
+    ``conferences_policy.access_needs_for_user``), as far as ``actor`` could read them without the
+    restriction. Checks: the restriction is in force and ``actor`` is on the case's team; a reason.
+    Audits ONE ``restriction.read`` event naming the ids read (``access_needs``: her record's id
+    where her needs were read), its legal basis ``restriction:<id>``, and the reason in its detail."""
     reason = (reason or "").strip()
     if not access.restrictions_visible_to(actor).filter(pk=restriction.pk).exists():
         raise PermissionDenied
     if not reason:
         raise ValidationError({"reason": _("Say why you need to read this data despite the restriction.")})
     member = restriction.family_member
-    items = list(protocols_policy.protocol_items_for_user(actor, include_restricted=True).filter(entrusted_by=member)
+    hers = cases_policy.entrusted_by_any([member.pk])
+    items = list(protocols_policy.protocol_items_for_user(actor, include_restricted=True).filter(hers)
                  .select_related("protocol__conference").order_by("protocol__conference__starts_at", "position", "pk"))
-    actions = list(protocols_policy.actions_for_user(actor, include_restricted=True).filter(item__entrusted_by=member)
+    actions = list(protocols_policy.actions_for_user(actor, include_restricted=True)
+                   .filter(cases_policy.entrusted_by_any([member.pk], prefix="item__"))
                    .select_related("item").order_by("due_on", "pk"))
     reports = list(conferences_policy.reports_for_user(actor, include_restricted=True)
-                   .filter(entrusted_by=member, submitted_at__isnull=False)
+                   .filter(hers, submitted_at__isnull=False)
                    .select_related("conference", "organisation").order_by("conference__starts_at", "organisation__name", "pk"))
     consents = list(cases_policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
                     .select_related("from_organisation").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "pk"))
+    access_needs = _access_needs_of(actor, member)
     audit.record(actor, action="restriction.read", obj=restriction, case_id=member.case_id, channel=channel,
                  legal_basis=f"restriction:{restriction.pk}",
                  detail={"reason": reason, "family_member": member.pk, "items": [i.pk for i in items],
                          "actions": [a.pk for a in actions], "reports": [r.pk for r in reports],
-                         "consents": [c.pk for c in consents]})
-    return {"member": member, "items": items, "actions": actions, "reports": reports, "consents": consents}
+                         "consents": [c.pk for c in consents], "access_needs": [member.pk] if access_needs else []})
+    return {"member": member, "items": items, "actions": actions, "reports": reports, "consents": consents,
+            "access_needs": access_needs}
+
+
+def _access_needs_of(actor: User, member: FamilyMember) -> str:
+    """``member``'s access needs as ``actor`` would read them without the restriction: the one rule
+    of the conference page (``conferences_policy.access_needs_for_user``) over the conferences of
+    her case ``actor`` sees; empty where that rule gives her none."""
+    conferences = conferences_policy.conferences_for_user(actor).filter(case_id=member.case_id).order_by("pk")
+    needs = conferences_policy.access_needs_for_user(actor, conferences, include_restricted=True)
+    return next((need.text for found in needs.values() for need in found
+                 if need.member is not None and need.member.pk == member.pk), "")
