@@ -205,10 +205,17 @@ def restricted_member_ids(user: "User") -> QuerySet:
     """Family members whose processing is restricted (GDPR Art. 18, ``privacy.ProcessingRestriction``
     in force), other than the user herself: normal reads of their data are refused; a read for the
     restricting reason goes through ``privacy.services.restricted_read`` with a recorded reason."""
+    return restricted_members().exclude(user=user)
+
+
+def restricted_members() -> QuerySet:
+    """Ids of every family member whose processing is restricted (Art. 18), whoever reads: for a
+    reader without an account of her own (an organisation's address, ``conferences.policy``);
+    ``restricted_member_ids`` for a user."""
     # Both conditions in one filter() so they hold for the same restriction row: lifted_at IS NULL
     # alone would also match the LEFT JOIN's empty row of every person without any restriction.
-    return (FamilyMember.objects.filter(processing_restrictions__pk__isnull=False, processing_restrictions__lifted_at__isnull=True)
-            .exclude(user=user).values("pk"))
+    return FamilyMember.objects.filter(processing_restrictions__pk__isnull=False,
+                                       processing_restrictions__lifted_at__isnull=True).values("pk")
 
 
 def entrusted_by_any(members, *, prefix: str = "") -> Q:

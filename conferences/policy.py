@@ -315,3 +315,29 @@ def access_needs_for_user(user: "User", conferences, *, include_restricted: bool
         needs.extend(AccessNeeds(text=member.access_needs, member=member, own=member.user_id == user.pk)
                      for member in members.get(conference.pk, ()))
     return result
+
+
+def access_needs_noted_for_user(user: "User", conference) -> bool:
+    """Whether ``user`` reads any access needs with ``conference`` (``access_needs_for_user``): what
+    "access arrangements have been noted" may say to her (the conference's .ics download). Only
+    that, never what or whose; never because of needs she may not read herself (another parent's,
+    or those of a person whose processing is restricted, Art. 18)."""
+    return bool(access_needs_for_user(user, [conference])[conference.pk])
+
+
+def access_needs_noted_for_invitation(invitation: Invitation, conference: Conference) -> bool:
+    """``access_needs_noted_for_user`` for the reader of an invitation e-mail and its calendar
+    object (``conferences.imip``): the invited account; a parent without an account, who reads
+    the conference's note (unless it is kept for the team) and her own needs; an organisation's
+    address, read by its team, which reads the note and the needs of the family members invited,
+    never those of a person whose processing is restricted (Art. 18)."""
+    member = invitation.family_member if invitation.family_member_id else None
+    account = member.user if member is not None else invitation.user
+    if account is not None:
+        return access_needs_noted_for_user(account, conference)
+    if member is not None:
+        return bool((conference.access_needs and not conference.access_needs_team_only)
+                    or (member.access_needs and not member.is_erased))
+    return bool(conference.access_needs) or (
+        Invitation.objects.filter(conference=conference, removed_at__isnull=True, family_member__isnull=False)
+        .exclude(family_member__access_needs="").exclude(family_member_id__in=cases_policy.restricted_members()).exists())

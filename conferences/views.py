@@ -513,4 +513,5 @@ def conference_ics(request, pk: int):
     if conference.starts_at is None:
         raise Http404
     audit.record(request.user, action="conference.download", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
-    return _ics_response(ical.conference_download(conference), f"conference-{conference.pk}.ics")
+    noted = conferences_policy.access_needs_noted_for_user(request.user, conference)
+    return _ics_response(ical.conference_download(conference, access_needs_noted=noted), f"conference-{conference.pk}.ics")
