@@ -192,6 +192,10 @@ class FamilyMember(models.Model):
     language = models.CharField(_("language for letters and e-mails"), max_length=5, blank=True,
                                 choices=settings.LANGUAGES)
     access_needs = models.CharField(_("access needs"), max_length=200, blank=True)
+    # When her record was erased (Art. 17 granted: ``privacy.services``; the case's retention run:
+    # ``operations.retention``). The fact itself, not the marker in her name: a correction typed
+    # over the marker must not undo it, and nothing may be offered to her again.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
     # Raised by every save of the record: a correction names the version it started from, so two
     # caseworkers correcting at once never silently overwrite each other (``permissions.conflicts``).
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -235,8 +239,10 @@ class FamilyMember(models.Model):
     def is_erased(self) -> bool:
         """Her record was erased (Art. 17 granted, or the case's retention period ended). The one
         rule of every offer made to her: she gets no new poll link, letter, e-mail or offer of
-        access (``conferences.services``, ``conferences.imip``, ``cases.access_services``)."""
-        return self.display_name == self.ERASED_NAME
+        access (``conferences.services``, ``conferences.imip``, ``cases.access_services``); her record
+        is not corrected any more (``cases.services.family_member_update``). Read from ``erased_at``,
+        never from the marker in her name."""
+        return self.erased_at is not None
 
 
 class AccessOffer(models.Model):

@@ -205,10 +205,27 @@ def restricted_member_ids(user: "User") -> QuerySet:
     """Family members whose processing is restricted (GDPR Art. 18, ``privacy.ProcessingRestriction``
     in force), other than the user herself: normal reads of their data are refused; a read for the
     restricting reason goes through ``privacy.services.restricted_read`` with a recorded reason."""
+    return restricted_members().exclude(user=user)
+
+
+def restricted_members() -> QuerySet:
+    """Ids of every family member whose processing is restricted (Art. 18), whoever reads: for a
+    reader without an account of her own (an organisation's address, ``conferences.policy``);
+    ``restricted_member_ids`` for a user."""
     # Both conditions in one filter() so they hold for the same restriction row: lifted_at IS NULL
     # alone would also match the LEFT JOIN's empty row of every person without any restriction.
-    return (FamilyMember.objects.filter(processing_restrictions__pk__isnull=False, processing_restrictions__lifted_at__isnull=True)
-            .exclude(user=user).values("pk"))
+    return FamilyMember.objects.filter(processing_restrictions__pk__isnull=False,
+                                       processing_restrictions__lifted_at__isnull=True).values("pk")
+
+
+def entrusted_by_any(members, *, prefix: str = "") -> Q:
+    """On a protocol item or a written report (``prefix``: the path to one, e.g. ``"item__"`` from
+    an agreed action): entrusted by one of ``members`` (ids, or a subquery of them) as it is
+    labelled now or as it was first entrusted (``first_entrusted_by``, kept when it was
+    relabelled). The one definition of "what a person entrusted" for a restriction of processing
+    (Art. 18, ``restricted_member_ids``) in every channel and for the read with a reason
+    (``privacy.services.restricted_read``): a relabel must not lift the restriction."""
+    return Q(**{f"{prefix}entrusted_by_id__in": members}) | Q(**{f"{prefix}first_entrusted_by_id__in": members})
 
 
 def case_bases(user: "User", case_ids) -> dict[int, str]:

@@ -351,11 +351,16 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
     one, otherwise ``EditConflict`` with the record as it stands and nothing changes; the model's
     invariants; a parent with an account keeps being a parent (her access hangs on it); a changed
     e-mail address reaches nobody else (``_refuse_anothers_address``; her own account's address,
-    or the one she has, stays hers). The audit event names the fields changed (not their values:
-    they are personal data)."""
+    or the one she has, stays hers); her record was not erased (``FamilyMember.is_erased``: a name
+    typed over the marker would undo an erasure, and nothing of an erased record is recorded
+    again), otherwise ``ValidationError`` and nothing changes. The audit event names the fields
+    changed (not their values: they are personal data)."""
     case = member.case
     _require_convenor(actor, case)
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    if member.is_erased:
+        # the same words as the correction page (``cases/case_family_form.html``)
+        raise ValidationError(_("This person's data were erased (Art. 17 GDPR): her record can no longer be corrected."))
     conflicts.check_version(member, version)
     unknown = set(values) - set(FAMILY_FIELDS)
     if unknown:

@@ -268,12 +268,14 @@ def conference_event(
     attendees: list[vCalAddress] = (),
     sequence: int | None = None,
     with_arrangements: bool = False,
+    access_needs_noted: bool = False,
     with_status: bool = True,
 ) -> Event:
     """One VEVENT for a scheduled (or cancelled) conference, in the network's time zone.
 
     ``with_arrangements`` (invitations and downloads, never feeds) adds a DESCRIPTION naming
-    the interpreter's language and that access arrangements exist — never the free text of
+    the interpreter's language and that access arrangements exist (``access_needs_noted``, decided
+    for the reader: ``conferences.policy.access_needs_noted_for_user``) — never the free text of
     the access needs, which may hold health information."""
     zone = zone_of(conference.case.network)
     event = Event()
@@ -294,7 +296,7 @@ def conference_event(
         event.add("last-modified", utc(conference.updated_at))
     event.add("url", reverse_or_root("conferences:conference_detail", conference.pk))
     if with_arrangements and not terse:
-        description = arrangements_text(conference)
+        description = arrangements_text(conference, access_needs_noted=access_needs_noted)
         if description:
             event.add("description", description)
     if organizer is not None:
@@ -304,12 +306,13 @@ def conference_event(
     return event
 
 
-def arrangements_text(conference) -> str:
-    """"Interpreter: Arabic" and a note that access arrangements exist, as plain lines."""
+def arrangements_text(conference, *, access_needs_noted: bool) -> str:
+    """"Interpreter: Arabic" and a note that access arrangements exist (``access_needs_noted``: that
+    the reader reads some, ``conferences.policy.access_needs_noted_for_user``), as plain lines."""
     lines = []
     if conference.interpreter_language:
         lines.append(_("Interpreter: %(language)s") % {"language": one_line(conference.interpreter_language, limit=40)})
-    if conference.access_needs_noted():
+    if access_needs_noted:
         lines.append(_("Access arrangements have been noted; details on the conference page (sign-in required)."))
     return "\n".join(lines)
 
@@ -329,9 +332,11 @@ def board_meeting_event(meeting, *, terse: bool = False) -> Event:
     return event
 
 
-def conference_download(conference) -> bytes:
-    """The per-conference .ics download (no METHOD: a plain calendar object to import)."""
+def conference_download(conference, *, access_needs_noted: bool) -> bytes:
+    """The per-conference .ics download (no METHOD: a plain calendar object to import);
+    ``access_needs_noted`` for the one who downloads it (``arrangements_text``)."""
     cal = new_calendar()
     terse = conference.case.network.feed_detail == "terse"
-    cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse, with_arrangements=True))
+    cal.add_component(conference_event(conference, stamp=conference.updated_at, terse=terse, with_arrangements=True,
+                                       access_needs_noted=access_needs_noted))
     return finish(cal, default_zone=conference.case.network.time_zone)

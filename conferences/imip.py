@@ -24,6 +24,7 @@ from participants import language
 from permissions import time_ranges
 
 from . import ical
+from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation
 
 REQUEST = "REQUEST"
@@ -179,6 +180,7 @@ def build_calendar(conference: Conference, invitation: Invitation, email: str, *
         conference, stamp=now, cancelled=(method == CANCEL), sequence=sequence,
         organizer=_organizer(conference, invitation), attendees=[_attendee(invitation, email, method=method)],
         with_arrangements=(method == REQUEST),
+        access_needs_noted=method == REQUEST and conferences_policy.access_needs_noted_for_invitation(invitation, conference),
         # Uninviting one attendee of a conference that still takes place: RFC 5546 §3.2.5 says
         # STATUS must not be included (it would tell her calendar the whole meeting is off).
         with_status=not (method == CANCEL and conference.status != Conference.Status.CANCELLED),
@@ -214,8 +216,9 @@ def build_message(conference: Conference, invitation: Invitation, *, method: str
             "location": ical.one_line(conference.location),
             "video_link": conference.video_link,
             "interpreter_language": ical.one_line(conference.interpreter_language, limit=40),
-            # only whether any are noted (the conference's or an invited family member's), never what
-            "access_needs": conference.access_needs_noted(),
+            # only whether any are noted that she may read (the conference's note, or an invited family
+            # member's needs: ``conferences.policy.access_needs_noted_for_invitation``), never what
+            "access_needs": conferences_policy.access_needs_noted_for_invitation(invitation, conference),
             "link": ical.reverse_or_root("conferences:conference_detail", conference.pk),
             "is_parent": bool(invitation.family_member_id),
             "without_account": bool(invitation.family_member_id and not invitation.family_member.user_id),

@@ -75,13 +75,6 @@ class Conference(models.Model):
     def __str__(self) -> str:
         return f"{self.case.reference} – {self.get_kind_display()}"
 
-    def access_needs_noted(self) -> bool:
-        """Whether access needs are noted for this conference: its own note, or the record of a
-        family member invited to it. Only that they exist (a calendar invitation says so), never
-        what they are or whose."""
-        return bool(self.access_needs) or self.invitations.filter(removed_at__isnull=True, family_member__isnull=False).exclude(
-            family_member__access_needs="").exists()
-
 
 class Invitation(models.Model):
     """One participant of a conference: a professional (user + organisation) or a family member."""

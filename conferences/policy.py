@@ -137,8 +137,9 @@ def report_ids_for_user(user: "User", *, on: dt.date | None = None, include_rest
     if not include_restricted:
         # Art. 18: a report entrusted by a person whose processing is restricted is read by nobody
         # else, as her protocol items are not (``protocols.policy``, review h10, H10-1).
-        restricted = base.compiled(cases_policy.restricted_member_ids(user))
-        routes = tuple(route.exclude(entrusted_by_id__in=restricted) for route in routes)
+        # Entrusted by her now, or first (before a relabel): ``cases_policy.entrusted_by_any``.
+        restricted = cases_policy.entrusted_by_any(base.compiled(cases_policy.restricted_member_ids(user)))
+        routes = tuple(route.exclude(restricted) for route in routes)
     return base.union_ids(*(route.values("pk") for route in routes))
 
 
@@ -273,15 +274,16 @@ class AccessNeeds:
     own: bool = False
 
 
-def access_needs_for_user(user: "User", conferences) -> dict[int, list[AccessNeeds]]:
+def access_needs_for_user(user: "User", conferences, *, include_restricted: bool = False) -> dict[int, list[AccessNeeds]]:
     """For each of ``conferences`` (already visible to her), the access needs ``user`` reads with it.
 
     They may be health information (review h9, H9-2). The case team reads the conference's note and
     the needs of every family member invited to it (from her record, as it stands); a parent of the
     case reads the note, unless it is kept for the team (``Conference.access_needs_team_only``), and
     her own needs, never another family member's; anyone else (a guest of the conference) none.
-    Nobody reads the needs of a family member whose processing is restricted (Art. 18), except she.
-    The one rule of the conference page and the API. Two queries at most, whatever the number of
+    Nobody reads the needs of a family member whose processing is restricted (Art. 18), except she,
+    unless ``include_restricted`` (only for the audited read with a reason,
+    ``privacy.services.restricted_read``). The one rule of the conference page and the API. Two queries at most, whatever the number of
     conferences (``cases_policy.case_bases``, once per request, and the invited members' needs)."""
     conferences = list(conferences)
     result: dict[int, list[AccessNeeds]] = {c.pk: [] for c in conferences}
@@ -297,8 +299,9 @@ def access_needs_for_user(user: "User", conferences) -> dict[int, list[AccessNee
     # leaves her out. Her needs are read for the restricting reason at /restrictions/, audited.
     invited = (Invitation.objects.filter(Q(conference_id__in=team) | Q(conference_id__in=family, family_member__user=user),
                                          removed_at__isnull=True, family_member__isnull=False)
-               .exclude(family_member__access_needs="").exclude(family_member_id__in=cases_policy.restricted_member_ids(user))
-               .select_related("family_member").order_by("family_member_id", "pk"))
+               .exclude(family_member__access_needs="").select_related("family_member").order_by("family_member_id", "pk"))
+    if not include_restricted:
+        invited = invited.exclude(family_member_id__in=cases_policy.restricted_member_ids(user))
     members: dict[int, list[FamilyMember]] = {}
     for invitation in invited:
         members.setdefault(invitation.conference_id, []).append(invitation.family_member)
@@ -312,3 +315,29 @@ def access_needs_for_user(user: "User", conferences) -> dict[int, list[AccessNee
         needs.extend(AccessNeeds(text=member.access_needs, member=member, own=member.user_id == user.pk)
                      for member in members.get(conference.pk, ()))
     return result
+
+
+def access_needs_noted_for_user(user: "User", conference) -> bool:
+    """Whether ``user`` reads any access needs with ``conference`` (``access_needs_for_user``): what
+    "access arrangements have been noted" may say to her (the conference's .ics download). Only
+    that, never what or whose; never because of needs she may not read herself (another parent's,
+    or those of a person whose processing is restricted, Art. 18)."""
+    return bool(access_needs_for_user(user, [conference])[conference.pk])
+
+
+def access_needs_noted_for_invitation(invitation: Invitation, conference: Conference) -> bool:
+    """``access_needs_noted_for_user`` for the reader of an invitation e-mail and its calendar
+    object (``conferences.imip``): the invited account; a parent without an account, who reads
+    the conference's note (unless it is kept for the team) and her own needs; an organisation's
+    address, read by its team, which reads the note and the needs of the family members invited,
+    never those of a person whose processing is restricted (Art. 18)."""
+    member = invitation.family_member if invitation.family_member_id else None
+    account = member.user if member is not None else invitation.user
+    if account is not None:
+        return access_needs_noted_for_user(account, conference)
+    if member is not None:
+        return bool((conference.access_needs and not conference.access_needs_team_only)
+                    or (member.access_needs and not member.is_erased))
+    return bool(conference.access_needs) or (
+        Invitation.objects.filter(conference=conference, removed_at__isnull=True, family_member__isnull=False)
+        .exclude(family_member__access_needs="").exclude(family_member_id__in=cases_policy.restricted_members()).exists())

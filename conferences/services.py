@@ -203,7 +203,7 @@ def conference_create(
     """Create a conference in the polling state with its candidate slots and invitations.
 
     Checks: the actor may convene this case; every invitee belongs to this case (active team
-    row, or an adult family member); slots lie in the future and are distinct. Parents of the
+    row, or an adult family member whose record was not erased); slots lie in the future and are distinct. Parents of the
     case not in ``invitees`` are not added silently — the form proposes them as required.
     Written-report requests go to ``report_organisation_ids`` (default: every invited
     organisation other than the lead organisation), due a few days before the first slot.
@@ -249,6 +249,8 @@ def conference_create(
                    .select_related("organisation", "user")}
     family = {f.pk: f for f in FamilyMember.objects.filter(case=case, pk__in=family_ids)
               .exclude(relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD])}
+    if any(f.is_erased for f in family.values()):
+        raise ValidationError({"invitees": _erased_not_invited()})
     if set(active_team) != team_ids or set(family) != family_ids:
         raise ValidationError({"invitees": _("Invite only members of this case's team and adults of the family.")})
 
@@ -404,6 +406,12 @@ def poll_vote_by_link(*, raw_token: str, answers: dict[int, str]) -> int:
                  channel=Channel.PAGE, detail={"via": "poll-link"})
     _notify_poll_changed(invitation.conference)
     return count
+
+
+def _erased_not_invited() -> str:
+    """Why a family member whose record was erased is not invited (``conference_create``,
+    ``invitation_add``): nothing is offered to her any more."""
+    return _("This person's data were erased (Art. 17 GDPR): she cannot be invited any more.")
 
 
 def erased_invitee(invitation: Invitation) -> bool:
@@ -964,7 +972,8 @@ def _report_audience(report: WrittenReport, *, shareable_with_parents: bool, aud
 # --- adding an invitee after convening ----------------------------------------------------------
 
 def invitee_candidates(conference: Conference) -> tuple[list[CaseTeamMember], list[FamilyMember]]:
-    """Active team rows and adult family members of the case not (or no longer) invited."""
+    """Active team rows and adult family members of the case not (or no longer) invited; never a
+    family member whose record was erased (``FamilyMember.is_erased``)."""
     active = Invitation.objects.filter(conference=conference, removed_at__isnull=True)
     invited_users = set(active.filter(user__isnull=False).values_list("user_id", flat=True))
     invited_orgs = set(active.filter(user__isnull=True, family_member__isnull=True).values_list("organisation_id", flat=True))
@@ -972,7 +981,7 @@ def invitee_candidates(conference: Conference) -> tuple[list[CaseTeamMember], li
     team = [m for m in CaseTeamMember.objects.filter(case_id=conference.case_id, removed_at__isnull=True)
             .select_related("user", "organisation").order_by("organisation__name", "pk")
             if (m.user_id and m.user_id not in invited_users) or (not m.user_id and m.organisation_id not in invited_orgs)]
-    family = list(FamilyMember.objects.filter(case_id=conference.case_id).exclude(pk__in=invited_family)
+    family = list(FamilyMember.objects.filter(case_id=conference.case_id, erased_at__isnull=True).exclude(pk__in=invited_family)
                   .exclude(relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
     return team, family
 
@@ -984,7 +993,7 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
     """Invite one more person to a conference that is polling or scheduled and has not begun.
 
     Checks: the actor may convene the case; exactly one invitee, an active team row or an adult
-    family member of this case, not already invited. Sends: while polling, her poll access (the
+    family member of this case whose record was not erased, not already invited. Sends: while polling, her poll access (the
     poll page, or for a parent without an account a personal poll link, made in the task so the
     secret never sits in the task queue); once scheduled, an iMIP REQUEST with the same UID and
     the current SEQUENCE (the others' copies do not change, so SEQUENCE stays).
@@ -997,6 +1006,8 @@ def invitation_add(actor, *, conference: Conference, team_member: CaseTeamMember
         raise ValidationError(_("A conference that has begun or is past cannot be changed."))
     if (team_member is None) == (family_member is None):
         raise ValidationError({"invitee": _("Choose one person to invite.")})
+    if family_member is not None and FamilyMember.objects.filter(pk=family_member.pk, erased_at__isnull=False).exists():
+        raise ValidationError({"invitee": _erased_not_invited()})
     team, family = invitee_candidates(conference)
     if team_member is not None:
         member = next((m for m in team if m.pk == team_member.pk), None)

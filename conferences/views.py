@@ -77,7 +77,7 @@ def conference_create(request, case_pk: int):
         raise PermissionDenied
     team = list(CaseTeamMember.objects.filter(case=case, removed_at__isnull=True).select_related("user", "organisation")
                 .order_by("organisation__name", "pk"))
-    family = list(FamilyMember.objects.filter(case=case).exclude(
+    family = list(FamilyMember.objects.filter(case=case, erased_at__isnull=True).exclude(
         relation__in=[FamilyMember.Relation.CHILD, FamilyMember.Relation.EXPECTED_CHILD]).order_by("pk"))
     with _network_zone(case.network):
         form = ConferenceCreateForm(request.POST or None, case=case, team=team, family=family,
@@ -515,4 +515,5 @@ def conference_ics(request, pk: int):
     if conference.starts_at is None:
         raise Http404
     audit.record(request.user, action="conference.download", obj=conference, case_id=conference.case_id, channel=Channel.PAGE)
-    return _ics_response(ical.conference_download(conference), f"conference-{conference.pk}.ics")
+    noted = conferences_policy.access_needs_noted_for_user(request.user, conference)
+    return _ics_response(ical.conference_download(conference, access_needs_noted=noted), f"conference-{conference.pk}.ics")

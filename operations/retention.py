@@ -61,7 +61,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, Max, Min, OuterRef, Q, Value, When
+from django.db.models import CharField, DateTimeField, Exists, F, Max, Min, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
@@ -296,8 +297,10 @@ def erase_case(case, *, now: dt.datetime, channel: str = audit.Channel.COMMAND,
     # the erased text back.
     list(Protocol.objects.select_for_update(of=("self",)).filter(conference__case=case).values_list("pk", flat=True))
     rows = {
+        # ``erased_at``: the fact of the erasure (``FamilyMember.is_erased``); an earlier Art. 17 erasure keeps its time.
         "family members": _erase(members, text=("display_name", "interpreter_language", "access_needs"), empty=("email",),
-                                 birth_year=None, user=None),
+                                 birth_year=None, user=None,
+                                 erased_at=Coalesce("erased_at", Value(now, output_field=DateTimeField()))),
         "conferences": _erase(Conference.objects.filter(case=case), text=("location", "interpreter_language", "access_needs"),
                               empty=("video_link",)),
         "invitations": _erase(invitations, text=("rsvp_comment",)),

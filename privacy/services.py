@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import selectors as audit_selectors
+from calendars.models import FeedToken
 from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, FamilyMember, LegalHold
@@ -108,22 +109,51 @@ def hold_in_force(case_id: int) -> bool:
 
 def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     """Art. 17 granted: the person's own record (name, years, contact, needs) is erased, as the
-    retention run erases it for the whole case. Protocol items she entrusted stay with the case's
-    record until its retention period ends (the office keeps its file, Art. 17(3)(b)).
+    retention run erases it for the whole case, and the erasure is recorded (``erased_at``): from
+    now on her record is not corrected, and nothing is offered to her (``FamilyMember.is_erased``).
+    Protocol items she entrusted stay with the case's record until its retention period ends (the
+    office keeps its file, Art. 17(3)(b)), and so does the audit trail.
 
     Her address goes to none: what was mailed there ends with it, as after any change of her
     address (``cases.services.family_member_update``, review h10, H10-2): her open offers of access
-    (``end_access_offers``) and, through ``address_changed``, her personal poll links."""
+    (``end_access_offers``) and, through ``address_changed``, her personal poll links.
+
+    Her account is no longer linked to the record: what the link gave ends with it (the case on
+    her dashboard, her invitations, the protocol and actions she read as a parent, her calendar
+    feed's entries; every read asks at read time, and open live sockets re-read their access on
+    ``access_changed``). Her feed tokens end too where they served nothing else (no other family
+    record of hers: a parent's account is never a professional's). The account itself stays (it
+    may be hers in another case, and audit events name it)."""
+    member = FamilyMember.objects.select_for_update().get(pk=member.pk)
     had_address = bool(member.email)
     if had_address:
         case_services.end_access_offers(member, now=timezone.now())
-    fields = {"display_name": ERASED, "birth_year": None, "email": "",
+    now = timezone.now()
+    fields = {"display_name": ERASED, "birth_year": None, "email": "", "user": None,
               "interpreter_language": ERASED if member.interpreter_language else "",
-              "access_needs": ERASED if member.access_needs else ""}
+              "access_needs": ERASED if member.access_needs else "", "erased_at": member.erased_at or now}
     # A correction opened before the erasure must not write the erased data back (``version``).
     FamilyMember.objects.filter(pk=member.pk).update(**fields, version=F("version") + 1)
     if had_address:
         events.address_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id, channel=channel)
+    if member.user_id:
+        _end_account_link(actor, member, channel=channel, now=now)
+    access_changed_on_commit([member.case_id])
+
+
+def _end_account_link(actor: User, member: FamilyMember, *, channel: str, now: dt.datetime) -> None:
+    """Her account lost its link to the erased record (``_erase_person``): one ``family_member.unlink``
+    event naming the account, and her feed tokens revoked where no other record of hers is left
+    for them to serve (one ``feed_token.revoke`` event each, with the reason)."""
+    audit.record(actor, action="family_member.unlink", obj=member, case_id=member.case_id, channel=channel,
+                 legal_basis="dpo", detail={"reason": "erased", "user": member.user_id})
+    if FamilyMember.objects.filter(user_id=member.user_id).exists():
+        return
+    tokens = list(FeedToken.objects.select_for_update().filter(user_id=member.user_id, revoked_at__isnull=True).order_by("pk"))
+    FeedToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now)
+    for token in tokens:
+        audit.record(actor, action="feed_token.revoke", obj=token, case_id=token.case_id, channel=channel,
+                     legal_basis="dpo", detail={"reason": "erased", "family_member": member.pk})
 
 
 @transaction.atomic
@@ -232,29 +262,45 @@ def _announce(case_id: int) -> None:
 def restricted_read(actor: User, *, restriction: ProcessingRestriction, reason: str,
                     channel: str = audit.Channel.PAGE) -> dict:
     """Read a restricted person's data for the restricting reason: the protocol items and the
-    submitted written reports she entrusted, the agreed actions in those items and her consents, as
-    far as ``actor`` could read them without the restriction. Checks: the
-    restriction is in force and ``actor`` is on the case's team; a reason. Audits ONE
-    ``restriction.read`` event naming the ids read, its legal basis ``restriction:<id>``, and the
-    reason in its detail."""
+    submitted written reports she entrusted (as labelled now, or first before a relabel:
+    ``cases_policy.entrusted_by_any``), the agreed actions in those items, her consents and her
+    access needs (from her record, as the team reads them with the conferences she is invited to:
+    ``conferences_policy.access_needs_for_user``), as far as ``actor`` could read them without the
+    restriction. Checks: the restriction is in force and ``actor`` is on the case's team; a reason.
+    Audits ONE ``restriction.read`` event naming the ids read (``access_needs``: her record's id
+    where her needs were read), its legal basis ``restriction:<id>``, and the reason in its detail."""
     reason = (reason or "").strip()
     if not access.restrictions_visible_to(actor).filter(pk=restriction.pk).exists():
         raise PermissionDenied
     if not reason:
         raise ValidationError({"reason": _("Say why you need to read this data despite the restriction.")})
     member = restriction.family_member
-    items = list(protocols_policy.protocol_items_for_user(actor, include_restricted=True).filter(entrusted_by=member)
+    hers = cases_policy.entrusted_by_any([member.pk])
+    items = list(protocols_policy.protocol_items_for_user(actor, include_restricted=True).filter(hers)
                  .select_related("protocol__conference").order_by("protocol__conference__starts_at", "position", "pk"))
-    actions = list(protocols_policy.actions_for_user(actor, include_restricted=True).filter(item__entrusted_by=member)
+    actions = list(protocols_policy.actions_for_user(actor, include_restricted=True)
+                   .filter(cases_policy.entrusted_by_any([member.pk], prefix="item__"))
                    .select_related("item").order_by("due_on", "pk"))
     reports = list(conferences_policy.reports_for_user(actor, include_restricted=True)
-                   .filter(entrusted_by=member, submitted_at__isnull=False)
+                   .filter(hers, submitted_at__isnull=False)
                    .select_related("conference", "organisation").order_by("conference__starts_at", "organisation__name", "pk"))
     consents = list(cases_policy.consents_for_user(actor, include_restricted=True).filter(given_by=member)
                     .select_related("from_organisation").prefetch_related("to_organisations", "scopes").order_by("-valid_from", "pk"))
+    access_needs = _access_needs_of(actor, member)
     audit.record(actor, action="restriction.read", obj=restriction, case_id=member.case_id, channel=channel,
                  legal_basis=f"restriction:{restriction.pk}",
                  detail={"reason": reason, "family_member": member.pk, "items": [i.pk for i in items],
                          "actions": [a.pk for a in actions], "reports": [r.pk for r in reports],
-                         "consents": [c.pk for c in consents]})
-    return {"member": member, "items": items, "actions": actions, "reports": reports, "consents": consents}
+                         "consents": [c.pk for c in consents], "access_needs": [member.pk] if access_needs else []})
+    return {"member": member, "items": items, "actions": actions, "reports": reports, "consents": consents,
+            "access_needs": access_needs}
+
+
+def _access_needs_of(actor: User, member: FamilyMember) -> str:
+    """``member``'s access needs as ``actor`` would read them without the restriction: the one rule
+    of the conference page (``conferences_policy.access_needs_for_user``) over the conferences of
+    her case ``actor`` sees; empty where that rule gives her none."""
+    conferences = conferences_policy.conferences_for_user(actor).filter(case_id=member.case_id).order_by("pk")
+    needs = conferences_policy.access_needs_for_user(actor, conferences, include_restricted=True)
+    return next((need.text for found in needs.values() for need in found
+                 if need.member is not None and need.member.pk == member.pk), "")

@@ -283,6 +283,12 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
 
     # --- group events (each decided for this socket's user) ----------------------------------
 
+    def _entrusted_by_restricted(self, event: dict) -> bool:
+        """The event's item was entrusted, as labelled now or first (``first_entrusted_by``, before a
+        relabel), by a person whose processing is restricted (Art. 18): the rule of the read filters
+        (``cases_policy.entrusted_by_any``), from the ids the event carries."""
+        return bool({event.get("entrusted_by"), event.get("first_entrusted_by")} & self.restricted_members)
+
     def _may_read(self, event: dict) -> bool | None:
         """Decide from the event and this socket's cached access; None when only the policy can
         tell (a restricted item, or one widened after it was restricted, that she might read through
@@ -292,8 +298,8 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
         if entrusted_by is _UNKNOWN:  # an event from an older sender: only the policy can tell
             return None
-        if entrusted_by is not None and entrusted_by in self.restricted_members:
-            return False  # Art. 18: entrusted by a person whose processing is restricted
+        if self._entrusted_by_restricted(event):
+            return False  # Art. 18: entrusted (now or first) by a person whose processing is restricted
         audience = event["audience"]
         if self.is_guest and not (self.is_professional or self.is_parent):
             # A guest's grant holds only while she works in the case's network and the conference
@@ -391,7 +397,7 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         entrusted by a person whose processing is restricted, as ``_may_read`` decides for the item
         itself)."""
         entrusted_by = event.get("entrusted_by", _UNKNOWN)
-        if entrusted_by is not None and entrusted_by in self.restricted_members:
+        if self._entrusted_by_restricted(event):
             return  # Art. 18: hidden wherever its item is
         if entrusted_by is _UNKNOWN:  # an event from an older sender: only the policy can tell
             visible = await self._action_visible(event["action_id"])

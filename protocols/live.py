@@ -95,8 +95,10 @@ def item_event_of(item: ProtocolItem) -> dict:
         # the same frame per language, encoded once (``ProtocolConsumer._send_shared``).
         "type": "item.changed", "event_id": uuid.uuid4().hex, "item_id": item.pk, "audience": item.audience,
         "holding_organisation": item.holding_organisation_id,
-        # Who entrusted it: a socket whose reader may not read that person's data (Art. 18) drops it.
+        # Who entrusted it, now and first (before a relabel): a socket whose reader may not read
+        # that person's data (Art. 18) drops it (``cases_policy.entrusted_by_any``).
         "entrusted_by": item.entrusted_by_id,
+        "first_entrusted_by": item.first_entrusted_by_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
         "item": item_payload(item),
     }
@@ -123,6 +125,7 @@ def action_event(action_id: int) -> tuple[int, dict] | None:
         # Who entrusted its item: a socket whose reader may not read that person's data (Art. 18)
         # drops the action wherever it would drop the item.
         "entrusted_by": action.item.entrusted_by_id,
+        "first_entrusted_by": action.item.first_entrusted_by_id,
         # An action in an item that carries a holder (restricted, or widened after it was: the name
         # of the key is older) reaches whom it falls to only where she may read the item
         # (``protocols.policy._item_not_withheld``): the socket then asks whether the item is among

@@ -210,9 +210,10 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
         ~_GOVERNED | Q(_guest_covered(orgs, on)))
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
-        restricted = base.compiled(cases_policy.restricted_member_ids(user))
-        team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
-        other_routes = [route.exclude(entrusted_by_id__in=restricted) for route in other_routes]
+        # (entrusted by her now, or first, before a relabel: ``cases_policy.entrusted_by_any``)
+        restricted = cases_policy.entrusted_by_any(base.compiled(cases_policy.restricted_member_ids(user)))
+        team_routes = [route.exclude(restricted) for route in team_routes]
+        other_routes = [route.exclude(restricted) for route in other_routes]
     return team_routes, other_routes
 
 
@@ -517,8 +518,9 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         "invited_items": base.compiled(ProtocolItem.objects.filter(
             base.AnyOf(F("protocol_id"), _parent_protocols(user))).filter(_parent_may_hold_actions_in(user)).values("pk")),
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
+        # Entrusted by such a person now, or first (before a relabel): ``cases_policy.entrusted_by_any``.
         "restricted_items": None if include_restricted else base.compiled(ProtocolItem.objects.filter(
-            entrusted_by_id__in=base.compiled(cases_policy.restricted_member_ids(user))).values("pk")),
+            cases_policy.entrusted_by_any(base.compiled(cases_policy.restricted_member_ids(user)))).values("pk")),
     }
 
 

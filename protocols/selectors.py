@@ -121,7 +121,7 @@ _ACTION_ROW = {
     **_fields(AgreedAction), "case.id": "case__id", "case.reference": "case__reference",
     **_fields(User, "responsible_user.", {"id", "username", "first_name", "last_name"}),
     "responsible_organisation.id": "responsible_organisation__id", "responsible_organisation.name": "responsible_organisation__name",
-    **_fields(FamilyMember, "responsible_family_member.", {"id", "case_id", "relation", "display_name"}),
+    **_fields(FamilyMember, "responsible_family_member.", {"id", "case_id", "relation", "display_name", "erased_at"}),
 }
 _RELATED = {"author": User, "case": Case, "responsible_user": User, "responsible_organisation": Organisation,
             "responsible_family_member": FamilyMember}

@@ -57,3 +57,6 @@ class RestrictedReadSerializer(serializers.Serializer):
     actions = RestrictedActionSerializer(many=True)
     reports = RestrictedReportSerializer(many=True)
     consents = RestrictedConsentSerializer(many=True)
+    # Her record's access needs as the reader reads them with the conferences she is invited to
+    # (empty: none she may read).
+    access_needs = serializers.CharField(allow_blank=True)

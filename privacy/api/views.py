@@ -31,5 +31,6 @@ class RestrictedReadView(APIView):
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
         body = s.RestrictedReadSerializer({"restriction": restriction.pk, "items": read["items"], "actions": read["actions"],
-                                         "reports": read["reports"], "consents": read["consents"]})
+                                         "reports": read["reports"], "consents": read["consents"],
+                                         "access_needs": read["access_needs"]})
         return Response(body.data, status=status.HTTP_200_OK)

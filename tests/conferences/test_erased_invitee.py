@@ -69,7 +69,7 @@ def test_an_erased_parent_gets_no_letter(world, client):
 def test_an_erased_parent_with_an_account_gets_no_mail(world, committed):
     conference = convene(world)
     invitation = conference.invitations.get(family_member=world.mother)
-    _erase(world, world.mother)  # her account (and its address) stays
+    _erase(world, world.mother)  # her account (and its address) stays, no longer linked to her record
     mail.outbox.clear()
     assert mail_services.poll_invitation_send(invitation_id=invitation.pk) is False
     with committed():

@@ -74,7 +74,7 @@ def test_each_invitee_reads_the_request_at_the_stored_instants_with_place_and_ar
     assert imip.invitation_id_from_address(event["organizer"]["value"]) == counsellor_invitation.pk
     with translation.override(language):
         assert event["summary"] == ical.conference_title(conference)
-        assert event["description"] == ical.arrangements_text(conference)
+        assert event["description"] == ical.arrangements_text(conference, access_needs_noted=True)
     assert "\n" in event["description"]
 
 

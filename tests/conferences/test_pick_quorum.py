@@ -128,5 +128,5 @@ def test_feeds_carry_no_arrangements(world):
     world.conference.access_needs = "methadone"
     event = ical.conference_event(world.conference, stamp=world.conference.updated_at)
     assert "DESCRIPTION" not in event
-    assert b"Interpreter: Arabic" in ical.conference_download(world.conference)
-    assert b"methadone" not in ical.conference_download(world.conference)
+    assert b"Interpreter: Arabic" in ical.conference_download(world.conference, access_needs_noted=True)
+    assert b"methadone" not in ical.conference_download(world.conference, access_needs_noted=True)

@@ -149,7 +149,7 @@ def test_the_conference_download_reads_its_arrangements_line_by_line(world, clie
     response = client.get(reverse("conferences:conference_ics", args=[conference.pk]))
     event = component(icaljs.read(response.content), ical.conference_uid(conference.pk))
     with translation.override("en"):  # the page's language (the tests' LANGUAGE_CODE)
-        expected = ical.arrangements_text(conference)
+        expected = ical.arrangements_text(conference, access_needs_noted=True)
     assert event["description"] == expected and expected.startswith(f"Interpreter: {LANGUAGES}\n")
     assert (instant(event["start"]), instant(event["end"])) == (conference.starts_at, conference.ends_at)
     assert event["location"] == PLACE[:200]

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import FamilyMember
 from permissions.models import AuditEvent
 from privacy import services
 from privacy.models import DataSubjectRequest, ProcessingRestriction
@@ -26,6 +27,7 @@ TEAM = {"convenor", "lead_colleague", "counsellor", "midwife"}
 LEADS_A_CASE = {"convenor", "lead_colleague"}       # lead caseworkers (the colleague leads the other case)
 SECRET = "Nur mit Schweigepflichtentbindung."       # the item the mother entrusted
 DESCRIPTION = "Auskunft über alle Daten, DSR-7731"
+NEEDS = "Methadonausgabe 8:30 Uhr, danach erst ab 10 Uhr"   # the mother's access needs
 
 
 def expect(role: str, allowed: set[str], *, ok: int = 200) -> int:
@@ -186,6 +188,28 @@ def test_reading_restricted_data_with_a_reason_in_the_api(world, client, role):
         texts = [i["text"] for i in response.json()["items"]]
         assert (SECRET in texts) == (role in {"convenor", "lead_colleague", "counsellor"})
     assert AuditEvent.objects.filter(action="restriction.read", channel="api").exists() == (role in TEAM)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_her_access_needs_with_a_reason_on_the_page_and_in_the_api(world, client, role):
+    """Her access needs (health information, possibly) are refused to the normal reads and read
+    with a reason by the case team, as far as it reads them without the restriction (the team
+    reads the needs of a family member invited to its conference, the midwife too)."""
+    FamilyMember.objects.filter(pk=world.mother.pk).update(access_needs=NEEDS)
+    restriction = _restriction(world)
+    c = client_for(client, world, role)
+    conference = c.get(reverse("conferences:conference_detail", args=[world.conference.pk]))
+    assert NEEDS not in conference.content.decode() or role == "parent"  # she reads her own
+    page = c.post(reverse("privacy:restricted_read", args=[restriction.pk]), {"reason": "Barrierefreier Raum"})
+    assert page.status_code == expect(role, TEAM)
+    assert (NEEDS in page.content.decode()) == (role in TEAM)
+    api = c.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "Barrierefreier Raum"},
+                 content_type="application/json")
+    assert api.status_code == (403 if role == "anonymous" else 200 if role in TEAM else 404)
+    if api.status_code == 200:
+        assert api.json()["access_needs"] == NEEDS
+    assert [e.detail["access_needs"] for e in AuditEvent.objects.filter(action="restriction.read")] == (
+        [[world.mother.pk]] * 2 if role in TEAM else [])
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import FamilyMember
 from permissions.models import AuditEvent
 from privacy import services
 from privacy.models import DataSubjectRequest
@@ -132,3 +133,33 @@ def test_a_professional_without_a_case_follows_the_overview_link_to_an_empty_lis
     assert f'href="{link}"' in overview
     page = client.get(link)
     assert page.status_code == 200 and "None on your cases." in page.content.decode()
+
+
+# --- her access needs (health information, possibly) -----------------------------------------------
+
+NEEDS = "Methadonausgabe 8:30 Uhr, danach erst ab 10 Uhr"
+
+
+def test_her_access_needs_are_read_with_a_reason_on_the_page_and_in_the_api_and_audited(world, client, restriction):
+    FamilyMember.objects.filter(pk=world.mother.pk).update(access_needs=NEEDS)
+    client.force_login(world.counsellor)
+    conference = client.get(reverse("conferences:conference_detail", args=[world.conference.pk])).content.decode()
+    assert NEEDS not in conference  # the normal read leaves them out
+    page = client.post(reverse("privacy:restricted_read", args=[restriction.pk]), {"reason": "Barrierefreier Raum"})
+    assert page.status_code == 200 and NEEDS in page.content.decode()
+    body = client.post("/api/restricted-reads/", {"restriction": restriction.pk, "reason": "Barrierefreier Raum"},
+                       content_type="application/json").json()
+    assert body["access_needs"] == NEEDS
+    events = AuditEvent.objects.filter(action="restriction.read").order_by("pk")
+    assert [(e.channel, e.detail["access_needs"], e.legal_basis) for e in events] == [
+        ("page", [world.mother.pk], f"restriction:{restriction.pk}"), ("api", [world.mother.pk], f"restriction:{restriction.pk}")]
+
+
+def test_her_access_needs_are_not_given_where_the_reader_would_not_read_them_without_the_restriction(world, restriction):
+    """The team reads a family member's needs with the conferences she is invited to: she is no
+    longer invited to any, so the read with a reason gives none and names none."""
+    FamilyMember.objects.filter(pk=world.mother.pk).update(access_needs=NEEDS)
+    world.conference.invitations.filter(family_member=world.mother).update(removed_at=timezone.now())
+    read = services.restricted_read(world.counsellor, restriction=restriction, reason="Barrierefreier Raum")
+    assert read["access_needs"] == ""
+    assert AuditEvent.objects.get(action="restriction.read").detail["access_needs"] == []
