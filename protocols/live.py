@@ -98,6 +98,9 @@ def item_event_of(item: ProtocolItem) -> dict:
         # Who entrusted it: a socket whose reader may not read that person's data (Art. 18) drops it.
         "entrusted_by": item.entrusted_by_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
+        # A carried-over item: a parent or a guest reads it only where she reads the item of the
+        # action it reviews (``protocols.policy._carried_over_unread``), which only the policy knows.
+        "reviewed_action": item.reviewed_action_id,
         "item": item_payload(item),
     }
 

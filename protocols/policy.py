@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
@@ -208,12 +210,41 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
     guest = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), audience=Audience.EVERYONE).filter(
         ~_GOVERNED | Q(_guest_covered(orgs, on)))
+    # A carried-over item repeats the action it reviews (``services.protocol_open``): a parent or a
+    # guest reads it only where she reads, by these two routes, the item that action was agreed in,
+    # and so on up the chain (review h12, H12-8: an action of a conference she was withdrawn from
+    # reached her through its copy in the next one). Judged when the statement runs, as the source
+    # item stands: a withdrawal, a narrowing or a revoked consent on the source acts on the copy at once.
+    unread_chain = _carried_over_unread(base.union_ids(parent.values("pk"), guest.values("pk")))
+    if unread_chain is not None:
+        parent, guest = parent.exclude(pk__in=unread_chain), guest.exclude(pk__in=unread_chain)
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         restricted = base.compiled(cases_policy.restricted_member_ids(user))
         team_routes = [route.exclude(entrusted_by_id__in=restricted) for route in team_routes]
         other_routes = [route.exclude(entrusted_by_id__in=restricted) for route in other_routes]
     return team_routes, other_routes
+
+
+def _carried_over_unread(readable: QuerySet) -> RawSQL | None:
+    """Ids of the carried-over items among ``readable`` (ids of the items she reads by a route) that
+    review an action agreed in an item not among them, or in a carried-over item that does, up the
+    chain (an action agreed inside a carried-over item is carried over in turn): one recursive
+    subquery, uncorrelated, started from her own readable items. None where she reads no item."""
+    try:
+        sql, params = readable.order_by().query.get_compiler(using=readable.db).as_sql()
+    except EmptyResultSet:
+        return None
+    items, actions = ProtocolItem._meta.db_table, AgreedAction._meta.db_table
+    reviewed, agreed_in = ProtocolItem._meta.get_field("reviewed_action").column, AgreedAction._meta.get_field("item").column
+    pk = "id"  # both tables' primary key column
+    assert ProtocolItem._meta.pk.column == AgreedAction._meta.pk.column == pk
+    return RawSQL(
+        f"WITH RECURSIVE fk_review_chain (item_id, source_id) AS ("
+        f"SELECT i.{pk}, a.{agreed_in} FROM {items} i INNER JOIN {actions} a ON a.{pk} = i.{reviewed} WHERE i.{pk} IN ({sql}) "
+        f"UNION SELECT c.item_id, a.{agreed_in} FROM fk_review_chain c INNER JOIN {items} s ON s.{pk} = c.source_id "
+        f"INNER JOIN {actions} a ON a.{pk} = s.{reviewed}) "
+        f"SELECT c.item_id FROM fk_review_chain c WHERE c.source_id NOT IN ({sql})", (*params, *params))
 
 
 def _parent_protocols(user: "User"):
