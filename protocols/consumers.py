@@ -301,6 +301,10 @@ class ProtocolConsumer(LiveSessionMixin, AsyncJsonWebsocketConsumer):
         if self._entrusted_by_restricted(event):
             return False  # Art. 18: entrusted (now or first) by a person whose processing is restricted
         audience = event["audience"]
+        if not self.is_professional and event.get("reviewed_action", _UNKNOWN) is not None:
+            # a carried-over item (or an event from an older sender): a parent or a guest reads it
+            # only where she reads the item of the action it reviews (``protocols_policy._carried_over_unread``)
+            return None if audience == Audience.EVERYONE else False
         if self.is_guest and not (self.is_professional or self.is_parent):
             # A guest's grant holds only while she works in the case's network and the conference
             # is not cancelled, which the policy checks when it reads; a membership that ends

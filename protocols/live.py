@@ -100,6 +100,9 @@ def item_event_of(item: ProtocolItem) -> dict:
         "entrusted_by": item.entrusted_by_id,
         "first_entrusted_by": item.first_entrusted_by_id,
         "restricted_to": sorted(o.pk for o in item.restricted_to.all()),
+        # A carried-over item: a parent or a guest reads it only where she reads the item of the
+        # action it reviews (``protocols.policy._carried_over_unread``), which only the policy knows.
+        "reviewed_action": item.reviewed_action_id,
         "item": item_payload(item),
     }
 

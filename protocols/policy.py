@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
@@ -208,6 +210,14 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     guest_protocols = base.compiled(Protocol.objects.filter(conference_id__in=guest_conferences).values("pk"))
     guest = ProtocolItem.objects.filter(base.AnyOf(F("protocol_id"), guest_protocols), audience=Audience.EVERYONE).filter(
         ~_GOVERNED | Q(_guest_covered(orgs, on)))
+    # A carried-over item repeats the action it reviews (``services.protocol_open``): a parent or a
+    # guest reads it only where she reads, by these two routes, the item that action was agreed in,
+    # and so on up the chain (review h12, H12-8: an action of a conference she was withdrawn from
+    # reached her through its copy in the next one). Judged when the statement runs, as the source
+    # item stands: her withdrawal from its conference, or its narrowing, acts on the copy at once.
+    own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
+    parent = parent.exclude(pk__in=_carried_over_unread(parent_protocols, own))
+    guest = guest.exclude(pk__in=_carried_over_unread(guest_protocols))
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         # (entrusted by her now, or first, before a relabel: ``cases_policy.entrusted_by_any``)
@@ -215,6 +225,51 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
         team_routes = [route.exclude(restricted) for route in team_routes]
         other_routes = [route.exclude(restricted) for route in other_routes]
     return team_routes, other_routes
+
+
+def _carried_over_unread(protocols, own=None) -> RawSQL:
+    """Ids of the carried-over items of ``protocols`` (those she reads as a parent, or those she
+    reads as a guest: one route's) that review an action agreed in an item she does not read by
+    that route, or in a carried-over item that does, up the chain (an action agreed inside a
+    carried-over item is carried over in turn). A source she reads: for everyone, on one of
+    ``protocols``, and never restricted, or (for a parent, ``own`` her family rows) widened to
+    everyone after it was and entrusted by herself under its labels and any first ones, as
+    ``_family_may_read`` says. A guest does not follow a chain through such a widened item (the
+    consent that would open it to her organisation is not asked here): its copy stays hidden
+    from her. One recursive subquery, uncorrelated, started from the items of ``protocols``."""
+    items, actions = ProtocolItem._meta.db_table, AgreedAction._meta.db_table
+    reviewed, agreed_in = ProtocolItem._meta.get_field("reviewed_action").column, AgreedAction._meta.get_field("item").column
+    protocols_sql, params = _ids_sql(protocols)
+    widened, widened_params = "", ()
+    if own is not None:
+        own_sql, own_params = _ids_sql(own)
+        widened = (" OR (s.entrusted_by_id IN (SELECT id FROM fk_own) AND (s.first_category = %s"
+                   " OR s.first_entrusted_by_id IN (SELECT id FROM fk_own)))")
+        protocols_sql, params = f"{protocols_sql}), fk_own (id) AS ({own_sql}", (*params, *own_params)
+        widened_params = ("",)
+    return RawSQL(
+        f"WITH RECURSIVE fk_mine (id) AS ({protocols_sql}), "
+        f"fk_review_chain (item_id, source_id) AS ("
+        f"SELECT i.id, a.{agreed_in} FROM {items} i INNER JOIN {actions} a ON a.id = i.{reviewed} "
+        f"WHERE i.protocol_id IN (SELECT id FROM fk_mine) "
+        f"UNION SELECT c.item_id, a.{agreed_in} FROM fk_review_chain c INNER JOIN {items} s ON s.id = c.source_id "
+        f"INNER JOIN {actions} a ON a.id = s.{reviewed}) "
+        f"SELECT c.item_id FROM fk_review_chain c INNER JOIN {items} s ON s.id = c.source_id "
+        f"WHERE NOT (s.audience = %s AND s.protocol_id IN (SELECT id FROM fk_mine) "
+        f"AND (s.holding_organisation_id IS NULL{widened}))",
+        (*params, Audience.EVERYONE.value, *widened_params))
+
+
+def _ids_sql(ids) -> tuple[str, tuple]:
+    """The SQL of a compiled single-column id subquery (``base.compiled``), or of one that selects
+    nothing where Django folded it away as empty."""
+    if isinstance(ids, RawSQL):
+        return ids.sql, tuple(ids.params)
+    try:
+        sql, params = ids.order_by().query.get_compiler(using=ids.db).as_sql()
+    except EmptyResultSet:
+        return "SELECT NULL WHERE 1 = 0", ()
+    return sql, tuple(params)
 
 
 def _parent_protocols(user: "User"):

@@ -437,14 +437,46 @@ def holding_organisation_ids(item: ProtocolItem, protocol: Protocol) -> set[int]
     A restricted item names its holder; an item that was restricted keeps it after it was
     widened. An item written for all professionals without one is held by the organisation(s)
     through which its author sits on the case team – the one that put it in front of the team –
-    and, when the author has left the team, by the case's lead organisation."""
-    if item.holding_organisation_id:
-        return {item.holding_organisation_id}
+    and, when the author has left the team, by the case's lead organisation. A carried-over item
+    (``protocol_open``) is held as its source is, the item of the action it reviews: it repeats
+    that item's action, and the convenor who opened the next protocol did not write it (review
+    h12, H12-9)."""
+    holder, author_id = _held_as([item])[item.pk]
+    if holder:
+        return {holder}
     case = protocol.conference.case
     team = CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True)
-    authors = set(team.filter(organisation_id__in=participants_policy.organisation_ids(item.created_by).values("organisation_id"))
+    authors = set(team.filter(organisation_id__in=Membership.objects.filter(
+        user_id=author_id, is_active=True, organisation__is_active=True).values("organisation_id"))
                   .values_list("organisation_id", flat=True))
     return authors or {case.lead_organisation_id}
+
+
+def _held_as(items: Iterable[ProtocolItem]) -> dict[int, tuple[int | None, int]]:
+    """For each of ``items``: the holding organisation and the author that decide who holds it
+    (``holding_organisation_ids``). Its own, except for a carried-over item without a holder: its
+    source's, the item of the action it reviews, followed to the item the chain started from (an
+    action agreed inside a carried-over item is carried over in turn). Read when asked, so the
+    copy follows its source's holder as it stands. One query per step of the chains, not per item."""
+    held: dict[int, tuple[int | None, int]] = {}
+    pending: dict[int, int] = {}  # item -> the action whose item decides
+    for item in items:
+        if item.holding_organisation_id or item.reviewed_action_id is None:
+            held[item.pk] = (item.holding_organisation_id, item.created_by_id)
+        else:
+            pending[item.pk] = item.reviewed_action_id
+    while pending:
+        sources = {row[0]: row[1:] for row in AgreedAction.objects.filter(pk__in=set(pending.values())).values_list(
+            "pk", "item__holding_organisation_id", "item__created_by_id", "item__reviewed_action_id")}
+        following: dict[int, int] = {}
+        for pk, action_id in pending.items():
+            holder, author_id, reviewed = sources[action_id]
+            if holder or reviewed is None:
+                held[pk] = (holder, author_id)
+            else:
+                following[pk] = reviewed
+        pending = following
+    return held
 
 
 def holder_on_team(actor, item: ProtocolItem, protocol: Protocol) -> bool:
@@ -473,14 +505,15 @@ def _items_of_holder(actor, protocol: Protocol, items: list[ProtocolItem]) -> se
     mine = set(cases_policy.team_organisation_ids(actor, case).values_list("organisation_id", flat=True))
     team = set(CaseTeamMember.objects.filter(case_id=case.pk, removed_at__isnull=True).values_list("organisation_id", flat=True))
     author_orgs: dict[int, set[int]] = {}
-    authors = {i.created_by_id for i in items if not i.holding_organisation_id}
+    held_as = _held_as(items)
+    authors = {author for holder, author in held_as.values() if not holder}
     for user_id, org_id in Membership.objects.filter(user_id__in=authors, is_active=True, organisation__is_active=True,
                                                      organisation_id__in=team).values_list("user_id", "organisation_id"):
         author_orgs.setdefault(user_id, set()).add(org_id)
     held = set()
     for item in items:
-        holders = {item.holding_organisation_id} if item.holding_organisation_id else (
-            author_orgs.get(item.created_by_id) or {case.lead_organisation_id})
+        holder, author = held_as[item.pk]
+        holders = {holder} if holder else (author_orgs.get(author) or {case.lead_organisation_id})
         if holders & mine:
             held.add(item.pk)
     return held

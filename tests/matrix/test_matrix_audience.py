@@ -9,6 +9,10 @@ Widening is a disclosure: only the organisation holding the item decides it. Two
 * ``held_by_counselling``: an item restricted to the Suchtberatung and the Jugendamt, held by the
   Suchtberatung, widened to all professionals under the mother's consent. Only the counsellor
   (who does not write the protocol) may; the Jugendamt's writers read it but may not.
+* ``carried_over_from_counselling``: the carry-over item, in the next conference's protocol, of an
+  open action agreed in an item for professionals that the counsellor wrote (review h12, H12-9).
+  The Suchtberatung holds the copy as it holds the source: only the counsellor may open it to the
+  parents, not the convenor who opened the protocol (and writes it).
 """
 from __future__ import annotations
 
@@ -20,8 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Consent, ConsentScope, InformationCategory
+from conferences.models import Conference, Invitation
+from protocols import services as protocol_services
 from permissions.models import AuditEvent
-from protocols.models import Audience, ProtocolItem
+from protocols.models import AgreedAction, Audience, ProtocolItem
 from tests.matrix.roles import ROLES, client_for, user_for
 
 URL_NAMES: set[str] = set()  # item_edit's GET cell is in test_matrix_protocols; these are its POST cells
@@ -30,6 +36,7 @@ CELLS = {
     # cell: (ok roles, roles that see the item, target audience)
     "professionals": ({"convenor", "lead_colleague"}, {"convenor", "lead_colleague", "counsellor", "midwife"}, Audience.EVERYONE),
     "held_by_counselling": ({"counsellor"}, {"convenor", "lead_colleague", "counsellor"}, Audience.PROFESSIONALS),
+    "carried_over_from_counselling": ({"counsellor"}, {"convenor", "lead_colleague", "counsellor", "midwife"}, Audience.EVERYONE),
 }
 
 
@@ -48,7 +55,23 @@ def held_by_counselling(world) -> ProtocolItem:
     return item
 
 
+def carried_over_from_counselling(world) -> ProtocolItem:
+    source = ProtocolItem.objects.create(protocol=world.protocol, position=9, title="Einschätzung Suchtberatung",
+                                         text="Nur für Fachkräfte.", audience=Audience.PROFESSIONALS, created_by=world.counsellor)
+    action = AgreedAction.objects.create(case=world.case, item=source, title="Rückfallprophylaxe: Gruppe ab März",
+                                         responsible_organisation=world.counselling, responsible_user=world.counsellor,
+                                         due_on=timezone.localdate() + dt.timedelta(days=10))
+    now = timezone.now()
+    follow_up = Conference.objects.create(case=world.case, convenor=world.convenor, status=Conference.Status.SCHEDULED,
+                                          starts_at=now - dt.timedelta(minutes=30), ends_at=now + dt.timedelta(minutes=60))
+    Invitation.objects.create(conference=follow_up, family_member=world.mother)
+    protocol = protocol_services.protocol_open(world.convenor, conference=follow_up)
+    return ProtocolItem.objects.get(protocol=protocol, reviewed_action=action)
+
+
 def item_for(world, cell: str) -> ProtocolItem:
+    if cell == "carried_over_from_counselling":
+        return carried_over_from_counselling(world)
     return world.item_professionals if cell == "professionals" else held_by_counselling(world)
 
 
@@ -106,7 +129,7 @@ async def test_widening_through_the_live_channel(world, role, cell):
 
     ok_roles, visible, target = CELLS[cell]
     item = await database_sync_to_async(item_for)(world, cell)
-    socket = await open_socket(user_for(world, role), world.protocol.pk)
+    socket = await open_socket(user_for(world, role), item.protocol_id)
     first = await socket.receive_output(timeout=10)
     if first["type"] == "websocket.close":  # not on the case at all: nothing to send a change through
         assert role not in visible and role not in {"parent"}

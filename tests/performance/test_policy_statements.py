@@ -27,10 +27,15 @@ pytestmark = pytest.mark.django_db
 
 # tables in the counsellor's statements (``test_the_policy_statements_stay_small``); the actions'
 # 163: an action that falls to a parent reaches her only from a conference she is invited to (review
-# h9, H9-1: its items, their protocols, her invitations and her family rows, four tables); 165: and
-# only in an item she may hold actions in (one that carries a holder only where she entrusted it
-# herself: ``cases_policy.entrusted_by_reader`` over her family rows, two tables)
-TABLES_ACTIONS, TABLES_ITEMS = 165, 135
+# h9, H9-1: its items, their protocols, her invitations and her family rows, four tables); 165 / 135:
+# and only in an item she may hold actions in (one that carries a holder only where she entrusted it
+# herself: ``cases_policy.entrusted_by_reader`` over her family rows, two tables); both +11: a parent
+# or a guest reads a carried-over item only where she reads the item its action was agreed in
+# (review h12, H12-8: the protocols of her invitations and of her guest grants once more, in the
+# recursive subquery that follows the chain, and her family rows); 178 / 158: Art. 18 withholds
+# what a restricted person entrusted first as well as now (``cases_policy.entrusted_by_any``: the
+# restricted persons' subquery once more for ``first_entrusted_by``, in every route that had it)
+TABLES_ACTIONS, TABLES_ITEMS = 178, 158
 
 
 @pytest.fixture(autouse=True)

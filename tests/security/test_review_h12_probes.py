@@ -584,10 +584,6 @@ async def test_crafted_narrowings_over_the_socket_are_refused_and_the_holders_re
 
 # --- H12-8: the carry-over brings an action of a conference she is not invited to before a parent -----
 
-@pytest.mark.xfail(strict=True, reason="H12-8: protocol_open copies every open action of earlier conferences into a "
-                                       "carry-over item with its source item's audience; an action agreed at a conference "
-                                       "the mother is not (or no longer) invited to reaches her through the copy, though "
-                                       "H9-1 says such an action reaches her in no channel")
 def test_h12_8_a_carried_over_action_of_a_conference_she_was_withdrawn_from_stays_hidden_from_the_mother(world, client):
     action = AgreedAction.objects.create(case=world.case, item=world.item_everyone, title="Vater: Substitutionspraxis anrufen",
                                          description="Beikonsum laut Praxis seit März",
@@ -610,10 +606,6 @@ def test_h12_8_a_carried_over_action_of_a_conference_she_was_withdrawn_from_stay
 
 # --- H12-9: the carry-over copy changes who holds a professionals-only item -------------------------
 
-@pytest.mark.xfail(strict=True, reason="H12-9: protocol_open creates the carry-over item with created_by = the convenor, so "
-                                       "holding_organisation_ids of a never-restricted copy is the convenor's organisation, "
-                                       "not the source item's author's: the convenor opens to the parents what only the "
-                                       "counselling service could open (the source's holder)")
 def test_h12_9_the_convenor_cannot_open_to_the_parents_the_carried_over_copy_of_an_item_counselling_holds(world):
     source = ProtocolItem.objects.create(protocol=world.protocol, position=9, title="Einschätzung Suchtberatung",
                                          text="Nur für Fachkräfte.", audience=Audience.PROFESSIONALS,
