@@ -17,6 +17,7 @@ from board.figures import shown_period_labels
 # Colour-blind-safe pair (Okabe–Ito blue and orange) with a contrast of at least 3:1 on white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 LABEL_WIDTH, BAR_AREA, BAR_HEIGHT, GAP = 260, 380, 16, 10
+NOTE_WIDTH = 80  # characters of a legend line right of the labels (11 px type in the 470 px left there)
 
 
 @dataclass
@@ -52,6 +53,17 @@ def _lines(label: str, width: int = 38) -> list[str]:
     return [*lines, line] if line else lines or [""]
 
 
+def _notes(hidden_values: set) -> list[str]:
+    """The legend of the hidden values the chart shows, as the tables' legend explains them: a count
+    from 1 to 4 ("< 5"), and a cell hidden so that such a count cannot be worked out from a total ("x")."""
+    notes = []
+    if hidden_values - {"x"}:
+        notes.append(_("Dashed: fewer than 5, hidden to protect the families."))
+    if "x" in hidden_values:
+        notes.append(_("Dashed “x”: hidden so that a small number cannot be worked out from a total."))
+    return notes
+
+
 def render(chart: Chart) -> Chart:
     """Draw horizontal grouped bars: one group per row, one bar per series. A value hidden to
     protect families ("< 5") gets a dashed outline marked "hidden" instead of a bar, so the
@@ -61,8 +73,10 @@ def render(chart: Chart) -> Chart:
     label_lines = [_lines(label) for label, _values in chart.rows]
     group_heights = [max(len(chart.series) * BAR_HEIGHT, len(lines) * 14) + GAP for lines in label_lines]
     legend_height = 24
-    has_hidden = any(_number(v) is None and v is not None for _label, values in chart.rows for v in values)
-    note_height = 20 if has_hidden else 0
+    hidden_values = {v for _label, values in chart.rows for v in values if _number(v) is None and v is not None}
+    notes = _notes(hidden_values)
+    note_lines = [_lines(note, NOTE_WIDTH) for note in notes]
+    note_height = 6 + 14 * sum(len(lines) for lines in note_lines) if notes else 0
     height = legend_height + sum(group_heights) + GAP + note_height
     width = LABEL_WIDTH + BAR_AREA + 90
     hidden_word = _("hidden")
@@ -103,9 +117,13 @@ def render(chart: Chart) -> Chart:
             parts.append(f'<text x="{LABEL_WIDTH + bar + 4:.1f}" y="{bar_y + BAR_HEIGHT - 5}" font-size="11" '
                          f'fill="#1a1a1a">{escape(text)}</text>')
         y += group_height
-    if has_hidden:
-        note = _("Dashed: fewer than 5, hidden to protect the families.")
-        parts.append(f'<text x="{LABEL_WIDTH}" y="{y + GAP + 8}" font-size="11" fill="#1a1a1a">{escape(note)}</text>')
+    y += GAP + 8
+    for lines in note_lines:
+        # one text per note, its wrapped lines as spans that keep the space they were broken at
+        spans = "".join(f'<tspan x="{LABEL_WIDTH}" y="{y + i * 14}">{" " if i else ""}{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
+        parts.append(f'<text font-size="11" fill="#1a1a1a">{spans}</text>')
+        y += 14 * len(lines)
     parts.append("</svg>")
     chart.svg = mark_safe("".join(parts))  # every interpolated text is escaped above
     return chart

@@ -545,3 +545,9 @@ def legal_hold_cases(user: "User") -> QuerySet:
         return Case.objects.none()
     return Case.objects.filter(Q(network_id__in=participants_policy.dpo_network_ids(user))
                                | (Q(lead_caseworker_id=user.pk) & Q(_on_team_for_lead(user))))
+
+
+def can_open_legal_hold_page(user: "User", case: "Case") -> bool:
+    """Whether the case's hold page lets the user in (``legal_hold_cases``): the case page offers
+    its link only then, never a link that ends on "page not found"."""
+    return legal_hold_cases(user).filter(pk=case.pk).exists()

@@ -109,6 +109,7 @@ class CaseDetail:
     is_parent: bool
     is_professional: bool = False
     can_reopen: bool = False
+    can_open_legal_hold: bool = False
 
 
 def case_detail(user, case: Case) -> CaseDetail:
@@ -128,6 +129,7 @@ def case_detail(user, case: Case) -> CaseDetail:
         can_convene=cases_policy.can_convene(user, case), is_parent=cases_policy.is_parent_of_case(user, case),
         is_professional=cases_policy.is_professional_on_case(user, case),
         can_reopen=cases_policy.can_reopen_case(user, case),
+        can_open_legal_hold=cases_policy.can_open_legal_hold_page(user, case),
     )
 
 

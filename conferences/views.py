@@ -251,12 +251,18 @@ def invitation_add(request, pk: int):
     form = InvitationAddForm(request.POST or None, team=team, family=family)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_add(request.user, conference=conference, channel=Channel.PAGE, **form.chosen())
+            invitation = services.invitation_add(request.user, conference=conference, channel=Channel.PAGE, **form.chosen())
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
-            messages.success(request, _("The invitation was sent.") if conference.status == Conference.Status.SCHEDULED
-                             else _("The person was invited and asked to answer the date poll."))
+            if not selectors.is_reachable(invitation):
+                # Nothing was sent to her: the conference page's box asks the convenor to tell her.
+                messages.success(request, _("The person is invited, but cannot be reached by e-mail or in Fallkonferenz: "
+                                            "please tell them by letter or by phone."))
+            elif conference.status == Conference.Status.SCHEDULED:
+                messages.success(request, _("The invitation was sent."))
+            else:
+                messages.success(request, _("The person was invited and asked to answer the date poll."))
             return redirect("conferences:conference_detail", pk)
     with _network_zone(conference.case.network):
         return render(request, "conferences/invitation_add.html", {

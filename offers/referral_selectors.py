@@ -70,6 +70,18 @@ def get_request_for_user(user, pk, *, channel: str = audit.Channel.PAGE) -> Supp
     return request
 
 
+def referrals_of_request(user, request: SupportRequest, *, channel: str = audit.Channel.PAGE) -> list[Referral]:
+    """The referrals made from ``request`` (whose page she may open, ``get_request_for_user``), each
+    with ``content_visible`` as on its own page: the offer's answer (or reason for declining) shows
+    to the sender where the client's consent lets her see what the offers answer. A read of the
+    answers shown, as on the referral's page."""
+    referrals = list(access.with_content_visible(user, request.referrals.select_related("offer", "offer__organisation")))
+    for referral in referrals:
+        if referral.content_visible and (referral.answer or referral.decline_reason):
+            audit.record(user, action="referral.read", obj=referral, case_id=referral.case_id, channel=channel)
+    return referrals
+
+
 def referrals_awaiting_answer(user) -> QuerySet[Referral]:
     """Referrals to the offers she manages that nobody has answered yet (requested or only
     acknowledged), oldest first: what the receiving service's dashboard lists."""

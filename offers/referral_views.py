@@ -124,7 +124,7 @@ def _render_request(request: HttpRequest, support, *, form: MessageForm | None =
         attach_form = None
     return render(request, "offers/request_detail.html", {
         "support": support, "messages_list": support.messages.select_related("author"), "form": form or MessageForm(),
-        "refer_form": refer_form, "refer_refusal": refer_refusal, "referrals": support.referrals.select_related("offer", "offer__organisation"),
+        "refer_form": refer_form, "refer_refusal": refer_refusal, "referrals": rsel.referrals_of_request(request.user, support),
         "is_case_manager": is_case_manager, "attach_form": attach_form, "open_form": open_form, "case_refusal": case_refusal,
         "send_on_form": send_on_form, "case_manager_left": send_on_form is not None,
         "case_visible": support.case_id is not None and cases_policy.cases_for_user(request.user).filter(pk=support.case_id).exists(),

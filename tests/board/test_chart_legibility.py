@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils import translation
+
 from board.charts import Chart, render
 
 
@@ -30,3 +32,32 @@ def test_a_wrapped_danish_label_still_reads_til_stede_in_the_charts_text():
     chart = render(Chart(key="c", title="T", series=["a"], rows=[(label, [6])]))
     text = re.sub(r"<[^>]+>", "", re.search(r"<text font-size=\"12\" text-anchor=\"end\".*?</text>", chart.svg).group(0))
     assert text == label and "tilstede" not in chart.svg
+
+
+def legend(chart) -> str:
+    """The text of the chart's legend notes (11 px type below the bars), as read or copied."""
+    return " | ".join(re.sub(r"<[^>]+>", "", note) for note in re.findall(r'<text font-size="11" fill="#1a1a1a">.*?</text>', chart.svg))
+
+
+def test_a_value_hidden_as_x_is_explained_in_the_charts_legend_as_in_the_table():
+    """A cell hidden so that a count from 1 to 4 cannot be worked out from a total reads "x (hidden)";
+    the legend explained only "fewer than 5", which "x" is not."""
+    chart = render(Chart(key="c", title="Cases", series=["2026 H2", "2026 H1"],
+                         rows=[("Cases opened", ["x", 12]), ("Cases closed", ["< 5", 7])]))
+    assert "x (hidden)" in chart.svg
+    assert "fewer than 5, hidden to protect the families" in chart.svg
+    assert "“x”: hidden so that a small number cannot be worked out from a total." in legend(chart)
+
+
+def test_a_chart_with_only_x_explains_x_and_not_fewer_than_5():
+    chart = render(Chart(key="c", title="Cases", series=["2026 H2"], rows=[("Cases opened", ["x"])]))
+    assert "Dashed “x”: hidden so that a small number cannot be worked out from a total." in legend(chart)
+    assert "fewer than 5" not in chart.svg
+
+
+def test_the_x_legend_reads_in_german_and_danish():
+    for language, expected in (("de", "Gestrichelt „x“: ausgeblendet, damit sich eine kleine Zahl nicht aus einer Summe"),
+                               ("da", "Stiplet »x«: skjult, så et lille tal ikke kan regnes ud fra en sum.")):
+        with translation.override(language):
+            chart = render(Chart(key="c", title="T", series=["a"], rows=[("Fälle", ["x"])]))
+        assert expected in legend(chart)

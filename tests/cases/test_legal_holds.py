@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cases import hold_services
 from cases import policy as cases_policy
-from cases.models import LegalHold
+from cases.models import CaseTeamMember, LegalHold
+from participants.models import Membership, ProfessionalRole
 from permissions.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,23 @@ def test_a_hold_stays_out_of_the_parents_who_read_my_data_log(world, client):
     events = client.get(reverse("access:my_data") + "?format=json").json()["events"]
     assert all(e["what"] != "Other record – changed" and e["what"] != "Other record – read" for e in events)
     assert not cases_policy.family_audit_events_for_user(world.parent).filter(action__startswith="legal_hold.").exists()
+
+
+def test_the_case_page_offers_the_hold_link_to_the_lead_caseworker_whom_the_hold_page_lets_in(world, client):
+    client.force_login(world.convenor)
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
+    assert f'href="{reverse("cases:case_legal_hold", args=[world.case.pk])}"' in page
+    assert client.get(reverse("cases:case_legal_hold", args=[world.case.pk])).status_code == 200
+
+
+def test_the_case_page_offers_no_hold_link_to_a_lead_caseworker_not_on_the_team_for_the_lead_organisation(world, client):
+    # named lead caseworker, but she now works for the midwifery and is on the team for it only:
+    # the hold page answers "page not found", so the case page must not lead her there
+    Membership.objects.filter(user=world.convenor, organisation=world.youth_welfare).update(is_active=False)
+    Membership.objects.create(user=world.convenor, organisation=world.midwifery, role=ProfessionalRole.MIDWIFE)
+    CaseTeamMember.objects.create(case=world.case, organisation=world.midwifery, user=world.convenor)
+    client.force_login(world.convenor)
+    page = client.get(reverse("cases:case_detail", args=[world.case.pk]))
+    assert page.status_code == 200
+    assert reverse("cases:case_legal_hold", args=[world.case.pk]) not in page.content.decode()
+    assert client.get(reverse("cases:case_legal_hold", args=[world.case.pk])).status_code == 404

@@ -144,3 +144,28 @@ def test_the_poll_mail_asks_an_invitee_when_she_can_come_not_to_fix_the_date(wor
     subject = mail.outbox[0].subject
     assert subject.startswith("Bitte geben Sie an, wann Sie können: ") and world.case.reference in subject
     assert "Termin fest" not in subject
+
+
+def test_inviting_someone_who_cannot_be_reached_says_she_is_invited_and_must_be_told_by_letter_or_phone(world, client, committed):
+    # no e-mail address, no account: nothing is sent to him, and the message must not say it was
+    unreachable = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="F.")
+    client.force_login(world.convenor)
+    url = reverse("conferences:invitation_add", args=[world.conference.pk])
+    with committed():
+        response = client.post(url, {"invitee": f"family_{unreachable.pk}", "required": "required"}, follow=True)
+    page = response.content.decode()
+    assert world.conference.invitations.filter(family_member=unreachable).exists()
+    assert "The invitation was sent." not in page
+    assert "The person is invited, but cannot be reached by e-mail or in Fallkonferenz: please tell them by letter or by phone." in page
+    assert mail.outbox == []
+
+
+def test_inviting_someone_who_cannot_be_reached_reads_in_german_and_danish(world, client, committed):
+    unreachable = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="F.")
+    client.force_login(world.convenor)
+    url = reverse("conferences:invitation_add", args=[world.conference.pk])
+    with committed():
+        page = client.post(url, {"invitee": f"family_{unreachable.pk}", "required": "required"}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Die Einladung wurde gesendet." not in page
+    assert "Bitte benachrichtigen Sie sie per Brief oder Telefon." in page

@@ -3,6 +3,8 @@ receiving service sees the referrals to its offers that nobody has answered yet,
 manager the open requests to her. Answered ones leave the list; nobody else sees them there."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -43,3 +45,19 @@ def test_the_sender_and_others_see_neither_list(client, world, offers):
         page = _dashboard(client, user)
         assert "Waiting for your answer in the network" not in page
         assert reverse("offers:referral_detail", args=[offers.referral.pk]) not in page
+
+
+def test_two_referral_requests_from_one_practice_on_one_day_read_apart_by_their_number(client, world, offers):
+    """Two requests of the same kind, practice and day read the same ("Referral of a client … –
+    practice, date" twice): each entry names its request number, as the request page does."""
+    second = SupportRequest.objects.create(
+        network=world.network, kind=SupportRequest.Kind.REFERRAL, sender=world.midwife,
+        sender_organisation=world.midwifery, case_manager=offers.case_manager, situation="Braucht Hebammenhilfe.",
+        client_label="M.", consent_reference="SE-78", consent_given_on=world.consent.valid_from,
+    )
+    page = _dashboard(client, offers.case_manager)
+    prefix = re.escape(reverse("offers:request_detail", args=[0])[:-2])
+    entries = [re.sub(r"<[^>]+>", "", entry).strip() for entry in re.findall(rf'<li><a href="{prefix}\d+/">.*?</li>', page)]
+    assert len(entries) == 3 and len(set(entries)) == 3, entries
+    for request in (offers.support_request, second):
+        assert f'{reverse("offers:request_detail", args=[request.pk])}">Referral of a client (with consent) #{request.pk}</a>' in page

@@ -254,3 +254,32 @@ def test_the_access_export_is_in_the_language_of_the_person_it_is_for_not_the_of
     page = client.get(reverse("privacy:request_detail", args=[request.pk])).content.decode()
     assert "Die Datei ist in der Sprache der betroffenen Person verfasst: dansk." in page  # the officer's page stays German
 
+
+
+def test_the_access_export_is_named_in_the_language_of_its_content(world, client):
+    """The Danish father's file, downloaded by a German officer, is Danish inside and by name."""
+    father = FamilyMember.objects.create(case=world.case, relation=FamilyMember.Relation.FATHER, display_name="V.",
+                                         language="da")
+    request = _record(world, member=father)
+    world.dpo.preferred_language = "de"
+    world.dpo.save(update_fields=["preferred_language"])
+    client.force_login(world.dpo)
+    today = timezone.localdate().isoformat()
+    for fmt in ("csv", "json"):
+        response = client.get(reverse("privacy:request_export", args=[request.pk]) + f"?format={fmt}")
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f"attachment; filename*=utf-8''hvem-har-l%C3%A6st-mine-data-{today}.{fmt}"
+
+
+@pytest.mark.parametrize("language, disposition", [
+    ("de", 'attachment; filename="wer-hat-meine-daten-gelesen-{today}.csv"'),
+    ("da", "attachment; filename*=utf-8''hvem-har-l%C3%A6st-mine-data-{today}.csv"),
+    ("en", 'attachment; filename="who-read-my-data-{today}.csv"'),
+])
+def test_the_parents_own_download_is_named_in_her_language(world, client, language, disposition):
+    world.parent.preferred_language = language
+    world.parent.save(update_fields=["preferred_language"])
+    client.force_login(world.parent)
+    response = client.get(reverse("access:my_data") + "?format=csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == disposition.format(today=timezone.localdate().isoformat())
