@@ -36,7 +36,6 @@ import math
 import os
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -48,16 +47,7 @@ DB_FILE = Path("/tmp/fallkonferenz-bench-ws.sqlite3")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PREFIX = f"fk-bench-ws-{os.getpid()}"
 SOCKETS = 50
-# Measured edits per size after one warm-up edit, taking turns between the two ways of timing an
-# arrival (``ARRIVALS``); each way's figures are those of its median p99.
-EDITS = int(os.environ.get("BENCH_WS_EDITS", "6"))
-# How an arrival is timed: "kernel" = when the frame reached the client's socket, stamped by the
-# kernel (SO_TIMESTAMPNS) while the client reads nothing until the fan-out is over, as a browser on
-# another machine takes no CPU of the server's; "callback" = when the client's event loop, on the
-# same two cores as the servers, handed the bytes to ``data_received``.
-ARRIVALS = ("kernel", "callback")
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux (asm-generic); Python names it not
-
+EDITS = int(os.environ.get("BENCH_WS_EDITS", "3"))  # measured edits per size after one warm-up edit; the figures are those of the median p99
 
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_FILE}")  # e.g. a throwaway PostgreSQL db
@@ -267,49 +257,9 @@ class RawWebsocket(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        # The same open socket, read directly while the transport is paused (``read_queued``).
-        self.raw = socket.socket(fileno=os.dup(sock.fileno()))
 
     def data_received(self, data: bytes) -> None:
-        self._take(data, time.perf_counter())
-
-    def read_queued(self, offset: float) -> tuple[float, bytes] | None:
-        """With the transport paused (``pause_reading``), read the whole frames waiting in the
-        kernel's queue one frame per ``recvmsg``, each with the time the kernel stamped its bytes
-        on arrival (wall clock, made a ``perf_counter`` time by ``offset``), and return (arrival,
-        payload) of the watched frame once it is there (None until then). Frames before it are
-        handled as ``data_received`` would."""
-        assert not self.buffer, "a frame half read by the event loop"
-        while self.watched is not None and not self.watched.done():
-            try:
-                head = self.raw.recv(10, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                return None
-            if not head:
-                self.watched.set_result(None)
-                break
-            if len(head) < 2:
-                return None
-            length, start = head[1] & 0x7F, 2
-            if length in (126, 127):
-                start = 4 if length == 126 else 10
-                if len(head) < start:
-                    return None
-                length = int.from_bytes(head[2:start], "big")
-            total = start + length
-            if len(self.raw.recv(total, socket.MSG_PEEK | socket.MSG_DONTWAIT)) < total:
-                return None  # the frame is still arriving
-            data, ancdata, _, _ = self.raw.recvmsg(total, socket.CMSG_SPACE(16), socket.MSG_DONTWAIT)
-            arrived = next((struct.unpack("qq", cdata[:16]) for level, kind, cdata in ancdata
-                            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS), None)
-            if arrived is None:
-                raise RuntimeError("the kernel stamped no arrival time (SO_TIMESTAMPNS)")
-            self._take(data, arrived[0] + arrived[1] / 1e9 - offset)
-        return self.watched.result() if self.watched is not None and self.watched.done() else None
-
-    def _take(self, data: bytes, now: float) -> None:
+        now = time.perf_counter()
         self.buffer += data
         if not self.handshake.done():
             end = self.buffer.find(b"\r\n\r\n")
@@ -390,7 +340,6 @@ class RawWebsocket(asyncio.Protocol):
 
     def close(self) -> None:
         self.transport.close()
-        self.raw.close()
 
 
 def free_port() -> int:
@@ -594,60 +543,38 @@ async def with_redis(world, cookies, item_id: int, count: int, layer: str = "cor
             if round_no == 1:
                 profiler = start_profiler(pids[0], f"{server}-{layer}-{count}")
                 await asyncio.sleep(0.5 if profiler else 0)
-            arrival = ARRIVALS[(round_no - 1) % len(ARRIVALS)] if round_no else "callback"
             # The frame is ``{"type": "item", ...}`` (``ProtocolConsumer._send_shared``); checked by
             # parsing every frame once the fan-out is over.
             watches = [ws.watch(b'{"type": "item"') for ws in sockets]
-            if arrival == "kernel":
-                for ws in sockets:
-                    ws.transport.pause_reading()
-            offset = time.time() - time.perf_counter()
             cpu_before = cpu_seconds(pids)
             start = await edit(world, f"Redis fan-out {start_marker()}", item_id)
             edit_done = EDIT_DONE[-1]
             marks = {name: t - start for name, t in EDIT_MARKS}
-            if arrival == "kernel":
-                # Nothing read until the fan-out is over (the servers' frames wait in the sockets'
-                # queues with their arrival times), then each socket's frames in turn.
-                await asyncio.sleep(1.0)
-                pending, deadline = list(sockets), time.perf_counter() + 10
-                while pending and time.perf_counter() < deadline:
-                    pending = [ws for ws in pending if ws.read_queued(offset) is None and not ws.watched.done()]
-                    if pending:
-                        await asyncio.sleep(0.1)
-                server_cpu = float("nan")  # the deliveries' audit batch is in it by now
-                for ws in sockets:
-                    ws.transport.resume_reading()
-            else:
-                await asyncio.wait(watches, timeout=10)
-                server_cpu = cpu_seconds(pids) - cpu_before
+            await asyncio.wait(watches, timeout=10)
+            server_cpu = cpu_seconds(pids) - cpu_before
             received = [w.result() if w.done() else None for w in watches]
             received = [r if r is not None and json.loads(r[1])["type"] == "item" else None for r in received]
             missed += received.count(None)
             times = sorted(r[0] - start for r in received if r is not None)
             if round_no and times:
-                rounds.append({"arrival": arrival, "p99": _p99(times), "median": statistics.median(times),
-                               "first": times[0], "edit": edit_done - start, "cpu": server_cpu, "marks": marks})
+                rounds.append({"p99": _p99(times), "median": statistics.median(times), "first": times[0],
+                               "edit": edit_done - start, "cpu": server_cpu, "marks": marks})
             await asyncio.sleep(1.0)  # edits come at a person's pace; the deliveries' audit batch is written meanwhile
         if profiler is not None:
             profiler.send_signal(2)  # py-spy writes its file on SIGINT
             profiler.wait(timeout=30)
         for ws in sockets:
             ws.close()
+        middle = sorted(rounds, key=lambda r: r["p99"])[len(rounds) // 2] if rounds else {}
         nan = float("nan")
-        by_arrival = {}
-        for arrival in ARRIVALS:
-            mine = [r for r in rounds if r["arrival"] == arrival]
-            middle = sorted(mine, key=lambda r: r["p99"])[len(mine) // 2] if mine else {}
-            cpus = [r["cpu"] for r in mine if not math.isnan(r["cpu"])]
-            by_arrival[arrival] = {
-                "p99": middle.get("p99", nan), "median": middle.get("median", nan), "edit": middle.get("edit", nan),
-                "marks": middle.get("marks", {}), "first": middle.get("first", nan), "all_p99": [r["p99"] for r in mine],
-                # /proc counts CPU in clock ticks (10 ms): the mean over many edits (BENCH_WS_EDITS) resolves finer
-                "cpu": statistics.median(cpus) if cpus else nan, "cpu_mean": statistics.fmean(cpus) if cpus else nan}
         return {"sockets": count, "layer": layer, "server": server, "failed_join": failed, "closed": closed,
-                "missed": missed, "drops": failed + closed + missed, "baseline": baseline, "spread": spread,
-                "compressed": compressed, "join_seconds": join_seconds, "arrivals": by_arrival}
+                "missed": missed, "drops": failed + closed + missed, "p99": middle.get("p99", nan),
+                "median": middle.get("median", nan), "edit": middle.get("edit", nan), "marks": middle.get("marks", {}), "first": middle.get("first", nan),
+                "baseline": baseline, "spread": spread, "compressed": compressed,
+                "all_p99": [r["p99"] for r in rounds], "join_seconds": join_seconds,
+                "cpu": statistics.median(r["cpu"] for r in rounds) if rounds else nan,
+                # /proc counts CPU in clock ticks (10 ms): the mean over many edits (BENCH_WS_EDITS) resolves finer
+                "cpu_mean": statistics.fmean(r["cpu"] for r in rounds) if rounds else nan}
     finally:
         stop_servers(servers)
 
@@ -665,22 +592,16 @@ def report_redis(result: dict) -> None:
           f"(failed join {result['failed_join']}, closed {result['closed']}, deliveries missed over {1 + EDITS} edits {result['missed']}) "
           f"(goal 0) {'PASS' if result['drops'] == 0 else 'FAIL'}")
     goal = "p99 <= 50 ms" if n <= 500 else "no goal above 500 sockets"
-    for arrival, figures in result["arrivals"].items():
-        verdict = ("PASS" if figures["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
-        how = {"kernel": "arrival at the client's socket (kernel timestamp)",
-               "callback": "arrival as the client's event loop saw it"}[arrival]
-        if arrival != ARRIVALS[0]:
-            verdict, goal = "INFO", f"beside the {ARRIVALS[0]} figure"
-        print(f"ws fan-out p99, {arm}, {n} sockets, {how}: {figures['p99'] * 1000:.0f} ms, median {figures['median'] * 1000:.0f} ms "
-              f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
-        marks = figures["marks"]
-        cpu = (f"; CPU time of the serving processes from the edit to the last delivery {figures['cpu'] * 1000:.0f} ms "
-               f"(median; mean {figures['cpu_mean'] * 1000:.1f} ms)") if not math.isnan(figures["cpu"]) else ""
-        print(f"ws fan-out parts, {arm}, {n} sockets, {arrival}: the edit (write, audit, commit, event sent) {figures['edit'] * 1000:.0f} ms "
-              f"(event built at {marks.get('built', float('nan')) * 1000:.0f}, committed at {marks.get('committed', float('nan')) * 1000:.0f}, "
-              f"group send returned at {marks.get('sent', float('nan')) * 1000:.0f} ms), "
-              f"first delivery {figures['first'] * 1000:.0f} ms after the edit started; p99 of each of its {len(figures['all_p99'])} edits: "
-              + ", ".join(f"{p * 1000:.0f}" for p in figures["all_p99"]) + f" ms{cpu}")
+    verdict = ("PASS" if result["p99"] * 1000 <= 50 else "FAIL") if n <= 500 else "INFO"
+    print(f"ws fan-out p99, {arm}, {n} sockets: {result['p99'] * 1000:.0f} ms, median {result['median'] * 1000:.0f} ms "
+          f"(baseline: ping round trip on one socket {result['baseline'] * 1000:.1f} ms; goal {goal}) {verdict}")
+    marks = result["marks"]
+    print(f"ws fan-out parts, {arm}, {n} sockets: the edit (write, audit, commit, event sent) {result['edit'] * 1000:.0f} ms "
+          f"(event built at {marks.get('built', float('nan')) * 1000:.0f}, committed at {marks.get('committed', float('nan')) * 1000:.0f}, "
+          f"group send returned at {marks.get('sent', float('nan')) * 1000:.0f} ms), "
+          f"first delivery {result['first'] * 1000:.0f} ms after the edit started; p99 of each of the {EDITS} edits: "
+          + ", ".join(f"{p * 1000:.0f}" for p in result["all_p99"]) + " ms; CPU time of the serving processes "
+          f"from the edit to the last delivery {result['cpu'] * 1000:.0f} ms (median of the {EDITS} edits; mean {result['cpu_mean'] * 1000:.1f} ms)")
 
 
 def main() -> None:
