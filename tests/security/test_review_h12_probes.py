@@ -107,9 +107,6 @@ def _relabel_to_father(world) -> tuple[FamilyMember, ProtocolItem]:
     return father, item
 
 
-@pytest.mark.xfail(strict=True, reason="H12-2: Art. 18 withholds items by entrusted_by only; an item relabelled from the "
-                                       "mother to the father (first_entrusted_by = mother, still read under her consent) "
-                                       "stays readable by the team while the mother's processing is restricted")
 def test_h12_2_a_restricted_mothers_information_relabelled_to_the_father_is_withheld(world, client):
     _father_, item = _relabel_to_father(world)
     reads = lambda: protocols_policy.protocol_items_for_user(world.counsellor).filter(pk=item.pk).exists()  # noqa: E731
@@ -188,9 +185,6 @@ def _consent(world, *, given_by, from_organisation, to, category) -> Consent:
     return consent
 
 
-@pytest.mark.xfail(strict=True, reason="H12-2: conferences.policy.report_ids_for_user withholds (Art. 18) by entrusted_by "
-                                       "only; a report relabelled from the mother to the father keeps her as first "
-                                       "entruster and stays readable while her processing is restricted")
 def test_h12_2_a_restricted_mothers_report_relabelled_to_the_father_is_withheld(world, client):
     addiction = InformationCategory.ADDICTION_TREATMENT
     father = _father(world, email="vater@example.org")
