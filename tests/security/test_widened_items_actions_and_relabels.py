@@ -338,8 +338,15 @@ def _socket(*, professional=False, parent=False, guest=False, orgs=()):
 ])
 def test_E2_the_sockets_in_memory_decision(who, audience, holder, expected):
     consumer = _socket(professional="pro" in who, parent="parent" in who, guest=who == "guest", orgs={1})
-    event = {"audience": audience, "holding_organisation": holder, "entrusted_by": None, "restricted_to": [1] if holder else []}
+    # An item that is no carry-over copy says so (``reviewed_action``: None); a parent's or guest's
+    # socket asks the policy about a copy, and about an event that does not say (review h12, H12-8).
+    event = {"audience": audience, "holding_organisation": holder, "entrusted_by": None, "restricted_to": [1] if holder else [],
+             "reviewed_action": None}
     assert consumer._may_read(event) is expected
+    if who in ("parent", "guest"):
+        copy_expected = None if audience == Audience.EVERYONE else False
+        assert consumer._may_read({**event, "reviewed_action": 7}) is copy_expected
+        assert consumer._may_read({k: v for k, v in event.items() if k != "reviewed_action"}) is copy_expected
 
 
 @pytest.mark.parametrize("audience", WIDER)
