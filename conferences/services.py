@@ -372,6 +372,9 @@ def _poll_link_in_force(raw: str, *, revoked: bool = False) -> PollLink | None:
         return None
     if (link.revoked_at is not None and not revoked) or link.expires_at <= timezone.now() or link.invitation.removed_at is not None:
         return None
+    member = link.invitation.family_member
+    if member is not None and member.is_erased:  # Art. 17: nothing answers in her name any more
+        return None
     return link
 
 

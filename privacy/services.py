@@ -128,14 +128,21 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     had_address = bool(member.email)
     if had_address:
         case_services.end_access_offers(member, now=timezone.now())
+    old_interpreter = member.interpreter_language
     now = timezone.now()
     fields = {"display_name": ERASED, "birth_year": None, "email": "", "user": None,
               "interpreter_language": ERASED if member.interpreter_language else "",
               "access_needs": ERASED if member.access_needs else "", "erased_at": member.erased_at or now}
     # A correction opened before the erasure must not write the erased data back (``version``).
     FamilyMember.objects.filter(pk=member.pk).update(**fields, version=F("version") + 1)
-    if had_address:
-        events.address_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id, channel=channel)
+    # Her personal poll links end whether they were mailed or handed over in person (review h12,
+    # H12-7): her address is gone either way, and nothing is sent to the empty one.
+    events.address_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id, channel=channel)
+    if old_interpreter:
+        # The coming conferences that took her language over lose it; the convenor is told to
+        # check the interpreter booking (review h12, H12-3).
+        events.interpreter_language_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id,
+                                            old=old_interpreter, new="", channel=channel)
     if member.user_id:
         _end_account_link(actor, member, channel=channel, now=now)
     access_changed_on_commit([member.case_id])

@@ -126,9 +126,6 @@ def test_a_restricted_mothers_item_entrusted_by_herself_is_withheld_from_the_tea
 
 # --- H12-3: an Art. 17 erasure leaves her interpreter language in the coming conferences ------------
 
-@pytest.mark.xfail(strict=True, reason="H12-3: privacy.services._erase_person writes the record with .update() and does not "
-                                       "announce interpreter_language_changed: the coming conference keeps the erased "
-                                       "person's interpreter language (page, API, calendar)")
 def test_h12_3_an_erasure_takes_her_interpreter_language_out_of_the_coming_conference(world, client):
     father = _father(world, email="vater@example.org", interpreter_language=ARABIC)
     conference = conference_services.conference_create(
@@ -500,9 +497,6 @@ def test_h12_6_an_erased_mother_is_not_named_by_her_account_on_the_protocol(worl
 
 # --- H12-7: a poll link handed over on paper outlives the erasure of a person without an address ----
 
-@pytest.mark.xfail(strict=True, reason="H12-7: _erase_person ends poll links only through address_changed, i.e. only when "
-                                       "she had an e-mail address; a link the convenor handed over in person to a parent "
-                                       "without one stays in force, and poll_link_resolve does not ask is_erased")
 def test_h12_7_an_erasure_ends_the_poll_link_of_a_parent_without_an_address(world, client):
     father = _father(world)  # no account, no e-mail address: the convenor hands him his link in person
     conference = conference_services.conference_create(
