@@ -340,6 +340,12 @@ def case_activate(actor: User, *, case: Case, reason: str, channel: str = audit.
     return True
 
 
+def is_restricted_for(actor: User, member: FamilyMember) -> bool:
+    """Her processing is restricted (Art. 18) for ``actor`` (``cases_policy.restricted_member_ids``):
+    the correction page shows nothing of her record and the correction is refused."""
+    return cases_policy.restricted_member_ids(actor).filter(pk=member.pk).exists()
+
+
 FAMILY_FIELDS = ("relation", "display_name", "due_date", "birth_year", "email", "language", "interpreter_language", "access_needs")
 
 
@@ -361,6 +367,11 @@ def family_member_update(actor: User, *, member: FamilyMember, version: int | No
     if member.is_erased:
         # the same words as the correction page (``cases/case_family_form.html``)
         raise ValidationError(_("This person's data were erased (Art. 17 GDPR): her record can no longer be corrected."))
+    if is_restricted_for(actor, member):
+        # Art. 18: her record is neither read nor changed in a normal edit (review h12, H12-1)
+        raise ValidationError(_("This person's processing is restricted (Art. 18 GDPR): her record is not corrected "
+                                "while the restriction is in force. The data protection officer lifts it once the data "
+                                "are checked."))
     conflicts.check_version(member, version)
     unknown = set(values) - set(FAMILY_FIELDS)
     if unknown:

@@ -244,7 +244,9 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     case, member = _family_member_for_convenor(request, pk, member_pk)
-    form = FamilyMemberEditForm(request.POST or None, initial=_family_values(member))
+    restricted = services.is_restricted_for(request.user, member)
+    # Nothing of a restricted person's record is put into the page (Art. 18, review h12, H12-1).
+    form = FamilyMemberEditForm(request.POST or None, initial={} if restricted else _family_values(member))
     conflict_rows = None
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
@@ -262,7 +264,7 @@ def case_family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
             messages.success(request, _("The record of %(member)s is corrected.") % {"member": member})
             return redirect("cases:case_detail", pk=case.pk)
     return render(request, "cases/case_family_form.html",
-                  {"case": case, "form": form, "member": member, "conflict_rows": conflict_rows},
+                  {"case": case, "form": form, "member": member, "conflict_rows": conflict_rows, "restricted": restricted},
                   status=409 if conflict_rows else (400 if form.errors else 200))
 
 

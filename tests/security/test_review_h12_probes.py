@@ -58,8 +58,6 @@ def _team_invitees(world) -> list:
 
 # --- H12-1: the correction form of a restricted person's entry shows what Art. 18 withholds ---------
 
-@pytest.mark.xfail(strict=True, reason="H12-1: case_family_edit pre-fills a restricted member's year of birth, address, "
-                                       "interpreter language and access needs (Art. 18) for the convenor, without a reason")
 def test_h12_1_the_correction_form_of_a_restricted_father_shows_only_name_and_relation(world, client):
     father = _father(world, birth_year=1987, email="vater@example.org", interpreter_language=ARABIC,
                      access_needs="Methadonausgabe 8:30 Uhr")
@@ -76,6 +74,23 @@ def test_h12_1_the_correction_form_of_a_restricted_father_shows_only_name_and_re
     # The case page and API show only name and relation (H11-3); his needs leave the conference page
     # (H11-2); the correction form is a third read of the same entry and should follow (or refuse).
     assert not any(reads().values()), reads()
+
+
+def test_h12_1_a_forged_correction_of_a_restricted_father_changes_nothing(world, client):
+    father = _father(world, birth_year=1987, email="vater@example.org", interpreter_language=ARABIC)
+    _restrict(world, father)
+    client.force_login(world.convenor)
+    url = reverse("cases:case_family_edit", args=[world.case.pk, father.pk])
+    response = client.post(url, {"relation": father.relation, "display_name": "Neuer Name", "birth_year": "1990",
+                                 "email": "", "language": "", "interpreter_language": "", "access_needs": "",
+                                 "version": father.version})
+    assert response.status_code == 400
+    assert "Art. 18" in html.unescape(response.content.decode())
+    father.refresh_from_db()
+    assert (father.display_name, father.birth_year, father.interpreter_language) != ("Neuer Name", 1990, "")
+    assert father.birth_year == 1987 and father.interpreter_language == ARABIC
+    case_page = client.get(reverse("cases:case_detail", args=[world.case.pk])).content.decode()
+    assert url not in case_page  # no "Correct" link to a page that would refuse
 
 
 def test_the_case_page_still_withholds_a_restricted_fathers_year_of_birth(world, client):
