@@ -76,8 +76,12 @@ class NarrowForm(AudienceForm):
     entrusted it stay as they are. An item never restricted (``labelled`` False) gets them when
     it is restricted, so the form asks for them."""
 
-    def __init__(self, *args, current_audience: str, labelled: bool = True, **kwargs):
+    def __init__(self, *args, current_audience: str, labelled: bool = True, reading: set[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if reading is not None:
+            # Narrowing names only organisations that read the item now (its holder among them):
+            # another one would widen it, which the service refuses anyway.
+            self.fields["restricted_to"].queryset = self.fields["restricted_to"].queryset.filter(pk__in=reading)
         if labelled:
             for name in ("holding_organisation", "category", "entrusted_by"):
                 del self.fields[name]

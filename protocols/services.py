@@ -431,6 +431,12 @@ def item_update(actor, *, item: ProtocolItem, version: int, title: str | None = 
     return current
 
 
+def reading_organisation_ids(item: ProtocolItem) -> set[int]:
+    """The organisations that read a restricted item by its labels: those named and its holder
+    (consents and legal bases aside, which the policy adds per reader)."""
+    return set(item.restricted_to.values_list("pk", flat=True)) | ({item.holding_organisation_id} - {None})
+
+
 def holding_organisation_ids(item: ProtocolItem, protocol: Protocol) -> set[int]:
     """Who holds an item, that is, who decides whether more people may read it.
 
@@ -720,9 +726,13 @@ def _narrow(actor, current: ProtocolItem, protocol: Protocol, *, version: int, a
             "Choose an audience narrower than the current one. Outside the draft, the organisation holding the "
             "information can only narrow who reads the item.")})
     if current.audience == Audience.RESTRICTED:
-        if any(o.pk not in now_named for o in orgs):
+        # The holder reads a restricted item whether it is named or not: naming it alone narrows the
+        # item to the holder (the fifth newcomer walk: an item restricted to one other organisation
+        # could not be narrowed at all).
+        reading = reading_organisation_ids(current)
+        if any(o.pk not in reading for o in orgs):
             raise ValidationError({"restricted_to": _("Name only organisations that may read the item now.")})
-        if {o.pk for o in orgs} == now_named:
+        if {o.pk for o in orgs} | {current.holding_organisation_id} == reading:
             raise ValidationError({"restricted_to": _("Leave out at least one organisation: this is who reads it now.")})
     changes: dict = {"audience": audience}
     if unlabelled and audience == Audience.RESTRICTED:
@@ -848,7 +858,12 @@ def _copies_narrowed(item: ProtocolItem, after: ProtocolItem,
             if _WIDTH[after.audience] < _WIDTH[copy.audience]:
                 continue
             if after.audience == Audience.RESTRICTED:
-                new_orgs = named & orgs if copy.audience == Audience.RESTRICTED else set(orgs)
+                # the item's holder reads it named or not: narrowed to its holder alone, a copy names
+                # its holder alone where it named none of those left
+                reads = orgs | ({after.holding_organisation_id} - {None})
+                new_orgs = named & reads if copy.audience == Audience.RESTRICTED else set(orgs)
+                if not new_orgs and copy.holding_organisation_id in reads:
+                    new_orgs = {copy.holding_organisation_id}
                 if copy.audience == Audience.RESTRICTED and new_orgs == named:
                     continue
             elif after.audience == copy.audience:

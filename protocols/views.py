@@ -25,7 +25,7 @@ from permissions.audit import Channel
 from permissions.form_errors import add_service_errors
 from protocols import forms, rules, selectors, services
 from protocols import policy as protocols_policy
-from protocols.models import AgreedAction, CorrectionProposal, Protocol
+from protocols.models import AgreedAction, Audience, CorrectionProposal, Protocol
 from protocols.selectors import OPEN_STATES
 
 STATUS_SEQUENCE = [Protocol.Status.DRAFT, Protocol.Status.RELEASED, Protocol.Status.FINAL]
@@ -192,7 +192,8 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if narrowing:
         form_class = partial(forms.NarrowForm, current_audience=item.audience,
-                             labelled=item.holding_organisation_id is not None)
+                             labelled=item.holding_organisation_id is not None,
+                             reading=services.reading_organisation_ids(item) if item.audience == Audience.RESTRICTED else None)
     else:
         form_class = forms.ItemEditForm if writer else forms.AudienceForm
     initial = {"title": item.title, "text": item.text, "audience": item.audience, "version": item.version,

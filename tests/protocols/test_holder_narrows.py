@@ -104,3 +104,44 @@ def test_nobody_else_narrows_it_outside_the_draft(client, world, widened):
                              restricted_to=[world.midwifery])
     client.force_login(world.midwife)
     assert client.get(reverse("protocols:item_edit", args=[widened.pk])).status_code == 403
+
+
+@pytest.fixture
+def restricted_to_one(world):
+    """Youth welfare's information, restricted to counselling alone (as the demo's items), which
+    the mother's consent lets counselling read."""
+    item = ProtocolItem.objects.create(protocol=world.protocol, position=21, title="Nur Suchtberatung", text="Anvertraut",
+                                       audience=Audience.RESTRICTED, holding_organisation=world.youth_welfare,
+                                       entrusted_by=world.mother, category=world.item_restricted.category,
+                                       created_by=world.convenor)
+    item.restricted_to.set([world.counselling])
+    return item
+
+
+def test_the_holder_narrows_an_item_named_for_one_other_organisation_to_itself(client, world, restricted_to_one):
+    """The fifth newcomer walk: unticking the one organisation named was refused ("name at least
+    one"), ticking her own was refused as a widening; the page itself says a revoked consent is
+    what narrowing is for."""
+    _status(world, Protocol.Status.FINAL)
+    assert _reads(world.counsellor, restricted_to_one)
+    client.force_login(world.convenor)
+    url = reverse("protocols:item_edit", args=[restricted_to_one.pk])
+    form = client.get(url).content.decode()
+    # only who reads it now is offered: the midwifery practice, which does not, is not
+    assert f'value="{world.counselling.pk}"' in form and f'value="{world.youth_welfare.pk}"' in form
+    assert f'value="{world.midwifery.pk}"' not in form
+    response = client.post(url, {"audience": Audience.RESTRICTED, "restricted_to": [world.youth_welfare.pk],
+                                 "version": restricted_to_one.version})
+    assert response.status_code == 302
+    restricted_to_one.refresh_from_db()
+    assert [o.pk for o in restricted_to_one.restricted_to.all()] == [world.youth_welfare.pk]
+    assert not _reads(world.counsellor, restricted_to_one)
+    assert _reads(world.convenor, restricted_to_one)
+
+
+def test_naming_the_holder_beside_those_named_is_no_narrowing(world, restricted_to_one):
+    _status(world, Protocol.Status.FINAL)
+    with pytest.raises(ValidationError) as refused:
+        services.item_update(world.convenor, item=restricted_to_one, version=restricted_to_one.version,
+                             audience=Audience.RESTRICTED, restricted_to=[world.counselling, world.youth_welfare])
+    assert "restricted_to" in refused.value.message_dict
