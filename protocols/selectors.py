@@ -312,6 +312,16 @@ class AcknowledgementStatus:
     pending: list
 
 
+def acknowledged_as_invited() -> Exists:
+    """On an Acknowledgement: its user is invited to the protocol's conference now, as a
+    professional or through the family record her account is linked to. Whom the convenor is shown
+    as having confirmed reading (the page's ``acknowledgement_status`` lists the invited only, the
+    API the same): an account unlinked from an erased record (Art. 17, review h12, H12-6) or a
+    withdrawn invitee is not named."""
+    invited = Invitation.objects.filter(conference_id=OuterRef("protocol__conference_id"), removed_at__isnull=True)
+    return Exists(invited.filter(Q(user_id=OuterRef("user_id")) | Q(family_member__user_id=OuterRef("user_id"))))
+
+
 def acknowledgement_status(protocol: Protocol) -> AcknowledgementStatus:
     """Who among the invited participants with an account has, and has not, acknowledged."""
     invited = User.objects.filter(

@@ -226,7 +226,7 @@ class AcknowledgementViewSet(AuditedListMixin, mixins.ListModelMixin, viewsets.G
         convened = cases_policy.convened_case_ids(user)
         visible = selectors.protocols_for_user(user).values("pk")
         return (Acknowledgement.objects.filter(protocol_id__in=visible)
-                .filter(Q(user=user) | Q(protocol__conference__case_id__in=convened))
+                .filter(Q(user=user) | Q(selectors.acknowledged_as_invited(), protocol__conference__case_id__in=convened))
                 .select_related("user", "protocol__conference").order_by("pk"))
 
     @extend_schema(request=s.AcknowledgementCreateSerializer, responses={201: s.AcknowledgementSerializer})

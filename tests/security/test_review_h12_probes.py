@@ -489,9 +489,6 @@ def _erase(world, member) -> None:
     privacy_services.request_close(world.dpo, request=request, outcome="granted")
 
 
-@pytest.mark.xfail(strict=True, reason="H12-6: privacy.services._erase_person keeps FamilyMember.user: the erased record "
-                                       "stays tied to her account, and the protocol page and /api/acknowledgements/ name "
-                                       "her by the account's name, so the team reads who '[erased]' is")
 def test_h12_6_an_erased_mother_is_not_named_by_her_account_on_the_protocol(world, client):
     User = type(world.parent)
     User.objects.filter(pk=world.parent.pk).update(first_name="Mareike", last_name="Musterfrau")
