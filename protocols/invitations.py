@@ -2,14 +2,12 @@
 ``conferences.services`` in ``ProtocolsConfig.ready``; the conferences know no protocol)."""
 from __future__ import annotations
 
-from django.utils import formats
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import ngettext
 
 from conferences import services as conferences_services
 from conferences.models import Invitation
-from protocols import policy as protocols_policy
 from protocols.models import AgreedAction
-from protocols.selectors import OPEN_STATES
+from protocols.selectors import OPEN_STATES, actions_named_for
 
 
 def open_actions_of_invitee(invitation: Invitation):
@@ -30,13 +28,7 @@ def withdrawal_refusals(actor, invitation: Invitation) -> list[str]:
     actions = list(open_actions_of_invitee(invitation))
     if not actions:
         return []
-    readable = set(protocols_policy.actions_for_user(actor).filter(pk__in=[a.pk for a in actions]).values_list("pk", flat=True))
-    names = [_("“%(title)s” (due on %(due)s)") % {"title": a.title, "due": formats.date_format(a.due_on, "DATE_FORMAT")}
-             for a in actions if a.pk in readable]
-    hidden = len(actions) - len(names)
-    if hidden:
-        names.append(ngettext("%(n)s further action you cannot read", "%(n)s further actions you cannot read", hidden)
-                     % {"n": hidden})
+    names = actions_named_for(actor, actions)
     return [ngettext(
         "%(name)s is responsible for an open action agreed at this conference: %(actions)s. Without her invitation "
         "she could no longer see it. Give it to someone else first: the convenor changes the responsible person on "

@@ -16,7 +16,7 @@ from django.db.models import (
 from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import formats, timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from cases import policy as cases_policy
 from cases.models import Case, FamilyMember
@@ -310,6 +310,19 @@ def reports_for_user(user, protocol: Protocol) -> QuerySet:
 class AcknowledgementStatus:
     acknowledged: list
     pending: list
+
+
+def actions_named_for(actor, actions) -> list[str]:
+    """The actions a refusal names to ``actor``: title and due date of those she may read, the
+    others only counted (``protocols_policy.actions_for_user``, one query)."""
+    readable = set(protocols_policy.actions_for_user(actor).filter(pk__in=[a.pk for a in actions]).values_list("pk", flat=True))
+    names = [_("“%(title)s” (due on %(due)s)") % {"title": a.title, "due": formats.date_format(a.due_on, "DATE_FORMAT")}
+             for a in actions if a.pk in readable]
+    hidden = len(actions) - len(names)
+    if hidden:
+        names.append(ngettext("%(n)s further action you cannot read", "%(n)s further actions you cannot read", hidden)
+                     % {"n": hidden})
+    return names
 
 
 def acknowledged_as_invited() -> Exists:

@@ -38,7 +38,7 @@ from permissions.audit import Channel, joined_bases, record
 from protocols import announce, live, rules, sanitize
 from protocols import policy as protocols_policy
 from protocols.rules import conference_day, draft_release_due_on
-from protocols.selectors import OPEN_STATES, protocol_payload, protocols_for_user, responsible_label
+from protocols.selectors import OPEN_STATES, actions_named_for, protocol_payload, protocols_for_user, responsible_label
 from protocols.models import (
     Acknowledgement, ActionNote, AgreedAction, Amendment, Audience, CorrectionProposal, Protocol, ProtocolItem,
 )
@@ -809,16 +809,10 @@ def _refuse_parents_losing_open_actions(actor, changes: list[tuple[ProtocolItem,
             and not protocols_policy.family_member_reads_labelled_item(by_item[a.item_id][1], a.responsible_family_member_id)]
     if not lost:
         return
-    readable = set(protocols_policy.actions_for_user(actor).filter(pk__in=[a.pk for a in lost]).values_list("pk", flat=True))
     messages = []
     for member_id in dict.fromkeys(a.responsible_family_member_id for a in lost):
         hers = [a for a in lost if a.responsible_family_member_id == member_id]
-        names = [_("“%(title)s” (due on %(due)s)") % {"title": a.title, "due": formats.date_format(a.due_on, "DATE_FORMAT")}
-                 for a in hers if a.pk in readable]
-        hidden = len(hers) - len(names)
-        if hidden:
-            names.append(ngettext("%(n)s further action you cannot read", "%(n)s further actions you cannot read", hidden)
-                         % {"n": hidden})
+        names = actions_named_for(actor, hers)
         messages.append(ngettext(
             "%(name)s is responsible for an open action of this item: %(actions)s. After this change she could no "
             "longer read the item, and so no longer see the action. Nothing was changed. First set the action to "
