@@ -549,5 +549,10 @@ def legal_hold_cases(user: "User") -> QuerySet:
 
 def can_open_legal_hold_page(user: "User", case: "Case") -> bool:
     """Whether the case's hold page lets the user in (``legal_hold_cases``): the case page offers
-    its link only then, never a link that ends on "page not found"."""
+    its link only then, never a link that ends on "page not found". Someone who does not lead the
+    case can only be the officer: asked without the team (the case page asks the team once)."""
+    if not base._is_real_user(user):
+        return False
+    if case.lead_caseworker_id != user.pk:
+        return Case.objects.filter(pk=case.pk, network_id__in=participants_policy.dpo_network_ids(user)).exists()
     return legal_hold_cases(user).filter(pk=case.pk).exists()
