@@ -12,9 +12,6 @@ import datetime as dt
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,14 +19,13 @@ from django.utils import timezone
 from calendars import services as calendar_services
 from cases.models import Consent, ConsentScope, FamilyMember, InformationCategory
 from conferences.models import WrittenReport
-from config.routing import websocket_urlpatterns
 from permissions.models import AuditEvent
 from privacy import services as privacy_services
 from privacy.models import DataSubjectRequest
 from protocols import live
 from protocols.models import AgreedAction, ProtocolItem
 from tests.matrix.roles import ROLES, client_for, user_for
-from tests.websocket.sessions import live_scope
+from tests.websocket.sessions import protocol_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -161,15 +157,8 @@ def test_the_team_reads_it_with_a_reason_and_the_read_is_audited(world, client, 
 async def test_the_live_channel_does_not_push_it(world, role):
     item, action, _ = await database_sync_to_async(_relabelled)(world)
     await database_sync_to_async(_restrict_mother)(world)
-    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/protocols/{world.protocol.pk}/")
-    user = user_for(world, role)
-    if user is None:
-        communicator.scope["user"] = AnonymousUser()
-    else:
-        await live_scope(communicator, user)
-    assert (await communicator.connect(timeout=10))[0]
-    if role not in SOCKET_READERS:
-        assert (await communicator.receive_output(timeout=10))["type"] == "websocket.close"
+    communicator, reads = await protocol_socket(world, role, world.protocol.pk, readers=SOCKET_READERS)
+    if not reads:
         return
     hello = await communicator.receive_json_from(timeout=10)
     assert hello["type"] == "hello" and item.pk not in [i["id"] for i in hello["items"]]
