@@ -191,6 +191,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["OPTIONS"]["pool"]["min_size"] > DB_POOL_MAX_SIZE:
         raise ImproperlyConfigured("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DB_JIT", False):
+    # PostgreSQL's JIT compiler starts on a statement whose estimated cost passes jit_above_cost,
+    # and compiles (with inlining and optimisation above 500,000) before running it. The access
+    # filters are large statements over tables that grow with the network: at 10,000 items the
+    # actions list's statement got JIT-compiled (1,499 functions, 10.2 s of 10.3 s; the query
+    # itself 50 ms; ``bench/api_lists.py``, 2026-12-07). A web request never gains from it. Off
+    # for every connection through libpq's startup options (no statement per request); behind
+    # PgBouncer, whose transaction pooling refuses startup options, set it on the database instead
+    # (README, "Running at scale").
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "jit" not in _options.get("options", ""):
+        _options["options"] = (_options.get("options", "") + " -c jit=off").strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})

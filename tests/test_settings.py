@@ -203,3 +203,15 @@ def test_technical_error_pages_are_refused_outside_development(tmp_path):
     result = run(["manage.py", "check"], tmp_path, **production(TECHNICAL_ERROR_PAGES="true"))
     assert result.returncode != 0
     assert "TECHNICAL_ERROR_PAGES=true needs DEBUG=true" in result.stderr
+
+
+def test_postgresql_connections_run_without_the_jit_compiler_unless_asked(tmp_path):
+    """At 10,000 items the actions list's access filter was JIT-compiled for 10 s per request
+    (``bench/api_lists.py``); the setting travels in libpq's startup options, next to any the
+    URL names."""
+    url = "postgres://fk:secret@db.internal:5432/fallkonferenz"
+    assert show(tmp_path, 's.DATABASES["default"]["OPTIONS"]["options"]', **production(DATABASE_URL=url)) == "-c jit=off"
+    assert show(tmp_path, 's.DATABASES["default"]["OPTIONS"]["options"]',
+                **production(DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000")) == "-c statement_timeout=5000 -c jit=off"
+    assert "options" not in show(tmp_path, 's.DATABASES["default"]["OPTIONS"]', **production(DATABASE_URL=url, DB_JIT="true"))
+    assert "options" not in show(tmp_path, 's.DATABASES["default"]["OPTIONS"]', **production())  # SQLite
