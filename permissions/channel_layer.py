@@ -8,7 +8,9 @@ while any of its sockets waits to receive, and puts each message into the buffer
 sockets the message names; a socket takes from its buffer when it is ready for the next message.
 (channels-redis lets the waiting sockets race for the pop instead, each making two tasks per
 message: at 500 sockets that was half the servers' CPU of a fan-out, most of it before the first
-frame left; ``bench/ws_fanout.py``.) A buffer holds ``capacity`` messages; when a socket has not taken
+frame left; ``bench/ws_fanout.py``.) A socket whose receive waits on an empty buffer is handed
+the message straight away instead (``_Immediate``: the same handler, in the same order, without
+waking her receive and channels' dispatch loop). A buffer holds ``capacity`` messages; when a socket has not taken
 any while that many more arrived for it (it waits on a slow database read, say), channels-redis
 drops the OLDEST message to make room, silently. That message could be the ``access.changed``
 that tells the socket a consent was withdrawn: the socket would go on deciding later items by
@@ -33,7 +35,8 @@ Not covered, as channels-redis has it: that queue holds at most ``channel_capaci
 a group message for a process that is that far behind is not queued, and channels-redis logs it
 at INFO ("channels over capacity in group"), raised to WARNING by ``permissions.logging.ChannelsOverCapacity``.
 
-**InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels'; when a
+**InMemoryChannelLayer** (the embedded default, one process, no Redis) is channels', with the
+same hand-over to an idle socket (``_Immediate``); when a
 socket's queue is full, its ``group_send`` drops the message for that socket, silently. Here the
 queue is emptied and holds ``channel_layer.lost`` instead, for the same reason. Likewise when a
 message waited in a socket's queue for longer than ``expiry``: channels drops it and takes the
@@ -64,6 +67,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import copy
 import functools
 import logging
 import time
@@ -115,6 +119,60 @@ class _ReaderFailed:
         self.error = error
 
 
+class _Raise(dict):
+    """Put into a socket's buffer when the socket's handler, run at once by the layer
+    (``_Immediate``), failed: her receive raises the error, so the consumer ends as it would
+    had the handler failed in its own loop. A dict, as every queued message is (the in-memory
+    layer's clean-up reads a queued message's type)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(type="channel_layer.failed")
+        self.error = error
+
+
+class _Immediate:
+    """Delivery without the consumer's own loop, where that changes nothing but the time.
+
+    A consumer handles its messages one at a time: its receive takes the next message from its
+    buffer, its dispatch loop wakes and runs the handler. For a live edit fanned out to the 250
+    sockets of a server process that is 250 receives to wake, 250 waits of channels' dispatch
+    loop to resolve and 250 new receives to start before every frame has left. A consumer that
+    registers a handler (``deliver_at_once``) gets a message handed over at once instead (its
+    handler starts a task for it: ``LiveSessionMixin._deliver_now``), but only while its receive
+    waits on an empty buffer: nothing of hers is queued, so the message is the next she would
+    handle anyway. Her handler says no (``False``) while she is busy; then, and when she is not
+    waiting, the message goes into her buffer as before. A handed-over message that fails hands
+    its error to her receive (``fail_receive``, ``_Raise``)."""
+
+    def _init_immediate(self) -> None:
+        self._at_once: dict[str, object] = {}  # channel -> the consumer's handler
+        self._parked: set[str] = set()  # channels whose receive waits on an empty buffer
+
+    def deliver_at_once(self, channel: str, handler) -> None:
+        self._at_once[channel] = handler
+
+    def deliver_queued(self, channel: str) -> None:
+        self._at_once.pop(channel, None)
+
+    def _handled_at_once(self, channel: str, message: dict, queued: int) -> _Raise | bool:
+        """True: handled now; False: queue it; a ``_Raise``: queue that instead."""
+        if queued or channel not in self._parked:
+            return False
+        handler = self._at_once.get(channel)
+        if handler is None:
+            return False
+        try:
+            return bool(handler(message))
+        except Exception as error:  # StopConsumer too: her receive raises it in her loop
+            return _Raise(error)
+
+    def fail_receive(self, channel: str, error: BaseException) -> bool:
+        """A handler that the layer ran at once failed later (it waited and went on in a task),
+        and her consumer has handled nothing since: her receive, if it waits, raises the error
+        (True); False when it does not wait (she has ended, or has a message in hand)."""
+        raise NotImplementedError
+
+
 def _with_read_timeout(host: dict, pop_seconds: float) -> dict:
     """A host's connection settings with a read timeout longer than the blocking pop: redis-py
     gives up reading a reply after ``socket_timeout`` (5 s unless told), the pop waits in Redis for
@@ -134,9 +192,10 @@ def _with_read_timeout(host: dict, pop_seconds: float) -> dict:
     return host
 
 
-class CoreChannelLayer(RedisChannelLayer):
+class CoreChannelLayer(_Immediate, RedisChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._init_immediate()
         self.hosts = [_with_read_timeout(host, self.brpop_timeout) for host in self.hosts]
         self.receive_buffer = collections.defaultdict(functools.partial(_FailClosedBuffer, self.capacity))
         # No message still waiting in this process's Redis queue was sent before the watermark
@@ -183,7 +242,14 @@ class CoreChannelLayer(RedisChannelLayer):
             self._start_reader(real_channel)
         self._waiting += 1
         try:
-            message = buffer.get_nowait() if not buffer.empty() else await buffer.get()
+            if not buffer.empty():
+                message = buffer.get_nowait()
+            else:
+                self._parked.add(channel)
+                try:
+                    message = await buffer.get()
+                finally:
+                    self._parked.discard(channel)
         except asyncio.CancelledError:
             # A consumer's receive is cancelled when the consumer ends (channels' dispatch loop),
             # also when it ends without leaving its groups (a crash): forget its memberships and
@@ -192,6 +258,7 @@ class CoreChannelLayer(RedisChannelLayer):
             # it so when the socket holding the pop ends); it stops by itself after a pop that
             # found nothing once no socket waits (``_Idle``).
             self._memberships.pop(channel, None)
+            self._at_once.pop(channel, None)
             self._waiting = max(0, self._waiting - 1)
             if buffer.empty() and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]
@@ -199,9 +266,25 @@ class CoreChannelLayer(RedisChannelLayer):
         self._waiting = max(0, self._waiting - 1)
         if buffer.empty() and self.receive_buffer.get(channel) is buffer:
             del self.receive_buffer[channel]  # as channels-redis: no buffer kept for a socket that took all
-        if isinstance(message, _ReaderFailed):
+        if isinstance(message, (_ReaderFailed, _Raise)):
+            self._at_once.pop(channel, None)  # her consumer ends with the error
+            if isinstance(message, _Raise):
+                raise message.error
             raise ReaderFailed("the channel layer could not read this server process's Redis queue") from message.error
         return message
+
+    def _put(self, channel: str, message: dict) -> None:
+        buffer = self.receive_buffer.get(channel)
+        handled = self._handled_at_once(channel, message, buffer.qsize() if buffer is not None else 0)
+        if handled is True:
+            return
+        self.receive_buffer[channel].put_nowait(handled if isinstance(handled, _Raise) else message)
+
+    def fail_receive(self, channel: str, error: BaseException) -> bool:
+        if channel not in self._parked:
+            return False
+        self.receive_buffer[channel].put_nowait(_Raise(error))
+        return True
 
     def _start_reader(self, real_channel: str) -> None:
         loop = asyncio.get_running_loop()
@@ -233,9 +316,9 @@ class CoreChannelLayer(RedisChannelLayer):
                 message_channel, message = await self.receive_single(real_channel)
                 if isinstance(message_channel, list):
                     for chan in message_channel:
-                        self.receive_buffer[chan].put_nowait(message)
+                        self._put(chan, message)
                 elif message_channel is not None:
-                    self.receive_buffer[message_channel].put_nowait(message)
+                    self._put(message_channel, message)
                 elif self._waiting == 0:
                     return  # a pop that found nothing (or sockets told LOST), and nobody waits
         except asyncio.CancelledError:
@@ -371,9 +454,10 @@ class CoreChannelLayer(RedisChannelLayer):
             del self._memberships[channel]
 
 
-class InMemoryChannelLayer(_InMemoryChannelLayer):
+class InMemoryChannelLayer(_Immediate, _InMemoryChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._init_immediate()
         self._lost_dropped: dict[str, float] = {}  # channel -> when channels' clean-up dropped its LOST
 
     def _clean_expired(self):
@@ -398,9 +482,42 @@ class InMemoryChannelLayer(_InMemoryChannelLayer):
     async def receive(self, channel):
         if self._lost_dropped.pop(channel, None) is not None:
             return dict(LOST)
-        return await super().receive(channel)
+        queue = self.channels.get(channel)
+        parked = queue is None or queue.empty()
+        if parked:
+            self._parked.add(channel)
+        try:
+            message = await super().receive(channel)
+        except asyncio.CancelledError:
+            self._at_once.pop(channel, None)  # her consumer has ended
+            raise
+        finally:
+            if parked:
+                self._parked.discard(channel)
+        if isinstance(message, _Raise):
+            self._at_once.pop(channel, None)  # her consumer ends with the error
+            raise message.error
+        return message
+
+    def fail_receive(self, channel: str, error: BaseException) -> bool:
+        if channel not in self._parked:
+            return False
+        queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+        asyncio.Queue.put_nowait(queue, (time.time() + self.expiry, _Raise(error)))
+        return True
 
     async def send(self, channel, message):
+        queue = self.channels.get(channel)
+        if channel in self._parked:
+            assert isinstance(message, dict), "message is not a dict"
+            self.require_valid_channel_name(channel)
+            handled = self._handled_at_once(channel, copy.deepcopy(message), queue.qsize() if queue is not None else 0)
+            if handled is True:
+                return
+            if isinstance(handled, _Raise):
+                queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+                asyncio.Queue.put_nowait(queue, (time.time() + self.expiry, handled))
+                return
         try:
             await super().send(channel, message)
         except ChannelFull:
