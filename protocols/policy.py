@@ -140,7 +140,11 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
     # days are in the key, or a statement kept for ``on`` would carry yesterday's grants into today.
     pieces = base.statements_for(("protocols.items", user.pk, on, today, include_restricted), lambda: {
         "ids": base.compiled(protocol_item_ids_for_user(user, on=on, include_restricted=include_restricted))})
-    return ProtocolItem.objects.filter(pk__in=pieces["ids"])
+    # As an array (``base.AnyOf``), computed once before the list is read: as ``pk IN (union)`` the
+    # planner guessed a handful of visible ids and matched every item against all of them
+    # (10,003 x 5,003 comparisons, 1.5-4 s for /api/protocol-items/ at 10,000 items;
+    # ``bench/api_lists.py``, 2026-12-07).
+    return ProtocolItem.objects.filter(base.AnyOf(F("pk"), pieces["ids"]))
 
 
 def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False,
@@ -575,7 +579,7 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         # Art. 18: the items entrusted by a person whose processing is restricted (not herself).
         # Entrusted by such a person now, or first (before a relabel): ``cases_policy.entrusted_by_any``.
         "restricted_items": None if include_restricted else base.compiled(ProtocolItem.objects.filter(
-            cases_policy.entrusted_by_any(base.compiled(cases_policy.restricted_member_ids(user)))).values("pk")),
+            cases_policy.entrusted_by_any(base.compiled(cases_policy.restricted_member_ids(user)), indexed=True)).values("pk")),
     }
 
 
