@@ -352,6 +352,16 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
 
 
 def _basis_columns(user: "User", on: dt.date) -> dict:
+    """``_basis_column_expressions``, built once per process, user and day (the consents' day and
+    today, as the read filter's statements: ``base.statements_for``); each query that annotates
+    them resolves its own copy. Building them cost ~100 ms of Python in every /api/protocol-items/
+    request whose page held a restricted item (``bench/grants_scale.py``, 2026-12-07: 250 ms
+    requests whose statements ran in 155 ms)."""
+    return dict(base.statements_for(("protocols.item_bases", user.pk, on, base._today()),
+                                    lambda: _basis_column_expressions(user, on)))
+
+
+def _basis_column_expressions(user: "User", on: dt.date) -> dict:
     """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
     as the read routes (``_item_routes``): for an item that carries a holder (restricted, or
     widened after it was), whether she is on its case's team for its holder (``_held_by_team``), and
