@@ -25,6 +25,36 @@ async def quiet(communicator) -> None:
         await communicator.receive_from()
 
 
+async def idle_counsellor_socket(world):
+    """The counsellor's socket on the protocol, past its hello and presence: idle."""
+    counsellor = await open_socket(world.counsellor, world.protocol.pk)
+    await receive_until(counsellor, "hello")
+    await quiet(counsellor)
+    return counsellor
+
+
+def trace_item_changed(monkeypatch, order: list[str]) -> None:
+    """Note in ``order`` when the socket begins handling an item event."""
+    item_changed = ProtocolConsumer.item_changed
+
+    async def traced(self, event):
+        order.append("item.changed")
+        await item_changed(self, event)
+
+    monkeypatch.setattr(ProtocolConsumer, "item_changed", traced)
+
+
+async def access_changed_then_item(world, begun: asyncio.Event | None = None) -> None:
+    """``access.changed`` to the protocol's sockets, then (once ``begun`` is set, if given) an
+    ``item.changed`` of the item for everyone."""
+    group = live.group_name(world.protocol.pk)
+    event = await database_sync_to_async(live.item_event)(world.item_everyone.pk)
+    await get_channel_layer().group_send(group, {"type": "access.changed"})
+    if begun is not None:
+        await asyncio.wait_for(begun.wait(), 10)
+    await get_channel_layer().group_send(group, event)
+
+
 @pytest.fixture
 def received_by_the_loop(monkeypatch):
     """The messages the sockets' own receives took from the channel layer (channels' dispatch
@@ -63,7 +93,6 @@ async def test_a_message_for_a_socket_busy_with_its_browser_s_message_waits_unti
     """Her browser's message (here a ping, made slow) is being handled by her socket's own loop
     when an item event arrives: the item is handled after it, not in the middle."""
     order: list[str] = []
-    item_changed = ProtocolConsumer.item_changed
     started = asyncio.Event()
 
     async def slow_ping(self, message):
@@ -73,15 +102,9 @@ async def test_a_message_for_a_socket_busy_with_its_browser_s_message_waits_unti
         order.append("ping ends")
         return {"type": "pong"}
 
-    async def traced_item_changed(self, event):
-        order.append("item.changed")
-        await item_changed(self, event)
-
     monkeypatch.setattr(ProtocolConsumer, "on_ping", slow_ping)
-    monkeypatch.setattr(ProtocolConsumer, "item_changed", traced_item_changed)
-    counsellor = await open_socket(world.counsellor, world.protocol.pk)
-    await receive_until(counsellor, "hello")
-    await quiet(counsellor)
+    trace_item_changed(monkeypatch, order)
+    counsellor = await idle_counsellor_socket(world)
 
     event = await database_sync_to_async(live.item_event)(world.item_everyone.pk)
     await counsellor.send_json_to({"type": "ping"})
@@ -97,7 +120,7 @@ async def test_a_message_for_a_busy_socket_waits_until_its_handler_is_done(world
     """An ``access.changed`` makes the socket re-read her access (a database read, so it waits);
     the item event right behind it must be decided after that, not with what she could read before."""
     order: list[str] = []
-    real_access_changed, item_changed = ProtocolConsumer.access_changed, ProtocolConsumer.item_changed
+    real_access_changed = ProtocolConsumer.access_changed
     started = asyncio.Event()
 
     async def access_changed(self, event):
@@ -107,21 +130,11 @@ async def test_a_message_for_a_busy_socket_waits_until_its_handler_is_done(world
         await real_access_changed(self, event)  # re-reads her access (a database read)
         order.append("access.changed ends")
 
-    async def traced_item_changed(self, event):
-        order.append("item.changed")
-        await item_changed(self, event)
-
     monkeypatch.setattr(ProtocolConsumer, "access_changed", access_changed)
-    monkeypatch.setattr(ProtocolConsumer, "item_changed", traced_item_changed)
-    counsellor = await open_socket(world.counsellor, world.protocol.pk)
-    await receive_until(counsellor, "hello")
-    await quiet(counsellor)
+    trace_item_changed(monkeypatch, order)
+    counsellor = await idle_counsellor_socket(world)
 
-    group = live.group_name(world.protocol.pk)
-    event = await database_sync_to_async(live.item_event)(world.item_everyone.pk)
-    await get_channel_layer().group_send(group, {"type": "access.changed"})
-    await asyncio.wait_for(started.wait(), 10)
-    await get_channel_layer().group_send(group, event)
+    await access_changed_then_item(world, started)
     await receive_until(counsellor, "item")
     assert order == ["access.changed begins", "access.changed ends", "item.changed"]
     await counsellor.disconnect()
@@ -130,9 +143,7 @@ async def test_a_message_for_a_busy_socket_waits_until_its_handler_is_done(world
 async def test_a_handler_that_waits_is_finished_before_the_socket_s_next_message(world, monkeypatch):
     """The restricted item needs the policy for the counsellor (a database read): its handler goes
     on as a task, and the edit of the item for everyone, sent right after, reaches her after it."""
-    counsellor = await open_socket(world.counsellor, world.protocol.pk)
-    await receive_until(counsellor, "hello")
-    await quiet(counsellor)
+    counsellor = await idle_counsellor_socket(world)
     decide = ProtocolConsumer.__dict__["_item_basis"].func
 
     def slow_decide(self, item_id):
@@ -152,9 +163,7 @@ async def test_a_handler_that_waits_is_finished_before_the_socket_s_next_message
 
 
 async def test_a_handler_that_waits_and_then_fails_ends_the_socket(world, monkeypatch):
-    counsellor = await open_socket(world.counsellor, world.protocol.pk)
-    await receive_until(counsellor, "hello")
-    await quiet(counsellor)
+    counsellor = await idle_counsellor_socket(world)
 
     def failing_decide(self, item_id):
         raise RuntimeError("policy read failed")
@@ -170,26 +179,16 @@ async def test_a_message_queued_behind_a_failing_handler_is_never_handled(world,
     """``access.changed`` fails half-way (her access not re-read): the item event queued behind it
     must not be decided with what she could read before; her socket ends instead."""
     handled: list[str] = []
-    item_changed = ProtocolConsumer.item_changed
 
     async def failing_access_changed(self, event):
         await asyncio.sleep(0.2)  # the item event arrives meanwhile
         raise RuntimeError("access re-read failed")
 
-    async def traced_item_changed(self, event):
-        handled.append("item.changed")
-        await item_changed(self, event)
-
     monkeypatch.setattr(ProtocolConsumer, "access_changed", failing_access_changed)
-    monkeypatch.setattr(ProtocolConsumer, "item_changed", traced_item_changed)
-    counsellor = await open_socket(world.counsellor, world.protocol.pk)
-    await receive_until(counsellor, "hello")
-    await quiet(counsellor)
+    trace_item_changed(monkeypatch, handled)
+    counsellor = await idle_counsellor_socket(world)
 
-    group = live.group_name(world.protocol.pk)
-    event = await database_sync_to_async(live.item_event)(world.item_everyone.pk)
-    await get_channel_layer().group_send(group, {"type": "access.changed"})
-    await get_channel_layer().group_send(group, event)
+    await access_changed_then_item(world)
     with pytest.raises(RuntimeError, match="access re-read failed"):
         await counsellor.wait(timeout=10)
     assert handled == []
