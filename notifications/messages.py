@@ -59,6 +59,10 @@ def _texts() -> dict[str, tuple[str, str]]:
               "Please check the interpreter booking."),
             _("The interpreter language of the conference on case %(reference)s on %(date)s was changed with the "
               "family's record. Please check the interpreter booking.")),
+        # Never who: the erased person's record keeps nothing that a sentence could name.
+        Kind.INVITATION_ERASED: (
+            _("An invitation to the conference on case %(reference)s was withdrawn because a person's data were erased. Please check whether the conference can take place as planned."),
+            _("An invitation to the conference on case %(reference)s on %(date)s was withdrawn because a person's data were erased. Please check whether the conference can take place as planned.")),
     }
 
 
