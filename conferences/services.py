@@ -578,6 +578,42 @@ def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> i
     return len(conferences)
 
 
+def invitations_withdraw_on_erasure(actor, *, family_member: FamilyMember, channel: str) -> list[Invitation]:
+    """A family member's record was erased (Art. 17, ``privacy.services.request_close``, which checked
+    that ``actor`` may grant the erasure; inside that transaction, after her record was erased).
+    Her invitations to coming conferences (draft, finding a date, or scheduled and not yet begun)
+    are withdrawn as ``invitation_remove`` withdraws one, so that their scheduling no longer waits
+    for her (she counted as invited and, where required, blocked "all required can come"): the
+    convenor's refusals (an open action of hers agreed there) do not apply, as she reads nothing
+    any more. She gets no CANCEL (nothing is sent to her, ``erased_invitee``), so SEQUENCE stays.
+    One ``invitation.remove`` event each with the reason ``erased``; the poll page is refreshed
+    live, and the convenor of each conference is notified (the notification names no person).
+    Invitations to conferences held, begun or cancelled stay as the record. Returns the withdrawn."""
+    if not family_member.is_erased:
+        raise ValueError("invitations_withdraw_on_erasure: the family member's record is not erased")
+    now = timezone.now()
+    invitations = list(
+        Invitation.objects.select_for_update(of=("self",))
+        .filter(family_member_id=family_member.pk, removed_at__isnull=True, conference__status__in=OPEN_STATES)
+        .filter(Q(conference__starts_at__isnull=True) | Q(conference__starts_at__gt=now))
+        .select_related("conference__case__network", "conference__convenor")
+        .order_by("conference_id", "pk"))
+    for invitation in invitations:
+        conference = invitation.conference
+        invitation.removed_at = now
+        invitation.save(update_fields=["removed_at"])
+        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+        audit.record(actor, action="invitation.remove", obj=invitation, case_id=conference.case_id, channel=channel,
+                     detail={"reason": "erased", "family_member": family_member.pk})
+        _notify_poll_changed(conference)
+        notify(recipients=[conference.convenor], kind=Kind.INVITATION_ERASED, case=conference.case,
+               url=reverse("conferences:conference_detail", args=[conference.pk]), due_on=_conference_day(conference),
+               event_key=f"invitation:{invitation.pk}:erased")
+    if invitations:
+        events.access_changed_on_commit([family_member.case_id])
+    return invitations
+
+
 @transaction.atomic
 def poll_link_revoke(actor, *, invitation: Invitation, channel: str = Channel.PAGE) -> int:
     _require_convenor(actor, invitation.conference.case)

@@ -33,6 +33,13 @@ def _texts() -> dict[str, tuple[str, str]]:
         Kind.ACTION_ASSIGNED_ORGANISATION: (
             _("An agreed action in case %(reference)s falls to your organisation."),
             _("An agreed action in case %(reference)s falls to your organisation (due %(date)s).")),
+        # Never the title, the new responsible or the reason: the action's page shows them to whom it may.
+        Kind.ACTION_HANDED_OVER: (
+            _("An agreed action in case %(reference)s that fell to you has been handed over to someone else by the convenor."),
+            _("An agreed action in case %(reference)s that fell to you (due %(date)s) has been handed over to someone else by the convenor.")),
+        Kind.ACTION_HANDED_OVER_ORGANISATION: (
+            _("An agreed action in case %(reference)s that fell to your organisation has been handed over to someone else by the convenor."),
+            _("An agreed action in case %(reference)s that fell to your organisation (due %(date)s) has been handed over to someone else by the convenor.")),
         Kind.ACTION_OVERDUE: (_("An agreed action in case %(reference)s is overdue."),
                               _("An agreed action in case %(reference)s is overdue (it was due %(date)s).")),
         Kind.CONSENT_ENDING: (_("A consent in case %(reference)s is about to end."),
@@ -59,6 +66,10 @@ def _texts() -> dict[str, tuple[str, str]]:
               "Please check the interpreter booking."),
             _("The interpreter language of the conference on case %(reference)s on %(date)s was changed with the "
               "family's record. Please check the interpreter booking.")),
+        # Never who: the erased person's record keeps nothing that a sentence could name.
+        Kind.INVITATION_ERASED: (
+            _("An invitation to the conference on case %(reference)s was withdrawn because a person's data were erased. Please check whether the conference can take place as planned."),
+            _("An invitation to the conference on case %(reference)s on %(date)s was withdrawn because a person's data were erased. Please check whether the conference can take place as planned.")),
     }
 
 

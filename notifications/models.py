@@ -38,6 +38,9 @@ class Kind(models.TextChoices):
     CONTACT_REQUEST = "contact_request", _("Contact request from the public page")
     TEAM_JOINED_BY_REFERRAL = "team_joined_referral", _("An organisation joined the case team through a referral")
     INTERPRETER_CHANGED = "interpreter_changed", _("Interpreter language of a conference changed")
+    INVITATION_ERASED = "invitation_erased", _("Invitation withdrawn after an erasure")
+    ACTION_HANDED_OVER = "action_handed_over", _("Action handed over to someone else")
+    ACTION_HANDED_OVER_ORGANISATION = "action_handed_over_org", _("Action of your organisation handed over to someone else")
 
 
 class Notification(models.Model):

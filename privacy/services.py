@@ -18,6 +18,7 @@ from cases import policy as cases_policy
 from cases import services as case_services
 from cases.models import Case, FamilyMember, LegalHold
 from conferences import policy as conferences_policy
+from conferences import services as conference_services
 from participants.models import User
 from permissions import audit, events
 from permissions.events import access_changed_on_commit
@@ -118,6 +119,10 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     address (``cases.services.family_member_update``, review h10, H10-2): her open offers of access
     (``end_access_offers``) and, through ``address_changed``, her personal poll links.
 
+    Her invitations to coming conferences are withdrawn, their convenors told (reason ``erased``:
+    ``conferences.services.invitations_withdraw_on_erasure``): a conference's date poll no longer
+    waits for a person who is no longer there. Those to conferences held stay as the record.
+
     Her account is no longer linked to the record: what the link gave ends with it (the case on
     her dashboard, her invitations, the protocol and actions she read as a parent, her calendar
     feed's entries; every read asks at read time, and open live sockets re-read their access on
@@ -143,6 +148,10 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
         # check the interpreter booking (review h12, H12-3).
         events.interpreter_language_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id,
                                             old=old_interpreter, new="", channel=channel)
+    # After the interpreter language followed (it looks for the conferences she is invited to):
+    # the coming conferences stop waiting for her, and their convenors are told.
+    member.refresh_from_db(fields=["erased_at"])
+    conference_services.invitations_withdraw_on_erasure(actor, family_member=member, channel=channel)
     if member.user_id:
         _end_account_link(actor, member, channel=channel, now=now)
     access_changed_on_commit([member.case_id])

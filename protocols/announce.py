@@ -59,6 +59,22 @@ def responsible_users(action: AgreedAction) -> list[User]:
     """The accounts an action falls to: the responsible professional; else the responsible
     organisation's people on the case team (the whole organisation when it is on the team as
     such); else the responsible parent's own account."""
+    users = responsible_candidates(action)
+    # Only those who may see it now (``policy.responsible_actions_for_user``): not after the consent
+    # that let her read its item (restricted, or widened after it was) was revoked, nor when its
+    # item's person's processing is restricted (Art. 18). A reminder names no content, but tells her
+    # an action exists in the case. One query per recipient, so the count grows with an organisation
+    # on the team as such (known: closing note 2026-12-06). Every recipient's policy statement in ONE
+    # statement (a CASE, OR or UNION of them, ~28 KB of SQL each) was measured and is no way out:
+    # SQLite prepares it in time that grows with the square of the recipients (50: 0.5 s, 200: 7 s),
+    # PostgreSQL took 55-95 s for 100 with its default JIT and 3 s without (the 100 queries: 2 s).
+    # A rule for many users at once, written beside the policy, would be a second copy of it.
+    return [user for user in users if policy.responsible_actions_for_user(user).filter(pk=action.pk).exists()]
+
+
+def responsible_candidates(action: AgreedAction) -> list[User]:
+    """``responsible_users`` before the policy is asked: the accounts the action's responsible
+    fields name (for ``action_handed_over``: who keeps it after a hand-over is not told she lost it)."""
     if action.responsible_family_member_id:
         member = action.responsible_family_member
         users = [member.user] if member.user_id else []
@@ -72,16 +88,7 @@ def responsible_users(action: AgreedAction) -> list[User]:
         else:
             ids = team.filter(user__isnull=False).values("user_id")
         users = list(User.objects.filter(pk__in=ids))
-    # Only those who may see it now (``policy.responsible_actions_for_user``): not after the consent
-    # that let her read its item (restricted, or widened after it was) was revoked, nor when its
-    # item's person's processing is restricted (Art. 18). A reminder names no content, but tells her
-    # an action exists in the case. One query per recipient, so the count grows with an organisation
-    # on the team as such (known: closing note 2026-12-06). Every recipient's policy statement in ONE
-    # statement (a CASE, OR or UNION of them, ~28 KB of SQL each) was measured and is no way out:
-    # SQLite prepares it in time that grows with the square of the recipients (50: 0.5 s, 200: 7 s),
-    # PostgreSQL took 55-95 s for 100 with its default JIT and 3 s without (the 100 queries: 2 s).
-    # A rule for many users at once, written beside the policy, would be a second copy of it.
-    return [user for user in users if policy.responsible_actions_for_user(user).filter(pk=action.pk).exists()]
+    return users
 
 
 def action_assigned(actor, action: AgreedAction, *, version: int | None = None) -> None:
@@ -94,6 +101,25 @@ def action_assigned(actor, action: AgreedAction, *, version: int | None = None) 
     notify(recipients=responsible_users(action), kind=kind, case=action.case,
            url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,
            event_key=key, exclude=actor)
+
+
+def action_handed_over(actor, action: AgreedAction, *, user_ids: list[int], to_organisation: bool,
+                       version: int) -> None:
+    """The people an action fell to before a hand-over (``user_ids``: ``responsible_users`` as it
+    stood before, without those it still falls to) learn that it is no longer theirs: the case
+    reference and the due date, never the title, the new responsible or the reason (a
+    notification's e-mail passes mail servers outside the case). The reason stands in the action's
+    history, which she reads on the action's page where the policy still shows her the action;
+    where it does not (a parent whose action was in an item for professionals), the link opens
+    her list of actions instead. ``to_organisation``: it fell to her organisation, not to her."""
+    kind = Kind.ACTION_HANDED_OVER_ORGANISATION if to_organisation else Kind.ACTION_HANDED_OVER
+    users = list(User.objects.filter(pk__in=user_ids).order_by("pk"))
+    sees = [u for u in users if policy.actions_for_user(u).filter(pk=action.pk).exists()]
+    key = f"action:{action.pk}:handed_over:v{version}"
+    for recipients, url in ((sees, reverse("protocols:action_detail", args=[action.pk])),
+                            ([u for u in users if u not in sees], reverse("protocols:my_actions"))):
+        notify(recipients=recipients, kind=kind, case=action.case, url=url, due_on=action.due_on, event_key=key,
+               exclude=actor)
 
 
 def action_overdue(action: AgreedAction, *, today) -> list[User]:

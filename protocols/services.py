@@ -1506,7 +1506,10 @@ def action_reassign(actor, *, action: AgreedAction, version: int, responsible_us
     people); ``version`` as read (else ``EditConflict``, nothing changed); the new responsible is
     eligible exactly as at creation (``_validate_action_responsible``); a reason. Keeps the history
     (a progress note), audits old and new responsible, and after commit sends ``item.changed`` and
-    ``action.changed`` and announces the action to the new responsible as a new one is announced.
+    ``action.changed`` and announces the action to the new responsible as a new one is announced;
+    those it fell to before (as the policy showed it to them as theirs) and no longer falls to are
+    told that it was handed over (``action_handed_over_announce``: never the reason, in no channel
+    outside the action's page).
     The feeds follow through the content version (the database's trigger on the action's row)."""
     action = AgreedAction.objects.select_for_update(of=("self",)).select_related(
         "case", "item", "responsible_user", "responsible_organisation", "responsible_family_member").get(pk=action.pk)
@@ -1528,6 +1531,9 @@ def action_reassign(actor, *, action: AgreedAction, version: int, responsible_us
                                  family_member=responsible_family_member)
     before = _responsible_ids(action)
     old_label = responsible_label(action)
+    # Asked before the change: who it falls to now, as the policy shows it to her (one query each).
+    previous = announce.responsible_users(action)
+    previous_to_organisation = not (action.responsible_user_id or action.responsible_family_member_id)
     action.responsible_user = responsible_user
     action.responsible_organisation = responsible_organisation
     action.responsible_family_member = responsible_family_member
@@ -1546,6 +1552,13 @@ def action_reassign(actor, *, action: AgreedAction, version: int, responsible_us
     record(actor, action="protocol.action.reassign", obj=action, case_id=action.case_id, channel=channel,
            detail={"old": before, "new": after})
     jobs.enqueue_on_commit(ANNOUNCE_ACTION_ASSIGNED, action_id=action.pk, actor_id=actor.pk, version=action.version)
+    # Who keeps it (the same person with another organisation of hers, a member of the organisation
+    # it goes to) has not lost it; the convenor knows what she did.
+    keeps = {u.pk for u in announce.responsible_candidates(action)} | {actor.pk}
+    lost = sorted(u.pk for u in previous if u.pk not in keeps)
+    if lost:
+        jobs.enqueue_on_commit(ANNOUNCE_ACTION_HANDED_OVER, action_id=action.pk, actor_id=actor.pk,
+                               version=action.version, user_ids=lost, to_organisation=previous_to_organisation)
     send_event_on_commit(protocol.pk, {"type": "item.changed", "item_id": action.item_id})
     live.action_changed_on_commit(action.pk)
     return action
@@ -1557,6 +1570,7 @@ REMIND_EVERY_DAYS = 7
 # protocols/tasks.py imports this module; it names the task instead of importing it.
 SEND_ACTION_REMINDER = "protocols.tasks.send_action_reminder"
 ANNOUNCE_ACTION_ASSIGNED = "protocols.tasks.announce_action_assigned"
+ANNOUNCE_ACTION_HANDED_OVER = "protocols.tasks.announce_action_handed_over"
 
 
 @transaction.atomic
@@ -1569,6 +1583,21 @@ def action_assigned_announce(*, action_id: int, actor_id: int | None = None, ver
     if action is None:
         return False
     announce.action_assigned(User.objects.filter(pk=actor_id).first() if actor_id else None, action, version=version)
+    return True
+
+
+@transaction.atomic
+def action_handed_over_announce(*, action_id: int, actor_id: int | None, version: int, user_ids: list[int],
+                                to_organisation: bool) -> bool:
+    """Tell the people an action fell to before a hand-over that it is no longer theirs
+    (``announce.action_handed_over``), queued by ``action_reassign`` after its commit with those
+    the policy showed it to as theirs before the change, less those it still falls to. False when
+    the action is gone."""
+    action = AgreedAction.objects.select_related("case").filter(pk=action_id).first()
+    if action is None:
+        return False
+    announce.action_handed_over(User.objects.filter(pk=actor_id).first() if actor_id else None, action,
+                                user_ids=user_ids, to_organisation=to_organisation, version=version)
     return True
 
 

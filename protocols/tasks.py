@@ -25,6 +25,15 @@ def announce_action_assigned(action_id: int, actor_id: int | None = None, versio
 
 @jobs.register
 @task()
+def announce_action_handed_over(action_id: int, actor_id: int | None, version: int, user_ids: list[int],
+                                to_organisation: bool) -> bool:
+    """Tell the people an action was taken from that it is no longer theirs (see ``services.action_handed_over_announce``)."""
+    return services.action_handed_over_announce(action_id=action_id, actor_id=actor_id, version=version,
+                                                user_ids=user_ids, to_organisation=to_organisation)
+
+
+@jobs.register
+@task()
 def announce_passed_windows(since: str | None = None, channel: str = Channel.TASK) -> dict:
     """Daily: tell open protocol screens of cases whose access windows passed (``manage.py expire_grants``)."""
     return access_windows.passed_windows_announce(since=since, channel=channel)

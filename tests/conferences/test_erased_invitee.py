@@ -1,5 +1,6 @@
 """After an Art. 17 erasure of a parent's record she gets nothing new from Fallkonferenz: no poll
-link, no letter, no e-mail, no offer of access; the pages offer none of them."""
+link, no letter, no e-mail, no offer of access; the pages offer none of them. (Her invitations to
+coming conferences are withdrawn by the erasure itself: tests/privacy/test_erasure_withdraws_invitations.py.)"""
 from __future__ import annotations
 
 import html
@@ -13,7 +14,7 @@ from django.utils import timezone
 from cases import access_services
 from cases.models import FamilyMember
 from conferences import mail_services, services
-from conferences.models import PollLink
+from conferences.models import Invitation, PollLink
 from permissions.models import AuditEvent
 from privacy import services as privacy_services
 from privacy.models import DataSubjectRequest
@@ -32,11 +33,19 @@ def _erase(world, member: FamilyMember) -> FamilyMember:
     return member
 
 
+def _still_invited(invitation) -> None:
+    """Her invitation as an erasure made before erasures withdrew the invitations to coming
+    conferences left it (``conferences.services.invitations_withdraw_on_erasure``): the guards
+    below still hold for such rows."""
+    Invitation.objects.filter(pk=invitation.pk).update(removed_at=None)
+
+
 def test_an_erased_parent_gets_no_poll_link_and_the_pages_offer_none(world, client):
     member = without_account(world.mother)
     conference = convene(world)
     invitation = conference.invitations.get(family_member=member)
     _erase(world, member)
+    _still_invited(invitation)
     PollLink.objects.all().delete()
     with pytest.raises(ValidationError):
         services.poll_link_create(world.convenor, invitation=invitation)
@@ -55,6 +64,7 @@ def test_an_erased_parent_gets_no_poll_link_and_the_pages_offer_none(world, clie
 def test_an_erased_parent_gets_no_letter(world, client):
     _erase(world, world.mother)
     invitation = world.invitation_parent
+    _still_invited(invitation)
     client.force_login(world.convenor)
     url = reverse("conferences:invitation_letter", args=[world.conference.pk, invitation.pk])
     response = client.get(url)
@@ -70,6 +80,7 @@ def test_an_erased_parent_with_an_account_gets_no_mail(world, committed):
     conference = convene(world)
     invitation = conference.invitations.get(family_member=world.mother)
     _erase(world, world.mother)  # her account (and its address) stays, no longer linked to her record
+    _still_invited(invitation)
     mail.outbox.clear()
     assert mail_services.poll_invitation_send(invitation_id=invitation.pk) is False
     with committed():
