@@ -960,6 +960,10 @@ def _validate_responsible(case: Case, user, organisation, family_member, *, conf
             raise ValidationError({"responsible": _("An action falls to a parent, or to an organisation – not both.")})
         if family_member.case_id != case.pk or not family_member.is_parent:
             raise ValidationError({"responsible": _("Choose a parent of this case.")})
+        # Art. 17: nothing is given to her in her name any more; her account is unlinked, so an
+        # action given to her would reach nobody (``FamilyMember.is_erased``).
+        if family_member.is_erased:
+            raise ValidationError({"responsible": _("This person's data were erased (Art. 17 GDPR): no action can be given to her.")})
         # A parent reads the actions of the conferences she is invited to (review h9, H9-1): one
         # agreed for her where she is not would reach her in no channel.
         if not Invitation.objects.filter(conference_id=conference_id, family_member=family_member,
