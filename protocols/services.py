@@ -664,8 +664,19 @@ def holder_may_narrow(actor, item: ProtocolItem) -> bool:
 
 def items_narrowable_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
     """Ids of ``items`` that ``holder_may_narrow`` lets ``actor`` narrow (a few queries, for the page,
-    whatever the number of items)."""
-    return _items_of_holder(actor, protocol, list(items))
+    whatever the number of items; the items' ``restricted_to`` as the page's selector caches it).
+    A restricted item that names no organisation but its holder is read by its holder alone:
+    there is nobody left to leave out, so the page offers no narrowing form that could only be
+    refused (``_narrow``: "Leave out at least one organisation")."""
+    items = list(items)
+    held = _items_of_holder(actor, protocol, items)
+    return {item.pk for item in items if item.pk in held and not _read_by_holder_alone(item)}
+
+
+def _read_by_holder_alone(item: ProtocolItem) -> bool:
+    if item.audience != Audience.RESTRICTED or item.holding_organisation_id is None:
+        return False
+    return {o.pk for o in item.restricted_to.all()} <= {item.holding_organisation_id}
 
 
 @transaction.atomic
