@@ -23,6 +23,7 @@ from conferences import policy as conferences_policy
 from conferences.models import Conference
 from conferences.selectors import answers_waiting_for
 from offers import referral_selectors
+from participants.policy import may_join_a_family
 from participants.roles import Roles, roles_of
 from permissions import audit
 from protocols import policy as protocols_policy
@@ -215,4 +216,9 @@ def _audit_dashboard(user, board: Dashboard) -> None:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "participants/dashboard.html", {"board": dashboard_for_user(request.user)})
+    board = dashboard_for_user(request.user)
+    # An account without a role that may still be linked to a family (a parent whose record was
+    # erased, or who has not entered her caseworker's code yet) is shown the way to link a case,
+    # not only sent to a network administrator she does not know.
+    may_link_case = not board.has_role and may_join_a_family(request.user)
+    return render(request, "participants/dashboard.html", {"board": board, "may_link_case": may_link_case})

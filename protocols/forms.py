@@ -110,8 +110,9 @@ class ResponsibleForm(forms.Form):
                 seen.add(member.organisation_id)
                 choices.append((f"org:{member.organisation_id}", str(member.organisation)))
         # Only the parents invited to this conference: one not invited would never see her action
-        # (``services._validate_responsible``).
+        # (``services._validate_responsible``); never one whose record was erased (Art. 17).
         for parent in FamilyMember.objects.filter(case_id=case_id, relation__in=FamilyMember.PARENT_RELATIONS,
+                                                  erased_at__isnull=True,
                                                   invitations__conference_id=protocol.conference_id,
                                                   invitations__removed_at__isnull=True).distinct():
             choices.append((f"parent:{parent.pk}", str(parent)))

@@ -664,8 +664,19 @@ def holder_may_narrow(actor, item: ProtocolItem) -> bool:
 
 def items_narrowable_by(actor, protocol: Protocol, items: Iterable[ProtocolItem]) -> set[int]:
     """Ids of ``items`` that ``holder_may_narrow`` lets ``actor`` narrow (a few queries, for the page,
-    whatever the number of items)."""
-    return _items_of_holder(actor, protocol, list(items))
+    whatever the number of items; the items' ``restricted_to`` as the page's selector caches it).
+    A restricted item that names no organisation but its holder is read by its holder alone:
+    there is nobody left to leave out, so the page offers no narrowing form that could only be
+    refused (``_narrow``: "Leave out at least one organisation")."""
+    items = list(items)
+    held = _items_of_holder(actor, protocol, items)
+    return {item.pk for item in items if item.pk in held and not _read_by_holder_alone(item)}
+
+
+def _read_by_holder_alone(item: ProtocolItem) -> bool:
+    if item.audience != Audience.RESTRICTED or item.holding_organisation_id is None:
+        return False
+    return {o.pk for o in item.restricted_to.all()} <= {item.holding_organisation_id}
 
 
 @transaction.atomic
@@ -960,6 +971,10 @@ def _validate_responsible(case: Case, user, organisation, family_member, *, conf
             raise ValidationError({"responsible": _("An action falls to a parent, or to an organisation – not both.")})
         if family_member.case_id != case.pk or not family_member.is_parent:
             raise ValidationError({"responsible": _("Choose a parent of this case.")})
+        # Art. 17: nothing is given to her in her name any more; her account is unlinked, so an
+        # action given to her would reach nobody (``FamilyMember.is_erased``).
+        if family_member.is_erased:
+            raise ValidationError({"responsible": _("This person's data were erased (Art. 17 GDPR): no action can be given to her.")})
         # A parent reads the actions of the conferences she is invited to (review h9, H9-1): one
         # agreed for her where she is not would reach her in no channel.
         if not Invitation.objects.filter(conference_id=conference_id, family_member=family_member,

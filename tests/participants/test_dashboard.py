@@ -14,6 +14,8 @@ from cases.models import Case, CaseTeamMember
 from conferences import services as conference_services
 from conferences.models import Conference, Invitation
 from participants.models import Membership, ProfessionalRole
+from privacy import services as privacy_services
+from privacy.models import DataSubjectRequest
 from protocols import services as protocol_services
 from protocols.models import AgreedAction, Protocol, ProtocolItem
 from tests.world import hold_conference
@@ -377,3 +379,19 @@ def test_the_mother_opens_the_released_draft_of_her_conference_from_her_dashboar
     assert detail not in dashboard(client, world.other_parent)
     client.force_login(world.parent)
     assert client.get(detail).status_code == 200  # and the link leads to the draft she may read
+
+
+def test_parent_whose_record_was_erased_is_shown_how_to_link_a_case_not_sent_to_an_administrator(client, world):
+    """A granted Art. 17 erasure unlinks her account from her only family record: her dashboard
+    offers the way to link a case with her caseworker's code, instead of only the professional's
+    "no role in a network, ask your network's administrator" (which she cannot act on)."""
+    request = privacy_services.request_record(
+        world.dpo, case=world.case, family_member=world.mother, kind=DataSubjectRequest.Kind.ERASURE,
+        received_on=timezone.localdate(), identity_check="document")
+    privacy_services.request_close(world.dpo, request=request, outcome="granted")
+    page = dashboard(client, world.parent)
+    assert "Your account is not linked to a case." in page
+    assert f'href="{reverse("cases:access_code_enter")}"' in page
+    assert "no role in a network" not in page
+    assert world.case.reference not in page
+

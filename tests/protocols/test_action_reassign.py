@@ -13,6 +13,8 @@ from conferences.models import Invitation
 from notifications.models import Kind, Notification
 from permissions import conflicts
 from permissions.models import AuditEvent
+from privacy import services as privacy_services
+from privacy.models import DataSubjectRequest
 from protocols import live, services
 from protocols.models import AgreedAction
 
@@ -245,3 +247,20 @@ def test_the_api_gives_a_field_error_for_a_responsible_off_the_team(world, clien
     ok = client.post(url, {"responsible_organisation": world.midwifery.pk, "reason": "x", "version": version},
                      content_type="application/json")
     assert ok.status_code == 200 and ok.json()["responsible"] == "Hebammenpraxis Test"
+
+
+def test_an_action_is_not_given_to_a_parent_whose_data_were_erased(world, client):
+    """Art. 17 granted: her account is unlinked and nothing is offered in her name any more, so the
+    hand-over form no longer offers her and the service refuses her (she is still on the invitation
+    list, marked erased)."""
+    request = privacy_services.request_record(
+        world.dpo, case=world.case, family_member=world.mother, kind=DataSubjectRequest.Kind.ERASURE,
+        received_on=timezone.localdate(), identity_check="document")
+    privacy_services.request_close(world.dpo, request=request, outcome="granted")
+    client.force_login(world.convenor)
+    page = client.get(reverse("protocols:action_detail", args=[world.action_counselling.pk])).content.decode()
+    assert f'value="parent:{world.mother.pk}"' not in page
+    with pytest.raises(ValidationError) as refused:
+        reassign(world.convenor, world.action_counselling, responsible_family_member=FamilyMember.objects.get(pk=world.mother.pk))
+    assert "This person's data were erased (Art. 17 GDPR): no action can be given to her." in str(refused.value)
+    assert AgreedAction.objects.get(pk=world.action_counselling.pk).responsible_family_member is None

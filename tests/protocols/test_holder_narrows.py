@@ -145,3 +145,18 @@ def test_naming_the_holder_beside_those_named_is_no_narrowing(world, restricted_
         services.item_update(world.convenor, item=restricted_to_one, version=restricted_to_one.version,
                              audience=Audience.RESTRICTED, restricted_to=[world.counselling, world.youth_welfare])
     assert "restricted_to" in refused.value.message_dict
+
+
+def test_an_item_narrowed_to_its_holder_alone_offers_no_narrowing_form_any_more(client, world, restricted_to_one, widened):
+    """Walked in Chromium: after narrowing, "Narrow who may read it" still stood beside the item; its
+    form offered only the holder, and saving was refused whatever she ticked (a dead end)."""
+    _status(world, Protocol.Status.FINAL)
+    services.item_narrow(world.convenor, item=restricted_to_one, version=restricted_to_one.version,
+                         audience=Audience.RESTRICTED, restricted_to=[world.youth_welfare])
+    client.force_login(world.convenor)
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert "Nur Suchtberatung" in page  # she still reads it
+    assert reverse("protocols:item_edit", args=[restricted_to_one.pk]) not in page
+    client.force_login(world.counsellor)  # the holder of the widened item is still offered its form
+    page = client.get(reverse("protocols:protocol_detail", args=[world.protocol.pk])).content.decode()
+    assert reverse("protocols:item_edit", args=[widened.pk]) in page
