@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from cases.models import FamilyMember
 from conferences import selectors
@@ -15,10 +15,9 @@ from conferences.models import Conference, Invitation, SlotVote
 from notifications.messages import text_of
 from notifications.models import Kind, Notification
 from permissions.models import AuditEvent
-from privacy import services
-from privacy.models import DataSubjectRequest
 from tests.conferences.helpers import convene
 from tests.world import hold_conference
+from tests.privacy.test_erasure_is_a_fact import _erase
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +27,6 @@ NAME, ADDRESS = "Maria Musterfrau", "maria.musterfrau@example.org"
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def _erase(world, member: FamilyMember) -> FamilyMember:
-    request = services.request_record(world.dpo, case=world.case, family_member=member,
-                                      kind=DataSubjectRequest.Kind.ERASURE, received_on=timezone.localdate(),
-                                      identity_check="document")
-    services.request_close(world.dpo, request=request, outcome="granted")
-    member.refresh_from_db()
-    return member
 
 
 def _everyone_else_can_come(conference: Conference) -> None:

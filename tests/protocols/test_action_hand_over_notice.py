@@ -15,21 +15,11 @@ from notifications.models import Kind, Notification
 from participants.models import User
 from protocols import services
 from protocols.models import AgreedAction
+from tests.protocols.test_action_reassign import committed, english  # noqa: F401 - fixtures (English, mail kept; on-commit run)
 
 pytestmark = pytest.mark.django_db
 
 REASON = "Die Beraterin ist länger krank"
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def reassign(actor, action, **kwargs):
