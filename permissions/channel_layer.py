@@ -142,7 +142,9 @@ class _Immediate:
     waits on an empty buffer: nothing of hers is queued, so the message is the next she would
     handle anyway. Her handler says no (``False``) while she is busy; then, and when she is not
     waiting, the message goes into her buffer as before. A handed-over message that fails hands
-    its error to her receive (``fail_receive``, ``_Raise``)."""
+    its error to her receive: each layer's ``fail_receive(channel, error)`` queues a ``_Raise``
+    when her receive waits (True), and returns False when it does not (she has ended, or has a
+    message in hand: her next dispatch raises it)."""
 
     def _init_immediate(self) -> None:
         self._at_once: dict[str, object] = {}  # channel -> the consumer's handler
@@ -165,12 +167,6 @@ class _Immediate:
             return bool(handler(message))
         except Exception as error:  # StopConsumer too: her receive raises it in her loop
             return _Raise(error)
-
-    def fail_receive(self, channel: str, error: BaseException) -> bool:
-        """A handler that the layer ran at once failed later (it waited and went on in a task),
-        and her consumer has handled nothing since: her receive, if it waits, raises the error
-        (True); False when it does not wait (she has ended, or has a message in hand)."""
-        raise NotImplementedError
 
 
 def _with_read_timeout(host: dict, pop_seconds: float) -> dict:
