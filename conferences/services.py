@@ -600,9 +600,7 @@ def invitations_withdraw_on_erasure(actor, *, family_member: FamilyMember, chann
         .order_by("conference_id", "pk"))
     for invitation in invitations:
         conference = invitation.conference
-        invitation.removed_at = now
-        invitation.save(update_fields=["removed_at"])
-        PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
+        _withdraw(invitation, now)
         audit.record(actor, action="invitation.remove", obj=invitation, case_id=conference.case_id, channel=channel,
                      detail={"reason": "erased", "family_member": family_member.pk})
         _notify_poll_changed(conference)
@@ -818,9 +816,7 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
     refusals = invitation_remove_refusals(actor, invitation)
     if refusals:
         raise ValidationError(refusals)
-    invitation.removed_at = timezone.now()
-    invitation.save(update_fields=["removed_at"])
-    PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=invitation.removed_at)
+    _withdraw(invitation, timezone.now())
     if conference.status == Conference.Status.SCHEDULED:
         conference.sequence = F("sequence") + 1
         conference.save(update_fields=["sequence", "updated_at"])
@@ -830,6 +826,14 @@ def invitation_remove(actor, *, invitation: Invitation, channel: str = Channel.P
     _notify_poll_changed(conference)
     events.access_changed_on_commit([conference.case_id])  # a parent's view hangs on her invitation
     return invitation
+
+
+def _withdraw(invitation: Invitation, now) -> None:
+    """The rows of a withdrawal (``invitation_remove``, ``invitations_withdraw_on_erasure``): the
+    invitation ends and so do its poll links."""
+    invitation.removed_at = now
+    invitation.save(update_fields=["removed_at"])
+    PollLink.objects.filter(invitation=invitation, revoked_at__isnull=True).update(revoked_at=now)
 
 
 def _report_conflict(report: WrittenReport) -> conflicts.EditConflict:
