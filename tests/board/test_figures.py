@@ -7,7 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from board.figures import CURRENT, PREVIOUS, Period, compute_figures, raw_figures, raw_figures_of, summary_relations
 from board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
-from tests.board.crafted import build_crafted
+from cases.models import Case
+from conferences.models import Conference, Invitation
+from participants.models import Organisation
+from tests.board.crafted import at, build_crafted
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +156,30 @@ def test_the_identities_given_to_the_suppression_hold_for_the_true_counts(crafte
     assert len(relations) > 10
     for relation in relations:
         assert sum(c * values[key] for key, c in relation.items()) == 0, relation
+
+
+def test_organisations_present_count_only_current_invitations_of_the_periods_conferences(crafted):
+    """The organisations present are counted per held conference of the period, at its edges too,
+    from invitations not withdrawn (on PostgreSQL one grouped join over the periods' span)."""
+    network = crafted.network
+    yw, ac, cl, mw = (Organisation.objects.get(network=network, name=name) for name in ("YW", "AC", "CL", "MW"))
+    held_h2 = Conference.objects.filter(case__network=network, status=Conference.Status.HELD,
+                                        starts_at__gte=at(2025, 7, 1, 0), starts_at__lt=at(2026, 1, 1, 0))
+    for conference in held_h2:  # attended, then withdrawn: no one was present for them
+        for org in (ac, cl, mw):
+            Invitation.objects.create(conference=conference, organisation=org, attended=True, removed_at=at(2025, 12, 1))
+    # a held conference at the first instant of H2 with four organisations present
+    edge = Conference.objects.create(case=crafted.first_case, convenor=crafted.coordinator, status=Conference.Status.HELD,
+                                     starts_at=at(2025, 7, 1, 0), ends_at=at(2025, 7, 1, 2))
+    for org in (yw, ac, cl, mw):
+        Invitation.objects.create(conference=edge, organisation=org, attended=True)
+    # another network's held conference in H2 with everyone present changes nothing here
+    elsewhere = Case.objects.filter(network__slug="elsewhere").first()
+    theirs = Conference.objects.create(case=elsewhere, convenor=crafted.coordinator, status=Conference.Status.HELD,
+                                       starts_at=at(2025, 9, 1), ends_at=at(2025, 9, 1, 12))
+    for org in Organisation.objects.filter(network=elsewhere.network):
+        Invitation.objects.create(conference=theirs, organisation=org, attended=True)
+    # H2: 0, 1, 2, 2, 3, 3, 4 as before and 4 at the edge: eight, median 2.5
+    assert raw_figures(network, Period(2025, 2))["conferences"]["organisations_present"] == (8, 2.5)
+    # and beside the half year before it, in one statement, the same
+    assert raw_figures_of(network, [Period(2025, 2), Period(2025, 1)])[Period(2025, 2)]["conferences"]["organisations_present"] == (8, 2.5)
