@@ -11,8 +11,10 @@ per-route ids inside one ``pk IN``) is explained in ``permissions/policy.py``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -148,10 +150,11 @@ def protocol_items_for_user(user: "User", *, on: dt.date | None = None, include_
 
 
 def protocol_item_ids_for_user(user: "User", *, on: dt.date | None = None, include_restricted: bool = False,
-                               among: list[int] | None = None) -> QuerySet:
+                               among: list[int] | RawSQL | None = None) -> QuerySet:
     """Ids of the items of ``protocol_items_for_user``: a UNION of the professional, parent and
     guest routes, each starting from the user's own team rows, family rows or grants.
-    ``among``: only which of these item ids she may read (each route probes just those rows)."""
+    ``among``: only which of these item ids she may read (each route probes just those rows); ids,
+    or a subquery of them (``_ids_subquery``)."""
     if not base._is_real_user(user):
         return ProtocolItem.objects.none().values("pk")
     team_routes, other_routes = _item_routes(user, on=on or base._today(), include_restricted=include_restricted)
@@ -351,16 +354,6 @@ def disclosures_covering(item, *, organisation_ids: set[int], on: dt.date | None
     return {org: code for org, code in rows if code}
 
 
-def _basis_columns(user: "User", on: dt.date) -> dict:
-    """``_basis_column_expressions``, built once per process, user and day (the consents' day and
-    today, as the read filter's statements: ``base.statements_for``); each query that annotates
-    them resolves its own copy. Building them cost ~100 ms of Python in every /api/protocol-items/
-    request whose page held a restricted item (``bench/grants_scale.py``, 2026-12-07: 250 ms
-    requests whose statements ran in 155 ms)."""
-    return dict(base.statements_for(("protocols.item_bases", user.pk, on, base._today()),
-                                    lambda: _basis_column_expressions(user, on)))
-
-
 def _basis_column_expressions(user: "User", on: dt.date) -> dict:
     """Columns on a ProtocolItem that name the basis she reads it under, from the same definitions
     as the read routes (``_item_routes``): for an item that carries a holder (restricted, or
@@ -429,13 +422,10 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
         return bases, set()
     if not base._is_real_user(user):
         return {**bases, **{pk: _fallback_basis(audience) for pk, audience in labelled.items()}}, set()
-    columns = _basis_columns(user, on) if labelled else {}
-    if readable:
-        readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=[i.pk for i in items]))
-        columns["b_readable"] = Case(When(pk__in=readable_ids, then=Value(True)), default=Value(False))
-    rows = ProtocolItem.objects.filter(pk__in=[i.pk for i in items] if readable else list(labelled)).annotate(**columns)
+    statement = _bases_statement(user, on, labelled=bool(labelled), readable=readable)
+    ids = [i.pk for i in items] if readable else list(labelled)
     readable_found: set[int] = set()
-    for row in rows.order_by().values("pk", *columns):
+    for row in statement.rows(ids):
         if row.get("b_readable"):
             readable_found.add(row["pk"])
         if row["pk"] not in labelled:
@@ -447,6 +437,59 @@ def item_bases_and_readable(user: "User", items, *, on: dt.date | None = None,
     for pk, audience in labelled.items():
         bases.setdefault(pk, _fallback_basis(audience))
     return bases, readable_found
+
+
+class _IdsParameter:
+    """Where the item ids go in a kept ``_bases_statement``: one parameter, replaced at each run."""
+
+    def __repr__(self) -> str:  # as it shows in a statement's parameters when one fails
+        return "<item ids>"
+
+
+_IDS = _IdsParameter()
+
+
+def _ids_subquery() -> RawSQL:
+    """``SELECT`` of the ids passed as ONE parameter (``_IDS``): an array on PostgreSQL, a JSON list
+    on SQLite, so the statement's text is the same for any number of ids."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [_IDS])
+    return RawSQL("SELECT value FROM json_each(%s)", [_IDS])
+
+
+class _BasesStatement:
+    """The statement of ``item_bases_and_readable`` compiled to SQL once per process, user and day
+    (``base.statements_for``: the text reads nothing when built, every row is read when it runs),
+    with the items' ids as one parameter. Building the basis columns (~100 ms of Python at 1M grant
+    rows, ``bench/grants_scale.py``) and then annotating them anew for each read (resolving and
+    compiling their subqueries: ~40 ms of a live socket's 60 ms hello, and of every list page
+    holding a restricted item; cProfile of ``ProtocolConsumer._hello``, 2026-12-07) is done once."""
+
+    def __init__(self, sql: str, params: list, columns: list[str]) -> None:
+        self.sql, self.params, self.columns = sql, params, columns
+
+    def rows(self, ids: list[int]):
+        value = list(ids) if connection.vendor == "postgresql" else json.dumps(list(ids))
+        params = [value if param is _IDS else param for param in self.params]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            for values in cursor.fetchall():
+                yield dict(zip(self.columns, values))
+
+
+def _bases_statement(user: "User", on: dt.date, *, labelled: bool, readable: bool) -> _BasesStatement:
+    def build() -> dict:
+        ids = _ids_subquery()
+        columns = dict(_basis_column_expressions(user, on)) if labelled else {}
+        if readable:
+            readable_ids = base.compiled(protocol_item_ids_for_user(user, on=on, among=ids))
+            columns["b_readable"] = Case(When(pk__in=readable_ids, then=Value(True)), default=Value(False))
+        query = ProtocolItem.objects.filter(pk__in=ids).annotate(**columns).order_by().values("pk", *columns)
+        sql, params = query.query.get_compiler(using=query.db).as_sql()
+        return {"statement": _BasesStatement(sql, list(params), ["pk", *columns])}
+
+    key = ("protocols.item_bases_statement", connection.vendor, user.pk, on, base._today(), labelled, readable)
+    return base.statements_for(key, build)["statement"]
 
 
 def _open_basis(audience: str) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from access import grant_services
 from cases import policy as cases_policy
+from cases import consent_services
 from cases import services as case_services
 from cases.models import CaseTeamMember
 from permissions import policy as base
@@ -212,3 +213,30 @@ def test_the_policy_statements_stay_small(world):
     that the text does not grow back unnoticed."""
     assert _tables(protocols_policy.actions_for_user(world.counsellor)) <= TABLES_ACTIONS
     assert _tables(protocols_policy.protocol_items_for_user(world.counsellor)) <= TABLES_ITEMS
+
+
+def test_the_item_bases_statement_is_compiled_once_a_day_and_reads_the_consents_live(world, monkeypatch):
+    """The statement that names the basis of each item read (the audit trail's ``basis``, and which
+    of an action's items she reads) is compiled once per user and day with the items' ids as one
+    parameter: reading other items reuses it, and a consent that ends after it was kept ends the
+    basis it named at once."""
+    builds = []
+    real_build = protocols_policy._basis_column_expressions
+    monkeypatch.setattr(protocols_policy, "_basis_column_expressions",
+                        lambda user, on: builds.append(user.pk) or real_build(user, on))
+    restricted, everyone = world.item_restricted, world.item_everyone
+    consent_basis = f"consent:{world.consent.pk}"
+    assert protocols_policy.disclosure_bases_for_items(world.counsellor, [restricted]) == {restricted.pk: consent_basis}
+    assert protocols_policy.disclosure_bases_for_items(world.counsellor, [everyone, restricted]) == {
+        everyone.pk: "audience:everyone", restricted.pk: consent_basis}
+    bases, readable = protocols_policy.item_bases_and_readable(world.counsellor, [everyone, restricted], readable=True)
+    assert readable == {everyone.pk, restricted.pk}
+    assert builds == [world.counsellor.pk, world.counsellor.pk]  # once without, once with the readable ids
+    # the midwife's restricted item is named for her organisation too, but no consent covers it
+    assert protocols_policy.disclosure_bases_for_items(world.midwife, [restricted]) == {restricted.pk: "none"}
+    assert protocols_policy.item_bases_and_readable(world.midwife, [everyone, restricted], readable=True)[1] == {everyone.pk}
+
+    consent_services.consent_revoke(world.convenor, consent=world.consent)
+    assert protocols_policy.disclosure_bases_for_items(world.counsellor, [restricted]) == {restricted.pk: "none"}
+    assert protocols_policy.item_bases_and_readable(world.counsellor, [everyone, restricted], readable=True)[1] == {everyone.pk}
+    assert builds == [world.counsellor.pk, world.counsellor.pk, world.midwife.pk, world.midwife.pk]
