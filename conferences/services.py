@@ -537,18 +537,20 @@ def interpreter_language_taken_over(actor, family_members) -> str:
 
 
 def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> int:
-    """A family member's interpreter language was corrected (``cases.services.family_member_update``,
-    inside that transaction). ``conference_create`` takes the first invited family member's
-    language over when the convenor names none, so a coming conference (draft, finding a date, or
-    scheduled and not yet begun) she is invited to, whose interpreter language is still her old
-    one, gets the corrected one, unless another family member invited to it still needs the old
-    one; one with no interpreter language yet gets a newly noted one, as at its creation. A
-    language the convenor typed herself (another than the record's) stays, and so does that of a
-    conference held or cancelled: it is what was booked. One ``conference.interpreter_language``
-    event per conference (without the languages: the trail is read more widely than the case),
-    and the convenor is notified to check the interpreter booking (the notification names no
-    language either); its calendar entries show the new language at the next refresh
-    (``updated_at``). Returns how many conferences changed."""
+    """A family member's interpreter language was corrected (``cases.services.family_member_update``)
+    or erased (``privacy.services._erase_person``), inside that transaction. ``conference_create``
+    takes the first invited family member's language over when the convenor names none, so a
+    coming conference (draft, finding a date, or scheduled and not yet begun) she is invited to,
+    whose interpreter language is still her old one, gets the corrected one, unless another family
+    member invited to it still needs the old one; one with no interpreter language yet gets a
+    newly noted one, as at its creation. A language the convenor typed herself (another than the
+    record's) stays, and so does that of a conference held or cancelled: it is what was booked.
+    One ``conference.interpreter_language`` event per conference with the change's reason
+    (``family_member_update``, or ``erased`` after an Art. 17 erasure; without the languages: the
+    trail is read more widely than the case), and the convenor is notified to check the
+    interpreter booking (the notification names no language either), unless she made the change
+    herself; its calendar entries show the new language at the next refresh (``updated_at``).
+    Returns how many conferences changed."""
     old, new = (changed.old or "").strip(), (changed.new or "").strip()
     if old.casefold() == new.casefold():
         return 0
@@ -571,10 +573,13 @@ def interpreter_language_follow(changed: events.InterpreterLanguageChanged) -> i
         conference.save(update_fields=["interpreter_language", "updated_at"])
         audit.record(changed.actor, action="conference.interpreter_language", obj=conference,
                      case_id=conference.case_id, channel=changed.channel,
-                     detail={"reason": "family_member_update", "family_member": changed.family_member_id})
+                     detail={"reason": changed.reason, "family_member": changed.family_member_id})
+        # Not the convenor who corrected the record herself: she knows what she did. (The actor is
+        # a user wherever the event is sent; ``actor: object`` in the event allows a process name.)
         notify(recipients=[conference.convenor], kind=Kind.INTERPRETER_CHANGED, case=conference.case,
                url=reverse("conferences:conference_detail", args=[conference.pk]),
-               due_on=_conference_day(conference))
+               due_on=_conference_day(conference),
+               exclude=changed.actor if isinstance(changed.actor, User) else None)
     return len(conferences)
 
 

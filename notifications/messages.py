@@ -40,6 +40,14 @@ def _texts() -> dict[str, tuple[str, str]]:
         Kind.ACTION_HANDED_OVER_ORGANISATION: (
             _("An agreed action in case %(reference)s that fell to your organisation has been handed over to someone else by the convenor."),
             _("An agreed action in case %(reference)s that fell to your organisation (due %(date)s) has been handed over to someone else by the convenor.")),
+        # The new responsible of a hand-over: the same privacy as a new action (no title, no reason,
+        # nobody named), but not the sentence of an action just agreed: it was agreed before her.
+        Kind.ACTION_RECEIVED: (
+            _("An agreed action in case %(reference)s has been handed over to you by the convenor."),
+            _("An agreed action in case %(reference)s (due %(date)s) has been handed over to you by the convenor.")),
+        Kind.ACTION_RECEIVED_ORGANISATION: (
+            _("An agreed action in case %(reference)s has been handed over to your organisation by the convenor."),
+            _("An agreed action in case %(reference)s (due %(date)s) has been handed over to your organisation by the convenor.")),
         Kind.ACTION_OVERDUE: (_("An agreed action in case %(reference)s is overdue."),
                               _("An agreed action in case %(reference)s is overdue (it was due %(date)s).")),
         Kind.CONSENT_ENDING: (_("A consent in case %(reference)s is about to end."),

@@ -41,6 +41,8 @@ class Kind(models.TextChoices):
     INVITATION_ERASED = "invitation_erased", _("Invitation withdrawn after an erasure")
     ACTION_HANDED_OVER = "action_handed_over", _("Action handed over to someone else")
     ACTION_HANDED_OVER_ORGANISATION = "action_handed_over_org", _("Action of your organisation handed over to someone else")
+    ACTION_RECEIVED = "action_received", _("Action handed over to you")
+    ACTION_RECEIVED_ORGANISATION = "action_received_org", _("Action handed over to your organisation")
 
 
 class Notification(models.Model):

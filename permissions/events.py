@@ -177,13 +177,15 @@ def address_changed(*, actor, family_member_id: int, case_id: int, channel: str)
 @dataclass(frozen=True)
 class InterpreterLanguageChanged:
     """``actor`` corrected the interpreter language of the family member ``family_member_id``
-    from ``old`` to ``new`` (either may be blank)."""
+    from ``old`` to ``new`` (either may be blank). ``reason`` names why, for the listeners' audit
+    events: ``family_member_update`` (a correction of her record) or ``erased`` (Art. 17)."""
     actor: object
     family_member_id: int
     case_id: int
     old: str
     new: str
     channel: str
+    reason: str = "family_member_update"
 
 
 _interpreter_listeners: list[Callable[[InterpreterLanguageChanged], None]] = []
@@ -197,7 +199,7 @@ def subscribe_interpreter_language_changed(listener: Callable[[InterpreterLangua
 
 
 def interpreter_language_changed(*, actor, family_member_id: int, case_id: int, old: str, new: str,
-                                 channel: str) -> None:
-    changed = InterpreterLanguageChanged(actor, family_member_id, case_id, old, new, channel)
+                                 channel: str, reason: str = "family_member_update") -> None:
+    changed = InterpreterLanguageChanged(actor, family_member_id, case_id, old, new, channel, reason)
     for listener in list(_interpreter_listeners):
         listener(changed)

@@ -147,7 +147,7 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
         # The coming conferences that took her language over lose it; the convenor is told to
         # check the interpreter booking (review h12, H12-3).
         events.interpreter_language_changed(actor=actor, family_member_id=member.pk, case_id=member.case_id,
-                                            old=old_interpreter, new="", channel=channel)
+                                            old=old_interpreter, new="", channel=channel, reason="erased")
     # After the interpreter language followed (it looks for the conferences she is invited to):
     # the coming conferences stop waiting for her, and their convenors are told.
     member.refresh_from_db(fields=["erased_at"])

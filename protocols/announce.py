@@ -93,10 +93,14 @@ def responsible_candidates(action: AgreedAction) -> list[User]:
 
 def action_assigned(actor, action: AgreedAction, *, version: int | None = None) -> None:
     """A new action, or one handed over (``version``: the action's version after the hand-over, so
-    that each hand-over is told, also to one who gets it back)."""
+    that each hand-over is told, also to one who gets it back; only ``action_reassign`` passes it).
+    A handed-over action is told as such ("has been handed over to you"), not as one just agreed."""
     # Her colleagues on the team read "for your organisation", not "for you": nobody of them was named.
     to_organisation = not (action.responsible_user_id or action.responsible_family_member_id)
-    kind = Kind.ACTION_ASSIGNED_ORGANISATION if to_organisation else Kind.ACTION_ASSIGNED
+    if version is not None:
+        kind = Kind.ACTION_RECEIVED_ORGANISATION if to_organisation else Kind.ACTION_RECEIVED
+    else:
+        kind = Kind.ACTION_ASSIGNED_ORGANISATION if to_organisation else Kind.ACTION_ASSIGNED
     key = f"action:{action.pk}:assigned" + (f":v{version}" if version is not None else "")
     notify(recipients=responsible_users(action), kind=kind, case=action.case,
            url=reverse("protocols:action_detail", args=[action.pk]), due_on=action.due_on,

@@ -1521,7 +1521,8 @@ def action_reassign(actor, *, action: AgreedAction, version: int, responsible_us
     people); ``version`` as read (else ``EditConflict``, nothing changed); the new responsible is
     eligible exactly as at creation (``_validate_action_responsible``); a reason. Keeps the history
     (a progress note), audits old and new responsible, and after commit sends ``item.changed`` and
-    ``action.changed`` and announces the action to the new responsible as a new one is announced;
+    ``action.changed`` and tells the new responsible that the action was handed over to her (or her
+    organisation), with the privacy of a new action's notice (``announce.action_assigned``);
     those it fell to before (as the policy showed it to them as theirs) and no longer falls to are
     told that it was handed over (``action_handed_over_announce``: never the reason, in no channel
     outside the action's page).
@@ -1593,7 +1594,8 @@ def action_assigned_announce(*, action_id: int, actor_id: int | None = None, ver
     """Tell the people a new agreed action falls to (``announce.action_assigned``: only those who
     may see it now, by the policy), queued by ``action_create`` after its commit, and by
     ``action_reassign`` with the action's new ``version`` (so that one who gets it back is told
-    again). The acting person is not told of her own action. False when the action is gone."""
+    again; told as handed over to her, not as newly agreed). The acting person is not told of her
+    own action. False when the action is gone."""
     action = AgreedAction.objects.select_related("case").filter(pk=action_id).first()
     if action is None:
         return False

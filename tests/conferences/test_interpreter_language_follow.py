@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cases import services as case_services
-from cases.models import FamilyMember
+from cases.models import CaseTeamMember, FamilyMember
+from conferences import services as conference_services
 from conferences.models import Conference
 from notifications.messages import text_of
 from notifications.models import Kind, Notification
 from permissions.models import AuditEvent
-from tests.conferences.helpers import convene
+from tests.conferences.helpers import convene, local
+from tests.privacy.test_erasure_is_a_fact import _erase
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,7 @@ def test_a_corrected_interpreter_language_reaches_the_coming_conference(world, l
     assert "Farsi" in page and "Arabisch" not in page
     event = AuditEvent.objects.get(action="conference.interpreter_language", object_id=str(conference.pk))
     assert "Farsi" not in str(event.detail) and "Arabisch" not in str(event.detail)
+    assert event.detail["reason"] == "family_member_update" and event.actor_id == world.convenor.pk
 
 
 def test_the_convenors_own_interpreter_language_stays(world):
@@ -70,14 +73,14 @@ def test_the_old_language_stays_while_another_invited_parent_needs_it(world):
 
 
 def test_the_convenor_is_told_to_check_the_interpreter_booking(world, committed, mailoutbox, login):
-    """Whoever corrected the record, the convenor books the interpreter: she gets a notification
-    (in-app and by e-mail) that opens the conference, naming neither language."""
+    """When a colleague corrected the record, the convenor books the interpreter: she gets a
+    notification (in-app and by e-mail) that opens the conference, naming neither language."""
     _needs_interpreter(world.mother, "Arabisch")
     with committed():
         conference = convene(world)
     mailoutbox.clear()
     with committed():
-        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+        case_services.family_member_update(world.lead_colleague, member=world.mother, version=world.mother.version,
                                            interpreter_language="Farsi")
     notice = Notification.objects.get(recipient=world.convenor, kind=Kind.INTERPRETER_CHANGED)
     assert notice.url == reverse("conferences:conference_detail", args=[conference.pk])
@@ -98,7 +101,7 @@ def test_a_newly_noted_interpreter_language_fills_a_conference_that_has_none(wor
         conference = convene(world)
     assert conference.interpreter_language == ""
     with committed():
-        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+        case_services.family_member_update(world.lead_colleague, member=world.mother, version=world.mother.version,
                                            interpreter_language="Tigrinya")
     conference.refresh_from_db()
     assert conference.interpreter_language == "Tigrinya"
@@ -115,3 +118,58 @@ def test_nothing_changes_and_nobody_is_told_when_the_language_only_changes_case(
     conference.refresh_from_db()
     assert conference.interpreter_language == "Arabisch"
     assert not Notification.objects.filter(kind=Kind.INTERPRETER_CHANGED).exists()
+
+
+def test_the_convenor_who_corrects_the_record_herself_is_not_told(world, committed, mailoutbox, login):
+    """She knows what she did: the conference follows and the trail records it, but nothing waits
+    for her in the app or in her mail."""
+    _needs_interpreter(world.mother, "Arabisch")
+    with committed():
+        conference = convene(world)
+    mailoutbox.clear()
+    with committed():
+        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+                                           interpreter_language="Farsi")
+    conference.refresh_from_db()
+    assert conference.interpreter_language == "Farsi"
+    assert AuditEvent.objects.filter(action="conference.interpreter_language", object_id=str(conference.pk)).exists()
+    assert not Notification.objects.filter(kind=Kind.INTERPRETER_CHANGED).exists()
+    overview = login(world.convenor).get(reverse("notifications:list")).content.decode()
+    assert "Please check the interpreter booking" not in overview
+    assert not [m for m in mailoutbox if world.convenor.email in m.to]
+
+
+def test_the_other_conferences_convenor_is_still_told_when_one_convenor_corrects_the_record(world, committed):
+    """Two coming conferences of the case, convened by two caseworkers of the lead organisation:
+    the one who corrects the record is not told, the other is."""
+    _needs_interpreter(world.mother, "Arabisch")
+    with committed():
+        own = convene(world)
+        team = CaseTeamMember.objects.filter(case=world.case, removed_at__isnull=True).order_by("pk")
+        colleagues = conference_services.conference_create(
+            world.lead_colleague, case=world.case, kind=Conference.Kind.FOLLOW_UP, slots=[local(20)],
+            invitees=[*(conference_services.Invitee(team_member=m) for m in team),
+                      conference_services.Invitee(family_member=world.mother)])
+    assert (own.interpreter_language, colleagues.interpreter_language) == ("Arabisch", "Arabisch")
+    with committed():
+        case_services.family_member_update(world.convenor, member=world.mother, version=world.mother.version,
+                                           interpreter_language="Farsi")
+    told = Notification.objects.filter(kind=Kind.INTERPRETER_CHANGED)
+    assert [(n.recipient_id, n.url) for n in told] == [
+        (world.lead_colleague.pk, reverse("conferences:conference_detail", args=[colleagues.pk]))]
+
+
+def test_an_erasure_is_named_as_the_reason_of_the_interpreter_change(world, committed):
+    """Art. 17: the trail says the coming conference lost its interpreter language because her
+    record was erased, not because someone corrected it; the convenor (not the officer) is told."""
+    _needs_interpreter(world.mother, "Arabisch")
+    with committed():
+        conference = convene(world)
+    with committed():
+        _erase(world, world.mother)
+    conference.refresh_from_db()
+    assert conference.interpreter_language == ""
+    event = AuditEvent.objects.get(action="conference.interpreter_language", object_id=str(conference.pk))
+    assert event.detail["reason"] == "erased" and event.actor_id == world.dpo.pk
+    assert Notification.objects.filter(recipient=world.convenor, kind=Kind.INTERPRETER_CHANGED,
+                                       url=reverse("conferences:conference_detail", args=[conference.pk])).exists()

@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from cases import policy as cases_policy
 from cases.models import CASE_REFERENCE_VALIDATOR, Case, FamilyMember
-from conferences.models import Conference, SlotVote
+from conferences import imip
+from conferences.models import Conference, Invitation, SlotVote
+from operations.management.commands.seed_demo import CASES
+from outbox.models import Kind as MailKind, OutboxMessage
 from participants.models import Network, NetworkRole, Organisation, OrganisationKind, User
 from permissions.models import AuditEvent
 from protocols.models import AgreedAction, Audience, Protocol, ProtocolItem
@@ -286,3 +289,49 @@ def test_every_demo_case_is_led_by_a_caseworker_of_its_lead_organisation(seeded)
             assert cases_policy.can_convene(case.lead_caseworker, case), spec.reference
     anna = User.objects.get(username="anna.becker")
     assert cases_policy.can_convene(anna, Case.objects.get(reference="HS-2026-009"))
+
+
+def _sent_section(client, conference: Conference) -> str:
+    """The "Sent" part of the convenor's page of the conference's outgoing e-mail."""
+    client.force_login(conference.convenor)
+    page = client.get(reverse("conferences:conference_outbox", args=[conference.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    return text[text.index('id="sent-heading"'):]
+
+
+def _mailed(conference: Conference, *, calendar: bool) -> list[Invitation]:
+    invitations = (conference.invitations.filter(removed_at__isnull=True)
+                   .select_related("user", "organisation", "family_member__user").order_by("pk"))
+    return [i for i in invitations if imip.recipient_address(i)
+            and not (calendar and imip.is_convenor_invitation(conference, i))]
+
+
+def test_the_demos_invitations_stand_as_sent_on_the_convenors_pages(seeded, client):
+    """As after the convenor sent them: each scheduled or held demo conference's invitation e-mails
+    stand in its outbox as sent (none waiting), their SEQUENCE as sent (a move sends "Updated
+    invitation"), and a polling conference's poll invitations as sent, without a mail at seed time."""
+    demo_cases = [spec.reference for spec in CASES]
+    conferences = Conference.objects.filter(case__reference__in=demo_cases).select_related("convenor", "case__network")
+    seen = set()
+    for conference in conferences:
+        assert not OutboxMessage.objects.filter(conference=conference).exclude(status=OutboxMessage.Status.SENT).exists()
+        if conference.status == Conference.Status.POLLING:
+            mailed, kind = _mailed(conference, calendar=False), MailKind.POLL_INVITATION
+        else:
+            mailed, kind = _mailed(conference, calendar=True), MailKind.INVITATION
+            for invitation in conference.invitations.filter(removed_at__isnull=True):
+                assert invitation.sequence_queued == conference.sequence, conference.case.reference
+            for invitation in mailed:
+                assert invitation.sequence_sent == conference.sequence, conference.case.reference
+                assert imip.message_kind(conference, invitation, "REQUEST") == "updated"
+        assert mailed, conference.case.reference
+        if cases_policy.can_convene(conference.convenor, conference.case):  # not once the case is closed
+            sent = _sent_section(client, conference)
+            for invitation in mailed:
+                assert imip.recipient_address(invitation) in sent, (conference.case.reference, invitation.pk)
+        rows = OutboxMessage.objects.filter(conference=conference, kind=kind, status=OutboxMessage.Status.SENT)
+        assert rows.count() == len(mailed) and all(r.sent_at and r.sent_at <= timezone.now() and not bytes(r.raw)
+                                                   for r in rows)
+        seen.add(conference.status)
+    assert seen >= {Conference.Status.POLLING, Conference.Status.SCHEDULED, Conference.Status.PROTOCOL_FINAL}

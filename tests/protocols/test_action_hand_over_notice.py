@@ -58,9 +58,9 @@ def test_the_counsellor_learns_in_her_language_that_her_action_went_to_someone_e
     # where she still reads the action, its history names the reason
     page = client.get(notice.url).content.decode()
     assert REASON in page
-    # the new responsible is told as before, and the convenor of nothing
+    # the new responsible is told that it was handed over to her, and the convenor of nothing
     assert list(Notification.objects.filter(recipient=world.midwife).values_list("kind", flat=True)) == [
-        Kind.ACTION_ASSIGNED]
+        Kind.ACTION_RECEIVED]
     assert not Notification.objects.filter(recipient=world.convenor).exists()
 
 

@@ -64,8 +64,8 @@ def test_the_convenor_gives_an_action_to_another_professional_of_the_team(world,
     assert "Die Beraterin ist länger krank" in last_note.note and str(world.midwife) in last_note.note
     changed = [e for e in sent if e["type"] == "action.changed" and e["action_id"] == action.pk]
     assert changed and changed[-1]["responsible_user"] == world.midwife.pk
-    # told as a new action is told; the one who gave it away is not
-    assert list(Notification.objects.filter(recipient=world.midwife).values_list("kind", flat=True)) == [Kind.ACTION_ASSIGNED]
+    # told that it was handed over to her; the one who gave it away is not told
+    assert list(Notification.objects.filter(recipient=world.midwife).values_list("kind", flat=True)) == [Kind.ACTION_RECEIVED]
     assert not Notification.objects.filter(recipient=world.convenor).exists()
 
 
@@ -79,8 +79,8 @@ def test_one_parent_takes_over_the_other_parents_action_and_a_second_hand_over_i
         reassign(world.convenor, world.action_parent, responsible_family_member=father, reason="Doch der Vater")
     with committed():
         reassign(world.convenor, world.action_parent, responsible_family_member=world.mother, reason="Wieder zurück")
-    # the mother got it back twice: told twice (a new action is told once per hand-over)
-    assert Notification.objects.filter(recipient=world.parent, kind=Kind.ACTION_ASSIGNED).count() == 2
+    # the mother got it back twice: told twice (once per hand-over)
+    assert Notification.objects.filter(recipient=world.parent, kind=Kind.ACTION_RECEIVED).count() == 2
 
 
 @pytest.mark.parametrize("role", ["counsellor", "midwife", "lead_colleague_removed"])

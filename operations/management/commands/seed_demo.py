@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from board import services as board_services
 from cases.models import Case, CaseTeamMember, Consent, ConsentScope, FamilyMember, InformationCategory
+from conferences import imip
 from conferences.models import Conference, Invitation, PollSlot, SlotPoll, SlotVote
+from outbox.models import Kind as MailKind, OutboxMessage
 from participants.models import (
     Country, Membership, Network, NetworkRole, Organisation, OrganisationKind as Kind, ProfessionalRole as PR, User,
 )
@@ -344,6 +346,39 @@ class Seeder:
             invitations.append(invitation)
         return invitations
 
+    def _mark_sent(self, conference: Conference, invitations: list[Invitation], *, kind: str,
+                   sent_at: dt.datetime) -> None:
+        """The invitations as the convenor's sending leaves them once the mail server took the
+        e-mails, without sending anything: the invitation e-mail (``kind`` INVITATION: the iMIP
+        REQUEST of ``conferences.mail_services.conference_mail_send``) or the poll's
+        (POLL_INVITATION: ``poll_invitation_send``) stands in the conference's outbox as sent, with
+        no message kept (as after a delivery), and an invitation e-mail's SEQUENCE is recorded as
+        queued and sent (a later move then sends "Updated invitation", and calendar answers are
+        checked against it). Not for whom nothing is sent: the convenor's own invitation (queued
+        only), an invitee without an address (she is told by post), a parent who would need a
+        personal poll link (it exists only in her e-mail). An invitation already queued in this
+        demo database (the conference was moved, cancelled or re-sent since) is left as it is."""
+        calendar = kind == MailKind.INVITATION
+        for invitation in invitations:
+            if calendar and (invitation.sequence_queued is not None or invitation.sequence_sent is not None):
+                continue
+            address = imip.recipient_address(invitation)
+            sent = bool(address) and not (calendar and imip.is_convenor_invitation(conference, invitation))
+            if not calendar and invitation.answers_by_poll_link:
+                sent = False
+            if calendar:
+                Invitation.objects.filter(pk=invitation.pk, sequence_queued__isnull=True).update(
+                    sequence_queued=conference.sequence, sequence_sent=conference.sequence if sent else None)
+            if not sent:
+                continue
+            row, created = self._get_or_create(
+                OutboxMessage, key=f"seed_demo:{kind}:{invitation.pk}",
+                defaults=dict(kind=kind, case_id=conference.case_id, conference_id=conference.pk, recipient=address,
+                              from_email=settings.DEFAULT_FROM_EMAIL, recipients=[address],
+                              status=OutboxMessage.Status.SENT, attempts=1, next_attempt_at=sent_at, sent_at=sent_at))
+            if created:  # queued when it was sent, not when the demo was seeded
+                OutboxMessage.objects.filter(pk=row.pk).update(created_at=sent_at)
+
     def _conference(self, case: Case, spec: CaseSpec, *, kind: str, **defaults) -> Conference:
         network = self.networks[spec.network]
         location = "Kreishaus Heinsberg, Raum 2.14" if network.country == Country.GERMANY else "Rådhuset Kolding, mødelokale 3"
@@ -373,6 +408,7 @@ class Seeder:
         for invitation, row in zip(invitations, answers):
             for slot, answer in zip(slots, row):
                 self._get_or_create(SlotVote, slot=slot, invitation=invitation, defaults={"answer": answer})
+        self._mark_sent(conference, invitations, kind=MailKind.POLL_INVITATION, sent_at=self.at(network, -5, 9))
 
     def seed_scheduled_conference(self, case: Case, spec: CaseSpec, parent, *, kind: str, days: int) -> None:
         network = self.networks[spec.network]
@@ -382,6 +418,8 @@ class Seeder:
             ends_at=start + dt.timedelta(minutes=90), sequence=0,
         )
         invitations = self._invite(conference, spec, parent, rsvp=Invitation.Rsvp.NEEDS_ACTION)
+        # The date was picked three days ago and the invitations went out (the answers came after).
+        self._mark_sent(conference, invitations, kind=MailKind.INVITATION, sent_at=self.at(network, min(days, 0) - 3, 9))
         # A few answers already arrived.
         for invitation, rsvp in zip(invitations[:3], [Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.ACCEPTED, Invitation.Rsvp.TENTATIVE]):
             if invitation.rsvp == Invitation.Rsvp.NEEDS_ACTION and invitation.rsvp_at is None:
@@ -396,7 +434,8 @@ class Seeder:
             case, spec, kind=Conference.Kind.PARTICIPANT, status=Conference.Status.PROTOCOL_FINAL, starts_at=start,
             ends_at=start + dt.timedelta(minutes=90),
         )
-        self._invite(conference, spec, parent, rsvp=Invitation.Rsvp.ACCEPTED, attended=True)
+        invitations = self._invite(conference, spec, parent, rsvp=Invitation.Rsvp.ACCEPTED, attended=True)
+        self._mark_sent(conference, invitations, kind=MailKind.INVITATION, sent_at=self.at(network, days - 10, 9))
         lead = self.users[spec.lead]
         protocol, _ = self._get_or_create(
             Protocol, conference=conference,
