@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.utils import formats
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from .models import Kind, Notification
 
@@ -81,10 +81,31 @@ def _texts() -> dict[str, tuple[str, str]]:
     }
 
 
+# Kinds whose one notice stands for several things of an event: the sentence says how many
+# (``Notification.count``), never what they are.
+COUNTED = frozenset({Kind.ACTIONS_ERASED})
+
+
+def _counted_text(kind: str, count: int) -> str:
+    # Never who, nor the actions' titles: the erased person's record keeps nothing a sentence could
+    # name, and the actions' pages show their titles to whom the policy shows them.
+    if kind == Kind.ACTIONS_ERASED:
+        return ngettext(
+            "An open agreed action in case %(reference)s fell to a person whose data were erased; it now falls to "
+            "no one who can carry it out. Please hand it over to someone else.",
+            "%(count)s open agreed actions in case %(reference)s fell to a person whose data were erased; they now "
+            "fall to no one who can carry them out. Please hand them over to someone else.",
+            count)
+    raise KeyError(kind)
+
+
 def text_of(notification: Notification) -> str:
     """The notification's sentence in the active language (the case must be select_related)."""
-    without_date, with_date = _texts()[notification.kind]
     reference = notification.case.reference if notification.case_id else "–"
+    if notification.kind in COUNTED:
+        count = notification.count or 1
+        return _counted_text(notification.kind, count) % {"reference": reference, "count": count}
+    without_date, with_date = _texts()[notification.kind]
     if notification.due_on:
         return with_date % {"reference": reference, "date": formats.date_format(notification.due_on, "DATE_FORMAT")}
     return without_date % {"reference": reference}

@@ -43,6 +43,7 @@ class Kind(models.TextChoices):
     ACTION_HANDED_OVER_ORGANISATION = "action_handed_over_org", _("Action of your organisation handed over to someone else")
     ACTION_RECEIVED = "action_received", _("Action handed over to you")
     ACTION_RECEIVED_ORGANISATION = "action_received_org", _("Action handed over to your organisation")
+    ACTIONS_ERASED = "actions_erased", _("Open actions of a person whose data were erased")
 
 
 class Notification(models.Model):
@@ -53,6 +54,9 @@ class Notification(models.Model):
                              related_name="+", verbose_name=_("case"))
     url = models.CharField(_("link"), max_length=300)
     due_on = models.DateField(_("date"), null=True, blank=True)
+    # How many things the one notice stands for (e.g. the open actions left by an erasure), for
+    # the kinds whose sentence counts them (``messages.COUNTED``); a number, never what they are.
+    count = models.PositiveIntegerField(null=True, blank=True)
     # Identifies the event so that the same event never notifies a person twice (e.g. the daily
     # overdue check), e.g. "action:17:overdue".
     event_key = models.CharField(max_length=120, blank=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from participants.models import User
 from permissions import audit
 
+from .messages import COUNTED
 from .models import Kind, Notification, NotificationPreference
 from .selectors import visible_cases, visible_notifications
 from .tasks import send_notification_emails
@@ -41,6 +42,7 @@ def notify(
     event_key: str = "",
     exclude: User | None = None,
     email: bool = True,
+    count: int | None = None,
 ) -> None:
     """Notify ``recipients`` (users with an account) of an event, after the current transaction
     commits.
@@ -61,6 +63,8 @@ def notify(
       email      -- False when the announcing app already sends its own e-mail for this event
                     (iMIP invitations and cancellations, poll invitations with a personal link):
                     the notification is then in-app only.
+      count      -- for the kinds whose sentence counts (``messages.COUNTED``): how many things the
+                    one notice stands for (a number only, never what they are).
 
     E-mail follows each recipient's preference (immediately — queued as a task after commit —,
     as a daily digest, or never) in the recipient's language, and carries the same sentence
@@ -70,6 +74,8 @@ def notify(
         raise NotificationError(f"unknown notification kind {kind!r}")
     if not _is_local_path(url):
         raise NotificationError(f"notification link must be a local path, not {url!r}")
+    if (kind in COUNTED) != (count is not None) or (count is not None and count < 1):
+        raise NotificationError(f"notification kind {kind!r} takes a count of one or more exactly when its sentence counts")
     ids = {u.pk for u in recipients if u is not None and u.pk is not None}
     if exclude is not None:
         ids.discard(exclude.pk)
@@ -77,7 +83,7 @@ def notify(
         return
     case_id = case.pk if case is not None else None
     transaction.on_commit(lambda: _create(ids, kind=kind, case_id=case_id, url=url, due_on=due_on, event_key=event_key,
-                                          email=email))
+                                          email=email, count=count))
 
 
 def notifications_redate(*, kind: str, url: str, due_on: dt.date | None) -> int:
@@ -95,7 +101,7 @@ def _may_see(user: User, case_id: int | None) -> bool:
 
 
 def _create(ids: set[int], *, kind: str, case_id: int | None, url: str, due_on, event_key: str,
-            email: bool = True) -> list[int]:
+            email: bool = True, count: int | None = None) -> list[int]:
     immediate: list[int] = []
     users = User.objects.filter(pk__in=ids, is_active=True).select_related("notification_preference")
     for user in users:
@@ -106,7 +112,7 @@ def _create(ids: set[int], *, kind: str, case_id: int | None, url: str, due_on, 
         try:
             with transaction.atomic():
                 note = Notification.objects.create(
-                    recipient=user, kind=kind, case_id=case_id, url=url, due_on=due_on, event_key=event_key,
+                    recipient=user, kind=kind, case_id=case_id, url=url, due_on=due_on, event_key=event_key, count=count,
                     emailed_at=timezone.now() if skip_mail else None,
                 )
         except IntegrityError:  # this event was already announced to her

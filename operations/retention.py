@@ -24,7 +24,9 @@
    per case; a ``CaseErasure`` row makes a second run skip it.
    Apps keep records outside any case too; their rules (``register_rule``) run after the
    tokens (the offers app: referrals and requests never attached to a case, and ended enrolments
-   made without a referral, ``REFERRAL_RETENTION_DAYS`` after their last change).
+   made without a referral, ``REFERRAL_RETENTION_DAYS`` after their last change; the privacy app:
+   the follow-up of Art. 17 erasures made before the erasure withdrew the person's invitations to
+   coming conferences and told of her open actions, through the same services, as actor ``retention``).
 2. **Tokens** — feed tokens (through the calendars app's ``register_feed_token_purger``) and
    poll links revoked or expired more than ``TOKEN_RETENTION_DAYS`` ago are deleted; so are
    offers of access to a parent used, revoked or expired that long ago, and an account made for

@@ -1,5 +1,6 @@
 """What the privacy app keeps about a case, erased with the case's content (registered with
-``operations.retention`` from ``PrivacyConfig.ready``).
+``operations.retention`` from ``PrivacyConfig.ready``); and the daily follow-up of Art. 17
+erasures (``follow_up_erasures``).
 
 A data-subject request and a restriction of processing speak about the family in free text: what
 she asked for, how her identity was checked, why the answer took longer, what came of it, for what
@@ -11,10 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from cases.models import Case, FamilyMember
+from conferences import services as conference_services
+from conferences.models import Invitation
 from operations.retention import ACTOR, ERASED, erase_fields, register_case_eraser, register_rule
 from permissions import audit
+from protocols import services as protocol_services
+from protocols.models import AgreedAction
+from protocols.selectors import OPEN_STATES as OPEN_ACTION_STATES
 
 from .models import DataSubjectRequest, ProcessingRestriction
 
@@ -58,6 +65,32 @@ def erase_after_the_case(*, now: dt.datetime, channel: str = audit.Channel.COMMA
     return rows
 
 
+def follow_up_erasures(*, now: dt.datetime, channel: str = audit.Channel.COMMAND) -> dict[str, int]:
+    """What a granted erasure does beyond the record (``services._erase_person``), for the erasures
+    made before it did so, and as a safety net: the erased person's invitations to coming
+    conferences are withdrawn through the same service, with the same audit event (reason
+    ``erased``, the retention run as actor) and the same notice to each convenor
+    (``conferences.services.invitations_withdraw_on_erasure``), so that no date poll waits for her;
+    and whoever can hand over her open agreed actions is told, once
+    (``protocols.services.erased_actions_announce``). Only in cases not closed: a closed case has
+    no coming conference (``cases.services.case_close``) and is convened by nobody. Idempotent:
+    a second run finds nothing left to withdraw and nobody left to tell (``now`` is not used: the
+    services decide what is coming by the clock)."""
+    coming = Invitation.objects.filter(family_member_id=OuterRef("pk"), removed_at__isnull=True,
+                                       conference__status__in=conference_services.OPEN_STATES)
+    open_actions = AgreedAction.objects.filter(responsible_family_member_id=OuterRef("pk"), status__in=OPEN_ACTION_STATES)
+    members = list(FamilyMember.objects.filter(erased_at__isnull=False).exclude(case__status=Case.Status.CLOSED)
+                   .filter(Exists(coming) | Exists(open_actions)).order_by("pk"))
+    withdrawn = told = 0
+    for member in members:
+        withdrawn += len(conference_services.invitations_withdraw_on_erasure(ACTOR, family_member=member, channel=channel))
+        told += len(protocol_services.erased_actions_announce(family_member=member))
+    rows = {"invitations of erased family members withdrawn": withdrawn,
+            "convenors told of open actions of erased family members": told}
+    return {kind: n for kind, n in rows.items() if n}
+
+
 def register() -> None:
     register_case_eraser(erase_case_content)
     register_rule(erase_after_the_case)
+    register_rule(follow_up_erasures)

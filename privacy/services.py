@@ -25,6 +25,7 @@ from permissions.events import access_changed_on_commit
 from privacy import access, deadlines
 from privacy.models import DataSubjectRequest, ProcessingRestriction
 from protocols import policy as protocols_policy
+from protocols import services as protocol_services
 
 Kind, Outcome = DataSubjectRequest.Kind, DataSubjectRequest.Outcome
 ERASED = FamilyMember.ERASED_NAME
@@ -123,6 +124,11 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     ``conferences.services.invitations_withdraw_on_erasure``): a conference's date poll no longer
     waits for a person who is no longer there. Those to conferences held stay as the record.
 
+    Her open agreed actions stay hers, as the record of what was agreed; the convenors who can
+    hand them over to someone else are told how many there are, once
+    (``protocols.services.erased_actions_announce``). The daily retention run does both for an
+    erasure made before they were done here (``privacy.retention.follow_up_erasures``).
+
     Her account is no longer linked to the record: what the link gave ends with it (the case on
     her dashboard, her invitations, the protocol and actions she read as a parent, her calendar
     feed's entries; every read asks at read time, and open live sockets re-read their access on
@@ -152,6 +158,9 @@ def _erase_person(actor: User, member: FamilyMember, *, channel: str) -> None:
     # the coming conferences stop waiting for her, and their convenors are told.
     member.refresh_from_db(fields=["erased_at"])
     conference_services.invitations_withdraw_on_erasure(actor, family_member=member, channel=channel)
+    # Her open actions stay hers (the record of what was agreed), but nobody carries them out now:
+    # whoever can hand them over is told, once, how many (``protocols.services.erased_actions_announce``).
+    protocol_services.erased_actions_announce(family_member=member)
     if member.user_id:
         _end_account_link(actor, member, channel=channel, now=now)
     access_changed_on_commit([member.case_id])

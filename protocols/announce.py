@@ -4,6 +4,8 @@ Notifications name the case reference only; never an item's text or an action's 
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 
 from cases.models import CaseTeamMember
@@ -124,6 +126,23 @@ def action_handed_over(actor, action: AgreedAction, *, user_ids: list[int], to_o
                             ([u for u in users if u not in sees], reverse("protocols:my_actions"))):
         notify(recipients=recipients, kind=kind, case=action.case, url=url, due_on=action.due_on, event_key=key,
                exclude=actor)
+
+
+def actions_erased(user: User, *, family_member_id: int, case, action_ids: list[int]) -> None:
+    """``user`` (who may hand them over) learns that ``action_ids``, open actions she sees, fell to
+    a family member whose record was erased: how many, in which case, never who nor what. The link
+    opens the one action's page (where she hands it over), or her list of the case's open actions
+    (``scope=convened``). Once per erasure and person (event key)."""
+    if len(action_ids) == 1:
+        url = reverse("protocols:action_detail", args=[action_ids[0]])
+    else:
+        url = reverse("protocols:my_actions") + "?" + urlencode({"scope": "convened", "case": case.pk, "status": "open_any"})
+    notify(recipients=[user], kind=Kind.ACTIONS_ERASED, case=case, url=url, count=len(action_ids),
+           event_key=erased_actions_event_key(family_member_id))
+
+
+def erased_actions_event_key(family_member_id: int) -> str:
+    return f"family_member:{family_member_id}:erased:actions"
 
 
 def action_overdue(action: AgreedAction, *, today) -> list[User]:

@@ -447,10 +447,12 @@ def overdue_minutes_steps_for_user(user) -> list[dict]:
 def my_actions(user, *, status: str | None = None, due: str | None = None, case_id: int | None = None,
                scope: str = "mine") -> QuerySet[AgreedAction]:
     """Actions that fall to the user or her organisation (``scope="convened"``: all actions of the
-    cases she leads), filtered; overdue first, then by due date. Constant queries in rows."""
+    cases she leads, as their lead caseworker or as one who convenes them, ``cases_policy.can_convene``:
+    those she hands over, e.g. after an erasure, ``services.erased_actions_announce``), filtered;
+    overdue first, then by due date. Constant queries in rows."""
     today = timezone.localdate()
     if scope == "convened":
-        led = Case.objects.filter(lead_caseworker=user).values("pk")
+        led = Case.objects.filter(Q(lead_caseworker=user) | Q(pk__in=cases_policy.convened_case_ids(user))).values("pk")
         qs = protocols_policy.actions_for_user(user).filter(case_id__in=led)
     else:
         qs = protocols_policy.responsible_actions_for_user(user)

@@ -28,6 +28,7 @@ from cases import policy as cases_policy
 from cases.models import Case, CaseTeamMember, FamilyMember, InformationCategory
 from conferences import policy as conferences_policy
 from conferences.models import Conference, Invitation
+from notifications.models import Notification
 from outbox.models import Kind as MailKind
 from outbox.services import mail_queue
 from participants import language, policy as participants_policy
@@ -1616,6 +1617,46 @@ def action_handed_over_announce(*, action_id: int, actor_id: int | None, version
     announce.action_handed_over(User.objects.filter(pk=actor_id).first() if actor_id else None, action,
                                 user_ids=user_ids, to_organisation=to_organisation, version=version)
     return True
+
+
+@transaction.atomic
+def erased_actions_announce(*, family_member: FamilyMember) -> dict[int, int]:
+    """A family member's record was erased (Art. 17: ``privacy.services._erase_person``, in its
+    transaction; or an erasure made before this notice existed, found by the privacy app's daily
+    run, ``privacy.retention``). The open (or in-progress) actions that fall to her stay hers, the
+    record of what was agreed, but nobody can carry them out or report on them any more: her
+    account is unlinked and nothing is sent to her. Whoever can hand them over (``action_reassign``)
+    is told, once for the erasure: the convenors of the conferences at which they were agreed while
+    they still convene the case; where none does any more, the case's lead caseworker while she
+    does (a closed case is convened by nobody: nothing is told). Each is told of the actions she
+    sees (``protocols_policy.actions_for_user``), by their number, never who nor what
+    (``announce.actions_erased``); one told before for this erasure is not told again.
+    Returns {user id: number of actions} of those told now."""
+    if not family_member.is_erased:
+        raise ValueError("erased_actions_announce: the family member's record is not erased")
+    actions = list(AgreedAction.objects.filter(responsible_family_member_id=family_member.pk, status__in=OPEN_STATES)
+                   .select_related("case__lead_caseworker", "item__protocol__conference__convenor")
+                   .order_by("due_on", "pk"))
+    if not actions:
+        return {}
+    case = actions[0].case
+    convenors = {action.item.protocol.conference.convenor for action in actions}
+    users = [user for user in sorted(convenors, key=lambda u: u.pk) if cases_policy.can_convene(user, case)]
+    if not users and case.lead_caseworker is not None and cases_policy.can_convene(case.lead_caseworker, case):
+        users = [case.lead_caseworker]
+    key = announce.erased_actions_event_key(family_member.pk)
+    told_before = set(Notification.objects.filter(recipient__in=users, event_key=key).values_list("recipient_id", flat=True))
+    action_ids = [action.pk for action in actions]
+    told: dict[int, int] = {}
+    for user in users:
+        if user.pk in told_before or not user.is_active:
+            continue
+        seen = list(protocols_policy.actions_for_user(user).filter(pk__in=action_ids).order_by("due_on", "pk")
+                    .values_list("pk", flat=True))
+        if seen:
+            announce.actions_erased(user, family_member_id=family_member.pk, case=case, action_ids=seen)
+            told[user.pk] = len(seen)
+    return told
 
 
 def actions_due_for_reminder(today: dt.date):

@@ -7,9 +7,11 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from cases.models import FamilyMember
 from notifications.mail import digest_send
+from notifications.messages import text_of
 from notifications.models import Kind, Notification, NotificationPreference
 from notifications.services import NotificationError, notify, preference_set
 
@@ -146,3 +148,22 @@ def test_she_chooses_the_daily_digest_on_her_settings_page(world, login):
     response = client.post(reverse("notifications:settings"), {"email": "daily"}, follow=True)
     assert "have been saved" in response.content.decode()
     assert world.counsellor.notification_preference.email == "daily"
+
+
+def test_a_counted_notice_says_how_many_and_needs_the_number(world, send):
+    """One notice stands for several things of one event (the open actions an erasure left): its
+    sentence counts them, in the singular and the plural; without a number it is not made."""
+    with pytest.raises(NotificationError):
+        notify(recipients=[world.convenor], kind=Kind.ACTIONS_ERASED, case=world.case, url="/actions/")
+    with pytest.raises(NotificationError):
+        notify(recipients=[world.convenor], kind=Kind.DRAFT_RELEASED, case=world.case, url="/", count=2)
+    send(recipients=[world.convenor], kind=Kind.ACTIONS_ERASED, case=world.case, url="/actions/", count=3,
+         event_key="counted")
+    note = Notification.objects.select_related("case").get(recipient=world.convenor)
+    assert note.count == 3
+    with translation.override("en"):
+        assert text_of(note).startswith("3 open agreed actions in case KT-2026-001 fell to a person whose data were erased")
+        note.count = 1
+        assert text_of(note).startswith("An open agreed action in case KT-2026-001 fell to")
+    with translation.override("de"):
+        assert text_of(note).startswith("Für eine offene Vereinbarung im Fall KT-2026-001")
