@@ -51,7 +51,7 @@ def test_the_counsellor_learns_in_her_language_that_her_action_went_to_someone_e
     mails = [m for m in mailoutbox if world.counsellor.email in m.to]
     assert len(mails) == 1 and "er givet videre til en anden af mødeindkalderen" in mails[0].body
     with translation.override("de"):
-        assert "wurde von der einladenden Fachkraft an eine andere Person übertragen" in text_of(notice)
+        assert "wurde von der einladenden Fachkraft einer anderen Person oder Stelle übertragen" in text_of(notice)
     for text in (overview, mails[0].subject + mails[0].body):
         assert world.action_counselling.title not in text and REASON not in text
         assert str(world.midwife) not in text and "Hebammenpraxis" not in text
