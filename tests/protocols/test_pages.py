@@ -103,9 +103,10 @@ def test_my_actions_lists_overdue_first_and_links_to_case_and_item(world, login)
 def test_a_colleague_updates_an_action_and_the_history_is_kept(world, login):
     url = reverse("protocols:action_detail", args=[world.action_counselling.pk])
     client = login(world.counsellor)
+    assert "No entries yet." in client.get(url).content.decode()  # an empty history says so
     assert client.post(url, {"status": "in_progress", "note": "Erstgespräch", "version": 1}).status_code == 302
     page = client.get(url).content.decode()
-    assert "Erstgespräch" in page
+    assert "Erstgespräch" in page and "No entries yet." not in page
     assert AgreedAction.objects.get(pk=world.action_counselling.pk).status == "in_progress"
     assert login(world.midwife).post(url, {"status": "done", "version": 2}).status_code in (403, 404)
 
