@@ -52,6 +52,9 @@ def test_caseworker_sees_overdue_actions_of_her_cases_whoever_they_fall_to(clien
     assert "Overdue actions in my cases" in page
     assert world.action_counselling.title in page
     assert world.counsellor.get_full_name() in page
+    # the title opens the action itself, where she follows it up or hands it over
+    assert f'href="{reverse("protocols:action_detail", args=[world.action_counselling.pk])}">{world.action_counselling.title}<' in page
+    assert client.get(reverse("protocols:action_detail", args=[world.action_counselling.pk])).status_code == 200
 
 
 def test_caseworker_sees_no_overdue_action_when_all_are_on_time(client, world):
