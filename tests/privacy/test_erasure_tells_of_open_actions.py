@@ -19,22 +19,12 @@ from participants.models import User
 from protocols import services as protocol_services
 from protocols.models import AgreedAction
 from tests.privacy.test_erasure_is_a_fact import _erase
+from tests.protocols.test_action_reassign import committed, english  # noqa: F401 - fixtures (English, mail kept; on-commit run)
 
 pytestmark = pytest.mark.django_db
 
 NAME, ADDRESS = "Maria Musterfrau", "maria.musterfrau@example.org"
 SECOND_TITLE = "Kinderarzttermin vereinbaren"
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def _second_action(world, **extra) -> AgreedAction:

@@ -12,20 +12,10 @@ from notifications.messages import text_of
 from notifications.models import Kind, Notification
 from participants.models import User
 from protocols import services
-from protocols.models import AgreedAction
+from tests.protocols.test_action_hand_over_notice import REASON, reassign
 from tests.protocols.test_action_reassign import committed, english  # noqa: F401 - fixtures (English, mail kept; on-commit run)
 
 pytestmark = pytest.mark.django_db
-
-REASON = "Die Beraterin ist länger krank"
-
-
-def reassign(actor, action, **kwargs):
-    action = AgreedAction.objects.get(pk=action.pk)
-    kwargs.setdefault("version", action.version)
-    kwargs.setdefault("reason", REASON)
-    return services.action_reassign(actor, action=action, **kwargs)
-
 
 def test_the_new_responsible_learns_in_her_language_that_the_action_was_handed_over_to_her(world, committed,
                                                                                            mailoutbox, client):
