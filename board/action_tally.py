@@ -19,15 +19,23 @@ protocols/action_history.py) these are fixed by its row and its notes' digest:
 So the figures of any half year are sums over a few thousand rows keyed by those values
 (``board_actiontally``) instead of a pass over every action and note of the network (the pass
 was 2–5 s at 2M actions). A half year is ``year * 2 + (0 for January–June, 1 for July–December)``;
-0 means "none". Reopened actions are tallied for agreed, done and days to done only; their
-dropped / open / overdue still come from their notes (``board.figures``: few of them, through
-the partial index ``agreedaction_reopened_case``).
+0 means "none".
+
+A reopened action (a note follows one that closed it) has no such fixed key: its status at the end
+of each half year is that of its last note before it. Its own row (``span`` 0) counts agreed, done
+and days to done; its notes add span rows (``board_actionspan``, one set per action, and the same
+rows in the tally): each interval of half years at whose end it was open (``span`` 1, from
+``created_h`` to ``closed_h``, with its ``due_h``) and each half year in which a note dropped it
+(``span`` 2). The summary then reads no note at all (issue 13: the reopened actions' notes were
+~210 of 489 ms at 26,662 reopened actions). A note written, changed or deleted, and a change of a
+reopened action's row, replace that action's span rows (``fk_action_spans``), which appends the
+difference to the tally as delta rows.
 
 Who keeps it right: a row trigger on ``protocols_agreedaction`` (insert, delete, and every update
 of a column the key reads — including the digest columns the notes' trigger writes, so every
 note written by a service, ``bulk_create``, raw SQL or the retention run reaches it too) appends
 the change as delta rows (``delta``: -1 for the old key, +1 for the new; nothing when the key is
-unchanged). Delta rows are only ever inserted, so concurrent writers never wait on each other's
+unchanged); a row trigger on the notes replaces its action's span rows. Delta rows are only ever inserted, so concurrent writers never wait on each other's
 tally rows; ``board.figures`` folds a network's deltas into its compacted rows in the statement
 that reads them. A case moved to another network moves its actions' rows, a network's new time
 zone rebuilds its rows, and TRUNCATE of the actions empties the tally. ``backfill`` computes the
@@ -56,7 +64,15 @@ CASE_FUNCTION = "fk_action_tally_case"
 NETWORK_FUNCTION = "fk_action_tally_network"
 TRUNCATE_FUNCTION = "fk_action_tally_truncate"
 KEY = ("network_id", "organisation_id", "parent", "reopened", "created_h", "done_h", "dropped_h", "closed_h", "due_h",
-       "days")
+       "days", "span")
+SPANS = "board_actionspan"
+NOTES = "protocols_actionnote"
+SPAN_FUNCTION = "fk_action_spans"
+NOTE_FUNCTION = "fk_action_tally_notes"
+# a span row of a reopened action (``span``): 1 an interval of half years at whose end it was open
+# (``created_h`` to ``closed_h``, 0 for "still"), with its ``due_h``; 2 a half year in which a note
+# dropped it (``dropped_h``). 0: the action's own row.
+OPEN_SPAN, DROPPED_SPAN = 1, 2
 # an update that changes none of these leaves the key as it was: the trigger does not even run
 WATCHED = ("case_id", "responsible_organisation_id", "responsible_family_member_id", "created_at", "status",
            "completed_on", "updated_at", "due_on", "history_status", "history_at", "history_reopened")
@@ -77,11 +93,14 @@ def key_exprs(a: str, tz: str) -> list[str]:
     zone. The same text for the trigger and the backfill, so the two cannot disagree."""
     local = f"({a}.created_at AT TIME ZONE {tz})::date"
     done = f"{a}.status = 'done' AND {a}.completed_on IS NOT NULL"
-    closing = f"NOT {a}.history_reopened"
+    # reopened: its notes decide (span rows); an action without notes falls back to its row even
+    # where the flag says reopened (the digest never sets it so; a bulk update could)
+    reopened = f"({a}.history_reopened AND {a}.history_status <> '')"
+    closing = f"NOT {reopened}"
     return [
         f"COALESCE({a}.responsible_organisation_id, 0)",
         f"({a}.responsible_family_member_id IS NOT NULL)",
-        f"{a}.history_reopened",
+        reopened,
         _half(local),
         f"CASE WHEN {done} THEN {_half(f'{a}.completed_on')} ELSE 0 END",
         f"CASE WHEN NOT {closing} THEN 0"
@@ -96,6 +115,7 @@ def key_exprs(a: str, tz: str) -> list[str]:
         f" ELSE 0 END",
         f"CASE WHEN NOT {closing} OR {a}.due_on IS NULL THEN 0 ELSE {_half(f'{a}.due_on')} END",
         f"CASE WHEN {done} THEN {a}.completed_on - {local} ELSE 0 END",
+        "0",
     ]
 
 
@@ -106,6 +126,78 @@ def _grouped_insert(a_from: str, sign: int, network: str, tz: str, where: str, *
     positions = ", ".join(str(i) for i in range(1, len(KEY) + 1))
     return (f"INSERT INTO {TABLE} ({', '.join(KEY)}, n, delta) SELECT {network}, {', '.join(exprs)},"
             f" {sign} * count(*), {'true' if delta else 'false'} FROM {a_from} WHERE {where} GROUP BY {positions}")
+
+
+SPAN_COLUMNS = ("action_id", *KEY)
+
+
+def _spans_select(where: str) -> str:
+    """The span rows (``SPAN_COLUMNS``) of the reopened actions ``a`` that ``where`` selects (it may
+    read ``a`` and its case ``c``), from their notes in their network's time zone. The status at the
+    end of a half year is that of the last note before it (``created_at, id``), "open" before the
+    first note; so the last note of each half year with notes sets the status from that half year
+    on. An open interval runs from the action's half year, or from a half year whose last note left
+    it open, to the next half year whose last note closed it (``closed_h``, 0: none); a dropped row
+    stands for each half year with a note that dropped it. The tally's sums over these rows are the
+    figures ``board.figures._history_measures`` computes from the notes (tests/board/test_action_tally.py)."""
+    tz = "ra.tz"
+    note_h = _half(f"(x.created_at AT TIME ZONE {tz})::date")
+    return f"""
+        WITH ra AS (SELECT a.id, c.network_id AS net, n.time_zone AS tz,
+                           COALESCE(a.responsible_organisation_id, 0) AS org,
+                           a.responsible_family_member_id IS NOT NULL AS parent,
+                           {_half("(a.created_at AT TIME ZONE n.time_zone)::date")} AS created_h,
+                           CASE WHEN a.due_on IS NULL THEN 0 ELSE {_half("a.due_on")} END AS due_h
+                    FROM {ACTIONS} a JOIN {CASES} c ON c.id = a.case_id JOIN {NETWORKS} n ON n.id = c.network_id
+                    WHERE a.history_reopened AND {where}),
+             nh AS (SELECT ra.id, {note_h} AS h, x.status, x.created_at, x.id AS note_id
+                    FROM ra JOIN {NOTES} x ON x.action_id = ra.id),
+             lh AS (SELECT DISTINCT ON (nh.id, nh.h) nh.id, nh.h, nh.status IN ('done', 'dropped') AS closed
+                    FROM nh ORDER BY nh.id, nh.h, nh.created_at DESC, nh.note_id DESC),
+             seg AS (SELECT lh.id, lh.h, lh.closed, LEAD(lh.h) OVER (PARTITION BY lh.id ORDER BY lh.h) AS next_h,
+                            MIN(lh.h) OVER (PARTITION BY lh.id) AS first_h
+                     FROM lh),
+             pieces AS (SELECT seg.id, ra.created_h AS s, seg.first_h AS e FROM seg JOIN ra ON ra.id = seg.id
+                        WHERE seg.h = seg.first_h
+                        UNION ALL
+                        SELECT seg.id, GREATEST(seg.h, ra.created_h), seg.next_h FROM seg JOIN ra ON ra.id = seg.id
+                        WHERE NOT seg.closed)
+        SELECT ra.id, ra.net, ra.org, ra.parent, true, p.s, 0, 0, COALESCE(p.e, 0), ra.due_h, 0, {OPEN_SPAN}
+        FROM pieces p JOIN ra ON ra.id = p.id WHERE p.e IS NULL OR p.s < p.e
+        UNION ALL
+        SELECT DISTINCT ra.id, ra.net, ra.org, ra.parent, true, 0, 0, nh.h, 0, 0, 0, {DROPPED_SPAN}
+        FROM nh JOIN ra ON ra.id = nh.id WHERE nh.status = 'dropped'"""
+
+
+def _pg_span_function() -> str:
+    """``fk_action_spans(action id)``: replace one action's span rows by those of its current row
+    and notes (none unless reopened), and append the difference to the tally as delta rows."""
+    key = ", ".join(KEY)
+    return f"""
+        CREATE OR REPLACE FUNCTION {SPAN_FUNCTION}(aid bigint) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            WITH gone AS (DELETE FROM {SPANS} WHERE action_id = aid RETURNING {key})
+            INSERT INTO {TABLE} ({key}, n, delta) SELECT {key}, -count(*), true FROM gone GROUP BY {key};
+            WITH made AS (INSERT INTO {SPANS} ({", ".join(SPAN_COLUMNS)}) {_spans_select("a.id = aid")}
+                          RETURNING {key})
+            INSERT INTO {TABLE} ({key}, n, delta) SELECT {key}, count(*), true FROM made GROUP BY {key};
+        END $$"""
+
+
+def _pg_note_function() -> str:
+    """After a note is written, moved or deleted: its action's spans (a note in the past or a
+    changed older note leaves the action's digest, and so its own row, as it was)."""
+    return f"""
+        CREATE OR REPLACE FUNCTION {NOTE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                PERFORM {SPAN_FUNCTION}(OLD.action_id);
+            END IF;
+            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.action_id IS DISTINCT FROM OLD.action_id) THEN
+                PERFORM {SPAN_FUNCTION}(NEW.action_id);
+            END IF;
+            RETURN NULL;
+        END $$"""
 
 
 def _pg_action_function() -> str:
@@ -137,6 +229,13 @@ def _pg_action_function() -> str:
             ELSE
                 {netted.format(rows=side('OLD', -1) + ' UNION ALL ' + side('NEW', 1))};
             END IF;
+            IF TG_OP = 'DELETE' THEN
+                IF OLD.history_reopened THEN PERFORM {SPAN_FUNCTION}(OLD.id); END IF;
+            ELSIF TG_OP = 'INSERT' THEN
+                IF NEW.history_reopened THEN PERFORM {SPAN_FUNCTION}(NEW.id); END IF;
+            ELSIF OLD.history_reopened OR NEW.history_reopened THEN
+                PERFORM {SPAN_FUNCTION}(NEW.id);
+            END IF;
             RETURN NULL;
         END $$"""
 
@@ -152,6 +251,7 @@ def _pg_case_function() -> str:
         BEGIN
             {away};
             {to};
+            PERFORM {SPAN_FUNCTION}(a.id) FROM {ACTIONS} a WHERE a.case_id = NEW.id AND a.history_reopened;
             RETURN NULL;
         END $$"""
 
@@ -161,7 +261,10 @@ def _pg_network_function() -> str:
         CREATE OR REPLACE FUNCTION {NETWORK_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             DELETE FROM {TABLE} WHERE network_id = NEW.id;
+            DELETE FROM {SPANS} WHERE network_id = NEW.id;
             {_backfill_sql('NEW.id')};
+            {_spans_backfill_sql('NEW.id')};
+            {_span_rows_sql('NEW.id')};
             RETURN NULL;
         END $$"""
 
@@ -172,14 +275,27 @@ def _backfill_sql(network: str | None) -> str:
                            1, "c.network_id", "n.time_zone", where, delta=False)
 
 
+def _spans_backfill_sql(network: str | None) -> str:
+    where = "TRUE" if network is None else f"c.network_id = {network}"
+    return f"INSERT INTO {SPANS} ({', '.join(SPAN_COLUMNS)}) {_spans_select(where)}"
+
+
+def _span_rows_sql(network: str | None) -> str:
+    """The tally's compacted rows of the span rows (after ``_spans_backfill_sql``)."""
+    key = ", ".join(KEY)
+    where = "TRUE" if network is None else f"network_id = {network}"
+    return f"INSERT INTO {TABLE} ({key}, n, delta) SELECT {key}, count(*), false FROM {SPANS} WHERE {where} GROUP BY {key}"
+
+
 def _installable(connection) -> bool:
     if connection.vendor != "postgresql":
         return False
     existing = set(connection.introspection.table_names())
-    if not {TABLE, ACTIONS, CASES, NETWORKS} <= existing:
+    if not {TABLE, SPANS, ACTIONS, CASES, NETWORKS, NOTES} <= existing:
         return False
     columns = {c.name for c in connection.introspection.get_table_description(connection.cursor(), ACTIONS)}
-    return set(WATCHED) <= columns
+    tally = {c.name for c in connection.introspection.get_table_description(connection.cursor(), TABLE)}
+    return set(WATCHED) <= columns and "span" in tally
 
 
 def install(using: str = "default") -> None:
@@ -191,11 +307,15 @@ def install(using: str = "default") -> None:
         return
     watched = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
     with transaction.atomic(using=using), connection.cursor() as cur:
+        cur.execute(_pg_span_function())
         cur.execute(_pg_action_function())
         cur.execute(f"CREATE OR REPLACE TRIGGER {FUNCTION} AFTER INSERT OR DELETE ON {ACTIONS} FOR EACH ROW "
                     f"EXECUTE FUNCTION {FUNCTION}()")
         cur.execute(f"CREATE OR REPLACE TRIGGER {FUNCTION}_update AFTER UPDATE ON {ACTIONS} FOR EACH ROW WHEN ({watched}) "
                     f"EXECUTE FUNCTION {FUNCTION}()")
+        cur.execute(_pg_note_function())
+        cur.execute(f"CREATE OR REPLACE TRIGGER {NOTE_FUNCTION} AFTER INSERT OR UPDATE OR DELETE ON {NOTES} FOR EACH ROW "
+                    f"EXECUTE FUNCTION {NOTE_FUNCTION}()")
         cur.execute(_pg_case_function())
         cur.execute(f"CREATE OR REPLACE TRIGGER {CASE_FUNCTION} AFTER UPDATE OF network_id ON {CASES} FOR EACH ROW "
                     f"WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) EXECUTE FUNCTION {CASE_FUNCTION}()")
@@ -206,19 +326,31 @@ def install(using: str = "default") -> None:
             CREATE OR REPLACE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 DELETE FROM {TABLE};
+                DELETE FROM {SPANS};
                 RETURN NULL;
             END $$""")
         cur.execute(f"CREATE OR REPLACE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {ACTIONS} FOR EACH STATEMENT "
                     f"EXECUTE FUNCTION {TRUNCATE_FUNCTION}()")
 
 
-# Per network, the tally's counts sum to its number of actions (each action is one +1 in one row).
+# Per network, the tally's own rows of actions sum to its number of actions (each action is one +1
+# in one row); the span rows are those the reopened actions' notes give, and the tally's span rows
+# count them.
 _DRIFTED = f"""
     SELECT EXISTS (
         SELECT 1
         FROM (SELECT c.network_id, count(*) AS n FROM {ACTIONS} a JOIN {CASES} c ON c.id = a.case_id
               GROUP BY c.network_id) AS truth
-        FULL JOIN (SELECT network_id, SUM(n) AS n FROM {TABLE} GROUP BY network_id) AS kept USING (network_id)
+        FULL JOIN (SELECT network_id, SUM(n) AS n FROM {TABLE} WHERE span = 0 GROUP BY network_id) AS kept
+        USING (network_id)
+        WHERE COALESCE(truth.n, 0) <> COALESCE(kept.n, 0))
+    OR EXISTS (SELECT * FROM ({_spans_select("TRUE")}) AS due EXCEPT ALL SELECT {", ".join(SPAN_COLUMNS)} FROM {SPANS})
+    OR EXISTS (SELECT {", ".join(SPAN_COLUMNS)} FROM {SPANS} EXCEPT ALL SELECT * FROM ({_spans_select("TRUE")}) AS due)
+    OR EXISTS (
+        SELECT 1
+        FROM (SELECT {", ".join(KEY)}, count(*) AS n FROM {SPANS} GROUP BY {", ".join(KEY)}) AS truth
+        FULL JOIN (SELECT {", ".join(KEY)}, SUM(n) AS n FROM {TABLE} WHERE span <> 0 GROUP BY {", ".join(KEY)}) AS kept
+        USING ({", ".join(KEY)})
         WHERE COALESCE(truth.n, 0) <> COALESCE(kept.n, 0))"""
 
 
@@ -234,7 +366,7 @@ def ensure(using: str = "default") -> None:
         return
     with transaction.atomic(using=using):
         with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {ACTIONS}, {CASES}, {NETWORKS} IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute(f"LOCK TABLE {ACTIONS}, {NOTES}, {CASES}, {NETWORKS} IN SHARE ROW EXCLUSIVE MODE")
         install(using)
         with connection.cursor() as cur:
             cur.execute(_DRIFTED)
@@ -251,10 +383,12 @@ def uninstall(using: str = "default") -> None:
         cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION} ON {ACTIONS}")
         cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION}_update ON {ACTIONS}")
         cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {ACTIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {NOTE_FUNCTION} ON {NOTES}")
         cur.execute(f"DROP TRIGGER IF EXISTS {CASE_FUNCTION} ON {CASES}")
         cur.execute(f"DROP TRIGGER IF EXISTS {NETWORK_FUNCTION} ON {NETWORKS}")
-        for name in (FUNCTION, CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION):
+        for name in (FUNCTION, CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION, NOTE_FUNCTION):
             cur.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        cur.execute(f"DROP FUNCTION IF EXISTS {SPAN_FUNCTION}(bigint)")
 
 
 def backfill(using: str = "default", network_id: int | None = None) -> int:
@@ -265,11 +399,19 @@ def backfill(using: str = "default", network_id: int | None = None) -> int:
     with transaction.atomic(using=using), connection.cursor() as cur:  # no reader sees it half rebuilt
         if network_id is None:
             cur.execute(f"DELETE FROM {TABLE}")
+            cur.execute(f"DELETE FROM {SPANS}")
             cur.execute(_backfill_sql(None))
+            written = cur.rowcount
+            cur.execute(_spans_backfill_sql(None))
+            cur.execute(_span_rows_sql(None))
         else:
             cur.execute(f"DELETE FROM {TABLE} WHERE network_id = %s", [network_id])
+            cur.execute(f"DELETE FROM {SPANS} WHERE network_id = %s", [network_id])
             cur.execute(_backfill_sql("%s"), [network_id])
-        return cur.rowcount
+            written = cur.rowcount
+            cur.execute(_spans_backfill_sql("%s"), [network_id])
+            cur.execute(_span_rows_sql("%s"), [network_id])
+        return written + cur.rowcount
 
 
 def installed(using: str = "default") -> bool:
@@ -279,5 +421,6 @@ def installed(using: str = "default") -> bool:
     with connection.cursor() as cur:
         # pg_trigger, not information_schema.triggers, which leaves out TRUNCATE triggers
         cur.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
-                    [[FUNCTION, f"{FUNCTION}_update", CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION]])
-        return cur.fetchone()[0] == 5
+                    [[FUNCTION, f"{FUNCTION}_update", CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION,
+                      NOTE_FUNCTION]])
+        return cur.fetchone()[0] == 6

@@ -9,7 +9,7 @@ middle rows of each group. The number of queries is fixed whatever the number of
 On PostgreSQL (issue 13) the action counts and the medians of days to done are read from the
 board's tally of actions (``board/action_tally.py``: a few thousand rows per network, kept by
 triggers) instead of a pass over every action, and the conference figures with both medians
-(``percentile_cont``) come from one statement. SQLite computes everything from the rows, as the
+(read off histograms) come from one statement. SQLite computes everything from the rows, as the
 definitions below say; ``tests/board/test_action_tally.py`` holds the two against each other.
 
 ``compute_figures`` returns the figures *as they may be shown*: suppressed by
@@ -260,8 +260,10 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
     1.0 s at 200,000 conferences, the first conference of each case looked up once per reference
     to it). Each conference is placed in its period once (``p``); a case's first held conference
     is the earliest start of its held conferences (``MIN``, as PostgreSQL's ``ORDER BY starts_at
-    LIMIT 1`` skips conferences without a start); the medians are ``percentile_cont(0.5)``: the
-    middle value, or the mean of the two middle ones, as ``_medians_by_period`` computes them."""
+    LIMIT 1`` skips conferences without a start); the medians are read off histograms (how many
+    held conferences had n organisations present, how many cases waited d days) by
+    ``_histogram_median``: the middle value, or the mean of the two middle ones, as
+    ``_medians_by_period`` computes them."""
     qn = connection.ops.quote_name
     ops = connection.ops
     conf_t, case_t = qn(Conference._meta.db_table), qn(Case._meta.db_table)
@@ -280,46 +282,59 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
     sql = (
         f"WITH x AS (SELECT x.id, x.status, x.reschedule_count, {period_of('COALESCE(x.starts_at, x.updated_at)')} AS p"
         f" FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id WHERE c.network_id = %s),"
-        f" fc AS (SELECT c.opened_on, MIN(x.starts_at) AS first FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id"
-        f" WHERE c.network_id = %s AND x.status IN ({held}) GROUP BY c.id, c.opened_on),"
+        # each case's first held conference, grouped in the order of the index of held conferences
+        # by case and start (no hash table over them), then joined to the network's cases
+        f" fc AS (SELECT c.opened_on, h.first FROM (SELECT x.case_id, MIN(x.starts_at) AS first FROM {conf_t} x"
+        f" WHERE x.status IN ({held}) GROUP BY x.case_id) h INNER JOIN {case_t} c ON c.id = h.case_id"
+        f" WHERE c.network_id = %s),"
         f" ff AS (SELECT {period_of('fc.first')} AS p, (fc.first AT TIME ZONE %s)::date - fc.opened_on AS days FROM fc),"
         # the organisations present at each held conference of the network in the periods' span,
         # counted in one grouped join: a scalar subquery per conference cost ~2 us of executor
         # start-up each, even where it found nothing (86 of 273 ms at 50,000 held conferences)
-        f" io AS (SELECT i.conference_id, COUNT(DISTINCT i.organisation_id) AS n FROM {inv_t} i"
-        f" INNER JOIN {conf_t} y ON y.id = i.conference_id INNER JOIN {case_t} c ON c.id = y.case_id"
+        f" io AS (SELECT {period_of('COALESCE(y.starts_at, y.updated_at)')} AS p, COUNT(DISTINCT i.organisation_id) AS n"
+        f" FROM {inv_t} i INNER JOIN {conf_t} y ON y.id = i.conference_id INNER JOIN {case_t} c ON c.id = y.case_id"
         f" WHERE c.network_id = %s AND y.status IN ({held}) AND COALESCE(y.starts_at, y.updated_at) >= %s"
         f" AND COALESCE(y.starts_at, y.updated_at) < %s AND i.attended AND i.organisation_id IS NOT NULL"
-        f" AND i.removed_at IS NULL GROUP BY i.conference_id)"
+        f" AND i.removed_at IS NULL GROUP BY i.conference_id, y.starts_at, y.updated_at)"
         # the FILTER is evaluated before an aggregate's arguments: the parents' invitations are read
         # only for the held conferences of the periods
         f" SELECT 'conferences', x.p, COUNT(*) FILTER (WHERE x.status IN ({held})),"
         f" COUNT(*) FILTER (WHERE x.status IN ({held}) AND EXISTS (SELECT 1 FROM {inv_t} i"
         f" INNER JOIN {family_t} f ON f.id = i.family_member_id WHERE i.conference_id = x.id AND f.relation IN ({parents})"
         f" AND i.attended AND i.removed_at IS NULL)),"
-        f" COUNT(*) FILTER (WHERE x.status = %s), COUNT(*) FILTER (WHERE x.reschedule_count > 0),"
-        f" percentile_cont(0.5) WITHIN GROUP (ORDER BY COALESCE(io.n, 0)) FILTER (WHERE x.status IN ({held}))"
-        f" FROM x LEFT JOIN io ON io.conference_id = x.id WHERE x.p IS NOT NULL GROUP BY x.p"
-        f" UNION ALL SELECT 'first', ff.p, COUNT(*), 0, 0, 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY ff.days)"
-        f" FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p"
+        f" COUNT(*) FILTER (WHERE x.status = %s), COUNT(*) FILTER (WHERE x.reschedule_count > 0)"
+        f" FROM x WHERE x.p IS NOT NULL GROUP BY x.p"
+        # the medians from histograms (how many conferences / cases per value): grouped by hashing
+        # a few values, where percentile_cont sorted every held conference and first conference
+        # (and spilled to disk at 200,000 conferences; issue 13)
+        f" UNION ALL SELECT 'organisations', io.p, io.n, COUNT(*), 0, 0 FROM io WHERE io.p IS NOT NULL GROUP BY io.p, io.n"
+        f" UNION ALL SELECT 'first', ff.p, ff.days, COUNT(*), 0, 0 FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p, ff.days"
     )
     parent_values = [str(relation.value) for relation in FamilyMember.PARENT_RELATIONS]
     bounds = [ops.adapt_datetimefield_value(b) for period in periods for b in period.bounds(tz)]
-    params = [*which_params, network.pk, network.pk, *HELD_STATES, *which_params, str(tz), network.pk, *HELD_STATES,
-              min(bounds), max(bounds), *HELD_STATES, *HELD_STATES, *parent_values, Conference.Status.CANCELLED.value,
-              *HELD_STATES]
+    params = [*which_params, network.pk, *HELD_STATES, network.pk, *which_params, str(tz), *which_params, network.pk,
+              *HELD_STATES, min(bounds), max(bounds), *HELD_STATES, *HELD_STATES, *parent_values,
+              Conference.Status.CANCELLED.value]
     result = [{"held": 0, "held_with_parent": 0, "cancelled": 0, "rescheduled": 0,
                "days_to_first_conference": (0, None), "organisations_present": (0, None)} for _ in periods]
+    present: list[list[tuple[int, int]]] = [[] for _ in periods]
+    first: list[list[tuple[int, int]]] = [[] for _ in periods]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for part, p, n, with_parent, cancelled, rescheduled, median in rows:
-        figures = result[p]
+    for part, p, a, b, c, d in rows:
         if part == "conferences":
-            figures.update(held=n, held_with_parent=with_parent, cancelled=cancelled, rescheduled=rescheduled,
-                           organisations_present=(n, median) if n else (0, None))
+            result[p].update(held=a, held_with_parent=b, cancelled=c, rescheduled=d)
+        elif part == "organisations":
+            present[p].append((a, b))
         else:
-            figures["days_to_first_conference"] = (n, median)
+            first[p].append((a, b))
+    for i, figures in enumerate(result):
+        if figures["held"]:  # the held conferences without an attending organisation: 0 present
+            figures["organisations_present"] = _histogram_median(
+                [(0, figures["held"] - sum(n for _, n in present[i])), *present[i]])
+        if first[i]:
+            figures["days_to_first_conference"] = _histogram_median(first[i])
     return result
 
 
@@ -349,99 +364,76 @@ def action_counts(network, periods: list[Period], tz) -> dict[Period, dict[str, 
     return _counts_from_actions(network, periods, tz)
 
 
-def _reopened_history(periods: list[Period], tz) -> tuple[str, list, list[str], list]:
-    """The network's reopened actions (CTE ``ra``) and their notes, turned into a few flags per
-    action and period (``w``, ``h``; parameters: the network's id, then the returned ones), and
-    per period the sums of dropped / open / overdue over ``a`` (``ra``) LEFT JOINed to ``h``:
-    the same expressions as ``_counts_from_actions`` (``_history_measures``).
-
-    One window pass numbers each note's successor (``LEAD``), so "the last note before an
-    instant" is the note before it whose successor is not, and one ``GROUP BY action`` turns that
-    into ``closed_i`` (closed at the end of period i) and ``dropped_i`` (a note dropped it in i)."""
-    qn = connection.ops.quote_name
-    action_t, note_t, case_t = qn(AgreedAction._meta.db_table), qn(ActionNote._meta.db_table), qn(Case._meta.db_table)
-    flag_sql, flag_params, measures = _history_measures(periods, tz)
-    sum_sql = [", ".join(sql for sql, _ in per_period[2:]) for per_period in measures]
-    sum_params = [param for per_period in measures for _, params in per_period[2:] for param in params]
-    # the reopened actions first (partial index), then each one's notes through the index on
-    # action_id: OFFSET 0 keeps the planner from turning that into a hash join over every note
-    ctes = (
-        f"ra AS (SELECT a.id, a.created_at, a.due_on, a.status, a.completed_on, a.updated_at, a.history_status,"
-        f" a.history_at, a.history_reopened, a.responsible_family_member_id IS NOT NULL AS parent,"
-        f" a.responsible_organisation_id FROM {action_t} a INNER JOIN {case_t} c ON c.id = a.case_id"
-        f" WHERE c.network_id = %s AND a.history_reopened),"
-        f" w AS (SELECT ra.id AS action_id, n.status, n.created_at,"
-        f" LEAD(n.created_at) OVER (PARTITION BY ra.id ORDER BY n.created_at, n.id) AS next_at"
-        f" FROM ra CROSS JOIN LATERAL (SELECT n.status, n.created_at, n.id FROM {note_t} n WHERE n.action_id = ra.id"
-        f" OFFSET 0) n),"
-        f" h AS (SELECT w.action_id, {', '.join(flag_sql)} FROM w GROUP BY w.action_id)"
-    )
-    return ctes, flag_params, sum_sql, sum_params
-
-
 def _tally_figures(network, periods: list[Period], tz) -> tuple[dict, dict]:
     """``(action_counts, done_medians)`` of several periods from the tally, in one statement
     that also folds the network's delta rows into its compacted rows (``board/action_tally.py``).
 
     The statement reads the tally as it was when it began (PostgreSQL runs a statement's
     data-modifying CTEs on one snapshot), so the folding does not change what it counts. Three
-    parts, UNION ALL: ``c`` the counts per responsible group (never-reopened actions' dropped /
-    open / overdue from their half years), ``m`` the actions done in each period by days to done
-    (the medians are read off these few rows), ``r`` dropped / open / overdue of the reopened
-    actions from their notes."""
+    parts, UNION ALL, per responsible organisation (or parent): ``g`` how many actions it has (a
+    group with actions shows, even where all its counts are zero), ``c`` the counts of every period
+    over the rows that can count in one (the reopened actions' dropped / open / overdue from their
+    span rows, kept from their notes by the tally's triggers: no note is read here), ``m`` the
+    actions done in each period by days to done (the medians are read off these few rows)."""
     org_t = connection.ops.quote_name(Organisation._meta.db_table)
     key = ", ".join(action_tally.KEY)
     table = action_tally.TABLE
     halves = [action_tally.half_index(period.year, period.half) for period in periods]
+    # span 0: an action's own row (agreed, done, days to done; dropped / open / overdue unless
+    # reopened); 1 and 2: a reopened action's open intervals and dropped half years
+    own, reopened_span = "t.span = 0 AND NOT t.reopened", f"t.span = {action_tally.OPEN_SPAN}"
+    dropped_span = f"t.span = {action_tally.DROPPED_SPAN}"
     sums, sum_params = [], []
     for q in halves:
+        open_at_end = f"({own} OR {reopened_span}) AND t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s)"
         sums += [
-            "SUM(CASE WHEN t.created_h = %s THEN t.n ELSE 0 END)",
-            "SUM(CASE WHEN t.done_h = %s THEN t.n ELSE 0 END)",
-            "SUM(CASE WHEN NOT t.reopened AND t.dropped_h = %s THEN t.n ELSE 0 END)",
-            "SUM(CASE WHEN NOT t.reopened AND t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s) THEN t.n ELSE 0 END)",
-            "SUM(CASE WHEN NOT t.reopened AND t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s)"
-            " AND t.due_h <> 0 AND t.due_h <= %s THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN t.span = 0 AND t.created_h = %s THEN t.n ELSE 0 END)",
+            "SUM(CASE WHEN t.span = 0 AND t.done_h = %s THEN t.n ELSE 0 END)",
+            f"SUM(CASE WHEN ({own} OR {dropped_span}) AND t.dropped_h = %s THEN t.n ELSE 0 END)",
+            f"SUM(CASE WHEN {open_at_end} THEN t.n ELSE 0 END)",
+            f"SUM(CASE WHEN {open_at_end} AND t.due_h <> 0 AND t.due_h <= %s THEN t.n ELSE 0 END)",
         ]
         sum_params += [q, q, q, q, q, q, q, q]
-    history_ctes, history_params, reopened_sums, reopened_params = _reopened_history(periods, tz)
-    measure_zeros = ", ".join(["0"] * (len(ACTION_MEASURES) * len(periods)))
+    lowest, highest = min(halves), max(halves)
+    # only rows that can count in one of the periods are summed: created, done or dropped in
+    # their span, or open at some instant of it (the others are the network's older history)
+    relevant = ("t.created_h BETWEEN %s AND %s OR t.done_h BETWEEN %s AND %s OR t.dropped_h BETWEEN %s AND %s"
+                " OR (t.created_h <= %s AND (t.closed_h = 0 OR t.closed_h > %s))")
     sql = (
         f"WITH d AS (DELETE FROM {table} WHERE network_id = %s AND delta RETURNING {key}, n),"
         f" f AS (INSERT INTO {table} ({key}, n, delta) SELECT {key}, SUM(n), false FROM d GROUP BY {key}"
-        f" ON CONFLICT ({key}) WHERE NOT delta DO UPDATE SET n = {table}.n + EXCLUDED.n),"
-        f" t AS (SELECT t.parent, o.kind, t.reopened, t.created_h, t.done_h, t.dropped_h, t.closed_h, t.due_h, t.days,"
-        f" t.n FROM {table} t LEFT JOIN {org_t} o ON o.id = t.organisation_id WHERE t.network_id = %s),"
-        f" {history_ctes}"
-        f" SELECT 'c' AS part, t.parent, t.kind, NULL::integer AS half, NULL::integer AS days, SUM(t.n) AS n,"
-        f" {', '.join(sums)} FROM t GROUP BY t.parent, t.kind"
-        f" UNION ALL SELECT 'm', t.parent, t.kind, t.done_h, t.days, SUM(t.n), {measure_zeros} FROM t"
-        f" WHERE t.done_h IN ({', '.join(['%s'] * len(halves))}) GROUP BY t.parent, t.kind, t.done_h, t.days"
-        f" HAVING SUM(t.n) <> 0"
-        f" UNION ALL SELECT 'r', a.parent, o.kind, NULL, NULL, 0, {', '.join(f'0, 0, {chunk}' for chunk in reopened_sums)}"
-        f" FROM ra a LEFT JOIN h ON h.action_id = a.id LEFT JOIN {org_t} o ON o.id = a.responsible_organisation_id"
-        f" GROUP BY a.parent, o.kind"
+        f" ON CONFLICT ({key}) WHERE NOT delta DO UPDATE SET n = {table}.n + EXCLUDED.n)"
+        # grouped by organisation (its kind is joined to the few groups): the rows are read where
+        # they lie, compacted and delta rows alike, as the statement's snapshot shows them
+        f" SELECT u.part, u.parent, o.kind, u.half, u.days, u.n, u.m FROM ("
+        f" SELECT 'g' AS part, t.parent, t.organisation_id, NULL::integer AS half, NULL::integer AS days,"
+        f" SUM(t.n) AS n, NULL::bigint[] AS m FROM {table} t WHERE t.network_id = %s AND t.span = 0"
+        f" GROUP BY t.parent, t.organisation_id"
+        f" UNION ALL SELECT 'c', t.parent, t.organisation_id, NULL, NULL, 0, ARRAY[{', '.join(sums)}]"
+        f" FROM {table} t WHERE t.network_id = %s AND ({relevant}) GROUP BY t.parent, t.organisation_id"
+        f" UNION ALL SELECT 'm', t.parent, t.organisation_id, t.done_h, t.days, SUM(t.n), NULL FROM {table} t"
+        f" WHERE t.network_id = %s AND t.span = 0 AND t.done_h IN ({', '.join(['%s'] * len(halves))})"
+        f" GROUP BY t.parent, t.organisation_id, t.done_h, t.days HAVING SUM(t.n) <> 0"
+        f") u LEFT JOIN {org_t} o ON o.id = u.organisation_id"
     )
-    params = [network.pk, network.pk, network.pk, *history_params, *sum_params, *halves, *reopened_params]
+    relevant_params = [lowest, highest, lowest, highest, lowest, highest, highest, lowest]
+    params = [network.pk, network.pk, *sum_params, network.pk, *relevant_params, network.pk, *halves]
     counts: dict[Period, dict[str, dict[str, int]]] = {period: {} for period in periods}
-    histograms: dict[int, dict[str, list[tuple[int, int]]]] = {}
-    reopened = []
+    histograms: dict[int, dict[str, dict[int, int]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for part, parent, kind, half, days, n, *values in rows:
+    present = {PARENTS if parent else kind for part, parent, kind, _, _, n, _ in rows if part == "g" and n}
+    for part, parent, kind, half, days, n, values in rows:
         group = PARENTS if parent else kind
         if part == "m":
-            histograms.setdefault(halves.index(half), {}).setdefault(group, []).append((days, int(n)))
-        elif part == "r":
-            reopened.append((group, values))
-        elif n:
-            _add_counts(counts, periods, group, values)
-    for group, values in reopened:
-        _add_counts(counts, periods, group, values)
+            by_days = histograms.setdefault(halves.index(half), {}).setdefault(group, {})
+            by_days[days] = by_days.get(days, 0) + int(n)
+        elif group in present:  # a group shows where the network has actions in it, even all zero
+            _add_counts(counts, periods, group, values if part == "c" else [])
     medians = {}
     for i, period in enumerate(periods):
-        by_group = histograms.get(i, {})
+        by_group = {group: list(by_days.items()) for group, by_days in histograms.get(i, {}).items()}
         medians[period] = (
             {group: _histogram_median(pairs) for group, pairs in by_group.items()},
             _histogram_median([pair for pairs in by_group.values() for pair in pairs]) if by_group else (0, None),
@@ -450,6 +442,7 @@ def _tally_figures(network, periods: list[Period], tz) -> tuple[dict, dict]:
 
 
 def _add_counts(counts: dict, periods: list[Period], group, values) -> None:
+    """Add a group's measures of every period (``values``: period by period; empty: zeros)."""
     for i, period in enumerate(periods):
         chunk = values[i * len(ACTION_MEASURES):(i + 1) * len(ACTION_MEASURES)]
         target = counts[period].setdefault(group, {measure: 0 for measure in ACTION_MEASURES})

@@ -167,6 +167,8 @@ class ActionTally(models.Model):
     closed_h = models.IntegerField()
     due_h = models.IntegerField()
     days = models.IntegerField()  # from creation to completion, for done actions
+    # 0: an action's own row; 1 / 2: a reopened action's open interval / dropped half year (ActionSpan)
+    span = models.SmallIntegerField(db_default=0)
     n = models.IntegerField()
     delta = models.BooleanField()
 
@@ -175,7 +177,32 @@ class ActionTally(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["network_id", "organisation_id", "parent", "reopened", "created_h", "done_h", "dropped_h",
-                        "closed_h", "due_h", "days"],
-                condition=Q(delta=False), name="actiontally_one_row_per_key"),
+                        "closed_h", "due_h", "days", "span"],
+                condition=Q(delta=False), name="actiontally_one_row_per_key_span"),
         ]
         indexes = [models.Index(fields=["network_id"], condition=Q(delta=True), name="actiontally_deltas")]
+
+
+class ActionSpan(models.Model):
+    """The rows one reopened action adds to the board's tally (``ActionTally.span`` 1 and 2): its
+    intervals of half years at whose end it was open and the half years in which a note dropped it,
+    from its notes (``board/action_tally.py``). Kept per action so that a change of its notes or its
+    row replaces exactly what it had added. Written only by the database's triggers and by
+    ``action_tally.backfill``; the same key columns as the tally."""
+
+    action_id = models.BigIntegerField(db_index=True)
+    network_id = models.IntegerField()
+    organisation_id = models.IntegerField()
+    parent = models.BooleanField()
+    reopened = models.BooleanField()
+    created_h = models.IntegerField()
+    done_h = models.IntegerField()
+    dropped_h = models.IntegerField()
+    closed_h = models.IntegerField()
+    due_h = models.IntegerField()
+    days = models.IntegerField()
+    span = models.SmallIntegerField()
+
+    class Meta:
+        db_table = "board_actionspan"
+        indexes = [models.Index(fields=["network_id"], name="actionspan_network")]

@@ -71,6 +71,10 @@ class Conference(models.Model):
                 violation_error_message=_("A conference lasts between 15 minutes and 8 hours."),
             ),
         ]
+        # the board's summary finds each case's first held conference in this index's order
+        # alone (board.figures._conference_figures_pg; issue 13)
+        indexes = [models.Index(fields=["case", "starts_at"], condition=Q(status__in=["held", "protocol_final"]),
+                                name="conference_held_case_start")]
 
     def __str__(self) -> str:
         return f"{self.case.reference} – {self.get_kind_display()}"

@@ -216,3 +216,40 @@ def test_no_action_written_while_the_triggers_are_reinstalled_goes_uncounted(wor
         del connection.cursor
     assert len(written) >= 5
     assert sum(maintained().values()) == AgreedAction.objects.count()
+
+
+def test_a_reopened_action_counts_by_its_notes_and_a_note_written_into_the_past_reaches_the_figures():
+    """A reopened action's dropped / open / overdue come from its span rows, which its notes keep
+    (no note is read by the summary). A note added to its past leaves the action's digest (its
+    last note) as it was and must still change the half year it falls in."""
+    network = build("Spans", cases=1, seed=61)
+    ActionNote.objects.filter(action__case__network=network).delete()
+    action = AgreedAction.objects.filter(case__network=network, responsible_organisation__isnull=False).first()
+    AgreedAction.objects.filter(case__network=network).exclude(pk=action.pk).delete()
+    AgreedAction.objects.filter(pk=action.pk).update(
+        status="in_progress", completed_on=None, due_on=dt.date(2024, 10, 1),
+        created_at=dt.datetime(2024, 3, 1, tzinfo=BERLIN))
+    author = User.objects.get(username="Spans-caseworker")
+
+    def note(status, *when):
+        ActionNote.objects.create(action=action, author=author, status=status, created_at=dt.datetime(*when, tzinfo=BERLIN))
+
+    note("done", 2024, 5, 1)      # closed at the end of 2024 H1
+    note("open", 2024, 11, 1)     # reopened: open (and overdue) at the end of 2024 H2
+    note("dropped", 2025, 2, 1)   # dropped in 2025 H1 ...
+    note("open", 2025, 3, 1)      # ... and reopened: open and overdue at its end
+    assert AgreedAction.objects.get(pk=action.pk).history_reopened
+    group = action.responsible_organisation.kind
+    periods = [Period(2024, 1), Period(2024, 2), Period(2025, 1)]
+
+    def counts():
+        tallied, _ = _tally_figures(network, periods, BERLIN)
+        assert tallied == _counts_from_actions(network, periods, BERLIN)
+        return [(tallied[p][group]["dropped"], tallied[p][group]["open"], tallied[p][group]["overdue"]) for p in periods]
+
+    assert counts() == [(0, 0, 0), (0, 1, 1), (1, 1, 1)]
+    note("done", 2024, 12, 15)    # into the past: the last note (and the digest) stay as they were
+    assert counts() == [(0, 0, 0), (0, 0, 0), (1, 1, 1)]
+    ActionNote.objects.filter(action=action, status="dropped").delete()
+    assert counts() == [(0, 0, 0), (0, 0, 0), (0, 1, 1)]
+    assert_right(network)

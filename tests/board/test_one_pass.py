@@ -145,6 +145,10 @@ def test_the_summary_runs_the_same_number_of_queries_for_few_and_many_rows():
     with CaptureQueriesContext(connection) as many:
         compute_figures(large, 2025, 2)
     assert len(few.captured_queries) == len(many.captured_queries)
-    # the actions of both half years are counted by one statement reading the notes once
-    action_queries = [q["sql"] for q in many.captured_queries if "LEAD(" in q["sql"]]
-    assert len(action_queries) == 1
+    if connection.vendor == "postgresql":
+        # the actions of both half years come from the board's tally: no statement reads a note
+        assert not [q["sql"] for q in many.captured_queries if "protocols_actionnote" in q["sql"]]
+    else:
+        # the actions of both half years are counted by one statement reading the notes once
+        action_queries = [q["sql"] for q in many.captured_queries if "LEAD(" in q["sql"]]
+        assert len(action_queries) == 1
