@@ -14,13 +14,18 @@ def install_and_backfill(apps, schema_editor):
 
 
 def uninstall(apps, schema_editor):
+    """The way back: drop the triggers, and the span table's content type (with its permissions),
+    which post_migrate created (as board/0002 does for the tally's)."""
     action_tally.uninstall(schema_editor.connection.alias)
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    ContentType.objects.using(schema_editor.connection.alias).filter(app_label="board", model="actionspan").delete()
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('board', '0003_edit_versions'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
