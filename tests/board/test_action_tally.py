@@ -253,3 +253,18 @@ def test_a_reopened_action_counts_by_its_notes_and_a_note_written_into_the_past_
     ActionNote.objects.filter(action=action, status="dropped").delete()
     assert counts() == [(0, 0, 0), (0, 0, 0), (0, 1, 1)]
     assert_right(network)
+
+
+def test_missing_span_rows_are_rebuilt_after_migrate():
+    """An installation upgraded from before the span rows (board/0004), or whose spans missed notes
+    written while no trigger watched: the check after migrate finds them and rebuilds the tally."""
+    network = build("Upgrade", cases=2, seed=71)
+    assert AgreedAction.objects.filter(case__network=network, history_reopened=True).exists()
+    kept = maintained()
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {action_tally.SPANS}")
+        cur.execute(f"DELETE FROM {action_tally.TABLE} WHERE span <> 0")
+    assert maintained() != kept
+    action_tally.ensure()
+    assert maintained() == kept
+    assert_right(network)
