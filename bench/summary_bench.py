@@ -221,6 +221,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--scale", type=float, default=0.0,
                         help="PostgreSQL: build S x the issue-13 size with generate_series and compare with count(*)")
+    parser.add_argument("--invitations", type=int, default=0,
+                        help="with --scale: this many invitations per conference (a parent and organisations; "
+                             "default 0: the template's few rows)")
     parser.add_argument("--reuse", action="store_true",
                         help="with --scale: measure the scaled network already in the database instead of building it")
     args = parser.parse_args()
@@ -262,10 +265,10 @@ def _clone(cursor, table: str, template_id: int, source: str, overrides: dict[st
     return cursor.rowcount
 
 
-def build_scaled(scale: float):
+def build_scaled(scale: float, invitations: int = 0):
     """The issue-13 network at ``scale`` with generate_series (see the module docstring)."""
     from cases.models import Case, CaseTeamMember
-    from conferences.models import Conference
+    from conferences.models import Conference, Invitation
     from cases.models import Consent, FamilyMember
     from protocols.models import ActionNote, AgreedAction
 
@@ -278,6 +281,7 @@ def build_scaled(scale: float):
         "note": ActionNote.objects.filter(action__case=case).first().pk if ActionNote.objects.filter(action__case=case).exists() else None,
         "consent": Consent.objects.filter(case=case).first(),
         "team": CaseTeamMember.objects.filter(case=case).first().pk,
+        "invitation": Invitation.objects.filter(conference__case=case, organisation__isnull=False).first(),
     }
     if tpl["note"] is None:
         from participants.models import User
@@ -310,6 +314,19 @@ def build_scaled(scale: float):
                    "ends_at": "(s.opened_on + 20 + 120 * s.k)::timestamptz + interval '11 hours'",
                    "status": "(ARRAY['held','held','protocol_final','cancelled','scheduled'])[1 + (s.id + s.k) % 5]",
                    "reschedule_count": "(s.id + s.k) % 3"})
+        if invitations:
+            # per conference: the case's mother (attended at two in three) and invitations - 1
+            # organisations of the network (attended at three in four), as a conference invites them
+            conferences = (f"(SELECT y.id, y.case_id, x.k FROM conferences_conference y JOIN {cases} x ON x.id = y.case_id)")
+            _clone(c, "conferences_invitation", tpl["invitation"].pk, f"SELECT * FROM {conferences} z", {
+                "conference_id": "s.id", "user_id": "NULL", "organisation_id": "NULL",
+                "family_member_id": f"{family_first} + s.k - 1", "attended": "(s.id % 3 <> 0)", "removed_at": "NULL",
+                "excused": "false"})
+            _clone(c, "conferences_invitation", tpl["invitation"].pk,
+                   f"SELECT z.id, i.i FROM {conferences} z CROSS JOIN generate_series(1, {invitations - 1}) i", {
+                       "conference_id": "s.id", "user_id": "NULL",
+                       "organisation_id": f"({org_array})[1 + (s.id + s.i) % {len(orgs)}]", "family_member_id": "NULL",
+                       "attended": "((s.id + s.i) % 4 <> 0)", "removed_at": "NULL", "excused": "false"})
         # the board's tally of actions (board/action_tally.py) is filled once at the end, as its
         # migration does, instead of by its row trigger for each of the 2M clones
         c.execute("ALTER TABLE protocols_agreedaction DISABLE TRIGGER fk_action_tally")
@@ -330,12 +347,14 @@ def build_scaled(scale: float):
         # the notes' row trigger (each action's digest) is off while cloning and the digest is
         # backfilled once afterwards, as the migration does (protocols/action_history.py)
         c.execute("ALTER TABLE protocols_actionnote DISABLE TRIGGER fk_action_history")
+        c.execute("ALTER TABLE protocols_actionnote DISABLE TRIGGER fk_action_tally_notes")  # spans: backfill below
         _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 10 < 5", {
             "action_id": "s.id", "status": "CASE WHEN s.status IN ('done','dropped') THEN s.status ELSE 'in_progress' END",
             "created_at": "COALESCE(s.completed_on::timestamptz + interval '12 hours', s.created_at + (s.id % 20) * interval '1 day')"})
         _clone(c, "protocols_actionnote", tpl["note"], f"SELECT * FROM {actions} x WHERE x.id % 13 = 0", {
             "action_id": "s.id", "status": "'open'", "created_at": "s.created_at + interval '45 days'"})
         c.execute("ALTER TABLE protocols_actionnote ENABLE TRIGGER fk_action_history")
+        c.execute("ALTER TABLE protocols_actionnote ENABLE TRIGGER fk_action_tally_notes")
         from protocols import action_history
 
         action_history.backfill()
@@ -371,7 +390,7 @@ def run_scaled(args) -> None:
     from participants.models import Network
 
     reused = Network.objects.filter(name="Scaled").first() if args.reuse else None
-    network = reused or build_scaled(args.scale)
+    network = reused or build_scaled(args.scale, args.invitations)
     built = time.perf_counter() - started
     if reused:
         with connection.cursor() as c:

@@ -288,32 +288,28 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
         f" WHERE x.status IN ({held}) GROUP BY x.case_id) h INNER JOIN {case_t} c ON c.id = h.case_id"
         f" WHERE c.network_id = %s),"
         f" ff AS (SELECT {period_of('fc.first')} AS p, (fc.first AT TIME ZONE %s)::date - fc.opened_on AS days FROM fc),"
-        # the organisations present at each held conference of the network in the periods' span,
-        # counted in one grouped join: a scalar subquery per conference cost ~2 us of executor
-        # start-up each, even where it found nothing (86 of 273 ms at 50,000 held conferences)
-        f" io AS (SELECT {period_of('COALESCE(y.starts_at, y.updated_at)')} AS p, COUNT(DISTINCT i.organisation_id) AS n"
+        # one pass over the attended invitations of the held conferences in the periods' span: the
+        # organisations present at each and whether a parent was (issue 13: a lookup per held
+        # conference for the parent beside this pass took ~120 of 530 ms at 800,000 invitations)
+        f" iv AS (SELECT i.conference_id, COUNT(DISTINCT i.organisation_id) AS n, bool_or(f.id IS NOT NULL) AS parent"
         f" FROM {inv_t} i INNER JOIN {conf_t} y ON y.id = i.conference_id INNER JOIN {case_t} c ON c.id = y.case_id"
+        f" LEFT JOIN {family_t} f ON f.id = i.family_member_id AND f.relation IN ({parents})"
         f" WHERE c.network_id = %s AND y.status IN ({held}) AND COALESCE(y.starts_at, y.updated_at) >= %s"
-        f" AND COALESCE(y.starts_at, y.updated_at) < %s AND i.attended AND i.organisation_id IS NOT NULL"
-        f" AND i.removed_at IS NULL GROUP BY i.conference_id, y.starts_at, y.updated_at)"
-        # the FILTER is evaluated before an aggregate's arguments: the parents' invitations are read
-        # only for the held conferences of the periods
-        f" SELECT 'conferences', x.p, COUNT(*) FILTER (WHERE x.status IN ({held})),"
-        f" COUNT(*) FILTER (WHERE x.status IN ({held}) AND EXISTS (SELECT 1 FROM {inv_t} i"
-        f" INNER JOIN {family_t} f ON f.id = i.family_member_id WHERE i.conference_id = x.id AND f.relation IN ({parents})"
-        f" AND i.attended AND i.removed_at IS NULL)),"
+        f" AND COALESCE(y.starts_at, y.updated_at) < %s AND i.attended AND i.removed_at IS NULL"
+        f" GROUP BY i.conference_id)"
+        # per period, and per period and number of organisations present (the median's histogram)
+        f" SELECT CASE WHEN GROUPING(COALESCE(iv.n, 0)) = 1 THEN 'conferences' ELSE 'organisations' END, x.p,"
+        f" COALESCE(iv.n, 0), COUNT(*) FILTER (WHERE x.status IN ({held})),"
+        f" COUNT(*) FILTER (WHERE x.status IN ({held}) AND iv.parent),"
         f" COUNT(*) FILTER (WHERE x.status = %s), COUNT(*) FILTER (WHERE x.reschedule_count > 0)"
-        f" FROM x WHERE x.p IS NOT NULL GROUP BY x.p"
-        # the medians from histograms (how many conferences / cases per value): grouped by hashing
-        # a few values, where percentile_cont sorted every held conference and first conference
-        # (and spilled to disk at 200,000 conferences; issue 13)
-        f" UNION ALL SELECT 'organisations', io.p, io.n, COUNT(*), 0, 0 FROM io WHERE io.p IS NOT NULL GROUP BY io.p, io.n"
-        f" UNION ALL SELECT 'first', ff.p, ff.days, COUNT(*), 0, 0 FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p, ff.days"
+        f" FROM x LEFT JOIN iv ON iv.conference_id = x.id WHERE x.p IS NOT NULL"
+        f" GROUP BY GROUPING SETS ((x.p), (x.p, COALESCE(iv.n, 0)))"
+        f" UNION ALL SELECT 'first', ff.p, ff.days, COUNT(*), 0, 0, 0 FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p, ff.days"
     )
     parent_values = [str(relation.value) for relation in FamilyMember.PARENT_RELATIONS]
     bounds = [ops.adapt_datetimefield_value(b) for period in periods for b in period.bounds(tz)]
-    params = [*which_params, network.pk, *HELD_STATES, network.pk, *which_params, str(tz), *which_params, network.pk,
-              *HELD_STATES, min(bounds), max(bounds), *HELD_STATES, *HELD_STATES, *parent_values,
+    params = [*which_params, network.pk, *HELD_STATES, network.pk, *which_params, str(tz), *parent_values,
+              network.pk, *HELD_STATES, min(bounds), max(bounds), *HELD_STATES, *HELD_STATES,
               Conference.Status.CANCELLED.value]
     result = [{"held": 0, "held_with_parent": 0, "cancelled": 0, "rescheduled": 0,
                "days_to_first_conference": (0, None), "organisations_present": (0, None)} for _ in periods]
@@ -322,17 +318,17 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for part, p, a, b, c, d in rows:
+    for part, p, value, n, with_parent, cancelled, rescheduled in rows:
         if part == "conferences":
-            result[p].update(held=a, held_with_parent=b, cancelled=c, rescheduled=d)
+            result[p].update(held=n, held_with_parent=with_parent, cancelled=cancelled, rescheduled=rescheduled)
         elif part == "organisations":
-            present[p].append((a, b))
+            if n:  # held conferences with this many organisations present
+                present[p].append((value, n))
         else:
-            first[p].append((a, b))
+            first[p].append((value, n))
     for i, figures in enumerate(result):
-        if figures["held"]:  # the held conferences without an attending organisation: 0 present
-            figures["organisations_present"] = _histogram_median(
-                [(0, figures["held"] - sum(n for _, n in present[i])), *present[i]])
+        if present[i]:
+            figures["organisations_present"] = _histogram_median(present[i])
         if first[i]:
             figures["days_to_first_conference"] = _histogram_median(first[i])
     return result

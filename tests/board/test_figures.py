@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from board.figures import CURRENT, PREVIOUS, Period, compute_figures, raw_figures, raw_figures_of, summary_relations
 from board.suppression import HIDDEN, MEDIAN_TOO_FEW, SMALL
-from cases.models import Case
+from cases.models import Case, FamilyMember
 from conferences.models import Conference, Invitation
 from participants.models import Organisation
 from tests.board.crafted import at, build_crafted
@@ -183,3 +183,30 @@ def test_organisations_present_count_only_current_invitations_of_the_periods_con
     assert raw_figures(network, Period(2025, 2))["conferences"]["organisations_present"] == (8, 2.5)
     # and beside the half year before it, in one statement, the same
     assert raw_figures_of(network, [Period(2025, 2), Period(2025, 1)])[Period(2025, 2)]["conferences"]["organisations_present"] == (8, 2.5)
+
+
+def test_a_parent_is_present_only_by_her_own_attended_invitation_not_withdrawn(crafted):
+    """Parents present: a mother, father or guardian marked attended on an invitation not
+    withdrawn. A relative or a child who attended, a parent whose invitation was withdrawn, or one
+    not marked present leaves a held conference without a parent (on PostgreSQL the same single
+    pass over the invitations counts the organisations present)."""
+    network = crafted.network
+    case = crafted.first_case
+    before = raw_figures(network, Period(2025, 2))["conferences"]
+    relations = ("other_relative", "child", "mother", "father")
+    members = {relation: FamilyMember.objects.create(case=case, relation=relation, display_name=relation[:2].upper())
+               for relation in relations}
+    for relation, withdrawn, attended in (("other_relative", None, True), ("child", None, True),
+                                          ("mother", at(2025, 9, 2), True), ("father", None, False)):
+        conference = Conference.objects.create(case=case, convenor=crafted.coordinator, status=Conference.Status.HELD,
+                                               starts_at=at(2025, 9, 1, 10), ends_at=at(2025, 9, 1, 11))
+        Invitation.objects.create(conference=conference, family_member=members[relation], attended=attended,
+                                  removed_at=withdrawn)
+    after = raw_figures(network, Period(2025, 2))["conferences"]
+    assert after["held"] == before["held"] + 4
+    assert after["held_with_parent"] == before["held_with_parent"]
+    # one more held conference where the father was marked present counts
+    conference = Conference.objects.create(case=case, convenor=crafted.coordinator, status=Conference.Status.HELD,
+                                           starts_at=at(2025, 9, 3, 10), ends_at=at(2025, 9, 3, 11))
+    Invitation.objects.create(conference=conference, family_member=members["father"], attended=True)
+    assert raw_figures(network, Period(2025, 2))["conferences"]["held_with_parent"] == before["held_with_parent"] + 1
