@@ -176,11 +176,15 @@ def _pg_span_function() -> str:
     return f"""
         CREATE OR REPLACE FUNCTION {SPAN_FUNCTION}(aid bigint) RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
-            WITH gone AS (DELETE FROM {SPANS} WHERE action_id = aid RETURNING {key})
-            INSERT INTO {TABLE} ({key}, n, delta) SELECT {key}, -count(*), true FROM gone GROUP BY {key};
-            WITH made AS (INSERT INTO {SPANS} ({", ".join(SPAN_COLUMNS)}) {_spans_select("a.id = aid")}
+            -- one statement: the old rows and the new ones are netted, so an unchanged set (a note
+            -- that changed nothing of it, the second of two calls for one write) appends nothing
+            WITH gone AS (DELETE FROM {SPANS} WHERE action_id = aid RETURNING {key}),
+                 made AS (INSERT INTO {SPANS} ({", ".join(SPAN_COLUMNS)}) {_spans_select("a.id = aid")}
                           RETURNING {key})
-            INSERT INTO {TABLE} ({key}, n, delta) SELECT {key}, count(*), true FROM made GROUP BY {key};
+            INSERT INTO {TABLE} ({key}, n, delta)
+            SELECT {key}, SUM(k.n), true
+            FROM (SELECT {key}, -1 AS n FROM gone UNION ALL SELECT {key}, 1 AS n FROM made) AS k
+            GROUP BY {key} HAVING SUM(k.n) <> 0;
         END $$"""
 
 

@@ -9,6 +9,21 @@ from django.db import migrations, models
 from board import action_tally
 
 
+def hold_off_writers(apps, schema_editor):
+    """PostgreSQL: before the tally's table is altered, hold off writers of the actions, their notes,
+    cases and networks (readers go on) until the migration commits. Otherwise a note written
+    meanwhile could hold its lock on the notes while its (old) trigger waits for the altered tally,
+    and ``ensure``'s own lock on the notes below would deadlock with it."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in (action_tally.ACTIONS, action_tally.NOTES, action_tally.CASES, action_tally.NETWORKS)
+              if t in existing]
+    if tables:
+        schema_editor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
+
+
 def install_and_backfill(apps, schema_editor):
     action_tally.ensure(schema_editor.connection.alias)
 
@@ -17,6 +32,8 @@ def uninstall(apps, schema_editor):
     """The way back: drop the triggers, and the span table's content type (with its permissions),
     which post_migrate created (as board/0002 does for the tally's)."""
     action_tally.uninstall(schema_editor.connection.alias)
+    # the span rows would count as actions of their own for the code before them
+    schema_editor.execute(f"DELETE FROM {action_tally.TABLE} WHERE span <> 0")
     ContentType = apps.get_model("contenttypes", "ContentType")
     ContentType.objects.using(schema_editor.connection.alias).filter(app_label="board", model="actionspan").delete()
 
@@ -29,6 +46,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(hold_off_writers, migrations.RunPython.noop),
         migrations.CreateModel(
             name='ActionSpan',
             fields=[

@@ -248,6 +248,10 @@ def test_a_reopened_action_counts_by_its_notes_and_a_note_written_into_the_past_
         return [(tallied[p][group]["dropped"], tallied[p][group]["open"], tallied[p][group]["overdue"]) for p in periods]
 
     assert counts() == [(0, 0, 0), (0, 1, 1), (1, 1, 1)]
+    # a write that leaves its spans as they were appends no delta rows (old and new are netted)
+    before = deltas()
+    AgreedAction.objects.filter(pk=action.pk).update(updated_at=dt.datetime(2025, 4, 1, tzinfo=BERLIN))
+    assert deltas() == before
     note("done", 2024, 12, 15)    # into the past: the last note (and the digest) stay as they were
     assert counts() == [(0, 0, 0), (0, 0, 0), (1, 1, 1)]
     ActionNote.objects.filter(action=action, status="dropped").delete()
