@@ -282,11 +282,14 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
     sql = (
         f"WITH x AS (SELECT x.id, x.status, x.reschedule_count, {period_of('COALESCE(x.starts_at, x.updated_at)')} AS p"
         f" FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id WHERE c.network_id = %s),"
-        # each case's first held conference: the network's cases' held conferences, grouped in the
-        # order of the index of held conferences by case and start (no hash table over them)
+        # each case's first held conference, grouped in the order of the index of held conferences
+        # by case and start (no hash table over them), then joined to the network's cases. This
+        # reads every network's held conferences' index entries, as the join it replaced read every
+        # conference; restricting the grouping to the network's cases first (a semi-join) was
+        # slower at one network of 200,000 conferences (560-710 against 416-441 ms)
         f" fc AS (SELECT c.opened_on, h.first FROM (SELECT x.case_id, MIN(x.starts_at) AS first FROM {conf_t} x"
-        f" WHERE x.status IN ({held}) AND x.case_id IN (SELECT n.id FROM {case_t} n WHERE n.network_id = %s)"
-        f" GROUP BY x.case_id) h INNER JOIN {case_t} c ON c.id = h.case_id),"
+        f" WHERE x.status IN ({held}) GROUP BY x.case_id) h INNER JOIN {case_t} c ON c.id = h.case_id"
+        f" WHERE c.network_id = %s),"
         f" ff AS (SELECT {period_of('fc.first')} AS p, (fc.first AT TIME ZONE %s)::date - fc.opened_on AS days FROM fc),"
         # one pass over the attended invitations of the held conferences in the periods' span: the
         # organisations present at each and whether a parent was (issue 13: a lookup per held
