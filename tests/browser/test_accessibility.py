@@ -253,6 +253,9 @@ def _describe(violation) -> str:
 def _serious_violations(page, label: str) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    # a test may call this right after a click that navigates: axe must not run on the document
+    # being replaced (CI once: "Cannot read properties of null (reading 'documentElement')")
+    page.wait_for_load_state("load")
     violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
     for violation in violations:
         print(f"[{label}] {_describe(violation)}")

@@ -25,6 +25,7 @@ def test_from_an_offer_to_a_request_about_it(live_server, browser_login, world, 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Find help").click()
     page.get_by_role("link", name=offers.public_offer.name).click()
+    expect(page.get_by_role("heading", name=offers.public_offer.name)).to_be_visible()
     assert _serious_violations(page, "offer page with next steps") == []
     page.get_by_role("link", name="Refer a client to this offer through the central case manager").click()
     expect(page.get_by_text(f"About the offer “{offers.public_offer.name}”")).to_be_visible()
