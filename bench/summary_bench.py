@@ -318,6 +318,9 @@ def build_scaled(scale: float, invitations: int = 0):
             # per conference: the case's mother (attended at two in three) and invitations - 1
             # organisations of the network (attended at three in four), as a conference invites them
             conferences = (f"(SELECT y.id, y.case_id, x.k FROM conferences_conference y JOIN {cases} x ON x.id = y.case_id)")
+            # who was present at each conference (board/presence.py) is filled once at the end, as
+            # its migration does, instead of by its row trigger for each clone
+            c.execute("ALTER TABLE conferences_invitation DISABLE TRIGGER fk_conference_presence_invitation")
             _clone(c, "conferences_invitation", tpl["invitation"].pk, f"SELECT * FROM {conferences} z", {
                 "conference_id": "s.id", "user_id": "NULL", "organisation_id": "NULL",
                 "family_member_id": f"{family_first} + s.k - 1", "attended": "(s.id % 3 <> 0)", "removed_at": "NULL",
@@ -327,6 +330,10 @@ def build_scaled(scale: float, invitations: int = 0):
                        "conference_id": "s.id", "user_id": "NULL",
                        "organisation_id": f"({org_array})[1 + (s.id + s.i) % {len(orgs)}]", "family_member_id": "NULL",
                        "attended": "((s.id + s.i) % 4 <> 0)", "removed_at": "NULL", "excused": "false"})
+            c.execute("ALTER TABLE conferences_invitation ENABLE TRIGGER fk_conference_presence_invitation")
+            from board import presence
+
+            presence.backfill()
         # the board's tally of actions (board/action_tally.py) is filled once at the end, as its
         # migration does, instead of by its row trigger for each of the 2M clones
         c.execute("ALTER TABLE protocols_agreedaction DISABLE TRIGGER fk_action_tally")

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from board import action_tally
+from board import action_tally, presence
 from permissions import querysets
 
 
@@ -22,7 +22,8 @@ class BoardConfig(AppConfig):
 def _install_action_tally(sender, using="default", apps=None, **kwargs) -> None:
     """Reinstall the tally's triggers after every migrate (board/action_tally.py): a migration that
     renames a column the trigger reads is followed by triggers that read the new name; a tally
-    that was never filled is filled."""
+    that was never filled is filled. The same for the conferences' presence (board/presence.py)."""
     if sender.name != "board":
         return
     action_tally.ensure(using)
+    presence.ensure(using)

@@ -85,7 +85,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils.translation import gettext_noop
 
 from board import action_tally, suppression as sup
-from board.models import half_year_label
+from board.models import ConferencePresence, half_year_label
 from cases.models import BASES_BY_COUNTRY, Case, CaseTeamMember, Consent, DisclosureBasis, FamilyMember, LegalBasis
 from conferences.models import Conference, Invitation
 from participants.models import Country, Organisation, OrganisationKind
@@ -267,7 +267,7 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
     qn = connection.ops.quote_name
     ops = connection.ops
     conf_t, case_t = qn(Conference._meta.db_table), qn(Case._meta.db_table)
-    inv_t, family_t = qn(Invitation._meta.db_table), qn(FamilyMember._meta.db_table)
+    presence_t = qn(ConferencePresence._meta.db_table)
     which, which_params = [], []
     for i, period in enumerate(periods):
         start_dt, end_dt = (ops.adapt_datetimefield_value(b) for b in period.bounds(tz))
@@ -278,7 +278,6 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
         return "CASE " + " ".join(w.format(w=column) for w in which) + " END"
 
     held = ", ".join(["%s"] * len(HELD_STATES))
-    parents = ", ".join(["%s"] * len(FamilyMember.PARENT_RELATIONS))
     sql = (
         f"WITH x AS (SELECT x.id, x.status, x.reschedule_count, {period_of('COALESCE(x.starts_at, x.updated_at)')} AS p"
         f" FROM {conf_t} x INNER JOIN {case_t} c ON c.id = x.case_id WHERE c.network_id = %s),"
@@ -291,15 +290,12 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
         f" WHERE x.status IN ({held}) GROUP BY x.case_id) h INNER JOIN {case_t} c ON c.id = h.case_id"
         f" WHERE c.network_id = %s),"
         f" ff AS (SELECT {period_of('fc.first')} AS p, (fc.first AT TIME ZONE %s)::date - fc.opened_on AS days FROM fc),"
-        # one pass over the attended invitations of the held conferences in the periods' span: the
-        # organisations present at each and whether a parent was (issue 13: a lookup per held
-        # conference for the parent beside this pass took ~120 of 530 ms at 800,000 invitations)
-        f" iv AS (SELECT i.conference_id, COUNT(DISTINCT i.organisation_id) AS n, bool_or(f.id IS NOT NULL) AS parent"
-        f" FROM {inv_t} i INNER JOIN {conf_t} y ON y.id = i.conference_id INNER JOIN {case_t} c ON c.id = y.case_id"
-        f" LEFT JOIN {family_t} f ON f.id = i.family_member_id AND f.relation IN ({parents})"
-        f" WHERE c.network_id = %s AND y.status IN ({held}) AND COALESCE(y.starts_at, y.updated_at) >= %s"
-        f" AND COALESCE(y.starts_at, y.updated_at) < %s AND i.attended AND i.removed_at IS NULL"
-        f" GROUP BY i.conference_id)"
+        # organisations present at each conference and whether a parent was, as the database keeps
+        # them from the attended invitations (``board/presence.py``; issue 13: reading ~150,000
+        # attended invitations and their family members here took ~200 of 400 ms at 800,000
+        # invitations). A conference that is not held, or lies outside the periods, adds nothing:
+        # the counts below take held conferences of a period only.
+        f" iv AS (SELECT conference_id, organisations AS n, parent FROM {presence_t})"
         # per period, and per period and number of organisations present (the median's histogram)
         f" SELECT CASE WHEN GROUPING(COALESCE(iv.n, 0)) = 1 THEN 'conferences' ELSE 'organisations' END, x.p,"
         f" COALESCE(iv.n, 0), COUNT(*) FILTER (WHERE x.status IN ({held})),"
@@ -309,11 +305,8 @@ def _conference_figures_pg(network, periods: list[Period], tz) -> list[dict]:
         f" GROUP BY GROUPING SETS ((x.p), (x.p, COALESCE(iv.n, 0)))"
         f" UNION ALL SELECT 'first', ff.p, ff.days, COUNT(*), 0, 0, 0 FROM ff WHERE ff.p IS NOT NULL GROUP BY ff.p, ff.days"
     )
-    parent_values = [str(relation.value) for relation in FamilyMember.PARENT_RELATIONS]
-    bounds = [ops.adapt_datetimefield_value(b) for period in periods for b in period.bounds(tz)]
-    params = [*which_params, network.pk, *HELD_STATES, network.pk, *which_params, str(tz), *parent_values,
-              network.pk, *HELD_STATES, min(bounds), max(bounds), *HELD_STATES, *HELD_STATES,
-              Conference.Status.CANCELLED.value]
+    params = [*which_params, network.pk, *HELD_STATES, network.pk, *which_params, str(tz),
+              *HELD_STATES, *HELD_STATES, Conference.Status.CANCELLED.value]
     result = [{"held": 0, "held_with_parent": 0, "cancelled": 0, "rescheduled": 0,
                "days_to_first_conference": (0, None), "organisations_present": (0, None)} for _ in periods]
     present: list[list[tuple[int, int]]] = [[] for _ in periods]

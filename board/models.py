@@ -206,3 +206,18 @@ class ActionSpan(models.Model):
     class Meta:
         db_table = "board_actionspan"
         indexes = [models.Index(fields=["network_id"], name="actionspan_network")]
+
+
+class ConferencePresence(models.Model):
+    """Who was present at one conference, for the half-year summary (``board/presence.py``,
+    issue 13): the number of organisations with an attended, not withdrawn invitation, and
+    whether a parent attended. One row per conference with at least one such invitation; written
+    only by the database's triggers and by ``presence.backfill``; read only by ``board.figures``.
+    A plain integer, not a foreign key: the row goes when the conference's invitations go."""
+
+    conference_id = models.BigIntegerField(primary_key=True)
+    organisations = models.IntegerField()
+    parent = models.BooleanField()
+
+    class Meta:
+        db_table = "board_conferencepresence"

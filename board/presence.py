@@ -1,0 +1,173 @@
+"""Who was present at each conference, kept by PostgreSQL for the half-year summary (issue 13).
+
+The summary's conference figures need, per held conference, the number of organisations with an
+attended invitation and whether a parent (mother, father, guardian) attended. Read from the
+invitations, that pass was most of the summary at four invitations per conference (~370 of 480
+ms at 800,000 invitations: 150,000 attended invitations and their family members read through
+indexes). Here one row per conference with at least one attended, not withdrawn invitation
+(``board_conferencepresence``) holds both, written only by the database:
+
+- a row trigger on the invitations recomputes the row of the conference(s) it touches (insert,
+  delete, a change of conference, organisation, family member, attendance or withdrawal), under
+  a transaction-level advisory lock per conference, so two writers of one conference's
+  invitations recompute one after the other and the second sees the first's rows;
+- a row trigger on the family members recomputes the conferences of a member whose relation
+  changed (a relative who becomes a guardian makes a conference one "with a parent");
+- TRUNCATE of the invitations empties it.
+
+``ensure`` (``board/0005`` and after every migrate) installs the triggers and rebuilds the rows
+when they differ from the invitations (one pass over them, EXCEPT ALL both ways). SQLite keeps
+no rows: the summary reads the invitations there (``board.figures._conference_figures``).
+"""
+from __future__ import annotations
+
+from django.db import connections, transaction
+
+TABLE = "board_conferencepresence"
+INVITATIONS = "conferences_invitation"
+FAMILY = "participants_familymember"
+FUNCTION = "fk_conference_presence"
+INVITATION_FUNCTION = "fk_conference_presence_invitation"
+FAMILY_FUNCTION = "fk_conference_presence_family"
+TRUNCATE_FUNCTION = "fk_conference_presence_truncate"
+WATCHED = ("conference_id", "organisation_id", "family_member_id", "attended", "removed_at")
+
+
+def _parents() -> str:
+    from cases.models import FamilyMember
+
+    return ", ".join(f"'{relation.value}'" for relation in FamilyMember.PARENT_RELATIONS)
+
+
+def _computed(where: str) -> str:
+    """Presence rows as the invitations give them (``where`` on ``i``)."""
+    return (f"SELECT i.conference_id, COUNT(DISTINCT i.organisation_id)::integer AS organisations,"
+            f" bool_or(f.id IS NOT NULL) AS parent"
+            f" FROM {INVITATIONS} i LEFT JOIN {FAMILY} f ON f.id = i.family_member_id AND f.relation IN ({_parents()})"
+            f" WHERE i.attended AND i.removed_at IS NULL AND ({where}) GROUP BY i.conference_id")
+
+
+def _functions() -> list[str]:
+    recompute = f"""
+        CREATE OR REPLACE FUNCTION {FUNCTION}(cid bigint) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            IF cid IS NULL THEN RETURN; END IF;
+            -- one writer of a conference's presence at a time; each statement below then reads
+            -- the invitations as committed by the writer before (READ COMMITTED)
+            PERFORM pg_advisory_xact_lock(hashtextextended('{TABLE}:' || cid, 0));
+            DELETE FROM {TABLE} WHERE conference_id = cid;
+            INSERT INTO {TABLE} (conference_id, organisations, parent) {_computed("i.conference_id = cid")};
+        END $$"""
+    invitation = f"""
+        CREATE OR REPLACE FUNCTION {INVITATION_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM {FUNCTION}(OLD.conference_id); END IF;
+            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.conference_id IS DISTINCT FROM OLD.conference_id) THEN
+                PERFORM {FUNCTION}(NEW.conference_id);
+            END IF;
+            RETURN NULL;
+        END $$"""
+    family = f"""
+        CREATE OR REPLACE FUNCTION {FAMILY_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE cid bigint;
+        BEGIN
+            FOR cid IN SELECT DISTINCT conference_id FROM {INVITATIONS} WHERE family_member_id = NEW.id ORDER BY conference_id LOOP
+                PERFORM {FUNCTION}(cid);
+            END LOOP;
+            RETURN NULL;
+        END $$"""
+    truncate = f"""
+        CREATE OR REPLACE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM {TABLE};
+            RETURN NULL;
+        END $$"""
+    return [recompute, invitation, family, truncate]
+
+
+def _installable(connection) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    existing = set(connection.introspection.table_names())
+    return {TABLE, INVITATIONS, FAMILY} <= existing
+
+
+def install(using: str = "default") -> None:
+    """(Re)create the functions and triggers in one transaction (``CREATE OR REPLACE``: no
+    moment without a trigger). Idempotent."""
+    connection = connections[using]
+    if not _installable(connection):
+        return
+    watched = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
+    with transaction.atomic(using=using), connection.cursor() as cur:
+        for sql in _functions():
+            cur.execute(sql)
+        cur.execute(f"CREATE OR REPLACE TRIGGER {INVITATION_FUNCTION} AFTER INSERT OR DELETE ON {INVITATIONS} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {INVITATION_FUNCTION}()")
+        cur.execute(f"CREATE OR REPLACE TRIGGER {INVITATION_FUNCTION}_update AFTER UPDATE ON {INVITATIONS} "
+                    f"FOR EACH ROW WHEN ({watched}) EXECUTE FUNCTION {INVITATION_FUNCTION}()")
+        cur.execute(f"CREATE OR REPLACE TRIGGER {FAMILY_FUNCTION} AFTER UPDATE OF relation ON {FAMILY} FOR EACH ROW "
+                    f"WHEN (OLD.relation IS DISTINCT FROM NEW.relation) EXECUTE FUNCTION {FAMILY_FUNCTION}()")
+        cur.execute(f"CREATE OR REPLACE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {INVITATIONS} FOR EACH STATEMENT "
+                    f"EXECUTE FUNCTION {TRUNCATE_FUNCTION}()")
+
+
+def drifted(using: str = "default") -> bool:
+    """Whether the rows differ from what the invitations give (PostgreSQL; False elsewhere)."""
+    connection = connections[using]
+    if not _installable(connection):
+        return False
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT EXISTS ({_computed('TRUE')} EXCEPT ALL SELECT conference_id, organisations, parent FROM {TABLE})"
+                    f" OR EXISTS (SELECT conference_id, organisations, parent FROM {TABLE} EXCEPT ALL {_computed('TRUE')})")
+        return cur.fetchone()[0]
+
+
+def ensure(using: str = "default") -> None:
+    """Install the triggers and rebuild the rows when they do not match the invitations (never
+    filled, or written to while no trigger watched). Holds off writers of invitations and family
+    members meanwhile (readers go on). Run by ``board/0005`` and after every migrate."""
+    connection = connections[using]
+    if not _installable(connection):
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cur:
+            cur.execute(f"LOCK TABLE {INVITATIONS}, {FAMILY} IN SHARE ROW EXCLUSIVE MODE")
+        install(using)
+        if drifted(using):
+            backfill(using)
+
+
+def backfill(using: str = "default") -> int:
+    """Recompute every row from the invitations; returns the rows written."""
+    connection = connections[using]
+    if not _installable(connection):
+        return 0
+    with transaction.atomic(using=using), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE}")
+        cur.execute(f"INSERT INTO {TABLE} (conference_id, organisations, parent) {_computed('TRUE')}")
+        return cur.rowcount
+
+
+def uninstall(using: str = "default") -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TRIGGER IF EXISTS {INVITATION_FUNCTION} ON {INVITATIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {INVITATION_FUNCTION}_update ON {INVITATIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {INVITATIONS}")
+        cur.execute(f"DROP TRIGGER IF EXISTS {FAMILY_FUNCTION} ON {FAMILY}")
+        for name in (INVITATION_FUNCTION, FAMILY_FUNCTION, TRUNCATE_FUNCTION):
+            cur.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        cur.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}(bigint)")
+
+
+def installed(using: str = "default") -> bool:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
+                    [[INVITATION_FUNCTION, f"{INVITATION_FUNCTION}_update", FAMILY_FUNCTION, TRUNCATE_FUNCTION]])
+        return cur.fetchone()[0] == 4
