@@ -127,7 +127,7 @@ def grow(cur, world, *, cases: int, users: int) -> None:
     cur.execute("""
         INSERT INTO participants_user (password, is_superuser, username, first_name, last_name, email, is_staff,
             is_active, date_joined, preferred_language)
-        SELECT '!', false, 'gu' || g, '', '', '', false, true, now(), '' FROM generate_series(%s, %s) g""",
+        SELECT '!', false, 'gu' || g, '', '', '', false, true, now(), '' FROM generate_series(%s::bigint, %s::bigint) g""",
         [have_users + 1, users])
     cur.execute("SELECT min(id), max(id) FROM participants_user WHERE username LIKE 'gu%%'")
     first_user, last_user = cur.fetchone()
@@ -145,7 +145,7 @@ def grow(cur, world, *, cases: int, users: int) -> None:
         INSERT INTO conferences_case (reference, status, opened_on, expected_child_at_opening, created_at, updated_at,
             lead_caseworker_id, lead_organisation_id, network_id)
         SELECT 'GR-' || g, 'active', current_date, false, now(), now(), %s, go.id, %s
-        FROM generate_series(%s, %s) g JOIN go ON go.n = g %% %s""",
+        FROM generate_series(%s::bigint, %s::bigint) g JOIN go ON go.n = g %% %s""",
         [first_user, world.network.pk, have_cases + 1, cases, ORGS])
     cur.execute("""
         INSERT INTO conferences_caseteammember (case_role, added_at, case_id, organisation_id, user_id, removal_reason)
