@@ -10,7 +10,12 @@ indexes). Here one row per conference with at least one attended, not withdrawn 
 - a row trigger on the invitations recomputes the row of the conference(s) it touches (insert,
   delete, a change of conference, organisation, family member, attendance or withdrawal), under
   a transaction-level advisory lock per conference, so two writers of one conference's
-  invitations recompute one after the other and the second sees the first's rows;
+  invitations recompute one after the other and the second sees the first's rows; it share-locks
+  the invitation's family member first, so that a change of her relation and a new invitation
+  of hers written at the same time are recomputed one after the other too (bulk writes of
+  several conferences' invitations in one transaction take the locks in their rows' order: two
+  such transactions in opposite orders could deadlock, which PostgreSQL ends by failing one;
+  no service writes so);
 - a row trigger on the family members recomputes the conferences of a member whose relation
   changed (a relative who becomes a guardian makes a conference one "with a parent");
 - TRUNCATE of the invitations empties it.
@@ -58,12 +63,25 @@ def _functions() -> list[str]:
             DELETE FROM {TABLE} WHERE conference_id = cid;
             INSERT INTO {TABLE} (conference_id, organisations, parent) {_computed("i.conference_id = cid")};
         END $$"""
+    # The family member of the invitation is share-locked first: a change of her relation that
+    # has not committed yet (whose trigger found no invitation of hers to recompute) is waited
+    # for, and one that comes later waits for this invitation and then finds it. Of two
+    # conferences (an invitation moved), the lower id is locked first.
     invitation = f"""
         CREATE OR REPLACE FUNCTION {INVITATION_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM {FUNCTION}(OLD.conference_id); END IF;
-            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.conference_id IS DISTINCT FROM OLD.conference_id) THEN
+            IF TG_OP <> 'DELETE' AND NEW.family_member_id IS NOT NULL THEN
+                PERFORM 1 FROM {FAMILY} WHERE id = NEW.family_member_id FOR SHARE;
+            END IF;
+            IF TG_OP = 'INSERT' THEN
                 PERFORM {FUNCTION}(NEW.conference_id);
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM {FUNCTION}(OLD.conference_id);
+            ELSE
+                PERFORM {FUNCTION}(LEAST(OLD.conference_id, NEW.conference_id));
+                IF NEW.conference_id IS DISTINCT FROM OLD.conference_id THEN
+                    PERFORM {FUNCTION}(GREATEST(OLD.conference_id, NEW.conference_id));
+                END IF;
             END IF;
             RETURN NULL;
         END $$"""

@@ -129,3 +129,38 @@ def test_two_writers_of_one_conference_at_once_both_count():
     assert not errors
     assert present_at(conference) == (2, False)
     assert not presence.drifted()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relation_changed_while_her_invitation_is_written_counts():
+    """A relative becomes the child's guardian while, at the same moment, her attendance at a
+    conference is recorded: the invitation's recomputation waits for the relation's commit and
+    counts a parent present (review: without the share lock on the family member the relation's
+    trigger found no invitation yet and the invitation's saw the old relation: no parent, for
+    good)."""
+    crafted = build_crafted()
+    conference = Conference.objects.create(case=crafted.first_case, convenor=crafted.coordinator, status=Conference.Status.HELD,
+                                           starts_at=at(2025, 9, 1, 10), ends_at=at(2025, 9, 1, 11))
+    relative = FamilyMember.objects.create(case=crafted.first_case, relation=FamilyMember.Relation.OTHER_RELATIVE, display_name="R")
+    changed, errors = threading.Event(), []
+
+    def guardian() -> None:
+        try:
+            with transaction.atomic():
+                FamilyMember.objects.filter(pk=relative.pk).update(relation=FamilyMember.Relation.GUARDIAN)
+                changed.set()
+                threading.Event().wait(0.5)  # her invitation is written meanwhile
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            changed.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=guardian)
+    thread.start()
+    changed.wait(5)
+    Invitation.objects.create(conference=conference, family_member=relative, attended=True)
+    thread.join(10)
+    assert not errors
+    assert present_at(conference) == (0, True)
+    assert not presence.drifted()
