@@ -55,6 +55,8 @@ from __future__ import annotations
 
 from django.db import connections, transaction
 
+from board import db_triggers
+
 TABLE = "board_actiontally"
 ACTIONS = "protocols_agreedaction"
 CASES = "conferences_case"
@@ -379,20 +381,14 @@ def ensure(using: str = "default") -> None:
             backfill(using)
 
 
+_TRIGGERS = ((FUNCTION, ACTIONS), (f"{FUNCTION}_update", ACTIONS), (TRUNCATE_FUNCTION, ACTIONS), (NOTE_FUNCTION, NOTES),
+             (CASE_FUNCTION, CASES), (NETWORK_FUNCTION, NETWORKS))
+
+
 def uninstall(using: str = "default") -> None:
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION} ON {ACTIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {FUNCTION}_update ON {ACTIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {ACTIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {NOTE_FUNCTION} ON {NOTES}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {CASE_FUNCTION} ON {CASES}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {NETWORK_FUNCTION} ON {NETWORKS}")
-        for name in (FUNCTION, CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION, NOTE_FUNCTION):
-            cur.execute(f"DROP FUNCTION IF EXISTS {name}()")
-        cur.execute(f"DROP FUNCTION IF EXISTS {SPAN_FUNCTION}(bigint)")
+    db_triggers.drop(using, _TRIGGERS, [f"{name}()" for name in (FUNCTION, CASE_FUNCTION, NETWORK_FUNCTION,
+                                                                TRUNCATE_FUNCTION, NOTE_FUNCTION)]
+                     + [f"{SPAN_FUNCTION}(bigint)"])
 
 
 def backfill(using: str = "default", network_id: int | None = None) -> int:
@@ -419,12 +415,4 @@ def backfill(using: str = "default", network_id: int | None = None) -> int:
 
 
 def installed(using: str = "default") -> bool:
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cur:
-        # pg_trigger, not information_schema.triggers, which leaves out TRUNCATE triggers
-        cur.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
-                    [[FUNCTION, f"{FUNCTION}_update", CASE_FUNCTION, NETWORK_FUNCTION, TRUNCATE_FUNCTION,
-                      NOTE_FUNCTION]])
-        return cur.fetchone()[0] == 6
+    return db_triggers.all_installed(using, [name for name, _ in _TRIGGERS])

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from django.db import connections, transaction
 
+from board import db_triggers
+
 TABLE = "board_conferencepresence"
 INVITATIONS = "conferences_invitation"
 FAMILY = "participants_familymember"
@@ -167,25 +169,14 @@ def backfill(using: str = "default") -> int:
         return cur.rowcount
 
 
+_TRIGGERS = ((INVITATION_FUNCTION, INVITATIONS), (f"{INVITATION_FUNCTION}_update", INVITATIONS),
+             (TRUNCATE_FUNCTION, INVITATIONS), (FAMILY_FUNCTION, FAMILY))
+
+
 def uninstall(using: str = "default") -> None:
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        cur.execute(f"DROP TRIGGER IF EXISTS {INVITATION_FUNCTION} ON {INVITATIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {INVITATION_FUNCTION}_update ON {INVITATIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {TRUNCATE_FUNCTION} ON {INVITATIONS}")
-        cur.execute(f"DROP TRIGGER IF EXISTS {FAMILY_FUNCTION} ON {FAMILY}")
-        for name in (INVITATION_FUNCTION, FAMILY_FUNCTION, TRUNCATE_FUNCTION):
-            cur.execute(f"DROP FUNCTION IF EXISTS {name}()")
-        cur.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}(bigint)")
+    db_triggers.drop(using, _TRIGGERS, [f"{name}()" for name in (INVITATION_FUNCTION, FAMILY_FUNCTION, TRUNCATE_FUNCTION)]
+                     + [f"{FUNCTION}(bigint)"])
 
 
 def installed(using: str = "default") -> bool:
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
-                    [[INVITATION_FUNCTION, f"{INVITATION_FUNCTION}_update", FAMILY_FUNCTION, TRUNCATE_FUNCTION]])
-        return cur.fetchone()[0] == 4
+    return db_triggers.all_installed(using, [name for name, _ in _TRIGGERS])
