@@ -96,6 +96,32 @@ def test_rows_written_while_no_trigger_watched_are_rebuilt_after_migrate():
     assert conference.pk not in kept()
 
 
+def while_another_transaction_is_open(first_write, second_write) -> None:
+    """``first_write`` in a transaction of another thread that stays open for half a second after
+    it; ``second_write`` meanwhile, in this thread, in a transaction of its own."""
+    wrote, errors = threading.Event(), []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                first_write()
+                wrote.set()
+                threading.Event().wait(0.5)  # the second writer comes meanwhile
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            wrote.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    wrote.wait(5)
+    with transaction.atomic():
+        second_write()
+    thread.join(10)
+    assert not errors
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_of_one_conference_at_once_both_count():
     """Two people mark attendance at one conference at the same moment: the second writer's
@@ -106,27 +132,8 @@ def test_two_writers_of_one_conference_at_once_both_count():
     conference = Conference.objects.create(case=crafted.first_case, convenor=crafted.coordinator, status=Conference.Status.HELD,
                                            starts_at=at(2025, 9, 1, 10), ends_at=at(2025, 9, 1, 11))
     one, two = (Invitation.objects.create(conference=conference, organisation=org) for org in orgs[:2])
-    first_wrote, errors = threading.Event(), []
-
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                Invitation.objects.filter(pk=one.pk).update(attended=True)
-                first_wrote.set()
-                threading.Event().wait(0.5)  # the second writer comes meanwhile
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            first_wrote.set()
-            connections.close_all()
-
-    thread = threading.Thread(target=first)
-    thread.start()
-    first_wrote.wait(5)
-    with transaction.atomic():
-        Invitation.objects.filter(pk=two.pk).update(attended=True)
-    thread.join(10)
-    assert not errors
+    while_another_transaction_is_open(lambda: Invitation.objects.filter(pk=one.pk).update(attended=True),
+                                      lambda: Invitation.objects.filter(pk=two.pk).update(attended=True))
     assert present_at(conference) == (2, False)
     assert not presence.drifted()
 
@@ -142,25 +149,8 @@ def test_a_relation_changed_while_her_invitation_is_written_counts():
     conference = Conference.objects.create(case=crafted.first_case, convenor=crafted.coordinator, status=Conference.Status.HELD,
                                            starts_at=at(2025, 9, 1, 10), ends_at=at(2025, 9, 1, 11))
     relative = FamilyMember.objects.create(case=crafted.first_case, relation=FamilyMember.Relation.OTHER_RELATIVE, display_name="R")
-    changed, errors = threading.Event(), []
-
-    def guardian() -> None:
-        try:
-            with transaction.atomic():
-                FamilyMember.objects.filter(pk=relative.pk).update(relation=FamilyMember.Relation.GUARDIAN)
-                changed.set()
-                threading.Event().wait(0.5)  # her invitation is written meanwhile
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            changed.set()
-            connections.close_all()
-
-    thread = threading.Thread(target=guardian)
-    thread.start()
-    changed.wait(5)
-    Invitation.objects.create(conference=conference, family_member=relative, attended=True)
-    thread.join(10)
-    assert not errors
+    while_another_transaction_is_open(
+        lambda: FamilyMember.objects.filter(pk=relative.pk).update(relation=FamilyMember.Relation.GUARDIAN),
+        lambda: Invitation.objects.create(conference=conference, family_member=relative, attended=True))
     assert present_at(conference) == (0, True)
     assert not presence.drifted()
