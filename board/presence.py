@@ -40,10 +40,13 @@ TRUNCATE_FUNCTION = "fk_conference_presence_truncate"
 WATCHED = ("conference_id", "organisation_id", "family_member_id", "attended", "removed_at")
 
 
-def _parents() -> str:
-    from cases.models import FamilyMember
+# ``cases.models.FamilyMember.PARENT_RELATIONS`` as stored (this module is loaded with the app
+# registry, before models can be imported; a test holds the two equal)
+PARENT_RELATIONS = ("mother", "father", "guardian")
 
-    return ", ".join(f"'{relation.value}'" for relation in FamilyMember.PARENT_RELATIONS)
+
+def _parents() -> str:
+    return ", ".join(f"'{relation}'" for relation in PARENT_RELATIONS)
 
 
 def _computed(where: str) -> str:

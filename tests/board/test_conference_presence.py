@@ -39,6 +39,10 @@ def test_the_triggers_are_installed_after_migrate_and_the_rows_match_the_invitat
     assert raw_figures(Conference.objects.first().case.network, Period(2025, 2))["conferences"]["organisations_present"] == (7, 2.0)
 
 
+def test_the_parent_relations_are_the_family_members_own():
+    assert set(presence.PARENT_RELATIONS) == {relation.value for relation in FamilyMember.PARENT_RELATIONS}
+
+
 @pytest.mark.django_db
 def test_every_write_of_invitations_and_relations_keeps_the_rows_right():
     crafted = build_crafted()
