@@ -367,18 +367,14 @@ def ensure(using: str = "default") -> None:
     transaction that holds off writers of actions, cases and networks (``SHARE ROW EXCLUSIVE``:
     readers go on), so no action is written between the check and the rebuild. Idempotent; run by
     ``board/0002`` and after every migrate (the check reads every action once: ~0.25 s at 2M)."""
-    connection = connections[using]
-    if not _installable(connection):
-        return
-    with transaction.atomic(using=using):
-        with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {ACTIONS}, {NOTES}, {CASES}, {NETWORKS} IN SHARE ROW EXCLUSIVE MODE")
-        install(using)
-        with connection.cursor() as cur:
-            cur.execute(_DRIFTED)
-            drifted = cur.fetchone()[0]
-        if drifted:
-            backfill(using)
+    if _installable(connections[using]):
+        db_triggers.ensure(using, (ACTIONS, NOTES, CASES, NETWORKS), install, _drifted, backfill)
+
+
+def _drifted(using: str) -> bool:
+    with connections[using].cursor() as cur:
+        cur.execute(_DRIFTED)
+        return cur.fetchone()[0]
 
 
 _TRIGGERS = ((FUNCTION, ACTIONS), (f"{FUNCTION}_update", ACTIONS), (TRUNCATE_FUNCTION, ACTIONS), (NOTE_FUNCTION, NOTES),

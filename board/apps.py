@@ -16,13 +16,14 @@ class BoardConfig(AppConfig):
         from board import policy
 
         querysets.register("board.halfyearsummary", policy.summaries_for_user)
-        post_migrate.connect(_install_action_tally, dispatch_uid="board.action_tally")
+        post_migrate.connect(_install_kept_figures, dispatch_uid="board.action_tally")
 
 
-def _install_action_tally(sender, using="default", apps=None, **kwargs) -> None:
-    """Reinstall the tally's triggers after every migrate (board/action_tally.py): a migration that
-    renames a column the trigger reads is followed by triggers that read the new name; a tally
-    that was never filled is filled. The same for the conferences' presence (board/presence.py)."""
+def _install_kept_figures(sender, using="default", apps=None, **kwargs) -> None:
+    """Reinstall the triggers of the figures PostgreSQL keeps (board/action_tally.py,
+    board/presence.py) after every migrate: a migration that renames a column a trigger reads is
+    followed by triggers that read the new name; kept rows never filled, or written while no
+    trigger watched, are rebuilt."""
     if sender.name != "board":
         return
     action_tally.ensure(using)

@@ -150,15 +150,8 @@ def ensure(using: str = "default") -> None:
     """Install the triggers and rebuild the rows when they do not match the invitations (never
     filled, or written to while no trigger watched). Holds off writers of invitations and family
     members meanwhile (readers go on). Run by ``board/0005`` and after every migrate."""
-    connection = connections[using]
-    if not _installable(connection):
-        return
-    with transaction.atomic(using=using):
-        with connection.cursor() as cur:
-            cur.execute(f"LOCK TABLE {INVITATIONS}, {FAMILY} IN SHARE ROW EXCLUSIVE MODE")
-        install(using)
-        if drifted(using):
-            backfill(using)
+    if _installable(connections[using]):
+        db_triggers.ensure(using, (INVITATIONS, FAMILY), install, drifted, backfill)
 
 
 def backfill(using: str = "default") -> int:
