@@ -225,6 +225,8 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     own = base.compiled(FamilyMember.objects.filter(user=user).values("pk"))
     parent = parent.exclude(pk__in=_carried_over_unread(parent_protocols, own))
     guest = guest.exclude(pk__in=_carried_over_unread(guest_protocols))
+    # The open items first: ``_build_action_pieces`` keeps them apart from the other three, which
+    # read only items that carry a holder or are restricted.
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         # (entrusted by her now, or first, before a relabel: ``cases_policy.entrusted_by_any``)
@@ -536,10 +538,17 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
     the same request without access filter at 10,000 actions."""
     pieces = _action_pieces(user, include_restricted=include_restricted)
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
-        # (falls to her AND (item not governed OR readable)) OR readable, written without the
-        # second "readable": the same rows, and PostgreSQL builds that hashed subplan once, not twice.
-        (Q(case_id__in=pieces["team_cases"]) & ((_falls_to(user, pieces) & _item_not_governed(pieces))
-                                                | Q(item_id__in=pieces["readable_on_team"])))
+        # (falls to her AND (item not governed OR readable)) OR readable, where "readable" on her
+        # team's cases is "open to the team" (never restricted: not governed) OR "governed and read
+        # as held, disclosed or widened". Written as (not governed AND (falls to her OR open)) OR
+        # governed-readable: the same rows (the open items are ungoverned), and PostgreSQL, which
+        # builds a hashed subplan when it first needs it, builds the set of open items (every
+        # ungoverned item of her cases, the largest) only for an ungoverned action that does not
+        # fall to her, and never for a governed one (issue 13: 4.7 of the list's 14 ms built one
+        # set of both at 10,000 actions, ``bench/api_lists.py``).
+        (Q(case_id__in=pieces["team_cases"]) & (
+            (_item_not_governed(pieces) & (_falls_to(user, pieces) | Q(item_id__in=pieces["open_on_team"])))
+            | Q(item_id__in=pieces["governed_readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
         | _falls_to_parent(pieces)
     ) & _not_restricted(pieces)
@@ -557,14 +566,15 @@ def _not_restricted(pieces: dict) -> Q:
 
 def _item_not_withheld(pieces: dict) -> Q:
     """On an action of her team's cases that falls to her (``_falls_to``): its item carries no holder
-    (``_item_not_governed``), or she may read it (``readable_on_team``: its holder's team, or an
+    (``_item_not_governed``), or she may read it (``governed_readable_on_team``: its holder's team, or an
     organisation of hers whose disclosure a consent or legal basis covers now). An action is part
     of its item: its title and description tell what the item says. One that falls to an
     organisation the item's disclosure does not cover (agreed before ``services.action_create``
     refused that, after the consent was revoked, or by an organisation that joined the team after
     the item was widened) is not shown to her, in any channel, until a consent covers it again
-    (rules 4 and 5). Her convenor, who reads the item, still sees it."""
-    return _item_not_governed(pieces) | Q(item_id__in=pieces["readable_on_team"])
+    (rules 4 and 5). Her convenor, who reads the item, still sees it. (The items open to the team
+    are ungoverned, so "readable" here needs only the governed ones she reads.)"""
+    return _item_not_governed(pieces) | Q(item_id__in=pieces["governed_readable_on_team"])
 
 
 def _item_not_governed(pieces: dict) -> Q:
@@ -591,9 +601,11 @@ def _falls_to_parent(pieces: dict) -> Q:
     H9-1); and part of its item: one in an item narrowed since so that she may no longer read it
     reaches her in no channel either, whatever its status (done and dropped ones included)."""
     # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
-    # statistics say: nearly every action falls to an organisation.
-    return Q(responsible_family_member_id__isnull=False, responsible_family_member_id__in=pieces["own_family"],
-             item_id__in=pieces["invited_items"])
+    # statistics say: nearly every action falls to an organisation. First, and as separate Qs (one
+    # Q's keyword arguments are sorted by name): PostgreSQL checks an OR's AND in the order written,
+    # so the column decides nearly every row before either set is probed.
+    return (Q(responsible_family_member_id__isnull=False) & Q(responsible_family_member_id__in=pieces["own_family"])
+            & Q(item_id__in=pieces["invited_items"]))
 
 
 def _action_pieces(user: "User", *, include_restricted: bool = False) -> dict:
@@ -617,7 +629,11 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         "team_cases": base.compiled(cases_policy.professional_case_ids(user)),
         "team_orgs": _team_pairs(user)[0],
         "substituted": base.compiled(base.substituted_user_ids(user)),
-        "readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes))),
+        # The items she reads on her team's cases, in two sets: those open to the team (never
+        # restricted: no holder, ``_GOVERNED``), and those that carry a holder that she reads as
+        # held, disclosed or widened (``_item_routes``: the first route, and the other three).
+        "open_on_team": base.compiled(team_routes[0].values("pk")),
+        "governed_readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes[1:]))),
         # item_id is NOT NULL and these are primary keys: NOT IN has no NULL to trip over.
         # Items that carry a holder: restricted ones, and those widened after they were restricted
         # (``_GOVERNED``): an action in one reaches whom it falls to only where she may read the item.
