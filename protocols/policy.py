@@ -226,7 +226,8 @@ def _item_routes(user: "User", *, on: dt.date, include_restricted: bool = False)
     parent = parent.exclude(pk__in=_carried_over_unread(parent_protocols, own))
     guest = guest.exclude(pk__in=_carried_over_unread(guest_protocols))
     # The open items first: ``_build_action_pieces`` keeps them apart from the other three, which
-    # read only items that carry a holder or are restricted.
+    # read only items that carry a holder or are restricted (pinned by
+    # ``tests/security/test_action_filter_open_set_apart.py``).
     team_routes, other_routes = [open_to_team, held, disclosed, widened], [parent, guest]
     if not include_restricted:  # Art. 18: items entrusted by a person whose processing is restricted
         # (entrusted by her now, or first, before a relabel: ``cases_policy.entrusted_by_any``)
@@ -543,7 +544,7 @@ def _action_visible(user: "User", *, include_restricted: bool = False) -> Q:
         # as held, disclosed or widened". Written as (not governed AND (falls to her OR open)) OR
         # governed-readable: the same rows (the open items are ungoverned), and PostgreSQL, which
         # builds a hashed subplan when it first needs it, builds the set of open items (every
-        # ungoverned item of her cases, the largest) only for an ungoverned action that does not
+        # ungoverned item of her team's cases, the largest) only for an ungoverned action that does not
         # fall to her, and never for a governed one (issue 13: 4.7 of the list's 14 ms built one
         # set of both at 10,000 actions, ``bench/api_lists.py``).
         (Q(case_id__in=pieces["team_cases"]) & (
@@ -602,8 +603,9 @@ def _falls_to_parent(pieces: dict) -> Q:
     reaches her in no channel either, whatever its status (done and dropped ones included)."""
     # "IS NOT NULL" changes no row (IN never matches NULL) but tells the planner what its
     # statistics say: nearly every action falls to an organisation. First, and as separate Qs (one
-    # Q's keyword arguments are sorted by name): PostgreSQL checks an OR's AND in the order written,
-    # so the column decides nearly every row before either set is probed.
+    # Q's keyword arguments are sorted by name): PostgreSQL promises no order of evaluation, but
+    # PostgreSQL 15 checks the arms of an AND nested in an OR in the order written (seen in the plans
+    # of ``bench/api_lists.py``), so the column decides nearly every row before either set is probed.
     return (Q(responsible_family_member_id__isnull=False) & Q(responsible_family_member_id__in=pieces["own_family"])
             & Q(item_id__in=pieces["invited_items"]))
 

@@ -250,9 +250,14 @@ async def test_E1_a_late_joiners_socket_gets_a_never_restricted_item_live_but_no
 # --- F. 9a212d7: the rewritten OR gives the same rows ---------------------------------------------
 
 def _old_action_visible(user):
-    pieces = protocols_policy._action_pieces(user)
+    pieces = dict(protocols_policy._action_pieces(user))
+    # the one set of every item she reads on her team's cases, as the pieces had it then (since
+    # 2026-12-07 two sets: ``open_on_team`` and ``governed_readable_on_team``)
+    team, _other = protocols_policy._item_routes(user, on=timezone.localdate(), include_restricted=True)
+    pieces["readable_on_team"] = base.compiled(base.union_ids(*(r.values("pk") for r in team)))
+    not_withheld = protocols_policy._item_not_governed(pieces) | Q(item_id__in=pieces["readable_on_team"])
     return Q(base.AnyOf(F("case_id"), pieces["her_cases"])) & (
-        (Q(case_id__in=pieces["team_cases"]) & ((protocols_policy._falls_to(user, pieces) & protocols_policy._item_not_withheld(pieces))
+        (Q(case_id__in=pieces["team_cases"]) & ((protocols_policy._falls_to(user, pieces) & not_withheld)
                                                 | Q(item_id__in=pieces["readable_on_team"])))
         | Q(item_id__in=pieces["readable_elsewhere"])
         | protocols_policy._falls_to_parent(pieces)
