@@ -624,6 +624,7 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
     # rows, because ``_not_restricted`` leaves out every action in such an item, whichever arm
     # admits it; repeated in each of the six routes it was twelve more tables to plan per request.
     team_routes, other_routes = _item_routes(user, on=on, include_restricted=True)
+    open_to_team, *governed_routes = team_routes  # the open route first (``_item_routes``)
     family_cases = FamilyMember.objects.filter(user=user).values("case_id")
     guest_cases = Conference.objects.filter(pk__in=base.compiled(base.guest_conference_ids(user))).values("case_id")
     return {
@@ -633,9 +634,9 @@ def _build_action_pieces(user: "User", on: dt.date, *, include_restricted: bool 
         "substituted": base.compiled(base.substituted_user_ids(user)),
         # The items she reads on her team's cases, in two sets: those open to the team (never
         # restricted: no holder, ``_GOVERNED``), and those that carry a holder that she reads as
-        # held, disclosed or widened (``_item_routes``: the first route, and the other three).
-        "open_on_team": base.compiled(team_routes[0].values("pk")),
-        "governed_readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in team_routes[1:]))),
+        # held, disclosed or widened.
+        "open_on_team": base.compiled(open_to_team.values("pk")),
+        "governed_readable_on_team": base.compiled(base.union_ids(*(route.values("pk") for route in governed_routes))),
         # item_id is NOT NULL and these are primary keys: NOT IN has no NULL to trip over.
         # Items that carry a holder: restricted ones, and those widened after they were restricted
         # (``_GOVERNED``): an action in one reaches whom it falls to only where she may read the item.
